@@ -1,0 +1,232 @@
+"""The ``gis`` command: serve, demo, db upgrade, config.
+
+Settings are read once here and passed down. Every error a user can cause is a GisError and
+ends as one ``error: ...`` line on stderr with its exit code; ``--debug`` shows tracebacks.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import logging
+import signal
+import sys
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import click
+
+from gis.errors import EnvironmentProblem, GisError
+from gis.settings import Settings
+
+
+class GisGroup(click.Group):
+    """Turn GisError (and Ctrl-C) into one line and an exit code instead of a traceback."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except GisError as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            click.echo(f"error: {exc.detail}", err=True)
+            sys.exit(exc.exit_code)
+        except KeyboardInterrupt:
+            click.echo("interrupted", err=True)
+            sys.exit(130)
+        except (click.exceptions.Exit, click.ClickException, click.Abort, SystemExit):
+            raise
+        except Exception as exc:
+            if ctx.obj and ctx.obj.get("debug"):
+                raise
+            logging.getLogger("hromada").debug("unexpected error", exc_info=True)
+            click.echo(f"error: unexpected {type(exc).__name__}: {exc} "
+                       "(run with --debug for the traceback)", err=True)
+            sys.exit(1)
+
+
+@click.group(cls=GisGroup, context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--debug", is_flag=True, help="Show tracebacks and debug logs.")
+@click.pass_context
+def main(ctx: click.Context, debug: bool) -> None:
+    """Hromada GIS: a city's registries on PostGIS, served over OGC API.
+
+    Without GIS_DATABASE_URL every command starts its own PostgreSQL + PostGIS cluster in
+    GIS_DATA_DIR (default ~/.local/share/hromada-gis, or /var/lib/hromada-gis as root) and
+    stops it when done.
+    """
+    ctx.obj = {"debug": debug}
+    logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    if not debug:  # pygeoapi's generic provider warns about every DATE column it meets
+        logging.getLogger("pygeoapi").setLevel(logging.ERROR)
+
+
+def load_settings() -> Settings:
+    try:
+        return Settings()
+    except Exception as exc:  # pydantic's validation error names the variable
+        raise EnvironmentProblem(f"invalid settings: {exc}".replace("\n", "; ")) from None
+
+
+@main.command()
+@click.option("--host", help="Address to listen on [GIS_HOST, default 127.0.0.1].")
+@click.option("--port", type=int, help="Port to listen on [GIS_PORT, default 8000].")
+@click.option("--demo", is_flag=True,
+              help="Load the demo city first if the registries are empty.")
+@click.option("--scale", type=float, default=1.0, show_default=True,
+              help="Demo city size (1.0 = Khmelnytskyi's order of magnitude).")
+def serve(host: str | None, port: int | None, demo: bool, scale: float) -> None:
+    """Serve the geoportal and the OGC API over HTTP until Ctrl-C or SIGTERM.
+
+    Starts the embedded database when GIS_DATABASE_URL is unset, migrates it, and stops it
+    cleanly on exit.
+    """
+    import uvicorn
+
+    from app.factory import create_app
+    from app.runtime import database
+    from gis.cluster import port_is_free
+    from gis.db import open_pool
+    from registries.catalog import default_catalog
+
+    settings = load_settings()
+    if host:
+        settings.host = host
+    if port:
+        settings.port = port
+    if not port_is_free(settings.host, settings.port):
+        raise EnvironmentProblem(f"port {settings.port} on {settings.host} is already in use; "
+                                 "stop the other server or set GIS_PORT to a free port")
+    catalog = default_catalog()
+    with stop_on_signals():
+        with database(settings) as url:
+            if demo:
+                _load_demo_if_empty(url, settings, scale)
+            pool = open_pool(url, min_size=settings.pool.min_size,
+                             max_size=settings.pool.max_size, timeout_s=settings.pool.timeout_s)
+            app = create_app(settings, url, pool, catalog, settings.data_dir / "runtime")
+            click.echo(f"Hromada GIS serving on {settings.base_url}/ (Ctrl-C to stop)", err=True)
+            server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port,
+                                                   log_level="warning", lifespan="on",
+                                                   timeout_graceful_shutdown=10))
+            server.run()  # uvicorn drains requests on SIGINT/SIGTERM, then re-raises the signal
+            pool.close()
+    click.echo("stopped", err=True)
+
+
+class _Stop(Exception):
+    """Raised by the SIGINT/SIGTERM handler so that every ``with`` block cleans up."""
+
+
+@contextlib.contextmanager
+def stop_on_signals() -> Iterator[None]:
+    """Turn the first SIGINT/SIGTERM into a clean unwind (pool closed, cluster stopped).
+
+    Later signals are ignored so that a second Ctrl-C cannot interrupt the database's
+    shutdown halfway and leave a postgres process behind.
+    """
+    def handler(signum: int, frame: object) -> None:
+        for s in (signal.SIGINT, signal.SIGTERM):
+            signal.signal(s, signal.SIG_IGN)
+        raise _Stop(signum)
+
+    previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
+    try:
+        yield
+    except _Stop:
+        pass
+    finally:
+        for s, h in previous.items():
+            signal.signal(s, h)
+
+
+def _load_demo_if_empty(url: str, settings: Settings, scale: float) -> None:
+    import psycopg
+
+    from registries.catalog import default_catalog
+    from registries.queries import is_empty
+
+    with psycopg.connect(url) as conn:
+        if not is_empty(conn, default_catalog()):
+            return
+    _load_demo(url, settings, scale=scale, seed=68, today=None)
+
+
+def _load_demo(url: str, settings: Settings, *, scale: float, seed: int,
+               today: date | None) -> dict[str, int]:
+    import psycopg
+
+    from app.demo.city import load_demo
+    from app.progress import Progress
+
+    progress = Progress("demo")
+    with psycopg.connect(url) as conn:
+        counts = load_demo(conn, scale=scale, seed=seed, today=today,
+                           srid=settings.city.storage_srid, progress=progress)
+        conn.commit()
+    progress.close()
+    click.echo("demo city: " + ", ".join(f"{k} {v}" for k, v in counts.items()), err=True)
+    return counts
+
+
+@main.command()
+@click.option("--scale", type=float, default=1.0, show_default=True,
+              help="City size: 1.0 ≈ 113,000 addresses and 60,000 parcels; 0.01 for tests.")
+@click.option("--seed", type=int, default=68, show_default=True, help="Random seed.")
+@click.option("--today", type=click.DateTime(["%Y-%m-%d"]),
+              help="Date the permit terms are relative to [default: today].")
+@click.option("--replace", is_flag=True, help="Empty the registries first.")
+def demo(scale: float, seed: int, today: Any, replace: bool) -> None:
+    """Generate the demo city (deterministic for a seed and date) into the database."""
+    import psycopg
+    from psycopg import sql
+
+    from app.runtime import database
+    from registries.catalog import default_catalog
+    from registries.queries import is_empty
+
+    settings = load_settings()
+    catalog = default_catalog()
+    with database(settings) as url:
+        with psycopg.connect(url) as conn:
+            if replace:
+                tables = sql.SQL(", ").join(sql.Identifier(r.schema, r.table) for r in catalog)
+                conn.execute(sql.SQL("TRUNCATE {} RESTART IDENTITY CASCADE").format(tables))
+                conn.commit()
+            elif not is_empty(conn, catalog):
+                raise GisError("the registries already hold data; use --replace to start over")
+        _load_demo(url, settings, scale=scale, seed=seed, today=today.date() if today else None)
+
+
+@main.group()
+def db() -> None:
+    """Database schema commands."""
+
+
+@db.command("upgrade")
+def db_upgrade() -> None:
+    """Migrate the database to the newest schema and refresh derived views and triggers."""
+    from app.runtime import database
+
+    with database(load_settings(), migrate=True):
+        pass
+    click.echo("database is up to date", err=True)
+
+
+@main.group()
+def config() -> None:
+    """Generated configuration files."""
+
+
+@config.command("pygeoapi")
+def config_pygeoapi() -> None:
+    """Print pygeoapi-config.yml as generated from the registry declarations."""
+    from ogc.config import pygeoapi_config, render
+    from registries.catalog import default_catalog
+
+    click.echo(render(pygeoapi_config(default_catalog(), load_settings().city)), nl=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,55 @@
+"""The ASGI app factory: health, the geoportal page, and pygeoapi for the OGC API."""
+
+from __future__ import annotations
+
+import contextlib
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+from psycopg_pool import ConnectionPool
+from starlette.applications import Starlette
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route
+
+from app.portal import LandingSwitch, landing_html
+from app.problems import gis_error_handler, unexpected_error_handler
+from gis.errors import DatabaseUnavailable, GisError
+from gis.settings import Settings
+from ogc.mount import CollectionCounts, pygeoapi_app
+from registries.catalog import Catalog
+from registries.queries import feature_counts
+
+
+def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: Catalog,
+               work_dir: Path) -> Starlette:
+    """Return the Hromada GIS ASGI app over an open pool; the pool closes with the app."""
+
+    def counts() -> dict[str, int]:
+        with pool.connection() as conn:
+            return feature_counts(conn, catalog)
+
+    async def healthz(request: Request) -> JSONResponse:
+        try:
+            with pool.connection(timeout=2) as conn:
+                conn.execute("SELECT 1")
+        except Exception as exc:  # any failure to reach the database means "not healthy"
+            raise DatabaseUnavailable("database is not reachable") from exc
+        return JSONResponse({"status": "ok", "database": "ok"})
+
+    ogc = CollectionCounts(pygeoapi_app(db_url, settings.base_url, work_dir), counts)
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        yield
+        pool.close()
+
+    return Starlette(
+        routes=[
+            Route("/healthz", healthz),
+            Route("/", LandingSwitch(ogc, landing_html(catalog, settings.city.name_uk))),
+            Mount("/", app=ogc),
+        ],
+        exception_handlers={GisError: gis_error_handler, Exception: unexpected_error_handler},
+        lifespan=lifespan,
+    )

@@ -1,0 +1,32 @@
+"""HTTP faces of the error tree: ``application/problem+json`` responses."""
+
+from __future__ import annotations
+
+import logging
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+
+from gis.errors import GisError, problem
+
+log = logging.getLogger("hromada.http")
+
+
+class ProblemResponse(JSONResponse):
+    media_type = "application/problem+json"
+
+
+async def gis_error_handler(request: Request, exc: Exception) -> Response:
+    """Return the problem document of a GisError with its own status."""
+    assert isinstance(exc, GisError)
+    headers = {"Retry-After": "1"} if exc.status == 503 else None
+    return ProblemResponse(problem(exc, request.url.path), status_code=exc.status, headers=headers)
+
+
+async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
+    """Log the traceback; answer 500 with no internals in the body."""
+    log.exception("unhandled error on %s %s", request.method, request.url.path)
+    body = {"type": "about:blank", "title": "Internal Server Error", "status": 500,
+            "code": "ServerError", "detail": "internal error; it has been logged",
+            "description": "internal error; it has been logged", "instance": request.url.path}
+    return ProblemResponse(body, status_code=500)

@@ -1,0 +1,57 @@
+"""Coordinate reference systems: UCS-2000 (УСК-2000) zones, OGC CRS URIs, cached transformers."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pyproj import CRS, Transformer
+
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+UCS2000_GEOGRAPHIC = 5561
+UCS2000_TM_ZONES = {7: 6381, 8: 6382, 9: 6383, 10: 6384, 11: 6385, 12: 6386, 13: 6387}
+
+
+def crs_uri(srid: int) -> str:
+    """Return the OGC URI of an EPSG code.
+
+    >>> crs_uri(6383)
+    'http://www.opengis.net/def/crs/EPSG/0/6383'
+    """
+    return f"http://www.opengis.net/def/crs/EPSG/0/{srid}"
+
+
+def tm_zone_srid(longitude: float) -> int:
+    """Return the EPSG code of the UCS-2000 / Ukraine TM zone whose 3° strip holds ``longitude``.
+
+    >>> tm_zone_srid(26.9965)
+    6383
+    """
+    zone = int((longitude + 1.5) // 3)
+    if zone not in UCS2000_TM_ZONES:
+        raise ValueError(f"longitude {longitude} is outside Ukraine's TM zones 7–13 (19.5–40.5°E)")
+    return UCS2000_TM_ZONES[zone]
+
+
+def output_crs_uris(storage_srid: int) -> list[str]:
+    """Return the CRSs an OGC API collection offers: CRS84, WGS 84, Web Mercator, UCS-2000."""
+    srids = [4326, 3857, UCS2000_GEOGRAPHIC, *UCS2000_TM_ZONES.values()]
+    if storage_srid not in srids:
+        srids.append(storage_srid)
+    return [CRS84, *(crs_uri(s) for s in srids)]
+
+
+@lru_cache(maxsize=64)
+def transformer(source: int | str, target: int | str) -> Transformer:
+    """Return a cached transformer; ``always_xy`` so that x is easting/longitude everywhere."""
+    return Transformer.from_crs(CRS.from_user_input(source), CRS.from_user_input(target),
+                                always_xy=True)
+
+
+def transform_bbox(bbox: tuple[float, float, float, float], source: int | str,
+                   target: int | str) -> tuple[float, float, float, float]:
+    """Return ``bbox`` (x/lon first) transformed with densified edges.
+
+    >>> [round(v, 2) for v in transform_bbox((299000, 5476000, 300000, 5477000), 6383, "OGC:CRS84")]
+    [26.99, 49.42, 27.0, 49.43]
+    """
+    return transformer(source, target).transform_bounds(*bbox, densify_pts=21)

@@ -1,0 +1,1 @@
+"""OGC API over the registries: pygeoapi resources from the catalog, providers, the ASGI mount."""

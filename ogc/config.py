@@ -1,0 +1,108 @@
+"""The pygeoapi configuration, generated from the registry catalog.
+
+``pygeoapi-config.yml`` at the top of the repository is this module's output
+(``gis config pygeoapi``) and a test keeps the two in sync. Connection details are
+``${GIS_PG_*}`` placeholders that pygeoapi fills from the environment, which ``ogc.mount`` sets
+from the resolved database URL, so one file serves the embedded cluster and any other database.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import yaml
+
+from gis.crs import CRS84, crs_uri, output_crs_uris, transform_bbox
+from gis.settings import CitySettings
+from registries.catalog import Catalog
+from registries.model import PUBLIC_SCHEMA, Registry
+
+CONNECTION = {
+    "host": "${GIS_PG_HOST}",
+    "port": "${GIS_PG_PORT}",
+    "dbname": "${GIS_PG_DBNAME}",
+    "user": "${GIS_PG_USER}",
+    "password": "${GIS_PG_PASSWORD}",
+    "search_path": [PUBLIC_SCHEMA, "public"],
+}
+MAX_ITEMS = 10_000
+
+
+def server_section() -> dict[str, Any]:
+    return {
+        "bind": {"host": "${GIS_HOST:-127.0.0.1}", "port": "${GIS_PORT:-8000}"},
+        "url": "${GIS_PUBLIC_URL:-http://127.0.0.1:8000}",
+        "mimetype": "application/json; charset=UTF-8",
+        "encoding": "utf-8",
+        "gzip": True,
+        "languages": ["uk-UA", "en-US"],
+        "pretty_print": False,
+        "limits": {"default_items": 10, "max_items": MAX_ITEMS, "on_exceed": "throttle"},
+        "map": {"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+                "attribution": "&copy; OpenStreetMap contributors"},
+    }
+
+
+def metadata_section(city: CitySettings) -> dict[str, Any]:
+    return {
+        "identification": {
+            "title": {"uk": f"Геопортал м. {city.name_uk}", "en": f"{city.name_en} geoportal"},
+            "description": {
+                "uk": "Реєстри міста: адреси, земельні ділянки, реклама, тимчасові споруди, "
+                      "містобудівне зонування",
+                "en": "City registries: addresses, land parcels, outdoor advertising, temporary "
+                      "structures, zoning",
+            },
+            "keywords": {"uk": ["геопортал", "кадастр", "адреси"],
+                         "en": ["geoportal", "cadastre", "addresses"]},
+            "keywords_type": "theme",
+            "terms_of_service": "https://creativecommons.org/licenses/by/4.0/",
+            "url": "https://github.com/hromada-gis/hromada-gis",
+        },
+        "license": {"name": "CC-BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
+        "provider": {"name": "Hromada GIS", "url": "https://github.com/hromada-gis/hromada-gis"},
+        "contact": {"name": "GIS department", "position": "GIS department",
+                    "address": city.name_en, "city": city.name_en, "country": "Ukraine",
+                    "email": "gis@example.org", "url": "https://github.com/hromada-gis/hromada-gis",
+                    "role": "pointOfContact"},
+    }
+
+
+def collection_resource(reg: Registry, city: CitySettings) -> dict[str, Any]:
+    """Return the pygeoapi resource of one registry: titles, extent, provider on its public view."""
+    bbox = [round(v, 5) for v in transform_bbox(city.extent, city.storage_srid, "OGC:CRS84")]
+    return {
+        "type": "collection",
+        "title": dict(reg.title),
+        "description": dict(reg.description),
+        "keywords": list(reg.keywords) or [reg.id],
+        "links": [],
+        "extents": {"spatial": {"bbox": bbox, "crs": CRS84}},
+        "providers": [{
+            "type": "feature",
+            "name": "PostgreSQL",
+            "data": dict(CONNECTION),
+            "id_field": "id",
+            "table": reg.public_view[1],
+            "geom_field": "geom",
+            "storage_crs": crs_uri(city.storage_srid),
+            "crs": output_crs_uris(city.storage_srid),
+        }],
+    }
+
+
+def pygeoapi_config(catalog: Catalog, city: CitySettings) -> dict[str, Any]:
+    """Return the whole pygeoapi configuration for the public registries of ``catalog``."""
+    return {
+        "server": server_section(),
+        "logging": {"level": "ERROR"},
+        "metadata": metadata_section(city),
+        "resources": {reg.id: collection_resource(reg, city) for reg in catalog if reg.public},
+    }
+
+
+def render(config: dict[str, Any]) -> str:
+    """Return ``config`` as the YAML text of ``pygeoapi-config.yml``."""
+    header = ("# Generated from registries/ by `gis config pygeoapi`; do not edit by hand.\n"
+              "# ${GIS_*} placeholders are filled from the environment by the server.\n")
+    return header + yaml.safe_dump(config, allow_unicode=True, sort_keys=False, width=100)

@@ -1,0 +1,112 @@
+"""pygeoapi's ASGI app, configured from ``pygeoapi-config.yml`` and the resolved database.
+
+pygeoapi's Starlette app reads its configuration at import time from ``PYGEOAPI_CONFIG`` and
+``PYGEOAPI_OPENAPI``, so :func:`pygeoapi_app` sets those (and the ``GIS_PG_*`` placeholders the
+config uses) first and imports it once per process.
+"""
+
+from __future__ import annotations
+
+import gzip
+import importlib
+import json
+import os
+import sys
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import unquote, urlsplit
+
+import yaml
+
+from gis.errors import EnvironmentProblem
+
+ASGIApp = Callable[..., Any]
+CONFIG_FILE = Path(__file__).resolve().parent.parent / "pygeoapi-config.yml"
+
+
+def connection_env(url: str) -> dict[str, str]:
+    """Return the ``GIS_PG_*`` variables the pygeoapi config reads, from a libpq URL.
+
+    >>> connection_env("postgresql://gis:p%40ss@127.0.0.1:5433/hromada")["GIS_PG_PASSWORD"]
+    'p@ss'
+    """
+    parts = urlsplit(url)
+    return {
+        "GIS_PG_HOST": parts.hostname or "127.0.0.1",
+        "GIS_PG_PORT": str(parts.port or 5432),
+        "GIS_PG_DBNAME": unquote(parts.path.lstrip("/")) or "postgres",
+        "GIS_PG_USER": unquote(parts.username or ""),
+        "GIS_PG_PASSWORD": unquote(parts.password or ""),
+    }
+
+
+def pygeoapi_app(db_url: str, public_url: str, work_dir: Path,
+                 config_file: Path = CONFIG_FILE) -> ASGIApp:
+    """Return pygeoapi's Starlette app over the database at ``db_url``."""
+    if "pygeoapi.starlette_app" in sys.modules:
+        return sys.modules["pygeoapi.starlette_app"].APP  # type: ignore[no-any-return]
+    if not config_file.exists():
+        raise EnvironmentProblem(f"pygeoapi configuration {config_file} is missing")
+    os.environ.update(connection_env(db_url))
+    os.environ["GIS_PUBLIC_URL"] = public_url
+    os.environ["PYGEOAPI_CONFIG"] = str(config_file)
+    from pygeoapi.openapi import get_oas
+    from pygeoapi.util import yaml_load
+
+    with config_file.open(encoding="utf-8") as fh:
+        config = yaml_load(fh)
+    work_dir.mkdir(parents=True, exist_ok=True)
+    openapi_file = work_dir / "openapi.yml"
+    openapi_file.write_text(yaml.safe_dump(get_oas(config), allow_unicode=True, sort_keys=False),
+                            encoding="utf-8")
+    os.environ["PYGEOAPI_OPENAPI"] = str(openapi_file)
+    module = importlib.import_module("pygeoapi.starlette_app")
+    return module.APP  # type: ignore[no-any-return]
+
+
+class CollectionCounts:
+    """ASGI wrapper adding ``numberMatched`` (public objects) to each collection of /collections.
+
+    pygeoapi's collection list has no feature count; a city user wants to see at a glance how
+    many objects each registry holds.
+    """
+
+    def __init__(self, app: ASGIApp, counts: Callable[[], dict[str, int]]) -> None:
+        self.app = app
+        self.counts = counts
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "GET" or \
+                scope["path"].rstrip("/") != "/collections":
+            await self.app(scope, receive, send)
+            return
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            else:
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        headers = [(k, v) for k, v in start.get("headers", [])]
+        body = self._enrich(start.get("status", 500), headers, b"".join(chunks))
+        headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": headers})
+        await send({"type": "http.response.body", "body": body})
+
+    def _enrich(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
+        h = {k.lower(): v for k, v in headers}
+        if status != 200 or not h.get(b"content-type", b"").startswith(b"application/json"):
+            return body
+        zipped = h.get(b"content-encoding") == b"gzip"
+        doc = json.loads(gzip.decompress(body) if zipped else body)
+        counts = self.counts()
+        for coll in doc.get("collections", []):
+            if coll.get("id") in counts:
+                coll["numberMatched"] = counts[coll["id"]]
+        out = json.dumps(doc, ensure_ascii=False).encode()
+        return gzip.compress(out) if zipped else out

@@ -1,0 +1,85 @@
+"""Address registry (адресний реєстр): streets, buildings and addresses."""
+
+from __future__ import annotations
+
+from gis.auth import Role
+from registries.common import decision_fields, katottg, t
+from registries.model import Field, FieldType, GeometryKind, Registry, TileRule
+
+STREET_TYPES = (
+    "вулиця", "провулок", "проспект", "бульвар", "площа", "майдан", "проїзд", "тупик", "узвіз",
+    "шосе", "набережна", "алея", "в'їзд", "спуск",
+)
+OBJECT_KINDS = ("construction_object", "building", "structure", "premises")
+ADDRESS_STATUSES = ("active", "planned", "annulled")
+
+STREETS = Registry(
+    id="streets",
+    title=t("Вулиці", "Streets"),
+    description=t("Вулиці, провулки, площі міста з попередніми назвами",
+                  "Streets, lanes and squares of the city with their former names"),
+    table="street",
+    geometry=GeometryKind.MULTILINESTRING,
+    group="addresses",
+    label="name",
+    fields=(
+        Field("street_type", title=t("Тип", "Type"), required=True, choices=STREET_TYPES),
+        Field("name", title=t("Назва", "Name"), required=True, searchable=True),
+        Field("former_names", FieldType.JSON, title=t("Попередні назви", "Former names"),
+              searchable=True,
+              description=t("[{name, street_type, until, decision}]",
+                            "[{name, street_type, until, decision}]")),
+        katottg(),
+    ),
+    edit_roles=frozenset({Role.REGISTRAR}),
+    keywords=("streets", "вулиці"),
+    tiles=(TileRule(12, ("name", "street_type")),),
+)
+
+BUILDINGS = Registry(
+    id="buildings",
+    title=t("Будівлі", "Buildings"),
+    description=t("Контури будівель", "Building footprints"),
+    table="building",
+    geometry=GeometryKind.MULTIPOLYGON,
+    group="addresses",
+    fields=(
+        Field("floors", FieldType.INTEGER, title=t("Поверховість", "Floors")),
+        Field("purpose", title=t("Призначення", "Purpose"),
+              choices=("residential_house", "apartment_block", "public", "commercial",
+                       "industrial", "garage", "other")),
+    ),
+    edit_roles=frozenset({Role.REGISTRAR}),
+    tiles=(TileRule(15, ("floors",)),),
+)
+
+ADDRESSES = Registry(
+    id="addresses",
+    title=t("Адреси", "Addresses"),
+    description=t("Адресний реєстр: адресні точки будівель і об'єктів будівництва",
+                  "Address registry: address points of buildings and construction objects"),
+    table="address",
+    geometry=GeometryKind.POINT,
+    group="addresses",
+    label="house_number",
+    fields=(
+        Field("street_id", FieldType.REFERENCE, title=t("Вулиця", "Street"), required=True,
+              references="streets"),
+        Field("house_number", title=t("Номер будинку", "House number"), required=True,
+              searchable=True),
+        Field("korpus", title=t("Корпус", "Korpus")),
+        Field("postal_code", title=t("Поштовий індекс", "Postal code"), pattern=r"^\d{5}$"),
+        katottg(required=True),
+        Field("object_kind", title=t("Вид об'єкта", "Object kind"), choices=OBJECT_KINDS),
+        Field("status", title=t("Статус", "Status"), choices=ADDRESS_STATUSES, required=True),
+        Field("building_id", FieldType.REFERENCE, title=t("Будівля", "Building"),
+              references="buildings"),
+        Field("cadastral_number", title=t("Кадастровий номер ділянки", "Parcel cadastral number")),
+        *decision_fields(),
+    ),
+    edit_roles=frozenset({Role.REGISTRAR}),
+    keywords=("addresses", "адреси"),
+    tiles=(TileRule(16, ("house_number",)),),
+)
+
+REGISTRIES = (STREETS, BUILDINGS, ADDRESSES)

@@ -1,0 +1,59 @@
+"""Outdoor advertising (зовнішня реклама): structures and their permits (дозволи)."""
+
+from __future__ import annotations
+
+from gis.auth import Role
+from registries.common import EDRPOU_PATTERN, PHONE_PATTERN, decision_fields, t, term_fields
+from registries.model import Field, FieldType, GeometryKind, Registry, TileRule
+
+STRUCTURE_TYPES = (
+    "billboard", "backlight", "prismatron", "supersite", "citylight", "scroller", "pylon",
+    "facade_banner", "rooftop", "street_banner", "bracket", "led_screen",
+)
+LIGHTING = ("none", "internal", "external", "digital")
+MOUNTING = ("ground", "facade", "roof", "street_furniture", "over_street")
+PLACE_OWNERS = ("communal", "state", "private")
+
+ADVERTISING_STRUCTURES = Registry(
+    id="advertising_structures",
+    title=t("Рекламні засоби", "Advertising structures"),
+    description=t("Реєстр дозволів на розміщення зовнішньої реклами",
+                  "Registry of outdoor advertising permits"),
+    table="advertising_structure",
+    geometry=GeometryKind.POINT,
+    group="advertising",
+    label="permit_number",
+    fields=(
+        Field("permit_number", title=t("Номер дозволу", "Permit number"), required=True,
+              searchable=True),
+        *term_fields(),
+        *decision_fields(),
+        Field("structure_type", title=t("Тип конструкції", "Structure type"), required=True,
+              choices=STRUCTURE_TYPES),
+        Field("width_m", FieldType.NUMBER, scale=2, title=t("Ширина, м", "Width, m")),
+        Field("height_m", FieldType.NUMBER, scale=2, title=t("Висота, м", "Height, m")),
+        Field("sides", FieldType.INTEGER, title=t("Кількість сторін", "Sides")),
+        Field("lighting", title=t("Освітлення", "Lighting"), choices=LIGHTING),
+        Field("mounting", title=t("Спосіб розміщення", "Mounting"), choices=MOUNTING),
+        Field("distributor_kind", title=t("Розповсюджувач: вид", "Distributor kind"),
+              choices=("legal", "sole_proprietor"), required=True),
+        Field("distributor_name", title=t("Розповсюджувач", "Distributor"), required=True,
+              searchable=True),
+        Field("distributor_edrpou", title=t("Код ЄДРПОУ", "EDRPOU"), pattern=EDRPOU_PATTERN),
+        Field("distributor_phone", title=t("Телефон", "Phone"), pattern=PHONE_PATTERN),
+        Field("distributor_email", title=t("Електронна пошта", "E-mail")),
+        Field("distributor_rnokpp", title=t("РНОКПП ФОП", "Sole proprietor's RNOKPP"),
+              personal=True, pattern=r"^\d{10}$"),
+        Field("distributor_home_address", title=t("Адреса ФОП", "Sole proprietor's address"),
+              personal=True),
+        Field("place_owner", title=t("Власник місця", "Place owner"), choices=PLACE_OWNERS),
+        Field("contract_number", title=t("Номер договору", "Contract number")),
+        Field("contract_date", FieldType.DATE, title=t("Дата договору", "Contract date")),
+        Field("location_text", title=t("Місце розташування", "Location"), searchable=True),
+    ),
+    edit_roles=frozenset({Role.REGISTRAR}),
+    keywords=("advertising", "реклама", "дозволи"),
+    tiles=(TileRule(13, ("structure_type",)), TileRule(16, ("structure_type", "permit_number"))),
+)
+
+REGISTRIES = (ADVERTISING_STRUCTURES,)

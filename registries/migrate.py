@@ -1,0 +1,43 @@
+"""Schema upgrades: Alembic migrations, then the derived objects (triggers, public views)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+from alembic import command
+from alembic.config import Config
+from alembic.runtime.migration import MigrationContext
+from alembic.script import ScriptDirectory
+from sqlalchemy import create_engine, pool
+
+from registries.catalog import Catalog, default_catalog
+from registries.schema import sync_derived
+
+MIGRATIONS = Path(__file__).resolve().parent.parent / "migrations"
+
+
+def alembic_config(url: str, srid: int) -> Config:
+    """Return the Alembic config for ``url`` with geometries in ``srid``."""
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS))
+    cfg.attributes["url"] = url
+    cfg.attributes["srid"] = srid
+    return cfg
+
+
+def upgrade(url: str, srid: int, catalog: Catalog | None = None) -> None:
+    """Bring the database at ``url`` to the newest schema; idempotent."""
+    command.upgrade(alembic_config(url, srid), "head")
+    with psycopg.connect(url) as conn:
+        sync_derived(conn, catalog or default_catalog())
+
+
+def pending_revisions(url: str, srid: int) -> bool:
+    """Return True when the database at ``url`` is behind the newest migration."""
+    script = ScriptDirectory.from_config(alembic_config(url, srid))
+    engine = create_engine(url.replace("postgresql://", "postgresql+psycopg://", 1),
+                           poolclass=pool.NullPool)
+    with engine.connect() as conn:
+        current = MigrationContext.configure(conn).get_current_heads()
+    return set(current) != set(script.get_heads())

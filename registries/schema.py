@@ -1,0 +1,169 @@
+"""Database objects derived from the registry declarations.
+
+Tables (live and history) are SQLAlchemy/geoalchemy2 models for Alembic; the history triggers
+and public views, pure derivations of the declarations, are (re)created by :func:`sync_derived`
+after every upgrade.
+"""
+
+from __future__ import annotations
+
+import psycopg
+from geoalchemy2 import Geometry
+from psycopg import sql
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    Column,
+    Date,
+    ForeignKey,
+    Identity,
+    Index,
+    Integer,
+    MetaData,
+    Numeric,
+    String,
+    Table,
+    Text,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB, TSTZRANGE
+from sqlalchemy.types import TypeEngine
+
+from gis.history import trigger_sql
+from registries.catalog import Catalog
+from registries.model import (
+    HISTORY_SCHEMA,
+    PUBLIC_SCHEMA,
+    REGISTRY_SCHEMA,
+    Field,
+    FieldType,
+    Registry,
+)
+
+NAMING = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def column_type(f: Field) -> TypeEngine[object]:
+    """Return the SQL type of a field."""
+    match f.type:
+        case FieldType.TEXT:
+            return Text()
+        case FieldType.INTEGER:
+            return Integer()
+        case FieldType.NUMBER:
+            return Numeric(14, f.scale if f.scale is not None else 2)
+        case FieldType.DATE:
+            return Date()
+        case FieldType.BOOLEAN:
+            return Boolean()
+        case FieldType.JSON:
+            return JSONB()
+        case FieldType.REFERENCE:
+            return BigInteger()
+    raise ValueError(f"unknown field type {f.type}")
+
+
+def _live_table(reg: Registry, catalog: Catalog, metadata: MetaData, srid: int) -> Table:
+    cols: list[object] = [Column("id", BigInteger, Identity(always=False), primary_key=True)]
+    for f in reg.fields:
+        args: list[object] = []
+        if f.references:
+            target = catalog.get(f.references)
+            args.append(ForeignKey(f"{REGISTRY_SCHEMA}.{target.table}.id", ondelete="RESTRICT"))
+        cols.append(Column(f.column, column_type(f), *args, nullable=not f.required,
+                           unique=f.unique or None))
+        if f.choices:
+            values = ", ".join("'" + c.replace("'", "''") + "'" for c in f.choices)
+            cols.append(CheckConstraint(f"{f.column} IN ({values})", name=f"{f.column}_choice"))
+    cols += [
+        Column("geom", Geometry(reg.geometry.value.upper(), srid=srid, spatial_index=False),
+               nullable=False),
+        *_version_columns(),
+    ]
+    table = Table(reg.table, metadata, *cols, schema=REGISTRY_SCHEMA)  # type: ignore[arg-type]
+    Index(f"ix_{reg.table}_geom", table.c.geom, postgresql_using="gist")
+    for f in reg.fields:
+        if f.references:
+            Index(f"ix_{reg.table}_{f.column}", table.c[f.column])
+    return table
+
+
+def _version_columns() -> list[Column[object]]:
+    """Return the columns every live row carries: row version, valid period, author."""
+    return [
+        Column("version", Integer, nullable=False, server_default=text("1")),
+        Column("sys_period", TSTZRANGE, nullable=False,
+               server_default=text("tstzrange(now(), NULL)")),
+        Column("changed_by", Text, nullable=True),
+    ]
+
+
+def _history_table(reg: Registry, metadata: MetaData, srid: int) -> Table:
+    cols: list[object] = [
+        Column("history_id", BigInteger, Identity(always=False), primary_key=True),
+        Column("id", BigInteger, nullable=False),
+        *(Column(f.column, column_type(f)) for f in reg.fields),
+        Column("geom", Geometry(reg.geometry.value.upper(), srid=srid, spatial_index=False)),
+        Column("version", Integer, nullable=False),
+        Column("sys_period", TSTZRANGE, nullable=False),
+        Column("changed_by", Text),
+        Column("operation", String(1), nullable=False),
+        Column("ended_by", Text),
+    ]
+    table = Table(reg.table, metadata, *cols, schema=HISTORY_SCHEMA)  # type: ignore[arg-type]
+    Index(f"ix_history_{reg.table}_id", table.c.id, table.c.version)
+    Index(f"ix_history_{reg.table}_period", table.c.sys_period, postgresql_using="gist")
+    return table
+
+
+def build_metadata(catalog: Catalog, srid: int) -> MetaData:
+    """Return the tables of every registry in ``catalog`` with geometries in ``srid``."""
+    metadata = MetaData(naming_convention=NAMING)
+    for reg in catalog:
+        _live_table(reg, catalog, metadata, srid)
+        _history_table(reg, metadata, srid)
+    return metadata
+
+
+def public_view_sql(reg: Registry) -> sql.Composed:
+    """Return CREATE VIEW for the public face of ``reg``: personal fields dropped or masked."""
+    cols: list[sql.Composable] = [sql.SQL("t.id")]
+    for f in reg.public_fields:
+        if f.personal_if:
+            cols.append(sql.SQL("CASE WHEN t.{dep} = {val} THEN {mask} ELSE t.{col} END AS {col}")
+                        .format(dep=sql.Identifier(f.personal_if.field),
+                                val=sql.Literal(f.personal_if.equals),
+                                mask=sql.Literal(f.personal_if.mask["uk"]),
+                                col=sql.Identifier(f.column)))
+        else:
+            cols.append(sql.SQL("t.{}").format(sql.Identifier(f.column)))
+    cols += [sql.SQL("t.geom"), sql.SQL("t.version")]
+    return sql.SQL("CREATE VIEW {view} AS SELECT {cols} FROM {table} AS t").format(
+        view=sql.Identifier(*reg.public_view),
+        cols=sql.SQL(", ").join(cols),
+        table=sql.Identifier(reg.schema, reg.table),
+    )
+
+
+def data_columns(reg: Registry) -> list[str]:
+    """Return the columns of ``reg`` that history copies: the declared fields and the geometry."""
+    return [*(f.column for f in reg.fields), "geom"]
+
+
+def sync_derived(conn: psycopg.Connection, catalog: Catalog) -> None:
+    """Recreate the derived objects (history triggers, public views); idempotent."""
+    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(PUBLIC_SCHEMA)))
+    for reg in catalog:
+        for ddl in trigger_sql(reg.schema, reg.table, data_columns(reg)):
+            conn.execute(ddl)
+        conn.execute(sql.SQL("DROP VIEW IF EXISTS {} CASCADE").format(
+            sql.Identifier(*reg.public_view)))
+        if reg.public:
+            conn.execute(public_view_sql(reg))

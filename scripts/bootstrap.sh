@@ -1,0 +1,97 @@
+#!/usr/bin/env bash
+# Bootstrap a fresh Debian machine for Hromada GIS: PostGIS for the installed PostgreSQL,
+# a Python >= 3.12 virtualenv in .venv with the project installed. Idempotent: a second run
+# only checks. Usage: scripts/bootstrap.sh [run|test]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+purpose=${1:-run}
+say() { printf 'bootstrap: %s\n' "$*" >&2; }
+die() { printf 'error: %s\n' "$*" >&2; exit 1; }
+
+is_root() { [ "$(id -u)" = 0 ]; }
+apt_updated=0
+apt_install() {  # apt_install PKG... — only as root; otherwise print the exact command and stop
+  if ! is_root; then
+    die "missing system packages: $*; install them with: sudo apt-get install -y $*"
+  fi
+  if [ "$apt_updated" = 0 ]; then
+    say "apt-get update"
+    DEBIAN_FRONTEND=noninteractive apt-get update -qq >/dev/null || die "apt-get update failed; check the package sources"
+    apt_updated=1
+  fi
+  say "installing $*"
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "$@" >/dev/null \
+    || die "apt-get install $* failed; PostGIS/system packages could not be installed"
+}
+
+PG_LIB=${GIS_PG_LIB:-/usr/lib/postgresql}      # overridable so tests can fake a bare machine
+PG_SHARE=${GIS_PG_SHARE:-/usr/share/postgresql}
+pg_major() {  # newest PostgreSQL with server binaries under $PG_LIB
+  local v best=""
+  for v in "$PG_LIB"/*/bin/initdb; do
+    [ -x "$v" ] || continue
+    v=${v#"$PG_LIB"/}; v=${v%%/*}
+    if [ -z "$best" ] || [ "$v" -gt "$best" ]; then best=$v; fi
+  done
+  printf '%s' "$best"
+}
+
+# 1. PostgreSQL server + PostGIS
+pgv=$(pg_major)
+if [ -z "$pgv" ]; then
+  apt_install postgresql
+  pgv=$(pg_major)
+  [ -n "$pgv" ] || die "PostgreSQL server binaries not found under $PG_LIB after install"
+fi
+if [ ! -f "$PG_SHARE/$pgv/extension/postgis.control" ]; then
+  apt_install "postgresql-$pgv-postgis-3"
+  [ -f "$PG_SHARE/$pgv/extension/postgis.control" ] \
+    || die "PostGIS for PostgreSQL $pgv is not installable (postgresql-$pgv-postgis-3)"
+fi
+if is_root && ! id postgres >/dev/null 2>&1; then
+  die "running as root needs the 'postgres' system user to run the database; install postgresql-common"
+fi
+
+# 2. test-only system packages (clients used by interoperability tests)
+if [ "$purpose" = test ]; then
+  missing=()
+  command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)
+  if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
+fi
+
+# 3. Python >= 3.12
+find_python() {
+  local c
+  local candidates=("${GIS_PYTHON:-}" python3.13 python3.12 python3)
+  if command -v pyenv >/dev/null 2>&1 || [ -d "${PYENV_ROOT:-$HOME/.pyenv}" ]; then
+    local root
+    root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
+    for c in "$root"/versions/3.1[2-9]*/bin/python; do candidates+=("$c"); done
+  fi
+  for c in /usr/bin/python3.1[2-9] /usr/local/bin/python3.1[2-9]; do candidates+=("$c"); done
+  for c in "${candidates[@]}"; do
+    [ -n "$c" ] || continue
+    command -v "$c" >/dev/null 2>&1 || [ -x "$c" ] || continue
+    if "$c" -c 'import sys, venv; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then
+      command -v "$c" 2>/dev/null || printf '%s\n' "$c"
+      return 0
+    fi
+  done
+  return 1
+}
+if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then
+  py=$(find_python) || die "no Python >= 3.12 found (tried GIS_PYTHON, python3.13, python3.12, python3, pyenv versions 3.12+); install one, e.g. apt-get install python3.12-venv, or set GIS_PYTHON=/path/to/python3.12"
+  say "creating .venv with $py"
+  rm -rf .venv
+  "$py" -m venv .venv || die "could not create .venv with $py (is the venv module installed?)"
+fi
+
+# 4. the project itself, reinstalled only when pyproject.toml changes
+stamp=".venv/.installed-$(sha256sum pyproject.toml | cut -c1-16)"
+if [ ! -f "$stamp" ]; then
+  say "installing the project into .venv (first run takes a few minutes)"
+  .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
+  .venv/bin/python -m pip install -q -e ".[test]" || die "pip install failed (see above)"
+  rm -f .venv/.installed-* && touch "$stamp"
+fi
+say "ready (PostgreSQL $pgv + PostGIS, $(.venv/bin/python --version))"

@@ -1,0 +1,130 @@
+"""Test fixtures: one real PostGIS cluster per session (the server's own ``gis.cluster`` code).
+
+The cluster lives in a folder under /tmp that the ``postgres`` user can reach (pytest's own
+temporary folders are private to root). A migrated template database is cloned for tests that
+commit; the demo city at scale 0.01 is loaded once and served by a real ``gis serve`` process.
+"""
+
+from __future__ import annotations
+
+import itertools
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from datetime import date
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+from psycopg import sql
+
+from gis.cluster import EmbeddedCluster, free_port, running_cluster
+from registries.migrate import upgrade
+
+SRID = 6383
+DEMO_TODAY = date(2026, 11, 1)
+DEMO_SCALE = 0.01
+GIS = str(Path(sys.executable).parent / "gis")
+_names = itertools.count()
+
+
+def shared_tmp(prefix: str) -> Path:
+    """Return a new folder under /tmp that the postgres system user can enter."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    path.chmod(0o755)
+    return path
+
+
+@pytest.fixture(scope="session")
+def cluster() -> Iterator[EmbeddedCluster]:
+    root = shared_tmp("hromada-test-")
+    try:
+        with running_cluster(root / "cluster", quiet=True) as c:
+            yield c
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def template_url(cluster: EmbeddedCluster) -> str:
+    """Return the URL of a migrated, empty database that tests clone."""
+    url = cluster.ensure_database("gis_template")
+    upgrade(url, SRID)
+    return url
+
+
+def clone(cluster: EmbeddedCluster, template: str, name: str) -> str:
+    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
+            sql.Identifier(name), sql.Identifier(template)))
+    return cluster.url(name)
+
+
+def drop(cluster: EmbeddedCluster, name: str) -> None:
+    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+
+
+@pytest.fixture
+def db_url(cluster: EmbeddedCluster, template_url: str) -> Iterator[str]:
+    """Return the URL of a fresh migrated database of this test's own (dropped after)."""
+    name = f"test_{next(_names)}"
+    url = clone(cluster, "gis_template", name)
+    yield url
+    drop(cluster, name)
+
+
+@pytest.fixture
+def conn(template_url: str) -> Iterator[psycopg.Connection]:
+    """Return a connection to the migrated template inside a transaction that rolls back."""
+    with psycopg.connect(template_url) as c:
+        with c.transaction(force_rollback=True):
+            yield c
+
+
+@pytest.fixture(scope="session")
+def demo_url(cluster: EmbeddedCluster, template_url: str) -> str:
+    """Return the URL of a database holding the demo city at scale 0.01 (do not modify it)."""
+    from app.demo.city import load_demo
+
+    url = clone(cluster, "gis_template", "demo")
+    with psycopg.connect(url) as c:
+        load_demo(c, scale=DEMO_SCALE, seed=68, today=DEMO_TODAY, srid=SRID)
+        c.commit()
+    return url
+
+
+def start_server(env: dict[str, str], port: int, *args: str,
+                 timeout_s: float = 120) -> subprocess.Popen[str]:
+    """Start ``gis serve`` with ``env`` and wait until /healthz answers 200."""
+    proc = subprocess.Popen([GIS, "serve", "--port", str(port), *args],
+                            env={**os.environ, **env}, stdout=subprocess.PIPE,
+                            stderr=subprocess.STDOUT, text=True)
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if proc.poll() is not None:
+            raise AssertionError(f"gis serve exited with {proc.returncode}: {proc.stdout.read()}")
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
+                return proc
+        except httpx.HTTPError:
+            pass
+        time.sleep(0.2)
+    proc.kill()
+    raise AssertionError("gis serve did not become healthy in time")
+
+
+@pytest.fixture(scope="session")
+def server(demo_url: str) -> Iterator[str]:
+    """Return the base URL of a real ``gis serve`` over the demo database."""
+    port = free_port()
+    proc = start_server({"GIS_DATABASE_URL": demo_url}, port)
+    yield f"http://127.0.0.1:{port}"
+    proc.terminate()
+    proc.wait(timeout=30)

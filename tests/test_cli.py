@@ -1,0 +1,161 @@
+"""The ``gis`` command: help texts, and one clear line (never a traceback) on a bad environment."""
+
+from __future__ import annotations
+
+import os
+import pwd
+import shutil
+import signal
+import socket
+import subprocess
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+
+from gis.cluster import free_port
+from tests.conftest import GIS, shared_tmp, start_server
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def run_gis(*args: str, env: dict[str, str] | None = None,
+            timeout: float = 120) -> subprocess.CompletedProcess[str]:
+    clean = {k: v for k, v in os.environ.items() if not k.startswith("GIS_")}
+    return subprocess.run([GIS, *args], env={**clean, **(env or {})}, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def assert_one_error_line(result: subprocess.CompletedProcess[str], *needles: str) -> str:
+    assert result.returncode != 0
+    out = (result.stdout + result.stderr).strip()
+    assert "Traceback" not in out, out
+    lines = [ln for ln in out.splitlines() if ln.strip()]
+    assert len(lines) == 1 and lines[0].startswith("error: "), out
+    for needle in needles:
+        assert needle in lines[0], lines[0]
+    return lines[0]
+
+
+@pytest.mark.parametrize("args", [[], ["serve"], ["demo"], ["db", "upgrade"],
+                                  ["config", "pygeoapi"]])
+def test_every_command_explains_itself(args: list[str]) -> None:
+    result = run_gis(*args, "--help")
+    assert result.returncode == 0
+    assert "Usage: gis" in result.stdout
+    assert len(result.stdout.splitlines()) > 4
+
+
+def test_port_in_use_is_one_clear_line() -> None:
+    with socket.socket() as busy:
+        busy.bind(("127.0.0.1", 0))
+        busy.listen()
+        port = busy.getsockname()[1]
+        result = run_gis("serve", "--port", str(port))
+    assert_one_error_line(result, f"port {port}", "in use", "GIS_PORT")
+
+
+def test_unreachable_database_url_is_one_clear_line_without_the_password() -> None:
+    port = free_port()
+    result = run_gis("serve", "--port", str(free_port()),
+                     env={"GIS_DATABASE_URL": f"postgresql://gis:s3cret@127.0.0.1:{port}/city"})
+    line = assert_one_error_line(result, "cannot connect to the database", f"127.0.0.1:{port}/city")
+    assert "s3cret" not in line
+
+
+def test_data_folder_owned_by_someone_else_is_one_clear_line() -> None:
+    root = shared_tmp("hromada-owned-")
+    try:
+        data = root / "data"
+        data.mkdir()
+        nobody = pwd.getpwnam("nobody")
+        os.chown(data, nobody.pw_uid, nobody.pw_gid)
+        result = run_gis("serve", "--port", str(free_port()), env={"GIS_DATA_DIR": str(data)})
+        assert_one_error_line(result, str(data), "owned by nobody", "GIS_DATA_DIR")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_missing_postgis_is_one_clear_line_with_the_install_command() -> None:
+    root = shared_tmp("hromada-nopostgis-")
+    try:
+        bin_dir = root / "lib" / "15" / "bin"
+        bin_dir.mkdir(parents=True)
+        (root / "share" / "extension").mkdir(parents=True)
+        for tool in ("initdb", "pg_ctl"):
+            (bin_dir / tool).write_text("#!/bin/sh\nexit 1\n")
+            (bin_dir / tool).chmod(0o755)
+        (bin_dir / "pg_config").write_text(f"#!/bin/sh\necho {root / 'share'}\n")
+        (bin_dir / "pg_config").chmod(0o755)
+        result = run_gis("serve", "--port", str(free_port()),
+                         env={"GIS_PG_BIN_DIR": str(bin_dir),
+                              "GIS_DATA_DIR": str(root / "data")})
+        assert_one_error_line(result, "PostGIS is not installed",
+                              "apt-get install -y postgresql-15-postgis-3")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def test_bootstrap_without_root_names_the_exact_install_command() -> None:
+    root = shared_tmp("hromada-bare-")
+    try:
+        (root / "lib" / "15" / "bin").mkdir(parents=True)
+        initdb = root / "lib" / "15" / "bin" / "initdb"
+        initdb.write_text("#!/bin/sh\n")
+        initdb.chmod(0o755)
+        (root / "share" / "15" / "extension").mkdir(parents=True)
+        result = subprocess.run(
+            ["runuser", "-u", "nobody", "--", "bash", str(ROOT / "scripts" / "bootstrap.sh")],
+            env={"PATH": os.environ["PATH"], "GIS_PG_LIB": str(root / "lib"),
+                 "GIS_PG_SHARE": str(root / "share")},
+            capture_output=True, text=True, timeout=60)
+        assert result.returncode == 1
+        assert result.stderr.strip().splitlines()[-1] == (
+            "error: missing system packages: postgresql-15-postgis-3; install them with: "
+            "sudo apt-get install -y postgresql-15-postgis-3")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
+def postmasters(data_dir: Path) -> list[str]:
+    out = subprocess.run(["pgrep", "-f", f"postgres -D {data_dir}"], capture_output=True,
+                         text=True).stdout
+    return out.split()
+
+
+def test_serve_embedded_lists_demo_counts_and_ctrl_c_stops_everything() -> None:
+    root = shared_tmp("hromada-embedded-")
+    data = root / "data"
+    port = free_port()
+    env = {"GIS_DATA_DIR": str(data)}
+    try:
+        proc = start_server(env, port, "--demo", "--scale", "0.01")
+        doc = httpx.get(f"http://127.0.0.1:{port}/collections?f=json", timeout=30).json()
+        counts = {c["id"]: c["numberMatched"] for c in doc["collections"]}
+        for cid in ("addresses", "land_parcels", "advertising_structures",
+                    "temporary_structures"):
+            assert counts[cid] > 0, counts
+        assert postmasters(data)
+        proc.send_signal(signal.SIGINT)
+        out, _ = proc.communicate(timeout=60)
+        assert proc.returncode == 0, out
+        assert "Traceback" not in out
+        assert postmasters(data) == []
+        assert "database system is shut down" in (data / "pg.log").read_text()
+
+        # the second start reuses the cluster and does not load the demo again
+        proc = start_server(env, port, "--demo", "--scale", "0.01")
+        again = httpx.get(f"http://127.0.0.1:{port}/collections?f=json", timeout=30).json()
+        assert {c["id"]: c["numberMatched"] for c in again["collections"]} == counts
+        proc.send_signal(signal.SIGTERM)
+        proc.communicate(timeout=60)
+        assert proc.returncode == 0
+        deadline = time.monotonic() + 5
+        while postmasters(data) and time.monotonic() < deadline:
+            time.sleep(0.1)
+        assert postmasters(data) == []
+    finally:
+        for pid in postmasters(data):
+            os.kill(int(pid), signal.SIGKILL)
+        shutil.rmtree(root, ignore_errors=True)
