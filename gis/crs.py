@@ -51,7 +51,8 @@ def transform_bbox(bbox: tuple[float, float, float, float], source: int | str,
                    target: int | str) -> tuple[float, float, float, float]:
     """Return ``bbox`` (x/lon first) transformed with densified edges.
 
-    >>> [round(v, 2) for v in transform_bbox((299000, 5476000, 300000, 5477000), 6383, "OGC:CRS84")]
-    [26.99, 49.42, 27.0, 49.43]
+    >>> box = transform_bbox((299000, 5476000, 300000, 5477000), 6383, "OGC:CRS84")
+    >>> [round(v, 3) for v in box]
+    [26.985, 49.416, 26.998, 49.425]
     """
     return transformer(source, target).transform_bounds(*bbox, densify_pts=21)
