@@ -26,6 +26,7 @@ from pathlib import Path
 from urllib.parse import quote
 
 import psycopg
+from psycopg import sql
 
 from gis.errors import EnvironmentProblem
 
@@ -139,7 +140,7 @@ class EmbeddedCluster:
 
     # -- checks -------------------------------------------------------------------------
     def check_folder(self) -> None:
-        """Raise EnvironmentProblem when the data folder belongs to someone else or is unreachable."""
+        """Raise EnvironmentProblem if the data folder is someone else's or unreachable."""
         me = os.geteuid()
         for path, want in ((self.data_dir, me), (self.pgdata, None)):
             if not path.exists():
@@ -161,9 +162,9 @@ class EmbeddedCluster:
             ).returncode == 0
             if not ok:
                 raise EnvironmentProblem(
-                    f"data folder {self.data_dir} is not reachable by the '{self.run_as}' user that "
-                    "runs PostgreSQL (a parent folder is private); set GIS_DATA_DIR to a folder it "
-                    "can enter, e.g. /var/lib/hromada-gis",
+                    f"data folder {self.data_dir} is not reachable by the '{self.run_as}' user "
+                    "that runs PostgreSQL (a parent folder is private); set GIS_DATA_DIR to a "
+                    "folder it can enter, e.g. /var/lib/hromada-gis",
                     path=str(self.data_dir),
                 )
 
@@ -296,15 +297,17 @@ class EmbeddedCluster:
                     return
             except psycopg.OperationalError as exc:
                 if time.monotonic() > deadline:
-                    raise EnvironmentProblem(f"embedded PostgreSQL is not accepting connections: {exc}") from exc
+                    raise EnvironmentProblem(
+                        f"embedded PostgreSQL is not accepting connections: {exc}") from exc
                 time.sleep(0.1)
 
     def ensure_database(self, dbname: str = DATABASE) -> str:
         """Create ``dbname`` with PostGIS unless it exists; return its URL."""
         with psycopg.connect(self.url("postgres"), autocommit=True) as conn:
-            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (dbname,)).fetchone()
+            exists = conn.execute("SELECT 1 FROM pg_database WHERE datname = %s",
+                                  (dbname,)).fetchone()
             if not exists:
-                conn.execute(psycopg.sql.SQL("CREATE DATABASE {}").format(psycopg.sql.Identifier(dbname)))
+                conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(dbname)))
         with psycopg.connect(self.url(dbname), autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
         return self.url(dbname)

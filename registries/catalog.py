@@ -32,7 +32,8 @@ class Catalog:
         for reg in self._by_id.values():
             for f in reg.fields:
                 if f.references and f.references not in self._by_id:
-                    raise ValueError(f"{reg.id}.{f.name} references unknown registry {f.references}")
+                    raise ValueError(
+                        f"{reg.id}.{f.name} references unknown registry {f.references}")
 
     def __iter__(self) -> Iterator[Registry]:
         return iter(self._by_id.values())

@@ -13,7 +13,6 @@ from enum import StrEnum
 
 from gis.auth import Role
 
-
 REGISTRY_SCHEMA = "registry"  # live objects
 HISTORY_SCHEMA = "history"  # past versions, written by triggers only
 PUBLIC_SCHEMA = "open_data"  # views without personal data: what anonymous users may read

@@ -7,6 +7,8 @@ after every upgrade.
 
 from __future__ import annotations
 
+from typing import Any
+
 import psycopg
 from geoalchemy2 import Geometry
 from psycopg import sql
@@ -28,6 +30,7 @@ from sqlalchemy import (
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSTZRANGE
+from sqlalchemy.schema import SchemaItem
 from sqlalchemy.types import TypeEngine
 
 from gis.history import trigger_sql
@@ -50,7 +53,7 @@ NAMING = {
 }
 
 
-def column_type(f: Field) -> TypeEngine[object]:
+def column_type(f: Field) -> TypeEngine[Any]:
     """Return the SQL type of a field."""
     match f.type:
         case FieldType.TEXT:
@@ -71,9 +74,9 @@ def column_type(f: Field) -> TypeEngine[object]:
 
 
 def _live_table(reg: Registry, catalog: Catalog, metadata: MetaData, srid: int) -> Table:
-    cols: list[object] = [Column("id", BigInteger, Identity(always=False), primary_key=True)]
+    cols: list[SchemaItem] = [Column("id", BigInteger, Identity(always=False), primary_key=True)]
     for f in reg.fields:
-        args: list[object] = []
+        args: list[SchemaItem] = []
         if f.references:
             target = catalog.get(f.references)
             args.append(ForeignKey(f"{REGISTRY_SCHEMA}.{target.table}.id", ondelete="RESTRICT"))
@@ -87,7 +90,7 @@ def _live_table(reg: Registry, catalog: Catalog, metadata: MetaData, srid: int) 
                nullable=False),
         *_version_columns(),
     ]
-    table = Table(reg.table, metadata, *cols, schema=REGISTRY_SCHEMA)  # type: ignore[arg-type]
+    table = Table(reg.table, metadata, *cols, schema=REGISTRY_SCHEMA)
     Index(f"ix_{reg.table}_geom", table.c.geom, postgresql_using="gist")
     for f in reg.fields:
         if f.references:
@@ -95,7 +98,7 @@ def _live_table(reg: Registry, catalog: Catalog, metadata: MetaData, srid: int) 
     return table
 
 
-def _version_columns() -> list[Column[object]]:
+def _version_columns() -> list[Column[Any]]:
     """Return the columns every live row carries: row version, valid period, author."""
     return [
         Column("version", Integer, nullable=False, server_default=text("1")),
@@ -106,7 +109,7 @@ def _version_columns() -> list[Column[object]]:
 
 
 def _history_table(reg: Registry, metadata: MetaData, srid: int) -> Table:
-    cols: list[object] = [
+    cols: list[SchemaItem] = [
         Column("history_id", BigInteger, Identity(always=False), primary_key=True),
         Column("id", BigInteger, nullable=False),
         *(Column(f.column, column_type(f)) for f in reg.fields),
@@ -117,7 +120,7 @@ def _history_table(reg: Registry, metadata: MetaData, srid: int) -> Table:
         Column("operation", String(1), nullable=False),
         Column("ended_by", Text),
     ]
-    table = Table(reg.table, metadata, *cols, schema=HISTORY_SCHEMA)  # type: ignore[arg-type]
+    table = Table(reg.table, metadata, *cols, schema=HISTORY_SCHEMA)
     Index(f"ix_history_{reg.table}_id", table.c.id, table.c.version)
     Index(f"ix_history_{reg.table}_period", table.c.sys_period, postgresql_using="gist")
     return table

@@ -13,7 +13,8 @@ from registries.model import HISTORY_SCHEMA, PUBLIC_SCHEMA, REGISTRY_SCHEMA
 from registries.schema import build_metadata
 from tests.conftest import SRID
 
-SQUARE = "SRID=6383;MULTIPOLYGON(((299000 5476000,299020 5476000,299020 5476020,299000 5476020,299000 5476000)))"
+SQUARE = ("SRID=6383;MULTIPOLYGON(((299000 5476000,299020 5476000,299020 5476020,"
+          "299000 5476020,299000 5476000)))")
 
 
 def test_migrations_match_the_registry_declarations(template_url: str) -> None:
@@ -109,7 +110,7 @@ def test_public_views_hide_personal_fields_and_mask_natural_persons(
         "AND table_name = 'land_parcel'", (PUBLIC_SCHEMA,))}
     assert "holder_rnokpp" not in cols and "holder_home_address" not in cols
     assert "cadastral_number" in cols
-    name = conn.execute(f"SELECT holder_name FROM {PUBLIC_SCHEMA}.land_parcel "
+    name = conn.execute("SELECT holder_name FROM open_data.land_parcel "
                         "WHERE cadastral_number = '6810100000:01:001:0003'").fetchone()
     assert name == ("фізична особа",)
     for reg in default_catalog():

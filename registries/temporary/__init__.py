@@ -14,7 +14,8 @@ TEMPORARY_STRUCTURES = Registry(
     id="temporary_structures",
     title=t("Тимчасові споруди", "Temporary structures"),
     description=t("Тимчасові споруди для провадження підприємницької діяльності (МАФ, кіоски)",
-                  "Temporary structures for business: kiosks, pavilions, small architectural forms"),
+                  "Temporary structures for business: kiosks, pavilions, "
+                  "small architectural forms"),
     table="temporary_structure",
     geometry=GeometryKind.POLYGON,
     group="temporary",

@@ -1,0 +1,1 @@
+"""True-scale PDF map extracts in UCS-2000 (coming)."""

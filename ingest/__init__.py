@@ -1,0 +1,1 @@
+"""Readers and loaders for a city's files, and open-data exports (coming)."""

@@ -1,0 +1,1 @@
+"""Vector tiles from PostGIS (ST_AsMVT), OGC API Tiles, cache and invalidation (coming)."""
