@@ -1,4 +1,4 @@
-"""The ASGI app factory: health, the geoportal page, and pygeoapi for the OGC API."""
+"""The ASGI app factory: health, the geoportal page, OGC API (pygeoapi + fast GeoJSON items)."""
 
 from __future__ import annotations
 
@@ -14,9 +14,12 @@ from starlette.routing import Mount, Route
 
 from app.portal import LandingSwitch, landing_html
 from app.problems import gis_error_handler, unexpected_error_handler
+from app.security import token_authenticator
 from gis.errors import DatabaseUnavailable, GisError
 from gis.settings import Settings
+from ogc.features import FeatureRouter, FeatureService
 from ogc.mount import CollectionCounts, pygeoapi_app
+from ogc.provider import share_pool
 from registries.catalog import Catalog
 from registries.queries import feature_counts
 
@@ -37,11 +40,19 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             raise DatabaseUnavailable("database is not reachable") from exc
         return JSONResponse({"status": "ok", "database": "ok"})
 
-    ogc = CollectionCounts(pygeoapi_app(db_url, settings.base_url, work_dir), counts)
+    share_pool(pool)
+    pygeoapi = CollectionCounts(pygeoapi_app(db_url, settings.base_url, work_dir), counts)
+    features = FeatureService(catalog=catalog, pool=pool,
+                              storage_srid=settings.city.storage_srid,
+                              base_url=settings.base_url,
+                              authenticate=token_authenticator(settings.auth.tokens),
+                              max_limit=settings.max_items)
+    ogc = FeatureRouter(features, pygeoapi)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
         yield
+        share_pool(None)
         pool.close()
 
     return Starlette(

@@ -56,3 +56,34 @@ def transform_bbox(bbox: tuple[float, float, float, float], source: int | str,
     [26.985, 49.416, 26.998, 49.425]
     """
     return transformer(source, target).transform_bounds(*bbox, densify_pts=21)
+
+
+@lru_cache(maxsize=64)
+def is_northing_first(crs: int | str) -> bool:
+    """Return True when the CRS declares latitude/northing as its first axis.
+
+    >>> is_northing_first(4326), is_northing_first(6383), is_northing_first("OGC:CRS84")
+    (True, True, False)
+    """
+    axis = CRS.from_user_input(crs).axis_info
+    return bool(axis) and axis[0].direction.lower() in ("north", "south")
+
+
+def srid_from_uri(uri: str) -> int | str:
+    """Return the EPSG code of an OGC CRS URI (or ``"OGC:CRS84"``), raising ValueError.
+
+    >>> srid_from_uri("http://www.opengis.net/def/crs/EPSG/0/6383")
+    6383
+    >>> srid_from_uri("http://www.opengis.net/def/crs/OGC/1.3/CRS84")
+    'OGC:CRS84'
+    """
+    text = uri.strip()
+    if text in (CRS84, "OGC:CRS84", "CRS84", "[OGC:CRS84]"):
+        return "OGC:CRS84"
+    for prefix in ("http://www.opengis.net/def/crs/EPSG/0/", "https://www.opengis.net/def/crs/EPSG/0/",
+                   "EPSG:", "urn:ogc:def:crs:EPSG::", "[EPSG:"):
+        if text.startswith(prefix):
+            code = text[len(prefix):].rstrip("]")
+            if code.isdigit():
+                return int(code)
+    raise ValueError(f"unknown CRS {uri!r}")

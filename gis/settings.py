@@ -39,6 +39,12 @@ class PoolSettings(BaseModel):
     timeout_s: float = 5.0
 
 
+class AuthSettings(BaseModel):
+    """API tokens until users live in the database: ``{"<token>": "<name>:<role>[,<role>]"}``."""
+
+    tokens: dict[str, str] = {}
+
+
 class Settings(BaseSettings):
     """Hromada GIS settings; ``GIS_DATABASE_URL`` unset means: start the embedded PostGIS."""
 
@@ -53,6 +59,8 @@ class Settings(BaseSettings):
     public_url: str | None = None  # as seen by clients behind a proxy; default http://host:port
     city: CitySettings = CitySettings()
     pool: PoolSettings = PoolSettings()
+    auth: AuthSettings = AuthSettings()  # GIS_AUTH__TOKENS='{"s3cret": "olena:planner"}'
+    max_items: int = 10_000  # the largest page a client may ask for
     pg_bin_dir: Path | None = None  # default: newest /usr/lib/postgresql/*/bin
 
     @property

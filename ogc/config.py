@@ -37,7 +37,7 @@ def server_section() -> dict[str, Any]:
         "gzip": True,
         "languages": ["uk-UA", "en-US"],
         "pretty_print": False,
-        "limits": {"default_items": 10, "max_items": MAX_ITEMS, "on_exceed": "throttle"},
+        "limits": {"default_items": 10, "max_items": MAX_ITEMS, "on_exceed": "error"},
         "map": {"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
                 "attribution": "&copy; OpenStreetMap contributors"},
     }
@@ -80,7 +80,9 @@ def collection_resource(reg: Registry, city: CitySettings) -> dict[str, Any]:
         "extents": {"spatial": {"bbox": bbox, "crs": CRS84}},
         "providers": [{
             "type": "feature",
-            "name": "PostgreSQL",
+            "name": "ogc.provider.RegistryProvider",
+            "registry": reg.id,
+            "editable": True,
             "data": dict(CONNECTION),
             "id_field": "id",
             "table": reg.public_view[1],

@@ -1,12 +1,119 @@
-"""Read SQL over the registries: composed from declarations, values always bound."""
+"""Read SQL over the registries: composed from declarations, values always bound.
+
+GeoJSON is built by PostGIS (one feature per row, as text) so Python only concatenates it.
+Reads go to the public views unless the caller may see personal data.
+"""
 
 from __future__ import annotations
+
+from dataclasses import dataclass
 
 import psycopg
 from psycopg import sql
 
+from gis.crs import is_northing_first
+from gis.errors import InvalidParameter
 from registries.catalog import Catalog
-from registries.model import Registry
+from registries.filters import Filter
+from registries.model import Field, FieldType, Registry
+
+GEOGRAPHIC_DECIMALS = 7  # ≈ 1 cm (RFC 7946 practice)
+PROJECTED_DECIMALS = 3  # 1 mm
+
+
+@dataclass(frozen=True)
+class Output:
+    """How features are written: target CRS (EPSG code or 'OGC:CRS84'), fields, geometry."""
+
+    crs: int | str = "OGC:CRS84"
+    fields: tuple[Field, ...] | None = None  # None: every field the reader may see
+    skip_geometry: bool = False
+
+
+@dataclass(frozen=True)
+class Sort:
+    field: str
+    descending: bool = False
+
+
+def source(reg: Registry, personal: bool) -> sql.Composable:
+    """Return the relation to read: the table for staff, the public view for everybody else."""
+    return sql.Identifier(reg.schema, reg.table) if personal else sql.Identifier(*reg.public_view)
+
+
+def readable_fields(reg: Registry, personal: bool) -> tuple[Field, ...]:
+    return reg.fields if personal else reg.public_fields
+
+
+def geometry_sql(out: Output, storage_srid: int) -> sql.Composable:
+    """Return SQL of ``t.geom`` as GeoJSON in the output CRS and its axis order."""
+    if out.skip_geometry:
+        return sql.SQL("NULL::json")
+    target = 4326 if out.crs == "OGC:CRS84" else out.crs
+    g: sql.Composable = sql.SQL("t.geom")
+    if target != storage_srid:
+        g = sql.SQL("ST_Transform({}, {})").format(g, sql.Literal(target))
+    if out.crs != "OGC:CRS84" and is_northing_first(out.crs):
+        g = sql.SQL("ST_FlipCoordinates({})").format(g)
+    decimals = GEOGRAPHIC_DECIMALS if target in (4326, 4258, 5561, 4284) else PROJECTED_DECIMALS
+    return sql.SQL("ST_AsGeoJSON({}, {})::json").format(g, sql.Literal(decimals))
+
+
+def feature_sql(reg: Registry, fields: tuple[Field, ...], out: Output,
+                storage_srid: int) -> sql.Composable:
+    """Return SQL of one row ``t`` as a GeoJSON Feature (json)."""
+    props = sql.SQL(", ").join(
+        sql.SQL("{}, {}").format(sql.Literal(f.name), _value(f)) for f in fields
+    ) if fields else sql.SQL("")
+    return sql.SQL(
+        "json_build_object('type', 'Feature', 'id', t.id, 'geometry', {geom}, "
+        "'properties', json_build_object({props}))"
+    ).format(geom=geometry_sql(out, storage_srid), props=props)
+
+
+def _value(f: Field) -> sql.Composable:
+    col = sql.SQL("t.{}").format(sql.Identifier(f.column))
+    # numeric → JSON number, not a string; dates stay ISO text
+    return sql.SQL("{}::float8").format(col) if f.type == FieldType.NUMBER else col
+
+
+def order_sql(reg: Registry, sorts: tuple[Sort, ...], fields: tuple[Field, ...]) -> sql.Composable:
+    """Return ORDER BY items for ``sorts`` (public fields or id), always ending with ``t.id``."""
+    names = {f.name for f in fields}
+    items: list[sql.Composable] = []
+    for s in sorts:
+        if s.field != "id" and s.field not in names:
+            raise InvalidParameter(f"cannot sort {reg.id} by unknown property {s.field!r}",
+                                   parameter="sortby")
+        items.append(sql.SQL("t.{} {}").format(sql.Identifier(s.field),
+                                               sql.SQL("DESC" if s.descending else "ASC")))
+    if not any(s.field == "id" for s in sorts):
+        items.append(sql.SQL("t.id"))
+    return sql.SQL(", ").join(items)
+
+
+def page_sql(reg: Registry, flt: Filter, out: Output, sorts: tuple[Sort, ...],
+             personal: bool) -> sql.Composed:
+    """Return SQL yielding one GeoJSON feature (text) per row; binds ``limit`` and ``offset``."""
+    fields = out.fields if out.fields is not None else readable_fields(reg, personal)
+    return sql.SQL(
+        "SELECT {feature}::text FROM {src} AS t WHERE {where} ORDER BY {order} "
+        "LIMIT %(limit)s OFFSET %(offset)s"
+    ).format(feature=feature_sql(reg, fields, out, flt.storage_srid), src=source(reg, personal),
+             where=flt.where(), order=order_sql(reg, sorts, readable_fields(reg, personal)))
+
+
+def matched_sql(reg: Registry, flt: Filter, personal: bool) -> sql.Composed:
+    """Return SQL counting the rows that match ``flt``."""
+    return sql.SQL("SELECT count(*) FROM {src} AS t WHERE {where}").format(
+        src=source(reg, personal), where=flt.where())
+
+
+def item_sql(reg: Registry, out: Output, storage_srid: int, personal: bool) -> sql.Composed:
+    """Return SQL of one feature (text) and its version; binds ``id``."""
+    fields = out.fields if out.fields is not None else readable_fields(reg, personal)
+    return sql.SQL("SELECT {feature}::text, t.version FROM {src} AS t WHERE t.id = %(id)s").format(
+        feature=feature_sql(reg, fields, out, storage_srid), src=source(reg, personal))
 
 
 def count_sql(reg: Registry) -> sql.Composed:

@@ -100,16 +100,26 @@ def demo_url(cluster: EmbeddedCluster, template_url: str) -> str:
     return url
 
 
-def start_server(env: dict[str, str], port: int, *args: str,
-                 timeout_s: float = 120) -> subprocess.Popen[str]:
+class Server(subprocess.Popen[bytes]):
+    """A ``gis serve`` process whose output goes to a log file (a pipe could fill and block)."""
+
+    log_path: Path
+
+    def output(self) -> str:
+        return self.log_path.read_text(errors="replace")
+
+
+def start_server(env: dict[str, str], port: int, *args: str, timeout_s: float = 120) -> Server:
     """Start ``gis serve`` with ``env`` and wait until /healthz answers 200."""
-    proc = subprocess.Popen([GIS, "serve", "--port", str(port), *args],
-                            env={**os.environ, **env}, stdout=subprocess.PIPE,
-                            stderr=subprocess.STDOUT, text=True)
+    log_path = Path(tempfile.mkstemp(prefix="gis-serve-", suffix=".log")[1])
+    with log_path.open("wb") as log:
+        proc = Server([GIS, "serve", "--port", str(port), *args], env={**os.environ, **env},
+                      stdout=log, stderr=subprocess.STDOUT)
+    proc.log_path = log_path
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"gis serve exited with {proc.returncode}: {proc.stdout.read()}")
+            raise AssertionError(f"gis serve exited with {proc.returncode}: {proc.output()}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return proc
@@ -128,3 +138,4 @@ def server(demo_url: str) -> Iterator[str]:
     yield f"http://127.0.0.1:{port}"
     proc.terminate()
     proc.wait(timeout=30)
+    proc.log_path.unlink(missing_ok=True)

@@ -138,7 +138,8 @@ def test_serve_embedded_lists_demo_counts_and_ctrl_c_stops_everything() -> None:
             assert counts[cid] > 0, counts
         assert postmasters(data)
         proc.send_signal(signal.SIGINT)
-        out, _ = proc.communicate(timeout=60)
+        proc.wait(timeout=60)
+        out = proc.output()
         assert proc.returncode == 0, out
         assert "Traceback" not in out
         assert postmasters(data) == []
@@ -149,8 +150,8 @@ def test_serve_embedded_lists_demo_counts_and_ctrl_c_stops_everything() -> None:
         again = httpx.get(f"http://127.0.0.1:{port}/collections?f=json", timeout=30).json()
         assert {c["id"]: c["numberMatched"] for c in again["collections"]} == counts
         proc.send_signal(signal.SIGTERM)
-        proc.communicate(timeout=60)
-        assert proc.returncode == 0
+        proc.wait(timeout=60)
+        assert proc.returncode == 0, proc.output()
         deadline = time.monotonic() + 5
         while postmasters(data) and time.monotonic() < deadline:
             time.sleep(0.1)

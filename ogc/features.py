@@ -1,0 +1,293 @@
+"""OGC API – Features items in GeoJSON, served straight from PostGIS, and Part 4 writes.
+
+pygeoapi stays the framework (landing, conformance, collections, queryables, OpenAPI, HTML);
+these routes take the GeoJSON reads and the writes, where pygeoapi's per-feature Python work
+and its missing ETag/If-Match would cost speed and safety. PostGIS builds each feature's JSON;
+the page is streamed from a server-side cursor so memory stays flat for 10,000-feature pages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import urlencode
+
+from psycopg_pool import ConnectionPool
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response, StreamingResponse
+
+from gis.auth import Principal
+from gis.crs import CRS84, crs_uri, output_crs_uris
+from gis.errors import InvalidParameter, NotFound, PreconditionFailed
+from ogc.params import ItemsQuery, parse_crs, parse_items_query
+from registries import writes
+from registries.catalog import Catalog
+from registries.filters import Filter
+from registries.model import Registry
+from registries.queries import Output, item_sql, matched_sql, page_sql, readable_fields
+
+GEOJSON = "application/geo+json"
+BATCH = 500
+ASGIApp = Callable[..., Any]
+
+
+@dataclass(frozen=True)
+class FeatureService:
+    """Everything the feature routes need, passed in by the app factory."""
+
+    catalog: Catalog
+    pool: ConnectionPool
+    storage_srid: int
+    base_url: str
+    authenticate: Callable[[Request], Principal]
+    max_limit: int = 10_000
+    default_limit: int = 10
+
+    @property
+    def crs_uris(self) -> list[str]:
+        return output_crs_uris(self.storage_srid)
+
+
+def content_crs(crs: int | str) -> str:
+    return f"<{CRS84 if crs == 'OGC:CRS84' else crs_uri(int(crs))}>"
+
+
+def build_filter(svc: FeatureService, reg: Registry, q: ItemsQuery) -> Filter:
+    flt = Filter(reg, svc.storage_srid)
+    if q.bbox is not None:
+        flt.add_bbox(q.bbox, q.bbox_crs)
+    if q.datetime is not None:
+        flt.add_datetime(*q.datetime)
+    for name, value in q.equals:
+        flt.add_equals(name, value)
+    if q.cql:
+        flt.add_cql2(q.cql, q.cql_lang, q.cql_crs)
+    return flt
+
+
+def page_links(svc: FeatureService, request: Request, reg: Registry, q: ItemsQuery,
+               returned: int, matched: int) -> list[dict[str, str]]:
+    """Return self/alternate/collection links, and next/prev when there are such pages."""
+    base = f"{svc.base_url}/collections/{reg.id}/items"
+    params = {k: v for k, v in request.query_params.items() if k not in ("offset", "f")}
+
+    def href(offset: int | None = None, f: str = "json") -> str:
+        p = dict(params)
+        if offset is not None:
+            p["offset"] = str(offset)
+        p["f"] = f
+        return f"{base}?{urlencode(p)}"
+
+    links = [
+        {"rel": "self", "type": GEOJSON, "title": "This page as GeoJSON", "href": href(q.offset)},
+        {"rel": "alternate", "type": "text/html", "title": "This page as HTML",
+         "href": href(q.offset, "html")},
+        {"rel": "collection", "type": "application/json", "title": reg.title["en"],
+         "href": f"{svc.base_url}/collections/{reg.id}?f=json"},
+    ]
+    if q.offset + returned < matched:
+        links.append({"rel": "next", "type": GEOJSON, "title": "Next page",
+                      "href": href(q.offset + q.limit)})
+    if q.offset > 0:
+        links.append({"rel": "prev", "type": GEOJSON, "title": "Previous page",
+                      "href": href(max(0, q.offset - q.limit))})
+    return links
+
+
+def items(svc: FeatureService, request: Request) -> Response:
+    """GET /collections/{id}/items as GeoJSON."""
+    reg = svc.catalog.get(request.path_params["collection_id"])
+    who = svc.authenticate(request)
+    personal = who.sees_personal_data
+    params = dict(request.query_params)
+    q = parse_items_query(params, reg, readable_fields(reg, personal), svc.crs_uris,
+                          svc.max_limit, svc.default_limit)
+    flt = build_filter(svc, reg, q)
+    out = Output(crs=q.crs, fields=q.fields, skip_geometry=q.skip_geometry)
+    page = page_sql(reg, flt, out, q.sorts, personal)
+    bind = {**flt.params, "limit": q.limit, "offset": q.offset}
+    with svc.pool.connection() as conn:
+        matched = int(conn.execute(matched_sql(reg, flt, personal), flt.params).fetchone()[0])
+    returned = max(0, min(q.limit, matched - q.offset))
+    tail = json.dumps({
+        "numberMatched": matched, "numberReturned": returned,
+        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "links": page_links(svc, request, reg, q, returned, matched),
+    }, ensure_ascii=False)[1:]
+
+    def body() -> Iterator[bytes]:
+        yield b'{"type":"FeatureCollection","features":['
+        with svc.pool.connection() as conn, conn.transaction():
+            with conn.cursor(name="items") as cur:
+                cur.itersize = BATCH
+                cur.execute(page, bind)
+                first = True
+                while rows := cur.fetchmany(BATCH):
+                    chunk = ",".join(r[0] for r in rows).encode()
+                    yield chunk if first else b"," + chunk
+                    first = False
+        yield ("]," + tail).encode()
+
+    return StreamingResponse(body(), media_type=GEOJSON,
+                             headers={"Content-Crs": content_crs(q.crs)})
+
+
+def item(svc: FeatureService, request: Request) -> Response:
+    """GET /collections/{id}/items/{fid} as GeoJSON with its ETag."""
+    reg = svc.catalog.get(request.path_params["collection_id"])
+    obj_id = parse_id(reg, request.path_params["item_id"])
+    who = svc.authenticate(request)
+    crs = parse_crs(request.query_params.get("crs"), "crs", svc.crs_uris)
+    with svc.pool.connection() as conn:
+        row = conn.execute(item_sql(reg, Output(crs=crs), svc.storage_srid,
+                                    who.sees_personal_data), {"id": obj_id}).fetchone()
+    if row is None:
+        raise NotFound(f"{reg.id} has no object {obj_id}", collection=reg.id)
+    feature = json.loads(row[0])
+    feature["links"] = [
+        {"rel": "self", "type": GEOJSON, "href": f"{svc.base_url}/collections/{reg.id}/items/"
+                                                 f"{obj_id}?f=json"},
+        {"rel": "collection", "type": "application/json",
+         "href": f"{svc.base_url}/collections/{reg.id}?f=json"},
+    ]
+    etag = f'"{row[1]}"'
+    if request.headers.get("if-none-match") == etag:
+        return Response(status_code=304, headers={"ETag": etag})
+    return Response(json.dumps(feature, ensure_ascii=False), media_type=GEOJSON,
+                    headers={"ETag": etag, "Content-Crs": content_crs(crs)})
+
+
+def parse_id(reg: Registry, raw: str) -> int:
+    try:
+        return int(raw)
+    except ValueError:
+        raise NotFound(f"{reg.id} has no object {raw!r}", collection=reg.id) from None
+
+
+def if_match(request: Request) -> int | None:
+    """Return the version an ``If-Match`` header names (``"7"`` or ``W/"7"``), if any."""
+    raw = request.headers.get("if-match")
+    if raw is None or raw.strip() == "*":
+        return None
+    text = raw.strip().removeprefix("W/").strip('"')
+    try:
+        return int(text)
+    except ValueError:
+        raise PreconditionFailed(f"If-Match {raw!r} is not an ETag of this server") \
+            from None
+
+
+async def read_feature(request: Request) -> dict[str, Any]:
+    try:
+        body = json.loads(await request.body())
+    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+        raise InvalidParameter(f"request body is not JSON: {exc}") from None
+    if not isinstance(body, dict):
+        raise InvalidParameter("request body must be a GeoJSON Feature object")
+    return body
+
+
+ITEMS = re.compile(r"^/collections/(?P<collection_id>[^/]+)/items/?$")
+ITEM = re.compile(r"^/collections/(?P<collection_id>[^/]+)/items/(?P<item_id>[^/]+)$")
+
+
+class FeatureRouter:
+    """ASGI router: GeoJSON reads and Part 4 writes of items here, everything else to pygeoapi."""
+
+    def __init__(self, svc: FeatureService, ogc_app: ASGIApp) -> None:
+        self.svc = svc
+        self.ogc_app = ogc_app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            path = scope["path"]
+            for pattern, handler in ((ITEMS, self.items), (ITEM, self.item)):
+                m = pattern.match(path)
+                if m:
+                    scope = {**scope, "path_params": m.groupdict()}
+                    request = Request(scope, receive)
+                    if request.method == "GET" and not wants_geojson(request):
+                        break  # HTML and other formats: pygeoapi
+                    response = await handler(request)
+                    await response(scope, receive, send)
+                    return
+        await self.ogc_app(scope, receive, send)
+
+    async def items(self, request: Request) -> Response:
+        if request.method == "POST":
+            return await self.create(request)
+        if request.method != "GET":
+            return method_not_allowed("GET, POST")
+        return await run_in_threadpool(items, self.svc, request)
+
+    async def item(self, request: Request) -> Response:
+        if request.method in ("PUT", "PATCH", "DELETE"):
+            return await self.write(request)
+        if request.method != "GET":
+            return method_not_allowed("GET, PUT, PATCH, DELETE")
+        return await run_in_threadpool(item, self.svc, request)
+
+    async def create(self, request: Request) -> Response:
+        svc = self.svc
+        reg = svc.catalog.get(request.path_params["collection_id"])
+        who = svc.authenticate(request)
+        feature = await read_feature(request)
+        crs = request_crs(svc, request)
+
+        def work() -> tuple[int, int]:
+            with svc.pool.connection() as conn, conn.transaction():
+                return writes.create(conn, reg, feature, who, crs=crs,
+                                     storage_srid=svc.storage_srid)
+
+        obj_id, version = await run_in_threadpool(work)
+        location = f"{svc.base_url}/collections/{reg.id}/items/{obj_id}"
+        return JSONResponse({"id": obj_id, "version": version}, status_code=201,
+                            headers={"Location": location, "ETag": f'"{version}"'})
+
+    async def write(self, request: Request) -> Response:
+        svc = self.svc
+        reg = svc.catalog.get(request.path_params["collection_id"])
+        obj_id = parse_id(reg, request.path_params["item_id"])
+        who = svc.authenticate(request)
+        expected = if_match(request)
+        if request.method == "DELETE":
+            def drop() -> None:
+                with svc.pool.connection() as conn, conn.transaction():
+                    writes.delete(conn, reg, obj_id, who, if_match=expected)
+            await run_in_threadpool(drop)
+            return Response(status_code=204)
+        feature = await read_feature(request)
+        crs = request_crs(svc, request)
+        action = writes.replace if request.method == "PUT" else writes.update
+
+        def change() -> int:
+            with svc.pool.connection() as conn, conn.transaction():
+                return action(conn, reg, obj_id, feature, who, if_match=expected, crs=crs,
+                              storage_srid=svc.storage_srid)
+
+        version = await run_in_threadpool(change)
+        return Response(status_code=204, headers={"ETag": f'"{version}"'})
+
+
+def wants_geojson(request: Request) -> bool:
+    """Return True unless the client asked for HTML or another format pygeoapi renders."""
+    f = request.query_params.get("f")
+    if f:
+        return f.lower() in ("json", "geojson")
+    return "text/html" not in request.headers.get("accept", "")
+
+
+def request_crs(svc: FeatureService, request: Request) -> int | str:
+    """Return the CRS of a written feature, from its ``Content-Crs`` header (default CRS84)."""
+    raw = request.headers.get("content-crs", "").strip().strip("<>")
+    return parse_crs(raw or None, "Content-Crs", svc.crs_uris)
+
+
+def method_not_allowed(allow: str) -> Response:
+    return JSONResponse({"code": "MethodNotAllowed", "description": f"use {allow}"},
+                        status_code=405, headers={"Allow": allow})

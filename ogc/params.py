@@ -1,0 +1,182 @@
+"""OGC API – Features request parameters parsed into small typed values (400s named here)."""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+
+from gis.crs import srid_from_uri
+from gis.errors import InvalidParameter
+from registries.model import Field, Registry
+from registries.queries import Sort
+
+RESERVED = {"f", "lang", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter",
+            "filter-lang", "filter-crs", "sortby", "properties", "skipGeometry", "resulttype",
+            "token", "q"}
+
+
+@dataclass(frozen=True)
+class ItemsQuery:
+    """One items request: paging, filters and output, validated against the registry."""
+
+    limit: int
+    offset: int
+    bbox: tuple[float, ...] | None
+    bbox_crs: int | str
+    crs: int | str
+    datetime: tuple[date | None, date | None] | None
+    cql: str | None
+    cql_lang: str
+    cql_crs: int | str
+    sorts: tuple[Sort, ...]
+    fields: tuple[Field, ...] | None
+    skip_geometry: bool
+    equals: tuple[tuple[str, str], ...]
+
+
+def parse_int(params: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    """Return the integer parameter ``name`` within [lo, hi] or raise InvalidParameter.
+
+    >>> parse_int({"limit": "50"}, "limit", 10, 1, 10000)
+    50
+    """
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError:
+        raise InvalidParameter(f"{name} must be an integer, got {raw!r}", parameter=name) from None
+    if value < lo or value > hi:
+        raise InvalidParameter(f"{name} must be between {lo} and {hi}, got {value}",
+                               parameter=name)
+    return value
+
+
+def parse_crs(raw: str | None, name: str, allowed: list[str]) -> int | str:
+    """Return the CRS named by a URI the collection offers, or raise InvalidParameter."""
+    if raw is None or raw == "":
+        return "OGC:CRS84"
+    try:
+        crs = srid_from_uri(raw)
+    except ValueError:
+        crs = None
+    allowed_codes = {srid_from_uri(u) for u in allowed}
+    if crs is None or crs not in allowed_codes:
+        raise InvalidParameter(f"{name} {raw!r} is not supported; use one of: "
+                               + ", ".join(allowed), parameter=name)
+    return crs
+
+
+def parse_bbox(raw: str | None) -> tuple[float, ...] | None:
+    """Return the bbox numbers or raise InvalidParameter.
+
+    >>> parse_bbox("26.9,49.4,27.0,49.45")
+    (26.9, 49.4, 27.0, 49.45)
+    """
+    if raw is None or raw == "":
+        return None
+    try:
+        numbers = tuple(float(v) for v in raw.split(","))
+    except ValueError:
+        raise InvalidParameter(f"bbox must be 4 or 6 comma-separated numbers, got {raw!r}",
+                               parameter="bbox") from None
+    if len(numbers) not in (4, 6) or not all(math.isfinite(v) for v in numbers):
+        raise InvalidParameter(f"bbox must be 4 or 6 comma-separated numbers, got {raw!r}",
+                               parameter="bbox")
+    return numbers
+
+
+def parse_datetime(raw: str | None) -> tuple[date | None, date | None] | None:
+    """Return the (start, end) dates of an instant or interval; '..' is open.
+
+    >>> parse_datetime("2025-01-01/..")
+    (datetime.date(2025, 1, 1), None)
+    """
+    if raw is None or raw == "":
+        return None
+    parts = raw.split("/")
+    if len(parts) > 2:
+        raise InvalidParameter(f"datetime {raw!r} is not an instant or an interval",
+                               parameter="datetime")
+
+    def one(text: str) -> date | None:
+        if text in ("..", ""):
+            return None
+        try:
+            return datetime.fromisoformat(text.replace("Z", "+00:00")).date() if "T" in text \
+                else date.fromisoformat(text)
+        except ValueError:
+            raise InvalidParameter(f"datetime {text!r} is not an RFC 3339 date or date-time",
+                                   parameter="datetime") from None
+
+    start = one(parts[0])
+    end = one(parts[1]) if len(parts) == 2 else start
+    if start and end and start > end:
+        raise InvalidParameter(f"datetime interval {raw!r} ends before it starts",
+                               parameter="datetime")
+    return (start, end)
+
+
+def parse_sortby(raw: str | None) -> tuple[Sort, ...]:
+    """Return the sort keys of ``sortby=+a,-b``.
+
+    >>> parse_sortby("-valid_until,name")
+    (Sort(field='valid_until', descending=True), Sort(field='name', descending=False))
+    """
+    if not raw:
+        return ()
+    sorts = []
+    for item in raw.split(","):
+        item = item.strip()
+        desc = item.startswith("-")
+        name = item.lstrip("+-").strip()
+        if not name:
+            raise InvalidParameter(f"sortby {raw!r} has an empty key", parameter="sortby")
+        sorts.append(Sort(name, desc))
+    return tuple(sorts)
+
+
+def parse_properties(raw: str | None, readable: tuple[Field, ...], reg: Registry
+                     ) -> tuple[Field, ...] | None:
+    if raw is None:
+        return None
+    by_name = {f.name: f for f in readable}
+    names = [n.strip() for n in raw.split(",") if n.strip()]
+    unknown = [n for n in names if n not in by_name]
+    if unknown:
+        raise InvalidParameter(f"unknown properties {unknown} for collection {reg.id}",
+                               parameter="properties")
+    return tuple(by_name[n] for n in names)
+
+
+def parse_items_query(params: dict[str, Any], reg: Registry, readable: tuple[Field, ...],
+                      crs_uris: list[str], max_limit: int, default_limit: int) -> ItemsQuery:
+    """Return the validated items request for ``reg`` from its query parameters."""
+    cql = params.get("filter") or None
+    lang = (params.get("filter-lang") or "cql2-text").lower()
+    if lang not in ("cql2-text", "cql2-json"):
+        raise InvalidParameter(f"filter-lang {lang!r} is not supported; use cql2-text or "
+                               "cql2-json", parameter="filter-lang")
+    skip = (params.get("skipGeometry") or "false").lower()
+    if skip not in ("true", "false"):
+        raise InvalidParameter("skipGeometry must be true or false", parameter="skipGeometry")
+    readable_names = {f.name for f in readable} | {"id"}
+    equals = tuple((k, v) for k, v in params.items() if k not in RESERVED and k in readable_names)
+    return ItemsQuery(
+        limit=parse_int(params, "limit", default_limit, 1, max_limit),
+        offset=parse_int(params, "offset", 0, 0, 2**31 - 1),
+        bbox=parse_bbox(params.get("bbox")),
+        bbox_crs=parse_crs(params.get("bbox-crs"), "bbox-crs", crs_uris),
+        crs=parse_crs(params.get("crs"), "crs", crs_uris),
+        datetime=parse_datetime(params.get("datetime")),
+        cql=cql,
+        cql_lang=lang,
+        cql_crs=parse_crs(params.get("filter-crs"), "filter-crs", crs_uris),
+        sorts=parse_sortby(params.get("sortby")),
+        fields=parse_properties(params.get("properties"), readable, reg),
+        skip_geometry=skip == "true",
+        equals=equals,
+    )

@@ -1,0 +1,265 @@
+"""The single write path: check the author's role → validate → write → history, one transaction.
+
+Every caller (OGC API Part 4, the web editor, ingest, the CLI, test factories) goes through
+:func:`create`, :func:`replace`, :func:`update` and :func:`delete`. History is written by the
+database's own triggers (``gis.history``), so direct PostGIS edits are versioned the same way.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import date
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from typing import Any
+
+import psycopg
+from psycopg import errors as pgerrors
+from psycopg import sql
+
+from gis.auth import Principal, Role
+from gis.crs import is_northing_first
+from gis.errors import (
+    Forbidden,
+    InvalidParameter,
+    NotFound,
+    PreconditionFailed,
+    RuleViolation,
+    Unauthorized,
+)
+from registries.model import Field, FieldType, Registry
+
+
+def check_can_edit(reg: Registry, who: Principal) -> None:
+    """Raise Unauthorized for anonymous users and Forbidden for the wrong role."""
+    if who.roles <= {Role.PUBLIC}:
+        raise Unauthorized(f"editing {reg.id} needs a signed-in user", collection=reg.id)
+    if not any(who.has(role) for role in reg.edit_roles):
+        roles = ", ".join(sorted(r.value for r in reg.edit_roles))
+        raise Forbidden(f"user {who.name} may not edit {reg.id} (needs role: {roles})",
+                        collection=reg.id)
+
+
+def coerce(reg: Registry, f: Field, value: Any) -> Any:
+    """Return ``value`` converted to the field's type, or raise RuleViolation naming the field.
+
+    >>> from registries.catalog import default_catalog
+    >>> reg = default_catalog().get("land_parcels")
+    >>> coerce(reg, reg.field("area_declared_ha"), "0.12345")
+    Decimal('0.1235')
+    """
+    if value is None or value == "":
+        return None
+    try:
+        match f.type:
+            case FieldType.TEXT:
+                if not isinstance(value, str | int | float) or isinstance(value, bool):
+                    raise TypeError
+                text = str(value).strip()
+                if f.choices and text not in f.choices:
+                    raise RuleViolation(f"{reg.id}.{f.name}: {text!r} is not one of "
+                                        f"{', '.join(f.choices)}", field=f.name)
+                if f.pattern and not re.fullmatch(f.pattern, text):
+                    raise RuleViolation(f"{reg.id}.{f.name}: {text!r} does not match the format "
+                                        f"{f.pattern}", field=f.name)
+                return text
+            case FieldType.INTEGER | FieldType.REFERENCE:
+                if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
+                    raise TypeError
+                return int(value)
+            case FieldType.NUMBER:
+                if isinstance(value, bool):
+                    raise TypeError
+                number = Decimal(str(value))
+                if not number.is_finite():
+                    raise TypeError
+                return number.quantize(Decimal(1).scaleb(-(f.scale or 2)), ROUND_HALF_UP)
+            case FieldType.DATE:
+                return value if isinstance(value, date) else date.fromisoformat(str(value))
+            case FieldType.BOOLEAN:
+                if not isinstance(value, bool):
+                    raise TypeError
+                return value
+            case FieldType.JSON:
+                return json.dumps(value, ensure_ascii=False)
+    except RuleViolation:
+        raise
+    except (TypeError, ValueError, InvalidOperation):
+        pass
+    raise RuleViolation(f"{reg.id}.{f.name}: {value!r} is not a valid {f.type.value}",
+                        field=f.name)
+
+
+def validate_properties(reg: Registry, props: dict[str, Any], *, partial: bool) -> dict[str, Any]:
+    """Return the typed column values of ``props``; unknown or missing fields are named."""
+    if not isinstance(props, dict):
+        raise InvalidParameter("feature properties must be a JSON object")
+    known = {f.name: f for f in reg.fields}
+    unknown = sorted(set(props) - set(known) - {"id", "version"})
+    if unknown:
+        raise RuleViolation(f"{reg.id} has no fields {unknown}", collection=reg.id)
+    values = {name: coerce(reg, known[name], v) for name, v in props.items() if name in known}
+    if not partial:
+        missing = [f.name for f in reg.fields if f.required and values.get(f.name) is None]
+        if missing:
+            raise RuleViolation(f"{reg.id}: required fields missing: {', '.join(missing)}",
+                                collection=reg.id)
+    else:
+        cleared = [n for n, v in values.items() if v is None and known[n].required]
+        if cleared:
+            raise RuleViolation(f"{reg.id}: required fields cannot be emptied: "
+                                f"{', '.join(cleared)}", collection=reg.id)
+    return values
+
+
+def geometry_sql(geojson: Any, crs: int | str, storage_srid: int) -> tuple[sql.Composable, str]:
+    """Return SQL turning a bound GeoJSON geometry in ``crs`` into the storage CRS."""
+    if not isinstance(geojson, dict) or "type" not in geojson:
+        raise RuleViolation("feature geometry must be a GeoJSON geometry object")
+    source = 4326 if crs == "OGC:CRS84" else crs
+    g: sql.Composable = sql.SQL("ST_SetSRID(ST_GeomFromGeoJSON(%(geometry)s), {})").format(
+        sql.Literal(source))
+    if crs != "OGC:CRS84" and is_northing_first(crs):
+        g = sql.SQL("ST_FlipCoordinates({})").format(g)
+    if source != storage_srid:
+        g = sql.SQL("ST_Transform({}, {})").format(g, sql.Literal(storage_srid))
+    return g, json.dumps(geojson)
+
+
+def _checked_geometry(conn: psycopg.Connection, reg: Registry, geom: sql.Composable,
+                      geojson: str) -> bytes:
+    """Return the geometry as EWKB in the storage CRS after checking type and validity."""
+    try:
+        row = conn.execute(sql.SQL(
+            "SELECT g, GeometryType(g), ST_IsValidReason(g), ST_AsText(ST_Transform("
+            "ST_SetSRID((ST_IsValidDetail(g)).location, ST_SRID(g)), 4326)) "
+            "FROM (SELECT {} AS g) s").format(geom), {"geometry": geojson}).fetchone()
+    except psycopg.Error as exc:
+        raise RuleViolation(f"{reg.id}: geometry is not valid GeoJSON: "
+                            f"{str(exc).splitlines()[0]}") from None
+    assert row is not None
+    ewkb, gtype, reason, where = row
+    expected = reg.geometry.value.upper()
+    single = expected.removeprefix("MULTI")
+    if gtype not in (expected, single):
+        raise RuleViolation(f"{reg.id}: geometry must be {reg.geometry.value}, got {gtype}")
+    if reason != "Valid Geometry":
+        raise RuleViolation(f"{reg.id}: invalid geometry: {reason}"
+                            + (f" at {where}" if where else ""))
+    return bytes(ewkb)
+
+
+def _as_declared(reg: Registry) -> sql.Composable:
+    """Return SQL promoting a single geometry to the declared multi type if needed."""
+    return sql.SQL("ST_Multi(%(geom)s::geometry)") if reg.geometry.value.startswith("Multi") \
+        else sql.SQL("%(geom)s::geometry")
+
+
+def _run(conn: psycopg.Connection, reg: Registry, query: sql.Composed,
+         params: dict[str, Any]) -> Any:
+    """Execute a write; turn the database's constraint errors into named rule violations."""
+    try:
+        with conn.transaction():
+            return conn.execute(query, params).fetchone()
+    except pgerrors.UniqueViolation as exc:
+        raise RuleViolation(f"{reg.id}: {_detail(exc)}", collection=reg.id) from None
+    except (pgerrors.CheckViolation, pgerrors.NotNullViolation, pgerrors.ForeignKeyViolation,
+            pgerrors.RaiseException) as exc:
+        raise RuleViolation(f"{reg.id}: {_detail(exc)}", collection=reg.id) from None
+
+
+def _detail(exc: psycopg.Error) -> str:
+    diag = exc.diag
+    return ". ".join(p for p in (diag.message_primary, diag.message_detail) if p)
+
+
+def _set_author(conn: psycopg.Connection, who: Principal) -> None:
+    conn.execute("SELECT set_config('gis.user', %s, true)", (who.name,))
+
+
+def create(conn: psycopg.Connection, reg: Registry, feature: dict[str, Any], who: Principal,
+           *, crs: int | str = "OGC:CRS84", storage_srid: int) -> tuple[int, int]:
+    """Insert a feature; return its (id, version)."""
+    check_can_edit(reg, who)
+    values = validate_properties(reg, feature.get("properties") or {}, partial=False)
+    geom, geojson = geometry_sql(feature.get("geometry"), crs, storage_srid)
+    ewkb = _checked_geometry(conn, reg, geom, geojson)
+    _set_author(conn, who)
+    cols = [*values, "geom"]
+    query = sql.SQL("INSERT INTO {} ({}) VALUES ({}, {}) RETURNING id, version").format(
+        sql.Identifier(reg.schema, reg.table),
+        sql.SQL(", ").join(sql.Identifier(c) for c in cols),
+        sql.SQL(", ").join(sql.Placeholder(c) for c in values) if values else sql.SQL(""),
+        _as_declared(reg))
+    if not values:
+        query = sql.SQL("INSERT INTO {} (geom) VALUES ({}) RETURNING id, version").format(
+            sql.Identifier(reg.schema, reg.table), _as_declared(reg))
+    row = _run(conn, reg, query, {**values, "geom": ewkb})
+    return int(row[0]), int(row[1])
+
+
+def _update(conn: psycopg.Connection, reg: Registry, obj_id: int, values: dict[str, Any],
+            ewkb: bytes | None, if_match: int | None, who: Principal) -> int:
+    _set_author(conn, who)
+    sets: list[sql.Composable] = [
+        sql.SQL("{} = {}").format(sql.Identifier(c), sql.Placeholder(c)) for c in values]
+    if ewkb is not None:
+        sets.append(sql.SQL("geom = {}").format(_as_declared(reg)))
+    if not sets:
+        sets.append(sql.SQL("id = id"))
+    query = sql.SQL("UPDATE {} SET {} WHERE id = %(_id)s {} RETURNING version").format(
+        sql.Identifier(reg.schema, reg.table), sql.SQL(", ").join(sets),
+        sql.SQL("AND version = %(_version)s") if if_match is not None else sql.SQL(""))
+    row = _run(conn, reg, query, {**values, "geom": ewkb, "_id": obj_id, "_version": if_match})
+    if row is None:
+        current = conn.execute(sql.SQL("SELECT version FROM {} WHERE id = %s").format(
+            sql.Identifier(reg.schema, reg.table)), (obj_id,)).fetchone()
+        if current is None:
+            raise NotFound(f"{reg.id} has no object {obj_id}", collection=reg.id)
+        raise PreconditionFailed(f"{reg.id} {obj_id} was changed meanwhile (now version "
+                                 f"{current[0]}, you had {if_match}); reload and retry",
+                                 collection=reg.id)
+    return int(row[0])
+
+
+def replace(conn: psycopg.Connection, reg: Registry, obj_id: int, feature: dict[str, Any],
+            who: Principal, *, if_match: int | None = None, crs: int | str = "OGC:CRS84",
+            storage_srid: int) -> int:
+    """Replace an object's fields and geometry; return its new version."""
+    check_can_edit(reg, who)
+    values = validate_properties(reg, feature.get("properties") or {}, partial=False)
+    values.update({f.name: None for f in reg.fields if f.name not in values})
+    geom, geojson = geometry_sql(feature.get("geometry"), crs, storage_srid)
+    ewkb = _checked_geometry(conn, reg, geom, geojson)
+    return _update(conn, reg, obj_id, values, ewkb, if_match, who)
+
+
+def update(conn: psycopg.Connection, reg: Registry, obj_id: int, patch: dict[str, Any],
+           who: Principal, *, if_match: int | None = None, crs: int | str = "OGC:CRS84",
+           storage_srid: int) -> int:
+    """Change the given fields (and the geometry if given); return the new version."""
+    check_can_edit(reg, who)
+    values = validate_properties(reg, patch.get("properties") or {}, partial=True)
+    ewkb = None
+    if patch.get("geometry") is not None:
+        geom, geojson = geometry_sql(patch["geometry"], crs, storage_srid)
+        ewkb = _checked_geometry(conn, reg, geom, geojson)
+    return _update(conn, reg, obj_id, values, ewkb, if_match, who)
+
+
+def delete(conn: psycopg.Connection, reg: Registry, obj_id: int, who: Principal, *,
+           if_match: int | None = None) -> None:
+    """Delete an object (history keeps it)."""
+    check_can_edit(reg, who)
+    _set_author(conn, who)
+    query = sql.SQL("DELETE FROM {} WHERE id = %(_id)s {} RETURNING version").format(
+        sql.Identifier(reg.schema, reg.table),
+        sql.SQL("AND version = %(_version)s") if if_match is not None else sql.SQL(""))
+    row = _run(conn, reg, query, {"_id": obj_id, "_version": if_match})
+    if row is None:
+        current = conn.execute(sql.SQL("SELECT version FROM {} WHERE id = %s").format(
+            sql.Identifier(reg.schema, reg.table)), (obj_id,)).fetchone()
+        if current is None:
+            raise NotFound(f"{reg.id} has no object {obj_id}", collection=reg.id)
+        raise PreconditionFailed(f"{reg.id} {obj_id} was changed meanwhile (now version "
+                                 f"{current[0]}, you had {if_match})", collection=reg.id)
