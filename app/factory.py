@@ -18,7 +18,7 @@ from app.security import token_authenticator
 from gis.errors import DatabaseUnavailable, GisError
 from gis.settings import Settings
 from ogc.features import FeatureRouter, FeatureService
-from ogc.mount import CollectionCounts, pygeoapi_app
+from ogc.mount import OgcDocuments, pygeoapi_app
 from ogc.provider import share_pool
 from registries.catalog import Catalog
 from registries.queries import feature_counts
@@ -41,7 +41,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
         return JSONResponse({"status": "ok", "database": "ok"})
 
     share_pool(pool)
-    pygeoapi = CollectionCounts(pygeoapi_app(db_url, settings.base_url, work_dir), counts)
+    pygeoapi = OgcDocuments(pygeoapi_app(db_url, settings.base_url, work_dir), counts)
     features = FeatureService(catalog=catalog, pool=pool,
                               storage_srid=settings.city.storage_srid,
                               base_url=settings.base_url,

@@ -45,9 +45,8 @@ class LandingSwitch:
         request = Request(scope)
         fmt = request.query_params.get("f")
         accept = request.headers.get("accept", "")
-        wants_html = fmt == "html" or (fmt is None and ("text/html" in accept or not accept
-                                                        or accept == "*/*"))
-        if wants_html and fmt != "json":
+        # browsers send text/html; API clients send JSON types, */* or nothing
+        if fmt == "html" or (fmt is None and "text/html" in accept):
             await HTMLResponse(self.html)(scope, receive, send)
         else:
             await self.ogc_app(scope, receive, send)

@@ -16,6 +16,7 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
+import psycopg
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -112,7 +113,12 @@ def items(svc: FeatureService, request: Request) -> Response:
     page = page_sql(reg, flt, out, q.sorts, personal)
     bind = {**flt.params, "limit": q.limit, "offset": q.offset}
     with svc.pool.connection() as conn:
-        matched = int(conn.execute(matched_sql(reg, flt, personal), flt.params).fetchone()[0])
+        try:
+            matched = int(conn.execute(matched_sql(reg, flt, personal),
+                                       flt.params).fetchone()[0])
+        except psycopg.errors.DataError as exc:  # a filter value that is not of its type
+            raise InvalidParameter(f"invalid filter value: {exc.diag.message_primary}",
+                                   collection=reg.id) from None
     returned = max(0, min(q.limit, matched - q.offset))
     tail = json.dumps({
         "numberMatched": matched, "numberReturned": returned,

@@ -65,11 +65,26 @@ def pygeoapi_app(db_url: str, public_url: str, work_dir: Path,
     return module.APP  # type: ignore[no-any-return]
 
 
-class CollectionCounts:
-    """ASGI wrapper adding ``numberMatched`` (public objects) to each collection of /collections.
+# What ogc.features and registries.filters implement beyond what pygeoapi declares itself.
+EXTRA_CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/filter",
+    "http://www.opengis.net/spec/ogcapi-features-3/1.0/conf/features-filter",
+    "http://www.opengis.net/spec/cql2/1.0/conf/cql2-json",
+    "http://www.opengis.net/spec/cql2/1.0/conf/advanced-comparison-operators",
+    "http://www.opengis.net/spec/cql2/1.0/conf/basic-spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
+    "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
+    "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+]
 
-    pygeoapi's collection list has no feature count; a city user wants to see at a glance how
-    many objects each registry holds.
+
+class OgcDocuments:
+    """ASGI wrapper completing two pygeoapi documents.
+
+    /collections gets ``numberMatched`` (public objects) per collection — a city user wants to
+    see at a glance how many objects each registry holds; /conformance gets the classes our own
+    routes implement (CQL2 JSON, spatial/temporal operators, PATCH).
     """
 
     def __init__(self, app: ASGIApp, counts: Callable[[], dict[str, int]]) -> None:
@@ -78,7 +93,7 @@ class CollectionCounts:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or \
-                scope["path"].rstrip("/") != "/collections":
+                scope["path"].rstrip("/") not in ("/collections", "/conformance"):
             await self.app(scope, receive, send)
             return
         start: dict[str, Any] = {}
@@ -104,9 +119,12 @@ class CollectionCounts:
             return body
         zipped = h.get(b"content-encoding") == b"gzip"
         doc = json.loads(gzip.decompress(body) if zipped else body)
-        counts = self.counts()
-        for coll in doc.get("collections", []):
-            if coll.get("id") in counts:
-                coll["numberMatched"] = counts[coll["id"]]
+        if "conformsTo" in doc:
+            doc["conformsTo"] = sorted(set(doc["conformsTo"]) | set(EXTRA_CONFORMANCE))
+        if "collections" in doc:
+            counts = self.counts()
+            for coll in doc["collections"]:
+                if coll.get("id") in counts:
+                    coll["numberMatched"] = counts[coll["id"]]
         out = json.dumps(doc, ensure_ascii=False).encode()
         return gzip.compress(out) if zipped else out

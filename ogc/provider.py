@@ -13,6 +13,7 @@ from typing import Any
 import psycopg
 from psycopg_pool import ConnectionPool
 from pygeoapi.provider.base import BaseProvider, ProviderItemNotFoundError, ProviderQueryError
+from pygeofilter.backends.cql2_json import to_cql2
 
 from gis.crs import srid_from_uri
 from gis.errors import GisError
@@ -74,8 +75,8 @@ class RegistryProvider(BaseProvider):  # type: ignore[misc]
                 flt.add_bbox(tuple(bbox), self.storage_srid)  # pygeoapi moved it to storage
             for name, value in properties or []:
                 flt.add_equals(name, value)
-            if filterq is not None:
-                flt.parts.append(CqlToSql(flt, "OGC:CRS84").node(filterq))
+            if filterq is not None:  # pygeoapi parsed it with pygeofilter: back to CQL2 JSON
+                flt.parts.append(CqlToSql(flt, "OGC:CRS84").node(json.loads(to_cql2(filterq))))
             sorts = tuple(Sort(s["property"], s.get("order") == "-") for s in sortby or [])
             fields = tuple(f for f in self.reg.public_fields
                            if not select_properties or f.name in select_properties)

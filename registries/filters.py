@@ -9,29 +9,16 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
+import cql2
 from psycopg import sql
-from pygeofilter import ast, values
-from pygeofilter.parsers.cql2_json import parse as parse_cql2_json
-from pygeofilter.parsers.cql2_text import parse as parse_cql2_text
 
 from gis.crs import is_northing_first
 from gis.errors import InvalidParameter
 from registries.model import Field, FieldType, Registry
 
-COMPARISONS = {
-    ast.ComparisonOp.EQ: "=", ast.ComparisonOp.NE: "<>", ast.ComparisonOp.LT: "<",
-    ast.ComparisonOp.LE: "<=", ast.ComparisonOp.GT: ">", ast.ComparisonOp.GE: ">=",
-}
-SPATIAL = {
-    ast.SpatialComparisonOp.INTERSECTS: "ST_Intersects", ast.SpatialComparisonOp.DISJOINT:
-    "ST_Disjoint", ast.SpatialComparisonOp.CONTAINS: "ST_Contains",
-    ast.SpatialComparisonOp.WITHIN: "ST_Within", ast.SpatialComparisonOp.TOUCHES: "ST_Touches",
-    ast.SpatialComparisonOp.CROSSES: "ST_Crosses", ast.SpatialComparisonOp.OVERLAPS:
-    "ST_Overlaps", ast.SpatialComparisonOp.EQUALS: "ST_Equals",
-}
 CASTS = {FieldType.INTEGER: "bigint", FieldType.NUMBER: "numeric", FieldType.DATE: "date",
          FieldType.BOOLEAN: "boolean", FieldType.REFERENCE: "bigint", FieldType.TEXT: "text"}
 UNITS_TO_M = {"m": 1.0, "meters": 1.0, "metres": 1.0, "km": 1000.0, "kilometers": 1000.0}
@@ -126,15 +113,7 @@ class Filter:
 
     def add_cql2(self, text: str, lang: str = "cql2-text", crs: int | str = "OGC:CRS84") -> None:
         """Parse a CQL2 filter (text or JSON) and add it; malformed input → InvalidParameter."""
-        try:
-            tree = parse_cql2_json(json.loads(text)) if lang == "cql2-json" else \
-                parse_cql2_text(text)
-        except InvalidParameter:
-            raise
-        except Exception as exc:
-            first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
-            raise InvalidParameter(f"invalid {lang} filter: {first}", parameter="filter") from None
-        self.parts.append(CqlToSql(self, crs).node(tree))
+        self.parts.append(CqlToSql(self, crs).node(parse_cql2(text, lang)))
 
     def where(self) -> sql.Composable:
         """Return the conditions joined with AND (``TRUE`` when there are none)."""
@@ -143,131 +122,210 @@ class Filter:
         return sql.SQL(" AND ").join(sql.SQL("({})").format(p) for p in self.parts)
 
 
+def parse_cql2(text: str, lang: str = "cql2-text") -> Any:
+    """Return the CQL2 JSON tree of a filter given as CQL2 text or JSON.
+
+    Text is parsed by the ``cql2`` package (the standard's grammar, function-style temporal
+    and spatial operators) into CQL2 JSON, the canonical form this module translates.
+
+    >>> parse_cql2("T_AFTER(valid_until, DATE('2026-01-01'))")
+    {'op': 't_after', 'args': [{'property': 'valid_until'}, {'date': '2026-01-01'}]}
+    """
+    try:
+        if lang == "cql2-json":
+            tree = json.loads(text)
+            if not isinstance(tree, dict):
+                raise ValueError("a CQL2 JSON filter is an object")
+            return tree
+        return cql2.parse_text(text).to_json()
+    except (ValueError, json.JSONDecodeError, Exception) as exc:  # cql2 raises its own types
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        raise InvalidParameter(f"invalid {lang} filter: {first}", parameter="filter") from None
+
+
+COMPARE = {"=": "=", "<>": "<>", "<": "<", "<=": "<=", ">": ">", ">=": ">="}
+SPATIAL_OPS = {"s_intersects": "ST_Intersects", "s_disjoint": "ST_Disjoint",
+               "s_contains": "ST_Contains", "s_within": "ST_Within", "s_touches": "ST_Touches",
+               "s_crosses": "ST_Crosses", "s_overlaps": "ST_Overlaps", "s_equals": "ST_Equals"}
+TEMPORAL_OPS = {"t_after", "t_before", "t_contains", "t_disjoint", "t_during", "t_equals",
+                "t_finishedby", "t_finishes", "t_intersects", "t_meets", "t_metby",
+                "t_overlappedby", "t_overlaps", "t_startedby", "t_starts"}
+
+
 @dataclass
 class CqlToSql:
-    """Translate a pygeofilter AST into SQL over a :class:`Filter`'s registry."""
+    """Translate a CQL2 JSON tree into SQL over a :class:`Filter`'s registry."""
 
     f: Filter
     crs: int | str
 
     def node(self, n: Any) -> sql.Composable:
-        match n:
-            case ast.Not():
-                return sql.SQL("NOT ({})").format(self.node(n.sub_node))
-            case ast.And() | ast.Or():
-                return sql.SQL("({}) {} ({})").format(self.node(n.lhs), sql.SQL(n.op.value),
-                                                      self.node(n.rhs))
-            case ast.Comparison():
-                return sql.SQL("{} {} {}").format(self.scalar(n.lhs, n.rhs),
-                                                  sql.SQL(COMPARISONS[n.op]),
-                                                  self.scalar(n.rhs, n.lhs))
-            case ast.Between():
-                return sql.SQL("{} {}BETWEEN {} AND {}").format(
-                    self.scalar(n.lhs, n.low), sql.SQL("NOT " if n.not_ else ""),
-                    self.scalar(n.low, n.lhs), self.scalar(n.high, n.lhs))
-            case ast.Like():
-                return self.like(n)
-            case ast.In():
-                items = sql.SQL(", ").join(self.scalar(s, n.lhs) for s in n.sub_nodes)
-                return sql.SQL("{} {}IN ({})").format(self.scalar(n.lhs, None),
-                                                      sql.SQL("NOT " if n.not_ else ""), items)
-            case ast.IsNull():
-                return sql.SQL("{} IS {}NULL").format(self.scalar(n.lhs, None),
-                                                      sql.SQL("NOT " if n.not_ else ""))
-            case ast.SpatialComparisonPredicate():
-                return sql.SQL("{}({}, {})").format(sql.SQL(SPATIAL[n.op]), self.spatial(n.lhs),
-                                                    self.spatial(n.rhs))
-            case ast.DistanceWithin() | ast.DistanceBeyond():
-                metres = float(n.distance) * UNITS_TO_M.get((n.units or "m").lower(), 0.0)
-                if metres <= 0 and n.distance:
-                    raise InvalidParameter(f"unsupported distance unit {n.units!r}; use m or km",
-                                           parameter="filter")
-                dwithin = sql.SQL("ST_DWithin({}, {}, {})").format(
-                    self.spatial(n.lhs), self.spatial(n.rhs), self.f.bind(metres))
-                return dwithin if isinstance(n, ast.DistanceWithin) else \
-                    sql.SQL("NOT {}").format(dwithin)
-            case ast.BBox():
-                return sql.SQL("ST_Intersects({}, {})").format(
-                    self.spatial(n.lhs), self.f.envelope((n.minx, n.miny, n.maxx, n.maxy),
-                                                         n.crs or self.crs))
-            case ast.TemporalPredicate():
-                return self.temporal(n)
-            case ast.Include():
-                return sql.SQL("FALSE" if n.not_ else "TRUE")
-        raise InvalidParameter(f"unsupported filter construct {type(n).__name__}",
-                               parameter="filter")
+        """Return SQL of a boolean CQL2 expression."""
+        if isinstance(n, bool):
+            return sql.SQL("TRUE" if n else "FALSE")
+        if not isinstance(n, dict) or "op" not in n:
+            raise InvalidParameter(f"a condition was expected, got {json.dumps(n)[:80]}",
+                                   parameter="filter")
+        op = str(n["op"]).lower()
+        args = n.get("args") or []
+        if op in ("and", "or"):
+            return sql.SQL(f" {op.upper()} ").join(
+                sql.SQL("({})").format(self.node(a)) for a in args)
+        if op == "not":
+            return sql.SQL("NOT ({})").format(self.node(self._one(args, op)))
+        if op in COMPARE:
+            a, b = self._two(args, op)
+            return sql.SQL("{} {} {}").format(self.scalar(a, b), sql.SQL(COMPARE[op]),
+                                              self.scalar(b, a))
+        if op == "like":
+            a, b = self._two(args, op)
+            return sql.SQL("{}::text LIKE {}").format(self.scalar(a, None), self.scalar(b, None))
+        if op == "between":
+            if len(args) != 3:
+                raise InvalidParameter("BETWEEN needs 3 arguments", parameter="filter")
+            a, lo, hi = args
+            return sql.SQL("{} BETWEEN {} AND {}").format(
+                self.scalar(a, lo), self.scalar(lo, a), self.scalar(hi, a))
+        if op == "in":
+            a, items = self._two(args, op)
+            if not isinstance(items, list) or not items:
+                raise InvalidParameter("IN needs a non-empty list", parameter="filter")
+            return sql.SQL("{} IN ({})").format(
+                self.scalar(a, items[0]), sql.SQL(", ").join(self.scalar(i, a) for i in items))
+        if op == "isnull":
+            return sql.SQL("{} IS NULL").format(self.scalar(self._one(args, op), None))
+        if op in SPATIAL_OPS:
+            a, b = self._two(args, op)
+            return sql.SQL("{}({}, {})").format(sql.SQL(SPATIAL_OPS[op]), self.spatial(a),
+                                                self.spatial(b))
+        if op == "s_dwithin":
+            return self.dwithin(args)
+        if op in TEMPORAL_OPS:
+            a, b = self._two(args, op)
+            return self.temporal(op, a, b)
+        raise InvalidParameter(f"unsupported CQL2 operator {n['op']!r}", parameter="filter")
+
+    @staticmethod
+    def _one(args: list[Any], op: str) -> Any:
+        if len(args) != 1:
+            raise InvalidParameter(f"{op} needs 1 argument", parameter="filter")
+        return args[0]
+
+    @staticmethod
+    def _two(args: list[Any], op: str) -> tuple[Any, Any]:
+        if len(args) != 2:
+            raise InvalidParameter(f"{op} needs 2 arguments", parameter="filter")
+        return args[0], args[1]
 
     def scalar(self, n: Any, other: Any) -> sql.Composable:
-        """Return SQL of a property or a literal; a literal is cast to its property's type."""
-        if isinstance(n, ast.Attribute):
-            f = self.f.queryable(n.name)
-            col = self.f.column(n.name)
+        """Return SQL of a property, a function or a literal (cast to the other side's type)."""
+        if isinstance(n, dict) and "property" in n:
+            f = self.f.queryable(str(n["property"]))
+            col = self.f.column(str(n["property"]))
             return sql.SQL("{}::text").format(col) if f and f.type == FieldType.JSON else col
-        if isinstance(n, ast.Arithmetic | ast.Function | ast.Node):
-            raise InvalidParameter(f"unsupported filter expression {type(n).__name__}",
+        if isinstance(n, dict) and str(n.get("op", "")).lower() in ("casei", "accenti"):
+            return sql.SQL("lower({}::text)").format(self.scalar(self._one(n["args"], "casei"),
+                                                                 other))
+        if isinstance(n, dict) and ("date" in n or "timestamp" in n):
+            return sql.SQL("{}::date").format(self.f.bind(_date_text(n.get("date")
+                                                                     or n["timestamp"])))
+        if isinstance(n, dict | list) or n is None:
+            raise InvalidParameter(f"unsupported CQL2 value {json.dumps(n)[:80]}",
                                    parameter="filter")
-        field_ = self.f.queryable(other.name) if isinstance(other, ast.Attribute) else None
-        value = n.isoformat() if isinstance(n, date | datetime) else n
-        if isinstance(n, values.Interval | values.Geometry | values.Envelope | list):
-            raise InvalidParameter("a scalar was expected in this comparison", parameter="filter")
-        cast = _cast(field_) if field_ is not None or other is not None else "text"
-        if field_ is None and not isinstance(other, ast.Attribute):
-            cast = {bool: "boolean", int: "numeric", float: "numeric"}.get(type(n), "text")
-        return sql.SQL("{}::{}").format(self.f.bind(value), sql.SQL(cast))
-
-    def like(self, n: ast.Like) -> sql.Composable:
-        pattern = str(n.pattern)
-        if n.wildcard != "%" or n.singlechar != "_":
-            pattern = pattern.replace(n.wildcard, "%").replace(n.singlechar, "_")
-        return sql.SQL("{} {}{} {}").format(
-            self.scalar(n.lhs, None), sql.SQL("NOT " if n.not_ else ""),
-            sql.SQL("ILIKE" if n.nocase else "LIKE"), self.f.bind(pattern))
+        cast = "text"
+        if isinstance(other, dict) and "property" in other:
+            cast = _cast(self.f.queryable(str(other["property"])))
+        elif isinstance(n, bool):
+            cast = "boolean"
+        elif isinstance(n, int | float):
+            cast = "numeric"
+        return sql.SQL("{}::{}").format(self.f.bind(n), sql.SQL(cast))
 
     def spatial(self, n: Any) -> sql.Composable:
-        if isinstance(n, ast.Attribute):
-            if n.name not in ("geom", "geometry"):
-                raise InvalidParameter(f"{n.name!r} is not a geometry property; use 'geometry'",
-                                       parameter="filter")
+        if isinstance(n, dict) and "property" in n:
+            if n["property"] not in ("geom", "geometry"):
+                raise InvalidParameter(f"{n['property']!r} is not a geometry property; use "
+                                       "'geometry'", parameter="filter")
             return self.f.column("geom")
-        if isinstance(n, values.Geometry):
-            return self.f.geometry(n.geometry, self.crs)
-        if isinstance(n, values.Envelope):
-            return self.f.envelope((n.x1, n.y1, n.x2, n.y2), self.crs)
+        if isinstance(n, dict) and "bbox" in n:
+            return self.f.envelope(tuple(float(v) for v in n["bbox"]), self.crs)
+        if isinstance(n, dict) and "type" in n:
+            return self.f.geometry(n, self.crs)
         raise InvalidParameter("a geometry was expected in a spatial predicate",
                                parameter="filter")
 
-    def temporal(self, n: ast.TemporalPredicate) -> sql.Composable:
-        lhs = n.lhs
-        if not isinstance(lhs, ast.Attribute):
-            raise InvalidParameter("temporal predicates need a property first", parameter="filter")
-        f = self.f.queryable(lhs.name)
+    def dwithin(self, args: list[Any]) -> sql.Composable:
+        if len(args) not in (3, 4):
+            raise InvalidParameter("S_DWITHIN needs a property, a geometry, a distance and "
+                                   "optionally its unit", parameter="filter")
+        unit = args[3] if len(args) == 4 else "m"
+        if isinstance(unit, dict):
+            unit = unit.get("property", "")
+        factor = UNITS_TO_M.get(str(unit).lower())
+        if factor is None or not isinstance(args[2], int | float):
+            raise InvalidParameter(f"S_DWITHIN distance must be a number in m or km, got "
+                                   f"{args[2]!r} {unit!r}", parameter="filter")
+        # the storage CRS is metric (UCS-2000 TM): the distance is in metres there
+        return sql.SQL("ST_DWithin({}, {}, {})").format(
+            self.spatial(args[0]), self.spatial(args[1]), self.f.bind(float(args[2]) * factor))
+
+    def temporal(self, op: str, a: Any, b: Any) -> sql.Composable:
+        if not (isinstance(a, dict) and "property" in a):
+            raise InvalidParameter("temporal predicates need a property first",
+                                   parameter="filter")
+        f = self.f.queryable(str(a["property"]))
         if f is None or f.type != FieldType.DATE:
-            raise InvalidParameter(f"{lhs.name!r} is not a date property", parameter="filter")
-        col = self.f.column(lhs.name)
-        rhs = n.rhs
-        start, end = (rhs.start, rhs.end) if isinstance(rhs, values.Interval) else (rhs, rhs)
-        op = n.op
-        T = ast.TemporalComparisonOp
-        if op in (T.AFTER,):
-            return sql.SQL("{} > {}::date").format(col, self.f.bind(_iso(end)))
-        if op in (T.BEFORE,):
-            return sql.SQL("{} < {}::date").format(col, self.f.bind(_iso(start)))
-        if op in (T.TEQUALS,) and start == end:
-            return sql.SQL("{} = {}::date").format(col, self.f.bind(_iso(start)))
-        if op in (T.DISJOINT,):
-            return sql.SQL("NOT ({} BETWEEN {}::date AND {}::date)").format(
-                col, self.f.bind(_iso(start)), self.f.bind(_iso(end)))
-        # INTERSECTS, DURING and the rest: the date lies within the instant or interval
+            raise InvalidParameter(f"{a['property']!r} is not a date property", parameter="filter")
+        col = self.f.column(f.name)
+        start, end = _instant_or_interval(b)
+
+        def at(v: str | None, cmp: str) -> sql.Composable:
+            return sql.SQL("{} {} {}::date").format(col, sql.SQL(cmp), self.f.bind(v))
+
+        if op == "t_after":
+            return at(end, ">") if end else sql.SQL("FALSE")
+        if op == "t_before":
+            return at(start, "<") if start else sql.SQL("FALSE")
+        if op == "t_equals" and start == end:
+            return at(start, "=")
+        if op == "t_disjoint":
+            return sql.SQL("NOT ({})").format(self._within(col, start, end))
+        # an instant property intersects, lies during, meets … the given instant or interval
+        return self._within(col, start, end)
+
+    def _within(self, col: sql.Composable, start: str | None, end: str | None) -> sql.Composable:
         parts: list[sql.Composable] = []
         if start:
-            parts.append(sql.SQL("{} >= {}::date").format(col, self.f.bind(_iso(start))))
+            parts.append(sql.SQL("{} >= {}::date").format(col, self.f.bind(start)))
         if end:
-            parts.append(sql.SQL("{} <= {}::date").format(col, self.f.bind(_iso(end))))
+            parts.append(sql.SQL("{} <= {}::date").format(col, self.f.bind(end)))
         return sql.SQL(" AND ").join(parts or [sql.SQL("TRUE")])
 
 
-def _iso(v: Any) -> str | None:
-    return v.isoformat() if isinstance(v, date | datetime) else (str(v) if v else None)
+def _date_text(v: Any) -> str:
+    """Return the date part of a CQL2 date or timestamp literal.
+
+    >>> _date_text("2026-01-01T10:00:00Z")
+    '2026-01-01'
+    """
+    text = str(v)
+    try:
+        return date.fromisoformat(text[:10]).isoformat()
+    except ValueError:
+        raise InvalidParameter(f"{text!r} is not a date", parameter="filter") from None
+
+
+def _instant_or_interval(n: Any) -> tuple[str | None, str | None]:
+    if isinstance(n, dict) and "interval" in n:
+        lo, hi = n["interval"]
+        conv = [None if v in ("..", None) else _date_text(v.get("date") or v.get("timestamp")
+                                                           if isinstance(v, dict) else v)
+                for v in (lo, hi)]
+        return conv[0], conv[1]
+    if isinstance(n, dict) and ("date" in n or "timestamp" in n):
+        d = _date_text(n.get("date") or n["timestamp"])
+        return d, d
+    raise InvalidParameter("a date, timestamp or interval was expected", parameter="filter")
 
 
 def _cast(f: Field | None) -> str:

@@ -17,7 +17,7 @@ from registries.catalog import Catalog
 from registries.filters import Filter
 from registries.model import Field, FieldType, Registry
 
-GEOGRAPHIC_DECIMALS = 7  # ≈ 1 cm (RFC 7946 practice)
+GEOGRAPHIC_DECIMALS = 8  # ≈ 1 mm: coordinates survive a round trip to UCS-2000 to the mm
 PROJECTED_DECIMALS = 3  # 1 mm
 
 

@@ -127,8 +127,8 @@ def geometry_sql(geojson: Any, crs: int | str, storage_srid: int) -> tuple[sql.C
 
 
 def _checked_geometry(conn: psycopg.Connection, reg: Registry, geom: sql.Composable,
-                      geojson: str) -> bytes:
-    """Return the geometry as EWKB in the storage CRS after checking type and validity."""
+                      geojson: str) -> str:
+    """Return the geometry as hex EWKB in the storage CRS after checking type and validity."""
     try:
         row = conn.execute(sql.SQL(
             "SELECT g, GeometryType(g), ST_IsValidReason(g), ST_AsText(ST_Transform("
@@ -146,7 +146,7 @@ def _checked_geometry(conn: psycopg.Connection, reg: Registry, geom: sql.Composa
     if reason != "Valid Geometry":
         raise RuleViolation(f"{reg.id}: invalid geometry: {reason}"
                             + (f" at {where}" if where else ""))
-    return bytes(ewkb)
+    return str(ewkb)
 
 
 def _as_declared(reg: Registry) -> sql.Composable:
@@ -199,7 +199,7 @@ def create(conn: psycopg.Connection, reg: Registry, feature: dict[str, Any], who
 
 
 def _update(conn: psycopg.Connection, reg: Registry, obj_id: int, values: dict[str, Any],
-            ewkb: bytes | None, if_match: int | None, who: Principal) -> int:
+            ewkb: str | None, if_match: int | None, who: Principal) -> int:
     _set_author(conn, who)
     sets: list[sql.Composable] = [
         sql.SQL("{} = {}").format(sql.Identifier(c), sql.Placeholder(c)) for c in values]

@@ -1,0 +1,267 @@
+"""OGC API – Features Parts 1–3 over the demo city, checked against PostGIS's own answers."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from registries.catalog import default_catalog
+
+EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
+CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
+
+
+def get(server: str, path: str, **params: Any) -> httpx.Response:
+    return httpx.get(f"{server}{path}", params={"f": "json", **params}, timeout=60)
+
+
+def ids(doc: dict[str, Any]) -> list[int]:
+    return [f["id"] for f in doc["features"]]
+
+
+def sql_ids(demo_url: str, query: str, *args: Any) -> list[int]:
+    with psycopg.connect(demo_url) as conn:
+        return [r[0] for r in conn.execute(query, args or None).fetchall()]
+
+
+# -- Part 1 ----------------------------------------------------------------------------------
+
+def test_paging_walks_every_feature_once_with_next_links(server: str, demo_url: str) -> None:
+    seen: list[int] = []
+    url: str | None = f"{server}/collections/addresses/items?f=json&limit=97"
+    pages = 0
+    while url:
+        doc = httpx.get(url, timeout=60).json()
+        seen += ids(doc)
+        assert doc["numberReturned"] == len(doc["features"])
+        url = next((lk["href"] for lk in doc["links"] if lk["rel"] == "next"), None)
+        pages += 1
+    expected = sql_ids(demo_url, "SELECT id FROM registry.address ORDER BY id")
+    assert seen == expected
+    assert pages == -(-len(expected) // 97)
+    assert doc["numberMatched"] == len(expected)
+
+
+def test_prev_link_and_offset(server: str) -> None:
+    doc = get(server, "/collections/addresses/items", limit=10, offset=20).json()
+    prev = next(lk["href"] for lk in doc["links"] if lk["rel"] == "prev")
+    assert "offset=10" in prev
+    first = get(server, "/collections/addresses/items", limit=30).json()
+    assert ids(doc) == ids(first)[20:30]
+
+
+def test_single_item_with_etag_and_conditional_get(server: str, demo_url: str) -> None:
+    with psycopg.connect(demo_url) as conn:
+        pid, version = conn.execute(
+            "SELECT id, version FROM registry.land_parcel ORDER BY id LIMIT 1").fetchone()
+    r = get(server, f"/collections/land_parcels/items/{pid}")
+    assert r.status_code == 200 and r.json()["id"] == pid
+    assert r.headers["etag"] == f'"{version}"'
+    again = httpx.get(f"{server}/collections/land_parcels/items/{pid}?f=json",
+                      headers={"If-None-Match": r.headers["etag"]})
+    assert again.status_code == 304
+
+
+def test_sortby_orders_like_postgres(server: str, demo_url: str) -> None:
+    doc = get(server, "/collections/advertising_structures/items", limit=50,
+              sortby="-valid_until,permit_number").json()
+    expected = sql_ids(demo_url, "SELECT id FROM registry.advertising_structure "
+                                 "ORDER BY valid_until DESC, permit_number, id LIMIT 50")
+    assert ids(doc) == expected
+
+
+def test_property_filter_and_properties_selection(server: str, demo_url: str) -> None:
+    doc = get(server, "/collections/land_parcels/items", limit=1000, purpose_code="02.01",
+              properties="cadastral_number,purpose_code").json()
+    expected = sql_ids(demo_url, "SELECT id FROM registry.land_parcel "
+                                 "WHERE purpose_code = '02.01' ORDER BY id")
+    assert ids(doc) == expected
+    assert all(set(f["properties"]) == {"cadastral_number", "purpose_code"}
+               for f in doc["features"])
+
+
+def test_datetime_selects_permits_valid_in_the_interval(server: str, demo_url: str) -> None:
+    doc = get(server, "/collections/advertising_structures/items", limit=10000,
+              datetime="2026-01-01/2026-03-31").json()
+    expected = sql_ids(demo_url, "SELECT id FROM registry.advertising_structure WHERE "
+                                 "valid_from <= '2026-03-31' AND valid_until >= '2026-01-01' "
+                                 "ORDER BY id")
+    assert expected and ids(doc) == expected
+
+
+def test_bbox_in_crs84_matches_postgis(server: str, demo_url: str) -> None:
+    bbox = (26.985, 49.415, 27.0, 49.425)
+    doc = get(server, "/collections/land_parcels/items", limit=10000,
+              bbox=",".join(map(str, bbox))).json()
+    expected = sql_ids(demo_url, "SELECT id FROM registry.land_parcel WHERE ST_Intersects(geom, "
+                       "ST_Transform(ST_Segmentize(ST_MakeEnvelope(%s, %s, %s, %s, 4326), 0.001),"
+                       " 6383)) ORDER BY id", *bbox)
+    assert expected and ids(doc) == expected
+
+
+def test_bbox_in_ucs2000_is_northing_first(server: str, demo_url: str) -> None:
+    # EPSG:6383 declares X = northing first: bbox = minN, minE, maxN, maxE
+    doc = get(server, "/collections/addresses/items", limit=10000,
+              bbox="5475500,299000,5477000,300500", **{"bbox-crs": EPSG + "6383"}).json()
+    expected = sql_ids(demo_url, "SELECT id FROM registry.address WHERE ST_Intersects(geom, "
+                       "ST_MakeEnvelope(299000, 5475500, 300500, 5477000, 6383)) ORDER BY id")
+    assert expected and ids(doc) == expected
+
+
+# -- Part 2: CRS -----------------------------------------------------------------------------
+
+@pytest.mark.parametrize("srid", [6383, 6384, 3857, 4326, 5561])
+def test_crs_output_matches_postgis_transform_to_the_millimetre(server: str, demo_url: str,
+                                                                srid: int) -> None:
+    r = get(server, "/collections/addresses/items", limit=20, crs=f"{EPSG}{srid}")
+    assert r.headers["content-crs"] == f"<{EPSG}{srid}>"
+    got = {f["id"]: f["geometry"]["coordinates"] for f in r.json()["features"]}
+    with psycopg.connect(demo_url) as conn:
+        rows = conn.execute("SELECT id, ST_X(ST_Transform(geom, %s)), ST_Y(ST_Transform(geom, "
+                            "%s)), ST_X(geom), ST_Y(geom) FROM registry.address WHERE id = ANY(%s)",
+                            (srid, srid, list(got))).fetchall()
+    for fid, x, y, *_ in rows:
+        first, second = got[fid]
+        # 4326, 5561 (lat, lon) and the TM zones (northing, easting) are northing-first
+        exp = (x, y) if srid == 3857 else (y, x)
+        if srid in (4326, 5561):
+            assert abs(first - exp[0]) < 1e-8 and abs(second - exp[1]) < 1e-8  # < 1.1 mm
+        else:
+            assert abs(first - exp[0]) <= 0.0005 and abs(second - exp[1]) <= 0.0005
+
+
+def test_default_output_is_crs84_lon_lat(server: str, demo_url: str) -> None:
+    r = get(server, "/collections/addresses/items", limit=5)
+    assert r.headers["content-crs"] == f"<{CRS84}>"
+    f = r.json()["features"][0]
+    lon, lat = f["geometry"]["coordinates"]
+    with psycopg.connect(demo_url) as conn:
+        x, y = conn.execute("SELECT ST_X(g), ST_Y(g) FROM (SELECT ST_Transform(geom, 4326) g "
+                            "FROM registry.address WHERE id = %s) s", (f["id"],)).fetchone()
+    assert abs(lon - x) < 1e-8 and abs(lat - y) < 1e-8
+
+
+# -- Part 3: CQL2 ----------------------------------------------------------------------------
+
+CQL_CASES = [
+    ("purpose_code = '02.01' AND area_declared_ha > 0.08",
+     "purpose_code = '02.01' AND area_declared_ha > 0.08"),
+    ("cadastral_number LIKE '6810100000:01:%'", "cadastral_number LIKE '6810100000:01:%'"),
+    ("purpose_code IN ('03.07', '03.10', '11.02')", "purpose_code IN ('03.07','03.10','11.02')"),
+    ("area_declared_ha BETWEEN 0.05 AND 0.1", "area_declared_ha BETWEEN 0.05 AND 0.1"),
+    ("NOT (ownership_form = '100') OR holder_edrpou IS NULL",
+     "NOT (ownership_form = '100') OR holder_edrpou IS NULL"),
+    ("S_INTERSECTS(geometry, POLYGON((26.985 49.415, 27.0 49.415, 27.0 49.425, 26.985 49.425, "
+     "26.985 49.415)))",
+     "ST_Intersects(geom, ST_Transform(ST_GeomFromText('POLYGON((26.985 49.415, 27.0 49.415, "
+     "27.0 49.425, 26.985 49.425, 26.985 49.415))', 4326), 6383))"),
+    ("S_WITHIN(geometry, POLYGON((26.985 49.415, 27.0 49.415, 27.0 49.425, 26.985 49.425, "
+     "26.985 49.415)))",
+     "ST_Within(geom, ST_Transform(ST_GeomFromText('POLYGON((26.985 49.415, 27.0 49.415, "
+     "27.0 49.425, 26.985 49.425, 26.985 49.415))', 4326), 6383))"),
+    ("S_DWITHIN(geometry, POINT(26.9965 49.4216), 300, meters)",
+     "ST_DWithin(geom, ST_Transform(ST_GeomFromText('POINT(26.9965 49.4216)', 4326), 6383), 300)"),
+    ("T_AFTER(registered_on, DATE('2020-01-01'))", "registered_on > '2020-01-01'"),
+    ("T_DURING(registered_on, INTERVAL('2010-01-01', '2015-12-31'))",
+     "registered_on BETWEEN '2010-01-01' AND '2015-12-31'"),
+]
+
+
+@pytest.mark.parametrize(("cql", "where"), CQL_CASES)
+def test_cql2_text_matches_the_same_sql(server: str, demo_url: str, cql: str,
+                                        where: str) -> None:
+    doc = get(server, "/collections/land_parcels/items", limit=10000, filter=cql).json()
+    expected = sql_ids(demo_url, f"SELECT id FROM registry.land_parcel WHERE {where} "  # noqa: S608
+                                 "ORDER BY id")
+    assert expected, "the case must select something to prove anything"
+    assert ids(doc) == expected
+    assert doc["numberMatched"] == len(expected)
+
+
+def test_cql2_json(server: str, demo_url: str) -> None:
+    cql = {"op": "and", "args": [
+        {"op": "=", "args": [{"property": "structure_type"}, "billboard"]},
+        {"op": "s_intersects", "args": [{"property": "geometry"}, {
+            "type": "Polygon", "coordinates": [[[26.9, 49.38], [27.1, 49.38], [27.1, 49.47],
+                                                [26.9, 49.47], [26.9, 49.38]]]}]}]}
+    doc = get(server, "/collections/advertising_structures/items", limit=10000,
+              filter=json.dumps(cql), **{"filter-lang": "cql2-json"}).json()
+    expected = sql_ids(demo_url, "SELECT id FROM registry.advertising_structure WHERE "
+                                 "structure_type = 'billboard' ORDER BY id")
+    assert expected and ids(doc) == expected
+
+
+def test_cql2_with_filter_crs_in_ucs2000(server: str, demo_url: str) -> None:
+    # northing-first coordinates in EPSG:6383
+    cql = "S_DWITHIN(geometry, POINT(5476633 299865), 400, meters)"
+    doc = get(server, "/collections/addresses/items", limit=10000, filter=cql,
+              **{"filter-crs": EPSG + "6383"}).json()
+    expected = sql_ids(demo_url, "SELECT id FROM registry.address WHERE ST_DWithin(geom, "
+                                 "ST_SetSRID(ST_MakePoint(299865, 5476633), 6383), 400) "
+                                 "ORDER BY id")
+    assert expected and ids(doc) == expected
+
+
+# -- bad requests: 400/404 with an OGC exception naming the problem ---------------------------
+
+BAD = [
+    ("/collections/nonexistent/items", {}, 404, "nonexistent"),
+    ("/collections/nonexistent", {}, 404, ""),
+    ("/collections/land_parcels/items/999999999", {}, 404, "999999999"),
+    ("/collections/land_parcels/items/abc", {}, 404, "abc"),
+    ("/collections/land_parcels/items", {"bbox": "1,2,3"}, 400, "bbox"),
+    ("/collections/land_parcels/items", {"bbox": "a,b,c,d"}, 400, "bbox"),
+    ("/collections/land_parcels/items", {"bbox": "27,49.5,26,49.4"}, 400, "bbox"),
+    ("/collections/land_parcels/items", {"crs": "EPSG:999999"}, 400, "crs"),
+    ("/collections/land_parcels/items", {"bbox": "1,2,3,4", "bbox-crs": "urn:nope"}, 400,
+     "bbox-crs"),
+    ("/collections/land_parcels/items", {"filter": "purpose_code = "}, 400, "cql2-text"),
+    ("/collections/land_parcels/items", {"filter": "owner_password = 'x'"}, 400,
+     "owner_password"),
+    ("/collections/land_parcels/items", {"filter": "holder_rnokpp = '1'"}, 400, "holder_rnokpp"),
+    ("/collections/land_parcels/items", {"filter": "{", "filter-lang": "cql2-json"}, 400,
+     "cql2-json"),
+    ("/collections/land_parcels/items", {"limit": "100001"}, 400, "limit"),
+    ("/collections/land_parcels/items", {"limit": "0"}, 400, "limit"),
+    ("/collections/land_parcels/items", {"offset": "ten"}, 400, "offset"),
+    ("/collections/land_parcels/items", {"sortby": "shoe_size"}, 400, "shoe_size"),
+    ("/collections/land_parcels/items", {"datetime": "yesterday"}, 400, "datetime"),
+    ("/collections/land_parcels/items", {"properties": "holder_rnokpp"}, 400, "holder_rnokpp"),
+    ("/collections/land_parcels/items", {"area_declared_ha": "big"}, 400, "filter value"),
+    ("/collections/streets/items", {"datetime": "2020-01-01"}, 400, "temporal"),
+]
+
+
+@pytest.mark.parametrize(("path", "params", "status", "needle"), BAD)
+def test_bad_requests_get_an_ogc_exception_naming_the_problem(
+        server: str, path: str, params: dict[str, str], status: int, needle: str) -> None:
+    r = get(server, path, **params)
+    assert r.status_code == status, r.text
+    body = r.json()
+    assert body["code"] and body["description"]
+    assert needle in body["description"]
+
+
+def test_html_pages_come_from_pygeoapi_with_the_same_data(server: str) -> None:
+    html = httpx.get(f"{server}/collections/land_parcels/items?f=html&limit=3", timeout=60)
+    assert html.status_code == 200 and "text/html" in html.headers["content-type"]
+    geo = get(server, "/collections/land_parcels/items", limit=3).json()
+    assert geo["features"][0]["properties"]["cadastral_number"] in html.text
+
+
+def test_conformance_and_openapi_declare_what_is_served(server: str) -> None:
+    classes = set(get(server, "/conformance").json()["conformsTo"])
+    for suffix in ("ogcapi-features-1/1.0/conf/core", "ogcapi-features-2/1.0/conf/crs",
+                   "ogcapi-features-3/1.0/conf/filter", "cql2/1.0/conf/cql2-json",
+                   "ogcapi-features-4/1.0/conf/create-replace-delete"):
+        assert f"http://www.opengis.net/spec/{suffix}" in classes
+    oas = get(server, "/openapi").json()
+    assert "/collections/land_parcels/items" in oas["paths"]
+    queryables = get(server, "/collections/land_parcels/queryables").json()["properties"]
+    reg = default_catalog().get("land_parcels")
+    assert {f.name for f in reg.public_fields} <= set(queryables)
+    assert not {f.name for f in reg.fields if f.personal} & set(queryables)

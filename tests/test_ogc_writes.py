@@ -1,0 +1,153 @@
+"""OGC API – Features Part 4: create, replace, update, delete — roles, rules, ETags, history."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from gis.cluster import EmbeddedCluster, free_port
+from tests.conftest import DEMO_TODAY, clone, drop, start_server
+
+TOKENS = {"tok-planner": "olena:planner", "tok-registrar": "ivan:registrar"}
+PLANNER = {"Authorization": "Bearer tok-planner"}
+REGISTRAR = {"Authorization": "Bearer tok-registrar"}
+SQUARE = {"type": "MultiPolygon", "coordinates": [[[[27.05, 49.46], [27.0503, 49.46],
+                                                    [27.0503, 49.4602], [27.05, 49.4602],
+                                                    [27.05, 49.46]]]]}
+
+
+@pytest.fixture(scope="module")
+def writable(cluster: EmbeddedCluster, template_url: str) -> Iterator[tuple[str, str]]:
+    """Return (server URL, database URL) of a server over a demo database tests may change."""
+    from app.demo.city import load_demo
+
+    url = clone(cluster, "gis_template", "writes")
+    with psycopg.connect(url) as conn:
+        load_demo(conn, scale=0.01, seed=68, today=DEMO_TODAY, srid=6383)
+        conn.commit()
+    port = free_port()
+    proc = start_server({"GIS_DATABASE_URL": url, "GIS_AUTH__TOKENS": json.dumps(TOKENS)}, port)
+    yield f"http://127.0.0.1:{port}", url
+    proc.terminate()
+    proc.wait(timeout=30)
+    proc.log_path.unlink(missing_ok=True)
+    drop(cluster, "writes")
+
+
+def parcel(number: str, **props: Any) -> dict[str, Any]:
+    return {"type": "Feature", "geometry": SQUARE, "properties": {
+        "cadastral_number": number, "category": "200", "purpose_code": "02.01",
+        "ownership_form": "100", "holder_kind": "natural", "holder_name": "Бондар Петро",
+        "holder_rnokpp": "3012345678", **props}}
+
+
+def test_create_read_update_delete_with_etags_and_history(writable: tuple[str, str]) -> None:
+    server, url = writable
+    items = f"{server}/collections/land_parcels/items"
+    r = httpx.post(items, json=parcel("6810100000:09:001:0001"), headers=PLANNER)
+    assert r.status_code == 201, r.text
+    location, etag = r.headers["location"], r.headers["etag"]
+    assert etag == '"1"'
+    got = httpx.get(location + "?f=json")
+    assert got.json()["properties"]["holder_name"] == "фізична особа"  # public view masks
+    assert "holder_rnokpp" not in got.json()["properties"]
+    assert got.headers["etag"] == etag
+
+    r = httpx.patch(location, json={"properties": {"purpose_code": "02.03"}},
+                    headers={**PLANNER, "If-Match": etag})
+    assert r.status_code == 204, r.text
+    assert r.headers["etag"] == '"2"'
+    stale = httpx.patch(location, json={"properties": {"purpose_code": "02.10"}},
+                        headers={**PLANNER, "If-Match": etag})
+    assert stale.status_code == 412 and "changed meanwhile" in stale.json()["detail"]
+
+    r = httpx.put(location, json=parcel("6810100000:09:001:0001", purpose_code="02.10"),
+                  headers={**PLANNER, "If-Match": '"2"'})
+    assert r.status_code == 204, r.text
+    assert httpx.get(location + "?f=json").json()["properties"]["purpose_code"] == "02.10"
+
+    assert httpx.delete(location, headers=PLANNER).status_code == 204
+    assert httpx.get(location + "?f=json").status_code == 404
+    obj_id = int(location.rsplit("/", 1)[1])
+    with psycopg.connect(url) as conn:
+        hist = conn.execute("SELECT version, operation, changed_by, ended_by, purpose_code FROM "
+                            "history.land_parcel WHERE id = %s ORDER BY history_id",
+                            (obj_id,)).fetchall()
+    assert hist == [(1, "U", "olena", "olena", "02.01"), (2, "U", "olena", "olena", "02.03"),
+                    (3, "D", "olena", "olena", "02.10")]
+
+
+def test_geometry_in_ucs2000_via_content_crs(writable: tuple[str, str]) -> None:
+    server, url = writable
+    feature = parcel("6810100000:09:001:0002")
+    # northing-first coordinates of EPSG:6383
+    feature["geometry"] = {"type": "Polygon", "coordinates": [[
+        [5478000, 303000], [5478000, 303020], [5478020, 303020], [5478020, 303000],
+        [5478000, 303000]]]}
+    r = httpx.post(f"{server}/collections/land_parcels/items", json=feature,
+                   headers={**PLANNER, "Content-Crs": "<http://www.opengis.net/def/crs/EPSG/0/6383>"})
+    assert r.status_code == 201, r.text
+    obj_id = r.json()["id"]
+    with psycopg.connect(url) as conn:
+        area, x = conn.execute("SELECT ST_Area(geom), ST_XMin(geom) FROM registry.land_parcel "
+                               "WHERE id = %s", (obj_id,)).fetchone()
+    assert area == pytest.approx(400.0) and x == pytest.approx(303000.0)
+
+
+@pytest.mark.parametrize(("headers", "status"), [({}, 401), (REGISTRAR, 403),
+                                                 ({"Authorization": "Bearer nope"}, 401)])
+def test_writes_need_the_right_role(writable: tuple[str, str], headers: dict[str, str],
+                                    status: int) -> None:
+    server, _ = writable
+    r = httpx.post(f"{server}/collections/land_parcels/items",
+                   json=parcel("6810100000:09:001:0003"), headers=headers)
+    assert r.status_code == status
+    assert r.headers["content-type"].startswith("application/problem+json")
+
+
+BAD_FEATURES = [
+    (parcel("68101:1"), "cadastral_number"),
+    (parcel("6810100000:09:001:0004", category="1000"), "category"),
+    (parcel("6810100000:09:001:0005", shoe_size=42), "shoe_size"),
+    ({"type": "Feature", "geometry": SQUARE, "properties": {"category": "200"}},
+     "cadastral_number"),
+    ({**parcel("6810100000:09:001:0006"), "geometry": {"type": "Polygon", "coordinates": [[
+        [27.05, 49.46], [27.051, 49.461], [27.051, 49.46], [27.05, 49.461], [27.05, 49.46]]]}},
+     "Self-intersection"),
+    ({**parcel("6810100000:09:001:0007"), "geometry": {"type": "Point",
+                                                         "coordinates": [27.05, 49.46]}},
+     "MultiPolygon"),
+    (parcel("6810100000:09:001:0008", area_declared_ha="lots"), "area_declared_ha"),
+]
+
+
+@pytest.mark.parametrize(("feature", "needle"), BAD_FEATURES)
+def test_invalid_features_are_refused_with_the_reason(writable: tuple[str, str],
+                                                      feature: dict[str, Any],
+                                                      needle: str) -> None:
+    server, _ = writable
+    r = httpx.post(f"{server}/collections/land_parcels/items", json=feature, headers=PLANNER)
+    assert r.status_code == 422, r.text
+    assert needle in r.json()["detail"]
+
+
+def test_duplicate_cadastral_number_is_refused(writable: tuple[str, str]) -> None:
+    server, url = writable
+    with psycopg.connect(url) as conn:
+        existing = conn.execute("SELECT cadastral_number FROM registry.land_parcel "
+                                "LIMIT 1").fetchone()[0]
+    r = httpx.post(f"{server}/collections/land_parcels/items", json=parcel(existing),
+                   headers=PLANNER)
+    assert r.status_code == 422 and existing in r.json()["detail"]
+
+
+def test_non_json_body_is_a_400(writable: tuple[str, str]) -> None:
+    server, _ = writable
+    r = httpx.post(f"{server}/collections/land_parcels/items", content=b"not json",
+                   headers=PLANNER)
+    assert r.status_code == 400
