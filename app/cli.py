@@ -87,7 +87,7 @@ def serve(host: str | None, port: int | None, demo: bool, scale: float) -> None:
     from app.factory import create_app
     from app.runtime import database
     from gis.cluster import port_is_free
-    from gis.db import open_pool
+    from gis.db import check_pool_size, open_pool
     from registries.catalog import default_catalog
 
     settings = load_settings()
@@ -103,6 +103,7 @@ def serve(host: str | None, port: int | None, demo: bool, scale: float) -> None:
         with database(settings) as url:
             if demo:
                 _load_demo_if_empty(url, settings, scale)
+            check_pool_size(url, settings.pool.max_size)
             pool = open_pool(url, min_size=settings.pool.min_size,
                              max_size=settings.pool.max_size, timeout_s=settings.pool.timeout_s)
             app = create_app(settings, url, pool, catalog, settings.data_dir / "runtime")

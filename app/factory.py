@@ -6,15 +6,18 @@ import contextlib
 from collections.abc import AsyncIterator
 from pathlib import Path
 
-from psycopg_pool import ConnectionPool
+import psycopg
+from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.applications import Starlette
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
 from app.portal import LandingSwitch, landing_html
-from app.problems import gis_error_handler, unexpected_error_handler
+from app.problems import database_error_handler, gis_error_handler, unexpected_error_handler
 from app.security import token_authenticator
+from gis.db import database_errors
 from gis.errors import DatabaseUnavailable, GisError
 from gis.settings import Settings
 from ogc.features import FeatureRouter, FeatureService
@@ -29,24 +32,38 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
     """Return the Hromada GIS ASGI app over an open pool; the pool closes with the app."""
 
     def counts() -> dict[str, int]:
-        with pool.connection() as conn:
+        with database_errors(), pool.connection() as conn:
             return feature_counts(conn, catalog)
 
-    async def healthz(request: Request) -> JSONResponse:
+    def database_ok() -> bool:
         try:
-            with pool.connection(timeout=2) as conn:
+            with pool.connection(timeout=1) as conn:
                 conn.execute("SELECT 1")
-        except Exception as exc:  # any failure to reach the database means "not healthy"
-            raise DatabaseUnavailable("database is not reachable") from exc
-        return JSONResponse({"status": "ok", "database": "ok"})
+        except Exception:  # any failure to reach the database means "not ready"
+            return False
+        return True
+
+    async def healthz(request: Request) -> JSONResponse:
+        """Liveness: the process answers (200) and says whether the database does."""
+        ok = await run_in_threadpool(database_ok)
+        return JSONResponse({"status": "ok", "database": "ok" if ok else "unavailable"})
+
+    async def readyz(request: Request) -> JSONResponse:
+        """Readiness: 200 only when requests can be served (the database answers)."""
+        if not await run_in_threadpool(database_ok):
+            raise DatabaseUnavailable("not ready: the database is unreachable")
+        return JSONResponse({"status": "ready"})
 
     share_pool(pool)
-    pygeoapi = OgcDocuments(pygeoapi_app(db_url, settings.base_url, work_dir), counts)
+    handlers = {GisError: gis_error_handler, psycopg.OperationalError: database_error_handler,
+                PoolTimeout: database_error_handler}
+    pygeoapi = OgcDocuments(pygeoapi_app(db_url, settings.base_url, work_dir, handlers), counts)
     features = FeatureService(catalog=catalog, pool=pool,
                               storage_srid=settings.city.storage_srid,
                               base_url=settings.base_url,
                               authenticate=token_authenticator(settings.auth.tokens),
-                              max_limit=settings.max_items)
+                              max_limit=settings.max_items,
+                              timeout_s=settings.timeouts.items_s)
     ogc = FeatureRouter(features, pygeoapi)
 
     @contextlib.asynccontextmanager
@@ -58,9 +75,10 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
     return Starlette(
         routes=[
             Route("/healthz", healthz),
+            Route("/readyz", readyz),
             Route("/", LandingSwitch(ogc, landing_html(catalog, settings.city.name_uk))),
             Mount("/", app=ogc),
         ],
-        exception_handlers={GisError: gis_error_handler, Exception: unexpected_error_handler},
+        exception_handlers={**handlers, Exception: unexpected_error_handler},
         lifespan=lifespan,
     )

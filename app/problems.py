@@ -7,6 +7,7 @@ import logging
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 
+from gis.db import database_errors
 from gis.errors import GisError, problem
 
 log = logging.getLogger("hromada.http")
@@ -21,6 +22,15 @@ async def gis_error_handler(request: Request, exc: Exception) -> Response:
     assert isinstance(exc, GisError)
     headers = {"Retry-After": "1"} if exc.status == 503 else None
     return ProblemResponse(problem(exc, request.url.path), status_code=exc.status, headers=headers)
+
+
+async def database_error_handler(request: Request, exc: Exception) -> Response:
+    """Answer 503 + Retry-After for a lost database or a full pool (never a 500)."""
+    try:
+        with database_errors():
+            raise exc
+    except GisError as mapped:
+        return await gis_error_handler(request, mapped)
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:

@@ -1,4 +1,9 @@
-"""Database access: the connection pool, transactions, and connection checks."""
+"""Database access: the connection pool, transactions, timeouts and honest failure.
+
+A request that cannot reach the database must say so (503 with Retry-After), never answer 500
+or a wrong 404. :func:`database_errors` turns the driver's and the pool's failures into
+:class:`~gis.errors.DatabaseUnavailable` and :class:`~gis.errors.QueryTimeout`.
+"""
 
 from __future__ import annotations
 
@@ -7,9 +12,11 @@ from contextlib import contextmanager
 from urllib.parse import urlsplit
 
 import psycopg
-from psycopg_pool import ConnectionPool
+from psycopg import errors as pgerrors
+from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool.base import AttemptWithBackoff
 
-from gis.errors import DatabaseUnavailable
+from gis.errors import DatabaseUnavailable, EnvironmentProblem, QueryTimeout
 
 
 def describe_url(url: str) -> str:
@@ -20,7 +27,7 @@ def describe_url(url: str) -> str:
     """
     parts = urlsplit(url)
     host = parts.hostname or "localhost"
-    return f"{host}:{parts.port or 5432}{parts.path or '/'}".replace(":5432/", ":5432/")
+    return f"{host}:{parts.port or 5432}{parts.path or '/'}"
 
 
 def check_connection(url: str, timeout_s: int = 5) -> None:
@@ -35,18 +42,71 @@ def check_connection(url: str, timeout_s: int = 5) -> None:
         ) from None
 
 
-def open_pool(url: str, *, min_size: int = 1, max_size: int = 8, timeout_s: float = 5.0,
+def check_pool_size(url: str, max_size: int, processes: int = 1) -> None:
+    """Raise EnvironmentProblem when the pools of all processes cannot fit the server's limit."""
+    with psycopg.connect(url, connect_timeout=5) as conn:
+        row = conn.execute(
+            "SELECT current_setting('max_connections')::int, "
+            "current_setting('superuser_reserved_connections')::int").fetchone()
+    assert row is not None
+    available = row[0] - row[1]
+    if max_size * processes > available:
+        raise EnvironmentProblem(
+            f"GIS_POOL__MAX_SIZE={max_size} × {processes} process(es) exceeds the "
+            f"{available} connections the database at {describe_url(url)} allows "
+            f"(max_connections {row[0]} − {row[1]} reserved); lower GIS_POOL__MAX_SIZE")
+
+
+class _QuickRetryPool(ConnectionPool):
+    """A pool whose failed connects are retried every ~0.2 s instead of 1, 2, 4, 8 … s.
+
+    psycopg_pool backs off exponentially after a failed connect; after a database restart that
+    keeps requests waiting seconds for a database that is already back. The server must serve
+    normally within a second of the database's return, so retries stay short and flat.
+    """
+
+    def _add_connection(self, attempt: AttemptWithBackoff | None, growing: bool = False) -> None:
+        super()._add_connection(attempt or _FlatRetry(timeout=self.reconnect_timeout), growing)
+
+
+class _FlatRetry(AttemptWithBackoff):
+    INITIAL_DELAY = 0.2
+    DELAY_BACKOFF = 1.0
+
+
+def open_pool(url: str, *, min_size: int = 0, max_size: int = 8, timeout_s: float = 1.5,
               name: str = "gis") -> ConnectionPool:
-    """Open a psycopg pool on ``url``; connections use UTC and the registry search path."""
+    """Open a psycopg pool on ``url``: UTC sessions, connections checked before each use."""
 
     def configure(conn: psycopg.Connection) -> None:
         conn.execute("SET TIME ZONE 'UTC'")
         conn.commit()
 
-    pool = ConnectionPool(url, min_size=min_size, max_size=max_size, timeout=timeout_s,
-                          configure=configure, name=name, open=False)
-    pool.open(wait=True, timeout=timeout_s)
+    pool = _QuickRetryPool(url, min_size=min_size, max_size=max_size, timeout=timeout_s,
+                          configure=configure, name=name, open=False,
+                          check=ConnectionPool.check_connection,
+                          kwargs={"connect_timeout": max(1, int(timeout_s))})
+    pool.open(wait=min_size > 0, timeout=timeout_s)
     return pool
+
+
+@contextmanager
+def database_errors() -> Iterator[None]:
+    """Turn lost connections, a full pool and statement timeouts into honest GisErrors."""
+    try:
+        yield
+    except pgerrors.QueryCanceled:
+        raise QueryTimeout("the request took longer than its time limit and was stopped; "
+                           "narrow it (bbox, filter, smaller page) and retry") from None
+    except PoolTimeout:
+        raise DatabaseUnavailable("the database is busy or unreachable; retry shortly") from None
+    except psycopg.OperationalError:
+        raise DatabaseUnavailable("the database is unreachable; retry shortly") from None
+
+
+def set_statement_timeout(conn: psycopg.Connection, seconds: float) -> None:
+    """Limit the statements of the current transaction to ``seconds``."""
+    conn.execute("SELECT set_config('statement_timeout', %s, true)", (f"{int(seconds * 1000)}ms",))
 
 
 @contextmanager

@@ -62,6 +62,10 @@ class EnvironmentProblem(GisError, status=503, code="ServiceUnavailable", exit_c
 class DatabaseUnavailable(GisError, status=503, code="ServiceUnavailable", exit_code=3): ...
 
 
+class QueryTimeout(GisError, status=503, code="QueryTimeout"):
+    """A request ran past its statement timeout and was stopped; its connection is free again."""
+
+
 def problem(exc: GisError, instance: str) -> dict[str, Any]:
     """Return RFC 9457 problem details that also satisfy the OGC exception schema.
 

@@ -34,9 +34,22 @@ class CitySettings(BaseModel):
 
 
 class PoolSettings(BaseModel):
-    min_size: int = 1
+    """Database connections of one server process."""
+
+    # no connections kept open by force: after an outage the next request reconnects at once
+    # instead of waiting for the pool's exponential reconnect backoff
+    min_size: int = 0
     max_size: int = 8
-    timeout_s: float = 5.0
+    timeout_s: float = 1.0  # wait for a free connection, then answer 503 (well within 2 s)
+
+
+class TimeoutSettings(BaseModel):
+    """Statement timeouts per request class, in seconds (a request over it gets a 503)."""
+
+    items_s: float = 15.0
+    tiles_s: float = 10.0
+    search_s: float = 3.0
+    reports_s: float = 20.0
 
 
 class AuthSettings(BaseModel):
@@ -59,6 +72,7 @@ class Settings(BaseSettings):
     public_url: str | None = None  # as seen by clients behind a proxy; default http://host:port
     city: CitySettings = CitySettings()
     pool: PoolSettings = PoolSettings()
+    timeouts: TimeoutSettings = TimeoutSettings()  # GIS_TIMEOUTS__ITEMS_S=5
     auth: AuthSettings = AuthSettings()  # GIS_AUTH__TOKENS='{"s3cret": "olena:planner"}'
     max_items: int = 10_000  # the largest page a client may ask for
     pg_bin_dir: Path | None = None  # default: newest /usr/lib/postgresql/*/bin

@@ -24,6 +24,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 
 from gis.auth import Principal
 from gis.crs import CRS84, crs_uri, output_crs_uris
+from gis.db import database_errors, set_statement_timeout
 from gis.errors import InvalidParameter, NotFound, PreconditionFailed
 from ogc.params import ItemsQuery, parse_crs, parse_items_query
 from registries import writes
@@ -48,6 +49,7 @@ class FeatureService:
     authenticate: Callable[[Request], Principal]
     max_limit: int = 10_000
     default_limit: int = 10
+    timeout_s: float = 15.0  # statement timeout of one items request
 
     @property
     def crs_uris(self) -> list[str]:
@@ -112,13 +114,30 @@ def items(svc: FeatureService, request: Request) -> Response:
     out = Output(crs=q.crs, fields=q.fields, skip_geometry=q.skip_geometry)
     page = page_sql(reg, flt, out, q.sorts, personal)
     bind = {**flt.params, "limit": q.limit, "offset": q.offset}
-    with svc.pool.connection() as conn:
-        try:
-            matched = int(conn.execute(matched_sql(reg, flt, personal),
-                                       flt.params).fetchone()[0])
-        except psycopg.errors.DataError as exc:  # a filter value that is not of its type
-            raise InvalidParameter(f"invalid filter value: {exc.diag.message_primary}",
-                                   collection=reg.id) from None
+    # One connection for the count and the page, and the first batch read before the status
+    # line goes out: a database failure then becomes a clean 503, not a cut-off 200.
+    with database_errors():
+        conn = svc.pool.getconn()
+    cursor = None
+    try:
+        with database_errors():
+            set_statement_timeout(conn, svc.timeout_s)
+            try:
+                matched = int(conn.execute(matched_sql(reg, flt, personal),
+                                           flt.params).fetchone()[0])
+            except psycopg.errors.DataError as exc:  # a filter value that is not of its type
+                raise InvalidParameter(f"invalid filter value: {exc.diag.message_primary}",
+                                       collection=reg.id) from None
+            cursor = conn.cursor(name="items")
+            cursor.execute(page, bind)
+            first = cursor.fetchmany(BATCH)
+    except BaseException:
+        svc.pool.putconn(conn)  # the pool rolls the transaction back
+        raise
+    if len(first) < BATCH:  # the whole page is here: give the connection back before sending
+        cursor.close()
+        svc.pool.putconn(conn)
+        cursor = None
     returned = max(0, min(q.limit, matched - q.offset))
     tail = json.dumps({
         "numberMatched": matched, "numberReturned": returned,
@@ -128,15 +147,14 @@ def items(svc: FeatureService, request: Request) -> Response:
 
     def body() -> Iterator[bytes]:
         yield b'{"type":"FeatureCollection","features":['
-        with svc.pool.connection() as conn, conn.transaction():
-            with conn.cursor(name="items") as cur:
-                cur.itersize = BATCH
-                cur.execute(page, bind)
-                first = True
-                while rows := cur.fetchmany(BATCH):
-                    chunk = ",".join(r[0] for r in rows).encode()
-                    yield chunk if first else b"," + chunk
-                    first = False
+        yield ",".join(r[0] for r in first).encode()
+        if cursor is not None:
+            try:
+                while rows := cursor.fetchmany(BATCH):
+                    yield b"," + ",".join(r[0] for r in rows).encode()
+            finally:
+                cursor.close()
+                svc.pool.putconn(conn)
         yield ("]," + tail).encode()
 
     return StreamingResponse(body(), media_type=GEOJSON,
@@ -149,7 +167,8 @@ def item(svc: FeatureService, request: Request) -> Response:
     obj_id = parse_id(reg, request.path_params["item_id"])
     who = svc.authenticate(request)
     crs = parse_crs(request.query_params.get("crs"), "crs", svc.crs_uris)
-    with svc.pool.connection() as conn:
+    with database_errors(), svc.pool.connection() as conn, conn.transaction():
+        set_statement_timeout(conn, svc.timeout_s)
         row = conn.execute(item_sql(reg, Output(crs=crs), svc.storage_srid,
                                     who.sees_personal_data), {"id": obj_id}).fetchone()
     if row is None:
@@ -246,7 +265,7 @@ class FeatureRouter:
         crs = request_crs(svc, request)
 
         def work() -> tuple[int, int]:
-            with svc.pool.connection() as conn, conn.transaction():
+            with database_errors(), svc.pool.connection() as conn, conn.transaction():
                 return writes.create(conn, reg, feature, who, crs=crs,
                                      storage_srid=svc.storage_srid)
 
@@ -263,7 +282,7 @@ class FeatureRouter:
         expected = if_match(request)
         if request.method == "DELETE":
             def drop() -> None:
-                with svc.pool.connection() as conn, conn.transaction():
+                with database_errors(), svc.pool.connection() as conn, conn.transaction():
                     writes.delete(conn, reg, obj_id, who, if_match=expected)
             await run_in_threadpool(drop)
             return Response(status_code=204)
@@ -272,7 +291,7 @@ class FeatureRouter:
         action = writes.replace if request.method == "PUT" else writes.update
 
         def change() -> int:
-            with svc.pool.connection() as conn, conn.transaction():
+            with database_errors(), svc.pool.connection() as conn, conn.transaction():
                 return action(conn, reg, obj_id, feature, who, if_match=expected, crs=crs,
                               storage_srid=svc.storage_srid)
 

@@ -18,6 +18,7 @@ from typing import Any
 from urllib.parse import unquote, urlsplit
 
 import yaml
+from starlette.concurrency import run_in_threadpool
 
 from gis.errors import EnvironmentProblem
 
@@ -42,8 +43,13 @@ def connection_env(url: str) -> dict[str, str]:
 
 
 def pygeoapi_app(db_url: str, public_url: str, work_dir: Path,
+                 handlers: dict[type[BaseException], Callable[..., Any]] | None = None,
                  config_file: Path = CONFIG_FILE) -> ASGIApp:
-    """Return pygeoapi's Starlette app over the database at ``db_url``."""
+    """Return pygeoapi's Starlette app over the database at ``db_url``.
+
+    ``handlers`` are exception handlers installed inside pygeoapi's own app: its error
+    middleware would otherwise answer a lost database with a 500 before ours sees it.
+    """
     if "pygeoapi.starlette_app" in sys.modules:
         return sys.modules["pygeoapi.starlette_app"].APP  # type: ignore[no-any-return]
     if not config_file.exists():
@@ -62,6 +68,8 @@ def pygeoapi_app(db_url: str, public_url: str, work_dir: Path,
                             encoding="utf-8")
     os.environ["PYGEOAPI_OPENAPI"] = str(openapi_file)
     module = importlib.import_module("pygeoapi.starlette_app")
+    for exc_type, handler in (handlers or {}).items():
+        module.APP.add_exception_handler(exc_type, handler)
     return module.APP  # type: ignore[no-any-return]
 
 
@@ -107,7 +115,9 @@ class OgcDocuments:
 
         await self.app(scope, receive, capture)
         headers = [(k, v) for k, v in start.get("headers", [])]
-        body = self._enrich(start.get("status", 500), headers, b"".join(chunks))
+        # counting waits on the database: keep it off the event loop
+        body = await run_in_threadpool(self._enrich, start.get("status", 500), headers,
+                                       b"".join(chunks))
         headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
         headers.append((b"content-length", str(len(body)).encode()))
         await send({**start, "headers": headers})
