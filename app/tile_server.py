@@ -1,0 +1,98 @@
+"""Wiring of the vector tiles into the app and the CLI: settings in, a running TileService out."""
+
+from __future__ import annotations
+
+import hashlib
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
+from starlette.routing import Route
+
+from gis.settings import Settings
+from registries.catalog import Catalog
+from tiles.cache import TileCache, open_cache
+from tiles.invalidate import Invalidator
+from tiles.mvt import Sources, TileQueries, configure_async
+from tiles.routes import FreshAfterWrites, TileFastPath, tile_routes
+from tiles.service import TileService
+
+
+def database_identity(conn: psycopg.Connection) -> str:
+    """Return a short name for the database (cluster, database, instance): names its cache."""
+    try:
+        row = conn.execute("SELECT system_identifier::text FROM pg_control_system()").fetchone()
+        system = str(row[0]) if row else ""
+    except psycopg.Error:  # not allowed for this role: the other parts still tell databases apart
+        conn.rollback()
+        system = ""
+    row = conn.execute(
+        "SELECT (SELECT value FROM tiles.state WHERE key = 'instance'), current_database(), "
+        "(SELECT oid FROM pg_database WHERE datname = current_database())").fetchone()
+    assert row is not None
+    text = "/".join(str(v) for v in (system, *row))
+    return hashlib.sha256(text.encode()).hexdigest()[:12]
+
+
+def tile_cache(settings: Settings, queries: TileQueries, db_url: str) -> TileCache:
+    """Return the configured cache backend for the database at ``db_url``."""
+    t = settings.tiles
+    with psycopg.connect(db_url) as conn:
+        identity = database_identity(conn)
+    root: Path = (t.cache_dir or settings.data_dir / "tile-cache") / identity
+    return open_cache(t.cache, queries.fingerprint, root, connect=lambda: psycopg.connect(db_url))
+
+
+def tile_parts(settings: Settings, catalog: Catalog, db_url: str,
+               ) -> tuple[Sources, TileQueries, TileCache, Invalidator | None]:
+    """Return the pieces every tile user (server, seed, export) shares."""
+    sources = Sources(catalog)
+    queries = TileQueries(sources, settings.tiles.max_zoom, settings.city.time_zone)
+    cache = tile_cache(settings, queries, db_url)
+    invalidator = None
+    if settings.tiles.cache != "none":
+        invalidator = Invalidator(lambda: psycopg.connect(db_url), cache, sources,
+                                  settings.tiles.max_zoom, settings.city.time_zone,
+                                  settings.tiles.retention_days)
+    return sources, queries, cache, invalidator
+
+
+class TileServer:
+    """The tile routes, their middleware and their lifecycle (opened and closed by the app)."""
+
+    def __init__(self, settings: Settings, db_url: str, pool: ConnectionPool,
+                 catalog: Catalog) -> None:
+        sources, queries, cache, self.invalidator = tile_parts(settings, catalog, db_url)
+        self.pool = AsyncConnectionPool(db_url, min_size=1, max_size=settings.tiles.pool_size,
+                                        configure=configure_async, open=False,
+                                        name="tiles", timeout=settings.pool.timeout_s)
+        self.service = TileService(
+            sources=sources, queries=queries, cache=cache, invalidator=self.invalidator,
+            pool=self.pool, base_url=settings.base_url, max_zoom=settings.tiles.max_zoom,
+            max_age_s=settings.tiles.max_age_s, extent=settings.city.extent,
+            storage_srid=settings.city.storage_srid)
+
+    @property
+    def routes(self) -> list[Route]:
+        return tile_routes(self.service)
+
+    @property
+    def middleware(self) -> list[Middleware]:
+        return [Middleware(TileFastPath, service=self.service),
+                Middleware(FreshAfterWrites, invalidator=self.invalidator)]
+
+    async def open(self) -> None:
+        await self.pool.open(wait=False)
+        if self.invalidator is not None:
+            await run_in_threadpool(self.invalidator.start)
+
+    async def close(self) -> None:
+        if self.invalidator is not None:
+            await run_in_threadpool(self.invalidator.stop)
+        await self.pool.close()
+
+    def describe(self) -> dict[str, Any]:
+        return self.invalidator.describe() if self.invalidator else {"cache": "none"}

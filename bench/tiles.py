@@ -1,0 +1,357 @@
+"""Vector tiles: this server cold and warm, tipg, and the PostGIS floor, on the same demo city.
+
+One run: the demo city at scale 1 (or ``GIS_DATABASE_URL``), a fixed list of tiles at z12,
+z14 and z16 over the densest district, each target at concurrency 1 and 8; p50/p95 latency,
+tiles/s, mean and p95 tile size. Results replace the "Vector tiles" section of
+docs/benchmarks.md. tipg runs from a side virtualenv (bench/.venv-peers, git-ignored).
+
+    .venv/bin/python bench/tiles.py [--scale 1] [--rounds 6] [--skip-peers]
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import http.client
+import importlib.util
+import json
+import os
+import statistics
+import sys
+import threading
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import psycopg
+
+# this script is bench/tiles.py: keep its folder off the path, or it would shadow the package
+HERE = Path(__file__).resolve().parent
+sys.path[:] = [p for p in sys.path if Path(p or ".").resolve() != HERE]
+sys.modules["_common"] = _common = importlib.util.module_from_spec(
+    spec := importlib.util.spec_from_file_location("_common", HERE / "_common.py"))  # type: ignore[arg-type]
+spec.loader.exec_module(_common)  # type: ignore[union-attr]
+from _common import (  # noqa: E402
+    ROOT,
+    Service,
+    demo_database,
+    machine,
+    package_version,
+    peer_venv,
+    percentile,
+    running,
+    shared_tmp,
+    write_section,
+)
+
+from gis.cluster import free_port  # noqa: E402
+from gis.tms import ORIGIN, tile_size_m  # noqa: E402
+from registries.catalog import default_catalog  # noqa: E402
+from tiles.mvt import Sources, TileQueries, configure  # noqa: E402
+
+PEERS = ROOT / "bench" / ".venv-peers"
+GIS = str(Path(sys.executable).parent / "gis")
+Tile = tuple[int, int, int]
+Fetch = Callable[[Tile], int]  # returns the tile's size in bytes
+
+
+def say(text: str) -> None:
+    print(text, file=sys.stderr, flush=True)
+
+
+def densest_tiles(url: str) -> list[Tile]:
+    """Return the fixed tile list: around the z14 tile holding the most objects."""
+    size = tile_size_m(14)
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT floor((ST_X(p) + %(o)s) / %(s)s)::int, floor((%(o)s - ST_Y(p)) / %(s)s)::int,"
+            " count(*) FROM (SELECT ST_PointOnSurface(geom_3857) p FROM open_data.land_parcel"
+            " UNION ALL SELECT ST_PointOnSurface(geom_3857) FROM open_data.building"
+            " UNION ALL SELECT geom_3857 FROM open_data.address) s GROUP BY 1, 2"
+            " ORDER BY 3 DESC LIMIT 1", {"o": ORIGIN, "s": size}).fetchone()
+    x, y = row[0], row[1]
+    z12 = [(12, x // 4 + dx, y // 4 + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+    z14 = [(14, x + dx, y + dy) for dx in (-1, 0, 1) for dy in (-1, 0, 1)]
+    z16 = [(16, x * 4 + dx, y * 4 + dy) for dx in range(4) for dy in range(4)]
+    return z12 + z14 + z16
+
+
+# -- targets ----------------------------------------------------------------------------------
+def http_target(port: int, template: str) -> Callable[[], Fetch]:
+    """Return a factory of per-thread fetchers (keep-alive, stdlib client: ~0.1 ms overhead)."""
+    def make() -> Fetch:
+        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=600)
+
+        def get(path: str) -> http.client.HTTPResponse:
+            try:
+                conn.request("GET", path)
+                return conn.getresponse()
+            except (http.client.RemoteDisconnected, ConnectionError):
+                conn.close()  # the server closed an idle keep-alive connection between rounds
+                conn.request("GET", path)
+                return conn.getresponse()
+
+        def fetch(t: Tile) -> int:
+            z, x, y = t
+            r = get(template.format(z=z, x=x, y=y))
+            body = r.read()
+            if r.status not in (200, 204):
+                raise RuntimeError(f"{template} {t}: HTTP {r.status} {body[:200]!r}")
+            return len(body)
+        return fetch
+    return make
+
+
+def floor_target(url: str, queries: TileQueries, source: str,
+                 rewrite: Callable[[str], str] | None = None) -> Callable[[], Fetch]:
+    """Return fetchers running the same prepared SQL straight on PostgreSQL (no HTTP)."""
+    texts = {k: (rewrite(v) if rewrite and v else v) for k, v in queries.text.items()}
+
+    def make() -> Fetch:
+        conn = psycopg.connect(url)
+        configure(conn)
+        conn.autocommit = True
+
+        def fetch(t: Tile) -> int:
+            q = texts[(source, t[0])]
+            if q is None:
+                return 0
+            row = conn.execute(q.encode(), {"z": t[0], "x": t[1], "y": t[2]},
+                               prepare=True, binary=True).fetchone()
+            return len(row[0]) if row and row[0] else 0
+        return fetch
+    return make
+
+
+def reprojecting(text: str) -> str:
+    """Return tile SQL reading ``geom`` (EPSG:6383) and reprojecting it per row, as without
+    the derived column: the measurement behind keeping ``geom_3857``."""
+    text = text.replace("t.geom_3857 && ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => 0.0625)",
+                        "t.geom && ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s, "
+                        "margin => 0.0625), 6383)")
+    text = text.replace("t.geom_3857 && ST_TileEnvelope(%(z)s, %(x)s, %(y)s)",
+                        "t.geom && ST_Transform(ST_TileEnvelope(%(z)s, %(x)s, %(y)s), 6383)")
+    return text.replace("t.geom_3857", "ST_Transform(t.geom, 3857)")
+
+
+class Run:
+    """The measurements of one target at one concurrency, gathered over interleaved rounds."""
+
+    def __init__(self, make: Callable[[], Fetch], concurrency: int) -> None:
+        self.make, self.concurrency = make, concurrency
+        self.local = threading.local()
+        self.lat: list[tuple[Tile, float, int]] = []
+        self.wall = 0.0
+        self.lock = threading.Lock()
+        self.pool = ThreadPoolExecutor(concurrency)
+
+    def _one(self, t: Tile) -> None:
+        fetch = getattr(self.local, "fetch", None)
+        if fetch is None:
+            fetch = self.local.fetch = self.make()
+        t0 = time.perf_counter()
+        size = fetch(t)
+        took = time.perf_counter() - t0
+        with self.lock:
+            self.lat.append((t, took, size))
+
+    def round(self, tiles: list[Tile], keep: bool = True) -> None:
+        before = len(self.lat)
+        t0 = time.perf_counter()
+        list(self.pool.map(self._one, tiles))
+        if keep:
+            self.wall += time.perf_counter() - t0
+        else:  # warm-up: connections, buffers, the warm cache
+            del self.lat[before:]
+
+    def stats(self) -> dict[str, object]:
+        self.pool.shutdown()
+        secs = [s for _, s, _ in self.lat]
+        sizes = [n for _, _, n in self.lat]
+        by_zoom = {z: statistics.median([s for t, s, _ in self.lat if t[0] == z])
+                   for z in (12, 14, 16)}
+        return {"p50": percentile(secs, 50), "p95": percentile(secs, 95),
+                "rate": len(self.lat) / self.wall, "size_mean": statistics.mean(sizes),
+                "size_p95": percentile(sizes, 95), "by_zoom": by_zoom, "n": len(self.lat)}
+
+
+def measure_all(targets: dict[str, Callable[[], Fetch]], tiles: list[Tile],
+                rounds: int) -> dict[tuple[str, int], dict[str, object]]:
+    """Measure every target at concurrency 1 and 8; rounds interleave the targets so that
+    noise from the machine falls on all of them alike."""
+    out: dict[tuple[str, int], dict[str, object]] = {}
+    for c in (1, 8):
+        runs = {name: Run(make, c) for name, make in targets.items()}
+        for name, run in runs.items():
+            say(f"warm-up: {name} at concurrency {c}")
+            run.round(tiles, keep=False)
+        for i in range(rounds):
+            say(f"round {i + 1}/{rounds} at concurrency {c}")
+            for run in runs.values():
+                run.round(tiles)
+        for name, run in runs.items():
+            out[(name, c)] = run.stats()
+    return out
+
+
+def city_sizes(url: str, queries: TileQueries, max_zoom: int = 18) -> dict[int, tuple[int, int]]:
+    """Return (p95, max) size of the city map tile per zoom over the whole demo city."""
+    import random
+
+    from gis.crs import transform_bbox
+    from gis.settings import CitySettings
+    from gis.tms import tile_range
+
+    city = CitySettings()
+    box = transform_bbox(city.extent, city.storage_srid, 3857)
+    rng = random.Random(68)
+    out = {}
+    with psycopg.connect(url) as conn:
+        configure(conn)
+        conn.autocommit = True
+        for z in range(10, max_zoom + 1):
+            x0, y0, x1, y1 = tile_range(box, z)
+            all_tiles = [(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)]
+            sample = all_tiles if len(all_tiles) <= 300 else rng.sample(all_tiles, 300)
+            sizes = [len(queries.render(conn, "city", z, x, y)) for x, y in sample]
+            sizes = [s for s in sizes if s] or [0]
+            out[z] = (percentile(sizes, 95), max(sizes))
+    return out
+
+
+# -- the run ----------------------------------------------------------------------------------
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", type=float, default=1.0)
+    ap.add_argument("--rounds", type=int, default=6)
+    ap.add_argument("--skip-peers", action="store_true", help="Leave tipg out.")
+    args = ap.parse_args()
+    results: dict[tuple[str, int], dict[str, object]] = {}  # (target, concurrency) → stats
+    versions: dict[str, str] = {}
+    with demo_database(args.scale, say) as url:
+        tiles = densest_tiles(url)
+        say(f"tiles: {len(tiles)} (z12 {tiles[0][1:]}…, z14 around {tiles[13][1:]})")
+        queries = TileQueries(Sources(default_catalog()), 20, "Europe/Kyiv")
+        with psycopg.connect(url) as conn:
+            versions["PostgreSQL"] = conn.execute("SHOW server_version").fetchone()[0]
+            versions["PostGIS"] = conn.execute("SELECT postgis_lib_version()").fetchone()[0]
+        targets: dict[str, Callable[[], Fetch]] = {
+            "floor: city map": floor_target(url, queries, "city"),
+            "floor: city map, reprojecting per row": floor_target(url, queries, "city",
+                                                                   reprojecting),
+            "floor: parcels": floor_target(url, queries, "land_parcels"),
+        }
+        cache = shared_tmp("hromada-bench-tiles-")
+        cold_port, warm_port = free_port(), free_port()
+        env = {**os.environ, "GIS_DATABASE_URL": url, "GIS_TILES__CACHE_DIR": str(cache)}
+        services = [
+            Service("hromada-cold", [GIS, "serve", "--port", str(cold_port)],
+                    {**env, "GIS_TILES__CACHE": "none"},
+                    f"http://127.0.0.1:{cold_port}/healthz", cache / "cold.log", ROOT),
+            Service("hromada-warm", [GIS, "serve", "--port", str(warm_port)], env,
+                    f"http://127.0.0.1:{warm_port}/healthz", cache / "warm.log", ROOT),
+        ]
+        city_t = "/tiles/WebMercatorQuad/{z}/{y}/{x}"
+        parcels_t = "/collections/land_parcels/tiles/WebMercatorQuad/{z}/{y}/{x}"
+        targets |= {
+            "hromada cold: city map": http_target(cold_port, city_t),
+            "hromada warm: city map": http_target(warm_port, city_t),
+            "hromada cold: parcels": http_target(cold_port, parcels_t),
+            "hromada warm: parcels": http_target(warm_port, parcels_t),
+        }
+        if not args.skip_peers:
+            python = peer_venv(PEERS, ["tipg>=1.0", "uvicorn"], say)
+            versions["tipg"] = package_version(python, "tipg")
+            tipg_port = free_port()
+            services.append(Service(
+                "tipg", [str(python), "-m", "uvicorn", "tipg.main:app", "--port",
+                         str(tipg_port), "--log-level", "warning"],
+                {**os.environ, "DATABASE_URL": url, "TIPG_DB_SCHEMAS": '["open_data"]',
+                 "TIPG_DB_EXCLUDE_FUNCTION_SCHEMAS": '["public"]'},
+                f"http://127.0.0.1:{tipg_port}/healthz", cache / "tipg.log", ROOT))
+            props = "properties=cadastral_number,purpose_code"
+            base = "/collections/open_data.land_parcel/tiles/WebMercatorQuad/{z}/{x}/{y}"
+            targets["tipg: parcels"] = http_target(tipg_port, f"{base}?{props}")
+            targets["tipg: parcels, geom_3857 column"] = http_target(
+                tipg_port, f"{base}?{props}&geom-column=geom_3857")
+        with contextlib.ExitStack() as stack:
+            for service in services:  # one by one: each `gis serve` migrates at start
+                stack.enter_context(running([service]))
+            results = measure_all(targets, tiles, args.rounds)
+        say("tile sizes over the whole city …")
+        sizes = city_sizes(url, queries)
+    versions["Python"] = sys.version.split()[0]
+    versions["hromada-gis"] = package_version(Path(sys.executable), "hromada-gis")
+    report(results, sizes, versions, tiles, args)
+
+
+def report(results: dict[tuple[str, int], dict[str, object]],
+           sizes: dict[int, tuple[int, int]], versions: dict[str, str], tiles: list[Tile],
+           args: argparse.Namespace) -> None:
+    def r(name: str, c: int, key: str) -> float:
+        v = results.get((name, c), {}).get(key)
+        return float(v) if isinstance(v, int | float) else float("nan")
+
+    lines = [
+        f"Machine: {machine()}. " + ", ".join(f"{k} {v}" for k, v in versions.items()) + ".",
+        f"Demo city at scale {args.scale}; {len(tiles)} tiles over the densest district "
+        f"(9 at z12, 9 at z14, 16 at z16), each fetched {args.rounds}× after one warm-up "
+        "round; rounds interleave the targets so that machine noise falls on all alike. "
+        "*Cold*: a server with `GIS_TILES__CACHE=none` (every tile rendered); *warm*: "
+        "the disk cache, filled by the warm-up round; *floor*: the same prepared SQL straight "
+        "on PostgreSQL, no HTTP. Parcels start at z14 by their tile rule, so our parcel tiles "
+        "at z12 are empty (204) while tipg draws every parcel; the z14/z16 columns compare "
+        "like with like.",
+        "",
+        "| target | conc. | p50 ms | p95 ms | tiles/s | mean KB | p95 KB | p50 z12 | p50 z14 "
+        "| p50 z16 |",
+        "| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |",
+    ]
+    for (name, c), m in results.items():
+        bz = m["by_zoom"]
+        assert isinstance(bz, dict)
+        lines.append(
+            f"| {name} | {c} | {r(name, c, 'p50') * 1e3:.1f} | {r(name, c, 'p95') * 1e3:.1f} | "
+            f"{r(name, c, 'rate'):.0f} | {r(name, c, 'size_mean') / 1024:.1f} | "
+            f"{r(name, c, 'size_p95') / 1024:.1f} | {bz[12] * 1e3:.1f} | {bz[14] * 1e3:.1f} | "
+            f"{bz[16] * 1e3:.1f} |")
+    checks = []
+    for layer in ("parcels", "city map"):
+        cold_rate = r(f"hromada cold: {layer}", 8, "rate")
+        warm_rate = r(f"hromada warm: {layer}", 8, "rate")
+        floor_p50 = r(f"floor: {layer}", 1, "p50")
+        cold_p50 = r(f"hromada cold: {layer}", 1, "p50")
+        checks.append(f"- {layer}: cold p50 / floor p50 at concurrency 1 = "
+                      f"{cold_p50 / floor_p50:.2f} (goal ≤ 1.3); warm / cold tiles/s at "
+                      f"concurrency 8 = {warm_rate / cold_rate:.1f}× (goal ≥ 20×)")
+    tipg_rate = r("tipg: parcels", 8, "rate")
+    if tipg_rate == tipg_rate:  # not NaN
+        checks.append(f"- parcels: cold tiles/s / tipg tiles/s at concurrency 8 = "
+                      f"{r('hromada cold: parcels', 8, 'rate') / tipg_rate:.2f}× "
+                      "(goal ≥ 1.5×); against tipg reading our `geom_3857` column: "
+                      f"{r('hromada cold: parcels', 8, 'rate') / r('tipg: parcels, geom_3857 column', 8, 'rate'):.2f}×")  # noqa: E501
+    reproj = r("floor: city map, reprojecting per row", 1, "p50")
+    checks.append(f"- Mercator column: the city-map floor p50 is {r('floor: city map', 1, 'p50') * 1e3:.1f} ms "  # noqa: E501
+                  f"with `geom_3857` against {reproj * 1e3:.1f} ms reprojecting every row "
+                  f"(×{reproj / r('floor: city map', 1, 'p50'):.2f}).")
+    lines += ["", "Checks:", *checks, "",
+              "City-map tile size over the whole city (sampled ≤ 300 tiles per zoom; goal: "
+              "p95 ≤ 500 KB at every zoom):", "",
+              "| zoom | " + " | ".join(str(z) for z in sizes) + " |",
+              "| --- | " + " | ".join("---" for _ in sizes) + " |",
+              "| p95 KB | " + " | ".join(f"{p / 1024:.0f}" for p, _ in sizes.values()) + " |",
+              "| max KB | " + " | ".join(f"{m / 1024:.0f}" for _, m in sizes.values()) + " |",
+              "",
+              "pygeoapi's MVT provider was not run: on data stored in EPSG:6383 it draws tiles "
+              "about 13.5 m off and takes seconds per z12–z14 tile (architecture notes), so its "
+              "numbers would not compare like with like."]
+    body = "\n".join(lines)
+    print(body)
+    print(json.dumps({f"{k[0]} @{k[1]}": {kk: vv for kk, vv in v.items() if kk != "by_zoom"}
+                      for k, v in results.items()}, indent=1), file=sys.stderr)
+    write_section("Vector tiles", "tiles", body)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,203 @@
+"""Vector tiles over the demo city: MVT content, OGC API Tiles, TileJSON, styles and errors."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+import httpx
+import mapbox_vector_tile
+import numpy as np
+import psycopg
+import pytest
+import shapely
+from psycopg import sql
+
+from gis.tms import BUFFER, EXTENT, ORIGIN, buffer_m, tile_bounds, tile_size_m
+from registries.catalog import default_catalog
+from registries.status import TERM_STATUSES, term_status
+from registries.styles import STATUS_COLOURS
+from tiles.invalidate import tiles_touched
+from tiles.mvt import Sources, TileQueries
+
+MVT = "application/vnd.mapbox-vector-tile"
+PERSONAL = {f.name for r in default_catalog() for f in r.fields if f.personal}
+
+
+def tile_of(x: float, y: float, z: int) -> tuple[int, int]:
+    """Return the column and row of the tile at ``z`` holding EPSG:3857 point x, y."""
+    size = tile_size_m(z)
+    return int((x + ORIGIN) // size), int((ORIGIN - y) // size)
+
+
+def decode(data: bytes) -> dict:
+    return mapbox_vector_tile.decode(data, default_options={"y_coord_down": True})
+
+
+def coordinates(geometry: dict) -> list[tuple[float, float]]:
+    return [tuple(p) for p in np.asarray(shapely.get_coordinates(shapely.geometry.shape(
+        geometry)))]
+
+
+@pytest.fixture(scope="module")
+def dense(demo_url: str) -> dict[str, tuple[float, float]]:
+    """Return one EPSG:3857 point per layer of the demo city (a parcel, an advert …)."""
+    out = {}
+    with psycopg.connect(demo_url) as conn:
+        for table in ("land_parcel", "advertising_structure", "address", "temporary_structure"):
+            row = conn.execute(sql.SQL(
+                "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_PointOnSurface(geom_3857) AS p "
+                "FROM {} ORDER BY id LIMIT 1) s").format(sql.Identifier("open_data", table))
+            ).fetchone()
+            out[table] = (row[0], row[1])
+    return out
+
+
+def test_city_tile_decodes_with_layers_extent_attributes_and_buffer(
+        server: str, dense: dict[str, tuple[float, float]]) -> None:
+    x, y = tile_of(*dense["land_parcel"], 16)
+    r = httpx.get(f"{server}/tiles/WebMercatorQuad/16/{y}/{x}")
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"] == MVT
+    assert r.headers["etag"] and "no-cache" in r.headers["cache-control"]
+    layers = decode(r.content)
+    assert {"land_parcels", "buildings", "addresses", "streets"} <= set(layers)
+    assert set(layers) <= set(Sources(default_catalog()).by_id)
+    for name, layer in layers.items():
+        assert layer["extent"] == EXTENT, name
+        for feature in layer["features"]:
+            assert not PERSONAL & set(feature["properties"]), (name, feature["properties"])
+            for px, py in coordinates(feature["geometry"]):
+                assert -BUFFER <= px <= EXTENT + BUFFER and -BUFFER <= py <= EXTENT + BUFFER
+    parcel = layers["land_parcels"]["features"][0]
+    assert set(parcel["properties"]) == {"cadastral_number", "purpose_code"}
+    assert isinstance(parcel["id"], int)
+
+
+def test_collection_tile_has_one_layer_and_zoom_rules_apply(
+        server: str, dense: dict[str, tuple[float, float]]) -> None:
+    x, y = tile_of(*dense["land_parcel"], 14)
+    r = httpx.get(f"{server}/collections/land_parcels/tiles/WebMercatorQuad/14/{y}/{x}")
+    layers = decode(r.content)
+    assert list(layers) == ["land_parcels"]
+    assert set(layers["land_parcels"]["features"][0]["properties"]) == {"cadastral_number"}
+    # parcels start at z14: a z13 tile of the collection is empty
+    r13 = httpx.get(f"{server}/collections/land_parcels/tiles/WebMercatorQuad/13/{y // 2}/"
+                    f"{x // 2}")
+    assert r13.status_code == 204
+
+
+def test_advertising_carries_the_derived_status_and_clusters_at_low_zoom(
+        server: str, demo_url: str, dense: dict[str, tuple[float, float]]) -> None:
+    x, y = tile_of(*dense["advertising_structure"], 16)
+    layer = decode(httpx.get(f"{server}/maps/advertising_structures/16/{x}/{y}.mvt").content)[
+        "advertising_structures"]
+    today = datetime.now(ZoneInfo("Europe/Kyiv")).date()
+    with psycopg.connect(demo_url) as conn:
+        for feature in layer["features"]:
+            row = conn.execute(
+                "SELECT valid_from, valid_until, dismantling_ordered_on, dismantled_on, "
+                "annulled_on FROM open_data.advertising_structure WHERE id = %s",
+                (feature["id"],)).fetchone()
+            expected = term_status(row[0], row[1], today, dismantling_ordered_on=row[2],
+                                   dismantled_on=row[3], annulled_on=row[4])
+            assert feature["properties"]["status"] == expected
+            assert set(feature["properties"]) == {"status", "structure_type", "permit_number"}
+    x12, y12 = tile_of(*dense["advertising_structure"], 12)
+    clustered = decode(httpx.get(f"{server}/maps/advertising_structures/12/{x12}/{y12}.mvt")
+                       .content)["advertising_structures"]["features"]
+    assert all(set(f["properties"]) == {"status", "point_count"} for f in clustered)
+    assert all(f["properties"]["status"] in TERM_STATUSES for f in clustered)
+
+
+def test_tilejson_and_style_are_consistent(server: str) -> None:
+    tj = httpx.get(f"{server}/maps/city/tilejson.json").json()
+    assert tj["tilejson"] == "3.0.0"
+    assert tj["tiles"] == [f"{server}/maps/city/{{z}}/{{x}}/{{y}}.mvt"]
+    w, s, e, n = tj["bounds"]
+    assert 26.5 < w < e < 27.5 and 49.2 < s < n < 49.7
+    ids = {layer["id"] for layer in tj["vector_layers"]}
+    assert {"land_parcels", "advertising_structures", "planning_zones"} <= ids
+    parcels = next(v for v in tj["vector_layers"] if v["id"] == "land_parcels")
+    assert parcels["minzoom"] == 14 and set(parcels["fields"]) == {"cadastral_number",
+                                                                   "purpose_code"}
+    style = httpx.get(f"{server}/maps/city/style.json").json()
+    assert style["version"] == 8
+    assert style["sources"]["hromada"]["url"] == f"{server}/maps/city/tilejson.json"
+    used = {layer["source-layer"] for layer in style["layers"] if "source-layer" in layer}
+    assert used == ids
+    advert = next(layer for layer in style["layers"] if layer["id"] == "advertising_structures")
+    colour = advert["paint"]["circle-color"]
+    assert colour[:2] == ["match", ["get", "status"]]
+    assert dict(zip(colour[2:-1:2], colour[3:-1:2], strict=True)) == STATUS_COLOURS
+
+
+def test_ogc_api_tiles_documents(server: str) -> None:
+    sets = httpx.get(f"{server}/tileMatrixSets").json()["tileMatrixSets"]
+    assert [s["id"] for s in sets] == ["WebMercatorQuad"]
+    tms = httpx.get(f"{server}/tileMatrixSets/WebMercatorQuad").json()
+    assert tms["id"] == "WebMercatorQuad" and len(tms["tileMatrices"]) == 25
+    assert httpx.get(f"{server}/tiles").json()["tilesets"][0]["dataType"] == "vector"
+    ts = httpx.get(f"{server}/collections/land_parcels/tiles/WebMercatorQuad").json()
+    assert ts["tileMatrixSetURI"].endswith("/WebMercatorQuad")
+    assert ts["tileMatrixSetLimits"][0]["tileMatrix"] == "14"
+    item = next(link for link in ts["links"] if link["rel"] == "item")
+    assert item["href"].endswith("/collections/land_parcels/tiles/WebMercatorQuad/"
+                                 "{tileMatrix}/{tileRow}/{tileCol}")
+    assert {m["id"] for m in httpx.get(f"{server}/maps").json()["maps"]} >= {"city",
+                                                                              "land_parcels"}
+
+
+@pytest.mark.parametrize(("path", "status"), [
+    ("/tiles/WebMercatorQuad/21/0/0", 404),  # beyond the deepest zoom served
+    ("/tiles/WebMercatorQuad/3/8/0", 404),  # row outside the matrix
+    ("/tiles/WebMercatorQuad/3/0/-1", 404),
+    ("/tiles/WebMercatorQuad/x/0/0", 400),
+    ("/tiles/WebMercatorQuad/1.5/0/0", 400),
+    ("/tiles/UTM31WGS84Quad/1/0/0", 404),  # a set we do not serve
+    ("/tileMatrixSets/NoSuchSet", 404),
+    ("/collections/no_such/tiles/WebMercatorQuad/1/0/0", 404),
+    ("/collections/no_such/tiles", 404),
+    ("/tiles/WebMercatorQuad/14/0/0?collections=no_such", 404),
+    ("/maps/no_such/tilejson.json", 404),
+    ("/maps/no_such/1/0/0.mvt", 404),
+    ("/maps/city/99999/0/0.mvt", 404),
+])
+def test_bad_tile_requests_are_problems_not_500(server: str, path: str, status: int) -> None:
+    r = httpx.get(f"{server}{path}")
+    assert r.status_code == status, (path, r.text)
+    assert r.headers["content-type"] == "application/problem+json"
+    assert r.json()["status"] == status
+
+
+def test_etag_revalidation_and_collections_parameter(
+        server: str, dense: dict[str, tuple[float, float]]) -> None:
+    x, y = tile_of(*dense["land_parcel"], 15)
+    url = f"{server}/tiles/WebMercatorQuad/15/{y}/{x}"
+    first = httpx.get(url)
+    again = httpx.get(url, headers={"If-None-Match": first.headers["etag"]})
+    assert again.status_code == 304 and again.headers["x-tile-cache"] == "hit"
+    two = httpx.get(url, params={"collections": "land_parcels,buildings"})
+    assert set(decode(two.content)) == {"land_parcels", "buildings"}
+
+
+def test_tiles_touched_matches_the_buffered_tiles_the_geometry_meets() -> None:
+    line = shapely.LineString([(3_005_000, 6_345_000), (3_009_000, 6_349_000)])
+    keys, ranges = tiles_touched(np.array([line]), 16)
+    assert not ranges
+    size, m = tile_size_m(16), buffer_m(16)
+    x0, y0 = int((line.bounds[0] - m + ORIGIN) // size), int((ORIGIN - line.bounds[3] - m) // size)
+    x1, y1 = int((line.bounds[2] + m + ORIGIN) // size), int((ORIGIN - line.bounds[1] + m) // size)
+    brute = {(x, y) for x in range(x0, x1 + 1) for y in range(y0, y1 + 1)
+             if shapely.box(*tile_bounds(16, x, y)).buffer(m, join_style="mitre")
+             .intersects(line)}
+    assert keys == brute
+    assert len(keys) < (x1 - x0 + 1) * (y1 - y0 + 1) / 2  # a diagonal: far fewer than its box
+
+
+def test_tile_sql_reads_only_public_views() -> None:
+    queries = TileQueries(Sources(default_catalog()), 20, "Europe/Kyiv")
+    text = " ".join(q for q in queries.text.values() if q)
+    assert '"registry".' not in text and '"open_data".' in text
+    for name in PERSONAL:
+        assert f'"{name}"' not in text, name
