@@ -6,6 +6,7 @@ from collections.abc import Iterable, Iterator
 
 from gis.errors import NotFound
 from registries import addresses, advertising, parcels, planning, temporary
+from registries.declaration import declared_registries
 from registries.model import Registry
 
 BUILTIN: tuple[Registry, ...] = (
@@ -54,9 +55,9 @@ class Catalog:
 
 
 def default_catalog() -> Catalog:
-    """Return the catalog of the built-in registries.
+    """Return the catalog of the built-in registries and those declared in YAML.
 
-    >>> "land_parcels" in default_catalog().ids
-    True
+    >>> "land_parcels" in default_catalog().ids, "road_closures" in default_catalog().ids
+    (True, True)
     """
-    return Catalog(BUILTIN)
+    return Catalog((*BUILTIN, *declared_registries()))

@@ -95,6 +95,9 @@ class Filter:
     def add_equals(self, name: str, value: str) -> None:
         """Add ``name = value`` with the value cast to the field's type."""
         f = self.queryable(name)
+        if f is not None and f.type == FieldType.JSON:  # jsonb has no "= text"
+            raise InvalidParameter(f"{name} holds a list or object; it cannot be filtered by "
+                                   "equality", parameter=name)
         self.parts.append(sql.SQL("{} = {}::{}").format(
             self.column(name), self.bind(value), sql.SQL(_cast(f))))
 

@@ -8,14 +8,22 @@ exports are derived from the declaration.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from enum import StrEnum
+from typing import TYPE_CHECKING
+
+from psycopg import sql
 
 from gis.auth import Role
+
+if TYPE_CHECKING:
+    from registries.styles import Style
 
 REGISTRY_SCHEMA = "registry"  # live objects
 HISTORY_SCHEMA = "history"  # past versions, written by triggers only
 PUBLIC_SCHEMA = "open_data"  # views without personal data: what anonymous users may read
+STAFF_SCHEMA = "staff_data"  # views with every field, derived ones included: what staff read
 
 
 class GeometryKind(StrEnum):
@@ -37,6 +45,7 @@ class FieldType(StrEnum):
 
 
 Text = dict[str, str]  # {"uk": ..., "en": ...}
+Derivation = Callable[[str, sql.Composable], sql.Composable]  # (row alias, today) → SQL
 
 
 @dataclass(frozen=True)
@@ -69,6 +78,14 @@ class Field:
     scale: int | None = None  # decimals of a NUMBER
     references: str | None = None  # registry id a REFERENCE points to
     description: Text = field(default_factory=dict)
+    # Computed at query time from the row, never stored nor written (e.g. a permit's status):
+    # derived(alias, today) returns the SQL over row ``alias`` on the date ``today``.
+    derived: Derivation | None = None
+    derived_from: tuple[str, ...] = ()  # the columns a derived value is computed from
+    # Optional faster form for views: (JOIN clause, expression over it) for row ``alias``,
+    # when ``derived`` needs a per-row subquery that a join (memoized) answers at once.
+    derived_join: Callable[[str], tuple[sql.Composable, sql.Composable]] | None = None
+    indexed: bool = False  # a B-tree index: the field joins objects of two registries
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", self.name):
@@ -85,13 +102,67 @@ class Field:
         """Return True when the public may see this field (perhaps masked, see ``personal_if``)."""
         return not self.personal
 
+    @property
+    def is_stored(self) -> bool:
+        """Return True when the field is a column of the table (not derived at query time)."""
+        return self.derived is None
+
 
 @dataclass(frozen=True)
 class TileRule:
-    """From ``min_zoom`` on, tiles carry the layer with the attributes in ``keep``."""
+    """From ``min_zoom`` on (until the next rule), tiles carry the layer with ``keep``.
+
+    ``keep`` names public fields or derived attributes (``status``, see registries.status).
+    At low zooms a rule can keep tiles small: ``cluster_px`` merges the points of one
+    screen cell of that many pixels (256-px tiles) into one feature with ``point_count``;
+    ``simplify_px`` simplifies lines and polygons to that tolerance on screen; ``min_area_px``
+    leaves out polygons smaller than that many square pixels.
+    """
 
     min_zoom: int
     keep: tuple[str, ...] = ()
+    cluster_px: int = 0
+    simplify_px: float = 0.0
+    min_area_px: float = 0.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.min_zoom <= 24:
+            raise ValueError(f"tile rule min_zoom {self.min_zoom} is outside 0–24")
+        if self.cluster_px and 256 % self.cluster_px:
+            raise ValueError(f"cluster_px {self.cluster_px} must divide 256 (cells align "
+                             "with tiles)")
+
+
+class Severity(StrEnum):
+    """What a broken rule does to a write (``registries.rules``)."""
+
+    ERROR = "error"  # the write is refused, whatever the path
+    LEGACY = "legacy"  # refused, except in a legacy import (gis.legacy_import = on): reported
+    WARNING = "warning"  # never refused: listed among the registry's problems
+
+
+@dataclass(frozen=True)
+class Rule:
+    """A rule on a registry's objects, compiled into the database by ``registries.rules``.
+
+    ``violations`` is SQL that selects ``id`` and ``message`` of every object of ``{rows}``
+    (aliased ``n``) that breaks the rule. Placeholders: ``{rows}`` the objects checked,
+    ``{table}`` the registry's live table, ``{name}`` SQL naming object ``n`` ("parcel
+    6810100000:01:001:0001"), and one per key of ``params`` (SQL literals, or SQL itself when
+    a psycopg ``Composable``; regular expressions with braces stay out of the template). ``on``
+    lists the columns whose change re-checks an object on UPDATE; empty: every update does.
+    """
+
+    id: str
+    description: str
+    severity: Severity
+    violations: str
+    on: tuple[str, ...] = ()
+    params: tuple[tuple[str, object], ...] = ()
+
+    def __post_init__(self) -> None:
+        if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", self.id):
+            raise ValueError(f"rule id {self.id!r} is not a lower-case identifier")
 
 
 @dataclass(frozen=True)
@@ -111,13 +182,17 @@ class Registry:
     label: str | None = None  # the field that names an object in lists and messages
     schema: str = REGISTRY_SCHEMA
     public: bool = True  # False: staff only (e.g. networks under martial law)
+    rules: tuple[Rule, ...] = ()  # besides those derived from the fields (registries.rules)
+    noun: str | None = None  # one object in messages ("parcel"); default: from the id
+    style: Style | None = None  # how it is drawn; None: registries.styles decides
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields]
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
             raise ValueError(f"registry {self.id}: duplicate fields {sorted(duplicates)}")
-        reserved = {"id", "geom", "version", "sys_period", "changed_by"} & set(names)
+        reserved = {"id", "geom", "geom_3857", "version", "sys_period",
+                    "changed_by"} & set(names)
         if reserved:
             raise ValueError(f"registry {self.id}: reserved field names {sorted(reserved)}")
         for f in self.fields:
@@ -137,6 +212,29 @@ class Registry:
     @property
     def public_fields(self) -> tuple[Field, ...]:
         return tuple(f for f in self.fields if f.is_public)
+
+    @property
+    def stored_fields(self) -> tuple[Field, ...]:
+        """Return the fields that are table columns (every field but the derived ones)."""
+        return tuple(f for f in self.fields if f.is_stored)
+
+    @property
+    def object_noun(self) -> str:
+        """Return how messages name one object: ``noun`` or the id without its plural 's'.
+
+        >>> Registry("road_closures", {}, {}, "road_closure", GeometryKind.POINT, (),
+        ...          "x").object_noun
+        'road closure'
+        """
+        if self.noun:
+            return self.noun
+        singular = self.id[:-3] + "y" if self.id.endswith("ies") else self.id.removesuffix("s")
+        return singular.replace("_", " ")
+
+    @property
+    def staff_view(self) -> tuple[str, str]:
+        """Return (schema, name) of the view staff read: every field, derived ones included."""
+        return (STAFF_SCHEMA, self.table)
 
     @property
     def public_view(self) -> tuple[str, str]:

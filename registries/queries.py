@@ -37,8 +37,9 @@ class Sort:
 
 
 def source(reg: Registry, personal: bool) -> sql.Composable:
-    """Return the relation to read: the table for staff, the public view for everybody else."""
-    return sql.Identifier(reg.schema, reg.table) if personal else sql.Identifier(*reg.public_view)
+    """Return the relation to read: the staff view (every field, derived ones computed) for
+    staff, the public view for everybody else."""
+    return sql.Identifier(*reg.staff_view) if personal else sql.Identifier(*reg.public_view)
 
 
 def readable_fields(reg: Registry, personal: bool) -> tuple[Field, ...]:
@@ -93,14 +94,26 @@ def order_sql(reg: Registry, sorts: tuple[Sort, ...], fields: tuple[Field, ...])
 
 
 def page_sql(reg: Registry, flt: Filter, out: Output, sorts: tuple[Sort, ...],
-             personal: bool) -> sql.Composed:
-    """Return SQL yielding one GeoJSON feature (text) per row; binds ``limit`` and ``offset``."""
+             personal: bool, *, skips_rows: bool = False) -> sql.Composed:
+    """Return SQL yielding one GeoJSON feature (text) per row; binds ``limit`` and ``offset``.
+
+    ``skips_rows`` (a page after the first): find the page's ids first and build JSON for
+    those rows only. PostgreSQL computes the select list of every row OFFSET skips, so a deep
+    page would otherwise turn all the skipped rows into GeoJSON too (12× slower at offset
+    100,000); the ids come from an index-only scan when there is no filter.
+    """
     fields = out.fields if out.fields is not None else readable_fields(reg, personal)
+    parts = {"feature": feature_sql(reg, fields, out, flt.storage_srid),
+             "src": source(reg, personal), "where": flt.where(),
+             "order": order_sql(reg, sorts, readable_fields(reg, personal))}
+    if skips_rows:
+        return sql.SQL(
+            "SELECT {feature}::text FROM (SELECT t.id FROM {src} AS t WHERE {where} "
+            "ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s) AS page "
+            "JOIN {src} AS t ON t.id = page.id ORDER BY {order}").format(**parts)
     return sql.SQL(
         "SELECT {feature}::text FROM {src} AS t WHERE {where} ORDER BY {order} "
-        "LIMIT %(limit)s OFFSET %(offset)s"
-    ).format(feature=feature_sql(reg, fields, out, flt.storage_srid), src=source(reg, personal),
-             where=flt.where(), order=order_sql(reg, sorts, readable_fields(reg, personal)))
+        "LIMIT %(limit)s OFFSET %(offset)s").format(**parts)
 
 
 def matched_sql(reg: Registry, flt: Filter, personal: bool) -> sql.Composed:

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Boolean,
     CheckConstraint,
     Column,
+    Computed,
     Date,
     ForeignKey,
     Identity,
@@ -33,16 +34,23 @@ from sqlalchemy.dialects.postgresql import JSONB, TSTZRANGE
 from sqlalchemy.schema import SchemaItem
 from sqlalchemy.types import TypeEngine
 
+from gis import changes
 from gis.history import trigger_sql
 from registries.catalog import Catalog
+from registries.functions import DEFAULT_TIME_ZONE, SEARCH_SCHEMA
+from registries.functions import install as install_functions
 from registries.model import (
     HISTORY_SCHEMA,
     PUBLIC_SCHEMA,
     REGISTRY_SCHEMA,
+    STAFF_SCHEMA,
     Field,
     FieldType,
     Registry,
 )
+from registries.rules import TODAY
+from registries.tiling import watched_columns
+from registries.views import columns_sql, joins_sql
 
 NAMING = {
     "ix": "ix_%(table_name)s_%(column_0_N_name)s",
@@ -75,7 +83,7 @@ def column_type(f: Field) -> TypeEngine[Any]:
 
 def _live_table(reg: Registry, catalog: Catalog, metadata: MetaData, srid: int) -> Table:
     cols: list[SchemaItem] = [Column("id", BigInteger, Identity(always=False), primary_key=True)]
-    for f in reg.fields:
+    for f in reg.stored_fields:
         args: list[SchemaItem] = []
         if f.references:
             target = catalog.get(f.references)
@@ -88,13 +96,22 @@ def _live_table(reg: Registry, catalog: Catalog, metadata: MetaData, srid: int) 
     cols += [
         Column("geom", Geometry(reg.geometry.value.upper(), srid=srid, spatial_index=False),
                nullable=False),
+        # derived Web-Mercator copy for tiles: kept in sync by PostgreSQL on every write path
+        Column(changes.GEOMETRY, Geometry(reg.geometry.value.upper(), srid=3857,
+                                          spatial_index=False),
+               Computed("ST_Transform(geom, 3857)", persisted=True)),
         *_version_columns(),
     ]
     table = Table(reg.table, metadata, *cols, schema=REGISTRY_SCHEMA)
     Index(f"ix_{reg.table}_geom", table.c.geom, postgresql_using="gist")
-    for f in reg.fields:
-        if f.references:
+    Index(f"ix_{reg.table}_{changes.GEOMETRY}", table.c[changes.GEOMETRY],
+          postgresql_using="gist")
+    for f in reg.stored_fields:
+        if f.references or f.indexed:
             Index(f"ix_{reg.table}_{f.column}", table.c[f.column])
+        if f.searchable and f.type is FieldType.TEXT:  # registries.search: ILIKE / similarity
+            Index(f"ix_{reg.table}_{f.column}_trgm", table.c[f.column], postgresql_using="gin",
+                  postgresql_ops={f.column: "gin_trgm_ops"})
     return table
 
 
@@ -112,7 +129,7 @@ def _history_table(reg: Registry, metadata: MetaData, srid: int) -> Table:
     cols: list[SchemaItem] = [
         Column("history_id", BigInteger, Identity(always=False), primary_key=True),
         Column("id", BigInteger, nullable=False),
-        *(Column(f.column, column_type(f)) for f in reg.fields),
+        *(Column(f.column, column_type(f)) for f in reg.stored_fields),
         Column("geom", Geometry(reg.geometry.value.upper(), srid=srid, spatial_index=False)),
         Column("version", Integer, nullable=False),
         Column("sys_period", TSTZRANGE, nullable=False),
@@ -137,36 +154,46 @@ def build_metadata(catalog: Catalog, srid: int) -> MetaData:
 
 def public_view_sql(reg: Registry) -> sql.Composed:
     """Return CREATE VIEW for the public face of ``reg``: personal fields dropped or masked."""
-    cols: list[sql.Composable] = [sql.SQL("t.id")]
-    for f in reg.public_fields:
-        if f.personal_if:
-            cols.append(sql.SQL("CASE WHEN t.{dep} = {val} THEN {mask} ELSE t.{col} END AS {col}")
-                        .format(dep=sql.Identifier(f.personal_if.field),
-                                val=sql.Literal(f.personal_if.equals),
-                                mask=sql.Literal(f.personal_if.mask["uk"]),
-                                col=sql.Identifier(f.column)))
-        else:
-            cols.append(sql.SQL("t.{}").format(sql.Identifier(f.column)))
-    cols += [sql.SQL("t.geom"), sql.SQL("t.version")]
-    return sql.SQL("CREATE VIEW {view} AS SELECT {cols} FROM {table} AS t").format(
+    cols = [*columns_sql(reg, "t", TODAY, personal=False),
+            sql.SQL("t.{}").format(sql.Identifier(changes.GEOMETRY))]
+    return sql.SQL("CREATE VIEW {view} AS SELECT {cols} FROM {table} AS t {joins}").format(
         view=sql.Identifier(*reg.public_view),
         cols=sql.SQL(", ").join(cols),
         table=sql.Identifier(reg.schema, reg.table),
+        joins=joins_sql(reg, "t", personal=False),
     )
+
+
+def staff_view_sql(reg: Registry) -> sql.Composed:
+    """Return CREATE VIEW for what staff read: every field, derived ones computed."""
+    cols = [*columns_sql(reg, "t", TODAY, personal=True), sql.SQL("t.changed_by"),
+            sql.SQL("t.{}").format(sql.Identifier(changes.GEOMETRY))]
+    return sql.SQL("CREATE VIEW {view} AS SELECT {cols} FROM {table} AS t {joins}").format(
+        view=sql.Identifier(*reg.staff_view), cols=sql.SQL(", ").join(cols),
+        table=sql.Identifier(reg.schema, reg.table), joins=joins_sql(reg, "t", personal=True))
 
 
 def data_columns(reg: Registry) -> list[str]:
     """Return the columns of ``reg`` that history copies: the declared fields and the geometry."""
-    return [*(f.column for f in reg.fields), "geom"]
+    return [*(f.column for f in reg.stored_fields), "geom"]
 
 
-def sync_derived(conn: psycopg.Connection, catalog: Catalog) -> None:
-    """Recreate the derived objects (history triggers, public views); idempotent."""
-    conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(PUBLIC_SCHEMA)))
+def sync_derived(conn: psycopg.Connection, catalog: Catalog,
+                 time_zone: str = DEFAULT_TIME_ZONE) -> None:
+    """Recreate the derived objects (history triggers, rule checks, public and staff views,
+    search index); idempotent. ``time_zone`` is the city's: date-driven statuses follow it."""
+    for schema in (PUBLIC_SCHEMA, STAFF_SCHEMA, SEARCH_SCHEMA):
+        conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+    install_functions(conn, catalog, time_zone)
     for reg in catalog:
         for ddl in trigger_sql(reg.schema, reg.table, data_columns(reg)):
+            conn.execute(ddl)
+        for ddl in changes.trigger_sql(reg.schema, reg.table, watched_columns(reg)):
             conn.execute(ddl)
         conn.execute(sql.SQL("DROP VIEW IF EXISTS {} CASCADE").format(
             sql.Identifier(*reg.public_view)))
         if reg.public:
             conn.execute(public_view_sql(reg))
+        conn.execute(sql.SQL("DROP VIEW IF EXISTS {} CASCADE").format(
+            sql.Identifier(*reg.staff_view)))
+        conn.execute(staff_view_sql(reg))

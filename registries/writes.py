@@ -94,8 +94,9 @@ def validate_properties(reg: Registry, props: dict[str, Any], *, partial: bool) 
     """Return the typed column values of ``props``; unknown or missing fields are named."""
     if not isinstance(props, dict):
         raise InvalidParameter("feature properties must be a JSON object")
-    known = {f.name: f for f in reg.fields}
-    unknown = sorted(set(props) - set(known) - {"id", "version"})
+    known = {f.name: f for f in reg.stored_fields}
+    read_only = {"id", "version", *(f.name for f in reg.fields if f.derived)}  # clients echo
+    unknown = sorted(set(props) - set(known) - read_only)
     if unknown:
         raise RuleViolation(f"{reg.id} has no fields {unknown}", collection=reg.id)
     values = {name: coerce(reg, known[name], v) for name, v in props.items() if name in known}
@@ -170,7 +171,10 @@ def _run(conn: psycopg.Connection, reg: Registry, query: sql.Composed,
 
 def _detail(exc: psycopg.Error) -> str:
     diag = exc.diag
-    return ". ".join(p for p in (diag.message_primary, diag.message_detail) if p)
+    detail = diag.message_detail
+    if detail and detail.startswith("Failing row contains"):
+        detail = None  # the whole row, personal fields included: not for the response
+    return ". ".join(p for p in (diag.message_primary, detail) if p)
 
 
 def _set_author(conn: psycopg.Connection, who: Principal) -> None:
@@ -228,7 +232,7 @@ def replace(conn: psycopg.Connection, reg: Registry, obj_id: int, feature: dict[
     """Replace an object's fields and geometry; return its new version."""
     check_can_edit(reg, who)
     values = validate_properties(reg, feature.get("properties") or {}, partial=False)
-    values.update({f.name: None for f in reg.fields if f.name not in values})
+    values.update({f.name: None for f in reg.stored_fields if f.name not in values})
     geom, geojson = geometry_sql(feature.get("geometry"), crs, storage_srid)
     ewkb = _checked_geometry(conn, reg, geom, geojson)
     return _update(conn, reg, obj_id, values, ewkb, if_match, who)

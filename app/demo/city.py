@@ -8,7 +8,11 @@ and their scheme spots stand along the streets. Districts (centre, multi-storey,
 industry, parks …) drive parcel sizes and purposes and give the zoning-plan zones.
 
 Everything is generated with plain float arithmetic in EPSG:6383 metres (UCS-2000 / Ukraine
-TM zone 9) and written with COPY as EWKT; PostGIS only unions the zone cells. The same
+TM zone 9) and written with COPY as EWKT; PostGIS only unions the zone cells and derives the
+overlays (cadastral quarters, red lines, planning restrictions, the YAML-declared registries)
+from what was loaded. The load is a legacy import (``gis.legacy_import``): the database's
+rules check every row, and the deliberately realistic-but-wrong objects (kiosks outside the
+placement scheme) are accepted and listed among the problems instead of refused. The same
 (scale, seed, today) gives byte-identical data: one ``random.Random(seed)``, no sets iterated.
 """
 
@@ -28,9 +32,15 @@ from psycopg import sql
 from app.demo import names as nm
 from registries.addresses import ADDRESSES, BUILDINGS, STREET_TYPES, STREETS
 from registries.advertising import ADVERTISING_STRUCTURES
+from registries.catalog import default_catalog
 from registries.model import Registry
-from registries.parcels import LAND_PARCELS
-from registries.planning import COMMUNITY_BOUNDARIES, PLANNING_ZONES
+from registries.parcels import CADASTRAL_QUARTERS, LAND_PARCELS
+from registries.planning import (
+    COMMUNITY_BOUNDARIES,
+    PLANNING_RESTRICTIONS,
+    PLANNING_ZONES,
+    RED_LINES,
+)
 from registries.temporary import TEMPORARY_STRUCTURES, TS_SCHEME_SPOTS
 
 Point = tuple[float, float]
@@ -1421,6 +1431,115 @@ def _load_planning(conn: psycopg.Connection, city: DemoCity, srid: int, first_bo
     return {PLANNING_ZONES.id: len(zones), COMMUNITY_BOUNDARIES.id: 1}
 
 
+# Layers derived from the generated city by PostGIS: cadastral quarters (the union of their
+# parcels), red lines and planning restrictions (buffers of streets and zones), and the two
+# registries declared in YAML (registries/declared/), when the catalog has them.
+OVERLAYS: dict[str, str] = {
+    CADASTRAL_QUARTERS.id: """
+        INSERT INTO registry.cadastral_quarter (quarter_number, katottg, geom)
+        SELECT left(cadastral_number, 17), %(katottg)s, ST_Multi(ST_Union(geom))
+        FROM registry.land_parcel WHERE id >= %(first_parcel)s GROUP BY 1 ORDER BY 1""",
+    RED_LINES.id: """
+        INSERT INTO registry.red_line (kind, street_name, source_document, decision_number,
+                                       decision_date, issuing_body, geom)
+        SELECT CASE WHEN id %% 7 = 0 THEN 'planned' ELSE 'existing' END,
+               registry.street_label(street_type, name), 'Генеральний план м. Хмельницького',
+               '37', DATE '2021-12-15', 'Хмельницька міська рада',
+               ST_Multi(ST_Boundary(ST_Buffer(geom, 13, 'endcap=flat join=mitre')))
+        FROM registry.street WHERE street_type IN ('проспект', 'бульвар', 'шосе')
+           OR (street_type = 'вулиця' AND ST_Length(geom) > 1500) ORDER BY id""",
+    PLANNING_RESTRICTIONS.id: """
+        WITH z AS (SELECT zone_code, ST_Union(geom) AS g FROM registry.planning_zone
+                   GROUP BY zone_code),
+             b AS (SELECT ST_Union(geom) AS g FROM registry.community_boundary),
+             r(kind, code, name, width, regime, g) AS (
+          SELECT 'historical_area', '06.06.2', 'Історичний ареал м. Хмельницького', NULL::numeric,
+                 'Будівництво за погодженням з органом охорони культурної спадщини', z.g
+          FROM z WHERE zone_code = 'Г-1'
+          UNION ALL SELECT 'heritage_protection', '01.02.1',
+                 'Охоронна зона пам''яток історичного центру', 100, 'Заборона нового '
+                 'будівництва, крім відтворення втрачених об''єктів', ST_Buffer(z.g, 100)
+          FROM z WHERE zone_code = 'Г-1'
+          UNION ALL SELECT 'water_protection', '05.01', 'Водоохоронна зона р. Південний Буг',
+                 100, 'Обмеження господарської діяльності (Водний кодекс, ст. 87)',
+                 ST_Buffer(z.g, 100) FROM z WHERE zone_code = 'Р-2'
+          UNION ALL SELECT 'riverside_strip', '05.02', 'Прибережна захисна смуга р. Південний '
+                 'Буг', 25, 'Заборона будівництва (Водний кодекс, ст. 88–89)',
+                 ST_Buffer(z.g, 25) FROM z WHERE zone_code = 'Р-2'
+          UNION ALL SELECT 'sanitary_protection', '03.01', 'Санітарно-захисна зона ' ||
+                 CASE zone_code WHEN 'С-1' THEN 'кладовищ' ELSE 'промислових підприємств' END,
+                 CASE zone_code WHEN 'С-1' THEN 300 ELSE 100 END, 'Заборона житлової забудови',
+                 ST_Difference(ST_Buffer(z.g, CASE zone_code WHEN 'С-1' THEN 300 ELSE 100 END),
+                               z.g)
+          FROM z WHERE zone_code IN ('В-1', 'С-1')
+          UNION ALL SELECT 'network_protection', '01.05', 'Охоронна зона ЛЕП 110 кВ', 20,
+                 'Заборона будівництва під проводами',
+                 ST_Buffer(ST_MakeLine(ST_Centroid(z.g), ST_Centroid(b.g)), 20)
+          FROM z, b WHERE zone_code = 'В-1'
+          UNION ALL SELECT 'red_lines', '06.01.1', 'Території в червоних лініях', NULL,
+                 'Розміщення лише об''єктів вулично-дорожньої мережі',
+                 ST_Union(ST_Buffer(geom, 13, 'endcap=flat join=mitre'))
+          FROM registry.street WHERE street_type IN ('проспект', 'бульвар', 'шосе'))
+        INSERT INTO registry.planning_restriction (kind, dzk_code, name, width_m, regime,
+            decision_number, decision_date, issuing_body, geom)
+        SELECT r.kind, r.code, r.name, r.width, r.regime, '37', DATE '2021-12-15',
+               'Хмельницька міська рада',
+               ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Intersection(r.g, b.g)), 3))
+        FROM r, b WHERE r.g IS NOT NULL AND NOT ST_IsEmpty(ST_Intersection(r.g, b.g))""",
+    "road_closures": """
+        INSERT INTO registry.road_closure (reason, kind, closed_from, closed_until,
+            organisation, permit_number, detour, contact_person, contact_phone, geom)
+        SELECT (ARRAY['Ремонт водопровідної мережі', 'Ремонт дорожнього покриття',
+                      'Реконструкція теплової мережі', 'Прокладання кабельної лінії',
+                      'Міський святковий захід'])[1 + id %% 5],
+               (ARRAY['full_closure', 'partial_closure', 'one_way', 'speed_limit'])[1 + id %% 4],
+               %(today)s::date + ((k %% 9 - 6) * 7)::int,
+               %(today)s::date + ((k %% 9 - 6) * 7 + 21)::int,
+               (ARRAY['КП «Хмельницькводоканал»', 'КП «Шляхрембуд»',
+                      'МКП «Хмельницьктеплокомуненерго»'])[1 + id %% 3],
+               'ОР-' || to_char(%(today)s::date, 'YYYY') || '-' || lpad(k::text, 3, '0'),
+               'Об''їзд прилеглими вулицями', 'Відповідальна особа підрядника',
+               '+38067' || lpad(((id * 7919) %% 10000000)::text, 7, '0'),
+               ST_Multi(ST_LineSubstring(ST_LineMerge(geom), 0.3, 0.6))
+        FROM (SELECT *, row_number() OVER (ORDER BY id) AS k FROM registry.street
+              WHERE ST_NumGeometries(geom) = 1) AS s
+        WHERE k %% 25 = 1 ORDER BY id""",
+    "accessibility_objects": """
+        INSERT INTO registry.accessibility_object (name, kind, condition, address_text,
+            cadastral_number, inspected_on, inspector_kind, inspector_name, geom)
+        SELECT CASE left(p.purpose_code, 5) WHEN '03.02' THEN 'Заклад освіти'
+                    WHEN '03.03' THEN 'Заклад охорони здоров''я' ELSE 'Адміністративна будівля'
+               END || ': вхід', (ARRAY['ramp', 'accessible_entrance', 'tactile_paving', 'lift',
+                                       'accessible_toilet', 'parking_place'])[1 + a.id %% 6],
+               (ARRAY['usable', 'usable', 'usable', 'needs_repair', 'unusable'])[1 + a.id %% 5],
+               registry.address_label(a.street_id, a.house_number, a.korpus),
+               p.cadastral_number, %(today)s::date - (a.id %% 700)::int,
+               CASE WHEN a.id %% 3 = 0 THEN 'natural' ELSE 'legal' END,
+               CASE WHEN a.id %% 3 = 0 THEN 'Експерт з доступності'
+                    ELSE 'ГО «Доступне місто»' END, a.geom
+        FROM registry.land_parcel AS p JOIN registry.address AS a
+          ON a.cadastral_number = p.cadastral_number AND a.korpus IS NULL
+             AND a.house_number !~ '[^0-9]'
+        WHERE p.id >= %(first_parcel)s AND p.purpose_code IN ('03.01', '03.02', '03.03')
+        ORDER BY a.id""",
+}
+
+
+def load_overlays(conn: psycopg.Connection, today: date, first_parcel: int,
+                  progress: Progress) -> dict[str, int]:
+    """Load the layers PostGIS derives from the loaded city (``OVERLAYS``); return counts."""
+    catalog = default_catalog()
+    counts: dict[str, int] = {}
+    for registry_id, query in OVERLAYS.items():
+        if registry_id not in catalog.ids:
+            continue  # a declared registry this deployment does not have
+        cur = conn.execute(query, {"katottg": CITY_KATOTTG, "first_parcel": first_parcel,
+                                   "today": today})
+        counts[registry_id] = cur.rowcount
+        progress(registry_id, cur.rowcount, cur.rowcount)
+    return counts
+
+
 def load_demo(conn: psycopg.Connection, *, scale: float = 1.0, seed: int = 68,
               today: date | None = None, srid: int = 6383,
               progress: Progress | None = None) -> dict[str, int]:
@@ -1437,6 +1556,9 @@ def load_demo(conn: psycopg.Connection, *, scale: float = 1.0, seed: int = 68,
     scope = conn.transaction() if conn.autocommit else contextlib.nullcontext()
     with scope:
         conn.execute("SELECT set_config('gis.user', 'demo', true)")
+        # the demo city is "existing data": its realistic-but-wrong objects (kiosks outside
+        # the scheme …) load and show up among the problems instead of being refused
+        conn.execute("SELECT set_config('gis.legacy_import', 'on', true)")
         first_ids = {}
         for reg in ALL_REGISTRIES:
             row = conn.execute(sql.SQL("SELECT coalesce(max(id), 0) + 1 FROM {}").format(
@@ -1448,4 +1570,5 @@ def load_demo(conn: psycopg.Connection, *, scale: float = 1.0, seed: int = 68,
             _copy(conn, reg, COLUMNS[reg.id], city.rows[reg.id], srid, report)
             counts[reg.id] = len(city.rows[reg.id])
         counts |= _load_planning(conn, city, srid, first_ids[COMMUNITY_BOUNDARIES.id], report)
+        counts |= load_overlays(conn, today, first_ids[LAND_PARCELS.id], report)
     return counts

@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 from gis.auth import Role
+from registries.advertising.rules import ADVERTISING_RULES
 from registries.common import EDRPOU_PATTERN, PHONE_PATTERN, decision_fields, t, term_fields
 from registries.model import Field, FieldType, GeometryKind, Registry, TileRule
+from registries.terms import status_field
 
 STRUCTURE_TYPES = (
     "billboard", "backlight", "prismatron", "supersite", "citylight", "scroller", "pylon",
@@ -23,6 +25,7 @@ ADVERTISING_STRUCTURES = Registry(
     geometry=GeometryKind.POINT,
     group="advertising",
     label="permit_number",
+    noun="advertising permit",
     fields=(
         Field("permit_number", title=t("Номер дозволу", "Permit number"), required=True,
               searchable=True),
@@ -50,10 +53,14 @@ ADVERTISING_STRUCTURES = Registry(
         Field("contract_number", title=t("Номер договору", "Contract number")),
         Field("contract_date", FieldType.DATE, title=t("Дата договору", "Contract date")),
         Field("location_text", title=t("Місце розташування", "Location"), searchable=True),
+        status_field(),
     ),
     edit_roles=frozenset({Role.REGISTRAR}),
     keywords=("advertising", "реклама", "дозволи"),
-    tiles=(TileRule(13, ("structure_type",)), TileRule(16, ("structure_type", "permit_number"))),
+    rules=ADVERTISING_RULES,
+    # status colours from z12; below z15 the permits of one 32-px cell merge into one point
+    tiles=(TileRule(12, ("status",), cluster_px=32), TileRule(15, ("status", "structure_type")),
+           TileRule(16, ("status", "structure_type", "permit_number"))),
 )
 
 REGISTRIES = (ADVERTISING_STRUCTURES,)

@@ -1,14 +1,29 @@
-"""Land cadastre (земельні ділянки, ДЗК): parcels with cadastral number, category and purpose."""
+"""Land cadastre (земельні ділянки, ДЗК): parcels with cadastral number, category and purpose,
+and the cadastral quarters (кадастрові квартали) their numbers come from."""
 
 from __future__ import annotations
+
+from psycopg import sql
 
 from gis.auth import Role
 from registries.common import katottg, party_fields, t
 from registries.model import Field, FieldType, GeometryKind, Registry, TileRule
+from registries.parcels.cadastral_number import (
+    CADASTRAL_NUMBER_PATTERN,
+    QUARTER_NUMBER_PATTERN,
+)
+from registries.parcels.rules import PARCEL_RULES
+from registries.rules import no_overlap
 
-CADASTRAL_NUMBER_PATTERN = r"^\d{10}:\d{2}:\d{3}:\d{4}$"
 CATEGORIES = ("100", "200", "300", "400", "500", "600", "700", "800", "900")
 OWNERSHIP_FORMS = ("100", "200", "300")  # private, state, communal (xml_ua codes; verify)
+
+
+def computed_area_ha(alias: str, today: sql.Composable) -> sql.Composable:
+    """Return SQL of the parcel's area in hectares (4 decimals), computed in the storage CRS."""
+    return sql.SQL("round((ST_Area({}.geom) / 10000)::numeric, 4)").format(
+        sql.Identifier(alias))
+
 
 LAND_PARCELS = Registry(
     id="land_parcels",
@@ -19,6 +34,7 @@ LAND_PARCELS = Registry(
     geometry=GeometryKind.MULTIPOLYGON,
     group="cadastre",
     label="cadastral_number",
+    noun="parcel",
     fields=(
         Field("cadastral_number", title=t("Кадастровий номер", "Cadastral number"),
               required=True, unique=True, searchable=True, pattern=CADASTRAL_NUMBER_PATTERN),
@@ -35,10 +51,39 @@ LAND_PARCELS = Registry(
         Field("registered_on", FieldType.DATE, title=t("Дата реєстрації", "Registered on"),
               temporal=True),
         katottg(),
+        Field("area_error_ha", FieldType.NUMBER, scale=4,
+              title=t("Похибка площі, га", "Stated area error, ha")),
+        Field("area_computed_ha", FieldType.NUMBER, scale=4, derived=computed_area_ha,
+              derived_from=("geom",),
+              title=t("Площа за координатами, га", "Computed area, ha")),
     ),
     edit_roles=frozenset({Role.PLANNER}),
     keywords=("cadastre", "кадастр", "земельні ділянки"),
     tiles=(TileRule(14, ("cadastral_number",)), TileRule(16, ("cadastral_number", "purpose_code"))),
+    rules=PARCEL_RULES,
 )
 
-REGISTRIES = (LAND_PARCELS,)
+CADASTRAL_QUARTERS = Registry(
+    id="cadastral_quarters",
+    title=t("Кадастрові квартали", "Cadastral quarters"),
+    description=t("Кадастрові квартали: звідки походять номери земельних ділянок",
+                  "Cadastral quarters: where the parcels' cadastral numbers come from"),
+    table="cadastral_quarter",
+    geometry=GeometryKind.MULTIPOLYGON,
+    group="cadastre",
+    label="quarter_number",
+    noun="cadastral quarter",
+    fields=(
+        Field("quarter_number", title=t("Номер кадастрового кварталу", "Quarter number"),
+              required=True, unique=True, searchable=True, pattern=QUARTER_NUMBER_PATTERN,
+              description=t("NNNNNNNNNN:ZZ:QQQ — КОАТУУ, зона, квартал",
+                            "NNNNNNNNNN:ZZ:QQQ — KOATUU, zone, quarter")),
+        katottg(),
+    ),
+    edit_roles=frozenset({Role.PLANNER}),
+    keywords=("cadastre", "кадастровий квартал"),
+    tiles=(TileRule(12, ("quarter_number",)),),
+    rules=(no_overlap(1.0),),
+)
+
+REGISTRIES = (LAND_PARCELS, CADASTRAL_QUARTERS)

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 from gis.auth import Role
 from registries.common import decision_fields, katottg, t
-from registries.model import Field, FieldType, GeometryKind, Registry, TileRule
+from registries.model import Field, FieldType, GeometryKind, Registry, Rule, Severity, TileRule
+from registries.planning.restrictions import PLANNING_RESTRICTIONS, RED_LINES
+from registries.rules import no_overlap
+
+ZONE_RULES = (
+    no_overlap(1.0),
+    Rule("regulation_in_range", "max coverage is 0–100 %, max height is positive",
+         Severity.ERROR,
+         "SELECT n.id, format('%s: max coverage %s %% or max height %s m is out of range', "
+         "{name}, n.max_coverage_pct, n.max_height_m) FROM {rows} AS n "
+         "WHERE n.max_coverage_pct NOT BETWEEN 0 AND 100 OR n.max_height_m <= 0",
+         on=("max_coverage_pct", "max_height_m")),
+)
 
 PLANNING_ZONES = Registry(
     id="planning_zones",
@@ -15,6 +27,7 @@ PLANNING_ZONES = Registry(
     geometry=GeometryKind.MULTIPOLYGON,
     group="planning",
     label="zone_code",
+    noun="zone",
     fields=(
         Field("zone_code", title=t("Код зони", "Zone code"), required=True, searchable=True,
               pattern=r"^[А-ЯІЇЄҐ]{1,3}-\d{1,2}[а-я]?$"),
@@ -27,7 +40,8 @@ PLANNING_ZONES = Registry(
     ),
     edit_roles=frozenset({Role.PLANNER}),
     keywords=("zoning", "план зонування"),
-    tiles=(TileRule(10, ("zone_code",)),),
+    rules=ZONE_RULES,
+    tiles=(TileRule(10, ("zone_code",), simplify_px=0.5), TileRule(14, ("zone_code",))),
 )
 
 COMMUNITY_BOUNDARIES = Registry(
@@ -44,7 +58,7 @@ COMMUNITY_BOUNDARIES = Registry(
         Field("koatuu", title=t("Код КОАТУУ", "KOATUU code"), pattern=r"^\d{10}$"),
     ),
     edit_roles=frozenset({Role.ADMIN}),
-    tiles=(TileRule(0, ("name",)),),
+    tiles=(TileRule(0, ("name",), simplify_px=0.5), TileRule(14, ("name",))),
 )
 
-REGISTRIES = (PLANNING_ZONES, COMMUNITY_BOUNDARIES)
+REGISTRIES = (PLANNING_ZONES, COMMUNITY_BOUNDARIES, PLANNING_RESTRICTIONS, RED_LINES)

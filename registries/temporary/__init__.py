@@ -5,6 +5,8 @@ from __future__ import annotations
 from gis.auth import Role
 from registries.common import decision_fields, party_fields, t, term_fields
 from registries.model import Field, FieldType, GeometryKind, Registry, TileRule
+from registries.temporary.rules import SPOT_RULES, TEMPORARY_RULES
+from registries.terms import status_field
 
 STRUCTURE_KINDS = ("stationary", "mobile", "terrace")
 PURPOSES = ("trade", "services", "catering", "social_cultural", "other")
@@ -20,6 +22,7 @@ TEMPORARY_STRUCTURES = Registry(
     geometry=GeometryKind.POLYGON,
     group="temporary",
     label="passport_number",
+    noun="temporary structure",
     fields=(
         Field("passport_number", title=t("Номер паспорта прив'язки", "Placement passport number"),
               required=True, searchable=True),
@@ -36,10 +39,13 @@ TEMPORARY_STRUCTURES = Registry(
         Field("scheme_spot_id", FieldType.REFERENCE, references="ts_scheme_spots",
               title=t("Місце за схемою", "Scheme spot")),
         Field("location_text", title=t("Орієнтир", "Landmark"), searchable=True),
+        status_field(),
     ),
     edit_roles=frozenset({Role.REGISTRAR}),
     keywords=("temporary structures", "МАФ", "тимчасові споруди"),
-    tiles=(TileRule(14, ("structure_kind",)), TileRule(16, ("structure_kind", "passport_number"))),
+    rules=TEMPORARY_RULES,
+    tiles=(TileRule(14, ("status", "structure_kind")),
+           TileRule(16, ("status", "structure_kind", "passport_number"))),
 )
 
 TS_SCHEME_SPOTS = Registry(
@@ -51,6 +57,7 @@ TS_SCHEME_SPOTS = Registry(
     geometry=GeometryKind.POLYGON,
     group="temporary",
     label="spot_number",
+    noun="scheme spot",
     fields=(
         Field("spot_number", title=t("Номер місця", "Spot number"), required=True, unique=True),
         Field("max_area_m2", FieldType.NUMBER, scale=2, title=t("Макс. площа, м²", "Max area, m²")),
@@ -61,6 +68,7 @@ TS_SCHEME_SPOTS = Registry(
         *decision_fields("scheme_decision"),
     ),
     edit_roles=frozenset({Role.REGISTRAR}),
+    rules=SPOT_RULES,
     tiles=(TileRule(15, ("spot_number", "status")),),
 )
 

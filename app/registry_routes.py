@@ -1,0 +1,247 @@
+"""HTTP routes of the registries beyond OGC API: search, reverse lookup, the parcel report,
+problems and dismantling lists, an object's change log, a registry as of a past instant.
+
+Public responses carry no personal field: they read the public views (``open_data``) and the
+rules whose messages read no personal column; a bearer token of staff adds what staff see.
+Each handler parses its request into a small parameter object, calls one function of
+``registries`` in a worker thread and renders the answer.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, time
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from psycopg_pool import ConnectionPool
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from app.security import token_authenticator
+from gis.auth import Principal
+from gis.db import database_errors
+from gis.errors import InvalidParameter, NotFound
+from gis.settings import Settings
+from registries import changes, report, search
+from registries.catalog import Catalog
+from registries.model import Registry, Severity
+from registries.rules import find_problems
+from registries.styles import STATUS_TITLES
+from registries.terms import dismantling_list
+
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
+                        autoescape=select_autoescape(["html"]))
+GEOJSON = "application/geo+json"
+MAX_SEARCH = 50
+
+
+@dataclass(frozen=True)
+class RegistryService:
+    """What the registry routes need: settings, the pool, the catalog, who is asking."""
+
+    settings: Settings
+    pool: ConnectionPool
+    catalog: Catalog
+    authenticate: Callable[[Request], Principal]
+
+    def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run ``fn(conn, *args, **kwargs)`` on a pooled connection (read only)."""
+        with database_errors(), self.pool.connection() as conn:
+            return fn(conn, *args, **kwargs)
+
+    def registry(self, request: Request) -> Registry:
+        reg = self.catalog.get(request.path_params["collection_id"])
+        if not reg.public and not self.authenticate(request).sees_personal_data:
+            raise NotFound(f"no collection {reg.id!r}", collection=reg.id)
+        return reg
+
+
+# -- parameters ---------------------------------------------------------------------------
+
+def _int(params: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    try:
+        value = int(params.get(name, default))
+    except ValueError:
+        raise InvalidParameter(f"{name} must be an integer", parameter=name) from None
+    if not lo <= value <= hi:
+        raise InvalidParameter(f"{name} must be within {lo}–{hi}", parameter=name)
+    return value
+
+
+def _float(params: dict[str, str], name: str) -> float:
+    try:
+        return float(params[name])
+    except (KeyError, ValueError):
+        raise InvalidParameter(f"{name} must be a number", parameter=name) from None
+
+
+def parse_instant(text: str, time_zone: str) -> datetime:
+    """Return the instant of an ISO 8601 ``datetime`` parameter; a bare date means the start
+    of that day in the city's time zone, a time without an offset the city's local time.
+
+    >>> parse_instant("2026-01-01", "Europe/Kyiv").isoformat()
+    '2026-01-01T00:00:00+02:00'
+    """
+    text = text.strip().replace("Z", "+00:00")
+    try:
+        if len(text) == 10:
+            return datetime.combine(date.fromisoformat(text), time(), ZoneInfo(time_zone))
+        when = datetime.fromisoformat(text)
+    except ValueError:
+        raise InvalidParameter(f"datetime {text!r} is not an ISO 8601 date or instant",
+                               parameter="datetime") from None
+    return when if when.tzinfo else when.replace(tzinfo=ZoneInfo(time_zone))
+
+
+def wants_html(request: Request) -> bool:
+    f = request.query_params.get("f")
+    if f:
+        if f not in ("json", "html"):
+            raise InvalidParameter("f must be json or html", parameter="f")
+        return f == "html"
+    return "text/html" in request.headers.get("accept", "")
+
+
+# -- handlers ------------------------------------------------------------------------------
+
+async def search_handler(svc: RegistryService, request: Request) -> Response:
+    """GET /search?q=…[&collections=a,b][&limit=10]: addresses as typed, any registry."""
+    params = dict(request.query_params)
+    limit = _int(params, "limit", 10, 1, MAX_SEARCH)
+    collections = [c for c in params.get("collections", "").split(",") if c] or None
+    personal = svc.authenticate(request).sees_personal_data
+    places = (svc.settings.city.name_uk, svc.settings.city.name_en)
+    hits = await run_in_threadpool(svc.run, search.search, svc.catalog, params.get("q", ""),
+                                   limit=limit, collections=collections, personal=personal,
+                                   place_names=places)
+    return JSONResponse({"query": params.get("q", ""), "numberReturned": len(hits),
+                         "results": [h.as_dict() for h in hits]})
+
+
+async def reverse_handler(svc: RegistryService, request: Request) -> Response:
+    """GET /search/reverse?lon=…&lat=…[&radius=250]: the nearest address."""
+    params = dict(request.query_params)
+    lon, lat = _float(params, "lon"), _float(params, "lat")
+    radius = _int(params, "radius", 250, 1, 5000)
+    hit, distance = await run_in_threadpool(
+        svc.run, search.nearest_address, lon, lat,
+        storage_srid=svc.settings.city.storage_srid, max_distance_m=radius)
+    return JSONResponse({**hit.as_dict(), "distance_m": distance})
+
+
+async def parcel_report_handler(svc: RegistryService, request: Request) -> Response:
+    """GET /reports/parcels/{cadastral_number} or /reports/parcels?lon=…&lat=… (JSON, HTML)."""
+    params = dict(request.query_params)
+    number = request.path_params.get("cadastral_number") or params.get("cadastral_number")
+    html = wants_html(request)
+
+    def build(conn: Any) -> dict[str, Any]:
+        if number:
+            pid = report.parcel_id_by_number(conn, number)
+        else:
+            pid = report.parcel_id_at(conn, _float(params, "lon"), _float(params, "lat"),
+                                      srid=4326, storage_srid=svc.settings.city.storage_srid)
+        return report.parcel_report(conn, svc.catalog, pid)
+
+    doc = await run_in_threadpool(svc.run, build)
+    if html:
+        page = TEMPLATES.get_template("parcel_report.html").render(
+            r=doc, city=svc.settings.city.name_uk, statuses=STATUS_TITLES,
+            json_href=f"{request.url.path}?{_with(params, f='json')}")
+        return HTMLResponse(page)
+    return Response(report.report_json(doc), media_type="application/json")
+
+
+def _with(params: dict[str, str], **extra: str) -> str:
+    from urllib.parse import urlencode
+
+    return urlencode({**{k: v for k, v in params.items() if k != "f"}, **extra})
+
+
+async def problems_handler(svc: RegistryService, request: Request) -> Response:
+    """GET /registries/{id}/problems[?severity=warning]: every rule finding, named."""
+    reg = svc.registry(request)
+    params = dict(request.query_params)
+    try:
+        severity = Severity(params["severity"]) if "severity" in params else None
+    except ValueError:
+        raise InvalidParameter("severity must be error, legacy or warning",
+                               parameter="severity") from None
+    personal = svc.authenticate(request).sees_personal_data
+    found = await run_in_threadpool(svc.run, find_problems, reg, severity=severity,
+                                    personal=personal)
+    return JSONResponse({"collection": reg.id, "numberMatched": len(found),
+                         "problems": [p.as_dict() for p in found]})
+
+
+async def dismantling_handler(svc: RegistryService, request: Request) -> Response:
+    """GET /registries/{id}/dismantling: structures whose term ended, with the reason."""
+    reg = svc.registry(request)
+    if not any(f.name == "status" and f.derived for f in reg.fields):
+        raise NotFound(f"{reg.id} has no term, so no dismantling list", collection=reg.id)
+    entries = await run_in_threadpool(svc.run, dismantling_list, reg)
+    return JSONResponse({"collection": reg.id, "numberMatched": len(entries),
+                         "entries": [e.as_dict() for e in entries]})
+
+
+async def history_handler(svc: RegistryService, request: Request) -> Response:
+    """GET /registries/{id}/items/{item}/history: the object's change log."""
+    reg = svc.registry(request)
+    try:
+        obj_id = int(request.path_params["item_id"])
+    except ValueError:
+        raise NotFound(f"{reg.id} has no object {request.path_params['item_id']!r}",
+                       collection=reg.id) from None
+    personal = svc.authenticate(request).sees_personal_data
+    log = await run_in_threadpool(svc.run, changes.change_log, reg, obj_id, personal=personal)
+    return Response(json.dumps({"collection": reg.id, "id": obj_id, "versions": log},
+                               ensure_ascii=False, default=str), media_type="application/json")
+
+
+async def as_of_handler(svc: RegistryService, request: Request) -> Response:
+    """GET /registries/{id}/as-of?datetime=…[&limit&offset]: the registry as it was then."""
+    reg = svc.registry(request)
+    params = dict(request.query_params)
+    if "datetime" not in params:
+        raise InvalidParameter("datetime is required (e.g. 2026-01-01 or "
+                               "2026-01-01T12:00:00+02:00)", parameter="datetime")
+    when = parse_instant(params["datetime"], svc.settings.city.time_zone)
+    if when > datetime.now(UTC):
+        raise InvalidParameter("datetime lies in the future", parameter="datetime")
+    limit = _int(params, "limit", 1000, 1, svc.settings.max_items)
+    offset = _int(params, "offset", 0, 0, 10**9)
+    personal = svc.authenticate(request).sees_personal_data
+    features = await run_in_threadpool(
+        svc.run, changes.as_of_features, reg, when, storage_srid=svc.settings.city.storage_srid,
+        personal=personal, limit=limit, offset=offset)
+    body = {"type": "FeatureCollection", "asOf": when.isoformat(), "features": features,
+            "numberReturned": len(features)}
+    return Response(json.dumps(body, ensure_ascii=False), media_type=GEOJSON)
+
+
+def registry_routes(settings: Settings, pool: ConnectionPool, catalog: Catalog) -> list[Route]:
+    """Return the routes; mounted by ``app.factory`` before the OGC API."""
+    svc = RegistryService(settings, pool, catalog, token_authenticator(settings.auth.tokens))
+
+    def bind(handler: Callable[[RegistryService, Request], Any]) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            return await handler(svc, request)  # type: ignore[no-any-return]
+        return endpoint
+
+    return [
+        Route("/search", bind(search_handler)),
+        Route("/search/reverse", bind(reverse_handler)),
+        Route("/reports/parcels", bind(parcel_report_handler)),
+        Route("/reports/parcels/{cadastral_number}", bind(parcel_report_handler)),
+        Route("/registries/{collection_id}/problems", bind(problems_handler)),
+        Route("/registries/{collection_id}/dismantling", bind(dismantling_handler)),
+        Route("/registries/{collection_id}/as-of", bind(as_of_handler)),
+        Route("/registries/{collection_id}/items/{item_id}/history", bind(history_handler)),
+    ]

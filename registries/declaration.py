@@ -1,0 +1,192 @@
+"""Registries declared in YAML (``registries/declared/*.yml``): one file, no Python.
+
+A file declares what a built-in registry declares in Python — id, titles, table, geometry,
+fields (type, required, personal or personal when another field says so, searchable,
+temporal, pattern, choices), who edits it, tile rules, a style and rules from a small
+vocabulary (``dates_ordered``, ``inside_community``, ``no_overlap``) — and yields the same
+``Registry`` object. So it becomes an OGC collection, a tile layer, a search target and an
+export column list like the built-in ones; its table comes from an Alembic migration that
+``gis db revision`` generates from the catalog (docs/registries.md).
+
+A field may be ``derived: {date_range: [from, until]}``: its value (``planned`` / ``active`` /
+``ended``) follows from the date on every read, as a permit's status does.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+from psycopg import sql
+
+from gis.auth import Role
+from registries.model import (
+    Derivation,
+    Field,
+    FieldType,
+    GeometryKind,
+    PersonalIf,
+    Registry,
+    Rule,
+    TileRule,
+)
+from registries.rules import dates_ordered, inside_community, no_overlap
+from registries.styles import Style
+
+DECLARED = Path(__file__).with_name("declared")
+REGISTRY_KEYS = {"id", "title", "description", "table", "geometry", "group", "noun", "label",
+                 "edit_roles", "keywords", "fields", "rules", "tiles", "style", "public"}
+FIELD_KEYS = {"name", "type", "title", "required", "personal", "personal_if", "searchable",
+              "temporal", "unique", "pattern", "choices", "scale", "references", "description",
+              "derived"}
+DATE_RANGE_STATUSES = ("planned", "active", "ended")
+
+
+class DeclarationError(ValueError):
+    """A YAML declaration that cannot become a registry; the message names file and key."""
+
+
+def _text(value: Any, where: str) -> dict[str, str]:
+    if isinstance(value, str):
+        return {"uk": value, "en": value}
+    if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
+        return {str(k): v for k, v in value.items()}
+    raise DeclarationError(f"{where}: expected a text or {{uk: ..., en: ...}}")
+
+
+def date_range_status(start: str, end: str) -> Derivation:
+    """Return the derivation of ``planned`` / ``active`` / ``ended`` from two date fields."""
+    def derive(alias: str, today: sql.Composable) -> sql.Composable:
+        a, b = (sql.SQL("{}.{}").format(sql.Identifier(alias), sql.Identifier(c))
+                for c in (start, end))
+        return sql.SQL("CASE WHEN {today} < {a} THEN 'planned' WHEN {b} IS NULL OR {today} <= {b}"
+                       " THEN 'active' ELSE 'ended' END").format(today=today, a=a, b=b)
+    return derive
+
+
+def _derivation(spec: Any, where: str) -> tuple[Derivation, tuple[str, ...], tuple[str, ...]]:
+    if (isinstance(spec, dict) and list(spec) == ["date_range"]
+            and isinstance(spec["date_range"], list) and len(spec["date_range"]) == 2):
+        start, end = (str(x) for x in spec["date_range"])
+        return date_range_status(start, end), DATE_RANGE_STATUSES, (start, end)
+    raise DeclarationError(f"{where}: derived must be {{date_range: [from_field, until_field]}}")
+
+
+def _field(spec: Any, where: str) -> Field:
+    if not isinstance(spec, dict) or "name" not in spec:
+        raise DeclarationError(f"{where}: a field needs at least a name")
+    where = f"{where} {spec['name']!r}"
+    unknown = set(spec) - FIELD_KEYS
+    if unknown:
+        raise DeclarationError(f"{where}: unknown keys {sorted(unknown)}; known: "
+                               f"{sorted(FIELD_KEYS)}")
+    try:
+        kind = FieldType(spec.get("type", "text"))
+    except ValueError:
+        raise DeclarationError(f"{where}: type must be one of "
+                               f"{[t.value for t in FieldType]}") from None
+    args: dict[str, Any] = {k: spec[k] for k in ("required", "personal", "searchable",
+                                                  "temporal", "unique", "pattern", "scale",
+                                                  "references") if k in spec}
+    if "choices" in spec:
+        args["choices"] = tuple(str(c) for c in spec["choices"])
+    if "personal_if" in spec:
+        p = spec["personal_if"]
+        if not isinstance(p, dict) or {"field", "equals"} - set(p):
+            raise DeclarationError(f"{where}: personal_if needs field and equals")
+        args["personal_if"] = PersonalIf(str(p["field"]), str(p["equals"]),
+                                         _text(p.get("mask", "фізична особа"), where))
+    if "derived" in spec:
+        args["derived"], args["choices"], args["derived_from"] = _derivation(spec["derived"],
+                                                                             where)
+    for key in ("title", "description"):
+        if key in spec:
+            args[key] = _text(spec[key], f"{where} {key}")
+    try:
+        return Field(str(spec["name"]), kind, **args)
+    except (TypeError, ValueError) as exc:
+        raise DeclarationError(f"{where}: {exc}") from None
+
+
+RULES: dict[str, Callable[[Any], Rule]] = {
+    "dates_ordered": lambda v: dates_ordered(str(v[0]), str(v[1])),
+    "inside_community": lambda v: inside_community(float(v)),
+    "no_overlap": lambda v: no_overlap(float(v)),
+}
+
+
+def _rule(spec: Any, where: str) -> Rule:
+    if not isinstance(spec, dict) or len(spec) != 1 or next(iter(spec)) not in RULES:
+        raise DeclarationError(f"{where}: a rule is one of {sorted(RULES)} with its argument")
+    name, value = next(iter(spec.items()))
+    try:
+        return RULES[name](value)
+    except (TypeError, ValueError, IndexError) as exc:
+        raise DeclarationError(f"{where}: {name}: {exc}") from None
+
+
+def _style(spec: Any, where: str) -> Style:
+    if not isinstance(spec, dict) or "colour" not in spec:
+        raise DeclarationError(f"{where}: style needs at least a colour")
+    try:
+        return Style(**spec)
+    except TypeError as exc:
+        raise DeclarationError(f"{where}: {exc}") from None
+
+
+def registry_from_mapping(doc: Any, where: str) -> Registry:
+    """Return the Registry a parsed YAML document declares, or raise DeclarationError."""
+    if not isinstance(doc, dict):
+        raise DeclarationError(f"{where}: the file must hold one mapping")
+    unknown = set(doc) - REGISTRY_KEYS
+    missing = {"id", "title", "table", "geometry", "fields"} - set(doc)
+    if unknown or missing:
+        raise DeclarationError(f"{where}: unknown keys {sorted(unknown)}, missing keys "
+                               f"{sorted(missing)}")
+    try:
+        geometry = GeometryKind(doc["geometry"])
+        roles = frozenset(Role(r) for r in doc.get("edit_roles", ["admin"]))
+    except ValueError as exc:
+        raise DeclarationError(f"{where}: {exc}") from None
+    try:
+        return Registry(
+            id=str(doc["id"]), title=_text(doc["title"], f"{where} title"),
+            description=_text(doc.get("description", doc["title"]), f"{where} description"),
+            table=str(doc["table"]), geometry=geometry,
+            fields=tuple(_field(f, f"{where} field") for f in doc["fields"]),
+            group=str(doc.get("group", "other")), edit_roles=roles,
+            keywords=tuple(str(k) for k in doc.get("keywords", ())),
+            tiles=tuple(TileRule(int(t["min_zoom"]), tuple(t.get("keep", ())))
+                        for t in doc.get("tiles", ())),
+            label=doc.get("label"), noun=doc.get("noun"), public=bool(doc.get("public", True)),
+            rules=tuple(_rule(r, f"{where} rule") for r in doc.get("rules", ())),
+            style=_style(doc["style"], f"{where} style") if "style" in doc else None)
+    except DeclarationError:
+        raise
+    except (TypeError, ValueError, KeyError) as exc:
+        raise DeclarationError(f"{where}: {exc}") from None
+
+
+def load_registry(path: Path) -> Registry:
+    """Return the registry declared in the YAML file ``path``."""
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise DeclarationError(f"{path.name}: not valid YAML: {exc}") from None
+    reg = registry_from_mapping(doc, path.name)
+    if path.stem != reg.id:
+        raise DeclarationError(f"{path.name}: the file must be named after its id ({reg.id}.yml)")
+    return reg
+
+
+@lru_cache(maxsize=8)
+def declared_registries(folder: Path = DECLARED) -> tuple[Registry, ...]:
+    """Return the registries declared in ``folder`` (``*.yml``, by file name).
+
+    >>> [r.id for r in declared_registries()]
+    ['accessibility_objects', 'road_closures']
+    """
+    return tuple(load_registry(p) for p in sorted(folder.glob("*.yml")))

@@ -1,0 +1,136 @@
+"""The registry routes of a running server over the demo city: parcel report (JSON and
+Ukrainian HTML), search and reverse lookup, problems, the dismantling list, change log, as-of;
+public answers carry no personal field."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+
+def one(url: str, query: str, params: tuple[Any, ...] = ()) -> tuple[Any, ...]:
+    with psycopg.connect(url) as conn:
+        row = conn.execute(query, params).fetchone()
+    assert row is not None
+    return tuple(row)
+
+
+@pytest.fixture(scope="module")
+def parcel(demo_url: str) -> tuple[int, str]:
+    """A demo parcel of a natural person with addresses on it."""
+    pid, number = one(demo_url, "SELECT p.id, p.cadastral_number FROM registry.land_parcel p "
+                                "WHERE p.holder_kind = 'natural' AND EXISTS (SELECT 1 FROM "
+                                "registry.address a WHERE a.cadastral_number = p.cadastral_number)"
+                                " ORDER BY p.id LIMIT 1")
+    return int(pid), str(number)
+
+
+def test_parcel_report_json(server: str, demo_url: str, parcel: tuple[int, str]) -> None:
+    pid, number = parcel
+    r = httpx.get(f"{server}/reports/parcels/{number}", timeout=30)
+    assert r.status_code == 200, r.text
+    doc = r.json()
+    assert doc["parcel"]["cadastral_number"] == number
+    assert doc["parcel"]["holder_name"] == "фізична особа"
+    assert "holder_rnokpp" not in doc["parcel"] and "holder_home_address" not in doc["parcel"]
+    area, zones = one(demo_url, "SELECT ST_Area(p.geom), (SELECT count(*) FROM "
+                                "registry.planning_zone z WHERE ST_Intersects(z.geom, p.geom) "
+                                "AND ST_Area(ST_Intersection(z.geom, p.geom)) >= 1) "
+                                "FROM registry.land_parcel p WHERE p.id = %s", (pid,))
+    assert doc["parcel"]["area_m2"] == pytest.approx(area, abs=0.01)
+    assert len(doc["zones"]) == zones
+    assert sum(z["share_pct"] for z in doc["zones"]) == pytest.approx(100, abs=0.5)
+    addresses = one(demo_url, "SELECT array_agg(registry.address_label(street_id, house_number,"
+                              " korpus) ORDER BY id) FROM registry.address WHERE "
+                              "cadastral_number = %s AND status <> 'annulled'", (number,))[0]
+    assert [a["address"] for a in doc["addresses"]] == addresses
+    assert doc["neighbours"] and all(n["shared_boundary_m"] >= 0 for n in doc["neighbours"])
+    assert "не є правовстановлювальним" in doc["disclaimer"]
+    by_point = httpx.get(f"{server}/reports/parcels", timeout=30, params={
+        "lon": doc["point"]["coordinates"][0], "lat": doc["point"]["coordinates"][1]}).json()
+    assert by_point["parcel"]["cadastral_number"] == number
+
+
+def test_parcel_report_html_is_ukrainian(server: str, parcel: tuple[int, str]) -> None:
+    _, number = parcel
+    r = httpx.get(f"{server}/reports/parcels/{number}", headers={"Accept": "text/html"},
+                  timeout=30)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+    for text in (f"Довідка по земельній ділянці {number}", "Територіальні зони",
+                 "Суміжні ділянки", "фізична особа", "не є правовстановлювальним"):
+        assert text in r.text
+
+
+def test_parcel_report_errors_name_the_problem(server: str) -> None:
+    r = httpx.get(f"{server}/reports/parcels/68101-01", timeout=30)
+    assert r.status_code == 400 and "is malformed" in r.json()["detail"]
+    r = httpx.get(f"{server}/reports/parcels/6810100000:99:999:9999", timeout=30)
+    assert r.status_code == 404
+    assert r.json()["detail"] == "no parcel 6810100000:99:999:9999 in the land cadastre"
+
+
+def test_search_and_reverse(server: str, demo_url: str) -> None:
+    aid, label, lon, lat = one(demo_url, """
+        SELECT a.id, registry.address_label(a.street_id, a.house_number, a.korpus),
+               ST_X(ST_Transform(a.geom, 4326)), ST_Y(ST_Transform(a.geom, 4326))
+        FROM registry.address a WHERE a.korpus IS NULL AND a.status = 'active'
+        ORDER BY a.id LIMIT 1 OFFSET 40""")
+    doc = httpx.get(f"{server}/search", params={"q": label.lower()}, timeout=30).json()
+    assert doc["results"][0]["id"] == aid and doc["results"][0]["label"] == label
+    near = httpx.get(f"{server}/search/reverse", params={"lon": lon, "lat": lat},
+                     timeout=30).json()
+    assert near["id"] == aid and near["distance_m"] == 0
+    assert httpx.get(f"{server}/search", params={"q": " "}, timeout=30).status_code == 400
+
+
+def test_problems_list_the_kiosks_outside_the_scheme(server: str) -> None:
+    doc = httpx.get(f"{server}/registries/temporary_structures/problems", timeout=30).json()
+    rules = {p["rule"] for p in doc["problems"]}
+    assert "within_scheme_spot" in rules  # the demo puts ~5 % of kiosks outside the scheme
+    outside = [p for p in doc["problems"] if p["rule"] == "within_scheme_spot"]
+    assert all(p["message"].startswith("temporary structure ПП-") for p in outside)
+    assert all(p["severity"] == "legacy" for p in outside)
+
+
+def test_dismantling_list(server: str) -> None:
+    doc = httpx.get(f"{server}/registries/advertising_structures/dismantling", timeout=30).json()
+    assert doc["numberMatched"] > 0
+    assert {e["status"] for e in doc["entries"]} <= {"expired", "dismantling_ordered"}
+    assert doc["entries"][0]["reason"].startswith("advertising permit ХМ-")
+    r = httpx.get(f"{server}/registries/land_parcels/dismantling", timeout=30)
+    assert r.status_code == 404
+
+
+def test_history_and_as_of(server: str, parcel: tuple[int, str]) -> None:
+    pid, number = parcel
+    log = httpx.get(f"{server}/registries/land_parcels/items/{pid}/history", timeout=30).json()
+    assert log["versions"][0]["action"] == "created"
+    assert "by" not in log["versions"][0]
+    assert log["versions"][0]["values"]["holder_name"] == "фізична особа"
+    counts = httpx.get(f"{server}/collections/streets/items?f=json&limit=1", timeout=30).json()
+    doc = httpx.get(f"{server}/registries/streets/as-of", timeout=30,
+                    params={"datetime": "2999-01-01"})
+    assert doc.status_code == 400
+    now = datetime.now(UTC).isoformat()
+    doc = httpx.get(f"{server}/registries/streets/as-of", params={"datetime": now},
+                    timeout=30).json()
+    assert len(doc["features"]) == counts["numberMatched"] > 0
+    before = httpx.get(f"{server}/registries/streets/as-of", params={"datetime": "2020-01-01"},
+                       timeout=30).json()
+    assert before["features"] == []  # the demo city was loaded today
+
+
+def test_ogc_items_show_the_derived_status(server: str) -> None:
+    doc = httpx.get(f"{server}/collections/advertising_structures/items?f=json&limit=50",
+                    timeout=30).json()
+    statuses = {f["properties"]["status"] for f in doc["features"]}
+    assert statuses and statuses <= {"valid", "expiring", "expired", "dismantling_ordered",
+                                     "dismantled", "not_yet_valid", "annulled"}
+    expired = httpx.get(f"{server}/collections/advertising_structures/items?f=json&limit=5"
+                        "&status=expired", timeout=30).json()
+    assert expired["features"] and {f["properties"]["status"]
+                                    for f in expired["features"]} == {"expired"}
