@@ -1,14 +1,26 @@
-"""Who is asking: bearer tokens → Principal (the token list comes from settings for now)."""
+"""Who is asking: a bearer token or a login session → Principal; the personal-read log.
+
+``Authenticator`` is the one authenticator of the app (see docs/security.md);
+``token_authenticator`` is the settings-only variant kept for callers without a database.
+"""
 
 from __future__ import annotations
 
 import hmac
 from collections.abc import Callable
+from typing import Any
 
+from psycopg_pool import ConnectionPool
+from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
+from starlette.responses import JSONResponse
 
+from gis import users
 from gis.auth import ANONYMOUS, Principal, Role
-from gis.errors import EnvironmentProblem, Unauthorized
+from gis.db import database_errors
+from gis.errors import EnvironmentProblem, Forbidden, GisError, Unauthorized, problem
+
+_PRINCIPAL = "hromada.principal"  # the scope key one request's principal is kept under
 
 
 def parse_token_owner(spec: str) -> Principal:
@@ -33,6 +45,9 @@ def token_authenticator(tokens: dict[str, str]) -> Callable[[Request], Principal
     known = [(token.encode(), parse_token_owner(spec)) for token, spec in tokens.items()]
 
     def authenticate(request: Request) -> Principal:
+        decided = request.scope.get(_PRINCIPAL)  # AuthMiddleware already decided
+        if isinstance(decided, Principal):
+            return decided
         header = request.headers.get("authorization")
         if not header:
             return ANONYMOUS
@@ -46,3 +61,109 @@ def token_authenticator(tokens: dict[str, str]) -> Callable[[Request], Principal
         raise Unauthorized("unknown or revoked token")
 
     return authenticate
+
+
+SESSION_COOKIE = "gis_session"
+CSRF_COOKIE = "gis_csrf"
+CSRF_HEADER = "x-csrf-token"
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def has_credentials(headers: dict[str, str] | Any, cookies: str = "") -> bool:
+    """Return True when a request carries a bearer token or a session cookie."""
+    return bool(headers.get("authorization")) or f"{SESSION_COOKIE}=" in cookies
+
+
+class Authenticator:
+    """The one place a request becomes a Principal.
+
+    In order: ``Authorization: Bearer`` (the settings' bootstrap tokens, then ``auth.tokens``
+    by SHA-256; unknown, revoked or of a disabled user → 401), then the web editor's session
+    cookie (unsafe methods also need the ``X-CSRF-Token`` header matching the session's CSRF
+    token, else 403), else the anonymous public. The principal is kept in the request scope,
+    so a request is authenticated once however many handlers ask.
+    """
+
+    def __init__(self, pool: ConnectionPool, tokens: dict[str, str] | None = None) -> None:
+        self.pool = pool
+        self.bootstrap = [(t.encode(), parse_token_owner(s)) for t, s in (tokens or {}).items()]
+
+    def __call__(self, request: Request) -> Principal:
+        known = request.scope.get(_PRINCIPAL)
+        if isinstance(known, Principal):
+            return known
+        principal = self._authenticate(request)
+        request.scope[_PRINCIPAL] = principal
+        return principal
+
+    def _authenticate(self, request: Request) -> Principal:
+        header = request.headers.get("authorization")
+        if header:
+            scheme, _, token = header.partition(" ")
+            if scheme.lower() != "bearer" or not token.strip():
+                raise Unauthorized("use 'Authorization: Bearer <token>'")
+            return self.bearer(token.strip())
+        session = request.cookies.get(SESSION_COOKIE)
+        if session:
+            return self.session(request, session)
+        return ANONYMOUS
+
+    def bearer(self, token: str) -> Principal:
+        given = token.encode()
+        for secret, principal in self.bootstrap:
+            if hmac.compare_digest(secret, given):
+                return principal
+        with database_errors(), self.pool.connection() as conn:
+            user, known = users.token_user(conn, token)
+        if user is None:
+            raise Unauthorized("revoked token" if known else "unknown token")
+        return user.principal
+
+    def session(self, request: Request, session: str) -> Principal:
+        with database_errors(), self.pool.connection() as conn:
+            found = users.session_user(conn, session)
+        if found is None:  # expired or logged out: the public, as without the cookie
+            return ANONYMOUS
+        user, csrf_hash = found
+        if request.method not in SAFE_METHODS:
+            given = request.headers.get(CSRF_HEADER, "")
+            if not given or not hmac.compare_digest(users.secret_hash(given), csrf_hash):
+                raise Forbidden("a change from the web editor needs the X-CSRF-Token header "
+                                f"with the value of the {CSRF_COOKIE} cookie")
+        return user.principal
+
+    def audit(self, who: Principal, collection: str, request: Request,
+              object_ids: list[int] | None = None) -> None:
+        """Log one staff read of personal data (one row per request, never per feature)."""
+        query = str(request.url.query) or None
+        with database_errors(), self.pool.connection() as conn:
+            users.log_personal_read(conn, who, collection, method=request.method,
+                                    path=request.url.path, query=query, object_ids=object_ids)
+
+
+class AuthMiddleware:
+    """ASGI middleware: authenticate every request that carries credentials, before routing.
+
+    Every route (OGC API, tiles, search, the editor) then sees the same principal, a revoked
+    token is a 401 everywhere, and a cookie-authenticated change without its CSRF token is a
+    403 everywhere. Requests without credentials pass untouched (the public).
+    """
+
+    def __init__(self, app: Callable[..., Any], auth: Authenticator) -> None:
+        self.app = app
+        self.auth = auth
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            request = Request(scope)
+            if has_credentials(request.headers, request.headers.get("cookie", "")):
+                try:
+                    await run_in_threadpool(self.auth, request)
+                except GisError as exc:
+                    response = JSONResponse(problem(exc, request.url.path), status_code=exc.status,
+                                            media_type="application/problem+json",
+                                            headers={"WWW-Authenticate": "Bearer"}
+                                            if exc.status == 401 else None)
+                    await response(scope, receive, send)
+                    return
+        await self.app(scope, receive, send)

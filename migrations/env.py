@@ -9,18 +9,21 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine, pool
 
+from gis.auth_schema import AUTH_SCHEMA
+from gis.auth_schema import metadata as auth_metadata
 from registries.catalog import default_catalog
 from registries.schema import build_metadata
 
 config = context.config
 url: str = config.attributes["url"]
 srid: int = config.attributes["srid"]
-target_metadata = build_metadata(default_catalog(), srid)
+target_metadata = [build_metadata(default_catalog(), srid), auth_metadata]
 
 
 def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
     # PostGIS' own tables and the derived views are not ours to diff
-    if type_ == "table" and getattr(obj, "schema", None) not in ("registry", "history"):
+    if type_ == "table" and getattr(obj, "schema", None) not in ("registry", "history",
+                                                                       AUTH_SCHEMA):
         return False
     return True
 

@@ -7,6 +7,8 @@ from alembic.autogenerate import compare_metadata
 from alembic.runtime.migration import MigrationContext
 from sqlalchemy import create_engine, pool
 
+from gis.auth_schema import AUTH_SCHEMA
+from gis.auth_schema import metadata as auth_metadata
 from registries.catalog import default_catalog
 from registries.migrate import pending_revisions, upgrade
 from registries.model import HISTORY_SCHEMA, PUBLIC_SCHEMA, REGISTRY_SCHEMA
@@ -25,9 +27,9 @@ def test_migrations_match_the_registry_declarations(template_url: str) -> None:
         ctx = MigrationContext.configure(c, opts={
             "include_schemas": True,
             "include_object": lambda o, n, t, r, ct: t != "table" or getattr(o, "schema", None)
-            in (REGISTRY_SCHEMA, HISTORY_SCHEMA),
+            in (REGISTRY_SCHEMA, HISTORY_SCHEMA, AUTH_SCHEMA),
         })
-        diff = compare_metadata(ctx, metadata)
+        diff = compare_metadata(ctx, [metadata, auth_metadata])
     assert diff == []
     assert not pending_revisions(template_url, SRID)
 

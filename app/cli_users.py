@@ -1,0 +1,146 @@
+"""``gis users …`` and ``gis tokens …``: the people who edit, and their API tokens."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any
+
+import click
+import psycopg
+
+from gis.errors import InvalidParameter
+from gis.users import (
+    add_user,
+    issue_token,
+    list_tokens,
+    list_users,
+    parse_roles,
+    revoke_token,
+    set_active,
+    set_password,
+)
+
+ROLE_HELP = "planner (cadastre, planning), registrar (advertising, temporary structures, " \
+            "addresses) or admin; repeat for several."
+
+
+@contextmanager
+def _connection() -> Iterator[psycopg.Connection[Any]]:
+    from app.cli import load_settings
+    from app.runtime import database
+
+    with database(load_settings(), quiet=True) as url, psycopg.connect(url) as conn:
+        yield conn
+        conn.commit()
+
+
+def _password(from_stdin: bool) -> str:
+    if from_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+        if not password:
+            raise InvalidParameter("--password-stdin: standard input held no password")
+        return password
+    return str(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _when(at: datetime | None) -> str:
+    return at.strftime("%Y-%m-%d %H:%M") if at else "-"
+
+
+@click.group()
+def users() -> None:
+    """Users of the editor and the API, and their roles."""
+
+
+@users.command("add")
+@click.argument("name")
+@click.option("--role", "roles", multiple=True, required=True, help=ROLE_HELP)
+@click.option("--display-name", default="", help="Full name shown in the editor.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+@click.option("--no-password", is_flag=True, help="A service user that signs in by token only.")
+def users_add(name: str, roles: tuple[str, ...], display_name: str, password_stdin: bool,
+              no_password: bool) -> None:
+    """Add user NAME with its roles; the password is prompted for unless given on stdin."""
+    parsed = parse_roles(roles)
+    password = None if no_password else _password(password_stdin)
+    with _connection() as conn:
+        user = add_user(conn, name, parsed, password=password, display_name=display_name)
+    click.echo(f"added {user.name} ({', '.join(sorted(user.roles))})", err=True)
+
+
+@users.command("list")
+def users_list() -> None:
+    """List users: name, roles, active, created."""
+    with _connection() as conn:
+        for u in list_users(conn):
+            click.echo(f"{u.name}\t{','.join(sorted(u.roles))}\t"
+                       f"{'active' if u.active else 'disabled'}\t{_when(u.created_at)}\t"
+                       f"{u.display_name}")
+
+
+@users.command("disable")
+@click.argument("name")
+def users_disable(name: str) -> None:
+    """Disable NAME: its tokens and sessions stop working at once."""
+    with _connection() as conn:
+        set_active(conn, name, False)
+    click.echo(f"disabled {name}", err=True)
+
+
+@users.command("enable")
+@click.argument("name")
+def users_enable(name: str) -> None:
+    """Enable NAME again (its tokens that were not revoked work again)."""
+    with _connection() as conn:
+        set_active(conn, name, True)
+    click.echo(f"enabled {name}", err=True)
+
+
+@users.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def users_password(name: str, password_stdin: bool) -> None:
+    """Set the password of NAME."""
+    password = _password(password_stdin)
+    with _connection() as conn:
+        set_password(conn, name, password)
+    click.echo(f"password of {name} changed", err=True)
+
+
+@click.group()
+def tokens() -> None:
+    """API tokens (Authorization: Bearer …); only their SHA-256 is stored."""
+
+
+@tokens.command("issue")
+@click.argument("name")
+@click.option("--label", default="", help="What the token is for, e.g. 'QGIS on the planner PC'.")
+def tokens_issue(name: str, label: str) -> None:
+    """Issue a token for user NAME and print its secret once (it cannot be shown again)."""
+    with _connection() as conn:
+        token_id, secret = issue_token(conn, name, label)
+    click.echo(f"token {token_id} for {name}; store it now, it is not shown again:", err=True)
+    click.echo(secret)
+
+
+@tokens.command("list")
+@click.option("--user", "name", help="Only the tokens of this user.")
+def tokens_list(name: str | None) -> None:
+    """List tokens: id, owner, label, created, last used, revoked."""
+    with _connection() as conn:
+        for t in list_tokens(conn, name):
+            click.echo(f"{t.id}\t{t.owner}\t{t.label or '-'}\t{_when(t.created_at)}\t"
+                       f"{_when(t.last_used_at)}\t"
+                       f"{'revoked ' + _when(t.revoked_at) if t.revoked_at else 'active'}")
+
+
+@tokens.command("revoke")
+@click.argument("token_id", type=int)
+def tokens_revoke(token_id: int) -> None:
+    """Revoke token TOKEN_ID: requests with it get 401 from now on."""
+    with _connection() as conn:
+        revoke_token(conn, token_id)
+    click.echo(f"revoked token {token_id}", err=True)

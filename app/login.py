@@ -1,0 +1,136 @@
+"""The web editor's login: ``/login`` (form and JSON), ``/logout``, ``/me``.
+
+A login sets two cookies: ``gis_session`` (HttpOnly, SameSite=Lax, Secure unless
+``GIS_AUTH__COOKIE_SECURE=false``) holding a random session id whose SHA-256 the database keeps,
+and ``gis_csrf`` (readable by the editor's script, SameSite=Strict) whose value the editor sends
+back in ``X-CSRF-Token`` on every change; the server compares it with the session's stored hash.
+"""
+
+from __future__ import annotations
+
+import html
+import json
+from datetime import timedelta
+from typing import Any
+from urllib.parse import parse_qs
+
+from psycopg_pool import ConnectionPool
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.routing import Route
+
+from app.security import CSRF_COOKIE, SESSION_COOKIE, Authenticator
+from gis import users
+from gis.db import database_errors
+from gis.errors import InvalidParameter, Unauthorized
+from gis.settings import Settings
+
+FORM = """<!doctype html>
+<html lang="uk"><head><meta charset="utf-8"><title>Вхід — Hromada GIS</title>
+<meta name="viewport" content="width=device-width, initial-scale=1"></head>
+<body><main><h1>Вхід для працівників</h1>{error}
+<form method="post" action="/login">
+<input type="hidden" name="next" value="{next}">
+<p><label>Ім'я користувача <input name="name" autocomplete="username" required></label></p>
+<p><label>Пароль <input name="password" type="password" autocomplete="current-password"
+ required></label></p>
+<p><button type="submit">Увійти</button></p>
+</form></main></body></html>"""
+
+
+def safe_next(target: str | None) -> str:
+    """Return a same-site path to go to after login (never another host).
+
+    >>> safe_next("//evil.example/x"), safe_next("/collections?f=html"), safe_next(None)
+    ('/', '/collections?f=html', '/')
+    """
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+        return "/"
+    return target
+
+
+async def credentials(request: Request) -> tuple[str, str, str | None, bool]:
+    """Return (name, password, next, wants JSON) from a form or JSON login body."""
+    body = await request.body()
+    if request.headers.get("content-type", "").startswith("application/json"):
+        try:
+            data = json.loads(body)
+        except (json.JSONDecodeError, UnicodeDecodeError):
+            raise InvalidParameter("login body is not JSON") from None
+        if not isinstance(data, dict):
+            raise InvalidParameter("login body must be {\"name\": …, \"password\": …}")
+        return str(data.get("name", "")), str(data.get("password", "")), None, True
+    form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
+    return form.get("name", ""), form.get("password", ""), form.get("next"), False
+
+
+def login_routes(settings: Settings, pool: ConnectionPool, auth: Authenticator) -> list[Route]:
+    """Return the login, logout and who-am-I routes."""
+    lifetime = timedelta(hours=settings.auth.session_hours)
+    secure = settings.auth.cookie_secure
+
+    def form(request: Request, error: str = "", status: int = 200) -> HTMLResponse:
+        nxt = html.escape(safe_next(request.query_params.get("next")))
+        err = f'<p role="alert">{html.escape(error)}</p>' if error else ""
+        return HTMLResponse(FORM.format(error=err, next=nxt), status_code=status,
+                            headers={"Cache-Control": "no-store"})
+
+    async def login(request: Request) -> Response:
+        if request.method == "GET":
+            return form(request)
+        name, password, nxt, wants_json = await credentials(request)
+
+        def check() -> tuple[users.User, str, str] | None:
+            with database_errors(), pool.connection() as conn:
+                user = users.check_password(conn, name.strip().lower(), password)
+                if user is None:
+                    return None
+                session, csrf = users.open_session(conn, user, lifetime)
+                return user, session, csrf
+
+        found = await run_in_threadpool(check)
+        if found is None:
+            if wants_json:
+                raise Unauthorized("wrong user name or password")
+            return form(request, "Невірне ім'я користувача або пароль", 401)
+        user, session, csrf = found
+        response: Response
+        if wants_json:
+            response = JSONResponse({"name": user.name, "roles": sorted(user.roles),
+                                     "csrf_token": csrf})
+        else:
+            response = RedirectResponse(safe_next(nxt), status_code=303)
+        max_age = int(lifetime.total_seconds())
+        response.set_cookie(SESSION_COOKIE, session, max_age=max_age, httponly=True,
+                            secure=secure, samesite="lax", path="/")
+        response.set_cookie(CSRF_COOKIE, csrf, max_age=max_age, httponly=False,
+                            secure=secure, samesite="strict", path="/")
+        response.headers["Cache-Control"] = "no-store"
+        return response
+
+    async def logout(request: Request) -> Response:
+        session = request.cookies.get(SESSION_COOKIE)
+        if session:
+            auth(request)  # a cross-site logout has no CSRF token: refused
+            await run_in_threadpool(_close, pool, session)
+        response = Response(status_code=204)
+        response.delete_cookie(SESSION_COOKIE, path="/", secure=secure, httponly=True,
+                               samesite="lax")
+        response.delete_cookie(CSRF_COOKIE, path="/", secure=secure, samesite="strict")
+        return response
+
+    async def me(request: Request) -> Response:
+        who = await run_in_threadpool(auth, request)
+        body: dict[str, Any] = {"name": who.name, "roles": sorted(who.roles),
+                                "sees_personal_data": who.sees_personal_data}
+        return JSONResponse(body, headers={"Cache-Control": "no-store"})
+
+    return [Route("/login", login, methods=["GET", "POST"]),
+            Route("/logout", logout, methods=["POST"]),
+            Route("/me", me, methods=["GET"])]
+
+
+def _close(pool: ConnectionPool, session: str) -> None:
+    with database_errors(), pool.connection() as conn:
+        users.close_session(conn, session)

@@ -1,0 +1,206 @@
+"""No personal value reaches the public: a walk over every anonymous output path of the demo city.
+
+The forbidden values are read from the ``registry`` tables' personal columns as the registries
+declare them (``Field.personal``, and ``Field.personal_if`` where it applies, e.g. the names of
+natural-person holders). A value that the registries also publish in a public column (a sole
+proprietor who shares a name with a natural-person holder, a home address that is also an
+address object) proves nothing and is left out; every other one must appear in no response.
+"""
+
+from __future__ import annotations
+
+import gzip
+import math
+import re
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import mapbox_vector_tile
+import psycopg
+import pytest
+from psycopg import sql
+
+from registries.catalog import default_catalog
+from registries.model import FieldType
+
+MIN_LENGTH = 6  # shorter values ("Іван") would match innocent text
+
+
+def forbidden_values(conn: psycopg.Connection) -> dict[str, str]:
+    """Return {value: "collection.field"} of every personal value stored in the registries."""
+    found: dict[str, str] = {}
+    public: set[str] = set()
+    for reg in default_catalog():
+        for f in reg.fields:
+            if f.personal or f.personal_if:
+                where = sql.SQL("TRUE")
+                if f.personal_if and not f.personal:
+                    where = sql.SQL("{} = {}").format(sql.Identifier(f.personal_if.field),
+                                                      sql.Literal(f.personal_if.equals))
+                rows = conn.execute(sql.SQL(
+                    "SELECT DISTINCT {col}::text FROM {t} WHERE {col} IS NOT NULL AND {w}").format(
+                    col=sql.Identifier(f.column), t=sql.Identifier(reg.schema, reg.table),
+                    w=where))
+                for (value,) in rows:
+                    if len(value.strip()) >= MIN_LENGTH:
+                        found.setdefault(value.strip(), f"{reg.id}.{f.name}")
+        public_text = [f for f in reg.public_fields if f.type == FieldType.TEXT and f.is_stored]
+        for f in public_text:
+            view = sql.Identifier(*reg.public_view)
+            public.update(r[0] for r in conn.execute(sql.SQL(
+                "SELECT DISTINCT {}::text FROM {} WHERE {} IS NOT NULL").format(
+                sql.Identifier(f.column), view, sql.Identifier(f.column))))
+    return {v: where for v, where in found.items() if v not in public}
+
+
+@pytest.fixture(scope="module")
+def forbidden(demo_url: str) -> dict[str, str]:
+    with psycopg.connect(demo_url) as conn:
+        values = forbidden_values(conn)
+    kinds = {where.split(".")[0] for where in values.values()}
+    # the walk is only worth something if the demo city holds personal data to leak
+    assert {"land_parcels", "advertising_structures", "temporary_structures"} <= kinds, kinds
+    return values
+
+
+class Walk:
+    """Fetch anonymous responses and remember every leak found in them."""
+
+    def __init__(self, server: str, forbidden: dict[str, str]) -> None:
+        self.server = server
+        self.forbidden = forbidden
+        # no keep-alive: checking a large page can outlast the server's keep-alive timeout
+        self.client = httpx.Client(base_url=server, timeout=60,
+                                   limits=httpx.Limits(max_keepalive_connections=0))
+        self.pattern = re.compile("|".join(
+            re.escape(v) for v in sorted(forbidden, key=len, reverse=True)))
+        self.leaks: list[str] = []
+        self.errors: list[str] = []
+        self.visited = 0
+
+    def check_text(self, where: str, text: str, echoed: str = "") -> None:
+        if echoed:  # a value the request itself carried and the response repeats is no leak
+            text = text.replace(echoed, "")
+        for value in sorted({m.group(0) for m in self.pattern.finditer(text)}):
+            self.leaks.append(f"{where}: {self.forbidden[value]} value {value!r}")
+
+    def get(self, path: str, echoed: str = "", **kw: Any) -> httpx.Response:
+        r = self.client.get(path, **kw)
+        if r.status_code >= 500:  # not a leak (500 bodies carry no internals); said at the end
+            self.errors.append(f"{r.status_code} {path}")
+        self.visited += 1
+        ctype = r.headers.get("content-type", "")
+        if "protobuf" in ctype or "mvt" in ctype:
+            self.check_tile(path, r.content)
+        else:
+            self.check_text(path, r.text, echoed)
+            self.check_text(path, str(r.headers), echoed)
+        return r
+
+    def check_tile(self, where: str, body: bytes) -> None:
+        if not body:
+            return
+        if body[:2] == b"\x1f\x8b":
+            body = gzip.decompress(body)
+        tile = mapbox_vector_tile.decode(body)
+        texts = [str(v) for layer in tile.values() for feat in layer["features"]
+                 for v in (*feat["properties"].keys(), *feat["properties"].values())]
+        self.check_text(where, "\n".join(texts))
+
+
+def tile_of(lon: float, lat: float, z: int) -> tuple[int, int]:
+    n = 2 ** z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return x, y
+
+
+def first_point(geometry: dict[str, Any]) -> tuple[float, float]:
+    coords: Any = geometry["coordinates"]
+    while isinstance(coords[0], list):
+        coords = coords[0]
+    return float(coords[0]), float(coords[1])
+
+
+def test_the_walk_would_see_a_leak(demo_url: str, forbidden: dict[str, str]) -> None:
+    """Control: what staff read of a natural-person parcel is caught as a leak."""
+    walk = Walk("http://unused", forbidden)
+    with psycopg.connect(demo_url) as conn:
+        row = conn.execute("SELECT row_to_json(t)::text FROM staff_data.land_parcel t "
+                           "WHERE holder_kind = 'natural' LIMIT 1").fetchone()
+    assert row is not None
+    walk.check_text("control", row[0])
+    walk.client.close()
+    assert any("holder_name" in leak for leak in walk.leaks), walk.leaks
+    assert any("holder_rnokpp" in leak for leak in walk.leaks), walk.leaks
+
+
+def test_no_personal_value_in_any_anonymous_response(server: str,
+                                                     forbidden: dict[str, str]) -> None:
+    walk = Walk(server, forbidden)
+    for path in ("/", "/?f=json", "/conformance?f=json", "/openapi?f=json", "/collections?f=json",
+                 "/collections?f=html", "/tiles", "/maps", "/tileMatrixSets",
+                 "/login", "/me"):
+        walk.get(path)
+    collections = walk.get("/collections?f=json").json()["collections"]
+    staff_ids = {r.id for r in default_catalog() if any(f.personal or f.personal_if
+                                                        for f in r.fields)}
+    points: list[tuple[float, float]] = []
+    for coll in collections:
+        cid = coll["id"]
+        base = f"/collections/{cid}"
+        for path in (f"{base}?f=json", f"{base}?f=html", f"{base}/queryables?f=json",
+                     f"{base}/queryables?f=html", f"{base}/schema?f=json", f"{base}/tiles"):
+            walk.get(path)
+        page = walk.get(f"{base}/items?f=json&limit=10000").json()
+        features = page["features"]
+        assert page["numberMatched"] == len(features), cid  # every object was checked
+        walk.get(f"{base}/items?f=html&limit=500")
+        walk.get(f"{base}/items?f=json&limit=50&skipGeometry=true&sortby=-id")
+        walk.get(f"{base}/items?f=json&limit=50&crs=http://www.opengis.net/def/crs/EPSG/0/6383")
+        sample = features[:15] if cid in staff_ids else features[:2]
+        for feat in sample:
+            fid = feat["id"]
+            walk.get(f"{base}/items/{fid}?f=json")
+            walk.get(f"{base}/items/{fid}?f=html")
+            walk.get(f"/registries/{cid}/items/{fid}/history")
+            if cid in staff_ids and feat.get("geometry"):
+                points.append(first_point(feat["geometry"]))
+        for path in (f"/registries/{cid}/problems", f"/registries/{cid}/dismantling",
+                     f"/registries/{cid}/as-of?at=2026-11-01T12:00:00Z"):
+            walk.get(path)
+        if cid == "land_parcels":
+            for feat in features[:15]:
+                number = feat["properties"]["cadastral_number"]
+                walk.get(f"/reports/parcels/{quote(number)}")
+                walk.get(f"/reports/parcels/{quote(number)}?f=html")
+    # tiles: the whole-city map and each collection, at every zoom band, where the objects
+    # with personal data lie
+    tms = "WebMercatorQuad"
+    for z in (12, 14, 16, 18):
+        for x, y in sorted({tile_of(lon, lat, z) for lon, lat in points}):
+            walk.get(f"/tiles/{tms}/{z}/{y}/{x}")
+            walk.get(f"/maps/city/{z}/{x}/{y}.mvt")
+            for cid in staff_ids:
+                walk.get(f"/collections/{cid}/tiles/{tms}/{z}/{y}/{x}")
+    # search, and error messages that might quote data: asking with a personal value (e.g. a
+    # surname) must neither find the person nor name anyone else's personal data
+    for value in list(forbidden)[:40]:
+        walk.get("/search", echoed=value, params={"q": value})
+        walk.get("/search", echoed=value.split()[0], params={"q": value.split()[0]})
+        walk.get("/collections/land_parcels/items", echoed=value,
+                 params={"f": "json", "filter": f"holder_name = '{value}'"})
+        walk.get("/collections/land_parcels/items", echoed=value,
+                 params={"f": "json", "q": value})
+    for path in ("/collections/land_parcels/items/999999999?f=json",
+                 "/collections/land_parcels/items/999999999?f=html",
+                 "/collections/nope/items?f=json", "/collections/land_parcels/items?sortby=x",
+                 "/collections/land_parcels/items?properties=holder_home_address",
+                 "/collections/land_parcels/items?holder_rnokpp=1&f=json",
+                 "/search?q=%25&limit=50", "/search/reverse?lon=27.0&lat=49.42"):
+        walk.get(path)
+    walk.client.close()
+    print(f"walked {walk.visited} responses; server errors: {walk.errors or 'none'}")
+    assert walk.visited > 200
+    assert not walk.leaks, f"{len(walk.leaks)} leaks, e.g.:\n" + "\n".join(walk.leaks[:20])

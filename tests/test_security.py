@@ -1,0 +1,258 @@
+"""Users, tokens, sessions, CSRF, roles and the personal-data access log, over real HTTP."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from gis.auth import Role
+from gis.cluster import EmbeddedCluster, free_port
+from gis.errors import Conflict, InvalidParameter
+from gis.users import (
+    add_user,
+    check_password,
+    issue_token,
+    list_tokens,
+    revoke_token,
+    set_active,
+    token_user,
+)
+from tests.conftest import DEMO_TODAY, clone, drop, start_server
+
+PASSWORD = "correct horse battery"
+
+
+@pytest.fixture(scope="module")
+def secured(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str, Any]]:
+    """Return a server over a demo database with users and tokens in ``auth`` (may change)."""
+    from app.demo.city import load_demo
+
+    url = clone(cluster, "gis_template", "secured")
+    with psycopg.connect(url) as conn:
+        load_demo(conn, scale=0.01, seed=68, today=DEMO_TODAY, srid=6383)
+        add_user(conn, "olena", frozenset({Role.PLANNER}), password=PASSWORD)
+        add_user(conn, "ivan", frozenset({Role.REGISTRAR}), password=PASSWORD)
+        add_user(conn, "petro", frozenset({Role.REGISTRAR}), password=PASSWORD)
+        tokens = {name: issue_token(conn, name, "tests")[1] for name in ("olena", "ivan", "petro")}
+        revoked_id, revoked = issue_token(conn, "ivan", "old laptop")
+        revoke_token(conn, revoked_id)
+        set_active(conn, "petro", False)
+        conn.commit()
+    port = free_port()
+    proc = start_server({"GIS_DATABASE_URL": url, "GIS_AUTH__COOKIE_SECURE": "false"}, port)
+    yield {"server": f"http://127.0.0.1:{port}", "url": url, "tokens": tokens,
+           "revoked": revoked}
+    proc.terminate()
+    proc.wait(timeout=30)
+    proc.log_path.unlink(missing_ok=True)
+    drop(cluster, "secured")
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def first_id(server: str, collection: str) -> int:
+    r = httpx.get(f"{server}/collections/{collection}/items?limit=1&f=json")
+    return int(r.json()["features"][0]["id"])
+
+
+def test_users_and_tokens_store_only_hashes(conn: psycopg.Connection) -> None:
+    add_user(conn, "maria", frozenset({Role.PLANNER}), password=PASSWORD)
+    with pytest.raises(Conflict):
+        add_user(conn, "maria", frozenset({Role.PLANNER}), password=PASSWORD)
+    with pytest.raises(InvalidParameter):
+        add_user(conn, "Robert'); DROP TABLE auth.users;--", frozenset({Role.ADMIN}),
+                 password=PASSWORD)
+    assert check_password(conn, "maria", PASSWORD) is not None
+    assert check_password(conn, "maria", "wrong password") is None
+    assert check_password(conn, "nobody", PASSWORD) is None
+    token_id, secret = issue_token(conn, "maria", "QGIS")
+    stored = conn.execute("SELECT password_hash, (SELECT token_hash FROM auth.tokens "
+                          "WHERE id = %s) FROM auth.users WHERE name = 'maria'",
+                          (token_id,)).fetchone()
+    assert stored is not None
+    assert stored[0].startswith("$argon2id$") and PASSWORD not in stored[0]
+    assert secret not in stored[1] and len(stored[1]) == 64
+    user, known = token_user(conn, secret)
+    assert user is not None and user.principal.roles == frozenset({Role.PLANNER}) and known
+    assert list_tokens(conn, "maria")[0].last_used_at is not None
+    revoke_token(conn, token_id)
+    assert token_user(conn, secret) == (None, True)
+    assert token_user(conn, "hgt_unknown") == (None, False)
+
+
+def test_anonymous_writes_get_401(secured: dict[str, Any]) -> None:
+    server = secured["server"]
+    oid = first_id(server, "advertising_structures")
+    items = f"{server}/collections/advertising_structures/items"
+    assert httpx.post(items, json={"type": "Feature"}).status_code == 401
+    assert httpx.patch(f"{items}/{oid}", json={"properties": {}}).status_code == 401
+    assert httpx.put(f"{items}/{oid}", json={"type": "Feature"}).status_code == 401
+    assert httpx.delete(f"{items}/{oid}").status_code == 401
+
+
+def test_planner_editing_an_advertising_structure_gets_403(secured: dict[str, Any]) -> None:
+    server = secured["server"]
+    oid = first_id(server, "advertising_structures")
+    item = f"{server}/collections/advertising_structures/items/{oid}"
+    before = httpx.get(f"{item}?f=json").json()
+    r = httpx.patch(item, json={"properties": {"sides": 3}},
+                    headers=bearer(secured["tokens"]["olena"]))
+    assert r.status_code == 403, r.text
+    assert "olena" in r.json()["detail"]
+    assert httpx.delete(item, headers=bearer(secured["tokens"]["olena"])).status_code == 403
+    assert httpx.get(f"{item}?f=json").json()["properties"] == before["properties"]
+
+
+def test_registrar_edits_an_advertising_structure(secured: dict[str, Any]) -> None:
+    server = secured["server"]
+    oid = first_id(server, "advertising_structures")
+    item = f"{server}/collections/advertising_structures/items/{oid}"
+    r = httpx.patch(item, json={"properties": {"sides": 2}},
+                    headers=bearer(secured["tokens"]["ivan"]))
+    assert r.status_code == 204, r.text
+    with psycopg.connect(secured["url"]) as conn:
+        row = conn.execute("SELECT sides, changed_by FROM registry.advertising_structure "
+                           "WHERE id = %s", (oid,)).fetchone()
+    assert row == (2, "ivan")
+
+
+def test_revoked_token_and_disabled_user_get_401(secured: dict[str, Any]) -> None:
+    server = secured["server"]
+    oid = first_id(server, "advertising_structures")
+    item = f"{server}/collections/advertising_structures/items/{oid}"
+    for token in (secured["revoked"], secured["tokens"]["petro"], "hgt_made-up"):
+        r = httpx.patch(item, json={"properties": {"sides": 1}}, headers=bearer(token))
+        assert r.status_code == 401, r.text
+        assert r.headers["www-authenticate"] == "Bearer"
+        # a bad token is refused on reads too, on every route (not silently anonymous)
+        assert httpx.get(f"{item}?f=json", headers=bearer(token)).status_code == 401
+        assert httpx.get(f"{server}/collections?f=json", headers=bearer(token)).status_code == 401
+    r = httpx.get(f"{item}?f=json", headers=bearer(secured["revoked"]))
+    assert "revoked" in r.json()["detail"]
+
+
+def test_login_session_cookies_and_csrf(secured: dict[str, Any]) -> None:
+    server = secured["server"]
+    oid = first_id(server, "advertising_structures")
+    item = f"/collections/advertising_structures/items/{oid}"
+    with httpx.Client(base_url=server) as client:
+        assert client.post("/login", json={"name": "ivan", "password": "nope"}).status_code == 401
+        form = client.get("/login")
+        assert form.status_code == 200 and 'name="password"' in form.text
+        r = client.post("/login", json={"name": "ivan", "password": PASSWORD})
+        assert r.status_code == 200, r.text
+        cookies = r.headers.get_list("set-cookie")
+        session = next(c for c in cookies if c.startswith("gis_session="))
+        assert "HttpOnly" in session and "SameSite=lax" in session
+        assert "HttpOnly" not in next(c for c in cookies if c.startswith("gis_csrf="))
+        csrf = r.json()["csrf_token"]
+        assert client.cookies["gis_csrf"] == csrf
+        assert client.get("/me").json()["name"] == "ivan"
+        # a change without the CSRF token (what a cross-site form would send) is refused
+        r = client.patch(item, json={"properties": {"sides": 1}})
+        assert r.status_code == 403 and "X-CSRF-Token" in r.text
+        r = client.patch(item, json={"properties": {"sides": 1}},
+                         headers={"X-CSRF-Token": "guessed"})
+        assert r.status_code == 403
+        r = client.patch(item, json={"properties": {"sides": 1}}, headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 204, r.text
+        # staff read through the session: personal fields are there
+        assert "distributor_rnokpp" in client.get(f"{item}?f=json").json()["properties"]
+        assert client.post("/logout", headers={"X-CSRF-Token": csrf}).status_code == 204
+        stale = {"gis_session": session.split(";")[0].split("=", 1)[1], "gis_csrf": csrf}
+    with httpx.Client(base_url=server, cookies=stale) as client:  # the old cookie after logout
+        assert client.get("/me").json()["name"] == "anonymous"
+        r = client.patch(item, json={"properties": {"sides": 1}}, headers={"X-CSRF-Token": csrf})
+        assert r.status_code == 401
+
+
+def test_login_form_redirects_only_to_this_site(secured: dict[str, Any]) -> None:
+    r = httpx.post(f"{secured['server']}/login",
+                   data={"name": "olena", "password": PASSWORD, "next": "//evil.example/"})
+    assert r.status_code == 303 and r.headers["location"] == "/"
+    r = httpx.post(f"{secured['server']}/login", data={"name": "olena", "password": "x"})
+    assert r.status_code == 401 and "Невірне" in r.text
+
+
+def test_staff_reads_of_personal_data_are_logged_once_per_request(
+        secured: dict[str, Any]) -> None:
+    server, url = secured["server"], secured["url"]
+
+    def log_rows() -> list[tuple[Any, ...]]:
+        with psycopg.connect(url) as conn:
+            return conn.execute("SELECT principal, collection, object_ids, query, path "
+                                "FROM auth.personal_access_log ORDER BY id").fetchall()
+
+    before = len(log_rows())
+    items = f"{server}/collections/land_parcels/items"
+    assert httpx.get(f"{items}?limit=50&f=json").status_code == 200  # the public: no row
+    assert len(log_rows()) == before
+    r = httpx.get(f"{items}?limit=50&f=json", headers=bearer(secured["tokens"]["olena"]))
+    assert r.status_code == 200
+    assert "holder_rnokpp" in r.json()["features"][0]["properties"]
+    oid = r.json()["features"][0]["id"]
+    assert httpx.get(f"{items}/{oid}?f=json",
+                     headers=bearer(secured["tokens"]["olena"])).status_code == 200
+    rows = log_rows()[before:]
+    assert rows == [("olena", "land_parcels", None, "limit=50&f=json",
+                     "/collections/land_parcels/items"),
+                    ("olena", "land_parcels", [oid], "f=json",
+                     f"/collections/land_parcels/items/{oid}")]
+
+
+SQL_INJECTIONS = [
+    ("filter", "holder_name = 'x'; DROP TABLE registry.land_parcel; --"),
+    ("filter", "cadastral_number = '' OR 1=1 --"),
+    ("filter", "\"cadastral_number\" = 'x' UNION SELECT holder_rnokpp FROM registry.land_parcel"),
+    ("filter", "holder_rnokpp = '3012345678'"),  # a personal field is not queryable by the public
+    ("filter", "pg_sleep(5) = 1"),
+    ("filter", "S_INTERSECTS(geom, POINT(27 49)) OR 1=1)--"),
+    ("sortby", "id;DROP TABLE registry.land_parcel"),
+    ("sortby", "-holder_rnokpp"),
+    ("sortby", "(SELECT 1)"),
+    ("bbox", "27,49,28,50);DROP TABLE registry.land_parcel;--"),
+    ("bbox", "1 OR 1=1"),
+    ("bbox-crs", "EPSG:4326'; DROP TABLE registry.land_parcel;--"),
+    ("datetime", "2020-01-01'; DROP TABLE registry.land_parcel;--"),
+    ("properties", "holder_rnokpp"),
+    ("limit", "1; DROP TABLE registry.land_parcel"),
+]
+
+
+@pytest.mark.parametrize(("param", "value"), SQL_INJECTIONS)
+def test_sql_injection_attempts_get_400_and_change_nothing(
+        server: str, demo_url: str, param: str, value: str) -> None:
+    with psycopg.connect(demo_url) as conn:
+        before = conn.execute("SELECT count(*), max(version) FROM registry.land_parcel").fetchone()
+    r = httpx.get(f"{server}/collections/land_parcels/items",
+                  params={param: value, "f": "json"}, timeout=30)
+    assert r.status_code == 400, (param, value, r.status_code, r.text[:300])
+    assert "3012345678" not in r.text and "holder_rnokpp" not in r.text.replace(
+        value, "") or r.status_code == 400
+    with psycopg.connect(demo_url) as conn:
+        after = conn.execute("SELECT count(*), max(version) FROM registry.land_parcel").fetchone()
+    assert after == before
+
+
+@pytest.mark.parametrize("value", ["x' OR '1'='1", "1); DROP TABLE registry.land_parcel;--",
+                                   "%' OR holder_rnokpp LIKE '%"])
+def test_property_filter_values_are_bound_never_sql(server: str, demo_url: str,
+                                                    value: str) -> None:
+    """A property filter's value is data: it matches nothing, it never runs."""
+    r = httpx.get(f"{server}/collections/land_parcels/items",
+                  params={"cadastral_number": value, "f": "json"})
+    assert r.status_code in (200, 400), r.text
+    if r.status_code == 200:
+        assert r.json()["numberMatched"] == 0
+    with psycopg.connect(demo_url) as conn:
+        assert conn.execute("SELECT to_regclass('registry.land_parcel')").fetchone() == (
+            "registry.land_parcel",)
+    r = httpx.get(f"{server}/collections/land_parcels/items",
+                  params={"holder_rnokpp": "3012345678", "f": "json"})
+    assert r.status_code == 400  # the public cannot filter on a personal field
