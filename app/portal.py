@@ -1,37 +1,117 @@
-"""The geoportal page at ``/`` (a placeholder until the geoportal lands) and its negotiation."""
+"""The geoportal page at ``/``, its static assets, and the negotiation with the OGC landing.
+
+Browsers get the MapLibre page (``app/templates/portal.html`` + ``app/static/portal/*.js``);
+API clients (``f=json``, JSON ``Accept``, ``*/*`` or nothing) get pygeoapi's OGC API landing.
+MapLibre GL JS and proj4 come from npm (``app/static/package.json``, installed by
+``scripts/bootstrap.sh``) and are served from ``/static/vendor/`` — no CDN at run time.
+"""
 
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
-from html import escape
+from pathlib import Path
 from typing import Any
 
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from pyproj import CRS
+from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
+from starlette.routing import Mount
+from starlette.staticfiles import StaticFiles
 
+from gis.crs import transform_bbox
+from gis.settings import Settings
 from registries.catalog import Catalog
+from registries.status import has_term_status
+from registries.styles import STATUS_COLOURS, STATUS_TITLES, style_of
 
 ASGIApp = Callable[..., Any]
+STATIC = Path(__file__).with_name("static")
+NODE_MODULES = STATIC / "node_modules"
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
+                        autoescape=select_autoescape(["html"]))
+# the layer panel's groups, in this order; a registry of another group goes to "other"
+GROUPS: dict[str, dict[str, str]] = {
+    "cadastre": {"uk": "Кадастр", "en": "Cadastre"},
+    "addresses": {"uk": "Адреси і вулиці", "en": "Addresses and streets"},
+    "advertising": {"uk": "Зовнішня реклама", "en": "Outdoor advertising"},
+    "temporary": {"uk": "Тимчасові споруди", "en": "Temporary structures"},
+    "planning": {"uk": "Містобудування", "en": "Planning"},
+    "other": {"uk": "Інше", "en": "Other"},
+}
+# UCS-2000 → WGS 84 as PROJ chooses it (EPSG "UCS-2000 to WGS 84 (2)", a 3-parameter shift)
+UCS2000_TOWGS84 = "24,-121,-76"
 
 
-def landing_html(catalog: Catalog, city_name: str) -> str:
-    """Return the Ukrainian placeholder page listing the collections and the API links."""
-    items = "\n".join(
-        f'<li><a href="/collections/{escape(r.id)}/items">{escape(r.title["uk"])}</a> '
-        f'<small>({escape(r.title["en"])})</small></li>'
-        for r in catalog if r.public
-    )
-    return f"""<!doctype html>
-<html lang="uk"><head><meta charset="utf-8">
-<meta name="viewport" content="width=device-width, initial-scale=1">
-<title>Геопортал м. {escape(city_name)}</title></head>
-<body>
-<h1>Геопортал м. {escape(city_name)}</h1>
-<p>Карта геопорталу готується. Дані вже доступні через OGC API:</p>
-<ul>{items}</ul>
-<p><a href="/collections">Колекції</a> · <a href="/openapi">OpenAPI</a> ·
-<a href="/conformance">Відповідність стандартам</a> · <a href="/?f=json">OGC API (JSON)</a></p>
-</body></html>"""
+def ucs2000_proj4(srid: int) -> str:
+    """Return the proj4js definition of the UCS-2000 TM zone ``srid`` (easting, northing; m).
+
+    >>> ucs2000_proj4(6383).split(" +ellps")[0]
+    '+proj=tmerc +lat_0=0 +lon_0=27 +k=1 +x_0=300000 +y_0=0'
+    """
+    operation = CRS.from_epsg(srid).coordinate_operation
+    if operation is None:
+        raise ValueError(f"EPSG:{srid} is not a projected CRS")
+    p = {param.code: param.value for param in operation.params}  # EPSG parameter codes
+    return (f"+proj=tmerc +lat_0={p['8801']:g} +lon_0={p['8802']:g} +k={p['8805']:g} "
+            f"+x_0={p['8806']:g} +y_0={p['8807']:g} +ellps=krass "
+            f"+towgs84={UCS2000_TOWGS84} +units=m +no_defs")
+
+
+def portal_config(settings: Settings, catalog: Catalog) -> dict[str, Any]:
+    """Return what the page's scripts need: layers by group, statuses, CRS, base layer."""
+    layers = []
+    for reg in catalog:
+        if not reg.public:
+            continue
+        style = style_of(reg)
+        layers.append({"id": reg.id, "title": reg.title, "geometry": str(reg.geometry),
+                       "group": reg.group if reg.group in GROUPS else "other",
+                       "colour": style.outline if style.opacity == 0 and style.outline
+                       else style.colour, "outline": style.outline,
+                       "byStatus": has_term_status(reg)})
+    portal = settings.portal
+    return {
+        "city": {"uk": settings.city.name_uk, "en": settings.city.name_en},
+        "timeZone": settings.city.time_zone,
+        "styleUrl": "/maps/city/style.json",
+        "bounds": [round(v, 6) for v in transform_bbox(settings.city.extent,
+                                                        settings.city.storage_srid, "OGC:CRS84")],
+        "groups": GROUPS,
+        "layers": layers,
+        "statuses": {k: {"colour": STATUS_COLOURS[k], "title": STATUS_TITLES[k]}
+                     for k in STATUS_COLOURS},
+        "ucs2000": {"srid": settings.city.storage_srid,
+                    "proj4": ucs2000_proj4(settings.city.storage_srid)},
+        "basemap": ({"tiles": portal.basemap_tiles, "attribution": portal.basemap_attribution,
+                     "maxzoom": portal.basemap_max_zoom} if portal.basemap_tiles else None),
+        "extractsUrl": portal.extracts_url,
+    }
+
+
+def portal_html(settings: Settings, catalog: Catalog) -> str:
+    """Return the geoportal page (Ukrainian first; English through the page's switch)."""
+    config = json.dumps(portal_config(settings, catalog), ensure_ascii=False)
+    # "</" must not end the inline <script> early
+    return TEMPLATES.get_template("portal.html").render(
+        city=settings.city.name_uk, config=config.replace("</", "<\\/"),
+        vendor_ready=(NODE_MODULES / "maplibre-gl" / "dist" / "maplibre-gl.js").is_file())
+
+
+def portal_routes() -> list[Mount]:
+    """Return the static mounts: the page's own modules and the npm-installed libraries."""
+    def vendor(package: str) -> ASGIApp:
+        files = StaticFiles(directory=NODE_MODULES / package / "dist", check_dir=False)
+        return GZipMiddleware(files, minimum_size=1000)
+
+    return [
+        Mount("/static/portal", app=GZipMiddleware(StaticFiles(directory=STATIC / "portal"),
+                                                    minimum_size=1000)),
+        Mount("/static/vendor/maplibre-gl", app=vendor("maplibre-gl")),
+        Mount("/static/vendor/proj4", app=vendor("proj4")),
+    ]
 
 
 class LandingSwitch:

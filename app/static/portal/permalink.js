@@ -1,0 +1,48 @@
+// The permalink: map position, the selected object and the language in the URL's fragment,
+// e.g. #map=17.00/49.41345/27.00124&obj=advertising_structures/42&lang=en
+import { t } from "./i18n.js";
+import { toast } from "./identify.js";
+
+export function readPermalink() {
+  const params = new URLSearchParams(location.hash.slice(1));
+  const out = {};
+  const [zoom, lat, lon] = (params.get("map") ?? "").split("/").map(Number);
+  if ([zoom, lat, lon].every(Number.isFinite) && params.get("map")) out.view = { zoom, center: [lon, lat] };
+  const obj = params.get("obj");
+  if (obj && obj.includes("/")) {
+    const [collection, id] = obj.split("/");
+    out.object = { collection, id };
+  }
+  if (params.get("lang")) out.lang = params.get("lang");
+  return out;
+}
+
+export class Permalink {
+  constructor(map, getState) {
+    this.map = map;
+    this.getState = getState;
+    map.on("moveend", () => this.update());
+    document.getElementById("permalink").addEventListener("click", () => this.copy());
+  }
+
+  url() {
+    const c = this.map.getCenter();
+    const { object, lang } = this.getState();
+    const parts = [`map=${this.map.getZoom().toFixed(2)}/${c.lat.toFixed(5)}/${c.lng.toFixed(5)}`];
+    if (object) parts.push(`obj=${encodeURIComponent(object.collection)}/${encodeURIComponent(object.id)}`);
+    if (lang && lang !== "uk") parts.push(`lang=${lang}`);
+    return `${location.origin}${location.pathname}${location.search}#${parts.join("&")}`;
+  }
+
+  update() { history.replaceState(null, "", this.url()); }
+
+  async copy() {
+    this.update();
+    try {
+      await navigator.clipboard.writeText(location.href);
+      toast(t("linkCopied"));
+    } catch {
+      toast(t("linkShown"));  // clipboard needs a secure context or a permission
+    }
+  }
+}

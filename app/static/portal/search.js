@@ -1,0 +1,115 @@
+// The search box: addresses as typed and cadastral numbers (the registries' /search), with
+// suggestions while typing; choosing one calls onChoose(hit).
+import { t, tr } from "./i18n.js";
+
+const DELAY_MS = 150;
+
+export class SearchBox {
+  constructor(config, onChoose) {
+    this.config = config;
+    this.onChoose = onChoose;
+    this.input = document.getElementById("search-input");
+    this.list = document.getElementById("search-results");
+    this.hits = [];
+    this.active = -1;
+    this.timer = null;
+    this.controller = null;
+    this.input.addEventListener("input", () => this.schedule());
+    this.input.addEventListener("keydown", (e) => this.key(e));
+    this.input.addEventListener("focus", () => { if (this.hits.length) this.show(true); });
+    document.addEventListener("click", (e) => {
+      if (!e.target.closest(".search")) this.show(false);
+    });
+  }
+
+  schedule() {
+    clearTimeout(this.timer);
+    const q = this.input.value.trim();
+    if (q.length < 2) { this.hits = []; this.renderList(); return; }
+    this.timer = setTimeout(() => this.query(q), DELAY_MS);
+  }
+
+  async query(q) {
+    this.controller?.abort();
+    this.controller = new AbortController();
+    try {
+      const url = `/search?${new URLSearchParams({ q, limit: "8" })}`;
+      const r = await fetch(url, { signal: this.controller.signal,
+        headers: { Accept: "application/json" } });
+      if (!r.ok) throw new Error(String(r.status));
+      const body = await r.json();
+      if (this.input.value.trim() !== q) return;  // typed on meanwhile
+      this.hits = body.results.filter((h) => h.geometry);
+      this.error = false;
+    } catch (err) {
+      if (err.name === "AbortError") return;
+      this.hits = [];
+      this.error = true;
+    }
+    this.active = this.hits.length ? 0 : -1;
+    this.renderList();
+  }
+
+  layerTitle(collection) {
+    const layer = this.config.layers.find((l) => l.id === collection);
+    return layer ? tr(layer.title) : collection;
+  }
+
+  renderList() {
+    this.list.replaceChildren();
+    this.hits.forEach((hit, i) => {
+      const li = document.createElement("li");
+      li.role = "option";
+      li.id = `search-hit-${i}`;
+      li.dataset.collection = hit.collection;
+      li.dataset.id = hit.id;
+      li.setAttribute("aria-selected", String(i === this.active));
+      const label = document.createElement("span");
+      label.className = "label";
+      label.textContent = hit.label;
+      const kind = document.createElement("small");
+      kind.textContent = this.layerTitle(hit.collection) + (hit.note ? ` · ${hit.note}` : "");
+      li.append(label, kind);
+      li.addEventListener("mousedown", (e) => { e.preventDefault(); this.choose(i); });
+      this.list.append(li);
+    });
+    if (!this.hits.length && this.input.value.trim().length >= 2 && (this.error || this.searched())) {
+      const li = document.createElement("li");
+      li.className = "empty";
+      li.textContent = this.error ? t("searchFailed") : t("noResults");
+      this.list.append(li);
+    }
+    this.show(this.list.children.length > 0);
+  }
+
+  searched() { return this.controller !== null; }
+
+  show(open) {
+    this.list.hidden = !open;
+    this.input.setAttribute("aria-expanded", String(open));
+  }
+
+  key(e) {
+    if (e.key === "ArrowDown" || e.key === "ArrowUp") {
+      if (!this.hits.length) return;
+      e.preventDefault();
+      const step = e.key === "ArrowDown" ? 1 : -1;
+      this.active = (this.active + step + this.hits.length) % this.hits.length;
+      this.renderList();
+    } else if (e.key === "Enter") {
+      e.preventDefault();
+      if (this.active >= 0) this.choose(this.active);
+    } else if (e.key === "Escape") {
+      this.show(false);
+    }
+  }
+
+  choose(i) {
+    const hit = this.hits[i];
+    if (!hit) return;
+    this.input.value = hit.label;
+    this.show(false);
+    this.input.blur();
+    this.onChoose(hit);
+  }
+}
