@@ -102,7 +102,7 @@ class OgcDocuments:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or \
                 scope["path"].rstrip("/") not in ("/collections", "/conformance"):
-            await self.app(scope, receive, send)
+            await self.app(scope, receive, honest_gzip(send))
             return
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
@@ -118,7 +118,9 @@ class OgcDocuments:
         # counting waits on the database: keep it off the event loop
         body = await run_in_threadpool(self._enrich, start.get("status", 500), headers,
                                        b"".join(chunks))
-        headers = [(k, v) for k, v in headers if k.lower() != b"content-length"]
+        plain = not body.startswith(b"\x1f\x8b")  # pygeoapi labels some plain errors gzip
+        headers = [(k, v) for k, v in headers if k.lower() != b"content-length"
+                   and not (plain and k.lower() == b"content-encoding")]
         headers.append((b"content-length", str(len(body)).encode()))
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body})
@@ -138,3 +140,33 @@ class OgcDocuments:
                     coll["numberMatched"] = counts[coll["id"]]
         out = json.dumps(doc, ensure_ascii=False).encode()
         return gzip.compress(out) if zipped else out
+
+
+def honest_gzip(send: Callable[..., Any]) -> Callable[..., Any]:
+    """Return ``send`` that drops ``Content-Encoding: gzip`` from bodies that are not gzip.
+
+    pygeoapi 0.24 labels some error responses (e.g. an unknown ``f``) as gzip while sending
+    them plain; clients then fail to decode the body instead of reading a 400.
+    """
+    held: dict[str, Any] = {}
+
+    async def wrapped(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            if any(k.lower() == b"content-encoding" and v.lower() == b"gzip"
+                   for k, v in message.get("headers", [])):
+                held["start"] = message  # decide when the first bytes of the body are seen
+                return
+            await send(message)
+            return
+        start = held.pop("start", None)
+        if start is not None and not message.get("body") and message.get("more_body"):
+            held["start"] = start  # an empty first chunk tells nothing: wait for bytes
+            return
+        if start is not None:
+            if not message.get("body", b"").startswith(b"\x1f\x8b"):
+                start = {**start, "headers": [(k, v) for k, v in start["headers"]
+                                              if k.lower() != b"content-encoding"]}
+            await send(start)
+        await send(message)
+
+    return wrapped

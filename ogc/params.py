@@ -164,6 +164,10 @@ def parse_items_query(params: dict[str, Any], reg: Registry, readable: tuple[Fie
     if skip not in ("true", "false"):
         raise InvalidParameter("skipGeometry must be true or false", parameter="skipGeometry")
     readable_names = {f.name for f in readable} | {"id"}
+    hidden = {f.name for f in reg.fields} - readable_names
+    if hidden & params.keys():  # a personal field: as unknown as a misspelt one, but said so
+        raise InvalidParameter(f"{sorted(hidden & params.keys())[0]} is not a queryable of "
+                               f"{reg.id}", parameter="properties")
     equals = tuple((k, v) for k, v in params.items() if k not in RESERVED and k in readable_names)
     return ItemsQuery(
         limit=parse_int(params, "limit", default_limit, 1, max_limit),
