@@ -2,7 +2,7 @@
 SHELL := /bin/bash
 VENV := .venv/bin
 
-.PHONY: run test lint bootstrap bootstrap-test config
+.PHONY: run test lint bootstrap bootstrap-test config fuzz bench
 
 run:
 	@scripts/bootstrap.sh run
@@ -21,3 +21,17 @@ lint:
 
 config:
 	$(VENV)/gis config pygeoapi > pygeoapi-config.yml
+
+# Every bench/<name>.py (helpers start with _) in turn; each writes its section of
+# docs/benchmarks.md. BENCH_ARGS go to every script, e.g. BENCH_ARGS="--scale 0.2".
+bench:
+	@scripts/bootstrap.sh run
+	@for script in bench/[!_]*.py; do \
+	  echo "== $$script $(BENCH_ARGS)" >&2; \
+	  $(VENV)/python "$$script" $(BENCH_ARGS) || exit $$?; \
+	done
+
+# schemathesis over the OpenAPI document with more examples than the suite's bounded run
+fuzz:
+	@scripts/bootstrap.sh test
+	FUZZ_EXAMPLES=$${FUZZ_EXAMPLES:-50} $(VENV)/python -m pytest tests/test_fuzz.py -q

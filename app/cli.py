@@ -229,5 +229,168 @@ def config_pygeoapi() -> None:
     click.echo(render(pygeoapi_config(default_catalog(), load_settings().city)), nl=False)
 
 
+@main.group()
+def tiles() -> None:
+    """Vector tiles: seed the cache, export PMTiles/MBTiles archives."""
+
+
+def _tile_box(bbox: str | None, settings: Settings) -> tuple[float, float, float, float]:
+    """Return the EPSG:3857 box of ``--bbox`` (lon/lat) or of the city's extent."""
+    from gis.crs import transform_bbox
+    from gis.errors import InvalidParameter
+
+    if not bbox:
+        return transform_bbox(settings.city.extent, settings.city.storage_srid, 3857)
+    try:
+        w, s, e, n = (float(v) for v in bbox.split(","))
+    except ValueError:
+        raise InvalidParameter(f"--bbox {bbox!r} must be four numbers: "
+                               "min_lon,min_lat,max_lon,max_lat") from None
+    if w >= e or s >= n:
+        raise InvalidParameter(f"--bbox {bbox!r}: the lower corner must come first")
+    return transform_bbox((w, s, e, n), "OGC:CRS84", 3857)
+
+
+def _zooms(min_zoom: int, max_zoom: int, settings: Settings) -> None:
+    from gis.errors import InvalidParameter
+
+    if not 0 <= min_zoom <= max_zoom <= settings.tiles.max_zoom:
+        raise InvalidParameter(f"zooms {min_zoom}–{max_zoom} must lie within "
+                               f"0–{settings.tiles.max_zoom} (GIS_TILES__MAX_ZOOM), low first")
+
+
+TILE_OPTIONS = [
+    click.option("--source", "source_id", default="city", show_default=True,
+                 help="A map ('city': every public layer) or a collection id."),
+    click.option("--bbox", help="min_lon,min_lat,max_lon,max_lat [default: the city extent]."),
+    click.option("--min-zoom", type=int, default=12, show_default=True),
+    click.option("--max-zoom", type=int, default=16, show_default=True),
+]
+
+
+def _tile_options(fn: Any) -> Any:
+    for option in reversed(TILE_OPTIONS):
+        fn = option(fn)
+    return fn
+
+
+@tiles.command("seed")
+@_tile_options
+@click.option("--workers", type=int, default=2, show_default=True,
+              help="Tiles rendered at once (database connections).")
+def tiles_seed(source_id: str, bbox: str | None, min_zoom: int, max_zoom: int,
+               workers: int) -> None:
+    """Render the tiles of a box and zoom range into the tile cache.
+
+    Resumable: tiles already cached are skipped, so an interrupted run continues where it
+    stopped. Edits made while seeding still drop the tiles they touch.
+    """
+    import psycopg
+
+    from app.progress import Progress
+    from app.runtime import database
+    from app.tile_server import tile_parts
+    from registries.catalog import default_catalog
+    from tiles.seed import seed
+
+    settings = load_settings()
+    _zooms(min_zoom, max_zoom, settings)
+    if settings.tiles.cache == "none":
+        raise EnvironmentProblem("GIS_TILES__CACHE=none: there is no cache to seed")
+    box = _tile_box(bbox, settings)
+    with stop_on_signals(), database(settings) as url:
+        sources, queries, cache, invalidator = tile_parts(settings, default_catalog(), url)
+        sources.get(source_id)
+        progress = Progress("seed")
+        if invalidator is not None:
+            invalidator.start()
+        try:
+            report = seed(queries, cache, invalidator, lambda: psycopg.connect(url), source_id,
+                          box, min_zoom, max_zoom, workers=workers, progress=progress)
+        finally:
+            if invalidator is not None:
+                invalidator.stop()
+        progress.close()
+        click.echo(f"seeded {source_id}: {report.rendered} rendered, {report.empty} empty, "
+                   f"{report.cached} already cached ({report.bytes / 1e6:.1f} MB)", err=True)
+
+
+@tiles.command("export")
+@_tile_options
+@click.option("--pmtiles", "pmtiles_path", type=click.Path(dir_okay=False),
+              help="Write a PMTiles v3 archive here.")
+@click.option("--mbtiles", "mbtiles_path", type=click.Path(dir_okay=False),
+              help="Write an MBTiles 1.3 file here.")
+def tiles_export(source_id: str, bbox: str | None, min_zoom: int, max_zoom: int,
+                 pmtiles_path: str | None, mbtiles_path: str | None) -> None:
+    """Export the tiles of a box and zoom range as PMTiles and/or MBTiles for offline use.
+
+    Cached tiles are reused, missing ones rendered; empty tiles are left out.
+    """
+    from pathlib import Path
+
+    import psycopg
+
+    from app.progress import Progress
+    from app.runtime import database
+    from app.tile_server import tile_parts
+    from gis.crs import transform_bbox
+    from gis.errors import InvalidParameter
+    from registries.catalog import default_catalog
+    from tiles import documents
+    from tiles.export import collect, write_mbtiles, write_pmtiles
+    from tiles.service import TileService
+
+    if not pmtiles_path and not mbtiles_path:
+        raise InvalidParameter("name an output: --pmtiles FILE and/or --mbtiles FILE")
+    settings = load_settings()
+    _zooms(min_zoom, max_zoom, settings)
+    box = _tile_box(bbox, settings)
+    with stop_on_signals(), database(settings) as url:
+        sources, queries, cache, invalidator = tile_parts(settings, default_catalog(), url)
+        source = sources.get(source_id)
+        if invalidator is not None:
+            invalidator.catch_up()  # the cache must not hand out tiles older than the data
+        progress = Progress("export")
+        found = collect(queries, cache, lambda: psycopg.connect(url), source_id, box,
+                        min_zoom, max_zoom, progress)
+        progress.close()
+        svc = TileService(sources, queries, cache, None, None, settings.base_url,
+                          settings.tiles.max_zoom, 0, settings.city.extent,
+                          settings.city.storage_srid)
+        lonlat = transform_bbox(box, 3857, "OGC:CRS84")
+        meta = {"name": source.title["uk"], "description": source.title["en"],
+                "attribution": "© Hromada GIS, CC BY 4.0",
+                "vector_layers": documents.vector_layers(svc, source)}
+        if pmtiles_path:
+            write_pmtiles(Path(pmtiles_path), found, lonlat, meta)
+        if mbtiles_path:
+            write_mbtiles(Path(mbtiles_path), found, lonlat, meta)
+        size = sum(len(v) for v in found.values())
+        click.echo(f"exported {len(found)} tiles of {source_id} ({size / 1e6:.1f} MB gzip) to "
+                   + " and ".join(p for p in (pmtiles_path, mbtiles_path) if p), err=True)
+
+
+def _add_user_commands() -> None:
+    from app.cli_users import tokens as tokens_group
+    from app.cli_users import users as users_group
+
+    main.add_command(users_group)
+    main.add_command(tokens_group)
+
+
+_add_user_commands()
+
+
+def _add_registry_commands() -> None:
+    from app.cli_registry import db_revision, registry
+
+    main.add_command(registry)
+    db.add_command(db_revision)
+
+
+_add_registry_commands()
+
+
 if __name__ == "__main__":
     main()

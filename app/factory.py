@@ -10,13 +10,18 @@ import psycopg
 from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 
-from app.portal import LandingSwitch, landing_html
+from app.limits import limit_middleware
+from app.login import login_routes
+from app.portal import LandingSwitch, portal_html, portal_routes
 from app.problems import database_error_handler, gis_error_handler, unexpected_error_handler
-from app.security import token_authenticator
+from app.registry_routes import registry_routes
+from app.security import Authenticator, AuthMiddleware
+from app.tile_server import TileServer
 from gis.db import database_errors
 from gis.errors import DatabaseUnavailable, GisError
 from gis.settings import Settings
@@ -58,17 +63,21 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
     handlers = {GisError: gis_error_handler, psycopg.OperationalError: database_error_handler,
                 PoolTimeout: database_error_handler}
     pygeoapi = OgcDocuments(pygeoapi_app(db_url, settings.base_url, work_dir, handlers), counts)
+    auth = Authenticator(pool, settings.auth.tokens)
     features = FeatureService(catalog=catalog, pool=pool,
                               storage_srid=settings.city.storage_srid,
                               base_url=settings.base_url,
-                              authenticate=token_authenticator(settings.auth.tokens),
+                              authenticate=auth, audit=auth.audit,
                               max_limit=settings.max_items,
                               timeout_s=settings.timeouts.items_s)
     ogc = FeatureRouter(features, pygeoapi)
+    tiles = TileServer(settings, db_url, pool, catalog)
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        await tiles.open()
         yield
+        await tiles.close()
         share_pool(None)
         pool.close()
 
@@ -76,9 +85,15 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/", LandingSwitch(ogc, landing_html(catalog, settings.city.name_uk))),
+            Route("/", LandingSwitch(ogc, portal_html(settings, catalog))),
+            *portal_routes(),
+            *tiles.routes,
+            *registry_routes(settings, pool, catalog),
+            *login_routes(settings, pool, auth),
             Mount("/", app=ogc),
         ],
+        middleware=[*limit_middleware(settings.limits), Middleware(AuthMiddleware, auth=auth),
+                    *tiles.middleware],
         exception_handlers={**handlers, Exception: unexpected_error_handler},
         lifespan=lifespan,
     )

@@ -83,3 +83,10 @@ def problem(exc: GisError, instance: str) -> dict[str, Any]:
         "description": exc.detail,
         **where,
     }
+
+
+class PayloadTooLarge(GisError, status=413, code="PayloadTooLarge"): ...
+
+
+class TooManyRequests(GisError, status=429, code="TooManyRequests"):
+    """A client went over its request rate; ``retry_after`` seconds until it may go on."""

@@ -31,6 +31,7 @@ class CitySettings(BaseModel):
     name_en: str = "Khmelnytskyi"
     # the territory's box in the storage CRS (easting, northing): collection extents, sanity checks
     extent: tuple[float, float, float, float] = (289_000.0, 5_469_000.0, 309_000.0, 5_484_000.0)
+    time_zone: str = "Europe/Kyiv"  # the local date that date-driven statuses are computed for
 
 
 class PoolSettings(BaseModel):
@@ -53,9 +54,49 @@ class TimeoutSettings(BaseModel):
 
 
 class AuthSettings(BaseModel):
-    """API tokens until users live in the database: ``{"<token>": "<name>:<role>[,<role>]"}``."""
+    """Authentication: users and tokens live in the database (``gis users``, ``gis tokens``).
+
+    ``tokens`` is a bootstrap/development list ``{"<token>": "<name>:<role>[,<role>]"}``
+    checked before the database; leave it empty in production.
+    """
 
     tokens: dict[str, str] = {}
+    session_hours: float = 12.0  # lifetime of a web-editor login
+    cookie_secure: bool = True  # False only for plain-HTTP development (GIS_AUTH__COOKIE_SECURE)
+
+
+class LimitSettings(BaseModel):
+    """Request limits (``GIS_LIMITS__ANON_RATE_PER_S=5``); see docs/security.md."""
+
+    max_body_bytes: int = 10_000_000  # larger request bodies get 413
+    anon_rate_per_s: float = 20.0  # anonymous requests per client IP, sustained (0: no limit)
+    anon_burst: int = 200  # … and in a burst
+    cors_origins: list[str] = []  # allowed browser origins; ["*"]: any origin, reads only
+    # clients the rate limit leaves alone: local tools, and a same-host proxy that does not
+    # forward X-Forwarded-For (then the proxy must limit; see docs/security.md)
+    rate_exempt: list[str] = ["127.0.0.1", "::1"]
+
+
+class TileSettings(BaseModel):
+    """Vector tiles: the cache and its limits (``GIS_TILES__CACHE_DIR=/var/cache/hromada``)."""
+
+    cache: str = "disk"  # disk | postgres | none
+    cache_dir: Path | None = None  # default: <data_dir>/tile-cache
+    max_zoom: int = Field(default=20, ge=0, le=24)  # deepest zoom served; clients overzoom
+    max_age_s: int = 0  # Cache-Control max-age for clients and CDNs; 0: revalidate with ETag
+    pool_size: int = 8  # tile-rendering connections
+    retention_days: int = 7  # how long the change queue keeps rows for caches that were offline
+
+
+class PortalSettings(BaseModel):
+    """The geoportal page at ``/``."""
+
+    # an optional raster base layer: an XYZ template of the city's own tiles (orthophoto, plan),
+    # e.g. GIS_PORTAL__BASEMAP_TILES=https://maps.city.ua/ortho/{z}/{x}/{y}.png; none by default
+    basemap_tiles: str | None = None
+    basemap_attribution: str = ""
+    basemap_max_zoom: int = Field(default=19, ge=0, le=24)
+    extracts_url: str | None = None  # the PDF extract endpoint, once extracts exist
 
 
 class Settings(BaseSettings):
@@ -74,6 +115,9 @@ class Settings(BaseSettings):
     pool: PoolSettings = PoolSettings()
     timeouts: TimeoutSettings = TimeoutSettings()  # GIS_TIMEOUTS__ITEMS_S=5
     auth: AuthSettings = AuthSettings()  # GIS_AUTH__TOKENS='{"s3cret": "olena:planner"}'
+    limits: LimitSettings = LimitSettings()  # GIS_LIMITS__CORS_ORIGINS='["https://city.ua"]'
+    tiles: TileSettings = TileSettings()  # GIS_TILES__CACHE_DIR=tile-cache
+    portal: PortalSettings = PortalSettings()  # GIS_PORTAL__BASEMAP_TILES=…
     max_items: int = 10_000  # the largest page a client may ask for
     pg_bin_dir: Path | None = None  # default: newest /usr/lib/postgresql/*/bin
 

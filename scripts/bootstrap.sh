@@ -56,6 +56,8 @@ fi
 if [ "$purpose" = test ]; then
   missing=()
   command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)
+  /usr/bin/python3 -c 'import qgis.core' >/dev/null 2>&1 || missing+=(python3-qgis)
+  [ -x /usr/bin/chromium ] || missing+=(chromium)  # the geoportal's browser tests
   if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 fi
 
@@ -93,5 +95,15 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q --upgrade pip >/dev/null 2>&1 || true
   .venv/bin/python -m pip install -q -e ".[test]" || die "pip install failed (see above)"
   rm -f .venv/.installed-* && touch "$stamp"
+fi
+# 5. the geoportal's front-end assets (MapLibre GL JS, proj4) from npm, served by the app;
+# reinstalled only when the lock file changes
+web=app/static
+web_stamp="$web/node_modules/.installed-$(sha256sum "$web/package-lock.json" | cut -c1-16)"
+if [ ! -f "$web_stamp" ]; then
+  command -v npm >/dev/null 2>&1 || die "npm is missing (Node.js 20 + npm build the geoportal's assets); install them, e.g. apt-get install nodejs npm"
+  say "installing the geoportal's assets (npm ci in $web)"
+  (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci in $web failed (see above)"
+  rm -f "$web"/node_modules/.installed-* && touch "$web_stamp"
 fi
 say "ready (PostgreSQL $pgv + PostGIS, $(.venv/bin/python --version))"

@@ -26,6 +26,9 @@ from psycopg import sql
 from gis.cluster import EmbeddedCluster, free_port, running_cluster
 from registries.migrate import upgrade
 
+# tests/clients/ holds scripts other programs run (QGIS's own Python), not tests
+collect_ignore = ["clients"]
+
 SRID = 6383
 DEMO_TODAY = date(2026, 11, 1)
 DEMO_SCALE = 0.01
@@ -134,8 +137,13 @@ def start_server(env: dict[str, str], port: int, *args: str, timeout_s: float = 
 def server(demo_url: str) -> Iterator[str]:
     """Return the base URL of a real ``gis serve`` over the demo database."""
     port = free_port()
-    proc = start_server({"GIS_DATABASE_URL": demo_url}, port)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=30)
-    proc.log_path.unlink(missing_ok=True)
+    tile_cache = shared_tmp("hromada-tile-cache-")
+    try:
+        proc = start_server({"GIS_DATABASE_URL": demo_url,
+                             "GIS_TILES__CACHE_DIR": str(tile_cache)}, port)
+        yield f"http://127.0.0.1:{port}"
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.log_path.unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(tile_cache, ignore_errors=True)

@@ -39,8 +39,22 @@ def writable(cluster: EmbeddedCluster, template_url: str) -> Iterator[tuple[str,
     drop(cluster, "writes")
 
 
-def parcel(number: str, **props: Any) -> dict[str, Any]:
-    return {"type": "Feature", "geometry": SQUARE, "properties": {
+def vacate_parcel(server: str, url: str, offset: int, crs: str = "4326"
+                  ) -> tuple[str, dict[str, Any]]:
+    """Delete a demo parcel through the API; return its number and geometry (to reuse the
+    place: new parcels must lie in the community and not overlap others)."""
+    flip = "ST_FlipCoordinates" if crs == "6383" else ""
+    with psycopg.connect(url) as conn:
+        obj_id, number, geometry = conn.execute(
+            f"SELECT id, cadastral_number, ST_AsGeoJSON({flip}(ST_Transform(geom, {crs})), 9) "  # noqa: S608
+            "FROM registry.land_parcel ORDER BY id OFFSET %s LIMIT 1", (offset,)).fetchone()
+    r = httpx.delete(f"{server}/collections/land_parcels/items/{obj_id}", headers=PLANNER)
+    assert r.status_code == 204, r.text
+    return number, json.loads(geometry)
+
+
+def parcel(number: str, geometry: dict[str, Any] | None = None, **props: Any) -> dict[str, Any]:
+    return {"type": "Feature", "geometry": geometry or SQUARE, "properties": {
         "cadastral_number": number, "category": "200", "purpose_code": "02.01",
         "ownership_form": "100", "holder_kind": "natural", "holder_name": "Бондар Петро",
         "holder_rnokpp": "3012345678", **props}}
@@ -49,7 +63,8 @@ def parcel(number: str, **props: Any) -> dict[str, Any]:
 def test_create_read_update_delete_with_etags_and_history(writable: tuple[str, str]) -> None:
     server, url = writable
     items = f"{server}/collections/land_parcels/items"
-    r = httpx.post(items, json=parcel("6810100000:09:001:0001"), headers=PLANNER)
+    number, place = vacate_parcel(server, url, 0)
+    r = httpx.post(items, json=parcel(number, place), headers=PLANNER)
     assert r.status_code == 201, r.text
     location, etag = r.headers["location"], r.headers["etag"]
     assert etag == '"1"'
@@ -66,7 +81,7 @@ def test_create_read_update_delete_with_etags_and_history(writable: tuple[str, s
                         headers={**PLANNER, "If-Match": etag})
     assert stale.status_code == 412 and "changed meanwhile" in stale.json()["detail"]
 
-    r = httpx.put(location, json=parcel("6810100000:09:001:0001", purpose_code="02.10"),
+    r = httpx.put(location, json=parcel(number, place, purpose_code="02.10"),
                   headers={**PLANNER, "If-Match": '"2"'})
     assert r.status_code == 204, r.text
     assert httpx.get(location + "?f=json").json()["properties"]["purpose_code"] == "02.10"
@@ -80,15 +95,20 @@ def test_create_read_update_delete_with_etags_and_history(writable: tuple[str, s
                             (obj_id,)).fetchall()
     assert hist == [(1, "U", "olena", "olena", "02.01"), (2, "U", "olena", "olena", "02.03"),
                     (3, "D", "olena", "olena", "02.10")]
+    # the place is free again for the next test run's parcel
+    r = httpx.post(items, json=parcel(number, place), headers=PLANNER)
+    assert r.status_code == 201, r.text
 
 
 def test_geometry_in_ucs2000_via_content_crs(writable: tuple[str, str]) -> None:
     server, url = writable
-    feature = parcel("6810100000:09:001:0002")
-    # northing-first coordinates of EPSG:6383
-    feature["geometry"] = {"type": "Polygon", "coordinates": [[
-        [5478000, 303000], [5478000, 303020], [5478020, 303020], [5478020, 303000],
-        [5478000, 303000]]]}
+    with psycopg.connect(url) as conn:
+        area_before, x_before = conn.execute(
+            "SELECT ST_Area(geom), ST_XMin(geom) FROM registry.land_parcel ORDER BY id "
+            "OFFSET 1 LIMIT 1").fetchone()
+    # northing-first coordinates of EPSG:6383, as the database holds them, flipped
+    number, place = vacate_parcel(server, url, 1, crs="6383")
+    feature = parcel(number, place)
     r = httpx.post(f"{server}/collections/land_parcels/items", json=feature,
                    headers={**PLANNER, "Content-Crs": "<http://www.opengis.net/def/crs/EPSG/0/6383>"})
     assert r.status_code == 201, r.text
@@ -96,7 +116,7 @@ def test_geometry_in_ucs2000_via_content_crs(writable: tuple[str, str]) -> None:
     with psycopg.connect(url) as conn:
         area, x = conn.execute("SELECT ST_Area(geom), ST_XMin(geom) FROM registry.land_parcel "
                                "WHERE id = %s", (obj_id,)).fetchone()
-    assert area == pytest.approx(400.0) and x == pytest.approx(303000.0)
+    assert area == pytest.approx(area_before, abs=0.01) and x == pytest.approx(x_before, abs=0.001)
 
 
 @pytest.mark.parametrize(("headers", "status"), [({}, 401), (REGISTRAR, 403),
