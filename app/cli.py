@@ -110,7 +110,8 @@ def serve(host: str | None, port: int | None, demo: bool, scale: float) -> None:
             click.echo(f"Hromada GIS serving on {settings.base_url}/ (Ctrl-C to stop)", err=True)
             server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port,
                                                    log_level="warning", lifespan="on",
-                                                   timeout_graceful_shutdown=10))
+                                                   timeout_graceful_shutdown=10,
+                                                   timeout_keep_alive=settings.keep_alive_s))
             server.run()  # uvicorn drains requests on SIGINT/SIGTERM, then re-raises the signal
             pool.close()
     click.echo("stopped", err=True)

@@ -88,7 +88,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             Route("/", LandingSwitch(ogc, portal_html(settings, catalog))),
             *portal_routes(),
             *tiles.routes,
-            *registry_routes(settings, pool, catalog),
+            *registry_routes(settings, pool, catalog, audit=auth.audit),
             *login_routes(settings, pool, auth),
             Mount("/", app=ogc),
         ],

@@ -50,6 +50,17 @@ class RegistryService:
     pool: ConnectionPool
     catalog: Catalog
     authenticate: Callable[[Request], Principal]
+    # logs one staff read of personal data (app.security.Authenticator.audit)
+    audit: Callable[[Principal, str, Request], None] | None = None
+
+    async def personal(self, request: Request, collection: str) -> bool:
+        """Return whether the asker sees personal data; a staff read of it is logged."""
+        who = self.authenticate(request)
+        if not who.sees_personal_data:
+            return False
+        if self.audit is not None:
+            await run_in_threadpool(self.audit, who, collection, request)
+        return True
 
     def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         """Run ``fn(conn, *args, **kwargs)`` on a pooled connection (read only)."""
@@ -116,7 +127,7 @@ async def search_handler(svc: RegistryService, request: Request) -> Response:
     params = dict(request.query_params)
     limit = _int(params, "limit", 10, 1, MAX_SEARCH)
     collections = [c for c in params.get("collections", "").split(",") if c] or None
-    personal = svc.authenticate(request).sees_personal_data
+    personal = await svc.personal(request, ",".join(collections or ["search"]))
     places = (svc.settings.city.name_uk, svc.settings.city.name_en)
     hits = await run_in_threadpool(svc.run, search.search, svc.catalog, params.get("q", ""),
                                    limit=limit, collections=collections, personal=personal,
@@ -174,7 +185,7 @@ async def problems_handler(svc: RegistryService, request: Request) -> Response:
     except ValueError:
         raise InvalidParameter("severity must be error, legacy or warning",
                                parameter="severity") from None
-    personal = svc.authenticate(request).sees_personal_data
+    personal = await svc.personal(request, reg.id)
     found = await run_in_threadpool(svc.run, find_problems, reg, severity=severity,
                                     personal=personal)
     return JSONResponse({"collection": reg.id, "numberMatched": len(found),
@@ -199,7 +210,7 @@ async def history_handler(svc: RegistryService, request: Request) -> Response:
     except ValueError:
         raise NotFound(f"{reg.id} has no object {request.path_params['item_id']!r}",
                        collection=reg.id) from None
-    personal = svc.authenticate(request).sees_personal_data
+    personal = await svc.personal(request, reg.id)
     log = await run_in_threadpool(svc.run, changes.change_log, reg, obj_id, personal=personal)
     return Response(json.dumps({"collection": reg.id, "id": obj_id, "versions": log},
                                ensure_ascii=False, default=str), media_type="application/json")
@@ -217,7 +228,7 @@ async def as_of_handler(svc: RegistryService, request: Request) -> Response:
         raise InvalidParameter("datetime lies in the future", parameter="datetime")
     limit = _int(params, "limit", 1000, 1, svc.settings.max_items)
     offset = _int(params, "offset", 0, 0, 10**9)
-    personal = svc.authenticate(request).sees_personal_data
+    personal = await svc.personal(request, reg.id)
     features = await run_in_threadpool(
         svc.run, changes.as_of_features, reg, when, storage_srid=svc.settings.city.storage_srid,
         personal=personal, limit=limit, offset=offset)
@@ -226,9 +237,12 @@ async def as_of_handler(svc: RegistryService, request: Request) -> Response:
     return Response(json.dumps(body, ensure_ascii=False), media_type=GEOJSON)
 
 
-def registry_routes(settings: Settings, pool: ConnectionPool, catalog: Catalog) -> list[Route]:
+def registry_routes(settings: Settings, pool: ConnectionPool, catalog: Catalog,
+                    audit: Callable[[Principal, str, Request], None] | None = None
+                    ) -> list[Route]:
     """Return the routes; mounted by ``app.factory`` before the OGC API."""
-    svc = RegistryService(settings, pool, catalog, token_authenticator(settings.auth.tokens))
+    svc = RegistryService(settings, pool, catalog, token_authenticator(settings.auth.tokens),
+                          audit)
 
     def bind(handler: Callable[[RegistryService, Request], Any]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:

@@ -119,6 +119,9 @@ class Settings(BaseSettings):
     tiles: TileSettings = TileSettings()  # GIS_TILES__CACHE_DIR=tile-cache
     portal: PortalSettings = PortalSettings()  # GIS_PORTAL__BASEMAP_TILES=…
     max_items: int = 10_000  # the largest page a client may ask for
+    # idle keep-alive connections are closed after this; longer than a busy client's pause, so
+    # a close does not race the client's next request (uvicorn's default is 5 s)
+    keep_alive_s: int = 30
     pg_bin_dir: Path | None = None  # default: newest /usr/lib/postgresql/*/bin
 
     @property

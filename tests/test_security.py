@@ -204,6 +204,16 @@ def test_staff_reads_of_personal_data_are_logged_once_per_request(
                      "/collections/land_parcels/items"),
                     ("olena", "land_parcels", [oid], "f=json",
                      f"/collections/land_parcels/items/{oid}")]
+    # the registry routes log staff reads too (change log, search), the public's never
+    assert httpx.get(f"{server}/registries/land_parcels/items/{oid}/history").status_code == 200
+    assert len(log_rows()) == before + 2
+    history = httpx.get(f"{server}/registries/land_parcels/items/{oid}/history",
+                        headers=bearer(secured["tokens"]["olena"]))
+    search = httpx.get(f"{server}/search?q=6810100000", headers=bearer(secured["tokens"]["olena"]))
+    assert history.status_code == 200 and search.status_code == 200
+    assert [(r[0], r[1], r[4]) for r in log_rows()[before + 2:]] == [
+        ("olena", "land_parcels", f"/registries/land_parcels/items/{oid}/history"),
+        ("olena", "search", "/search")]
 
 
 SQL_INJECTIONS = [
