@@ -72,6 +72,15 @@ def free_port(host: str = "127.0.0.1") -> int:
         return int(s.getsockname()[1])
 
 
+def process_alive(pid: int) -> bool:
+    """Return True when ``pid`` is a running process (not gone, not a zombie)."""
+    try:
+        stat = Path(f"/proc/{pid}/stat").read_text()
+    except OSError:
+        return False
+    return stat.rsplit(")", 1)[-1].split()[0] not in ("Z", "X")
+
+
 def port_is_free(host: str, port: int) -> bool:
     """Return True when a server could bind ``host:port`` now."""
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as s:
@@ -244,10 +253,25 @@ class EmbeddedCluster:
             return None
         status = subprocess.run(self._cmd("pg_ctl", "status", "-D", str(self.pgdata)),
                                 capture_output=True, text=True)
-        if status.returncode != 0:
+        if status.returncode != 0 or not process_alive(int(lines[0])):
             return None
         self.port = int(lines[3])
         return int(lines[0])
+
+    def remove_stale_pidfile(self) -> None:
+        """Delete ``postmaster.pid`` of a postmaster that was killed and is not yet reaped.
+
+        PostgreSQL removes a lock file whose process is gone, but a killed postmaster can linger
+        as a zombie (in containers nobody may reap it) and then still counts as running.
+        """
+        pidfile = self.pgdata / "postmaster.pid"
+        try:
+            pid = int(pidfile.read_text().splitlines()[0])
+        except (OSError, ValueError, IndexError):
+            return
+        if not process_alive(pid):
+            pidfile.unlink(missing_ok=True)
+            self._say(f"removed the stale postmaster.pid of a PostgreSQL that died (pid {pid})")
 
     def start(self) -> None:
         """Start the cluster on a free loopback port (or adopt one left running), then wait."""
@@ -258,17 +282,23 @@ class EmbeddedCluster:
                       f"port {self.port}); using it")
             self.started_here = True
             return
+        self.remove_stale_pidfile()
         self.port = self.port or free_port()
         opts = f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1"
         self.socket_dir.mkdir(exist_ok=True)
         if self.run_as:
             os.chown(self.socket_dir, self._run_as_uid(), -1)
             self._ensure_log_writable()
-        result = subprocess.run(
-            self._cmd("pg_ctl", "start", "-D", str(self.pgdata), "-l", str(self.log_file),
-                      "-w", "-t", "60", "-o", opts),
-            capture_output=True, text=True,
-        )
+        for attempt in range(5):  # backends of a killed postmaster may take a moment to exit
+            result = subprocess.run(
+                self._cmd("pg_ctl", "start", "-D", str(self.pgdata), "-l", str(self.log_file),
+                          "-w", "-t", "60", "-o", opts),
+                capture_output=True, text=True,
+            )
+            if result.returncode == 0 or attempt == 4:
+                break
+            time.sleep(1.0)
+            self.remove_stale_pidfile()
         if result.returncode != 0:
             tail = self._log_tail()
             raise EnvironmentProblem(
