@@ -14,14 +14,13 @@ from pathlib import Path
 from typing import Any
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
-from pyproj import CRS
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 
-from gis.crs import transform_bbox
+from gis.crs import transform_bbox, ucs2000_proj4
 from gis.settings import Settings
 from registries.catalog import Catalog
 from registries.status import has_term_status
@@ -41,25 +40,6 @@ GROUPS: dict[str, dict[str, str]] = {
     "planning": {"uk": "Містобудування", "en": "Planning"},
     "other": {"uk": "Інше", "en": "Other"},
 }
-# UCS-2000 → WGS 84 as PROJ chooses it (EPSG "UCS-2000 to WGS 84 (2)", a 3-parameter shift)
-UCS2000_TOWGS84 = "24,-121,-76"
-
-
-def ucs2000_proj4(srid: int) -> str:
-    """Return the proj4js definition of the UCS-2000 TM zone ``srid`` (easting, northing; m).
-
-    >>> ucs2000_proj4(6383).split(" +ellps")[0]
-    '+proj=tmerc +lat_0=0 +lon_0=27 +k=1 +x_0=300000 +y_0=0'
-    """
-    operation = CRS.from_epsg(srid).coordinate_operation
-    if operation is None:
-        raise ValueError(f"EPSG:{srid} is not a projected CRS")
-    p = {param.code: param.value for param in operation.params}  # EPSG parameter codes
-    return (f"+proj=tmerc +lat_0={p['8801']:g} +lon_0={p['8802']:g} +k={p['8805']:g} "
-            f"+x_0={p['8806']:g} +y_0={p['8807']:g} +ellps=krass "
-            f"+towgs84={UCS2000_TOWGS84} +units=m +no_defs")
-
-
 def portal_config(settings: Settings, catalog: Catalog) -> dict[str, Any]:
     """Return what the page's scripts need: layers by group, statuses, CRS, base layer."""
     layers = []

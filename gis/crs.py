@@ -87,3 +87,22 @@ def srid_from_uri(uri: str) -> int | str:
             if code.isdigit():
                 return int(code)
     raise ValueError(f"unknown CRS {uri!r}")
+
+
+# UCS-2000 → WGS 84 as PROJ chooses it (EPSG "UCS-2000 to WGS 84 (2)", a 3-parameter shift)
+UCS2000_TOWGS84 = "24,-121,-76"
+
+
+def ucs2000_proj4(srid: int) -> str:
+    """Return the proj4js definition of the UCS-2000 TM zone ``srid`` (easting, northing; m).
+
+    >>> ucs2000_proj4(6383).split(" +ellps")[0]
+    '+proj=tmerc +lat_0=0 +lon_0=27 +k=1 +x_0=300000 +y_0=0'
+    """
+    operation = CRS.from_epsg(srid).coordinate_operation
+    if operation is None:
+        raise ValueError(f"EPSG:{srid} is not a projected CRS")
+    p = {param.code: param.value for param in operation.params}  # EPSG parameter codes
+    return (f"+proj=tmerc +lat_0={p['8801']:g} +lon_0={p['8802']:g} +k={p['8805']:g} "
+            f"+x_0={p['8806']:g} +y_0={p['8807']:g} +ellps=krass "
+            f"+towgs84={UCS2000_TOWGS84} +units=m +no_defs")

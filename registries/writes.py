@@ -11,7 +11,7 @@ import json
 import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
-from typing import Any
+from typing import Any, NoReturn
 
 import psycopg
 from psycopg import errors as pgerrors
@@ -212,18 +212,28 @@ def _update(conn: psycopg.Connection, reg: Registry, obj_id: int, values: dict[s
     if not sets:
         sets.append(sql.SQL("id = id"))
     query = sql.SQL("UPDATE {} SET {} WHERE id = %(_id)s {} RETURNING version").format(
-        sql.Identifier(reg.schema, reg.table), sql.SQL(", ").join(sets),
-        sql.SQL("AND version = %(_version)s") if if_match is not None else sql.SQL(""))
+        sql.Identifier(reg.schema, reg.table), sql.SQL(", ").join(sets), _version_guard(if_match))
     row = _run(conn, reg, query, {**values, "geom": ewkb, "_id": obj_id, "_version": if_match})
     if row is None:
-        current = conn.execute(sql.SQL("SELECT version FROM {} WHERE id = %s").format(
-            sql.Identifier(reg.schema, reg.table)), (obj_id,)).fetchone()
-        if current is None:
-            raise NotFound(f"{reg.id} has no object {obj_id}", collection=reg.id)
-        raise PreconditionFailed(f"{reg.id} {obj_id} was changed meanwhile (now version "
-                                 f"{current[0]}, you had {if_match}); reload and retry",
-                                 collection=reg.id)
+        _missing_or_stale(conn, reg, obj_id, if_match)
     return int(row[0])
+
+
+def _version_guard(if_match: int | None) -> sql.Composable:
+    """Return the WHERE condition that makes a write fail on a stale ``If-Match`` version."""
+    return sql.SQL("AND version = %(_version)s") if if_match is not None else sql.SQL("")
+
+
+def _missing_or_stale(conn: psycopg.Connection, reg: Registry, obj_id: int,
+                      if_match: int | None) -> NoReturn:
+    """Raise why a guarded write touched no row: the object is gone, or its version moved on."""
+    current = conn.execute(sql.SQL("SELECT version FROM {} WHERE id = %s").format(
+        sql.Identifier(reg.schema, reg.table)), (obj_id,)).fetchone()
+    if current is None:
+        raise NotFound(f"{reg.id} has no object {obj_id}", collection=reg.id)
+    raise PreconditionFailed(f"{reg.id} {obj_id} was changed meanwhile (now version "
+                             f"{current[0]}, you had {if_match}); reload and retry",
+                             collection=reg.id)
 
 
 def replace(conn: psycopg.Connection, reg: Registry, obj_id: int, feature: dict[str, Any],
@@ -257,13 +267,6 @@ def delete(conn: psycopg.Connection, reg: Registry, obj_id: int, who: Principal,
     check_can_edit(reg, who)
     _set_author(conn, who)
     query = sql.SQL("DELETE FROM {} WHERE id = %(_id)s {} RETURNING version").format(
-        sql.Identifier(reg.schema, reg.table),
-        sql.SQL("AND version = %(_version)s") if if_match is not None else sql.SQL(""))
-    row = _run(conn, reg, query, {"_id": obj_id, "_version": if_match})
-    if row is None:
-        current = conn.execute(sql.SQL("SELECT version FROM {} WHERE id = %s").format(
-            sql.Identifier(reg.schema, reg.table)), (obj_id,)).fetchone()
-        if current is None:
-            raise NotFound(f"{reg.id} has no object {obj_id}", collection=reg.id)
-        raise PreconditionFailed(f"{reg.id} {obj_id} was changed meanwhile (now version "
-                                 f"{current[0]}, you had {if_match})", collection=reg.id)
+        sql.Identifier(reg.schema, reg.table), _version_guard(if_match))
+    if _run(conn, reg, query, {"_id": obj_id, "_version": if_match}) is None:
+        _missing_or_stale(conn, reg, obj_id, if_match)
