@@ -61,8 +61,13 @@ class Watched:
         page.on("console", lambda m: self.errors.append(f"console: {m.text}")
                 if m.type == "error" else None)
         page.on("pageerror", lambda e: self.errors.append(f"pageerror: {e}"))
-        page.on("requestfailed", lambda r: self.errors.append(f"failed: {r.url}")
-                if not r.url.startswith("data:") else None)
+        # A request the page itself cancelled (MapLibre drops tiles a flight no longer needs,
+        # search aborts a superseded query) fails with net::ERR_ABORTED: that is the client's
+        # choice, not a server fault. Server faults show as error statuses, recorded below.
+        page.on("requestfailed", lambda r: self.errors.append(f"failed: {r.url} ({r.failure})")
+                if not r.url.startswith("data:") and r.failure != "net::ERR_ABORTED" else None)
+        page.on("response", lambda r: self.errors.append(f"HTTP {r.status}: {r.url}")
+                if r.status >= 400 else None)
         page.on("request", lambda r: self.errors.append(f"external request: {r.url}")
                 if urlsplit(r.url).scheme in ("http", "https")
                 and urlsplit(r.url).netloc != origin else None)
