@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
+from starlette.types import ASGIApp
 
 from app.limits import limit_middleware
 from app.login import login_routes
@@ -33,7 +34,7 @@ from registries.queries import feature_counts
 
 
 def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: Catalog,
-               work_dir: Path) -> Starlette:
+               work_dir: Path) -> ASGIApp:
     """Return the Hromada GIS ASGI app over an open pool; the pool closes with the app."""
 
     def counts() -> dict[str, int]:
@@ -81,7 +82,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
         share_pool(None)
         pool.close()
 
-    return Starlette(
+    app = Starlette(
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
@@ -97,3 +98,4 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
         exception_handlers={**handlers, Exception: unexpected_error_handler},
         lifespan=lifespan,
     )
+    return tiles.front(app)

@@ -11,6 +11,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.routing import Route
+from starlette.types import ASGIApp
 
 from gis.settings import Settings
 from registries.catalog import Catalog
@@ -81,8 +82,11 @@ class TileServer:
 
     @property
     def middleware(self) -> list[Middleware]:
-        return [Middleware(TileFastPath, service=self.service),
-                Middleware(FreshAfterWrites, invalidator=self.invalidator)]
+        return [Middleware(FreshAfterWrites, invalidator=self.invalidator)]
+
+    def front(self, app: ASGIApp) -> ASGIApp:
+        """Return ``app`` behind the cached-tile fast path (see ``TileFastPath``)."""
+        return TileFastPath(app, self.service)
 
     async def open(self) -> None:
         await self.pool.open(wait=False)

@@ -67,6 +67,18 @@ class TileService:
             return fn(*args)
         return await run_in_threadpool(fn, *args)
 
+    def cached(self, source_id: str, z: int, x: int, y: int) -> bytes | None:
+        """Return tile z/x/y of ``source_id`` if it is known without rendering, else None.
+
+        Only the disk cache is read here (a page-cache read, no database, no thread hop); the
+        other backends answer None and the caller takes the full path.
+        """
+        if self.queries.text[(source_id, z)] is None:
+            return b""
+        if not isinstance(self.cache, DiskCache) or not self.caching:
+            return None
+        return self.cache.get(source_id, z, x, y)
+
     async def tile(self, source_id: str, z: int, x: int, y: int) -> tuple[bytes, bool]:
         """Return tile z/x/y of ``source_id`` (MVT, b"" if empty) and whether it was cached."""
         self.sources.get(source_id)
