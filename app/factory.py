@@ -16,7 +16,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
-from app.limits import limit_middleware
+from app.limits import Admission, limit_middleware, rate_limiter
 from app.login import login_routes
 from app.portal import LandingSwitch, portal_html, portal_routes
 from app.problems import database_error_handler, gis_error_handler, unexpected_error_handler
@@ -73,6 +73,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
                               timeout_s=settings.timeouts.items_s)
     ogc = FeatureRouter(features, pygeoapi)
     tiles = TileServer(settings, db_url, pool, catalog)
+    limiter = rate_limiter(settings.limits)  # one set of buckets: the app's and the tiles'
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
@@ -93,9 +94,10 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             *login_routes(settings, pool, auth),
             Mount("/", app=ogc),
         ],
-        middleware=[*limit_middleware(settings.limits), Middleware(AuthMiddleware, auth=auth),
+        middleware=[*limit_middleware(settings.limits, limiter),
+                    Middleware(AuthMiddleware, auth=auth),
                     *tiles.middleware],
         exception_handlers={**handlers, Exception: unexpected_error_handler},
         lifespan=lifespan,
     )
-    return tiles.front(app)
+    return tiles.front(app, Admission(settings.limits, limiter))

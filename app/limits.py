@@ -18,8 +18,9 @@ from typing import Any
 
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
+from starlette.types import Scope
 
-from app.security import CSRF_HEADER, has_credentials
+from app.security import CSRF_HEADER, SESSION_COOKIE, has_credentials
 from gis.settings import LimitSettings
 
 ASGIApp = Callable[..., Any]
@@ -91,8 +92,7 @@ class RequestLimits:
         self.app = app
         self.max_body = limits.max_body_bytes
         self.exempt = frozenset(limits.rate_exempt)
-        self.limiter = limiter or (RateLimiter(limits.anon_rate_per_s, limits.anon_burst)
-                                   if limits.anon_rate_per_s > 0 else None)
+        self.limiter = limiter or rate_limiter(limits)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -148,13 +148,40 @@ class RequestLimits:
                            f"request bodies are limited to {self.max_body} bytes", path)
 
 
-def limit_middleware(limits: LimitSettings) -> list[Middleware]:
+def rate_limiter(limits: LimitSettings) -> RateLimiter | None:
+    """Return the anonymous rate limiter of these settings (None: no limit)."""
+    if limits.anon_rate_per_s <= 0:
+        return None
+    return RateLimiter(limits.anon_rate_per_s, limits.anon_burst)
+
+
+@dataclass
+class Admission:
+    """The rate limiter's word on one anonymous request served ahead of the app (a tile the
+    fast path renders): True takes the client's token, as ``RequestLimits`` would."""
+
+    limits: LimitSettings
+    limiter: RateLimiter | None
+
+    def __call__(self, scope: Scope) -> bool:
+        client = (scope.get("client") or ("unknown", 0))[0]
+        if self.limiter is None or client in self.limits.rate_exempt:
+            return True
+        for name, value in scope.get("headers", []):
+            if name == b"cookie" and SESSION_COOKIE.encode() + b"=" in value:
+                return False  # credentials: the app authenticates them first
+        return self.limiter.retry_after(client) == 0
+
+
+def limit_middleware(limits: LimitSettings,
+                     limiter: RateLimiter | None = None) -> list[Middleware]:
     """Return the limits middleware, and CORS when origins are configured.
 
     With ``["*"]`` any site's scripts may read (GET/HEAD), never write; with named origins
     those may also write with a bearer token (cookies are never sent cross-origin).
+    ``limiter`` shares its buckets with other users of it (the tile fast path).
     """
-    stack = [Middleware(RequestLimits, limits=limits)]
+    stack = [Middleware(RequestLimits, limits=limits, limiter=limiter)]
     origins = limits.cors_origins
     if origins:
         reads_only = "*" in origins

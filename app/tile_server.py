@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -11,7 +12,7 @@ from psycopg_pool import AsyncConnectionPool, ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.routing import Route
-from starlette.types import ASGIApp
+from starlette.types import ASGIApp, Scope
 
 from gis.settings import Settings
 from registries.catalog import Catalog
@@ -38,21 +39,24 @@ def database_identity(conn: psycopg.Connection) -> str:
     return hashlib.sha256(text.encode()).hexdigest()[:12]
 
 
-def tile_cache(settings: Settings, queries: TileQueries, db_url: str) -> TileCache:
-    """Return the configured cache backend for the database at ``db_url``."""
+def tile_cache(settings: Settings, queries: TileQueries, db_url: str,
+               memory: bool = False) -> TileCache:
+    """Return the configured cache backend for the database at ``db_url`` (with the memory
+    front when ``memory``: for a server, not for one-off seeding or exports)."""
     t = settings.tiles
     with psycopg.connect(db_url) as conn:
         identity = database_identity(conn)
     root: Path = (t.cache_dir or settings.data_dir / "tile-cache") / identity
-    return open_cache(t.cache, queries.fingerprint, root, connect=lambda: psycopg.connect(db_url))
+    return open_cache(t.cache, queries.fingerprint, root, connect=lambda: psycopg.connect(db_url),
+                      memory_bytes=t.memory_mb << 20 if memory else 0)
 
 
-def tile_parts(settings: Settings, catalog: Catalog, db_url: str,
+def tile_parts(settings: Settings, catalog: Catalog, db_url: str, memory: bool = False,
                ) -> tuple[Sources, TileQueries, TileCache, Invalidator | None]:
     """Return the pieces every tile user (server, seed, export) shares."""
     sources = Sources(catalog)
     queries = TileQueries(sources, settings.tiles.max_zoom, settings.city.time_zone)
-    cache = tile_cache(settings, queries, db_url)
+    cache = tile_cache(settings, queries, db_url, memory)
     invalidator = None
     if settings.tiles.cache != "none":
         invalidator = Invalidator(lambda: psycopg.connect(db_url), cache, sources,
@@ -66,7 +70,8 @@ class TileServer:
 
     def __init__(self, settings: Settings, db_url: str, pool: ConnectionPool,
                  catalog: Catalog) -> None:
-        sources, queries, cache, self.invalidator = tile_parts(settings, catalog, db_url)
+        sources, queries, cache, self.invalidator = tile_parts(settings, catalog, db_url,
+                                                               memory=True)
         self.pool = AsyncConnectionPool(db_url, min_size=1, max_size=settings.tiles.pool_size,
                                         configure=configure_async, open=False,
                                         name="tiles", timeout=settings.pool.timeout_s)
@@ -84,9 +89,10 @@ class TileServer:
     def middleware(self) -> list[Middleware]:
         return [Middleware(FreshAfterWrites, invalidator=self.invalidator)]
 
-    def front(self, app: ASGIApp) -> ASGIApp:
-        """Return ``app`` behind the cached-tile fast path (see ``TileFastPath``)."""
-        return TileFastPath(app, self.service)
+    def front(self, app: ASGIApp, admit: Callable[[Scope], bool] | None) -> ASGIApp:
+        """Return ``app`` behind the tile fast path (see ``TileFastPath``); ``admit`` is the
+        rate limiter's word on an anonymous tile that has to be rendered."""
+        return TileFastPath(app, self.service, admit)
 
     async def open(self) -> None:
         await self.pool.open(wait=False)

@@ -82,6 +82,8 @@ class TileSettings(BaseModel):
 
     cache: str = "disk"  # disk | postgres | none
     cache_dir: Path | None = None  # default: <data_dir>/tile-cache
+    # the server's in-memory front of the cache (most used tiles with their ETags); 0: off
+    memory_mb: int = Field(default=64, ge=0)
     max_zoom: int = Field(default=20, ge=0, le=24)  # deepest zoom served; clients overzoom
     max_age_s: int = 0  # Cache-Control max-age for clients and CDNs; 0: revalidate with ETag
     pool_size: int = 8  # tile-rendering connections

@@ -13,19 +13,22 @@ from __future__ import annotations
 
 import logging
 import re
+from collections.abc import Callable
 from typing import Any
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from gis.errors import InvalidParameter
 from gis.tms import parse_tile, tile_matrix_set, tms_document
 from tiles import documents
+from tiles.cache import etag_of
 from tiles.invalidate import Invalidator
 from tiles.mvt import CITY, MVT
-from tiles.service import TileService, etag_of
+from tiles.service import TileService
 
 log = logging.getLogger("hromada.tiles")
 ASGIApp = Any
@@ -38,6 +41,9 @@ def cache_control(svc: TileService) -> str:
 
 async def tile_response(svc: TileService, request: Request, sources: list[str], z: str, x: str,
                         y: str) -> Response:
+    failed = request.scope.get(FAST_PATH_ERROR)
+    if failed is not None:  # the fast path's render of this very tile failed: answer that
+        raise failed
     zi, xi, yi = parse_tile(z, x, y, svc.max_zoom)
     parts, hits = [], 0
     for source_id in sources:
@@ -148,16 +154,22 @@ def tile_routes(svc: TileService) -> list[Route]:
     ]
 
 
-class TileFastPath:
-    """Serve cached tiles straight from the ASGI scope, in front of the whole app.
+FAST_PATH_ERROR = "hromada.tile_error"  # scope key: the fast path's render failed with this
 
-    A plain GET of a tile that is in the cache costs a regex match and a file read here; the
-    request never reaches routing, the rate limiter or authentication. That is deliberate: a
-    cached tile is public (personal fields never go into tiles), the same for every caller and
-    costs no database work, which is what the anonymous rate limit protects — as a CDN in front
-    would serve it. Everything else falls through to the app: a miss (rendered there, under the
-    rate limit), a query string, an ``Authorization`` header (a bad token must still get its
-    401), an address that does not parse (a problem document there).
+
+class TileFastPath:
+    """Serve plain tile GETs straight from the ASGI scope, in front of the whole app.
+
+    A plain GET (no query string, no ``Authorization`` header) of a tile in the cache is a
+    regex match and a memory or file read here; it never reaches routing, the rate limiter or
+    authentication. That is deliberate: a cached tile is public (personal fields never go into
+    tiles), the same for every caller and costs no database work, which is what the anonymous
+    rate limit protects — as a CDN in front would serve it. A miss is rendered here too when
+    ``admit`` (the app's rate limiter: it takes the client's token) lets it through. Everything
+    else falls through to the app: a miss ``admit`` refuses (429 there), credentials (a bad
+    token must still get its 401), addresses that do not parse (a problem document there) and
+    a render that failed (the error travels in the scope, the route re-raises it and the app's
+    handlers answer, e.g. 503 while the database is away, without a second attempt).
     """
 
     PATTERNS = (
@@ -167,9 +179,11 @@ class TileFastPath:
         (re.compile(r"^/maps/([^/]+)/(\d+)/(\d+)/(\d+)\.mvt$"), 0, (1, 2, 3)),
     )
 
-    def __init__(self, app: ASGIApp, service: TileService) -> None:
+    def __init__(self, app: ASGIApp, service: TileService,
+                 admit: Callable[[Scope], bool] | None = None) -> None:
         self.app = app
         self.svc = service
+        self.admit = admit
         self.cache_control = cache_control(service).encode()
 
     def _match(self, path: str) -> tuple[str, int, int, int] | None:
@@ -189,29 +203,38 @@ class TileFastPath:
             return source, z, x, y
         return None
 
-    def _hit(self, scope: dict[str, Any]) -> bytes | None:
+    def _plain(self, scope: Scope) -> tuple[str, int, int, int] | None:
         if scope["type"] != "http" or scope["method"] != "GET" or scope["query_string"]:
-            return None
-        found = self._match(scope["path"])
-        if found is None:
             return None
         for name, _ in scope["headers"]:
             if name == b"authorization":
                 return None
-        try:
-            return self.svc.cached(*found)
-        except Exception:  # e.g. an unreadable cache file: the full path renders it
-            log.warning("tile cache read failed for %s", found, exc_info=True)
-            return None
+        return self._match(scope["path"])
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
-        data = self._hit(scope)
-        if data is None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        found = self._plain(scope)
+        if found is None:
             await self.app(scope, receive, send)
             return
-        etag = etag_of(data).encode()
+        try:
+            hit = self.svc.cached(*found)
+        except Exception:  # e.g. an unreadable cache file: rendered below or by the app
+            log.warning("tile cache read failed for %s", found, exc_info=True)
+            hit = None
+        state = b"hit"
+        if hit is None:
+            if self.admit is None or not self.admit(scope):
+                await self.app(scope, receive, send)
+                return
+            try:
+                data, cached = await self.svc.tile(*found)
+            except Exception as exc:
+                await self.app({**scope, FAST_PATH_ERROR: exc}, receive, send)
+                return
+            hit, state = (data, etag_of(data)), b"hit" if cached else b"miss"
+        data, etag = hit[0], hit[1].encode()
         headers = [(b"etag", etag), (b"cache-control", self.cache_control),
-                   (b"x-tile-cache", b"hit"), (b"access-control-allow-origin", b"*")]
+                   (b"x-tile-cache", state), (b"access-control-allow-origin", b"*")]
         status = 200 if data else 204
         for name, value in scope["headers"]:
             if name == b"if-none-match" and etag in value.split(b", "):
