@@ -60,7 +60,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             raise DatabaseUnavailable("not ready: the database is unreachable")
         return JSONResponse({"status": "ready"})
 
-    share_pool(pool)
+    share_pool(pool, settings.limits.max_bbox_km2)
     handlers = {GisError: gis_error_handler, psycopg.OperationalError: database_error_handler,
                 PoolTimeout: database_error_handler}
     pygeoapi = OgcDocuments(pygeoapi_app(db_url, settings.base_url, work_dir, handlers), counts)
@@ -70,7 +70,8 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
                               base_url=settings.base_url,
                               authenticate=auth, audit=auth.audit,
                               max_limit=settings.max_items,
-                              timeout_s=settings.timeouts.items_s)
+                              timeout_s=settings.timeouts.items_s,
+                              max_bbox_km2=settings.limits.max_bbox_km2)
     ogc = FeatureRouter(features, pygeoapi)
     tiles = TileServer(settings, db_url, pool, catalog)
     limiter = rate_limiter(settings.limits)  # one set of buckets: the app's and the tiles'
@@ -80,7 +81,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
         await tiles.open()
         yield
         await tiles.close()
-        share_pool(None)
+        share_pool(None, 0.0)
         pool.close()
 
     app = Starlette(

@@ -27,6 +27,11 @@ class Principal:
     def sees_personal_data(self) -> bool:
         return bool(self.roles - {Role.PUBLIC})
 
+    @property
+    def is_public(self) -> bool:
+        """True for the anonymous public: the request limits for anonymous clients apply."""
+        return not self.roles - {Role.PUBLIC}
+
 
 ANONYMOUS = Principal("anonymous", frozenset({Role.PUBLIC}))
 SYSTEM = Principal("system", frozenset({Role.ADMIN}))

@@ -69,6 +69,9 @@ class LimitSettings(BaseModel):
     """Request limits (``GIS_LIMITS__ANON_RATE_PER_S=5``); see docs/security.md."""
 
     max_body_bytes: int = 10_000_000  # larger request bodies get 413
+    # the largest area (km², storage CRS) an anonymous bbox or CQL2 spatial literal may cover:
+    # a box query is a GiST scan plus an exact count of everything inside; 0: no limit
+    max_bbox_km2: float = Field(default=400.0, ge=0)
     anon_rate_per_s: float = 20.0  # anonymous requests per client IP, sustained (0: no limit)
     anon_burst: int = 200  # … and in a burst
     cors_origins: list[str] = []  # allowed browser origins; ["*"]: any origin, reads only

@@ -55,6 +55,7 @@ class FeatureService:
     max_limit: int = 10_000
     default_limit: int = 10
     timeout_s: float = 15.0  # statement timeout of one items request
+    max_bbox_km2: float = 0.0  # largest box an anonymous request may ask for; 0: any
     counts: MatchedCounts = field(default_factory=MatchedCounts)  # numberMatched per snapshot
     # called once per request that reads personal data (staff): who, collection, request, ids
     audit: Callable[[Principal, str, Request, list[int] | None], None] | None = None
@@ -74,8 +75,8 @@ def content_crs(crs: int | str) -> str:
     return f"<{CRS84 if crs == 'OGC:CRS84' else crs_uri(int(crs))}>"
 
 
-def build_filter(svc: FeatureService, reg: Registry, q: ItemsQuery) -> Filter:
-    flt = Filter(reg, svc.storage_srid)
+def build_filter(svc: FeatureService, reg: Registry, q: ItemsQuery, who: Principal) -> Filter:
+    flt = Filter(reg, svc.storage_srid, max_box_km2=svc.max_bbox_km2 if who.is_public else 0.0)
     if q.bbox is not None:
         flt.add_bbox(q.bbox, q.bbox_crs)
     if q.datetime is not None:
@@ -124,7 +125,7 @@ def items(svc: FeatureService, request: Request) -> Response:
     params = dict(request.query_params)
     q = parse_items_query(params, reg, readable_fields(reg, personal), svc.crs_uris,
                           svc.max_limit, svc.default_limit)
-    flt = build_filter(svc, reg, q)
+    flt = build_filter(svc, reg, q, who)
     svc.audit_personal_read(who, reg.id, request)
     out = Output(crs=q.crs, fields=q.fields, skip_geometry=q.skip_geometry)
     page = page_sql(reg, flt, out, q.sorts, personal, skips_rows=q.offset > 0)

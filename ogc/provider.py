@@ -12,7 +12,12 @@ from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool
-from pygeoapi.provider.base import BaseProvider, ProviderItemNotFoundError, ProviderQueryError
+from pygeoapi.provider.base import (
+    BaseProvider,
+    ProviderInvalidQueryError,
+    ProviderItemNotFoundError,
+    ProviderQueryError,
+)
 from pygeofilter.backends.cql2_json import to_cql2
 
 from gis.crs import srid_from_uri
@@ -28,12 +33,22 @@ JSON_TYPES = {FieldType.TEXT: ("string", None), FieldType.INTEGER: ("integer", N
               FieldType.REFERENCE: ("integer", None)}
 
 _shared_pool: ConnectionPool | None = None
+_max_box_km2 = 0.0
 
 
-def share_pool(pool: ConnectionPool | None) -> None:
-    """Let providers use the app's pool (pygeoapi makes a provider per request)."""
-    global _shared_pool
-    _shared_pool = pool
+def share_pool(pool: ConnectionPool | None, max_box_km2: float = 0.0) -> None:
+    """Let providers use the app's pool and its box limit (pygeoapi makes a provider per
+    request). pygeoapi's pages are the public face: the anonymous limit always applies."""
+    global _shared_pool, _max_box_km2
+    _shared_pool, _max_box_km2 = pool, max_box_km2
+
+
+def provider_error(exc: GisError) -> Exception:
+    """Return pygeoapi's error for one of ours, keeping the status: a bad parameter is a 400
+    on the HTML pages too, not pygeoapi's generic 500."""
+    kind = {400: ProviderInvalidQueryError, 404: ProviderItemNotFoundError}.get(
+        exc.status, ProviderQueryError)
+    return kind(exc.detail)  # type: ignore[no-any-return]
 
 
 class RegistryProvider(BaseProvider):  # type: ignore[misc]
@@ -69,7 +84,7 @@ class RegistryProvider(BaseProvider):  # type: ignore[misc]
               select_properties: list[str] | None = None, skip_geometry: bool = False,
               q: str | None = None, filterq: Any = None, crs_transform_spec: Any = None,
               **kwargs: Any) -> dict[str, Any]:
-        flt = Filter(self.reg, self.storage_srid)
+        flt = Filter(self.reg, self.storage_srid, max_box_km2=_max_box_km2)
         try:
             if bbox:
                 flt.add_bbox(tuple(bbox), self.storage_srid)  # pygeoapi moved it to storage
@@ -88,7 +103,7 @@ class RegistryProvider(BaseProvider):  # type: ignore[misc]
                     page_sql(self.reg, flt, out, sorts, False),
                     {**flt.params, "limit": limit, "offset": offset}).fetchall()
         except GisError as exc:
-            raise ProviderQueryError(exc.detail) from None
+            raise provider_error(exc) from None
         features = [json.loads(r[0]) for r in rows]
         return {"type": "FeatureCollection", "features": features,
                 "numberMatched": matched, "numberReturned": len(features)}

@@ -13,9 +13,10 @@ from datetime import date
 from typing import Any
 
 import cql2
+import shapely
 from psycopg import sql
 
-from gis.crs import is_northing_first
+from gis.crs import is_northing_first, transform_bbox
 from gis.errors import InvalidParameter
 from registries.model import Field, FieldType, Registry
 
@@ -36,6 +37,9 @@ class Filter:
     alias: str = "t"
     parts: list[sql.Composable] = field(default_factory=list)
     params: dict[str, Any] = field(default_factory=dict)
+    # the largest area (km² in the storage CRS) a box or a spatial literal may cover; 0: any.
+    # Set for anonymous requests (GIS_LIMITS__MAX_BBOX_KM2, see docs/security.md).
+    max_box_km2: float = 0.0
 
     # -- building blocks --------------------------------------------------------------
     def bind(self, value: Any) -> sql.Composable:
@@ -58,8 +62,43 @@ class Filter:
             f"unknown property {name!r} for collection {self.reg.id}; see its /queryables",
             collection=self.reg.id, parameter=name)
 
+    def check_area(self, box: tuple[float, float, float, float], crs: int | str,
+                   what: str, parameter: str) -> None:
+        """Refuse ``box`` (x/lon first, in ``crs``) when it covers more than ``max_box_km2``.
+
+        >>> from registries.catalog import default_catalog
+        >>> f = Filter(default_catalog().get("land_parcels"), 6383, max_box_km2=25)
+        >>> f.check_area((26.95, 49.4, 27.0, 49.43), "OGC:CRS84", "bbox", "bbox")  # 3.6 × 3.3 km
+        >>> f.check_area((26.9, 49.3, 27.1, 49.5), "OGC:CRS84", "bbox", "bbox")
+        ... # doctest: +ELLIPSIS
+        Traceback (most recent call last):
+        gis.errors.InvalidParameter: bbox covers 324 km²; anonymous requests may cover at most 25...
+        """
+        if self.max_box_km2 <= 0:
+            return
+        try:
+            x0, y0, x1, y1 = transform_bbox(box, crs, self.storage_srid)
+        except Exception:  # noqa: BLE001 - outside the projection's domain: certainly too big
+            x0 = y0 = 0.0
+            x1 = y1 = float("inf")
+        km2 = (x1 - x0) * (y1 - y0) / 1e6
+        if not km2 <= self.max_box_km2:  # NaN/inf included
+            shown = f"{km2:,.0f} km²" if km2 < float("inf") else "an unbounded area"
+            raise InvalidParameter(
+                f"{what} covers {shown}; anonymous requests may cover at most "
+                f"{self.max_box_km2:,.0f} km² (GIS_LIMITS__MAX_BBOX_KM2): use a smaller box, "
+                "page through the collection without one, or sign in", parameter=parameter)
+
     def geometry(self, geojson: dict[str, Any], crs: int | str) -> sql.Composable:
         """Return SQL of a GeoJSON geometry given in ``crs``, moved to the storage CRS."""
+        if self.max_box_km2 > 0:
+            try:
+                a, b, c, d = shapely.geometry.shape(geojson).bounds
+            except Exception as exc:  # noqa: BLE001
+                raise InvalidParameter(f"not a GeoJSON geometry: {exc}",
+                                       parameter="filter") from None
+            box = (b, a, d, c) if is_northing_first(crs) else (a, b, c, d)
+            self.check_area(box, crs, "the filter geometry's extent", "filter")
         g = sql.SQL("ST_SetSRID(ST_GeomFromGeoJSON({}), {})").format(
             self.bind(json.dumps(geojson)), sql.Literal(_srid_number(crs)))
         if is_northing_first(crs):
@@ -77,6 +116,7 @@ class Filter:
         if minx > maxx or miny > maxy:
             raise InvalidParameter(f"bbox {list(bbox)} has its lower corner above its upper one",
                                    parameter="bbox")
+        self.check_area((minx, miny, maxx, maxy), crs, "bbox", "bbox")
         env = sql.SQL("ST_MakeEnvelope({}, {}, {}, {}, {})").format(
             self.bind(minx), self.bind(miny), self.bind(maxx), self.bind(maxy),
             sql.Literal(_srid_number(crs)))

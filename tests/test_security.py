@@ -266,3 +266,35 @@ def test_property_filter_values_are_bound_never_sql(server: str, demo_url: str,
     r = httpx.get(f"{server}/collections/land_parcels/items",
                   params={"holder_rnokpp": "3012345678", "f": "json"})
     assert r.status_code == 400  # the public cannot filter on a personal field
+
+
+def test_anonymous_boxes_are_limited_to_city_scale_staff_boxes_are_not(
+        secured: dict[str, Any]) -> None:
+    """GIS_LIMITS__MAX_BBOX_KM2 (400 km² by default): a region-sized box from the public is a
+    clear 400 on every path that takes one; the same request signed in is answered."""
+    server, token = secured["server"], secured["tokens"]["olena"]
+    items = f"{server}/collections/land_parcels/items"
+    city = "26.92,49.37,27.05,49.47"  # ≈ 9.4 × 11 km: the demo city
+    region = "26.0,49.0,28.0,50.0"  # ≈ 145 × 111 km
+    assert httpx.get(items, params={"bbox": city, "f": "json"}).status_code == 200
+    r = httpx.get(items, params={"bbox": region, "f": "json"})
+    assert r.status_code == 400 and r.headers["content-type"] == "application/problem+json"
+    detail = r.json()["detail"]
+    assert "bbox covers 16," in detail and "at most 400 km²" in detail, detail
+    assert httpx.get(items, params={"bbox": region, "f": "json", "limit": 1},
+                     headers=bearer(token)).status_code == 200
+    # the same box in another CRS, as a CQL2 literal, and on pygeoapi's HTML page
+    wide = "5400000,200000,5560000,360000"  # EPSG:6383 northing, easting: 160 × 160 km
+    assert httpx.get(items, params={"bbox": wide, "bbox-crs":
+                                    "http://www.opengis.net/def/crs/EPSG/0/6383"}
+                     ).status_code == 400
+    polygon = "POLYGON((26 49, 28 49, 28 50, 26 50, 26 49))"
+    r = httpx.get(items, params={"filter": f"S_INTERSECTS(geom, {polygon})", "f": "json"})
+    assert r.status_code == 400 and "filter geometry" in r.json()["detail"], r.text
+    assert httpx.get(items, params={"filter": f"S_INTERSECTS(geom, {polygon})", "f": "json",
+                                    "limit": 1}, headers=bearer(token)).status_code == 200
+    assert httpx.get(items, params={"bbox": region, "f": "html"}).status_code == 400
+    assert httpx.get(items, params={"bbox": city, "f": "html"}).status_code == 200
+    # any bad parameter on pygeoapi's pages is a 400 as on GeoJSON (it was pygeoapi's 500)
+    assert httpx.get(items, params={"bbox": "27,49.5,26.9,49.4", "f": "html"}
+                     ).status_code == 400
