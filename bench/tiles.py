@@ -564,8 +564,8 @@ def report(results: dict[tuple[str, int], dict[str, object]],
               "",
               f"pygeoapi's `MVT-postgresql` provider (one round: it takes seconds per z12 "
               "tile) publishes every column of the view as a tile attribute, including "
-              "`geom_3857` as hexadecimal WKB, and selects no features from the tile's buffer; hence its "
-              "sizes; it transforms with the CRS given as text, and its parcels lie "
+              "`geom_3857` as hexadecimal WKB, and selects no features from the tile's "
+              "buffer; hence its sizes; it transforms with the CRS given as text, and its parcels lie "
               f"{offset_m:.1f} m from ours (mean centroid shift at z16; ours match the "
               "features API and QGIS). Its configuration needs `options: {zoom: …}` and no "
               "`schemes` list (0.24 passes the options to its cached database engine, and a "
