@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
+from functools import partial
 from pathlib import Path
 
 import psycopg
@@ -31,6 +32,8 @@ from ogc.mount import OgcDocuments, pygeoapi_app
 from ogc.provider import share_pool
 from registries.catalog import Catalog
 from registries.queries import feature_counts
+from tiles.documents import CONFORMANCE as TILES_CONFORMANCE
+from tiles.documents import ogc_links
 
 
 def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: Catalog,
@@ -63,7 +66,10 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
     share_pool(pool, settings.limits.max_bbox_km2)
     handlers = {GisError: gis_error_handler, psycopg.OperationalError: database_error_handler,
                 PoolTimeout: database_error_handler}
-    pygeoapi = OgcDocuments(pygeoapi_app(db_url, settings.base_url, work_dir, handlers), counts)
+    tiles = TileServer(settings, db_url, pool, catalog)
+    pygeoapi = OgcDocuments(pygeoapi_app(db_url, settings.base_url, work_dir, handlers), counts,
+                            conformance=TILES_CONFORMANCE,
+                            links=partial(ogc_links, tiles.service))
     auth = Authenticator(pool, settings.auth.tokens)
     features = FeatureService(catalog=catalog, pool=pool,
                               storage_srid=settings.city.storage_srid,
@@ -73,7 +79,6 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
                               timeout_s=settings.timeouts.items_s,
                               max_bbox_km2=settings.limits.max_bbox_km2)
     ogc = FeatureRouter(features, pygeoapi)
-    tiles = TileServer(settings, db_url, pool, catalog)
     limiter = rate_limiter(settings.limits)  # one set of buckets: the app's and the tiles'
 
     @contextlib.asynccontextmanager

@@ -88,20 +88,33 @@ EXTRA_CONFORMANCE = [
 
 
 class OgcDocuments:
-    """ASGI wrapper completing two pygeoapi documents.
+    """ASGI wrapper completing pygeoapi's landing, conformance and collection documents.
 
     /collections gets ``numberMatched`` (public objects) per collection — a city user wants to
     see at a glance how many objects each registry holds; /conformance gets the classes our own
-    routes implement (CQL2 JSON, spatial/temporal operators, PATCH).
+    routes implement (CQL2 JSON, spatial/temporal operators, PATCH) and ``conformance`` (the
+    tiles'); the landing page and each collection get the links ``links`` gives for their path
+    (``/`` or ``/collections/{id}``): the tilesets, so that clients that follow links (GDAL's
+    OGCAPI driver) find the tiles.
     """
 
-    def __init__(self, app: ASGIApp, counts: Callable[[], dict[str, int]]) -> None:
+    def __init__(self, app: ASGIApp, counts: Callable[[], dict[str, int]],
+                 conformance: list[str] | None = None,
+                 links: Callable[[str], list[dict[str, Any]]] | None = None) -> None:
         self.app = app
         self.counts = counts
+        self.conformance = sorted(set(EXTRA_CONFORMANCE) | set(conformance or []))
+        self.links = links or (lambda path: [])
+
+    @staticmethod
+    def _completed(path: str) -> bool:
+        path = path.rstrip("/") or "/"
+        return path in ("/", "/collections", "/conformance") or (
+            path.startswith("/collections/") and path.count("/") == 2)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or \
-                scope["path"].rstrip("/") not in ("/collections", "/conformance"):
+                not self._completed(scope["path"]):
             await self.app(scope, receive, honest_gzip(send))
             return
         start: dict[str, Any] = {}
@@ -117,7 +130,7 @@ class OgcDocuments:
         headers = [(k, v) for k, v in start.get("headers", [])]
         # counting waits on the database: keep it off the event loop
         body = await run_in_threadpool(self._enrich, start.get("status", 500), headers,
-                                       b"".join(chunks))
+                                       b"".join(chunks), scope["path"].rstrip("/") or "/")
         plain = not body.startswith(b"\x1f\x8b")  # pygeoapi labels some plain errors gzip
         headers = [(k, v) for k, v in headers if k.lower() != b"content-length"
                    and not (plain and k.lower() == b"content-encoding")]
@@ -125,19 +138,23 @@ class OgcDocuments:
         await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    def _enrich(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes) -> bytes:
+    def _enrich(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes,
+                path: str) -> bytes:
         h = {k.lower(): v for k, v in headers}
         if status != 200 or not h.get(b"content-type", b"").startswith(b"application/json"):
             return body
         zipped = h.get(b"content-encoding") == b"gzip"
         doc = json.loads(gzip.decompress(body) if zipped else body)
-        if "conformsTo" in doc:
-            doc["conformsTo"] = sorted(set(doc["conformsTo"]) | set(EXTRA_CONFORMANCE))
-        if "collections" in doc:
+        if path == "/conformance" and "conformsTo" in doc:
+            doc["conformsTo"] = sorted(set(doc["conformsTo"]) | set(self.conformance))
+        if path == "/collections" and "collections" in doc:
             counts = self.counts()
             for coll in doc["collections"]:
                 if coll.get("id") in counts:
                     coll["numberMatched"] = counts[coll["id"]]
+                coll.setdefault("links", []).extend(self.links(f"/collections/{coll.get('id')}"))
+        elif path != "/collections" and isinstance(doc.get("links"), list):
+            doc["links"].extend(self.links(path))
         out = json.dumps(doc, ensure_ascii=False).encode()
         return gzip.compress(out) if zipped else out
 

@@ -148,6 +148,29 @@ def test_ogc_api_tiles_documents(server: str) -> None:
                                                                               "land_parcels"}
 
 
+def test_a_client_finds_the_tiles_by_following_links(
+        server: str, dense: dict[str, tuple[float, float]]) -> None:
+    """Landing page → collection → tilesets → tileset → tile, as OGC API clients walk it."""
+    tilesets_rel = "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector"
+    conformance = httpx.get(f"{server}/conformance?f=json").json()["conformsTo"]
+    assert {"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/core",
+            "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/mvt",
+            "http://www.opengis.net/spec/ogcapi-features-1/1.0/conf/core"} <= set(conformance)
+    landing = httpx.get(f"{server}/?f=json").json()
+    city = next(link["href"] for link in landing["links"] if link["rel"] == tilesets_rel)
+    assert httpx.get(city).json()["tilesets"][0]["dataType"] == "vector"
+    listed = {c["id"]: c for c in httpx.get(f"{server}/collections?f=json").json()["collections"]}
+    assert any(link["rel"] == tilesets_rel for link in listed["land_parcels"]["links"])
+    collection = httpx.get(f"{server}/collections/land_parcels?f=json").json()
+    href = next(link["href"] for link in collection["links"] if link["rel"] == tilesets_rel)
+    tileset_link = httpx.get(href).json()["tilesets"][0]["links"][0]
+    tileset = httpx.get(tileset_link["href"]).json()
+    template = next(link["href"] for link in tileset["links"] if link["rel"] == "item")
+    col, row = tile_of(*dense["land_parcel"], 16)
+    tile = httpx.get(template.format(tileMatrix=16, tileRow=row, tileCol=col))
+    assert tile.status_code == 200 and "land_parcels" in decode(tile.content)
+
+
 @pytest.mark.parametrize(("path", "status"), [
     ("/tiles/WebMercatorQuad/21/0/0", 404),  # beyond the deepest zoom served
     ("/tiles/WebMercatorQuad/3/8/0", 404),  # row outside the matrix

@@ -189,3 +189,30 @@ def maps(svc: TileService) -> dict[str, Any]:
                          "href": ogc_tile_template(svc, source).split("/" + WEB_MERCATOR_QUAD)[0]},
                     ]})
     return {"maps": out}
+
+
+# OGC API – Tiles 1.0 requirements classes these documents and routes implement
+CONFORMANCE = [
+    f"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{name}"
+    for name in ("core", "tileset", "tilesets-list", "dataset-tilesets", "geodata-tilesets",
+                 "collections-selection", "mvt", "oas30")
+] + ["http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
+     "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset"]
+
+
+def ogc_links(svc: TileService, path: str) -> list[dict[str, Any]]:
+    """Return the tile links of the OGC API document at ``path`` (``/`` or a collection)."""
+    if path == "/":
+        return [{"rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                 "type": "application/json", "title": "Vector tiles of the city map",
+                 "href": f"{svc.base_url}/tiles"},
+                {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-schemes",
+                 "type": "application/json", "title": "Tile matrix sets",
+                 "href": f"{svc.base_url}/tileMatrixSets"}]
+    cid = path.removeprefix("/collections/")
+    if path.startswith("/collections/") and cid in svc.sources.by_id:
+        source = svc.sources.get(cid)
+        return [{"rel": "http://www.opengis.net/def/rel/ogc/1.0/tilesets-vector",
+                 "type": "application/json", "title": f"Vector tiles: {source.title['en']}",
+                 "href": f"{svc.base_url}/collections/{cid}/tiles"}]
+    return []
