@@ -512,7 +512,8 @@ def report(results: dict[tuple[str, int], dict[str, object]],
         "raw-socket HTTP client, the same for every HTTP target); "
         "rounds interleave the targets so that machine noise falls on all alike. "
         "*Cold*: a server with `GIS_TILES__CACHE=none` (every tile rendered); *warm*: "
-        "the disk cache, filled by the warm-up round; *floor*: the same prepared SQL straight "
+        "the cache (memory front over disk), filled by the warm-up round; *floor*: the same "
+        "prepared SQL straight "
         "on PostgreSQL, no HTTP. Parcels start at z14 by their tile rule, so our parcel tiles "
         "at z12 are empty (204) while tipg draws every parcel; the z14/z16 columns compare "
         "like with like.",
