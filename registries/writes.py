@@ -20,6 +20,7 @@ from psycopg import sql
 from gis.auth import Principal, Role
 from gis.crs import is_northing_first
 from gis.errors import (
+    Conflict,
     Forbidden,
     InvalidParameter,
     NotFound,
@@ -167,6 +168,10 @@ def _run(conn: psycopg.Connection, reg: Registry, query: sql.Composed,
     except (pgerrors.CheckViolation, pgerrors.NotNullViolation, pgerrors.ForeignKeyViolation,
             pgerrors.RaiseException) as exc:
         raise RuleViolation(f"{reg.id}: {_detail(exc)}", collection=reg.id) from None
+    except pgerrors.LockNotAvailable as exc:
+        # the rule lock waited 10 s for another open transaction on this registry (a QGIS
+        # transaction group, a long import): a conflict to retry, not a database outage
+        raise Conflict(f"{reg.id}: {_detail(exc)}", collection=reg.id) from None
 
 
 def _detail(exc: psycopg.Error) -> str:

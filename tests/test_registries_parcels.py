@@ -194,3 +194,24 @@ def test_two_transactions_cannot_each_add_one_half_of_an_overlap(db_url: str) ->
     finally:
         first.close()
         second.close()
+
+
+def test_a_writer_kept_waiting_by_an_open_transaction_gets_a_conflict(db_url: str) -> None:
+    """The rule lock waits 10 s for another open transaction (a QGIS transaction group left
+    open), then the write is a 409 Conflict that says why — not a 503 "database unreachable"."""
+    from gis.errors import Conflict
+
+    first, second = psycopg.connect(db_url), psycopg.connect(db_url)
+    try:
+        make_parcel(first, "6810100000:01:001:0001", multipolygon(ring(E0, N0, 100)))
+        with pytest.raises(Conflict, match="land_parcels is being edited in another open "
+                                           "transaction") as caught:
+            make_parcel(second, "6810100000:01:001:0002",
+                        multipolygon(ring(E0 + 500, N0, 100)))
+        assert caught.value.status == 409
+        second.rollback()
+        first.commit()  # the first writer's work is intact
+        assert second.execute("SELECT count(*) FROM registry.land_parcel").fetchone() == (1,)
+    finally:
+        first.close()
+        second.close()
