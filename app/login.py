@@ -12,7 +12,7 @@ import html
 import json
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlsplit
 
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
@@ -23,7 +23,7 @@ from starlette.routing import Route
 from app.security import CSRF_COOKIE, SESSION_COOKIE, Authenticator
 from gis import users
 from gis.db import database_errors
-from gis.errors import InvalidParameter, Unauthorized
+from gis.errors import Forbidden, InvalidParameter, Unauthorized
 from gis.settings import Settings
 
 FORM = """<!doctype html>
@@ -65,6 +65,22 @@ async def credentials(request: Request) -> tuple[str, str, str | None, bool]:
     return form.get("name", ""), form.get("password", ""), form.get("next"), False
 
 
+def cross_site(request: Request) -> bool:
+    """Return True for a request a browser sent from another site's page (login CSRF).
+
+    The login form has no CSRF token (there is no session yet to tie one to): instead, a POST
+    whose ``Sec-Fetch-Site`` says cross-site, or whose ``Origin`` names another host, is
+    refused — otherwise a hostile page could sign a visitor into the attacker's account.
+    Clients that send neither header (curl, scripts) are not browsers on a hostile page.
+    """
+    if request.headers.get("sec-fetch-site") == "cross-site":
+        return True
+    origin = request.headers.get("origin")
+    if not origin or origin == "null":
+        return origin == "null"  # a sandboxed or opaque origin is never our page
+    return urlsplit(origin).netloc != request.headers.get("host", "")
+
+
 def login_routes(settings: Settings, pool: ConnectionPool, auth: Authenticator) -> list[Route]:
     """Return the login, logout and who-am-I routes."""
     lifetime = timedelta(hours=settings.auth.session_hours)
@@ -79,6 +95,9 @@ def login_routes(settings: Settings, pool: ConnectionPool, auth: Authenticator) 
     async def login(request: Request) -> Response:
         if request.method == "GET":
             return form(request)
+        if cross_site(request):
+            raise Forbidden("a login from another site's page is refused (login CSRF); "
+                            "sign in on this site's own /login page")
         name, password, nxt, wants_json = await credentials(request)
 
         def check() -> tuple[users.User, str, str] | None:

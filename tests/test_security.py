@@ -180,6 +180,20 @@ def test_login_form_redirects_only_to_this_site(secured: dict[str, Any]) -> None
     assert r.status_code == 401 and "Невірне" in r.text
 
 
+def test_a_login_posted_from_another_site_is_refused(secured: dict[str, Any]) -> None:
+    """Login CSRF: a hostile page must not sign the visitor into someone else's account."""
+    server = secured["server"]
+    good = {"name": "olena", "password": PASSWORD}
+    for headers in ({"Origin": "https://evil.example"}, {"Sec-Fetch-Site": "cross-site"},
+                    {"Origin": "null"}):
+        r = httpx.post(f"{server}/login", data=good, headers=headers)
+        assert r.status_code == 403 and "gis_session" not in r.headers.get("set-cookie", ""), (
+            headers, r.status_code)
+    same = httpx.post(f"{server}/login", data=good,
+                      headers={"Origin": server, "Sec-Fetch-Site": "same-origin"})
+    assert same.status_code == 303 and "gis_session=" in same.headers["set-cookie"]
+
+
 def test_staff_reads_of_personal_data_are_logged_once_per_request(
         secured: dict[str, Any]) -> None:
     server, url = secured["server"], secured["url"]
