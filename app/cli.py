@@ -159,7 +159,7 @@ def _load_demo(url: str, settings: Settings, *, scale: float, seed: int,
                today: date | None) -> dict[str, int]:
     import psycopg
 
-    from app.demo.city import load_demo
+    from app.demo.load import load_demo
     from app.progress import Progress
 
     progress = Progress("demo")

@@ -158,7 +158,7 @@ def demo_database(scale: float, say: Callable[[str], None]) -> Iterator[str]:
 
 
 def _load_if_empty(url: str, scale: float, say: Callable[[str], None]) -> None:
-    from app.demo.city import load_demo
+    from app.demo.load import load_demo
     from registries.catalog import default_catalog
     from registries.queries import is_empty
 

@@ -94,7 +94,7 @@ def conn(template_url: str) -> Iterator[psycopg.Connection]:
 @pytest.fixture(scope="session")
 def demo_url(cluster: EmbeddedCluster, template_url: str) -> str:
     """Return the URL of a database holding the demo city at scale 0.01 (do not modify it)."""
-    from app.demo.city import load_demo
+    from app.demo.load import load_demo
 
     url = clone(cluster, "gis_template", "demo")
     with psycopg.connect(url) as c:

@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from app.demo.city import ALL_REGISTRIES, build_city
+from app.demo.build import ALL_REGISTRIES, build_city
 from registries.catalog import default_catalog
 from registries.model import FieldType
 from tests.conftest import DEMO_TODAY

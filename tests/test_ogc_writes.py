@@ -24,7 +24,7 @@ SQUARE = {"type": "MultiPolygon", "coordinates": [[[[27.05, 49.46], [27.0503, 49
 @pytest.fixture(scope="module")
 def writable(cluster: EmbeddedCluster, template_url: str) -> Iterator[tuple[str, str]]:
     """Return (server URL, database URL) of a server over a demo database tests may change."""
-    from app.demo.city import load_demo
+    from app.demo.load import load_demo
 
     url = clone(cluster, "gis_template", "writes")
     with psycopg.connect(url) as conn:

@@ -29,7 +29,7 @@ PASSWORD = "correct horse battery"
 @pytest.fixture(scope="module")
 def secured(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str, Any]]:
     """Return a server over a demo database with users and tokens in ``auth`` (may change)."""
-    from app.demo.city import load_demo
+    from app.demo.load import load_demo
 
     url = clone(cluster, "gis_template", "secured")
     with psycopg.connect(url) as conn:

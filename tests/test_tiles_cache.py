@@ -33,7 +33,7 @@ Tile = tuple[str, int, int, int]
 
 @pytest.fixture
 def tile_server(db_url: str) -> Iterator[tuple[str, str]]:
-    from app.demo.city import load_demo
+    from app.demo.load import load_demo
 
     with psycopg.connect(db_url) as conn:
         load_demo(conn, scale=DEMO_SCALE, seed=68, today=DEMO_TODAY, srid=SRID)
@@ -213,7 +213,7 @@ def test_cli_seed_resumes_and_exports_pmtiles_and_mbtiles(db_url: str, tmp_path:
 
     from pmtiles.reader import MmapSource, Reader
 
-    from app.demo.city import load_demo
+    from app.demo.load import load_demo
     from tests.conftest import GIS
 
     with psycopg.connect(db_url) as conn:
