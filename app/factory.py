@@ -26,6 +26,7 @@ from app.security import Authenticator, AuthMiddleware
 from app.tile_server import TileServer
 from gis.db import database_errors
 from gis.errors import DatabaseUnavailable, GisError
+from gis.oidc import OidcVerifier
 from gis.settings import Settings
 from ogc.features import FeatureRouter, FeatureService
 from ogc.mount import OgcDocuments, pygeoapi_app
@@ -70,7 +71,8 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
     pygeoapi = OgcDocuments(pygeoapi_app(db_url, settings.base_url, work_dir, handlers), counts,
                             conformance=TILES_CONFORMANCE,
                             links=partial(ogc_links, tiles.service))
-    auth = Authenticator(pool, settings.auth.tokens)
+    oidc = OidcVerifier(settings.auth.oidc) if settings.auth.oidc.issuer else None
+    auth = Authenticator(pool, settings.auth.tokens, oidc)
     features = FeatureService(catalog=catalog, pool=pool,
                               storage_srid=settings.city.storage_srid,
                               base_url=settings.base_url,

@@ -19,6 +19,7 @@ from gis import users
 from gis.auth import ANONYMOUS, Principal, Role
 from gis.db import database_errors
 from gis.errors import EnvironmentProblem, Forbidden, GisError, Unauthorized, problem
+from gis.oidc import OidcVerifier, looks_like_jwt
 
 _PRINCIPAL = "hromada.principal"  # the scope key one request's principal is kept under
 
@@ -77,16 +78,19 @@ def has_credentials(headers: dict[str, str] | Any, cookies: str = "") -> bool:
 class Authenticator:
     """The one place a request becomes a Principal.
 
-    In order: ``Authorization: Bearer`` (the settings' bootstrap tokens, then ``auth.tokens``
-    by SHA-256; unknown, revoked or of a disabled user → 401), then the web editor's session
+    In order: ``Authorization: Bearer`` (a JWT of the configured OpenID Connect issuer, else
+    the settings' bootstrap tokens, then ``auth.tokens`` by SHA-256; unknown, revoked, expired
+    or of a disabled user → 401), then the web editor's session
     cookie (unsafe methods also need the ``X-CSRF-Token`` header matching the session's CSRF
     token, else 403), else the anonymous public. The principal is kept in the request scope,
     so a request is authenticated once however many handlers ask.
     """
 
-    def __init__(self, pool: ConnectionPool, tokens: dict[str, str] | None = None) -> None:
+    def __init__(self, pool: ConnectionPool, tokens: dict[str, str] | None = None,
+                 oidc: OidcVerifier | None = None) -> None:
         self.pool = pool
         self.bootstrap = [(t.encode(), parse_token_owner(s)) for t, s in (tokens or {}).items()]
+        self.oidc = oidc
 
     def __call__(self, request: Request) -> Principal:
         known = request.scope.get(_PRINCIPAL)
@@ -109,6 +113,8 @@ class Authenticator:
         return ANONYMOUS
 
     def bearer(self, token: str) -> Principal:
+        if self.oidc is not None and looks_like_jwt(token):  # ours are never JWTs
+            return self.oidc.verify(token)
         given = token.encode()
         for secret, principal in self.bootstrap:
             if hmac.compare_digest(secret, given):

@@ -19,6 +19,7 @@ class Principal:
 
     name: str
     roles: frozenset[Role]
+    authenticated: bool = True  # False only for the anonymous public (no credentials at all)
 
     def has(self, role: Role) -> bool:
         return role in self.roles or Role.ADMIN in self.roles
@@ -33,5 +34,5 @@ class Principal:
         return not self.roles - {Role.PUBLIC}
 
 
-ANONYMOUS = Principal("anonymous", frozenset({Role.PUBLIC}))
+ANONYMOUS = Principal("anonymous", frozenset({Role.PUBLIC}), authenticated=False)
 SYSTEM = Principal("system", frozenset({Role.ADMIN}))

@@ -53,6 +53,26 @@ class TimeoutSettings(BaseModel):
     reports_s: float = 20.0
 
 
+class OidcSettings(BaseModel):
+    """Bearer JWTs from an external OpenID Connect provider (off while ``issuer`` is unset).
+
+    ``GIS_AUTH__OIDC__ISSUER=https://id.city.gov.ua/realms/gis``,
+    ``GIS_AUTH__OIDC__AUDIENCE=hromada-gis``; the signing keys come from ``jwks_url`` (default:
+    the issuer's discovery document). Roles are read from ``roles_claim`` (a dotted path, e.g.
+    ``realm_access.roles`` for Keycloak) and renamed by ``role_map`` (``{"gis-planner":
+    "planner"}``); names that are not our roles are ignored. See docs/security.md.
+    """
+
+    issuer: str | None = None
+    audience: str | None = None
+    jwks_url: str | None = None
+    name_claim: str = "preferred_username"  # the author name history records (else ``sub``)
+    roles_claim: str = "roles"
+    role_map: dict[str, str] = {}
+    algorithms: list[str] = ["RS256", "ES256"]
+    leeway_s: int = Field(default=30, ge=0)  # clock skew allowed on exp/nbf/iat
+
+
 class AuthSettings(BaseModel):
     """Authentication: users and tokens live in the database (``gis users``, ``gis tokens``).
 
@@ -63,6 +83,7 @@ class AuthSettings(BaseModel):
     tokens: dict[str, str] = {}
     session_hours: float = 12.0  # lifetime of a web-editor login
     cookie_secure: bool = True  # False only for plain-HTTP development (GIS_AUTH__COOKIE_SECURE)
+    oidc: OidcSettings = OidcSettings()
 
 
 class LimitSettings(BaseModel):

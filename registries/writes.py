@@ -17,7 +17,7 @@ import psycopg
 from psycopg import errors as pgerrors
 from psycopg import sql
 
-from gis.auth import Principal, Role
+from gis.auth import Principal
 from gis.crs import is_northing_first
 from gis.errors import (
     Conflict,
@@ -32,8 +32,9 @@ from registries.model import Field, FieldType, Registry
 
 
 def check_can_edit(reg: Registry, who: Principal) -> None:
-    """Raise Unauthorized for anonymous users and Forbidden for the wrong role."""
-    if who.roles <= {Role.PUBLIC}:
+    """Raise Unauthorized for anonymous users and Forbidden for the wrong role (a signed-in
+    user without an editing role included)."""
+    if not who.authenticated:
         raise Unauthorized(f"editing {reg.id} needs a signed-in user", collection=reg.id)
     if not any(who.has(role) for role in reg.edit_roles):
         roles = ", ".join(sorted(r.value for r in reg.edit_roles))
