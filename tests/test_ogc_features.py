@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 import httpx
@@ -251,6 +252,15 @@ def test_html_pages_come_from_pygeoapi_with_the_same_data(server: str) -> None:
     assert html.status_code == 200 and "text/html" in html.headers["content-type"]
     geo = get(server, "/collections/land_parcels/items", limit=3).json()
     assert geo["features"][0]["properties"]["cadastral_number"] in html.text
+    # the browser tab names the collection (pygeoapi 0.24 leaves that page's title empty)
+    plain = httpx.get(f"{server}/collections/land_parcels/items?f=html&limit=3",
+                      headers={"Accept-Encoding": "identity"})
+    assert int(plain.headers["content-length"]) == len(plain.content)
+    assert re.search(r"<title>\s*Земельні ділянки\s*</title>", plain.text)
+    assert re.search(r"<title>\s*Земельні ділянки\s*</title>", html.text), \
+        re.search(r"<title>.*?</title>", html.text, re.S)
+    english = httpx.get(f"{server}/collections/land_parcels/items?f=html&limit=1&lang=en")
+    assert re.search(r"<title>\s*Land parcels\s*</title>", english.text)
 
 
 def test_conformance_and_openapi_declare_what_is_served(server: str) -> None:
