@@ -20,7 +20,7 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Scope
 
-from app.security import CSRF_HEADER, SESSION_COOKIE, has_credentials
+from app.security import CSRF_HEADER, has_credentials
 from gis.settings import LimitSettings
 
 ASGIApp = Callable[..., Any]
@@ -167,9 +167,10 @@ class Admission:
         client = (scope.get("client") or ("unknown", 0))[0]
         if self.limiter is None or client in self.limits.rate_exempt:
             return True
-        for name, value in scope.get("headers", []):
-            if name == b"cookie" and SESSION_COOKIE.encode() + b"=" in value:
-                return False  # credentials: the app authenticates them first
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1")
+                   for k, v in scope.get("headers", [])}
+        if has_credentials(headers, headers.get("cookie", "")):
+            return False  # credentials: the app authenticates them first
         return self.limiter.retry_after(client) == 0
 
 

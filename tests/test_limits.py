@@ -125,3 +125,24 @@ def test_cors_is_off_by_default_and_reads_only_with_a_star() -> None:
     assert r.headers["access-control-allow-origin"] == "https://maps.example"
     r = client.options("/echo", headers={**preflight, "Origin": "https://evil.example"})
     assert r.status_code == 400
+
+
+def test_tile_admission_shares_the_buckets_and_leaves_credentials_to_the_app() -> None:
+    """The tile fast path asks ``Admission`` before rendering a miss: the same buckets as the
+    middleware, so a client cannot get around its rate through tiles."""
+    from app.limits import Admission
+
+    clock = Clock()
+    limiter = RateLimiter(rate=1.0, burst=2, clock=clock)
+    admit = Admission(LimitSettings(rate_exempt=["127.0.0.1"]), limiter)
+
+    def scope(client: str, *headers: tuple[bytes, bytes]) -> dict[str, Any]:
+        return {"type": "http", "client": (client, 1), "headers": list(headers)}
+
+    assert [admit(scope("1.2.3.4")) for _ in range(3)] == [True, True, False]
+    client = AsgiClient(make_app(LimitSettings(rate_exempt=[]), limiter))
+    assert client.get("/echo").status_code == 429  # the middleware sees the same empty bucket
+    assert admit(scope("1.2.3.4", (b"cookie", b"gis_session=abc"))) is False  # app decides
+    assert admit(scope("127.0.0.1")) is True  # exempt
+    clock.now += 1.0
+    assert admit(scope("1.2.3.4")) is True
