@@ -116,7 +116,8 @@ class OgcDocuments:
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["method"] != "GET" or \
                 not self._completed(scope["path"]):
-            await self.app(scope, receive, honest_gzip(titled(send)))
+            items_page = scope["type"] == "http" and scope["path"].rstrip("/").endswith("/items")
+            await self.app(scope, receive, honest_gzip(titled(send) if items_page else send))
             return
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
