@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
-from registries.model import Field, FieldType, PersonalIf
+from registries.model import CodeList, Field, FieldType, PersonalIf
 
 KATOTTG_PATTERN = r"^UA\d{17}$"
 EDRPOU_PATTERN = r"^\d{8}$"
 RNOKPP_PATTERN = r"^\d{10}$"
 PHONE_PATTERN = r"^\+380\d{9}$"
 
-PARTY_KINDS = ("legal", "sole_proprietor", "natural")
+PARTY_KINDS = CodeList([
+    ("legal", "юридична особа", "legal entity"),
+    ("sole_proprietor", "фізична особа-підприємець", "sole proprietor"),
+    ("natural", "фізична особа", "private person"),
+])
+BUSINESS_KINDS = CodeList([(c, PARTY_KINDS.title(c), PARTY_KINDS.title(c, "en"))
+                           for c in ("legal", "sole_proprietor")])
 NATURAL_PERSON_MASK = {"uk": "фізична особа", "en": "private person"}
 
 

@@ -24,6 +24,7 @@ from psycopg import sql
 
 from gis.auth import Role
 from registries.model import (
+    CodeList,
     Derivation,
     Field,
     FieldType,
@@ -42,7 +43,11 @@ REGISTRY_KEYS = {"id", "title", "description", "table", "geometry", "group", "no
 FIELD_KEYS = {"name", "type", "title", "required", "personal", "personal_if", "searchable",
               "temporal", "unique", "pattern", "choices", "scale", "references", "description",
               "derived"}
-DATE_RANGE_STATUSES = ("planned", "active", "ended")
+DATE_RANGE_STATUSES = CodeList([
+    ("planned", "заплановано", "planned"),
+    ("active", "діє", "active"),
+    ("ended", "завершено", "ended"),
+])
 
 
 class DeclarationError(ValueError):
@@ -55,6 +60,20 @@ def _text(value: Any, where: str) -> dict[str, str]:
     if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
         return {str(k): v for k, v in value.items()}
     raise DeclarationError(f"{where}: expected a text or {{uk: ..., en: ...}}")
+
+
+def _choices(value: Any, where: str) -> tuple[str, ...]:
+    """Return a field's code list: ``[a, b]`` (codes only) or ``{a: {uk: …, en: …}, …}`` /
+    ``{a: "назва"}`` (codes with titles, the way people read them)."""
+    if isinstance(value, list) and value:
+        return tuple(str(c) for c in value)
+    if isinstance(value, dict) and value:
+        items = []
+        for code, title in value.items():
+            text = _text(title, f"{where} {code!r}")
+            items.append((str(code), text.get("uk", str(code)), text.get("en", str(code))))
+        return CodeList(items)
+    raise DeclarationError(f"{where}: expected a list of codes or {{code: {{uk: …, en: …}}}}")
 
 
 def date_range_status(start: str, end: str) -> Derivation:
@@ -92,7 +111,7 @@ def _field(spec: Any, where: str) -> Field:
                                                   "temporal", "unique", "pattern", "scale",
                                                   "references") if k in spec}
     if "choices" in spec:
-        args["choices"] = tuple(str(c) for c in spec["choices"])
+        args["choices"] = _choices(spec["choices"], f"{where} choices")
     if "personal_if" in spec:
         p = spec["personal_if"]
         if not isinstance(p, dict) or {"field", "equals"} - set(p):

@@ -8,7 +8,7 @@ exports are derived from the declaration.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import TYPE_CHECKING
@@ -45,6 +45,46 @@ class FieldType(StrEnum):
 
 
 Text = dict[str, str]  # {"uk": ..., "en": ...}
+
+
+class CodeList(tuple[str, ...]):
+    """A closed code list: the codes a field may hold (a tuple of str), each with its title.
+
+    Codes are what is stored and exchanged (``"100"``, ``"citylight"``); people read the
+    titles, in cards, reports, extracts, exports and QGIS forms — declared once, here.
+
+    >>> kinds = CodeList([("legal", "юридична особа", "legal entity"),
+    ...                   ("natural", "фізична особа", "private person")])
+    >>> "legal" in kinds, kinds.title("natural", "en"), kinds.title("other")
+    (True, 'private person', 'other')
+    """
+
+    titles: dict[str, Text]
+
+    def __new__(cls, items: Iterable[tuple[str, str, str]]) -> CodeList:
+        items = list(items)
+        self = super().__new__(cls, (code for code, _, _ in items))
+        self.titles = {code: {"uk": uk, "en": en} for code, uk, en in items}
+        if len(self.titles) != len(self):
+            raise ValueError(f"code list repeats a code: {list(self)}")
+        return self
+
+    def __getnewargs__(self) -> tuple[list[tuple[str, str, str]]]:
+        # pickle and deepcopy rebuild a tuple subclass from these (codes with their titles)
+        return ([(c, self.titles[c]["uk"], self.titles[c]["en"]) for c in self],)
+
+    def title(self, code: str, lang: str = "uk") -> str:
+        """Return the title of ``code`` in ``lang`` (Ukrainian if missing), or the code."""
+        titles = self.titles.get(code)
+        if not titles:
+            return code
+        return titles.get(lang) or titles.get("uk") or code
+
+    def as_dict(self) -> dict[str, Text]:
+        """Return ``{code: {"uk": …, "en": …}}`` in the list's order."""
+        return {code: dict(self.titles[code]) for code in self}
+
+
 Derivation = Callable[[str, sql.Composable], sql.Composable]  # (row alias, today) → SQL
 
 
@@ -74,7 +114,7 @@ class Field:
     temporal: bool = False  # a date that `datetime` queries filter on
     unique: bool = False
     pattern: str | None = None  # regular expression the text must match
-    choices: tuple[str, ...] | None = None  # a closed code list
+    choices: tuple[str, ...] | None = None  # a closed code list; a CodeList carries titles
     scale: int | None = None  # decimals of a NUMBER
     references: str | None = None  # registry id a REFERENCE points to
     description: Text = field(default_factory=dict)
@@ -96,6 +136,20 @@ class Field:
     @property
     def column(self) -> str:
         return self.name
+
+    def choice_title(self, code: str, lang: str = "uk") -> str:
+        """Return how people read ``code`` of this field's code list (the code itself when the
+        list has no titles)."""
+        if isinstance(self.choices, CodeList):
+            return self.choices.title(code, lang)
+        return code
+
+    @property
+    def code_titles(self) -> dict[str, Text] | None:
+        """Return ``{code: {"uk", "en"}}`` of the field's code list, or None without one."""
+        if isinstance(self.choices, CodeList):
+            return self.choices.as_dict()
+        return None
 
     @property
     def is_public(self) -> bool:

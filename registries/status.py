@@ -12,14 +12,21 @@ from datetime import date, timedelta
 
 from psycopg import sql
 
-from registries.model import Registry
+from registries.model import CodeList, Registry
 
 EXPIRING_DAYS = 30  # "expiring" = valid for at most this many more days (domain §5.4: N = 30)
 TERM_COLUMNS = ("valid_from", "valid_until", "dismantling_ordered_on", "dismantled_on",
                 "annulled_on")
 # in order of precedence: the first that holds wins
-TERM_STATUSES = ("annulled", "dismantled", "dismantling_ordered", "not_yet_valid", "expired",
-                 "expiring", "valid")
+TERM_STATUSES = CodeList([
+    ("annulled", "Скасовано", "Annulled"),
+    ("dismantled", "Демонтовано", "Dismantled"),
+    ("dismantling_ordered", "Припис на демонтаж", "Dismantling ordered"),
+    ("not_yet_valid", "Ще не чинний", "Not yet valid"),
+    ("expired", "Термін сплив", "Expired"),
+    ("expiring", f"Спливає (≤ {EXPIRING_DAYS} днів)", f"Expiring (≤ {EXPIRING_DAYS} days)"),
+    ("valid", "Чинний", "Valid"),
+])
 
 
 def has_term_status(reg: Registry) -> bool:

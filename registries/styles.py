@@ -21,15 +21,7 @@ STATUS_COLOURS: dict[str, str] = {
     "annulled": "#424242",  # dark grey
     "not_yet_valid": "#1565c0",  # blue
 }
-STATUS_TITLES: dict[str, dict[str, str]] = {
-    "valid": {"uk": "Чинний", "en": "Valid"},
-    "expiring": {"uk": "Спливає (≤ 30 днів)", "en": "Expiring (≤ 30 days)"},
-    "expired": {"uk": "Термін сплив", "en": "Expired"},
-    "dismantling_ordered": {"uk": "Припис на демонтаж", "en": "Dismantling ordered"},
-    "dismantled": {"uk": "Демонтовано", "en": "Dismantled"},
-    "annulled": {"uk": "Скасовано", "en": "Annulled"},
-    "not_yet_valid": {"uk": "Ще не чинний", "en": "Not yet valid"},
-}
+STATUS_TITLES: dict[str, dict[str, str]] = TERM_STATUSES.as_dict()
 assert set(STATUS_COLOURS) == set(TERM_STATUSES) == set(STATUS_TITLES)
 
 

@@ -7,14 +7,38 @@ from psycopg import sql
 from gis.auth import Role
 from registries.addresses.rules import ADDRESS_RULES, BUILDING_RULES, STREET_RULES
 from registries.common import decision_fields, katottg, t
-from registries.model import Field, FieldType, GeometryKind, Registry, TileRule
+from registries.model import CodeList, Field, FieldType, GeometryKind, Registry, TileRule
 
-STREET_TYPES = (
-    "вулиця", "провулок", "проспект", "бульвар", "площа", "майдан", "проїзд", "тупик", "узвіз",
-    "шосе", "набережна", "алея", "в'їзд", "спуск",
-)
-OBJECT_KINDS = ("construction_object", "building", "structure", "premises")
-ADDRESS_STATUSES = ("active", "planned", "annulled")
+# the kinds of street as the address registry writes them (the code is the Ukrainian word)
+STREET_TYPES = CodeList([
+    ("вулиця", "вулиця", "street"), ("провулок", "провулок", "lane"),
+    ("проспект", "проспект", "avenue"), ("бульвар", "бульвар", "boulevard"),
+    ("площа", "площа", "square"), ("майдан", "майдан", "maidan (square)"),
+    ("проїзд", "проїзд", "passage"), ("тупик", "тупик", "dead end"),
+    ("узвіз", "узвіз", "descent"), ("шосе", "шосе", "highway"),
+    ("набережна", "набережна", "embankment"), ("алея", "алея", "alley"),
+    ("в'їзд", "в'їзд", "entry road"), ("спуск", "спуск", "slope"),
+])
+OBJECT_KINDS = CodeList([
+    ("construction_object", "об'єкт будівництва", "construction object"),
+    ("building", "будівля", "building"),
+    ("structure", "споруда", "structure"),
+    ("premises", "приміщення", "premises"),
+])
+ADDRESS_STATUSES = CodeList([
+    ("active", "чинна", "active"),
+    ("planned", "запланована", "planned"),
+    ("annulled", "анульована", "annulled"),
+])
+BUILDING_PURPOSES = CodeList([
+    ("residential_house", "житловий будинок", "house"),
+    ("apartment_block", "багатоквартирний будинок", "apartment block"),
+    ("public", "громадська будівля", "public building"),
+    ("commercial", "комерційна будівля", "commercial building"),
+    ("industrial", "виробнича будівля", "industrial building"),
+    ("garage", "гараж", "garage"),
+    ("other", "інша", "other"),
+])
 
 
 def full_address(alias: str, today: sql.Composable) -> sql.Composable:
@@ -67,8 +91,7 @@ BUILDINGS = Registry(
     fields=(
         Field("floors", FieldType.INTEGER, title=t("Поверховість", "Floors")),
         Field("purpose", title=t("Призначення", "Purpose"),
-              choices=("residential_house", "apartment_block", "public", "commercial",
-                       "industrial", "garage", "other")),
+              choices=BUILDING_PURPOSES),
     ),
     edit_roles=frozenset({Role.REGISTRAR}),
     rules=BUILDING_RULES,

@@ -4,17 +4,50 @@ from __future__ import annotations
 
 from gis.auth import Role
 from registries.advertising.rules import ADVERTISING_RULES
-from registries.common import EDRPOU_PATTERN, PHONE_PATTERN, decision_fields, t, term_fields
-from registries.model import Field, FieldType, GeometryKind, Registry, TileRule
+from registries.common import (
+    BUSINESS_KINDS,
+    EDRPOU_PATTERN,
+    PHONE_PATTERN,
+    decision_fields,
+    t,
+    term_fields,
+)
+from registries.model import CodeList, Field, FieldType, GeometryKind, Registry, TileRule
 from registries.terms import status_field
 
-STRUCTURE_TYPES = (
-    "billboard", "backlight", "prismatron", "supersite", "citylight", "scroller", "pylon",
-    "facade_banner", "rooftop", "street_banner", "bracket", "led_screen",
-)
-LIGHTING = ("none", "internal", "external", "digital")
-MOUNTING = ("ground", "facade", "roof", "street_furniture", "over_street")
-PLACE_OWNERS = ("communal", "state", "private")
+# structure types (domain §5.3)
+STRUCTURE_TYPES = CodeList([
+    ("billboard", "щит (біґборд)", "billboard"),
+    ("backlight", "беклайт", "backlit board"),
+    ("prismatron", "призматрон", "prismatron"),
+    ("supersite", "суперсайт", "supersite"),
+    ("citylight", "сіті-лайт", "city-light"),
+    ("scroller", "скролер", "scroller"),
+    ("pylon", "пілон, стела, тумба", "pylon, stele"),
+    ("facade_banner", "брандмауер", "facade banner"),
+    ("rooftop", "дахова установка", "rooftop installation"),
+    ("street_banner", "перетяжка", "banner across a street"),
+    ("bracket", "кронштейн", "bracket on a pole"),
+    ("led_screen", "світлодіодний екран", "LED screen"),
+])
+LIGHTING = CodeList([
+    ("none", "без освітлення", "none"),
+    ("internal", "внутрішнє", "internal"),
+    ("external", "зовнішнє", "external"),
+    ("digital", "цифровий екран", "digital screen"),
+])
+MOUNTING = CodeList([
+    ("ground", "на землі", "on the ground"),
+    ("facade", "на фасаді", "on a facade"),
+    ("roof", "на даху", "on a roof"),
+    ("street_furniture", "на елементах вуличного обладнання", "on street furniture"),
+    ("over_street", "над проїжджою частиною", "over the street"),
+])
+PLACE_OWNERS = CodeList([
+    ("communal", "комунальна власність", "communal property"),
+    ("state", "державна власність", "state property"),
+    ("private", "приватна власність", "private property"),
+])
 
 ADVERTISING_STRUCTURES = Registry(
     id="advertising_structures",
@@ -39,7 +72,7 @@ ADVERTISING_STRUCTURES = Registry(
         Field("lighting", title=t("Освітлення", "Lighting"), choices=LIGHTING),
         Field("mounting", title=t("Спосіб розміщення", "Mounting"), choices=MOUNTING),
         Field("distributor_kind", title=t("Розповсюджувач: вид", "Distributor kind"),
-              choices=("legal", "sole_proprietor"), required=True),
+              choices=BUSINESS_KINDS, required=True),
         Field("distributor_name", title=t("Розповсюджувач", "Distributor"), required=True,
               searchable=True),
         Field("distributor_edrpou", title=t("Код ЄДРПОУ", "EDRPOU"), pattern=EDRPOU_PATTERN),

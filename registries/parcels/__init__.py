@@ -7,7 +7,7 @@ from psycopg import sql
 
 from gis.auth import Role
 from registries.common import katottg, party_fields, t
-from registries.model import Field, FieldType, GeometryKind, Registry, TileRule
+from registries.model import CodeList, Field, FieldType, GeometryKind, Registry, TileRule
 from registries.parcels.cadastral_number import (
     CADASTRAL_NUMBER_PATTERN,
     QUARTER_NUMBER_PATTERN,
@@ -15,8 +15,27 @@ from registries.parcels.cadastral_number import (
 from registries.parcels.rules import PARCEL_RULES
 from registries.rules import no_overlap
 
-CATEGORIES = ("100", "200", "300", "400", "500", "600", "700", "800", "900")
-OWNERSHIP_FORMS = ("100", "200", "300")  # private, state, communal (xml_ua codes; verify)
+# land categories, Land Code art. 19 (domain §1.4): codes 100–900 only
+CATEGORIES = CodeList([
+    ("100", "землі сільськогосподарського призначення", "agricultural land"),
+    ("200", "землі житлової та громадської забудови", "residential and public building land"),
+    ("300", "землі природно-заповідного та іншого природоохоронного призначення",
+     "nature-reserve and other nature-protection land"),
+    ("400", "землі оздоровчого призначення", "health land"),
+    ("500", "землі рекреаційного призначення", "recreational land"),
+    ("600", "землі історико-культурного призначення", "historical and cultural land"),
+    ("700", "землі лісогосподарського призначення", "forestry land"),
+    ("800", "землі водного фонду", "water fund land"),
+    ("900", "землі промисловості, транспорту, електронних комунікацій, енергетики, оборони "
+            "та іншого призначення",
+     "industry, transport, electronic communications, energy, defence and other land"),
+])
+# OwnershipInfo/Code of the exchange file (xml_ua codes; verify, domain §1.6)
+OWNERSHIP_FORMS = CodeList([
+    ("100", "приватна", "private"),
+    ("200", "державна", "state"),
+    ("300", "комунальна", "communal"),
+])
 
 
 def computed_area_ha(alias: str, today: sql.Composable) -> sql.Composable:

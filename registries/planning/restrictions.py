@@ -10,16 +10,41 @@ from __future__ import annotations
 
 from gis.auth import Role
 from registries.common import decision_fields, t
-from registries.model import Field, FieldType, GeometryKind, Registry, Rule, Severity, TileRule
+from registries.model import (
+    CodeList,
+    Field,
+    FieldType,
+    GeometryKind,
+    Registry,
+    Rule,
+    Severity,
+    TileRule,
+)
 from registries.planning.restriction_codes import RESTRICTION_CODE_PATTERN
 
-RESTRICTION_KINDS = (
-    "heritage_protection", "regulated_building", "protected_landscape", "archaeological_layer",
-    "historical_area", "nature_reserve", "water_protection", "riverside_strip",
-    "sanitary_protection", "network_protection", "aviation", "flood_area", "red_lines",
-    "other",
-)
-RED_LINE_KINDS = ("existing", "planned")
+# kinds of planning restriction (domain §7.1; DZK codes in restriction_codes.csv)
+RESTRICTION_KINDS = CodeList([
+    ("heritage_protection", "охоронна зона пам'ятки", "heritage protection zone"),
+    ("regulated_building", "зона регулювання забудови", "regulated building zone"),
+    ("protected_landscape", "зона охоронюваного ландшафту", "protected landscape zone"),
+    ("archaeological_layer", "зона охорони археологічного культурного шару",
+     "archaeological layer protection zone"),
+    ("historical_area", "історичний ареал", "historical area"),
+    ("nature_reserve", "природно-заповідний фонд", "nature reserve fund"),
+    ("water_protection", "водоохоронна зона", "water protection zone"),
+    ("riverside_strip", "прибережна захисна смуга", "riverside protective strip"),
+    ("sanitary_protection", "санітарно-захисна зона", "sanitary protection zone"),
+    ("network_protection", "охоронна зона інженерних мереж",
+     "engineering network protection zone"),
+    ("aviation", "авіаційні обмеження", "aviation restrictions"),
+    ("flood_area", "зона затоплення", "flood area"),
+    ("red_lines", "територія в червоних лініях", "within red lines"),
+    ("other", "інше обмеження", "other restriction"),
+])
+RED_LINE_KINDS = CodeList([
+    ("existing", "існуючі", "existing"),
+    ("planned", "проєктні", "planned"),
+])
 
 RESTRICTION_CODE_KNOWN = Rule(
     "dzk_code_known", "the DZK code is in the restriction classifier (§1.8)", Severity.ERROR,

@@ -4,13 +4,28 @@ from __future__ import annotations
 
 from gis.auth import Role
 from registries.common import decision_fields, party_fields, t, term_fields
-from registries.model import Field, FieldType, GeometryKind, Registry, TileRule
+from registries.model import CodeList, Field, FieldType, GeometryKind, Registry, TileRule
 from registries.temporary.rules import SPOT_RULES, TEMPORARY_RULES
 from registries.terms import status_field
 
-STRUCTURE_KINDS = ("stationary", "mobile", "terrace")
-PURPOSES = ("trade", "services", "catering", "social_cultural", "other")
-SPOT_STATUSES = ("free", "occupied", "reserved")
+# kinds of temporary structure (order 244; domain §6.1)
+STRUCTURE_KINDS = CodeList([
+    ("stationary", "стаціонарна", "stationary"),
+    ("mobile", "пересувна", "mobile"),
+    ("terrace", "літній майданчик", "summer terrace"),
+])
+PURPOSES = CodeList([
+    ("trade", "торгівля", "trade"),
+    ("services", "побутове обслуговування", "household services"),
+    ("catering", "громадське харчування", "catering"),
+    ("social_cultural", "соціально-культурна діяльність", "social and cultural"),
+    ("other", "інше", "other"),
+])
+SPOT_STATUSES = CodeList([
+    ("free", "вільне", "free"),
+    ("occupied", "зайняте", "occupied"),
+    ("reserved", "зарезервоване", "reserved"),
+])
 
 TEMPORARY_STRUCTURES = Registry(
     id="temporary_structures",
