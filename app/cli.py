@@ -393,5 +393,14 @@ def _add_registry_commands() -> None:
 _add_registry_commands()
 
 
+def _add_extract_commands() -> None:
+    from app.cli_extract import extract
+
+    main.add_command(extract)
+
+
+_add_extract_commands()
+
+
 if __name__ == "__main__":
     main()

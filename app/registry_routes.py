@@ -165,7 +165,8 @@ async def parcel_report_handler(svc: RegistryService, request: Request) -> Respo
     if html:
         page = TEMPLATES.get_template("parcel_report.html").render(
             r=doc, city=svc.settings.city.name_uk, statuses=STATUS_TITLES,
-            json_href=f"{request.url.path}?{_with(params, f='json')}")
+            json_href=f"{request.url.path}?{_with(params, f='json')}",
+            extracts_url=svc.settings.portal.extracts_url)
         return HTMLResponse(page)
     return Response(report.report_json(doc), media_type="application/json")
 

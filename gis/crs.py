@@ -106,3 +106,29 @@ def ucs2000_proj4(srid: int) -> str:
     return (f"+proj=tmerc +lat_0={p['8801']:g} +lon_0={p['8802']:g} +k={p['8805']:g} "
             f"+x_0={p['8806']:g} +y_0={p['8807']:g} +ellps=krass "
             f"+towgs84={UCS2000_TOWGS84} +units=m +no_defs")
+
+
+def crs_title(srid: int) -> str:
+    """Return how a printed sheet names the projected CRS ``srid`` (Ukrainian).
+
+    >>> crs_title(6383)
+    'УСК-2000 / Ukraine TM zone 9 (осьовий меридіан 27°), EPSG:6383'
+    """
+    zones = {s: z for z, s in UCS2000_TM_ZONES.items()}
+    if srid in zones:
+        return (f"УСК-2000 / Ukraine TM zone {zones[srid]} (осьовий меридіан "
+                f"{3 * zones[srid]}°), EPSG:{srid}")
+    return f"{CRS.from_epsg(srid).name}, EPSG:{srid}"
+
+
+def grid_convergence(srid: int, easting: float, northing: float) -> float:
+    """Return the meridian convergence γ (degrees, ≈ Δλ·sin φ: negative west of the central
+    meridian) at a point of the projected CRS ``srid``: what a sheet's north arrow states.
+
+    >>> round(grid_convergence(6383, 299_865.0, 5_476_633.0), 4)  # Khmelnytskyi, 27°E
+    -0.0027
+    """
+    from pyproj import Proj
+
+    lon, lat = transformer(srid, 4326).transform(easting, northing)
+    return float(Proj(CRS.from_epsg(srid)).get_factors(lon, lat).meridian_convergence)

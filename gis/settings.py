@@ -122,7 +122,28 @@ class PortalSettings(BaseModel):
     basemap_tiles: str | None = None
     basemap_attribution: str = ""
     basemap_max_zoom: int = Field(default=19, ge=0, le=24)
-    extracts_url: str | None = None  # the PDF extract endpoint, once extracts exist
+    # the PDF extract endpoint the print dialog and the cards use; "" turns printing off
+    extracts_url: str | None = "/extracts"
+
+
+class ExtractSettings(BaseModel):
+    """Printable true-scale map extracts (``GIS_EXTRACTS__ISSUER=…``); see docs/extracts.md."""
+
+    # the body named at the top of every sheet, e.g. "Хмельницька міська рада · Управління
+    # архітектури та містобудування"; empty: "Геопортал м. <city>"
+    issuer: str = ""
+    # DejaVu Sans (Debian's fonts-dejavu-core, installed by scripts/bootstrap.sh): Cyrillic,
+    # embedded into every PDF
+    font_dir: Path = Path("/usr/share/fonts/truetype/dejavu")
+    # an extract whose map frame would hold more features is refused (400) before rendering
+    max_features: int = Field(default=20_000, ge=1)
+    # anonymous extracts per client IP, sustained and in a burst (0: no limit); an extract
+    # costs far more than an items page, so it has a bucket of its own beside the request rate
+    anon_per_minute: float = Field(default=6.0, ge=0)
+    anon_burst: int = Field(default=4, ge=1)
+    # anonymous extracts of all clients together per minute (0: no limit)
+    anon_total_per_minute: float = Field(default=120.0, ge=0)
+    timeout_s: float = 20.0  # statement timeout of one extract's reads
 
 
 class Settings(BaseSettings):
@@ -144,6 +165,7 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()  # GIS_LIMITS__CORS_ORIGINS='["https://city.ua"]'
     tiles: TileSettings = TileSettings()  # GIS_TILES__CACHE_DIR=tile-cache
     portal: PortalSettings = PortalSettings()  # GIS_PORTAL__BASEMAP_TILES=…
+    extracts: ExtractSettings = ExtractSettings()  # GIS_EXTRACTS__ISSUER=…
     max_items: int = 10_000  # the largest page a client may ask for
     # idle keep-alive connections are closed after this; longer than a busy client's pause, so
     # a close does not race the client's next request (uvicorn's default is 5 s)

@@ -52,12 +52,18 @@ if is_root && ! id postgres >/dev/null 2>&1; then
   die "running as root needs the 'postgres' system user to run the database; install postgresql-common"
 fi
 
+# the PDF extracts embed DejaVu Sans (Cyrillic); GIS_EXTRACTS__FONT_DIR may point elsewhere
+if [ -z "${GIS_EXTRACTS__FONT_DIR:-}" ] && [ ! -f /usr/share/fonts/truetype/dejavu/DejaVuSans.ttf ]; then
+  apt_install fonts-dejavu-core
+fi
+
 # 2. test-only system packages (clients used by interoperability tests)
 if [ "$purpose" = test ]; then
   missing=()
   command -v ogrinfo >/dev/null 2>&1 || missing+=(gdal-bin)
   /usr/bin/python3 -c 'import qgis.core' >/dev/null 2>&1 || missing+=(python3-qgis)
   [ -x /usr/bin/chromium ] || missing+=(chromium)  # the geoportal's browser tests
+  command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)  # extracts' PDF → PNG (docs)
   if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 fi
 

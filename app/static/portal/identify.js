@@ -129,6 +129,14 @@ export class Identify {
       a.target = "_blank";
       links.append(a, document.createTextNode(" · "));
     }
+    if (this.config.extractsUrl) {  // a true-scale PDF of the object, fitted (print.js: options)
+      const x = el("a", "extract-link", t("extractPdf"));
+      x.href = collection === "land_parcels" && p.cadastral_number
+        ? `${this.config.extractsUrl}/parcels/${encodeURIComponent(p.cadastral_number)}`
+        : `${this.config.extractsUrl}/collections/${encodeURIComponent(collection)}/items/${encodeURIComponent(feature.id)}`;
+      x.target = "_blank";
+      links.append(x, document.createTextNode(" · "));
+    }
     const json = el("a", null, t("allData"));
     json.href = `/collections/${collection}/items/${feature.id}?f=json`;
     json.target = "_blank";

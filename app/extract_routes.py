@@ -1,0 +1,161 @@
+"""HTTP routes of printable extracts and of the extract register's check.
+
+- ``GET /extracts?…`` — issue an extract (``app.extract_params``): a parcel, any registry's
+  object, a box or the geoportal's view; ``/extracts/parcels/{cadastral_number}`` and
+  ``/extracts/collections/{collection}/items/{id}`` say the same in the path. Answers
+  ``application/pdf`` with ``X-Extract-Number``; anonymous readers get the public views.
+- ``GET /extracts/{number}[?hash=…]`` — is the sheet genuine, what did it show, has the
+  object changed since (JSON; HTML for browsers, e.g. from the QR code).
+
+An extract costs far more than an items page (a PDF is drawn), so anonymous extracts draw on
+buckets of their own (``ExtractAdmission``): per client and for all anonymous clients
+together, on top of the request-rate limit every request meets.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from psycopg_pool import ConnectionPool
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Route
+
+from app.extract_params import deployment, parse_extract
+from app.limits import RateLimiter
+from extracts import register
+from extracts.issue import Issued, issue_extract
+from gis.auth import Principal
+from gis.db import database_errors, set_statement_timeout
+from gis.errors import InvalidParameter, TooManyRequests
+from gis.settings import ExtractSettings, Settings
+from registries.catalog import Catalog
+
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
+                        autoescape=select_autoescape(["html"]))
+
+
+@dataclass
+class ExtractAdmission:
+    """The anonymous extract buckets: one per client IP and one for all clients together.
+
+    Kept apart from the request-rate buckets (``app.limits``) so that it can be folded into a
+    per-client cost budget as one weight: an extract costs ``anon_per_minute``-limited units.
+    """
+
+    settings: ExtractSettings
+    exempt: frozenset[str]
+    per_client: RateLimiter | None = None
+    everyone: RateLimiter | None = None
+
+    def __post_init__(self) -> None:
+        s = self.settings
+        if s.anon_per_minute > 0:
+            self.per_client = RateLimiter(s.anon_per_minute / 60, s.anon_burst)
+        if s.anon_total_per_minute > 0:
+            self.everyone = RateLimiter(s.anon_total_per_minute / 60,
+                                        max(s.anon_burst, int(s.anon_total_per_minute / 6)))
+
+    def admit(self, client: str, who: Principal) -> None:
+        """Take one extract from the anonymous ``client``'s buckets or raise 429."""
+        if not who.is_public or client in self.exempt:
+            return
+        if self.per_client is not None:
+            wait = self.per_client.retry_after(client)
+            if wait:
+                raise TooManyRequests(
+                    f"too many extracts from {client}: anonymous clients may take "
+                    f"{self.settings.anon_per_minute:g} a minute (burst "
+                    f"{self.settings.anon_burst}); retry in {wait} s", retry_after=wait)
+        if self.everyone is not None:
+            wait = self.everyone.retry_after("*")
+            if wait:
+                raise TooManyRequests(
+                    "the server is drawing as many public extracts as it may "
+                    f"({self.settings.anon_total_per_minute:g} a minute); retry in {wait} s",
+                    retry_after=wait)
+
+
+@dataclass(frozen=True)
+class ExtractService:
+    settings: Settings
+    pool: ConnectionPool
+    catalog: Catalog
+    authenticate: Callable[[Request], Principal]
+    audit: Callable[[Principal, str, Request], None] | None
+    admission: ExtractAdmission
+
+    def issue(self, request: Request, who: Principal) -> Issued:
+        req = parse_extract(dict(request.query_params), self.settings.city.storage_srid,
+                            {k: str(v) for k, v in request.path_params.items()})
+        with database_errors(), self.pool.connection() as conn, conn.transaction():
+            # one moment of the data for the whole sheet
+            conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+            set_statement_timeout(conn, self.settings.extracts.timeout_s)
+            return issue_extract(conn, self.catalog, req, who, deployment(self.settings))
+
+    def check(self, number: str, staff: bool, given_hash: str | None) -> dict[str, Any]:
+        with database_errors(), self.pool.connection() as conn:
+            entry = register.find(conn, number)
+            reg = (self.catalog.get(entry.collection)
+                   if entry.collection in self.catalog.ids else None)
+            now = (register.current_version(conn, reg.schema, reg.table, entry.object_id)
+                   if reg is not None and entry.object_id is not None else None)
+        return register.describe(entry, staff=staff, public_registry=reg is None or reg.public,
+                                 given_hash=given_hash, version_now=now)
+
+
+async def issue_handler(svc: ExtractService, request: Request) -> Response:
+    """GET /extracts?… (and the path forms): the PDF of one extract."""
+    who = svc.authenticate(request)
+    client = request.client.host if request.client else "unknown"
+    svc.admission.admit(client, who)
+    issued = await run_in_threadpool(svc.issue, request, who)
+    if issued.entry.personal and svc.audit is not None and issued.entry.collection:
+        await run_in_threadpool(svc.audit, who, issued.entry.collection, request)
+    return Response(issued.pdf, media_type="application/pdf", headers={
+        "Content-Disposition": f'inline; filename="{issued.filename}"',
+        "X-Extract-Number": issued.number, "Cache-Control": "no-store"})
+
+
+async def check_handler(svc: ExtractService, request: Request) -> Response:
+    """GET /extracts/{number}[?hash=…][&f=html]: the register's word on a printed sheet."""
+    who = svc.authenticate(request)
+    f = request.query_params.get("f")
+    if f not in (None, "json", "html"):
+        raise InvalidParameter("f must be json or html", parameter="f")
+    doc = await run_in_threadpool(svc.check, request.path_params["number"],
+                                  who.sees_personal_data, request.query_params.get("hash"))
+    if f == "html" or (f is None and "text/html" in request.headers.get("accept", "")):
+        reg = svc.catalog.get(doc["collection"]) if doc.get("collection") in \
+            svc.catalog.ids else None
+        return HTMLResponse(TEMPLATES.get_template("extract_check.html").render(
+            d=doc, city=svc.settings.city.name_uk,
+            registry=reg.title["uk"] if reg else None))
+    return JSONResponse(doc, headers={"Cache-Control": "no-store"})
+
+
+def extract_routes(settings: Settings, pool: ConnectionPool, catalog: Catalog,
+                   authenticate: Callable[[Request], Principal],
+                   audit: Callable[[Principal, str, Request], None] | None = None
+                   ) -> list[Route]:
+    """Return the extract routes; mounted by ``app.factory`` before the OGC API."""
+    admission = ExtractAdmission(settings.extracts, frozenset(settings.limits.rate_exempt))
+    svc = ExtractService(settings, pool, catalog, authenticate, audit, admission)
+
+    def bind(handler: Callable[[ExtractService, Request], Any]) -> Callable[[Request], Any]:
+        async def endpoint(request: Request) -> Response:
+            return await handler(svc, request)  # type: ignore[no-any-return]
+        return endpoint
+
+    return [
+        Route("/extracts", bind(issue_handler)),
+        Route("/extracts/parcels/{cadastral_number}", bind(issue_handler)),
+        Route("/extracts/collections/{collection_id}/items/{item_id}", bind(issue_handler)),
+        Route("/extracts/{number}", bind(check_handler)),
+    ]
