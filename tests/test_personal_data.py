@@ -93,10 +93,25 @@ class Walk:
         ctype = r.headers.get("content-type", "")
         if "protobuf" in ctype or "mvt" in ctype:
             self.check_tile(path, r.content)
+        elif ctype.startswith("application/pdf"):
+            self.check_pdf(path, r.content)
+            self.check_text(path, str(r.headers), echoed)
         else:
             self.check_text(path, r.text, echoed)
             self.check_text(path, str(r.headers), echoed)
         return r
+
+    def check_pdf(self, where: str, body: bytes) -> None:
+        """Check the text of every page of a PDF (an extract) and its metadata."""
+        import io
+
+        import pdfplumber
+
+        with pdfplumber.open(io.BytesIO(body)) as pdf:
+            # map labels are drawn twice (halo, then glyphs): one copy of each character
+            texts = [page.dedupe_chars().extract_text() for page in pdf.pages]
+            texts.append(str(pdf.metadata))
+        self.check_text(where, "\n".join(texts))
 
     def check_tile(self, where: str, body: bytes) -> None:
         if not body:
@@ -175,6 +190,17 @@ def test_no_personal_value_in_any_anonymous_response(server: str,
                 number = feat["properties"]["cadastral_number"]
                 walk.get(f"/reports/parcels/{quote(number)}")
                 walk.get(f"/reports/parcels/{quote(number)}?f=html")
+                # the printable extract (PDF text) and the register's check of it
+                extract = walk.get(f"/extracts/parcels/{quote(number)}")
+                issued = extract.headers.get("x-extract-number")
+                assert extract.status_code == 200 and issued, extract.text[:300]
+                walk.get(f"/extracts/{issued}")
+                walk.get(f"/extracts/{issued}?f=html")
+        elif cid in staff_ids:
+            for feat in features[:3]:
+                extract = walk.get(f"/extracts/collections/{cid}/items/{feat['id']}")
+                assert extract.status_code == 200, extract.text[:300]
+                walk.get(f"/extracts/{extract.headers['x-extract-number']}")
     # tiles: the whole-city map and each collection, at every zoom band, where the objects
     # with personal data lie
     tms = "WebMercatorQuad"
@@ -193,6 +219,9 @@ def test_no_personal_value_in_any_anonymous_response(server: str,
                  params={"f": "json", "filter": f"holder_name = '{value}'"})
         walk.get("/collections/land_parcels/items", echoed=value,
                  params={"f": "json", "q": value})
+    for lon, lat in points[:3]:  # a map view around objects with personal data
+        walk.get("/extracts", params={"center": f"{lon},{lat}", "scale": "2000",
+                                      "layers": ",".join(sorted(staff_ids))})
     for path in ("/collections/land_parcels/items/999999999?f=json",
                  "/collections/land_parcels/items/999999999?f=html",
                  "/collections/nope/items?f=json", "/collections/land_parcels/items?sortby=x",

@@ -317,16 +317,65 @@ def test_cursor_coordinates_and_measuring(desktop: Watched, permit: dict[str, An
     page.screenshot(path=ARTIFACTS / "portal-measure.png")
 
 
-def test_print_dialog_says_extracts_are_not_there_yet(desktop: Watched) -> None:
-    page = desktop.open()
+def test_print_dialog_yields_a_pdf_of_the_chosen_scale_and_paper(desktop: Watched,
+                                                                  permit: dict[str, Any]) -> None:
+    import io
+
+    import pdfplumber
+
+    from extracts.layout import MM
+
+    lon, lat = permit["geometry"]["coordinates"]
+    page = desktop.open(f"#map=17/{lat}/{lon}")
     page.locator("#print").click()
     dialog = page.locator("#print-dialog")
     dialog.wait_for()
-    assert page.locator("#print-scale option").count() >= 4
+    assert page.locator("#print-scale option").count() >= 5
     assert page.locator("#print-paper option").all_inner_texts() == ["A4", "A3"]
-    assert page.locator("#print-download").is_disabled()
-    assert "Друк витягів у масштабі з'явиться незабаром" in page.locator("#print-note").inner_text()
+    assert page.locator("#print-download").is_enabled()
+    assert "УСК-2000" in page.locator("#print-note").inner_text()
+    assert page.locator("#print-what input[value=object]").is_disabled()  # nothing selected
+    page.locator("#print-scale").select_option("1000")
+    page.locator("#print-paper").select_option("A3")
+    page.locator("input[name=orientation][value=landscape]").check()
     page.screenshot(path=ARTIFACTS / "portal-print.png")
+    with page.expect_download(timeout=WAIT_MS) as download:
+        page.locator("#print-download").click()
+    path = download.value.path()
+    number = download.value.suggested_filename.removeprefix("extract-").removesuffix(".pdf")
+    with pdfplumber.open(path) as pdf:
+        sheet = pdf.pages[0]
+        assert (sheet.width, sheet.height) == pytest.approx((420 * MM, 297 * MM), abs=0.01)
+        text = sheet.dedupe_chars().extract_text()
+    assert "Масштаб 1:1000" in text and f"№ {number}" in text
+    page.locator("#print-note").filter(has_text=number).wait_for(timeout=WAIT_MS)
+    # the view's centre is the sheet's: the register says so (the frame's box in UCS-2000)
+    check = httpx.get(f"{desktop.base}/extracts/{number}").json()
+    x0, y0, x1, y1 = check["frame"]
+    east, north = transformer("OGC:CRS84", 6383).transform(lon, lat)
+    assert (x0 + x1) / 2 == pytest.approx(east, abs=1.0)
+    assert (y0 + y1) / 2 == pytest.approx(north, abs=1.0)
+    assert (check["scale"], check["paper"], check["orientation"]) == (1000, "A3", "landscape")
+    assert check["kind"] == "area"
+
+
+def test_the_selected_object_prints_fitted(desktop: Watched, permit: dict[str, Any]) -> None:
+    lon, lat = permit["geometry"]["coordinates"]
+    page = desktop.open(f"#map=17.5/{lat}/{lon}&obj=advertising_structures/{permit['id']}")
+    page.locator("#card .card-key").wait_for(timeout=WAIT_MS)
+    link = page.locator("#card a.extract-link")
+    assert link.get_attribute("href") == \
+        f"/extracts/collections/advertising_structures/items/{permit['id']}"
+    page.locator("#print").click()
+    assert page.locator("#print-what input[value=object]").is_checked()
+    page.locator("#print-scale").select_option("fit")
+    with page.expect_download(timeout=WAIT_MS) as download:
+        page.locator("#print-download").click()
+    number = download.value.suggested_filename.removeprefix("extract-").removesuffix(".pdf")
+    check = httpx.get(f"{desktop.base}/extracts/{number}").json()
+    assert check["collection"] == "advertising_structures" and check["object_id"] == permit["id"]
+    assert check["object"] == permit["properties"]["permit_number"]
+    assert check["scale"] == 500 and check["paper"] == "A4"  # a point fits the finest scale
 
 
 def test_english_switch_is_remembered(desktop: Watched) -> None:
