@@ -179,6 +179,13 @@ def _title(city: str, layers: tuple[str, ...], subject: Subject | None) -> str:
     return f"Викопіювання з карти м. {city}"
 
 
+def _subtitle(subject: Subject) -> str:
+    """Return the object line: its label under the label field's title, and the registry."""
+    reg = subject.reg
+    named = reg.field(reg.label).title.get("uk") if reg.label else None
+    return f"{named or 'Об’єкт'}: {subject.label} ({reg.title.get('uk', reg.id)})"
+
+
 def _portal_url(base: str, centre: tuple[float, float], scale: int, srid: int,
                 subject: Subject | None) -> str:
     lon, lat = transformer(srid, 4326).transform(*centre)
@@ -277,8 +284,7 @@ def issue_extract(conn: psycopg.Connection, catalog: Catalog, req: ExtractReques
     map_content = MapContent(
         MapTransform(sh.map, ground, scale), layers, subject.geom if subject else None,
         [(p.number, p.y, p.x) for p in catalogue.points] if catalogue else [], convergence)
-    subtitle = ("Район друку: довільна ділянка карти" if subject is None else
-                f"Об'єкт: {subject.label} — {subject.reg.title.get('uk', subject.reg.id)}")
+    subtitle = "Ділянка карти в заданих межах" if subject is None else _subtitle(subject)
     when = local.strftime("%d.%m.%Y %H:%M")
     text = SheetText(
         issuer=dep.issuer, title=content["title"], subtitle=subtitle, number=number,

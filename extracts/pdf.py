@@ -317,7 +317,7 @@ class SheetPainter:
         left.addFromList([
             Paragraph(_escape(t.issuer), _style(7.2, colour_=Color(0.25, 0.25, 0.25))),
             Spacer(1, 1.4 * MM),
-            Paragraph(_escape(t.title), _style(10.5, True, 12.6)),
+            *self.title_lines(),
             Spacer(1, 1.0 * MM),
             Paragraph(_escape(t.subtitle), _style(8.6, True, 10.4)),
         ], c)
@@ -331,6 +331,15 @@ class SheetPainter:
             Paragraph(f"Дані станом на: {_escape(t.as_of)}", _style(6.5, leading=8.2)),
             Paragraph(f"Контрольна сума: {_escape(t.hash_printed)}", _style(6.5, leading=8.2)),
         ], c)
+
+    def title_lines(self) -> list[Any]:
+        """Return the document's name in capitals over what it is taken from, as Ukrainian
+        documents head themselves ("ВИКОПІЮВАННЯ / з плану зонування території м. …")."""
+        kind, _, rest = self.text.title.partition(" ")
+        if not rest:
+            return [Paragraph(_escape(self.text.title), _style(10.5, True, 12.6))]
+        return [Paragraph(_escape(kind.upper()), _style(13, True, 15.0)),
+                Paragraph(_escape(rest), _style(9.5, True, 11.4))]
 
     def strip(self, c: Canvas) -> None:
         s, t = self.sheet.strip, self.text

@@ -43,8 +43,8 @@ def label_note(reg: Registry) -> str | None:
 
     >>> from registries.catalog import default_catalog
     >>> label_note(default_catalog().get("land_parcels"))
-    'номер ділянки без коду КОАТУУ'
+    'номер ділянки (без КОАТУУ)'
     """
     if reg.label == "cadastral_number":
-        return "номер ділянки без коду КОАТУУ"
+        return "номер ділянки (без КОАТУУ)"
     return None

@@ -319,7 +319,6 @@ def test_cursor_coordinates_and_measuring(desktop: Watched, permit: dict[str, An
 
 def test_print_dialog_yields_a_pdf_of_the_chosen_scale_and_paper(desktop: Watched,
                                                                   permit: dict[str, Any]) -> None:
-    import io
 
     import pdfplumber
 
