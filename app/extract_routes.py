@@ -29,7 +29,7 @@ from starlette.routing import Route
 from app.extract_params import deployment, parse_extract
 from app.limits import RateLimiter
 from extracts import register
-from extracts.issue import Issued, issue_extract
+from extracts.issue import ExtractRequest, Issued, issue_extract
 from gis.auth import Principal
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import InvalidParameter, TooManyRequests
@@ -90,9 +90,7 @@ class ExtractService:
     audit: Callable[[Principal, str, Request], None] | None
     admission: ExtractAdmission
 
-    def issue(self, request: Request, who: Principal) -> Issued:
-        req = parse_extract(dict(request.query_params), self.settings.city.storage_srid,
-                            {k: str(v) for k, v in request.path_params.items()})
+    def issue(self, req: ExtractRequest, who: Principal) -> Issued:
         with database_errors(), self.pool.connection() as conn, conn.transaction():
             # one moment of the data for the whole sheet
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
@@ -113,9 +111,12 @@ class ExtractService:
 async def issue_handler(svc: ExtractService, request: Request) -> Response:
     """GET /extracts?… (and the path forms): the PDF of one extract."""
     who = svc.authenticate(request)
+    # a malformed request is refused before it costs the client an extract
+    req = parse_extract(dict(request.query_params), svc.settings.city.storage_srid,
+                        {k: str(v) for k, v in request.path_params.items()})
     client = request.client.host if request.client else "unknown"
     svc.admission.admit(client, who)
-    issued = await run_in_threadpool(svc.issue, request, who)
+    issued = await run_in_threadpool(svc.issue, req, who)
     if issued.entry.personal and svc.audit is not None and issued.entry.collection:
         await run_in_threadpool(svc.audit, who, issued.entry.collection, request)
     return Response(issued.pdf, media_type="application/pdf", headers={
