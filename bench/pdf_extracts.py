@@ -136,6 +136,9 @@ def main() -> None:
     args = parser.parse_args()
     params = {"scale": "2000", "paper": "A4", "orientation": "portrait"}
     started = time.perf_counter()
+    # before anything is written (the example picture is one of the files this run writes)
+    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"],
+                           capture_output=True, text=True).stdout.strip()
     with sigterm_as_interrupt(), demo_database(args.scale, print) as url:
         number = example(url, EXAMPLE_PNG)
         print(f"example sheet of parcel {number} → {EXAMPLE_PNG}")
@@ -153,15 +156,15 @@ def main() -> None:
     rows = [("in-process (`issue_extract`)", local), ("HTTP `GET /extracts/parcels/{n}`", http)]
     table = "\n".join(f"| {name} | {len(t)} | {percentile(t, 50):.0f} | {percentile(t, 95):.0f} "
                       f"| {max(t):.0f} |" for name, t in rows)
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"],
-                           capture_output=True, text=True).stdout.strip()
+    load = os.getloadavg()[0]
     lines = [
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M} UTC by `bench/pdf_extracts.py --scale "
         f"{args.scale:g} --parcels {args.parcels}` ({time.perf_counter() - started:.0f} s in "
         "all, the demo load included).",
         "",
         f"- **Machine:** {machine()}; shared with other work while it ran (other engineers' "
-        "test suites), so the numbers are upper bounds.",
+        f"test suites and browsers; load average {load:.1f} at the end of the run on 2 cores), "
+        "so the numbers are upper bounds.",
         f"- **Versions:** PostgreSQL {pg}, Python {platform.python_version()}, reportlab "
         f"{reportlab.Version}; Hromada GIS {git_commit()}"
         + (" + a dirty working tree." if dirty else " (clean tree)."),
