@@ -18,7 +18,7 @@ from reportlab.pdfgen.canvas import Canvas
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
 from shapely.geometry.base import BaseGeometry
 
-from extracts.layout import MM, Box, MapTransform, grid_step, grid_values
+from extracts.layout import MM, MapTransform, grid_step, grid_values
 from extracts.render import MapContent, MapLayer
 from registries.styles import STATUS_COLOURS
 
@@ -338,7 +338,3 @@ class MapPainter:
 
 _LABEL_PRIORITY = {"streets": 0, "planning_zones": 1, "land_parcels": 2, "addresses": 4}
 
-
-def frame_box(content: MapContent) -> Box:
-    """Return the map frame (mm) of ``content``."""
-    return content.transform.frame

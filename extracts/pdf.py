@@ -9,7 +9,6 @@ the extract's number and "аркуш i з n". DejaVu Sans is embedded (subset) f
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from functools import lru_cache
 from io import BytesIO
@@ -488,5 +487,3 @@ def render_pdf(sheet: Sheet, text: SheetText, content: MapContent, legend: list[
     doc.build(story, canvasmaker=numbered_canvas(sheet, text.number))
     return buf.getvalue()
 
-
-Draw = Callable[[Canvas, Any], None]
