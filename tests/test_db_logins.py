@@ -302,3 +302,49 @@ def test_user_commands_beside_a_running_server(logins: dict[str, Any]) -> None:
     listed = subprocess.run([GIS, "users", "list"], env=env, capture_output=True, text=True,
                             timeout=120)
     assert "olena\tplanner\tactive" in listed.stdout and f"{DB}_olena" in listed.stdout
+
+
+def outside_address() -> str | None:
+    """Return an IPv4 address of this machine beyond the loopback (None if it has none)."""
+    out = subprocess.run(["hostname", "-I"], capture_output=True, text=True).stdout.split()
+    return next((a for a in out if "." in a and not a.startswith("127.")), None)
+
+
+def test_embedded_cluster_beyond_the_loopback_speaks_tls_only_and_keeps_its_port() -> None:
+    import shutil
+
+    from gis.cluster import running_cluster
+    from registries.migrate import upgrade
+
+    address = outside_address()
+    if address is None:
+        pytest.skip("this machine has no address beyond the loopback")
+    root = shared_tmp("hromada-tls-")
+    try:
+        with running_cluster(root / "c", quiet=True, listen="0.0.0.0",
+                             tls_names=(address,)) as c:
+            url = c.ensure_database()
+            upgrade(url, 6383)
+            with psycopg.connect(url) as conn:
+                add_user(conn, "olena", frozenset({Role.PLANNER}), password=PASSWORD)
+                conn.commit()
+            port = c.port
+            remote = {"host": address, "port": port, "dbname": "hromada", "connect_timeout": 5}
+            with pytest.raises(psycopg.OperationalError, match="rejects connection"):
+                psycopg.connect(**remote, user="gis", password=c.password, sslmode="require")
+            with pytest.raises(psycopg.OperationalError, match="no pg_hba.conf entry"):
+                psycopg.connect(**remote, user="hromada_olena", password=PASSWORD,
+                                sslmode="disable")
+            with psycopg.connect(**remote, user="hromada_olena", password=PASSWORD,
+                                 sslmode="verify-full", sslrootcert=str(c.cert_file)) as conn:
+                assert conn.execute("SELECT ssl FROM pg_stat_ssl "
+                                    "WHERE pid = pg_backend_pid()").fetchone() == (True,)
+                assert conn.execute("SELECT count(*) FROM registry.land_parcel").fetchone() \
+                    == (0,)
+        with running_cluster(root / "c", quiet=True) as again:
+            assert again.port == port  # the service entries planners keep stay valid
+            with pytest.raises(psycopg.OperationalError):  # loopback only now
+                psycopg.connect(**remote, user="hromada_olena", password=PASSWORD,
+                                sslmode="require")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
