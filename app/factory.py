@@ -31,6 +31,7 @@ from gis.settings import Settings
 from ogc.features import FeatureRouter, FeatureService
 from ogc.mount import OgcDocuments, pygeoapi_app
 from ogc.provider import share_pool
+from ogc.reshape import reshape_routes
 from registries.catalog import Catalog
 from registries.queries import feature_counts
 from tiles.documents import CONFORMANCE as TILES_CONFORMANCE
@@ -100,6 +101,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             *tiles.routes,
             *registry_routes(settings, pool, catalog, audit=auth.audit),
             *login_routes(settings, pool, auth),
+            *reshape_routes(features),
             Mount("/", app=ogc),
         ],
         middleware=[*limit_middleware(settings.limits, limiter),

@@ -1,15 +1,16 @@
 """Embedded PostgreSQL + PostGIS: a private cluster in a data folder this process owns.
 
-The cluster lives in ``<data_dir>/pg`` and listens on 127.0.0.1, on a free port chosen at its
-first start and kept (``<data_dir>/pg.port``, so staff's QGIS connections stay valid), with a
-random password kept in ``<data_dir>/pg.password`` (mode 600). Every login authenticates with
-SCRAM-SHA-256. Told to listen beyond the loopback (staff editing from QGIS on their own
-machines), it also listens there, with TLS only (a self-signed certificate it makes,
-``gis.tls``) and never for the superuser, which stays on the loopback. When the process runs as root,
-PostgreSQL refuses to run as root, so the server binaries run as the ``postgres`` system user.
-A lock file (``<data_dir>/server.lock``) keeps two servers from sharing one cluster; a cluster
-left running by a killed server is adopted, and a stale ``postmaster.pid`` is left to
-PostgreSQL, which checks it itself.
+The cluster lives in ``<data_dir>/pg`` and listens on 127.0.0.1, on a free port chosen at
+its first start and kept (``<data_dir>/pg.port``, so staff's QGIS connections stay valid),
+with a random password kept in ``<data_dir>/pg.password`` (mode 600). Every login
+authenticates with SCRAM-SHA-256. Told to listen beyond the loopback (staff editing from QGIS
+on their own machines), it also listens there, with TLS only (a self-signed certificate it
+makes, ``gis.tls``) and never for the superuser, which stays on the loopback.
+
+When the process runs as root, PostgreSQL refuses to run as root, so the server binaries run
+as the ``postgres`` system user. A lock file (``<data_dir>/server.lock``) keeps two servers
+from sharing one cluster; a cluster left running by a killed server is adopted, and a stale
+``postmaster.pid`` is left to PostgreSQL, which checks it itself.
 """
 
 from __future__ import annotations

@@ -101,14 +101,13 @@ def sequence_grants_sql(conn: psycopg.Connection, catalog: Catalog,
     return out
 
 
-def _owner_only(conn: psycopg.Connection, statement: sql.Composable) -> None:
+def _owner_only(conn: psycopg.Connection, statement: sql.Composed | sql.SQL) -> None:
     """Run a statement that needs the database's owner; skip it (logged) if we are not."""
     try:
         with conn.transaction():
             conn.execute(statement)
     except psycopg.errors.InsufficientPrivilege as exc:
-        log.warning("skipped (%s): %s", exc.diag.message_primary,
-                    statement.as_string(conn) if isinstance(statement, sql.Composable) else "")
+        log.warning("skipped (%s): %s", exc.diag.message_primary, statement.as_string(conn))
 
 
 def sync_grants(conn: psycopg.Connection, catalog: Catalog) -> bool:

@@ -39,9 +39,9 @@ from sqlalchemy.types import TypeEngine
 from gis import changes
 from gis.history import trigger_sql
 from registries.catalog import Catalog
-from registries.grants import LINEAGE, sync_grants
 from registries.functions import DEFAULT_TIME_ZONE, SEARCH_SCHEMA
 from registries.functions import install as install_functions
+from registries.grants import LINEAGE, sync_grants
 from registries.model import (
     HISTORY_SCHEMA,
     PUBLIC_SCHEMA,
@@ -205,7 +205,8 @@ def data_columns(reg: Registry) -> list[str]:
 def sync_derived(conn: psycopg.Connection, catalog: Catalog,
                  time_zone: str = DEFAULT_TIME_ZONE) -> None:
     """Recreate the derived objects (history triggers, rule checks, public and staff views,
-    search index, the rights of staff database logins); idempotent. ``time_zone`` is the city's: date-driven statuses follow it."""
+    search index, the rights of staff database logins); idempotent. ``time_zone`` is the
+    city's: date-driven statuses follow it."""
     for schema in (PUBLIC_SCHEMA, STAFF_SCHEMA, SEARCH_SCHEMA):
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
     install_functions(conn, catalog, time_zone)
