@@ -393,5 +393,14 @@ def _add_registry_commands() -> None:
 _add_registry_commands()
 
 
+def _add_qgis_commands() -> None:
+    from app.cli_qgis import qgis_project
+
+    main.add_command(qgis_project)
+
+
+_add_qgis_commands()
+
+
 if __name__ == "__main__":
     main()

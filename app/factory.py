@@ -21,6 +21,7 @@ from app.limits import Admission, limit_middleware, rate_limiter
 from app.login import login_routes
 from app.portal import LandingSwitch, portal_html, portal_routes
 from app.problems import database_error_handler, gis_error_handler, unexpected_error_handler
+from app.qgis_routes import qgis_routes
 from app.registry_routes import registry_routes
 from app.security import Authenticator, AuthMiddleware
 from app.tile_server import TileServer
@@ -102,6 +103,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             *registry_routes(settings, pool, catalog, audit=auth.audit),
             *login_routes(settings, pool, auth),
             *reshape_routes(features),
+            *qgis_routes(settings, db_url, pool, catalog, auth),
             Mount("/", app=ogc),
         ],
         middleware=[*limit_middleware(settings.limits, limiter),
