@@ -138,7 +138,7 @@ def _rgba(colour: str, alpha: float = 1.0) -> str:
     """Return a QGIS colour from ``#rrggbb`` and an opacity.
 
     >>> _rgba("#8d6e63", 0.3)
-    '141,110,99,77'
+    '141,110,99,76'
     """
     c = colour.lstrip("#")
     return f"{int(c[0:2], 16)},{int(c[2:4], 16)},{int(c[4:6], 16)},{round(alpha * 255)}"
