@@ -190,7 +190,7 @@ def label_scale(reg: Registry) -> int:
 
     >>> from registries.catalog import default_catalog
     >>> label_scale(default_catalog().get("land_parcels"))
-    9028
+    9027
     """
     zoom = next((r.min_zoom for r in reg.tiles if reg.label in r.keep), min_zoom(reg) or 0)
     return int(SCALE_Z0 / 2 ** max(zoom, LABEL_ZOOM))
