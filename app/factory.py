@@ -20,6 +20,7 @@ from starlette.types import ASGIApp
 from app.limits import Admission, limit_middleware, rate_limiter
 from app.login import login_routes
 from app.portal import LandingSwitch, portal_html, portal_routes
+from app.editor_routes import editor_routes
 from app.problems import database_error_handler, gis_error_handler, unexpected_error_handler
 from app.qgis_routes import qgis_routes
 from app.registry_routes import registry_routes
@@ -99,6 +100,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             Route("/readyz", readyz),
             Route("/", LandingSwitch(ogc, portal_html(settings, catalog))),
             *portal_routes(),
+            *editor_routes(catalog, auth),
             *tiles.routes,
             *registry_routes(settings, pool, catalog, audit=auth.audit),
             *login_routes(settings, pool, auth),

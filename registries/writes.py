@@ -29,7 +29,7 @@ from gis.errors import (
     Unauthorized,
 )
 from registries.model import Field, FieldType, Registry
-from registries.rules import name_sql
+from registries.rules import all_rules, name_sql
 
 
 def check_can_edit(reg: Registry, who: Principal) -> None:
@@ -107,7 +107,7 @@ def validate_properties(reg: Registry, props: dict[str, Any], *, partial: bool) 
         missing = [f.name for f in reg.fields if f.required and values.get(f.name) is None]
         if missing:
             raise RuleViolation(f"{reg.id}: required fields missing: {', '.join(missing)}",
-                                collection=reg.id)
+                                collection=reg.id, field=missing[0])
     else:
         cleared = [n for n, v in values.items() if v is None and known[n].required]
         if cleared:
@@ -171,10 +171,11 @@ def _checked_geometry(conn: psycopg.Connection, reg: Registry, geom: sql.Composa
     single = expected.removeprefix("MULTI")
     if gtype not in (expected, single):
         raise RuleViolation(f"{name}: geometry must be {reg.geometry.value}, got {gtype}",
-                            collection=reg.id)
+                            collection=reg.id, field="geometry")
     if reason != "Valid Geometry":
         raise RuleViolation(f"{name}: invalid geometry: {reason}"
-                            + (f" at {where}" if where else ""), collection=reg.id)
+                            + (f" at {where}" if where else ""), collection=reg.id,
+                            field="geometry")
     return str(ewkb)
 
 
@@ -191,14 +192,28 @@ def _run(conn: psycopg.Connection, reg: Registry, query: sql.Composed,
         with conn.transaction():
             return conn.execute(query, params).fetchone()
     except pgerrors.UniqueViolation as exc:
-        raise RuleViolation(f"{reg.id}: {_detail(exc)}", collection=reg.id) from None
+        column = (exc.diag.constraint_name or "").removeprefix(f"uq_{reg.table}_")
+        raise RuleViolation(f"{reg.id}: {_detail(exc)}", collection=reg.id,
+                            **({"field": column} if column in {f.name for f in reg.fields}
+                               else {})) from None
     except (pgerrors.CheckViolation, pgerrors.NotNullViolation, pgerrors.ForeignKeyViolation,
             pgerrors.RaiseException) as exc:
-        raise RuleViolation(f"{reg.id}: {_detail(exc)}", collection=reg.id) from None
+        raise RuleViolation(f"{reg.id}: {_detail(exc)}", collection=reg.id,
+                            **_rule_where(reg, exc.diag.constraint_name)) from None
     except pgerrors.LockNotAvailable as exc:
         # the rule lock waited 10 s for another open transaction on this registry (a QGIS
         # transaction group, a long import): a conflict to retry, not a database outage
         raise Conflict(f"{reg.id}: {_detail(exc)}", collection=reg.id) from None
+
+
+def _rule_where(reg: Registry, rule_id: str | None) -> dict[str, str]:
+    """Return the rule a database refusal names and the field it is about (``geometry`` for
+    rules on the geometry), so an editor can show it at the field or on the map."""
+    rule = next((r for r in all_rules(reg) if r.id == rule_id), None)
+    if rule is None:
+        return {}
+    on = [c for c in rule.on if c != "geom"]
+    return {"rule": rule.id, "field": on[0] if on and "geom" not in rule.on else "geometry"}
 
 
 def _detail(exc: psycopg.Error) -> str:
