@@ -73,7 +73,7 @@ class Session(Watched):
 
     def __init__(self, browser: Any, base: str, user: str | None) -> None:
         self.context = browser.new_context(locale="uk-UA", timezone_id="Europe/Kyiv",
-                                           viewport={"width": 1280, "height": 800})
+                                           viewport={"width": 1600, "height": 900})
         super().__init__(self.context.new_page(), base)
         self.requests: list[str] = []
         self.page.on("request", lambda r: self.requests.append(r.url))
@@ -100,16 +100,16 @@ class Session(Watched):
                 "window.portal.layers.setVisible(l.id, l.id === c); }", collection)
 
     def show(self, collection: str, obj_id: int) -> None:
-        """Bring the whole object into view (right of the editor's panel) and click it, as a
-        planner selects one."""
+        """Bring the whole object into view (between the editor's panel and the card) and click
+        it, as a planner selects one."""
         self.only(collection)
         lon, lat = self.js(
             "async ([c, id]) => { const r = await fetch(`/collections/${c}/items/${id}?f=json`);"
             " const g = (await r.json()).geometry; const ring = g.type === 'MultiPolygon' ?"
             " g.coordinates[0][0] : g.coordinates[0]; const xs = ring.map((p) => p[0]),"
             " ys = ring.map((p) => p[1]); window.portal.map.fitBounds([[Math.min(...xs),"
-            " Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]], {padding: {left: 420,"
-            " right: 80, top: 80, bottom: 80}, duration: 0}); let x = 0, y = 0;"
+            " Math.min(...ys)], [Math.max(...xs), Math.max(...ys)]], {padding: {left: 400,"
+            " right: 400, top: 80, bottom: 80}, duration: 0}); let x = 0, y = 0;"
             " for (const p of ring.slice(1)) { x += p[0]; y += p[1]; }"
             " return [x / (ring.length - 1), y / (ring.length - 1)]; }", [collection, obj_id])
         self.idle()
@@ -241,3 +241,165 @@ def test_anonymous_visitors_get_no_editor_and_none_of_its_code(
         r = httpx.get(city["server"] + path)
         assert r.status_code in (401, 404), path
         assert b"TerraDraw" not in r.content and b"class Editor" not in r.content
+
+
+def inside_near(url: str, obj_id: int, other: int, metres: float = 6.0) -> tuple[float, float]:
+    """Return a lon/lat inside ``obj_id`` within ``metres`` of ``other``."""
+    with psycopg.connect(url) as conn:
+        return conn.execute(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(ST_Intersection("
+            "a.geom, ST_Buffer(b.geom, %s))), 4326) AS p FROM registry.land_parcel a, "
+            "registry.land_parcel b WHERE a.id = %s AND b.id = %s) s",
+            (metres, obj_id, other)).fetchone()
+
+
+def test_planner_splits_a_parcel_by_a_drawn_line(planner: Session, city: dict[str, Any]) -> None:
+    server, url = city["server"], city["url"]
+    pid = parcel_ids(url)[3]
+    feature = httpx.get(f"{server}/collections/land_parcels/items/{pid}?f=json").json()
+    number = feature["properties"]["cadastral_number"]
+    ring = feature["geometry"]["coordinates"][0][0]
+    xs, ys = [p[0] for p in ring], [p[1] for p in ring]
+    planner.show("land_parcels", pid)
+    planner.edit()
+    planner.page.click("#editor-split")
+    mid = (min(xs) + max(xs)) / 2
+    below = planner.screen(mid, min(ys))
+    above = planner.screen(mid, max(ys))
+    a = (below[0], below[1] + 25)
+    b = (above[0], above[1] - 25)
+    for point in (a, b, b):  # the last point clicked again ends the line
+        planner.page.mouse.move(*point, steps=5)
+        planner.page.mouse.click(*point)
+        planner.page.wait_for_timeout(400)
+    planner.page.wait_for_selector("#editor-split-confirm", timeout=WAIT_MS)
+    parts = planner.page.locator("input[data-part]")
+    assert parts.count() == 2
+    numbers = [number[:-4] + "5001", number[:-4] + "5002"]
+    for i, n in enumerate(numbers):
+        parts.nth(i).fill(n)
+    planner.page.screenshot(path=str(ARTIFACTS / "editor-split.png"))
+    planner.page.click("#editor-split-confirm")
+    planner.saved("Ділянку поділено")
+    assert httpx.get(f"{server}/collections/land_parcels/items/{pid}?f=json").status_code == 404
+    with psycopg.connect(url) as conn:
+        made = conn.execute("SELECT cadastral_number, changed_by FROM registry.land_parcel WHERE "
+                            "id IN (SELECT child_id FROM history.lineage WHERE parent_id = %s) "
+                            "ORDER BY ST_Area(geom) DESC", (pid,)).fetchall()
+        total = conn.execute("SELECT sum(ST_Area(geom)) FROM registry.land_parcel WHERE "
+                             "cadastral_number = ANY(%s)", (numbers,)).fetchone()[0]
+        before = conn.execute("SELECT ST_Area(geom) FROM history.land_parcel WHERE id = %s "
+                              "AND operation = 'D'", (pid,)).fetchone()[0]
+    assert made == [(numbers[0], "olena"), (numbers[1], "olena")]
+    assert total == pytest.approx(before, abs=0.01)
+    # the card shows the first new parcel
+    planner.page.wait_for_function("(n) => document.getElementById('card-body').textContent"
+                                   ".includes(n)", arg=numbers[0], timeout=WAIT_MS)
+
+
+def test_planner_merges_two_neighbouring_parcels(planner: Session, city: dict[str, Any]) -> None:
+    server, url = city["server"], city["url"]
+    with psycopg.connect(url) as conn:
+        a, b, number = conn.execute(
+            "SELECT a.id, b.id, a.cadastral_number FROM registry.land_parcel a JOIN "
+            "registry.land_parcel b ON a.id <> b.id AND a.geom && b.geom AND "
+            "ST_Relate(a.geom, b.geom, 'F***1****') WHERE (a.category, a.purpose_code, "
+            "a.ownership_form) IS NOT DISTINCT FROM (b.category, b.purpose_code, "
+            "b.ownership_form) ORDER BY ST_Area(a.geom) + ST_Area(b.geom) DESC LIMIT 1"
+        ).fetchone()
+    planner.show("land_parcels", a)
+    planner.edit()
+    planner.page.click("#editor-merge")
+    planner.click(*inside_near(url, b, a))
+    planner.page.wait_for_selector("#editor-merge-confirm", timeout=WAIT_MS)
+    new = number[:-4] + "6001"
+    planner.page.fill("#editor-merge-number", new)
+    planner.page.click("#editor-merge-confirm")
+    planner.saved("Ділянки об'єднано")
+    for gone in (a, b):
+        assert httpx.get(f"{server}/collections/land_parcels/items/{gone}?f=json"
+                         ).status_code == 404
+    with psycopg.connect(url) as conn:
+        parents = conn.execute("SELECT array_agg(l.parent_id ORDER BY l.parent_id) FROM "
+                               "history.lineage l JOIN registry.land_parcel p ON p.id = l.child_id "
+                               "WHERE p.cadastral_number = %s", (new,)).fetchone()[0]
+    assert parents == sorted([a, b])
+
+
+def test_two_planners_edit_one_parcel_and_the_second_save_is_a_conflict(
+        browser: Any, city: dict[str, Any]) -> None:
+    server, url = city["server"], city["url"]
+    pid = parcel_ids(url)[8]
+    first = Session(browser, server, "olena")
+    second = Session(browser, server, "petro")
+    second.expected = ["HTTP 412", "status of 412"]
+    try:
+        for s in (first, second):
+            s.show("land_parcels", pid)
+            s.edit()
+        first.page.fill("[name=purpose_text]", "рішення Олени")
+        first.page.click("#editor-save")
+        first.saved("Збережено")
+        second.page.fill("[name=purpose_text]", "рішення Петра")
+        second.page.click("#editor-save")
+        dialog = second.page.locator("#editor-conflict[open]")
+        dialog.wait_for(timeout=WAIT_MS)
+        row = dialog.locator("tr[data-field=purpose_text]")
+        assert row.locator(".yours").inner_text() == "рішення Петра"
+        assert row.locator(".theirs").inner_text() == "рішення Олени"
+        assert "olena" in dialog.locator(".who").inner_text()
+        second.page.screenshot(path=str(ARTIFACTS / "editor-conflict.png"))
+        second.page.click("#editor-reload")
+        assert second.page.input_value("[name=purpose_text]") == "рішення Олени"
+        assert httpx.get(f"{server}/collections/land_parcels/items/{pid}?f=json"
+                         ).json()["properties"]["purpose_text"] == "рішення Олени"
+        # after the reload the second planner's save goes through
+        second.page.fill("[name=purpose_text]", "рішення Петра")
+        second.page.click("#editor-save")
+        second.saved("Збережено")
+    finally:
+        first.close()
+        second.close()
+
+
+def test_refusals_are_shown_at_the_field_and_on_the_map(planner: Session,
+                                                         city: dict[str, Any]) -> None:
+    server, url = city["server"], city["url"]
+    planner.expected = ["HTTP 422", "status of 422"]
+    pid, other = parcel_ids(url)[12:14]
+    taken = httpx.get(f"{server}/collections/land_parcels/items/{other}?f=json"
+                      ).json()["properties"]["cadastral_number"]
+    planner.show("land_parcels", pid)
+    planner.edit()
+    # checked in the browser from the declaration's pattern, before any request
+    planner.page.fill("[name=cadastral_number]", "68101:1")
+    planner.page.click("#editor-save")
+    error = planner.page.locator("[data-field=cadastral_number] .error")
+    assert "має відповідати формату" in error.inner_text()
+    # refused by the database (unique): shown at the field too
+    planner.page.fill("[name=cadastral_number]", taken)
+    planner.page.click("#editor-save")
+    planner.page.wait_for_function(
+        "(n) => document.querySelector('[data-field=cadastral_number] .error').textContent"
+        ".includes(n)", arg=taken, timeout=WAIT_MS)
+    planner.page.click("#editor-cancel")
+    # a vertex dragged into the neighbour: the overlap rule's sentence on the map
+    with psycopg.connect(url) as conn:
+        a, b = conn.execute(
+            "SELECT a.id, b.id FROM registry.land_parcel a JOIN registry.land_parcel b ON "
+            "a.id <> b.id AND ST_Relate(a.geom, b.geom, 'F***1****') ORDER BY ST_Area(a.geom) "
+            "DESC OFFSET 20 LIMIT 1").fetchone()
+    planner.show("land_parcels", a)
+    planner.edit()
+    ring = planner.drawn_ring()
+    target = inside_near(url, b, a, 40)
+    vertex = min(ring[:-1], key=lambda p: math.dist(p, target))
+    planner.drag(planner.screen(*vertex), planner.screen(*target))
+    planner.page.click("#editor-save")
+    popup = planner.page.locator(".editor-problem")
+    popup.wait_for(timeout=WAIT_MS)
+    assert "overlaps" in popup.inner_text()
+    planner.page.screenshot(path=str(ARTIFACTS / "editor-overlap.png"))
+    with psycopg.connect(url) as conn:  # nothing written
+        assert conn.execute("SELECT changed_by IS DISTINCT FROM 'olena' FROM "
+                            "registry.land_parcel WHERE id = %s", (a,)).fetchone() == (True,)
