@@ -17,10 +17,10 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
+from app.editor_routes import editor_routes
 from app.limits import Admission, limit_middleware, rate_limiter
 from app.login import login_routes
 from app.portal import LandingSwitch, portal_html, portal_routes
-from app.editor_routes import editor_routes
 from app.problems import database_error_handler, gis_error_handler, unexpected_error_handler
 from app.qgis_routes import qgis_routes
 from app.registry_routes import registry_routes

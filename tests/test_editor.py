@@ -23,7 +23,7 @@ from gis.auth import Role
 from gis.cluster import EmbeddedCluster, free_port
 from gis.users import add_user
 from tests.conftest import DEMO_TODAY, clone, drop, shared_tmp, start_server
-from tests.test_portal import ARTIFACTS, CHROMIUM, MAP_IDLE, WAIT_MS, Watched
+from tests.test_portal import ARTIFACTS, CHROMIUM, WAIT_MS, Watched
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -115,8 +115,8 @@ class Session(Watched):
         self.idle()
         self.click(lon, lat)
         self.page.wait_for_function(
-            "([c, id]) => window.portal.identify.current?.feature?.id == id", arg=[collection, obj_id],
-            timeout=WAIT_MS)
+            "([c, id]) => window.portal.identify.current?.feature?.id == id",
+            arg=[collection, obj_id], timeout=WAIT_MS)
 
     def click(self, lon: float, lat: float) -> None:
         x, y = self.screen(lon, lat)
