@@ -403,3 +403,46 @@ def test_refusals_are_shown_at_the_field_and_on_the_map(planner: Session,
     with psycopg.connect(url) as conn:  # nothing written
         assert conn.execute("SELECT changed_by IS DISTINCT FROM 'olena' FROM "
                             "registry.land_parcel WHERE id = %s", (a,)).fetchone() == (True,)
+
+
+def test_registrar_draws_a_new_advertising_structure_with_its_form(
+        browser: Any, city: dict[str, Any]) -> None:
+    url = city["url"]
+    with psycopg.connect(url) as conn:
+        lon, lat = conn.execute(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform(ST_PointOnSurface(geom), 4326) "
+            "AS p FROM registry.land_parcel ORDER BY ST_Area(geom) DESC OFFSET 30 LIMIT 1) s"
+        ).fetchone()
+    registrar = Session(browser, city["server"], "ivan")
+    try:
+        page = registrar.page
+        # a registrar may create what the registrar role edits, and nothing of the cadastre
+        options = page.locator("#editor-layer option").evaluate_all("o => o.map(x => x.value)")
+        assert "advertising_structures" in options and "land_parcels" not in options
+        registrar.js("([lon, lat]) => window.portal.map.jumpTo({center: [lon, lat], zoom: 18})",
+                     [lon, lat])
+        registrar.idle()
+        page.select_option("#editor-layer", "advertising_structures")
+        page.click("#editor-new")
+        page.wait_for_function("window.portal.editor.state === 'drawing'", timeout=WAIT_MS)
+        registrar.click(lon, lat)
+        page.wait_for_selector("[name=permit_number]", timeout=WAIT_MS)
+        # the form comes from the declaration: a value list with the code list's titles
+        assert "сіті-лайт" in page.locator("[name=structure_type]").inner_text()
+        page.fill("[name=permit_number]", "РЗ-2026/777")
+        page.fill("[name=issued_on]", "2026-11-01")
+        page.fill("[name=valid_from]", "2026-11-01")
+        page.fill("[name=valid_until]", "2027-10-31")
+        page.select_option("[name=structure_type]", "citylight")
+        page.select_option("[name=distributor_kind]", "legal")
+        page.fill("[name=distributor_name]", "ТОВ «Світло міста»")
+        page.click("#editor-save")
+        registrar.saved("Створено")
+    finally:
+        registrar.close()
+    with psycopg.connect(url) as conn:
+        row = conn.execute(
+            "SELECT structure_type, changed_by, ST_Distance(geom, ST_Transform(ST_SetSRID("
+            "ST_Point(%s, %s), 4326), 6383)) FROM registry.advertising_structure WHERE "
+            "permit_number = 'РЗ-2026/777'", (lon, lat)).fetchone()
+    assert row[:2] == ("citylight", "ivan") and row[2] < 0.5
