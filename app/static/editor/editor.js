@@ -260,6 +260,7 @@ class Editor {
     cur.form?.dispose();
     cur.form = new AttributeForm(cur.schema, feature.properties, { editable: true });
     this.formBox.replaceChildren(cur.form.element);
+    this.formBox.hidden = false;
     this.extra.replaceChildren();
     const geometry = single(this.projection.fromStorage(feature.geometry));
     cur.loadedGeometry = geometry;
@@ -317,6 +318,7 @@ class Editor {
     this.current?.form?.dispose();
     this.current = null;
     this.formBox.replaceChildren();
+    this.formBox.hidden = false;
     this.extra.replaceChildren();
     if (this.mergeClick) { this.map.off("click", this.mergeClick); this.mergeClick = null; }
     this.state = "idle";
@@ -486,6 +488,7 @@ class Editor {
     const go = el("button", { type: "button", id: "editor-split-confirm", class: "primary", text: s("doSplit") });
     go.addEventListener("click", () => this.confirmSplit(line, inputs.map((row) =>
       row.querySelector("input").value.trim())).catch((err) => this.fail(err)));
+    this.formBox.hidden = true;  // the parts are what matters now
     this.extra.replaceChildren(el("h4", { text: s("parts") }), ...inputs, go);
     this.say("");
   }
@@ -539,6 +542,7 @@ class Editor {
     go.addEventListener("click", () => this.confirmMerge(otherId, version(etag), input.value.trim())
       .catch((err) => this.fail(err)));
     const name = label ? other.properties[label.name] : `#${otherId}`;
+    this.formBox.hidden = true;
     this.extra.replaceChildren(
       el("h4", { text: `${s("merge")} ${s("with")} ${name}` }),
       el("label", { class: "editor-field" }, el("span", { class: "title", text: label ? tr(label.title) : "" }),
