@@ -400,6 +400,13 @@ def _add_extract_commands() -> None:
 
 
 _add_extract_commands()
+def _add_qgis_commands() -> None:
+    from app.cli_qgis import qgis_project
+
+    main.add_command(qgis_project)
+
+
+_add_qgis_commands()
 
 
 if __name__ == "__main__":

@@ -11,7 +11,8 @@ from typing import Any
 import click
 import psycopg
 
-from gis.errors import InvalidParameter
+from gis.db_logins import login_of
+from gis.errors import InvalidParameter, NotFound
 from gis.users import (
     add_user,
     issue_token,
@@ -24,16 +25,22 @@ from gis.users import (
 )
 
 ROLE_HELP = "planner (cadastre, planning), registrar (advertising, temporary structures, " \
-            "addresses) or admin; repeat for several."
+            "addresses), admin, or public (reads what the public reads); repeat for several."
 
 
 @contextmanager
 def _connection() -> Iterator[psycopg.Connection[Any]]:
+    with _connection_and_url() as (conn, _):
+        yield conn
+
+
+@contextmanager
+def _connection_and_url() -> Iterator[tuple[psycopg.Connection[Any], str]]:
     from app.cli import load_settings
     from app.runtime import database
 
     with database(load_settings(), quiet=True) as url, psycopg.connect(url) as conn:
-        yield conn
+        yield conn, url
         conn.commit()
 
 
@@ -61,30 +68,45 @@ def users() -> None:
 @click.option("--display-name", default="", help="Full name shown in the editor.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 @click.option("--no-password", is_flag=True, help="A service user that signs in by token only.")
+@click.option("--db-login", metavar="ROLE",
+              help="Map this existing PostgreSQL login to the user instead of creating "
+                   "<database>_<name> (e.g. a login your DBA authenticates by LDAP).")
+@click.option("--no-db-login", is_flag=True, help="No database login (API and editor only).")
 def users_add(name: str, roles: tuple[str, ...], display_name: str, password_stdin: bool,
-              no_password: bool) -> None:
-    """Add user NAME with its roles; the password is prompted for unless given on stdin."""
+              no_password: bool, db_login: str | None, no_db_login: bool) -> None:
+    """Add user NAME with its roles; the password is prompted for unless given on stdin.
+
+    The user also gets a PostgreSQL login with exactly the rights of its roles and the same
+    password, for QGIS straight on PostGIS (gis users service-entry NAME).
+    """
     parsed = parse_roles(roles)
+    if db_login and no_db_login:
+        raise InvalidParameter("--db-login and --no-db-login exclude each other")
     password = None if no_password else _password(password_stdin)
     with _connection() as conn:
-        user = add_user(conn, name, parsed, password=password, display_name=display_name)
-    click.echo(f"added {user.name} ({', '.join(sorted(user.roles))})", err=True)
+        user = add_user(conn, name, parsed, password=password, display_name=display_name,
+                        db_login=db_login, with_db_login=not no_db_login)
+        login = login_of(conn, name)
+    click.echo(f"added {user.name} ({', '.join(sorted(user.roles))})"
+               + (f", database login {login.login}" if login else ", no database login"),
+               err=True)
 
 
 @users.command("list")
 def users_list() -> None:
-    """List users: name, roles, active, created."""
+    """List users: name, roles, active, created, database login, display name."""
     with _connection() as conn:
         for u in list_users(conn):
+            login = login_of(conn, u.name)
             click.echo(f"{u.name}\t{','.join(sorted(u.roles))}\t"
                        f"{'active' if u.active else 'disabled'}\t{_when(u.created_at)}\t"
-                       f"{u.display_name}")
+                       f"{login.login if login else '-'}\t{u.display_name}")
 
 
 @users.command("disable")
 @click.argument("name")
 def users_disable(name: str) -> None:
-    """Disable NAME: its tokens and sessions stop working at once."""
+    """Disable NAME: its tokens, sessions and database login stop working at once."""
     with _connection() as conn:
         set_active(conn, name, False)
     click.echo(f"disabled {name}", err=True)
@@ -103,11 +125,32 @@ def users_enable(name: str) -> None:
 @click.argument("name")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
 def users_password(name: str, password_stdin: bool) -> None:
-    """Set the password of NAME."""
+    """Set the password of NAME (the editor's and its database login's)."""
     password = _password(password_stdin)
     with _connection() as conn:
         set_password(conn, name, password)
     click.echo(f"password of {name} changed", err=True)
+
+
+@users.command("service-entry")
+@click.argument("name")
+def users_service_entry(name: str) -> None:
+    """Print the pg_service.conf section with which NAME's QGIS reaches the database.
+
+    Append it to pg_service.conf (Windows: %APPDATA%\\postgresql\\.pg_service.conf; Linux:
+    ~/.pg_service.conf); in QGIS, a PostgreSQL connection then only needs the service name.
+    """
+    from app.cli import load_settings
+    from app.qgis_access import connection_point
+
+    with _connection_and_url() as (conn, url):
+        login = login_of(conn, name)
+    if login is None:
+        raise NotFound(f"user {name!r} has no database login (gis users password {name} "
+                       "makes one)", user=name)
+    point = connection_point(load_settings(), url)
+    click.echo(point.entry(login.login, note=f"Hromada GIS: {name}'s QGIS connection"),
+               nl=False)
 
 
 @click.group()

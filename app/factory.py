@@ -17,11 +17,13 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
+from app.editor_routes import editor_routes
 from app.extract_routes import extract_routes
 from app.limits import Admission, limit_middleware, rate_limiter
 from app.login import login_routes
 from app.portal import LandingSwitch, portal_html, portal_routes
 from app.problems import database_error_handler, gis_error_handler, unexpected_error_handler
+from app.qgis_routes import qgis_routes
 from app.registry_routes import registry_routes
 from app.security import Authenticator, AuthMiddleware
 from app.tile_server import TileServer
@@ -32,6 +34,7 @@ from gis.settings import Settings
 from ogc.features import FeatureRouter, FeatureService
 from ogc.mount import OgcDocuments, pygeoapi_app
 from ogc.provider import share_pool
+from ogc.reshape import reshape_routes
 from registries.catalog import Catalog
 from registries.queries import feature_counts
 from tiles.documents import CONFORMANCE as TILES_CONFORMANCE
@@ -98,10 +101,13 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             Route("/readyz", readyz),
             Route("/", LandingSwitch(ogc, portal_html(settings, catalog))),
             *portal_routes(),
+            *editor_routes(catalog, auth),
             *tiles.routes,
             *registry_routes(settings, pool, catalog, audit=auth.audit),
             *extract_routes(settings, pool, catalog, auth, audit=auth.audit),
             *login_routes(settings, pool, auth),
+            *reshape_routes(features),
+            *qgis_routes(settings, db_url, pool, catalog, auth),
             Mount("/", app=ogc),
         ],
         middleware=[*limit_middleware(settings.limits, limiter),

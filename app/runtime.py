@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Iterator
+from typing import Any
 
 from gis.cluster import running_cluster
 from gis.db import check_connection, describe_url
@@ -30,8 +31,18 @@ def database(settings: Settings, *, migrate: bool = True, quiet: bool = False) -
                 "run: gis db upgrade")
         yield url
         return
-    with running_cluster(settings.data_dir, bin_dir=settings.pg_bin_dir, quiet=quiet) as cluster:
+    with running_cluster(settings.data_dir, bin_dir=settings.pg_bin_dir, quiet=quiet,
+                         **embedded_access(settings)) as cluster:
         url = cluster.ensure_database()
         upgrade(url, settings.city.storage_srid)
         yield url
 
+
+def embedded_access(settings: Settings) -> dict[str, Any]:
+    """Return how the embedded cluster is reached: beyond the loopback when the server is
+    (``GIS_HOST``; staff's QGIS over TLS), on ``GIS_PG_PORT`` or its last port."""
+    from urllib.parse import urlsplit
+
+    names = tuple(n for n in (settings.db_logins.host, urlsplit(settings.base_url).hostname)
+                  if n)
+    return {"listen": settings.host, "port": settings.pg_port, "tls_names": names}

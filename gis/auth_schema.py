@@ -1,4 +1,5 @@
-"""The ``auth`` schema: users, API tokens, login sessions and the personal-data access log.
+"""The ``auth`` schema: users, API tokens, login sessions, database logins and the
+personal-data access log.
 
 Secrets never sit in these tables: passwords as argon2 hashes, tokens and session ids as the
 SHA-256 of a random secret. ``migrations/versions/0004_auth.py`` creates them; this metadata
@@ -54,6 +55,20 @@ sessions = sa.Table(
               server_default=sa.func.now()),
     sa.Column("expires_at", sa.DateTime(timezone=True), nullable=False),
     sa.UniqueConstraint("session_hash", name="sessions_session_hash_key"),
+)
+
+db_logins = sa.Table(
+    "db_logins", metadata,
+    # a PostgreSQL login role and the user whose name history records for its edits
+    sa.Column("login", sa.Text, primary_key=True),
+    sa.Column("user_name", sa.Text, nullable=False),
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("auth.users.id", ondelete="CASCADE",
+                                                      name="db_logins_user_id_fkey"),
+              nullable=True),  # NULL: an OpenID Connect user (no row in auth.users)
+    sa.Column("source", sa.Text, nullable=False, server_default="local"),
+    sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
+              server_default=sa.func.now()),
+    sa.Index("db_logins_user_name_idx", "user_name"),
 )
 
 personal_access_log = sa.Table(

@@ -12,6 +12,9 @@ means "everything in this table".
 Each row carries the writing transaction's 64-bit id (``xid8`` as bigint); a consumer that
 remembers the snapshot ``xmin`` of its last read can never miss a row from a transaction that
 was still running then (see ``tiles.invalidate``).
+
+The triggers run as their owner (SECURITY DEFINER): a staff login editing from QGIS feeds the
+queue without any right on ``tiles.changes`` itself.
 """
 
 from __future__ import annotations
@@ -42,7 +45,8 @@ def trigger_sql(schema: str, table: str, watched: Sequence[str]) -> list[sql.Com
         differs = sql.SQL("o.{c} IS DISTINCT FROM n.{c}").format(c=sql.Identifier(watched[0]))
     body = sql.SQL(
         """
-CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, public, pg_temp AS $fn$
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO {feed} (source, geom) SELECT {source}, n.{g} FROM new_rows AS n;

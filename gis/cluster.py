@@ -1,11 +1,16 @@
 """Embedded PostgreSQL + PostGIS: a private cluster in a data folder this process owns.
 
-The cluster lives in ``<data_dir>/pg`` and listens on 127.0.0.1 only, on a free port, with a
-random password kept in ``<data_dir>/pg.password`` (mode 600). When the process runs as root,
-PostgreSQL refuses to run as root, so the server binaries run as the ``postgres`` system user.
-A lock file (``<data_dir>/server.lock``) keeps two servers from sharing one cluster; a cluster
-left running by a killed server is adopted, and a stale ``postmaster.pid`` is left to
-PostgreSQL, which checks it itself.
+The cluster lives in ``<data_dir>/pg`` and listens on 127.0.0.1, on a free port chosen at
+its first start and kept (``<data_dir>/pg.port``, so staff's QGIS connections stay valid),
+with a random password kept in ``<data_dir>/pg.password`` (mode 600). Every login
+authenticates with SCRAM-SHA-256. Told to listen beyond the loopback (staff editing from QGIS
+on their own machines), it also listens there, with TLS only (a self-signed certificate it
+makes, ``gis.tls``) and never for the superuser, which stays on the loopback.
+
+When the process runs as root, PostgreSQL refuses to run as root, so the server binaries run
+as the ``postgres`` system user. A lock file (``<data_dir>/server.lock``) keeps two servers
+from sharing one cluster; a cluster left running by a killed server is adopted, and a stale
+``postmaster.pid`` is left to PostgreSQL, which checks it itself.
 """
 
 from __future__ import annotations
@@ -107,6 +112,8 @@ class EmbeddedCluster:
     bin_dir: Path = field(default_factory=find_pg_bin_dir)
     port: int = 0
     quiet: bool = False
+    listen: str = "127.0.0.1"  # beyond the loopback: TLS for staff logins (see module doc)
+    tls_names: tuple[str, ...] = ()  # host names the certificate names besides the address
     started_here: bool = False
     _lock: int | None = None
 
@@ -135,6 +142,22 @@ class EmbeddedCluster:
     def _cmd(self, *args: str) -> list[str]:
         cmd = [str(self.bin_dir / args[0]), *args[1:]]
         return ["runuser", "-u", self.run_as, "--", *cmd] if self.run_as else cmd
+
+    @property
+    def port_file(self) -> Path:
+        return self.data_dir / "pg.port"
+
+    @property
+    def cert_file(self) -> Path:
+        return self.pgdata / "server.crt"
+
+    @property
+    def key_file(self) -> Path:
+        return self.pgdata / "server.key"
+
+    @property
+    def beyond_loopback(self) -> bool:
+        return not (self.listen in ("localhost", "::1") or self.listen.startswith("127."))
 
     @property
     def password(self) -> str:
@@ -283,8 +306,13 @@ class EmbeddedCluster:
             self.started_here = True
             return
         self.remove_stale_pidfile()
-        self.port = self.port or free_port()
-        opts = f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1"
+        self.port = self.port or self._remembered_port() or free_port()
+        self.port_file.write_text(str(self.port))
+        opts = f"-p {self.port} -k {self.socket_dir} -c listen_addresses={self._addresses()}"
+        self._write_hba()
+        if self.beyond_loopback:
+            self._ensure_certificate()
+            opts += " -c ssl=on"
         self.socket_dir.mkdir(exist_ok=True)
         if self.run_as:
             os.chown(self.socket_dir, self._run_as_uid(), -1)
@@ -306,6 +334,53 @@ class EmbeddedCluster:
             )
         self.started_here = True
         self._wait_ready()
+
+    def _remembered_port(self) -> int | None:
+        """Return the port of the last start when it is still free (else None: pick anew)."""
+        try:
+            port = int(self.port_file.read_text().strip())
+        except (OSError, ValueError):
+            return None
+        return port if port_is_free("127.0.0.1", port) else None
+
+    def _addresses(self) -> str:
+        """Return ``listen_addresses``: the loopback, and ``listen`` when it is beyond it."""
+        if not self.beyond_loopback:
+            return "127.0.0.1"
+        if self.listen in ("0.0.0.0", "::", "*"):
+            return "'*'"
+        return f"'127.0.0.1,{self.listen}'"
+
+    HBA_MARK = "# Hromada GIS: beyond the loopback"
+
+    def _write_hba(self) -> None:
+        """Add the lines that let staff logins in from other machines over TLS only (the
+        superuser never); the loopback lines initdb wrote stay first."""
+        hba = self.pgdata / "pg_hba.conf"
+        text = hba.read_text()
+        if self.HBA_MARK in text:
+            return
+        block = [self.HBA_MARK + ": staff logins with TLS only, never the superuser"]
+        for net in ("0.0.0.0/0", "::/0"):
+            block.append(f"hostssl all {SUPERUSER} {net} reject")
+        for net in ("0.0.0.0/0", "::/0"):
+            block.append(f"hostssl all all {net} scram-sha-256")
+        hba.write_text(text.rstrip("\n") + "\n\n" + "\n".join(block) + "\n")
+
+    def _ensure_certificate(self) -> None:
+        """Make the server's self-signed certificate unless one names every host wanted."""
+        from gis.tls import certificate_names, write_self_signed
+
+        names = [n for n in (*self.tls_names, self.listen, "localhost", "127.0.0.1")
+                 if n and n not in ("0.0.0.0", "::", "*")]
+        names = list(dict.fromkeys(names))
+        if self.key_file.exists() and set(names) <= certificate_names(self.cert_file):
+            return
+        write_self_signed(self.cert_file, self.key_file, names)
+        if self.run_as:
+            uid = self._run_as_uid()
+            for path in (self.cert_file, self.key_file):
+                os.chown(path, uid, -1)
 
     def _ensure_log_writable(self) -> None:
         if not self.log_file.exists():
@@ -364,14 +439,20 @@ class EmbeddedCluster:
 
 
 @contextlib.contextmanager
-def running_cluster(data_dir: Path, *, bin_dir: Path | None = None,
-                    quiet: bool = False) -> Iterator[EmbeddedCluster]:
-    """Start the embedded cluster in ``data_dir`` (locked for this process) and stop it after."""
+def running_cluster(data_dir: Path, *, bin_dir: Path | None = None, quiet: bool = False,
+                    listen: str = "127.0.0.1", port: int | None = None,
+                    tls_names: tuple[str, ...] = ()) -> Iterator[EmbeddedCluster]:
+    """Start the embedded cluster in ``data_dir`` (locked for this process) and stop it after.
+
+    ``listen`` beyond the loopback also serves staff logins from other machines over TLS;
+    ``port`` fixes the port (default: the last start's, else a free one).
+    """
     bin_dir = bin_dir or find_pg_bin_dir()
     if not (bin_dir / "initdb").exists():
         raise EnvironmentProblem(f"no PostgreSQL server binaries (initdb) in {bin_dir}")
     check_postgis_installed(bin_dir)
-    cluster = EmbeddedCluster(data_dir=data_dir, bin_dir=bin_dir, quiet=quiet)
+    cluster = EmbeddedCluster(data_dir=data_dir, bin_dir=bin_dir, quiet=quiet, port=port or 0,
+                              listen=listen, tls_names=tls_names)
     cluster.check_folder()
     cluster.lock()
     try:

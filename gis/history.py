@@ -4,8 +4,18 @@ Each live row carries ``version`` (the row's ETag), ``sys_period`` (since when t
 holds) and ``changed_by``. A BEFORE trigger bumps the version and copies the previous version
 into ``history.<table>`` with its closed period, the operation and who ended it. Because the
 database does it, every write path — the API, ingest, the CLI, a planner editing straight from
-QGIS — leaves the same history. The author is ``current_setting('gis.user')`` when the
+QGIS — leaves the same history. The author is the user a staff database login belongs to
+(``gis.db_logins``; whatever that session sets), else ``current_setting('gis.user')`` when the
 application set it (``gis.db.transaction(user=...)``), else the database user.
+
+No lost updates on direct edits. An UPDATE that sets ``version`` claims the version it was
+made from: ``SET version = 7`` or ``SET version = -7`` (QGIS sends only values that differ
+from what it loaded, so the generated QGIS project sends the negative) — if the row has moved
+on meanwhile, the UPDATE is refused (SQLSTATE 40001) with who changed it and when. A staff
+login must make that claim on every UPDATE (else it is refused, never a silent overwrite);
+the application's own writes check ``If-Match`` before they reach the table.
+
+The trigger runs as its owner (SECURITY DEFINER): logins may read history, never write it.
 
 The state at a past instant ``t`` is the live rows whose period contains ``t`` plus the history
 rows whose period contains ``t`` (:func:`as_of_sql`).
@@ -20,11 +30,13 @@ from psycopg import sql
 HISTORY_SCHEMA = "history"
 
 
-def trigger_sql(schema: str, table: str, columns: Sequence[str]) -> list[sql.Composed]:
+def trigger_sql(schema: str, table: str, columns: Sequence[str],
+                name: sql.Composable | None = None) -> list[sql.Composed]:
     """Return the DDL of the history trigger of ``schema.table`` (function, then trigger).
 
     ``columns`` are the table's own columns besides id, version, sys_period and changed_by;
-    history rows keep them by name, so adding a column never shifts the copy.
+    history rows keep them by name, so adding a column never shifts the copy. ``name`` is SQL
+    naming the row ``old`` in messages ("parcel 6810100000:01:001:0001"; default: its id).
     """
     fn = sql.Identifier(HISTORY_SCHEMA, f"keep_{table}")
     hist_cols = sql.SQL(", ").join(
@@ -34,15 +46,40 @@ def trigger_sql(schema: str, table: str, columns: Sequence[str]) -> list[sql.Com
     old_vals = sql.SQL(", ").join(sql.SQL("OLD.{}").format(sql.Identifier(c)) for c in columns)
     body = sql.SQL(
         """
-CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql SECURITY DEFINER
+SET search_path = pg_catalog, public, pg_temp AS $fn$
 DECLARE
-    who text := coalesce(nullif(current_setting('gis.user', true), ''), session_user);
+    -- a staff login's edits are its user's, whatever the session says (gis.db_logins); the
+    -- application connects as the owner, so it never pays for the lookup
+    editor text := CASE WHEN session_user = current_user THEN NULL ELSE auth.login_user() END;
+    who text := coalesce(editor, nullif(current_setting('gis.user', true), ''), session_user);
 BEGIN
     IF TG_OP = 'INSERT' THEN
         NEW.version := 1;
         NEW.sys_period := tstzrange(now(), NULL);
         NEW.changed_by := who;
         RETURN NEW;
+    END IF;
+    IF TG_OP = 'UPDATE' THEN
+        IF NEW.version IS DISTINCT FROM OLD.version THEN
+            IF abs(NEW.version) IS DISTINCT FROM OLD.version THEN
+                RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+                    MESSAGE = format('%s was changed by %s at %s (now version %s); you edited '
+                                     'version %s: reload it and edit again', {name},
+                                     coalesce(OLD.changed_by, 'someone'),
+                                     to_char(lower(OLD.sys_period), 'YYYY-MM-DD HH24:MI:SS TZ'),
+                                     OLD.version, abs(NEW.version)),
+                    DETAIL = 'optimistic locking: the version you send must be the one you '
+                             'loaded (or its negative)';
+            END IF;
+        ELSIF editor IS NOT NULL AND lower(OLD.sys_period) < now() THEN
+            RAISE EXCEPTION USING ERRCODE = 'serialization_failure',
+                MESSAGE = format('%s: a direct edit must say which version it changes (SET '
+                                 'version = -%s along with your change); open the layers from '
+                                 'the QGIS project the server generates, which does it', {name},
+                                 OLD.version),
+                DETAIL = 'optimistic locking: never a silent overwrite';
+        END IF;
     END IF;
     -- Writes within one transaction collapse into one version (the period would be empty).
     IF lower(OLD.sys_period) < now() THEN
@@ -54,14 +91,16 @@ BEGIN
         RETURN OLD;
     END IF;
     NEW.id := OLD.id;  -- an object keeps its identity
-    NEW.version := OLD.version + 1;
+    NEW.version := CASE WHEN lower(OLD.sys_period) < now() THEN OLD.version + 1
+                        ELSE OLD.version END;
     NEW.sys_period := tstzrange(now(), NULL);
     NEW.changed_by := who;
     RETURN NEW;
 END
 $fn$"""
     ).format(fn=fn, hist=sql.Identifier(HISTORY_SCHEMA, table), hist_cols=hist_cols,
-             old_vals=old_vals)
+             old_vals=old_vals,
+             name=name if name is not None else sql.SQL("('#' || OLD.id)"))
     trigger = sql.SQL(
         "CREATE OR REPLACE TRIGGER keep_version BEFORE INSERT OR UPDATE OR DELETE ON {} "
         "FOR EACH ROW EXECUTE FUNCTION {}()"

@@ -146,6 +146,19 @@ class ExtractSettings(BaseModel):
     timeout_s: float = 20.0  # statement timeout of one extract's reads
 
 
+class DbLoginSettings(BaseModel):
+    """Staff database logins: where QGIS connects straight to PostGIS (docs/qgis.md).
+
+    ``GIS_DB_LOGINS__HOST=gis.city.local``; the defaults come from the public URL's host and
+    the database's port, ``sslmode=require`` off the loopback.
+    """
+
+    host: str | None = None
+    port: int | None = None
+    sslmode: str | None = None  # libpq sslmode the generated service entry asks for
+    temporary_hours: float = Field(default=12.0, gt=0)  # OpenID Connect users' passwords
+
+
 class Settings(BaseSettings):
     """Hromada GIS settings; ``GIS_DATABASE_URL`` unset means: start the embedded PostGIS."""
 
@@ -166,11 +179,15 @@ class Settings(BaseSettings):
     tiles: TileSettings = TileSettings()  # GIS_TILES__CACHE_DIR=tile-cache
     portal: PortalSettings = PortalSettings()  # GIS_PORTAL__BASEMAP_TILES=…
     extracts: ExtractSettings = ExtractSettings()  # GIS_EXTRACTS__ISSUER=…
+    db_logins: DbLoginSettings = DbLoginSettings()  # GIS_DB_LOGINS__HOST=gis.city.local
     max_items: int = 10_000  # the largest page a client may ask for
     # idle keep-alive connections are closed after this; longer than a busy client's pause, so
     # a close does not race the client's next request (uvicorn's default is 5 s)
     keep_alive_s: int = 30
     pg_bin_dir: Path | None = None  # default: newest /usr/lib/postgresql/*/bin
+    # the embedded cluster's port; unset: the port of its last start (kept in the data folder,
+    # so QGIS connections stay valid), else a free one
+    pg_port: int | None = None
 
     @property
     def base_url(self) -> str:

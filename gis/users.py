@@ -2,6 +2,10 @@
 
 Passwords are argon2id hashes (argon2-cffi). Tokens and session ids are random secrets handed
 out once; only their SHA-256 is stored, so a copy of the database lets nobody in.
+
+Each user also gets a database login with the rights of the user's roles (``gis.db_logins``),
+in the same transaction: its password is the user's (stored by PostgreSQL as a SCRAM
+verifier), disabling the user disables the login.
 """
 
 from __future__ import annotations
@@ -17,6 +21,7 @@ from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
 from psycopg import errors as pgerrors
 
+from gis import db_logins
 from gis.auth import Principal, Role
 from gis.errors import Conflict, InvalidParameter, NotFound
 
@@ -91,8 +96,14 @@ USER_COLUMNS = "id, name, display_name, roles, active, created_at"
 
 
 def add_user(conn: psycopg.Connection[Any], name: str, roles: frozenset[Role], *,
-             password: str | None, display_name: str = "") -> User:
-    """Create a user; ``password`` None makes a token-only (service) user."""
+             password: str | None, display_name: str = "", db_login: str | None = None,
+             with_db_login: bool = True) -> User:
+    """Create a user; ``password`` None makes a token-only (service) user.
+
+    The user's database login is created too (``with_db_login``), or the existing role
+    ``db_login`` is mapped to the user; a database user that may not create roles skips it
+    unless ``db_login`` asks for one.
+    """
     import re
 
     if not re.fullmatch(NAME_PATTERN, name):
@@ -107,9 +118,13 @@ def add_user(conn: psycopg.Connection[Any], name: str, roles: frozenset[Role], *
                 f"INSERT INTO auth.users (name, display_name, password_hash, roles) "  # noqa: S608
                 f"VALUES (%s, %s, %s, %s) RETURNING {USER_COLUMNS}",
                 (name, display_name, pw_hash, sorted(r.value for r in roles))).fetchone()
+            assert row is not None
+            if db_login is not None or (with_db_login and db_logins.can_manage_roles(conn)):
+                db_logins.ensure_login(conn, name, roles, password=password, existing=db_login,
+                                       user_id=row[0],
+                                       source="mapped" if db_login else "local")
     except pgerrors.UniqueViolation:
         raise Conflict(f"user {name!r} already exists", user=name) from None
-    assert row is not None
     return _user(row)
 
 
@@ -127,15 +142,26 @@ def set_active(conn: psycopg.Connection[Any], name: str, active: bool) -> None:
         raise NotFound(f"no user {name!r}", user=name)
     if not active:
         conn.execute("DELETE FROM auth.sessions WHERE user_id = %s", (row[0],))
+    login = db_logins.login_of(conn, name)
+    if login is not None:
+        db_logins.set_login_enabled(conn, login.login, active)
 
 
 def set_password(conn: psycopg.Connection[Any], name: str, password: str) -> None:
     if len(password) < 8:
         raise InvalidParameter("the password must have at least 8 characters")
-    row = conn.execute("UPDATE auth.users SET password_hash = %s WHERE name = %s RETURNING id",
-                       (_hasher.hash(password), name)).fetchone()
+    row = conn.execute("UPDATE auth.users SET password_hash = %s WHERE name = %s "
+                       "RETURNING id, roles, active", (_hasher.hash(password), name)).fetchone()
     if row is None:
         raise NotFound(f"no user {name!r}", user=name)
+    login = db_logins.login_of(conn, name)
+    if login is not None and login.source == "mapped":
+        return  # a role a DBA manages: its password is not ours to set
+    if login is not None:
+        db_logins.set_login_password(conn, login.login, password)
+    elif db_logins.can_manage_roles(conn):  # a user from before database logins existed
+        db_logins.ensure_login(conn, name, frozenset(Role(r) for r in row[1]),
+                               password=password, user_id=row[0], active=row[2])
 
 
 def check_password(conn: psycopg.Connection[Any], name: str, password: str) -> User | None:

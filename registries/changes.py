@@ -115,4 +115,20 @@ def change_log(conn: psycopg.Connection, reg: Registry, obj_id: int, *,
                 deleted["by"] = ended_by
             log.append(deleted)
         previous, previous_geom = values, geom_hash
+    return _with_lineage(conn, reg, obj_id, log)
+
+
+def _with_lineage(conn: psycopg.Connection, reg: Registry, obj_id: int,
+                  log: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Mark in the log where a split or merged object came from and what it became."""
+    from registries.reshape import lineage
+
+    links = lineage(conn, reg, obj_id)
+    if links["from"] and log:
+        log[0]["operation"] = links["from"][0]["operation"]
+        log[0]["from"] = sorted({link["id"] for link in links["from"]})
+    if links["into"] and log and log[-1]["action"] == "deleted":
+        operation = links["into"][0]["operation"]
+        log[-1]["action"] = "split" if operation == "split" else "merged"
+        log[-1]["into"] = sorted({link["id"] for link in links["into"]})
     return log

@@ -45,7 +45,8 @@ def functions_sql(time_zone: str = DEFAULT_TIME_ZONE) -> list[sql.Composed | sql
 
 
 STREET_INDEX_SQL = """
-CREATE OR REPLACE FUNCTION search.index_street() RETURNS trigger LANGUAGE plpgsql AS $fn$
+CREATE OR REPLACE FUNCTION search.index_street() RETURNS trigger LANGUAGE plpgsql
+SECURITY DEFINER SET search_path = pg_catalog, public, pg_temp AS $fn$
 BEGIN
     IF TG_OP IN ('UPDATE', 'DELETE') THEN
         DELETE FROM search.street_name WHERE street_id = OLD.id;

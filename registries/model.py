@@ -220,6 +220,16 @@ class Rule:
 
 
 @dataclass(frozen=True)
+class Reshaping:
+    """How a registry's objects are split and merged (``registries.reshape``): the parts are
+    new objects that inherit every field of their original(s) but ``clear`` and the unique
+    ones (which the editor gives anew); merged objects must agree on ``merge_equal``."""
+
+    clear: tuple[str, ...] = ()
+    merge_equal: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class Registry:
     """A registry: its table, geometry, fields, who edits it and how it is shown."""
 
@@ -239,6 +249,7 @@ class Registry:
     rules: tuple[Rule, ...] = ()  # besides those derived from the fields (registries.rules)
     noun: str | None = None  # one object in messages ("parcel"); default: from the id
     style: Style | None = None  # how it is drawn; None: registries.styles decides
+    reshaping: Reshaping | None = None  # None: objects are not split or merged
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields]
@@ -255,6 +266,11 @@ class Registry:
                                  f"{f.personal_if.field}")
         if self.label and self.label not in names:
             raise ValueError(f"registry {self.id}: label {self.label} is not a field")
+        if self.reshaping:
+            unknown = set(self.reshaping.clear + self.reshaping.merge_equal) - set(names)
+            if unknown:
+                raise ValueError(f"registry {self.id}: reshaping names unknown fields "
+                                 f"{sorted(unknown)}")
 
     def field(self, name: str) -> Field:
         """Return the field called ``name`` or raise KeyError."""

@@ -19,6 +19,7 @@ from sqlalchemy import (
     Column,
     Computed,
     Date,
+    DateTime,
     ForeignKey,
     Identity,
     Index,
@@ -28,6 +29,7 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    func,
     text,
 )
 from sqlalchemy.dialects.postgresql import JSONB, TSTZRANGE
@@ -39,6 +41,7 @@ from gis.history import trigger_sql
 from registries.catalog import Catalog
 from registries.functions import DEFAULT_TIME_ZONE, SEARCH_SCHEMA
 from registries.functions import install as install_functions
+from registries.grants import LINEAGE, sync_grants
 from registries.model import (
     HISTORY_SCHEMA,
     PUBLIC_SCHEMA,
@@ -48,7 +51,7 @@ from registries.model import (
     FieldType,
     Registry,
 )
-from registries.rules import TODAY
+from registries.rules import TODAY, name_sql
 from registries.tiling import watched_columns
 from registries.views import columns_sql, joins_sql
 
@@ -143,12 +146,33 @@ def _history_table(reg: Registry, metadata: MetaData, srid: int) -> Table:
     return table
 
 
+def _lineage_table(metadata: MetaData) -> Table:
+    """Return ``history.lineage``: which objects a split or merge retired and created."""
+    table = Table(
+        LINEAGE[1], metadata,
+        Column("id", BigInteger, Identity(always=False), primary_key=True),
+        Column("collection", Text, nullable=False),
+        Column("operation", Text, nullable=False),  # split | merge
+        Column("parent_id", BigInteger, nullable=False),
+        Column("parent_version", Integer, nullable=False),  # the version the parent ended at
+        Column("child_id", BigInteger, nullable=False),
+        Column("at", DateTime(timezone=True), nullable=False, server_default=func.now()),
+        Column("by", Text),
+        schema=LINEAGE[0])
+    Index("ix_lineage_parent", table.c.collection, table.c.parent_id)
+    Index("ix_lineage_child", table.c.collection, table.c.child_id)
+    return table
+
+
 def build_metadata(catalog: Catalog, srid: int) -> MetaData:
     """Return the tables of every registry in ``catalog`` with geometries in ``srid``."""
     metadata = MetaData(naming_convention=NAMING)
     for reg in catalog:
+        if reg.table == LINEAGE[1]:
+            raise ValueError(f"registry {reg.id}: table name {reg.table!r} is reserved")
         _live_table(reg, catalog, metadata, srid)
         _history_table(reg, metadata, srid)
+    _lineage_table(metadata)
     return metadata
 
 
@@ -181,12 +205,13 @@ def data_columns(reg: Registry) -> list[str]:
 def sync_derived(conn: psycopg.Connection, catalog: Catalog,
                  time_zone: str = DEFAULT_TIME_ZONE) -> None:
     """Recreate the derived objects (history triggers, rule checks, public and staff views,
-    search index); idempotent. ``time_zone`` is the city's: date-driven statuses follow it."""
+    search index, the rights of staff database logins); idempotent. ``time_zone`` is the
+    city's: date-driven statuses follow it."""
     for schema in (PUBLIC_SCHEMA, STAFF_SCHEMA, SEARCH_SCHEMA):
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
     install_functions(conn, catalog, time_zone)
     for reg in catalog:
-        for ddl in trigger_sql(reg.schema, reg.table, data_columns(reg)):
+        for ddl in trigger_sql(reg.schema, reg.table, data_columns(reg), name_sql(reg, "old")):
             conn.execute(ddl)
         for ddl in changes.trigger_sql(reg.schema, reg.table, watched_columns(reg)):
             conn.execute(ddl)
@@ -197,3 +222,4 @@ def sync_derived(conn: psycopg.Connection, catalog: Catalog,
         conn.execute(sql.SQL("DROP VIEW IF EXISTS {} CASCADE").format(
             sql.Identifier(*reg.staff_view)))
         conn.execute(staff_view_sql(reg))
+    sync_grants(conn, catalog)  # staff database logins: rights derived from the declarations

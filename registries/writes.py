@@ -29,6 +29,7 @@ from gis.errors import (
     Unauthorized,
 )
 from registries.model import Field, FieldType, Registry
+from registries.rules import all_rules, name_sql
 
 
 def check_can_edit(reg: Registry, who: Principal) -> None:
@@ -106,7 +107,7 @@ def validate_properties(reg: Registry, props: dict[str, Any], *, partial: bool) 
         missing = [f.name for f in reg.fields if f.required and values.get(f.name) is None]
         if missing:
             raise RuleViolation(f"{reg.id}: required fields missing: {', '.join(missing)}",
-                                collection=reg.id)
+                                collection=reg.id, field=missing[0])
     else:
         cleared = [n for n, v in values.items() if v is None and known[n].required]
         if cleared:
@@ -129,26 +130,52 @@ def geometry_sql(geojson: Any, crs: int | str, storage_srid: int) -> tuple[sql.C
     return g, json.dumps(geojson)
 
 
+def object_name(reg: Registry, values: dict[str, Any], obj_id: int | None = None) -> str:
+    """Return how messages name the object written: "parcel 6810100000:01:001:0001".
+
+    >>> from registries.catalog import default_catalog
+    >>> object_name(default_catalog().get("land_parcels"), {}, 7)
+    'parcel #7'
+    """
+    label = values.get(reg.label) if reg.label else None
+    if label is not None:
+        return f"{reg.object_noun} {label}"
+    return f"{reg.object_noun} #{obj_id}" if obj_id is not None else f"new {reg.object_noun}"
+
+
+def _stored_name(conn: psycopg.Connection, reg: Registry, obj_id: int,
+                 values: dict[str, Any]) -> str:
+    """Return the name of object ``obj_id`` as written (its new label) or as stored."""
+    if reg.label and values.get(reg.label) is not None:
+        return object_name(reg, values)
+    row = conn.execute(sql.SQL("SELECT {} FROM {} AS t WHERE id = %s").format(
+        name_sql(reg, "t"), sql.Identifier(reg.schema, reg.table)), (obj_id,)).fetchone()
+    return str(row[0]) if row else object_name(reg, values, obj_id)
+
+
 def _checked_geometry(conn: psycopg.Connection, reg: Registry, geom: sql.Composable,
-                      geojson: str) -> str:
+                      geojson: str, name: str | None = None) -> str:
     """Return the geometry as hex EWKB in the storage CRS after checking type and validity."""
+    name = name or reg.id
     try:
         row = conn.execute(sql.SQL(
             "SELECT g, GeometryType(g), ST_IsValidReason(g), ST_AsText(ST_Transform("
             "ST_SetSRID((ST_IsValidDetail(g)).location, ST_SRID(g)), 4326)) "
             "FROM (SELECT {} AS g) s").format(geom), {"geometry": geojson}).fetchone()
     except psycopg.Error as exc:
-        raise RuleViolation(f"{reg.id}: geometry is not valid GeoJSON: "
-                            f"{str(exc).splitlines()[0]}") from None
+        raise RuleViolation(f"{name}: geometry is not valid GeoJSON: "
+                            f"{str(exc).splitlines()[0]}", collection=reg.id) from None
     assert row is not None
     ewkb, gtype, reason, where = row
     expected = reg.geometry.value.upper()
     single = expected.removeprefix("MULTI")
     if gtype not in (expected, single):
-        raise RuleViolation(f"{reg.id}: geometry must be {reg.geometry.value}, got {gtype}")
+        raise RuleViolation(f"{name}: geometry must be {reg.geometry.value}, got {gtype}",
+                            collection=reg.id, field="geometry")
     if reason != "Valid Geometry":
-        raise RuleViolation(f"{reg.id}: invalid geometry: {reason}"
-                            + (f" at {where}" if where else ""))
+        raise RuleViolation(f"{name}: invalid geometry: {reason}"
+                            + (f" at {where}" if where else ""), collection=reg.id,
+                            field="geometry")
     return str(ewkb)
 
 
@@ -165,14 +192,28 @@ def _run(conn: psycopg.Connection, reg: Registry, query: sql.Composed,
         with conn.transaction():
             return conn.execute(query, params).fetchone()
     except pgerrors.UniqueViolation as exc:
-        raise RuleViolation(f"{reg.id}: {_detail(exc)}", collection=reg.id) from None
+        column = (exc.diag.constraint_name or "").removeprefix(f"uq_{reg.table}_")
+        raise RuleViolation(f"{reg.id}: {_detail(exc)}", collection=reg.id,
+                            **({"field": column} if column in {f.name for f in reg.fields}
+                               else {})) from None
     except (pgerrors.CheckViolation, pgerrors.NotNullViolation, pgerrors.ForeignKeyViolation,
             pgerrors.RaiseException) as exc:
-        raise RuleViolation(f"{reg.id}: {_detail(exc)}", collection=reg.id) from None
+        raise RuleViolation(f"{reg.id}: {_detail(exc)}", collection=reg.id,
+                            **_rule_where(reg, exc.diag.constraint_name)) from None
     except pgerrors.LockNotAvailable as exc:
         # the rule lock waited 10 s for another open transaction on this registry (a QGIS
         # transaction group, a long import): a conflict to retry, not a database outage
         raise Conflict(f"{reg.id}: {_detail(exc)}", collection=reg.id) from None
+
+
+def _rule_where(reg: Registry, rule_id: str | None) -> dict[str, str]:
+    """Return the rule a database refusal names and the field it is about (``geometry`` for
+    rules on the geometry), so an editor can show it at the field or on the map."""
+    rule = next((r for r in all_rules(reg) if r.id == rule_id), None)
+    if rule is None:
+        return {}
+    on = [c for c in rule.on if c != "geom"]
+    return {"rule": rule.id, "field": on[0] if on and "geom" not in rule.on else "geometry"}
 
 
 def _detail(exc: psycopg.Error) -> str:
@@ -193,8 +234,15 @@ def create(conn: psycopg.Connection, reg: Registry, feature: dict[str, Any], who
     check_can_edit(reg, who)
     values = validate_properties(reg, feature.get("properties") or {}, partial=False)
     geom, geojson = geometry_sql(feature.get("geometry"), crs, storage_srid)
-    ewkb = _checked_geometry(conn, reg, geom, geojson)
+    ewkb = _checked_geometry(conn, reg, geom, geojson, object_name(reg, values))
     _set_author(conn, who)
+    return insert_row(conn, reg, values, ewkb)
+
+
+def insert_row(conn: psycopg.Connection, reg: Registry, values: dict[str, Any],
+               ewkb: str) -> tuple[int, int]:
+    """Insert checked column ``values`` and a checked geometry (hex EWKB in the storage CRS);
+    return (id, version). The database's rules still judge it; the author must be set."""
     cols = [*values, "geom"]
     query = sql.SQL("INSERT INTO {} ({}) VALUES ({}, {}) RETURNING id, version").format(
         sql.Identifier(reg.schema, reg.table),
@@ -250,7 +298,7 @@ def replace(conn: psycopg.Connection, reg: Registry, obj_id: int, feature: dict[
     values = validate_properties(reg, feature.get("properties") or {}, partial=False)
     values.update({f.name: None for f in reg.stored_fields if f.name not in values})
     geom, geojson = geometry_sql(feature.get("geometry"), crs, storage_srid)
-    ewkb = _checked_geometry(conn, reg, geom, geojson)
+    ewkb = _checked_geometry(conn, reg, geom, geojson, _stored_name(conn, reg, obj_id, values))
     return _update(conn, reg, obj_id, values, ewkb, if_match, who)
 
 
@@ -263,7 +311,7 @@ def update(conn: psycopg.Connection, reg: Registry, obj_id: int, patch: dict[str
     ewkb = None
     if patch.get("geometry") is not None:
         geom, geojson = geometry_sql(patch["geometry"], crs, storage_srid)
-        ewkb = _checked_geometry(conn, reg, geom, geojson)
+        ewkb = _checked_geometry(conn, reg, geom, geojson, _stored_name(conn, reg, obj_id, values))
     return _update(conn, reg, obj_id, values, ewkb, if_match, who)
 
 

@@ -62,9 +62,20 @@ def template_url(cluster: EmbeddedCluster) -> str:
 
 
 def clone(cluster: EmbeddedCluster, template: str, name: str) -> str:
+    """Return the URL of a new database copied from ``template``.
+
+    The copy's grants still name the template's group roles (roles are named after their
+    database, ``gis.db_logins``): they are derived again for the copy, as ``gis db upgrade``
+    does for a restored database.
+    """
+    from registries.catalog import default_catalog
+    from registries.grants import sync_grants
+
     with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
         conn.execute(sql.SQL("CREATE DATABASE {} TEMPLATE {}").format(
             sql.Identifier(name), sql.Identifier(template)))
+    with psycopg.connect(cluster.url(name)) as conn:
+        sync_grants(conn, default_catalog())
     return cluster.url(name)
 
 

@@ -153,3 +153,40 @@ def test_forged_tokens_are_401(provider: dict[str, Any]) -> None:
              f"{b64(json.dumps(body).encode())}"
     mac = hmac.new(public_pem, signed.encode(), hashlib.sha256).digest()
     assert patch_parcel(server, f"{signed}.{b64(mac)}").status_code == 401
+
+
+def test_a_planner_of_the_provider_gets_a_temporary_database_login_for_qgis(
+        provider: dict[str, Any]) -> None:
+    """OpenID Connect users have no password here: the server gives them a database login
+    with the token's roles and a random password that expires (GIS_DB_LOGINS__TEMPORARY_HOURS)."""
+    from urllib.parse import quote, urlsplit
+
+    server, key = provider["server"], provider["key"]
+    r = httpx.post(f"{server}/qgis/credentials", headers={"Authorization": f"Bearer {token(key)}"})
+    assert r.status_code == 201, r.text
+    given = r.json()
+    assert given["login"] == "oidc_olena_k" and f"user={given['login']}" in given["service_entry"]
+    entry = httpx.get(f"{server}/qgis/service-entry",
+                      headers={"Authorization": f"Bearer {token(key)}"})
+    assert entry.status_code == 200 and "user=oidc_olena_k" in entry.text
+    port = urlsplit(provider["url"]).port
+    login_url = f"postgresql://{given['login']}:{quote(given['password'], safe='')}@127.0.0.1:" \
+                f"{port}/oidc"
+    with psycopg.connect(login_url) as conn:
+        pid = conn.execute("SELECT id FROM registry.land_parcel ORDER BY id DESC LIMIT 1"
+                           ).fetchone()[0]
+        conn.execute("UPDATE registry.land_parcel SET purpose_text = 'з QGIS', "
+                     "version = -version WHERE id = %s", (pid,))
+        conn.commit()
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            conn.execute("UPDATE registry.advertising_structure SET location_text = 'x'")
+    with psycopg.connect(provider["url"]) as conn:
+        assert conn.execute("SELECT changed_by FROM registry.land_parcel WHERE id = %s",
+                            (pid,)).fetchone() == ("olena.k",)
+        hours = conn.execute("SELECT extract(epoch FROM rolvaliduntil - now()) / 3600 FROM "
+                             "pg_roles WHERE rolname = 'oidc_olena_k'").fetchone()[0]
+    assert 11 < hours <= 12
+    # a token without a staff role gets no database login
+    viewer = token(key, realm_access={"roles": ["viewer"]})
+    assert httpx.post(f"{server}/qgis/credentials",
+                      headers={"Authorization": f"Bearer {viewer}"}).status_code == 403

@@ -7,7 +7,15 @@ from psycopg import sql
 
 from gis.auth import Role
 from registries.common import katottg, party_fields, t
-from registries.model import CodeList, Field, FieldType, GeometryKind, Registry, TileRule
+from registries.model import (
+    CodeList,
+    Field,
+    FieldType,
+    GeometryKind,
+    Registry,
+    Reshaping,
+    TileRule,
+)
 from registries.parcels.cadastral_number import (
     CADASTRAL_NUMBER_PATTERN,
     QUARTER_NUMBER_PATTERN,
@@ -80,6 +88,11 @@ LAND_PARCELS = Registry(
     keywords=("cadastre", "кадастр", "земельні ділянки"),
     tiles=(TileRule(14, ("cadastral_number",)), TileRule(16, ("cadastral_number", "purpose_code"))),
     rules=PARCEL_RULES,
+    # division and merger (поділ, об'єднання): new parcels with new numbers and their own
+    # declared area and registration; a merger joins parcels of one category, purpose and
+    # ownership form (domain §1.1; Land Code art. 79-1 — verify the exact conditions)
+    reshaping=Reshaping(clear=("area_declared_ha", "area_error_ha", "registered_on"),
+                        merge_equal=("category", "purpose_code", "ownership_form")),
 )
 
 CADASTRAL_QUARTERS = Registry(

@@ -91,6 +91,19 @@ AREA_MATCHES = Rule(
     "WHERE abs(n.area_declared_ha - c.ha) > c.allowed",
     on=("area_declared_ha", "area_error_ha", "geom"), params=(("min_error", MIN_AREA_ERROR_HA),))
 
-PARCEL_RULES = (CADASTRAL_NUMBER_FORMAT, CADASTRAL_NUMBER_REGION, PURPOSE_KNOWN,
+NUMBER_NOT_RETIRED = Rule(
+    "cadastral_number_not_retired",
+    "a number retired by a division or merger is never given to another parcel (§1.1)",
+    Severity.ERROR,
+    "SELECT n.id, format('parcel %s: this cadastral number was retired when parcel #%s was %s "
+    "on %s; a retired number is never given again', n.cadastral_number, r.parent_id, "
+    "CASE r.operation WHEN 'split' THEN 'divided' ELSE 'merged' END, r.at::date) "
+    "FROM {rows} AS n JOIN (SELECT DISTINCT h.cadastral_number, l.parent_id, l.operation, l.at "
+    "FROM history.lineage AS l JOIN history.land_parcel AS h ON h.id = l.parent_id "
+    "AND h.version = l.parent_version WHERE l.collection = 'land_parcels') AS r "
+    "ON r.cadastral_number = n.cadastral_number AND r.parent_id <> n.id",
+    on=("cadastral_number",))
+
+PARCEL_RULES = (CADASTRAL_NUMBER_FORMAT, NUMBER_NOT_RETIRED, CADASTRAL_NUMBER_REGION, PURPOSE_KNOWN,
                 no_overlap(OVERLAP_TOLERANCE_M2), inside_community(OUTSIDE_TOLERANCE_M2),
                 PURPOSE_FITS_CATEGORY, CADASTRAL_QUARTER, KOATUU_PREFIX, AREA_MATCHES)

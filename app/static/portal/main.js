@@ -57,6 +57,11 @@ async function start() {
   }
   Object.assign(portal, { layers, identify, measure, search, permalink, ucs, ready: true });
   document.body.dataset.ready = "true";
+  // signed-in staff get the editor; the server serves its code to them alone (editor_routes.py)
+  if (document.cookie.includes("gis_csrf=")) {
+    import("/static/editor/editor.js").then((m) => m.start(portal))
+      .catch((err) => console.warn("editor:", err.message));
+  }
 }
 
 function setupPanelToggle() {

@@ -1,0 +1,150 @@
+// The attribute form, built from the registry's declaration (GET /registries/{id}/form): titles,
+// code lists with their titles, required fields, patterns, read-only derived fields.
+import { tr } from "/static/portal/i18n.js";
+import { s } from "./strings.js";
+
+export class AttributeForm {
+  constructor(schema, values, { editable }) {
+    this.schema = schema;
+    this.loaded = { ...values };
+    this.editable = editable;
+    this.inputs = new Map();
+    this.element = document.createElement("form");
+    this.element.className = "editor-form";
+    this.element.noValidate = true;
+    this.element.addEventListener("submit", (e) => e.preventDefault());
+    this.render(values);
+    this.onLang = () => this.render(this.values(true));
+    document.addEventListener("langchange", this.onLang);
+  }
+
+  dispose() { document.removeEventListener("langchange", this.onLang); }
+
+  render(values) {
+    this.element.replaceChildren();
+    this.inputs.clear();
+    for (const f of this.schema.fields) {
+      const row = document.createElement("label");
+      row.className = "editor-field";
+      row.dataset.field = f.name;
+      const title = document.createElement("span");
+      title.className = "title";
+      title.textContent = tr(f.title) + (f.required && !f.readOnly ? " *" : "");
+      if (f.personal) {
+        const badge = document.createElement("small");
+        badge.className = "personal";
+        badge.textContent = s("personal");
+        title.append(" ", badge);
+      }
+      const input = this.input(f, values[f.name]);
+      const error = document.createElement("small");
+      error.className = "error";
+      error.setAttribute("role", "alert");
+      row.append(title, input, error);
+      if (f.description) row.title = tr(f.description);
+      this.element.append(row);
+      this.inputs.set(f.name, input);
+    }
+  }
+
+  input(f, value) {
+    let input;
+    if (f.choices) {
+      input = document.createElement("select");
+      const none = new Option("—", "");
+      input.append(none);
+      for (const c of f.choices) input.append(new Option(`${tr(c.title)}`, c.code));
+      input.value = value ?? "";
+    } else if (f.type === "boolean") {
+      input = document.createElement("input");
+      input.type = "checkbox";
+      input.checked = value === true;
+    } else if (f.type === "json") {
+      input = document.createElement("textarea");
+      input.rows = 2;
+      input.value = value == null ? "" : JSON.stringify(value);
+    } else {
+      input = document.createElement("input");
+      input.type = { date: "date", integer: "number", number: "number", reference: "number" }[f.type]
+        ?? "text";
+      if (f.type === "number") input.step = String(10 ** -(f.scale ?? 2));
+      if (f.type === "integer" || f.type === "reference") input.step = "1";
+      if (f.pattern) input.dataset.pattern = f.pattern;
+      input.value = value ?? "";
+    }
+    input.name = f.name;
+    input.disabled = !this.editable || f.readOnly;
+    if (f.required) input.required = true;
+    input.addEventListener("input", () => this.clearError(f.name));
+    return input;
+  }
+
+  // typed values of every stored field (all: derived ones too)
+  values(all = false) {
+    const out = {};
+    for (const f of this.schema.fields) {
+      if (f.readOnly && !all) continue;
+      const input = this.inputs.get(f.name);
+      out[f.name] = read(f, input);
+    }
+    return out;
+  }
+
+  // the fields whose value differs from the one loaded
+  changes() {
+    const now = this.values();
+    const out = {};
+    for (const [name, value] of Object.entries(now)) {
+      if (JSON.stringify(value ?? null) !== JSON.stringify(this.loaded[name] ?? null)) out[name] = value;
+    }
+    return out;
+  }
+
+  // client-side checks of what the declaration says (the server checks again)
+  check(values) {
+    let ok = true;
+    for (const f of this.schema.fields) {
+      if (f.readOnly) continue;
+      const value = values[f.name];
+      if (f.required && (value === null || value === undefined || value === "")) {
+        this.showError(f.name, s("required")); ok = false;
+      } else if (f.pattern && typeof value === "string" && value && !matches(f.pattern, value)) {
+        this.showError(f.name, `${s("pattern")} ${f.pattern}`); ok = false;
+      }
+    }
+    return ok;
+  }
+
+  has(name) { return this.inputs.has(name); }
+
+  showError(name, message) {
+    const row = this.element.querySelector(`[data-field="${CSS.escape(name)}"]`);
+    if (!row) return false;
+    row.classList.add("invalid");
+    row.querySelector(".error").textContent = message;
+    row.scrollIntoView({ block: "nearest" });
+    return true;
+  }
+
+  clearError(name) {
+    const row = this.element.querySelector(`[data-field="${CSS.escape(name)}"]`);
+    row?.classList.remove("invalid");
+    if (row) row.querySelector(".error").textContent = "";
+  }
+
+  set(values) { this.loaded = { ...values }; this.render(values); }
+}
+
+function read(f, input) {
+  if (f.type === "boolean") return input.checked;
+  const raw = input.value.trim();
+  if (raw === "") return null;
+  if (f.type === "integer" || f.type === "reference") return Number.parseInt(raw, 10);
+  if (f.type === "number") return Number(raw);
+  if (f.type === "json") { try { return JSON.parse(raw); } catch { return raw; } }
+  return raw;
+}
+
+function matches(pattern, value) {
+  try { return new RegExp(pattern, "u").test(value); } catch { return true; }
+}
