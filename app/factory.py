@@ -19,6 +19,7 @@ from starlette.types import ASGIApp
 
 from app.limits import Admission, limit_middleware, rate_limiter
 from app.login import login_routes
+from app.observe import observe
 from app.portal import LandingSwitch, portal_html, portal_routes
 from app.problems import database_error_handler, gis_error_handler, unexpected_error_handler
 from app.registry_routes import registry_routes
@@ -108,4 +109,6 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
         exception_handlers={**handlers, Exception: unexpected_error_handler},
         lifespan=lifespan,
     )
-    return tiles.front(app, Admission(settings.limits, limiter))
+    # outermost: the access log and /metrics see every request, the tile fast path's too
+    return observe(tiles.front(app, Admission(settings.limits, limiter)), settings, pool=pool,
+                   tiles=tiles)

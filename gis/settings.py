@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -125,6 +126,24 @@ class PortalSettings(BaseModel):
     extracts_url: str | None = None  # the PDF extract endpoint, once extracts exist
 
 
+class LogSettings(BaseModel):
+    """The access log: one line per request (``GIS_LOG__ACCESS=off``); docs/operations.md."""
+
+    access: str = "stderr"  # stderr | stdout | off | a file path (appended to)
+    format: Literal["json", "logfmt"] = "json"
+    # what of a query string is logged: "safe" keeps the values of paging, format and
+    # geometry parameters and hides the rest (filters, search words); "full" | "none"
+    queries: Literal["safe", "full", "none"] = "safe"
+
+
+class MetricsSettings(BaseModel):
+    """``/metrics`` in Prometheus text format, for loopback or a bearer token; never public."""
+
+    enabled: bool = True
+    allow: list[str] = ["127.0.0.0/8", "::1/128"]  # client networks served without a token
+    token: SecretStr | None = None  # GIS_METRICS__TOKEN: scrapers elsewhere send it as Bearer
+
+
 class Settings(BaseSettings):
     """Hromada GIS settings; ``GIS_DATABASE_URL`` unset means: start the embedded PostGIS."""
 
@@ -144,6 +163,8 @@ class Settings(BaseSettings):
     limits: LimitSettings = LimitSettings()  # GIS_LIMITS__CORS_ORIGINS='["https://city.ua"]'
     tiles: TileSettings = TileSettings()  # GIS_TILES__CACHE_DIR=tile-cache
     portal: PortalSettings = PortalSettings()  # GIS_PORTAL__BASEMAP_TILES=…
+    log: LogSettings = LogSettings()  # GIS_LOG__FORMAT=logfmt
+    metrics: MetricsSettings = MetricsSettings()  # GIS_METRICS__TOKEN=…
     max_items: int = 10_000  # the largest page a client may ask for
     # idle keep-alive connections are closed after this; longer than a busy client's pause, so
     # a close does not race the client's next request (uvicorn's default is 5 s)
