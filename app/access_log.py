@@ -11,8 +11,10 @@ field's value (CQL2 filters, property filters, search words); see docs/operation
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
+import re
 import sys
 import time
 from typing import IO
@@ -27,7 +29,7 @@ SAFE_PARAMETERS = frozenset({
     "resulttype", "zoom", "severity", "date", "tileMatrixSet", "next", "prev",
 })
 REDACTED = "…"
-MAX_FIELD = 1000  # paths, queries and agents longer than this are cut (a line stays < 4 KB)
+MAX_FIELD = 1000  # queries longer than this are cut
 
 
 def redact_query(query: str, policy: str = "safe") -> str:
@@ -49,16 +51,23 @@ def redact_query(query: str, policy: str = "safe") -> str:
     return "&".join(kept)[:MAX_FIELD]
 
 
+_PLAIN_JSON = re.compile(r'[ !#-\[\]-~]*').fullmatch  # printable ASCII but " and \\
+_PLAIN_LOGFMT = re.compile(r'[!#-<>-\[\]-~]+').fullmatch  # … and no space or =
+
+
 def _text(value: str) -> str:
-    """Return ``value`` as a JSON string (fast for the plain ASCII of most paths)."""
-    if value.isascii() and value.isprintable() and '"' not in value and "\\" not in value:
+    """Return ``value`` as a JSON string (no escaping work for the plain ASCII of most paths).
+
+    >>> _text("/a b"), _text('say "hi"'), _text("вул. Соборна")
+    ('"/a b"', '"say \\\\"hi\\\\""', '"вул. Соборна"')
+    """
+    if _PLAIN_JSON(value):
         return f'"{value}"'
     return json.dumps(value, ensure_ascii=False)
 
 
 def _logfmt(value: str) -> str:
-    if value and value.isascii() and value.isprintable() and not any(
-            c in value for c in ' "=\\'):
+    if _PLAIN_LOGFMT(value):
         return value
     return json.dumps(value, ensure_ascii=False)
 
@@ -82,6 +91,7 @@ class AccessLog:
             self._own = True
         self._second = -1
         self._stamp = ""
+        self._pending: list[str] = []
 
     def _time(self, now: float) -> str:
         second = int(now)
@@ -90,33 +100,47 @@ class AccessLog:
             self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
         return f"{self._stamp}.{int((now - second) * 1000):03d}Z"
 
-    def line(self, *, method: str, path: str, query: str, status: int, size: int,
+    def line(self, method: str, path: str, query: bytes, status: int, size: int,
              seconds: float, client: str, user: str | None, route: str, agent: str) -> str:
         """Return one access-log line (without the newline)."""
         stamp = self._time(time.time())
-        query = redact_query(query, self.queries)
-        path = path[:MAX_FIELD]
-        agent = agent[:120]
+        q = redact_query(query.decode("latin-1"), self.queries) if query else ""
         ms = round(seconds * 1000, 2)
         if self.json:
-            out = (f'{{"time":"{stamp}","method":{_text(method)},"path":{_text(path)},'
-                   f'"query":{_text(query)},"status":{status},"bytes":{size},"ms":{ms},'
-                   f'"client":{_text(client)},"user":{_text(user) if user else "null"},'
-                   f'"route":"{route}","agent":{_text(agent)}}}')
-            return out
-        return (f"time={stamp} method={_logfmt(method)} path={_logfmt(path)} "
-                f"query={_logfmt(query)} status={status} bytes={size} ms={ms} "
+            return (f'{{"time":"{stamp}","method":{_text(method)},"path":{_text(path[:2000])},'
+                    f'"query":{_text(q)},"status":{status},"bytes":{size},"ms":{ms},'
+                    f'"client":{_text(client)},"user":{_text(user) if user else "null"},'
+                    f'"route":"{route}","agent":{_text(agent[:120])}}}')
+        return (f"time={stamp} method={_logfmt(method)} path={_logfmt(path[:2000])} "
+                f"query={_logfmt(q)} status={status} bytes={size} ms={ms} "
                 f"client={_logfmt(client)} user={_logfmt(user or '-')} route={route} "
-                f"agent={_logfmt(agent)}")
+                f"agent={_logfmt(agent[:120])}")
 
     def write(self, line: str) -> None:
+        """Queue one line; the lines of one turn of the event loop go out in one write."""
+        pending = self._pending
+        pending.append(line)
+        if len(pending) == 1:
+            try:
+                asyncio.get_running_loop().call_soon(self.flush)
+            except RuntimeError:  # no event loop (a test, a command): write now
+                self.flush()
+        elif len(pending) >= 256:
+            self.flush()
+
+    def flush(self) -> None:
+        if not self._pending:
+            return
+        data = ("\n".join(self._pending) + "\n").encode("utf-8", "replace")
+        self._pending.clear()
         try:
-            self.stream.write((line + "\n").encode("utf-8", "replace"))
+            self.stream.write(data)
             if not self._own:
                 self.stream.flush()
         except (OSError, ValueError):  # a closed or full log must never fail a request
             pass
 
     def close(self) -> None:
+        self.flush()
         if self._own:
             self.stream.close()

@@ -58,36 +58,32 @@ def route_class(path: str) -> str:
 
 
 @dataclass
-class Histogram:
-    """Counts of observations per bucket (not cumulative; summed when exposed) and their sum."""
-
-    counts: list[int] = field(default_factory=lambda: [0] * (len(BUCKETS) + 1))
-    total: float = 0.0
-
-    def observe(self, value: float) -> None:
-        self.counts[bisect_left(BUCKETS, value)] += 1
-        self.total += value
-
-
-@dataclass
 class Metrics:
-    """Every counter of one server process; ``record`` is called once per request."""
+    """Every counter of one server process; ``app.observe`` updates them once per request.
 
-    requests: dict[tuple[str, str, str], int] = field(default_factory=dict)
-    latency: dict[str, Histogram] = field(
-        default_factory=lambda: {r: Histogram() for r in ROUTES})
+    Request counts are keyed ``(route, method, status)``; latency per route is a list of
+    per-bucket counts (not cumulative: summed when exposed) and a sum. Methods are those
+    the HTTP parser accepts (a fixed list), so the label sets stay bounded.
+    """
+
+    requests: dict[tuple[str, str, int], int] = field(default_factory=dict)
+    buckets: dict[str, list[int]] = field(
+        default_factory=lambda: {r: [0] * (len(BUCKETS) + 1) for r in ROUTES})
+    seconds: dict[str, float] = field(default_factory=lambda: dict.fromkeys(ROUTES, 0.0))
     response_bytes: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ROUTES, 0))
     tile_cache: dict[str, int] = field(default_factory=lambda: {"hit": 0, "miss": 0})
     statement_timeouts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(ROUTES, 0))
     in_flight: int = 0
     started: float = field(default_factory=time.time)
-    # gauges and counters owned elsewhere, read at scrape time: name → (help, type, samples)
+    # families owned elsewhere (pools, the tile service), read at scrape time
     collectors: list[Callable[[], Iterable[Family]]] = field(default_factory=list)
 
     def record(self, route: str, method: str, status: int, size: int, seconds: float) -> None:
-        key = (route, method if method in METHODS else "OTHER", str(status))
+        """Count one answered request (the observing layer inlines the same steps)."""
+        key = (route, method, status)
         self.requests[key] = self.requests.get(key, 0) + 1
-        self.latency[route].observe(seconds)
+        self.buckets[route][bisect_left(BUCKETS, seconds)] += 1
+        self.seconds[route] += seconds
         self.response_bytes[route] += size
 
     def render(self) -> str:
@@ -98,13 +94,17 @@ class Metrics:
         return "\n".join(out) + "\n"
 
     def families(self) -> Iterable[Family]:
+        counts: dict[tuple[str, str, str], int] = {}
+        for (r, m, s), n in self.requests.items():
+            key = (r, m if m in METHODS else "OTHER", str(s))
+            counts[key] = counts.get(key, 0) + n
         yield Family("hromada_http_requests_total", "counter",
                      "HTTP requests answered, by route class, method and status code.",
                      [({"route": r, "method": m, "status": s}, n)
-                      for (r, m, s), n in sorted(self.requests.items())])
+                      for (r, m, s), n in sorted(counts.items())])
         yield Family("hromada_http_request_duration_seconds", "histogram",
                      "Time from a request's arrival to the end of its answer, by route class.",
-                     histogram_samples(self.latency))
+                     histogram_samples(self.buckets, self.seconds))
         yield Family("hromada_http_response_bytes_total", "counter",
                      "Bytes of response bodies sent, by route class.",
                      [({"route": r}, n) for r, n in self.response_bytes.items()])
@@ -147,17 +147,17 @@ class Family:
             out.append(f"{name}{format_labels(labels)} {format_value(value)}")
 
 
-def histogram_samples(histograms: dict[str, Histogram]) -> list[Sample]:
+def histogram_samples(buckets: dict[str, list[int]], sums: dict[str, float]) -> list[Sample]:
     """Return the cumulative ``_bucket``, ``_sum`` and ``_count`` samples per route."""
     samples: list[Sample] = []
-    for route, h in histograms.items():
+    for route, counts in buckets.items():
         running = 0
-        for bound, n in zip((*BUCKETS, float("inf")), h.counts, strict=True):
+        for bound, n in zip((*BUCKETS, float("inf")), counts, strict=True):
             running += n
             le = "+Inf" if bound == float("inf") else repr(bound)  # "1.0", as client libraries
             samples.append(({"route": route, "le": le,
                              "__suffix__": "_bucket"}, running))
-        samples.append(({"route": route, "__suffix__": "_sum"}, h.total))
+        samples.append(({"route": route, "__suffix__": "_sum"}, sums[route]))
         samples.append(({"route": route, "__suffix__": "_count"}, running))
     return samples
 
