@@ -393,5 +393,15 @@ def _add_registry_commands() -> None:
 _add_registry_commands()
 
 
+def _add_operations_commands() -> None:  # backups and the system service (docs/operations.md)
+    from app.cli_backup import backup, restore
+
+    main.add_command(backup)
+    main.add_command(restore)
+
+
+_add_operations_commands()
+
+
 if __name__ == "__main__":
     main()
