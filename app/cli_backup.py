@@ -111,7 +111,8 @@ def restore(file: str, force: bool) -> None:
     """
     from app.cli import load_settings
     from app.progress import Progress
-    from gis.backup import inspect, restore as restore_archive
+    from gis.backup import inspect
+    from gis.backup import restore as restore_archive
     from registries.migrate import upgrade
 
     settings = load_settings()
