@@ -395,9 +395,11 @@ _add_registry_commands()
 
 def _add_operations_commands() -> None:  # backups and the system service (docs/operations.md)
     from app.cli_backup import backup, restore
+    from app.cli_service import service
 
     main.add_command(backup)
     main.add_command(restore)
+    main.add_command(service)
 
 
 _add_operations_commands()
