@@ -2,8 +2,9 @@
 
 The cluster lives in a folder under /tmp that the ``postgres`` user can reach (pytest's own
 temporary folders are private to root): in this session's temporary folder, which
-tests/hygiene.py makes, removes at the end, and checks that nothing was left elsewhere. A migrated template database is cloned for tests that
-commit; the demo city at scale 0.01 is loaded once and served by a real ``gis serve`` process.
+tests/hygiene.py makes, removes at the end, and checks that nothing was left elsewhere. A
+migrated template database is cloned for tests that commit; the demo city at scale 0.01 is
+loaded once and served by a real ``gis serve`` process.
 """
 
 from __future__ import annotations
