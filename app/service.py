@@ -358,6 +358,17 @@ def give_back(data_dir: Path) -> None:
             os.lchown(path, pg.pw_uid, pg.pw_gid)
 
 
+def handed_over(folder: Path, uid: int) -> bool:
+    """Return True when ``folder`` (and the cluster folder in it, if any) belongs to ``uid``."""
+    try:
+        if folder.stat().st_uid != uid:
+            return False
+    except FileNotFoundError:
+        return False
+    pg = folder / "pg"
+    return not pg.exists() or pg.stat().st_uid == uid
+
+
 def unreachable_part(path: Path, uid: int, gids: set[int]) -> Path | None:
     """Return the first folder on the way to ``path`` (symlinks resolved) that user ``uid``
     cannot enter, or ``path`` if it cannot read it; None when all is reachable."""
@@ -417,9 +428,11 @@ def install(plan: Plan, python: Path, say: Callable[[str], None]) -> None:
     """Create the user, hand over the folders, write the files; start when systemd runs."""
     if plan.keep < 1:
         raise InvalidParameter("--keep must be at least 1")
-    data = plan.at(plan.data_dir)
-    if data.exists():
-        check_stopped(data)
+    known = passwd_entry(plan.user, plan.root)
+    for folder in plan.writable:  # before anything changes: nothing may run on a folder to move
+        target = plan.at(folder)
+        if target.exists() and not (known and handed_over(target, known[0])):
+            check_stopped(target)
     (uid, gid), created = create_user(plan.user, plan.data_dir, plan.root)
     say(f"{'created' if created else 'using'} system user {plan.user} (uid {uid})")
     if plan.root == Path("/"):
@@ -428,7 +441,10 @@ def install(plan: Plan, python: Path, say: Callable[[str], None]) -> None:
         say("not checked under --root: that the service user can run "
             f"{plan.gis} on the target system")
     for folder in plan.writable:
-        hand_over(plan.at(folder), uid, gid)
+        target = plan.at(folder)
+        if handed_over(target, uid):
+            continue  # a reinstall (an upgrade): the service may be running on it
+        hand_over(target, uid, gid)
         say(f"{folder} belongs to {plan.user} now")
     _write(plan.at(plan.unit), service_unit(plan), 0o644)
     _write(plan.at(plan.backup_unit), backup_unit(plan), 0o644)

@@ -133,10 +133,16 @@ def test_install_writes_hardened_units_that_systemd_accepts(root: Path) -> None:
     assert (data / "pg").stat().st_mode & 0o777 == 0o700
     assert (data / "pg.password").stat().st_mode & 0o777 == 0o600
 
-    # a reinstall keeps the settings an operator edited and reuses the user
+    # a reinstall (an upgrade) keeps the settings an operator edited, reuses the user, and
+    # leaves the folder alone while the service runs on it
     with env.open("a") as f:
         f.write("GIS_LOG__FORMAT=logfmt\n")
-    again = run_gis("service", "install", "--root", str(root), "--data-dir", str(DATA))
+    fd = os.open(data / "server.lock", os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+        again = run_gis("service", "install", "--root", str(root), "--data-dir", str(DATA))
+    finally:
+        os.close(fd)
     assert again.returncode == 0, again.stderr
     assert "using system user hromada" in again.stderr and "kept the settings" in again.stderr
     assert dotenv_values(env)["GIS_LOG__FORMAT"] == "logfmt"
