@@ -20,7 +20,8 @@ from registries.migrate import upgrade
 from tests.conftest import SRID, shared_tmp
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "operations.md"
-AS_PG = [shutil.which("runuser") or "runuser", "-u", "postgres", "--"]  # the cluster's user (hromada in the service)
+# the cluster's user here (hromada in the service)
+AS_PG = [shutil.which("runuser") or "runuser", "-u", "postgres", "--"]
 
 
 def documented(block_start: str, **paths: str) -> str:
@@ -103,7 +104,7 @@ def test_recovery_to_a_moment_between_two_commits() -> None:
             time.sleep(0.5)
         subprocess.run([*pg_ctl, "-w", "stop"], check=True, capture_output=True, timeout=120)
         log = (data / "pg.log").read_text()
-        assert "recovery stopping before commit" in log and "archive recovery complete" in log, log
+        assert "recovery stopping before commit" in log and "archive recovery complete" in log
         with running_cluster(data, quiet=True) as c:  # the server's start, as after recovery
             with psycopg.connect(c.ensure_database()) as conn:
                 assert [r[0] for r in conn.execute("SELECT n FROM edits")] == [1]
