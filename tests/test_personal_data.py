@@ -141,7 +141,7 @@ def test_no_personal_value_in_any_anonymous_response(server: str,
     walk = Walk(server, forbidden)
     for path in ("/", "/?f=json", "/conformance?f=json", "/openapi?f=json", "/collections?f=json",
                  "/collections?f=html", "/tiles", "/maps", "/tileMatrixSets",
-                 "/login", "/me"):
+                 "/login", "/me", "/metrics"):
         walk.get(path)
     collections = walk.get("/collections?f=json").json()["collections"]
     staff_ids = {r.id for r in default_catalog() if any(f.personal or f.personal_if
