@@ -30,6 +30,7 @@ SAFE_PARAMETERS = frozenset({
 })
 REDACTED = "…"
 MAX_FIELD = 1000  # queries longer than this are cut
+FLUSH_S = 0.1  # how long a line may wait to be written with others (lost if the process dies)
 
 
 def redact_query(query: str, policy: str = "safe") -> str:
@@ -93,39 +94,42 @@ class AccessLog:
         self._stamp = ""
         self._pending: list[str] = []
 
-    def _time(self, now: float) -> str:
+    def line(self, method: str, path: str, query: bytes, status: int, size: int,
+             seconds: float, client: str, user: str | None, route: str, agent: str) -> str:
+        """Return one access-log line (without the newline)."""
+        now = time.time()
         second = int(now)
         if second != self._second:  # the formatted second, reused within it
             self._second = second
             self._stamp = time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(second))
-        return f"{self._stamp}.{int((now - second) * 1000):03d}Z"
-
-    def line(self, method: str, path: str, query: bytes, status: int, size: int,
-             seconds: float, client: str, user: str | None, route: str, agent: str) -> str:
-        """Return one access-log line (without the newline)."""
-        stamp = self._time(time.time())
+        stamp = f"{self._stamp}.{int((now - second) * 1000):03d}Z"
         q = redact_query(query.decode("latin-1"), self.queries) if query else ""
-        ms = round(seconds * 1000, 2)
+        path, agent, ms = path[:2000], agent[:120], round(seconds * 1000, 2)
         if self.json:
-            return (f'{{"time":"{stamp}","method":{_text(method)},"path":{_text(path[:2000])},'
+            if _PLAIN_JSON(f"{method}{path}{q}{client}{user or ''}{agent}"):  # one check: as is
+                who = f'"{user}"' if user else "null"
+                return (f'{{"time":"{stamp}","method":"{method}","path":"{path}","query":"{q}",'
+                        f'"status":{status},"bytes":{size},"ms":{ms},"client":"{client}",'
+                        f'"user":{who},"route":"{route}","agent":"{agent}"}}')
+            return (f'{{"time":"{stamp}","method":{_text(method)},"path":{_text(path)},'
                     f'"query":{_text(q)},"status":{status},"bytes":{size},"ms":{ms},'
                     f'"client":{_text(client)},"user":{_text(user) if user else "null"},'
-                    f'"route":"{route}","agent":{_text(agent[:120])}}}')
-        return (f"time={stamp} method={_logfmt(method)} path={_logfmt(path[:2000])} "
+                    f'"route":"{route}","agent":{_text(agent)}}}')
+        return (f"time={stamp} method={_logfmt(method)} path={_logfmt(path)} "
                 f"query={_logfmt(q)} status={status} bytes={size} ms={ms} "
                 f"client={_logfmt(client)} user={_logfmt(user or '-')} route={route} "
-                f"agent={_logfmt(agent[:120])}")
+                f"agent={_logfmt(agent)}")
 
     def write(self, line: str) -> None:
-        """Queue one line; the lines of one turn of the event loop go out in one write."""
+        """Queue one line; queued lines go out together within ``FLUSH_S`` (one write)."""
         pending = self._pending
         pending.append(line)
         if len(pending) == 1:
             try:
-                asyncio.get_running_loop().call_soon(self.flush)
+                asyncio.get_running_loop().call_later(FLUSH_S, self.flush)
             except RuntimeError:  # no event loop (a test, a command): write now
                 self.flush()
-        elif len(pending) >= 256:
+        elif len(pending) >= 512:
             self.flush()
 
     def flush(self) -> None:

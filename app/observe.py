@@ -89,10 +89,15 @@ class Observer:
                     m.statement_timeouts[route] += 1
                 elif mark in m.tile_cache:
                     m.tile_cache[mark] += 1
-        if self.log is not None:
-            self.log.write(self.log.line(
+        log = self.log
+        if log is not None:
+            client = scope.get("client")
+            principal = scope.get(PRINCIPAL_KEY)
+            user = principal.name if isinstance(principal, Principal) and \
+                principal.authenticated else None
+            log.write(log.line(
                 scope["method"], path, scope["query_string"], status, answer.size, seconds,
-                _client(scope), _user(scope), route, _header(scope, b"user-agent")))
+                client[0] if client else "-", user, route, _header(scope, b"user-agent")))
 
     def allowed(self, scope: Scope) -> bool:
         """Return True when this scrape comes from an allowed network or carries the token."""
@@ -168,13 +173,6 @@ def _problem(status: int, title: str, detail: str) -> bytes:
 def _client(scope: Scope) -> str:
     client = scope.get("client")
     return str(client[0]) if client else "-"
-
-
-def _user(scope: Scope) -> str | None:
-    principal = scope.get(PRINCIPAL_KEY)
-    if isinstance(principal, Principal) and principal.authenticated:
-        return principal.name
-    return None
 
 
 def _header(scope: Scope, name: bytes) -> str:

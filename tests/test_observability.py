@@ -20,7 +20,7 @@ from starlette.applications import Starlette
 from starlette.responses import PlainTextResponse
 from starlette.routing import Route
 
-from app.access_log import AccessLog
+from app.access_log import FLUSH_S, AccessLog
 from app.metrics import BUCKETS, Metrics
 from app.observe import Observer
 from gis.auth import Role
@@ -68,7 +68,7 @@ def observed(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str, 
 
 def log_lines_after(log: Path, offset: int) -> list[dict[str, Any]]:
     """Return the access-log lines written after byte ``offset`` (waiting for the last)."""
-    time.sleep(0.1)
+    time.sleep(FLUSH_S * 3)
     with log.open("rb") as f:
         f.seek(offset)
         return [json.loads(line) for line in f.read().decode().splitlines()]
@@ -96,6 +96,7 @@ def test_one_line_per_request_and_no_secret_in_any(observed: dict[str, Any]) -> 
     with psycopg.connect(observed["url"]) as conn:
         personal = next(v for v, where in forbidden_values(conn).items()
                         if where == "land_parcels.holder_name")
+    time.sleep(FLUSH_S * 3)  # the lines of earlier requests are written
     offset = log.stat().st_size
     sent = []
     with httpx.Client(base_url=server, timeout=30) as client:
