@@ -400,6 +400,8 @@ def _add_extract_commands() -> None:
 
 
 _add_extract_commands()
+
+
 def _add_qgis_commands() -> None:
     from app.cli_qgis import qgis_project
 
@@ -407,6 +409,18 @@ def _add_qgis_commands() -> None:
 
 
 _add_qgis_commands()
+
+
+def _add_operations_commands() -> None:  # backups and the system service (docs/operations.md)
+    from app.cli_backup import backup, restore
+    from app.cli_service import service
+
+    main.add_command(backup)
+    main.add_command(restore)
+    main.add_command(service)
+
+
+_add_operations_commands()
 
 
 if __name__ == "__main__":

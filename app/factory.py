@@ -21,6 +21,7 @@ from app.editor_routes import editor_routes
 from app.extract_routes import extract_routes
 from app.limits import Admission, limit_middleware, rate_limiter
 from app.login import login_routes
+from app.observe import observe
 from app.portal import LandingSwitch, portal_html, portal_routes
 from app.problems import database_error_handler, gis_error_handler, unexpected_error_handler
 from app.qgis_routes import qgis_routes
@@ -116,4 +117,6 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
         exception_handlers={**handlers, Exception: unexpected_error_handler},
         lifespan=lifespan,
     )
-    return tiles.front(app, Admission(settings.limits, limiter))
+    # outermost: the access log and /metrics see every request, the tile fast path's too
+    return observe(tiles.front(app, Admission(settings.limits, limiter)), settings, pool=pool,
+                   tiles=tiles)

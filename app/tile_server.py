@@ -25,9 +25,11 @@ from tiles.service import TileService
 
 def database_identity(conn: psycopg.Connection) -> str:
     """Return a short name for the database (cluster, database, instance): names its cache."""
-    try:
-        row = conn.execute("SELECT system_identifier::text FROM pg_control_system()").fetchone()
-        system = str(row[0]) if row else ""
+    try:  # the timeline too: after a point-in-time recovery (or a promotion) the database is
+        # another one, whose past differs from what the cache saw
+        row = conn.execute("SELECT s.system_identifier::text, c.timeline_id::text FROM "
+                           "pg_control_system() s, pg_control_checkpoint() c").fetchone()
+        system = "/".join(row) if row else ""
     except psycopg.Error:  # not allowed for this role: the other parts still tell databases apart
         conn.rollback()
         system = ""

@@ -100,7 +100,8 @@ def main() -> None:
     with sigterm_as_interrupt(), demo_database(args.scale, say) as url:
         port = free_port()
         cache = shared_tmp("hromada-bench-portal-")
-        env = {**os.environ, "GIS_DATABASE_URL": url, "GIS_TILES__CACHE_DIR": str(cache)}
+        env = {**os.environ, "GIS_DATABASE_URL": url, "GIS_TILES__CACHE_DIR": str(cache),
+               "GIS_DATA_DIR": str(cache / "data")}  # never the machine's real data folder
         server = Service("hromada", [GIS, "serve", "--port", str(port)], env,
                          f"http://127.0.0.1:{port}/healthz", cache / "serve.log", ROOT)
         base = f"http://127.0.0.1:{port}"

@@ -18,6 +18,7 @@ import importlib.util
 import json
 import multiprocessing
 import os
+import shutil
 import socket
 import statistics
 import subprocess
@@ -446,7 +447,8 @@ def main() -> None:
         }
         cache = shared_tmp("hromada-bench-tiles-")
         cold_port, warm_port = free_port(), free_port()
-        env = {**os.environ, "GIS_DATABASE_URL": url, "GIS_TILES__CACHE_DIR": str(cache)}
+        env = {**os.environ, "GIS_DATABASE_URL": url, "GIS_TILES__CACHE_DIR": str(cache),
+               "GIS_DATA_DIR": str(cache / "data")}  # never the machine's real data folder
         services = [
             Service("hromada-cold", [GIS, "serve", "--port", str(cold_port)],
                     {**env, "GIS_TILES__CACHE": "none"},
@@ -489,6 +491,7 @@ def main() -> None:
                                   frozenset({"pygeoapi MVT provider: parcels"}))
             if not args.skip_peers:
                 offset_m = pygeoapi_offset_m(url, queries, pygeoapi_port, tiles[-1])
+        shutil.rmtree(cache, ignore_errors=True)
         say("tile sizes over the whole city …")
         sizes = city_sizes(url, queries)
     versions["Python"] = sys.version.split()[0]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Literal
 
 from pydantic import BaseModel, Field, SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -159,6 +160,24 @@ class DbLoginSettings(BaseModel):
     temporary_hours: float = Field(default=12.0, gt=0)  # OpenID Connect users' passwords
 
 
+class LogSettings(BaseModel):
+    """The access log: one line per request (``GIS_LOG__ACCESS=off``); docs/operations.md."""
+
+    access: str = "stderr"  # stderr | stdout | off | a file path (appended to)
+    format: Literal["json", "logfmt"] = "json"
+    # what of a query string is logged: "safe" keeps the values of paging, format and
+    # geometry parameters and hides the rest (filters, search words); "full" | "none"
+    queries: Literal["safe", "full", "none"] = "safe"
+
+
+class MetricsSettings(BaseModel):
+    """``/metrics`` in Prometheus text format, for loopback or a bearer token; never public."""
+
+    enabled: bool = True
+    allow: list[str] = ["127.0.0.0/8", "::1/128"]  # client networks served without a token
+    token: SecretStr | None = None  # GIS_METRICS__TOKEN: scrapers elsewhere send it as Bearer
+
+
 class Settings(BaseSettings):
     """Hromada GIS settings; ``GIS_DATABASE_URL`` unset means: start the embedded PostGIS."""
 
@@ -180,6 +199,8 @@ class Settings(BaseSettings):
     portal: PortalSettings = PortalSettings()  # GIS_PORTAL__BASEMAP_TILES=…
     extracts: ExtractSettings = ExtractSettings()  # GIS_EXTRACTS__ISSUER=…
     db_logins: DbLoginSettings = DbLoginSettings()  # GIS_DB_LOGINS__HOST=gis.city.local
+    log: LogSettings = LogSettings()  # GIS_LOG__FORMAT=logfmt
+    metrics: MetricsSettings = MetricsSettings()  # GIS_METRICS__TOKEN=…
     max_items: int = 10_000  # the largest page a client may ask for
     # idle keep-alive connections are closed after this; longer than a busy client's pause, so
     # a close does not race the client's next request (uvicorn's default is 5 s)

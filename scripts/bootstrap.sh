@@ -64,31 +64,16 @@ if [ "$purpose" = test ]; then
   /usr/bin/python3 -c 'import qgis.core' >/dev/null 2>&1 || missing+=(python3-qgis)
   [ -x /usr/bin/chromium ] || missing+=(chromium)  # the geoportal's browser tests
   command -v pdftoppm >/dev/null 2>&1 || missing+=(poppler-utils)  # extracts' PDF → PNG (docs)
+  command -v systemd-analyze >/dev/null 2>&1 || missing+=(systemd)  # checks the service units
   if [ ${#missing[@]} -gt 0 ]; then apt_install "${missing[@]}"; fi
 fi
 
-# 3. Python >= 3.12
-find_python() {
-  local c
-  local candidates=("${GIS_PYTHON:-}" python3.13 python3.12 python3)
-  if command -v pyenv >/dev/null 2>&1 || [ -d "${PYENV_ROOT:-$HOME/.pyenv}" ]; then
-    local root
-    root=$(pyenv root 2>/dev/null || echo "${PYENV_ROOT:-$HOME/.pyenv}")
-    for c in "$root"/versions/3.1[2-9]*/bin/python; do candidates+=("$c"); done
-  fi
-  for c in /usr/bin/python3.1[2-9] /usr/local/bin/python3.1[2-9]; do candidates+=("$c"); done
-  for c in "${candidates[@]}"; do
-    [ -n "$c" ] || continue
-    command -v "$c" >/dev/null 2>&1 || [ -x "$c" ] || continue
-    if "$c" -c 'import sys, venv; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then
-      command -v "$c" 2>/dev/null || printf '%s\n' "$c"
-      return 0
-    fi
-  done
-  return 1
-}
-if [ ! -x .venv/bin/python ] || ! .venv/bin/python -c 'import sys; sys.exit(0 if sys.version_info >= (3, 12) else 1)' 2>/dev/null; then
-  py=$(find_python) || die "no Python >= 3.12 found (tried GIS_PYTHON, python3.13, python3.12, python3, pyenv versions 3.12+); install one, e.g. apt-get install python3.12-venv, or set GIS_PYTHON=/path/to/python3.12"
+# 3. Python >= 3.12 (scripts/python.sh: the system's, pyenv's, the distribution's, or a
+# standalone one by uv; else the one command that fixes it)
+# shellcheck source=scripts/python.sh
+. scripts/python.sh
+if [ ! -x .venv/bin/python ] || ! python_ok .venv/bin/python; then
+  py=$(python_for_hromada) || exit 1
   say "creating .venv with $py"
   rm -rf .venv
   "$py" -m venv .venv || die "could not create .venv with $py (is the venv module installed?)"
@@ -107,7 +92,10 @@ fi
 web=app/static
 web_stamp="$web/node_modules/.installed-$(sha256sum "$web/package-lock.json" | cut -c1-16)"
 if [ ! -f "$web_stamp" ]; then
-  command -v npm >/dev/null 2>&1 || die "npm is missing (Node.js 20 + npm build the geoportal's assets); install them, e.g. apt-get install nodejs npm"
+  if ! command -v npm >/dev/null 2>&1; then
+    apt_install nodejs npm  # as root from the distribution; otherwise the command to run
+  fi
+  command -v npm >/dev/null 2>&1 || die "npm is missing (Node.js >= 18 + npm install the geoportal's assets); install them: sudo apt-get install -y nodejs npm"
   say "installing the geoportal's assets (npm ci in $web)"
   (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci in $web failed (see above)"
   rm -f "$web"/node_modules/.installed-* && touch "$web_stamp"

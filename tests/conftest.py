@@ -1,8 +1,10 @@
 """Test fixtures: one real PostGIS cluster per session (the server's own ``gis.cluster`` code).
 
 The cluster lives in a folder under /tmp that the ``postgres`` user can reach (pytest's own
-temporary folders are private to root). A migrated template database is cloned for tests that
-commit; the demo city at scale 0.01 is loaded once and served by a real ``gis serve`` process.
+temporary folders are private to root): in this session's temporary folder, which
+tests/hygiene.py makes, removes at the end, and checks that nothing was left elsewhere. A
+migrated template database is cloned for tests that commit; the demo city at scale 0.01 is
+loaded once and served by a real ``gis serve`` process.
 """
 
 from __future__ import annotations
@@ -25,6 +27,7 @@ from psycopg import sql
 
 from gis.cluster import EmbeddedCluster, free_port, running_cluster
 from registries.migrate import upgrade
+from tests import hygiene
 
 # tests/clients/ holds scripts other programs run (QGIS's own Python), not tests
 collect_ignore = ["clients"]
@@ -37,10 +40,19 @@ _names = itertools.count()
 
 
 def shared_tmp(prefix: str) -> Path:
-    """Return a new folder under /tmp that the postgres system user can enter."""
-    path = Path(tempfile.mkdtemp(prefix=prefix, dir="/tmp"))
+    """Return a new folder (in the session's folder in /tmp) the postgres user can enter."""
+    path = Path(tempfile.mkdtemp(prefix=prefix, dir=hygiene.session_root()))
     path.chmod(0o755)
     return path
+
+
+# -- test hygiene (#22): one temporary folder per session, checked at the end ----------------
+def pytest_configure(config: pytest.Config) -> None:
+    hygiene.begin()
+
+
+def pytest_sessionfinish(session: pytest.Session) -> None:
+    hygiene.finish(session)
 
 
 @pytest.fixture(scope="session")
@@ -133,7 +145,9 @@ def start_server(env: dict[str, str], port: int, *args: str, timeout_s: float = 
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"gis serve exited with {proc.returncode}: {proc.output()}")
+            output = proc.output()
+            log_path.unlink(missing_ok=True)
+            raise AssertionError(f"gis serve exited with {proc.returncode}: {output}")
         try:
             if httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1).status_code == 200:
                 return proc
@@ -141,7 +155,10 @@ def start_server(env: dict[str, str], port: int, *args: str, timeout_s: float = 
             pass
         time.sleep(0.2)
     proc.kill()
-    raise AssertionError("gis serve did not become healthy in time")
+    proc.wait(timeout=30)
+    output = proc.output()
+    log_path.unlink(missing_ok=True)
+    raise AssertionError(f"gis serve did not become healthy in time: {output}")
 
 
 @pytest.fixture(scope="session")

@@ -157,7 +157,7 @@ def test_no_personal_value_in_any_anonymous_response(server: str,
     for path in ("/", "/?f=json", "/conformance?f=json", "/openapi?f=json", "/collections?f=json",
                  "/collections?f=html", "/tiles", "/maps", "/tileMatrixSets",
                  "/login", "/me", "/qgis/project.qgs", "/qgis/project.qgs?lang=en",
-                 "/qgis/service-entry", "/qgis/server.crt"):
+                 "/qgis/service-entry", "/qgis/server.crt", "/metrics"):
         walk.get(path)
     collections = walk.get("/collections?f=json").json()["collections"]
     staff_ids = {r.id for r in default_catalog() if any(f.personal or f.personal_if

@@ -14,12 +14,14 @@ from registries.catalog import default_catalog
 PROBE = Path(__file__).parent / "clients" / "qgis_probe.py"
 
 
-def test_qgis_reads_every_collection_like_postgis_sees_it(server: str, demo_url: str) -> None:
+def test_qgis_reads_every_collection_like_postgis_sees_it(server: str, demo_url: str,
+                                                         tmp_path: Path) -> None:
     layers = [r.id for r in default_catalog() if r.public]
+    tmp_path.chmod(0o700)  # Qt wants a private runtime folder
     out = subprocess.run(["/usr/bin/python3", str(PROBE), server, ",".join(layers)],
                          env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
-                              "XDG_RUNTIME_DIR": "/tmp"},
-                         capture_output=True, text=True, timeout=600, check=True, cwd="/tmp")
+                              "XDG_RUNTIME_DIR": str(tmp_path), "HOME": str(tmp_path)},
+                         capture_output=True, text=True, timeout=600, check=True, cwd=tmp_path)
     report = json.loads(out.stdout.strip().splitlines()[-1])["layers"]
     with psycopg.connect(demo_url) as conn:
         for reg in default_catalog():

@@ -97,6 +97,7 @@ class Invalidator:
         self.by_table = {f"{r.schema}.{r.table}": r
                          for r in (registries or list(sources.catalog))}
         self.epoch = 0
+        self.tiles_dropped = 0  # cached tiles dropped by edits, ever (for /metrics)
         self.healthy = False  # True while the feed is followed; otherwise the cache is bypassed
         self.floor = 0
         self.seen: set[int] = set()
@@ -185,6 +186,7 @@ class Invalidator:
                 if reg is None:
                     continue
                 dropped += self._apply_layer(reg, wkbs)
+            self.tiles_dropped += max(dropped, 0)
             return dropped
 
     def _apply_layer(self, reg: Registry, wkbs: list[bytes | None]) -> int:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -36,6 +37,8 @@ class TileService:
     name: str = "Hromada GIS"
     lonlat_bounds: tuple[float, float, float, float] = field(init=False)
     mercator_bounds: tuple[float, float, float, float] = field(init=False)
+    renders: int = field(default=0, init=False)  # tiles rendered by PostGIS (for /metrics)
+    render_seconds: float = field(default=0.0, init=False)
 
     def __post_init__(self) -> None:
         self.lonlat_bounds = transform_bbox(self.extent, self.storage_srid, "OGC:CRS84")
@@ -84,8 +87,11 @@ class TileService:
         inv = self.invalidator
         epoch = inv.epoch if inv is not None else 0
         assert self.pool is not None, "the tile pool is opened with the app"
+        started = time.perf_counter()
         async with self.pool.connection() as conn:
             data = await self.queries.render_async(conn, source_id, z, x, y)
+        self.renders += 1
+        self.render_seconds += time.perf_counter() - started
         if caching and inv is not None:
             await self._cache_call(self.cache.put, source_id, z, x, y, data)
             if inv.epoch != epoch:  # an edit was applied meanwhile: this render may predate it
