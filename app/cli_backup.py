@@ -113,6 +113,7 @@ def restore(file: str, force: bool) -> None:
     from app.progress import Progress
     from gis.backup import inspect
     from gis.backup import restore as restore_archive
+    from gis.db_logins import restore_logins
     from registries.migrate import upgrade
 
     settings = load_settings()
@@ -124,8 +125,14 @@ def restore(file: str, force: bool) -> None:
         restore_archive(url, source, bin_dir, progress)
         progress.close()
         upgrade(url, settings.city.storage_srid)
+        with psycopg.connect(url) as conn:
+            waiting = restore_logins(conn)
+            conn.commit()
     click.echo(f"restored {source} (database {info.database}, dumped {info.dumped_at}) "
                "and migrated it to this version", err=True)
+    if waiting:
+        click.echo(f"database logins made again for {', '.join(waiting)}: each needs a new "
+                   "password before QGIS can connect (gis users password NAME)", err=True)
 
 
 @contextlib.contextmanager

@@ -243,8 +243,12 @@ def restore(url: str, source: Path, bin_dir: Path, progress: Progress | None = N
                             text=True, check=True).stdout
     keep = "\n".join(ln for ln in listed.splitlines() if not SKIPPED_ENTRIES.match(ln))
     conninfo, env = client_env(url)
+    # --no-acl: the archive's GRANTs name the group roles of the database it came from
+    # (``<database>_planner`` …), which need not exist here; the upgrade after a restore
+    # derives the rights again for this database (registries.grants)
     cmd = [str(pg_restore), "--verbose", "--single-transaction", "--exit-on-error",
-           "--no-owner", "--use-list=/dev/stdin", f"--dbname={conninfo}", str(source)]
+           "--no-owner", "--no-acl", "--use-list=/dev/stdin", f"--dbname={conninfo}",
+           str(source)]
     _follow(cmd, env, "pg_restore", re.compile(r": (creating|processing data for) "),
             info.entries, "objects", progress, stdin=keep + "\n")
     return info

@@ -289,3 +289,36 @@ def service_entry(service: str, *, host: str, port: int, dbname: str, login: str
     lines += [f"[{service}]", f"host={host}", f"port={port}", f"dbname={dbname}",
               f"user={login}", f"sslmode={sslmode}", "application_name=QGIS"]
     return "\n".join(lines) + "\n"
+
+
+def restore_logins(conn: psycopg.Connection[Any]) -> list[str]:
+    """Give the users of a restored database their logins here; return whose need a password.
+
+    Roles live in the cluster, not in the database, so a backup carries the mapping
+    (``auth.db_logins``) but not the logins, and a restore under another database name maps
+    users to another database's logins. Every local user whose login is missing, or is a login
+    this server made for another database, gets ``<database>_<user>`` again with the rights of
+    the user's roles; it cannot log in until ``gis users password`` sets a password (the old
+    server only ever saw SCRAM verifiers, and none is kept). A DBA's role mapped with
+    ``--db-login`` that exists here is left as mapped.
+    """
+    if not can_manage_roles(conn):
+        return []
+    dbname = current_database(conn)
+    rows = conn.execute(
+        "SELECT l.login, u.name, u.roles, u.id, u.active, r.rolname IS NOT NULL, "
+        "coalesce(shobj_description(r.oid, 'pg_authid'), '') "
+        "FROM auth.db_logins l JOIN auth.users u ON u.name = l.user_name "
+        "LEFT JOIN pg_roles r ON r.rolname = l.login WHERE l.source = 'local' "
+        "ORDER BY u.name").fetchall()
+    needs_password = []
+    for login, name, roles, user_id, active, exists, comment in rows:
+        if exists and (login == login_role(dbname, name)
+                       or not comment.startswith("Hromada GIS user")):
+            continue  # this database's own login, or a DBA's role mapped on purpose
+        conn.execute("DELETE FROM auth.db_logins WHERE login = %s", (login,))
+        ensure_login(conn, name, frozenset(Role(r) for r in roles), user_id=user_id,
+                     active=False)
+        if active:
+            needs_password.append(name)
+    return needs_password

@@ -44,9 +44,14 @@ def run_gis(*args: str, env: dict[str, str], timeout: float = 300,
                           timeout=timeout)
 
 
+# a user's database login lives in the cluster, not in the archive: a restore makes it again
+# for the database restored into (see login_remade)
+REMADE = "auth.db_logins"
+
+
 def fingerprint(url: str) -> dict[str, tuple[int, str]]:
     """Return {table: (rows, md5 of every row's text)} of every table, and {sequence: (last
-    value, "")} of every sequence, but the tile cache's."""
+    value, "")} of every sequence, but the tile cache's and the logins' mapping."""
     out: dict[str, tuple[int, str]] = {}
     with psycopg.connect(url) as conn:
         rels = conn.execute(
@@ -60,6 +65,8 @@ def fingerprint(url: str) -> dict[str, tuple[int, str]]:
                 row = conn.execute(sql.SQL("SELECT last_value, is_called FROM {}").format(
                     ident)).fetchone()
                 out[f"{schema}.{name}"] = (int(row[0]), str(row[1]))
+                continue
+            if f"{schema}.{name}" == REMADE:
                 continue
             row = conn.execute(sql.SQL(
                 "SELECT count(*), md5(coalesce(string_agg(t::text, E'\\n' ORDER BY t::text), "
@@ -98,6 +105,7 @@ def source(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str, An
     assert len(ops) >= 2, ops  # the history holds more than the demo's inserts
     yield {"url": url, "token": token}
     drop(cluster, "backup_source")
+    drop_login(cluster, "backup_source")
 
 
 @pytest.fixture(scope="module")
@@ -113,6 +121,33 @@ def archive(source: dict[str, Any]) -> Iterator[Path]:
         yield path
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+def login_remade(url: str, stderr: str) -> None:
+    """Assert that ivan's login was made again for the database at ``url``, unable to log in
+    until a new password is set, with the rights of his roles, and that the restore said so."""
+    from gis.db_logins import group_role, login_role
+
+    with psycopg.connect(url) as conn:
+        dbname = conn.info.dbname
+        [(login,)] = conn.execute(
+            "SELECT login FROM auth.db_logins WHERE user_name = 'ivan'").fetchall()
+        assert login == login_role(dbname, "ivan")
+        assert conn.execute("SELECT rolcanlogin FROM pg_roles WHERE rolname = %s",
+                            (login,)).fetchone() == (False,)
+        groups = {r[0] for r in conn.execute(
+            "SELECT g.rolname FROM pg_auth_members m JOIN pg_roles g ON g.oid = m.roleid "
+            "JOIN pg_roles r ON r.oid = m.member WHERE r.rolname = %s", (login,))}
+        assert groups == {group_role(dbname, Role.PLANNER), group_role(dbname, Role.REGISTRAR)}
+    assert "database logins made again for ivan" in stderr and "gis users password" in stderr
+
+
+def drop_login(cluster: EmbeddedCluster, dbname: str) -> None:
+    from gis.db_logins import login_role
+
+    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP ROLE IF EXISTS {}").format(
+            sql.Identifier(login_role(dbname, "ivan"))))
 
 
 def test_backup_is_a_private_complete_archive(archive: Path, source: dict[str, Any]) -> None:
@@ -144,6 +179,7 @@ def test_restore_into_an_empty_data_folder_round_trips_every_row(
         with running_cluster(data, quiet=True) as restored:
             url = restored.ensure_database()
             assert fingerprint(url) == expected
+            login_remade(url, result.stderr)
             with psycopg.connect(url) as conn:
                 user, known = token_user(conn, source["token"])
                 assert user is not None and user.name == "ivan" and known
@@ -169,6 +205,7 @@ def test_restore_into_a_configured_database(archive: Path, source: dict[str, Any
         result = run_gis("restore", str(archive), env=env)
         assert result.returncode == 0, result.stderr
         assert fingerprint(cluster.url("restore_target")) == fingerprint(source["url"])
+        login_remade(cluster.url("restore_target"), result.stderr)
         refused = run_gis("restore", str(archive), env=env)
         assert refused.returncode == 2 and "not empty" in refused.stderr
         forced = run_gis("restore", "--force", str(archive), env=env)
@@ -176,6 +213,7 @@ def test_restore_into_a_configured_database(archive: Path, source: dict[str, Any
         assert fingerprint(cluster.url("restore_target")) == fingerprint(source["url"])
     finally:
         drop(cluster, "restore_target")
+        drop_login(cluster, "restore_target")
 
 
 def test_bad_archives_are_refused_and_a_broken_one_leaves_nothing(
