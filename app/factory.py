@@ -17,7 +17,8 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
-from app.limits import Admission, limit_middleware, rate_limiter
+from app.headers import ResponseHeaders, policies_for
+from app.limits import Admission, AnonymousWork, limit_middleware, rate_limiter, work_limiter
 from app.login import login_routes
 from app.portal import LandingSwitch, portal_html, portal_routes
 from app.problems import database_error_handler, gis_error_handler, unexpected_error_handler
@@ -64,7 +65,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             raise DatabaseUnavailable("not ready: the database is unreachable")
         return JSONResponse({"status": "ready"})
 
-    share_pool(pool, settings.limits.max_bbox_km2)
+    share_pool(pool, settings.timeouts.items_s, settings.max_items)
     handlers = {GisError: gis_error_handler, psycopg.OperationalError: database_error_handler,
                 PoolTimeout: database_error_handler}
     tiles = TileServer(settings, db_url, pool, catalog)
@@ -78,8 +79,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
                               base_url=settings.base_url,
                               authenticate=auth, audit=auth.audit,
                               max_limit=settings.max_items,
-                              timeout_s=settings.timeouts.items_s,
-                              max_bbox_km2=settings.limits.max_bbox_km2)
+                              timeout_s=settings.timeouts.items_s)
     ogc = FeatureRouter(features, pygeoapi)
     limiter = rate_limiter(settings.limits)  # one set of buckets: the app's and the tiles'
 
@@ -88,7 +88,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
         await tiles.open()
         yield
         await tiles.close()
-        share_pool(None, 0.0)
+        share_pool(None)
         pool.close()
 
     app = Starlette(
@@ -104,8 +104,11 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
         ],
         middleware=[*limit_middleware(settings.limits, limiter),
                     Middleware(AuthMiddleware, auth=auth),
+                    Middleware(AnonymousWork, limits=settings.limits,
+                               work=work_limiter(settings.limits), limiter=limiter),
                     *tiles.middleware],
         exception_handlers={**handlers, Exception: unexpected_error_handler},
         lifespan=lifespan,
     )
-    return tiles.front(app, Admission(settings.limits, limiter))
+    return ResponseHeaders(tiles.front(app, Admission(settings.limits, limiter)),
+                           policies_for(settings.portal.basemap_tiles))

@@ -20,7 +20,9 @@ class ProblemResponse(JSONResponse):
 async def gis_error_handler(request: Request, exc: Exception) -> Response:
     """Return the problem document of a GisError with its own status."""
     assert isinstance(exc, GisError)
-    headers = {"Retry-After": "1"} if exc.status == 503 else None
+    headers = None
+    if exc.status in (429, 503):
+        headers = {"Retry-After": str(exc.where.get("retry_after", 1))}
     return ProblemResponse(problem(exc, request.url.path), status_code=exc.status, headers=headers)
 
 

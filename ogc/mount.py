@@ -22,6 +22,7 @@ import yaml
 from starlette.concurrency import run_in_threadpool
 
 from gis.errors import EnvironmentProblem
+from ogc.provider import serve_requests_to_providers
 
 ASGIApp = Callable[..., Any]
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "pygeoapi-config.yml"
@@ -69,6 +70,7 @@ def pygeoapi_app(db_url: str, public_url: str, work_dir: Path,
                             encoding="utf-8")
     os.environ["PYGEOAPI_OPENAPI"] = str(openapi_file)
     module = importlib.import_module("pygeoapi.starlette_app")
+    serve_requests_to_providers(importlib.import_module("pygeoapi.api.itemtypes"))
     for exc_type, handler in (handlers or {}).items():
         module.APP.add_exception_handler(exc_type, handler)
     return module.APP  # type: ignore[no-any-return]

@@ -61,7 +61,8 @@ def test_single_item_with_etag_and_conditional_get(server: str, demo_url: str) -
             "SELECT id, version FROM registry.land_parcel ORDER BY id LIMIT 1").fetchone()
     r = get(server, f"/collections/land_parcels/items/{pid}")
     assert r.status_code == 200 and r.json()["id"] == pid
-    assert r.headers["etag"] == f'"{version}"'
+    # the public's ETag hashes what it was sent; the row version is staff's (test_caching)
+    assert r.headers["etag"].startswith('"p-') and r.headers["etag"] != f'"{version}"'
     again = httpx.get(f"{server}/collections/land_parcels/items/{pid}?f=json",
                       headers={"If-None-Match": r.headers["etag"]})
     assert again.status_code == 304
@@ -232,7 +233,8 @@ BAD = [
     ("/collections/land_parcels/items", {"sortby": "shoe_size"}, 400, "shoe_size"),
     ("/collections/land_parcels/items", {"datetime": "yesterday"}, 400, "datetime"),
     ("/collections/land_parcels/items", {"properties": "holder_rnokpp"}, 400, "holder_rnokpp"),
-    ("/collections/land_parcels/items", {"area_declared_ha": "big"}, 400, "filter value"),
+    ("/collections/land_parcels/items", {"area_declared_ha": "big"}, 400,
+     "area_declared_ha is a number"),
     ("/collections/streets/items", {"datetime": "2020-01-01"}, 400, "temporal"),
 ]
 
