@@ -3,9 +3,10 @@
 The cluster lives in ``<data_dir>/pg`` and listens on 127.0.0.1 only, on a free port, with a
 random password kept in ``<data_dir>/pg.password`` (mode 600). When the process runs as root,
 PostgreSQL refuses to run as root, so the server binaries run as the ``postgres`` system user.
-A lock file (``<data_dir>/server.lock``) keeps two servers from sharing one cluster; a cluster
-left running by a killed server is adopted, and a stale ``postmaster.pid`` is left to
-PostgreSQL, which checks it itself.
+A lock file (``<data_dir>/server.lock``) keeps two servers from sharing one cluster. A server
+killed outright has its cluster stopped by its guard process (``gis.watchdog``) within
+seconds; a cluster left running anyway (the guard was killed too) is adopted, and a stale
+``postmaster.pid`` is left to PostgreSQL, which checks it itself.
 """
 
 from __future__ import annotations
@@ -29,6 +30,7 @@ import psycopg
 from psycopg import sql
 
 from gis.errors import EnvironmentProblem
+from gis.watchdog import start_watchdog
 
 SUPERUSER = "gis"
 DATABASE = "hromada"
@@ -375,8 +377,15 @@ def running_cluster(data_dir: Path, *, bin_dir: Path | None = None,
     cluster.check_folder()
     cluster.lock()
     try:
+        # a guard stops the cluster if this process is killed before it can (gis.watchdog)
+        guard = start_watchdog(data_dir, bin_dir)
+    except BaseException:
+        cluster.unlock()
+        raise
+    try:
         cluster.start()
         yield cluster
     finally:
         cluster.stop()
+        guard.release()
         cluster.unlock()
