@@ -168,8 +168,8 @@ CQL_CASES = [
     ("S_DWITHIN(geometry, POINT(26.9965 49.4216), 300, meters)",
      "ST_DWithin(geom, ST_Transform(ST_GeomFromText('POINT(26.9965 49.4216)', 4326), 6383), 300)"),
     ("T_AFTER(registered_on, DATE('2020-01-01'))", "registered_on > '2020-01-01'"),
-    ("T_DURING(registered_on, INTERVAL('2010-01-01', '2015-12-31'))",
-     "registered_on BETWEEN '2010-01-01' AND '2015-12-31'"),
+    ("T_DURING(registered_on, INTERVAL('2010-01-01', '2015-12-31'))",  # strictly inside
+     "registered_on > '2010-01-01' AND registered_on < '2015-12-31'"),
 ]
 
 
