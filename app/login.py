@@ -71,6 +71,14 @@ async def credentials(request: Request) -> tuple[str, str, str | None, bool]:
     return form.get("name", ""), form.get("password", ""), form.get("next"), False
 
 
+def check_credentials(name: str, password: str) -> None:
+    """Raise InvalidParameter for a name or password no account can have (NUL characters,
+    more than a line): such a login is not tried, nor counted as a failure."""
+    for what, value in (("name", name), ("password", password)):
+        if "\x00" in value or len(value) > 1024:
+            raise InvalidParameter(f"the {what} is not a possible {what}", parameter=what)
+
+
 def cross_site(request: Request) -> bool:
     """Return True for a request a browser sent from another site's page (login CSRF).
 
@@ -106,6 +114,7 @@ def login_routes(settings: Settings, pool: ConnectionPool, auth: Authenticator) 
             raise Forbidden("a login from another site's page is refused (login CSRF); "
                             "sign in on this site's own /login page")
         name, password, nxt, wants_json = await credentials(request)
+        check_credentials(name, password)
         account = name.strip().lower()
         client = request.client.host if request.client else "unknown"
         wait = throttle.wait(account, client)

@@ -301,19 +301,30 @@ async def read_feature(request: Request) -> dict[str, Any]:
 
 ITEMS = re.compile(r"^/collections/(?P<collection_id>[^/]+)/items$")
 ITEM = re.compile(r"^/collections/(?P<collection_id>[^/]+)/items/(?P<item_id>[^/]+)$")
+# what pygeoapi serves for us; its other routes (processes, jobs, STAC, EDR, coverages, maps,
+# admin) are not configured here and answer 404 without reaching it
+PYGEOAPI_PATHS = re.compile(r"^/(openapi|conformance|collections(/[^/]+(/(items(/[^/]+)?|"
+                            r"queryables|schema))?)?|static/.+|TileMatrixSets(/[^/]+)?)?$")
 READ_METHODS = frozenset({"GET", "HEAD"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
 def normal_path(path: str) -> str:
-    """Return ``path`` as the routes spell it: no empty segments, no trailing slash.
+    """Return ``path`` as the routes spell it: no empty or dot segments, no trailing slash.
 
     Every spelling of one resource must meet the same handler (and its authorisation).
 
-    >>> normal_path("//collections/land_parcels//items/100/")
+    >>> normal_path("//collections/land_parcels//items/./x/../100/")
     '/collections/land_parcels/items/100'
     """
-    return "/" + "/".join(p for p in path.split("/") if p)
+    parts: list[str] = []
+    for p in path.split("/"):
+        if p == "..":
+            if parts:
+                parts.pop()
+        elif p and p != ".":
+            parts.append(p)
+    return "/" + "/".join(parts)
 
 
 class FeatureRouter:
@@ -345,6 +356,9 @@ class FeatureRouter:
                     return
             if method not in SAFE_METHODS:
                 await method_not_allowed("GET, HEAD, OPTIONS")(scope, receive, send)
+                return
+            if not PYGEOAPI_PATHS.match(path):
+                await not_found(path)(scope, receive, send)
                 return
         await self.ogc_app(scope, receive, send)
 
@@ -434,6 +448,13 @@ def method_not_allowed(allow: str) -> Response:
                          "code": "MethodNotAllowed", "detail": detail, "description": detail},
                         status_code=405, headers={"Allow": allow},
                         media_type="application/problem+json")
+
+
+def not_found(path: str) -> Response:
+    detail = f"nothing is served at {path}"
+    return JSONResponse({"type": "about:blank", "title": "Not Found", "status": 404,
+                         "code": "NotFound", "detail": detail, "description": detail},
+                        status_code=404, media_type="application/problem+json")
 
 
 def allowed(allow: str) -> Response:

@@ -106,11 +106,14 @@ def serve_requests_to_providers(itemtypes: Any) -> None:
 
 
 def provider_error(exc: GisError) -> Exception:
-    """Return pygeoapi's error for one of ours, keeping the status: a bad parameter is a 400
-    on the HTML pages too, not pygeoapi's generic 500."""
-    kind = {400: ProviderInvalidQueryError, 404: ProviderItemNotFoundError}.get(
-        exc.status, ProviderQueryError)
-    return kind(exc.detail)  # type: ignore[no-any-return]
+    """Return pygeoapi's error for one of ours, keeping the status and the message: a bad
+    parameter is a 400 naming it on the HTML pages too, not pygeoapi's generic 500. An
+    error of the service itself (a timeout, the database away: 503) is raised as it is, for
+    the app's handlers to answer with its own status and Retry-After."""
+    if exc.status >= 500:
+        return exc
+    kind = {404: ProviderItemNotFoundError}.get(exc.status, ProviderInvalidQueryError)
+    return kind(exc.detail, user_msg=exc.detail)  # type: ignore[no-any-return]
 
 
 class RegistryProvider(BaseProvider):  # type: ignore[misc]

@@ -63,6 +63,9 @@ def typed_value(value: Any, kind: str, name: str) -> Any:
         case "text":
             if not isinstance(value, str):
                 raise problem
+            if "\x00" in value:  # PostgreSQL text cannot hold it
+                raise InvalidParameter(f"the value compared with {name} contains a NUL "
+                                       "character", parameter=name)
             return value
         case "integer":
             if isinstance(value, bool):
@@ -272,6 +275,8 @@ class Filter:
         terms = [t.strip() for t in raw.split(",") if t.strip()]
         if not terms:
             raise InvalidParameter("q has no search term", parameter="q")
+        if any("\x00" in t for t in terms):
+            raise InvalidParameter("q contains a NUL character", parameter="q")
         if len(terms) > MAX_TERMS or any(len(t) > MAX_TERM for t in terms):
             raise InvalidParameter(f"q may hold at most {MAX_TERMS} terms of at most "
                                    f"{MAX_TERM} characters", parameter="q")

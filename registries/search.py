@@ -143,6 +143,8 @@ def _checked(text: str) -> str:
     text = (text or "").strip()
     if not text:
         raise InvalidParameter("the search text is empty", parameter="q")
+    if "\x00" in text:
+        raise InvalidParameter("the search text contains a NUL character", parameter="q")
     if len(text) > MAX_QUERY:
         raise InvalidParameter(f"the search text is longer than {MAX_QUERY} characters",
                                parameter="q")
