@@ -69,7 +69,8 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
     handlers = {GisError: gis_error_handler, psycopg.OperationalError: database_error_handler,
                 PoolTimeout: database_error_handler}
     tiles = TileServer(settings, db_url, pool, catalog)
-    pygeoapi = OgcDocuments(pygeoapi_app(db_url, settings.base_url, work_dir, handlers), counts,
+    pygeoapi = OgcDocuments(pygeoapi_app(db_url, settings.base_url, work_dir, handlers,
+                                         conformance=TILES_CONFORMANCE), counts,
                             conformance=TILES_CONFORMANCE,
                             links=partial(ogc_links, tiles.service))
     oidc = OidcVerifier(settings.auth.oidc) if settings.auth.oidc.issuer else None

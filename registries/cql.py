@@ -97,7 +97,8 @@ def parse_cql2(text: str, lang: str = "cql2-text") -> Any:
                                parameter="filter")
     if lang == "cql2-json":
         # each CQL2 level is an object and its args array
-        tree = parse_json(text, "cql2-json filter", max_depth=2 * MAX_NESTING + 8, parameter="filter")
+        tree = parse_json(text, "cql2-json filter", max_depth=2 * MAX_NESTING + 8,
+                          parameter="filter")
         if not isinstance(tree, dict | bool):
             raise InvalidParameter("a CQL2 JSON filter is an object", parameter="filter")
         return tree
