@@ -199,7 +199,7 @@ class WorkLimiter:
         if self.rate <= 0 or self.burst <= 0:
             return 0
         b = self._bucket(client)
-        return 0 if b.tokens > 0 else max(1, math.ceil(-b.tokens / self.rate + 1e-9))
+        return 0 if b.tokens > 0 else max(1, math.ceil(-b.tokens / self.rate))
 
     async def enter(self, client: str) -> int:
         """Take a turn for ``client``: return 0 when it may go on (call :meth:`leave` after),
@@ -297,11 +297,11 @@ class AnonymousWork:
                            f"{wait} s (see docs/security.md, limits)", path,
                            [(b"retry-after", str(wait).encode())])
             return
-        started = time.monotonic()
+        started = self.work.clock()
         try:
             await self.app(scope, receive, send)
         finally:
-            self.work.leave(client, time.monotonic() - started)
+            self.work.leave(client, self.work.clock() - started)
 
 
 async def _too_many(send: Any, client: str, wait: int, path: str) -> None:
