@@ -235,8 +235,10 @@ class ResponseHeaders:
         if is_shared(path):
             return headers
         vary = [v.decode("latin-1") for k, v in headers if k.lower() == b"vary"]
-        wanted = [v for v in ("Authorization", "Cookie")
-                  if v.lower() not in ",".join(vary).lower()]
+        # "/" is the geoportal for browsers and the OGC landing for API clients
+        varies = ("Accept", "Authorization", "Cookie") if path == "/" else ("Authorization",
+                                                                             "Cookie")
+        wanted = [v for v in varies if v.lower() not in ",".join(vary).lower()]
         if wanted:
             headers = [(k, v) for k, v in headers if k.lower() != b"vary"]
             headers.append((b"vary", ", ".join([*vary, *wanted]).encode("latin-1")))
