@@ -33,6 +33,7 @@ from registries import changes, report, search
 from registries.catalog import Catalog
 from registries.model import Registry, Severity
 from registries.rules import find_problems
+from registries.status import has_term_status
 from registries.styles import STATUS_TITLES
 from registries.terms import dismantling_list
 
@@ -222,7 +223,7 @@ async def problems_handler(svc: RegistryService, request: Request) -> Response:
 async def dismantling_handler(svc: RegistryService, request: Request) -> Response:
     """GET /registries/{id}/dismantling: structures whose term ended, with the reason."""
     reg = svc.registry(request)
-    if not any(f.name == "status" and f.derived for f in reg.fields):
+    if not has_term_status(reg):  # a permit's or passport's term (not any derived status)
         raise NotFound(f"{reg.id} has no term, so no dismantling list", collection=reg.id)
     entries = await run_in_threadpool(svc.run, dismantling_list, reg)
     return JSONResponse({"collection": reg.id, "numberMatched": len(entries),

@@ -103,6 +103,9 @@ def test_dismantling_list(server: str) -> None:
     assert doc["entries"][0]["reason"].startswith("advertising permit ХМ-")
     r = httpx.get(f"{server}/registries/land_parcels/dismantling", timeout=30)
     assert r.status_code == 404
+    # a declared registry with a derived status but no permit term has no list (it was a 500)
+    r = httpx.get(f"{server}/registries/road_closures/dismantling", timeout=30)
+    assert r.status_code == 404 and "no term" in r.json()["detail"]
 
 
 def test_history_and_as_of(server: str, parcel: tuple[int, str]) -> None:
