@@ -124,7 +124,7 @@ def test_pages_run_under_their_policy_without_violations(server: str, demo_url: 
     # which is no policy violation; answer them empty so that pages do not wait for them
     context.route(re.compile(r"^https://"), lambda route: route.fulfill(status=404, body=""))
     found: dict[str, list[str]] = {}
-    for kind, (path, headers) in html_pages(server, demo_url).items():
+    for kind, (path, _headers) in html_pages(server, demo_url).items():
         if kind == "geoportal":  # tests/test_portal.py drives it under the same policy
             continue
         page = context.new_page()
