@@ -65,7 +65,8 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             raise DatabaseUnavailable("not ready: the database is unreachable")
         return JSONResponse({"status": "ready"})
 
-    share_pool(pool, settings.timeouts.items_s, settings.max_items)
+    share_pool(pool, settings.timeouts.items_s, settings.max_items,
+               max_rendered=settings.limits.max_rendered_items)
     handlers = {GisError: gis_error_handler, psycopg.OperationalError: database_error_handler,
                 PoolTimeout: database_error_handler}
     tiles = TileServer(settings, db_url, pool, catalog)
@@ -80,6 +81,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
                               base_url=settings.base_url,
                               authenticate=auth, audit=auth.audit,
                               max_limit=settings.max_items,
+                              max_rendered=settings.limits.max_rendered_items,
                               timeout_s=settings.timeouts.items_s)
     ogc = FeatureRouter(features, pygeoapi)
     limiter = rate_limiter(settings.limits)  # one set of buckets: the app's and the tiles'

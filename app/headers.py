@@ -30,6 +30,8 @@ from dataclasses import dataclass, field
 from typing import Any
 from urllib.parse import urlsplit
 
+from starlette.concurrency import run_in_threadpool
+
 from app.security import scope_principal
 
 ASGIApp = Callable[..., Any]
@@ -208,13 +210,9 @@ class ResponseHeaders:
         """Send a whole HTML page with the hashes of its inline code in its policy."""
         policy: PagePolicy = held["policy"]
         headers: list[tuple[bytes, bytes]] = held["headers"]
-        page = body
-        if _header(headers, b"content-encoding") == b"gzip":
-            try:
-                page = gzip.decompress(body)
-            except (OSError, EOFError):
-                page = body
-        scripts, handlers, styles = inline_hashes(page)
+        zipped = _header(headers, b"content-encoding") == b"gzip"
+        # a big page takes a while to read: not on the event loop, which serves everyone
+        scripts, handlers, styles = await run_in_threadpool(_page_hashes, body, zipped)
         value = policy.header(scripts if policy.hash_scripts else (),
                               handlers if policy.hash_scripts else (),
                               styles if policy.hash_styles else ())
@@ -248,6 +246,17 @@ class ResponseHeaders:
                                                                         b"expires")]
             headers.append((b"cache-control", b"private, no-store"))
         return headers
+
+
+def _page_hashes(body: bytes, zipped: bool) -> tuple[tuple[str, ...], tuple[str, ...],
+                                                     tuple[str, ...]]:
+    page = body
+    if zipped:
+        try:
+            page = gzip.decompress(body)
+        except (OSError, EOFError):
+            page = body
+    return inline_hashes(page)
 
 
 def _header(headers: list[tuple[bytes, bytes]], name: bytes) -> bytes | None:

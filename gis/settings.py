@@ -90,12 +90,15 @@ class LimitSettings(BaseModel):
     """Request limits (``GIS_LIMITS__ANON_RATE_PER_S=5``); see docs/security.md."""
 
     max_body_bytes: int = 10_000_000  # larger request bodies get 413
+    # features on one page pygeoapi renders (HTML, JSON-LD): rendering is Python work on the
+    # server's cores, ~1,000 rows is all a reader can use; GeoJSON pages go to GIS_MAX_ITEMS
+    max_rendered_items: int = Field(default=1000, ge=1)
     anon_rate_per_s: float = 20.0  # anonymous requests per client IP, sustained (0: no limit)
     anon_burst: int = 200  # … and in a burst
     # the work of one anonymous client (app.limits.WorkLimiter): requests served at once (more
     # wait in line, up to queue_s, then 429) and seconds of server time, sustained and in a
     # burst (spent: 429 until earned back); 0 switches each off
-    anon_concurrency: int = Field(default=2, ge=0)
+    anon_concurrency: int = Field(default=1, ge=0)
     anon_queue_s: float = Field(default=20.0, ge=0)
     anon_work_s_per_s: float = Field(default=1.0, ge=0)
     anon_work_burst_s: float = Field(default=120.0, ge=0)

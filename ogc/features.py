@@ -56,6 +56,7 @@ class FeatureService:
     authenticate: Callable[[Request], Principal]
     max_limit: int = 10_000
     default_limit: int = 10
+    max_rendered: int = 1000  # features on a page pygeoapi renders (HTML, JSON-LD)
     timeout_s: float = 15.0  # statement timeout of one items request
     counts: MatchedCounts = field(default_factory=MatchedCounts)  # numberMatched per snapshot
     # called once per request that reads personal data (staff): who, collection, request, ids
@@ -350,6 +351,10 @@ class FeatureRouter:
                     scope = {**scope, "path": path, "path_params": m.groupdict()}
                     request = Request(scope, receive)
                     if method in READ_METHODS and not wants_geojson(request):
+                        too_big = rendered_too_big(request, self.svc.max_rendered)
+                        if too_big is not None:  # refused before any rendering work
+                            await too_big(scope, receive, send)
+                            return
                         break  # HTML and other formats: pygeoapi (its provider filters alike)
                     response = await handler(request)
                     await response(scope, receive, send)
@@ -434,6 +439,22 @@ def wants_geojson(request: Request) -> bool:
     if f:
         return f.lower() in ("json", "geojson")
     return "text/html" not in request.headers.get("accept", "")
+
+
+def rendered_too_big(request: Request, most: int) -> Response | None:
+    """Return the 400 of an items page to render (HTML, JSON-LD) over ``most`` features."""
+    try:
+        limit = int(request.query_params.get("limit") or 0)
+    except ValueError:
+        return None  # a malformed limit: the provider names it
+    if limit <= most:
+        return None
+    detail = (f"a page rendered as HTML or JSON-LD holds at most {most} features "
+              "(GIS_LIMITS__MAX_RENDERED_ITEMS); page through with offset, or ask f=json")
+    return JSONResponse({"type": "about:blank", "title": "Bad Request", "status": 400,
+                         "code": "InvalidParameterValue", "detail": detail,
+                         "description": detail, "parameter": "limit"}, status_code=400,
+                        media_type="application/problem+json")
 
 
 def request_crs(svc: FeatureService, request: Request) -> int | str:

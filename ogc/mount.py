@@ -236,8 +236,9 @@ def titled(send: Callable[..., Any]) -> Callable[..., Any]:
         if start is None:
             await send(message)
             return
-        fixed = None if message.get("more_body") else _titled(message.get("body", b""),
-                                                                held["gzip"])
+        # a big page takes a while to unzip and zip: not on the event loop, which serves all
+        fixed = None if message.get("more_body") else await run_in_threadpool(
+            _titled, message.get("body", b""), held["gzip"])
         if fixed is not None:
             start = {**start, "headers": [
                 (k, str(len(fixed)).encode() if k.lower() == b"content-length" else v)

@@ -33,7 +33,7 @@ from pygeoapi.provider.base import (
 
 from gis.crs import output_crs_uris, srid_from_uri
 from gis.db import database_errors, set_statement_timeout
-from gis.errors import GisError
+from gis.errors import GisError, InvalidParameter
 from ogc.features import build_filter
 from ogc.params import parse_items_query
 from registries.catalog import default_catalog
@@ -55,6 +55,7 @@ class Shared:
     timeout_s: float = 15.0  # statement timeout of one items request (GIS_TIMEOUTS__ITEMS_S)
     max_limit: int = 10_000
     default_limit: int = 10
+    max_rendered: int = 1000  # features on one page pygeoapi renders (max_rendered_items)
 
 
 _shared = Shared()
@@ -62,10 +63,10 @@ _request = threading.local()  # the query parameters of the request this thread 
 
 
 def share_pool(pool: ConnectionPool | None, timeout_s: float = 15.0, max_limit: int = 10_000,
-               default_limit: int = 10) -> None:
+               default_limit: int = 10, max_rendered: int = 1000) -> None:
     """Let providers use the app's pool, its items timeout and page limits."""
     global _shared
-    _shared = Shared(pool, timeout_s, max_limit, default_limit)
+    _shared = Shared(pool, timeout_s, max_limit, default_limit, max_rendered)
 
 
 def with_request(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -154,9 +155,14 @@ class RegistryProvider(BaseProvider):  # type: ignore[misc]
         try:
             q = parse_items_query(params, self.reg, fields, output_crs_uris(self.storage_srid),
                                   _shared.max_limit, _shared.default_limit)
+            if q.limit > _shared.max_rendered:  # a page pygeoapi renders (HTML, JSON-LD)
+                raise InvalidParameter(
+                    f"a page rendered as HTML or JSON-LD holds at most {_shared.max_rendered} "
+                    f"features (GIS_LIMITS__MAX_RENDERED_ITEMS); page through with offset, or "
+                    f"ask f=json for up to {_shared.max_limit}", parameter="limit")
             flt = build_filter(self.reg, self.storage_srid, q)
             out = Output(fields=q.fields, skip_geometry=q.skip_geometry)
-            with database_errors(), self._connect() as conn:
+            with database_errors(), self._connect() as conn, conn.transaction():
                 set_statement_timeout(conn, _shared.timeout_s)
                 matched = int(conn.execute(matched_sql(self.reg, flt, False),
                                            flt.params).fetchone()[0])
@@ -177,7 +183,7 @@ class RegistryProvider(BaseProvider):  # type: ignore[misc]
         if not -2**63 <= obj_id < 2**63:
             raise ProviderItemNotFoundError(f"{self.reg.id} has no object {obj_id}")
         try:
-            with database_errors(), self._connect() as conn:
+            with database_errors(), self._connect() as conn, conn.transaction():
                 set_statement_timeout(conn, _shared.timeout_s)
                 row = conn.execute(item_sql(self.reg, Output(), self.storage_srid, False),
                                    {"id": obj_id}).fetchone()

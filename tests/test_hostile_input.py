@@ -159,6 +159,9 @@ def test_the_cases_found_from_outside(target: Target, probe: Probe) -> None:
             400, "AND needs at least 2")
     r = probe.get(ITEMS, {"f": "html", "offset": "9223372036854775808"})
     assert r is not None and r.status_code == 400 and "offset" in r.text
+    # a rendered page is a class of its own: at most 1,000 features (GeoJSON: 10,000)
+    r = probe.get(ITEMS, {"f": "html", "limit": "10000"})
+    assert r is not None and r.status_code == 400 and "f=json" in r.text
     problem(probe.get("/search/reverse", {"lon": "1e308", "lat": "nan"}), 400, "lon")
     problem(probe.get("/search/reverse", {"lon": "27", "lat": "nan"}), 400, "lat")
     for method in ("PUT", "DELETE", "PATCH"):
