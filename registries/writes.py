@@ -263,7 +263,7 @@ def _own_message(reg: Registry, exc: psycopg.Error) -> str | None:
     if diag.constraint_name not in ours:
         return None
     detail = diag.message_detail
-    return ". ".join(p for p in (diag.message_primary, detail) if p)
+    return f"{reg.id}: " + ". ".join(p for p in (diag.message_primary, detail) if p)
 
 
 def _set_author(conn: psycopg.Connection, who: Principal) -> None:
