@@ -35,6 +35,7 @@ class Embedded:
     port: int
     env: dict[str, str]
     proc: Server | None = None
+    started: list[Server] = field(default_factory=list)
 
     @property
     def base(self) -> str:
@@ -46,6 +47,7 @@ class Embedded:
 
     def start(self, *args: str) -> Server:
         self.proc = start_server(self.env, self.port, *args)
+        self.started.append(self.proc)
         return self.proc
 
     def pg_ctl(self, *args: str) -> None:
@@ -92,6 +94,8 @@ def embedded() -> Iterator[Embedded]:
         for pid in e.watchdogs() + e.postmasters():
             os.kill(int(pid), signal.SIGKILL)
         shutil.rmtree(root, ignore_errors=True)
+        for proc in e.started:  # the servers' logs live in /tmp
+            proc.log_path.unlink(missing_ok=True)
 
 
 @dataclass
@@ -241,7 +245,7 @@ def wait_until(check: Callable[[], bool], timeout_s: float) -> float:
     return time.monotonic() - t0
 
 
-@pytest.mark.parametrize("kill", [signal.SIGKILL, signal.SIGSEGV])
+@pytest.mark.parametrize("kill", [signal.SIGKILL, signal.SIGSEGV], ids=["SIGKILL", "SIGSEGV"])
 def test_a_killed_server_leaves_no_postgres_running(embedded: Embedded,
                                                     kill: signal.Signals) -> None:
     """SIGKILL or a segfault gives the server no chance to stop its cluster: its guard does
