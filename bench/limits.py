@@ -18,6 +18,7 @@ from __future__ import annotations
 import argparse
 import os
 import random
+import shutil
 import sys
 import threading
 import time
@@ -111,15 +112,18 @@ def run(url: str, env_extra: dict[str, str], pages: int, limit: int,
     server = Service("hromada", [str(ROOT / ".venv" / "bin" / "gis"), "serve"], env,
                      f"http://127.0.0.1:{port}/readyz", work / "serve.log", ROOT)
     base = f"http://127.0.0.1:{port}"
-    with running([server]):
-        alone = resident(base, threading.Event(), seconds=resident_s)
-        done = threading.Event()
-        times: list[tuple[float, str]] = []
-        watcher = threading.Thread(target=lambda: times.extend(resident(base, done, None)))
-        watcher.start()
-        answers, wall = flood(base, pages, limit)
-        done.set()
-        watcher.join()
+    try:
+        with running([server]):
+            alone = resident(base, threading.Event(), seconds=resident_s)
+            done = threading.Event()
+            times: list[tuple[float, str]] = []
+            watcher = threading.Thread(target=lambda: times.extend(resident(base, done, None)))
+            watcher.start()
+            answers, wall = flood(base, pages, limit)
+            done.set()
+            watcher.join()
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
     say(f"limits: {env_extra or 'defaults'}: A {dict(answers)} in {wall:.0f} s")
     return {"alone": alone, "flood": times, "answers": answers, "wall": wall}
 
