@@ -19,7 +19,8 @@ from starlette.types import ASGIApp
 
 from app.editor_routes import editor_routes
 from app.extract_routes import extract_routes
-from app.limits import Admission, limit_middleware, rate_limiter
+from app.headers import ResponseHeaders, policies_for
+from app.limits import Admission, AnonymousWork, limit_middleware, rate_limiter, work_limiter
 from app.login import login_routes
 from app.observe import observe
 from app.portal import LandingSwitch, portal_html, portal_routes
@@ -69,11 +70,13 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             raise DatabaseUnavailable("not ready: the database is unreachable")
         return JSONResponse({"status": "ready"})
 
-    share_pool(pool, settings.limits.max_bbox_km2)
+    share_pool(pool, settings.timeouts.items_s, settings.max_items,
+               max_rendered=settings.limits.max_rendered_items)
     handlers = {GisError: gis_error_handler, psycopg.OperationalError: database_error_handler,
                 PoolTimeout: database_error_handler}
     tiles = TileServer(settings, db_url, pool, catalog)
-    pygeoapi = OgcDocuments(pygeoapi_app(db_url, settings.base_url, work_dir, handlers), counts,
+    pygeoapi = OgcDocuments(pygeoapi_app(db_url, settings.base_url, work_dir, handlers,
+                                         conformance=TILES_CONFORMANCE), counts,
                             conformance=TILES_CONFORMANCE,
                             links=partial(ogc_links, tiles.service))
     oidc = OidcVerifier(settings.auth.oidc) if settings.auth.oidc.issuer else None
@@ -83,8 +86,8 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
                               base_url=settings.base_url,
                               authenticate=auth, audit=auth.audit,
                               max_limit=settings.max_items,
-                              timeout_s=settings.timeouts.items_s,
-                              max_bbox_km2=settings.limits.max_bbox_km2)
+                              max_rendered=settings.limits.max_rendered_items,
+                              timeout_s=settings.timeouts.items_s)
     ogc = FeatureRouter(features, pygeoapi)
     limiter = rate_limiter(settings.limits)  # one set of buckets: the app's and the tiles'
 
@@ -93,7 +96,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
         await tiles.open()
         yield
         await tiles.close()
-        share_pool(None, 0.0)
+        share_pool(None)
         pool.close()
 
     app = Starlette(
@@ -113,10 +116,14 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
         ],
         middleware=[*limit_middleware(settings.limits, limiter),
                     Middleware(AuthMiddleware, auth=auth),
+                    Middleware(AnonymousWork, limits=settings.limits,
+                               work=work_limiter(settings.limits), limiter=limiter),
                     *tiles.middleware],
         exception_handlers={**handlers, Exception: unexpected_error_handler},
         lifespan=lifespan,
     )
-    # outermost: the access log and /metrics see every request, the tile fast path's too
-    return observe(tiles.front(app, Admission(settings.limits, limiter)), settings, pool=pool,
-                   tiles=tiles)
+    # outermost: the access log and /metrics see every request, the tile fast path's too;
+    # inside it every response gets its security headers
+    front = ResponseHeaders(tiles.front(app, Admission(settings.limits, limiter)),
+                            policies_for(settings.portal.basemap_tiles))
+    return observe(front, settings, pool=pool, tiles=tiles)

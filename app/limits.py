@@ -1,17 +1,26 @@
-"""Request limits: body size (413), a per-client rate for anonymous users (429), CORS.
+"""Request limits: body size (413), a per-client rate and work budget for anonymous users
+(429), CORS.
 
 The rate limit is an in-process token bucket per client IP: right for one instance. Behind
 several instances each keeps its own buckets, so the shared limit belongs to the reverse proxy
 (docs/security.md). Requests with credentials are not counted against the anonymous rate; they
 draw on a second bucket per client that only 401 answers empty (ten tokens each), so guessing
 tokens or passwords is throttled while staff keep working.
+
+A rate counts requests, not what they cost: one 10,000-feature page costs a thousand tile
+hits. :class:`WorkLimiter` bounds the work itself: each anonymous client has a few requests
+served at once (the rest wait in line, in order) and a budget of server seconds, so one
+client's 20 parallel heavy pages take its own turns, not everyone else's.
 """
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import json
 import math
 import time
+from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any
@@ -20,11 +29,12 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Scope
 
-from app.security import CSRF_HEADER, has_credentials
+from app.security import CSRF_HEADER, has_credentials, scope_principal
 from gis.settings import LimitSettings
 
 ASGIApp = Callable[..., Any]
 EXEMPT_PATHS = ("/healthz", "/readyz")
+CHEAP_PREFIXES = ("/static/",)  # files from disk: no database work, never queued
 FAILURE_COST = 10.0
 
 
@@ -115,9 +125,7 @@ class RequestLimits:
             wait = (limiter.retry_after(f"!{client}", 0.0) if credentialed
                     else limiter.retry_after(client))
             if wait:
-                await _problem(send, 429, "Too Many Requests",
-                               f"too many requests from {client}; retry in {wait} s", path,
-                               [(b"retry-after", str(wait).encode())])
+                await _too_many(send, client, wait, path)
                 return
         received = 0
         started = False
@@ -146,6 +154,160 @@ class RequestLimits:
                 raise
             await _problem(send, 413, "Payload Too Large",
                            f"request bodies are limited to {self.max_body} bytes", path)
+
+
+@dataclass
+class _Line:
+    running: int = 0
+    waiting: deque[asyncio.Future[None]] = field(default_factory=deque)
+
+
+@dataclass
+class WorkLimiter:
+    """The work of anonymous clients: ``concurrency`` requests of one client served at once
+    (more wait in line, first come first served, for up to ``queue_s``), and a bucket of
+    server seconds per client (``rate`` earned per second, ``burst`` at most); a request that
+    finds its client's bucket spent, or waits too long, is answered 429 + Retry-After.
+
+    A request's cost is its time in the app, from its turn to its last byte — mostly database
+    time — so a heavy page costs more than a cheap one. 0 switches either bound off.
+    """
+
+    concurrency: int
+    queue_s: float
+    rate: float
+    burst: float
+    clock: Callable[[], float] = time.monotonic
+    max_waiting: int = 64  # waiters per client; more are refused at once
+    lines: dict[str, _Line] = field(default_factory=dict)
+    spent: dict[str, Bucket] = field(default_factory=dict)
+
+    def _bucket(self, client: str) -> Bucket:
+        now = self.clock()
+        b = self.spent.get(client)
+        if b is None:
+            if len(self.spent) > 100_000:  # forget clients whose budget is whole again
+                self.spent = {k: v for k, v in self.spent.items()
+                              if v.tokens + (now - v.at) * self.rate < self.burst}
+            b = self.spent[client] = Bucket(self.burst, now)
+        b.tokens = min(self.burst, b.tokens + (now - b.at) * self.rate)
+        b.at = now
+        return b
+
+    def budget_wait(self, client: str) -> int:
+        """Return 0 when ``client`` has work left, else the seconds until it has."""
+        if self.rate <= 0 or self.burst <= 0:
+            return 0
+        b = self._bucket(client)
+        return 0 if b.tokens > 0 else max(1, math.ceil(-b.tokens / self.rate))
+
+    async def enter(self, client: str) -> int:
+        """Take a turn for ``client``: return 0 when it may go on (call :meth:`leave` after),
+        else the seconds to tell it to wait."""
+        wait = self.budget_wait(client)
+        if wait:
+            return wait
+        if self.concurrency <= 0:
+            return 0
+        line = self.lines.setdefault(client, _Line())
+        if line.running < self.concurrency:
+            line.running += 1
+            return 0
+        if len(line.waiting) >= self.max_waiting:
+            return max(1, math.ceil(self.queue_s))
+        turn: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        line.waiting.append(turn)
+        try:
+            await asyncio.wait_for(asyncio.shield(turn), self.queue_s)
+        except TimeoutError:
+            if turn.done() and not turn.cancelled():
+                return 0  # handed a turn just as the wait ran out: take it
+            turn.cancel()
+            with contextlib.suppress(ValueError):
+                line.waiting.remove(turn)
+            self._forget(client, line)
+            return max(1, math.ceil(self.queue_s))
+        return 0
+
+    def leave(self, client: str, seconds: float) -> None:
+        """End a turn of ``client`` that took ``seconds``; hand it to the next in line."""
+        if self.rate > 0 and self.burst > 0:
+            b = self._bucket(client)
+            b.tokens = max(-self.burst, b.tokens - seconds)
+        if self.concurrency <= 0:
+            return
+        line = self.lines.get(client)
+        if line is None:
+            return
+        while line.waiting:
+            turn = line.waiting.popleft()
+            if not turn.done():
+                turn.set_result(None)  # the turn passes on; running stays the same
+                return
+        line.running -= 1
+        self._forget(client, line)
+
+    def _forget(self, client: str, line: _Line) -> None:
+        if line.running <= 0 and not line.waiting:
+            self.lines.pop(client, None)
+
+
+def work_limiter(limits: LimitSettings) -> WorkLimiter | None:
+    """Return the anonymous work limiter of these settings (None: both bounds off)."""
+    if limits.anon_concurrency <= 0 and (limits.anon_work_s_per_s <= 0
+                                         or limits.anon_work_burst_s <= 0):
+        return None
+    return WorkLimiter(limits.anon_concurrency, limits.anon_queue_s, limits.anon_work_s_per_s,
+                       limits.anon_work_burst_s)
+
+
+class AnonymousWork:
+    """ASGI middleware after authentication: the work bounds of :class:`WorkLimiter` for every
+    request the public makes — without credentials, or with a session cookie that turned out
+    stale (those also take a token of the anonymous rate, which ``RequestLimits`` could not
+    know before authentication)."""
+
+    def __init__(self, app: ASGIApp, limits: LimitSettings, work: WorkLimiter | None,
+                 limiter: RateLimiter | None = None) -> None:
+        self.app = app
+        self.exempt = frozenset(limits.rate_exempt)
+        self.work = work
+        self.limiter = limiter
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path = scope.get("path", "")
+        client = (scope.get("client") or ("unknown", 0))[0]
+        who = scope_principal(scope)
+        if scope["type"] != "http" or client in self.exempt or path in EXEMPT_PATHS or \
+                path.startswith(CHEAP_PREFIXES) or (who is not None and not who.is_public):
+            await self.app(scope, receive, send)
+            return
+        if who is not None and self.limiter is not None:  # credentials that proved anonymous
+            wait = self.limiter.retry_after(client)
+            if wait:
+                await _too_many(send, client, wait, path)
+                return
+        if self.work is None:
+            await self.app(scope, receive, send)
+            return
+        wait = await self.work.enter(client)
+        if wait:
+            await _problem(send, 429, "Too Many Requests",
+                           f"{client} has too much work in progress on this server; retry in "
+                           f"{wait} s (see docs/security.md, limits)", path,
+                           [(b"retry-after", str(wait).encode())])
+            return
+        started = self.work.clock()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            self.work.leave(client, self.work.clock() - started)
+
+
+async def _too_many(send: Any, client: str, wait: int, path: str) -> None:
+    await _problem(send, 429, "Too Many Requests",
+                   f"too many requests from {client}; retry in {wait} s", path,
+                   [(b"retry-after", str(wait).encode())])
 
 
 def rate_limiter(limits: LimitSettings) -> RateLimiter | None:

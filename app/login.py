@@ -9,7 +9,6 @@ back in ``X-CSRF-Token`` on every change; the server compares it with the sessio
 from __future__ import annotations
 
 import html
-import json
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -20,10 +19,12 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
 from starlette.routing import Route
 
+from app.login_limits import LoginThrottle
 from app.security import CSRF_COOKIE, SESSION_COOKIE, Authenticator
 from gis import users
 from gis.db import database_errors
-from gis.errors import Forbidden, InvalidParameter, Unauthorized
+from gis.errors import Forbidden, InvalidParameter, PayloadTooLarge, TooManyRequests, Unauthorized
+from gis.json_input import parse_json
 from gis.settings import Settings
 
 FORM = """<!doctype html>
@@ -50,19 +51,32 @@ def safe_next(target: str | None) -> str:
     return target
 
 
+MAX_LOGIN_BODY = 8192  # a name, a password and a path; anything bigger is not a login
+
+
 async def credentials(request: Request) -> tuple[str, str, str | None, bool]:
     """Return (name, password, next, wants JSON) from a form or JSON login body."""
-    body = await request.body()
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_LOGIN_BODY:
+            raise PayloadTooLarge(f"a login body is at most {MAX_LOGIN_BODY} bytes")
     if request.headers.get("content-type", "").startswith("application/json"):
-        try:
-            data = json.loads(body)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise InvalidParameter("login body is not JSON") from None
-        if not isinstance(data, dict):
-            raise InvalidParameter("login body must be {\"name\": …, \"password\": …}")
-        return str(data.get("name", "")), str(data.get("password", "")), None, True
+        data = parse_json(body, "login body")
+        if not isinstance(data, dict) or not all(
+                isinstance(data.get(k, ""), str) for k in ("name", "password")):
+            raise InvalidParameter('login body must be {"name": "…", "password": "…"}')
+        return data.get("name", ""), data.get("password", ""), None, True
     form = {k: v[0] for k, v in parse_qs(body.decode("utf-8", "replace")).items()}
     return form.get("name", ""), form.get("password", ""), form.get("next"), False
+
+
+def check_credentials(name: str, password: str) -> None:
+    """Raise InvalidParameter for a name or password no account can have (NUL characters,
+    more than a line): such a login is not tried, nor counted as a failure."""
+    for what, value in (("name", name), ("password", password)):
+        if "\x00" in value or len(value) > 1024:
+            raise InvalidParameter(f"the {what} is not a possible {what}", parameter=what)
 
 
 def cross_site(request: Request) -> bool:
@@ -85,6 +99,7 @@ def login_routes(settings: Settings, pool: ConnectionPool, auth: Authenticator) 
     """Return the login, logout and who-am-I routes."""
     lifetime = timedelta(hours=settings.auth.session_hours)
     secure = settings.auth.cookie_secure
+    throttle = LoginThrottle.from_settings(settings.limits)
 
     def form(request: Request, error: str = "", status: int = 200) -> HTMLResponse:
         nxt = html.escape(safe_next(request.query_params.get("next")))
@@ -99,10 +114,21 @@ def login_routes(settings: Settings, pool: ConnectionPool, auth: Authenticator) 
             raise Forbidden("a login from another site's page is refused (login CSRF); "
                             "sign in on this site's own /login page")
         name, password, nxt, wants_json = await credentials(request)
+        check_credentials(name, password)
+        account = name.strip().lower()
+        client = request.client.host if request.client else "unknown"
+        wait = throttle.wait(account, client)
+        if wait:
+            if wants_json:
+                raise TooManyRequests(f"too many failed logins for {account!r} from {client}; "
+                                      f"retry in {wait} s", retry_after=wait)
+            page = form(request, f"Забагато невдалих спроб входу; спробуйте через {wait} с", 429)
+            page.headers["Retry-After"] = str(wait)
+            return page
 
         def check() -> tuple[users.User, str, str] | None:
             with database_errors(), pool.connection() as conn:
-                user = users.check_password(conn, name.strip().lower(), password)
+                user = users.check_password(conn, account, password)
                 if user is None:
                     return None
                 session, csrf = users.open_session(conn, user, lifetime)
@@ -110,9 +136,11 @@ def login_routes(settings: Settings, pool: ConnectionPool, auth: Authenticator) 
 
         found = await run_in_threadpool(check)
         if found is None:
+            throttle.failed(account, client)
             if wants_json:
                 raise Unauthorized("wrong user name or password")
             return form(request, "Невірне ім'я користувача або пароль", 401)
+        throttle.succeeded(account, client)
         user, session, csrf = found
         response: Response
         if wants_json:

@@ -20,8 +20,8 @@ class ProblemResponse(JSONResponse):
 async def gis_error_handler(request: Request, exc: Exception) -> Response:
     """Return the problem document of a GisError with its own status."""
     assert isinstance(exc, GisError)
-    headers = {"Retry-After": "1"} if exc.status == 503 else None
-    if exc.status == 429:  # a TooManyRequests says how long the client must wait
+    headers = None
+    if exc.status in (429, 503):
         headers = {"Retry-After": str(exc.where.get("retry_after", 1))}
     return ProblemResponse(problem(exc, request.url.path), status_code=exc.status, headers=headers)
 

@@ -26,13 +26,14 @@ from starlette.routing import Route
 
 from app.security import token_authenticator
 from gis.auth import Principal
-from gis.db import database_errors
+from gis.db import database_errors, set_statement_timeout
 from gis.errors import InvalidParameter, NotFound
 from gis.settings import Settings
 from registries import changes, report, search
 from registries.catalog import Catalog
 from registries.model import Registry, Severity
 from registries.rules import find_problems
+from registries.status import has_term_status
 from registries.styles import STATUS_TITLES
 from registries.terms import dismantling_list
 
@@ -62,16 +63,24 @@ class RegistryService:
             await run_in_threadpool(self.audit, who, collection, request)
         return True
 
-    def run(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
-        """Run ``fn(conn, *args, **kwargs)`` on a pooled connection (read only)."""
-        with database_errors(), self.pool.connection() as conn:
+    def run(self, fn: Callable[..., Any], *args: Any, timeout_s: float | None = None,
+            **kwargs: Any) -> Any:
+        """Run ``fn(conn, *args, **kwargs)`` on a pooled connection (read only), its
+        statements limited to ``timeout_s`` (default: the reports' limit)."""
+        with database_errors(), self.pool.connection() as conn, conn.transaction():
+            set_statement_timeout(conn, timeout_s or self.settings.timeouts.reports_s)
             return fn(conn, *args, **kwargs)
 
-    def registry(self, request: Request) -> Registry:
-        reg = self.catalog.get(request.path_params["collection_id"])
+    def readable(self, collection_id: str, request: Request) -> Registry:
+        """Return the registry ``collection_id`` if the asker may read it (404 otherwise: a
+        staff-only registry does not exist for the public, as on the OGC API)."""
+        reg = self.catalog.get(collection_id)
         if not reg.public and not self.authenticate(request).sees_personal_data:
             raise NotFound(f"no collection {reg.id!r}", collection=reg.id)
         return reg
+
+    def registry(self, request: Request) -> Registry:
+        return self.readable(request.path_params["collection_id"], request)
 
 
 # -- parameters ---------------------------------------------------------------------------
@@ -86,11 +95,27 @@ def _int(params: dict[str, str], name: str, default: int, lo: int, hi: int) -> i
     return value
 
 
+LIMITS = {"lon": 180.0, "lat": 90.0}
+
+
 def _float(params: dict[str, str], name: str) -> float:
+    """Return coordinate ``name`` (lon or lat in degrees), finite and on Earth.
+
+    >>> _float({"lat": "nan"}, "lat")
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: lat must be a number from -90 to 90, got 'nan'
+    """
+    bound = LIMITS.get(name, 1e9)
     try:
-        return float(params[name])
-    except (KeyError, ValueError):
-        raise InvalidParameter(f"{name} must be a number", parameter=name) from None
+        value = float(params[name])
+    except KeyError:
+        raise InvalidParameter(f"{name} is required", parameter=name) from None
+    except ValueError:
+        value = float("nan")
+    if not -bound <= value <= bound:  # NaN and infinities fail this too
+        raise InvalidParameter(f"{name} must be a number from {-bound:g} to {bound:g}, got "
+                               f"{params[name]!r}", parameter=name)
+    return value
 
 
 def parse_instant(text: str, time_zone: str) -> datetime:
@@ -127,11 +152,13 @@ async def search_handler(svc: RegistryService, request: Request) -> Response:
     params = dict(request.query_params)
     limit = _int(params, "limit", 10, 1, MAX_SEARCH)
     collections = [c for c in params.get("collections", "").split(",") if c] or None
+    for cid in collections or []:  # the public searches what it may read, nothing else
+        svc.readable(cid, request)
     personal = await svc.personal(request, ",".join(collections or ["search"]))
     places = (svc.settings.city.name_uk, svc.settings.city.name_en)
     hits = await run_in_threadpool(svc.run, search.search, svc.catalog, params.get("q", ""),
                                    limit=limit, collections=collections, personal=personal,
-                                   place_names=places)
+                                   place_names=places, timeout_s=svc.settings.timeouts.search_s)
     return JSONResponse({"query": params.get("q", ""), "numberReturned": len(hits),
                          "results": [h.as_dict() for h in hits]})
 
@@ -143,7 +170,8 @@ async def reverse_handler(svc: RegistryService, request: Request) -> Response:
     radius = _int(params, "radius", 250, 1, 5000)
     hit, distance = await run_in_threadpool(
         svc.run, search.nearest_address, lon, lat,
-        storage_srid=svc.settings.city.storage_srid, max_distance_m=radius)
+        storage_srid=svc.settings.city.storage_srid, max_distance_m=radius,
+        timeout_s=svc.settings.timeouts.search_s)
     return JSONResponse({**hit.as_dict(), "distance_m": distance})
 
 
@@ -196,7 +224,7 @@ async def problems_handler(svc: RegistryService, request: Request) -> Response:
 async def dismantling_handler(svc: RegistryService, request: Request) -> Response:
     """GET /registries/{id}/dismantling: structures whose term ended, with the reason."""
     reg = svc.registry(request)
-    if not any(f.name == "status" and f.derived for f in reg.fields):
+    if not has_term_status(reg):  # a permit's or passport's term (not any derived status)
         raise NotFound(f"{reg.id} has no term, so no dismantling list", collection=reg.id)
     entries = await run_in_threadpool(svc.run, dismantling_list, reg)
     return JSONResponse({"collection": reg.id, "numberMatched": len(entries),

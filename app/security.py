@@ -70,6 +70,13 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def scope_principal(scope: dict[str, Any]) -> Principal | None:
+    """Return the principal already decided for this request (None: not authenticated yet,
+    i.e. a request without credentials, which is the public)."""
+    found = scope.get(_PRINCIPAL)
+    return found if isinstance(found, Principal) else None
+
+
 def has_credentials(headers: dict[str, str] | Any, cookies: str = "") -> bool:
     """Return True when a request carries a bearer token or a session cookie."""
     return bool(headers.get("authorization")) or f"{SESSION_COOKIE}=" in cookies

@@ -9,7 +9,9 @@ makes, ``gis.tls``) and never for the superuser, which stays on the loopback.
 
 When the process runs as root, PostgreSQL refuses to run as root, so the server binaries run
 as the ``postgres`` system user. A lock file (``<data_dir>/server.lock``) keeps two servers
-from sharing one cluster; a cluster left running by a killed server is adopted, and a stale
+from sharing one cluster. A server killed outright has its cluster stopped by its guard
+process (``gis.watchdog``) within seconds; a cluster left running anyway (the guard was
+killed too) is adopted, and a stale
 ``postmaster.pid`` is left to PostgreSQL, which checks it itself.
 """
 
@@ -34,6 +36,7 @@ import psycopg
 from psycopg import sql
 
 from gis.errors import EnvironmentProblem
+from gis.watchdog import start_watchdog
 
 SUPERUSER = "gis"
 DATABASE = "hromada"
@@ -456,8 +459,15 @@ def running_cluster(data_dir: Path, *, bin_dir: Path | None = None, quiet: bool 
     cluster.check_folder()
     cluster.lock()
     try:
+        # a guard stops the cluster if this process is killed before it can (gis.watchdog)
+        guard = start_watchdog(data_dir, bin_dir)
+    except BaseException:
+        cluster.unlock()
+        raise
+    try:
         cluster.start()
         yield cluster
     finally:
         cluster.stop()
+        guard.release()
         cluster.unlock()

@@ -132,3 +132,74 @@ def grid_convergence(srid: int, easting: float, northing: float) -> float:
 
     lon, lat = transformer(srid, 4326).transform(easting, northing)
     return float(Proj(CRS.from_epsg(srid)).get_factors(lon, lat).meridian_convergence)
+
+
+# How far around its area of use a storage CRS is asked about: query boxes and filter
+# geometries are clipped to this (in degrees), where the projection still behaves; stored
+# objects lie well inside it.
+DOMAIN_MARGIN_DEG = 20.0
+
+
+@lru_cache(maxsize=16)
+def query_domain(storage_srid: int) -> tuple[float, float, float, float]:
+    """Return the lon/lat box that queries on data stored in ``storage_srid`` are clipped to.
+
+    Beyond it a transverse Mercator zone fails ("point outside of projection domain") or folds
+    (both poles of a world box land on one line), so a box of any size is first cut to it.
+
+    >>> [round(v, 2) for v in query_domain(6383)]
+    [5.5, 25.26, 48.5, 71.94]
+    """
+    area = CRS.from_epsg(storage_srid).area_of_use
+    if area is None:
+        return (-180.0, -85.0, 180.0, 85.0)
+    m = DOMAIN_MARGIN_DEG
+    return (max(-180.0, area.west - m), max(-85.0, area.south - m),
+            min(180.0, area.east + m), min(85.0, area.north + m))
+
+
+def is_geographic(crs: int | str) -> bool:
+    """Return True for a CRS in degrees (CRS84, WGS 84, UCS-2000 geographic …).
+
+    >>> is_geographic("OGC:CRS84"), is_geographic(4326), is_geographic(6383)
+    (True, True, False)
+    """
+    return isinstance(crs, str) or CRS.from_user_input(crs).is_geographic
+
+
+@lru_cache(maxsize=64)
+def domain_in(crs: int | str, storage_srid: int) -> tuple[float, float, float, float]:
+    """Return :func:`query_domain` of ``storage_srid`` as an x/lon-first box in ``crs``."""
+    lon0, lat0, lon1, lat1 = query_domain(storage_srid)
+    if is_geographic(crs):
+        return (lon0, lat0, lon1, lat1)
+    return transform_bbox((lon0, lat0, lon1, lat1), "OGC:CRS84", crs)
+
+
+def clip_box(box: tuple[float, float, float, float], crs: int | str,
+             storage_srid: int) -> tuple[float, float, float, float] | None:
+    """Return ``box`` (x/lon first, in ``crs``) cut to the query domain, or None when it lies
+    wholly outside it (it then matches nothing stored).
+
+    >>> clip_box((0.0, 0.0, 1e308, 1e308), "OGC:CRS84", 6383) == query_domain(6383)
+    True
+    >>> clip_box((26.9, 49.4, 27.0, 49.5), "OGC:CRS84", 6383)
+    (26.9, 49.4, 27.0, 49.5)
+    >>> clip_box((100.0, 0.0, 120.0, 10.0), "OGC:CRS84", 6383) is None
+    True
+    """
+    d0, d1, d2, d3 = domain_in(crs, storage_srid)
+    x0, y0, x1, y1 = max(box[0], d0), max(box[1], d1), min(box[2], d2), min(box[3], d3)
+    if x0 > x1 or y0 > y1:
+        return None
+    return (x0, y0, x1, y1)
+
+
+def in_query_domain(lon: float, lat: float, storage_srid: int) -> bool:
+    """Return True when (lon, lat) lies where data stored in ``storage_srid`` can be asked about.
+
+    >>> in_query_domain(27.0, 49.4, 6383), in_query_domain(117.0, 0.0, 6383)
+    (True, False)
+    """
+    lon0, lat0, lon1, lat1 = query_domain(storage_srid)
+    return lon0 <= lon <= lon1 and lat0 <= lat <= lat1

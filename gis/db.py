@@ -16,7 +16,7 @@ from psycopg import errors as pgerrors
 from psycopg_pool import ConnectionPool, PoolTimeout
 from psycopg_pool.base import AttemptWithBackoff
 
-from gis.errors import DatabaseUnavailable, EnvironmentProblem, QueryTimeout
+from gis.errors import DatabaseUnavailable, EnvironmentProblem, InvalidParameter, QueryTimeout
 
 
 def describe_url(url: str) -> str:
@@ -102,6 +102,11 @@ def database_errors() -> Iterator[None]:
         raise DatabaseUnavailable("the database is busy or unreachable; retry shortly") from None
     except psycopg.OperationalError:
         raise DatabaseUnavailable("the database is unreachable; retry shortly") from None
+    except psycopg.DataError:
+        # a value the checks before the query let through (they name the field; this is the
+        # net under them): never PostgreSQL's own text, never a 500
+        raise InvalidParameter("a value in the request does not fit where it is used (a NUL "
+                               "character, a number or date out of range)") from None
 
 
 def set_statement_timeout(conn: psycopg.Connection, seconds: float) -> None:

@@ -91,11 +91,27 @@ class LimitSettings(BaseModel):
     """Request limits (``GIS_LIMITS__ANON_RATE_PER_S=5``); see docs/security.md."""
 
     max_body_bytes: int = 10_000_000  # larger request bodies get 413
-    # the largest area (km², storage CRS) an anonymous bbox or CQL2 spatial literal may cover:
-    # a box query is a GiST scan plus an exact count of everything inside; 0: no limit
-    max_bbox_km2: float = Field(default=400.0, ge=0)
+    # features on one page pygeoapi renders (HTML, JSON-LD): rendering is Python work on the
+    # server's cores, ~1,000 rows is all a reader can use; GeoJSON pages go to GIS_MAX_ITEMS
+    max_rendered_items: int = Field(default=1000, ge=1)
     anon_rate_per_s: float = 20.0  # anonymous requests per client IP, sustained (0: no limit)
     anon_burst: int = 200  # … and in a burst
+    # the work of one anonymous client (app.limits.WorkLimiter): requests served at once (more
+    # wait in line, up to queue_s, then 429) and seconds of server time, sustained and in a
+    # burst (spent: 429 until earned back); 0 switches each off
+    anon_concurrency: int = Field(default=1, ge=0)
+    anon_queue_s: float = Field(default=20.0, ge=0)
+    anon_work_s_per_s: float = Field(default=1.0, ge=0)
+    anon_work_burst_s: float = Field(default=120.0, ge=0)
+    # failed logins (app.login_limits): free tries per account from one client, then pauses
+    # doubling up to login_pause_max_s; a client's failures over all accounts; an account's
+    # failures from every client, which pause it for login_account_pause_s — except for
+    # clients that signed in to it successfully before
+    login_free_failures: int = Field(default=5, ge=1)
+    login_pause_max_s: int = Field(default=900, ge=1)
+    login_client_failures: int = Field(default=30, ge=1)
+    login_account_failures: int = Field(default=50, ge=1)
+    login_account_pause_s: int = Field(default=30, ge=1)
     cors_origins: list[str] = []  # allowed browser origins; ["*"]: any origin, reads only
     # clients the rate limit leaves alone: local tools, and a same-host proxy that does not
     # forward X-Forwarded-For (then the proxy must limit; see docs/security.md)

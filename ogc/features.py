@@ -9,6 +9,7 @@ the page is streamed from a server-side cursor so memory stays flat for 10,000-f
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import re
 from collections.abc import Callable, Iterator
@@ -30,6 +31,7 @@ from gis.auth import Principal
 from gis.crs import CRS84, crs_uri, output_crs_uris
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import InvalidParameter, NotFound, PreconditionFailed
+from gis.json_input import parse_json
 from ogc.params import ItemsQuery, parse_crs, parse_items_query
 from registries import writes
 from registries.catalog import Catalog
@@ -54,8 +56,8 @@ class FeatureService:
     authenticate: Callable[[Request], Principal]
     max_limit: int = 10_000
     default_limit: int = 10
+    max_rendered: int = 1000  # features on a page pygeoapi renders (HTML, JSON-LD)
     timeout_s: float = 15.0  # statement timeout of one items request
-    max_bbox_km2: float = 0.0  # largest box an anonymous request may ask for; 0: any
     counts: MatchedCounts = field(default_factory=MatchedCounts)  # numberMatched per snapshot
     # called once per request that reads personal data (staff): who, collection, request, ids
     audit: Callable[[Principal, str, Request, list[int] | None], None] | None = None
@@ -75,14 +77,18 @@ def content_crs(crs: int | str) -> str:
     return f"<{CRS84 if crs == 'OGC:CRS84' else crs_uri(int(crs))}>"
 
 
-def build_filter(svc: FeatureService, reg: Registry, q: ItemsQuery, who: Principal) -> Filter:
-    flt = Filter(reg, svc.storage_srid, max_box_km2=svc.max_bbox_km2 if who.is_public else 0.0)
+def build_filter(reg: Registry, storage_srid: int, q: ItemsQuery) -> Filter:
+    """Return the one filter of an items request, whatever its output format (GeoJSON here,
+    HTML and JSON-LD through pygeoapi's provider): bbox, datetime, properties, q and CQL2."""
+    flt = Filter(reg, storage_srid)
     if q.bbox is not None:
         flt.add_bbox(q.bbox, q.bbox_crs)
     if q.datetime is not None:
         flt.add_datetime(*q.datetime)
     for name, value in q.equals:
         flt.add_equals(name, value)
+    if q.text is not None:
+        flt.add_text(q.text)
     if q.cql:
         flt.add_cql2(q.cql, q.cql_lang, q.cql_crs)
     return flt
@@ -125,7 +131,7 @@ def items(svc: FeatureService, request: Request) -> Response:
     params = dict(request.query_params)
     q = parse_items_query(params, reg, readable_fields(reg, personal), svc.crs_uris,
                           svc.max_limit, svc.default_limit)
-    flt = build_filter(svc, reg, q, who)
+    flt = build_filter(reg, svc.storage_srid, q)
     svc.audit_personal_read(who, reg.id, request)
     out = Output(crs=q.crs, fields=q.fields, skip_geometry=q.skip_geometry)
     page = page_sql(reg, flt, out, q.sorts, personal, skips_rows=q.offset > 0)
@@ -138,23 +144,19 @@ def items(svc: FeatureService, request: Request) -> Response:
     try:
         with database_errors():
             set_statement_timeout(conn, svc.timeout_s)
-            try:
-                if q.limit <= BATCH:  # the whole page in one round trip, no server-side cursor
-                    with conn.cursor() as small:
-                        small.adapters.register_loader("text", RawText)
-                        # never a prepared (maybe generic) plan: a bbox must be planned as the
-                        # constant it is (a generic plan measured 15 ms against 4; style.md §5)
-                        first = small.execute(page, bind, prepare=False).fetchall()
-                else:
-                    cursor = conn.cursor(name="items")
-                    cursor.adapters.register_loader("text", RawText)
-                    cursor.execute(page, bind)
-                    first = cursor.fetchmany(BATCH)
-                whole = cursor is None or len(first) < BATCH
-                matched = number_matched(svc, conn, reg, flt, personal, q, first, whole)
-            except psycopg.errors.DataError as exc:  # a filter value that is not of its type
-                raise InvalidParameter(f"invalid filter value: {exc.diag.message_primary}",
-                                       collection=reg.id) from None
+            if q.limit <= BATCH:  # the whole page in one round trip, no server-side cursor
+                with conn.cursor() as small:
+                    small.adapters.register_loader("text", RawText)
+                    # never a prepared (maybe generic) plan: a bbox must be planned as the
+                    # constant it is (a generic plan measured 15 ms against 4; style.md §5)
+                    first = small.execute(page, bind, prepare=False).fetchall()
+            else:
+                cursor = conn.cursor(name="items")
+                cursor.adapters.register_loader("text", RawText)
+                cursor.execute(page, bind)
+                first = cursor.fetchmany(BATCH)
+            whole = cursor is None or len(first) < BATCH
+            matched = number_matched(svc, conn, reg, flt, personal, q, first, whole)
     except BaseException:
         give_back(svc.pool, conn)
         raise
@@ -238,11 +240,33 @@ def item(svc: FeatureService, request: Request) -> Response:
         {"rel": "collection", "type": "application/json",
          "href": f"{svc.base_url}/collections/{reg.id}?f=json"},
     ]
-    etag = f'"{row[1]}"'
-    if request.headers.get("if-none-match") == etag:
+    etag = item_etag(row[0], int(row[1]), who.sees_personal_data)
+    if etag in if_none_match(request):
         return Response(status_code=304, headers={"ETag": etag})
     return Response(json.dumps(feature, ensure_ascii=False), media_type=GEOJSON,
                     headers={"ETag": etag, "Content-Crs": content_crs(crs)})
+
+
+def item_etag(feature: str, version: int, personal: bool) -> str:
+    """Return the ETag of one item as its reader sees it.
+
+    Staff get the row version (``"7"``), which ``If-Match`` on a write checks. The public get
+    a hash of what they were sent (``"p-…"``): never the staff copy's tag, so no cache can
+    swap one for the other, and it stays the same when only hidden (personal) fields change —
+    a version number would tell the public that, and when, a holder's data was edited.
+
+    >>> item_etag('{"id": 1}', 7, True), item_etag('{"id": 1}', 7, False)[:3]
+    ('"7"', '"p-')
+    """
+    if personal:
+        return f'"{version}"'
+    return '"p-' + hashlib.sha256(feature.encode()).hexdigest()[:24] + '"'
+
+
+def if_none_match(request: Request) -> set[str]:
+    """Return the ETags an ``If-None-Match`` header lists (weak ones compared as strong)."""
+    raw = request.headers.get("if-none-match", "")
+    return {t.strip().removeprefix("W/") for t in raw.split(",") if t.strip()}
 
 
 def parse_id(reg: Registry, raw: str) -> int:
@@ -258,6 +282,9 @@ def if_match(request: Request) -> int | None:
     if raw is None or raw.strip() == "*":
         return None
     text = raw.strip().removeprefix("W/").strip('"')
+    if text.startswith("p-"):
+        raise PreconditionFailed("If-Match carries the ETag of the public copy; a write needs "
+                                 "the version staff read (GET the item signed in)")
     try:
         return int(text)
     except ValueError:
@@ -266,21 +293,49 @@ def if_match(request: Request) -> int | None:
 
 
 async def read_feature(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-        raise InvalidParameter(f"request body is not JSON: {exc}") from None
+    """Return the GeoJSON Feature of a write's body (read only after its author may write)."""
+    body = parse_json(await request.body(), "request body")
     if not isinstance(body, dict):
         raise InvalidParameter("request body must be a GeoJSON Feature object")
     return body
 
 
-ITEMS = re.compile(r"^/collections/(?P<collection_id>[^/]+)/items/?$")
+ITEMS = re.compile(r"^/collections/(?P<collection_id>[^/]+)/items$")
 ITEM = re.compile(r"^/collections/(?P<collection_id>[^/]+)/items/(?P<item_id>[^/]+)$")
+# what pygeoapi serves for us; its other routes (processes, jobs, STAC, EDR, coverages, maps,
+# admin) are not configured here and answer 404 without reaching it
+PYGEOAPI_PATHS = re.compile(r"^/(openapi|conformance|collections(/[^/]+(/(items(/[^/]+)?|"
+                            r"queryables|schema))?)?|static/.+|TileMatrixSets(/[^/]+)?)?$")
+READ_METHODS = frozenset({"GET", "HEAD"})
+SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def normal_path(path: str) -> str:
+    """Return ``path`` as the routes spell it: no empty or dot segments, no trailing slash.
+
+    Every spelling of one resource must meet the same handler (and its authorisation).
+
+    >>> normal_path("//collections/land_parcels//items/./x/../100/")
+    '/collections/land_parcels/items/100'
+    """
+    parts: list[str] = []
+    for p in path.split("/"):
+        if p == "..":
+            if parts:
+                parts.pop()
+        elif p and p != ".":
+            parts.append(p)
+    return "/" + "/".join(parts)
 
 
 class FeatureRouter:
-    """ASGI router: GeoJSON reads and Part 4 writes of items here, everything else to pygeoapi."""
+    """ASGI router: GeoJSON reads and Part 4 writes of items here, everything else to pygeoapi.
+
+    Writes exist only here: a request with any other method than GET, HEAD or OPTIONS that is
+    not an items write (whatever the path's spelling: trailing or doubled slashes, an encoded
+    slash, another case) is answered 405 and never reaches pygeoapi, whose own edit handlers
+    would call a provider's write code without our authorisation.
+    """
 
     def __init__(self, svc: FeatureService, ogc_app: ASGIApp) -> None:
         self.svc = svc
@@ -288,37 +343,59 @@ class FeatureRouter:
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         if scope["type"] == "http":
-            path = scope["path"]
+            path = normal_path(scope["path"])
+            method = scope["method"]
             for pattern, handler in ((ITEMS, self.items), (ITEM, self.item)):
                 m = pattern.match(path)
                 if m:
-                    scope = {**scope, "path_params": m.groupdict()}
+                    scope = {**scope, "path": path, "path_params": m.groupdict()}
                     request = Request(scope, receive)
-                    if request.method == "GET" and not wants_geojson(request):
-                        break  # HTML and other formats: pygeoapi
+                    if method in READ_METHODS and not wants_geojson(request):
+                        too_big = rendered_too_big(request, self.svc.max_rendered)
+                        if too_big is not None:  # refused before any rendering work
+                            await too_big(scope, receive, send)
+                            return
+                        break  # HTML and other formats: pygeoapi (its provider filters alike)
                     response = await handler(request)
                     await response(scope, receive, send)
                     return
+            if method not in SAFE_METHODS:
+                await method_not_allowed("GET, HEAD, OPTIONS")(scope, receive, send)
+                return
+            if not PYGEOAPI_PATHS.match(path):
+                await not_found(path)(scope, receive, send)
+                return
         await self.ogc_app(scope, receive, send)
 
     async def items(self, request: Request) -> Response:
         if request.method == "POST":
             return await self.create(request)
-        if request.method != "GET":
-            return method_not_allowed("GET, POST")
+        if request.method == "OPTIONS":
+            return allowed("GET, HEAD, POST, OPTIONS")
+        if request.method not in READ_METHODS:
+            return method_not_allowed("GET, HEAD, POST, OPTIONS")
         return await run_in_threadpool(items, self.svc, request)
 
     async def item(self, request: Request) -> Response:
         if request.method in ("PUT", "PATCH", "DELETE"):
             return await self.write(request)
-        if request.method != "GET":
-            return method_not_allowed("GET, PUT, PATCH, DELETE")
+        if request.method == "OPTIONS":
+            return allowed("GET, HEAD, PUT, PATCH, DELETE, OPTIONS")
+        if request.method not in READ_METHODS:
+            return method_not_allowed("GET, HEAD, PUT, PATCH, DELETE, OPTIONS")
         return await run_in_threadpool(item, self.svc, request)
+
+    async def author(self, request: Request) -> tuple[Registry, Principal]:
+        """Return the registry and the principal of a write, refused (401/403) before its
+        body is read: a stranger's body is never parsed."""
+        reg = self.svc.catalog.get(request.path_params["collection_id"])
+        who = await run_in_threadpool(self.svc.authenticate, request)  # may ask the database
+        writes.check_can_edit(reg, who)
+        return reg, who
 
     async def create(self, request: Request) -> Response:
         svc = self.svc
-        reg = svc.catalog.get(request.path_params["collection_id"])
-        who = await run_in_threadpool(svc.authenticate, request)  # may ask the database
+        reg, who = await self.author(request)
         feature = await read_feature(request)
         crs = request_crs(svc, request)
 
@@ -334,9 +411,8 @@ class FeatureRouter:
 
     async def write(self, request: Request) -> Response:
         svc = self.svc
-        reg = svc.catalog.get(request.path_params["collection_id"])
+        reg, who = await self.author(request)
         obj_id = parse_id(reg, request.path_params["item_id"])
-        who = await run_in_threadpool(svc.authenticate, request)  # may ask the database
         expected = if_match(request)
         if request.method == "DELETE":
             def drop() -> None:
@@ -365,6 +441,22 @@ def wants_geojson(request: Request) -> bool:
     return "text/html" not in request.headers.get("accept", "")
 
 
+def rendered_too_big(request: Request, most: int) -> Response | None:
+    """Return the 400 of an items page to render (HTML, JSON-LD) over ``most`` features."""
+    try:
+        limit = int(request.query_params.get("limit") or 0)
+    except ValueError:
+        return None  # a malformed limit: the provider names it
+    if limit <= most:
+        return None
+    detail = (f"a page rendered as HTML or JSON-LD holds at most {most} features "
+              "(GIS_LIMITS__MAX_RENDERED_ITEMS); page through with offset, or ask f=json")
+    return JSONResponse({"type": "about:blank", "title": "Bad Request", "status": 400,
+                         "code": "InvalidParameterValue", "detail": detail,
+                         "description": detail, "parameter": "limit"}, status_code=400,
+                        media_type="application/problem+json")
+
+
 def request_crs(svc: FeatureService, request: Request) -> int | str:
     """Return the CRS of a written feature, from its ``Content-Crs`` header (default CRS84)."""
     raw = request.headers.get("content-crs", "").strip().strip("<>")
@@ -372,5 +464,19 @@ def request_crs(svc: FeatureService, request: Request) -> int | str:
 
 
 def method_not_allowed(allow: str) -> Response:
-    return JSONResponse({"code": "MethodNotAllowed", "description": f"use {allow}"},
-                        status_code=405, headers={"Allow": allow})
+    detail = f"this resource answers {allow} only"
+    return JSONResponse({"type": "about:blank", "title": "Method Not Allowed", "status": 405,
+                         "code": "MethodNotAllowed", "detail": detail, "description": detail},
+                        status_code=405, headers={"Allow": allow},
+                        media_type="application/problem+json")
+
+
+def not_found(path: str) -> Response:
+    detail = f"nothing is served at {path}"
+    return JSONResponse({"type": "about:blank", "title": "Not Found", "status": 404,
+                         "code": "NotFound", "detail": detail, "description": detail},
+                        status_code=404, media_type="application/problem+json")
+
+
+def allowed(allow: str) -> Response:
+    return Response(status_code=204, headers={"Allow": allow})

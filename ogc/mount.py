@@ -22,6 +22,7 @@ import yaml
 from starlette.concurrency import run_in_threadpool
 
 from gis.errors import EnvironmentProblem
+from ogc.provider import serve_requests_to_providers
 
 ASGIApp = Callable[..., Any]
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "pygeoapi-config.yml"
@@ -45,11 +46,15 @@ def connection_env(url: str) -> dict[str, str]:
 
 def pygeoapi_app(db_url: str, public_url: str, work_dir: Path,
                  handlers: dict[type[BaseException], Callable[..., Any]] | None = None,
-                 config_file: Path = CONFIG_FILE) -> ASGIApp:
+                 config_file: Path = CONFIG_FILE,
+                 conformance: list[str] | None = None) -> ASGIApp:
     """Return pygeoapi's Starlette app over the database at ``db_url``.
 
     ``handlers`` are exception handlers installed inside pygeoapi's own app: its error
     middleware would otherwise answer a lost database with a 500 before ours sees it.
+    ``conformance`` lists classes served beside pygeoapi's (tiles); with ours
+    (:data:`EXTRA_CONFORMANCE`, less :data:`WITHDRAWN_CONFORMANCE`) they are what
+    /conformance says in every format.
     """
     if "pygeoapi.starlette_app" in sys.modules:
         return sys.modules["pygeoapi.starlette_app"].APP  # type: ignore[no-any-return]
@@ -69,6 +74,11 @@ def pygeoapi_app(db_url: str, public_url: str, work_dir: Path,
                             encoding="utf-8")
     os.environ["PYGEOAPI_OPENAPI"] = str(openapi_file)
     module = importlib.import_module("pygeoapi.starlette_app")
+    itemtypes = importlib.import_module("pygeoapi.api.itemtypes")
+    serve_requests_to_providers(itemtypes)
+    itemtypes.CONFORMANCE_CLASSES_FEATURES = sorted(
+        (set(itemtypes.CONFORMANCE_CLASSES_FEATURES) | set(EXTRA_CONFORMANCE)
+         | set(conformance or [])) - set(WITHDRAWN_CONFORMANCE))
     for exc_type, handler in (handlers or {}).items():
         module.APP.add_exception_handler(exc_type, handler)
     return module.APP  # type: ignore[no-any-return]
@@ -84,7 +94,15 @@ EXTRA_CONFORMANCE = [
     "http://www.opengis.net/spec/cql2/1.0/conf/spatial-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/temporal-functions",
     "http://www.opengis.net/spec/cql2/1.0/conf/property-property",
+    "http://www.opengis.net/spec/cql2/1.0/conf/case-insensitive-comparison",
+    "http://www.opengis.net/spec/cql2/1.0/conf/accent-insensitive-comparison",
     "http://www.opengis.net/spec/ogcapi-features-4/1.0/conf/update",
+]
+# What pygeoapi declares but this server does not honour: its schemas carry no temporal roles
+# (primary-instant/interval) for our collections. A class is claimed only with a test behind
+# it (tests/test_conformance_classes.py).
+WITHDRAWN_CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-common-3/1.0/conf/advanced-property-roles",
 ]
 
 
@@ -148,7 +166,8 @@ class OgcDocuments:
         zipped = h.get(b"content-encoding") == b"gzip"
         doc = json.loads(gzip.decompress(body) if zipped else body)
         if path == "/conformance" and "conformsTo" in doc:
-            doc["conformsTo"] = sorted(set(doc["conformsTo"]) | set(self.conformance))
+            doc["conformsTo"] = sorted((set(doc["conformsTo"]) | set(self.conformance))
+                                       - set(WITHDRAWN_CONFORMANCE))
         if path == "/collections" and "collections" in doc:
             counts = self.counts()
             for coll in doc["collections"]:
@@ -217,8 +236,9 @@ def titled(send: Callable[..., Any]) -> Callable[..., Any]:
         if start is None:
             await send(message)
             return
-        fixed = None if message.get("more_body") else _titled(message.get("body", b""),
-                                                                held["gzip"])
+        # a big page takes a while to unzip and zip: not on the event loop, which serves all
+        fixed = None if message.get("more_body") else await run_in_threadpool(
+            _titled, message.get("body", b""), held["gzip"])
         if fixed is not None:
             start = {**start, "headers": [
                 (k, str(len(fixed)).encode() if k.lower() == b"content-length" else v)

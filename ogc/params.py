@@ -34,6 +34,7 @@ class ItemsQuery:
     fields: tuple[Field, ...] | None
     skip_geometry: bool
     equals: tuple[tuple[str, str], ...]
+    text: str | None = None  # q: free text over the registry's searchable fields
 
 
 def parse_int(params: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
@@ -83,6 +84,7 @@ def parse_bbox(raw: str | None) -> tuple[float, ...] | None:
     except ValueError:
         raise InvalidParameter(f"bbox must be 4 or 6 comma-separated numbers, got {raw!r}",
                                parameter="bbox") from None
+    # any size is valid (registries.filters cuts it to the region the CRS can express)
     if len(numbers) not in (4, 6) or not all(math.isfinite(v) for v in numbers):
         raise InvalidParameter(f"bbox must be 4 or 6 comma-separated numbers, got {raw!r}",
                                parameter="bbox")
@@ -183,4 +185,5 @@ def parse_items_query(params: dict[str, Any], reg: Registry, readable: tuple[Fie
         fields=parse_properties(params.get("properties"), readable, reg),
         skip_geometry=skip == "true",
         equals=equals,
+        text=params.get("q") or None,
     )

@@ -1,13 +1,25 @@
 """pygeoapi feature provider over the registries (pygeoapi's HTML pages, schema, queryables).
 
 GeoJSON reads and writes take the faster path in ``ogc.features``; this provider answers what
-pygeoapi itself renders, with the same SQL (``registries.queries``) and the same public view,
-so the HTML pages show exactly what the GeoJSON does.
+pygeoapi itself renders (HTML, JSON-LD), with the same SQL (``registries.queries``), the same
+public view and the same filter: it reads the request's own query parameters (pygeoapi's
+handlers are wrapped by :func:`serve_requests_to_providers` to hand them over) and builds
+the filter with :func:`ogc.features.build_filter`, so ``datetime``, ``q``, properties, CQL2,
+``bbox`` and ``sortby`` select exactly what the GeoJSON page selects. pygeoapi's own CQL2
+parser (pygeofilter) is switched off for items: ours parses, once, with its depth guard.
+
+pygeoapi's edit handlers never reach this provider: ``ogc.features.FeatureRouter`` answers
+every write itself; the write methods below refuse anyway, and say so in the log.
 """
 
 from __future__ import annotations
 
+import functools
 import json
+import logging
+import threading
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 import psycopg
@@ -18,37 +30,91 @@ from pygeoapi.provider.base import (
     ProviderItemNotFoundError,
     ProviderQueryError,
 )
-from pygeofilter.backends.cql2_json import to_cql2
 
-from gis.crs import srid_from_uri
-from gis.errors import GisError
+from gis.crs import output_crs_uris, srid_from_uri
+from gis.db import database_errors, set_statement_timeout
+from gis.errors import GisError, InvalidParameter
+from ogc.features import build_filter
+from ogc.params import parse_items_query
 from registries.catalog import default_catalog
-from registries.filters import CqlToSql, Filter
 from registries.model import FieldType
-from registries.queries import Output, Sort, item_sql, matched_sql, page_sql
+from registries.queries import Output, item_sql, matched_sql, page_sql
 
 JSON_TYPES = {FieldType.TEXT: ("string", None), FieldType.INTEGER: ("integer", None),
               FieldType.NUMBER: ("number", None), FieldType.DATE: ("string", "date"),
               FieldType.BOOLEAN: ("boolean", None), FieldType.JSON: ("string", None),
               FieldType.REFERENCE: ("integer", None)}
-
-_shared_pool: ConnectionPool | None = None
-_max_box_km2 = 0.0
+log = logging.getLogger("hromada.ogc")
 
 
-def share_pool(pool: ConnectionPool | None, max_box_km2: float = 0.0) -> None:
-    """Let providers use the app's pool and its box limit (pygeoapi makes a provider per
-    request). pygeoapi's pages are the public face: the anonymous limit always applies."""
-    global _shared_pool, _max_box_km2
-    _shared_pool, _max_box_km2 = pool, max_box_km2
+@dataclass(frozen=True)
+class Shared:
+    """What the app gives every provider (pygeoapi makes a provider per request)."""
+
+    pool: ConnectionPool | None = None
+    timeout_s: float = 15.0  # statement timeout of one items request (GIS_TIMEOUTS__ITEMS_S)
+    max_limit: int = 10_000
+    default_limit: int = 10
+    max_rendered: int = 1000  # features on one page pygeoapi renders (max_rendered_items)
+
+
+_shared = Shared()
+_request = threading.local()  # the query parameters of the request this thread serves
+
+
+def share_pool(pool: ConnectionPool | None, timeout_s: float = 15.0, max_limit: int = 10_000,
+               default_limit: int = 10, max_rendered: int = 1000) -> None:
+    """Let providers use the app's pool, its items timeout and page limits."""
+    global _shared
+    _shared = Shared(pool, timeout_s, max_limit, default_limit, max_rendered)
+
+
+def with_request(handler: Callable[..., Any]) -> Callable[..., Any]:
+    """Return pygeoapi API ``handler`` (``handler(api, request, …)``) that lets the provider
+    it calls, in the same thread, read the request's query parameters."""
+    @functools.wraps(handler)
+    def wrapped(api: Any, request: Any, *args: Any, **kwargs: Any) -> Any:
+        _request.params = dict(request.params) if hasattr(request, "params") else None
+        try:
+            return handler(api, request, *args, **kwargs)
+        finally:
+            _request.params = None
+    return wrapped
+
+
+class DeferredFilter(str):
+    """CQL2 text or JSON pygeoapi passes on unparsed: the provider parses it (registries.cql)."""
+
+
+def _defer(text: Any, *args: Any, **kwargs: Any) -> DeferredFilter:
+    return DeferredFilter(text)
+
+
+def _unchanged(filter_: Any, **kwargs: Any) -> Any:
+    return filter_
+
+
+def serve_requests_to_providers(itemtypes: Any) -> None:
+    """Wrap pygeoapi's items handlers (module ``pygeoapi.api.itemtypes``) so that this
+    provider sees each request, and leave CQL2 parsing to us. Idempotent."""
+    for name in ("get_collection_items", "get_collection_item"):
+        handler = getattr(itemtypes, name)
+        if not getattr(handler, "__wrapped__", None):
+            setattr(itemtypes, name, with_request(handler))
+    itemtypes.parse_cql2_text = _defer
+    itemtypes.parse_cql2_json = _defer
+    itemtypes.modify_pygeofilter = _unchanged
 
 
 def provider_error(exc: GisError) -> Exception:
-    """Return pygeoapi's error for one of ours, keeping the status: a bad parameter is a 400
-    on the HTML pages too, not pygeoapi's generic 500."""
-    kind = {400: ProviderInvalidQueryError, 404: ProviderItemNotFoundError}.get(
-        exc.status, ProviderQueryError)
-    return kind(exc.detail)  # type: ignore[no-any-return]
+    """Return pygeoapi's error for one of ours, keeping the status and the message: a bad
+    parameter is a 400 naming it on the HTML pages too, not pygeoapi's generic 500. An
+    error of the service itself (a timeout, the database away: 503) is raised as it is, for
+    the app's handlers to answer with its own status and Retry-After."""
+    if exc.status >= 500:
+        return exc
+    kind = {404: ProviderItemNotFoundError}.get(exc.status, ProviderInvalidQueryError)
+    return kind(exc.detail, user_msg=exc.detail)  # type: ignore[no-any-return]
 
 
 class RegistryProvider(BaseProvider):  # type: ignore[misc]
@@ -71,37 +137,38 @@ class RegistryProvider(BaseProvider):  # type: ignore[misc]
         return self._fields  # type: ignore[no-any-return]
 
     def _connect(self) -> Any:
-        if _shared_pool is not None:
-            return _shared_pool.connection()
+        if _shared.pool is not None:
+            return _shared.pool.connection()
         d = self.conninfo
         return psycopg.connect(host=d["host"], port=d["port"], dbname=d["dbname"],
                                user=d["user"], password=d["password"])
 
     def query(self, offset: int = 0, limit: int = 10, resulttype: str = "results",
-              bbox: list[float] | None = None, datetime_: str | None = None,
-              properties: list[tuple[str, str]] | None = None,
-              sortby: list[dict[str, str]] | None = None,
-              select_properties: list[str] | None = None, skip_geometry: bool = False,
-              q: str | None = None, filterq: Any = None, crs_transform_spec: Any = None,
               **kwargs: Any) -> dict[str, Any]:
-        flt = Filter(self.reg, self.storage_srid, max_box_km2=_max_box_km2)
+        """Return one page as pygeoapi renders it, filtered by the request's own parameters
+        exactly as ``ogc.features.items`` filters GeoJSON (pygeoapi's parsed copies of them
+        in ``kwargs`` are not used)."""
+        params = getattr(_request, "params", None)
+        if params is None:
+            raise ProviderQueryError("items are read through the OGC API routes only")
+        fields = self.reg.public_fields
         try:
-            if bbox:
-                flt.add_bbox(tuple(bbox), self.storage_srid)  # pygeoapi moved it to storage
-            for name, value in properties or []:
-                flt.add_equals(name, value)
-            if filterq is not None:  # pygeoapi parsed it with pygeofilter: back to CQL2 JSON
-                flt.parts.append(CqlToSql(flt, "OGC:CRS84").node(json.loads(to_cql2(filterq))))
-            sorts = tuple(Sort(s["property"], s.get("order") == "-") for s in sortby or [])
-            fields = tuple(f for f in self.reg.public_fields
-                           if not select_properties or f.name in select_properties)
-            out = Output(fields=fields, skip_geometry=skip_geometry)
-            with self._connect() as conn:
+            q = parse_items_query(params, self.reg, fields, output_crs_uris(self.storage_srid),
+                                  _shared.max_limit, _shared.default_limit)
+            if q.limit > _shared.max_rendered:  # a page pygeoapi renders (HTML, JSON-LD)
+                raise InvalidParameter(
+                    f"a page rendered as HTML or JSON-LD holds at most {_shared.max_rendered} "
+                    f"features (GIS_LIMITS__MAX_RENDERED_ITEMS); page through with offset, or "
+                    f"ask f=json for up to {_shared.max_limit}", parameter="limit")
+            flt = build_filter(self.reg, self.storage_srid, q)
+            out = Output(fields=q.fields, skip_geometry=q.skip_geometry)
+            with database_errors(), self._connect() as conn, conn.transaction():
+                set_statement_timeout(conn, _shared.timeout_s)
                 matched = int(conn.execute(matched_sql(self.reg, flt, False),
                                            flt.params).fetchone()[0])
                 rows = [] if resulttype == "hits" else conn.execute(
-                    page_sql(self.reg, flt, out, sorts, False),
-                    {**flt.params, "limit": limit, "offset": offset}).fetchall()
+                    page_sql(self.reg, flt, out, q.sorts, False, skips_rows=q.offset > 0),
+                    {**flt.params, "limit": q.limit, "offset": q.offset}).fetchall()
         except GisError as exc:
             raise provider_error(exc) from None
         features = [json.loads(r[0]) for r in rows]
@@ -113,9 +180,31 @@ class RegistryProvider(BaseProvider):  # type: ignore[misc]
             obj_id = int(identifier)
         except (TypeError, ValueError):
             raise ProviderItemNotFoundError(f"no item {identifier!r}") from None
-        with self._connect() as conn:
-            row = conn.execute(item_sql(self.reg, Output(), self.storage_srid, False),
-                               {"id": obj_id}).fetchone()
+        if not -2**63 <= obj_id < 2**63:
+            raise ProviderItemNotFoundError(f"{self.reg.id} has no object {obj_id}")
+        try:
+            with database_errors(), self._connect() as conn, conn.transaction():
+                set_statement_timeout(conn, _shared.timeout_s)
+                row = conn.execute(item_sql(self.reg, Output(), self.storage_srid, False),
+                                   {"id": obj_id}).fetchone()
+        except GisError as exc:
+            raise provider_error(exc) from None
         if row is None:
             raise ProviderItemNotFoundError(f"{self.reg.id} has no object {obj_id}")
         return json.loads(row[0])  # type: ignore[no-any-return]
+
+    # -- writes: only ogc.features writes (with authorisation, rules and history) -----------
+    def _refuse(self, action: str) -> Exception:
+        log.error("side door: pygeoapi asked the %s provider to %s; refused (writes go "
+                  "through ogc.features)", self.reg.id, action)
+        return ProviderInvalidQueryError(f"{action} goes through /collections/{self.reg.id}"
+                                         "/items with authorisation")
+
+    def create(self, item: Any) -> Any:
+        raise self._refuse("create")
+
+    def update(self, identifier: Any, item: Any) -> Any:
+        raise self._refuse("update")
+
+    def delete(self, identifier: Any) -> Any:
+        raise self._refuse("delete")

@@ -78,8 +78,9 @@ def change_log(conn: psycopg.Connection, reg: Registry, obj_id: int, *,
                personal: bool = False) -> list[dict[str, Any]]:
     """Return the change log of one object: who changed what and when, oldest first.
 
-    The public sees what changed in public fields (masked values stay masked) and when;
-    staff also see who did it. A deletion ends the log.
+    The public sees what changed in public fields (masked values stay masked) and when —
+    only the versions that changed something public, numbered among themselves; staff see
+    every version by its number and who made it. A deletion ends the log.
     """
     source = sql.SQL("SELECT 1 FROM {} WHERE id = %(id)s UNION ALL SELECT 1 FROM {} "
                      "WHERE id = %(id)s LIMIT 1").format(
@@ -92,12 +93,14 @@ def change_log(conn: psycopg.Connection, reg: Registry, obj_id: int, *,
     log: list[dict[str, Any]] = []
     previous: dict[str, Any] | None = None
     previous_geom = None
+    shown = 0  # versions the reader sees; the public's are numbered among themselves
     for version, since, until, author, op, ended_by, values, geom_hash in rows:
         for name, f in masked.items():  # the mask, as the public view applies it
             assert f.personal_if is not None
             if values.get(f.personal_if.field) == f.personal_if.equals:
-                values[name] = f.personal_if.mask["uk"]
-        entry: dict[str, Any] = {"version": version, "at": since.isoformat(),
+                mask = f.personal_if.mask
+                values[name] = None if mask is None else mask["uk"]
+        entry: dict[str, Any] = {"at": since.isoformat(),
                                  "action": "created" if previous is None else "changed"}
         if previous is None:
             entry["values"] = values
@@ -105,12 +108,18 @@ def change_log(conn: psycopg.Connection, reg: Registry, obj_id: int, *,
             entry["changes"] = {k: {"from": previous.get(k), "to": v} for k, v in values.items()
                                 if previous.get(k) != v}
             entry["geometry_changed"] = geom_hash != previous_geom
-        if personal:
-            entry["by"] = author
-        log.append(entry)
+        # a version that changed only what the reader may not see is not shown at all: an
+        # empty entry would still tell the public that, and when, a holder's data was edited
+        visible = previous is None or entry["changes"] or entry["geometry_changed"]
+        if visible:
+            shown += 1
+            entry = {"version": version if personal else shown, **entry}
+            if personal:
+                entry["by"] = author
+            log.append(entry)
         if op == "D":
-            deleted: dict[str, Any] = {"version": version, "at": until.isoformat(),
-                                       "action": "deleted"}
+            deleted: dict[str, Any] = {"version": version if personal else shown,
+                                       "at": until.isoformat(), "action": "deleted"}
             if personal:
                 deleted["by"] = ended_by
             log.append(deleted)

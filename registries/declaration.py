@@ -116,8 +116,9 @@ def _field(spec: Any, where: str) -> Field:
         p = spec["personal_if"]
         if not isinstance(p, dict) or {"field", "equals"} - set(p):
             raise DeclarationError(f"{where}: personal_if needs field and equals")
+        mask = p.get("mask", "фізична особа")  # mask: null hides the value without a stand-in
         args["personal_if"] = PersonalIf(str(p["field"]), str(p["equals"]),
-                                         _text(p.get("mask", "фізична особа"), where))
+                                         None if mask is None else _text(mask, where))
     if "derived" in spec:
         args["derived"], args["choices"], args["derived_from"] = _derivation(spec["derived"],
                                                                              where)

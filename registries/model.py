@@ -92,12 +92,13 @@ Derivation = Callable[[str, sql.Composable], sql.Composable]  # (row alias, toda
 class PersonalIf:
     """The field is personal when another field has a value, e.g. the holder is a natural person.
 
-    Public outputs show ``mask`` instead of the value in that case.
+    Public outputs show ``mask`` instead of the value in that case, or nothing (null) when
+    ``mask`` is None — a sole proprietor's phone has no stand-in worth showing.
     """
 
     field: str
     equals: str
-    mask: Text
+    mask: Text | None = None
 
 
 @dataclass(frozen=True)

@@ -20,6 +20,7 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from gis.crs import in_query_domain
 from gis.errors import InvalidParameter, NotFound
 from registries.catalog import Catalog
 from registries.parcels.cadastral_number import (
@@ -105,6 +106,8 @@ def parcel_id_by_number(conn: psycopg.Connection, number: str) -> int:
 def parcel_id_at(conn: psycopg.Connection, x: float, y: float, *, srid: int,
                  storage_srid: int) -> int:
     """Return the id of the parcel that contains the point (x, y) given in ``srid``."""
+    if srid == 4326 and not in_query_domain(x, y, storage_srid):  # no parcel that far away
+        raise NotFound(f"no parcel at ({x}, {y})", collection="land_parcels")
     row = conn.execute(
         "SELECT id FROM open_data.land_parcel WHERE ST_Intersects(geom, ST_Transform("
         "ST_SetSRID(ST_MakePoint(%s, %s), %s), %s)) ORDER BY id LIMIT 1",

@@ -21,14 +21,16 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from gis.crs import in_query_domain
 from gis.errors import InvalidParameter, NotFound
 from registries.addresses.search_text import AddressQuery, parse_address_query
 from registries.catalog import Catalog
-from registries.model import FieldType, Registry
+from registries.model import PUBLIC_SCHEMA, STAFF_SCHEMA, FieldType, Registry
 from registries.parcels.cadastral_number import (
     looks_like_cadastral_number,
     normalise_cadastral_number,
 )
+from registries.queries import source
 from registries.rules import label_sql
 
 STREET_CANDIDATES = 12  # streets whose addresses are ranked
@@ -82,7 +84,7 @@ SELECT a.id, registry.address_label(a.street_id, a.house_number, a.korpus),
        CASE WHEN NOT b.is_current THEN 'колишня ' || registry.street_label(b.street_type, b.name)
        END
 FROM best AS b
-JOIN registry.address AS a ON a.street_id = b.street_id AND a.status <> 'annulled'
+JOIN {addresses} AS a ON a.street_id = b.street_id AND a.status <> 'annulled'
 CROSS JOIN LATERAL (SELECT registry.house_key(a.house_number, a.korpus) AS key) AS h
 CROSS JOIN LATERAL (SELECT ST_Transform(a.geom, 4326) AS geom) AS p
 WHERE substring(a.house_number FROM '^[0-9]+')::int = %(num)s
@@ -97,14 +99,17 @@ WITH names AS ({names}), streets AS (
 SELECT s.id, registry.street_label(s.street_type, s.name), b.score, ST_X(p.geom), ST_Y(p.geom),
        CASE WHEN NOT b.is_current THEN 'колишня ' || registry.street_label(b.street_type, b.name)
        END
-FROM streets AS b JOIN registry.street AS s ON s.id = b.street_id
+FROM streets AS b JOIN {streets} AS s ON s.id = b.street_id
 CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(s.geom), 4326) AS geom) AS p
 ORDER BY b.score DESC, s.id LIMIT %(limit)s
 """
 
 
-def _query(template: str, indexed: bool) -> str:
-    return template.format(names=NAMES_SQL.format(where=INDEXED if indexed else ""))
+def _query(template: str, indexed: bool, personal: bool) -> str:
+    """Return address or street search SQL over the views the reader may read."""
+    view = STAFF_SCHEMA if personal else PUBLIC_SCHEMA
+    return template.format(names=NAMES_SQL.format(where=INDEXED if indexed else ""),
+                           addresses=f"{view}.address", streets=f"{view}.street")
 
 
 def _hits(collection: str, rows: list[tuple[Any, ...]]) -> list[Hit]:
@@ -118,7 +123,7 @@ def _params(q: AddressQuery, limit: int) -> dict[str, Any]:
 
 
 def find_addresses(conn: psycopg.Connection, text: str, *, limit: int = 10,
-                   place_names: tuple[str, ...] = ()) -> list[Hit]:
+                   place_names: tuple[str, ...] = (), personal: bool = False) -> list[Hit]:
     """Return the addresses best matching what a resident typed, best first.
 
     Without a house number in the query, return the matching streets instead.
@@ -128,9 +133,9 @@ def find_addresses(conn: psycopg.Connection, text: str, *, limit: int = 10,
         return []
     template, collection = (STREET_SQL, "streets") if q.house_key is None else (
         ADDRESS_SQL, "addresses")
-    rows = conn.execute(_query(template, indexed=True), _params(q, limit)).fetchall()
+    rows = conn.execute(_query(template, True, personal), _params(q, limit)).fetchall()
     if not rows:  # a short or badly mistyped name: compare with every name
-        rows = conn.execute(_query(template, indexed=False), _params(q, limit)).fetchall()
+        rows = conn.execute(_query(template, False, personal), _params(q, limit)).fetchall()
     return _hits(collection, rows)
 
 
@@ -138,6 +143,8 @@ def _checked(text: str) -> str:
     text = (text or "").strip()
     if not text:
         raise InvalidParameter("the search text is empty", parameter="q")
+    if "\x00" in text:
+        raise InvalidParameter("the search text contains a NUL character", parameter="q")
     if len(text) > MAX_QUERY:
         raise InvalidParameter(f"the search text is longer than {MAX_QUERY} characters",
                                parameter="q")
@@ -171,7 +178,7 @@ def objects_sql(reg: Registry, personal: bool) -> sql.Composed:
         "FROM {table} AS t CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(t.geom), "
         "4326) AS geom) AS p WHERE {conds} ORDER BY score DESC, t.id LIMIT %(limit)s").format(
         label=label_sql(reg, "t"), scores=sql.SQL(", ").join(scores),
-        table=sql.Identifier(reg.schema, reg.table), conds=sql.SQL(" OR ").join(conds))
+        table=source(reg, personal), conds=sql.SQL(" OR ").join(conds))
 
 
 def find_objects(conn: psycopg.Connection, reg: Registry, text: str, *, limit: int = 10,
@@ -205,7 +212,8 @@ def search(conn: psycopg.Connection, catalog: Catalog, text: str, *, limit: int 
                             personal=personal)
     hits: list[Hit] = []
     if "addresses" in ids or "streets" in ids:
-        found = find_addresses(conn, text, limit=limit, place_names=place_names)
+        found = find_addresses(conn, text, limit=limit, place_names=place_names,
+                               personal=personal)
         hits += [h for h in found if h.collection in ids and h.score >= 0.35]
     for reg in regs:
         if reg.id in ("addresses", "streets"):
@@ -220,7 +228,7 @@ SELECT a.id, registry.address_label(a.street_id, a.house_number, a.korpus),
        ST_Distance(a.geom, g.p) AS distance, ST_X(w.geom), ST_Y(w.geom)
 FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s), %(storage)s) AS p)
      AS g
-CROSS JOIN LATERAL (SELECT * FROM registry.address AS a WHERE a.status <> 'annulled'
+CROSS JOIN LATERAL (SELECT * FROM open_data.address AS a WHERE a.status <> 'annulled'
                     ORDER BY a.geom <-> g.p LIMIT 1) AS a
 CROSS JOIN LATERAL (SELECT ST_Transform(a.geom, 4326) AS geom) AS w
 """
@@ -232,6 +240,8 @@ def nearest_address(conn: psycopg.Connection, x: float, y: float, *, srid: int =
 
     Raise NotFound when none is within ``max_distance_m``.
     """
+    if srid == 4326 and not in_query_domain(x, y, storage_srid):  # far beyond the city's CRS
+        raise NotFound(f"no address within {max_distance_m:g} m of ({x}, {y})")
     row = conn.execute(NEAREST_SQL, {"x": x, "y": y, "srid": srid,
                                      "storage": storage_srid}).fetchone()
     if row is None or float(row[2]) > max_distance_m:

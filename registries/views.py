@@ -21,10 +21,11 @@ def field_sql(f: Field, alias: str, today: sql.Composable, *, personal: bool) ->
     elif f.derived:
         value = f.derived(alias, today)
     elif f.personal_if and not personal:
+        mask = f.personal_if.mask
         value = sql.SQL("CASE WHEN {a}.{dep} = {val} THEN {mask} ELSE {a}.{col} END").format(
             a=sql.Identifier(alias), dep=sql.Identifier(f.personal_if.field),
-            val=sql.Literal(f.personal_if.equals), mask=sql.Literal(f.personal_if.mask["uk"]),
-            col=col)
+            val=sql.Literal(f.personal_if.equals),
+            mask=sql.SQL("NULL") if mask is None else sql.Literal(mask["uk"]), col=col)
     else:
         value = sql.SQL("{}.{}").format(sql.Identifier(alias), col)
     return sql.SQL("{} AS {}").format(value, col)

@@ -8,12 +8,14 @@ database's own triggers (``gis.history``), so direct PostGIS edits are versioned
 from __future__ import annotations
 
 import json
+import math
 import re
 from datetime import date
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any, NoReturn
 
 import psycopg
+import shapely
 from psycopg import errors as pgerrors
 from psycopg import sql
 
@@ -30,6 +32,8 @@ from gis.errors import (
 )
 from registries.model import Field, FieldType, Registry
 from registries.rules import all_rules, name_sql
+
+NUMBER_PRECISION = 14  # numeric(14, scale): registries.schema.column_type
 
 
 def check_can_edit(reg: Registry, who: Principal) -> None:
@@ -59,6 +63,9 @@ def coerce(reg: Registry, f: Field, value: Any) -> Any:
                 if not isinstance(value, str | int | float) or isinstance(value, bool):
                     raise TypeError
                 text = str(value).strip()
+                if "\x00" in text:
+                    raise RuleViolation(f"{reg.id}.{f.name}: text may not contain NUL "
+                                        "characters", field=f.name)
                 if f.choices and text not in f.choices:
                     raise RuleViolation(f"{reg.id}.{f.name}: {text!r} is not one of "
                                         f"{', '.join(f.choices)}", field=f.name)
@@ -69,14 +76,24 @@ def coerce(reg: Registry, f: Field, value: Any) -> Any:
             case FieldType.INTEGER | FieldType.REFERENCE:
                 if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):
                     raise TypeError
-                return int(value)
+                whole = int(value)
+                limit = 2**31 if f.type == FieldType.INTEGER else 2**63  # integer / bigint
+                if not -limit <= whole < limit:
+                    raise RuleViolation(f"{reg.id}.{f.name}: {whole} is out of range "
+                                        f"(±{limit:,})", field=f.name)
+                return whole
             case FieldType.NUMBER:
                 if isinstance(value, bool):
                     raise TypeError
                 number = Decimal(str(value))
                 if not number.is_finite():
                     raise TypeError
-                return number.quantize(Decimal(1).scaleb(-(f.scale or 2)), ROUND_HALF_UP)
+                scale = f.scale if f.scale is not None else 2
+                if abs(number) >= Decimal(10) ** (NUMBER_PRECISION - scale):
+                    raise RuleViolation(f"{reg.id}.{f.name}: {value} is too large (at most "
+                                        f"{NUMBER_PRECISION - scale} digits before the point)",
+                                        field=f.name)
+                return number.quantize(Decimal(1).scaleb(-scale), ROUND_HALF_UP)
             case FieldType.DATE:
                 return value if isinstance(value, date) else date.fromisoformat(str(value))
             case FieldType.BOOLEAN:
@@ -84,7 +101,11 @@ def coerce(reg: Registry, f: Field, value: Any) -> Any:
                     raise TypeError
                 return value
             case FieldType.JSON:
-                return json.dumps(value, ensure_ascii=False)
+                text = json.dumps(value, ensure_ascii=False)
+                if "\\u0000" in text or "\x00" in text:
+                    raise RuleViolation(f"{reg.id}.{f.name}: text may not contain NUL "
+                                        "characters", field=f.name)
+                return text
     except RuleViolation:
         raise
     except (TypeError, ValueError, InvalidOperation):
@@ -120,6 +141,13 @@ def geometry_sql(geojson: Any, crs: int | str, storage_srid: int) -> tuple[sql.C
     """Return SQL turning a bound GeoJSON geometry in ``crs`` into the storage CRS."""
     if not isinstance(geojson, dict) or "type" not in geojson:
         raise RuleViolation("feature geometry must be a GeoJSON geometry object")
+    try:
+        bounds = shapely.geometry.shape(geojson).bounds
+    except Exception as exc:  # noqa: BLE001 - shapely raises many types for bad input
+        raise RuleViolation(f"feature geometry is not valid GeoJSON: {exc}") from None
+    if not bounds or not all(math.isfinite(v) for v in bounds):
+        raise RuleViolation("feature geometry is empty or has coordinates that are not "
+                            "numbers")
     source = 4326 if crs == "OGC:CRS84" else crs
     g: sql.Composable = sql.SQL("ST_SetSRID(ST_GeomFromGeoJSON(%(geometry)s), {})").format(
         sql.Literal(source))
@@ -162,9 +190,12 @@ def _checked_geometry(conn: psycopg.Connection, reg: Registry, geom: sql.Composa
             "SELECT g, GeometryType(g), ST_IsValidReason(g), ST_AsText(ST_Transform("
             "ST_SetSRID((ST_IsValidDetail(g)).location, ST_SRID(g)), 4326)) "
             "FROM (SELECT {} AS g) s").format(geom), {"geometry": geojson}).fetchone()
-    except psycopg.Error as exc:
-        raise RuleViolation(f"{name}: geometry is not valid GeoJSON: "
-                            f"{str(exc).splitlines()[0]}", collection=reg.id) from None
+    except psycopg.Error:
+        # geometry_sql checked the GeoJSON's shape; what is left is a place the storage CRS
+        # cannot express (coordinates far outside the city's zone, or in the wrong CRS)
+        raise RuleViolation(f"{name}: the geometry cannot be placed in the city's coordinate "
+                            "system; check its CRS (Content-Crs) and coordinates",
+                            collection=reg.id, field="geometry") from None
     assert row is not None
     ewkb, gtype, reason, where = row
     expected = reg.geometry.value.upper()
@@ -187,23 +218,20 @@ def _as_declared(reg: Registry) -> sql.Composable:
 
 def _run(conn: psycopg.Connection, reg: Registry, query: sql.Composed,
          params: dict[str, Any]) -> Any:
-    """Execute a write; turn the database's constraint errors into named rule violations."""
+    """Execute a write; turn the database's refusals into the registry's own words."""
     try:
         with conn.transaction():
             return conn.execute(query, params).fetchone()
-    except pgerrors.UniqueViolation as exc:
-        column = (exc.diag.constraint_name or "").removeprefix(f"uq_{reg.table}_")
-        raise RuleViolation(f"{reg.id}: {_detail(exc)}", collection=reg.id,
-                            **({"field": column} if column in {f.name for f in reg.fields}
-                               else {})) from None
-    except (pgerrors.CheckViolation, pgerrors.NotNullViolation, pgerrors.ForeignKeyViolation,
-            pgerrors.RaiseException) as exc:
-        raise RuleViolation(f"{reg.id}: {_detail(exc)}", collection=reg.id,
-                            **_rule_where(reg, exc.diag.constraint_name)) from None
     except pgerrors.LockNotAvailable as exc:
         # the rule lock waited 10 s for another open transaction on this registry (a QGIS
         # transaction group, a long import): a conflict to retry, not a database outage
-        raise Conflict(f"{reg.id}: {_detail(exc)}", collection=reg.id) from None
+        raise Conflict(_own_message(reg, exc) or f"{reg.id} is being edited in another open "
+                       "transaction; retry when it is saved", collection=reg.id) from None
+    except psycopg.IntegrityError as exc:
+        raise refusal(reg, exc, params) from None
+    except pgerrors.RaiseException as exc:
+        raise RuleViolation(_own_message(reg, exc) or f"{reg.id}: the change breaks a rule of "
+                            "the registry", collection=reg.id) from None
 
 
 def _rule_where(reg: Registry, rule_id: str | None) -> dict[str, str]:
@@ -216,12 +244,61 @@ def _rule_where(reg: Registry, rule_id: str | None) -> dict[str, str]:
     return {"rule": rule.id, "field": on[0] if on and "geom" not in rule.on else "geometry"}
 
 
-def _detail(exc: psycopg.Error) -> str:
+def refusal(reg: Registry, exc: psycopg.Error, values: dict[str, Any]) -> RuleViolation:
+    """Return the RuleViolation of a constraint the database enforced, named by field.
+
+    Constraint names and PostgreSQL's ``Key (…)=(…)`` details never reach the client: a
+    unique, choice, required or reference constraint is mapped back to its declared field,
+    a registry rule (``registries.rules``) keeps the message it was written with.
+    """
     diag = exc.diag
+    own = _own_message(reg, exc)
+    if own:  # a registry rule: named, with the field it is about (an editor shows it there)
+        return RuleViolation(own, collection=reg.id, **_rule_where(reg, diag.constraint_name))
+    constraint = diag.constraint_name or ""
+    noun = reg.object_noun
+    for f in reg.stored_fields:
+        value = values.get(f.column)
+        shown = f" {value!r}" if value is not None and f.is_public and not f.personal_if else ""
+        if isinstance(exc, pgerrors.UniqueViolation) and \
+                constraint == f"uq_{reg.table}_{f.column}":
+            return RuleViolation(f"{reg.id}.{f.name}:{shown or ' this value'} is already used by "
+                                 f"another {noun}; {f.name} must be unique", field=f.name,
+                                 collection=reg.id)
+        if isinstance(exc, pgerrors.CheckViolation) and \
+                constraint == f"ck_{reg.table}_{f.column}_choice":
+            return RuleViolation(f"{reg.id}.{f.name}:{shown} is not one of "
+                                 f"{', '.join(f.choices or ())}", field=f.name,
+                                 collection=reg.id)
+        if isinstance(exc, pgerrors.NotNullViolation) and diag.column_name == f.column:
+            return RuleViolation(f"{reg.id}.{f.name} is required", field=f.name,
+                                 collection=reg.id)
+        if isinstance(exc, pgerrors.ForeignKeyViolation) and \
+                constraint == f"fk_{reg.table}_{f.column}":
+            return RuleViolation(f"{reg.id}.{f.name}: {f.references} has no object{shown}",
+                                 field=f.name, collection=reg.id)
+    if isinstance(exc, pgerrors.ForeignKeyViolation):  # another registry refers to this one
+        return RuleViolation(f"{reg.id}: other objects still refer to this {noun}; change or "
+                             "delete them first", collection=reg.id)
+    if isinstance(exc, pgerrors.UniqueViolation):
+        return RuleViolation(f"{reg.id}: another {noun} already has these values",
+                             collection=reg.id)
+    return RuleViolation(f"{reg.id}: the change breaks a rule of the registry",
+                         collection=reg.id)
+
+
+def _own_message(reg: Registry, exc: psycopg.Error) -> str | None:
+    """Return the message of an error raised by our own rule triggers (``registries.rules``):
+    written in the registry's words, with the rule's description. None for PostgreSQL's."""
+    diag = exc.diag
+    ours = {r.id for r in all_rules(reg)}
+    if isinstance(exc, pgerrors.LockNotAvailable) and diag.message_primary and \
+            diag.message_primary.startswith(reg.id):
+        return diag.message_primary
+    if diag.constraint_name not in ours:
+        return None
     detail = diag.message_detail
-    if detail and detail.startswith("Failing row contains"):
-        detail = None  # the whole row, personal fields included: not for the response
-    return ". ".join(p for p in (diag.message_primary, detail) if p)
+    return f"{reg.id}: " + ". ".join(p for p in (diag.message_primary, detail) if p)
 
 
 def _set_author(conn: psycopg.Connection, who: Principal) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -146,3 +147,141 @@ def test_tile_admission_shares_the_buckets_and_leaves_credentials_to_the_app() -
     assert admit(scope("127.0.0.1")) is True  # exempt
     clock.now += 1.0
     assert admit(scope("1.2.3.4")) is True
+
+
+# -- the work an anonymous client may cost (app.limits.WorkLimiter) ---------------------------
+
+def work_app(limits: LimitSettings, work: Any, gate: asyncio.Event | None = None,
+             cost: float = 0.0, clock: Clock | None = None) -> Starlette:
+    """An app whose /slow waits for ``gate`` (if any) and advances ``clock`` by ``cost``."""
+    from app.limits import AnonymousWork
+
+    async def slow(request: Request) -> Response:
+        if gate is not None:
+            await gate.wait()
+        if clock is not None:
+            clock.now += cost
+        return JSONResponse({"ok": True})
+
+    app = Starlette(routes=[Route("/slow", slow), Route("/static/x", slow)])
+    app.add_middleware(AnonymousWork, limits=limits, work=work)
+    return app
+
+
+def test_one_client_waits_for_its_own_turns_not_for_others() -> None:
+    """With one turn per client, a client's second request waits in line (and gets 429 when
+    the line takes too long) while another client is served at once."""
+    from app.limits import WorkLimiter
+
+    limits = LimitSettings(rate_exempt=[])
+    work = WorkLimiter(concurrency=1, queue_s=0.3, rate=0.0, burst=0.0)
+
+    async def scenario() -> list[int]:
+        gate = asyncio.Event()
+        app = work_app(limits, work, gate)
+        a = httpx.ASGITransport(app=app, client=("1.1.1.1", 1))
+        b = httpx.ASGITransport(app=app, client=("2.2.2.2", 1))
+        async with httpx.AsyncClient(transport=a, base_url="http://t") as ca, \
+                httpx.AsyncClient(transport=b, base_url="http://t") as cb:
+            first = asyncio.create_task(ca.get("/slow"))
+            await asyncio.sleep(0.05)
+            second = asyncio.create_task(ca.get("/slow"))  # waits for the first
+            await asyncio.sleep(0.05)
+            third = asyncio.create_task(ca.get("/slow"))
+            other = asyncio.create_task(cb.get("/slow"))  # B has a turn of its own
+            await asyncio.sleep(0.05)
+            gate.set()
+            r_other = await other
+            r1, r2, r3 = await first, await second, await third
+        return [r1.status_code, r2.status_code, r3.status_code, r_other.status_code]
+
+    assert asyncio.run(scenario()) == [200, 200, 200, 200]
+
+    async def too_long() -> tuple[int, str]:
+        gate = asyncio.Event()
+        app = work_app(limits, work, gate)
+        a = httpx.ASGITransport(app=app, client=("1.1.1.1", 1))
+        async with httpx.AsyncClient(transport=a, base_url="http://t") as ca:
+            first = asyncio.create_task(ca.get("/slow"))
+            await asyncio.sleep(0.05)
+            second = await ca.get("/slow")  # the first holds the turn past queue_s
+            gate.set()
+            await first
+            cheap = await ca.get("/static/x")  # static files never queue
+        assert cheap.status_code == 200
+        return second.status_code, second.headers.get("retry-after", "")
+
+    assert asyncio.run(too_long()) == (429, "1")
+    assert work.lines == {}  # nothing left behind
+
+
+def test_a_client_that_spent_its_work_budget_waits_others_do_not() -> None:
+    from app.limits import WorkLimiter
+
+    clock = Clock()
+    limits = LimitSettings(rate_exempt=["9.9.9.9"])
+    work = WorkLimiter(concurrency=0, queue_s=0, rate=0.1, burst=4.0, clock=clock)
+    app = work_app(limits, work, cost=3.0, clock=clock)  # every request costs 3 s of work
+    a, b = AsgiClient(app, "1.1.1.1"), AsgiClient(app, "2.2.2.2")
+    assert a.get("/slow").status_code == 200  # 4 → 1 (+0.3 earned meanwhile, capped at 4)
+    assert a.get("/slow").status_code == 200  # 1 → -1.7: the request ran, the debt is kept
+    r = a.get("/slow")
+    assert r.status_code == 429 and r.headers["retry-after"] == "17"  # 1.7 s at 0.1 s/s
+    assert b.get("/slow").status_code == 200
+    assert AsgiClient(app, "9.9.9.9").get("/slow").status_code == 200  # exempt
+    clock.now += 17.5
+    assert a.get("/slow").status_code == 200
+
+
+def test_over_http_a_client_with_heavy_requests_queues_and_pays_others_do_not(
+        cluster: Any, template_url: str) -> None:
+    """A real server with one turn per anonymous client and a 2-second work budget: client A's
+    request held by a table lock keeps A's second request waiting (then 429), while client B
+    is answered at once; A's long request then costs A its budget, not B's."""
+    import threading
+
+    import psycopg
+
+    from gis.cluster import free_port
+    from tests.conftest import clone, drop, start_server
+
+    url = clone(cluster, "gis_template", "worklimits")
+    port = free_port()
+    proc = start_server({"GIS_DATABASE_URL": url, "GIS_LIMITS__ANON_CONCURRENCY": "1",
+                         "GIS_LIMITS__ANON_QUEUE_S": "1", "GIS_LIMITS__ANON_WORK_S_PER_S": "0.05",
+                         "GIS_LIMITS__ANON_WORK_BURST_S": "2"}, port)
+    base = f"http://127.0.0.1:{port}"
+
+    def at(address: str) -> httpx.Client:
+        return httpx.Client(base_url=base, timeout=30,
+                            transport=httpx.HTTPTransport(local_address=address))
+
+    try:
+        with psycopg.connect(url) as blocker, at("127.0.3.1") as a, at("127.0.3.2") as b:
+            blocker.execute("LOCK TABLE registry.address IN ACCESS EXCLUSIVE MODE")
+            held: list[httpx.Response] = []
+            thread = threading.Thread(target=lambda: held.append(
+                a.get("/collections/addresses/items?f=json")))
+            thread.start()
+            time.sleep(0.5)  # A's request is in, waiting on the lock
+            t0 = time.monotonic()
+            second = a.get("/collections/streets/items?f=json")
+            waited = time.monotonic() - t0
+            other = b.get("/collections/streets/items?f=json")
+            assert second.status_code == 429 and second.headers["retry-after"], second.text
+            assert waited >= 0.9  # it waited in line for its turn first
+            assert other.status_code == 200
+            time.sleep(2.0)  # A's held request has now cost more than A's budget
+            blocker.rollback()
+            thread.join(timeout=30)
+            assert held and held[0].status_code == 200
+            spent = a.get("/collections/streets/items?f=json")
+            assert spent.status_code == 429 and int(spent.headers["retry-after"]) >= 1
+            assert "work" in spent.json()["detail"]
+            assert b.get("/collections/streets/items?f=json").status_code == 200
+            assert a.get("/static/portal/main.js").status_code == 200  # files are free
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.log_path.unlink(missing_ok=True)
+        drop(cluster, "worklimits")

@@ -34,7 +34,9 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 ARTIFACTS = Path(__file__).with_name("artifacts")
 BACKGROUND = (0xF5, 0xF3, 0xEF)  # the style's background colour
 WAIT_MS = 30_000
-MAP_IDLE = ("window.portal && window.portal.ready && window.portal.map.loaded()"
+# predicates are functions: a polled expression string would need eval, which the page's
+# Content-Security-Policy forbids (app/headers.py)
+MAP_IDLE = ("() => window.portal && window.portal.ready && window.portal.map.loaded()"
             " && !window.portal.map.isMoving()")
 
 
@@ -204,7 +206,8 @@ def test_search_an_address_flies_there_and_highlights_it(desktop: Watched, serve
     page.locator(f"#search-results li[data-collection=addresses][data-id='{address['id']}']"
                  ).click()
     page.wait_for_function(
-        "window.portal.identify.current?.feature && !window.portal.map.isMoving()", timeout=WAIT_MS)
+        "() => window.portal.identify.current?.feature && !window.portal.map.isMoving()",
+        timeout=WAIT_MS)
     desktop.idle()
     lon, lat = address["geometry"]["coordinates"]
     assert metres_between(map_center(page), (lon, lat)) < 5
@@ -277,7 +280,7 @@ def test_permalink_restores_view_and_object(desktop: Watched, permit: dict[str, 
     assert page.evaluate("window.portal.map.getZoom()") == pytest.approx(17.5)
     page.mouse.move(640, 400)
     page.mouse.wheel(0, 300)  # zoom out: the fragment follows the map
-    page.wait_for_function("!location.hash.startsWith('#map=17.50/')", timeout=WAIT_MS)
+    page.wait_for_function("() => !location.hash.startsWith('#map=17.50/')", timeout=WAIT_MS)
     assert f"obj=advertising_structures/{permit['id']}" in page.url
 
 

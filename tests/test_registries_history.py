@@ -23,6 +23,7 @@ from tests.factories import (
     N0,
     SRID,
     TODAY,
+    make_boundary,
     make_parcel,
     make_permit,
     multipolygon,
@@ -128,3 +129,43 @@ def test_change_log_names_authors_for_staff_only_and_keeps_masks(db_url: str) ->
 def test_change_log_of_an_unknown_object(conn: psycopg.Connection) -> None:
     with pytest.raises(NotFound, match="land_parcels has no object 999999"):
         change_log(conn, CATALOG.get("land_parcels"), 999_999)
+
+
+def test_a_change_of_personal_fields_only_is_no_public_version(db_url: str) -> None:
+    """The public log shows no entry for an edit of personal fields alone (its date would
+    tell that the holder's data changed) and numbers its entries among themselves; staff see
+    every version. A sole proprietor's phone is personal too; a company's is not."""
+    reg = CATALOG.get("land_parcels")
+    ads = CATALOG.get("advertising_structures")
+    with psycopg.connect(db_url) as conn:
+        make_boundary(conn)
+        pid = make_parcel(conn, holder_kind="natural", holder_name="Коваль Марія",
+                          holder_rnokpp="1234567890", holder_edrpou=None)
+        sole = make_permit(conn, number="ХМ-2026-0101", distributor_kind="sole_proprietor",
+                           distributor_name="ФОП Петренко Іван",
+                           distributor_phone="+380671234567",
+                           distributor_email="petrenko.ivan77@ukr.net")
+        legal = make_permit(conn, number="ХМ-2026-0102", at=(E0 + 100, N0),
+                            distributor_phone="+380322000000", distributor_email="info@ad.ua")
+        conn.commit()
+        for changes in ({"holder_name": "Коваль Марія Петрівна", "holder_rnokpp": "1234567891"},
+                        {"purpose_code": "02.03"}):
+            writes.update(conn, reg, pid, {"properties": changes}, OLENA, storage_srid=SRID)
+            conn.commit()
+        writes.update(conn, ads, sole, {"properties": {"distributor_phone": "+380671234568"}},
+                      OLENA, storage_srid=SRID)
+        conn.commit()
+        staff = change_log(conn, reg, pid, personal=True)
+        public = change_log(conn, reg, pid)
+        assert [v["version"] for v in staff] == [1, 2, 3]
+        assert [(v["version"], v["action"]) for v in public] == [(1, "created"), (2, "changed")]
+        assert public[1]["changes"] == {"purpose_code": {"from": "02.01", "to": "02.03"}}
+        assert public[1]["at"] == staff[2]["at"]
+
+        public = change_log(conn, ads, sole)
+        assert len(public) == 1 and public[0]["values"]["distributor_phone"] is None
+        assert public[0]["values"]["distributor_email"] is None
+        assert public[0]["values"]["distributor_name"] == "ФОП Петренко Іван"
+        assert len(change_log(conn, ads, sole, personal=True)) == 2
+        values = change_log(conn, ads, legal)[0]["values"]
+        assert values["distributor_phone"] == "+380322000000"

@@ -103,6 +103,9 @@ def test_dismantling_list(server: str) -> None:
     assert doc["entries"][0]["reason"].startswith("advertising permit ХМ-")
     r = httpx.get(f"{server}/registries/land_parcels/dismantling", timeout=30)
     assert r.status_code == 404
+    # a declared registry with a derived status but no permit term has no list (it was a 500)
+    r = httpx.get(f"{server}/registries/road_closures/dismantling", timeout=30)
+    assert r.status_code == 404 and "no term" in r.json()["detail"]
 
 
 def test_history_and_as_of(server: str, parcel: tuple[int, str]) -> None:
@@ -134,3 +137,34 @@ def test_ogc_items_show_the_derived_status(server: str) -> None:
                         "&status=expired", timeout=30).json()
     assert expired["features"] and {f["properties"]["status"]
                                     for f in expired["features"]} == {"expired"}
+
+
+def test_search_reads_what_the_public_may_read() -> None:
+    """``collections=`` names only registries the asker may read (a staff-only one does not
+    exist for the public, as on the OGC API), and search reads the public views."""
+    import asyncio
+    from dataclasses import replace
+
+    from starlette.requests import Request
+
+    from app.registry_routes import RegistryService, search_handler
+    from gis.auth import ANONYMOUS, Principal, Role
+    from gis.errors import NotFound
+    from gis.settings import Settings
+    from registries.catalog import Catalog, default_catalog
+    from registries.search import objects_sql
+
+    base = default_catalog()
+    hidden = replace(base.get("road_closures"), public=False)
+    catalog = Catalog([*(r for r in base if r.id != "road_closures"), hidden])
+    request = Request({"type": "http", "method": "GET", "path": "/search", "headers": [],
+                       "query_string": b"q=x&collections=road_closures"})
+    public = RegistryService(Settings(), None, catalog, lambda r: ANONYMOUS)  # type: ignore[arg-type]
+    with pytest.raises(NotFound, match="road_closures"):
+        asyncio.run(search_handler(public, request))
+    staff = RegistryService(Settings(), None, catalog,  # type: ignore[arg-type]
+                            lambda r: Principal("olena", frozenset({Role.PLANNER})))
+    assert staff.readable("road_closures", request) is hidden
+    reg = base.get("advertising_structures")
+    assert '"open_data"."advertising_structure"' in objects_sql(reg, False).as_string(None)
+    assert '"staff_data"."advertising_structure"' in objects_sql(reg, True).as_string(None)

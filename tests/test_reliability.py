@@ -35,6 +35,7 @@ class Embedded:
     port: int
     env: dict[str, str]
     proc: Server | None = None
+    started: list[Server] = field(default_factory=list)
 
     @property
     def base(self) -> str:
@@ -46,6 +47,7 @@ class Embedded:
 
     def start(self, *args: str) -> Server:
         self.proc = start_server(self.env, self.port, *args)
+        self.started.append(self.proc)
         return self.proc
 
     def pg_ctl(self, *args: str) -> None:
@@ -72,6 +74,11 @@ class Embedded:
                              text=True).stdout
         return out.split()
 
+    def watchdogs(self) -> list[str]:
+        out = subprocess.run(["pgrep", "-f", f"gis.watchdog {self.data} "],
+                             capture_output=True, text=True).stdout
+        return out.split()
+
 
 @pytest.fixture
 def embedded() -> Iterator[Embedded]:
@@ -84,9 +91,11 @@ def embedded() -> Iterator[Embedded]:
         if e.proc and e.proc.poll() is None:
             e.proc.kill()
             e.proc.wait(timeout=30)
-        for pid in e.postmasters():
+        for pid in e.watchdogs() + e.postmasters():
             os.kill(int(pid), signal.SIGKILL)
         shutil.rmtree(root, ignore_errors=True)
+        for proc in e.started:  # the servers' logs live in /tmp
+            proc.log_path.unlink(missing_ok=True)
 
 
 @dataclass
@@ -226,11 +235,49 @@ def test_sigterm_lets_in_flight_requests_finish_and_stops_postgres(embedded: Emb
     again.wait(timeout=60)
 
 
-def test_sigkill_then_start_again_adopts_the_running_cluster(embedded: Embedded) -> None:
+def wait_until(check: Callable[[], bool], timeout_s: float) -> float:
+    """Return the seconds until ``check()`` held (polled every 0.1 s), or raise."""
+    t0 = time.monotonic()
+    while not check():
+        if time.monotonic() - t0 > timeout_s:
+            raise AssertionError(f"not within {timeout_s} s")
+        time.sleep(0.1)
+    return time.monotonic() - t0
+
+
+@pytest.mark.parametrize("kill", [signal.SIGKILL, signal.SIGSEGV], ids=["SIGKILL", "SIGSEGV"])
+def test_a_killed_server_leaves_no_postgres_running(embedded: Embedded,
+                                                    kill: signal.Signals) -> None:
+    """SIGKILL or a segfault gives the server no chance to stop its cluster: its guard does
+    (gis.watchdog), within a few seconds; a new server then starts cleanly."""
     proc = embedded.start("--demo", "--scale", "0.01")
+    assert embedded.postmasters() and embedded.watchdogs()
+    os.kill(proc.pid, kill)
+    proc.wait(timeout=30)
+    assert proc.returncode == -kill
+    took = wait_until(lambda: not embedded.postmasters(), timeout_s=5.0)
+    wait_until(lambda: not embedded.watchdogs(), timeout_s=5.0)
+    print(f"cluster stopped {took:.2f} s after the server was killed by {kill.name}")
+    assert "ended without stopping its database" in proc.output()
+    again = embedded.start()
+    assert "left running by an earlier server" not in again.output()
+    assert httpx.get(f"{embedded.base}/collections?f=json").status_code == 200
+    again.send_signal(signal.SIGTERM)
+    again.wait(timeout=60)
+    assert again.returncode == 0
+    wait_until(lambda: not embedded.postmasters() and not embedded.watchdogs(), timeout_s=5.0)
+
+
+def test_a_cluster_orphaned_with_its_guard_is_adopted(embedded: Embedded) -> None:
+    """If the guard dies with the server (the whole process group killed), the cluster keeps
+    running and the next server adopts it, as before the guard existed."""
+    proc = embedded.start("--demo", "--scale", "0.01")
+    for pid in embedded.watchdogs():
+        os.kill(int(pid), signal.SIGKILL)
     proc.kill()
     proc.wait(timeout=30)
-    assert embedded.postmasters(), "the cluster outlives a killed server"
+    time.sleep(1.0)
+    assert embedded.postmasters(), "nothing was left to stop the cluster"
     again = embedded.start()
     assert "left running by an earlier server" in again.output()
     assert httpx.get(f"{embedded.base}/collections?f=json").status_code == 200
@@ -242,9 +289,11 @@ def test_sigkill_then_start_again_adopts_the_running_cluster(embedded: Embedded)
 
 def test_stale_postmaster_pid_after_a_crash_is_handled(embedded: Embedded) -> None:
     proc = embedded.start("--demo", "--scale", "0.01")
+    for pid in embedded.watchdogs():  # the machine "crashed": everything died at once
+        os.kill(int(pid), signal.SIGKILL)
     proc.kill()
     proc.wait(timeout=30)
-    for pid in embedded.postmasters():  # the machine "crashed": postgres died too
+    for pid in embedded.postmasters():
         os.kill(int(pid), signal.SIGKILL)
     time.sleep(0.5)
     assert (embedded.pgdata / "postmaster.pid").exists()

@@ -194,8 +194,9 @@ def maps(svc: TileService) -> dict[str, Any]:
 # OGC API – Tiles 1.0 requirements classes these documents and routes implement
 CONFORMANCE = [
     f"http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/{name}"
+    # not "oas30": the OpenAPI document (pygeoapi's) does not describe the tile routes
     for name in ("core", "tileset", "tilesets-list", "dataset-tilesets", "geodata-tilesets",
-                 "collections-selection", "mvt", "oas30")
+                 "collections-selection", "mvt")
 ] + ["http://www.opengis.net/spec/tms/2.0/conf/tilematrixset",
      "http://www.opengis.net/spec/tms/2.0/conf/json-tilematrixset"]
 

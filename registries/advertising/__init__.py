@@ -12,7 +12,15 @@ from registries.common import (
     t,
     term_fields,
 )
-from registries.model import CodeList, Field, FieldType, GeometryKind, Registry, TileRule
+from registries.model import (
+    CodeList,
+    Field,
+    FieldType,
+    GeometryKind,
+    PersonalIf,
+    Registry,
+    TileRule,
+)
 from registries.terms import status_field
 
 # structure types (domain §5.3)
@@ -48,6 +56,7 @@ PLACE_OWNERS = CodeList([
     ("state", "державна власність", "state property"),
     ("private", "приватна власність", "private property"),
 ])
+SOLE_PROPRIETOR_CONTACT = PersonalIf("distributor_kind", "sole_proprietor", mask=None)
 
 ADVERTISING_STRUCTURES = Registry(
     id="advertising_structures",
@@ -76,8 +85,13 @@ ADVERTISING_STRUCTURES = Registry(
         Field("distributor_name", title=t("Розповсюджувач", "Distributor"), required=True,
               searchable=True),
         Field("distributor_edrpou", title=t("Код ЄДРПОУ", "EDRPOU"), pattern=EDRPOU_PATTERN),
-        Field("distributor_phone", title=t("Телефон", "Phone"), pattern=PHONE_PATTERN),
-        Field("distributor_email", title=t("Електронна пошта", "E-mail")),
+        # a company's phone and e-mail are public; a sole proprietor's (ФОП) are a natural
+        # person's own number and mailbox: hidden from the public (its name stays public,
+        # as in the state register)
+        Field("distributor_phone", title=t("Телефон", "Phone"), pattern=PHONE_PATTERN,
+              personal_if=SOLE_PROPRIETOR_CONTACT),
+        Field("distributor_email", title=t("Електронна пошта", "E-mail"),
+              personal_if=SOLE_PROPRIETOR_CONTACT),
         Field("distributor_rnokpp", title=t("РНОКПП ФОП", "Sole proprietor's RNOKPP"),
               personal=True, pattern=r"^\d{10}$"),
         Field("distributor_home_address", title=t("Адреса ФОП", "Sole proprietor's address"),

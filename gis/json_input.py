@@ -1,0 +1,75 @@
+"""JSON from strangers: request bodies and CQL2 JSON filters, parsed with bounded depth.
+
+Python's ``json`` module recurses once per nesting level: 100,000 ``[`` raise RecursionError
+deep inside the parser, and a tree a few hundred levels deep makes every recursive consumer
+after it (a filter translator, ``json.dumps``) fail the same way. Untrusted JSON is therefore
+parsed here only: syntax errors, non-finite numbers (``NaN``, ``Infinity``) and nesting beyond
+``max_depth`` become an :class:`~gis.errors.InvalidParameter` naming what was being read.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from gis.errors import InvalidParameter
+
+MAX_DEPTH = 64  # GeoJSON multipolygons need 5 levels, CQL2 filters a dozen; 64 is generous
+
+
+def _no_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not a JSON number")
+
+
+def parse_json(raw: bytes | str, what: str, *, max_depth: int = MAX_DEPTH,
+               parameter: str | None = None) -> Any:
+    """Return the JSON value of ``raw``, or raise InvalidParameter saying what is wrong.
+
+    ``what`` names the input in messages ("request body", "filter").
+
+    >>> parse_json('{"a": [1, 2]}', "request body")
+    {'a': [1, 2]}
+    >>> parse_json("[" * 100 + "]" * 100, "request body")
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: request body is nested deeper than 64 levels
+    """
+    where = {"parameter": parameter} if parameter else {}
+    too_deep = InvalidParameter(f"{what} is nested deeper than {max_depth} levels", **where)
+    if isinstance(raw, bytes | bytearray):
+        try:
+            raw = bytes(raw).decode("utf-8")
+        except UnicodeDecodeError as exc:
+            raise InvalidParameter(f"{what} is not UTF-8 text (byte {exc.start})",
+                                   **where) from None
+    try:
+        value = json.loads(raw, parse_constant=_no_constant)
+    except RecursionError:  # the parser gave up around depth 1000: far beyond ours
+        raise too_deep from None
+    except json.JSONDecodeError as exc:
+        raise InvalidParameter(f"{what} is not JSON: {exc.msg} at line {exc.lineno} "
+                               f"column {exc.colno}", **where) from None
+    except ValueError as exc:
+        raise InvalidParameter(f"{what} is not JSON: {exc}", **where) from None
+    if depth(value) > max_depth:
+        raise too_deep
+    return value
+
+
+def depth(value: Any) -> int:
+    """Return how deeply lists and objects nest in ``value`` (a scalar is 0), without recursion.
+
+    >>> depth({"a": [1, {"b": []}]}), depth(5)
+    (4, 0)
+    """
+    deepest = 0
+    stack: list[tuple[Any, int]] = [(value, 0)]
+    while stack:
+        item, level = stack.pop()
+        if isinstance(item, dict):
+            item = item.values()
+        elif not isinstance(item, list):
+            continue
+        level += 1
+        deepest = max(deepest, level)
+        stack.extend((child, level) for child in item if isinstance(child, dict | list))
+    return deepest
