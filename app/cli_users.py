@@ -28,11 +28,12 @@ ROLE_HELP = "planner (cadastre, planning), registrar (advertising, temporary str
 
 
 @contextmanager
-def _connection() -> Iterator[psycopg.Connection[Any]]:
+def _connection(read_only: bool = False) -> Iterator[psycopg.Connection[Any]]:
     from app.cli import load_settings
     from app.runtime import database
 
-    with database(load_settings(), quiet=True) as url, psycopg.connect(url) as conn:
+    with database(load_settings(), quiet=True, read_only=read_only) as url, \
+            psycopg.connect(url) as conn:
         yield conn
         conn.commit()
 
@@ -74,7 +75,7 @@ def users_add(name: str, roles: tuple[str, ...], display_name: str, password_std
 @users.command("list")
 def users_list() -> None:
     """List users: name, roles, active, created."""
-    with _connection() as conn:
+    with _connection(read_only=True) as conn:
         for u in list_users(conn):
             click.echo(f"{u.name}\t{','.join(sorted(u.roles))}\t"
                        f"{'active' if u.active else 'disabled'}\t{_when(u.created_at)}\t"
@@ -130,7 +131,7 @@ def tokens_issue(name: str, label: str) -> None:
 @click.option("--user", "name", help="Only the tokens of this user.")
 def tokens_list(name: str | None) -> None:
     """List tokens: id, owner, label, created, last used, revoked."""
-    with _connection() as conn:
+    with _connection(read_only=True) as conn:
         for t in list_tokens(conn, name):
             click.echo(f"{t.id}\t{t.owner}\t{t.label or '-'}\t{_when(t.created_at)}\t"
                        f"{_when(t.last_used_at)}\t"

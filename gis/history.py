@@ -5,7 +5,9 @@ holds) and ``changed_by``. A BEFORE trigger bumps the version and copies the pre
 into ``history.<table>`` with its closed period, the operation and who ended it. Because the
 database does it, every write path — the API, ingest, the CLI, a planner editing straight from
 QGIS — leaves the same history. The author is ``current_setting('gis.user')`` when the
-application set it (``gis.db.transaction(user=...)``), else the database user.
+application set it (``gis.db.transaction(user=...)``), else the database user; what made the
+change, when it was not an ordinary edit (``ingest parcels.shp``), is ``gis.source``, kept as
+``change_source`` of a version and ``ended_source`` of the change that ended it.
 
 The state at a past instant ``t`` is the live rows whose period contains ``t`` plus the history
 rows whose period contains ``t`` (:func:`as_of_sql`).
@@ -29,7 +31,8 @@ def trigger_sql(schema: str, table: str, columns: Sequence[str]) -> list[sql.Com
     fn = sql.Identifier(HISTORY_SCHEMA, f"keep_{table}")
     hist_cols = sql.SQL(", ").join(
         sql.Identifier(c)
-        for c in ("id", *columns, "version", "sys_period", "changed_by", "operation", "ended_by")
+        for c in ("id", *columns, "version", "sys_period", "changed_by", "change_source",
+                  "operation", "ended_by", "ended_source")
     )
     old_vals = sql.SQL(", ").join(sql.SQL("OLD.{}").format(sql.Identifier(c)) for c in columns)
     body = sql.SQL(
@@ -37,18 +40,20 @@ def trigger_sql(schema: str, table: str, columns: Sequence[str]) -> list[sql.Com
 CREATE OR REPLACE FUNCTION {fn}() RETURNS trigger LANGUAGE plpgsql AS $fn$
 DECLARE
     who text := coalesce(nullif(current_setting('gis.user', true), ''), session_user);
+    src text := nullif(current_setting('gis.source', true), '');
 BEGIN
     IF TG_OP = 'INSERT' THEN
         NEW.version := 1;
         NEW.sys_period := tstzrange(now(), NULL);
         NEW.changed_by := who;
+        NEW.change_source := src;
         RETURN NEW;
     END IF;
     -- Writes within one transaction collapse into one version (the period would be empty).
     IF lower(OLD.sys_period) < now() THEN
         INSERT INTO {hist} ({hist_cols})
         VALUES (OLD.id, {old_vals}, OLD.version, tstzrange(lower(OLD.sys_period), now()),
-                OLD.changed_by, left(TG_OP, 1), who);
+                OLD.changed_by, OLD.change_source, left(TG_OP, 1), who, src);
     END IF;
     IF TG_OP = 'DELETE' THEN
         RETURN OLD;
@@ -57,6 +62,7 @@ BEGIN
     NEW.version := OLD.version + 1;
     NEW.sys_period := tstzrange(now(), NULL);
     NEW.changed_by := who;
+    NEW.change_source := src;
     RETURN NEW;
 END
 $fn$"""

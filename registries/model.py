@@ -239,6 +239,9 @@ class Registry:
     rules: tuple[Rule, ...] = ()  # besides those derived from the fields (registries.rules)
     noun: str | None = None  # one object in messages ("parcel"); default: from the id
     style: Style | None = None  # how it is drawn; None: registries.styles decides
+    # the field that identifies an object across imports (upsert/replace match on it); None:
+    # the first ``unique`` field, if any (see ``import_key``)
+    key: str | None = None
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields]
@@ -246,7 +249,7 @@ class Registry:
         if duplicates:
             raise ValueError(f"registry {self.id}: duplicate fields {sorted(duplicates)}")
         reserved = {"id", "geom", "geom_3857", "version", "sys_period",
-                    "changed_by"} & set(names)
+                    "changed_by", "change_source"} & set(names)
         if reserved:
             raise ValueError(f"registry {self.id}: reserved field names {sorted(reserved)}")
         for f in self.fields:
@@ -255,6 +258,8 @@ class Registry:
                                  f"{f.personal_if.field}")
         if self.label and self.label not in names:
             raise ValueError(f"registry {self.id}: label {self.label} is not a field")
+        if self.key and (self.key not in names or not self.field(self.key).is_stored):
+            raise ValueError(f"registry {self.id}: key {self.key} is not a stored field")
 
     def field(self, name: str) -> Field:
         """Return the field called ``name`` or raise KeyError."""
@@ -262,6 +267,19 @@ class Registry:
             if f.name == name:
                 return f
         raise KeyError(f"registry {self.id} has no field {name!r}")
+
+    @property
+    def import_key(self) -> Field | None:
+        """Return the field that identifies an object across imports (cadastral number,
+        permit number …): ``key``, else the first ``unique`` field; None when there is none.
+
+        >>> from registries.catalog import default_catalog
+        >>> default_catalog().get("land_parcels").import_key.name
+        'cadastral_number'
+        """
+        if self.key:
+            return self.field(self.key)
+        return next((f for f in self.stored_fields if f.unique), None)
 
     @property
     def public_fields(self) -> tuple[Field, ...]:

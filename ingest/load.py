@@ -1,0 +1,768 @@
+"""An import: stream a file into a staging table, validate it in PostGIS, then one set-based
+write — or, in a dry run, only the report.
+
+1. The file streams (``ingest.readers``) through the field mapping into a temporary staging
+   table by COPY; values are converted on the way (a value that cannot be converted is a
+   problem of its row and field).
+2. PostGIS normalises the geometries (a closed line → polygon where the registry holds
+   polygons, single ↔ multi, the storage CRS) and checks every row at once: geometry type,
+   validity (with the repair ST_MakeValid would make), distance from the city, required
+   fields, code lists, formats, duplicates of unique fields, references, and every rule of
+   the registry (``registries.rules``) against the registry as it would be after the import.
+3. Unless it is a dry run: with no blocking problem (or ``on_error="skip"``: without the rows
+   that have one) the registry is written by one DELETE, one UPDATE and one INSERT … SELECT,
+   in the same transaction: all or nothing. The database's own triggers check the rules once
+   more, write history (author ``gis.user``, source ``gis.source`` = the file) and tell the tile
+   cache which tiles changed. A killed import leaves the registry as it was.
+"""
+
+from __future__ import annotations
+
+import time
+from collections import Counter
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any
+
+import psycopg
+from psycopg import errors as pgerrors
+from psycopg import sql
+
+from gis.errors import InvalidFile, InvalidParameter, RuleViolation
+from ingest.crs import SourceCrs
+from ingest.mapping import FieldMap, Mapping, ValueProblem, convert
+from ingest.readers import Record, Source
+from registries.model import FieldType, Registry, Severity
+from registries.rules import LEGACY_SETTING, all_rules, violations_sql
+
+MODES = ("append", "upsert", "replace")
+ON_ERROR = ("abort", "skip")
+GEOMETRY_TOLERANCE_M = 0.001  # a geometry closer than 1 mm to the stored one is unchanged
+SANITY_MARGIN_M = 50_000.0  # objects farther than this from the city's box: wrong CRS
+SQL_TYPES = {FieldType.TEXT: "text", FieldType.INTEGER: "integer", FieldType.DATE: "date",
+             FieldType.BOOLEAN: "boolean", FieldType.JSON: "jsonb",
+             FieldType.REFERENCE: "text"}  # resolved to ids in SQL
+Progress = Callable[[str, int, int], None]
+
+
+@dataclass(frozen=True)
+class ImportOptions:
+    """What an import does; ``source_name`` is what history records as its source."""
+
+    mode: str = "append"
+    on_error: str = "abort"
+    dry_run: bool = False
+    legacy: bool = False  # a legacy import: LEGACY rules are reported, not refused
+    repair: bool = False  # apply ST_MakeValid to invalid geometries
+    keep_ids: bool = False  # the file's id column becomes the object's id
+    user: str = "cli"
+    source_name: str = ""
+    storage_srid: int = 6383
+    extent: tuple[float, float, float, float] = (289_000.0, 5_469_000.0, 309_000.0, 5_484_000.0)
+    max_listed: int = 500
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise InvalidParameter(f"--mode {self.mode!r}: one of {', '.join(MODES)}")
+        if self.on_error not in ON_ERROR:
+            raise InvalidParameter(f"--on-error {self.on_error!r}: one of {', '.join(ON_ERROR)}")
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One thing wrong with one row (``row`` 0: the file as a whole)."""
+
+    row: int
+    field: str | None
+    rule: str
+    severity: str
+    message: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"row": self.row, "field": self.field, "rule": self.rule,
+                "severity": self.severity, "message": self.message}
+
+
+@dataclass
+class Report:
+    """What an import did, or (dry run) would do."""
+
+    file: str
+    format: str
+    registry: str
+    mode: str
+    dry_run: bool
+    layer: str | None = None
+    encoding: str | None = None
+    crs: str = ""
+    mapping: list[dict[str, Any]] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    missing_fields: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    rows: int = 0
+    geometry_types: dict[str, int] = field(default_factory=dict)
+    extent_lonlat: list[float] | None = None
+    inserted: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    deleted: int = 0
+    rejected: int = 0
+    repaired: int = 0
+    problems: list[Problem] = field(default_factory=list)
+    problem_counts: dict[str, int] = field(default_factory=dict)
+    blocking: int = 0  # rows with a problem that refuses them
+    written: bool = False
+    seconds: float = 0.0
+    rejected_rows: dict[int, str] = field(default_factory=dict)
+
+    @property
+    def refused(self) -> bool:
+        """Return True when nothing was (or would be) written because of problems."""
+        return self.blocking > 0 and not self.written and self.rejected == 0
+
+    def as_dict(self) -> dict[str, Any]:
+        out = {k: v for k, v in self.__dict__.items() if k not in ("problems", "rejected_rows")}
+        out["problems"] = [p.as_dict() for p in self.problems]
+        out["refused"] = self.refused
+        out["rate_per_s"] = round(self.rows / self.seconds) if self.seconds else None
+        return out
+
+
+class _DryRun(Exception):
+    """Raised inside the import's transaction to roll a dry run back."""
+
+
+def blocking_severities(legacy: bool) -> tuple[str, ...]:
+    return ("error",) if legacy else ("error", "legacy")
+
+
+def run_import(conn: psycopg.Connection, reg: Registry, source: Source, mapping: Mapping,
+               crs: SourceCrs, opts: ImportOptions,
+               progress: Progress | None = None) -> Report:
+    """Import ``source`` into ``reg`` as ``opts`` say; return the report.
+
+    The connection's transaction holds the whole import: the caller commits (or a dry run
+    has already rolled back). A refused import writes nothing and reports why.
+    """
+    started = time.monotonic()
+    report = Report(file=source.display, format=source.format, registry=reg.id,
+                    mode=opts.mode, dry_run=opts.dry_run, layer=source.layer,
+                    encoding=source.encoding, crs=crs.label, mapping=mapping.as_dict(),
+                    ignored_columns=mapping.ignored,
+                    missing_fields=[f.name for f in mapping.missing], notes=list(source.notes))
+    key = reg.import_key
+    if opts.mode == "upsert" and key is None and not opts.keep_ids:
+        raise InvalidParameter(f"--mode upsert needs a key; {reg.id} declares none (e.g. a "
+                               "unique number); use append or replace, or --keep-ids")
+    if opts.mode == "upsert" and key is not None and not opts.keep_ids and \
+            not any(m.field.name == key.name for m in mapping.fields):
+        raise InvalidParameter(f"--mode upsert matches objects by {key.name}, which the file "
+                               "does not fill (see the mapping)")
+    job = _Job(conn, reg, source, mapping, crs, opts, report, progress or (lambda *a: None))
+    try:
+        with conn.transaction():
+            job.run()
+            if opts.dry_run or report.refused:
+                raise _DryRun
+    except _DryRun:
+        pass
+    report.seconds = time.monotonic() - started
+    return report
+
+
+class _Job:
+    def __init__(self, conn: psycopg.Connection, reg: Registry, source: Source,
+                 mapping: Mapping, crs: SourceCrs, opts: ImportOptions, report: Report,
+                 progress: Progress) -> None:
+        self.conn, self.reg, self.source, self.mapping = conn, reg, source, mapping
+        self.crs, self.opts, self.report, self.progress = crs, opts, report, progress
+        self.fields = [m for m in mapping.fields]
+        self.key = reg.import_key if not opts.keep_ids else None
+        self.python_problems: list[tuple[int, str | None, str, str, str]] = []
+
+    # -- 1. stage ------------------------------------------------------------------------
+    def run(self) -> None:
+        c = self.conn
+        c.execute("SELECT set_config('gis.user', %s, true), set_config('gis.source', %s, true)",
+                  (self.opts.user, f"ingest {self.opts.source_name or self.source.display}"))
+        if self.opts.legacy:
+            c.execute("SELECT set_config(%s, 'on', true)", (LEGACY_SETTING,))
+        c.execute("SET LOCAL jit = off")  # compiling costs more than these one-pass queries
+        self.stage()
+        self.build_rows()
+        self.check()
+        self.plan()
+        if not self.opts.dry_run and not self.report.refused:
+            self.write()
+
+    def stage(self) -> None:
+        cols = [sql.SQL("{} {}").format(sql.Identifier(m.field.column),
+                                        sql.SQL(self._sql_type(m))) for m in self.fields]
+        if self.opts.keep_ids:
+            cols.append(sql.SQL("_file_id bigint"))
+        self.conn.execute(sql.SQL(
+            "CREATE TEMP TABLE ingest_stage (_row integer, _wkb bytea{}{}) ON COMMIT DROP"
+        ).format(sql.SQL(", ") if cols else sql.SQL(""), sql.SQL(", ").join(cols)))
+        self.conn.execute("CREATE TEMP TABLE ingest_problem (row integer, field text, rule text,"
+                          " severity text, message text) ON COMMIT DROP")
+        names = [sql.Identifier(m.field.column) for m in self.fields]
+        if self.opts.keep_ids:
+            names.append(sql.Identifier("_file_id"))
+        copy_sql = sql.SQL("COPY ingest_stage (_row, _wkb{}{}) FROM STDIN").format(
+            sql.SQL(", ") if names else sql.SQL(""), sql.SQL(", ").join(names))
+        total = self.source.count() or 0
+        types: Counter[str] = Counter()
+        constants = {m.field.name: self._constant(m) for m in self.fields if m.column is None}
+        id_col = None
+        if self.opts.keep_ids:
+            from ingest.mapping import id_column
+
+            id_col = id_column(self.source.fields)
+        rows = 0
+        with self.conn.cursor().copy(copy_sql) as copy:
+            for rec in self.source.records():
+                rows += 1
+                copy.write_row(self._row(rec, constants, id_col, types))
+                if rows % 2000 == 0:
+                    self.progress("read", rows, total)
+        self.progress("read", rows, max(total, rows))
+        self.report.rows = rows
+        self.report.geometry_types = dict(types)
+        if rows == 0:
+            raise InvalidFile(f"{self.source.display}: no features to import"
+                              + (f" in layer {self.source.layer}" if self.source.layer else ""),
+                              file=self.source.display)
+        if self.python_problems:
+            with self.conn.cursor().copy("COPY ingest_problem FROM STDIN") as copy:
+                for p in self.python_problems:
+                    copy.write_row(p)
+
+    def _sql_type(self, m: FieldMap) -> str:
+        f = m.field
+        if f.type is FieldType.NUMBER:
+            return f"numeric(14, {f.scale if f.scale is not None else 2})"
+        return SQL_TYPES[f.type]
+
+    def _constant(self, m: FieldMap) -> Any:
+        try:
+            return convert(m.field, m.constant)
+        except ValueProblem as exc:
+            raise InvalidParameter(f"the mapping sets {m.field.name} to {m.constant!r}: {exc}") \
+                from None
+
+    def _row(self, rec: Record, constants: dict[str, Any], id_col: str | None,
+             types: Counter[str]) -> tuple[Any, ...]:
+        out: list[Any] = [rec.row, None]
+        wkb = rec.geometry
+        if wkb is not None and self.crs.transformer is not None:
+            wkb = self._transform(rec.row, wkb)
+        out[1] = wkb
+        if wkb is not None:
+            types[_wkb_type(wkb)] += 1
+        elif "__geometry_error__" in rec.values:
+            self.python_problems.append((rec.row, None, "geometry_readable", "error",
+                                         f"row {rec.row}: the geometry cannot be read: "
+                                         f"{rec.values['__geometry_error__']}"))
+        for m in self.fields:
+            if m.column is None:
+                out.append(constants[m.field.name])
+                continue
+            raw = rec.values.get(m.column)
+            try:
+                out.append(convert(m.field, raw, m.values))
+            except ValueProblem as exc:
+                out.append(None)
+                self.python_problems.append((
+                    rec.row, m.field.name, "value_type", "error",
+                    f"row {rec.row}, field {m.field.name} (column {m.column}): {exc}"))
+        if id_col is not None:
+            raw = rec.values.get(id_col)
+            try:
+                out.append(int(str(raw).strip()) if raw not in (None, "") else None)
+            except ValueError:
+                out.append(None)
+                self.python_problems.append((rec.row, "id", "value_type", "error",
+                                             f"row {rec.row}: id {raw!r} is not a number"))
+        return tuple(out)
+
+    def _transform(self, row: int, wkb: bytes) -> bytes | None:
+        import shapely
+
+        transformer = self.crs.transformer
+        assert transformer is not None
+        try:
+            geom = shapely.from_wkb(wkb)
+            moved = shapely.transform(geom, lambda xy: _apply(transformer, xy))
+            return bytes(shapely.to_wkb(moved))
+        except Exception as exc:
+            self.python_problems.append((row, None, "geometry_transform", "error",
+                                         f"row {row}: coordinates cannot be moved from "
+                                         f"{self.crs.label}: {exc}"))
+            return None
+
+    # -- 2. rows in the storage CRS ----------------------------------------------------------
+    def build_rows(self) -> None:
+        reg, srid = self.reg, self.opts.storage_srid
+        src = self.crs.srid if self.crs.srid is not None else srid
+        declared = reg.geometry.value.upper()
+        single = declared.removeprefix("MULTI")
+        multi = "MULTI" + single
+        polygonal = single == "POLYGON"
+        g0 = sql.SQL("ST_Force2D(ST_GeomFromWKB(s._wkb, {}))").format(sql.Literal(src))
+        closed = sql.SQL(
+            "CASE WHEN {poly} AND GeometryType(a.g0) = 'LINESTRING' AND ST_IsClosed(a.g0) AND "
+            "ST_NPoints(a.g0) >= 4 THEN ST_MakePolygon(a.g0) ELSE a.g0 END").format(
+            poly=sql.Literal(polygonal))
+        moved = sql.SQL("b.g1") if src == srid else sql.SQL("ST_Transform(b.g1, {})").format(
+            sql.Literal(srid))
+        fit = sql.SQL(
+            "CASE WHEN c.g2 IS NULL THEN NULL "
+            "WHEN GeometryType(c.g2) = {single} THEN {as_single} "
+            "WHEN GeometryType(c.g2) = {multi} THEN {as_multi} END").format(
+            single=sql.Literal(single), multi=sql.Literal(multi),
+            as_single=sql.SQL("ST_Multi(c.g2)") if declared == multi else sql.SQL("c.g2"),
+            as_multi=sql.SQL("c.g2") if declared == multi else sql.SQL(
+                "CASE WHEN ST_NumGeometries(c.g2) = 1 THEN ST_GeometryN(c.g2, 1) END"))
+        cols = [self._typed(m) for m in self.fields]
+        key_id = sql.SQL("NULL::bigint")
+        if self.opts.keep_ids:
+            key_id = sql.SQL("(SELECT t.id FROM {} AS t WHERE t.id = s._file_id)").format(
+                sql.Identifier(reg.schema, reg.table))
+        elif self.key is not None and any(m.field.name == self.key.name for m in self.fields):
+            key_id = sql.SQL("(SELECT min(t.id) FROM {} AS t WHERE t.{k} = s.{k})").format(
+                sql.Identifier(reg.schema, reg.table), k=sql.Identifier(self.key.column))
+        extra = sql.SQL(", s._file_id") if self.opts.keep_ids else sql.SQL("")
+        try:
+            self.conn.execute(sql.SQL(
+                "CREATE TEMP TABLE ingest_rows ON COMMIT DROP AS SELECT s._row, {key_id} AS "
+                "_key_id, GeometryType(c.g2) AS _gtype, ST_NumGeometries(c.g2) AS _parts, "
+                "{fit} AS geom{comma}{cols}{extra} FROM ingest_stage AS s "
+                "CROSS JOIN LATERAL (SELECT {g0} AS g0) AS a "
+                "CROSS JOIN LATERAL (SELECT {closed} AS g1) AS b "
+                "CROSS JOIN LATERAL (SELECT {moved} AS g2) AS c").format(
+                key_id=key_id, fit=fit, comma=sql.SQL(", ") if cols else sql.SQL(""),
+                cols=sql.SQL(", ").join(cols), extra=extra, g0=g0, closed=closed,
+                moved=moved))
+        except psycopg.errors.InternalError as exc:  # PROJ: a point outside the CRS's domain
+            raise InvalidFile(f"{self.source.display}: coordinates cannot be transformed from "
+                              f"{self.crs.label} to EPSG:{srid}: {exc.diag.message_primary}; "
+                              "is --crs right?", file=self.source.display) from None
+        self.conn.execute("CREATE INDEX ON ingest_rows USING gist (geom)")
+        self.conn.execute("CREATE INDEX ON ingest_rows (_row)")
+        if self.key is not None:
+            self.conn.execute(sql.SQL("CREATE INDEX ON ingest_rows ({})").format(
+                sql.Identifier(self.key.column)))
+        self.conn.execute("ANALYZE ingest_rows")
+
+    def _typed(self, m: FieldMap) -> sql.Composable:
+        f = m.field
+        col = sql.Identifier(f.column)
+        if f.type is not FieldType.REFERENCE:
+            return sql.SQL("s.{}").format(col)
+        target = self._catalog_get(f.references or "")
+        ref_key = target.import_key
+        by_key = sql.SQL("NULL::bigint")
+        if ref_key is not None:
+            by_key = sql.SQL("(SELECT min(r.id) FROM {} AS r WHERE r.{}::text = s.{})").format(
+                sql.Identifier(target.schema, target.table), sql.Identifier(ref_key.column), col)
+        return sql.SQL(
+            "coalesce({by_key}, (SELECT r.id FROM {table} AS r WHERE s.{col} ~ '^[0-9]{{1,18}}$'"
+            " AND r.id = s.{col}::bigint)) AS {col}, s.{col} AS {raw}").format(
+            by_key=by_key, table=sql.Identifier(target.schema, target.table), col=col,
+            raw=sql.Identifier(f"_raw_{f.column}"))
+
+    def _catalog_get(self, registry_id: str) -> Registry:
+        from registries.catalog import default_catalog
+
+        return default_catalog().get(registry_id)
+
+    # -- 3. checks -------------------------------------------------------------------------
+    def check(self) -> None:
+        self._geometry_checks()
+        self._field_checks()
+        self._rule_checks()
+        self._collect()
+
+    def _problem(self, query: sql.Composable, params: dict[str, Any] | None = None) -> None:
+        self.conn.execute(sql.SQL(
+            "INSERT INTO ingest_problem (row, field, rule, severity, message) {}").format(query),
+            params)
+
+    def _geometry_checks(self) -> None:
+        reg = self.reg
+        kind = reg.geometry.value
+        self._problem(sql.SQL(
+            "SELECT r._row, NULL, 'geometry_present', 'error', format('row %s: no geometry', "
+            "r._row) FROM ingest_rows AS r JOIN ingest_stage AS s ON s._row = r._row "
+            "WHERE s._wkb IS NULL AND NOT EXISTS (SELECT 1 FROM ingest_problem AS p "
+            "WHERE p.row = r._row AND p.rule IN ('geometry_readable', 'geometry_transform'))"))
+        self._problem(sql.SQL(
+            "SELECT _row, NULL, 'geometry_type', 'error', format('row %s: the geometry is %s%s; "
+            "{reg} holds {kind}', _row, initcap(_gtype), CASE WHEN _parts > 1 THEN format("
+            "' of %s parts', _parts) ELSE '' END) FROM ingest_rows WHERE geom IS NULL AND "
+            "_gtype IS NOT NULL").format(reg=sql.SQL(reg.id), kind=sql.SQL(kind)))
+        if self.opts.repair:
+            dim = {"Point": 1, "LineString": 2, "Polygon": 3}[kind.removeprefix("Multi")]
+            cur = self.conn.execute(sql.SQL(
+                "UPDATE ingest_rows SET geom = {fix} WHERE geom IS NOT NULL AND NOT "
+                "ST_IsValid(geom) AND NOT ST_IsEmpty(ST_CollectionExtract(ST_MakeValid(geom), "
+                "{dim}))").format(
+                fix=_single_or_multi(reg, sql.SQL("ST_CollectionExtract(ST_MakeValid(geom), {})")
+                                     .format(sql.Literal(dim))), dim=sql.Literal(dim)))
+            self.report.repaired = cur.rowcount
+        self._problem(sql.SQL(
+            "SELECT _row, NULL, 'geometry_valid', 'error', "
+            "CASE WHEN ST_IsEmpty(geom) THEN format('row %s: the geometry is empty', _row) "
+            "ELSE format('row %s: invalid geometry: %s%s; %s', _row, (d).reason, "
+            "coalesce(' at ' || ST_AsText(ST_Transform(ST_SetSRID((d).location, ST_SRID(geom)), "
+            "4326), 6), ''), {suggest}) END "
+            "FROM ingest_rows, LATERAL (SELECT ST_IsValidDetail(geom) AS d) AS v "
+            "WHERE geom IS NOT NULL AND (ST_IsEmpty(geom) OR NOT (d).valid)").format(
+            suggest=_repair_suggestion(reg)))
+        minx, miny, maxx, maxy = self.opts.extent
+        m = SANITY_MARGIN_M
+        self._problem(sql.SQL(
+            "SELECT _row, NULL, 'geometry_near_city', 'error', format('row %s: the geometry "
+            "lies %s km from the city''s area, at %s (lon/lat) — is the CRS right? (read as "
+            "{crs}; --crs sets it)', _row, round((ST_Distance(geom, ST_MakeEnvelope({minx}, "
+            "{miny}, {maxx}, {maxy}, {srid})) / 1000)::numeric), ST_AsText(ST_Transform("
+            "ST_PointOnSurface(geom), 4326), 4)) FROM ingest_rows WHERE geom IS NOT NULL "
+            "AND NOT ST_IsEmpty(geom) AND NOT geom && ST_MakeEnvelope({eminx}, {eminy}, "
+            "{emaxx}, {emaxy}, {srid}) AND ST_IsValid(geom)").format(
+            crs=sql.SQL(self.crs.label.replace("%", "")), minx=sql.Literal(minx),
+            miny=sql.Literal(miny), maxx=sql.Literal(maxx), maxy=sql.Literal(maxy),
+            eminx=sql.Literal(minx - m), eminy=sql.Literal(miny - m),
+            emaxx=sql.Literal(maxx + m), emaxy=sql.Literal(maxy + m),
+            srid=sql.Literal(self.opts.storage_srid)))
+        row = self.conn.execute(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT "
+            "ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, %s), 4326) AS e "
+            "FROM ingest_rows WHERE geom IS NOT NULL) AS x", (self.opts.storage_srid,)).fetchone()
+        if row and row[0] is not None:
+            self.report.extent_lonlat = [round(float(v), 6) for v in row]
+
+    def _field_checks(self) -> None:
+        reg, key = self.reg, self.key
+        mapped = {m.field.name for m in self.fields}
+        new_row = sql.SQL("TRUE") if self.opts.mode == "append" and not self.opts.keep_ids \
+            else sql.SQL("r._key_id IS NULL")
+        for f in reg.stored_fields:
+            col = sql.Identifier(f.column)
+            if f.required and f.name not in mapped:
+                self._problem(sql.SQL(
+                    "SELECT 0, {name}, 'required', 'error', format('required field {name_raw} is "
+                    "not in the file (%s row(s) need it): map a column to it or set it in the "
+                    "mapping', count(*)) FROM ingest_rows AS r WHERE {new} HAVING count(*) > 0"
+                ).format(name=sql.Literal(f.name), name_raw=sql.SQL(f.name), new=new_row))
+                continue
+            if f.name not in mapped:
+                continue
+            if f.personal_if is not None:
+                self._personal_guard(f.name, f.personal_if.field, mapped)
+            if f.required:
+                self._problem(sql.SQL(
+                    "SELECT r._row, {name}, 'required', 'error', format('row %s: required field "
+                    "{name_raw} is empty', r._row) FROM ingest_rows AS r WHERE r.{col} IS NULL "
+                    "AND NOT EXISTS (SELECT 1 FROM ingest_problem AS p WHERE p.row = r._row AND "
+                    "p.field = {name})").format(name=sql.Literal(f.name),
+                                                 name_raw=sql.SQL(f.name), col=col))
+            if f.choices:
+                shown = ", ".join(f.choices) if len(f.choices) <= 15 else \
+                    ", ".join(f.choices[:15]) + " …"
+                self._problem(sql.SQL(
+                    "SELECT r._row, {name}, 'code_list', 'error', format('row %s, field {name_raw}:"
+                    " %L is not one of its codes or their titles ({codes})', r._row, r.{col}) "
+                    "FROM ingest_rows AS r WHERE r.{col} IS NOT NULL AND r.{col} <> ALL({list})"
+                    ).format(name=sql.Literal(f.name), name_raw=sql.SQL(f.name), col=col,
+                             codes=sql.SQL(shown.replace("%", "%%").replace("{", "{{")
+                                           .replace("}", "}}")),
+                             list=sql.Literal(list(f.choices))))
+            if f.pattern and f.type is FieldType.TEXT:
+                self._problem(sql.SQL(
+                    "SELECT r._row, {name}, {rule}, 'error', format('row %s, field {name_raw}: %L "
+                    "does not match the format %s', r._row, r.{col}, {pattern}::text) FROM "
+                    "ingest_rows AS r WHERE r.{col} !~ {pattern}").format(
+                    name=sql.Literal(f.name), name_raw=sql.SQL(f.name), col=col,
+                    rule=sql.Literal(f"{f.name}_format"), pattern=sql.Literal(f.pattern)))
+            if f.type is FieldType.REFERENCE:
+                raw = sql.Identifier(f"_raw_{f.column}")
+                self._problem(sql.SQL(
+                    "SELECT r._row, {name}, 'reference', 'error', format('row %s, field "
+                    "{name_raw}: no object %L in {target}', r._row, r.{raw}) FROM ingest_rows "
+                    "AS r WHERE r.{raw} IS NOT NULL AND r.{col} IS NULL").format(
+                    name=sql.Literal(f.name), name_raw=sql.SQL(f.name), raw=raw, col=col,
+                    target=sql.SQL(f.references or "")))
+            if f.unique or (key is not None and f.name == key.name):
+                self._duplicates(f.name, col)
+        if key is not None and self.opts.mode in ("upsert", "replace") and key.name in mapped:
+            self._problem(sql.SQL(
+                "SELECT r._row, {name}, 'key', 'error', format('row %s: no {name_raw}, which "
+                "matches objects in --mode {mode}', r._row) FROM ingest_rows AS r "
+                "WHERE r.{col} IS NULL AND NOT EXISTS (SELECT 1 FROM ingest_problem AS p "
+                "WHERE p.row = r._row AND p.field = {name})").format(
+                name=sql.Literal(key.name), name_raw=sql.SQL(key.name),
+                col=sql.Identifier(key.column), mode=sql.SQL(self.opts.mode)))
+        if self.opts.keep_ids:
+            self._problem(sql.SQL(
+                "SELECT r._row, 'id', 'id_taken', 'error', format('row %s: id %s is taken by "
+                "another object of {reg} (--keep-ids in --mode append)', r._row, r._file_id) "
+                "FROM ingest_rows AS r WHERE r._key_id IS NOT NULL AND {append}").format(
+                reg=sql.SQL(self.reg.id), append=sql.Literal(self.opts.mode == "append")))
+            self._problem(sql.SQL(
+                "SELECT r._row, 'id', 'id_present', 'error', format('row %s: no id (--keep-ids)',"
+                " r._row) FROM ingest_rows AS r WHERE r._file_id IS NULL"))
+            self._duplicates("id", sql.Identifier("_file_id"))
+
+    def _personal_guard(self, name: str, kind: str, mapped: set[str]) -> None:
+        """Refuse a value the public would see because the file does not say whose it is: a
+        holder's name is masked for natural persons only when the holder's kind is known."""
+        if kind not in mapped:
+            self._problem(sql.SQL(
+                "SELECT 0, {name}, 'personal_data', 'error', format('field {name_raw} is "
+                "imported but {kind} is not: without it a natural person''s name would be "
+                "public; map a column to {kind} or set it in the mapping (%s row(s))', count(*))"
+                " FROM ingest_rows WHERE {col} IS NOT NULL HAVING count(*) > 0").format(
+                name=sql.Literal(name), name_raw=sql.SQL(name), kind=sql.SQL(kind),
+                col=sql.Identifier(name)))
+            return
+        self._problem(sql.SQL(
+            "SELECT _row, {name}, 'personal_data', 'error', format('row %s: {name_raw} is given "
+            "but {kind} is empty (a natural person''s name would be public)', _row) FROM "
+            "ingest_rows WHERE {col} IS NOT NULL AND {kind_col} IS NULL").format(
+            name=sql.Literal(name), name_raw=sql.SQL(name), kind=sql.SQL(kind),
+            col=sql.Identifier(name), kind_col=sql.Identifier(kind)))
+
+    def _duplicates(self, name: str, col: sql.Identifier) -> None:
+        """Report a unique value that repeats in the file or belongs to another object."""
+        self._problem(sql.SQL(
+            "SELECT r._row, {name}, 'unique', 'error', format('row %s: {name_raw} %s is also on "
+            "row(s) %s of the file', r._row, r.{col}, d.others) FROM ingest_rows AS r JOIN ("
+            "SELECT {col} AS v, array_agg(_row ORDER BY _row) AS rows_, string_agg(_row::text, "
+            "', ' ORDER BY _row) AS others FROM ingest_rows WHERE {col} IS NOT NULL GROUP BY 1 "
+            "HAVING count(*) > 1) AS d ON d.v = r.{col}").format(
+            name=sql.Literal(name), name_raw=sql.SQL(name), col=col))
+        if name == "id" or self.reg.import_key is not None and \
+                self.reg.import_key.name == name and self.opts.mode != "append":
+            return  # the key itself matches its own object
+        f = self.reg.field(name)
+        if not f.unique:
+            return
+        self._problem(sql.SQL(
+            "SELECT r._row, {name}, 'unique', 'error', format('row %s: {name_raw} %s belongs to "
+            "{noun} #%s already in {reg}', r._row, r.{col}, t.id) FROM ingest_rows AS r "
+            "JOIN {table} AS t ON t.{col} = r.{col} AND t.id IS DISTINCT FROM r._key_id "
+            "WHERE NOT ({replace} AND NOT EXISTS (SELECT 1 FROM ingest_rows AS k "
+            "WHERE k._key_id = t.id))").format(
+            name=sql.Literal(name), name_raw=sql.SQL(name), col=col,
+            noun=sql.SQL(self.reg.object_noun), reg=sql.SQL(self.reg.id),
+            table=sql.Identifier(self.reg.schema, self.reg.table),
+            replace=sql.Literal(self.opts.mode == "replace" and self.key is not None)))
+
+    def _rule_checks(self) -> None:
+        """Run the registry's rules over the rows with a usable geometry, against the
+        registry as it would be after the import."""
+        reg = self.reg
+        patterned = {f"{f.name}_format" for f in reg.stored_fields if f.pattern}
+        rules = [r for r in all_rules(reg)
+                 if r.id != "geometry_valid" and r.id not in patterned]
+        if not rules:
+            return
+        stored = reg.stored_fields
+        mapped = {m.field.name for m in self.fields}
+
+        def value(f_name: str, column: str) -> sql.Composable:
+            if f_name in mapped:
+                return sql.SQL("r.{}").format(sql.Identifier(column))
+            return sql.SQL("t.{}").format(sql.Identifier(column))  # kept by an update
+
+        table = sql.Identifier(reg.schema, reg.table)
+        rows_cols = sql.SQL(", ").join(
+            [sql.SQL("coalesce(r._key_id, -r._row) AS id"),
+             *(sql.SQL("{} AS {}").format(value(f.name, f.column), sql.Identifier(f.column))
+               for f in stored), sql.SQL("r.geom")])
+        self.conn.execute(sql.SQL(
+            "CREATE TEMP TABLE ingest_checked ON COMMIT DROP AS SELECT {cols} FROM ingest_rows "
+            "AS r LEFT JOIN {table} AS t ON t.id = r._key_id WHERE r.geom IS NOT NULL AND NOT "
+            "ST_IsEmpty(r.geom) AND ST_IsValid(r.geom) AND NOT EXISTS (SELECT 1 FROM "
+            "ingest_problem AS p WHERE p.row = r._row AND p.rule LIKE 'geometry%%')").format(
+            cols=rows_cols, table=table))
+        self.conn.execute("CREATE INDEX ON ingest_checked USING gist (geom)")
+        self.conn.execute("CREATE INDEX ON ingest_checked (id)")
+        self.conn.execute("ANALYZE ingest_checked")
+        live_cols = sql.SQL(", ").join(
+            [sql.SQL("t.id"), *(sql.SQL("t.{}").format(sql.Identifier(f.column)) for f in stored),
+             sql.SQL("t.geom")])
+        kept = sql.SQL("TRUE")
+        if self.opts.mode == "replace":
+            kept = sql.SQL("FALSE") if self.key is None and not self.opts.keep_ids else sql.SQL(
+                "EXISTS (SELECT 1 FROM ingest_rows AS k WHERE k._key_id = t.id)")
+        after = sql.SQL(
+            "(SELECT {live} FROM {table} AS t WHERE {kept} AND NOT EXISTS (SELECT 1 FROM "
+            "ingest_checked AS c WHERE c.id = t.id) UNION ALL SELECT * FROM ingest_checked)"
+        ).format(live=live_cols, table=table, kept=kept)
+        rows = sql.Identifier("ingest_checked")
+        for i, rule in enumerate(rules, 1):
+            self.progress("rules", i, len(rules))
+            self._problem(sql.SQL(
+                "SELECT r._row, NULL, {rule}, {severity}, format('row %s: %s', r._row, v.message) "
+                "FROM ({v}) AS v(id, message) "
+                "JOIN ingest_rows AS r ON coalesce(r._key_id, -r._row) = v.id").format(
+                rule=sql.Literal(rule.id), severity=sql.Literal(rule.severity.value),
+                v=violations_sql(reg, rule, rows, table=after)))
+
+    def _collect(self) -> None:
+        blocking = list(blocking_severities(self.opts.legacy))
+        counts = self.conn.execute(
+            "SELECT rule, count(*) FROM ingest_problem GROUP BY rule ORDER BY 2 DESC").fetchall()
+        self.report.problem_counts = {r: int(n) for r, n in counts}
+        listed = self.conn.execute(
+            "SELECT row, field, rule, severity, message FROM ingest_problem "
+            "ORDER BY severity = 'warning', row, rule LIMIT %s", (self.opts.max_listed,)).fetchall()
+        self.report.problems = [Problem(int(r[0]), r[1], r[2], r[3], r[4]) for r in listed]
+        # a problem of the file as a whole (row 0, e.g. a required field it lacks) blocks all
+        self.conn.execute(
+            "CREATE TEMP TABLE ingest_blocked ON COMMIT DROP AS SELECT x.row, string_agg("
+            "x.message, '; ' ORDER BY x.rule) AS reason FROM (SELECT p.row, p.rule, p.message "
+            "FROM ingest_problem AS p WHERE p.row > 0 AND p.severity = ANY(%(b)s) UNION ALL "
+            "SELECT r._row, p.rule, p.message FROM ingest_problem AS p CROSS JOIN ingest_rows AS "
+            "r WHERE p.row = 0 AND p.severity = ANY(%(b)s)) AS x GROUP BY x.row", {"b": blocking})
+        self.conn.execute("CREATE INDEX ON ingest_blocked (row)")
+        n = self.conn.execute("SELECT count(*) FROM ingest_blocked").fetchone()
+        self.report.blocking = int(n[0]) if n else 0
+        if self.report.blocking and self.opts.on_error == "skip":
+            self.report.rejected_rows = {int(r): str(m) for r, m in self.conn.execute(
+                "SELECT row, reason FROM ingest_blocked ORDER BY row")}
+            self.report.rejected = len(self.report.rejected_rows)
+
+    # -- 4. plan and write -------------------------------------------------------------------
+    def _ok(self, alias: str = "r") -> sql.Composable:
+        return sql.SQL("NOT EXISTS (SELECT 1 FROM ingest_blocked AS b WHERE b.row = {}._row)"
+                       ).format(sql.Identifier(alias))
+
+    def _differs(self) -> sql.Composable:
+        cols = [m.field.column for m in self.fields]
+        parts = [sql.SQL("t.geom IS DISTINCT FROM r.geom AND (ST_NPoints(t.geom) <> "
+                         "ST_NPoints(r.geom) OR GeometryType(t.geom) <> GeometryType(r.geom) OR "
+                         "ST_HausdorffDistance(t.geom, r.geom) > {})").format(
+                             sql.Literal(GEOMETRY_TOLERANCE_M))]
+        if cols:
+            parts.insert(0, sql.SQL("({}) IS DISTINCT FROM ({})").format(
+                sql.SQL(", ").join(sql.SQL("t.{}").format(sql.Identifier(c)) for c in cols),
+                sql.SQL(", ").join(sql.SQL("r.{}").format(sql.Identifier(c)) for c in cols))
+                if len(cols) > 1 else sql.SQL("t.{c} IS DISTINCT FROM r.{c}").format(
+                    c=sql.Identifier(cols[0])))
+        return sql.SQL("({})").format(sql.SQL(" OR ").join(parts))
+
+    def _deleted_where(self) -> sql.Composable:
+        """Return which live objects a replace deletes: those the file does not hold (rows
+        refused by --on-error skip keep their object as it was)."""
+        if self.opts.mode != "replace":
+            return sql.SQL("FALSE")
+        if self.key is None and not self.opts.keep_ids:
+            return sql.SQL("TRUE")
+        return sql.SQL("NOT EXISTS (SELECT 1 FROM ingest_rows AS r WHERE r._key_id = t.id)")
+
+    def plan(self) -> None:
+        reg = self.reg
+        table = sql.Identifier(reg.schema, reg.table)
+        if self.report.blocking and self.opts.on_error == "abort":
+            self.report.problems.sort(key=lambda p: (p.severity == "warning", p.row))
+            return
+        row = self.conn.execute(sql.SQL(
+            "SELECT count(*) FILTER (WHERE r._key_id IS NULL), "
+            "count(*) FILTER (WHERE r._key_id IS NOT NULL AND {differs}), "
+            "count(*) FILTER (WHERE r._key_id IS NOT NULL AND NOT {differs}) "
+            "FROM ingest_rows AS r LEFT JOIN {table} AS t ON t.id = r._key_id WHERE {ok}").format(
+            differs=self._differs(), table=table, ok=self._ok())).fetchone()
+        assert row is not None
+        if self.opts.mode == "append":
+            self.report.inserted = int(row[0]) + int(row[1]) + int(row[2])
+        else:
+            self.report.inserted, self.report.updated, self.report.unchanged = map(int, row)
+        deleted = self.conn.execute(sql.SQL("SELECT count(*) FROM {} AS t WHERE {}").format(
+            table, self._deleted_where())).fetchone()
+        self.report.deleted = int(deleted[0]) if deleted else 0
+
+    def write(self) -> None:
+        reg = self.reg
+        table = sql.Identifier(reg.schema, reg.table)
+        cols = [m.field.column for m in self.fields]
+        names = sql.SQL(", ").join(sql.Identifier(c) for c in (*cols, "geom"))
+        values = sql.SQL(", ").join(sql.SQL("r.{}").format(sql.Identifier(c))
+                                    for c in (*cols, "geom"))
+        self.progress("write", 0, 3)
+        try:
+            if self.opts.mode == "replace":
+                self.conn.execute(sql.SQL("DELETE FROM {} AS t WHERE {}").format(
+                    table, self._deleted_where()))
+            self.progress("write", 1, 3)
+            if self.opts.mode != "append":
+                self.conn.execute(sql.SQL(
+                    "UPDATE {table} AS t SET ({names}) = ROW({values}) FROM ingest_rows AS r "
+                    "WHERE t.id = r._key_id AND {ok} AND {differs}").format(
+                    table=table, names=names, values=values, ok=self._ok(),
+                    differs=self._differs()))
+            self.progress("write", 2, 3)
+            new = sql.SQL("TRUE") if self.opts.mode == "append" and not self.opts.keep_ids \
+                else sql.SQL("r._key_id IS NULL")
+            if self.opts.keep_ids:
+                names = sql.SQL("id, {}").format(names)
+                values = sql.SQL("r._file_id, {}").format(values)
+            self.conn.execute(sql.SQL(
+                "INSERT INTO {table} ({names}) SELECT {values} FROM ingest_rows AS r "
+                "WHERE {new} AND {ok} ORDER BY r._row").format(
+                table=table, names=names, values=values, new=new, ok=self._ok()))
+            if self.opts.keep_ids:
+                self.conn.execute(sql.SQL(
+                    "SELECT setval(pg_get_serial_sequence({}, 'id'), greatest(coalesce(max(id), "
+                    "0), 1)) FROM {}").format(sql.Literal(f"{reg.schema}.{reg.table}"), table))
+        except (pgerrors.CheckViolation, pgerrors.UniqueViolation, pgerrors.NotNullViolation,
+                pgerrors.RaiseException) as exc:
+            raise RuleViolation(f"{reg.id}: {exc.diag.message_primary} (the database refused "
+                                "the import; nothing was written)", collection=reg.id) from None
+        except pgerrors.ForeignKeyViolation as exc:
+            raise RuleViolation(f"{reg.id}: {exc.diag.message_primary}; {exc.diag.message_detail}"
+                                " (objects other registries refer to cannot be deleted; nothing "
+                                "was written)", collection=reg.id) from None
+        except pgerrors.LockNotAvailable as exc:
+            raise RuleViolation(f"{reg.id}: {exc.diag.message_primary}", collection=reg.id) \
+                from None
+        self.progress("write", 3, 3)
+        self.report.written = True
+
+
+def _single_or_multi(reg: Registry, g: sql.Composable) -> sql.Composable:
+    if reg.geometry.value.startswith("Multi"):
+        return sql.SQL("ST_Multi({})").format(g)
+    return sql.SQL("CASE WHEN ST_NumGeometries({g}) = 1 THEN ST_GeometryN({g}, 1) "
+                   "ELSE geom END").format(g=g)
+
+
+def _repair_suggestion(reg: Registry) -> sql.Composable:
+    """Return SQL describing what ST_MakeValid would make of ``geom`` (the repair offered)."""
+    dim = {"Point": 1, "LineString": 2, "Polygon": 3}[reg.geometry.value.removeprefix("Multi")]
+    if dim != 3:
+        return sql.Literal("repair it in the source, or --repair applies ST_MakeValid")
+    return sql.SQL(
+        "(SELECT format('ST_MakeValid would make %s part(s) of %s m² (now %s m²): --repair "
+        "applies it', ST_NumGeometries(f), round(ST_Area(f)::numeric, 1), round(ST_Area(geom)"
+        "::numeric, 1)) FROM (SELECT ST_CollectionExtract(ST_MakeValid(geom), 3) AS f) AS m)")
+
+
+def _wkb_type(wkb: bytes) -> str:
+    """Return the geometry type name of a WKB (ISO or EWKB), read from its header."""
+    order = "little" if wkb[0] == 1 else "big"
+    code = int.from_bytes(wkb[1:5], order) & 0xFFFF  # EWKB flags live in the high bits
+    return {1: "Point", 2: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
+            6: "MultiPolygon", 7: "GeometryCollection"}.get(code % 1000, "Unknown")
+
+
+def _apply(transformer: Any, xy: Any) -> Any:
+    import numpy as np
+
+    x, y = transformer.transform(xy[:, 0], xy[:, 1])
+    return np.column_stack([x, y])
+
+
+def severity_of(rule_severity: Severity) -> str:
+    return rule_severity.value
