@@ -16,6 +16,17 @@ from pyproj import CRS, Transformer
 from gis.crs import UCS2000_TM_ZONES
 from gis.errors import InvalidFile, InvalidParameter
 
+# UCS-2000 / LCS-NN (МСК-NN) per KOATUU region: EPSG code and central meridian (domain §3.4)
+REGION_LCS = {"01": 9831, "05": 9832, "07": 9833, "12": 9834, "14": 9835, "18": 9836,
+              "21": 9837, "23": 9838, "26": 9839, "32": 9821, "35": 9840, "44": 9841,
+              "46": 9851, "48": 9852, "51": 9853, "53": 9854, "56": 9855, "59": 9856,
+              "61": 9857, "63": 9858, "65": 9859, "68": 9860, "71": 9861, "73": 9862,
+              "74": 9863, "80": 9864, "85": 9865}
+REGION_MERIDIAN = {"01": 34.5, "05": 28 + 2 / 3, "07": 24 + 5 / 6, "12": 35.0, "14": 37.5,
+                   "18": 28.5, "21": 23.5, "23": 36.0, "26": 24.75, "32": 30.5, "35": 32.0,
+                   "44": 39.0, "46": 24.0, "48": 31 + 5 / 6, "51": 30.0, "53": 33 + 5 / 6,
+                   "56": 27.0, "59": 34.5, "61": 25.5, "63": 36.5, "65": 33.5, "68": 27.0,
+                   "71": 31.5, "73": 26.0, "74": 32.0, "80": 30.5, "85": 33.0}
 LEGACY_DATUMS = ("pulkovo", "system 1942", "system 1963", "sk-42", "sk-63", "sk42", "sk63")
 
 
@@ -27,6 +38,19 @@ class SourceCrs:
     srid: int | None  # EPSG code PostGIS transforms from; None: ``transformer`` does it
     transformer: Transformer | None = None
     label: str = ""
+
+
+def region_tm_zone(region: str) -> int | None:
+    """Return the UCS-2000 / Ukraine TM zone (EPSG) holding a KOATUU region's central
+    meridian, the usual CRS of a ``<USC2000/>`` exchange file (domain §2.3).
+
+    >>> region_tm_zone("68"), region_tm_zone("80"), region_tm_zone("99")
+    (6383, 6384, None)
+    """
+    from gis.crs import tm_zone_srid
+
+    meridian = REGION_MERIDIAN.get(region)
+    return tm_zone_srid(meridian) if meridian is not None else None
 
 
 def parse_crs(text: str) -> CRS:
@@ -74,12 +98,14 @@ def epsg_of(crs: CRS) -> int | None:
 
 
 def resolve(file_crs: CRS | None, given: CRS | None, storage_srid: int, display: str,
-            transforms: dict[str, str], sample: tuple[float, float] | None = None) -> SourceCrs:
+            transforms: dict[str, str], sample: tuple[float, float] | None = None,
+            hint: str = "") -> SourceCrs:
     """Return how to bring the file's coordinates into the storage CRS, or raise."""
     crs = given or file_crs
     if crs is None:
-        raise InvalidFile(f"{display}: the file does not say its coordinate system "
-                          + (f"({describe_coordinates(*sample)})" if sample else "")
+        why = "; ".join(w for w in (hint, describe_coordinates(*sample) if sample else "") if w)
+        raise InvalidFile(f"{display}: the file does not say its coordinate system"
+                          + (f" ({why})" if why else "")
                           + "; pass --crs, e.g. --crs EPSG:6383 (UCS-2000 / Ukraine TM zone 9)"
                           " or --crs EPSG:4326 (WGS 84)", file=display)
     code = epsg_of(crs)

@@ -48,12 +48,14 @@ def import_file(conn: psycopg.Connection, reg: Registry, path: Path, files: File
     """Import (or dry-run) ``path`` into ``reg``; the caller commits. With ``--on-error skip``
     and refused rows, the rejects are written after the import."""
     overrides = files.overrides if files.overrides is not None else load_overrides(files.mapping)
-    with open_source(path, layer=files.layer, encoding=files.encoding,
-                     display=display) as source:
+    layer = files.layer
+    if layer is None and reg.id == "cadastral_quarters" and path.suffix.lower() == ".xml":
+        layer = "quarters"  # an exchange file's quarters, not its parcels
+    with open_source(path, layer=layer, encoding=files.encoding, display=display) as source:
         given = parse_crs(files.crs) if files.crs else None
         sample = _first_xy(source) if given is None and source.crs is None else None
         crs = resolve(source.crs, given, opts.storage_srid, source.display, transforms or {},
-                      sample)
+                      sample, source.crs_hint)
         mapping = build_mapping(reg, source.fields, overrides,
                                 drawing=source.format == "DXF", keep_ids=opts.keep_ids)
         report = run_import(conn, reg, source, mapping, crs, opts, progress)

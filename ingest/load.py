@@ -263,6 +263,11 @@ class _Job:
             self.python_problems.append((rec.row, None, "geometry_readable", "error",
                                          f"row {rec.row}: the geometry cannot be read: "
                                          f"{rec.values['__geometry_error__']}"))
+        for problem in rec.values.get("__problems__", ()):  # what the reader found wrong
+            name, message, *severity = problem
+            self.python_problems.append((rec.row, name, "source",
+                                         severity[0] if severity else "error",
+                                         f"row {rec.row}: {message}"))
         for m in self.fields:
             if m.column is None:
                 out.append(constants[m.field.name])

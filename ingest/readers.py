@@ -53,6 +53,7 @@ class Source:
     fields: list[str]
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)  # what the reader decided (encoding …)
+    crs_hint: str = ""  # why the CRS is unknown, when the format says something about it
 
     def count(self) -> int | None:
         """Return the number of features when known without reading them all."""
@@ -132,7 +133,7 @@ def _open(path: Path, display: str, layer: str | None, encoding: str | None) -> 
     if suffix == ".xml":
         from ingest.formats.ua_xml import open_exchange_file
 
-        return open_exchange_file(path, display)
+        return open_exchange_file(path, display, layer)
     if suffix == ".dxf":
         from ingest.formats.dxf import DxfSource
 
