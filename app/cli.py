@@ -402,9 +402,11 @@ _add_registry_commands()
 
 
 def _add_ingest_commands() -> None:
+    from app.cli_export import export
     from app.cli_ingest import ingest
 
     main.add_command(ingest)
+    main.add_command(export)
 
 
 _add_ingest_commands()

@@ -17,6 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
+from app.export_routes import export_routes
 from app.limits import Admission, limit_middleware, rate_limiter
 from app.login import login_routes
 from app.portal import LandingSwitch, portal_html, portal_routes
@@ -99,6 +100,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             *portal_routes(),
             *tiles.routes,
             *registry_routes(settings, pool, catalog, audit=auth.audit),
+            *export_routes(settings, pool, catalog),
             *login_routes(settings, pool, auth),
             Mount("/", app=ogc),
         ],

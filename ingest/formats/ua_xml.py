@@ -262,7 +262,8 @@ def parcel_values(parcel: Any, zone: str | None, quarter: str | None) -> dict[st
     number = f"{zone}:{quarter}:{pid}" if zone and quarter and pid else None
     if number is None:
         problems.append(("cadastral_number", f"line {parcel.sourceline}: no cadastral number "
-                         f"(zone {zone or '?'}, quarter {quarter or '?'}, ParcelID {pid or 'empty'})"))
+                         f"(zone {zone or '?'}, quarter {quarter or '?'}, "
+                         f"ParcelID {pid or 'empty'})"))
     area, error = _area_ha(metric) if metric is not None else (None, None)
     values: dict[str, Any] = {
         "cadastral_number": number,
@@ -347,10 +348,13 @@ def open_exchange_file(path: Path, display: str, layer: str | None = None) -> Ex
         raise InvalidFile(f"{display}: an exchange file has the layers parcels and quarters, "
                           f"not {layer!r}", file=display)
     version = _text(doc.getroot(), "AdditionalPart/ServiceInfo/FormatVersion") or "?"
+    fields = QUARTER_FIELDS if layer == "quarters" else PARCEL_FIELDS
+    if doc.getroot().find(".//ParcelInfo/Proprietors/ProprietorInfo") is None:
+        # no proprietors in the file (e.g. one a registry exported): holders stay as stored
+        fields = [f for f in fields if not f.startswith("holder_")]
     crs, crs_note = exchange_crs(doc, display)
     source = ExchangeSource(path=path, display=display, format="cadastral exchange XML",
-                            layer=layer or "parcels", crs=crs,
-                            fields=QUARTER_FIELDS if layer == "quarters" else PARCEL_FIELDS,
+                            layer=layer or "parcels", crs=crs, fields=fields,
                             encoding=doc.docinfo.encoding, doc=doc,
                             metric=read_metric(doc, display))
     source.notes.append(f"format version {version}; coordinate system: {crs_note}")
