@@ -356,7 +356,7 @@ class _Job:
                               "is --crs right?", file=self.source.display) from None
         self.conn.execute("CREATE INDEX ON ingest_rows USING gist (geom)")
         self.conn.execute("CREATE INDEX ON ingest_rows (_row)")
-        if self.key is not None:
+        if self.key is not None and any(m.field.name == self.key.name for m in self.fields):
             self.conn.execute(sql.SQL("CREATE INDEX ON ingest_rows ({})").format(
                 sql.Identifier(self.key.column)))
         self.conn.execute("ANALYZE ingest_rows")
@@ -779,9 +779,11 @@ def _repair_suggestion(reg: Registry) -> sql.Composable:
     if dim != 3:
         return sql.Literal("repair it in the source, or --repair applies ST_MakeValid")
     return sql.SQL(
-        "(SELECT format('ST_MakeValid would make %s part(s) of %s m² (now %s m²): --repair "
-        "applies it', ST_NumGeometries(f), round(ST_Area(f)::numeric, 1), round(ST_Area(geom)"
-        "::numeric, 1)) FROM (SELECT ST_CollectionExtract(ST_MakeValid(geom), 3) AS f) AS m)")
+        "(SELECT CASE WHEN ST_IsEmpty(f) THEN 'nothing of it would remain after ST_MakeValid: "
+        "fix it in the source' ELSE format('ST_MakeValid would make %s part(s) of %s m² (now "
+        "%s m²): --repair applies it', ST_NumGeometries(f), round(ST_Area(f)::numeric, 1), "
+        "round(ST_Area(geom)::numeric, 1)) END FROM (SELECT ST_CollectionExtract("
+        "ST_MakeValid(geom), 3) AS f) AS m)")
 
 
 def _wkb_type(wkb: bytes) -> str:

@@ -134,6 +134,10 @@ def _open(path: Path, display: str, layer: str | None, encoding: str | None) -> 
         from ingest.formats.ua_xml import open_exchange_file
 
         return open_exchange_file(path, display, layer)
+    if suffix == ".kml":
+        from ingest.formats.kml import KmlSource
+
+        return KmlSource.open(path, display)
     if suffix == ".dxf":
         from ingest.formats.dxf import DxfSource
 
@@ -254,7 +258,7 @@ def crs_of(value: Any) -> CRS | None:
 
 @dataclass
 class FionaSource(Source):
-    """A layer read through fiona (GDAL): Shapefile, GeoPackage, GeoJSON, KML."""
+    """A layer read through fiona (GDAL): Shapefile, GeoPackage, GeoJSON."""
 
     driver: str = ""
 

@@ -8,6 +8,7 @@ outline's ``text`` value, which the field mapping can take as the registry's key
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -17,6 +18,16 @@ from gis.errors import InvalidFile
 from ingest.readers import Record, Source, _fiona, _gdal_reason
 
 TEXT_FIELDS = ("layer", "text", "handle")
+UNICODE_ESCAPE = re.compile(r"\\U\+([0-9A-Fa-f]{4})")
+
+
+def drawing_text(text: str) -> str:
+    r"""Return a DXF text with AutoCAD's ``\\U+XXXX`` escapes decoded (Cyrillic in R12 files).
+
+    >>> drawing_text(r"\U+0421-17")
+    'С-17'
+    """
+    return UNICODE_ESCAPE.sub(lambda m: chr(int(m.group(1), 16)), text)
 
 
 @dataclass
@@ -61,7 +72,7 @@ class DxfSource(Source):
                 if feat.geometry is None:
                     continue
                 geom = shape(feat.geometry)
-                text = (props.get("Text") or "").strip()
+                text = drawing_text((props.get("Text") or "").strip())
                 if geom.geom_type == "Point" and text:
                     texts.append((geom, text))
                     continue
