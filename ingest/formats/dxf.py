@@ -22,7 +22,7 @@ UNICODE_ESCAPE = re.compile(r"\\U\+([0-9A-Fa-f]{4})")
 
 
 def drawing_text(text: str) -> str:
-    r"""Return a DXF text with AutoCAD's ``\\U+XXXX`` escapes decoded (Cyrillic in R12 files).
+    r"""Return a DXF text with AutoCAD's ``\U+XXXX`` escapes decoded (Cyrillic in R12 files).
 
     >>> drawing_text(r"\U+0421-17")
     'С-17'

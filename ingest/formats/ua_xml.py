@@ -61,6 +61,9 @@ def parse(path: Path, display: str) -> Any:
     except etree.XMLSyntaxError as exc:
         raise InvalidFile(f"{display}: not well-formed XML at line {exc.lineno}: {exc.msg}",
                           file=display, row=exc.lineno or 0) from None
+    if doc.docinfo.doctype or doc.docinfo.internalDTD is not None:
+        raise InvalidFile(f"{display}: a DOCTYPE (DTD, entities) has no place in an exchange file;"
+                          " refused", file=display)
     if doc.getroot().tag != ROOT:
         raise InvalidFile(f"{display}: the root element is <{doc.getroot().tag}>, not <{ROOT}>: "
                           "not a cadastral exchange file", file=display)
@@ -69,8 +72,13 @@ def parse(path: Path, display: str) -> Any:
 
 def schema_problems(doc: Any) -> tuple[list[str], list[str]]:
     """Return (blocking, other) departures from the 0.7 XSD as ``line N: message``."""
+    from lxml import etree
+
     xsd = schema()
-    xsd.validate(doc)
+    try:
+        xsd.validate(doc)
+    except etree.Error as exc:
+        return [f"the schema check failed: {exc}"], []
     blocking, other = [], []
     for err in xsd.error_log:
         text = f"line {err.line}: {err.message}"
