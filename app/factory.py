@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from app.export_routes import export_routes
+from app.ingest_routes import ingest_routes
 from app.limits import Admission, limit_middleware, rate_limiter
 from app.login import login_routes
 from app.portal import LandingSwitch, portal_html, portal_routes
@@ -101,10 +102,12 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             *tiles.routes,
             *registry_routes(settings, pool, catalog, audit=auth.audit),
             *export_routes(settings, pool, catalog),
+            *ingest_routes(settings, db_url, catalog, auth),
             *login_routes(settings, pool, auth),
             Mount("/", app=ogc),
         ],
-        middleware=[*limit_middleware(settings.limits, limiter),
+        middleware=[*limit_middleware(settings.limits, limiter,
+                                      {"/ingest/": settings.ingest.max_upload_mb << 20}),
                     Middleware(AuthMiddleware, auth=auth),
                     *tiles.middleware],
         exception_handlers={**handlers, Exception: unexpected_error_handler},
