@@ -9,8 +9,8 @@ from typing import Any
 
 import fiona
 import psycopg
-from psycopg import sql
 from fiona.crs import CRS
+from psycopg import sql
 from pyproj import Transformer
 
 from gis.auth import Principal, Role
