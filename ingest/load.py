@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -30,8 +30,8 @@ from psycopg import sql
 
 from gis.errors import InvalidFile, InvalidParameter, RuleViolation
 from ingest.crs import SourceCrs
-from ingest.mapping import FieldMap, Mapping, ValueProblem, convert
-from ingest.readers import Record, Source
+from ingest.mapping import FieldMap, Mapping, ValueProblem, column_converter, convert
+from ingest.readers import Batch, Source
 from registries.model import FieldType, Registry, Severity
 from registries.rules import LEGACY_SETTING, all_rules, violations_sql
 
@@ -115,6 +115,7 @@ class Report:
     blocking: int = 0  # rows with a problem that refuses them
     written: bool = False
     seconds: float = 0.0
+    timings: dict[str, float] = field(default_factory=dict)  # seconds per stage
     rejected_rows: dict[int, str] = field(default_factory=dict)
 
     @property
@@ -190,12 +191,14 @@ class _Job:
         if self.opts.legacy:
             c.execute("SELECT set_config(%s, 'on', true)", (LEGACY_SETTING,))
         c.execute("SET LOCAL jit = off")  # compiling costs more than these one-pass queries
-        self.stage()
-        self.build_rows()
-        self.check()
-        self.plan()
-        if not self.opts.dry_run and not self.report.refused:
-            self.write()
+        steps = [("read", self.stage), ("normalise", self.build_rows), ("check", self.check),
+                 ("plan", self.plan), ("write", self.write)]
+        for name, step in steps:
+            if name == "write" and (self.opts.dry_run or self.report.refused):
+                break
+            started = time.monotonic()
+            step()
+            self.report.timings[name] = round(time.monotonic() - started, 3)
 
     def stage(self) -> None:
         cols = [sql.SQL("{} {}").format(sql.Identifier(m.field.column),
@@ -215,6 +218,8 @@ class _Job:
         total = self.source.count() or 0
         types: Counter[str] = Counter()
         constants = {m.field.name: self._constant(m) for m in self.fields if m.column is None}
+        converters = {m.field.name: column_converter(m.field, m.values) for m in self.fields
+                      if m.column is not None}
         id_col = None
         if self.opts.keep_ids:
             from ingest.mapping import id_column
@@ -222,11 +227,11 @@ class _Job:
             id_col = id_column(self.source.fields)
         rows = 0
         with self.conn.cursor().copy(copy_sql) as copy:
-            for rec in self.source.records():
-                rows += 1
-                copy.write_row(self._row(rec, constants, id_col, types))
-                if rows % 2000 == 0:
-                    self.progress("read", rows, total)
+            for batch in self.source.batches():
+                for row in self._batch_rows(batch, constants, converters, id_col, types):
+                    copy.write_row(row)
+                rows += len(batch.rows)
+                self.progress("read", rows, total)
         self.progress("read", rows, max(total, rows))
         self.report.rows = rows
         self.report.geometry_types = dict(types)
@@ -238,6 +243,53 @@ class _Job:
             with self.conn.cursor().copy("COPY ingest_problem FROM STDIN") as copy:
                 for p in self.python_problems:
                     copy.write_row(p)
+
+    def _batch_rows(self, batch: Batch, constants: dict[str, Any],
+                    converters: dict[str, Any], id_col: str | None,
+                    types: Counter[str]) -> Iterator[tuple[Any, ...]]:
+        """Yield the staging rows of a batch: row, WKB, the fields' values (, file id)."""
+        n = len(batch.rows)
+        geometries = batch.geometries
+        if self.crs.transformer is not None:
+            geometries = [self._transform(r, g) if g is not None else None
+                          for r, g in zip(batch.rows, geometries, strict=True)]
+        for g in geometries:
+            if g is not None:
+                types[_wkb_type(g)] += 1
+        for row, extra in batch.extras.items():
+            if "__geometry_error__" in extra:
+                self.python_problems.append((row, None, "geometry_readable", "error",
+                                             f"row {row}: the geometry cannot be read: "
+                                             f"{extra['__geometry_error__']}"))
+            for problem in extra.get("__problems__", ()):  # what the reader found wrong
+                name, message, *severity = problem
+                self.python_problems.append((row, name, "source",
+                                             severity[0] if severity else "error",
+                                             f"row {row}: {message}"))
+        columns: list[list[Any]] = []
+        for m in self.fields:
+            if m.column is None:
+                columns.append([constants[m.field.name]] * n)
+                continue
+            values, problems = converters[m.field.name](batch.columns.get(m.column, [None] * n))
+            columns.append(values)
+            for i, reason in problems:
+                row = batch.rows[i]
+                self.python_problems.append((row, m.field.name, "value_type", "error",
+                                             f"row {row}, field {m.field.name} (column "
+                                             f"{m.column}): {reason}"))
+        if id_col is not None:
+            ids: list[int | None] = []
+            for i, raw in enumerate(batch.columns.get(id_col, [None] * n)):
+                try:
+                    ids.append(int(str(raw).strip()) if raw not in (None, "") else None)
+                except ValueError:
+                    ids.append(None)
+                    self.python_problems.append((batch.rows[i], "id", "value_type", "error",
+                                                 f"row {batch.rows[i]}: id {raw!r} is not a "
+                                                 "number"))
+            columns.append(ids)
+        return zip(batch.rows, geometries, *columns, strict=True)
 
     def _sql_type(self, m: FieldMap) -> str:
         f = m.field
@@ -251,46 +303,6 @@ class _Job:
         except ValueProblem as exc:
             raise InvalidParameter(f"the mapping sets {m.field.name} to {m.constant!r}: {exc}") \
                 from None
-
-    def _row(self, rec: Record, constants: dict[str, Any], id_col: str | None,
-             types: Counter[str]) -> tuple[Any, ...]:
-        out: list[Any] = [rec.row, None]
-        wkb = rec.geometry
-        if wkb is not None and self.crs.transformer is not None:
-            wkb = self._transform(rec.row, wkb)
-        out[1] = wkb
-        if wkb is not None:
-            types[_wkb_type(wkb)] += 1
-        elif "__geometry_error__" in rec.values:
-            self.python_problems.append((rec.row, None, "geometry_readable", "error",
-                                         f"row {rec.row}: the geometry cannot be read: "
-                                         f"{rec.values['__geometry_error__']}"))
-        for problem in rec.values.get("__problems__", ()):  # what the reader found wrong
-            name, message, *severity = problem
-            self.python_problems.append((rec.row, name, "source",
-                                         severity[0] if severity else "error",
-                                         f"row {rec.row}: {message}"))
-        for m in self.fields:
-            if m.column is None:
-                out.append(constants[m.field.name])
-                continue
-            raw = rec.values.get(m.column)
-            try:
-                out.append(convert(m.field, raw, m.values))
-            except ValueProblem as exc:
-                out.append(None)
-                self.python_problems.append((
-                    rec.row, m.field.name, "value_type", "error",
-                    f"row {rec.row}, field {m.field.name} (column {m.column}): {exc}"))
-        if id_col is not None:
-            raw = rec.values.get(id_col)
-            try:
-                out.append(int(str(raw).strip()) if raw not in (None, "") else None)
-            except ValueError:
-                out.append(None)
-                self.python_problems.append((rec.row, "id", "value_type", "error",
-                                             f"row {rec.row}: id {raw!r} is not a number"))
-        return tuple(out)
 
     def _transform(self, row: int, wkb: bytes) -> bytes | None:
         import shapely
@@ -339,21 +351,47 @@ class _Job:
             key_id = sql.SQL("(SELECT min(t.id) FROM {} AS t WHERE t.{k} = s.{k})").format(
                 sql.Identifier(reg.schema, reg.table), k=sql.Identifier(self.key.column))
         extra = sql.SQL(", s._file_id") if self.opts.keep_ids else sql.SQL("")
+        query = sql.SQL(
+            "CREATE TEMP TABLE ingest_rows ON COMMIT DROP AS SELECT s._row, {key_id} AS "
+            "_key_id, GeometryType(c.g2) AS _gtype, ST_NumGeometries(c.g2) AS _parts, "
+            "{fit} AS geom{comma}{cols}{extra} FROM ingest_stage AS s "
+            "CROSS JOIN LATERAL (SELECT {g0} AS g0) AS a "
+            "CROSS JOIN LATERAL (SELECT {closed} AS g1) AS b "
+            "CROSS JOIN LATERAL (SELECT {moved} AS g2) AS c").format(
+            key_id=key_id, fit=fit, comma=sql.SQL(", ") if cols else sql.SQL(""),
+            cols=sql.SQL(", ").join(cols), extra=extra, g0=g0, closed=closed, moved=moved)
         try:
-            self.conn.execute(sql.SQL(
-                "CREATE TEMP TABLE ingest_rows ON COMMIT DROP AS SELECT s._row, {key_id} AS "
-                "_key_id, GeometryType(c.g2) AS _gtype, ST_NumGeometries(c.g2) AS _parts, "
-                "{fit} AS geom{comma}{cols}{extra} FROM ingest_stage AS s "
-                "CROSS JOIN LATERAL (SELECT {g0} AS g0) AS a "
-                "CROSS JOIN LATERAL (SELECT {closed} AS g1) AS b "
-                "CROSS JOIN LATERAL (SELECT {moved} AS g2) AS c").format(
-                key_id=key_id, fit=fit, comma=sql.SQL(", ") if cols else sql.SQL(""),
-                cols=sql.SQL(", ").join(cols), extra=extra, g0=g0, closed=closed,
-                moved=moved))
+            with self.conn.transaction():
+                self.conn.execute(query)
+            return self._indexes()
+        except psycopg.errors.InternalError:
+            pass  # a geometry PostGIS cannot parse (a ring of 3 points …): find it, go on
+        self._unreadable_geometries()
+        try:
+            self.conn.execute(query)
         except psycopg.errors.InternalError as exc:  # PROJ: a point outside the CRS's domain
             raise InvalidFile(f"{self.source.display}: coordinates cannot be transformed from "
                               f"{self.crs.label} to EPSG:{srid}: {exc.diag.message_primary}; "
                               "is --crs right?", file=self.source.display) from None
+        self._indexes()
+
+    def _unreadable_geometries(self) -> None:
+        """Set aside (as row problems) the geometries PostGIS refuses to parse; one
+        subtransaction per row, so only a file that has one pays for it."""
+        self.conn.execute(
+            "CREATE FUNCTION pg_temp.ingest_wkb_problem(w bytea) RETURNS text LANGUAGE plpgsql "
+            "AS $$ BEGIN PERFORM ST_GeomFromWKB(w); RETURN NULL; EXCEPTION WHEN OTHERS THEN "
+            "RETURN SQLERRM; END $$")
+        self.conn.execute(
+            "CREATE TEMP TABLE ingest_bad_wkb ON COMMIT DROP AS SELECT _row, "
+            "pg_temp.ingest_wkb_problem(_wkb) AS reason FROM ingest_stage WHERE _wkb IS NOT NULL")
+        self._problem(sql.SQL(
+            "SELECT _row, NULL, 'geometry_readable', 'error', format('row %s: the geometry "
+            "cannot be read: %s', _row, reason) FROM ingest_bad_wkb WHERE reason IS NOT NULL"))
+        self.conn.execute("UPDATE ingest_stage AS s SET _wkb = NULL FROM ingest_bad_wkb AS b "
+                          "WHERE b._row = s._row AND b.reason IS NOT NULL")
+
+    def _indexes(self) -> None:
         self.conn.execute("CREATE INDEX ON ingest_rows USING gist (geom)")
         self.conn.execute("CREATE INDEX ON ingest_rows (_row)")
         if self.key is not None and any(m.field.name == self.key.name for m in self.fields):
@@ -454,12 +492,13 @@ class _Job:
         self._problem(sql.SQL(
             "SELECT _row, NULL, 'geometry_near_city', 'error', format('row %s: the geometry "
             "lies %s km from the city''s area, at %s (lon/lat) — is the CRS right? (read as "
-            "{crs}; --crs sets it)', _row, round((ST_Distance(geom, ST_MakeEnvelope({minx}, "
+            "%s; --crs sets it)', _row, round((ST_Distance(geom, ST_MakeEnvelope({minx}, "
             "{miny}, {maxx}, {maxy}, {srid})) / 1000)::numeric), ST_AsText(ST_Transform("
-            "ST_PointOnSurface(geom), 4326), 4)) FROM ingest_rows WHERE geom IS NOT NULL "
+            "ST_PointOnSurface(geom), 4326), 4), {crs}::text) FROM ingest_rows WHERE geom IS "
+            "NOT NULL "
             "AND NOT ST_IsEmpty(geom) AND NOT geom && ST_MakeEnvelope({eminx}, {eminy}, "
             "{emaxx}, {emaxy}, {srid}) AND ST_IsValid(geom)").format(
-            crs=sql.SQL(self.crs.label.replace("%", "")), minx=sql.Literal(minx),
+            crs=sql.Literal(self.crs.label), minx=sql.Literal(minx),
             miny=sql.Literal(miny), maxx=sql.Literal(maxx), maxy=sql.Literal(maxy),
             eminx=sql.Literal(minx - m), eminy=sql.Literal(miny - m),
             emaxx=sql.Literal(maxx + m), emaxy=sql.Literal(maxy + m),
@@ -500,13 +539,12 @@ class _Job:
                 shown = ", ".join(f.choices) if len(f.choices) <= 15 else \
                     ", ".join(f.choices[:15]) + " …"
                 self._problem(sql.SQL(
-                    "SELECT r._row, {name}, 'code_list', 'error', format('row %s, field {name_raw}:"
-                    " %L is not one of its codes or their titles ({codes})', r._row, r.{col}) "
-                    "FROM ingest_rows AS r WHERE r.{col} IS NOT NULL AND r.{col} <> ALL({list})"
-                    ).format(name=sql.Literal(f.name), name_raw=sql.SQL(f.name), col=col,
-                             codes=sql.SQL(shown.replace("%", "%%").replace("{", "{{")
-                                           .replace("}", "}}")),
-                             list=sql.Literal(list(f.choices))))
+                    "SELECT r._row, {name}, 'code_list', 'error', format('row %s, field "
+                    "{name_raw}: %L is not one of its codes or their titles (%s)', r._row, "
+                    "r.{col}, {codes}::text) FROM ingest_rows AS r WHERE r.{col} IS NOT NULL "
+                    "AND r.{col} <> ALL({list})").format(
+                    name=sql.Literal(f.name), name_raw=sql.SQL(f.name), col=col,
+                    codes=sql.Literal(shown), list=sql.Literal(list(f.choices))))
             if f.pattern and f.type is FieldType.TEXT:
                 self._problem(sql.SQL(
                     "SELECT r._row, {name}, {rule}, 'error', format('row %s, field {name_raw}: %L "
@@ -579,12 +617,13 @@ class _Job:
             return
         self._problem(sql.SQL(
             "SELECT r._row, {name}, 'unique', 'error', format('row %s: {name_raw} %s belongs to "
-            "{noun} #%s already in {reg}', r._row, r.{col}, t.id) FROM ingest_rows AS r "
+            "%s #%s already in {reg}', r._row, r.{col}, {noun}::text, t.id) FROM ingest_rows "
+            "AS r "
             "JOIN {table} AS t ON t.{col} = r.{col} AND t.id IS DISTINCT FROM r._key_id "
             "WHERE NOT ({replace} AND NOT EXISTS (SELECT 1 FROM ingest_rows AS k "
             "WHERE k._key_id = t.id))").format(
             name=sql.Literal(name), name_raw=sql.SQL(name), col=col,
-            noun=sql.SQL(self.reg.object_noun), reg=sql.SQL(self.reg.id),
+            noun=sql.Literal(self.reg.object_noun), reg=sql.SQL(self.reg.id),
             table=sql.Identifier(self.reg.schema, self.reg.table),
             replace=sql.Literal(self.opts.mode == "replace" and self.key is not None)))
 

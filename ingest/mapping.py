@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
@@ -290,6 +291,10 @@ def _date(value: Any) -> date:
     if isinstance(value, date):
         return value
     text = str(value).strip()
+    try:
+        return date.fromisoformat(text)  # the common case, fast
+    except ValueError:
+        pass
     if "T" in text:
         text = text.split("T", 1)[0]
     elif " " in text and ":" in text:
@@ -300,3 +305,60 @@ def _date(value: Any) -> date:
         except ValueError:
             continue
     raise ValueProblem(f"{value!r} is not a date (YYYY-MM-DD or DD.MM.YYYY)")
+
+
+Problems = list[tuple[int, str]]  # (index in the batch, reason)
+
+
+def column_converter(f: Field, explicit: dict[str, str] | None = None
+                     ) -> Callable[[list[Any]], tuple[list[Any], Problems]]:
+    """Return a function converting a column of file values to the field's values at once.
+
+    The values GDAL already typed (numbers, dates) pass through; text is stripped, code-list
+    titles become codes (each distinct value looked up once); everything else goes through
+    :func:`convert`, whose reasons come back with the value's index.
+
+    >>> from registries.model import Field, FieldType
+    >>> column_converter(Field("n", FieldType.NUMBER, scale=2))([1.5, " 2,25 ", "x", None])
+    ([1.5, Decimal('2.25'), None, None], [(2, "'x' is not a number")])
+    """
+    cache: dict[Any, Any] = {}
+    plain_text = f.type is FieldType.TEXT and not f.choices
+
+    def slow(value: Any) -> Any:
+        key = (type(value), value)
+        if key not in cache:
+            try:
+                cache[key] = (convert(f, value, explicit), None)
+            except ValueProblem as exc:
+                cache[key] = (None, str(exc))
+            if len(cache) > 50_000:  # a column of unique values: stop remembering them
+                cache.clear()
+        return cache[key]
+
+    def run(values: list[Any]) -> tuple[list[Any], Problems]:
+        out: list[Any] = []
+        problems: Problems = []
+        for i, v in enumerate(values):
+            if v is None:
+                out.append(None)
+            elif plain_text and isinstance(v, str):
+                out.append(v.strip() or None)
+            elif f.type is FieldType.NUMBER and isinstance(v, float | int) \
+                    and not isinstance(v, bool) and abs(v) < 1e10:
+                out.append(v)  # PostgreSQL rounds it to the column's scale (half away from 0)
+            elif f.type is FieldType.DATE and isinstance(v, date):
+                out.append(v if not isinstance(v, datetime) else v.date())
+            elif f.type is FieldType.INTEGER and isinstance(v, int) and not isinstance(v, bool) \
+                    and abs(v) < 2**31:
+                out.append(v)
+            elif f.type is FieldType.REFERENCE and isinstance(v, int) and not isinstance(v, bool):
+                out.append(str(v))
+            else:
+                value, reason = slow(v)
+                out.append(value)
+                if reason:
+                    problems.append((i, reason))
+        return out, problems
+
+    return run

@@ -42,6 +42,35 @@ class Record:
 
 
 @dataclass
+class Batch:
+    """Consecutive rows of a file, column by column (the fast path: no dict per row)."""
+
+    rows: list[int]
+    columns: dict[str, list[Any]]  # file column → one value per row (None when missing)
+    geometries: list[bytes | None]
+    extras: dict[int, dict[str, Any]] = field(default_factory=dict)  # row → reader notes
+
+
+def batched(records: Iterator[Record], fields: list[str], size: int) -> Iterator[Batch]:
+    """Return ``records`` grouped into batches of ``size``."""
+    chunk: list[Record] = []
+    for rec in records:
+        chunk.append(rec)
+        if len(chunk) >= size:
+            yield _batch(chunk, fields)
+            chunk = []
+    if chunk:
+        yield _batch(chunk, fields)
+
+
+def _batch(chunk: list[Record], fields: list[str]) -> Batch:
+    extras = {r.row: {k: v for k, v in r.values.items() if k.startswith("__")}
+              for r in chunk if any(k.startswith("__") for k in r.values)}
+    return Batch([r.row for r in chunk], {f: [r.values.get(f) for r in chunk] for f in fields},
+                 [r.geometry for r in chunk], extras)
+
+
+@dataclass
 class Source:
     """An opened layer of a file and how to read it (the subclasses know the format)."""
 
@@ -61,6 +90,10 @@ class Source:
 
     def records(self) -> Iterator[Record]:
         raise NotImplementedError
+
+    def batches(self, size: int = 10_000) -> Iterator[Batch]:
+        """Yield the rows in batches (formats read row by row group their records)."""
+        return batched(self.records(), self.fields, size)
 
 
 class Opener(Protocol):
@@ -143,7 +176,7 @@ def _open(path: Path, display: str, layer: str | None, encoding: str | None) -> 
 
         return DxfSource.open(path, display, layer, encoding)
     if suffix in FIONA_DRIVERS:
-        return FionaSource.open(path, display, layer, encoding)
+        return GdalSource.open(path, display, layer, encoding)
     if suffix in (".shx", ".dbf", ".prj", ".cpg"):
         raise _fail(display, "is a part of a Shapefile; give the .shp (with .shx, .dbf and .prj "
                     "beside it) or a zip of them all")
@@ -224,7 +257,7 @@ def check_shapefile(path: Path, display: str) -> None:
                     "put it beside the .shp or zip all the parts together")
 
 
-# -- fiona ---------------------------------------------------------------------------------
+# -- GDAL -----------------------------------------------------------------------------------
 
 def _fiona() -> Any:
     import fiona
@@ -246,7 +279,7 @@ def choose_layer(layers: list[str], wanted: str | None, display: str) -> str | N
 
 
 def crs_of(value: Any) -> CRS | None:
-    """Return a pyproj CRS of a fiona CRS (None when the file has none)."""
+    """Return a pyproj CRS of a CRS that GDAL reported (None when the file has none)."""
     if not value:
         return None
     try:
@@ -256,16 +289,33 @@ def crs_of(value: Any) -> CRS | None:
         return None
 
 
+def column(values: Any) -> list[Any]:
+    """Return a numpy column GDAL read as Python values: NaN and NaT → None, dates as dates."""
+    import numpy as np
+
+    kind = values.dtype.kind
+    if kind == "M":
+        return list(values.astype("datetime64[D]").astype(object))
+    if kind == "f":
+        return [None if v != v else v for v in values.tolist()]  # NaN is not equal to itself
+    if kind in "iub":
+        return list(values.tolist())
+    return list(values.tolist() if isinstance(values, np.ndarray) else values)
+
+
 @dataclass
-class FionaSource(Source):
-    """A layer read through fiona (GDAL): Shapefile, GeoPackage, GeoJSON."""
+class GdalSource(Source):
+    """A layer read through GDAL in batches of columns (pyogrio): Shapefile, GeoPackage,
+    GeoJSON. GDAL hands over WKB and typed columns, so a row costs microseconds."""
 
     driver: str = ""
+    total: int | None = None
 
     @classmethod
     def open(cls, path: Path, display: str, layer: str | None,
-             encoding: str | None) -> FionaSource:
-        fiona = _fiona()
+             encoding: str | None) -> GdalSource:
+        import pyogrio
+
         suffix = path.suffix.lower()
         notes: list[str] = []
         if suffix == ".shp":
@@ -277,58 +327,53 @@ class FionaSource(Source):
                 if encoding:
                     notes.append(f"no .cpg beside the Shapefile: its text reads as {encoding}")
         try:
-            layers = fiona.listlayers(str(path))
+            layers = [str(name) for name, _ in pyogrio.list_layers(str(path))]
+            chosen = choose_layer(layers, layer, display)
+            info = pyogrio.read_info(str(path), layer=chosen, encoding=encoding)
+        except InvalidFile:
+            raise
         except Exception as exc:
             raise _fail(display, f"cannot be read as {FORMAT_NAMES[suffix]}: "
                         f"{_gdal_reason(exc)}") from None
-        chosen = choose_layer(layers, layer, display)
-        try:
-            with fiona.open(str(path), layer=chosen, encoding=encoding) as c:
-                fields = list(c.schema["properties"])
-                crs = crs_of(c.crs)
-                driver = c.driver
-        except Exception as exc:
-            raise _fail(display, f"cannot be read as {FORMAT_NAMES[suffix]}: "
-                        f"{_gdal_reason(exc)}") from None
+        count = int(info.get("features") or 0)
         return cls(path=path, display=display, format=FORMAT_NAMES[suffix], layer=chosen,
-                   crs=crs, fields=fields, encoding=encoding, notes=notes, driver=driver)
-
-    def _collection(self) -> Any:
-        return _fiona().open(str(self.path), layer=self.layer, encoding=self.encoding)
+                   crs=crs_of(info.get("crs")), fields=[str(f) for f in info["fields"]],
+                   encoding=encoding, notes=notes, driver=str(info.get("driver") or ""),
+                   total=count if count >= 0 else None)
 
     def count(self) -> int | None:
-        try:
-            with self._collection() as c:
-                return int(len(c))
-        except Exception:
-            return None
+        return self.total
+
+    def batches(self, size: int = 20_000) -> Iterator[Batch]:
+        from pyogrio import raw
+
+        if self.format == "GeoJSON":
+            size = max(size, 100_000)  # GDAL skips GeoJSON features by reading them
+        done = 0
+        while True:
+            try:
+                meta, _, geometry, values = raw.read(
+                    str(self.path), layer=self.layer, encoding=self.encoding,
+                    skip_features=done, max_features=size)
+            except Exception as exc:
+                raise _fail(self.display, f"features after row {done} cannot be read: "
+                            f"{_gdal_reason(exc)}", row=done + 1) from None
+            n = len(geometry)
+            if n == 0:
+                return
+            names = [str(f) for f in meta["fields"]]
+            yield Batch(list(range(done + 1, done + n + 1)),
+                        {name: column(v) for name, v in zip(names, values, strict=True)},
+                        [bytes(g) if g is not None else None for g in geometry])
+            done += n
+            if n < size:
+                return
 
     def records(self) -> Iterator[Record]:
-        from shapely.geometry import shape
-
-        with self._collection() as c:
-            it = iter(c)
-            row = 0
-            while True:
-                row += 1
-                try:
-                    feat = next(it)
-                except StopIteration:
-                    return
-                except Exception as exc:
-                    raise _fail(self.display, f"feature {row} cannot be read: "
-                                f"{_gdal_reason(exc)}", row=row) from None
-                geom = feat.geometry
-                wkb = None
-                if geom is not None:
-                    try:
-                        wkb = shape(geom).wkb
-                    except Exception as exc:  # e.g. a ring of two points
-                        values = dict(feat.properties)
-                        values["__geometry_error__"] = str(exc)
-                        yield Record(row, values, None)
-                        continue
-                yield Record(row, dict(feat.properties), wkb)
+        for batch in self.batches():
+            for i, row in enumerate(batch.rows):
+                yield Record(row, {k: v[i] for k, v in batch.columns.items()},
+                             batch.geometries[i])
 
 
 def _gdal_reason(exc: Exception) -> str:

@@ -52,8 +52,10 @@ def test_dry_run_lists_invalid_geometries_by_row_and_writes_nothing(db_url: str,
     records[5] = parcel(6, [(E0 + 150, N0), (E0 + 170, N0), (E0 + 150, N0)])  # no area
     path = write(tmp_path / "p.gpkg", records, PARCEL_SCHEMA, driver="GPKG")
     report = run(db_url, path, "land_parcels", dry_run=True)
-    invalid = {p.row: p.message for p in report.problems if p.rule == "geometry_valid"}
+    invalid = {p.row: p.message for p in report.problems
+               if p.rule in ("geometry_valid", "geometry_readable")}
     assert set(invalid) == {4, 6}, report.problems
+    assert "at least four points" in invalid[6]
     assert "Self-intersection" in invalid[4] and "at POINT(" in invalid[4]
     assert "ST_MakeValid would make 2 part(s)" in invalid[4] and "--repair" in invalid[4]
     assert report.refused and count(db_url, "land_parcel") == 0
