@@ -4,8 +4,8 @@ Every public export reads the registry's public view (``open_data``): personal f
 removed, and names of natural persons masked, at the query, exactly as in every other public
 output (domain §9.4); staff exports (``personal=True``, the CLI's ``--staff``) read the staff
 view. GeoJSON (RFC 7946, lon/lat, 7 decimals) and CSV are produced by PostgreSQL and streamed
-in chunks; GeoPackage and Shapefile (in the storage CRS) are written by GDAL from a
-server-side cursor into a temporary file.
+in chunks; GeoPackage and Shapefile (in the storage CRS) are written by GDAL (pyogrio,
+in batches of columns) from a server-side cursor into a temporary file.
 
 The CSV (UTF-8 with BOM so that Excel reads Cyrillic; comma; ISO dates; decimal point) carries
 each code value followed by its Ukrainian title (``category``, ``category_title``), the
@@ -16,6 +16,7 @@ geometry as WKT in the storage CRS, ``lon``/``lat`` (WGS 84) of a point on the o
 
 from __future__ import annotations
 
+import json
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -34,9 +35,6 @@ FORMATS = {"geojson": ("application/geo+json", ".geojson"),
            "gpkg": ("application/geopackage+sqlite3", ".gpkg"),
            "shp": ("application/zip", ".shp.zip")}
 CHUNK_ROWS = 2000
-FIONA_TYPES = {FieldType.TEXT: "str", FieldType.INTEGER: "int", FieldType.NUMBER: "float",
-               FieldType.DATE: "date", FieldType.BOOLEAN: "bool", FieldType.JSON: "str",
-               FieldType.REFERENCE: "int"}
 Progress = Callable[[str, int, int], None]
 
 
@@ -138,22 +136,11 @@ def short_names(fields: list[str], limit: int = 10) -> dict[str, str]:
 def write_vector(conn: psycopg.Connection, reg: Registry, storage_srid: int, fmt: str,
                  target: Path, *, personal: bool = False,
                  progress: Progress | None = None) -> Path:
-    """Write ``reg`` as a GeoPackage or a zipped Shapefile at ``target`` (storage CRS)."""
-    import fiona
-    from fiona.crs import CRS as FionaCRS
-    from shapely import from_wkb
-    from shapely.geometry import mapping
-
+    """Write ``reg`` as a GeoPackage or a zipped Shapefile at ``target`` (storage CRS), in
+    batches of columns through GDAL (pyogrio) from a server-side cursor."""
     fields = exported_fields(reg, personal)
     names = short_names(["id", *(f.name for f in fields)]) if fmt == "shp" else {
         n: n for n in ["id", *(f.name for f in fields)]}
-    props: dict[str, str] = {names["id"]: "int"}
-    for f in fields:
-        kind = FIONA_TYPES[f.type]
-        if fmt == "shp" and kind == "str":
-            kind = "str:254"
-        props[names[f.name]] = kind
-    schema = {"geometry": reg.geometry.value, "properties": props}
     count_row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(
         source(reg, personal))).fetchone()
     total = int(count_row[0]) if count_row else 0
@@ -163,18 +150,20 @@ def write_vector(conn: psycopg.Connection, reg: Registry, storage_srid: int, fmt
     with tempfile.TemporaryDirectory(prefix="hromada-export-") as work:
         layer_path = Path(work) / (f"{reg.id}.shp" if fmt == "shp" else target.name)
         driver = "ESRI Shapefile" if fmt == "shp" else "GPKG"
-        with fiona.open(str(layer_path), "w", driver=driver, schema=schema,
-                        crs=FionaCRS.from_epsg(storage_srid), encoding="utf-8",
-                        **({"layer": reg.id} if fmt == "gpkg" else {})) as out, \
-                conn.cursor(name=f"export_{reg.table}") as cur:
+        done = 0
+        with conn.cursor(name=f"export_{reg.table}") as cur:
             cur.execute(query)
-            done = 0
-            while rows := cur.fetchmany(CHUNK_ROWS):
-                out.writerecords([_feature(fiona, row, fields, names, mapping, from_wkb)
-                                  for row in rows])
+            while True:
+                rows = cur.fetchmany(CHUNK_ROWS * 5)
+                if not rows and done:
+                    break
+                _write_batch(layer_path, driver, reg, fields, names, rows, storage_srid,
+                             append=done > 0)
                 done += len(rows)
                 if progress:
                     progress(reg.id, done, total)
+                if not rows:
+                    break
         if fmt == "gpkg":
             target.unlink(missing_ok=True)
             layer_path.replace(target)
@@ -185,17 +174,41 @@ def write_vector(conn: psycopg.Connection, reg: Registry, storage_srid: int, fmt
     return target
 
 
-def _feature(fiona: Any, row: tuple[Any, ...], fields: tuple[Field, ...], names: dict[str, str],
-             mapping: Any, from_wkb: Any) -> Any:
-    values: dict[str, Any] = {names["id"]: row[0]}
-    for f, value in zip(fields, row[1:-1], strict=True):
-        if value is not None and f.type is FieldType.NUMBER:
-            value = float(value)
-        elif value is not None and f.type is FieldType.JSON:
-            import json
+def _write_batch(path: Path, driver: str, reg: Registry, fields: tuple[Field, ...],
+                 names: dict[str, str], rows: list[tuple[Any, ...]], srid: int, *,
+                 append: bool) -> None:
+    import numpy as np
+    from pyogrio import raw
 
-            value = json.dumps(value, ensure_ascii=False)
-        values[names[f.name]] = value
-    geometry = mapping(from_wkb(bytes(row[-1]))) if row[-1] is not None else None
-    return fiona.Feature(geometry=fiona.Geometry.from_dict(geometry) if geometry else None,
-                         properties=fiona.Properties.from_dict(values))
+    shapefile = driver == "ESRI Shapefile"
+    data: list[Any] = [np.array([r[0] for r in rows], dtype=np.int64)]
+    masks: list[Any] = [None]
+    for i, f in enumerate(fields, 1):
+        values = [r[i] for r in rows]
+        missing = np.array([v is None for v in values], dtype=bool)
+        if f.type in (FieldType.NUMBER,):
+            data.append(np.array([np.nan if v is None else float(v) for v in values]))
+            masks.append(None)
+        elif f.type in (FieldType.INTEGER, FieldType.REFERENCE):
+            data.append(np.array([0 if v is None else int(v) for v in values], dtype=np.int64))
+            masks.append(missing)
+        elif f.type is FieldType.DATE:
+            data.append(np.array(values, dtype="datetime64[D]"))
+            masks.append(None)
+        elif f.type is FieldType.BOOLEAN:
+            data.append(np.array([bool(v) for v in values], dtype=bool))
+            masks.append(missing)
+        else:
+            texts = [None if v is None else (json.dumps(v, ensure_ascii=False)
+                                             if f.type is FieldType.JSON else str(v))
+                     for v in values]
+            if shapefile:  # a DBF field holds 254 bytes
+                texts = [t.encode()[:254].decode(errors="ignore") if t else t for t in texts]
+            data.append(np.array(texts, dtype=object))
+            masks.append(None)
+    geometry = np.array([bytes(r[-1]) if r[-1] is not None else None for r in rows],
+                        dtype=object)
+    raw.write(str(path), geometry, data, [names["id"], *(names[f.name] for f in fields)],
+              field_mask=masks if any(m is not None for m in masks) else None,
+              layer=reg.id, driver=driver, geometry_type=reg.geometry.value,
+              crs=f"EPSG:{srid}", encoding="UTF-8", append=append)

@@ -32,7 +32,7 @@ from gis.errors import InvalidFile, InvalidParameter, RuleViolation
 from ingest.crs import SourceCrs
 from ingest.mapping import FieldMap, Mapping, ValueProblem, column_converter, convert
 from ingest.readers import Batch, Source
-from registries.model import FieldType, Registry, Severity
+from registries.model import FieldType, Registry, Rule, Severity
 from registries.rules import LEGACY_SETTING, all_rules, violations_sql
 
 MODES = ("append", "upsert", "replace")
@@ -182,6 +182,8 @@ class _Job:
         self.fields = [m for m in mapping.fields]
         self.key = reg.import_key if not opts.keep_ids else None
         self.python_problems: list[tuple[int, str | None, str, str, str]] = []
+        self.deferred: list[Rule] = []  # rules the write's triggers check (see _rule_checks)
+        self.after: sql.Composable = sql.SQL("")
 
     # -- 1. stage ------------------------------------------------------------------------
     def run(self) -> None:
@@ -629,13 +631,26 @@ class _Job:
 
     def _rule_checks(self) -> None:
         """Run the registry's rules over the rows with a usable geometry, against the
-        registry as it would be after the import."""
+        registry as it would be after the import.
+
+        An import that stops at the first refused row (``on_error="abort"``) leaves to the
+        database's triggers the rules they check anyway on the write (errors, and legacy
+        ones outside a legacy import): each rule then runs once on the way that succeeds;
+        when a trigger refuses, those rules run here too, to name every row (``write``).
+        """
         reg = self.reg
         patterned = {f"{f.name}_format" for f in reg.stored_fields if f.pattern}
         rules = [r for r in all_rules(reg)
                  if r.id != "geometry_valid" and r.id not in patterned]
-        if not rules:
-            return
+        if not self.opts.dry_run and self.opts.on_error == "abort":
+            enforced = {Severity.ERROR} | (set() if self.opts.legacy else {Severity.LEGACY})
+            self.deferred = [r for r in rules if r.severity in enforced]
+            rules = [r for r in rules if r.severity not in enforced]
+        self._prepare_rule_rows()
+        self._run_rules(rules)
+
+    def _prepare_rule_rows(self) -> None:
+        reg = self.reg
         stored = reg.stored_fields
         mapped = {m.field.name for m in self.fields}
 
@@ -671,15 +686,20 @@ class _Job:
             "(SELECT {live} FROM {table} AS t WHERE {kept} AND NOT EXISTS (SELECT 1 FROM "
             "ingest_checked AS c WHERE c.id = t.id) UNION ALL SELECT * FROM ingest_checked)"
         ).format(live=live_cols, table=table, kept=kept)
+        self.after = after
+
+    def _run_rules(self, rules: list[Rule]) -> None:
         rows = sql.Identifier("ingest_checked")
         for i, rule in enumerate(rules, 1):
             self.progress("rules", i, len(rules))
+            started = time.monotonic()
             self._problem(sql.SQL(
                 "SELECT r._row, NULL, {rule}, {severity}, format('row %s: %s', r._row, v.message) "
                 "FROM ({v}) AS v(id, message) "
                 "JOIN ingest_rows AS r ON coalesce(r._key_id, -r._row) = v.id").format(
                 rule=sql.Literal(rule.id), severity=sql.Literal(rule.severity.value),
-                v=violations_sql(reg, rule, rows, table=after)))
+                v=violations_sql(self.reg, rule, rows, table=self.after)))
+            self.report.timings[f"rule {rule.id}"] = round(time.monotonic() - started, 3)
 
     def _collect(self) -> None:
         blocking = list(blocking_severities(self.opts.legacy))
@@ -691,6 +711,7 @@ class _Job:
             "ORDER BY severity = 'warning', row, rule LIMIT %s", (self.opts.max_listed,)).fetchall()
         self.report.problems = [Problem(int(r[0]), r[1], r[2], r[3], r[4]) for r in listed]
         # a problem of the file as a whole (row 0, e.g. a required field it lacks) blocks all
+        self.conn.execute("DROP TABLE IF EXISTS ingest_blocked")
         self.conn.execute(
             "CREATE TEMP TABLE ingest_blocked ON COMMIT DROP AS SELECT x.row, string_agg("
             "x.message, '; ' ORDER BY x.rule) AS reason FROM (SELECT p.row, p.rule, p.message "
@@ -764,34 +785,19 @@ class _Job:
                                     for c in (*cols, "geom"))
         self.progress("write", 0, 3)
         try:
-            if self.opts.mode == "replace":
-                self.conn.execute(sql.SQL("DELETE FROM {} AS t WHERE {}").format(
-                    table, self._deleted_where()))
-            self.progress("write", 1, 3)
-            if self.opts.mode != "append":
-                updated = sql.SQL(", ").join([*(self._new(m) for m in self.fields),
-                                              sql.SQL("r.geom")])
-                self.conn.execute(sql.SQL(
-                    "UPDATE {table} AS t SET ({names}) = ROW({values}) FROM ingest_rows AS r "
-                    "WHERE t.id = r._key_id AND {ok} AND {differs}").format(
-                    table=table, names=names, values=updated, ok=self._ok(),
-                    differs=self._differs()))
-            self.progress("write", 2, 3)
-            new = sql.SQL("TRUE") if self.opts.mode == "append" and not self.opts.keep_ids \
-                else sql.SQL("r._key_id IS NULL")
-            if self.opts.keep_ids:
-                names = sql.SQL("id, {}").format(names)
-                values = sql.SQL("r._file_id, {}").format(values)
-            self.conn.execute(sql.SQL(
-                "INSERT INTO {table} ({names}) SELECT {values} FROM ingest_rows AS r "
-                "WHERE {new} AND {ok} ORDER BY r._row").format(
-                table=table, names=names, values=values, new=new, ok=self._ok()))
-            if self.opts.keep_ids:
-                self.conn.execute(sql.SQL(
-                    "SELECT setval(pg_get_serial_sequence({}, 'id'), greatest(coalesce(max(id), "
-                    "0), 1)) FROM {}").format(sql.Literal(f"{reg.schema}.{reg.table}"), table))
-        except (pgerrors.CheckViolation, pgerrors.UniqueViolation, pgerrors.NotNullViolation,
-                pgerrors.RaiseException) as exc:
+            with self.conn.transaction():
+                self._write_statements(table, names, values)
+        except (pgerrors.CheckViolation, pgerrors.RaiseException) as exc:
+            if self.deferred:  # name every row the triggers' rules refuse, write nothing
+                self._run_rules(self.deferred)
+                self.deferred = []
+                self._collect()
+                if self.report.blocking:
+                    self.report.inserted = self.report.updated = self.report.deleted = 0
+                    return
+            raise RuleViolation(f"{reg.id}: {exc.diag.message_primary} (the database refused "
+                                "the import; nothing was written)", collection=reg.id) from None
+        except (pgerrors.UniqueViolation, pgerrors.NotNullViolation) as exc:
             raise RuleViolation(f"{reg.id}: {exc.diag.message_primary} (the database refused "
                                 "the import; nothing was written)", collection=reg.id) from None
         except pgerrors.ForeignKeyViolation as exc:
@@ -803,6 +809,36 @@ class _Job:
                 from None
         self.progress("write", 3, 3)
         self.report.written = True
+
+    def _write_statements(self, table: sql.Identifier, names: sql.Composable,
+                          values: sql.Composable) -> None:
+        reg = self.reg
+        if self.opts.mode == "replace":
+            self.conn.execute(sql.SQL("DELETE FROM {} AS t WHERE {}").format(
+                table, self._deleted_where()))
+        self.progress("write", 1, 3)
+        if self.opts.mode != "append":
+            updated = sql.SQL(", ").join([*(self._new(m) for m in self.fields),
+                                          sql.SQL("r.geom")])
+            self.conn.execute(sql.SQL(
+                "UPDATE {table} AS t SET ({names}) = ROW({values}) FROM ingest_rows AS r "
+                "WHERE t.id = r._key_id AND {ok} AND {differs}").format(
+                table=table, names=names, values=updated, ok=self._ok(),
+                differs=self._differs()))
+        self.progress("write", 2, 3)
+        new = sql.SQL("TRUE") if self.opts.mode == "append" and not self.opts.keep_ids \
+            else sql.SQL("r._key_id IS NULL")
+        if self.opts.keep_ids:
+            names = sql.SQL("id, {}").format(names)
+            values = sql.SQL("r._file_id, {}").format(values)
+        self.conn.execute(sql.SQL(
+            "INSERT INTO {table} ({names}) SELECT {values} FROM ingest_rows AS r "
+            "WHERE {new} AND {ok} ORDER BY r._row").format(
+            table=table, names=names, values=values, new=new, ok=self._ok()))
+        if self.opts.keep_ids:
+            self.conn.execute(sql.SQL(
+                "SELECT setval(pg_get_serial_sequence({}, 'id'), greatest(coalesce(max(id), "
+                "0), 1)) FROM {}").format(sql.Literal(f"{reg.schema}.{reg.table}"), table))
 
 
 def _single_or_multi(reg: Registry, g: sql.Composable) -> sql.Composable:

@@ -325,16 +325,18 @@ def column_converter(f: Field, explicit: dict[str, str] | None = None
     cache: dict[Any, Any] = {}
     plain_text = f.type is FieldType.TEXT and not f.choices
 
-    def slow(value: Any) -> Any:
+    def slow(value: Any) -> tuple[Any, str | None]:
         key = (type(value), value)
-        if key not in cache:
+        found = cache.get(key)
+        if found is None:
             try:
-                cache[key] = (convert(f, value, explicit), None)
+                found = (convert(f, value, explicit), None)
             except ValueProblem as exc:
-                cache[key] = (None, str(exc))
+                found = (None, str(exc))
             if len(cache) > 50_000:  # a column of unique values: stop remembering them
                 cache.clear()
-        return cache[key]
+            cache[key] = found
+        return found
 
     def run(values: list[Any]) -> tuple[list[Any], Problems]:
         out: list[Any] = []
@@ -354,6 +356,9 @@ def column_converter(f: Field, explicit: dict[str, str] | None = None
                 out.append(v)
             elif f.type is FieldType.REFERENCE and isinstance(v, int) and not isinstance(v, bool):
                 out.append(str(v))
+            elif f.type in (FieldType.REFERENCE, FieldType.INTEGER) and isinstance(v, float) \
+                    and v.is_integer() and abs(v) < 2**31:  # a whole-number column with NULLs
+                out.append(str(int(v)) if f.type is FieldType.REFERENCE else int(v))
             else:
                 value, reason = slow(v)
                 out.append(value)
