@@ -114,7 +114,8 @@ def ingest(path: Path, registry_id: str, dry_run: bool, mode: str, on_error: str
                          repair=repair, keep_ids=keep_ids, user=author, source_name=path.name,
                          storage_srid=settings.city.storage_srid, extent=settings.city.extent)
     files = FileOptions(layer=layer, encoding=encoding, crs=crs, mapping=mapping_path,
-                        rejects=rejects)
+                        rejects=rejects,
+                        fast_read_max=settings.ingest.fast_read_max_features)
     progress = Progress("ingest", rate="rows")
     with database(settings, read_only=dry_run, quiet=True) as url, \
             psycopg.connect(url) as conn:

@@ -103,7 +103,8 @@ class Uploads:
                              storage_srid=self.settings.city.storage_srid,
                              extent=self.settings.city.extent, **flags)
         files = FileOptions(layer=q.get("layer") or None, encoding=q.get("encoding") or None,
-                            crs=q.get("crs") or None)
+                            crs=q.get("crs") or None,
+                            fast_read_max=self.settings.ingest.fast_read_max_features)
         work = Path(tempfile.mkdtemp(prefix="hromada-upload-"))
         try:
             path = work / name

@@ -132,6 +132,9 @@ class IngestSettings(BaseModel):
     # the deployment's keys from SK-42/SK-63 zones to the storage CRS, as PROJ pipelines:
     # {"EPSG:7826": "+proj=pipeline +step …"}; without one such files are refused
     transforms: dict[str, str] = {}
+    # GDAL files up to this many features are read in fast column batches; larger ones
+    # stream feature by feature in constant memory (docs/ingest.md)
+    fast_read_max_features: int = Field(default=1_000_000, ge=0)
 
 
 class OpenDataSettings(BaseModel):

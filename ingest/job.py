@@ -12,7 +12,7 @@ import psycopg
 from ingest.crs import parse_crs, resolve
 from ingest.load import ImportOptions, Progress, Report, run_import
 from ingest.mapping import build_mapping, load_overrides
-from ingest.readers import Source, open_source
+from ingest.readers import FAST_READ_MAX_FEATURES, Source, open_source
 from ingest.rejects import rejects_path, write_rejects
 from registries.model import Registry
 
@@ -27,6 +27,7 @@ class FileOptions:
     mapping: Path | None = None
     overrides: dict[str, Any] | None = None  # the mapping's content (the upload page)
     rejects: Path | None = None  # where --on-error skip writes refused rows
+    fast_read_max: int = FAST_READ_MAX_FEATURES  # bigger GDAL files stream (constant memory)
 
 
 def _first_xy(source: Source) -> tuple[float, float] | None:
@@ -51,7 +52,8 @@ def import_file(conn: psycopg.Connection, reg: Registry, path: Path, files: File
     layer = files.layer
     if layer is None and reg.id == "cadastral_quarters" and path.suffix.lower() == ".xml":
         layer = "quarters"  # an exchange file's quarters, not its parcels
-    with open_source(path, layer=layer, encoding=files.encoding, display=display) as source:
+    with open_source(path, layer=layer, encoding=files.encoding, display=display,
+                     fast_read_max=files.fast_read_max) as source:
         given = parse_crs(files.crs) if files.crs else None
         sample = _first_xy(source) if given is None and source.crs is None else None
         crs = resolve(source.crs, given, opts.storage_srid, source.display, transforms or {},

@@ -4,6 +4,7 @@ in EPSG:6383 around Khmelnytskyi's centre unless said otherwise."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
 
@@ -46,7 +47,7 @@ def parcel(i: int, ring: list[tuple[float, float]] | None = None,
             "properties": values}
 
 
-def write(path: Path, records: list[dict[str, Any]], schema: dict[str, Any], *,
+def write(path: Path, records: Iterable[dict[str, Any]], schema: dict[str, Any], *,
           driver: str = "ESRI Shapefile", crs: int | None = SRID,
           encoding: str = "utf-8", layer: str | None = None) -> Path:
     kwargs: dict[str, Any] = {"layer": layer} if layer else {}

@@ -7,6 +7,7 @@ import os
 import shutil
 import signal
 import subprocess
+import sys
 import time
 from pathlib import Path
 
@@ -135,3 +136,37 @@ def _imports_running(url: str) -> bool:
                            "current_database() AND pid <> pg_backend_pid() AND "
                            "state <> 'idle'").fetchone()
     return bool(row and row[0])
+
+
+def _peak_rss_mb(args: list[str], env: dict[str, str]) -> tuple[float, str]:
+    """Return the peak resident memory (MB) of ``gis args`` and its output."""
+    probe = ("import resource, subprocess, sys; r = subprocess.run(sys.argv[1:], "
+             "capture_output=True, text=True); print(r.returncode, r.stdout[-2000:], "
+             "r.stderr[-2000:]); print(resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss)")
+    out = subprocess.run([sys.executable, "-c", probe, GIS, *args], capture_output=True,
+                         text=True, env={**os.environ, **env}, timeout=600).stdout
+    *report, peak_kb = out.strip().splitlines()
+    return int(peak_kb) / 1024, "\n".join(report)
+
+
+def test_a_large_file_streams_in_bounded_memory(db_url: str, tmp_path: Path) -> None:
+    """Ten times the rows, nearly the same memory: the importer never holds the file (a file
+    past GIS_INGEST__FAST_READ_MAX_FEATURES streams feature by feature, rows go to PostgreSQL
+    by COPY as they come). The limit is set to 0 here so that both files take that path."""
+    schema = {"geometry": "Point", "properties": {"name": "str:80", "kind": "str:20",
+                                                  "condition": "str:20"}}
+    env = {"GIS_DATABASE_URL": db_url, "GIS_INGEST__FAST_READ_MAX_FEATURES": "0"}
+    peaks = {}
+    for n in (20_000, 200_000):
+        path = write(tmp_path / f"p{n}.gpkg", (
+            {"geometry": {"type": "Point", "coordinates": (299_000.0 + i % 1000,
+                                                           5_476_000.0 + i // 1000)},
+             "properties": {"name": f"Об'єкт доступності № {i} на вулиці Проскурівській",
+                            "kind": "ramp", "condition": "usable"}} for i in range(n)),
+            schema, driver="GPKG")
+        peaks[n], report = _peak_rss_mb(["ingest", str(path), "--registry",
+                                         "accessibility_objects", "--dry-run"], env)
+        assert f"would insert {n}" in report, report
+    size_mb = (tmp_path / "p200000.gpkg").stat().st_size / 2**20
+    assert size_mb > 30  # the larger file is 10x the rows and well over 30 MB …
+    assert peaks[200_000] - peaks[20_000] < 20, (peaks, size_mb)  # … the peak barely moves
