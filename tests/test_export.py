@@ -110,3 +110,25 @@ def test_gis_export_writes_every_format_and_its_staff_variant(demo_url: str,
     json.loads((tmp_path / "a.metadata").read_text(encoding="utf-8"))
     with zipfile.ZipFile(tmp_path / "a.shp") as zf:
         assert {Path(n).suffix for n in zf.namelist()} >= {".shp", ".shx", ".dbf", ".prj"}
+
+
+def test_the_geoportal_offers_each_layers_downloads(server: str) -> None:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from tests.test_portal import ARGS, CHROMIUM
+
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(f"{server}/", wait_until="load")
+            link = page.locator('#layer-groups a[href="/downloads/land_parcels.geojson"]')
+            link.wait_for(state="attached", timeout=30_000)
+            assert link.get_attribute("title") == "Завантажити відкриті дані: GEOJSON"
+            hrefs = page.eval_on_selector_all("#layer-groups .downloads a",
+                                              "links => links.map(a => a.getAttribute('href'))")
+        finally:
+            browser.close()
+    public = [r.id for r in default_catalog() if r.public]
+    assert sorted(hrefs) == sorted(f"/downloads/{rid}.{fmt}" for rid in public
+                                   for fmt in ("geojson", "csv"))
+    assert httpx.get(f"{server}{hrefs[0]}", timeout=60).status_code == 200
