@@ -53,7 +53,8 @@ def main(ctx: click.Context, debug: bool) -> None:
 
     Without GIS_DATABASE_URL every command starts its own PostgreSQL + PostGIS cluster in
     GIS_DATA_DIR (default ~/.local/share/hromada-gis, or /var/lib/hromada-gis as root) and
-    stops it when done.
+    stops it when done; beside a running `gis serve` it uses that server's database instead.
+    Read-only commands (lists, exports, dry runs) never change the schema.
     """
     ctx.obj = {"debug": debug}
     logging.basicConfig(level=logging.DEBUG if debug else logging.WARNING,
@@ -85,7 +86,7 @@ def serve(host: str | None, port: int | None, demo: bool, scale: float) -> None:
     import uvicorn
 
     from app.factory import create_app
-    from app.runtime import database
+    from app.runtime import database, lock_holder
     from gis.cluster import port_is_free
     from gis.db import check_pool_size, open_pool
     from registries.catalog import default_catalog
@@ -99,6 +100,11 @@ def serve(host: str | None, port: int | None, demo: bool, scale: float) -> None:
         raise EnvironmentProblem(f"port {settings.port} on {settings.host} is already in use; "
                                  "stop the other server or set GIS_PORT to a free port")
     catalog = default_catalog()
+    holder = lock_holder(settings.data_dir) if settings.database_url is None else None
+    if holder is not None:  # commands may share a running server's database; servers do not
+        raise EnvironmentProblem(f"another Hromada GIS server (pid {holder}) is using data "
+                                 f"folder {settings.data_dir}; stop it or set GIS_DATA_DIR to "
+                                 "another folder")
     with stop_on_signals():
         with database(settings) as url:
             if demo:
@@ -208,12 +214,14 @@ def db() -> None:
 
 @db.command("upgrade")
 def db_upgrade() -> None:
-    """Migrate the database to the newest schema and refresh derived views and triggers."""
-    from app.runtime import database
+    """Migrate the database to the newest schema and refresh derived views and triggers.
 
-    with database(load_settings(), migrate=True):
-        pass
-    click.echo("database is up to date", err=True)
+    Beside a running server (same GIS_DATA_DIR) it migrates the server's database.
+    """
+    from app.runtime import upgrade_database
+
+    where = upgrade_database(load_settings())
+    click.echo(f"database is up to date ({where})", err=True)
 
 
 @main.group()
@@ -299,7 +307,7 @@ def tiles_seed(source_id: str, bbox: str | None, min_zoom: int, max_zoom: int,
     if settings.tiles.cache == "none":
         raise EnvironmentProblem("GIS_TILES__CACHE=none: there is no cache to seed")
     box = _tile_box(bbox, settings)
-    with stop_on_signals(), database(settings) as url:
+    with stop_on_signals(), database(settings, read_only=True) as url:
         sources, queries, cache, invalidator = tile_parts(settings, default_catalog(), url)
         sources.get(source_id)
         progress = Progress("seed")
@@ -347,7 +355,7 @@ def tiles_export(source_id: str, bbox: str | None, min_zoom: int, max_zoom: int,
     settings = load_settings()
     _zooms(min_zoom, max_zoom, settings)
     box = _tile_box(bbox, settings)
-    with stop_on_signals(), database(settings) as url:
+    with stop_on_signals(), database(settings, read_only=True) as url:
         sources, queries, cache, invalidator = tile_parts(settings, default_catalog(), url)
         source = sources.get(source_id)
         if invalidator is not None:
@@ -421,6 +429,17 @@ def _add_operations_commands() -> None:  # backups and the system service (docs/
 
 
 _add_operations_commands()
+
+
+def _add_ingest_commands() -> None:
+    from app.cli_export import export
+    from app.cli_ingest import ingest
+
+    main.add_command(ingest)
+    main.add_command(export)
+
+
+_add_ingest_commands()
 
 
 if __name__ == "__main__":

@@ -34,7 +34,7 @@ def registry_problems(collection: str, severity: str | None) -> None:
     from registries.rules import find_problems
 
     reg = default_catalog().get(collection)
-    with database(load_settings()) as url, psycopg.connect(url) as conn:
+    with database(load_settings(), read_only=True) as url, psycopg.connect(url) as conn:
         found = find_problems(conn, reg, severity=Severity(severity) if severity else None)
     for p in found:
         click.echo(f"{p.severity.value:8} {p.rule:28} #{p.id:<8} {p.message}")
@@ -63,7 +63,7 @@ def registry_history(collection: str, item_id: int) -> None:
     from registries.changes import change_log
 
     reg = default_catalog().get(collection)
-    with database(load_settings()) as url, psycopg.connect(url) as conn:
+    with database(load_settings(), read_only=True) as url, psycopg.connect(url) as conn:
         for entry in change_log(conn, reg, item_id, personal=True):
             click.echo(json.dumps(entry, ensure_ascii=False, default=str))
 

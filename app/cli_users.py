@@ -29,17 +29,19 @@ ROLE_HELP = "planner (cadastre, planning), registrar (advertising, temporary str
 
 
 @contextmanager
-def _connection() -> Iterator[psycopg.Connection[Any]]:
-    with _connection_and_url() as (conn, _):
+def _connection(read_only: bool = False) -> Iterator[psycopg.Connection[Any]]:
+    with _connection_and_url(read_only) as (conn, _):
         yield conn
 
 
 @contextmanager
-def _connection_and_url() -> Iterator[tuple[psycopg.Connection[Any], str]]:
+def _connection_and_url(read_only: bool = False
+                        ) -> Iterator[tuple[psycopg.Connection[Any], str]]:
     from app.cli import load_settings
     from app.runtime import database
 
-    with database(load_settings(), quiet=True) as url, psycopg.connect(url) as conn:
+    with database(load_settings(), quiet=True, read_only=read_only) as url, \
+            psycopg.connect(url) as conn:
         yield conn, url
         conn.commit()
 
@@ -95,7 +97,7 @@ def users_add(name: str, roles: tuple[str, ...], display_name: str, password_std
 @users.command("list")
 def users_list() -> None:
     """List users: name, roles, active, created, database login, display name."""
-    with _connection() as conn:
+    with _connection(read_only=True) as conn:
         for u in list_users(conn):
             login = login_of(conn, u.name)
             click.echo(f"{u.name}\t{','.join(sorted(u.roles))}\t"
@@ -173,7 +175,7 @@ def tokens_issue(name: str, label: str) -> None:
 @click.option("--user", "name", help="Only the tokens of this user.")
 def tokens_list(name: str | None) -> None:
     """List tokens: id, owner, label, created, last used, revoked."""
-    with _connection() as conn:
+    with _connection(read_only=True) as conn:
         for t in list_tokens(conn, name):
             click.echo(f"{t.id}\t{t.owner}\t{t.label or '-'}\t{_when(t.created_at)}\t"
                        f"{_when(t.last_used_at)}\t"

@@ -18,8 +18,10 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from app.editor_routes import editor_routes
+from app.export_routes import export_routes
 from app.extract_routes import extract_routes
 from app.headers import ResponseHeaders, policies_for
+from app.ingest_routes import ingest_routes
 from app.limits import Admission, AnonymousWork, limit_middleware, rate_limiter, work_limiter
 from app.login import login_routes
 from app.observe import observe
@@ -109,12 +111,15 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             *tiles.routes,
             *registry_routes(settings, pool, catalog, audit=auth.audit),
             *extract_routes(settings, pool, catalog, auth, audit=auth.audit),
+            *export_routes(settings, pool, catalog),
+            *ingest_routes(settings, db_url, catalog, auth),
             *login_routes(settings, pool, auth),
             *reshape_routes(features),
             *qgis_routes(settings, db_url, pool, catalog, auth),
             Mount("/", app=ogc),
         ],
-        middleware=[*limit_middleware(settings.limits, limiter),
+        middleware=[*limit_middleware(settings.limits, limiter,
+                                      {"/ingest/": settings.ingest.max_upload_mb << 20}),
                     Middleware(AuthMiddleware, auth=auth),
                     Middleware(AnonymousWork, limits=settings.limits,
                                work=work_limiter(settings.limits), limiter=limiter),

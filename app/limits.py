@@ -98,9 +98,12 @@ class RequestLimits:
     """ASGI middleware: 413 for bodies over the limit, 429 for anonymous clients over rate."""
 
     def __init__(self, app: ASGIApp, limits: LimitSettings,
-                 limiter: RateLimiter | None = None) -> None:
+                 limiter: RateLimiter | None = None,
+                 larger_bodies: dict[str, int] | None = None) -> None:
         self.app = app
-        self.max_body = limits.max_body_bytes
+        self.default_max_body = limits.max_body_bytes
+        # path prefixes allowed larger bodies (the staff upload of files to import)
+        self.larger_bodies = larger_bodies or {}
         self.exempt = frozenset(limits.rate_exempt)
         self.limiter = limiter or rate_limiter(limits)
 
@@ -111,10 +114,12 @@ class RequestLimits:
         path = scope.get("path", "")
         headers = {k.decode("latin-1").lower(): v.decode("latin-1")
                    for k, v in scope.get("headers", [])}
+        max_body = next((n for prefix, n in self.larger_bodies.items()
+                         if path.startswith(prefix)), self.default_max_body)
         declared = headers.get("content-length")
-        if declared and declared.isdigit() and int(declared) > self.max_body:
+        if declared and declared.isdigit() and int(declared) > max_body:
             await _problem(send, 413, "Payload Too Large",
-                           f"request bodies are limited to {self.max_body} bytes", path)
+                           f"request bodies are limited to {max_body} bytes", path)
             return
         client = (scope.get("client") or ("unknown", 0))[0]
         limiter = None if client in self.exempt or path in EXEMPT_PATHS else self.limiter
@@ -135,7 +140,7 @@ class RequestLimits:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_body:
+                if received > max_body:
                     raise _TooLarge
             return message
 
@@ -153,7 +158,7 @@ class RequestLimits:
             if started:
                 raise
             await _problem(send, 413, "Payload Too Large",
-                           f"request bodies are limited to {self.max_body} bytes", path)
+                           f"request bodies are limited to {max_body} bytes", path)
 
 
 @dataclass
@@ -336,15 +341,16 @@ class Admission:
         return self.limiter.retry_after(client) == 0
 
 
-def limit_middleware(limits: LimitSettings,
-                     limiter: RateLimiter | None = None) -> list[Middleware]:
+def limit_middleware(limits: LimitSettings, limiter: RateLimiter | None = None,
+                     larger_bodies: dict[str, int] | None = None) -> list[Middleware]:
     """Return the limits middleware, and CORS when origins are configured.
 
     With ``["*"]`` any site's scripts may read (GET/HEAD), never write; with named origins
     those may also write with a bearer token (cookies are never sent cross-origin).
     ``limiter`` shares its buckets with other users of it (the tile fast path).
     """
-    stack = [Middleware(RequestLimits, limits=limits, limiter=limiter)]
+    stack = [Middleware(RequestLimits, limits=limits, limiter=limiter,
+                        larger_bodies=larger_bodies)]
     origins = limits.cors_origins
     if origins:
         reads_only = "*" in origins

@@ -7,15 +7,22 @@ import time
 
 
 class Progress:
-    """Draw ``stage done/total [####    ] 40%`` on one line; plain lines when not a terminal."""
+    """Draw ``stage done/total [####    ] 40%`` on one line; plain lines when not a terminal.
 
-    def __init__(self, label: str, stream=sys.stderr) -> None:  # type: ignore[no-untyped-def]
+    With ``rate`` the line also says how fast the stage goes (``12,345 rows/s``); a total of
+    0 means "unknown" (a stream whose length is not known in advance): no bar then.
+    """
+
+    def __init__(self, label: str, stream=sys.stderr, *,  # type: ignore[no-untyped-def]
+                 rate: str | None = None) -> None:
         self.label = label
         self.stream = stream
         self.tty = stream.isatty()
         self.stage = ""
         self.last = 0.0
         self.started = time.monotonic()
+        self.stage_started = self.started
+        self.rate = rate
 
     def __call__(self, stage: str, done: int, total: int) -> None:
         now = time.monotonic()
@@ -24,10 +31,17 @@ class Progress:
             return
         if new_stage and self.stage and self.tty:
             self.stream.write("\n")
+        if new_stage:
+            self.stage_started = now
         self.stage, self.last = stage, now
-        pct = 100 * done // total if total else 100
-        bar = "#" * (pct // 5) + " " * (20 - pct // 5)
-        line = f"{self.label}: {stage:<22} {done:>7}/{total:<7} [{bar}] {pct:3d}%"
+        if total or not self.rate:
+            pct = 100 * done // total if total else 100
+            bar = "#" * (pct // 5) + " " * (20 - pct // 5)
+            line = f"{self.label}: {stage:<22} {done:>7}/{total:<7} [{bar}] {pct:3d}%"
+        else:
+            line = f"{self.label}: {stage:<22} {done:>7}"
+        if self.rate and now > self.stage_started:
+            line += f" {done / (now - self.stage_started):>9,.0f} {self.rate}/s"
         self.stream.write(("\r" + line) if self.tty else line + "\n")
         self.stream.flush()
 

@@ -90,3 +90,8 @@ class PayloadTooLarge(GisError, status=413, code="PayloadTooLarge"): ...
 
 class TooManyRequests(GisError, status=429, code="TooManyRequests"):
     """A client went over its request rate; ``retry_after`` seconds until it may go on."""
+
+
+class InvalidFile(GisError, status=422, code="InvalidFile", exit_code=2):
+    """An input file that cannot be read as what it claims to be: broken zip, a Shapefile
+    without its index, no CRS, an XML off its schema … ``where`` names file, row, field."""

@@ -6,7 +6,9 @@ into ``history.<table>`` with its closed period, the operation and who ended it.
 database does it, every write path — the API, ingest, the CLI, a planner editing straight from
 QGIS — leaves the same history. The author is the user a staff database login belongs to
 (``gis.db_logins``; whatever that session sets), else ``current_setting('gis.user')`` when the
-application set it (``gis.db.transaction(user=...)``), else the database user.
+application set it (``gis.db.transaction(user=...)``), else the database user; what made the
+change, when it was not an ordinary edit (``ingest parcels.shp``), is ``gis.source``, kept as
+``change_source`` of a version and ``ended_source`` of the change that ended it.
 
 No lost updates on direct edits. An UPDATE that sets ``version`` claims the version it was
 made from: ``SET version = 7`` or ``SET version = -7`` (QGIS sends only values that differ
@@ -41,7 +43,8 @@ def trigger_sql(schema: str, table: str, columns: Sequence[str],
     fn = sql.Identifier(HISTORY_SCHEMA, f"keep_{table}")
     hist_cols = sql.SQL(", ").join(
         sql.Identifier(c)
-        for c in ("id", *columns, "version", "sys_period", "changed_by", "operation", "ended_by")
+        for c in ("id", *columns, "version", "sys_period", "changed_by", "change_source",
+                  "operation", "ended_by", "ended_source")
     )
     old_vals = sql.SQL(", ").join(sql.SQL("OLD.{}").format(sql.Identifier(c)) for c in columns)
     body = sql.SQL(
@@ -53,11 +56,13 @@ DECLARE
     -- application connects as the owner, so it never pays for the lookup
     editor text := CASE WHEN session_user = current_user THEN NULL ELSE auth.login_user() END;
     who text := coalesce(editor, nullif(current_setting('gis.user', true), ''), session_user);
+    src text := nullif(current_setting('gis.source', true), '');
 BEGIN
     IF TG_OP = 'INSERT' THEN
         NEW.version := 1;
         NEW.sys_period := tstzrange(now(), NULL);
         NEW.changed_by := who;
+        NEW.change_source := src;
         RETURN NEW;
     END IF;
     IF TG_OP = 'UPDATE' THEN
@@ -85,7 +90,7 @@ BEGIN
     IF lower(OLD.sys_period) < now() THEN
         INSERT INTO {hist} ({hist_cols})
         VALUES (OLD.id, {old_vals}, OLD.version, tstzrange(lower(OLD.sys_period), now()),
-                OLD.changed_by, left(TG_OP, 1), who);
+                OLD.changed_by, OLD.change_source, left(TG_OP, 1), who, src);
     END IF;
     IF TG_OP = 'DELETE' THEN
         RETURN OLD;
@@ -95,6 +100,7 @@ BEGIN
                         ELSE OLD.version END;
     NEW.sys_period := tstzrange(now(), NULL);
     NEW.changed_by := who;
+    NEW.change_source := src;
     RETURN NEW;
 END
 $fn$"""

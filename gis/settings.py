@@ -194,6 +194,35 @@ class MetricsSettings(BaseModel):
     token: SecretStr | None = None  # GIS_METRICS__TOKEN: scrapers elsewhere send it as Bearer
 
 
+class IngestSettings(BaseModel):
+    """Imports (``gis ingest``, the staff upload page); see docs/ingest.md."""
+
+    max_upload_mb: int = Field(default=200, ge=1)  # the largest file the upload page takes
+    # the deployment's keys from SK-42/SK-63 zones to the storage CRS, as PROJ pipelines:
+    # {"EPSG:7826": "+proj=pipeline +step …"}; without one such files are refused
+    transforms: dict[str, str] = {}
+    # GDAL files up to this many features are read in fast column batches; larger ones
+    # stream feature by feature in constant memory (docs/ingest.md)
+    fast_read_max_features: int = Field(default=1_000_000, ge=0)
+
+
+class OpenDataSettings(BaseModel):
+    """The publisher of the open-data sets (the data.gov.ua passport, the exchange XML's
+    AdditionalPart); ``GIS_OPEN_DATA__PUBLISHER=…``."""
+
+    publisher: str = "Хмельницька міська рада"
+    publisher_en: str = "Khmelnytskyi City Council"
+    publisher_edrpou: str = "00000000"  # the council's EDRPOU code (8 digits)
+    contact_name: str = "Відповідальна особа"  # the data set's responsible person (office)
+    contact_position: str = "Відділ ГІС"
+    contact_email: str = "opendata@example.org"
+    contact_phone: str = "+380000000000"
+    licence: str = "CC-BY-4.0"
+    licence_url: str = "https://creativecommons.org/licenses/by/4.0/"
+    update_frequency: str = "щоквартально"  # as the passport states it (uk)
+    landing_page: str | None = None  # the council's open-data page (the licence's hyperlink)
+
+
 class Settings(BaseSettings):
     """Hromada GIS settings; ``GIS_DATABASE_URL`` unset means: start the embedded PostGIS."""
 
@@ -217,6 +246,8 @@ class Settings(BaseSettings):
     db_logins: DbLoginSettings = DbLoginSettings()  # GIS_DB_LOGINS__HOST=gis.city.local
     log: LogSettings = LogSettings()  # GIS_LOG__FORMAT=logfmt
     metrics: MetricsSettings = MetricsSettings()  # GIS_METRICS__TOKEN=…
+    ingest: IngestSettings = IngestSettings()  # GIS_INGEST__MAX_UPLOAD_MB=50
+    open_data: OpenDataSettings = OpenDataSettings()  # GIS_OPEN_DATA__PUBLISHER=…
     max_items: int = 10_000  # the largest page a client may ask for
     # idle keep-alive connections are closed after this; longer than a busy client's pause, so
     # a close does not race the client's next request (uvicorn's default is 5 s)

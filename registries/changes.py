@@ -60,15 +60,17 @@ def versions_sql(reg: Registry, personal: bool) -> sql.Composed:
     cols = data_columns(reg)
     fields = readable(reg, personal)
     base = sql.SQL(", ").join(sql.Identifier(c) for c in ("id", *cols, "version", "sys_period",
-                                                          "changed_by"))
+                                                          "changed_by", "change_source"))
     shown = sql.SQL(", ").join(
         sql.SQL("{}, {}").format(sql.Literal(f.name), sql.Identifier(f.column))
         for f in fields if f.is_stored)
     return sql.SQL(
         "SELECT v.version, lower(v.sys_period), upper(v.sys_period), v.changed_by, v.op, "
-        "v.ended_by, json_build_object({shown}), md5(ST_AsEWKB(v.geom)) FROM ("
-        "SELECT {base}, NULL::text AS op, NULL::text AS ended_by FROM {live} WHERE id = %(id)s "
-        "UNION ALL SELECT {base}, operation, ended_by FROM {hist} WHERE id = %(id)s) AS v "
+        "v.ended_by, json_build_object({shown}), md5(ST_AsEWKB(v.geom)), v.change_source, "
+        "v.ended_source FROM ("
+        "SELECT {base}, NULL::text AS op, NULL::text AS ended_by, NULL::text AS ended_source "
+        "FROM {live} WHERE id = %(id)s UNION ALL "
+        "SELECT {base}, operation, ended_by, ended_source FROM {hist} WHERE id = %(id)s) AS v "
         "ORDER BY v.version, lower(v.sys_period)").format(
         shown=shown, base=base, live=sql.Identifier(reg.schema, reg.table),
         hist=sql.Identifier(*reg.history_table))
@@ -80,7 +82,8 @@ def change_log(conn: psycopg.Connection, reg: Registry, obj_id: int, *,
 
     The public sees what changed in public fields (masked values stay masked) and when —
     only the versions that changed something public, numbered among themselves; staff see
-    every version by its number and who made it. A deletion ends the log.
+    every version by its number, who made it, and from which source (an imported file) when
+    not by hand. A deletion ends the log.
     """
     source = sql.SQL("SELECT 1 FROM {} WHERE id = %(id)s UNION ALL SELECT 1 FROM {} "
                      "WHERE id = %(id)s LIMIT 1").format(
@@ -94,7 +97,8 @@ def change_log(conn: psycopg.Connection, reg: Registry, obj_id: int, *,
     previous: dict[str, Any] | None = None
     previous_geom = None
     shown = 0  # versions the reader sees; the public's are numbered among themselves
-    for version, since, until, author, op, ended_by, values, geom_hash in rows:
+    for (version, since, until, author, op, ended_by, values, geom_hash, source,
+         ended_source) in rows:
         for name, f in masked.items():  # the mask, as the public view applies it
             assert f.personal_if is not None
             if values.get(f.personal_if.field) == f.personal_if.equals:
@@ -116,12 +120,16 @@ def change_log(conn: psycopg.Connection, reg: Registry, obj_id: int, *,
             entry = {"version": version if personal else shown, **entry}
             if personal:
                 entry["by"] = author
+                if source:  # what made the change when it was not an ordinary edit: an import
+                    entry["source"] = source
             log.append(entry)
         if op == "D":
             deleted: dict[str, Any] = {"version": version if personal else shown,
                                        "at": until.isoformat(), "action": "deleted"}
             if personal:
                 deleted["by"] = ended_by
+                if ended_source:
+                    deleted["source"] = ended_source
             log.append(deleted)
         previous, previous_geom = values, geom_hash
     return _with_lineage(conn, reg, obj_id, log)

@@ -39,7 +39,7 @@ from registries.styles import Style
 
 DECLARED = Path(__file__).with_name("declared")
 REGISTRY_KEYS = {"id", "title", "description", "table", "geometry", "group", "noun", "label",
-                 "edit_roles", "keywords", "fields", "rules", "tiles", "style", "public"}
+                 "key", "edit_roles", "keywords", "fields", "rules", "tiles", "style", "public"}
 FIELD_KEYS = {"name", "type", "title", "required", "personal", "personal_if", "searchable",
               "temporal", "unique", "pattern", "choices", "scale", "references", "description",
               "derived"}
@@ -182,6 +182,7 @@ def registry_from_mapping(doc: Any, where: str) -> Registry:
             tiles=tuple(TileRule(int(t["min_zoom"]), tuple(t.get("keep", ())))
                         for t in doc.get("tiles", ())),
             label=doc.get("label"), noun=doc.get("noun"), public=bool(doc.get("public", True)),
+            key=doc.get("key"),
             rules=tuple(_rule(r, f"{where} rule") for r in doc.get("rules", ())),
             style=_style(doc["style"], f"{where} style") if "style" in doc else None)
     except DeclarationError:

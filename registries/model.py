@@ -251,6 +251,9 @@ class Registry:
     noun: str | None = None  # one object in messages ("parcel"); default: from the id
     style: Style | None = None  # how it is drawn; None: registries.styles decides
     reshaping: Reshaping | None = None  # None: objects are not split or merged
+    # the field that identifies an object across imports (upsert/replace match on it); None:
+    # the first ``unique`` field, if any (see ``import_key``)
+    key: str | None = None
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields]
@@ -258,7 +261,7 @@ class Registry:
         if duplicates:
             raise ValueError(f"registry {self.id}: duplicate fields {sorted(duplicates)}")
         reserved = {"id", "geom", "geom_3857", "version", "sys_period",
-                    "changed_by"} & set(names)
+                    "changed_by", "change_source"} & set(names)
         if reserved:
             raise ValueError(f"registry {self.id}: reserved field names {sorted(reserved)}")
         for f in self.fields:
@@ -272,6 +275,8 @@ class Registry:
             if unknown:
                 raise ValueError(f"registry {self.id}: reshaping names unknown fields "
                                  f"{sorted(unknown)}")
+        if self.key and (self.key not in names or not self.field(self.key).is_stored):
+            raise ValueError(f"registry {self.id}: key {self.key} is not a stored field")
 
     def field(self, name: str) -> Field:
         """Return the field called ``name`` or raise KeyError."""
@@ -279,6 +284,19 @@ class Registry:
             if f.name == name:
                 return f
         raise KeyError(f"registry {self.id} has no field {name!r}")
+
+    @property
+    def import_key(self) -> Field | None:
+        """Return the field that identifies an object across imports (cadastral number,
+        permit number …): ``key``, else the first ``unique`` field; None when there is none.
+
+        >>> from registries.catalog import default_catalog
+        >>> default_catalog().get("land_parcels").import_key.name
+        'cadastral_number'
+        """
+        if self.key:
+            return self.field(self.key)
+        return next((f for f in self.stored_fields if f.unique), None)
 
     @property
     def public_fields(self) -> tuple[Field, ...]:

@@ -133,11 +133,17 @@ def name_sql(reg: Registry, alias: str) -> sql.Composable:
                                                label_sql(reg, alias))
 
 
-def violations_sql(reg: Registry, rule: Rule, rows: sql.Composable) -> sql.Composed:
-    """Return the rule's SQL over ``rows`` (a relation): ``id``, ``message`` per broken object."""
+def violations_sql(reg: Registry, rule: Rule, rows: sql.Composable,
+                   table: sql.Composable | None = None) -> sql.Composed:
+    """Return the rule's SQL over ``rows`` (a relation): ``id``, ``message`` per broken object.
+
+    ``table`` stands for the registry's live table where a rule compares with the other
+    objects (overlaps); an import's dry run passes the registry as it would be after it.
+    """
     try:
         return sql.SQL(rule.violations).format(
-            rows=rows, table=sql.Identifier(reg.schema, reg.table), name=name_sql(reg, "n"),
+            rows=rows, table=table if table is not None else sql.Identifier(reg.schema, reg.table),
+            name=name_sql(reg, "n"),
             label=label_sql(reg, "n"), other=label_sql(reg, "o"), today=TODAY,
             **{k: v if isinstance(v, sql.Composable) else sql.Literal(v)
                for k, v in rule.params})

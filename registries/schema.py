@@ -125,6 +125,7 @@ def _version_columns() -> list[Column[Any]]:
         Column("sys_period", TSTZRANGE, nullable=False,
                server_default=text("tstzrange(now(), NULL)")),
         Column("changed_by", Text, nullable=True),
+        Column("change_source", Text, nullable=True),  # e.g. the imported file (gis.history)
     ]
 
 
@@ -139,6 +140,8 @@ def _history_table(reg: Registry, metadata: MetaData, srid: int) -> Table:
         Column("changed_by", Text),
         Column("operation", String(1), nullable=False),
         Column("ended_by", Text),
+        Column("change_source", Text),
+        Column("ended_source", Text),
     ]
     table = Table(reg.table, metadata, *cols, schema=HISTORY_SCHEMA)
     Index(f"ix_history_{reg.table}_id", table.c.id, table.c.version)

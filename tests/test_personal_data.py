@@ -259,3 +259,62 @@ def test_no_personal_value_in_any_anonymous_response(server: str,
     assert walk.visited > 200
     assert not walk.errors, f"anonymous requests answered 5xx: {walk.errors}"
     assert not walk.leaks, f"{len(walk.leaks)} leaks, e.g.:\n" + "\n".join(walk.leaks[:20])
+
+
+def _vector_text(path: str) -> str:
+    """Return every attribute value of a GeoPackage or (zipped) Shapefile, one per line."""
+    import fiona
+
+    lines = []
+    for layer in fiona.listlayers(path):
+        with fiona.open(path, layer=layer) as c:
+            lines += [str(v) for feat in c for v in (*feat.properties.keys(),
+                                                      *feat.properties.values())]
+    return "\n".join(lines)
+
+
+def test_no_personal_value_in_any_export_or_download(server: str, demo_url: str,
+                                                     forbidden: dict[str, str],
+                                                     tmp_path: Any) -> None:
+    """Every public registry in every download format, its passport, and the exchange XML of
+    every cadastral quarter: nothing personal (the staff export, the control, leaks)."""
+    from ingest.export import FORMATS, file_name
+    from ingest.formats.ua_xml_export import Publisher, exchange_file
+
+    walk = Walk(server, forbidden)
+    walk.get("/downloads")
+    public = [reg for reg in default_catalog() if reg.public]
+    for reg in public:
+        walk.get(f"/downloads/{reg.id}/metadata.json")
+        for fmt in FORMATS:
+            r = walk.client.get(f"/downloads/{file_name(reg, fmt)}")
+            assert r.status_code == 200, (reg.id, fmt, r.status_code)
+            walk.visited += 1
+            if fmt in ("geojson", "csv"):
+                walk.check_text(f"{reg.id}.{fmt}", r.text)
+                continue
+            path = tmp_path / file_name(reg, fmt)
+            path.write_bytes(r.content)
+            walk.check_text(f"{reg.id}.{fmt}",
+                            _vector_text(str(path) if fmt == "gpkg" else f"zip://{path}"))
+    publisher = Publisher("Рада", "12345678", "Відповідальна особа", "Відділ", "+380000000000",
+                          "gis@example.org")
+    parcels = default_catalog().get("land_parcels")
+    with psycopg.connect(demo_url) as conn:
+        quarters = [r[0] for r in conn.execute(
+            "SELECT DISTINCT left(cadastral_number, 17) FROM registry.land_parcel ORDER BY 1")]
+        for quarter in quarters:
+            xml = exchange_file(conn, parcels, storage_srid=6383, publisher=publisher,
+                                quarter=quarter)
+            walk.check_text(f"ua-xml {quarter}", xml.decode("utf-8"))
+            walk.visited += 1
+        # control: the staff export of the same registry is caught
+        from ingest.export import csv_chunks
+
+        staff = b"".join(csv_chunks(conn, parcels, 6383, personal=True)).decode("utf-8-sig")
+    walk.client.close()
+    control = Walk("http://unused", forbidden)
+    control.check_text("staff csv", staff)
+    assert any("holder_rnokpp" in leak for leak in control.leaks)
+    assert quarters and walk.visited >= len(public) * len(FORMATS)
+    assert not walk.leaks, f"{len(walk.leaks)} leaks, e.g.:\n" + "\n".join(walk.leaks[:20])

@@ -11,7 +11,7 @@ Rows are written once, in the transaction that read the data the sheet shows, af
 was built: an extract that failed leaves nothing behind.
 
 Revision ID: 0007
-Revises: 0005
+Revises: 0006
 Create Date: 2026-12-01 10:00:00
 """
 
@@ -20,7 +20,7 @@ from __future__ import annotations
 from alembic import op
 
 revision = '0007'
-down_revision = '0005'
+down_revision = '0006'
 branch_labels = None
 depends_on = None
 

@@ -67,6 +67,7 @@ ADVERTISING_STRUCTURES = Registry(
     geometry=GeometryKind.POINT,
     group="advertising",
     label="permit_number",
+    key="permit_number",
     noun="advertising permit",
     fields=(
         Field("permit_number", title=t("Номер дозволу", "Permit number"), required=True,

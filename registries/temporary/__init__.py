@@ -37,6 +37,7 @@ TEMPORARY_STRUCTURES = Registry(
     geometry=GeometryKind.POLYGON,
     group="temporary",
     label="passport_number",
+    key="passport_number",
     noun="temporary structure",
     fields=(
         Field("passport_number", title=t("Номер паспорта прив'язки", "Placement passport number"),

@@ -1,0 +1,105 @@
+"""``gis export REGISTRY --format …``: open data files, and the cadastral exchange XML.
+
+Added to the ``gis`` command by ``app.cli``. Read-only: works beside a running server and
+never changes the schema. Public by default (the public views: no personal data); ``--staff``
+exports every field for the council's own use.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import click
+
+EXPORT_FORMATS = ("geojson", "csv", "gpkg", "shp", "ua-xml", "metadata")
+
+
+@click.command("export")
+@click.argument("registry_id")
+@click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="geojson",
+              show_default=True, help="geojson (RFC 7946), csv (UTF-8 with BOM), gpkg, shp "
+              "(zipped), ua-xml (cadastral exchange file 0.7), metadata (the data.gov.ua "
+              "passport).")
+@click.option("-o", "--output", type=click.Path(path_type=Path),
+              help="Where to write [REGISTRY.<ext> in the current folder; - for stdout].")
+@click.option("--parcel", help="ua-xml: the cadastral number of one parcel.")
+@click.option("--quarter", help="ua-xml: every parcel of a cadastral quarter NNNNNNNNNN:ZZ:QQQ.")
+@click.option("--staff", is_flag=True,
+              help="Every field, personal data included (not for publication).")
+def export(registry_id: str, fmt: str, output: Path | None, parcel: str | None,
+           quarter: str | None, staff: bool) -> None:
+    """Export a registry: GeoJSON, CSV, GeoPackage, Shapefile, cadastral XML, or its passport.
+
+    Personal fields are removed at the query, exactly as in every public output; large
+    registries stream.
+    """
+    import json
+    import sys
+
+    import psycopg
+
+    from app.cli import load_settings
+    from app.progress import Progress
+    from app.runtime import database
+    from ingest.export import FORMATS, csv_chunks, file_name, geojson_chunks, write_vector
+    from registries.catalog import default_catalog
+
+    settings = load_settings()
+    reg = default_catalog().get(registry_id)
+    srid = settings.city.storage_srid
+    if fmt == "ua-xml":
+        default = (parcel or quarter or reg.id).replace(":", "_") + ".xml"
+    elif fmt == "metadata":
+        default = f"{reg.id}.metadata.json"
+    else:
+        default = file_name(reg, fmt)
+    target = output or Path(default)
+    with database(settings, read_only=True, quiet=True) as url, psycopg.connect(url) as conn:
+        if fmt in ("geojson", "csv"):
+            chunks = (geojson_chunks if fmt == "geojson" else csv_chunks)(
+                conn, reg, srid, personal=staff)
+            out = sys.stdout.buffer if str(target) == "-" else target.open("wb")
+            try:
+                for chunk in chunks:
+                    out.write(chunk)
+            finally:
+                if out is not sys.stdout.buffer:
+                    out.close()
+        elif fmt in FORMATS:
+            progress = Progress("export", rate="features")
+            write_vector(conn, reg, srid, fmt, target, personal=staff, progress=progress)
+            progress.close()
+        elif fmt == "ua-xml":
+            from ingest.formats.ua_xml_export import exchange_file
+
+            data = exchange_file(conn, reg, storage_srid=srid, publisher=publisher(settings),
+                                 parcel=parcel, quarter=quarter)
+            _write(target, data)
+        else:
+            from app.export_routes import package
+
+            _write(target, json.dumps(package(settings, conn, reg), ensure_ascii=False,
+                                      indent=1, default=str).encode())
+    if str(target) != "-":
+        click.echo(f"wrote {target}", err=True)
+
+
+def _write(target: Path, data: bytes) -> None:
+    import sys
+
+    if str(target) == "-":
+        sys.stdout.buffer.write(data)
+    else:
+        target.write_bytes(data)
+
+
+def publisher(settings: object) -> object:
+    """Return the exchange XML's publisher from the open-data settings."""
+    from ingest.formats.ua_xml_export import Publisher
+
+    od = settings.open_data  # type: ignore[attr-defined]
+    city = settings.city  # type: ignore[attr-defined]
+    return Publisher(name=od.publisher, edrpou=od.publisher_edrpou,
+                     contact_name=od.contact_name, position=od.contact_position,
+                     phone=od.contact_phone, email=od.contact_email,
+                     settlement=city.name_uk)

@@ -1,0 +1,148 @@
+"""Open-data downloads: every public registry as GeoJSON, CSV, GeoPackage or Shapefile, with
+its data-set passport for data.gov.ua (CKAN).
+
+``/downloads`` lists them; ``/downloads/{id}.geojson`` (``.csv``, ``.gpkg``, ``.shp.zip``)
+is the file; ``/downloads/{id}/metadata.json`` the passport. Public: they read the public
+views only (``ingest.export``), whoever asks. GeoJSON and CSV stream from PostgreSQL; a
+GeoPackage or Shapefile is written to a temporary file first. A few downloads run at once
+(each holds a database connection while it streams); more get 503 with Retry-After.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+from collections.abc import Iterator
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+from psycopg_pool import ConnectionPool
+from starlette.background import BackgroundTask
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.routing import Route
+
+from gis.db import database_errors
+from gis.errors import DatabaseUnavailable, NotFound
+from gis.settings import Settings
+from ingest.export import FORMATS, csv_chunks, file_name, geojson_chunks, write_vector
+from ingest.metadata import ckan_package
+from registries.catalog import Catalog
+from registries.model import Registry
+
+MAX_CONCURRENT = 2  # downloads streaming at once (each holds one pooled connection)
+
+
+class Downloads:
+    """The download endpoints over the app's pool."""
+
+    def __init__(self, settings: Settings, pool: ConnectionPool, catalog: Catalog) -> None:
+        self.settings, self.pool, self.catalog = settings, pool, catalog
+        self.slots = threading.BoundedSemaphore(MAX_CONCURRENT)
+
+    def registry(self, collection_id: str) -> Registry:
+        reg = self.catalog.get(collection_id)
+        if not reg.public:
+            raise NotFound(f"no collection {collection_id!r}", collection=collection_id)
+        return reg
+
+    def parse(self, name: str) -> tuple[Registry, str]:
+        for fmt, (_, ext) in FORMATS.items():
+            if name.endswith(ext):
+                return self.registry(name[: -len(ext)]), fmt
+        raise NotFound(f"no download {name!r}; files are <collection>"
+                       + ", <collection>".join(ext for _, ext in FORMATS.values()))
+
+    def _slot(self) -> None:
+        if not self.slots.acquire(blocking=False):
+            raise DatabaseUnavailable("too many downloads at once; retry in a moment")
+
+    async def index(self, request: Request) -> Response:
+        base = self.settings.base_url
+        items = [{"id": reg.id, "title": reg.title, "metadata": f"{base}/downloads/{reg.id}/"
+                  "metadata.json", "files": {fmt: f"{base}/downloads/{file_name(reg, fmt)}"
+                                             for fmt in FORMATS}}
+                 for reg in self.catalog if reg.public]
+        return JSONResponse({"downloads": items, "licence": self.settings.open_data.licence})
+
+    async def metadata(self, request: Request) -> Response:
+        reg = self.registry(request.path_params["collection_id"])
+
+        def build() -> dict[str, Any]:
+            with database_errors(), self.pool.connection() as conn:
+                return package(self.settings, conn, reg)
+
+        return JSONResponse(await run_in_threadpool(build))
+
+    async def download(self, request: Request) -> Response:
+        reg, fmt = self.parse(request.path_params["name"])
+        mime = FORMATS[fmt][0]
+        headers = {"Content-Disposition": f'attachment; filename="{file_name(reg, fmt)}"',
+                   "Cache-Control": "no-cache"}
+        self._slot()
+        if fmt in ("geojson", "csv"):
+            return StreamingResponse(self._stream(reg, fmt), media_type=mime, headers=headers)
+        try:
+            path = await run_in_threadpool(self._file, reg, fmt)
+        except BaseException:
+            self.slots.release()
+            raise
+        self.slots.release()
+        return FileResponse(path, media_type=mime, headers=headers,
+                            background=BackgroundTask(shutil.rmtree, path.parent, True))
+
+    def _stream(self, reg: Registry, fmt: str) -> Iterator[bytes]:
+        srid = self.settings.city.storage_srid
+        try:
+            with database_errors(), self.pool.connection() as conn:
+                chunks = geojson_chunks if fmt == "geojson" else csv_chunks
+                yield from chunks(conn, reg, srid)
+        finally:
+            self.slots.release()
+
+    def _file(self, reg: Registry, fmt: str) -> Path:
+        work = Path(tempfile.mkdtemp(prefix="hromada-download-"))
+        try:
+            with database_errors(), self.pool.connection() as conn:
+                return write_vector(conn, reg, self.settings.city.storage_srid, fmt,
+                                    work / file_name(reg, fmt))
+        except BaseException:
+            shutil.rmtree(work, ignore_errors=True)
+            raise
+
+
+def registry_state(conn: psycopg.Connection, reg: Registry) -> tuple[int, datetime | None]:
+    """Return the number of public objects and when the registry last changed."""
+    row = conn.execute(sql.SQL(
+        "SELECT (SELECT count(*) FROM {view}), greatest((SELECT max(lower(sys_period)) "
+        "FROM {live}), (SELECT max(upper(sys_period)) FROM {hist}))").format(
+        view=sql.Identifier(*reg.public_view), live=sql.Identifier(reg.schema, reg.table),
+        hist=sql.Identifier(*reg.history_table))).fetchone()
+    assert row is not None
+    return int(row[0]), row[1]
+
+
+def package(settings: Settings, conn: psycopg.Connection, reg: Registry) -> dict[str, Any]:
+    """Return the data.gov.ua (CKAN) passport of ``reg``'s open data set."""
+    count, modified = registry_state(conn, reg)
+    od = settings.open_data
+    publisher = {"name": od.publisher, "contact_name": od.contact_name,
+                 "contact_email": od.contact_email, "edrpou": od.publisher_edrpou,
+                 "licence": od.licence, "licence_url": od.licence_url,
+                 "update_frequency": od.update_frequency, "landing_page": od.landing_page or ""}
+    return ckan_package(reg, base_url=settings.base_url, publisher=publisher,
+                        koatuu=settings.city.koatuu, count=count, modified=modified,
+                        formats=list(FORMATS))
+
+
+def export_routes(settings: Settings, pool: ConnectionPool, catalog: Catalog) -> list[Route]:
+    """Return the download routes; mounted by ``app.factory`` before the OGC API."""
+    d = Downloads(settings, pool, catalog)
+    return [Route("/downloads", d.index), Route("/downloads/{collection_id}/metadata.json",
+                                                d.metadata),
+            Route("/downloads/{name}", d.download)]

@@ -1,0 +1,148 @@
+// The staff upload page: a dry run of the chosen file, its report, then the import on confirm.
+// Labels of registries come from the server's configuration (the registry declarations);
+// the page's own words are below, Ukrainian first and English complete.
+(function () {
+  "use strict";
+  const config = JSON.parse(document.getElementById("ingest-config").textContent);
+  const WORDS = {
+    uk: {
+      title: "Імпорт даних у реєстр", signedIn: "Ви увійшли як", file: "Файл",
+      fileHint: "Shapefile — одним zip-архівом (.shp, .shx, .dbf, .prj, .cpg); GeoPackage, " +
+        "GeoJSON, KML, DXF, CSV, обмінний файл ДЗК (XML).",
+      registry: "Реєстр", mode: "Режим", onError: "Рядки з помилками", more: "Додатково",
+      crs: "Система координат (якщо файл її не вказує)", layer: "Шар", encoding: "Кодування",
+      legacy: "Архівні дані (порушення правил категорії «legacy» лише в звіті)",
+      repair: "Виправити невалідні геометрії (ST_MakeValid)",
+      check: "Перевірити (нічого не записується)", report: "Звіт", row: "Рядок",
+      severity: "Рівень", message: "Повідомлення", confirm: "Імпортувати",
+      append: "додати всі рядки", upsert: "оновити за ключем, додати нові",
+      replace: "замінити реєстр вмістом файлу", abort: "зупинити імпорт (нічого не записати)",
+      skip: "пропустити їх, записати решту",
+      checking: "Перевірка…", importing: "Імпорт…", tooLarge: "Файл завеликий: до {n} МБ.",
+      rows: "рядків", wouldInsert: "буде додано", wouldUpdate: "оновлено",
+      unchanged: "без змін", wouldDelete: "видалено", rejected: "відхилено",
+      inserted: "додано", refused: "Імпорт неможливий: рядків з помилками — {n}. Нічого не записано.",
+      done: "Імпорт завершено.", dry: "Перевірка: нічого не записано.",
+      key: "ключ",
+    },
+    en: {
+      title: "Import data into a registry", signedIn: "Signed in as", file: "File",
+      fileHint: "A Shapefile as one zip (.shp, .shx, .dbf, .prj, .cpg); GeoPackage, GeoJSON, " +
+        "KML, DXF, CSV, the State Land Cadastre exchange file (XML).",
+      registry: "Registry", mode: "Mode", onError: "Rows with errors", more: "More options",
+      crs: "Coordinate system (when the file does not say)", layer: "Layer",
+      encoding: "Text encoding",
+      legacy: "Legacy data (rows breaking 'legacy' rules are reported, not refused)",
+      repair: "Repair invalid geometries (ST_MakeValid)",
+      check: "Check (writes nothing)", report: "Report", row: "Row", severity: "Severity",
+      message: "Message", confirm: "Import",
+      append: "add every row", upsert: "update by key, add the new ones",
+      replace: "replace the registry with the file", abort: "stop the import (write nothing)",
+      skip: "skip them, write the others",
+      checking: "Checking…", importing: "Importing…", tooLarge: "The file is too large: at most {n} MB.",
+      rows: "rows", wouldInsert: "to add", wouldUpdate: "to update", unchanged: "unchanged",
+      wouldDelete: "to delete", rejected: "rejected", inserted: "added",
+      refused: "The import cannot go ahead: {n} row(s) with errors. Nothing was written.",
+      done: "Import done.", dry: "Check only: nothing was written.", key: "key",
+    },
+  };
+  let lang = new URLSearchParams(location.search).get("lang") === "en" ? "en" : "uk";
+  const $ = (id) => document.getElementById(id);
+  const t = (k, n) => (WORDS[lang][k] || k).replace("{n}", n);
+
+  function csrf() {
+    const m = document.cookie.match(/(?:^|; )gis_csrf=([^;]+)/);
+    return m ? decodeURIComponent(m[1]) : "";
+  }
+
+  function render() {
+    document.documentElement.lang = lang;
+    document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
+    $("lang").textContent = lang === "uk" ? "EN" : "UA";
+    $("who").textContent = config.user;
+    const reg = $("registry"), chosen = reg.value;
+    reg.innerHTML = "";
+    for (const r of config.registries) {
+      const o = new Option(r.title[lang] + (r.key ? ` (${t("key")}: ${r.key})` : ""), r.id);
+      reg.add(o);
+    }
+    if (chosen) reg.value = chosen;
+    for (const [id, list] of [["mode", config.modes], ["on_error", config.onError]]) {
+      const sel = $(id), was = sel.value;
+      sel.innerHTML = "";
+      for (const v of list) sel.add(new Option(`${v}: ${t(v)}`, v));
+      if (was) sel.value = was;
+    }
+  }
+
+  function params() {
+    const p = new URLSearchParams({registry: $("registry").value, mode: $("mode").value,
+                                   on_error: $("on_error").value, filename: $("file").files[0].name});
+    for (const k of ["crs", "layer", "encoding"]) if ($(k).value.trim()) p.set(k, $(k).value.trim());
+    for (const k of ["legacy", "repair"]) if ($(k).checked) p.set(k, "1");
+    return p;
+  }
+
+  async function send(path) {
+    const file = $("file").files[0];
+    if (file.size > config.maxMb * 1048576) throw new Error(t("tooLarge", config.maxMb));
+    const r = await fetch(`${path}?${params()}`, {method: "POST", body: file, credentials: "same-origin",
+                                                   headers: {"X-CSRF-Token": csrf(),
+                                                             "Content-Type": "application/octet-stream"}});
+    const body = await r.json();
+    if (!r.ok) throw new Error(body.detail || r.statusText);
+    return body;
+  }
+
+  function show(rep) {
+    $("result").hidden = false;
+    const s = $("summary");
+    if (rep.refused) {
+      s.textContent = t("refused", rep.blocking);
+      s.className = "refused";
+    } else {
+      const w = rep.dry_run ? ["wouldInsert", "wouldUpdate", "wouldDelete"] : ["inserted", "wouldUpdate", "wouldDelete"];
+      s.textContent = `${rep.dry_run ? t("dry") : t("done")} ${rep.rows} ${t("rows")}: ` +
+        `${t(w[0])} ${rep.inserted}, ${t(w[1])} ${rep.updated}, ${t("unchanged")} ${rep.unchanged}, ` +
+        `${t(w[2])} ${rep.deleted}, ${t("rejected")} ${rep.rejected}`;
+      s.className = "ok";
+    }
+    $("notes").innerHTML = "";
+    for (const n of [...rep.notes, `${rep.format}, ${rep.crs}${rep.encoding ? ", " + rep.encoding : ""}`]) {
+      const li = document.createElement("li");
+      li.textContent = n;
+      $("notes").append(li);
+    }
+    const body = $("problems").tBodies[0];
+    body.innerHTML = "";
+    for (const p of rep.problems) {
+      const tr = body.insertRow();
+      tr.className = p.severity;
+      for (const v of [p.row || "—", p.severity, p.message]) tr.insertCell().textContent = v;
+    }
+    $("confirm").hidden = !(rep.dry_run && !rep.refused && rep.rows > 0);
+  }
+
+  async function run(path, label) {
+    $("error").hidden = true;
+    const button = path.endsWith("check") ? $("check") : $("confirm");
+    button.disabled = true;
+    const was = button.textContent;
+    button.textContent = t(label);
+    try {
+      show(await send(path));
+    } catch (e) {
+      $("error").textContent = e.message;
+      $("error").hidden = false;
+    } finally {
+      button.disabled = false;
+      button.textContent = was;
+    }
+  }
+
+  $("form").addEventListener("submit", (e) => { e.preventDefault(); run("/ingest/check", "checking"); });
+  $("confirm").addEventListener("click", () => run("/ingest/import", "importing"));
+  $("file").addEventListener("change", () => { $("result").hidden = true; });
+  $("lang").addEventListener("click", () => { lang = lang === "uk" ? "en" : "uk"; render(); });
+  render();
+})();

@@ -1,0 +1,44 @@
+// Open-data downloads per layer: a small link beside each layer of the panel to its file on
+// /downloads (GeoJSON and CSV; the passport and the other formats are listed at /downloads).
+// Kept apart from the panel's own code: it only adds to the rows the panel builds.
+const WORDS = {
+  uk: {title: "Завантажити відкриті дані"},
+  en: {title: "Download the open data"},
+};
+
+function lang() {
+  return document.documentElement.lang === "en" ? "en" : "uk";
+}
+
+function label(link) {
+  const w = WORDS[lang()];
+  link.title = `${w.title}: ${link.dataset.format.toUpperCase()}`;
+  link.setAttribute("aria-label", link.title);
+}
+
+function decorate(root) {
+  for (const check of root.querySelectorAll("input[data-layer]")) {
+    const row = check.closest("li");
+    if (!row || row.querySelector(".downloads")) continue;
+    const box = document.createElement("span");
+    box.className = "downloads";
+    for (const format of ["geojson", "csv"]) {
+      const link = document.createElement("a");
+      link.href = `/downloads/${encodeURIComponent(check.dataset.layer)}.${format}`;
+      link.dataset.format = format;
+      link.textContent = format === "geojson" ? "GeoJSON" : "CSV";
+      link.download = "";
+      label(link);
+      box.append(link);
+    }
+    row.append(box);
+  }
+}
+
+const root = document.getElementById("layer-groups");
+if (root) {
+  decorate(root);
+  new MutationObserver(() => decorate(root)).observe(root, {childList: true, subtree: true});
+  new MutationObserver(() => root.querySelectorAll(".downloads a").forEach(label))
+    .observe(document.documentElement, {attributes: true, attributeFilter: ["lang"]});
+}

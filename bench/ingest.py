@@ -1,0 +1,238 @@
+"""Ingest: the whole demo city exported to GeoPackage and imported again with full validation,
+against plain ``ogr2ogr -f PostgreSQL`` (COPY mode) loading the same files into bare tables.
+
+Every registry is exported (``gis export --format gpkg``: the public view, storage CRS) and
+imported into a fresh, migrated database in reference order, the way a council would move a
+city: ``--keep-ids`` (references between registries survive), ``--legacy`` (the demo city is
+"existing data" whose realistic faults are reported, not refused), every rule checked in the
+staging pass and again by the database's triggers, history and the tile change feed written.
+The peer loads the same files with ``ogr2ogr -f PostgreSQL --config PG_USE_COPY YES`` into a
+schema of bare tables (no constraints, triggers or history) of the same database, in the same
+run. Writes the section "Ingest (GeoPackage round trip)" of docs/benchmarks.md.
+
+    .venv/bin/python bench/ingest.py [--scale 1.0]
+"""
+
+from __future__ import annotations
+
+import argparse
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+import psycopg
+from psycopg import sql
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from _common import (  # noqa: E402
+    SRID,
+    demo_database,
+    git_commit,
+    machine,
+    sigterm_as_interrupt,
+    write_section,
+)
+
+# references and rules first: the boundary (inside_community), quarters (parcel numbers),
+# streets and buildings (addresses), scheme spots (temporary structures)
+ORDER = ("community_boundaries", "planning_zones", "cadastral_quarters", "streets",
+         "buildings", "land_parcels", "addresses", "ts_scheme_spots", "temporary_structures",
+         "advertising_structures", "red_lines", "planning_restrictions", "road_closures",
+         "accessibility_objects")
+
+
+def say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
+
+
+def export_all(url: str, folder: Path) -> tuple[dict[str, Path], float, int]:
+    from ingest.export import write_vector
+    from registries.catalog import default_catalog
+
+    files: dict[str, Path] = {}
+    total = 0
+    t0 = time.perf_counter()
+    with psycopg.connect(url) as conn:
+        for reg in default_catalog():
+            files[reg.id] = write_vector(conn, reg, SRID, "gpkg", folder / f"{reg.id}.gpkg")
+            n = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(
+                sql.Identifier(*reg.public_view))).fetchone()
+            total += int(n[0]) if n else 0
+    return files, time.perf_counter() - t0, total
+
+
+def fresh_database(url: str, name: str) -> str:
+    from registries.migrate import upgrade
+
+    admin = url.rsplit("/", 1)[0] + "/postgres"
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(
+            sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    target = url.rsplit("/", 1)[0] + f"/{name}"
+    with psycopg.connect(target, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS postgis")
+    upgrade(target, SRID)
+    return target
+
+
+def import_all(target: str, files: dict[str, Path]
+               ) -> tuple[list[tuple[str, int, float, int, dict[str, float]]], float]:
+    from ingest.job import FileOptions, import_file
+    from ingest.load import ImportOptions
+    from registries.catalog import default_catalog
+
+    catalog = default_catalog()
+    rows: list[tuple[str, int, float, int, dict[str, float]]] = []
+    t0 = time.perf_counter()
+    for rid in [r for r in ORDER if r in files] + [r for r in files if r not in ORDER]:
+        opts = ImportOptions(keep_ids=True, legacy=True, user="bench",
+                             source_name=files[rid].name, storage_srid=SRID)
+        t = time.perf_counter()
+        with psycopg.connect(target) as conn:
+            report = import_file(conn, catalog.get(rid), files[rid], FileOptions(), opts)
+            conn.commit()
+        took = time.perf_counter() - t
+        if report.refused or not report.written and report.rows:
+            raise SystemExit(f"{rid}: the import was refused: "
+                             + "; ".join(p.message for p in report.problems[:5]))
+        findings = sum(report.problem_counts.values())
+        rows.append((rid, report.rows, took, findings, report.timings))
+        say(f"  {rid}: {report.rows} features in {took:.1f} s "
+            f"({report.rows / took:,.0f}/s), {findings} finding(s) reported")
+    return rows, time.perf_counter() - t0
+
+
+def write_floor(target: str, registry_id: str = "land_parcels") -> dict[str, float]:
+    """Return what writing a registry's rows costs the database alone: its rows copied out,
+    deleted and INSERT … SELECTed back in a rolled-back transaction (no file, no checks),
+    split by EXPLAIN ANALYZE into the table with its indexes and each trigger (seconds)."""
+    import re
+
+    from registries.catalog import default_catalog
+    from registries.model import REGISTRY_SCHEMA
+
+    reg = default_catalog().get(registry_id)
+    table = sql.Identifier(REGISTRY_SCHEMA, reg.table)
+    cols = sql.SQL(", ").join(sql.Identifier(c) for c in ("id", *(
+        f.column for f in reg.stored_fields), "geom"))
+    out: dict[str, float] = {}
+    with psycopg.connect(target) as conn:
+        conn.execute("SET LOCAL gis.legacy_import = on")  # as the benchmark's import
+        conn.execute(sql.SQL("CREATE TEMP TABLE floor_rows AS SELECT {} FROM {}").format(
+            cols, table))
+        conn.execute(sql.SQL("DELETE FROM {}").format(table))
+        plan = [r[0] for r in conn.execute(sql.SQL(
+            "EXPLAIN (ANALYZE) INSERT INTO {} ({}) SELECT {} FROM floor_rows").format(
+            table, cols, cols))]
+        conn.rollback()
+    for line in plan:
+        if m := re.match(r"Trigger (\w+): time=([\d.]+)", line):
+            out[m.group(1)] = float(m.group(2)) / 1000
+        elif m := re.match(r"Execution Time: ([\d.]+)", line):
+            out["total"] = float(m.group(1)) / 1000
+        elif m := re.match(r"Insert on .*actual time=[\d.]+\.\.([\d.]+)", line):
+            out["table and indexes"] = float(m.group(1)) / 1000
+    return out
+
+
+def ogr2ogr_all(target: str, files: dict[str, Path]) -> float:
+    with psycopg.connect(target, autocommit=True) as conn:
+        conn.execute("DROP SCHEMA IF EXISTS bare CASCADE")
+        conn.execute("CREATE SCHEMA bare")
+    u = urlsplit(target)
+    pg = (f"PG:host={u.hostname} port={u.port} dbname={u.path.lstrip('/')} user={u.username} "
+          f"password={unquote(u.password or '')} active_schema=bare")
+    t0 = time.perf_counter()
+    for rid, path in files.items():
+        subprocess.run(["ogr2ogr", "-f", "PostgreSQL", pg, str(path), "-nln", f"bare.{rid}",
+                        "--config", "PG_USE_COPY", "YES", "-lco", "SPATIAL_INDEX=GIST",
+                        "-lco", "GEOMETRY_NAME=geom"], check=True, capture_output=True)
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--scale", type=float, default=1.0)
+    args = ap.parse_args()
+    with sigterm_as_interrupt(), demo_database(args.scale, say) as url, \
+            tempfile.TemporaryDirectory(prefix="hromada-bench-ingest-") as tmp:
+        folder = Path(tmp)
+        files, export_s, exported = export_all(url, folder)
+        say(f"exported {exported} features to {len(files)} GeoPackages in {export_s:.1f} s")
+        target = fresh_database(url, "bench_ingest")
+        try:
+            peer_s = ogr2ogr_all(target, files)
+            say(f"ogr2ogr (COPY) into bare tables: {exported} features in {peer_s:.1f} s")
+            per, ours_s = import_all(target, files)
+            peer_again = ogr2ogr_all(target, files)  # again after ours: the same warm cache
+            say(f"ogr2ogr again: {peer_again:.1f} s")
+            floor = write_floor(target)
+            say(f"the database's own write of land_parcels: {floor}")
+        finally:
+            admin = url.rsplit("/", 1)[0] + "/postgres"
+            with psycopg.connect(admin, autocommit=True) as conn:
+                conn.execute("DROP DATABASE IF EXISTS bench_ingest WITH (FORCE)")
+    imported = sum(r[1] for r in per)
+    write_s = sum(t.get("write", 0.0) for *_, t in per)
+
+    def share(part: str) -> str:
+        return f"{floor.get(part, 0.0) / floor['total']:.0%}" if floor.get("total") else "?"
+
+    peer = min(peer_s, peer_again)
+    ours_rate, peer_rate = imported / ours_s, exported / peer
+    lines = [
+        f"Machine: {machine()} (shared with other work while it ran). Commit {git_commit()}; "
+        f"demo city at scale {args.scale}; {imported:,} features in {len(files)} registries, "
+        "exported with `gis export --format gpkg` (public views, storage CRS) "
+        f"in {export_s:.1f} s ({exported / export_s:,.0f} features/s).",
+        "",
+        "| load | what it does | seconds | features/s |",
+        "|---|---|---:|---:|",
+        f"| `ogr2ogr -f PostgreSQL` (`PG_USE_COPY=YES`) | COPY into bare tables + GiST index "
+        f"(best of two runs) | {peer:.1f} | {peer_rate:,.0f} |",
+        f"| Hromada GIS ingest (`--keep-ids --legacy`) | read, map, COPY to staging, every "
+        f"check and rule per row, one set-based write through the rule triggers, history, "
+        f"change feed | {ours_s:.1f} | {ours_rate:,.0f} |",
+        "",
+        f"**Ratio: {ours_rate / peer_rate:.0%} of ogr2ogr's rate** (goal ≥ 50 %).",
+        "",
+        "Where the time goes (seconds, all registries): " + ", ".join(
+            f"{stage} {sum(t.get(stage, 0.0) for *_, t in per):.1f}"
+            for stage in ("read", "normalise", "check", "write"))
+        + ". *read*: GDAL (pyogrio) batches, value conversion, COPY into the staging table; "
+        "*normalise*: geometries to the registry's type and CRS, keys and references; *check*: "
+        "geometry, fields, uniqueness and the rules the triggers do not run; *write*: one "
+        "INSERT … SELECT per registry through the rule triggers (every error rule over every "
+        "row), the history trigger, the tile change feed and the indexes.",
+        "",
+        "The database's own share. The *write* stage alone — one `INSERT … SELECT` per "
+        f"registry from staging rows already checked — takes {write_s:.1f} s, "
+        f"{write_s / peer:.1f}× ogr2ogr's whole load: the registry tables keep their indexes "
+        "(land parcels: two GiST, two trigram, unique), the database re-checks every error "
+        "rule, writes history and the tile change feed. Split by `EXPLAIN ANALYZE` of the same "
+        "parcels written again from a table in the database (its timing inflates the total, "
+        f"{floor.get('total', 0):.1f} s; the shares hold): the rule trigger "
+        f"{share('check_rules_insert')}, the table with its indexes "
+        f"{share('table and indexes')}, the tile change feed {share('changed_ins')}, history "
+        f"{share('keep_version')}. A write that keeps the database's rules, history and "
+        "indexes costs more than ogr2ogr's whole load of the city: the goal of 50 % is not "
+        "reached.",
+        "",
+        "| registry | features | seconds | features/s | read | check | write | findings |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
+        *(f"| `{rid}` | {n:,} | {s:.1f} | {n / s:,.0f} | {t.get('read', 0):.1f} | "
+          f"{t.get('check', 0):.1f} | {t.get('write', 0):.1f} | {f:,} |"
+          for rid, n, s, f, t in per),
+    ]
+    write_section("Ingest (GeoPackage round trip)", "bench/ingest.py", "\n".join(lines))
+    say("\n".join(lines))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,340 @@
+"""The checks of an import, run by PostGIS over the staging rows at once (``ingest.load``):
+geometry, fields, uniqueness, personal-data guards and the registry's own rules against the
+registry as it would be after the import. Each finding is a row of ``ingest_problem``."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from ingest.crs import SourceCrs
+from ingest.mapping import FieldMap
+from ingest.report import ImportOptions, Problem, Report
+from registries.model import FieldType, Registry, Rule, Severity
+from registries.rules import all_rules, violations_sql
+
+SANITY_MARGIN_M = 50_000.0  # objects farther than this from the city's box: wrong CRS
+
+
+def blocking_severities(legacy: bool) -> tuple[str, ...]:
+    return ("error",) if legacy else ("error", "legacy")
+
+
+
+class Checks:
+    """The check stage of an import job (mixed into ``ingest.load._Job``)."""
+
+    conn: psycopg.Connection
+    reg: Registry
+    opts: ImportOptions
+    crs: SourceCrs
+    report: Report
+    fields: list[FieldMap]
+    key: Any
+    deferred: list[Rule]
+    after: sql.Composable
+    progress: Callable[[str, int, int], None]
+    _new: Callable[[FieldMap], sql.Composable]
+
+    def check(self) -> None:
+        self._geometry_checks()
+        self._field_checks()
+        self._rule_checks()
+        self._collect()
+
+    def _problem(self, query: sql.Composable, params: dict[str, Any] | None = None) -> None:
+        self.conn.execute(sql.SQL(
+            "INSERT INTO ingest_problem (row, field, rule, severity, message) {}").format(query),
+            params)
+
+    def _geometry_checks(self) -> None:
+        reg = self.reg
+        kind = reg.geometry.value
+        self._problem(sql.SQL(
+            "SELECT r._row, NULL, 'geometry_present', 'error', format('row %s: no geometry', "
+            "r._row) FROM ingest_rows AS r JOIN ingest_stage AS s ON s._row = r._row "
+            "WHERE s._wkb IS NULL AND NOT EXISTS (SELECT 1 FROM ingest_problem AS p "
+            "WHERE p.row = r._row AND p.rule IN ('geometry_readable', 'geometry_transform'))"))
+        self._problem(sql.SQL(
+            "SELECT _row, NULL, 'geometry_type', 'error', format('row %s: the geometry is %s%s; "
+            "{reg} holds {kind}', _row, initcap(_gtype), CASE WHEN _parts > 1 THEN format("
+            "' of %s parts', _parts) ELSE '' END) FROM ingest_rows WHERE geom IS NULL AND "
+            "_gtype IS NOT NULL").format(reg=sql.SQL(reg.id), kind=sql.SQL(kind)))
+        if self.opts.repair:
+            dim = {"Point": 1, "LineString": 2, "Polygon": 3}[kind.removeprefix("Multi")]
+            cur = self.conn.execute(sql.SQL(
+                "UPDATE ingest_rows SET geom = {fix} WHERE geom IS NOT NULL AND NOT "
+                "ST_IsValid(geom) AND NOT ST_IsEmpty(ST_CollectionExtract(ST_MakeValid(geom), "
+                "{dim}))").format(
+                fix=_single_or_multi(reg, sql.SQL("ST_CollectionExtract(ST_MakeValid(geom), {})")
+                                     .format(sql.Literal(dim))), dim=sql.Literal(dim)))
+            self.report.repaired = cur.rowcount
+        self._problem(sql.SQL(
+            "SELECT _row, NULL, 'geometry_valid', 'error', "
+            "CASE WHEN ST_IsEmpty(geom) THEN format('row %s: the geometry is empty', _row) "
+            "ELSE format('row %s: invalid geometry: %s%s; %s', _row, (d).reason, "
+            "coalesce(' at ' || ST_AsText(ST_Transform(ST_SetSRID((d).location, ST_SRID(geom)), "
+            "4326), 6), ''), {suggest}) END "
+            "FROM ingest_rows, LATERAL (SELECT ST_IsValidDetail(geom) AS d) AS v "
+            "WHERE geom IS NOT NULL AND (ST_IsEmpty(geom) OR NOT (d).valid)").format(
+            suggest=_repair_suggestion(reg)))
+        minx, miny, maxx, maxy = self.opts.extent
+        m = SANITY_MARGIN_M
+        self._problem(sql.SQL(
+            "SELECT _row, NULL, 'geometry_near_city', 'error', format('row %s: the geometry "
+            "lies %s km from the city''s area, at %s (lon/lat) — is the CRS right? (read as "
+            "%s; --crs sets it)', _row, round((ST_Distance(geom, ST_MakeEnvelope({minx}, "
+            "{miny}, {maxx}, {maxy}, {srid})) / 1000)::numeric), ST_AsText(ST_Transform("
+            "ST_PointOnSurface(geom), 4326), 4), {crs}::text) FROM ingest_rows WHERE geom IS "
+            "NOT NULL "
+            "AND NOT ST_IsEmpty(geom) AND NOT geom && ST_MakeEnvelope({eminx}, {eminy}, "
+            "{emaxx}, {emaxy}, {srid}) AND ST_IsValid(geom)").format(
+            crs=sql.Literal(self.crs.label), minx=sql.Literal(minx),
+            miny=sql.Literal(miny), maxx=sql.Literal(maxx), maxy=sql.Literal(maxy),
+            eminx=sql.Literal(minx - m), eminy=sql.Literal(miny - m),
+            emaxx=sql.Literal(maxx + m), emaxy=sql.Literal(maxy + m),
+            srid=sql.Literal(self.opts.storage_srid)))
+        row = self.conn.execute(
+            "SELECT ST_XMin(e), ST_YMin(e), ST_XMax(e), ST_YMax(e) FROM (SELECT "
+            "ST_Transform(ST_SetSRID(ST_Extent(geom)::geometry, %s), 4326) AS e "
+            "FROM ingest_rows WHERE geom IS NOT NULL) AS x", (self.opts.storage_srid,)).fetchone()
+        if row and row[0] is not None:
+            self.report.extent_lonlat = [round(float(v), 6) for v in row]
+
+    def _field_checks(self) -> None:
+        reg, key = self.reg, self.key
+        mapped = {m.field.name for m in self.fields}
+        new_row = sql.SQL("TRUE") if self.opts.mode == "append" and not self.opts.keep_ids \
+            else sql.SQL("r._key_id IS NULL")
+        for f in reg.stored_fields:
+            col = sql.Identifier(f.column)
+            if f.required and f.name not in mapped:
+                self._problem(sql.SQL(
+                    "SELECT 0, {name}, 'required', 'error', format('required field {name_raw} is "
+                    "not in the file (%s row(s) need it): map a column to it or set it in the "
+                    "mapping', count(*)) FROM ingest_rows AS r WHERE {new} HAVING count(*) > 0"
+                ).format(name=sql.Literal(f.name), name_raw=sql.SQL(f.name), new=new_row))
+                continue
+            if f.name not in mapped:
+                continue
+            if f.personal_if is not None:
+                self._personal_guard(f.name, f.personal_if.field, mapped)
+            if f.required:
+                self._problem(sql.SQL(
+                    "SELECT r._row, {name}, 'required', 'error', format('row %s: required field "
+                    "{name_raw} is empty', r._row) FROM ingest_rows AS r WHERE r.{col} IS NULL "
+                    "AND NOT EXISTS (SELECT 1 FROM ingest_problem AS p WHERE p.row = r._row AND "
+                    "p.field = {name})").format(name=sql.Literal(f.name),
+                                                 name_raw=sql.SQL(f.name), col=col))
+            if f.choices:
+                shown = ", ".join(f.choices) if len(f.choices) <= 15 else \
+                    ", ".join(f.choices[:15]) + " …"
+                self._problem(sql.SQL(
+                    "SELECT r._row, {name}, 'code_list', 'error', format('row %s, field "
+                    "{name_raw}: %L is not one of its codes or their titles (%s)', r._row, "
+                    "r.{col}, {codes}::text) FROM ingest_rows AS r WHERE r.{col} IS NOT NULL "
+                    "AND r.{col} <> ALL({list})").format(
+                    name=sql.Literal(f.name), name_raw=sql.SQL(f.name), col=col,
+                    codes=sql.Literal(shown), list=sql.Literal(list(f.choices))))
+            if f.pattern and f.type is FieldType.TEXT:
+                self._problem(sql.SQL(
+                    "SELECT r._row, {name}, {rule}, 'error', format('row %s, field {name_raw}: %L "
+                    "does not match the format %s', r._row, r.{col}, {pattern}::text) FROM "
+                    "ingest_rows AS r WHERE r.{col} !~ {pattern}").format(
+                    name=sql.Literal(f.name), name_raw=sql.SQL(f.name), col=col,
+                    rule=sql.Literal(f"{f.name}_format"), pattern=sql.Literal(f.pattern)))
+            if f.type is FieldType.REFERENCE:
+                raw = sql.Identifier(f"_raw_{f.column}")
+                self._problem(sql.SQL(
+                    "SELECT r._row, {name}, 'reference', 'error', format('row %s, field "
+                    "{name_raw}: no object %L in {target}', r._row, r.{raw}) FROM ingest_rows "
+                    "AS r WHERE r.{raw} IS NOT NULL AND r.{col} IS NULL").format(
+                    name=sql.Literal(f.name), name_raw=sql.SQL(f.name), raw=raw, col=col,
+                    target=sql.SQL(f.references or "")))
+            if f.unique or (key is not None and f.name == key.name):
+                self._duplicates(f.name, col)
+        if key is not None and self.opts.mode in ("upsert", "replace") and key.name in mapped:
+            self._problem(sql.SQL(
+                "SELECT r._row, {name}, 'key', 'error', format('row %s: no {name_raw}, which "
+                "matches objects in --mode {mode}', r._row) FROM ingest_rows AS r "
+                "WHERE r.{col} IS NULL AND NOT EXISTS (SELECT 1 FROM ingest_problem AS p "
+                "WHERE p.row = r._row AND p.field = {name})").format(
+                name=sql.Literal(key.name), name_raw=sql.SQL(key.name),
+                col=sql.Identifier(key.column), mode=sql.SQL(self.opts.mode)))
+        if self.opts.keep_ids:
+            self._problem(sql.SQL(
+                "SELECT r._row, 'id', 'id_taken', 'error', format('row %s: id %s is taken by "
+                "another object of {reg} (--keep-ids in --mode append)', r._row, r._file_id) "
+                "FROM ingest_rows AS r WHERE r._key_id IS NOT NULL AND {append}").format(
+                reg=sql.SQL(self.reg.id), append=sql.Literal(self.opts.mode == "append")))
+            self._problem(sql.SQL(
+                "SELECT r._row, 'id', 'id_present', 'error', format('row %s: no id (--keep-ids)',"
+                " r._row) FROM ingest_rows AS r WHERE r._file_id IS NULL"))
+            self._duplicates("id", sql.Identifier("_file_id"))
+
+    def _personal_guard(self, name: str, kind: str, mapped: set[str]) -> None:
+        """Refuse a value the public would see because the file does not say whose it is: a
+        holder's name is masked for natural persons only when the holder's kind is known."""
+        if kind not in mapped:
+            self._problem(sql.SQL(
+                "SELECT 0, {name}, 'personal_data', 'error', format('field {name_raw} is "
+                "imported but {kind} is not: without it a natural person''s name would be "
+                "public; map a column to {kind} or set it in the mapping (%s row(s))', count(*))"
+                " FROM ingest_rows WHERE {col} IS NOT NULL HAVING count(*) > 0").format(
+                name=sql.Literal(name), name_raw=sql.SQL(name), kind=sql.SQL(kind),
+                col=sql.Identifier(name)))
+            return
+        self._problem(sql.SQL(
+            "SELECT _row, {name}, 'personal_data', 'error', format('row %s: {name_raw} is given "
+            "but {kind} is empty (a natural person''s name would be public)', _row) FROM "
+            "ingest_rows WHERE {col} IS NOT NULL AND {kind_col} IS NULL").format(
+            name=sql.Literal(name), name_raw=sql.SQL(name), kind=sql.SQL(kind),
+            col=sql.Identifier(name), kind_col=sql.Identifier(kind)))
+
+    def _duplicates(self, name: str, col: sql.Identifier) -> None:
+        """Report a unique value that repeats in the file or belongs to another object."""
+        self._problem(sql.SQL(
+            "SELECT r._row, {name}, 'unique', 'error', format('row %s: {name_raw} %s is also on "
+            "row(s) %s of the file', r._row, r.{col}, d.others) FROM ingest_rows AS r JOIN ("
+            "SELECT {col} AS v, array_agg(_row ORDER BY _row) AS rows_, string_agg(_row::text, "
+            "', ' ORDER BY _row) AS others FROM ingest_rows WHERE {col} IS NOT NULL GROUP BY 1 "
+            "HAVING count(*) > 1) AS d ON d.v = r.{col}").format(
+            name=sql.Literal(name), name_raw=sql.SQL(name), col=col))
+        if name == "id" or self.reg.import_key is not None and \
+                self.reg.import_key.name == name and self.opts.mode != "append":
+            return  # the key itself matches its own object
+        f = self.reg.field(name)
+        if not f.unique:
+            return
+        self._problem(sql.SQL(
+            "SELECT r._row, {name}, 'unique', 'error', format('row %s: {name_raw} %s belongs to "
+            "%s #%s already in {reg}', r._row, r.{col}, {noun}::text, t.id) FROM ingest_rows "
+            "AS r "
+            "JOIN {table} AS t ON t.{col} = r.{col} AND t.id IS DISTINCT FROM r._key_id "
+            "WHERE NOT ({replace} AND NOT EXISTS (SELECT 1 FROM ingest_rows AS k "
+            "WHERE k._key_id = t.id))").format(
+            name=sql.Literal(name), name_raw=sql.SQL(name), col=col,
+            noun=sql.Literal(self.reg.object_noun), reg=sql.SQL(self.reg.id),
+            table=sql.Identifier(self.reg.schema, self.reg.table),
+            replace=sql.Literal(self.opts.mode == "replace" and self.key is not None)))
+
+    def _rule_checks(self) -> None:
+        """Run the registry's rules over the rows with a usable geometry, against the
+        registry as it would be after the import.
+
+        An import that stops at the first refused row (``on_error="abort"``) leaves to the
+        database's triggers the rules they check anyway on the write (errors, and legacy
+        ones outside a legacy import): each rule then runs once on the way that succeeds;
+        when a trigger refuses, those rules run here too, to name every row (``write``).
+        """
+        reg = self.reg
+        patterned = {f"{f.name}_format" for f in reg.stored_fields if f.pattern}
+        rules = [r for r in all_rules(reg)
+                 if r.id != "geometry_valid" and r.id not in patterned]
+        if not self.opts.dry_run and self.opts.on_error == "abort":
+            enforced = {Severity.ERROR} | (set() if self.opts.legacy else {Severity.LEGACY})
+            self.deferred = [r for r in rules if r.severity in enforced]
+            rules = [r for r in rules if r.severity not in enforced]
+        self._prepare_rule_rows()
+        self._run_rules(rules)
+
+    def _prepare_rule_rows(self) -> None:
+        reg = self.reg
+        stored = reg.stored_fields
+        mapped = {m.field.name for m in self.fields}
+
+        by_name = {m.field.name: m for m in self.fields}
+
+        def value(f_name: str, column: str) -> sql.Composable:
+            if f_name in mapped:
+                return self._new(by_name[f_name])
+            return sql.SQL("t.{}").format(sql.Identifier(column))  # kept by an update
+
+        table = sql.Identifier(reg.schema, reg.table)
+        rows_cols = sql.SQL(", ").join(
+            [sql.SQL("coalesce(r._key_id, -r._row) AS id"),
+             *(sql.SQL("{} AS {}").format(value(f.name, f.column), sql.Identifier(f.column))
+               for f in stored), sql.SQL("r.geom")])
+        self.conn.execute(sql.SQL(
+            "CREATE TEMP TABLE ingest_checked ON COMMIT DROP AS SELECT {cols} FROM ingest_rows "
+            "AS r LEFT JOIN {table} AS t ON t.id = r._key_id WHERE r.geom IS NOT NULL AND NOT "
+            "ST_IsEmpty(r.geom) AND ST_IsValid(r.geom) AND NOT EXISTS (SELECT 1 FROM "
+            "ingest_problem AS p WHERE p.row = r._row AND p.rule LIKE 'geometry%%')").format(
+            cols=rows_cols, table=table))
+        self.conn.execute("CREATE INDEX ON ingest_checked USING gist (geom)")
+        self.conn.execute("CREATE INDEX ON ingest_checked (id)")
+        self.conn.execute("ANALYZE ingest_checked")
+        live_cols = sql.SQL(", ").join(
+            [sql.SQL("t.id"), *(sql.SQL("t.{}").format(sql.Identifier(f.column)) for f in stored),
+             sql.SQL("t.geom")])
+        kept = sql.SQL("TRUE")
+        if self.opts.mode == "replace":
+            kept = sql.SQL("FALSE") if self.key is None and not self.opts.keep_ids else sql.SQL(
+                "EXISTS (SELECT 1 FROM ingest_rows AS k WHERE k._key_id = t.id)")
+        after = sql.SQL(
+            "(SELECT {live} FROM {table} AS t WHERE {kept} AND NOT EXISTS (SELECT 1 FROM "
+            "ingest_checked AS c WHERE c.id = t.id) UNION ALL SELECT * FROM ingest_checked)"
+        ).format(live=live_cols, table=table, kept=kept)
+        self.after = after
+
+    def _run_rules(self, rules: list[Rule]) -> None:
+        rows = sql.Identifier("ingest_checked")
+        for i, rule in enumerate(rules, 1):
+            self.progress("rules", i, len(rules))
+            started = time.monotonic()
+            self._problem(sql.SQL(
+                "SELECT r._row, NULL, {rule}, {severity}, format('row %s: %s', r._row, v.message) "
+                "FROM ({v}) AS v(id, message) "
+                "JOIN ingest_rows AS r ON coalesce(r._key_id, -r._row) = v.id").format(
+                rule=sql.Literal(rule.id), severity=sql.Literal(rule.severity.value),
+                v=violations_sql(self.reg, rule, rows, table=self.after)))
+            self.report.timings[f"rule {rule.id}"] = round(time.monotonic() - started, 3)
+
+    def _collect(self) -> None:
+        blocking = list(blocking_severities(self.opts.legacy))
+        counts = self.conn.execute(
+            "SELECT rule, count(*) FROM ingest_problem GROUP BY rule ORDER BY 2 DESC").fetchall()
+        self.report.problem_counts = {r: int(n) for r, n in counts}
+        listed = self.conn.execute(
+            "SELECT row, field, rule, severity, message FROM ingest_problem "
+            "ORDER BY severity = 'warning', row, rule LIMIT %s", (self.opts.max_listed,)).fetchall()
+        self.report.problems = [Problem(int(r[0]), r[1], r[2], r[3], r[4]) for r in listed]
+        # a problem of the file as a whole (row 0, e.g. a required field it lacks) blocks all
+        self.conn.execute("DROP TABLE IF EXISTS ingest_blocked")
+        self.conn.execute(
+            "CREATE TEMP TABLE ingest_blocked ON COMMIT DROP AS SELECT x.row, string_agg("
+            "x.message, '; ' ORDER BY x.rule) AS reason FROM (SELECT p.row, p.rule, p.message "
+            "FROM ingest_problem AS p WHERE p.row > 0 AND p.severity = ANY(%(b)s) UNION ALL "
+            "SELECT r._row, p.rule, p.message FROM ingest_problem AS p CROSS JOIN ingest_rows AS "
+            "r WHERE p.row = 0 AND p.severity = ANY(%(b)s)) AS x GROUP BY x.row", {"b": blocking})
+        self.conn.execute("CREATE INDEX ON ingest_blocked (row)")
+        n = self.conn.execute("SELECT count(*) FROM ingest_blocked").fetchone()
+        self.report.blocking = int(n[0]) if n else 0
+        if self.report.blocking and self.opts.on_error == "skip":
+            self.report.rejected_rows = {int(r): str(m) for r, m in self.conn.execute(
+                "SELECT row, reason FROM ingest_blocked ORDER BY row")}
+            self.report.rejected = len(self.report.rejected_rows)
+
+
+def _single_or_multi(reg: Registry, g: sql.Composable) -> sql.Composable:
+    if reg.geometry.value.startswith("Multi"):
+        return sql.SQL("ST_Multi({})").format(g)
+    return sql.SQL("CASE WHEN ST_NumGeometries({g}) = 1 THEN ST_GeometryN({g}, 1) "
+                   "ELSE geom END").format(g=g)
+
+
+def _repair_suggestion(reg: Registry) -> sql.Composable:
+    """Return SQL describing what ST_MakeValid would make of ``geom`` (the repair offered)."""
+    dim = {"Point": 1, "LineString": 2, "Polygon": 3}[reg.geometry.value.removeprefix("Multi")]
+    if dim != 3:
+        return sql.Literal("repair it in the source, or --repair applies ST_MakeValid")
+    return sql.SQL(
+        "(SELECT CASE WHEN ST_IsEmpty(f) THEN 'nothing of it would remain after ST_MakeValid: "
+        "fix it in the source' ELSE format('ST_MakeValid would make %s part(s) of %s m² (now "
+        "%s m²): --repair applies it', ST_NumGeometries(f), round(ST_Area(f)::numeric, 1), "
+        "round(ST_Area(geom)::numeric, 1)) END FROM (SELECT ST_CollectionExtract("
+        "ST_MakeValid(geom), 3) AS f) AS m)")

@@ -1,0 +1,214 @@
+"""Open data out: a registry as GeoJSON, CSV, GeoPackage or Shapefile, streamed.
+
+Every public export reads the registry's public view (``open_data``): personal fields are
+removed, and names of natural persons masked, at the query, exactly as in every other public
+output (domain §9.4); staff exports (``personal=True``, the CLI's ``--staff``) read the staff
+view. GeoJSON (RFC 7946, lon/lat, 7 decimals) and CSV are produced by PostgreSQL and streamed
+in chunks; GeoPackage and Shapefile (in the storage CRS) are written by GDAL (pyogrio,
+in batches of columns) from a server-side cursor into a temporary file.
+
+The CSV (UTF-8 with BOM so that Excel reads Cyrillic; comma; ISO dates; decimal point) carries
+each code value followed by its Ukrainian title (``category``, ``category_title``), the
+geometry as WKT in the storage CRS, ``lon``/``lat`` (WGS 84) of a point on the object, and
+``x_ucs2000``/``y_ucs2000`` — X the northing, Y the easting, as Ukrainian geodesy writes them
+— with ``crs``.
+"""
+
+from __future__ import annotations
+
+import json
+import tempfile
+import zipfile
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from psycopg import sql
+
+from gis.errors import InvalidParameter
+from registries.model import Field, FieldType, Registry
+from registries.queries import Output, feature_sql, readable_fields, source
+
+FORMATS = {"geojson": ("application/geo+json", ".geojson"),
+           "csv": ("text/csv; charset=utf-8", ".csv"),
+           "gpkg": ("application/geopackage+sqlite3", ".gpkg"),
+           "shp": ("application/zip", ".shp.zip")}
+CHUNK_ROWS = 2000
+Progress = Callable[[str, int, int], None]
+
+
+def check_format(fmt: str) -> str:
+    if fmt not in FORMATS:
+        raise InvalidParameter(f"unknown export format {fmt!r}; one of {', '.join(FORMATS)}",
+                               parameter="format")
+    return fmt
+
+
+def file_name(reg: Registry, fmt: str) -> str:
+    """Return the download's file name, e.g. ``land_parcels.geojson``."""
+    return reg.id + FORMATS[fmt][1]
+
+
+def exported_fields(reg: Registry, personal: bool) -> tuple[Field, ...]:
+    """Return the fields an export carries: every readable one (derived ones included)."""
+    return readable_fields(reg, personal)
+
+
+def geojson_chunks(conn: psycopg.Connection, reg: Registry, storage_srid: int, *,
+                   personal: bool = False) -> Iterator[bytes]:
+    """Yield a GeoJSON FeatureCollection of ``reg`` in pieces (PostGIS builds each feature)."""
+    feature = feature_sql(reg, exported_fields(reg, personal), Output(), storage_srid)
+    query = sql.SQL("SELECT {}::text FROM {} AS t ORDER BY t.id").format(
+        feature, source(reg, personal))
+    yield (f'{{"type": "FeatureCollection", "name": "{reg.id}", '
+           '"features": [\n').encode()
+    first = True
+    with conn.cursor(name=f"export_{reg.table}") as cur:
+        cur.itersize = CHUNK_ROWS
+        cur.execute(query)
+        while rows := cur.fetchmany(CHUNK_ROWS):
+            text = ",\n".join(r[0] for r in rows)
+            yield ((",\n" if not first else "") + text).encode()
+            first = False
+    yield b"\n]}\n"
+
+
+def _title_sql(f: Field, col: sql.Composable) -> sql.Composable:
+    titles = f.code_titles or {}
+    cases = sql.SQL(" ").join(sql.SQL("WHEN {} THEN {}").format(sql.Literal(c),
+                                                                 sql.Literal(t["uk"]))
+                              for c, t in titles.items())
+    return sql.SQL("CASE {} {} END").format(col, cases)
+
+
+def csv_columns(reg: Registry, storage_srid: int, personal: bool) -> list[sql.Composable]:
+    """Return the select list of the CSV export over view row ``t``."""
+    cols: list[sql.Composable] = [sql.SQL("t.id")]
+    for f in exported_fields(reg, personal):
+        col = sql.SQL("t.{}").format(sql.Identifier(f.column))
+        cols.append(sql.SQL("{} AS {}").format(col, sql.Identifier(f.name)))
+        if f.code_titles:
+            cols.append(sql.SQL("{} AS {}").format(_title_sql(f, col),
+                                                   sql.Identifier(f"{f.name}_title")))
+    point = sql.SQL("ST_PointOnSurface(t.geom)")
+    cols += [
+        sql.SQL("ST_AsText(t.geom, 3) AS wkt"),
+        sql.SQL("round(ST_X(ST_Transform({p}, 4326))::numeric, 7) AS lon").format(p=point),
+        sql.SQL("round(ST_Y(ST_Transform({p}, 4326))::numeric, 7) AS lat").format(p=point),
+        sql.SQL("round(ST_Y({p})::numeric, 3) AS x_ucs2000").format(p=point),
+        sql.SQL("round(ST_X({p})::numeric, 3) AS y_ucs2000").format(p=point),
+        sql.SQL("{} AS crs").format(sql.Literal(f"EPSG:{storage_srid}")),
+    ]
+    return cols
+
+
+def csv_chunks(conn: psycopg.Connection, reg: Registry, storage_srid: int, *,
+               personal: bool = False) -> Iterator[bytes]:
+    """Yield the CSV export (UTF-8 with BOM), written by PostgreSQL's COPY."""
+    query = sql.SQL("COPY (SELECT {} FROM {} AS t ORDER BY t.id) TO STDOUT "
+                    "(FORMAT csv, HEADER, ENCODING 'UTF8')").format(
+        sql.SQL(", ").join(csv_columns(reg, storage_srid, personal)), source(reg, personal))
+    yield "\ufeff".encode()
+    with conn.cursor().copy(query) as copy:
+        yield from (bytes(block) for block in copy)
+
+
+def short_names(fields: list[str], limit: int = 10) -> dict[str, str]:
+    """Return unique column names of at most ``limit`` characters (a Shapefile's DBF).
+
+    >>> short_names(["area_declared_ha", "area_declared_x", "id"])
+    {'area_declared_ha': 'area_decla', 'area_declared_x': 'area_dec_1', 'id': 'id'}
+    """
+    out: dict[str, str] = {}
+    taken: set[str] = set()
+    for name in fields:
+        short = name[:limit]
+        n = 0
+        while short in taken:
+            n += 1
+            short = f"{name[:limit - 1 - len(str(n))]}_{n}"
+        taken.add(short)
+        out[name] = short
+    return out
+
+
+def write_vector(conn: psycopg.Connection, reg: Registry, storage_srid: int, fmt: str,
+                 target: Path, *, personal: bool = False,
+                 progress: Progress | None = None) -> Path:
+    """Write ``reg`` as a GeoPackage or a zipped Shapefile at ``target`` (storage CRS), in
+    batches of columns through GDAL (pyogrio) from a server-side cursor."""
+    fields = exported_fields(reg, personal)
+    names = short_names(["id", *(f.name for f in fields)]) if fmt == "shp" else {
+        n: n for n in ["id", *(f.name for f in fields)]}
+    count_row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(
+        source(reg, personal))).fetchone()
+    total = int(count_row[0]) if count_row else 0
+    cols = sql.SQL(", ").join([sql.SQL("t.id"), *(sql.SQL("t.{}").format(
+        sql.Identifier(f.column)) for f in fields), sql.SQL("ST_AsBinary(t.geom)")])
+    query = sql.SQL("SELECT {} FROM {} AS t ORDER BY t.id").format(cols, source(reg, personal))
+    with tempfile.TemporaryDirectory(prefix="hromada-export-") as work:
+        layer_path = Path(work) / (f"{reg.id}.shp" if fmt == "shp" else target.name)
+        driver = "ESRI Shapefile" if fmt == "shp" else "GPKG"
+        done = 0
+        with conn.cursor(name=f"export_{reg.table}") as cur:
+            cur.execute(query)
+            while True:
+                rows = cur.fetchmany(CHUNK_ROWS * 5)
+                if not rows and done:
+                    break
+                _write_batch(layer_path, driver, reg, fields, names, rows, storage_srid,
+                             append=done > 0)
+                done += len(rows)
+                if progress:
+                    progress(reg.id, done, total)
+                if not rows:
+                    break
+        if fmt == "gpkg":
+            target.unlink(missing_ok=True)
+            layer_path.replace(target)
+        else:
+            with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
+                for part in sorted(Path(work).iterdir()):
+                    zf.write(part, part.name)
+    return target
+
+
+def _write_batch(path: Path, driver: str, reg: Registry, fields: tuple[Field, ...],
+                 names: dict[str, str], rows: list[tuple[Any, ...]], srid: int, *,
+                 append: bool) -> None:
+    import numpy as np
+    from pyogrio import raw
+
+    shapefile = driver == "ESRI Shapefile"
+    data: list[Any] = [np.array([r[0] for r in rows], dtype=np.int64)]
+    masks: list[Any] = [None]
+    for i, f in enumerate(fields, 1):
+        values = [r[i] for r in rows]
+        missing = np.array([v is None for v in values], dtype=bool)
+        if f.type in (FieldType.NUMBER,):
+            data.append(np.array([np.nan if v is None else float(v) for v in values]))
+            masks.append(None)
+        elif f.type in (FieldType.INTEGER, FieldType.REFERENCE):
+            data.append(np.array([0 if v is None else int(v) for v in values], dtype=np.int64))
+            masks.append(missing)
+        elif f.type is FieldType.DATE:
+            data.append(np.array(values, dtype="datetime64[D]"))
+            masks.append(None)
+        elif f.type is FieldType.BOOLEAN:
+            data.append(np.array([bool(v) for v in values], dtype=bool))
+            masks.append(missing)
+        else:
+            texts = [None if v is None else (json.dumps(v, ensure_ascii=False)
+                                             if f.type is FieldType.JSON else str(v))
+                     for v in values]
+            if shapefile:  # a DBF field holds 254 bytes
+                texts = [t.encode()[:254].decode(errors="ignore") if t else t for t in texts]
+            data.append(np.array(texts, dtype=object))
+            masks.append(None)
+    geometry = np.array([bytes(r[-1]) if r[-1] is not None else None for r in rows],
+                        dtype=object)
+    raw.write(str(path), geometry, data, [names["id"], *(names[f.name] for f in fields)],
+              field_mask=masks if any(m is not None for m in masks) else None,
+              layer=reg.id, driver=driver, geometry_type=reg.geometry.value,
+              crs=f"EPSG:{srid}", encoding="UTF-8", append=append)

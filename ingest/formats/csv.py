@@ -1,0 +1,169 @@
+"""CSV with coordinates: lon/lat columns, X/Y in a plane CRS, or a WKT column.
+
+Councils' spreadsheets come in UTF-8 (with or without BOM) or cp1251, separated by commas or
+semicolons (the latter with decimal commas), with Ukrainian or English headers. In Ukrainian
+geodesy X is the northing: X/Y columns whose magnitudes say so are read that way (and the
+report says it).
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from pyproj import CRS
+
+from gis.errors import InvalidFile
+from ingest.readers import Record, Source, guess_encoding
+
+WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape", "геометрія")
+LON_NAMES = ("lon", "lng", "long", "longitude", "довгота")
+LAT_NAMES = ("lat", "latitude", "широта")
+X_NAMES = ("x", "x_ucs2000", "easting", "east")
+Y_NAMES = ("y", "y_ucs2000", "northing", "north")
+CRS_NAMES = ("crs", "srid", "epsg")
+csv.field_size_limit(64 << 20)  # a WKT polygon of a large parcel is one long field
+
+
+def _norm(name: str) -> str:
+    return name.strip().lower().lstrip("\ufeff")
+
+
+def number(text: str) -> float:
+    """Return a number written with a decimal point or comma, spaces as thousands.
+
+    >>> number("49,4216"), number(" 5 476 633.12 ")
+    (49.4216, 5476633.12)
+    """
+    t = text.strip().replace("\u00a0", "").replace(" ", "")
+    if "," in t and "." not in t:
+        t = t.replace(",", ".")
+    return float(t)
+
+
+@dataclass
+class CsvSource(Source):
+    """A CSV file read row by row (never whole)."""
+
+    delimiter: str = ","
+    geometry_columns: tuple[str, ...] = ()
+    kind: str = "none"  # wkt | lonlat | xy | none
+    swap_xy: bool = False
+
+    @classmethod
+    def open(cls, path: Path, display: str, encoding: str | None) -> CsvSource:
+        with path.open("rb") as f:
+            head = f.read(1 << 20)
+        if encoding is None:
+            if head.startswith(b"\xef\xbb\xbf"):
+                encoding = "utf-8-sig"
+            else:
+                encoding = guess_encoding(head) or "utf-8"
+        text = head.decode(encoding, errors="replace")
+        try:
+            dialect = csv.Sniffer().sniff(text[:65536], delimiters=",;\t|")
+            delimiter = dialect.delimiter
+        except csv.Error:
+            delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(
+                ",") else ","
+        header = next(csv.reader(io.StringIO(text), delimiter=delimiter), None)
+        if not header or not any(h.strip() for h in header):
+            raise InvalidFile(f"{display}: the CSV has no header row", file=display)
+        fields = [h.strip().lstrip("\ufeff") for h in header]
+        source = cls(path=path, display=display, format="CSV", layer=None, crs=None,
+                     fields=fields, encoding=encoding, delimiter=delimiter)
+        if encoding not in ("utf-8", "utf-8-sig"):
+            source.notes.append(f"the CSV's text reads as {encoding}")
+        source._find_geometry(text)
+        return source
+
+    def _column(self, names: tuple[str, ...]) -> str | None:
+        by_norm = {_norm(f): f for f in self.fields}
+        return next((by_norm[n] for n in names if n in by_norm), None)
+
+    def _find_geometry(self, sample: str) -> None:
+        wkt, lon, lat = (self._column(WKT_NAMES), self._column(LON_NAMES),
+                         self._column(LAT_NAMES))
+        x, y, crs_col = self._column(X_NAMES), self._column(Y_NAMES), self._column(CRS_NAMES)
+        first = self._first_row(sample)
+        declared = _crs_value(first.get(crs_col, "")) if crs_col and first else None
+        if wkt:
+            self.kind, self.geometry_columns = "wkt", (wkt,)
+            ewkt = re.match(r"\s*SRID=(\d+);", first.get(wkt, "") if first else "")
+            self.crs = CRS.from_epsg(int(ewkt.group(1))) if ewkt else declared
+        elif x and y and (declared is not None or not (lon and lat)):
+            self.kind, self.geometry_columns = "xy", (x, y)
+            self.crs = declared
+            try:
+                xv, yv = number(first[x]), number(first[y])
+                # Ukrainian geodesy: X northing (millions of metres), Y easting
+                self.swap_xy = abs(xv) > 1_000_000 > abs(yv) or (44 <= xv <= 53 and 22 <= yv <= 41)
+            except (KeyError, ValueError, TypeError):
+                self.swap_xy = False
+            if self.swap_xy:
+                self.notes.append(f"columns {x}/{y} read as northing/easting (X = northing, "
+                                  "as Ukrainian surveys write it)")
+        elif lon and lat:
+            self.kind, self.geometry_columns = "lonlat", (lon, lat)
+            self.crs = declared or CRS.from_epsg(4326)
+        else:
+            self.notes.append("no coordinate or WKT columns: rows have no geometry")
+
+    def _first_row(self, sample: str) -> dict[str, str]:
+        reader = csv.DictReader(io.StringIO(sample), fieldnames=self.fields,
+                                delimiter=self.delimiter)
+        next(reader, None)
+        return next(reader, None) or {}
+
+    def records(self) -> Iterator[Record]:
+        from shapely import wkt as shapely_wkt
+        from shapely.geometry import Point
+
+        with self.path.open(encoding=self.encoding, newline="", errors="strict") as f:
+            reader = csv.reader(f, delimiter=self.delimiter)
+            try:
+                next(reader, None)
+                for row, cells in enumerate(reader, 1):
+                    if not any(c.strip() for c in cells):
+                        continue
+                    values: dict[str, Any] = dict(zip(self.fields, cells, strict=False))
+                    geometry = None
+                    try:
+                        if self.kind == "wkt":
+                            text = values[self.geometry_columns[0]].strip()
+                            text = re.sub(r"^\s*SRID=\d+;", "", text)
+                            geometry = shapely_wkt.loads(text).wkb if text else None
+                        elif self.kind in ("xy", "lonlat"):
+                            a, b = (values.get(c, "").strip() for c in self.geometry_columns)
+                            if a and b:
+                                xv, yv = number(a), number(b)
+                                if self.swap_xy:
+                                    xv, yv = yv, xv
+                                geometry = Point(xv, yv).wkb
+                    except Exception as exc:
+                        values["__geometry_error__"] = (
+                            f"column {'/'.join(self.geometry_columns)}: "
+                            f"{str(exc).splitlines()[0][:200]}")
+                    yield Record(row, values, geometry)
+            except UnicodeDecodeError as exc:
+                raise InvalidFile(f"{self.display}: line {reader.line_num + 1} is not "
+                                  f"{self.encoding} text ({exc.reason}); pass --encoding",
+                                  file=self.display, row=reader.line_num) from None
+            except csv.Error as exc:
+                raise InvalidFile(f"{self.display}: line {reader.line_num}: {exc}",
+                                  file=self.display, row=reader.line_num) from None
+
+
+def _crs_value(text: str) -> CRS | None:
+    t = text.strip()
+    if not t:
+        return None
+    try:
+        return CRS.from_user_input(f"EPSG:{t}" if t.isdigit() else t)
+    except Exception:
+        return None

@@ -1,0 +1,68 @@
+"""One import from a file, as the CLI (``gis ingest``) and the staff upload page run it:
+open → map → resolve the CRS → stage, check, write (``ingest.load``) → reject file."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import psycopg
+
+from ingest.crs import parse_crs, resolve
+from ingest.load import ImportOptions, Progress, Report, run_import
+from ingest.mapping import build_mapping, load_overrides
+from ingest.readers import FAST_READ_MAX_FEATURES, Source, open_source
+from ingest.rejects import rejects_path, write_rejects
+from registries.model import Registry
+
+
+@dataclass(frozen=True)
+class FileOptions:
+    """How to read the file: layer, text encoding, CRS, a YAML field mapping."""
+
+    layer: str | None = None
+    encoding: str | None = None
+    crs: str | None = None
+    mapping: Path | None = None
+    overrides: dict[str, Any] | None = None  # the mapping's content (the upload page)
+    rejects: Path | None = None  # where --on-error skip writes refused rows
+    fast_read_max: int = FAST_READ_MAX_FEATURES  # bigger GDAL files stream (constant memory)
+
+
+def _first_xy(source: Source) -> tuple[float, float] | None:
+    import shapely
+
+    for rec in source.records():
+        if rec.geometry:
+            coords = shapely.get_coordinates(shapely.from_wkb(rec.geometry))
+            if len(coords):
+                return float(coords[0][0]), float(coords[0][1])
+        if rec.row > 50:
+            return None
+    return None
+
+
+def import_file(conn: psycopg.Connection, reg: Registry, path: Path, files: FileOptions,
+                opts: ImportOptions, *, transforms: dict[str, str] | None = None,
+                progress: Progress | None = None, display: str | None = None) -> Report:
+    """Import (or dry-run) ``path`` into ``reg``; the caller commits. With ``--on-error skip``
+    and refused rows, the rejects are written after the import."""
+    overrides = files.overrides if files.overrides is not None else load_overrides(files.mapping)
+    layer = files.layer
+    if layer is None and reg.id == "cadastral_quarters" and path.suffix.lower() == ".xml":
+        layer = "quarters"  # an exchange file's quarters, not its parcels
+    with open_source(path, layer=layer, encoding=files.encoding, display=display,
+                     fast_read_max=files.fast_read_max) as source:
+        given = parse_crs(files.crs) if files.crs else None
+        sample = _first_xy(source) if given is None and source.crs is None else None
+        crs = resolve(source.crs, given, opts.storage_srid, source.display, transforms or {},
+                      sample, source.crs_hint)
+        mapping = build_mapping(reg, source.fields, overrides,
+                                drawing=source.format == "DXF", keep_ids=opts.keep_ids)
+        report = run_import(conn, reg, source, mapping, crs, opts, progress)
+        if report.rejected_rows and not opts.dry_run and report.written:
+            target = files.rejects or rejects_path(source, path)
+            write_rejects(source, report.rejected_rows, target)
+            report.notes.append(f"{report.rejected} refused row(s) written to {target}")
+    return report

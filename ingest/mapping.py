@@ -1,0 +1,369 @@
+"""Which column of a file fills which field of a registry, and how its values become the
+registry's values (code-list titles → codes, decimal commas, dd.mm.yyyy dates …).
+
+Automatic by name: the field's name (or its first 10 characters, as a Shapefile cuts it),
+its Ukrainian or English title, or a column name councils commonly use (``KADNUM``,
+``ПЛОЩА``). A small YAML file overrides it::
+
+    fields:                  # registry field: file column (null: do not import)
+      cadastral_number: KN
+      holder_name: null
+    values:                  # registry field: {value in the file: code}
+      ownership_form: {"приватна власність": "100", "КОМ": "300"}
+    set:                     # one value for every row
+      category: "200"
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from gis.errors import InvalidFile, InvalidParameter
+from registries.model import CodeList, Field, FieldType, Registry
+
+# column names councils' files use for a field besides its name and titles (normalised)
+ALIASES: dict[str, tuple[str, ...]] = {
+    "cadastral_number": ("cadnum", "cad_num", "kadnum", "kad_num", "kadastr", "kn",
+                         "cadastral", "кадастровий_номер", "кад_номер", "кадномер", "kad_nomer"),
+    "category": ("kategoria", "kategoriya", "cat", "categ", "категорія", "kateg"),
+    "purpose_code": ("purpose", "cilpr", "kvcpz", "code_purpose", "цільове_призначення",
+                     "кодцп", "kod_cp", "kvcpz_code"),
+    "purpose_text": ("use", "purpose_txt", "призначення", "використання"),
+    "ownership_form": ("ownership", "vlasnist", "vlasn", "forma_vl", "форма_власності",
+                       "власність"),
+    "area_declared_ha": ("area", "area_ha", "ploshcha", "площа", "площа_га", "s_ha"),
+    "holder_name": ("owner", "vlasnyk", "власник", "користувач", "koristuvach"),
+    "holder_kind": ("kind", "owner_kind", "holder_kin", "вид_особи", "тип_особи"),
+    "holder_edrpou": ("edrpou", "єдрпоу"),
+    "permit_number": ("permit", "nomer_dozvolu", "номер_дозволу", "dozvil"),
+    "passport_number": ("passport", "номер_паспорта", "pasport"),
+    "spot_number": ("spot", "номер_місця", "misce"),
+    "quarter_number": ("quarter", "kvartal", "кадастровий_квартал"),
+    "house_number": ("house", "nomer", "номер_будинку", "budynok", "будинок"),
+    "postal_code": ("zip", "postcode", "індекс", "index"),
+}
+TRUE_WORDS = {"true", "t", "yes", "y", "1", "так", "т", "да", "+"}
+FALSE_WORDS = {"false", "f", "no", "n", "0", "ні", "н", "нет", "-"}
+DATE_FORMATS = ("%Y-%m-%d", "%d.%m.%Y", "%d/%m/%Y", "%Y/%m/%d", "%d.%m.%y", "%Y%m%d")
+
+
+def normalise(name: str) -> str:
+    """Return a column name or title reduced for matching: lower case, words joined by _.
+
+    >>> normalise(" Кадастровий  номер "), normalise("AREA_HA"), normalise("Форма власності")
+    ('кадастровий_номер', 'area_ha', 'форма_власності')
+    """
+    text = name.strip().lower().replace("'", "").replace("ʼ", "").replace("’", "")
+    return re.sub(r"[^\w]+", "_", text).strip("_")
+
+
+@dataclass(frozen=True)
+class FieldMap:
+    """A registry field and where its values come from."""
+
+    field: Field
+    column: str | None  # the file's column, or None for a constant (``set``)
+    how: str  # name | title | alias | short name | yaml | set | drawing text
+    constant: Any = None
+    values: dict[str, str] = field(default_factory=dict)  # explicit value → code
+
+
+@dataclass
+class Mapping:
+    """The field mapping of one import."""
+
+    fields: list[FieldMap]
+    ignored: list[str]  # file columns no field takes
+    missing: list[Field]  # stored fields the file does not fill
+
+    def as_dict(self) -> list[dict[str, Any]]:
+        return [{"field": m.field.name, "column": m.column, "how": m.how,
+                 **({"value": m.constant} if m.column is None else {})} for m in self.fields]
+
+
+def load_overrides(path: Path | None) -> dict[str, Any]:
+    """Return the YAML mapping file's content, checked for its three sections."""
+    if path is None:
+        return {}
+    try:
+        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise InvalidFile(f"{path.name}: not a readable YAML mapping: {exc}",
+                          file=path.name) from None
+    if not isinstance(doc, dict) or set(doc) - {"fields", "values", "set"}:
+        raise InvalidFile(f"{path.name}: a mapping file has the sections fields, values and "
+                          "set (see docs/ingest.md)", file=path.name)
+    return doc
+
+
+def build_mapping(reg: Registry, columns: list[str], overrides: dict[str, Any], *,
+                  drawing: bool = False, keep_ids: bool = False) -> Mapping:
+    """Return how ``columns`` of a file fill ``reg``'s stored fields."""
+    stored = {f.name: f for f in reg.stored_fields}
+    explicit: dict[str, Any] = dict(overrides.get("fields") or {})
+    constants: dict[str, Any] = dict(overrides.get("set") or {})
+    values: dict[str, dict[str, str]] = {k: {str(a): str(b) for a, b in (v or {}).items()}
+                                         for k, v in (overrides.get("values") or {}).items()}
+    for name in (*explicit, *constants, *values):
+        if name not in stored:
+            raise InvalidParameter(f"the mapping names {name!r}, which {reg.id} does not have "
+                                   f"(its fields: {', '.join(stored)})")
+    for name, column in explicit.items():
+        if column is not None and column not in columns:
+            raise InvalidParameter(f"the mapping takes {name} from column {column!r}, which the "
+                                   f"file does not have (its columns: {', '.join(columns)})")
+    taken: set[str] = set()
+    out: list[FieldMap] = []
+    for name, f in stored.items():
+        if name in constants:
+            out.append(FieldMap(f, None, "set", constant=constants[name]))
+            continue
+        if name in explicit:
+            if explicit[name] is not None:
+                out.append(FieldMap(f, explicit[name], "yaml", values=values.get(name, {})))
+                taken.add(explicit[name])
+            continue
+        found = _auto_column(f, columns, taken)
+        if found is not None:
+            out.append(FieldMap(f, found[0], found[1], values=values.get(name, {})))
+            taken.add(found[0])
+    key = reg.import_key
+    if drawing and key is not None and "text" in columns and "text" not in taken \
+            and not any(m.field.name == key.name for m in out):
+        out.append(FieldMap(key, "text", "drawing text"))
+        taken.add("text")
+    if keep_ids:
+        taken.add(_id_column(columns))
+    mapped = {m.field.name for m in out}
+    ignored = [c for c in columns if c not in taken and not c.startswith("__")]
+    return Mapping(out, ignored, [f for n, f in stored.items() if n not in mapped])
+
+
+def _id_column(columns: list[str]) -> str:
+    for c in columns:
+        if normalise(c) in ("id", "fid", "object_id"):
+            return c
+    raise InvalidParameter("--keep-ids needs an id column in the file")
+
+
+def id_column(columns: list[str]) -> str:
+    """Return the file's id column (for ``--keep-ids``)."""
+    return _id_column(columns)
+
+
+def _auto_column(f: Field, columns: list[str], taken: set[str]) -> tuple[str, str] | None:
+    free = [c for c in columns if c not in taken]
+    by_norm = {normalise(c): c for c in free}
+    tries: list[tuple[str, str]] = [(f.name, "name")]
+    tries += [(t, "title") for t in (f.title.get("uk", ""), f.title.get("en", "")) if t]
+    tries += [(a, "alias") for a in ALIASES.get(f.name, ())]
+    for candidate, how in tries:
+        hit = by_norm.get(normalise(candidate))
+        if hit is not None:
+            return hit, how
+    if len(f.name) > 10:  # a Shapefile keeps 10 characters of a column name
+        hit = by_norm.get(f.name[:10])
+        if hit is not None:
+            return hit, "short name"
+    return None
+
+
+# -- values ---------------------------------------------------------------------------------
+
+class ValueProblem(Exception):
+    """A value that cannot become the field's type; the message says why."""
+
+
+def code_for(choices: tuple[str, ...], value: str, explicit: dict[str, str]) -> str:
+    """Return the code a file's value stands for: the code itself, an explicit mapping, a
+    title (Ukrainian or English, any case), or a title it starts with; else the value.
+
+    >>> from registries.parcels import OWNERSHIP_FORMS, CATEGORIES
+    >>> code_for(OWNERSHIP_FORMS, "Комунальна власність", {}), code_for(OWNERSHIP_FORMS, "300", {})
+    ('300', '300')
+    >>> code_for(CATEGORIES, "землі житлової та громадської забудови", {})
+    '200'
+    """
+    text = value.strip()
+    if text in choices:
+        return text
+    if text in explicit:
+        return explicit[text]
+    low = normalise(text)
+    for k, v in explicit.items():
+        if normalise(k) == low:
+            return v
+    if isinstance(choices, CodeList) and low:
+        titles = {code: [normalise(t) for t in choices.titles[code].values() if t]
+                  for code in choices}
+        exact = [c for c, ts in titles.items() if low in ts]
+        if len(exact) == 1:
+            return exact[0]
+        near = [c for c, ts in titles.items() if any(low.startswith(t) for t in ts)]
+        if len(near) == 1:
+            return near[0]
+    return text
+
+
+def convert(f: Field, value: Any, explicit: dict[str, str] | None = None) -> Any:
+    """Return a file's value as the field's Python value (None for empty), or raise
+    ValueProblem with the reason.
+
+    >>> from registries.model import Field, FieldType
+    >>> convert(Field("a", FieldType.NUMBER, scale=2), "12,345"), \\
+    ...     convert(Field("d", FieldType.DATE), "31.01.2025")
+    (Decimal('12.35'), datetime.date(2025, 1, 31))
+    """
+    if value is None:
+        return None
+    if isinstance(value, str):
+        value = value.strip()
+        if value == "":
+            return None
+    match f.type:
+        case FieldType.TEXT:
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            if isinstance(value, datetime | date):
+                value = value.isoformat()
+            text = str(value).strip()
+            if f.choices:
+                text = code_for(f.choices, text, explicit or {})
+            return text
+        case FieldType.INTEGER:
+            try:
+                number = Decimal(str(value).replace(",", ".").replace(" ", ""))
+            except InvalidOperation:
+                raise ValueProblem(f"{value!r} is not a whole number") from None
+            if number != number.to_integral_value() or abs(number) > 2**31 - 1:
+                raise ValueProblem(f"{value!r} is not a whole number")
+            return int(number)
+        case FieldType.NUMBER:
+            try:
+                number = Decimal(str(value).replace("\u00a0", "").replace(" ", "")
+                                 .replace(",", "."))
+            except InvalidOperation:
+                raise ValueProblem(f"{value!r} is not a number") from None
+            if not number.is_finite():
+                raise ValueProblem(f"{value!r} is not a number")
+            quantised = number.quantize(Decimal(1).scaleb(-(f.scale or 2)), ROUND_HALF_UP)
+            if len(quantised.as_tuple().digits) - (f.scale or 2) > 12:
+                raise ValueProblem(f"{value!r} is too large")
+            return quantised
+        case FieldType.DATE:
+            return _date(value)
+        case FieldType.BOOLEAN:
+            word = str(value).strip().lower()
+            if isinstance(value, bool):
+                return value
+            if word in TRUE_WORDS:
+                return True
+            if word in FALSE_WORDS:
+                return False
+            raise ValueProblem(f"{value!r} is not yes/no (так/ні)")
+        case FieldType.JSON:
+            if isinstance(value, str):
+                try:
+                    json.loads(value)
+                except ValueError:
+                    return json.dumps(value, ensure_ascii=False)
+                return value
+            return json.dumps(value, ensure_ascii=False, default=str)
+        case FieldType.REFERENCE:
+            if isinstance(value, float) and value.is_integer():
+                value = int(value)
+            return str(value).strip()
+    raise ValueProblem(f"unsupported field type {f.type}")
+
+
+def _date(value: Any) -> date:
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    text = str(value).strip()
+    try:
+        return date.fromisoformat(text)  # the common case, fast
+    except ValueError:
+        pass
+    if "T" in text:
+        text = text.split("T", 1)[0]
+    elif " " in text and ":" in text:
+        text = text.split(" ", 1)[0]
+    for fmt in DATE_FORMATS:
+        try:
+            return datetime.strptime(text, fmt).date()
+        except ValueError:
+            continue
+    raise ValueProblem(f"{value!r} is not a date (YYYY-MM-DD or DD.MM.YYYY)")
+
+
+Problems = list[tuple[int, str]]  # (index in the batch, reason)
+
+
+def column_converter(f: Field, explicit: dict[str, str] | None = None
+                     ) -> Callable[[list[Any]], tuple[list[Any], Problems]]:
+    """Return a function converting a column of file values to the field's values at once.
+
+    The values GDAL already typed (numbers, dates) pass through; text is stripped, code-list
+    titles become codes (each distinct value looked up once); everything else goes through
+    :func:`convert`, whose reasons come back with the value's index.
+
+    >>> from registries.model import Field, FieldType
+    >>> column_converter(Field("n", FieldType.NUMBER, scale=2))([1.5, " 2,25 ", "x", None])
+    ([1.5, Decimal('2.25'), None, None], [(2, "'x' is not a number")])
+    """
+    cache: dict[Any, Any] = {}
+    plain_text = f.type is FieldType.TEXT and not f.choices
+
+    def slow(value: Any) -> tuple[Any, str | None]:
+        key = (type(value), value)
+        found = cache.get(key)
+        if found is None:
+            try:
+                found = (convert(f, value, explicit), None)
+            except ValueProblem as exc:
+                found = (None, str(exc))
+            if len(cache) > 50_000:  # a column of unique values: stop remembering them
+                cache.clear()
+            cache[key] = found
+        return found
+
+    def run(values: list[Any]) -> tuple[list[Any], Problems]:
+        out: list[Any] = []
+        problems: Problems = []
+        for i, v in enumerate(values):
+            if v is None:
+                out.append(None)
+            elif plain_text and isinstance(v, str):
+                out.append(v.strip() or None)
+            elif f.type is FieldType.NUMBER and isinstance(v, float | int) \
+                    and not isinstance(v, bool) and abs(v) < 1e10:
+                out.append(v)  # PostgreSQL rounds it to the column's scale (half away from 0)
+            elif f.type is FieldType.DATE and isinstance(v, date):
+                out.append(v if not isinstance(v, datetime) else v.date())
+            elif f.type is FieldType.INTEGER and isinstance(v, int) and not isinstance(v, bool) \
+                    and abs(v) < 2**31:
+                out.append(v)
+            elif f.type is FieldType.REFERENCE and isinstance(v, int) and not isinstance(v, bool):
+                out.append(str(v))
+            elif f.type in (FieldType.REFERENCE, FieldType.INTEGER) and isinstance(v, float) \
+                    and v.is_integer() and abs(v) < 2**31:  # a whole-number column with NULLs
+                out.append(str(int(v)) if f.type is FieldType.REFERENCE else int(v))
+            else:
+                value, reason = slow(v)
+                out.append(value)
+                if reason:
+                    problems.append((i, reason))
+        return out, problems
+
+    return run

@@ -1,0 +1,103 @@
+"""The reject file of ``--on-error skip``: the refused rows in the input's own format, with a
+``reason`` column, so they can be fixed and imported again.
+
+Shapefile, GeoPackage, GeoJSON and CSV rejects keep the input's format; KML, DXF and the
+exchange XML (formats that carry no attribute table GDAL can write back) give GeoJSON.
+The file is read a second time (streaming), so the rows never sit in memory.
+"""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from ingest.readers import Source, _fiona
+
+REASON = "reason"
+KEEPS_FORMAT = {"ESRI Shapefile": ".shp", "GPKG": ".gpkg", "GeoJSON": ".geojson"}
+
+
+def rejects_path(source: Source, original: Path) -> Path:
+    """Return where the rejects of ``original`` go: beside it, ``<name>.rejected.<ext>``."""
+    driver = getattr(source, "driver", "")
+    suffix = KEEPS_FORMAT.get(driver) or (".csv" if source.format == "CSV" else ".geojson")
+    stem = original.name.split(".")[0] or "import"
+    return original.with_name(f"{stem}.rejected{suffix}")
+
+
+def write_rejects(source: Source, rows: dict[int, str], target: Path) -> Path:
+    """Write the rows numbered in ``rows`` (row → reason) to ``target``; return it."""
+    driver = getattr(source, "driver", "")
+    if driver in KEEPS_FORMAT:
+        _write_fiona(source, rows, target, driver)
+    elif source.format == "CSV":
+        _write_csv(source, rows, target)
+    else:
+        _write_geojson(source, rows, target)
+    return target
+
+
+def _write_fiona(source: Source, rows: dict[int, str], target: Path, driver: str) -> None:
+    fiona = _fiona()
+    with fiona.open(str(source.path), layer=source.layer, encoding=source.encoding) as src:
+        schema = {"geometry": src.schema["geometry"],
+                  "properties": {**src.schema["properties"], REASON: "str:254"}}
+        if driver == "ESRI Shapefile":  # a Shapefile field holds 254 characters at most
+            schema["properties"][REASON] = "str:254"
+        else:
+            schema["properties"][REASON] = "str"
+        parts = (".shp", ".shx", ".dbf", ".prj", ".cpg") if driver == "ESRI Shapefile" else ()
+        for suffix in parts:
+            target.with_suffix(suffix).unlink(missing_ok=True)
+        target.unlink(missing_ok=True)
+        with fiona.open(str(target), "w", driver=driver, schema=schema, crs=src.crs,
+                        encoding="utf-8") as out:
+            for row, feat in enumerate(src, 1):
+                reason = rows.get(row)
+                if reason is None:
+                    continue
+                props = dict(feat.properties)
+                props[REASON] = reason[:254] if driver == "ESRI Shapefile" else reason
+                out.write(fiona.Feature(geometry=feat.geometry,
+                                        properties=fiona.Properties.from_dict(props)))
+
+
+def _write_csv(source: Source, rows: dict[int, str], target: Path) -> None:
+    delimiter = getattr(source, "delimiter", ",")
+    encoding = source.encoding or "utf-8"
+    with source.path.open(encoding=encoding, newline="") as f, \
+            target.open("w", encoding="utf-8-sig", newline="") as out:
+        reader = csv.reader(f, delimiter=delimiter)
+        writer = csv.writer(out, delimiter=delimiter)
+        header = next(reader, [])
+        writer.writerow([*header, REASON])
+        row = 0
+        for cells in reader:
+            if not any(c.strip() for c in cells):
+                continue
+            row += 1
+            if row in rows:
+                writer.writerow([*cells, rows[row]])
+
+
+def _write_geojson(source: Source, rows: dict[int, str], target: Path) -> None:
+    import shapely
+    from shapely.geometry import mapping
+
+    with target.open("w", encoding="utf-8") as out:
+        out.write('{"type": "FeatureCollection", "features": [\n')
+        first = True
+        for rec in source.records():
+            reason = rows.get(rec.row)
+            if reason is None:
+                continue
+            geometry = mapping(shapely.from_wkb(rec.geometry)) if rec.geometry else None
+            props = {k: v for k, v in rec.values.items() if not k.startswith("__")}
+            feature = {"type": "Feature", "properties": {**props, "row": rec.row,
+                                                         REASON: reason},
+                       "geometry": geometry}
+            out.write(("" if first else ",\n") + json.dumps(feature, ensure_ascii=False,
+                                                            default=str))
+            first = False
+        out.write("\n]}\n")

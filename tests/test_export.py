@@ -1,0 +1,134 @@
+"""Open data out: downloads per registry (GeoJSON, CSV, GeoPackage, Shapefile), the data.gov.ua
+passport, ``gis export`` — read back with GDAL and compared with what PostGIS holds."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import subprocess
+import zipfile
+from pathlib import Path
+
+import fiona
+import httpx
+import psycopg
+import pytest
+
+from registries.catalog import default_catalog
+from registries.parcels import CATEGORIES
+from tests.conftest import GIS
+
+
+def test_csv_download_opens_in_excel_and_names_its_codes(server: str, demo_url: str) -> None:
+    r = httpx.get(f"{server}/downloads/land_parcels.csv", timeout=60)
+    assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv")
+    assert 'filename="land_parcels.csv"' in r.headers["content-disposition"]
+    assert r.content.startswith(b"\xef\xbb\xbf")  # the BOM Excel needs for Cyrillic
+    rows = list(csv.DictReader(io.StringIO(r.content.decode("utf-8-sig"))))
+    with psycopg.connect(demo_url) as conn:
+        n, first = conn.execute(
+            "SELECT count(*), min(id) FROM open_data.land_parcel").fetchone() or (0, 0)
+        truth = conn.execute(
+            "SELECT cadastral_number, category, registered_on::text, ST_X(ST_Transform("
+            "ST_PointOnSurface(geom), 4326)) FROM open_data.land_parcel WHERE id = %s",
+            (first,)).fetchone()
+    assert len(rows) == n and truth is not None
+    row = rows[0]
+    assert (row["cadastral_number"], row["category"]) == truth[:2]
+    assert row["category_title"] == CATEGORIES.title(truth[1])
+    assert row["registered_on"] == (truth[2] or "")  # ISO dates
+    assert abs(float(row["lon"]) - truth[3]) < 1e-6 and row["crs"] == "EPSG:6383"
+    assert row["wkt"].startswith("MULTIPOLYGON(((") and "holder_rnokpp" not in row
+    assert 5_400_000 < float(row["x_ucs2000"]) < 5_500_000  # X = northing
+    assert 280_000 < float(row["y_ucs2000"]) < 320_000
+
+
+def test_geojson_download_is_rfc7946(server: str, demo_url: str) -> None:
+    r = httpx.get(f"{server}/downloads/advertising_structures.geojson", timeout=60)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/geo+json"
+    doc = r.json()
+    with psycopg.connect(demo_url) as conn:
+        n = conn.execute("SELECT count(*) FROM open_data.advertising_structure").fetchone()
+    assert n is not None and len(doc["features"]) == n[0] > 0
+    lon, lat = doc["features"][0]["geometry"]["coordinates"]
+    assert 26.8 < lon < 27.2 and 49.3 < lat < 49.5  # lon/lat, not northing/easting
+    assert "distributor_rnokpp" not in doc["features"][0]["properties"]
+    assert "status" in doc["features"][0]["properties"]  # derived fields too
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "shp.zip"])
+def test_gdal_reads_the_geopackage_and_shapefile(server: str, demo_url: str, tmp_path: Path,
+                                                 fmt: str) -> None:
+    r = httpx.get(f"{server}/downloads/temporary_structures.{fmt}", timeout=120)
+    assert r.status_code == 200
+    path = tmp_path / f"ts.{fmt}"
+    path.write_bytes(r.content)
+    info = subprocess.run(["ogrinfo", "-so", "-al", str(path) if fmt == "gpkg"
+                           else f"/vsizip/{path}"], capture_output=True, text=True, check=True)
+    assert "UCS-2000 / Ukraine TM zone 9" in info.stdout
+    with psycopg.connect(demo_url) as conn:
+        n = conn.execute("SELECT count(*) FROM open_data.temporary_structure").fetchone()
+    assert n is not None and f"Feature Count: {n[0]}" in info.stdout
+    uri = str(path) if fmt == "gpkg" else f"zip://{path}"
+    with fiona.open(uri) as c:
+        props = set(c.schema["properties"])
+    assert "owner_rnok" not in props and "owner_rnokpp" not in props
+    assert "owner_home" not in props and "owner_home_address" not in props
+
+
+def test_downloads_list_and_passport(server: str) -> None:
+    index = httpx.get(f"{server}/downloads", timeout=30).json()
+    ids = {d["id"] for d in index["downloads"]}
+    assert ids == {r.id for r in default_catalog() if r.public}
+    meta = httpx.get(f"{server}/downloads/land_parcels/metadata.json", timeout=30).json()
+    assert meta["title"] == "Земельні ділянки" and meta["license_id"] == "CC-BY-4.0"
+    extras = {e["key"]: e["value"] for e in meta["extras"]}
+    assert extras["Код КОАТУУ"] == "6810100000"
+    assert "РНОКПП" in extras["Обмеження доступу"]  # says what is withheld, and why
+    assert {r["format"] for r in meta["resources"]} >= {"GEOJSON", "CSV", "GPKG", "SHP"}
+    fields = {f["name"]: f for f in meta["structure"]["fields"]}
+    assert "holder_rnokpp" not in fields and fields["category"]["codes"][0]["code"] == "100"
+    assert httpx.get(f"{server}/downloads/land_parcels.docx", timeout=30).status_code == 404
+    assert httpx.get(f"{server}/downloads/nope.csv", timeout=30).status_code == 404
+
+
+def test_gis_export_writes_every_format_and_its_staff_variant(demo_url: str,
+                                                              tmp_path: Path) -> None:
+    env = {"GIS_DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"}
+    for fmt in ("geojson", "csv", "gpkg", "shp", "metadata"):
+        r = subprocess.run([GIS, "export", "addresses", "--format", fmt, "-o",
+                            str(tmp_path / f"a.{fmt}")], env=env, capture_output=True,
+                           text=True, timeout=120)
+        assert r.returncode == 0, r.stderr
+        assert (tmp_path / f"a.{fmt}").stat().st_size > 100
+    public = subprocess.run([GIS, "export", "land_parcels", "--format", "csv", "-o", "-"],
+                            env=env, capture_output=True, timeout=120).stdout
+    staff = subprocess.run([GIS, "export", "land_parcels", "--format", "csv", "--staff", "-o",
+                            "-"], env=env, capture_output=True, timeout=120).stdout
+    assert b"holder_rnokpp" in staff.split(b"\n")[0] and b"holder_rnokpp" not in public
+    json.loads((tmp_path / "a.metadata").read_text(encoding="utf-8"))
+    with zipfile.ZipFile(tmp_path / "a.shp") as zf:
+        assert {Path(n).suffix for n in zf.namelist()} >= {".shp", ".shx", ".dbf", ".prj"}
+
+
+def test_the_geoportal_offers_each_layers_downloads(server: str) -> None:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from tests.test_portal import ARGS, CHROMIUM
+
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            page.goto(f"{server}/", wait_until="load")
+            link = page.locator('#layer-groups a[href="/downloads/land_parcels.geojson"]')
+            link.wait_for(state="attached", timeout=30_000)
+            assert link.get_attribute("title") == "Завантажити відкриті дані: GEOJSON"
+            hrefs = page.eval_on_selector_all("#layer-groups .downloads a",
+                                              "links => links.map(a => a.getAttribute('href'))")
+        finally:
+            browser.close()
+    public = [r.id for r in default_catalog() if r.public]
+    assert sorted(hrefs) == sorted(f"/downloads/{rid}.{fmt}" for rid in public
+                                   for fmt in ("geojson", "csv"))
+    assert httpx.get(f"{server}{hrefs[0]}", timeout=60).status_code == 200

@@ -1,0 +1,375 @@
+"""``gis ingest`` on files the tests make with fiona: every geometry type and format, encodings,
+CRSs, the dry-run report, modes, history, reject files, bad input — against a real PostGIS."""
+
+from __future__ import annotations
+
+import json
+import zipfile
+from pathlib import Path
+
+import fiona
+import psycopg
+import pytest
+
+from gis.errors import InvalidFile, InvalidParameter
+from ingest.job import FileOptions
+from tests.ingest_files import (
+    E0,
+    N0,
+    PARCEL_SCHEMA,
+    bow_tie,
+    count,
+    parcel,
+    run,
+    square,
+    to_wgs84,
+    write,
+)
+
+
+def test_cp1251_shapefile_without_cpg_reads_its_cyrillic(db_url: str, tmp_path: Path) -> None:
+    path = write(tmp_path / "parcels.shp", [parcel(i) for i in range(1, 4)], PARCEL_SCHEMA,
+                 encoding="cp1251")
+    (tmp_path / "parcels.cpg").unlink(missing_ok=True)
+    assert not (tmp_path / "parcels.cpg").exists()
+    assert "Ковальчук".encode("cp1251") in (tmp_path / "parcels.dbf").read_bytes()
+    report = run(db_url, path, "land_parcels")
+    assert report.encoding == "cp1251" and report.written, report.problems
+    assert any("cp1251" in n for n in report.notes)
+    with psycopg.connect(db_url) as conn:
+        names = [r[0] for r in conn.execute(
+            "SELECT holder_name FROM registry.land_parcel ORDER BY cadastral_number")]
+        kinds = {r[0] for r in conn.execute("SELECT ownership_form || holder_kind FROM "
+                                            "registry.land_parcel")}
+    assert names == [f"Ковальчук Олена Петрівна {i}" for i in range(1, 4)]
+    assert kinds == {"100natural"}  # titles → codes: «Приватна власність», «фізична особа»
+
+
+def test_dry_run_lists_invalid_geometries_by_row_and_writes_nothing(db_url: str,
+                                                                  tmp_path: Path) -> None:
+    records = [parcel(i) for i in range(1, 7)]
+    records[3] = parcel(4, bow_tie(E0 + 120, N0))
+    records[5] = parcel(6, [(E0 + 150, N0), (E0 + 170, N0), (E0 + 150, N0)])  # no area
+    path = write(tmp_path / "p.gpkg", records, PARCEL_SCHEMA, driver="GPKG")
+    report = run(db_url, path, "land_parcels", dry_run=True)
+    invalid = {p.row: p.message for p in report.problems
+               if p.rule in ("geometry_valid", "geometry_readable")}
+    assert set(invalid) == {4, 6}, report.problems
+    assert "at least four points" in invalid[6]
+    assert "Self-intersection" in invalid[4] and "at POINT(" in invalid[4]
+    assert "ST_MakeValid would make 2 part(s)" in invalid[4] and "--repair" in invalid[4]
+    assert report.refused and count(db_url, "land_parcel") == 0
+    # the same file with --repair: row 4 becomes two triangles; row 6 has nothing to keep
+    repaired = run(db_url, path, "land_parcels", repair=True, on_error="skip")
+    assert repaired.repaired == 1 and repaired.inserted == 5 and repaired.rejected == 1
+    assert count(db_url, "land_parcel", "ST_NumGeometries(geom) = 2") == 1
+
+
+def test_a_ucs2000_zone_file_and_a_wgs84_file_land_on_the_same_place(db_url: str,
+                                                                    tmp_path: Path) -> None:
+    records = [parcel(i) for i in range(1, 3)]
+    ucs = write(tmp_path / "ucs.shp", records, PARCEL_SCHEMA)
+    wgs = write(tmp_path / "wgs.geojson", to_wgs84([parcel(i, KADNUM=f"6810100000:02:098:"
+                                                            f"{i:04d}") for i in range(1, 3)]),
+                PARCEL_SCHEMA, driver="GeoJSON", crs=4326)
+    assert run(db_url, ucs, "land_parcels").crs == "EPSG:6383"
+    report = run(db_url, wgs, "land_parcels", on_error="skip")
+    assert report.crs == "EPSG:4326"
+    # the two copies of each parcel overlap: the second is refused by the overlap rule
+    assert report.rejected == 2 and all("overlaps" in r for r in report.rejected_rows.values())
+    with psycopg.connect(db_url) as conn:
+        stored = conn.execute("SELECT ST_AsText(geom, 3) FROM registry.land_parcel "
+                              "WHERE cadastral_number = '6810100000:02:099:0001'").fetchone()
+        moved = conn.execute(
+            "SELECT ST_HausdorffDistance(ST_Transform(ST_GeomFromGeoJSON(%s), 6383), geom) "
+            "FROM registry.land_parcel WHERE cadastral_number = '6810100000:02:099:0001'",
+            (json.dumps(to_wgs84([parcel(1)])[0]["geometry"] | {"crs": {"type": "name",
+             "properties": {"name": "EPSG:4326"}}}),)).fetchone()
+    assert stored is not None and f"{E0 + 30:.0f} {N0:.0f}" in stored[0].replace(".000", "")
+    assert moved is not None and moved[0] < 0.001
+
+
+def test_a_file_in_another_ucs2000_zone_is_moved_into_the_storage_zone(db_url: str,
+                                                                       tmp_path: Path) -> None:
+    from pyproj import Transformer
+
+    t = Transformer.from_crs(6383, 6384, always_xy=True)
+    rec = parcel(1)
+    rec["geometry"]["coordinates"] = [[t.transform(x, y) for x, y in rec["geometry"][
+        "coordinates"][0]]]
+    path = write(tmp_path / "z10.shp", [rec], PARCEL_SCHEMA, crs=6384)
+    assert run(db_url, path, "land_parcels").inserted == 1
+    with psycopg.connect(db_url) as conn:
+        x = conn.execute("SELECT ST_XMin(geom) FROM registry.land_parcel").fetchone()
+    assert x is not None and abs(x[0] - (E0 + 30)) < 0.001
+
+
+@pytest.mark.parametrize("driver,suffix", [("ESRI Shapefile", ".shp"), ("GPKG", ".gpkg"),
+                                            ("GeoJSON", ".geojson")])
+def test_every_geometry_type_lands_in_a_registry_of_its_kind(db_url: str, tmp_path: Path,
+                                                             driver: str, suffix: str) -> None:
+    props = {"name": "str:80", "kind": "str:40", "condition": "str:20"}
+    points = write(tmp_path / f"points{suffix}", [
+        {"geometry": {"type": "Point", "coordinates": (E0 + i, N0)},
+         "properties": {"name": f"Пандус {i}", "kind": "пандус", "condition": "usable"}}
+        for i in range(3)], {"geometry": "Point", "properties": props}, driver=driver)
+    assert run(db_url, points, "accessibility_objects").inserted == 3
+    lines = write(tmp_path / f"lines{suffix}", [
+        {"geometry": {"type": "LineString", "coordinates": [(E0, N0), (E0 + 50, N0 + 5)]},
+         "properties": {"kind": "existing"}},
+        {"geometry": {"type": "MultiLineString", "coordinates": [
+            [(E0, N0 + 20), (E0 + 50, N0 + 20)], [(E0 + 60, N0 + 20), (E0 + 90, N0 + 25)]]},
+         "properties": {"kind": "planned"}}],
+        {"geometry": "Unknown" if driver != "ESRI Shapefile" else "LineString",
+         "properties": {"kind": "str:20"}}, driver=driver)
+    assert run(db_url, lines, "red_lines").inserted == 2
+    spots = write(tmp_path / f"spots{suffix}", [
+        {"geometry": {"type": "Polygon", "coordinates": [square(E0 + 30 * i, N0 + 100, 10)]},
+         "properties": {"spot_number": f"С-{i}", "max_area_m2": 30.0}} for i in range(3)],
+        {"geometry": "Polygon", "properties": {"spot_number": "str:10", "max_area_m2": "float"}},
+        driver=driver)
+    assert run(db_url, spots, "ts_scheme_spots").inserted == 3
+    assert count(db_url, "accessibility_object", "kind = 'ramp'") == 3  # «пандус»? no: title
+    assert count(db_url, "red_line", "ST_NumGeometries(geom) = 2") == 1
+    assert count(db_url, "ts_scheme_spot", "GeometryType(geom) = 'POLYGON'") == 3
+
+
+def test_mixed_geometry_types_are_listed_and_nothing_is_written(db_url: str,
+                                                              tmp_path: Path) -> None:
+    records = [parcel(1), {"geometry": {"type": "Point", "coordinates": (E0, N0)},
+                           "properties": parcel(2)["properties"]},
+               {"geometry": {"type": "LineString", "coordinates": [(E0, N0), (E0 + 9, N0)]},
+                "properties": parcel(3)["properties"]}]
+    path = write(tmp_path / "mixed.geojson", records,
+                 {"geometry": "Unknown", "properties": PARCEL_SCHEMA["properties"]},
+                 driver="GeoJSON")
+    report = run(db_url, path, "land_parcels")
+    assert report.geometry_types == {"Polygon": 1, "Point": 1, "LineString": 1}
+    wrong = {p.row: p.message for p in report.problems if p.rule == "geometry_type"}
+    assert wrong == {2: "row 2: the geometry is Point; land_parcels holds MultiPolygon",
+                     3: "row 3: the geometry is Linestring; land_parcels holds MultiPolygon"}
+    assert report.refused and not report.written and count(db_url, "land_parcel") == 0
+
+
+def test_upsert_changing_10_of_1000_rows_records_exactly_those_10(db_url: str,
+                                                                 tmp_path: Path) -> None:
+    records = [parcel(i) for i in range(1, 1001)]
+    first = write(tmp_path / "v1.gpkg", records, PARCEL_SCHEMA, driver="GPKG")
+    assert run(db_url, first, "land_parcels", mode="upsert").inserted == 1000
+    changed = {7, 70, 100, 250, 333, 500, 640, 777, 901, 1000}
+    for i in changed:
+        if i % 2:
+            records[i - 1]["properties"]["CILPR"] = "02.03"
+        else:  # a vertex moved by 10 cm
+            x, y = E0 + (i % 40) * 30, N0 + (i // 40) * 30
+            records[i - 1] = parcel(i, [(x, y), (x + 20.1, y), (x + 20, y + 20), (x, y + 20),
+                                        (x, y)])
+    second = write(tmp_path / "v2.gpkg", records, PARCEL_SCHEMA, driver="GPKG")
+    dry = run(db_url, second, "land_parcels", mode="upsert", dry_run=True)
+    assert (dry.inserted, dry.updated, dry.unchanged) == (0, 10, 990)
+    report = run(db_url, second, "land_parcels", mode="upsert", user="olena")
+    assert report.written and (report.updated, report.unchanged) == (10, 990)
+    with psycopg.connect(db_url) as conn:
+        history = conn.execute(
+            "SELECT h.cadastral_number, h.ended_by, h.ended_source, l.changed_by, "
+            "l.change_source, l.version FROM history.land_parcel AS h JOIN registry.land_parcel "
+            "AS l ON l.id = h.id ORDER BY 1").fetchall()
+        untouched = conn.execute("SELECT count(*) FROM registry.land_parcel WHERE version = 1"
+                                 ).fetchone()
+    assert [r[0] for r in history] == sorted(f"6810100000:02:099:{i:04d}" for i in changed)
+    assert {r[1:] for r in history} == {("olena", "ingest v2.gpkg", "olena", "ingest v2.gpkg",
+                                         2)}
+    assert untouched == (990,)
+
+
+def test_replace_deletes_what_the_file_no_longer_holds(db_url: str, tmp_path: Path) -> None:
+    path = write(tmp_path / "all.shp", [parcel(i) for i in range(1, 6)], PARCEL_SCHEMA)
+    run(db_url, path, "land_parcels")
+    fewer = write(tmp_path / "fewer.shp", [parcel(i) for i in (1, 2, 3)], PARCEL_SCHEMA)
+    report = run(db_url, fewer, "land_parcels", mode="replace")
+    assert (report.deleted, report.unchanged, report.inserted) == (2, 3, 0)
+    with psycopg.connect(db_url) as conn:
+        gone = conn.execute("SELECT cadastral_number, operation, ended_source FROM "
+                            "history.land_parcel ORDER BY 1").fetchall()
+    assert gone == [("6810100000:02:099:0004", "D", "ingest fewer.shp"),
+                    ("6810100000:02:099:0005", "D", "ingest fewer.shp")]
+
+
+def test_on_error_skip_writes_the_valid_rows_and_a_reject_file(db_url: str,
+                                                             tmp_path: Path) -> None:
+    records = [parcel(i) for i in range(1, 6)]
+    records[1]["properties"]["KADNUM"] = "68101:02:099:2"  # malformed
+    records[3]["properties"]["CATEG"] = "землі на Місяці"  # not a category
+    path = write(tmp_path / "in.shp", records, PARCEL_SCHEMA, encoding="cp1251")
+    report = run(db_url, path, "land_parcels", on_error="skip")
+    assert (report.inserted, report.rejected) == (3, 2) and report.written
+    rejects = tmp_path / "in.rejected.shp"
+    with fiona.open(str(rejects)) as c:
+        rows = [dict(f.properties) for f in c]
+    assert [r["KADNUM"] for r in rows] == ["68101:02:099:2", "6810100000:02:099:0004"]
+    assert "does not match the format" in rows[0]["reason"]
+    assert "'землі на Місяці' is not one of its codes" in rows[1]["reason"]
+    assert rows[1]["OWNER"] == "Ковальчук Олена Петрівна 4"  # the input's own values
+
+
+def test_all_or_nothing_without_skip(db_url: str, tmp_path: Path) -> None:
+    records = [parcel(i) for i in range(1, 6)]
+    records[4]["properties"]["CILPR"] = "99.99"
+    path = write(tmp_path / "in.gpkg", records, PARCEL_SCHEMA, driver="GPKG")
+    report = run(db_url, path, "land_parcels")
+    assert report.refused and report.blocking == 1 and count(db_url, "land_parcel") == 0
+    assert [p.message for p in report.problems] == [
+        "row 5: parcel 6810100000:02:099:0005: purpose 99.99 is not in the land purpose "
+        "classifier (КВЦПЗ)"]
+
+
+def test_a_yaml_mapping_names_columns_codes_and_constants(db_url: str, tmp_path: Path) -> None:
+    schema = {"geometry": "Polygon", "properties": {"NOMER": "str:30", "VYD": "str:20",
+                                                    "PRYZN": "str:10"}}
+    recs = [{"geometry": {"type": "Polygon", "coordinates": [square(E0 + 30 * i, N0)]},
+             "properties": {"NOMER": f"6810100000:02:099:{i:04d}", "VYD": "КОМ",
+                            "PRYZN": "03.02"}} for i in range(1, 3)]
+    path = write(tmp_path / "odd.gpkg", recs, schema, driver="GPKG")
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_text("fields: {cadastral_number: NOMER, purpose_code: PRYZN}\n"
+                       "values: {ownership_form: {КОМ: '300'}}\n"
+                       "set: {category: '200'}\n", encoding="utf-8")
+    bare = run(db_url, path, "land_parcels", dry_run=True)
+    assert bare.refused and any("cadastral_number is not in the file" in p.message
+                                for p in bare.problems)
+    mapping.write_text(mapping.read_text(encoding="utf-8").replace(
+        "PRYZN}", "PRYZN, ownership_form: VYD}"), encoding="utf-8")
+    report = run(db_url, path, "land_parcels", files=FileOptions(mapping=mapping))
+    assert report.inserted == 2, report.problems
+    assert count(db_url, "land_parcel", "ownership_form = '300' AND category = '200' AND "
+                                        "purpose_code = '03.02'") == 2
+
+
+def test_a_holder_name_without_its_kind_is_refused(db_url: str, tmp_path: Path) -> None:
+    schema = {"geometry": "Polygon", "properties": {
+        k: v for k, v in PARCEL_SCHEMA["properties"].items() if k != "KIND"}}
+    recs = [parcel(1)]
+    del recs[0]["properties"]["KIND"]
+    path = write(tmp_path / "nokind.gpkg", recs, schema, driver="GPKG")
+    report = run(db_url, path, "land_parcels")
+    assert report.refused
+    assert any(p.rule == "personal_data" and "would be public" in p.message
+               for p in report.problems)
+
+
+def test_csv_with_x_y_northing_first_and_decimal_commas(db_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "objects.csv"
+    path.write_bytes("Назва;Вид;Стан;X;Y\n"
+                     f"Пандус біля ЦНАП;ramp;usable;{N0:.2f};{E0:.2f}\n"
+                     "Ліфт;lift;needs_repair;5476640,50;299870,25\n".replace(
+                         f"{N0:.2f}", f"{N0:.2f}".replace(".", ",")).encode("cp1251"))
+    no_crs = pytest.raises(InvalidFile, match="look like UCS-2000 / Ukraine TM.*pass --crs")
+    with no_crs:
+        run(db_url, path, "accessibility_objects")
+    report = run(db_url, path, "accessibility_objects", files=FileOptions(crs="EPSG:6383"))
+    assert report.inserted == 2 and report.encoding == "cp1251", report.problems
+    assert any("northing/easting" in n for n in report.notes)
+    with psycopg.connect(db_url) as conn:
+        xy = conn.execute("SELECT ST_X(geom), ST_Y(geom) FROM registry.accessibility_object "
+                          "WHERE kind = 'lift'").fetchone()
+    assert xy == (299870.25, 5476640.5)
+
+
+def test_kml_and_dxf_read_through_gdal(db_url: str, tmp_path: Path) -> None:
+    kml = tmp_path / "objects.kml"
+    kml.write_text(
+        '<?xml version="1.0" encoding="UTF-8"?><kml xmlns="http://www.opengis.net/kml/2.2">'
+        "<Document><Folder><name>objects</name><Placemark><name>Пандус</name>"
+        "<ExtendedData><Data name='kind'><value>ramp</value></Data><Data name='condition'>"
+        "<value>usable</value></Data></ExtendedData>"
+        "<Point><coordinates>26.9965,49.4216</coordinates></Point></Placemark>"
+        "</Folder></Document></kml>", encoding="utf-8")
+    assert run(db_url, kml, "accessibility_objects").inserted == 1
+    dxf = tmp_path / "survey.dxf"
+    dxf.write_text(_dxf_with_outline_and_label(E0, N0, "С-17"), encoding="ascii")
+    no_crs = pytest.raises(InvalidFile, match="does not say its coordinate system")
+    with no_crs:
+        run(db_url, dxf, "ts_scheme_spots")
+    report = run(db_url, dxf, "ts_scheme_spots", files=FileOptions(crs="6383"))
+    assert report.inserted == 1, report.problems
+    assert any(m["field"] == "spot_number" and m["how"] == "drawing text"
+               for m in report.mapping)
+    assert count(db_url, "ts_scheme_spot", "spot_number = 'С-17' AND "
+                                           "abs(ST_Area(geom) - 48) < 1e-6") == 1
+
+
+def _dxf_with_outline_and_label(x: float, y: float, label: str) -> str:
+    """Return a minimal DXF (R12): a closed 8 × 6 m polyline and a text inside it."""
+    def pair(code: int, value: object) -> str:
+        return f"{code}\n{value}\n"
+    out = pair(0, "SECTION") + pair(2, "ENTITIES")
+    out += pair(0, "POLYLINE") + pair(8, "spots") + pair(66, 1) + pair(70, 1)
+    for vx, vy in ((x, y), (x + 8, y), (x + 8, y + 6), (x, y + 6)):
+        out += pair(0, "VERTEX") + pair(8, "spots") + pair(10, vx) + pair(20, vy)
+    out += pair(0, "SEQEND")
+    out += pair(0, "TEXT") + pair(8, "spots") + pair(10, x + 2) + pair(20, y + 2) + pair(
+        40, 1.0) + pair(1, label.encode("ascii", "backslashreplace").decode().replace(
+            "\\u", "\\U+"))
+    return out + pair(0, "ENDSEC") + pair(0, "EOF")
+
+
+# -- bad input: one clear message each, nothing written ----------------------------------------
+
+def test_a_shapefile_without_its_index_is_one_clear_message(db_url: str, tmp_path: Path) -> None:
+    path = write(tmp_path / "p.shp", [parcel(1)], PARCEL_SCHEMA)
+    (tmp_path / "p.shx").unlink()
+    with pytest.raises(InvalidFile, match=r"p.shp: the Shapefile's index p.shx is missing"):
+        run(db_url, path, "land_parcels")
+
+
+def test_a_broken_zip_is_one_clear_message(db_url: str, tmp_path: Path) -> None:
+    write(tmp_path / "p.shp", [parcel(i) for i in range(1, 50)], PARCEL_SCHEMA)
+    archive = tmp_path / "p.zip"
+    with zipfile.ZipFile(archive, "w", zipfile.ZIP_DEFLATED) as zf:
+        for part in ("p.shp", "p.shx", "p.dbf", "p.prj"):
+            zf.write(tmp_path / part, part)
+    whole = run(db_url, archive, "land_parcels", dry_run=True)
+    assert whole.rows == 49 and whole.file == "p.zip!p.shp"
+    cut = tmp_path / "cut.zip"
+    cut.write_bytes(archive.read_bytes()[: archive.stat().st_size // 2])
+    with pytest.raises(InvalidFile, match="cut.zip: not a readable zip archive"):
+        run(db_url, cut, "land_parcels")
+    data = bytearray(archive.read_bytes())
+    data[200:260] = b"\x00" * 60  # damaged inside a member: its CRC no longer matches
+    damaged = tmp_path / "damaged.zip"
+    damaged.write_bytes(bytes(data))
+    with pytest.raises(InvalidFile, match="damaged.zip: .*(damaged|not a readable)"):
+        run(db_url, damaged, "land_parcels")
+    assert count(db_url, "land_parcel") == 0
+
+
+def test_a_file_without_crs_is_refused_with_what_it_looks_like(db_url: str,
+                                                               tmp_path: Path) -> None:
+    path = write(tmp_path / "nocrs.shp", [parcel(1)], PARCEL_SCHEMA, crs=None)
+    (tmp_path / "nocrs.prj").unlink(missing_ok=True)
+    with pytest.raises(InvalidFile, match=r"nocrs.shp: the file does not say its coordinate "
+                                          r"system \(its coordinates .* look like UCS-2000"):
+        run(db_url, path, "land_parcels")
+    assert run(db_url, path, "land_parcels", files=FileOptions(crs="EPSG:6383")).inserted == 1
+
+
+def test_sk63_without_the_deployments_keys_is_refused(db_url: str, tmp_path: Path) -> None:
+    path = write(tmp_path / "sk63.shp", [parcel(1)], PARCEL_SCHEMA, crs=7826)
+    with pytest.raises(InvalidFile, match="null transformation good to 3.5 m"):
+        run(db_url, path, "land_parcels")
+
+
+def test_a_wrong_crs_puts_objects_far_from_the_city(db_url: str, tmp_path: Path) -> None:
+    path = write(tmp_path / "p.shp", [parcel(1)], PARCEL_SCHEMA)
+    report = run(db_url, path, "land_parcels", files=FileOptions(crs="EPSG:6385"))
+    assert report.refused
+    assert any(p.rule == "geometry_near_city" and "is the CRS right?" in p.message
+               for p in report.problems)
+
+
+def test_unknown_mode_and_upsert_without_key_are_refused(db_url: str, tmp_path: Path) -> None:
+    path = write(tmp_path / "p.shp", [parcel(1)], PARCEL_SCHEMA)
+    with pytest.raises(InvalidParameter, match="--mode 'merge'"):
+        run(db_url, path, "land_parcels", mode="merge")
+    with pytest.raises(InvalidParameter, match="upsert needs a key; buildings declares none"):
+        run(db_url, path, "buildings", mode="upsert")

@@ -1,0 +1,137 @@
+"""The staff upload page: the same dry run and import from a browser, never for the public —
+over real HTTP (httpx) and clicked through in headless Chromium."""
+
+from __future__ import annotations
+
+import zipfile
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from gis.auth import Role
+from gis.cluster import free_port
+from gis.users import add_user
+from tests.conftest import start_server
+from tests.ingest_files import PARCEL_SCHEMA, count, parcel, write
+
+PASSWORD = "correct horse battery 17"
+
+
+@pytest.fixture
+def upload_server(db_url: str) -> Iterator[str]:
+    with psycopg.connect(db_url) as conn:
+        add_user(conn, "olena", frozenset({Role.PLANNER}), password=PASSWORD)
+        add_user(conn, "ivan", frozenset({Role.REGISTRAR}), password=PASSWORD)
+        conn.commit()
+    port = free_port()
+    proc = start_server({"GIS_DATABASE_URL": db_url, "GIS_AUTH__COOKIE_SECURE": "false",
+                         "GIS_INGEST__MAX_UPLOAD_MB": "1", "GIS_TILES__CACHE": "none"}, port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.log_path.unlink(missing_ok=True)
+
+
+def login(base: str, name: str) -> tuple[httpx.Client, str]:
+    client = httpx.Client(base_url=base, timeout=60)
+    r = client.post("/login", json={"name": name, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return client, r.json()["csrf_token"]
+
+
+def shapefile_zip(tmp_path: Path, records: list[dict[str, Any]]) -> Path:
+    write(tmp_path / "parcels.shp", records, PARCEL_SCHEMA, encoding="cp1251")
+    archive = tmp_path / "parcels.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for part in ("shp", "shx", "dbf", "prj"):
+            zf.write(tmp_path / f"parcels.{part}", f"parcels.{part}")
+    return archive
+
+
+def test_upload_dry_run_then_import_for_staff_only(upload_server: str, db_url: str,
+                                                   tmp_path: Path) -> None:
+    archive = shapefile_zip(tmp_path, [parcel(i) for i in range(1, 6)])
+    body = archive.read_bytes()
+    query = "?registry=land_parcels&filename=parcels.zip&mode=upsert"
+    anonymous = httpx.post(f"{upload_server}/ingest/check{query}", content=body, timeout=60)
+    assert anonymous.status_code == 401
+    assert httpx.get(f"{upload_server}/ingest", timeout=30).status_code == 401
+    ivan, ivan_csrf = login(upload_server, "ivan")
+    wrong_role = ivan.post(f"/ingest/check{query}", content=body,
+                           headers={"X-CSRF-Token": ivan_csrf})
+    ivan.close()
+    assert wrong_role.status_code == 403 and "needs role: planner" in wrong_role.json()["detail"]
+    olena, csrf = login(upload_server, "olena")
+    try:
+        _as_planner(olena, csrf, query, body, db_url)
+    finally:
+        olena.close()
+
+
+def _as_planner(olena: httpx.Client, csrf: str, query: str, body: bytes, db_url: str) -> None:
+    no_csrf = olena.post(f"/ingest/check{query}", content=body)
+    assert no_csrf.status_code == 403 and "X-CSRF-Token" in no_csrf.json()["detail"]
+    page = olena.get("/ingest")
+    assert page.status_code == 200 and "Імпорт даних у реєстр" in page.text
+    assert "Земельні ділянки" in page.text and "Рекламні засоби" not in page.text
+    dry = olena.post(f"/ingest/check{query}", content=body, headers={"X-CSRF-Token": csrf})
+    assert dry.status_code == 200, dry.text
+    report = dry.json()
+    assert report["dry_run"] and report["inserted"] == 5 and report["encoding"] == "cp1251"
+    assert count(db_url, "land_parcel") == 0
+    done = olena.post(f"/ingest/import{query}", content=body, headers={"X-CSRF-Token": csrf})
+    assert done.status_code == 200 and done.json()["written"], done.text
+    with psycopg.connect(db_url) as conn:
+        authors = conn.execute("SELECT DISTINCT changed_by, change_source FROM "
+                               "registry.land_parcel").fetchall()
+    assert authors == [("olena", "ingest parcels.zip (upload)")]
+    too_big = olena.post(f"/ingest/check{query}", content=b"0" * (2 << 20),
+                         headers={"X-CSRF-Token": csrf})
+    assert too_big.status_code == 413
+    broken = olena.post("/ingest/check?registry=land_parcels&filename=broken.zip",
+                        content=body[:300], headers={"X-CSRF-Token": csrf})
+    assert broken.status_code == 422 and "not a readable zip" in broken.json()["detail"]
+
+
+def test_the_page_in_a_browser(upload_server: str, db_url: str, tmp_path: Path) -> None:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from tests.test_portal import ARGS, CHROMIUM
+
+    archive = shapefile_zip(tmp_path, [parcel(i) for i in range(1, 4)] + [
+        parcel(4, KADNUM="6810100000:02:099:4")])  # one malformed number
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{upload_server}/login?next=/ingest")
+            page.fill("input[name=name]", "olena")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{upload_server}/ingest")
+            assert page.locator("h1").inner_text() == "Імпорт даних у реєстр"
+            page.set_input_files("#file", str(archive))
+            page.select_option("#on_error", "skip")
+            page.click("#check")
+            page.wait_for_selector("#result:not([hidden])")
+            assert "Перевірка: нічого не записано" in page.inner_text("#summary")
+            assert "does not match the format" in page.inner_text("#problems")
+            assert count(db_url, "land_parcel") == 0
+            page.click("#lang")
+            assert page.locator("h1").inner_text() == "Import data into a registry"
+            page.click("#confirm")
+            page.wait_for_function("document.querySelector('#summary').textContent"
+                                   ".startsWith('Import done')")
+            assert "added 3" in page.inner_text("#summary")
+            assert "rejected 1" in page.inner_text("#summary")
+            assert not errors, errors
+        finally:
+            browser.close()
+    assert count(db_url, "land_parcel") == 3
