@@ -29,7 +29,7 @@ from gis.auth import Principal
 from gis.db import database_errors
 from gis.errors import InvalidParameter, NotFound
 from gis.settings import Settings
-from registries import changes, report, search
+from registries import changes, place, report, search
 from registries.catalog import Catalog
 from registries.model import Registry, Severity
 from registries.rules import find_problems
@@ -147,6 +147,18 @@ async def reverse_handler(svc: RegistryService, request: Request) -> Response:
     return JSONResponse({**hit.as_dict(), "distance_m": distance})
 
 
+async def place_handler(svc: RegistryService, request: Request) -> Response:
+    """GET /search/place?lon=…&lat=…: what is there (nearest address, parcel, zones …)."""
+    params = dict(request.query_params)
+    lon, lat = _float(params, "lon"), _float(params, "lat")
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InvalidParameter("lon must be within ±180 and lat within ±90", parameter="lon")
+    doc = await run_in_threadpool(svc.run, place.place_at, svc.catalog, lon, lat,
+                                  storage_srid=svc.settings.city.storage_srid)
+    return Response(json.dumps(doc, ensure_ascii=False, default=str),
+                    media_type="application/json")
+
+
 async def parcel_report_handler(svc: RegistryService, request: Request) -> Response:
     """GET /reports/parcels/{cadastral_number} or /reports/parcels?lon=…&lat=… (JSON, HTML)."""
     params = dict(request.query_params)
@@ -252,6 +264,7 @@ def registry_routes(settings: Settings, pool: ConnectionPool, catalog: Catalog,
     return [
         Route("/search", bind(search_handler)),
         Route("/search/reverse", bind(reverse_handler)),
+        Route("/search/place", bind(place_handler)),
         Route("/reports/parcels", bind(parcel_report_handler)),
         Route("/reports/parcels/{cadastral_number}", bind(parcel_report_handler)),
         Route("/registries/{collection_id}/problems", bind(problems_handler)),

@@ -46,10 +46,14 @@ class Hit:
     lon: float
     lat: float
     note: str | None = None  # e.g. "колишня вул. Леніна" when a former name matched
+    matched: str | None = None  # the field whose text matched (another registry's object)
+    matched_text: str | None = None  # that field's text: why a hit named otherwise came up
+    former: str | None = None  # the former street name that matched
 
     def as_dict(self) -> dict[str, Any]:
         return {"collection": self.collection, "id": self.id, "label": self.label,
-                "score": round(self.score, 4), "note": self.note,
+                "score": round(self.score, 4), "note": self.note, "matched": self.matched,
+                "matched_text": self.matched_text, "former": self.former,
                 "geometry": {"type": "Point", "coordinates": [round(self.lon, 7),
                                                               round(self.lat, 7)]}}
 
@@ -80,7 +84,8 @@ SELECT a.id, registry.address_label(a.street_id, a.house_number, a.korpus),
                       ELSE 0.25 END AS score,
        ST_X(p.geom), ST_Y(p.geom),
        CASE WHEN NOT b.is_current THEN 'колишня ' || registry.street_label(b.street_type, b.name)
-       END
+       END,
+       CASE WHEN NOT b.is_current THEN registry.street_label(b.street_type, b.name) END
 FROM best AS b
 JOIN registry.address AS a ON a.street_id = b.street_id AND a.status <> 'annulled'
 CROSS JOIN LATERAL (SELECT registry.house_key(a.house_number, a.korpus) AS key) AS h
@@ -96,7 +101,8 @@ WITH names AS ({names}), streets AS (
 )
 SELECT s.id, registry.street_label(s.street_type, s.name), b.score, ST_X(p.geom), ST_Y(p.geom),
        CASE WHEN NOT b.is_current THEN 'колишня ' || registry.street_label(b.street_type, b.name)
-       END
+       END,
+       CASE WHEN NOT b.is_current THEN registry.street_label(b.street_type, b.name) END
 FROM streets AS b JOIN registry.street AS s ON s.id = b.street_id
 CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(s.geom), 4326) AS geom) AS p
 ORDER BY b.score DESC, s.id LIMIT %(limit)s
@@ -109,7 +115,8 @@ def _query(template: str, indexed: bool) -> str:
 
 def _hits(collection: str, rows: list[tuple[Any, ...]]) -> list[Hit]:
     return [Hit(collection, int(r[0]), str(r[1]), float(r[2]), float(r[3]), float(r[4]),
-                r[5] if len(r) > 5 else None) for r in rows]
+                r[5] if len(r) > 5 else None, former=r[6] if len(r) > 6 else None)
+            for r in rows]
 
 
 def _params(q: AddressQuery, limit: int) -> dict[str, Any]:
@@ -156,6 +163,7 @@ def objects_sql(reg: Registry, personal: bool) -> sql.Composed:
     (the text), ``pattern`` (``%text%``) and ``limit``."""
     conds: list[sql.Composable] = []
     scores: list[sql.Composable] = []
+    which: list[sql.Composable] = []
     for name in searchable_fields(reg, personal):
         f = reg.field(name)
         col = sql.SQL("t.{}").format(sql.Identifier(f.column))
@@ -164,13 +172,17 @@ def objects_sql(reg: Registry, personal: bool) -> sql.Composed:
             cond = sql.SQL("({} AND t.{} IS DISTINCT FROM {})").format(
                 cond, sql.Identifier(f.personal_if.field), sql.Literal(f.personal_if.equals))
         conds.append(cond)
+        which.append(sql.SQL("WHEN {} THEN ARRAY[{}, {}::text]").format(
+            cond, sql.Literal(name), col))
         scores.append(sql.SQL("CASE WHEN {} THEN greatest(0.5, similarity(lower({}), "
                               "lower(%(q)s))) ELSE 0 END").format(cond, col))
     return sql.SQL(
-        "SELECT t.id, {label}, greatest({scores}) AS score, ST_X(p.geom), ST_Y(p.geom) "
+        "SELECT t.id, {label}, greatest({scores}) AS score, ST_X(p.geom), ST_Y(p.geom), "
+        "CASE {which} END "
         "FROM {table} AS t CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(t.geom), "
         "4326) AS geom) AS p WHERE {conds} ORDER BY score DESC, t.id LIMIT %(limit)s").format(
         label=label_sql(reg, "t"), scores=sql.SQL(", ").join(scores),
+        which=sql.SQL(" ").join(which),
         table=sql.Identifier(reg.schema, reg.table), conds=sql.SQL(" OR ").join(conds))
 
 
@@ -185,7 +197,9 @@ def find_objects(conn: psycopg.Connection, reg: Registry, text: str, *, limit: i
     pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = conn.execute(objects_sql(reg, personal),
                         {"q": text, "pattern": pattern, "limit": limit}).fetchall()
-    return _hits(reg.id, rows)
+    return [Hit(reg.id, int(r[0]), str(r[1]), float(r[2]), float(r[3]), float(r[4]),
+                matched=r[5][0] if r[5] else None, matched_text=r[5][1] if r[5] else None)
+            for r in rows]
 
 
 def search(conn: psycopg.Connection, catalog: Catalog, text: str, *, limit: int = 10,

@@ -127,8 +127,10 @@ def ground_layers(regs: dict[str, Registry], source: str) -> list[Layer]:
     ids = regs
     if "community_boundaries" in ids:
         reg = regs["community_boundaries"]
-        out.append(_layer(reg, source, "basemap-territory", "fill", "basemap", 0,
-                          paint={"fill-color": TERRITORY}))
+        # the community's land is ground, not an object to click: no collection
+        out.append({**_layer(reg, source, "basemap-territory", "fill", "basemap", 0,
+                             paint={"fill-color": TERRITORY}),
+                    "metadata": {"hromada:role": "basemap"}})
     if "planning_zones" in ids:
         reg = regs["planning_zones"]
         colour: list[Any] = ["match", ["get", "zone_code"]]

@@ -137,12 +137,17 @@ def style_layers(reg: Registry, source_name: str) -> list[dict[str, Any]]:
                          **({"hromada:byStatus": True} if style.by_status else {})}}
     colour = _colour(reg)
     if reg.geometry == GeometryKind.POINT:
-        radius: Any = ["interpolate", ["linear"], ["zoom"], 12, style.radius * 0.8, 17,
-                       style.radius * 1.3]
-        if any(r.cluster_px for r in rules(reg)):  # clusters grow with their count
-            radius = ["case", ["has", POINT_COUNT],
-                      ["min", 14, ["+", style.radius, ["sqrt", ["get", POINT_COUNT]]]],
-                      style.radius]
+        # small at the city's scale, full size at street scale; clusters grow with their count
+        clustered = any(r.cluster_px for r in rules(reg))
+
+        def at(scale: float) -> Any:
+            r = round(style.radius * scale, 2)
+            if not clustered:
+                return r
+            return ["case", ["has", POINT_COUNT],
+                    ["min", r * 2.2, ["+", r, ["*", 0.6, ["sqrt", ["get", POINT_COUNT]]]]], r]
+        radius: Any = ["interpolate", ["linear"], ["zoom"], 12, at(0.6), 15, at(0.9), 18,
+                       at(1.25)]
         paint: dict[str, Any] = {"circle-color": colour, "circle-radius": radius,
                                  "circle-stroke-color": "#ffffff", "circle-stroke-width": 1}
         if style.by_status:  # a dark rim keeps light status colours visible on the light map
