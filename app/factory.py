@@ -29,7 +29,7 @@ from gis.errors import DatabaseUnavailable, GisError
 from gis.oidc import OidcVerifier
 from gis.settings import Settings
 from ogc.features import FeatureRouter, FeatureService
-from ogc.mount import OgcDocuments, pygeoapi_app
+from ogc.mount import OgcDocuments, OpenApiAlias, pygeoapi_app
 from ogc.provider import share_pool
 from registries.catalog import Catalog
 from registries.queries import feature_counts
@@ -96,6 +96,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             Route("/healthz", healthz),
             Route("/readyz", readyz),
             Route("/", LandingSwitch(ogc, portal_html(settings, catalog))),
+            Route("/api", OpenApiAlias(ogc)),
             *portal_routes(),
             *tiles.routes,
             *registry_routes(settings, pool, catalog, audit=auth.audit),

@@ -30,6 +30,7 @@ from registries.planning.restriction_codes import restriction_codes
 from registries.status import has_term_status
 from registries.styles import (
     BASEMAP,
+    OFF_AT_FIRST,
     RANGE_COLOURS,
     STATUS_COLOURS,
     STATUS_TITLES,
@@ -54,10 +55,6 @@ GROUPS: dict[str, dict[str, str]] = {
     "accessibility": {"uk": "Безбар'єрність", "en": "Accessibility"},
     "other": {"uk": "Інше", "en": "Other"},
 }
-# What a resident sees first: the base map, parcels, addresses and the permit registries;
-# these wait in the layer panel until chosen (they shade over everything else).
-OFF_AT_FIRST = frozenset({"planning_zones", "planning_restrictions", "red_lines",
-                          "cadastral_quarters", "ts_scheme_spots"})
 NUMBER_TYPES = (FieldType.INTEGER, FieldType.NUMBER)
 
 
@@ -133,8 +130,8 @@ def portal_html(settings: Settings, catalog: Catalog) -> str:
 
 def portal_routes() -> list[Mount]:
     """Return the static mounts: the page's own modules and the npm-installed libraries."""
-    def vendor(package: str) -> ASGIApp:
-        files = StaticFiles(directory=NODE_MODULES / package / "dist", check_dir=False)
+    def vendor(package: str, folder: str = "dist") -> ASGIApp:
+        files = StaticFiles(directory=NODE_MODULES / package / folder, check_dir=False)
         return GZipMiddleware(files, minimum_size=1000)
 
     return [
@@ -142,6 +139,8 @@ def portal_routes() -> list[Mount]:
                                                     minimum_size=1000)),
         Mount("/static/vendor/maplibre-gl", app=vendor("maplibre-gl")),
         Mount("/static/vendor/proj4", app=vendor("proj4")),
+        # the OpenAPI viewer of the OGC API pages (ogc/templates/openapi/swagger.html)
+        Mount("/static/vendor/swagger-ui", app=vendor("swagger-ui-dist", ".")),
     ]
 
 

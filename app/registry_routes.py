@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from datetime import UTC, date, datetime, time
 from pathlib import Path
 from typing import Any
@@ -32,6 +33,7 @@ from gis.settings import Settings
 from registries import changes, place, report, search
 from registries.catalog import Catalog
 from registries.model import Registry, Severity
+from registries.parcels.purposes import purpose_title
 from registries.rules import find_problems
 from registries.styles import STATUS_TITLES
 from registries.terms import dismantling_list
@@ -177,9 +179,51 @@ async def parcel_report_handler(svc: RegistryService, request: Request) -> Respo
     if html:
         page = TEMPLATES.get_template("parcel_report.html").render(
             r=doc, city=svc.settings.city.name_uk, statuses=STATUS_TITLES,
+            code=partial(code_title, svc.catalog), field=partial(field_title, svc.catalog),
+            purpose=purpose_title,
             json_href=f"{request.url.path}?{_with(params, f='json')}")
         return HTMLResponse(page)
     return Response(report.report_json(doc), media_type="application/json")
+
+
+def code_title(catalog: Catalog, collection: str, field: str, code: object,
+               lang: str = "uk") -> str:
+    """Return how a code of a registry's field reads (its code list title), for templates."""
+    if code is None or collection not in catalog.ids:
+        return "" if code is None else str(code)
+    return catalog.get(collection).field(field).choice_title(str(code), lang)
+
+
+def field_title(catalog: Catalog, collection: str, field: str, lang: str = "uk") -> str:
+    """Return a registry field's title, for templates."""
+    return catalog.get(collection).field(field).title.get(lang, field)
+
+
+def number_uk(value: object, digits: int = 0) -> str:
+    """Return a number as Ukrainian writes it: (no-break) spaces between thousands, a decimal
+    comma.
+
+    >>> number_uk(12345.678, 2) == "12\u00a0345,68", number_uk(None)
+    (True, '—')
+    """
+    if value is None:
+        return "—"
+    text = f"{float(str(value)):,.{digits}f}"
+    return text.replace(",", "\u00a0").replace(".", ",")
+
+
+def date_uk(value: object) -> str:
+    """Return an ISO date as Ukrainian writes it (dd.mm.yyyy).
+
+    >>> date_uk("2026-05-12")
+    '12.05.2026'
+    """
+    text = str(value)
+    return f"{text[8:10]}.{text[5:7]}.{text[:4]}" if len(text) >= 10 and text[4] == "-" else text
+
+
+TEMPLATES.filters["num"] = number_uk
+TEMPLATES.filters["date"] = date_uk
 
 
 def _with(params: dict[str, str], **extra: str) -> str:

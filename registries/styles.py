@@ -33,6 +33,10 @@ RANGE_COLOURS: dict[str, str] = {"planned": "#e8a33d", "active": "#c0081b", "end
 # The registries the city's base map is drawn from, bottom first (tiles.basemap): a resident's
 # map of streets, buildings, water, green and the community's edge.
 BASEMAP = ("community_boundaries", "water_bodies", "buildings", "streets")
+# Drawn only when chosen (hidden in the style at first): they shade over everything else, and a
+# resident's first look is the city map with its parcels, addresses and permits.
+OFF_AT_FIRST = frozenset({"planning_zones", "planning_restrictions", "red_lines",
+                          "cadastral_quarters", "ts_scheme_spots"})
 TEXT_DARK, TEXT_LIGHT = "#1d252d", "#ffffff"
 
 

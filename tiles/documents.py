@@ -8,7 +8,7 @@ from gis.tms import WEB_MERCATOR_QUAD, tile_range
 from registries.declaration import DATE_RANGE_STATUSES
 from registries.model import FieldType, GeometryKind, Registry
 from registries.status import has_term_status
-from registries.styles import BASEMAP, STATUS_COLOURS, draw_order, style_of
+from registries.styles import BASEMAP, OFF_AT_FIRST, STATUS_COLOURS, draw_order, style_of
 from tiles import basemap
 from registries.tiling import POINT_COUNT, min_zoom, rules
 from tiles.mvt import CITY, MVT, Source
@@ -213,6 +213,9 @@ def style(svc: TileService, source: Source, lang: str = "uk") -> dict[str, Any]:
         if _dimension(reg) == 0:
             layers += style_layers(reg, name)
     layers += basemap.label_layers(by_id, name, lang)
+    for layer in layers:  # what waits until chosen (registries.styles.OFF_AT_FIRST)
+        if layer.get("metadata", {}).get("hromada:collection") in OFF_AT_FIRST:
+            layer["layout"] = {**layer.get("layout", {}), "visibility": "none"}
     return {
         "version": 8,
         "name": source.title.get(lang, source.title["uk"]),

@@ -3,7 +3,7 @@
 // order through its title and code list, and links (the parcel report, an address's parcel,
 // the open data). Other modules add links with registerCardLink(fn) (fn(collection, feature)
 // returns an element or null).
-import { formatDate, t, tn, tr } from "./i18n.js";
+import { formatDate, lang, t, tn, tr } from "./i18n.js";
 
 // fields shown elsewhere on the card (status block, title) or that are internal references
 const SHOWN_APART = new Set(["status", "valid_from", "valid_until", "dismantling_ordered_on",
@@ -46,7 +46,7 @@ export function objectName(fields, collection, properties) {
 
 function streetName(fields, p) {
   const type = fields.codeTitle("streets", "street_type", p.street_type) ?? "";
-  return document.documentElement.lang === "en" && p.name_en
+  return lang() === "en" && p.name_en
     ? `${p.name_en} ${type}`.trim() : `${type} ${p.name}`.trim();
 }
 
@@ -69,7 +69,7 @@ export class Card {
     for (const f of layer?.fields ?? []) {
       if (SHOWN_APART.has(f.name) || f.references || f.name === key) continue;
       const text = this.fields.text(collection, f.name, p[f.name]);
-      if (text === null) continue;
+      if (text === null || this.fields.repeats(collection, f.name, p)) continue;
       dl.append(el("dt", null, tr(f.title)), el("dd", `f-${f.name}`, text));
     }
     if (dl.children.length) parts.push(dl);
@@ -150,8 +150,7 @@ export class Card {
 
 export function reportLink(cadastralNumber) {
   const a = el("a", "parcel-report", t("parcelReport"));
-  a.href = `/reports/parcels/${encodeURIComponent(cadastralNumber)}?f=html`
-    + (document.documentElement.lang === "en" ? "&lang=en" : "");
+  a.href = `/reports/parcels/${encodeURIComponent(cadastralNumber)}?f=html`;
   a.target = "_blank";
   a.rel = "noopener";
   return a;

@@ -42,6 +42,12 @@ export class Fields {
     return plain(value, f, this);
   }
 
+  // a text field that only repeats what another shows (the purpose's classifier name)
+  repeats(layerId, name, p) {
+    return name === "purpose_text" && lang() === "uk" && p.purpose_text
+      && this.config.classifiers.purposes[p.purpose_code] === p.purpose_text;
+  }
+
   purpose(code) {
     const c = this.config.classifiers;
     if (lang() === "uk" && c.purposes[code]) return `${code} — ${c.purposes[code]}`;

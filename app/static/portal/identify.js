@@ -13,11 +13,12 @@ const COLLECTION_RANK = {
   planning_zones: 5, planning_restrictions: 5, cadastral_quarters: 5, water_bodies: 5,
   community_boundaries: 6,
 };
-const TYPE_RANK = { circle: 0, symbol: 0, line: 1, fill: 5 };
+const TYPE_RANK = { circle: 0, symbol: 0.5, line: 1, fill: 5 };
 const CHOOSER_MAX = 8;
 
 export function rankOf(collection, layerType) {
-  if (layerType === "circle" || layerType === "symbol") return 0;
+  // a drawn point wins over a label (a house number) near it
+  if (layerType === "circle" || layerType === "symbol") return TYPE_RANK[layerType];
   return COLLECTION_RANK[collection] ?? TYPE_RANK[layerType] ?? 5;
 }
 
