@@ -135,8 +135,12 @@ export class LayerPanel {
     const all = document.createElement("input");
     all.type = "checkbox";
     all.dataset.group = group;
-    all.checked = layers.every((l) => this.isVisible(l.id));
-    all.indeterminate = !all.checked && layers.some((l) => this.isVisible(l.id));
+    // on when any of the group is on (a dash when only some are): a click turns it all off
+    const mark = () => {
+      all.checked = layers.some((l) => this.isVisible(l.id));
+      all.indeterminate = all.checked && !layers.every((l) => this.isVisible(l.id));
+    };
+    mark();
     all.setAttribute("aria-label", tr(this.config.groups[group]));
     all.addEventListener("click", (e) => e.stopPropagation());
     all.addEventListener("change", () => {
@@ -157,8 +161,7 @@ export class LayerPanel {
       check.checked = this.isVisible(layer.id);
       check.addEventListener("change", () => {
         this.setVisible(layer.id, check.checked);
-        all.checked = layers.every((l) => this.isVisible(l.id));
-        all.indeterminate = !all.checked && layers.some((l) => this.isVisible(l.id));
+        mark();
       });
       const swatch = document.createElement("span");
       const kind = layer.byStatus ? "by-status" : layer.byRange ? "by-range" : "";

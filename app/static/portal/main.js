@@ -112,16 +112,21 @@ function setupSidePanel() {
   button.addEventListener("click", () => set(!side.classList.contains("open")));
   for (const b of side.querySelectorAll("[role=tab]")) b.addEventListener("click", () => tab(b.dataset.tab));
   document.getElementById("side-close").addEventListener("click", () => set(false));
-  // the legend: beside the map on a wide screen, one tap away (a sheet) on a phone
+  // the legend: at the top of the side panel on a wide screen, a sheet over the map one tap
+  // away on a phone
   const legendBox = document.getElementById("legend-box");
   const legendButton = document.getElementById("legend-toggle");
   const showLegend = (open) => {
     legendBox.classList.toggle("open", open);
-    legendBox.classList.toggle("closed", !open && !narrow.matches);
-    legendButton.classList.toggle("desktop-shown", !open && !narrow.matches);
     legendButton.setAttribute("aria-expanded", String(open));
   };
-  showLegend(!narrow.matches);
+  const placeLegend = () => {
+    if (narrow.matches) document.querySelector(".layout").append(legendBox);
+    else document.getElementById("pane-layers").prepend(legendBox);
+    showLegend(false);
+  };
+  placeLegend();
+  narrow.addEventListener("change", placeLegend);
   legendButton.addEventListener("click", () => showLegend(!legendBox.classList.contains("open")));
   document.getElementById("legend-close").addEventListener("click", () => showLegend(false));
   document.getElementById("more-tools").addEventListener("click", (e) => {
