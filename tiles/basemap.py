@@ -257,7 +257,7 @@ def label_layers(regs: dict[str, Registry], source: str, lang: str) -> list[Laye
                          {k: street_label(k) for k in ("uk", "en")}, lang,
                          {"symbol-placement": "line", "text-size":
                           ["interpolate", ["linear"], ["zoom"], 13, 10, 16, 12, 18, 14],
-                          "symbol-spacing": 350, "text-max-angle": 35,
+                          "symbol-spacing": 250, "text-max-angle": 35,
                           "text-letter-spacing": 0.02},
                          {}, ["any", [">=", ["zoom"], 14], _major()]))
     if "addresses" in ids:

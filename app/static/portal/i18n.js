@@ -48,7 +48,7 @@ const STRINGS = {
     zoomForList: "Наблизьте карту, щоб побачити список",
     objectsHere: { one: "{n} об'єкт", few: "{n} об'єкти", many: "{n} об'єктів", other: "{n} об'єкта" },
     layerOff: "шар вимкнено", langName: "Українська", otherLang: "English", otherLangShort: "EN",
-    mapLabel: "Карта", formerName: "колишня назва: {name}",
+    ucs2000: "УСК-2000", mapLabel: "Карта", formerName: "колишня назва: {name}",
   },
   en: {
     pageTitle: "{city} geoportal", geoportal: "Geoportal", cityPrefix: "",
@@ -96,7 +96,7 @@ const STRINGS = {
     zoomForList: "Zoom in to see the list",
     objectsHere: { one: "{n} object", other: "{n} objects" },
     layerOff: "layer off", langName: "English", otherLang: "Українська", otherLangShort: "УКР",
-    mapLabel: "Map", formerName: "former name: {name}",
+    ucs2000: "UCS-2000", mapLabel: "Map", formerName: "former name: {name}",
   },
 };
 
@@ -148,7 +148,9 @@ export function applyStrings(root) {
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
   for (const el of root.querySelectorAll("[data-i18n-title]")) {
     el.title = t(el.dataset.i18nTitle);
-    if (el.matches("button") && !el.textContent.trim()) el.setAttribute("aria-label", el.title);
+    if (el.hasAttribute("aria-label") || (el.matches("button") && !el.textContent.trim())) {
+      el.setAttribute("aria-label", el.title);
+    }
   }
   for (const el of root.querySelectorAll("[data-i18n-aria]")) {
     el.setAttribute("aria-label", t(el.dataset.i18nAria));

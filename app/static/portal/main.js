@@ -82,7 +82,7 @@ async function start() {
 function describePage() {
   const city = tr(config.city);
   document.title = t("pageTitle", { city });
-  document.getElementById("city-name").textContent = `${t("cityPrefix")}${city}`;
+  document.getElementById("page-heading").textContent = t("pageTitle", { city });
   document.getElementById("map").setAttribute("aria-label", t("mapLabel"));
 }
 
