@@ -35,6 +35,8 @@ from registries.catalog import Catalog
 from registries.queries import feature_counts
 from tiles.documents import CONFORMANCE as TILES_CONFORMANCE
 from tiles.documents import ogc_links
+from tiles.documents import style as map_style
+from tiles.mvt import CITY
 
 
 def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: Catalog,
@@ -95,7 +97,8 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/", LandingSwitch(ogc, portal_html(settings, catalog))),
+            Route("/", LandingSwitch(ogc, portal_html(
+                settings, catalog, map_style(tiles.service, tiles.service.sources.get(CITY))))),
             Route("/api", OpenApiAlias(ogc)),
             *portal_routes(),
             *tiles.routes,

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable
+from urllib.parse import quote
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +42,10 @@ from registries.styles import (
 ASGIApp = Callable[..., Any]
 STATIC = Path(__file__).with_name("static")
 NODE_MODULES = STATIC / "node_modules"
+# the page's modules, fetched at once (modulepreload) instead of import by import
+MODULES = ("main", "i18n", "map", "layers", "legend", "format", "search", "identify", "card",
+           "list", "measure", "permalink", "print")
+FIRST_FONTS = ("DejaVu Sans Book",)  # the label font: its Latin and Cyrillic ranges preloaded
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
                         autoescape=select_autoescape(["html"]))
 # the layer panel's groups, in this order; a registry of another group goes to "other"
@@ -92,9 +97,11 @@ def classifiers() -> dict[str, Any]:
             "restrictions": restriction_codes()}
 
 
-def portal_config(settings: Settings, catalog: Catalog) -> dict[str, Any]:
+def portal_config(settings: Settings, catalog: Catalog,
+                  style: dict[str, Any] | None = None) -> dict[str, Any]:
     """Return what the page's scripts need: layers by group with their fields and code lists,
-    statuses, classifiers, CRS, base layer."""
+    statuses, classifiers, CRS, base layer, and the map's style (inline: no request for it
+    before the first tile)."""
     layers = [layer_config(reg) for reg in catalog if reg.public]
     portal = settings.portal
     return {
@@ -115,16 +122,21 @@ def portal_config(settings: Settings, catalog: Catalog) -> dict[str, Any]:
         "basemap": ({"tiles": portal.basemap_tiles, "attribution": portal.basemap_attribution,
                      "maxzoom": portal.basemap_max_zoom} if portal.basemap_tiles else None),
         "extractsUrl": portal.extracts_url,
+        **({"style": style} if style is not None else {}),
     }
 
 
-def portal_html(settings: Settings, catalog: Catalog) -> str:
+def portal_html(settings: Settings, catalog: Catalog,
+                style: dict[str, Any] | None = None) -> str:
     """Return the geoportal page (Ukrainian first; English through the page's switch)."""
-    config = json.dumps(portal_config(settings, catalog), ensure_ascii=False)
+    config = json.dumps(portal_config(settings, catalog, style), ensure_ascii=False,
+                        separators=(",", ":"))
     # "</" must not end the inline <script> early
     return TEMPLATES.get_template("portal.html").render(
         city=settings.city.name_uk, config=config.replace("</", "<\\/"),
-        city_en=settings.city.name_en,
+        city_en=settings.city.name_en, modules=MODULES,
+        glyphs=[f"/fonts/{quote(style_font)}/{start}-{start + 255}.pbf"
+                for style_font in FIRST_FONTS for start in (0, 1024)],
         vendor_ready=(NODE_MODULES / "maplibre-gl" / "dist" / "maplibre-gl.js").is_file())
 
 

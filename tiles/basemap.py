@@ -20,7 +20,6 @@ from registries.styles import RANGE_COLOURS, style_of
 
 FONT = ["DejaVu Sans Book"]
 FONT_BOLD = ["DejaVu Sans Bold"]
-FONT_ITALIC = ["DejaVu Sans Oblique"]
 FONTS = {"DejaVu Sans Book": "DejaVuSans.ttf", "DejaVu Sans Bold": "DejaVuSans-Bold.ttf",
          "DejaVu Sans Oblique": "DejaVuSans-Oblique.ttf"}
 LAND = "#f3efe7"  # outside the community
@@ -232,12 +231,13 @@ def label_layers(regs: dict[str, Registry], source: str, lang: str) -> list[Laye
         names = {"uk": ["get", "name"],
                  "en": ["coalesce", ["get", "name_en"], ["get", "name"]]}
         out.append(_text(reg, source, "water_bodies-label", 12, names, lang,
-                         {"symbol-placement": "line", "text-font": FONT_ITALIC,
-                          "text-size": 12, "symbol-spacing": 500, "text-max-angle": 30},
+                         {"symbol-placement": "line", "text-size": 12,
+                          "symbol-spacing": 500, "text-max-angle": 30,
+                          "text-letter-spacing": 0.1},
                          {"text-color": "#2a6f97", "text-halo-color": "rgba(255,255,255,0.8)"},
                          ["in", ["get", "kind"], ["literal", ["river", "stream", "canal"]]]))
         out.append(_text(reg, source, "water_bodies-name", 14, names, lang,
-                         {"text-font": FONT_ITALIC, "text-size": 12},
+                         {"text-size": 12, "text-letter-spacing": 0.1},
                          {"text-color": "#2a6f97", "text-halo-color": "rgba(255,255,255,0.8)"},
                          ["!", ["in", ["get", "kind"],
                                 ["literal", ["river", "stream", "canal"]]]]))

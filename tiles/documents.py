@@ -223,8 +223,11 @@ def style(svc: TileService, source: Source, lang: str = "uk") -> dict[str, Any]:
         "center": [round((w + e) / 2, 6), round((s + n) / 2, 6)],
         "zoom": 13,
         "glyphs": f"{svc.base_url}/fonts/{{fontstack}}/{{range}}.pbf",
-        "sources": {name: {"type": "vector",
-                           "url": f"{svc.base_url}/maps/{source.id}/tilejson.json"}},
+        # the tiles themselves, not a TileJSON link: one request less before the first tile
+        "sources": {name: {"type": "vector", "tiles": [xyz_template(svc, source)],
+                           "minzoom": source.min_zoom, "maxzoom": svc.max_zoom,
+                           "bounds": [round(v, 6) for v in (w, s, e, n)],
+                           "attribution": "© Hromada GIS, CC BY 4.0"}},
         "layers": layers,
     }
 

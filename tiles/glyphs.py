@@ -27,6 +27,19 @@ CUTOFF = 0.25
 TOP_ADJUST = 26  # baseline to the top of MapLibre's glyph box at 24 px
 INF = 1e20
 MAX_CODE_POINT = 0xFFFF
+# Code points left out of the ranges served: the Cyrillic block's historic letters and those of
+# other languages (U+0460–U+048F, U+0492–U+04FF) — Ukrainian names never use them, and leaving
+# them out halves the Cyrillic range a first screen downloads. Ґ ґ (U+0490–U+0491) stay.
+LEFT_OUT = (range(0x0460, 0x0490), range(0x0492, 0x0500))
+
+
+def served(code: int) -> bool:
+    """Return True when glyph ``code`` is served (see LEFT_OUT).
+
+    >>> served(ord("Ї")), served(ord("ґ")), served(0x0462)
+    (True, True, False)
+    """
+    return not any(code in r for r in LEFT_OUT)
 
 
 def _varint(n: int) -> bytes:
@@ -203,7 +216,8 @@ class Glyphs:
             font = self._fonts.get(name)
             if font is None:
                 font = self._fonts[name] = Font(self.files[name])
-        glyphs = [g for g in (font.glyph(c) for c in range(start, start + 256)) if g is not None]
+        glyphs = [g for g in (font.glyph(c) for c in range(start, start + 256) if served(c))
+                  if g is not None]
         data = encode_range(name, start, glyphs)
         self._ranges[key] = data
         return data

@@ -6,7 +6,13 @@ import { lang, t } from "./i18n.js";
 const HIGHLIGHT = "#ff6f00";
 
 export async function createMap(config, view) {
-  const style = await getJson(`${config.styleUrl}${lang() === "en" ? "?lang=en" : ""}`);
+  // the style comes with the page (no request before the first tile); labels in the language
+  const style = config.style ? structuredClone(config.style)
+    : await getJson(`${config.styleUrl}${lang() === "en" ? "?lang=en" : ""}`);
+  for (const layer of style.layers) {
+    const texts = layer.metadata?.["hromada:text"];
+    if (texts) layer.layout["text-field"] = texts[lang()];
+  }
   if (config.basemap) addBasemap(style, config.basemap);
   const map = new maplibregl.Map({
     container: "map",
