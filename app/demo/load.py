@@ -212,20 +212,22 @@ OVERLAYS: dict[str, str] = {
 }
 
 
-# The city's water (registries/declared/water_bodies.yml): the river, 40–60 m wide along its
-# generated centreline, and a pond in the largest park, both inside the community boundary.
+# The city's water (registries/declared/water_bodies.yml): the river, 48 m wide along its
+# generated centreline, and a pond in the largest park away from it, inside the boundary.
 WATER_SQL = """
     WITH b AS (SELECT ST_Union(geom) AS g FROM registry.community_boundary),
          river AS (SELECT ST_Transform(%(river)s::geometry, %(srid)s) AS line),
-         park AS (SELECT geom FROM registry.planning_zone WHERE zone_code = 'Р-2'
-                  AND ST_Area(geom) > 60000 ORDER BY ST_Area(geom) DESC, id LIMIT 1),
+         park AS (SELECT z.geom FROM registry.planning_zone AS z, river
+                  WHERE z.zone_code = 'Р-2' AND ST_Area(z.geom) > 40000
+                  AND NOT ST_DWithin(z.geom, river.line, 150)
+                  ORDER BY ST_Area(z.geom) DESC, z.id LIMIT 1),
          w(name, name_en, kind, code, g) AS (
       SELECT 'р. Південний Буг', 'Southern Bug River', 'river', 'UA_M5.3.1',
              ST_Buffer(river.line, 24, 'endcap=flat join=round') FROM river
       UNION ALL SELECT 'Парковий ставок', 'Park pond', 'pond', NULL,
-             ST_Difference(ST_Scale(ST_Buffer(ST_PointOnSurface(park.geom), 40, 'quad_segs=6'),
-                                    ST_MakePoint(1.6, 1.0), ST_PointOnSurface(park.geom)),
-                           (SELECT ST_Buffer(river.line, 60) FROM river))
+             ST_Intersection(ST_Scale(ST_Buffer(ST_PointOnSurface(park.geom), 40, 'quad_segs=6'),
+                                      ST_MakePoint(1.6, 1.0), ST_PointOnSurface(park.geom)),
+                             ST_Buffer(park.geom, -15))
       FROM park)
     INSERT INTO registry.water_body (name, name_en, kind, water_code, geom)
     SELECT w.name, w.name_en, w.kind, w.code,
