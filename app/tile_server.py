@@ -24,7 +24,6 @@ from tiles.mvt import Sources, TileQueries, configure_async
 from tiles.routes import FreshAfterWrites, TileFastPath, tile_routes
 from tiles.service import TileService
 
-
 FONT_DIR = Path(__file__).with_name("static") / "node_modules" / "dejavu-fonts-ttf" / "ttf"
 
 

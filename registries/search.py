@@ -186,7 +186,7 @@ def objects_sql(reg: Registry, personal: bool) -> sql.Composed:
         table=sql.Identifier(reg.schema, reg.table), conds=sql.SQL(" OR ").join(conds))
 
 
-def objects_union_sql(regs: list[Registry], personal: bool) -> sql.Composable | None:
+def objects_union_sql(regs: list[Registry], personal: bool) -> sql.Composed | None:
     """Return one statement searching every registry of ``regs`` (``objects_sql`` of each,
     with its collection id first), or None when none has a searchable field."""
     parts = [sql.SQL("(SELECT {cid}::text AS collection, q.* FROM ({one}) AS q)").format(

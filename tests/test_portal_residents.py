@@ -18,15 +18,12 @@ import pytest
 
 from registries.catalog import default_catalog
 from registries.model import FieldType
-from tests.test_portal import (  # noqa: F401  (fixtures)
-    WAIT_MS,
-    Watched,
-    browser,
-    click_lnglat,
-    desktop,
-    permit,
-    phone,
-)
+from tests import test_portal
+from tests.test_portal import WAIT_MS, Watched, click_lnglat
+
+# the browser, pages and the sample permit of the geoportal's first browser tests
+browser, desktop, phone, permit = (test_portal.browser, test_portal.desktop, test_portal.phone,
+                                   test_portal.permit)
 
 CYRILLIC = re.compile(r"[\u0400-\u04ff]")
 CARD_READY = "window.portal.identify.current && window.portal.identify.current.feature"

@@ -1,10 +1,11 @@
 """The tile cache: pluggable (a folder on disk, a PostgreSQL table, or none).
 
 A cache holds finished tiles per source, gzip-compressed (``pack``: what goes on the wire to
-every client that accepts gzip, so a cached tile is sent as it is stored), and knows how to drop a given set of tiles at one zoom
-precisely (``drop``), a whole source, or everything. It also keeps a small state document —
-which database it caches and how far it has applied the change feed — so that a cache that
-was offline while edits happened is brought up to date (or cleared) before it serves again.
+every client that accepts gzip, so a cached tile is sent as it is stored), and knows how to
+drop a given set of tiles at one zoom precisely (``drop``), a whole source, or everything.
+It also keeps a small state document — which database it caches and how far it has applied
+the change feed — so that a cache that was offline while edits happened is brought up to date
+(or cleared) before it serves again.
 Caches are named by the fingerprint of the tile SQL: new declarations, new cache.
 """
 

@@ -9,8 +9,8 @@ from registries.declaration import DATE_RANGE_STATUSES
 from registries.model import FieldType, GeometryKind, Registry
 from registries.status import has_term_status
 from registries.styles import BASEMAP, OFF_AT_FIRST, STATUS_COLOURS, draw_order, style_of
-from tiles import basemap
 from registries.tiling import POINT_COUNT, min_zoom, rules
+from tiles import basemap
 from tiles.mvt import CITY, MVT, Source
 from tiles.service import TileService
 
