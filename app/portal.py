@@ -25,7 +25,7 @@ from gis.crs import transform_bbox, ucs2000_proj4
 from gis.settings import Settings
 from registries.catalog import Catalog
 from registries.declaration import DATE_RANGE_STATUSES
-from registries.model import Field, FieldType, Registry
+from registries.model import Field, FieldType, GeometryKind, Registry
 from registries.parcels.purposes import SECTIONS, purposes
 from registries.planning.restriction_codes import restriction_codes
 from registries.status import has_term_status
@@ -88,6 +88,9 @@ def layer_config(reg: Registry) -> dict[str, Any]:
             "colour": style.outline if style.opacity == 0 and style.outline else style.colour,
             "outline": style.outline, "byStatus": has_term_status(reg), "byRange": by_range,
             "on": reg.id not in OFF_AT_FIRST, "label": reg.label,
+            # drawn as a ring (tiles.documents): points that are not coloured by a status
+            "ring": reg.geometry is GeometryKind.POINT and not style.by_status
+            and reg.id != "addresses",
             "fields": [field_config(f) for f in reg.public_fields]}
 
 

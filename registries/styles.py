@@ -93,7 +93,7 @@ STYLES: dict[str, Style] = {
     "buildings": Style("#ddd3c9", outline="#c5b7a9", opacity=1.0),
     "ts_scheme_spots": Style("#b2ebf2", outline="#00838f", opacity=0.3),
     "temporary_structures": Style("#00838f", outline="#004d40", opacity=0.8),
-    "streets": Style("#ffffff", outline="#cbbfb1", width=3.0),
+    "streets": Style("#ffffff", outline="#c2b5a6", width=3.0),
     "addresses": Style("#8d7f74", radius=2.0),
     "advertising_structures": Style("#2e7d32", radius=4.5),
 }

@@ -60,7 +60,7 @@ def _metres(major_m: float, local_m: float) -> list[Any]:
     at z16–18 (2.56 px per metre at z18 at the city's latitude), thinner below."""
     major = _major()
     return ["interpolate", ["exponential", 2], ["zoom"],
-            12, ["case", major, major_m / 20, local_m / 20],
+            12, ["case", major, major_m / 16, local_m / 13],
             18, ["case", major, major_m * 2.56, local_m * 2.56]]
 
 
@@ -177,7 +177,7 @@ def street_layers(regs: dict[str, Registry], source: str) -> list[Layer]:
     width, casing = _metres(24, 13), _metres(27, 15.5)
     return [
         _layer(reg, source, "streets-casing", "line", "basemap", 12, layout=layout,
-               paint={"line-color": ["case", major, "#d8b46a", style.outline or "#cbbfb1"],
+               paint={"line-color": ["case", major, "#d8b46a", style.outline or "#c2b5a6"],
                       "line-width": casing}),
         _layer(reg, source, "streets", "line", "basemap", 12, layout=layout,
                paint={"line-color": ["case", major, "#fbe3a2", style.colour],

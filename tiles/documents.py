@@ -156,6 +156,9 @@ def style_layers(reg: Registry, source_name: str) -> list[dict[str, Any]]:
         if reg.id == "addresses":  # the house numbers take over from the dots at z17
             paint["circle-opacity"] = ["step", ["zoom"], 1, 17, 0]
             paint["circle-stroke-width"] = 0
+        elif not style.by_status:  # a ring: never mistaken for a status-coloured dot
+            paint.update({"circle-color": "#ffffff", "circle-stroke-color": colour,
+                          "circle-stroke-width": 2.2})
         return [{**base, "id": reg.id, "type": "circle", "paint": paint}]
     if reg.geometry in (GeometryKind.LINESTRING, GeometryKind.MULTILINESTRING):
         if _has_range_status(reg):

@@ -165,7 +165,7 @@ export class LayerPanel {
       });
       const swatch = document.createElement("span");
       const kind = layer.byStatus ? "by-status" : layer.byRange ? "by-range" : "";
-      swatch.className = `swatch ${kind} geom-${(layer.geometry ?? "").toLowerCase()}`;
+      swatch.className = `swatch ${kind} ${layer.ring ? "ring" : ""} geom-${(layer.geometry ?? "").toLowerCase()}`;
       swatch.style.setProperty("--c", layer.colour);
       if (layer.outline) swatch.style.setProperty("--o", layer.outline);
       const name = document.createElement("span");
