@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from datetime import date
 from typing import Any
-from urllib.parse import urlsplit
+from urllib.parse import quote, urlsplit
 
 import httpx
 import psycopg
@@ -293,6 +293,23 @@ def test_phone_keeps_the_choice_in_sight_and_fits(phone: Watched, demo_url: str)
     legend = page.locator("#legend-box")
     assert legend.is_visible() and legend.bounding_box()["width"] <= page.viewport_size["width"]
     assert page.locator("#legend button[data-status=expired]").is_visible()
+
+
+def test_an_address_card_leads_to_its_parcel_and_report(desktop: Watched, server: str) -> None:
+    doc = httpx.get(f"{server}/collections/addresses/items",
+                    params={"f": "json", "limit": 50}).json()
+    address = next(f for f in doc["features"] if f["properties"].get("cadastral_number"))
+    number = address["properties"]["cadastral_number"]
+    page = desktop.open()
+    page.evaluate(f"window.portal.identify.show('addresses', {address['id']})")
+    page.wait_for_function(CARD_READY, timeout=WAIT_MS)
+    report = page.locator("#card .address-parcel .parcel-report")
+    assert report.get_attribute("href") == f"/reports/parcels/{quote(number, safe='')}?f=html"
+    assert httpx.get(f"{server}{report.get_attribute('href')}").status_code == 200
+    page.locator("#card .open-parcel").click()
+    page.wait_for_function("window.portal.identify.current?.collection === 'land_parcels'"
+                           f" && {CARD_READY}", timeout=WAIT_MS)
+    assert page.locator("#card .card-key").inner_text() == number
 
 
 # -- legend, list, location ----------------------------------------------------------------

@@ -95,7 +95,7 @@ def encode_range(stack: str, start: int, glyphs: Iterable[Glyph]) -> bytes:
     """Return the ``glyphs`` protobuf of one font stack and range.
 
     >>> encode_range("X", 0, [])
-    b'\\n\\x0c\\n\\x01X\\x12\\x070-255'
+    b'\\n\\n\\n\\x01X\\x12\\x050-255'
     """
     body = _bytes(1, stack.encode()) + _bytes(2, f"{start}-{start + 255}".encode())
     for g in glyphs:

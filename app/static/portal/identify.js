@@ -4,7 +4,7 @@
 // is there (the nearest address, the parcel, the zones). The card shows only what the public
 // API returns (the server leaves personal data out for anonymous users).
 import { formatNumber, t, tr } from "./i18n.js";
-import { Card, el, objectName } from "./card.js";
+import { Card, el, objectName, reportLink } from "./card.js";
 import { highlight, ensureVisible } from "./map.js";
 
 // how specific a hit is: lower wins; equal ranks at the top make a chooser
@@ -165,7 +165,7 @@ export class Identify {
       const parcel = found.features?.[0];
       if (parcel) this.show("land_parcels", parcel.id);
     });
-    box.append(open);
+    box.append(open, document.createTextNode(" · "), reportLink(number));
     return box;
   }
 
