@@ -69,6 +69,17 @@ class RegistryService:
         with database_errors(), self.pool.connection() as conn:
             return fn(conn, *args, **kwargs)
 
+    def run_quick(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
+        """Run a read of one or two statements in autocommit: no BEGIN and no ROLLBACK round
+        trips around it (what a search keystroke waits for; ``fn`` opens a transaction itself
+        where it needs one)."""
+        with database_errors(), self.pool.connection() as conn:
+            conn.autocommit = True
+            try:
+                return fn(conn, *args, **kwargs)
+            finally:
+                conn.autocommit = False
+
     def registry(self, request: Request) -> Registry:
         reg = self.catalog.get(request.path_params["collection_id"])
         if not reg.public and not self.authenticate(request).sees_personal_data:
@@ -131,7 +142,7 @@ async def search_handler(svc: RegistryService, request: Request) -> Response:
     collections = [c for c in params.get("collections", "").split(",") if c] or None
     personal = await svc.personal(request, ",".join(collections or ["search"]))
     places = (svc.settings.city.name_uk, svc.settings.city.name_en)
-    hits = await run_in_threadpool(svc.run, search.search, svc.catalog, params.get("q", ""),
+    hits = await run_in_threadpool(svc.run_quick, search.search, svc.catalog, params.get("q", ""),
                                    limit=limit, collections=collections, personal=personal,
                                    place_names=places)
     return JSONResponse({"query": params.get("q", ""), "numberReturned": len(hits),
@@ -144,7 +155,7 @@ async def reverse_handler(svc: RegistryService, request: Request) -> Response:
     lon, lat = _float(params, "lon"), _float(params, "lat")
     radius = _int(params, "radius", 250, 1, 5000)
     hit, distance = await run_in_threadpool(
-        svc.run, search.nearest_address, lon, lat,
+        svc.run_quick, search.nearest_address, lon, lat,
         storage_srid=svc.settings.city.storage_srid, max_distance_m=radius)
     return JSONResponse({**hit.as_dict(), "distance_m": distance})
 
@@ -155,7 +166,7 @@ async def place_handler(svc: RegistryService, request: Request) -> Response:
     lon, lat = _float(params, "lon"), _float(params, "lat")
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise InvalidParameter("lon must be within ±180 and lat within ±90", parameter="lon")
-    doc = await run_in_threadpool(svc.run, place.place_at, svc.catalog, lon, lat,
+    doc = await run_in_threadpool(svc.run_quick, place.place_at, svc.catalog, lon, lat,
                                   storage_srid=svc.settings.city.storage_srid)
     return Response(json.dumps(doc, ensure_ascii=False, default=str),
                     media_type="application/json")
