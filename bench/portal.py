@@ -44,11 +44,14 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
 IDLE = ("window.portal && window.portal.ready && window.portal.metrics.firstIdleMs"
         " && window.portal.metrics.firstLabelMs && window.portal.map.loaded()")
 CPU_SLOWDOWN = 4
-PROFILES = {  # DevTools network conditions: bytes/s, ms
-    "4G": {"downloadThroughput": 9_000_000 / 8, "uploadThroughput": 1_500_000 / 8,
-           "latency": 60},
-    "slow 4G": {"downloadThroughput": 1_600_000 / 8, "uploadThroughput": 750_000 / 8,
-                "latency": 150},
+PROFILES: dict[str, dict[str, Any]] = {  # CPU slowdown; DevTools network: bytes/s, ms
+    "4G": {"cpu": CPU_SLOWDOWN, "network": {"downloadThroughput": 9_000_000 / 8,
+                                            "uploadThroughput": 1_500_000 / 8, "latency": 60}},
+    "slow 4G": {"cpu": CPU_SLOWDOWN, "network": {"downloadThroughput": 1_600_000 / 8,
+                                                 "uploadThroughput": 750_000 / 8,
+                                                 "latency": 150}},
+    # the reference: this machine as it is, no slowdown, loopback (what the emulation adds)
+    "none (this machine)": {"cpu": 1, "network": None},
 }
 GOAL_MS = 2500
 
@@ -69,15 +72,16 @@ def kind(url: str, content_type: str) -> str:
     return "other"
 
 
-def visit(browser: Any, base: str, profile: dict[str, float]) -> dict[str, Any]:
+def visit(browser: Any, base: str, profile: dict[str, Any]) -> dict[str, Any]:
     """Return one first visit's bytes by kind (wire and decoded) and its timings (ms)."""
     context = browser.new_context(viewport={"width": 390, "height": 844}, device_scale_factor=2,
                                   is_mobile=True, has_touch=True, locale="uk-UA")
     page = context.new_page()
     cdp = context.new_cdp_session(page)
     cdp.send("Network.enable")
-    cdp.send("Network.emulateNetworkConditions", {"offline": False, **profile})
-    cdp.send("Emulation.setCPUThrottlingRate", {"rate": CPU_SLOWDOWN})
+    if profile["network"]:
+        cdp.send("Network.emulateNetworkConditions", {"offline": False, **profile["network"]})
+    cdp.send("Emulation.setCPUThrottlingRate", {"rate": profile["cpu"]})
     responses: list[Any] = []
     page.on("response", lambda r: responses.append(r))  # the page's and the map worker's
     page.goto(f"{base}/", wait_until="load")
@@ -145,7 +149,8 @@ def report(results: dict[str, dict[str, list[dict[str, Any]]]], args: argparse.N
     lines = [
         f"Demo city at scale {args.scale:g} (seed 68), `gis serve`, the page `/` in headless "
         f"Chromium {chromium} (SwiftShader WebGL) as a mid-range phone: 390×844 at DPR 2, "
-        f"touch, CPU slowed {CPU_SLOWDOWN}×, network shaped by the DevTools protocol; an empty "
+        f"touch, CPU slowed {CPU_SLOWDOWN}×, network shaped by the DevTools protocol (and, for "
+        f"reference, the same machine without either); an empty "
         f"browser cache each visit; {machine()}, shared with other work while it ran; "
         f"commit {git_commit()}. `bench/portal.py`, {args.runs} warm runs per network.",
         "",
