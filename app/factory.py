@@ -36,13 +36,15 @@ from gis.errors import DatabaseUnavailable, GisError
 from gis.oidc import OidcVerifier
 from gis.settings import Settings
 from ogc.features import FeatureRouter, FeatureService
-from ogc.mount import OgcDocuments, pygeoapi_app
+from ogc.mount import OgcDocuments, OpenApiAlias, pygeoapi_app
 from ogc.provider import share_pool
 from ogc.reshape import reshape_routes
 from registries.catalog import Catalog
 from registries.queries import feature_counts
 from tiles.documents import CONFORMANCE as TILES_CONFORMANCE
 from tiles.documents import ogc_links
+from tiles.documents import style as map_style
+from tiles.mvt import CITY
 
 
 def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: Catalog,
@@ -105,7 +107,9 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
         routes=[
             Route("/healthz", healthz),
             Route("/readyz", readyz),
-            Route("/", LandingSwitch(ogc, portal_html(settings, catalog))),
+            Route("/", LandingSwitch(ogc, portal_html(
+                settings, catalog, map_style(tiles.service, tiles.service.sources.get(CITY))))),
+            Route("/api", OpenApiAlias(ogc)),
             *portal_routes(),
             *editor_routes(catalog, auth),
             *tiles.routes,

@@ -34,7 +34,9 @@ from gis.settings import LimitSettings
 
 ASGIApp = Callable[..., Any]
 EXEMPT_PATHS = ("/healthz", "/readyz")
-CHEAP_PREFIXES = ("/static/",)  # files from disk: no database work, never queued
+# files from disk and label glyphs (built once per range, then kept): no database work, never
+# queued behind a client's other requests (a map asks for several glyph ranges at once)
+CHEAP_PREFIXES = ("/static/", "/fonts/")
 FAILURE_COST = 10.0
 
 

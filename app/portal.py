@@ -12,6 +12,7 @@ import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.middleware.gzip import GZipMiddleware
@@ -23,35 +24,88 @@ from starlette.staticfiles import StaticFiles
 from gis.crs import transform_bbox, ucs2000_proj4
 from gis.settings import Settings
 from registries.catalog import Catalog
+from registries.declaration import DATE_RANGE_STATUSES
+from registries.model import Field, FieldType, GeometryKind, Registry
+from registries.parcels.purposes import SECTIONS, purposes
+from registries.planning.restriction_codes import restriction_codes
 from registries.status import has_term_status
-from registries.styles import STATUS_COLOURS, STATUS_TITLES, style_of
+from registries.styles import (
+    BASEMAP,
+    OFF_AT_FIRST,
+    RANGE_COLOURS,
+    STATUS_COLOURS,
+    STATUS_TITLES,
+    style_of,
+    text_on,
+)
 
 ASGIApp = Callable[..., Any]
 STATIC = Path(__file__).with_name("static")
 NODE_MODULES = STATIC / "node_modules"
+# the page's modules, fetched at once (modulepreload) instead of import by import
+MODULES = ("main", "i18n", "map", "layers", "legend", "format", "search", "identify", "card",
+           "list", "measure", "permalink", "print")
+FIRST_FONTS = ("DejaVu Sans Book",)  # the label font: its Latin and Cyrillic ranges preloaded
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
                         autoescape=select_autoescape(["html"]))
 # the layer panel's groups, in this order; a registry of another group goes to "other"
 GROUPS: dict[str, dict[str, str]] = {
+    "basemap": {"uk": "Базова карта", "en": "Base map"},
     "cadastre": {"uk": "Кадастр", "en": "Cadastre"},
     "addresses": {"uk": "Адреси і вулиці", "en": "Addresses and streets"},
     "advertising": {"uk": "Зовнішня реклама", "en": "Outdoor advertising"},
     "temporary": {"uk": "Тимчасові споруди", "en": "Temporary structures"},
     "planning": {"uk": "Містобудування", "en": "Planning"},
+    "roads": {"uk": "Дороги", "en": "Roads"},
+    "accessibility": {"uk": "Безбар'єрність", "en": "Accessibility"},
     "other": {"uk": "Інше", "en": "Other"},
 }
-def portal_config(settings: Settings, catalog: Catalog) -> dict[str, Any]:
-    """Return what the page's scripts need: layers by group, statuses, CRS, base layer."""
-    layers = []
-    for reg in catalog:
-        if not reg.public:
-            continue
-        style = style_of(reg)
-        layers.append({"id": reg.id, "title": reg.title, "geometry": str(reg.geometry),
-                       "group": reg.group if reg.group in GROUPS else "other",
-                       "colour": style.outline if style.opacity == 0 and style.outline
-                       else style.colour, "outline": style.outline,
-                       "byStatus": has_term_status(reg)})
+NUMBER_TYPES = (FieldType.INTEGER, FieldType.NUMBER)
+
+
+def field_config(f: Field) -> dict[str, Any]:
+    """Return what a card needs to show one field: title, type, code titles, decimals."""
+    out: dict[str, Any] = {"name": f.name, "title": f.title or {"uk": f.name, "en": f.name},
+                           "type": str(f.type)}
+    if f.code_titles:
+        out["codes"] = f.code_titles
+    if f.type is FieldType.NUMBER and f.scale is not None:
+        out["scale"] = f.scale
+    if f.references:
+        out["references"] = f.references
+    return out
+
+
+def layer_config(reg: Registry) -> dict[str, Any]:
+    """Return one registry as the page shows it: title, group, colours, fields, defaults."""
+    style = style_of(reg)
+    status = next((f for f in reg.fields if f.name == "status"), None)
+    by_range = bool(status and status.derived
+                    and status.code_titles == DATE_RANGE_STATUSES.as_dict())
+    return {"id": reg.id, "title": reg.title, "geometry": str(reg.geometry),
+            "group": "basemap" if reg.id in BASEMAP else
+            reg.group if reg.group in GROUPS else "other",
+            "colour": style.outline if style.opacity == 0 and style.outline else style.colour,
+            "outline": style.outline, "byStatus": has_term_status(reg), "byRange": by_range,
+            "on": reg.id not in OFF_AT_FIRST, "label": reg.label,
+            # drawn as a ring (tiles.documents): points that are not coloured by a status
+            "ring": reg.geometry is GeometryKind.POINT and not style.by_status
+            and reg.id != "addresses",
+            "fields": [field_config(f) for f in reg.public_fields]}
+
+
+def classifiers() -> dict[str, Any]:
+    """Return the classifiers cards read codes through (land purposes, DZK restrictions)."""
+    return {"purposes": {c: p.name for c, p in purposes().items()}, "purposeSections": SECTIONS,
+            "restrictions": restriction_codes()}
+
+
+def portal_config(settings: Settings, catalog: Catalog,
+                  style: dict[str, Any] | None = None) -> dict[str, Any]:
+    """Return what the page's scripts need: layers by group with their fields and code lists,
+    statuses, classifiers, CRS, base layer, and the map's style (inline: no request for it
+    before the first tile)."""
+    layers = [layer_config(reg) for reg in catalog if reg.public]
     portal = settings.portal
     return {
         "city": {"uk": settings.city.name_uk, "en": settings.city.name_en},
@@ -61,29 +115,38 @@ def portal_config(settings: Settings, catalog: Catalog) -> dict[str, Any]:
                                                         settings.city.storage_srid, "OGC:CRS84")],
         "groups": GROUPS,
         "layers": layers,
-        "statuses": {k: {"colour": STATUS_COLOURS[k], "title": STATUS_TITLES[k]}
-                     for k in STATUS_COLOURS},
+        "statuses": {k: {"colour": STATUS_COLOURS[k], "text": text_on(STATUS_COLOURS[k]),
+                         "title": STATUS_TITLES[k]} for k in STATUS_COLOURS},
+        "rangeStatuses": {k: {"colour": RANGE_COLOURS[k], "text": text_on(RANGE_COLOURS[k]),
+                              "title": v} for k, v in DATE_RANGE_STATUSES.as_dict().items()},
+        "classifiers": classifiers(),
         "ucs2000": {"srid": settings.city.storage_srid,
                     "proj4": ucs2000_proj4(settings.city.storage_srid)},
         "basemap": ({"tiles": portal.basemap_tiles, "attribution": portal.basemap_attribution,
                      "maxzoom": portal.basemap_max_zoom} if portal.basemap_tiles else None),
         "extractsUrl": portal.extracts_url,
+        **({"style": style} if style is not None else {}),
     }
 
 
-def portal_html(settings: Settings, catalog: Catalog) -> str:
+def portal_html(settings: Settings, catalog: Catalog,
+                style: dict[str, Any] | None = None) -> str:
     """Return the geoportal page (Ukrainian first; English through the page's switch)."""
-    config = json.dumps(portal_config(settings, catalog), ensure_ascii=False)
+    config = json.dumps(portal_config(settings, catalog, style), ensure_ascii=False,
+                        separators=(",", ":"))
     # "</" must not end the inline <script> early
     return TEMPLATES.get_template("portal.html").render(
         city=settings.city.name_uk, config=config.replace("</", "<\\/"),
+        city_en=settings.city.name_en, modules=MODULES,
+        glyphs=[f"/fonts/{quote(style_font)}/{start}-{start + 255}.pbf"
+                for style_font in FIRST_FONTS for start in (0, 1024)],
         vendor_ready=(NODE_MODULES / "maplibre-gl" / "dist" / "maplibre-gl.js").is_file())
 
 
 def portal_routes() -> list[Mount]:
     """Return the static mounts: the page's own modules and the npm-installed libraries."""
-    def vendor(package: str) -> ASGIApp:
-        files = StaticFiles(directory=NODE_MODULES / package / "dist", check_dir=False)
+    def vendor(package: str, folder: str = "dist") -> ASGIApp:
+        files = StaticFiles(directory=NODE_MODULES / package / folder, check_dir=False)
         return GZipMiddleware(files, minimum_size=1000)
 
     return [
@@ -91,6 +154,8 @@ def portal_routes() -> list[Mount]:
                                                     minimum_size=1000)),
         Mount("/static/vendor/maplibre-gl", app=vendor("maplibre-gl")),
         Mount("/static/vendor/proj4", app=vendor("proj4")),
+        # the OpenAPI viewer of the OGC API pages (ogc/templates/openapi/swagger.html)
+        Mount("/static/vendor/swagger-ui", app=vendor("swagger-ui-dist", ".")),
     ]
 
 
@@ -100,6 +165,12 @@ class LandingSwitch:
     def __init__(self, ogc_app: ASGIApp, html: str) -> None:
         self.ogc_app = ogc_app
         self.html = html
+        # the page carries the layers' fields and code lists: 4–5× smaller compressed; a fresh
+        # response each time (the middleware rewrites a response's headers in place)
+        async def page(scope: dict[str, Any], receive: Any, send: Any) -> None:
+            await HTMLResponse(html)(scope, receive, send)
+
+        self.page = GZipMiddleware(page, minimum_size=1000)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
         request = Request(scope)
@@ -107,6 +178,6 @@ class LandingSwitch:
         accept = request.headers.get("accept", "")
         # browsers send text/html; API clients send JSON types, */* or nothing
         if fmt == "html" or (fmt is None and "text/html" in accept):
-            await HTMLResponse(self.html)(scope, receive, send)
+            await self.page(scope, receive, send)
         else:
             await self.ogc_app(scope, receive, send)

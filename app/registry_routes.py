@@ -13,6 +13,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
+from functools import partial
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -29,9 +30,10 @@ from gis.auth import Principal
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import InvalidParameter, NotFound
 from gis.settings import Settings
-from registries import changes, report, search
+from registries import changes, place, report, search
 from registries.catalog import Catalog
 from registries.model import Registry, Severity
+from registries.parcels.purposes import purpose_title
 from registries.rules import find_problems
 from registries.status import has_term_status
 from registries.styles import STATUS_TITLES
@@ -70,6 +72,21 @@ class RegistryService:
         with database_errors(), self.pool.connection() as conn, conn.transaction():
             set_statement_timeout(conn, timeout_s or self.settings.timeouts.reports_s)
             return fn(conn, *args, **kwargs)
+
+    def run_quick(self, fn: Callable[..., Any], *args: Any, timeout_s: float | None = None,
+                  **kwargs: Any) -> Any:
+        """Run a read of one or two statements in autocommit, limited to ``timeout_s``: no
+        BEGIN and no ROLLBACK round trips around it (what a search keystroke waits for; ``fn``
+        opens a transaction itself where it needs one)."""
+        limit = f"{int((timeout_s or self.settings.timeouts.search_s) * 1000)}ms"
+        with database_errors(), self.pool.connection() as conn:
+            conn.autocommit = True
+            try:
+                conn.execute("SELECT set_config('statement_timeout', %s, false)", (limit,))
+                return fn(conn, *args, **kwargs)
+            finally:
+                conn.execute("RESET statement_timeout")
+                conn.autocommit = False
 
     def readable(self, collection_id: str, request: Request) -> Registry:
         """Return the registry ``collection_id`` if the asker may read it (404 otherwise: a
@@ -156,7 +173,7 @@ async def search_handler(svc: RegistryService, request: Request) -> Response:
         svc.readable(cid, request)
     personal = await svc.personal(request, ",".join(collections or ["search"]))
     places = (svc.settings.city.name_uk, svc.settings.city.name_en)
-    hits = await run_in_threadpool(svc.run, search.search, svc.catalog, params.get("q", ""),
+    hits = await run_in_threadpool(svc.run_quick, search.search, svc.catalog, params.get("q", ""),
                                    limit=limit, collections=collections, personal=personal,
                                    place_names=places, timeout_s=svc.settings.timeouts.search_s)
     return JSONResponse({"query": params.get("q", ""), "numberReturned": len(hits),
@@ -169,10 +186,22 @@ async def reverse_handler(svc: RegistryService, request: Request) -> Response:
     lon, lat = _float(params, "lon"), _float(params, "lat")
     radius = _int(params, "radius", 250, 1, 5000)
     hit, distance = await run_in_threadpool(
-        svc.run, search.nearest_address, lon, lat,
+        svc.run_quick, search.nearest_address, lon, lat,
         storage_srid=svc.settings.city.storage_srid, max_distance_m=radius,
         timeout_s=svc.settings.timeouts.search_s)
     return JSONResponse({**hit.as_dict(), "distance_m": distance})
+
+
+async def place_handler(svc: RegistryService, request: Request) -> Response:
+    """GET /search/place?lon=…&lat=…: what is there (nearest address, parcel, zones …)."""
+    params = dict(request.query_params)
+    lon, lat = _float(params, "lon"), _float(params, "lat")
+    if not (-180 <= lon <= 180 and -90 <= lat <= 90):
+        raise InvalidParameter("lon must be within ±180 and lat within ±90", parameter="lon")
+    doc = await run_in_threadpool(svc.run_quick, place.place_at, svc.catalog, lon, lat,
+                                  storage_srid=svc.settings.city.storage_srid)
+    return Response(json.dumps(doc, ensure_ascii=False, default=str),
+                    media_type="application/json")
 
 
 async def parcel_report_handler(svc: RegistryService, request: Request) -> Response:
@@ -193,10 +222,52 @@ async def parcel_report_handler(svc: RegistryService, request: Request) -> Respo
     if html:
         page = TEMPLATES.get_template("parcel_report.html").render(
             r=doc, city=svc.settings.city.name_uk, statuses=STATUS_TITLES,
+            code=partial(code_title, svc.catalog), field=partial(field_title, svc.catalog),
+            purpose=purpose_title,
             json_href=f"{request.url.path}?{_with(params, f='json')}",
             extracts_url=svc.settings.portal.extracts_url)
         return HTMLResponse(page)
     return Response(report.report_json(doc), media_type="application/json")
+
+
+def code_title(catalog: Catalog, collection: str, field: str, code: object,
+               lang: str = "uk") -> str:
+    """Return how a code of a registry's field reads (its code list title), for templates."""
+    if code is None or collection not in catalog.ids:
+        return "" if code is None else str(code)
+    return catalog.get(collection).field(field).choice_title(str(code), lang)
+
+
+def field_title(catalog: Catalog, collection: str, field: str, lang: str = "uk") -> str:
+    """Return a registry field's title, for templates."""
+    return catalog.get(collection).field(field).title.get(lang, field)
+
+
+def number_uk(value: object, digits: int = 0) -> str:
+    """Return a number as Ukrainian writes it: (no-break) spaces between thousands, a decimal
+    comma.
+
+    >>> number_uk(12345.678, 2) == "12\u00a0345,68", number_uk(None)
+    (True, '—')
+    """
+    if value is None:
+        return "—"
+    text = f"{float(str(value)):,.{digits}f}"
+    return text.replace(",", "\u00a0").replace(".", ",")
+
+
+def date_uk(value: object) -> str:
+    """Return an ISO date as Ukrainian writes it (dd.mm.yyyy).
+
+    >>> date_uk("2026-05-12")
+    '12.05.2026'
+    """
+    text = str(value)
+    return f"{text[8:10]}.{text[5:7]}.{text[:4]}" if len(text) >= 10 and text[4] == "-" else text
+
+
+TEMPLATES.filters["num"] = number_uk
+TEMPLATES.filters["date"] = date_uk
 
 
 def _with(params: dict[str, str], **extra: str) -> str:
@@ -281,6 +352,7 @@ def registry_routes(settings: Settings, pool: ConnectionPool, catalog: Catalog,
     return [
         Route("/search", bind(search_handler)),
         Route("/search/reverse", bind(reverse_handler)),
+        Route("/search/place", bind(place_handler)),
         Route("/reports/parcels", bind(parcel_report_handler)),
         Route("/reports/parcels/{cadastral_number}", bind(parcel_report_handler)),
         Route("/registries/{collection_id}/problems", bind(problems_handler)),

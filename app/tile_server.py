@@ -16,11 +16,20 @@ from starlette.types import ASGIApp, Scope
 
 from gis.settings import Settings
 from registries.catalog import Catalog
+from tiles.basemap import FONTS
 from tiles.cache import TileCache, open_cache
+from tiles.glyphs import Glyphs
 from tiles.invalidate import Invalidator
 from tiles.mvt import Sources, TileQueries, configure_async
 from tiles.routes import FreshAfterWrites, TileFastPath, tile_routes
 from tiles.service import TileService
+
+FONT_DIR = Path(__file__).with_name("static") / "node_modules" / "dejavu-fonts-ttf" / "ttf"
+
+
+def label_fonts() -> Glyphs:
+    """Return the map label fonts (DejaVu Sans from npm, installed by scripts/bootstrap.sh)."""
+    return Glyphs({name: FONT_DIR / file for name, file in FONTS.items()})
 
 
 def database_identity(conn: psycopg.Connection) -> str:
@@ -81,7 +90,7 @@ class TileServer:
             sources=sources, queries=queries, cache=cache, invalidator=self.invalidator,
             pool=self.pool, base_url=settings.base_url, max_zoom=settings.tiles.max_zoom,
             max_age_s=settings.tiles.max_age_s, extent=settings.city.extent,
-            storage_srid=settings.city.storage_srid)
+            storage_srid=settings.city.storage_srid, glyphs=label_fonts())
 
     @property
     def routes(self) -> list[Route]:

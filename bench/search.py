@@ -41,10 +41,12 @@ from _common import (  # noqa: E402
     write_section,
 )
 
-from registries.addresses.search_text import transliterate  # noqa: E402
+from registries.addresses.search_text import latin_name, transliterate  # noqa: E402
 from registries.search import find_addresses  # noqa: E402
 
 SEARCH_MD = ROOT / "docs" / "search.md"
+LATIN_TYPE = {"вулиця": "vul.", "провулок": "prov.", "проспект": "prosp.", "бульвар": "bulv.",
+              "площа": "pl.", "шосе": "shose", "набережна": "nab.", "проїзд": "proizd"}
 ABBR = {"вулиця": "вул.", "провулок": "пров.", "проспект": "просп.", "бульвар": "бульв.",
         "площа": "пл.", "шосе": "шосе", "набережна": "наб.", "проїзд": "проїзд"}
 
@@ -216,6 +218,9 @@ def build_cases(conn: psycopg.Connection) -> list[Case]:
     add("korpus: к2", korpus, 307, lambda t: f"{t.name} {t.house} к{t.korpus}")
     add("korpus in Latin", korpus, 457,
         lambda t: f"{transliterate(t.name).title()} {t.house} k{t.korpus}")
+    add("korpus in Latin with its type: prov. …, 13, korp. 2", korpus, 601,
+        lambda t: f"{LATIN_TYPE.get(t.street_type, '')} {latin_name(t.name)}, {t.house}, "
+                  f"korp. {t.korpus}")
     add("number first", plain, 3607, lambda t: f"{t.house}, {t.name}")
     add("ordinal lane", "s.name ~ '^[0-9]+-й' AND a.korpus IS NULL", 3,
         lambda t: f"{t.name} {t.house}")

@@ -38,8 +38,11 @@ def server_section() -> dict[str, Any]:
         "languages": ["uk-UA", "en-US"],
         "pretty_print": False,
         "limits": {"default_items": 10, "max_items": MAX_ITEMS, "on_exceed": "error"},
-        "map": {"url": "https://tile.openstreetmap.org/{z}/{x}/{y}.png",
-                "attribution": "&copy; OpenStreetMap contributors"},
+        # our templates (ogc/html.py) draw the city's own map: nothing loads from elsewhere
+        "map": {"url": "${GIS_PUBLIC_URL:-http://127.0.0.1:8000}/maps/city/style.json",
+                "attribution": "© Hromada GIS, CC BY 4.0"},
+        "templates": {"path": "${GIS_PYGEOAPI_TEMPLATES}"},
+        "locale_dir": "${GIS_PYGEOAPI_LOCALES}",
     }
 
 
@@ -85,6 +88,7 @@ def collection_resource(reg: Registry, city: CitySettings) -> dict[str, Any]:
             "editable": True,
             "data": dict(CONNECTION),
             "id_field": "id",
+            **({"title_field": reg.label} if reg.label else {}),
             "table": reg.public_view[1],
             "geom_field": "geom",
             "storage_crs": crs_uri(city.storage_srid),

@@ -22,7 +22,9 @@ import yaml
 from starlette.concurrency import run_in_threadpool
 
 from gis.errors import EnvironmentProblem
+from ogc.html import prepare as prepare_pages
 from ogc.provider import serve_requests_to_providers
+from registries.catalog import default_catalog
 
 ASGIApp = Callable[..., Any]
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "pygeoapi-config.yml"
@@ -60,15 +62,18 @@ def pygeoapi_app(db_url: str, public_url: str, work_dir: Path,
         return sys.modules["pygeoapi.starlette_app"].APP  # type: ignore[no-any-return]
     if not config_file.exists():
         raise EnvironmentProblem(f"pygeoapi configuration {config_file} is missing")
+    work_dir.mkdir(parents=True, exist_ok=True)
     os.environ.update(connection_env(db_url))
     os.environ["GIS_PUBLIC_URL"] = public_url
+    templates, locales = prepare_pages(work_dir, default_catalog())
+    os.environ["GIS_PYGEOAPI_TEMPLATES"] = str(templates)
+    os.environ["GIS_PYGEOAPI_LOCALES"] = str(locales)
     os.environ["PYGEOAPI_CONFIG"] = str(config_file)
     from pygeoapi.openapi import get_oas
     from pygeoapi.util import yaml_load
 
     with config_file.open(encoding="utf-8") as fh:
         config = yaml_load(fh)
-    work_dir.mkdir(parents=True, exist_ok=True)
     openapi_file = work_dir / "openapi.yml"
     openapi_file.write_text(yaml.safe_dump(get_oas(config), allow_unicode=True, sort_keys=False),
                             encoding="utf-8")
@@ -132,6 +137,8 @@ class OgcDocuments:
             path.startswith("/collections/") and path.count("/") == 2)
 
     async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] == "http":
+            scope = ukrainian_first(scope)
         if scope["type"] != "http" or scope["method"] != "GET" or \
                 not self._completed(scope["path"]):
             items_page = scope["type"] == "http" and scope["path"].rstrip("/").endswith("/items")
@@ -178,6 +185,30 @@ class OgcDocuments:
             doc["links"].extend(self.links(path))
         out = json.dumps(doc, ensure_ascii=False).encode()
         return gzip.compress(out) if zipped else out
+
+
+class OpenApiAlias:
+    """Serve ``/api`` as ``/openapi``: the OpenAPI document (JSON) for clients, its viewer for
+    browsers — where OGC API clients and people look for an API's description first."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        await self.app({**scope, "path": "/openapi", "raw_path": b"/openapi"}, receive, send)
+
+
+def ukrainian_first(scope: dict[str, Any]) -> dict[str, Any]:
+    """Return ``scope`` without ``Accept-Language`` when an HTML page is asked for without
+    ``lang``: the pages are Ukrainian first, as the geoportal is, and English through their
+    switch (``?lang=en``), whatever language the browser happens to prefer."""
+    query = scope.get("query_string", b"")
+    wants_html = b"f=html" in query or any(
+        k == b"accept" and b"text/html" in v for k, v in scope.get("headers", []))
+    if not wants_html or b"lang=" in query:
+        return scope
+    return {**scope, "headers": [(k, v) for k, v in scope.get("headers", [])
+                                 if k != b"accept-language"]}
 
 
 def honest_gzip(send: Callable[..., Any]) -> Callable[..., Any]:

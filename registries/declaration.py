@@ -208,6 +208,6 @@ def declared_registries(folder: Path = DECLARED) -> tuple[Registry, ...]:
     """Return the registries declared in ``folder`` (``*.yml``, by file name).
 
     >>> [r.id for r in declared_registries()]
-    ['accessibility_objects', 'road_closures']
+    ['accessibility_objects', 'road_closures', 'water_bodies']
     """
     return tuple(load_registry(p) for p in sorted(folder.glob("*.yml")))

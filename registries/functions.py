@@ -38,6 +38,7 @@ def local_today_sql(time_zone: str) -> list[sql.Composed | sql.SQL]:
 def functions_sql(time_zone: str = DEFAULT_TIME_ZONE) -> list[sql.Composed | sql.SQL]:
     """Return the DDL of every support function, dependencies first."""
     texts = [*house_number.functions_sql(), search_text.search_key_sql(),
+             search_text.latin_name_sql(),
              *labels.functions_sql(), *purposes.functions_sql(),
              *restriction_codes.functions_sql(), *support_sql()]
     return [*local_today_sql(time_zone), *term_functions_sql(),

@@ -48,10 +48,14 @@ class Hit:
     lon: float
     lat: float
     note: str | None = None  # e.g. "колишня вул. Леніна" when a former name matched
+    matched: str | None = None  # the field whose text matched (another registry's object)
+    matched_text: str | None = None  # that field's text: why a hit named otherwise came up
+    former: str | None = None  # the former street name that matched
 
     def as_dict(self) -> dict[str, Any]:
         return {"collection": self.collection, "id": self.id, "label": self.label,
-                "score": round(self.score, 4), "note": self.note,
+                "score": round(self.score, 4), "note": self.note, "matched": self.matched,
+                "matched_text": self.matched_text, "former": self.former,
                 "geometry": {"type": "Point", "coordinates": [round(self.lon, 7),
                                                               round(self.lat, 7)]}}
 
@@ -82,7 +86,8 @@ SELECT a.id, registry.address_label(a.street_id, a.house_number, a.korpus),
                       ELSE 0.25 END AS score,
        ST_X(p.geom), ST_Y(p.geom),
        CASE WHEN NOT b.is_current THEN 'колишня ' || registry.street_label(b.street_type, b.name)
-       END
+       END,
+       CASE WHEN NOT b.is_current THEN registry.street_label(b.street_type, b.name) END
 FROM best AS b
 JOIN {addresses} AS a ON a.street_id = b.street_id AND a.status <> 'annulled'
 CROSS JOIN LATERAL (SELECT registry.house_key(a.house_number, a.korpus) AS key) AS h
@@ -98,7 +103,8 @@ WITH names AS ({names}), streets AS (
 )
 SELECT s.id, registry.street_label(s.street_type, s.name), b.score, ST_X(p.geom), ST_Y(p.geom),
        CASE WHEN NOT b.is_current THEN 'колишня ' || registry.street_label(b.street_type, b.name)
-       END
+       END,
+       CASE WHEN NOT b.is_current THEN registry.street_label(b.street_type, b.name) END
 FROM streets AS b JOIN {streets} AS s ON s.id = b.street_id
 CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(s.geom), 4326) AS geom) AS p
 ORDER BY b.score DESC, s.id LIMIT %(limit)s
@@ -114,7 +120,8 @@ def _query(template: str, indexed: bool, personal: bool) -> str:
 
 def _hits(collection: str, rows: list[tuple[Any, ...]]) -> list[Hit]:
     return [Hit(collection, int(r[0]), str(r[1]), float(r[2]), float(r[3]), float(r[4]),
-                r[5] if len(r) > 5 else None) for r in rows]
+                r[5] if len(r) > 5 else None, former=r[6] if len(r) > 6 else None)
+            for r in rows]
 
 
 def _params(q: AddressQuery, limit: int) -> dict[str, Any]:
@@ -163,6 +170,7 @@ def objects_sql(reg: Registry, personal: bool) -> sql.Composed:
     (the text), ``pattern`` (``%text%``) and ``limit``."""
     conds: list[sql.Composable] = []
     scores: list[sql.Composable] = []
+    which: list[sql.Composable] = []
     for name in searchable_fields(reg, personal):
         f = reg.field(name)
         col = sql.SQL("t.{}").format(sql.Identifier(f.column))
@@ -171,14 +179,52 @@ def objects_sql(reg: Registry, personal: bool) -> sql.Composed:
             cond = sql.SQL("({} AND t.{} IS DISTINCT FROM {})").format(
                 cond, sql.Identifier(f.personal_if.field), sql.Literal(f.personal_if.equals))
         conds.append(cond)
+        which.append(sql.SQL("WHEN {} THEN ARRAY[{}, {}::text]").format(
+            cond, sql.Literal(name), col))
         scores.append(sql.SQL("CASE WHEN {} THEN greatest(0.5, similarity(lower({}), "
                               "lower(%(q)s))) ELSE 0 END").format(cond, col))
     return sql.SQL(
-        "SELECT t.id, {label}, greatest({scores}) AS score, ST_X(p.geom), ST_Y(p.geom) "
+        "SELECT t.id, {label}, greatest({scores}) AS score, ST_X(p.geom), ST_Y(p.geom), "
+        "CASE {which} END "
         "FROM {table} AS t CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(t.geom), "
         "4326) AS geom) AS p WHERE {conds} ORDER BY score DESC, t.id LIMIT %(limit)s").format(
         label=label_sql(reg, "t"), scores=sql.SQL(", ").join(scores),
+        which=sql.SQL(" ").join(which),
         table=source(reg, personal), conds=sql.SQL(" OR ").join(conds))
+
+
+def objects_union_sql(regs: list[Registry], personal: bool) -> sql.Composed | None:
+    """Return one statement searching every registry of ``regs`` (``objects_sql`` of each,
+    with its collection id first), or None when none has a searchable field."""
+    parts = [sql.SQL("(SELECT {cid}::text AS collection, q.* FROM ({one}) AS q)").format(
+        cid=sql.Literal(reg.id), one=objects_sql(reg, personal))
+        for reg in regs if searchable_fields(reg, personal)]
+    return sql.SQL(" UNION ALL ").join(parts) if parts else None
+
+
+def _pattern(text: str) -> str:
+    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+
+
+def find_all_objects(conn: psycopg.Connection, regs: list[Registry], text: str, *,
+                     limit: int = 10, personal: bool = False) -> list[Hit]:
+    """Return the objects of every registry in ``regs`` whose searchable text fields contain
+    ``text``, in one statement (one round trip, one plan).
+
+    The trigram indexes are forced (``enable_seqscan`` off for this statement's transaction):
+    on a few thousand rows the planner prefers a scan, but ILIKE costs microseconds a row, and
+    a scan of the 3,000 advertising permits took 22 ms where the indexes answer in 0.2 ms.
+    """
+    query = objects_union_sql(regs, personal)
+    if query is None:
+        return []
+    with conn.transaction():
+        conn.execute("SET LOCAL enable_seqscan = off")
+        rows = conn.execute(query, {"q": text, "pattern": _pattern(text),
+                                    "limit": limit}).fetchall()
+    return [Hit(str(r[0]), int(r[1]), str(r[2]), float(r[3]), float(r[4]), float(r[5]),
+                matched=r[6][0] if r[6] else None, matched_text=r[6][1] if r[6] else None)
+            for r in rows]
 
 
 def find_objects(conn: psycopg.Connection, reg: Registry, text: str, *, limit: int = 10,
@@ -189,10 +235,11 @@ def find_objects(conn: psycopg.Connection, reg: Registry, text: str, *, limit: i
         return []
     if reg.id == "land_parcels" and looks_like_cadastral_number(text):
         text = normalise_cadastral_number(text)
-    pattern = "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
     rows = conn.execute(objects_sql(reg, personal),
-                        {"q": text, "pattern": pattern, "limit": limit}).fetchall()
-    return _hits(reg.id, rows)
+                        {"q": text, "pattern": _pattern(text), "limit": limit}).fetchall()
+    return [Hit(reg.id, int(r[0]), str(r[1]), float(r[2]), float(r[3]), float(r[4]),
+                matched=r[5][0] if r[5] else None, matched_text=r[5][1] if r[5] else None)
+            for r in rows]
 
 
 def search(conn: psycopg.Connection, catalog: Catalog, text: str, *, limit: int = 10,
@@ -215,10 +262,8 @@ def search(conn: psycopg.Connection, catalog: Catalog, text: str, *, limit: int 
         found = find_addresses(conn, text, limit=limit, place_names=place_names,
                                personal=personal)
         hits += [h for h in found if h.collection in ids and h.score >= 0.35]
-    for reg in regs:
-        if reg.id in ("addresses", "streets"):
-            continue
-        hits += find_objects(conn, reg, text, limit=limit, personal=personal)
+    others = [r for r in regs if r.id not in ("addresses", "streets")]
+    hits += find_all_objects(conn, others, text, limit=limit, personal=personal)
     hits.sort(key=lambda h: -h.score)
     return hits[:limit]
 

@@ -12,17 +12,64 @@ from dataclasses import dataclass
 from registries.model import GeometryKind, Registry
 from registries.status import TERM_STATUSES, has_term_status
 
+# Chosen so that every pair stays apart (CIEDE2000 ≥ 15) for normal vision and simulated
+# protanopia, deuteranopia and tritanopia (Machado et al. 2009); tests/test_colours.py checks.
 STATUS_COLOURS: dict[str, str] = {
-    "valid": "#2e7d32",  # green
-    "expiring": "#f9a825",  # amber: valid for ≤ 30 more days
-    "expired": "#c62828",  # red
-    "dismantling_ordered": "#6a1b9a",  # purple
-    "dismantled": "#757575",  # grey
-    "annulled": "#424242",  # dark grey
-    "not_yet_valid": "#1565c0",  # blue
+    "valid": "#117a5e",  # bluish green
+    "expiring": "#e8a33d",  # amber: valid for ≤ 30 more days
+    "expired": "#c0081b",  # red
+    "dismantling_ordered": "#c2369b",  # magenta
+    "dismantled": "#9e9e9e",  # grey
+    "annulled": "#2b2b2b",  # near black
+    "not_yet_valid": "#2aa3f0",  # sky blue
 }
 STATUS_TITLES: dict[str, dict[str, str]] = TERM_STATUSES.as_dict()
 assert set(STATUS_COLOURS) == set(TERM_STATUSES) == set(STATUS_TITLES)
+
+
+# Road closures and other date-range registries (registries.declaration.DATE_RANGE_STATUSES):
+# drawn by status, the line pattern telling them apart as well as the colour.
+RANGE_COLOURS: dict[str, str] = {"planned": "#e8a33d", "active": "#c0081b", "ended": "#9e9e9e"}
+# The registries the city's base map is drawn from, bottom first (tiles.basemap): a resident's
+# map of streets, buildings, water, green and the community's edge.
+BASEMAP = ("community_boundaries", "water_bodies", "buildings", "streets")
+# Drawn only when chosen (hidden in the style at first): they shade over everything else, and a
+# resident's first look is the city map with its parcels, addresses and permits.
+OFF_AT_FIRST = frozenset({"planning_zones", "planning_restrictions", "red_lines",
+                          "cadastral_quarters", "ts_scheme_spots"})
+TEXT_DARK, TEXT_LIGHT = "#1d252d", "#ffffff"
+
+
+def relative_luminance(colour: str) -> float:
+    """Return the WCAG relative luminance of ``#rrggbb`` (0 black – 1 white).
+
+    >>> relative_luminance("#ffffff"), relative_luminance("#000000")
+    (1.0, 0.0)
+    """
+    def linear(c: int) -> float:
+        v = c / 255
+        return v / 12.92 if v <= 0.04045 else ((v + 0.055) / 1.055) ** 2.4
+    r, g, b = (linear(int(colour[i:i + 2], 16)) for i in (1, 3, 5))
+    return 0.2126 * r + 0.7152 * g + 0.0722 * b
+
+
+def contrast_ratio(a: str, b: str) -> float:
+    """Return the WCAG contrast ratio of two colours (1–21).
+
+    >>> round(contrast_ratio("#ffffff", "#000000"), 1)
+    21.0
+    """
+    hi, lo = sorted((relative_luminance(a), relative_luminance(b)), reverse=True)
+    return (hi + 0.05) / (lo + 0.05)
+
+
+def text_on(colour: str) -> str:
+    """Return the text colour (dark or white) that reads best on ``colour``.
+
+    >>> text_on("#e8a33d"), text_on("#117a5e")
+    ('#1d252d', '#ffffff')
+    """
+    return max((TEXT_DARK, TEXT_LIGHT), key=lambda t: contrast_ratio(t, colour))
 
 
 @dataclass(frozen=True)
@@ -40,14 +87,14 @@ class Style:
 GROUP_COLOURS = {"cadastre": "#8d6e63", "addresses": "#37474f", "advertising": "#2e7d32",
                  "temporary": "#00838f", "planning": "#7986cb"}
 STYLES: dict[str, Style] = {
-    "community_boundaries": Style("#000000", opacity=0.0, width=2.5, outline="#263238"),
+    "community_boundaries": Style("#7b5ea7", opacity=0.0, width=2.0, outline="#7b5ea7"),
     "planning_zones": Style("#9fa8da", outline="#5c6bc0", opacity=0.25),
-    "land_parcels": Style("#d7ccc8", outline="#8d6e63", opacity=0.3),
-    "buildings": Style("#b0bec5", outline="#78909c", opacity=0.8),
+    "land_parcels": Style("#c8a98a", outline="#a1887f", opacity=0.06, width=0.8),
+    "buildings": Style("#ddd3c9", outline="#c5b7a9", opacity=1.0),
     "ts_scheme_spots": Style("#b2ebf2", outline="#00838f", opacity=0.3),
     "temporary_structures": Style("#00838f", outline="#004d40", opacity=0.8),
-    "streets": Style("#ffffff", outline="#90a4ae", width=3.0),
-    "addresses": Style("#37474f", radius=2.5),
+    "streets": Style("#ffffff", outline="#c2b5a6", width=3.0),
+    "addresses": Style("#8d7f74", radius=2.0),
     "advertising_structures": Style("#2e7d32", radius=4.5),
 }
 # drawing order, bottom first: areas (large before small), then lines, then points

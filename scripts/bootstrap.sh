@@ -87,8 +87,10 @@ if [ ! -f "$stamp" ]; then
   .venv/bin/python -m pip install -q -e ".[test]" || die "pip install failed (see above)"
   rm -f .venv/.installed-* && touch "$stamp"
 fi
-# 5. the geoportal's front-end assets (MapLibre GL JS, proj4) from npm, served by the app;
-# reinstalled only when the lock file changes
+# 5. the geoportal's front-end assets (MapLibre GL JS, proj4, DejaVu fonts for map labels,
+# Swagger UI for the API viewer) from npm, served by the app; reinstalled only when the lock
+# file changes. No package needs an install script (--ignore-scripts: none runs, e.g. no
+# install-time analytics).
 web=app/static
 web_stamp="$web/node_modules/.installed-$(sha256sum "$web/package-lock.json" | cut -c1-16)"
 if [ ! -f "$web_stamp" ]; then
@@ -97,7 +99,7 @@ if [ ! -f "$web_stamp" ]; then
   fi
   command -v npm >/dev/null 2>&1 || die "npm is missing (Node.js >= 18 + npm install the geoportal's assets); install them: sudo apt-get install -y nodejs npm"
   say "installing the geoportal's assets (npm ci in $web)"
-  (cd "$web" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci in $web failed (see above)"
+  (cd "$web" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci in $web failed (see above)"
   rm -f "$web"/node_modules/.installed-* && touch "$web_stamp"
 fi
 say "ready (PostgreSQL $pgv + PostGIS, $(.venv/bin/python --version))"

@@ -186,6 +186,7 @@ def test_no_personal_value_in_any_anonymous_response(server: str,
             fid = feat["id"]
             walk.get(f"{base}/items/{fid}?f=json")
             walk.get(f"{base}/items/{fid}?f=html")
+            walk.get(f"{base}/items/{fid}?f=html&lang=en")
             walk.get(f"/registries/{cid}/items/{fid}/history")
             if cid in staff_ids and feat.get("geometry"):
                 points.append(first_point(feat["geometry"]))
@@ -217,6 +218,11 @@ def test_no_personal_value_in_any_anonymous_response(server: str,
             walk.get(f"/maps/city/{z}/{x}/{y}.mvt")
             for cid in staff_ids:
                 walk.get(f"/collections/{cid}/tiles/{tms}/{z}/{y}/{x}")
+    # what the geoportal shows for a click on the ground there, and its map styles
+    for lon, lat in points[:40]:
+        walk.get("/search/place", params={"lon": lon, "lat": lat})
+    for path in ("/maps/city/style.json", "/maps/city/style.json?lang=en", "/api"):
+        walk.get(path)
     # search, and error messages that might quote data: asking with a personal value (e.g. a
     # surname) must neither find the person nor name anyone else's personal data
     contacts = [v for v, where in forbidden.items() if where.split(".")[1] in (

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import math
+import re
 import shutil
 from collections.abc import Iterator
 from datetime import date, datetime
@@ -32,7 +33,7 @@ ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-f
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
 ARTIFACTS = Path(__file__).with_name("artifacts")
-BACKGROUND = (0xF5, 0xF3, 0xEF)  # the style's background colour
+BACKGROUND = (0xF3, 0xEF, 0xE7)  # the style's background colour (tiles.basemap.LAND)
 WAIT_MS = 30_000
 # predicates are functions: a polled expression string would need eval, which the page's
 # Content-Security-Policy forbids (app/headers.py)
@@ -131,6 +132,16 @@ def map_center(page: Any) -> tuple[float, float]:
     return c[0], c[1]
 
 
+def days_uk(n: int) -> str:
+    """Return «день», «дні» or «днів» for n by the Ukrainian plural rules."""
+    n = abs(n)
+    if n % 10 == 1 and n % 100 != 11:
+        return "день"
+    if 2 <= n % 10 <= 4 and not 12 <= n % 100 <= 14:
+        return "дні"
+    return "днів"
+
+
 def metres_between(a: tuple[float, float], b: tuple[float, float]) -> float:
     to_tm = transformer("OGC:CRS84", 6383)
     (x1, y1), (x2, y2) = to_tm.transform(*a), to_tm.transform(*b)
@@ -173,7 +184,8 @@ def test_browsers_get_the_geoportal_api_clients_the_ogc_landing(server: str) -> 
     assert httpx.get(f"{server}/static/portal/main.js").status_code == 200
     assert httpx.get(f"{server}/static/portal/nothing.js").status_code == 404
     for name in ("main", "map", "layers", "search", "identify", "measure", "permalink",
-                 "print", "i18n"):  # no external URL in the page's own code
+                 "print", "i18n", "format", "card", "legend", "list", "ogc-map",
+                 "swagger-init"):  # no external URL in the page's own code
         body = httpx.get(f"{server}/static/portal/{name}.js").text
         assert "http://" not in body and "https://" not in body, name
 
@@ -183,10 +195,11 @@ def test_map_draws_with_the_city_style_in_ukrainian(desktop: Watched) -> None:
     assert page.evaluate("document.documentElement.lang") == "uk"
     assert page.locator("#search-input").get_attribute("placeholder") == \
         "Адреса або кадастровий номер"
-    for group in ("Кадастр", "Адреси і вулиці", "Зовнішня реклама", "Тимчасові споруди",
-                  "Містобудування"):
+    for group in ("Базова карта", "Кадастр", "Адреси і вулиці", "Зовнішня реклама",
+                  "Тимчасові споруди", "Містобудування"):
         assert page.locator(".layer-group summary", has_text=group).count() == 1, group
-    assert page.locator("#legend li[data-status=valid]").inner_text() == "Чинний"
+    assert page.locator("#legend button[data-status=valid]").inner_text() == "Чинний"
+    assert page.locator("#legend-box").is_visible()  # the legend is there on a wide screen
     metrics = page.evaluate("window.portal.metrics")
     assert 0 < metrics["firstRenderMs"] <= metrics["firstIdleMs"]
     assert painted_share(page) > 0.02, "the map canvas is blank"
@@ -233,12 +246,20 @@ def test_click_an_advertising_structure_reads_its_permit_card(desktop: Watched,
     today = datetime.now(ZoneInfo("Europe/Kyiv")).date()
     days = (date.fromisoformat(p["valid_until"]) - today).days
     assert card.locator(".days-left").get_attribute("data-days") == str(days)
-    assert "днів залишилось" in card.locator(".days-left").inner_text()
+    shown = re.sub(r"\s", " ", card.locator(".days-left").inner_text())
+    number = f"{days:,}".replace(",", " ")  # 1 234: Ukrainian digit groups
+    word = days_uk(days)
+    assert shown == (f"залишився {number} день" if word == "день" else
+                     f"залишилось {number} {word}")
     assert card.locator(".f-issuing_body").inner_text() == p["issuing_body"]
     assert card.locator(".f-distributor_name").inner_text() == p["distributor_name"]
-    assert card.locator(".f-permit_number").inner_text() == p["permit_number"]
+    reg = default_catalog().get("advertising_structures")
+    assert card.locator(".f-structure_type").inner_text() == \
+        reg.field("structure_type").choice_title(p["structure_type"])
     text = card.inner_text()
-    assert "Хто видав" in text and "Розповсюджувач реклами" in text and "Строк дії" in text
+    for name in ("issuing_body", "distributor_name", "structure_type"):
+        assert reg.field(name).title["uk"] in text, name
+    assert "Строк дії" in text
     personal = {f.name for f in default_catalog().get("advertising_structures").fields
                 if f.personal}
     shown = page.evaluate("Object.keys(window.portal.identify.current.feature.properties)")
@@ -386,7 +407,9 @@ def test_english_switch_is_remembered(desktop: Watched) -> None:
     assert page.locator("#search-input").get_attribute("placeholder") == \
         "Address or cadastral number"
     assert page.locator(".layer-group summary", has_text="Outdoor advertising").count() == 1
-    assert page.locator("#legend li[data-status=valid]").inner_text() == "Valid"
+    assert page.locator("#legend button[data-status=valid]").inner_text() == "Valid"
+    assert page.title() == "Khmelnytskyi geoportal"
+    assert page.locator("#lang-switch .long").inner_text() == "Українська"
     assert "lang=en" in page.url
     page.reload()
     desktop.idle()

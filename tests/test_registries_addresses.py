@@ -8,10 +8,10 @@ import pytest
 
 from gis.errors import NotFound, RuleViolation
 from registries.addresses.house_number import house_key, house_number_problem, parse_house_number
-from registries.addresses.search_text import parse_address_query, search_key
+from registries.addresses.search_text import latin_name, parse_address_query, search_key
 from registries.catalog import default_catalog
 from registries.rules import find_problems
-from registries.search import find_addresses, nearest_address, search
+from registries.search import find_addresses, find_objects, nearest_address, search
 from tests.factories import E0, N0, SRID, create, make_address, make_street, multipolygon, ring
 
 ADDRESSES = default_catalog().get("addresses")
@@ -88,10 +88,12 @@ def town(conn: psycopg.Connection) -> psycopg.Connection:
     sad_lane = make_street(conn, "Садовий", "провулок")
     myru = make_street(conn, "Миру", "проспект", former=[{"name": "Пушкіна",
                                                           "until": "2022-07-08"}])
+    lisovyi = make_street(conn, "1-й Лісовий", "провулок")
     for k, (street, house, korpus) in enumerate([
             (soborna, "12", None), (soborna, "12А", None), (soborna, "14", None),
             (kam, "5", None), (kam, "5/1", None), (shev, "3", None), (sad_st, "7", None),
-            (sad_lane, "7", None), (myru, "24", "2"), (myru, "24", None)]):
+            (sad_lane, "7", None), (myru, "24", "2"), (myru, "24", None),
+            (lisovyi, "2", None), (lisovyi, "13", None), (lisovyi, "13", "2")]):
         make_address(conn, street, house, at=(E0 + 15 * k, N0 + 10), korpus=korpus)
     return conn
 
@@ -112,6 +114,13 @@ def town(conn: psycopg.Connection) -> psycopg.Connection:
     ("просп. Миру 24 корп. 2", "просп. Миру, 24, корп. 2"),
     ("prosp. Myru 24 k2", "просп. Миру, 24, корп. 2"),
     ("Пушкіна 24", "просп. Миру, 24"),
+    # Latin forms parse like the Cyrillic ones: the house is 13 and the korpus 2, not house 2
+    ("prov. 1-y Lisovyi, 13, korp. 2", "пров. 1-й Лісовий, 13, корп. 2"),
+    ("пров. 1-й Лісовий, 13, корп. 2", "пров. 1-й Лісовий, 13, корп. 2"),
+    ("1-y Lisovyi 13 korpus 2", "пров. 1-й Лісовий, 13, корп. 2"),
+    ("1-y Lisovyi Ln 13 k. 2", "пров. 1-й Лісовий, 13, корп. 2"),
+    ("prov. 1-y Lisovyi, 13", "пров. 1-й Лісовий, 13"),
+    ("Soborna St, 12a", "вул. Соборна, 12А"),
 ])
 def test_search_finds_what_residents_type(town: psycopg.Connection, query: str,
                                           expected: str) -> None:
@@ -146,6 +155,31 @@ def test_search_over_registries_never_matches_a_hidden_name(conn: psycopg.Connec
     assert [h.label for h in staff] == ["6810100000:01:001:0001"]
     assert [h.label for h in search(conn, catalog, "6810100000 01 001 0001")] == [
         "6810100000:01:001:0001"]
+
+
+def test_hits_from_other_registries_say_why_they_matched(conn: psycopg.Connection) -> None:
+    from tests.factories import make_boundary, make_permit
+
+    make_boundary(conn)
+    make_permit(conn, "ХМ-2026-0007", distributor_name="ТОВ «Бігборд Поділля»")
+    catalog = default_catalog()
+    hits = search(conn, catalog, "Поділля")
+    assert [(h.collection, h.label, h.matched, h.matched_text) for h in hits] == [
+        ("advertising_structures", "ХМ-2026-0007", "distributor_name", "ТОВ «Бігборд Поділля»")]
+    one_by_one = find_objects(conn, catalog.get("advertising_structures"), "Поділля")
+    assert [(h.id, h.matched) for h in one_by_one] == [(h.id, h.matched) for h in hits]
+
+
+def test_street_names_in_latin_follow_the_official_rules(conn: psycopg.Connection) -> None:
+    from app.demo import names
+
+    words = {*names.PERSON_NAMES, *names.ADJECTIVE_NAMES, "Кам’янецька", "Згурського",
+             "1-й Лісовий", "Юрія Іллєнка", "Ґалаґана", "Щорса"}
+    for word in sorted(words):
+        got = conn.execute("SELECT registry.latin_name(%s)", (word,)).fetchone()
+        assert got == (latin_name(word),), word
+        assert latin_name(word).isascii() or "’" in word, word
+    assert latin_name("Ґалаґана") == "Galagana" and latin_name("Щорса") == "Shchorsa"
 
 
 def test_reverse_lookup_finds_the_nearest_address(town: psycopg.Connection) -> None:

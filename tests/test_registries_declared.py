@@ -28,9 +28,9 @@ def closure(**props: object) -> dict[str, object]:
             "contact_phone": "+380671234567", **props}
 
 
-def test_the_two_examples_are_registries_of_the_catalog() -> None:
+def test_the_shipped_declarations_are_registries_of_the_catalog() -> None:
     ids = [r.id for r in declared_registries()]
-    assert ids == ["accessibility_objects", "road_closures"]
+    assert ids == ["accessibility_objects", "road_closures", "water_bodies"]
     catalog = default_catalog()
     config = yaml.safe_load((ROOT / "pygeoapi-config.yml").read_text(encoding="utf-8"))
     for rid in ids:

@@ -123,7 +123,9 @@ def test_tilejson_and_style_are_consistent(server: str) -> None:
                                                                    "purpose_code"}
     style = httpx.get(f"{server}/maps/city/style.json").json()
     assert style["version"] == 8
-    assert style["sources"]["hromada"]["url"] == f"{server}/maps/city/tilejson.json"
+    source = style["sources"]["hromada"]  # the TileJSON's tiles and extent, inline
+    assert (source["tiles"], source["bounds"], source["maxzoom"]) == \
+        (tj["tiles"], tj["bounds"], tj["maxzoom"])
     used = {layer["source-layer"] for layer in style["layers"] if "source-layer" in layer}
     assert used == ids
     advert = next(layer for layer in style["layers"] if layer["id"] == "advertising_structures")

@@ -1,15 +1,18 @@
 """The tile cache: pluggable (a folder on disk, a PostgreSQL table, or none).
 
-A cache holds finished tiles per source and knows how to drop a given set of tiles at one zoom
-precisely (``drop``), a whole source, or everything. It also keeps a small state document —
-which database it caches and how far it has applied the change feed — so that a cache that
-was offline while edits happened is brought up to date (or cleared) before it serves again.
+A cache holds finished tiles per source, gzip-compressed (``pack``: what goes on the wire to
+every client that accepts gzip, so a cached tile is sent as it is stored), and knows how to
+drop a given set of tiles at one zoom precisely (``drop``), a whole source, or everything.
+It also keeps a small state document — which database it caches and how far it has applied
+the change feed — so that a cache that was offline while edits happened is brought up to date
+(or cleared) before it serves again.
 Caches are named by the fingerprint of the tile SQL: new declarations, new cache.
 """
 
 from __future__ import annotations
 
 import contextlib
+import gzip
 import json
 import os
 import shutil
@@ -27,6 +30,21 @@ Key = tuple[int, int]  # (x, y) at one zoom
 Range = tuple[int, int, int, int]  # xmin, ymin, xmax, ymax (inclusive)
 WALK_ABOVE = 2048  # more candidate tiles than this: list what is cached instead of probing
 EMPTY_ETAG = '"empty"'
+
+
+def pack(mvt: bytes) -> bytes:
+    """Return a tile as it is cached and sent: gzip (level 6, no timestamp: the same tile
+    always packs to the same bytes, so ETags agree across instances); empty stays empty.
+
+    >>> unpack(pack(b"tile")), pack(b"")
+    (b'tile', b'')
+    """
+    return gzip.compress(mvt, compresslevel=6, mtime=0) if mvt else b""
+
+
+def unpack(data: bytes) -> bytes:
+    """Return the MVT bytes of a cached tile (``pack``'s inverse; several members join)."""
+    return gzip.decompress(data) if data else b""
 
 
 def etag_of(data: bytes) -> str:

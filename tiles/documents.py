@@ -5,10 +5,12 @@ from __future__ import annotations
 from typing import Any
 
 from gis.tms import WEB_MERCATOR_QUAD, tile_range
+from registries.declaration import DATE_RANGE_STATUSES
 from registries.model import FieldType, GeometryKind, Registry
 from registries.status import has_term_status
-from registries.styles import STATUS_COLOURS, draw_order, style_of
+from registries.styles import BASEMAP, OFF_AT_FIRST, STATUS_COLOURS, draw_order, style_of
 from registries.tiling import POINT_COUNT, min_zoom, rules
+from tiles import basemap
 from tiles.mvt import CITY, MVT, Source
 from tiles.service import TileService
 
@@ -121,22 +123,46 @@ def _colour(reg: Registry) -> Any:
     return ["match", ["get", "status"], *pairs, style.colour]
 
 
+def _has_range_status(reg: Registry) -> bool:
+    return any(f.name == "status" and f.derived is not None
+               and f.code_titles == DATE_RANGE_STATUSES.as_dict() for f in reg.fields)
+
+
 def style_layers(reg: Registry, source_name: str) -> list[dict[str, Any]]:
-    """Return the MapLibre layers that draw ``reg``."""
+    """Return the MapLibre layers that draw ``reg`` as an overlay (a registry's own look)."""
     style = style_of(reg)
     base = {"source": source_name, "source-layer": reg.id, "minzoom": min_zoom(reg) or 0,
-            "metadata": {"hromada:collection": reg.id, "hromada:title": reg.title}}
+            "metadata": {"hromada:collection": reg.id, "hromada:title": reg.title,
+                         "hromada:role": "overlay",
+                         **({"hromada:byStatus": True} if style.by_status else {})}}
     colour = _colour(reg)
     if reg.geometry == GeometryKind.POINT:
-        radius: Any = style.radius
-        if any(r.cluster_px for r in rules(reg)):  # clusters grow with their count
-            radius = ["case", ["has", POINT_COUNT],
-                      ["min", 14, ["+", style.radius, ["sqrt", ["get", POINT_COUNT]]]],
-                      style.radius]
-        return [{**base, "id": reg.id, "type": "circle",
-                 "paint": {"circle-color": colour, "circle-radius": radius,
-                           "circle-stroke-color": "#ffffff", "circle-stroke-width": 1}}]
+        # small at the city's scale, full size at street scale; clusters grow with their count
+        clustered = any(r.cluster_px for r in rules(reg))
+
+        def at(scale: float) -> Any:
+            r = round(style.radius * scale, 2)
+            if not clustered:
+                return r
+            return ["case", ["has", POINT_COUNT],
+                    ["min", r * 2.2, ["+", r, ["*", 0.6, ["sqrt", ["get", POINT_COUNT]]]]], r]
+        radius: Any = ["interpolate", ["linear"], ["zoom"], 12, at(0.6), 15, at(0.9), 18,
+                       at(1.25)]
+        paint: dict[str, Any] = {"circle-color": colour, "circle-radius": radius,
+                                 "circle-stroke-color": "#ffffff", "circle-stroke-width": 1}
+        if style.by_status:  # a dark rim keeps light status colours visible on the light map
+            paint["circle-stroke-color"] = "#333333"
+            paint["circle-stroke-width"] = 0.8
+        if reg.id == "addresses":  # the house numbers take over from the dots at z17
+            paint["circle-opacity"] = ["step", ["zoom"], 1, 17, 0]
+            paint["circle-stroke-width"] = 0
+        elif not style.by_status:  # a ring: never mistaken for a status-coloured dot
+            paint.update({"circle-color": "#ffffff", "circle-stroke-color": colour,
+                          "circle-stroke-width": 2.2})
+        return [{**base, "id": reg.id, "type": "circle", "paint": paint}]
     if reg.geometry in (GeometryKind.LINESTRING, GeometryKind.MULTILINESTRING):
+        if _has_range_status(reg):
+            return basemap.range_layers(reg, source_name)
         out = []
         if style.outline:
             out.append({**base, "id": f"{reg.id}-casing", "type": "line",
@@ -151,21 +177,60 @@ def style_layers(reg: Registry, source_name: str) -> list[dict[str, Any]]:
     return layers
 
 
-def style(svc: TileService, source: Source) -> dict[str, Any]:
-    """Return the MapLibre style (v8) of a map, with status colours; no glyphs or sprites."""
+# areas that hold others draw below them: zones, restrictions, quarters, then parcels
+BROAD = ("planning_zones", "planning_restrictions", "cadastral_quarters")
+
+
+def _small(reg: Registry) -> bool:
+    """Return True for polygons that stand in the street space (kiosks, scheme spots)."""
+    return reg.group == "temporary"
+
+
+def style(svc: TileService, source: Source, lang: str = "uk") -> dict[str, Any]:
+    """Return the MapLibre style (v8) of a map: the city's base map from its own registries
+    (ground, water, buildings, streets, labels; glyphs served by this server), the registries
+    over it with their status colours. ``lang`` is the labels' language (uk, en)."""
     w, s, e, n = svc.lonlat_bounds
+    regs = list(source.layers)
+    by_id = {r.id: r for r in regs}
+    name = "hromada"
+    overlays = [r for r in draw_order(regs) if r.id not in BASEMAP]
+    polygons = sorted((r for r in overlays if _dimension(r) == 2),
+                      key=lambda r: BROAD.index(r.id) if r.id in BROAD else len(BROAD))
     layers: list[dict[str, Any]] = [{"id": "background", "type": "background",
-                                     "paint": {"background-color": "#f5f3ef"}}]
-    for reg in draw_order(list(source.layers)):
-        layers += style_layers(reg, "hromada")
+                                     "paint": {"background-color": basemap.LAND}}]
+    layers += basemap.ground_layers(by_id, name)
+    for reg in polygons:
+        if not _small(reg):
+            layers += style_layers(reg, name)
+    layers += basemap.building_layers(by_id, name)
+    layers += basemap.street_layers(by_id, name)
+    for reg in polygons:
+        if _small(reg):
+            layers += style_layers(reg, name)
+    for reg in overlays:
+        if _dimension(reg) == 1:
+            layers += style_layers(reg, name)
+    layers += basemap.boundary_layers(by_id, name)
+    for reg in overlays:
+        if _dimension(reg) == 0:
+            layers += style_layers(reg, name)
+    layers += basemap.label_layers(by_id, name, lang)
+    for layer in layers:  # what waits until chosen (registries.styles.OFF_AT_FIRST)
+        if layer.get("metadata", {}).get("hromada:collection") in OFF_AT_FIRST:
+            layer["layout"] = {**layer.get("layout", {}), "visibility": "none"}
     return {
         "version": 8,
-        "name": source.title["uk"],
-        "metadata": {"hromada:statusColours": STATUS_COLOURS},
+        "name": source.title.get(lang, source.title["uk"]),
+        "metadata": {"hromada:statusColours": STATUS_COLOURS, "hromada:lang": lang},
         "center": [round((w + e) / 2, 6), round((s + n) / 2, 6)],
         "zoom": 13,
-        "sources": {"hromada": {"type": "vector",
-                                "url": f"{svc.base_url}/maps/{source.id}/tilejson.json"}},
+        "glyphs": f"{svc.base_url}/fonts/{{fontstack}}/{{range}}.pbf",
+        # the tiles themselves, not a TileJSON link: one request less before the first tile
+        "sources": {name: {"type": "vector", "tiles": [xyz_template(svc, source)],
+                           "minzoom": source.min_zoom, "maxzoom": svc.max_zoom,
+                           "bounds": [round(v, 6) for v in (w, s, e, n)],
+                           "attribution": "© Hromada GIS, CC BY 4.0"}},
         "layers": layers,
     }
 

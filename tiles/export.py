@@ -6,7 +6,6 @@ out; every tile is gzip-compressed as both formats' readers expect for MVT.
 
 from __future__ import annotations
 
-import gzip
 import json
 import sqlite3
 from collections.abc import Callable
@@ -17,7 +16,7 @@ import psycopg
 from pmtiles.tile import Compression, TileType, zxy_to_tileid
 from pmtiles.writer import Writer
 
-from tiles.cache import TileCache
+from tiles.cache import TileCache, pack
 from tiles.mvt import TileQueries, configure
 from tiles.seed import Box, Progress, count_tiles, tiles_in
 
@@ -32,11 +31,11 @@ def collect(queries: TileQueries, cache: TileCache, connect: Callable[[], psycop
         configure(conn)
         conn.autocommit = True
         for i, (z, x, y) in enumerate(tiles_in(box, min_zoom, max_zoom), 1):
-            data = cache.get(source_id, z, x, y)
+            data = cache.get(source_id, z, x, y)  # cached tiles are gzip already
             if data is None:
-                data = queries.render(conn, source_id, z, x, y)
+                data = pack(queries.render(conn, source_id, z, x, y))
             if data:
-                out[(z, x, y)] = gzip.compress(data, compresslevel=6, mtime=0)
+                out[(z, x, y)] = data
             if progress:
                 progress(f"{source_id} z{min_zoom}–{max_zoom}", i, total)
     return out

@@ -30,6 +30,7 @@ MVT = "application/vnd.mapbox-vector-tile"
 SESSION = ("SET plan_cache_mode = force_custom_plan", "SET max_parallel_workers_per_gather = 0",
            "SET jit = off", "SET TIME ZONE 'UTC'")
 POINTS = (GeometryKind.POINT,)
+CACHE_FORMAT = "gzip-1"  # how cached tiles are stored (tiles.cache.pack): part of the cache name
 
 
 @dataclass(frozen=True)
@@ -177,7 +178,7 @@ class TileQueries:
             for z in range(max_zoom + 1):
                 q = tile_sql(source, z, today)
                 self.text[(source.id, z)] = q.as_string(None) if q is not None else None
-        digest = hashlib.sha256()
+        digest = hashlib.sha256(CACHE_FORMAT.encode())
         for key in sorted(self.text):
             digest.update(f"{key}:{self.text[key]}\n".encode())
         self.fingerprint = digest.hexdigest()[:16]  # names the cache: new SQL, new cache

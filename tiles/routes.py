@@ -22,10 +22,10 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
-from gis.errors import InvalidParameter
+from gis.errors import InvalidParameter, NotFound
 from gis.tms import parse_tile, tile_matrix_set, tms_document
 from tiles import documents
-from tiles.cache import etag_of
+from tiles.cache import etag_of, pack, unpack
 from tiles.invalidate import Invalidator
 from tiles.mvt import CITY, MVT
 from tiles.service import TileService
@@ -39,17 +39,42 @@ def cache_control(svc: TileService) -> str:
     return f"public, max-age={svc.max_age_s}" if svc.max_age_s > 0 else "public, no-cache"
 
 
+def accepts_gzip(accept_encoding: str) -> bool:
+    """Return True when an ``Accept-Encoding`` header allows gzip.
+
+    >>> accepts_gzip("gzip, deflate, br"), accepts_gzip("br;q=1, gzip;q=0"), accepts_gzip("")
+    (True, False, False)
+    """
+    for part in accept_encoding.lower().split(","):
+        name, _, params = part.strip().partition(";")
+        if name.strip() in ("gzip", "*"):
+            q = params.strip().removeprefix("q=")
+            try:
+                return not params or float(q) > 0
+            except ValueError:
+                return True
+    return False
+
+
 def tile_answer(svc: TileService, data: bytes, etag: str, cached: bool,
-                if_none_match: str) -> tuple[int, dict[str, str], bytes]:
+                if_none_match: str, gzip_ok: bool) -> tuple[int, dict[str, str], bytes]:
     """Return the status, headers and body answering a tile: the one place for a tile's HTTP
     rules, sent by the routes and by the fast path alike (200 MVT, 204 empty, 304 unchanged).
+
+    ``data`` is the packed tile (gzip, ``tiles.cache.pack``): sent as it is with
+    ``Content-Encoding: gzip`` when the client accepts that, unpacked otherwise. The ETag names
+    the tile, whatever the encoding.
     """
-    headers = {"etag": etag, "cache-control": cache_control(svc),
+    headers = {"etag": etag, "cache-control": cache_control(svc), "vary": "Accept-Encoding",
                "x-tile-cache": "hit" if cached else "miss", "access-control-allow-origin": "*"}
     if etag in if_none_match.split(", "):
         return 304, headers, b""
     if not data:
         return 204, headers, b""
+    if gzip_ok:
+        headers["content-encoding"] = "gzip"
+    else:
+        data = unpack(data)
     return 200, {**headers, "content-type": MVT, "content-length": str(len(data))}, data
 
 
@@ -64,9 +89,11 @@ async def tile_response(svc: TileService, request: Request, sources: list[str], 
         data, cached = await svc.tile(source_id, zi, xi, yi)
         parts.append(data)
         hits += cached
-    data = b"".join(parts)
+    # one source: its packed tile as it is; several: their layers joined into one gzip member
+    data = parts[0] if len(parts) == 1 else pack(b"".join(unpack(p) for p in parts))
     status, headers, body = tile_answer(svc, data, etag_of(data), hits == len(sources),
-                                        request.headers.get("if-none-match") or "")
+                                        request.headers.get("if-none-match") or "",
+                                        accepts_gzip(request.headers.get("accept-encoding", "")))
     return Response(body, status_code=status, headers=headers)
 
 
@@ -138,8 +165,15 @@ def tile_routes(svc: TileService) -> list[Route]:
                             headers={"Access-Control-Allow-Origin": "*"})
 
     async def style(request: Request) -> Response:
-        return JSONResponse(documents.style(svc, svc.sources.get(request.path_params["map"])),
+        lang = request.query_params.get("lang", "uk")
+        if lang not in ("uk", "en"):
+            raise InvalidParameter("lang must be uk or en", parameter="lang")
+        return JSONResponse(documents.style(svc, svc.sources.get(request.path_params["map"]),
+                                            lang),
                             headers={"Access-Control-Allow-Origin": "*"})
+
+    async def glyph_range(request: Request) -> Response:
+        return await glyph_response(svc, request)
 
     async def xyz(request: Request) -> Response:
         p = request.path_params
@@ -159,7 +193,35 @@ def tile_routes(svc: TileService) -> list[Route]:
         Route("/maps/{map}/tilejson.json", tilejson),
         Route("/maps/{map}/style.json", style),
         Route("/maps/{map}/{z}/{x}/{y}.mvt", xyz),
+        Route("/fonts/{fontstack}/{range}.pbf", glyph_range),
     ]
+
+
+GLYPH_RANGE = re.compile(r"(\d{1,5})-(\d{1,5})")
+
+
+async def glyph_response(svc: TileService, request: Request) -> Response:
+    """Answer ``/fonts/{fontstack}/{start}-{end}.pbf``: 256 SDF glyphs of a label font."""
+    stack, wanted = request.path_params["fontstack"], request.path_params["range"]
+    m = GLYPH_RANGE.fullmatch(wanted)
+    start = int(m.group(1)) if m else -1
+    if m is None or start % 256 or int(m.group(2)) != start + 255 or start > 65280:
+        raise InvalidParameter(f"glyph range {wanted!r} must be N-(N+255) with N a multiple "
+                               "of 256 up to 65280", parameter="range")
+    glyphs = svc.glyphs
+    data = None if glyphs is None else await run_in_threadpool(glyphs.range, stack, start)
+    if data is None:
+        known = ", ".join(glyphs.names) if glyphs else "none"
+        raise NotFound(f"no font {stack!r} is served; fonts: {known}", font=stack)
+    etag = etag_of(data)
+    headers = {"etag": etag, "cache-control": "public, max-age=86400", "vary": "Accept-Encoding",
+               "access-control-allow-origin": "*"}
+    if etag in (request.headers.get("if-none-match") or "").split(", "):
+        return Response(b"", status_code=304, headers=headers)
+    if accepts_gzip(request.headers.get("accept-encoding", "")):
+        data = await run_in_threadpool(glyphs.packed, stack, start)  # type: ignore[union-attr]
+        headers["content-encoding"] = "gzip"
+    return Response(data, media_type="application/x-protobuf", headers=headers)
 
 
 FAST_PATH_ERROR = "hromada.tile_error"  # scope key: the fast path's render failed with this
@@ -239,9 +301,14 @@ class TileFastPath:
                 await self.app({**scope, FAST_PATH_ERROR: exc}, receive, send)
                 return
             hit = (data, etag_of(data))
-        matches = next((v.decode("latin-1") for k, v in scope["headers"]
-                        if k == b"if-none-match"), "")
-        status, headers, body = tile_answer(self.svc, hit[0], hit[1], cached, matches)
+        matches = encodings = ""
+        for k, v in scope["headers"]:
+            if k == b"if-none-match":
+                matches = v.decode("latin-1")
+            elif k == b"accept-encoding":
+                encodings = v.decode("latin-1")
+        status, headers, body = tile_answer(self.svc, hit[0], hit[1], cached, matches,
+                                            accepts_gzip(encodings))
         await send({"type": "http.response.start", "status": status,
                     "headers": [(k.encode(), v.encode()) for k, v in headers.items()]})
         await send({"type": "http.response.body", "body": body})

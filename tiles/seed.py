@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import psycopg
 
 from gis.tms import tile_range
-from tiles.cache import TileCache
+from tiles.cache import TileCache, pack
 from tiles.invalidate import Invalidator
 from tiles.mvt import TileQueries, configure
 
@@ -80,7 +80,7 @@ def seed(queries: TileQueries, cache: TileCache, invalidator: Invalidator | None
         size = 0
         if not cache.has(source_id, z, x, y):
             epoch = invalidator.epoch if invalidator else 0
-            data = queries.render(conn(), source_id, z, x, y)
+            data = pack(queries.render(conn(), source_id, z, x, y))
             cache.put(source_id, z, x, y, data)
             if invalidator is not None and invalidator.epoch != epoch:
                 cache.drop(source_id, z, {(x, y)})

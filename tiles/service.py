@@ -11,7 +11,8 @@ from psycopg_pool import AsyncConnectionPool
 from starlette.concurrency import run_in_threadpool
 
 from gis.crs import transform_bbox
-from tiles.cache import MemoryFront, NoCache, TileCache, etag_of
+from tiles.cache import MemoryFront, NoCache, TileCache, etag_of, pack
+from tiles.glyphs import Glyphs
 from tiles.invalidate import Invalidator
 from tiles.mvt import Sources, TileQueries
 
@@ -35,6 +36,7 @@ class TileService:
     extent: tuple[float, float, float, float]
     storage_srid: int
     name: str = "Hromada GIS"
+    glyphs: Glyphs | None = None  # the label fonts (/fonts/…); None: styles without labels
     lonlat_bounds: tuple[float, float, float, float] = field(init=False)
     mercator_bounds: tuple[float, float, float, float] = field(init=False)
     renders: int = field(default=0, init=False)  # tiles rendered by PostGIS (for /metrics)
@@ -56,7 +58,8 @@ class TileService:
         return await run_in_threadpool(fn, *args)
 
     def cached(self, source_id: str, z: int, x: int, y: int) -> tuple[bytes, str] | None:
-        """Return tile z/x/y of ``source_id`` and its ETag if known without rendering, else None.
+        """Return tile z/x/y of ``source_id`` (packed) and its ETag if known without rendering,
+        else None.
 
         Only memory and a local cache are read here (no database, no thread hop); a cache in
         PostgreSQL answers None below its memory front and the caller takes the full path.
@@ -75,7 +78,8 @@ class TileService:
         return None if data is None else (data, etag_of(data))
 
     async def tile(self, source_id: str, z: int, x: int, y: int) -> tuple[bytes, bool]:
-        """Return tile z/x/y of ``source_id`` (MVT, b"" if empty) and whether it was cached."""
+        """Return tile z/x/y of ``source_id`` (gzip MVT, ``tiles.cache.pack``; b"" if empty)
+        and whether it was cached."""
         self.sources.get(source_id)
         if self.queries.text[(source_id, z)] is None:  # no layer at this zoom: nothing to do
             return b"", True
@@ -89,7 +93,8 @@ class TileService:
         assert self.pool is not None, "the tile pool is opened with the app"
         started = time.perf_counter()
         async with self.pool.connection() as conn:
-            data = await self.queries.render_async(conn, source_id, z, x, y)
+            mvt = await self.queries.render_async(conn, source_id, z, x, y)
+        data = pack(mvt)
         self.renders += 1
         self.render_seconds += time.perf_counter() - started
         if caching and inv is not None:

@@ -86,6 +86,7 @@ class DemoCity:
 
     rows: dict[str, list[tuple[object, ...]]]  # collection id → rows
     zone_cells: list[tuple[object, ...]]
+    river: str = ""  # the river's centreline (EWKT); the water body is derived at load
 
 
 def build_city(scale: float, seed: int, today: date, first_ids: dict[str, int],
@@ -132,4 +133,4 @@ def build_city(scale: float, seed: int, today: date, first_ids: dict[str, int],
                      ADDRESSES.id: addresses, ADVERTISING_STRUCTURES.id: advertising,
                      TS_SCHEME_SPOTS.id: spot_rows(spots, occupied, rng, today),
                      TEMPORARY_STRUCTURES.id: structures, PLANNING_ZONES.id: zones},
-                    cells)
+                    cells, _multilinestring(grid.river))

@@ -40,6 +40,7 @@ class Grid:
     main_v: list[bool]
     main_h: list[bool]
     cells: dict[tuple[int, int], Cell] = field(default_factory=dict)
+    river: list[Point] = field(default_factory=list)  # the river's centreline, west to east
 
     def edge_nodes(self, key: EdgeKey) -> tuple[Point, Point]:
         """Return the edge's end nodes, low grid index first."""
@@ -122,6 +123,13 @@ def generate_grid(rng: random.Random, scale: float) -> Grid:
             if rho < 1:
                 height = ys[j + 1] - ys[j]
                 grid.cells[(i, j)] = _cell(rng, outline, cx, cy, rho, height)
+    # the river's centreline through the park cells along it (no draw from rng: the city
+    # stays the same as before the river was drawn)
+    steps = 80
+    for k in range(steps + 1):
+        x = -1.25 * outline.a + 2.5 * outline.a * k / steps
+        y = outline.river_y(x)
+        grid.river.append((CENTRE[0] + x * cos - y * sin, CENTRE[1] + x * sin + y * cos))
     return grid
 
 

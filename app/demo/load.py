@@ -212,6 +212,39 @@ OVERLAYS: dict[str, str] = {
 }
 
 
+# The city's water (registries/declared/water_bodies.yml): the river, 48 m wide along its
+# generated centreline, and a pond in the largest park away from it, inside the boundary.
+WATER_SQL = """
+    WITH b AS (SELECT ST_Union(geom) AS g FROM registry.community_boundary),
+         river AS (SELECT ST_Transform(%(river)s::geometry, %(srid)s) AS line),
+         park AS (SELECT z.geom FROM registry.planning_zone AS z, river
+                  WHERE z.zone_code = 'Р-2' AND ST_Area(z.geom) > 40000
+                  AND NOT ST_DWithin(z.geom, river.line, 150)
+                  ORDER BY ST_Area(z.geom) DESC, z.id LIMIT 1),
+         w(name, name_en, kind, code, g) AS (
+      SELECT 'р. Південний Буг', 'Southern Bug River', 'river', 'UA_M5.3.1',
+             ST_Buffer(river.line, 24, 'endcap=flat join=round') FROM river
+      UNION ALL SELECT 'Парковий ставок', 'Park pond', 'pond', NULL,
+             ST_Intersection(ST_Scale(ST_Buffer(ST_PointOnSurface(park.geom), 40, 'quad_segs=6'),
+                                      ST_MakePoint(1.6, 1.0), ST_PointOnSurface(park.geom)),
+                             ST_Buffer(park.geom, -15))
+      FROM park)
+    INSERT INTO registry.water_body (name, name_en, kind, water_code, geom)
+    SELECT w.name, w.name_en, w.kind, w.code,
+           ST_Multi(ST_CollectionExtract(ST_MakeValid(ST_Intersection(w.g, ST_Buffer(b.g, -2))),
+                                         3))
+    FROM w, b WHERE NOT ST_IsEmpty(ST_Intersection(w.g, ST_Buffer(b.g, -2)))"""
+
+
+def load_water(conn: psycopg.Connection, river: str, srid: int, progress: Progress) -> int:
+    """Load the water bodies derived from the river's centreline (EWKT); return how many."""
+    if not river or "water_bodies" not in default_catalog().ids:
+        return 0
+    cur = conn.execute(WATER_SQL, {"river": river, "srid": srid})
+    progress("water_bodies", cur.rowcount, cur.rowcount)
+    return cur.rowcount
+
+
 def load_overlays(conn: psycopg.Connection, today: date, first_parcel: int,
                   progress: Progress) -> dict[str, int]:
     """Load the layers PostGIS derives from the loaded city (``OVERLAYS``); return counts."""
@@ -258,4 +291,6 @@ def load_demo(conn: psycopg.Connection, *, scale: float = 1.0, seed: int = 68,
             counts[reg.id] = len(city.rows[reg.id])
         counts |= _load_planning(conn, city, srid, first_ids[COMMUNITY_BOUNDARIES.id], report)
         counts |= load_overlays(conn, today, first_ids[LAND_PARCELS.id], report)
+        if "water_bodies" in default_catalog().ids:
+            counts["water_bodies"] = load_water(conn, city.river, srid, report)
     return counts

@@ -13,6 +13,23 @@ STREET_ABBREVIATIONS = {
     "шосе": "шосе", "набережна": "наб.", "алея": "алея", "в'їзд": "в'їзд", "спуск": "спуск",
 }
 
+# on English maps the type follows the transliterated name: "Soborna St", "Myru Ave"
+STREET_ABBREVIATIONS_EN = {
+    "вулиця": "St", "провулок": "Ln", "проспект": "Ave", "бульвар": "Blvd", "площа": "Sq",
+    "майдан": "Maidan", "проїзд": "Pass", "тупик": "Dead End", "узвіз": "Uzviz",
+    "шосе": "Hwy", "набережна": "Emb", "алея": "Alley", "в'їзд": "Entry", "спуск": "Spusk",
+}
+assert set(STREET_ABBREVIATIONS_EN) == set(STREET_ABBREVIATIONS)
+
+
+def street_label_en(street_type: str, latin: str) -> str:
+    """Return the English form of a street from its Latin name: name, then type.
+
+    >>> street_label_en("проспект", "Myru")
+    'Myru Ave'
+    """
+    return f"{latin} {STREET_ABBREVIATIONS_EN.get(street_type, '')}".strip()
+
 
 def street_label(street_type: str, name: str) -> str:
     """Return the short form of a street: type abbreviation, then the name.

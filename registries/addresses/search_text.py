@@ -81,6 +81,51 @@ def transliterate(text: str) -> str:
     return t.translate(str.maketrans(*SINGLE))
 
 
+_UPPER = "АБВГҐДЕЄЖЗИІЇЙКЛМНОПРСТУФХЦЧШЩЬЮЯ"
+_CASED = "a-zA-Zа-яА-ЯґҐєЄіІїЇ"  # letters of either case: "start of a word" in latin_name
+
+
+def latin_name(text: str) -> str:
+    """Return a name in the official Latin transliteration (CMU No. 55), keeping its case:
+    how a street name is written on English maps and signs.
+
+    >>> latin_name("Героїв Майдану"), latin_name("Кам’янецька"), latin_name("Юрія Згурського")
+    ('Heroiv Maidanu', 'Kamianetska', 'Yuriia Zghurskoho')
+    >>> latin_name("Проскурівського підпілля"), latin_name("1-й Лісовий")
+    ('Proskurivskoho pidpillia', '1-y Lisovyi')
+    """
+    t = text.translate(str.maketrans("", "", APOSTROPHES))
+    t = t.replace("зг", "zgh").replace("Зг", "Zgh").replace("ЗГ", "ZGH")
+    for ch, latin in INITIAL.items():
+        t = re.sub(rf"(^|[^{_CASED}]){ch}", rf"\g<1>{latin}", t)
+        t = re.sub(rf"(^|[^{_CASED}]){ch.upper()}", rf"\g<1>{latin.capitalize()}", t)
+    for ch, latin in MULTI.items():
+        t = t.replace(ch, latin).replace(ch.upper(), latin.capitalize())
+    return t.translate(str.maketrans(SINGLE[0] + SINGLE[0].upper(),
+                                     SINGLE[1] + SINGLE[1].upper()))
+
+
+def latin_name_sql() -> str:
+    """Return DDL of ``registry.latin_name(text)``: :func:`latin_name` step by step in SQL."""
+    def lit(s: str) -> str:
+        return "'" + s.replace("'", "''") + "'"
+
+    expr = f"translate($1, {lit(APOSTROPHES)}, '')"
+    for a, b in (("зг", "zgh"), ("Зг", "Zgh"), ("ЗГ", "ZGH")):
+        expr = f"replace({expr}, {lit(a)}, {lit(b)})"
+    for ch, latin in INITIAL.items():
+        expr = f"regexp_replace({expr}, '(^|[^{_CASED}]){ch}', '\\1{latin}', 'g')"
+        expr = (f"regexp_replace({expr}, '(^|[^{_CASED}]){ch.upper()}', "
+                f"'\\1{latin.capitalize()}', 'g')")
+    for ch, latin in MULTI.items():
+        expr = f"replace(replace({expr}, {lit(ch)}, {lit(latin)}), {lit(ch.upper())}, " \
+               f"{lit(latin.capitalize())})"
+    expr = (f"translate({expr}, {lit(SINGLE[0] + SINGLE[0].upper())}, "
+            f"{lit(SINGLE[1] + SINGLE[1].upper())})")
+    return ("CREATE OR REPLACE FUNCTION registry.latin_name(text) RETURNS text "
+            f"LANGUAGE sql IMMUTABLE PARALLEL SAFE AS $$ SELECT {expr} $$")
+
+
 def search_key(text: str) -> str:
     """Return the search key of a street name or the street part of a query.
 
@@ -124,7 +169,7 @@ _HOUSE_END = re.compile(
     r"(?:^|[\s,])(?:(?:буд|будинок|б|д|дом|bud|house|no|№)\.?\s*)?"
     r"(?P<house>\d{1,4}(?:\s*-?\s*[a-zа-щьюяґєії](?![a-zа-яґєії]))?"
     r"(?:\s*/\s*\d{1,4}[a-zа-щьюяґєії]?(?![a-zа-яґєії]))?"
-    r"(?:\s*,?\s*(?:корпус|корп|к|korpus|k)\.?\s*[0-9а-щьюяґєії]{1,3}(?![a-zа-яґєії]))?)"
+    r"(?:\s*,?\s*(?:корпус|корп|к|korpus|korp|k)\.?\s*[0-9а-щьюяґєії]{1,3}(?![a-zа-яґєії]))?)"
     r"(?:\s*,?\s*(?:кв|квартира|оф|офіс|apt|flat)\.?\s*\d{1,4})?[\s.,]*$")
 _HOUSE_START = re.compile(
     r"^\s*(?:№\s*)?(?P<house>\d{1,4}(?:[a-zа-щьюяґєії](?![a-zа-яґєії]))?(?:/\d{1,4})?)(?=[\s,])")
@@ -135,7 +180,9 @@ _LATIN_LETTER = {"a": "а", "b": "б", "v": "в", "h": "г", "g": "ґ", "d": "д
 
 
 def _house_key(raw: str, latin_query: bool) -> tuple[str, int] | None:
-    text = re.sub(r"(?<=\d)\s*(?:korpus|k)\.?\s*(?=[0-9])", " корп. ", raw)
+    # korpus in any spelling (корпус, корп., к., korpus, korp., k.) after the number and letter
+    text = re.sub(r"(?<=[\s,\d])\s*,?\s*(?:korpus|korp|k)\.?\s*(?=[0-9])", " корп. ", raw)
+    text = re.sub(r"(?<=[a-z])\s*,?\s+(?:korpus|korp|k)\.?\s*(?=[0-9])", " корп. ", text)
     text = re.sub(r"(?<=[\s,\d])к\.?\s*(?=[0-9])", " корп. ", text)
     if latin_query:
         text = re.sub(r"(?<=\d)(\s*-?\s*)([a-z])(?![a-z])",

@@ -23,6 +23,46 @@ class Purpose:
     name: str
 
 
+# The classifier's sections (domain §1.5): how a code reads in English, where the classifier
+# itself has only Ukrainian names.
+SECTIONS: dict[str, dict[str, str]] = {
+    "01": {"uk": "сільськогосподарського призначення", "en": "agriculture"},
+    "02": {"uk": "житлова забудова", "en": "residential building"},
+    "03": {"uk": "громадська забудова", "en": "public building"},
+    "04": {"uk": "природно-заповідний фонд", "en": "nature reserve fund"},
+    "05": {"uk": "інше природоохоронне призначення", "en": "other nature protection"},
+    "06": {"uk": "оздоровче призначення", "en": "health"},
+    "07": {"uk": "рекреаційне призначення", "en": "recreation, sport, green areas"},
+    "08": {"uk": "історико-культурне призначення", "en": "historical and cultural"},
+    "09": {"uk": "лісогосподарське призначення", "en": "forestry"},
+    "10": {"uk": "водний фонд", "en": "water fund"},
+    "11": {"uk": "промисловість", "en": "industry"},
+    "12": {"uk": "транспорт", "en": "transport"},
+    "13": {"uk": "пошта та електронні комунікації", "en": "post and electronic communications"},
+    "14": {"uk": "енергетика", "en": "energy"},
+    "15": {"uk": "оборона", "en": "defence"},
+    "16": {"uk": "землі запасу", "en": "land reserve"},
+    "17": {"uk": "резервний фонд", "en": "reserve fund"},
+    "18": {"uk": "землі загального користування", "en": "common use land"},
+    "19": {"uk": "інше", "en": "other"},
+}
+
+
+def purpose_title(code: str, lang: str = "uk") -> str:
+    """Return how people read a purpose code: the classifier's name (Ukrainian) or, in
+    English, its section; the code itself when the classifier does not know it.
+
+    >>> purpose_title("02.01")[:30], purpose_title("02.01", "en"), purpose_title("99.99")
+    ('Для будівництва і обслуговуван', 'residential building', '99.99')
+    """
+    known = purposes().get(code)
+    if known is None:
+        return code
+    if lang == "uk":
+        return known.name
+    return SECTIONS.get(code[:2], {}).get(lang) or known.name
+
+
 @lru_cache(maxsize=1)
 def purposes() -> dict[str, Purpose]:
     """Return the classifier by code.

@@ -1,12 +1,17 @@
 // UI language: Ukrainian first, English through the switch; remembered in localStorage and
-// in the permalink (#…&lang=en).
+// in the permalink (#…&lang=en). Only the page's own words live here: registry titles, field
+// titles and code lists come from the server (the portal config, declared in registries/).
 const STRINGS = {
   uk: {
-    geoportal: "Геопортал", layers: "Шари", legendStatus: "Статус дозволу / паспорта",
+    pageTitle: "Геопортал м. {city}", geoportal: "Геопортал", cityPrefix: "м. ",
+    layers: "Шари", legend: "Легенда", legendStatus: "Статус дозволу / паспорта",
+    legendRange: "Перекриття руху", legendFilterHint: "Натисніть статус, щоб показати лише його",
+    showAll: "Показати всі",
     searchPlaceholder: "Адреса або кадастровий номер", noResults: "Нічого не знайдено",
     searchFailed: "Пошук недоступний", measureDistance: "Виміряти відстань",
     measureArea: "Виміряти площу", permalink: "Посилання на цей вид", print: "Друк витягу",
     close: "Закрити", opacity: "Прозорість", apiCollections: "Дані (OGC API)",
+    apiDocs: "Опис API", more: "Інші інструменти", menu: "Меню",
     printTitle: "Витяг з карти (PDF)", scale: "Масштаб", paper: "Папір",
     orientation: "Орієнтація", portrait: "книжкова", landscape: "альбомна",
     download: "Завантажити PDF",
@@ -14,12 +19,17 @@ const STRINGS = {
     printReady: "Витяг у системі координат УСК-2000 у вибраному масштабі.",
     linkCopied: "Посилання скопійовано", linkShown: "Посилання на цей вид у адресному рядку",
     distance: "Відстань", area: "Площа", perimeter: "периметр",
-    measureHint: "Клацайте по карті; подвійне клацання — завершити",
+    measureHint: "Торкніться карти, щоб додати точку; подвійне торкання — завершити",
     loading: "Завантаження…", loadFailed: "Не вдалося завантажити дані об'єкта",
-    cluster: "Кілька об'єктів — наблизьте карту", zoomIn: "Наблизити",
-    status: "Статус", daysLeft: "днів залишилось", expiredDaysAgo: "днів тому сплив",
-    term: "Строк дії", from: "з", until: "до", parcelReport: "Звіт про ділянку",
-    allData: "Усі відкриті дані об'єкта (JSON)", basemap: "Підкладка (растр)",
+    cluster: "Кілька об'єктів — наблизьте карту", zoomIn: "Наблизити", zoomOut: "Віддалити",
+    status: "Статус", term: "Строк дії", from: "з", until: "до",
+    daysLeft: { one: "залишився {n} день", few: "залишилось {n} дні", many: "залишилось {n} днів", other: "залишилось {n} дня" },
+    expiredAgo: { one: "сплив {n} день тому", few: "сплив {n} дні тому", many: "сплив {n} днів тому", other: "сплив {n} дня тому" },
+    endsToday: "спливає сьогодні",
+    dismantlingOrdered: "Припис на демонтаж від {date}", dismantledOn: "Демонтовано {date}",
+    annulledOn: "Скасовано {date}", closedRange: "{from} — {to}",
+    parcelReport: "Довідка по ділянці", allData: "Усі відкриті дані об'єкта (JSON)",
+    basemap: "Підкладка (растр)", basemapCity: "Карта міста",
     ha: "га", m: "м", km: "км", m2: "м²",
     mapLoadFailed: "Карта не завантажилась",
     printWhat: "Що друкувати", printView: "поточний вид карти", printObject: "вибраний об'єкт",
@@ -28,13 +38,34 @@ const STRINGS = {
     seconds: "с", printDoesNotFit: "Об'єкт не вміщується в цьому масштабі; вміщується в",
     printTooLarge: "Забагато об'єктів на аркуші: виберіть дрібніший район або детальніший масштаб",
     extractPdf: "Викопіювання (PDF)",
+    yes: "так", no: "ні",
+    chooseObject: "Тут кілька об'єктів — виберіть", alsoHere: "Тут також",
+    place: "Це місце", nearestAddress: "Найближча адреса", distanceTo: "за {d} м",
+    parcelHere: "Земельна ділянка", zonesHere: "Територіальні зони", restrictionsHere: "Обмеження",
+    noParcelHere: "Тут немає зареєстрованої земельної ділянки",
+    noAddressNear: "Поруч немає адрес", coordinates: "Координати",
+    parcelOfAddress: "Ділянка цієї адреси", openParcel: "Відкрити ділянку",
+    formerUntil: "до {date}", myLocation: "Моє місцезнаходження",
+    locationFailed: "Не вдалося визначити місцезнаходження",
+    list: "Список", listTitle: "Об'єкти в межах карти", registry: "Реєстр",
+    allStatuses: "Усі статуси", listEmpty: "У межах карти нічого немає",
+    listMore: { one: "показано {shown} з {n} об'єкта — наблизьте карту", few: "показано {shown} з {n} об'єктів — наблизьте карту", many: "показано {shown} з {n} об'єктів — наблизьте карту", other: "показано {shown} з {n} об'єкта — наблизьте карту" },
+    listCount: { one: "{n} об'єкт", few: "{n} об'єкти", many: "{n} об'єктів", other: "{n} об'єкта" },
+    zoomForList: "Наблизьте карту, щоб побачити список",
+    objectsHere: { one: "{n} об'єкт", few: "{n} об'єкти", many: "{n} об'єктів", other: "{n} об'єкта" },
+    layerOff: "шар вимкнено", langName: "Українська", otherLang: "English", otherLangShort: "EN",
+    ucs2000: "УСК-2000", mapLabel: "Карта", formerName: "колишня назва: {name}",
   },
   en: {
-    geoportal: "Geoportal", layers: "Layers", legendStatus: "Permit / passport status",
+    pageTitle: "{city} geoportal", geoportal: "Geoportal", cityPrefix: "",
+    layers: "Layers", legend: "Legend", legendStatus: "Permit / passport status",
+    legendRange: "Road closures", legendFilterHint: "Tap a status to show only that one",
+    showAll: "Show all",
     searchPlaceholder: "Address or cadastral number", noResults: "Nothing found",
     searchFailed: "Search is unavailable", measureDistance: "Measure distance",
     measureArea: "Measure area", permalink: "Link to this view", print: "Print an extract",
     close: "Close", opacity: "Opacity", apiCollections: "Data (OGC API)",
+    apiDocs: "API description", more: "More tools", menu: "Menu",
     printTitle: "Map extract (PDF)", scale: "Scale", paper: "Paper",
     orientation: "Orientation", portrait: "portrait", landscape: "landscape",
     download: "Download PDF",
@@ -42,12 +73,17 @@ const STRINGS = {
     printReady: "An extract in UCS-2000 at the chosen scale.",
     linkCopied: "Link copied", linkShown: "The link to this view is in the address bar",
     distance: "Distance", area: "Area", perimeter: "perimeter",
-    measureHint: "Click on the map; double-click to finish",
+    measureHint: "Tap the map to add a point; double-tap to finish",
     loading: "Loading…", loadFailed: "Could not load the object's data",
-    cluster: "Several objects — zoom in", zoomIn: "Zoom in",
-    status: "Status", daysLeft: "days left", expiredDaysAgo: "days since it expired",
-    term: "Term", from: "from", until: "until", parcelReport: "Parcel report",
-    allData: "All open data of the object (JSON)", basemap: "Base layer (raster)",
+    cluster: "Several objects — zoom in", zoomIn: "Zoom in", zoomOut: "Zoom out",
+    status: "Status", term: "Term", from: "from", until: "until",
+    daysLeft: { one: "{n} day left", other: "{n} days left" },
+    expiredAgo: { one: "expired {n} day ago", other: "expired {n} days ago" },
+    endsToday: "expires today",
+    dismantlingOrdered: "Dismantling ordered on {date}", dismantledOn: "Dismantled on {date}",
+    annulledOn: "Annulled on {date}", closedRange: "{from} – {to}",
+    parcelReport: "Parcel report", allData: "All open data of the object (JSON)",
+    basemap: "Background (raster)", basemapCity: "City map",
     ha: "ha", m: "m", km: "km", m2: "m²",
     mapLoadFailed: "The map did not load",
     printWhat: "What to print", printView: "the current map view", printObject: "the selected object",
@@ -56,54 +92,27 @@ const STRINGS = {
     seconds: "s", printDoesNotFit: "The object does not fit at this scale; it fits at",
     printTooLarge: "Too many objects for one sheet: choose a smaller area or a more detailed scale",
     extractPdf: "Map extract (PDF)",
+    yes: "yes", no: "no",
+    chooseObject: "Several objects here — choose one", alsoHere: "Also here",
+    place: "This place", nearestAddress: "Nearest address", distanceTo: "{d} m away",
+    parcelHere: "Land parcel", zonesHere: "Zoning-plan zones", restrictionsHere: "Restrictions",
+    noParcelHere: "No registered land parcel here",
+    noAddressNear: "No address nearby", coordinates: "Coordinates",
+    parcelOfAddress: "The parcel of this address", openParcel: "Open the parcel",
+    formerUntil: "until {date}", myLocation: "My location",
+    locationFailed: "Could not find your location",
+    list: "List", listTitle: "Objects in the map view", registry: "Registry",
+    allStatuses: "All statuses", listEmpty: "Nothing in the map view",
+    listMore: { one: "{shown} of {n} object shown — zoom in", other: "{shown} of {n} objects shown — zoom in" },
+    listCount: { one: "{n} object", other: "{n} objects" },
+    zoomForList: "Zoom in to see the list",
+    objectsHere: { one: "{n} object", other: "{n} objects" },
+    layerOff: "layer off", langName: "English", otherLang: "Українська", otherLangShort: "УКР",
+    ucs2000: "UCS-2000", mapLabel: "Map", formerName: "former name: {name}",
   },
 };
 
-// field labels of the registry cards (names as the public API returns them)
-export const FIELDS = {
-  permit_number: ["Номер дозволу", "Permit number"],
-  passport_number: ["Номер паспорта прив'язки", "Placement passport number"],
-  distributor_name: ["Розповсюджувач реклами", "Advertising distributor"],
-  distributor_edrpou: ["Код ЄДРПОУ", "EDRPOU code"],
-  owner_name: ["Власник (суб'єкт господарювання)", "Owner (business)"],
-  owner_edrpou: ["Код ЄДРПОУ", "EDRPOU code"],
-  issuing_body: ["Хто видав", "Issued by"],
-  issued_on: ["Дата видачі", "Issued on"],
-  decision_number: ["Рішення №", "Decision no."],
-  decision_date: ["Дата рішення", "Decision date"],
-  structure_type: ["Тип конструкції", "Structure type"],
-  structure_kind: ["Вид споруди", "Structure kind"],
-  purpose: ["Призначення", "Purpose"],
-  specialisation: ["Спеціалізація", "Specialisation"],
-  location_text: ["Місце розташування", "Location"],
-  width_m: ["Ширина, м", "Width, m"], height_m: ["Висота, м", "Height, m"],
-  length_m: ["Довжина, м", "Length, m"], area_m2: ["Площа, м²", "Area, m²"],
-  sides: ["Сторін", "Sides"], lighting: ["Підсвічування", "Lighting"],
-  cadastral_number: ["Кадастровий номер", "Cadastral number"],
-  area_declared_ha: ["Площа, га", "Area, ha"],
-  area_computed_ha: ["Площа за геометрією, га", "Area from geometry, ha"],
-  purpose_code: ["Код цільового призначення", "Purpose code"],
-  purpose_text: ["Цільове призначення", "Purpose"],
-  ownership_form: ["Форма власності", "Ownership form"],
-  category: ["Категорія земель", "Land category"],
-  holder_name: ["Землекористувач", "Holder"],
-  registered_on: ["Дата реєстрації", "Registered on"],
-  full_address: ["Адреса", "Address"], house_number: ["Номер будинку", "House number"],
-  postal_code: ["Поштовий індекс", "Postal code"], name: ["Назва", "Name"],
-  street_type: ["Тип вулиці", "Street type"], floors: ["Поверхів", "Floors"],
-  zone_code: ["Зона", "Zone"], zone_name: ["Назва зони", "Zone name"],
-  max_height_m: ["Гранична висота, м", "Height limit, m"],
-  max_coverage_pct: ["Гранична забудова, %", "Coverage limit, %"],
-  spot_number: ["Номер місця", "Spot number"], max_area_m2: ["Гранична площа, м²", "Max area, m²"],
-  quarter_number: ["Номер кварталу", "Quarter number"], kind: ["Вид", "Kind"],
-  reason: ["Причина", "Reason"], organisation: ["Організація", "Organisation"],
-  closed_from: ["Перекрито з", "Closed from"], closed_until: ["Перекрито до", "Closed until"],
-  detour: ["Об'їзд", "Detour"], regime: ["Режим", "Regime"], legal_basis: ["Підстава", "Legal basis"],
-  condition: ["Стан", "Condition"], address_text: ["Адреса", "Address"],
-  inspected_on: ["Дата обстеження", "Inspected on"], street_name: ["Вулиця", "Street"],
-  katottg: ["КАТОТТГ", "KATOTTG"],
-};
-
+const LOCALES = { uk: "uk-UA", en: "en-GB" };
 const KEY = "hromada.lang";
 let current = "uk";
 
@@ -116,6 +125,7 @@ export function initialLang() {
 }
 
 export function lang() { return current; }
+export function locale() { return LOCALES[current]; }
 
 export function setLang(value) {
   current = value in STRINGS ? value : "uk";
@@ -124,31 +134,67 @@ export function setLang(value) {
   document.dispatchEvent(new CustomEvent("langchange", { detail: current }));
 }
 
-export function t(key) { return STRINGS[current][key] ?? STRINGS.uk[key] ?? key; }
+function fill(text, values) {
+  return values ? text.replace(/\{(\w+)\}/g, (m, k) => (k in values ? String(values[k]) : m)) : text;
+}
+
+// a UI string; {name} placeholders filled from values
+export function t(key, values) {
+  const text = STRINGS[current][key] ?? STRINGS.uk[key] ?? key;
+  return fill(typeof text === "string" ? text : text.other, values);
+}
+
+// a UI string with a number: the plural form by the language's rules (Intl.PluralRules)
+export function tn(key, n, values = {}) {
+  const forms = STRINGS[current][key] ?? STRINGS.uk[key];
+  const form = new Intl.PluralRules(locale()).select(n);
+  const text = forms[form] ?? forms.other;
+  return fill(text, { ...values, n: formatNumber(n) });
+}
 
 // a {uk, en} object (titles from the server) in the current language
 export function tr(titles) { return titles?.[current] ?? titles?.uk ?? ""; }
 
-export function fieldLabel(name) {
-  const pair = FIELDS[name];
-  return pair ? pair[current === "en" ? 1 : 0] : name.replaceAll("_", " ");
-}
-
 export function applyStrings(root) {
   document.documentElement.lang = current;
   for (const el of root.querySelectorAll("[data-i18n]")) el.textContent = t(el.dataset.i18n);
-  for (const el of root.querySelectorAll("[data-i18n-title]")) el.title = t(el.dataset.i18nTitle);
+  for (const el of root.querySelectorAll("[data-i18n-title]")) {
+    el.title = t(el.dataset.i18nTitle);
+    if (el.hasAttribute("aria-label") || (el.matches("button") && !el.textContent.trim())) {
+      el.setAttribute("aria-label", el.title);
+    }
+  }
+  for (const el of root.querySelectorAll("[data-i18n-aria]")) {
+    el.setAttribute("aria-label", t(el.dataset.i18nAria));
+  }
   for (const el of root.querySelectorAll("[data-i18n-placeholder]")) {
     el.placeholder = t(el.dataset.i18nPlaceholder);
   }
   const sw = document.getElementById("lang-switch");
   if (sw) {
-    sw.textContent = current === "uk" ? "EN" : "УК";
-    sw.title = current === "uk" ? "English" : "Українська";
+    sw.querySelector(".long").textContent = t("otherLang");
+    sw.querySelector(".short").textContent = t("otherLangShort");
+    sw.title = t("otherLang");
+    sw.lang = current === "uk" ? "en" : "uk";
   }
 }
 
 export function formatNumber(value, digits = 0) {
-  return Number(value).toLocaleString(current === "en" ? "en-GB" : "uk-UA",
+  return Number(value).toLocaleString(locale(),
     { minimumFractionDigits: digits, maximumFractionDigits: digits });
+}
+
+// an ISO date (YYYY-MM-DD) as people write it: 12.05.2026 / 12 May 2026
+export function formatDate(iso) {
+  const m = /^(\d{4})-(\d{2})-(\d{2})/.exec(String(iso));
+  if (!m) return String(iso);
+  if (current === "uk") return `${m[3]}.${m[2]}.${m[1]}`;
+  const d = new Date(Date.UTC(Number(m[1]), Number(m[2]) - 1, Number(m[3])));
+  return new Intl.DateTimeFormat(locale(), { day: "numeric", month: "long", year: "numeric",
+    timeZone: "UTC" }).format(d);
+}
+
+// items joined as the language does: «a, b і c» / "a, b and c"
+export function formatList(items) {
+  return new Intl.ListFormat(locale(), { style: "long", type: "conjunction" }).format(items);
 }

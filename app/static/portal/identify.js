@@ -1,87 +1,115 @@
-// Identify: a click on an object opens its registry card. The card shows only what the public
-// API returns (the server leaves personal data out for anonymous users); the status is coloured
-// as on the map and the days left are counted from valid_until in the city's time zone.
-import { t, tr, fieldLabel, formatNumber, lang } from "./i18n.js";
-import { highlight } from "./map.js";
+// Identify what was meant: a click opens the most specific object under the cursor (a point
+// over a line over a kiosk over a parcel over a building or street over a zone), a short list
+// to choose from when several equally specific objects overlap there, and on empty ground what
+// is there (the nearest address, the parcel, the zones). The card shows only what the public
+// API returns (the server leaves personal data out for anonymous users).
+import { formatNumber, t, tr } from "./i18n.js";
+import { Card, el, objectName, reportLink } from "./card.js";
+import { highlight, ensureVisible } from "./map.js";
 
-// which fields a registry's card shows first, in this order; others follow when non-empty
-const CARD_FIELDS = {
-  advertising_structures: ["permit_number", "distributor_name", "distributor_edrpou",
-    "issuing_body", "issued_on", "decision_number", "decision_date", "structure_type",
-    "width_m", "height_m", "location_text"],
-  temporary_structures: ["passport_number", "owner_name", "owner_edrpou", "issuing_body",
-    "issued_on", "decision_number", "decision_date", "structure_kind", "purpose",
-    "specialisation", "area_m2", "location_text"],
-  land_parcels: ["cadastral_number", "area_declared_ha", "purpose_code", "purpose_text",
-    "ownership_form", "category", "holder_name", "registered_on"],
+// how specific a hit is: lower wins; equal ranks at the top make a chooser
+const COLLECTION_RANK = {
+  temporary_structures: 2, ts_scheme_spots: 2, land_parcels: 3, buildings: 4, streets: 4,
+  planning_zones: 5, planning_restrictions: 5, cadastral_quarters: 5, water_bodies: 5,
+  community_boundaries: 6,
 };
-const TITLE_FIELD = ["permit_number", "passport_number", "full_address", "cadastral_number",
-  "name", "zone_code", "spot_number", "quarter_number"];
-const HIDDEN = new Set(["valid_from", "valid_until", "dismantling_ordered_on", "dismantled_on",
-  "annulled_on", "status", "street_id", "building_id", "scheme_spot_id"]);
-// clicks prefer points over lines over areas; the boundary is only chosen when nothing else is
-const TYPE_RANK = { circle: 0, symbol: 0, line: 1, fill: 2 };
+const TYPE_RANK = { circle: 0, symbol: 0.5, line: 1, fill: 5 };
+const CHOOSER_MAX = 8;
 
-export function todayIn(timeZone) {
-  return new Intl.DateTimeFormat("en-CA", { timeZone }).format(new Date());  // YYYY-MM-DD
-}
-
-export function daysBetween(fromIso, toIso) {
-  const [a, b] = [fromIso, toIso].map((d) => Date.UTC(...d.split("-").map((x, i) => Number(x) - (i === 1 ? 1 : 0))));
-  return Math.round((b - a) / 86400000);
+export function rankOf(collection, layerType) {
+  // a drawn point wins over a label (a house number) near it
+  if (layerType === "circle" || layerType === "symbol") return TYPE_RANK[layerType];
+  return COLLECTION_RANK[collection] ?? TYPE_RANK[layerType] ?? 5;
 }
 
 export class Identify {
-  constructor(map, layers, config, onSelect) {
+  constructor(map, layers, config, fields, onSelect) {
     this.map = map;
     this.layers = layers;
     this.config = config;
+    this.fields = fields;
+    this.card = new Card(config, fields);
     this.onSelect = onSelect;
     this.enabled = true;
-    this.current = null;  // {collection, id, feature}
-    this.card = document.getElementById("card");
+    this.current = null;  // {collection, id, feature} or {place: lngLat}
+    this.box = document.getElementById("card");
     this.body = document.getElementById("card-body");
-    document.getElementById("card-close").addEventListener("click", () => this.clear());
+    document.getElementById("card-close").addEventListener("click", () => this.close());
     map.on("click", (e) => { if (this.enabled) this.pick(e.point, e.lngLat); });
-    for (const id of layers.queryableLayerIds()) {
-      map.on("mouseenter", id, () => { if (this.enabled) map.getCanvas().style.cursor = "pointer"; });
-      map.on("mouseleave", id, () => { map.getCanvas().style.cursor = ""; });
-    }
-    document.addEventListener("langchange", () => { if (this.current?.feature) this.render(); });
+    map.on("mousemove", (e) => {
+      if (!this.enabled) return;
+      const hit = this.candidates(e.point, 3).length > 0;
+      map.getCanvas().style.cursor = hit ? "pointer" : "";
+    });
+    document.addEventListener("langchange", () => this.rerender());
   }
 
-  pick(point, lngLat) {
-    const r = 5;
+  // the distinct objects drawn around a screen point, most specific first
+  candidates(point, r) {
     const found = this.map.queryRenderedFeatures(
       [[point.x - r, point.y - r], [point.x + r, point.y + r]],
       { layers: this.layers.queryableLayerIds() });
-    const candidates = found
-      .filter((f) => f.id !== undefined && f.layer.metadata?.["hromada:collection"])
-      .sort((a, b) => rank(a) - rank(b));
-    const hit = candidates[0];
-    if (!hit) { this.clear(); return; }
-    const collection = hit.layer.metadata["hromada:collection"];
-    if ((hit.properties.point_count ?? 1) > 1) {
-      this.map.easeTo({ center: lngLat, zoom: Math.min(this.map.getZoom() + 2, 18) });
-      toast(t("cluster"));
-      return;
+    const seen = new Map();
+    for (const f of found) {
+      const collection = f.layer.metadata?.["hromada:collection"];
+      if (!collection || f.id === undefined) continue;
+      const key = `${collection}/${f.id}`;
+      const rank = rankOf(collection, f.layer.type);
+      const old = seen.get(key);
+      if (!old || rank < old.rank) seen.set(key, { collection, id: f.id, rank, feature: f });
     }
-    this.show(collection, hit.id);
+    return [...seen.values()].sort((a, b) => a.rank - b.rank);
   }
 
-  async show(collection, id) {
-    this.current = { collection, id, feature: null };
+  pick(point, lngLat) {
+    const touch = matchMedia("(pointer: coarse)").matches;
+    const all = this.candidates(point, touch ? 10 : 5);
+    const best = all.filter((c) => c.rank < 6);  // the boundary alone is "empty ground"
+    if (!best.length) { this.showPlace(lngLat); return; }
+    const top = best.filter((c) => c.rank === best[0].rank);
+    if (top.length === 1 && (top[0].feature.properties.point_count ?? 1) > 1) {
+      this.map.easeTo({ center: lngLat, zoom: Math.min(this.map.getZoom() + 2, 18) });
+      return;
+    }
+    if (top.length > 1) { this.showChooser(best.slice(0, CHOOSER_MAX)); return; }
+    this.show(top[0].collection, top[0].id, { also: best.slice(1, CHOOSER_MAX) });
+  }
+
+  showChooser(candidates) {
+    this.current = { chooser: candidates };
     this.open();
+    const list = el("ul", "chooser");
+    for (const c of candidates) {
+      const li = el("li");
+      const button = el("button", "chooser-item");
+      button.type = "button";
+      button.dataset.collection = c.collection;
+      button.dataset.id = String(c.id);
+      const layer = this.fields.layer(c.collection);
+      button.append(el("span", "kind", layer ? tr(layer.title) : c.collection),
+        el("span", "name", objectName(this.fields, c.collection, c.feature.properties)));
+      button.addEventListener("click", () => this.show(c.collection, c.id,
+        { also: candidates.filter((o) => o !== c) }));
+      li.append(button);
+      list.append(li);
+    }
+    this.body.replaceChildren(el("h2", "card-title", t("chooseObject")), list);
+    this.box.dataset.kind = "chooser";
+    highlight(this.map, null);
+  }
+
+  async show(collection, id, { also = [] } = {}) {
+    this.current = { collection, id, feature: null, also };
+    this.open();
+    this.box.dataset.kind = "object";
     this.body.replaceChildren(el("p", "muted", t("loading")));
     try {
-      const r = await fetch(`/collections/${encodeURIComponent(collection)}/items/${encodeURIComponent(id)}?f=json`,
-        { headers: { Accept: "application/geo+json" } });
-      if (!r.ok) throw new Error(String(r.status));
-      const feature = await r.json();
-      if (this.current?.collection !== collection || this.current?.id !== id) return;
+      const feature = await getJson(`/collections/${encodeURIComponent(collection)}/items/${encodeURIComponent(id)}?f=json`);
+      if (this.current?.collection !== collection || String(this.current?.id) !== String(id)) return null;
       this.current.feature = feature;
       highlight(this.map, feature.geometry);
       this.render();
+      ensureVisible(this.map, feature.geometry, this.box);
       this.onSelect?.(this.current);
       return feature;
     } catch (err) {
@@ -90,111 +118,138 @@ export class Identify {
     }
   }
 
-  open() {
-    this.card.hidden = false;
-    document.body.classList.add("card-open");
+  render() {
+    const { collection, feature, also } = this.current;
+    const below = [];
+    if (collection === "addresses") below.push(this.addressParcel(feature));
+    if (also?.length) below.push(this.alsoHere(also));
+    this.body.replaceChildren(...this.card.render(collection, feature, { below }));
+    this.box.dataset.collection = collection;
   }
 
-  clear() {
-    this.current = null;
-    this.card.hidden = true;
-    document.body.classList.remove("card-open");
-    highlight(this.map, null);
+  rerender() {
+    if (this.current?.feature) this.render();
+    else if (this.current?.chooser) this.showChooser(this.current.chooser);
+    else if (this.current?.place) this.showPlace(this.current.place, { keepView: true });
+  }
+
+  alsoHere(others) {
+    const box = el("div", "also-here");
+    box.append(el("h3", null, t("alsoHere")));
+    const list = el("ul");
+    for (const c of others) {
+      const layer = this.fields.layer(c.collection);
+      const a = el("button", "link-button", `${layer ? tr(layer.title) : c.collection}: ${
+        objectName(this.fields, c.collection, c.feature?.properties ?? c.properties)}`);
+      a.type = "button";
+      a.dataset.collection = c.collection;
+      a.addEventListener("click", () => this.show(c.collection, c.id));
+      const li = el("li");
+      li.append(a);
+      list.append(li);
+    }
+    box.append(list);
+    return box;
+  }
+
+  // an address card's way to its parcel: the parcel card and the parcel report
+  addressParcel(feature) {
+    const box = el("div", "address-parcel");
+    const number = feature.properties?.cadastral_number;
+    if (!number) return box;
+    box.append(el("h3", null, t("parcelOfAddress")));
+    const open = el("button", "link-button open-parcel", `${t("openParcel")} ${number}`);
+    open.type = "button";
+    open.addEventListener("click", async () => {
+      const found = await getJson(`/collections/land_parcels/items?f=json&limit=1&cadastral_number=${encodeURIComponent(number)}`);
+      const parcel = found.features?.[0];
+      if (parcel) this.show("land_parcels", parcel.id);
+    });
+    box.append(open, document.createTextNode(" · "), reportLink(number));
+    return box;
+  }
+
+  // empty ground: what is here — the nearest address, the parcel and the zones it lies in
+  async showPlace(lngLat, { keepView = false } = {}) {
+    const { lng, lat } = lngLat;
+    this.current = { place: { lng, lat } };
+    this.open();
+    this.box.dataset.kind = "place";
+    this.body.replaceChildren(el("h2", "card-title", t("place")), el("p", "muted", t("loading")));
+    highlight(this.map, { type: "Point", coordinates: [lng, lat] });
+    const q = `lon=${lng.toFixed(7)}&lat=${lat.toFixed(7)}`;
+    const here = await getJson(`/search/place?${q}`).catch(() => null);
+    if (this.current?.place?.lng !== lng || this.current?.place?.lat !== lat) return;
+    const dl = document.createElement("dl");
+    const row = (title, nodes, cls) => {
+      const dd = el("dd", cls);
+      dd.append(...nodes);
+      dl.append(el("dt", null, title), dd);
+    };
+    const button = (text, collection, id) => {
+      const b = el("button", "link-button", text);
+      b.type = "button";
+      b.dataset.collection = collection;
+      b.addEventListener("click", () => this.show(collection, id));
+      return b;
+    };
+    const address = here?.address;
+    row(t("nearestAddress"), address
+      ? [button(address.label, address.collection, address.id),
+        document.createTextNode(` (${t("distanceTo", { d: formatNumber(address.distance_m) })})`)]
+      : [document.createTextNode(t("noAddressNear"))], "place-address");
+    const parcel = here?.land_parcels?.[0];
+    if (here && "land_parcels" in here) {
+      const purpose = parcel && this.fields.text("land_parcels", "purpose_code", parcel.purpose_code);
+      row(t("parcelHere"), parcel
+        ? [button(parcel.cadastral_number, "land_parcels", parcel.id),
+          document.createTextNode(purpose ? ` — ${purpose}` : "")]
+        : [document.createTextNode(t("noParcelHere"))], "place-parcel");
+    }
+    const lists = [["water_bodies", "name", null], ["planning_zones", "zone_code", "zonesHere"],
+      ["planning_restrictions", "kind", "restrictionsHere"]];
+    for (const [collection, key, title] of lists) {
+      const items = here?.[collection] ?? [];
+      if (!items.length) continue;
+      const nodes = [];
+      items.forEach((o, i) => {
+        if (i) nodes.push(document.createTextNode("; "));
+        const name = collection === "planning_zones" && o.zone_name ? `${o.zone_code} — ${o.zone_name}`
+          : this.fields.text(collection, key, o[key]) ?? String(o[key]);
+        nodes.push(button(name, collection, o.id));
+      });
+      const layer = this.fields.layer(collection);
+      row(title ? t(title) : tr(layer?.title), nodes, `place-${collection}`);
+    }
+    row(t("coordinates"), [document.createTextNode(`${lat.toFixed(6)}° N, ${lng.toFixed(6)}° E`)]);
+    this.body.replaceChildren(el("h2", "card-title", t("place")), dl);
+    if (!keepView) ensureVisible(this.map, { type: "Point", coordinates: [lng, lat] }, this.box);
     this.onSelect?.(null);
   }
 
-  render() {
-    const { collection, feature } = this.current;
-    const p = feature.properties;
-    const layer = this.config.layers.find((l) => l.id === collection);
-    const parts = [];
-    const heading = el("h2", "card-title", layer ? tr(layer.title) : collection);
-    const key = TITLE_FIELD.find((f) => p[f]);
-    parts.push(heading);
-    if (key) parts.push(el("p", "card-key", String(p[key])));
-    if (p.status && this.config.statuses[p.status]) parts.push(this.statusBlock(p));
-    const dl = document.createElement("dl");
-    const first = CARD_FIELDS[collection] ?? [];
-    const rest = Object.keys(p).filter((k) => !first.includes(k) && !HIDDEN.has(k)).sort();
-    for (const name of [...first, ...(CARD_FIELDS[collection] ? [] : rest)]) {
-      const value = p[name];
-      if (value === null || value === undefined || value === "") continue;
-      dl.append(el("dt", null, fieldLabel(name)), el("dd", `f-${name}`, display(name, value)));
-    }
-    parts.push(dl);
-    const links = el("p", "card-links");
-    if (collection === "land_parcels" && p.cadastral_number) {
-      const a = el("a", "parcel-report", t("parcelReport"));
-      a.href = `/reports/parcels/${encodeURIComponent(p.cadastral_number)}?f=html`;
-      a.target = "_blank";
-      links.append(a, document.createTextNode(" · "));
-    }
-    if (this.config.extractsUrl) {  // a true-scale PDF of the object, fitted (print.js: options)
-      const x = el("a", "extract-link", t("extractPdf"));
-      x.href = collection === "land_parcels" && p.cadastral_number
-        ? `${this.config.extractsUrl}/parcels/${encodeURIComponent(p.cadastral_number)}`
-        : `${this.config.extractsUrl}/collections/${encodeURIComponent(collection)}/items/${encodeURIComponent(feature.id)}`;
-      x.target = "_blank";
-      links.append(x, document.createTextNode(" · "));
-    }
-    const json = el("a", null, t("allData"));
-    json.href = `/collections/${collection}/items/${feature.id}?f=json`;
-    json.target = "_blank";
-    links.append(json);
-    parts.push(links);
-    this.body.replaceChildren(...parts);
-    this.card.dataset.collection = collection;
+  open() {
+    this.box.hidden = false;
+    document.body.classList.add("card-open");
   }
 
-  statusBlock(p) {
-    const { colour, title } = this.config.statuses[p.status];
-    const box = el("div", "status-block");
-    const badge = el("span", "status-badge", tr(title));
-    badge.style.setProperty("--c", colour);
-    badge.dataset.status = p.status;
-    box.append(el("span", "muted", `${t("status")}: `), badge);
-    if (p.valid_from && p.valid_until) {
-      const term = el("p", "term",
-        `${t("term")}: ${t("from")} ${date(p.valid_from)} ${t("until")} ${date(p.valid_until)}`);
-      box.append(term);
-      const ended = ["annulled", "dismantled", "dismantling_ordered"].includes(p.status);
-      const days = daysBetween(todayIn(this.config.timeZone), p.valid_until);
-      if (!ended) {
-        const text = days >= 0 ? `${formatNumber(days)} ${t("daysLeft")}`
-          : `${formatNumber(-days)} ${t("expiredDaysAgo")}`;
-        const left = el("p", "days-left", text);
-        left.dataset.days = String(days);
-        box.append(left);
-      }
-    }
-    return box;
+  // closing the card keeps the object highlighted on the map until another is chosen
+  close() {
+    this.current = null;
+    this.box.hidden = true;
+    document.body.classList.remove("card-open");
+    this.onSelect?.(null);
+  }
+
+  clear() {
+    this.close();
+    highlight(this.map, null);
   }
 }
 
-function rank(f) {
-  const collection = f.layer.metadata["hromada:collection"];
-  const boundary = collection === "community_boundaries" || collection === "cadastral_quarters";
-  return (TYPE_RANK[f.layer.type] ?? 3) + (boundary ? 10 : 0);
-}
-
-function date(iso) {
-  const [y, m, d] = iso.split("-");
-  return lang() === "en" ? iso : `${d}.${m}.${y}`;
-}
-
-function display(name, value) {
-  if (typeof value === "boolean") return value ? "✓" : "—";
-  if (typeof value === "number") return formatNumber(value, Number.isInteger(value) ? 0 : name.endsWith("_ha") ? 4 : 2);
-  if (/^\d{4}-\d{2}-\d{2}$/.test(String(value))) return date(String(value));
-  if (Array.isArray(value)) return value.join(", ");
-  return String(value);
-}
-
-export function el(tag, className, text) {
-  const node = document.createElement(tag);
-  if (className) node.className = className;
-  if (text !== undefined) node.textContent = text;
-  return node;
+async function getJson(url) {
+  const r = await fetch(url, { headers: { Accept: "application/json" } });
+  if (!r.ok) throw new Error(`${url}: ${r.status}`);
+  return r.json();
 }
 
 let toastTimer = null;

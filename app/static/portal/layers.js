@@ -1,11 +1,13 @@
-// The layer panel (registries grouped: cadastre, addresses, advertising, temporary structures,
-// planning), visibility, opacity per group, and the legend of status colours.
+// The layer panel: the base map and the registries by group (cadastre, addresses, advertising,
+// temporary structures, planning …), what is on at first (the server says: planning layers
+// wait until chosen), visibility, opacity per group, and the state a permalink keeps.
 import { t, tr, formatNumber } from "./i18n.js";
 
 const OPACITY_PAINT = {
   fill: ["fill-opacity"], line: ["line-opacity"], circle: ["circle-opacity", "circle-stroke-opacity"],
-  raster: ["raster-opacity"],
+  raster: ["raster-opacity"], symbol: ["text-opacity"],
 };
+const GROUND = "basemap-ground";  // the base map's own ground (territory, green, zoned land)
 
 export class LayerPanel {
   constructor(map, style, config) {
@@ -13,7 +15,8 @@ export class LayerPanel {
     this.config = config;
     this.byCollection = new Map();  // collection id → style layers drawing it
     for (const layer of style.layers) {
-      const id = layer.metadata?.["hromada:collection"];
+      const meta = layer.metadata ?? {};
+      const id = meta["hromada:collection"] ?? (meta["hromada:role"] === "basemap" ? GROUND : null);
       if (!id) continue;
       if (!this.byCollection.has(id)) this.byCollection.set(id, []);
       this.byCollection.get(id).push(layer);
@@ -26,17 +29,22 @@ export class LayerPanel {
         this.baseOpacity.set(layer.id, base);
       }
     }
+    for (const layer of config.layers) {
+      if (!layer.on) this.setVisible(layer.id, false);
+    }
     this.render();
     map.on("zoomend", () => this.markZoom());
     document.addEventListener("langchange", () => this.render());
   }
 
-  // style layer ids a click may identify (visible registry layers)
+  // style layer ids a click may identify (visible registry layers, not the raster)
   queryableLayerIds() {
     const ids = [];
     for (const [collection, layers] of this.byCollection) {
-      if (collection === "basemap") continue;
-      for (const l of layers) if (this.map.getLayoutProperty(l.id, "visibility") !== "none") ids.push(l.id);
+      if (collection === "basemap" || collection === GROUND) continue;
+      for (const l of layers) {
+        if (this.map.getLayer(l.id) && this.map.getLayoutProperty(l.id, "visibility") !== "none") ids.push(l.id);
+      }
     }
     return ids;
   }
@@ -45,10 +53,13 @@ export class LayerPanel {
 
   setVisible(collection, visible) {
     for (const layer of this.layersOf(collection)) {
-      this.map.setLayoutProperty(layer.id, "visibility", visible ? "visible" : "none");
+      if (this.map.getLayer(layer.id)) {
+        this.map.setLayoutProperty(layer.id, "visibility", visible ? "visible" : "none");
+      }
     }
     const box = document.querySelector(`input[data-layer="${collection}"]`);
     if (box) box.checked = visible;
+    document.dispatchEvent(new CustomEvent("layerchange", { detail: { collection, visible } }));
   }
 
   isVisible(collection) {
@@ -56,12 +67,27 @@ export class LayerPanel {
     return layers.length > 0 && layers.every((l) => this.map.getLayoutProperty(l.id, "visibility") !== "none");
   }
 
+  // the registries that are on (what a permalink keeps)
+  visibleCollections() {
+    return this.config.layers.filter((l) => this.byCollection.has(l.id) && this.isVisible(l.id))
+      .map((l) => l.id);
+  }
+
+  // show exactly these registries (from a permalink); the base map's ground stays as it is
+  showOnly(ids) {
+    const wanted = new Set(ids);
+    for (const layer of this.config.layers) {
+      if (this.byCollection.has(layer.id)) this.setVisible(layer.id, wanted.has(layer.id));
+    }
+    this.render();
+  }
+
   setOpacity(collections, factor) {
     for (const collection of collections) {
       for (const layer of this.layersOf(collection)) {
         for (const [prop, base] of Object.entries(this.baseOpacity.get(layer.id))) {
           const value = typeof base === "number" ? base * factor : ["*", base, factor];
-          this.map.setPaintProperty(layer.id, prop, value);
+          try { this.map.setPaintProperty(layer.id, prop, value); } catch { /* zoom expressions */ }
         }
       }
     }
@@ -71,15 +97,22 @@ export class LayerPanel {
     return Math.min(...this.layersOf(collection).map((l) => l.minzoom ?? 0));
   }
 
+  entries() {
+    const entries = [...this.config.layers];
+    const ground = { id: GROUND, title: { uk: t("basemapCity"), en: t("basemapCity") },
+      group: "basemap", colour: "#cfe8bf", geometry: "Polygon" };
+    entries.unshift(ground);
+    if (this.config.basemap) {
+      entries.unshift({ id: "basemap", title: { uk: t("basemap"), en: t("basemap") },
+        group: "basemap", colour: "#9e9e9e" });
+    }
+    return entries;
+  }
+
   render() {
     const root = document.getElementById("layer-groups");
     const groups = new Map();
-    const entries = [...this.config.layers];
-    if (this.config.basemap) {
-      entries.unshift({ id: "basemap", title: { uk: t("basemap"), en: t("basemap") },
-        group: "other", colour: "#9e9e9e" });
-    }
-    for (const layer of entries) {
+    for (const layer of this.entries()) {
       if (!this.byCollection.has(layer.id)) continue;  // not drawn by the city map
       if (!groups.has(layer.group)) groups.set(layer.group, []);
       groups.get(layer.group).push(layer);
@@ -96,17 +129,23 @@ export class LayerPanel {
   groupElement(group, layers) {
     const box = document.createElement("details");
     box.className = "layer-group";
-    box.open = true;
+    box.open = group !== "basemap";
     box.dataset.group = group;
     const summary = document.createElement("summary");
     const all = document.createElement("input");
     all.type = "checkbox";
     all.dataset.group = group;
-    all.checked = layers.every((l) => this.isVisible(l.id));
+    // on when any of the group is on (a dash when only some are): a click turns it all off
+    const mark = () => {
+      all.checked = layers.some((l) => this.isVisible(l.id));
+      all.indeterminate = all.checked && !layers.every((l) => this.isVisible(l.id));
+    };
+    mark();
     all.setAttribute("aria-label", tr(this.config.groups[group]));
     all.addEventListener("click", (e) => e.stopPropagation());
     all.addEventListener("change", () => {
       for (const l of layers) this.setVisible(l.id, all.checked);
+      all.indeterminate = false;
     });
     const title = document.createElement("span");
     title.textContent = tr(this.config.groups[group]);
@@ -122,10 +161,11 @@ export class LayerPanel {
       check.checked = this.isVisible(layer.id);
       check.addEventListener("change", () => {
         this.setVisible(layer.id, check.checked);
-        all.checked = layers.every((l) => this.isVisible(l.id));
+        mark();
       });
       const swatch = document.createElement("span");
-      swatch.className = `swatch ${layer.byStatus ? "by-status" : ""} geom-${(layer.geometry ?? "").toLowerCase()}`;
+      const kind = layer.byStatus ? "by-status" : layer.byRange ? "by-range" : "";
+      swatch.className = `swatch ${kind} ${layer.ring ? "ring" : ""} geom-${(layer.geometry ?? "").toLowerCase()}`;
       swatch.style.setProperty("--c", layer.colour);
       if (layer.outline) swatch.style.setProperty("--o", layer.outline);
       const name = document.createElement("span");
@@ -139,16 +179,19 @@ export class LayerPanel {
       list.append(item);
     }
     box.append(list);
-    const opacity = document.createElement("label");
-    opacity.className = "opacity";
-    const text = document.createElement("span");
-    text.textContent = t("opacity");
-    const range = document.createElement("input");
-    range.type = "range"; range.min = "0"; range.max = "100"; range.value = "100";
-    range.dataset.opacity = group;
-    range.addEventListener("input", () => this.setOpacity(layers.map((l) => l.id), range.value / 100));
-    opacity.append(text, range);
-    box.append(opacity);
+    if (group !== "basemap") {
+      const opacity = document.createElement("label");
+      opacity.className = "opacity";
+      const text = document.createElement("span");
+      text.textContent = t("opacity");
+      const range = document.createElement("input");
+      range.type = "range"; range.min = "0"; range.max = "100"; range.value = "100";
+      range.dataset.opacity = group;
+      range.setAttribute("aria-label", `${t("opacity")}: ${tr(this.config.groups[group])}`);
+      range.addEventListener("input", () => this.setOpacity(layers.map((l) => l.id), range.value / 100));
+      opacity.append(text, range);
+      box.append(opacity);
+    }
     return box;
   }
 
@@ -161,21 +204,5 @@ export class LayerPanel {
       hint.textContent = hidden ? `z ≥ ${formatNumber(min)}` : "";
       hint.closest("li").classList.toggle("out-of-zoom", hidden);
     }
-  }
-}
-
-export function renderLegend(config) {
-  const legend = document.getElementById("legend");
-  legend.replaceChildren();
-  for (const [status, { colour, title }] of Object.entries(config.statuses)) {
-    const li = document.createElement("li");
-    li.dataset.status = status;
-    const dot = document.createElement("span");
-    dot.className = "dot";
-    dot.style.background = colour;
-    const name = document.createElement("span");
-    name.textContent = tr(title);
-    li.append(dot, name);
-    legend.append(li);
   }
 }

@@ -1,61 +1,80 @@
-// The geoportal page: wires the map, the layer panel, search, identify, measure, permalink,
-// print and the language switch. `window.portal` exposes the state for tests and benchmarks.
-import { applyStrings, initialLang, lang, setLang } from "./i18n.js";
+// The geoportal page: wires the map, the layer panel and legend, search, identify, the list
+// view, measure, permalink, print and the language switch. `window.portal` exposes the state
+// for tests and benchmarks; other features hook in through portal.hooks (run once the map is
+// ready, e.g. an editor for signed-in staff) and card.registerCardLink.
+import { applyStrings, initialLang, lang, setLang, t, tr } from "./i18n.js";
 import { createMap, flyToGeometry } from "./map.js";
-import { LayerPanel, renderLegend } from "./layers.js";
+import { LayerPanel } from "./layers.js";
+import { Legend } from "./legend.js";
+import { Fields } from "./format.js";
 import { SearchBox } from "./search.js";
 import { Identify, toast } from "./identify.js";
+import { ObjectList } from "./list.js";
 import { Coordinates, Measure, Ucs2000 } from "./measure.js";
 import { Permalink, readPermalink } from "./permalink.js";
 import { PrintDialog } from "./print.js";
 
 const config = JSON.parse(document.getElementById("portal-config").textContent);
-const portal = { config, ready: false, metrics: {}, errors: [] };
+const portal = { config, ready: false, metrics: {}, errors: [], hooks: [] };
 window.portal = portal;
 
 async function start() {
   const link = readPermalink();
   initialLang();
   applyStrings(document);
-  renderLegend(config);
-  setupPanelToggle();
+  describePage();
+  const panel = setupSidePanel();
 
   const { map, style, metrics, loaded } = await createMap(config, link.view);
   portal.map = map;
+  portal.style = style;
   portal.metrics = metrics;
   map.on("error", (e) => { portal.errors.push(String(e.error?.message ?? e.error)); });
+  const geolocate = new maplibregl.GeolocateControl({
+    positionOptions: { enableHighAccuracy: true }, trackUserLocation: false,
+    fitBoundsOptions: { maxZoom: 17 } });
+  map.addControl(geolocate, "top-right");
+  geolocate.on("error", () => toast(t("locationFailed")));
   await loaded;
 
+  const fields = new Fields(config);
   const layers = new LayerPanel(map, style, config);
+  if (link.layers) layers.showOnly(link.layers);
+  const legend = new Legend(map, style, config);
   const ucs = new Ucs2000(config);
   let selected = null;
-  const permalink = new Permalink(map, () => ({ object: selected, lang: lang() }));
-  const identify = new Identify(map, layers, config, (sel) => {
-    selected = sel ? { collection: sel.collection, id: sel.id } : null;
+  const permalink = new Permalink(map, () => ({ object: selected, lang: lang(),
+    layers: layers.visibleCollections() }));
+  const identify = new Identify(map, layers, config, fields, (sel) => {
+    selected = sel?.collection ? { collection: sel.collection, id: sel.id } : null;
     permalink.update();
   });
+  const list = new ObjectList(map, config, fields, identify);
   new Coordinates(map, ucs);
   const measure = new Measure(map, ucs, identify);
   measure.addLayers();
   new PrintDialog(map, config);
+  const card = document.getElementById("card");
   const search = new SearchBox(config, async (hit) => {
-    flyToGeometry(map, hit.geometry);
+    flyToGeometry(map, hit.geometry, { card });
     const feature = await identify.show(hit.collection, hit.id);
-    if (feature?.geometry && feature.geometry.type !== "Point") flyToGeometry(map, feature.geometry);
+    if (feature?.geometry && feature.geometry.type !== "Point") flyToGeometry(map, feature.geometry, { card });
   });
 
   document.getElementById("lang-switch").addEventListener("click", () => {
     setLang(lang() === "uk" ? "en" : "uk");
-    renderLegend(config);
     permalink.update();
   });
-  document.addEventListener("langchange", () => renderLegend(config));
+  document.addEventListener("langchange", describePage);
+  panel.onList = () => list.refresh();
 
   if (link.object) {
     const feature = await identify.show(link.object.collection, link.object.id);
-    if (feature?.geometry && !link.view) flyToGeometry(map, feature.geometry);
+    if (feature?.geometry && !link.view) flyToGeometry(map, feature.geometry, { card });
   }
-  Object.assign(portal, { layers, identify, measure, search, permalink, ucs, ready: true });
+  Object.assign(portal, { layers, legend, identify, list, measure, search, permalink, ucs,
+    fields, geolocate, ready: true });
+  for (const hook of portal.hooks) await hook(portal);
   document.body.dataset.ready = "true";
   // signed-in staff get the editor; the server serves its code to them alone (editor_routes.py)
   if (document.cookie.includes("gis_csrf=")) {
@@ -64,18 +83,65 @@ async function start() {
   }
 }
 
-function setupPanelToggle() {
+// the page's title and heading in the page's language
+function describePage() {
+  const city = tr(config.city);
+  document.title = t("pageTitle", { city });
+  document.getElementById("page-heading").textContent = t("pageTitle", { city });
+  document.getElementById("map").setAttribute("aria-label", t("mapLabel"));
+}
+
+// the side panel: open beside the map on a wide screen, a drawer on a phone; its tabs (layers
+// and legend, list) and the legend button that opens it on a phone
+function setupSidePanel() {
   const button = document.getElementById("panel-toggle");
   const side = document.getElementById("side");
   const narrow = window.matchMedia("(max-width: 720px)");
+  const state = { onList: null };
   const set = (open) => {
     side.classList.toggle("open", open);
+    document.body.classList.toggle("side-open", open);
     button.setAttribute("aria-expanded", String(open));
     // the map's size changes with the panel on wide screens
     requestAnimationFrame(() => portal.map?.resize());
   };
+  const tab = (name) => {
+    for (const b of side.querySelectorAll("[role=tab]")) {
+      const on = b.dataset.tab === name;
+      b.setAttribute("aria-selected", String(on));
+      document.getElementById(b.getAttribute("aria-controls")).hidden = !on;
+    }
+    if (name === "list") state.onList?.();
+  };
   set(!narrow.matches);
   button.addEventListener("click", () => set(!side.classList.contains("open")));
+  for (const b of side.querySelectorAll("[role=tab]")) b.addEventListener("click", () => tab(b.dataset.tab));
+  document.getElementById("side-close").addEventListener("click", () => set(false));
+  // the legend: at the top of the side panel on a wide screen, a sheet over the map one tap
+  // away on a phone
+  const legendBox = document.getElementById("legend-box");
+  const legendButton = document.getElementById("legend-toggle");
+  const showLegend = (open) => {
+    legendBox.classList.toggle("open", open);
+    legendButton.setAttribute("aria-expanded", String(open));
+  };
+  const placeLegend = () => {
+    if (narrow.matches) document.querySelector(".layout").append(legendBox);
+    else document.getElementById("pane-layers").prepend(legendBox);
+    showLegend(false);
+  };
+  placeLegend();
+  narrow.addEventListener("change", placeLegend);
+  legendButton.addEventListener("click", () => showLegend(!legendBox.classList.contains("open")));
+  document.getElementById("legend-close").addEventListener("click", () => showLegend(false));
+  document.getElementById("more-tools").addEventListener("click", (e) => {
+    const tools = document.querySelector(".tools");
+    const open = !tools.classList.contains("open");
+    tools.classList.toggle("open", open);
+    e.currentTarget.setAttribute("aria-expanded", String(open));
+  });
+  portal.openSide = (name = "layers") => { tab(name); set(true); };
+  return state;
 }
 
 start().catch((err) => {

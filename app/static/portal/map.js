@@ -1,9 +1,18 @@
-// The map: the project's own MapLibre style (vector tiles, status colours), an optional raster
-// base layer, the highlight of the chosen object, and the timings of the first paint.
+// The map: the city's own MapLibre style (its base map and registries from this server's
+// vector tiles, labels in the page's language), an optional raster base layer, the highlight
+// of the chosen object, keeping it in sight above a card, and the timings of the first paint.
+import { lang, t } from "./i18n.js";
+
 const HIGHLIGHT = "#ff6f00";
 
 export async function createMap(config, view) {
-  const style = await getJson(config.styleUrl);
+  // the style comes with the page (no request before the first tile); labels in the language
+  const style = config.style ? structuredClone(config.style)
+    : await getJson(`${config.styleUrl}${lang() === "en" ? "?lang=en" : ""}`);
+  for (const layer of style.layers) {
+    const texts = layer.metadata?.["hromada:text"];
+    if (texts) layer.layout["text-field"] = texts[lang()];
+  }
   if (config.basemap) addBasemap(style, config.basemap);
   const map = new maplibregl.Map({
     container: "map",
@@ -16,6 +25,7 @@ export async function createMap(config, view) {
     dragRotate: false,
     pitchWithRotate: false,
     attributionControl: { compact: true },
+    locale: mapLocale(),
   });
   map.touchZoomRotate.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
@@ -24,8 +34,41 @@ export async function createMap(config, view) {
   map.once("render", () => { metrics.firstRenderMs = performance.now(); });
   map.once("load", () => { metrics.loadMs = performance.now(); addHighlightLayers(map); });
   map.once("idle", () => { metrics.firstIdleMs = performance.now(); });
+  // the first moment a label is on screen: the map reads as a city map from then on
+  const labelled = () => {
+    if (metrics.firstLabelMs) return;
+    const labels = style.layers.filter((l) => l.type === "symbol").map((l) => l.id);
+    if (labels.length && map.queryRenderedFeatures({ layers: labels }).length) {
+      metrics.firstLabelMs = performance.now();
+      map.off("render", labelled);
+    }
+  };
+  map.on("render", labelled);
+  document.addEventListener("langchange", () => setLabelLanguage(map, style));
   const loaded = new Promise((resolve) => map.once("load", resolve));
   return { map, style, metrics, loaded };
+}
+
+function mapLocale() {
+  return { "NavigationControl.ZoomIn": t("zoomIn"), "NavigationControl.ZoomOut": t("zoomOut"),
+    "GeolocateControl.FindMyLocation": t("myLocation"),
+    "GeolocateControl.LocationNotAvailable": t("locationFailed") };
+}
+
+// labels follow the page's language: each label layer carries both text fields
+export function setLabelLanguage(map, style) {
+  for (const layer of style.layers) {
+    const texts = layer.metadata?.["hromada:text"];
+    if (texts && map.getLayer(layer.id)) map.setLayoutProperty(layer.id, "text-field", texts[lang()]);
+  }
+  const buttons = map.getContainer().querySelectorAll(".maplibregl-ctrl button");
+  const titles = { "maplibregl-ctrl-zoom-in": t("zoomIn"), "maplibregl-ctrl-zoom-out": t("zoomOut"),
+    "maplibregl-ctrl-geolocate": t("myLocation") };
+  for (const b of buttons) {
+    for (const [cls, title] of Object.entries(titles)) {
+      if (b.classList.contains(cls)) { b.title = title; b.setAttribute("aria-label", title); }
+    }
+  }
 }
 
 async function getJson(url) {
@@ -42,7 +85,7 @@ function addBasemap(style, basemap) {
   const at = style.layers.findIndex((l) => l.type === "background") + 1;
   style.layers.splice(at, 0, {
     id: "basemap", type: "raster", source: "basemap",
-    metadata: { "hromada:collection": "basemap" },
+    metadata: { "hromada:collection": "basemap", "hromada:role": "raster" },
   });
 }
 
@@ -50,7 +93,7 @@ function addHighlightLayers(map) {
   map.addSource("highlight", { type: "geojson", data: empty() });
   map.addLayer({ id: "highlight-fill", type: "fill", source: "highlight",
     filter: ["==", ["geometry-type"], "Polygon"],
-    paint: { "fill-color": HIGHLIGHT, "fill-opacity": 0.25 } });
+    paint: { "fill-color": HIGHLIGHT, "fill-opacity": 0.2 } });
   map.addLayer({ id: "highlight-line", type: "line", source: "highlight",
     filter: ["!=", ["geometry-type"], "Point"],
     paint: { "line-color": HIGHLIGHT, "line-width": 3 } });
@@ -81,13 +124,43 @@ export function bounds(geometry) {
   return box;
 }
 
-// fly to a geometry: points at street zoom, areas and lines fitted to the screen
-export function flyToGeometry(map, geometry, { padding = 60 } = {}) {
+// the part of the map a card leaves free: a sheet along the bottom on a phone, a panel on
+// the right on a wide screen
+export function cardPadding(map, card) {
+  const pad = { top: 40, bottom: 40, left: 40, right: 40 };
+  if (!card || card.hidden) return pad;
+  const m = map.getContainer().getBoundingClientRect();
+  const c = card.getBoundingClientRect();
+  if (c.width >= m.width * 0.9) pad.bottom = Math.max(40, m.bottom - c.top + 16);
+  else pad.right = Math.max(40, m.right - c.left + 16);
+  return pad;
+}
+
+// fly to a geometry: points at street zoom, areas and lines fitted to what the card leaves free
+export function flyToGeometry(map, geometry, { card = null } = {}) {
   const [w, s, e, n] = bounds(geometry);
+  const padding = cardPadding(map, card);
   if (geometry.type === "Point" || (e - w < 1e-5 && n - s < 1e-5)) {
     map.flyTo({ center: [(w + e) / 2, (s + n) / 2], zoom: Math.max(map.getZoom(), 17.5),
-      essential: true });
+      offset: offsetOf(padding), essential: true });
   } else {
     map.fitBounds([[w, s], [e, n]], { padding, maxZoom: 18, essential: true });
   }
 }
+
+// keep a chosen object in sight: when the card covers its middle, move the map (not the zoom)
+export function ensureVisible(map, geometry, card) {
+  if (!geometry) return;
+  const [w, s, e, n] = bounds(geometry);
+  const p = map.project([(w + e) / 2, (s + n) / 2]);
+  const pad = cardPadding(map, card);
+  const { width, height } = map.getContainer().getBoundingClientRect();
+  const inside = p.x > pad.left && p.x < width - pad.right && p.y > pad.top && p.y < height - pad.bottom;
+  if (!inside) {
+    map.easeTo({ center: [(w + e) / 2, (s + n) / 2], offset: offsetOf(pad), duration: 300 });
+  }
+}
+
+// where the middle of the free part lies from the map's middle (an offset, not the map's
+// padding, which would stay and shift every later view)
+function offsetOf(pad) { return [(pad.left - pad.right) / 2, (pad.top - pad.bottom) / 2]; }

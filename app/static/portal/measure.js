@@ -21,9 +21,11 @@ export class Coordinates {
     map.on("mousemove", (e) => this.show(e.lngLat));
     map.on("click", (e) => this.show(e.lngLat));
     map.on("moveend", () => { if (!this.box.textContent) this.show(map.getCenter()); });
+    document.addEventListener("langchange", () => { if (this.last) this.show(this.last); });
   }
 
   show(lngLat) {
+    this.last = lngLat;
     const [east, north] = this.ucs.forward([lngLat.lng, lngLat.lat]);
     this.box.replaceChildren();
     const wgs = document.createElement("span");
@@ -34,7 +36,7 @@ export class Coordinates {
     ucs.dataset.x = north.toFixed(2);
     ucs.dataset.y = east.toFixed(2);
     // Ukrainian survey convention: X is the northing, Y the easting
-    ucs.textContent = `УСК-2000 (EPSG:${this.ucs.srid}): X ${north.toFixed(2)}, Y ${east.toFixed(2)}`;
+    ucs.textContent = `${t("ucs2000")} (EPSG:${this.ucs.srid}): X ${north.toFixed(2)}, Y ${east.toFixed(2)}`;
     this.box.append(wgs, ucs);
   }
 }

@@ -1,5 +1,6 @@
-// The permalink: map position, the selected object and the language in the URL's fragment,
-// e.g. #map=17.00/49.41345/27.00124&obj=advertising_structures/42&lang=en
+// The permalink: map position, the layers that are on, the selected object and the language in
+// the URL's fragment, e.g.
+// #map=17.00/49.41345/27.00124&layers=land_parcels,addresses&obj=advertising_structures/42&lang=en
 import { t } from "./i18n.js";
 import { toast } from "./identify.js";
 
@@ -13,6 +14,7 @@ export function readPermalink() {
     const [collection, id] = obj.split("/");
     out.object = { collection, id };
   }
+  if (params.has("layers")) out.layers = params.get("layers").split(",").filter(Boolean);
   if (params.get("lang")) out.lang = params.get("lang");
   return out;
 }
@@ -22,13 +24,15 @@ export class Permalink {
     this.map = map;
     this.getState = getState;
     map.on("moveend", () => this.update());
+    document.addEventListener("layerchange", () => this.update());
     document.getElementById("permalink").addEventListener("click", () => this.copy());
   }
 
   url() {
     const c = this.map.getCenter();
-    const { object, lang } = this.getState();
+    const { object, lang, layers } = this.getState();
     const parts = [`map=${this.map.getZoom().toFixed(2)}/${c.lat.toFixed(5)}/${c.lng.toFixed(5)}`];
+    if (layers) parts.push(`layers=${layers.map(encodeURIComponent).join(",")}`);
     if (object) parts.push(`obj=${encodeURIComponent(object.collection)}/${encodeURIComponent(object.id)}`);
     if (lang && lang !== "uk") parts.push(`lang=${lang}`);
     return `${location.origin}${location.pathname}${location.search}#${parts.join("&")}`;

@@ -2,7 +2,21 @@
 // selected on the map, on the paper, orientation and scale chosen. The PDF comes from the
 // extracts endpoint (settings.portal.extracts_url, "/extracts" by default); the layers shown
 // on the map are drawn on the sheet too. Without an endpoint the dialog says so.
+import { el, registerCardLink } from "./card.js";
 import { t } from "./i18n.js";
+
+// every card links to its object's true-scale extract (the PDF, fitted to the object)
+export function extractLink(extractsUrl, collection, feature) {
+  if (!extractsUrl) return null;
+  const p = feature.properties ?? {};
+  const a = el("a", "extract-link", t("extractPdf"));
+  a.href = collection === "land_parcels" && p.cadastral_number
+    ? `${extractsUrl}/parcels/${encodeURIComponent(p.cadastral_number)}`
+    : `${extractsUrl}/collections/${encodeURIComponent(collection)}/items/${encodeURIComponent(feature.id)}`;
+  a.target = "_blank";
+  a.rel = "noopener";
+  return a;
+}
 
 export class PrintDialog {
   constructor(map, config) {
@@ -13,6 +27,7 @@ export class PrintDialog {
     this.download = document.getElementById("print-download");
     this.note = document.getElementById("print-note");
     this.addChoices();
+    registerCardLink((collection, feature) => extractLink(config.extractsUrl, collection, feature));
     document.getElementById("print").addEventListener("click", () => this.open());
     this.download.addEventListener("click", () => this.go());
     document.addEventListener("langchange", () => this.describe());

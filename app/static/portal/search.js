@@ -1,12 +1,15 @@
-// The search box: addresses as typed and cadastral numbers (the registries' /search), with
-// suggestions while typing; choosing one calls onChoose(hit).
+// The search box: addresses as typed (Cyrillic or Latin) and cadastral numbers, and any
+// registry's searchable text (the registries' /search), with suggestions while typing; a hit
+// from another registry says why it matched. Choosing one calls onChoose(hit).
 import { t, tr } from "./i18n.js";
+import { Fields } from "./format.js";
 
 const DELAY_MS = 150;
 
 export class SearchBox {
   constructor(config, onChoose) {
     this.config = config;
+    this.fields = new Fields(config);
     this.onChoose = onChoose;
     this.input = document.getElementById("search-input");
     this.list = document.getElementById("search-results");
@@ -17,6 +20,7 @@ export class SearchBox {
     this.input.addEventListener("input", () => this.schedule());
     this.input.addEventListener("keydown", (e) => this.key(e));
     this.input.addEventListener("focus", () => { if (this.hits.length) this.show(true); });
+    document.addEventListener("langchange", () => { if (this.hits.length) this.renderList(); });
     document.addEventListener("click", (e) => {
       if (!e.target.closest(".search")) this.show(false);
     });
@@ -68,7 +72,7 @@ export class SearchBox {
       label.className = "label";
       label.textContent = hit.label;
       const kind = document.createElement("small");
-      kind.textContent = this.layerTitle(hit.collection) + (hit.note ? ` · ${hit.note}` : "");
+      kind.textContent = [this.layerTitle(hit.collection), this.why(hit)].filter(Boolean).join(" · ");
       li.append(label, kind);
       li.addEventListener("mousedown", (e) => { e.preventDefault(); this.choose(i); });
       this.list.append(li);
@@ -83,6 +87,15 @@ export class SearchBox {
   }
 
   searched() { return this.controller !== null; }
+
+  // why a hit came up when its label does not say it: a former street name, the field matched
+  why(hit) {
+    if (hit.former) return t("formerName", { name: hit.former });
+    if (hit.matched && hit.matched_text && hit.matched_text !== hit.label) {
+      return `${this.fields.title(hit.collection, hit.matched)}: ${hit.matched_text}`;
+    }
+    return "";
+  }
 
   show(open) {
     this.list.hidden = !open;

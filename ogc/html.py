@@ -1,0 +1,112 @@
+"""pygeoapi's HTML pages in the city's frame: local assets, the city's own map, plain words.
+
+pygeoapi 0.24's own templates load Leaflet, Bootstrap and Swagger UI from unpkg.com and a
+background from tile.openstreetmap.org, speak English inside a Ukrainian page and show raw field
+names and codes. Ours (``ogc/templates/``, pygeoapi's ``server.templates.path``) replace the
+pages a visitor reaches: the frame (Ukrainian first, an English switch), the collection, items
+and item pages (a MapLibre map on the city's own tiles, field titles and code titles from the
+registry declarations) and the OpenAPI viewer (Swagger UI from npm). No page has an inline
+script: data travels in JSON blocks read by ``/static/portal/ogc-*.js``.
+
+At startup :func:`prepare` copies the templates into the work folder and adds, derived from the
+catalog, one Jinja file per collection with its field titles and code lists
+(``hromada/fields/{id}.html``), and compiles the Ukrainian catalogue of pygeoapi's own
+template strings (``locale/uk/LC_MESSAGES/messages.mo``), so the pages we keep from pygeoapi
+(collections list, queryables, schema, conformance) read in Ukrainian too.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+from registries.catalog import Catalog
+from registries.model import FieldType
+
+TEMPLATES = Path(__file__).with_name("templates")
+# pygeoapi's own template strings (the pages we keep) in Ukrainian
+UK_MESSAGES: dict[str, str] = {
+    "text_direction": "ltr", "Home": "Головна", "Collections": "Набори даних",
+    "Data collections in this service": "Набори даних цього сервісу",
+    "Record collections in this service": "Каталоги записів цього сервісу",
+    "Name": "Назва", "Title": "Заголовок", "Description": "Опис", "Browse": "Переглянути",
+    "Browse Items": "Переглянути об'єкти", "Browse through the items of": "Об'єкти набору",
+    "Queryables": "Поля для запитів", "Display Queryables": "Показати поля для запитів",
+    "Display Queryables of": "Поля для запитів набору", "Schema": "Схема",
+    "Display Schema": "Показати схему", "Display Schema of": "Схема набору",
+    "Tiles": "Тайли", "Display Tiles": "Показати тайли", "Display Tiles of": "Тайли набору",
+    "Coverage": "Покриття", "Display Coverage": "Показати покриття",
+    "Display Coverage of": "Покриття набору", "Conformance": "Відповідність стандартам",
+    "Exception": "Помилка", "License": "Ліцензія", "Links": "Посилання",
+    "Reference Systems": "Системи координат", "Storage CRS": "Система координат зберігання",
+    "CRS": "Система координат", "Epoch": "Епоха", "TileMatrixSets": "Набори матриць тайлів",
+    "TileMatrixSet": "Набір матриць тайлів",
+    "Tile matrix sets available in this service": "Набори матриць тайлів цього сервісу",
+    "json": "JSON", "jsonld": "JSON-LD", "Powered by ": "Працює на ", "Admin": "Адміністрування",
+    "Type": "Тип", "Value": "Значення", "Property": "Властивість", "Items": "Об'єкти",
+}
+EN_MESSAGES = {"text_direction": "ltr"}
+
+
+def field_tables(catalog: Catalog) -> dict[str, dict[str, Any]]:
+    """Return, per public collection, its public fields' titles, types, code titles and order."""
+    out: dict[str, dict[str, Any]] = {}
+    for reg in catalog:
+        if not reg.public:
+            continue
+        fields: dict[str, Any] = {}
+        for f in reg.public_fields:
+            entry: dict[str, Any] = {"title": f.title or {"uk": f.name, "en": f.name},
+                                     "type": str(f.type)}
+            if f.code_titles:
+                entry["codes"] = f.code_titles
+            if f.type is FieldType.NUMBER and f.scale is not None:
+                entry["scale"] = f.scale
+            fields[f.name] = entry
+        out[reg.id] = {"title": reg.title, "label": reg.label or "",
+                       "order": [f.name for f in reg.public_fields], "fields": fields}
+    return out
+
+
+def jinja_literal(value: Any) -> str:
+    """Return ``value`` (JSON data without nulls) as a Jinja literal.
+
+    >>> jinja_literal({"a": [True, 1, "x"]})
+    '{"a": [true, 1, "x"]}'
+    """
+    return json.dumps(value, ensure_ascii=False).replace("null", "none")
+
+
+def compile_messages(folder: Path, lang: str, messages: dict[str, str]) -> None:
+    """Write a gettext catalogue (``messages.mo``) of ``messages`` for ``lang`` into
+    ``folder/<lang>/LC_MESSAGES``."""
+    from babel.messages.catalog import Catalog as Messages
+    from babel.messages.mofile import write_mo
+
+    catalogue = Messages(locale=lang, domain="messages")
+    for msgid, text in messages.items():
+        catalogue.add(msgid, text)
+    target = folder / lang / "LC_MESSAGES"
+    target.mkdir(parents=True, exist_ok=True)
+    with (target / "messages.mo").open("wb") as fh:
+        write_mo(fh, catalogue)
+
+
+def prepare(work_dir: Path, catalog: Catalog) -> tuple[Path, Path]:
+    """Write the templates and the message catalogues pygeoapi reads into ``work_dir``;
+    return (templates folder, locale folder)."""
+    templates = work_dir / "templates"
+    if templates.exists():
+        shutil.rmtree(templates)
+    shutil.copytree(TEMPLATES, templates)
+    fields = templates / "hromada" / "fields"
+    fields.mkdir(parents=True, exist_ok=True)
+    for cid, table in field_tables(catalog).items():
+        (fields / f"{cid}.html").write_text(
+            "{% set table = " + jinja_literal(table) + " %}\n", encoding="utf-8")
+    locales = work_dir / "locale"
+    compile_messages(locales, "uk", UK_MESSAGES)
+    compile_messages(locales, "en", EN_MESSAGES)
+    return templates, locales

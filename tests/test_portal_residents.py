@@ -1,0 +1,431 @@
+"""The geoportal as a resident meets it, in headless Chromium at desktop and phone sizes: a
+labelled city map, the right object on a click (a chooser on an overlap, the place on empty
+ground), plain words on every card in both languages, an English page without Ukrainian UI,
+the phone layout, the legend as a filter, the list view, "my location", and pygeoapi's HTML
+pages with nothing from another host.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import date
+from typing import Any
+from urllib.parse import quote, urlsplit
+
+import httpx
+import psycopg
+import pytest
+
+from registries.catalog import default_catalog
+from registries.model import FieldType
+from tests import test_portal
+from tests.test_portal import WAIT_MS, Watched, click_lnglat
+
+# the browser, pages and the sample permit of the geoportal's first browser tests
+browser, desktop, phone, permit = (test_portal.browser, test_portal.desktop, test_portal.phone,
+                                   test_portal.permit)
+
+CYRILLIC = re.compile(r"[\u0400-\u04ff]")
+CARD_READY = "window.portal.identify.current && window.portal.identify.current.feature"
+
+
+@pytest.fixture(params=["desktop", "phone"])
+def screen(request: pytest.FixtureRequest) -> Watched:
+    return request.getfixturevalue(request.param)  # type: ignore[no-any-return]
+
+
+def tap(watched: Watched, lon: float, lat: float) -> None:
+    """Click (desktop) or tap (phone) the map where ``lon, lat`` is drawn."""
+    page = watched.page
+    if page.viewport_size["width"] < 600:
+        x, y = page.evaluate(f"(() => {{ const p = window.portal.map.project([{lon}, {lat}]);"
+                             " return [p.x, p.y]; })()")
+        box = page.locator("#map canvas").bounding_box()
+        page.touchscreen.tap(box["x"] + x, box["y"] + y)
+    else:
+        click_lnglat(watched, lon, lat)
+
+
+def one(conn: psycopg.Connection, query: str) -> tuple[Any, ...]:
+    row = conn.execute(query).fetchone()
+    assert row is not None, query
+    return tuple(row)
+
+
+# -- the map --------------------------------------------------------------------------------
+
+def test_street_names_and_house_numbers_are_drawn(screen: Watched, demo_url: str) -> None:
+    with psycopg.connect(demo_url) as conn:
+        name, latin, lon, lat = one(conn, (
+            "SELECT s.name, registry.latin_name(s.name), ST_X(w), ST_Y(w) FROM registry.street AS s"
+            " CROSS JOIN LATERAL ST_Transform(ST_LineInterpolatePoint(ST_LineMerge(s.geom), 0.5),"
+            " 4326) AS w WHERE ST_NumGeometries(s.geom) = 1 AND EXISTS (SELECT 1 FROM"
+            " registry.address AS a WHERE a.street_id = s.id) ORDER BY ST_Length(s.geom) DESC"
+            " LIMIT 1"))
+    page = screen.open(f"#map=17.5/{lat}/{lon}")
+    labels = ("window.portal.map.queryRenderedFeatures({layers: ['streets-label']})"
+              ".map(f => f.properties.name)")
+    assert name in page.evaluate(labels), "the street's name is not drawn"
+    numbers = page.evaluate("window.portal.map.queryRenderedFeatures({layers: "
+                            "['addresses-number']}).map(f => f.properties.house_number)")
+    assert numbers and all(numbers), "no house number is drawn"
+    glyphs = page.evaluate("performance.getEntriesByType('resource').map(e => e.name)"
+                           ".filter(u => u.includes('/fonts/'))")
+    assert any("1024-1279.pbf" in u for u in glyphs)  # Cyrillic glyphs from this server
+    page.locator("#lang-switch").click()
+    screen.idle()
+    field = page.evaluate("window.portal.map.getLayoutProperty('streets-label', 'text-field')")
+    assert "name_en" in str(field)
+    assert name in page.evaluate(labels)  # still drawn, now as «{latin} St» and the like
+    assert latin.isascii()
+
+
+def parcel_point(conn: psycopg.Connection) -> tuple[int, str, float, float]:
+    """Return a parcel, and a point well inside it with no address or building near."""
+    return one(conn, (  # type: ignore[return-value]
+        "SELECT p.id, p.cadastral_number, ST_X(w), ST_Y(w) FROM registry.land_parcel AS p"
+        " CROSS JOIN LATERAL ST_PointOnSurface(ST_Difference(ST_Buffer(p.geom, -6),"
+        " coalesce((SELECT ST_Union(ST_Buffer(x.geom, 12)) FROM (SELECT geom FROM"
+        " registry.address UNION ALL SELECT geom FROM registry.building UNION ALL"
+        " SELECT geom FROM registry.advertising_structure UNION ALL SELECT geom FROM"
+        " registry.temporary_structure UNION ALL SELECT geom FROM registry.accessibility_object)"
+        " AS x WHERE x.geom && ST_Expand(p.geom, 20)), 'POINT EMPTY'::geometry))) AS q"
+        " CROSS JOIN LATERAL ST_Transform(q, 4326) AS w"
+        " WHERE ST_Area(p.geom) > 900 AND NOT ST_IsEmpty(q) ORDER BY p.id LIMIT 1"))
+
+
+def test_click_on_a_parcel_opens_the_parcel_even_over_zones(screen: Watched,
+                                                             demo_url: str) -> None:
+    with psycopg.connect(demo_url) as conn:
+        pid, number, lon, lat = parcel_point(conn)
+    page = screen.open(f"#map=17/{lat}/{lon}")
+    for layer in ("planning_zones", "planning_restrictions"):  # what used to win the click
+        page.evaluate(f"window.portal.layers.setVisible('{layer}', true)")
+    screen.idle()
+    tap(screen, lon, lat)
+    page.wait_for_function(CARD_READY, timeout=WAIT_MS)
+    current = page.evaluate("window.portal.identify.current")
+    assert (current["collection"], current["id"]) == ("land_parcels", pid)
+    assert page.locator("#card .card-key").inner_text() == number
+    also = page.locator("#card .also-here button").all_inner_texts()
+    assert any("Територіальні зони" in text for text in also)  # the zone, one tap away
+
+
+def test_an_overlap_of_equals_offers_a_choice(screen: Watched, demo_url: str) -> None:
+    with psycopg.connect(demo_url) as conn:
+        kiosk, spot, lon, lat = one(conn, (
+            "SELECT t.id, s.id, ST_X(w), ST_Y(w) FROM registry.temporary_structure AS t"
+            " JOIN registry.ts_scheme_spot AS s ON ST_Contains(s.geom, ST_PointOnSurface(t.geom))"
+            " CROSS JOIN LATERAL ST_Transform(ST_PointOnSurface(t.geom), 4326) AS w"
+            " WHERE NOT EXISTS (SELECT 1 FROM registry.advertising_structure AS a WHERE"
+            " ST_DWithin(a.geom, t.geom, 8)) AND NOT EXISTS (SELECT 1 FROM registry.address AS a"
+            " WHERE ST_DWithin(a.geom, t.geom, 8)) ORDER BY t.id LIMIT 1"))
+    page = screen.open(f"#map=19/{lat}/{lon}")
+    page.evaluate("window.portal.layers.setVisible('ts_scheme_spots', true)")
+    screen.idle()
+    tap(screen, lon, lat)
+    chooser = page.locator("#card .chooser-item")
+    chooser.first.wait_for(timeout=WAIT_MS)
+    offered = {(b.get_attribute("data-collection"), int(b.get_attribute("data-id") or 0))
+               for b in chooser.all()}
+    assert {("temporary_structures", kiosk), ("ts_scheme_spots", spot)} <= offered
+    page.locator(f"#card .chooser-item[data-collection=temporary_structures]"
+                 f"[data-id='{kiosk}']").click()
+    page.wait_for_function(CARD_READY, timeout=WAIT_MS)
+    assert page.evaluate("window.portal.identify.current.id") == kiosk
+
+
+def test_empty_ground_tells_what_is_there(screen: Watched, demo_url: str) -> None:
+    with psycopg.connect(demo_url) as conn:
+        pid, number, lon, lat = parcel_point(conn)
+    page = screen.open(f"#map=17/{lat}/{lon}")
+    page.evaluate("window.portal.layers.setVisible('land_parcels', false)")  # nothing drawn there
+    screen.idle()
+    tap(screen, lon, lat)
+    place = page.locator("#card[data-kind=place] .place-parcel")
+    place.wait_for(timeout=WAIT_MS)
+    assert number in place.inner_text()
+    assert page.locator("#card .place-address button").count() == 1  # the nearest address
+    assert page.locator("#card .place-planning_zones").count() == 1  # the zone it lies in
+    page.locator("#card .place-parcel button").click()
+    page.wait_for_function(CARD_READY, timeout=WAIT_MS)
+    assert page.evaluate("window.portal.identify.current.id") == pid
+
+
+# -- plain words ----------------------------------------------------------------------------
+
+def sample(server: str, collection: str) -> dict[str, Any]:
+    """Return the object of ``collection`` with the most to say (most fields set)."""
+    doc = httpx.get(f"{server}/collections/{collection}/items",
+                    params={"f": "json", "limit": 200}, timeout=60).json()
+    features = doc["features"]
+    assert features, collection
+
+    def richness(f: dict[str, Any]) -> tuple[int, int]:
+        p = f["properties"]
+        special = bool(p.get("former_names") or p.get("dismantling_ordered_on"))
+        return special, sum(v not in (None, "", []) for v in p.values())
+    return max(features, key=richness)
+
+
+def expected_date(iso: str, lang: str) -> str:
+    d = date.fromisoformat(iso)
+    if lang == "uk":
+        return d.strftime("%d.%m.%Y")
+    return f"{d.day} {d.strftime('%B')} {d.year}"
+
+
+@pytest.mark.parametrize("lang", ["uk", "en"])
+def test_every_registry_card_speaks_plain_words(desktop: Watched, server: str,
+                                                lang: str) -> None:
+    catalog = default_catalog()
+    page = desktop.open("#lang=en" if lang == "en" else "")
+    checked = []
+    for reg in catalog:
+        if not reg.public:
+            continue
+        feature = sample(server, reg.id)
+        page.evaluate(f"window.portal.identify.show('{reg.id}', {feature['id']})")
+        page.wait_for_function(f"{CARD_READY} && window.portal.identify.current.collection"
+                               f" === '{reg.id}'", timeout=WAIT_MS)
+        card = page.locator("#card")
+        text = card.inner_text()
+        for bad in ("[object Object]", "undefined", "NaN", "null"):
+            assert bad not in text, f"{reg.id}: {bad!r} on the card"
+        titles = {f.title[lang] for f in reg.public_fields}
+        other = {f.title["en" if lang == "uk" else "uk"] for f in reg.public_fields} - titles
+        for dt in card.locator("dt").all_inner_texts():
+            assert dt in titles, f"{reg.id}: label {dt!r} is not a {lang} field title"
+            assert dt not in other and "_" not in dt, f"{reg.id}: {dt!r}"
+            if lang == "en":
+                assert not CYRILLIC.search(dt), f"{reg.id}: {dt!r} on the English page"
+        p = feature["properties"]
+        for f in reg.public_fields:
+            cell = card.locator(f"dd.f-{f.name}")
+            if not cell.count():
+                continue
+            shown = cell.inner_text()
+            value = p.get(f.name)
+            if f.code_titles and value is not None:
+                assert shown == f.choice_title(str(value), lang), f"{reg.id}.{f.name}: {shown!r}"
+            elif f.type is FieldType.DATE and value:
+                assert shown == expected_date(value, lang), f"{reg.id}.{f.name}: {shown!r}"
+            elif f.type is FieldType.NUMBER and value is not None and lang == "uk":
+                assert "." not in shown, f"{reg.id}.{f.name}: {shown!r} (decimal comma)"
+        if p.get("former_names"):
+            former = card.locator("dd.f-former_names").inner_text()
+            assert p["former_names"][0]["name"] in former and "{" not in former
+        if p.get("dismantling_ordered_on"):
+            event = card.locator(".event.dismantling_ordered_on").inner_text()
+            assert expected_date(p["dismantling_ordered_on"], lang) in event
+        status = p.get("status")
+        if status and card.locator(".status-badge").count():
+            assert card.locator(".status-badge").inner_text() == \
+                reg.field("status").choice_title(status, lang)
+        checked.append(reg.id)
+    assert len(checked) == len([r for r in catalog if r.public]) >= 12
+
+
+def test_the_english_page_is_english_throughout(desktop: Watched, permit: dict[str, Any]) -> None:
+    lon, lat = permit["geometry"]["coordinates"]
+    page = desktop.open(f"#map=17/{lat}/{lon}&lang=en")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.title() == "Khmelnytskyi geoportal"
+    assert page.locator("header h1").inner_text() == "Khmelnytskyi geoportal"
+    switch = page.locator("#lang-switch")
+    assert switch.inner_text() == "Українська" and switch.get_attribute("lang") == "uk"
+    click_lnglat(desktop, lon, lat)
+    page.wait_for_function(CARD_READY, timeout=WAIT_MS)
+    page.locator("#map canvas").hover()
+    page.locator("[role=tab][data-tab=list]").click()
+    page.wait_for_timeout(500)
+    page.locator("[role=tab][data-tab=layers]").click()
+    texts = page.evaluate("""(() => {
+        const out = [];
+        const skip = (el) => el.closest('#lang-switch, #card dd, #card .card-key, '
+          + '.maplibregl-ctrl-attrib, #search-results, script, style, dialog:not([open]), '
+          + '#list-results');
+        const walk = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+        while (walk.nextNode()) {
+          const node = walk.currentNode, el = node.parentElement;
+          if (!el || skip(el) || !node.textContent.trim()) continue;
+          if (el.closest('[hidden]') || getComputedStyle(el).display === 'none') continue;
+          out.push(node.textContent.trim());
+        }
+        for (const el of document.querySelectorAll('[title], [aria-label], [placeholder]')) {
+          if (skip(el)) continue;
+          for (const a of ['title', 'aria-label', 'placeholder']) {
+            if (el.getAttribute(a)) out.push(el.getAttribute(a));
+          }
+        }
+        return out;
+      })()""")
+    ukrainian = [t for t in texts if CYRILLIC.search(t)]
+    assert ukrainian == [], f"Ukrainian UI strings on the English page: {ukrainian[:10]}"
+
+
+# -- a phone ----------------------------------------------------------------------------------
+
+def test_phone_keeps_the_choice_in_sight_and_fits(phone: Watched, demo_url: str) -> None:
+    with psycopg.connect(demo_url) as conn:
+        pid, _, lon, lat = parcel_point(conn)
+    page = phone.open(f"#map=17/{lat - 0.0012}/{lon}")  # the parcel low on the screen
+    height = page.viewport_size["height"]
+    assert page.locator("header.topbar").bounding_box()["height"] <= 0.1 * height
+    tap(phone, lon, lat)
+    page.wait_for_function(CARD_READY, timeout=WAIT_MS)
+    phone.idle()
+    card = page.locator("#card").bounding_box()
+    canvas = page.locator("#map canvas").bounding_box()
+    x, y = page.evaluate(f"(() => {{ const p = window.portal.map.project([{lon}, {lat}]);"
+                         " return [p.x, p.y]; })()")
+    assert 0 < x < canvas["width"] and canvas["y"] + y < card["y"], "the parcel is under the card"
+    page.locator("#card-close").tap()
+    highlighted = page.evaluate("window.portal.map.getSource('highlight').serialize().data")
+    assert highlighted["geometry"]["type"] in ("Polygon", "MultiPolygon")  # still marked
+    page.locator("#more-tools").tap()
+    page.locator("#measure-distance").tap()
+    for d in (0.0, 0.001):
+        tap(phone, lon + d, lat)
+    result = page.locator("#measure-result").bounding_box()
+    assert result["x"] >= 0 and result["x"] + result["width"] <= page.viewport_size["width"]
+    page.locator("#legend-toggle").tap()
+    legend = page.locator("#legend-box")
+    assert legend.is_visible() and legend.bounding_box()["width"] <= page.viewport_size["width"]
+    assert page.locator("#legend button[data-status=expired]").is_visible()
+
+
+def test_an_address_card_leads_to_its_parcel_and_report(desktop: Watched, server: str) -> None:
+    doc = httpx.get(f"{server}/collections/addresses/items",
+                    params={"f": "json", "limit": 50}).json()
+    address = next(f for f in doc["features"] if f["properties"].get("cadastral_number"))
+    number = address["properties"]["cadastral_number"]
+    page = desktop.open()
+    page.evaluate(f"window.portal.identify.show('addresses', {address['id']})")
+    page.wait_for_function(CARD_READY, timeout=WAIT_MS)
+    report = page.locator("#card .address-parcel .parcel-report")
+    assert report.get_attribute("href") == f"/reports/parcels/{quote(number, safe='')}?f=html"
+    assert httpx.get(f"{server}{report.get_attribute('href')}").status_code == 200
+    page.locator("#card .open-parcel").click()
+    page.wait_for_function("window.portal.identify.current?.collection === 'land_parcels'"
+                           f" && {CARD_READY}", timeout=WAIT_MS)
+    assert page.locator("#card .card-key").inner_text() == number
+
+
+# -- legend, list, location ----------------------------------------------------------------
+
+def test_the_legend_filters_by_status(desktop: Watched, server: str) -> None:
+    style = httpx.get(f"{server}/maps/city/style.json").json()
+    lon, lat = style["center"]
+    page = desktop.open(f"#map=14/{lat}/{lon}")
+    shown = ("[...new Set(window.portal.map.queryRenderedFeatures({layers: "
+             "['advertising_structures']}).map(f => f.properties.status))]")
+    assert len(page.evaluate(shown)) > 1
+    page.locator("#legend button[data-status=expired]").click()
+    desktop.idle()
+    assert page.evaluate(shown) == ["expired"]
+    assert page.locator("#legend button[data-status=expired]").get_attribute(
+        "aria-pressed") == "true"
+    page.locator("#legend .legend-all").first.click()
+    desktop.idle()
+    assert len(page.evaluate(shown)) > 1
+
+
+def test_the_list_shows_a_registry_in_view_by_status(desktop: Watched, server: str) -> None:
+    style = httpx.get(f"{server}/maps/city/style.json").json()
+    lon, lat = style["center"]
+    page = desktop.open(f"#map=13/{lat}/{lon}")
+    page.locator("[role=tab][data-tab=list]").click()
+    page.locator("#list-registry").select_option("advertising_structures")
+    page.locator("#list-status").select_option("expired")
+    rows = page.locator("#list-results .list-row")
+    rows.first.wait_for(timeout=WAIT_MS)
+    statuses = page.locator("#list-results .status-badge").evaluate_all(
+        "els => els.map(e => e.dataset.status)")
+    assert statuses and set(statuses) == {"expired"}
+    first = int(rows.first.get_attribute("data-id") or 0)
+    rows.first.click()
+    page.wait_for_function(CARD_READY, timeout=WAIT_MS)
+    assert page.evaluate("window.portal.identify.current.id") == first
+    assert page.locator("#list-note").inner_text()
+
+
+def test_my_location_centres_the_map(browser: Any, server: str) -> None:
+    context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
+                                  has_touch=True, locale="uk-UA", permissions=["geolocation"],
+                                  geolocation={"latitude": 49.4216, "longitude": 26.9965})
+    watched = Watched(context.new_page(), server)
+    page = watched.open("#map=12/49.40/26.95")
+    page.locator(".maplibregl-ctrl-geolocate").tap()
+    page.wait_for_function("Math.abs(window.portal.map.getCenter().lat - 49.4216) < 0.001"
+                           " && !window.portal.map.isMoving()", timeout=WAIT_MS)
+    assert page.locator(".maplibregl-ctrl-geolocate").get_attribute("title") == \
+        "Моє місцезнаходження"
+    context.close()
+    assert watched.errors == []
+
+
+# -- pygeoapi's pages -------------------------------------------------------------------------
+
+@pytest.mark.parametrize("path", ["/collections/advertising_structures/items?f=html&limit=20",
+                                  "/collections/streets/items/{street}?f=html",
+                                  "/openapi?f=html", "/collections/land_parcels?f=html"])
+def test_ogc_html_pages_load_nothing_from_another_host(browser: Any, server: str,
+                                                       path: str) -> None:
+    street = httpx.get(f"{server}/collections/streets/items",
+                       params={"f": "json", "limit": 1}).json()["features"][0]["id"]
+    context = browser.new_context(locale="en-US")  # the browser prefers English
+    page = context.new_page()
+    foreign: list[str] = []
+    origin = urlsplit(server).netloc
+    page.on("request", lambda r: foreign.append(r.url)
+            if urlsplit(r.url).scheme in ("http", "https") and urlsplit(r.url).netloc != origin
+            else None)
+    failed: list[str] = []
+    page.on("response", lambda r: failed.append(f"{r.status} {r.url}") if r.status >= 400
+            else None)
+    page.goto(server + path.format(street=street), wait_until="networkidle")
+    assert page.evaluate("document.documentElement.lang") == "uk"  # Ukrainian first
+    if "openapi" in path:
+        page.locator(".opblock").first.wait_for(timeout=WAIT_MS)  # Swagger UI drew the API
+    else:
+        page.locator(".ogc-map canvas").wait_for(timeout=WAIT_MS)  # the city's map is there
+    switch = page.locator(".ogc-top .lang")
+    assert switch.inner_text() == "English"
+    switch.click()
+    page.wait_for_load_state("networkidle")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    body = page.locator("main, body.swagger h1").first.inner_text()
+    if "items" in path:
+        assert "Advertising structures" in body or "Streets" in body
+    context.close()
+    assert foreign == [] and failed == []
+
+
+def test_api_answers_with_the_openapi_document(server: str) -> None:
+    doc = httpx.get(f"{server}/api")
+    assert doc.status_code == 200
+    assert doc.headers["content-type"].startswith("application/vnd.oai.openapi+json")
+    assert doc.json()["openapi"].startswith("3.")
+    assert "/collections/{collectionId}/items" in str(doc.json()["paths"]) or \
+        any("/items" in p for p in doc.json()["paths"])
+    html = httpx.get(f"{server}/api", headers={"Accept": "text/html"})
+    assert html.status_code == 200 and "swagger-ui" in html.text
+    assert "unpkg.com" not in html.text and "<script>" not in html.text
+
+
+def test_ogc_item_page_reads_in_plain_words(server: str) -> None:
+    reg = default_catalog().get("advertising_structures")
+    feature = sample(server, "advertising_structures")
+    page = httpx.get(f"{server}/collections/advertising_structures/items/{feature['id']}",
+                     params={"f": "html"}).text
+    p = feature["properties"]
+    assert reg.field("structure_type").title["uk"] in page
+    assert reg.field("structure_type").choice_title(p["structure_type"]) in page
+    assert expected_date(p["valid_until"], "uk") in page
+    assert "<script>" not in page and "unpkg.com" not in page
+    english = httpx.get(f"{server}/collections/advertising_structures/items/{feature['id']}",
+                        params={"f": "html", "lang": "en"}).text
+    assert reg.field("structure_type").title["en"] in english
+    assert expected_date(p["valid_until"], "en") in english
+
