@@ -263,7 +263,9 @@ def test_no_personal_data_in_anonymous_extracts(srv: str) -> None:
 
 def test_portal_and_report_link_to_extracts(srv: str) -> None:
     page = get(srv, "/", headers={"Accept": "text/html"}).text
-    assert '"extractsUrl": "/extracts"' in page
+    config = re.search(r'<script id="portal-config" type="application/json">(.*?)</script>',
+                       page, re.S)
+    assert config is not None and json.loads(config.group(1))["extractsUrl"] == "/extracts"
     report = get(srv, f"/reports/parcels/{NUMBER}", params={"f": "html"}).text
     assert f'href="/extracts/parcels/{NUMBER.replace(":", "%3A")}' in report
 

@@ -16,8 +16,19 @@ function label(link) {
   link.setAttribute("aria-label", link.title);
 }
 
+// the registries of the page's configuration: only those have files (the base map's own rows,
+// e.g. its ground, have none)
+const COLLECTIONS = new Set((() => {
+  try {
+    return JSON.parse(document.getElementById("portal-config").textContent).layers.map((l) => l.id);
+  } catch {
+    return [];
+  }
+})());
+
 function decorate(root) {
   for (const check of root.querySelectorAll("input[data-layer]")) {
+    if (!COLLECTIONS.has(check.dataset.layer)) continue;
     const row = check.closest("li");
     if (!row || row.querySelector(".downloads")) continue;
     const box = document.createElement("span");

@@ -93,6 +93,10 @@ export class ObjectList {
     const bbox = [b.getWest(), b.getSouth(), b.getEast(), b.getNorth()].map((v) => v.toFixed(6)).join(",");
     const params = new URLSearchParams({ f: "json", limit: String(LIMIT), bbox });
     if (this.status.value) params.set("status", this.status.value);
+    // rows of another registry or status no longer answer what is asked: gone at once (a map
+    // move keeps the rows until the new ones come, so the list does not flicker)
+    const key = `${collection}|${this.status.value}`;
+    if (this.results.dataset.key !== key) this.results.replaceChildren();
     this.note.textContent = t("loading");
     let doc;
     try {
@@ -112,6 +116,7 @@ export class ObjectList {
         : tn("listCount", matched);
     this.results.replaceChildren(...features.map((f) => this.row(collection, f)));
     this.results.dataset.collection = collection;
+    this.results.dataset.key = key;
   }
 
   row(collection, feature) {
