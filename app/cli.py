@@ -393,5 +393,14 @@ def _add_registry_commands() -> None:
 _add_registry_commands()
 
 
+def _add_raster_commands() -> None:
+    from app.cli_rasters import raster
+
+    main.add_command(raster)
+
+
+_add_raster_commands()
+
+
 if __name__ == "__main__":
     main()

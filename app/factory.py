@@ -21,6 +21,7 @@ from app.limits import Admission, limit_middleware, rate_limiter
 from app.login import login_routes
 from app.portal import LandingSwitch, portal_html, portal_routes
 from app.problems import database_error_handler, gis_error_handler, unexpected_error_handler
+from app.raster_server import RasterServer
 from app.registry_routes import registry_routes
 from app.security import Authenticator, AuthMiddleware
 from app.tile_server import TileServer
@@ -35,6 +36,7 @@ from registries.catalog import Catalog
 from registries.queries import feature_counts
 from tiles.documents import CONFORMANCE as TILES_CONFORMANCE
 from tiles.documents import ogc_links
+from tiles.raster_routes import CONFORMANCE as RASTER_CONFORMANCE
 
 
 def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: Catalog,
@@ -69,7 +71,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
                 PoolTimeout: database_error_handler}
     tiles = TileServer(settings, db_url, pool, catalog)
     pygeoapi = OgcDocuments(pygeoapi_app(db_url, settings.base_url, work_dir, handlers), counts,
-                            conformance=TILES_CONFORMANCE,
+                            conformance=TILES_CONFORMANCE + RASTER_CONFORMANCE,
                             links=partial(ogc_links, tiles.service))
     oidc = OidcVerifier(settings.auth.oidc) if settings.auth.oidc.issuer else None
     auth = Authenticator(pool, settings.auth.tokens, oidc)
@@ -81,6 +83,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
                               timeout_s=settings.timeouts.items_s,
                               max_bbox_km2=settings.limits.max_bbox_km2)
     ogc = FeatureRouter(features, pygeoapi)
+    rasters = RasterServer(settings, pool, auth)
     limiter = rate_limiter(settings.limits)  # one set of buckets: the app's and the tiles'
 
     @contextlib.asynccontextmanager
@@ -98,9 +101,10 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             Route("/", LandingSwitch(ogc, portal_html(settings, catalog))),
             *portal_routes(),
             *tiles.routes,
+            *rasters.routes,
             *registry_routes(settings, pool, catalog, audit=auth.audit),
             *login_routes(settings, pool, auth),
-            Mount("/", app=ogc),
+            Mount("/", app=rasters.collections(ogc)),
         ],
         middleware=[*limit_middleware(settings.limits, limiter),
                     Middleware(AuthMiddleware, auth=auth),
