@@ -246,7 +246,8 @@ def test_tileset_limits_tilejson_and_tile_matrix_sets(http: httpx.Client) -> Non
     assert http.get(url).status_code == 200
 
     tj = http.get("/rasters/plan-wgs/tilejson.json").json()
-    assert tj["tilejson"] == "3.0.0" and tj["tiles"][0].endswith("/rasters/plan-wgs/{z}/{x}/{y}.png")
+    assert tj["tilejson"] == "3.0.0"
+    assert tj["tiles"][0].endswith("/rasters/plan-wgs/{z}/{x}/{y}.png")
     assert tj["bounds"] == pytest.approx(list(WGS_BOUNDS), abs=1e-6)
     assert 16 <= tj["maxzoom"] <= 19  # 1000 px over ~950 m: ~1 m pixels
 
@@ -339,7 +340,8 @@ def test_staff_only_raster_does_not_exist_for_the_public(http: httpx.Client) -> 
     mx, my, _, _ = pixel_in_mercator_tile(lon, lat, 17)
     paths = [f"/collections/{name}", f"/collections/{name}/schema",
              f"/collections/{name}/coverage", f"/collections/{name}/map/tiles",
-             f"/collections/{name}/map/tiles/{UCS}", f"/collections/{name}/map/tiles/{UCS}/8/{y}/{x}",
+             f"/collections/{name}/map/tiles/{UCS}",
+             f"/collections/{name}/map/tiles/{UCS}/8/{y}/{x}",
              f"/rasters/{name}/tilejson.json", f"/rasters/{name}/17/{mx}/{my}.png"]
     for path in paths:
         public = http.get(path)
