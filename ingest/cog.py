@@ -78,6 +78,7 @@ class SourceRaster:
     masked: bool  # a per-dataset mask (no nodata, no alpha): copied as an internal mask
     warp: bool  # rotated or GCP-only: resampled onto ``transform``
     colormap: dict[int, tuple[int, int, int, int]] | None
+    by_gcps: bool = False  # placed by ground control points (polynomial warp by GDAL)
 
     @property
     def bounds(self) -> tuple[float, float, float, float]:
@@ -202,12 +203,17 @@ def inspect_source(path: Path, crs: str | None = None,
                 f"{max_pixels:,} px (GIS_RASTERS__MAX_PIXELS); cut it into sheets or raise "
                 "the limit", file=str(path))
         t = src.transform
-        warp = bool(gcps) and t.is_identity or (t.b != 0 or t.d != 0) or t.e > 0
+        by_gcps = bool(gcps) and t.is_identity
+        if by_gcps and (gcp_crs is None or (assigned and assigned != gcp_crs)):
+            raise RasterInputError(
+                f"{path}: it is placed by ground control points "
+                f"{'that name no CRS' if gcp_crs is None else 'in ' + gcp_crs.to_string()}; "
+                "--crs cannot re-label GCPs — georeference it again in the CRS it was drawn "
+                "in (QGIS Georeferencer)", file=str(path))
+        warp = by_gcps or (t.b != 0 or t.d != 0) or t.e > 0
         if warp:
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", NotGeoreferencedWarning)
-                with WarpedVRT(src, src_crs=chosen, crs=chosen) as vrt:
-                    transform, width, height = vrt.transform, vrt.width, vrt.height
+            with _warped(src, chosen, by_gcps) as vrt:
+                transform, width, height = vrt.transform, vrt.width, vrt.height
         else:
             transform, width, height = t, src.width, src.height
         masked = (src.nodata is None and kind not in ("rgba", "gray-alpha")
@@ -217,9 +223,23 @@ def inspect_source(path: Path, crs: str | None = None,
             colormap = src.colormap(1)
         found = SourceRaster(path=path, crs=chosen, width=width, height=height,
                              transform=transform, kind=kind, indexes=indexes,
-                             nodata=src.nodata, masked=masked, warp=warp, colormap=colormap)
+                             nodata=src.nodata, masked=masked, warp=warp, colormap=colormap,
+                             by_gcps=by_gcps)
     _check_earth(path, chosen, found.bounds)
     return found
+
+
+def _warped(src: Any, crs: CRS, by_gcps: bool, **options: Any) -> Any:
+    """Return GDAL's north-up warped view of ``src`` in ``crs`` (its own grid choice).
+
+    For a GCP-placed file the source CRS is left to GDAL, which then fits the GCPs
+    (polynomial); given explicitly it would take the identity geotransform instead.
+    """
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", NotGeoreferencedWarning)
+        if by_gcps:
+            return WarpedVRT(src, crs=crs, **options)
+        return WarpedVRT(src, src_crs=crs, crs=crs, **options)
 
 
 def _overview_factors(width: int, height: int) -> list[int]:
@@ -250,11 +270,10 @@ def _copy_blocks(s: SourceRaster, stage: Path, progress: Progress) -> None:
         if s.warp:
             resampling = Resampling.nearest if s.kind == "paletted" else Resampling.bilinear
             add_alpha = s.nodata is None and s.kind not in ("rgba", "gray-alpha")
-            with warnings.catch_warnings():
-                warnings.simplefilter("ignore", NotGeoreferencedWarning)
-                reader = stack.enter_context(WarpedVRT(
-                    src, src_crs=s.crs, crs=s.crs, transform=s.transform, width=s.width,
-                    height=s.height, resampling=resampling, add_alpha=add_alpha))
+            reader = stack.enter_context(_warped(src, s.crs, s.by_gcps, resampling=resampling,
+                                                 add_alpha=add_alpha))
+            if (reader.width, reader.height) != (s.width, s.height):
+                raise RuntimeError("GDAL chose another grid than at inspection")
             alpha_mask = add_alpha
         with rasterio.open(stage, "w", **_stage_profile(s)) as dst:
             if s.colormap:
@@ -278,7 +297,7 @@ def _copy_blocks(s: SourceRaster, stage: Path, progress: Progress) -> None:
                 except RasterioError as exc:
                     raise RasterInputError(
                         f"{s.path}: damaged or truncated: reading pixels {_where(w)} failed "
-                        f"({_reason(exc)})", file=str(s.path)) from None
+                        f"({_reason(exc.__cause__ or exc)})", file=str(s.path)) from None
                 dst.write(data, window=w)
                 if mask is not None:
                     dst.write_mask(mask, window=w)

@@ -262,7 +262,7 @@ def _cut(src: Any, ds: Any, rec: RasterRecord, req: CoverageRequest, out_crs: CR
                    resampling=method)
     mask = ds.read(alpha, window=window, out_shape=(out_h, out_w), resampling=Resampling.nearest) \
         if alpha else None
-    transform = ds.window_transform(window) * rasterio.Affine.scale(width / out_w,
+    transform = ds.window_transform(window) @ rasterio.Affine.scale(width / out_w,
                                                                       height / out_h)
     profile: dict[str, Any] = {
         "driver": "GTiff", "width": out_w, "height": out_h, "count": len(bands),
