@@ -8,6 +8,7 @@ Pixels are checked at the centre of each quadrant, whose colour the test files f
 
 from __future__ import annotations
 
+import json
 import os
 import shutil
 import subprocess
@@ -393,3 +394,28 @@ def test_catalogue_rows_match_the_files(published: dict[str, str]) -> None:
     assert sorted(p.name for p in root.iterdir() if p.is_file()) == sorted(r[1] for r in rows)
     with rasterio.open(root / next(r[1] for r in rows if r[0] == "plan-wgs")) as ds:
         assert ds.crs.to_epsg() == 4326
+
+
+QGIS_PROBE = Path(__file__).parent / "clients" / "qgis_raster_probe.py"
+
+
+@pytest.mark.parametrize("raster", ["plan-ucs", "ortho-wgs"])
+def test_qgis_draws_the_raster_in_both_grids(raster_server: str, raster: str) -> None:
+    specs, wanted = [], []
+    for quadrant in ("nw", "se"):
+        lon, lat = point_of(raster, quadrant)
+        e, n = Transformer.from_crs(4326, 6383, always_xy=True).transform(lon, lat)
+        mx, my = Transformer.from_crs(4326, 3857, always_xy=True).transform(lon, lat)
+        specs += [f"{UCS}:6383:{e}:{n}", f"{WMQ}:3857:{mx}:{my}"]
+        wanted += [expected_colour(raster, quadrant)] * 2
+    out = subprocess.run(["/usr/bin/python3", str(QGIS_PROBE), raster_server, raster, *specs],
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
+                              "XDG_RUNTIME_DIR": "/tmp"},
+                         capture_output=True, text=True, timeout=300, cwd="/tmp")
+    assert out.returncode == 0, out.stderr
+    points = json.loads(out.stdout.strip().splitlines()[-1])["points"]
+    for point, colour in zip(points, wanted, strict=True):
+        assert point["valid"], point
+        assert point["errors"] == [], point
+        assert point["rgba"][3] == 255, point
+        assert tuple(point["rgba"][:3]) == pytest.approx(colour, abs=30), point
