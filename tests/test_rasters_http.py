@@ -419,3 +419,17 @@ def test_qgis_draws_the_raster_in_both_grids(raster_server: str, raster: str) ->
         assert point["errors"] == [], point
         assert point["rgba"][3] == 255, point
         assert tuple(point["rgba"][:3]) == pytest.approx(colour, abs=30), point
+
+
+@pytest.mark.parametrize("grid", [UCS, WMQ])
+def test_gdal_reads_the_raster_through_wmts(raster_server: str, grid: str) -> None:
+    epsg = 6383 if grid == UCS else 3857
+    source = f"WMTS:{raster_server}/rasters/wmts,layer=plan-ucs,tilematrixset={grid}"
+    with rasterio.Env(GDAL_HTTP_TIMEOUT=60), rasterio.open(source) as ds:
+        assert ds.crs.to_epsg() == epsg
+        for quadrant in ("nw", "se"):
+            lon, lat = point_of("plan-ucs", quadrant)
+            x, y = Transformer.from_crs(4326, epsg, always_xy=True).transform(lon, lat)
+            row, col = ds.index(x, y)
+            px = ds.read(window=((row, row + 1), (col, col + 1)))[:, 0, 0]
+            assert tuple(int(v) for v in px[:3]) == expected_colour("plan-ucs", quadrant)
