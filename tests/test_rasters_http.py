@@ -29,7 +29,8 @@ from rasterio.io import MemoryFile
 
 from gis.cluster import EmbeddedCluster, free_port
 from gis.tms import grid_tile_bounds, grid_tile_range, ucs2000_tms
-from tests.conftest import GIS, clone, drop, shared_tmp, start_server
+from ingest.cog import publish
+from tests.conftest import clone, drop, shared_tmp, start_server
 from tests.raster_files import (
     PALETTE,
     PALETTE_QUADRANTS,
@@ -56,11 +57,6 @@ RASTERS: dict[str, dict[str, Any]] = {
 }
 
 
-def run_gis(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([GIS, *args], env={**os.environ, **env}, capture_output=True,
-                          text=True, timeout=300)
-
-
 @pytest.fixture(scope="module")
 def published(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str, str]]:
     """Return the env of a database + rasters folder holding RASTERS (via the CLI)."""
@@ -70,14 +66,15 @@ def published(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str,
     env = {"GIS_DATABASE_URL": url, "GIS_DATA_DIR": str(root),
            "GIS_TILES__CACHE_DIR": str(root / "tile-cache")}
     try:
-        for raster, spec in RASTERS.items():
-            src = spec["make"](root / f"{raster}-src.tif", crs=spec["crs"],
-                               bounds=spec["bounds"])
-            out = run_gis(env, "raster", "add", str(src), "--name", raster, "--title",
-                          f"Test {raster}", "--document", "рішення № 1",
-                          "--public" if spec["public"] else "--staff-only")
-            assert out.returncode == 0, out.stderr
-            src.unlink()
+        # in-process (the CLI around publish() has its own test in test_rasters.py)
+        with psycopg.connect(url, autocommit=True) as conn:
+            for raster, spec in RASTERS.items():
+                src = spec["make"](root / f"{raster}-src.tif", crs=spec["crs"],
+                                   bounds=spec["bounds"])
+                publish(conn, src, name=raster, raster_dir=root / "rasters",
+                        title=f"Test {raster}", source_document="рішення № 1",
+                        public=spec["public"])
+                src.unlink()
         yield env
     finally:
         drop(cluster, name)
