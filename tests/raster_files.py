@@ -58,11 +58,12 @@ def make_rgb(path: Path, crs: str = "EPSG:6383",
 
 def make_paletted(path: Path, crs: str = "EPSG:6383",
                   bounds: tuple[float, float, float, float] = UCS_BOUNDS, size: int = 1000,
-                  **profile: Any) -> Path:
-    """Write a scan-like paletted GeoTIFF: four zones, a black line grid, nodata 0 frame."""
+                  blank: str | None = None, **profile: Any) -> Path:
+    """Write a scan-like paletted GeoTIFF: four zones and a no-data (0) frame at the top;
+    ``blank`` names a quadrant left as no data."""
     data = np.zeros((1, size, size), np.uint8)
     for q, (rows, cols) in _quadrants(size, size).items():
-        data[0, rows, cols] = PALETTE_QUADRANTS[q]
+        data[0, rows, cols] = 0 if q == blank else PALETTE_QUADRANTS[q]
     data[0, :4, :] = 0  # a thin no-data frame at the top
     base = {"driver": "GTiff", "width": size, "height": size, "count": 1, "dtype": "uint8",
             "crs": crs, "transform": from_bounds(*bounds, size, size), "nodata": 0}

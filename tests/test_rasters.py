@@ -314,3 +314,16 @@ def test_a_raster_larger_than_the_memory_it_is_given_is_worked_in_blocks(folder:
     assert cog_problems(dst) == []
     with rasterio.open(dst) as ds:
         assert ds.shape == (n, n) and len(ds.overviews(1)) == 6
+
+
+def test_a_missing_file_is_a_clear_server_problem(db_url: str, folder: Path) -> None:
+    from gis.errors import EnvironmentProblem
+    from gis.tms import ucs2000_tms
+    from tiles.raster import Readers, render_tile
+
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        rec = publish(conn, make_paletted(folder / "p.tif"), name="p", raster_dir=folder / "r")
+    (folder / "r" / rec.file).unlink()
+    with pytest.raises(EnvironmentProblem, match="missing from the rasters folder"):
+        render_tile(Readers(), folder / "r" / rec.file, rec, ucs2000_tms(6383), 5, 277, 590,
+                    "png")

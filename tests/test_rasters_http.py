@@ -12,8 +12,9 @@ import json
 import os
 import shutil
 import subprocess
+import time
 import warnings
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -29,7 +30,7 @@ from rasterio.io import MemoryFile
 
 from gis.cluster import EmbeddedCluster, free_port
 from gis.tms import grid_tile_bounds, grid_tile_range, ucs2000_tms
-from ingest.cog import publish
+from ingest.cog import publish, unpublish
 from tests.conftest import clone, drop, shared_tmp, start_server
 from tests.raster_files import (
     PALETTE,
@@ -54,6 +55,8 @@ RASTERS: dict[str, dict[str, Any]] = {
                  "public": True},
     "secret-plan": {"make": make_paletted, "crs": "EPSG:6383", "bounds": UCS_BOUNDS,
                     "public": False},
+    "holed-plan": {"make": make_paletted, "crs": "EPSG:6383", "bounds": UCS_BOUNDS,
+                   "public": False, "blank": "nw"},
 }
 
 
@@ -69,8 +72,9 @@ def published(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str,
         # in-process (the CLI around publish() has its own test in test_rasters.py)
         with psycopg.connect(url, autocommit=True) as conn:
             for raster, spec in RASTERS.items():
+                extra = {"blank": spec["blank"]} if "blank" in spec else {}
                 src = spec["make"](root / f"{raster}-src.tif", crs=spec["crs"],
-                                   bounds=spec["bounds"])
+                                   bounds=spec["bounds"], **extra)
                 publish(conn, src, name=raster, raster_dir=root / "rasters",
                         title=f"Test {raster}", source_document="рішення № 1",
                         public=spec["public"])
@@ -430,3 +434,39 @@ def test_gdal_reads_the_raster_through_wmts(raster_server: str, grid: str) -> No
             row, col = ds.index(x, y)
             px = ds.read(window=((row, row + 1), (col, col + 1)))[:, 0, 0]
             assert tuple(int(v) for v in px[:3]) == expected_colour("plan-ucs", quadrant)
+
+
+def test_a_tile_inside_the_limits_with_nothing_drawn_is_204(http: httpx.Client) -> None:
+    tiles = {}
+    for quadrant in ("nw", "se"):
+        lon, lat = point_of("holed-plan", quadrant)
+        x, y, _, _ = pixel_in_ucs_tile(lon, lat, 9)
+        tiles[quadrant] = http.get(f"/collections/holed-plan/map/tiles/{UCS}/9/{y}/{x}",
+                                   headers=STAFF)
+    assert tiles["nw"].status_code == 204 and tiles["nw"].content == b""
+    assert tiles["nw"].headers["etag"]
+    assert tiles["se"].status_code == 200
+
+
+def test_a_raster_added_or_removed_while_serving_appears_and_goes(
+        http: httpx.Client, published: dict[str, str]) -> None:
+    root = Path(published["GIS_DATA_DIR"])
+    src = make_rgb(root / "late-src.tif")
+    url = "/rasters/late/tilejson.json"
+    with psycopg.connect(published["GIS_DATABASE_URL"], autocommit=True) as conn:
+        try:
+            publish(conn, src, name="late", raster_dir=root / "rasters", public=True)
+            assert _within(3.0, lambda: http.get(url).status_code == 200)
+        finally:
+            unpublish(conn, "late", root / "rasters")
+            src.unlink()
+    assert _within(3.0, lambda: http.get(url).status_code == 404)
+
+
+def _within(seconds: float, check: Callable[[], bool]) -> bool:
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if check():
+            return True
+        time.sleep(0.1)
+    return check()
