@@ -156,6 +156,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, help="ignored (make bench passes it to all)")
     args = parser.parse_args()
     started = time.time()
+    load_before = os.getloadavg()[0]
     root = shared_tmp("hromada-bench-rasters-")
     try:
         with running_cluster(root / "cluster", quiet=True) as cluster:
@@ -215,8 +216,10 @@ def main() -> None:
         f"Run {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())} by `bench/rasters.py "
         f"--tiles {args.tiles} --size {args.size}` ({time.time() - started:.0f} s in all).",
         "",
-        f"- **Machine:** {machine()}; the client, the server and PostgreSQL share it (and "
-        "other work ran on it at the same time).",
+        f"- **Machine:** {machine()}; the client, the server and PostgreSQL share it, and "
+        f"other work ran on it at the same time (1-minute load average {load_before:.1f} at "
+        f"the start, {os.getloadavg()[0]:.1f} at the end, on 2 cores): compare the columns "
+        "of one run, not the milliseconds across runs.",
         f"- **Versions:** Hromada GIS {git_commit()} (working tree may hold more), rio-tiler "
         f"{package_version(python, 'rio-tiler')}, rasterio "
         f"{package_version(python, 'rasterio')} (GDAL {rasterio.__gdal_version__}).",

@@ -89,7 +89,8 @@ def published(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str,
 def raster_server(published: dict[str, str]) -> Iterator[str]:
     port = free_port()
     proc = start_server({**published, "GIS_AUTH__TOKENS":
-                         f'{{"{STAFF_TOKEN}": "olena:planner"}}'}, port)
+                         f'{{"{STAFF_TOKEN}": "olena:planner"}}',
+                         "GIS_LIMITS__CORS_ORIGINS": '["*"]'}, port)  # OpenLayers on a page
     try:
         yield f"http://127.0.0.1:{port}"
     finally:
@@ -470,3 +471,62 @@ def _within(seconds: float, check: Callable[[], bool]) -> bool:
             return True
         time.sleep(0.1)
     return check()
+
+
+OPENLAYERS = Path(__file__).parent / "clients" / "openlayers" / "node_modules"
+OL_PAGE = """<!doctype html><html><head><meta charset="utf-8">
+<script src="{ol}/ol/dist/ol.js"></script><script src="{ol}/proj4/dist/proj4.js"></script>
+<style>html, body, #map {{ margin: 0; width: 512px; height: 512px; }}</style></head>
+<body><div id="map"></div><script>
+proj4.defs("EPSG:6383", "{proj4}");
+ol.proj.proj4.register(proj4);
+const source = new ol.source.OGCMapTile({{url: "{tileset}", projection: "EPSG:6383",
+                                         crossOrigin: "anonymous", transition: 0}});
+window.failed = [];
+source.on("tileloaderror", (e) => window.failed.push(String(e.tile.getTileCoord())));
+const map = new ol.Map({{target: "map", layers: [new ol.layer.Tile({{source}})],
+  // 2.8 m pixels: tile matrix 5, 1:10 000
+  view: new ol.View({{projection: "EPSG:6383", center: [{e}, {n}], resolution: 2.8}})}});
+window.done = false;
+map.once("rendercomplete", () => {{ window.done = true; }});
+window.pixel = (x, y) => {{
+  const px = map.getPixelFromCoordinate([x, y]).map(Math.round);
+  const canvas = document.querySelector("#map canvas");
+  return Array.from(canvas.getContext("2d").getImageData(px[0], px[1], 1, 1).data);
+}};
+</script></body></html>"""
+
+
+def test_openlayers_draws_the_ucs2000_tileset(raster_server: str, tmp_path: Path) -> None:
+    from playwright.sync_api import sync_playwright
+
+    from gis.crs import ucs2000_proj4
+
+    assert (OPENLAYERS / "ol" / "dist" / "ol.js").exists(), "run scripts/bootstrap.sh test"
+    page_file = tmp_path / "ol.html"
+    page_file.write_text(OL_PAGE.format(
+        ol=OPENLAYERS.as_uri(), proj4=ucs2000_proj4(6383) + " +axis=neu",
+        tileset=f"{raster_server}/collections/plan-ucs/map/tiles/{UCS}",
+        e=UCS_BOUNDS[0] + 500, n=UCS_BOUNDS[1] + 500))
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                     args=["--no-sandbox", "--disable-gpu",
+                                           "--allow-file-access-from-files"])
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            requested: list[str] = []
+            page.on("request", lambda r: requested.append(r.url))
+            page.goto(page_file.as_uri())
+            page.wait_for_function("window.done === true", timeout=60_000)
+            # the tiles of the 1:10 000 matrix that cover the raster, as gis.tms computes them
+            assert f"{UCS}/5/590/277?" in "".join(requested)
+            assert errors == [] and page.evaluate("window.failed") == []
+            for quadrant in ("nw", "ne", "sw", "se"):
+                x, y = quadrant_point(UCS_BOUNDS, quadrant)
+                rgba = page.evaluate(f"window.pixel({x}, {y})")
+                assert tuple(rgba[:3]) == expected_colour("plan-ucs", quadrant), (quadrant, rgba)
+                assert rgba[3] == 255
+        finally:
+            browser.close()
