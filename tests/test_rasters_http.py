@@ -311,6 +311,7 @@ def test_large_coverage_is_downsampled_or_refused_when_strict(
         proc.wait(timeout=30)
         proc.log_path.unlink(missing_ok=True)
     assert lenient.status_code == 200
+    assert lenient.headers["content-interpolation"] == "[ogc-interpolation:average]"
     with MemoryFile(lenient.content) as mem, mem.open() as ds:
         assert ds.width * ds.height <= 10000
         assert tuple(ds.bounds) == pytest.approx(UCS_BOUNDS, abs=10)
@@ -487,13 +488,19 @@ source.on("tileloaderror", (e) => window.failed.push(String(e.tile.getTileCoord(
 const map = new ol.Map({{target: "map", layers: [new ol.layer.Tile({{source}})],
   // 2.8 m pixels: tile matrix 5, 1:10 000
   view: new ol.View({{projection: "EPSG:6383", center: [{e}, {n}], resolution: 2.8}})}});
-window.done = false;
-map.once("rendercomplete", () => {{ window.done = true; }});
-window.pixel = (x, y) => {{
-  const px = map.getPixelFromCoordinate([x, y]).map(Math.round);
-  const canvas = document.querySelector("#map canvas");
-  return Array.from(canvas.getContext("2d").getImageData(px[0], px[1], 1, 1).data);
-}};
+window.result = null;
+// the source is ready once it has read the tileset and its tile matrix set; the first
+// "rendercomplete" after that is the frame with every tile drawn: read the canvas there
+source.on("change", () => {{
+  if (source.getState() !== "ready") return;
+  map.once("rendercomplete", () => {{
+    const canvas = document.querySelector("#map canvas");
+    window.result = {points}.map(([x, y]) => {{
+      const px = map.getPixelFromCoordinate([x, y]).map(Math.round);
+      return Array.from(canvas.getContext("2d").getImageData(px[0], px[1], 1, 1).data);
+    }});
+  }});
+}});
 </script></body></html>"""
 
 
@@ -504,10 +511,12 @@ def test_openlayers_draws_the_ucs2000_tileset(raster_server: str, tmp_path: Path
 
     assert (OPENLAYERS / "ol" / "dist" / "ol.js").exists(), "run scripts/bootstrap.sh test"
     page_file = tmp_path / "ol.html"
+    quadrants = ("nw", "ne", "sw", "se")
+    points = [list(quadrant_point(UCS_BOUNDS, q)) for q in quadrants]
     page_file.write_text(OL_PAGE.format(
         ol=OPENLAYERS.as_uri(), proj4=ucs2000_proj4(6383) + " +axis=neu",
         tileset=f"{raster_server}/collections/plan-ucs/map/tiles/{UCS}",
-        e=UCS_BOUNDS[0] + 500, n=UCS_BOUNDS[1] + 500))
+        e=UCS_BOUNDS[0] + 500, n=UCS_BOUNDS[1] + 500, points=json.dumps(points)))
     with sync_playwright() as pw:
         browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
                                      args=["--no-sandbox", "--disable-gpu",
@@ -519,13 +528,11 @@ def test_openlayers_draws_the_ucs2000_tileset(raster_server: str, tmp_path: Path
             requested: list[str] = []
             page.on("request", lambda r: requested.append(r.url))
             page.goto(page_file.as_uri())
-            page.wait_for_function("window.done === true", timeout=60_000)
+            page.wait_for_function("window.result !== null", timeout=60_000)
+            assert errors == [] and page.evaluate("window.failed") == []
             # the tiles of the 1:10 000 matrix that cover the raster, as gis.tms computes them
             assert f"{UCS}/5/590/277?" in "".join(requested)
-            assert errors == [] and page.evaluate("window.failed") == []
-            for quadrant in ("nw", "ne", "sw", "se"):
-                x, y = quadrant_point(UCS_BOUNDS, quadrant)
-                rgba = page.evaluate(f"window.pixel({x}, {y})")
+            for quadrant, rgba in zip(quadrants, page.evaluate("window.result"), strict=True):
                 assert tuple(rgba[:3]) == expected_colour("plan-ucs", quadrant), (quadrant, rgba)
                 assert rgba[3] == 255
         finally:
