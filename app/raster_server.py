@@ -14,7 +14,8 @@ from gis.db import database_errors
 from gis.rasters import RasterRecord, list_rasters
 from gis.settings import Settings
 from tiles.raster import CatalogueSnapshot, Readers, TileMemory
-from tiles.raster_routes import RasterCollections, RasterService, public_entry, raster_routes
+from tiles.raster_documents import RasterService, public_entry
+from tiles.raster_routes import RasterCollections, raster_routes
 
 
 class RasterServer:
