@@ -440,6 +440,13 @@ def _add_ingest_commands() -> None:
 
 
 _add_ingest_commands()
+def _add_raster_commands() -> None:
+    from app.cli_rasters import raster
+
+    main.add_command(raster)
+
+
+_add_raster_commands()
 
 
 if __name__ == "__main__":

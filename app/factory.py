@@ -28,6 +28,7 @@ from app.observe import observe
 from app.portal import LandingSwitch, portal_html, portal_routes
 from app.problems import database_error_handler, gis_error_handler, unexpected_error_handler
 from app.qgis_routes import qgis_routes
+from app.raster_server import RasterServer
 from app.registry_routes import registry_routes
 from app.security import Authenticator, AuthMiddleware
 from app.tile_server import TileServer
@@ -45,6 +46,7 @@ from tiles.documents import CONFORMANCE as TILES_CONFORMANCE
 from tiles.documents import ogc_links
 from tiles.documents import style as map_style
 from tiles.mvt import CITY
+from tiles.raster_routes import CONFORMANCE as RASTER_CONFORMANCE
 
 
 def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: Catalog,
@@ -79,9 +81,10 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
     handlers = {GisError: gis_error_handler, psycopg.OperationalError: database_error_handler,
                 PoolTimeout: database_error_handler}
     tiles = TileServer(settings, db_url, pool, catalog)
+    served = TILES_CONFORMANCE + RASTER_CONFORMANCE  # classes our own routes add
     pygeoapi = OgcDocuments(pygeoapi_app(db_url, settings.base_url, work_dir, handlers,
-                                         conformance=TILES_CONFORMANCE), counts,
-                            conformance=TILES_CONFORMANCE,
+                                         conformance=served), counts,
+                            conformance=served,
                             links=partial(ogc_links, tiles.service))
     oidc = OidcVerifier(settings.auth.oidc) if settings.auth.oidc.issuer else None
     auth = Authenticator(pool, settings.auth.tokens, oidc)
@@ -93,6 +96,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
                               max_rendered=settings.limits.max_rendered_items,
                               timeout_s=settings.timeouts.items_s)
     ogc = FeatureRouter(features, pygeoapi)
+    rasters = RasterServer(settings, pool, auth)
     limiter = rate_limiter(settings.limits)  # one set of buckets: the app's and the tiles'
 
     @contextlib.asynccontextmanager
@@ -113,6 +117,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             *portal_routes(),
             *editor_routes(catalog, auth),
             *tiles.routes,
+            *rasters.routes,
             *registry_routes(settings, pool, catalog, audit=auth.audit),
             *extract_routes(settings, pool, catalog, auth, audit=auth.audit),
             *export_routes(settings, pool, catalog),
@@ -120,7 +125,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             *login_routes(settings, pool, auth),
             *reshape_routes(features),
             *qgis_routes(settings, db_url, pool, catalog, auth),
-            Mount("/", app=ogc),
+            Mount("/", app=rasters.collections(ogc)),
         ],
         middleware=[*limit_middleware(settings.limits, limiter,
                                       {"/ingest/": settings.ingest.max_upload_mb << 20}),

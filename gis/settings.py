@@ -131,6 +131,20 @@ class TileSettings(BaseModel):
     retention_days: int = 7  # how long the change queue keeps rows for caches that were offline
 
 
+class RasterSettings(BaseModel):
+    """Published rasters (``gis raster add``): their folder, limits and the tile memory cache."""
+
+    dir: Path | None = None  # default: <data_dir>/rasters (shared by every server instance)
+    # refuse larger rasters before any work (a mistaken header or file); 100 Gpx ≈ a 3 cm
+    # orthophoto of a 300 km² city. Work is done in blocks: memory does not grow with size
+    max_pixels: int = Field(default=100_000_000_000, gt=0)
+    memory_mb: int = Field(default=64, ge=0)  # rendered raster tiles kept in memory; 0: off
+    # the largest coverage answer (cells): larger requests are downsampled to fit, or refused
+    # (413) with ``Prefer: handling=strict``
+    max_coverage_cells: int = Field(default=4096 * 4096, gt=0)
+    max_age_s: int = Field(default=0, ge=0)  # Cache-Control max-age of public raster tiles
+
+
 class PortalSettings(BaseModel):
     """The geoportal page at ``/``."""
 
@@ -248,6 +262,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = MetricsSettings()  # GIS_METRICS__TOKEN=…
     ingest: IngestSettings = IngestSettings()  # GIS_INGEST__MAX_UPLOAD_MB=50
     open_data: OpenDataSettings = OpenDataSettings()  # GIS_OPEN_DATA__PUBLISHER=…
+    rasters: RasterSettings = RasterSettings()  # GIS_RASTERS__DIR=/srv/rasters
     max_items: int = 10_000  # the largest page a client may ask for
     # idle keep-alive connections are closed after this; longer than a busy client's pause, so
     # a close does not race the client's next request (uvicorn's default is 5 s)
@@ -256,6 +271,11 @@ class Settings(BaseSettings):
     # the embedded cluster's port; unset: the port of its last start (kept in the data folder,
     # so QGIS connections stay valid), else a free one
     pg_port: int | None = None
+
+    @property
+    def raster_dir(self) -> Path:
+        """Return the folder of the published rasters' COGs."""
+        return self.rasters.dir or self.data_dir / "rasters"
 
     @property
     def base_url(self) -> str:

@@ -102,4 +102,14 @@ if [ ! -f "$web_stamp" ]; then
   (cd "$web" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci in $web failed (see above)"
   rm -f "$web"/node_modules/.installed-* && touch "$web_stamp"
 fi
+# 6. test clients from npm (OpenLayers reads the UCS-2000 tile grid in tests/test_rasters_http.py)
+ol=tests/clients/openlayers
+if [ "$purpose" = test ]; then
+  ol_stamp="$ol/node_modules/.installed-$(sha256sum "$ol/package-lock.json" | cut -c1-16)"
+  if [ ! -f "$ol_stamp" ]; then
+    say "installing the test clients (npm ci in $ol)"
+    (cd "$ol" && npm ci --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci in $ol failed (see above)"
+    rm -f "$ol"/node_modules/.installed-* && touch "$ol_stamp"
+  fi
+fi
 say "ready (PostgreSQL $pgv + PostGIS, $(.venv/bin/python --version))"

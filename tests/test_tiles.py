@@ -136,7 +136,7 @@ def test_tilejson_and_style_are_consistent(server: str) -> None:
 
 def test_ogc_api_tiles_documents(server: str) -> None:
     sets = httpx.get(f"{server}/tileMatrixSets").json()["tileMatrixSets"]
-    assert [s["id"] for s in sets] == ["WebMercatorQuad"]
+    assert [s["id"] for s in sets] == ["WebMercatorQuad", "UCS2000TM9"]  # UCS: rasters only
     tms = httpx.get(f"{server}/tileMatrixSets/WebMercatorQuad").json()
     assert tms["id"] == "WebMercatorQuad" and len(tms["tileMatrices"]) == 25
     assert httpx.get(f"{server}/tiles").json()["tilesets"][0]["dataType"] == "vector"

@@ -23,7 +23,7 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from gis.errors import InvalidParameter, NotFound
-from gis.tms import parse_tile, tile_matrix_set, tms_document
+from gis.tms import parse_tile, tile_matrix_set, tms_document, tms_listing
 from tiles import documents
 from tiles.cache import etag_of, pack, unpack
 from tiles.invalidate import Invalidator
@@ -120,14 +120,10 @@ def tile_routes(svc: TileService) -> list[Route]:
     """Return the Starlette routes of the tiles (mount before the OGC API catch-all)."""
 
     async def matrix_sets(request: Request) -> Response:
-        return JSONResponse({"tileMatrixSets": [{
-            "id": "WebMercatorQuad", "title": "Google Maps Compatible for the World",
-            "uri": documents.TMS_URI, "links": [{
-                "rel": "self", "type": "application/json",
-                "href": f"{svc.base_url}/tileMatrixSets/WebMercatorQuad"}]}]})
+        return JSONResponse(tms_listing(svc.base_url, svc.storage_srid))
 
     async def matrix_set(request: Request) -> Response:
-        return JSONResponse(tms_document(request.path_params["tms"]))
+        return JSONResponse(tms_document(request.path_params["tms"], svc.storage_srid))
 
     async def city_tilesets(request: Request) -> Response:
         return JSONResponse(documents.tilesets(svc, svc.sources.get(CITY)))

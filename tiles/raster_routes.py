@@ -1,0 +1,307 @@
+"""HTTP faces of the published rasters: map tiles in both grids, TileJSON, WMTS, coverages.
+
+    /rasters                                              the rasters the caller may see
+    /rasters/{name}/tilejson.json                         TileJSON 3.0.0 (WebMercatorQuad)
+    /rasters/{name}/{z}/{x}/{y}.png|.webp                 XYZ tiles (WebMercatorQuad)
+    /rasters/wmts                                         WMTS 1.0.0 capabilities (QGIS)
+    /collections/{name}/map/tiles                         OGC API – Tiles map tilesets
+    /collections/{name}/map/tiles/{tms}                   … one tileset, with its limits
+    /collections/{name}/map/tiles/{tms}/{z}/{y}/{x}       … a tile (?f=png|webp)
+    /collections/{name}/coverage                          OGC API – Coverages (GeoTIFF)
+    /collections, /collections/{name}, …/schema           via ``RasterCollections``
+
+``{tms}`` is WebMercatorQuad or the UCS-2000 grid (``gis.tms.matrix_sets``). A staff-only
+raster answers exactly as an absent one (404) to the public everywhere. Tiles answer 200,
+204 (inside the raster's tile limits but nothing drawn there), 304 (ETag: the file's content
+hash + the tile's address) or 404 outside the limits; never a 500 for an address.
+"""
+
+from __future__ import annotations
+
+import gzip
+import json
+import math
+from collections.abc import Callable
+from typing import Any
+
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import Route
+
+from gis.crs import CRS84, crs_uri, is_northing_first, output_crs_uris, srid_from_uri
+from gis.errors import InvalidParameter, NotFound
+from gis.rasters import RasterRecord
+from gis.tms import (
+    WEB_MERCATOR_QUAD,
+    parse_grid_tile,
+)
+from tiles.raster import (
+    FORMATS,
+    GEOTIFF,
+    RENDER_VERSION,
+    CoverageRequest,
+    coverage,
+    has_tile,
+    render_tile,
+)
+from tiles.raster_documents import (
+    RasterService,
+    collection,
+    raster_list,
+    schema,
+    tilejson,
+    tileset,
+    tilesets,
+    wmts_capabilities,
+)
+
+ASGIApp = Callable[..., Any]
+# what the raster routes add to /conformance (each has a test in tests/test_rasters_http.py)
+CONFORMANCE = [
+    "http://www.opengis.net/spec/ogcapi-coverages-1/1.0/conf/core",
+    "http://www.opengis.net/spec/ogcapi-coverages-1/1.0/conf/geotiff",
+    "http://www.opengis.net/spec/ogcapi-coverages-1/1.0/conf/crs",
+    "http://www.opengis.net/spec/ogcapi-tiles-1/1.0/conf/png",
+]
+
+
+# -- request parsing --------------------------------------------------------------------------
+def tile_format(request: Request) -> str:
+    """Return png or webp from ``f=`` (default png)."""
+    f = (request.query_params.get("f") or "png").lower().removeprefix("image/")
+    if f not in FORMATS:
+        raise InvalidParameter(f"f={f!r}: raster tiles come as {' or '.join(FORMATS)}",
+                               parameter="f")
+    return f
+
+
+def _crs_param(request: Request, name: str, default: str | int | None,
+               ) -> str | int | None:
+    raw = request.query_params.get(name)
+    if not raw:
+        return default
+    try:
+        return srid_from_uri(raw)
+    except ValueError:
+        raise InvalidParameter(f"{name}={raw!r} is not a CRS URI or safe CURIE such as "
+                               f"{crs_uri(6383)} or [EPSG:6383]", parameter=name) from None
+
+
+def coverage_request(request: Request, rec: RasterRecord,
+                     storage_srid: int) -> CoverageRequest:
+    """Parse ``bbox``, ``bbox-crs``, ``crs`` and ``Prefer: handling`` of a coverage request."""
+    q = request.query_params
+    for unsupported in ("subset", "scale-factor", "scale-size", "width", "height",
+                        "properties", "datetime"):
+        if unsupported in q:
+            raise InvalidParameter(f"{unsupported}= is not supported here; cut by bbox "
+                                   "(and bbox-crs) instead", parameter=unsupported)
+    f = (q.get("f") or "geotiff").lower()
+    if f not in ("geotiff", "tif", "tiff", "image/tiff", GEOTIFF):
+        raise InvalidParameter(f"f={f!r}: coverages come as GeoTIFF (f=geotiff)", parameter="f")
+    offered = set(output_crs_uris(storage_srid)) | ({crs_uri(rec.srid)} if rec.srid else set())
+    out_crs = _crs_param(request, "crs", None)
+    if isinstance(out_crs, int) and crs_uri(out_crs) not in offered:
+        raise InvalidParameter(f"crs: EPSG:{out_crs} is not offered for {rec.name!r}; see the "
+                               "collection's crs list", parameter="crs")
+    box_crs = _crs_param(request, "bbox-crs", "OGC:CRS84")
+    box = None
+    if q.get("bbox"):
+        try:
+            values = [float(v) for v in q["bbox"].split(",")]
+        except ValueError:
+            raise InvalidParameter(f"bbox={q['bbox']!r} must be four numbers",
+                                   parameter="bbox") from None
+        if len(values) != 4 or not all(map(math.isfinite, values)):
+            raise InvalidParameter(f"bbox={q['bbox']!r} must be four finite numbers",
+                                   parameter="bbox")
+        a, b, c, d = values
+        if box_crs != "OGC:CRS84" and box_crs is not None and is_northing_first(box_crs):
+            a, b, c, d = b, a, d, c  # the CRS's own axis order: northing (latitude) first
+        if a >= c or b >= d:
+            raise InvalidParameter(f"bbox={q['bbox']!r}: the lower corner must come first",
+                                   parameter="bbox")
+        box = (a, b, c, d)
+    strict = "handling=strict" in request.headers.get("prefer", "").replace(" ", "")
+    return CoverageRequest(box=box, box_crs=box_crs or "OGC:CRS84", crs=out_crs, strict=strict)
+
+
+# -- the routes -------------------------------------------------------------------------------
+def cache_headers(svc: RasterService, rec: RasterRecord, etag: str) -> dict[str, str]:
+    public = "public" if rec.public else "private"
+    age = f"max-age={svc.max_age_s}" if rec.public and svc.max_age_s > 0 else "no-cache"
+    return {"etag": etag, "cache-control": f"{public}, {age}",
+            "access-control-allow-origin": "*"}
+
+
+async def tile_answer(svc: RasterService, request: Request, rec: RasterRecord,
+                      tms_id: str, z: str, x: str, y: str, fmt: str) -> Response:
+    """Answer one tile: 200 image, 204 nothing drawn, 304 unchanged, 404 outside."""
+    tms = svc.tms(tms_id)
+    zi, xi, yi = parse_grid_tile(tms, z, x, y)
+    if not await run_in_threadpool(has_tile, rec, tms, zi, xi, yi):
+        raise NotFound(f"tile {zi}/{yi}/{xi} of {tms_id} is outside raster {rec.name!r}",
+                       tileMatrix=zi, tileRow=yi, tileCol=xi)
+    key = f"{rec.version}.{RENDER_VERSION}.{tms_id}.{zi}.{xi}.{yi}.{fmt}"
+    etag = f'"{key}"'
+    headers = cache_headers(svc, rec, etag)
+    if etag in (request.headers.get("if-none-match") or "").split(", "):
+        return Response(status_code=304, headers=headers)
+    data = svc.memory.get(key)
+    headers["x-tile-cache"] = "hit" if data is not None else "miss"
+    if data is None:
+        data = await run_in_threadpool(render_tile, svc.readers, svc.path(rec), rec, tms, zi,
+                                       xi, yi, fmt)
+        svc.memory.put(key, data)
+    if not data:
+        return Response(status_code=204, headers=headers)
+    return Response(data, media_type=FORMATS[fmt][1], headers=headers)
+
+
+def raster_routes(svc: RasterService) -> list[Route]:
+    """Return the raster routes (mount before the OGC API catch-all)."""
+
+    async def listing(request: Request) -> Response:
+        staff = svc.staff(request)
+        return JSONResponse(await run_in_threadpool(raster_list, svc, staff))
+
+    async def tilejson_doc(request: Request) -> Response:
+        rec = await svc.raster(request)
+        return JSONResponse(tilejson(svc, rec), headers={"access-control-allow-origin": "*"})
+
+    async def xyz(request: Request) -> Response:
+        p = request.path_params
+        rec = await svc.raster(request)
+        fmt = str(p["fmt"])
+        if fmt not in FORMATS:
+            raise NotFound(f"no tile format {fmt!r}; use .png or .webp")
+        return await tile_answer(svc, request, rec, WEB_MERCATOR_QUAD, p["z"], p["x"], p["y"],
+                                 fmt)
+
+    async def wmts(request: Request) -> Response:
+        staff = svc.staff(request)
+        rasters = await run_in_threadpool(svc.catalogue.visible, staff)
+        xml = await run_in_threadpool(wmts_capabilities, svc, rasters)
+        return Response(xml, media_type="application/xml",
+                        headers={"access-control-allow-origin": "*"})
+
+    async def map_tilesets(request: Request) -> Response:
+        rec = await svc.raster(request)
+        return JSONResponse(await run_in_threadpool(tilesets, svc, rec))
+
+    async def map_tileset(request: Request) -> Response:
+        rec = await svc.raster(request)
+        return JSONResponse(await run_in_threadpool(tileset, svc, rec,
+                                                    request.path_params["tms"]))
+
+    async def map_tile(request: Request) -> Response:
+        p = request.path_params
+        rec = await svc.raster(request)
+        return await tile_answer(svc, request, rec, p["tms"], p["z"], p["x"], p["y"],
+                                 tile_format(request))
+
+    async def coverage_data(request: Request) -> Response:
+        rec = await svc.raster(request)
+        req = coverage_request(request, rec, svc.storage_srid)
+        cov = await run_in_threadpool(coverage, svc.path(rec), rec, req,
+                                      svc.max_coverage_cells)
+        epsg = cov.crs.to_epsg()
+        crs = CRS84 if req.crs == "OGC:CRS84" else crs_uri(epsg) if epsg else cov.crs.to_wkt()
+        x0, y0, x1, y1 = cov.bounds
+        flip = req.crs != "OGC:CRS84" and epsg is not None and is_northing_first(epsg)
+        bbox = (y0, x0, y1, x1) if flip else (x0, y0, x1, y1)
+        headers = {"content-crs": f"<{crs}>", "content-bbox": ",".join(f"{v!r}" for v in bbox),
+                   "content-disposition": f'attachment; filename="{rec.name}.tif"',
+                   "access-control-allow-origin": "*",
+                   "cache-control": "public, no-cache" if rec.public else "private, no-cache"}
+        if cov.downsampled:
+            headers["content-interpolation"] = "[ogc-interpolation:average]"
+        return Response(cov.data, media_type=GEOTIFF, headers=headers)
+
+    return [
+        Route("/rasters", listing),
+        Route("/rasters/wmts", wmts),
+        Route("/rasters/{name}/tilejson.json", tilejson_doc),
+        Route("/rasters/{name}/{z:int}/{x:int}/{y:int}.{fmt}", xyz),
+        Route("/collections/{name}/map/tiles", map_tilesets),
+        Route("/collections/{name}/map/tiles/{tms}", map_tileset),
+        Route("/collections/{name}/map/tiles/{tms}/{z}/{y}/{x}", map_tile),
+        Route("/collections/{name}/coverage", coverage_data),
+    ]
+
+
+class RasterCollections:
+    """ASGI wrapper of the OGC API: raster collections beside the registries' ones.
+
+    ``/collections`` (JSON) gets the rasters the caller may see appended;
+    ``/collections/{name}`` and ``/collections/{name}/schema`` of a raster are answered here
+    (JSON only); everything else, and every registry collection, passes through untouched.
+    """
+
+    def __init__(self, app: ASGIApp, svc: RasterService) -> None:
+        self.app = app
+        self.svc = svc
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        path = scope.get("path", "").rstrip("/") if scope["type"] == "http" else ""
+        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or \
+                not path.startswith("/collections"):
+            await self.app(scope, receive, send)
+            return
+        parts = path.split("/")[2:]
+        request = Request(scope)
+        if len(parts) in (1, 2) and (len(parts) == 1 or parts[1] == "schema"):
+            rec = await run_in_threadpool(self._visible, parts[0], self.svc.staff(request))
+            if rec is not None:
+                doc = collection(self.svc, rec) if len(parts) == 1 else \
+                    schema(rec, self.svc.base_url)
+                media = "application/json" if len(parts) == 1 else "application/schema+json"
+                await JSONResponse(doc, media_type=media)(scope, receive, send)
+                return
+        if parts:  # a staff-only raster falls through too: the OGC API's own 404, as if absent
+            await self.app(scope, receive, send)
+            return
+        await self._listing(scope, receive, send, self.svc.staff(request))
+
+    def _visible(self, name: str, staff: bool) -> RasterRecord | None:
+        try:
+            return self.svc.catalogue.get(name, staff)
+        except NotFound:
+            return None
+
+    async def _listing(self, scope: dict[str, Any], receive: Any, send: Any,
+                       staff: bool) -> None:
+        start: dict[str, Any] = {}
+        chunks: list[bytes] = []
+
+        async def capture(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                start.update(message)
+            else:
+                chunks.append(message.get("body", b""))
+
+        await self.app(scope, receive, capture)
+        body = b"".join(chunks)
+        headers = {k.lower(): v for k, v in start.get("headers", [])}
+        if start.get("status") == 200 and \
+                headers.get(b"content-type", b"").startswith(b"application/json"):
+            rasters = await run_in_threadpool(self.svc.catalogue.visible, staff)
+            body = self._append(body, headers.get(b"content-encoding") == b"gzip", rasters)
+        out = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        out.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": out})
+        await send({"type": "http.response.body", "body": body})
+
+    def _append(self, body: bytes, zipped: bool, rasters: list[RasterRecord]) -> bytes:
+        if not rasters:
+            return body
+        try:
+            doc = json.loads(gzip.decompress(body) if zipped else body)
+        except (OSError, ValueError):
+            return body
+        if not isinstance(doc.get("collections"), list):
+            return body
+        doc["collections"].extend(collection(self.svc, r) for r in rasters)
+        out = json.dumps(doc, ensure_ascii=False).encode()
+        return gzip.compress(out) if zipped else out
