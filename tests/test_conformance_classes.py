@@ -279,6 +279,14 @@ CHECKS: dict[str, Callable[[str, str], None] | str] = {
         "tests.test_tiles:test_etag_revalidation_and_collections_parameter",
     "tms/2.0/conf/tilematrixset": "tests.test_tiles:test_ogc_api_tiles_documents",
     "tms/2.0/conf/json-tilematrixset": "tests.test_tiles:test_ogc_api_tiles_documents",
+    "ogcapi-tiles-1/1.0/conf/png":
+        "tests.test_rasters_http:test_tile_pixels_have_the_colours_of_the_place",
+    "ogcapi-coverages-1/1.0/conf/core":
+        "tests.test_rasters_http:test_collections_and_conformance_describe_the_coverages",
+    "ogcapi-coverages-1/1.0/conf/crs":
+        "tests.test_rasters_http:test_coverage_subset_has_the_bounds_and_crs_asked_for",
+    "ogcapi-coverages-1/1.0/conf/geotiff":
+        "tests.test_rasters_http:test_coverage_subset_has_the_bounds_and_crs_asked_for",
 }
 
 
