@@ -38,6 +38,7 @@ from sqlalchemy.types import TypeEngine
 
 from gis import changes
 from gis.history import trigger_sql
+from gis.view_refresh import drop_view, replace_view
 from registries.catalog import Catalog
 from registries.functions import DEFAULT_TIME_ZONE, SEARCH_SCHEMA
 from registries.functions import install as install_functions
@@ -207,8 +208,9 @@ def data_columns(reg: Registry) -> list[str]:
 
 def sync_derived(conn: psycopg.Connection, catalog: Catalog,
                  time_zone: str = DEFAULT_TIME_ZONE) -> None:
-    """Recreate the derived objects (history triggers, rule checks, public and staff views,
-    search index, the rights of staff database logins); idempotent. ``time_zone`` is the
+    """Refresh the derived objects (history triggers, rule checks, public and staff views —
+    replaced in place, never dropped with what depends on them —, search index, the rights of
+    staff database logins); idempotent. ``time_zone`` is the
     city's: date-driven statuses follow it."""
     for schema in (PUBLIC_SCHEMA, STAFF_SCHEMA, SEARCH_SCHEMA):
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
@@ -218,11 +220,10 @@ def sync_derived(conn: psycopg.Connection, catalog: Catalog,
             conn.execute(ddl)
         for ddl in changes.trigger_sql(reg.schema, reg.table, watched_columns(reg)):
             conn.execute(ddl)
-        conn.execute(sql.SQL("DROP VIEW IF EXISTS {} CASCADE").format(
-            sql.Identifier(*reg.public_view)))
+        # in place: what a council built on these views survives (gis.view_refresh)
         if reg.public:
-            conn.execute(public_view_sql(reg))
-        conn.execute(sql.SQL("DROP VIEW IF EXISTS {} CASCADE").format(
-            sql.Identifier(*reg.staff_view)))
-        conn.execute(staff_view_sql(reg))
+            replace_view(conn, reg.public_view, public_view_sql(reg))
+        else:
+            drop_view(conn, reg.public_view)
+        replace_view(conn, reg.staff_view, staff_view_sql(reg))
     sync_grants(conn, catalog)  # staff database logins: rights derived from the declarations
