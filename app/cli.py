@@ -113,7 +113,8 @@ def serve(host: str | None, port: int | None, demo: bool, scale: float) -> None:
             pool = open_pool(url, min_size=settings.pool.min_size,
                              max_size=settings.pool.max_size, timeout_s=settings.pool.timeout_s)
             app = create_app(settings, url, pool, catalog, settings.data_dir / "runtime")
-            click.echo(f"Hromada GIS serving on {settings.base_url}/ (Ctrl-C to stop)", err=True)
+            click.echo(f"Hromada GIS serving on {settings.base_url}/ (tile cache: "
+                       f"{settings.tile_cache_kind}; Ctrl-C to stop)", err=True)
             server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port,
                                                    log_level="warning", lifespan="on",
                                                    timeout_graceful_shutdown=10,

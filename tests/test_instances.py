@@ -10,17 +10,30 @@ from __future__ import annotations
 
 import json
 import os
+import shutil
 import subprocess
 import time
-from pathlib import Path
+from collections.abc import Iterator
 
 import httpx
 import psycopg
 import pytest
+import shapely
+import shapely.geometry
 from psycopg import sql
 
 from gis.cluster import EmbeddedCluster, free_port
-from tests.conftest import GIS, SRID, Server, drop, shared_tmp, start_server
+from tests.conftest import (
+    DEMO_SCALE,
+    DEMO_TODAY,
+    GIS,
+    SRID,
+    Server,
+    drop,
+    shared_tmp,
+    start_server,
+)
+from tiles.mvt import configure
 
 TOKEN = "tok-instances"
 
@@ -73,7 +86,7 @@ def _stop(procs: list[Server]) -> None:
 
 
 @pytest.fixture
-def empty_db(cluster: EmbeddedCluster) -> str:
+def empty_db(cluster: EmbeddedCluster) -> Iterator[str]:
     """Return the URL of a new database with nothing in it (not even the schema)."""
     name = f"instances_{os.getpid()}_{time.monotonic_ns() % 10**9}"
     with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
@@ -99,3 +112,100 @@ def test_instances_started_at_once_all_come_up(empty_db: str, rounds: int) -> No
                 assert r.status_code == 200, r.text
         finally:
             _stop(list(started.values()))
+
+
+@pytest.fixture
+def two_instances(db_url: str) -> Iterator[tuple[str, str, str]]:
+    """Return the base URLs of two servers on one database holding the demo city, and its URL.
+
+    Neither names a tile cache folder: with an external database the tile cache defaults to
+    the shared table in PostgreSQL.
+    """
+    from app.demo.load import load_demo
+
+    with psycopg.connect(db_url) as conn:
+        load_demo(conn, scale=DEMO_SCALE, seed=68, today=DEMO_TODAY, srid=SRID)
+        conn.commit()
+    env = {"GIS_DATABASE_URL": db_url, "GIS_AUTH__TOKENS": json.dumps({TOKEN: "olena:planner"})}
+    procs: list[Server] = []
+    folders = [shared_tmp("hromada-instance-") for _ in range(2)]  # as on two machines
+    try:
+        for folder in folders:
+            port = free_port()
+            procs.append(start_server({**env, "GIS_DATA_DIR": str(folder)}, port))
+            procs[-1].base = f"http://127.0.0.1:{port}"  # type: ignore[attr-defined]
+        yield procs[0].base, procs[1].base, db_url  # type: ignore[attr-defined]
+    finally:
+        for proc in procs:
+            proc.terminate()
+            proc.wait(timeout=30)
+            proc.log_path.unlink(missing_ok=True)
+        for folder in folders:
+            shutil.rmtree(folder, ignore_errors=True)
+
+
+def test_an_edit_through_one_instance_is_in_the_others_tiles_and_items_within_1s(
+        two_instances: tuple[str, str, str]) -> None:
+    from tests.test_tiles_cache import QUERIES, covering, fetch, fresh
+
+    one, other, url = two_instances
+    with psycopg.connect(url, autocommit=True) as conn, httpx.Client(timeout=30) as client:
+        configure(conn)
+        pid = conn.execute("SELECT id FROM registry.land_parcel ORDER BY id LIMIT 1"
+                           ).fetchone()[0]
+        tiles = sorted(t for t in covering(conn, pid) if t[1] >= 14)
+        item_url = f"/collections/land_parcels/items/{pid}"
+        before = client.get(other + item_url)
+        assert before.status_code == 200
+        box = ",".join(f"{v:.6f}" for v in shapely.geometry.shape(
+            before.json()["geometry"]).bounds)
+        page_url = f"/collections/land_parcels/items?bbox={box}&limit=100"
+        area_before = _area_in_page(client.get(other + page_url).json(), pid)
+        # the other instance has every covering tile cached, in memory too
+        for tile in tiles:
+            fetch(other, tile, client)
+        for tile in tiles:
+            assert fetch(other, tile, client).headers["x-tile-cache"] == "hit", tile
+        # the cache is shared: the first instance finds the tiles the other rendered
+        assert fetch(one, tiles[0], client).headers["x-tile-cache"] == "hit"
+        assert conn.execute("SELECT count(*) FROM tiles.cache").fetchone()[0] >= len(tiles)
+
+        staff_etag = client.get(one + item_url, headers={
+            "Authorization": f"Bearer {TOKEN}"}).headers["ETag"]
+        old = shapely.geometry.shape(before.json()["geometry"])
+        p = old.representative_point()
+        square = shapely.box(p.x - 0.00003, p.y - 0.00003, p.x + 0.00003, p.y + 0.00003)
+        r = client.patch(one + item_url, json={
+            "type": "Feature", "properties": {},
+            "geometry": shapely.geometry.mapping(shapely.MultiPolygon([square]))},
+            headers={"Authorization": f"Bearer {TOKEN}", "If-Match": staff_etag,
+                     "Content-Type": "application/geo+json"})
+        assert r.status_code == 204, r.text
+        edited = time.monotonic()
+        want = {tile: fresh(conn, QUERIES, tile) for tile in tiles}
+
+        pending = set(tiles)
+        item_fresh = page_fresh = False
+        while pending or not (item_fresh and page_fresh):
+            assert time.monotonic() - edited < 1.0, (
+                f"after 1 s the other instance still serves the old state: tiles {pending}, "
+                f"item fresh {item_fresh}, page fresh {page_fresh}")
+            for tile in list(pending):
+                if fetch(other, tile, client).content == want[tile]:
+                    pending.discard(tile)
+            now = client.get(other + item_url)
+            item_fresh = (now.headers["ETag"] != before.headers["ETag"]
+                          and shapely.geometry.shape(now.json()["geometry"]).area
+                          < 0.5 * old.area)
+            page_fresh = _area_in_page(client.get(other + page_url).json(), pid) \
+                < 0.5 * area_before
+            time.sleep(0.02)
+        # and what the other instance now serves stays fresh (nothing stale re-cached)
+        for tile in tiles:
+            r = fetch(other, tile, client)
+            assert r.content == want[tile], tile
+
+
+def _area_in_page(page: dict, pid: int) -> float:
+    return sum(shapely.geometry.shape(f["geometry"]).area for f in page["features"]
+               if f["id"] == pid)
