@@ -166,13 +166,14 @@ def _load_demo(url: str, settings: Settings, *, scale: float, seed: int,
                today: date | None) -> dict[str, int]:
     import psycopg
 
-    from app.demo.load import load_demo
+    from app.demo.load import demo_place, load_demo
     from app.progress import Progress
 
     progress = Progress("demo")
+    city = settings.city
     with psycopg.connect(url) as conn:
-        counts = load_demo(conn, scale=scale, seed=seed, today=today,
-                           srid=settings.city.storage_srid, progress=progress)
+        counts = load_demo(conn, scale=scale, seed=seed, today=today, srid=city.storage_srid,
+                           progress=progress, place=demo_place(city.storage_srid, city.extent))
         conn.commit()
     progress.close()
     click.echo("demo city: " + ", ".join(f"{k} {v}" for k, v in counts.items()), err=True)
