@@ -72,16 +72,24 @@ def columns(conn: psycopg.Connection[Any], oid: int) -> list[ViewColumn]:
     return [ViewColumn(str(r[0]), int(r[1]), int(r[2]), int(r[3]), str(r[4])) for r in rows]
 
 
-def _probe_columns(conn: psycopg.Connection[Any], query: str) -> list[ViewColumn]:
-    """Return the columns ``query`` yields, read from a temporary view made for the purpose."""
+def _probe(conn: psycopg.Connection[Any], query: str) -> tuple[list[ViewColumn], str]:
+    """Return the columns ``query`` yields and its definition as PostgreSQL prints it, read
+    from a temporary view made for the purpose."""
     probe = sql.Identifier(PROBE)
     conn.execute(sql.SQL("DROP VIEW IF EXISTS pg_temp.{}").format(probe))
     conn.execute(sql.SQL("CREATE TEMP VIEW {} AS ").format(probe) + sql.SQL(query))
     found = _relation(conn, (_temp_schema(conn), PROBE))
     assert found is not None
     cols = columns(conn, found[0])
+    definition = _definition(conn, found[0])
     conn.execute(sql.SQL("DROP VIEW pg_temp.{}").format(probe))
-    return cols
+    return cols, definition
+
+
+def _definition(conn: psycopg.Connection[Any], oid: int) -> str:
+    row = conn.execute("SELECT pg_get_viewdef(%s::oid)", (oid,)).fetchone()
+    assert row is not None
+    return str(row[0])
 
 
 def _temp_schema(conn: psycopg.Connection[Any]) -> str:
@@ -128,7 +136,8 @@ def _changes(old: list[ViewColumn], new: list[ViewColumn]) -> list[str]:
 def replace_view(conn: psycopg.Connection[Any], name: tuple[str, str],
                  create: sql.Composed) -> str:
     """Make view ``name`` what ``create`` (``CREATE VIEW <name> AS …``) says, keeping every
-    object that depends on it; return how: created | unchanged-columns | appended | recreated.
+    object that depends on it; return how: created | unchanged | replaced | appended |
+    recreated.
 
     Raises EnvironmentProblem naming the dependent objects when the change needs the view
     dropped; nothing is changed then (the caller's transaction rolls back).
@@ -144,14 +153,19 @@ def replace_view(conn: psycopg.Connection[Any], name: tuple[str, str],
     if kind != "v":
         raise EnvironmentProblem(f"{label} should be a view of Hromada GIS but is another kind "
                                  "of object; rename it, then start again", view=label)
-    old, new = columns(conn, oid), _probe_columns(conn, query)
+    old = columns(conn, oid)
+    new, definition = _probe(conn, query)
+    if new == old and definition == _definition(conn, oid):
+        # the same view: not even replaced, so a restart takes no lock that would make the
+        # other instances' reads of it wait
+        return "unchanged"
     blocked = _changes(old, new)
     if not blocked:
         order = [c.name for c in old] + [c.name for c in new if c.name not in {o.name for o in old}]
         if order == [c.name for c in new]:
             conn.execute(sql.SQL("CREATE OR REPLACE VIEW {} AS ").format(target)
                          + sql.SQL(query))
-            return "unchanged-columns" if len(order) == len(old) else "appended"
+            return "replaced" if len(order) == len(old) else "appended"
         # the old columns first, in their old places: what depends on them stays valid
         conn.execute(sql.SQL("CREATE OR REPLACE VIEW {} AS SELECT {} FROM ({}) AS q").format(
             target, sql.SQL(", ").join(sql.SQL("q.{}").format(sql.Identifier(n)) for n in order),

@@ -161,6 +161,9 @@ def test_an_edit_through_one_instance_is_in_the_others_tiles_and_items_within_1s
             before.json()["geometry"]).bounds)
         page_url = f"/collections/land_parcels/items?bbox={box}&limit=100"
         area_before = _area_in_page(client.get(other + page_url).json(), pid)
+        report_url = f"/reports/parcels/{before.json()['properties']['cadastral_number']}?f=json"
+        report_before = client.get(other + report_url)
+        assert report_before.status_code == 200, report_before.text
         # the other instance has every covering tile cached, in memory too
         for tile in tiles:
             fetch(other, tile, client)
@@ -185,11 +188,12 @@ def test_an_edit_through_one_instance_is_in_the_others_tiles_and_items_within_1s
         want = {tile: fresh(conn, QUERIES, tile) for tile in tiles}
 
         pending = set(tiles)
-        item_fresh = page_fresh = False
-        while pending or not (item_fresh and page_fresh):
+        item_fresh = page_fresh = report_fresh = False
+        while pending or not (item_fresh and page_fresh and report_fresh):
             assert time.monotonic() - edited < 1.0, (
                 f"after 1 s the other instance still serves the old state: tiles {pending}, "
-                f"item fresh {item_fresh}, page fresh {page_fresh}")
+                f"item fresh {item_fresh}, page fresh {page_fresh}, report {report_fresh}")
+            report_fresh = client.get(other + report_url).json() != report_before.json()
             for tile in list(pending):
                 if fetch(other, tile, client).content == want[tile]:
                     pending.discard(tile)

@@ -122,3 +122,20 @@ def test_a_change_that_needs_a_drop_stops_and_names_the_dependents(db_url: str) 
     with psycopg.connect(db_url) as conn:
         assert "retired" not in [c.name for c in columns(conn,
                                                            _view_oid(conn, "open_data.address"))]
+
+
+def test_a_restart_leaves_an_unchanged_view_alone(db_url: str) -> None:
+    """Nothing changed: the view is not even replaced (no lock that would make other
+    instances' reads wait); a changed definition is replaced in place."""
+    from gis.view_refresh import replace_view
+    from registries.schema import public_view_sql
+
+    reg = default_catalog().get("addresses")
+    with psycopg.connect(db_url) as conn:
+        assert replace_view(conn, reg.public_view, public_view_sql(reg)) == "unchanged"
+        text = conn.execute("SELECT pg_get_viewdef('open_data.address'::regclass)"
+                            ).fetchone()[0].rstrip().rstrip(";")
+        conn.execute(sql.SQL("CREATE OR REPLACE VIEW open_data.address AS {} LIMIT 5").format(
+            sql.SQL(text)))
+        assert replace_view(conn, reg.public_view, public_view_sql(reg)) == "replaced"
+        assert replace_view(conn, reg.public_view, public_view_sql(reg)) == "unchanged"
