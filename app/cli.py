@@ -89,6 +89,7 @@ def serve(host: str | None, port: int | None, demo: bool, scale: float) -> None:
     from app.runtime import database, lock_holder
     from gis.cluster import port_is_free
     from gis.db import check_pool_size, open_pool
+    from gis.startup_lock import startup_lock
     from registries.catalog import default_catalog
 
     settings = load_settings()
@@ -107,8 +108,9 @@ def serve(host: str | None, port: int | None, demo: bool, scale: float) -> None:
                                  "another folder")
     with stop_on_signals():
         with database(settings) as url:
-            if demo:
-                _load_demo_if_empty(url, settings, scale)
+            if demo:  # one instance loads it; others started with it wait, then find it
+                with startup_lock(url, say=lambda line: click.echo(line, err=True)):
+                    _load_demo_if_empty(url, settings, scale)
             check_pool_size(url, settings.pool.max_size)
             pool = open_pool(url, min_size=settings.pool.min_size,
                              max_size=settings.pool.max_size, timeout_s=settings.pool.timeout_s)

@@ -213,3 +213,32 @@ def test_an_edit_through_one_instance_is_in_the_others_tiles_and_items_within_1s
 def _area_in_page(page: dict, pid: int) -> float:
     return sum(shapely.geometry.shape(f["geometry"]).area for f in page["features"]
                if f["id"] == pid)
+
+
+def test_a_start_up_waits_for_the_one_holding_the_lock_and_says_whom(db_url: str) -> None:
+    """While another session holds the start-up lock, an upgrade waits (and says for whom);
+    it runs as soon as the lock is free."""
+    import threading
+
+    from gis.startup_lock import STARTUP_KEY
+    from registries.migrate import upgrade
+
+    said: list[str] = []
+    done: list[float] = []
+
+    def start_up() -> None:
+        upgrade(db_url, SRID, say=said.append)
+        done.append(time.monotonic())
+
+    with psycopg.connect(db_url, autocommit=True, application_name="other start-up") as holder:
+        holder.execute("SELECT pg_advisory_lock(%s)", (STARTUP_KEY,))
+        pid = holder.info.backend_pid
+        worker = threading.Thread(target=start_up)
+        worker.start()
+        time.sleep(1.5)
+        assert worker.is_alive(), "the upgrade did not wait for the lock"
+        assert said and f"pid {pid} (other start-up" in said[0], said
+        released = time.monotonic()
+        holder.execute("SELECT pg_advisory_unlock(%s)", (STARTUP_KEY,))
+        worker.join(timeout=120)
+    assert done and done[0] > released  # it ran, after the lock was free
