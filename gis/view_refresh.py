@@ -155,22 +155,22 @@ def replace_view(conn: psycopg.Connection[Any], name: tuple[str, str],
                                  "of object; rename it, then start again", view=label)
     old = columns(conn, oid)
     new, definition = _probe(conn, query)
-    if new == old and definition == _definition(conn, oid):
-        # the same view: not even replaced, so a restart takes no lock that would make the
-        # other instances' reads of it wait
-        return "unchanged"
     blocked = _changes(old, new)
     if not blocked:
-        order = [c.name for c in old] + [c.name for c in new if c.name not in {o.name for o in old}]
-        if order == [c.name for c in new]:
-            conn.execute(sql.SQL("CREATE OR REPLACE VIEW {} AS ").format(target)
-                         + sql.SQL(query))
-            return "replaced" if len(order) == len(old) else "appended"
-        # the old columns first, in their old places: what depends on them stays valid
-        conn.execute(sql.SQL("CREATE OR REPLACE VIEW {} AS SELECT {} FROM ({}) AS q").format(
-            target, sql.SQL(", ").join(sql.SQL("q.{}").format(sql.Identifier(n)) for n in order),
-            sql.SQL(query)))
-        return "appended"
+        old_names = [c.name for c in old]
+        order = old_names + [c.name for c in new if c.name not in set(old_names)]
+        if order != [c.name for c in new]:
+            # the old columns first, in their old places: what depends on them stays valid
+            query = sql.SQL("SELECT {} FROM ({}) AS q").format(
+                sql.SQL(", ").join(sql.SQL("q.{}").format(sql.Identifier(n)) for n in order),
+                sql.SQL(query)).as_string(conn)
+            definition = _probe(conn, query)[1]
+        if definition == _definition(conn, oid):
+            # the same view: not even replaced, so a restart takes no lock that would make
+            # the other instances' reads of it wait
+            return "unchanged"
+        conn.execute(sql.SQL("CREATE OR REPLACE VIEW {} AS ").format(target) + sql.SQL(query))
+        return "replaced" if len(order) == len(old) else "appended"
     others = dependents(conn, oid)
     if others:
         raise EnvironmentProblem(

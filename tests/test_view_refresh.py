@@ -13,9 +13,10 @@ import pytest
 from psycopg import sql
 
 from gis.errors import EnvironmentProblem
-from gis.view_refresh import columns, dependents
+from gis.view_refresh import columns, dependents, replace_view
 from registries.catalog import default_catalog
 from registries.migrate import upgrade
+from registries.schema import public_view_sql
 from tests.conftest import SRID
 from tests.factories import make_address, make_boundary, make_street
 
@@ -80,6 +81,9 @@ def test_a_column_added_in_the_middle_is_appended_and_dependents_stay(db_url: st
     with psycopg.connect(db_url) as conn:
         now = [c.name for c in columns(conn, _view_oid(conn, "open_data.address"))]
         assert now == [*kept, missing]
+        # and the next restart finds it as it should be: left alone
+        reg = default_catalog().get("addresses")
+        assert replace_view(conn, reg.public_view, public_view_sql(reg)) == "unchanged"
         assert _exists(conn, "council.numbered") and _exists(conn, "council.address_count")
         assert not dependents(conn, _view_oid(conn, "open_data.address_full"))
         conn.execute("DROP VIEW open_data.address_full")
@@ -127,9 +131,6 @@ def test_a_change_that_needs_a_drop_stops_and_names_the_dependents(db_url: str) 
 def test_a_restart_leaves_an_unchanged_view_alone(db_url: str) -> None:
     """Nothing changed: the view is not even replaced (no lock that would make other
     instances' reads wait); a changed definition is replaced in place."""
-    from gis.view_refresh import replace_view
-    from registries.schema import public_view_sql
-
     reg = default_catalog().get("addresses")
     with psycopg.connect(db_url) as conn:
         assert replace_view(conn, reg.public_view, public_view_sql(reg)) == "unchanged"
