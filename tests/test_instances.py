@@ -211,6 +211,8 @@ def test_an_edit_through_one_instance_is_in_the_others_tiles_and_items_within_1s
             page_fresh = _area_in_page(client.get(other + page_url).json(), pid) \
                 < 0.5 * area_before
             time.sleep(0.02)
+        print(f"the other instance served the edit after {time.monotonic() - edited:.3f} s "
+              f"({len(tiles)} tiles, item, page, report)")
         # and what the other instance now serves stays fresh (nothing stale re-cached)
         for tile in tiles:
             r = fetch(other, tile, client)
