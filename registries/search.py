@@ -1,5 +1,8 @@
 """Search: addresses as residents type them, any registry's searchable fields, reverse lookup.
 
+Search reads the published versions (``published.<table>``, ``registries.publication``): a
+change waiting for verification is not found until its holder approves it.
+
 Addresses: the query is taken apart in Python (``registries.addresses.search_text``: street
 key, street type, house number), then one SQL statement ranks the street names — current and
 former, in ``search.street_name`` — by trigram similarity of their keys (pg_trgm), and joins
@@ -73,7 +76,7 @@ WITH names AS ({names}), streets AS (
 ), best AS (
     SELECT * FROM streets ORDER BY score DESC, street_id LIMIT %(candidates)s
 )
-SELECT a.id, registry.address_label(a.street_id, a.house_number, a.korpus),
+SELECT a.id, registry.published_address_label(a.street_id, a.house_number, a.korpus),
        b.score + CASE WHEN h.key = %(house)s THEN 0.5
                       WHEN regexp_replace(h.key, 'К[0-9А-Я]{{1,3}}$', '')
                            = regexp_replace(%(house)s, 'К[0-9А-Я]{{1,3}}$', '') THEN 0.35
@@ -82,7 +85,7 @@ SELECT a.id, registry.address_label(a.street_id, a.house_number, a.korpus),
        CASE WHEN NOT b.is_current THEN 'колишня ' || registry.street_label(b.street_type, b.name)
        END
 FROM best AS b
-JOIN registry.address AS a ON a.street_id = b.street_id AND a.status <> 'annulled'
+JOIN published.address AS a ON a.street_id = b.street_id AND a.status <> 'annulled'
 CROSS JOIN LATERAL (SELECT registry.house_key(a.house_number, a.korpus) AS key) AS h
 CROSS JOIN LATERAL (SELECT ST_Transform(a.geom, 4326) AS geom) AS p
 WHERE substring(a.house_number FROM '^[0-9]+')::int = %(num)s
@@ -97,7 +100,7 @@ WITH names AS ({names}), streets AS (
 SELECT s.id, registry.street_label(s.street_type, s.name), b.score, ST_X(p.geom), ST_Y(p.geom),
        CASE WHEN NOT b.is_current THEN 'колишня ' || registry.street_label(b.street_type, b.name)
        END
-FROM streets AS b JOIN registry.street AS s ON s.id = b.street_id
+FROM streets AS b JOIN published.street AS s ON s.id = b.street_id
 CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(s.geom), 4326) AS geom) AS p
 ORDER BY b.score DESC, s.id LIMIT %(limit)s
 """
@@ -171,7 +174,7 @@ def objects_sql(reg: Registry, personal: bool) -> sql.Composed:
         "FROM {table} AS t CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(t.geom), "
         "4326) AS geom) AS p WHERE {conds} ORDER BY score DESC, t.id LIMIT %(limit)s").format(
         label=label_sql(reg, "t"), scores=sql.SQL(", ").join(scores),
-        table=sql.Identifier(reg.schema, reg.table), conds=sql.SQL(" OR ").join(conds))
+        table=sql.Identifier(*reg.published_table), conds=sql.SQL(" OR ").join(conds))
 
 
 def find_objects(conn: psycopg.Connection, reg: Registry, text: str, *, limit: int = 10,
@@ -216,11 +219,11 @@ def search(conn: psycopg.Connection, catalog: Catalog, text: str, *, limit: int 
 
 
 NEAREST_SQL = """
-SELECT a.id, registry.address_label(a.street_id, a.house_number, a.korpus),
+SELECT a.id, registry.published_address_label(a.street_id, a.house_number, a.korpus),
        ST_Distance(a.geom, g.p) AS distance, ST_X(w.geom), ST_Y(w.geom)
 FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s), %(storage)s) AS p)
      AS g
-CROSS JOIN LATERAL (SELECT * FROM registry.address AS a WHERE a.status <> 'annulled'
+CROSS JOIN LATERAL (SELECT * FROM published.address AS a WHERE a.status <> 'annulled'
                     ORDER BY a.geom <-> g.p LIMIT 1) AS a
 CROSS JOIN LATERAL (SELECT ST_Transform(a.geom, 4326) AS geom) AS w
 """

@@ -1,6 +1,9 @@
 """Valid registry objects with deterministic defaults, written through ``registries.writes``.
 
-A test overrides only what it is about. Geometries are given as easting/northing metres in
+A test overrides only what it is about. Factory objects are the data a test starts from — the
+register of record — so they are published at once (``registries.publication``: the
+application's direct publication, as the demo city and loads of the existing register are);
+what a test then writes itself goes through verification like any edit. Geometries are given as easting/northing metres in
 EPSG:6383 (UCS-2000 / Ukraine TM zone 9) and sent the way the API gets them with
 ``crs=EPSG:6383``: northing first.
 """
@@ -15,6 +18,7 @@ import psycopg
 from gis.auth import Principal, Role
 from registries import writes
 from registries.catalog import default_catalog
+from registries.publication import publish_directly, through_verification
 
 SRID = 6383
 E0, N0 = 299_865.0, 5_476_633.0  # Khmelnytskyi centre
@@ -52,9 +56,14 @@ def create(conn: psycopg.Connection, registry_id: str, geometry: dict[str, Any],
            who: Principal = TESTER, **props: Any) -> int:
     """Insert one object through the single write path; return its id."""
     reg = default_catalog().get(registry_id)
-    obj_id, _ = writes.create(conn, reg, {"type": "Feature", "geometry": geometry,
-                                          "properties": props},
-                              who, crs=SRID, storage_srid=SRID)
+    publish_directly(conn, verified_by="tester")
+    try:
+        obj_id, _ = writes.create(conn, reg, {"type": "Feature", "geometry": geometry,
+                                              "properties": props},
+                                  who, crs=SRID, storage_srid=SRID)
+    finally:
+        if not conn.info.transaction_status.name == "INERROR":
+            through_verification(conn)
     return obj_id
 
 

@@ -31,6 +31,7 @@ from app.demo.geometry import SOURCE_SRID
 from registries.catalog import default_catalog
 from registries.model import Registry
 from registries.parcels import CADASTRAL_QUARTERS, LAND_PARCELS
+from registries.publication import publish_directly
 from registries.planning import COMMUNITY_BOUNDARIES, PLANNING_ZONES
 from registries.planning.restrictions import PLANNING_RESTRICTIONS, RED_LINES
 
@@ -246,6 +247,9 @@ def load_demo(conn: psycopg.Connection, *, scale: float = 1.0, seed: int = 68,
         # the demo city is "existing data": its realistic-but-wrong objects (kiosks outside
         # the scheme …) load and show up among the problems instead of being refused
         conn.execute("SELECT set_config('gis.legacy_import', 'on', true)")
+        # the demo city is the register of record, kept under the procedure: published at
+        # once, as verified by its holders (registries.publication)
+        publish_directly(conn, verified_by="demo", note="demo city")
         first_ids = {}
         for reg in ALL_REGISTRIES:
             row = conn.execute(sql.SQL("SELECT coalesce(max(id), 0) + 1 FROM {}").format(

@@ -12,6 +12,7 @@ from registries.common import (
     t,
     term_fields,
 )
+from registries.holders import ARCHITECTURE
 from registries.model import CodeList, Field, FieldType, GeometryKind, Registry, TileRule
 from registries.terms import status_field
 
@@ -63,7 +64,7 @@ ADVERTISING_STRUCTURES = Registry(
         Field("permit_number", title=t("Номер дозволу", "Permit number"), required=True,
               searchable=True),
         *term_fields(),
-        *decision_fields(),
+        *decision_fields(expected=True),
         Field("structure_type", title=t("Тип конструкції", "Structure type"), required=True,
               choices=STRUCTURE_TYPES),
         Field("width_m", FieldType.NUMBER, scale=2, title=t("Ширина, м", "Width, m")),
@@ -76,8 +77,9 @@ ADVERTISING_STRUCTURES = Registry(
         Field("distributor_name", title=t("Розповсюджувач", "Distributor"), required=True,
               searchable=True),
         Field("distributor_edrpou", title=t("Код ЄДРПОУ", "EDRPOU"), pattern=EDRPOU_PATTERN),
-        Field("distributor_phone", title=t("Телефон", "Phone"), pattern=PHONE_PATTERN),
-        Field("distributor_email", title=t("Електронна пошта", "E-mail")),
+        Field("distributor_phone", title=t("Телефон", "Phone"), pattern=PHONE_PATTERN,
+              expected=True),  # the open-data set of CMU No. 835 publishes both
+        Field("distributor_email", title=t("Електронна пошта", "E-mail"), expected=True),
         Field("distributor_rnokpp", title=t("РНОКПП ФОП", "Sole proprietor's RNOKPP"),
               personal=True, pattern=r"^\d{10}$"),
         Field("distributor_home_address", title=t("Адреса ФОП", "Sole proprietor's address"),
@@ -89,6 +91,7 @@ ADVERTISING_STRUCTURES = Registry(
         status_field(),
     ),
     edit_roles=frozenset({Role.REGISTRAR}),
+    holder=ARCHITECTURE,
     keywords=("advertising", "реклама", "дозволи"),
     rules=ADVERTISING_RULES,
     # status colours from z12; below z15 the permits of one 32-px cell merge into one point
