@@ -129,3 +129,10 @@ def make_kiosk(conn: psycopg.Connection, number: str = "ПП-2026-0001",
               "owner_kind": "legal", "owner_name": "ТОВ «Кіоск»", "area_m2": 6.0, **props}
     return create(conn, "temporary_structures", geom or polygon(ring(E0 + 1, N0 + 1, 3, 2)),
                   **values)
+
+
+def make_zone(conn: psycopg.Connection, code: str = "Ж-1",
+              geom: dict[str, Any] | None = None, **props: Any) -> int:
+    """Insert a zoning-plan zone (100 × 100 m at the centre unless ``geom``)."""
+    return create(conn, "planning_zones", geom or multipolygon(ring(E0, N0, 100)),
+                  zone_code=code, **props)
