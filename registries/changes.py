@@ -53,11 +53,12 @@ def published_as_of_sql(reg: Registry) -> sql.Composed:
         hist=sql.Identifier(*reg.history_table))
 
 
-def as_of_rows_sql(reg: Registry, personal: bool) -> sql.Composed:
+def as_of_rows_sql(reg: Registry, personal: bool, pending: bool = False) -> sql.Composed:
     """Return SQL of ``reg``'s objects as they were at ``%(as_of)s``, shown as its views show
-    them (masked for the public, derived fields on that date): the working copy for staff,
-    the published versions for the public."""
-    if personal:
+    them (masked for the public, derived fields on that date): the published versions, or
+    the working copy's for staff asking for pending changes."""
+    pending = pending and personal
+    if pending:
         source: sql.Composable = as_of_sql(reg.schema, reg.table, data_columns(reg))
     else:
         source = sql.SQL("{before} AND %(as_of)s::timestamptz < {started} UNION ALL "
@@ -66,7 +67,7 @@ def as_of_rows_sql(reg: Registry, personal: bool) -> sql.Composed:
             before=sql.SQL("SELECT * FROM ({}) AS w WHERE TRUE").format(
                 as_of_sql(reg.schema, reg.table, data_columns(reg))),
             published=published_as_of_sql(reg), started=STARTED)
-    family = REGISTRY_SCHEMA if personal else "published"
+    family = REGISTRY_SCHEMA if pending else "published"
     return sql.SQL("SELECT {} FROM ({}) AS t {}").format(
         sql.SQL(", ").join(columns_sql(reg, "t", AS_OF_TODAY, personal=personal,
                                        family=family)),
@@ -74,22 +75,25 @@ def as_of_rows_sql(reg: Registry, personal: bool) -> sql.Composed:
 
 
 def as_of_features_sql(reg: Registry, out: Output, storage_srid: int,
-                       personal: bool) -> sql.Composed:
+                       personal: bool, pending: bool = False) -> sql.Composed:
     """Return SQL of one GeoJSON feature (text) per object at ``%(as_of)s``; binds also
     ``limit`` and ``offset`` (objects by id)."""
     fields = out.fields if out.fields is not None else readable(reg, personal)
     return sql.SQL("SELECT {}::text FROM ({}) AS t ORDER BY t.id "
                    "LIMIT %(limit)s OFFSET %(offset)s").format(
-        feature_sql(reg, fields, out, storage_srid), as_of_rows_sql(reg, personal))
+        feature_sql(reg, fields, out, storage_srid), as_of_rows_sql(reg, personal, pending))
 
 
 def as_of_features(conn: psycopg.Connection, reg: Registry, when: datetime, *,
                    storage_srid: int, personal: bool = False, limit: int = 10_000,
-                   offset: int = 0, out: Output | None = None) -> list[dict[str, Any]]:
-    """Return ``reg``'s objects as GeoJSON features as they were at ``when``, by id."""
+                   offset: int = 0, out: Output | None = None,
+                   pending: bool = False) -> list[dict[str, Any]]:
+    """Return ``reg``'s objects as GeoJSON features as they were at ``when``, by id: the
+    published ones (the working copy's for staff asking for ``pending``)."""
     import json
 
-    rows = conn.execute(as_of_features_sql(reg, out or Output(), storage_srid, personal),
+    rows = conn.execute(as_of_features_sql(reg, out or Output(), storage_srid, personal,
+                                           pending),
                         {"as_of": when, "limit": limit, "offset": offset}).fetchall()
     return [json.loads(r[0]) for r in rows]
 

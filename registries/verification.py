@@ -496,3 +496,78 @@ def state(conn: psycopg.Connection, reg: Registry, obj_id: int) -> dict[str, Any
             "pending", "pending_by", "pending_since")
     return json.loads(json.dumps(dict(zip(keys, row, strict=True)), default=str))
 
+
+
+def pending_features(conn: psycopg.Connection, catalog: Catalog,
+                     limit: int = 2000) -> dict[str, Any]:
+    """Return the pending changes as a GeoJSON FeatureCollection (CRS84) for staff's map:
+    the working geometry, or the published one of a pending deletion; newest first."""
+    counts = pending_counts(conn, catalog)
+    parts = [sql.SQL(
+        "SELECT x.changed_at, json_build_object('type', 'Feature', 'id', {c} || '/' || x.object_id, "
+        "'geometry', ST_AsGeoJSON(ST_Transform(coalesce(w.geom, p.geom), 4326), 7)::json, "
+        "'properties', json_build_object('collection', {c}, 'id', x.object_id, 'operation', "
+        "x.operation, 'changed_by', x.changed_by, 'changed_at', x.changed_at)) AS f "
+        "FROM {pending} AS x LEFT JOIN {work} AS w ON w.id = x.object_id "
+        "LEFT JOIN {pub} AS p ON p.id = x.object_id WHERE x.collection = {c} "
+        "AND coalesce(w.geom, p.geom) IS NOT NULL").format(
+        c=sql.Literal(reg.id), pending=sql.Identifier(*PENDING),
+        work=sql.Identifier(reg.schema, reg.table), pub=sql.Identifier(*reg.published_table))
+        for reg in catalog if counts.get(reg.id)]
+    if not parts:
+        return {"type": "FeatureCollection", "features": []}
+    rows = conn.execute(sql.SQL("SELECT f FROM ({}) AS u ORDER BY changed_at DESC LIMIT %s")
+                        .format(sql.SQL(" UNION ALL ").join(parts)), (limit,)).fetchall()
+    return {"type": "FeatureCollection", "features": [r[0] for r in rows]}
+
+
+# -- granting the right ---------------------------------------------------------------------
+
+def departments(catalog: Catalog) -> dict[str, Any]:
+    """Return the departments known here: the built-in ones and the registries' holders."""
+    from registries.holders import DEPARTMENTS
+
+    known = {d.code: d for d in DEPARTMENTS}
+    for reg in catalog:
+        known.setdefault(reg.holder_department.code, reg.holder_department)
+    return known
+
+
+def place_user(conn: psycopg.Connection, catalog: Catalog, name: str,
+               department: str | None) -> list[str]:
+    """Put user ``name`` into ``department`` (a code, None: none); return the verifier rights
+    that ended because they no longer fit (another department holds those registries)."""
+    from gis.staff_rights import revoke_verifier, set_department
+
+    if department is not None and department not in departments(catalog):
+        raise InvalidParameter(f"unknown department {department!r}; departments are "
+                               f"{', '.join(sorted(departments(catalog)))}",
+                               parameter="department")
+    set_department(conn, name, department)
+    ended = []
+    for collection in sorted(rights_of(conn, name).verifies):
+        if collection not in catalog.ids or \
+                catalog.get(collection).holder_department.code != department:
+            revoke_verifier(conn, name, collection)
+            ended.append(collection)
+    return ended
+
+
+def grant(conn: psycopg.Connection, catalog: Catalog, name: str, collection: str,
+          granted_by: str | None = None) -> None:
+    """Give user ``name`` the right to verify ``collection``, or raise Forbidden saying why
+    the user may not have it (another department holds it, or the user's roles do not edit
+    it: a registrar never verifies the land cadastre)."""
+    from gis.staff_rights import grant_verifier
+
+    reg = catalog.get(collection)
+    row = conn.execute("SELECT roles, department FROM auth.users WHERE name = %s",
+                       (name,)).fetchone()
+    if row is None:
+        raise NotFound(f"no user {name!r}", user=name)
+    roles = frozenset(Role(r) for r in row[0])
+    problem = grant_problem(reg, roles, row[1])
+    if problem:
+        raise Forbidden(f"user {name} may not verify {collection}: {problem}",
+                        collection=collection)
+    grant_verifier(conn, name, collection, granted_by)

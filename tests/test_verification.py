@@ -257,5 +257,6 @@ def test_the_public_past_is_the_published_past(land: psycopg.Connection) -> None
     now = datetime.now(UTC)
     features = as_of_features(land, PARCELS, now, storage_srid=SRID)
     assert [f["properties"]["purpose_code"] for f in features if f["id"] == pid] == ["02.01"]
-    staff_view = as_of_features(land, PARCELS, now, storage_srid=SRID, personal=True)
+    staff_view = as_of_features(land, PARCELS, now, storage_srid=SRID, personal=True,
+                                pending=True)
     assert [f["properties"]["purpose_code"] for f in staff_view if f["id"] == pid] == ["02.03"]

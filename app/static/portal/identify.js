@@ -142,6 +142,12 @@ export class Identify {
     json.target = "_blank";
     links.append(json);
     parts.push(links);
+    // "Повідомити про помилку": the report dialog is its own module (app/static/feedback/)
+    const report = el("p", "card-report");
+    parts.push(report);
+    import("/static/feedback/feedback.js")
+      .then((m) => report.append(m.reportLink(this.map, collection, feature)))
+      .catch(() => {});
     this.body.replaceChildren(...parts);
     this.card.dataset.collection = collection;
   }
