@@ -26,7 +26,6 @@ from __future__ import annotations
 import psycopg
 from psycopg import sql
 
-from gis.history import RESTORE_SETTING
 from registries.catalog import Catalog
 from registries.model import Registry
 

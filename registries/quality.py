@@ -99,7 +99,7 @@ class QualityReport:
                 "checks": [c.as_dict(self.collection, base_url) for c in self.checks]}
 
 
-def _rows(conn: psycopg.Connection, query: sql.Composable,
+def _rows(conn: psycopg.Connection, query: sql.Composed,
           params: dict[str, Any] | None = None) -> list[tuple[Any, ...]]:
     return [tuple(r) for r in conn.execute(query, params).fetchall()]
 

@@ -59,7 +59,7 @@ from registries.model import (
     FieldType,
     Registry,
 )
-from registries.publication import VERIFICATION_SCHEMA, install_publication
+from registries.publication import install_publication
 from registries.rules import TODAY, name_sql
 from registries.tiling import watched_columns
 from registries.views import columns_sql, joins_sql

@@ -179,7 +179,8 @@ def pending_changes(conn: psycopg.Connection, reg: Registry, *, batch: int | Non
         "ORDER BY x.changed_at, x.object_id LIMIT %(limit)s OFFSET %(offset)s").format(
         label=label, pending=sql.Identifier(*PENDING)),
         {"c": reg.id, "batch": batch, "ids": ids, "limit": limit, "offset": offset}).fetchall()
-    return [PendingChange(*r[:9], str(r[9])) for r in rows]
+    return [PendingChange(str(r[0]), int(r[1]), str(r[2]), r[3], r[4], r[5], r[6], int(r[7]),
+                          r[8], str(r[9])) for r in rows]
 
 
 def _label_join(reg: Registry, alias: str, family: str) -> sql.Composable:
@@ -494,7 +495,8 @@ def state(conn: psycopg.Connection, reg: Registry, obj_id: int) -> dict[str, Any
     assert row is not None
     keys = ("version", "published_version", "verified_by", "verified_at", "published_at",
             "pending", "pending_by", "pending_since")
-    return json.loads(json.dumps(dict(zip(keys, row, strict=True)), default=str))
+    out: dict[str, Any] = json.loads(json.dumps(dict(zip(keys, row, strict=True)), default=str))
+    return out
 
 
 
@@ -504,8 +506,9 @@ def pending_features(conn: psycopg.Connection, catalog: Catalog,
     the working geometry, or the published one of a pending deletion; newest first."""
     counts = pending_counts(conn, catalog)
     parts = [sql.SQL(
-        "SELECT x.changed_at, json_build_object('type', 'Feature', 'id', {c} || '/' || x.object_id, "
-        "'geometry', ST_AsGeoJSON(ST_Transform(coalesce(w.geom, p.geom), 4326), 7)::json, "
+        "SELECT x.changed_at, json_build_object('type', 'Feature', 'id', "
+        "{c} || '/' || x.object_id, 'geometry', ST_AsGeoJSON(ST_Transform("
+        "coalesce(w.geom, p.geom), 4326), 7)::json, "
         "'properties', json_build_object('collection', {c}, 'id', x.object_id, 'operation', "
         "x.operation, 'changed_by', x.changed_by, 'changed_at', x.changed_at)) AS f "
         "FROM {pending} AS x LEFT JOIN {work} AS w ON w.id = x.object_id "
@@ -518,7 +521,8 @@ def pending_features(conn: psycopg.Connection, catalog: Catalog,
         return {"type": "FeatureCollection", "features": []}
     rows = conn.execute(sql.SQL("SELECT f FROM ({}) AS u ORDER BY changed_at DESC LIMIT %s")
                         .format(sql.SQL(" UNION ALL ").join(parts)), (limit,)).fetchall()
-    return {"type": "FeatureCollection", "features": [r[0] for r in rows]}
+    features: list[dict[str, Any]] = [r[0] for r in rows]
+    return {"type": "FeatureCollection", "features": features}
 
 
 # -- granting the right ---------------------------------------------------------------------

@@ -3,9 +3,9 @@
 A test overrides only what it is about. Factory objects are the data a test starts from — the
 register of record — so they are published at once (``registries.publication``: the
 application's direct publication, as the demo city and loads of the existing register are);
-what a test then writes itself goes through verification like any edit. Geometries are given as easting/northing metres in
-EPSG:6383 (UCS-2000 / Ukraine TM zone 9) and sent the way the API gets them with
-``crs=EPSG:6383``: northing first.
+what a test then writes itself goes through verification like any edit. Geometries are given
+as easting/northing metres in EPSG:6383 (UCS-2000 / Ukraine TM zone 9) and sent the way the
+API gets them with ``crs=EPSG:6383``: northing first.
 """
 
 from __future__ import annotations

@@ -16,8 +16,8 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
 
-from app.demo import names as nm
 from app.demo import defects
+from app.demo import names as nm
 from app.demo.addresses import generate_addresses, generate_buildings, number_houses
 from app.demo.common import CITY, CITY_KATOTTG
 from app.demo.geometry import _multilinestring

@@ -5,19 +5,19 @@ problems and the verification queue need some to show. Every defect of the demo 
 there on purpose — here, or by the generator that draws it — and recorded, so that a test can
 check the report finds exactly these (``tests/test_quality.py``):
 
-| check | registry | the defect | where it comes from |
-| --- | --- | --- | --- |
-| required_missing | addresses | no postal code (2) | planted here |
-| required_missing | land_parcels | no ownership form (1) | planted here |
-| required_missing | advertising_structures | no distributor phone (1) | planted here |
-| required_missing | temporary_structures | no decision number (1) | planted here |
-| addresses_without_parcel | addresses | cadastral number missing (2) | planted here |
-| never_verified | buildings | loaded from an older survey without verification (3) | planted here, loaded so by ``app.demo.load`` |
-| rule:area_matches_geometry | land_parcels | declared area off by 3–22 m² (~10 %) | ``generate_parcel_rows``: surveyed earlier |
-| expired_in_place | advertising, temporary | term ended, no dismantling ordered | ``permit_term``'s mix (~20 %) |
-| rule:dismantling_overdue | advertising, temporary | ordered more than 30 days ago, standing | ``permit_term``'s mix |
-| rule:within_scheme_spot | temporary_structures | standing outside every spot (~2.5 %) | ``generate_temporary`` |
-| rule:fits_spot_area | temporary_structures | larger than the spot allows (~2.5 %) | ``generate_temporary`` |
+- planted here: 2 addresses without a postal code, 1 parcel without an ownership form, 1
+  advertising permit without the distributor's phone, 1 temporary structure without its
+  decision number (``required_missing``); 2 addresses whose cadastral number the register never
+  filled in (``addresses_without_parcel``); the last 3 buildings, loaded from an older survey
+  without verification (``never_verified``, loaded so by ``app.demo.load``);
+- ``generate_parcel_rows``: ~10 % of the parcels were surveyed earlier, their declared area off
+  by 3–22 m² (``rule:area_matches_geometry``);
+- ``permit_term``'s mix of terms: ~20 % of permits and passports expired with no dismantling
+  ordered (``expired_in_place``), some ordered dismantled more than 30 days ago and still
+  standing (``rule:dismantling_overdue``);
+- ``generate_temporary``: ~2.5 % of the temporary structures stand outside every spot of the
+  scheme (``rule:within_scheme_spot``), ~2.5 % are larger than their spot allows
+  (``rule:fits_spot_area``).
 
 The date-driven ones (expired, overdue, and the scheme rules, which look at standing
 structures only) are counted on the day the city is generated for; the report agrees on that

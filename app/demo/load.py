@@ -31,9 +31,9 @@ from app.demo.geometry import SOURCE_SRID
 from registries.catalog import default_catalog
 from registries.model import Registry
 from registries.parcels import CADASTRAL_QUARTERS, LAND_PARCELS
-from registries.publication import publish_directly
 from registries.planning import COMMUNITY_BOUNDARIES, PLANNING_ZONES
 from registries.planning.restrictions import PLANNING_RESTRICTIONS, RED_LINES
+from registries.publication import publish_directly
 
 
 def _check_columns(reg: Registry, columns: Sequence[str]) -> None:

@@ -7,6 +7,7 @@ from psycopg import sql
 
 from gis.auth import Role
 from registries.common import katottg, party_fields, t
+from registries.holders import LAND_RESOURCES
 from registries.model import (
     CodeList,
     Field,
@@ -21,7 +22,6 @@ from registries.parcels.cadastral_number import (
     QUARTER_NUMBER_PATTERN,
 )
 from registries.parcels.rules import PARCEL_RULES
-from registries.holders import LAND_RESOURCES
 from registries.rules import no_overlap
 
 # land categories, Land Code art. 19 (domain §1.4): codes 100–900 only
