@@ -4,9 +4,10 @@ A file declares what a built-in registry declares in Python — id, titles, tabl
 fields (type, required, expected, personal or personal when another field says so,
 searchable, temporal, pattern, choices), who edits it and which department holds it, tile
 rules, a style and rules from a small vocabulary (``dates_ordered``, ``inside_community``,
-``no_overlap``) — and yields the same ``Registry`` object. So it becomes an OGC collection, a tile layer, a search target and an
-export column list like the built-in ones; its table comes from an Alembic migration that
-``gis db revision`` generates from the catalog (docs/registries.md).
+``no_overlap``) — and yields the same ``Registry`` object. So it becomes an OGC collection, a
+tile layer, a search target and an export column list like the built-in ones; its table comes
+from an Alembic migration that ``gis db revision`` generates from the catalog
+(docs/registries.md).
 
 A field may be ``derived: {date_range: [from, until]}``: its value (``planned`` / ``active`` /
 ``ended``) follows from the date on every read, as a permit's status does.
