@@ -26,7 +26,7 @@ changes (four eyes), unless the deployment allows it.
 from __future__ import annotations
 
 import json
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime
 from typing import Any
 
@@ -39,9 +39,9 @@ from gis.errors import Conflict, Forbidden, InvalidParameter, NotFound, Unauthor
 from gis.history import RESTORE_SETTING
 from gis.staff_rights import StaffRights, rights_of
 from registries.catalog import Catalog
-from registries.model import FieldType, Registry
+from registries.model import PUBLISHED_SCHEMA, FieldType, Registry, Severity
 from registries.publication import DECISIONS, PENDING, upsert_sql
-from registries.rules import label_sql
+from registries.rules import all_rules, label_sql, violations_sql
 from registries.schema import data_columns
 from registries.views import readable
 
@@ -344,6 +344,7 @@ def decide(conn: psycopg.Connection, catalog: Catalog, reg: Registry, who: Princ
                 _check_references(conn, catalog, reg, by_op)
                 _log(conn, reg, ids, "approved", reason, who)
                 _approve(conn, reg, by_op, who)
+                _check_published(conn, reg, sorted(by_op["create"] + by_op["update"]))
             else:
                 logged = _log(conn, reg, ids, "rejected", reason, who)
                 _reject(conn, reg, by_op)
@@ -428,6 +429,27 @@ def _reject(conn: psycopg.Connection, reg: Registry, by_op: dict[str, list[int]]
             "UPDATE {published} AS p SET version = w.version, sys_period = w.sys_period, "
             "changed_by = w.changed_by FROM {work} AS w WHERE w.id = p.id "
             "AND p.id = ANY(%s)").format(published=published, work=work), (restored,))
+
+
+def _check_published(conn: psycopg.Connection, reg: Registry, ids: list[int]) -> None:
+    """Refuse an approval that would make the published registry break a rule the working
+    copy keeps, e.g. a new parcel approved where the old one's deletion still waits: the
+    error rules are run over the published versions of the approved objects."""
+    if not ids:
+        return
+    published = replace(reg, schema=PUBLISHED_SCHEMA)  # {table}: the published table
+    rows = sql.SQL("(SELECT * FROM {} WHERE id = ANY({}::bigint[]))").format(
+        sql.Identifier(*reg.published_table), sql.Literal(ids))
+    for rule in all_rules(reg):
+        if rule.severity is not Severity.ERROR or "{table}" not in rule.violations:
+            continue
+        hit = conn.execute(sql.SQL("SELECT v.message FROM ({}) AS v(id, message) "
+                                   "ORDER BY v.id LIMIT 1").format(
+            violations_sql(published, rule, rows))).fetchone()
+        if hit:
+            raise Conflict(f"approving would publish what the rules refuse: {hit[0]} (in the "
+                           "published registry); decide the other object's pending change "
+                           "first", collection=reg.id, rule=rule.id)
 
 
 def _check_references(conn: psycopg.Connection, catalog: Catalog, reg: Registry,

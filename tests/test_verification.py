@@ -260,3 +260,17 @@ def test_the_public_past_is_the_published_past(land: psycopg.Connection) -> None
     staff_view = as_of_features(land, PARCELS, now, storage_srid=SRID, personal=True,
                                 pending=True)
     assert [f["properties"]["purpose_code"] for f in staff_view if f["id"] == pid] == ["02.03"]
+
+
+def test_an_approval_never_publishes_what_the_rules_refuse(land: psycopg.Connection) -> None:
+    old = parcel_id(land)
+    run(land, writes.delete, PARCELS, old, PLANNER)
+    new, _ = run(land, writes.create, PARCELS, {"type": "Feature", "geometry": multipolygon(
+        ring(E0 + 5, N0, 20)), "properties": {
+            "cadastral_number": "6810100000:01:001:0003", "category": "200",
+            "purpose_code": "02.01"}}, PLANNER, crs=SRID, storage_srid=SRID)
+    # the new parcel takes the old one's place: fine in the working copy, not yet in public
+    with pytest.raises(Conflict, match="overlaps 6810100000:01:001:0001 by .*published"):
+        run(land, decide, CATALOG, PARCELS, VERIFIER, "approve", items=[(new, 1)])
+    run(land, decide, CATALOG, PARCELS, VERIFIER, "approve", items=[(old, None), (new, 1)])
+    assert public(land) is None and public(land, "6810100000:01:001:0003") == ("02.01", 1)
