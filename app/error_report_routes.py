@@ -27,7 +27,7 @@ from starlette.staticfiles import StaticFiles
 from app.report_limits import ReportAdmission
 from gis.auth import Principal
 from gis.db import database_errors
-from gis.errors import InvalidParameter, PayloadTooLarge
+from gis.errors import GisError, InvalidParameter, PayloadTooLarge
 from gis.settings import Settings
 from registries import error_reports
 from registries.catalog import Catalog
@@ -66,7 +66,12 @@ def error_report_routes(settings: Settings, pool: ConnectionPool, catalog: Catal
                 return error_reports.file_report(conn, catalog, report,
                                                  storage_srid=settings.city.storage_srid)
 
-        filed = await run_in_threadpool(store)
+        try:
+            filed = await run_in_threadpool(store)
+        except GisError:
+            if who.is_public:
+                admission.refund(client)
+            raise
         return JSONResponse({**filed, "lookup": f"{settings.base_url}/error-reports/"
                                                 f"{filed['ticket']}"},
                             status_code=201, headers={"Cache-Control": "no-store"})

@@ -67,6 +67,16 @@ class ReportAdmission:
             self.days = {k: v for k, v in self.days.items() if v[0] == now.date()}
         self.days[client] = (day, count + 1)
 
+    def refund(self, client: str) -> None:
+        """Give back the report ``admit`` counted when nothing was stored (a refused report:
+        an unknown object, a point too far): the limits count what reaches the queue."""
+        if client in self.exempt:
+            return
+        day, count = self.days.get(client, (self.today().date(), 0))
+        self.days[client] = (day, max(0, count - 1))
+        if self.per_client is not None:
+            self.per_client.charge(client, -1.0)
+
     def check_day(self, filed_today: int) -> None:
         """Raise TooManyRequests when every client together filed the day's cap already."""
         cap = self.settings.per_day
