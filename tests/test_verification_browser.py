@@ -202,3 +202,33 @@ def test_a_visitor_reports_a_mistake_and_looks_it_up_by_ticket(
         assert visitor.errors == []
     finally:
         ctx.close()
+
+
+def test_staff_switch_the_geoportal_to_pending_changes(browser: Any,
+                                                       city: dict[str, Any]) -> None:
+    server = city["server"]
+    pid, number = a_parcel(city, 7)
+    item = httpx.get(f"{server}/collections/land_parcels/items/{pid}?f=json&pending=true",
+                     headers={"Authorization": "Bearer tok-olena"})
+    r = httpx.patch(f"{server}/collections/land_parcels/items/{pid}",
+                    json={"properties": {"purpose_text": "на перевірці"}},
+                    headers={"Authorization": "Bearer tok-olena",
+                             "If-Match": item.headers["etag"]})
+    assert r.status_code == 204, r.text
+    ctx, planner = context(browser, server, "olena")
+    try:
+        page = planner.open(f"#obj=land_parcels/{pid}")
+        page.wait_for_function("document.body.dataset.editor === 'ready'", timeout=WAIT_MS)
+        toggle = page.locator("#pending-toggle")
+        toggle.wait_for(timeout=WAIT_MS)
+        assert page.locator("#verification-link").get_attribute("href") == "/verification"
+        toggle.check()
+        page.wait_for_function("window.portal.pending?.count >= 1", timeout=WAIT_MS)
+        drawn = page.evaluate("window.portal.map.getSource('pending-changes').serialize().data.features"
+                              ".map((f) => [f.properties.collection, f.properties.id])")
+        assert ["land_parcels", pid] in drawn
+        # the public card still shows the published version
+        assert "на перевірці" not in page.locator("#card-body").inner_text()
+        assert planner.errors == []
+    finally:
+        ctx.close()

@@ -52,6 +52,7 @@ function el(tag, attrs = {}, ...children) {
 
 // the card's link: a button that opens the dialog for this object
 export function reportLink(map, collection, feature) {
+  ensureStyle();
   const link = el("button", { type: "button", class: "report-link link-button", text: s("link") });
   link.addEventListener("click", () => open(map, collection, feature));
   return link;
@@ -60,11 +61,9 @@ export function reportLink(map, collection, feature) {
 let dialog = null;
 const state = { point: null, marker: null, ticket: null, lookup: null };
 
-function ensureDialog() {
-  if (dialog) return dialog;
-  dialog = el("dialog", { id: "report-dialog", class: "report-dialog", "aria-labelledby": "report-title" });
-  document.body.append(dialog);
-  const style = el("style", {}, `
+function ensureStyle() {
+  if (document.getElementById("report-style")) return;
+  const style = el("style", { id: "report-style" }, `
     .report-dialog form { display: grid; gap: 8px; }
     .report-dialog textarea, .report-dialog input[type=text] { width: 100%; font: inherit; }
     .report-dialog .hint { color: #667; font-size: 12px; margin: 0; }
@@ -76,6 +75,13 @@ function ensureDialog() {
     .report-dialog hr { border: 0; border-top: 1px solid #e4e7eb; margin: 12px 0; }
     .report-link.link-button { background: none; border: 0; padding: 0; color: inherit; text-decoration: underline; cursor: pointer; font: inherit; }`);
   document.head.append(style);
+}
+
+function ensureDialog() {
+  if (dialog) return dialog;
+  ensureStyle();
+  dialog = el("dialog", { id: "report-dialog", class: "report-dialog", "aria-labelledby": "report-title" });
+  document.body.append(dialog);
   if (window.portal) window.portal.feedback = state;
   return dialog;
 }

@@ -65,6 +65,11 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// replaceChildren() would write "null" for an absent part: keep only the nodes
+function fill(node, ...children) {
+  node.replaceChildren(...children.filter((c) => c !== null && c !== undefined));
+}
+
 function csrf() {
   const m = document.cookie.match(/(?:^|;\s*)gis_csrf=([^;]+)/);
   return m ? decodeURIComponent(m[1]) : "";
@@ -156,7 +161,9 @@ async function renderQueue(pane) {
   parts.push(el("ul", { class: "batches" }, ...doc.batches.map((b) => {
     const li = el("li", { "data-batch": b.batch },
       el("span", { text: `${s("batch")} ${new Date(b.changed_at).toLocaleString()} · ${b.changed_by ?? ""}`
-        + ` · ${b.count} (${b.create}/${b.update}/${b.delete})${b.note ? ` · ${b.note}` : ""}` }));
+        + ` · ${[["create", b.create], ["update", b.update], ["delete", b.delete]]
+          .filter(([, n]) => n).map(([k, n]) => `${s(k)}: ${n}`).join(", ")}`
+        + `${b.note ? ` · ${b.note}` : ""}` }));
     if (info.verifies) {
       li.append(button(s("approveBatch"), "approve-batch", () => decide("approve", { batch: b.batch })),
         button(s("rejectBatch"), "reject-batch", () => decide("reject", { batch: b.batch })));
@@ -227,7 +234,7 @@ async function showChange(id) {
   const actions = info.verifies ? el("div", { class: "actions" },
     button(s("approve"), "approve", () => decide("approve", { items: [{ id: d.id, version: d.version }] })),
     button(s("reject"), "reject", () => decide("reject", { items: [{ id: d.id, version: d.version }] }))) : null;
-  box.replaceChildren(
+  fill(box,
     el("h3", { text: title }),
     el("p", { class: "meta", text: `${d.changed_by ?? ""} · ${new Date(d.changed_at).toLocaleString()}` }),
     d.together.length ? el("p", { class: "together", text: `${s("together")}: ${d.together.map((i) => `#${i}`).join(", ")}` }) : null,
@@ -271,7 +278,7 @@ function drawMap(container, d) {
     const walk = (c) => (typeof c[0] === "number" ? bounds.extend(c) : c.forEach(walk));
     features.forEach((f) => walk(f.geometry.coordinates));
     if (!bounds.isEmpty()) map.fitBounds(bounds, { padding: 40, maxZoom: 18, duration: 0 });
-    container.dataset.ready = "true";
+    map.once("idle", () => { container.dataset.ready = "true"; });
   });
 }
 
@@ -279,7 +286,7 @@ function drawMap(container, d) {
 async function renderQuality(pane) {
   const info = registryInfo();
   const r = await api(`/registries/${encodeURIComponent(state.registry)}/quality?limit=200`);
-  pane.replaceChildren(
+  fill(pane,
     el("h2", { text: `${s("quality")}: ${tr(info.title)}` }),
     el("p", { id: "quality-total", text: `${r.objects} ${s("objects")} · ${r.numberOfFindings} ${s("findings")}` }),
     ...r.checks.map((c) => el("section", { class: "check", "data-check": c.id },
