@@ -27,7 +27,6 @@ SQUARE = {"type": "MultiPolygon", "coordinates": [[[[27.05, 49.46], [27.0503, 49
 def writable(cluster: EmbeddedCluster, template_url: str) -> Iterator[tuple[str, str]]:
     """Return (server URL, database URL) of a server over a demo database tests may change."""
     from app.demo.load import load_demo
-
     from gis.auth import Role
     from gis.staff_rights import grant_verifier, set_department
     from gis.users import add_user

@@ -29,7 +29,6 @@ VERIFIER = {"Authorization": "Bearer tok-verifier"}
 @pytest.fixture(scope="module")
 def city(cluster: EmbeddedCluster, template_url: str) -> Iterator[tuple[str, str]]:
     from app.demo.load import load_demo
-
     from gis.auth import Role
     from gis.staff_rights import grant_verifier, set_department
     from gis.users import add_user

@@ -38,7 +38,6 @@ Tile = tuple[str, int, int, int]
 @pytest.fixture
 def tile_server(db_url: str) -> Iterator[tuple[str, str]]:
     from app.demo.load import load_demo
-
     from gis.auth import Role
     from gis.staff_rights import grant_verifier, set_department
     from gis.users import add_user

@@ -224,8 +224,9 @@ def test_staff_switch_the_geoportal_to_pending_changes(browser: Any,
         assert page.locator("#verification-link").get_attribute("href") == "/verification"
         toggle.check()
         page.wait_for_function("window.portal.pending?.count >= 1", timeout=WAIT_MS)
-        drawn = page.evaluate("window.portal.map.getSource('pending-changes').serialize().data.features"
-                              ".map((f) => [f.properties.collection, f.properties.id])")
+        drawn = page.evaluate("window.portal.map.getSource('pending-changes').serialize()"
+                              ".data.features.map((f) => [f.properties.collection, "
+                              "f.properties.id])")
         assert ["land_parcels", pid] in drawn
         # the public card still shows the published version
         assert "на перевірці" not in page.locator("#card-body").inner_text()
