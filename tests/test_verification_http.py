@@ -266,3 +266,35 @@ def test_a_registrar_cannot_verify_parcels(city: dict[str, Any]) -> None:
     assert httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json"
                      ).json()["properties"]["purpose_code"] == \
         item.json()["properties"]["purpose_code"]
+
+
+def test_the_queue_and_the_quality_report_from_the_command_line(city: dict[str, Any]) -> None:
+    obj_id, number, _ = parcel(city, 7)
+    item = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json")
+    r = httpx.patch(f"{city['server']}/collections/land_parcels/items/{obj_id}",
+                    json={"properties": {"area_declared_ha": None}},
+                    headers={**OLENA, "If-Match": item.headers["etag"]})
+    assert r.status_code == 204, r.text
+    env = {**os.environ, "GIS_DATABASE_URL": city["url"]}
+
+    def gis(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([GIS, *args], capture_output=True, text=True, timeout=300,
+                              env=env)
+
+    listed = gis("verify", "list", "land_parcels")
+    assert listed.returncode == 0, listed.stderr
+    assert f"{obj_id}\tupdate\tv2\tolena" in listed.stdout and number in listed.stdout
+    # the quality report reads the working copy: the emptied declared area shows at once
+    report = gis("quality", "land_parcels", "--json")
+    assert report.returncode == 0, report.stderr
+    checks = {c["id"]: c for c in json.loads(report.stdout)["checks"]}
+    assert obj_id in {i["id"] for i in checks["required_missing"]["items"]}
+    refused = gis("verify", "approve", "land_parcels", "--item", f"{obj_id}:2", "--as", "ivan")
+    assert refused.returncode != 0 and "no right to verify land_parcels" in refused.stderr
+    done = gis("verify", "approve", "land_parcels", "--item", f"{obj_id}:2", "--as", "taras",
+               "--reason", "checked against the survey")
+    assert done.returncode == 0, done.stderr
+    assert f"approved 1 change(s) of land_parcels: #{obj_id}" in done.stderr
+    assert httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json"
+                     ).json()["properties"]["area_declared_ha"] is None
+    assert f"{obj_id}\t" not in gis("verify", "list", "land_parcels").stdout
