@@ -131,8 +131,7 @@ def _publications(conn: psycopg.Connection, reg: Registry,
     deletions = []
     for op, version, published, decision, reason, by, at in rows:
         if op == "delete":
-            if decision in ("approved", "direct"):
-                deletions.append((at, decision, by, reason))
+            deletions.append((at, decision, by, reason))
             continue
         if version is not None:
             by_version.setdefault(int(version), []).append(
@@ -184,15 +183,21 @@ def change_log(conn: psycopg.Connection, reg: Registry, obj_id: int, *,
         if personal:
             entry["by"] = author
         log.append(entry)
-        if op == "D" and (personal or deletions):
+        published_deletions = [d for d in deletions if d[1] in ("approved", "direct")]
+        if op == "D" and (personal or published_deletions):
             deleted: dict[str, Any] = {"version": version, "at": until.isoformat(),
                                        "action": "deleted"}
             if personal:
                 deleted["by"] = ended_by
-            elif deletions and deletions[-1][0] is not None:
-                deleted["at"] = deletions[-1][0].isoformat()  # when the public lost it
-                if deletions[-1][1] == "approved":
-                    deleted["verified_on"] = deletions[-1][0].date().isoformat()
+                if deletions:
+                    deleted["verification"] = [
+                        {"decision": d, "by": by, "at": at.isoformat(),
+                         **({"reason": why} if why else {})} for at, d, by, why in deletions]
+            else:
+                at, decision = published_deletions[-1][:2]
+                deleted["at"] = at.isoformat()  # when the public lost it
+                if decision == "approved":
+                    deleted["verified_on"] = at.date().isoformat()
             log.append(deleted)
         previous, previous_geom = values, geom_hash
     return _with_lineage(conn, reg, obj_id, log)
@@ -210,7 +215,8 @@ def _published_only(rows: list[Any], decided: dict[int, list[dict[str, Any]]],
             row = (version, published[0]["at"], *row[2:])
         elif started is None or since >= started:
             continue
-        if row[4] == "D" and not deletions and started is not None and row[2] >= started:
+        if row[4] == "D" and not [d for d in deletions if d[1] in ("approved", "direct")] \
+                and started is not None and row[2] >= started:
             row = (*row[:4], None, *row[5:])  # the deletion waits for verification
         out.append(row)
     return out

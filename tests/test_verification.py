@@ -274,3 +274,26 @@ def test_an_approval_never_publishes_what_the_rules_refuse(land: psycopg.Connect
         run(land, decide, CATALOG, PARCELS, VERIFIER, "approve", items=[(new, 1)])
     run(land, decide, CATALOG, PARCELS, VERIFIER, "approve", items=[(old, None), (new, 1)])
     assert public(land) is None and public(land, "6810100000:01:001:0003") == ("02.01", 1)
+
+
+def test_an_approval_never_removes_what_published_objects_still_name(
+        land: psycopg.Connection) -> None:
+    streets, addresses = CATALOG.get("streets"), CATALOG.get("addresses")
+    with land.transaction():
+        old = make_street(land, "Стара")
+    with land.transaction():
+        new = make_street(land, "Нова")
+    with land.transaction():
+        address = make_address(land, old, "5")
+    # the address moves to the new street and the old street goes: two pending changes
+    run(land, writes.update, addresses, address, {"properties": {"street_id": new}},
+        PLANNER_REGISTRAR, storage_srid=SRID)
+    run(land, writes.delete, streets, old, PLANNER_REGISTRAR)
+    with pytest.raises(Conflict, match=f"#{old} is still named by the published address"):
+        run(land, decide, CATALOG, streets, REGISTRAR, "approve", items=[(old, None)])
+    run(land, decide, CATALOG, addresses, REGISTRAR, "approve", items=[(address, None)])
+    run(land, decide, CATALOG, streets, REGISTRAR, "approve", items=[(old, None)])
+    log = change_log(land, streets, old, personal=True)
+    assert log[-1]["action"] == "deleted"
+    assert log[-1]["verification"][0]["decision"] == "approved"
+    assert change_log(land, streets, old)[-1]["verified_on"]
