@@ -1,7 +1,7 @@
 """The public's side of error reports (``registries.error_reports``).
 
 - ``POST /error-reports`` — ``{"collection": "land_parcels", "id": 17, "comment": "…",
-  "point": [lon, lat], "contact": "…", "lang": "uk"}`` → 201 ``{"ticket": "K7QFM-3XR2D",
+  "point": [lon, lat], "contact": "…", "lang": "uk"}`` → 201 ``{"ticket": "K7RFM-3XR2D",
   "status": "new", …}``; bounded per client and per day (``app.report_limits``: 429 with
   Retry-After, nothing stored), size-limited, no captcha service;
 - ``GET /error-reports/{ticket}`` — the report's status, the holder's answer and what the

@@ -38,7 +38,7 @@ NEAR_M = 2000.0  # a point must lie within this distance of the object it is abo
 
 
 def new_ticket() -> str:
-    """Return a fresh random ticket, e.g. ``K7QFM-3XR2D`` (30 letters/digits, 10 of them).
+    """Return a fresh random ticket, e.g. ``K7RFM-3XR2D`` (30 letters/digits, 10 of them).
 
     >>> t = new_ticket(); len(t), t[5], set(t) - set(TICKET_ALPHABET + "-")
     (11, '-', set())
@@ -51,13 +51,13 @@ def normalise_ticket(text: str) -> str:
     """Return a ticket as stored: upper case, Latin look-alikes of Cyrillic letters folded,
     spaces dropped, the dash in its place; raise InvalidParameter when it cannot be one.
 
-    >>> normalise_ticket(" k7qfm 3xr2d ")
-    'K7QFM-3XR2D'
+    >>> normalise_ticket(" k7rfm 3xr2d ")
+    'K7RFM-3XR2D'
     """
     folded = str(text or "").upper().translate(str.maketrans("АВЕКМНОРСТХ", "ABEKMHOPCTX"))
     plain = "".join(c for c in folded if c.isalnum())
     if len(plain) != sum(TICKET_PARTS) or set(plain) - set(TICKET_ALPHABET):
-        raise InvalidParameter("a ticket looks like K7QFM-3XR2D (10 letters and digits)",
+        raise InvalidParameter("a ticket looks like K7RFM-3XR2D (10 letters and digits)",
                                parameter="ticket")
     return f"{plain[:TICKET_PARTS[0]]}-{plain[TICKET_PARTS[0]:]}"
 
