@@ -298,3 +298,22 @@ def test_the_queue_and_the_quality_report_from_the_command_line(city: dict[str, 
     assert httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json"
                      ).json()["properties"]["area_declared_ha"] is None
     assert f"{obj_id}\t" not in gis("verify", "list", "land_parcels").stdout
+
+
+def test_the_holders_pages_are_for_staff(city: dict[str, Any]) -> None:
+    server = city["server"]
+    page = httpx.get(f"{server}/verification")
+    assert page.status_code == 303 and page.headers["location"] == "/login?next=/verification"
+    for path in ("/verification/summary", "/verification/pending.geojson",
+                 "/registries/land_parcels/pending", "/registries/land_parcels/quality",
+                 "/registries/land_parcels/error-reports", "/static/verification/verification.js"):
+        assert httpx.get(server + path).status_code in (401, 404), path
+    summary = httpx.get(f"{server}/verification/summary", headers=TARAS).json()
+    parcels = next(r for r in summary["registries"] if r["id"] == "land_parcels")
+    assert parcels["verifies"] and parcels["holder"]["code"] == "land_resources"
+    assert not next(r for r in summary["registries"] if r["id"] == "addresses")["verifies"]
+    html = httpx.get(f"{server}/registries/land_parcels/quality?f=html", headers=TARAS)
+    assert html.status_code == 200 and "Якість даних: Земельні ділянки" in html.text
+    report = httpx.get(f"{server}/registries/land_parcels/quality", headers=TARAS).json()
+    assert report["collection"] == "land_parcels" and report["objects"] > 0
+    assert all(i["href"].startswith(server) for c in report["checks"] for i in c["items"])
