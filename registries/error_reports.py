@@ -22,7 +22,6 @@ from gis.auth import Principal
 from gis.errors import InvalidParameter, NotFound
 from registries.catalog import Catalog
 from registries.model import CodeList, Registry
-from registries.rules import label_sql
 
 STATUSES = CodeList([
     ("new", "нове", "new"),
@@ -131,11 +130,13 @@ def file_report(conn: psycopg.Connection, catalog: Catalog, report: NewReport, *
                 storage_srid: int) -> dict[str, Any]:
     """Store ``report`` about a published object; return its ticket, status and time."""
     reg = catalog.get(report.collection)
+    label = sql.SQL("coalesce(t.{}::text, '#' || t.id)").format(sql.Identifier(reg.label)) \
+        if reg.label and reg.field(reg.label).is_public else sql.SQL("'#' || t.id")
     found = conn.execute(sql.SQL(
         "SELECT t.version, {label}, CASE WHEN %(lon)s::float8 IS NULL THEN NULL ELSE "
         "ST_Distance(t.geom, ST_Transform(ST_SetSRID(ST_MakePoint(%(lon)s, %(lat)s), 4326), "
         "%(srid)s)) END FROM {view} AS t WHERE t.id = %(id)s").format(
-        label=label_sql(reg, "t"), view=sql.Identifier(*reg.public_view)),
+        label=label, view=sql.Identifier(*reg.public_view)),
         {"id": report.object_id, "lon": report.lon, "lat": report.lat,
          "srid": storage_srid}).fetchone()
     if found is None:

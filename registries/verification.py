@@ -251,8 +251,9 @@ def change_detail(conn: psycopg.Connection, reg: Registry, obj_id: int) -> dict[
 # -- decisions ------------------------------------------------------------------------------
 
 def _with_partners(conn: psycopg.Connection, reg: Registry, ids: set[int]) -> set[int]:
-    """Return ``ids`` with every pending change of the same split or merge (history.lineage:
-    a split's original and its parts, a merge's originals and the result), to closure."""
+    """Return ``ids`` with every pending change of the same undecided split or merge
+    (history.lineage: a split's original and its parts, a merge's originals and the result),
+    to closure."""
     found = set(ids)
     while True:
         rows = conn.execute(sql.SQL(
@@ -261,7 +262,12 @@ def _with_partners(conn: psycopg.Connection, reg: Registry, ids: set[int]) -> se
             "OR m.child_id = l.child_id) CROSS JOIN LATERAL (VALUES (m.parent_id), "
             "(m.child_id)) AS v(id) JOIN {pending} AS x ON x.collection = l.collection "
             "AND x.object_id = v.id WHERE l.collection = %s AND (l.parent_id = ANY(%s) "
-            "OR l.child_id = ANY(%s))").format(pending=sql.Identifier(*PENDING)),
+            "OR l.child_id = ANY(%s)) "
+            # a split or merge decided long ago links nothing: only one still undecided
+            "AND l.at > coalesce((SELECT max(d.decided_at) FROM {decisions} AS d "
+            "WHERE d.collection = l.collection AND d.object_id IN (l.parent_id, l.child_id)), "
+            "'-infinity')").format(pending=sql.Identifier(*PENDING),
+                                   decisions=sql.Identifier(*DECISIONS)),
             (reg.id, sorted(found), sorted(found))).fetchall()
         more = {int(r[0]) for r in rows} - found
         if not more:

@@ -196,6 +196,11 @@ def test_a_split_is_decided_with_its_parts(land: psycopg.Connection) -> None:
         [pid, parts[1]])
     assert public(land) is None
     assert public(land, "6810100000:01:001:0011") is not None
+    # once decided, the split links nothing: later edits of its parts are decided apart
+    for part in parts:
+        edit(land, part, purpose_code="02.03")
+    done = run(land, decide, CATALOG, PARCELS, VERIFIER, "approve", items=[(parts[0], 2)])
+    assert done.ids == [parts[0]] and done.together == []
 
 
 def test_an_address_on_an_unverified_street_waits_for_its_street(
