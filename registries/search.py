@@ -1,5 +1,8 @@
 """Search: addresses as residents type them, any registry's searchable fields, reverse lookup.
 
+Search reads the published versions (``published.<table>``, ``registries.publication``): a
+change waiting for verification is not found until its holder approves it.
+
 Addresses: the query is taken apart in Python (``registries.addresses.search_text``: street
 key, street type, house number), then one SQL statement ranks the street names — current and
 former, in ``search.street_name`` — by trigram similarity of their keys (pg_trgm), and joins
@@ -79,7 +82,7 @@ WITH names AS ({names}), streets AS (
 ), best AS (
     SELECT * FROM streets ORDER BY score DESC, street_id LIMIT %(candidates)s
 )
-SELECT a.id, registry.address_label(a.street_id, a.house_number, a.korpus),
+SELECT a.id, registry.published_address_label(a.street_id, a.house_number, a.korpus),
        b.score + CASE WHEN h.key = %(house)s THEN 0.5
                       WHEN regexp_replace(h.key, 'К[0-9А-Я]{{1,3}}$', '')
                            = regexp_replace(%(house)s, 'К[0-9А-Я]{{1,3}}$', '') THEN 0.35
@@ -269,7 +272,7 @@ def search(conn: psycopg.Connection, catalog: Catalog, text: str, *, limit: int 
 
 
 NEAREST_SQL = """
-SELECT a.id, registry.address_label(a.street_id, a.house_number, a.korpus),
+SELECT a.id, registry.published_address_label(a.street_id, a.house_number, a.korpus),
        ST_Distance(a.geom, g.p) AS distance, ST_X(w.geom), ST_Y(w.geom)
 FROM (SELECT ST_Transform(ST_SetSRID(ST_MakePoint(%(x)s, %(y)s), %(srid)s), %(storage)s) AS p)
      AS g
