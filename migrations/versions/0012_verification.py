@@ -192,6 +192,26 @@ def upgrade() -> None:
     )
     op.create_index('ix_published_community_boundary_geom', 'community_boundary', ['geom'], unique=False, schema='published', postgresql_using='gist')
     op.create_index('ix_published_community_boundary_geom_3857', 'community_boundary', ['geom_3857'], unique=False, schema='published', postgresql_using='gist')
+    op.create_table('water_body',
+    sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
+    sa.Column('name', sa.Text(), nullable=True),
+    sa.Column('kind', sa.Text(), nullable=True),
+    sa.Column('name_en', sa.Text(), nullable=True),
+    sa.Column('water_code', sa.Text(), nullable=True),
+    sa.Column('geom', geoalchemy2.types.Geometry(geometry_type='MULTIPOLYGON', srid=srid, dimension=2, spatial_index=False, from_text='ST_GeomFromEWKT', name='geometry', nullable=False), nullable=False),
+    sa.Column('geom_3857', geoalchemy2.types.Geometry(geometry_type='MULTIPOLYGON', srid=3857, dimension=2, spatial_index=False, from_text='ST_GeomFromEWKT', name='geometry'), sa.Computed('ST_Transform(geom, 3857)', persisted=True), nullable=True),
+    sa.Column('version', sa.Integer(), nullable=False),
+    sa.Column('sys_period', postgresql.TSTZRANGE(), nullable=False),
+    sa.Column('changed_by', sa.Text(), nullable=True),
+    sa.Column('verified_by', sa.Text(), nullable=True),
+    sa.Column('verified_at', sa.DateTime(timezone=True), nullable=True),
+    sa.Column('published_at', sa.DateTime(timezone=True), server_default=sa.text('now()'), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_water_body')),
+    schema='published'
+    )
+    op.create_index('ix_published_water_body_geom', 'water_body', ['geom'], unique=False, schema='published', postgresql_using='gist')
+    op.create_index('ix_published_water_body_geom_3857', 'water_body', ['geom_3857'], unique=False, schema='published', postgresql_using='gist')
+    op.create_index('ix_published_water_body_name_trgm', 'water_body', ['name'], unique=False, schema='published', postgresql_using='gin', postgresql_ops={'name': 'gin_trgm_ops'})
     op.create_table('land_parcel',
     sa.Column('id', sa.BigInteger(), autoincrement=False, nullable=False),
     sa.Column('cadastral_number', sa.Text(), nullable=True),
@@ -518,6 +538,7 @@ def downgrade() -> None:
     op.drop_index('ix_published_ts_scheme_spot_geom_3857', table_name='ts_scheme_spot', schema='published', postgresql_using='gist')
     op.drop_index('ix_published_ts_scheme_spot_geom', table_name='ts_scheme_spot', schema='published', postgresql_using='gist')
     op.drop_table('ts_scheme_spot', schema='published')
+    op.drop_table('water_body', schema='published')
     op.drop_index('ix_published_temporary_structure_scheme_spot_id', table_name='temporary_structure', schema='published')
     op.drop_index('ix_published_temporary_structure_passport_number_trgm', table_name='temporary_structure', schema='published', postgresql_using='gin', postgresql_ops={'passport_number': 'gin_trgm_ops'})
     op.drop_index('ix_published_temporary_structure_owner_name_trgm', table_name='temporary_structure', schema='published', postgresql_using='gin', postgresql_ops={'owner_name': 'gin_trgm_ops'})
