@@ -156,6 +156,7 @@ def test_the_walk_would_see_a_leak(demo_url: str, forbidden: dict[str, str]) -> 
     assert any("holder_rnokpp" in leak for leak in walk.leaks), walk.leaks
 
 
+@pytest.mark.timeout(900)  # thousands of requests: minutes on a shared 2-core machine
 def test_no_personal_value_in_any_anonymous_response(server: str,
                                                      forbidden: dict[str, str]) -> None:
     walk = Walk(server, forbidden)

@@ -108,7 +108,7 @@ def test_a_verifier_approves_a_change_and_the_public_map_shows_it(
     try:
         page = staff.page
         page.goto(f"{server}/verification?registry=land_parcels", wait_until="load")
-        page.wait_for_function("document.body.dataset.ready === 'true'", timeout=WAIT_MS)
+        page.wait_for_function("() => document.body.dataset.ready === 'true'", timeout=WAIT_MS)
         assert page.locator("#registry-list button[data-registry=land_parcels] .mine").count()
         row = page.locator(f"table.changes tr[data-id='{pid}']")
         row.wait_for(timeout=WAIT_MS)
@@ -122,15 +122,16 @@ def test_a_verifier_approves_a_change_and_the_public_map_shows_it(
         assert "changed" in (diff.get_attribute("class") or "")
         assert page.locator("table.diff tr[data-field=category]").get_attribute("class") == ""
         # the geometry before and after on a small map
-        page.wait_for_function("document.getElementById('change-map')?.dataset.ready === 'true'",
-                               timeout=WAIT_MS)
+        page.wait_for_function(
+            "() => document.getElementById('change-map')?.dataset.ready === 'true'",
+            timeout=WAIT_MS)
         sides = page.evaluate("window.holders.map.querySourceFeatures('change')"
                               ".map((f) => f.properties.side).sort()")
         assert sides[0] == "after" and sides[-1] == "before", sides
         assert page.locator("#geometry-state").inner_text() == "Геометрія без змін"
         page.screenshot(path=str(ARTIFACTS / "verification-queue.png"))
         page.click("#approve")
-        page.wait_for_function("document.getElementById('message').textContent"
+        page.wait_for_function("() => document.getElementById('message').textContent"
                                ".startsWith('Затверджено: 1')", timeout=WAIT_MS)
         page.locator("#queue-empty").wait_for(timeout=WAIT_MS)
         assert staff.errors == []
@@ -218,12 +219,12 @@ def test_staff_switch_the_geoportal_to_pending_changes(browser: Any,
     ctx, planner = context(browser, server, "olena")
     try:
         page = planner.open(f"#obj=land_parcels/{pid}")
-        page.wait_for_function("document.body.dataset.editor === 'ready'", timeout=WAIT_MS)
+        page.wait_for_function("() => document.body.dataset.editor === 'ready'", timeout=WAIT_MS)
         toggle = page.locator("#pending-toggle")
         toggle.wait_for(timeout=WAIT_MS)
         assert page.locator("#verification-link").get_attribute("href") == "/verification"
         toggle.check()
-        page.wait_for_function("window.portal.pending?.count >= 1", timeout=WAIT_MS)
+        page.wait_for_function("() => window.portal.pending?.count >= 1", timeout=WAIT_MS)
         drawn = page.evaluate("window.portal.map.getSource('pending-changes').serialize()"
                               ".data.features.map((f) => [f.properties.collection, "
                               "f.properties.id])")

@@ -216,7 +216,8 @@ def test_a_direct_database_edit_waits_for_verification_too(city: dict[str, Any])
 def test_rejecting_leaves_the_published_version(city: dict[str, Any]) -> None:
     obj_id, number, ewkt = parcel(city, 5)
     public = Public(city, obj_id, ewkt)
-    before = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json")
+    before = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json&"
+                       "pending=true", headers=OLENA)  # staff's ETag: the working version
     r = httpx.patch(f"{city['server']}/collections/land_parcels/items/{obj_id}",
                     json={"properties": {"purpose_code": "02.03", "cadastral_number":
                                          number[:-4] + "9703"}},
@@ -244,7 +245,8 @@ def test_rejecting_leaves_the_published_version(city: dict[str, Any]) -> None:
 
 def test_a_registrar_cannot_verify_parcels(city: dict[str, Any]) -> None:
     obj_id, number, _ = parcel(city, 6)
-    item = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json")
+    item = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json&"
+                     "pending=true", headers=OLENA)
     r = httpx.patch(f"{city['server']}/collections/land_parcels/items/{obj_id}",
                     json={"properties": {"purpose_code": "02.03"}},
                     headers={**OLENA, "If-Match": item.headers["etag"]})
@@ -268,7 +270,8 @@ def test_a_registrar_cannot_verify_parcels(city: dict[str, Any]) -> None:
 
 def test_the_queue_and_the_quality_report_from_the_command_line(city: dict[str, Any]) -> None:
     obj_id, number, _ = parcel(city, 7)
-    item = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json")
+    item = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json&"
+                     "pending=true", headers=OLENA)
     r = httpx.patch(f"{city['server']}/collections/land_parcels/items/{obj_id}",
                     json={"properties": {"area_declared_ha": None}},
                     headers={**OLENA, "If-Match": item.headers["etag"]})

@@ -61,20 +61,10 @@ export function reportLink(map, collection, feature) {
 let dialog = null;
 const state = { point: null, marker: null, ticket: null, lookup: null };
 
-function ensureStyle() {
+function ensureStyle() {  // a stylesheet file: the page's CSP allows no inline <style>
   if (document.getElementById("report-style")) return;
-  const style = el("style", { id: "report-style" }, `
-    .report-dialog form { display: grid; gap: 8px; }
-    .report-dialog textarea, .report-dialog input[type=text] { width: 100%; font: inherit; }
-    .report-dialog .hint { color: #667; font-size: 12px; margin: 0; }
-    .report-dialog .ticket { font: 700 20px/1.3 ui-monospace, monospace; letter-spacing: 1px; }
-    .report-dialog .error { color: #b71c1c; }
-    .report-dialog menu { display: flex; gap: 8px; justify-content: flex-end; padding: 0; margin: 8px 0 0; }
-    .report-dialog dl { display: grid; grid-template-columns: auto 1fr; gap: 2px 10px; }
-    .report-dialog dt { color: #667; } .report-dialog dd { margin: 0; }
-    .report-dialog hr { border: 0; border-top: 1px solid #e4e7eb; margin: 12px 0; }
-    .report-link.link-button { background: none; border: 0; padding: 0; color: inherit; text-decoration: underline; cursor: pointer; font: inherit; }`);
-  document.head.append(style);
+  document.head.append(el("link", { id: "report-style", rel: "stylesheet",
+    href: new URL("./feedback.css", import.meta.url).pathname }));
 }
 
 function ensureDialog() {
