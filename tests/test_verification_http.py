@@ -216,12 +216,13 @@ def test_a_direct_database_edit_waits_for_verification_too(city: dict[str, Any])
 def test_rejecting_leaves_the_published_version(city: dict[str, Any]) -> None:
     obj_id, number, ewkt = parcel(city, 5)
     public = Public(city, obj_id, ewkt)
-    before = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json&"
-                       "pending=true", headers=OLENA)  # staff's ETag: the working version
+    before = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json")
+    staff = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json&"
+                      "pending=true", headers=OLENA)  # staff's ETag: the working version
     r = httpx.patch(f"{city['server']}/collections/land_parcels/items/{obj_id}",
                     json={"properties": {"purpose_code": "02.03", "cadastral_number":
                                          number[:-4] + "9703"}},
-                    headers={**OLENA, "If-Match": before.headers["etag"]})
+                    headers={**OLENA, "If-Match": staff.headers["etag"]})
     assert r.status_code == 204, r.text
     refused = decide(city, TARAS, "reject", [{"id": obj_id, "version": 2}])
     assert refused.status_code == 400 and "reason" in refused.json()["detail"]
