@@ -36,6 +36,7 @@ from tests.conftest import (
 from tiles.mvt import configure
 
 TOKEN = "tok-instances"
+VERIFIER = "tok-instances-verifier"
 
 
 def _spawn(env: dict[str, str], port: int) -> Server:
@@ -129,11 +130,18 @@ def two_instances(db_url: str) -> Iterator[tuple[str, str, str]]:
     the shared table in PostgreSQL.
     """
     from app.demo.load import load_demo
+    from gis.auth import Role
+    from gis.staff_rights import grant_verifier, set_department
+    from gis.users import add_user
 
     with psycopg.connect(db_url) as conn:
         load_demo(conn, scale=DEMO_SCALE, seed=68, today=DEMO_TODAY, srid=SRID)
+        add_user(conn, "taras", frozenset({Role.PLANNER}), password=None, with_db_login=False)
+        set_department(conn, "taras", "land_resources")
+        grant_verifier(conn, "taras", "land_parcels")
         conn.commit()
-    env = {"GIS_DATABASE_URL": db_url, "GIS_AUTH__TOKENS": json.dumps({TOKEN: "olena:planner"})}
+    env = {"GIS_DATABASE_URL": db_url,
+           "GIS_AUTH__TOKENS": json.dumps({TOKEN: "olena:planner", VERIFIER: "taras:planner"})}
     procs: list[Server] = []
     folders = [shared_tmp("hromada-instance-") for _ in range(2)]  # as on two machines
     try:
@@ -191,6 +199,11 @@ def test_an_edit_through_one_instance_is_in_the_others_tiles_and_items_within_1s
             headers={"Authorization": f"Bearer {TOKEN}", "If-Match": staff_etag,
                      "Content-Type": "application/geo+json"})
         assert r.status_code == 204, r.text
+        # published when its verifier approves it (#21), through the same instance
+        r = client.post(f"{one}/registries/land_parcels/decisions",
+                        json={"decision": "approve", "items": [{"id": pid}]},
+                        headers={"Authorization": f"Bearer {VERIFIER}"})
+        assert r.status_code == 200, r.text
         edited = time.monotonic()
         want = {tile: fresh(conn, QUERIES, tile) for tile in tiles}
 
