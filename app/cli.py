@@ -89,6 +89,7 @@ def serve(host: str | None, port: int | None, demo: bool, scale: float) -> None:
     from app.runtime import database, lock_holder
     from gis.cluster import port_is_free
     from gis.db import check_pool_size, open_pool
+    from gis.startup_lock import startup_lock
     from registries.catalog import default_catalog
 
     settings = load_settings()
@@ -107,13 +108,15 @@ def serve(host: str | None, port: int | None, demo: bool, scale: float) -> None:
                                  "another folder")
     with stop_on_signals():
         with database(settings) as url:
-            if demo:
-                _load_demo_if_empty(url, settings, scale)
+            if demo:  # one instance loads it; others started with it wait, then find it
+                with startup_lock(url, say=lambda line: click.echo(line, err=True)):
+                    _load_demo_if_empty(url, settings, scale)
             check_pool_size(url, settings.pool.max_size)
             pool = open_pool(url, min_size=settings.pool.min_size,
                              max_size=settings.pool.max_size, timeout_s=settings.pool.timeout_s)
             app = create_app(settings, url, pool, catalog, settings.data_dir / "runtime")
-            click.echo(f"Hromada GIS serving on {settings.base_url}/ (Ctrl-C to stop)", err=True)
+            click.echo(f"Hromada GIS serving on {settings.base_url}/ (tile cache: "
+                       f"{settings.tile_cache_kind}; Ctrl-C to stop)", err=True)
             server = uvicorn.Server(uvicorn.Config(app, host=settings.host, port=settings.port,
                                                    log_level="warning", lifespan="on",
                                                    timeout_graceful_shutdown=10,
@@ -165,13 +168,14 @@ def _load_demo(url: str, settings: Settings, *, scale: float, seed: int,
                today: date | None) -> dict[str, int]:
     import psycopg
 
-    from app.demo.load import load_demo
+    from app.demo.load import demo_place, load_demo
     from app.progress import Progress
 
     progress = Progress("demo")
+    city = settings.city
     with psycopg.connect(url) as conn:
-        counts = load_demo(conn, scale=scale, seed=seed, today=today,
-                           srid=settings.city.storage_srid, progress=progress)
+        counts = load_demo(conn, scale=scale, seed=seed, today=today, srid=city.storage_srid,
+                           progress=progress, place=demo_place(city.storage_srid, city.extent))
         conn.commit()
     progress.close()
     click.echo("demo city: " + ", ".join(f"{k} {v}" for k, v in counts.items()), err=True)

@@ -38,6 +38,7 @@ from gis.db import database_errors
 from gis.errors import DatabaseUnavailable, GisError
 from gis.oidc import OidcVerifier
 from gis.settings import Settings
+from ogc.config import write_config
 from ogc.features import FeatureRouter, FeatureService
 from ogc.mount import OgcDocuments, OpenApiAlias, pygeoapi_app
 from ogc.provider import share_pool
@@ -84,7 +85,10 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
                 PoolTimeout: database_error_handler}
     tiles = TileServer(settings, db_url, pool, catalog)
     served = TILES_CONFORMANCE + RASTER_CONFORMANCE  # classes our own routes add
+    # generated for this city at every start: its zone, extent and name (ogc.config)
+    pygeoapi_config = write_config(work_dir / "pygeoapi-config.yml", catalog, settings.city)
     pygeoapi = OgcDocuments(pygeoapi_app(db_url, settings.base_url, work_dir, handlers,
+                                         config_file=pygeoapi_config,
                                          conformance=served), counts,
                             conformance=served,
                             links=partial(ogc_links, tiles.service))

@@ -18,6 +18,7 @@ from __future__ import annotations
 import contextlib
 import fcntl
 import os
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -89,7 +90,7 @@ def database(settings: Settings, *, migrate: bool = True, read_only: bool = Fals
         url = settings.database_url.get_secret_value()
         check_connection(url)
         if change_schema:
-            upgrade(url, settings.city.storage_srid)
+            upgrade(url, settings.city.storage_srid, say=None if quiet else _say)
         else:
             _check_schema(url, settings, "the database")
         yield url
@@ -109,6 +110,10 @@ def database(settings: Settings, *, migrate: bool = True, read_only: bool = Fals
         else:
             _check_schema(url, settings, "the database")
         yield url
+
+
+def _say(line: str) -> None:
+    print(line, file=sys.stderr, flush=True)
 
 
 def embedded_access(settings: Settings) -> dict[str, Any]:

@@ -14,6 +14,7 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import ASGIApp, Scope
 
+from gis.db import open_pool
 from gis.settings import Settings
 from registries.catalog import Catalog
 from tiles.basemap import FONTS
@@ -51,23 +52,26 @@ def database_identity(conn: psycopg.Connection) -> str:
 
 
 def tile_cache(settings: Settings, queries: TileQueries, db_url: str,
-               memory: bool = False) -> TileCache:
+               memory: bool = False, connect: Callable[[], Any] | None = None) -> TileCache:
     """Return the configured cache backend for the database at ``db_url`` (with the memory
-    front when ``memory``: for a server, not for one-off seeding or exports)."""
+    front when ``memory``: for a server, not for one-off seeding or exports). ``connect``
+    gives the shared cache its connections (a pool's; default: a new one per call)."""
     t = settings.tiles
     with psycopg.connect(db_url) as conn:
         identity = database_identity(conn)
     root: Path = (t.cache_dir or settings.data_dir / "tile-cache") / identity
-    return open_cache(t.cache, queries.fingerprint, root, connect=lambda: psycopg.connect(db_url),
+    return open_cache(settings.tile_cache_kind, queries.fingerprint, root,
+                      connect=connect or (lambda: psycopg.connect(db_url)),
                       memory_bytes=t.memory_mb << 20 if memory else 0)
 
 
 def tile_parts(settings: Settings, catalog: Catalog, db_url: str, memory: bool = False,
+               connect: Callable[[], Any] | None = None,
                ) -> tuple[Sources, TileQueries, TileCache, Invalidator | None]:
     """Return the pieces every tile user (server, seed, export) shares."""
     sources = Sources(catalog)
     queries = TileQueries(sources, settings.tiles.max_zoom, settings.city.time_zone)
-    cache = tile_cache(settings, queries, db_url, memory)
+    cache = tile_cache(settings, queries, db_url, memory, connect)
     invalidator = None
     if settings.tiles.cache != "none":
         invalidator = Invalidator(lambda: psycopg.connect(db_url), cache, sources,
@@ -81,8 +85,14 @@ class TileServer:
 
     def __init__(self, settings: Settings, db_url: str, pool: ConnectionPool,
                  catalog: Catalog) -> None:
-        sources, queries, cache, self.invalidator = tile_parts(settings, catalog, db_url,
-                                                               memory=True)
+        # the shared cache in PostgreSQL is read per tile: from a few kept connections
+        self.cache_pool: ConnectionPool | None = None
+        if settings.tile_cache_kind == "postgres":
+            self.cache_pool = open_pool(db_url, min_size=0, max_size=4,
+                                        timeout_s=settings.pool.timeout_s, name="tile-cache")
+        sources, queries, cache, self.invalidator = tile_parts(
+            settings, catalog, db_url, memory=True,
+            connect=self.cache_pool.connection if self.cache_pool else None)
         self.pool = AsyncConnectionPool(db_url, min_size=1, max_size=settings.tiles.pool_size,
                                         configure=configure_async, open=False,
                                         name="tiles", timeout=settings.pool.timeout_s)
@@ -114,6 +124,8 @@ class TileServer:
         if self.invalidator is not None:
             await run_in_threadpool(self.invalidator.stop)
         await self.pool.close()
+        if self.cache_pool is not None:
+            await run_in_threadpool(self.cache_pool.close)
 
     def describe(self) -> dict[str, Any]:
         return self.invalidator.describe() if self.invalidator else {"cache": "none"}

@@ -121,7 +121,11 @@ class LimitSettings(BaseModel):
 class TileSettings(BaseModel):
     """Vector tiles: the cache and its limits (``GIS_TILES__CACHE_DIR=/var/cache/hromada``)."""
 
-    cache: str = "disk"  # disk | postgres | none
+    # auto | disk | postgres | none; auto: a folder named by cache_dir means disk, else the
+    # shared table in PostgreSQL when the database is external (GIS_DATABASE_URL: any number
+    # of instances may serve it), else disk (the embedded cluster has one server); see
+    # Settings.tile_cache_kind and docs/operations.md
+    cache: Literal["auto", "disk", "postgres", "none"] = "auto"
     cache_dir: Path | None = None  # default: <data_dir>/tile-cache
     # the server's in-memory front of the cache (most used tiles with their ETags); 0: off
     memory_mb: int = Field(default=64, ge=0)
@@ -300,6 +304,23 @@ class Settings(BaseSettings):
     def raster_dir(self) -> Path:
         """Return the folder of the published rasters' COGs."""
         return self.rasters.dir or self.data_dir / "rasters"
+
+    @property
+    def tile_cache_kind(self) -> str:
+        """Return the tile cache backend in use: ``tiles.cache`` with ``auto`` resolved.
+
+        >>> Settings(database_url="postgresql://db/gis").tile_cache_kind
+        'postgres'
+        >>> Settings(database_url=None).tile_cache_kind
+        'disk'
+        >>> Settings(database_url="postgresql://db/gis", tiles={"cache_dir": "t"}).tile_cache_kind
+        'disk'
+        """
+        if self.tiles.cache != "auto":
+            return self.tiles.cache
+        if self.tiles.cache_dir is not None or self.database_url is None:
+            return "disk"
+        return "postgres"
 
     @property
     def base_url(self) -> str:

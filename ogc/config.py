@@ -1,13 +1,18 @@
-"""The pygeoapi configuration, generated from the registry catalog.
+"""The pygeoapi configuration, generated from the registry catalog and the city's settings.
 
-``pygeoapi-config.yml`` at the top of the repository is this module's output
-(``gis config pygeoapi``) and a test keeps the two in sync. Connection details are
-``${GIS_PG_*}`` placeholders that pygeoapi fills from the environment, which ``ogc.mount`` sets
-from the resolved database URL, so one file serves the embedded cluster and any other database.
+The server writes it at every start (:func:`write_config`: storage CRS of the city's UCS-2000
+zone, its extent and name), so a city in another zone is served right without editing a file.
+``pygeoapi-config.yml`` at the top of the repository is this module's output for the default
+city (``gis config pygeoapi``), kept as the documented example; a test keeps the two in sync.
+Connection details are ``${GIS_PG_*}`` placeholders that pygeoapi fills from the environment,
+which ``ogc.mount`` sets from the resolved database URL, so one file serves the embedded cluster
+and any other database.
 """
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -105,6 +110,15 @@ def pygeoapi_config(catalog: Catalog, city: CitySettings) -> dict[str, Any]:
         "metadata": metadata_section(city),
         "resources": {reg.id: collection_resource(reg, city) for reg in catalog if reg.public},
     }
+
+
+def write_config(path: Path, catalog: Catalog, city: CitySettings) -> Path:
+    """Write the pygeoapi configuration of ``city`` to ``path`` (atomically); return ``path``."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    tmp = path.with_name(f".{path.name}.{os.getpid()}")
+    tmp.write_text(render(pygeoapi_config(catalog, city)), encoding="utf-8")
+    os.replace(tmp, path)
+    return path
 
 
 def render(config: dict[str, Any]) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 import psycopg
@@ -11,6 +12,7 @@ from alembic.runtime.migration import MigrationContext
 from alembic.script import ScriptDirectory
 from sqlalchemy import create_engine, pool
 
+from gis.startup_lock import startup_lock
 from registries.catalog import Catalog, default_catalog
 from registries.schema import sync_derived
 
@@ -26,11 +28,17 @@ def alembic_config(url: str, srid: int) -> Config:
     return cfg
 
 
-def upgrade(url: str, srid: int, catalog: Catalog | None = None) -> None:
-    """Bring the database at ``url`` to the newest schema; idempotent."""
-    command.upgrade(alembic_config(url, srid), "head")
-    with psycopg.connect(url) as conn:
-        sync_derived(conn, catalog or default_catalog())
+def upgrade(url: str, srid: int, catalog: Catalog | None = None,
+            say: Callable[[str], None] | None = None) -> None:
+    """Bring the database at ``url`` to the newest schema; idempotent.
+
+    One process at a time per database (``gis.startup_lock``): instances starting together
+    take turns; ``say`` hears whom this one waits for.
+    """
+    with startup_lock(url, say=say):
+        command.upgrade(alembic_config(url, srid), "head")
+        with psycopg.connect(url) as conn:
+            sync_derived(conn, catalog or default_catalog())
 
 
 def pending_revisions(url: str, srid: int) -> bool:

@@ -44,6 +44,7 @@ from sqlalchemy.types import TypeEngine
 
 from gis import changes
 from gis.history import trigger_sql
+from gis.view_refresh import drop_view, replace_view
 from registries.catalog import Catalog
 from registries.functions import DEFAULT_TIME_ZONE, SEARCH_SCHEMA
 from registries.functions import install as install_functions
@@ -276,9 +277,10 @@ def data_columns(reg: Registry) -> list[str]:
 
 def sync_derived(conn: psycopg.Connection, catalog: Catalog,
                  time_zone: str = DEFAULT_TIME_ZONE) -> None:
-    """Recreate the derived objects (history and publication triggers, rule checks, public,
-    staff and pending views, search index, the rights of staff database logins); idempotent.
-    ``time_zone`` is the city's: date-driven statuses follow it."""
+    """Refresh the derived objects (history and publication triggers, rule checks, public,
+    staff and pending views — replaced in place, never dropped with what depends on them —,
+    search index, the rights of staff database logins); idempotent. ``time_zone`` is the
+    city's: date-driven statuses follow it."""
     for schema in (PUBLIC_SCHEMA, STAFF_SCHEMA, PENDING_SCHEMA, SEARCH_SCHEMA):
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
     install_functions(conn, catalog, time_zone)
@@ -293,12 +295,12 @@ def sync_derived(conn: psycopg.Connection, catalog: Catalog,
         for ddl in changes.trigger_sql(*reg.published_table, watched_columns(reg),
                                        source=f"{reg.schema}.{reg.table}"):
             conn.execute(ddl)
-        for view in (reg.public_view, reg.staff_view, reg.pending_view):
-            conn.execute(sql.SQL("DROP VIEW IF EXISTS {} CASCADE").format(
-                sql.Identifier(*view)))
+        # in place: what a council built on these views survives (gis.view_refresh)
         if reg.public:
-            conn.execute(public_view_sql(reg))
-        conn.execute(staff_view_sql(reg))
-        conn.execute(pending_view_sql(reg))
+            replace_view(conn, reg.public_view, public_view_sql(reg))
+        else:
+            drop_view(conn, reg.public_view)
+        replace_view(conn, reg.staff_view, staff_view_sql(reg))
+        replace_view(conn, reg.pending_view, pending_view_sql(reg))
     install_publication(conn, catalog)  # the pending queue and direct publication
     sync_grants(conn, catalog)  # staff database logins: rights derived from the declarations

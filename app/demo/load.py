@@ -28,6 +28,7 @@ from app.demo.build import (
 )
 from app.demo.common import CITY_KATOTTG, COMMUNITY_NAME, HROMADA_KATOTTG, KOATUU
 from app.demo.geometry import SOURCE_SRID
+from app.demo.grid import CENTRE
 from registries.catalog import default_catalog
 from registries.model import Registry
 from registries.parcels import CADASTRAL_QUARTERS, LAND_PARCELS
@@ -43,15 +44,45 @@ def _check_columns(reg: Registry, columns: Sequence[str]) -> None:
             reg.field(name)
 
 
+Shift = tuple[float, float] | None  # metres to move the generated city by (None: not moved)
+
+
+def placed(geom: sql.Composable, srid: int, shift: Shift) -> sql.Composed:
+    """Return SQL putting a generated geometry where it is stored: transformed to ``srid``,
+    or — when the city is moved — shifted by ``shift`` metres and labelled ``srid`` (both are
+    UCS-2000 TM zones: near its central meridian a shift keeps shapes, areas and lengths)."""
+    if shift is None:
+        return sql.SQL("ST_Transform({}, {})").format(geom, sql.Literal(srid))
+    return sql.SQL("ST_SetSRID(ST_Translate({}, {}, {}), {})").format(
+        geom, sql.Literal(shift[0]), sql.Literal(shift[1]), sql.Literal(srid))
+
+
+def demo_shift(srid: int, place: tuple[float, float] | None) -> Shift:
+    """Return how far to move the generated city so its centre lands on ``place`` (storage CRS
+    metres, easting/northing); None when it stays where it was generated.
+
+    >>> demo_shift(6383, None) is None
+    True
+    >>> demo_shift(6385, (400_000.0, 5_480_000.0))
+    (100135.0, 3367.0)
+    """
+    if place is None:
+        return None
+    return (place[0] - CENTRE[0], place[1] - CENTRE[1])
+
+
 def _copy(conn: psycopg.Connection, reg: Registry, columns: Sequence[str],
-          rows: list[tuple[object, ...]], srid: int, progress: Progress) -> None:
+          rows: list[tuple[object, ...]], srid: int, progress: Progress,
+          shift: Shift = None) -> None:
     """COPY ``rows`` into the registry table; through a staging table when ``srid`` differs
-    from the generator's, so that PostGIS transforms the geometries in one statement."""
+    from the generator's (or the city is moved), so that PostGIS places the geometries in one
+    statement."""
     _check_columns(reg, columns)
     table = sql.Identifier(reg.schema, reg.table)
     cols = sql.SQL(", ").join(map(sql.Identifier, columns))
     target = table
-    if srid != SOURCE_SRID:
+    staged = srid != SOURCE_SRID or shift is not None
+    if staged:
         conn.execute("DROP TABLE IF EXISTS pg_temp.demo_stage")
         conn.execute(sql.SQL("CREATE TEMP TABLE demo_stage AS SELECT {} FROM {} WITH NO DATA")
                      .format(cols, table))
@@ -62,9 +93,9 @@ def _copy(conn: psycopg.Connection, reg: Registry, columns: Sequence[str],
             copy.write_row(row)
             if k % 5000 == 0:
                 progress(reg.id, k, len(rows))
-    if srid != SOURCE_SRID:
+    if staged:
         select = sql.SQL(", ").join(
-            sql.SQL("ST_Transform(geom, {})").format(sql.Literal(srid)) if c == "geom"
+            placed(sql.Identifier("geom"), srid, shift) if c == "geom"
             else sql.Identifier(c) for c in columns)
         conn.execute(sql.SQL("INSERT INTO {} ({}) SELECT {} FROM demo_stage")
                      .format(table, cols, select))
@@ -80,7 +111,7 @@ def _reset_sequence(conn: psycopg.Connection, reg: Registry) -> None:
 
 
 def _load_planning(conn: psycopg.Connection, city: DemoCity, srid: int, first_boundary: int,
-                   progress: Progress) -> dict[str, int]:
+                   progress: Progress, shift: Shift = None) -> dict[str, int]:
     """Load zones (their cells unioned by PostGIS) and the community boundary around them."""
     zones = city.rows[PLANNING_ZONES.id]
     _check_columns(PLANNING_ZONES, ZONE_COLUMNS)
@@ -97,21 +128,21 @@ def _load_planning(conn: psycopg.Connection, city: DemoCity, srid: int, first_bo
             copy.write_row(row)
     cols = sql.SQL(", ").join(map(sql.Identifier, ZONE_COLUMNS))
     conn.execute(sql.SQL(
-        "INSERT INTO {} ({cols}, geom) SELECT {zcols}, ST_Transform(g.geom, {srid})"
+        "INSERT INTO {} ({cols}, geom) SELECT {zcols}, {geom}"
         " FROM demo_zone z JOIN (SELECT zone_id, ST_Multi(ST_Union(geom)) AS geom"
         " FROM demo_cell GROUP BY zone_id) g ON g.zone_id = z.id").format(
         sql.Identifier(PLANNING_ZONES.schema, PLANNING_ZONES.table), cols=cols,
         zcols=sql.SQL(", ").join(sql.SQL("z.{}").format(sql.Identifier(c)) for c in ZONE_COLUMNS),
-        srid=sql.Literal(srid)))
+        geom=placed(sql.SQL("g.geom"), srid, shift)))
     progress(PLANNING_ZONES.id, len(zones), len(zones))
     _check_columns(COMMUNITY_BOUNDARIES, ("name", "katottg", "koatuu"))
     # The hromada reaches beyond the built-up city: a 250 m margin around every block.
     conn.execute(sql.SQL(
         "INSERT INTO {} (id, name, katottg, koatuu, geom) SELECT %s, %s, %s, %s,"
-        " ST_Transform(ST_Multi(ST_Buffer(ST_Union(geom), 250, 'quad_segs=4')), {srid})"
-        " FROM demo_cell").format(
+        " {geom} FROM demo_cell").format(
         sql.Identifier(COMMUNITY_BOUNDARIES.schema, COMMUNITY_BOUNDARIES.table),
-        srid=sql.Literal(srid)), (first_boundary, COMMUNITY_NAME, HROMADA_KATOTTG, KOATUU))
+        geom=placed(sql.SQL("ST_Multi(ST_Buffer(ST_Union(geom), 250, 'quad_segs=4'))"), srid,
+                    shift)), (first_boundary, COMMUNITY_NAME, HROMADA_KATOTTG, KOATUU))
     conn.execute("DROP TABLE demo_zone, demo_cell")
     for reg in (PLANNING_ZONES, COMMUNITY_BOUNDARIES):
         _reset_sequence(conn, reg)
@@ -217,7 +248,10 @@ OVERLAYS: dict[str, str] = {
 # generated centreline, and a pond in the largest park away from it, inside the boundary.
 WATER_SQL = """
     WITH b AS (SELECT ST_Union(geom) AS g FROM registry.community_boundary),
-         river AS (SELECT ST_Transform(%(river)s::geometry, %(srid)s) AS line),
+         river AS (SELECT CASE WHEN %(dx)s::float8 IS NULL
+                          THEN ST_Transform(%(river)s::geometry, %(srid)s)
+                          ELSE ST_SetSRID(ST_Translate(%(river)s::geometry, %(dx)s, %(dy)s),
+                                          %(srid)s) END AS line),
          park AS (SELECT z.geom FROM registry.planning_zone AS z, river
                   WHERE z.zone_code = 'Р-2' AND ST_Area(z.geom) > 40000
                   AND NOT ST_DWithin(z.geom, river.line, 150)
@@ -237,11 +271,13 @@ WATER_SQL = """
     FROM w, b WHERE NOT ST_IsEmpty(ST_Intersection(w.g, ST_Buffer(b.g, -2)))"""
 
 
-def load_water(conn: psycopg.Connection, river: str, srid: int, progress: Progress) -> int:
+def load_water(conn: psycopg.Connection, river: str, srid: int, progress: Progress,
+               shift: Shift = None) -> int:
     """Load the water bodies derived from the river's centreline (EWKT); return how many."""
     if not river or "water_bodies" not in default_catalog().ids:
         return 0
-    cur = conn.execute(WATER_SQL, {"river": river, "srid": srid})
+    dx, dy = shift if shift is not None else (None, None)
+    cur = conn.execute(WATER_SQL, {"river": river, "srid": srid, "dx": dx, "dy": dy})
     progress("water_bodies", cur.rowcount, cur.rowcount)
     return cur.rowcount
 
@@ -263,12 +299,15 @@ def load_overlays(conn: psycopg.Connection, today: date, first_parcel: int,
 
 def load_demo(conn: psycopg.Connection, *, scale: float = 1.0, seed: int = 68,
               today: date | None = None, srid: int = 6383,
-              progress: Progress | None = None) -> dict[str, int]:
+              progress: Progress | None = None,
+              place: tuple[float, float] | None = None) -> dict[str, int]:
     """Generate the demo city at `scale` and COPY it into the registry tables in one
     transaction-friendly pass (caller commits); return row counts per collection id.
 
     Geometries are stored in ``srid`` (generated in EPSG:6383 and transformed by PostGIS when
-    ``srid`` differs). Meant for empty registries (``gis demo --replace``): ids continue after
+    ``srid`` differs). ``place`` (easting, northing in ``srid``) moves the city's centre there:
+    a city in another UCS-2000 zone gets the demo on its own ground (see ``demo_place``).
+    Meant for empty registries (``gis demo --replace``): ids continue after
     existing rows, but a second load clashes on unique cadastral and spot numbers. An
     autocommit connection gets its own transaction so the load stays all-or-nothing.
     """
@@ -289,20 +328,38 @@ def load_demo(conn: psycopg.Connection, *, scale: float = 1.0, seed: int = 68,
                 sql.Identifier(reg.schema, reg.table))).fetchone()
             first_ids[reg.id] = int(row[0]) if row else 1
         city = build_city(scale, seed, today, first_ids, report)
+        shift = demo_shift(srid, place)
         counts: dict[str, int] = {}
         for reg in LOAD_ORDER:
             rows = city.rows[reg.id]
             unverified = city.never_verified.get(reg.id, set())
             _copy(conn, reg, COLUMNS[reg.id], [r for r in rows if r[0] not in unverified],
-                  srid, report)
+                  srid, report, shift)
             if unverified:  # a few objects of an older survey nobody verified (defects.py)
                 publish_directly(conn, note="older survey, loaded without verification")
                 _copy(conn, reg, COLUMNS[reg.id], [r for r in rows if r[0] in unverified],
-                      srid, report)
+                      srid, report, shift)
                 publish_directly(conn, verified_by="demo", note="demo city")
             counts[reg.id] = len(rows)
-        counts |= _load_planning(conn, city, srid, first_ids[COMMUNITY_BOUNDARIES.id], report)
+        counts |= _load_planning(conn, city, srid, first_ids[COMMUNITY_BOUNDARIES.id], report,
+                                 shift)
         counts |= load_overlays(conn, today, first_ids[LAND_PARCELS.id], report)
         if "water_bodies" in default_catalog().ids:
-            counts["water_bodies"] = load_water(conn, city.river, srid, report)
+            counts["water_bodies"] = load_water(conn, city.river, srid, report, shift)
     return counts
+
+
+def demo_place(srid: int, extent: tuple[float, float, float, float]
+               ) -> tuple[float, float] | None:
+    """Return where the demo city goes for a city stored in ``srid`` with ``extent``: None
+    (where it was generated, Khmelnytskyi) when that lies in the extent, else its centre.
+
+    >>> demo_place(6383, (289_000.0, 5_469_000.0, 309_000.0, 5_484_000.0)) is None
+    True
+    >>> demo_place(6385, (390_000.0, 5_470_000.0, 410_000.0, 5_490_000.0))
+    (400000.0, 5480000.0)
+    """
+    x0, y0, x1, y1 = extent
+    if srid == SOURCE_SRID and x0 <= CENTRE[0] <= x1 and y0 <= CENTRE[1] <= y1:
+        return None
+    return ((x0 + x1) / 2, (y0 + y1) / 2)
