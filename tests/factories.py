@@ -10,8 +10,9 @@ API gets them with ``crs=EPSG:6383``: northing first.
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
 
@@ -23,7 +24,9 @@ from registries.publication import publish_directly, through_verification
 SRID = 6383
 E0, N0 = 299_865.0, 5_476_633.0  # Khmelnytskyi centre
 TESTER = Principal("tester", frozenset({Role.ADMIN}))
-TODAY = date.today()
+# the city's date (the database's registry.local_today()), not the machine's: after midnight in
+# Kyiv the two differ for three hours
+TODAY = datetime.now(ZoneInfo("Europe/Kyiv")).date()
 
 
 def ring(x: float, y: float, w: float, h: float | None = None) -> list[tuple[float, float]]:
