@@ -265,12 +265,15 @@ class _Job(Checks):
                 sql.Identifier(reg.schema, reg.table), k=sql.Identifier(self.key.column))
         extra = sql.SQL(", s._file_id") if self.opts.keep_ids else sql.SQL("")
         query = sql.SQL(
+            # _valid: OGC validity, computed once here for every later step (the check lists
+            # the reason of the invalid ones; distance and rules take only the valid ones)
             "CREATE TEMP TABLE ingest_rows ON COMMIT DROP AS SELECT s._row, {key_id} AS "
             "_key_id, GeometryType(c.g2) AS _gtype, ST_NumGeometries(c.g2) AS _parts, "
-            "{fit} AS geom{comma}{cols}{extra} FROM ingest_stage AS s "
+            "d.geom, ST_IsValid(d.geom) AS _valid{comma}{cols}{extra} FROM ingest_stage AS s "
             "CROSS JOIN LATERAL (SELECT {g0} AS g0) AS a "
             "CROSS JOIN LATERAL (SELECT {closed} AS g1) AS b "
-            "CROSS JOIN LATERAL (SELECT {moved} AS g2) AS c").format(
+            "CROSS JOIN LATERAL (SELECT {moved} AS g2) AS c "
+            "CROSS JOIN LATERAL (SELECT {fit} AS geom OFFSET 0) AS d").format(
             key_id=key_id, fit=fit, comma=sql.SQL(", ") if cols else sql.SQL(""),
             cols=sql.SQL(", ").join(cols), extra=extra, g0=g0, closed=closed, moved=moved)
         try:
@@ -305,7 +308,8 @@ class _Job(Checks):
                           "WHERE b._row = s._row AND b.reason IS NOT NULL")
 
     def _indexes(self) -> None:
-        self.conn.execute("CREATE INDEX ON ingest_rows USING gist (geom)")
+        # no spatial index: nothing joins ingest_rows by location (the rules run over
+        # ingest_checked, which has one)
         self.conn.execute("CREATE INDEX ON ingest_rows (_row)")
         if self.key is not None and any(m.field.name == self.key.name for m in self.fields):
             self.conn.execute(sql.SQL("CREATE INDEX ON ingest_rows ({})").format(
@@ -332,9 +336,12 @@ class _Job(Checks):
         if self._masked(m):
             pi = f.personal_if
             assert pi is not None
-            masked = sql.SQL("coalesce(s.{kind} = {equals} AND s.{col} = ANY({masks}), false)"
-                             ).format(kind=sql.Identifier(pi.field), equals=sql.Literal(pi.equals),
-                                      col=col, masks=sql.Literal(list(pi.mask.values())))
+            # a public export shows the mask, or nothing (``mask=None``, e.g. a sole
+            # proprietor's phone): either way not a value that may replace the stored one
+            shown = sql.SQL("s.{} = ANY({})").format(col, sql.Literal(list(pi.mask.values()))) \
+                if pi.mask is not None else sql.SQL("s.{} IS NULL").format(col)
+            masked = sql.SQL("coalesce(s.{kind} = {equals} AND {shown}, false)").format(
+                kind=sql.Identifier(pi.field), equals=sql.Literal(pi.equals), shown=shown)
             return sql.SQL("CASE WHEN {m} THEN NULL ELSE s.{col} END AS {col}, {m} AS {flag}"
                            ).format(m=masked, col=col,
                                     flag=sql.Identifier(f"_masked_{f.column}"))
