@@ -166,9 +166,9 @@ class _Job(Checks):
         if self.crs.transformer is not None:
             geometries = [self._transform(r, g) if g is not None else None
                           for r, g in zip(batch.rows, geometries, strict=True)]
-        for g in geometries:
-            if g is not None:
-                types[_wkb_type(g)] += 1
+        # the type is in the first five bytes: count those, name each distinct header once
+        for header, count in Counter(g[:5] for g in geometries if g is not None).items():
+            types[_wkb_type(header)] += count
         for row, extra in batch.extras.items():
             if "__geometry_error__" in extra:
                 self.python_problems.append((row, None, "geometry_readable", "error",
@@ -480,7 +480,13 @@ class _Job(Checks):
 
 
 def _wkb_type(wkb: bytes) -> str:
-    """Return the geometry type name of a WKB (ISO or EWKB), read from its header."""
+    """Return the geometry type name of a WKB (ISO or EWKB), read from its header.
+
+    >>> [_wkb_type(bytes.fromhex(h)) for h in ("0101000000", "0020000006", "")]
+    ['Point', 'MultiPolygon', 'Unknown']
+    """
+    if len(wkb) < 5:
+        return "Unknown"
     order = "little" if wkb[0] == 1 else "big"
     code = int.from_bytes(wkb[1:5], order) & 0xFFFF  # EWKB flags live in the high bits
     return {1: "Point", 2: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
