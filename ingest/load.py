@@ -46,6 +46,26 @@ SQL_TYPES = {FieldType.TEXT: "text", FieldType.INTEGER: "integer", FieldType.DAT
 Progress = Callable[[str, int, int], None]
 
 
+# the staging tables of a city-sized file (tens of MB) stay in the session's own buffers
+# instead of going back and forth through the kernel on each of the dozen passes over them
+TEMP_BUFFERS = "256MB"
+# the write's transition tables (the rows the triggers check, ~0.6 kB each) stay in memory
+# for the dozen rule queries that read them, instead of a temporary file
+WORK_MEM = "64MB"
+
+
+def _session_buffers(conn: psycopg.Connection) -> None:
+    """Raise the session's temp_buffers, which PostgreSQL allows only before it has used a
+    temporary table (a session that has keeps what it has: only slower)."""
+    try:
+        with conn.transaction():
+            used = conn.execute("SELECT current_setting('temp_buffers')").fetchone()
+            if used and used[0] != TEMP_BUFFERS:
+                conn.execute(sql.SQL("SET temp_buffers = {}").format(sql.Literal(TEMP_BUFFERS)))
+    except psycopg.errors.InvalidParameterValue:
+        pass
+
+
 class _DryRun(Exception):
     """Raised inside the import's transaction to roll a dry run back."""
 
@@ -73,6 +93,7 @@ def run_import(conn: psycopg.Connection, reg: Registry, source: Source, mapping:
         raise InvalidParameter(f"--mode upsert matches objects by {key.name}, which the file "
                                "does not fill (see the mapping)")
     job = _Job(conn, reg, source, mapping, crs, opts, report, progress or (lambda *a: None))
+    _session_buffers(conn)
     try:
         with conn.transaction():
             job.run()
@@ -104,6 +125,7 @@ class _Job(Checks):
         if self.opts.legacy:
             c.execute("SELECT set_config(%s, 'on', true)", (LEGACY_SETTING,))
         c.execute("SET LOCAL jit = off")  # compiling costs more than these one-pass queries
+        c.execute(sql.SQL("SET LOCAL work_mem = {}").format(sql.Literal(WORK_MEM)))
         steps = [("read", self.stage), ("normalise", self.build_rows), ("check", self.check),
                  ("plan", self.plan), ("write", self.write)]
         for name, step in steps:
