@@ -202,9 +202,10 @@ class Checks:
         self._problem(sql.SQL(
             "SELECT r._row, {name}, 'unique', 'error', format('row %s: {name_raw} %s is also on "
             "row(s) %s of the file', r._row, r.{col}, d.others) FROM ingest_rows AS r JOIN ("
-            "SELECT {col} AS v, array_agg(_row ORDER BY _row) AS rows_, string_agg(_row::text, "
-            "', ' ORDER BY _row) AS others FROM ingest_rows WHERE {col} IS NOT NULL GROUP BY 1 "
-            "HAVING count(*) > 1) AS d ON d.v = r.{col}").format(
+            # the rows of each repeated value listed (sorted) only for the values that repeat
+            "SELECT {col} AS v, string_agg(_row::text, ', ' ORDER BY _row) AS others FROM "
+            "ingest_rows WHERE {col} IN (SELECT {col} FROM ingest_rows WHERE {col} IS NOT NULL "
+            "GROUP BY 1 HAVING count(*) > 1) GROUP BY 1) AS d ON d.v = r.{col}").format(
             name=sql.Literal(name), name_raw=sql.SQL(name), col=col))
         if name == "id" or self.reg.import_key is not None and \
                 self.reg.import_key.name == name and self.opts.mode != "append":

@@ -114,3 +114,17 @@ def test_a_sole_proprietors_phone_hidden_by_a_public_export_is_not_erased_by_its
         phones = dict(conn.execute("SELECT permit_number, distributor_phone FROM "
                                    "registry.advertising_structure").fetchall())
     assert phones == {"P-1": "+380671234567", "P-2": None}
+
+
+def test_a_number_repeated_in_the_file_names_every_row_that_holds_it(db_url: str,
+                                                                     tmp_path: Path) -> None:
+    records = [parcel(i) for i in range(1, 7)]
+    for i in (3, 5):  # rows 4 and 6 repeat row 2's number
+        records[i]["properties"]["KADNUM"] = records[1]["properties"]["KADNUM"]
+    path = write(tmp_path / "twice.gpkg", records, PARCEL_SCHEMA, driver="GPKG")
+    report = run(db_url, path, "land_parcels", dry_run=True)
+    unique = [(p.row, p.message) for p in report.problems if p.rule == "unique"]
+    number = records[1]["properties"]["KADNUM"]
+    assert unique == [(row, f"row {row}: cadastral_number {number} is also on row(s) 2, 4, 6 "
+                            "of the file") for row in (2, 4, 6)]
+    assert report.refused and count(db_url, "land_parcel") == 0
