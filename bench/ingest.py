@@ -69,10 +69,10 @@ def database_cpu(url: str) -> float:
     its live processes (backends, WAL writer, checkpointer …) and its exited ones (a finished
     connection's backend is counted in the postmaster's children's time). The server runs on
     this machine (a benchmark only ever targets 127.0.0.1)."""
-    with psycopg.connect(url) as conn:
+    with psycopg.connect(url) as conn:  # its backend's parent is the postmaster
         row = conn.execute("SELECT pg_backend_pid()").fetchone()
-    assert row is not None
-    postmaster = int(Path(f"/proc/{row[0]}/stat").read_text().rsplit(")", 1)[1].split()[1])
+        assert row is not None
+        postmaster = int(Path(f"/proc/{row[0]}/stat").read_text().rsplit(")", 1)[1].split()[1])
     total = _proc_cpu(postmaster, children=True)
     for stat in Path("/proc").glob("[0-9]*/stat"):
         try:
