@@ -36,6 +36,7 @@ class Checks:
     fields: list[FieldMap]
     key: Any
     deferred: list[Rule]
+    prepared: bool = False  # ingest_checked exists
     after: sql.Composable
     progress: Callable[[str, int, int], None]
     _new: Callable[[FieldMap], sql.Composable]
@@ -68,11 +69,12 @@ class Checks:
             dim = {"Point": 1, "LineString": 2, "Polygon": 3}[kind.removeprefix("Multi")]
             cur = self.conn.execute(sql.SQL(
                 "UPDATE ingest_rows SET geom = {fix} WHERE geom IS NOT NULL AND NOT "
-                "ST_IsValid(geom) AND NOT ST_IsEmpty(ST_CollectionExtract(ST_MakeValid(geom), "
+                "_valid AND NOT ST_IsEmpty(ST_CollectionExtract(ST_MakeValid(geom), "
                 "{dim}))").format(
                 fix=_single_or_multi(reg, sql.SQL("ST_CollectionExtract(ST_MakeValid(geom), {})")
                                      .format(sql.Literal(dim))), dim=sql.Literal(dim)))
             self.report.repaired = cur.rowcount
+            self.conn.execute("UPDATE ingest_rows SET _valid = ST_IsValid(geom) WHERE NOT _valid")
         self._problem(sql.SQL(
             "SELECT _row, NULL, 'geometry_valid', 'error', "
             "CASE WHEN ST_IsEmpty(geom) THEN format('row %s: the geometry is empty', _row) "
@@ -80,7 +82,7 @@ class Checks:
             "coalesce(' at ' || ST_AsText(ST_Transform(ST_SetSRID((d).location, ST_SRID(geom)), "
             "4326), 6), ''), {suggest}) END "
             "FROM ingest_rows, LATERAL (SELECT ST_IsValidDetail(geom) AS d) AS v "
-            "WHERE geom IS NOT NULL AND (ST_IsEmpty(geom) OR NOT (d).valid)").format(
+            "WHERE geom IS NOT NULL AND (ST_IsEmpty(geom) OR NOT _valid)").format(
             suggest=_repair_suggestion(reg)))
         minx, miny, maxx, maxy = self.opts.extent
         m = SANITY_MARGIN_M
@@ -92,7 +94,7 @@ class Checks:
             "ST_PointOnSurface(geom), 4326), 4), {crs}::text) FROM ingest_rows WHERE geom IS "
             "NOT NULL "
             "AND NOT ST_IsEmpty(geom) AND NOT geom && ST_MakeEnvelope({eminx}, {eminy}, "
-            "{emaxx}, {emaxy}, {srid}) AND ST_IsValid(geom)").format(
+            "{emaxx}, {emaxy}, {srid}) AND _valid").format(
             crs=sql.Literal(self.crs.label), minx=sql.Literal(minx),
             miny=sql.Literal(miny), maxx=sql.Literal(maxx), maxy=sql.Literal(maxy),
             eminx=sql.Literal(minx - m), eminy=sql.Literal(miny - m),
@@ -200,9 +202,10 @@ class Checks:
         self._problem(sql.SQL(
             "SELECT r._row, {name}, 'unique', 'error', format('row %s: {name_raw} %s is also on "
             "row(s) %s of the file', r._row, r.{col}, d.others) FROM ingest_rows AS r JOIN ("
-            "SELECT {col} AS v, array_agg(_row ORDER BY _row) AS rows_, string_agg(_row::text, "
-            "', ' ORDER BY _row) AS others FROM ingest_rows WHERE {col} IS NOT NULL GROUP BY 1 "
-            "HAVING count(*) > 1) AS d ON d.v = r.{col}").format(
+            # the rows of each repeated value listed (sorted) only for the values that repeat
+            "SELECT {col} AS v, string_agg(_row::text, ', ' ORDER BY _row) AS others FROM "
+            "ingest_rows WHERE {col} IN (SELECT {col} FROM ingest_rows WHERE {col} IS NOT NULL "
+            "GROUP BY 1 HAVING count(*) > 1) GROUP BY 1) AS d ON d.v = r.{col}").format(
             name=sql.Literal(name), name_raw=sql.SQL(name), col=col))
         if name == "id" or self.reg.import_key is not None and \
                 self.reg.import_key.name == name and self.opts.mode != "append":
@@ -239,10 +242,15 @@ class Checks:
             enforced = {Severity.ERROR} | (set() if self.opts.legacy else {Severity.LEGACY})
             self.deferred = [r for r in rules if r.severity in enforced]
             rules = [r for r in rules if r.severity not in enforced]
-        self._prepare_rule_rows()
-        self._run_rules(rules)
+        if rules:  # else the rows for them are prepared only if a trigger refuses (write)
+            self._run_rules(rules)
 
     def _prepare_rule_rows(self) -> None:
+        """Create ``ingest_checked`` (the rows the rules see) and ``self.after`` (the registry
+        as it would be after the import), once."""
+        if self.prepared:
+            return
+        self.prepared = True
         reg = self.reg
         stored = reg.stored_fields
         mapped = {m.field.name for m in self.fields}
@@ -262,7 +270,7 @@ class Checks:
         self.conn.execute(sql.SQL(
             "CREATE TEMP TABLE ingest_checked ON COMMIT DROP AS SELECT {cols} FROM ingest_rows "
             "AS r LEFT JOIN {table} AS t ON t.id = r._key_id WHERE r.geom IS NOT NULL AND NOT "
-            "ST_IsEmpty(r.geom) AND ST_IsValid(r.geom) AND NOT EXISTS (SELECT 1 FROM "
+            "ST_IsEmpty(r.geom) AND r._valid AND NOT EXISTS (SELECT 1 FROM "
             "ingest_problem AS p WHERE p.row = r._row AND p.rule LIKE 'geometry%%')").format(
             cols=rows_cols, table=table))
         self.conn.execute("CREATE INDEX ON ingest_checked USING gist (geom)")
@@ -282,6 +290,7 @@ class Checks:
         self.after = after
 
     def _run_rules(self, rules: list[Rule]) -> None:
+        self._prepare_rule_rows()
         rows = sql.Identifier("ingest_checked")
         for i, rule in enumerate(rules, 1):
             self.progress("rules", i, len(rules))

@@ -47,6 +47,26 @@ SQL_TYPES = {FieldType.TEXT: "text", FieldType.INTEGER: "integer", FieldType.DAT
 Progress = Callable[[str, int, int], None]
 
 
+# the staging tables of a city-sized file (tens of MB) stay in the session's own buffers
+# instead of going back and forth through the kernel on each of the dozen passes over them
+TEMP_BUFFERS = "256MB"
+# the write's transition tables (the rows the triggers check, ~0.6 kB each) stay in memory
+# for the dozen rule queries that read them, instead of a temporary file
+WORK_MEM = "64MB"
+
+
+def _session_buffers(conn: psycopg.Connection) -> None:
+    """Raise the session's temp_buffers, which PostgreSQL allows only before it has used a
+    temporary table (a session that has keeps what it has: only slower)."""
+    try:
+        with conn.transaction():
+            used = conn.execute("SELECT current_setting('temp_buffers')").fetchone()
+            if used and used[0] != TEMP_BUFFERS:
+                conn.execute(sql.SQL("SET temp_buffers = {}").format(sql.Literal(TEMP_BUFFERS)))
+    except psycopg.errors.InvalidParameterValue:
+        pass
+
+
 class _DryRun(Exception):
     """Raised inside the import's transaction to roll a dry run back."""
 
@@ -74,6 +94,7 @@ def run_import(conn: psycopg.Connection, reg: Registry, source: Source, mapping:
         raise InvalidParameter(f"--mode upsert matches objects by {key.name}, which the file "
                                "does not fill (see the mapping)")
     job = _Job(conn, reg, source, mapping, crs, opts, report, progress or (lambda *a: None))
+    _session_buffers(conn)
     try:
         with conn.transaction():
             job.run()
@@ -107,6 +128,7 @@ class _Job(Checks):
         if self.opts.legacy:
             c.execute("SELECT set_config(%s, 'on', true)", (LEGACY_SETTING,))
         c.execute("SET LOCAL jit = off")  # compiling costs more than these one-pass queries
+        c.execute(sql.SQL("SET LOCAL work_mem = {}").format(sql.Literal(WORK_MEM)))
         steps = [("read", self.stage), ("normalise", self.build_rows), ("check", self.check),
                  ("plan", self.plan), ("write", self.write)]
         for name, step in steps:
@@ -169,9 +191,9 @@ class _Job(Checks):
         if self.crs.transformer is not None:
             geometries = [self._transform(r, g) if g is not None else None
                           for r, g in zip(batch.rows, geometries, strict=True)]
-        for g in geometries:
-            if g is not None:
-                types[_wkb_type(g)] += 1
+        # the type is in the first five bytes: count those, name each distinct header once
+        for header, count in Counter(g[:5] for g in geometries if g is not None).items():
+            types[_wkb_type(header)] += count
         for row, extra in batch.extras.items():
             if "__geometry_error__" in extra:
                 self.python_problems.append((row, None, "geometry_readable", "error",
@@ -268,12 +290,15 @@ class _Job(Checks):
                 sql.Identifier(reg.schema, reg.table), k=sql.Identifier(self.key.column))
         extra = sql.SQL(", s._file_id") if self.opts.keep_ids else sql.SQL("")
         query = sql.SQL(
+            # _valid: OGC validity, computed once here for every later step (the check lists
+            # the reason of the invalid ones; distance and rules take only the valid ones)
             "CREATE TEMP TABLE ingest_rows ON COMMIT DROP AS SELECT s._row, {key_id} AS "
             "_key_id, GeometryType(c.g2) AS _gtype, ST_NumGeometries(c.g2) AS _parts, "
-            "{fit} AS geom{comma}{cols}{extra} FROM ingest_stage AS s "
+            "d.geom, ST_IsValid(d.geom) AS _valid{comma}{cols}{extra} FROM ingest_stage AS s "
             "CROSS JOIN LATERAL (SELECT {g0} AS g0) AS a "
             "CROSS JOIN LATERAL (SELECT {closed} AS g1) AS b "
-            "CROSS JOIN LATERAL (SELECT {moved} AS g2) AS c").format(
+            "CROSS JOIN LATERAL (SELECT {moved} AS g2) AS c "
+            "CROSS JOIN LATERAL (SELECT {fit} AS geom OFFSET 0) AS d").format(
             key_id=key_id, fit=fit, comma=sql.SQL(", ") if cols else sql.SQL(""),
             cols=sql.SQL(", ").join(cols), extra=extra, g0=g0, closed=closed, moved=moved)
         try:
@@ -308,7 +333,8 @@ class _Job(Checks):
                           "WHERE b._row = s._row AND b.reason IS NOT NULL")
 
     def _indexes(self) -> None:
-        self.conn.execute("CREATE INDEX ON ingest_rows USING gist (geom)")
+        # no spatial index: nothing joins ingest_rows by location (the rules run over
+        # ingest_checked, which has one)
         self.conn.execute("CREATE INDEX ON ingest_rows (_row)")
         if self.key is not None and any(m.field.name == self.key.name for m in self.fields):
             self.conn.execute(sql.SQL("CREATE INDEX ON ingest_rows ({})").format(
@@ -335,9 +361,12 @@ class _Job(Checks):
         if self._masked(m):
             pi = f.personal_if
             assert pi is not None
-            masked = sql.SQL("coalesce(s.{kind} = {equals} AND s.{col} = ANY({masks}), false)"
-                             ).format(kind=sql.Identifier(pi.field), equals=sql.Literal(pi.equals),
-                                      col=col, masks=sql.Literal(list(pi.mask.values())))
+            # a public export shows the mask, or nothing (``mask=None``, e.g. a sole
+            # proprietor's phone): either way not a value that may replace the stored one
+            shown = sql.SQL("s.{} = ANY({})").format(col, sql.Literal(list(pi.mask.values()))) \
+                if pi.mask is not None else sql.SQL("s.{} IS NULL").format(col)
+            masked = sql.SQL("coalesce(s.{kind} = {equals} AND {shown}, false)").format(
+                kind=sql.Identifier(pi.field), equals=sql.Literal(pi.equals), shown=shown)
             return sql.SQL("CASE WHEN {m} THEN NULL ELSE s.{col} END AS {col}, {m} AS {flag}"
                            ).format(m=masked, col=col,
                                     flag=sql.Identifier(f"_masked_{f.column}"))
@@ -476,7 +505,13 @@ class _Job(Checks):
 
 
 def _wkb_type(wkb: bytes) -> str:
-    """Return the geometry type name of a WKB (ISO or EWKB), read from its header."""
+    """Return the geometry type name of a WKB (ISO or EWKB), read from its header.
+
+    >>> [_wkb_type(bytes.fromhex(h)) for h in ("0101000000", "0020000006", "")]
+    ['Point', 'MultiPolygon', 'Unknown']
+    """
+    if len(wkb) < 5:
+        return "Unknown"
     order = "little" if wkb[0] == 1 else "big"
     code = int.from_bytes(wkb[1:5], order) & 0xFFFF  # EWKB flags live in the high bits
     return {1: "Point", 2: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",

@@ -321,6 +321,9 @@ def column_converter(f: Field, explicit: dict[str, str] | None = None
     >>> from registries.model import Field, FieldType
     >>> column_converter(Field("n", FieldType.NUMBER, scale=2))([1.5, " 2,25 ", "x", None])
     ([1.5, Decimal('2.25'), None, None], [(2, "'x' is not a number")])
+    >>> [i for i, _ in column_converter(Field("d", FieldType.DATE))(["02.01.2024", "x", None,
+    ...                                                              "x"])[1]]
+    [1, 3]
     """
     cache: dict[Any, Any] = {}
     plain_text = f.type is FieldType.TEXT and not f.choices
@@ -339,6 +342,21 @@ def column_converter(f: Field, explicit: dict[str, str] | None = None
         return found
 
     def run(values: list[Any]) -> tuple[list[Any], Problems]:
+        if plain_text:  # the common column: text as GDAL read it, one pass in C loops
+            if all(v.__class__ is str or v is None for v in values):
+                return [v.strip() or None if v is not None else None for v in values], []
+        elif all(v.__class__ is str or v is None for v in values):
+            # codes, dates, numbers as text: each distinct value converted once
+            memo = {v: slow(v) for v in set(values) if v is not None}
+            return ([memo[v][0] if v is not None else None for v in values],
+                    [(i, memo[v][1] or "") for i, v in enumerate(values)
+                     if v is not None and memo[v][1]])
+        if f.type is FieldType.REFERENCE:  # ids as GDAL typed them (float: a column with NULLs)
+            if all(v.__class__ is int or v is None for v in values):
+                return [str(v) if v is not None else None for v in values], []
+            if all(v is None or v.__class__ is float and v.is_integer() and abs(v) < 2**31
+                   for v in values):
+                return [str(int(v)) if v is not None else None for v in values], []
         out: list[Any] = []
         problems: Problems = []
         for i, v in enumerate(values):
