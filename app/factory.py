@@ -29,12 +29,14 @@ from app.portal import LandingSwitch, portal_html, portal_routes
 from app.problems import database_error_handler, gis_error_handler, unexpected_error_handler
 from app.qgis_routes import qgis_routes
 from app.raster_server import RasterServer
+from app.read_routing import ReadRouting
 from app.registry_routes import registry_routes
 from app.security import Authenticator, AuthMiddleware
 from app.tile_server import TileServer
 from gis.db import database_errors
 from gis.errors import DatabaseUnavailable, GisError
 from gis.oidc import OidcVerifier
+from gis.replicas import RoutedPool
 from gis.settings import Settings
 from ogc.features import FeatureRouter, FeatureService
 from ogc.mount import OgcDocuments, OpenApiAlias, pygeoapi_app
@@ -87,7 +89,9 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
                             conformance=served,
                             links=partial(ogc_links, tiles.service))
     oidc = OidcVerifier(settings.auth.oidc) if settings.auth.oidc.issuer else None
-    auth = Authenticator(pool, settings.auth.tokens, oidc)
+    # users, tokens (last used) and the personal-data audit are written on reads: the primary's
+    primary = pool.primary if isinstance(pool, RoutedPool) else pool
+    auth = Authenticator(primary, settings.auth.tokens, oidc)
     features = FeatureService(catalog=catalog, pool=pool,
                               storage_srid=settings.city.storage_srid,
                               base_url=settings.base_url,
@@ -130,6 +134,8 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
         middleware=[*limit_middleware(settings.limits, limiter,
                                       {"/ingest/": settings.ingest.max_upload_mb << 20}),
                     Middleware(AuthMiddleware, auth=auth),
+                    *([Middleware(ReadRouting, pool=pool)] if isinstance(pool, RoutedPool)
+                      else []),
                     Middleware(AnonymousWork, limits=settings.limits,
                                work=work_limiter(settings.limits), limiter=limiter),
                     *tiles.middleware],

@@ -8,12 +8,13 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import ASGIApp, Scope
 
+from gis.queueing import AsyncQueueingPool
 from gis.settings import Settings
 from registries.catalog import Catalog
 from tiles.basemap import FONTS
@@ -83,9 +84,12 @@ class TileServer:
                  catalog: Catalog) -> None:
         sources, queries, cache, self.invalidator = tile_parts(settings, catalog, db_url,
                                                                memory=True)
-        self.pool = AsyncConnectionPool(db_url, min_size=1, max_size=settings.tiles.pool_size,
-                                        configure=configure_async, open=False,
-                                        name="tiles", timeout=settings.pool.timeout_s)
+        self.pool = AsyncQueueingPool(db_url, min_size=1, max_size=settings.tiles.pool_size,
+                                      configure=configure_async, open=False, name="tiles",
+                                      timeout=settings.pool.timeout_s,
+                                      queue_s=settings.pool.queue_s,
+                                      kwargs={"connect_timeout": max(1, int(
+                                          settings.pool.timeout_s))})
         self.service = TileService(
             sources=sources, queries=queries, cache=cache, invalidator=self.invalidator,
             pool=self.pool, base_url=settings.base_url, max_zoom=settings.tiles.max_zoom,
