@@ -78,7 +78,9 @@ def open_pool(url: str, *, min_size: int = 0, max_size: int = 8, timeout_s: floa
     pool = QueueingPool(url, min_size=min_size, max_size=max_size, timeout=timeout_s,
                         queue_s=queue_s, configure=configure, name=name, open=False,
                         check=ConnectionPool.check_connection,
-                        kwargs={"connect_timeout": max(1, int(timeout_s))})
+                        kwargs={"connect_timeout": max(1, int(timeout_s)),
+                                # pg_stat_activity tells the server's pools apart
+                                "application_name": f"hromada-{name}"})
     pool.open(wait=min_size > 0, timeout=timeout_s)
     return pool
 
