@@ -14,7 +14,9 @@ from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import ASGIApp, Scope
 
+from app.replica_pools import tile_pool_with_replicas
 from gis.queueing import AsyncQueueingPool
+from gis.replicas import RoutedPool
 from gis.settings import Settings
 from registries.catalog import Catalog
 from tiles.basemap import FONTS
@@ -90,6 +92,8 @@ class TileServer:
                                       queue_s=settings.pool.queue_s,
                                       kwargs={"connect_timeout": max(1, int(
                                           settings.pool.timeout_s))})
+        if isinstance(pool, RoutedPool):  # renders on a replica that holds every edit
+            self.pool = tile_pool_with_replicas(self.pool, pool, settings, self.invalidator)
         self.service = TileService(
             sources=sources, queries=queries, cache=cache, invalidator=self.invalidator,
             pool=self.pool, base_url=settings.base_url, max_zoom=settings.tiles.max_zoom,

@@ -24,13 +24,13 @@ import contextvars
 import itertools
 import logging
 import threading
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import AsyncIterator, Callable, Iterator, Sequence
 from dataclasses import dataclass, field
 from time import monotonic
 from typing import Any
 
 import psycopg
-from psycopg_pool import ConnectionPool, PoolTimeout
+from psycopg_pool import AsyncConnectionPool, ConnectionPool, PoolTimeout
 
 from gis.queueing import PoolOverloaded
 
@@ -68,6 +68,9 @@ class ReplicaState:
     url: str
     up: bool = False
     replayed: int = 0  # pg_last_wal_replay_lsn(), as an integer
+    # the change-feed epoch read before a sample in which this replica had replayed all the
+    # primary had written: renders for a tile cache may use it while the epoch is unchanged
+    fresh_epoch: int | None = None
     sampled_at: float = 0.0
     reads: int = 0  # connections lent for reads (metrics, tests)
     fallbacks: int = 0  # reads sent to the primary because this replica failed
@@ -83,6 +86,7 @@ class ReplicaWatch:
     connect_timeout_s: int = 1
     replicas: list[ReplicaState] = field(init=False)
     primary_lsn: int = 0
+    epoch: Callable[[], int] | None = None  # the tile change feed's epoch (tiles.invalidate)
     _stop: threading.Event = field(default_factory=threading.Event)
     _thread: threading.Thread | None = None
     _conns: dict[str, psycopg.Connection[Any]] = field(default_factory=dict)
@@ -129,9 +133,12 @@ class ReplicaWatch:
 
     def sample(self) -> None:
         """Take one sample: the primary's LSN first, then every replica's replay LSN."""
+        epoch = self.epoch() if self.epoch is not None else 0
+        here = 0
         with contextlib.suppress(psycopg.Error):
             row = self._query(self.primary_url, "SELECT pg_current_wal_lsn()::text")
-            self.primary_lsn = max(self.primary_lsn, parse_lsn(row[0]))
+            here = parse_lsn(row[0])
+            self.primary_lsn = max(self.primary_lsn, here)
         for state in self.replicas:
             try:
                 row = self._query(state.url, "SELECT pg_is_in_recovery(), "
@@ -151,6 +158,7 @@ class ReplicaWatch:
                 log.warning("replica %s is up: reads go to it", _where(state.url))
             state.up = True
             state.replayed = max(state.replayed, parse_lsn(row[1]))
+            state.fresh_epoch = epoch if here and state.replayed >= here else None
             state.sampled_at = monotonic()
 
     def caught_up(self, state: ReplicaState, lsn: int) -> bool:
@@ -248,6 +256,76 @@ class RoutedPool:
         for pool in self.replica_pools:
             pool.close()
         self.primary.close()
+
+
+class AsyncRoutedPool:
+    """The tile renderer's pool facade: a render goes to a replica only when a sample taken
+    after the last change-feed batch (``watch.epoch``) found it holding everything the primary
+    had written, so a tile rendered after an edit's invalidation shows that edit; else, or when
+    the replica fails, to the primary."""
+
+    def __init__(self, primary: AsyncConnectionPool, replicas: Sequence[AsyncConnectionPool],
+                 watch: ReplicaWatch) -> None:
+        self.primary = primary
+        self.replica_pools = list(replicas)
+        self.watch = watch
+        self._turn = itertools.count()
+        self.name = primary.name
+
+    @property
+    def max_size(self) -> int:
+        return self.primary.max_size
+
+    def get_stats(self) -> dict[str, int]:
+        return self.primary.get_stats()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.primary, name)
+
+    async def open(self, wait: bool = False) -> None:
+        await self.primary.open(wait=wait)
+        for pool in self.replica_pools:
+            await pool.open(wait=False)
+
+    async def close(self) -> None:
+        for pool in self.replica_pools:
+            await pool.close()
+        await self.primary.close()
+
+    def _candidates(self) -> list[tuple[ReplicaState, AsyncConnectionPool]]:
+        epoch = self.watch.epoch() if self.watch.epoch is not None else 0
+        pairs = [(s, p) for s, p in zip(self.watch.replicas, self.replica_pools, strict=True)
+                 if s.up and s.fresh_epoch == epoch]
+        if len(pairs) > 1:
+            k = next(self._turn) % len(pairs)
+            pairs = pairs[k:] + pairs[:k]
+        return pairs
+
+    @contextlib.asynccontextmanager
+    async def connection(self, timeout: float | None = None
+                         ) -> AsyncIterator[psycopg.AsyncConnection[Any]]:
+        chosen: AsyncConnectionPool = self.primary
+        conn: psycopg.AsyncConnection[Any] | None = None
+        for state, pool in self._candidates():
+            try:
+                conn = await pool.getconn(timeout)
+            except (psycopg.OperationalError, PoolTimeout) as exc:
+                if isinstance(exc, PoolOverloaded) and state.up:
+                    raise
+                log.warning("replica %s failed (%s): tiles render on the primary",
+                            _where(state.url), type(exc).__name__)
+                self.watch.mark_down(state)
+                continue
+            chosen = pool
+            state.reads += 1
+            break
+        if conn is None:
+            conn = await self.primary.getconn(timeout)
+        try:
+            async with conn:
+                yield conn
+        finally:
+            await chosen.putconn(conn)
 
 
 def open_routed_pool(primary: ConnectionPool, replica_urls: Sequence[str],

@@ -97,7 +97,7 @@ def replicated(cluster: EmbeddedCluster, db_url: str) -> Iterator[tuple[str, str
         proc = start_server({"GIS_DATABASE_URL": db_url,
                              "GIS_DATABASE__REPLICA_URLS": json.dumps([replica_url]),
                              "GIS_AUTH__TOKENS": json.dumps(TOKENS),
-                             "GIS_TILES__CACHE": "none"}, port)
+                             "GIS_TILES__CACHE_DIR": str(replica.root / "tile-cache")}, port)
         yield f"http://127.0.0.1:{port}", db_url, replica
     finally:
         if proc is not None:
@@ -123,12 +123,12 @@ def _wait(check: object, timeout_s: float) -> None:
     raise AssertionError(f"not within {timeout_s} s")
 
 
-def _backends(url: str) -> int:
-    """Return how many connections of the server's reading pool ``url``'s database has."""
+def _backends(url: str, pool: str = "hromada-replica") -> int:
+    """Return how many connections of the server's pool ``pool`` ``url``'s database has."""
     with psycopg.connect(url) as conn:
         return int(conn.execute(
-            "SELECT count(*) FROM pg_stat_activity WHERE application_name = 'hromada-replica' "
-            "AND datname = current_database()").fetchone()[0])
+            "SELECT count(*) FROM pg_stat_activity WHERE application_name = %s "
+            "AND datname = current_database()", (pool,)).fetchone()[0])
 
 
 def test_reads_on_the_replica_own_writes_from_the_primary_and_it_may_go(
@@ -146,6 +146,16 @@ def test_reads_on_the_replica_own_writes_from_the_primary_and_it_may_go(
     assert httpx.get(item, headers=OTHER, timeout=30).status_code == 200
     assert _backends(replica_url) >= 1
     assert _backends(primary_url) == 0  # the primary serves the pool named hromada-gis
+    # tiles render there too (while it holds all the primary wrote)
+    tiles = iter(range(37680, 37780))
+    _wait(lambda: httpx.get(f"{server}/maps/city/16/{next(tiles)}/22372.mvt", timeout=30
+                            ).status_code in (200, 204)
+          and _backends(replica_url, "hromada-tiles-replica") >= 1, 15)
+    # the change feed is heard on the primary: its LISTEN is there, never on the replica
+    with psycopg.connect(primary_url) as conn:
+        listeners = conn.execute("SELECT count(*) FROM pg_stat_activity WHERE query ILIKE "
+                                 "'LISTEN%%'").fetchone()[0]
+    assert listeners >= 1
 
     # the writer reads its own write at once; another user, reading on the replica that
     # applies commits 2 s late, still sees the old value, then the new one
