@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 
 import psycopg
+from anyio import to_thread
 from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -105,6 +106,8 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        threads = to_thread.current_default_thread_limiter()
+        threads.total_tokens = max(threads.total_tokens, settings.pool.threads)
         await tiles.open()
         yield
         await tiles.close()

@@ -59,6 +59,7 @@ def say(line: str) -> None:
 class Outcome:
     seconds: list[float] = field(default_factory=list)  # of every answered request
     statuses: Counter[int | str] = field(default_factory=Counter)
+    codes: Counter[str] = field(default_factory=Counter)  # of the refusals
     wall_s: float = 0.0
 
 
@@ -75,6 +76,10 @@ async def client(i: int, base: str, path: str, offsets: list[int], together: boo
                 r = await http.get(path.format(limit=LIMIT, offset=offset))
                 await r.aread()
                 out.statuses[r.status_code] += 1
+                if r.status_code in (429, 503):
+                    code = r.json().get("code", "?") if r.headers.get(
+                        "content-type", "").endswith("json") else "?"
+                    out.codes[f"{r.status_code} {code}"] += 1
             except httpx.HTTPError as exc:
                 out.statuses[type(exc).__name__] += 1
             out.seconds.append(time.perf_counter() - t0)
@@ -189,6 +194,7 @@ def main() -> None:
     parser.add_argument("--scale", type=float, default=1.0)
     parser.add_argument("--clients", type=int, default=64)
     parser.add_argument("--rounds", type=int, default=2)
+    parser.add_argument("--targets", nargs="+", default=list(TITLES), choices=list(TITLES))
     args = parser.parse_args()
     t0 = time.perf_counter()
     work = shared_tmp("hromada-overload-")
@@ -199,6 +205,8 @@ def main() -> None:
             with demo_database(args.scale, say) as url:
                 results: dict[tuple[str, bool], list[Outcome]] = {}
                 for key, svc in services(url, python, work).items():
+                    if key not in args.targets:
+                        continue
                     with running([svc]):
                         base = svc.ready_url.split("/collections")[0]
                         for together in (False, True):
@@ -208,7 +216,8 @@ def main() -> None:
                                 out = asyncio.run(load(base, PATHS[key], args.clients,
                                                        together, seed=68 + r))
                                 results.setdefault((key, together), []).append(out)
-                                say(f"  {dict(out.statuses)} in {out.wall_s:.1f} s")
+                                say(f"  {dict(out.statuses)} {dict(out.codes)} in "
+                                    f"{out.wall_s:.1f} s")
                                 time.sleep(2)
                 body = report(results, args.clients, args.rounds, args.scale, versions,
                               time.perf_counter() - t0)

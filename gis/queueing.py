@@ -29,6 +29,9 @@ queue_wait: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
     "queue_wait", default=None)
 
 
+MIN_SAMPLES = 20  # hold times seen before the line's speed is trusted for an early refusal
+
+
 class PoolOverloaded(PoolTimeout):
     """The line for a connection is longer than can be served within the pool's ``queue_s``."""
 
@@ -63,16 +66,24 @@ class _Queue:
     def _init_queue(self, queue_s: float) -> None:
         self.queue_s = queue_s
         self.hold_s = 0.0  # moving average of the time a connection is held, seconds
+        self.samples = 0
         self._taken: dict[int, float] = {}
         self._hold_lock = threading.Lock()
         self.refused = 0  # requests refused as over the line (metrics)
         self.unreachable_fails = 0  # waiters failed at once because a connect failed
 
     def _admit(self) -> float:
-        """Return the deadline of a new request's wait, or raise PoolOverloaded."""
+        """Return the deadline of a new request's wait, or raise PoolOverloaded.
+
+        Refused at once only when the line is clearly beyond the queue — an expected wait of
+        more than twice ``queue_s``, from a mean of at least ``MIN_SAMPLES`` hold times (a
+        stall, e.g. a lock every request waited on, must not refuse the line behind it); a
+        request in a line that merely looks long waits, and is refused at ``queue_s`` if it
+        really got no connection.
+        """
         ahead = len(self._waiting)
         wait = expected_wait(ahead, self.hold_s, self.max_size)
-        if wait > self.queue_s:
+        if self.samples >= MIN_SAMPLES and wait > 2 * self.queue_s:
             self.refused += 1
             raise PoolOverloaded(
                 f"the server is busy: {ahead} requests are waiting for the database, about "
@@ -92,6 +103,7 @@ class _Queue:
         with self._hold_lock:
             t0 = self._taken.pop(id(conn), None)
             if t0 is not None:
+                self.samples += 1
                 held = monotonic() - t0
                 # a short memory (≈ the last 20 connections): the line's speed changes with
                 # the kind of work in it

@@ -47,6 +47,10 @@ class PoolSettings(BaseModel):
     # refused (503 ServerBusy + Retry-After) at once only when the work ahead of it would take
     # longer than that (gis/queueing.py); a database that is down fails the line at once
     queue_s: float = Field(default=10.0, gt=0)
+    # threads for blocking work (database calls, streamed pages): a request waiting in line for a
+    # connection holds one, so there are enough that a request holding a connection (streaming
+    # its page in batches) never waits for a thread behind those waiting for its connection
+    threads: int = Field(default=256, ge=40)
 
 
 class DatabaseSettings(BaseModel):
