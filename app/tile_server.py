@@ -91,7 +91,8 @@ class TileServer:
                                       timeout=settings.pool.timeout_s,
                                       queue_s=settings.pool.queue_s,
                                       kwargs={"connect_timeout": max(1, int(
-                                          settings.pool.timeout_s))})
+                                          settings.pool.timeout_s)),
+                                          "application_name": "hromada-tiles"})
         if isinstance(pool, RoutedPool):  # renders on a replica that holds every edit
             self.pool = tile_pool_with_replicas(self.pool, pool, settings, self.invalidator)
         self.service = TileService(

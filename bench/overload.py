@@ -178,13 +178,19 @@ def report(results: dict[tuple[str, bool], list[Outcome]], clients: int, rounds:
         f"client) and six pages of {LIMIT:,} parcels at random offsets, all clients starting "
         f"together; {rounds} rounds per target and pattern, targets one at a time. *served*: "
         "2xx; every 503 and 429 is a failure.",
-        "- **What changed:** a request that finds every pool connection busy now waits in line "
-        "(first come, first served) up to `GIS_POOL__QUEUE_S` (10 s), and is refused at once "
-        "(503 `ServerBusy`, Retry-After = the expected wait) only when the work ahead of it "
-        "would take longer than that; a database that is down fails the line at once (503 "
-        "`ServiceUnavailable`). The anonymous limits (one request of a client at a time, its "
-        "others in line up to 20 s, a work budget of server seconds) are kept; the time a "
-        "request waits for a connection is no longer charged to its client's budget.",
+        "- **What changed:** a request that finds every pool connection busy now waits in "
+        "line (first come, first served) up to `GIS_POOL__QUEUE_S` (10 s), and is refused "
+        "(503 `ServerBusy`, Retry-After = the expected wait) only when it got no connection "
+        "in that time, or at once when the work already in line clearly cannot be served in "
+        "it (more than twice the queue at the line's measured speed); a database that is down"
+        " fails the line at once (503 `ServiceUnavailable`). The anonymous limits (one "
+        "request of a client at a time, its others in line up to 20 s, a work budget of "
+        "server seconds) are kept; the time a request waits for a connection is no longer "
+        "charged to its client's budget. And the server has enough worker threads "
+        "(`GIS_POOL__THREADS`, 256): with Starlette's default 40, the requests waiting for a "
+        "connection held every thread, and the pages holding the connections — streamed in "
+        "batches, each batch on a thread — could not go on, so the line stalled until it was "
+        "refused.",
         "",
         *rows,
     ])
