@@ -49,7 +49,7 @@ def expected_wait(ahead: int, hold_s: float, size: int) -> float:
     ``size`` connections are each held ``hold_s`` on average.
 
     >>> expected_wait(0, 0.2, 8), expected_wait(15, 0.2, 8), expected_wait(64, 0.5, 8)
-    (0.0, 0.4, 4.0)
+    (0.0, 0.375, 4.0)
     """
     return round(ahead * hold_s / max(1, size), 6)
 
