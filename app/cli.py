@@ -113,7 +113,12 @@ def serve(host: str | None, port: int | None, demo: bool, scale: float) -> None:
                     _load_demo_if_empty(url, settings, scale)
             check_pool_size(url, settings.pool.max_size)
             pool = open_pool(url, min_size=settings.pool.min_size,
-                             max_size=settings.pool.max_size, timeout_s=settings.pool.timeout_s)
+                             max_size=settings.pool.max_size, timeout_s=settings.pool.timeout_s,
+                             queue_s=settings.pool.queue_s)
+            if settings.database.replica_urls:
+                from app.replica_pools import with_replicas
+
+                pool = with_replicas(pool, url, settings)
             app = create_app(settings, url, pool, catalog, settings.data_dir / "runtime")
             click.echo(f"Hromada GIS serving on {settings.base_url}/ (tile cache: "
                        f"{settings.tile_cache_kind}; Ctrl-C to stop)", err=True)

@@ -8,6 +8,7 @@ from functools import partial
 from pathlib import Path
 
 import psycopg
+from anyio import to_thread
 from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
@@ -30,6 +31,7 @@ from app.portal import LandingSwitch, portal_html, portal_routes
 from app.problems import database_error_handler, gis_error_handler, unexpected_error_handler
 from app.qgis_routes import qgis_routes
 from app.raster_server import RasterServer
+from app.read_routing import ReadRouting
 from app.registry_routes import registry_routes
 from app.security import Authenticator, AuthMiddleware
 from app.tile_server import TileServer
@@ -37,6 +39,7 @@ from app.verification_routes import verification_routes
 from gis.db import database_errors
 from gis.errors import DatabaseUnavailable, GisError
 from gis.oidc import OidcVerifier
+from gis.replicas import RoutedPool
 from gis.settings import Settings
 from ogc.config import write_config
 from ogc.features import FeatureRouter, FeatureService
@@ -93,7 +96,9 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
                             conformance=served,
                             links=partial(ogc_links, tiles.service))
     oidc = OidcVerifier(settings.auth.oidc) if settings.auth.oidc.issuer else None
-    auth = Authenticator(pool, settings.auth.tokens, oidc)
+    # users, tokens (last used) and the personal-data audit are written on reads: the primary's
+    primary = pool.primary if isinstance(pool, RoutedPool) else pool
+    auth = Authenticator(primary, settings.auth.tokens, oidc)
     features = FeatureService(catalog=catalog, pool=pool,
                               storage_srid=settings.city.storage_srid,
                               base_url=settings.base_url,
@@ -107,6 +112,8 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
 
     @contextlib.asynccontextmanager
     async def lifespan(app: Starlette) -> AsyncIterator[None]:
+        threads = to_thread.current_default_thread_limiter()
+        threads.total_tokens = max(threads.total_tokens, settings.pool.threads)
         await tiles.open()
         yield
         await tiles.close()
@@ -138,6 +145,8 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
         middleware=[*limit_middleware(settings.limits, limiter,
                                       {"/ingest/": settings.ingest.max_upload_mb << 20}),
                     Middleware(AuthMiddleware, auth=auth),
+                    *([Middleware(ReadRouting, pool=pool)] if isinstance(pool, RoutedPool)
+                      else []),
                     Middleware(AnonymousWork, limits=settings.limits,
                                work=work_limiter(settings.limits), limiter=limiter),
                     *tiles.middleware],

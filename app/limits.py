@@ -30,6 +30,7 @@ from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Scope
 
 from app.security import CSRF_HEADER, has_credentials, scope_principal
+from gis.queueing import queue_wait
 from gis.settings import LimitSettings
 
 ASGIApp = Callable[..., Any]
@@ -177,7 +178,9 @@ class WorkLimiter:
     finds its client's bucket spent, or waits too long, is answered 429 + Retry-After.
 
     A request's cost is its time in the app, from its turn to its last byte — mostly database
-    time — so a heavy page costs more than a cheap one. 0 switches either bound off.
+    time — so a heavy page costs more than a cheap one; the time it waited in line for a
+    database connection while the server was busy with others is not its cost and is not
+    charged. 0 switches either bound off.
     """
 
     concurrency: int
@@ -305,10 +308,15 @@ class AnonymousWork:
                            [(b"retry-after", str(wait).encode())])
             return
         started = self.work.clock()
+        # the time the request waits in line for a database connection is the server's
+        # business, not this client's work: it is not charged (gis/queueing.py)
+        waited = [0.0]
+        token = queue_wait.set(waited)
         try:
             await self.app(scope, receive, send)
         finally:
-            self.work.leave(client, self.work.clock() - started)
+            queue_wait.reset(token)
+            self.work.leave(client, max(0.0, self.work.clock() - started - waited[0]))
 
 
 async def _too_many(send: Any, client: str, wait: int, path: str) -> None:

@@ -219,6 +219,8 @@ def pool_families(pools: dict[str, Any]) -> Iterable[Family]:
     waiting: list[Sample] = []
     size: list[Sample] = []
     errors: list[Sample] = []
+    busy: list[Sample] = []
+    hold: list[Sample] = []
     for name, pool in pools.items():
         stats = pool.get_stats()
         labels = {"pool": name}
@@ -227,6 +229,8 @@ def pool_families(pools: dict[str, Any]) -> Iterable[Family]:
         waiting.append((labels, stats.get("requests_waiting", 0)))
         size.append((labels, pool.max_size))
         errors.append((labels, stats.get("requests_errors", 0)))
+        busy.append((labels, getattr(pool, "refused", 0)))  # gis.queueing's pools
+        hold.append((labels, getattr(pool, "hold_s", 0.0)))
     yield Family("hromada_db_pool_connections_in_use", "gauge",
                  "Database connections lent to requests now, per pool.", in_use)
     yield Family("hromada_db_pool_connections_idle", "gauge",
@@ -237,3 +241,8 @@ def pool_families(pools: dict[str, Any]) -> Iterable[Family]:
                  "The most connections each pool may open.", size)
     yield Family("hromada_db_pool_timeouts_total", "counter",
                  "Requests that got no connection in time (answered 503), per pool.", errors)
+    yield Family("hromada_db_pool_refused_busy_total", "counter",
+                 "Requests refused because the line for a connection was longer than "
+                 "GIS_POOL__QUEUE_S could serve (503 ServerBusy), per pool.", busy)
+    yield Family("hromada_db_pool_hold_seconds", "gauge",
+                 "Moving average of the time a request holds a connection, per pool.", hold)

@@ -8,13 +8,16 @@ from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg_pool import AsyncConnectionPool, ConnectionPool
+from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
 from starlette.routing import Route
 from starlette.types import ASGIApp, Scope
 
+from app.replica_pools import tile_pool_with_replicas
 from gis.db import open_pool
+from gis.queueing import AsyncQueueingPool
+from gis.replicas import RoutedPool
 from gis.settings import Settings
 from registries.catalog import Catalog
 from tiles.basemap import FONTS
@@ -93,9 +96,15 @@ class TileServer:
         sources, queries, cache, self.invalidator = tile_parts(
             settings, catalog, db_url, memory=True,
             connect=self.cache_pool.connection if self.cache_pool else None)
-        self.pool = AsyncConnectionPool(db_url, min_size=1, max_size=settings.tiles.pool_size,
-                                        configure=configure_async, open=False,
-                                        name="tiles", timeout=settings.pool.timeout_s)
+        self.pool = AsyncQueueingPool(db_url, min_size=1, max_size=settings.tiles.pool_size,
+                                      configure=configure_async, open=False, name="tiles",
+                                      timeout=settings.pool.timeout_s,
+                                      queue_s=settings.pool.queue_s,
+                                      kwargs={"connect_timeout": max(1, int(
+                                          settings.pool.timeout_s)),
+                                          "application_name": "hromada-tiles"})
+        if isinstance(pool, RoutedPool):  # renders on a replica that holds every edit
+            self.pool = tile_pool_with_replicas(self.pool, pool, settings, self.invalidator)
         self.service = TileService(
             sources=sources, queries=queries, cache=cache, invalidator=self.invalidator,
             pool=self.pool, base_url=settings.base_url, max_zoom=settings.tiles.max_zoom,

@@ -14,9 +14,15 @@ from urllib.parse import urlsplit
 import psycopg
 from psycopg import errors as pgerrors
 from psycopg_pool import ConnectionPool, PoolTimeout
-from psycopg_pool.base import AttemptWithBackoff
 
-from gis.errors import DatabaseUnavailable, EnvironmentProblem, InvalidParameter, QueryTimeout
+from gis.errors import (
+    DatabaseUnavailable,
+    EnvironmentProblem,
+    InvalidParameter,
+    QueryTimeout,
+    ServerBusy,
+)
+from gis.queueing import PoolOverloaded, QueueingPool
 
 
 def describe_url(url: str) -> str:
@@ -57,35 +63,24 @@ def check_pool_size(url: str, max_size: int, processes: int = 1) -> None:
             f"(max_connections {row[0]} − {row[1]} reserved); lower GIS_POOL__MAX_SIZE")
 
 
-class _QuickRetryPool(ConnectionPool):
-    """A pool whose failed connects are retried every ~0.2 s instead of 1, 2, 4, 8 … s.
-
-    psycopg_pool backs off exponentially after a failed connect; after a database restart that
-    keeps requests waiting seconds for a database that is already back. The server must serve
-    normally within a second of the database's return, so retries stay short and flat.
-    """
-
-    def _add_connection(self, attempt: AttemptWithBackoff | None, growing: bool = False) -> None:
-        super()._add_connection(attempt or _FlatRetry(timeout=self.reconnect_timeout), growing)
-
-
-class _FlatRetry(AttemptWithBackoff):
-    INITIAL_DELAY = 0.2
-    DELAY_BACKOFF = 1.0
-
-
 def open_pool(url: str, *, min_size: int = 0, max_size: int = 8, timeout_s: float = 1.5,
-              name: str = "gis") -> ConnectionPool:
-    """Open a psycopg pool on ``url``: UTC sessions, connections checked before each use."""
+              name: str = "gis", queue_s: float = 10.0) -> ConnectionPool:
+    """Open a psycopg pool on ``url``: UTC sessions, connections checked before each use.
+
+    ``timeout_s`` bounds a connect attempt; a request waits in line for a busy connection up to
+    ``queue_s`` (see :mod:`gis.queueing`: busy is not unreachable).
+    """
 
     def configure(conn: psycopg.Connection) -> None:
         conn.execute("SET TIME ZONE 'UTC'")
         conn.commit()
 
-    pool = _QuickRetryPool(url, min_size=min_size, max_size=max_size, timeout=timeout_s,
-                          configure=configure, name=name, open=False,
-                          check=ConnectionPool.check_connection,
-                          kwargs={"connect_timeout": max(1, int(timeout_s))})
+    pool = QueueingPool(url, min_size=min_size, max_size=max_size, timeout=timeout_s,
+                        queue_s=queue_s, configure=configure, name=name, open=False,
+                        check=ConnectionPool.check_connection,
+                        kwargs={"connect_timeout": max(1, int(timeout_s)),
+                                # pg_stat_activity tells the server's pools apart
+                                "application_name": f"hromada-{name}"})
     pool.open(wait=min_size > 0, timeout=timeout_s)
     return pool
 
@@ -98,8 +93,11 @@ def database_errors() -> Iterator[None]:
     except pgerrors.QueryCanceled:
         raise QueryTimeout("the request took longer than its time limit and was stopped; "
                            "narrow it (bbox, filter, smaller page) and retry") from None
+    except PoolOverloaded as exc:
+        raise ServerBusy(str(exc), retry_after=exc.retry_after) from None
     except PoolTimeout:
-        raise DatabaseUnavailable("the database is busy or unreachable; retry shortly") from None
+        raise ServerBusy("the server is busy: no database connection came free in time",
+                         retry_after=2) from None
     except psycopg.OperationalError:
         raise DatabaseUnavailable("the database is unreachable; retry shortly") from None
     except psycopg.DataError:

@@ -62,6 +62,11 @@ class EnvironmentProblem(GisError, status=503, code="ServiceUnavailable", exit_c
 class DatabaseUnavailable(GisError, status=503, code="ServiceUnavailable", exit_code=3): ...
 
 
+class ServerBusy(GisError, status=503, code="ServerBusy", exit_code=3):
+    """The database answers, but the line for it is longer than can be served in reasonable
+    time (``GIS_POOL__QUEUE_S``); ``retry_after`` is the expected wait."""
+
+
 class QueryTimeout(GisError, status=503, code="QueryTimeout"):
     """A request ran past its statement timeout and was stopped; its connection is free again."""
 

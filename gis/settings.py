@@ -42,7 +42,27 @@ class PoolSettings(BaseModel):
     # instead of waiting for the pool's exponential reconnect backoff
     min_size: int = 0
     max_size: int = 8
-    timeout_s: float = 1.0  # wait for a free connection, then answer 503 (well within 2 s)
+    timeout_s: float = 1.0  # a connect attempt; a database that does not answer: 503 at once
+    # busy is not unreachable: a request waits in line for a connection up to queue_s, and is
+    # refused (503 ServerBusy + Retry-After) at once only when the work ahead of it would take
+    # longer than that (gis/queueing.py); a database that is down fails the line at once
+    queue_s: float = Field(default=10.0, gt=0)
+    # threads for blocking work (database calls, streamed pages): a request waiting in line for a
+    # connection holds one, so there are enough that a request holding a connection (streaming
+    # its page in batches) never waits for a thread behind those waiting for its connection
+    threads: int = Field(default=256, ge=40)
+
+
+class DatabaseSettings(BaseModel):
+    """Read replicas on PostgreSQL's own streaming replication (docs/operations.md).
+
+    ``GIS_DATABASE__REPLICA_URLS='["postgresql://gis:…@replica1:5432/hromada"]'``: public and
+    staff reads (items, search, pages, tiles) go to a replica that has replayed what they must
+    see, writes and the change feed stay on the primary (``GIS_DATABASE_URL``).
+    """
+
+    replica_urls: list[SecretStr] = []
+    replica_check_s: float = Field(default=0.2, gt=0)  # how often replay positions are sampled
 
 
 class TimeoutSettings(BaseModel):
@@ -271,6 +291,7 @@ class Settings(BaseSettings):
     )
 
     database_url: SecretStr | None = None
+    database: DatabaseSettings = DatabaseSettings()  # GIS_DATABASE__REPLICA_URLS='["…"]'
     data_dir: Path = Field(default_factory=default_data_dir)
     host: str = "127.0.0.1"
     port: int = 8000
