@@ -16,6 +16,7 @@ import numpy as np
 import psycopg
 import pytest
 import shapely
+from psycopg import sql
 from pyproj import Transformer
 
 from gis.tms import BUFFER, EXTENT, grid_tile_range, ucs2000_tms
@@ -138,10 +139,10 @@ def _candidates(conn: psycopg.Connection, ids: list[int]) -> set[tuple[str, int,
     out = set()
     for grid_id, zooms in ((WMQ, range(14, 19)), (UCS, range(4, 10))):
         grid = GRIDS[grid_id]
-        column = "geom_3857" if grid_id == WMQ else "geom"
-        for (minx, miny, maxx, maxy) in conn.execute(
-                f"SELECT ST_XMin({column}), ST_YMin({column}), ST_XMax({column}), "
-                f"ST_YMax({column}) FROM registry.land_parcel WHERE id = ANY(%s)", (ids,)):
+        column = sql.Identifier("geom_3857" if grid_id == WMQ else "geom")
+        for (minx, miny, maxx, maxy) in conn.execute(sql.SQL(
+                "SELECT ST_XMin({c}), ST_YMin({c}), ST_XMax({c}), ST_YMax({c}) "
+                "FROM registry.land_parcel WHERE id = ANY(%s)").format(c=column), (ids,)):
             for z in zooms:
                 x0, y0, x1, y1 = grid.tile_range((minx, miny, maxx, maxy), z)
                 out |= {(grid_id, z, x, y) for x in range(x0 - 3, x1 + 4)
