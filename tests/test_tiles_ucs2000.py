@@ -219,3 +219,96 @@ def test_an_edit_drops_exactly_the_tiles_it_touches_in_both_grids(db_url: str,
             assert not (cache.base / cache_key("land_parcels", grid_id)).exists()
         render.close()
     inv.stop()
+
+
+# -- clients ------------------------------------------------------------------------------------
+OPENLAYERS = Path(__file__).parent / "clients" / "openlayers" / "node_modules"
+OL_PAGE = """<!doctype html><html><head><meta charset="utf-8">
+<script src="{ol}/ol/dist/ol.js"></script><script src="{ol}/proj4/dist/proj4.js"></script>
+<style>html, body, #map {{ margin: 0; width: 512px; height: 512px; }}</style></head>
+<body><div id="map"></div><script>
+proj4.defs("EPSG:6383", "{proj4}");
+ol.proj.proj4.register(proj4);
+const source = new ol.source.OGCVectorTile({{url: "{tileset}", format: new ol.format.MVT(),
+                                            projection: "EPSG:6383", transition: 0}});
+window.failed = [];
+source.on("tileloaderror", (e) => window.failed.push(String(e.tile.getTileCoord())));
+const fill = new ol.style.Style({{fill: new ol.style.Fill({{color: "#ff0000"}})}});
+const map = new ol.Map({{target: "map",
+  layers: [new ol.layer.VectorTile({{source, style: fill}})],
+  view: new ol.View({{projection: "EPSG:6383", center: [{e}, {n}], resolution: {res}}})}});
+window.result = null;
+source.on("change", () => {{
+  if (source.getState() !== "ready") return;
+  map.once("rendercomplete", () => {{
+    const canvas = document.querySelector("#map canvas");
+    window.result = {points}.map(([x, y]) => {{
+      const px = map.getPixelFromCoordinate([x, y]).map(Math.round);
+      return Array.from(canvas.getContext("2d").getImageData(px[0], px[1], 1, 1).data);
+    }});
+  }});
+}});
+</script></body></html>"""
+
+
+def _bare_ground(demo_url: str, near: tuple[float, float], clear_m: float) -> list[float]:
+    """Return a point (EPSG:6383) within 40 × ``clear_m`` of ``near`` with no parcel within
+    ``clear_m``."""
+    with psycopg.connect(demo_url) as conn:
+        row = conn.execute(
+            "SELECT ST_X(p), ST_Y(p) FROM (SELECT i * i + j * j AS d, ST_SetSRID(ST_MakePoint("
+            "%(e)s + i * %(step)s, %(n)s + j * %(step)s), 6383) AS p FROM generate_series(-60, "
+            "60, 2) i, generate_series(-60, 60, 2) j) c WHERE NOT EXISTS (SELECT 1 FROM "
+            "open_data.land_parcel t WHERE ST_DWithin(t.geom, c.p, %(clear)s)) ORDER BY d LIMIT 1",
+            {"e": near[0], "n": near[1], "step": clear_m / 3, "clear": clear_m}).fetchone()
+    assert row is not None
+    return [row[0], row[1]]
+
+
+@pytest.mark.parametrize("z", [9, 6])
+def test_openlayers_draws_the_ucs2000_vector_tileset(server: str, demo_url: str, parcel: dict,
+                                                    tmp_path: Path, z: int) -> None:
+    """OpenLayers reads the UCS-2000 vector tileset (its tile matrix set document, northing
+    first) and fills the parcel where PROJ puts it; outside the parcel nothing is drawn."""
+    from playwright.sync_api import sync_playwright
+
+    from gis.crs import ucs2000_proj4
+
+    assert (OPENLAYERS / "ol" / "dist" / "ol.js").exists(), "run scripts/bootstrap.sh test"
+    shape = shapely.geometry.shape(parcel["geometry"])
+    inside = TO_UCS.transform(*shape.representative_point().coords[0])
+    cell = ucs2000_tms(SRID).matrix(z).cellSize
+    outside = _bare_ground(demo_url, inside, 3 * cell)
+    points = [list(inside), outside]
+    page_file = tmp_path / "ol.html"
+    page_file.write_text(OL_PAGE.format(
+        ol=OPENLAYERS.as_uri(), proj4=ucs2000_proj4(SRID) + " +axis=neu",
+        tileset=f"{server}/collections/land_parcels/tiles/{UCS}",
+        e=(inside[0] + outside[0]) / 2, n=(inside[1] + outside[1]) / 2, res=cell,
+        points=points))
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                     args=["--no-sandbox", "--disable-gpu",
+                                           "--allow-file-access-from-files"])
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda exc: errors.append(str(exc)))
+            requested: list[str] = []
+            page.on("request", lambda r: requested.append(r.url))
+            console: list[str] = []
+            page.on("console", lambda m: console.append(m.text))
+            page.goto(page_file.as_uri())
+            try:
+                page.wait_for_function("window.result !== null", timeout=60_000)
+            except Exception:
+                raise AssertionError((page.evaluate("source.getState()"), errors, console,
+                                      requested)) from None
+            assert errors == [] and page.evaluate("window.failed") == []
+            col, row = ucs_tile_of(*inside, z)
+            assert f"/tiles/{UCS}/{z}/{row}/{col}" in " ".join(requested)
+            got_in, got_out = page.evaluate("window.result")
+            assert got_in == [255, 0, 0, 255], got_in
+            assert got_out[3] == 0, got_out  # no parcel there: nothing drawn
+        finally:
+            browser.close()

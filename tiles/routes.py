@@ -99,6 +99,11 @@ async def tile_response(svc: TileService, request: Request, sources: list[str], 
     return Response(body, status_code=status, headers=headers)
 
 
+# public documents a web map on another site reads (OpenLayers fetches the tileset and its tile
+# matrix set before any tile), like the tiles and TileJSON
+CORS = {"Access-Control-Allow-Origin": "*"}
+
+
 def _grid(svc: TileService, request: Request) -> Grid:
     return svc.grid(request.path_params["tms"])  # NotFound for a set not offered
 
@@ -120,17 +125,19 @@ def tile_routes(svc: TileService) -> list[Route]:
     """Return the Starlette routes of the tiles (mount before the OGC API catch-all)."""
 
     async def matrix_sets(request: Request) -> Response:
-        return JSONResponse(tms_listing(svc.base_url, svc.storage_srid))
+        return JSONResponse(tms_listing(svc.base_url, svc.storage_srid), headers=CORS)
 
     async def matrix_set(request: Request) -> Response:
-        return JSONResponse(tms_document(request.path_params["tms"], svc.storage_srid))
+        return JSONResponse(tms_document(request.path_params["tms"], svc.storage_srid),
+                            headers=CORS)
 
     async def city_tilesets(request: Request) -> Response:
-        return JSONResponse(documents.tilesets(svc, svc.sources.get(CITY)))
+        return JSONResponse(documents.tilesets(svc, svc.sources.get(CITY)), headers=CORS)
 
     async def city_tileset(request: Request) -> Response:
         grid = _grid(svc, request)
-        return JSONResponse(documents.tileset(svc, svc.sources.get(CITY), grid.id))
+        return JSONResponse(documents.tileset(svc, svc.sources.get(CITY), grid.id),
+                            headers=CORS)
 
     async def city_tile(request: Request) -> Response:
         grid = _grid(svc, request)
@@ -140,12 +147,12 @@ def tile_routes(svc: TileService) -> list[Route]:
 
     async def collection_tilesets(request: Request) -> Response:
         source = svc.sources.collection(request.path_params["cid"])
-        return JSONResponse(documents.tilesets(svc, source))
+        return JSONResponse(documents.tilesets(svc, source), headers=CORS)
 
     async def collection_tileset(request: Request) -> Response:
         source = svc.sources.collection(request.path_params["cid"])
         grid = _grid(svc, request)
-        return JSONResponse(documents.tileset(svc, source, grid.id))
+        return JSONResponse(documents.tileset(svc, source, grid.id), headers=CORS)
 
     async def collection_tile(request: Request) -> Response:
         p = request.path_params
