@@ -7,6 +7,7 @@ tiles of each grid whose buffered extent the old or new geometry meets — no mo
 
 from __future__ import annotations
 
+import json
 import math
 from pathlib import Path
 
@@ -312,3 +313,36 @@ def test_openlayers_draws_the_ucs2000_vector_tileset(server: str, demo_url: str,
             assert got_out[3] == 0, got_out  # no parcel there: nothing drawn
         finally:
             browser.close()
+
+
+QGIS_PROBE = Path(__file__).parent / "clients" / "qgis_vector_tile_probe.py"
+
+
+def test_qgis_draws_the_web_mercator_vector_tiles(server: str, demo_url: str,
+                                                  parcel: dict) -> None:
+    """QGIS 3.22's vector tile layer fills the parcel where PROJ puts it. (QGIS 3.22 reads
+    vector tiles in WebMercatorQuad only — docs/tiles.md; the UCS-2000 vector tiles are drawn
+    by OpenLayers above.)"""
+    import os
+    import subprocess
+
+    to_3857 = Transformer.from_crs("OGC:CRS84", 3857, always_xy=True)
+    shape = shapely.geometry.shape(parcel["geometry"])
+    inside = TO_UCS.transform(*shape.representative_point().coords[0])
+    outside = _bare_ground(demo_url, inside, 0.6)  # inside the 77 m view
+    to_lonlat = Transformer.from_crs(SRID, "OGC:CRS84", always_xy=True)
+    args = []
+    for e, n in (inside, outside):
+        args += [str(v) for v in to_3857.transform(*to_lonlat.transform(e, n))]
+    out = subprocess.run(["/usr/bin/python3", str(QGIS_PROBE),
+                          f"{server}/maps/land_parcels/{{z}}/{{x}}/{{y}}.mvt", "land_parcels",
+                          *args],
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
+                              "XDG_RUNTIME_DIR": "/tmp"},
+                         capture_output=True, text=True, timeout=300, cwd="/tmp")
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["valid"] and report["crs"] == "EPSG:3857" and report["errors"] == []
+    got_in, got_out = report["points"]
+    assert got_in == [255, 0, 0, 255], report
+    assert got_out == [255, 255, 255, 255], report  # the map's background
