@@ -346,3 +346,43 @@ def test_qgis_draws_the_web_mercator_vector_tiles(server: str, demo_url: str,
     got_in, got_out = report["points"]
     assert got_in == [255, 0, 0, 255], report
     assert got_out == [255, 255, 255, 255], report  # the map's background
+
+
+def test_cli_seeds_the_ucs2000_grid_and_refuses_to_export_it(demo_url: str,
+                                                            tmp_path: Path) -> None:
+    """``gis tiles seed --tms UCS2000TM9`` fills the cache under the grid's keys, exactly the
+    tiles of the city's extent, resumably; PMTiles/MBTiles exports refuse the grid."""
+    import os
+    import shutil
+    import subprocess
+
+    from tests.conftest import GIS, shared_tmp
+
+    cache = shared_tmp("hromada-seed-ucs-")
+    try:
+        env = {**os.environ, "GIS_DATABASE_URL": demo_url, "GIS_TILES__CACHE_DIR": str(cache),
+               "GIS_DATA_DIR": str(tmp_path / "data")}
+        args = [GIS, "tiles", "seed", "--tms", UCS, "--source", "land_parcels",
+                "--min-zoom", "4", "--max-zoom", "5"]
+        first = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+        assert first.returncode == 0, first.stderr
+        files = list(cache.rglob("*.mvt"))
+        assert files and all(f.parts[-4] == f"land_parcels@{UCS}" for f in files)
+        extent = (289_000.0, 5_469_000.0, 309_000.0, 5_484_000.0)
+        assert len(files) == GRIDS[UCS].count(extent, range(4, 6))
+        for f in files:  # every file is a tile of the extent at matrix 4 or 5
+            z, x, y = int(f.parts[-3]), int(f.parts[-2]), int(f.stem)
+            x0, y0, x1, y1 = GRIDS[UCS].tile_range(extent, z)
+            assert z in (4, 5) and x0 <= x <= x1 and y0 <= y <= y1
+        again = subprocess.run(args, env=env, capture_output=True, text=True, timeout=300)
+        assert " 0 rendered, 0 empty" in again.stderr, again.stderr
+        bad = subprocess.run([*args[:-4], "--min-zoom", "4", "--max-zoom", "12"], env=env,
+                             capture_output=True, text=True, timeout=60)
+        assert bad.returncode == 2 and "0–9 of UCS2000TM9" in bad.stderr, bad.stderr
+        out = subprocess.run([GIS, "tiles", "export", "--tms", UCS, "--pmtiles",
+                              str(tmp_path / "x.pmtiles")], env=env, capture_output=True,
+                             text=True, timeout=60)
+        assert out.returncode == 2 and "WebMercatorQuad tiles only" in out.stderr, out.stderr
+        assert not (tmp_path / "x.pmtiles").exists()
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
