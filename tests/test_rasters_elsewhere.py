@@ -6,11 +6,13 @@ paletted plan in UCS-2000 and in WGS 84, a staff-only plan).
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import re
 import subprocess
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -71,3 +73,73 @@ def test_the_qgis_project_shows_the_public_rasters_under_the_vectors(
         assert rgba[3] == pytest.approx(0.7 * 255, abs=3), rgba
         want = expected_colour("plan-ucs", quadrant)
         assert tuple(rgba[:3]) == pytest.approx(want, abs=8)  # QImage: not premultiplied
+
+
+# -- the geoportal --------------------------------------------------------------------------------
+def _pixel(page: Any, lon: float, lat: float) -> list[int]:
+    """Return the RGBA the map's screenshot shows at lon/lat."""
+    png = page.locator("#map canvas").screenshot()
+    return list(page.evaluate(
+        """async ([b64, lon, lat]) => {
+             const p = window.portal.map.project([lon, lat]);
+             const img = new Image();
+             img.src = "data:image/png;base64," + b64;
+             await img.decode();
+             const c = document.createElement("canvas");
+             c.width = img.width; c.height = img.height;
+             const ctx = c.getContext("2d");
+             ctx.drawImage(img, 0, 0);
+             const k = img.width / window.portal.map.getCanvas().clientWidth;
+             return Array.from(ctx.getImageData(Math.round(p.x * k), Math.round(p.y * k), 1,
+                                                1).data);
+           }""", [base64.b64encode(png).decode(), lon, lat]))
+
+
+def test_the_geoportal_draws_a_public_raster_with_its_opacity(raster_server: str) -> None:  # noqa: F811
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_portal import ARGS, BACKGROUND, CHROMIUM, Watched
+
+    public = {n for n, spec in RASTERS.items() if spec["public"]}
+    lon, lat = point_of("plan-ucs", "nw")
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            context = browser.new_context(locale="uk-UA", viewport={"width": 1280,
+                                                                    "height": 800})
+            watched = Watched(context.new_page(), raster_server)
+            page = watched.open(f"#map=18/{lat}/{lon}")
+            group = page.locator(".layer-group[data-group=rasters]")
+            assert group.locator("summary").inner_text() == "Растрові карти й ортофото"
+            names = group.locator("[data-raster]").evaluate_all(
+                "els => els.map(e => e.dataset.raster)")
+            assert set(names) == public  # the staff-only ones are not there
+            # Ukrainian titles from the catalogue; plans listed (and drawn) over photographs
+            assert group.locator(".name").all_inner_texts()[:2] == ["Test plan-ucs",
+                                                                   "Test plan-wgs"]
+            assert _pixel(page, lon, lat)[:3] == list(BACKGROUND)  # off at first
+            page.locator("input[data-raster=plan-ucs]").check()
+            watched.idle()
+            page.wait_for_timeout(300)
+            want = expected_colour("plan-ucs", "nw")
+            got = _pixel(page, lon, lat)  # 70 % over the ground
+            blended = [0.7 * w + 0.3 * b for w, b in zip(want, BACKGROUND, strict=True)]
+            assert got[:3] == pytest.approx(blended, abs=6), got
+            page.locator("input[data-raster-opacity=plan-ucs]").fill("100")
+            watched.idle()
+            page.wait_for_timeout(300)
+            assert _pixel(page, lon, lat)[:3] == pytest.approx(list(want), abs=6)
+            # the raster lies under the registries' vectors
+            order = page.evaluate("window.portal.map.getStyle().layers.map(l => l.id)")
+            overlays = page.evaluate("window.portal.map.getStyle().layers.filter(l => "
+                                     "l.metadata && l.metadata['hromada:role'] === 'overlay')"
+                                     ".map(l => l.id)")
+            assert order.index("raster-plan-ucs") < min(order.index(i) for i in overlays)
+            # English: the rasters' names, never a Ukrainian title beside English words
+            page.locator("#lang-switch").click()
+            assert group.locator("summary").inner_text() == "Raster maps and orthophotos"
+            assert group.locator(".name").all_inner_texts()[:2] == ["plan-ucs", "plan-wgs"]
+            context.close()
+            assert watched.errors == []
+        finally:
+            browser.close()
