@@ -11,6 +11,7 @@ import json
 import os
 import re
 import subprocess
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -143,3 +144,57 @@ def test_the_geoportal_draws_a_public_raster_with_its_opacity(raster_server: str
             assert watched.errors == []
         finally:
             browser.close()
+
+
+# -- printed extracts -----------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def extract_server(published: dict[str, str]) -> Iterator[str]:  # noqa: F811
+    """A server whose extracts print the paletted plan (UCS-2000) under the vectors."""
+    from gis.cluster import free_port
+    from tests.conftest import start_server
+
+    port = free_port()
+    proc = start_server({**published, "GIS_EXTRACTS__BASE_RASTER": "plan-ucs"}, port)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.log_path.unlink(missing_ok=True)
+
+
+def test_an_extract_prints_the_configured_raster_under_the_vectors(extract_server: str,
+                                                                   tmp_path: Path) -> None:
+    """The plan lies on the sheet at true scale: each quadrant's colour where the quadrant's
+    centre is printed, blank paper beyond the raster; the register names the raster."""
+    from PIL import Image
+
+    from extracts.layout import MM, MapTransform, ground_box, sheet
+    from tests.raster_files import UCS_BOUNDS, quadrant_point
+
+    centre = ((UCS_BOUNDS[0] + UCS_BOUNDS[2]) / 2, (UCS_BOUNDS[1] + UCS_BOUNDS[3]) / 2)
+    lon, lat = Transformer.from_crs(6383, "OGC:CRS84", always_xy=True).transform(*centre)
+    r = httpx.get(f"{extract_server}/extracts", timeout=120,
+                  params={"center": f"{lon},{lat}", "scale": "5000", "paper": "A4"})
+    assert r.status_code == 200, r.text
+    (tmp_path / "x.pdf").write_bytes(r.content)
+    dpi = 100
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-f", "1", "-l", "1", "-png", "-singlefile",
+                    str(tmp_path / "x.pdf"), str(tmp_path / "x")], check=True, timeout=120)
+    image = Image.open(tmp_path / "x.png").convert("RGB")
+    layout = sheet("A4", "portrait")
+    t = MapTransform(layout.map, ground_box(layout.map, 5000, centre), 5000)
+    page_h = 297 * MM
+
+    def printed(e: float, n: float) -> tuple[int, int, int]:
+        x, y = t.point(e, n)
+        return image.getpixel((round(x / 72 * dpi), round((page_h - y) / 72 * dpi)))
+
+    for quadrant in ("nw", "ne", "sw", "se"):
+        got = printed(*quadrant_point(UCS_BOUNDS, quadrant))
+        assert got == pytest.approx(expected_colour("plan-ucs", quadrant), abs=12), quadrant
+    beyond = printed(centre[0], UCS_BOUNDS[1] - 60)  # 60 m south of the raster
+    assert beyond == (255, 255, 255)
+    entry = httpx.get(f"{extract_server}/extracts/{r.headers['x-extract-number']}",
+                      params={"f": "json"}, timeout=60).json()
+    assert "plan-ucs" in json.dumps(entry, ensure_ascii=False)
