@@ -29,6 +29,7 @@ from app.portal import LandingSwitch, portal_html, portal_routes
 from app.problems import database_error_handler, gis_error_handler, unexpected_error_handler
 from app.qgis_routes import qgis_routes
 from app.raster_server import RasterServer
+from app.raster_upload import raster_upload_routes
 from app.registry_routes import registry_routes
 from app.security import Authenticator, AuthMiddleware
 from app.tile_server import TileServer
@@ -117,6 +118,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             *portal_routes(),
             *editor_routes(catalog, auth),
             *tiles.routes,
+            *raster_upload_routes(settings, db_url, catalog, auth),  # before /rasters/{name}/…
             *rasters.routes,
             *registry_routes(settings, pool, catalog, audit=auth.audit),
             *extract_routes(settings, pool, catalog, auth, audit=auth.audit),
