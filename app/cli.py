@@ -455,6 +455,17 @@ def _add_raster_commands() -> None:
 
 
 _add_raster_commands()
+def _add_holder_commands() -> None:
+    from app.cli_holders import quality, users_department, users_verifier, verify
+    from app.cli_users import users as users_group
+
+    users_group.add_command(users_department)
+    users_group.add_command(users_verifier)
+    main.add_command(verify)
+    main.add_command(quality)
+
+
+_add_holder_commands()
 
 
 if __name__ == "__main__":

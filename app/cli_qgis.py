@@ -14,9 +14,11 @@ from gis.errors import NotFound
 @click.option("--user", "name", help="Staff project for this user's roles (PostGIS through "
                                      "their service entry); default: the public project.")
 @click.option("--lang", type=click.Choice(["uk", "en"]), default="uk", show_default=True)
+@click.option("--pending", is_flag=True, help="Staff project: the read-only layers show the "
+                                              "working copy with its pending changes.")
 @click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
               help="Write here instead of standard output.")
-def qgis_project(name: str | None, lang: str, output: Path | None) -> None:
+def qgis_project(name: str | None, lang: str, pending: bool, output: Path | None) -> None:
     """Print a QGIS project of every registry layer (styles, forms, relations, UCS-2000).
 
     The public project reads the OGC API of GIS_PUBLIC_URL; a staff project (--user) reads
@@ -40,7 +42,7 @@ def qgis_project(name: str | None, lang: str, output: Path | None) -> None:
             point = connection_point(settings, url)
         if not found:
             raise NotFound(f"no user {name!r}", user=name)
-        access = Access(found[0].roles, point.dbname, lang)
+        access = Access(found[0].roles, point.dbname, lang, pending)
     text = project_xml(settings, default_catalog(), access, _public_rasters(settings))
     if output is None:
         click.echo(text, nl=False)

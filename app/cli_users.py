@@ -74,8 +74,13 @@ def users() -> None:
               help="Map this existing PostgreSQL login to the user instead of creating "
                    "<database>_<name> (e.g. a login your DBA authenticates by LDAP).")
 @click.option("--no-db-login", is_flag=True, help="No database login (API and editor only).")
+@click.option("--department", help="The council department NAME works in (land_resources, "
+                                   "architecture, trade …; see docs/verification.md).")
+@click.option("--verifies", "verifies", multiple=True, metavar="REGISTRY",
+              help="A registry NAME verifies (its holder department's, one NAME's roles edit).")
 def users_add(name: str, roles: tuple[str, ...], display_name: str, password_stdin: bool,
-              no_password: bool, db_login: str | None, no_db_login: bool) -> None:
+              no_password: bool, db_login: str | None, no_db_login: bool,
+              department: str | None, verifies: tuple[str, ...]) -> None:
     """Add user NAME with its roles; the password is prompted for unless given on stdin.
 
     The user also gets a PostgreSQL login with exactly the rights of its roles and the same
@@ -89,6 +94,13 @@ def users_add(name: str, roles: tuple[str, ...], display_name: str, password_std
         user = add_user(conn, name, parsed, password=password, display_name=display_name,
                         db_login=db_login, with_db_login=not no_db_login)
         login = login_of(conn, name)
+        if department or verifies:  # registries.verification: who may verify what
+            from registries.catalog import default_catalog
+            from registries.verification import grant, place_user
+
+            place_user(conn, default_catalog(), name, department)
+            for collection in verifies:
+                grant(conn, default_catalog(), name, collection, granted_by="cli")
     click.echo(f"added {user.name} ({', '.join(sorted(user.roles))})"
                + (f", database login {login.login}" if login else ", no database login"),
                err=True)
@@ -96,13 +108,20 @@ def users_add(name: str, roles: tuple[str, ...], display_name: str, password_std
 
 @users.command("list")
 def users_list() -> None:
-    """List users: name, roles, active, created, database login, display name."""
+    """List users: name, roles, active, created, database login, display name, department,
+    the registries the user verifies."""
+    from gis.staff_rights import all_rights
+
     with _connection(read_only=True) as conn:
+        rights = all_rights(conn)
         for u in list_users(conn):
             login = login_of(conn, u.name)
+            r = rights.get(u.name)
             click.echo(f"{u.name}\t{','.join(sorted(u.roles))}\t"
                        f"{'active' if u.active else 'disabled'}\t{_when(u.created_at)}\t"
-                       f"{login.login if login else '-'}\t{u.display_name}")
+                       f"{login.login if login else '-'}\t{u.display_name}\t"
+                       f"{(r.department if r else None) or '-'}\t"
+                       f"{','.join(sorted(r.verifies)) if r and r.verifies else '-'}")
 
 
 @users.command("disable")

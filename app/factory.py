@@ -18,6 +18,7 @@ from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
 
 from app.editor_routes import editor_routes
+from app.error_report_routes import error_report_routes
 from app.export_routes import export_routes
 from app.extract_routes import extract_routes
 from app.headers import ResponseHeaders, policies_for
@@ -33,6 +34,7 @@ from app.raster_upload import raster_upload_routes
 from app.registry_routes import registry_routes
 from app.security import Authenticator, AuthMiddleware
 from app.tile_server import TileServer
+from app.verification_routes import verification_routes
 from gis.db import database_errors
 from gis.errors import DatabaseUnavailable, GisError
 from gis.oidc import OidcVerifier
@@ -128,6 +130,8 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             *reshape_routes(features),
             *qgis_routes(settings, db_url, pool, catalog, auth,
                          lambda: rasters.service.catalogue.visible(False)),
+            *verification_routes(settings, pool, catalog, auth, audit=auth.audit),
+            *error_report_routes(settings, pool, catalog, auth),
             Mount("/", app=rasters.collections(ogc)),
         ],
         middleware=[*limit_middleware(settings.limits, limiter,

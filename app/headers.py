@@ -85,9 +85,11 @@ POLICIES: dict[str, PagePolicy] = {
     "report": PagePolicy({"script-src": ("'none'",)}, hash_styles=True),
     # every other page: pygeoapi's (landing, collections, items, item, queryables, the OpenAPI
     # viewer) through our own templates (ogc/templates: local assets, MapLibre on the city's
-    # tiles, no inline script), the staff pages (import, …) and the extract check
+    # tiles, no inline script), the staff pages (import, quality, …) and the extract check;
+    # our templates' own <style> blocks are allowed by their hashes
     "ogc": PagePolicy({"worker-src": ("'self'", "blob:"), "child-src": ("'self'", "blob:"),
-                       "img-src": ("'self'", "data:", "blob:")}, hash_scripts=True),
+                       "img-src": ("'self'", "data:", "blob:")}, hash_scripts=True,
+                      hash_styles=True),
 }
 
 

@@ -3,8 +3,11 @@
 For the public, the layers read OGC API – Features (QGIS 3.22's OAPIF provider reads
 EPSG:4326 and reprojects); for staff they read PostGIS through the service entry of their own
 database login (``gis users service-entry``): the registries their roles edit as the live
-tables — editable, with snapping, topological editing and no overlaps among parcels — the
-others as the staff views, read-only. Everything a layer needs comes from the registry
+tables — editable, with snapping, topological editing and no overlaps among parcels; what
+one saves there waits for the holder's verification before the public sees it — the
+others as the staff views of the published versions, read-only (``pending=true``: the working
+copies with their pending changes, each object marked ``new``, ``changed`` or ``published``).
+Everything a layer needs comes from the registry
 declarations: titles as aliases, code lists as value maps with their titles, required fields
 and patterns as constraints (QGIS refuses to save what the database would refuse anyway),
 the geoportal's colours and status colours, labels, and the relations between registries
@@ -64,6 +67,9 @@ class Access:
     roles: frozenset[Role] = frozenset({Role.PUBLIC})
     service: str | None = None
     lang: str = "uk"
+    # staff: the read-only layers show the working copy with its pending changes (and each
+    # object's verification state) instead of the published versions
+    pending: bool = False
 
     @property
     def staff(self) -> bool:
@@ -296,14 +302,19 @@ def _layers(catalog: Catalog, settings: Settings, access: Access) -> list[Layer]
                              [f.name for f in fields]))
             continue
         editable = access.edits(reg)
-        schema, table = (reg.schema, reg.table) if editable else reg.staff_view
+        # a layer one edits is the working copy (pending changes included: an editor edits
+        # the newest version); the others show what is published, or the pending view
+        schema, table = (reg.schema, reg.table) if editable else (
+            reg.pending_view if access.pending else reg.staff_view)
         fields = list(reg.stored_fields if editable else reg.fields)
         kind = GEOMETRY_TYPES[reg.geometry][1]
         source = (f"service='{access.service}' key='id' estimatedmetadata=true "
                   f"srid={settings.city.storage_srid} type={kind} checkPrimaryKeyUnicity='0' "
                   f'table="{schema}"."{table}" (geom)')
         columns = ["id", *(f.name for f in fields), "version",
-                   *(["sys_period"] if editable else []), "changed_by", "geom_3857"]
+                   *(["sys_period"] if editable else []), "changed_by", "geom_3857",
+                   *(["verification", "published_version"] if not editable and access.pending
+                     else [])]
         out.append(Layer(reg, layer_id(reg), "postgres", source, settings.city.storage_srid,
                          editable, fields, columns))
     return out

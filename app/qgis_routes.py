@@ -2,7 +2,8 @@
 
 - ``GET /qgis/project.qgs`` — the project (``app.qgis_project``): over OGC API for the public,
   over PostGIS (the service entry of the asker's database login) for signed-in staff;
-  ``?access=public`` asks for the public one.
+  ``?access=public`` asks for the public one, ``?pending=true`` (staff) the read-only layers
+  with pending changes.
 - ``GET /qgis/service-entry`` — the ``pg_service.conf`` section of the signed-in user's login.
 - ``POST /qgis/credentials`` — for staff signed in through OpenID Connect (no password of
   ours): a database login with the roles of the token and a fresh random password, valid for
@@ -31,6 +32,7 @@ from gis.db import database_errors
 from gis.errors import Conflict, Forbidden, NotFound, Unauthorized
 from gis.rasters import RasterRecord
 from gis.settings import Settings
+from ogc.params import parse_pending
 from registries.catalog import Catalog
 
 QGS = "application/x-qgis-project"
@@ -54,7 +56,9 @@ def qgis_routes(settings: Settings, db_url: str, pool: ConnectionPool, catalog: 
         who = await run_in_threadpool(authenticate, request)
         lang = "en" if request.query_params.get("lang") == "en" else "uk"
         public = request.query_params.get("access") == "public" or not who.sees_personal_data
-        access = Access(lang=lang) if public else Access(who.roles, point.dbname, lang)
+        pending = parse_pending(dict(request.query_params), not public)
+        access = Access(lang=lang) if public else Access(who.roles, point.dbname, lang,
+                                                         pending)
         shown = await run_in_threadpool(rasters) if rasters is not None else []
         body = await run_in_threadpool(project_xml, settings, catalog, access, shown)
         name = f"hromada-{'public' if public else 'staff'}.qgs"

@@ -30,6 +30,7 @@ from gis.auth import Principal
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import InvalidParameter, NotFound
 from gis.settings import Settings
+from ogc.params import parse_pending
 from registries import changes, place, report, search
 from registries.catalog import Catalog
 from registries.model import Registry, Severity
@@ -317,7 +318,8 @@ async def history_handler(svc: RegistryService, request: Request) -> Response:
 
 
 async def as_of_handler(svc: RegistryService, request: Request) -> Response:
-    """GET /registries/{id}/as-of?datetime=…[&limit&offset]: the registry as it was then."""
+    """GET /registries/{id}/as-of?datetime=…[&limit&offset][&pending=true]: the registry as
+    it was then (published; staff may ask for the working copy's past)."""
     reg = svc.registry(request)
     params = dict(request.query_params)
     if "datetime" not in params:
@@ -329,9 +331,10 @@ async def as_of_handler(svc: RegistryService, request: Request) -> Response:
     limit = _int(params, "limit", 1000, 1, svc.settings.max_items)
     offset = _int(params, "offset", 0, 0, 10**9)
     personal = await svc.personal(request, reg.id)
+    pending = parse_pending(params, personal)  # staff: the working copy's past
     features = await run_in_threadpool(
         svc.run, changes.as_of_features, reg, when, storage_srid=svc.settings.city.storage_srid,
-        personal=personal, limit=limit, offset=offset)
+        personal=personal, limit=limit, offset=offset, pending=pending)
     body = {"type": "FeatureCollection", "asOf": when.isoformat(), "features": features,
             "numberReturned": len(features)}
     return Response(json.dumps(body, ensure_ascii=False), media_type=GEOJSON)

@@ -1,5 +1,5 @@
-"""The ``auth`` schema: users, API tokens, login sessions, database logins and the
-personal-data access log.
+"""The ``auth`` schema: users (with their department), API tokens, login sessions, database
+logins, verifier rights and the personal-data access log.
 
 Secrets never sit in these tables: passwords as argon2 hashes, tokens and session ids as the
 SHA-256 of a random secret. ``migrations/versions/0004_auth.py`` creates them; this metadata
@@ -25,6 +25,8 @@ users = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False,
               server_default=sa.func.now()),
+    # the council department the user works in (registries.holders); NULL: none given
+    sa.Column("department", sa.Text, nullable=True),
     sa.UniqueConstraint("name", name="users_name_key"),
 )
 
@@ -82,4 +84,16 @@ personal_access_log = sa.Table(
     sa.Column("method", sa.Text, nullable=False),
     sa.Column("path", sa.Text, nullable=False),
     sa.Index("personal_access_log_at_idx", "at"),
+)
+
+verifiers = sa.Table(
+    # the right to verify (approve or reject) the pending changes of one registry
+    "verifiers", metadata,
+    sa.Column("user_id", sa.BigInteger, sa.ForeignKey("auth.users.id", ondelete="CASCADE",
+                                                      name="verifiers_user_id_fkey"),
+              primary_key=True),
+    sa.Column("collection", sa.Text, primary_key=True),
+    sa.Column("granted_by", sa.Text, nullable=True),
+    sa.Column("granted_at", sa.DateTime(timezone=True), nullable=False,
+              server_default=sa.func.now()),
 )

@@ -29,13 +29,18 @@ CHANNEL = "gis_changes"
 GEOMETRY = "geom_3857"  # the derived Web-Mercator column each watched table keeps
 
 
-def trigger_sql(schema: str, table: str, watched: Sequence[str]) -> list[sql.Composed]:
+TRIGGERS = ("changed_ins", "changed_upd", "changed_del", "changed_trunc")
+
+
+def trigger_sql(schema: str, table: str, watched: Sequence[str],
+                source: str | None = None) -> list[sql.Composed]:
     """Return the DDL of ``schema.table``'s change-feed triggers (function, then 4 triggers).
 
-    ``watched`` are the columns whose change is recorded (the geometry among them).
+    ``watched`` are the columns whose change is recorded (the geometry among them);
+    ``source`` is the name the feed gives the table (default ``schema.table``).
     """
     fn = sql.Identifier(CHANGES_SCHEMA, f"changed_{table}")
-    source = sql.Literal(f"{schema}.{table}")
+    feed_source = sql.Literal(source or f"{schema}.{table}")
     feed = sql.Identifier(CHANGES_SCHEMA, CHANGES_TABLE)
     g = sql.Identifier(GEOMETRY)
     differs = sql.SQL("({}) IS DISTINCT FROM ({})").format(
@@ -66,7 +71,7 @@ BEGIN
     RETURN NULL;
 END
 $fn$"""
-    ).format(fn=fn, feed=feed, source=source, g=g, differs=differs,
+    ).format(fn=fn, feed=feed, source=feed_source, g=g, differs=differs,
              channel=sql.Literal(CHANNEL))
     target = sql.Identifier(schema, table)
     triggers = [

@@ -30,6 +30,7 @@ from collections.abc import Sequence
 from psycopg import sql
 
 HISTORY_SCHEMA = "history"
+RESTORE_SETTING = "gis.restore"  # 'on': an INSERT gives an old object back its id (restore)
 
 
 def trigger_sql(schema: str, table: str, columns: Sequence[str],
@@ -60,6 +61,11 @@ DECLARE
 BEGIN
     IF TG_OP = 'INSERT' THEN
         NEW.version := 1;
+        IF coalesce(current_setting({restore}, true), '') = 'on' THEN
+            -- an object given back its place (a rejected deletion) continues its versions
+            NEW.version := coalesce((SELECT max(h.version) + 1 FROM {hist} AS h
+                                     WHERE h.id = NEW.id), 1);
+        END IF;
         NEW.sys_period := tstzrange(now(), NULL);
         NEW.changed_by := who;
         NEW.change_source := src;
@@ -106,7 +112,8 @@ END
 $fn$"""
     ).format(fn=fn, hist=sql.Identifier(HISTORY_SCHEMA, table), hist_cols=hist_cols,
              old_vals=old_vals,
-             name=name if name is not None else sql.SQL("('#' || OLD.id)"))
+             name=name if name is not None else sql.SQL("('#' || OLD.id)"),
+             restore=sql.Literal(RESTORE_SETTING))
     trigger = sql.SQL(
         "CREATE OR REPLACE TRIGGER keep_version BEFORE INSERT OR UPDATE OR DELETE ON {} "
         "FOR EACH ROW EXECUTE FUNCTION {}()"

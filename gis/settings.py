@@ -238,6 +238,28 @@ class OpenDataSettings(BaseModel):
     licence_url: str = "https://creativecommons.org/licenses/by/4.0/"
     update_frequency: str = "щоквартально"  # as the passport states it (uk)
     landing_page: str | None = None  # the council's open-data page (the licence's hyperlink)
+class VerificationSettings(BaseModel):
+    """Verification before publication (``GIS_VERIFICATION__SELF_APPROVAL=true``); see
+    docs/verification.md."""
+
+    # a verifier may approve a change they made themselves (off: four eyes, another verifier
+    # of the holder department decides it)
+    self_approval: bool = False
+
+
+class ErrorReportSettings(BaseModel):
+    """Reports of mistakes from the public (``GIS_ERROR_REPORTS__PER_CLIENT_DAY=5``)."""
+
+    # per client IP: a burst, then one more every ``client_every_min`` minutes, and at most
+    # ``per_client_day`` in a (city's) day; 0 turns a limit off
+    client_burst: int = Field(default=3, ge=0)
+    client_every_min: float = Field(default=10.0, ge=0)
+    per_client_day: int = Field(default=10, ge=0)
+    # every client together per day, counted in the database (all instances): a flood from
+    # many addresses fills the holders' queue no further
+    per_day: int = Field(default=500, ge=0)
+    max_comment: int = Field(default=2000, ge=1, le=2000)
+    max_contact: int = Field(default=200, ge=1, le=200)
 
 
 class Settings(BaseSettings):
@@ -266,6 +288,8 @@ class Settings(BaseSettings):
     ingest: IngestSettings = IngestSettings()  # GIS_INGEST__MAX_UPLOAD_MB=50
     open_data: OpenDataSettings = OpenDataSettings()  # GIS_OPEN_DATA__PUBLISHER=…
     rasters: RasterSettings = RasterSettings()  # GIS_RASTERS__DIR=/srv/rasters
+    verification: VerificationSettings = VerificationSettings()
+    error_reports: ErrorReportSettings = ErrorReportSettings()  # GIS_ERROR_REPORTS__PER_DAY=…
     max_items: int = 10_000  # the largest page a client may ask for
     # idle keep-alive connections are closed after this; longer than a busy client's pause, so
     # a close does not race the client's next request (uvicorn's default is 5 s)

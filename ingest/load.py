@@ -34,6 +34,7 @@ from ingest.mapping import FieldMap, Mapping, ValueProblem, column_converter, co
 from ingest.readers import Batch, Source
 from ingest.report import MODES, ON_ERROR, ImportOptions, Problem, Report
 from registries.model import FieldType, Registry, Rule
+from registries.publication import note_changes
 from registries.rules import LEGACY_SETTING
 
 __all__ = ["MODES", "ON_ERROR", "ImportOptions", "Problem", "Report", "run_import"]
@@ -101,6 +102,8 @@ class _Job(Checks):
         c = self.conn
         c.execute("SELECT set_config('gis.user', %s, true), set_config('gis.source', %s, true)",
                   (self.opts.user, f"ingest {self.opts.source_name or self.source.display}"))
+        # the queue of the registry's holder shows the import as one batch, named by its file
+        note_changes(c, f"import of {self.opts.source_name or self.source.display}")
         if self.opts.legacy:
             c.execute("SELECT set_config(%s, 'on', true)", (LEGACY_SETTING,))
         c.execute("SET LOCAL jit = off")  # compiling costs more than these one-pass queries

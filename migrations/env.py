@@ -23,7 +23,7 @@ target_metadata = [build_metadata(default_catalog(), srid), auth_metadata]
 def include_object(obj, name, type_, reflected, compare_to):  # type: ignore[no-untyped-def]
     # PostGIS' own tables and the derived views are not ours to diff
     if type_ == "table" and getattr(obj, "schema", None) not in ("registry", "history",
-                                                                       AUTH_SCHEMA):
+                                                                       "published", AUTH_SCHEMA):
         return False
     return True
 

@@ -32,7 +32,7 @@ from gis.crs import CRS84, crs_uri, output_crs_uris
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import InvalidParameter, NotFound, PreconditionFailed
 from gis.json_input import parse_json
-from ogc.params import ItemsQuery, parse_crs, parse_items_query
+from ogc.params import ItemsQuery, parse_crs, parse_items_query, parse_pending
 from registries import writes
 from registries.catalog import Catalog
 from registries.counts import MatchedCounts
@@ -131,10 +131,12 @@ def items(svc: FeatureService, request: Request) -> Response:
     params = dict(request.query_params)
     q = parse_items_query(params, reg, readable_fields(reg, personal), svc.crs_uris,
                           svc.max_limit, svc.default_limit)
+    pending = parse_pending(params, personal)
     flt = build_filter(reg, svc.storage_srid, q)
     svc.audit_personal_read(who, reg.id, request)
     out = Output(crs=q.crs, fields=q.fields, skip_geometry=q.skip_geometry)
-    page = page_sql(reg, flt, out, q.sorts, personal, skips_rows=q.offset > 0)
+    page = page_sql(reg, flt, out, q.sorts, personal, skips_rows=q.offset > 0,
+                    pending=pending)
     bind = {**flt.params, "limit": q.limit, "offset": q.offset}
     # One connection for the page and the count, and the first batch read before the status
     # line goes out: a database failure then becomes a clean 503, not a cut-off 200.
@@ -156,7 +158,7 @@ def items(svc: FeatureService, request: Request) -> Response:
                 cursor.execute(page, bind)
                 first = cursor.fetchmany(BATCH)
             whole = cursor is None or len(first) < BATCH
-            matched = number_matched(svc, conn, reg, flt, personal, q, first, whole)
+            matched = number_matched(svc, conn, reg, flt, personal, q, first, whole, pending)
     except BaseException:
         give_back(svc.pool, conn)
         raise
@@ -197,7 +199,7 @@ class RawText(Loader):
 
 def number_matched(svc: FeatureService, conn: psycopg.Connection[Any], reg: Registry,
                    flt: Filter, personal: bool, q: ItemsQuery, first: list[Any],
-                   whole: bool) -> int:
+                   whole: bool, pending: bool = False) -> int:
     """Return numberMatched, exactly, counting only when the page cannot tell it.
 
     A whole page that ends before its limit has matched ``offset + returned`` rows; a full
@@ -206,7 +208,7 @@ def number_matched(svc: FeatureService, conn: psycopg.Connection[Any], reg: Regi
     """
     if whole and (0 < len(first) < q.limit or (not first and q.offset == 0)):
         return q.offset + len(first)
-    return svc.counts.count(conn, matched_sql(reg, flt, personal), flt.params)
+    return svc.counts.count(conn, matched_sql(reg, flt, personal, pending), flt.params)
 
 
 def give_back(pool: ConnectionPool, conn: psycopg.Connection[Any]) -> None:
@@ -226,10 +228,11 @@ def item(svc: FeatureService, request: Request) -> Response:
     obj_id = parse_id(reg, request.path_params["item_id"])
     who = svc.authenticate(request)
     crs = parse_crs(request.query_params.get("crs"), "crs", svc.crs_uris)
+    pending = parse_pending(dict(request.query_params), who.sees_personal_data)
     with database_errors(), svc.pool.connection() as conn, conn.transaction():
         set_statement_timeout(conn, svc.timeout_s)
         row = conn.execute(item_sql(reg, Output(crs=crs), svc.storage_srid,
-                                    who.sees_personal_data), {"id": obj_id}).fetchone()
+                                    who.sees_personal_data, pending), {"id": obj_id}).fetchone()
     if row is None:
         raise NotFound(f"{reg.id} has no object {obj_id}", collection=reg.id)
     svc.audit_personal_read(who, reg.id, request, [obj_id])
@@ -241,10 +244,13 @@ def item(svc: FeatureService, request: Request) -> Response:
          "href": f"{svc.base_url}/collections/{reg.id}?f=json"},
     ]
     etag = item_etag(row[0], int(row[1]), who.sees_personal_data)
+    # staff's views of one object differ (published or with pending changes): never cached
+    # for another reader
+    vary = {"Vary": "Authorization, Cookie"} if who.sees_personal_data else {}
     if etag in if_none_match(request):
-        return Response(status_code=304, headers={"ETag": etag})
+        return Response(status_code=304, headers={"ETag": etag, **vary})
     return Response(json.dumps(feature, ensure_ascii=False), media_type=GEOJSON,
-                    headers={"ETag": etag, "Content-Crs": content_crs(crs)})
+                    headers={"ETag": etag, "Content-Crs": content_crs(crs), **vary})
 
 
 def item_etag(feature: str, version: int, personal: bool) -> str:

@@ -8,13 +8,13 @@ from datetime import date, datetime
 from typing import Any
 
 from gis.crs import srid_from_uri
-from gis.errors import InvalidParameter
+from gis.errors import InvalidParameter, Unauthorized
 from registries.model import Field, Registry
 from registries.queries import Sort
 
 RESERVED = {"f", "lang", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter",
             "filter-lang", "filter-crs", "sortby", "properties", "skipGeometry", "resulttype",
-            "token", "q"}
+            "token", "q", "pending"}
 
 
 @dataclass(frozen=True)
@@ -187,3 +187,22 @@ def parse_items_query(params: dict[str, Any], reg: Registry, readable: tuple[Fie
         equals=equals,
         text=params.get("q") or None,
     )
+
+
+def parse_pending(params: dict[str, Any], staff: bool) -> bool:
+    """Return whether staff asked for the working copy with its pending changes
+    (``pending=true``); the public sees published versions only and may not ask.
+
+    >>> parse_pending({"pending": "true"}, True), parse_pending({}, False)
+    (True, False)
+    """
+    raw = params.get("pending")
+    if raw is None or raw == "":
+        return False
+    value = str(raw).strip().lower()
+    if value not in ("true", "false", "1", "0"):
+        raise InvalidParameter("pending must be true or false", parameter="pending")
+    if value in ("true", "1") and not staff:
+        raise Unauthorized("pending changes are shown to signed-in staff only: the public "
+                           "sees the verified versions")
+    return value in ("true", "1")

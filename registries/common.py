@@ -33,12 +33,15 @@ def katottg(required: bool = False) -> Field:
                  required=required)
 
 
-def decision_fields(prefix: str = "decision") -> tuple[Field, ...]:
-    """Return the number, date and issuing body of the council decision behind a record."""
+def decision_fields(prefix: str = "decision", *, expected: bool = False) -> tuple[Field, ...]:
+    """Return the number, date and issuing body of the council decision behind a record;
+    ``expected``: the registry's procedure requires them (the quality report lists gaps)."""
     return (
-        Field(f"{prefix}_number", title=t("Номер рішення", "Decision number")),
-        Field(f"{prefix}_date", FieldType.DATE, title=t("Дата рішення", "Decision date")),
-        Field("issuing_body", title=t("Орган, що видав", "Issuing body")),
+        Field(f"{prefix}_number", title=t("Номер рішення", "Decision number"),
+              expected=expected),
+        Field(f"{prefix}_date", FieldType.DATE, title=t("Дата рішення", "Decision date"),
+              expected=expected),
+        Field("issuing_body", title=t("Орган, що видав", "Issuing body"), expected=expected),
     )
 
 

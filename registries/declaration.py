@@ -1,12 +1,13 @@
 """Registries declared in YAML (``registries/declared/*.yml``): one file, no Python.
 
 A file declares what a built-in registry declares in Python — id, titles, table, geometry,
-fields (type, required, personal or personal when another field says so, searchable,
-temporal, pattern, choices), who edits it, tile rules, a style and rules from a small
-vocabulary (``dates_ordered``, ``inside_community``, ``no_overlap``) — and yields the same
-``Registry`` object. So it becomes an OGC collection, a tile layer, a search target and an
-export column list like the built-in ones; its table comes from an Alembic migration that
-``gis db revision`` generates from the catalog (docs/registries.md).
+fields (type, required, expected, personal or personal when another field says so,
+searchable, temporal, pattern, choices), who edits it and which department holds it, tile
+rules, a style and rules from a small vocabulary (``dates_ordered``, ``inside_community``,
+``no_overlap``) — and yields the same ``Registry`` object. So it becomes an OGC collection, a
+tile layer, a search target and an export column list like the built-in ones; its table comes
+from an Alembic migration that ``gis db revision`` generates from the catalog
+(docs/registries.md).
 
 A field may be ``derived: {date_range: [from, until]}``: its value (``planned`` / ``active`` /
 ``ended``) follows from the date on every read, as a permit's status does.
@@ -23,6 +24,7 @@ import yaml
 from psycopg import sql
 
 from gis.auth import Role
+from registries.holders import DEPARTMENTS, Holder, department
 from registries.model import (
     CodeList,
     Derivation,
@@ -39,10 +41,11 @@ from registries.styles import Style
 
 DECLARED = Path(__file__).with_name("declared")
 REGISTRY_KEYS = {"id", "title", "description", "table", "geometry", "group", "noun", "label",
-                 "key", "edit_roles", "keywords", "fields", "rules", "tiles", "style", "public"}
-FIELD_KEYS = {"name", "type", "title", "required", "personal", "personal_if", "searchable",
-              "temporal", "unique", "pattern", "choices", "scale", "references", "description",
-              "derived"}
+                 "key", "edit_roles", "keywords", "fields", "rules", "tiles", "style", "public",
+                 "holder"}
+FIELD_KEYS = {"name", "type", "title", "required", "expected", "personal", "personal_if",
+              "searchable", "temporal", "unique", "pattern", "choices", "scale", "references",
+              "description", "derived"}
 DATE_RANGE_STATUSES = CodeList([
     ("planned", "заплановано", "planned"),
     ("active", "діє", "active"),
@@ -107,7 +110,7 @@ def _field(spec: Any, where: str) -> Field:
     except ValueError:
         raise DeclarationError(f"{where}: type must be one of "
                                f"{[t.value for t in FieldType]}") from None
-    args: dict[str, Any] = {k: spec[k] for k in ("required", "personal", "searchable",
+    args: dict[str, Any] = {k: spec[k] for k in ("required", "expected", "personal", "searchable",
                                                   "temporal", "unique", "pattern", "scale",
                                                   "references") if k in spec}
     if "choices" in spec:
@@ -157,6 +160,21 @@ def _style(spec: Any, where: str) -> Style:
         raise DeclarationError(f"{where}: {exc}") from None
 
 
+def _holder(spec: Any, where: str) -> Holder:
+    """Return the holder a declaration names: a known department's code (``trade``) or a
+    department of its own, ``{code: …, title: {uk: …, en: …}}``."""
+    if isinstance(spec, str):
+        try:
+            return department(spec)
+        except KeyError:
+            raise DeclarationError(f"{where}: unknown department {spec!r}; known: "
+                                   f"{[d.code for d in DEPARTMENTS]}, or declare one as "
+                                   "{code: …, title: {uk: …, en: …}}") from None
+    if isinstance(spec, dict) and set(spec) == {"code", "title"} and isinstance(spec["code"], str):
+        return Holder(spec["code"], _text(spec["title"], f"{where} title"))
+    raise DeclarationError(f"{where}: holder is a department code or {{code: …, title: …}}")
+
+
 def registry_from_mapping(doc: Any, where: str) -> Registry:
     """Return the Registry a parsed YAML document declares, or raise DeclarationError."""
     if not isinstance(doc, dict):
@@ -184,7 +202,8 @@ def registry_from_mapping(doc: Any, where: str) -> Registry:
             label=doc.get("label"), noun=doc.get("noun"), public=bool(doc.get("public", True)),
             key=doc.get("key"),
             rules=tuple(_rule(r, f"{where} rule") for r in doc.get("rules", ())),
-            style=_style(doc["style"], f"{where} style") if "style" in doc else None)
+            style=_style(doc["style"], f"{where} style") if "style" in doc else None,
+            holder=_holder(doc["holder"], f"{where} holder") if "holder" in doc else None)
     except DeclarationError:
         raise
     except (TypeError, ValueError, KeyError) as exc:

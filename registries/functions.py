@@ -87,14 +87,16 @@ $$"""
 
 def install_search_index(conn: psycopg.Connection) -> None:
     """(Re)create the street-name search index trigger and rebuild the index from the streets
-    (the normaliser may have changed since the last upgrade)."""
+    (the normaliser may have changed since the last upgrade). The index follows the published
+    streets: a pending renaming is found only once it is verified."""
     conn.execute(STREET_NAMES_SQL)
     conn.execute(STREET_INDEX_SQL)
+    conn.execute("DROP TRIGGER IF EXISTS search_index ON registry.street")
     conn.execute("CREATE OR REPLACE TRIGGER search_index AFTER INSERT OR UPDATE OR DELETE "
-                 "ON registry.street FOR EACH ROW EXECUTE FUNCTION search.index_street()")
+                 "ON published.street FOR EACH ROW EXECUTE FUNCTION search.index_street()")
     conn.execute("DELETE FROM search.street_name")
     conn.execute("INSERT INTO search.street_name (street_id, name, street_type, is_current, "
-                 "until, key, whole) SELECT k.* FROM registry.street AS s, LATERAL "
+                 "until, key, whole) SELECT k.* FROM published.street AS s, LATERAL "
                  "search.street_keys(s.id, s.street_type, s.name, s.former_names) AS k")
 
 

@@ -5,13 +5,15 @@ login is a member of the groups of the user's roles. From the declarations:
 
 - the public reads the public views (``open_data``) of the public registries, nothing else —
   no personal field, no history, no ``auth``;
-- staff (planner, registrar, admin) read the live tables, their history, the staff and public
-  views — personal data included, as over the API;
+- staff (planner, registrar, admin) read the live tables (the working copy), their history,
+  the staff views (published), the pending views (working copy with its verification state)
+  and the public views — personal data included, as over the API;
 - a registry's ``edit_roles`` (and admin) may INSERT, UPDATE and DELETE its live table — the
   database's own triggers then check its rules, keep its history (as the login's user) and
   feed the tile cache, as for every other write path;
-- nobody but the application writes ``history``, ``auth``, ``tiles`` or ``search``: the
-  triggers that do run as their owner (SECURITY DEFINER);
+- nobody but the application writes ``history``, ``auth``, ``tiles``, ``search``,
+  ``published`` or ``verification``: the triggers that do run as their owner (SECURITY
+  DEFINER), and only the application publishes (``registries.verification``);
 - logins may not create objects (no CREATE on ``public``, no temporary tables) and connect
   only to their own database.
 
@@ -31,7 +33,9 @@ from gis.db_logins import can_manage_roles, current_database, ensure_group_roles
 from registries.catalog import Catalog
 from registries.model import (
     HISTORY_SCHEMA,
+    PENDING_SCHEMA,
     PUBLIC_SCHEMA,
+    PUBLISHED_SCHEMA,
     REGISTRY_SCHEMA,
     STAFF_SCHEMA,
     Registry,
@@ -42,7 +46,7 @@ STAFF = (Role.PLANNER, Role.REGISTRAR, Role.ADMIN)
 LINEAGE = (HISTORY_SCHEMA, "lineage")  # registries.reshape: what split and merge made of what
 # schemas whose rights are reset on every upgrade (all rights of our groups are derived)
 MANAGED_SCHEMAS = (REGISTRY_SCHEMA, HISTORY_SCHEMA, STAFF_SCHEMA, PUBLIC_SCHEMA, "search",
-                   "tiles", "auth")
+                   "tiles", "auth", PUBLISHED_SCHEMA, PENDING_SCHEMA, "verification")
 
 
 def editors(reg: Registry) -> tuple[Role, ...]:
@@ -67,17 +71,17 @@ def grants_sql(catalog: Catalog, groups: dict[Role, str]) -> list[sql.Composed]:
                 sql.SQL("REVOKE ALL ON ALL SEQUENCES IN SCHEMA {} FROM {}").format(s, every)]
     out.append(sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(
         sql.Identifier(PUBLIC_SCHEMA), every))
-    out.append(sql.SQL("GRANT USAGE ON SCHEMA {}, {}, {} TO {}").format(
+    out.append(sql.SQL("GRANT USAGE ON SCHEMA {}, {}, {}, {} TO {}").format(
         sql.Identifier(REGISTRY_SCHEMA), sql.Identifier(HISTORY_SCHEMA),
-        sql.Identifier(STAFF_SCHEMA), staff))
+        sql.Identifier(STAFF_SCHEMA), sql.Identifier(PENDING_SCHEMA), staff))
     out.append(sql.SQL("GRANT SELECT ON {} TO {}").format(sql.Identifier(*LINEAGE), staff))
     for reg in catalog:
         if reg.public:
             out.append(sql.SQL("GRANT SELECT ON {} TO {}").format(
                 sql.Identifier(*reg.public_view), every))
-        out.append(sql.SQL("GRANT SELECT ON {}, {}, {} TO {}").format(
+        out.append(sql.SQL("GRANT SELECT ON {}, {}, {}, {} TO {}").format(
             sql.Identifier(reg.schema, reg.table), sql.Identifier(*reg.history_table),
-            sql.Identifier(*reg.staff_view), staff))
+            sql.Identifier(*reg.staff_view), sql.Identifier(*reg.pending_view), staff))
         writers = sql.SQL(", ").join(sql.Identifier(groups[r]) for r in editors(reg))
         out.append(sql.SQL("GRANT INSERT, UPDATE, DELETE ON {} TO {}").format(
             sql.Identifier(reg.schema, reg.table), writers))

@@ -18,12 +18,15 @@ from psycopg import sql
 from gis.auth import Role
 
 if TYPE_CHECKING:
+    from registries.holders import Holder
     from registries.styles import Style
 
 REGISTRY_SCHEMA = "registry"  # live objects
 HISTORY_SCHEMA = "history"  # past versions, written by triggers only
 PUBLIC_SCHEMA = "open_data"  # views without personal data: what anonymous users may read
 STAFF_SCHEMA = "staff_data"  # views with every field, derived ones included: what staff read
+PUBLISHED_SCHEMA = "published"  # the verified copy of every object: what the views above show
+PENDING_SCHEMA = "pending_data"  # staff views of the working copy, with pending changes
 
 
 class GeometryKind(StrEnum):
@@ -114,6 +117,9 @@ class Field:
     searchable: bool = False
     temporal: bool = False  # a date that `datetime` queries filter on
     unique: bool = False
+    # required by the registry's procedure but not enforced at write time (data loaded from an
+    # older register may lack it): the quality report lists the objects without it
+    expected: bool = False
     pattern: str | None = None  # regular expression the text must match
     choices: tuple[str, ...] | None = None  # a closed code list; a CodeList carries titles
     scale: int | None = None  # decimals of a NUMBER
@@ -123,9 +129,10 @@ class Field:
     # derived(alias, today) returns the SQL over row ``alias`` on the date ``today``.
     derived: Derivation | None = None
     derived_from: tuple[str, ...] = ()  # the columns a derived value is computed from
-    # Optional faster form for views: (JOIN clause, expression over it) for row ``alias``,
-    # when ``derived`` needs a per-row subquery that a join (memoized) answers at once.
-    derived_join: Callable[[str], tuple[sql.Composable, sql.Composable]] | None = None
+    # Optional faster form for views: (JOIN clause, expression over it) for row ``alias`` of
+    # the table family in schema ``family`` (``registry``: the working copy, ``published``:
+    # what the public sees), when ``derived`` needs a per-row subquery that a join answers.
+    derived_join: Callable[[str, str], tuple[sql.Composable, sql.Composable]] | None = None
     indexed: bool = False  # a B-tree index: the field joins objects of two registries
 
     def __post_init__(self) -> None:
@@ -254,14 +261,17 @@ class Registry:
     # the field that identifies an object across imports (upsert/replace match on it); None:
     # the first ``unique`` field, if any (see ``import_key``)
     key: str | None = None
+    # the department accountable for it: its verifiers publish changes (registries.holders);
+    # None means the GIS department (registries.holders.GIS_DEPARTMENT)
+    holder: Holder | None = None
 
     def __post_init__(self) -> None:
         names = [f.name for f in self.fields]
         duplicates = {n for n in names if names.count(n) > 1}
         if duplicates:
             raise ValueError(f"registry {self.id}: duplicate fields {sorted(duplicates)}")
-        reserved = {"id", "geom", "geom_3857", "version", "sys_period",
-                    "changed_by", "change_source"} & set(names)
+        reserved = {"id", "geom", "geom_3857", "version", "sys_period", "changed_by",
+                    "change_source", "verified_by", "verified_at", "published_at"} & set(names)
         if reserved:
             raise ValueError(f"registry {self.id}: reserved field names {sorted(reserved)}")
         for f in self.fields:
@@ -321,8 +331,26 @@ class Registry:
         return singular.replace("_", " ")
 
     @property
+    def holder_department(self) -> Holder:
+        """Return the department that holds ``reg`` (the GIS department unless declared)."""
+        from registries.holders import GIS_DEPARTMENT
+
+        return self.holder or GIS_DEPARTMENT
+
+    @property
+    def published_table(self) -> tuple[str, str]:
+        """Return (schema, name) of the table of published (verified) versions."""
+        return (PUBLISHED_SCHEMA, self.table)
+
+    @property
+    def pending_view(self) -> tuple[str, str]:
+        """Return (schema, name) of the staff view of the working copy (pending changes)."""
+        return (PENDING_SCHEMA, self.table)
+
+    @property
     def staff_view(self) -> tuple[str, str]:
-        """Return (schema, name) of the view staff read: every field, derived ones included."""
+        """Return (schema, name) of the view staff read: every field, derived ones included, of
+        the published versions."""
         return (STAFF_SCHEMA, self.table)
 
     @property

@@ -1,7 +1,9 @@
 """Read SQL over the registries: composed from declarations, values always bound.
 
 GeoJSON is built by PostGIS (one feature per row, as text) so Python only concatenates it.
-Reads go to the public views unless the caller may see personal data.
+Reads go to the public views unless the caller may see personal data (the staff views); both
+show the published versions. Staff asking for pending changes read the working copy
+(``pending_data``), each feature marked with its verification state.
 """
 
 from __future__ import annotations
@@ -36,9 +38,12 @@ class Sort:
     descending: bool = False
 
 
-def source(reg: Registry, personal: bool) -> sql.Composable:
+def source(reg: Registry, personal: bool, pending: bool = False) -> sql.Composable:
     """Return the relation to read: the staff view (every field, derived ones computed) for
-    staff, the public view for everybody else."""
+    staff, the public view for everybody else; the working copy with its pending changes
+    when staff ask for it (``pending``)."""
+    if pending and personal:
+        return sql.Identifier(*reg.pending_view)
     return sql.Identifier(*reg.staff_view) if personal else sql.Identifier(*reg.public_view)
 
 
@@ -61,15 +66,18 @@ def geometry_sql(out: Output, storage_srid: int) -> sql.Composable:
 
 
 def feature_sql(reg: Registry, fields: tuple[Field, ...], out: Output,
-                storage_srid: int) -> sql.Composable:
-    """Return SQL of one row ``t`` as a GeoJSON Feature (json)."""
+                storage_srid: int, pending: bool = False) -> sql.Composable:
+    """Return SQL of one row ``t`` as a GeoJSON Feature (json); from the pending view with a
+    ``verification`` member: its state and the published version."""
     props = sql.SQL(", ").join(
         sql.SQL("{}, {}").format(sql.Literal(f.name), _value(f)) for f in fields
     ) if fields else sql.SQL("")
+    extra = sql.SQL(", 'verification', json_build_object('state', t.verification, "
+                    "'published_version', t.published_version)") if pending else sql.SQL("")
     return sql.SQL(
         "json_build_object('type', 'Feature', 'id', t.id, 'geometry', {geom}, "
-        "'properties', json_build_object({props}))"
-    ).format(geom=geometry_sql(out, storage_srid), props=props)
+        "'properties', json_build_object({props}){extra})"
+    ).format(geom=geometry_sql(out, storage_srid), props=props, extra=extra)
 
 
 def _value(f: Field) -> sql.Composable:
@@ -94,7 +102,8 @@ def order_sql(reg: Registry, sorts: tuple[Sort, ...], fields: tuple[Field, ...])
 
 
 def page_sql(reg: Registry, flt: Filter, out: Output, sorts: tuple[Sort, ...],
-             personal: bool, *, skips_rows: bool = False) -> sql.Composed:
+             personal: bool, *, skips_rows: bool = False, pending: bool = False
+             ) -> sql.Composed:
     """Return SQL yielding one GeoJSON feature (text) per row; binds ``limit`` and ``offset``.
 
     ``skips_rows`` (a page after the first): find the page's ids first and build JSON for
@@ -103,8 +112,9 @@ def page_sql(reg: Registry, flt: Filter, out: Output, sorts: tuple[Sort, ...],
     100,000); the ids come from an index-only scan when there is no filter.
     """
     fields = out.fields if out.fields is not None else readable_fields(reg, personal)
-    parts = {"feature": feature_sql(reg, fields, out, flt.storage_srid),
-             "src": source(reg, personal), "where": flt.where(),
+    pending = pending and personal
+    parts = {"feature": feature_sql(reg, fields, out, flt.storage_srid, pending),
+             "src": source(reg, personal, pending), "where": flt.where(),
              "order": order_sql(reg, sorts, readable_fields(reg, personal))}
     if skips_rows:
         return sql.SQL(
@@ -116,17 +126,21 @@ def page_sql(reg: Registry, flt: Filter, out: Output, sorts: tuple[Sort, ...],
         "LIMIT %(limit)s OFFSET %(offset)s").format(**parts)
 
 
-def matched_sql(reg: Registry, flt: Filter, personal: bool) -> sql.Composed:
+def matched_sql(reg: Registry, flt: Filter, personal: bool, pending: bool = False
+                ) -> sql.Composed:
     """Return SQL counting the rows that match ``flt``."""
     return sql.SQL("SELECT count(*) FROM {src} AS t WHERE {where}").format(
-        src=source(reg, personal), where=flt.where())
+        src=source(reg, personal, pending), where=flt.where())
 
 
-def item_sql(reg: Registry, out: Output, storage_srid: int, personal: bool) -> sql.Composed:
+def item_sql(reg: Registry, out: Output, storage_srid: int, personal: bool,
+             pending: bool = False) -> sql.Composed:
     """Return SQL of one feature (text) and its version; binds ``id``."""
     fields = out.fields if out.fields is not None else readable_fields(reg, personal)
+    pending = pending and personal
     return sql.SQL("SELECT {feature}::text, t.version FROM {src} AS t WHERE t.id = %(id)s").format(
-        feature=feature_sql(reg, fields, out, storage_srid), src=source(reg, personal))
+        feature=feature_sql(reg, fields, out, storage_srid, pending),
+        src=source(reg, personal, pending))
 
 
 def count_sql(reg: Registry) -> sql.Composed:

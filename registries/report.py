@@ -45,7 +45,7 @@ FROM open_data.land_parcel AS p WHERE p.id = %(id)s
 """
 
 OVERLAY_SQL = """
-WITH p AS (SELECT geom, ST_Area(geom) AS area FROM registry.land_parcel WHERE id = %(id)s)
+WITH p AS (SELECT geom, ST_Area(geom) AS area FROM published.land_parcel WHERE id = %(id)s)
 SELECT to_jsonb(o) - 'geom' - 'geom_3857' - 'version', x.area, 100 * x.area / p.area
 FROM p JOIN {view} AS o ON o.geom && p.geom AND ST_Intersects(o.geom, p.geom)
 CROSS JOIN LATERAL (SELECT ST_Area(ST_Intersection(o.geom, p.geom)) AS area) AS x
@@ -53,29 +53,29 @@ ORDER BY x.area DESC, o.id
 """
 
 RED_LINE_SQL = """
-WITH p AS (SELECT geom FROM registry.land_parcel WHERE id = %(id)s)
+WITH p AS (SELECT geom FROM published.land_parcel WHERE id = %(id)s)
 SELECT r.street_name, r.kind, ST_Distance(r.geom, p.geom), ST_Intersects(r.geom, p.geom)
 FROM p, LATERAL (SELECT * FROM open_data.red_line AS r ORDER BY r.geom <-> p.geom LIMIT 1) AS r
 """
 
 ADDRESSES_SQL = """
-WITH p AS (SELECT geom, cadastral_number FROM registry.land_parcel WHERE id = %(id)s)
+WITH p AS (SELECT geom, cadastral_number FROM published.land_parcel WHERE id = %(id)s)
 SELECT a.id, a.full_address, a.status, a.postal_code FROM open_data.address AS a
 WHERE a.status <> 'annulled' AND a.id IN (
-    SELECT x.id FROM p, registry.address AS x WHERE x.cadastral_number = p.cadastral_number
-    UNION SELECT x.id FROM p, registry.address AS x
+    SELECT x.id FROM p, published.address AS x WHERE x.cadastral_number = p.cadastral_number
+    UNION SELECT x.id FROM p, published.address AS x
     WHERE x.geom && p.geom AND ST_Intersects(x.geom, p.geom))
 ORDER BY a.id
 """
 
 BUILDINGS_SQL = """
-WITH p AS (SELECT geom FROM registry.land_parcel WHERE id = %(id)s)
+WITH p AS (SELECT geom FROM published.land_parcel WHERE id = %(id)s)
 SELECT count(*), coalesce(sum(ST_Area(ST_Intersection(b.geom, p.geom))), 0), max(b.floors)
 FROM p JOIN open_data.building AS b ON b.geom && p.geom AND ST_Intersects(b.geom, p.geom)
 """
 
 NEIGHBOURS_SQL = """
-WITH p AS (SELECT id, geom FROM registry.land_parcel WHERE id = %(id)s)
+WITH p AS (SELECT id, geom FROM published.land_parcel WHERE id = %(id)s)
 SELECT n.id, n.cadastral_number, n.purpose_code,
        ST_Length(ST_Intersection(ST_Boundary(p.geom), ST_Buffer(n.geom, %(gap)s)))
 FROM p JOIN open_data.land_parcel AS n ON n.id <> p.id AND ST_DWithin(n.geom, p.geom, %(gap)s)
@@ -83,7 +83,7 @@ ORDER BY 4 DESC, n.cadastral_number
 """
 
 NEAR_SQL = """
-WITH p AS (SELECT geom FROM registry.land_parcel WHERE id = %(id)s)
+WITH p AS (SELECT geom FROM published.land_parcel WHERE id = %(id)s)
 SELECT o.id, o.{label}, o.status, round(ST_Distance(o.geom, p.geom)::numeric, 1)
 FROM p JOIN {view} AS o ON ST_DWithin(o.geom, p.geom, %(near)s)
 ORDER BY 4, o.id

@@ -1,8 +1,14 @@
 """Database objects derived from the registry declarations.
 
-Tables (live and history) are SQLAlchemy/geoalchemy2 models for Alembic; the history triggers
-and public views, pure derivations of the declarations, are (re)created by :func:`sync_derived`
-after every upgrade.
+Tables (live, history and published) are SQLAlchemy/geoalchemy2 models for Alembic; the history
+triggers, the publication triggers and the views, pure derivations of the declarations, are
+(re)created by :func:`sync_derived` after every upgrade.
+
+Published versus pending (``registries.publication``): every write path writes the live table
+(``registry.<table>``, the working copy the rules check); ``published.<table>`` holds the
+version the registry's holder verified, and the public views (``open_data``), the staff views
+(``staff_data``), tiles, search, reports, extracts and exports read only that. Staff read the
+working copy with its pending changes through ``pending_data.<table>``.
 """
 
 from __future__ import annotations
@@ -44,13 +50,16 @@ from registries.functions import install as install_functions
 from registries.grants import LINEAGE, sync_grants
 from registries.model import (
     HISTORY_SCHEMA,
+    PENDING_SCHEMA,
     PUBLIC_SCHEMA,
+    PUBLISHED_SCHEMA,
     REGISTRY_SCHEMA,
     STAFF_SCHEMA,
     Field,
     FieldType,
     Registry,
 )
+from registries.publication import install_publication
 from registries.rules import TODAY, name_sql
 from registries.tiling import watched_columns
 from registries.views import columns_sql, joins_sql
@@ -149,6 +158,42 @@ def _history_table(reg: Registry, metadata: MetaData, srid: int) -> Table:
     return table
 
 
+def _published_table(reg: Registry, metadata: MetaData, srid: int) -> Table:
+    """Return ``published.<table>``: the verified version of each object, with who verified it
+    and when (NULL: published without verification, e.g. data loaded from an older register).
+
+    No constraints beyond the key: the working copy enforces them before anything is
+    published. Indexed as the public reads need it (GiST on both geometries, the search
+    trigrams, the join keys)."""
+    cols: list[SchemaItem] = [Column("id", BigInteger, primary_key=True, autoincrement=False)]
+    cols += [Column(f.column, column_type(f)) for f in reg.stored_fields]
+    cols += [
+        Column("geom", Geometry(reg.geometry.value.upper(), srid=srid, spatial_index=False),
+               nullable=False),
+        Column(changes.GEOMETRY, Geometry(reg.geometry.value.upper(), srid=3857,
+                                          spatial_index=False),
+               Computed("ST_Transform(geom, 3857)", persisted=True)),
+        Column("version", Integer, nullable=False),
+        Column("sys_period", TSTZRANGE, nullable=False),
+        Column("changed_by", Text, nullable=True),
+        Column("verified_by", Text, nullable=True),
+        Column("verified_at", DateTime(timezone=True), nullable=True),
+        Column("published_at", DateTime(timezone=True), nullable=False,
+               server_default=func.now()),
+    ]
+    table = Table(reg.table, metadata, *cols, schema=PUBLISHED_SCHEMA)
+    Index(f"ix_published_{reg.table}_geom", table.c.geom, postgresql_using="gist")
+    Index(f"ix_published_{reg.table}_{changes.GEOMETRY}", table.c[changes.GEOMETRY],
+          postgresql_using="gist")
+    for f in reg.stored_fields:
+        if f.references or f.indexed:
+            Index(f"ix_published_{reg.table}_{f.column}", table.c[f.column])
+        if f.searchable and f.type is FieldType.TEXT:
+            Index(f"ix_published_{reg.table}_{f.column}_trgm", table.c[f.column],
+                  postgresql_using="gin", postgresql_ops={f.column: "gin_trgm_ops"})
+    return table
+
+
 def _lineage_table(metadata: MetaData) -> Table:
     """Return ``history.lineage``: which objects a split or merge retired and created."""
     table = Table(
@@ -175,29 +220,53 @@ def build_metadata(catalog: Catalog, srid: int) -> MetaData:
             raise ValueError(f"registry {reg.id}: table name {reg.table!r} is reserved")
         _live_table(reg, catalog, metadata, srid)
         _history_table(reg, metadata, srid)
+        _published_table(reg, metadata, srid)
     _lineage_table(metadata)
     return metadata
 
 
 def public_view_sql(reg: Registry) -> sql.Composed:
-    """Return CREATE VIEW for the public face of ``reg``: personal fields dropped or masked."""
+    """Return CREATE VIEW for the public face of ``reg``: its published (verified) objects,
+    personal fields dropped or masked."""
     cols = [*columns_sql(reg, "t", TODAY, personal=False),
             sql.SQL("t.{}").format(sql.Identifier(changes.GEOMETRY))]
     return sql.SQL("CREATE VIEW {view} AS SELECT {cols} FROM {table} AS t {joins}").format(
         view=sql.Identifier(*reg.public_view),
         cols=sql.SQL(", ").join(cols),
-        table=sql.Identifier(reg.schema, reg.table),
+        table=sql.Identifier(*reg.published_table),
         joins=joins_sql(reg, "t", personal=False),
     )
 
 
 def staff_view_sql(reg: Registry) -> sql.Composed:
-    """Return CREATE VIEW for what staff read: every field, derived ones computed."""
+    """Return CREATE VIEW for what staff read by default: the published objects with every
+    field, derived ones computed, and who verified them when."""
     cols = [*columns_sql(reg, "t", TODAY, personal=True), sql.SQL("t.changed_by"),
-            sql.SQL("t.{}").format(sql.Identifier(changes.GEOMETRY))]
+            sql.SQL("t.{}").format(sql.Identifier(changes.GEOMETRY)),
+            sql.SQL("t.verified_by"), sql.SQL("t.verified_at")]
     return sql.SQL("CREATE VIEW {view} AS SELECT {cols} FROM {table} AS t {joins}").format(
         view=sql.Identifier(*reg.staff_view), cols=sql.SQL(", ").join(cols),
-        table=sql.Identifier(reg.schema, reg.table), joins=joins_sql(reg, "t", personal=True))
+        table=sql.Identifier(*reg.published_table), joins=joins_sql(reg, "t", personal=True))
+
+
+def pending_view_sql(reg: Registry) -> sql.Composed:
+    """Return CREATE VIEW for staff's "with pending changes": the working copy with every
+    field, each object's ``verification`` state (``published``, ``changed``: a newer version
+    waits for verification, ``new``: never published) and its ``published_version``.
+
+    A pending deletion is simply absent here (the working copy no longer holds the object);
+    the verification queue lists it."""
+    cols = [*columns_sql(reg, "t", TODAY, personal=True, family=REGISTRY_SCHEMA),
+            sql.SQL("t.changed_by"), sql.SQL("t.{}").format(sql.Identifier(changes.GEOMETRY)),
+            sql.SQL("CASE WHEN p.id IS NULL THEN 'new' WHEN p.version = t.version THEN "
+                    "'published' ELSE 'changed' END AS verification"),
+            sql.SQL("p.version AS published_version")]
+    return sql.SQL("CREATE VIEW {view} AS SELECT {cols} FROM {table} AS t "
+                   "LEFT JOIN {published} AS p ON p.id = t.id {joins}").format(
+        view=sql.Identifier(*reg.pending_view), cols=sql.SQL(", ").join(cols),
+        table=sql.Identifier(reg.schema, reg.table),
+        published=sql.Identifier(*reg.published_table),
+        joins=joins_sql(reg, "t", personal=True, family=REGISTRY_SCHEMA))
 
 
 def data_columns(reg: Registry) -> list[str]:
@@ -207,22 +276,29 @@ def data_columns(reg: Registry) -> list[str]:
 
 def sync_derived(conn: psycopg.Connection, catalog: Catalog,
                  time_zone: str = DEFAULT_TIME_ZONE) -> None:
-    """Recreate the derived objects (history triggers, rule checks, public and staff views,
-    search index, the rights of staff database logins); idempotent. ``time_zone`` is the
-    city's: date-driven statuses follow it."""
-    for schema in (PUBLIC_SCHEMA, STAFF_SCHEMA, SEARCH_SCHEMA):
+    """Recreate the derived objects (history and publication triggers, rule checks, public,
+    staff and pending views, search index, the rights of staff database logins); idempotent.
+    ``time_zone`` is the city's: date-driven statuses follow it."""
+    for schema in (PUBLIC_SCHEMA, STAFF_SCHEMA, PENDING_SCHEMA, SEARCH_SCHEMA):
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
     install_functions(conn, catalog, time_zone)
     for reg in catalog:
         for ddl in trigger_sql(reg.schema, reg.table, data_columns(reg), name_sql(reg, "old")):
             conn.execute(ddl)
-        for ddl in changes.trigger_sql(reg.schema, reg.table, watched_columns(reg)):
+        # the tiles show what is published: the change feed follows the published table, so a
+        # pending write drops no tile and an approval drops exactly the tiles it touches
+        for name in changes.TRIGGERS:
+            conn.execute(sql.SQL("DROP TRIGGER IF EXISTS {} ON {}").format(
+                sql.Identifier(name), sql.Identifier(reg.schema, reg.table)))
+        for ddl in changes.trigger_sql(*reg.published_table, watched_columns(reg),
+                                       source=f"{reg.schema}.{reg.table}"):
             conn.execute(ddl)
-        conn.execute(sql.SQL("DROP VIEW IF EXISTS {} CASCADE").format(
-            sql.Identifier(*reg.public_view)))
+        for view in (reg.public_view, reg.staff_view, reg.pending_view):
+            conn.execute(sql.SQL("DROP VIEW IF EXISTS {} CASCADE").format(
+                sql.Identifier(*view)))
         if reg.public:
             conn.execute(public_view_sql(reg))
-        conn.execute(sql.SQL("DROP VIEW IF EXISTS {} CASCADE").format(
-            sql.Identifier(*reg.staff_view)))
         conn.execute(staff_view_sql(reg))
+        conn.execute(pending_view_sql(reg))
+    install_publication(conn, catalog)  # the pending queue and direct publication
     sync_grants(conn, catalog)  # staff database logins: rights derived from the declarations

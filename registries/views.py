@@ -10,14 +10,16 @@ from __future__ import annotations
 
 from psycopg import sql
 
-from registries.model import Field, Registry
+from registries.model import PUBLISHED_SCHEMA, Field, Registry
 
 
-def field_sql(f: Field, alias: str, today: sql.Composable, *, personal: bool) -> sql.Composable:
-    """Return ``<expression> AS <field>`` of field ``f`` over row ``alias``."""
+def field_sql(f: Field, alias: str, today: sql.Composable, *, personal: bool,
+              family: str = PUBLISHED_SCHEMA) -> sql.Composable:
+    """Return ``<expression> AS <field>`` of field ``f`` over row ``alias`` (of the table
+    family ``family``: ``published`` or the working copy ``registry``)."""
     col = sql.Identifier(f.column)
     if f.derived_join:
-        value = f.derived_join(alias)[1]
+        value = f.derived_join(alias, family)[1]
     elif f.derived:
         value = f.derived(alias, today)
     elif f.personal_if and not personal:
@@ -36,16 +38,18 @@ def readable(reg: Registry, personal: bool) -> tuple[Field, ...]:
     return reg.fields if personal else reg.public_fields
 
 
-def joins_sql(reg: Registry, alias: str, *, personal: bool) -> sql.Composable:
+def joins_sql(reg: Registry, alias: str, *, personal: bool,
+              family: str = PUBLISHED_SCHEMA) -> sql.Composable:
     """Return the JOIN clauses the readable derived fields' faster forms need (may be empty)."""
-    return sql.SQL(" ").join(f.derived_join(alias)[0] for f in readable(reg, personal)
-                             if f.derived_join)
+    return sql.SQL(" ").join(f.derived_join(alias, family)[0]
+                             for f in readable(reg, personal) if f.derived_join)
 
 
-def columns_sql(reg: Registry, alias: str, today: sql.Composable, *,
-                personal: bool) -> list[sql.Composable]:
+def columns_sql(reg: Registry, alias: str, today: sql.Composable, *, personal: bool,
+                family: str = PUBLISHED_SCHEMA) -> list[sql.Composable]:
     """Return ``id``, every readable field, ``geom`` and ``version`` over row ``alias``."""
     a = sql.Identifier(alias)
     return [sql.SQL("{}.id").format(a),
-            *(field_sql(f, alias, today, personal=personal) for f in readable(reg, personal)),
+            *(field_sql(f, alias, today, personal=personal, family=family)
+              for f in readable(reg, personal)),
             sql.SQL("{}.geom").format(a), sql.SQL("{}.version").format(a)]

@@ -1,8 +1,11 @@
 """Valid registry objects with deterministic defaults, written through ``registries.writes``.
 
-A test overrides only what it is about. Geometries are given as easting/northing metres in
-EPSG:6383 (UCS-2000 / Ukraine TM zone 9) and sent the way the API gets them with
-``crs=EPSG:6383``: northing first.
+A test overrides only what it is about. Factory objects are the data a test starts from — the
+register of record — so they are published at once (``registries.publication``: the
+application's direct publication, as the demo city and loads of the existing register are);
+what a test then writes itself goes through verification like any edit. Geometries are given
+as easting/northing metres in EPSG:6383 (UCS-2000 / Ukraine TM zone 9) and sent the way the
+API gets them with ``crs=EPSG:6383``: northing first.
 """
 
 from __future__ import annotations
@@ -15,6 +18,7 @@ import psycopg
 from gis.auth import Principal, Role
 from registries import writes
 from registries.catalog import default_catalog
+from registries.publication import publish_directly, through_verification
 
 SRID = 6383
 E0, N0 = 299_865.0, 5_476_633.0  # Khmelnytskyi centre
@@ -52,9 +56,14 @@ def create(conn: psycopg.Connection, registry_id: str, geometry: dict[str, Any],
            who: Principal = TESTER, **props: Any) -> int:
     """Insert one object through the single write path; return its id."""
     reg = default_catalog().get(registry_id)
-    obj_id, _ = writes.create(conn, reg, {"type": "Feature", "geometry": geometry,
-                                          "properties": props},
-                              who, crs=SRID, storage_srid=SRID)
+    publish_directly(conn, verified_by="tester")
+    try:
+        obj_id, _ = writes.create(conn, reg, {"type": "Feature", "geometry": geometry,
+                                              "properties": props},
+                                  who, crs=SRID, storage_srid=SRID)
+    finally:
+        if not conn.info.transaction_status.name == "INERROR":
+            through_verification(conn)
     return obj_id
 
 
@@ -120,3 +129,33 @@ def make_kiosk(conn: psycopg.Connection, number: str = "ПП-2026-0001",
               "owner_kind": "legal", "owner_name": "ТОВ «Кіоск»", "area_m2": 6.0, **props}
     return create(conn, "temporary_structures", geom or polygon(ring(E0 + 1, N0 + 1, 3, 2)),
                   **values)
+
+
+def make_zone(conn: psycopg.Connection, code: str = "Ж-1",
+              geom: dict[str, Any] | None = None, **props: Any) -> int:
+    """Insert a zoning-plan zone (100 × 100 m at the centre unless ``geom``)."""
+    return create(conn, "planning_zones", geom or multipolygon(ring(E0, N0, 100)),
+                  zone_code=code, **props)
+
+
+def approve_all(conn: psycopg.Connection) -> list[int]:
+    """Approve every pending change, each by a verifier of its registry's holder (made on the
+    fly: an administrator of that department); return the ids decided."""
+    from gis.staff_rights import grant_verifier, set_department
+    from gis.users import add_user
+    from registries.verification import decide, pending_changes
+
+    decided: list[int] = []
+    for reg in default_catalog():
+        changes = pending_changes(conn, reg, limit=100_000)
+        if not changes:
+            continue
+        name = f"verifier-{reg.holder_department.code}".replace("_", "-")
+        if conn.execute("SELECT 1 FROM auth.users WHERE name = %s", (name,)).fetchone() is None:
+            add_user(conn, name, frozenset({Role.ADMIN}), password=None, with_db_login=False)
+            set_department(conn, name, reg.holder_department.code)
+        grant_verifier(conn, name, reg.id)
+        done = decide(conn, default_catalog(), reg, Principal(name, frozenset({Role.ADMIN})),
+                      "approve", items=[(c.id, c.version) for c in changes], self_approval=True)
+        decided += done.ids
+    return decided

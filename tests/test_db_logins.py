@@ -25,6 +25,7 @@ from gis.cluster import EmbeddedCluster, free_port
 from gis.db_logins import login_of
 from gis.users import add_user, set_active, set_password
 from tests.conftest import DEMO_TODAY, GIS, clone, drop, shared_tmp, start_server
+from tests.factories import approve_all
 
 PASSWORD = "planner's own secret"
 DB = "logins"
@@ -82,6 +83,8 @@ def free_place(env: dict[str, Any], offset: int) -> tuple[str, str, int]:
             "SELECT id, cadastral_number, ST_AsEWKT(geom) FROM registry.land_parcel "
             "ORDER BY id OFFSET %s LIMIT 1", (offset,)).fetchone()
         conn.execute("DELETE FROM registry.land_parcel WHERE id = %s", (obj_id,))
+    with psycopg.connect(env["url"]) as owner:  # its holder verifies the deletion
+        approve_all(owner)
     return number, ewkt, obj_id
 
 
@@ -103,6 +106,12 @@ def test_planner_login_inserts_a_parcel_into_history_and_the_tile_cache(
                 # a forged author is ignored: the login's user is the author
                 conn.execute("SELECT set_config('gis.user', 'ivan', false)")
                 obj_id = conn.execute(INSERT, (number, ewkt)).fetchone()[0]
+            # the new parcel waits for its holder: nothing public changed, no tile dropped
+            with pytest.raises(AssertionError, match="no NOTIFY"):
+                wait_notify(listener, timeout=1)
+            assert client.get(logins["server"] + tile).headers["x-tile-cache"] == "hit"
+            with psycopg.connect(logins["url"]) as owner:
+                assert approve_all(owner) == [obj_id]
             assert wait_notify(listener) == "registry.land_parcel"
         with psycopg.connect(logins["url"]) as conn:
             assert conn.execute("SELECT changed_by, version FROM registry.land_parcel "

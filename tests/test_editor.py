@@ -1,6 +1,7 @@
 """The geoportal's editor in a real browser (headless Debian Chromium driven by Playwright).
 
-A planner signs in, moves a vertex of a parcel and saves: the item and the tiles show the new
+A planner signs in, moves a vertex of a parcel and saves: the change waits for the land
+resources department's verification, and once approved the item and the tiles show the new
 geometry. A split by a drawn line and a merge with a clicked neighbour; two browsers editing
 one parcel, the second save refused and both versions shown; a rule the database refuses shown
 at its field and on the map; an anonymous visitor gets no editor and none of its code.
@@ -23,6 +24,7 @@ from gis.auth import Role
 from gis.cluster import EmbeddedCluster, free_port
 from gis.users import add_user
 from tests.conftest import DEMO_TODAY, clone, drop, shared_tmp, start_server
+from tests.factories import approve_all
 from tests.test_portal import ARTIFACTS, CHROMIUM, WAIT_MS, Watched
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -149,10 +151,19 @@ class Session(Watched):
         page.mouse.up()
 
     def saved(self, text: str) -> None:
+        """Wait for the editor to say ``text`` — and that the change awaits verification."""
         self.page.wait_for_function(
             "(t) => { const m = document.getElementById('editor-message');"
-            " return m.classList.contains('ok') && m.textContent === t; }", arg=text,
-            timeout=WAIT_MS)
+            " return m.classList.contains('ok') && m.textContent.startsWith(t)"
+            " && m.textContent.includes('перевірку'); }", arg=text, timeout=WAIT_MS)
+
+
+def approve(url: str) -> list[int]:
+    """The holders approve every pending change (a verifier of each department)."""
+    with psycopg.connect(url) as conn:
+        decided = approve_all(conn)
+        conn.commit()
+    return decided
 
 
 @pytest.fixture
@@ -215,6 +226,12 @@ def test_planner_moves_a_vertex_and_the_item_and_tiles_show_it(
     planner.page.screenshot(path=str(ARTIFACTS / "editor-vertex.png"))
     planner.page.click("#editor-save")
     planner.saved("Збережено")
+    # the public still sees the verified version until the holder approves the change
+    assert httpx.get(f"{server}/collections/land_parcels/items/{pid}?f=json"
+                     ).headers["etag"] == etag
+    assert drawn_in_tile(server, z, x, y, pid) == area_before
+    assert approve(city["url"]) == [pid]
+    planner.js("window.portal.editor.refreshTiles()")
 
     after = httpx.get(f"{server}/collections/land_parcels/items/{pid}?f=json")
     assert after.headers["etag"] != etag  # the public copy changed with the geometry
@@ -293,6 +310,8 @@ def test_planner_splits_a_parcel_by_a_drawn_line(planner: Session, city: dict[st
     planner.page.screenshot(path=str(ARTIFACTS / "editor-split.png"))
     planner.page.click("#editor-split-confirm")
     planner.saved("Ділянку поділено")
+    assert httpx.get(f"{server}/collections/land_parcels/items/{pid}?f=json").status_code == 200
+    approve(url)
     assert httpx.get(f"{server}/collections/land_parcels/items/{pid}?f=json").status_code == 404
     with psycopg.connect(url) as conn:
         made = conn.execute("SELECT cadastral_number, changed_by FROM registry.land_parcel WHERE "
@@ -304,8 +323,8 @@ def test_planner_splits_a_parcel_by_a_drawn_line(planner: Session, city: dict[st
                               "AND operation = 'D'", (pid,)).fetchone()[0]
     assert made == [(numbers[0], "olena"), (numbers[1], "olena")]
     assert total == pytest.approx(before, abs=0.01)
-    # the card shows the first new parcel
-    planner.page.wait_for_function("(n) => document.getElementById('card-body').textContent"
+    # the editor shows the first new parcel
+    planner.page.wait_for_function("(n) => document.getElementById('editor-title').textContent"
                                    ".includes(n)", arg=numbers[0], timeout=WAIT_MS)
 
 
@@ -328,6 +347,7 @@ def test_planner_merges_two_neighbouring_parcels(planner: Session, city: dict[st
     planner.page.fill("#editor-merge-number", new)
     planner.page.click("#editor-merge-confirm")
     planner.saved("Ділянки об'єднано")
+    approve(url)
     for gone in (a, b):
         assert httpx.get(f"{server}/collections/land_parcels/items/{gone}?f=json"
                          ).status_code == 404
@@ -363,6 +383,7 @@ def test_two_planners_edit_one_parcel_and_the_second_save_is_a_conflict(
         second.page.screenshot(path=str(ARTIFACTS / "editor-conflict.png"))
         second.page.click("#editor-reload")
         assert second.page.input_value("[name=purpose_text]") == "рішення Олени"
+        approve(url)
         assert httpx.get(f"{server}/collections/land_parcels/items/{pid}?f=json"
                          ).json()["properties"]["purpose_text"] == "рішення Олени"
         # after the reload the second planner's save goes through

@@ -16,6 +16,7 @@ from ingest.formats.ua_xml import schema
 from ingest.formats.ua_xml_export import Publisher, exchange_file
 from ingest.job import FileOptions
 from registries.catalog import default_catalog
+from tests.factories import approve_all
 from tests.ingest_files import SRID, count, run
 
 SHARED = Path(__file__).resolve().parents[3] / "shared" / "data" / "ua-cadastral-xml"
@@ -109,7 +110,10 @@ def vertices(xml: bytes | str) -> dict[tuple[float, float], str]:
 
 
 def export(url: str, **which: str) -> bytes:
+    """The exchange XML of what the council publishes: the import, once its holder approved."""
     with psycopg.connect(url) as conn:
+        approve_all(conn)
+        conn.commit()
         return exchange_file(conn, default_catalog().get("land_parcels"), storage_srid=SRID,
                              publisher=PUBLISHER, today=date(2026, 12, 1), **which)
 

@@ -258,7 +258,7 @@ def test_over_http_a_client_with_heavy_requests_queues_and_pays_others_do_not(
 
     try:
         with psycopg.connect(url) as blocker, at("127.0.3.1") as a, at("127.0.3.2") as b:
-            blocker.execute("LOCK TABLE registry.address IN ACCESS EXCLUSIVE MODE")
+            blocker.execute("LOCK TABLE published.address IN ACCESS EXCLUSIVE MODE")
             held: list[httpx.Response] = []
             thread = threading.Thread(target=lambda: held.append(
                 a.get("/collections/addresses/items?f=json")))

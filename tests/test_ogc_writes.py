@@ -13,9 +13,11 @@ import pytest
 from gis.cluster import EmbeddedCluster, free_port
 from tests.conftest import DEMO_TODAY, clone, drop, start_server
 
-TOKENS = {"tok-planner": "olena:planner", "tok-registrar": "ivan:registrar"}
+TOKENS = {"tok-planner": "olena:planner", "tok-registrar": "ivan:registrar",
+          "tok-verifier": "taras:planner"}
 PLANNER = {"Authorization": "Bearer tok-planner"}
 REGISTRAR = {"Authorization": "Bearer tok-registrar"}
+VERIFIER = {"Authorization": "Bearer tok-verifier"}  # verifies land_parcels (land resources)
 SQUARE = {"type": "MultiPolygon", "coordinates": [[[[27.05, 49.46], [27.0503, 49.46],
                                                     [27.0503, 49.4602], [27.05, 49.4602],
                                                     [27.05, 49.46]]]]}
@@ -25,10 +27,16 @@ SQUARE = {"type": "MultiPolygon", "coordinates": [[[[27.05, 49.46], [27.0503, 49
 def writable(cluster: EmbeddedCluster, template_url: str) -> Iterator[tuple[str, str]]:
     """Return (server URL, database URL) of a server over a demo database tests may change."""
     from app.demo.load import load_demo
+    from gis.auth import Role
+    from gis.staff_rights import grant_verifier, set_department
+    from gis.users import add_user
 
     url = clone(cluster, "gis_template", "writes")
     with psycopg.connect(url) as conn:
         load_demo(conn, scale=0.01, seed=68, today=DEMO_TODAY, srid=6383)
+        add_user(conn, "taras", frozenset({Role.PLANNER}), password=None, with_db_login=False)
+        set_department(conn, "taras", "land_resources")
+        grant_verifier(conn, "taras", "land_parcels")
         conn.commit()
     port = free_port()
     proc = start_server({"GIS_DATABASE_URL": url, "GIS_AUTH__TOKENS": json.dumps(TOKENS)}, port)
@@ -50,7 +58,16 @@ def vacate_parcel(server: str, url: str, offset: int, crs: str = "4326"
             "FROM registry.land_parcel ORDER BY id OFFSET %s LIMIT 1", (offset,)).fetchone()
     r = httpx.delete(f"{server}/collections/land_parcels/items/{obj_id}", headers=PLANNER)
     assert r.status_code == 204, r.text
+    approve(server, obj_id, None)  # the place is free in the published registry too
     return number, json.loads(geometry)
+
+
+def approve(server: str, obj_id: int | str, version: int | None) -> None:
+    """Have the land resources department's verifier publish a pending change."""
+    r = httpx.post(f"{server}/registries/land_parcels/decisions", headers=VERIFIER,
+                   json={"decision": "approve", "items": [{"id": int(obj_id),
+                                                           "version": version}]})
+    assert r.status_code == 200, r.text
 
 
 def parcel(number: str, geometry: dict[str, Any] | None = None, **props: Any) -> dict[str, Any]:
@@ -68,6 +85,9 @@ def test_create_read_update_delete_with_etags_and_history(writable: tuple[str, s
     assert r.status_code == 201, r.text
     location, etag = r.headers["location"], r.headers["etag"]
     assert etag == '"1"'
+    obj_id = int(location.rsplit("/", 1)[1])
+    assert httpx.get(location + "?f=json").status_code == 404  # not verified yet
+    approve(server, obj_id, 1)
     got = httpx.get(location + "?f=json")
     assert got.json()["properties"]["holder_name"] == "фізична особа"  # public view masks
     assert "holder_rnokpp" not in got.json()["properties"]
@@ -85,11 +105,14 @@ def test_create_read_update_delete_with_etags_and_history(writable: tuple[str, s
     r = httpx.put(location, json=parcel(number, place, purpose_code="02.10"),
                   headers={**PLANNER, "If-Match": '"2"'})
     assert r.status_code == 204, r.text
+    assert httpx.get(location + "?f=json").json()["properties"]["purpose_code"] == "02.01"
+    approve(server, obj_id, 3)  # 02.03 (version 2) was never public: 02.10 replaced it first
     assert httpx.get(location + "?f=json").json()["properties"]["purpose_code"] == "02.10"
 
     assert httpx.delete(location, headers=PLANNER).status_code == 204
+    assert httpx.get(location + "?f=json").status_code == 200  # until the deletion is verified
+    approve(server, obj_id, None)
     assert httpx.get(location + "?f=json").status_code == 404
-    obj_id = int(location.rsplit("/", 1)[1])
     with psycopg.connect(url) as conn:
         hist = conn.execute("SELECT version, operation, changed_by, ended_by, purpose_code FROM "
                             "history.land_parcel WHERE id = %s ORDER BY history_id",

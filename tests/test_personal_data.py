@@ -156,6 +156,7 @@ def test_the_walk_would_see_a_leak(demo_url: str, forbidden: dict[str, str]) -> 
     assert any("holder_rnokpp" in leak for leak in walk.leaks), walk.leaks
 
 
+@pytest.mark.timeout(900)  # thousands of requests: minutes on a shared 2-core machine
 def test_no_personal_value_in_any_anonymous_response(server: str,
                                                      forbidden: dict[str, str]) -> None:
     walk = Walk(server, forbidden)
@@ -338,3 +339,48 @@ def test_no_personal_value_in_any_export_or_download(server: str, demo_url: str,
     assert any("holder_rnokpp" in leak for leak in control.leaks)
     assert quarters and walk.visited >= len(public) * len(FORMATS)
     assert not walk.leaks, f"{len(walk.leaks)} leaks, e.g.:\n" + "\n".join(walk.leaks[:20])
+
+
+def test_error_reports_never_show_their_contacts(server: str, demo_url: str) -> None:
+    """A visitor's contact details (personal data) reach the holder's staff only: neither the
+    ticket lookup nor any public output shows them, and reports are no collection to export."""
+    contacts = ["Ковальчук Ганна, +380671234567", "hanna.kovalchuk@example.ua",
+                "Петрів Остап Іванович"]
+    with psycopg.connect(demo_url) as conn:
+        parcel, number = conn.execute("SELECT id, cadastral_number FROM open_data.land_parcel "
+                                      "ORDER BY id LIMIT 1").fetchone()  # type: ignore[misc]
+    walk = Walk(server, {c: "error_reports.contact" for c in contacts})
+    tickets = []
+    for i, contact in enumerate(contacts):
+        r = httpx.post(f"{server}/error-reports", json={
+            "collection": "land_parcels", "id": parcel, "contact": contact,
+            "comment": f"Межа ділянки не збігається з парканом ({i})"}, timeout=30)
+        assert r.status_code == 201, r.text
+        assert contact not in r.text
+        tickets.append(r.json()["ticket"])
+    for ticket in tickets:
+        looked = walk.get(f"/error-reports/{ticket}")
+        assert looked.status_code == 200 and looked.json()["status"] == "new"
+    walk.get(f"/collections/land_parcels/items/{parcel}?f=json")
+    walk.get(f"/collections/land_parcels/items/{parcel}?f=html")
+    walk.get(f"/registries/land_parcels/items/{parcel}/history")
+    walk.get(f"/reports/parcels/{quote(number)}")
+    walk.get(f"/extracts/parcels/{quote(number)}")
+    for path in ("/", "/collections?f=json", "/registries/land_parcels/problems",
+                 "/registries/land_parcels/error-reports", "/verification/summary",
+                 "/registries/land_parcels/quality"):
+        walk.get(path)
+    for contact in contacts:
+        walk.get("/search", echoed=contact, params={"q": contact})
+    collections = walk.get("/collections?f=json").json()["collections"]
+    assert not [c for c in collections if "report" in c["id"]]
+    walk.client.close()
+    assert not walk.leaks, walk.leaks
+    # control: the holder's staff do read them (the walk would have seen a leak)
+    with psycopg.connect(demo_url) as conn:
+        stored = {r[0] for r in conn.execute(
+            "SELECT contact FROM verification.error_reports WHERE ticket = ANY(%s)", (tickets,))}
+        conn.execute("DELETE FROM verification.error_reports WHERE ticket = ANY(%s)",
+                     (tickets,))  # the session's demo city stays as it was
+        conn.commit()
+    assert stored == set(contacts)

@@ -24,6 +24,7 @@ from gis.cluster import EmbeddedCluster, free_port
 from gis.users import add_user, issue_token
 from registries.catalog import default_catalog
 from tests.conftest import DEMO_TODAY, clone, drop, start_server
+from tests.factories import approve_all
 
 PROBE = Path(__file__).parent / "clients" / "qgis_project_probe.py"
 PASSWORD = "kadastr-2026"
@@ -121,8 +122,17 @@ def test_planner_edits_parcels_through_the_generated_project(qgis_city: dict[str
     assert outcome["after_reload"]["committed"], outcome["after_reload"]["errors"]
     assert outcome["insert"]["committed"], outcome["insert"]["errors"]
 
-    item = httpx.get(f"{server}/collections/land_parcels/items/{ids[0]}?f=json&crs="
-                     "http://www.opengis.net/def/crs/EPSG/0/6383").json()
+    item_url = (f"{server}/collections/land_parcels/items/{ids[0]}?f=json&crs="
+                "http://www.opengis.net/def/crs/EPSG/0/6383")
+    working = httpx.get(item_url + "&pending=true", headers=staff).json()
+    assert working["properties"]["purpose_text"] == "під забудову (QGIS)"
+    assert working["verification"]["state"] == "changed"
+    # the public sees QGIS's edits once the land resources department verifies them
+    assert httpx.get(item_url).json()["properties"]["purpose_text"] != "під забудову (QGIS)"
+    with psycopg.connect(url) as conn:
+        approve_all(conn)
+        conn.commit()
+    item = httpx.get(item_url).json()
     assert item["properties"]["purpose_text"] == "під забудову (QGIS)"
     northing, easting = item["geometry"]["coordinates"][0][0][0]
     assert (easting, northing) == pytest.approx(tuple(outcome["edit"]["moved_to"]), abs=1e-3)
@@ -161,3 +171,19 @@ def test_staff_endpoints_need_a_staff_sign_in(qgis_city: dict[str, Any]) -> None
     assert r.status_code == 409  # a local user's login has the user's own password
     public = httpx.get(f"{server}/qgis/project.qgs?access=public", headers=staff)
     assert b"service=" not in public.content
+
+
+def test_staff_project_shows_pending_changes_on_request(qgis_city: dict[str, Any]) -> None:
+    server = qgis_city["server"]
+    staff = {"Authorization": f"Bearer {qgis_city['token']}"}
+    published = httpx.get(f"{server}/qgis/project.qgs", headers=staff).text
+    pending = httpx.get(f"{server}/qgis/project.qgs?pending=true", headers=staff).text
+    # the planner's own registries are the working copy either way; the others switch from
+    # the published versions to the working copy with each object's verification state
+    assert 'table="registry"."land_parcel"' in published
+    assert 'table="registry"."land_parcel"' in pending
+    assert 'table="staff_data"."advertising_structure"' in published
+    assert 'table="pending_data"."advertising_structure"' in pending
+    assert 'name="verification"' in pending and 'name="verification"' not in published
+    assert httpx.get(f"{server}/qgis/project.qgs?pending=true").status_code == 401
+

@@ -195,7 +195,8 @@ def test_statement_timeout_and_full_pool_answer_503_and_free_the_connection(
     embedded.start("--demo", "--scale", "0.01")
     url = f"{embedded.base}/collections/addresses/items?f=json&limit=5"
     with psycopg.connect(embedded.db_url()) as blocker:
-        blocker.execute("LOCK TABLE registry.address IN ACCESS EXCLUSIVE MODE")
+        # public items read the published copy (registries.publication)
+        blocker.execute("LOCK TABLE published.address IN ACCESS EXCLUSIVE MODE")
         with ThreadPoolExecutor(4) as ex:
             futures = [ex.submit(httpx.get, url, timeout=10) for _ in range(4)]
             time.sleep(0.1)
@@ -212,7 +213,8 @@ def test_sigterm_lets_in_flight_requests_finish_and_stops_postgres(embedded: Emb
     proc = embedded.start("--demo", "--scale", "0.01")
     url = f"{embedded.base}/collections/addresses/items?f=json&limit=1000"
     with psycopg.connect(embedded.db_url()) as blocker:
-        blocker.execute("LOCK TABLE registry.address IN ACCESS EXCLUSIVE MODE")
+        # public items read the published copy (registries.publication)
+        blocker.execute("LOCK TABLE published.address IN ACCESS EXCLUSIVE MODE")
         with ThreadPoolExecutor(3) as ex:
             futures = [ex.submit(httpx.get, url, timeout=30) for _ in range(3)]
             time.sleep(0.5)  # the requests are in flight, waiting on the lock

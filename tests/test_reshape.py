@@ -19,18 +19,26 @@ from psycopg import sql
 from gis.cluster import EmbeddedCluster, free_port
 from tests.conftest import DEMO_TODAY, clone, drop, start_server
 
-TOKENS = {"tok-planner": "olena:planner", "tok-registrar": "ivan:registrar"}
+TOKENS = {"tok-planner": "olena:planner", "tok-registrar": "ivan:registrar",
+          "tok-verifier": "taras:planner"}
 PLANNER = {"Authorization": "Bearer tok-planner"}
 REGISTRAR = {"Authorization": "Bearer tok-registrar"}
+VERIFIER = {"Authorization": "Bearer tok-verifier"}
 
 
 @pytest.fixture(scope="module")
 def city(cluster: EmbeddedCluster, template_url: str) -> Iterator[tuple[str, str]]:
     from app.demo.load import load_demo
+    from gis.auth import Role
+    from gis.staff_rights import grant_verifier, set_department
+    from gis.users import add_user
 
     url = clone(cluster, "gis_template", "reshape")
     with psycopg.connect(url) as conn:
         load_demo(conn, scale=0.01, seed=68, today=DEMO_TODAY, srid=6383)
+        add_user(conn, "taras", frozenset({Role.PLANNER}), password=None, with_db_login=False)
+        set_department(conn, "taras", "land_resources")
+        grant_verifier(conn, "taras", "land_parcels")
         conn.commit()
     port = free_port()
     proc = start_server({"GIS_DATABASE_URL": url, "GIS_AUTH__TOKENS": json.dumps(TOKENS)}, port)
@@ -85,6 +93,13 @@ def test_split_by_a_line_retires_the_parcel_and_links_the_parts(
     assert r.status_code == 201, r.text
     made = r.json()["features"]
     assert [f["version"] for f in made] == [1, 1]
+    assert httpx.get(f"{server}/collections/land_parcels/items/{obj_id}?f=json"
+                     ).status_code == 200  # until the holder verifies the split
+    # approving one part decides the whole split: the original and both parts
+    decided = httpx.post(f"{server}/registries/land_parcels/decisions", headers=VERIFIER,
+                         json={"decision": "approve", "items": [{"id": made[0]["id"]}]})
+    assert decided.status_code == 200, decided.text
+    assert sorted(decided.json()["ids"]) == sorted([obj_id, *(f["id"] for f in made)])
     assert httpx.get(f"{server}/collections/land_parcels/items/{obj_id}?f=json"
                      ).status_code == 404
     with psycopg.connect(url) as conn:
@@ -217,6 +232,23 @@ def test_merge_adjacent_parcels(city: tuple[str, str]) -> None:
     merged = r.json()
     assert r.headers["location"].endswith(f"/items/{merged['id']}")
     assert merged["properties"]["area_m2"] == pytest.approx(area, abs=0.05)
+    # rejecting the merge gives back both originals: the merged parcel goes, they stay
+    decided = httpx.post(f"{server}/registries/land_parcels/decisions", headers=VERIFIER,
+                         json={"decision": "reject", "items": [{"id": a}],
+                               "reason": "the council has not decided the merger yet"})
+    assert decided.status_code == 200, decided.text
+    assert sorted(decided.json()["ids"]) == sorted([a, b, merged["id"]])
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT count(*) FROM registry.land_parcel WHERE id = ANY(%s)",
+                            ([a, b, merged["id"]],)).fetchone() == (2,)
+    r = httpx.post(f"{server}/collections/land_parcels/items/{a}/merge",
+                   json={"with": [{"id": b}], "properties": {"cadastral_number": new}},
+                   headers=PLANNER)
+    assert r.status_code == 201, r.text
+    merged = r.json()
+    decided = httpx.post(f"{server}/registries/land_parcels/decisions", headers=VERIFIER,
+                         json={"decision": "approve", "items": [{"id": merged["id"]}]})
+    assert decided.status_code == 200, decided.text
     for gone in (a, b):
         assert httpx.get(f"{server}/collections/land_parcels/items/{gone}?f=json"
                          ).status_code == 404

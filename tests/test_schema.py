@@ -11,7 +11,8 @@ from gis.auth_schema import AUTH_SCHEMA
 from gis.auth_schema import metadata as auth_metadata
 from registries.catalog import default_catalog
 from registries.migrate import pending_revisions, upgrade
-from registries.model import HISTORY_SCHEMA, PUBLIC_SCHEMA, REGISTRY_SCHEMA
+from registries.model import HISTORY_SCHEMA, PUBLIC_SCHEMA, PUBLISHED_SCHEMA, REGISTRY_SCHEMA
+from registries.publication import publish_directly
 from registries.schema import build_metadata
 from tests.conftest import SRID
 
@@ -27,7 +28,7 @@ def test_migrations_match_the_registry_declarations(template_url: str) -> None:
         ctx = MigrationContext.configure(c, opts={
             "include_schemas": True,
             "include_object": lambda o, n, t, r, ct: t != "table" or getattr(o, "schema", None)
-            in (REGISTRY_SCHEMA, HISTORY_SCHEMA, AUTH_SCHEMA),
+            in (REGISTRY_SCHEMA, HISTORY_SCHEMA, PUBLISHED_SCHEMA, AUTH_SCHEMA),
         })
         diff = compare_metadata(ctx, [metadata, auth_metadata])
     assert diff == []
@@ -106,6 +107,7 @@ def test_two_writes_in_one_transaction_make_one_past_version(db_url: str) -> Non
 
 def test_public_views_hide_personal_fields_and_mask_natural_persons(
         conn: psycopg.Connection) -> None:
+    publish_directly(conn)  # loaded as the register of record: public at once
     _insert_parcel(conn, "6810100000:01:001:0003", "Шевчук Оксана Петрівна")
     cols = {r[0] for r in conn.execute(
         "SELECT column_name FROM information_schema.columns WHERE table_schema = %s "

@@ -1,9 +1,10 @@
-"""The tile cache: an edit — through the API or straight in PostGIS — drops exactly its tiles.
+"""The tile cache: an edit — through the API or straight in PostGIS — drops exactly its tiles
+when its registry's holder approves it (the tiles are public: a pending edit drops none).
 
 A server with a disk cache runs over a database of its own holding the small demo city. After
-each edit, every tile covering the parcel's old and new geometry at z12–z18 (city map and the
-parcel collection) must equal a fresh render from PostGIS, and tiles elsewhere must still be
-served from the cache.
+each approved edit, every tile covering the parcel's old and new geometry at z12–z18 (city map
+and the parcel collection) must equal a fresh render from PostGIS, and tiles elsewhere must
+still be served from the cache.
 """
 
 from __future__ import annotations
@@ -21,22 +22,31 @@ import shapely
 
 from gis.cluster import free_port
 from registries.catalog import default_catalog
+from registries.publication import publish_directly
 from tests.conftest import DEMO_SCALE, DEMO_TODAY, SRID, shared_tmp, start_server
+from tests.factories import approve_all
 from tiles.invalidate import tiles_touched
 from tiles.mvt import Sources, TileQueries, configure
 
 ZOOMS = range(12, 19)
 SOURCES = ("city", "land_parcels")
 TOKEN = "tok"
+VERIFIER = "tok-verifier"
 Tile = tuple[str, int, int, int]
 
 
 @pytest.fixture
 def tile_server(db_url: str) -> Iterator[tuple[str, str]]:
     from app.demo.load import load_demo
+    from gis.auth import Role
+    from gis.staff_rights import grant_verifier, set_department
+    from gis.users import add_user
 
     with psycopg.connect(db_url) as conn:
         load_demo(conn, scale=DEMO_SCALE, seed=68, today=DEMO_TODAY, srid=SRID)
+        add_user(conn, "taras", frozenset({Role.PLANNER}), password=None, with_db_login=False)
+        set_department(conn, "taras", "land_resources")
+        grant_verifier(conn, "taras", "land_parcels")
         conn.commit()
     import shutil
 
@@ -44,7 +54,9 @@ def tile_server(db_url: str) -> Iterator[tuple[str, str]]:
     port = free_port()
     try:
         proc = start_server({"GIS_DATABASE_URL": db_url, "GIS_TILES__CACHE_DIR": str(cache_dir),
-                             "GIS_AUTH__TOKENS": json.dumps({TOKEN: "olena:planner"})}, port)
+                             "GIS_AUTH__TOKENS": json.dumps({TOKEN: "olena:planner",
+                                                             VERIFIER: "taras:planner"})},
+                            port)
         try:
             yield f"http://127.0.0.1:{port}", db_url
         finally:
@@ -155,10 +167,17 @@ def test_api_edit_refreshes_every_covering_tile_and_keeps_the_rest(
                          headers={"Authorization": f"Bearer {TOKEN}",
                                   "Content-Type": "application/geo+json"})
         assert r.status_code == 204, r.text
+        # pending: the public tiles stay as they were, every one still cached
+        for tile in sorted(before | far):
+            assert fetch(base, tile, client).headers["x-tile-cache"] == "hit", tile
+        r = client.post(f"{base}/registries/land_parcels/decisions",
+                        json={"decision": "approve", "items": [{"id": pid}]},
+                        headers={"Authorization": f"Bearer {VERIFIER}"})
+        assert r.status_code == 200, r.text
         after = covering(conn, pid)
         assert after < before  # the edit changed which tiles draw it
-        # at once (no waiting): every old and new covering tile is fresh, the parcel is drawn
-        # only where it now is, and the far tiles were never dropped
+        # at once after the approval (no waiting): every old and new covering tile is fresh,
+        # the parcel is drawn only where it now is, and the far tiles were never dropped
         assert_fresh_and_far_cached(base, conn, before | after, far, client)
         # the new geometry is what is drawn: the small square, not the old parcel
         area_after = sum(drawn_area(fetch(base, t, client).content, pid) for t in z18)
@@ -192,9 +211,15 @@ def test_plain_sql_edit_invalidates_too_and_hidden_fields_do_not(
         for tile in before:
             assert fetch(base, tile, client).headers["x-tile-cache"] == "hit", tile
 
-        # a planner's QGIS-style edit straight in PostGIS: the trigger and NOTIFY drop the tiles
+        # a planner's QGIS-style edit straight in PostGIS waits for its verifier; once
+        # approved, the trigger on the published table and NOTIFY drop the tiles
         conn.execute("UPDATE registry.land_parcel SET geom = ST_Multi(ST_Buffer(geom, -3)) "
                      "WHERE id = %s", (pid,))
+        conn.commit()
+        time.sleep(0.5)
+        for tile in before:
+            assert fetch(base, tile, client).headers["x-tile-cache"] == "hit", tile
+        approve_all(conn)
         conn.commit()
         after = covering(conn, pid)
         probe = max(t for t in before if t[0] == "city")  # cached before: must be dropped
@@ -274,6 +299,7 @@ def test_postgres_cache_and_invalidator_without_a_server(db_url: str) -> None:
     for key in (("land_parcels", 16, x, y), ("city", 16, x, y), ("city", 16, *far)):
         cache.put(*key, b"old")
     slow = psycopg.connect(db_url)  # starts first, commits last
+    publish_directly(slow)  # a load of the register: published as it commits
     slow.execute("INSERT INTO registry.land_parcel (cadastral_number, category, purpose_code, "
                  "geom) VALUES ('6810100000:01:001:0001', '200', '02.01', %s)", (square,))
     inv.drain()  # nothing committed yet

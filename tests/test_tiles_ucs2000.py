@@ -22,6 +22,7 @@ from pyproj import Transformer
 
 from gis.tms import BUFFER, EXTENT, grid_tile_range, ucs2000_tms
 from registries.catalog import default_catalog
+from registries.publication import publish_directly
 from tests.conftest import SRID
 from tiles.cache import DiskCache
 from tiles.grids import cache_key, vector_grids
@@ -175,11 +176,13 @@ def test_an_edit_drops_exactly_the_tiles_it_touches_in_both_grids(db_url: str,
     inv = Invalidator(lambda: psycopg.connect(db_url), cache, QUERIES.sources, 20,
                       "Europe/Kyiv", grids=GRIDS)
     with psycopg.connect(db_url, autocommit=True) as conn:
-        ids = [conn.execute(
-            "INSERT INTO registry.land_parcel (cadastral_number, category, purpose_code, geom) "
-            "VALUES (%s, '200', '02.01', %s) RETURNING id", (number, wkt)).fetchone()[0]
-            for number, wkt in (("6810100000:01:001:0001", SQUARE),
-                                ("6810100000:01:001:0002", FAR))]
+        with conn.transaction():  # published as it commits: the tiles show published data
+            publish_directly(conn)
+            ids = [conn.execute(
+                "INSERT INTO registry.land_parcel (cadastral_number, category, purpose_code, "
+                "geom) VALUES (%s, '200', '02.01', %s) RETURNING id", (number, wkt)).fetchone()[0]
+                for number, wkt in (("6810100000:01:001:0001", SQUARE),
+                                    ("6810100000:01:001:0002", FAR))]
         inv.catch_up()
         tiles = _candidates(conn, ids)
         render = psycopg.connect(db_url)
@@ -192,8 +195,10 @@ def test_an_edit_drops_exactly_the_tiles_it_touches_in_both_grids(db_url: str,
                 cache.put(cache_key(s, grid_id), z, x, y, b"old")
         old = conn.execute("SELECT ST_AsEWKT(geom) FROM registry.land_parcel WHERE id = %s",
                            (ids[0],)).fetchone()[0]
-        conn.execute("UPDATE registry.land_parcel SET geom = ST_Translate(geom, 45, -25) "
-                     "WHERE id = %s", (ids[0],))
+        with conn.transaction():
+            publish_directly(conn)
+            conn.execute("UPDATE registry.land_parcel SET geom = ST_Translate(geom, 45, -25) "
+                         "WHERE id = %s", (ids[0],))
         new = conn.execute("SELECT ST_AsEWKT(geom) FROM registry.land_parcel WHERE id = %s",
                            (ids[0],)).fetchone()[0]
         assert inv.drain() > 0
@@ -214,7 +219,7 @@ def test_an_edit_drops_exactly_the_tiles_it_touches_in_both_grids(db_url: str,
         assert changed and changed <= dropped
         assert any(t[0] == UCS for t in changed)
         # TRUNCATE drops the sources in every grid
-        conn.execute("TRUNCATE registry.land_parcel CASCADE")
+        conn.execute("TRUNCATE published.land_parcel CASCADE")  # the table the feed watches
         inv.drain()
         for grid_id in (WMQ, UCS):
             assert not (cache.base / cache_key("land_parcels", grid_id)).exists()

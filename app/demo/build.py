@@ -13,9 +13,10 @@ from __future__ import annotations
 import json
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 
+from app.demo import defects
 from app.demo import names as nm
 from app.demo.addresses import generate_addresses, generate_buildings, number_houses
 from app.demo.common import CITY, CITY_KATOTTG
@@ -82,11 +83,19 @@ ALL_REGISTRIES = (*LOAD_ORDER, PLANNING_ZONES, COMMUNITY_BOUNDARIES)
 
 @dataclass
 class DemoCity:
-    """The generated rows of every registry, in each table's COPY column order."""
+    """The generated rows of every registry, in each table's COPY column order, and the
+    defects placed on purpose (``app.demo.defects``)."""
 
     rows: dict[str, list[tuple[object, ...]]]  # collection id → rows
     zone_cells: list[tuple[object, ...]]
     river: str = ""  # the river's centreline (EWKT); the water body is derived at load
+    defects: defects.Defects = field(default_factory=dict)  # what the quality report finds
+
+    @property
+    def never_verified(self) -> dict[str, set[int]]:
+        """Return the objects the loader publishes without verification, per collection."""
+        return {c: checks["never_verified"] for c, checks in self.defects.items()
+                if "never_verified" in checks}
 
 
 def build_city(scale: float, seed: int, today: date, first_ids: dict[str, int],
@@ -107,8 +116,9 @@ def build_city(scale: float, seed: int, today: date, first_ids: dict[str, int],
     addresses = generate_addresses(grid, streets, parcels, rng, today, first_ids[ADDRESSES.id])
     progress("generating city", 4, steps)
     parties = nm.Parties(rng)
+    surveyed_earlier: set[int] = set()
     land = generate_parcel_rows(streets, parcels, parties, rng, today,
-                                first_ids[LAND_PARCELS.id])
+                                first_ids[LAND_PARCELS.id], surveyed_earlier)
     kind, home = PARCEL_COLUMNS.index("holder_kind"), PARCEL_COLUMNS.index("holder_home_address")
     residents = [str(row[home]) for row in land if row[kind] == "natural"] or [CITY]
     progress("generating city", 5, steps)
@@ -121,16 +131,20 @@ def build_city(scale: float, seed: int, today: date, first_ids: dict[str, int],
     wide = StreetSites(grid, streets, refs, min_half=8.0)
     spots, taken = generate_spots(wide, rng, n_ts + max(2, round(0.07 * n_ts)),
                                   first_ids[TS_SCHEME_SPOTS.id])
+    breaking: dict[str, set[int]] = {}
     structures, occupied = generate_temporary(wide, spots, taken, parties, residents, rng,
-                                              today, n_ts, first_ids[TEMPORARY_STRUCTURES.id])
+                                              today, n_ts, first_ids[TEMPORARY_STRUCTURES.id],
+                                              breaking)
     progress("generating city", 7, steps)
     zones, cells = generate_zones(grid, rng, today, first_ids[PLANNING_ZONES.id])
     street_rows: list[tuple[object, ...]] = [
         (s.id, s.street_type, s.name, json.dumps(s.former, ensure_ascii=False) if s.former
          else None, CITY_KATOTTG, _multilinestring(s.nodes)) for s in streets]
     progress("generating city", steps, steps)
-    return DemoCity({STREETS.id: street_rows, BUILDINGS.id: buildings, LAND_PARCELS.id: land,
-                     ADDRESSES.id: addresses, ADVERTISING_STRUCTURES.id: advertising,
-                     TS_SCHEME_SPOTS.id: spot_rows(spots, occupied, rng, today),
-                     TEMPORARY_STRUCTURES.id: structures, PLANNING_ZONES.id: zones},
-                    cells, _multilinestring(grid.river))
+    rows = {STREETS.id: street_rows, BUILDINGS.id: buildings, LAND_PARCELS.id: land,
+            ADDRESSES.id: addresses, ADVERTISING_STRUCTURES.id: advertising,
+            TS_SCHEME_SPOTS.id: spot_rows(spots, occupied, rng, today),
+            TEMPORARY_STRUCTURES.id: structures, PLANNING_ZONES.id: zones}
+    planted = defects.plant(rows, COLUMNS)  # after every draw: the random stream is unchanged
+    return DemoCity(rows, cells, _multilinestring(grid.river),
+                    defects.expected(rows, COLUMNS, today, planted, surveyed_earlier, breaking))

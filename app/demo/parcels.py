@@ -266,15 +266,24 @@ def _holder(rng: random.Random, parties: nm.Parties, purpose: str, home: str,
 
 def generate_parcel_rows(streets: list[Street], parcels: list[Parcel],
                          parties: nm.Parties, rng: random.Random, today: date,
-                         first_id: int) -> list[tuple[object, ...]]:
-    """Return land-parcel rows with purpose, category, area (ha, 4 decimals) and holder."""
+                         first_id: int, surveyed_earlier: set[int] | None = None
+                         ) -> list[tuple[object, ...]]:
+    """Return land-parcel rows with purpose, category, area (ha, 4 decimals) and holder.
+
+    About one parcel in ten was surveyed earlier: its declared area differs from its
+    geometry's by 3–22 m², beyond what the area rule allows, on purpose (their ids go into
+    ``surveyed_earlier``)."""
     homes = [f"{CITY}, {streets[p.street].label()}, {p.house}" for p in parcels]
     residents = [h for h, p in zip(homes, parcels, strict=True) if p.purpose == "02.01"] or homes
     rows: list[tuple[object, ...]] = []
     for k, p in enumerate(parcels):
         area = _area(p.ring) / 10_000
         if rng.random() < 0.1:  # surveyed earlier, by older instruments
-            area += rng.choice((-1, 1)) * rng.randint(1, 20) / 10_000
+            # at least 3 m², so that the difference survives rounding to 0.0001 ha and the
+            # rule's minimum allowance of 0.0001 ha (the draws stay those of the old 1–20)
+            area += rng.choice((-1, 1)) * (rng.randint(1, 20) + 2) / 10_000
+            if surveyed_earlier is not None:
+                surveyed_earlier.add(first_id + k)
         ownership, kind, name, edrpou, rnokpp, home = _holder(
             rng, parties, p.purpose, homes[k], residents)
         registered = today - timedelta(days=rng.randint(60, 22 * 365))

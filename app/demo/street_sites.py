@@ -266,12 +266,14 @@ def spot_rows(spots: list[Spot], occupied: list[bool], rng: random.Random,
 
 def generate_temporary(sites: StreetSites, spots: list[Spot], taken: Spacing,
                        parties: nm.Parties, residents: list[str], rng: random.Random,
-                       today: date, count: int,
-                       first_id: int) -> tuple[list[tuple[object, ...]], list[bool]]:
+                       today: date, count: int, first_id: int,
+                       breaking: dict[str, set[int]] | None = None,
+                       ) -> tuple[list[tuple[object, ...]], list[bool]]:
     """Return temporary-structure rows and which spots they occupy.
 
     About 5 % break the scheme on purpose, for the compliance rules to find: half stand
-    outside every spot, half are larger than their spot allows.
+    outside every spot, half are larger than their spot allows (their ids go into
+    ``breaking["outside"]`` and ``breaking["oversize"]``).
     """
     wrong = max(2, round(0.05 * count))
     outside, in_spots = wrong // 2, min(len(spots), count - wrong // 2)
@@ -285,6 +287,8 @@ def generate_temporary(sites: StreetSites, spots: list[Spot], taken: Spacing,
         slack = rng.uniform(-0.3, 0.3)
         centre = (spot.centre[0] + spot.direction[0] * slack,
                   spot.centre[1] + spot.direction[1] * slack)
+        if k in oversize and breaking is not None:
+            breaking.setdefault("oversize", set()).add(first_id + len(rows))
         rows.append(_structure_row(rng, parties, residents, today, numbers, first_id + len(rows),
                                    spot.kind, length, width, spot.id,
                                    spot.location if rng.random() < 0.7 else
@@ -299,6 +303,8 @@ def generate_temporary(sites: StreetSites, spots: list[Spot], taken: Spacing,
         if not taken.free(centre, math.hypot(length, width) / 2 + 1.0):
             continue
         taken.add(centre, math.hypot(length, width) / 2)
+        if breaking is not None:
+            breaking.setdefault("outside", set()).add(first_id + len(rows))
         rows.append(_structure_row(rng, parties, residents, today, numbers, first_id + len(rows),
                                    kind_row, length, width, None,
                                    sites.location(key, t, side > 0, "біля буд. "),

@@ -52,7 +52,8 @@ def address_label(street_type: str, street_name: str, house_number: str,
 
 
 def functions_sql() -> list[str]:
-    """Return DDL of ``registry.street_label(type, name)`` and ``registry.address_label(...)``."""
+    """Return DDL of ``registry.street_label(type, name)``, ``registry.address_label(...)``
+    and its twin over the published streets, ``registry.published_address_label(...)``."""
     cases = " ".join(
         "WHEN '{}' THEN '{}'".format(k.replace("'", "''"), v.replace("'", "''"))
         for k, v in STREET_ABBREVIATIONS.items())
@@ -63,6 +64,13 @@ def functions_sql() -> list[str]:
         "CREATE OR REPLACE FUNCTION registry.address_label(street bigint, house text, "
         "korpus text) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$ SELECT "
         "(SELECT registry.street_label(s.street_type, s.name) FROM registry.street AS s "
+        "WHERE s.id = street) || ', ' || house || CASE WHEN coalesce(korpus, '') <> '' "
+        "THEN ', корп. ' || korpus ELSE '' END $$",
+        # the same over the published streets: what the public reads (a pending renaming of
+        # a street stays unseen until it is verified)
+        "CREATE OR REPLACE FUNCTION registry.published_address_label(street bigint, house "
+        "text, korpus text) RETURNS text LANGUAGE sql STABLE PARALLEL SAFE AS $$ SELECT "
+        "(SELECT registry.street_label(s.street_type, s.name) FROM published.street AS s "
         "WHERE s.id = street) || ', ' || house || CASE WHEN coalesce(korpus, '') <> '' "
         "THEN ', корп. ' || korpus ELSE '' END $$",
     ]

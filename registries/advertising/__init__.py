@@ -12,6 +12,7 @@ from registries.common import (
     t,
     term_fields,
 )
+from registries.holders import ARCHITECTURE
 from registries.model import (
     CodeList,
     Field,
@@ -73,7 +74,7 @@ ADVERTISING_STRUCTURES = Registry(
         Field("permit_number", title=t("Номер дозволу", "Permit number"), required=True,
               searchable=True),
         *term_fields(),
-        *decision_fields(),
+        *decision_fields(expected=True),
         Field("structure_type", title=t("Тип конструкції", "Structure type"), required=True,
               choices=STRUCTURE_TYPES),
         Field("width_m", FieldType.NUMBER, scale=2, title=t("Ширина, м", "Width, m")),
@@ -88,11 +89,11 @@ ADVERTISING_STRUCTURES = Registry(
         Field("distributor_edrpou", title=t("Код ЄДРПОУ", "EDRPOU"), pattern=EDRPOU_PATTERN),
         # a company's phone and e-mail are public; a sole proprietor's (ФОП) are a natural
         # person's own number and mailbox: hidden from the public (its name stays public,
-        # as in the state register)
+        # as in the state register); the open-data set of CMU No. 835 publishes both
         Field("distributor_phone", title=t("Телефон", "Phone"), pattern=PHONE_PATTERN,
-              personal_if=SOLE_PROPRIETOR_CONTACT),
+              personal_if=SOLE_PROPRIETOR_CONTACT, expected=True),
         Field("distributor_email", title=t("Електронна пошта", "E-mail"),
-              personal_if=SOLE_PROPRIETOR_CONTACT),
+              personal_if=SOLE_PROPRIETOR_CONTACT, expected=True),
         Field("distributor_rnokpp", title=t("РНОКПП ФОП", "Sole proprietor's RNOKPP"),
               personal=True, pattern=r"^\d{10}$"),
         Field("distributor_home_address", title=t("Адреса ФОП", "Sole proprietor's address"),
@@ -104,6 +105,7 @@ ADVERTISING_STRUCTURES = Registry(
         status_field(),
     ),
     edit_roles=frozenset({Role.REGISTRAR}),
+    holder=ARCHITECTURE,
     keywords=("advertising", "реклама", "дозволи"),
     rules=ADVERTISING_RULES,
     # status colours from z12; below z15 the permits of one 32-px cell merge into one point

@@ -7,6 +7,7 @@ from psycopg import sql
 
 from gis.auth import Role
 from registries.common import katottg, party_fields, t
+from registries.holders import LAND_RESOURCES
 from registries.model import (
     CodeList,
     Field,
@@ -71,9 +72,9 @@ LAND_PARCELS = Registry(
               required=True, pattern=r"^\d{2}\.\d{2}$"),
         Field("purpose_text", title=t("Цільове призначення", "Purpose")),
         Field("ownership_form", title=t("Форма власності", "Ownership form"),
-              choices=OWNERSHIP_FORMS),
+              choices=OWNERSHIP_FORMS, expected=True),
         Field("area_declared_ha", FieldType.NUMBER, scale=4,
-              title=t("Площа за документами, га", "Declared area, ha")),
+              title=t("Площа за документами, га", "Declared area, ha"), expected=True),
         *party_fields("holder", "Власник/користувач", "Holder"),
         Field("registered_on", FieldType.DATE, title=t("Дата реєстрації", "Registered on"),
               temporal=True),
@@ -85,6 +86,7 @@ LAND_PARCELS = Registry(
               title=t("Площа за координатами, га", "Computed area, ha")),
     ),
     edit_roles=frozenset({Role.PLANNER}),
+    holder=LAND_RESOURCES,
     keywords=("cadastre", "кадастр", "земельні ділянки"),
     tiles=(TileRule(14, ("cadastral_number",)), TileRule(16, ("cadastral_number", "purpose_code"))),
     rules=PARCEL_RULES,
@@ -113,6 +115,7 @@ CADASTRAL_QUARTERS = Registry(
         katottg(),
     ),
     edit_roles=frozenset({Role.PLANNER}),
+    holder=LAND_RESOURCES,
     keywords=("cadastre", "кадастровий квартал"),
     tiles=(TileRule(12, ("quarter_number",)),),
     rules=(no_overlap(1.0),),

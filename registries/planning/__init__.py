@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gis.auth import Role
 from registries.common import decision_fields, katottg, t
+from registries.holders import ARCHITECTURE, LAND_RESOURCES
 from registries.model import Field, FieldType, GeometryKind, Registry, Rule, Severity, TileRule
 from registries.planning.restrictions import PLANNING_RESTRICTIONS, RED_LINES
 from registries.rules import no_overlap
@@ -39,6 +40,7 @@ PLANNING_ZONES = Registry(
         *decision_fields("plan_decision"),
     ),
     edit_roles=frozenset({Role.PLANNER}),
+    holder=ARCHITECTURE,
     keywords=("zoning", "план зонування"),
     rules=ZONE_RULES,
     tiles=(TileRule(10, ("zone_code",), simplify_px=0.5), TileRule(14, ("zone_code",))),
@@ -58,6 +60,7 @@ COMMUNITY_BOUNDARIES = Registry(
         Field("koatuu", title=t("Код КОАТУУ", "KOATUU code"), pattern=r"^\d{10}$"),
     ),
     edit_roles=frozenset({Role.ADMIN}),
+    holder=LAND_RESOURCES,
     tiles=(TileRule(0, ("name",), simplify_px=0.5), TileRule(14, ("name",))),
 )
 

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from gis.auth import Role
 from registries.common import decision_fields, t
+from registries.holders import ARCHITECTURE
 from registries.model import (
     CodeList,
     Field,
@@ -75,6 +76,7 @@ PLANNING_RESTRICTIONS = Registry(
         *decision_fields(),
     ),
     edit_roles=frozenset({Role.PLANNER}),
+    holder=ARCHITECTURE,
     keywords=("restrictions", "обмеження", "охоронні зони"),
     tiles=(TileRule(12, ("kind", "dzk_code")), TileRule(15, ("kind", "dzk_code", "name"))),
     rules=(RESTRICTION_CODE_KNOWN,),
@@ -98,6 +100,7 @@ RED_LINES = Registry(
         *decision_fields(),
     ),
     edit_roles=frozenset({Role.PLANNER}),
+    holder=ARCHITECTURE,
     keywords=("red lines", "червоні лінії"),
     tiles=(TileRule(13, ("kind",)),),
 )

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from gis.auth import Role
 from registries.common import decision_fields, party_fields, t, term_fields
+from registries.holders import TRADE
 from registries.model import CodeList, Field, FieldType, GeometryKind, Registry, TileRule
 from registries.temporary.rules import SPOT_RULES, TEMPORARY_RULES
 from registries.terms import status_field
@@ -43,7 +44,7 @@ TEMPORARY_STRUCTURES = Registry(
         Field("passport_number", title=t("Номер паспорта прив'язки", "Placement passport number"),
               required=True, searchable=True),
         *term_fields(),
-        *decision_fields(),
+        *decision_fields(expected=True),
         *party_fields("owner", "Власник", "Owner"),
         Field("structure_kind", title=t("Вид ТС", "Kind"), required=True, choices=STRUCTURE_KINDS),
         Field("purpose", title=t("Призначення", "Purpose"), choices=PURPOSES),
@@ -51,13 +52,15 @@ TEMPORARY_STRUCTURES = Registry(
         Field("length_m", FieldType.NUMBER, scale=2, title=t("Довжина, м", "Length, m")),
         Field("width_m", FieldType.NUMBER, scale=2, title=t("Ширина, м", "Width, m")),
         Field("height_m", FieldType.NUMBER, scale=2, title=t("Висота, м", "Height, m")),
-        Field("area_m2", FieldType.NUMBER, scale=2, title=t("Площа, м²", "Area, m²")),
+        Field("area_m2", FieldType.NUMBER, scale=2, title=t("Площа, м²", "Area, m²"),
+              expected=True),
         Field("scheme_spot_id", FieldType.REFERENCE, references="ts_scheme_spots",
               title=t("Місце за схемою", "Scheme spot")),
         Field("location_text", title=t("Орієнтир", "Landmark"), searchable=True),
         status_field(),
     ),
     edit_roles=frozenset({Role.REGISTRAR}),
+    holder=TRADE,
     keywords=("temporary structures", "МАФ", "тимчасові споруди"),
     rules=TEMPORARY_RULES,
     tiles=(TileRule(14, ("status", "structure_kind")),
@@ -84,6 +87,7 @@ TS_SCHEME_SPOTS = Registry(
         *decision_fields("scheme_decision"),
     ),
     edit_roles=frozenset({Role.REGISTRAR}),
+    holder=TRADE,
     rules=SPOT_RULES,
     tiles=(TileRule(15, ("spot_number", "status")),),
 )

@@ -25,10 +25,11 @@ export async function getJson(url) {
   return r.json();
 }
 
-// a feature in the storage CRS and its ETag
+// a feature in the storage CRS and its ETag: the working copy, pending changes included (an
+// editor edits the newest version; the public reads the verified one)
 export async function getItem(collection, id, crsUri) {
   const url = `/collections/${encodeURIComponent(collection)}/items/${encodeURIComponent(id)}`
-    + `?f=json&crs=${encodeURIComponent(crsUri)}`;
+    + `?f=json&pending=true&crs=${encodeURIComponent(crsUri)}`;
   const r = await fetch(url, { headers: { Accept: "application/geo+json" }, cache: "no-store",
     credentials: "same-origin" });
   if (!r.ok) throw await problem(r);
@@ -37,7 +38,7 @@ export async function getItem(collection, id, crsUri) {
 
 export async function neighbours(collection, bbox, crsUri) {
   const params = new URLSearchParams({ f: "json", limit: "500", bbox: bbox.join(","),
-    "bbox-crs": crsUri, crs: crsUri });
+    "bbox-crs": crsUri, crs: crsUri, pending: "true" });
   const doc = await getJson(`/collections/${encodeURIComponent(collection)}/items?${params}`);
   return doc.features;
 }

@@ -23,6 +23,9 @@ export async function start(portal) {
   await script(`${VENDOR}/terra-draw-maplibre-gl-adapter/terra-draw-maplibre-gl-adapter.umd.js`);
   const editor = new Editor(portal, session);
   portal.editor = editor;
+  // the holders' side: pending changes on the map and the way to the verification page
+  import("/static/verification/overlay.js").then((m) => m.start(portal, editor.panel))
+    .catch((err) => console.warn("pending overlay:", err.message));
   document.body.dataset.editor = "ready";
   return editor;
 }
@@ -326,17 +329,22 @@ class Editor {
     this.showButtons();
   }
 
-  // after a write: the change is in the tiles (the server drained its change feed before
-  // answering), so the map reloads them; the card shows the object as it now is
+  // after a write: the change waits for the holder's verification (the public card and tiles
+  // still show the published version); the overlay of pending changes shows it, and the
+  // editor keeps the object as it now is in the working copy
   async done(collection, id, text) {
     this.end();
     this.refreshTiles();
+    const note = `${text}. ${s("awaitsVerification")}`;
     toast(text);
-    this.say(text, "ok");
+    this.say(note, "ok");
+    this.portal.pending?.refresh();
     if (id === null) { this.portal.identify.clear(); this.selected = null; this.showButtons(); return; }
     this.selected = { collection, id, properties: {} };
-    const feature = await this.portal.identify.show(collection, id);
-    if (feature) this.selected.properties = feature.properties;
+    try {
+      const { feature } = await getItem(collection, id, this.projection.crsUri);
+      this.selected.properties = feature.properties;
+    } catch { /* deleted meanwhile */ }
     this.showTitle();
     this.showButtons();
   }

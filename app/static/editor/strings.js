@@ -23,6 +23,7 @@ const STRINGS = {
     multipart: "Багатоконтурний об'єкт: змініть його геометрію в QGIS",
     nothingChanged: "Змін немає", failed: "Не вдалося зберегти", signedOut: "Сеанс завершився: увійдіть знову",
     version: "версія",
+    awaitsVerification: "Зміна чекає на перевірку утримувачем реєстру; публічна мапа покаже її після затвердження",
   },
   en: {
     editing: "Editing", newObject: "New object", create: "Create", edit: "Edit",
@@ -44,6 +45,7 @@ const STRINGS = {
     multipart: "An object of several parts: change its geometry in QGIS",
     nothingChanged: "Nothing changed", failed: "Could not save", signedOut: "The session ended: sign in again",
     version: "version",
+    awaitsVerification: "The change waits for the registry holder's verification; the public map shows it once approved",
   },
 };
 

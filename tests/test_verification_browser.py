@@ -1,0 +1,236 @@
+"""The holders' page and the public's error reports in a real browser (headless Chromium).
+
+A verifier of the land resources department opens the verification queue, sees a planner's
+change — the attribute diff and the geometry before and after on a small map — approves it,
+and the public geoportal then shows the change (the card and the map's tiles). A visitor
+reports a mistake from an object's card, with a point on the map and a contact, gets a ticket,
+and looks the report up by it once the holder has answered.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from gis.auth import Role
+from gis.cluster import EmbeddedCluster, free_port
+from gis.staff_rights import grant_verifier, set_department
+from gis.users import add_user
+from tests.conftest import DEMO_TODAY, clone, drop, shared_tmp, start_server
+from tests.test_portal import ARTIFACTS, CHROMIUM, WAIT_MS, Watched
+
+playwright_api = pytest.importorskip("playwright.sync_api")
+ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+        "--disable-background-networking", "--disable-component-update", "--disable-sync",
+        "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
+DB = "verify_browser"
+PASSWORD = "verifier password"
+TOKENS = {"tok-olena": "olena:planner", "tok-taras": "taras:planner"}
+
+
+@pytest.fixture(scope="module")
+def city(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str, Any]]:
+    from app.demo.load import load_demo
+
+    url = clone(cluster, "gis_template", DB)
+    with psycopg.connect(url) as conn:
+        load_demo(conn, scale=0.01, seed=68, today=DEMO_TODAY, srid=6383)
+        add_user(conn, "olena", frozenset({Role.PLANNER}), password=PASSWORD,
+                 with_db_login=False)
+        add_user(conn, "taras", frozenset({Role.PLANNER}), password=PASSWORD,
+                 with_db_login=False)
+        for name in ("olena", "taras"):
+            set_department(conn, name, "land_resources")
+        grant_verifier(conn, "taras", "land_parcels")
+        conn.commit()
+    cache = shared_tmp("hromada-verify-browser-")
+    port = free_port()
+    proc = start_server({"GIS_DATABASE_URL": url, "GIS_AUTH__COOKIE_SECURE": "false",
+                         "GIS_AUTH__TOKENS": json.dumps(TOKENS),
+                         "GIS_TILES__CACHE_DIR": str(cache)}, port)
+    try:
+        yield {"server": f"http://127.0.0.1:{port}", "url": url}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.log_path.unlink(missing_ok=True)
+        shutil.rmtree(cache, ignore_errors=True)
+        drop(cluster, DB)
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    ARTIFACTS.mkdir(exist_ok=True)
+    with playwright_api.sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        yield b
+        b.close()
+
+
+def context(browser: Any, base: str, user: str | None = None) -> tuple[Any, Watched]:
+    ctx = browser.new_context(locale="uk-UA", timezone_id="Europe/Kyiv",
+                              viewport={"width": 1400, "height": 900})
+    if user is not None:
+        r = ctx.request.post(f"{base}/login", data={"name": user, "password": PASSWORD})
+        assert r.ok, r.text()
+    return ctx, Watched(ctx.new_page(), base)
+
+
+def a_parcel(env: dict[str, Any], offset: int) -> tuple[int, str]:
+    with psycopg.connect(env["url"]) as conn:
+        row = conn.execute("SELECT id, cadastral_number FROM open_data.land_parcel "
+                           "ORDER BY ST_Area(geom) DESC OFFSET %s LIMIT 1", (offset,)).fetchone()
+    assert row is not None
+    return int(row[0]), str(row[1])
+
+
+def test_a_verifier_approves_a_change_and_the_public_map_shows_it(
+        browser: Any, city: dict[str, Any]) -> None:
+    server = city["server"]
+    pid, number = a_parcel(city, 2)
+    new = number[:-4] + "8801"
+    item = httpx.get(f"{server}/collections/land_parcels/items/{pid}?f=json&pending=true",
+                     headers={"Authorization": "Bearer tok-olena"})
+    r = httpx.patch(f"{server}/collections/land_parcels/items/{pid}",
+                    json={"properties": {"cadastral_number": new, "purpose_text":
+                                         "під сквер (рішення 12/3)"}},
+                    headers={"Authorization": "Bearer tok-olena",
+                             "If-Match": item.headers["etag"]})
+    assert r.status_code == 204, r.text
+
+    ctx, staff = context(browser, server, "taras")
+    try:
+        page = staff.page
+        page.goto(f"{server}/verification?registry=land_parcels", wait_until="load")
+        page.wait_for_function("() => document.body.dataset.ready === 'true'", timeout=WAIT_MS)
+        assert page.locator("#registry-list button[data-registry=land_parcels] .mine").count()
+        row = page.locator(f"table.changes tr[data-id='{pid}']")
+        row.wait_for(timeout=WAIT_MS)
+        assert row.get_attribute("data-operation") == "update"
+        assert "olena" in row.inner_text()
+        row.locator("button[data-open]").click()
+        diff = page.locator("table.diff tr[data-field=cadastral_number]")
+        diff.wait_for(timeout=WAIT_MS)
+        assert diff.locator(".before").inner_text() == number
+        assert diff.locator(".after").inner_text() == new
+        assert "changed" in (diff.get_attribute("class") or "")
+        assert page.locator("table.diff tr[data-field=category]").get_attribute("class") == ""
+        # the geometry before and after on a small map
+        page.wait_for_function(
+            "() => document.getElementById('change-map')?.dataset.ready === 'true'",
+            timeout=WAIT_MS)
+        sides = page.evaluate("window.holders.map.querySourceFeatures('change')"
+                              ".map((f) => f.properties.side).sort()")
+        assert sides[0] == "after" and sides[-1] == "before", sides
+        assert page.locator("#geometry-state").inner_text() == "Геометрія без змін"
+        page.screenshot(path=str(ARTIFACTS / "verification-queue.png"))
+        page.click("#approve")
+        page.wait_for_function("() => document.getElementById('message').textContent"
+                               ".startsWith('Затверджено: 1')", timeout=WAIT_MS)
+        page.locator("#queue-empty").wait_for(timeout=WAIT_MS)
+        assert staff.errors == []
+    finally:
+        ctx.close()
+
+    ctx, visitor = context(browser, server)
+    try:
+        page = visitor.open(f"#obj=land_parcels/{pid}")
+        page.wait_for_function("(n) => document.getElementById('card-body').textContent"
+                               ".includes(n)", arg=new, timeout=WAIT_MS)
+        # the map's own tiles draw the new number too
+        page.evaluate("(id) => window.portal.map.jumpTo({zoom: 17, center: window.portal."
+                      "identify.current.feature.geometry.coordinates[0][0][0]})", pid)
+        visitor.idle()
+        page.wait_for_function(
+            "([id, n]) => window.portal.map.querySourceFeatures('hromada', {sourceLayer: "
+            "'land_parcels'}).some((f) => f.id === id && f.properties.cadastral_number === n)",
+            arg=[pid, new], timeout=WAIT_MS)
+        page.screenshot(path=str(ARTIFACTS / "verification-published.png"))
+        assert visitor.errors == []
+    finally:
+        ctx.close()
+
+
+def test_a_visitor_reports_a_mistake_and_looks_it_up_by_ticket(
+        browser: Any, city: dict[str, Any]) -> None:
+    server = city["server"]
+    pid, number = a_parcel(city, 5)
+    ctx, visitor = context(browser, server)
+    try:
+        page = visitor.open(f"#obj=land_parcels/{pid}")
+        link = page.locator("#card-body .report-link")
+        link.wait_for(timeout=WAIT_MS)
+        assert link.inner_text() == "Повідомити про помилку"
+        link.click()
+        page.locator("#report-dialog[open]").wait_for(timeout=WAIT_MS)
+        page.fill("#report-comment", "Паркан стоїть на 2 м далі, ніж межа на мапі")
+        page.click("#report-point")
+        box = page.locator("#map canvas").bounding_box()
+        page.mouse.click(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
+        page.locator("#report-dialog[open]").wait_for(timeout=WAIT_MS)
+        assert page.locator("#report-point-state").inner_text().startswith("Місце позначено")
+        page.fill("#report-contact", "ostap@example.ua")
+        page.click("#report-send")
+        ticket_box = page.locator("#report-ticket")
+        ticket_box.wait_for(timeout=WAIT_MS)
+        ticket = ticket_box.inner_text()
+        page.screenshot(path=str(ARTIFACTS / "error-report-ticket.png"))
+        with psycopg.connect(city["url"]) as conn:
+            row = conn.execute("SELECT collection, object_id, contact, location IS NOT NULL, "
+                               "status FROM verification.error_reports WHERE ticket = %s",
+                               (ticket,)).fetchone()
+        assert row == ("land_parcels", pid, "ostap@example.ua", True, "new")
+        # the holder answers …
+        r = httpx.patch(f"{server}/error-reports/{ticket}",
+                        headers={"Authorization": "Bearer tok-taras"},
+                        json={"status": "in_work", "answer": "Виїдемо на обмір до 15 грудня"})
+        assert r.status_code == 200, r.text
+        # … and the visitor looks the report up by its ticket
+        page.fill("#lookup-ticket", ticket.lower())
+        page.click("#lookup-check")
+        status = page.locator("#lookup-status")
+        status.wait_for(timeout=WAIT_MS)
+        assert status.inner_text() == "в роботі"
+        assert page.locator("#lookup-answer").inner_text() == "Виїдемо на обмір до 15 грудня"
+        assert "ostap@example.ua" not in page.locator("#report-dialog").inner_text()
+        page.screenshot(path=str(ARTIFACTS / "error-report-lookup.png"))
+        assert visitor.errors == []
+    finally:
+        ctx.close()
+
+
+def test_staff_switch_the_geoportal_to_pending_changes(browser: Any,
+                                                       city: dict[str, Any]) -> None:
+    server = city["server"]
+    pid, number = a_parcel(city, 7)
+    item = httpx.get(f"{server}/collections/land_parcels/items/{pid}?f=json&pending=true",
+                     headers={"Authorization": "Bearer tok-olena"})
+    r = httpx.patch(f"{server}/collections/land_parcels/items/{pid}",
+                    json={"properties": {"purpose_text": "на перевірці"}},
+                    headers={"Authorization": "Bearer tok-olena",
+                             "If-Match": item.headers["etag"]})
+    assert r.status_code == 204, r.text
+    ctx, planner = context(browser, server, "olena")
+    try:
+        page = planner.open(f"#obj=land_parcels/{pid}")
+        page.wait_for_function("() => document.body.dataset.editor === 'ready'", timeout=WAIT_MS)
+        toggle = page.locator("#pending-toggle")
+        toggle.wait_for(timeout=WAIT_MS)
+        assert page.locator("#verification-link").get_attribute("href") == "/verification"
+        toggle.check()
+        page.wait_for_function("() => window.portal.pending?.count >= 1", timeout=WAIT_MS)
+        drawn = page.evaluate("window.portal.map.getSource('pending-changes').serialize()"
+                              ".data.features.map((f) => [f.properties.collection, "
+                              "f.properties.id])")
+        assert ["land_parcels", pid] in drawn
+        # the public card still shows the published version
+        assert "на перевірці" not in page.locator("#card-body").inner_text()
+        assert planner.errors == []
+    finally:
+        ctx.close()

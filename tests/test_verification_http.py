@@ -1,0 +1,321 @@
+"""Verified before published, over HTTP and a planner's own database login.
+
+A planner's edit — through the OGC API, and through a direct psycopg connection as the
+planner's PostgreSQL login (as QGIS makes it) — is invisible to an anonymous client in items,
+tiles, search, the open-data download and the printed extract until a verifier of the land
+resources department approves it; then it is in each at once. Rejecting leaves the published
+version as it was. A registrar cannot verify parcels.
+"""
+
+from __future__ import annotations
+
+import io
+import json
+import math
+import os
+import subprocess
+from collections.abc import Iterator
+from typing import Any
+from urllib.parse import quote
+
+import httpx
+import mapbox_vector_tile
+import pdfplumber
+import psycopg
+import pytest
+
+from gis.auth import Role
+from gis.cluster import EmbeddedCluster, free_port
+from gis.staff_rights import grant_verifier, set_department
+from gis.users import add_user
+from tests.conftest import DEMO_TODAY, GIS, clone, drop, shared_tmp, start_server
+
+DB = "verify_http"
+PASSWORD = "planner's own secret"
+TOKENS = {"tok-olena": "olena:planner", "tok-taras": "taras:planner",
+          "tok-ivan": "ivan:registrar"}
+OLENA = {"Authorization": "Bearer tok-olena"}
+TARAS = {"Authorization": "Bearer tok-taras"}
+IVAN = {"Authorization": "Bearer tok-ivan"}
+
+
+@pytest.fixture(scope="module")
+def city(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str, Any]]:
+    """A server over the demo city with a planner (olena, with a database login) and a
+    verifier (taras) of the land resources department, and a registrar (ivan) of
+    architecture who verifies addresses; tests may change the data."""
+    import shutil
+
+    from app.demo.load import load_demo
+
+    url = clone(cluster, "gis_template", DB)
+    with psycopg.connect(url) as conn:
+        load_demo(conn, scale=0.01, seed=68, today=DEMO_TODAY, srid=6383)
+        add_user(conn, "olena", frozenset({Role.PLANNER}), password=PASSWORD)
+        add_user(conn, "taras", frozenset({Role.PLANNER}), password=None, with_db_login=False)
+        add_user(conn, "ivan", frozenset({Role.REGISTRAR}), password=None,
+                 with_db_login=False)
+        set_department(conn, "olena", "land_resources")
+        set_department(conn, "taras", "land_resources")
+        grant_verifier(conn, "taras", "land_parcels")
+        set_department(conn, "ivan", "architecture")
+        grant_verifier(conn, "ivan", "addresses")
+        conn.commit()
+    cache = shared_tmp("hromada-verify-tiles-")
+    port = free_port()
+    proc = start_server({"GIS_DATABASE_URL": url, "GIS_AUTH__TOKENS": json.dumps(TOKENS),
+                         "GIS_TILES__CACHE_DIR": str(cache)}, port)
+    try:
+        yield {"url": url, "server": f"http://127.0.0.1:{port}", "port": cluster.port}
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.log_path.unlink(missing_ok=True)
+        shutil.rmtree(cache, ignore_errors=True)
+        drop(cluster, DB)
+
+
+def parcel(env: dict[str, Any], offset: int) -> tuple[int, str, str]:
+    """Return (id, cadastral number, EWKT) of a demo parcel."""
+    with psycopg.connect(env["url"]) as conn:
+        row = conn.execute("SELECT id, cadastral_number, ST_AsEWKT(geom) FROM "
+                           "registry.land_parcel ORDER BY id OFFSET %s LIMIT 1",
+                           (offset,)).fetchone()
+    assert row is not None
+    return int(row[0]), str(row[1]), str(row[2])
+
+
+def tile_path(env: dict[str, Any], ewkt: str, z: int = 16) -> str:
+    with psycopg.connect(env["url"]) as conn:
+        lon, lat = conn.execute("SELECT ST_X(p), ST_Y(p) FROM (SELECT ST_Transform("
+                                "ST_PointOnSurface(%s::geometry), 4326) AS p) s",
+                                (ewkt,)).fetchone()  # type: ignore[misc]
+    n = 2 ** z
+    x = int((lon + 180) / 360 * n)
+    y = int((1 - math.asinh(math.tan(math.radians(lat))) / math.pi) / 2 * n)
+    return f"/maps/city/{z}/{x}/{y}.mvt"
+
+
+class Public:
+    """What an anonymous client sees of one parcel in every public output."""
+
+    def __init__(self, env: dict[str, Any], obj_id: int, ewkt: str) -> None:
+        self.server, self.obj_id = env["server"], obj_id
+        self.tile = tile_path(env, ewkt)
+
+    def get(self, path: str, **kwargs: Any) -> httpx.Response:
+        return httpx.get(self.server + path, timeout=60, **kwargs)
+
+    def item(self) -> str | None:
+        r = self.get(f"/collections/land_parcels/items/{self.obj_id}?f=json")
+        return r.json()["properties"]["cadastral_number"] if r.status_code == 200 else None
+
+    def in_tile(self) -> str | None:
+        r = self.get(self.tile)
+        assert r.status_code == 200
+        layer = mapbox_vector_tile.decode(r.content).get("land_parcels", {"features": []})
+        found = [f["properties"].get("cadastral_number") for f in layer["features"]
+                 if f.get("id") == self.obj_id]
+        return found[0] if found else None
+
+    def search(self, number: str) -> bool:
+        r = self.get("/search", params={"q": number})
+        assert r.status_code == 200, r.text
+        return any(h["id"] == self.obj_id and h["collection"] == "land_parcels"
+                   for h in r.json()["results"])
+
+    def export(self) -> str | None:
+        """The open-data download of the registry (the whole collection as GeoJSON)."""
+        r = self.get("/downloads/land_parcels.geojson")
+        assert r.status_code == 200, r.text[:300]
+        found = [f["properties"]["cadastral_number"] for f in r.json()["features"]
+                 if f["id"] == self.obj_id]
+        return found[0] if found else None
+
+    def extract(self) -> str:
+        r = self.get(f"/extracts/collections/land_parcels/items/{self.obj_id}",
+                            params={"scale": "1000"})
+        assert r.status_code == 200, r.text
+        with pdfplumber.open(io.BytesIO(r.content)) as pdf:
+            return "\n".join(p.dedupe_chars().extract_text() for p in pdf.pages)
+
+    def everywhere(self, number: str) -> dict[str, bool]:
+        """Return in which public outputs ``number`` shows as the parcel's number."""
+        return {"items": self.item() == number, "tiles": self.in_tile() == number,
+                "search": self.search(number), "export": self.export() == number,
+                "extract": number in self.extract()}
+
+
+def decide(env: dict[str, Any], headers: dict[str, str], decision: str,
+           items: list[dict[str, Any]], reason: str = "") -> httpx.Response:
+    return httpx.post(f"{env['server']}/registries/land_parcels/decisions", headers=headers,
+                      json={"decision": decision, "items": items, "reason": reason}, timeout=60)
+
+
+def test_an_api_edit_reaches_the_public_only_when_approved(city: dict[str, Any]) -> None:
+    obj_id, number, ewkt = parcel(city, 3)
+    new = number[:-4] + "9701"
+    public = Public(city, obj_id, ewkt)
+    everywhere_old = public.everywhere(number)
+    assert all(everywhere_old.values()), everywhere_old
+    item = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json&"
+                     "pending=true", headers=OLENA)
+    r = httpx.patch(f"{city['server']}/collections/land_parcels/items/{obj_id}",
+                    json={"properties": {"cadastral_number": new}},
+                    headers={**OLENA, "If-Match": item.headers["etag"]})
+    assert r.status_code == 204, r.text
+    assert public.everywhere(number) == everywhere_old  # nothing public changed
+    assert not any(public.everywhere(new).values())
+    # staff see it on request, marked as waiting
+    staff = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json&"
+                      "pending=true", headers=TARAS).json()
+    assert staff["properties"]["cadastral_number"] == new
+    assert staff["verification"] == {"state": "changed", "published_version": 1}
+    assert httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json&"
+                     "pending=true").status_code == 401  # not the public's to ask
+    queue = httpx.get(f"{city['server']}/registries/land_parcels/pending", headers=TARAS).json()
+    (change,) = [c for c in queue["changes"] if c["id"] == obj_id]
+    assert (change["operation"], change["changed_by"], change["version"]) == ("update", "olena",
+                                                                              2)
+    detail = httpx.get(f"{city['server']}/registries/land_parcels/pending/{obj_id}",
+                       headers=TARAS).json()
+    assert detail["changes"] == {"cadastral_number": {"from": number, "to": new}}
+    assert detail["before"]["geometry"]["type"] == "MultiPolygon"
+
+    r = decide(city, TARAS, "approve", [{"id": obj_id, "version": 2}])
+    assert r.status_code == 200, r.text
+    assert r.json()["ids"] == [obj_id]
+    assert all(public.everywhere(new).values()), public.everywhere(new)
+    assert not public.everywhere(number)["items"]
+    history = httpx.get(f"{city['server']}/registries/land_parcels/items/{obj_id}/history")
+    assert [v["version"] for v in history.json()["versions"]] == [1, 2]
+    assert history.json()["versions"][1]["verified_on"]
+
+
+def test_a_direct_database_edit_waits_for_verification_too(city: dict[str, Any]) -> None:
+    obj_id, number, ewkt = parcel(city, 4)
+    new = number[:-4] + "9702"
+    public = Public(city, obj_id, ewkt)
+    assert public.item() == number and public.in_tile() == number
+    login = (f"postgresql://{DB}_olena:{quote(PASSWORD, safe='')}@127.0.0.1:{city['port']}/"
+             f"{DB}")
+    with psycopg.connect(login) as conn:
+        # QGIS sends the version it loaded (the generated project's default); setting the
+        # publication switch is the application's alone: a login gets a pending change anyway
+        conn.execute("SET gis.publish = 'direct'")
+        conn.execute("UPDATE registry.land_parcel SET cadastral_number = %s, "
+                     "version = -version WHERE id = %s", (new, obj_id))
+    assert not any(public.everywhere(new).values())
+    assert public.everywhere(number) == {"items": True, "tiles": True, "search": True,
+                                         "export": True, "extract": True}
+    r = decide(city, TARAS, "approve", [{"id": obj_id, "version": 2}])
+    assert r.status_code == 200, r.text
+    assert all(public.everywhere(new).values())
+
+
+def test_rejecting_leaves_the_published_version(city: dict[str, Any]) -> None:
+    obj_id, number, ewkt = parcel(city, 5)
+    public = Public(city, obj_id, ewkt)
+    before = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json")
+    staff = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json&"
+                      "pending=true", headers=OLENA)  # staff's ETag: the working version
+    r = httpx.patch(f"{city['server']}/collections/land_parcels/items/{obj_id}",
+                    json={"properties": {"purpose_code": "02.03", "cadastral_number":
+                                         number[:-4] + "9703"}},
+                    headers={**OLENA, "If-Match": staff.headers["etag"]})
+    assert r.status_code == 204, r.text
+    refused = decide(city, TARAS, "reject", [{"id": obj_id, "version": 2}])
+    assert refused.status_code == 400 and "reason" in refused.json()["detail"]
+    r = decide(city, TARAS, "reject", [{"id": obj_id, "version": 2}],
+               reason="the decision names the old number")
+    assert r.status_code == 200, r.text
+    after = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json")
+    assert after.json()["properties"] == before.json()["properties"]
+    assert public.everywhere(number) == {"items": True, "tiles": True, "search": True,
+                                         "export": True, "extract": True}
+    working = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json&"
+                        "pending=true", headers=OLENA).json()
+    assert working["properties"]["cadastral_number"] == number  # the editor gets it back
+    assert working["verification"]["state"] == "published"
+    staff_log = httpx.get(f"{city['server']}/registries/land_parcels/items/{obj_id}/history",
+                          headers=TARAS).json()["versions"]
+    assert staff_log[1]["verification"][0] == {
+        "decision": "rejected", "by": "taras", "at": staff_log[1]["verification"][0]["at"],
+        "reason": "the decision names the old number"}
+
+
+def test_a_registrar_cannot_verify_parcels(city: dict[str, Any]) -> None:
+    obj_id, number, _ = parcel(city, 6)
+    item = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json&"
+                     "pending=true", headers=OLENA)
+    r = httpx.patch(f"{city['server']}/collections/land_parcels/items/{obj_id}",
+                    json={"properties": {"purpose_code": "02.03"}},
+                    headers={**OLENA, "If-Match": item.headers["etag"]})
+    assert r.status_code == 204
+    r = decide(city, IVAN, "approve", [{"id": obj_id, "version": 2}])
+    assert r.status_code == 403 and "no right to verify land_parcels" in r.json()["detail"]
+    r = decide(city, OLENA, "approve", [{"id": obj_id, "version": 2}])  # the editor neither
+    assert r.status_code == 403
+    assert httpx.post(f"{city['server']}/registries/land_parcels/decisions",
+                      json={"decision": "approve", "items": [{"id": obj_id}]}).status_code == 401
+    # nor can an administrator make it so from the command line
+    granted = subprocess.run([GIS, "users", "verifier", "ivan", "--grant", "land_parcels"],
+                             capture_output=True, text=True, timeout=300,
+                             env={**os.environ, "GIS_DATABASE_URL": city["url"]})
+    assert granted.returncode != 0
+    assert "ivan may not verify land_parcels" in granted.stderr
+    assert httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json"
+                     ).json()["properties"]["purpose_code"] == \
+        item.json()["properties"]["purpose_code"]
+
+
+def test_the_queue_and_the_quality_report_from_the_command_line(city: dict[str, Any]) -> None:
+    obj_id, number, _ = parcel(city, 7)
+    item = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json&"
+                     "pending=true", headers=OLENA)
+    r = httpx.patch(f"{city['server']}/collections/land_parcels/items/{obj_id}",
+                    json={"properties": {"area_declared_ha": None}},
+                    headers={**OLENA, "If-Match": item.headers["etag"]})
+    assert r.status_code == 204, r.text
+    env = {**os.environ, "GIS_DATABASE_URL": city["url"]}
+
+    def gis(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run([GIS, *args], capture_output=True, text=True, timeout=300,
+                              env=env)
+
+    listed = gis("verify", "list", "land_parcels")
+    assert listed.returncode == 0, listed.stderr
+    assert f"{obj_id}\tupdate\tv2\tolena" in listed.stdout and number in listed.stdout
+    # the quality report reads the working copy: the emptied declared area shows at once
+    report = gis("quality", "land_parcels", "--json")
+    assert report.returncode == 0, report.stderr
+    checks = {c["id"]: c for c in json.loads(report.stdout)["checks"]}
+    assert obj_id in {i["id"] for i in checks["required_missing"]["items"]}
+    refused = gis("verify", "approve", "land_parcels", "--item", f"{obj_id}:2", "--as", "ivan")
+    assert refused.returncode != 0 and "no right to verify land_parcels" in refused.stderr
+    done = gis("verify", "approve", "land_parcels", "--item", f"{obj_id}:2", "--as", "taras",
+               "--reason", "checked against the survey")
+    assert done.returncode == 0, done.stderr
+    assert f"approved 1 change(s) of land_parcels: #{obj_id}" in done.stderr
+    assert httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json"
+                     ).json()["properties"]["area_declared_ha"] is None
+    assert f"{obj_id}\t" not in gis("verify", "list", "land_parcels").stdout
+
+
+def test_the_holders_pages_are_for_staff(city: dict[str, Any]) -> None:
+    server = city["server"]
+    page = httpx.get(f"{server}/verification")
+    assert page.status_code == 303 and page.headers["location"] == "/login?next=/verification"
+    for path in ("/verification/summary", "/verification/pending.geojson",
+                 "/registries/land_parcels/pending", "/registries/land_parcels/quality",
+                 "/registries/land_parcels/error-reports", "/static/verification/verification.js"):
+        assert httpx.get(server + path).status_code in (401, 404), path
+    summary = httpx.get(f"{server}/verification/summary", headers=TARAS).json()
+    parcels = next(r for r in summary["registries"] if r["id"] == "land_parcels")
+    assert parcels["verifies"] and parcels["holder"]["code"] == "land_resources"
+    assert not next(r for r in summary["registries"] if r["id"] == "addresses")["verifies"]
+    html = httpx.get(f"{server}/registries/land_parcels/quality?f=html", headers=TARAS)
+    assert html.status_code == 200 and "Якість даних: Земельні ділянки" in html.text
+    report = httpx.get(f"{server}/registries/land_parcels/quality", headers=TARAS).json()
+    assert report["collection"] == "land_parcels" and report["objects"] > 0
+    assert all(i["href"].startswith(server) for c in report["checks"] for i in c["items"])
