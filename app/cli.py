@@ -283,6 +283,9 @@ TILE_OPTIONS = [
     click.option("--bbox", help="min_lon,min_lat,max_lon,max_lat [default: the city extent]."),
     click.option("--min-zoom", type=int, default=12, show_default=True),
     click.option("--max-zoom", type=int, default=16, show_default=True),
+    click.option("--tms", "tms_id", default="WebMercatorQuad", show_default=True,
+                 help="Tile matrix set: WebMercatorQuad or the UCS-2000 grid (e.g. UCS2000TM9, "
+                      "zooms are its tile matrices 0–9)."),
 ]
 
 
@@ -296,7 +299,7 @@ def _tile_options(fn: Any) -> Any:
 @_tile_options
 @click.option("--workers", type=int, default=2, show_default=True,
               help="Tiles rendered at once (database connections).")
-def tiles_seed(source_id: str, bbox: str | None, min_zoom: int, max_zoom: int,
+def tiles_seed(source_id: str, bbox: str | None, min_zoom: int, max_zoom: int, tms_id: str,
                workers: int) -> None:
     """Render the tiles of a box and zoom range into the tile cache.
 
@@ -307,15 +310,18 @@ def tiles_seed(source_id: str, bbox: str | None, min_zoom: int, max_zoom: int,
 
     from app.progress import Progress
     from app.runtime import database
+    from app.tile_grids import seed_grid
     from app.tile_server import tile_parts
     from registries.catalog import default_catalog
     from tiles.seed import seed
 
     settings = load_settings()
-    _zooms(min_zoom, max_zoom, settings)
+    grid, box = seed_grid(settings, tms_id, bbox, min_zoom, max_zoom)
+    if grid is None:
+        _zooms(min_zoom, max_zoom, settings)
+        box = _tile_box(bbox, settings)
     if settings.tiles.cache == "none":
         raise EnvironmentProblem("GIS_TILES__CACHE=none: there is no cache to seed")
-    box = _tile_box(bbox, settings)
     with stop_on_signals(), database(settings, read_only=True) as url:
         sources, queries, cache, invalidator = tile_parts(settings, default_catalog(), url)
         sources.get(source_id)
@@ -324,7 +330,7 @@ def tiles_seed(source_id: str, bbox: str | None, min_zoom: int, max_zoom: int,
             invalidator.start()
         try:
             report = seed(queries, cache, invalidator, lambda: psycopg.connect(url), source_id,
-                          box, min_zoom, max_zoom, workers=workers, progress=progress)
+                          box, min_zoom, max_zoom, workers=workers, progress=progress, grid=grid)
         finally:
             if invalidator is not None:
                 invalidator.stop()
@@ -339,7 +345,7 @@ def tiles_seed(source_id: str, bbox: str | None, min_zoom: int, max_zoom: int,
               help="Write a PMTiles v3 archive here.")
 @click.option("--mbtiles", "mbtiles_path", type=click.Path(dir_okay=False),
               help="Write an MBTiles 1.3 file here.")
-def tiles_export(source_id: str, bbox: str | None, min_zoom: int, max_zoom: int,
+def tiles_export(source_id: str, bbox: str | None, min_zoom: int, max_zoom: int, tms_id: str,
                  pmtiles_path: str | None, mbtiles_path: str | None) -> None:
     """Export the tiles of a box and zoom range as PMTiles and/or MBTiles for offline use.
 
@@ -351,6 +357,7 @@ def tiles_export(source_id: str, bbox: str | None, min_zoom: int, max_zoom: int,
 
     from app.progress import Progress
     from app.runtime import database
+    from app.tile_grids import export_grid
     from app.tile_server import tile_parts
     from gis.crs import transform_bbox
     from gis.errors import InvalidParameter
@@ -361,6 +368,7 @@ def tiles_export(source_id: str, bbox: str | None, min_zoom: int, max_zoom: int,
 
     if not pmtiles_path and not mbtiles_path:
         raise InvalidParameter("name an output: --pmtiles FILE and/or --mbtiles FILE")
+    export_grid(tms_id)
     settings = load_settings()
     _zooms(min_zoom, max_zoom, settings)
     box = _tile_box(bbox, settings)

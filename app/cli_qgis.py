@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -42,9 +43,20 @@ def qgis_project(name: str | None, lang: str, pending: bool, output: Path | None
         if not found:
             raise NotFound(f"no user {name!r}", user=name)
         access = Access(found[0].roles, point.dbname, lang, pending)
-    text = project_xml(settings, default_catalog(), access)
+    text = project_xml(settings, default_catalog(), access, _public_rasters(settings))
     if output is None:
         click.echo(text, nl=False)
     else:
         output.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
+
+
+def _public_rasters(settings: Any) -> list[Any]:
+    """Return the public rasters of the catalogue (the project shows them under the vectors)."""
+    import psycopg
+
+    from app.runtime import database
+    from gis.rasters import list_rasters
+
+    with database(settings, quiet=True, read_only=True) as url, psycopg.connect(url) as conn:
+        return [r for r in list_rasters(conn, staff=False) if r.public]

@@ -90,4 +90,6 @@ def deployment(settings: Settings) -> Deployment:
                       issuer=settings.extracts.issuer or f"Геопортал м. {city}",
                       base_url=settings.base_url, time_zone=settings.city.time_zone,
                       font_dir=settings.extracts.font_dir,
-                      max_features=settings.extracts.max_features)
+                      max_features=settings.extracts.max_features,
+                      base_raster=settings.extracts.base_raster,
+                      raster_dir=settings.raster_dir)

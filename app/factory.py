@@ -31,6 +31,7 @@ from app.portal import LandingSwitch, portal_html, portal_routes
 from app.problems import database_error_handler, gis_error_handler, unexpected_error_handler
 from app.qgis_routes import qgis_routes
 from app.raster_server import RasterServer
+from app.raster_upload import raster_upload_routes
 from app.read_routing import ReadRouting
 from app.registry_routes import registry_routes
 from app.security import Authenticator, AuthMiddleware
@@ -130,6 +131,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             *portal_routes(),
             *editor_routes(catalog, auth),
             *tiles.routes,
+            *raster_upload_routes(settings, db_url, catalog, auth),  # before /rasters/{name}/…
             *rasters.routes,
             *registry_routes(settings, pool, catalog, audit=auth.audit),
             *extract_routes(settings, pool, catalog, auth, audit=auth.audit),
@@ -137,7 +139,8 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             *ingest_routes(settings, db_url, catalog, auth),
             *login_routes(settings, pool, auth),
             *reshape_routes(features),
-            *qgis_routes(settings, db_url, pool, catalog, auth),
+            *qgis_routes(settings, db_url, pool, catalog, auth,
+                         lambda: rasters.service.catalogue.visible(False)),
             *verification_routes(settings, pool, catalog, auth, audit=auth.audit),
             *error_report_routes(settings, pool, catalog, auth),
             Mount("/", app=rasters.collections(ogc)),

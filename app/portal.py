@@ -44,7 +44,7 @@ STATIC = Path(__file__).with_name("static")
 NODE_MODULES = STATIC / "node_modules"
 # the page's modules, fetched at once (modulepreload) instead of import by import
 MODULES = ("main", "i18n", "map", "layers", "legend", "format", "search", "identify", "card",
-           "list", "measure", "permalink", "print")
+           "list", "measure", "permalink", "print", "rasters")
 FIRST_FONTS = ("DejaVu Sans Book",)  # the label font: its Latin and Cyrillic ranges preloaded
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
                         autoescape=select_autoescape(["html"]))

@@ -24,13 +24,16 @@ which opens the project in QGIS 3.22 and edits through it).
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
 from pyproj import CRS
 
 from app.portal import GROUPS
+from app.qgis_rasters import ordered, raster_layer_id, raster_maplayers, raster_tree
 from gis.auth import Role
+from gis.rasters import RasterRecord
 from gis.settings import Settings
 from registries.catalog import Catalog
 from registries.model import Field, FieldType, GeometryKind, Registry
@@ -345,8 +348,11 @@ def _maplayer(parent: ET.Element, layer: Layer, access: Access, refs: dict[str, 
     _sub(element, "previewExpression", f'"{reg.label}"' if reg.label in names else '"id"')
 
 
-def project_xml(settings: Settings, catalog: Catalog, access: Access) -> str:
-    """Return the ``.qgs`` document for ``access`` (see the module docstring)."""
+def project_xml(settings: Settings, catalog: Catalog, access: Access,
+                rasters: Sequence[RasterRecord] = ()) -> str:
+    """Return the ``.qgs`` document for ``access`` (see the module docstring), with the public
+    ``rasters`` under the vectors (``app.qgis_rasters``)."""
+    rasters = [r for r in rasters if r.public]
     layers = _layers(catalog, settings, access)
     by_reg = {layer.reg.id: layer for layer in layers}
     links = [r for r in relations(catalog) if r.parent in by_reg and r.child in by_reg
@@ -360,6 +366,7 @@ def project_xml(settings: Settings, catalog: Catalog, access: Access) -> str:
     _sub(root, "evaluateDefaultValues", active="0")
     _crs(_sub(root, "projectCrs"), settings.city.storage_srid)
     _tree(root, layers, access)
+    raster_tree(root.find("layer-tree-group"), settings, rasters, access.lang)  # type: ignore[arg-type]
     _snapping(root, layers)
     rel = _sub(root, "relations")
     for r in links:
@@ -374,9 +381,13 @@ def project_xml(settings: Settings, catalog: Catalog, access: Access) -> str:
         virtual = {r.child_key: f'left("{r.child_field}", {r.child_prefix})' for r in links
                    if r.child == layer.reg.id and r.child_prefix}
         _maplayer(project_layers, layer, access, refs, virtual)
+    raster_maplayers(project_layers, settings, rasters,
+                     lambda srs: _crs(srs, settings.city.storage_srid))
     order = _sub(root, "layerorder")
     for layer in reversed(layers):
         _sub(order, "layer", id=layer.id)
+    for rec in ordered(rasters):  # under every vector layer
+        _sub(order, "layer", id=raster_layer_id(rec))
     _properties(root, layers)
     view = _sub(root, "ProjectViewSettings", UseProjectScales="0", rotation="0")
     x0, y0, x1, y1 = settings.city.extent

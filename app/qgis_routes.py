@@ -30,6 +30,7 @@ from gis import db_logins, users
 from gis.auth import Principal, Role
 from gis.db import database_errors
 from gis.errors import Conflict, Forbidden, NotFound, Unauthorized
+from gis.rasters import RasterRecord
 from gis.settings import Settings
 from ogc.params import parse_pending
 from registries.catalog import Catalog
@@ -46,8 +47,9 @@ def _staff(who: Principal) -> Principal:
 
 
 def qgis_routes(settings: Settings, db_url: str, pool: ConnectionPool, catalog: Catalog,
-                authenticate: Callable[[Request], Principal]) -> list[Route]:
-    """Return the QGIS routes."""
+                authenticate: Callable[[Request], Principal],
+                rasters: Callable[[], list[RasterRecord]] | None = None) -> list[Route]:
+    """Return the QGIS routes; ``rasters`` lists the public rasters the projects show."""
     point = connection_point(settings, db_url)
 
     async def project(request: Request) -> Response:
@@ -57,7 +59,8 @@ def qgis_routes(settings: Settings, db_url: str, pool: ConnectionPool, catalog: 
         pending = parse_pending(dict(request.query_params), not public)
         access = Access(lang=lang) if public else Access(who.roles, point.dbname, lang,
                                                          pending)
-        body = await run_in_threadpool(project_xml, settings, catalog, access)
+        shown = await run_in_threadpool(rasters) if rasters is not None else []
+        body = await run_in_threadpool(project_xml, settings, catalog, access, shown)
         name = f"hromada-{'public' if public else 'staff'}.qgs"
         return Response(body, media_type=QGS, headers={
             "Content-Disposition": f'attachment; filename="{name}"',

@@ -72,14 +72,19 @@ def tile_parts(settings: Settings, catalog: Catalog, db_url: str, memory: bool =
                connect: Callable[[], Any] | None = None,
                ) -> tuple[Sources, TileQueries, TileCache, Invalidator | None]:
     """Return the pieces every tile user (server, seed, export) shares."""
+    from app.tile_grids import city_latitude
+    from tiles.grids import vector_grids
+
     sources = Sources(catalog)
-    queries = TileQueries(sources, settings.tiles.max_zoom, settings.city.time_zone)
+    grids = vector_grids(settings.city.storage_srid, settings.tiles.max_zoom,
+                         city_latitude(settings))
+    queries = TileQueries(sources, settings.tiles.max_zoom, settings.city.time_zone, grids)
     cache = tile_cache(settings, queries, db_url, memory, connect)
     invalidator = None
     if settings.tiles.cache != "none":
         invalidator = Invalidator(lambda: psycopg.connect(db_url), cache, sources,
                                   settings.tiles.max_zoom, settings.city.time_zone,
-                                  settings.tiles.retention_days)
+                                  settings.tiles.retention_days, grids=grids)
     return sources, queries, cache, invalidator
 
 

@@ -33,9 +33,11 @@ from extracts.render import (
     object_geometry,
     read_layers,
 )
+from extracts.underlay import Underlay, read_underlay
 from gis.auth import Principal
 from gis.crs import crs_title, grid_convergence, transformer
-from gis.errors import InvalidParameter, NotFound
+from gis.errors import EnvironmentProblem, InvalidParameter, NotFound
+from gis.rasters import get_raster
 from registries import report
 from registries.catalog import Catalog
 from registries.model import FieldType, Registry
@@ -76,6 +78,9 @@ class Deployment:
     time_zone: str
     font_dir: Path
     max_features: int
+    # a published raster drawn under the vectors (GIS_EXTRACTS__BASE_RASTER), and its folder
+    base_raster: str = ""
+    raster_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -279,11 +284,15 @@ def issue_extract(conn: psycopg.Connection, catalog: Catalog, req: ExtractReques
         "layers": {cid: sum(1 for _ in layer.features)
                    for cid, layer in ((la.reg.id, la) for la in layers)},
     }
+    underlay = _underlay(conn, dep, ground, sh.map, who.is_public)
+    if underlay is not None:  # the register names the raster's very version
+        content["underlay"] = {"raster": underlay.name, "sha256": underlay.version}
     digest = register.content_hash(content)
     check_url = f"{dep.base_url}/extracts/{number}?hash={digest[:register.PRINTED_HASH]}"
     map_content = MapContent(
         MapTransform(sh.map, ground, scale), layers, subject.geom if subject else None,
-        [(p.number, p.y, p.x) for p in catalogue.points] if catalogue else [], convergence)
+        [(p.number, p.y, p.x) for p in catalogue.points] if catalogue else [], convergence,
+        underlay)
     subtitle = "Ділянка карти в заданих межах" if subject is None else _subtitle(subject)
     when = local.strftime("%d.%m.%Y %H:%M")
     text = SheetText(
@@ -324,3 +333,21 @@ def _angle(degrees: float) -> str:
     sign = "−" if degrees < 0 else "+"
     seconds = round(abs(degrees) * 3600)
     return f"{sign}{seconds // 3600}°{seconds // 60 % 60:02d}′{seconds % 60:02d}″"
+
+
+def _underlay(conn: psycopg.Connection, dep: Deployment, ground: Box, frame: Box,
+              public: bool) -> Underlay | None:
+    """Return the configured raster over ``ground``; None when none is configured, or when it
+    is staff-only and the caller is the public (their sheet has no underlay)."""
+    if not dep.base_raster or dep.raster_dir is None:
+        return None
+    try:
+        rec = get_raster(conn, dep.base_raster, staff=True)
+    except NotFound:
+        raise EnvironmentProblem(
+            f"GIS_EXTRACTS__BASE_RASTER names the raster {dep.base_raster!r}, which is not "
+            "published (gis raster list)") from None
+    if public and not rec.public:
+        return None
+    return read_underlay(dep.raster_dir / rec.file, rec.name, rec.sha256, ground, dep.srid,
+                         frame.width, frame.height, rec.kind == "paletted")

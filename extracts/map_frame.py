@@ -12,7 +12,9 @@ from __future__ import annotations
 import math
 from collections.abc import Iterator
 
+from PIL import Image as PILImage
 from reportlab.lib.colors import Color, HexColor, black, white
+from reportlab.lib.utils import ImageReader
 from reportlab.pdfbase.pdfmetrics import stringWidth
 from reportlab.pdfgen.canvas import Canvas
 from shapely.geometry import LineString, MultiLineString, Point, Polygon
@@ -20,6 +22,7 @@ from shapely.geometry.base import BaseGeometry
 
 from extracts.layout import MM, MapTransform, grid_step, grid_values
 from extracts.render import MapContent, MapLayer
+from extracts.underlay import Underlay
 from registries.styles import STATUS_COLOURS
 
 HIGHLIGHT = "#d50000"  # the object of the extract: red, as on paper викопіювання
@@ -87,6 +90,8 @@ class MapPainter:
         c.clipPath(clip, stroke=0, fill=0)
         c.setLineJoin(1)
         c.setLineCap(1)
+        if self.content.underlay is not None:
+            self._underlay(self.content.underlay)
         for layer in self.content.layers:
             self._layer(layer)
         self._target()
@@ -97,6 +102,13 @@ class MapPainter:
         c.setLineWidth(0.7)
         c.rect(frame.x0 * MM, frame.y0 * MM, frame.width * MM, frame.height * MM)
         self._north_arrow()
+
+    def _underlay(self, under: Underlay) -> None:
+        """Draw the raster under every layer, its ground box on the frame at true scale."""
+        x0, y0 = self.t.point(under.ground.x0, under.ground.y0)
+        x1, y1 = self.t.point(under.ground.x1, under.ground.y1)
+        image = ImageReader(PILImage.fromarray(under.rgba, "RGBA"))
+        self.c.drawImage(image, x0, y0, x1 - x0, y1 - y0, mask="auto")
 
     def _layer(self, layer: MapLayer) -> None:
         c, s = self.c, layer.style

@@ -18,6 +18,7 @@ from psycopg import sql
 from shapely.geometry.base import BaseGeometry
 
 from extracts.layout import Box, MapTransform
+from extracts.underlay import Underlay
 from gis.errors import InvalidParameter
 from registries.catalog import Catalog
 from registries.map_labels import label_note, map_label_sql
@@ -58,6 +59,7 @@ class MapContent:
     target: BaseGeometry | None = None
     points: list[tuple[int, float, float]] = field(default_factory=list)  # (no, e, n)
     convergence: float = 0.0  # degrees
+    underlay: Underlay | None = None  # a published raster under the layers (extracts.underlay)
 
 
 def map_registries(catalog: Catalog, asked: tuple[str, ...],

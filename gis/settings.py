@@ -199,6 +199,9 @@ class ExtractSettings(BaseModel):
     # anonymous extracts of all clients together per minute (0: no limit)
     anon_total_per_minute: float = Field(default=120.0, ge=0)
     timeout_s: float = 20.0  # statement timeout of one extract's reads
+    # a published raster (`gis raster add` name) drawn under the vectors of every extract,
+    # e.g. an orthophoto; "" (default): none. A staff-only raster only under staff extracts.
+    base_raster: str = ""
 
 
 class DbLoginSettings(BaseModel):

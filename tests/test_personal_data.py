@@ -219,6 +219,20 @@ def test_no_personal_value_in_any_anonymous_response(server: str,
             walk.get(f"/maps/city/{z}/{x}/{y}.mvt")
             for cid in staff_ids:
                 walk.get(f"/collections/{cid}/tiles/{tms}/{z}/{y}/{x}")
+    # the same in the UCS-2000 print grid (1:25 000 … 1:1 000) and the QGIS project
+    from pyproj import Transformer
+
+    from tiles.grids import vector_grids
+
+    ucs = vector_grids(6383, 20, 49.42)["UCS2000TM9"]
+    to_ucs = Transformer.from_crs("OGC:CRS84", 6383, always_xy=True)
+    for z in (4, 6, 8):
+        for x, y in sorted({ucs.tile_range((e, n, e, n), z)[:2]  # type: ignore[index]
+                            for e, n in (to_ucs.transform(*p) for p in points[:40])}):
+            walk.get(f"/tiles/UCS2000TM9/{z}/{y}/{x}")
+            for cid in staff_ids:
+                walk.get(f"/collections/{cid}/tiles/UCS2000TM9/{z}/{y}/{x}")
+    walk.get("/qgis/project.qgs?access=public")
     # what the geoportal shows for a click on the ground there, and its map styles
     for lon, lat in points[:40]:
         walk.get("/search/place", params={"lon": lon, "lat": lat})

@@ -185,7 +185,7 @@ def test_browsers_get_the_geoportal_api_clients_the_ogc_landing(server: str) -> 
     assert httpx.get(f"{server}/static/portal/nothing.js").status_code == 404
     for name in ("main", "map", "layers", "search", "identify", "measure", "permalink",
                  "print", "i18n", "format", "card", "legend", "list", "ogc-map",
-                 "swagger-init"):  # no external URL in the page's own code
+                 "swagger-init", "rasters"):  # no external URL in the page's own code
         body = httpx.get(f"{server}/static/portal/{name}.js").text
         assert "http://" not in body and "https://" not in body, name
 

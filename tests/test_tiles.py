@@ -259,7 +259,11 @@ def test_tiles_touched_matches_the_buffered_tiles_the_geometry_meets() -> None:
 
 
 def test_tile_sql_reads_only_public_views() -> None:
-    queries = TileQueries(Sources(default_catalog()), 20, "Europe/Kyiv")
+    from tiles.grids import vector_grids
+
+    queries = TileQueries(Sources(default_catalog()), 20, "Europe/Kyiv",
+                          vector_grids(6383, 20, 49.42))  # both grids
+    assert any("@UCS2000TM9" in key for key, _ in queries.text)
     text = " ".join(q for q in queries.text.values() if q)
     assert '"registry".' not in text and '"open_data".' in text
     for name in PERSONAL:

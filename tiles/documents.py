@@ -4,17 +4,20 @@ from __future__ import annotations
 
 from typing import Any
 
-from gis.tms import WEB_MERCATOR_QUAD, tile_range
+from gis.crs import crs_uri
+from gis.tms import WEB_MERCATOR_QUAD, WEB_MERCATOR_URI
 from registries.declaration import DATE_RANGE_STATUSES
 from registries.model import FieldType, GeometryKind, Registry
 from registries.status import has_term_status
 from registries.styles import BASEMAP, OFF_AT_FIRST, STATUS_COLOURS, draw_order, style_of
 from registries.tiling import POINT_COUNT, min_zoom, rules
 from tiles import basemap
+from tiles.grids import Grid
 from tiles.mvt import CITY, MVT, Source
 from tiles.service import TileService
 
-TMS_URI = "http://www.opengis.net/def/tilematrixset/OGC/1.0/WebMercatorQuad"
+TMS_URI = WEB_MERCATOR_URI
+REL = "http://www.opengis.net/def/rel/ogc/1.0/"
 MVT_TYPES = {FieldType.INTEGER: "Number", FieldType.NUMBER: "Number",
              FieldType.REFERENCE: "Number", FieldType.BOOLEAN: "Boolean"}
 
@@ -40,10 +43,10 @@ def xyz_template(svc: TileService, source: Source) -> str:
     return f"{svc.base_url}/maps/{source.id}/{{z}}/{{x}}/{{y}}.mvt"
 
 
-def ogc_tile_template(svc: TileService, source: Source) -> str:
+def ogc_tile_template(svc: TileService, source: Source,
+                      tms_id: str = WEB_MERCATOR_QUAD) -> str:
     prefix = "" if source.id == CITY else f"/collections/{source.id}"
-    return (f"{svc.base_url}{prefix}/tiles/{WEB_MERCATOR_QUAD}"
-            "/{tileMatrix}/{tileRow}/{tileCol}")
+    return f"{svc.base_url}{prefix}/tiles/{tms_id}/{{tileMatrix}}/{{tileRow}}/{{tileCol}}"
 
 
 def tilejson(svc: TileService, source: Source) -> dict[str, Any]:
@@ -64,48 +67,72 @@ def tilejson(svc: TileService, source: Source) -> dict[str, Any]:
     }
 
 
-def tileset(svc: TileService, source: Source) -> dict[str, Any]:
-    """Return the OGC API Tiles tileset metadata (WebMercatorQuad, vector)."""
+def _layer_matrices(grid: Grid, reg: Registry) -> list[int]:
+    """Return the tile matrices of ``grid`` at which ``reg`` is drawn."""
+    first = min_zoom(reg)
+    return [] if first is None else [z for z in grid.zooms if grid.rule_zoom[z] >= first]
+
+
+def tileset(svc: TileService, source: Source, tms_id: str = WEB_MERCATOR_QUAD) -> dict[str, Any]:
+    """Return the OGC API Tiles tileset metadata of ``source`` (vector) in ``tms_id``, with
+    the limits of the city's extent at every tile matrix the source draws something at."""
+    grid = svc.grid(tms_id)
+    box = svc.grid_bounds(grid)
+    drawn = sorted({z for reg in source.layers for z in _layer_matrices(grid, reg)})
     limits = []
-    for z in range(source.min_zoom, svc.max_zoom + 1):
-        x0, y0, x1, y1 = tile_range(svc.mercator_bounds, z)
-        limits.append({"tileMatrix": str(z), "minTileRow": y0, "maxTileRow": y1,
-                       "minTileCol": x0, "maxTileCol": x1})
+    for z in drawn:
+        found = grid.tile_range(box, z)
+        if found is not None:
+            x0, y0, x1, y1 = found
+            limits.append({"tileMatrix": str(z), "minTileRow": y0, "maxTileRow": y1,
+                           "minTileCol": x0, "maxTileCol": x1})
+    layers = []
+    for reg in source.layers:
+        matrices = _layer_matrices(grid, reg)
+        if not matrices:
+            continue
+        layers.append({"id": reg.id, "title": reg.title["uk"], "dataType": "vector",
+                       "geometryDimension": _dimension(reg),
+                       "minTileMatrix": str(matrices[0]), "maxTileMatrix": str(matrices[-1]),
+                       "propertiesSchema": {"type": "object", "properties": {
+                           k: {"type": "number" if v == "Number" else "string"}
+                           for k, v in _fields(reg).items()}}})
+    links: list[dict[str, Any]] = [
+        {"rel": "self", "type": "application/json",
+         "href": ogc_tile_template(svc, source, tms_id).split("/{tileMatrix}")[0]},
+        {"rel": f"{REL}tiling-scheme", "type": "application/json",
+         "href": f"{svc.base_url}/tileMatrixSets/{tms_id}"},
+        {"rel": "item", "type": MVT, "templated": True,
+         "href": ogc_tile_template(svc, source, tms_id)},
+    ]
+    if grid.mercator:  # TileJSON and MapLibre styles are Web-Mercator documents
+        links += [
+            {"rel": "describedby", "type": "application/json", "title": "TileJSON",
+             "href": f"{svc.base_url}/maps/{source.id}/tilejson.json"},
+            {"rel": "stylesheet", "type": "application/vnd.mapbox.style+json",
+             "href": f"{svc.base_url}/maps/{source.id}/style.json"}]
     return {
         "title": source.title["uk"],
         "description": source.title["en"],
         "dataType": "vector",
-        "crs": "http://www.opengis.net/def/crs/EPSG/0/3857",
-        "tileMatrixSetURI": TMS_URI,
+        "crs": crs_uri(grid.srid),
+        **({"tileMatrixSetURI": TMS_URI} if grid.mercator else {}),
         "tileMatrixSetLimits": limits,
-        "layers": [{"id": reg.id, "title": reg.title["uk"], "dataType": "vector",
-                    "geometryDimension": _dimension(reg), "minTileMatrix": str(min_zoom(reg)),
-                    "maxTileMatrix": str(svc.max_zoom),
-                    "propertiesSchema": {"type": "object", "properties": {
-                        k: {"type": "number" if v == "Number" else "string"}
-                        for k, v in _fields(reg).items()}}}
-                   for reg in source.layers],
-        "links": [
-            {"rel": "self", "type": "application/json",
-             "href": ogc_tile_template(svc, source).split("/{tileMatrix}")[0]},
-            {"rel": "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme",
-             "type": "application/json",
-             "href": f"{svc.base_url}/tileMatrixSets/{WEB_MERCATOR_QUAD}"},
-            {"rel": "item", "type": MVT, "templated": True,
-             "href": ogc_tile_template(svc, source)},
-            {"rel": "describedby", "type": "application/json", "title": "TileJSON",
-             "href": f"{svc.base_url}/maps/{source.id}/tilejson.json"},
-            {"rel": "stylesheet", "type": "application/vnd.mapbox.style+json",
-             "href": f"{svc.base_url}/maps/{source.id}/style.json"},
-        ],
+        "layers": layers,
+        "links": links,
     }
 
 
 def tilesets(svc: TileService, source: Source) -> dict[str, Any]:
-    """Return the list of tilesets of a source (one: WebMercatorQuad)."""
-    doc = tileset(svc, source)
-    return {"tilesets": [{"title": doc["title"], "dataType": "vector", "crs": doc["crs"],
-                          "tileMatrixSetURI": TMS_URI, "links": doc["links"][:2]}]}
+    """Return the list of tilesets of a source: one per tile matrix set (WebMercatorQuad and
+    the UCS-2000 print grid of the storage CRS's zone)."""
+    out = []
+    for tms_id, grid in svc.grids.items():
+        doc = tileset(svc, source, tms_id)
+        out.append({"title": f"{doc['title']} ({tms_id})", "dataType": "vector",
+                    "crs": doc["crs"], **({"tileMatrixSetURI": TMS_URI} if grid.mercator else {}),
+                    "links": doc["links"][:2]})
+    return {"tilesets": out}
 
 
 def _dimension(reg: Registry) -> int:

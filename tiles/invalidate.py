@@ -38,48 +38,41 @@ import shapely
 from psycopg import sql
 
 from gis.changes import CHANNEL
-from gis.tms import ORIGIN, buffer_m, tile_size_m
+from gis.tms import WEB_MERCATOR_QUAD
 from registries.model import Registry
 from registries.status import has_term_status, term_status_sql
 from registries.tiling import min_zoom
 from tiles.cache import Key, Range, TileCache
+from tiles.grids import Grid, cache_key, web_mercator
 from tiles.mvt import Sources
 
 log = logging.getLogger("hromada.tiles")
-EXACT_BELOW = 20_000  # refine a geometry's tile range with the geometry itself up to this size
 
 
 def tiles_touched(geoms: np.ndarray, z: int) -> tuple[set[Key], list[Range]]:
-    """Return the tiles at ``z`` whose buffered extent the EPSG:3857 ``geoms`` intersect.
+    """Return the WebMercatorQuad tiles at ``z`` whose buffered extent the EPSG:3857 ``geoms``
+    intersect (``tiles.grids.Grid.touched``; every tile a geometry is drawn in is included)."""
+    return web_mercator(z).touched(geoms, z)
 
-    Small ranges are listed tile by tile (keys), checked against the geometry itself when the
-    geometry spans several tiles; a range too large to list (a city boundary at z20) is
-    returned whole. Every tile a geometry is drawn in is included.
+
+def tiles_to_drop(grid: Grid, reg: Registry, geoms: np.ndarray,
+                  last_zoom: int | None = None) -> dict[int, tuple[set[Key], list[Range]]]:
+    """Return, per tile matrix of ``grid`` at which ``reg`` is drawn, the tiles that the
+    changed EPSG:3857 ``geoms`` (the change feed's) touch — what an edit must drop.
+
+    The one place that turns a changed geometry into tile addresses, for every grid: a UCS-2000
+    grid gets the geometries in its own CRS first.
     """
-    keys: set[Key] = set()
-    ranges: list[Range] = []
-    if len(geoms) == 0:
-        return keys, ranges
-    size, margin, last = tile_size_m(z), buffer_m(z), (1 << z) - 1
-    b = shapely.bounds(geoms)
-    x0 = np.clip(np.floor((b[:, 0] - margin + ORIGIN) / size), 0, last).astype(np.int64)
-    x1 = np.clip(np.floor((b[:, 2] + margin + ORIGIN) / size), 0, last).astype(np.int64)
-    y0 = np.clip(np.floor((ORIGIN - b[:, 3] - margin) / size), 0, last).astype(np.int64)
-    y1 = np.clip(np.floor((ORIGIN - b[:, 1] + margin) / size), 0, last).astype(np.int64)
-    single = (x0 == x1) & (y0 == y1)
-    keys.update(zip(x0[single].tolist(), y0[single].tolist(), strict=True))
-    for i in np.flatnonzero(~single):
-        nx, ny = int(x1[i] - x0[i] + 1), int(y1[i] - y0[i] + 1)
-        if nx * ny > EXACT_BELOW:
-            ranges.append((int(x0[i]), int(y0[i]), int(x1[i]), int(y1[i])))
+    first = min_zoom(reg)
+    if first is None:
+        return {}
+    local = grid.from_mercator(geoms)
+    out = {}
+    for z in grid.zooms:
+        if grid.rule_zoom[z] < first or (last_zoom is not None and z > last_zoom):
             continue
-        mx, my = np.meshgrid(np.arange(x0[i], x1[i] + 1), np.arange(y0[i], y1[i] + 1))
-        gx, gy = mx.ravel(), my.ravel()
-        boxes = shapely.box(-ORIGIN + gx * size - margin, ORIGIN - (gy + 1) * size - margin,
-                            -ORIGIN + (gx + 1) * size + margin, ORIGIN - gy * size + margin)
-        hit = shapely.intersects(geoms[i], boxes)
-        keys.update(zip(gx[hit].tolist(), gy[hit].tolist(), strict=True))
-    return keys, ranges
+        out[z] = grid.touched(local, z)
+    return out
 
 
 class Invalidator:
@@ -87,11 +80,13 @@ class Invalidator:
 
     def __init__(self, connect: Callable[[], psycopg.Connection], cache: TileCache,
                  sources: Sources, max_zoom: int, time_zone: str, retention_days: int = 7,
-                 registries: list[Registry] | None = None) -> None:
+                 registries: list[Registry] | None = None,
+                 grids: dict[str, Grid] | None = None) -> None:
         self.connect = connect
         self.cache = cache
         self.sources = sources
         self.max_zoom = max_zoom
+        self.grids = grids or {WEB_MERCATOR_QUAD: web_mercator(max_zoom)}
         self.zone = ZoneInfo(time_zone)
         self.retention_days = retention_days
         self.by_table = {f"{r.schema}.{r.table}": r
@@ -194,16 +189,18 @@ class Invalidator:
         holders = self.sources.containing(reg.id)
         if first is None or not holders:
             return 0
-        if any(w is None for w in wkbs):  # TRUNCATE: every tile of these sources
-            for s in holders:
-                self.cache.drop_source(s.id)
+        if any(w is None for w in wkbs):  # TRUNCATE: every tile of these sources, every grid
+            for grid in self.grids.values():
+                for s in holders:
+                    self.cache.drop_source(cache_key(s.id, grid.id))
             return -1
         geoms = shapely.from_wkb(np.array(wkbs, dtype=object))
         dropped = 0
-        for z in range(first, self.max_zoom + 1):
-            keys, ranges = tiles_touched(geoms, z)
-            for s in holders:
-                dropped += self.cache.drop(s.id, z, keys, ranges)
+        for grid in self.grids.values():
+            for z, (keys, ranges) in tiles_to_drop(grid, reg, geoms, self.max_zoom
+                                                   if grid.mercator else None).items():
+                for s in holders:
+                    dropped += self.cache.drop(cache_key(s.id, grid.id), z, keys, ranges)
         return dropped
 
     def roll_date(self, old: date, new: date) -> int:

@@ -17,11 +17,12 @@ import psycopg
 from psycopg import sql
 
 from gis.errors import NotFound
-from gis.tms import BUFFER, EXTENT, ORIGIN, tile_size_m
+from gis.tms import BUFFER, EXTENT, WEB_MERCATOR_QUAD
 from registries.catalog import Catalog
 from registries.model import GeometryKind, Registry, Text, TileRule
 from registries.status import local_today_sql
 from registries.tiling import POINT_COUNT, attributes, check_rules, min_zoom, rule_at, rules
+from tiles.grids import Grid, cache_key, web_mercator
 
 CITY = "city"  # the map with every public layer
 MVT = "application/vnd.mapbox-vector-tile"
@@ -92,35 +93,32 @@ class Sources:
         return iter(self.by_id.values())
 
 
-def envelope(margin: bool = False) -> sql.Composable:
-    """Return SQL of the requested tile's envelope (EPSG:3857), optionally with the buffer."""
-    if margin:
-        return sql.SQL("ST_TileEnvelope(%(z)s, %(x)s, %(y)s, margin => {})").format(
-            sql.Literal(BUFFER / EXTENT))
-    return sql.SQL("ST_TileEnvelope(%(z)s, %(x)s, %(y)s)")
-
-
-def mvt_geom(geom: sql.Composable) -> sql.Composable:
-    """Return SQL of ``geom`` (EPSG:3857) in tile coordinates, clipped to the buffered tile."""
+def mvt_geom(grid: Grid, z: int, geom: sql.Composable) -> sql.Composable:
+    """Return SQL of ``geom`` (the grid's CRS) in tile coordinates, clipped to the buffered
+    tile."""
     return sql.SQL("ST_AsMVTGeom({}, {}, {}, {}, true)").format(
-        geom, envelope(), sql.Literal(EXTENT), sql.Literal(BUFFER))
+        geom, grid.envelope(z), sql.Literal(EXTENT), sql.Literal(BUFFER))
 
 
-def layer_sql(reg: Registry, rule: TileRule, z: int, today: sql.Composable) -> sql.Composed:
-    """Return SQL of one layer of tile z/x/y as MVT bytes (empty when nothing is there)."""
+def layer_sql(reg: Registry, rule: TileRule, z: int, today: sql.Composable,
+              grid: Grid | None = None) -> sql.Composed:
+    """Return SQL of one layer of tile z/x/y of ``grid`` (default WebMercatorQuad) as MVT
+    bytes (empty when nothing is there)."""
+    grid = grid or web_mercator(z)
     attrs = attributes(reg, rule, today)
     view = sql.Identifier(*reg.public_view)
+    column = sql.SQL("t.{}").format(sql.Identifier(grid.column))
     if rule.cluster_px and reg.geometry in POINTS:
-        return _clustered_sql(reg, rule, z, attrs, view)
-    geom: sql.Composable = sql.SQL("t.geom_3857")
-    pixel = tile_size_m(z) / 256
+        return _clustered_sql(reg, rule, z, attrs, view, grid)
+    geom: sql.Composable = column
+    pixel = grid.pixel_m(z)
     if rule.simplify_px and reg.geometry not in POINTS:
-        geom = sql.SQL("ST_Simplify(t.geom_3857, {}, true)").format(
-            sql.Literal(round(rule.simplify_px * pixel, 3)))
-    where: sql.Composable = sql.SQL("t.geom_3857 && {}").format(envelope(margin=True))
+        geom = sql.SQL("ST_Simplify({}, {}, true)").format(
+            column, sql.Literal(round(rule.simplify_px * pixel, 3)))
+    where: sql.Composable = sql.SQL("{} && {}").format(column, grid.envelope(z, margin=True))
     if rule.min_area_px and reg.geometry not in POINTS:
-        where = sql.SQL("{} AND ST_Area(t.geom_3857) >= {}").format(
-            where, sql.Literal(round(rule.min_area_px * pixel * pixel, 3)))
+        where = sql.SQL("{} AND ST_Area({}) >= {}").format(
+            where, column, sql.Literal(round(rule.min_area_px * pixel * pixel, 3)))
     cols = sql.SQL("").join(sql.SQL(", {} AS {}").format(expr, sql.Identifier(name))
                             for name, expr in attrs)
     return sql.SQL(
@@ -128,38 +126,45 @@ def layer_sql(reg: Registry, rule: TileRule, z: int, today: sql.Composable) -> s
         "SELECT t.id{cols}, {mvt} AS geom FROM {view} AS t WHERE {where}"
         ") AS q WHERE q.geom IS NOT NULL"
     ).format(layer=sql.Literal(reg.id), extent=sql.Literal(EXTENT), cols=cols,
-             mvt=mvt_geom(geom),
+             mvt=mvt_geom(grid, z, geom),
              view=view, where=where)
 
 
 def _clustered_sql(reg: Registry, rule: TileRule, z: int,
-                   attrs: list[tuple[str, sql.Composable]], view: sql.Composable) -> sql.Composed:
+                   attrs: list[tuple[str, sql.Composable]], view: sql.Composable,
+                   grid: Grid) -> sql.Composed:
     """Return SQL merging the points of each screen cell (aligned with the tile) into one.
 
     Cells never straddle tiles and only the tile's own points are read (no buffer), so a
     cluster is drawn in exactly one tile and an edit changes only that tile.
     """
-    cell = round(tile_size_m(z) * rule.cluster_px / 256, 6)
+    cell = round(grid.pixel_m(z) * rule.cluster_px, 6)
+    e0, n0 = grid.origin
     names = [sql.Identifier(n) for n, _ in attrs]
     inner = sql.SQL("").join(sql.SQL(", {} AS {}").format(e, sql.Identifier(n)) for n, e in attrs)
     group = sql.SQL("").join(sql.SQL(", c.{}").format(n) for n in names)
     return sql.SQL(
         "SELECT coalesce(ST_AsMVT(q, {layer}, {extent}, 'geom', 'id'), ''::bytea) FROM ("
         "SELECT min(c.id) AS id, count(*)::int AS {count}{group}, {mvt} AS geom FROM ("
-        "SELECT t.id{inner}, t.geom_3857 AS g,"
-        " floor((ST_X(t.geom_3857) + {origin}) / {cell}) AS cx,"
-        " floor(({origin} - ST_Y(t.geom_3857)) / {cell}) AS cy"
-        " FROM {view} AS t WHERE t.geom_3857 && {env}) AS c GROUP BY c.cx, c.cy{group}"
+        "SELECT t.id{inner}, t.{col} AS g,"
+        " floor((ST_X(t.{col}) - {e0}) / {cell}) AS cx,"
+        " floor(({n0} - ST_Y(t.{col})) / {cell}) AS cy"
+        " FROM {view} AS t WHERE t.{col} && {env}) AS c GROUP BY c.cx, c.cy{group}"
         ") AS q WHERE q.geom IS NOT NULL"
     ).format(layer=sql.Literal(reg.id), extent=sql.Literal(EXTENT),
              count=sql.Identifier(POINT_COUNT), group=group, inner=inner,
-             mvt=mvt_geom(sql.SQL("ST_Centroid(ST_Collect(c.g))")),
-             origin=sql.Literal(ORIGIN), cell=sql.Literal(cell), view=view, env=envelope())
+             mvt=mvt_geom(grid, z, sql.SQL("ST_Centroid(ST_Collect(c.g))")),
+             col=sql.Identifier(grid.column), e0=sql.Literal(e0), n0=sql.Literal(n0),
+             cell=sql.Literal(cell), view=view, env=grid.envelope(z))
 
 
-def tile_sql(source: Source, z: int, today: sql.Composable) -> sql.Composed | None:
-    """Return SQL of the whole tile of ``source`` at zoom ``z`` (layers concatenated), or None."""
-    parts = [layer_sql(reg, rule, z, today) for reg, rule in source.layers_at(z)]
+def tile_sql(source: Source, z: int, today: sql.Composable,
+             grid: Grid | None = None) -> sql.Composed | None:
+    """Return SQL of the whole tile of ``source`` at tile matrix ``z`` of ``grid`` (default
+    WebMercatorQuad; layers concatenated), or None when no layer is drawn there."""
+    grid = grid or web_mercator(z)
+    rule_z = grid.rule_zoom[z]
+    parts = [layer_sql(reg, rule, z, today, grid) for reg, rule in source.layers_at(rule_z)]
     if not parts:
         return None
     return sql.SQL("SELECT {}").format(
@@ -167,25 +172,38 @@ def tile_sql(source: Source, z: int, today: sql.Composable) -> sql.Composed | No
 
 
 class TileQueries:
-    """The SQL text of every (source, zoom), composed once; None where a tile is always empty."""
+    """The SQL text of every (source, grid, zoom), composed once; None where a tile is always
+    empty. Keyed by (``grids.cache_key(source, grid)``, zoom): the bare source id for
+    WebMercatorQuad, ``source@grid`` for the others (martin's way: one prepared statement
+    per source, tile matrix set and zoom, only x/y/z bound)."""
 
-    def __init__(self, sources: Sources, max_zoom: int, time_zone: str) -> None:
+    def __init__(self, sources: Sources, max_zoom: int, time_zone: str,
+                 grids: dict[str, Grid] | None = None) -> None:
         self.sources = sources
         self.max_zoom = max_zoom
+        self.grids = grids or {WEB_MERCATOR_QUAD: web_mercator(max_zoom)}
         today = local_today_sql(time_zone)
         self.text: dict[tuple[str, int], str | None] = {}
-        for source in sources:
-            for z in range(max_zoom + 1):
-                q = tile_sql(source, z, today)
-                self.text[(source.id, z)] = q.as_string(None) if q is not None else None
+        for grid in self.grids.values():
+            for source in sources:
+                for z in grid.zooms:
+                    q = tile_sql(source, z, today, grid)
+                    self.text[(cache_key(source.id, grid.id), z)] = (
+                        q.as_string(None) if q is not None else None)
         digest = hashlib.sha256(CACHE_FORMAT.encode())
         for key in sorted(self.text):
             digest.update(f"{key}:{self.text[key]}\n".encode())
         self.fingerprint = digest.hexdigest()[:16]  # names the cache: new SQL, new cache
 
-    def render(self, conn: psycopg.Connection, source_id: str, z: int, x: int, y: int) -> bytes:
-        """Return tile z/x/y of ``source_id`` as MVT bytes (b"" when empty)."""
-        query = self.text[(source_id, z)]
+    def sql_of(self, source_id: str, z: int, grid_id: str = WEB_MERCATOR_QUAD) -> str | None:
+        """Return the SQL text of tile matrix ``z`` of ``source_id`` in ``grid_id`` (None:
+        nothing is drawn there)."""
+        return self.text[(cache_key(source_id, grid_id), z)]
+
+    def render(self, conn: psycopg.Connection, source_id: str, z: int, x: int, y: int,
+               grid_id: str = WEB_MERCATOR_QUAD) -> bytes:
+        """Return tile z/x/y of ``source_id`` in ``grid_id`` as MVT bytes (b"" when empty)."""
+        query = self.sql_of(source_id, z, grid_id)
         if query is None:
             return b""
         row = conn.execute(query.encode(), {"z": z, "x": x, "y": y}, prepare=True,
@@ -193,9 +211,9 @@ class TileQueries:
         return bytes(row[0]) if row and row[0] is not None else b""
 
     async def render_async(self, conn: psycopg.AsyncConnection, source_id: str, z: int, x: int,
-                           y: int) -> bytes:
-        """Return tile z/x/y of ``source_id`` as MVT bytes, on an async connection."""
-        query = self.text[(source_id, z)]
+                           y: int, grid_id: str = WEB_MERCATOR_QUAD) -> bytes:
+        """Return tile z/x/y of ``source_id`` in ``grid_id`` as MVT bytes (async)."""
+        query = self.sql_of(source_id, z, grid_id)
         if query is None:
             return b""
         cur = await conn.execute(query.encode(), {"z": z, "x": x, "y": y}, prepare=True,

@@ -23,9 +23,10 @@ from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
 from gis.errors import InvalidParameter, NotFound
-from gis.tms import parse_tile, tile_matrix_set, tms_document, tms_listing
+from gis.tms import WEB_MERCATOR_QUAD, tms_document, tms_listing
 from tiles import documents
 from tiles.cache import etag_of, pack, unpack
+from tiles.grids import Grid
 from tiles.invalidate import Invalidator
 from tiles.mvt import CITY, MVT
 from tiles.service import TileService
@@ -79,14 +80,15 @@ def tile_answer(svc: TileService, data: bytes, etag: str, cached: bool,
 
 
 async def tile_response(svc: TileService, request: Request, sources: list[str], z: str, x: str,
-                        y: str) -> Response:
+                        y: str, grid: Grid | None = None) -> Response:
     failed = request.scope.get(FAST_PATH_ERROR)
     if failed is not None:  # the fast path's render of this very tile failed: answer that
         raise failed
-    zi, xi, yi = parse_tile(z, x, y, svc.max_zoom)
+    grid = grid or svc.grid(WEB_MERCATOR_QUAD)
+    zi, xi, yi = grid.parse(z, x, y)
     parts, hits = [], 0
     for source_id in sources:
-        data, cached = await svc.tile(source_id, zi, xi, yi)
+        data, cached = await svc.tile(source_id, zi, xi, yi, grid.id)
         parts.append(data)
         hits += cached
     # one source: its packed tile as it is; several: their layers joined into one gzip member
@@ -97,10 +99,13 @@ async def tile_response(svc: TileService, request: Request, sources: list[str], 
     return Response(body, status_code=status, headers=headers)
 
 
-def _tms(request: Request) -> str:
-    tms = request.path_params["tms"]
-    tile_matrix_set(tms)  # NotFound for an unknown set
-    return str(tms)
+# public documents a web map on another site reads (OpenLayers fetches the tileset and its tile
+# matrix set before any tile), like the tiles and TileJSON
+CORS = {"Access-Control-Allow-Origin": "*"}
+
+
+def _grid(svc: TileService, request: Request) -> Grid:
+    return svc.grid(request.path_params["tms"])  # NotFound for a set not offered
 
 
 def _city_layers(svc: TileService, request: Request) -> list[str]:
@@ -120,38 +125,40 @@ def tile_routes(svc: TileService) -> list[Route]:
     """Return the Starlette routes of the tiles (mount before the OGC API catch-all)."""
 
     async def matrix_sets(request: Request) -> Response:
-        return JSONResponse(tms_listing(svc.base_url, svc.storage_srid))
+        return JSONResponse(tms_listing(svc.base_url, svc.storage_srid), headers=CORS)
 
     async def matrix_set(request: Request) -> Response:
-        return JSONResponse(tms_document(request.path_params["tms"], svc.storage_srid))
+        return JSONResponse(tms_document(request.path_params["tms"], svc.storage_srid),
+                            headers=CORS)
 
     async def city_tilesets(request: Request) -> Response:
-        return JSONResponse(documents.tilesets(svc, svc.sources.get(CITY)))
+        return JSONResponse(documents.tilesets(svc, svc.sources.get(CITY)), headers=CORS)
 
     async def city_tileset(request: Request) -> Response:
-        _tms(request)
-        return JSONResponse(documents.tileset(svc, svc.sources.get(CITY)))
+        grid = _grid(svc, request)
+        return JSONResponse(documents.tileset(svc, svc.sources.get(CITY), grid.id),
+                            headers=CORS)
 
     async def city_tile(request: Request) -> Response:
-        _tms(request)
+        grid = _grid(svc, request)
         p = request.path_params
         return await tile_response(svc, request, _city_layers(svc, request), p["z"], p["x"],
-                                   p["y"])
+                                   p["y"], grid)
 
     async def collection_tilesets(request: Request) -> Response:
         source = svc.sources.collection(request.path_params["cid"])
-        return JSONResponse(documents.tilesets(svc, source))
+        return JSONResponse(documents.tilesets(svc, source), headers=CORS)
 
     async def collection_tileset(request: Request) -> Response:
         source = svc.sources.collection(request.path_params["cid"])
-        _tms(request)
-        return JSONResponse(documents.tileset(svc, source))
+        grid = _grid(svc, request)
+        return JSONResponse(documents.tileset(svc, source, grid.id), headers=CORS)
 
     async def collection_tile(request: Request) -> Response:
         p = request.path_params
         source = svc.sources.collection(p["cid"])
-        _tms(request)
-        return await tile_response(svc, request, [source.id], p["z"], p["x"], p["y"])
+        grid = _grid(svc, request)
+        return await tile_response(svc, request, [source.id], p["z"], p["x"], p["y"], grid)
 
     async def maps(request: Request) -> Response:
         return JSONResponse(documents.maps(svc))
@@ -238,11 +245,13 @@ class TileFastPath:
     handlers answer, e.g. 503 while the database is away, without a second attempt).
     """
 
+    # pattern, group of the source (None: the city), group of the grid (None:
+    # WebMercatorQuad), groups of z, x, y
     PATTERNS = (
-        (re.compile(r"^/tiles/WebMercatorQuad/(\d+)/(\d+)/(\d+)$"), None, (0, 2, 1)),
-        (re.compile(r"^/collections/([^/]+)/tiles/WebMercatorQuad/(\d+)/(\d+)/(\d+)$"), 0,
-         (1, 3, 2)),
-        (re.compile(r"^/maps/([^/]+)/(\d+)/(\d+)/(\d+)\.mvt$"), 0, (1, 2, 3)),
+        (re.compile(r"^/tiles/(\w+)/(\d+)/(\d+)/(\d+)$"), None, 0, (1, 3, 2)),
+        (re.compile(r"^/collections/([^/]+)/tiles/(\w+)/(\d+)/(\d+)/(\d+)$"), 0, 1,
+         (2, 4, 3)),
+        (re.compile(r"^/maps/([^/]+)/(\d+)/(\d+)/(\d+)\.mvt$"), 0, None, (1, 2, 3)),
     )
 
     def __init__(self, app: ASGIApp, service: TileService,
@@ -251,8 +260,8 @@ class TileFastPath:
         self.svc = service
         self.admit = admit
 
-    def _match(self, path: str) -> tuple[str, int, int, int] | None:
-        for pattern, source_at, (zi, xi, yi) in self.PATTERNS:
+    def _match(self, path: str) -> tuple[str, int, int, int, str] | None:
+        for pattern, source_at, grid_at, (zi, xi, yi) in self.PATTERNS:
             m = pattern.match(path)
             if m is None:
                 continue
@@ -261,14 +270,16 @@ class TileFastPath:
             if source not in self.svc.sources.by_id or (source == CITY and source_at == 0
                                                         and not path.startswith("/maps/")):
                 return None
-            z, x, y = int(g[zi]), int(g[xi]), int(g[yi])
-            n = 1 << min(z, 30)
-            if z > self.svc.max_zoom or x >= n or y >= n:
+            grid = self.svc.grids.get(WEB_MERCATOR_QUAD if grid_at is None else g[grid_at])
+            if grid is None:
                 return None
-            return source, z, x, y
+            z, x, y = int(g[zi]), int(g[xi]), int(g[yi])
+            if not grid.contains(z, x, y):
+                return None
+            return source, z, x, y, grid.id
         return None
 
-    def _plain(self, scope: Scope) -> tuple[str, int, int, int] | None:
+    def _plain(self, scope: Scope) -> tuple[str, int, int, int, str] | None:
         if scope["type"] != "http" or scope["method"] != "GET" or scope["query_string"]:
             return None
         for name, _ in scope["headers"]:

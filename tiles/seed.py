@@ -13,8 +13,9 @@ from dataclasses import dataclass
 
 import psycopg
 
-from gis.tms import tile_range
+from gis.tms import WEB_MERCATOR_QUAD, tile_range
 from tiles.cache import TileCache, pack
+from tiles.grids import Grid, cache_key
 from tiles.invalidate import Invalidator
 from tiles.mvt import TileQueries, configure
 
@@ -53,10 +54,20 @@ def count_tiles(box: Box, min_zoom: int, max_zoom: int) -> int:
 
 def seed(queries: TileQueries, cache: TileCache, invalidator: Invalidator | None,
          connect: Callable[[], psycopg.Connection], source_id: str, box: Box, min_zoom: int,
-         max_zoom: int, *, workers: int = 2, progress: Progress | None = None) -> SeedReport:
-    """Render every missing tile of ``source_id`` in ``box`` (EPSG:3857) into ``cache``."""
+         max_zoom: int, *, workers: int = 2, progress: Progress | None = None,
+         grid: Grid | None = None) -> SeedReport:
+    """Render every missing tile of ``source_id`` in ``box`` into ``cache``.
+
+    ``grid`` is the tile matrix set (default WebMercatorQuad, ``box`` in EPSG:3857); for
+    another grid ``box`` is in its CRS, easting first, and the zooms are its tile matrices.
+    """
     report = SeedReport()
-    total = count_tiles(box, min_zoom, max_zoom)
+    grid_id = grid.id if grid is not None else WEB_MERCATOR_QUAD
+    key = cache_key(source_id, grid_id)
+    zooms = range(min_zoom, max_zoom + 1)
+    total = grid.count(box, zooms) if grid is not None else count_tiles(box, min_zoom, max_zoom)
+    addresses = (grid.tiles_in(box, zooms) if grid is not None
+                 else tiles_in(box, min_zoom, max_zoom))
     local = threading.local()
     lock = threading.Lock()
     done = 0
@@ -78,12 +89,12 @@ def seed(queries: TileQueries, cache: TileCache, invalidator: Invalidator | None
         z, x, y = zxy
         status = "cached"
         size = 0
-        if not cache.has(source_id, z, x, y):
+        if not cache.has(key, z, x, y):
             epoch = invalidator.epoch if invalidator else 0
-            data = pack(queries.render(conn(), source_id, z, x, y))
-            cache.put(source_id, z, x, y, data)
+            data = pack(queries.render(conn(), source_id, z, x, y, grid_id))
+            cache.put(key, z, x, y, data)
             if invalidator is not None and invalidator.epoch != epoch:
-                cache.drop(source_id, z, {(x, y)})
+                cache.drop(key, z, {(x, y)})
             status, size = ("rendered" if data else "empty"), len(data)
         with lock:
             done += 1
@@ -99,7 +110,7 @@ def seed(queries: TileQueries, cache: TileCache, invalidator: Invalidator | None
 
     try:
         with ThreadPoolExecutor(max_workers=max(1, workers)) as pool:
-            for _ in pool.map(one, tiles_in(box, min_zoom, max_zoom)):
+            for _ in pool.map(one, addresses):
                 pass
     finally:
         for c in conns:

@@ -11,8 +11,10 @@ from psycopg_pool import AsyncConnectionPool
 from starlette.concurrency import run_in_threadpool
 
 from gis.crs import transform_bbox
+from gis.tms import WEB_MERCATOR_QUAD
 from tiles.cache import MemoryFront, NoCache, TileCache, etag_of, pack
 from tiles.glyphs import Glyphs
+from tiles.grids import Grid, cache_key, grid_of
 from tiles.invalidate import Invalidator
 from tiles.mvt import Sources, TileQueries
 
@@ -47,6 +49,21 @@ class TileService:
         self.mercator_bounds = transform_bbox(self.extent, self.storage_srid, 3857)
 
     @property
+    def grids(self) -> dict[str, Grid]:
+        """The tile matrix sets the vector tiles are served in (``tiles.grids``), by id."""
+        return self.queries.grids
+
+    def grid(self, tms_id: str) -> Grid:
+        """Return the grid called ``tms_id`` or raise NotFound."""
+        return grid_of(self.queries.grids, tms_id)
+
+    def grid_bounds(self, grid: Grid) -> tuple[float, float, float, float]:
+        """Return the city's extent in ``grid``'s CRS, easting first."""
+        if grid.mercator:
+            return self.mercator_bounds
+        return transform_bbox(self.extent, self.storage_srid, grid.srid)
+
+    @property
     def caching(self) -> bool:
         """Return True when tiles may be read from and written to the cache now."""
         inv = self.invalidator
@@ -57,15 +74,17 @@ class TileService:
             return fn(*args)
         return await run_in_threadpool(fn, *args)
 
-    def cached(self, source_id: str, z: int, x: int, y: int) -> tuple[bytes, str] | None:
-        """Return tile z/x/y of ``source_id`` (packed) and its ETag if known without rendering,
-        else None.
+    def cached(self, source_id: str, z: int, x: int, y: int,
+               grid_id: str = WEB_MERCATOR_QUAD) -> tuple[bytes, str] | None:
+        """Return tile z/x/y of ``source_id`` in ``grid_id`` (packed) and its ETag if known
+        without rendering, else None.
 
         Only memory and a local cache are read here (no database, no thread hop); a cache in
         PostgreSQL answers None below its memory front and the caller takes the full path.
         """
-        if self.queries.text[(source_id, z)] is None:
+        if self.queries.sql_of(source_id, z, grid_id) is None:
             return b"", etag_of(b"")
+        source_id = cache_key(source_id, grid_id)
         cache = self.cache
         if not self.caching:
             return None
@@ -77,15 +96,17 @@ class TileService:
         data = cache.get(source_id, z, x, y)
         return None if data is None else (data, etag_of(data))
 
-    async def tile(self, source_id: str, z: int, x: int, y: int) -> tuple[bytes, bool]:
-        """Return tile z/x/y of ``source_id`` (gzip MVT, ``tiles.cache.pack``; b"" if empty)
-        and whether it was cached."""
+    async def tile(self, source_id: str, z: int, x: int, y: int,
+                   grid_id: str = WEB_MERCATOR_QUAD) -> tuple[bytes, bool]:
+        """Return tile z/x/y of ``source_id`` in ``grid_id`` (gzip MVT, ``tiles.cache.pack``;
+        b"" if empty) and whether it was cached."""
         self.sources.get(source_id)
-        if self.queries.text[(source_id, z)] is None:  # no layer at this zoom: nothing to do
+        if self.queries.sql_of(source_id, z, grid_id) is None:  # no layer here: nothing to do
             return b"", True
+        key = cache_key(source_id, grid_id)  # what the cache calls this source in this grid
         caching = self.caching
         if caching:
-            data = await self._cache_call(self.cache.get, source_id, z, x, y)
+            data = await self._cache_call(self.cache.get, key, z, x, y)
             if data is not None:
                 return data, True
         inv = self.invalidator
@@ -93,12 +114,12 @@ class TileService:
         assert self.pool is not None, "the tile pool is opened with the app"
         started = time.perf_counter()
         async with self.pool.connection() as conn:
-            mvt = await self.queries.render_async(conn, source_id, z, x, y)
+            mvt = await self.queries.render_async(conn, source_id, z, x, y, grid_id)
         data = pack(mvt)
         self.renders += 1
         self.render_seconds += time.perf_counter() - started
         if caching and inv is not None:
-            await self._cache_call(self.cache.put, source_id, z, x, y, data)
+            await self._cache_call(self.cache.put, key, z, x, y, data)
             if inv.epoch != epoch:  # an edit was applied meanwhile: this render may predate it
-                await self._cache_call(self.cache.drop, source_id, z, {(x, y)})
+                await self._cache_call(self.cache.drop, key, z, {(x, y)})
         return data, False

@@ -13,6 +13,7 @@ import { ObjectList } from "./list.js";
 import { Coordinates, Measure, Ucs2000 } from "./measure.js";
 import { Permalink, readPermalink } from "./permalink.js";
 import { PrintDialog } from "./print.js";
+import { RasterLayers } from "./rasters.js";
 import { registerCardLink } from "./card.js";
 
 const config = JSON.parse(document.getElementById("portal-config").textContent);
@@ -77,8 +78,10 @@ async function start() {
     const feature = await identify.show(link.object.collection, link.object.id);
     if (feature?.geometry && !link.view) flyToGeometry(map, feature.geometry, { card });
   }
+  const rasters = new RasterLayers(map);  // published plans and orthophotos under the vectors
+  await rasters.load().catch((err) => console.warn("rasters:", err.message));
   Object.assign(portal, { layers, legend, identify, list, measure, search, permalink, ucs,
-    fields, geolocate, ready: true });
+    fields, geolocate, rasters, ready: true });
   for (const hook of portal.hooks) await hook(portal);
   document.body.dataset.ready = "true";
   // signed-in staff get the editor; the server serves its code to them alone (editor_routes.py)

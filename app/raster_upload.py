@@ -1,0 +1,157 @@
+"""The staff raster upload (``/rasters/upload``): what ``gis raster add`` does, from a browser.
+
+A page with a form (file, name, title, source document, date, CRS, public or staff-only,
+compression) and ``POST /rasters/upload?name=…&filename=…`` with the file as the request body.
+Only signed-in planners and administrators (anonymous → 401, other roles → 403; a POST from a
+browser session also needs its CSRF header, ``app.security``). The body is streamed to a private
+temporary folder (limit ``GIS_INGEST__MAX_UPLOAD_MB``, as for data uploads) and handed to
+``ingest.cog.publish`` — the same conversion, checks and single transaction as the CLI: bad
+input gets the CLI's message (as a problem document, 4xx), nothing is registered and nothing is
+left behind; the temporary folder is removed whatever happens. One conversion at a time per
+server process (409 meanwhile).
+"""
+
+from __future__ import annotations
+
+import json
+import re
+import shutil
+import tempfile
+import threading
+from collections.abc import Callable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+import psycopg
+from starlette.concurrency import run_in_threadpool
+from starlette.requests import Request
+from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.routing import Mount, Route
+from starlette.staticfiles import StaticFiles
+
+from gis.auth import Principal, Role
+from gis.errors import Conflict, Forbidden, InvalidParameter, PayloadTooLarge, Unauthorized
+from gis.settings import Settings
+from ingest.cog import publish
+from registries.catalog import Catalog
+
+STATIC = Path(__file__).with_name("static") / "raster-upload"
+TEMPLATE = Path(__file__).with_name("templates") / "raster_upload.html"
+SAFE_NAME = re.compile(r"[^\w.\-]+")
+UPLOADERS = frozenset({Role.PLANNER, Role.ADMIN})
+
+
+def check_uploader(who: Principal) -> None:
+    """Raise Unauthorized / Forbidden unless ``who`` may publish rasters."""
+    if not who.authenticated:
+        raise Unauthorized("publishing a raster needs a signed-in user")
+    if not who.roles & UPLOADERS:
+        raise Forbidden(f"user {who.name} may not publish rasters (needs the planner or admin "
+                        "role)")
+
+
+class RasterUploads:
+    """The upload page and its POST over the app's authenticator."""
+
+    def __init__(self, settings: Settings, db_url: str, catalog: Catalog,
+                 authenticate: Callable[[Request], Principal]) -> None:
+        self.settings, self.db_url = settings, db_url
+        self.reserved = frozenset(reg.id for reg in catalog)
+        self.authenticate = authenticate
+        self.busy = threading.Lock()
+
+    async def page(self, request: Request) -> Response:
+        who = await run_in_threadpool(self.authenticate, request)
+        if not who.authenticated:
+            return HTMLResponse(
+                "<!doctype html><meta charset=utf-8><title>Растри</title><p>Публікація растрів "
+                "доступна лише працівникам: <a href='/login?next=/rasters/upload'>увійдіть</a>. "
+                "/ Staff only: <a href='/login?next=/rasters/upload'>sign in</a>.</p>",
+                status_code=401, headers={"Cache-Control": "no-store"})
+        check_uploader(who)
+        config = {"user": who.name, "maxMb": self.settings.ingest.max_upload_mb}
+        text = TEMPLATE.read_text(encoding="utf-8").replace(
+            "{{config}}", json.dumps(config, ensure_ascii=False).replace("</", "<\\/"))
+        return HTMLResponse(text, headers={"Cache-Control": "no-store"})
+
+    async def upload(self, request: Request) -> Response:
+        who = await run_in_threadpool(self.authenticate, request)
+        check_uploader(who)
+        q = request.query_params
+        filename = SAFE_NAME.sub("_", Path(q.get("filename", "")).name)[-120:]
+        if not filename or "." not in filename:
+            raise InvalidParameter("?filename= must name the uploaded file with its extension "
+                                   "(plan.tif …)", parameter="filename")
+        options = self._options(q)
+        work = Path(tempfile.mkdtemp(prefix="hromada-raster-upload-"))
+        try:
+            path = work / filename
+            await self._receive(request, path)
+            if not self.busy.acquire(blocking=False):
+                raise Conflict("another raster is being published on this server; retry when "
+                               "it is done")
+            try:
+                rec = await run_in_threadpool(self._publish, path, who, options)
+            finally:
+                self.busy.release()
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+        return JSONResponse({
+            "name": rec.name, "title": rec.title, "public": rec.public, "crs": rec.crs,
+            "width": rec.width, "height": rec.height, "kind": rec.kind,
+            "file_size": rec.file_size, "bounds": list(rec.lonlat_bounds),
+            "tilejson": f"{self.settings.base_url}/rasters/{rec.name}/tilejson.json"},
+            status_code=201, headers={"Cache-Control": "no-store",
+                                      "Location": f"/collections/{rec.name}"})
+
+    @staticmethod
+    def _options(q: Any) -> dict[str, Any]:
+        """Return publish()'s options from the query, refusing what the CLI would refuse."""
+        name = q.get("name", "")
+        if not name:
+            raise InvalidParameter("?name= is required: the raster's id, lowercase Latin "
+                                   "letters, digits, '_' or '-'", parameter="name")
+        dated = None
+        if q.get("date"):
+            try:
+                dated = date.fromisoformat(q["date"])
+            except ValueError:
+                raise InvalidParameter(f"date {q['date']!r} must be YYYY-MM-DD",
+                                       parameter="date") from None
+        compress = q.get("compress", "deflate")
+        if compress not in ("deflate", "jpeg"):
+            raise InvalidParameter("compress must be deflate or jpeg", parameter="compress")
+        return {"name": name, "title": q.get("title") or None, "crs": q.get("crs") or None,
+                "source_document": q.get("document", ""), "dated": dated,
+                "public": q.get("public", "") in ("1", "true", "on"), "compress": compress}
+
+    async def _receive(self, request: Request, path: Path) -> None:
+        limit = self.settings.ingest.max_upload_mb << 20
+        size = 0
+        with path.open("wb") as out:
+            async for chunk in request.stream():
+                size += len(chunk)
+                if size > limit:
+                    raise PayloadTooLarge(f"uploads are limited to "
+                                          f"{self.settings.ingest.max_upload_mb} MB "
+                                          "(GIS_INGEST__MAX_UPLOAD_MB); use gis raster add on "
+                                          "the server for larger files")
+                out.write(chunk)
+        if size == 0:
+            raise InvalidParameter("the request carried no file")
+
+    def _publish(self, path: Path, who: Principal, options: dict[str, Any]) -> Any:
+        with psycopg.connect(self.db_url, autocommit=True) as conn:
+            return publish(conn, path, raster_dir=self.settings.raster_dir, added_by=who.name,
+                           max_pixels=self.settings.rasters.max_pixels, reserved=self.reserved,
+                           **options)
+
+
+def raster_upload_routes(settings: Settings, db_url: str, catalog: Catalog,
+                         authenticate: Callable[[Request], Principal]) -> list[Route | Mount]:
+    """Return the upload page, its POST and its script; mounted by ``app.factory``."""
+    u = RasterUploads(settings, db_url, catalog, authenticate)
+    return [Route("/rasters/upload", u.page, methods=["GET"]),
+            Route("/rasters/upload", u.upload, methods=["POST"]),
+            Mount("/static/raster-upload", app=StaticFiles(directory=STATIC))]

@@ -1,0 +1,78 @@
+// The staff raster upload page: the form's file goes as the body of POST /rasters/upload,
+// its fields as the query; the server's answer (or its problem document) is shown as it is.
+"use strict";
+const config = JSON.parse(document.getElementById("upload-config").textContent);
+const STRINGS = {
+  uk: { title: "Публікація растра (скан плану, ортофото)", signedIn: "Ви увійшли як",
+    file: "Файл", fileHint: "GeoTIFF або інший прив'язаний растр, 8 біт (RGB, відтінки сірого або палітра).",
+    name: "Ідентифікатор (латиницею)", rtitle: "Назва", document: "Документ-джерело",
+    date: "Дата", crs: "Система координат (якщо файл її не вказує)", compress: "Стиснення",
+    deflate: "без втрат (плани)", jpeg: "JPEG (ортофото)",
+    public: "Публічний (інакше — лише для працівників)", send: "Опублікувати",
+    working: "Файл перетворюється на COG…", done: "Опубліковано", tooBig: "Файл більший за",
+    lang: "EN" },
+  en: { title: "Publish a raster (a scanned plan, an orthophoto)", signedIn: "Signed in as",
+    file: "File", fileHint: "A georeferenced GeoTIFF or other raster, 8-bit (RGB, grey or paletted).",
+    name: "Id (Latin letters)", rtitle: "Title", document: "Source document", date: "Date",
+    crs: "Coordinate system (if the file names none)", compress: "Compression",
+    deflate: "lossless (plans)", jpeg: "JPEG (orthophotos)",
+    public: "Public (otherwise staff only)", send: "Publish",
+    working: "Converting the file to a COG…", done: "Published", tooBig: "The file is larger than",
+    lang: "УКР" },
+};
+let lang = localStorage.getItem("hromada-lang") === "en" ? "en" : "uk";
+
+function apply() {
+  document.documentElement.lang = lang;
+  for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = STRINGS[lang][el.dataset.i18n];
+  document.getElementById("lang").textContent = STRINGS[lang].lang;
+}
+
+function csrf() {
+  const m = document.cookie.match(/(?:^|; )gis_csrf=([^;]+)/);
+  return m ? decodeURIComponent(m[1]) : "";
+}
+
+document.getElementById("who").textContent = config.user;
+document.getElementById("lang").addEventListener("click", () => {
+  lang = lang === "uk" ? "en" : "uk";
+  localStorage.setItem("hromada-lang", lang);
+  apply();
+});
+document.getElementById("form").addEventListener("submit", async (e) => {
+  e.preventDefault();
+  const error = document.getElementById("error");
+  const done = document.getElementById("done");
+  const progress = document.getElementById("progress");
+  error.hidden = true; done.hidden = true;
+  const file = document.getElementById("file").files[0];
+  if (!file) return;
+  if (file.size > config.maxMb * 1048576) {
+    error.textContent = `${STRINGS[lang].tooBig} ${config.maxMb} MB`;
+    error.hidden = false;
+    return;
+  }
+  const q = new URLSearchParams({ filename: file.name });
+  for (const id of ["name", "title", "document", "date", "crs", "compress"]) {
+    const v = document.getElementById(id).value.trim();
+    if (v) q.set(id, v);
+  }
+  if (document.getElementById("public").checked) q.set("public", "1");
+  progress.hidden = false;
+  document.getElementById("send").disabled = true;
+  try {
+    const r = await fetch(`/rasters/upload?${q}`, { method: "POST", body: file,
+      headers: { "X-CSRF-Token": csrf(), "Content-Type": "application/octet-stream" } });
+    const body = await r.json();
+    if (!r.ok) throw new Error(body.detail ?? body.title ?? String(r.status));
+    done.textContent = `${STRINGS[lang].done}: ${body.name} (${body.width} × ${body.height} px, ${body.crs})`;
+    done.hidden = false;
+  } catch (err) {
+    error.textContent = err.message;  // the server's own words (English), as from the CLI
+    error.hidden = false;
+  } finally {
+    progress.hidden = true;
+    document.getElementById("send").disabled = false;
+  }
+});
+apply();

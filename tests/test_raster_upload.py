@@ -1,0 +1,161 @@
+"""The staff raster upload (/rasters/upload): what `gis raster add` does, from a browser —
+never for the public, transactional, with the CLI's messages; over real HTTP and in Chromium."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import psycopg
+import pytest
+
+from gis.auth import Role
+from gis.cluster import free_port
+from gis.users import add_user
+from tests.conftest import shared_tmp, start_server
+from tests.raster_files import make_paletted
+
+PASSWORD = "correct horse battery 17"
+
+
+@pytest.fixture
+def upload_server(db_url: str) -> Iterator[tuple[str, Path]]:
+    import shutil
+
+    with psycopg.connect(db_url) as conn:
+        add_user(conn, "olena", frozenset({Role.PLANNER}), password=PASSWORD)
+        add_user(conn, "ivan", frozenset({Role.REGISTRAR}), password=PASSWORD)
+        conn.commit()
+    data = shared_tmp("hromada-raster-upload-")
+    port = free_port()
+    proc = start_server({"GIS_DATABASE_URL": db_url, "GIS_AUTH__COOKIE_SECURE": "false",
+                         "GIS_DATA_DIR": str(data), "GIS_INGEST__MAX_UPLOAD_MB": "2",
+                         "GIS_TILES__CACHE": "none"}, port)
+    try:
+        yield f"http://127.0.0.1:{port}", data / "rasters"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.log_path.unlink(missing_ok=True)
+        shutil.rmtree(data, ignore_errors=True)
+
+
+def login(base: str, name: str) -> tuple[httpx.Client, str]:
+    client = httpx.Client(base_url=base, timeout=120)
+    r = client.post("/login", json={"name": name, "password": PASSWORD})
+    assert r.status_code == 200, r.text
+    return client, r.json()["csrf_token"]
+
+
+def rows(db_url: str) -> list[str]:
+    with psycopg.connect(db_url) as conn:
+        return [r[0] for r in conn.execute("SELECT name FROM rasters.catalog ORDER BY name")]
+
+
+def files(root: Path) -> list[str]:
+    return sorted(p.name for p in root.rglob("*") if p.is_file()) if root.exists() else []
+
+
+def test_staff_upload_publishes_like_the_cli_and_refuses_the_rest(
+        upload_server: tuple[str, Path], db_url: str, tmp_path: Path) -> None:
+    base, root = upload_server
+    scan = make_paletted(tmp_path / "plan.tif", crs="EPSG:6383", size=400).read_bytes()
+    query = {"filename": "plan.tif", "name": "zoning-2021", "title": "План зонування, 2021",
+             "document": "рішення № 12", "date": "2021-03-01", "public": "1"}
+    # the public and other roles: refused before any byte is stored
+    anon = httpx.post(f"{base}/rasters/upload", params=query, content=scan, timeout=60)
+    assert anon.status_code == 401
+    assert httpx.get(f"{base}/rasters/upload", timeout=60).status_code == 401
+    ivan, ivan_csrf = login(base, "ivan")
+    r = ivan.post("/rasters/upload", params=query, content=scan,
+                  headers={"X-CSRF-Token": ivan_csrf})
+    assert r.status_code == 403 and "planner or admin" in r.json()["detail"]
+    olena, csrf = login(base, "olena")
+    no_token = olena.post("/rasters/upload", params=query, content=scan)
+    assert no_token.status_code == 403  # a browser session's POST needs its CSRF header
+    assert rows(db_url) == [] and files(root) == []
+    # bad input: the CLI's message, nothing registered, nothing left behind
+    truncated = olena.post("/rasters/upload", params=query, content=scan[: len(scan) // 2],
+                           headers={"X-CSRF-Token": csrf})
+    assert 400 <= truncated.status_code < 500, truncated.text
+    assert "plan.tif" in truncated.json()["detail"]
+    bad_crs = olena.post("/rasters/upload", params={**query, "crs": "EPSG:999999"},
+                         content=scan, headers={"X-CSRF-Token": csrf})
+    assert bad_crs.status_code in (400, 422)
+    assert "unknown CRS 'EPSG:999999'" in bad_crs.json()["detail"]
+    bad_date = olena.post("/rasters/upload", params={**query, "date": "01.03.2021"},
+                          content=scan, headers={"X-CSRF-Token": csrf})
+    assert bad_date.status_code == 400 and "YYYY-MM-DD" in bad_date.json()["detail"]
+    taken = olena.post("/rasters/upload", params={**query, "name": "land_parcels"},
+                       content=scan, headers={"X-CSRF-Token": csrf})
+    assert taken.status_code in (400, 422) and "registry collection" in taken.json()["detail"]
+    big = olena.post("/rasters/upload", params=query, content=b"x" * (3 << 20),
+                     headers={"X-CSRF-Token": csrf})
+    assert big.status_code == 413
+    assert rows(db_url) == [] and [f for f in files(root) if not f.startswith(".")] == []
+    # a good one: registered, its COG in the folder, served at once
+    ok = olena.post("/rasters/upload", params=query, content=scan,
+                    headers={"X-CSRF-Token": csrf})
+    assert ok.status_code == 201, ok.text
+    assert ok.json()["name"] == "zoning-2021" and ok.json()["public"] is True
+    assert rows(db_url) == ["zoning-2021"]
+    assert len([f for f in files(root) if f.startswith("zoning-2021.")]) == 1
+    with psycopg.connect(db_url) as conn:
+        title, document, added_by = conn.execute(
+            "SELECT title, source_document, added_by FROM rasters.catalog").fetchone()
+    assert (title, document, added_by) == ("План зонування, 2021", "рішення № 12", "olena")
+    again = olena.post("/rasters/upload", params=query, content=scan,
+                       headers={"X-CSRF-Token": csrf})
+    assert again.status_code == 409 and "exists already" in again.json()["detail"]
+    assert not list(Path(root).glob(".incoming/*"))  # no temporary file of any attempt stays
+    olena.close()
+    ivan.close()
+
+
+def test_the_upload_page_in_a_browser(upload_server: tuple[str, Path], db_url: str,
+                                      tmp_path: Path) -> None:
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from tests.test_portal import ARGS, CHROMIUM
+
+    base, root = upload_server
+    scan = make_paletted(tmp_path / "plan.tif", crs="EPSG:6383", size=300)
+    broken = tmp_path / "broken.tif"
+    broken.write_bytes(scan.read_bytes()[:2000])
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{base}/login?next=/rasters/upload")
+            page.fill("input[name=name]", "olena")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{base}/rasters/upload")
+            assert page.locator("h1").inner_text() == "Публікація растра (скан плану, ортофото)"
+            page.set_input_files("#file", str(broken))
+            page.fill("#name", "plan-a")
+            page.click("#send")
+            page.wait_for_selector("#error:not([hidden])")
+            assert "broken.tif" in page.inner_text("#error")
+            assert rows(db_url) == []
+            page.click("#lang")
+            assert page.locator("h1").inner_text() == \
+                "Publish a raster (a scanned plan, an orthophoto)"
+            page.set_input_files("#file", str(scan))
+            page.fill("#title", "План А")
+            page.check("#public")
+            page.click("#send")
+            page.wait_for_selector("#done:not([hidden])")
+            assert page.inner_text("#done").startswith("Published: plan-a")
+            assert not errors, errors
+        finally:
+            browser.close()
+    assert rows(db_url) == ["plan-a"]
+    import time
+
+    deadline = time.monotonic() + 5  # the server re-reads its catalogue every 2 s
+    while httpx.get(f"{base}/rasters/plan-a/tilejson.json", timeout=60).status_code != 200:
+        assert time.monotonic() < deadline, "the uploaded raster is not served"
+        time.sleep(0.2)
