@@ -353,6 +353,57 @@ def test_qgis_draws_the_web_mercator_vector_tiles(server: str, demo_url: str,
     assert got_out == [255, 255, 255, 255], report  # the map's background
 
 
+QGIS_FILE_PROBE = Path(__file__).parent / "clients" / "qgis_mvt_file_probe.py"
+
+
+def test_qgis_draws_a_ucs2000_vector_tile_where_proj_puts_the_parcel(
+        server: str, demo_url: str, parcel: dict, tmp_path: Path) -> None:
+    """QGIS 3.22's vector tile layer reads WebMercatorQuad only, so the UCS-2000 tile goes
+    through GDAL's MVT reader inside QGIS: the tile as fetched from the server, georeferenced
+    from the TileMatrixSet document alone (point of origin, cell size: a one-tile tiling
+    scheme), fills the parcel in red at its PROJ position in EPSG:6383 and leaves bare ground
+    white."""
+    import os
+    import subprocess
+
+    z = 6
+    tms = httpx.get(f"{server}/tileMatrixSets/{UCS}?f=json").json()
+    matrix = next(m for m in tms["tileMatrices"] if m["id"] == str(z))
+    north, east = matrix["pointOfOrigin"]  # orderedAxes N, E
+    side = matrix["cellSize"] * matrix["tileWidth"]
+    shape = shapely.geometry.shape(parcel["geometry"])
+    inside = TO_UCS.transform(*shape.representative_point().coords[0])
+    col, row = math.floor((inside[0] - east) / side), math.floor((north - inside[1]) / side)
+    left, top = east + col * side, north - row * side
+    outside = _bare_ground(demo_url, inside, 0.6)
+    assert left < outside[0] < left + side and top - side < outside[1] < top, \
+        "the bare point must lie in the same tile"
+    r = httpx.get(f"{server}/collections/land_parcels/tiles/{UCS}/{z}/{row}/{col}")
+    assert r.status_code == 200, r.text
+    (tmp_path / "0" / "0").mkdir(parents=True)
+    (tmp_path / "0" / "0" / "0.pbf").write_bytes(r.content)
+    (tmp_path / "metadata.json").write_text(json.dumps({
+        "crs": f"EPSG:{SRID}", "tile_origin_upper_left_x": left,
+        "tile_origin_upper_left_y": top, "tile_dimension_zoom_0": side,
+        "minzoom": 0, "maxzoom": 0,
+        # GDAL 3.6 applies the tiling scheme only with a layer's fields declared
+        "json": json.dumps({"vector_layers": [{"id": "land_parcels",
+                                               "fields": {"cadastral_number": "String"}}]})}))
+    out = subprocess.run(["/usr/bin/python3", str(QGIS_FILE_PROBE), str(tmp_path),
+                          "land_parcels", f"EPSG:{SRID}", "30",
+                          *(str(v) for v in (*inside, *outside))],
+                         env={**os.environ, "QT_QPA_PLATFORM": "offscreen",
+                              "XDG_RUNTIME_DIR": str(tmp_path)},
+                         capture_output=True, text=True, timeout=300, cwd=tmp_path)
+    assert out.returncode == 0, out.stderr
+    report = json.loads(out.stdout.strip().splitlines()[-1])
+    assert report["valid"] and report["crs"] == f"EPSG:{SRID}" and report["features"] > 0, report
+    assert report["errors"] == [], report
+    got_in, got_out = report["points"]
+    assert got_in == [255, 0, 0, 255], report
+    assert got_out[:3] == [255, 255, 255], report  # the map's background
+
+
 def test_cli_seeds_the_ucs2000_grid_and_refuses_to_export_it(demo_url: str,
                                                             tmp_path: Path) -> None:
     """``gis tiles seed --tms UCS2000TM9`` fills the cache under the grid's keys, exactly the
