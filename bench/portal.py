@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -41,9 +42,10 @@ CHROMIUM = "/usr/bin/chromium"
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync",
         "--use-angle=swiftshader", "--enable-unsafe-swiftshader"]
-IDLE = ("window.portal && window.portal.ready && window.portal.metrics.firstIdleMs"
+IDLE = ("() => window.portal && window.portal.ready && window.portal.metrics.firstIdleMs"
         " && window.portal.metrics.firstLabelMs && window.portal.map.loaded()")
 CPU_SLOWDOWN = 4
+START_LOAD = os.getloadavg()[0]  # other work on the machine slows the emulated phone too
 PROFILES: dict[str, dict[str, Any]] = {  # CPU slowdown; DevTools network: bytes/s, ms
     "4G": {"cpu": CPU_SLOWDOWN, "network": {"downloadThroughput": 9_000_000 / 8,
                                             "uploadThroughput": 1_500_000 / 8, "latency": 60}},
@@ -144,6 +146,13 @@ def main() -> None:
     print(body)
 
 
+def dirty() -> str:
+    """Return " (working tree with uncommitted changes)" when the checkout has any."""
+    out = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"],
+                         capture_output=True, text=True)
+    return " (working tree with uncommitted changes)" if out.stdout.strip() else ""
+
+
 def report(results: dict[str, dict[str, list[dict[str, Any]]]], args: argparse.Namespace,
            chromium: str) -> str:
     first = results["4G"]["warm"][0]
@@ -152,8 +161,10 @@ def report(results: dict[str, dict[str, list[dict[str, Any]]]], args: argparse.N
         f"Chromium {chromium} (SwiftShader WebGL) as a mid-range phone: 390×844 at DPR 2, "
         f"touch, CPU slowed {CPU_SLOWDOWN}×, network shaped by the DevTools protocol (and, for "
         f"reference, the same machine without either); an empty "
-        f"browser cache each visit; {machine()}, shared with other work while it ran; "
-        f"commit {git_commit()}. `bench/portal.py`, {args.runs} warm runs per network.",
+        f"browser cache each visit; {machine()}, 1-minute load average {START_LOAD:.1f} at "
+        f"the start and {os.getloadavg()[0]:.1f} at the end (the client, the server and "
+        f"PostgreSQL on these cores); commit {git_commit()}{dirty()}. `bench/portal.py`, "
+        f"{args.runs} warm runs per network.",
         "",
         "Bytes of the first screen (a first visit), before compression and on the wire (the "
         "app gzips the page, scripts, glyphs and tiles; tiles are cached compressed):",
