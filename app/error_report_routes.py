@@ -11,7 +11,6 @@
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -27,7 +26,8 @@ from starlette.staticfiles import StaticFiles
 from app.report_limits import ReportAdmission
 from gis.auth import Principal
 from gis.db import database_errors
-from gis.errors import GisError, InvalidParameter, PayloadTooLarge
+from gis.errors import GisError, PayloadTooLarge
+from gis.json_input import parse_json
 from gis.settings import Settings
 from registries import error_reports
 from registries.catalog import Catalog
@@ -48,10 +48,7 @@ def error_report_routes(settings: Settings, pool: ConnectionPool, catalog: Catal
         raw = await request.body()
         if len(raw) > MAX_BODY:
             raise PayloadTooLarge(f"a report is at most {MAX_BODY} bytes")
-        try:
-            body = json.loads(raw)
-        except (json.JSONDecodeError, UnicodeDecodeError):
-            raise InvalidParameter("the report is not JSON") from None
+        body = parse_json(raw, "the report")
         report = error_reports.parse_report(body, catalog, max_comment=s.max_comment,
                                             max_contact=s.max_contact)
         client = request.client.host if request.client else "unknown"

@@ -42,6 +42,7 @@ from app.editor_routes import StaffOnly, is_editor
 from gis.auth import Principal
 from gis.db import database_errors
 from gis.errors import Forbidden, InvalidParameter, NotFound, Unauthorized
+from gis.json_input import parse_json
 from gis.settings import Settings
 from registries import error_reports, quality, verification
 from registries.catalog import Catalog
@@ -102,10 +103,7 @@ def _batch(raw: Any) -> int | None:
 
 
 async def _body(request: Request) -> dict[str, Any]:
-    try:
-        body = json.loads(await request.body())
-    except (json.JSONDecodeError, UnicodeDecodeError):
-        raise InvalidParameter("the request body is not JSON") from None
+    body = parse_json(await request.body(), "the request body")  # depth-bounded, like items
     if not isinstance(body, dict):
         raise InvalidParameter("the request body must be a JSON object")
     return body

@@ -270,6 +270,37 @@ def test_generated_bodies_are_refused_cleanly(target: Target, probe: Probe) -> N
     assert after == before, "a junk body changed the registry"
 
 
+# every other write endpoint: the public's error reports, the holders' decisions and answers,
+# the staff uploads (imports, rasters); what each may store is counted before and after
+STORED = ("SELECT (SELECT count(*) FROM verification.error_reports), "
+          "(SELECT count(*) FROM verification.decisions), "
+          "(SELECT count(*) FROM verification.pending), (SELECT count(*) FROM rasters.catalog), "
+          "(SELECT sum(version) FROM registry.land_parcel)")
+OTHER_WRITES = (("POST", "/error-reports", "application/json"),
+                ("PATCH", "/error-reports/ABCD-1234", "application/json"),
+                ("POST", "/registries/land_parcels/decisions", "application/json"),
+                ("POST", "/ingest/check", "application/octet-stream"),
+                ("POST", "/ingest/import", "application/octet-stream"),
+                ("POST", "/rasters/upload", "multipart/form-data; boundary=x"))
+
+
+def test_junk_bodies_to_every_other_write_endpoint_are_refused_cleanly(
+        target: Target, probe: Probe) -> None:
+    with psycopg.connect(target.url) as conn:
+        before = conn.execute(STORED).fetchone()
+    for name, body in junk_bodies().items():
+        for method, path, ctype in OTHER_WRITES:
+            for who in ({}, STAFF_HEADERS):
+                r = probe.send(method, path, content=body,
+                               headers={**who, "Content-Type": ctype},
+                               label=f"{method} {path} {name} {'staff' if who else 'anon'}")
+                assert r is not None and 400 <= r.status_code < 500, \
+                    (name, method, path, bool(who), r.status_code, r.text[:200])
+    with psycopg.connect(target.url) as conn:
+        after = conn.execute(STORED).fetchone()
+    assert after == before, "a junk body stored something"
+
+
 # -- generated: numeric extremes -------------------------------------------------------------
 
 EXTREMES = ("-1", "0", "1", "-0", "1e308", "-1e308", "1e-308", "NaN", "nan", "inf", "-inf",
