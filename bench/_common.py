@@ -228,6 +228,14 @@ def git_commit() -> str:
     return out.stdout.strip() or "?"
 
 
+def uncommitted() -> str:
+    """Return " (working tree with uncommitted changes)" when the checkout has any, else "":
+    a figure names the commit it measured, and says when the tree held more."""
+    out = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"],
+                         capture_output=True, text=True).stdout
+    return " (working tree with uncommitted changes)" if out.strip() else ""
+
+
 def percentile(values: Sequence[float], p: float) -> float:
     """Return the nearest-rank ``p``-th percentile of ``values``.
 

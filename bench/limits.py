@@ -43,20 +43,12 @@ from _common import (  # noqa: E402
     running,
     shared_tmp,
     sigterm_as_interrupt,
+    uncommitted,
     write_section,
 )
 
 FLOODER, RESIDENT = "127.0.0.51", "127.0.0.52"
 LIMITS_OFF = {"GIS_LIMITS__ANON_CONCURRENCY": "0", "GIS_LIMITS__ANON_WORK_S_PER_S": "0"}
-
-
-def dirty() -> str:
-    """Return " (working tree with uncommitted changes)" when there are any."""
-    import subprocess
-
-    out = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"],
-                         capture_output=True, text=True).stdout
-    return " (working tree with uncommitted changes)" if out.strip() else ""
 
 
 def client(base: str, address: str, timeout: float = 300) -> httpx.Client:
@@ -156,7 +148,7 @@ def main() -> None:
         refused = run(url, {}, args.pages, 10_000, say, resident_s=3)
     body = "\n".join([
         f"Machine: {machine()}, shared with other work while this ran. Commit {git_commit()}"
-        f"{dirty()}. Demo city at scale {args.scale}. "
+        f"{uncommitted()}. Demo city at scale {args.scale}. "
         f"Client A sends {args.pages} requests for `land_parcels/items?f=html&limit="
         f"{args.limit}` at once (pygeoapi's HTML page); client B reads small pages (10 "
         "addresses, one street, the collections list) one after another, 10 s alone first. "

@@ -32,7 +32,6 @@ sys.path.insert(0, str(Path(__file__).resolve().parent))
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from _common import (  # noqa: E402
-    ROOT,
     Service,
     demo_database,
     git_commit,
@@ -43,6 +42,7 @@ from _common import (  # noqa: E402
     running,
     shared_tmp,
     sigterm_as_interrupt,
+    uncommitted,
     write_section,
 )
 from features import PEER_REQUIREMENTS, PEERS_VENV, public_fields  # noqa: E402
@@ -163,15 +163,13 @@ def report(results: dict[tuple[str, bool], list[Outcome]], clients: int, rounds:
                     f" | {total} | {ok} ({100 * ok / total:.1f} %) | {statuses[503]} | "
                     f"{statuses[429]} | {other} | {percentile(secs, 50):.2f} | "
                     f"{percentile(secs, 99):.2f} | {max(secs):.2f} | {wall:.1f} |")
-    dirty = __import__("subprocess").run(["git", "-C", str(ROOT), "status", "--porcelain"],
-                                         capture_output=True, text=True).stdout.strip()
     return "\n".join([
         f"Run {datetime.now(UTC):%Y-%m-%d %H:%M UTC} by `bench/overload.py --scale {scale:g} "
         f"--clients {clients} --rounds {rounds}` ({seconds:.0f} s).",
         "",
         f"- **Machine:** {machine()}, **shared with other work while this ran**; the clients "
         "(one asyncio process), the servers and PostgreSQL all on these cores.",
-        f"- **Commit:** {git_commit()}{' (working tree with uncommitted changes)' if dirty else ''}"
+        f"- **Commit:** {git_commit()}{uncommitted()}"
         f"; tipg {versions['tipg']} in `bench/.venv-peers`.",
         f"- **Load:** demo city at scale {scale:g}; {clients} clients, each with its own address "
         f"(`X-Forwarded-For` through the trusted loopback proxy: the anonymous limits apply per "

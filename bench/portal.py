@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import argparse
 import os
-import subprocess
 import sys
 from collections import defaultdict
 from pathlib import Path
@@ -34,6 +33,7 @@ from _common import (  # noqa: E402
     running,
     shared_tmp,
     sigterm_as_interrupt,
+    uncommitted,
     write_section,
 )
 
@@ -146,13 +146,6 @@ def main() -> None:
     print(body)
 
 
-def dirty() -> str:
-    """Return " (working tree with uncommitted changes)" when the checkout has any."""
-    out = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"],
-                         capture_output=True, text=True)
-    return " (working tree with uncommitted changes)" if out.stdout.strip() else ""
-
-
 def report(results: dict[str, dict[str, list[dict[str, Any]]]], args: argparse.Namespace,
            chromium: str) -> str:
     first = results["4G"]["warm"][0]
@@ -163,7 +156,7 @@ def report(results: dict[str, dict[str, list[dict[str, Any]]]], args: argparse.N
         f"reference, the same machine without either); an empty "
         f"browser cache each visit; {machine()}, 1-minute load average {START_LOAD:.1f} at "
         f"the start and {os.getloadavg()[0]:.1f} at the end (the client, the server and "
-        f"PostgreSQL on these cores); commit {git_commit()}{dirty()}. `bench/portal.py`, "
+        f"PostgreSQL on these cores); commit {git_commit()}{uncommitted()}. `bench/portal.py`, "
         f"{args.runs} warm runs per network.",
         "",
         "Bytes of the first screen (a first visit), before compression and on the wire (the "

@@ -46,6 +46,7 @@ from _common import (  # noqa: E402
     percentile,
     shared_tmp,
     sigterm_as_interrupt,
+    uncommitted,
     write_section,
 )
 
@@ -254,8 +255,6 @@ def report(cities: list[City], runs: int, built: dict[float, float | None],
                 f"{'yes' if per_page[-1] / per_page[0] <= 1.3 else '**no**'} |")
     builds = ", ".join(f"scale {s:g} {t:.0f} s" for s, t in built.items() if t is not None)
     when = datetime.now(UTC).strftime("%Y-%m-%d %H:%M UTC")
-    dirty = subprocess.run(["git", "-C", str(ROOT), "status", "--porcelain"],
-                           capture_output=True, text=True).stdout.strip()
     return "\n".join([
         f"Run {when} by `bench/scale.py --scales {' '.join(f'{c.scale:g}' for c in cities)} "
         f"--runs {runs}` ({seconds:.0f} s of measuring).",
@@ -263,7 +262,7 @@ def report(cities: list[City], runs: int, built: dict[float, float | None],
         f"- **Machine:** {machine()}, **shared with other helpers' test runs while this ran** "
         "(their load falls on both scales alike: requests alternate between the two servers).",
         f"- **Commit:** {git_commit()}"
-        f"{' (working tree with uncommitted changes)' if dirty else ''}.",
+        f"{uncommitted()}.",
         f"- **Data:** demo city (seed 68) at scale {one.scale:g}: {one.facts['parcels']:,} "
         f"parcels, {one.facts['addresses']:,} addresses; at scale {big.scale:g}: "
         f"{big.facts['parcels']:,} parcels, {big.facts['addresses']:,} addresses"
