@@ -14,9 +14,11 @@ charge a client for its server time (``app.limits.WorkLimiter``) charge the work
 
 from __future__ import annotations
 
+import asyncio
 import contextvars
 import math
 import threading
+import time
 from time import monotonic
 from typing import Any
 
@@ -30,6 +32,7 @@ queue_wait: contextvars.ContextVar[list[float] | None] = contextvars.ContextVar(
 
 
 MIN_SAMPLES = 20  # hold times seen before the line's speed is trusted for an early refusal
+RECHECK_S = 0.02  # pause before drawing another connection after one failed its check
 
 
 class PoolOverloaded(PoolTimeout):
@@ -145,6 +148,27 @@ class QueueingPool(_Queue, ConnectionPool):
         self._given_back(conn)
         super().putconn(conn)
 
+    def _getconn_with_check_loop(self, deadline: float) -> Any:
+        # psycopg_pool sleeps 1, 2, 4 … s after each pooled connection that fails its check:
+        # after the backends were killed every idle connection is dead, and a request drew two
+        # of them and took 3 s to be told anything. A dead connection is thrown away at once,
+        # so the next one drawn is another (or a fresh connect, which fails fast when the
+        # database is down): re-draw after a short flat pause instead.
+        while True:
+            conn = self._getconn_unchecked(deadline - monotonic())
+            try:
+                self._check_connection(conn)
+            except Exception:
+                self._putconn(conn, from_getconn=True)
+            except BaseException:
+                self._putconn(conn, from_getconn=True)
+                raise
+            else:
+                return conn
+            if monotonic() + RECHECK_S >= deadline:
+                raise PoolTimeout()
+            time.sleep(RECHECK_S)
+
     def _connect(self, timeout: float | None = None) -> Any:
         try:
             return super()._connect(timeout)
@@ -188,6 +212,23 @@ class AsyncQueueingPool(_Queue, AsyncConnectionPool):
     async def putconn(self, conn: Any) -> None:
         self._given_back(conn)
         await super().putconn(conn)
+
+    async def _getconn_with_check_loop(self, deadline: float) -> Any:
+        # see QueueingPool._getconn_with_check_loop
+        while True:
+            conn = await self._getconn_unchecked(deadline - monotonic())
+            try:
+                await self._check_connection(conn)
+            except Exception:
+                await self._putconn(conn, from_getconn=True)
+            except BaseException:
+                await self._putconn(conn, from_getconn=True)
+                raise
+            else:
+                return conn
+            if monotonic() + RECHECK_S >= deadline:
+                raise PoolTimeout()
+            await asyncio.sleep(RECHECK_S)
 
     async def _connect(self, timeout: float | None = None) -> Any:
         try:
