@@ -123,6 +123,9 @@ def test_the_page_in_a_browser(upload_server: str, db_url: str, tmp_path: Path) 
             page.wait_for_selector("#result:not([hidden])")
             assert "Перевірка: нічого не записано" in page.inner_text("#summary")
             assert "does not match the format" in page.inner_text("#problems")
+            # the progress bar followed the bytes sent to the end, then went away
+            assert page.get_attribute("#progress", "data-sent") == str(archive.stat().st_size)
+            assert page.locator("#progress").is_hidden()
             assert count(db_url, "land_parcel") == 0
             page.click("#lang")
             assert page.locator("h1").inner_text() == "Import data into a registry"

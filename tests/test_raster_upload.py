@@ -149,6 +149,9 @@ def test_the_upload_page_in_a_browser(upload_server: tuple[str, Path], db_url: s
             page.click("#send")
             page.wait_for_selector("#done:not([hidden])")
             assert page.inner_text("#done").startswith("Published: plan-a")
+            # the bar followed the bytes sent (XMLHttpRequest's upload events) to the end
+            assert page.get_attribute("#progress", "data-sent") == str(scan.stat().st_size)
+            assert page.locator("#progress").is_hidden()
             assert not errors, errors
         finally:
             browser.close()

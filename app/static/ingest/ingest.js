@@ -23,7 +23,8 @@
       unchanged: "без змін", wouldDelete: "видалено", rejected: "відхилено",
       inserted: "додано", refused: "Імпорт неможливий: рядків з помилками — {n}. Нічого не записано.",
       done: "Імпорт завершено.", dry: "Перевірка: нічого не записано.",
-      key: "ключ",
+      key: "ключ", sending: "Надсилання файлу", mb: "МБ", serverChecking: "Сервер перевіряє файл…",
+      serverImporting: "Сервер імпортує файл…", failed: "З'єднання з сервером перервано",
     },
     en: {
       title: "Import data into a registry", signedIn: "Signed in as", file: "File",
@@ -44,16 +45,14 @@
       wouldDelete: "to delete", rejected: "rejected", inserted: "added",
       refused: "The import cannot go ahead: {n} row(s) with errors. Nothing was written.",
       done: "Import done.", dry: "Check only: nothing was written.", key: "key",
+      sending: "Sending the file", mb: "MB", serverChecking: "The server is checking the file…",
+      serverImporting: "The server is importing the file…",
+      failed: "The connection to the server was lost",
     },
   };
   let lang = new URLSearchParams(location.search).get("lang") === "en" ? "en" : "uk";
   const $ = (id) => document.getElementById(id);
   const t = (k, n) => (WORDS[lang][k] || k).replace("{n}", n);
-
-  function csrf() {
-    const m = document.cookie.match(/(?:^|; )gis_csrf=([^;]+)/);
-    return m ? decodeURIComponent(m[1]) : "";
-  }
 
   function render() {
     document.documentElement.lang = lang;
@@ -86,12 +85,9 @@
   async function send(path) {
     const file = $("file").files[0];
     if (file.size > config.maxMb * 1048576) throw new Error(t("tooLarge", config.maxMb));
-    const r = await fetch(`${path}?${params()}`, {method: "POST", body: file, credentials: "same-origin",
-                                                   headers: {"X-CSRF-Token": csrf(),
-                                                             "Content-Type": "application/octet-stream"}});
-    const body = await r.json();
-    if (!r.ok) throw new Error(body.detail || r.statusText);
-    return body;
+    return window.hromadaUpload(`${path}?${params()}`, file, {progress: $("progress"), words: {
+      sending: t("sending"), mb: t("mb"), failed: t("failed"),
+      working: path.endsWith("check") ? t("serverChecking") : t("serverImporting")}});
   }
 
   function show(rep) {

@@ -9,15 +9,16 @@ const STRINGS = {
     date: "Дата", crs: "Система координат (якщо файл її не вказує)", compress: "Стиснення",
     deflate: "без втрат (плани)", jpeg: "JPEG (ортофото)",
     public: "Публічний (інакше — лише для працівників)", send: "Опублікувати",
-    working: "Файл перетворюється на COG…", done: "Опубліковано", tooBig: "Файл більший за",
-    lang: "EN" },
+    sending: "Надсилання", working: "Файл перетворюється на COG…", done: "Опубліковано",
+    tooBig: "Файл більший за", failed: "З'єднання з сервером перервано", mb: "МБ", lang: "EN" },
   en: { title: "Publish a raster (a scanned plan, an orthophoto)", signedIn: "Signed in as",
     file: "File", fileHint: "A georeferenced GeoTIFF or other raster, 8-bit (RGB, grey or paletted).",
     name: "Id (Latin letters)", rtitle: "Title", document: "Source document", date: "Date",
     crs: "Coordinate system (if the file names none)", compress: "Compression",
     deflate: "lossless (plans)", jpeg: "JPEG (orthophotos)",
     public: "Public (otherwise staff only)", send: "Publish",
-    working: "Converting the file to a COG…", done: "Published", tooBig: "The file is larger than",
+    sending: "Sending", working: "Converting the file to a COG…", done: "Published",
+    tooBig: "The file is larger than", failed: "The connection to the server was lost", mb: "MB",
     lang: "УКР" },
 };
 let lang = localStorage.getItem("hromada-lang") === "en" ? "en" : "uk";
@@ -26,11 +27,6 @@ function apply() {
   document.documentElement.lang = lang;
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = STRINGS[lang][el.dataset.i18n];
   document.getElementById("lang").textContent = STRINGS[lang].lang;
-}
-
-function csrf() {
-  const m = document.cookie.match(/(?:^|; )gis_csrf=([^;]+)/);
-  return m ? decodeURIComponent(m[1]) : "";
 }
 
 document.getElementById("who").textContent = config.user;
@@ -48,7 +44,7 @@ document.getElementById("form").addEventListener("submit", async (e) => {
   const file = document.getElementById("file").files[0];
   if (!file) return;
   if (file.size > config.maxMb * 1048576) {
-    error.textContent = `${STRINGS[lang].tooBig} ${config.maxMb} MB`;
+    error.textContent = `${STRINGS[lang].tooBig} ${config.maxMb} ${STRINGS[lang].mb}`;
     error.hidden = false;
     return;
   }
@@ -58,20 +54,16 @@ document.getElementById("form").addEventListener("submit", async (e) => {
     if (v) q.set(id, v);
   }
   if (document.getElementById("public").checked) q.set("public", "1");
-  progress.hidden = false;
   document.getElementById("send").disabled = true;
   try {
-    const r = await fetch(`/rasters/upload?${q}`, { method: "POST", body: file,
-      headers: { "X-CSRF-Token": csrf(), "Content-Type": "application/octet-stream" } });
-    const body = await r.json();
-    if (!r.ok) throw new Error(body.detail ?? body.title ?? String(r.status));
+    const body = await window.hromadaUpload(`/rasters/upload?${q}`, file,
+      { progress, words: STRINGS[lang] });
     done.textContent = `${STRINGS[lang].done}: ${body.name} (${body.width} × ${body.height} px, ${body.crs})`;
     done.hidden = false;
   } catch (err) {
     error.textContent = err.message;  // the server's own words (English), as from the CLI
     error.hidden = false;
   } finally {
-    progress.hidden = true;
     document.getElementById("send").disabled = false;
   }
 });
