@@ -48,6 +48,8 @@ def raster() -> None:
 @click.option("--name", required=True,
               help="Collection id: lowercase Latin letters, digits, '_' or '-'.")
 @click.option("--title", help="Title shown to users, e.g. 'Генеральний план, 2021' [NAME].")
+@click.option("--title-en", default="",
+              help="Title on the English pages, e.g. 'Master plan, 2021' [NAME].")
 @click.option("--crs", help="Assign this CRS (EPSG:6383 …) to a file that names none or a "
                             "wrong one; it does not reproject.")
 @click.option("--document", default="",
@@ -60,8 +62,8 @@ def raster() -> None:
               show_default=True,
               help="deflate keeps every pixel (plans); jpeg (quality 90) is ~10× smaller for "
                    "RGB orthophotos.")
-def raster_add(file: Path, name: str, title: str | None, crs: str | None, document: str,
-               dated: datetime | None, public: bool, compress: str) -> None:
+def raster_add(file: Path, name: str, title: str | None, title_en: str, crs: str | None,
+               document: str, dated: datetime | None, public: bool, compress: str) -> None:
     """Publish FILE (GeoTIFF or any raster GDAL reads) as the raster NAME.
 
     The file becomes a Cloud-Optimised GeoTIFF with overviews in the rasters folder
@@ -77,7 +79,7 @@ def raster_add(file: Path, name: str, title: str | None, crs: str | None, docume
     with _connection() as (settings, conn):
         progress = Progress("raster")
         rec = publish(conn, file, name=name, raster_dir=settings.raster_dir, title=title,
-                      crs=crs, source_document=document,
+                      title_en=title_en, crs=crs, source_document=document,
                       dated=dated.date() if dated else None, public=public,
                       compress=compress, added_by=getpass.getuser(),
                       max_pixels=settings.rasters.max_pixels, reserved=reserved,

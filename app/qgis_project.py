@@ -382,7 +382,7 @@ def project_xml(settings: Settings, catalog: Catalog, access: Access,
                    if r.child == layer.reg.id and r.child_prefix}
         _maplayer(project_layers, layer, access, refs, virtual)
     raster_maplayers(project_layers, settings, rasters,
-                     lambda srs: _crs(srs, settings.city.storage_srid))
+                     lambda srs: _crs(srs, settings.city.storage_srid), access.lang)
     order = _sub(root, "layerorder")
     for layer in reversed(layers):
         _sub(order, "layer", id=layer.id)

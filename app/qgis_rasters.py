@@ -47,16 +47,16 @@ def wmts_source(settings: Settings, rec: RasterRecord) -> str:
 
 
 def raster_maplayers(parent: ET.Element, settings: Settings, rasters: Sequence[RasterRecord],
-                     crs: Callable[[ET.Element], None]) -> None:
-    """Append a ``maplayer`` per public raster to ``parent`` (``<projectlayers>``); ``crs``
-    fills an ``<srs>`` element with the project's CRS."""
+                     crs: Callable[[ET.Element], None], lang: str) -> None:
+    """Append a ``maplayer`` per public raster to ``parent`` (``<projectlayers>``), titled
+    for readers of ``lang``; ``crs`` fills an ``<srs>`` element with the project's CRS."""
     for rec in rasters:
         element = ET.SubElement(parent, "maplayer", type="raster",
                                 hasScaleBasedVisibilityFlag="0",
                                 styleCategories="AllStyleCategories", autoRefreshEnabled="0")
         ET.SubElement(element, "id").text = raster_layer_id(rec)
         ET.SubElement(element, "datasource").text = wmts_source(settings, rec)
-        ET.SubElement(element, "layername").text = rec.title
+        ET.SubElement(element, "layername").text = rec.title_in(lang)
         crs(ET.SubElement(element, "srs"))
         ET.SubElement(element, "provider", encoding="").text = "wms"
         pipe = ET.SubElement(element, "pipe")
@@ -74,7 +74,7 @@ def raster_tree(tree: ET.Element, settings: Settings, rasters: Sequence[RasterRe
     group = ET.SubElement(tree, "layer-tree-group", name=GROUP[lang], expanded="1",
                           checked="Qt::Checked")
     for rec in ordered(rasters):
-        ET.SubElement(group, "layer-tree-layer", id=raster_layer_id(rec), name=rec.title,
+        ET.SubElement(group, "layer-tree-layer", id=raster_layer_id(rec), name=rec.title_in(lang),
                       providerKey="wms", source=wmts_source(settings, rec),
                       checked="Qt::Checked", expanded="0")
 

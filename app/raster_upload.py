@@ -122,7 +122,8 @@ class RasterUploads:
         compress = q.get("compress", "deflate")
         if compress not in ("deflate", "jpeg"):
             raise InvalidParameter("compress must be deflate or jpeg", parameter="compress")
-        return {"name": name, "title": q.get("title") or None, "crs": q.get("crs") or None,
+        return {"name": name, "title": q.get("title") or None, "title_en": q.get("title_en", ""),
+                "crs": q.get("crs") or None,
                 "source_document": q.get("document", ""), "dated": dated,
                 "public": q.get("public", "") in ("1", "true", "on"), "compress": compress}
 

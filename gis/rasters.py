@@ -57,6 +57,19 @@ class RasterRecord:
     dated: date | None = None  # when the image was taken or the plan approved
     added_by: str = ""
     added_at: datetime | None = None
+    title_en: str = ""  # empty: English readers see the name (never the Ukrainian title)
+
+    def title_in(self, lang: str) -> str:
+        """Return the title for readers of ``lang`` ("uk" or "en").
+
+        >>> r = RasterRecord("plan-2021", "План", "EPSG:6383", 6383, (0, 0, 1, 1),
+        ...                  (0, 0, 1, 1), 1, 1, 1.0, 1.0, 3, "rgb", "a.tif", 1, "ab" * 32)
+        >>> r.title_in("uk"), r.title_in("en")
+        ('План', 'plan-2021')
+        """
+        if lang == "uk":
+            return self.title
+        return self.title_en or self.name
 
     @property
     def version(self) -> str:
@@ -84,7 +97,7 @@ def check_name(name: str) -> str:
 
 COLUMNS = ("name, title, crs, srid, min_x, min_y, max_x, max_y, width, height, res_x, res_y, "
            "bands, kind, file, file_size, sha256, public, source_document, dated, added_by, "
-           "added_at, ST_XMin(footprint) AS lon0, ST_YMin(footprint) AS lat0, "
+           "added_at, title_en, ST_XMin(footprint) AS lon0, ST_YMin(footprint) AS lat0, "
            "ST_XMax(footprint) AS lon1, ST_YMax(footprint) AS lat1")
 
 
@@ -96,7 +109,8 @@ def _record(row: dict[str, Any]) -> RasterRecord:
         width=row["width"], height=row["height"], res_x=row["res_x"], res_y=row["res_y"],
         bands=row["bands"], kind=row["kind"], file=row["file"], file_size=row["file_size"],
         sha256=row["sha256"], public=row["public"], source_document=row["source_document"],
-        dated=row["dated"], added_by=row["added_by"], added_at=row["added_at"])
+        dated=row["dated"], added_by=row["added_by"], added_at=row["added_at"],
+        title_en=row["title_en"])
 
 
 def list_rasters(conn: psycopg.Connection[Any], staff: bool) -> list[RasterRecord]:
@@ -127,18 +141,18 @@ def insert_raster(conn: psycopg.Connection[Any], rec: RasterRecord) -> None:
             conn.execute(
                 "INSERT INTO rasters.catalog (name, title, crs, srid, min_x, min_y, max_x, "
                 "max_y, footprint, width, height, res_x, res_y, bands, kind, file, file_size, "
-                "sha256, public, source_document, dated, added_by) VALUES (%(name)s, "
+                "sha256, public, source_document, dated, added_by, title_en) VALUES (%(name)s, "
                 "%(title)s, %(crs)s, %(srid)s, %(x0)s, %(y0)s, %(x1)s, %(y1)s, "
                 "ST_MakeEnvelope(%(w)s, %(s)s, %(e)s, %(n)s, 4326), %(width)s, %(height)s, "
                 "%(rx)s, %(ry)s, %(bands)s, %(kind)s, %(file)s, %(size)s, %(sha)s, %(public)s, "
-                "%(doc)s, %(dated)s, %(by)s)",
+                "%(doc)s, %(dated)s, %(by)s, %(title_en)s)",
                 {"name": rec.name, "title": rec.title, "crs": rec.crs, "srid": rec.srid,
                  "x0": rec.bounds[0], "y0": rec.bounds[1], "x1": rec.bounds[2],
                  "y1": rec.bounds[3], "w": w, "s": s, "e": e, "n": n, "width": rec.width,
                  "height": rec.height, "rx": rec.res_x, "ry": rec.res_y, "bands": rec.bands,
                  "kind": rec.kind, "file": rec.file, "size": rec.file_size, "sha": rec.sha256,
                  "public": rec.public, "doc": rec.source_document, "dated": rec.dated,
-                 "by": rec.added_by})
+                 "by": rec.added_by, "title_en": rec.title_en})
     except psycopg.errors.UniqueViolation:
         raise Conflict(f"a raster named {rec.name!r} exists already; remove it first "
                        "(gis raster remove) or choose another --name", name=rec.name) from None

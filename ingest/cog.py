@@ -404,7 +404,8 @@ def _srid(crs: CRS) -> int | None:
 
 
 def publish(conn: psycopg.Connection[Any], path: Path, *, name: str, raster_dir: Path,
-            title: str | None = None, crs: str | None = None, source_document: str = "",
+            title: str | None = None, title_en: str = "", crs: str | None = None,
+            source_document: str = "",
             dated: date | None = None, public: bool = False, compress: str = "deflate",
             added_by: str = "", max_pixels: int = 100_000_000_000,
             reserved: frozenset[str] = frozenset(),
@@ -458,7 +459,8 @@ def publish(conn: psycopg.Connection[Any], path: Path, *, name: str, raster_dir:
             width=source.width, height=source.height, res_x=abs(t.a), res_y=abs(t.e),
             bands=len(source.indexes), kind=source.kind, file=final.name,
             file_size=temp.stat().st_size, sha256=sha, public=public,
-            source_document=source_document, dated=dated, added_by=added_by)
+            source_document=source_document, dated=dated, added_by=added_by,
+            title_en=title_en.strip())
         report("register", 0, 1)
         renamed = False
         try:

@@ -62,7 +62,8 @@ def test_staff_upload_publishes_like_the_cli_and_refuses_the_rest(
     base, root = upload_server
     scan = make_paletted(tmp_path / "plan.tif", crs="EPSG:6383", size=400).read_bytes()
     query = {"filename": "plan.tif", "name": "zoning-2021", "title": "План зонування, 2021",
-             "document": "рішення № 12", "date": "2021-03-01", "public": "1"}
+             "title_en": "Zoning plan, 2021", "document": "рішення № 12", "date": "2021-03-01",
+             "public": "1"}
     # the public and other roles: refused before any byte is stored
     anon = httpx.post(f"{base}/rasters/upload", params=query, content=scan, timeout=60)
     assert anon.status_code == 401
@@ -102,9 +103,10 @@ def test_staff_upload_publishes_like_the_cli_and_refuses_the_rest(
     assert rows(db_url) == ["zoning-2021"]
     assert len([f for f in files(root) if f.startswith("zoning-2021.")]) == 1
     with psycopg.connect(db_url) as conn:
-        title, document, added_by = conn.execute(
-            "SELECT title, source_document, added_by FROM rasters.catalog").fetchone()
-    assert (title, document, added_by) == ("План зонування, 2021", "рішення № 12", "olena")
+        title, title_en, document, added_by = conn.execute(
+            "SELECT title, title_en, source_document, added_by FROM rasters.catalog").fetchone()
+    assert (title, title_en, document, added_by) == (
+        "План зонування, 2021", "Zoning plan, 2021", "рішення № 12", "olena")
     again = olena.post("/rasters/upload", params=query, content=scan,
                        headers={"X-CSRF-Token": csrf})
     assert again.status_code == 409 and "exists already" in again.json()["detail"]
@@ -145,6 +147,7 @@ def test_the_upload_page_in_a_browser(upload_server: tuple[str, Path], db_url: s
                 "Publish a raster (a scanned plan, an orthophoto)"
             page.set_input_files("#file", str(scan))
             page.fill("#title", "План А")
+            page.fill("#title_en", "Plan A")
             page.check("#public")
             page.click("#send")
             page.wait_for_selector("#done:not([hidden])")
@@ -156,6 +159,10 @@ def test_the_upload_page_in_a_browser(upload_server: tuple[str, Path], db_url: s
         finally:
             browser.close()
     assert rows(db_url) == ["plan-a"]
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT title, title_en FROM rasters.catalog "
+                            "WHERE name = 'plan-a'").fetchone() == (
+            "План А", "Plan A")
     import time
 
     deadline = time.monotonic() + 5  # the server re-reads its catalogue every 2 s

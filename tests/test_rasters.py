@@ -110,8 +110,12 @@ def test_published_raster_is_a_valid_cog_with_overviews(db_url: str, folder: Pat
 def test_cli_adds_lists_and_removes(env: dict[str, str], folder: Path, db_url: str) -> None:
     src = make_rgb(folder / "ortho.tif")
     out = gis(env, "raster", "add", str(src), "--name", "ortho-2024", "--title", "Ортофото",
-              "--document", "договір № 7", "--date", "2024-05-01", "--compress", "jpeg")
+              "--title-en", "Orthophoto", "--document", "договір № 7", "--date", "2024-05-01",
+              "--compress", "jpeg")
     assert out.returncode == 0, out.stderr
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT title, title_en FROM rasters.catalog").fetchone() == (
+            "Ортофото", "Orthophoto")
     assert "added raster ortho-2024 (staff only)" in out.stderr
     assert "raster: copy blocks" in out.stderr and "done in" in out.stderr  # the progress bar
     listed = gis(env, "raster", "list")

@@ -41,6 +41,12 @@ def test_the_qgis_project_shows_the_public_rasters_under_the_vectors(
         assert (f"hromada_raster_{name}<" in text) == (name in public), name
     group = {"uk": "Растрові карти й ортофото", "en": "Raster maps and orthophotos"}
     assert group[lang] in text and group["en" if lang == "uk" else "uk"] not in text
+    # layer names in the project's language: the English title, else the raster's name
+    names = {"uk": ["Test plan-ucs", "Test plan-wgs"], "en": ["Test plan (UCS-2000)", "plan-wgs"]}
+    for title in names[lang]:
+        assert f"<layername>{title}</layername>" in text, title
+    if lang == "en":
+        assert "Test plan-ucs" not in text
     project = tmp_path / "p.qgs"
     project.write_text(text, encoding="utf-8")
     to_ucs = Transformer.from_crs(4326, 6383, always_xy=True)
@@ -136,10 +142,12 @@ def test_the_geoportal_draws_a_public_raster_with_its_opacity(raster_server: str
                                      "l.metadata && l.metadata['hromada:role'] === 'overlay')"
                                      ".map(l => l.id)")
             assert order.index("raster-plan-ucs") < min(order.index(i) for i in overlays)
-            # English: the rasters' names, never a Ukrainian title beside English words
+            # English: the English title, else the raster's name, never a Ukrainian title
+            # beside English words
             page.locator("#lang-switch").click()
             assert group.locator("summary").inner_text() == "Raster maps and orthophotos"
-            assert group.locator(".name").all_inner_texts()[:2] == ["plan-ucs", "plan-wgs"]
+            assert group.locator(".name").all_inner_texts()[:2] == ["Test plan (UCS-2000)",
+                                                                   "plan-wgs"]
             context.close()
             assert watched.errors == []
         finally:

@@ -49,7 +49,7 @@ WMQ = "WebMercatorQuad"
 RASTERS: dict[str, dict[str, Any]] = {
     "ortho-ucs": {"make": make_rgb, "crs": "EPSG:6383", "bounds": UCS_BOUNDS, "public": True},
     "plan-ucs": {"make": make_paletted, "crs": "EPSG:6383", "bounds": UCS_BOUNDS,
-                 "public": True},
+                 "public": True, "title_en": "Test plan (UCS-2000)"},
     "ortho-wgs": {"make": make_rgb, "crs": "EPSG:4326", "bounds": WGS_BOUNDS, "public": True},
     "plan-wgs": {"make": make_paletted, "crs": "EPSG:4326", "bounds": WGS_BOUNDS,
                  "public": True},
@@ -76,7 +76,8 @@ def published(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str,
                 src = spec["make"](root / f"{raster}-src.tif", crs=spec["crs"],
                                    bounds=spec["bounds"], **extra)
                 publish(conn, src, name=raster, raster_dir=root / "rasters",
-                        title=f"Test {raster}", source_document="рішення № 1",
+                        title=f"Test {raster}", title_en=spec.get("title_en", ""),
+                        source_document="рішення № 1",
                         public=spec["public"])
                 src.unlink()
         yield env
@@ -384,6 +385,9 @@ def test_public_listing_gives_tilejson_urls(http: httpx.Client) -> None:
     assert set(found) == {"ortho-ucs", "plan-ucs", "ortho-wgs", "plan-wgs"}
     entry = found["plan-ucs"]
     assert entry["title"] == "Test plan-ucs" and entry["source_document"] == "рішення № 1"
+    # English readers get the English title, or the name where none was given
+    assert entry["title_en"] == "Test plan (UCS-2000)"
+    assert found["plan-wgs"]["title_en"] == "plan-wgs"
     assert http.get(entry["tilejson"]).json()["name"] == "Test plan-ucs"
 
 

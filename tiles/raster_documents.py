@@ -188,7 +188,7 @@ def raster_list(svc: RasterService, staff: bool) -> dict[str, Any]:
 
 def public_entry(svc: RasterService, rec: RasterRecord) -> dict[str, Any]:
     """Return one raster for a map client: title, kind, date, bounds, TileJSON and tiles."""
-    return {"name": rec.name, "title": rec.title, "kind": rec.kind,
+    return {"name": rec.name, "title": rec.title, "title_en": rec.title_in("en"), "kind": rec.kind,
             "public": rec.public, "dated": rec.dated.isoformat() if rec.dated else None,
             "source_document": rec.source_document,
             "bounds": [round(v, 7) for v in rec.lonlat_bounds],

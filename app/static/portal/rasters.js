@@ -43,7 +43,8 @@ export class RasterLayers {
     this.render();
   }
 
-  title(raster) { return lang() === "uk" ? raster.title : raster.name; }
+  // the catalogue's English title (its name when none was given): never Ukrainian among English
+  title(raster) { return lang() === "uk" ? raster.title : (raster.title_en || raster.name); }
 
   setVisible(name, visible) {
     const raster = this.rasters.find((r) => r.name === name);

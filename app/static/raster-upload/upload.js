@@ -5,7 +5,8 @@ const config = JSON.parse(document.getElementById("upload-config").textContent);
 const STRINGS = {
   uk: { title: "Публікація растра (скан плану, ортофото)", signedIn: "Ви увійшли як",
     file: "Файл", fileHint: "GeoTIFF або інший прив'язаний растр, 8 біт (RGB, відтінки сірого або палітра).",
-    name: "Ідентифікатор (латиницею)", rtitle: "Назва", document: "Документ-джерело",
+    name: "Ідентифікатор (латиницею)", rtitle: "Назва", rtitleEn: "Назва англійською",
+    document: "Документ-джерело",
     date: "Дата", crs: "Система координат (якщо файл її не вказує)", compress: "Стиснення",
     deflate: "без втрат (плани)", jpeg: "JPEG (ортофото)",
     public: "Публічний (інакше — лише для працівників)", send: "Опублікувати",
@@ -13,7 +14,8 @@ const STRINGS = {
     tooBig: "Файл більший за", failed: "З'єднання з сервером перервано", mb: "МБ", lang: "EN" },
   en: { title: "Publish a raster (a scanned plan, an orthophoto)", signedIn: "Signed in as",
     file: "File", fileHint: "A georeferenced GeoTIFF or other raster, 8-bit (RGB, grey or paletted).",
-    name: "Id (Latin letters)", rtitle: "Title", document: "Source document", date: "Date",
+    name: "Id (Latin letters)", rtitle: "Title", rtitleEn: "Title in English",
+    document: "Source document", date: "Date",
     crs: "Coordinate system (if the file names none)", compress: "Compression",
     deflate: "lossless (plans)", jpeg: "JPEG (orthophotos)",
     public: "Public (otherwise staff only)", send: "Publish",
@@ -49,7 +51,7 @@ document.getElementById("form").addEventListener("submit", async (e) => {
     return;
   }
   const q = new URLSearchParams({ filename: file.name });
-  for (const id of ["name", "title", "document", "date", "crs", "compress"]) {
+  for (const id of ["name", "title", "title_en", "document", "date", "crs", "compress"]) {
     const v = document.getElementById(id).value.trim();
     if (v) q.set(id, v);
   }
