@@ -11,6 +11,7 @@ gets ``NotFound`` exactly as for a name that was never added.
 from __future__ import annotations
 
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -93,6 +94,35 @@ def check_name(name: str) -> str:
                                "digits, '_' or '-', starting with a letter (it becomes the "
                                "collection id in URLs)", parameter="name")
     return name
+
+
+# right-to-left/left-to-right embeddings, overrides and isolates: they can make a title read
+# differently from what it holds (a spoofed file name or document number)
+BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+MAX_TEXT = 300  # a title or a source document is one line on a map's layer list
+
+
+def check_text(value: str, field: str, *, max_len: int = MAX_TEXT) -> str:
+    """Return ``value`` without surrounding blanks if it can be one line of a raster's
+    description (title, English title, source document), else raise InvalidParameter naming
+    the field and the position of the first character that cannot be shown.
+
+    >>> check_text("  План зонування, 2021 ", "title")
+    'План зонування, 2021'
+    >>> check_text("plan" + chr(0), "title_en")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: title_en has a control character (U+0000) at position 5; ...
+    """
+    text = value.strip()
+    for i, ch in enumerate(text, start=1):
+        if unicodedata.category(ch) == "Cc" or ch in BIDI_CONTROLS:
+            kind = "a control character" if ch not in BIDI_CONTROLS else "a text-direction control"
+            raise InvalidParameter(f"{field} has {kind} (U+{ord(ch):04X}) at position {i}; it "
+                                   "must be one line of text", parameter=field)
+    if len(text) > max_len:
+        raise InvalidParameter(f"{field} is {len(text)} characters long; at most {max_len}",
+                               parameter=field)
+    return text
 
 
 COLUMNS = ("name, title, crs, srid, min_x, min_y, max_x, max_y, width, height, res_x, res_y, "

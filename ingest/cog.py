@@ -47,6 +47,7 @@ from gis.rasters import (
     RasterRecord,
     RasterTooLarge,
     check_name,
+    check_text,
     delete_raster,
     insert_raster,
     name_taken,
@@ -417,6 +418,10 @@ def publish(conn: psycopg.Connection[Any], path: Path, *, name: str, raster_dir:
     """
     report = _quiet(progress)
     check_name(name)
+    # before any work: a title the catalogue cannot show is refused, not converted for nothing
+    title = check_text(title or "", "title") or name
+    title_en = check_text(title_en, "title_en")
+    source_document = check_text(source_document, "document")
     if name in reserved:
         raise RasterInputError(f"{name!r} is already the id of a registry collection; choose "
                                "another --name", parameter="name")
@@ -453,14 +458,14 @@ def publish(conn: psycopg.Connection[Any], path: Path, *, name: str, raster_dir:
         final = raster_dir / f"{name}.{sha[:12]}.tif"
         t = source.transform
         rec = RasterRecord(
-            name=name, title=title or name,
+            name=name, title=title,
             crs=f"EPSG:{_srid(source.crs)}" if _srid(source.crs) else source.crs.to_wkt(),
             srid=_srid(source.crs), bounds=source.bounds, lonlat_bounds=lonlat,
             width=source.width, height=source.height, res_x=abs(t.a), res_y=abs(t.e),
             bands=len(source.indexes), kind=source.kind, file=final.name,
             file_size=temp.stat().st_size, sha256=sha, public=public,
             source_document=source_document, dated=dated, added_by=added_by,
-            title_en=title_en.strip())
+            title_en=title_en)
         report("register", 0, 1)
         renamed = False
         try:

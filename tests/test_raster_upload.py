@@ -88,6 +88,18 @@ def test_staff_upload_publishes_like_the_cli_and_refuses_the_rest(
     bad_date = olena.post("/rasters/upload", params={**query, "date": "01.03.2021"},
                           content=scan, headers={"X-CSRF-Token": csrf})
     assert bad_date.status_code == 400 and "YYYY-MM-DD" in bad_date.json()["detail"]
+    # text the catalogue cannot show as one line: refused naming the field and the position
+    # (a NUL was a 500; a direction override would make a title read as something else)
+    for field, value, needle in (("title", "План\x00", "title has a control character "
+                                  "(U+0000) at position 5"),
+                                 ("title_en", "Plan\u202e1202", "title_en has a "
+                                  "text-direction control (U+202E) at position 5"),
+                                 ("document", "№ 12\n№ 13", "document has a control "
+                                  "character (U+000A)"),
+                                 ("title", "я" * 301, "title is 301 characters long")):
+        bad = olena.post("/rasters/upload", params={**query, field: value}, content=scan,
+                         headers={"X-CSRF-Token": csrf})
+        assert bad.status_code == 400 and needle in bad.json()["detail"], (field, bad.text)
     taken = olena.post("/rasters/upload", params={**query, "name": "land_parcels"},
                        content=scan, headers={"X-CSRF-Token": csrf})
     assert taken.status_code in (400, 422) and "registry collection" in taken.json()["detail"]
@@ -111,6 +123,14 @@ def test_staff_upload_publishes_like_the_cli_and_refuses_the_rest(
                        headers={"X-CSRF-Token": csrf})
     assert again.status_code == 409 and "exists already" in again.json()["detail"]
     assert not list(Path(root).glob(".incoming/*"))  # no temporary file of any attempt stays
+    blank = olena.post("/rasters/upload", params={**query, "name": "blank-title",
+                                                  "title": "   ", "title_en": " "},
+                       content=scan, headers={"X-CSRF-Token": csrf})
+    assert blank.status_code == 201, blank.text
+    assert blank.json()["title"] == "blank-title"  # a blank title is no title: the name
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        assert conn.execute("SELECT title_en FROM rasters.catalog "
+                            "WHERE name = 'blank-title'").fetchone() == ("",)
     olena.close()
     ivan.close()
 
