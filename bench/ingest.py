@@ -40,6 +40,7 @@ from _common import (  # noqa: E402
     git_commit,
     machine,
     sigterm_as_interrupt,
+    uncommitted,
     write_section,
 )
 
@@ -245,11 +246,14 @@ def main() -> None:
     ours_cpu, peer_cpu = ours_client + ours_db, peer_client + peer_db
     ours_rate, peer_rate = imported / ours_s, exported / peer_s
     parcels, addresses = floors["land_parcels"], floors["addresses"]
+    # other work is told by the load average: above the cores' count, processes waited for one
+    busy = ("shared with other work while it ran" if max(load_before, load_after) > 1.5
+            else "otherwise quiet while it ran")
     lines = [
-        f"Machine: {machine()}, shared with other work while it ran (1-minute load average "
-        f"{load_before:.1f} at the start, {load_after:.1f} at the end, on 2 cores: the "
-        "seconds of one run compare with each other, not across runs; CPU seconds are steadier)."
-        f" Commit {git_commit()} (the working tree may hold more); demo city at scale "
+        f"Machine: {machine()}, {busy} (1-minute load average {load_before:.1f} at the "
+        f"start, {load_after:.1f} at the end, on {os.cpu_count()} cores: the seconds of one "
+        "run compare with each other, not across runs; CPU seconds are steadier)."
+        f" Commit {git_commit()}{uncommitted()}; demo city at scale "
         f"{args.scale}; {imported:,} features in {len(files)} registries, exported with `gis "
         f"export --format gpkg` (public views, storage CRS) in {export_s:.1f} s "
         f"({exported / export_s:,.0f} features/s).",
