@@ -5,7 +5,8 @@ Every registry is exported (``gis export --format gpkg``: the public view, stora
 imported into a fresh, migrated database in reference order, the way a council would move a
 city: ``--keep-ids`` (references between registries survive), ``--legacy`` (the demo city is
 "existing data" whose realistic faults are reported, not refused), every rule checked in the
-staging pass and again by the database's triggers, history and the tile change feed written.
+staging pass and again by the database's triggers, history and the verification queue written
+(the import is a pending change: the tiles change when its holder approves it).
 The peer loads the same files with ``ogr2ogr -f PostgreSQL --config PG_USE_COPY YES`` into a
 schema of bare tables (no constraints, triggers or history) of the same database, in the same
 run. Both are timed by the wall clock (the goal's measure) and by CPU seconds: the client
@@ -265,7 +266,7 @@ def main() -> None:
         f"{peer_cpu:.1f} ({peer_client:.1f} + {peer_db:.1f}) |",
         f"| Hromada GIS ingest (`--keep-ids --legacy`) | read, map, COPY to staging, every "
         f"check and rule per row, one set-based write through the rule triggers, history, "
-        f"change feed | {ours_s:.1f} | {ours_rate:,.0f} | "
+        f"verification queue | {ours_s:.1f} | {ours_rate:,.0f} | "
         f"{ours_cpu:.1f} ({ours_client:.1f} + {ours_db:.1f}) |",
         "",
         f"**Ratio: {ours_rate / peer_rate:.0%} of ogr2ogr's rate** (goal ≥ 50 %: not reached); "
@@ -280,8 +281,9 @@ def main() -> None:
         "*normalise*: geometries to the registry's type and CRS (and their validity, once), "
         "keys and references; *check*: geometry, fields, uniqueness and the rules the triggers "
         "do not run; *write*: one INSERT … SELECT per registry through the rule triggers "
-        "(every error rule over every row), the history trigger, the tile change feed, the "
-        "foreign keys and the indexes.",
+        "(every error rule over every row), the history trigger, the verification queue (the "
+        "import is a pending change; the tiles change when it is approved), the foreign keys "
+        "and the indexes.",
         "",
         f"The database's own share. The *write* stage alone takes {stage('write'):.1f} s, "
         f"{stage('write') / peer_s:.1f}× ogr2ogr's whole load. `EXPLAIN ANALYZE` of the same "
@@ -289,12 +291,13 @@ def main() -> None:
         f"{parcels.get('total', 0):.1f} s and {addresses.get('total', 0):.1f} s; the shares "
         f"hold) splits it. Land parcels: the rule trigger {share(parcels, 'check_rules_insert')}"
         f" (mostly `no_overlap`: each parcel against its ~4 neighbours by `ST_Relate`), the "
-        f"table with its six indexes {share(parcels, 'table and indexes')}, the tile change "
-        f"feed {share(parcels, 'changed_ins')}, history {share(parcels, 'keep_version')}. "
+        f"table with its six indexes {share(parcels, 'table and indexes')}, the "
+        f"verification queue {share(parcels, 'track_ins')}, history "
+        f"{share(parcels, 'keep_version')}. "
         f"Addresses: the rule trigger {share(addresses, 'check_rules_insert')}, the table with "
         f"its seven indexes {share(addresses, 'table and indexes')}, the foreign keys "
-        f"(street, building; one lookup per row) {share(addresses, 'foreign keys')}, the tile "
-        f"change feed {share(addresses, 'changed_ins')}, history "
+        f"(street, building; one lookup per row) {share(addresses, 'foreign keys')}, the "
+        f"verification queue {share(addresses, 'track_ins')}, history "
         f"{share(addresses, 'keep_version')}. A write that keeps the database's rules, "
         "history, foreign keys and indexes costs more than ogr2ogr's whole load of the city.",
         "",
