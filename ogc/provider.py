@@ -94,6 +94,22 @@ def _unchanged(filter_: Any, **kwargs: Any) -> Any:
     return filter_
 
 
+def refuse_pending(params: dict[str, Any]) -> None:
+    """Refuse ``pending`` on the pages pygeoapi renders: they show published versions to
+    everyone, and a staff member who asked for the working copy must be told, not shown the
+    published one as if it were.
+
+    >>> refuse_pending({"f": "html"})
+    >>> refuse_pending({"pending": "true"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: pending=… is answered as GeoJSON (f=json) to signed-in staff; ...
+    """
+    if "pending" in params:
+        raise InvalidParameter("pending=… is answered as GeoJSON (f=json) to signed-in staff; "
+                               "the HTML and JSON-LD pages show the published versions",
+                               parameter="pending")
+
+
 def serve_requests_to_providers(itemtypes: Any) -> None:
     """Wrap pygeoapi's items handlers (module ``pygeoapi.api.itemtypes``) so that this
     provider sees each request, and leave CQL2 parsing to us. Idempotent."""
@@ -153,6 +169,7 @@ class RegistryProvider(BaseProvider):  # type: ignore[misc]
             raise ProviderQueryError("items are read through the OGC API routes only")
         fields = self.reg.public_fields
         try:
+            refuse_pending(params)
             q = parse_items_query(params, self.reg, fields, output_crs_uris(self.storage_srid),
                                   _shared.max_limit, _shared.default_limit)
             if q.limit > _shared.max_rendered:  # a page pygeoapi renders (HTML, JSON-LD)
@@ -183,6 +200,7 @@ class RegistryProvider(BaseProvider):  # type: ignore[misc]
         if not -2**63 <= obj_id < 2**63:
             raise ProviderItemNotFoundError(f"{self.reg.id} has no object {obj_id}")
         try:
+            refuse_pending(getattr(_request, "params", None) or {})
             with database_errors(), self._connect() as conn, conn.transaction():
                 set_statement_timeout(conn, _shared.timeout_s)
                 row = conn.execute(item_sql(self.reg, Output(), self.storage_srid, False),

@@ -173,6 +173,13 @@ def test_an_api_edit_reaches_the_public_only_when_approved(city: dict[str, Any])
     assert staff["verification"] == {"state": "changed", "published_version": 1}
     assert httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json&"
                      "pending=true").status_code == 401  # not the public's to ask
+    # the pages pygeoapi renders show published versions: asking them for the working copy
+    # is told so, not answered with the published one as if it were
+    for path in (f"/items/{obj_id}?f=html", "/items?f=html", f"/items/{obj_id}?f=jsonld"):
+        page = httpx.get(f"{city['server']}/collections/land_parcels{path}&pending=true",
+                         headers=TARAS)
+        assert page.status_code == 400, (path, page.status_code)
+        assert "answered as GeoJSON (f=json)" in page.text, page.text[:300]
     queue = httpx.get(f"{city['server']}/registries/land_parcels/pending", headers=TARAS).json()
     (change,) = [c for c in queue["changes"] if c["id"] == obj_id]
     assert (change["operation"], change["changed_by"], change["version"]) == ("update", "olena",
