@@ -185,7 +185,7 @@ def test_the_upload_page_in_a_browser(upload_server: tuple[str, Path], db_url: s
             "План А", "Plan A")
     import time
 
-    deadline = time.monotonic() + 5  # the server re-reads its catalogue every 2 s
+    deadline = time.monotonic() + 5  # the server re-reads its catalogue every 0.5 s
     while httpx.get(f"{base}/rasters/plan-a/tilejson.json", timeout=60).status_code != 200:
         assert time.monotonic() < deadline, "the uploaded raster is not served"
         time.sleep(0.2)

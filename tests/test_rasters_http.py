@@ -541,3 +541,27 @@ def test_openlayers_draws_the_ucs2000_tileset(raster_server: str, tmp_path: Path
                 assert rgba[3] == 255
         finally:
             browser.close()
+
+
+def test_a_raster_added_or_removed_elsewhere_is_served_or_gone_within_a_second(
+        published: dict[str, str], raster_server: str, tmp_path: Path) -> None:
+    """Another process (``gis raster add`` on the server, or another instance's upload)
+    changes the catalogue: this server follows within a second (its snapshot's refresh)."""
+    url = f"{raster_server}/rasters/late-plan/tilejson.json"
+    assert httpx.get(url, timeout=30).status_code == 404
+    src = make_paletted(tmp_path / "late.tif", crs="EPSG:6383", bounds=UCS_BOUNDS, size=200)
+    raster_dir = Path(published["GIS_DATA_DIR"]) / "rasters"
+    with psycopg.connect(published["GIS_DATABASE_URL"], autocommit=True) as conn:
+        try:
+            publish(conn, src, name="late-plan", raster_dir=raster_dir, title="Пізній план",
+                    public=True)
+            added = time.monotonic()
+            while httpx.get(url, timeout=30).status_code != 200:
+                assert time.monotonic() - added < 1.0, "the added raster is not served"
+                time.sleep(0.05)
+        finally:
+            unpublish(conn, "late-plan", raster_dir)
+        removed = time.monotonic()
+        while httpx.get(url, timeout=30).status_code != 404:
+            assert time.monotonic() - removed < 1.0, "the removed raster is still served"
+            time.sleep(0.05)
