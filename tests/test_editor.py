@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import math
 import shutil
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -240,7 +241,12 @@ def test_planner_moves_a_vertex_and_the_item_and_tiles_show_it(
     assert new_ring[0] == pytest.approx(moved, abs=2e-7)
     # the other vertices went back exactly as stored (the editor keeps their metres)
     assert [c for p in new_ring[1:-1] for c in p] == [c for p in ring[1:-1] for c in p]
-    assert drawn_in_tile(server, z, x, y, pid) < area_before
+    # the approval was written straight into the database: the server's tile cache hears of it
+    # through the change feed (LISTEN/NOTIFY), a few milliseconds later — wait for it
+    deadline = time.monotonic() + 5
+    while drawn_in_tile(server, z, x, y, pid) >= area_before:
+        assert time.monotonic() < deadline, "the approved edit never reached the tile"
+        time.sleep(0.05)
     # the map itself reloaded the tiles: the drawn parcel no longer reaches the old vertex
     planner.idle()
     planner.page.wait_for_function(
