@@ -425,3 +425,113 @@ def test_odd_encodings(probe: Probe) -> None:
         probe.send("GET", f"{ITEMS}?limit=1", headers={header: value})
         probe.send("GET", "/", headers={header: value})
         probe.send("PUT", f"{ITEMS}/1", headers={header: value}, content=b"{}")
+
+
+# -- generated: hostile values in every query parameter of every GET route --------------------
+
+# one concrete path per GET route template of ours (``Route("…")`` in the source; a new route
+# without a sample here fails the test below), plus pygeoapi's own routes
+SAMPLES = {
+    "/": "/", "/api": "/api", "/healthz": "/healthz", "/readyz": "/readyz",
+    "/collections/{cid}/tiles": "/collections/land_parcels/tiles",
+    "/collections/{cid}/tiles/{tms}": "/collections/land_parcels/tiles/WebMercatorQuad",
+    "/collections/{cid}/tiles/{tms}/{z}/{y}/{x}":
+        "/collections/land_parcels/tiles/WebMercatorQuad/14/5594/9420",
+    "/collections/{name}/coverage": "/collections/no-raster/coverage",
+    "/collections/{name}/map/tiles": "/collections/no-raster/map/tiles",
+    "/collections/{name}/map/tiles/{tms}": "/collections/no-raster/map/tiles/WebMercatorQuad",
+    "/collections/{name}/map/tiles/{tms}/{z}/{y}/{x}":
+        "/collections/no-raster/map/tiles/WebMercatorQuad/14/5594/9420",
+    "/downloads": "/downloads",
+    "/downloads/{collection_id}/metadata.json": "/downloads/land_parcels/metadata.json",
+    "/downloads/{name}": "/downloads/land_parcels.csv",
+    "/editor/session": "/editor/session",
+    "/error-reports/{ticket}": "/error-reports/AAAAA-AAAAA",
+    "/extracts": "/extracts",
+    "/extracts/collections/{collection_id}/items/{item_id}":
+        "/extracts/collections/land_parcels/items/{parcel}",
+    "/extracts/parcels/{cadastral_number}": "/extracts/parcels/{number}",
+    "/extracts/{number}": "/extracts/2026-000001",
+    "/fonts/{fontstack}/{range}.pbf": "/fonts/DejaVu Sans Book/0-255.pbf",
+    "/ingest": "/ingest", "/login": "/login", "/maps": "/maps",
+    "/maps/{map}/style.json": "/maps/city/style.json",
+    "/maps/{map}/tilejson.json": "/maps/city/tilejson.json",
+    "/maps/{map}/{z}/{x}/{y}.mvt": "/maps/city/14/9420/5594.mvt", "/me": "/me",
+    "/qgis/project.qgs": "/qgis/project.qgs", "/qgis/server.crt": "/qgis/server.crt",
+    "/qgis/service-entry": "/qgis/service-entry", "/rasters": "/rasters",
+    "/rasters/upload": "/rasters/upload", "/rasters/wmts": "/rasters/wmts",
+    "/rasters/{name}/tilejson.json": "/rasters/no-raster/tilejson.json",
+    "/rasters/{name}/{z:int}/{x:int}/{y:int}.{fmt}": "/rasters/no-raster/14/9420/5594.png",
+    "/registries/{collection_id}/as-of": "/registries/land_parcels/as-of",
+    "/registries/{collection_id}/dismantling": "/registries/advertising_structures/dismantling",
+    "/registries/{collection_id}/error-reports": "/registries/land_parcels/error-reports",
+    "/registries/{collection_id}/form": "/registries/land_parcels/form",
+    "/registries/{collection_id}/items/{item_id}/history":
+        "/registries/land_parcels/items/{parcel}/history",
+    "/registries/{collection_id}/pending": "/registries/land_parcels/pending",
+    "/registries/{collection_id}/pending/{item_id}": "/registries/land_parcels/pending/{parcel}",
+    "/registries/{collection_id}/problems": "/registries/land_parcels/problems",
+    "/registries/{collection_id}/quality": "/registries/land_parcels/quality",
+    "/reports/parcels": "/reports/parcels",
+    "/reports/parcels/{cadastral_number}": "/reports/parcels/{number}",
+    "/search": "/search", "/search/place": "/search/place", "/search/reverse": "/search/reverse",
+    "/tileMatrixSets": "/tileMatrixSets", "/tileMatrixSets/{tms}": "/tileMatrixSets/UCS2000TM9",
+    "/tiles": "/tiles", "/tiles/{tms}": "/tiles/WebMercatorQuad",
+    "/tiles/{tms}/{z}/{y}/{x}": "/tiles/WebMercatorQuad/14/5594/9420",
+    "/verification": "/verification", "/verification/pending.geojson":
+        "/verification/pending.geojson", "/verification/summary": "/verification/summary",
+}
+PYGEOAPI = ("/collections", "/collections/land_parcels", "/collections/land_parcels/items",
+            "/collections/land_parcels/items/{parcel}", "/collections/land_parcels/queryables",
+            "/collections/land_parcels/schema", "/conformance", "/openapi")
+PARAMETERS = ("f", "lang", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "at",
+              "q", "lon", "lat", "radius", "collections", "filter", "properties", "sortby",
+              "scale", "paper", "access", "pending", "number", "status", "subset", "width",
+              "service", "request", "tilematrix", "zoom", "ids", "cadastral_number", "format")
+HOSTILE_VALUES = ("\x00", "x" * 3000, "[[{{((\u202e'")
+
+
+def get_route_templates() -> set[str]:
+    """Return the path templates our source declares for GET (``Route("…", …)``)."""
+    import re
+    from pathlib import Path
+
+    root = Path(__file__).resolve().parent.parent
+    found: set[str] = set()
+    for package in ("app", "tiles", "ogc", "extracts", "ingest", "registries", "gis"):
+        for source in (root / package).rglob("*.py"):
+            for m in re.finditer(r'Route\(\s*"([^"]+)"(.*?)\)(?=[,\]\n])', source.read_text(),
+                                 re.S):
+                methods = re.search(r"methods=\[([^\]]*)\]", m.group(2))
+                if methods is None or '"GET"' in methods.group(1):
+                    found.add(m.group(1))
+    return found
+
+
+def test_hostile_values_in_every_query_parameter_of_every_get_route(target: Target) -> None:
+    missing = get_route_templates() - SAMPLES.keys()
+    assert not missing, f"GET routes without a sample path in SAMPLES: {sorted(missing)}"
+    paths = [p.format(parcel=target.first_parcel, number=target.number)
+             for p in (*SAMPLES.values(), *PYGEOAPI)]
+    broken: list[str] = []
+    sent = 0
+    with httpx.Client(base_url=target.base, timeout=60) as client:
+        for i, value in enumerate(HOSTILE_VALUES):
+            # the public for one value, staff for the others: both sides of every wall
+            headers = STAFF_HEADERS if i % 2 else {}
+            for path in paths:
+                for name in PARAMETERS:
+                    sent += 1
+                    try:
+                        r = client.get(quote(path, safe="/:"), params={name: value},
+                                       headers=headers)
+                    except httpx.HTTPError as exc:
+                        broken.append(f"{path}?{name}={value[:12]!r}: dropped ({exc!r})")
+                        continue
+                    if r.status_code >= 500 or any(
+                            leak in r.text for leak in ("psycopg", "Traceback", "ERROR:  ")):
+                        broken.append(f"{path}?{name}={value[:12]!r}: {r.status_code} "
+                                      f"{r.text[:160]}")
+        assert client.get("/readyz").status_code == 200
+    assert not broken, f"{len(broken)} of {sent} requests broke a promise:\n" + "\n".join(
+        broken[:30])
