@@ -108,7 +108,8 @@ class Uploads:
         work = Path(tempfile.mkdtemp(prefix="hromada-upload-"))
         try:
             path = work / name
-            await self._receive(request, path)
+            await receive_upload(request, path, self.settings.ingest.max_upload_mb,
+                                 "gis ingest")
             if not self.busy.acquire(blocking=False):
                 raise Conflict("another import is running on this server; retry when it ends")
             try:
@@ -120,21 +121,6 @@ class Uploads:
         body = report.as_dict()
         body["rejected_rows"] = {str(k): v for k, v in list(report.rejected_rows.items())[:500]}
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
-
-    async def _receive(self, request: Request, path: Path) -> None:
-        limit = self.settings.ingest.max_upload_mb << 20
-        size = 0
-        with path.open("wb") as out:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise PayloadTooLarge(f"uploads are limited to "
-                                          f"{self.settings.ingest.max_upload_mb} MB "
-                                          "(GIS_INGEST__MAX_UPLOAD_MB); use gis ingest on the "
-                                          "server for larger files")
-                out.write(chunk)
-        if size == 0:
-            raise InvalidParameter("the request carried no file")
 
     def _import(self, reg: Registry, path: Path, files: FileOptions, opts: ImportOptions,
                 work: Path) -> Any:
@@ -165,3 +151,21 @@ def ingest_routes(settings: Settings, db_url: str, catalog: Catalog,
             Route("/ingest/check", u.check, methods=["POST"]),
             Route("/ingest/import", u.load, methods=["POST"]),
             Mount("/static/ingest", app=StaticFiles(directory=STATIC))]
+
+
+async def receive_upload(request: Request, path: Path, max_mb: int, command: str) -> None:
+    """Stream ``request``'s body into ``path``: PayloadTooLarge beyond ``max_mb`` (naming
+    ``command``, the way for larger files), InvalidParameter when it carried nothing. The staff
+    uploads (imports, rasters) share it, and so their limit and messages."""
+    limit = max_mb << 20
+    size = 0
+    with path.open("wb") as out:
+        async for chunk in request.stream():
+            size += len(chunk)
+            if size > limit:
+                raise PayloadTooLarge(f"uploads are limited to {max_mb} MB "
+                                      f"(GIS_INGEST__MAX_UPLOAD_MB); use {command} on the "
+                                      "server for larger files")
+            out.write(chunk)
+    if size == 0:
+        raise InvalidParameter("the request carried no file")

@@ -30,8 +30,9 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from app.ingest_routes import receive_upload
 from gis.auth import Principal, Role
-from gis.errors import Conflict, Forbidden, InvalidParameter, PayloadTooLarge, Unauthorized
+from gis.errors import Conflict, Forbidden, InvalidParameter, Unauthorized
 from gis.settings import Settings
 from ingest.cog import publish
 from registries.catalog import Catalog
@@ -87,7 +88,8 @@ class RasterUploads:
         work = Path(tempfile.mkdtemp(prefix="hromada-raster-upload-"))
         try:
             path = work / filename
-            await self._receive(request, path)
+            await receive_upload(request, path, self.settings.ingest.max_upload_mb,
+                                 "gis raster add")
             if not self.busy.acquire(blocking=False):
                 raise Conflict("another raster is being published on this server; retry when "
                                "it is done")
@@ -126,21 +128,6 @@ class RasterUploads:
                 "crs": q.get("crs") or None,
                 "source_document": q.get("document", ""), "dated": dated,
                 "public": q.get("public", "") in ("1", "true", "on"), "compress": compress}
-
-    async def _receive(self, request: Request, path: Path) -> None:
-        limit = self.settings.ingest.max_upload_mb << 20
-        size = 0
-        with path.open("wb") as out:
-            async for chunk in request.stream():
-                size += len(chunk)
-                if size > limit:
-                    raise PayloadTooLarge(f"uploads are limited to "
-                                          f"{self.settings.ingest.max_upload_mb} MB "
-                                          "(GIS_INGEST__MAX_UPLOAD_MB); use gis raster add on "
-                                          "the server for larger files")
-                out.write(chunk)
-        if size == 0:
-            raise InvalidParameter("the request carried no file")
 
     def _publish(self, path: Path, who: Principal, options: dict[str, Any]) -> Any:
         with psycopg.connect(self.db_url, autocommit=True) as conn:
