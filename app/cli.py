@@ -10,6 +10,7 @@ import contextlib
 import logging
 import signal
 import sys
+import warnings
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -61,6 +62,9 @@ def main(ctx: click.Context, debug: bool) -> None:
                         format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     if not debug:  # pygeoapi's generic provider warns about every DATE column it meets
         logging.getLogger("pygeoapi").setLevel(logging.ERROR)
+        # GDAL's and GEOS's remarks on a file's odd features ("Non closed ring detected");
+        # the import reports each such row itself, with its number
+        warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"(pyogrio|shapely)")
 
 
 def load_settings() -> Settings:

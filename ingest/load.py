@@ -307,7 +307,7 @@ class _Job(Checks):
             return self._indexes()
         except psycopg.errors.InternalError:
             pass  # a geometry PostGIS cannot parse (a ring of 3 points …): find it, go on
-        self._unreadable_geometries()
+        self._unreadable_geometries(src, srid)
         try:
             self.conn.execute(query)
         except psycopg.errors.InternalError as exc:  # PROJ: a point outside the CRS's domain
@@ -316,19 +316,30 @@ class _Job(Checks):
                               "is --crs right?", file=self.source.display) from None
         self._indexes()
 
-    def _unreadable_geometries(self) -> None:
-        """Set aside (as row problems) the geometries PostGIS refuses to parse; one
+    def _unreadable_geometries(self, src: int, srid: int) -> None:
+        """Set aside (as row problems) the geometries PostGIS refuses to parse or PROJ to
+        transform (a coordinate of 1e300, a point outside the CRS's domain); one
         subtransaction per row, so only a file that has one pays for it."""
         self.conn.execute(
-            "CREATE FUNCTION pg_temp.ingest_wkb_problem(w bytea) RETURNS text LANGUAGE plpgsql "
-            "AS $$ BEGIN PERFORM ST_GeomFromWKB(w); RETURN NULL; EXCEPTION WHEN OTHERS THEN "
-            "RETURN SQLERRM; END $$")
+            "CREATE FUNCTION pg_temp.ingest_wkb_problem(w bytea, src int, dst int) RETURNS "
+            "text LANGUAGE plpgsql AS $$ BEGIN PERFORM ST_GeomFromWKB(w); BEGIN IF src <> dst "
+            "THEN PERFORM ST_Transform(ST_Force2D(ST_GeomFromWKB(w, src)), dst); END IF; "
+            "EXCEPTION WHEN OTHERS THEN RETURN 'transform ' || SQLERRM; END; RETURN NULL; "
+            "EXCEPTION WHEN OTHERS THEN RETURN SQLERRM; END $$")
         self.conn.execute(
             "CREATE TEMP TABLE ingest_bad_wkb ON COMMIT DROP AS SELECT _row, "
-            "pg_temp.ingest_wkb_problem(_wkb) AS reason FROM ingest_stage WHERE _wkb IS NOT NULL")
+            "pg_temp.ingest_wkb_problem(_wkb, %s, %s) AS reason FROM ingest_stage "
+            "WHERE _wkb IS NOT NULL", (src, srid))
         self._problem(sql.SQL(
             "SELECT _row, NULL, 'geometry_readable', 'error', format('row %s: the geometry "
-            "cannot be read: %s', _row, reason) FROM ingest_bad_wkb WHERE reason IS NOT NULL"))
+            "cannot be read: %s', _row, reason) FROM ingest_bad_wkb WHERE reason IS NOT NULL "
+            "AND reason NOT LIKE 'transform %'"))
+        self._problem(sql.SQL(
+            "SELECT _row, NULL, 'geometry_transform', 'error', format('row %s: the "
+            "coordinates cannot be transformed from %s to EPSG:%s (%s); is the CRS right?', "
+            "_row, {label}, {srid}, substr(reason, 11)) FROM ingest_bad_wkb "
+            "WHERE reason LIKE 'transform %'").format(
+            label=sql.Literal(self.crs.label), srid=sql.Literal(srid)))
         self.conn.execute("UPDATE ingest_stage AS s SET _wkb = NULL FROM ingest_bad_wkb AS b "
                           "WHERE b._row = s._row AND b.reason IS NOT NULL")
 

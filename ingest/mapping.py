@@ -28,7 +28,7 @@ from typing import Any
 import yaml
 
 from gis.errors import InvalidFile, InvalidParameter
-from registries.model import CodeList, Field, FieldType, Registry
+from registries.model import MAX_TEXT_CHARS, CodeList, Field, FieldType, Registry
 
 # column names councils' files use for a field besides its name and titles (normalised)
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -171,7 +171,7 @@ def _auto_column(f: Field, columns: list[str], taken: set[str]) -> tuple[str, st
         if hit is not None:
             return hit, how
     if len(f.name) > 10:  # a Shapefile keeps 10 characters of a column name
-        hit = by_norm.get(f.name[:10])
+        hit = by_norm.get(normalise(f.name[:10]))  # "structure_kind" → "structure_"
         if hit is not None:
             return hit, "short name"
     return None
@@ -236,6 +236,7 @@ def convert(f: Field, value: Any, explicit: dict[str, str] | None = None) -> Any
             if isinstance(value, datetime | date):
                 value = value.isoformat()
             text = str(value).strip()
+            _check_text(text)
             if f.choices:
                 text = code_for(f.choices, text, explicit or {})
             return text
@@ -244,8 +245,10 @@ def convert(f: Field, value: Any, explicit: dict[str, str] | None = None) -> Any
                 number = Decimal(str(value).replace(",", ".").replace(" ", ""))
             except InvalidOperation:
                 raise ValueProblem(f"{value!r} is not a whole number") from None
-            if number != number.to_integral_value() or abs(number) > 2**31 - 1:
+            if not number.is_finite() or number != number.to_integral_value():
                 raise ValueProblem(f"{value!r} is not a whole number")
+            if abs(number) > 2**31 - 1:
+                raise ValueProblem(f"{value!r} is out of range (at most ±2147483647)")
             return int(number)
         case FieldType.NUMBER:
             try:
@@ -255,6 +258,8 @@ def convert(f: Field, value: Any, explicit: dict[str, str] | None = None) -> Any
                 raise ValueProblem(f"{value!r} is not a number") from None
             if not number.is_finite():
                 raise ValueProblem(f"{value!r} is not a number")
+            if number and number.adjusted() >= 12:  # before quantize: 1e308 overflows it
+                raise ValueProblem(f"{value!r} is too large")
             quantised = number.quantize(Decimal(1).scaleb(-(f.scale or 2)), ROUND_HALF_UP)
             if len(quantised.as_tuple().digits) - (f.scale or 2) > 12:
                 raise ValueProblem(f"{value!r} is too large")
@@ -283,6 +288,26 @@ def convert(f: Field, value: Any, explicit: dict[str, str] | None = None) -> Any
                 value = int(value)
             return str(value).strip()
     raise ValueProblem(f"unsupported field type {f.type}")
+
+
+def _check_text(text: str) -> None:
+    """Refuse what PostgreSQL cannot store (NUL) or index (an overlong value).
+
+    >>> _check_text("вул. Шевченка, 1")
+    >>> _check_text("a" + chr(0) + "b")
+    Traceback (most recent call last):
+    ...
+    ingest.mapping.ValueProblem: the text holds a NUL character (at 2)
+    """
+    if "\x00" in text:
+        raise ValueProblem(f"the text holds a NUL character (at {text.index(chr(0)) + 1})")
+    if len(text) > MAX_TEXT_CHARS:
+        raise ValueProblem(f"the text is {len(text):,} characters long; at most "
+                           f"{MAX_TEXT_CHARS:,}")
+
+
+def _text_ok(value: str) -> bool:
+    return len(value) <= MAX_TEXT_CHARS and "\x00" not in value
 
 
 def _date(value: Any) -> date:
@@ -343,7 +368,7 @@ def column_converter(f: Field, explicit: dict[str, str] | None = None
 
     def run(values: list[Any]) -> tuple[list[Any], Problems]:
         if plain_text:  # the common column: text as GDAL read it, one pass in C loops
-            if all(v.__class__ is str or v is None for v in values):
+            if all(v is None or v.__class__ is str and _text_ok(v) for v in values):
                 return [v.strip() or None if v is not None else None for v in values], []
         elif all(v.__class__ is str or v is None for v in values):
             # codes, dates, numbers as text: each distinct value converted once
@@ -362,7 +387,7 @@ def column_converter(f: Field, explicit: dict[str, str] | None = None
         for i, v in enumerate(values):
             if v is None:
                 out.append(None)
-            elif plain_text and isinstance(v, str):
+            elif plain_text and isinstance(v, str) and _text_ok(v):
                 out.append(v.strip() or None)
             elif f.type is FieldType.NUMBER and isinstance(v, float | int) \
                     and not isinstance(v, bool) and abs(v) < 1e10:

@@ -127,46 +127,105 @@ def _opened(path: Path, layer: str | None, encoding: str | None,
         raise _fail(display, "no such file")
     if path.is_dir():
         raise _fail(display, "is a folder; give the .shp, .gpkg … file itself or a zip")
+    if path.stat().st_size == 0:
+        raise _fail(display, "is empty (0 bytes); the copy or download may have failed")
     if path.suffix.lower() == ".zip" or zipfile.is_zipfile(path):
-        with _unzipped(path, display) as (member, inner_display):
-            yield _open(member, inner_display, layer, encoding)
+        with _unzipped(path, display, layer) as (member, inner_display, inner_layer):
+            yield _open(member, inner_display, inner_layer, encoding)
         return
     yield _open(path, display, layer, encoding)
 
 
 @contextlib.contextmanager
-def _unzipped(path: Path, display: str) -> Iterator[tuple[Path, str]]:
-    """Unpack a zip's data file and its sidecars (CRCs checked) and yield the data file."""
+def _unzipped(path: Path, display: str,
+              layer: str | None) -> Iterator[tuple[Path, str, str | None]]:
+    """Unpack a zip's data file and its sidecars (CRCs checked) and yield the data file, its
+    name in messages and the layer to read in it."""
     work = Path(tempfile.mkdtemp(prefix="hromada-ingest-"))
     try:
-        chosen = _unzip(path, display, work)
-        yield work / Path(chosen).name, f"{display}!{chosen}"
+        chosen, layer = _unzip(path, display, work, layer)
+        yield work / Path(chosen).name, f"{display}!{chosen}", layer
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def _unzip(path: Path, display: str, work: Path) -> str:
+def zip_members(names: list[str]) -> list[str]:
+    """Return the members of a zip an import could read, a Shapefile's metadata (ArcGIS's
+    ``x.shp.xml``) and hidden or macOS files left out.
+
+    >>> zip_members(["a/x.shp", "a/x.shx", "a/x.shp.xml", "b.csv", "__MACOSX/._b.csv"])
+    ['a/x.shp', 'b.csv']
+    """
+    names = [n for n in names if not n.endswith("/") and not Path(n).name.startswith(".")
+             and "__MACOSX" not in n]
+    data = [n for n in names if Path(n).suffix.lower() in DATA_SUFFIXES]
+    sidecar = {n for n in data for c in data if c != n and n.lower().startswith(c.lower() + ".")}
+    return sorted((n for n in data if n not in sidecar),
+                  key=lambda n: (DATA_SUFFIXES.index(Path(n).suffix.lower()), n))
+
+
+def _unzip(path: Path, display: str, work: Path, layer: str | None) -> tuple[str, str | None]:
     try:
         with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if not n.endswith("/")
-                     and not Path(n).name.startswith(".") and "__MACOSX" not in n]
-            data = sorted((n for n in names if Path(n).suffix.lower() in DATA_SUFFIXES),
-                          key=lambda n: (DATA_SUFFIXES.index(Path(n).suffix.lower()), n))
+            names = [n for n in zf.namelist() if not n.endswith("/")]
+            data = zip_members(names)
             if not data:
                 raise _fail(display, "the zip holds no file this importer reads ("
                             + ", ".join(DATA_SUFFIXES) + "); it holds: "
                             + (", ".join(names[:10]) or "nothing"))
             chosen = data[0]
+            if len(data) > 1:  # --layer names the member (its name, with or without folder)
+                wanted = (layer or "").lower()
+                hits = [n for n in data if wanted in (n.lower(), Path(n).name.lower(),
+                                                       Path(n).stem.lower())]
+                if not wanted or len(hits) != 1:
+                    shown = ", ".join(data[:20]) + (f" … ({len(data)} in all)"
+                                                     if len(data) > 20 else "")
+                    raise _fail(display, f"the zip holds {len(data)} files this importer "
+                                f"reads: {shown}; name the one to import with --layer (e.g. "
+                                f"--layer {Path(data[0]).stem})"
+                                + (f"; {layer!r} is none of them" if wanted else ""))
+                chosen, layer = hits[0], None
             stem = chosen[: -len(Path(chosen).suffix)]
-            for name in (n for n in names if n.startswith(stem + ".")):
-                with zf.open(name) as src, (work / Path(name).name).open("wb") as out:
-                    shutil.copyfileobj(src, out, 1 << 20)  # the CRC is checked at the end
-            return chosen
+            members = [zf.getinfo(n) for n in names if n == chosen or n.startswith(stem + ".")]
+            _check_room(display, work, members)
+            for info in members:
+                _extract(zf, info, work / Path(info.filename).name, display)
+            return chosen, layer
     except zipfile.BadZipFile as exc:
         raise _fail(display, f"not a readable zip archive ({exc}); the download or copy may "
                     "have been cut short: make the zip again") from None
     except (OSError, EOFError, zipfile.LargeZipFile) as exc:
         raise _fail(display, f"the zip archive is damaged ({exc}); make the zip again") from None
+
+
+# room the unpacked files must leave on the temporary folder's disk
+ZIP_SPARE_BYTES = 1 << 30
+
+
+def _check_room(display: str, work: Path, members: list[zipfile.ZipInfo]) -> None:
+    """Refuse a zip whose files would not fit on the temporary disk with room to spare,
+    before unpacking any (a zip bomb, or simply a city too large for the server's disk)."""
+    need = sum(m.file_size for m in members)
+    free = shutil.disk_usage(work).free
+    if need > free - ZIP_SPARE_BYTES:
+        raise _fail(display, f"unpacked, the zip's files take {need / 1e9:.1f} GB; the "
+                    f"server's temporary folder has {max(free, 0) / 1e9:.1f} GB free and "
+                    f"keeps {ZIP_SPARE_BYTES / 1e9:.1f} GB spare: import the files "
+                    "unzipped, or free disk space")
+
+
+def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, display: str) -> None:
+    """Unpack one member, never more bytes than its header declares (the CRC is checked
+    at the end by zipfile)."""
+    written = 0
+    with zf.open(info) as src, target.open("wb") as out:
+        while chunk := src.read(1 << 20):
+            written += len(chunk)
+            if written > info.file_size:
+                raise _fail(display, f"{info.filename} unpacks to more than the "
+                            f"{info.file_size} bytes its zip header declares; refused")
+            out.write(chunk)
 
 
 def _open(path: Path, display: str, layer: str | None, encoding: str | None) -> Source:
@@ -322,6 +381,10 @@ class GdalSource(Source):
 
     driver: str = ""
     total: int | None = None
+    date_fields: list[str] = field(default_factory=list)  # fields GDAL types as date/time
+    # set when GDAL cannot hand over a date (e.g. 30 February in a DBF): dates are then read
+    # as text, so the importer names the row and field of the bad one instead of the file
+    dates_as_text: bool = False
     # files with more features than this stream through fiona (one open dataset, constant
     # memory, ~10x slower): pyogrio's batches keep ~0.4 kB per feature read (GDAL/pyogrio
     # retain memory between chunked reads), which a file larger than memory cannot afford
@@ -350,12 +413,14 @@ class GdalSource(Source):
             raise
         except Exception as exc:
             raise _fail(display, f"cannot be read as {FORMAT_NAMES[suffix]}: "
-                        f"{_gdal_reason(exc)}") from None
+                        f"{_gdal_reason(exc, path=path)}") from None
         count = int(info.get("features") or 0)
+        dates = [str(f) for f, t in zip(info["fields"], info["dtypes"], strict=True)
+                 if str(t).startswith("datetime64")]
         return cls(path=path, display=display, format=FORMAT_NAMES[suffix], layer=chosen,
                    crs=crs_of(info.get("crs")), fields=[str(f) for f in info["fields"]],
                    encoding=encoding, notes=notes, driver=str(info.get("driver") or ""),
-                   total=count if count >= 0 else None)
+                   total=count if count >= 0 else None, date_fields=dates)
 
     def count(self) -> int | None:
         return self.total
@@ -368,7 +433,7 @@ class GdalSource(Source):
     def _streamed(self) -> Iterator[Record]:
         """Yield the features one by one from one open dataset (fiona): constant memory."""
         with _fiona().open(str(self.path), layer=self.layer, encoding=self.encoding) as c:
-            for row, feat in enumerate(c, 1):
+            for row, feat in _rows_or_fail(c, self):
                 geometry = None
                 if feat.geometry is not None:
                     from shapely.geometry import shape
@@ -390,11 +455,14 @@ class GdalSource(Source):
         while True:
             try:
                 meta, _, geometry, values = raw.read(
-                    str(self.path), layer=self.layer, encoding=self.encoding,
-                    skip_features=done, max_features=size)
+                    str(self.path), encoding=self.encoding, skip_features=done,
+                    max_features=size, **self._layer_or_sql())
             except Exception as exc:
-                raise _fail(self.display, f"features after row {done} cannot be read: "
-                            f"{_gdal_reason(exc)}", row=done + 1) from None
+                if self.date_fields and not self.dates_as_text and _quotable(self):
+                    self.dates_as_text = True  # and read this batch again
+                    continue
+                raise _fail(self.display, f"the rows after row {done} cannot be read: "
+                            f"{_gdal_reason(exc, self)}", row=done + 1) from None
             n = len(geometry)
             if n == 0:
                 return
@@ -406,6 +474,18 @@ class GdalSource(Source):
             if n < size:
                 return
 
+    def _layer_or_sql(self) -> dict[str, str | None]:
+        """Return how pyogrio picks the rows: the layer, or (dates as text) an OGR SQL query
+        of every field with the date ones cast to text (GDAL writes them YYYY/MM/DD)."""
+        if not self.dates_as_text:
+            return {"layer": self.layer}
+        cols = ", ".join(f'CAST("{f}" AS character(64)) AS "{f}"' if f in self.date_fields
+                         else f'"{f}"' for f in self.fields)
+        # GDAL's SQL over the uploaded file itself, never PostgreSQL; every name is quoted and
+        # _quotable refused names holding a quote
+        return {"sql": f'SELECT {cols} FROM "{self.layer}"',  # noqa: S608
+                "sql_dialect": "OGRSQL"}
+
     def records(self) -> Iterator[Record]:
         if self.total is None or self.total > self.fast_read_max:
             yield from self._streamed()
@@ -416,6 +496,34 @@ class GdalSource(Source):
                              batch.geometries[i])
 
 
-def _gdal_reason(exc: Exception) -> str:
+def _rows_or_fail(features: Any, source: Source) -> Iterator[tuple[int, Any]]:
+    """Number the features from 1; a feature GDAL cannot hand over (a date of 30 February
+    in a DBF …) is an error naming its row."""
+    it = iter(features)
+    row = 0
+    while True:
+        row += 1
+        try:
+            feat = next(it)
+        except StopIteration:
+            return
+        except Exception as exc:
+            raise _fail(source.display, f"row {row} cannot be read: "
+                        f"{_gdal_reason(exc, source)}", row=row) from None
+        yield row, feat
+
+
+def _quotable(source: GdalSource) -> bool:
+    """Whether OGR SQL can name the layer and every field (a double quote cannot be)."""
+    return not any('"' in name for name in (source.layer or "", *source.fields))
+
+
+def _gdal_reason(exc: Exception, source: Source | None = None, path: Path | None = None) -> str:
+    """Return GDAL's reason in words a user can act on: no server paths, no driver advice."""
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    where = path or (source.path if source is not None else None)
+    if where is not None:
+        text = text.replace(f"'{where}'", "the file").replace(str(where), "the file")
+    if "not recognized as being in a supported file format" in text:
+        text = "its content is not in this format (damaged, or another kind of file)"
     return text[:300]

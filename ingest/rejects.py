@@ -29,7 +29,9 @@ def rejects_path(source: Source, original: Path) -> Path:
 def write_rejects(source: Source, rows: dict[int, str], target: Path) -> Path:
     """Write the rows numbered in ``rows`` (row → reason) to ``target``; return it."""
     driver = getattr(source, "driver", "")
-    if driver in KEEPS_FORMAT:
+    if driver in KEEPS_FORMAT and getattr(source, "dates_as_text", False):
+        _write_gdal_as_text(source, rows, target, driver)
+    elif driver in KEEPS_FORMAT:
         _write_fiona(source, rows, target, driver)
     elif source.format == "CSV":
         _write_csv(source, rows, target)
@@ -61,6 +63,37 @@ def _write_fiona(source: Source, rows: dict[int, str], target: Path, driver: str
                 props[REASON] = reason[:254] if driver == "ESRI Shapefile" else reason
                 out.write(fiona.Feature(geometry=feat.geometry,
                                         properties=fiona.Properties.from_dict(props)))
+
+
+def _write_gdal_as_text(source: Source, rows: dict[int, str], target: Path,
+                        driver: str) -> None:
+    """Write the rejects of a file GDAL could not hand over typed (a date of 30 February):
+    read as the import read it, every value as text, so the bad value is kept to be fixed."""
+    import numpy as np
+    import pyogrio
+    from pyogrio import raw
+
+    names = [*source.fields, REASON]
+    columns: list[list[str | None]] = [[] for _ in names]
+    geometries: list[bytes | None] = []
+    for batch in source.batches():
+        for i, row in enumerate(batch.rows):
+            reason = rows.get(row)
+            if reason is None:
+                continue
+            for values, name in zip(columns, source.fields, strict=False):
+                value = batch.columns[name][i]
+                values.append(None if value is None else str(value))
+            columns[-1].append(reason[:254] if driver == "ESRI Shapefile" else reason)
+            geometries.append(batch.geometries[i])
+    info = pyogrio.read_info(str(source.path), layer=source.layer)
+    for suffix in (".shp", ".shx", ".dbf", ".prj", ".cpg") if driver == "ESRI Shapefile" else ():
+        target.with_suffix(suffix).unlink(missing_ok=True)
+    target.unlink(missing_ok=True)
+    raw.write(str(target), np.array(geometries, dtype=object),
+              [np.array(c, dtype=object) for c in columns], names, driver=driver,
+              geometry_type=info.get("geometry_type") or "Unknown",
+              crs=source.crs.to_wkt() if source.crs else None, encoding="utf-8")
 
 
 def _write_csv(source: Source, rows: dict[int, str], target: Path) -> None:

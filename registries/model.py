@@ -37,6 +37,12 @@ class GeometryKind(StrEnum):
     MULTIPOLYGON = "MultiPolygon"
 
 
+# the longest text value a registry field takes, on every write path: an indexed value must
+# fit a B-tree entry (2,704 bytes; a Cyrillic letter is 2 bytes of UTF-8), and no registry
+# value (a name, an address, a decision's title) comes near it
+MAX_TEXT_CHARS = 1000
+
+
 class FieldType(StrEnum):
     TEXT = "text"
     INTEGER = "integer"

@@ -51,6 +51,7 @@ from registries.functions import install as install_functions
 from registries.grants import LINEAGE, sync_grants
 from registries.model import (
     HISTORY_SCHEMA,
+    MAX_TEXT_CHARS,
     PENDING_SCHEMA,
     PUBLIC_SCHEMA,
     PUBLISHED_SCHEMA,
@@ -72,6 +73,15 @@ NAMING = {
     "fk": "fk_%(table_name)s_%(column_0_name)s",
     "pk": "pk_%(table_name)s",
 }
+
+
+def text_length_check(column: str) -> str:
+    """Return the CHECK that keeps a text column within ``MAX_TEXT_CHARS``.
+
+    >>> text_length_check("house_number")
+    'char_length(house_number) <= 1000'
+    """
+    return f"char_length({column}) <= {MAX_TEXT_CHARS}"
 
 
 def column_type(f: Field) -> TypeEngine[Any]:
@@ -106,6 +116,9 @@ def _live_table(reg: Registry, catalog: Catalog, metadata: MetaData, srid: int) 
         if f.choices:
             values = ", ".join("'" + c.replace("'", "''") + "'" for c in f.choices)
             cols.append(CheckConstraint(f"{f.column} IN ({values})", name=f"{f.column}_choice"))
+        if f.type is FieldType.TEXT:  # the limit of every write path, QGIS logins included
+            cols.append(CheckConstraint(text_length_check(f.column),
+                                        name=f"{f.column}_length"))
     cols += [
         Column("geom", Geometry(reg.geometry.value.upper(), srid=srid, spatial_index=False),
                nullable=False),

@@ -30,7 +30,7 @@ from gis.errors import (
     RuleViolation,
     Unauthorized,
 )
-from registries.model import Field, FieldType, Registry
+from registries.model import MAX_TEXT_CHARS, Field, FieldType, Registry
 from registries.rules import all_rules, name_sql
 
 NUMBER_PRECISION = 14  # numeric(14, scale): registries.schema.column_type
@@ -66,6 +66,10 @@ def coerce(reg: Registry, f: Field, value: Any) -> Any:
                 if "\x00" in text:
                     raise RuleViolation(f"{reg.id}.{f.name}: text may not contain NUL "
                                         "characters", field=f.name)
+                if len(text) > MAX_TEXT_CHARS:
+                    raise RuleViolation(f"{reg.id}.{f.name}: the text is {len(text):,} "
+                                        f"characters long; at most {MAX_TEXT_CHARS:,}",
+                                        field=f.name)
                 if f.choices and text not in f.choices:
                     raise RuleViolation(f"{reg.id}.{f.name}: {text!r} is not one of "
                                         f"{', '.join(f.choices)}", field=f.name)
@@ -269,6 +273,11 @@ def refusal(reg: Registry, exc: psycopg.Error, values: dict[str, Any]) -> RuleVi
                 constraint == f"ck_{reg.table}_{f.column}_choice":
             return RuleViolation(f"{reg.id}.{f.name}:{shown} is not one of "
                                  f"{', '.join(f.choices or ())}", field=f.name,
+                                 collection=reg.id)
+        if isinstance(exc, pgerrors.CheckViolation) and \
+                constraint == f"ck_{reg.table}_{f.column}_length":
+            return RuleViolation(f"{reg.id}.{f.name}: the text is longer than "
+                                 f"{MAX_TEXT_CHARS:,} characters", field=f.name,
                                  collection=reg.id)
         if isinstance(exc, pgerrors.NotNullViolation) and diag.column_name == f.column:
             return RuleViolation(f"{reg.id}.{f.name} is required", field=f.name,

@@ -173,6 +173,11 @@ def test_overlap_and_bad_input_are_refused_with_the_rules_sentence(
                                         "49.001,27 49.001,27 49)))"))
         assert "SRID (4326) does not match column SRID (6383)" in str(refused.value)
         conn.rollback()
+        # the text limit of the API and of imports holds for a login too
+        with pytest.raises(pgerrors.CheckViolation, match="ck_land_parcel_purpose_text_length"):
+            conn.execute("UPDATE registry.land_parcel SET purpose_text = repeat('ш', 1001), "
+                         "version = -version WHERE cadastral_number = %s", (number,))
+        conn.rollback()
         # the legacy leniency of imports is not the login's to take
         conn.execute("SET gis.legacy_import = on")
         with pytest.raises(pgerrors.CheckViolation, match="belongs to land category 100"):

@@ -71,7 +71,10 @@ class CsvSource(Source):
         except csv.Error:
             delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(
                 ",") else ","
-        header = next(csv.reader(io.StringIO(text), delimiter=delimiter), None)
+        try:  # newline="": csv itself reads \r\n, \n and a lone \r (old Mac Excel)
+            header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), None)
+        except csv.Error as exc:
+            raise InvalidFile(f"{display}: line 1: {exc}", file=display, row=1) from None
         if not header or not any(h.strip() for h in header):
             raise InvalidFile(f"{display}: the CSV has no header row", file=display)
         fields = [h.strip().lstrip("\ufeff") for h in header]
@@ -115,10 +118,16 @@ class CsvSource(Source):
             self.notes.append("no coordinate or WKT columns: rows have no geometry")
 
     def _first_row(self, sample: str) -> dict[str, str]:
-        reader = csv.DictReader(io.StringIO(sample), fieldnames=self.fields,
-                                delimiter=self.delimiter)
-        next(reader, None)
-        return next(reader, None) or {}
+        """Return the first data row, its cells as text ("" for a short row). The sample may
+        end inside a row (a long WKT, an unclosed quote): what it holds is taken."""
+        reader = csv.DictReader(io.StringIO(sample, newline=""), fieldnames=self.fields,
+                                delimiter=self.delimiter, restval="")
+        try:
+            next(reader, None)
+            row = next(reader, None) or {}
+        except csv.Error:
+            return {}
+        return {k: v for k, v in row.items() if isinstance(k, str) and isinstance(v, str)}
 
     def records(self) -> Iterator[Record]:
         from shapely import wkt as shapely_wkt

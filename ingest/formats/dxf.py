@@ -45,7 +45,7 @@ class DxfSource(Source):
             with fiona.open(str(path)) as c:
                 layers = sorted({str(f.properties.get("Layer") or "0") for f in c})
         except Exception as exc:
-            raise InvalidFile(f"{display}: cannot be read as DXF: {_gdal_reason(exc)}",
+            raise InvalidFile(f"{display}: cannot be read as DXF: {_gdal_reason(exc, path=path)}",
                               file=display) from None
         if layer is not None and layer not in layers:
             raise InvalidFile(f"{display}: the drawing has no layer {layer!r}; its layers: "

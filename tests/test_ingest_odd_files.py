@@ -1,0 +1,183 @@
+"""``gis ingest`` on the odd files councils really have: dates GDAL cannot hand over, column
+names a Shapefile cut short, zips holding several layers or ArcGIS metadata, spreadsheets
+saved by old Excel, values and coordinates no registry can hold. Each gets a problem naming
+its row and field (or one clear message for the file) — never a crash, never a server path —
+against a real PostGIS."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import zipfile
+from pathlib import Path
+
+import pyogrio
+import pytest
+
+from gis.errors import InvalidFile, RuleViolation
+from ingest import readers
+from ingest.job import FileOptions
+from registries.catalog import default_catalog
+from registries.model import MAX_TEXT_CHARS
+from registries.writes import coerce
+from tests.ingest_files import PARCEL_SCHEMA, count, parcel, run, to_wgs84, write
+
+DATED = {"geometry": "Polygon", "properties": {**PARCEL_SCHEMA["properties"],
+                                               "registered": "date"}}
+
+
+def _problems(report: object, rule: str) -> dict[int, str]:
+    return {p.row: p.message for p in report.problems if p.rule == rule}  # type: ignore[attr-defined]
+
+
+def test_an_impossible_date_in_a_dbf_is_a_problem_of_its_row_and_field(db_url: str,
+                                                                      tmp_path: Path) -> None:
+    records = [parcel(i, registered=f"2024-0{i}-1{i}") for i in range(1, 5)]
+    path = write(tmp_path / "dated.shp", records, DATED)
+    dbf = (tmp_path / "dated.dbf").read_bytes()
+    assert dbf.count(b"20240313") == 1
+    (tmp_path / "dated.dbf").write_bytes(dbf.replace(b"20240313", b"20240230"))  # 30 February
+    report = run(db_url, path, "land_parcels", dry_run=True)
+    bad = _problems(report, "value_type")
+    assert list(bad) == [3], report.problems
+    assert "field registered_on" in bad[3] and "2024/02/30" in bad[3]
+    # the other rows' dates were read as dates
+    assert run(db_url, path, "land_parcels", on_error="skip").inserted == 3
+    assert count(db_url, "land_parcel", "registered_on = '2024-04-14'") == 1
+
+
+def test_an_impossible_date_and_numbers_in_geojson_are_problems_of_their_rows(
+        db_url: str, tmp_path: Path) -> None:
+    records = to_wgs84([parcel(i, registered="2024-01-15") for i in range(1, 6)])
+    features = [{"type": "Feature", **r} for r in records]
+    features[1]["properties"]["registered"] = "2024-02-30"
+    features[2]["properties"]["PLOSHCHA"] = 1e308
+    features[3]["properties"]["PLOSHCHA"] = "NaN"
+    features[4]["geometry"]["coordinates"][0][1] = [1e300, 49.42]
+    path = tmp_path / "p.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    report = run(db_url, path, "land_parcels", dry_run=True)
+    values = _problems(report, "value_type")
+    assert set(values) == {2, 3, 4}, report.problems
+    assert "registered_on" in values[2] and "not a date" in values[2]
+    assert "area_declared_ha" in values[3] and "too large" in values[3]
+    assert "NaN" in values[4] and "not a number" in values[4]
+    moved = _problems(report, "geometry_transform")
+    assert list(moved) == [5] and "EPSG:4326" in moved[5] and "is the CRS right?" in moved[5]
+    assert 1 not in {p.row for p in report.problems if p.severity == "error"}
+
+
+def test_column_names_a_shapefile_cut_to_ten_characters_still_map(db_url: str,
+                                                                  tmp_path: Path) -> None:
+    schema = {"geometry": "Polygon", "properties": {
+        "passport_number": "str:30", "structure_kind": "str:20", "purpose_code": "str:10"}}
+    records = [{"geometry": parcel(i)["geometry"], "properties": {
+        "passport_number": f"ТС-{i}", "structure_kind": "stationary", "purpose_code": "x"}}
+        for i in range(1, 4)]
+    path = write(tmp_path / "long_names.shp", records, schema)
+    # "structure_kind" keeps 10 characters, "structure_": a name ending in "_"
+    assert list(pyogrio.read_info(str(path))["fields"]) == ["passport_n", "structure_",
+                                                            "purpose_co"]
+    report = run(db_url, path, "temporary_structures", dry_run=True)
+    how = {m["field"]: (m["column"], m["how"]) for m in report.mapping}
+    assert how["structure_kind"] == ("structure_", "short name"), report.mapping
+    assert how["passport_number"] == ("passport_n", "short name")
+    assert not any(p.rule == "required" and "structure_kind" in p.message
+                   for p in report.problems), report.problems
+
+
+def _zip(path: Path, members: dict[str, bytes | Path]) -> Path:
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        for name, data in members.items():
+            zf.writestr(name, data.read_bytes() if isinstance(data, Path) else data)
+    return path
+
+
+def test_a_zip_of_several_layers_asks_which_and_arcgis_metadata_is_no_layer(
+        db_url: str, tmp_path: Path) -> None:
+    shp = write(tmp_path / "ділянки.shp", [parcel(i) for i in range(1, 4)], PARCEL_SCHEMA)
+    parts = {f"дані/ділянки{p.suffix}": p for p in sorted(tmp_path.glob("ділянки.*"))}
+    # ArcGIS writes its metadata beside the Shapefile as x.shp.xml: not a second layer
+    arcgis = _zip(tmp_path / "arcgis.zip", {**parts, "дані/ділянки.shp.xml": b"<metadata/>"})
+    report = run(db_url, arcgis, "land_parcels", dry_run=True)
+    assert report.rows == 3 and report.file == "arcgis.zip!дані/ділянки.shp"
+    geojson = tmp_path / "other.geojson"
+    geojson.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", **r} for r in to_wgs84([parcel(9)])]}))
+    two = _zip(tmp_path / "two.zip", {**parts, "other.geojson": geojson})
+    with pytest.raises(InvalidFile, match=r"two.zip: the zip holds 2 files this importer "
+                                          r"reads: дані/ділянки.shp, other.geojson; name the "
+                                          r"one to import with --layer"):
+        run(db_url, two, "land_parcels", dry_run=True)
+    with pytest.raises(InvalidFile, match="'нема' is none of them"):
+        run(db_url, two, "land_parcels", dry_run=True, files=FileOptions(layer="нема"))
+    chosen = run(db_url, two, "land_parcels", dry_run=True, files=FileOptions(layer="other"))
+    assert chosen.rows == 1 and chosen.file == "two.zip!other.geojson"
+    assert shp.exists()
+
+
+def test_a_zip_that_would_not_fit_on_the_disk_is_refused_before_unpacking(
+        db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    write(tmp_path / "p.shp", [parcel(1)], PARCEL_SCHEMA)
+    archive = _zip(tmp_path / "p.zip", {p.name: p for p in tmp_path.glob("p.*")})
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(readers.tempfile, "tempdir", str(temp))
+    # as if the disk were full: every byte of free space is the spare the server keeps
+    monkeypatch.setattr(readers, "ZIP_SPARE_BYTES", shutil.disk_usage(temp).free)
+    with pytest.raises(InvalidFile, match=r"p.zip: unpacked, the zip's files take .* GB; "
+                                          r"the server's temporary folder has"):
+        run(db_url, archive, "land_parcels", dry_run=True)
+    assert list(temp.iterdir()) == []  # nothing unpacked, nothing left
+
+
+def test_empty_and_foreign_files_name_themselves_not_the_server(db_url: str,
+                                                               tmp_path: Path) -> None:
+    empty = tmp_path / "empty.geojson"
+    empty.write_bytes(b"")
+    with pytest.raises(InvalidFile, match=r"^empty.geojson: is empty \(0 bytes\)"):
+        run(db_url, empty, "land_parcels")
+    image = tmp_path / "scan.gpkg"
+    image.write_bytes(b"\x89PNG\r\n\x1a\n" + bytes(range(256)) * 8)
+    archive = _zip(tmp_path / "scan.zip", {"scan.gpkg": image})
+    for path in (image, archive):
+        with pytest.raises(InvalidFile) as caught:
+            run(db_url, path, "land_parcels")
+        message = str(caught.value)
+        assert "its content is not in this format" in message, message
+        assert str(tmp_path) not in message and "/tmp" not in message
+        assert "prefixing" not in message  # GDAL's advice to programmers
+
+
+def test_spreadsheets_from_old_excel_and_broken_csv_get_row_problems(db_url: str,
+                                                                     tmp_path: Path) -> None:
+    header = "Назва,Вид,Стан,wkt\r\n"
+    point = "POINT(26.9965 49.4216)"
+    # a lone CR ends lines in files saved by old Mac Excel
+    mac = tmp_path / "mac.csv"
+    mac.write_text(header.replace("\r\n", "\r") + f"Пандус,ramp,usable,{point}\r"
+                   f"Ліфт,lift,usable,{point}\r", newline="")
+    report = run(db_url, mac, "accessibility_objects", dry_run=True,
+                 files=FileOptions(crs="EPSG:4326"))
+    assert report.rows == 2 and not report.refused, report.problems
+    odd = tmp_path / "odd.csv"
+    odd.write_text(header + f"Пандус,ramp,usable,{point}\r\n"
+                   f"{'Ш' * (MAX_TEXT_CHARS + 1)},lift,usable,{point}\r\n"
+                   f"Ліфт\x00,lift,usable,{point}\r\n"
+                   f'"Сходи,ramp,usable,{point}\r\n', newline="")
+    report = run(db_url, odd, "accessibility_objects", dry_run=True,
+                 files=FileOptions(crs="EPSG:4326"))
+    values = _problems(report, "value_type")
+    assert "characters long; at most 1,000" in values[2], report.problems
+    assert "NUL character (at 5)" in values[3]
+    assert report.refused and 1 not in {p.row for p in report.problems if p.severity == "error"}
+    assert count(db_url, "accessibility_object") == 0
+
+
+def test_every_write_path_takes_at_most_the_same_text_length() -> None:
+    reg = default_catalog().get("accessibility_objects")
+    field = next(f for f in reg.stored_fields if f.type.value == "text" and not f.choices
+                 and not f.pattern)
+    assert coerce(reg, field, "Ш" * MAX_TEXT_CHARS) == "Ш" * MAX_TEXT_CHARS
+    with pytest.raises(RuleViolation, match=f"{field.name}: the text is 1,001 characters"):
+        coerce(reg, field, "Ш" * (MAX_TEXT_CHARS + 1))
