@@ -20,7 +20,7 @@ from typing import Any, Protocol
 
 from pyproj import CRS
 
-from gis.errors import InvalidFile
+from gis.errors import InvalidFile, InvalidParameter
 
 # GDAL files with more features than this stream through fiona (see GdalSource)
 FAST_READ_MAX_FEATURES = 1_000_000
@@ -114,10 +114,34 @@ def open_source(path: Path, *, layer: str | None = None, encoding: str | None = 
     """Yield the layer to import from ``path`` (a zip is unpacked into a temporary folder
     that is removed afterwards)."""
     display = display or path.name
+    if encoding is not None:
+        encoding = text_encoding(encoding)
     with _opened(path, layer, encoding, display) as source:
         if isinstance(source, GdalSource):
             source.fast_read_max = fast_read_max
         yield source
+
+
+def text_encoding(name: str) -> str:
+    """Return ``name`` if it is a text encoding Python reads, else raise InvalidParameter.
+
+    >>> text_encoding("CP1251")
+    'CP1251'
+    >>> text_encoding("base64")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gis.errors.InvalidParameter: --encoding 'base64' is not a text encoding; e.g. utf-8, ...
+    """
+    import codecs
+
+    try:
+        known = codecs.lookup(name)._is_text_encoding  # base64, rot13 … are not
+    except LookupError:
+        known = False
+    if not known:
+        raise InvalidParameter(f"--encoding {name!r} is not a text encoding; e.g. utf-8, "
+                               "cp1251 (Windows Cyrillic) or cp866 (DOS)", parameter="encoding")
+    return name
 
 
 @contextlib.contextmanager

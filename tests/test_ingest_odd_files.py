@@ -14,7 +14,7 @@ from pathlib import Path
 import pyogrio
 import pytest
 
-from gis.errors import InvalidFile, RuleViolation
+from gis.errors import InvalidFile, InvalidParameter, RuleViolation
 from ingest import readers
 from ingest.job import FileOptions
 from registries.catalog import default_catalog
@@ -181,3 +181,23 @@ def test_every_write_path_takes_at_most_the_same_text_length() -> None:
     assert coerce(reg, field, "Ш" * MAX_TEXT_CHARS) == "Ш" * MAX_TEXT_CHARS
     with pytest.raises(RuleViolation, match=f"{field.name}: the text is 1,001 characters"):
         coerce(reg, field, "Ш" * (MAX_TEXT_CHARS + 1))
+
+
+def test_excel_unicode_text_reads_and_a_wrong_encoding_is_named(db_url: str,
+                                                                tmp_path: Path) -> None:
+    # Excel's "Unicode text" (.txt): UTF-16 with a byte-order mark, tab-separated
+    text = tmp_path / "objects.txt"
+    text.write_text("Назва\tВид\tСтан\tlon\tlat\r\nПандус\tramp\tusable\t26,9965\t49,4216\r\n",
+                    encoding="utf-16")
+    report = run(db_url, text, "accessibility_objects")
+    assert report.inserted == 1 and report.encoding == "utf-16", report.problems
+    assert count(db_url, "accessibility_object", "name = 'Пандус'") == 1
+    for wrong in ("base64", "no-such-encoding"):
+        with pytest.raises(InvalidParameter, match=f"--encoding '{wrong}' is not a text "
+                                                   "encoding"):
+            run(db_url, text, "accessibility_objects", files=FileOptions(encoding=wrong))
+    plain = tmp_path / "plain.csv"
+    plain.write_text("Назва,Вид,Стан,lon,lat\nЛіфт,lift,usable,26.9965,49.4216\n")
+    with pytest.raises(InvalidFile, match=r"plain.csv: line 1 is not utf-16 text .*pass "
+                                          r"--encoding"):
+        run(db_url, plain, "accessibility_objects", files=FileOptions(encoding="utf-16"))

@@ -62,9 +62,15 @@ class CsvSource(Source):
         if encoding is None:
             if head.startswith(b"\xef\xbb\xbf"):
                 encoding = "utf-8-sig"
+            elif head.startswith((b"\xff\xfe", b"\xfe\xff")):  # Excel's "Unicode text"
+                encoding = "utf-16"
             else:
                 encoding = guess_encoding(head) or "utf-8"
-        text = head.decode(encoding, errors="replace")
+        try:
+            text = head.decode(encoding, errors="replace")
+        except UnicodeError as exc:  # UTF-16 without its byte-order mark …
+            raise InvalidFile(f"{display}: not {encoding} text ({exc}); pass --encoding",
+                              file=display) from None
         try:
             dialect = csv.Sniffer().sniff(text[:65536], delimiters=",;\t|")
             delimiter = dialect.delimiter
@@ -159,9 +165,10 @@ class CsvSource(Source):
                             f"column {'/'.join(self.geometry_columns)}: "
                             f"{str(exc).splitlines()[0][:200]}")
                     yield Record(row, values, geometry)
-            except UnicodeDecodeError as exc:
+            except UnicodeError as exc:
+                reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
                 raise InvalidFile(f"{self.display}: line {reader.line_num + 1} is not "
-                                  f"{self.encoding} text ({exc.reason}); pass --encoding",
+                                  f"{self.encoding} text ({reason}); pass --encoding",
                                   file=self.display, row=reader.line_num) from None
             except csv.Error as exc:
                 raise InvalidFile(f"{self.display}: line {reader.line_num}: {exc}",
