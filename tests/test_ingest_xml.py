@@ -220,3 +220,24 @@ def test_an_xml_off_the_schema_where_it_is_read_is_one_clear_message(db_url: str
         run(db_url, entity, "land_parcels")
     assert "root:" not in refused.value.detail
     assert count(db_url, "land_parcel") == 0
+
+
+def test_a_file_in_windows_1251_that_does_not_say_so_is_read_and_noted(db_url: str,
+                                                                        tmp_path: Path) -> None:
+    text = fill(TEMPLATES[4], rectangle(), parcel_id="0042", area_ha="0.1000",
+                holder="Тестенко")
+    undeclared = re.sub(r"^<\?xml[^>]*\?>\s*", "", text)
+    assert "encoding" not in undeclared[:100]
+    old = tmp_path / "old-software.xml"
+    old.write_bytes(undeclared.encode("cp1251"))
+    report = run(db_url, old, "land_parcels", dry_run=True)
+    assert report.rows == 1 and not report.refused, report.problems
+    assert "the file does not name its encoding; its text reads as cp1251" in report.notes
+    # a file that names UTF-8 but is not: the bytes are wrong, one message, no guessing
+    lying = tmp_path / "lying.xml"
+    lying.write_bytes(("<?xml version='1.0' encoding='UTF-8'?>\n" + undeclared).encode("cp1251"))
+    with pytest.raises(InvalidFile, match=r"lying.xml: (not well-formed XML .*encoding|its text "
+                                          r"is not in the encoding its XML declaration "
+                                          r"names)") as caught:
+        run(db_url, lying, "land_parcels", dry_run=True)
+    assert str(tmp_path) not in str(caught.value)

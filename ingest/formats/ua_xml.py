@@ -54,13 +54,21 @@ def parse(path: Path, display: str) -> Any:
         raise InvalidFile(f"{display}: {path.stat().st_size >> 20} MB is not one exchange file "
                           f"(at most {MAX_BYTES >> 20} MB); split it by cadastral quarter",
                           file=display)
-    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
-                             huge_tree=False, remove_comments=True)
     try:
-        doc = etree.parse(str(path), parser)
+        doc = etree.parse(str(path), _parser())
     except etree.XMLSyntaxError as exc:
-        raise InvalidFile(f"{display}: not well-formed XML at line {exc.lineno}: {exc.msg}",
-                          file=display, row=exc.lineno or 0) from None
+        doc = _in_code_page(path) if "encoding" in exc.msg.lower() else None
+        if doc is None:
+            reason = exc.msg.split(", use XML_PARSE_HUGE")[0]  # libxml2's advice to programmers
+            raise InvalidFile(f"{display}: not well-formed XML at line {exc.lineno}: "
+                              f"{reason}", file=display, row=exc.lineno or 0) from None
+    except OSError:  # libxml2 stops reading at bytes that are not in the encoding
+        doc = _in_code_page(path)
+        if doc is None:
+            raise InvalidFile(f"{display}: its text is not in the encoding its XML declaration "
+                              "names (UTF-8 when it names none); write the right one, e.g. "
+                              "<?xml version='1.0' encoding='windows-1251'?>",
+                              file=display) from None
     if doc.docinfo.doctype or doc.docinfo.internalDTD is not None:
         raise InvalidFile(f"{display}: a DOCTYPE (DTD, entities) has no place in an exchange file;"
                           " refused", file=display)
@@ -68,6 +76,32 @@ def parse(path: Path, display: str) -> Any:
         raise InvalidFile(f"{display}: the root element is <{doc.getroot().tag}>, not <{ROOT}>: "
                           "not a cadastral exchange file", file=display)
     return doc
+
+
+def _parser(encoding: str | None = None) -> Any:
+    from lxml import etree
+
+    return etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False,
+                           huge_tree=False, remove_comments=True, encoding=encoding)
+
+
+def _in_code_page(path: Path) -> Any:
+    """Return the document of a file written in a Cyrillic code page without saying so (no
+    encoding in its XML declaration: older surveying software), or None when it is not one."""
+    from lxml import etree
+
+    from ingest.readers import guess_encoding
+
+    data = path.read_bytes()
+    if b"encoding=" in data[:200].split(b"?>", 1)[0]:
+        return None  # it names its encoding: the bytes are wrong, not the declaration
+    encoding = guess_encoding(data[: 1 << 20])
+    if encoding not in ("cp1251", "cp866"):
+        return None
+    try:
+        return etree.fromstring(data, _parser(encoding)).getroottree()
+    except etree.XMLSyntaxError:
+        return None
 
 
 def schema_problems(doc: Any) -> tuple[list[str], list[str]]:
@@ -366,6 +400,9 @@ def open_exchange_file(path: Path, display: str, layer: str | None = None) -> Ex
                             encoding=doc.docinfo.encoding, doc=doc,
                             metric=read_metric(doc, display))
     source.notes.append(f"format version {version}; coordinate system: {crs_note}")
+    if (doc.docinfo.encoding or "").lower() in ("cp1251", "cp866"):
+        source.notes.append(f"the file does not name its encoding; its text reads as "
+                            f"{doc.docinfo.encoding}")
     if crs is None:
         source.crs_hint = crs_note
     if other:
