@@ -175,7 +175,8 @@ class Checks:
                 reg=sql.SQL(self.reg.id), append=sql.Literal(self.opts.mode == "append")))
             self._problem(sql.SQL(
                 "SELECT r._row, 'id', 'id_present', 'error', format('row %s: no id (--keep-ids)',"
-                " r._row) FROM ingest_rows AS r WHERE r._file_id IS NULL"))
+                " r._row) FROM ingest_rows AS r WHERE r._file_id IS NULL AND NOT EXISTS ("
+                "SELECT 1 FROM ingest_problem AS p WHERE p.row = r._row AND p.field = 'id')"))
             self._duplicates("id", sql.Identifier("_file_id"))
 
     def _personal_guard(self, name: str, kind: str, mapped: set[str]) -> None:

@@ -21,6 +21,7 @@ from __future__ import annotations
 import time
 from collections import Counter
 from collections.abc import Callable, Iterator
+from decimal import Decimal, InvalidOperation
 from typing import Any
 
 import psycopg
@@ -220,12 +221,11 @@ class _Job(Checks):
             ids: list[int | None] = []
             for i, raw in enumerate(batch.columns.get(id_col, [None] * n)):
                 try:
-                    ids.append(int(str(raw).strip()) if raw not in (None, "") else None)
-                except ValueError:
+                    ids.append(file_id(raw))
+                except ValueProblem as exc:
                     ids.append(None)
                     self.python_problems.append((batch.rows[i], "id", "value_type", "error",
-                                                 f"row {batch.rows[i]}: id {raw!r} is not a "
-                                                 "number"))
+                                                 f"row {batch.rows[i]}: {exc}"))
             columns.append(ids)
         return zip(batch.rows, geometries, *columns, strict=True)
 
@@ -513,6 +513,32 @@ class _Job(Checks):
             self.conn.execute(sql.SQL(
                 "SELECT setval(pg_get_serial_sequence({}, 'id'), greatest(coalesce(max(id), "
                 "0), 1)) FROM {}").format(sql.Literal(f"{reg.schema}.{reg.table}"), table))
+
+
+def file_id(raw: Any) -> int | None:
+    """Return the id a file gives an object (``--keep-ids``): a whole number from 1 to the
+    largest bigint, as GDAL typed it (a float when the column has gaps) or as text.
+
+    >>> [file_id(v) for v in (7, 7.0, " 12 ", None, "")]
+    [7, 7, 12, None, None]
+    >>> file_id(-5.0)
+    Traceback (most recent call last):
+    ...
+    ingest.mapping.ValueProblem: id -5 is not a whole number from 1 to 9223372036854775807
+    """
+    if raw is None or isinstance(raw, str) and not raw.strip():
+        return None
+    try:
+        number = Decimal(str(raw).strip())
+        whole = int(number) if number.is_finite() and number == number.to_integral_value() \
+            else None
+    except (InvalidOperation, ValueError):
+        whole = None
+    if whole is None or not 1 <= whole <= 2**63 - 1:
+        text = str(int(raw)) if isinstance(raw, float) and raw.is_integer() else str(raw).strip()
+        shown = text if text.lstrip("+-").replace(".", "", 1).isdigit() else repr(text)
+        raise ValueProblem(f"id {shown} is not a whole number from 1 to {2**63 - 1}")
+    return whole
 
 
 def _wkb_type(wkb: bytes) -> str:

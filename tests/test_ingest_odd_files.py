@@ -201,3 +201,17 @@ def test_excel_unicode_text_reads_and_a_wrong_encoding_is_named(db_url: str,
     with pytest.raises(InvalidFile, match=r"plain.csv: line 1 is not utf-16 text .*pass "
                                           r"--encoding"):
         run(db_url, plain, "accessibility_objects", files=FileOptions(encoding="utf-16"))
+
+
+def test_ids_a_file_keeps_are_whole_numbers_from_1(db_url: str, tmp_path: Path) -> None:
+    records = to_wgs84([parcel(i) for i in range(1, 5)])
+    features = [{"type": "Feature", **r} for r in records]
+    for feature, value in zip(features, (-5, "abc", 2**70, 3), strict=True):
+        feature["properties"]["id"] = value
+    path = tmp_path / "ids.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    report = run(db_url, path, "land_parcels", dry_run=True, keep_ids=True)
+    ids = {p.row: p.message for p in report.problems if p.field == "id"}
+    assert set(ids) == {1, 2, 3}, report.problems  # one problem each, no "no id" beside it
+    assert ids[1] == "row 1: id -5 is not a whole number from 1 to 9223372036854775807"
+    assert "'abc'" in ids[2] and "is not a whole number" in ids[3]
