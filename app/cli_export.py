@@ -7,9 +7,13 @@ exports every field for the council's own use.
 
 from __future__ import annotations
 
+import contextlib
+from collections.abc import Iterator
 from pathlib import Path
 
 import click
+
+from gis.errors import InvalidParameter
 
 EXPORT_FORMATS = ("geojson", "csv", "gpkg", "shp", "ua-xml", "metadata")
 
@@ -34,7 +38,6 @@ def export(registry_id: str, fmt: str, output: Path | None, parcel: str | None,
     registries stream.
     """
     import json
-    import sys
 
     import psycopg
 
@@ -47,6 +50,9 @@ def export(registry_id: str, fmt: str, output: Path | None, parcel: str | None,
     settings = load_settings()
     reg = default_catalog().get(registry_id)
     srid = settings.city.storage_srid
+    if (parcel or quarter) and fmt != "ua-xml":
+        raise InvalidParameter("--parcel and --quarter choose what an exchange XML holds; "
+                               "use them with --format ua-xml")
     if fmt == "ua-xml":
         default = (parcel or quarter or reg.id).replace(":", "_") + ".xml"
     elif fmt == "metadata":
@@ -54,43 +60,70 @@ def export(registry_id: str, fmt: str, output: Path | None, parcel: str | None,
     else:
         default = file_name(reg, fmt)
     target = output or Path(default)
-    with database(settings, read_only=True, quiet=True) as url, psycopg.connect(url) as conn:
+    with database(settings, read_only=True, quiet=True) as url, psycopg.connect(url) as conn, \
+            _output(target, default) as path:
         if fmt in ("geojson", "csv"):
             chunks = (geojson_chunks if fmt == "geojson" else csv_chunks)(
                 conn, reg, srid, personal=staff)
-            out = sys.stdout.buffer if str(target) == "-" else target.open("wb")
-            try:
+            with path.open("wb") as out:
                 for chunk in chunks:
                     out.write(chunk)
-            finally:
-                if out is not sys.stdout.buffer:
-                    out.close()
         elif fmt in FORMATS:
             progress = Progress("export", rate="features")
-            write_vector(conn, reg, srid, fmt, target, personal=staff, progress=progress)
+            write_vector(conn, reg, srid, fmt, path, personal=staff, progress=progress)
             progress.close()
         elif fmt == "ua-xml":
             from ingest.formats.ua_xml_export import exchange_file
 
-            data = exchange_file(conn, reg, storage_srid=srid, publisher=publisher(settings),
-                                 parcel=parcel, quarter=quarter)
-            _write(target, data)
+            path.write_bytes(exchange_file(conn, reg, storage_srid=srid,
+                                           publisher=publisher(settings), parcel=parcel,
+                                           quarter=quarter))
         else:
             from app.export_routes import package
 
-            _write(target, json.dumps(package(settings, conn, reg), ensure_ascii=False,
-                                      indent=1, default=str).encode())
+            path.write_bytes(json.dumps(package(settings, conn, reg), ensure_ascii=False,
+                                        indent=1, default=str).encode())
     if str(target) != "-":
         click.echo(f"wrote {target}", err=True)
 
 
-def _write(target: Path, data: bytes) -> None:
+@contextlib.contextmanager
+def _output(target: Path, name: str) -> Iterator[Path]:
+    """Yield where to write the export: a temporary file that becomes ``target`` only when
+    complete (an export cut short leaves the old file, or none, never half of one), or is
+    copied to standard output for ``-``. A target that cannot be written is one message."""
+    import shutil
     import sys
+    import tempfile
 
-    if str(target) == "-":
-        sys.stdout.buffer.write(data)
-    else:
-        target.write_bytes(data)
+    stdout = str(target) == "-"
+    if not stdout:
+        if target.is_dir():
+            raise InvalidParameter(f"--output {target} is a folder; name the file, e.g. "
+                                   f"{target / name}")
+        if not target.parent.is_dir():
+            raise InvalidParameter(f"--output {target}: the folder {target.parent} does not "
+                                   "exist")
+    # beside a regular target, so that the finished file is renamed into place; a device or
+    # a pipe (/dev/stdout, /dev/full) is written by copying, from the temporary folder
+    regular = not stdout and (not target.exists() or target.is_file())
+    work = Path(tempfile.mkdtemp(prefix=".hromada-export-",
+                                 dir=target.parent if regular else None))
+    try:
+        part = work / name
+        yield part
+        if stdout:
+            with part.open("rb") as src:
+                shutil.copyfileobj(src, sys.stdout.buffer, 1 << 20)
+        elif not regular:
+            with part.open("rb") as src, target.open("wb") as out:
+                shutil.copyfileobj(src, out, 1 << 20)
+        else:
+            part.replace(target)
+    except OSError as exc:
+        raise InvalidParameter(f"cannot write {target}: {exc.strerror or exc}") from None
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
 
 
 def publisher(settings: object) -> object:

@@ -17,6 +17,7 @@ geometry as WKT in the storage CRS, ``lon``/``lat`` (WGS 84) of a point on the o
 from __future__ import annotations
 
 import json
+import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
@@ -164,9 +165,8 @@ def write_vector(conn: psycopg.Connection, reg: Registry, storage_srid: int, fmt
                     progress(reg.id, done, total)
                 if not rows:
                     break
-        if fmt == "gpkg":
-            target.unlink(missing_ok=True)
-            layer_path.replace(target)
+        if fmt == "gpkg":  # a move, not a rename: the target may be on another disk
+            shutil.move(layer_path, target)
         else:
             with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
                 for part in sorted(Path(work).iterdir()):

@@ -112,6 +112,37 @@ def test_gis_export_writes_every_format_and_its_staff_variant(demo_url: str,
         assert {Path(n).suffix for n in zf.namelist()} >= {".shp", ".shx", ".dbf", ".prj"}
 
 
+def test_gis_export_refuses_targets_it_cannot_write_and_never_leaves_half_a_file(
+        demo_url: str, tmp_path: Path) -> None:
+    env = {"GIS_DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"}
+
+    def export(*args: str) -> subprocess.CompletedProcess[bytes]:
+        return subprocess.run([GIS, "export", "water_bodies", *args], env=env,
+                              capture_output=True, timeout=120, cwd=tmp_path)
+
+    missing = export("--format", "csv", "-o", str(tmp_path / "no" / "x.csv"))
+    assert missing.returncode == 2 and b"the folder " in missing.stderr
+    assert b"does not exist" in missing.stderr and b"Traceback" not in missing.stderr
+    folder = export("--format", "gpkg", "-o", str(tmp_path))
+    assert folder.returncode == 2 and b"is a folder; name the file" in folder.stderr
+    wrong = export("--format", "csv", "--parcel", "6810100000:02:001:0001")
+    assert wrong.returncode == 2 and b"use them with --format ua-xml" in wrong.stderr
+    full = export("--format", "gpkg", "-o", "/dev/full")  # a device: copied, never replaced
+    assert full.returncode == 2 and b"cannot write /dev/full: No space left" in full.stderr
+    assert Path("/dev/full").is_char_device()
+    # a GeoPackage or zipped Shapefile to standard output: the file's bytes
+    gpkg = export("--format", "gpkg", "-o", "-")
+    assert gpkg.returncode == 0 and gpkg.stdout.startswith(b"SQLite format 3"), gpkg.stderr
+    shp = export("--format", "shp", "-o", "-")
+    assert shp.returncode == 0 and shp.stdout.startswith(b"PK"), shp.stderr
+    # an existing file is replaced only by a complete export; nothing else is left beside it
+    target = tmp_path / "water.geojson"
+    target.write_text("old")
+    assert export("--format", "geojson", "-o", str(target)).returncode == 0
+    assert json.loads(target.read_text(encoding="utf-8"))["type"] == "FeatureCollection"
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["water.geojson"]
+
+
 def test_the_geoportal_offers_each_layers_downloads(server: str) -> None:
     playwright_api = pytest.importorskip("playwright.sync_api")
     from tests.test_portal import ARGS, CHROMIUM
