@@ -9,6 +9,7 @@ from typing import Any
 
 import psycopg
 
+from gis.errors import InvalidParameter
 from ingest.crs import parse_crs, resolve
 from ingest.load import ImportOptions, Progress, Report, run_import
 from ingest.mapping import build_mapping, load_overrides
@@ -60,9 +61,28 @@ def import_file(conn: psycopg.Connection, reg: Registry, path: Path, files: File
                       sample, source.crs_hint)
         mapping = build_mapping(reg, source.fields, overrides,
                                 drawing=source.format == "DXF", keep_ids=opts.keep_ids)
+        target = files.rejects or rejects_path(source, path)
+        if opts.on_error == "skip" and not opts.dry_run:
+            _check_writable(target)  # before the import, not after its work
         report = run_import(conn, reg, source, mapping, crs, opts, progress)
         if report.rejected_rows and not opts.dry_run and report.written:
-            target = files.rejects or rejects_path(source, path)
-            write_rejects(source, report.rejected_rows, target)
+            try:
+                write_rejects(source, report.rejected_rows, target)
+            except OSError as exc:  # the caller does not commit: nothing is imported
+                raise InvalidParameter(f"cannot write the reject file {target}: "
+                                       f"{exc.strerror or exc}; nothing was imported") from None
             report.notes.append(f"{report.rejected} refused row(s) written to {target}")
     return report
+
+
+def _check_writable(target: Path) -> None:
+    """Refuse a reject file that could not be written, naming why."""
+    import os
+
+    folder = target.parent
+    if not folder.is_dir():
+        raise InvalidParameter(f"the reject file {target} cannot be written: the folder "
+                               f"{folder} does not exist (--rejects names another place)")
+    if not os.access(folder, os.W_OK) or target.is_dir():
+        raise InvalidParameter(f"the reject file {target} cannot be written here "
+                               "(--rejects names another place)")

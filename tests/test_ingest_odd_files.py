@@ -215,3 +215,18 @@ def test_ids_a_file_keeps_are_whole_numbers_from_1(db_url: str, tmp_path: Path) 
     assert set(ids) == {1, 2, 3}, report.problems  # one problem each, no "no id" beside it
     assert ids[1] == "row 1: id -5 is not a whole number from 1 to 9223372036854775807"
     assert "'abc'" in ids[2] and "is not a whole number" in ids[3]
+
+
+def test_a_reject_file_that_cannot_be_written_stops_the_import_before_it_starts(
+        db_url: str, tmp_path: Path) -> None:
+    records = [parcel(i) for i in range(1, 4)]
+    records[1] = parcel(2, CATEG="999")  # refused: not a land category
+    path = write(tmp_path / "p.shp", records, PARCEL_SCHEMA)
+    nowhere = tmp_path / "gone" / "rejects.shp"
+    with pytest.raises(InvalidParameter, match=r"the reject file .*rejects.shp cannot be "
+                                               r"written: the folder .*gone does not exist"):
+        run(db_url, path, "land_parcels", on_error="skip", files=FileOptions(rejects=nowhere))
+    assert count(db_url, "land_parcel") == 0 and not nowhere.parent.exists()
+    report = run(db_url, path, "land_parcels", on_error="skip")
+    assert (report.inserted, report.rejected) == (2, 1), report.problems
+    assert (tmp_path / "p.rejected.shp").exists()
