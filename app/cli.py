@@ -65,6 +65,7 @@ def main(ctx: click.Context, debug: bool) -> None:
         # GDAL's and GEOS's remarks on a file's odd features ("Non closed ring detected");
         # the import reports each such row itself, with its number
         warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"(pyogrio|shapely)")
+        warnings.filterwarnings("ignore", category=UserWarning, module=r"pyogrio")
 
 
 def load_settings() -> Settings:

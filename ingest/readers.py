@@ -438,6 +438,9 @@ class GdalSource(Source):
         except Exception as exc:
             raise _fail(display, f"cannot be read as {FORMAT_NAMES[suffix]}: "
                         f"{_gdal_reason(exc, path=path)}") from None
+        if info.get("geometry_type") is None:  # e.g. an attribute table in a GeoPackage
+            raise _fail(display, f"layer {chosen} has no geometry column: a registry's "
+                        "objects need their geometry (a CSV may give coordinates or WKT)")
         count = int(info.get("features") or 0)
         dates = [str(f) for f, t in zip(info["fields"], info["dtypes"], strict=True)
                  if str(t).startswith("datetime64")]

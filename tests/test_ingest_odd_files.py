@@ -230,3 +230,11 @@ def test_a_reject_file_that_cannot_be_written_stops_the_import_before_it_starts(
     report = run(db_url, path, "land_parcels", on_error="skip")
     assert (report.inserted, report.rejected) == (2, 1), report.problems
     assert (tmp_path / "p.rejected.shp").exists()
+
+
+def test_a_table_without_geometries_is_one_message(db_url: str, tmp_path: Path) -> None:
+    schema = {"geometry": "None", "properties": PARCEL_SCHEMA["properties"]}
+    path = write(tmp_path / "table.gpkg", [{"geometry": None, "properties": parcel(1)[
+        "properties"]}], schema, driver="GPKG", layer="ділянки")
+    with pytest.raises(InvalidFile, match="table.gpkg: layer ділянки has no geometry column"):
+        run(db_url, path, "land_parcels", dry_run=True)
