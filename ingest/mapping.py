@@ -368,8 +368,11 @@ def column_converter(f: Field, explicit: dict[str, str] | None = None
 
     def run(values: list[Any]) -> tuple[list[Any], Problems]:
         if plain_text:  # the common column: text as GDAL read it, one pass in C loops
-            if all(v is None or v.__class__ is str and _text_ok(v) for v in values):
-                return [v.strip() or None if v is not None else None for v in values], []
+            if all(v.__class__ is str or v is None for v in values):
+                texts = [v for v in values if v is not None]
+                if not texts or max(map(len, texts)) <= MAX_TEXT_CHARS and \
+                        "\x00" not in "".join(texts):
+                    return [v.strip() or None if v is not None else None for v in values], []
         elif all(v.__class__ is str or v is None for v in values):
             # codes, dates, numbers as text: each distinct value converted once
             memo = {v: slow(v) for v in set(values) if v is not None}
