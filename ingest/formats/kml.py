@@ -102,6 +102,13 @@ def _placemarks(path: Path, display: str | None = None) -> Iterator[Any]:
                                      no_network=True, load_dtd=False, huge_tree=True):
             if _local(el.tag) == "Placemark":
                 yield el
+                # a placemark read is dropped with the ones before it: clear() alone leaves
+                # an empty element per placemark in its folder, which a file larger than
+                # memory cannot afford
+                el.clear()
+                parent = el.getparent()
+                while parent is not None and el.getprevious() is not None:
+                    del parent[0]
     except etree.XMLSyntaxError as exc:
         raise InvalidFile(f"{display or path.name}: not well-formed KML at line {exc.lineno}: "
                           f"{exc.msg}", file=display or path.name, row=exc.lineno or 0) from None
