@@ -241,3 +241,20 @@ def test_a_file_in_windows_1251_that_does_not_say_so_is_read_and_noted(db_url: s
                                           r"names)") as caught:
         run(db_url, lying, "land_parcels", dry_run=True)
     assert str(tmp_path) not in str(caught.value)
+
+
+def test_a_boundary_that_does_not_come_back_is_closed_and_reported(db_url: str,
+                                                                    tmp_path: Path) -> None:
+    text = fill(TEMPLATES[4], rectangle(), parcel_id="0042", area_ha="0.1000")
+    whole = tmp_path / "whole.xml"
+    whole.write_text(text, encoding="utf-8")
+    # the boundaries list polylines 1-2, 2-3, 3-4 and no longer 4-1
+    cut = tmp_path / "cut.xml"
+    cut.write_text(re.sub(r"<Line>\s*<ULID>4</ULID>\s*</Line>", "", text), encoding="utf-8")
+    assert cut.read_text(encoding="utf-8").count("<ULID>4</ULID>") == 1  # the polyline only
+    before, after = (run(db_url, p, "land_parcels", dry_run=True) for p in (whole, cut))
+    assert not [p for p in before.problems if "not at UIDP" in p.message]
+    notes = [p for p in after.problems if "was closed with a straight line" in p.message]
+    assert notes and {p.severity for p in notes} == {"warning"}, after.problems
+    assert "ends at point UIDP 4, not at UIDP 1" in notes[0].message
+    assert after.rows == 1 and not after.refused  # the same parcel: a warning, not a refusal

@@ -163,8 +163,10 @@ class RingProblem(Exception):
     """A boundary that cannot be assembled; the message names the line and what is wrong."""
 
 
-def assemble_ring(boundary: Any, metric: Metric) -> list[tuple[float, float]]:
-    """Return the ring of a ``Boundary`` as (easting, northing) pairs (domain §2.4)."""
+def assemble_ring(boundary: Any, metric: Metric,
+                  notes: list[str] | None = None) -> list[tuple[float, float]]:
+    """Return the ring of a ``Boundary`` as (easting, northing) pairs (domain §2.4); what the
+    assembly had to mend (a ring closed by a line no polyline draws) goes to ``notes``."""
     refs = []
     for line in boundary.iterfind("Lines/Line"):
         ulid = int(_text(line, "ULID") or "-1")
@@ -193,6 +195,10 @@ def assemble_ring(boundary: Any, metric: Metric) -> list[tuple[float, float]]:
         chain += seq[1:] if chain and seq[0] == chain[-1] else seq
     closed = (_text(boundary, "Closed") or "true").lower() != "false"
     if closed and chain[0] != chain[-1]:
+        if notes is not None:
+            notes.append(f"line {boundary.sourceline}: the boundary ends at point UIDP "
+                         f"{chain[-1]}, not at UIDP {chain[0]} where it began; it was closed "
+                         "with a straight line no polyline of the file draws")
         chain.append(chain[0])
     missing = [u for u in chain if u not in metric.points]
     if missing:
@@ -201,13 +207,14 @@ def assemble_ring(boundary: Any, metric: Metric) -> list[tuple[float, float]]:
     return [(metric.points[u][1], metric.points[u][0]) for u in chain]  # x = Y, y = X
 
 
-def assemble_polygons(externals: Any, metric: Metric) -> bytes:
+def assemble_polygons(externals: Any, metric: Metric, notes: list[str] | None = None) -> bytes:
     """Return the MultiPolygon of an ``Externals`` element as WKB (holes to their rings)."""
     from shapely.geometry import MultiPolygon, Polygon
     from shapely.geometry.polygon import orient
 
-    outers = [assemble_ring(b, metric) for b in externals.iterfind("Boundary")]
-    holes = [assemble_ring(b, metric) for b in externals.iterfind("Internals/Boundary")]
+    outers = [assemble_ring(b, metric, notes) for b in externals.iterfind("Boundary")]
+    holes = [assemble_ring(b, metric, notes)
+             for b in externals.iterfind("Internals/Boundary")]
     if not outers:
         raise RingProblem(f"line {externals.sourceline}: Externals without a Boundary")
     shells: list[list[Any]] = [[o, []] for o in outers]
@@ -371,10 +378,14 @@ class ExchangeSource(Source):
             if externals is None:
                 values["__geometry_error__"] = f"line {el.sourceline}: no Externals (boundary)"
             else:
+                notes: list[str] = []
                 try:
-                    wkb = assemble_polygons(externals, self.metric)
+                    wkb = assemble_polygons(externals, self.metric, notes)
                 except RingProblem as exc:
                     values["__geometry_error__"] = str(exc)
+                if notes:
+                    values["__problems__"] = [*values.get("__problems__", ()),
+                                              *((None, n, "warning") for n in notes)]
             yield Record(row, values, wkb)
 
 
