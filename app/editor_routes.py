@@ -84,9 +84,7 @@ class StaffOnly:
         request = Request(scope)
         who = await run_in_threadpool(self.authenticate, request)
         if not is_editor(who):
-            await JSONResponse({"code": "NotFound", "description": "not found"},
-                               status_code=404)(scope, receive, send)
-            return
+            raise NotFound(f"nothing is served at {request.url.path}")
         await self.app(scope, receive, send)
 
 

@@ -27,6 +27,7 @@ from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
+from app.login import sign_in_first
 from gis.auth import Principal
 from gis.errors import Conflict, InvalidParameter, PayloadTooLarge, Unauthorized
 from gis.settings import Settings
@@ -65,11 +66,7 @@ class Uploads:
     async def page(self, request: Request) -> Response:
         who = await run_in_threadpool(self.authenticate, request)
         if not who.authenticated:
-            return HTMLResponse(
-                "<!doctype html><meta charset=utf-8><title>Імпорт даних</title><p>Імпорт даних "
-                "доступний лише працівникам: <a href='/login?next=/ingest'>увійдіть</a>. / "
-                "Staff only: <a href='/login?next=/ingest'>sign in</a>.</p>", status_code=401,
-                headers={"Cache-Control": "no-store"})
+            return sign_in_first(request)
         registries = editable(self.catalog, who)
         if not registries:
             raise_forbidden(who)

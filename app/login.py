@@ -11,7 +11,7 @@ from __future__ import annotations
 import html
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit
 
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
@@ -38,6 +38,13 @@ FORM = """<!doctype html>
  required></label></p>
 <p><button type="submit">Увійти</button></p>
 </form></main></body></html>"""
+
+
+def sign_in_first(request: Request) -> Response:
+    """Return what a staff page answers a visitor who has not signed in: the login form, which
+    comes back to the page afterwards (one answer for every staff page)."""
+    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303,
+                            headers={"Cache-Control": "no-store"})
 
 
 def safe_next(target: str | None) -> str:

@@ -23,6 +23,8 @@ async def gis_error_handler(request: Request, exc: Exception) -> Response:
     headers = None
     if exc.status in (429, 503):
         headers = {"Retry-After": str(exc.where.get("retry_after", 1))}
+    elif exc.status == 405:
+        headers = {"Allow": str(exc.where.get("allow", "GET, HEAD, OPTIONS"))}
     return ProblemResponse(problem(exc, request.url.path), status_code=exc.status, headers=headers)
 
 

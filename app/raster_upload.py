@@ -31,6 +31,7 @@ from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from app.ingest_routes import receive_upload
+from app.login import sign_in_first
 from gis.auth import Principal, Role
 from gis.errors import Conflict, Forbidden, InvalidParameter, Unauthorized
 from gis.settings import Settings
@@ -65,11 +66,7 @@ class RasterUploads:
     async def page(self, request: Request) -> Response:
         who = await run_in_threadpool(self.authenticate, request)
         if not who.authenticated:
-            return HTMLResponse(
-                "<!doctype html><meta charset=utf-8><title>Растри</title><p>Публікація растрів "
-                "доступна лише працівникам: <a href='/login?next=/rasters/upload'>увійдіть</a>. "
-                "/ Staff only: <a href='/login?next=/rasters/upload'>sign in</a>.</p>",
-                status_code=401, headers={"Cache-Control": "no-store"})
+            return sign_in_first(request)
         check_uploader(who)
         config = {"user": who.name, "maxMb": self.settings.ingest.max_upload_mb}
         text = TEMPLATE.read_text(encoding="utf-8").replace(

@@ -34,11 +34,12 @@ from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
 
 from app.editor_routes import StaffOnly, is_editor
+from app.login import sign_in_first
 from gis.auth import Principal
 from gis.db import database_errors
 from gis.errors import Forbidden, InvalidParameter, NotFound, Unauthorized
@@ -142,7 +143,7 @@ def verification_routes(settings: Settings, pool: ConnectionPool, catalog: Catal
     async def page(request: Request) -> Response:
         who = await run_in_threadpool(authenticate, request)
         if not is_editor(who):
-            return RedirectResponse("/login?next=/verification", status_code=303)
+            return sign_in_first(request)
         lang = "en" if request.query_params.get("lang") == "en" else "uk"
         return HTMLResponse(TEMPLATES.get_template("verification.html").render(
             city=settings.city.name_uk if lang == "uk" else settings.city.name_en,

@@ -46,6 +46,11 @@ class RuleViolation(GisError, status=422, code="RuleViolation"): ...
 class Conflict(GisError, status=409, code="Conflict"): ...
 
 
+class MethodNotAllowed(GisError, status=405, code="MethodNotAllowed"):
+    """A method the resource does not answer; ``allow`` lists those it does (the Allow
+    header of the answer)."""
+
+
 class PreconditionFailed(GisError, status=412, code="PreconditionFailed"): ...
 
 

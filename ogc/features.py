@@ -30,7 +30,7 @@ from starlette.responses import JSONResponse, Response, StreamingResponse
 from gis.auth import Principal
 from gis.crs import CRS84, crs_uri, output_crs_uris
 from gis.db import database_errors, set_statement_timeout
-from gis.errors import InvalidParameter, NotFound, PreconditionFailed
+from gis.errors import InvalidParameter, MethodNotAllowed, NotFound, PreconditionFailed
 from gis.json_input import parse_json
 from ogc.params import ItemsQuery, parse_crs, parse_items_query, parse_pending
 from registries import writes
@@ -357,20 +357,15 @@ class FeatureRouter:
                     scope = {**scope, "path": path, "path_params": m.groupdict()}
                     request = Request(scope, receive)
                     if method in READ_METHODS and not wants_geojson(request):
-                        too_big = rendered_too_big(request, self.svc.max_rendered)
-                        if too_big is not None:  # refused before any rendering work
-                            await too_big(scope, receive, send)
-                            return
+                        check_rendered_size(request, self.svc.max_rendered)  # before rendering
                         break  # HTML and other formats: pygeoapi (its provider filters alike)
                     response = await handler(request)
                     await response(scope, receive, send)
                     return
             if method not in SAFE_METHODS:
-                await method_not_allowed("GET, HEAD, OPTIONS")(scope, receive, send)
-                return
+                raise not_allowed("GET, HEAD, OPTIONS")
             if not PYGEOAPI_PATHS.match(path):
-                await not_found(path)(scope, receive, send)
-                return
+                raise NotFound(f"nothing is served at {path}")
         await self.ogc_app(scope, receive, send)
 
     async def items(self, request: Request) -> Response:
@@ -379,7 +374,7 @@ class FeatureRouter:
         if request.method == "OPTIONS":
             return allowed("GET, HEAD, POST, OPTIONS")
         if request.method not in READ_METHODS:
-            return method_not_allowed("GET, HEAD, POST, OPTIONS")
+            raise not_allowed("GET, HEAD, POST, OPTIONS")
         return await run_in_threadpool(items, self.svc, request)
 
     async def item(self, request: Request) -> Response:
@@ -388,7 +383,7 @@ class FeatureRouter:
         if request.method == "OPTIONS":
             return allowed("GET, HEAD, PUT, PATCH, DELETE, OPTIONS")
         if request.method not in READ_METHODS:
-            return method_not_allowed("GET, HEAD, PUT, PATCH, DELETE, OPTIONS")
+            raise not_allowed("GET, HEAD, PUT, PATCH, DELETE, OPTIONS")
         return await run_in_threadpool(item, self.svc, request)
 
     async def author(self, request: Request) -> tuple[Registry, Principal]:
@@ -447,20 +442,16 @@ def wants_geojson(request: Request) -> bool:
     return "text/html" not in request.headers.get("accept", "")
 
 
-def rendered_too_big(request: Request, most: int) -> Response | None:
-    """Return the 400 of an items page to render (HTML, JSON-LD) over ``most`` features."""
+def check_rendered_size(request: Request, most: int) -> None:
+    """Refuse (400) an items page to render (HTML, JSON-LD) over ``most`` features."""
     try:
         limit = int(request.query_params.get("limit") or 0)
     except ValueError:
-        return None  # a malformed limit: the provider names it
-    if limit <= most:
-        return None
-    detail = (f"a page rendered as HTML or JSON-LD holds at most {most} features "
-              "(GIS_LIMITS__MAX_RENDERED_ITEMS); page through with offset, or ask f=json")
-    return JSONResponse({"type": "about:blank", "title": "Bad Request", "status": 400,
-                         "code": "InvalidParameterValue", "detail": detail,
-                         "description": detail, "parameter": "limit"}, status_code=400,
-                        media_type="application/problem+json")
+        return  # a malformed limit: the provider names it
+    if limit > most:
+        raise InvalidParameter(f"a page rendered as HTML or JSON-LD holds at most {most} "
+                               "features (GIS_LIMITS__MAX_RENDERED_ITEMS); page through with "
+                               "offset, or ask f=json", parameter="limit")
 
 
 def request_crs(svc: FeatureService, request: Request) -> int | str:
@@ -469,19 +460,8 @@ def request_crs(svc: FeatureService, request: Request) -> int | str:
     return parse_crs(raw or None, "Content-Crs", svc.crs_uris)
 
 
-def method_not_allowed(allow: str) -> Response:
-    detail = f"this resource answers {allow} only"
-    return JSONResponse({"type": "about:blank", "title": "Method Not Allowed", "status": 405,
-                         "code": "MethodNotAllowed", "detail": detail, "description": detail},
-                        status_code=405, headers={"Allow": allow},
-                        media_type="application/problem+json")
-
-
-def not_found(path: str) -> Response:
-    detail = f"nothing is served at {path}"
-    return JSONResponse({"type": "about:blank", "title": "Not Found", "status": 404,
-                         "code": "NotFound", "detail": detail, "description": detail},
-                        status_code=404, media_type="application/problem+json")
+def not_allowed(allow: str) -> MethodNotAllowed:
+    return MethodNotAllowed(f"this resource answers {allow} only", allow=allow)
 
 
 def allowed(allow: str) -> Response:

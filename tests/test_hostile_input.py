@@ -194,6 +194,31 @@ def test_the_crash_filter_is_answered_400_within_100_ms(target: Target) -> None:
     assert min(times) < 0.1, times
 
 
+def test_refusals_of_the_router_are_problem_documents_of_the_error_tree(
+        target: Target) -> None:
+    """The items router's and the staff mounts' refusals come from GisErrors, rendered by the
+    one handler: the same problem document (type, title, status, code, detail) as every
+    other error, with Allow on a 405."""
+    with httpx.Client(base_url=target.base, timeout=30) as client:
+        cases = [
+            (client.get(ITEMS, params={"f": "html", "limit": 100_000}), 400,
+             "InvalidParameterValue"),
+            (client.delete("/collections"), 405, "MethodNotAllowed"),
+            (client.put(ITEMS), 405, "MethodNotAllowed"),
+            (client.get("/nothing/here"), 404, "NotFound"),
+            (client.get("/editor/app.js"), 404, "NotFound"),  # staff files, to the public
+        ]
+        for r, status, code in cases:
+            body = r.json()
+            assert (r.status_code, body["code"], body["status"]) == (status, code, status), \
+                (r.request.url, r.text)
+            assert r.headers["content-type"] == "application/problem+json"
+            assert body["title"] and body["detail"] == body["description"]
+        assert cases[0][0].json()["parameter"] == "limit"
+        assert cases[1][0].headers["allow"] == "GET, HEAD, OPTIONS"
+        assert cases[2][0].headers["allow"] == "GET, HEAD, POST, OPTIONS"
+
+
 # -- generated: nesting depth ---------------------------------------------------------------
 
 CONSTRUCTS = {

@@ -61,7 +61,8 @@ def test_upload_dry_run_then_import_for_staff_only(upload_server: str, db_url: s
     query = "?registry=land_parcels&filename=parcels.zip&mode=upsert"
     anonymous = httpx.post(f"{upload_server}/ingest/check{query}", content=body, timeout=60)
     assert anonymous.status_code == 401
-    assert httpx.get(f"{upload_server}/ingest", timeout=30).status_code == 401
+    page = httpx.get(f"{upload_server}/ingest", timeout=30)  # the page: sign in first
+    assert (page.status_code, page.headers["location"]) == (303, "/login?next=/ingest")
     ivan, ivan_csrf = login(upload_server, "ivan")
     wrong_role = ivan.post(f"/ingest/check{query}", content=body,
                            headers={"X-CSRF-Token": ivan_csrf})

@@ -67,7 +67,8 @@ def test_staff_upload_publishes_like_the_cli_and_refuses_the_rest(
     # the public and other roles: refused before any byte is stored
     anon = httpx.post(f"{base}/rasters/upload", params=query, content=scan, timeout=60)
     assert anon.status_code == 401
-    assert httpx.get(f"{base}/rasters/upload", timeout=60).status_code == 401
+    page = httpx.get(f"{base}/rasters/upload", timeout=60)  # the page: sign in first
+    assert (page.status_code, page.headers["location"]) == (303, "/login?next=/rasters/upload")
     ivan, ivan_csrf = login(base, "ivan")
     r = ivan.post("/rasters/upload", params=query, content=scan,
                   headers={"X-CSRF-Token": ivan_csrf})
