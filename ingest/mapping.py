@@ -28,7 +28,14 @@ from typing import Any
 import yaml
 
 from gis.errors import InvalidFile, InvalidParameter
-from registries.model import MAX_TEXT_CHARS, CodeList, Field, FieldType, Registry
+from registries.model import (
+    MAX_TEXT_CHARS,
+    CodeList,
+    Field,
+    FieldType,
+    Registry,
+    text_problem,
+)
 
 # column names councils' files use for a field besides its name and titles (normalised)
 ALIASES: dict[str, tuple[str, ...]] = {
@@ -291,23 +298,13 @@ def convert(f: Field, value: Any, explicit: dict[str, str] | None = None) -> Any
 
 
 def _check_text(text: str) -> None:
-    """Refuse what PostgreSQL cannot store (NUL) or index (an overlong value).
-
-    >>> _check_text("вул. Шевченка, 1")
-    >>> _check_text("a" + chr(0) + "b")
-    Traceback (most recent call last):
-    ...
-    ingest.mapping.ValueProblem: the text holds a NUL character (at 2)
-    """
-    if "\x00" in text:
-        raise ValueProblem(f"the text holds a NUL character (at {text.index(chr(0)) + 1})")
-    if len(text) > MAX_TEXT_CHARS:
-        raise ValueProblem(f"the text is {len(text):,} characters long; at most "
-                           f"{MAX_TEXT_CHARS:,}")
+    why = text_problem(text)
+    if why:
+        raise ValueProblem(why)
 
 
 def _text_ok(value: str) -> bool:
-    return len(value) <= MAX_TEXT_CHARS and "\x00" not in value
+    return text_problem(value) is None
 
 
 def _date(value: Any) -> date:

@@ -43,6 +43,20 @@ class GeometryKind(StrEnum):
 MAX_TEXT_CHARS = 1000
 
 
+def text_problem(text: str) -> str | None:
+    """Return why ``text`` cannot be a registry value (a NUL PostgreSQL cannot store, or
+    over ``MAX_TEXT_CHARS``), or None: the one check of the API, imports and the editor.
+
+    >>> text_problem("вул. Шевченка, 1") is None, text_problem("a" + chr(0) + "b")
+    (True, 'the text holds a NUL character (at 2)')
+    """
+    if "\x00" in text:
+        return f"the text holds a NUL character (at {text.index(chr(0)) + 1})"
+    if len(text) > MAX_TEXT_CHARS:
+        return f"the text is {len(text):,} characters long; at most {MAX_TEXT_CHARS:,}"
+    return None
+
+
 class FieldType(StrEnum):
     TEXT = "text"
     INTEGER = "integer"

@@ -30,7 +30,7 @@ from gis.errors import (
     RuleViolation,
     Unauthorized,
 )
-from registries.model import MAX_TEXT_CHARS, Field, FieldType, Registry
+from registries.model import MAX_TEXT_CHARS, Field, FieldType, Registry, text_problem
 from registries.rules import all_rules, name_sql
 
 NUMBER_PRECISION = 14  # numeric(14, scale): registries.schema.column_type
@@ -63,13 +63,9 @@ def coerce(reg: Registry, f: Field, value: Any) -> Any:
                 if not isinstance(value, str | int | float) or isinstance(value, bool):
                     raise TypeError
                 text = str(value).strip()
-                if "\x00" in text:
-                    raise RuleViolation(f"{reg.id}.{f.name}: text may not contain NUL "
-                                        "characters", field=f.name)
-                if len(text) > MAX_TEXT_CHARS:
-                    raise RuleViolation(f"{reg.id}.{f.name}: the text is {len(text):,} "
-                                        f"characters long; at most {MAX_TEXT_CHARS:,}",
-                                        field=f.name)
+                why = text_problem(text)
+                if why:
+                    raise RuleViolation(f"{reg.id}.{f.name}: {why}", field=f.name)
                 if f.choices and text not in f.choices:
                     raise RuleViolation(f"{reg.id}.{f.name}: {text!r} is not one of "
                                         f"{', '.join(f.choices)}", field=f.name)
