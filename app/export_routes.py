@@ -13,7 +13,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from gis.db import database_errors
 from gis.errors import DatabaseUnavailable, NotFound
@@ -84,26 +85,24 @@ class Downloads:
         mime = FORMATS[fmt][0]
         headers = {"Content-Disposition": f'attachment; filename="{file_name(reg, fmt)}"',
                    "Cache-Control": "no-cache"}
+        if request.method == "HEAD":  # the headers only: no export, no slot
+            return StreamingResponse(iter(()), media_type=mime, headers=headers)
         self._slot()
         if fmt in ("geojson", "csv"):
-            return StreamingResponse(self._stream(reg, fmt), media_type=mime, headers=headers)
+            return SlotStream(self._stream(reg, fmt), self.slots.release, media_type=mime,
+                              headers=headers)
         try:
             path = await run_in_threadpool(self._file, reg, fmt)
-        except BaseException:
+        finally:
             self.slots.release()
-            raise
-        self.slots.release()
         return FileResponse(path, media_type=mime, headers=headers,
                             background=BackgroundTask(shutil.rmtree, path.parent, True))
 
     def _stream(self, reg: Registry, fmt: str) -> Iterator[bytes]:
         srid = self.settings.city.storage_srid
-        try:
-            with database_errors(), self.pool.connection() as conn:
-                chunks = geojson_chunks if fmt == "geojson" else csv_chunks
-                yield from chunks(conn, reg, srid)
-        finally:
-            self.slots.release()
+        with database_errors(), self.pool.connection() as conn:
+            chunks = geojson_chunks if fmt == "geojson" else csv_chunks
+            yield from chunks(conn, reg, srid)
 
     def _file(self, reg: Registry, fmt: str) -> Path:
         work = Path(tempfile.mkdtemp(prefix="hromada-download-"))
@@ -114,6 +113,31 @@ class Downloads:
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
+
+
+class SlotStream(StreamingResponse):
+    """A streamed download that gives back its slot and its database connection however the
+    response ends: sent in full, or the client gone mid-way.
+
+    Starlette leaves a half-read iterator as it is when the client disconnects: a generator's
+    ``finally`` would then wait for the garbage collector, holding the slot and a pooled
+    connection (two cancelled downloads once left every later one a 503)."""
+
+    def __init__(self, chunks: Iterator[bytes], release: Callable[[], None], *,
+                 media_type: str, headers: dict[str, str]) -> None:
+        super().__init__(chunks, media_type=media_type, headers=headers)
+        self._chunks, self._release = chunks, release
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        finally:
+            try:  # the thread reading the next piece has finished: closing is safe
+                close = getattr(self._chunks, "close", None)
+                if close is not None:
+                    await run_in_threadpool(close)
+            finally:
+                self._release()
 
 
 def registry_state(conn: psycopg.Connection, reg: Registry) -> tuple[int, datetime | None]:
