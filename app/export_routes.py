@@ -13,7 +13,7 @@ from __future__ import annotations
 import shutil
 import tempfile
 import threading
-from collections.abc import Callable, Iterator
+from collections.abc import Iterator
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -26,13 +26,13 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
 from gis.db import database_errors
 from gis.errors import DatabaseUnavailable, NotFound
 from gis.settings import Settings
 from ingest.export import FORMATS, csv_chunks, file_name, geojson_chunks, write_vector
 from ingest.metadata import ckan_package
+from ogc.streaming import ClosingStream
 from registries.catalog import Catalog
 from registries.model import Registry
 
@@ -89,8 +89,8 @@ class Downloads:
             return StreamingResponse(iter(()), media_type=mime, headers=headers)
         self._slot()
         if fmt in ("geojson", "csv"):
-            return SlotStream(self._stream(reg, fmt), self.slots.release, media_type=mime,
-                              headers=headers)
+            return ClosingStream(self._stream(reg, fmt), self.slots.release,
+                                 media_type=mime, headers=headers)
         try:
             path = await run_in_threadpool(self._file, reg, fmt)
         finally:
@@ -113,31 +113,6 @@ class Downloads:
         except BaseException:
             shutil.rmtree(work, ignore_errors=True)
             raise
-
-
-class SlotStream(StreamingResponse):
-    """A streamed download that gives back its slot and its database connection however the
-    response ends: sent in full, or the client gone mid-way.
-
-    Starlette leaves a half-read iterator as it is when the client disconnects: a generator's
-    ``finally`` would then wait for the garbage collector, holding the slot and a pooled
-    connection (two cancelled downloads once left every later one a 503)."""
-
-    def __init__(self, chunks: Iterator[bytes], release: Callable[[], None], *,
-                 media_type: str, headers: dict[str, str]) -> None:
-        super().__init__(chunks, media_type=media_type, headers=headers)
-        self._chunks, self._release = chunks, release
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        try:
-            await super().__call__(scope, receive, send)
-        finally:
-            try:  # the thread reading the next piece has finished: closing is safe
-                close = getattr(self._chunks, "close", None)
-                if close is not None:
-                    await run_in_threadpool(close)
-            finally:
-                self._release()
 
 
 def registry_state(conn: psycopg.Connection, reg: Registry) -> tuple[int, datetime | None]:

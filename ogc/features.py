@@ -25,7 +25,7 @@ from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response, StreamingResponse
+from starlette.responses import JSONResponse, Response
 
 from gis.auth import Principal
 from gis.crs import CRS84, crs_uri, output_crs_uris
@@ -33,6 +33,7 @@ from gis.db import database_errors, set_statement_timeout
 from gis.errors import InvalidParameter, MethodNotAllowed, NotFound, PreconditionFailed
 from gis.json_input import parse_json
 from ogc.params import ItemsQuery, parse_crs, parse_items_query, parse_pending
+from ogc.streaming import ClosingStream
 from registries import writes
 from registries.catalog import Catalog
 from registries.counts import MatchedCounts
@@ -178,16 +179,18 @@ def items(svc: FeatureService, request: Request) -> Response:
         yield b'{"type":"FeatureCollection","features":['
         yield b",".join(r[0] for r in first)
         if cursor is not None:
-            try:
-                while rows := cursor.fetchmany(BATCH):
-                    yield b"," + b",".join(r[0] for r in rows)
-            finally:
-                cursor.close()
-                give_back(svc.pool, conn)
+            while rows := cursor.fetchmany(BATCH):
+                yield b"," + b",".join(r[0] for r in rows)
         yield ("]," + tail).encode()
 
-    return StreamingResponse(body(), media_type=GEOJSON,
-                             headers={"Content-Crs": content_crs(q.crs)})
+    def close() -> None:  # the rest of a long page: its cursor and connection go back
+        if cursor is not None:
+            with contextlib.suppress(psycopg.Error):  # a client gone mid-read: rollback ends it
+                cursor.close()
+            give_back(svc.pool, conn)
+
+    return ClosingStream(body(), close, media_type=GEOJSON,
+                         headers={"Content-Crs": content_crs(q.crs)})
 
 
 class RawText(Loader):

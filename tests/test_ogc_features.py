@@ -47,6 +47,23 @@ def test_paging_walks_every_feature_once_with_next_links(server: str, demo_url: 
     assert doc["numberMatched"] == len(expected)
 
 
+def test_head_of_a_long_page_gives_its_connection_back(server: str, demo_url: str) -> None:
+    """A page longer than one batch is read from a server-side cursor while it is sent. Asked
+    by HEAD it was never sent, and its pooled connection never came back: about twenty HEADs
+    left every later read waiting for a 503."""
+    from gis.settings import PoolSettings
+    from ogc.features import BATCH
+
+    n = sql_ids(demo_url, "SELECT id FROM registry.address ORDER BY id")
+    assert len(n) > BATCH  # the cursor's path, not the one-batch page
+    page = f"{server}/collections/addresses/items?f=json&limit={BATCH * 2}"
+    for _ in range(PoolSettings().max_size * 3):
+        head = httpx.head(page, timeout=30)
+        assert head.status_code == 200 and head.content == b""
+    doc = httpx.get(page, timeout=30)
+    assert doc.status_code == 200 and len(doc.json()["features"]) == min(len(n), BATCH * 2)
+
+
 def test_prev_link_and_offset(server: str) -> None:
     doc = get(server, "/collections/addresses/items", limit=10, offset=20).json()
     prev = next(lk["href"] for lk in doc["links"] if lk["rel"] == "prev")
