@@ -5,7 +5,8 @@ its data-set passport for data.gov.ua (CKAN).
 is the file; ``/downloads/{id}/metadata.json`` the passport. Public: they read the public
 views only (``ingest.export``), whoever asks. GeoJSON and CSV stream from PostgreSQL; a
 GeoPackage or Shapefile is written to a temporary file first. A few downloads run at once
-(each holds a database connection while it streams); more get 503 with Retry-After.
+(each holds a database connection while it streams); more get 503 with Retry-After. Each file
+has an ETag from ``ingest.export.public_state``: ``If-None-Match`` gets 304 without an export.
 """
 
 from __future__ import annotations
@@ -14,24 +15,34 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Iterator
-from datetime import datetime
+from datetime import UTC
+from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
-from psycopg import sql
 from psycopg_pool import ConnectionPool
 from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from gis.db import database_errors
 from gis.errors import DatabaseUnavailable, NotFound
 from gis.settings import Settings
-from ingest.export import FORMATS, csv_chunks, file_name, geojson_chunks, write_vector
+from ingest.export import (
+    FORMATS,
+    PublicState,
+    csv_chunks,
+    file_name,
+    geojson_chunks,
+    public_state,
+    write_vector,
+)
 from ingest.metadata import ckan_package
+from ogc.features import if_none_match
 from ogc.streaming import ClosingStream
 from registries.catalog import Catalog
 from registries.model import Registry
@@ -83,8 +94,18 @@ class Downloads:
     async def download(self, request: Request) -> Response:
         reg, fmt = self.parse(request.path_params["name"])
         mime = FORMATS[fmt][0]
+        state = await run_in_threadpool(self._state, reg)
+        # The format in the tag: one registry's CSV and GeoJSON are different bodies.
+        etag = f'"{state.tag}-{fmt}"'
         headers = {"Content-Disposition": f'attachment; filename="{file_name(reg, fmt)}"',
-                   "Cache-Control": "no-cache"}
+                   "Cache-Control": "no-cache", "ETag": etag, "Accept-Ranges": "none"}
+        if state.changed is not None:
+            headers["Last-Modified"] = format_datetime(state.changed.astimezone(UTC),
+                                                       usegmt=True)
+        if etag in if_none_match(request):  # a harvester's daily check costs no export
+            return Response(status_code=304, headers={
+                k: v for k, v in headers.items() if k in ("ETag", "Cache-Control",
+                                                          "Last-Modified")})
         if request.method == "HEAD":  # the headers only: no export, no slot
             return StreamingResponse(iter(()), media_type=mime, headers=headers)
         self._slot()
@@ -95,8 +116,12 @@ class Downloads:
             path = await run_in_threadpool(self._file, reg, fmt)
         finally:
             self.slots.release()
-        return FileResponse(path, media_type=mime, headers=headers,
-                            background=BackgroundTask(shutil.rmtree, path.parent, True))
+        return WholeFile(path, media_type=mime, headers=headers,
+                         background=BackgroundTask(shutil.rmtree, path.parent, True))
+
+    def _state(self, reg: Registry) -> PublicState:
+        with database_errors(), self.pool.connection() as conn:
+            return public_state(conn, reg)
 
     def _stream(self, reg: Registry, fmt: str) -> Iterator[bytes]:
         srid = self.settings.city.storage_srid
@@ -115,27 +140,29 @@ class Downloads:
             raise
 
 
-def registry_state(conn: psycopg.Connection, reg: Registry) -> tuple[int, datetime | None]:
-    """Return the number of public objects and when the registry last changed."""
-    row = conn.execute(sql.SQL(
-        "SELECT (SELECT count(*) FROM {view}), greatest((SELECT max(lower(sys_period)) "
-        "FROM {live}), (SELECT max(upper(sys_period)) FROM {hist}))").format(
-        view=sql.Identifier(*reg.public_view), live=sql.Identifier(reg.schema, reg.table),
-        hist=sql.Identifier(*reg.history_table))).fetchone()
-    assert row is not None
-    return int(row[0]), row[1]
 
+class WholeFile(FileResponse):
+    """A written export sent whole: a byte range is not answered.
+
+    Each download writes its file anew and GDAL's bytes differ between two writes of the
+    same data (timestamps), so the range a resumed download asks for would splice two
+    different files into a broken GeoPackage or zip."""
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        scope = {**scope, "headers": [(k, v) for k, v in scope["headers"]
+                                      if k not in (b"range", b"if-range")]}
+        await super().__call__(scope, receive, send)
 
 def package(settings: Settings, conn: psycopg.Connection, reg: Registry) -> dict[str, Any]:
     """Return the data.gov.ua (CKAN) passport of ``reg``'s open data set."""
-    count, modified = registry_state(conn, reg)
+    state = public_state(conn, reg)
     od = settings.open_data
     publisher = {"name": od.publisher, "contact_name": od.contact_name,
                  "contact_email": od.contact_email, "edrpou": od.publisher_edrpou,
                  "licence": od.licence, "licence_url": od.licence_url,
                  "update_frequency": od.update_frequency, "landing_page": od.landing_page or ""}
     return ckan_package(reg, base_url=settings.base_url, publisher=publisher,
-                        koatuu=settings.city.koatuu, count=count, modified=modified,
+                        koatuu=settings.city.koatuu, count=state.count, modified=state.changed,
                         formats=list(FORMATS))
 
 

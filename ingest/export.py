@@ -16,11 +16,14 @@ geometry as WKT in the storage CRS, ``lon``/``lat`` (WGS 84) of a point on the o
 
 from __future__ import annotations
 
+import hashlib
 import json
 import shutil
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -55,6 +58,58 @@ def file_name(reg: Registry, fmt: str) -> str:
 def exported_fields(reg: Registry, personal: bool) -> tuple[Field, ...]:
     """Return the fields an export carries: every readable one (derived ones included)."""
     return readable_fields(reg, personal)
+
+
+@dataclass(frozen=True)
+class PublicState:
+    """What a registry's public outputs are made of at a moment.
+
+    ``tag`` changes whenever any public output of the registry may: an object published,
+    changed or withdrawn in any table its public view reads (an address shows its street's
+    name), the city's date (a permit's status follows it), the declared fields and code lists.
+    It is an export's ETag. ``changed`` is the latest publication or withdrawal.
+    """
+
+    count: int
+    changed: datetime | None
+    tag: str
+
+
+# The tables a view reads, from its rewrite rule's dependencies (pg_catalog: readable by
+# every role, unlike information_schema.view_table_usage, which shows only owned tables).
+VIEW_TABLES = ("SELECT DISTINCT n.nspname, c.relname FROM pg_rewrite AS r "
+               "JOIN pg_depend AS d ON d.classid = 'pg_rewrite'::regclass AND d.objid = r.oid "
+               "JOIN pg_class AS c ON c.oid = d.refobjid AND c.relkind IN ('r', 'p') "
+               "JOIN pg_namespace AS n ON n.oid = c.relnamespace "
+               "WHERE r.ev_class = %s::regclass AND n.nspname = 'published' ORDER BY 1, 2")
+
+
+def public_state(conn: psycopg.Connection, reg: Registry) -> PublicState:
+    """Return the state of ``reg``'s public view (a few tens of ms for 100,000 objects).
+
+    Each published table contributes its count and an order-free checksum of every row's id,
+    version and publication time: a republished row (a replace import keeping ids and
+    versions) changes it too, whatever order concurrent approvals commit in.
+    """
+    count, withdrawn, today = conn.execute(sql.SQL(
+        "SELECT (SELECT count(*) FROM {}), (SELECT max(decided_at) FROM verification.decisions "
+        "WHERE collection = %s AND operation = 'delete' AND decision IN ('approved', 'direct')), "
+        "registry.local_today()").format(sql.Identifier(*reg.public_view)),
+        (reg.id,)).fetchone() or (0, None, None)
+    parts: list[Any] = [reg.id, str(today), [
+        (f.name, f.type.value, f.scale, f.code_titles) for f in exported_fields(reg, False)]]
+    changed: datetime | None = withdrawn
+    view = ".".join(f'"{part}"' for part in reg.public_view)
+    for schema, table in conn.execute(VIEW_TABLES, (view,)).fetchall():
+        n, latest, checksum = conn.execute(sql.SQL(
+            "SELECT count(*), max(published_at), bit_xor(hashtextextended("
+            "id::text || ':' || version || ':' || extract(epoch FROM published_at), 0)) "
+            "FROM {}").format(sql.Identifier(schema, table))).fetchone() or (0, None, None)
+        parts.append((table, n, checksum))
+        if latest is not None and (changed is None or latest > changed):
+            changed = latest
+    digest = hashlib.sha256(json.dumps(parts, default=str, sort_keys=True).encode())
+    return PublicState(int(count), changed, digest.hexdigest()[:32])
 
 
 def geojson_chunks(conn: psycopg.Connection, reg: Registry, storage_srid: int, *,

@@ -329,3 +329,71 @@ def test_the_holders_pages_are_for_staff(city: dict[str, Any]) -> None:
     report = httpx.get(f"{server}/registries/land_parcels/quality", headers=TARAS).json()
     assert report["collection"] == "land_parcels" and report["objects"] > 0
     assert all(i["href"].startswith(server) for c in report["checks"] for i in c["items"])
+
+
+def test_a_download_changes_its_etag_exactly_when_its_public_data_changes(
+        city: dict[str, Any]) -> None:
+    """A harvester (data.gov.ua checks its resources) asks with If-None-Match: 304 costs no
+    export. The tag must move with what the public gets, and only with that: not with a
+    pending edit; yes with an approval, a street renamed (addresses show its name) and a
+    withdrawal."""
+    from registries.publication import publish_directly
+
+    base = city["server"]
+
+    def tag(name: str) -> str:
+        r = httpx.head(f"{base}/downloads/{name}", timeout=60)
+        assert r.status_code == 200
+        return r.headers["etag"]
+
+    def fresh(name: str, etag: str) -> httpx.Response:
+        return httpx.get(f"{base}/downloads/{name}", headers={"If-None-Match": etag},
+                         timeout=60)
+
+    parcels, addresses = tag("land_parcels.csv"), tag("addresses.csv")
+    got = httpx.get(f"{base}/downloads/land_parcels.csv", timeout=60)
+    assert got.headers["etag"] == parcels and got.headers["last-modified"]
+    assert tag("land_parcels.geojson") != parcels  # one tag per file, not per registry
+    unchanged = fresh("land_parcels.csv", parcels)
+    assert unchanged.status_code == 304 and unchanged.content == b""
+    assert unchanged.headers["etag"] == parcels
+
+    obj_id, number, _ = parcel(city, 9)
+    new = number[:-4] + "9709"
+    item = httpx.get(f"{base}/collections/land_parcels/items/{obj_id}?f=json&pending=true",
+                     headers=OLENA)
+    r = httpx.patch(f"{base}/collections/land_parcels/items/{obj_id}",
+                    json={"properties": {"cadastral_number": new}},
+                    headers={**OLENA, "If-Match": item.headers["etag"]})
+    assert r.status_code == 204, r.text
+    assert fresh("land_parcels.csv", parcels).status_code == 304  # pending: not public
+    assert decide(city, TARAS, "approve", [{"id": obj_id, "version": 2}]).status_code == 200
+    changed = fresh("land_parcels.csv", parcels)
+    assert changed.status_code == 200 and new in changed.text
+    parcels = changed.headers["etag"]
+
+    with psycopg.connect(city["url"]) as conn:  # the application's own direct publication
+        publish_directly(conn)
+        street_id, name = conn.execute(
+            "SELECT s.id, s.name FROM registry.street AS s WHERE EXISTS (SELECT 1 FROM "
+            "registry.address AS a WHERE a.street_id = s.id) ORDER BY s.id LIMIT 1").fetchone()
+        conn.execute("UPDATE registry.street SET name = %s WHERE id = %s",
+                     (name + " Нова", street_id))
+    renamed = fresh("addresses.csv", addresses)
+    assert renamed.status_code == 200 and f"{name} Нова" in renamed.text
+
+    with psycopg.connect(city["url"]) as conn:
+        publish_directly(conn)
+        conn.execute("DELETE FROM registry.land_parcel WHERE id = %s", (obj_id,))
+    withdrawn = fresh("land_parcels.csv", parcels)
+    assert withdrawn.status_code == 200 and new not in withdrawn.text
+
+
+def test_a_written_download_is_sent_whole_not_in_ranges(city: dict[str, Any]) -> None:
+    """A GeoPackage is written anew for each download and GDAL's bytes differ between two
+    writes: a resumed download's range would splice two files into a broken one."""
+    r = httpx.get(f"{city['server']}/downloads/streets.gpkg", headers={"Range": "bytes=100-199"},
+                  timeout=60)
+    assert r.status_code == 200 and r.headers["accept-ranges"] == "none"
+    assert r.content.startswith(b"SQLite format 3\x00")
+    assert int(r.headers["content-length"]) == len(r.content) > 200
