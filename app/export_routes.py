@@ -163,7 +163,7 @@ def package(settings: Settings, conn: psycopg.Connection, reg: Registry) -> dict
                  "update_frequency": od.update_frequency, "landing_page": od.landing_page or ""}
     return ckan_package(reg, base_url=settings.base_url, publisher=publisher,
                         koatuu=settings.city.koatuu, count=state.count, modified=state.changed,
-                        formats=list(FORMATS))
+                        files={fmt: file_name(reg, fmt) for fmt in FORMATS})
 
 
 def export_routes(settings: Settings, pool: ConnectionPool, catalog: Catalog) -> list[Route]:

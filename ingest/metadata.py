@@ -52,16 +52,17 @@ def withheld(reg: Registry) -> str:
 
 
 def ckan_package(reg: Registry, *, base_url: str, publisher: dict[str, str], koatuu: str,
-                 count: int, modified: datetime | None, formats: list[str]) -> dict[str, Any]:
-    """Return the CKAN ``package_create`` dict of ``reg``'s open data set."""
+                 count: int, modified: datetime | None, files: dict[str, str]) -> dict[str, Any]:
+    """Return the CKAN ``package_create`` dict of ``reg``'s open data set; ``files`` maps each
+    format to its file's name under ``/downloads/``."""
     description = (f"{reg.description.get('uk', '')}. {withheld(reg)} "
                    f"Кількість об'єктів: {count}.")
     fields = [{"name": "id", "title": "Ідентифікатор", "title_en": "Identifier",
                "type": "integer"}, *(field_structure(f) for f in reg.public_fields)]
     modified_text = modified.isoformat() if modified else None
     resources = [{"name": f"{reg.title['uk']} ({fmt.upper()})", "format": fmt.upper(),
-                  "url": f"{base_url}/downloads/{reg.id}.{fmt}",
-                  "last_modified": modified_text} for fmt in formats]
+                  "url": f"{base_url}/downloads/{name}",
+                  "last_modified": modified_text} for fmt, name in files.items()]
     resources.append({"name": "Структура набору даних", "format": "JSON",
                       "url": f"{base_url}/downloads/{reg.id}/metadata.json"})
     return {

@@ -89,6 +89,9 @@ def test_downloads_list_and_passport(server: str) -> None:
     assert extras["Код КОАТУУ"] == "6810100000"
     assert "РНОКПП" in extras["Обмеження доступу"]  # says what is withheld, and why
     assert {r["format"] for r in meta["resources"]} >= {"GEOJSON", "CSV", "GPKG", "SHP"}
+    for resource in meta["resources"]:  # a harvester follows each (the SHP link was a 404)
+        head = httpx.head(resource["url"], timeout=30)
+        assert head.status_code == 200, (resource["url"], head.status_code)
     fields = {f["name"]: f for f in meta["structure"]["fields"]}
     assert "holder_rnokpp" not in fields and fields["category"]["codes"][0]["code"] == "100"
     assert httpx.get(f"{server}/downloads/land_parcels.docx", timeout=30).status_code == 404
