@@ -29,6 +29,7 @@ from starlette.responses import FileResponse, JSONResponse, Response, StreamingR
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from gis.crs import transform_bbox
 from gis.db import database_errors
 from gis.errors import DatabaseUnavailable, NotFound
 from gis.settings import Settings
@@ -41,7 +42,7 @@ from ingest.export import (
     public_state,
     write_vector,
 )
-from ingest.metadata import ckan_package
+from ingest.metadata import ckan_package, dcat_catalog, dcat_dataset
 from ogc.features import if_none_match
 from ogc.streaming import ClosingStream
 from registries.catalog import Catalog
@@ -80,7 +81,8 @@ class Downloads:
                   "metadata.json", "files": {fmt: f"{base}/downloads/{file_name(reg, fmt)}"
                                              for fmt in FORMATS}}
                  for reg in self.catalog if reg.public]
-        return JSONResponse({"downloads": items, "licence": self.settings.open_data.licence})
+        return JSONResponse({"downloads": items, "licence": self.settings.open_data.licence,
+                             "catalogue": f"{base}/downloads/catalog.jsonld"})
 
     async def metadata(self, request: Request) -> Response:
         reg = self.registry(request.path_params["collection_id"])
@@ -90,6 +92,13 @@ class Downloads:
                 return package(self.settings, conn, reg)
 
         return JSONResponse(await run_in_threadpool(build))
+
+    async def catalogue(self, request: Request) -> Response:
+        def build() -> dict[str, Any]:
+            with database_errors(), self.pool.connection() as conn:
+                return catalogue(self.settings, conn, self.catalog)
+
+        return JSONResponse(await run_in_threadpool(build), media_type="application/ld+json")
 
     async def download(self, request: Request) -> Response:
         reg, fmt = self.parse(request.path_params["name"])
@@ -153,22 +162,48 @@ class WholeFile(FileResponse):
                                       if k not in (b"range", b"if-range")]}
         await super().__call__(scope, receive, send)
 
+
+def publisher_of(settings: Settings) -> dict[str, str]:
+    """Return the publisher fields the passports and the catalogue carry."""
+    od = settings.open_data
+    return {"name": od.publisher, "name_en": od.publisher_en, "contact_name": od.contact_name,
+            "contact_email": od.contact_email, "edrpou": od.publisher_edrpou,
+            "licence": od.licence, "licence_url": od.licence_url,
+            "update_frequency": od.update_frequency, "landing_page": od.landing_page or ""}
+
+
 def package(settings: Settings, conn: psycopg.Connection, reg: Registry) -> dict[str, Any]:
     """Return the data.gov.ua (CKAN) passport of ``reg``'s open data set."""
     state = public_state(conn, reg)
-    od = settings.open_data
-    publisher = {"name": od.publisher, "contact_name": od.contact_name,
-                 "contact_email": od.contact_email, "edrpou": od.publisher_edrpou,
-                 "licence": od.licence, "licence_url": od.licence_url,
-                 "update_frequency": od.update_frequency, "landing_page": od.landing_page or ""}
-    return ckan_package(reg, base_url=settings.base_url, publisher=publisher,
+    return ckan_package(reg, base_url=settings.base_url, publisher=publisher_of(settings),
                         koatuu=settings.city.koatuu, count=state.count, modified=state.changed,
                         files={fmt: file_name(reg, fmt) for fmt in FORMATS})
+
+
+def catalogue(settings: Settings, conn: psycopg.Connection, catalog: Catalog) -> dict[str, Any]:
+    """Return the DCAT-AP catalogue (JSON-LD) of every public registry."""
+    city = settings.city
+    w, s, e, n = transform_bbox(city.extent, city.storage_srid, "OGC:CRS84")
+    ring = ",".join(f"{x:.5f} {y:.5f}" for x, y in ((w, s), (e, s), (e, n), (w, n), (w, s)))
+    bbox = f"POLYGON(({ring}))"
+    publisher = publisher_of(settings)
+    datasets = []
+    for reg in catalog:
+        if not reg.public:
+            continue
+        state = public_state(conn, reg)
+        datasets.append(dcat_dataset(
+            reg, base_url=settings.base_url, publisher=publisher, koatuu=city.koatuu,
+            count=state.count, modified=state.changed, bbox_wkt=bbox,
+            files={fmt: (file_name(reg, fmt), FORMATS[fmt][0].split(";")[0])
+                   for fmt in FORMATS}))
+    return dcat_catalog(datasets, base_url=settings.base_url, publisher=publisher,
+                        city={"uk": city.name_uk, "en": city.name_en})
 
 
 def export_routes(settings: Settings, pool: ConnectionPool, catalog: Catalog) -> list[Route]:
     """Return the download routes; mounted by ``app.factory`` before the OGC API."""
     d = Downloads(settings, pool, catalog)
-    return [Route("/downloads", d.index), Route("/downloads/{collection_id}/metadata.json",
-                                                d.metadata),
+    return [Route("/downloads", d.index), Route("/downloads/catalog.jsonld", d.catalogue),
+            Route("/downloads/{collection_id}/metadata.json", d.metadata),
             Route("/downloads/{name}", d.download)]

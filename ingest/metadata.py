@@ -31,23 +31,27 @@ def field_structure(f: Field) -> dict[str, Any]:
     if f.code_titles:
         out["codes"] = [{"code": c, "title": t["uk"], "title_en": t["en"]}
                         for c, t in f.code_titles.items()]
-    if f.personal_if:
+    if f.personal_if and f.personal_if.mask:
         out["note"] = (f"для фізичних осіб замість значення: «{f.personal_if.mask['uk']}» "
                        "(персональні дані)")
+    elif f.personal_if:
+        out["note"] = "для фізичних осіб не оприлюднюється (персональні дані)"
     return out
 
 
 def withheld(reg: Registry) -> str:
     """Return what the public data set leaves out and why (the passport must say it)."""
     hidden = [f.title.get("uk", f.name) for f in reg.fields if f.personal]
-    masked = [f.title.get("uk", f.name) for f in reg.fields if f.personal_if and not f.personal]
+    masked = [f for f in reg.fields if f.personal_if and not f.personal]
     parts = []
     if hidden:
         parts.append("Не оприлюднюються (персональні дані фізичних осіб, Закон «Про захист "
                      "персональних даних»): " + "; ".join(hidden) + ".")
-    if masked:
-        parts.append("Для фізичних осіб замість імені зазначено «фізична особа»: "
-                     + "; ".join(masked) + ".")
+    for f in masked:
+        assert f.personal_if is not None
+        mask = f.personal_if.mask
+        parts.append(f"{f.title.get('uk', f.name)}: для фізичних осіб "
+                     + (f"зазначено «{mask['uk']}»." if mask else "не оприлюднюється."))
     return " ".join(parts) or "Усі відомості реєстру оприлюднюються."
 
 
@@ -94,4 +98,105 @@ def ckan_package(reg: Registry, *, base_url: str, publisher: dict[str, str], koa
         "structure": {"fields": fields, "geometry": reg.geometry.value,
                       "crs": {"geojson": "OGC:CRS84", "csv": "WGS 84 (lon, lat) та УСК-2000"}},
         "num_resources": len(resources),
+    }
+
+
+# The EU vocabularies DCAT-AP names (data.gov.ua's CKAN harvests DCAT with ckanext-dcat).
+EU = "http://publications.europa.eu/resource/authority/"
+FREQUENCIES = {  # the passport's words (CMU No. 835) → the EU frequency authority
+    "щоденно": "DAILY", "щодня": "DAILY", "щотижня": "WEEKLY", "щотижнево": "WEEKLY",
+    "щомісяця": "MONTHLY", "щомісячно": "MONTHLY", "щоквартально": "QUARTERLY",
+    "щокварталу": "QUARTERLY", "щопівроку": "BIANNUAL", "раз на пів року": "BIANNUAL",
+    "щороку": "ANNUAL", "щорічно": "ANNUAL", "постійно": "CONT", "безперервно": "CONT",
+    "нерегулярно": "IRREG", "за потреби": "IRREG", "у разі змін": "IRREG"}
+FILE_TYPES = {"geojson": "GEOJSON", "csv": "CSV", "gpkg": "GPKG", "shp": "SHP", "json": "JSON"}
+DCAT_CONTEXT = {"dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/",
+                "foaf": "http://xmlns.com/foaf/0.1/", "vcard": "http://www.w3.org/2006/vcard/ns#",
+                "xsd": "http://www.w3.org/2001/XMLSchema#", "locn": "http://www.w3.org/ns/locn#",
+                "gsp": "http://www.opengis.net/ont/geosparql#"}
+
+
+def _texts(text: dict[str, str]) -> list[dict[str, str]]:
+    return [{"@value": v, "@language": k} for k, v in text.items() if v]
+
+
+def frequency_uri(words: str) -> str | None:
+    """Return the EU frequency of the passport's update frequency, if it is a known one.
+
+    >>> frequency_uri("Щоквартально")
+    'http://publications.europa.eu/resource/authority/frequency/QUARTERLY'
+    >>> frequency_uri("коли захочемо") is None
+    True
+    """
+    code = FREQUENCIES.get(words.strip().lower())
+    return f"{EU}frequency/{code}" if code else None
+
+
+def dcat_dataset(reg: Registry, *, base_url: str, publisher: dict[str, str], koatuu: str,
+                 count: int, modified: datetime | None, files: dict[str, tuple[str, str]],
+                 bbox_wkt: str) -> dict[str, Any]:
+    """Return ``reg``'s open data set as a DCAT-AP ``dcat:Dataset`` (JSON-LD); ``files`` maps
+    each format to its file's name under ``/downloads/`` and its media type."""
+    when = {"@value": modified.isoformat(), "@type": "xsd:dateTime"} if modified else None
+    licence = {"@id": publisher["licence_url"]}
+    passport = f"{base_url}/downloads/{reg.id}/metadata.json"
+    distributions = []
+    for fmt, (name, mime) in [*files.items(), ("json", ("", "application/json"))]:
+        url = f"{base_url}/downloads/{name}" if name else passport
+        title = f"{reg.title['uk']} ({fmt.upper()})" if name else "Структура набору даних"
+        d: dict[str, Any] = {
+            "@id": url, "@type": "dcat:Distribution", "dct:title": title,
+            "dcat:accessURL": {"@id": url}, "dcat:downloadURL": {"@id": url},
+            "dcat:mediaType": {"@id": f"https://www.iana.org/assignments/media-types/{mime}"},
+            "dct:format": {"@id": f"{EU}file-type/{FILE_TYPES[fmt]}"}, "dct:license": licence}
+        if when:
+            d["dct:modified"] = when
+        distributions.append(d)
+    description = {"uk": f"{reg.description.get('uk', '')}. {withheld(reg)} "
+                         f"Кількість об'єктів: {count}.",
+                   "en": reg.description.get("en", "")}
+    dataset: dict[str, Any] = {
+        "@id": f"{base_url}/collections/{reg.id}", "@type": "dcat:Dataset",
+        "dct:identifier": f"{koatuu}-{reg.id}",
+        "dct:title": _texts(reg.title), "dct:description": _texts(description),
+        "dcat:keyword": list(reg.keywords),
+        "dct:publisher": {"@id": f"{base_url}/#publisher"},
+        "dcat:contactPoint": {"@type": "vcard:Organization", "vcard:fn": publisher["contact_name"],
+                              "vcard:hasEmail": {"@id": f"mailto:{publisher['contact_email']}"}},
+        "dct:language": {"@id": f"{EU}language/UKR"},
+        "dct:accessRights": {"@id": f"{EU}access-right/PUBLIC"},
+        "dct:spatial": {"@type": "dct:Location", "dcat:bbox": {
+            "@value": bbox_wkt, "@type": "gsp:wktLiteral"}},
+        "dcat:landingPage": {"@id": publisher.get("landing_page") or f"{base_url}/"},
+        "dcat:distribution": distributions,
+    }
+    if when:
+        dataset["dct:modified"] = when
+    if frequency := frequency_uri(publisher["update_frequency"]):
+        dataset["dct:accrualPeriodicity"] = {"@id": frequency}
+    return dataset
+
+
+def dcat_catalog(datasets: list[dict[str, Any]], *, base_url: str, publisher: dict[str, str],
+                 city: dict[str, str]) -> dict[str, Any]:
+    """Return the DCAT-AP catalogue (JSON-LD) of the council's open data sets: what
+    ckanext-dcat's RDF harvester (data.gov.ua) and other portals read in one request."""
+    return {
+        "@context": DCAT_CONTEXT,
+        "@id": f"{base_url}/downloads/catalog.jsonld", "@type": "dcat:Catalog",
+        "dct:title": _texts({"uk": f"Відкриті дані: {publisher['name']}",
+                             "en": f"Open data: {publisher['name_en']}"}),
+        "dct:description": _texts({
+            "uk": f"Реєстри та шари геопорталу ({city['uk']}), які оприлюднює "
+                  f"{publisher['name']}",
+            "en": f"Registries and map layers of the geoportal ({city['en']}) published by "
+                  f"{publisher['name_en']}"}),
+        "dct:publisher": {"@id": f"{base_url}/#publisher", "@type": "foaf:Agent",
+                          "foaf:name": _texts({"uk": publisher["name"],
+                                               "en": publisher["name_en"]}),
+                          "dct:identifier": publisher["edrpou"]},
+        "dct:license": {"@id": publisher["licence_url"]},
+        "dct:language": {"@id": f"{EU}language/UKR"},
+        "foaf:homepage": {"@id": f"{base_url}/"},
+        "dcat:dataset": datasets,
     }

@@ -227,3 +227,41 @@ def test_the_csv_streams_in_pieces_not_rows(demo_url: str) -> None:
     assert rows > 500 and size > CHUNK_BYTES  # several pieces' worth
     assert all(len(p) >= CHUNK_BYTES for p in pieces[:-1])
     assert len(pieces) <= size // CHUNK_BYTES + 1
+
+
+# rdflib's own JSON-LD parser still builds a ConjunctiveGraph (rdflib 7 deprecates it)
+@pytest.mark.filterwarnings("ignore:ConjunctiveGraph is deprecated:DeprecationWarning")
+def test_the_dcat_catalogue_reads_as_rdf_and_links_every_file(server: str) -> None:
+    """data.gov.ua's CKAN harvests DCAT (ckanext-dcat parses it with rdflib): one request lists
+    every public data set with its titles, publisher, licence, frequency and files, each file
+    answering with the media type the catalogue names."""
+    import rdflib
+
+    r = httpx.get(f"{server}/downloads/catalog.jsonld", timeout=60)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/ld+json"
+    g = rdflib.Graph().parse(data=r.text, format="json-ld")
+    dcat, dct = rdflib.Namespace("http://www.w3.org/ns/dcat#"), rdflib.DCTERMS
+    (cat,) = g.subjects(rdflib.RDF.type, dcat.Catalog)
+    datasets = set(g.objects(cat, dcat.dataset))
+    ids = {str(g.value(d, dct.identifier)) for d in datasets}
+    assert ids == {f"6810100000-{reg.id}" for reg in default_catalog() if reg.public}
+    publisher = g.value(cat, dct.publisher)
+    assert {(str(n), n.language) for n in g.objects(publisher, rdflib.FOAF.name)} == {
+        ("Хмельницька міська рада", "uk"), ("Khmelnytskyi City Council", "en")}
+    files = 0
+    for d in datasets:
+        titles = {t.language for t in g.objects(d, dct.title)}
+        assert titles == {"uk", "en"}, d
+        assert g.value(d, dct.modified) is not None
+        assert str(g.value(d, dct.accrualPeriodicity)).endswith("/frequency/QUARTERLY")
+        assert str(g.value(d, dct.spatial / dcat.bbox)).startswith("POLYGON((26.")
+        for dist in g.objects(d, dcat.distribution):
+            url = str(g.value(dist, dcat.downloadURL))
+            mime = str(g.value(dist, dcat.mediaType)).rsplit("media-types/", 1)[1]
+            head = httpx.head(url, timeout=60)
+            assert head.status_code == 200, url
+            assert head.headers["content-type"].split(";")[0] == mime, (url, mime)
+            assert g.value(dist, dct.license) == rdflib.URIRef(
+                "https://creativecommons.org/licenses/by/4.0/")
+            files += 1
+    assert files == len(datasets) * 5  # four formats and the passport
