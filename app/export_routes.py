@@ -4,30 +4,31 @@ its data-set passport for data.gov.ua (CKAN).
 ``/downloads`` lists them; ``/downloads/{id}.geojson`` (``.csv``, ``.gpkg``, ``.shp.zip``)
 is the file; ``/downloads/{id}/metadata.json`` the passport. Public: they read the public
 views only (``ingest.export``), whoever asks. GeoJSON and CSV stream from PostgreSQL; a
-GeoPackage or Shapefile is written to a temporary file first. A few downloads run at once
-(each holds a database connection while it streams); more get 503 with Retry-After. Each file
-has an ETag from ``ingest.export.public_state``: ``If-None-Match`` gets 304 without an export.
+GeoPackage or Shapefile is written once per public state and kept (``WrittenFiles``): its
+HEAD has a length and its byte ranges come from one file. A few exports run at once (each
+holds a database connection); more get 503 with Retry-After. Each file has an ETag from
+``ingest.export.public_state``: ``If-None-Match`` gets 304 without an export.
 """
 
 from __future__ import annotations
 
+import atexit
+import os
 import shutil
 import tempfile
 import threading
-from collections.abc import Iterator
-from datetime import UTC
+from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
 
 import psycopg
 from psycopg_pool import ConnectionPool
-from starlette.background import BackgroundTask
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
-from starlette.types import Receive, Scope, Send
 
 from gis.crs import transform_bbox
 from gis.db import database_errors
@@ -57,6 +58,7 @@ class Downloads:
     def __init__(self, settings: Settings, pool: ConnectionPool, catalog: Catalog) -> None:
         self.settings, self.pool, self.catalog = settings, pool, catalog
         self.slots = threading.BoundedSemaphore(MAX_CONCURRENT)
+        self.files = WrittenFiles()
 
     def registry(self, collection_id: str) -> Registry:
         reg = self.catalog.get(collection_id)
@@ -107,7 +109,7 @@ class Downloads:
         # The format in the tag: one registry's CSV and GeoJSON are different bodies.
         etag = f'"{state.tag}-{fmt}"'
         headers = {"Content-Disposition": f'attachment; filename="{file_name(reg, fmt)}"',
-                   "Cache-Control": "no-cache", "ETag": etag, "Accept-Ranges": "none"}
+                   "Cache-Control": "no-cache", "ETag": etag}
         if state.changed is not None:
             headers["Last-Modified"] = format_datetime(state.changed.astimezone(UTC),
                                                        usegmt=True)
@@ -115,22 +117,32 @@ class Downloads:
             return Response(status_code=304, headers={
                 k: v for k, v in headers.items() if k in ("ETag", "Cache-Control",
                                                           "Last-Modified")})
-        if request.method == "HEAD":  # the headers only: no export, no slot
-            return StreamingResponse(iter(()), media_type=mime, headers=headers)
-        self._slot()
         if fmt in ("geojson", "csv"):
+            headers["Accept-Ranges"] = "none"  # streamed as PostgreSQL writes it
+            if request.method == "HEAD":  # the headers only: no export, no slot
+                return StreamingResponse(iter(()), media_type=mime, headers=headers)
+            self._slot()
             return ClosingStream(self._stream(reg, fmt), self.slots.release,
                                  media_type=mime, headers=headers)
-        try:
-            path = await run_in_threadpool(self._file, reg, fmt)
-        finally:
-            self.slots.release()
-        return WholeFile(path, media_type=mime, headers=headers,
-                         background=BackgroundTask(shutil.rmtree, path.parent, True))
+        # A written file answers HEAD with its length and byte ranges from one file: GDAL's
+        # /vsicurl/ (QGIS opening the URL) asks for both.
+        path = self.files.cached(reg, fmt, state)
+        if path is None:
+            self._slot()
+            try:
+                path = await run_in_threadpool(self.files.get, reg, fmt, state, self._write)
+            finally:
+                self.slots.release()
+        return FileResponse(path, media_type=mime, headers=headers)
 
     def _state(self, reg: Registry) -> PublicState:
         with database_errors(), self.pool.connection() as conn:
             return public_state(conn, reg)
+
+    def _write(self, reg: Registry, fmt: str, state: PublicState, target: Path) -> None:
+        with database_errors(), self.pool.connection() as conn:
+            write_vector(conn, reg, self.settings.city.storage_srid, fmt, target,
+                         stamp=state.changed or EPOCH)
 
     def _stream(self, reg: Registry, fmt: str) -> Iterator[bytes]:
         srid = self.settings.city.storage_srid
@@ -138,30 +150,61 @@ class Downloads:
             chunks = geojson_chunks if fmt == "geojson" else csv_chunks
             yield from chunks(conn, reg, srid)
 
-    def _file(self, reg: Registry, fmt: str) -> Path:
-        work = Path(tempfile.mkdtemp(prefix="hromada-download-"))
-        try:
-            with database_errors(), self.pool.connection() as conn:
-                return write_vector(conn, reg, self.settings.city.storage_srid, fmt,
-                                    work / file_name(reg, fmt))
-        except BaseException:
-            shutil.rmtree(work, ignore_errors=True)
-            raise
+
+EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # the stamp of a registry never published
 
 
+class WrittenFiles:
+    """The GeoPackages and zipped Shapefiles of the public registries, written once per
+    public state (``PublicState.tag``) into a temporary folder of this process, removed at
+    exit. A client reading byte ranges (GDAL's /vsicurl/, a resumed download) reads one file;
+    a harvester's daily download is not an export each time. The previous file of a registry
+    stays until the next one is written (a response may be about to open it)."""
 
-class WholeFile(FileResponse):
-    """A written export sent whole: a byte range is not answered.
+    def __init__(self) -> None:
+        self._root: Path | None = None
+        self._lock = threading.Lock()
+        self._locks: dict[tuple[str, str], threading.Lock] = {}
+        self._current: dict[tuple[str, str], Path] = {}
 
-    Each download writes its file anew and GDAL's bytes differ between two writes of the
-    same data (timestamps), so the range a resumed download asks for would splice two
-    different files into a broken GeoPackage or zip."""
+    def root(self) -> Path:
+        with self._lock:
+            if self._root is None:
+                self._root = Path(tempfile.mkdtemp(prefix="hromada-downloads-"))
+                atexit.register(shutil.rmtree, self._root, True)
+            return self._root
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        scope = {**scope, "headers": [(k, v) for k, v in scope["headers"]
-                                      if k not in (b"range", b"if-range")]}
-        await super().__call__(scope, receive, send)
+    def path(self, reg: Registry, fmt: str, state: PublicState) -> Path:
+        return self.root() / f"{reg.id}-{state.tag}{FORMATS[fmt][1]}"
 
+    def cached(self, reg: Registry, fmt: str, state: PublicState) -> Path | None:
+        """Return the file of this state if it is written."""
+        path = self.path(reg, fmt, state)
+        return path if path.is_file() else None
+
+    def get(self, reg: Registry, fmt: str, state: PublicState,
+            write: Callable[[Registry, str, PublicState, Path], None]) -> Path:
+        """Return the file of this state, written by ``write`` unless another request just
+        did (one writer per file; blocking)."""
+        key = (reg.id, fmt)
+        with self._lock:
+            lock = self._locks.setdefault(key, threading.Lock())
+        with lock:
+            path = self.path(reg, fmt, state)
+            if path.is_file():
+                return path
+            part = path.with_name(path.name + ".part")
+            try:
+                write(reg, fmt, state, part)
+                os.replace(part, path)
+            finally:
+                part.unlink(missing_ok=True)
+            keep = {path, self._current.get(key)}
+            for old in path.parent.glob(f"{reg.id}-*{FORMATS[fmt][1]}"):
+                if old not in keep:
+                    old.unlink(missing_ok=True)
+            self._current[key] = path
+            return path
 
 def publisher_of(settings: Settings) -> dict[str, str]:
     """Return the publisher fields the passports and the catalogue carry."""

@@ -16,14 +16,16 @@ geometry as WKT in the storage CRS, ``lon``/``lat`` (WGS 84) of a point on the o
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import shutil
+import sqlite3
 import tempfile
 import zipfile
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -197,9 +199,15 @@ def short_names(fields: list[str], limit: int = 10) -> dict[str, str]:
 
 def write_vector(conn: psycopg.Connection, reg: Registry, storage_srid: int, fmt: str,
                  target: Path, *, personal: bool = False,
-                 progress: Progress | None = None) -> Path:
+                 progress: Progress | None = None, stamp: datetime | None = None) -> Path:
     """Write ``reg`` as a GeoPackage or a zipped Shapefile at ``target`` (storage CRS), in
-    batches of columns through GDAL (pyogrio) from a server-side cursor."""
+    batches of columns through GDAL (pyogrio) from a server-side cursor.
+
+    ``stamp`` (default: now) is the time written where the formats keep one — the GeoPackage's
+    ``last_change``, the DBF header, the zip's entries — so the same data and stamp give the
+    same bytes: a download's byte ranges then fit together however often it is written.
+    """
+    stamp = (stamp or datetime.now(UTC)).astimezone(UTC)
     fields = exported_fields(reg, personal)
     names = short_names(["id", *(f.name for f in fields)]) if fmt == "shp" else {
         n: n for n in ["id", *(f.name for f in fields)]}
@@ -227,11 +235,21 @@ def write_vector(conn: psycopg.Connection, reg: Registry, storage_srid: int, fmt
                 if not rows:
                     break
         if fmt == "gpkg":  # a move, not a rename: the target may be on another disk
+            changed = stamp.strftime("%Y-%m-%dT%H:%M:%S.") + f"{stamp.microsecond // 1000:03d}Z"
+            with contextlib.closing(sqlite3.connect(layer_path)) as db, db:
+                db.execute("UPDATE gpkg_contents SET last_change = ?", (changed,))
             shutil.move(layer_path, target)
         else:
+            # The DBF header's date of last update (GDAL writes today's on every append).
+            with (Path(work) / f"{reg.id}.dbf").open("r+b") as dbf:
+                dbf.seek(1)
+                dbf.write(bytes((stamp.year - 1900, stamp.month, stamp.day)))
+            when = max(stamp, datetime(1980, 1, 1, tzinfo=UTC)).timetuple()[:6]  # zip's epoch
             with zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as zf:
                 for part in sorted(Path(work).iterdir()):
-                    zf.write(part, part.name)
+                    info = zipfile.ZipInfo(part.name, date_time=when)
+                    info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
+                    zf.writestr(info, part.read_bytes())
     return target
 
 

@@ -265,3 +265,37 @@ def test_the_dcat_catalogue_reads_as_rdf_and_links_every_file(server: str) -> No
                 "https://creativecommons.org/licenses/by/4.0/")
             files += 1
     assert files == len(datasets) * 5  # four formats and the passport
+
+
+def test_gdal_opens_the_written_downloads_by_their_urls(server: str, demo_url: str) -> None:
+    """QGIS's "add vector layer" from a URL is GDAL's /vsicurl/: a HEAD for the length, then
+    byte ranges."""
+    with psycopg.connect(demo_url) as conn:
+        n = conn.execute("SELECT count(*) FROM open_data.land_parcel").fetchone()[0]
+    for source in (f"/vsicurl/{server}/downloads/land_parcels.gpkg",
+                   f"/vsizip//vsicurl/{server}/downloads/land_parcels.shp.zip/land_parcels.shp"):
+        out = subprocess.run(["ogrinfo", "-ro", "-so", "-al", source], capture_output=True,
+                             text=True, timeout=120)
+        assert out.returncode == 0, out.stderr
+        assert f"Feature Count: {n}" in out.stdout, out.stdout
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "shp"])
+def test_the_same_data_writes_the_same_bytes(demo_url: str, tmp_path: Path, fmt: str) -> None:
+    """GDAL stamps a GeoPackage with the time it is written and a DBF with the day: given the
+    data's own stamp instead, two writes are one file (so ranges fit across servers too)."""
+    from datetime import UTC, datetime
+
+    from ingest.export import write_vector
+
+    reg = default_catalog().get("streets")
+    stamp = datetime(2024, 3, 1, 12, 30, tzinfo=UTC)
+    with psycopg.connect(demo_url) as conn:
+        one = write_vector(conn, reg, SRID, fmt, tmp_path / f"one.{fmt}", stamp=stamp)
+        two = write_vector(conn, reg, SRID, fmt, tmp_path / f"two.{fmt}", stamp=stamp)
+    assert one.read_bytes() == two.read_bytes()
+    if fmt == "shp":
+        with zipfile.ZipFile(one) as zf:
+            dbf = zf.read("streets.dbf")
+            assert {i.date_time for i in zf.infolist()} == {(2024, 3, 1, 12, 30, 0)}
+        assert tuple(dbf[1:4]) == (124, 3, 1)  # the DBF's date of last update
