@@ -467,7 +467,7 @@ SAMPLES = {
     "/collections/{name}/map/tiles/{tms}": "/collections/no-raster/map/tiles/WebMercatorQuad",
     "/collections/{name}/map/tiles/{tms}/{z}/{y}/{x}":
         "/collections/no-raster/map/tiles/WebMercatorQuad/14/5594/9420",
-    "/downloads": "/downloads",
+    "/downloads": "/downloads", "/downloads/catalog.jsonld": "/downloads/catalog.jsonld",
     "/downloads/{collection_id}/metadata.json": "/downloads/land_parcels/metadata.json",
     "/downloads/{name}": "/downloads/land_parcels.csv",
     "/editor/session": "/editor/session",
