@@ -44,7 +44,14 @@ def export(registry_id: str, fmt: str, output: Path | None, parcel: str | None,
     from app.cli import load_settings
     from app.progress import Progress
     from app.runtime import database
-    from ingest.export import FORMATS, csv_chunks, file_name, geojson_chunks, write_vector
+    from ingest.export import (
+        FORMATS,
+        csv_chunks,
+        file_name,
+        geojson_chunks,
+        public_state,
+        write_vector,
+    )
     from registries.catalog import default_catalog
 
     settings = load_settings()
@@ -70,7 +77,10 @@ def export(registry_id: str, fmt: str, output: Path | None, parcel: str | None,
                     out.write(chunk)
         elif fmt in FORMATS:
             progress = Progress("export", rate="features")
-            write_vector(conn, reg, srid, fmt, path, personal=staff, progress=progress)
+            # a public export carries the data's stamp: the same bytes as the download
+            stamp = None if staff else public_state(conn, reg).stamp
+            write_vector(conn, reg, srid, fmt, path, personal=staff, progress=progress,
+                         stamp=stamp)
             progress.close()
         elif fmt == "ua-xml":
             from ingest.formats.ua_xml_export import exchange_file

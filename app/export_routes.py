@@ -18,7 +18,7 @@ import shutil
 import tempfile
 import threading
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
+from datetime import UTC
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
@@ -142,16 +142,13 @@ class Downloads:
     def _write(self, reg: Registry, fmt: str, state: PublicState, target: Path) -> None:
         with database_errors(), self.pool.connection() as conn:
             write_vector(conn, reg, self.settings.city.storage_srid, fmt, target,
-                         stamp=state.changed or EPOCH)
+                         stamp=state.stamp)
 
     def _stream(self, reg: Registry, fmt: str) -> Iterator[bytes]:
         srid = self.settings.city.storage_srid
         with database_errors(), self.pool.connection() as conn:
             chunks = geojson_chunks if fmt == "geojson" else csv_chunks
             yield from chunks(conn, reg, srid)
-
-
-EPOCH = datetime(2000, 1, 1, tzinfo=UTC)  # the stamp of a registry never published
 
 
 class WrittenFiles:

@@ -76,6 +76,12 @@ class PublicState:
     changed: datetime | None
     tag: str
 
+    @property
+    def stamp(self) -> datetime:
+        """The time a written export of this state carries (a fixed one if never published):
+        the same state, the same bytes."""
+        return self.changed or datetime(2000, 1, 1, tzinfo=UTC)
+
 
 # The tables a view reads, from its rewrite rule's dependencies (pg_catalog: readable by
 # every role, unlike information_schema.view_table_usage, which shows only owned tables).

@@ -299,3 +299,17 @@ def test_the_same_data_writes_the_same_bytes(demo_url: str, tmp_path: Path, fmt:
             dbf = zf.read("streets.dbf")
             assert {i.date_time for i in zf.infolist()} == {(2024, 3, 1, 12, 30, 0)}
         assert tuple(dbf[1:4]) == (124, 3, 1)  # the DBF's date of last update
+
+
+@pytest.mark.parametrize("fmt", ["gpkg", "shp"])
+def test_gis_export_writes_the_downloads_bytes(server: str, demo_url: str, tmp_path: Path,
+                                               fmt: str) -> None:
+    """The CLI and the download endpoint are one export: the same file, byte for byte."""
+    env = {"GIS_DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"}
+    target = tmp_path / f"streets.{fmt}"
+    r = subprocess.run([GIS, "export", "streets", "--format", fmt, "-o", str(target)], env=env,
+                       capture_output=True, text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    name = "streets.gpkg" if fmt == "gpkg" else "streets.shp.zip"
+    download = httpx.get(f"{server}/downloads/{name}", timeout=120)
+    assert download.status_code == 200 and download.content == target.read_bytes()
