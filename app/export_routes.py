@@ -203,6 +203,7 @@ class WrittenFiles:
             self._current[key] = path
             return path
 
+
 def publisher_of(settings: Settings) -> dict[str, str]:
     """Return the publisher fields the passports and the catalogue carry."""
     od = settings.open_data
