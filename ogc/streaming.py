@@ -16,6 +16,7 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable, Iterator
 
+import anyio
 from starlette.concurrency import run_in_threadpool
 from starlette.responses import StreamingResponse
 from starlette.types import Receive, Scope, Send
@@ -51,5 +52,7 @@ class ClosingStream(StreamingResponse):
             await super().__call__(scope, receive, send)
         finally:
             # A cancelled send waits for the worker thread reading the next piece to finish
-            # (anyio threads are not abandoned), so nothing else is in the generator now.
-            await run_in_threadpool(self.close)
+            # (anyio threads are not abandoned), so nothing else is in the generator now;
+            # shielded, because a cancelled task's next await would be cancelled at once.
+            with anyio.CancelScope(shield=True):
+                await run_in_threadpool(self.close)
