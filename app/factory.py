@@ -13,7 +13,7 @@ from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware import Middleware
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route
 from starlette.types import ASGIApp
@@ -28,7 +28,12 @@ from app.limits import Admission, AnonymousWork, limit_middleware, rate_limiter,
 from app.login import login_routes
 from app.observe import observe
 from app.portal import LandingSwitch, portal_html, portal_routes
-from app.problems import database_error_handler, gis_error_handler, unexpected_error_handler
+from app.problems import (
+    client_gone_handler,
+    database_error_handler,
+    gis_error_handler,
+    unexpected_error_handler,
+)
 from app.qgis_routes import qgis_routes
 from app.raster_server import RasterServer
 from app.raster_upload import raster_upload_routes
@@ -86,7 +91,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
     share_pool(pool, settings.timeouts.items_s, settings.max_items,
                max_rendered=settings.limits.max_rendered_items)
     handlers = {GisError: gis_error_handler, psycopg.OperationalError: database_error_handler,
-                PoolTimeout: database_error_handler}
+                PoolTimeout: database_error_handler, ClientDisconnect: client_gone_handler}
     tiles = TileServer(settings, db_url, pool, catalog)
     served = TILES_CONFORMANCE + RASTER_CONFORMANCE  # classes our own routes add
     # generated for this city at every start: its zone, extent and name (ogc.config)

@@ -37,6 +37,15 @@ async def database_error_handler(request: Request, exc: Exception) -> Response:
         return await gis_error_handler(request, mapped)
 
 
+CLIENT_CLOSED = 499  # nginx's "client closed request": the access log's word for it
+
+
+async def client_gone_handler(request: Request, exc: Exception) -> Response:
+    """A client that left mid-request (an upload cut off) is no server error: no traceback,
+    no 500 in the access log and the metrics; nobody reads this answer."""
+    return Response(status_code=CLIENT_CLOSED)
+
+
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     """Log the traceback; answer 500 with no internals in the body."""
     log.exception("unhandled error on %s %s", request.method, request.url.path)

@@ -139,3 +139,27 @@ def test_the_page_in_a_browser(upload_server: str, db_url: str, tmp_path: Path) 
         finally:
             browser.close()
     assert count(db_url, "land_parcel") == 3
+
+
+def test_an_upload_cut_off_mid_way_is_no_server_error(upload_server: str) -> None:
+    """A planner whose connection drops mid-upload: the server counts a 499 (client closed
+    request), not a 500 with a traceback — an alert on 5xx must not fire for it."""
+    import socket
+    import time
+
+    olena, csrf = login(upload_server, "olena")
+    cookies = "; ".join(f"{k}={v}" for k, v in olena.cookies.items())
+    host, port = upload_server.removeprefix("http://").split(":")
+    with socket.create_connection((host, int(port))) as s:
+        s.sendall((f"POST /ingest/check?registry=land_parcels&filename=p.zip HTTP/1.1\r\n"
+                   f"Host: {host}\r\nCookie: {cookies}\r\nX-CSRF-Token: {csrf}\r\n"
+                   "Content-Length: 500000\r\n\r\n").encode() + b"x" * 20_000)
+        time.sleep(0.5)  # the server is reading the body when the client goes
+    deadline = time.monotonic() + 30
+    while True:
+        metrics = httpx.get(f"{upload_server}/metrics", timeout=30).text
+        if 'method="POST",status="499"} 1' in metrics:
+            break
+        assert time.monotonic() < deadline, "no 499 counted for the cut-off upload"
+        time.sleep(0.2)
+    assert 'status="500"' not in metrics
