@@ -17,6 +17,7 @@ import os
 import shutil
 import tempfile
 import threading
+import zlib
 from collections.abc import Callable, Iterator
 from datetime import UTC
 from email.utils import format_datetime
@@ -48,8 +49,10 @@ from ogc.features import if_none_match
 from ogc.streaming import ClosingStream
 from registries.catalog import Catalog
 from registries.model import Registry
+from tiles.routes import accepts_gzip
 
 MAX_CONCURRENT = 2  # downloads streaming at once (each holds one pooled connection)
+STREAMED = ("geojson", "csv")  # from PostgreSQL as it writes them; the others are files
 
 
 class Downloads:
@@ -106,23 +109,30 @@ class Downloads:
         reg, fmt = self.parse(request.path_params["name"])
         mime = FORMATS[fmt][0]
         state = await run_in_threadpool(self._state, reg)
-        # The format in the tag: one registry's CSV and GeoJSON are different bodies.
-        etag = f'"{state.tag}-{fmt}"'
+        # Text is sent gzipped to a client that takes it (parcels' CSV: 39 MB -> 5.1 MB).
+        zipped = fmt in STREAMED and accepts_gzip(request.headers.get("accept-encoding", ""))
+        # The format in the tag: one registry's CSV and GeoJSON are different bodies, and so
+        # are the gzipped and the plain CSV.
+        etag = f'"{state.tag}-{fmt}{"-gzip" if zipped else ""}"'
         headers = {"Content-Disposition": f'attachment; filename="{file_name(reg, fmt)}"',
                    "Cache-Control": "no-cache", "ETag": etag}
+        if fmt in STREAMED:
+            headers["Vary"] = "Accept-Encoding"
         if state.changed is not None:
             headers["Last-Modified"] = format_datetime(state.changed.astimezone(UTC),
                                                        usegmt=True)
         if etag in if_none_match(request):  # a harvester's daily check costs no export
             return Response(status_code=304, headers={
                 k: v for k, v in headers.items() if k in ("ETag", "Cache-Control",
-                                                          "Last-Modified")})
-        if fmt in ("geojson", "csv"):
+                                                          "Last-Modified", "Vary")})
+        if fmt in STREAMED:
             headers["Accept-Ranges"] = "none"  # streamed as PostgreSQL writes it
+            if zipped:
+                headers["Content-Encoding"] = "gzip"
             if request.method == "HEAD":  # the headers only: no export, no slot
                 return StreamingResponse(iter(()), media_type=mime, headers=headers)
             self._slot()
-            return ClosingStream(self._stream(reg, fmt), self.slots.release,
+            return ClosingStream(self._stream(reg, fmt, zipped), self.slots.release,
                                  media_type=mime, headers=headers)
         # A written file answers HEAD with its length and byte ranges from one file: GDAL's
         # /vsicurl/ (QGIS opening the URL) asks for both.
@@ -144,11 +154,20 @@ class Downloads:
             write_vector(conn, reg, self.settings.city.storage_srid, fmt, target,
                          stamp=state.stamp)
 
-    def _stream(self, reg: Registry, fmt: str) -> Iterator[bytes]:
+    def _stream(self, reg: Registry, fmt: str, zipped: bool) -> Iterator[bytes]:
         srid = self.settings.city.storage_srid
         with database_errors(), self.pool.connection() as conn:
-            chunks = geojson_chunks if fmt == "geojson" else csv_chunks
-            yield from chunks(conn, reg, srid)
+            chunks = (geojson_chunks if fmt == "geojson" else csv_chunks)(conn, reg, srid)
+            if not zipped:
+                yield from chunks
+                return
+            # level 3: 13 % of the CSV's size in 0.19 CPU s (level 6: 11 % in 0.47 s);
+            # wbits 31: gzip framing
+            z = zlib.compressobj(3, zlib.DEFLATED, 31)
+            for chunk in chunks:
+                if packed := z.compress(chunk):
+                    yield packed
+            yield z.flush()
 
 
 class WrittenFiles:

@@ -313,3 +313,24 @@ def test_gis_export_writes_the_downloads_bytes(server: str, demo_url: str, tmp_p
     name = "streets.gpkg" if fmt == "gpkg" else "streets.shp.zip"
     download = httpx.get(f"{server}/downloads/{name}", timeout=120)
     assert download.status_code == 200 and download.content == target.read_bytes()
+
+
+def test_text_downloads_come_gzipped_to_a_client_that_takes_it(server: str) -> None:
+    """The same bytes as the plain file, a fraction of them on the wire, under their own ETag
+    (a cache must not answer a plain request with the gzipped body)."""
+    import gzip
+
+    url = f"{server}/downloads/addresses.csv"
+    plain = httpx.get(url, headers={"Accept-Encoding": "identity"}, timeout=60)
+    assert "content-encoding" not in plain.headers
+    with httpx.stream("GET", url, headers={"Accept-Encoding": "gzip"}, timeout=60) as r:
+        assert r.headers["content-encoding"] == "gzip"
+        assert "Accept-Encoding" in r.headers["vary"]
+        packed = b"".join(r.iter_raw())
+    assert gzip.decompress(packed) == plain.content and len(packed) < len(plain.content) / 3
+    assert r.headers["etag"] != plain.headers["etag"]
+    again = httpx.get(url, headers={"Accept-Encoding": "gzip", "If-None-Match": r.headers["etag"]},
+                      timeout=60)
+    assert again.status_code == 304
+    assert httpx.get(url, headers={"Accept-Encoding": "identity",
+                                   "If-None-Match": r.headers["etag"]}).status_code == 200
