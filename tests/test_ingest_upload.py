@@ -149,6 +149,7 @@ def test_an_upload_cut_off_mid_way_is_no_server_error(upload_server: str) -> Non
 
     olena, csrf = login(upload_server, "olena")
     cookies = "; ".join(f"{k}={v}" for k, v in olena.cookies.items())
+    olena.close()
     host, port = upload_server.removeprefix("http://").split(":")
     with socket.create_connection((host, int(port))) as s:
         s.sendall((f"POST /ingest/check?registry=land_parcels&filename=p.zip HTTP/1.1\r\n"
