@@ -255,7 +255,8 @@ def write_vector(conn: psycopg.Connection, reg: Registry, storage_srid: int, fmt
                 for part in sorted(Path(work).iterdir()):
                     info = zipfile.ZipInfo(part.name, date_time=when)
                     info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
-                    zf.writestr(info, part.read_bytes())
+                    with part.open("rb") as src, zf.open(info, "w") as dst:
+                        shutil.copyfileobj(src, dst, 1 << 20)  # a large DBF is not read whole
     return target
 
 
