@@ -46,10 +46,10 @@ def export(registry_id: str, fmt: str, output: Path | None, parcel: str | None,
     from app.runtime import database
     from ingest.export import (
         FORMATS,
-        csv_chunks,
+        STREAMED,
         file_name,
-        geojson_chunks,
         public_state,
+        text_chunks,
         write_vector,
     )
     from registries.catalog import default_catalog
@@ -69,11 +69,9 @@ def export(registry_id: str, fmt: str, output: Path | None, parcel: str | None,
     target = output or Path(default)
     with database(settings, read_only=True, quiet=True) as url, psycopg.connect(url) as conn, \
             _output(target, default) as path:
-        if fmt in ("geojson", "csv"):
-            chunks = (geojson_chunks if fmt == "geojson" else csv_chunks)(
-                conn, reg, srid, personal=staff)
+        if fmt in STREAMED:
             with path.open("wb") as out:
-                for chunk in chunks:
+                for chunk in text_chunks(conn, reg, srid, fmt, personal=staff):
                     out.write(chunk)
         elif fmt in FORMATS:
             progress = Progress("export", rate="features")

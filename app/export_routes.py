@@ -37,11 +37,11 @@ from gis.errors import DatabaseUnavailable, NotFound
 from gis.settings import Settings
 from ingest.export import (
     FORMATS,
+    STREAMED,
     PublicState,
-    csv_chunks,
     file_name,
-    geojson_chunks,
     public_state,
+    text_chunks,
     write_vector,
 )
 from ingest.metadata import ckan_package, dcat_catalog, dcat_dataset
@@ -52,7 +52,6 @@ from registries.model import Registry
 from tiles.routes import accepts_gzip
 
 MAX_CONCURRENT = 2  # downloads streaming at once (each holds one pooled connection)
-STREAMED = ("geojson", "csv")  # from PostgreSQL as it writes them; the others are files
 
 
 class Downloads:
@@ -62,6 +61,7 @@ class Downloads:
         self.settings, self.pool, self.catalog = settings, pool, catalog
         self.slots = threading.BoundedSemaphore(MAX_CONCURRENT)
         self.files = WrittenFiles()
+        self.bbox = lonlat_box_wkt(settings)  # transformed once, not per request
 
     def registry(self, collection_id: str) -> Registry:
         reg = self.catalog.get(collection_id)
@@ -101,7 +101,7 @@ class Downloads:
     async def catalogue(self, request: Request) -> Response:
         def build() -> dict[str, Any]:
             with database_errors(), self.pool.connection() as conn:
-                return catalogue(self.settings, conn, self.catalog)
+                return catalogue(self.settings, conn, self.catalog, self.bbox)
 
         return JSONResponse(await run_in_threadpool(build), media_type="application/ld+json")
 
@@ -157,7 +157,7 @@ class Downloads:
     def _stream(self, reg: Registry, fmt: str, zipped: bool) -> Iterator[bytes]:
         srid = self.settings.city.storage_srid
         with database_errors(), self.pool.connection() as conn:
-            chunks = (geojson_chunks if fmt == "geojson" else csv_chunks)(conn, reg, srid)
+            chunks = text_chunks(conn, reg, srid, fmt)
             if not zipped:
                 yield from chunks
                 return
@@ -177,7 +177,8 @@ class WrittenFiles:
     a harvester's daily download is not an export each time. The previous file of a registry
     stays until the next one is written (a response may be about to open it)."""
 
-    def __init__(self) -> None:
+    def __init__(self, parent: Path | None = None) -> None:
+        self._parent = parent  # where its folder is made (None: the system's temporary one)
         self._root: Path | None = None
         self._lock = threading.Lock()
         self._locks: dict[tuple[str, str], threading.Lock] = {}
@@ -186,7 +187,8 @@ class WrittenFiles:
     def root(self) -> Path:
         with self._lock:
             if self._root is None:
-                self._root = Path(tempfile.mkdtemp(prefix="hromada-downloads-"))
+                self._root = Path(tempfile.mkdtemp(prefix="hromada-downloads-",
+                                                   dir=self._parent))
                 atexit.register(shutil.rmtree, self._root, True)
             return self._root
 
@@ -232,20 +234,32 @@ def publisher_of(settings: Settings) -> dict[str, str]:
             "update_frequency": od.update_frequency, "landing_page": od.landing_page or ""}
 
 
+def files_of(reg: Registry) -> dict[str, tuple[str, str]]:
+    """Return each download format's file name and media type (without parameters)."""
+    return {fmt: (file_name(reg, fmt), mime.split(";")[0]) for fmt, (mime, _) in FORMATS.items()}
+
+
 def package(settings: Settings, conn: psycopg.Connection, reg: Registry) -> dict[str, Any]:
     """Return the data.gov.ua (CKAN) passport of ``reg``'s open data set."""
     state = public_state(conn, reg)
     return ckan_package(reg, base_url=settings.base_url, publisher=publisher_of(settings),
                         koatuu=settings.city.koatuu, count=state.count, modified=state.changed,
-                        files={fmt: file_name(reg, fmt) for fmt in FORMATS})
+                        files=files_of(reg))
 
 
-def catalogue(settings: Settings, conn: psycopg.Connection, catalog: Catalog) -> dict[str, Any]:
-    """Return the DCAT-AP catalogue (JSON-LD) of every public registry."""
+def lonlat_box_wkt(settings: Settings) -> str:
+    """Return the city's extent as a CRS84 polygon (WKT), the catalogue's ``dcat:bbox``."""
     city = settings.city
     w, s, e, n = transform_bbox(city.extent, city.storage_srid, "OGC:CRS84")
     ring = ",".join(f"{x:.5f} {y:.5f}" for x, y in ((w, s), (e, s), (e, n), (w, n), (w, s)))
-    bbox = f"POLYGON(({ring}))"
+    return f"POLYGON(({ring}))"
+
+
+def catalogue(settings: Settings, conn: psycopg.Connection, catalog: Catalog,
+              bbox: str) -> dict[str, Any]:
+    """Return the DCAT-AP catalogue (JSON-LD) of every public registry (``bbox``: the city's
+    extent, :func:`lonlat_box_wkt`)."""
+    city = settings.city
     publisher = publisher_of(settings)
     datasets = []
     for reg in catalog:
@@ -255,8 +269,7 @@ def catalogue(settings: Settings, conn: psycopg.Connection, catalog: Catalog) ->
         datasets.append(dcat_dataset(
             reg, base_url=settings.base_url, publisher=publisher, koatuu=city.koatuu,
             count=state.count, modified=state.changed, bbox_wkt=bbox,
-            files={fmt: (file_name(reg, fmt), FORMATS[fmt][0].split(";")[0])
-                   for fmt in FORMATS}))
+            files=files_of(reg)))
     return dcat_catalog(datasets, base_url=settings.base_url, publisher=publisher,
                         city={"uk": city.name_uk, "en": city.name_en})
 

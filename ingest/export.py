@@ -40,6 +40,7 @@ FORMATS = {"geojson": ("application/geo+json", ".geojson"),
            "csv": ("text/csv; charset=utf-8", ".csv"),
            "gpkg": ("application/geopackage+sqlite3", ".gpkg"),
            "shp": ("application/zip", ".shp.zip")}
+STREAMED = ("geojson", "csv")  # written by PostgreSQL as it reads; the others are files
 CHUNK_ROWS = 2000
 CHUNK_BYTES = 256 * 1024  # CSV pieces (COPY hands over rows: a piece each cost 9.7 s)
 Progress = Callable[[str, int, int], None]
@@ -182,6 +183,13 @@ def csv_chunks(conn: psycopg.Connection, reg: Registry, storage_srid: int, *,
                 yield bytes(piece)
                 piece.clear()
     yield bytes(piece)
+
+
+def text_chunks(conn: psycopg.Connection, reg: Registry, storage_srid: int, fmt: str, *,
+                personal: bool = False) -> Iterator[bytes]:
+    """Yield a streamed format (``STREAMED``: GeoJSON or CSV) of ``reg`` in pieces."""
+    chunks = geojson_chunks if fmt == "geojson" else csv_chunks
+    return chunks(conn, reg, storage_srid, personal=personal)
 
 
 def short_names(fields: list[str], limit: int = 10) -> dict[str, str]:

@@ -10,6 +10,7 @@ declaration; nothing is typed twice.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
@@ -55,25 +56,49 @@ def withheld(reg: Registry) -> str:
     return " ".join(parts) or "Усі відомості реєстру оприлюднюються."
 
 
+@dataclass(frozen=True)
+class Resource:
+    """One file of a data set as the passport and the catalogue list it."""
+
+    format: str  # GEOJSON, CSV, GPKG, SHP (the EU file type too); JSON for the passport
+    title: str
+    url: str
+    media_type: str
+    data: bool  # a file of the data, not the passport
+
+
+def resources(reg: Registry, base_url: str, files: dict[str, tuple[str, str]]) -> list[Resource]:
+    """Return the data set's files — ``files`` maps each format to its file's name under
+    ``/downloads/`` and its media type — and last its passport."""
+    out = [Resource(fmt.upper(), f"{reg.title['uk']} ({fmt.upper()})",
+                    f"{base_url}/downloads/{name}", mime, True)
+           for fmt, (name, mime) in files.items()]
+    out.append(Resource("JSON", "Структура набору даних",
+                        f"{base_url}/downloads/{reg.id}/metadata.json", "application/json", False))
+    return out
+
+
+def description(reg: Registry, count: int) -> str:
+    """Return the data set's Ukrainian description: what it is, what it withholds, its size."""
+    return f"{reg.description.get('uk', '')}. {withheld(reg)} Кількість об'єктів: {count}."
+
+
 def ckan_package(reg: Registry, *, base_url: str, publisher: dict[str, str], koatuu: str,
-                 count: int, modified: datetime | None, files: dict[str, str]) -> dict[str, Any]:
-    """Return the CKAN ``package_create`` dict of ``reg``'s open data set; ``files`` maps each
-    format to its file's name under ``/downloads/``."""
-    description = (f"{reg.description.get('uk', '')}. {withheld(reg)} "
-                   f"Кількість об'єктів: {count}.")
+                 count: int, modified: datetime | None,
+                 files: dict[str, tuple[str, str]]) -> dict[str, Any]:
+    """Return the CKAN ``package_create`` dict of ``reg``'s open data set (``files`` as for
+    :func:`resources`)."""
     fields = [{"name": "id", "title": "Ідентифікатор", "title_en": "Identifier",
                "type": "integer"}, *(field_structure(f) for f in reg.public_fields)]
     modified_text = modified.isoformat() if modified else None
-    resources = [{"name": f"{reg.title['uk']} ({fmt.upper()})", "format": fmt.upper(),
-                  "url": f"{base_url}/downloads/{name}",
-                  "last_modified": modified_text} for fmt, name in files.items()]
-    resources.append({"name": "Структура набору даних", "format": "JSON",
-                      "url": f"{base_url}/downloads/{reg.id}/metadata.json"})
+    listed = [{"name": r.title, "format": r.format, "url": r.url,
+               **({"last_modified": modified_text} if r.data else {})}
+              for r in resources(reg, base_url, files)]
     return {
         "name": f"{koatuu}-{reg.id.replace('_', '-')}",
         "title": reg.title["uk"][:254],
         "title_en": reg.title.get("en", ""),
-        "notes": description[:4000],
+        "notes": description(reg, count)[:4000],
         "license_id": publisher["licence"],
         "license_url": publisher["licence_url"],
         "author": publisher["name"],
@@ -94,10 +119,10 @@ def ckan_package(reg: Registry, *, base_url: str, publisher: dict[str, str], koa
              + (f": {publisher['landing_page']}" if publisher.get("landing_page") else "")),
             ("Обмеження доступу", withheld(reg)),
         )],
-        "resources": resources,
+        "resources": listed,
         "structure": {"fields": fields, "geometry": reg.geometry.value,
                       "crs": {"geojson": "OGC:CRS84", "csv": "WGS 84 (lon, lat) та УСК-2000"}},
-        "num_resources": len(resources),
+        "num_resources": len(listed),
     }
 
 
@@ -109,7 +134,6 @@ FREQUENCIES = {  # the passport's words (CMU No. 835) → the EU frequency autho
     "щокварталу": "QUARTERLY", "щопівроку": "BIANNUAL", "раз на пів року": "BIANNUAL",
     "щороку": "ANNUAL", "щорічно": "ANNUAL", "постійно": "CONT", "безперервно": "CONT",
     "нерегулярно": "IRREG", "за потреби": "IRREG", "у разі змін": "IRREG"}
-FILE_TYPES = {"geojson": "GEOJSON", "csv": "CSV", "gpkg": "GPKG", "shp": "SHP", "json": "JSON"}
 DCAT_CONTEXT = {"dcat": "http://www.w3.org/ns/dcat#", "dct": "http://purl.org/dc/terms/",
                 "foaf": "http://xmlns.com/foaf/0.1/", "vcard": "http://www.w3.org/2006/vcard/ns#",
                 "xsd": "http://www.w3.org/2001/XMLSchema#", "locn": "http://www.w3.org/ns/locn#",
@@ -135,30 +159,26 @@ def frequency_uri(words: str) -> str | None:
 def dcat_dataset(reg: Registry, *, base_url: str, publisher: dict[str, str], koatuu: str,
                  count: int, modified: datetime | None, files: dict[str, tuple[str, str]],
                  bbox_wkt: str) -> dict[str, Any]:
-    """Return ``reg``'s open data set as a DCAT-AP ``dcat:Dataset`` (JSON-LD); ``files`` maps
-    each format to its file's name under ``/downloads/`` and its media type."""
+    """Return ``reg``'s open data set as a DCAT-AP ``dcat:Dataset`` (JSON-LD; ``files`` as for
+    :func:`resources`)."""
     when = {"@value": modified.isoformat(), "@type": "xsd:dateTime"} if modified else None
     licence = {"@id": publisher["licence_url"]}
-    passport = f"{base_url}/downloads/{reg.id}/metadata.json"
     distributions = []
-    for fmt, (name, mime) in [*files.items(), ("json", ("", "application/json"))]:
-        url = f"{base_url}/downloads/{name}" if name else passport
-        title = f"{reg.title['uk']} ({fmt.upper()})" if name else "Структура набору даних"
+    for r in resources(reg, base_url, files):
         d: dict[str, Any] = {
-            "@id": url, "@type": "dcat:Distribution", "dct:title": title,
-            "dcat:accessURL": {"@id": url}, "dcat:downloadURL": {"@id": url},
-            "dcat:mediaType": {"@id": f"https://www.iana.org/assignments/media-types/{mime}"},
-            "dct:format": {"@id": f"{EU}file-type/{FILE_TYPES[fmt]}"}, "dct:license": licence}
+            "@id": r.url, "@type": "dcat:Distribution", "dct:title": r.title,
+            "dcat:accessURL": {"@id": r.url}, "dcat:downloadURL": {"@id": r.url},
+            "dcat:mediaType": {"@id": f"https://www.iana.org/assignments/media-types/"
+                                      f"{r.media_type}"},
+            "dct:format": {"@id": f"{EU}file-type/{r.format}"}, "dct:license": licence}
         if when:
             d["dct:modified"] = when
         distributions.append(d)
-    description = {"uk": f"{reg.description.get('uk', '')}. {withheld(reg)} "
-                         f"Кількість об'єктів: {count}.",
-                   "en": reg.description.get("en", "")}
+    texts = {"uk": description(reg, count), "en": reg.description.get("en", "")}
     dataset: dict[str, Any] = {
         "@id": f"{base_url}/collections/{reg.id}", "@type": "dcat:Dataset",
         "dct:identifier": f"{koatuu}-{reg.id}",
-        "dct:title": _texts(reg.title), "dct:description": _texts(description),
+        "dct:title": _texts(reg.title), "dct:description": _texts(texts),
         "dcat:keyword": list(reg.keywords),
         "dct:publisher": {"@id": f"{base_url}/#publisher"},
         "dcat:contactPoint": {"@type": "vcard:Organization", "vcard:fn": publisher["contact_name"],

@@ -11,6 +11,7 @@ import subprocess
 import time
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import fiona
 import httpx
@@ -334,3 +335,28 @@ def test_text_downloads_come_gzipped_to_a_client_that_takes_it(server: str) -> N
     assert again.status_code == 304
     assert httpx.get(url, headers={"Accept-Encoding": "identity",
                                    "If-None-Match": r.headers["etag"]}).status_code == 200
+
+
+def test_written_files_keep_one_file_per_state_and_the_one_before(tmp_path: Path) -> None:
+    """A file is written once per public state; a new state's file replaces all but the one
+    before it (a response may be about to open that); the folder is the server's alone."""
+    from app.export_routes import WrittenFiles
+    from ingest.export import PublicState
+
+    reg = default_catalog().get("streets")
+    files = WrittenFiles(tmp_path)
+    written: list[str] = []
+
+    def write(_reg: Any, _fmt: str, state: PublicState, target: Path) -> None:
+        written.append(state.tag)
+        target.write_bytes(state.tag.encode())
+
+    states = [PublicState(1, None, tag) for tag in ("a1", "b2", "c3")]
+    paths = [files.get(reg, "gpkg", st, write) for st in states[:1] * 2 + states[1:]]
+    assert written == ["a1", "b2", "c3"]  # the second ask for a1 read the written file
+    assert paths[0] == paths[1] and paths[3].read_bytes() == b"c3"
+    assert sorted(p.name for p in files.root().iterdir()) == [
+        "streets-b2.gpkg", "streets-c3.gpkg"]
+    assert files.cached(reg, "gpkg", states[0]) is None
+    assert files.cached(reg, "shp", states[2]) is None  # another format, another file
+    assert files.root().stat().st_mode & 0o777 == 0o700
