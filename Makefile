@@ -16,7 +16,7 @@ test:
 lint:
 	@scripts/bootstrap.sh test
 	$(VENV)/ruff check .
-	$(VENV)/mypy gis registries
+	$(VENV)/mypy gis registries ogc tiles ingest extracts app
 	$(VENV)/lint-imports
 
 config:

@@ -13,12 +13,15 @@ import sys
 import warnings
 from collections.abc import Iterator
 from datetime import date
-from typing import Any
+from typing import TYPE_CHECKING, Any, cast
 
 import click
 
 from gis.errors import EnvironmentProblem, GisError
 from gis.settings import Settings
+
+if TYPE_CHECKING:
+    from psycopg_pool import ConnectionPool
 
 
 class GisGroup(click.Group):
@@ -123,7 +126,8 @@ def serve(host: str | None, port: int | None, demo: bool, scale: float) -> None:
             if settings.database.replica_urls:
                 from app.replica_pools import with_replicas
 
-                pool = with_replicas(pool, url, settings)
+                # a RoutedPool has the parts of a ConnectionPool the app uses (gis.replicas)
+                pool = cast("ConnectionPool", with_replicas(pool, url, settings))
             app = create_app(settings, url, pool, catalog, settings.data_dir / "runtime")
             click.echo(f"Hromada GIS serving on {settings.base_url}/ (tile cache: "
                        f"{settings.tile_cache_kind}; Ctrl-C to stop)", err=True)

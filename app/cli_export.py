@@ -10,10 +10,15 @@ from __future__ import annotations
 import contextlib
 from collections.abc import Iterator
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import click
 
 from gis.errors import InvalidParameter
+
+if TYPE_CHECKING:
+    from gis.settings import Settings
+    from ingest.formats.ua_xml_export import Publisher
 
 EXPORT_FORMATS = ("geojson", "csv", "gpkg", "shp", "ua-xml", "metadata")
 
@@ -134,12 +139,12 @@ def _output(target: Path, name: str) -> Iterator[Path]:
         shutil.rmtree(work, ignore_errors=True)
 
 
-def publisher(settings: object) -> object:
+def publisher(settings: Settings) -> Publisher:
     """Return the exchange XML's publisher from the open-data settings."""
     from ingest.formats.ua_xml_export import Publisher
 
-    od = settings.open_data  # type: ignore[attr-defined]
-    city = settings.city  # type: ignore[attr-defined]
+    od = settings.open_data
+    city = settings.city
     return Publisher(name=od.publisher, edrpou=od.publisher_edrpou,
                      contact_name=od.contact_name, position=od.contact_position,
                      phone=od.contact_phone, email=od.contact_email,

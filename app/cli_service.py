@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import click
 
@@ -46,14 +48,14 @@ COMMON = [
 ]
 
 
-def _common(fn: object) -> object:
+def _common[F: Callable[..., Any]](fn: F) -> F:
     for option in reversed(COMMON):
         fn = option(fn)
     return fn
 
 
 @service.command("install")
-@_common  # type: ignore[misc]
+@_common
 @click.option("--gis", type=click.Path(path_type=Path),
               help="The gis command the units run [this installation's].")
 @click.option("--host", default=None, help="GIS_HOST for a new settings file [current].")
@@ -89,7 +91,7 @@ def service_install(**options: object) -> None:
 
 
 @service.command("uninstall")
-@_common  # type: ignore[misc]
+@_common
 @click.option("--keep-owner", is_flag=True,
               help="Leave the data folder to the service user (default: give it back to "
                    "root and postgres, as `gis serve` as root expects).")

@@ -25,6 +25,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Mount, Route
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from gis.auth import Principal, Role
 from gis.errors import Forbidden, NotFound, Unauthorized
@@ -80,7 +81,7 @@ class StaffOnly:
         self.app = app
         self.authenticate = authenticate
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         who = await run_in_threadpool(self.authenticate, request)
         if not is_editor(who):

@@ -31,6 +31,7 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from app.security import scope_principal
 
@@ -166,7 +167,7 @@ class ResponseHeaders:
         self.app = app
         self.policies = policies or POLICIES
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -217,7 +218,7 @@ class ResponseHeaders:
         await send({"type": "http.response.body", "body": body})
 
     @staticmethod
-    def _common(scope: dict[str, Any], path: str,
+    def _common(scope: Scope, path: str,
                 headers: list[tuple[bytes, bytes]]) -> list[tuple[bytes, bytes]]:
         names = {k.lower() for k, _ in headers}
         if b"x-content-type-options" not in names:

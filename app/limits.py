@@ -27,7 +27,7 @@ from typing import Any
 
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
-from starlette.types import Scope
+from starlette.types import Receive, Scope, Send
 
 from app.security import CSRF_HEADER, has_credentials, scope_principal
 from gis.queueing import queue_wait
@@ -110,7 +110,7 @@ class RequestLimits:
         self.exempt = frozenset(limits.rate_exempt)
         self.limiter = limiter or rate_limiter(limits)
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
@@ -284,7 +284,7 @@ class AnonymousWork:
         self.work = work
         self.limiter = limiter
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "")
         client = (scope.get("client") or ("unknown", 0))[0]
         who = scope_principal(scope)

@@ -20,6 +20,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse
 from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
+from starlette.types import Receive, Scope, Send
 
 from gis.crs import transform_bbox, ucs2000_proj4
 from gis.settings import Settings
@@ -167,12 +168,12 @@ class LandingSwitch:
         self.html = html
         # the page carries the layers' fields and code lists: 4–5× smaller compressed; a fresh
         # response each time (the middleware rewrites a response's headers in place)
-        async def page(scope: dict[str, Any], receive: Any, send: Any) -> None:
+        async def page(scope: Scope, receive: Receive, send: Send) -> None:
             await HTMLResponse(html)(scope, receive, send)
 
         self.page = GZipMiddleware(page, minimum_size=1000)
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
         fmt = request.query_params.get("f")
         accept = request.headers.get("accept", "")

@@ -19,6 +19,7 @@ import time
 from typing import Any
 
 from anyio import to_thread
+from starlette.types import Receive, Scope, Send
 
 from app.metrics import route_class
 from app.security import SESSION_COOKIE
@@ -32,7 +33,7 @@ SAFE = frozenset({"GET", "HEAD", "OPTIONS"})
 PIN_TTL_S = 600.0  # a note older than this is dropped (a replica that never catches up is down)
 
 
-def client_key(scope: dict[str, Any]) -> str:
+def client_key(scope: Scope) -> str:
     """Return a hash naming the client: its bearer token or session cookie, else its address.
 
     >>> a = client_key({"headers": [(b"authorization", b"Bearer s3cret")], "client": ("h", 1)})
@@ -95,7 +96,7 @@ class ReadRouting:
         self.pool = pool
         self.pins = Pins()
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return

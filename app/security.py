@@ -14,6 +14,7 @@ from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse
+from starlette.types import Receive, Scope, Send
 
 from gis import users
 from gis.auth import ANONYMOUS, Principal, Role
@@ -70,7 +71,7 @@ CSRF_HEADER = "x-csrf-token"
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def scope_principal(scope: dict[str, Any]) -> Principal | None:
+def scope_principal(scope: Scope) -> Principal | None:
     """Return the principal already decided for this request (None: not authenticated yet,
     i.e. a request without credentials, which is the public)."""
     found = scope.get(_PRINCIPAL)
@@ -166,7 +167,7 @@ class AuthMiddleware:
         self.app = app
         self.auth = auth
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             request = Request(scope)
             if has_credentials(request.headers, request.headers.get("cookie", "")):

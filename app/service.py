@@ -315,9 +315,9 @@ def check_stopped(data_dir: Path) -> None:
             os.close(fd)
     pidfile = data_dir / "pg" / "postmaster.pid"
     if pidfile.exists():
-        pid = int(pidfile.read_text().split()[0])
-        if Path(f"/proc/{pid}").exists():
-            raise EnvironmentProblem(f"PostgreSQL (pid {pid}) is still running in "
+        pg_pid = int(pidfile.read_text().split()[0])
+        if Path(f"/proc/{pg_pid}").exists():
+            raise EnvironmentProblem(f"PostgreSQL (pid {pg_pid}) is still running in "
                                      f"{data_dir / 'pg'}; stop it first")
 
 

@@ -256,7 +256,7 @@ def issue_extract(conn: psycopg.Connection, catalog: Catalog, req: ExtractReques
             blocks.append(contents.catalogue_block(catalogue, crs_short))
         elif subject.geom.geom_type == "Point":
             p = subject.geom
-            blocks.append(contents.point_block(p.x, p.y, crs_short))  # type: ignore[attr-defined]
+            blocks.append(contents.point_block(p.x, p.y, crs_short))
         if parcel_report is not None:
             zones = contents.zones_block(parcel_report)
             if zones:
@@ -267,9 +267,9 @@ def issue_extract(conn: psycopg.Connection, catalog: Catalog, req: ExtractReques
     local = now.astimezone(ZoneInfo(dep.time_zone))
     number = register.new_number(conn, local.year)
     convergence = grid_convergence(dep.srid, *centre)
+    title = _title(dep.city, req.layers, subject)
     content = {
-        "number": number, "issued_at": now.isoformat(),
-        "title": _title(dep.city, req.layers, subject),
+        "number": number, "issued_at": now.isoformat(), "title": title,
         "object": None if subject is None else {
             "collection": subject.reg.id, "id": subject.id, "label": subject.label,
             "version": subject.version},
@@ -296,7 +296,7 @@ def issue_extract(conn: psycopg.Connection, catalog: Catalog, req: ExtractReques
     subtitle = "Ділянка карти в заданих межах" if subject is None else _subtitle(subject)
     when = local.strftime("%d.%m.%Y %H:%M")
     text = SheetText(
-        issuer=dep.issuer, title=content["title"], subtitle=subtitle, number=number,
+        issuer=dep.issuer, title=title, subtitle=subtitle, number=number,
         issued=when, as_of=when, scale=scale, crs=crs_title(dep.srid),
         grid_note="X — північ, Y — схід.",
         north_note=(f"Північ сітки; зближення меридіанів у центрі аркуша γ = "

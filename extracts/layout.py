@@ -102,6 +102,7 @@ def sheet(paper: str = "A4", orientation: str = "portrait") -> Sheet:
     header = Box(border.x0, border.y1 - HEADER_MM, border.x1, border.y1)
     top = header.y0 - LABEL_MM  # the map frame's upper edge, under the Y labels
     big = paper == "A3"
+    flow: tuple[Box, ...]
     if orientation == "portrait":
         strip = Box(border.x0, border.y0, border.x1, border.y0 + STRIP_MM)
         flow_top = strip.y1 + (100.0 if big else 80.0)

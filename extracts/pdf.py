@@ -9,6 +9,7 @@ the extract's number and "аркуш i з n". DejaVu Sans is embedded (subset) f
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from io import BytesIO
@@ -74,7 +75,7 @@ class TableBlock:
 
     heading: str
     header: tuple[str, ...] | None
-    rows: list[tuple[str, ...]]
+    rows: Sequence[tuple[str, ...]]
     widths: tuple[float, ...]
     numeric: tuple[int, ...] = ()
     notes: tuple[str, ...] = ()

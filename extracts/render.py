@@ -146,4 +146,4 @@ def object_geometry(conn: psycopg.Connection, src: sql.Composable,
     if row is None or row[0] is None:
         return None
     geom: Any = shapely.from_wkb(bytes(row[0]))
-    return geom  # type: ignore[no-any-return]
+    return geom

@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
-from typing import Any
+from typing import Any, Literal
 
 import psycopg
 from psycopg import errors as pgerrors
@@ -140,8 +140,9 @@ class _Job(Checks):
             self.report.timings[name] = round(time.monotonic() - started, 3)
 
     def stage(self) -> None:
-        cols = [sql.SQL("{} {}").format(sql.Identifier(m.field.column),
-                                        sql.SQL(self._sql_type(m))) for m in self.fields]
+        cols: list[sql.Composable] = [
+            sql.SQL("{} {}").format(sql.Identifier(m.field.column), sql.SQL(self._sql_type(m)))
+            for m in self.fields]
         if self.opts.keep_ids:
             cols.append(sql.SQL("_file_id bigint"))
         self.conn.execute(sql.SQL(
@@ -281,7 +282,7 @@ class _Job(Checks):
             as_multi=sql.SQL("c.g2") if declared == multi else sql.SQL(
                 "CASE WHEN ST_NumGeometries(c.g2) = 1 THEN ST_GeometryN(c.g2, 1) END"))
         cols = [self._typed(m) for m in self.fields]
-        key_id = sql.SQL("NULL::bigint")
+        key_id: sql.Composable = sql.SQL("NULL::bigint")
         if self.opts.keep_ids:
             key_id = sql.SQL("(SELECT t.id FROM {} AS t WHERE t.id = s._file_id)").format(
                 sql.Identifier(reg.schema, reg.table))
@@ -385,7 +386,7 @@ class _Job(Checks):
             return sql.SQL("s.{}").format(col)
         target = self._catalog_get(f.references or "")
         ref_key = target.import_key
-        by_key = sql.SQL("NULL::bigint")
+        by_key: sql.Composable = sql.SQL("NULL::bigint")
         if ref_key is not None:
             by_key = sql.SQL("(SELECT min(r.id) FROM {} AS r WHERE r.{}::text = s.{})").format(
                 sql.Identifier(target.schema, target.table), sql.Identifier(ref_key.column), col)
@@ -549,7 +550,7 @@ def _wkb_type(wkb: bytes) -> str:
     """
     if len(wkb) < 5:
         return "Unknown"
-    order = "little" if wkb[0] == 1 else "big"
+    order: Literal["little", "big"] = "little" if wkb[0] == 1 else "big"
     code = int.from_bytes(wkb[1:5], order) & 0xFFFF  # EWKB flags live in the high bits
     return {1: "Point", 2: "LineString", 3: "Polygon", 4: "MultiPoint", 5: "MultiLineString",
             6: "MultiPolygon", 7: "GeometryCollection"}.get(code % 1000, "Unknown")

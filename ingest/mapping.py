@@ -16,10 +16,11 @@ its Ukrainian or English title, or a column name councils commonly use (``KADNUM
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from pathlib import Path
@@ -81,7 +82,7 @@ class FieldMap:
     column: str | None  # the file's column, or None for a constant (``set``)
     how: str  # name | title | alias | short name | yaml | set | drawing text
     constant: Any = None
-    values: dict[str, str] = field(default_factory=dict)  # explicit value → code
+    values: dict[str, str] = dataclasses.field(default_factory=dict)  # explicit value → code
 
 
 @dataclass

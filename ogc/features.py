@@ -26,6 +26,7 @@ from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
+from starlette.types import Receive, Scope, Send
 
 from gis.auth import Principal
 from gis.crs import CRS84, crs_uri, output_crs_uris
@@ -350,7 +351,7 @@ class FeatureRouter:
         self.svc = svc
         self.ogc_app = ogc_app
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             path = normal_path(scope["path"])
             method = scope["method"]

@@ -20,6 +20,7 @@ from urllib.parse import unquote, urlsplit
 
 import yaml
 from starlette.concurrency import run_in_threadpool
+from starlette.types import Receive, Scope, Send
 
 from gis.errors import EnvironmentProblem
 from ogc.html import prepare as prepare_pages
@@ -81,7 +82,7 @@ def pygeoapi_app(db_url: str, public_url: str, work_dir: Path,
     module = importlib.import_module("pygeoapi.starlette_app")
     itemtypes = importlib.import_module("pygeoapi.api.itemtypes")
     serve_requests_to_providers(itemtypes)
-    itemtypes.CONFORMANCE_CLASSES_FEATURES = sorted(
+    itemtypes.CONFORMANCE_CLASSES_FEATURES = sorted(  # type: ignore[attr-defined]
         (set(itemtypes.CONFORMANCE_CLASSES_FEATURES) | set(EXTRA_CONFORMANCE)
          | set(conformance or [])) - set(WITHDRAWN_CONFORMANCE))
     for exc_type, handler in (handlers or {}).items():
@@ -136,7 +137,7 @@ class OgcDocuments:
         return path in ("/", "/collections", "/conformance") or (
             path.startswith("/collections/") and path.count("/") == 2)
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
             scope = ukrainian_first(scope)
         if scope["type"] != "http" or scope["method"] != "GET" or \
@@ -194,11 +195,11 @@ class OpenApiAlias:
     def __init__(self, app: ASGIApp) -> None:
         self.app = app
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self.app({**scope, "path": "/openapi", "raw_path": b"/openapi"}, receive, send)
 
 
-def ukrainian_first(scope: dict[str, Any]) -> dict[str, Any]:
+def ukrainian_first(scope: Scope) -> Scope:
     """Return ``scope`` without ``Accept-Language`` when an HTML page is asked for without
     ``lang``: the pages are Ukrainian first, as the geoportal is, and English through their
     switch (``?lang=en``), whatever language the browser happens to prefer."""

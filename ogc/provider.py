@@ -215,8 +215,9 @@ class RegistryProvider(BaseProvider):  # type: ignore[misc]
     def _refuse(self, action: str) -> Exception:
         log.error("side door: pygeoapi asked the %s provider to %s; refused (writes go "
                   "through ogc.features)", self.reg.id, action)
-        return ProviderInvalidQueryError(f"{action} goes through /collections/{self.reg.id}"
-                                         "/items with authorisation")
+        refusal: Exception = ProviderInvalidQueryError(
+            f"{action} goes through /collections/{self.reg.id}/items with authorisation")
+        return refusal
 
     def create(self, item: Any) -> Any:
         raise self._refuse("create")

@@ -119,7 +119,8 @@ def squared_distance(f: np.ndarray) -> np.ndarray:
     [[2, 1, 2], [1, 0, 1], [2, 1, 2]]
     """
     rows = _edt_1d(f)
-    return np.minimum(_edt_1d(rows.T).T, INF)
+    out: np.ndarray = np.minimum(_edt_1d(rows.T).T, INF)
+    return out
 
 
 def sdf(alpha: np.ndarray) -> np.ndarray:

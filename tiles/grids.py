@@ -182,8 +182,9 @@ class Grid:
         t = self._from_mercator
         if t is None or len(geoms) == 0:
             return geoms
-        return shapely.transform(geoms, lambda xy: np.column_stack(t.transform(xy[:, 0],
-                                                                              xy[:, 1])))
+        moved: np.ndarray = shapely.transform(
+            geoms, lambda xy: np.column_stack(t.transform(xy[:, 0], xy[:, 1])))
+        return moved
 
     def touched(self, geoms: np.ndarray, z: int) -> tuple[set[Key], list[Range]]:
         """Return the tiles at ``z`` whose buffered extent the ``geoms`` (grid CRS) intersect.

@@ -148,7 +148,7 @@ class Readers:
         cache[key] = reader
         while len(cache) > READERS_PER_THREAD:
             _, old = cache.popitem(last=False)
-            old.close()
+            old.close()  # type: ignore[no-untyped-call]  # rio-tiler's Reader is untyped
         return reader
 
 

@@ -28,6 +28,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
+from starlette.types import Receive, Scope, Send
 
 from gis.crs import CRS84, crs_uri, is_northing_first, output_crs_uris, srid_from_uri
 from gis.errors import InvalidParameter, NotFound
@@ -243,7 +244,7 @@ class RasterCollections:
         self.app = app
         self.svc = svc
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "").rstrip("/") if scope["type"] == "http" else ""
         if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or \
                 not path.startswith("/collections"):
@@ -270,7 +271,7 @@ class RasterCollections:
         except NotFound:
             return None
 
-    async def _listing(self, scope: dict[str, Any], receive: Any, send: Any,
+    async def _listing(self, scope: Scope, receive: Receive, send: Send,
                        staff: bool) -> None:
         start: dict[str, Any] = {}
         chunks: list[bytes] = []

@@ -332,7 +332,7 @@ class FreshAfterWrites:
         self.app = app
         self.invalidator = invalidator
 
-    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         inv = self.invalidator
         if (inv is None or scope["type"] != "http"
                 or scope["method"] in ("GET", "HEAD", "OPTIONS")):

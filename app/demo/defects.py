@@ -46,7 +46,9 @@ def _set(rows: Rows, index: int, columns: tuple[str, ...], name: str,
     row = list(rows[index])
     row[columns.index(name)] = value
     rows[index] = tuple(row)
-    return int(row[0])  # type: ignore[call-overload]
+    first = row[0]
+    assert isinstance(first, int)  # ids are the rows' first column
+    return first
 
 
 def plant(rows: dict[str, Rows], columns: dict[str, tuple[str, ...]]) -> Defects:
@@ -85,7 +87,9 @@ def plant(rows: dict[str, Rows], columns: dict[str, tuple[str, ...]]) -> Defects
 def _overdue_days(reg: Registry) -> int:
     """Return the days the registry's ``dismantling_overdue`` rule allows."""
     rule = next(r for r in reg.rules if r.id == "dismantling_overdue")
-    return int(dict(rule.params)["days"])  # type: ignore[call-overload]
+    days = dict(rule.params)["days"]
+    assert isinstance(days, int)
+    return days
 
 
 def _term_checks(reg: Registry, rows: Rows, columns: tuple[str, ...], today: date,

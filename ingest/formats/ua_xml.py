@@ -170,10 +170,11 @@ def assemble_ring(boundary: Any, metric: Metric,
     refs = []
     for line in boundary.iterfind("Lines/Line"):
         ulid = int(_text(line, "ULID") or "-1")
-        fp, tp = _text(line, "FP"), _text(line, "TP")
+        first, last = _text(line, "FP"), _text(line, "TP")
         if ulid not in metric.lines:
             raise RingProblem(f"line {line.sourceline}: polyline ULID {ulid} is not in the file")
-        refs.append((ulid, int(fp) if fp else None, int(tp) if tp else None, line.sourceline))
+        refs.append((ulid, int(first) if first else None, int(last) if last else None,
+                     line.sourceline))
     if not refs:
         raise RingProblem(f"line {boundary.sourceline}: a boundary without lines")
     chain: list[int] = []
@@ -307,7 +308,7 @@ def parcel_values(parcel: Any, zone: str | None, quarter: str | None) -> dict[st
     """Return the land_parcels values of a ``ParcelInfo`` (personal data in personal fields)."""
     metric = parcel.find("ParcelMetricInfo")
     pid = _text(metric, "ParcelID") if metric is not None else None
-    problems = []
+    problems: list[tuple[str, ...]] = []  # (field, message[, severity])
     number = f"{zone}:{quarter}:{pid}" if zone and quarter and pid else None
     if number is None:
         problems.append(("cadastral_number", f"line {parcel.sourceline}: no cadastral number "
