@@ -31,7 +31,6 @@ from starlette.requests import Request
 from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
 from starlette.routing import Route
 
-from gis.crs import transform_bbox
 from gis.db import database_errors
 from gis.errors import DatabaseUnavailable, NotFound
 from gis.settings import Settings
@@ -249,8 +248,7 @@ def package(settings: Settings, conn: psycopg.Connection, reg: Registry) -> dict
 
 def lonlat_box_wkt(settings: Settings) -> str:
     """Return the city's extent as a CRS84 polygon (WKT), the catalogue's ``dcat:bbox``."""
-    city = settings.city
-    w, s, e, n = transform_bbox(city.extent, city.storage_srid, "OGC:CRS84")
+    w, s, e, n = settings.city.lonlat_extent
     ring = ",".join(f"{x:.5f} {y:.5f}" for x, y in ((w, s), (e, s), (e, n), (w, n), (w, s)))
     return f"POLYGON(({ring}))"
 

@@ -22,7 +22,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
-from gis.crs import transform_bbox, ucs2000_proj4
+from gis.crs import ucs2000_proj4
 from gis.settings import Settings
 from registries.catalog import Catalog
 from registries.declaration import DATE_RANGE_STATUSES
@@ -112,8 +112,7 @@ def portal_config(settings: Settings, catalog: Catalog,
         "city": {"uk": settings.city.name_uk, "en": settings.city.name_en},
         "timeZone": settings.city.time_zone,
         "styleUrl": "/maps/city/style.json",
-        "bounds": [round(v, 6) for v in transform_bbox(settings.city.extent,
-                                                        settings.city.storage_srid, "OGC:CRS84")],
+        "bounds": [round(v, 6) for v in settings.city.lonlat_extent],
         "groups": GROUPS,
         "layers": layers,
         "statuses": {k: {"colour": STATUS_COLOURS[k], "text": text_on(STATUS_COLOURS[k]),

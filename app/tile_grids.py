@@ -12,7 +12,7 @@ from tiles.grids import Box, Grid, grid_of
 def city_latitude(settings: Settings) -> float:
     """Return the latitude of the middle of the city's extent (picks each UCS-2000 tile
     matrix's tile rules, ``tiles.grids.equivalent_zoom``)."""
-    w, s, e, n = transform_bbox(settings.city.extent, settings.city.storage_srid, "OGC:CRS84")
+    w, s, e, n = settings.city.lonlat_extent
     return (s + n) / 2
 
 

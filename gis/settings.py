@@ -34,6 +34,18 @@ class CitySettings(BaseModel):
     extent: tuple[float, float, float, float] = (289_000.0, 5_469_000.0, 309_000.0, 5_484_000.0)
     time_zone: str = "Europe/Kyiv"  # the local date that date-driven statuses are computed for
 
+    @property
+    def lonlat_extent(self) -> tuple[float, float, float, float]:
+        """Return :attr:`extent` in OGC:CRS84 (west, south, east, north; edges densified):
+        the collections' extents, the map's bounds, the catalogue's box.
+
+        >>> [round(v, 4) for v in CitySettings().lonlat_extent]
+        [26.8465, 49.3529, 27.1226, 49.4878]
+        """
+        from gis.crs import transform_bbox  # pyproj only when asked: the CLI starts faster
+
+        return transform_bbox(self.extent, self.storage_srid, "OGC:CRS84")
+
 
 class PoolSettings(BaseModel):
     """Database connections of one server process."""

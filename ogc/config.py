@@ -17,7 +17,7 @@ from typing import Any
 
 import yaml
 
-from gis.crs import CRS84, crs_uri, output_crs_uris, transform_bbox
+from gis.crs import CRS84, crs_uri, output_crs_uris
 from gis.settings import CitySettings
 from registries.catalog import Catalog
 from registries.model import PUBLIC_SCHEMA, Registry
@@ -78,7 +78,7 @@ def metadata_section(city: CitySettings) -> dict[str, Any]:
 
 def collection_resource(reg: Registry, city: CitySettings) -> dict[str, Any]:
     """Return the pygeoapi resource of one registry: titles, extent, provider on its public view."""
-    bbox = [round(v, 5) for v in transform_bbox(city.extent, city.storage_srid, "OGC:CRS84")]
+    bbox = [round(v, 5) for v in city.lonlat_extent]
     return {
         "type": "collection",
         "title": dict(reg.title),
