@@ -64,6 +64,40 @@ def test_head_of_a_long_page_gives_its_connection_back(server: str, demo_url: st
     assert doc.status_code == 200 and len(doc.json()["features"]) == min(len(n), BATCH * 2)
 
 
+@pytest.mark.parametrize("limit", [10, 1000])  # one batch; a cursor read while it is sent
+def test_items_are_sent_gzipped_to_a_client_that_takes_it(server: str, limit: int) -> None:
+    """A page of items is a tenth of its size gzipped. The gzipped body is the same page; a
+    client that does not take gzip gets it plain; either answer says it varies by encoding."""
+    import gzip
+    import http.client
+    from urllib.parse import urlsplit
+
+    def raw(encoding: str) -> tuple[dict[str, str], bytes]:
+        u = urlsplit(server)  # http.client: the body as sent, not decoded
+        conn = http.client.HTTPConnection(u.hostname or "", u.port, timeout=60)
+        try:
+            conn.request("GET", f"/collections/addresses/items?f=json&limit={limit}",
+                         headers={"Accept-Encoding": encoding})
+            r = conn.getresponse()
+            assert r.status == 200
+            return {k.lower(): v for k, v in r.getheaders()}, r.read()
+        finally:
+            conn.close()
+
+    zipped_headers, zipped = raw("gzip, deflate")
+    plain_headers, plain = raw("identity")
+    assert zipped_headers["content-encoding"] == "gzip" and "content-encoding" not in plain_headers
+    for h in (zipped_headers, plain_headers):
+        assert "accept-encoding" in h["vary"].lower()
+        assert h["content-type"].startswith("application/geo+json")
+    page, doc = json.loads(gzip.decompress(zipped)), json.loads(plain)
+    assert page["numberMatched"] == doc["numberMatched"] > 500  # 1000: more than one batch
+    assert page["features"] == doc["features"]
+    assert len(page["features"]) == min(limit, doc["numberMatched"])
+    if limit > 100:
+        assert len(zipped) < len(plain) / 5
+
+
 def test_prev_link_and_offset(server: str) -> None:
     doc = get(server, "/collections/addresses/items", limit=10, offset=20).json()
     prev = next(lk["href"] for lk in doc["links"] if lk["rel"] == "prev")

@@ -22,6 +22,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
+from gis.compression import accepts_gzip
 from gis.errors import InvalidParameter, NotFound
 from gis.tms import WEB_MERCATOR_QUAD, tms_document, tms_listing
 from tiles import documents
@@ -38,23 +39,6 @@ ASGIApp = Any
 def cache_control(svc: TileService) -> str:
     """Return Cache-Control for tiles: revalidate by ETag unless a max-age is configured."""
     return f"public, max-age={svc.max_age_s}" if svc.max_age_s > 0 else "public, no-cache"
-
-
-def accepts_gzip(accept_encoding: str) -> bool:
-    """Return True when an ``Accept-Encoding`` header allows gzip.
-
-    >>> accepts_gzip("gzip, deflate, br"), accepts_gzip("br;q=1, gzip;q=0"), accepts_gzip("")
-    (True, False, False)
-    """
-    for part in accept_encoding.lower().split(","):
-        name, _, params = part.strip().partition(";")
-        if name.strip() in ("gzip", "*"):
-            q = params.strip().removeprefix("q=")
-            try:
-                return not params or float(q) > 0
-            except ValueError:
-                return True
-    return False
 
 
 def tile_answer(svc: TileService, data: bytes, etag: str, cached: bool,
