@@ -36,6 +36,9 @@ from gis.errors import InvalidParameter
 from registries.model import Field, FieldType, Registry
 from registries.queries import Output, feature_sql, readable_fields, source
 
+# GeoPackage 1.2, not the 1.4 GDAL 3.12 writes: the GDAL 3.6 of Debian 12's QGIS 3.22 warns
+# that a 1.4 file "may only be partially supported"; nothing of 1.3/1.4 is used
+GEOPACKAGE_VERSION = "1.2"
 FORMATS = {"geojson": ("application/geo+json", ".geojson"),
            "csv": ("text/csv; charset=utf-8", ".csv"),
            "gpkg": ("application/geopackage+sqlite3", ".gpkg"),
@@ -93,6 +96,19 @@ VIEW_TABLES = ("SELECT DISTINCT n.nspname, c.relname FROM pg_rewrite AS r "
                "WHERE r.ev_class = %s::regclass AND n.nspname = 'published' ORDER BY 1, 2")
 
 
+def writer() -> str:
+    """Return what the written formats' bytes also depend on, besides the data: the GDAL
+    that writes them and the GeoPackage version (an upgraded server writes other bytes, so a
+    resumed download must not splice the two).
+
+    >>> writer().startswith("GDAL ")
+    True
+    """
+    import pyogrio
+
+    return f"GDAL {pyogrio.__gdal_version_string__}, GeoPackage {GEOPACKAGE_VERSION}"
+
+
 def public_state(conn: psycopg.Connection, reg: Registry) -> PublicState:
     """Return the state of ``reg``'s public view (a few tens of ms for 100,000 objects).
 
@@ -106,7 +122,8 @@ def public_state(conn: psycopg.Connection, reg: Registry) -> PublicState:
         "registry.local_today()").format(sql.Identifier(*reg.public_view)),
         (reg.id,)).fetchone() or (0, None, None)
     parts: list[Any] = [reg.id, str(today), [
-        (f.name, f.type.value, f.scale, f.code_titles) for f in exported_fields(reg, False)]]
+        (f.name, f.type.value, f.scale, f.code_titles) for f in exported_fields(reg, False)],
+        writer()]
     changed: datetime | None = withdrawn
     view = ".".join(f'"{part}"' for part in reg.public_view)
     for schema, table in conn.execute(VIEW_TABLES, (view,)).fetchall():
@@ -302,7 +319,8 @@ def _write_batch(path: Path, driver: str, reg: Registry, fields: tuple[Field, ..
             masks.append(None)
     geometry = np.array([bytes(r[-1]) if r[-1] is not None else None for r in rows],
                         dtype=object)
+    options = {"VERSION": GEOPACKAGE_VERSION} if driver == "GPKG" and not append else {}
     raw.write(str(path), geometry, data, [names["id"], *(names[f.name] for f in fields)],
               field_mask=masks if any(m is not None for m in masks) else None,
               layer=reg.id, driver=driver, geometry_type=reg.geometry.value,
-              crs=f"EPSG:{srid}", encoding="UTF-8", append=append)
+              crs=f"EPSG:{srid}", encoding="UTF-8", append=append, dataset_options=options)

@@ -69,6 +69,8 @@ def test_gdal_reads_the_geopackage_and_shapefile(server: str, demo_url: str, tmp
     path.write_bytes(r.content)
     info = subprocess.run(["ogrinfo", "-so", "-al", str(path) if fmt == "gpkg"
                            else f"/vsizip/{path}"], capture_output=True, text=True, check=True)
+    # Debian's GDAL (QGIS 3.22's) warned of a GeoPackage 1.4 it "may only partially support"
+    assert info.stderr == "", info.stderr
     assert "UCS-2000 / Ukraine TM zone 9" in info.stdout
     with psycopg.connect(demo_url) as conn:
         n = conn.execute("SELECT count(*) FROM open_data.temporary_structure").fetchone()
@@ -300,6 +302,28 @@ def test_the_same_data_writes_the_same_bytes(demo_url: str, tmp_path: Path, fmt:
             dbf = zf.read("streets.dbf")
             assert {i.date_time for i in zf.infolist()} == {(2024, 3, 1, 12, 30, 0)}
         assert tuple(dbf[1:4]) == (124, 3, 1)  # the DBF's date of last update
+
+
+def test_a_geopackage_1_2_whose_tag_names_its_writer(demo_url: str, tmp_path: Path,
+                                                    monkeypatch: pytest.MonkeyPatch) -> None:
+    """The GeoPackage is version 1.2 (older GDALs, QGIS 3.22's, read it without a warning), and
+    the download's tag names the writer: other bytes of the same data get another tag."""
+    import sqlite3
+
+    from ingest import export
+
+    reg = default_catalog().get("streets")
+    with psycopg.connect(demo_url) as conn:
+        path = export.write_vector(conn, reg, SRID, "gpkg", tmp_path / "s.gpkg")
+        before = export.public_state(conn, reg).tag
+        monkeypatch.setattr(export, "GEOPACKAGE_VERSION", "1.3")
+        after = export.public_state(conn, reg).tag
+    db = sqlite3.connect(path)
+    try:
+        assert db.execute("PRAGMA user_version").fetchone() == (10200,)
+    finally:
+        db.close()
+    assert before != after
 
 
 @pytest.mark.parametrize("fmt", ["gpkg", "shp"])
