@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import AsyncIterator
-from functools import partial
 from pathlib import Path
 
 import psycopg
@@ -48,7 +47,7 @@ from gis.oidc import OidcVerifier
 from gis.replicas import RoutedPool
 from gis.settings import Settings
 from ogc.config import write_config
-from ogc.features import FeatureRouter, FeatureService
+from ogc.features import FeatureRouter, FeatureService, feature_schema_links
 from ogc.mount import OgcDocuments, OpenApiAlias, pygeoapi_app
 from ogc.provider import share_pool
 from ogc.reshape import reshape_routes
@@ -100,7 +99,9 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
                                          config_file=pygeoapi_config,
                                          conformance=served), counts,
                             conformance=served,
-                            links=partial(ogc_links, tiles.service))
+                            links=lambda path: [*ogc_links(tiles.service, path),
+                                                *feature_schema_links(settings.base_url,
+                                                                      catalog, path)])
     oidc = OidcVerifier(settings.auth.oidc) if settings.auth.oidc.issuer else None
     # users, tokens (last used) and the personal-data audit are written on reads: the primary's
     primary = pool.primary if isinstance(pool, RoutedPool) else pool

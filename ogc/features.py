@@ -40,7 +40,7 @@ from registries import writes
 from registries.catalog import Catalog
 from registries.counts import MatchedCounts
 from registries.filters import Filter
-from registries.model import Registry
+from registries.model import FieldType, Registry
 from registries.queries import Output, item_sql, matched_sql, page_sql, readable_fields
 
 GEOJSON = "application/geo+json"
@@ -317,6 +317,7 @@ async def read_feature(request: Request) -> dict[str, Any]:
 
 
 ITEMS = re.compile(r"^/collections/(?P<collection_id>[^/]+)/items$")
+FEATURE_SCHEMA = re.compile(r"^/collections/(?P<collection_id>[^/]+)/feature-schema$")
 ITEM = re.compile(r"^/collections/(?P<collection_id>[^/]+)/items/(?P<item_id>[^/]+)$")
 # what pygeoapi serves for us; its other routes (processes, jobs, STAC, EDR, coverages, maps,
 # admin) are not configured here and answer 404 without reaching it
@@ -361,6 +362,11 @@ class FeatureRouter:
         if scope["type"] == "http":
             path = normal_path(scope["path"])
             method = scope["method"]
+            if m := FEATURE_SCHEMA.match(path):  # ours in every format asked: one JSON Schema
+                scope = {**scope, "path": path, "path_params": m.groupdict()}
+                response = await self.feature_schema(Request(scope, receive))
+                await response(scope, receive, send)
+                return
             for pattern, handler in ((ITEMS, self.items), (ITEM, self.item)):
                 m = pattern.match(path)
                 if m:
@@ -386,6 +392,16 @@ class FeatureRouter:
         if request.method not in READ_METHODS:
             raise not_allowed("GET, HEAD, POST, OPTIONS")
         return await run_in_threadpool(items, self.svc, request)
+
+    async def feature_schema(self, request: Request) -> Response:
+        if request.method == "OPTIONS":
+            return allowed("GET, HEAD, OPTIONS")
+        if request.method not in READ_METHODS:
+            raise not_allowed("GET, HEAD, OPTIONS")
+        reg = self.svc.catalog.get(request.path_params["collection_id"])
+        return JSONResponse(feature_schema(reg, self.svc.base_url),
+                            media_type="application/schema+json",
+                            headers={"Cache-Control": "public, max-age=3600"})
 
     async def item(self, request: Request) -> Response:
         if request.method in ("PUT", "PATCH", "DELETE"):
@@ -442,6 +458,68 @@ class FeatureRouter:
 
         version = await run_in_threadpool(change)
         return Response(status_code=204, headers={"ETag": f'"{version}"'})
+
+
+# the JSON Schema type (and format) of each field type; a JSON field holds any JSON value
+# (former street names: a list of objects), and pygeoapi's schemas need a "type" member
+ANY_JSON = ["array", "object", "string", "number", "boolean"]
+JSON_TYPES: dict[FieldType, tuple[str | list[str], str | None]] = {
+    FieldType.TEXT: ("string", None), FieldType.INTEGER: ("integer", None),
+    FieldType.NUMBER: ("number", None), FieldType.DATE: ("string", "date"),
+    FieldType.BOOLEAN: ("boolean", None), FieldType.JSON: (ANY_JSON, None),
+    FieldType.REFERENCE: ("integer", None)}
+
+
+def feature_schema(reg: Registry, base_url: str) -> dict[str, Any]:
+    """Return the JSON Schema of one GeoJSON feature of ``reg`` as the public reads it: the
+    collection's ``describedBy`` link.
+
+    GDAL's OAPIF driver (ogr2ogr, ogrinfo; QGIS's GDAL layers) types the fields from this;
+    without it, it types them from the first page, where a field whose first ten values are
+    all empty (a parcel's stated area error, a permit's annulment date) became text. Every
+    property may be null (an unknown value); the types are those of the values given.
+
+    >>> from registries.catalog import default_catalog
+    >>> doc = feature_schema(default_catalog().get("land_parcels"), "https://gis.example")
+    >>> doc["properties"]["properties"]["properties"]["area_error_ha"]["type"]
+    'number'
+    >>> doc["properties"]["properties"]["properties"]["registered_on"]["format"]
+    'date'
+    """
+    fields: dict[str, Any] = {}
+    for f in readable_fields(reg, False):
+        kind, fmt = JSON_TYPES[f.type]
+        fields[f.name] = {"type": kind, **({"format": fmt} if fmt else {}),
+                          "title": f.title.get("en", f.name)}
+    return {
+        "$schema": "https://json-schema.org/draft/2020-12/schema",
+        "$id": f"{base_url}/collections/{reg.id}/feature-schema",
+        "title": f"{reg.title.get('en', reg.id)}: one GeoJSON feature",
+        "description": "A property without a value is null.",
+        "type": "object",
+        "required": ["type", "id", "geometry", "properties"],
+        "properties": {
+            "type": {"type": "string", "enum": ["Feature"]},
+            "id": {"type": "integer"},
+            "geometry": {"type": "object", "description": f"GeoJSON {reg.geometry.value}"},
+            "properties": {"type": "object", "properties": fields},
+        },
+    }
+
+
+def feature_schema_links(base_url: str, catalog: Catalog, path: str) -> list[dict[str, Any]]:
+    """Return the ``describedBy`` link of the collection document at ``path`` (none elsewhere).
+
+    The relation is the IANA ``describedby``, spelt ``describedBy`` (relation types compare
+    case-insensitively, RFC 8288): GDAL 3.6 (Debian 12's) matches only that spelling, 3.12
+    both.
+    """
+    cid = path.removeprefix("/collections/")
+    if not path.startswith("/collections/") or cid not in {r.id for r in catalog}:
+        return []
+    return [{"rel": "describedBy", "type": "application/schema+json",
+             "title": "JSON Schema of a feature (GeoJSON)",
+             "href": f"{base_url}/collections/{cid}/feature-schema"}]
 
 
 def wants_geojson(request: Request) -> bool:

@@ -34,16 +34,11 @@ from pygeoapi.provider.base import (
 from gis.crs import output_crs_uris, srid_from_uri
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import GisError, InvalidParameter
-from ogc.features import build_filter
+from ogc.features import JSON_TYPES, build_filter
 from ogc.params import parse_items_query
 from registries.catalog import default_catalog
-from registries.model import FieldType
 from registries.queries import Output, item_sql, matched_sql, page_sql
 
-JSON_TYPES = {FieldType.TEXT: ("string", None), FieldType.INTEGER: ("integer", None),
-              FieldType.NUMBER: ("number", None), FieldType.DATE: ("string", "date"),
-              FieldType.BOOLEAN: ("boolean", None), FieldType.JSON: ("string", None),
-              FieldType.REFERENCE: ("integer", None)}
 log = logging.getLogger("hromada.ogc")
 
 

@@ -508,7 +508,8 @@ SAMPLES = {
 }
 PYGEOAPI = ("/collections", "/collections/land_parcels", "/collections/land_parcels/items",
             "/collections/land_parcels/items/{parcel}", "/collections/land_parcels/queryables",
-            "/collections/land_parcels/schema", "/conformance", "/openapi")
+            "/collections/land_parcels/schema", "/collections/land_parcels/feature-schema",
+            "/conformance", "/openapi")
 PARAMETERS = ("f", "lang", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "at",
               "q", "lon", "lat", "radius", "collections", "filter", "properties", "sortby",
               "scale", "paper", "access", "pending", "number", "status", "subset", "width",

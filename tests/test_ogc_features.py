@@ -98,6 +98,29 @@ def test_items_are_sent_gzipped_to_a_client_that_takes_it(server: str, limit: in
         assert len(zipped) < len(plain) / 5
 
 
+@pytest.mark.parametrize("collection", [r.id for r in default_catalog() if r.public])
+def test_features_match_their_described_by_schema(server: str, collection: str) -> None:
+    """The collection links its feature schema (describedBy), and a page of its features
+    validates against it once empty properties (null: an unknown value) are left out."""
+    import jsonschema
+
+    doc = get(server, f"/collections/{collection}").json()
+    link = next(lk for lk in doc["links"] if lk["rel"] == "describedBy")
+    assert link["type"] == "application/schema+json"
+    r = httpx.get(link["href"], timeout=30)
+    assert r.status_code == 200 and r.headers["content-type"] == "application/schema+json"
+    schema = r.json()
+    jsonschema.Draft202012Validator.check_schema(schema)
+    validator = jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker())
+    page = get(server, f"/collections/{collection}/items", limit=300).json()
+    declared = set(schema["properties"]["properties"]["properties"])
+    for feature in page["features"]:
+        assert set(feature["properties"]) == declared
+        feature["properties"] = {k: v for k, v in feature["properties"].items() if v is not None}
+        errors = [e.message for e in validator.iter_errors(feature)]
+        assert not errors, (feature["id"], errors[:3])
+
+
 def test_prev_link_and_offset(server: str) -> None:
     doc = get(server, "/collections/addresses/items", limit=10, offset=20).json()
     prev = next(lk["href"] for lk in doc["links"] if lk["rel"] == "prev")
