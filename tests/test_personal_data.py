@@ -173,7 +173,8 @@ def test_no_personal_value_in_any_anonymous_response(server: str,
         cid = coll["id"]
         base = f"/collections/{cid}"
         for path in (f"{base}?f=json", f"{base}?f=html", f"{base}/queryables?f=json",
-                     f"{base}/queryables?f=html", f"{base}/schema?f=json", f"{base}/tiles"):
+                     f"{base}/queryables?f=html", f"{base}/schema?f=json",
+                     f"{base}/feature-schema", f"{base}/tiles"):
             walk.get(path)
         page = walk.get(f"{base}/items?f=json&limit=10000").json()
         features = page["features"]
