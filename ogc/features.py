@@ -460,14 +460,12 @@ class FeatureRouter:
         return Response(status_code=204, headers={"ETag": f'"{version}"'})
 
 
-# the JSON Schema type (and format) of each field type; a JSON field holds any JSON value
-# (former street names: a list of objects), and pygeoapi's schemas need a "type" member
-ANY_JSON = ["array", "object", "string", "number", "boolean"]
-JSON_TYPES: dict[FieldType, tuple[str | list[str], str | None]] = {
-    FieldType.TEXT: ("string", None), FieldType.INTEGER: ("integer", None),
-    FieldType.NUMBER: ("number", None), FieldType.DATE: ("string", "date"),
-    FieldType.BOOLEAN: ("boolean", None), FieldType.JSON: (ANY_JSON, None),
-    FieldType.REFERENCE: ("integer", None)}
+# the JSON Schema type (and format) of each field type in pygeoapi's documents (queryables,
+# schema, and the OpenAPI 3.0 parameters made from them, where a type is one name)
+JSON_TYPES = {FieldType.TEXT: ("string", None), FieldType.INTEGER: ("integer", None),
+              FieldType.NUMBER: ("number", None), FieldType.DATE: ("string", "date"),
+              FieldType.BOOLEAN: ("boolean", None), FieldType.JSON: ("string", None),
+              FieldType.REFERENCE: ("integer", None)}
 
 
 def feature_schema(reg: Registry, base_url: str) -> dict[str, Any]:
@@ -489,8 +487,11 @@ def feature_schema(reg: Registry, base_url: str) -> dict[str, Any]:
     fields: dict[str, Any] = {}
     for f in readable_fields(reg, False):
         kind, fmt = JSON_TYPES[f.type]
-        fields[f.name] = {"type": kind, **({"format": fmt} if fmt else {}),
-                          "title": f.title.get("en", f.name)}
+        fields[f.name] = {"title": f.title.get("en", f.name)}
+        if f.type is FieldType.JSON:  # any JSON value (former street names: a list)
+            fields[f.name]["description"] = "any JSON value"
+        else:
+            fields[f.name].update(type=kind, **({"format": fmt} if fmt else {}))
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "$id": f"{base_url}/collections/{reg.id}/feature-schema",
