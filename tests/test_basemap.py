@@ -5,7 +5,9 @@ cache, and what is at a point (/search/place)."""
 from __future__ import annotations
 
 import gzip
+import json
 import math
+import subprocess
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote
@@ -142,6 +144,36 @@ def test_style_draws_a_labelled_city_map_in_both_languages(server: str) -> None:
     for layer in style["layers"]:  # planning layers wait until chosen
         hidden = layer.get("layout", {}).get("visibility") == "none"
         assert hidden == (layer.get("metadata", {}).get("hromada:collection") in OFF_AT_FIRST)
+
+
+def test_every_style_passes_the_maplibre_style_validator(server: str, tmp_path: Path) -> None:
+    """Every map's style, in both languages, is valid for the style spec of the MapLibre the
+    portal ships (its own gl-style-validate; an unknown paint property or a bad expression
+    would otherwise only show as a console warning in a browser)."""
+    root = Path(__file__).resolve().parent.parent
+    validate = (root / "app" / "static" / "node_modules" / "@maplibre" /
+                "maplibre-gl-style-spec" / "dist" / "gl-style-validate.mjs")
+    assert validate.is_file(), "the geoportal's npm packages are not installed (make test)"
+    maps = [m["id"] for m in httpx.get(f"{server}/maps").json()["maps"]]
+    assert "city" in maps and len(maps) > 10
+    files = []
+    for map_id in maps:
+        for lang in ("uk", "en"):
+            r = httpx.get(f"{server}/maps/{map_id}/style.json", params={"lang": lang})
+            assert r.status_code == 200, (map_id, lang)
+            files.append(tmp_path / f"{map_id}-{lang}.json")
+            files[-1].write_bytes(r.content)
+    bad = tmp_path / "bad.json"  # the validator can fail: a misspelt paint property
+    style = json.loads(files[0].read_text())
+    style["layers"][0]["paint"] = {"fill-colour": "red"}
+    bad.write_text(json.dumps(style))
+    for path in [*files, bad]:
+        out = subprocess.run(["node", str(validate), str(path)], capture_output=True,
+                             text=True, timeout=60)
+        if path == bad:
+            assert out.returncode != 0 and "fill-colour" in out.stdout + out.stderr
+        else:
+            assert out.returncode == 0 and not out.stdout.strip(), (path.name, out.stdout)
 
 
 def test_tiles_carry_street_names_in_both_scripts(server: str, demo_url: str) -> None:
