@@ -102,8 +102,9 @@ if [ ! -f "$web_stamp" ]; then
   (cd "$web" && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error >/dev/null) || die "npm ci in $web failed (see above)"
   rm -f "$web"/node_modules/.installed-* && touch "$web_stamp"
 fi
-# 6. test clients from npm (OpenLayers reads the UCS-2000 tile grid in tests/test_rasters_http.py)
-ol=tests/clients/openlayers
+# 6. test clients from npm: OpenLayers (the UCS-2000 tile grids in tests/test_rasters_http.py,
+# test_tiles_ucs2000.py) and axe-core (the accessibility audit, tests/test_accessibility.py)
+ol=tests/clients/npm
 if [ "$purpose" = test ]; then
   ol_stamp="$ol/node_modules/.installed-$(sha256sum "$ol/package-lock.json" | cut -c1-16)"
   if [ ! -f "$ol_stamp" ]; then

@@ -478,7 +478,7 @@ def _within(seconds: float, check: Callable[[], bool]) -> bool:
     return check()
 
 
-OPENLAYERS = Path(__file__).parent / "clients" / "openlayers" / "node_modules"
+OPENLAYERS = Path(__file__).parent / "clients" / "npm" / "node_modules"
 OL_PAGE = """<!doctype html><html><head><meta charset="utf-8">
 <script src="{ol}/ol/dist/ol.js"></script><script src="{ol}/proj4/dist/proj4.js"></script>
 <style>html, body, #map {{ margin: 0; width: 512px; height: 512px; }}</style></head>

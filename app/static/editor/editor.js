@@ -81,7 +81,8 @@ class Editor {
   // -- the panel ---------------------------------------------------------------------------
   buildPanel() {
     const editable = this.session.collections.filter((c) => c.editable);
-    this.layerSelect = el("select", { id: "editor-layer" });
+    // named for a screen reader: the registry a new object goes into
+    this.layerSelect = el("select", { id: "editor-layer", "aria-label": s("newObject") });
     for (const c of editable) this.layerSelect.append(new Option(tr(c.title), c.id));
     this.buttons = {};
     const button = (id, key, onClick) => {
@@ -118,6 +119,7 @@ class Editor {
 
   renderStrings() {
     for (const node of this.panel.querySelectorAll("[data-s]")) node.textContent = s(node.dataset.s);
+    this.layerSelect.setAttribute("aria-label", s("newObject"));
     [...this.layerSelect.options].forEach((o) => {
       const c = this.session.collections.find((x) => x.id === o.value);
       if (c) o.textContent = tr(c.title);

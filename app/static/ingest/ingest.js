@@ -57,7 +57,8 @@
   function render() {
     document.documentElement.lang = lang;
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
-    $("lang").textContent = lang === "uk" ? "EN" : "UA";
+    $("lang").textContent = lang === "uk" ? "English" : "Українська";  // the other language
+    $("lang").lang = lang === "uk" ? "en" : "uk";
     $("who").textContent = config.user;
     const reg = $("registry"), chosen = reg.value;
     reg.innerHTML = "";

@@ -127,10 +127,13 @@ export class LayerPanel {
   }
 
   groupElement(group, layers) {
-    const box = document.createElement("details");
-    box.className = "layer-group";
-    box.open = group !== "basemap";
+    // the group's switch stands beside its foldable list, not in its <summary>: a control
+    // inside another is one a screen reader or keyboard cannot reach as itself (WCAG 4.1.2)
+    const box = document.createElement("div");
+    box.className = "layer-group with-switch";
     box.dataset.group = group;
+    const fold = document.createElement("details");
+    fold.open = group !== "basemap";
     const summary = document.createElement("summary");
     const all = document.createElement("input");
     all.type = "checkbox";
@@ -142,15 +145,15 @@ export class LayerPanel {
     };
     mark();
     all.setAttribute("aria-label", tr(this.config.groups[group]));
-    all.addEventListener("click", (e) => e.stopPropagation());
     all.addEventListener("change", () => {
       for (const l of layers) this.setVisible(l.id, all.checked);
       all.indeterminate = false;
     });
     const title = document.createElement("span");
     title.textContent = tr(this.config.groups[group]);
-    summary.append(all, title);
-    box.append(summary);
+    summary.append(title);
+    fold.append(summary);
+    box.append(all, fold);
     const list = document.createElement("ul");
     for (const layer of layers) {
       const item = document.createElement("li");
@@ -178,7 +181,7 @@ export class LayerPanel {
       item.append(label);
       list.append(item);
     }
-    box.append(list);
+    fold.append(list);
     if (group !== "basemap") {
       const opacity = document.createElement("label");
       opacity.className = "opacity";
@@ -190,7 +193,7 @@ export class LayerPanel {
       range.setAttribute("aria-label", `${t("opacity")}: ${tr(this.config.groups[group])}`);
       range.addEventListener("input", () => this.setOpacity(layers.map((l) => l.id), range.value / 100));
       opacity.append(text, range);
-      box.append(opacity);
+      fold.append(opacity);
     }
     return box;
   }

@@ -80,8 +80,16 @@ export class SearchBox {
     if (!this.hits.length && this.input.value.trim().length >= 2 && (this.error || this.searched())) {
       const li = document.createElement("li");
       li.className = "empty";
+      li.role = "option";  // a listbox holds options only: this one cannot be chosen
+      li.setAttribute("aria-disabled", "true");
       li.textContent = this.error ? t("searchFailed") : t("noResults");
       this.list.append(li);
+    }
+    // the screen reader follows the highlighted hit while the focus stays in the box
+    if (this.active >= 0 && this.active < this.hits.length) {
+      this.input.setAttribute("aria-activedescendant", `search-hit-${this.active}`);
+    } else {
+      this.input.removeAttribute("aria-activedescendant");
     }
     this.show(this.list.children.length > 0);
   }
@@ -100,6 +108,7 @@ export class SearchBox {
   show(open) {
     this.list.hidden = !open;
     this.input.setAttribute("aria-expanded", String(open));
+    if (!open) this.input.removeAttribute("aria-activedescendant");
   }
 
   key(e) {

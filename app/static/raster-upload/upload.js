@@ -11,7 +11,7 @@ const STRINGS = {
     deflate: "без втрат (плани)", jpeg: "JPEG (ортофото)",
     public: "Публічний (інакше — лише для працівників)", send: "Опублікувати",
     sending: "Надсилання", working: "Файл перетворюється на COG…", done: "Опубліковано",
-    tooBig: "Файл більший за", failed: "З'єднання з сервером перервано", mb: "МБ", lang: "EN" },
+    tooBig: "Файл більший за", failed: "З'єднання з сервером перервано", mb: "МБ", lang: "English" },
   en: { title: "Publish a raster (a scanned plan, an orthophoto)", signedIn: "Signed in as",
     file: "File", fileHint: "A georeferenced GeoTIFF or other raster, 8-bit (RGB, grey or paletted).",
     name: "Id (Latin letters)", rtitle: "Title", rtitleEn: "Title in English",
@@ -21,14 +21,15 @@ const STRINGS = {
     public: "Public (otherwise staff only)", send: "Publish",
     sending: "Sending", working: "Converting the file to a COG…", done: "Published",
     tooBig: "The file is larger than", failed: "The connection to the server was lost", mb: "MB",
-    lang: "УКР" },
+    lang: "Українська" },
 };
 let lang = localStorage.getItem("hromada-lang") === "en" ? "en" : "uk";
 
 function apply() {
   document.documentElement.lang = lang;
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = STRINGS[lang][el.dataset.i18n];
-  document.getElementById("lang").textContent = STRINGS[lang].lang;
+  document.getElementById("lang").textContent = STRINGS[lang].lang;  // the other language
+  document.getElementById("lang").lang = lang === "uk" ? "en" : "uk";
 }
 
 document.getElementById("who").textContent = config.user;
