@@ -339,6 +339,27 @@ def test_html_pages_come_from_pygeoapi_with_the_same_data(server: str) -> None:
     assert re.search(r"<title>\s*Land parcels\s*</title>", english.text)
 
 
+@pytest.mark.parametrize("page", ["schema", "queryables"])
+def test_schema_and_queryables_pages_speak_one_language(server: str, page: str) -> None:
+    """pygeoapi's own schema page put English column heads and English field titles into a
+    Ukrainian page; ours name every field and code in the page's language only."""
+    reg = default_catalog().get("land_parcels")
+    category = reg.field("category")
+    assert category.code_titles
+    code, titles = next(iter(category.code_titles.items()))
+    for lang, other in (("uk", "en"), ("en", "uk")):
+        r = httpx.get(f"{server}/collections/land_parcels/{page}?f=html&lang={lang}")
+        assert r.status_code == 200
+        text = re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", r.text))
+        assert reg.field("cadastral_number").title[lang] in text
+        assert reg.field("cadastral_number").title[other] not in text
+        assert f"{code} — {titles[lang]}" in text and titles[other] not in text
+    uk = re.sub(r"<[^>]+>", " ", httpx.get(
+        f"{server}/collections/land_parcels/{page}?f=html").text)
+    for english in ("Name", "Title", "Units", "Values", "Queryables", "Schema"):
+        assert not re.search(rf"\b{english}\b", uk), english
+
+
 def test_conformance_and_openapi_declare_what_is_served(server: str) -> None:
     classes = set(get(server, "/conformance").json()["conformsTo"])
     for suffix in ("ogcapi-features-1/1.0/conf/core", "ogcapi-features-2/1.0/conf/crs",

@@ -96,7 +96,9 @@ function say(text, kind = "") {
 function strings() {
   for (const node of document.querySelectorAll("[data-s]")) node.textContent = s(node.dataset.s);
   document.documentElement.lang = lang;
-  document.getElementById("lang-switch").textContent = lang === "uk" ? "EN" : "UA";
+  // the other language, named in that language (its accessible name is what it shows)
+  document.getElementById("lang-switch").textContent = lang === "uk" ? "English" : "Українська";
+  document.getElementById("lang-switch").lang = lang === "uk" ? "en" : "uk";
 }
 
 async function loadSummary() {
@@ -133,6 +135,7 @@ async function render() {
   }
   await loadSummary();
   const pane = document.getElementById("pane");
+  pane.setAttribute("aria-labelledby", `tab-${state.tab}`);  // the tab whose panel it is
   if (!state.registry) { pane.replaceChildren(el("p", { class: "hint", text: s("choose") })); return; }
   pane.replaceChildren(el("p", { class: "hint", text: s("loading") }));
   try {
