@@ -5,14 +5,15 @@ background from tile.openstreetmap.org, speak English inside a Ukrainian page an
 names and codes. Ours (``ogc/templates/``, pygeoapi's ``server.templates.path``) replace the
 pages a visitor reaches: the frame (Ukrainian first, an English switch), the collection, items
 and item pages (a MapLibre map on the city's own tiles, field titles and code titles from the
-registry declarations) and the OpenAPI viewer (Swagger UI from npm). No page has an inline
+registry declarations), the schema and queryables pages (the same titles and code lists) and
+the OpenAPI viewer (Swagger UI from npm). No page has an inline
 script: data travels in JSON blocks read by ``/static/portal/ogc-*.js``.
 
 At startup :func:`prepare` copies the templates into the work folder and adds, derived from the
 catalog, one Jinja file per collection with its field titles and code lists
 (``hromada/fields/{id}.html``), and compiles the Ukrainian catalogue of pygeoapi's own
 template strings (``locale/uk/LC_MESSAGES/messages.mo``), so the pages we keep from pygeoapi
-(collections list, queryables, schema, conformance) read in Ukrainian too.
+(collections list, conformance) read in Ukrainian too.
 """
 
 from __future__ import annotations
