@@ -399,6 +399,8 @@ class FeatureRouter:
         if request.method not in READ_METHODS:
             raise not_allowed("GET, HEAD, OPTIONS")
         reg = self.svc.catalog.get(request.path_params["collection_id"])
+        if not reg.public:  # a registry kept from the public is no collection of theirs
+            raise NotFound(f"no collection {reg.id}", collection=reg.id)
         return JSONResponse(feature_schema(reg, self.svc.base_url),
                             media_type="application/schema+json",
                             headers={"Cache-Control": "public, max-age=3600"})
@@ -516,7 +518,7 @@ def feature_schema_links(base_url: str, catalog: Catalog, path: str) -> list[dic
     both.
     """
     cid = path.removeprefix("/collections/")
-    if not path.startswith("/collections/") or cid not in {r.id for r in catalog}:
+    if not path.startswith("/collections/") or cid not in {r.id for r in catalog if r.public}:
         return []
     return [{"rel": "describedBy", "type": "application/schema+json",
              "title": "JSON Schema of a feature (GeoJSON)",
