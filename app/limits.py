@@ -230,13 +230,20 @@ class WorkLimiter:
         try:
             await asyncio.wait_for(asyncio.shield(turn), self.queue_s)
         except TimeoutError:
-            if turn.done() and not turn.cancelled():
-                return 0  # handed a turn just as the wait ran out: take it
-            turn.cancel()
-            with contextlib.suppress(ValueError):
-                line.waiting.remove(turn)
-            self._forget(client, line)
-            return max(1, math.ceil(self.queue_s))
+            if not turn.done() or turn.cancelled():
+                turn.cancel()
+                with contextlib.suppress(ValueError):
+                    line.waiting.remove(turn)
+                self._forget(client, line)
+                return max(1, math.ceil(self.queue_s))
+            # handed a turn just as the wait ran out: take it
+        # The turn came from the client's previous request, whose cost was charged as it
+        # left: a client that sends its next request the moment the last byte of the one
+        # before arrives would otherwise be served on a budget that request just spent.
+        wait = self.budget_wait(client)
+        if wait:
+            self.leave(client, 0.0)  # pass the turn on, uncharged
+            return wait
         return 0
 
     def leave(self, client: str, seconds: float) -> None:

@@ -233,6 +233,27 @@ def test_a_client_that_spent_its_work_budget_waits_others_do_not() -> None:
     assert a.get("/slow").status_code == 200
 
 
+def test_a_turn_handed_on_is_checked_against_the_budget_the_request_before_spent() -> None:
+    """A client's next request waits in line while its previous one runs; the turn it is
+    handed comes with the previous request's cost just charged. Over HTTP a client sending
+    the next request the moment the last byte arrives was served on a spent budget."""
+    from app.limits import WorkLimiter
+
+    clock = Clock()
+    work = WorkLimiter(concurrency=1, queue_s=5, rate=0.5, burst=2.0, clock=clock)
+
+    async def run() -> int:
+        assert await work.enter("a") == 0  # the first request runs
+        second = asyncio.create_task(work.enter("a"))  # the next one waits for its turn
+        await asyncio.sleep(0)
+        clock.now += 3.0
+        work.leave("a", 3.0)  # the first cost 3 s: 2 - 3 = -1 s of budget
+        return await second
+
+    assert asyncio.run(run()) == 2  # 1 s at 0.5 s/s: told to wait, not served
+    assert work.lines == {}  # the turn was passed on, nothing held
+
+
 def test_over_http_a_client_with_heavy_requests_queues_and_pays_others_do_not(
         cluster: Any, template_url: str) -> None:
     """A real server with one turn per anonymous client and a 2-second work budget: client A's
