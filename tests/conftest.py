@@ -9,6 +9,7 @@ loaded once and served by a real ``gis serve`` process.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import os
 import shutil
@@ -159,6 +160,26 @@ def start_server(env: dict[str, str], port: int, *args: str, timeout_s: float = 
     output = proc.output()
     log_path.unlink(missing_ok=True)
     raise AssertionError(f"gis serve did not become healthy in time: {output}")
+
+
+@contextlib.contextmanager
+def serving(cluster: EmbeddedCluster, name: str, url: str,
+            env: dict[str, str] | None = None) -> Iterator[str]:
+    """Serve database ``url`` (the clone ``name``) with ``gis serve`` and its own tile cache;
+    yield the base URL; afterwards stop the server and drop the clone and the cache."""
+    cache = shared_tmp(f"hromada-{name}-")
+    try:
+        proc = start_server({"GIS_DATABASE_URL": url, "GIS_TILES__CACHE_DIR": str(cache),
+                             **(env or {})}, port := free_port())
+        try:
+            yield f"http://127.0.0.1:{port}"
+        finally:
+            proc.terminate()
+            proc.wait(timeout=30)
+            proc.log_path.unlink(missing_ok=True)
+    finally:
+        shutil.rmtree(cache, ignore_errors=True)
+        drop(cluster, name)
 
 
 @pytest.fixture(scope="session")

@@ -14,7 +14,6 @@ pages' Content-Security-Policy is bypassed in the audit's browser only, to injec
 
 from __future__ import annotations
 
-import shutil
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -24,9 +23,9 @@ import psycopg
 import pytest
 
 from gis.auth import Role
-from gis.cluster import EmbeddedCluster, free_port
+from gis.cluster import EmbeddedCluster
 from gis.users import add_user
-from tests.conftest import DEMO_TODAY, clone, drop, shared_tmp, start_server
+from tests.conftest import DEMO_TODAY, clone, serving
 from tests.test_portal import CHROMIUM, MAP_IDLE, WAIT_MS
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -54,18 +53,8 @@ def city(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str, Any]
                               "ORDER BY id LIMIT 1").fetchone()
         conn.commit()
     assert parcel is not None and permit is not None
-    cache = shared_tmp("hromada-a11y-")
-    port = free_port()
-    proc = start_server({"GIS_DATABASE_URL": url, "GIS_AUTH__COOKIE_SECURE": "false",
-                         "GIS_TILES__CACHE_DIR": str(cache)}, port)
-    try:
-        yield {"server": f"http://127.0.0.1:{port}", "parcel": parcel, "permit": permit[0]}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.log_path.unlink(missing_ok=True)
-        shutil.rmtree(cache, ignore_errors=True)
-        drop(cluster, DB)
+    with serving(cluster, DB, url, {"GIS_AUTH__COOKIE_SECURE": "false"}) as server:
+        yield {"server": server, "parcel": parcel, "permit": permit[0]}
 
 
 @pytest.fixture(scope="module")
@@ -136,22 +125,26 @@ def test_the_geoportal_meets_wcag_21_aa(browser: Any, city: dict[str, Any], lang
     assert found == {k: [] for k in found}
 
 
+def audit_pages(page: Any, base: str, paths: list[str]) -> dict[str, list[str]]:
+    """Return the violations of each page at ``paths`` (loaded until the network is idle)."""
+    found = {}
+    for path in paths:
+        page.goto(base + path, wait_until="networkidle")
+        found[path] = violations(page)
+    return found
+
+
 def test_the_other_public_pages_meet_wcag_21_aa(browser: Any, city: dict[str, Any]) -> None:
-    base = city["server"]
     number = quote(city["parcel"][1], safe="")
-    ctx = context(browser, base, DESKTOP)
-    page = ctx.new_page()
-    found: dict[str, list[str]] = {}
+    ctx = context(browser, city["server"], DESKTOP)
     try:
-        for path in ("/login", f"/reports/parcels/{number}?f=html",
-                     f"/reports/parcels/{number}?f=html&lang=en", "/collections?f=html",
-                     "/collections/land_parcels?f=html",
-                     "/collections/land_parcels/items?f=html&limit=20",
-                     f"/collections/land_parcels/items/{city['parcel'][0]}?f=html",
-                     "/collections/land_parcels/queryables?f=html",
-                     "/collections/land_parcels/schema?f=html&lang=en", "/conformance?f=html"):
-            page.goto(base + path, wait_until="networkidle")
-            found[path] = violations(page)
+        found = audit_pages(ctx.new_page(), city["server"], [
+            "/login", f"/reports/parcels/{number}?f=html",
+            f"/reports/parcels/{number}?f=html&lang=en", "/collections?f=html",
+            "/collections/land_parcels?f=html", "/collections/land_parcels/items?f=html&limit=20",
+            f"/collections/land_parcels/items/{city['parcel'][0]}?f=html",
+            "/collections/land_parcels/queryables?f=html",
+            "/collections/land_parcels/schema?f=html&lang=en", "/conformance?f=html"])
     finally:
         ctx.close()
     assert found == {k: [] for k in found}
@@ -161,15 +154,13 @@ def test_the_staff_pages_meet_wcag_21_aa(browser: Any, city: dict[str, Any]) -> 
     base = city["server"]
     ctx = context(browser, base, DESKTOP, user="olha")
     page = ctx.new_page()
-    found: dict[str, list[str]] = {}
     try:
         portal(page, base, f"#obj=land_parcels/{city['parcel'][0]}")
         page.wait_for_selector("#editor", timeout=WAIT_MS)  # the editor's panel is there
-        found["the geoportal with its editor"] = violations(page)
-        for path in ("/verification", "/ingest", "/ingest?lang=en", "/rasters/upload",
-                     "/registries/land_parcels/quality?f=html"):
-            page.goto(base + path, wait_until="networkidle")
-            found[path] = violations(page)
+        found = {"the geoportal with its editor": violations(page)}
+        found |= audit_pages(page, base, ["/verification", "/ingest", "/ingest?lang=en",
+                                          "/rasters/upload",
+                                          "/registries/land_parcels/quality?f=html"])
     finally:
         ctx.close()
     assert found == {k: [] for k in found}
