@@ -419,7 +419,7 @@ class Editor {
         el("thead", {}, el("tr", {}, el("th", { text: s("field") }), el("th", { text: s("yours") }),
           el("th", { text: s("theirs") }))),
         el("tbody", {}, ...rows)),
-      el("menu", {}, reload, close));
+      el("div", { class: "dialog-actions" }, reload, close));
     reload.addEventListener("click", async () => {
       this.conflictDialog.close();
       this.load(feature, etag);

@@ -104,7 +104,7 @@ function open(map, collection, feature) {
     el("div", {}, pick, " ", pointState),
     el("label", { for: "report-contact", text: s("contact") }), contact,
     el("p", { class: "hint", text: s("contactHint") }),
-    error, el("menu", {}, close, send));
+    error, el("div", { class: "dialog-actions" }, close, send));
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     error.textContent = "";
@@ -140,7 +140,7 @@ function showSent(ticket) {
     el("p", { text: s("sent") }),
     el("p", { id: "report-ticket", class: "ticket", text: ticket }),
     el("p", { class: "hint", text: s("keep") }),
-    el("hr"), lookupForm(ticket), el("menu", {}, close));
+    el("hr"), lookupForm(ticket), el("div", { class: "dialog-actions" }, close));
 }
 
 function lookupForm(ticket = "") {
