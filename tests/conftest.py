@@ -163,20 +163,27 @@ def start_server(env: dict[str, str], port: int, *args: str, timeout_s: float = 
 
 
 @contextlib.contextmanager
+def served(env: dict[str, str]) -> Iterator[str]:
+    """Run ``gis serve`` with ``env`` on a free port; yield its base URL; stop it after."""
+    proc = start_server(env, port := free_port())
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(timeout=30)
+        proc.log_path.unlink(missing_ok=True)
+
+
+@contextlib.contextmanager
 def serving(cluster: EmbeddedCluster, name: str, url: str,
             env: dict[str, str] | None = None) -> Iterator[str]:
     """Serve database ``url`` (the clone ``name``) with ``gis serve`` and its own tile cache;
     yield the base URL; afterwards stop the server and drop the clone and the cache."""
     cache = shared_tmp(f"hromada-{name}-")
     try:
-        proc = start_server({"GIS_DATABASE_URL": url, "GIS_TILES__CACHE_DIR": str(cache),
-                             **(env or {})}, port := free_port())
-        try:
-            yield f"http://127.0.0.1:{port}"
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-            proc.log_path.unlink(missing_ok=True)
+        with served({"GIS_DATABASE_URL": url, "GIS_TILES__CACHE_DIR": str(cache),
+                     **(env or {})}) as base:
+            yield base
     finally:
         shutil.rmtree(cache, ignore_errors=True)
         drop(cluster, name)
@@ -185,14 +192,10 @@ def serving(cluster: EmbeddedCluster, name: str, url: str,
 @pytest.fixture(scope="session")
 def server(demo_url: str) -> Iterator[str]:
     """Return the base URL of a real ``gis serve`` over the demo database."""
-    port = free_port()
     tile_cache = shared_tmp("hromada-tile-cache-")
     try:
-        proc = start_server({"GIS_DATABASE_URL": demo_url,
-                             "GIS_TILES__CACHE_DIR": str(tile_cache)}, port)
-        yield f"http://127.0.0.1:{port}"
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.log_path.unlink(missing_ok=True)
+        with served({"GIS_DATABASE_URL": demo_url,
+                     "GIS_TILES__CACHE_DIR": str(tile_cache)}) as base:
+            yield base
     finally:
         shutil.rmtree(tile_cache, ignore_errors=True)

@@ -13,9 +13,8 @@ import psycopg
 import pytest
 
 from gis.auth import Role
-from gis.cluster import free_port
 from gis.users import add_user
-from tests.conftest import start_server
+from tests.conftest import served
 from tests.ingest_files import PARCEL_SCHEMA, count, parcel, write
 
 PASSWORD = "correct horse battery 17"
@@ -27,15 +26,9 @@ def upload_server(db_url: str) -> Iterator[str]:
         add_user(conn, "olena", frozenset({Role.PLANNER}), password=PASSWORD)
         add_user(conn, "ivan", frozenset({Role.REGISTRAR}), password=PASSWORD)
         conn.commit()
-    port = free_port()
-    proc = start_server({"GIS_DATABASE_URL": db_url, "GIS_AUTH__COOKIE_SECURE": "false",
-                         "GIS_INGEST__MAX_UPLOAD_MB": "1", "GIS_TILES__CACHE": "none"}, port)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.log_path.unlink(missing_ok=True)
+    with served({"GIS_DATABASE_URL": db_url, "GIS_AUTH__COOKIE_SECURE": "false",
+                 "GIS_INGEST__MAX_UPLOAD_MB": "1", "GIS_TILES__CACHE": "none"}) as base:
+        yield base
 
 
 def login(base: str, name: str) -> tuple[httpx.Client, str]:

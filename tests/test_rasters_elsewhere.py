@@ -158,17 +158,10 @@ def test_the_geoportal_draws_a_public_raster_with_its_opacity(raster_server: str
 @pytest.fixture(scope="module")
 def extract_server(published: dict[str, str]) -> Iterator[str]:  # noqa: F811
     """A server whose extracts print the paletted plan (UCS-2000) under the vectors."""
-    from gis.cluster import free_port
-    from tests.conftest import start_server
+    from tests.conftest import served
 
-    port = free_port()
-    proc = start_server({**published, "GIS_EXTRACTS__BASE_RASTER": "plan-ucs"}, port)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.log_path.unlink(missing_ok=True)
+    with served({**published, "GIS_EXTRACTS__BASE_RASTER": "plan-ucs"}) as base:
+        yield base
 
 
 def test_an_extract_prints_the_configured_raster_under_the_vectors(extract_server: str,
