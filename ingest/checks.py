@@ -34,16 +34,19 @@ class Checks:
     crs: SourceCrs
     report: Report
     fields: list[FieldMap]
+    cut: list[FieldMap]  # text fields whose file column may cut a value (ingest.load)
     key: Any
     deferred: list[Rule]
     prepared: bool = False  # ingest_checked exists
     after: sql.Composable
     progress: Callable[[str, int, int], None]
     _new: Callable[[FieldMap], sql.Composable]
+    _cut_kept: Callable[[FieldMap], sql.Composable]
 
     def check(self) -> None:
         self._geometry_checks()
         self._field_checks()
+        self._cut_values()
         self._rule_checks()
         self._collect()
 
@@ -178,6 +181,32 @@ class Checks:
                 " r._row) FROM ingest_rows AS r WHERE r._file_id IS NULL AND NOT EXISTS ("
                 "SELECT 1 FROM ingest_problem AS p WHERE p.row = r._row AND p.field = 'id')"))
             self._duplicates("id", sql.Identifier("_file_id"))
+
+    def _cut_values(self) -> None:
+        """Warn of each value that fills a column its format cuts (a DBF text's 254 bytes):
+        the stored value it begins is kept (the file cut it); a new object's may be cut."""
+        table = sql.Identifier(self.reg.schema, self.reg.table)
+        updates = self.opts.mode != "append"
+        for m in self.cut:
+            name, col = m.field.name, sql.Identifier(m.field.column)
+            full = sql.Identifier(f"_full_{m.field.column}")
+            if updates:
+                self._problem(sql.SQL(
+                    "SELECT r._row, {name}, 'cut_by_format', 'warning', format('row %s, field "
+                    "{name_raw} (column {column}): the value fills the column''s 254 bytes and "
+                    "begins the stored value, which is %s characters longer: the file cut it, "
+                    "the stored value is kept', r._row, length(t.{col}) - length(r.{col})) "
+                    "FROM ingest_rows AS r JOIN {table} AS t ON t.id = r._key_id WHERE {kept}"
+                ).format(name=sql.Literal(name), name_raw=sql.SQL(name), col=col, table=table,
+                         column=sql.SQL(m.column or ""), kept=self._cut_kept(m)))
+            self._problem(sql.SQL(
+                "SELECT r._row, {name}, 'cut_by_format', 'warning', format('row %s, field "
+                "{name_raw} (column {column}): the value fills the column''s 254 bytes, the "
+                "most a Shapefile''s text holds: it may have been cut', r._row) "
+                "FROM ingest_rows AS r WHERE r.{full} AND {new}").format(
+                name=sql.Literal(name), name_raw=sql.SQL(name), full=full,
+                column=sql.SQL(m.column or ""),
+                new=sql.SQL("r._key_id IS NULL") if updates else sql.SQL("TRUE")))
 
     def _personal_guard(self, name: str, kind: str, mapped: set[str]) -> None:
         """Refuse a value the public would see because the file does not say whose it is: a

@@ -32,7 +32,7 @@ from gis.errors import InvalidFile, InvalidParameter, RuleViolation
 from ingest.checks import Checks
 from ingest.crs import SourceCrs
 from ingest.mapping import FieldMap, Mapping, ValueProblem, column_converter, convert
-from ingest.readers import Batch, Source
+from ingest.readers import DBF_TEXT_BYTES, Batch, Source
 from ingest.report import MODES, ON_ERROR, ImportOptions, Problem, Report
 from registries.model import FieldType, Registry, Rule
 from registries.publication import note_changes
@@ -114,6 +114,10 @@ class _Job(Checks):
         self.conn, self.reg, self.source, self.mapping = conn, reg, source, mapping
         self.crs, self.opts, self.report, self.progress = crs, opts, report, progress
         self.fields = [m for m in mapping.fields]
+        # text fields read from columns the format cuts at its most bytes (a DBF's 254): a
+        # value that fills the column and begins the stored one does not replace it
+        self.cut = [m for m in self.fields if m.column is not None and m.field.type is
+                    FieldType.TEXT and source.text_widths.get(m.column, 0) >= DBF_TEXT_BYTES]
         self.key = reg.import_key if not opts.keep_ids else None
         self.python_problems: list[tuple[int, str | None, str, str, str]] = []
         self.deferred: list[Rule] = []  # rules the write's triggers check (see _rule_checks)
@@ -143,6 +147,8 @@ class _Job(Checks):
         cols: list[sql.Composable] = [
             sql.SQL("{} {}").format(sql.Identifier(m.field.column), sql.SQL(self._sql_type(m)))
             for m in self.fields]
+        cols += [sql.SQL("{} boolean").format(sql.Identifier(f"_full_{m.field.column}"))
+                 for m in self.cut]
         if self.opts.keep_ids:
             cols.append(sql.SQL("_file_id bigint"))
         self.conn.execute(sql.SQL(
@@ -151,6 +157,7 @@ class _Job(Checks):
         self.conn.execute("CREATE TEMP TABLE ingest_problem (row integer, field text, rule text,"
                           " severity text, message text) ON COMMIT DROP")
         names = [sql.Identifier(m.field.column) for m in self.fields]
+        names += [sql.Identifier(f"_full_{m.field.column}") for m in self.cut]
         if self.opts.keep_ids:
             names.append(sql.Identifier("_file_id"))
         copy_sql = sql.SQL("COPY ingest_stage (_row, _wkb{}{}) FROM STDIN").format(
@@ -218,6 +225,12 @@ class _Job(Checks):
                 self.python_problems.append((row, m.field.name, "value_type", "error",
                                              f"row {row}, field {m.field.name} (column "
                                              f"{m.column}): {reason}"))
+        for m in self.cut:  # the value fills its column: the writer may have cut it
+            assert m.column is not None
+            width = self.source.text_widths[m.column] - 3
+            enc = self.source.width_encoding
+            columns.append([isinstance(v, str) and len(v.encode(enc, errors="replace")) >= width
+                            for v in batch.columns.get(m.column, [None] * n)])
         if id_col is not None:
             ids: list[int | None] = []
             for i, raw in enumerate(batch.columns.get(id_col, [None] * n)):
@@ -282,6 +295,8 @@ class _Job(Checks):
             as_multi=sql.SQL("c.g2") if declared == multi else sql.SQL(
                 "CASE WHEN ST_NumGeometries(c.g2) = 1 THEN ST_GeometryN(c.g2, 1) END"))
         cols = [self._typed(m) for m in self.fields]
+        cols += [sql.SQL("s.{0}").format(sql.Identifier(f"_full_{m.field.column}"))
+                 for m in self.cut]
         key_id: sql.Composable = sql.SQL("NULL::bigint")
         if self.opts.keep_ids:
             key_id = sql.SQL("(SELECT t.id FROM {} AS t WHERE t.id = s._file_id)").format(
@@ -362,10 +377,22 @@ class _Job(Checks):
     def _new(self, m: FieldMap) -> sql.Composable:
         """Return the value an update writes: the file's, or the stored one for a mask."""
         col = sql.Identifier(m.field.column)
+        value: sql.Composable = sql.SQL("r.{}").format(col)
         if self._masked(m):
-            return sql.SQL("CASE WHEN r.{} THEN t.{} ELSE r.{} END").format(
+            value = sql.SQL("CASE WHEN r.{} THEN t.{} ELSE r.{} END").format(
                 sql.Identifier(f"_masked_{m.field.column}"), col, col)
-        return sql.SQL("r.{}").format(col)
+        if m in self.cut:
+            value = sql.SQL("CASE WHEN {} THEN t.{} ELSE {} END").format(
+                self._cut_kept(m), col, value)
+        return value
+
+    def _cut_kept(self, m: FieldMap) -> sql.Composable:
+        """Return whether row ``r``'s value of ``m`` was cut by the file's format from the
+        stored value of object ``t``: it fills its column and begins the longer stored one."""
+        col = sql.Identifier(m.field.column)
+        return sql.SQL("coalesce(r.{full} AND length(t.{col}) > length(r.{col}) AND "
+                       "starts_with(t.{col}, r.{col}), false)").format(
+            full=sql.Identifier(f"_full_{m.field.column}"), col=col)
 
     def _typed(self, m: FieldMap) -> sql.Composable:
         f = m.field

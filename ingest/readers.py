@@ -85,6 +85,10 @@ class Source:
     encoding: str | None = None
     notes: list[str] = field(default_factory=list)  # what the reader decided (encoding …)
     crs_hint: str = ""  # why the CRS is unknown, when the format says something about it
+    # text columns the format holds in a fixed number of bytes (a DBF's), and the encoding
+    # they are counted in: a value that fills its column may have been cut by the writer
+    text_widths: dict[str, int] = field(default_factory=dict)
+    width_encoding: str = "utf-8"
 
     def count(self) -> int | None:
         """Return the number of features when known without reading them all."""
@@ -334,6 +338,56 @@ def dbf_encoding(dbf: Path, sample_bytes: int = 2 << 20) -> str | None:
         return guess_encoding(f.read(sample_bytes))
 
 
+# the most bytes a DBF text column holds: a writer cuts a longer value there (GDAL, and our
+# Shapefile export, at a character's boundary: up to 3 bytes short in UTF-8)
+DBF_TEXT_BYTES = 254
+
+
+def dbf_text_widths(dbf: Path, encoding: str | None) -> dict[str, int]:
+    """Return the width in bytes of each text (``C``) column of a DBF, by column name.
+
+    A DBF holds a text value in a fixed number of bytes (at most 254, GDAL's default 80 … in
+    the file's encoding): a longer value was cut when the file was written.
+    """
+    widths: dict[str, int] = {}
+    with dbf.open("rb") as f:
+        header = f.read(32)
+        if len(header) < 32:
+            return widths
+        header_len = int.from_bytes(header[8:10], "little")
+        while f.tell() + 32 <= header_len:
+            desc = f.read(32)
+            if len(desc) < 32 or desc[0] == 0x0D:
+                break
+            name = desc[:11].split(b"\0", 1)[0].decode(encoding or "utf-8", errors="replace")
+            if desc[11:12] == b"C":
+                widths[name.strip()] = desc[16]
+    return widths
+
+
+def cpg_encoding(cpg: Path) -> str:
+    """Return the Python codec a ``.cpg`` names (``UTF-8``, ``1251``, ``ANSI 1251`` …;
+    UTF-8 when it names none Python knows).
+
+    >>> import tempfile
+    >>> cpg = Path(tempfile.mkdtemp()) / "x.cpg"
+    >>> [cpg.write_text(t) and cpg_encoding(cpg) for t in ("UTF-8", "1251", "ANSI 1251 ", "CP866",
+    ...                                                     "nonsense")]
+    ['utf-8', 'cp1251', 'cp1251', 'cp866', 'utf-8']
+    >>> cpg.unlink(); cpg.parent.rmdir()
+    """
+    import codecs
+
+    text = cpg.read_text(encoding="ascii", errors="replace").strip().upper()
+    text = text.removeprefix("ANSI").strip()
+    for name in (f"cp{text}" if text.isdigit() else text, text):
+        try:
+            return codecs.lookup(name).name.replace("_", "-")
+        except LookupError:
+            continue
+    return "utf-8"
+
+
 def _sidecar(path: Path, suffix: str) -> Path | None:
     for candidate in (path.with_suffix(suffix), path.with_suffix(suffix.upper())):
         if candidate.exists():
@@ -441,13 +495,22 @@ class GdalSource(Source):
         if info.get("geometry_type") is None:  # e.g. an attribute table in a GeoPackage
             raise _fail(display, f"layer {chosen} has no geometry column: a registry's "
                         "objects need their geometry (a CSV may give coordinates or WKT)")
+        widths: dict[str, int] = {}
+        width_encoding = encoding or "utf-8"
+        if suffix == ".shp":
+            dbf, cpg = _sidecar(path, ".dbf"), _sidecar(path, ".cpg")
+            if encoding is None and cpg is not None:
+                width_encoding = cpg_encoding(cpg)
+            assert dbf is not None
+            widths = dbf_text_widths(dbf, width_encoding)
         count = int(info.get("features") or 0)
         dates = [str(f) for f, t in zip(info["fields"], info["dtypes"], strict=True)
                  if str(t).startswith("datetime64")]
         return cls(path=path, display=display, format=FORMAT_NAMES[suffix], layer=chosen,
                    crs=crs_of(info.get("crs")), fields=[str(f) for f in info["fields"]],
                    encoding=encoding, notes=notes, driver=str(info.get("driver") or ""),
-                   total=count if count >= 0 else None, date_fields=dates)
+                   total=count if count >= 0 else None, date_fields=dates,
+                   text_widths=widths, width_encoding=width_encoding)
 
     def count(self) -> int | None:
         return self.total

@@ -373,3 +373,53 @@ def test_unknown_mode_and_upsert_without_key_are_refused(db_url: str, tmp_path: 
         run(db_url, path, "land_parcels", mode="merge")
     with pytest.raises(InvalidParameter, match="upsert needs a key; buildings declares none"):
         run(db_url, path, "buildings", mode="upsert")
+
+
+LONG_PURPOSE = ("Для розміщення та експлуатації основних, підсобних і допоміжних будівель та "
+                "споруд підприємств переробної, машинобудівної та іншої промисловості")
+
+
+def test_a_shapefile_that_cut_a_long_text_never_cuts_the_stored_value(db_url: str,
+                                                                      tmp_path: Path) -> None:
+    """A DBF holds 254 bytes of text: 127 Cyrillic letters in UTF-8. A council exporting its
+    parcels as a Shapefile, editing a few and importing the file back must not lose the end
+    of every longer purpose."""
+    assert len(LONG_PURPOSE.encode()) > 254
+    wide = {**PARCEL_SCHEMA, "properties": {**PARCEL_SCHEMA["properties"],
+                                            "purpose_te": "str:400"}}
+    records = [parcel(i, purpose_te=LONG_PURPOSE) for i in range(1, 5)]
+    whole = write(tmp_path / "whole.gpkg", records, wide, driver="GPKG")
+    assert run(db_url, whole, "land_parcels", mode="upsert").inserted == 4
+    records[1]["properties"]["OWNER"] = "Ковальчук Олена Петрівна (нова)"  # a real change
+    records[2]["properties"]["purpose_te"] = "Для будівництва гаражів"  # a real change
+    records[3]["properties"]["purpose_te"] = LONG_PURPOSE[:100]  # cut, but not by the file
+    cut = write(tmp_path / "cut.shp", records, {**wide, "properties": {
+        **wide["properties"], "purpose_te": "str:254"}})
+    with fiona.open(str(cut)) as shp:
+        held = [f.properties["purpose_te"] for f in shp]
+    assert len(held[0].encode()) <= 254 and held[0] != LONG_PURPOSE
+    assert LONG_PURPOSE.startswith(held[0])  # GDAL cut it
+    dry = run(db_url, cut, "land_parcels", mode="upsert", dry_run=True)
+    assert (dry.updated, dry.unchanged) == (3, 1), dry.problems
+    report = run(db_url, cut, "land_parcels", mode="upsert")
+    assert (report.updated, report.unchanged) == (3, 1), report.problems
+    kept = {p.row: p.message for p in report.problems if p.rule == "cut_by_format"}
+    assert set(kept) == {1, 2}, report.problems
+    assert "field purpose_text (column purpose_te)" in kept[1]
+    assert kept[1].endswith("the file cut it, the stored value is kept")
+    with psycopg.connect(db_url) as conn:
+        stored = conn.execute("SELECT purpose_text, holder_name, version FROM "
+                              "registry.land_parcel ORDER BY cadastral_number").fetchall()
+    assert stored == [(LONG_PURPOSE, "Ковальчук Олена Петрівна 1", 1),
+                      (LONG_PURPOSE, "Ковальчук Олена Петрівна (нова)", 2),
+                      ("Для будівництва гаражів", "Ковальчук Олена Петрівна 3", 2),
+                      (LONG_PURPOSE[:100], "Ковальчук Олена Петрівна 4", 2)]
+    # a new object's value that fills the column is stored as the file has it, with a warning
+    new = write(tmp_path / "new.shp", [parcel(5, purpose_te=LONG_PURPOSE)], {
+        **wide, "properties": {**wide["properties"], "purpose_te": "str:254"}})
+    added = run(db_url, new, "land_parcels")
+    assert added.inserted == 1
+    assert [(p.row, p.rule, p.severity) for p in added.problems
+            if p.field == "purpose_text"] == [(1, "cut_by_format", "warning")]
+    assert "it may have been cut" in next(p.message for p in added.problems
+                                          if p.rule == "cut_by_format")
