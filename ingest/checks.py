@@ -42,6 +42,7 @@ class Checks:
     progress: Callable[[str, int, int], None]
     _new: Callable[[FieldMap], sql.Composable]
     _cut_kept: Callable[[FieldMap], sql.Composable]
+    _differs: Callable[[], sql.Composable]
 
     def check(self) -> None:
         self._geometry_checks()
@@ -325,13 +326,37 @@ class Checks:
         for i, rule in enumerate(rules, 1):
             self.progress("rules", i, len(rules))
             started = time.monotonic()
+            rechecked = self._rechecked(rule)
             self._problem(sql.SQL(
-                "SELECT r._row, NULL, {rule}, {severity}, format('row %s: %s', r._row, v.message) "
-                "FROM ({v}) AS v(id, message) "
-                "JOIN ingest_rows AS r ON coalesce(r._key_id, -r._row) = v.id").format(
+                "SELECT r._row, NULL, {rule}, CASE WHEN {rechecked} THEN {severity} ELSE "
+                "'warning' END, format('row %s: %s%s', r._row, v.message, CASE WHEN {rechecked} "
+                "THEN '' ELSE {as_is} END) FROM ({v}) AS v(id, message) "
+                "JOIN ingest_rows AS r ON coalesce(r._key_id, -r._row) = v.id "
+                "LEFT JOIN ingest_checked AS c ON c.id = v.id "
+                "LEFT JOIN {table} AS t ON t.id = r._key_id").format(
                 rule=sql.Literal(rule.id), severity=sql.Literal(rule.severity.value),
-                v=violations_sql(self.reg, rule, rows, table=self.after)))
+                v=violations_sql(self.reg, rule, rows, table=self.after), rechecked=rechecked,
+                as_is=sql.Literal(" (so in the registry already: the file does not change "
+                                  "what the rule checks)"),
+                table=sql.Identifier(self.reg.schema, self.reg.table)))
             self.report.timings[f"rule {rule.id}"] = round(time.monotonic() - started, 3)
+
+    def _rechecked(self, rule: Rule) -> sql.Composable:
+        """Return whether the write checks ``rule`` on row ``r`` (its values after the import
+        ``c``, the stored object ``t``), as the database's triggers do: on every new object,
+        and on an updated one whose columns the rule reads (``Rule.on``) change. A stored
+        object the file leaves as it is keeps its known problems (a warning), as an edit of
+        another of its fields in the editor or QGIS would."""
+        if self.opts.mode == "append":
+            return sql.SQL("TRUE")
+        on = [sql.Identifier(col) for col in rule.on]
+        changed: sql.Composable = sql.SQL("TRUE") if not on else sql.SQL(
+            "({}) IS DISTINCT FROM ({})").format(
+            sql.SQL(", ").join(sql.SQL("c.{}").format(col) for col in on),
+            sql.SQL(", ").join(sql.SQL("t.{}").format(col) for col in on)) if len(on) > 1 \
+            else sql.SQL("c.{0} IS DISTINCT FROM t.{0}").format(on[0])
+        return sql.SQL("(t.id IS NULL OR {differs} AND {changed})").format(
+            differs=self._differs(), changed=changed)
 
     def _collect(self) -> None:
         blocking = list(blocking_severities(self.opts.legacy))

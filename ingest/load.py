@@ -496,6 +496,7 @@ class _Job(Checks):
                 self._collect()
                 if self.report.blocking:
                     self.report.inserted = self.report.updated = self.report.deleted = 0
+                    self.report.unchanged = 0
                     return
             raise RuleViolation(f"{reg.id}: {exc.diag.message_primary} (the database refused "
                                 "the import; nothing was written)", collection=reg.id) from None

@@ -13,6 +13,7 @@ import pytest
 
 from gis.errors import InvalidFile, InvalidParameter
 from ingest.job import FileOptions
+from ingest.load import Report
 from tests.ingest_files import (
     E0,
     N0,
@@ -423,3 +424,38 @@ def test_a_shapefile_that_cut_a_long_text_never_cuts_the_stored_value(db_url: st
             if p.field == "purpose_text"] == [(1, "cut_by_format", "warning")]
     assert "it may have been cut" in next(p.message for p in added.problems
                                           if p.rule == "cut_by_format")
+
+
+def test_an_upsert_checks_the_rules_the_write_checks_and_the_dry_run_says_so(
+        db_url: str, tmp_path: Path) -> None:
+    """The database re-checks a rule on an updated object only when the columns the rule
+    reads change; a dry run that refused the file for a legacy fault of a row it leaves as it
+    is would say "nothing would be written" of a file the real run writes."""
+    records = [parcel(i) for i in range(1, 4)]
+    records[1]["properties"]["CATEG"] = "100"  # agricultural land, residential purpose 02.01
+    first = write(tmp_path / "v1.gpkg", records, PARCEL_SCHEMA, driver="GPKG")
+    assert run(db_url, first, "land_parcels", legacy=True).inserted == 3
+
+    def both(path: Path) -> tuple[Report, Report]:
+        dry = run(db_url, path, "land_parcels", mode="upsert", dry_run=True)
+        real = run(db_url, path, "land_parcels", mode="upsert")
+        assert (dry.refused, dry.inserted, dry.updated, dry.unchanged) == (
+            real.refused, real.inserted, real.updated, real.unchanged), (dry, real)
+        return dry, real
+
+    records[2]["properties"]["OWNER"] = "Ковальчук Олена Петрівна (нова)"
+    records[1]["properties"]["OWNER"] = "Ковальчук Олена Петрівна (теж нова)"
+    dry, real = both(write(tmp_path / "v2.gpkg", records, PARCEL_SCHEMA, driver="GPKG"))
+    assert not real.refused and (real.updated, real.unchanged) == (2, 1)
+    known = [p for p in dry.problems if p.rule == "purpose_fits_category"]
+    assert [(p.row, p.severity) for p in known] == [(2, "warning")], dry.problems
+    assert known[0].message.endswith("(so in the registry already: the file does not change "
+                                     "what the rule checks)")
+    records[1]["properties"]["CILPR"] = "02.03"  # still not agricultural: checked, refused
+    dry, real = both(write(tmp_path / "v3.gpkg", records, PARCEL_SCHEMA, driver="GPKG"))
+    assert dry.refused and real.refused and not real.written
+    assert [(p.row, p.severity) for p in dry.problems if p.rule == "purpose_fits_category"] \
+        == [(2, "legacy")], dry.problems
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT purpose_code FROM registry.land_parcel WHERE "
+                            "cadastral_number LIKE '%0002'").fetchone() == ("02.01",)
