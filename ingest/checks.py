@@ -184,7 +184,7 @@ class Checks:
             self._duplicates("id", sql.Identifier("_file_id"))
 
     def _cut_values(self) -> None:
-        """Warn of each value that fills a column its format cuts (a DBF text's 254 bytes):
+        """Warn of each value that fills a column its format cuts (a DBF text: 254 bytes):
         the stored value it begins is kept (the file cut it); a new object's may be cut."""
         table = sql.Identifier(self.reg.schema, self.reg.table)
         updates = self.opts.mode != "append"
@@ -194,16 +194,18 @@ class Checks:
             if updates:
                 self._problem(sql.SQL(
                     "SELECT r._row, {name}, 'cut_by_format', 'warning', format('row %s, field "
-                    "{name_raw} (column {column}): the value fills the column''s 254 bytes and "
-                    "begins the stored value, which is %s characters longer: the file cut it, "
-                    "the stored value is kept', r._row, length(t.{col}) - length(r.{col})) "
+                    "{name_raw} (column {column}): the value fills its column, near the 254 "
+                    "bytes a Shapefile''s text holds, and begins the stored value, which is %s "
+                    "characters longer: the file cut it, the stored value is kept', r._row, "
+                    "length(t.{col}::text) - length(r.{col} {as_text})) "
                     "FROM ingest_rows AS r JOIN {table} AS t ON t.id = r._key_id WHERE {kept}"
                 ).format(name=sql.Literal(name), name_raw=sql.SQL(name), col=col, table=table,
-                         column=sql.SQL(m.column or ""), kept=self._cut_kept(m)))
+                         column=sql.SQL(m.column or ""), kept=self._cut_kept(m),
+                         as_text=sql.SQL("#>> '{}'" if m.field.type is FieldType.JSON else "")))
             self._problem(sql.SQL(
                 "SELECT r._row, {name}, 'cut_by_format', 'warning', format('row %s, field "
-                "{name_raw} (column {column}): the value fills the column''s 254 bytes, the "
-                "most a Shapefile''s text holds: it may have been cut', r._row) "
+                "{name_raw} (column {column}): the value fills its column, near the 254 bytes a "
+                "Shapefile''s text holds: it may have been cut', r._row) "
                 "FROM ingest_rows AS r WHERE r.{full} AND {new}").format(
                 name=sql.Literal(name), name_raw=sql.SQL(name), full=full,
                 column=sql.SQL(m.column or ""),

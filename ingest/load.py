@@ -116,8 +116,9 @@ class _Job(Checks):
         self.fields = [m for m in mapping.fields]
         # text fields read from columns the format cuts at its most bytes (a DBF's 254): a
         # value that fills the column and begins the stored one does not replace it
-        self.cut = [m for m in self.fields if m.column is not None and m.field.type is
-                    FieldType.TEXT and source.text_widths.get(m.column, 0) >= DBF_TEXT_BYTES]
+        self.cut = [m for m in self.fields if m.column is not None and m.field.type in (
+            FieldType.TEXT, FieldType.JSON) and source.text_widths.get(m.column, 0) >=
+            DBF_TEXT_BYTES - 3]  # GDAL sizes a column to its longest value, cut or not
         self.key = reg.import_key if not opts.keep_ids else None
         self.python_problems: list[tuple[int, str | None, str, str, str]] = []
         self.deferred: list[Rule] = []  # rules the write's triggers check (see _rule_checks)
@@ -390,9 +391,14 @@ class _Job(Checks):
         """Return whether row ``r``'s value of ``m`` was cut by the file's format from the
         stored value of object ``t``: it fills its column and begins the longer stored one."""
         col = sql.Identifier(m.field.column)
+        full = sql.Identifier(f"_full_{m.field.column}")
+        if m.field.type is FieldType.JSON:  # cut JSON is no JSON: it was read as a string
+            return sql.SQL(
+                "coalesce(r.{full} AND jsonb_typeof(r.{col}) = 'string' AND length(t.{col}::text)"
+                " > length(r.{col} #>> '{{}}') AND starts_with(t.{col}::text, r.{col} #>> "
+                "'{{}}'), false)").format(full=full, col=col)
         return sql.SQL("coalesce(r.{full} AND length(t.{col}) > length(r.{col}) AND "
-                       "starts_with(t.{col}, r.{col}), false)").format(
-            full=sql.Identifier(f"_full_{m.field.column}"), col=col)
+                       "starts_with(t.{col}, r.{col}), false)").format(full=full, col=col)
 
     def _typed(self, m: FieldMap) -> sql.Composable:
         f = m.field

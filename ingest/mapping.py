@@ -131,6 +131,7 @@ def build_mapping(reg: Registry, columns: list[str], overrides: dict[str, Any], 
                                    f"file does not have (its columns: {', '.join(columns)})")
     taken: set[str] = set()
     out: list[FieldMap] = []
+    exported = export_short_names(reg, columns)
     for name, f in stored.items():
         if name in constants:
             out.append(FieldMap(f, None, "set", constant=constants[name]))
@@ -140,7 +141,7 @@ def build_mapping(reg: Registry, columns: list[str], overrides: dict[str, Any], 
                 out.append(FieldMap(f, explicit[name], "yaml", values=values.get(name, {})))
                 taken.add(explicit[name])
             continue
-        found = _auto_column(f, columns, taken)
+        found = _auto_column(f, columns, taken, exported.get(name))
         if found is not None:
             out.append(FieldMap(f, found[0], found[1], values=values.get(name, {})))
             taken.add(found[0])
@@ -168,7 +169,23 @@ def id_column(columns: list[str]) -> str:
     return _id_column(columns)
 
 
-def _auto_column(f: Field, columns: list[str], taken: set[str]) -> tuple[str, str] | None:
+def export_short_names(reg: Registry, columns: list[str]) -> dict[str, str]:
+    """Return the column names our own Shapefile export of ``reg`` gives its fields when
+    ``columns`` are those of one (public, or staff with personal fields): 10 characters,
+    made unique by number in the export's field order (``distributor_name`` →
+    ``distribu_1``), so they map back whatever the order the registry declares them in."""
+    from ingest.export import exported_fields, short_names
+
+    present = {normalise(c) for c in columns}
+    for personal in (True, False):  # the staff export's columns include the public ones
+        names = short_names(["id", *(f.name for f in exported_fields(reg, personal))])
+        if {normalise(n) for n in names.values()} <= present:
+            return names
+    return {}
+
+
+def _auto_column(f: Field, columns: list[str], taken: set[str],
+                 exported: str | None = None) -> tuple[str, str] | None:
     free = [c for c in columns if c not in taken]
     by_norm = {normalise(c): c for c in free}
     tries: list[tuple[str, str]] = [(f.name, "name")]
@@ -178,6 +195,8 @@ def _auto_column(f: Field, columns: list[str], taken: set[str]) -> tuple[str, st
         hit = by_norm.get(normalise(candidate))
         if hit is not None:
             return hit, how
+    if exported is not None and normalise(exported) in by_norm:
+        return by_norm[normalise(exported)], "short name"
     if len(f.name) > 10:  # a Shapefile keeps 10 characters of a column name
         hit = by_norm.get(normalise(f.name[:10]))  # "structure_kind" → "structure_"
         if hit is not None:

@@ -467,6 +467,9 @@ class GdalSource(Source):
     # memory, ~10x slower): pyogrio's batches keep ~0.4 kB per feature read (GDAL/pyogrio
     # retain memory between chunked reads), which a file larger than memory cannot afford
     fast_read_max: int = FAST_READ_MAX_FEATURES
+    # GeoJSON's own feature ids (the members "id", which GDAL reads as FIDs, not as a field)
+    # become an "id" column: our exports and OGC API pages carry the objects' ids there
+    fids_as_id: bool = False
 
     @classmethod
     def open(cls, path: Path, display: str, layer: str | None,
@@ -503,11 +506,17 @@ class GdalSource(Source):
                 width_encoding = cpg_encoding(cpg)
             assert dbf is not None
             widths = dbf_text_widths(dbf, width_encoding)
+        fields = [str(f) for f in info["fields"]]
+        fids_as_id = suffix in (".geojson", ".json") and not any(
+            f.strip().lower() == "id" for f in fields) and _own_fids(path, chosen)
+        if fids_as_id:
+            fields.append("id")
+            notes.append('the features\' own ids (GeoJSON "id") are read as the column id')
         count = int(info.get("features") or 0)
         dates = [str(f) for f, t in zip(info["fields"], info["dtypes"], strict=True)
                  if str(t).startswith("datetime64")]
         return cls(path=path, display=display, format=FORMAT_NAMES[suffix], layer=chosen,
-                   crs=crs_of(info.get("crs")), fields=[str(f) for f in info["fields"]],
+                   crs=crs_of(info.get("crs")), fields=fields, fids_as_id=fids_as_id,
                    encoding=encoding, notes=notes, driver=str(info.get("driver") or ""),
                    total=count if count >= 0 else None, date_fields=dates,
                    text_widths=widths, width_encoding=width_encoding)
@@ -534,7 +543,10 @@ class GdalSource(Source):
                         yield Record(row, {**dict(feat.properties),
                                            "__geometry_error__": str(exc)}, None)
                         continue
-                yield Record(row, dict(feat.properties), geometry)
+                values = dict(feat.properties)
+                if self.fids_as_id:
+                    values["id"] = int(feat.id)
+                yield Record(row, values, geometry)
 
     def _fast(self, size: int) -> Iterator[Batch]:
         from pyogrio import raw
@@ -544,9 +556,9 @@ class GdalSource(Source):
         done = 0
         while True:
             try:
-                meta, _, geometry, values = raw.read(
+                meta, fids, geometry, values = raw.read(
                     str(self.path), encoding=self.encoding, skip_features=done,
-                    max_features=size, **self._layer_or_sql())
+                    max_features=size, return_fids=self.fids_as_id, **self._layer_or_sql())
             except Exception as exc:
                 if self.date_fields and not self.dates_as_text and _quotable(self):
                     self.dates_as_text = True  # and read this batch again
@@ -557,8 +569,10 @@ class GdalSource(Source):
             if n == 0:
                 return
             names = [str(f) for f in meta["fields"]]
-            yield Batch(list(range(done + 1, done + n + 1)),
-                        {name: column(v) for name, v in zip(names, values, strict=True)},
+            columns = {name: column(v) for name, v in zip(names, values, strict=True)}
+            if self.fids_as_id:
+                columns["id"] = column(fids)
+            yield Batch(list(range(done + 1, done + n + 1)), columns,
                         [bytes(g) if g is not None else None for g in geometry])
             done += n
             if n < size:
@@ -569,8 +583,9 @@ class GdalSource(Source):
         of every field with the date ones cast to text (GDAL writes them YYYY/MM/DD)."""
         if not self.dates_as_text:
             return {"layer": self.layer}
+        read = [f for f in self.fields if not (self.fids_as_id and f == "id")]
         cols = ", ".join(f'CAST("{f}" AS character(64)) AS "{f}"' if f in self.date_fields
-                         else f'"{f}"' for f in self.fields)
+                         else f'"{f}"' for f in read)
         # GDAL's SQL over the uploaded file itself, never PostgreSQL; every name is quoted and
         # _quotable refused names holding a quote
         return {"sql": f'SELECT {cols} FROM "{self.layer}"',  # noqa: S608
@@ -584,6 +599,20 @@ class GdalSource(Source):
             for i, row in enumerate(batch.rows):
                 yield Record(row, {k: v[i] for k, v in batch.columns.items()},
                              batch.geometries[i])
+
+
+def _own_fids(path: Path, layer: str | None) -> bool:
+    """Return whether GDAL's FIDs of a GeoJSON file are the features' own ids: GDAL numbers
+    features from 0 when they have none (or not a unique whole number each), and an object's
+    id is never 0."""
+    from pyogrio import raw
+
+    try:
+        _, fids, _, _ = raw.read(str(path), layer=layer, max_features=1, return_fids=True,
+                                 read_geometry=False, columns=[])
+    except Exception:  # the file's reading fails again later, with the row that breaks it
+        return False
+    return fids is not None and len(fids) > 0 and int(fids[0]) != 0
 
 
 def _rows_or_fail(features: Any, source: Source) -> Iterator[tuple[int, Any]]:
