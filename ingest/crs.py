@@ -4,7 +4,8 @@ The file's own CRS (``.prj``, GeoPackage, GeoJSON) or ``--crs``; a file without 
 refused with what its coordinates look like (domain §3.6). SK-42 and SK-63 (Pulkovo 1942)
 reach UCS-2000 in PROJ only through a null transformation good to 3.5 m, useless for a
 cadastre: such files are refused unless the deployment configured its own keys (a PROJ
-pipeline to the storage CRS, ``GIS_INGEST__TRANSFORMS``).
+pipeline to the storage CRS, ``GIS_INGEST__TRANSFORMS``). So is any CRS PROJ relates to
+UCS-2000 only by a "ballpark" operation (a datum it knows no transformation for).
 """
 
 from __future__ import annotations
@@ -120,10 +121,46 @@ def resolve(file_crs: CRS | None, given: CRS | None, storage_srid: int, display:
                 f"GIS_INGEST__TRANSFORMS='{{\"{label}\": \"+proj=pipeline …\"}}' or convert the "
                 "file first", file=display)
         return SourceCrs(crs, None, Transformer.from_pipeline(pipeline), label)
+    storage = CRS.from_epsg(storage_srid)
+    if only_ballpark(crs, storage):
+        pipeline = transforms.get(label) or transforms.get(crs.name)
+        if pipeline:
+            return SourceCrs(crs, None, Transformer.from_pipeline(pipeline), label)
+        datum = crs.datum.name if crs.datum else "none named"
+        what = "its own coordinate system" if crs.name.lower() in ("unknown", "unnamed", "") \
+            else crs.name if label == crs.name else f"{crs.name} ({label})"
+        raise InvalidFile(
+            f"{display}: PROJ knows no transformation from {what}, on datum {datum}, to "
+            "UCS-2000, only a ballpark one that can put objects metres off (SK-42 or SK-63 "
+            "without its parameters looks like this): give its EPSG code with --crs, a .prj "
+            "that names its datum or carries its "
+            "TOWGS84 parameters, or configure a PROJ pipeline in "
+            f"GIS_INGEST__TRANSFORMS='{{\"{label}\": \"+proj=pipeline …\"}}'", file=display)
     if code is not None:
         return SourceCrs(crs, code, None, label)
-    return SourceCrs(crs, None, Transformer.from_crs(crs, CRS.from_epsg(storage_srid),
-                                                     always_xy=True), label)
+    return SourceCrs(crs, None, Transformer.from_crs(crs, storage, always_xy=True), label)
+
+
+def only_ballpark(crs: CRS, storage: CRS) -> bool:
+    """Return True when PROJ relates ``crs`` to ``storage`` only by a "ballpark" operation:
+    a datum it has no transformation for (a custom .prj on the Krassovsky ellipsoid that lost
+    its TOWGS84 — SK-42 or SK-63 in disguise — is taken as UCS-2000 by it, metres off).
+
+    >>> krassovsky = CRS.from_proj4("+proj=tmerc +lon_0=27 +x_0=300000 +ellps=krass +units=m")
+    >>> only_ballpark(krassovsky, CRS.from_epsg(6383))
+    True
+    >>> [only_ballpark(CRS.from_epsg(code), CRS.from_epsg(6383)) for code in (4326, 6384, 9860)]
+    [False, False, False]
+    """
+    from pyproj.transformer import TransformerGroup
+
+    if crs.equals(storage, ignore_axis_order=True):
+        return False
+    try:
+        group = TransformerGroup(crs, storage, always_xy=True)
+    except Exception:  # PROJ cannot relate them at all
+        return True
+    return all("ballpark" in t.description.lower() for t in group.transformers)
 
 
 def describe_coordinates(x: float, y: float) -> str:

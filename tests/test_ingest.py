@@ -360,6 +360,43 @@ def test_sk63_without_the_deployments_keys_is_refused(db_url: str, tmp_path: Pat
         run(db_url, path, "land_parcels")
 
 
+SK42_ZONE_5 = ("+proj=tmerc +lat_0=0 +lon_0=27 +k=1 +x_0=5500000 +y_0=0 +ellps=krass "
+               "+towgs84=23.92,-141.27,-80.9,0,0.35,0.82,-0.12 +units=m +no_defs")
+
+
+def test_a_custom_crs_proj_can_only_guess_is_refused_and_its_parameters_are_used(
+        db_url: str, tmp_path: Path) -> None:
+    """A .prj is ESRI WKT, which has no TOWGS84: an SK-42 zone exported by GDAL or MapInfo
+    keeps its ellipsoid but loses its datum shift, and PROJ then relates it to UCS-2000 (the
+    same ellipsoid) only by a "ballpark" operation, metres off. A GeoPackage keeps the
+    parameters: the import uses them."""
+    from fiona.crs import CRS as FionaCRS
+    from pyproj import CRS as ProjCRS
+    from pyproj import Transformer
+
+    sk42 = ProjCRS.from_proj4(SK42_ZONE_5)
+    there = Transformer.from_crs(6383, sk42, always_xy=True)
+    ring = [there.transform(x, y) for x, y in square(E0, N0)]
+    record = parcel(1, ring)
+    for name in ("sk42.shp", "sk42.gpkg"):
+        with fiona.open(str(tmp_path / name), "w", driver="GPKG" if name.endswith("gpkg")
+                        else "ESRI Shapefile", schema=PARCEL_SCHEMA,
+                        crs=FionaCRS.from_wkt(sk42.to_wkt("WKT1_GDAL"))) as out:
+            out.write(fiona.Feature.from_dict(record))
+    assert "TOWGS84" not in (tmp_path / "sk42.prj").read_text()
+    with pytest.raises(InvalidFile, match="only a ballpark one that can put objects metres off"):
+        run(db_url, tmp_path / "sk42.shp", "land_parcels")
+    assert count(db_url, "land_parcel") == 0
+    report = run(db_url, tmp_path / "sk42.gpkg", "land_parcels")
+    assert report.written, report.problems
+    with psycopg.connect(db_url) as conn:
+        moved = conn.execute("SELECT ST_HausdorffDistance(geom, ST_GeomFromText(%s, 6383)) FROM "
+                             "registry.land_parcel", (
+                                 "POLYGON((" + ", ".join(f"{x} {y}" for x, y in square(E0, N0))
+                                 + "))",)).fetchone()
+    assert moved is not None and moved[0] < 0.001  # back where it was drawn, to the mm
+
+
 def test_a_wrong_crs_puts_objects_far_from_the_city(db_url: str, tmp_path: Path) -> None:
     path = write(tmp_path / "p.shp", [parcel(1)], PARCEL_SCHEMA)
     report = run(db_url, path, "land_parcels", files=FileOptions(crs="EPSG:6385"))
