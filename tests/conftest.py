@@ -163,9 +163,10 @@ def start_server(env: dict[str, str], port: int, *args: str, timeout_s: float = 
 
 
 @contextlib.contextmanager
-def served(env: dict[str, str]) -> Iterator[str]:
-    """Run ``gis serve`` with ``env`` on a free port; yield its base URL; stop it after."""
-    proc = start_server(env, port := free_port())
+def served(env: dict[str, str], *args: str) -> Iterator[str]:
+    """Run ``gis serve`` with ``env`` (and ``args``) on a free port; yield its base URL; stop it
+    after."""
+    proc = start_server(env, port := free_port(), *args)
     try:
         yield f"http://127.0.0.1:{port}"
     finally:

@@ -21,10 +21,10 @@ import pytest
 from psycopg import errors as pgerrors
 
 from gis.auth import Role
-from gis.cluster import EmbeddedCluster, free_port
+from gis.cluster import EmbeddedCluster
 from gis.db_logins import login_of
 from gis.users import add_user, set_active, set_password
-from tests.conftest import DEMO_TODAY, GIS, clone, drop, shared_tmp, start_server
+from tests.conftest import DEMO_TODAY, GIS, clone, serving, shared_tmp
 from tests.factories import approve_all
 
 PASSWORD = "planner's own secret"
@@ -36,8 +36,6 @@ NUMBER_PATTERN_MESSAGE = "the cadastral number is malformed"
 def logins(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str, Any]]:
     """Return a server over a demo database with a planner, a registrar, an admin and a
     public user, each with a database login; tests may change the data."""
-    import shutil
-
     from app.demo.load import load_demo
 
     url = clone(cluster, "gis_template", DB)
@@ -54,17 +52,8 @@ def logins(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str, An
                            env={**os.environ, "GIS_DATABASE_URL": url})
     assert added.returncode == 0, added.stderr
     assert "database login logins_olena" in added.stderr
-    cache = shared_tmp("hromada-login-tiles-")
-    port = free_port()
-    proc = start_server({"GIS_DATABASE_URL": url, "GIS_TILES__CACHE_DIR": str(cache)}, port)
-    try:
-        yield {"url": url, "server": f"http://127.0.0.1:{port}", "port": cluster.port}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.log_path.unlink(missing_ok=True)
-        shutil.rmtree(cache, ignore_errors=True)
-        drop(cluster, DB)
+    with serving(cluster, DB, url) as base:
+        yield {"url": url, "server": base, "port": cluster.port}
 
 
 def login_url(env: dict[str, Any], user: str, password: str = PASSWORD) -> str:

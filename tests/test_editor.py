@@ -10,7 +10,6 @@ at its field and on the map; an anonymous visitor gets no editor and none of its
 from __future__ import annotations
 
 import math
-import shutil
 import time
 from collections.abc import Iterator
 from typing import Any
@@ -22,9 +21,9 @@ import pytest
 import shapely
 
 from gis.auth import Role
-from gis.cluster import EmbeddedCluster, free_port
+from gis.cluster import EmbeddedCluster
 from gis.users import add_user
-from tests.conftest import DEMO_TODAY, clone, drop, shared_tmp, start_server
+from tests.conftest import DEMO_TODAY, clone, serving
 from tests.factories import approve_all
 from tests.test_portal import ARTIFACTS, CHROMIUM, WAIT_MS, Watched
 
@@ -50,18 +49,8 @@ def city(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str, Any]
                            ("ivan", Role.REGISTRAR)):
             add_user(conn, name, frozenset({role}), password=PASSWORD)
         conn.commit()
-    cache = shared_tmp("hromada-editor-tiles-")
-    port = free_port()
-    proc = start_server({"GIS_DATABASE_URL": url, "GIS_AUTH__COOKIE_SECURE": "false",
-                         "GIS_TILES__CACHE_DIR": str(cache)}, port)
-    try:
-        yield {"server": f"http://127.0.0.1:{port}", "url": url}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.log_path.unlink(missing_ok=True)
-        shutil.rmtree(cache, ignore_errors=True)
-        drop(cluster, DB)
+    with serving(cluster, DB, url, {"GIS_AUTH__COOKIE_SECURE": "false"}) as base:
+        yield {"server": base, "url": url}
 
 
 @pytest.fixture(scope="module")

@@ -13,12 +13,12 @@ import psycopg
 import pytest
 
 from gis.auth import Role
-from gis.cluster import EmbeddedCluster, free_port
+from gis.cluster import EmbeddedCluster
 from gis.settings import ErrorReportSettings
 from gis.staff_rights import grant_verifier, set_department
 from gis.users import add_user
 from registries.error_reports import filed_today
-from tests.conftest import DEMO_TODAY, clone, drop, start_server
+from tests.conftest import DEMO_TODAY, clone, drop, served
 
 DB = "error_reports"
 TOKENS = {"tok-taras": "taras:planner", "tok-ivan": "ivan:registrar"}
@@ -40,18 +40,14 @@ def city(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str, Any]
         parcel = conn.execute("SELECT id FROM open_data.land_parcel ORDER BY id LIMIT 1"
                               ).fetchone()[0]  # type: ignore[index]
         conn.commit()
-    port = free_port()
-    proc = start_server({"GIS_DATABASE_URL": url, "GIS_LIMITS__RATE_EXEMPT": "[]",
-                         "GIS_AUTH__TOKENS": json.dumps(TOKENS),
-                         "GIS_ERROR_REPORTS__CLIENT_BURST": "3",
-                         "GIS_ERROR_REPORTS__CLIENT_EVERY_MIN": "10",
-                         "GIS_ERROR_REPORTS__PER_CLIENT_DAY": "5"}, port)
     try:
-        yield {"url": url, "server": f"http://127.0.0.1:{port}", "parcel": parcel}
+        with served({"GIS_DATABASE_URL": url, "GIS_LIMITS__RATE_EXEMPT": "[]",
+                     "GIS_AUTH__TOKENS": json.dumps(TOKENS),
+                     "GIS_ERROR_REPORTS__CLIENT_BURST": "3",
+                     "GIS_ERROR_REPORTS__CLIENT_EVERY_MIN": "10",
+                     "GIS_ERROR_REPORTS__PER_CLIENT_DAY": "5"}) as base:
+            yield {"url": url, "server": base, "parcel": parcel}
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.log_path.unlink(missing_ok=True)
         drop(cluster, DB)
 
 

@@ -22,9 +22,9 @@ import psycopg
 import pytest
 
 from extracts.layout import MM, sheet
-from gis.cluster import EmbeddedCluster, free_port
+from gis.cluster import EmbeddedCluster
 from tests import factories as f
-from tests.conftest import GIS, clone, drop, shared_tmp, start_server
+from tests.conftest import GIS, clone, drop, served, shared_tmp
 
 NUMBER = "6810100000:03:002:0007"  # the parcel with the known 100 m edge
 NEIGHBOUR = "6810100000:03:002:0008"
@@ -79,12 +79,8 @@ def db(cluster: EmbeddedCluster, template_url: str) -> Iterator[str]:
 
 @pytest.fixture(scope="module")
 def srv(db: str) -> Iterator[str]:
-    port = free_port()
-    proc = start_server({"GIS_DATABASE_URL": db, "GIS_AUTH__TOKENS": json.dumps(TOKENS)}, port)
-    yield f"http://127.0.0.1:{port}"
-    proc.terminate()
-    proc.wait(timeout=30)
-    proc.log_path.unlink(missing_ok=True)
+    with served({"GIS_DATABASE_URL": db, "GIS_AUTH__TOKENS": json.dumps(TOKENS)}) as base:
+        yield base
 
 
 def get(srv: str, path: str, **kw: Any) -> httpx.Response:
@@ -271,12 +267,9 @@ def test_portal_and_report_link_to_extracts(srv: str) -> None:
 
 
 def test_limits_refuse_floods_and_huge_frames(db: str) -> None:
-    port = free_port()
-    proc = start_server({"GIS_DATABASE_URL": db, "GIS_AUTH__TOKENS": json.dumps(TOKENS),
-                         "GIS_LIMITS__RATE_EXEMPT": "[]", "GIS_EXTRACTS__ANON_BURST": "2",
-                         "GIS_EXTRACTS__MAX_FEATURES": "5"}, port)
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with served({"GIS_DATABASE_URL": db, "GIS_AUTH__TOKENS": json.dumps(TOKENS),
+                 "GIS_LIMITS__RATE_EXEMPT": "[]", "GIS_EXTRACTS__ANON_BURST": "2",
+                 "GIS_EXTRACTS__MAX_FEATURES": "5"}) as base:
         # a frame holding more than 5 features is refused before anything is drawn
         r = httpx.get(f"{base}/extracts", params={"center": "26.9965,49.4216",
                                                   "scale": "10000"}, headers=STAFF, timeout=60)
@@ -291,10 +284,6 @@ def test_limits_refuse_floods_and_huge_frames(db: str) -> None:
         r = httpx.get(f"{base}/extracts/parcels/{PRIVATE}", params={"scale": "500"},
                       headers=STAFF, timeout=60)
         assert r.status_code == 200
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.log_path.unlink(missing_ok=True)
 
 
 def test_cli_prints_and_checks_an_extract(db: str) -> None:

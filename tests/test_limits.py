@@ -263,22 +263,19 @@ def test_over_http_a_client_with_heavy_requests_queues_and_pays_others_do_not(
 
     import psycopg
 
-    from gis.cluster import free_port
-    from tests.conftest import clone, drop, start_server
+    from tests.conftest import clone, drop, served
 
     url = clone(cluster, "gis_template", "worklimits")
-    port = free_port()
-    proc = start_server({"GIS_DATABASE_URL": url, "GIS_LIMITS__ANON_CONCURRENCY": "1",
-                         "GIS_LIMITS__ANON_QUEUE_S": "1", "GIS_LIMITS__ANON_WORK_S_PER_S": "0.05",
-                         "GIS_LIMITS__ANON_WORK_BURST_S": "2"}, port)
-    base = f"http://127.0.0.1:{port}"
 
     def at(address: str) -> httpx.Client:
         return httpx.Client(base_url=base, timeout=30,
                             transport=httpx.HTTPTransport(local_address=address))
 
     try:
-        with psycopg.connect(url) as blocker, at("127.0.3.1") as a, at("127.0.3.2") as b:
+        with (served({"GIS_DATABASE_URL": url, "GIS_LIMITS__ANON_CONCURRENCY": "1",
+                      "GIS_LIMITS__ANON_QUEUE_S": "1", "GIS_LIMITS__ANON_WORK_S_PER_S": "0.05",
+                      "GIS_LIMITS__ANON_WORK_BURST_S": "2"}) as base,
+              psycopg.connect(url) as blocker, at("127.0.3.1") as a, at("127.0.3.2") as b):
             blocker.execute("LOCK TABLE published.address IN ACCESS EXCLUSIVE MODE")
             held: list[httpx.Response] = []
             thread = threading.Thread(target=lambda: held.append(
@@ -302,7 +299,4 @@ def test_over_http_a_client_with_heavy_requests_queues_and_pays_others_do_not(
             assert b.get("/collections/streets/items?f=json").status_code == 200
             assert a.get("/static/portal/main.js").status_code == 200  # files are free
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.log_path.unlink(missing_ok=True)
         drop(cluster, "worklimits")

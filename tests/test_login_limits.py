@@ -17,9 +17,9 @@ import pytest
 
 from app.login_limits import LoginThrottle
 from gis.auth import Role
-from gis.cluster import EmbeddedCluster, free_port
+from gis.cluster import EmbeddedCluster
 from gis.users import add_user
-from tests.conftest import clone, drop, start_server
+from tests.conftest import clone, drop, served
 
 PASSWORD = "correct horse battery"
 
@@ -90,16 +90,12 @@ def guarded(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str, A
         add_user(conn, "olena", frozenset({Role.PLANNER}), password=PASSWORD)
         add_user(conn, "ivan", frozenset({Role.REGISTRAR}), password=PASSWORD)
         conn.commit()
-    port = free_port()
-    proc = start_server({"GIS_DATABASE_URL": url, "GIS_AUTH__COOKIE_SECURE": "false",
-                         "GIS_LIMITS__LOGIN_ACCOUNT_FAILURES": "30",
-                         "GIS_LIMITS__LOGIN_ACCOUNT_PAUSE_S": "5"}, port)
     try:
-        yield {"server": f"http://127.0.0.1:{port}"}
+        with served({"GIS_DATABASE_URL": url, "GIS_AUTH__COOKIE_SECURE": "false",
+                     "GIS_LIMITS__LOGIN_ACCOUNT_FAILURES": "30",
+                     "GIS_LIMITS__LOGIN_ACCOUNT_PAUSE_S": "5"}) as base:
+            yield {"server": base}
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.log_path.unlink(missing_ok=True)
         drop(cluster, "logins")
 
 

@@ -24,10 +24,10 @@ from app.access_log import FLUSH_S, AccessLog
 from app.metrics import BUCKETS, Metrics
 from app.observe import Observer
 from gis.auth import Role
-from gis.cluster import EmbeddedCluster, free_port
+from gis.cluster import EmbeddedCluster
 from gis.settings import LogSettings, MetricsSettings
 from gis.users import add_user, issue_token
-from tests.conftest import DEMO_TODAY, clone, drop, shared_tmp, start_server
+from tests.conftest import DEMO_TODAY, clone, drop, served, shared_tmp
 from tests.factories import approve_all
 from tests.test_limits import AsgiClient
 from tests.test_personal_data import forbidden_values, tile_of
@@ -51,16 +51,12 @@ def observed(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str, 
         conn.commit()
     work = shared_tmp("hromada-observed-")
     log = work / "access.log"
-    port = free_port()
-    proc = start_server({"GIS_DATABASE_URL": url, "GIS_DATA_DIR": str(work / "data"),
-                         "GIS_AUTH__COOKIE_SECURE": "false", "GIS_LOG__ACCESS": str(log),
-                         "GIS_TIMEOUTS__ITEMS_S": "1.5"}, port)
     try:
-        yield {"server": f"http://127.0.0.1:{port}", "url": url, "token": token, "log": log}
+        with served({"GIS_DATABASE_URL": url, "GIS_DATA_DIR": str(work / "data"),
+                     "GIS_AUTH__COOKIE_SECURE": "false", "GIS_LOG__ACCESS": str(log),
+                     "GIS_TIMEOUTS__ITEMS_S": "1.5"}) as base:
+            yield {"server": base, "url": url, "token": token, "log": log}
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.log_path.unlink(missing_ok=True)
         drop(cluster, "observed")
         import shutil
 

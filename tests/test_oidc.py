@@ -25,8 +25,8 @@ import pytest
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 
-from gis.cluster import EmbeddedCluster, free_port
-from tests.conftest import DEMO_TODAY, clone, drop, start_server
+from gis.cluster import EmbeddedCluster
+from tests.conftest import DEMO_TODAY, clone, drop, served
 
 AUDIENCE = "hromada-gis"
 ISSUER = ""  # the loopback provider's URL, set by the fixture
@@ -80,19 +80,15 @@ def provider(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str, 
         "/realms/hromada/protocol/openid-connect/certs": json.dumps(
             {"keys": [{**jwk, "kid": "k1", "use": "sig", "alg": "RS256"}]}).encode()}
     threading.Thread(target=idp.serve_forever, daemon=True).start()
-    port = free_port()
-    proc = start_server({
-        "GIS_DATABASE_URL": url, "GIS_AUTH__OIDC__ISSUER": ISSUER,
-        "GIS_AUTH__OIDC__AUDIENCE": AUDIENCE,
-        "GIS_AUTH__OIDC__ROLES_CLAIM": "realm_access.roles",
-        "GIS_AUTH__OIDC__ROLE_MAP": json.dumps({"gis-planner": "planner",
-                                                "gis-registrar": "registrar"})}, port)
     try:
-        yield {"server": f"http://127.0.0.1:{port}", "key": key, "url": url}
+        with served({
+            "GIS_DATABASE_URL": url, "GIS_AUTH__OIDC__ISSUER": ISSUER,
+            "GIS_AUTH__OIDC__AUDIENCE": AUDIENCE,
+            "GIS_AUTH__OIDC__ROLES_CLAIM": "realm_access.roles",
+            "GIS_AUTH__OIDC__ROLE_MAP": json.dumps({"gis-planner": "planner",
+                                                    "gis-registrar": "registrar"})}) as base:
+            yield {"server": base, "key": key, "url": url}
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.log_path.unlink(missing_ok=True)
         idp.shutdown()
         idp.server_close()
         drop(cluster, "oidc")

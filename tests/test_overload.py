@@ -17,8 +17,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import psycopg
 
-from gis.cluster import free_port
-from tests.conftest import start_server
+from tests.conftest import served
 
 PAGE = "/collections/land_parcels/items?f=json&limit=1000"
 
@@ -34,11 +33,8 @@ def _burst(base: str, clients: int) -> list[httpx.Response]:
 
 
 def test_a_burst_beyond_the_pool_is_queued_and_served(db_url: str) -> None:
-    port = free_port()
-    proc = start_server({"GIS_DATABASE_URL": db_url, "GIS_POOL__MAX_SIZE": "2",
-                         "GIS_TILES__CACHE": "none"}, port, "--demo", "--scale", "0.01")
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with served({"GIS_DATABASE_URL": db_url, "GIS_POOL__MAX_SIZE": "2",
+                 "GIS_TILES__CACHE": "none"}, "--demo", "--scale", "0.01") as base:
         with psycopg.connect(db_url) as blocker:
             # a view locks the tables it reads: the same lock whatever the public view reads
             blocker.execute("LOCK TABLE open_data.land_parcel IN ACCESS EXCLUSIVE MODE")
@@ -63,19 +59,12 @@ def test_a_burst_beyond_the_pool_is_queued_and_served(db_url: str) -> None:
         metrics = httpx.get(base + "/metrics", timeout=10).text
         assert re.search(r'hromada_db_pool_max_connections\{pool="app"\} 2\b', metrics)
         assert re.search(r'hromada_db_pool_refused_busy_total\{pool="app"\} 0\b', metrics)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.log_path.unlink(missing_ok=True)
 
 
 def test_a_line_longer_than_the_queue_is_refused_as_busy_not_unreachable(db_url: str) -> None:
-    port = free_port()
-    proc = start_server({"GIS_DATABASE_URL": db_url, "GIS_POOL__MAX_SIZE": "2",
-                         "GIS_POOL__QUEUE_S": "1", "GIS_TIMEOUTS__ITEMS_S": "4",
-                         "GIS_TILES__CACHE": "none"}, port, "--demo", "--scale", "0.01")
-    base = f"http://127.0.0.1:{port}"
-    try:
+    with served({"GIS_DATABASE_URL": db_url, "GIS_POOL__MAX_SIZE": "2", "GIS_POOL__QUEUE_S": "1",
+                 "GIS_TIMEOUTS__ITEMS_S": "4", "GIS_TILES__CACHE": "none"},
+                "--demo", "--scale", "0.01") as base:
         with psycopg.connect(db_url) as blocker:
             blocker.execute("LOCK TABLE open_data.land_parcel IN ACCESS EXCLUSIVE MODE")
             answers = _burst(base, 6)
@@ -87,7 +76,3 @@ def test_a_line_longer_than_the_queue_is_refused_as_busy_not_unreachable(db_url:
         assert all(int(a.headers["retry-after"]) >= 1 for a in busy)
         assert all("busy" in a.json()["detail"] for a in busy)
         assert httpx.get(base + PAGE, timeout=30).status_code == 200
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.log_path.unlink(missing_ok=True)

@@ -20,10 +20,10 @@ import psycopg
 import pytest
 
 from gis.auth import Role
-from gis.cluster import EmbeddedCluster, free_port
+from gis.cluster import EmbeddedCluster
 from gis.users import add_user, issue_token
 from registries.catalog import default_catalog
-from tests.conftest import DEMO_TODAY, clone, drop, start_server
+from tests.conftest import DEMO_TODAY, clone, drop, served
 from tests.factories import approve_all
 
 PROBE = Path(__file__).parent / "clients" / "qgis_project_probe.py"
@@ -41,13 +41,8 @@ def qgis_city(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str,
         add_user(conn, "olena", frozenset({Role.PLANNER}), password=PASSWORD)
         token = issue_token(conn, "olena", "QGIS tests")[1]
         conn.commit()
-    port = free_port()
-    proc = start_server({"GIS_DATABASE_URL": url}, port)
-    yield {"server": f"http://127.0.0.1:{port}", "url": url, "token": token,
-           "port": cluster.port}
-    proc.terminate()
-    proc.wait(timeout=30)
-    proc.log_path.unlink(missing_ok=True)
+    with served({"GIS_DATABASE_URL": url}) as base:
+        yield {"server": base, "url": url, "token": token, "port": cluster.port}
     drop(cluster, DB)
 
 

@@ -11,9 +11,8 @@ import psycopg
 import pytest
 
 from gis.auth import Role
-from gis.cluster import free_port
 from gis.users import add_user
-from tests.conftest import shared_tmp, start_server
+from tests.conftest import served, shared_tmp
 from tests.raster_files import make_paletted
 
 PASSWORD = "correct horse battery 17"
@@ -28,16 +27,12 @@ def upload_server(db_url: str) -> Iterator[tuple[str, Path]]:
         add_user(conn, "ivan", frozenset({Role.REGISTRAR}), password=PASSWORD)
         conn.commit()
     data = shared_tmp("hromada-raster-upload-")
-    port = free_port()
-    proc = start_server({"GIS_DATABASE_URL": db_url, "GIS_AUTH__COOKIE_SECURE": "false",
-                         "GIS_DATA_DIR": str(data), "GIS_INGEST__MAX_UPLOAD_MB": "2",
-                         "GIS_TILES__CACHE": "none"}, port)
     try:
-        yield f"http://127.0.0.1:{port}", data / "rasters"
+        with served({"GIS_DATABASE_URL": db_url, "GIS_AUTH__COOKIE_SECURE": "false",
+                     "GIS_DATA_DIR": str(data), "GIS_INGEST__MAX_UPLOAD_MB": "2",
+                     "GIS_TILES__CACHE": "none"}) as base:
+            yield base, data / "rasters"
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.log_path.unlink(missing_ok=True)
         shutil.rmtree(data, ignore_errors=True)
 
 

@@ -31,7 +31,7 @@ from rasterio.io import MemoryFile
 from gis.cluster import EmbeddedCluster, free_port
 from gis.tms import grid_tile_bounds, grid_tile_range, ucs2000_tms
 from ingest.cog import publish, unpublish
-from tests.conftest import clone, drop, shared_tmp, start_server
+from tests.conftest import clone, drop, served, shared_tmp, start_server
 from tests.raster_files import (
     PALETTE,
     PALETTE_QUADRANTS,
@@ -301,16 +301,10 @@ def test_coverage_subset_has_the_bounds_and_crs_asked_for(http: httpx.Client) ->
 
 def test_large_coverage_is_downsampled_or_refused_when_strict(
         published: dict[str, str]) -> None:
-    port = free_port()
-    proc = start_server({**published, "GIS_RASTERS__MAX_COVERAGE_CELLS": "10000"}, port)
-    try:
-        url = f"http://127.0.0.1:{port}/collections/ortho-ucs/coverage"
+    with served({**published, "GIS_RASTERS__MAX_COVERAGE_CELLS": "10000"}) as base:
+        url = f"{base}/collections/ortho-ucs/coverage"
         lenient = httpx.get(url, timeout=60)
         strict = httpx.get(url, headers={"Prefer": "handling=strict"}, timeout=60)
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.log_path.unlink(missing_ok=True)
     assert lenient.status_code == 200
     assert lenient.headers["content-interpolation"] == "[ogc-interpolation:average]"
     with MemoryFile(lenient.content) as mem, mem.open() as ds:

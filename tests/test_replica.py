@@ -22,7 +22,7 @@ import psycopg
 import pytest
 
 from gis.cluster import SUPERUSER, EmbeddedCluster, free_port
-from tests.conftest import shared_tmp, start_server
+from tests.conftest import served, shared_tmp
 
 PG_BIN = sorted(Path("/usr/lib/postgresql").glob("*/bin/pg_ctl"))[-1].parent
 TOKENS = {"tok-writer": "olena:planner", "tok-other": "petro:planner"}
@@ -87,23 +87,17 @@ def replicated(cluster: EmbeddedCluster, db_url: str) -> Iterator[tuple[str, str
         load_demo(conn, scale=0.01, seed=68, srid=6383)
         conn.commit()
     replica = Replica(cluster)
-    proc = None
     try:
         replica.build()
         replica.start()
         replica_url = replica.url(db_url)
         _wait(lambda: _replayed(replica_url, db_url), 30)
-        port = free_port()
-        proc = start_server({"GIS_DATABASE_URL": db_url,
-                             "GIS_DATABASE__REPLICA_URLS": json.dumps([replica_url]),
-                             "GIS_AUTH__TOKENS": json.dumps(TOKENS),
-                             "GIS_TILES__CACHE_DIR": str(replica.root / "tile-cache")}, port)
-        yield f"http://127.0.0.1:{port}", db_url, replica
+        with served({"GIS_DATABASE_URL": db_url,
+                     "GIS_DATABASE__REPLICA_URLS": json.dumps([replica_url]),
+                     "GIS_AUTH__TOKENS": json.dumps(TOKENS),
+                     "GIS_TILES__CACHE_DIR": str(replica.root / "tile-cache")}) as base:
+            yield base, db_url, replica
     finally:
-        if proc is not None:
-            proc.terminate()
-            proc.wait(timeout=30)
-            proc.log_path.unlink(missing_ok=True)
         replica.remove()
 
 

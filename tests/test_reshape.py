@@ -16,8 +16,8 @@ import psycopg
 import pytest
 from psycopg import sql
 
-from gis.cluster import EmbeddedCluster, free_port
-from tests.conftest import DEMO_TODAY, clone, drop, start_server
+from gis.cluster import EmbeddedCluster
+from tests.conftest import DEMO_TODAY, clone, drop, served
 
 TOKENS = {"tok-planner": "olena:planner", "tok-registrar": "ivan:registrar",
           "tok-verifier": "taras:planner"}
@@ -40,12 +40,8 @@ def city(cluster: EmbeddedCluster, template_url: str) -> Iterator[tuple[str, str
         set_department(conn, "taras", "land_resources")
         grant_verifier(conn, "taras", "land_parcels")
         conn.commit()
-    port = free_port()
-    proc = start_server({"GIS_DATABASE_URL": url, "GIS_AUTH__TOKENS": json.dumps(TOKENS)}, port)
-    yield f"http://127.0.0.1:{port}", url
-    proc.terminate()
-    proc.wait(timeout=30)
-    proc.log_path.unlink(missing_ok=True)
+    with served({"GIS_DATABASE_URL": url, "GIS_AUTH__TOKENS": json.dumps(TOKENS)}) as base:
+        yield base, url
     drop(cluster, "reshape")
 
 

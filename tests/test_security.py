@@ -10,7 +10,7 @@ import psycopg
 import pytest
 
 from gis.auth import Role
-from gis.cluster import EmbeddedCluster, free_port
+from gis.cluster import EmbeddedCluster
 from gis.errors import Conflict, InvalidParameter
 from gis.users import (
     add_user,
@@ -21,7 +21,7 @@ from gis.users import (
     set_active,
     token_user,
 )
-from tests.conftest import DEMO_TODAY, clone, drop, start_server
+from tests.conftest import DEMO_TODAY, clone, drop, served
 from tests.factories import approve_all
 
 PASSWORD = "correct horse battery"
@@ -43,13 +43,8 @@ def secured(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str, A
         revoke_token(conn, revoked_id)
         set_active(conn, "petro", False)
         conn.commit()
-    port = free_port()
-    proc = start_server({"GIS_DATABASE_URL": url, "GIS_AUTH__COOKIE_SECURE": "false"}, port)
-    yield {"server": f"http://127.0.0.1:{port}", "url": url, "tokens": tokens,
-           "revoked": revoked}
-    proc.terminate()
-    proc.wait(timeout=30)
-    proc.log_path.unlink(missing_ok=True)
+    with served({"GIS_DATABASE_URL": url, "GIS_AUTH__COOKIE_SECURE": "false"}) as base:
+        yield {"server": base, "url": url, "tokens": tokens, "revoked": revoked}
     drop(cluster, "secured")
 
 

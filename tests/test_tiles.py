@@ -212,35 +212,30 @@ def test_cached_tiles_skip_the_rate_limit_but_misses_and_bad_tokens_do_not(
     it is not counted against the anonymous rate; a miss is, and a bad token still gets 401."""
     import shutil
 
-    from gis.cluster import free_port
-    from tests.conftest import shared_tmp, start_server
+    from tests.conftest import served, shared_tmp
 
-    cache, port = shared_tmp("hromada-tile-limit-"), free_port()
-    proc = start_server({"GIS_DATABASE_URL": demo_url, "GIS_TILES__CACHE_DIR": str(cache),
-                         "GIS_LIMITS__RATE_EXEMPT": "[]", "GIS_LIMITS__ANON_RATE_PER_S": "0.2",
-                         "GIS_LIMITS__ANON_BURST": "4"}, port)
+    cache = shared_tmp("hromada-tile-limit-")
     try:
-        base = f"http://127.0.0.1:{port}"
-        x, y = tile_of(*dense["land_parcel"], 16)
-        with httpx.Client(base_url=base, timeout=30) as client:
-            first = client.get(f"/maps/city/16/{x}/{y}.mvt")
-            assert first.status_code == 200 and first.headers["x-tile-cache"] == "miss"
-            for _ in range(20):  # far over the burst: all answered from the cache
-                r = client.get(f"/maps/city/16/{x}/{y}.mvt")
-                assert r.status_code == 200 and r.headers["x-tile-cache"] == "hit"
-                assert r.content == first.content
-            misses = [client.get(f"/maps/city/16/{x + dx}/{y}.mvt").status_code
-                      for dx in range(1, 8)]
-            assert 429 in misses and set(misses) <= {200, 204, 429}, misses
-            assert client.get("/collections/addresses/items?limit=1").status_code == 429
-            assert client.get(f"/maps/city/16/{x}/{y}.mvt").status_code == 200  # still a hit
-            bad = client.get(f"/maps/city/16/{x}/{y}.mvt",
-                             headers={"Authorization": "Bearer nobody"})
-            assert bad.status_code == 401, bad.text
+        with served({"GIS_DATABASE_URL": demo_url, "GIS_TILES__CACHE_DIR": str(cache),
+                     "GIS_LIMITS__RATE_EXEMPT": "[]", "GIS_LIMITS__ANON_RATE_PER_S": "0.2",
+                     "GIS_LIMITS__ANON_BURST": "4"}) as base:
+            x, y = tile_of(*dense["land_parcel"], 16)
+            with httpx.Client(base_url=base, timeout=30) as client:
+                first = client.get(f"/maps/city/16/{x}/{y}.mvt")
+                assert first.status_code == 200 and first.headers["x-tile-cache"] == "miss"
+                for _ in range(20):  # far over the burst: all answered from the cache
+                    r = client.get(f"/maps/city/16/{x}/{y}.mvt")
+                    assert r.status_code == 200 and r.headers["x-tile-cache"] == "hit"
+                    assert r.content == first.content
+                misses = [client.get(f"/maps/city/16/{x + dx}/{y}.mvt").status_code
+                          for dx in range(1, 8)]
+                assert 429 in misses and set(misses) <= {200, 204, 429}, misses
+                assert client.get("/collections/addresses/items?limit=1").status_code == 429
+                assert client.get(f"/maps/city/16/{x}/{y}.mvt").status_code == 200  # still a hit
+                bad = client.get(f"/maps/city/16/{x}/{y}.mvt",
+                                 headers={"Authorization": "Bearer nobody"})
+                assert bad.status_code == 401, bad.text
     finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.log_path.unlink(missing_ok=True)
         shutil.rmtree(cache, ignore_errors=True)
 
 

@@ -20,10 +20,9 @@ import psycopg
 import pytest
 import shapely
 
-from gis.cluster import free_port
 from registries.catalog import default_catalog
 from registries.publication import publish_directly
-from tests.conftest import DEMO_SCALE, DEMO_TODAY, SRID, shared_tmp, start_server
+from tests.conftest import DEMO_SCALE, DEMO_TODAY, SRID, served, shared_tmp
 from tests.factories import approve_all
 from tiles.invalidate import tiles_touched
 from tiles.mvt import Sources, TileQueries, configure
@@ -51,18 +50,11 @@ def tile_server(db_url: str) -> Iterator[tuple[str, str]]:
     import shutil
 
     cache_dir = shared_tmp("hromada-tiles-")
-    port = free_port()
     try:
-        proc = start_server({"GIS_DATABASE_URL": db_url, "GIS_TILES__CACHE_DIR": str(cache_dir),
-                             "GIS_AUTH__TOKENS": json.dumps({TOKEN: "olena:planner",
-                                                             VERIFIER: "taras:planner"})},
-                            port)
-        try:
-            yield f"http://127.0.0.1:{port}", db_url
-        finally:
-            proc.terminate()
-            proc.wait(timeout=30)
-            proc.log_path.unlink(missing_ok=True)
+        with served({"GIS_DATABASE_URL": db_url, "GIS_TILES__CACHE_DIR": str(cache_dir),
+                     "GIS_AUTH__TOKENS": json.dumps({TOKEN: "olena:planner",
+                                                     VERIFIER: "taras:planner"})}) as base:
+            yield base, db_url
     finally:
         shutil.rmtree(cache_dir, ignore_errors=True)
 

@@ -10,7 +10,6 @@ and looks the report up by it once the holder has answered.
 from __future__ import annotations
 
 import json
-import shutil
 from collections.abc import Iterator
 from typing import Any
 
@@ -19,10 +18,10 @@ import psycopg
 import pytest
 
 from gis.auth import Role
-from gis.cluster import EmbeddedCluster, free_port
+from gis.cluster import EmbeddedCluster
 from gis.staff_rights import grant_verifier, set_department
 from gis.users import add_user
-from tests.conftest import DEMO_TODAY, clone, drop, shared_tmp, start_server
+from tests.conftest import DEMO_TODAY, clone, serving
 from tests.test_portal import ARTIFACTS, CHROMIUM, WAIT_MS, Watched
 
 playwright_api = pytest.importorskip("playwright.sync_api")
@@ -49,19 +48,9 @@ def city(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str, Any]
             set_department(conn, name, "land_resources")
         grant_verifier(conn, "taras", "land_parcels")
         conn.commit()
-    cache = shared_tmp("hromada-verify-browser-")
-    port = free_port()
-    proc = start_server({"GIS_DATABASE_URL": url, "GIS_AUTH__COOKIE_SECURE": "false",
-                         "GIS_AUTH__TOKENS": json.dumps(TOKENS),
-                         "GIS_TILES__CACHE_DIR": str(cache)}, port)
-    try:
-        yield {"server": f"http://127.0.0.1:{port}", "url": url}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.log_path.unlink(missing_ok=True)
-        shutil.rmtree(cache, ignore_errors=True)
-        drop(cluster, DB)
+    with serving(cluster, DB, url, {"GIS_AUTH__COOKIE_SECURE": "false",
+                                    "GIS_AUTH__TOKENS": json.dumps(TOKENS)}) as base:
+        yield {"server": base, "url": url}
 
 
 @pytest.fixture(scope="module")

@@ -25,10 +25,10 @@ import psycopg
 import pytest
 
 from gis.auth import Role
-from gis.cluster import EmbeddedCluster, free_port
+from gis.cluster import EmbeddedCluster
 from gis.staff_rights import grant_verifier, set_department
 from gis.users import add_user
-from tests.conftest import DEMO_TODAY, GIS, clone, drop, shared_tmp, start_server
+from tests.conftest import DEMO_TODAY, GIS, clone, serving
 
 DB = "verify_http"
 PASSWORD = "planner's own secret"
@@ -44,8 +44,6 @@ def city(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str, Any]
     """A server over the demo city with a planner (olena, with a database login) and a
     verifier (taras) of the land resources department, and a registrar (ivan) of
     architecture who verifies addresses; tests may change the data."""
-    import shutil
-
     from app.demo.load import load_demo
 
     url = clone(cluster, "gis_template", DB)
@@ -61,18 +59,8 @@ def city(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str, Any]
         set_department(conn, "ivan", "architecture")
         grant_verifier(conn, "ivan", "addresses")
         conn.commit()
-    cache = shared_tmp("hromada-verify-tiles-")
-    port = free_port()
-    proc = start_server({"GIS_DATABASE_URL": url, "GIS_AUTH__TOKENS": json.dumps(TOKENS),
-                         "GIS_TILES__CACHE_DIR": str(cache)}, port)
-    try:
-        yield {"url": url, "server": f"http://127.0.0.1:{port}", "port": cluster.port}
-    finally:
-        proc.terminate()
-        proc.wait(timeout=30)
-        proc.log_path.unlink(missing_ok=True)
-        shutil.rmtree(cache, ignore_errors=True)
-        drop(cluster, DB)
+    with serving(cluster, DB, url, {"GIS_AUTH__TOKENS": json.dumps(TOKENS)}) as base:
+        yield {"url": url, "server": base, "port": cluster.port}
 
 
 def parcel(env: dict[str, Any], offset: int) -> tuple[int, str, str]:
