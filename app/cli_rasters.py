@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import getpass
-import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import datetime
@@ -24,18 +23,6 @@ def _connection() -> Iterator[tuple[Settings, psycopg.Connection[Any]]]:
     settings = load_settings()
     with database(settings, quiet=True) as url, psycopg.connect(url, autocommit=True) as conn:
         yield settings, conn
-
-
-def _distance_km(box: tuple[float, float, float, float],
-                 other: tuple[float, float, float, float]) -> float:
-    """Return the gap between two boxes in the same metric CRS, km (0 when they touch).
-
-    >>> _distance_km((0, 0, 1000, 1000), (4000, 5000, 6000, 6000))
-    5.0
-    """
-    dx = max(0.0, other[0] - box[2], box[0] - other[2])
-    dy = max(0.0, other[1] - box[3], box[1] - other[3])
-    return math.hypot(dx, dy) / 1000
 
 
 @click.group()
@@ -71,7 +58,7 @@ def raster_add(file: Path, name: str, title: str | None, title_en: str, crs: str
     transaction: on any error nothing is registered and nothing is left behind.
     """
     from app.progress import Progress
-    from gis.crs import transform_bbox
+    from app.raster_upload import placement_notes
     from ingest.cog import publish
     from registries.catalog import default_catalog
 
@@ -88,16 +75,8 @@ def raster_add(file: Path, name: str, title: str | None, title_en: str, crs: str
     click.echo(f"added raster {rec.name} ({'public' if rec.public else 'staff only'}): "
                f"{rec.width} × {rec.height} px, {rec.res_x:g} × {rec.res_y:g} {rec.crs} units "
                f"per pixel, {rec.file_size / 1e6:.1f} MB", err=True)
-    city = settings.city
-    try:
-        here = transform_bbox(rec.lonlat_bounds, "OGC:CRS84", city.storage_srid)
-    except Exception:  # a raster PROJ cannot move to the city's zone: no distance to show
-        return
-    gap = _distance_km(here, city.extent)
-    if gap > 20:
-        click.echo(f"note: the raster lies {gap:.0f} km from {city.name_en}'s extent; if it "
-                   "should cover the city, its CRS is probably wrong (remove it and add it "
-                   "again with --crs)", err=True)
+    for note in placement_notes(rec.crs, rec.lonlat_bounds, settings.city):
+        click.echo(f"note: {note['message']}", err=True)
 
 
 @raster.command("list")

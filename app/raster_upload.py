@@ -14,6 +14,7 @@ server process (409 meanwhile).
 from __future__ import annotations
 
 import json
+import math
 import re
 import shutil
 import tempfile
@@ -34,14 +35,58 @@ from app.ingest_routes import receive_upload
 from app.login import sign_in_first
 from gis.auth import Principal, Role
 from gis.errors import Conflict, Forbidden, InvalidParameter, Unauthorized
-from gis.settings import Settings
+from gis.settings import CitySettings, Settings
 from ingest.cog import publish
 from registries.catalog import Catalog
 
+# a raster this far from the city's extent is probably labelled with the wrong CRS
+FAR_KM = 20.0
 STATIC = Path(__file__).with_name("static") / "raster-upload"
 TEMPLATE = Path(__file__).with_name("templates") / "raster_upload.html"
 SAFE_NAME = re.compile(r"[^\w.\-]+")
 UPLOADERS = frozenset({Role.PLANNER, Role.ADMIN})
+
+
+def distance_km(box: tuple[float, float, float, float],
+                other: tuple[float, float, float, float]) -> float:
+    """Return the gap between two boxes in the same metric CRS, km (0 when they touch).
+
+    >>> distance_km((0, 0, 1000, 1000), (4000, 5000, 6000, 6000))
+    5.0
+    """
+    dx = max(0.0, other[0] - box[2], box[0] - other[2])
+    dy = max(0.0, other[1] - box[3], box[1] - other[3])
+    return math.hypot(dx, dy) / 1000
+
+
+def placement_notes(crs: str, lonlat_bounds: tuple[float, float, float, float],
+                    city: CitySettings) -> list[dict[str, Any]]:
+    """Return what a published raster's placement suggests checking, as ``code``, ``message``
+    (English, the CLI's) and the figures a page words in its own language: a raster far from
+    the city (a wrong CRS label), or one whose datum PROJ relates to UCS-2000 only by a null
+    or ballpark operation (SK-42, SK-63, a .prj that lost its TOWGS84: metres off)."""
+    from pyproj import CRS
+
+    from gis.crs import transform_bbox
+    from ingest.crs import is_legacy, only_ballpark
+
+    notes: list[dict[str, Any]] = []
+    try:
+        here = transform_bbox(lonlat_bounds, "OGC:CRS84", city.storage_srid)
+    except Exception:  # a raster PROJ cannot move to the city's zone: no distance to show
+        here = None
+    gap = distance_km(here, city.extent) if here is not None else 0.0
+    if gap > FAR_KM:
+        notes.append({"code": "far", "km": round(gap), "message": (
+            f"the raster lies {gap:.0f} km from {city.name_en}'s extent; if it should cover "
+            "the city, its CRS is probably wrong (remove it and add it again with --crs)")})
+    own = CRS.from_user_input(crs)
+    if is_legacy(own) or only_ballpark(own, CRS.from_epsg(city.storage_srid)):
+        notes.append({"code": "datum", "crs": own.name, "message": (
+            f"PROJ moves the raster's CRS ({own.name}) to UCS-2000 only by a null or ballpark "
+            "transformation: it may lie metres off the registries; reproject it with the "
+            "region's keys first (gdalwarp -ct '+proj=pipeline …') for an exact overlay")})
+    return notes
 
 
 def check_uploader(who: Principal) -> None:
@@ -100,7 +145,8 @@ class RasterUploads:
             "name": rec.name, "title": rec.title, "public": rec.public, "crs": rec.crs,
             "width": rec.width, "height": rec.height, "kind": rec.kind,
             "file_size": rec.file_size, "bounds": list(rec.lonlat_bounds),
-            "tilejson": f"{self.settings.base_url}/rasters/{rec.name}/tilejson.json"},
+            "tilejson": f"{self.settings.base_url}/rasters/{rec.name}/tilejson.json",
+            "notes": placement_notes(rec.crs, rec.lonlat_bounds, self.settings.city)},
             status_code=201, headers={"Cache-Control": "no-store",
                                       "Location": f"/collections/{rec.name}"})
 

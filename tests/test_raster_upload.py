@@ -108,6 +108,7 @@ def test_staff_upload_publishes_like_the_cli_and_refuses_the_rest(
                     headers={"X-CSRF-Token": csrf})
     assert ok.status_code == 201, ok.text
     assert ok.json()["name"] == "zoning-2021" and ok.json()["public"] is True
+    assert ok.json()["notes"] == []  # in UCS-2000, on the city: nothing to check
     assert rows(db_url) == ["zoning-2021"]
     assert len([f for f in files(root) if f.startswith("zoning-2021.")]) == 1
     with psycopg.connect(db_url) as conn:
@@ -127,6 +128,14 @@ def test_staff_upload_publishes_like_the_cli_and_refuses_the_rest(
     with psycopg.connect(db_url, autocommit=True) as conn:
         assert conn.execute("SELECT title_en FROM rasters.catalog "
                             "WHERE name = 'blank-title'").fetchone() == ("",)
+    # the same sheet labelled with a custom CRS on the Krassovsky ellipsoid and no datum
+    # shift (an SK-63 .prj that lost its parameters): published, with the note to check it
+    guessed = olena.post("/rasters/upload", params={
+        **query, "name": "guessed", "crs": "+proj=tmerc +lon_0=27 +k=1 +x_0=300000 +ellps=krass "
+        "+units=m +no_defs"}, content=scan, headers={"X-CSRF-Token": csrf})
+    assert guessed.status_code == 201, guessed.text
+    assert [n["code"] for n in guessed.json()["notes"]] == ["datum"]
+    assert "null or ballpark transformation" in guessed.json()["notes"][0]["message"]
     olena.close()
     ivan.close()
 

@@ -4,6 +4,7 @@ file, flat memory for rasters far larger than it, and nothing left behind on fai
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -118,6 +119,7 @@ def test_cli_adds_lists_and_removes(env: dict[str, str], folder: Path, db_url: s
             "Ортофото", "Orthophoto")
     assert "added raster ortho-2024 (staff only)" in out.stderr
     assert "raster: copy blocks" in out.stderr and "done in" in out.stderr  # the progress bar
+    assert "note:" not in out.stderr  # on the city, in UCS-2000: nothing to check
     listed = gis(env, "raster", "list")
     assert listed.returncode == 0
     cols = listed.stdout.strip().split("\t")
@@ -129,6 +131,29 @@ def test_cli_adds_lists_and_removes(env: dict[str, str], folder: Path, db_url: s
     removed = gis(env, "raster", "remove", "ortho-2024")
     assert removed.returncode == 0, removed.stderr
     assert leftovers(folder) == [] and catalogue(db_url) == []
+
+
+def test_cli_notes_a_sheet_far_from_the_city_and_a_datum_proj_can_only_guess(
+        env: dict[str, str], folder: Path, db_url: str) -> None:
+    """Published either way (the CRS is the file's word), with a note of what to check: a
+    zone 9 sheet labelled zone 8 lies ~200 km west; a custom CRS on the Krassovsky ellipsoid
+    without its datum shift (an SK-63 .prj that lost TOWGS84) is placed by a ballpark guess."""
+    west = gis(env, "raster", "add", str(make_paletted(folder / "west.tif", crs="EPSG:6382")),
+               "--name", "west")
+    assert west.returncode == 0, west.stderr
+    (far,) = [line for line in west.stderr.splitlines() if line.startswith("note:")]
+    assert re.fullmatch(r"note: the raster lies \d+ km from Khmelnytskyi's extent; if it should "
+                        r"cover the city, its CRS is probably wrong \(remove it and add it again "
+                        r"with --crs\)", far), far
+    guessed = gis(env, "raster", "add", str(make_paletted(
+        folder / "guessed.tif", crs="+proj=tmerc +lon_0=27 +k=1 +x_0=300000 +ellps=krass "
+        "+units=m +no_defs")), "--name", "guessed")
+    assert guessed.returncode == 0, guessed.stderr
+    (datum,) = [line for line in guessed.stderr.splitlines() if line.startswith("note:")]
+    assert "to UCS-2000 only by a null or ballpark transformation" in datum
+    assert sorted(catalogue(db_url)) == ["guessed", "west"]
+    for name in ("west", "guessed"):
+        assert gis(env, "raster", "remove", name).returncode == 0
 
 
 def test_cli_error_is_one_line(env: dict[str, str], folder: Path, db_url: str) -> None:

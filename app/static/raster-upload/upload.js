@@ -11,7 +11,9 @@ const STRINGS = {
     deflate: "без втрат (плани)", jpeg: "JPEG (ортофото)",
     public: "Публічний (інакше — лише для працівників)", send: "Опублікувати",
     sending: "Надсилання", working: "Файл перетворюється на COG…", done: "Опубліковано",
-    tooBig: "Файл більший за", failed: "З'єднання з сервером перервано", mb: "МБ", lang: "English" },
+    tooBig: "Файл більший за", failed: "З'єднання з сервером перервано", mb: "МБ", lang: "English",
+    far: (n) => `Увага: растр лежить за ${n.km} км від території громади; якщо він має її покривати, його система координат, мабуть, хибна (видаліть його й опублікуйте знову з правильною).`,
+    datum: (n) => `Увага: систему координат растра (${n.crs}) PROJ переводить в УСК-2000 лише наближено (нульовим або приблизним перетворенням): растр може лягти на метри осторонь від реєстрів; для точного накладання перепроєктуйте його з ключами перерахунку області.` },
   en: { title: "Publish a raster (a scanned plan, an orthophoto)", signedIn: "Signed in as",
     file: "File", fileHint: "A georeferenced GeoTIFF or other raster, 8-bit (RGB, grey or paletted).",
     name: "Id (Latin letters)", rtitle: "Title", rtitleEn: "Title in English",
@@ -21,7 +23,9 @@ const STRINGS = {
     public: "Public (otherwise staff only)", send: "Publish",
     sending: "Sending", working: "Converting the file to a COG…", done: "Published",
     tooBig: "The file is larger than", failed: "The connection to the server was lost", mb: "MB",
-    lang: "Українська" },
+    lang: "Українська",
+    far: (n) => `Note: the raster lies ${n.km} km from the community's area; if it should cover it, its coordinate system is probably wrong (remove it and publish it again with the right one).`,
+    datum: (n) => `Note: PROJ moves the raster's coordinate system (${n.crs}) to UCS-2000 only approximately (a null or ballpark transformation): it may lie metres off the registries; for an exact overlay reproject it with the region's keys.` },
 };
 let lang = localStorage.getItem("hromada-lang") === "en" ? "en" : "uk";
 
@@ -62,6 +66,12 @@ document.getElementById("form").addEventListener("submit", async (e) => {
     const body = await window.hromadaUpload(`/rasters/upload?${q}`, file,
       { progress, words: STRINGS[lang] });
     done.textContent = `${STRINGS[lang].done}: ${body.name} (${body.width} × ${body.height} px, ${body.crs})`;
+    for (const note of body.notes || []) {  // worded here, in the page's language
+      const line = document.createElement("span");
+      line.className = "note";
+      line.textContent = STRINGS[lang][note.code] ? STRINGS[lang][note.code](note) : note.message;
+      done.append(document.createElement("br"), line);
+    }
     done.hidden = false;
   } catch (err) {
     error.textContent = err.message;  // the server's own words (English), as from the CLI
