@@ -117,6 +117,9 @@ def test_the_page_in_a_browser(upload_server: str, db_url: str, tmp_path: Path) 
             page.wait_for_selector("#result:not([hidden])")
             assert "Перевірка: нічого не записано" in page.inner_text("#summary")
             assert "does not match the format" in page.inner_text("#problems")
+            # the counts by rule, as the CLI prints them (the table holds the first 500 only)
+            assert page.inner_text("#counts").startswith("Знахідок: ")
+            assert "cadastral_number_format 1" in page.inner_text("#counts")
             # the progress bar followed the bytes sent to the end, then went away
             assert page.get_attribute("#progress", "data-sent") == str(archive.stat().st_size)
             assert page.locator("#progress").is_hidden()
@@ -128,6 +131,8 @@ def test_the_page_in_a_browser(upload_server: str, db_url: str, tmp_path: Path) 
                                    ".startsWith('Import done')")  # a function: CSP, no eval
             assert "added 3" in page.inner_text("#summary")
             assert "rejected 1" in page.inner_text("#summary")
+            assert "updated 0" in page.inner_text("#summary")  # done: not "to update"
+            assert "to update" not in page.inner_text("#summary")
             assert not errors, errors
         finally:
             browser.close()

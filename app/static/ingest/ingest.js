@@ -25,6 +25,8 @@
       done: "Імпорт завершено.", dry: "Перевірка: нічого не записано.",
       key: "ключ", sending: "Надсилання файлу", mb: "МБ", serverChecking: "Сервер перевіряє файл…",
       serverImporting: "Сервер імпортує файл…", failed: "З'єднання з сервером перервано",
+      updated: "оновлено", deleted: "видалено", findings: "Знахідок: {n}",
+      listed: "у таблиці — перші {n}",
     },
     en: {
       title: "Import data into a registry", signedIn: "Signed in as", file: "File",
@@ -48,6 +50,8 @@
       sending: "Sending the file", mb: "MB", serverChecking: "The server is checking the file…",
       serverImporting: "The server is importing the file…",
       failed: "The connection to the server was lost",
+      updated: "updated", deleted: "deleted", findings: "Findings: {n}",
+      listed: "the table lists the first {n}",
     },
   };
   let lang = new URLSearchParams(location.search).get("lang") === "en" ? "en" : "uk";
@@ -98,7 +102,7 @@
       s.textContent = t("refused", rep.blocking);
       s.className = "refused";
     } else {
-      const w = rep.dry_run ? ["wouldInsert", "wouldUpdate", "wouldDelete"] : ["inserted", "wouldUpdate", "wouldDelete"];
+      const w = rep.dry_run ? ["wouldInsert", "wouldUpdate", "wouldDelete"] : ["inserted", "updated", "deleted"];
       s.textContent = `${rep.dry_run ? t("dry") : t("done")} ${rep.rows} ${t("rows")}: ` +
         `${t(w[0])} ${rep.inserted}, ${t(w[1])} ${rep.updated}, ${t("unchanged")} ${rep.unchanged}, ` +
         `${t(w[2])} ${rep.deleted}, ${t("rejected")} ${rep.rejected}`;
@@ -110,6 +114,13 @@
       li.textContent = n;
       $("notes").append(li);
     }
+    // how many of each rule, as the CLI prints them: the table holds only the first ones
+    const counts = Object.entries(rep.problem_counts || {});
+    const total = counts.reduce((sum, [, n]) => sum + n, 0);
+    $("counts").hidden = total === 0;
+    $("counts").textContent = `${t("findings", total)}` +
+      (total > rep.problems.length ? ` (${t("listed", rep.problems.length)})` : "") +
+      (total ? ": " + counts.map(([rule, n]) => `${rule} ${n}`).join(", ") : "");
     const body = $("problems").tBodies[0];
     body.innerHTML = "";
     for (const p of rep.problems) {
