@@ -13,6 +13,8 @@ holds a database connection); more get 503 with Retry-After. Each file has an ET
 from __future__ import annotations
 
 import atexit
+import hashlib
+import json
 import os
 import shutil
 import tempfile
@@ -94,14 +96,14 @@ class Downloads:
             with database_errors(), self.pool.connection() as conn:
                 return package(self.settings, conn, reg)
 
-        return JSONResponse(await run_in_threadpool(build))
+        return tagged_json(request, await run_in_threadpool(build))
 
     async def catalogue(self, request: Request) -> Response:
         def build() -> dict[str, Any]:
             with database_errors(), self.pool.connection() as conn:
                 return catalogue(self.settings, conn, self.catalog, self.bbox)
 
-        return JSONResponse(await run_in_threadpool(build), media_type="application/ld+json")
+        return tagged_json(request, await run_in_threadpool(build), "application/ld+json")
 
     async def download(self, request: Request) -> Response:
         reg, fmt = self.parse(request.path_params["name"])
@@ -212,6 +214,19 @@ class WrittenFiles:
                     old.unlink(missing_ok=True)
             self._current[key] = path
             return path
+
+
+def tagged_json(request: Request, document: dict[str, Any],
+                media_type: str = "application/json") -> Response:
+    """Return ``document`` with an ETag of its bytes, or 304 when the client holds them: a
+    harvester polling the passports and the catalogue downloads them only when they change
+    (the counts, the update date, the publisher's settings)."""
+    body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
+    etag = '"m-' + hashlib.sha256(body).hexdigest()[:32] + '"'
+    headers = {"ETag": etag, "Cache-Control": "no-cache"}
+    if etag in if_none_match(request):
+        return Response(status_code=304, headers=headers)
+    return Response(body, media_type=media_type, headers=headers)
 
 
 def publisher_of(settings: Settings) -> dict[str, str]:

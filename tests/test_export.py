@@ -420,3 +420,21 @@ def test_every_public_export_imports_back_unchanged(demo_url: str, tmp_path: Pat
                                              if p.severity != "warning"][:5])
         assert (report.inserted, report.updated, report.deleted) == (0, 0, 0), reg.id
         assert report.unchanged == report.rows > 0 or report.rows == 0, reg.id
+
+
+@pytest.mark.parametrize("path", ["/downloads/land_parcels/metadata.json",
+                                  "/downloads/catalog.jsonld"])
+def test_passports_and_the_catalogue_answer_a_harvesters_conditional_get(server: str,
+                                                                         path: str) -> None:
+    """A CKAN or DCAT harvester polls these daily: with the ETag it was given it gets 304 and
+    no body while they are the same bytes, and the whole document once they are not."""
+    import hashlib
+
+    first = httpx.get(server + path, timeout=30)
+    assert first.status_code == 200 and first.headers["cache-control"] == "no-cache"
+    tag = first.headers["etag"]
+    assert tag == '"m-' + hashlib.sha256(first.content).hexdigest()[:32] + '"'  # the bytes'
+    again = httpx.get(server + path, headers={"If-None-Match": f'"other", W/{tag}'}, timeout=30)
+    assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", tag)
+    stale = httpx.get(server + path, headers={"If-None-Match": '"m-0"'}, timeout=30)
+    assert stale.status_code == 200 and stale.content == first.content
