@@ -180,10 +180,21 @@ def test_the_upload_page_in_a_browser(upload_server: tuple[str, Path], db_url: s
             # the bar followed the bytes sent (XMLHttpRequest's upload events) to the end
             assert page.get_attribute("#progress", "data-sent") == str(scan.stat().st_size)
             assert page.locator("#progress").is_hidden()
+            assert page.locator("#done .note").count() == 0  # on the city, in UCS-2000
+            # the same sheet under a CRS PROJ places only by a guess: published, with the note
+            # worded in the page's language (Ukrainian again)
+            page.click("#lang")
+            page.fill("#name", "plan-b")
+            page.fill("#crs", "+proj=tmerc +lon_0=27 +k=1 +x_0=300000 +ellps=krass +units=m")
+            page.click("#send")
+            page.wait_for_function("() => document.querySelector('#done').textContent"
+                                   ".includes('plan-b')")
+            assert page.locator("#done .note").inner_text().startswith(
+                "Увага: систему координат растра")
             assert not errors, errors
         finally:
             browser.close()
-    assert rows(db_url) == ["plan-a"]
+    assert sorted(rows(db_url)) == ["plan-a", "plan-b"]
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT title, title_en FROM rasters.catalog "
                             "WHERE name = 'plan-a'").fetchone() == (
