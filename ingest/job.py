@@ -54,7 +54,7 @@ def import_file(conn: psycopg.Connection, reg: Registry, path: Path, files: File
     if layer is None and reg.id == "cadastral_quarters" and path.suffix.lower() == ".xml":
         layer = "quarters"  # an exchange file's quarters, not its parcels
     with open_source(path, layer=layer, encoding=files.encoding, display=display,
-                     fast_read_max=files.fast_read_max) as source:
+                     fast_read_max=files.fast_read_max, feature_ids=opts.keep_ids) as source:
         given = parse_crs(files.crs) if files.crs else None
         sample = _first_xy(source) if given is None and source.crs is None else None
         crs = resolve(source.crs, given, opts.storage_srid, source.display, transforms or {},

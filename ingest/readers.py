@@ -113,14 +113,15 @@ def _fail(display: str, detail: str, **where: Any) -> InvalidFile:
 
 @contextlib.contextmanager
 def open_source(path: Path, *, layer: str | None = None, encoding: str | None = None,
-                display: str | None = None,
-                fast_read_max: int = FAST_READ_MAX_FEATURES) -> Iterator[Source]:
+                display: str | None = None, fast_read_max: int = FAST_READ_MAX_FEATURES,
+                feature_ids: bool = False) -> Iterator[Source]:
     """Yield the layer to import from ``path`` (a zip is unpacked into a temporary folder
-    that is removed afterwards)."""
+    that is removed afterwards). ``feature_ids``: a GeoJSON file's features' own ids (their
+    ``id`` members) are wanted as its ``id`` column (``--keep-ids``)."""
     display = display or path.name
     if encoding is not None:
         encoding = text_encoding(encoding)
-    with _opened(path, layer, encoding, display) as source:
+    with _opened(path, layer, encoding, display, feature_ids) as source:
         if isinstance(source, GdalSource):
             source.fast_read_max = fast_read_max
         yield source
@@ -150,7 +151,7 @@ def text_encoding(name: str) -> str:
 
 @contextlib.contextmanager
 def _opened(path: Path, layer: str | None, encoding: str | None,
-            display: str) -> Iterator[Source]:
+            display: str, feature_ids: bool = False) -> Iterator[Source]:
     if not path.exists():
         raise _fail(display, "no such file")
     if path.is_dir():
@@ -159,9 +160,9 @@ def _opened(path: Path, layer: str | None, encoding: str | None,
         raise _fail(display, "is empty (0 bytes); the copy or download may have failed")
     if path.suffix.lower() == ".zip" or zipfile.is_zipfile(path):
         with _unzipped(path, display, layer) as (member, inner_display, inner_layer):
-            yield _open(member, inner_display, inner_layer, encoding)
+            yield _open(member, inner_display, inner_layer, encoding, feature_ids)
         return
-    yield _open(path, display, layer, encoding)
+    yield _open(path, display, layer, encoding, feature_ids)
 
 
 @contextlib.contextmanager
@@ -256,7 +257,8 @@ def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, display: 
             out.write(chunk)
 
 
-def _open(path: Path, display: str, layer: str | None, encoding: str | None) -> Source:
+def _open(path: Path, display: str, layer: str | None, encoding: str | None,
+          feature_ids: bool = False) -> Source:
     suffix = path.suffix.lower()
     if suffix == ".csv" or suffix == ".txt":
         from ingest.formats.csv import CsvSource
@@ -275,7 +277,7 @@ def _open(path: Path, display: str, layer: str | None, encoding: str | None) -> 
 
         return DxfSource.open(path, display, layer, encoding)
     if suffix in FIONA_DRIVERS:
-        return GdalSource.open(path, display, layer, encoding)
+        return GdalSource.open(path, display, layer, encoding, feature_ids=feature_ids)
     if suffix in (".shx", ".dbf", ".prj", ".cpg"):
         raise _fail(display, "is a part of a Shapefile; give the .shp (with .shx, .dbf and .prj "
                     "beside it) or a zip of them all")
@@ -467,13 +469,14 @@ class GdalSource(Source):
     # memory, ~10x slower): pyogrio's batches keep ~0.4 kB per feature read (GDAL/pyogrio
     # retain memory between chunked reads), which a file larger than memory cannot afford
     fast_read_max: int = FAST_READ_MAX_FEATURES
-    # GeoJSON's own feature ids (the members "id", which GDAL reads as FIDs, not as a field)
-    # become an "id" column: our exports and OGC API pages carry the objects' ids there
-    fids_as_id: bool = False
+    # GeoJSON features' own ids (their "id" members), in file order, as the "id" column
+    # (--keep-ids): our exports and OGC API pages carry the objects' ids there. GDAL reads
+    # them as FIDs, and numbers a feature without one, or with a repeated one, itself
+    own_ids: list[Any] | None = None
 
     @classmethod
     def open(cls, path: Path, display: str, layer: str | None,
-             encoding: str | None) -> GdalSource:
+             encoding: str | None, *, feature_ids: bool = False) -> GdalSource:
         import pyogrio
 
         suffix = path.suffix.lower()
@@ -507,16 +510,24 @@ class GdalSource(Source):
             assert dbf is not None
             widths = dbf_text_widths(dbf, width_encoding)
         fields = [str(f) for f in info["fields"]]
-        fids_as_id = suffix in (".geojson", ".json") and not any(
-            f.strip().lower() == "id" for f in fields) and _own_fids(path, chosen)
-        if fids_as_id:
-            fields.append("id")
-            notes.append('the features\' own ids (GeoJSON "id") are read as the column id')
         count = int(info.get("features") or 0)
+        own_ids = None
+        if feature_ids and suffix in (".geojson", ".json") and not any(
+                f.strip().lower() == "id" for f in fields):
+            own_ids = geojson_feature_ids(path)
+            if own_ids is not None and all(i is None for i in own_ids):
+                own_ids = None
+            if own_ids is not None:
+                if len(own_ids) != count:
+                    raise _fail(display, f"its {len(own_ids)} features' own ids cannot be "
+                                f"matched to the {count} features GDAL reads; put each "
+                                "object's id among its properties as a column id")
+                fields.append("id")
+                notes.append('the features\' own ids (GeoJSON "id") are read as the column id')
         dates = [str(f) for f, t in zip(info["fields"], info["dtypes"], strict=True)
                  if str(t).startswith("datetime64")]
         return cls(path=path, display=display, format=FORMAT_NAMES[suffix], layer=chosen,
-                   crs=crs_of(info.get("crs")), fields=fields, fids_as_id=fids_as_id,
+                   crs=crs_of(info.get("crs")), fields=fields, own_ids=own_ids,
                    encoding=encoding, notes=notes, driver=str(info.get("driver") or ""),
                    total=count if count >= 0 else None, date_fields=dates,
                    text_widths=widths, width_encoding=width_encoding)
@@ -544,8 +555,8 @@ class GdalSource(Source):
                                            "__geometry_error__": str(exc)}, None)
                         continue
                 values = dict(feat.properties)
-                if self.fids_as_id:
-                    values["id"] = int(feat.id)
+                if self.own_ids is not None:
+                    values["id"] = self.own_ids[row - 1]
                 yield Record(row, values, geometry)
 
     def _fast(self, size: int) -> Iterator[Batch]:
@@ -556,9 +567,9 @@ class GdalSource(Source):
         done = 0
         while True:
             try:
-                meta, fids, geometry, values = raw.read(
+                meta, _, geometry, values = raw.read(
                     str(self.path), encoding=self.encoding, skip_features=done,
-                    max_features=size, return_fids=self.fids_as_id, **self._layer_or_sql())
+                    max_features=size, **self._layer_or_sql())
             except Exception as exc:
                 if self.date_fields and not self.dates_as_text and _quotable(self):
                     self.dates_as_text = True  # and read this batch again
@@ -570,8 +581,8 @@ class GdalSource(Source):
                 return
             names = [str(f) for f in meta["fields"]]
             columns = {name: column(v) for name, v in zip(names, values, strict=True)}
-            if self.fids_as_id:
-                columns["id"] = column(fids)
+            if self.own_ids is not None:
+                columns["id"] = self.own_ids[done:done + n]
             yield Batch(list(range(done + 1, done + n + 1)), columns,
                         [bytes(g) if g is not None else None for g in geometry])
             done += n
@@ -583,7 +594,7 @@ class GdalSource(Source):
         of every field with the date ones cast to text (GDAL writes them YYYY/MM/DD)."""
         if not self.dates_as_text:
             return {"layer": self.layer}
-        read = [f for f in self.fields if not (self.fids_as_id and f == "id")]
+        read = [f for f in self.fields if not (self.own_ids is not None and f == "id")]
         cols = ", ".join(f'CAST("{f}" AS character(64)) AS "{f}"' if f in self.date_fields
                          else f'"{f}"' for f in read)
         # GDAL's SQL over the uploaded file itself, never PostgreSQL; every name is quoted and
@@ -601,18 +612,87 @@ class GdalSource(Source):
                              batch.geometries[i])
 
 
-def _own_fids(path: Path, layer: str | None) -> bool:
-    """Return whether GDAL's FIDs of a GeoJSON file are the features' own ids: GDAL numbers
-    features from 0 when they have none (or not a unique whole number each), and an object's
-    id is never 0."""
-    from pyogrio import raw
+def geojson_feature_ids(path: Path, chunk: int = 1 << 20) -> list[Any] | None:
+    """Return the ``id`` member of each feature of a GeoJSON FeatureCollection, in file order
+    (None for a feature without one), reading one feature at a time; None when the file is
+    not a FeatureCollection this can read (GDAL then says what is wrong with it).
 
-    try:
-        _, fids, _, _ = raw.read(str(path), layer=layer, max_features=1, return_fids=True,
-                                 read_geometry=False, columns=[])
-    except Exception:  # the file's reading fails again later, with the row that breaks it
-        return False
-    return fids is not None and len(fids) > 0 and int(fids[0]) != 0
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "x.geojson"
+    >>> _ = f.write_text('{"type": "FeatureCollection", "features": [{"type": "Feature", '
+    ...                  '"id": 5, "properties": {}}, {"type": "Feature", "properties": '
+    ...                  '{"id": 9}}, {"id": "a"}], "totalFeatures": 3}')
+    >>> geojson_feature_ids(f), geojson_feature_ids(f, chunk=7)
+    ([5, None, 'a'], [5, None, 'a'])
+    >>> f.unlink(); f.parent.rmdir()
+    """
+    import json
+
+    decoder = json.JSONDecoder()
+    ids: list[Any] = []
+    with path.open(encoding="utf-8-sig", errors="replace") as f:
+        buf, pos, eof = "", 0, False
+
+        def more() -> bool:  # keep what is unread and append the next piece, at least as
+            nonlocal buf, pos, eof  # long as that (a feature larger than a piece: no n² work)
+            data = f.read(max(chunk, len(buf) - pos))
+            if not data:
+                eof = True
+                return False
+            buf, pos = buf[pos:] + data, 0
+            return True
+
+        def skip() -> str:  # the next character that is not white space ("" at the end)
+            nonlocal pos
+            while True:
+                while pos < len(buf) and buf[pos] in " \t\r\n":
+                    pos += 1
+                if pos < len(buf):
+                    return buf[pos]
+                if not more():
+                    return ""
+
+        def value() -> Any:
+            nonlocal pos
+            while True:
+                skip()
+                try:
+                    found, end = decoder.raw_decode(buf, pos)
+                except json.JSONDecodeError:
+                    if not more():
+                        raise
+                    continue
+                if end == len(buf) and not eof and more():
+                    continue  # a number at the piece's end may go on in the next one
+                pos = end
+                return found
+
+        def take(char: str) -> None:
+            nonlocal pos
+            if skip() != char:
+                raise ValueError(char)
+            pos += 1
+
+        try:
+            take("{")
+            while skip() != "}":
+                key = value()
+                take(":")
+                if key != "features":
+                    value()
+                else:
+                    take("[")
+                    while skip() != "]":
+                        feature = value()
+                        ids.append(feature.get("id") if isinstance(feature, dict) else None)
+                        if skip() == ",":
+                            pos += 1
+                    return ids
+                if skip() == ",":
+                    pos += 1
+        except (ValueError, IndexError):  # JSONDecodeError is a ValueError
+            return None
+    return None
 
 
 def _rows_or_fail(features: Any, source: Source) -> Iterator[tuple[int, Any]]:

@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import fiona
 import psycopg
@@ -496,3 +497,36 @@ def test_an_upsert_checks_the_rules_the_write_checks_and_the_dry_run_says_so(
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT purpose_code FROM registry.land_parcel WHERE "
                             "cadastral_number LIKE '%0002'").fetchone() == ("02.01",)
+
+
+# GDAL's remark on the repeated id, which gis ingest silences like its other remarks
+@pytest.mark.filterwarnings("ignore:Several features with id:RuntimeWarning")
+def test_keep_ids_reads_geojson_features_own_ids_never_gdals_numbers(db_url: str,
+                                                                    tmp_path: Path) -> None:
+    """GDAL reads a feature's ``id`` member as its FID and numbers a feature without one, or
+    with a repeated one, itself: taken as ids, those numbers would upsert other objects. The
+    import reads the members from the file: a missing or repeated id is its row's error."""
+    def collection(ids: list[Any]) -> Path:
+        features = [{"type": "Feature", **({"id": i} if i is not None else {}),
+                     "geometry": to_wgs84([parcel(n + 1)])[0]["geometry"],
+                     "properties": parcel(n + 1)["properties"]} for n, i in enumerate(ids)]
+        path = tmp_path / f"ids-{len(list(tmp_path.iterdir()))}.geojson"
+        path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+        return path
+
+    def problems(report: Report) -> list[tuple[int, str]]:
+        return sorted((p.row, p.rule) for p in report.problems if p.field == "id")
+
+    # GDAL's FIDs for these are [5, 1, 7] and [5, 1, 6]
+    gap = run(db_url, collection([5, None, 7]), "land_parcels", keep_ids=True, dry_run=True)
+    assert problems(gap) == [(2, "id_present")] and gap.refused
+    twice = run(db_url, collection([5, 5, 6]), "land_parcels", keep_ids=True, dry_run=True)
+    assert problems(twice) == [(1, "unique"), (2, "unique")] and twice.refused
+    good = run(db_url, collection([12, 10, 11]), "land_parcels", keep_ids=True)
+    assert good.written and any('GeoJSON "id"' in n for n in good.notes)
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT array_agg(id ORDER BY cadastral_number) FROM "
+                            "registry.land_parcel").fetchone() == ([12, 10, 11],)
+    # without --keep-ids the members are not read at all (no second pass over the file)
+    plain = run(db_url, collection([20, 21, 22]), "land_parcels", dry_run=True)
+    assert "id" not in plain.ignored_columns and not any("GeoJSON" in n for n in plain.notes)
