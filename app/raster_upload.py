@@ -80,7 +80,10 @@ def placement_notes(crs: str, lonlat_bounds: tuple[float, float, float, float],
         notes.append({"code": "far", "km": round(gap), "message": (
             f"the raster lies {gap:.0f} km from {city.name_en}'s extent; if it should cover "
             "the city, its CRS is probably wrong (remove it and add it again with --crs)")})
-    own = CRS.from_user_input(crs)
+    try:
+        own = CRS.from_user_input(crs)
+    except Exception:  # published already: a CRS PROJ cannot read back gets no datum note
+        return notes
     if is_legacy(own) or only_ballpark(own, CRS.from_epsg(city.storage_srid)):
         notes.append({"code": "datum", "crs": own.name, "message": (
             f"PROJ moves the raster's CRS ({own.name}) to UCS-2000 only by a null or ballpark "

@@ -205,3 +205,17 @@ def test_the_upload_page_in_a_browser(upload_server: tuple[str, Path], db_url: s
     while httpx.get(f"{base}/rasters/plan-a/tilejson.json", timeout=60).status_code != 200:
         assert time.monotonic() < deadline, "the uploaded raster is not served"
         time.sleep(0.2)
+
+
+def test_placement_notes_name_what_to_check_and_never_fail_an_upload() -> None:
+    """The notes come after the raster is published: whatever its CRS, they answer."""
+    from app.raster_upload import placement_notes
+    from gis.settings import CitySettings
+
+    city = CitySettings()  # Khmelnytskyi
+    here, kyiv = (26.98, 49.41, 26.99, 49.42), (30.50, 50.44, 30.51, 50.45)
+    assert placement_notes("EPSG:6383", here, city) == []
+    assert [n["code"] for n in placement_notes("EPSG:28405", here, city)] == ["datum"]
+    far = placement_notes("EPSG:6383", kyiv, city)
+    assert [n["code"] for n in far] == ["far"] and 200 < far[0]["km"] < 300
+    assert placement_notes("not a CRS at all", here, city) == []
