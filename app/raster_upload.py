@@ -68,7 +68,7 @@ def placement_notes(crs: str, lonlat_bounds: tuple[float, float, float, float],
     from pyproj import CRS
 
     from gis.crs import transform_bbox
-    from ingest.crs import is_legacy, only_ballpark
+    from ingest.crs import only_approximately
 
     notes: list[dict[str, Any]] = []
     try:
@@ -84,7 +84,7 @@ def placement_notes(crs: str, lonlat_bounds: tuple[float, float, float, float],
         own = CRS.from_user_input(crs)
     except Exception:  # published already: a CRS PROJ cannot read back gets no datum note
         return notes
-    if is_legacy(own) or only_ballpark(own, CRS.from_epsg(city.storage_srid)):
+    if only_approximately(own, CRS.from_epsg(city.storage_srid)):
         notes.append({"code": "datum", "crs": own.name, "message": (
             f"PROJ moves the raster's CRS ({own.name}) to UCS-2000 only by a null or ballpark "
             "transformation: it may lie metres off the registries; reproject it with the "

@@ -15,7 +15,7 @@ from ingest.crs import SourceCrs
 from ingest.mapping import FieldMap
 from ingest.report import ImportOptions, Problem, Report
 from registries.model import FieldType, Registry, Rule, Severity
-from registries.rules import all_rules, violations_sql
+from registries.rules import all_rules, rule_columns_changed, violations_sql
 
 SANITY_MARGIN_M = 50_000.0  # objects farther than this from the city's box: wrong CRS
 
@@ -351,14 +351,8 @@ class Checks:
         another of its fields in the editor or QGIS would."""
         if self.opts.mode == "append":
             return sql.SQL("TRUE")
-        on = [sql.Identifier(col) for col in rule.on]
-        changed: sql.Composable = sql.SQL("TRUE") if not on else sql.SQL(
-            "({}) IS DISTINCT FROM ({})").format(
-            sql.SQL(", ").join(sql.SQL("c.{}").format(col) for col in on),
-            sql.SQL(", ").join(sql.SQL("t.{}").format(col) for col in on)) if len(on) > 1 \
-            else sql.SQL("c.{0} IS DISTINCT FROM t.{0}").format(on[0])
         return sql.SQL("(t.id IS NULL OR {differs} AND {changed})").format(
-            differs=self._differs(), changed=changed)
+            differs=self._differs(), changed=rule_columns_changed(rule, "c", "t"))
 
     def _collect(self) -> None:
         blocking = list(blocking_severities(self.opts.legacy))

@@ -111,21 +111,20 @@ def resolve(file_crs: CRS | None, given: CRS | None, storage_srid: int, display:
                           " or --crs EPSG:4326 (WGS 84)", file=display)
     code = epsg_of(crs)
     label = f"EPSG:{code}" if code else crs.name
-    if is_legacy(crs):
+    legacy = is_legacy(crs)
+    storage = CRS.from_epsg(storage_srid)
+    if only_approximately(crs, storage):
+        # the deployment's own keys move them; PROJ alone is 3.5 m off, or only guesses
         pipeline = transforms.get(label) or transforms.get(crs.name)
-        if not pipeline:
+        if pipeline:
+            return SourceCrs(crs, None, Transformer.from_pipeline(pipeline), label)
+        if legacy:
             raise InvalidFile(
                 f"{display}: coordinates in {crs.name} ({label}) reach UCS-2000 in PROJ only "
                 "through a null transformation good to 3.5 m, not enough for a cadastre; "
                 "configure the region's keys (ключі перерахунку) as a PROJ pipeline in "
-                f"GIS_INGEST__TRANSFORMS='{{\"{label}\": \"+proj=pipeline …\"}}' or convert the "
-                "file first", file=display)
-        return SourceCrs(crs, None, Transformer.from_pipeline(pipeline), label)
-    storage = CRS.from_epsg(storage_srid)
-    if only_ballpark(crs, storage):
-        pipeline = transforms.get(label) or transforms.get(crs.name)
-        if pipeline:
-            return SourceCrs(crs, None, Transformer.from_pipeline(pipeline), label)
+                f"GIS_INGEST__TRANSFORMS='{{\"{label}\": \"+proj=pipeline …\"}}' or convert "
+                "the file first", file=display)
         datum = crs.datum.name if crs.datum else "none named"
         what = "its own coordinate system" if crs.name.lower() in ("unknown", "unnamed", "") \
             else crs.name if label == crs.name else f"{crs.name} ({label})"
@@ -133,12 +132,23 @@ def resolve(file_crs: CRS | None, given: CRS | None, storage_srid: int, display:
             f"{display}: PROJ knows no transformation from {what}, on datum {datum}, to "
             "UCS-2000, only a ballpark one that can put objects metres off (SK-42 or SK-63 "
             "without its parameters looks like this): give its EPSG code with --crs, a .prj "
-            "that names its datum or carries its "
-            "TOWGS84 parameters, or configure a PROJ pipeline in "
-            f"GIS_INGEST__TRANSFORMS='{{\"{label}\": \"+proj=pipeline …\"}}'", file=display)
+            "that names its datum or carries its TOWGS84 parameters, or configure a PROJ "
+            f"pipeline in GIS_INGEST__TRANSFORMS='{{\"{label}\": \"+proj=pipeline …\"}}'",
+            file=display)
     if code is not None:
         return SourceCrs(crs, code, None, label)
     return SourceCrs(crs, None, Transformer.from_crs(crs, storage, always_xy=True), label)
+
+
+def only_approximately(crs: CRS, storage: CRS) -> bool:
+    """Return True when PROJ alone moves ``crs`` into ``storage`` only approximately: SK-42
+    or SK-63 (a null transformation good to 3.5 m), or a datum it can only guess. The import
+    refuses such files without the deployment's keys; a raster is published with a note.
+
+    >>> [only_approximately(CRS.from_epsg(c), CRS.from_epsg(6383)) for c in (28405, 4326)]
+    [True, False]
+    """
+    return is_legacy(crs) or only_ballpark(crs, storage)
 
 
 def only_ballpark(crs: CRS, storage: CRS) -> bool:

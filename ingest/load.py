@@ -148,8 +148,6 @@ class _Job(Checks):
         cols: list[sql.Composable] = [
             sql.SQL("{} {}").format(sql.Identifier(m.field.column), sql.SQL(self._sql_type(m)))
             for m in self.fields]
-        cols += [sql.SQL("{} boolean").format(sql.Identifier(f"_full_{m.field.column}"))
-                 for m in self.cut]
         if self.opts.keep_ids:
             cols.append(sql.SQL("_file_id bigint"))
         self.conn.execute(sql.SQL(
@@ -158,7 +156,6 @@ class _Job(Checks):
         self.conn.execute("CREATE TEMP TABLE ingest_problem (row integer, field text, rule text,"
                           " severity text, message text) ON COMMIT DROP")
         names = [sql.Identifier(m.field.column) for m in self.fields]
-        names += [sql.Identifier(f"_full_{m.field.column}") for m in self.cut]
         if self.opts.keep_ids:
             names.append(sql.Identifier("_file_id"))
         copy_sql = sql.SQL("COPY ingest_stage (_row, _wkb{}{}) FROM STDIN").format(
@@ -226,12 +223,6 @@ class _Job(Checks):
                 self.python_problems.append((row, m.field.name, "value_type", "error",
                                              f"row {row}, field {m.field.name} (column "
                                              f"{m.column}): {reason}"))
-        for m in self.cut:  # the value fills its column: the writer may have cut it
-            assert m.column is not None
-            width = self.source.text_widths[m.column] - 3
-            enc = self.source.width_encoding
-            columns.append([isinstance(v, str) and len(v.encode(enc, errors="replace")) >= width
-                            for v in batch.columns.get(m.column, [None] * n)])
         if id_col is not None:
             ids: list[int | None] = []
             for i, raw in enumerate(batch.columns.get(id_col, [None] * n)):
@@ -296,8 +287,7 @@ class _Job(Checks):
             as_multi=sql.SQL("c.g2") if declared == multi else sql.SQL(
                 "CASE WHEN ST_NumGeometries(c.g2) = 1 THEN ST_GeometryN(c.g2, 1) END"))
         cols = [self._typed(m) for m in self.fields]
-        cols += [sql.SQL("s.{0}").format(sql.Identifier(f"_full_{m.field.column}"))
-                 for m in self.cut]
+        cols += [self._fills_column(m) for m in self.cut]
         key_id: sql.Composable = sql.SQL("NULL::bigint")
         if self.opts.keep_ids:
             key_id = sql.SQL("(SELECT t.id FROM {} AS t WHERE t.id = s._file_id)").format(
@@ -386,6 +376,23 @@ class _Job(Checks):
             value = sql.SQL("CASE WHEN {} THEN t.{} ELSE {} END").format(
                 self._cut_kept(m), col, value)
         return value
+
+    def _fills_column(self, m: FieldMap) -> sql.Composable:
+        """Return ``_full_<column>``: whether the staged value fills its file column (its
+        bytes in the file's encoding, up to 3 short: a writer cuts at a character's edge) —
+        the writer may have cut it. JSON that was cut is no JSON: it was staged as a string."""
+        assert m.column is not None
+        col = sql.Identifier(m.field.column)
+        text = sql.SQL("s.{}").format(col)
+        if m.field.type is FieldType.JSON:
+            text = sql.SQL("CASE WHEN jsonb_typeof(s.{0}) = 'string' THEN s.{0} #>> '{{}}' END"
+                           ).format(col)
+        # a single-byte code page (cp1251, cp866) holds a character in a byte; UTF-8 as stored
+        single = len("їжак".encode(self.source.width_encoding, errors="replace")) == 4
+        return sql.SQL("coalesce({size}({text}) >= {width}, false) AS {flag}").format(
+            size=sql.SQL("length" if single else "octet_length"), text=text,
+            width=sql.Literal(self.source.text_widths[m.column] - 3),
+            flag=sql.Identifier(f"_full_{m.field.column}"))
 
     def _cut_kept(self, m: FieldMap) -> sql.Composable:
         """Return whether row ``r``'s value of ``m`` was cut by the file's format from the

@@ -16,7 +16,7 @@ import zipfile
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, BinaryIO, Protocol
 
 from pyproj import CRS
 
@@ -332,12 +332,19 @@ def guess_encoding(sample: bytes) -> str | None:
 def dbf_encoding(dbf: Path, sample_bytes: int = 2 << 20) -> str | None:
     """Return the encoding of a DBF's text read from its first records (None: ASCII)."""
     with dbf.open("rb") as f:
-        header = f.read(32)
-        if len(header) < 32:
+        header_len = _dbf_header_length(f)
+        if header_len is None:
             return None
-        header_len = int.from_bytes(header[8:10], "little")
         f.seek(header_len)
         return guess_encoding(f.read(sample_bytes))
+
+
+def _dbf_header_length(f: BinaryIO) -> int | None:
+    """Return the length of the DBF header ``f`` starts with (its field descriptors; the
+    records follow), or None for a file too short to have one; ``f`` is left after its first
+    32 bytes, where the descriptors begin."""
+    header = f.read(32)
+    return int.from_bytes(header[8:10], "little") if len(header) == 32 else None
 
 
 # the most bytes a DBF text column holds: a writer cuts a longer value there (GDAL, and our
@@ -353,11 +360,8 @@ def dbf_text_widths(dbf: Path, encoding: str | None) -> dict[str, int]:
     """
     widths: dict[str, int] = {}
     with dbf.open("rb") as f:
-        header = f.read(32)
-        if len(header) < 32:
-            return widths
-        header_len = int.from_bytes(header[8:10], "little")
-        while f.tell() + 32 <= header_len:
+        header_len = _dbf_header_length(f)
+        while header_len is not None and f.tell() + 32 <= header_len:
             desc = f.read(32)
             if len(desc) < 32 or desc[0] == 0x0D:
                 break

@@ -151,16 +151,25 @@ def violations_sql(reg: Registry, rule: Rule, rows: sql.Composable,
         raise ValueError(f"registry {reg.id}, rule {rule.id}: bad SQL template: {exc}") from None
 
 
+def rule_columns_changed(rule: Rule, new: str, old: str) -> sql.Composable:
+    """Return SQL true when object ``new`` differs from ``old`` in the columns ``rule`` reads
+    (``Rule.on``; any update when it names none): what makes an update check the rule again,
+    in the triggers and in an import's checks alike. ``new`` and ``old`` are the query's own
+    aliases (constants of the code, written as they are)."""
+    if not rule.on:
+        return sql.SQL("TRUE")
+    cols = [sql.Identifier(c) for c in rule.on]
+    return sql.SQL("({}) IS DISTINCT FROM ({})").format(
+        sql.SQL(", ").join(sql.SQL("{}.{}").format(sql.SQL(new), c) for c in cols),
+        sql.SQL(", ").join(sql.SQL("{}.{}").format(sql.SQL(old), c) for c in cols))
+
+
 def _changed_rows(rule: Rule) -> sql.Composable:
     """Return the updated objects whose rule columns changed (transition tables)."""
     if not rule.on:
         return sql.SQL("new_rows")
-    cols = [sql.Identifier(c) for c in rule.on]
-    return sql.SQL(
-        "(SELECT n.* FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id "
-        "WHERE ({}) IS DISTINCT FROM ({}))").format(
-        sql.SQL(", ").join(sql.SQL("n.{}").format(c) for c in cols),
-        sql.SQL(", ").join(sql.SQL("o.{}").format(c) for c in cols))
+    return sql.SQL("(SELECT n.* FROM new_rows AS n JOIN old_rows AS o ON o.id = n.id "
+                   "WHERE {})").format(rule_columns_changed(rule, "n", "o"))
 
 
 def _check(reg: Registry, rule: Rule, rows: sql.Composable) -> sql.Composed:
