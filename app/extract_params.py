@@ -9,9 +9,11 @@ scale — the geoportal's current view.
 
 from __future__ import annotations
 
+import math
+
 from extracts.issue import Deployment, ExtractRequest, Target
 from extracts.layout import parse_scale
-from gis.crs import is_northing_first, srid_from_uri, transform_bbox, transformer
+from gis.crs import is_geographic, is_northing_first, srid_from_uri, transform_bbox, transformer
 from gis.errors import InvalidParameter
 from gis.settings import Settings
 
@@ -21,7 +23,7 @@ def _numbers(raw: str, name: str, count: int) -> tuple[float, ...]:
         values = tuple(float(v) for v in raw.split(","))
     except ValueError:
         values = ()
-    if len(values) != count:
+    if len(values) != count or not all(math.isfinite(v) for v in values):
         raise InvalidParameter(f"{name} must be {count} comma-separated numbers, got {raw!r}",
                                parameter=name)
     return values
@@ -40,13 +42,19 @@ def storage_bbox(raw: str, crs_raw: str | None, storage_srid: int
     if minx >= maxx or miny >= maxy:
         raise InvalidParameter(f"bbox {raw!r}: the lower corner must come first",
                                parameter="bbox")
+    if is_geographic(crs) and not (-180 <= minx and maxx <= 180 and -90 <= miny
+                                   and maxy <= 90):
+        raise InvalidParameter(f"bbox {raw!r} must be in degrees: longitude from -180 to 180, "
+                               "latitude from -90 to 90", parameter="bbox")
     if crs == storage_srid:
         return (minx, miny, maxx, maxy)
     try:
         box = transform_bbox((minx, miny, maxx, maxy), crs, storage_srid)
     except Exception:  # pyproj's own errors: a box outside the CRS's area
+        box = (math.inf,) * 4
+    if not all(math.isfinite(v) for v in box):
         raise InvalidParameter(f"bbox {raw!r} cannot be transformed to EPSG:{storage_srid}",
-                               parameter="bbox") from None
+                               parameter="bbox")
     return (box[0], box[1], box[2], box[3])
 
 
@@ -75,6 +83,9 @@ def parse_extract(params: dict[str, str], storage_srid: int,
             raise InvalidParameter(f"center {params['center']!r} must be lon,lat in degrees",
                                    parameter="center")
         e, n = transformer("OGC:CRS84", storage_srid).transform(lon, lat)
+        if not (math.isfinite(e) and math.isfinite(n)):
+            raise InvalidParameter(f"center {params['center']!r} cannot be transformed to "
+                                   f"EPSG:{storage_srid}", parameter="center")
         target = Target(centre=(e, n))
     else:
         raise InvalidParameter("say what to print: parcel=<cadastral number>, "
@@ -91,5 +102,6 @@ def deployment(settings: Settings) -> Deployment:
                       base_url=settings.base_url, time_zone=settings.city.time_zone,
                       font_dir=settings.extracts.font_dir,
                       max_features=settings.extracts.max_features,
+                      extent=settings.city.extent,
                       base_raster=settings.extracts.base_raster,
                       raster_dir=settings.raster_dir)

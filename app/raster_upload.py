@@ -14,7 +14,6 @@ server process (409 meanwhile).
 from __future__ import annotations
 
 import json
-import math
 import re
 import shutil
 import tempfile
@@ -47,18 +46,6 @@ SAFE_NAME = re.compile(r"[^\w.\-]+")
 UPLOADERS = frozenset({Role.PLANNER, Role.ADMIN})
 
 
-def distance_km(box: tuple[float, float, float, float],
-                other: tuple[float, float, float, float]) -> float:
-    """Return the gap between two boxes in the same metric CRS, km (0 when they touch).
-
-    >>> distance_km((0, 0, 1000, 1000), (4000, 5000, 6000, 6000))
-    5.0
-    """
-    dx = max(0.0, other[0] - box[2], box[0] - other[2])
-    dy = max(0.0, other[1] - box[3], box[1] - other[3])
-    return math.hypot(dx, dy) / 1000
-
-
 def placement_notes(crs: str, lonlat_bounds: tuple[float, float, float, float],
                     city: CitySettings) -> list[dict[str, Any]]:
     """Return what a published raster's placement suggests checking, as ``code``, ``message``
@@ -67,7 +54,7 @@ def placement_notes(crs: str, lonlat_bounds: tuple[float, float, float, float],
     or ballpark operation (SK-42, SK-63, a .prj that lost its TOWGS84: metres off)."""
     from pyproj import CRS
 
-    from gis.crs import transform_bbox
+    from gis.crs import box_gap_km, transform_bbox
     from ingest.crs import only_approximately
 
     notes: list[dict[str, Any]] = []
@@ -75,7 +62,7 @@ def placement_notes(crs: str, lonlat_bounds: tuple[float, float, float, float],
         here = transform_bbox(lonlat_bounds, "OGC:CRS84", city.storage_srid)
     except Exception:  # a raster PROJ cannot move to the city's zone: no distance to show
         here = None
-    gap = distance_km(here, city.extent) if here is not None else 0.0
+    gap = box_gap_km(here, city.extent) if here is not None else 0.0
     if gap > FAR_KM:
         notes.append({"code": "far", "km": round(gap), "message": (
             f"the raster lies {gap:.0f} km from {city.name_en}'s extent; if it should cover "

@@ -45,6 +45,7 @@ from _common import (  # noqa: E402
 from app.extract_params import parse_extract  # noqa: E402
 from extracts.issue import Deployment, issue_extract  # noqa: E402
 from gis.auth import ANONYMOUS  # noqa: E402
+from gis.settings import CitySettings  # noqa: E402
 from registries.catalog import default_catalog  # noqa: E402
 
 EXAMPLE_PNG = ROOT / "docs" / "extract-example.png"
@@ -53,7 +54,8 @@ FONTS = Path("/usr/share/fonts/truetype/dejavu")
 
 def deployment() -> Deployment:
     return Deployment(SRID, "Хмельницький", "Хмельницька міська рада · Геопортал (демонстрація)",
-                      "http://127.0.0.1:8000", "Europe/Kyiv", FONTS, 20_000)
+                      "http://127.0.0.1:8000", "Europe/Kyiv", FONTS, 20_000,
+                      CitySettings().extent)
 
 
 def pick_parcels(conn: psycopg.Connection, n: int) -> list[str]:

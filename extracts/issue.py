@@ -35,7 +35,7 @@ from extracts.render import (
 )
 from extracts.underlay import Underlay, read_underlay
 from gis.auth import Principal
-from gis.crs import crs_title, grid_convergence, transformer
+from gis.crs import NEAR_CITY_M, box_gap_km, crs_title, grid_convergence, transformer
 from gis.errors import EnvironmentProblem, InvalidParameter, NotFound
 from gis.rasters import get_raster
 from registries import report
@@ -78,6 +78,7 @@ class Deployment:
     time_zone: str
     font_dir: Path
     max_features: int
+    extent: tuple[float, float, float, float]  # the city's box (CitySettings.extent)
     # a published raster drawn under the vectors (GIS_EXTRACTS__BASE_RASTER), and its folder
     base_raster: str = ""
     raster_dir: Path | None = None
@@ -158,6 +159,19 @@ def choose_scale(asked: int | None, extent: Box, sh: Sheet, what: str) -> int:
         f"at 1:{asked}; {hint}", parameter="scale", fits_at=would or 0)
 
 
+def _check_near_city(ground: Box, extent: tuple[float, float, float, float], what: str,
+                     parameter: str) -> None:
+    """Raise InvalidParameter when an area's frame lies where no object of the city's registries
+    can (farther than NEAR_CITY_M from its box): a sheet of nothing, off its UCS-2000 zone, is
+    no extract, and would still take a number in the register."""
+    gap = box_gap_km((ground.x0, ground.y0, ground.x1, ground.y1), extent)
+    if gap * 1000 > NEAR_CITY_M:
+        raise InvalidParameter(
+            f"{what} lies {gap:,.0f} km from the city's area; extracts print the city's "
+            f"registries, within {NEAR_CITY_M / 1000:.0f} km of it", parameter=parameter,
+            outside_km=round(gap))
+
+
 def _references(conn: psycopg.Connection, catalog: Catalog, subject: Subject) -> dict[str, str]:
     """Return the labels of the objects the subject's reference fields point to."""
     out = {}
@@ -228,6 +242,8 @@ def issue_extract(conn: psycopg.Connection, catalog: Catalog, req: ExtractReques
                                "a center", parameter="bbox")
     scale = choose_scale(req.scale, extent, sh, what)
     ground = ground_box(sh.map, scale, centre)
+    if subject is None:
+        _check_near_city(ground, dep.extent, what, "bbox" if t.bbox is not None else "center")
     regs = map_registries(catalog, req.layers, subject.reg if subject else None)
     counts = count_features(conn, regs, ground, dep.srid, dep.max_features)
     check_size(counts, dep.max_features, scale, ground)

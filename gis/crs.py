@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from functools import lru_cache
 
 from pyproj import CRS, Transformer
@@ -9,6 +10,9 @@ from pyproj import CRS, Transformer
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 UCS2000_GEOGRAPHIC = 5561
 UCS2000_TM_ZONES = {7: 6381, 8: 6382, 9: 6383, 10: 6384, 11: 6385, 12: 6386, 13: 6387}
+# what lies farther than this from the city's box (CitySettings.extent) is not the city's: an
+# object imported there has the wrong CRS, an extract printed there shows no registry
+NEAR_CITY_M = 50_000.0
 
 
 def crs_uri(srid: int) -> str:
@@ -137,6 +141,21 @@ def grid_convergence(srid: int, easting: float, northing: float) -> float:
 # How far around its area of use a storage CRS is asked about: query boxes and filter
 # geometries are clipped to this (in degrees), where the projection still behaves; stored
 # objects lie well inside it.
+def box_gap_km(box: tuple[float, float, float, float],
+               other: tuple[float, float, float, float]) -> float:
+    """Return the gap between two boxes (x0, y0, x1, y1) in one metric CRS, km; 0 when they
+    touch or overlap.
+
+    >>> box_gap_km((0, 0, 1000, 1000), (4000, 5000, 6000, 6000))
+    5.0
+    >>> box_gap_km((0, 0, 1000, 1000), (500, 500, 600, 600))
+    0.0
+    """
+    dx = max(0.0, other[0] - box[2], box[0] - other[2])
+    dy = max(0.0, other[1] - box[3], box[1] - other[3])
+    return math.hypot(dx, dy) / 1000
+
+
 DOMAIN_MARGIN_DEG = 20.0
 
 

@@ -11,13 +11,12 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
+from gis.crs import NEAR_CITY_M
 from ingest.crs import SourceCrs
 from ingest.mapping import FieldMap
 from ingest.report import ImportOptions, Problem, Report
 from registries.model import FieldType, Registry, Rule, Severity
 from registries.rules import all_rules, rule_columns_changed, violations_sql
-
-SANITY_MARGIN_M = 50_000.0  # objects farther than this from the city's box: wrong CRS
 
 
 def blocking_severities(legacy: bool) -> tuple[str, ...]:
@@ -89,7 +88,7 @@ class Checks:
             "WHERE geom IS NOT NULL AND (ST_IsEmpty(geom) OR NOT _valid)").format(
             suggest=_repair_suggestion(reg)))
         minx, miny, maxx, maxy = self.opts.extent
-        m = SANITY_MARGIN_M
+        m = NEAR_CITY_M
         self._problem(sql.SQL(
             "SELECT _row, NULL, 'geometry_near_city', 'error', format('row %s: the geometry "
             "lies %s km from the city''s area, at %s (lon/lat) — is the CRS right? (read as "

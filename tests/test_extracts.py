@@ -218,8 +218,26 @@ def test_bad_requests_name_what_is_wrong(srv: str, db: str) -> None:
     r = get(srv, "/extracts/2026-000001-ZZZZ")
     assert r.status_code == 404 and "2026-000001-ZZZZ" in r.json()["detail"]
     assert get(srv, "/extracts/not-a-number").status_code == 404
-    with psycopg.connect(db) as conn:  # nothing half-written
-        assert conn.execute("SELECT count(*) FROM extracts.register").fetchone() == before
+    # an area where no object of the city can lie, or no area at all: a clear 400, no sheet
+    # and no register number (the view at 0°, 0° once printed a sheet of nothing)
+    for params, word, says in (
+            ({"center": "0,0", "scale": "500"}, "center", "km from the city's area"),
+            ({"center": "27.0,52.0", "scale": "2000"}, "center", "km from the city's area"),
+            ({"center": "117,0", "scale": "500"}, "center", "cannot be transformed"),
+            ({"center": "inf,49.42", "scale": "500"}, "center", "2 comma-separated numbers"),
+            ({"bbox": "29.0,49.4,29.01,49.41"}, "bbox", "km from the city's area"),
+            ({"bbox": "0,0,1e300,1e300"}, "bbox", "in degrees"),
+            ({"bbox": "-inf,-inf,inf,inf"}, "bbox", "4 comma-separated numbers"),
+            ({"bbox": "1,1,2,2", "bbox-crs": "EPSG:6383"}, "bbox", "km from the city's area")):
+        r = get(srv, "/extracts", params=params)
+        assert r.status_code == 400, (params, r.status_code)
+        assert r.json()["parameter"] == word and says in r.json()["detail"], (params, r.text)
+    # outside the city's box but where a registry may hold objects (up to 50 km): printable
+    r = get(srv, "/extracts", params={"center": "27.0,49.6", "scale": "2000"})
+    assert r.status_code == 200, r.text
+    with psycopg.connect(db) as conn:  # nothing half-written: only that sheet is recorded
+        after = conn.execute("SELECT count(*) FROM extracts.register").fetchone()
+    assert before is not None and after == (before[0] + 1,)
 
 
 def test_area_extracts_by_box_and_view(srv: str) -> None:

@@ -384,6 +384,26 @@ def test_print_dialog_yields_a_pdf_of_the_chosen_scale_and_paper(desktop: Watche
     assert check["kind"] == "area"
 
 
+def test_printing_a_view_far_from_the_city_says_why_in_the_pages_language(
+        desktop: Watched) -> None:
+    page = desktop.open("#map=15/50.4501/30.5234")  # Kyiv: ~250 km from the demo city
+    page.locator("#print").click()
+    page.locator("#print-dialog").wait_for()
+    page.locator("#print-scale").select_option("2000")
+    page.locator("#print-download").click()
+    note = page.locator("#print-note")
+    note.filter(has_text="км від території громади").wait_for(timeout=WAIT_MS)
+    found = re.search(r"за ([\d\s]+) км", note.inner_text())
+    assert found is not None, note.inner_text()
+    km = int(re.sub(r"\s", "", found.group(1)))
+    assert 200 < km < 300, note.inner_text()
+    # the refusal was the answer asked for; any other error still fails the page's check
+    expected = [e for e in desktop.errors
+                if e.startswith("HTTP 400: ") and "/extracts?" in e or "status of 400" in e]
+    assert len(expected) == 2, desktop.errors
+    desktop.errors[:] = [e for e in desktop.errors if e not in expected]
+
+
 def test_the_selected_object_prints_fitted(desktop: Watched, permit: dict[str, Any]) -> None:
     lon, lat = permit["geometry"]["coordinates"]
     page = desktop.open(f"#map=17.5/{lat}/{lon}&obj=advertising_structures/{permit['id']}")

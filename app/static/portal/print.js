@@ -3,7 +3,7 @@
 // extracts endpoint (settings.portal.extracts_url, "/extracts" by default); the layers shown
 // on the map are drawn on the sheet too. Without an endpoint the dialog says so.
 import { el, registerCardLink } from "./card.js";
-import { t } from "./i18n.js";
+import { formatNumber, t } from "./i18n.js";
 
 // every card links to its object's true-scale extract (the PDF, fitted to the object)
 export function extractLink(extractsUrl, collection, feature) {
@@ -141,6 +141,9 @@ export class PrintDialog {
       return `${t("printDoesNotFit")} 1:${problem.fits_at}`;
     }
     if (r.status === 400 && problem.parameter === "scale") return t("printTooLarge");
+    if (r.status === 400 && problem.outside_km) {
+      return t("printOutside", { n: formatNumber(problem.outside_km) });
+    }
     return `${t("printFailed")} (${r.status})`;
   }
 }
