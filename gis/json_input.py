@@ -3,18 +3,23 @@
 Python's ``json`` module recurses once per nesting level: 100,000 ``[`` raise RecursionError
 deep inside the parser, and a tree a few hundred levels deep makes every recursive consumer
 after it (a filter translator, ``json.dumps``) fail the same way. Untrusted JSON is therefore
-parsed here only: syntax errors, non-finite numbers (``NaN``, ``Infinity``) and nesting beyond
-``max_depth`` become an :class:`~gis.errors.InvalidParameter` naming what was being read.
+parsed here only: syntax errors, non-finite numbers (``NaN``, ``Infinity``), nesting beyond
+``max_depth`` and strings that are not Unicode text (a lone UTF-16 surrogate such as
+``"\\udc00"``, which ``json`` decodes but no UTF-8 encoder, psycopg's included, can write) become
+an :class:`~gis.errors.InvalidParameter` naming what was being read.
 """
 
 from __future__ import annotations
 
 import json
+import re
 from typing import Any
 
 from gis.errors import InvalidParameter
 
 MAX_DEPTH = 64  # GeoJSON multipolygons need 5 levels, CQL2 filters a dozen; 64 is generous
+# a \\uD800–\\uDFFF escape: the only way a lone surrogate gets into a decoded JSON string
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 
 
 def _no_constant(name: str) -> Any:
@@ -23,7 +28,7 @@ def _no_constant(name: str) -> Any:
 
 def parse_json(raw: bytes | str, what: str, *, max_depth: int = MAX_DEPTH,
                parameter: str | None = None) -> Any:
-    """Return the JSON value of ``raw``, or raise InvalidParameter saying what is wrong.
+    r"""Return the JSON value of ``raw``, or raise InvalidParameter saying what is wrong.
 
     ``what`` names the input in messages ("request body", "filter").
 
@@ -32,6 +37,9 @@ def parse_json(raw: bytes | str, what: str, *, max_depth: int = MAX_DEPTH,
     >>> parse_json("[" * 100 + "]" * 100, "request body")
     Traceback (most recent call last):
     gis.errors.InvalidParameter: request body is nested deeper than 64 levels
+    >>> parse_json('{"comment": "a\\udc00"}', "body")
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: body holds a lone UTF-16 surrogate (\udc00): not Unicode text
     """
     where = {"parameter": parameter} if parameter else {}
     too_deep = InvalidParameter(f"{what} is nested deeper than {max_depth} levels", **where)
@@ -52,7 +60,35 @@ def parse_json(raw: bytes | str, what: str, *, max_depth: int = MAX_DEPTH,
         raise InvalidParameter(f"{what} is not JSON: {exc}", **where) from None
     if depth(value) > max_depth:
         raise too_deep
+    if _SURROGATE_ESCAPE.search(raw):  # pairs are one character; only lone halves remain
+        lone = _lone_surrogate(value)
+        if lone is not None:
+            raise InvalidParameter(f"{what} holds a lone UTF-16 surrogate "
+                                   f"(\\u{ord(lone):04x}): not Unicode text", **where)
     return value
+
+
+def _lone_surrogate(value: Any) -> str | None:
+    r"""Return the first lone surrogate in the keys and strings of ``value``, or None.
+
+    >>> _lone_surrogate({"a": ["ok", "x\udc00"]})
+    '\udc00'
+    >>> _lone_surrogate({"a": "\U0001f600"}) is None
+    True
+    """
+    stack: list[Any] = [value]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, dict):
+            stack.extend(item.keys())
+            stack.extend(item.values())
+        elif isinstance(item, list):
+            stack.extend(item)
+        elif isinstance(item, str):
+            found = next((ch for ch in item if "\ud800" <= ch <= "\udfff"), None)
+            if found is not None:
+                return found
+    return None
 
 
 def depth(value: Any) -> int:

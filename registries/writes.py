@@ -149,7 +149,10 @@ def geometry_sql(geojson: Any, crs: int | str, storage_srid: int) -> tuple[sql.C
         raise RuleViolation("feature geometry is empty or has coordinates that are not "
                             "numbers")
     source = 4326 if crs == "OGC:CRS84" else crs
-    g: sql.Composable = sql.SQL("ST_SetSRID(ST_GeomFromGeoJSON(%(geometry)s), {})").format(
+    # heights (a GNSS survey's, a QGIS layer's Z) are dropped: the registries are plans, and
+    # an import stores the same geometry 2D (ingest.load)
+    g: sql.Composable = sql.SQL(
+        "ST_Force2D(ST_SetSRID(ST_GeomFromGeoJSON(%(geometry)s), {}))").format(
         sql.Literal(source))
     if crs != "OGC:CRS84" and is_northing_first(crs):
         g = sql.SQL("ST_FlipCoordinates({})").format(g)

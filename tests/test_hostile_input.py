@@ -452,6 +452,36 @@ def test_odd_encodings(probe: Probe) -> None:
         probe.send("PUT", f"{ITEMS}/1", headers={header: value}, content=b"{}")
 
 
+def test_a_lone_surrogate_in_any_json_is_a_400_and_stores_nothing(target: Target,
+                                                                   probe: Probe) -> None:
+    # JSON may spell half a UTF-16 pair ("\udc00"); Python decodes it to a string no UTF-8
+    # encoder can write, and psycopg's failed inside the handler: an anonymous 500 (found
+    # from outside: an error report and a CQL2 JSON filter)
+    lone = '"a\\udc00b"'
+    with psycopg.connect(target.url) as conn:
+        before = conn.execute(STORED).fetchone()
+    r = probe.send("POST", "/error-reports", content=(
+        '{"collection": "land_parcels", "id": ' + str(target.first_parcel)
+        + ', "comment": ' + lone + "}").encode(), headers={"Content-Type": "application/json"})
+    problem(r, 400, "lone UTF-16 surrogate", "\\udc00")
+    r = probe.get(ITEMS, {"filter-lang": "cql2-json", "filter": (
+        '{"op": "=", "args": [{"property": "cadastral_number"}, ' + lone + "]}")})
+    problem(r, 400, "lone UTF-16 surrogate")
+    r = probe.send("PATCH", f"{ITEMS}/{target.first_parcel}", content=(
+        '{"properties": {"purpose_text": ' + lone + "}}").encode(),
+        headers={**STAFF_HEADERS, "Content-Type": "application/merge-patch+json"})
+    problem(r, 400, "lone UTF-16 surrogate")
+    r = probe.send("POST", "/login", content=b'{"name": "\\ud800", "password": "x"}',
+                   headers={"Content-Type": "application/json"})
+    problem(r, 400, "lone UTF-16 surrogate")
+    # a whole pair is one character, and stays welcome
+    r = probe.get(ITEMS, {"filter-lang": "cql2-json", "filter": (
+        '{"op": "=", "args": [{"property": "cadastral_number"}, "\\ud83d\\ude00"]}')})
+    assert r is not None and r.status_code == 200, r.text[:300]
+    with psycopg.connect(target.url) as conn:
+        assert conn.execute(STORED).fetchone() == before
+
+
 # -- generated: hostile values in every query parameter of every GET route --------------------
 
 # one concrete path per GET route template of ours (``Route("…")`` in the source; a new route
