@@ -118,13 +118,21 @@ def all_rules(reg: Registry) -> tuple[Rule, ...]:
 
 
 def label_sql(reg: Registry, alias: str) -> sql.Composable:
-    """Return SQL naming object ``alias`` by its label (or ``#id``), as text."""
+    """Return SQL naming object ``alias`` by its label (or ``#id``), as text.
+
+    An import's new rows have no id yet (their staging numbers are negative): they are named
+    "(new)", or "without <label field>" when the file gave no label, never "#-1" (the report
+    names their row).
+    """
+    a = sql.Identifier(alias)
     if reg.label is None:
-        return sql.SQL("('#' || {}.id)").format(sql.Identifier(alias))
+        return sql.SQL("(CASE WHEN {a}.id > 0 THEN '#' || {a}.id ELSE '(new)' END)").format(a=a)
     f = reg.field(reg.label)
     value = f.derived(alias, TODAY) if f.derived else sql.SQL("{}.{}").format(
-        sql.Identifier(alias), sql.Identifier(f.column))
-    return sql.SQL("coalesce(({})::text, '#' || {}.id)").format(value, sql.Identifier(alias))
+        a, sql.Identifier(f.column))
+    return sql.SQL("coalesce(({v})::text, CASE WHEN {a}.id > 0 THEN '#' || {a}.id "
+                   "ELSE {without} END)").format(v=value, a=a,
+                                                 without=sql.Literal(f"without {f.name}"))
 
 
 def name_sql(reg: Registry, alias: str) -> sql.Composable:

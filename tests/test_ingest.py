@@ -239,12 +239,22 @@ def test_a_yaml_mapping_names_columns_codes_and_constants(db_url: str, tmp_path:
     bare = run(db_url, path, "land_parcels", dry_run=True)
     assert bare.refused and any("cadastral_number is not in the file" in p.message
                                 for p in bare.problems)
+    # the missing purpose is said once, by the required field, not again as an unknown code
+    assert any("purpose_code is not in the file" in p.message for p in bare.problems)
+    assert not [p.message for p in bare.problems if p.rule == "purpose_known"]
     mapping.write_text(mapping.read_text(encoding="utf-8").replace(
         "PRYZN}", "PRYZN, ownership_form: VYD}"), encoding="utf-8")
     report = run(db_url, path, "land_parcels", files=FileOptions(mapping=mapping))
     assert report.inserted == 2, report.problems
     assert count(db_url, "land_parcel", "ownership_form = '300' AND category = '200' AND "
                                         "purpose_code = '03.02'") == 2
+    # the unmapped file again: its rows now overlap the parcels just imported, and a rule's
+    # message names a row without its number so, never by its staging number ("parcel #-1")
+    again = run(db_url, path, "land_parcels", dry_run=True)
+    overlaps = [p.message for p in again.problems if p.rule == "no_overlap"]
+    assert overlaps and all(m.startswith(f"row {i + 1}: parcel without cadastral_number "
+                                         "overlaps 6810100000:02:099:") for i, m in
+                            enumerate(sorted(overlaps))), overlaps
 
 
 def test_a_holder_name_without_its_kind_is_refused(db_url: str, tmp_path: Path) -> None:

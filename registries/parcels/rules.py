@@ -67,7 +67,8 @@ PURPOSE_KNOWN = Rule(
     Severity.ERROR,
     "SELECT n.id, format('parcel %s: purpose %s is not in the land purpose classifier "
     "(КВЦПЗ)', n.cadastral_number, n.purpose_code) FROM {rows} AS n "
-    "WHERE registry.land_purpose_category(n.purpose_code) IS NULL",
+    # a missing code is the required field's problem, said once (not "purpose  is not …")
+    "WHERE n.purpose_code IS NOT NULL AND registry.land_purpose_category(n.purpose_code) IS NULL",
     on=("purpose_code",))
 
 PURPOSE_FITS_CATEGORY = Rule(
