@@ -23,6 +23,7 @@ from psycopg import sql
 
 from gis.crs import clip_box, domain_in, is_geographic, is_northing_first
 from gis.errors import InvalidParameter
+from registries.addresses.search_text import contains_regex
 from registries.model import Field, FieldType, Registry
 from registries.temporal import OPEN_END, OPEN_START, Period, relation_sql
 
@@ -287,9 +288,8 @@ class Filter:
                                    parameter="q")
         alternatives = []
         for term in terms:
-            pattern = self.bind("%" + term.replace("\\", "\\\\").replace("%", "\\%")
-                                .replace("_", "\\_") + "%")
-            alternatives += [sql.SQL("{} ILIKE {}").format(self.column(f.name), pattern)
+            pattern = self.bind(contains_regex(term))  # any apostrophe matches any other
+            alternatives += [sql.SQL("{} ~* {}").format(self.column(f.name), pattern)
                              for f in fields]
         self.parts.append(sql.SQL(" OR ").join(alternatives))
 

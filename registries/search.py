@@ -11,9 +11,10 @@ Ranking: street similarity (word similarity counts, so "Шевченка" finds 
 a bonus when the street type matches the query's, a small preference for current names, then
 how exactly the house number matches (same key, same number and letter, same number).
 
-Other registries: their searchable text fields, ILIKE / similarity on the trigram indexes,
-and never a hidden value: personal fields are not searched for the public, and a field that
-is personal for natural persons is searched only where it is not (``PersonalIf``).
+Other registries: their searchable text fields, ``~*`` (contains; any apostrophe matches any
+other) / similarity on the trigram indexes, and never a hidden value: personal fields are not
+searched for the public, and a field that is personal for natural persons is searched only
+where it is not (``PersonalIf``).
 """
 
 from __future__ import annotations
@@ -26,7 +27,7 @@ from psycopg import sql
 
 from gis.crs import in_query_domain
 from gis.errors import InvalidParameter, NotFound
-from registries.addresses.search_text import AddressQuery, parse_address_query
+from registries.addresses.search_text import AddressQuery, contains_regex, parse_address_query
 from registries.catalog import Catalog
 from registries.model import PUBLIC_SCHEMA, STAFF_SCHEMA, FieldType, Registry
 from registries.parcels.cadastral_number import (
@@ -170,14 +171,14 @@ def searchable_fields(reg: Registry, personal: bool) -> list[str]:
 
 def objects_sql(reg: Registry, personal: bool) -> sql.Composed:
     """Return SQL of ``reg``'s objects whose searchable fields contain ``%(q)s``; binds ``q``
-    (the text), ``pattern`` (``%text%``) and ``limit``."""
+    (the text), ``pattern`` (its :func:`contains_regex`) and ``limit``."""
     conds: list[sql.Composable] = []
     scores: list[sql.Composable] = []
     which: list[sql.Composable] = []
     for name in searchable_fields(reg, personal):
         f = reg.field(name)
         col = sql.SQL("t.{}").format(sql.Identifier(f.column))
-        cond: sql.Composable = sql.SQL("{} ILIKE %(pattern)s").format(col)
+        cond: sql.Composable = sql.SQL("{} ~* %(pattern)s").format(col)
         if f.personal_if and not personal:  # never match a name the public may not read
             cond = sql.SQL("({} AND t.{} IS DISTINCT FROM {})").format(
                 cond, sql.Identifier(f.personal_if.field), sql.Literal(f.personal_if.equals))
@@ -206,7 +207,7 @@ def objects_union_sql(regs: list[Registry], personal: bool) -> sql.Composed | No
 
 
 def _pattern(text: str) -> str:
-    return "%" + text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+    return contains_regex(text)
 
 
 def find_all_objects(conn: psycopg.Connection, regs: list[Registry], text: str, *,

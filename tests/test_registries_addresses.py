@@ -170,6 +170,33 @@ def test_hits_from_other_registries_say_why_they_matched(conn: psycopg.Connectio
     assert [(h.id, h.matched) for h in one_by_one] == [(h.id, h.matched) for h in hits]
 
 
+@pytest.mark.parametrize("typed", ["Кам’янецька, 7", "Камʼянецька", "кам'ЯН", "КАМ`ЯНЕЦЬКА, 7"])
+def test_any_apostrophe_finds_the_text_of_other_registries(conn: psycopg.Connection,
+                                                           typed: str) -> None:
+    # a phone types ’ (or ʼ), a registry holds ' (or the other way round): the street search
+    # folded them, the other registries' text (a permit's location, OGC ``q``) did not
+    from psycopg import sql
+
+    from registries.filters import Filter
+    from tests.factories import make_boundary, make_permit
+
+    make_boundary(conn)
+    make_permit(conn, "ХМ-2026-0008", location_text="вул. Кам'янецька, 7")
+    make_permit(conn, "ХМ-2026-0009", at=(E0 + 50, N0), location_text="вул. Кам’янецька, 9")
+    catalog = default_catalog()
+    hits = search(conn, catalog, typed, collections=["advertising_structures"])
+    wanted = ["ХМ-2026-0008"] if typed.endswith("7") else ["ХМ-2026-0008", "ХМ-2026-0009"]
+    assert sorted(h.label for h in hits) == wanted, typed
+    reg = catalog.get("advertising_structures")
+    where = Filter(reg, SRID)
+    where.add_text(typed)
+    found = conn.execute(sql.SQL("SELECT permit_number FROM registry.advertising_structure AS t "
+                                 "WHERE {} ORDER BY 1").format(where.where()),
+                         where.params).fetchall()
+    # q's terms are comma-separated alternatives: the street's name matches both
+    assert [r[0] for r in found] == ["ХМ-2026-0008", "ХМ-2026-0009"], typed
+
+
 def test_street_names_in_latin_follow_the_official_rules(conn: psycopg.Connection) -> None:
     from app.demo import names
 

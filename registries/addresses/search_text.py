@@ -63,6 +63,20 @@ def fold_apostrophes(text: str) -> str:
     return text.translate(str.maketrans(APOSTROPHES, "'" * len(APOSTROPHES)))
 
 
+def contains_regex(text: str) -> str:
+    r"""Return a PostgreSQL regular expression (for ``~*``, which the trigram indexes answer like
+    ILIKE) matching ``text`` anywhere, literally, with any apostrophe variant where it has one:
+    a phone types ``Кам’янецька``, a registry may hold ``Кам'янецька``.
+
+    >>> print(contains_regex("Кам’ян"), contains_regex("a.b*(c)%_"))
+    Кам['ʼ’`‘′´]ян a\.b\*\(c\)%_
+    """
+    # re.escape puts a backslash before non-alphanumerics only; in PostgreSQL's AREs that is
+    # the character itself, inside and outside brackets
+    variants = "[" + APOSTROPHES + "]"
+    return "".join(variants if ch in APOSTROPHES else re.escape(ch) for ch in text)
+
+
 def transliterate(text: str) -> str:
     """Return ``text`` in the official Latin transliteration (CMU No. 55), lower case.
 
