@@ -59,7 +59,8 @@ def import_file(conn: psycopg.Connection, reg: Registry, path: Path, files: File
         sample = _first_xy(source) if given is None and source.crs is None else None
         crs = resolve(source.crs, given, opts.storage_srid, source.display, transforms or {},
                       sample, source.crs_hint)
-        mapping = build_mapping(reg, source.fields, overrides,
+        columns = [c for c in source.fields if c not in source.geometry_columns]
+        mapping = build_mapping(reg, columns, overrides,
                                 drawing=source.format == "DXF", keep_ids=opts.keep_ids)
         target = files.rejects or rejects_path(source, path)
         if opts.on_error == "skip" and not opts.dry_run:

@@ -89,6 +89,8 @@ class Source:
     # they are counted in: a value that fills its column may have been cut by the writer
     text_widths: dict[str, int] = field(default_factory=dict)
     width_encoding: str = "utf-8"
+    # columns that hold the geometry (a CSV's coordinates or WKT): no field is mapped from them
+    geometry_columns: tuple[str, ...] = ()
 
     def count(self) -> int | None:
         """Return the number of features when known without reading them all."""

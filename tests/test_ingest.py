@@ -281,6 +281,9 @@ def test_csv_with_x_y_northing_first_and_decimal_commas(db_url: str, tmp_path: P
     report = run(db_url, path, "accessibility_objects", files=FileOptions(crs="EPSG:6383"))
     assert report.inserted == 2 and report.encoding == "cp1251", report.problems
     assert any("northing/easting" in n for n in report.notes)
+    # the coordinates are the geometry, not columns "not imported"
+    assert "the geometry is read from columns X/Y" in report.notes
+    assert report.ignored_columns == [], report.ignored_columns
     with psycopg.connect(db_url) as conn:
         xy = conn.execute("SELECT ST_X(geom), ST_Y(geom) FROM registry.accessibility_object "
                           "WHERE kind = 'lift'").fetchone()

@@ -51,7 +51,6 @@ class CsvSource(Source):
     """A CSV file read row by row (never whole)."""
 
     delimiter: str = ","
-    geometry_columns: tuple[str, ...] = ()
     kind: str = "none"  # wkt | lonlat | xy | none
     swap_xy: bool = False
 
@@ -122,6 +121,10 @@ class CsvSource(Source):
             self.crs = declared or CRS.from_epsg(4326)
         else:
             self.notes.append("no coordinate or WKT columns: rows have no geometry")
+            return
+        self.notes.append("the geometry is read from column" + (
+            f" {self.geometry_columns[0]} (WKT)" if self.kind == "wkt" else
+            f"s {'/'.join(self.geometry_columns)}"))
 
     def _first_row(self, sample: str) -> dict[str, str]:
         """Return the first data row, its cells as text ("" for a short row). The sample may
