@@ -47,7 +47,7 @@ from gis.oidc import OidcVerifier
 from gis.replicas import RoutedPool
 from gis.settings import Settings
 from ogc.config import write_config
-from ogc.features import FeatureRouter, FeatureService, feature_schema_links
+from ogc.features import FeatureRouter, FeatureService, describe_fields, feature_schema_links
 from ogc.mount import OgcDocuments, OpenApiAlias, pygeoapi_app
 from ogc.provider import share_pool
 from ogc.reshape import reshape_routes
@@ -101,7 +101,8 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
                             conformance=served,
                             links=lambda path: [*ogc_links(tiles.service, path),
                                                 *feature_schema_links(settings.base_url,
-                                                                      catalog, path)])
+                                                                      catalog, path)],
+                            fields=lambda cid, doc: describe_fields(catalog.get(cid), doc))
     oidc = OidcVerifier(settings.auth.oidc) if settings.auth.oidc.issuer else None
     # users, tokens (last used) and the personal-data audit are written on reads: the primary's
     primary = pool.primary if isinstance(pool, RoutedPool) else pool

@@ -40,7 +40,7 @@ from registries import writes
 from registries.catalog import Catalog
 from registries.counts import MatchedCounts
 from registries.filters import Filter
-from registries.model import FieldType, Registry
+from registries.model import FieldType, GeometryKind, Registry
 from registries.queries import Output, item_sql, matched_sql, page_sql, readable_fields
 
 GEOJSON = "application/geo+json"
@@ -508,6 +508,48 @@ def feature_schema(reg: Registry, base_url: str) -> dict[str, Any]:
             "properties": {"type": "object", "properties": fields},
         },
     }
+
+
+# OGC API – Features Part 5 (Schemas) names a geometry's type by its format
+GEOMETRY_FORMATS = {GeometryKind.POINT: "geometry-point",
+                    GeometryKind.LINESTRING: "geometry-linestring",
+                    GeometryKind.POLYGON: "geometry-polygon",
+                    GeometryKind.MULTILINESTRING: "geometry-multilinestring",
+                    GeometryKind.MULTIPOLYGON: "geometry-multipolygon"}
+
+
+def describe_fields(reg: Registry, doc: dict[str, Any]) -> dict[str, Any]:
+    """Return pygeoapi's schema or queryables document of ``reg`` completed from its
+    declarations, in the document's own language (its title's: Ukrainian unless English was
+    asked): the geometry's type, each property's title and description, a code list's codes
+    as ``enum``. pygeoapi titles queryables by their column names, schemas in English under a
+    Ukrainian title, and calls every geometry ``geometry-any``.
+
+    >>> from registries.catalog import default_catalog
+    >>> reg = default_catalog().get("land_parcels")
+    >>> doc = {"title": reg.title["uk"], "properties": {
+    ...     "geometry": {"format": "geometry-any"}, "category": {"title": "category"}}}
+    >>> done = describe_fields(reg, doc)["properties"]
+    >>> done["geometry"]["format"], done["category"]["title"], done["category"]["enum"][:2]
+    ('geometry-multipolygon', 'Категорія земель', ['100', '200'])
+    """
+    english = doc.get("title") == reg.title.get("en") != reg.title.get("uk")
+    lang = "en" if english else "uk"
+    props = doc.get("properties")
+    if not isinstance(props, dict):
+        return doc
+    if isinstance(props.get("geometry"), dict):
+        props["geometry"]["format"] = GEOMETRY_FORMATS[reg.geometry]
+    for f in reg.public_fields:
+        entry = props.get(f.name)
+        if not isinstance(entry, dict):
+            continue
+        entry["title"] = f.title.get(lang) or f.name
+        if f.description.get(lang):
+            entry["description"] = f.description[lang]
+        if f.choices:
+            entry["enum"] = list(f.choices)
+    return doc
 
 
 def feature_schema_links(base_url: str, catalog: Catalog, path: str) -> list[dict[str, Any]]:

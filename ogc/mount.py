@@ -112,6 +112,9 @@ WITHDRAWN_CONFORMANCE = [
 ]
 
 
+SCHEMA_DOCUMENT = re.compile(r"^/collections/(?P<collection_id>[^/]+)/(schema|queryables)$")
+
+
 class OgcDocuments:
     """ASGI wrapper completing pygeoapi's landing, conformance and collection documents.
 
@@ -120,22 +123,28 @@ class OgcDocuments:
     routes implement (CQL2 JSON, spatial/temporal operators, PATCH) and ``conformance`` (the
     tiles'); the landing page and each collection get the links ``links`` gives for their path
     (``/`` or ``/collections/{id}``): the tilesets, so that clients that follow links (GDAL's
-    OGCAPI driver) find the tiles.
+    OGCAPI driver) find the tiles; a collection's schema and queryables documents get what
+    ``fields`` adds from the registry's declarations (titles, code lists, geometry type).
     """
 
     def __init__(self, app: ASGIApp, counts: Callable[[], dict[str, int]],
                  conformance: list[str] | None = None,
-                 links: Callable[[str], list[dict[str, Any]]] | None = None) -> None:
+                 links: Callable[[str], list[dict[str, Any]]] | None = None,
+                 fields: Callable[[str, dict[str, Any]], dict[str, Any]] | None = None
+                 ) -> None:
         self.app = app
         self.counts = counts
         self.conformance = sorted(set(EXTRA_CONFORMANCE) | set(conformance or []))
         self.links = links or (lambda path: [])
+        # completes a collection's schema or queryables document (collection id, document)
+        self.fields = fields or (lambda cid, doc: doc)
 
     @staticmethod
     def _completed(path: str) -> bool:
         path = path.rstrip("/") or "/"
         return path in ("/", "/collections", "/conformance") or (
-            path.startswith("/collections/") and path.count("/") == 2)
+            path.startswith("/collections/") and path.count("/") == 2) or \
+            SCHEMA_DOCUMENT.match(path) is not None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -169,11 +178,14 @@ class OgcDocuments:
     def _enrich(self, status: int, headers: list[tuple[bytes, bytes]], body: bytes,
                 path: str) -> bytes:
         h = {k.lower(): v for k, v in headers}
-        if status != 200 or not h.get(b"content-type", b"").startswith(b"application/json"):
+        if status != 200 or not h.get(b"content-type", b"").startswith(
+                (b"application/json", b"application/schema+json")):
             return body
         zipped = h.get(b"content-encoding") == b"gzip"
         doc = json.loads(gzip.decompress(body) if zipped else body)
-        if path == "/conformance" and "conformsTo" in doc:
+        if m := SCHEMA_DOCUMENT.match(path):
+            doc = self.fields(m.group("collection_id"), doc)
+        elif path == "/conformance" and "conformsTo" in doc:
             doc["conformsTo"] = sorted((set(doc["conformsTo"]) | set(self.conformance))
                                        - set(WITHDRAWN_CONFORMANCE))
         if path == "/collections" and "collections" in doc:

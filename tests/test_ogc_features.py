@@ -400,3 +400,33 @@ def test_html_pages_filter_exactly_as_geojson(server: str, collection: str,
     listed = list(dict.fromkeys(listed))  # each row may link its item more than once
     assert geo["features"], "the case must select something to prove anything"
     assert listed == ids(geo), params
+
+
+@pytest.mark.parametrize("lang", ["uk", "en"])
+def test_schema_and_queryables_describe_fields_from_the_declarations(server: str,
+                                                                     lang: str) -> None:
+    """A filter builder reads the queryables: titles in one language (the document's), the
+    code lists, the geometry's type. pygeoapi titled queryables by column name, schemas in
+    English under a Ukrainian title, and every geometry ``geometry-any``."""
+    from jsonschema import Draft201909Validator
+
+    from ogc.features import GEOMETRY_FORMATS
+
+    for reg in (r for r in default_catalog() if r.public):
+        for kind in ("schema", "queryables"):
+            r = httpx.get(f"{server}/collections/{reg.id}/{kind}", params={"lang": lang},
+                          timeout=60)
+            assert r.status_code == 200 and \
+                r.headers["content-type"].startswith("application/schema+json"), r.text[:200]
+            doc = r.json()
+            Draft201909Validator.check_schema(doc)
+            assert doc["title"] == reg.title[lang]
+            props = doc["properties"]
+            assert props["geometry"]["format"] == GEOMETRY_FORMATS[reg.geometry]
+            for f in reg.public_fields:
+                if f.name not in props:
+                    continue
+                assert props[f.name]["title"] == f.title[lang], (reg.id, kind, f.name)
+                if f.choices:
+                    assert props[f.name]["enum"] == list(f.choices), (reg.id, f.name)
+            assert {n for n in props if n != "geometry"} <= {f.name for f in reg.public_fields}
