@@ -173,7 +173,10 @@ class MapPainter:
             size = 5.5
             w = stringWidth(text, BOLD, size)
             tx, ty = x + (x - cx) / d * 5.0 - w / 2, y + (y - cy) / d * 5.0 - size / 3
-            self._text(text, tx, ty, size, HIGHLIGHT, BOLD, force=True)
+            # numbered in order, each where it is free of those before: points closer than
+            # a number's width (a curved boundary surveyed every metre, at 1:500) keep their
+            # marks, and the catalogue lists every one
+            self._text(text, tx, ty, size, HIGHLIGHT, BOLD, pad=1.2)
 
     # -- labels --------------------------------------------------------------------------
     def _free(self, box: tuple[float, float, float, float]) -> bool:
@@ -181,8 +184,10 @@ class MapPainter:
         return all(x1 < a or x0 > c or y1 < b or y0 > d for a, b, c, d in self.placed)
 
     def _text(self, text: str, x: float, y: float, size: float, fill: str,
-              font: str = FONT, angle: float = 0.0, force: bool = False) -> bool:
-        """Draw ``text`` from (x, y) with a white halo unless it would overlap another."""
+              font: str = FONT, angle: float = 0.0, force: bool = False,
+              pad: float = 0.0) -> bool:
+        """Draw ``text`` from (x, y) with a white halo unless it (with ``pad`` pt around it)
+        would overlap another."""
         w = stringWidth(text, font, size)
         if angle:
             ca, sa = math.cos(math.radians(angle)), math.sin(math.radians(angle))
@@ -191,6 +196,7 @@ class MapPainter:
             box = (min(xs), min(ys), max(xs), max(ys))
         else:
             box = (x, y - size * 0.25, x + w, y + size * 0.8)
+        box = (box[0] - pad, box[1] - pad, box[2] + pad, box[3] + pad)
         if not force and not self._free(box):
             return False
         self.placed.append(box)

@@ -29,6 +29,7 @@ from tests.conftest import GIS, clone, drop, served, shared_tmp
 NUMBER = "6810100000:03:002:0007"  # the parcel with the known 100 m edge
 NEIGHBOUR = "6810100000:03:002:0008"
 PRIVATE = "6810100000:03:002:0009"  # held by a natural person
+DENSE = "6810100000:03:002:0010"  # a round parcel surveyed every 0.8 m: 120 boundary points
 HOLDER, RNOKPP = "Коваленко Оксана Петрівна", "2987654321"
 TOKENS = {"tok-planner": "olena:planner"}
 STAFF = {"Authorization": "Bearer tok-planner"}
@@ -55,6 +56,9 @@ def _populate(conn: psycopg.Connection) -> None:
     f.make_parcel(conn, PRIVATE, f.multipolygon(f.ring(f.E0 - 300, f.N0 - 300, 30)),
                   holder_kind="natural", holder_name=HOLDER, holder_rnokpp=RNOKPP,
                   holder_edrpou=None, holder_home_address="вул. Тиха, 5, кв. 17")
+    dense = [(f.E0 + 1200 + 15 * math.cos(-2 * math.pi * k / 120),
+              f.N0 + 1200 + 15 * math.sin(-2 * math.pi * k / 120)) for k in range(120)]
+    f.make_parcel(conn, DENSE, f.multipolygon([*dense, dense[0]]))
     cx, cy = P0[0] + (U[0] + V[0]) / 2, P0[1] + (U[1] + V[1]) / 2
     f.create(conn, "buildings", f.multipolygon(f.ring(cx - 6, cy - 5, 12, 10)), floors=2,
              purpose="residential_house")
@@ -138,6 +142,29 @@ def test_parcel_extract_is_true_to_scale(srv: str) -> None:
         assert needed in text, needed
     # X (northing) labels run along the left and right edges of the frame
     assert any(ch["text"] == "X" and not ch["upright"] for ch in page.chars)
+
+
+def test_boundary_point_numbers_never_overlap_and_the_catalogue_lists_every_point(
+        srv: str) -> None:
+    pdf = pdf_of(get(srv, f"/extracts/parcels/{DENSE}", params={"scale": "500"}))
+    page = pdf.pages[0]
+    words = page.dedupe_chars().extract_words(extra_attrs=["non_stroking_color", "fontname"])
+    numbers = [w for w in words if w["fontname"].endswith("DejaVuSans-Bold")
+               and w["text"].isdigit() and w["non_stroking_color"]
+               and tuple(round(v, 6) for v in w["non_stroking_color"][:3]) == RED]
+    shown = {int(w["text"]) for w in numbers}
+    # 0.8 m apart is 1.6 mm at 1:500, narrower than a number: some are left out, not piled up
+    assert 1 in shown and 10 < len(shown) < 120, sorted(shown)
+    for i, a in enumerate(numbers):
+        for b in numbers[i + 1:]:
+            apart = a["x1"] <= b["x0"] or b["x1"] <= a["x0"] or a["bottom"] <= b["top"] \
+                or b["bottom"] <= a["top"]
+            assert apart, (a["text"], b["text"])
+    text = text_of(pdf)
+    # a catalogue row: number, X, Y (the attributes table may share its text line)
+    rows = {int(m) for m in re.findall(r"(?:^| )(\d{1,3}) 54\d{5},\d\d 30\d{4},\d\d", text,
+                                       re.M)}
+    assert rows == set(range(1, 121)), sorted(set(range(1, 121)) - rows)
 
 
 def test_catalogue_equals_the_database_to_the_centimetre(srv: str, db: str) -> None:
