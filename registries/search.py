@@ -31,6 +31,7 @@ from registries.addresses.search_text import AddressQuery, contains_regex, parse
 from registries.catalog import Catalog
 from registries.model import PUBLIC_SCHEMA, STAFF_SCHEMA, FieldType, Registry
 from registries.parcels.cadastral_number import (
+    cadastral_number_in,
     looks_like_cadastral_number,
     normalise_cadastral_number,
 )
@@ -254,14 +255,16 @@ def search(conn: psycopg.Connection, catalog: Catalog, text: str, *, limit: int 
     """Return the best hits over the address registry and every searchable registry.
 
     Addresses (or streets) come first when the query reads as an address; a cadastral number
-    searches parcels only.
+    (or its beginning, with any separators, or a whole one inside the text) searches parcels
+    only.
     """
     text = _checked(text)
     regs = [catalog.get(c) for c in collections] if collections else [
         r for r in catalog if r.public or personal]
     ids = {r.id for r in regs}
-    if looks_like_cadastral_number(text) and "land_parcels" in ids:
-        return find_objects(conn, catalog.get("land_parcels"), text, limit=limit,
+    number = cadastral_number_in(text)  # a whole number, perhaps pasted with its label
+    if (number or looks_like_cadastral_number(text)) and "land_parcels" in ids:
+        return find_objects(conn, catalog.get("land_parcels"), number or text, limit=limit,
                             personal=personal)
     hits: list[Hit] = []
     if "addresses" in ids or "streets" in ids:

@@ -157,6 +157,28 @@ def test_search_over_registries_never_matches_a_hidden_name(conn: psycopg.Connec
         "6810100000:01:001:0001"]
 
 
+@pytest.mark.parametrize("typed", [
+    "6810100000-01-001-0001", "6810100000.01.001.0001", "6810100000/01/001/0001",
+    "6810100000：01：001：0001", "6810100000 : 01 : 001 : 0001",
+    "Кадастровий номер: 6810100000:01:001:0001", "к.н. 6810100000-01-001-0001",
+    "6810100000-01-001"])
+def test_a_cadastral_number_is_found_however_it_was_copied(conn: psycopg.Connection,
+                                                           typed: str) -> None:
+    # numbers come from documents and spreadsheets with dashes or dots, or with their label;
+    # they used to find nothing, or addresses numbered 1
+    from registries.report import parcel_id_by_number
+    from tests.factories import make_parcel
+
+    pid = make_parcel(conn)
+    street = make_street(conn, "Соборна")
+    make_address(conn, street, "1")
+    hits = search(conn, default_catalog(), typed)
+    assert [(h.collection, h.label) for h in hits] == [
+        ("land_parcels", "6810100000:01:001:0001")], typed
+    if typed.count("0001") == 2 and not typed.startswith(("К", "к")):
+        assert parcel_id_by_number(conn, typed) == pid  # /reports/parcels/…, extracts
+
+
 def test_hits_from_other_registries_say_why_they_matched(conn: psycopg.Connection) -> None:
     from tests.factories import make_boundary, make_permit
 

@@ -42,18 +42,44 @@ class CadastralNumber:
         return f"{self.koatuu}:{self.zone}:{self.quarter}"
 
 
+# what people put between the groups when they do not type colons: copied from documents and
+# spreadsheets (6810100000-01-001-0001, 6810100000.01.001.0001, a full-width colon, spaces)
+_SEPARATOR = r"\s*[:\-./：]\s*|\s+"
+_NUMBER_IN_TEXT = re.compile(r"(?<!\d)(\d{10}(?:\s*[:\-./：]\s*|\s+)\d{2}(?:\s*[:\-./：]\s*|\s+)"
+                             r"\d{3}(?:\s*[:\-./：]\s*|\s+)\d{4}|\d{19})(?!\d)")
+
+
 def normalise_cadastral_number(text: str) -> str:
-    """Return ``text`` without whitespace, with the colons inserted into 19 bare digits.
+    """Return ``text`` as the registry writes a cadastral number: colons between the groups
+    (for whatever separated them: spaces, dashes, dots, slashes), inserted into 19 bare digits.
+    Text that is not digits and separators comes back without its whitespace.
 
     >>> normalise_cadastral_number(" 6810100000 01 001 0001 ")
     '6810100000:01:001:0001'
-    >>> normalise_cadastral_number("6810100000:01:001:0001")
+    >>> normalise_cadastral_number("6810100000-01-001-0001"), normalise_cadastral_number("68101")
+    ('6810100000:01:001:0001', '68101')
+    >>> normalise_cadastral_number("6810100000 : 01.001/0001")
     '6810100000:01:001:0001'
     """
-    bare = re.sub(r"\s+", "", text)
-    if re.fullmatch(r"\d{19}", bare):
-        return f"{bare[:10]}:{bare[10:12]}:{bare[12:15]}:{bare[15:]}"
-    return bare
+    colons = re.sub(_SEPARATOR, ":", text.strip())
+    if re.fullmatch(r"\d{19}", colons):
+        return f"{colons[:10]}:{colons[10:12]}:{colons[12:15]}:{colons[15:]}"
+    if re.fullmatch(r"[\d:]+", colons):
+        return colons
+    return re.sub(r"\s+", "", text)
+
+
+def cadastral_number_in(text: str) -> str | None:
+    """Return the whole cadastral number a search text holds, normalised, or None: a number
+    pasted with its label ("Кадастровий номер: 6810…") searches the parcel, not the addresses.
+
+    >>> cadastral_number_in("Кадастровий номер: 6810100000-01-001-0001")
+    '6810100000:01:001:0001'
+    >>> cadastral_number_in("вул. Соборна, 1"), cadastral_number_in("6810100000:01:001")
+    (None, None)
+    """
+    found = _NUMBER_IN_TEXT.search(text)
+    return normalise_cadastral_number(found.group(1)) if found else None
 
 
 def cadastral_number_problem(text: str) -> str | None:
@@ -92,6 +118,8 @@ def looks_like_cadastral_number(text: str) -> bool:
 
     >>> looks_like_cadastral_number("6810100000:01"), looks_like_cadastral_number("Соборна 1")
     (True, False)
+    >>> looks_like_cadastral_number("6810100000-01-0")
+    True
     """
     return bool(re.fullmatch(r"\d{10}(:\d{1,2}(:\d{0,3}(:\d{0,4})?)?)?:?|\d{19}",
-                             re.sub(r"\s+", "", text)))
+                             normalise_cadastral_number(text)))
