@@ -187,6 +187,28 @@ def test_an_api_edit_reaches_the_public_only_when_approved(city: dict[str, Any])
     assert history.json()["versions"][1]["verified_on"]
 
 
+def test_a_published_text_reads_back_exactly_in_json_ld_and_escaped_in_html(
+        city: dict[str, Any]) -> None:
+    # pygeoapi's JSON-LD wrote < and > as &lt; &gt; (an HTML guard inside JSON): a value came
+    # out other than stored; the pages must still show markup as text, never run it
+    obj_id, _, _ = parcel(city, 11)
+    text = "Для <б> & обслуговування > 1 <script>alert(1)</script>"
+    item = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json&"
+                     "pending=true", headers=OLENA)
+    r = httpx.patch(f"{city['server']}/collections/land_parcels/items/{obj_id}",
+                    json={"properties": {"purpose_text": text}},
+                    headers={**OLENA, "If-Match": item.headers["etag"]})
+    assert r.status_code == 204, r.text
+    assert decide(city, TARAS, "approve", [{"id": obj_id, "version": 2}]).status_code == 200
+    base = f"{city['server']}/collections/land_parcels/items/{obj_id}"
+    ld = httpx.get(f"{base}?f=jsonld", timeout=60)
+    assert ld.status_code == 200 and ld.json()["purpose_text"] == text
+    assert "<script>" not in ld.text  # JSON escapes (\u003c) keep it inert where embedded
+    assert httpx.get(f"{base}?f=json", timeout=60).json()["properties"]["purpose_text"] == text
+    page = httpx.get(f"{base}?f=html", timeout=60).text
+    assert "<script>alert(1)" not in page and "&lt;script&gt;alert(1)" in page
+
+
 def test_a_direct_database_edit_waits_for_verification_too(city: dict[str, Any]) -> None:
     obj_id, number, ewkt = parcel(city, 4)
     new = number[:-4] + "9702"
