@@ -24,9 +24,15 @@ from registries.publication import publish_directly, through_verification
 SRID = 6383
 E0, N0 = 299_865.0, 5_476_633.0  # Khmelnytskyi centre
 TESTER = Principal("tester", frozenset({Role.ADMIN}))
+
+
 # the city's date (the database's registry.local_today()), not the machine's: after midnight in
 # Kyiv the two differ for three hours
-TODAY = datetime.now(ZoneInfo("Europe/Kyiv")).date()
+def today() -> date:
+    """Return the city's date now, read when a test needs it: a date kept from the suite's
+    start is yesterday's for every test that runs after midnight in Kyiv (a run that began at
+    23:57 built permits 47 days expired that the database found 48 days expired)."""
+    return datetime.now(ZoneInfo("Europe/Kyiv")).date()
 
 
 def ring(x: float, y: float, w: float, h: float | None = None) -> list[tuple[float, float]]:
@@ -109,7 +115,7 @@ def term(valid_until: date, years: int = 2) -> dict[str, Any]:
 def make_permit(conn: psycopg.Connection, number: str = "ХМ-2026-0001",
                 at: tuple[float, float] = (E0, N0), **props: Any) -> int:
     """Insert an advertising permit valid for another year unless the dates are given."""
-    values = {"permit_number": number, **term(TODAY + timedelta(days=365)),
+    values = {"permit_number": number, **term(today() + timedelta(days=365)),
               "structure_type": "citylight", "width_m": 1.2, "height_m": 1.8, "sides": 2,
               "lighting": "internal", "mounting": "ground", "distributor_kind": "legal",
               "distributor_name": "ТОВ «Реклама Поділля»", "place_owner": "private", **props}
@@ -127,7 +133,7 @@ def make_spot(conn: psycopg.Connection, number: str = "01-001",
 def make_kiosk(conn: psycopg.Connection, number: str = "ПП-2026-0001",
                geom: dict[str, Any] | None = None, **props: Any) -> int:
     """Insert a stationary kiosk (3 × 2 m inside the default spot) valid for another year."""
-    values = {"passport_number": number, **term(TODAY + timedelta(days=365)),
+    values = {"passport_number": number, **term(today() + timedelta(days=365)),
               "structure_kind": "stationary", "purpose": "trade", "specialisation": "преса",
               "owner_kind": "legal", "owner_name": "ТОВ «Кіоск»", "area_m2": 6.0, **props}
     return create(conn, "temporary_structures", geom or polygon(ring(E0 + 1, N0 + 1, 3, 2)),

@@ -16,14 +16,14 @@ from registries.declaration import DeclarationError, declared_registries, load_r
 from registries.search import search
 from registries.styles import style_of
 from registries.tiling import attributes, rule_at
-from tests.factories import E0, N0, TODAY, create, line, make_boundary, point
+from tests.factories import E0, N0, create, line, make_boundary, point, today
 
 ROOT = Path(__file__).resolve().parent.parent
 
 
 def closure(**props: object) -> dict[str, object]:
     return {"reason": "Ремонт водогону", "kind": "full_closure",
-            "closed_from": TODAY - timedelta(days=2), "closed_until": TODAY + timedelta(days=5),
+            "closed_from": today() - timedelta(days=2), "closed_until": today() + timedelta(days=5),
             "organisation": "КП «Хмельницькводоканал»", "contact_person": "Іваненко Петро",
             "contact_phone": "+380671234567", **props}
 
@@ -52,7 +52,7 @@ def test_declared_table_rules_status_and_personal_fields(conn: psycopg.Connectio
     with pytest.raises(RuleViolation, match=r"road closure Ремонт водогону: closed_from .* must "
                                             r"be before closed_until"):
         create(conn, "road_closures", line([(E0, N0), (E0 + 200, N0)]),
-               **closure(closed_until=TODAY - timedelta(days=3)))
+               **closure(closed_until=today() - timedelta(days=3)))
     make_boundary(conn, 1000)
     with pytest.raises(RuleViolation, match="lies outside the community boundary by 300.0 m"):
         create(conn, "road_closures", line([(E0, N0), (E0 + 800, N0)]), **closure())

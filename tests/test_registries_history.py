@@ -22,7 +22,6 @@ from tests.factories import (
     E0,
     N0,
     SRID,
-    TODAY,
     approve_all,
     make_boundary,
     make_parcel,
@@ -30,6 +29,7 @@ from tests.factories import (
     multipolygon,
     ring,
     term,
+    today,
 )
 
 CATALOG = default_catalog()
@@ -63,7 +63,7 @@ def test_as_of_returns_the_registry_exactly_as_it_was_before_the_edits(db_url: s
         make_parcel(conn, "6810100000:01:001:0003", multipolygon(ring(E0 + 40, N0, 20)))
         permit = make_permit(conn, "ХМ-2026-0001")
         make_permit(conn, "ХМ-2026-0002", at=(E0 + 50, N0),
-                    **term(TODAY - timedelta(days=3)))
+                    **term(today() - timedelta(days=3)))
         conn.commit()
         before = snapshot(conn)
         when = conn.execute("SELECT clock_timestamp()").fetchone()[0]  # type: ignore[index]
@@ -81,7 +81,7 @@ def test_as_of_returns_the_registry_exactly_as_it_was_before_the_edits(db_url: s
                      "WHERE cadastral_number = '6810100000:01:001:0003'")
         conn.execute("UPDATE registry.advertising_structure SET valid_until = %s, "
                      "dismantling_ordered_on = %s WHERE id = %s",
-                     (TODAY - timedelta(days=60), TODAY - timedelta(days=2), permit))
+                     (today() - timedelta(days=60), today() - timedelta(days=2), permit))
         conn.commit()
         writes.delete(conn, permits, permit, OLENA)
         assert snapshot(conn) == before  # nothing is public before its holder verifies it

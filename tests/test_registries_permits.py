@@ -3,7 +3,7 @@ list, and the placement scheme — refused for new kiosks, reported for those al
 
 from __future__ import annotations
 
-from datetime import date, timedelta
+from datetime import timedelta
 
 import psycopg
 import pytest
@@ -16,7 +16,6 @@ from registries.terms import dismantling_list
 from tests.factories import (
     E0,
     N0,
-    TODAY,
     make_boundary,
     make_kiosk,
     make_permit,
@@ -24,6 +23,7 @@ from tests.factories import (
     polygon,
     ring,
     term,
+    today,
 )
 
 ADS = default_catalog().get("advertising_structures")
@@ -41,30 +41,33 @@ def messages(conn: psycopg.Connection, reg_id: str, rule: str) -> list[str]:
     return [p.message for p in find_problems(conn, reg) if p.rule == rule]
 
 
-@pytest.mark.parametrize(("until", "extra", "expected"), [
-    (TODAY + timedelta(days=200), {}, "valid"),
-    (TODAY + timedelta(days=30), {}, "expiring"),
-    (TODAY - timedelta(days=1), {}, "expired"),
-    (TODAY - timedelta(days=90), {"dismantling_ordered_on": TODAY - timedelta(days=60)},
-     "dismantling_ordered"),
-    (TODAY - timedelta(days=90), {"dismantling_ordered_on": TODAY - timedelta(days=60),
-                                  "dismantled_on": TODAY - timedelta(days=10)}, "dismantled"),
+# days from the city's date (a date computed while collecting is yesterday's after midnight)
+@pytest.mark.parametrize(("until_days", "extra_days", "expected"), [
+    (200, {}, "valid"),
+    (30, {}, "expiring"),
+    (-1, {}, "expired"),
+    (-90, {"dismantling_ordered_on": -60}, "dismantling_ordered"),
+    (-90, {"dismantling_ordered_on": -60, "dismantled_on": -10}, "dismantled"),
 ])
 def test_status_is_derived_from_the_dates_in_sql_as_in_python(
-        conn: psycopg.Connection, until: date, extra: dict[str, date], expected: str) -> None:
+        conn: psycopg.Connection, until_days: int, extra_days: dict[str, int],
+        expected: str) -> None:
+    day = today()
+    until = day + timedelta(days=until_days)
+    extra = {k: day + timedelta(days=v) for k, v in extra_days.items()}
     pid = make_permit(conn, **term(until), **extra)
-    today = conn.execute("SELECT registry.local_today()").fetchone()[0]  # type: ignore[index]
+    db_today = conn.execute("SELECT registry.local_today()").fetchone()[0]  # type: ignore[index]
     dates = term(until)
-    assert term_status(dates["valid_from"], until, today, **extra) == expected
+    assert term_status(dates["valid_from"], until, db_today, **extra) == expected
     assert status(conn, "open_data.advertising_structure", pid) == expected
     assert status(conn, "staff_data.advertising_structure", pid) == expected
 
 
 def test_expired_permit_is_named_in_the_problems_and_the_dismantling_list(
         conn: psycopg.Connection) -> None:
-    make_permit(conn, "ХМ-2024-0007", **term(TODAY - timedelta(days=47)))
+    make_permit(conn, "ХМ-2024-0007", **term(today() - timedelta(days=47)))
     make_permit(conn, "ХМ-2026-0001", at=(E0 + 50, N0))
-    expired_on = TODAY - timedelta(days=47)
+    expired_on = today() - timedelta(days=47)
     assert messages(conn, "advertising_structures", "expired_in_place") == [
         f"advertising permit ХМ-2024-0007 expired on {expired_on} (47 days ago) and is not "
         "dismantled: order its dismantling"]
@@ -75,7 +78,7 @@ def test_expired_permit_is_named_in_the_problems_and_the_dismantling_list(
 
 
 def test_permit_dates_and_term_are_checked(conn: psycopg.Connection) -> None:
-    start = TODAY - timedelta(days=10)
+    start = today() - timedelta(days=10)
     with pytest.raises(RuleViolation, match=r"advertising permit ХМ-1: valid_from .* must be "
                                             r"before valid_until"):
         make_permit(conn, "ХМ-1", issued_on=start, valid_from=start, valid_until=start)
@@ -95,7 +98,7 @@ def test_communal_place_needs_a_contract(conn: psycopg.Connection) -> None:
                                             "needs the contract number and date"):
         make_permit(conn, "ХМ-5", place_owner="communal")
     make_permit(conn, "ХМ-6", place_owner="communal", contract_number="12/2026",
-                contract_date=TODAY - timedelta(days=400))
+                contract_date=today() - timedelta(days=400))
 
 
 def test_two_live_permits_cannot_hold_one_place(conn: psycopg.Connection) -> None:
@@ -106,8 +109,8 @@ def test_two_live_permits_cannot_hold_one_place(conn: psycopg.Connection) -> Non
     # once the old one is dismantled, the place is free
     conn.execute("UPDATE registry.advertising_structure SET valid_until = %s, "
                  "dismantling_ordered_on = %s, dismantled_on = %s WHERE permit_number = %s",
-                 (TODAY - timedelta(days=30), TODAY - timedelta(days=20),
-                  TODAY - timedelta(days=5), "ХМ-2026-0001"))
+                 (today() - timedelta(days=30), today() - timedelta(days=20),
+                  today() - timedelta(days=5), "ХМ-2026-0001"))
     make_permit(conn, "ХМ-2026-0002", at=(E0 + 1, N0))
 
 
@@ -172,7 +175,7 @@ def test_dismantled_kiosk_outside_the_scheme_is_no_problem(conn: psycopg.Connect
     make_spot(conn)
     conn.execute("SELECT set_config('gis.legacy_import', 'on', true)")
     make_kiosk(conn, "ПП-2018-0001", geom=polygon(ring(E0 + 30, N0, 3, 2)),
-               **term(TODAY - timedelta(days=400)),
-               dismantling_ordered_on=TODAY - timedelta(days=300),
-               dismantled_on=TODAY - timedelta(days=200))
+               **term(today() - timedelta(days=400)),
+               dismantling_ordered_on=today() - timedelta(days=300),
+               dismantled_on=today() - timedelta(days=200))
     assert find_problems(conn, KIOSKS) == []
