@@ -255,7 +255,7 @@ def run(conn: psycopg.Connection, cases: list[Case], runs: int) -> list[Result]:
 
 
 # the other registries' text (permits, kiosks, parcels' public holders …), as /search asks it
-OTHER_QUERIES = ("Кам’янецька", "Кам'янецька, 2", "ТОВ", "Поділля", "ФОП", "zzzz")
+OTHER_QUERIES = ("Кам’янецька", "Кам'янецька, 2", "ТОВ", "Поділля", "ФОП", "ОСББ", "zzzz", "12")
 
 
 def scanned(conn: psycopg.Connection, regs: list[Registry], q: str) -> list[Any]:
