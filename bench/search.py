@@ -373,6 +373,8 @@ def main() -> None:
             }  # type: ignore[index]
             cases = build_cases(conn)
             results = run(conn, cases, args.runs)
+        # autocommit, as /search reads: each statement's SET LOCAL ends with its transaction
+        with psycopg.connect(url, autocommit=True) as conn:
             others = other_registries(conn, args.runs)
         http = over_http(url, cases, max(1, args.runs // 2))
     body = report(results, args.scale, counts, args.runs, http, others)
