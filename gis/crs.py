@@ -138,9 +138,6 @@ def grid_convergence(srid: int, easting: float, northing: float) -> float:
     return float(Proj(CRS.from_epsg(srid)).get_factors(lon, lat).meridian_convergence)
 
 
-# How far around its area of use a storage CRS is asked about: query boxes and filter
-# geometries are clipped to this (in degrees), where the projection still behaves; stored
-# objects lie well inside it.
 def box_gap_km(box: tuple[float, float, float, float],
                other: tuple[float, float, float, float]) -> float:
     """Return the gap between two boxes (x0, y0, x1, y1) in one metric CRS, km; 0 when they
@@ -156,6 +153,9 @@ def box_gap_km(box: tuple[float, float, float, float],
     return math.hypot(dx, dy) / 1000
 
 
+# How far around its area of use a storage CRS is asked about: query boxes and filter
+# geometries are clipped to this (in degrees), where the projection still behaves; stored
+# objects lie well inside it.
 DOMAIN_MARGIN_DEG = 20.0
 
 

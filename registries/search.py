@@ -29,7 +29,7 @@ from gis.crs import in_query_domain
 from gis.errors import InvalidParameter, NotFound
 from registries.addresses.search_text import AddressQuery, contains_regex, parse_address_query
 from registries.catalog import Catalog
-from registries.model import PUBLIC_SCHEMA, PUBLISHED_SCHEMA, STAFF_SCHEMA, FieldType, Registry
+from registries.model import PUBLIC_SCHEMA, STAFF_SCHEMA, FieldType, Registry
 from registries.parcels.cadastral_number import (
     cadastral_number_in,
     looks_like_cadastral_number,
@@ -178,8 +178,9 @@ def objects_sql(reg: Registry, personal: bool) -> sql.Composed:
     object (its best score; the field of that score, the first declared on a tie, says why
     it matched), and only the best ``limit`` are read whole: their label and a point on their
     surface. One condition over every field (``a ~* p OR b ~* p``) kept a masked field's view
-    expression in it, which no index answers: a scan of 61,000 parcels, 70–150 ms a query
-    (``bench/search.py``). A text too short for a trigram (one or two characters) has no index
+    expression in it, which no index answers: a scan of 61,000 parcels, 65–157 ms a query
+    (measured by hand on the full city before the change; ``bench/search.py`` measures this
+    one). A text too short for a trigram (one or two characters) has no index
     to help either way, and costs about as much as before.
     """
     branches: list[sql.Composable] = []
@@ -191,7 +192,7 @@ def objects_sql(reg: Registry, personal: bool) -> sql.Composed:
             # never match a name the public may not read: the published table's own column
             # (indexed) for the objects the public view's mask leaves alone, whose value the
             # view shows as it is
-            table = sql.Identifier(PUBLISHED_SCHEMA, reg.table)
+            table = sql.Identifier(*reg.published_table)
             where = sql.SQL("m.{} IS DISTINCT FROM {}").format(
                 sql.Identifier(f.personal_if.field), sql.Literal(f.personal_if.equals))
         col = sql.SQL("m.{}").format(sql.Identifier(f.column))
@@ -224,10 +225,6 @@ def objects_union_sql(regs: list[Registry], personal: bool) -> sql.Composed | No
     return sql.SQL(" UNION ALL ").join(parts) if parts else None
 
 
-def _pattern(text: str) -> str:
-    return contains_regex(text)
-
-
 def find_all_objects(conn: psycopg.Connection, regs: list[Registry], text: str, *,
                      limit: int = 10, personal: bool = False) -> list[Hit]:
     """Return the objects of every registry in ``regs`` whose searchable text fields contain
@@ -244,7 +241,7 @@ def find_all_objects(conn: psycopg.Connection, regs: list[Registry], text: str, 
         # jit off: a registry without a trigram index keeps its scan at the 1e10 cost
         # enable_seqscan=off charges, which would JIT-compile the statement (3–4 s, measured)
         conn.execute("SET LOCAL enable_seqscan = off; SET LOCAL jit = off")
-        rows = conn.execute(query, {"q": text, "pattern": _pattern(text),
+        rows = conn.execute(query, {"q": text, "pattern": contains_regex(text),
                                     "limit": limit}).fetchall()
     return [Hit(str(r[0]), int(r[1]), str(r[2]), float(r[3]), float(r[4]), float(r[5]),
                 matched=r[6][0] if r[6] else None, matched_text=r[6][1] if r[6] else None)
@@ -260,7 +257,7 @@ def find_objects(conn: psycopg.Connection, reg: Registry, text: str, *, limit: i
     if reg.id == "land_parcels" and looks_like_cadastral_number(text):
         text = normalise_cadastral_number(text)
     rows = conn.execute(objects_sql(reg, personal),
-                        {"q": text, "pattern": _pattern(text), "limit": limit}).fetchall()
+                        {"q": text, "pattern": contains_regex(text), "limit": limit}).fetchall()
     return [Hit(reg.id, int(r[0]), str(r[1]), float(r[2]), float(r[3]), float(r[4]),
                 matched=r[5][0] if r[5] else None, matched_text=r[5][1] if r[5] else None)
             for r in rows]

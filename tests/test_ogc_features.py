@@ -429,4 +429,4 @@ def test_schema_and_queryables_describe_fields_from_the_declarations(server: str
                 assert props[f.name]["title"] == f.title[lang], (reg.id, kind, f.name)
                 if f.choices:
                     assert props[f.name]["enum"] == list(f.choices), (reg.id, f.name)
-            assert {n for n in props if n != "geometry"} <= {f.name for f in reg.public_fields}
+            assert {n for n in props if n != "geometry"} == {f.name for f in reg.public_fields}

@@ -174,6 +174,7 @@ def test_no_personal_value_in_any_anonymous_response(server: str,
         base = f"/collections/{cid}"
         for path in (f"{base}?f=json", f"{base}?f=html", f"{base}/queryables?f=json",
                      f"{base}/queryables?f=html", f"{base}/schema?f=json",
+                     f"{base}/schema?f=html", f"{base}/queryables?f=json&lang=en",
                      f"{base}/feature-schema", f"{base}/tiles"):
             walk.get(path)
         page = walk.get(f"{base}/items?f=json&limit=10000").json()
@@ -189,6 +190,7 @@ def test_no_personal_value_in_any_anonymous_response(server: str,
             walk.get(f"{base}/items/{fid}?f=json")
             walk.get(f"{base}/items/{fid}?f=html")
             walk.get(f"{base}/items/{fid}?f=html&lang=en")
+            walk.get(f"{base}/items/{fid}?f=jsonld")  # our template (ogc/templates)
             walk.get(f"/registries/{cid}/items/{fid}/history")
             if cid in staff_ids and feat.get("geometry"):
                 points.append(first_point(feat["geometry"]))

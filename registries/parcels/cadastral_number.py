@@ -45,8 +45,8 @@ class CadastralNumber:
 # what people put between the groups when they do not type colons: copied from documents and
 # spreadsheets (6810100000-01-001-0001, 6810100000.01.001.0001, a full-width colon, spaces)
 _SEPARATOR = r"\s*[:\-./：]\s*|\s+"
-_NUMBER_IN_TEXT = re.compile(r"(?<!\d)(\d{10}(?:\s*[:\-./：]\s*|\s+)\d{2}(?:\s*[:\-./：]\s*|\s+)"
-                             r"\d{3}(?:\s*[:\-./：]\s*|\s+)\d{4}|\d{19})(?!\d)")
+_NUMBER_IN_TEXT = re.compile(r"(?<!\d)(\d{10}(?:%s)\d{2}(?:%s)\d{3}(?:%s)\d{4}|\d{19})(?!\d)"
+                             % ((_SEPARATOR,) * 3))
 
 
 def normalise_cadastral_number(text: str) -> str:
