@@ -105,12 +105,10 @@ def _write_csv(source: Source, rows: dict[int, str], target: Path) -> None:
         writer = csv.writer(out, delimiter=delimiter)
         header = next(reader, [])
         writer.writerow([*header, REASON])
-        row = 0
-        for cells in reader:
-            if not any(c.strip() for c in cells):
-                continue
-            row += 1
-            if row in rows:
+        # numbered as CsvSource.records numbers them: an empty line counts (it once did not
+        # here, and every reject after one was another row, or none)
+        for row, cells in enumerate(reader, 1):
+            if row in rows and any(c.strip() for c in cells):
                 writer.writerow([*cells, rows[row]])
 
 
