@@ -20,13 +20,14 @@ if TYPE_CHECKING:
     from gis.settings import Settings
     from ingest.formats.ua_xml_export import Publisher
 
-EXPORT_FORMATS = ("geojson", "csv", "gpkg", "shp", "ua-xml", "metadata")
+EXPORT_FORMATS = ("geojson", "csv", "xlsx", "gpkg", "shp", "ua-xml", "metadata")
 
 
 @click.command("export")
 @click.argument("registry_id")
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="geojson",
-              show_default=True, help="geojson (RFC 7946), csv (UTF-8 with BOM), gpkg, shp "
+              show_default=True, help="geojson (RFC 7946), csv (UTF-8 with BOM), xlsx (a "
+              "spreadsheet for Excel: the CSV's columns, every cell typed), gpkg, shp "
               "(zipped), ua-xml (cadastral exchange file 0.7), metadata (the data.gov.ua "
               "passport).")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
@@ -37,7 +38,8 @@ EXPORT_FORMATS = ("geojson", "csv", "gpkg", "shp", "ua-xml", "metadata")
               help="Every field, personal data included (not for publication).")
 def export(registry_id: str, fmt: str, output: Path | None, parcel: str | None,
            quarter: str | None, staff: bool) -> None:
-    """Export a registry: GeoJSON, CSV, GeoPackage, Shapefile, cadastral XML, or its passport.
+    """Export a registry: GeoJSON, CSV, XLSX, GeoPackage, Shapefile, cadastral XML, or its
+    passport.
 
     Personal fields are removed at the query, exactly as in every public output; large
     registries stream.

@@ -1,4 +1,4 @@
-"""Open data out: a registry as GeoJSON, CSV, GeoPackage or Shapefile, streamed.
+"""Open data out: a registry as GeoJSON, CSV, a spreadsheet, GeoPackage or Shapefile.
 
 Every public export reads the registry's public view (``open_data``): personal fields are
 removed, and names of natural persons masked, at the query, exactly as in every other public
@@ -11,7 +11,9 @@ The CSV (UTF-8 with BOM so that Excel reads Cyrillic; comma; ISO dates; decimal 
 each code value followed by its Ukrainian title (``category``, ``category_title``), the
 geometry as WKT in the storage CRS, ``lon``/``lat`` (WGS 84) of a point on the object, and
 ``x_ucs2000``/``y_ucs2000`` — X the northing, Y the easting, as Ukrainian geodesy writes them
-— with ``crs``.
+— with ``crs``. The spreadsheet (``xlsx``, for Excel: see :mod:`ingest.formats.xlsx`) has the
+CSV's columns, each cell typed; a WKT longer than a cell holds (32,767 characters, an outline
+of some 1,300 vertices) is left empty there, its row keeping the object's point.
 """
 
 from __future__ import annotations
@@ -33,6 +35,7 @@ import psycopg
 from psycopg import sql
 
 from gis.errors import InvalidParameter
+from ingest.formats.xlsx import MAX_CELL, Kind, TooManyRows, write_sheet
 from registries.model import Field, FieldType, Registry
 from registries.queries import Output, feature_sql, readable_fields, source
 
@@ -41,8 +44,12 @@ from registries.queries import Output, feature_sql, readable_fields, source
 GEOPACKAGE_VERSION = "1.2"
 FORMATS = {"geojson": ("application/geo+json", ".geojson"),
            "csv": ("text/csv; charset=utf-8", ".csv"),
+           "xlsx": ("application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+                    ".xlsx"),
            "gpkg": ("application/geopackage+sqlite3", ".gpkg"),
            "shp": ("application/zip", ".shp.zip")}
+# the spreadsheet's writer is ours (ingest.formats.xlsx): a change of its bytes changes this
+SHEET_VERSION = "1"
 STREAMED = ("geojson", "csv")  # written by PostgreSQL as it reads; the others are files
 CHUNK_ROWS = 2000
 CHUNK_BYTES = 256 * 1024  # CSV pieces (COPY hands over rows: a piece each cost 9.7 s)
@@ -106,7 +113,8 @@ def writer() -> str:
     """
     import pyogrio
 
-    return f"GDAL {pyogrio.__gdal_version_string__}, GeoPackage {GEOPACKAGE_VERSION}"
+    return (f"GDAL {pyogrio.__gdal_version_string__}, GeoPackage {GEOPACKAGE_VERSION}, "
+            f"sheet {SHEET_VERSION}")
 
 
 def public_state(conn: psycopg.Connection, reg: Registry) -> PublicState:
@@ -165,25 +173,43 @@ def _title_sql(f: Field, col: sql.Composable) -> sql.Composable:
     return sql.SQL("CASE {} {} END").format(col, cases)
 
 
-def csv_columns(reg: Registry, storage_srid: int, personal: bool) -> list[sql.Composable]:
-    """Return the select list of the CSV export over view row ``t``."""
-    cols: list[sql.Composable] = [sql.SQL("t.id")]
+def table_columns(reg: Registry, storage_srid: int, personal: bool, *,
+                  wkt_limit: int | None = None) -> list[tuple[str, Kind, sql.Composable]]:
+    """Return the columns of the CSV and the spreadsheet over view row ``t``: each name, its
+    kind of cell and its expression. A WKT longer than ``wkt_limit`` characters is left
+    out (the spreadsheet's cell limit: its row still has the object's point)."""
+    kinds: dict[FieldType, Kind] = {FieldType.NUMBER: "number", FieldType.INTEGER: "integer",
+                                    FieldType.REFERENCE: "integer", FieldType.DATE: "date",
+                                    FieldType.BOOLEAN: "boolean"}
+    cols: list[tuple[str, Kind, sql.Composable]] = [("id", "integer", sql.SQL("t.id"))]
     for f in exported_fields(reg, personal):
         col = sql.SQL("t.{}").format(sql.Identifier(f.column))
-        cols.append(sql.SQL("{} AS {}").format(col, sql.Identifier(f.name)))
+        cols.append((f.name, kinds.get(f.type, "text"),
+                     sql.SQL("{}::text").format(col) if f.type is FieldType.JSON else col))
         if f.code_titles:
-            cols.append(sql.SQL("{} AS {}").format(_title_sql(f, col),
-                                                   sql.Identifier(f"{f.name}_title")))
+            cols.append((f"{f.name}_title", "text", _title_sql(f, col)))
     point = sql.SQL("ST_PointOnSurface(t.geom)")
+    wkt: sql.Composable = sql.SQL("ST_AsText(t.geom, 3)")
+    if wkt_limit is not None:
+        wkt = sql.SQL("(SELECT s.w FROM (SELECT {} AS w) AS s WHERE length(s.w) <= {})").format(
+            wkt, sql.Literal(wkt_limit))
     cols += [
-        sql.SQL("ST_AsText(t.geom, 3) AS wkt"),
-        sql.SQL("round(ST_X(ST_Transform({p}, 4326))::numeric, 7) AS lon").format(p=point),
-        sql.SQL("round(ST_Y(ST_Transform({p}, 4326))::numeric, 7) AS lat").format(p=point),
-        sql.SQL("round(ST_Y({p})::numeric, 3) AS x_ucs2000").format(p=point),
-        sql.SQL("round(ST_X({p})::numeric, 3) AS y_ucs2000").format(p=point),
-        sql.SQL("{} AS crs").format(sql.Literal(f"EPSG:{storage_srid}")),
+        ("wkt", "text", wkt),
+        ("lon", "number", sql.SQL("round(ST_X(ST_Transform({p}, 4326))::numeric, 7)").format(
+            p=point)),
+        ("lat", "number", sql.SQL("round(ST_Y(ST_Transform({p}, 4326))::numeric, 7)").format(
+            p=point)),
+        ("x_ucs2000", "number", sql.SQL("round(ST_Y({p})::numeric, 3)").format(p=point)),
+        ("y_ucs2000", "number", sql.SQL("round(ST_X({p})::numeric, 3)").format(p=point)),
+        ("crs", "text", sql.Literal(f"EPSG:{storage_srid}")),
     ]
     return cols
+
+
+def csv_columns(reg: Registry, storage_srid: int, personal: bool) -> list[sql.Composable]:
+    """Return the select list of the CSV export over view row ``t``."""
+    return [sql.SQL("{} AS {}").format(expr, sql.Identifier(name))
+            for name, _, expr in table_columns(reg, storage_srid, personal)]
 
 
 def csv_chunks(conn: psycopg.Connection, reg: Registry, storage_srid: int, *,
@@ -232,13 +258,17 @@ def write_vector(conn: psycopg.Connection, reg: Registry, storage_srid: int, fmt
                  target: Path, *, personal: bool = False,
                  progress: Progress | None = None, stamp: datetime | None = None) -> Path:
     """Write ``reg`` as a GeoPackage or a zipped Shapefile at ``target`` (storage CRS), in
-    batches of columns through GDAL (pyogrio) from a server-side cursor.
+    batches of columns through GDAL (pyogrio) from a server-side cursor; or as a spreadsheet
+    (``xlsx``: the CSV's columns, row by row).
 
     ``stamp`` (default: now) is the time written where the formats keep one — the GeoPackage's
     ``last_change``, the DBF header, the zip's entries — so the same data and stamp give the
     same bytes: a download's byte ranges then fit together however often it is written.
     """
     stamp = (stamp or datetime.now(UTC)).astimezone(UTC)
+    if fmt == "xlsx":
+        return _write_sheet(conn, reg, storage_srid, target, personal=personal,
+                            progress=progress, stamp=stamp)
     fields = exported_fields(reg, personal)
     names = short_names(["id", *(f.name for f in fields)]) if fmt == "shp" else {
         n: n for n in ["id", *(f.name for f in fields)]}
@@ -282,6 +312,33 @@ def write_vector(conn: psycopg.Connection, reg: Registry, storage_srid: int, fmt
                     info.compress_type, info.external_attr = zipfile.ZIP_DEFLATED, 0o644 << 16
                     with part.open("rb") as src, zf.open(info, "w") as dst:
                         shutil.copyfileobj(src, dst, 1 << 20)  # a large DBF is not read whole
+    return target
+
+
+def _write_sheet(conn: psycopg.Connection, reg: Registry, storage_srid: int, target: Path, *,
+                 personal: bool, progress: Progress | None, stamp: datetime) -> Path:
+    columns = table_columns(reg, storage_srid, personal, wkt_limit=MAX_CELL)
+    query = sql.SQL("SELECT {} FROM {} AS t ORDER BY t.id").format(
+        sql.SQL(", ").join(expr for _, _, expr in columns), source(reg, personal))
+    count_row = conn.execute(sql.SQL("SELECT count(*) FROM {}").format(
+        source(reg, personal))).fetchone()
+    total = int(count_row[0]) if count_row else 0
+
+    def rows(cur: psycopg.Cursor[Any]) -> Iterator[tuple[Any, ...]]:
+        for done, row in enumerate(cur, 1):
+            if progress and (done % CHUNK_ROWS == 0 or done == total):
+                progress(reg.id, done, total)
+            yield row
+
+    with conn.cursor(name=f"export_{reg.table}") as cur:
+        cur.itersize = CHUNK_ROWS
+        cur.execute(query)
+        try:
+            write_sheet(target, reg.id, [(name, kind) for name, kind, _ in columns], rows(cur),
+                        stamp=stamp, title=reg.title["uk"])
+        except TooManyRows as exc:
+            raise InvalidParameter(f"{reg.id} has {exc}; take the CSV or the GeoPackage",
+                                   parameter="format") from None
     return target
 
 

@@ -121,7 +121,9 @@ def ckan_package(reg: Registry, *, base_url: str, publisher: dict[str, str], koa
         )],
         "resources": listed,
         "structure": {"fields": fields, "geometry": reg.geometry.value,
-                      "crs": {"geojson": "OGC:CRS84", "csv": "WGS 84 (lon, lat) та УСК-2000"}},
+                      "crs": {"geojson": "OGC:CRS84", "csv": "WGS 84 (lon, lat) та УСК-2000",
+                                      "xlsx": "як у CSV (WKT довший за 32 767 символів "
+                                              "не вміщується в клітинку: лише точка)"}},
         "num_resources": len(listed),
     }
 

@@ -47,6 +47,97 @@ def test_csv_download_opens_in_excel_and_names_its_codes(server: str, demo_url: 
     assert 280_000 < float(row["y_ucs2000"]) < 320_000
 
 
+def _sheet(path: Path) -> tuple[dict[str, Any], list[list[Any]]]:
+    """Return a workbook's first sheet as GDAL reads it: its fields' OGR types by name, and
+    its rows (the header row is the field names)."""
+    from pyogrio import raw
+
+    meta, _, _, columns = raw.read(str(path), HEADERS="FORCE", datetime_as_string=True)
+    types = dict(zip(meta["fields"], meta["ogr_types"], strict=True))
+    return types, [list(row) for row in zip(*columns, strict=True)]
+
+
+def test_the_spreadsheet_is_the_csv_with_every_cell_typed(server: str, tmp_path: Path) -> None:
+    """Excel in a Ukrainian locale opens the comma CSV as one column and reads a purpose code
+    02.01 as a date: the workbook has the CSV's columns and values, each cell typed (codes
+    text, dates dates, numbers numbers), read back here by GDAL."""
+    import math
+
+    import numpy as np
+
+    text = httpx.get(f"{server}/downloads/land_parcels.csv", timeout=60).content
+    table = list(csv.reader(io.StringIO(text.decode("utf-8-sig"))))
+    r = httpx.get(f"{server}/downloads/land_parcels.xlsx", timeout=120)
+    assert r.status_code == 200 and r.headers["content-type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    assert 'filename="land_parcels.xlsx"' in r.headers["content-disposition"]
+    path = tmp_path / "p.xlsx"
+    path.write_bytes(r.content)
+    types, rows = _sheet(path)
+    assert list(types) == table[0] and len(rows) == len(table) - 1 > 100
+    assert types["purpose_code"] == types["cadastral_number"] == types["wkt"] == "OFTString"
+    assert types["registered_on"] == "OFTDate" and types["area_declared_ha"] == "OFTReal"
+    assert types["id"] in ("OFTInteger", "OFTInteger64")
+    assert any(row[table[0].index("purpose_code")].startswith("0") for row in rows)  # as written
+    for want, got in zip(table[1:], rows, strict=True):
+        for name, cell, value in zip(table[0], want, got, strict=True):
+            kind = types[name]
+            if cell == "":
+                assert value is None or (isinstance(value, float) and math.isnan(value)) or (
+                    isinstance(value, np.datetime64) and np.isnat(value)), (name, value)
+            elif kind == "OFTReal":
+                assert float(value) == float(cell), (name, cell, value)
+            elif kind == "OFTDate":
+                assert str(value) == cell, (name, cell, value)
+            else:
+                assert str(value) == cell, (name, cell, value)
+    # Debian's GDAL (QGIS 3.22's) opens it too
+    info = subprocess.run(["ogrinfo", "-ro", "-so", "-al", str(path)], capture_output=True,
+                          text=True, timeout=120)
+    assert info.returncode == 0 and f"Feature Count: {len(rows)}" in info.stdout, info.stdout
+
+
+def test_a_spreadsheet_cell_holds_any_text_as_text(tmp_path: Path,
+                                                   monkeypatch: pytest.MonkeyPatch) -> None:
+    """A stored text that looks like a formula, a number or markup is that text in the cell;
+    what XML cannot carry is written as OOXML's _xHHHH_; a text past Excel's 32,767
+    characters is cut there; and a registry past its rows is refused, not cut."""
+    from datetime import UTC, date, datetime
+    from decimal import Decimal
+
+    from ingest.formats import xlsx
+
+    texts = ["=HYPERLINK(\"http://x\",\"клік\")", "+380 67 000", "0012", "02.01",
+             "<b>&amp;</b> ' \"", "рядок\nдругий", "Кам’янецька", "x" * 40_000]
+    rows = [(i, t, Decimal("12.3400"), date(2024, 2, 29), i % 2 == 0, float("nan"))
+            for i, t in enumerate(texts, 1)]
+    columns: list[tuple[str, Any]] = [("id", "integer"), ("note", "text"), ("area", "number"),
+                                      ("on", "date"), ("ok", "boolean"), ("bad", "number")]
+    path = tmp_path / "t.xlsx"
+    n = xlsx.write_sheet(path, "a[b]:c", columns, rows, stamp=datetime(2024, 3, 1, tzinfo=UTC))
+    types, back = _sheet(path)
+    assert n == len(texts) and types["note"] == "OFTString" and types["on"] == "OFTDate"
+    assert [row[1] for row in back] == [*texts[:-1], "x" * 32_767]
+    assert {float(row[2]) for row in back} == {12.34}
+    assert {str(row[3]) for row in back} == {"2024-02-29"}  # Excel's 1900 leap bug folded in
+    with zipfile.ZipFile(path) as zf:
+        sheet = zf.read("xl/worksheets/sheet1.xml").decode()
+        assert "<f>" not in sheet and 'name="a_b__c"' in zf.read("xl/workbook.xml").decode()
+    controls = tmp_path / "c.xlsx"
+    xlsx.write_sheet(controls, "c", [("note", "text")], [("a\x01b\x00_x0041_",)],
+                     stamp=datetime(2024, 3, 1, tzinfo=UTC))
+    with zipfile.ZipFile(controls) as zf:  # well-formed XML, each character recoverable
+        from xml.etree import ElementTree
+
+        cell = ElementTree.fromstring(zf.read("xl/worksheets/sheet1.xml")).findall(
+            ".//{*}row")[1]
+        assert "".join(cell.itertext()) == "a_x0001_b_x0000__x005F_x0041_"
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 4)
+    with pytest.raises(xlsx.TooManyRows, match="more than 3 rows"):
+        xlsx.write_sheet(tmp_path / "big.xlsx", "big", columns, rows,
+                         stamp=datetime(2024, 3, 1, tzinfo=UTC))
+
+
 def test_geojson_download_is_rfc7946(server: str, demo_url: str) -> None:
     r = httpx.get(f"{server}/downloads/advertising_structures.geojson", timeout=60)
     assert r.status_code == 200 and r.headers["content-type"] == "application/geo+json"
@@ -104,7 +195,7 @@ def test_downloads_list_and_passport(server: str) -> None:
 def test_gis_export_writes_every_format_and_its_staff_variant(demo_url: str,
                                                               tmp_path: Path) -> None:
     env = {"GIS_DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"}
-    for fmt in ("geojson", "csv", "gpkg", "shp", "metadata"):
+    for fmt in ("geojson", "csv", "xlsx", "gpkg", "shp", "metadata"):
         r = subprocess.run([GIS, "export", "addresses", "--format", fmt, "-o",
                             str(tmp_path / f"a.{fmt}")], env=env, capture_output=True,
                            text=True, timeout=120)
@@ -169,7 +260,7 @@ def test_the_geoportal_offers_each_layers_downloads(server: str) -> None:
             browser.close()
     public = [r.id for r in default_catalog() if r.public]
     assert sorted(hrefs) == sorted(f"/downloads/{rid}.{fmt}" for rid in public
-                                   for fmt in ("geojson", "csv"))
+                                   for fmt in ("geojson", "csv", "xlsx"))
     assert httpx.get(f"{server}{hrefs[0]}", timeout=60).status_code == 200
 
 
@@ -267,7 +358,7 @@ def test_the_dcat_catalogue_reads_as_rdf_and_links_every_file(server: str) -> No
             assert g.value(dist, dct.license) == rdflib.URIRef(
                 "https://creativecommons.org/licenses/by/4.0/")
             files += 1
-    assert files == len(datasets) * 5  # four formats and the passport
+    assert files == len(datasets) * 6  # five formats and the passport
 
 
 def test_gdal_opens_the_written_downloads_by_their_urls(server: str, demo_url: str) -> None:
@@ -283,7 +374,7 @@ def test_gdal_opens_the_written_downloads_by_their_urls(server: str, demo_url: s
         assert f"Feature Count: {n}" in out.stdout, out.stdout
 
 
-@pytest.mark.parametrize("fmt", ["gpkg", "shp"])
+@pytest.mark.parametrize("fmt", ["gpkg", "shp", "xlsx"])
 def test_the_same_data_writes_the_same_bytes(demo_url: str, tmp_path: Path, fmt: str) -> None:
     """GDAL stamps a GeoPackage with the time it is written and a DBF with the day: given the
     data's own stamp instead, two writes are one file (so ranges fit across servers too)."""
@@ -297,6 +388,9 @@ def test_the_same_data_writes_the_same_bytes(demo_url: str, tmp_path: Path, fmt:
         one = write_vector(conn, reg, SRID, fmt, tmp_path / f"one.{fmt}", stamp=stamp)
         two = write_vector(conn, reg, SRID, fmt, tmp_path / f"two.{fmt}", stamp=stamp)
     assert one.read_bytes() == two.read_bytes()
+    if fmt == "xlsx":
+        with zipfile.ZipFile(one) as zf:
+            assert {i.date_time for i in zf.infolist()} == {(2024, 3, 1, 12, 30, 0)}
     if fmt == "shp":
         with zipfile.ZipFile(one) as zf:
             dbf = zf.read("streets.dbf")
@@ -331,7 +425,7 @@ def test_a_geopackage_1_2_whose_tag_names_its_writer(demo_url: str, tmp_path: Pa
     assert check.returncode == 0 and check.stdout == "", check.stdout + check.stderr
 
 
-@pytest.mark.parametrize("fmt", ["gpkg", "shp"])
+@pytest.mark.parametrize("fmt", ["gpkg", "shp", "xlsx"])
 def test_gis_export_writes_the_downloads_bytes(server: str, demo_url: str, tmp_path: Path,
                                                fmt: str) -> None:
     """The CLI and the download endpoint are one export: the same file, byte for byte."""
@@ -340,7 +434,7 @@ def test_gis_export_writes_the_downloads_bytes(server: str, demo_url: str, tmp_p
     r = subprocess.run([GIS, "export", "streets", "--format", fmt, "-o", str(target)], env=env,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
-    name = "streets.gpkg" if fmt == "gpkg" else "streets.shp.zip"
+    name = {"gpkg": "streets.gpkg", "shp": "streets.shp.zip", "xlsx": "streets.xlsx"}[fmt]
     download = httpx.get(f"{server}/downloads/{name}", timeout=120)
     assert download.status_code == 200 and download.content == target.read_bytes()
 

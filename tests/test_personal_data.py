@@ -297,6 +297,20 @@ def _vector_text(path: str) -> str:
     return "\n".join(lines)
 
 
+def _workbook_text(content: bytes) -> str:
+    """Return every text of a workbook, part by part: its cells, its names and properties."""
+    import io
+    import zipfile
+    from xml.etree import ElementTree
+
+    lines = []
+    with zipfile.ZipFile(io.BytesIO(content)) as zf:
+        for name in zf.namelist():
+            root = ElementTree.fromstring(zf.read(name))
+            lines += [t for el in root.iter() for t in (*el.itertext(), *el.attrib.values())]
+    return "\n".join(lines)
+
+
 def test_no_personal_value_in_any_export_or_download(server: str, demo_url: str,
                                                      forbidden: dict[str, str],
                                                      tmp_path: Any) -> None:
@@ -318,6 +332,9 @@ def test_no_personal_value_in_any_export_or_download(server: str, demo_url: str,
             if fmt in ("geojson", "csv"):
                 walk.check_text(f"{reg.id}.{fmt}", r.text)
                 continue
+            if fmt == "xlsx":
+                walk.check_text(f"{reg.id}.{fmt}", _workbook_text(r.content))
+                continue
             path = tmp_path / file_name(reg, fmt)
             path.write_bytes(r.content)
             walk.check_text(f"{reg.id}.{fmt}",
@@ -337,10 +354,16 @@ def test_no_personal_value_in_any_export_or_download(server: str, demo_url: str,
         from ingest.export import csv_chunks
 
         staff = b"".join(csv_chunks(conn, parcels, 6383, personal=True)).decode("utf-8-sig")
+        from ingest.export import write_vector
+
+        book = write_vector(conn, parcels, 6383, "xlsx", tmp_path / "staff.xlsx", personal=True)
     walk.client.close()
     control = Walk("http://unused", forbidden)
     control.check_text("staff csv", staff)
     assert any("holder_rnokpp" in leak for leak in control.leaks)
+    control.leaks.clear()
+    control.check_text("staff xlsx", _workbook_text(book.read_bytes()))
+    assert any("holder_rnokpp" in leak for leak in control.leaks), "the walk misses a workbook"
     assert quarters and walk.visited >= len(public) * len(FORMATS)
     assert not walk.leaks, f"{len(walk.leaks)} leaks, e.g.:\n" + "\n".join(walk.leaks[:20])
     assert not walk.errors, walk.errors  # every passport answered (one was a 500)

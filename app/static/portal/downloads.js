@@ -1,5 +1,6 @@
 // Open-data downloads per layer: a small link beside each layer of the panel to its file on
-// /downloads (GeoJSON and CSV; the passport and the other formats are listed at /downloads).
+// /downloads (GeoJSON, CSV and the spreadsheet for Excel; the passport and the other formats are
+// listed at /downloads).
 // Kept apart from the panel's own code: it only adds to the rows the panel builds.
 const WORDS = {
   uk: {title: "Завантажити відкриті дані"},
@@ -33,11 +34,11 @@ function decorate(root) {
     if (!row || row.querySelector(".downloads")) continue;
     const box = document.createElement("span");
     box.className = "downloads";
-    for (const format of ["geojson", "csv"]) {
+    for (const [format, name] of [["geojson", "GeoJSON"], ["csv", "CSV"], ["xlsx", "XLSX"]]) {
       const link = document.createElement("a");
       link.href = `/downloads/${encodeURIComponent(check.dataset.layer)}.${format}`;
       link.dataset.format = format;
-      link.textContent = format === "geojson" ? "GeoJSON" : "CSV";
+      link.textContent = name;
       link.download = "";
       label(link);
       box.append(link);
