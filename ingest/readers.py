@@ -1,5 +1,6 @@
 """Reading a council's files: Shapefile, GeoPackage, GeoJSON, KML, DXF (through fiona/GDAL),
-CSV and the cadastral exchange XML (``ingest.formats``), and zips of any of these.
+CSV, Excel workbooks and the cadastral exchange XML (``ingest.formats``), and zips of any of
+these.
 
 Every reader yields :class:`Record` s — the feature number, its attribute values and its
 geometry as WKB in the file's own CRS — one at a time, so a file larger than memory streams
@@ -25,12 +26,14 @@ from gis.errors import InvalidFile, InvalidParameter
 # GDAL files with more features than this stream through fiona (see GdalSource)
 FAST_READ_MAX_FEATURES = 1_000_000
 # what a zip may hold, in the order a member is chosen when several are there
-DATA_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".kml", ".dxf", ".csv", ".xml")
+DATA_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".kml", ".dxf", ".csv", ".xlsx", ".ods",
+                 ".xml")
 FIONA_DRIVERS = {".shp": "ESRI Shapefile", ".gpkg": "GPKG", ".geojson": "GeoJSON",
                  ".json": "GeoJSON", ".kml": "KML", ".dxf": "DXF"}
 # what a format is called in messages and reports
 FORMAT_NAMES = {".shp": "Shapefile", ".gpkg": "GeoPackage", ".geojson": "GeoJSON",
                 ".json": "GeoJSON", ".kml": "KML", ".dxf": "DXF", ".csv": "CSV",
+                ".xlsx": "Excel workbook (XLSX)", ".ods": "LibreOffice workbook (ODS)",
                 ".xml": "cadastral exchange XML"}
 
 
@@ -160,7 +163,9 @@ def _opened(path: Path, layer: str | None, encoding: str | None,
         raise _fail(display, "is a folder; give the .shp, .gpkg … file itself or a zip")
     if path.stat().st_size == 0:
         raise _fail(display, "is empty (0 bytes); the copy or download may have failed")
-    if path.suffix.lower() == ".zip" or zipfile.is_zipfile(path):
+    # a workbook is a zip of XML parts itself
+    if path.suffix.lower() == ".zip" or (path.suffix.lower() not in (".xlsx", ".ods")
+                                         and zipfile.is_zipfile(path)):
         with _unzipped(path, display, layer) as (member, inner_display, inner_layer):
             yield _open(member, inner_display, inner_layer, encoding, feature_ids)
         return
@@ -266,6 +271,13 @@ def _open(path: Path, display: str, layer: str | None, encoding: str | None,
         from ingest.formats.csv import CsvSource
 
         return CsvSource.open(path, display, encoding)
+    if suffix in (".xlsx", ".ods"):
+        from ingest.formats.xlsx import SheetSource
+
+        return SheetSource.open(path, display, layer)
+    if suffix == ".xls":
+        raise _fail(display, "is an Excel 97–2003 workbook, which this importer does not read; "
+                    "save it from Excel as .xlsx (Excel workbook) or CSV")
     if suffix == ".xml":
         from ingest.formats.ua_xml import open_exchange_file
 

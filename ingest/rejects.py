@@ -1,7 +1,8 @@
 """The reject file of ``--on-error skip``: the refused rows in the input's own format, with a
 ``reason`` column, so they can be fixed and imported again.
 
-Shapefile, GeoPackage, GeoJSON and CSV rejects keep the input's format; KML, DXF and the
+Shapefile, GeoPackage, GeoJSON, CSV and Excel rejects keep the input's format (a LibreOffice
+workbook's are an Excel one, which LibreOffice opens); KML, DXF and the
 exchange XML (formats that carry no attribute table GDAL can write back) give GeoJSON.
 The file is read a second time (streaming), so the rows never sit in memory.
 """
@@ -21,7 +22,8 @@ KEEPS_FORMAT = {"ESRI Shapefile": ".shp", "GPKG": ".gpkg", "GeoJSON": ".geojson"
 def rejects_path(source: Source, original: Path) -> Path:
     """Return where the rejects of ``original`` go: beside it, ``<name>.rejected.<ext>``."""
     driver = getattr(source, "driver", "")
-    suffix = KEEPS_FORMAT.get(driver) or (".csv" if source.format == "CSV" else ".geojson")
+    suffix = KEEPS_FORMAT.get(driver) or {"CSV": ".csv", "XLSX": ".xlsx", "ODS": ".xlsx"}.get(
+        source.format, ".geojson")
     stem = original.name.split(".")[0] or "import"
     return original.with_name(f"{stem}.rejected{suffix}")
 
@@ -35,6 +37,8 @@ def write_rejects(source: Source, rows: dict[int, str], target: Path) -> Path:
         _write_fiona(source, rows, target, driver)
     elif source.format == "CSV":
         _write_csv(source, rows, target)
+    elif source.format in ("XLSX", "ODS"):
+        _write_xlsx(source, rows, target)
     else:
         _write_geojson(source, rows, target)
     return target
@@ -110,6 +114,18 @@ def _write_csv(source: Source, rows: dict[int, str], target: Path) -> None:
         for row, cells in enumerate(reader, 1):
             if row in rows and any(c.strip() for c in cells):
                 writer.writerow([*cells, rows[row]])
+
+
+def _write_xlsx(source: Source, rows: dict[int, str], target: Path) -> None:
+    from datetime import UTC, datetime
+
+    from ingest.formats.xlsx import write_sheet
+
+    kept = ([*(rec.values.get(f) for f in source.fields), rec.row, rows[rec.row]]
+            for rec in source.records() if rec.row in rows)
+    write_sheet(target, source.layer or "rejected",
+                [*((f, "auto") for f in source.fields), ("row", "integer"), (REASON, "text")],
+                kept, stamp=datetime.now(UTC))
 
 
 def _write_geojson(source: Source, rows: dict[int, str], target: Path) -> None:

@@ -485,11 +485,12 @@ def test_written_files_keep_one_file_per_state_and_the_one_before(tmp_path: Path
     assert files.root().stat().st_mode & 0o777 == 0o700
 
 
-@pytest.mark.parametrize("fmt", ["geojson", "csv", "gpkg", "shp"])
+@pytest.mark.parametrize("fmt", ["geojson", "csv", "xlsx", "gpkg", "shp"])
 def test_every_public_export_imports_back_unchanged(demo_url: str, tmp_path: Path,
                                                     fmt: str) -> None:
-    """A council exports a registry, edits a few objects in QGIS or Excel and imports the file
-    back (``--mode upsert --keep-ids``): every field the export carries maps back by itself —
+    """A council exports a registry, edits a few objects in QGIS or Excel (the workbook itself,
+    or the CSV) and imports the file back (``--mode upsert --keep-ids``): every field the
+    export carries maps back by itself —
     a Shapefile's numbered short names (``distribu_1``), GeoJSON's feature ids — and the
     untouched objects are unchanged: no text cut by the DBF's 254 bytes replaces the stored
     one, no known problem of an untouched object refuses the file."""

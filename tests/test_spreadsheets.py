@@ -1,10 +1,93 @@
-"""The reject file of a CSV with empty lines — against a real PostGIS."""
+"""Excel both ways: a council's workbook imported (rows named as Excel numbers them, refused
+rows given back as a workbook), and the reject file of a CSV with empty lines — against a real
+PostGIS, the workbooks written by GDAL (shared strings, typed cells: what Excel writes)."""
 
 from __future__ import annotations
 
+import zipfile
 from pathlib import Path
+from typing import Any
 
-from tests.ingest_files import run
+import numpy as np
+import pytest
+from pyogrio import raw
+
+from gis.errors import InvalidFile
+from tests.ingest_files import count, run
+
+
+def _workbook(path: Path, columns: dict[str, list[Any]], sheet: str = "Аркуш1") -> Path:
+    """Write a workbook as GDAL's XLSX (or ODS) driver does (not our writer): shared strings,
+    numbers as numbers."""
+    arrays = [np.array(v, dtype=object) if any(isinstance(x, str) for x in v)
+              else np.array([np.nan if x is None else x for x in v]) for v in columns.values()]
+    driver = "ODS" if path.suffix == ".ods" else "XLSX"
+    raw.write(str(path), None, arrays, list(columns), driver=driver, geometry_type=None,
+              layer=sheet, encoding="UTF-8")
+    return path
+
+
+def test_a_workbook_imports_naming_rows_as_excel_does_and_rejects_come_back_as_one(
+        db_url: str, tmp_path: Path) -> None:
+    path = _workbook(tmp_path / "Об'єкти.xlsx", {
+        "Назва": ["Пандус", "Ліфт", "Сходи", None, "Поручні"],
+        "Вид": ["ramp", "lift", "teleporter", None, "tactile_paving"],
+        "Стан": ["usable", "usable", "usable", None, "usable"],
+        "довгота": [26.9965, 26.9970, 26.9975, None, 26.9980],
+        "широта": [49.4216, 49.4220, 49.4224, None, 49.4228],
+    })
+    report = run(db_url, path, "accessibility_objects", dry_run=True)
+    errors = {p.row: p.message for p in report.problems if p.severity == "error"}
+    # the header is row 1; the empty row 5 is no object
+    assert report.rows == 4 and list(errors) == [4], report.problems
+    assert "teleporter" in errors[4]
+    assert any("довгота/широта" in note for note in report.notes), report.notes
+    report = run(db_url, path, "accessibility_objects", on_error="skip")
+    assert (report.inserted, report.rejected) == (3, 1), report.problems
+    assert count(db_url, "accessibility_object", "name = 'Поручні' AND ST_DWithin(geom, "
+                 "ST_Transform(ST_SetSRID(ST_Point(26.998, 49.4228), 4326), 6383), 0.01)") == 1
+    rejects = tmp_path / "Об'єкти.rejected.xlsx"
+    meta, _, _, cells = raw.read(str(rejects), HEADERS="FORCE")
+    rows = [dict(zip(meta["fields"], r, strict=True)) for r in zip(*cells, strict=True)]
+    assert [(r["Назва"], r["Вид"], r["row"]) for r in rows] == [("Сходи", "teleporter", 4)]
+    assert "teleporter" in rows[0]["reason"] and meta["ogr_types"][3] == "OFTReal"
+
+
+def test_a_workbook_in_a_zip_libreoffices_and_workbooks_that_are_not_tables(db_url: str,
+                                                               tmp_path: Path) -> None:
+    book = _workbook(tmp_path / "objects.xlsx", {
+        "Назва": ["Пандус"], "Вид": ["ramp"], "Стан": ["usable"], "wkt": ["POINT(26.9965 49.4216)"],
+        "crs": ["EPSG:4326"]})
+    archive = tmp_path / "objects.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        zf.write(book, "дані/objects.xlsx")
+    report = run(db_url, archive, "accessibility_objects")
+    assert report.inserted == 1, report.problems
+    # a title above the header, as councils' registers often begin
+    titled = _workbook(tmp_path / "titled.xlsx", {
+        "Реєстр об'єктів доступності станом на 01.01.2025": ["Назва", "Пандус"],
+        "Field2": [None, "ramp"], "Field3": [None, "usable"]})
+    with pytest.raises(InvalidFile, match=r"^titled.xlsx: sheet Аркуш1: row 1 names 1 of its 3 "
+                                          r"columns; the first row must be the header"):
+        run(db_url, titled, "accessibility_objects", dry_run=True)
+    # LibreOffice's own workbook; its rejects come back as an Excel one
+    calc = _workbook(tmp_path / "calc.ods", {
+        "Назва": ["Ліфт", "Сходи"], "Вид": ["lift", "teleporter"], "Стан": ["usable", "usable"],
+        "lon": [26.9970, 26.9975], "lat": [49.4220, 49.4224]})
+    report = run(db_url, calc, "accessibility_objects", on_error="skip")
+    assert (report.format, report.inserted, report.rejected) == ("ODS", 1, 1), report.problems
+    assert [p.row for p in report.problems if p.severity == "error"] == [3]
+    assert (tmp_path / "calc.rejected.xlsx").is_file()
+    old = tmp_path / "old.xls"
+    old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))  # an OLE2 file's start
+    with pytest.raises(InvalidFile, match=r"^old.xls: is an Excel 97–2003 workbook.*save it "
+                                          r"from Excel as .xlsx"):
+        run(db_url, old, "accessibility_objects", dry_run=True)
+    broken = tmp_path / "broken.xlsx"
+    broken.write_bytes(book.read_bytes()[:300])
+    with pytest.raises(InvalidFile, match=r"^broken.xlsx: cannot be read as an Excel workbook"):
+        run(db_url, broken, "accessibility_objects", dry_run=True)
+    assert count(db_url, "accessibility_object") == 2
 
 
 def test_a_csv_reject_file_holds_the_refused_rows_after_an_empty_line(db_url: str,

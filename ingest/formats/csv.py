@@ -1,5 +1,8 @@
 """CSV with coordinates: lon/lat columns, X/Y in a plane CRS, or a WKT column.
 
+:class:`TableSource` finds the geometry's columns of any table (the spreadsheet reader,
+``ingest.formats.xlsx``, is one too); :class:`CsvSource` reads the text.
+
 Councils' spreadsheets come in UTF-8 (with or without BOM) or cp1251, separated by commas or
 semicolons (the latter with decimal commas), with Ukrainian or English headers. In Ukrainian
 geodesy X is the northing: X/Y columns whose magnitudes say so are read that way (and the
@@ -34,25 +37,97 @@ def _norm(name: str) -> str:
     return name.strip().lower().lstrip("\ufeff")
 
 
-def number(text: str) -> float:
-    """Return a number written with a decimal point or comma, spaces as thousands.
+def number(text: str | float) -> float:
+    """Return a number written with a decimal point or comma, spaces as thousands (or one
+    a spreadsheet's cell holds already).
 
-    >>> number("49,4216"), number(" 5 476 633.12 ")
-    (49.4216, 5476633.12)
+    >>> number("49,4216"), number(" 5 476 633.12 "), number(27)
+    (49.4216, 5476633.12, 27.0)
     """
-    t = text.strip().replace("\u00a0", "").replace(" ", "")
+    if isinstance(text, int | float) and not isinstance(text, bool):
+        return float(text)
+    t = str(text).strip().replace("\u00a0", "").replace(" ", "")
     if "," in t and "." not in t:
         t = t.replace(",", ".")
     return float(t)
 
 
 @dataclass
-class CsvSource(Source):
+class TableSource(Source):
+    """A table whose geometry is in columns: WKT, lon/lat, or X/Y in a plane CRS."""
+
+    kind: str = "none"  # wkt | lonlat | xy | none
+    swap_xy: bool = False
+
+    def _column(self, names: tuple[str, ...]) -> str | None:
+        by_norm = {_norm(f): f for f in self.fields}
+        return next((by_norm[n] for n in names if n in by_norm), None)
+
+    def _find_geometry(self, first: dict[str, Any]) -> None:
+        """Choose the geometry's columns (and the CRS a ``crs`` column or EWKT declares) by
+        the columns' names and the ``first`` row's values."""
+        wkt, lon, lat = (self._column(WKT_NAMES), self._column(LON_NAMES),
+                         self._column(LAT_NAMES))
+        x, y, crs_col = self._column(X_NAMES), self._column(Y_NAMES), self._column(CRS_NAMES)
+        declared = _crs_value(str(first.get(crs_col) or "")) if crs_col and first else None
+        if wkt:
+            self.kind, self.geometry_columns = "wkt", (wkt,)
+            ewkt = re.match(r"\s*SRID=(\d+);", str(first.get(wkt) or "") if first else "")
+            self.crs = CRS.from_epsg(int(ewkt.group(1))) if ewkt else declared
+        elif x and y and (declared is not None or not (lon and lat)):
+            self.kind, self.geometry_columns = "xy", (x, y)
+            self.crs = declared
+            try:
+                xv, yv = number(first[x]), number(first[y])
+                # Ukrainian geodesy: X northing (millions of metres), Y easting
+                self.swap_xy = abs(xv) > 1_000_000 > abs(yv) or (44 <= xv <= 53 and 22 <= yv <= 41)
+            except (KeyError, ValueError, TypeError):
+                self.swap_xy = False
+            if self.swap_xy:
+                self.notes.append(f"columns {x}/{y} read as northing/easting (X = northing, "
+                                  "as Ukrainian surveys write it)")
+        elif lon and lat:
+            self.kind, self.geometry_columns = "lonlat", (lon, lat)
+            self.crs = declared or CRS.from_epsg(4326)
+        else:
+            self.notes.append("no coordinate or WKT columns: rows have no geometry")
+            return
+        self.notes.append("the geometry is read from column" + (
+            f" {self.geometry_columns[0]} (WKT)" if self.kind == "wkt" else
+            f"s {'/'.join(self.geometry_columns)}"))
+
+    def _record(self, row: int, values: dict[str, Any]) -> Record:
+        """Return the row's record, its geometry read from the geometry's columns (what
+        cannot be read is the row's ``__geometry_error__``)."""
+        from shapely import wkt as shapely_wkt
+        from shapely.geometry import Point
+
+        geometry = None
+        try:
+            if self.kind == "wkt":
+                text = str(values.get(self.geometry_columns[0]) or "").strip()
+                text = re.sub(r"^\s*SRID=\d+;", "", text)
+                geometry = shapely_wkt.loads(text).wkb if text else None
+            elif self.kind in ("xy", "lonlat"):
+                a, b = (values.get(c) for c in self.geometry_columns)
+                a, b = ("" if v is None else v for v in (a, b))
+                if str(a).strip() and str(b).strip():
+                    xv, yv = number(a), number(b)
+                    if self.swap_xy:
+                        xv, yv = yv, xv
+                    geometry = Point(xv, yv).wkb
+        except Exception as exc:
+            values["__geometry_error__"] = (
+                f"column {'/'.join(self.geometry_columns)}: "
+                f"{str(exc).splitlines()[0][:200]}")
+        return Record(row, values, geometry)
+
+
+@dataclass
+class CsvSource(TableSource):
     """A CSV file read row by row (never whole)."""
 
     delimiter: str = ","
-    kind: str = "none"  # wkt | lonlat | xy | none
-    swap_xy: bool = False
 
     @classmethod
     def open(cls, path: Path, display: str, encoding: str | None) -> CsvSource:
@@ -87,44 +162,8 @@ class CsvSource(Source):
                      fields=fields, encoding=encoding, delimiter=delimiter)
         if encoding not in ("utf-8", "utf-8-sig"):
             source.notes.append(f"the CSV's text reads as {encoding}")
-        source._find_geometry(text)
+        source._find_geometry(source._first_row(text))
         return source
-
-    def _column(self, names: tuple[str, ...]) -> str | None:
-        by_norm = {_norm(f): f for f in self.fields}
-        return next((by_norm[n] for n in names if n in by_norm), None)
-
-    def _find_geometry(self, sample: str) -> None:
-        wkt, lon, lat = (self._column(WKT_NAMES), self._column(LON_NAMES),
-                         self._column(LAT_NAMES))
-        x, y, crs_col = self._column(X_NAMES), self._column(Y_NAMES), self._column(CRS_NAMES)
-        first = self._first_row(sample)
-        declared = _crs_value(first.get(crs_col, "")) if crs_col and first else None
-        if wkt:
-            self.kind, self.geometry_columns = "wkt", (wkt,)
-            ewkt = re.match(r"\s*SRID=(\d+);", first.get(wkt, "") if first else "")
-            self.crs = CRS.from_epsg(int(ewkt.group(1))) if ewkt else declared
-        elif x and y and (declared is not None or not (lon and lat)):
-            self.kind, self.geometry_columns = "xy", (x, y)
-            self.crs = declared
-            try:
-                xv, yv = number(first[x]), number(first[y])
-                # Ukrainian geodesy: X northing (millions of metres), Y easting
-                self.swap_xy = abs(xv) > 1_000_000 > abs(yv) or (44 <= xv <= 53 and 22 <= yv <= 41)
-            except (KeyError, ValueError, TypeError):
-                self.swap_xy = False
-            if self.swap_xy:
-                self.notes.append(f"columns {x}/{y} read as northing/easting (X = northing, "
-                                  "as Ukrainian surveys write it)")
-        elif lon and lat:
-            self.kind, self.geometry_columns = "lonlat", (lon, lat)
-            self.crs = declared or CRS.from_epsg(4326)
-        else:
-            self.notes.append("no coordinate or WKT columns: rows have no geometry")
-            return
-        self.notes.append("the geometry is read from column" + (
-            f" {self.geometry_columns[0]} (WKT)" if self.kind == "wkt" else
-            f"s {'/'.join(self.geometry_columns)}"))
 
     def _first_row(self, sample: str) -> dict[str, str]:
         """Return the first data row, its cells as text ("" for a short row). The sample may
@@ -139,9 +178,6 @@ class CsvSource(Source):
         return {k: v for k, v in row.items() if isinstance(k, str) and isinstance(v, str)}
 
     def records(self) -> Iterator[Record]:
-        from shapely import wkt as shapely_wkt
-        from shapely.geometry import Point
-
         with self.path.open(encoding=self.encoding, newline="", errors="strict") as f:
             reader = csv.reader(f, delimiter=self.delimiter)
             try:
@@ -149,25 +185,7 @@ class CsvSource(Source):
                 for row, cells in enumerate(reader, 1):
                     if not any(c.strip() for c in cells):
                         continue
-                    values: dict[str, Any] = dict(zip(self.fields, cells, strict=False))
-                    geometry = None
-                    try:
-                        if self.kind == "wkt":
-                            text = values[self.geometry_columns[0]].strip()
-                            text = re.sub(r"^\s*SRID=\d+;", "", text)
-                            geometry = shapely_wkt.loads(text).wkb if text else None
-                        elif self.kind in ("xy", "lonlat"):
-                            a, b = (values.get(c, "").strip() for c in self.geometry_columns)
-                            if a and b:
-                                xv, yv = number(a), number(b)
-                                if self.swap_xy:
-                                    xv, yv = yv, xv
-                                geometry = Point(xv, yv).wkb
-                    except Exception as exc:
-                        values["__geometry_error__"] = (
-                            f"column {'/'.join(self.geometry_columns)}: "
-                            f"{str(exc).splitlines()[0][:200]}")
-                    yield Record(row, values, geometry)
+                    yield self._record(row, dict(zip(self.fields, cells, strict=False)))
             except UnicodeError as exc:
                 reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
                 raise InvalidFile(f"{self.display}: line {reader.line_num + 1} is not "

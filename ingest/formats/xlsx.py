@@ -1,5 +1,6 @@
 """The spreadsheet (Office Open XML, ``.xlsx``): open data written row by row for people who
-open it in Excel.
+open it in Excel, and a council's workbook (Excel's, or LibreOffice's ``.ods``) read back in
+(:class:`SheetSource`).
 
 A CSV is not enough for them: Excel in a Ukrainian locale splits a CSV at semicolons (its list
 separator, the decimal one being the comma), so a comma-separated file opens as one column;
@@ -12,6 +13,11 @@ The sheet is streamed into the zip as the rows come, so a registry of any size t
 memory of one row; the same rows and stamp give the same bytes (a download's byte ranges fit
 together however often it is written). Excel's limits are kept: 1,048,576 rows, 32,767
 characters a cell.
+
+Read, a workbook is a table like a CSV (``ingest.formats.csv.TableSource``): its first row
+names the columns, the geometry is in WKT, lon/lat or X/Y columns, and rows are numbered as
+Excel numbers them (the header is row 1), so a report's "row 7" is the row a clerk sees.
+GDAL reads the cells, typed as Excel typed them.
 """
 
 from __future__ import annotations
@@ -19,12 +25,17 @@ from __future__ import annotations
 import math
 import re
 import zipfile
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, Literal
 from xml.sax.saxutils import escape
+
+from gis.errors import InvalidFile
+from ingest.formats.csv import TableSource
+from ingest.readers import Record, choose_layer, column
 
 Kind = Literal["text", "number", "integer", "date", "boolean", "auto"]
 MAX_ROWS = 1_048_576  # the header's row included
@@ -78,7 +89,8 @@ STYLES = (
     '</cellXfs><cellStyles><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     '</styleSheet>')
 WIDTHS = {"text": 24, "number": 14, "integer": 10, "date": 12, "boolean": 8, "auto": 16}
-
+# what GDAL calls a column whose header cell is empty
+_UNNAMED = re.compile(r"Field\d+")
 
 
 class TooManyRows(ValueError):
@@ -228,3 +240,82 @@ def write_sheet(target: Path, sheet: str, columns: Sequence[tuple[str, Kind]],
             f'hidden="1">\'{quoted}\'!$A$1:${last}${count + 1}</definedName>'
             "</definedNames></workbook>"))
     return count
+
+
+def _when(text: str | None, kind: str) -> date | datetime | None:
+    """Return a date cell GDAL wrote as ISO text as a date (or a date and time).
+
+    >>> _when("2024-02-29", "OFTDate"), _when(None, "OFTDate")
+    (datetime.date(2024, 2, 29), None)
+    """
+    if not text:
+        return None
+    return date.fromisoformat(text[:10]) if kind == "OFTDate" else datetime.fromisoformat(text)
+
+
+@dataclass
+class SheetSource(TableSource):
+    """A worksheet of an Excel (``.xlsx``) or LibreOffice (``.ods``) workbook, read through
+    GDAL (one sheet: ``--layer`` names it when the workbook has several with data)."""
+
+    values: dict[str, list[Any]] = field(default_factory=dict)  # column → its cells
+    total: int = 0
+
+    @classmethod
+    def open(cls, path: Path, display: str, layer: str | None) -> SheetSource:
+        import pyogrio
+        from pyogrio import raw
+
+        kind = "ODS" if path.suffix.lower() == ".ods" else "XLSX"
+        name = ("a LibreOffice workbook (.ods)" if kind == "ODS"
+                else "an Excel workbook (.xlsx)")
+
+        try:
+            sheets = [str(name) for name, _ in pyogrio.list_layers(str(path))]
+            chosen = choose_layer(sheets, layer, display)
+            if chosen is None:
+                raise InvalidFile(f"{display}: the workbook has no sheet with data",
+                                  file=display)
+            # dates as ISO text: pyogrio's conversion of an empty date cell warns (NumPy)
+            meta, _, _, values = raw.read(str(path), layer=chosen, HEADERS="FORCE",
+                                          datetime_as_string=True)
+        except InvalidFile:
+            raise
+        except Exception as exc:
+            reason = str(exc).splitlines()[0][:200] if str(exc) else type(exc).__name__
+            raise InvalidFile(f"{display}: cannot be read as {name}: {reason}; save it "
+                              "again as .xlsx", file=display) from None
+        fields = [str(f) for f in meta["fields"]]
+        unnamed = [f for f in fields if _UNNAMED.fullmatch(f)]
+        if not fields or len(unnamed) * 2 >= len(fields):
+            named = len(fields) - len(unnamed)
+            raise InvalidFile(f"{display}: sheet {chosen}: row 1 names {named} of its "
+                              f"{len(fields)} columns; the first row must be the "
+                              "header (the columns' names): remove the rows above it",
+                              file=display, row=1)
+        source = cls(path=path, display=display, format=kind, layer=chosen, crs=None,
+                     fields=fields)
+        source.values = {f: column(v) if kind not in ("OFTDate", "OFTDateTime") else
+                         [_when(x, kind) for x in v]
+                         for f, kind, v in zip(fields, meta["ogr_types"], values, strict=True)}
+        source.total = len(values[0]) if values else 0
+        source.notes.append(f"sheet {chosen}: rows are numbered as in Excel (row 1 is the "
+                            "header)")
+        first = next((r.values for r in source._rows()), {})
+        source._find_geometry(first)
+        return source
+
+    def _rows(self) -> Iterator[Record]:
+        for i in range(self.total):
+            values = {f: self.values[f][i] for f in self.fields}
+            if all(v is None or (isinstance(v, str) and not v.strip())
+                   for v in values.values()):
+                continue  # an empty row between the data
+            yield Record(i + 2, values, None)
+
+    def count(self) -> int | None:
+        return self.total
+
+    def records(self) -> Iterator[Record]:
+        for rec in self._rows():
+            yield self._record(rec.row, rec.values)
