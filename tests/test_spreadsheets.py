@@ -87,6 +87,16 @@ def test_a_workbook_in_a_zip_libreoffices_and_workbooks_that_are_not_tables(db_u
     broken.write_bytes(book.read_bytes()[:300])
     with pytest.raises(InvalidFile, match=r"^broken.xlsx: cannot be read as an Excel workbook"):
         run(db_url, broken, "accessibility_objects", dry_run=True)
+    from ingest.formats import xlsx
+
+    bomb = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(bomb, "w", zipfile.ZIP_DEFLATED) as zf:
+        zf.writestr("xl/worksheets/sheet1.xml", b"\0" * (4 << 20))  # 4 MB from some 4 kB
+    with pytest.MonkeyPatch.context() as mp:  # the real limit is a gigabyte
+        mp.setattr(xlsx, "MAX_UNPACKED_BYTES", 1 << 20)
+        with pytest.raises(InvalidFile, match=r"^bomb.xlsx: unpacked, the workbook takes 4 MB "
+                                              r"\(at most 1 MB .*save the sheet as CSV"):
+            run(db_url, bomb, "accessibility_objects", dry_run=True)
     assert count(db_url, "accessibility_object") == 2
 
 

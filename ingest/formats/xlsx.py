@@ -89,6 +89,9 @@ STYLES = (
     '</cellXfs><cellStyles><cellStyle name="Normal" xfId="0" builtinId="0"/></cellStyles>'
     '</styleSheet>')
 WIDTHS = {"text": 24, "number": 14, "integer": 10, "date": 12, "boolean": 8, "auto": 16}
+# GDAL holds a sheet's cells in memory: a workbook whose parts unpack to more is refused before
+# it is read (a workbook is a zip, and a zip may be a bomb)
+MAX_UNPACKED_BYTES = 1 << 30
 # what GDAL calls a column whose header cell is empty
 _UNNAMED = re.compile(r"Field\d+")
 
@@ -270,6 +273,17 @@ class SheetSource(TableSource):
         name = ("a LibreOffice workbook (.ods)" if kind == "ODS"
                 else "an Excel workbook (.xlsx)")
 
+        try:
+            with zipfile.ZipFile(path) as zf:
+                unpacked = sum(info.file_size for info in zf.infolist())
+        except (zipfile.BadZipFile, OSError, EOFError) as exc:
+            raise InvalidFile(f"{display}: cannot be read as {name}: it is not a whole zip "
+                              f"package ({exc}); save it again as .xlsx", file=display) from None
+        if unpacked > MAX_UNPACKED_BYTES:
+            raise InvalidFile(f"{display}: unpacked, the workbook takes {unpacked / 1e6:,.0f} MB "
+                              f"(at most {MAX_UNPACKED_BYTES / 1e6:,.0f} MB are read into "
+                              "memory); save the sheet as CSV, which is read row by row",
+                              file=display)
         try:
             sheets = [str(name) for name, _ in pyogrio.list_layers(str(path))]
             chosen = choose_layer(sheets, layer, display)
