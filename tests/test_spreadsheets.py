@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
+import psycopg
 import pytest
 from pyogrio import raw
 
@@ -112,3 +113,22 @@ def test_a_csv_reject_file_holds_the_refused_rows_after_an_empty_line(db_url: st
     assert (report.inserted, report.rejected) == (2, 1), report.problems
     lines = (tmp_path / "objects.rejected.csv").read_text(encoding="utf-8-sig").splitlines()
     assert len(lines) == 2 and lines[1].startswith("Сходи;teleporter;"), lines
+
+
+def test_a_text_reads_back_from_our_workbook_exactly(db_url: str, tmp_path: Path) -> None:
+    """XML reads a CR LF as LF and GDAL hands OOXML's _xHHHH_ escapes over as written: the
+    writer escapes a CR, the reader decodes the escapes, so a text survives the round trip."""
+    from datetime import UTC, datetime
+
+    from ingest.formats.xlsx import write_sheet
+
+    name = "Пандус\r\nвхід _x0041_ «А»"
+    path = tmp_path / "objects.xlsx"
+    write_sheet(path, "objects", [("name", "text"), ("kind", "text"), ("condition", "text"),
+                                  ("lon", "number"), ("lat", "number")],
+                [(name, "ramp", "usable", 26.9965, 49.4216)], stamp=datetime.now(UTC))
+    report = run(db_url, path, "accessibility_objects")
+    assert report.inserted == 1, report.problems
+    with psycopg.connect(db_url) as conn:
+        stored = conn.execute("SELECT name FROM registry.accessibility_object").fetchall()
+    assert stored == [(name,)]

@@ -42,7 +42,9 @@ MAX_ROWS = 1_048_576  # the header's row included
 MAX_CELL = 32_767  # characters
 # XML 1.0 cannot carry these; OOXML writes a character it cannot carry as _xHHHH_ (and a
 # literal "_xHHHH_" as _x005F_xHHHH_, so that it reads back as written)
-_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+# (a carriage return too: XML reads a line's CR LF as LF; Excel writes it _x000D_ as well)
+_UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0d\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
+_ESCAPED = re.compile("_x([0-9A-Fa-f]{4})_")
 _EPOCH = date(1899, 12, 30)  # Excel's day 0 (its 1900 leap-year bug folded in)
 
 CONTENT_TYPES = (
@@ -245,6 +247,18 @@ def write_sheet(target: Path, sheet: str, columns: Sequence[tuple[str, Kind]],
     return count
 
 
+def _unescaped(text: str | None) -> str | None:
+    """Return a workbook's text with OOXML's escapes (``_xHHHH_``) decoded: GDAL hands them
+    over as written.
+
+    >>> _unescaped("a_x000D_\\nb _x005F_x0041_"), _unescaped(None)
+    ('a\\r\\nb _x0041_', None)
+    """
+    if not text or "_x" not in text:
+        return text
+    return _ESCAPED.sub(lambda m: chr(int(m.group(1), 16)), text)
+
+
 def _when(text: str | None, kind: str) -> date | datetime | None:
     """Return a date cell GDAL wrote as ISO text as a date (or a date and time).
 
@@ -309,9 +323,12 @@ class SheetSource(TableSource):
                               file=display, row=1)
         source = cls(path=path, display=display, format=kind, layer=chosen, crs=None,
                      fields=fields)
-        source.values = {f: column(v) if kind not in ("OFTDate", "OFTDateTime") else
-                         [_when(x, kind) for x in v]
-                         for f, kind, v in zip(fields, meta["ogr_types"], values, strict=True)}
+        source.values = {f: [_when(x, ogr_type) for x in v]
+                         if ogr_type in ("OFTDate", "OFTDateTime")
+                         else [_unescaped(x) for x in column(v)]
+                         if ogr_type == "OFTString" and kind == "XLSX" else column(v)
+                         for f, ogr_type, v in zip(fields, meta["ogr_types"], values,
+                                                   strict=True)}
         source.total = len(values[0]) if values else 0
         source.notes.append(f"sheet {chosen}: rows are numbered as in Excel (row 1 is the "
                             "header)")
