@@ -1,13 +1,15 @@
-"""Open-data downloads: every public registry as GeoJSON, CSV, GeoPackage or Shapefile, with
-its data-set passport for data.gov.ua (CKAN).
+"""Open-data downloads: every public registry as GeoJSON, CSV, an Excel workbook, GeoPackage
+or Shapefile, with its data-set passport for data.gov.ua (CKAN).
 
-``/downloads`` lists them; ``/downloads/{id}.geojson`` (``.csv``, ``.gpkg``, ``.shp.zip``)
-is the file; ``/downloads/{id}/metadata.json`` the passport. Public: they read the public
+``/downloads`` lists them (to a browser: the open-data page, in Ukrainian or, ``?lang=en``,
+English); ``/downloads/{id}.geojson`` (``.csv``, ``.xlsx``, ``.gpkg``, ``.shp.zip``) is the
+file; ``/downloads/{id}/metadata.json`` the passport. Public: they read the public
 views only (``ingest.export``), whoever asks. GeoJSON and CSV stream from PostgreSQL; a
-GeoPackage or Shapefile is written once per public state and kept (``WrittenFiles``): its
-HEAD has a length and its byte ranges come from one file. A few exports run at once (each
-holds a database connection); more get 503 with Retry-After. Each file has an ETag from
-``ingest.export.public_state``: ``If-None-Match`` gets 304 without an export.
+workbook, GeoPackage or Shapefile is written once per public state and kept
+(``WrittenFiles``): its HEAD has a length and its byte ranges come from one file. A few
+exports run at once (each holds a database connection); more get 503 with Retry-After. Each
+file has an ETag from ``ingest.export.public_state``: ``If-None-Match`` gets 304 without an
+export.
 """
 
 from __future__ import annotations
@@ -19,22 +21,32 @@ import os
 import shutil
 import tempfile
 import threading
+import time
 from collections.abc import Callable, Iterator
 from datetime import UTC
 from email.utils import format_datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import psycopg
+from jinja2 import Environment, FileSystemLoader, select_autoescape
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import FileResponse, JSONResponse, Response, StreamingResponse
+from starlette.responses import (
+    FileResponse,
+    HTMLResponse,
+    JSONResponse,
+    Response,
+    StreamingResponse,
+)
 from starlette.routing import Route
 
+from app.registry_routes import wants_html
 from gis.compression import accepts_gzip, gzipped
 from gis.db import database_errors
-from gis.errors import DatabaseUnavailable, NotFound
+from gis.errors import DatabaseUnavailable, InvalidParameter, NotFound
 from gis.settings import Settings
 from ingest.export import (
     FORMATS,
@@ -45,13 +57,36 @@ from ingest.export import (
     text_chunks,
     write_vector,
 )
-from ingest.metadata import ckan_package, dcat_catalog, dcat_dataset
+from ingest.metadata import ckan_package, dcat_catalog, dcat_dataset, withheld
 from ogc.features import if_none_match
 from ogc.streaming import ClosingStream
 from registries.catalog import Catalog
 from registries.model import Registry
 
 MAX_CONCURRENT = 2  # downloads streaming at once (each holds one pooled connection)
+STATES_TTL_S = 60.0  # the open-data page's counts and dates are at most this old
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
+                        autoescape=select_autoescape(["html"]))
+FILE_NAMES = {"geojson": "GeoJSON", "csv": "CSV", "xlsx": "Excel (XLSX)",
+              "gpkg": "GeoPackage", "shp": "Shapefile (ZIP)"}
+# the open-data page's own words; titles, descriptions and code lists come from the
+# registries' declarations
+PAGE_WORDS = {
+    "uk": {"title": "Відкриті дані", "portal": "Геопортал", "other": "English",
+           "intro": "Реєстри та шари геопорталу — вільно, зокрема для комерційного "
+                    "використання, з посиланням на джерело. Ліцензія:",
+           "publisher": "Розпорядник",
+           "machines": "Для порталів відкритих даних і програм:",
+           "objects": "Об'єктів", "changed": "Оновлено", "passport": "Паспорт набору (JSON)",
+           "fields": "Поля", "codes": "кодів — у паспорті"},
+    "en": {"title": "Open data", "portal": "Geoportal", "other": "Українська",
+           "intro": "The geoportal's registries and layers — free to use, commercially too, "
+                    "with attribution. Licence:",
+           "publisher": "Publisher",
+           "machines": "For open-data portals and software:",
+           "objects": "Objects", "changed": "Updated", "passport": "Data-set passport (JSON)",
+           "fields": "Fields", "codes": "codes — in the passport"},
+}
 
 
 class Downloads:
@@ -62,6 +97,8 @@ class Downloads:
         self.slots = threading.BoundedSemaphore(MAX_CONCURRENT)
         self.files = WrittenFiles()
         self.bbox = lonlat_box_wkt(settings)  # transformed once, not per request
+        self._states_lock = threading.Lock()
+        self._states_cache: tuple[float, dict[str, PublicState]] | None = None
 
     def registry(self, collection_id: str) -> Registry:
         reg = self.catalog.get(collection_id)
@@ -81,6 +118,8 @@ class Downloads:
             raise DatabaseUnavailable("too many downloads at once; retry in a moment")
 
     async def index(self, request: Request) -> Response:
+        if wants_html(request):
+            return await self.page(request)
         base = self.settings.base_url
         items = [{"id": reg.id, "title": reg.title, "metadata": f"{base}/downloads/{reg.id}/"
                   "metadata.json", "files": {fmt: f"{base}/downloads/{file_name(reg, fmt)}"
@@ -88,6 +127,56 @@ class Downloads:
                  for reg in self.catalog if reg.public]
         return JSONResponse({"downloads": items, "licence": self.settings.open_data.licence,
                              "catalogue": f"{base}/downloads/catalog.jsonld"})
+
+    async def page(self, request: Request) -> Response:
+        """The open-data page: every public data set with its files, passport, size, date
+        and what it withholds, in Ukrainian (``?lang=en``: in English)."""
+        lang = request.query_params.get("lang", "uk")
+        if lang not in PAGE_WORDS:
+            raise InvalidParameter("lang must be uk or en", parameter="lang")
+        states = await run_in_threadpool(self._states)
+        od = self.settings.open_data
+        w = PAGE_WORDS[lang]
+        datasets = []
+        for reg in self.catalog:
+            if not reg.public:
+                continue
+            state = states[reg.id]
+            changed = (state.changed.astimezone(ZoneInfo(self.settings.city.time_zone))
+                       if state.changed else None)
+            datasets.append({
+                "id": reg.id, "title": reg.title.get(lang, reg.id),
+                "description": reg.description.get(lang, ""),
+                "count": f"{state.count:,}".replace(",", "\u202f" if lang == "uk" else ","),
+                "changed": changed.strftime("%d.%m.%Y" if lang == "uk" else "%-d %b %Y")
+                if changed else None, "changed_iso": changed.isoformat() if changed else None,
+                "files": [{"name": FILE_NAMES[fmt], "href": f"/downloads/{file_name(reg, fmt)}"}
+                          for fmt in FORMATS],
+                "passport": f"/downloads/{reg.id}/metadata.json",
+                "withheld": withheld(reg, lang),
+                "fields": [{"name": f.name, "title": f.title.get(lang, f.name),
+                            "codes": _codes(f.code_titles, lang, w)}
+                           for f in reg.public_fields]})
+        html = TEMPLATES.get_template("downloads.html").render(
+            lang=lang, w=w, datasets=datasets, base=self.settings.base_url,
+            publisher=od.publisher if lang == "uk" else od.publisher_en,
+            licence=od.licence, licence_url=od.licence_url,
+            other_lang="en" if lang == "uk" else "uk",
+            other_href="/downloads?lang=en" if lang == "uk" else "/downloads")
+        return HTMLResponse(html, headers={"Cache-Control": "no-cache",
+                                           "Content-Language": lang})
+
+    def _states(self) -> dict[str, PublicState]:
+        """Return each public registry's state, read at most once a minute: the page is
+        public, and a state costs an aggregate over the registry's published tables."""
+        with self._states_lock:
+            now = time.monotonic()
+            if self._states_cache is None or now - self._states_cache[0] > STATES_TTL_S:
+                with database_errors(), self.pool.connection() as conn:
+                    fresh = {reg.id: public_state(conn, reg)
+                             for reg in self.catalog if reg.public}
+                self._states_cache = (now, fresh)
+            return self._states_cache[1]
 
     async def metadata(self, request: Request) -> Response:
         reg = self.registry(request.path_params["collection_id"])
@@ -227,6 +316,15 @@ def tagged_json(request: Request, document: dict[str, Any],
     if etag in if_none_match(request):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)
+
+
+def _codes(titles: dict[str, dict[str, str]] | None, lang: str, w: dict[str, str]) -> str:
+    """Return a short code list for the page (a long one is counted: the passport has it)."""
+    if not titles:
+        return ""
+    if len(titles) > 12:
+        return f"{len(titles)} {w['codes']}"
+    return "; ".join(f"{code} — {t.get(lang, t['uk'])}" for code, t in titles.items())
 
 
 def publisher_of(settings: Settings) -> dict[str, str]:

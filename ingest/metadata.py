@@ -40,20 +40,34 @@ def field_structure(f: Field) -> dict[str, Any]:
     return out
 
 
-def withheld(reg: Registry) -> str:
-    """Return what the public data set leaves out and why (the passport must say it)."""
-    hidden = [f.title.get("uk", f.name) for f in reg.fields if f.personal]
+WITHHELD = {
+    "uk": ("Не оприлюднюються (персональні дані фізичних осіб, Закон «Про захист персональних "
+           "даних»): {fields}.", "{field}: для фізичних осіб зазначено «{mask}».",
+           "{field}: для фізичних осіб не оприлюднюється.",
+           "Усі відомості реєстру оприлюднюються."),
+    "en": ("Not published (personal data of natural persons, Law of Ukraine on Personal Data "
+           "Protection): {fields}.", "{field}: for natural persons it reads “{mask}”.",
+           "{field}: not published for natural persons.",
+           "Everything the registry holds is published."),
+}
+
+
+def withheld(reg: Registry, lang: str = "uk") -> str:
+    """Return what the public data set leaves out and why (the passport must say it), in
+    ``lang`` (``uk`` or ``en``)."""
+    hidden_text, masked_text, dropped_text, nothing = WITHHELD[lang]
+    hidden = [f.title.get(lang, f.name) for f in reg.fields if f.personal]
     masked = [f for f in reg.fields if f.personal_if and not f.personal]
     parts = []
     if hidden:
-        parts.append("Не оприлюднюються (персональні дані фізичних осіб, Закон «Про захист "
-                     "персональних даних»): " + "; ".join(hidden) + ".")
+        parts.append(hidden_text.format(fields="; ".join(hidden)))
     for f in masked:
         assert f.personal_if is not None
         mask = f.personal_if.mask
-        parts.append(f"{f.title.get('uk', f.name)}: для фізичних осіб "
-                     + (f"зазначено «{mask['uk']}»." if mask else "не оприлюднюється."))
-    return " ".join(parts) or "Усі відомості реєстру оприлюднюються."
+        title = f.title.get(lang, f.name)
+        parts.append(masked_text.format(field=title, mask=mask[lang]) if mask
+                     else dropped_text.format(field=title))
+    return " ".join(parts) or nothing
 
 
 @dataclass(frozen=True)

@@ -242,6 +242,62 @@ def test_gis_export_refuses_targets_it_cannot_write_and_never_leaves_half_a_file
     assert sorted(p.name for p in tmp_path.iterdir()) == ["water.geojson"]
 
 
+def test_the_open_data_page_lists_every_file_in_either_language(server: str) -> None:
+    """A browser asking /downloads gets the open-data page: each public data set with its
+    count, date, every file and its passport, what it withholds; in English (?lang=en) with
+    not one Ukrainian word (the portal's rule: never mixed); JSON clients still get JSON."""
+    import re
+    from html.parser import HTMLParser
+
+    from ingest.export import FORMATS, file_name
+
+    class Page(HTMLParser):
+        def __init__(self) -> None:
+            super().__init__()
+            self.links: list[str] = []
+            self.text: list[str] = []
+            self.skip = 0
+
+        def handle_starttag(self, tag: str, attrs: list[tuple[str, str | None]]) -> None:
+            self.skip += tag in ("style", "code")
+            self.links += [v or "" for k, v in attrs if k == "href" and tag == "a"]
+
+        def handle_endtag(self, tag: str) -> None:
+            self.skip -= tag in ("style", "code")
+
+        def handle_data(self, data: str) -> None:
+            if not self.skip:
+                self.text.append(data)
+
+    public = [reg for reg in default_catalog() if reg.public]
+    html = {"Accept": "text/html,application/xhtml+xml"}
+    pages = {}
+    for lang, query in (("uk", ""), ("en", "?lang=en")):
+        r = httpx.get(f"{server}/downloads{query}", headers=html, timeout=60)
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        assert f'<html lang="{lang}">' in r.text and r.headers["content-language"] == lang
+        page = Page()
+        page.feed(r.text)
+        pages[lang] = page
+        for reg in public:
+            assert f'<article id="{reg.id}">' in r.text
+            assert {f"/downloads/{file_name(reg, fmt)}" for fmt in FORMATS} | {
+                f"/downloads/{reg.id}/metadata.json"} <= set(page.links), reg.id
+            assert reg.title[lang] in page.text
+    text = " ".join(pages["en"].text)
+    assert "Not published (personal data of natural persons" in text  # land parcels
+    assert not re.search("[А-Яа-яЇїІіЄєҐґ]", text.replace("Українська", "")), re.findall(
+        r"\S*[А-Яа-яЇїІіЄєҐґ]\S*", text)[:10]
+    assert "Не оприлюднюються" in " ".join(pages["uk"].text)
+    for link in {link for link in pages["uk"].links if link.startswith("/downloads/")}:
+        head = httpx.head(f"{server}{link}", timeout=120)  # a link on the page is no 404
+        assert head.status_code == 200, (link, head.status_code)
+    assert httpx.get(f"{server}/downloads", timeout=60).json()["downloads"]  # JSON as before
+    for bad in ("xx", "\x00", "en" * 2000):
+        r = httpx.get(f"{server}/downloads", params={"lang": bad, "f": "html"}, timeout=60)
+        assert r.status_code == 400 and "lang must be uk or en" in r.text, (bad, r.status_code)
+
+
 def test_the_geoportal_offers_each_layers_downloads(server: str) -> None:
     playwright_api = pytest.importorskip("playwright.sync_api")
     from tests.test_portal import ARGS, CHROMIUM
@@ -254,6 +310,10 @@ def test_the_geoportal_offers_each_layers_downloads(server: str) -> None:
             link = page.locator('#layer-groups a[href="/downloads/land_parcels.geojson"]')
             link.wait_for(state="attached", timeout=30_000)
             assert link.get_attribute("title") == "Завантажити відкриті дані: GEOJSON"
+            assert page.get_attribute("a.open-data", "href") == "/downloads"
+            page.click("#lang-switch")
+            page.wait_for_function("() => document.querySelector('a.open-data')"
+                                   ".getAttribute('href') === '/downloads?lang=en'")
             hrefs = page.eval_on_selector_all("#layer-groups .downloads a",
                                               "links => links.map(a => a.getAttribute('href'))")
         finally:

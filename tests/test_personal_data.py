@@ -321,6 +321,8 @@ def test_no_personal_value_in_any_export_or_download(server: str, demo_url: str,
 
     walk = Walk(server, forbidden)
     walk.get("/downloads")
+    walk.get("/downloads?f=html")  # the open-data page, in both languages
+    walk.get("/downloads?f=html&lang=en")
     walk.get("/downloads/catalog.jsonld")  # the DCAT catalogue of every data set
     public = [reg for reg in default_catalog() if reg.public]
     for reg in public:

@@ -1,6 +1,6 @@
 // Open-data downloads per layer: a small link beside each layer of the panel to its file on
-// /downloads (GeoJSON, CSV and the spreadsheet for Excel; the passport and the other formats are
-// listed at /downloads).
+// /downloads (GeoJSON, CSV and the spreadsheet for Excel; the passports and the other formats
+// are on the open-data page, /downloads, which the panel's foot links to).
 // Kept apart from the panel's own code: it only adds to the rows the panel builds.
 const WORDS = {
   uk: {title: "Завантажити відкриті дані"},
@@ -46,6 +46,16 @@ function decorate(root) {
     row.append(box);
   }
 }
+
+// the open-data page (every format, the passports) in the page's language
+function pageLink() {
+  const page = document.querySelector("a.open-data");
+  if (page) page.href = lang() === "en" ? "/downloads?lang=en" : "/downloads";
+}
+
+pageLink();
+new MutationObserver(pageLink)
+  .observe(document.documentElement, {attributes: true, attributeFilter: ["lang"]});
 
 const root = document.getElementById("layer-groups");
 if (root) {
