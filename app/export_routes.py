@@ -333,7 +333,9 @@ def publisher_of(settings: Settings) -> dict[str, str]:
     return {"name": od.publisher, "name_en": od.publisher_en, "contact_name": od.contact_name,
             "contact_email": od.contact_email, "edrpou": od.publisher_edrpou,
             "licence": od.licence, "licence_url": od.licence_url,
-            "update_frequency": od.update_frequency, "landing_page": od.landing_page or ""}
+            "update_frequency": od.update_frequency,
+            # the council's own open-data page, else this server's
+            "landing_page": od.landing_page or f"{settings.base_url}/downloads"}
 
 
 def files_of(reg: Registry) -> dict[str, tuple[str, str]]:

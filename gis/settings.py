@@ -273,7 +273,8 @@ class OpenDataSettings(BaseModel):
     licence: str = "CC-BY-4.0"
     licence_url: str = "https://creativecommons.org/licenses/by/4.0/"
     update_frequency: str = "щоквартально"  # as the passport states it (uk)
-    landing_page: str | None = None  # the council's open-data page (the licence's hyperlink)
+    # the council's open-data page (the licence's hyperlink); none: this server's /downloads
+    landing_page: str | None = None
 class VerificationSettings(BaseModel):
     """Verification before publication (``GIS_VERIFICATION__SELF_APPROVAL=true``); see
     docs/verification.md."""

@@ -203,7 +203,7 @@ def dcat_dataset(reg: Registry, *, base_url: str, publisher: dict[str, str], koa
         "dct:accessRights": {"@id": f"{EU}access-right/PUBLIC"},
         "dct:spatial": {"@type": "dct:Location", "dcat:bbox": {
             "@value": bbox_wkt, "@type": "gsp:wktLiteral"}},
-        "dcat:landingPage": {"@id": publisher.get("landing_page") or f"{base_url}/"},
+        "dcat:landingPage": {"@id": publisher.get("landing_page") or f"{base_url}/downloads"},
         "dcat:distribution": distributions,
     }
     if when:

@@ -181,6 +181,7 @@ def test_downloads_list_and_passport(server: str) -> None:
     assert meta["title"] == "Земельні ділянки" and meta["license_id"] == "CC-BY-4.0"
     extras = {e["key"]: e["value"] for e in meta["extras"]}
     assert extras["Код КОАТУУ"] == "6810100000"
+    assert extras["Умови використання"].endswith(f": {server}/downloads")  # the licence's link
     assert "РНОКПП" in extras["Обмеження доступу"]  # says what is withheld, and why
     assert {r["format"] for r in meta["resources"]} >= {"GEOJSON", "CSV", "GPKG", "SHP"}
     for resource in meta["resources"]:  # a harvester follows each (the SHP link was a 404)
@@ -409,6 +410,7 @@ def test_the_dcat_catalogue_reads_as_rdf_and_links_every_file(server: str) -> No
         assert g.value(d, dct.modified) is not None
         assert str(g.value(d, dct.accrualPeriodicity)).endswith("/frequency/QUARTERLY")
         assert str(g.value(d, dct.spatial / dcat.bbox)).startswith("POLYGON((26.")
+        assert str(g.value(d, dcat.landingPage)) == f"{server}/downloads"  # the open-data page
         for dist in g.objects(d, dcat.distribution):
             url = str(g.value(dist, dcat.downloadURL))
             mime = str(g.value(dist, dcat.mediaType)).rsplit("media-types/", 1)[1]
