@@ -14,6 +14,7 @@ import pytest
 from pyogrio import raw
 
 from gis.errors import InvalidFile
+from ingest.job import FileOptions
 from tests.ingest_files import count, run
 
 
@@ -71,6 +72,24 @@ def test_a_workbook_in_a_zip_libreoffices_and_workbooks_that_are_not_tables(db_u
     with pytest.raises(InvalidFile, match=r"^titled.xlsx: sheet Аркуш1: row 1 names 1 of its 3 "
                                           r"columns; the first row must be the header"):
         run(db_url, titled, "accessibility_objects", dry_run=True)
+    # Excel's new workbook has three sheets: the empty ones ask nothing; two with data ask
+    sheets = tmp_path / "sheets.xlsx"
+    _workbook(sheets, {"Назва": ["Ліфт"], "Вид": ["lift"], "Стан": ["usable"],
+                       "lon": [26.997], "lat": [49.422]})
+    raw.write(str(sheets), None, [np.array([], dtype=object)], ["a"], driver="XLSX",
+              geometry_type=None, layer="Аркуш2", append=True)
+    assert run(db_url, sheets, "accessibility_objects", dry_run=True).rows == 1
+    raw.write(str(sheets), None, [np.array(["x"], dtype=object)], ["Назва"], driver="XLSX",
+              geometry_type=None, layer="Аркуш3", append=True)
+    with pytest.raises(InvalidFile, match=r"^sheets.xlsx: 2 of the workbook's sheets hold data "
+                                          r"\(Аркуш1, Аркуш3\); choose one with --layer SHEET"):
+        run(db_url, sheets, "accessibility_objects", dry_run=True)
+    assert run(db_url, sheets, "accessibility_objects", dry_run=True,
+               files=FileOptions(layer="Аркуш1")).rows == 1
+    with pytest.raises(InvalidFile, match=r"^sheets.xlsx: has no sheet 'Лист1'; its sheets: "
+                                          r"Аркуш1, Аркуш2, Аркуш3"):
+        run(db_url, sheets, "accessibility_objects", dry_run=True,
+            files=FileOptions(layer="Лист1"))
     # LibreOffice's own workbook; its rejects come back as an Excel one
     calc = _workbook(tmp_path / "calc.ods", {
         "Назва": ["Ліфт", "Сходи"], "Вид": ["lift", "teleporter"], "Стан": ["usable", "usable"],

@@ -35,7 +35,7 @@ from xml.sax.saxutils import escape
 
 from gis.errors import InvalidFile
 from ingest.formats.csv import TableSource
-from ingest.readers import Record, choose_layer, column
+from ingest.readers import Record, column
 
 Kind = Literal["text", "number", "integer", "date", "boolean", "auto"]
 MAX_ROWS = 1_048_576  # the header's row included
@@ -299,8 +299,18 @@ class SheetSource(TableSource):
                               "memory); save the sheet as CSV, which is read row by row",
                               file=display)
         try:
-            sheets = [str(name) for name, _ in pyogrio.list_layers(str(path))]
-            chosen = choose_layer(sheets, layer, display)
+            # Excel's new workbook has three sheets; the empty ones are no choice to make
+            sheets = [str(sheet) for sheet, _ in pyogrio.list_layers(str(path))]
+            filled = [sheet for sheet in sheets if len(pyogrio.read_info(
+                str(path), layer=sheet, HEADERS="FORCE")["fields"])]
+            if layer is not None and layer not in sheets:
+                raise InvalidFile(f"{display}: has no sheet {layer!r}; its sheets: "
+                                  + ", ".join(sheets), file=display)
+            if layer is None and len(filled) > 1:
+                raise InvalidFile(f"{display}: {len(filled)} of the workbook's sheets hold data "
+                                  f"({', '.join(filled)}); choose one with --layer SHEET",
+                                  file=display)
+            chosen = layer or (filled[0] if filled else None)
             if chosen is None:
                 raise InvalidFile(f"{display}: the workbook has no sheet with data",
                                   file=display)
