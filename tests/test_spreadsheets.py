@@ -151,3 +151,27 @@ def test_a_text_reads_back_from_our_workbook_exactly(db_url: str, tmp_path: Path
     with psycopg.connect(db_url) as conn:
         stored = conn.execute("SELECT name FROM registry.accessibility_object").fetchall()
     assert stored == [(name,)]
+
+
+def test_a_workbook_is_written_in_the_memory_of_a_few_rows(tmp_path: Path) -> None:
+    """The sheet streams into the zip: 100,000 rows take what 1,000 take (a city's addresses
+    are 115,000), not a list of every cell."""
+    import tracemalloc
+    from datetime import UTC, date, datetime
+
+    from ingest.formats.xlsx import write_sheet
+
+    def peak(n: int) -> int:
+        rows = ((i, f"вул. Кам'янецька, {i}", 49.4 + i * 1e-6, date(2024, 1, 1))
+                for i in range(n))
+        tracemalloc.start()
+        try:
+            write_sheet(tmp_path / f"{n}.xlsx", "a", [("id", "integer"), ("name", "text"),
+                                                    ("lat", "number"), ("on", "date")],
+                        rows, stamp=datetime(2024, 1, 1, tzinfo=UTC))
+            return tracemalloc.get_traced_memory()[1]
+        finally:
+            tracemalloc.stop()
+
+    small, large = peak(1_000), peak(100_000)
+    assert large < small * 2 + (1 << 20), (small, large)  # a list of the rows: 27 MB
