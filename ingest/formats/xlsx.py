@@ -45,6 +45,7 @@ MAX_CELL = 32_767  # characters
 # (a carriage return too: XML reads a line's CR LF as LF; Excel writes it _x000D_ as well)
 _UNWRITABLE = re.compile("[\x00-\x08\x0b\x0c\x0d\x0e-\x1f\ufffe\uffff]|_(?=x[0-9A-Fa-f]{4}_)")
 _ESCAPED = re.compile("_x([0-9A-Fa-f]{4})_")
+_PLAIN = re.compile("[^&<>_\x00-\x1f\ufffe\uffff]*")
 _EPOCH = date(1899, 12, 30)  # Excel's day 0 (its 1900 leap-year bug folded in)
 
 CONTENT_TYPES = (
@@ -124,6 +125,8 @@ def cell_text(value: str) -> str:
     'a&lt;b &amp; _x005F_x0041__x0001_'
     """
     value = value[:MAX_CELL]
+    if _PLAIN.fullmatch(value):  # most texts: nothing to escape
+        return value
     value = _UNWRITABLE.sub(lambda m: "_x005F_" if m.group() == "_"
                             else f"_x{ord(m.group()):04X}_", value)
     return escape(value)
