@@ -41,6 +41,7 @@ def html_pages(server: str, demo_url: str) -> dict[str, tuple[str, dict[str, str
         "swagger": ("/openapi?f=html", {}),
         "missing item": ("/collections/land_parcels/items/999999999?f=html", {}),
         "report": (f"/reports/parcels/{quote(number)}?f=html", {}),
+        "open data": ("/downloads", html),
     }
 
 
