@@ -175,3 +175,29 @@ def test_a_workbook_is_written_in_the_memory_of_a_few_rows(tmp_path: Path) -> No
 
     small, large = peak(1_000), peak(100_000)
     assert large < small * 2 + (1 << 20), (small, large)  # a list of the rows: 27 MB
+
+
+def test_an_outline_longer_than_a_cell_is_left_out_of_the_workbook_only(
+        conn: psycopg.Connection) -> None:
+    """Excel's cell holds 32,767 characters: a longer WKT is left empty in the workbook (its
+    row keeps the point), and the CSV keeps it whole."""
+    from psycopg import sql
+
+    from ingest.export import table_columns
+    from ingest.formats.xlsx import MAX_CELL
+    from registries.catalog import default_catalog
+
+    reg = default_catalog().get("water_bodies")
+
+    def wkt(limit: int | None, quad_segs: int) -> str | None:
+        expr = {name: e for name, _, e in table_columns(reg, 6383, False, wkt_limit=limit)}
+        row = conn.execute(sql.SQL("SELECT {}, {} FROM (SELECT ST_Buffer(ST_SetSRID("
+                                   "ST_Point(300000, 5476000), 6383), 100, %s) AS geom) AS t")
+                           .format(expr["wkt"], expr["lat"]), (quad_segs,)).fetchone()
+        assert row is not None and 49 < row[1] < 50
+        return row[0]
+
+    small, large = wkt(MAX_CELL, 8), wkt(MAX_CELL, 2000)
+    assert small is not None and small.startswith("POLYGON((") and large is None
+    whole = wkt(None, 2000)
+    assert whole is not None and len(whole) > MAX_CELL
