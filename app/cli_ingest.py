@@ -90,8 +90,8 @@ def ingest(path: Path, registry_id: str, dry_run: bool, mode: str, on_error: str
            crs: str | None, layer: str | None, encoding: str | None, mapping_path: Path | None,
            rejects: Path | None, legacy: bool, repair: bool, keep_ids: bool, user: str | None,
            as_json: bool) -> None:
-    """Import PATH (Shapefile, GeoPackage, GeoJSON, KML, DXF, CSV, an .xlsx or .ods workbook,
-    cadastral XML, or a zip of one) into a registry.
+    """Import PATH (Shapefile, GeoPackage, MapInfo TAB/MIF, GeoJSON, KML, DXF, CSV, an .xlsx or
+    .ods workbook, cadastral XML, or a zip of one) into a registry.
 
     Everything goes through the registry's rules in one transaction: all or nothing, every
     change in history with the author and the file's name. Start with --dry-run.

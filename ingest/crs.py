@@ -39,6 +39,7 @@ class SourceCrs:
     srid: int | None  # EPSG code PostGIS transforms from; None: ``transformer`` does it
     transformer: Transformer | None = None
     label: str = ""
+    note: str = ""  # what the report should say about it (a look-alike of UCS-2000's zone)
 
 
 def region_tm_zone(region: str) -> int | None:
@@ -135,9 +136,60 @@ def resolve(file_crs: CRS | None, given: CRS | None, storage_srid: int, display:
             "that names its datum or carries its TOWGS84 parameters, or configure a PROJ "
             f"pipeline in GIS_INGEST__TRANSFORMS='{{\"{label}\": \"+proj=pipeline …\"}}'",
             file=display)
+    note = "" if given is not None else lookalike_note(crs, storage)
     if code is not None:
-        return SourceCrs(crs, code, None, label)
-    return SourceCrs(crs, None, Transformer.from_crs(crs, storage, always_xy=True), label)
+        return SourceCrs(crs, code, None, label, note)
+    return SourceCrs(crs, None, Transformer.from_crs(crs, storage, always_xy=True), label, note)
+
+
+def ukraine_tm_lookalike(crs: CRS) -> int | None:
+    """Return the UCS-2000 / Ukraine TM zone (EPSG) whose projection ``crs`` has on another
+    datum: what a file that lost UCS-2000's datum says (GDAL's MapInfo writer puts WGS 84's
+    in its place; so does a hand-made CRS on the WGS 84 ellipsoid).
+
+    >>> wgs = CRS.from_proj4("+proj=tmerc +lat_0=0 +lon_0=27 +k=1 +x_0=300000 +y_0=0 "
+    ...                      "+datum=WGS84 +units=m")
+    >>> ukraine_tm_lookalike(wgs), ukraine_tm_lookalike(CRS.from_epsg(6383))
+    (6383, None)
+    >>> ukraine_tm_lookalike(CRS.from_epsg(32635)) is None  # UTM 35N: k 0.9996
+    True
+    """
+    op = crs.coordinate_operation if crs.is_projected else None
+    if op is None or "transverse mercator" not in op.method_name.lower():
+        return None
+    params: dict[str, float] = {p.name.lower(): float(p.value) for p in op.params
+                                if isinstance(p.value, int | float)}
+    lon0 = params.get("longitude of natural origin")
+    if (params.get("latitude of natural origin"), params.get("scale factor at natural origin"),
+            params.get("false easting"), params.get("false northing")) != (0, 1, 300_000, 0) \
+            or lon0 is None or lon0 % 3 or int(lon0 // 3) not in UCS2000_TM_ZONES:
+        return None
+    zone = UCS2000_TM_ZONES[int(lon0 // 3)]
+    datum = crs.datum.name.lower() if crs.datum else ""
+    if crs.equals(CRS.from_epsg(zone), ignore_axis_order=True) or "ukraine 2000" in datum:
+        return None
+    return zone
+
+
+def lookalike_note(crs: CRS, storage: CRS) -> str:
+    """Return the report's warning for a file in a look-alike of a UCS-2000 TM zone (see
+    :func:`ukraine_tm_lookalike`): how far its objects move, and how to keep them where
+    their numbers say (empty for any other CRS)."""
+    zone = ukraine_tm_lookalike(crs)
+    if zone is None:
+        return ""
+    meridian = 3 * next(n for n, code in UCS2000_TM_ZONES.items() if code == zone)
+    # measured on the zone's central meridian at 49°N, the middle of Ukraine
+    x, y = Transformer.from_crs(4326, zone, always_xy=True).transform(meridian, 49.0)
+    as_file = Transformer.from_crs(crs, storage, always_xy=True).transform(x, y)
+    as_zone = Transformer.from_crs(zone, storage, always_xy=True).transform(x, y)
+    moved = ((as_file[0] - as_zone[0]) ** 2 + (as_file[1] - as_zone[1]) ** 2) ** 0.5
+    datum = crs.datum.name if crs.datum else "another datum"
+    return (f"the file's coordinate system is the projection of UCS-2000 / Ukraine TM "
+            f"(EPSG:{zone}) on {datum}, not on UCS-2000: read so, its objects land {moved:,.0f} "
+            "m from where the same numbers lie in UCS-2000. If its coordinates are UCS-2000 "
+            "(a file that lost UCS-2000's datum: GDAL's MapInfo writer, for one, puts WGS 84's "
+            f"in its place), import it with --crs EPSG:{zone}")
 
 
 def only_approximately(crs: CRS, storage: CRS) -> bool:

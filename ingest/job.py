@@ -66,6 +66,8 @@ def import_file(conn: psycopg.Connection, reg: Registry, path: Path, files: File
         if opts.on_error == "skip" and not opts.dry_run:
             _check_writable(target)  # before the import, not after its work
         report = run_import(conn, reg, source, mapping, crs, opts, progress)
+        if crs.note:
+            report.notes.insert(0, crs.note)
         if report.rejected_rows and not opts.dry_run and report.written:
             try:
                 write_rejects(source, report.rejected_rows, target)

@@ -26,12 +26,14 @@ from gis.errors import InvalidFile, InvalidParameter
 # GDAL files with more features than this stream through fiona (see GdalSource)
 FAST_READ_MAX_FEATURES = 1_000_000
 # what a zip may hold, in the order a member is chosen when several are there
-DATA_SUFFIXES = (".shp", ".gpkg", ".geojson", ".json", ".kml", ".dxf", ".csv", ".xlsx", ".ods",
-                 ".xml")
-FIONA_DRIVERS = {".shp": "ESRI Shapefile", ".gpkg": "GPKG", ".geojson": "GeoJSON",
-                 ".json": "GeoJSON", ".kml": "KML", ".dxf": "DXF"}
+DATA_SUFFIXES = (".shp", ".gpkg", ".tab", ".mif", ".geojson", ".json", ".kml", ".dxf", ".csv",
+                 ".xlsx", ".ods", ".xml")
+FIONA_DRIVERS = {".shp": "ESRI Shapefile", ".gpkg": "GPKG", ".tab": "MapInfo File",
+                 ".mif": "MapInfo File", ".geojson": "GeoJSON", ".json": "GeoJSON",
+                 ".kml": "KML", ".dxf": "DXF"}
 # what a format is called in messages and reports
-FORMAT_NAMES = {".shp": "Shapefile", ".gpkg": "GeoPackage", ".geojson": "GeoJSON",
+FORMAT_NAMES = {".shp": "Shapefile", ".gpkg": "GeoPackage", ".tab": "MapInfo TAB",
+                ".mif": "MapInfo MIF/MID", ".geojson": "GeoJSON",
                 ".json": "GeoJSON", ".kml": "KML", ".dxf": "DXF", ".csv": "CSV",
                 ".xlsx": "Excel workbook (XLSX)", ".ods": "LibreOffice workbook (ODS)",
                 ".xml": "cadastral exchange XML"}
@@ -292,6 +294,9 @@ def _open(path: Path, display: str, layer: str | None, encoding: str | None,
         return DxfSource.open(path, display, layer, encoding)
     if suffix in FIONA_DRIVERS:
         return GdalSource.open(path, display, layer, encoding, feature_ids=feature_ids)
+    if suffix in (".dat", ".map", ".id", ".mid"):
+        raise _fail(display, "is a part of a MapInfo table; give the .tab (with .dat, .map and "
+                    ".id beside it) or the .mif (with its .mid), or a zip of them all")
     if suffix in (".shx", ".dbf", ".prj", ".cpg"):
         raise _fail(display, "is a part of a Shapefile; give the .shp (with .shx, .dbf and .prj "
                     "beside it) or a zip of them all")

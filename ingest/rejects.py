@@ -2,8 +2,8 @@
 ``reason`` column, so they can be fixed and imported again.
 
 Shapefile, GeoPackage, GeoJSON, CSV and Excel rejects keep the input's format (a LibreOffice
-workbook's are an Excel one, which LibreOffice opens); KML, DXF and the
-exchange XML (formats that carry no attribute table GDAL can write back) give GeoJSON.
+workbook's are an Excel one, which LibreOffice opens); KML, DXF, MapInfo and
+the exchange XML give GeoJSON.
 The file is read a second time (streaming), so the rows never sit in memory.
 """
 

@@ -7,9 +7,9 @@
   const WORDS = {
     uk: {
       title: "Імпорт даних у реєстр", signedIn: "Ви увійшли як", file: "Файл",
-      fileHint: "Shapefile — одним zip-архівом (.shp, .shx, .dbf, .prj, .cpg); GeoPackage, " +
-        "GeoJSON, KML, DXF, CSV, таблиця Excel або LibreOffice (.xlsx, .ods), обмінний файл ДЗК " +
-        "(XML).",
+      fileHint: "Shapefile — одним zip-архівом (.shp, .shx, .dbf, .prj, .cpg); MapInfo — " +
+        "одним zip-архівом (.tab, .dat, .map, .id або .mif, .mid); GeoPackage, GeoJSON, KML, " +
+        "DXF, CSV, таблиця Excel або LibreOffice (.xlsx, .ods), обмінний файл ДЗК (XML).",
       registry: "Реєстр", mode: "Режим", onError: "Рядки з помилками", more: "Додатково",
       crs: "Система координат (якщо файл її не вказує)", layer: "Шар", encoding: "Кодування",
       legacy: "Архівні дані (порушення правил категорії «legacy» лише в звіті)",
@@ -31,9 +31,9 @@
     },
     en: {
       title: "Import data into a registry", signedIn: "Signed in as", file: "File",
-      fileHint: "A Shapefile as one zip (.shp, .shx, .dbf, .prj, .cpg); GeoPackage, GeoJSON, " +
-        "KML, DXF, CSV, an Excel or LibreOffice workbook (.xlsx, .ods), the State Land Cadastre " +
-        "exchange file (XML).",
+      fileHint: "A Shapefile as one zip (.shp, .shx, .dbf, .prj, .cpg); a MapInfo table as one " +
+        "zip (.tab, .dat, .map, .id or .mif, .mid); GeoPackage, GeoJSON, KML, DXF, CSV, an " +
+        "Excel or LibreOffice workbook (.xlsx, .ods), the State Land Cadastre exchange file (XML).",
       registry: "Registry", mode: "Mode", onError: "Rows with errors", more: "More options",
       crs: "Coordinate system (when the file does not say)", layer: "Layer",
       encoding: "Text encoding",
