@@ -107,6 +107,8 @@ def _write_csv(source: Source, rows: dict[int, str], target: Path) -> None:
             target.open("w", encoding="utf-8-sig", newline="") as out:
         reader = csv.reader(f, delimiter=delimiter)
         writer = csv.writer(out, delimiter=delimiter)
+        if getattr(source, "directive", False):  # Excel's "sep=;" line: not written back
+            next(reader, None)  # (Excel would then read the file's UTF-8 as its code page)
         header = next(reader, [])
         writer.writerow([*header, REASON])
         # numbered as CsvSource.records numbers them: an empty line counts (it once did not

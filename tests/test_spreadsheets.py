@@ -201,3 +201,17 @@ def test_an_outline_longer_than_a_cell_is_left_out_of_the_workbook_only(
     assert small is not None and small.startswith("POLYGON((") and large is None
     whole = wkt(None, 2000)
     assert whole is not None and len(whole) > MAX_CELL
+
+
+def test_excels_sep_line_names_the_delimiter_and_is_no_header(db_url: str,
+                                                              tmp_path: Path) -> None:
+    """Excel writes (and reads) a first line "sep=;" naming the delimiter: it was taken for
+    the header, and the file had no coordinate columns."""
+    path = tmp_path / "objects.csv"
+    path.write_text("sep=;\r\nНазва;Вид;Стан;lon;lat\r\nПандус;ramp;usable;26,9965;49,4216\r\n"
+                    "Сходи;teleporter;usable;26,9970;49,4220\r\n", encoding="utf-8-sig")
+    report = run(db_url, path, "accessibility_objects", on_error="skip")
+    assert (report.inserted, report.rejected) == (1, 1), report.problems
+    assert [p.row for p in report.problems if p.severity == "error"] == [2]
+    lines = (tmp_path / "objects.rejected.csv").read_text(encoding="utf-8-sig").splitlines()
+    assert lines[0] == "Назва;Вид;Стан;lon;lat;reason" and lines[1].startswith("Сходи;"), lines

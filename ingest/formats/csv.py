@@ -128,6 +128,7 @@ class CsvSource(TableSource):
     """A CSV file read row by row (never whole)."""
 
     delimiter: str = ","
+    directive: bool = False  # the file begins with Excel's "sep=;" line (not a header)
 
     @classmethod
     def open(cls, path: Path, display: str, encoding: str | None) -> CsvSource:
@@ -145,9 +146,15 @@ class CsvSource(TableSource):
         except UnicodeError as exc:  # UTF-16 without its byte-order mark …
             raise InvalidFile(f"{display}: not {encoding} text ({exc}); pass --encoding",
                               file=display) from None
+        # Excel's own hint, a first line "sep=;": its delimiter, and no header of the file's
+        directive = re.match(r"\ufeff?sep=([^\r\n])[ \t]*(?:\r\n|\n|\r)", text, re.I)
+        if directive:
+            text = text[directive.end():]
         try:
-            dialect = csv.Sniffer().sniff(text[:65536], delimiters=",;\t|")
-            delimiter = dialect.delimiter
+            if directive:
+                delimiter = directive.group(1)
+            else:
+                delimiter = csv.Sniffer().sniff(text[:65536], delimiters=",;\t|").delimiter
         except csv.Error:
             delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(
                 ",") else ","
@@ -159,7 +166,8 @@ class CsvSource(TableSource):
             raise InvalidFile(f"{display}: the CSV has no header row", file=display)
         fields = [h.strip().lstrip("\ufeff") for h in header]
         source = cls(path=path, display=display, format="CSV", layer=None, crs=None,
-                     fields=fields, encoding=encoding, delimiter=delimiter)
+                     fields=fields, encoding=encoding, delimiter=delimiter,
+                     directive=directive is not None)
         if encoding not in ("utf-8", "utf-8-sig"):
             source.notes.append(f"the CSV's text reads as {encoding}")
         source._find_geometry(source._first_row(text))
@@ -181,6 +189,8 @@ class CsvSource(TableSource):
         with self.path.open(encoding=self.encoding, newline="", errors="strict") as f:
             reader = csv.reader(f, delimiter=self.delimiter)
             try:
+                if self.directive:
+                    next(reader, None)
                 next(reader, None)
                 for row, cells in enumerate(reader, 1):
                     if not any(c.strip() for c in cells):
