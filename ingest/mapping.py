@@ -153,7 +153,8 @@ def build_mapping(reg: Registry, columns: list[str], overrides: dict[str, Any], 
     if keep_ids:
         taken.add(_id_column(columns))
     mapped = {m.field.name for m in out}
-    ignored = [c for c in columns if c not in taken and not c.startswith("__")]
+    # (a column without a name — the empty ones after Excel's last — is nothing to report)
+    ignored = [c for c in columns if c not in taken and not c.startswith("__") and c.strip()]
     return Mapping(out, ignored, [f for n, f in stored.items() if n not in mapped])
 
 

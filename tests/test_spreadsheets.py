@@ -208,10 +208,11 @@ def test_excels_sep_line_names_the_delimiter_and_is_no_header(db_url: str,
     """Excel writes (and reads) a first line "sep=;" naming the delimiter: it was taken for
     the header, and the file had no coordinate columns."""
     path = tmp_path / "objects.csv"
-    path.write_text("sep=;\r\nНазва;Вид;Стан;lon;lat\r\nПандус;ramp;usable;26,9965;49,4216\r\n"
-                    "Сходи;teleporter;usable;26,9970;49,4220\r\n", encoding="utf-8-sig")
+    path.write_text("sep=;\r\nНазва;Вид;Стан;lon;lat;;\r\nПандус;ramp;usable;26,9965;49,4216;;\r\n"
+                    "Сходи;teleporter;usable;26,9970;49,4220;;\r\n", encoding="utf-8-sig")
     report = run(db_url, path, "accessibility_objects", on_error="skip")
     assert (report.inserted, report.rejected) == (1, 1), report.problems
+    assert report.ignored_columns == []  # Excel's empty columns after the last are nothing
     assert [p.row for p in report.problems if p.severity == "error"] == [2]
     lines = (tmp_path / "objects.rejected.csv").read_text(encoding="utf-8-sig").splitlines()
-    assert lines[0] == "Назва;Вид;Стан;lon;lat;reason" and lines[1].startswith("Сходи;"), lines
+    assert lines[0] == "Назва;Вид;Стан;lon;lat;;;reason" and lines[1].startswith("Сходи;"), lines
