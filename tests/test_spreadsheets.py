@@ -98,6 +98,12 @@ def test_a_workbook_in_a_zip_libreoffices_and_workbooks_that_are_not_tables(db_u
     assert (report.format, report.inserted, report.rejected) == ("ODS", 1, 1), report.problems
     assert [p.row for p in report.problems if p.severity == "error"] == [3]
     assert (tmp_path / "calc.rejected.xlsx").is_file()
+    # plane coordinates and their CRS as number cells (X the northing, as surveyors write)
+    plane = _workbook(tmp_path / "plane.xlsx", {
+        "Назва": ["Пандус"], "Вид": ["ramp"], "Стан": ["usable"], "x": [5476633.0],
+        "y": [299865.0], "srid": [6383.0]})
+    report = run(db_url, plane, "accessibility_objects", dry_run=True)
+    assert (report.crs, report.rows, report.refused) == ("EPSG:6383", 1, False), report.problems
     old = tmp_path / "old.xls"
     old.write_bytes(b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1" + bytes(504))  # an OLE2 file's start
     with pytest.raises(InvalidFile, match=r"^old.xls: is an Excel 97–2003 workbook.*save it "

@@ -69,7 +69,10 @@ class TableSource(Source):
         wkt, lon, lat = (self._column(WKT_NAMES), self._column(LON_NAMES),
                          self._column(LAT_NAMES))
         x, y, crs_col = self._column(X_NAMES), self._column(Y_NAMES), self._column(CRS_NAMES)
-        declared = _crs_value(str(first.get(crs_col) or "")) if crs_col and first else None
+        code = first.get(crs_col) if crs_col and first else None
+        if isinstance(code, float) and code.is_integer():  # a spreadsheet's number cell
+            code = int(code)
+        declared = _crs_value(str(code or "")) if code else None
         if wkt:
             self.kind, self.geometry_columns = "wkt", (wkt,)
             ewkt = re.match(r"\s*SRID=(\d+);", str(first.get(wkt) or "") if first else "")
