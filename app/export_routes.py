@@ -69,24 +69,26 @@ TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templa
                         autoescape=select_autoescape(["html"]))
 FILE_NAMES = {"geojson": "GeoJSON", "csv": "CSV", "xlsx": "Excel (XLSX)",
               "gpkg": "GeoPackage", "shp": "Shapefile (ZIP)"}
-# the open-data page's own words; titles, descriptions and code lists come from the
-# registries' declarations
+# the open-data page's own words, each in both languages; titles, descriptions and code lists
+# come from the registries' declarations
 PAGE_WORDS = {
-    "uk": {"title": "Відкриті дані", "portal": "Геопортал", "other": "English",
-           "intro": "Реєстри та шари геопорталу — вільно, зокрема для комерційного "
+    "title": {"uk": "Відкриті дані", "en": "Open data"},
+    "portal": {"uk": "Геопортал", "en": "Geoportal"},
+    "other": {"uk": "English", "en": "Українська"},
+    "intro": {"uk": "Реєстри та шари геопорталу — вільно, зокрема для комерційного "
                     "використання, з посиланням на джерело. Ліцензія:",
-           "publisher": "Розпорядник",
-           "machines": "Для порталів відкритих даних і програм:",
-           "objects": "Об'єктів", "changed": "Оновлено", "passport": "Паспорт набору (JSON)",
-           "fields": "Поля", "codes": "кодів — у паспорті"},
-    "en": {"title": "Open data", "portal": "Geoportal", "other": "Українська",
-           "intro": "The geoportal's registries and layers — free to use, commercially too, "
-                    "with attribution. Licence:",
-           "publisher": "Publisher",
-           "machines": "For open-data portals and software:",
-           "objects": "Objects", "changed": "Updated", "passport": "Data-set passport (JSON)",
-           "fields": "Fields", "codes": "codes — in the passport"},
+              "en": "The geoportal's registries and layers — free to use, commercially too, "
+                    "with attribution. Licence:"},
+    "publisher": {"uk": "Розпорядник", "en": "Publisher"},
+    "machines": {"uk": "Для порталів відкритих даних і програм:",
+                 "en": "For open-data portals and software:"},
+    "objects": {"uk": "Об'єктів", "en": "Objects"},
+    "changed": {"uk": "Оновлено", "en": "Updated"},
+    "passport": {"uk": "Паспорт набору (JSON)", "en": "Data-set passport (JSON)"},
+    "fields": {"uk": "Поля", "en": "Fields"},
+    "codes": {"uk": "кодів — у паспорті", "en": "codes — in the passport"},
 }
+LANGUAGES = ("uk", "en")
 
 
 class Downloads:
@@ -132,11 +134,11 @@ class Downloads:
         """The open-data page: every public data set with its files, passport, size, date
         and what it withholds, in Ukrainian (``?lang=en``: in English)."""
         lang = request.query_params.get("lang", "uk")
-        if lang not in PAGE_WORDS:
+        if lang not in LANGUAGES:
             raise InvalidParameter("lang must be uk or en", parameter="lang")
         states = await run_in_threadpool(self._states)
         od = self.settings.open_data
-        w = PAGE_WORDS[lang]
+        w = {key: words[lang] for key, words in PAGE_WORDS.items()}
         datasets = []
         for reg in self.catalog:
             if not reg.public:
