@@ -595,3 +595,18 @@ def test_passports_and_the_catalogue_answer_a_harvesters_conditional_get(server:
     assert (again.status_code, again.content, again.headers["etag"]) == (304, b"", tag)
     stale = httpx.get(server + path, headers={"If-None-Match": '"m-0"'}, timeout=30)
     assert stale.status_code == 200 and stale.content == first.content
+
+
+def test_a_registry_past_a_worksheets_rows_is_refused_not_cut(
+        demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """A worksheet holds 1,048,576 rows: a larger registry's workbook is a clear refusal that
+    names the other formats (here with the limit lowered to the streets' few rows)."""
+    from gis.errors import InvalidParameter
+    from ingest.export import write_vector
+    from ingest.formats import xlsx
+
+    monkeypatch.setattr(xlsx, "MAX_ROWS", 4)
+    with psycopg.connect(demo_url) as conn, pytest.raises(
+            InvalidParameter, match=r"^streets has more than 3 rows: a worksheet holds no more; "
+                                    r"take the CSV or the GeoPackage$"):
+        write_vector(conn, default_catalog().get("streets"), SRID, "xlsx", tmp_path / "s.xlsx")
