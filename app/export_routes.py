@@ -43,7 +43,7 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
-from app.registry_routes import wants_html
+from app.registry_routes import date_uk, number_uk, wants_html
 from gis.compression import accepts_gzip, gzipped
 from gis.db import database_errors
 from gis.errors import DatabaseUnavailable, InvalidParameter, NotFound
@@ -149,9 +149,10 @@ class Downloads:
             datasets.append({
                 "id": reg.id, "title": reg.title.get(lang, reg.id),
                 "description": reg.description.get(lang, ""),
-                "count": f"{state.count:,}".replace(",", "\u202f" if lang == "uk" else ","),
-                "changed": changed.strftime("%d.%m.%Y" if lang == "uk" else "%-d %b %Y")
-                if changed else None, "changed_iso": changed.isoformat() if changed else None,
+                "count": number_uk(state.count) if lang == "uk" else f"{state.count:,}",
+                "changed": (date_uk(changed.date()) if lang == "uk"
+                            else changed.strftime("%-d %b %Y")) if changed else None,
+                "changed_iso": changed.isoformat() if changed else None,
                 "files": [{"name": FILE_NAMES[fmt], "href": f"/downloads/{file_name(reg, fmt)}"}
                           for fmt in FORMATS],
                 "passport": f"/downloads/{reg.id}/metadata.json",
