@@ -212,13 +212,22 @@ class Filter:
         if len(bbox) != 4 or not all(math.isfinite(v) for v in bbox):
             raise InvalidParameter("bbox must have 4 (or 6) finite numbers", parameter="bbox")
         a, b, c, d = bbox
-        minx, miny, maxx, maxy = (b, a, d, c) if is_northing_first(crs) else (a, b, c, d)
+        flip = is_northing_first(crs)
+        minx, miny, maxx, maxy = (b, a, d, c) if flip else (a, b, c, d)
+        if minx > maxx and miny <= maxy and is_geographic(crs) and \
+                -180 <= maxx < minx <= 180:
+            # across the antimeridian the west-most edge comes first (OGC API Features
+            # Part 1, 7.15.3): the box is its two halves on either side of 180°
+            halves = [(minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy)]
+            return sql.SQL("ST_Collect({}, {})").format(*(
+                self.envelope((h[1], h[0], h[3], h[2]) if flip else h, crs) for h in halves))
         if minx > maxx or miny > maxy:
             raise InvalidParameter(f"bbox {list(bbox)} has its lower corner above its upper one",
                                    parameter="bbox")
         clipped = clip_box((minx, miny, maxx, maxy), crs, self.storage_srid)
         if clipped is None:  # nowhere near the city's CRS: nothing stored lies there
-            return sql.SQL("'POLYGON EMPTY'::geometry")
+            return sql.SQL("ST_SetSRID('POLYGON EMPTY'::geometry, {})").format(
+                sql.Literal(self.storage_srid))
         minx, miny, maxx, maxy = clipped
         env = sql.SQL("ST_MakeEnvelope({}, {}, {}, {}, {})").format(
             self.bind(minx), self.bind(miny), self.bind(maxx), self.bind(maxy),
