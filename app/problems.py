@@ -1,11 +1,16 @@
-"""HTTP faces of the error tree: ``application/problem+json`` responses."""
+"""HTTP faces of the error tree: ``application/problem+json`` responses, and the same
+problem as a page for a browser (in the page's language: Ukrainian, ``?lang=en`` English)."""
 
 from __future__ import annotations
 
 import logging
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
 
+from jinja2 import Environment, FileSystemLoader
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from gis.db import database_errors
 from gis.errors import GisError, problem
@@ -17,6 +22,78 @@ class ProblemResponse(JSONResponse):
     media_type = "application/problem+json"
 
 
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
+                        autoescape=True)
+# the page's words; a status without its own title or sentence gets the default's
+PAGE_WORDS: dict[str, dict[str, Any]] = {
+    "uk": {"map": "Карта міста", "collections": "Набори даних", "downloads": "Відкриті дані",
+           "other": "English", "other_lang": "en", "detail": "Пояснення сервера (англійською)",
+           "status": "Код відповіді", "retry": "Спробуйте ще раз за {n} с.",
+           "titles": {400: "У запиті помилка", 401: "Потрібно увійти",
+                      403: "Доступ заборонено", 404: "Не знайдено",
+                      405: "Такий запит тут не приймають", 409: "Конфлікт змін",
+                      412: "Дані вже змінилися", 413: "Запит завеликий",
+                      422: "Дані не прийнято", 429: "Забагато запитів",
+                      500: "Помилка сервера", 503: "Сервіс тимчасово недоступний",
+                      0: "Запит не виконано"},
+           "sentences": {400: "Один із параметрів запиту має хибне значення: перевірте адресу.",
+                         404: "За цією адресою нічого немає: можливо, посилання застаріло або "
+                              "в ньому помилка.",
+                         429: "З вашої адреси надійшло забагато запитів: зачекайте трохи.",
+                         500: "Під час виконання запиту сталася помилка; її записано в журнал.",
+                         503: "Сервіс зараз перевантажений або його база даних недоступна.",
+                         0: "Сервер не зміг виконати цей запит."}},
+    "en": {"map": "City map", "collections": "Collections", "downloads": "Open data",
+           "other": "Українська", "other_lang": "uk", "detail": "The server's explanation",
+           "status": "Status", "retry": "Try again in {n} s.",
+           "titles": {400: "The request has a mistake", 401: "Sign-in required",
+                      403: "Access denied", 404: "Not found",
+                      405: "This request is not accepted here", 409: "Conflicting change",
+                      412: "The data have changed", 413: "The request is too large",
+                      422: "The data were not accepted", 429: "Too many requests",
+                      500: "Server error", 503: "Service temporarily unavailable",
+                      0: "The request was not served"},
+           "sentences": {400: "One of the request's parameters has a wrong value: check the "
+                              "address.",
+                         404: "Nothing is here: the link may be out of date or mistyped.",
+                         429: "Too many requests came from your address: wait a little.",
+                         500: "The request failed on the server; the error has been logged.",
+                         503: "The service is overloaded or its database is unavailable.",
+                         0: "The server could not serve this request."}},
+}
+
+
+def wants_page(request: Request) -> bool:
+    """Return True when the client asked for HTML (``f=html``, or a browser's ``Accept``)."""
+    f = request.query_params.get("f")
+    if f:
+        return f.lower() == "html"
+    return "text/html" in request.headers.get("accept", "")
+
+
+def problem_page(doc: dict[str, Any], request: Request) -> str:
+    """Return the HTML page of the problem document ``doc`` answered to ``request``."""
+    lang = "en" if request.query_params.get("lang") == "en" else "uk"
+    w = PAGE_WORDS[lang]
+    status = int(doc["status"])
+    query = {**request.query_params, "lang": w["other_lang"]}
+    return TEMPLATES.get_template("problem.html").render(
+        lang=lang, w=w, status=status, code=doc["code"], detail=doc["detail"],
+        instance=doc["instance"], title=w["titles"].get(status, w["titles"][0]),
+        sentence=w["sentences"].get(status, w["sentences"][0]),
+        retry_after=doc.get("retry_after"),
+        other_href=f"{request.url.path}?{urlencode(query)}")
+
+
+def problem_response(doc: dict[str, Any], request: Request,
+                     headers: dict[str, str] | None = None) -> Response:
+    """Return ``doc`` as ``application/problem+json``, or as a page to a browser."""
+    if wants_page(request):
+        return HTMLResponse(problem_page(doc, request), status_code=doc["status"],
+                            headers=headers)
+    return ProblemResponse(doc, status_code=doc["status"], headers=headers)
+
+
 async def gis_error_handler(request: Request, exc: Exception) -> Response:
     """Return the problem document of a GisError with its own status."""
     assert isinstance(exc, GisError)
@@ -25,7 +102,7 @@ async def gis_error_handler(request: Request, exc: Exception) -> Response:
         headers = {"Retry-After": str(exc.where.get("retry_after", 1))}
     elif exc.status == 405:
         headers = {"Allow": str(exc.where.get("allow", "GET, HEAD, OPTIONS"))}
-    return ProblemResponse(problem(exc, request.url.path), status_code=exc.status, headers=headers)
+    return problem_response(problem(exc, request.url.path), request, headers)
 
 
 async def database_error_handler(request: Request, exc: Exception) -> Response:
@@ -52,4 +129,4 @@ async def unexpected_error_handler(request: Request, exc: Exception) -> Response
     body = {"type": "about:blank", "title": "Internal Server Error", "status": 500,
             "code": "ServerError", "detail": "internal error; it has been logged",
             "description": "internal error; it has been logged", "instance": request.url.path}
-    return ProblemResponse(body, status_code=500)
+    return problem_response(body, request)

@@ -41,7 +41,7 @@ from registries.catalog import Catalog
 from registries.counts import MatchedCounts
 from registries.filters import Filter
 from registries.model import FieldType, GeometryKind, Registry
-from registries.queries import Output, item_sql, matched_sql, page_sql, readable_fields
+from registries.queries import Output, item_sql, matched_sql, order_sql, page_sql, readable_fields
 
 GEOJSON = "application/geo+json"
 BATCH = 500
@@ -323,6 +323,7 @@ ITEM = re.compile(r"^/collections/(?P<collection_id>[^/]+)/items/(?P<item_id>[^/
 # admin) are not configured here and answer 404 without reaching it
 PYGEOAPI_PATHS = re.compile(r"^/(openapi|conformance|collections(/[^/]+(/(items(/[^/]+)?|"
                             r"queryables|schema))?)?|static/.+|TileMatrixSets(/[^/]+)?)?$")
+COLLECTION_PATH = re.compile(r"^/collections/(?P<collection_id>[^/]+)")
 READ_METHODS = frozenset({"GET", "HEAD"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
@@ -357,6 +358,7 @@ class FeatureRouter:
     def __init__(self, svc: FeatureService, ogc_app: ASGIApp) -> None:
         self.svc = svc
         self.ogc_app = ogc_app
+        self.public = frozenset(reg.id for reg in svc.catalog if reg.public)
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "http":
@@ -374,6 +376,8 @@ class FeatureRouter:
                     request = Request(scope, receive)
                     if method in READ_METHODS and not wants_geojson(request):
                         check_rendered_size(request, self.svc.max_rendered)  # before rendering
+                        if handler == self.items:  # the same 400s as GeoJSON, in our words
+                            await run_in_threadpool(check_items_query, self.svc, request)
                         break  # HTML and other formats: pygeoapi (its provider filters alike)
                     response = await handler(request)
                     await response(scope, receive, send)
@@ -382,6 +386,13 @@ class FeatureRouter:
                 raise not_allowed("GET, HEAD, OPTIONS")
             if not PYGEOAPI_PATHS.match(path):
                 raise NotFound(f"nothing is served at {path}")
+            if (m := COLLECTION_PATH.match(path)) and m["collection_id"] not in self.public:
+                # pygeoapi knows the public registries only (a raster's are answered before)
+                raise NotFound(f"no collection {m['collection_id']!r}",
+                               collection=m["collection_id"])
+            # pygeoapi routes the path as given: a trailing slash made the collection's id
+            # "land_parcels/" there (404); it gets the spelling our routes matched
+            scope = {**scope, "path": path}
         await self.ogc_app(scope, receive, send)
 
     async def items(self, request: Request) -> Response:
@@ -573,6 +584,26 @@ def wants_geojson(request: Request) -> bool:
     if f:
         return f.lower() in ("json", "geojson")
     return "text/html" not in request.headers.get("accept", "")
+
+
+# the formats pygeoapi renders an items page in, beside our GeoJSON
+RENDERED_FORMATS = ("html", "jsonld", "csv")
+
+
+def check_items_query(svc: FeatureService, request: Request) -> None:
+    """Refuse (400) an items page asked in another format than GeoJSON for what its GeoJSON
+    page would be refused for — the same parameters, the same words — before pygeoapi, whose
+    own checks say it otherwise (and in English on a Ukrainian page)."""
+    reg = svc.catalog.get(request.path_params["collection_id"])
+    f = (request.query_params.get("f") or "").lower()
+    if f and f not in RENDERED_FORMATS:
+        raise InvalidParameter(f"f={f[:40]!r} is not a format of items; ask f=json, f=html, "
+                               "f=jsonld or f=csv", parameter="f")
+    readable = readable_fields(reg, False)  # pygeoapi's pages show the public fields only
+    q = parse_items_query(dict(request.query_params), reg, readable, svc.crs_uris,
+                          svc.max_limit, svc.default_limit)
+    build_filter(reg, svc.storage_srid, q)
+    order_sql(reg, q.sorts, readable)
 
 
 def check_rendered_size(request: Request, most: int) -> None:

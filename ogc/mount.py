@@ -10,6 +10,7 @@ from __future__ import annotations
 import gzip
 import importlib
 import json
+import logging
 import os
 import re
 import sys
@@ -22,12 +23,13 @@ import yaml
 from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
-from gis.errors import EnvironmentProblem
+from gis.errors import EnvironmentProblem, GisError, InvalidParameter, NotFound
 from ogc.html import prepare as prepare_pages
 from ogc.provider import serve_requests_to_providers
 from registries.catalog import default_catalog
 
 ASGIApp = Callable[..., Any]
+log = logging.getLogger("hromada.ogc")
 CONFIG_FILE = Path(__file__).resolve().parent.parent / "pygeoapi-config.yml"
 
 
@@ -79,6 +81,7 @@ def pygeoapi_app(db_url: str, public_url: str, work_dir: Path,
     openapi_file.write_text(yaml.safe_dump(get_oas(config), allow_unicode=True, sort_keys=False),
                             encoding="utf-8")
     os.environ["PYGEOAPI_OPENAPI"] = str(openapi_file)
+    raise_our_errors(importlib.import_module("pygeoapi.api").API)
     module = importlib.import_module("pygeoapi.starlette_app")
     itemtypes = importlib.import_module("pygeoapi.api.itemtypes")
     serve_requests_to_providers(itemtypes)
@@ -88,6 +91,61 @@ def pygeoapi_app(db_url: str, public_url: str, work_dir: Path,
     for exc_type, handler in (handlers or {}).items():
         module.APP.add_exception_handler(exc_type, handler)
     return module.APP  # type: ignore[no-any-return]
+
+
+def raise_our_errors(api: Any) -> None:
+    """Make pygeoapi's error answers ours: its ``API.get_exception`` (every error it answers
+    goes through it) raises the :class:`GisError` of the same status instead of rendering a
+    body of its own, so that the app's one handler renders it — ``application/problem+json``, or
+    the HTML page in the page's language — as every other error. Idempotent.
+
+    pygeoapi's own body is ``{"code", "type", "description"}`` beside our problem documents,
+    and its HTML error page is English whatever the page's language (it renders errors in
+    the system locale).
+    """
+    if getattr(api.get_exception, "__wrapped__", None):
+        return
+    original = api.get_exception
+
+    def get_exception(self: Any, status: int, headers: dict[str, Any], format_: str | None,
+                      code: str, description: str) -> Any:
+        raise pygeoapi_error(int(status), str(description))
+
+    def get_format_exception(self: Any, request: Any) -> Any:
+        asked = str(request._args.get("f", ""))[:40]
+        raise InvalidParameter(f"f={asked!r} is not a format served here; ask f=json, f=html "
+                               "or f=jsonld", parameter="f")
+
+    get_exception.__wrapped__ = original  # type: ignore[attr-defined]
+    api.get_exception = get_exception
+    api.get_format_exception = get_format_exception
+
+
+def pygeoapi_error(status: int, description: str) -> Exception:
+    """Return the error of ours that pygeoapi's answer ``status`` + ``description`` is.
+
+    >>> pygeoapi_error(404, "identifier not found")
+    NotFound('no object with this identifier in the collection')
+    >>> type(pygeoapi_error(400, "limit value should be strictly positive")).__name__
+    'InvalidParameter'
+
+    A status pygeoapi gives for its own failure (500 …) is no user's error: it is logged
+    (with the exception being handled, if any) and answered without its text.
+    """
+    if status == 404:
+        return NotFound(NOT_FOUND_WORDS.get(description, description))
+    if 400 <= status < 500:  # pygeoapi 0.24 answers a request's own fault with 400 or 404
+        return InvalidParameter(description)
+    log.error("pygeoapi answered %s: %s", status, description, exc_info=sys.exc_info()[0]
+              is not None)
+    return GisError("internal error; it has been logged")
+
+
+# pygeoapi's words for what is not there, as our own routes say it
+NOT_FOUND_WORDS = {
+    "identifier not found": "no object with this identifier in the collection",
+    "Collection not found": "no such collection",
+}
 
 
 # What ogc.features and registries.filters implement beyond what pygeoapi declares itself.

@@ -145,7 +145,9 @@ def test_the_other_public_pages_meet_wcag_21_aa(browser: Any, city: dict[str, An
             f"/collections/land_parcels/items/{city['parcel'][0]}?f=html",
             "/collections/land_parcels/queryables?f=html",
             "/collections/land_parcels/schema?f=html&lang=en", "/conformance?f=html",
-            "/downloads?f=html", "/downloads?f=html&lang=en"])
+            "/downloads?f=html", "/downloads?f=html&lang=en",
+            "/collections/land_parcels/items/999999999?f=html",  # the error page
+            "/collections/land_parcels/items?f=html&limit=0&lang=en"])
     finally:
         ctx.close()
     assert found == {k: [] for k in found}

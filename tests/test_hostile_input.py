@@ -201,7 +201,7 @@ def test_refusals_of_the_router_are_problem_documents_of_the_error_tree(
     other error, with Allow on a 405."""
     with httpx.Client(base_url=target.base, timeout=30) as client:
         cases = [
-            (client.get(ITEMS, params={"f": "html", "limit": 100_000}), 400,
+            (client.get(ITEMS, params={"f": "jsonld", "limit": 100_000}), 400,
              "InvalidParameterValue"),
             (client.delete("/collections"), 405, "MethodNotAllowed"),
             (client.put(ITEMS), 405, "MethodNotAllowed"),

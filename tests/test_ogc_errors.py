@@ -1,16 +1,118 @@
-"""Requests at the edges of OGC API – Features (a bbox across the antimeridian)."""
+"""Every error of the OGC API in one shape, in every format: pygeoapi's resources answer our
+problem documents (not pygeoapi's own ``{"code", "description"}``), an items page asked as HTML
+is refused for what its GeoJSON page is refused for, in the same words, and a browser gets the
+problem as a page in the page's language — Ukrainian, or English with no Ukrainian word."""
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 import httpx
 import psycopg
+import pytest
+
+HTML = {"Accept": "text/html"}
+CYRILLIC = re.compile("[\u0400-\u04ff]")
 
 
 def get(server: str, path: str, headers: dict[str, str] | None = None,
         **params: Any) -> httpx.Response:
     return httpx.get(f"{server}{path}", params=params, headers=headers, timeout=60)
+
+
+@pytest.mark.parametrize(("path", "params", "status", "detail"), [
+    ("/collections/nowhere", {}, 404, "no collection 'nowhere'"),
+    ("/collections/nowhere/queryables", {}, 404, "no collection 'nowhere'"),
+    ("/collections", {"f": "gpkg"}, 400, "f='gpkg'"),
+    ("/conformance", {"f": "xml"}, 400, "f='xml'"),
+    ("/collections/land_parcels/queryables", {"f": "xml"}, 400, "f='xml'"),
+    ("/collections/land_parcels/items/1", {"f": "gpkg"}, 400, "f='gpkg'"),
+    ("/collections/land_parcels/items", {"f": "gpkg"}, 400, "f='gpkg'"),
+    ("/collections/land_parcels/items/999999999", {"f": "jsonld"}, 404, "no object"),
+])
+def test_pygeoapi_resources_answer_our_problem_documents(server: str, path: str,
+                                                         params: dict[str, str], status: int,
+                                                         detail: str) -> None:
+    r = get(server, path, **params)
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    doc = r.json()
+    assert doc["status"] == status and doc["instance"] == path
+    assert detail in doc["detail"] and doc["description"] == doc["detail"]
+    assert doc["code"] == {400: "InvalidParameterValue", 404: "NotFound"}[status]
+
+
+@pytest.mark.parametrize("path", ["/collections/land_parcels/", "/collections/",
+                                  "/collections/land_parcels/queryables/", "/conformance/"])
+def test_a_trailing_slash_names_the_same_resource(server: str, path: str) -> None:
+    """pygeoapi routed ``/collections/land_parcels/`` as the collection "land_parcels/": a 404
+    where the items and every route of ours took the slash."""
+    plain = get(server, path.rstrip("/"), f="json")
+    r = get(server, path, f="json")
+    assert r.status_code == 200 == plain.status_code, r.text
+    assert r.json().keys() == plain.json().keys()
+    if path.startswith("/collections/land_parcels"):
+        assert r.json().get("title") == plain.json().get("title")
+
+
+@pytest.mark.parametrize("params", [
+    {"limit": "0"}, {"limit": "ten"}, {"bbox": "1,2"}, {"bbox": "27,49.5,26.9,49.4"},
+    {"datetime": "2030-01-01/2020-01-01"}, {"filter": "nonexistent = 1"},
+    {"sortby": "nonexistent"}, {"properties": "nonexistent"}, {"crs": "EPSG:9999"},
+    {"q": ","}, {"skipGeometry": "maybe"},
+])
+def test_an_items_page_in_html_is_refused_as_its_geojson_page(server: str,
+                                                              params: dict[str, str]) -> None:
+    as_json = get(server, "/collections/land_parcels/items", f="json", **params)
+    assert as_json.status_code == 400, as_json.text
+    detail = as_json.json()["detail"]
+    for fmt in ("html", "jsonld", "csv"):
+        r = get(server, "/collections/land_parcels/items", f=fmt, **params)
+        assert r.status_code == 400, (fmt, r.text[:300])
+        if fmt == "html":  # the page quotes the same detail (escaped as HTML)
+            assert r.headers["content-type"].startswith("text/html")
+            assert detail.replace("'", "&#39;") in r.text, r.text
+        else:
+            assert r.json()["detail"] == detail
+
+
+def page_text(html: str) -> str:
+    """Return the words a reader sees: no tags, no code (the server's own detail)."""
+    html = re.sub(r"<code[^>]*>.*?</code>", " ", html, flags=re.S)
+    html = re.sub(r"<(style|script)[^>]*>.*?</\1>", " ", html, flags=re.S)
+    return re.sub(r"<[^>]+>", " ", html)
+
+
+@pytest.mark.parametrize(("path", "params", "status"), [
+    ("/collections/nowhere", {"f": "html"}, 404),
+    ("/collections/land_parcels/items/999999999", {"f": "html"}, 404),
+    ("/collections/land_parcels/items", {"f": "html", "limit": "0"}, 400),
+    ("/no/such/page", {}, 404),
+])
+def test_a_browser_gets_the_problem_as_a_page_in_its_language(server: str, path: str,
+                                                              params: dict[str, str],
+                                                              status: int) -> None:
+    uk = get(server, path, HTML, **params)
+    en = get(server, path, HTML, **params, lang="en")
+    for r, lang in ((uk, "uk"), (en, "en")):
+        assert r.status_code == status
+        assert r.headers["content-type"].startswith("text/html")
+        assert f'<html lang="{lang}"' in r.text
+        # the server's English detail is marked as English wherever it is quoted
+        assert re.search(r'<code lang="en">[^<]+</code>', r.text), r.text
+    title = {404: ("Не знайдено", "Not found"), 400: ("У запиті помилка",
+                                                      "The request has a mistake")}[status]
+    assert f"<h1>{title[0]}</h1>" in uk.text and f"<h1>{title[1]}</h1>" in en.text
+    assert CYRILLIC.search(page_text(uk.text))
+    # English with not one Ukrainian word, but the switch back to Ukrainian (marked lang="uk")
+    words = page_text(re.sub(r'<a class="lang" lang="uk".*?</a>', " ", en.text, flags=re.S))
+    assert not CYRILLIC.search(words), CYRILLIC.findall(words)
+    # each page links to the other language, on the same request
+    assert 'hreflang="en"' in uk.text and 'hreflang="uk"' in en.text
+    # a program asking JSON still gets the problem document
+    r = get(server, path, {"Accept": "application/json"}, **{**params, "f": "json"})
+    assert r.headers["content-type"] == "application/problem+json"
 
 
 def test_a_bbox_across_the_antimeridian_is_its_two_halves(server: str,

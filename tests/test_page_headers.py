@@ -42,6 +42,8 @@ def html_pages(server: str, demo_url: str) -> dict[str, tuple[str, dict[str, str
         "missing item": ("/collections/land_parcels/items/999999999?f=html", {}),
         "report": (f"/reports/parcels/{quote(number)}?f=html", {}),
         "open data": ("/downloads", html),
+        "missing page": ("/no/such/page", html),
+        "refused parameter": ("/collections/land_parcels/items?f=html&limit=0&lang=en", {}),
     }
 
 
