@@ -17,7 +17,7 @@ import sys
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-from urllib.parse import unquote, urlsplit
+from urllib.parse import parse_qsl, unquote, urlencode, urlsplit, urlunsplit
 
 import yaml
 from starlette.concurrency import run_in_threadpool
@@ -252,10 +252,32 @@ class OgcDocuments:
                 if coll.get("id") in counts:
                     coll["numberMatched"] = counts[coll["id"]]
                 coll.setdefault("links", []).extend(self.links(f"/collections/{coll.get('id')}"))
+                plain_items_links(coll["links"])
         elif path != "/collections" and isinstance(doc.get("links"), list):
             doc["links"].extend(self.links(path))
+            plain_items_links(doc["links"])
         out = json.dumps(doc, ensure_ascii=False).encode()
         return gzip.compress(out) if zipped else out
+
+
+def plain_items_links(links: list[Any]) -> None:
+    """Drop ``f=json`` from the GeoJSON ``items`` links in ``links`` (in place).
+
+    GeoJSON is what the items path answers without ``f`` (a browser's ``Accept`` asks HTML),
+    and GDAL (3.6, Debian 12's, QGIS's) reads one feature by appending ``/{id}`` to this link:
+    ``items?f=json/7`` was a 400 where ``items/7`` is the feature.
+
+    >>> links = [{"rel": "items", "type": "application/geo+json",
+    ...           "href": "https://x/collections/a/items?f=json"}]
+    >>> plain_items_links(links); links[0]["href"]
+    'https://x/collections/a/items'
+    """
+    for link in links:
+        if isinstance(link, dict) and link.get("rel") == "items" and \
+                link.get("type") == "application/geo+json" and "?" in str(link.get("href")):
+            parts = urlsplit(str(link["href"]))
+            query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "f"])
+            link["href"] = urlunsplit(parts._replace(query=query))
 
 
 class OpenApiAlias:

@@ -77,6 +77,20 @@ def test_gdal_spatial_filter_matches_postgis(server: str, demo_url: str) -> None
     assert expected and {f["id"] for f in features} == expected
 
 
+def test_gdal_reads_one_feature_by_its_id(server: str, demo_url: str) -> None:
+    """GDAL's GetFeature (``ogrinfo -fid``, ``layer.GetFeature(n)``) appends ``/{id}`` to the
+    collection's GeoJSON items link: with that link ending in ``?f=json`` it asked
+    ``items?f=json/7`` and got a 400."""
+    with psycopg.connect(demo_url) as conn:
+        fid, number = conn.execute("SELECT id, cadastral_number FROM open_data.land_parcel "
+                                   "ORDER BY id DESC LIMIT 1").fetchone()  # type: ignore[misc]
+    out = subprocess.run(["ogrinfo", "-ro", "-q", f"OAPIF:{server}", "land_parcels",
+                          "-fid", str(fid)], capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0 and "ERROR" not in out.stderr, out.stderr
+    assert f"OGRFeature(land_parcels):{fid}" in out.stdout
+    assert f"cadastral_number (String) = {number}" in out.stdout
+
+
 def test_gdal_coordinates_match_postgis_to_the_millimetre(server: str, demo_url: str) -> None:
     features = ogr_features(server, "advertising_structures")
     with psycopg.connect(demo_url) as conn:
