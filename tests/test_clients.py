@@ -91,6 +91,36 @@ def test_gdal_reads_one_feature_by_its_id(server: str, demo_url: str) -> None:
     assert f"cadastral_number (String) = {number}" in out.stdout
 
 
+@pytest.mark.parametrize(("layer", "params"), [
+    ("land_parcels", {"bbox": "26.9,49.3,27.2,49.6", "limit": "150", "sortby": "-id"}),
+    ("addresses", {"properties": "full_address,status", "limit": "40", "offset": "7"}),
+])
+def test_an_items_page_as_csv_is_the_geojson_page_gdal_reads(server: str, tmp_path: Any,
+                                                              layer: str,
+                                                              params: dict[str, str]) -> None:
+    """``f=csv`` was pygeoapi's CSV: no id and no geometry. It is now the GeoJSON page's rows
+    (the same filter, order and page) with their id and WKT, which GDAL reads as geometries."""
+    import httpx
+
+    url = f"{server}/collections/{layer}/items"
+    page = httpx.get(url, params={**params, "f": "json"}, timeout=60).json()
+    r = httpx.get(url, params={**params, "f": "csv"}, timeout=60)
+    assert r.status_code == 200 and r.headers["content-type"] == "text/csv; charset=utf-8"
+    assert r.content.startswith(b"\xef\xbb\xbf")  # the BOM, as the open-data CSV
+    if page["numberMatched"] > int(params.get("offset", 0)) + len(page["features"]):
+        assert 'rel="next"' in r.headers["link"] and "f=csv" in r.headers["link"]
+    (tmp_path / "page.csv").write_bytes(r.content)
+    out = subprocess.run(["ogr2ogr", "-f", "GeoJSON", "/vsistdout/", str(tmp_path / "page.csv"),
+                          "-oo", "GEOM_POSSIBLE_NAMES=wkt", "-oo", "KEEP_GEOM_COLUMNS=NO"],
+                         capture_output=True, text=True, timeout=120, check=True)
+    read = json.loads(out.stdout)["features"]
+    assert [int(f["properties"]["id"]) for f in read] == [f["id"] for f in page["features"]]
+    for got, want in zip(read, page["features"], strict=True):
+        props = {k: v for k, v in got["properties"].items() if k != "id"}
+        assert props == {k: "" if v is None else str(v) for k, v in want["properties"].items()}
+        assert got["geometry"] == want["geometry"]
+
+
 def test_gdal_coordinates_match_postgis_to_the_millimetre(server: str, demo_url: str) -> None:
     features = ogr_features(server, "advertising_structures")
     with psycopg.connect(demo_url) as conn:

@@ -182,6 +182,7 @@ def test_no_personal_value_in_any_anonymous_response(server: str,
         assert page["numberMatched"] == len(features), cid  # every object was checked
         walk.get(f"{base}/items?f=html&limit=500")
         walk.get(f"{base}/items?f=jsonld&limit=500")
+        walk.get(f"{base}/items?f=csv&limit=10000")
         walk.get(f"{base}/items?f=json&limit=50&skipGeometry=true&sortby=-id")
         walk.get(f"{base}/items?f=json&limit=50&crs=http://www.opengis.net/def/crs/EPSG/0/6383")
         sample = features[:15] if cid in staff_ids else features[:2]
