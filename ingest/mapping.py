@@ -19,6 +19,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import re
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -35,6 +36,7 @@ from registries.model import (
     Field,
     FieldType,
     Registry,
+    clean_text,
     text_problem,
 )
 
@@ -263,7 +265,7 @@ def convert(f: Field, value: Any, explicit: dict[str, str] | None = None) -> Any
                 value = int(value)
             if isinstance(value, datetime | date):
                 value = value.isoformat()
-            text = str(value).strip()
+            text = clean_text(str(value))
             _check_text(text)
             if f.choices:
                 text = code_for(f.choices, text, explicit or {})
@@ -388,8 +390,11 @@ def column_converter(f: Field, explicit: dict[str, str] | None = None
         if plain_text:  # the common column: text as GDAL read it, one pass in C loops
             if all(v.__class__ is str or v is None for v in values):
                 texts = [v for v in values if v is not None]
+                # composed (NFC) as a whole: a line break composes with nothing, so the
+                # column is NFC exactly when every value is (else each goes via clean_text)
                 if not texts or max(map(len, texts)) <= MAX_TEXT_CHARS and \
-                        "\x00" not in "".join(texts):
+                        "\x00" not in "".join(texts) and \
+                        unicodedata.is_normalized("NFC", "\n".join(texts)):
                     return [v.strip() or None if v is not None else None for v in values], []
         elif all(v.__class__ is str or v is None for v in values):
             # codes, dates, numbers as text: each distinct value converted once
@@ -409,7 +414,7 @@ def column_converter(f: Field, explicit: dict[str, str] | None = None
             if v is None:
                 out.append(None)
             elif plain_text and isinstance(v, str) and _text_ok(v):
-                out.append(v.strip() or None)
+                out.append(clean_text(v) or None)
             elif f.type is FieldType.NUMBER and isinstance(v, float | int) \
                     and not isinstance(v, bool) and abs(v) < 1e10:
                 out.append(v)  # PostgreSQL rounds it to the column's scale (half away from 0)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -24,7 +25,7 @@ from psycopg import sql
 from gis.crs import clip_box, domain_in, is_geographic, is_northing_first
 from gis.errors import InvalidParameter
 from registries.addresses.search_text import contains_regex
-from registries.model import Field, FieldType, Registry
+from registries.model import Field, FieldType, Registry, clean_text
 from registries.temporal import OPEN_END, OPEN_START, Period, relation_sql
 
 # the kind of value a field holds, as filters compare it
@@ -67,7 +68,7 @@ def typed_value(value: Any, kind: str, name: str) -> Any:
             if "\x00" in value:  # PostgreSQL text cannot hold it
                 raise InvalidParameter(f"the value compared with {name} contains a NUL "
                                        "character", parameter=name)
-            return value
+            return unicodedata.normalize("NFC", value)  # as every stored text (clean_text)
         case "integer":
             if isinstance(value, bool):
                 raise problem
@@ -282,7 +283,7 @@ class Filter:
     def add_text(self, raw: str) -> None:
         """Add ``q``: objects whose searchable text contains any of the comma-separated terms
         (case-insensitive; what the public sees of a masked field is what is searched)."""
-        terms = [t.strip() for t in raw.split(",") if t.strip()]
+        terms = [clean_text(t) for t in raw.split(",") if t.strip()]
         if not terms:
             raise InvalidParameter("q has no search term", parameter="q")
         if any("\x00" in t for t in terms):

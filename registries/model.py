@@ -8,6 +8,7 @@ exports are derived from the declaration.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
@@ -41,6 +42,21 @@ class GeometryKind(StrEnum):
 # fit a B-tree entry (2,704 bytes; a Cyrillic letter is 2 bytes of UTF-8), and no registry
 # value (a name, an address, a decision's title) comes near it
 MAX_TEXT_CHARS = 1000
+
+
+def clean_text(text: str) -> str:
+    """Return ``text`` as a registry stores it, and as a filter compares it: stripped, and in
+    Unicode NFC.
+
+    One letter can be one code point or a base letter and a combining mark (й = и + U+0306,
+    ї = і + U+0308: text copied from a PDF, a name typed on a Mac). Stored decomposed, a
+    search typed on a keyboard (composed) never found it.
+
+    >>> clean_text(" Героі\u0308в ") == "Героїв", len(clean_text("и\u0306"))
+    (True, 1)
+    """
+    text = text.strip()
+    return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
 def text_problem(text: str) -> str | None:

@@ -30,7 +30,7 @@ from gis.errors import (
     RuleViolation,
     Unauthorized,
 )
-from registries.model import MAX_TEXT_CHARS, Field, FieldType, Registry, text_problem
+from registries.model import MAX_TEXT_CHARS, Field, FieldType, Registry, clean_text, text_problem
 from registries.rules import all_rules, name_sql
 
 NUMBER_PRECISION = 14  # numeric(14, scale): registries.schema.column_type
@@ -62,7 +62,7 @@ def coerce(reg: Registry, f: Field, value: Any) -> Any:
             case FieldType.TEXT:
                 if not isinstance(value, str | int | float) or isinstance(value, bool):
                     raise TypeError
-                text = str(value).strip()
+                text = clean_text(str(value))
                 why = text_problem(text)
                 if why:
                     raise RuleViolation(f"{reg.id}.{f.name}: {why}", field=f.name)

@@ -252,3 +252,25 @@ def test_a_kml_is_read_without_keeping_the_placemarks_read(tmp_path: Path) -> No
     # the folder holds the placemark being read and what the parser read ahead, nothing
     # before it (300k placemarks of a 48 MB file: 54 MB of memory kept before, 17 MB now)
     assert len(held) == 2000 and max(held) < 1000 and held[-1] <= 2, (max(held), held[-1])
+
+
+def test_decomposed_letters_are_stored_as_a_keyboard_types_them(db_url: str,
+                                                                 tmp_path: Path) -> None:
+    """й and ї as a letter and a combining mark (a list copied from a PDF, a file made on a
+    Mac) are stored composed (NFC), the form a search typed on a keyboard finds; the fast path
+    of plain texts and the path of code lists alike."""
+    import unicodedata
+
+    owner = "ТОВ «Героїв Мрій»"
+    records = [parcel(1, KIND="юридична особа", OWNER=unicodedata.normalize("NFD", owner)),
+               parcel(2, KIND="юридична особа", OWNER=owner),
+               parcel(3, KIND="юридична особа", OWNER=unicodedata.normalize("NFD", owner) + " ",
+                      CATEG=unicodedata.normalize("NFD", "землі житлової та громадської "
+                                                  "забудови"))]
+    path = write(tmp_path / "decomposed.shp", records, PARCEL_SCHEMA)
+    report = run(db_url, path, "land_parcels")
+    assert report.inserted == 3, report.problems
+    assert count(db_url, "land_parcel", f"holder_name = '{owner}'") == 3
+    assert count(db_url, "land_parcel", "holder_kind = 'legal' AND category = '200' AND "
+                 "cadastral_number LIKE '6810100000:02:099:%'") == 3
+    assert count(db_url, "land_parcel", "holder_name IS NOT NFC NORMALIZED") == 0

@@ -430,3 +430,31 @@ def test_schema_and_queryables_describe_fields_from_the_declarations(server: str
                 if f.choices:
                     assert props[f.name]["enum"] == list(f.choices), (reg.id, f.name)
             assert {n for n in props if n != "geometry"} == {f.name for f in reg.public_fields}
+
+
+def test_a_text_with_decomposed_letters_finds_what_a_keyboard_typed(server: str,
+                                                                    demo_url: str) -> None:
+    """й and ї can arrive as a letter and a combining mark (copied from a PDF, typed on a
+    Mac). Stored texts are composed (NFC); a filter's text is composed too, or ``q``, a CQL2
+    comparison and an equality filter found nothing."""
+    import unicodedata
+
+    with psycopg.connect(demo_url) as conn:
+        name = conn.execute("SELECT name FROM open_data.street WHERE name ~ '[йї]' "
+                            "ORDER BY id LIMIT 1").fetchone()[0]  # type: ignore[index]
+    decomposed = unicodedata.normalize("NFD", name)
+    assert decomposed != name
+    word = next(w for w in name.split() if any(c in w for c in "йї"))
+    typed = unicodedata.normalize("NFD", word)
+
+    def matched(**params: str) -> int:
+        r = get(server, "/collections/streets/items", limit="1", **params)
+        assert r.status_code == 200, r.text
+        return int(r.json()["numberMatched"])
+
+    expected = matched(q=word)
+    assert expected >= 1
+    assert matched(q=typed) == expected
+    assert matched(filter=f"name = '{decomposed}'") == matched(filter=f"name = '{name}'") >= 1
+    assert matched(filter=f"name LIKE '%{typed}%'") == matched(filter=f"name LIKE '%{word}%'")
+    assert matched(name=decomposed) == matched(name=name)

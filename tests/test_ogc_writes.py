@@ -164,6 +164,24 @@ def test_a_surveyed_geometry_with_heights_is_stored_in_plan(writable: tuple[str,
     assert r.status_code == 204, r.text
 
 
+def test_a_decomposed_text_is_stored_as_a_keyboard_types_it(writable: tuple[str, str]) -> None:
+    """A name pasted with й as и + U+0306 (from a PDF, on a Mac) is stored composed (NFC), as
+    every import stores it: the name a search typed on a keyboard finds."""
+    import unicodedata
+
+    server, url = writable
+    number, place = vacate_parcel(server, url, 3)
+    name = "Мирослава Лисиця-Йосипенко"
+    r = httpx.post(f"{server}/collections/land_parcels/items", headers=PLANNER,
+                   json=parcel(number, place, holder_name=unicodedata.normalize("NFD", name)))
+    assert r.status_code == 201, r.text
+    got = httpx.get(r.headers["location"] + "?f=json&pending=true", headers=PLANNER).json()
+    assert got["properties"]["holder_name"] == name
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT holder_name FROM registry.land_parcel WHERE "
+                            "cadastral_number = %s", (number,)).fetchone() == (name,)
+
+
 @pytest.mark.parametrize(("headers", "status"), [({}, 401), (REGISTRAR, 403),
                                                  ({"Authorization": "Bearer nope"}, 401)])
 def test_writes_need_the_right_role(writable: tuple[str, str], headers: dict[str, str],
