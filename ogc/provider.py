@@ -128,6 +128,12 @@ def provider_error(exc: GisError) -> Exception:
     return kind(exc.detail, user_msg=exc.detail)  # type: ignore[no-any-return]
 
 
+def not_found(message: str) -> Exception:
+    """Return pygeoapi's "not found" carrying ``message`` to the user (its own default is
+    "identifier not found", whatever was asked)."""
+    return ProviderItemNotFoundError(message, user_msg=message)  # type: ignore[no-any-return]
+
+
 class RegistryProvider(BaseProvider):  # type: ignore[misc]
     """A registry as a pygeoapi feature collection (public fields only)."""
 
@@ -191,9 +197,9 @@ class RegistryProvider(BaseProvider):  # type: ignore[misc]
         try:
             obj_id = int(identifier)
         except (TypeError, ValueError):
-            raise ProviderItemNotFoundError(f"no item {identifier!r}") from None
+            raise not_found(f"{self.reg.id} has no object {str(identifier)[:80]!r}") from None
         if not -2**63 <= obj_id < 2**63:
-            raise ProviderItemNotFoundError(f"{self.reg.id} has no object {obj_id}")
+            raise not_found(f"{self.reg.id} has no object {obj_id}")
         try:
             refuse_pending(getattr(_request, "params", None) or {})
             with database_errors(), self._connect() as conn, conn.transaction():
@@ -203,7 +209,7 @@ class RegistryProvider(BaseProvider):  # type: ignore[misc]
         except GisError as exc:
             raise provider_error(exc) from None
         if row is None:
-            raise ProviderItemNotFoundError(f"{self.reg.id} has no object {obj_id}")
+            raise not_found(f"{self.reg.id} has no object {obj_id}")
         return json.loads(row[0])  # type: ignore[no-any-return]
 
     # -- writes: only ogc.features writes (with authorisation, rules and history) -----------

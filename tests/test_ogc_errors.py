@@ -29,7 +29,8 @@ def get(server: str, path: str, headers: dict[str, str] | None = None,
     ("/collections/land_parcels/queryables", {"f": "xml"}, 400, "f='xml'"),
     ("/collections/land_parcels/items/1", {"f": "gpkg"}, 400, "f='gpkg'"),
     ("/collections/land_parcels/items", {"f": "gpkg"}, 400, "f='gpkg'"),
-    ("/collections/land_parcels/items/999999999", {"f": "jsonld"}, 404, "no object"),
+    ("/collections/land_parcels/items/999999999", {"f": "jsonld"}, 404,
+     "land_parcels has no object 999999999"),  # as the GeoJSON item says it
 ])
 def test_pygeoapi_resources_answer_our_problem_documents(server: str, path: str,
                                                          params: dict[str, str], status: int,
