@@ -466,6 +466,9 @@ class FeatureRouter:
                 # pygeoapi knows the public registries only (a raster's are answered before)
                 raise NotFound(f"no collection {m['collection_id']!r}",
                                collection=m["collection_id"])
+            if method == "OPTIONS":  # pygeoapi's routes know GET only: a bare 405 there
+                await allowed("GET, HEAD, OPTIONS")(scope, receive, send)
+                return
             # pygeoapi routes the path as given: a trailing slash made the collection's id
             # "land_parcels/" there (404); it gets the spelling our routes matched
             scope = {**scope, "path": path}

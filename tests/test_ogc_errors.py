@@ -149,3 +149,14 @@ def test_a_bbox_across_the_antimeridian_is_its_two_halves(server: str,
             bbox="5480000,-140000,5470000,-130000",
             **{"bbox-crs": "http://www.opengis.net/def/crs/EPSG/0/6383"})
     assert r.status_code == 400 and "lower corner" in r.json()["detail"]
+
+
+@pytest.mark.parametrize("path", ["/collections", "/collections/land_parcels", "/conformance",
+                                  "/collections/land_parcels/queryables", "/openapi"])
+def test_options_on_pygeoapi_resources_says_what_they_answer(server: str, path: str) -> None:
+    """pygeoapi's routes answered OPTIONS with a bare text 405; the items routes with 204 and
+    Allow. Every resource now says what it answers."""
+    r = httpx.options(f"{server}{path}", timeout=30)
+    assert r.status_code == 204 and r.headers["allow"] == "GET, HEAD, OPTIONS", r.text
+    # the unknown still is unknown, whatever the method
+    assert httpx.options(f"{server}/collections/nowhere", timeout=30).status_code == 404
