@@ -254,10 +254,25 @@ class OgcDocuments:
                 coll.setdefault("links", []).extend(self.links(f"/collections/{coll.get('id')}"))
                 plain_items_links(coll["links"])
         elif path != "/collections" and isinstance(doc.get("links"), list):
+            if path == "/":
+                doc["links"] = [lk for lk in doc["links"] if not unserved(lk)]
             doc["links"].extend(self.links(path))
             plain_items_links(doc["links"])
         out = json.dumps(doc, ensure_ascii=False).encode()
         return gzip.compress(out) if zipped else out
+
+
+def unserved(link: Any) -> bool:
+    """Return True for a link of pygeoapi's landing page to what this server does not serve:
+    processes (404 here) and its own tiling-schemes list (``/TileMatrixSets``: ours, beside
+    the tiles, is ``/tileMatrixSets``).
+
+    >>> unserved({"rel": "http://www.opengis.net/def/rel/ogc/1.0/processes", "href": "x"})
+    True
+    """
+    rel = str(link.get("rel", "")) if isinstance(link, dict) else ""
+    href = urlsplit(str(link.get("href", ""))).path if isinstance(link, dict) else ""
+    return rel.endswith(("/processes", "/job-list")) or href.endswith("/TileMatrixSets")
 
 
 def plain_items_links(links: list[Any]) -> None:

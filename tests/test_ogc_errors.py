@@ -160,3 +160,26 @@ def test_options_on_pygeoapi_resources_says_what_they_answer(server: str, path: 
     assert r.status_code == 204 and r.headers["allow"] == "GET, HEAD, OPTIONS", r.text
     # the unknown still is unknown, whatever the method
     assert httpx.options(f"{server}/collections/nowhere", timeout=30).status_code == 404
+
+
+def test_every_link_of_the_api_documents_answers(server: str) -> None:
+    """The landing page linked pygeoapi's processes (404 here) and its own tiling-schemes list
+    (grids no tile is cut in); a client following links must find what they say."""
+    seen: dict[str, int] = {}
+    for doc_path in ("/", "/collections", "/collections/land_parcels",
+                     "/collections/addresses", "/conformance", "/tiles"):
+        doc = httpx.get(f"{server}{doc_path}", params={"f": "json"}, timeout=60).json()
+        links = list(doc.get("links", []))
+        for coll in doc.get("collections", []):
+            links += coll.get("links", [])
+        for link in links:
+            href = link["href"]
+            if not href.startswith(server) or "{" in href or href in seen:
+                continue
+            seen[href] = httpx.get(href, timeout=60).status_code
+    broken = {href: status for href, status in seen.items() if status >= 400}
+    assert not broken, broken
+    assert len(seen) > 40  # the documents were followed, not skipped
+    assert not any("/processes" in href or "/TileMatrixSets" in href for href in seen)
+    listing = httpx.get(f"{server}/TileMatrixSets", timeout=30).json()
+    assert listing == httpx.get(f"{server}/tileMatrixSets", timeout=30).json()

@@ -170,6 +170,10 @@ def tile_routes(svc: TileService) -> list[Route]:
     return [
         Route("/tileMatrixSets", matrix_sets),
         Route("/tileMatrixSets/{tms}", matrix_set),
+        # pygeoapi's spelling: its own list named grids no tile here is cut in (WorldCRS84Quad)
+        # and not the city's UCS-2000 one
+        Route("/TileMatrixSets", matrix_sets),
+        Route("/TileMatrixSets/{tms}", matrix_set),
         Route("/tiles", city_tilesets),
         Route("/tiles/{tms}", city_tileset),
         Route("/tiles/{tms}/{z}/{y}/{x}", city_tile),
