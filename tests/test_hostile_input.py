@@ -531,6 +531,7 @@ SAMPLES = {
     "/reports/parcels/{cadastral_number}": "/reports/parcels/{number}",
     "/search": "/search", "/search/place": "/search/place", "/search/reverse": "/search/reverse",
     "/tileMatrixSets": "/tileMatrixSets", "/tileMatrixSets/{tms}": "/tileMatrixSets/UCS2000TM9",
+    "/TileMatrixSets": "/TileMatrixSets", "/TileMatrixSets/{tms}": "/TileMatrixSets/UCS2000TM9",
     "/tiles": "/tiles", "/tiles/{tms}": "/tiles/WebMercatorQuad",
     "/tiles/{tms}/{z}/{y}/{x}": "/tiles/WebMercatorQuad/14/5594/9420",
     "/verification": "/verification", "/verification/pending.geojson":
