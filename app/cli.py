@@ -253,7 +253,9 @@ def config_pygeoapi() -> None:
     from ogc.config import pygeoapi_config, render
     from registries.catalog import default_catalog
 
-    click.echo(render(pygeoapi_config(default_catalog(), load_settings().city)), nl=False)
+    settings = load_settings()
+    click.echo(render(pygeoapi_config(default_catalog(), settings.city, settings.open_data)),
+               nl=False)
 
 
 @main.group()

@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from gis.crs import CRS84, crs_uri, output_crs_uris
-from gis.settings import CitySettings
+from gis.settings import CitySettings, OpenDataSettings
 from registries.catalog import Catalog
 from registries.model import PUBLIC_SCHEMA, Registry
 
@@ -51,7 +51,11 @@ def server_section() -> dict[str, Any]:
     }
 
 
-def metadata_section(city: CitySettings) -> dict[str, Any]:
+def metadata_section(city: CitySettings, publisher: OpenDataSettings) -> dict[str, Any]:
+    """Return the service's metadata: the city's title, and the council as the publisher —
+    the same publisher, contact and licence as its open-data passports (``GIS_OPEN_DATA__*``),
+    in the landing page, its JSON-LD and the OpenAPI document."""
+    home = publisher.landing_page or "${GIS_PUBLIC_URL:-http://127.0.0.1:8000}/downloads"
     return {
         "identification": {
             "title": {"uk": f"Геопортал м. {city.name_uk}", "en": f"{city.name_en} geoportal"},
@@ -64,15 +68,18 @@ def metadata_section(city: CitySettings) -> dict[str, Any]:
             "keywords": {"uk": ["геопортал", "кадастр", "адреси"],
                          "en": ["geoportal", "cadastre", "addresses"]},
             "keywords_type": "theme",
-            "terms_of_service": "https://creativecommons.org/licenses/by/4.0/",
-            "url": "https://github.com/hromada-gis/hromada-gis",
+            "terms_of_service": publisher.licence_url,
+            "url": home,
         },
-        "license": {"name": "CC-BY 4.0", "url": "https://creativecommons.org/licenses/by/4.0/"},
-        "provider": {"name": "Hromada GIS", "url": "https://github.com/hromada-gis/hromada-gis"},
-        "contact": {"name": "GIS department", "position": "GIS department",
-                    "address": city.name_en, "city": city.name_en, "country": "Ukraine",
-                    "email": "gis@example.org", "url": "https://github.com/hromada-gis/hromada-gis",
-                    "role": "pointOfContact"},
+        "license": {"name": publisher.licence, "url": publisher.licence_url},
+        "provider": {"name": {"uk": publisher.publisher, "en": publisher.publisher_en},
+                     "url": home},
+        "contact": {"name": publisher.contact_name, "position": publisher.contact_position,
+                    # pygeoapi translates the provider's name, not the contact's fields: these
+                    # are in the council's language, as its contact person's name is
+                    "address": city.name_uk, "city": city.name_uk, "country": "Україна",
+                    "email": publisher.contact_email, "phone": publisher.contact_phone,
+                    "url": home, "role": "pointOfContact"},
     }
 
 
@@ -102,21 +109,23 @@ def collection_resource(reg: Registry, city: CitySettings) -> dict[str, Any]:
     }
 
 
-def pygeoapi_config(catalog: Catalog, city: CitySettings) -> dict[str, Any]:
+def pygeoapi_config(catalog: Catalog, city: CitySettings,
+                    publisher: OpenDataSettings | None = None) -> dict[str, Any]:
     """Return the whole pygeoapi configuration for the public registries of ``catalog``."""
     return {
         "server": server_section(),
         "logging": {"level": "ERROR"},
-        "metadata": metadata_section(city),
+        "metadata": metadata_section(city, publisher or OpenDataSettings()),
         "resources": {reg.id: collection_resource(reg, city) for reg in catalog if reg.public},
     }
 
 
-def write_config(path: Path, catalog: Catalog, city: CitySettings) -> Path:
+def write_config(path: Path, catalog: Catalog, city: CitySettings,
+                 publisher: OpenDataSettings | None = None) -> Path:
     """Write the pygeoapi configuration of ``city`` to ``path`` (atomically); return ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(render(pygeoapi_config(catalog, city)), encoding="utf-8")
+    tmp.write_text(render(pygeoapi_config(catalog, city, publisher)), encoding="utf-8")
     os.replace(tmp, path)
     return path
 

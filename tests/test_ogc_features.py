@@ -458,3 +458,17 @@ def test_a_text_with_decomposed_letters_finds_what_a_keyboard_typed(server: str,
     assert matched(filter=f"name = '{decomposed}'") == matched(filter=f"name = '{name}'") >= 1
     assert matched(filter=f"name LIKE '%{typed}%'") == matched(filter=f"name LIKE '%{word}%'")
     assert matched(name=decomposed) == matched(name=name)
+
+
+def test_the_landing_page_and_openapi_name_the_council(server: str) -> None:
+    from gis.settings import OpenDataSettings
+
+    council = OpenDataSettings()
+    for lang, name in (("uk", council.publisher), ("en", council.publisher_en)):
+        doc = get(server, "/", f="jsonld", lang=lang).json()
+        assert doc["provider"]["name"] == name
+        assert doc["provider"]["contactPoint"]["email"] == council.contact_email
+    info = get(server, "/openapi").json()["info"]
+    assert info["contact"]["name"] == council.publisher
+    assert info["license"]["url"] == council.licence_url
+    assert "gis@example.org" not in str(info) and "github.com" not in str(info)
