@@ -100,7 +100,8 @@ def parse_tile(z: str, x: str, y: str, max_zoom: int) -> tuple[int, int, int]:
     try:
         zi, xi, yi = int(z), int(x), int(y)
     except ValueError:
-        raise InvalidParameter(f"tile address {z}/{x}/{y} must be three integers",
+        raise InvalidParameter(f"a tile's zoom {z!r}, column {x!r} and row {y!r} must be "
+                               "integers",
                                parameter="tileMatrix") from None
     if not 0 <= zi <= max_zoom:
         raise NotFound(f"zoom {zi} is outside 0–{max_zoom}", tileMatrix=zi)
@@ -273,7 +274,8 @@ def parse_grid_tile(tms: morecantile.TileMatrixSet, z: str, x: str,
     try:
         zi, xi, yi = int(z), int(x), int(y)
     except ValueError:
-        raise InvalidParameter(f"tile address {z}/{y}/{x} must be three integers",
+        raise InvalidParameter(f"a tile's zoom {z!r}, column {x!r} and row {y!r} must be "
+                               "integers",
                                parameter="tileMatrix") from None
     if not tms.minzoom <= zi <= tms.maxzoom:
         raise NotFound(f"tile matrix {zi} is not in {tms.id} ({tms.minzoom}–{tms.maxzoom})",
