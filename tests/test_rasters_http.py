@@ -374,6 +374,21 @@ def test_wmts_capabilities_read_by_owslib(raster_server: str) -> None:
     assert tuple(decode(tile.read())[:3, row, col]) == PALETTE[PALETTE_QUADRANTS["ne"]][:3]
 
 
+def test_wmts_requests_it_does_not_serve_are_refused(http: httpx.Client) -> None:
+    """The WMTS is RESTful: a KVP GetTile (or another service's request) was answered 200 with
+    the capabilities document, which a client could take for an empty tile."""
+    for query, parameter in (("service=WMTS&request=GetTile&layer=plan-ucs", "request"),
+                             ("SERVICE=WMTS&REQUEST=GetFeatureInfo", "request"),
+                             ("service=WMS&request=GetCapabilities", "service")):
+        r = http.get(f"/rasters/wmts?{query}")
+        assert r.status_code == 400, (query, r.text[:200])
+        assert r.json()["parameter"] == parameter
+    for query in ("", "service=WMTS&request=GetCapabilities",
+                  "SERVICE=wmts&REQUEST=getcapabilities"):
+        r = http.get(f"/rasters/wmts?{query}")
+        assert r.status_code == 200 and b"<Capabilities" in r.content, query
+
+
 def test_public_listing_gives_tilejson_urls(http: httpx.Client) -> None:
     found = {r["name"]: r for r in http.get("/rasters").json()["rasters"]}
     assert set(found) == {"ortho-ucs", "plan-ucs", "ortho-wgs", "plan-wgs"}

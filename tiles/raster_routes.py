@@ -181,6 +181,16 @@ def raster_routes(svc: RasterService) -> list[Route]:
                                  fmt)
 
     async def wmts(request: Request) -> Response:
+        asked = {k.lower(): v for k, v in request.query_params.items()}
+        if asked.get("service", "WMTS").upper() != "WMTS":
+            raise InvalidParameter(f"service={asked['service'][:40]!r}: this is a WMTS",
+                                   parameter="service")
+        if asked.get("request", "GetCapabilities").lower() != "getcapabilities":
+            # RESTful only: a KVP GetTile answered with the capabilities looked like success
+            raise InvalidParameter(
+                f"request={asked['request'][:40]!r} is not served: this WMTS is RESTful; "
+                "GetCapabilities gives each layer's tile URL template (ResourceURL)",
+                parameter="request")
         staff = svc.staff(request)
         rasters = await run_in_threadpool(svc.catalogue.visible, staff)
         xml = await run_in_threadpool(wmts_capabilities, svc, rasters)
