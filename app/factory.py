@@ -26,6 +26,8 @@ from app.ingest_routes import ingest_routes
 from app.limits import Admission, AnonymousWork, limit_middleware, rate_limiter, work_limiter
 from app.login import login_routes
 from app.observe import observe
+from app.openapi_paths import TAG as OPENAPI_TAG
+from app.openapi_paths import public_paths
 from app.portal import LandingSwitch, portal_html, portal_routes
 from app.problems import (
     client_gone_handler,
@@ -98,7 +100,9 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
                                    settings.open_data)
     pygeoapi = OgcDocuments(pygeoapi_app(db_url, settings.base_url, work_dir, handlers,
                                          config_file=pygeoapi_config,
-                                         conformance=served), counts,
+                                         conformance=served,
+                                         openapi={"paths": public_paths(catalog),
+                                                  "tags": [OPENAPI_TAG]}), counts,
                             conformance=served,
                             links=lambda path: [*ogc_links(tiles.service, path),
                                                 *feature_schema_links(settings.base_url,

@@ -52,14 +52,16 @@ def connection_env(url: str) -> dict[str, str]:
 def pygeoapi_app(db_url: str, public_url: str, work_dir: Path,
                  handlers: dict[type[BaseException], Callable[..., Any]] | None = None,
                  config_file: Path = CONFIG_FILE,
-                 conformance: list[str] | None = None) -> ASGIApp:
+                 conformance: list[str] | None = None,
+                 openapi: dict[str, Any] | None = None) -> ASGIApp:
     """Return pygeoapi's Starlette app over the database at ``db_url``.
 
     ``handlers`` are exception handlers installed inside pygeoapi's own app: its error
     middleware would otherwise answer a lost database with a 500 before ours sees it.
     ``conformance`` lists classes served beside pygeoapi's (tiles); with ours
     (:data:`EXTRA_CONFORMANCE`, less :data:`WITHDRAWN_CONFORMANCE`) they are what
-    /conformance says in every format.
+    /conformance says in every format. ``openapi`` (``paths`` and ``tags``) describes the
+    routes served beside pygeoapi's in its OpenAPI document.
     """
     if "pygeoapi.starlette_app" in sys.modules:
         return sys.modules["pygeoapi.starlette_app"].APP  # type: ignore[no-any-return]
@@ -77,8 +79,11 @@ def pygeoapi_app(db_url: str, public_url: str, work_dir: Path,
 
     with config_file.open(encoding="utf-8") as fh:
         config = yaml_load(fh)
+    document = get_oas(config)
+    document["paths"].update((openapi or {}).get("paths", {}))
+    document.setdefault("tags", []).extend((openapi or {}).get("tags", []))
     openapi_file = work_dir / "openapi.yml"
-    openapi_file.write_text(yaml.safe_dump(get_oas(config), allow_unicode=True, sort_keys=False),
+    openapi_file.write_text(yaml.safe_dump(document, allow_unicode=True, sort_keys=False),
                             encoding="utf-8")
     os.environ["PYGEOAPI_OPENAPI"] = str(openapi_file)
     raise_our_errors(importlib.import_module("pygeoapi.api").API)

@@ -1,0 +1,103 @@
+"""The public routes of ours in the OpenAPI document, beside pygeoapi's Features paths.
+
+pygeoapi describes what it serves (landing, conformance, collections, items, queryables); a
+developer reading ``/openapi`` (Swagger UI behind "API description") also needs the address
+search, the parcel report, the open-data files and the vector tiles. Staff routes (editing,
+verification, imports) are left out: they are not an API for the public.
+``tests/test_conformance_classes.py`` validates the whole document against OpenAPI 3.0 and
+``tests/test_fuzz.py`` fuzzes these paths with it.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ingest.export import FORMATS
+from registries.catalog import Catalog
+
+TAG = {"name": "hromada", "description": "Search, parcel reports, open-data files and vector "
+                                         "tiles of the city's registries"}
+TILE_TYPE = "application/vnd.mapbox-vector-tile"
+
+
+def _param(name: str, where: str, description: str, schema: dict[str, Any],
+           required: bool = False) -> dict[str, Any]:
+    return {"name": name, "in": where, "description": description,
+            "required": required or where == "path", "schema": schema}
+
+
+def _get(summary: str, parameters: list[dict[str, Any]], media: dict[str, str],
+         description: str = "") -> dict[str, Any]:
+    """Return a GET operation answering ``media`` (type → what it is), 400 and 404."""
+    ok = {"description": "OK", "content": {m: {"schema": {}} for m in media}}
+    if len(media) > 1:
+        ok["description"] = "; ".join(f"{m}: {what}" for m, what in media.items())
+    problem = {"description": "a problem document (RFC 9457) naming what is wrong",
+               "content": {"application/problem+json": {"schema": {"type": "object"}}}}
+    return {"get": {"tags": [TAG["name"]], "summary": summary, "description": description,
+                    "parameters": parameters,
+                    "responses": {"200": ok, "400": problem, "404": problem}}}
+
+
+def public_paths(catalog: Catalog) -> dict[str, Any]:
+    """Return the OpenAPI ``paths`` of our public read routes."""
+    public = sorted(r.id for r in catalog if r.public)
+    lon = _param("lon", "query", "longitude (WGS 84)",
+                 {"type": "number", "minimum": -180, "maximum": 180}, required=True)
+    lat = _param("lat", "query", "latitude (WGS 84)",
+                 {"type": "number", "minimum": -90, "maximum": 90}, required=True)
+    lang = _param("lang", "query", "language of the page: uk (default) or en",
+                  {"type": "string", "enum": ["uk", "en"]})
+    f = _param("f", "query", "json or html (default: by the Accept header)",
+               {"type": "string", "enum": ["json", "html"]})
+    tms = _param("tileMatrixSetId", "path", "the tile grid: WebMercatorQuad or the city's "
+                 "UCS-2000 grid (see /tileMatrixSets)", {"type": "string"})
+    z = _param("tileMatrix", "path", "zoom level", {"type": "integer", "minimum": 0})
+    row = _param("tileRow", "path", "row (from the top)", {"type": "integer", "minimum": 0})
+    col = _param("tileCol", "path", "column (from the left)", {"type": "integer", "minimum": 0})
+    layers = _param("collections", "query", "comma-separated collections to include "
+                    "(default: every layer of the map)", {"type": "string"})
+    tile = {TILE_TYPE: "Mapbox Vector Tile; 204 where the tile holds nothing"}
+    return {
+        "/search": _get("Find an address, a cadastral number, a permit, a name", [
+            _param("q", "query", "the text as a resident types it (any apostrophe, Latin "
+                   "transliteration, former street names)", {"type": "string"}, required=True),
+            _param("collections", "query", f"comma-separated collections to search: "
+                   f"{', '.join(public)}", {"type": "string"}),
+            _param("limit", "query", "results, 1–50", {"type": "integer", "minimum": 1,
+                                                       "maximum": 50, "default": 10}),
+        ], {"application/json": "results with their label, collection, id and geometry"}),
+        "/search/reverse": _get("The nearest address to a point", [
+            lon, lat, _param("radius", "query", "search radius in metres, 1–5000",
+                             {"type": "integer", "minimum": 1, "maximum": 5000,
+                              "default": 250})],
+            {"application/json": "the address with its distance in metres"}),
+        "/search/place": _get("What is at a point: address, parcel, zones, restrictions",
+                              [lon, lat], {"application/json": "the objects at the point"}),
+        "/reports/parcels/{cadastralNumber}": _get("A land parcel's report", [
+            _param("cadastralNumber", "path", "NNNNNNNNNN:ZZ:QQQ:PPPP",
+                   {"type": "string", "pattern": r"^\d{10}:\d{2}:\d{3}:\d{4}$"}), f, lang],
+            {"application/json": "the report", "text/html": "the printable page"},
+            "category, purpose, ownership, area (declared and computed), zones, restrictions "
+            "and neighbours; a natural person's data are never shown"),
+        "/downloads": _get("The open-data sets and their files", [f, lang],
+                           {"application/json": "the list", "text/html": "the page"}),
+        "/downloads/{file}": _get("One registry as a file", [
+            _param("file", "path", "the collection's file: "
+                   + ", ".join(f"{{collection}}{suffix}" for _, suffix in FORMATS.values()),
+                   {"type": "string"})],
+            {media.split(";")[0]: fmt for fmt, (media, _) in FORMATS.items()},
+            "personal data of natural persons stripped as in every public output; byte ranges "
+            "and ETags"),
+        "/tileMatrixSets": _get("The tile grids", [], {"application/json": "the list"}),
+        "/tileMatrixSets/{tileMatrixSetId}": _get("One tile grid", [tms],
+                                                  {"application/json": "its definition"}),
+        "/tiles": _get("The city map's tilesets", [], {"application/json": "the list"}),
+        "/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}": _get(
+            "A vector tile of the city map", [tms, z, row, col, layers], tile),
+        "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}":
+            _get("A vector tile of one collection", [
+                _param("collectionId", "path", "the collection", {"type": "string",
+                                                                  "enum": public}),
+                tms, z, row, col], tile),
+    }
