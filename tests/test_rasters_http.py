@@ -375,16 +375,16 @@ def test_wmts_capabilities_read_by_owslib(raster_server: str) -> None:
 
 
 def test_wmts_requests_it_does_not_serve_are_refused(http: httpx.Client) -> None:
-    """The WMTS is RESTful: a KVP GetTile (or another service's request) was answered 200 with
-    the capabilities document, which a client could take for an empty tile."""
-    for query, parameter in (("service=WMTS&request=GetTile&layer=plan-ucs", "request"),
-                             ("SERVICE=WMTS&REQUEST=GetFeatureInfo", "request"),
-                             ("service=WMS&request=GetCapabilities", "service")):
+    """The WMTS is RESTful: a KVP GetTile (or GetFeatureInfo) was answered 200 with the
+    capabilities document, which a client could take for an empty tile."""
+    for query in ("service=WMTS&request=GetTile&layer=plan-ucs",
+                  "SERVICE=WMTS&REQUEST=GetFeatureInfo"):
         r = http.get(f"/rasters/wmts?{query}")
         assert r.status_code == 400, (query, r.text[:200])
-        assert r.json()["parameter"] == parameter
+        assert r.json()["parameter"] == "request"
+    # QGIS asks a WMTS's capabilities with SERVICE=WMS
     for query in ("", "service=WMTS&request=GetCapabilities",
-                  "SERVICE=wmts&REQUEST=getcapabilities"):
+                  "SERVICE=wmts&REQUEST=getcapabilities", "SERVICE=WMS&REQUEST=GetCapabilities"):
         r = http.get(f"/rasters/wmts?{query}")
         assert r.status_code == 200 and b"<Capabilities" in r.content, query
 

@@ -182,9 +182,7 @@ def raster_routes(svc: RasterService) -> list[Route]:
 
     async def wmts(request: Request) -> Response:
         asked = {k.lower(): v for k, v in request.query_params.items()}
-        if asked.get("service", "WMTS").upper() != "WMTS":
-            raise InvalidParameter(f"service={asked['service'][:40]!r}: this is a WMTS",
-                                   parameter="service")
+        # SERVICE is not checked: QGIS asks a WMTS's capabilities with SERVICE=WMS
         if asked.get("request", "GetCapabilities").lower() != "getcapabilities":
             # RESTful only: a KVP GetTile answered with the capabilities looked like success
             raise InvalidParameter(
