@@ -9,20 +9,18 @@ the page is streamed from a server-side cursor so memory stays flat for 10,000-f
 from __future__ import annotations
 
 import contextlib
-import csv
 import hashlib
-import io
+import itertools
 import json
 import re
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlencode
 
 import psycopg
-import shapely
-import shapely.geometry
+from psycopg import sql
 from psycopg.abc import Buffer
 from psycopg.adapt import Loader
 from psycopg.pq import TransactionStatus
@@ -49,6 +47,7 @@ from registries.queries import Output, item_sql, matched_sql, order_sql, page_sq
 
 GEOJSON = "application/geo+json"
 BATCH = 500
+CHUNK = 64 * 1024  # bytes of CSV sent at a time
 ASGIApp = Callable[..., Any]
 
 
@@ -102,12 +101,14 @@ def build_filter(reg: Registry, storage_srid: int, q: ItemsQuery) -> Filter:
 
 
 def page_links(svc: FeatureService, request: Request, reg: Registry, q: ItemsQuery,
-               returned: int, matched: int) -> list[dict[str, str]]:
-    """Return self/alternate/collection links, and next/prev when there are such pages."""
+               returned: int, matched: int, fmt: str = "json") -> list[dict[str, str]]:
+    """Return self/alternate/collection links, and next/prev when there are such pages; the
+    page's own links (self, next, prev) in its format ``fmt`` (``json`` or ``csv``)."""
     base = f"{svc.base_url}/collections/{reg.id}/items"
     params = {k: v for k, v in request.query_params.items() if k not in ("offset", "f")}
+    kind, name = (GEOJSON, "GeoJSON") if fmt == "json" else ("text/csv", "CSV")
 
-    def href(offset: int | None = None, f: str = "json") -> str:
+    def href(offset: int | None = None, f: str = fmt) -> str:
         p = dict(params)
         if offset is not None:
             p["offset"] = str(offset)
@@ -115,17 +116,17 @@ def page_links(svc: FeatureService, request: Request, reg: Registry, q: ItemsQue
         return f"{base}?{urlencode(p)}"
 
     links = [
-        {"rel": "self", "type": GEOJSON, "title": "This page as GeoJSON", "href": href(q.offset)},
+        {"rel": "self", "type": kind, "title": f"This page as {name}", "href": href(q.offset)},
         {"rel": "alternate", "type": "text/html", "title": "This page as HTML",
          "href": href(q.offset, "html")},
         {"rel": "collection", "type": "application/json", "title": reg.title["en"],
          "href": f"{svc.base_url}/collections/{reg.id}?f=json"},
     ]
     if q.offset + returned < matched:
-        links.append({"rel": "next", "type": GEOJSON, "title": "Next page",
+        links.append({"rel": "next", "type": kind, "title": "Next page",
                       "href": href(q.offset + q.limit)})
     if q.offset > 0:
-        links.append({"rel": "prev", "type": GEOJSON, "title": "Previous page",
+        links.append({"rel": "prev", "type": kind, "title": "Previous page",
                       "href": href(max(0, q.offset - q.limit))})
     return links
 
@@ -142,6 +143,8 @@ def items(svc: FeatureService, request: Request) -> Response:
     flt = build_filter(reg, svc.storage_srid, q)
     svc.audit_personal_read(who, reg.id, request)
     out = Output(crs=q.crs, fields=q.fields, skip_geometry=q.skip_geometry)
+    if asked_format(request) == "csv":
+        return csv_items(svc, request, reg, q, flt, out, personal, pending)
     page = page_sql(reg, flt, out, q.sorts, personal, skips_rows=q.offset > 0,
                     pending=pending)
     bind = {**flt.params, "limit": q.limit, "offset": q.offset}
@@ -183,25 +186,6 @@ def items(svc: FeatureService, request: Request) -> Response:
             give_back(svc.pool, conn)
 
     headers = {"Content-Crs": content_crs(q.crs), "Vary": "Accept-Encoding"}
-    if asked_format(request) == "csv":
-        def features() -> Iterator[bytes]:
-            yield from (r[0] for r in first)
-            while cursor is not None and (rows := cursor.fetchmany(BATCH)):
-                yield from (r[0] for r in rows)
-
-        names = [f.name for f in (q.fields or readable_fields(reg, personal))]
-        links = page_links(svc, request, reg, q, returned, matched)
-        headers["Link"] = ", ".join(
-            f'<{lk["href"].replace("f=json", "f=csv")}>; rel="{lk["rel"]}"; type="text/csv"'
-            for lk in links if lk["rel"] in ("next", "prev"))
-        if not headers["Link"]:
-            del headers["Link"]
-        chunks = csv_lines(features(), names, geometry=not q.skip_geometry)
-        if accepts_gzip(request.headers.get("accept-encoding", "")):
-            chunks = gzipped(chunks)
-            headers["Content-Encoding"] = "gzip"
-        return ClosingStream(chunks, close, media_type="text/csv; charset=utf-8",
-                             headers=headers)
     tail = json.dumps({
         "numberMatched": matched, "numberReturned": returned,
         "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -224,49 +208,71 @@ def items(svc: FeatureService, request: Request) -> Response:
     return ClosingStream(chunks, close, media_type=GEOJSON, headers=headers)
 
 
-def csv_lines(features: Iterator[bytes], names: list[str], geometry: bool = True
-              ) -> Iterator[bytes]:
-    r"""Yield the CSV of GeoJSON ``features`` (bytes each): ``id``, the properties ``names``
-    in that order, and the geometry as WKT in the coordinates the features carry; UTF-8 with a
-    BOM, as the open-data CSV (Excel reads the Cyrillic). A value is written as stored: a
-    list or an object as its JSON, a boolean as true/false, nothing as an empty cell.
+def csv_items(svc: FeatureService, request: Request, reg: Registry, q: ItemsQuery,
+              flt: Filter, out: Output, personal: bool, pending: bool) -> Response:
+    """Return the items page as CSV: the GeoJSON page's rows (the same filter, order and
+    page) with their ``id`` and a ``wkt`` column, written by PostgreSQL's COPY (as the
+    open-data CSV) in UTF-8 with a BOM, so Excel reads the Cyrillic; the next and previous
+    pages in a ``Link`` header."""
+    query = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv, HEADER, ENCODING 'UTF8')").format(
+        page_sql(reg, flt, out, q.sorts, personal, skips_rows=q.offset > 0, pending=pending,
+                 csv=True))
+    bind = {**flt.params, "limit": q.limit, "offset": q.offset}
+    with database_errors():
+        conn = svc.pool.getconn()
+    rest: Generator[bytes, None, None] | None = None  # a long page's COPY, still running
+    try:
+        with database_errors():
+            set_statement_timeout(conn, svc.timeout_s)
+            if q.limit <= BATCH:  # a short page: read whole, counted only when it must be
+                with conn.cursor().copy(query, bind) as copy:
+                    lines = [bytes(line) for line in copy]  # COPY hands over one row each
+                matched = number_matched(svc, conn, reg, flt, personal, q, lines[1:], True,
+                                         pending)
+                first = b"".join(lines)
+            else:  # a long one streams; the count first, as COPY holds the connection
+                matched = svc.counts.count(conn, matched_sql(reg, flt, personal, pending),
+                                           flt.params)
+                rest = copied(conn, query, bind)
+                first = next(rest)  # a database failure is a clean 503, not a cut-off 200
+    except BaseException:
+        give_back(svc.pool, conn)
+        raise
+    if rest is None:
+        give_back(svc.pool, conn)
 
-    >>> feats = ['{"id": 7, "geometry": {"type": "Point", "coordinates": [27.0, 49.4]}, '
-    ...          '"properties": {"name": "вул. Шевченка", "open": true, "tags": [1, 2]}}']
-    >>> b"".join(csv_lines(iter(feats), ["name", "open", "tags"])).decode("utf-8-sig")
-    'id,name,open,tags,wkt\r\n7,вул. Шевченка,true,"[1, 2]",POINT (27 49.4)\r\n'
-    """
-    buffer = io.StringIO()
-    writer = csv.writer(buffer, lineterminator="\r\n")
-    writer.writerow(["id", *names, *(["wkt"] if geometry else [])])
-    yield ("\ufeff" + buffer.getvalue()).encode()
-    batch = 0
-    for raw in features:
-        feature = json.loads(raw)
-        props = feature.get("properties") or {}
-        row = [feature.get("id"), *(csv_cell(props.get(n)) for n in names)]
-        if geometry:
-            g = feature.get("geometry")
-            row.append(shapely.to_wkt(shapely.geometry.shape(g), rounding_precision=-1)
-                       if g else "")
-        if batch == 0:
-            buffer.seek(0)
-            buffer.truncate()
-        writer.writerow(row)
-        batch += 1
-        if batch == BATCH:
-            yield buffer.getvalue().encode()
-            batch = 0
-    if batch:
-        yield buffer.getvalue().encode()
+    def close() -> None:  # the rest of a long page: its COPY (cancelled) and connection go back
+        if rest is not None:
+            with contextlib.suppress(psycopg.Error):
+                rest.close()
+            give_back(svc.pool, conn)
+
+    returned = max(0, min(q.limit, matched - q.offset))
+    headers = {"Content-Crs": content_crs(q.crs), "Vary": "Accept-Encoding"}
+    links = ", ".join(f'<{lk["href"]}>; rel="{lk["rel"]}"; type="{lk["type"]}"'
+                      for lk in page_links(svc, request, reg, q, returned, matched, "csv")
+                      if lk["rel"] in ("next", "prev"))
+    if links:
+        headers["Link"] = links
+    chunks: Iterator[bytes] = itertools.chain(["\ufeff".encode() + first], rest or ())
+    if accepts_gzip(request.headers.get("accept-encoding", "")):
+        chunks = gzipped(chunks)
+        headers["Content-Encoding"] = "gzip"
+    return ClosingStream(chunks, close, media_type="text/csv; charset=utf-8", headers=headers)
 
 
-def csv_cell(value: Any) -> Any:
-    if isinstance(value, bool):
-        return "true" if value else "false"
-    if isinstance(value, (list, dict)):
-        return json.dumps(value, ensure_ascii=False)
-    return "" if value is None else value
+def copied(conn: psycopg.Connection[Any], query: sql.Composed, bind: dict[str, Any]
+           ) -> Generator[bytes, None, None]:
+    """Yield the output of the COPY ``query`` in pieces of about ``CHUNK`` bytes (COPY hands
+    over one row at a time)."""
+    piece = bytearray()
+    with conn.cursor().copy(query, bind) as copy:
+        for line in copy:
+            piece += line
+            if len(piece) >= CHUNK:
+                yield bytes(piece)
+                piece.clear()
+    yield bytes(piece)
 
 
 def asked_format(request: Request) -> str:

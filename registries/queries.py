@@ -51,10 +51,9 @@ def readable_fields(reg: Registry, personal: bool) -> tuple[Field, ...]:
     return reg.fields if personal else reg.public_fields
 
 
-def geometry_sql(out: Output, storage_srid: int) -> sql.Composable:
-    """Return SQL of ``t.geom`` as GeoJSON in the output CRS and its axis order."""
-    if out.skip_geometry:
-        return sql.SQL("NULL::json")
+def output_geometry(out: Output, storage_srid: int) -> tuple[sql.Composable, int]:
+    """Return SQL of ``t.geom`` in the output CRS and its axis order, and the decimals it is
+    written with (1 mm)."""
     target = 4326 if out.crs == "OGC:CRS84" else out.crs
     g: sql.Composable = sql.SQL("t.geom")
     if target != storage_srid:
@@ -62,7 +61,31 @@ def geometry_sql(out: Output, storage_srid: int) -> sql.Composable:
     if out.crs != "OGC:CRS84" and is_northing_first(out.crs):
         g = sql.SQL("ST_FlipCoordinates({})").format(g)
     decimals = GEOGRAPHIC_DECIMALS if target in (4326, 4258, 5561, 4284) else PROJECTED_DECIMALS
+    return g, decimals
+
+
+def geometry_sql(out: Output, storage_srid: int) -> sql.Composable:
+    """Return SQL of ``t.geom`` as GeoJSON in the output CRS and its axis order."""
+    if out.skip_geometry:
+        return sql.SQL("NULL::json")
+    g, decimals = output_geometry(out, storage_srid)
     return sql.SQL("ST_AsGeoJSON({}, {})::json").format(g, sql.Literal(decimals))
+
+
+def csv_row_sql(fields: tuple[Field, ...], out: Output, storage_srid: int) -> sql.Composable:
+    """Return the select list of one row ``t`` as a CSV line of the items page: ``id``, the
+    ``fields`` with the values the GeoJSON feature holds (a boolean as true/false, JSON as its
+    text, a number as float8), and the geometry as WKT (``wkt``) in the same CRS, axis order
+    and decimals."""
+    columns: list[sql.Composable] = [sql.SQL("t.id AS id")]
+    for f in fields:
+        value = sql.SQL("{}::text").format(_value(f)) if f.type in (
+            FieldType.BOOLEAN, FieldType.JSON) else _value(f)
+        columns.append(sql.SQL("{} AS {}").format(value, sql.Identifier(f.name)))
+    if not out.skip_geometry:
+        g, decimals = output_geometry(out, storage_srid)
+        columns.append(sql.SQL("ST_AsText({}, {}) AS wkt").format(g, sql.Literal(decimals)))
+    return sql.SQL(", ").join(columns)
 
 
 def feature_sql(reg: Registry, fields: tuple[Field, ...], out: Output,
@@ -102,9 +125,10 @@ def order_sql(reg: Registry, sorts: tuple[Sort, ...], fields: tuple[Field, ...])
 
 
 def page_sql(reg: Registry, flt: Filter, out: Output, sorts: tuple[Sort, ...],
-             personal: bool, *, skips_rows: bool = False, pending: bool = False
-             ) -> sql.Composed:
-    """Return SQL yielding one GeoJSON feature (text) per row; binds ``limit`` and ``offset``.
+             personal: bool, *, skips_rows: bool = False, pending: bool = False,
+             csv: bool = False) -> sql.Composed:
+    """Return SQL yielding one GeoJSON feature (text) per row, or (``csv``) the columns of
+    the page's CSV (``csv_row_sql``); binds ``limit`` and ``offset``.
 
     ``skips_rows`` (a page after the first): find the page's ids first and build JSON for
     those rows only. PostgreSQL computes the select list of every row OFFSET skips, so a deep
@@ -113,16 +137,18 @@ def page_sql(reg: Registry, flt: Filter, out: Output, sorts: tuple[Sort, ...],
     """
     fields = out.fields if out.fields is not None else readable_fields(reg, personal)
     pending = pending and personal
-    parts = {"feature": feature_sql(reg, fields, out, flt.storage_srid, pending),
+    row = csv_row_sql(fields, out, flt.storage_srid) if csv else sql.SQL("{}::text").format(
+        feature_sql(reg, fields, out, flt.storage_srid, pending))
+    parts = {"row": row,
              "src": source(reg, personal, pending), "where": flt.where(),
              "order": order_sql(reg, sorts, readable_fields(reg, personal))}
     if skips_rows:
         return sql.SQL(
-            "SELECT {feature}::text FROM (SELECT t.id FROM {src} AS t WHERE {where} "
+            "SELECT {row} FROM (SELECT t.id FROM {src} AS t WHERE {where} "
             "ORDER BY {order} LIMIT %(limit)s OFFSET %(offset)s) AS page "
             "JOIN {src} AS t ON t.id = page.id ORDER BY {order}").format(**parts)
     return sql.SQL(
-        "SELECT {feature}::text FROM {src} AS t WHERE {where} ORDER BY {order} "
+        "SELECT {row} FROM {src} AS t WHERE {where} ORDER BY {order} "
         "LIMIT %(limit)s OFFSET %(offset)s").format(**parts)
 
 

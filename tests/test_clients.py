@@ -94,6 +94,9 @@ def test_gdal_reads_one_feature_by_its_id(server: str, demo_url: str) -> None:
 @pytest.mark.parametrize(("layer", "params"), [
     ("land_parcels", {"bbox": "26.9,49.3,27.2,49.6", "limit": "150", "sortby": "-id"}),
     ("addresses", {"properties": "full_address,status", "limit": "40", "offset": "7"}),
+    # a long page (past one batch) streams from its COPY, counted first for its Link
+    ("land_parcels", {"limit": "700", "offset": "20",
+                      "crs": "http://www.opengis.net/def/crs/EPSG/0/6383"}),
 ])
 def test_an_items_page_as_csv_is_the_geojson_page_gdal_reads(server: str, tmp_path: Any,
                                                               layer: str,
@@ -118,7 +121,8 @@ def test_an_items_page_as_csv_is_the_geojson_page_gdal_reads(server: str, tmp_pa
     for got, want in zip(read, page["features"], strict=True):
         props = {k: v for k, v in got["properties"].items() if k != "id"}
         assert props == {k: "" if v is None else str(v) for k, v in want["properties"].items()}
-        assert got["geometry"] == want["geometry"]
+        # (PostGIS names a CRS other than WGS 84 in the GeoJSON geometry; the WKT has none)
+        assert got["geometry"] == {k: v for k, v in want["geometry"].items() if k != "crs"}
 
 
 def test_gdal_coordinates_match_postgis_to_the_millimetre(server: str, demo_url: str) -> None:
