@@ -129,8 +129,8 @@ def raise_our_errors(api: Any) -> None:
 def pygeoapi_error(status: int, description: str) -> Exception:
     """Return the error of ours that pygeoapi's answer ``status`` + ``description`` is.
 
-    >>> pygeoapi_error(404, "identifier not found")
-    NotFound('no object with this identifier in the collection')
+    >>> pygeoapi_error(404, "land_parcels has no object 7")
+    NotFound('land_parcels has no object 7')
     >>> type(pygeoapi_error(400, "limit value should be strictly positive")).__name__
     'InvalidParameter'
 
@@ -138,19 +138,14 @@ def pygeoapi_error(status: int, description: str) -> Exception:
     (with the exception being handled, if any) and answered without its text.
     """
     if status == 404:
-        return NotFound(NOT_FOUND_WORDS.get(description, description))
+        # its words: a missing collection is refused before pygeoapi (``FeatureRouter``), a
+        # missing object in ours (``ogc.provider.not_found``)
+        return NotFound(description)
     if 400 <= status < 500:  # pygeoapi 0.24 answers a request's own fault with 400 or 404
         return InvalidParameter(description)
     log.error("pygeoapi answered %s: %s", status, description, exc_info=sys.exc_info()[0]
               is not None)
     return GisError("internal error; it has been logged")
-
-
-# pygeoapi's words for what is not there, as our own routes say it
-NOT_FOUND_WORDS = {
-    "identifier not found": "no object with this identifier in the collection",
-    "Collection not found": "no such collection",
-}
 
 
 # What ogc.features and registries.filters implement beyond what pygeoapi declares itself.
