@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 import math
-import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -25,7 +24,7 @@ from psycopg import sql
 from gis.crs import clip_box, domain_in, is_geographic, is_northing_first
 from gis.errors import InvalidParameter
 from registries.addresses.search_text import contains_regex
-from registries.model import Field, FieldType, Registry, clean_text
+from registries.model import Field, FieldType, Registry, clean_text, composed
 from registries.temporal import OPEN_END, OPEN_START, Period, relation_sql
 
 # the kind of value a field holds, as filters compare it
@@ -68,7 +67,7 @@ def typed_value(value: Any, kind: str, name: str) -> Any:
             if "\x00" in value:  # PostgreSQL text cannot hold it
                 raise InvalidParameter(f"the value compared with {name} contains a NUL "
                                        "character", parameter=name)
-            return unicodedata.normalize("NFC", value)  # as every stored text (clean_text)
+            return composed(value)  # as every stored text (its spaces kept: compared as typed)
         case "integer":
             if isinstance(value, bool):
                 raise problem

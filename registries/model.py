@@ -44,19 +44,27 @@ class GeometryKind(StrEnum):
 MAX_TEXT_CHARS = 1000
 
 
-def clean_text(text: str) -> str:
-    """Return ``text`` as a registry stores it, and as a filter compares it: stripped, and in
-    Unicode NFC.
+def composed(text: str) -> str:
+    """Return ``text`` in Unicode NFC: each letter one code point where Unicode has one.
 
     One letter can be one code point or a base letter and a combining mark (й = и + U+0306,
     ї = і + U+0308: text copied from a PDF, a name typed on a Mac). Stored decomposed, a
-    search typed on a keyboard (composed) never found it.
+    search typed on a keyboard (composed) never found it; so every stored text, every
+    compared value and every search is composed.
 
-    >>> clean_text(" Героі\u0308в ") == "Героїв", len(clean_text("и\u0306"))
+    >>> composed("Героі\u0308в ") == "Героїв ", len(composed("и\u0306"))
     (True, 1)
     """
-    text = text.strip()
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
+
+
+def clean_text(text: str) -> str:
+    """Return ``text`` as a registry stores it: stripped and ``composed``.
+
+    >>> clean_text(" Героі\u0308в ") == "Героїв"
+    True
+    """
+    return composed(text.strip())
 
 
 def text_problem(text: str) -> str | None:

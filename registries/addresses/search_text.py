@@ -12,10 +12,10 @@ query and kept as a hint. The key is computed in SQL for the stored names by
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 
 from registries.addresses.house_number import parse_house_number
+from registries.model import composed
 
 APOSTROPHES = "'ʼ’`‘′´"
 RUSSIAN = {"ё": "е", "ы": "и", "э": "е", "ъ": ""}
@@ -222,7 +222,7 @@ def parse_address_query(text: str, place_names: tuple[str, ...] = ()) -> Address
     >>> parse_address_query("2-й Садовий провулок").street_key
     '2 y sadovyi'
     """
-    t = fold_apostrophes(unicodedata.normalize("NFC", text)).lower()
+    t = fold_apostrophes(composed(text)).lower()
     t = re.sub(r"[«»\"“”„()\[\]{};:!?]", " ", t)
     t = re.sub(r"\b\d{5}\b", " ", t)  # a postal code
     latin_query = not re.search(r"[а-яґєії]", t)
