@@ -11,6 +11,7 @@ from anyio import to_thread
 from psycopg_pool import ConnectionPool, PoolTimeout
 from starlette.applications import Starlette
 from starlette.concurrency import run_in_threadpool
+from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
@@ -33,6 +34,7 @@ from app.problems import (
     client_gone_handler,
     database_error_handler,
     gis_error_handler,
+    http_error_handler,
     unexpected_error_handler,
 )
 from app.qgis_routes import qgis_routes
@@ -92,7 +94,8 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
     share_pool(pool, settings.timeouts.items_s, settings.max_items,
                max_rendered=settings.limits.max_rendered_items)
     handlers = {GisError: gis_error_handler, psycopg.OperationalError: database_error_handler,
-                PoolTimeout: database_error_handler, ClientDisconnect: client_gone_handler}
+                PoolTimeout: database_error_handler, ClientDisconnect: client_gone_handler,
+                HTTPException: http_error_handler}
     tiles = TileServer(settings, db_url, pool, catalog)
     served = TILES_CONFORMANCE + RASTER_CONFORMANCE  # classes our own routes add
     # generated for this city at every start: its zone, extent and name (ogc.config)

@@ -9,11 +9,12 @@ from typing import Any
 from urllib.parse import urlencode
 
 from jinja2 import Environment, FileSystemLoader
+from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 
 from gis.db import database_errors
-from gis.errors import GisError, problem
+from gis.errors import GisError, InvalidParameter, MethodNotAllowed, NotFound, problem
 
 log = logging.getLogger("hromada.http")
 
@@ -103,6 +104,34 @@ async def gis_error_handler(request: Request, exc: Exception) -> Response:
     elif exc.status == 405:
         headers = {"Allow": str(exc.where.get("allow", "GET, HEAD, OPTIONS"))}
     return problem_response(problem(exc, request.url.path), request, headers)
+
+
+async def http_error_handler(request: Request, exc: Exception) -> Response:
+    """Answer Starlette's own HTTPException (a static file that is not there, a method a
+    file does not answer) as the error of ours it is, rendered like every other."""
+    assert isinstance(exc, HTTPException)
+    return await gis_error_handler(request, starlette_error(exc, request.method,
+                                                             request.url.path))
+
+
+def starlette_error(exc: HTTPException, method: str, path: str) -> GisError:
+    """Return the error of ours that Starlette's ``exc`` is.
+
+    >>> starlette_error(HTTPException(404), "GET", "/static/x.css")
+    NotFound('nothing is served at /static/x.css')
+    >>> starlette_error(HTTPException(405, headers={"Allow": "GET, HEAD"}), "PUT", "/static/a")
+    MethodNotAllowed('PUT is not allowed on /static/a; allowed: GET, HEAD')
+    """
+    if exc.status_code == 404:
+        return NotFound(f"nothing is served at {path}")
+    if exc.status_code == 405:
+        allow = (exc.headers or {}).get("Allow", "GET, HEAD")
+        return MethodNotAllowed(f"{method} is not allowed on {path}; allowed: {allow}",
+                                allow=allow)
+    if 400 <= exc.status_code < 500:
+        return InvalidParameter(str(exc.detail))
+    log.error("Starlette answered %s at %s: %s", exc.status_code, path, exc.detail)
+    return GisError("internal error; it has been logged")
 
 
 async def database_error_handler(request: Request, exc: Exception) -> Response:

@@ -44,6 +44,25 @@ def test_pygeoapi_resources_answer_our_problem_documents(server: str, path: str,
     assert doc["code"] == {400: "InvalidParameterValue", 404: "NotFound"}[status]
 
 
+@pytest.mark.parametrize(("path", "method", "status"), [
+    ("/static/no-such-file.css", "GET", 404),
+    ("/static/ingest/no-such-file.js", "GET", 404),
+    ("/static/vendor/proj4/proj4.js", "DELETE", 405),
+    ("/static/ingest/no-such-file.js", "PUT", 405),
+])
+def test_static_files_answer_our_problem_documents(server: str, path: str, method: str,
+                                                   status: int) -> None:
+    """Static files (pygeoapi's and ours) answered a missing file or another method with
+    Starlette's plain-text "Not Found" and "Method Not Allowed"."""
+    r = httpx.request(method, f"{server}{path}", timeout=60)
+    assert r.status_code == status, r.text
+    assert r.headers["content-type"] == "application/problem+json"
+    doc = r.json()
+    assert doc["status"] == status and doc["instance"] == path and path in doc["detail"]
+    if status == 405:
+        assert r.headers["allow"] == "GET, HEAD" and method in doc["detail"]
+
+
 @pytest.mark.parametrize("path", ["/collections/land_parcels/", "/collections/",
                                   "/collections/land_parcels/queryables/", "/conformance/"])
 def test_a_trailing_slash_names_the_same_resource(server: str, path: str) -> None:
@@ -90,6 +109,8 @@ def page_text(html: str) -> str:
     ("/collections/land_parcels/items/999999999", {"f": "html"}, 404),
     ("/collections/land_parcels/items", {"f": "html", "limit": "0"}, 400),
     ("/no/such/page", {}, 404),
+    ("/static/no-such-file.css", {}, 404),  # pygeoapi's static files
+    ("/static/ingest/no-such-file.js", {}, 404),  # ours
 ])
 def test_a_browser_gets_the_problem_as_a_page_in_its_language(server: str, path: str,
                                                               params: dict[str, str],
