@@ -25,6 +25,7 @@ from app.metrics import BUCKETS, Family, Metrics, pool_families, route_class
 from app.security import _PRINCIPAL
 from app.tile_server import TileServer
 from gis.auth import Principal
+from gis.errors import Forbidden, GisError, MethodNotAllowed, problem
 from gis.settings import MetricsSettings, Settings
 
 PRINCIPAL_KEY = _PRINCIPAL  # where app.security keeps a request's principal
@@ -115,19 +116,24 @@ class Observer:
 
     async def scrape(self, scope: Scope, send: Send) -> None:
         assert self.metrics is not None
+        # outside the app (its error handlers): the problem of the error tree, written here
+        refused: GisError | None = None
         if scope["method"] not in ("GET", "HEAD"):
-            status, body, kind = 405, _problem(405, "Method Not Allowed",
-                                               "/metrics answers GET only"), _PROBLEM
+            refused = MethodNotAllowed("/metrics answers GET only", allow="GET, HEAD")
         elif not self.allowed(scope):
-            status, body, kind = 403, _problem(
-                403, "Forbidden", "metrics are served to the networks in GIS_METRICS__ALLOW "
-                "or with the bearer token GIS_METRICS__TOKEN"), _PROBLEM
+            refused = Forbidden("metrics are served to the networks in GIS_METRICS__ALLOW "
+                                "or with the bearer token GIS_METRICS__TOKEN")
+        headers = [(b"cache-control", b"no-store")]
+        if refused is not None:
+            status, kind = refused.status, _PROBLEM
+            body = json.dumps(problem(refused, "/metrics")).encode()
+            if isinstance(refused, MethodNotAllowed):
+                headers.append((b"allow", b"GET, HEAD"))
         else:
             status, body, kind = 200, self.metrics.render().encode(), CONTENT_TYPE
         await send({"type": "http.response.start", "status": status,
                     "headers": [(b"content-type", kind),
-                                (b"content-length", str(len(body)).encode()),
-                                (b"cache-control", b"no-store")]})
+                                (b"content-length", str(len(body)).encode()), *headers]})
         await send({"type": "http.response.body",
                     "body": body if scope["method"] != "HEAD" else b""})
 
@@ -162,12 +168,6 @@ class _Answer:
                         self.mark = value.decode("latin-1")
                         break
         await self._send(message)
-
-
-def _problem(status: int, title: str, detail: str) -> bytes:
-    return json.dumps({"type": "about:blank", "title": title, "status": status,
-                       "detail": detail, "description": detail, "instance": "/metrics",
-                       "code": title.replace(" ", "")}).encode()
 
 
 def _client(scope: Scope) -> str:

@@ -261,7 +261,12 @@ def test_metrics_are_served_to_allowed_networks_or_with_the_token(tmp_path: Path
     assert outside.get("/metrics", headers={"Authorization": "Bearer wrong"}).status_code == 403
     ok = outside.get("/metrics", headers={"Authorization": "Bearer scrape-me"})
     assert ok.status_code == 200 and "hromada_http_requests_total" in ok.text
-    assert outside.post("/metrics").status_code == 405
+    posted = outside.post("/metrics")
+    assert posted.status_code == 405 and posted.headers["allow"] == "GET, HEAD"
+    for refused in (denied, posted):  # the error tree's problem document
+        assert refused.headers["content-type"] == "application/problem+json"
+        assert refused.json()["code"] == {403: "Forbidden", 405: "MethodNotAllowed"}[
+            refused.status_code] and refused.json()["instance"] == "/metrics"
     assert outside.get("/hello").text == "hello"
     again = outside.get("/metrics", headers={"Authorization": "Bearer scrape-me"}).text
     assert 'hromada_http_requests_total{route="other",method="GET",status="200"} 1\n' in again
