@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import math
 import time
 from collections import deque
@@ -29,7 +28,9 @@ from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
 from starlette.types import Receive, Scope, Send
 
+from app.problems import send_problem
 from app.security import CSRF_HEADER, has_credentials, scope_principal
+from gis.errors import PayloadTooLarge, TooManyRequests
 from gis.queueing import queue_wait
 from gis.settings import LimitSettings
 
@@ -82,17 +83,6 @@ class RateLimiter:
         b.tokens = max(-float(self.burst), b.tokens - cost)
 
 
-async def _problem(send: Any, status: int, title: str, detail: str, path: str,
-                   headers: list[tuple[bytes, bytes]] | None = None) -> None:
-    body = json.dumps({"type": "about:blank", "title": title, "status": status,
-                       "detail": detail, "description": detail, "instance": path,
-                       "code": title.replace(" ", "")}).encode()
-    await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/problem+json"),
-                            (b"content-length", str(len(body)).encode()), *(headers or [])]})
-    await send({"type": "http.response.body", "body": body})
-
-
 class _TooLarge(Exception):
     pass
 
@@ -121,8 +111,8 @@ class RequestLimits:
                          if path.startswith(prefix)), self.default_max_body)
         declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > max_body:
-            await _problem(send, 413, "Payload Too Large",
-                           f"request bodies are limited to {max_body} bytes", path)
+            await send_problem(send, PayloadTooLarge(
+                f"request bodies are limited to {max_body} bytes"), path)
             return
         client = (scope.get("client") or ("unknown", 0))[0]
         limiter = None if client in self.exempt or path in EXEMPT_PATHS else self.limiter
@@ -160,8 +150,8 @@ class RequestLimits:
         except _TooLarge:
             if started:
                 raise
-            await _problem(send, 413, "Payload Too Large",
-                           f"request bodies are limited to {max_body} bytes", path)
+            await send_problem(send, PayloadTooLarge(
+                f"request bodies are limited to {max_body} bytes"), path)
 
 
 @dataclass
@@ -309,10 +299,9 @@ class AnonymousWork:
             return
         wait = await self.work.enter(client)
         if wait:
-            await _problem(send, 429, "Too Many Requests",
-                           f"{client} has too much work in progress on this server; retry in "
-                           f"{wait} s (see docs/security.md, limits)", path,
-                           [(b"retry-after", str(wait).encode())])
+            await send_problem(send, TooManyRequests(
+                f"{client} has too much work in progress on this server; retry in {wait} s "
+                "(see docs/security.md, limits)"), path, [(b"retry-after", str(wait).encode())])
             return
         started = self.work.clock()
         # the time the request waits in line for a database connection is the server's
@@ -327,9 +316,9 @@ class AnonymousWork:
 
 
 async def _too_many(send: Any, client: str, wait: int, path: str) -> None:
-    await _problem(send, 429, "Too Many Requests",
-                   f"too many requests from {client}; retry in {wait} s", path,
-                   [(b"retry-after", str(wait).encode())])
+    await send_problem(send, TooManyRequests(f"too many requests from {client}; retry in "
+                                             f"{wait} s"), path,
+                       [(b"retry-after", str(wait).encode())])
 
 
 def rate_limiter(limits: LimitSettings) -> RateLimiter | None:

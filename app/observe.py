@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import hmac
 import ipaddress
-import json
 from bisect import bisect_left
 from collections.abc import Iterable
 from time import perf_counter
@@ -22,10 +21,11 @@ from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.access_log import AccessLog
 from app.metrics import BUCKETS, Family, Metrics, pool_families, route_class
+from app.problems import send_problem
 from app.security import _PRINCIPAL
 from app.tile_server import TileServer
 from gis.auth import Principal
-from gis.errors import Forbidden, GisError, MethodNotAllowed, problem
+from gis.errors import Forbidden, GisError, MethodNotAllowed
 from gis.settings import MetricsSettings, Settings
 
 PRINCIPAL_KEY = _PRINCIPAL  # where app.security keeps a request's principal
@@ -123,22 +123,17 @@ class Observer:
         elif not self.allowed(scope):
             refused = Forbidden("metrics are served to the networks in GIS_METRICS__ALLOW "
                                 "or with the bearer token GIS_METRICS__TOKEN")
-        headers = [(b"cache-control", b"no-store")]
         if refused is not None:
-            status, kind = refused.status, _PROBLEM
-            body = json.dumps(problem(refused, "/metrics")).encode()
-            if isinstance(refused, MethodNotAllowed):
-                headers.append((b"allow", b"GET, HEAD"))
-        else:
-            status, body, kind = 200, self.metrics.render().encode(), CONTENT_TYPE
-        await send({"type": "http.response.start", "status": status,
-                    "headers": [(b"content-type", kind),
-                                (b"content-length", str(len(body)).encode()), *headers]})
+            await send_problem(send, refused, "/metrics", [(b"cache-control", b"no-store")] + (
+                [(b"allow", b"GET, HEAD")] if isinstance(refused, MethodNotAllowed) else []))
+            return
+        body = self.metrics.render().encode()
+        await send({"type": "http.response.start", "status": 200,
+                    "headers": [(b"content-type", CONTENT_TYPE),
+                                (b"content-length", str(len(body)).encode()),
+                                (b"cache-control", b"no-store")]})
         await send({"type": "http.response.body",
                     "body": body if scope["method"] != "HEAD" else b""})
-
-
-_PROBLEM = b"application/problem+json"
 
 
 class _Answer:

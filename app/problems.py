@@ -3,6 +3,7 @@ problem as a page for a browser (in the page's language: Ukrainian, ``?lang=en``
 
 from __future__ import annotations
 
+import json
 import logging
 from pathlib import Path
 from typing import Any
@@ -12,6 +13,7 @@ from jinja2 import Environment, FileSystemLoader
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
+from starlette.types import Send
 
 from gis.db import database_errors
 from gis.errors import GisError, InvalidParameter, MethodNotAllowed, NotFound, problem
@@ -155,7 +157,16 @@ async def client_gone_handler(request: Request, exc: Exception) -> Response:
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
     """Log the traceback; answer 500 with no internals in the body."""
     log.exception("unhandled error on %s %s", request.method, request.url.path)
-    body = {"type": "about:blank", "title": "Internal Server Error", "status": 500,
-            "code": "ServerError", "detail": "internal error; it has been logged",
-            "description": "internal error; it has been logged", "instance": request.url.path}
-    return problem_response(body, request)
+    return problem_response(problem(GisError("internal error; it has been logged"),
+                                    request.url.path), request)
+
+
+async def send_problem(send: Send, exc: GisError, path: str,
+                       headers: list[tuple[bytes, bytes]] | None = None) -> None:
+    """Send the problem document of ``exc`` from ASGI middleware outside the app (its
+    handlers): the request limits, the metrics scrape."""
+    body = json.dumps(problem(exc, path)).encode()
+    await send({"type": "http.response.start", "status": exc.status,
+                "headers": [(b"content-type", b"application/problem+json"),
+                            (b"content-length", str(len(body)).encode()), *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})
