@@ -146,7 +146,8 @@ def parse_properties(raw: str | None, readable: tuple[Field, ...], reg: Registry
     if raw is None:
         return None
     by_name = {f.name: f for f in readable}
-    names = [n.strip() for n in raw.split(",") if n.strip()]
+    # each once, in the order first asked: a JSON object's names are unique (RFC 8259)
+    names = list(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
     unknown = [n for n in names if n not in by_name]
     if unknown:
         raise InvalidParameter(f"unknown properties {unknown} for collection {reg.id}",

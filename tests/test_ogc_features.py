@@ -160,6 +160,19 @@ def test_property_filter_and_properties_selection(server: str, demo_url: str) ->
                for f in doc["features"])
 
 
+def test_a_property_asked_twice_is_written_once(server: str) -> None:
+    """``properties=a,b,a`` wrote ``a`` twice in each GeoJSON object (names must be unique)
+    and twice as a CSV column."""
+    asked = {"limit": 2, "properties": "purpose_code,cadastral_number,purpose_code"}
+    r = get(server, "/collections/land_parcels/items", **asked)
+    first = r.text[r.text.index('"properties"'):]
+    first = first[:first.index("}")]
+    assert first.count('"purpose_code"') == 1 and first.index('"purpose_code"') < first.index(
+        '"cadastral_number"')  # in the order first asked
+    header = get(server, "/collections/land_parcels/items", f="csv", **asked).text.splitlines()[0]
+    assert header == "\ufeffid,purpose_code,cadastral_number,wkt"
+
+
 def test_datetime_selects_permits_valid_in_the_interval(server: str, demo_url: str) -> None:
     doc = get(server, "/collections/advertising_structures/items", limit=10000,
               datetime="2026-01-01/2026-03-31").json()
