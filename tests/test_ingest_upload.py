@@ -117,6 +117,12 @@ def test_the_page_in_a_browser(upload_server: str, db_url: str, tmp_path: Path) 
             page.wait_for_selector("#result:not([hidden])")
             assert "Перевірка: нічого не записано" in page.inner_text("#summary")
             assert "does not match the format" in page.inner_text("#problems")
+            # the server's English words are marked as English on the Ukrainian page, the
+            # severity is a Ukrainian word
+            cells = page.locator("#problems tbody tr").first.locator("td")
+            assert cells.nth(1).inner_text() == "помилка"
+            assert cells.nth(2).get_attribute("lang") == "en"
+            assert page.locator("#notes li").first.get_attribute("lang") == "en"
             # the counts by rule, as the CLI prints them (the table holds the first 500 only)
             assert page.inner_text("#counts").startswith("Знахідок: ")
             assert "cadastral_number_format 1" in page.inner_text("#counts")

@@ -15,7 +15,8 @@
       legacy: "Архівні дані (порушення правил категорії «legacy» лише в звіті)",
       repair: "Виправити невалідні геометрії (ST_MakeValid)",
       check: "Перевірити (нічого не записується)", report: "Звіт", row: "Рядок",
-      severity: "Рівень", message: "Повідомлення", confirm: "Імпортувати",
+      severity: "Рівень", message: "Повідомлення сервера (англійською)", confirm: "Імпортувати",
+      error: "помилка", legacy: "архівні дані", warning: "попередження",
       append: "додати всі рядки", upsert: "оновити за ключем, додати нові",
       replace: "замінити реєстр вмістом файлу", abort: "зупинити імпорт (нічого не записати)",
       skip: "пропустити їх, записати решту",
@@ -40,7 +41,8 @@
       legacy: "Legacy data (rows breaking 'legacy' rules are reported, not refused)",
       repair: "Repair invalid geometries (ST_MakeValid)",
       check: "Check (writes nothing)", report: "Report", row: "Row", severity: "Severity",
-      message: "Message", confirm: "Import",
+      message: "Server message", confirm: "Import",
+      error: "error", legacy: "legacy data", warning: "warning",
       append: "add every row", upsert: "update by key, add the new ones",
       replace: "replace the registry with the file", abort: "stop the import (write nothing)",
       skip: "skip them, write the others",
@@ -114,6 +116,7 @@
     for (const n of [...rep.notes, `${rep.format}, ${rep.crs}${rep.encoding ? ", " + rep.encoding : ""}`]) {
       const li = document.createElement("li");
       li.textContent = n;
+      li.lang = "en";  // the server's words are English (marked for a screen reader)
       $("notes").append(li);
     }
     // how many of each rule, as the CLI prints them: the table holds only the first ones
@@ -128,7 +131,11 @@
     for (const p of rep.problems) {
       const tr = body.insertRow();
       tr.className = p.severity;
-      for (const v of [p.row || "—", p.severity, p.message]) tr.insertCell().textContent = v;
+      tr.insertCell().textContent = p.row || "—";
+      tr.insertCell().textContent = t(p.severity);
+      const message = tr.insertCell();
+      message.textContent = p.message;
+      message.lang = "en";
     }
     $("confirm").hidden = !(rep.dry_run && !rep.refused && rep.rows > 0);
   }
@@ -143,6 +150,7 @@
       show(await send(path));
     } catch (e) {
       $("error").textContent = e.message;
+      $("error").lang = e.lang || lang;  // a server's message is English, marked so
       $("error").hidden = false;
     } finally {
       button.disabled = false;

@@ -33,7 +33,8 @@ window.hromadaUpload = function upload(url, file, { progress, words }) {
       let body = {};
       try { body = JSON.parse(xhr.responseText); } catch { /* a proxy's own page */ }
       if (xhr.status >= 200 && xhr.status < 300) resolve(body);
-      else reject(new Error(body.detail ?? body.title ?? `HTTP ${xhr.status}`));
+      else reject(Object.assign(new Error(body.detail ?? body.title ?? `HTTP ${xhr.status}`),
+                                {lang: "en"}));  // the server's words are English
     });
     for (const kind of ["error", "abort", "timeout"]) {
       xhr.addEventListener(kind, () => { progress.hidden = true; reject(new Error(words.failed)); });
