@@ -10,6 +10,7 @@ and looks the report up by it once the holder has answered.
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Iterator
 from typing import Any
 
@@ -180,6 +181,22 @@ def test_a_visitor_reports_a_mistake_and_looks_it_up_by_ticket(
                         headers={"Authorization": "Bearer tok-taras"},
                         json={"status": "in_work", "answer": "Виїдемо на обмір до 15 грудня"})
         assert r.status_code == 200, r.text
+        # a mistyped ticket is said in the page's language, not in the server's English
+        for typed, said in (("AAAAA-BBBBB", "звернення з таким номером не знайдено."),
+                            ("K7RFM", "номер звернення має вигляд K7RFM-3XR2D")):
+            page.fill("#lookup-ticket", typed)
+            page.click("#lookup-check")
+            refusal = page.locator("#lookup-result .error")
+            refusal.wait_for(timeout=WAIT_MS)
+            assert refusal.inner_text().startswith(f"Не вдалося: {said}")
+            assert not re.search("[A-Za-z]{3}", refusal.inner_text().replace("K7RFM-3XR2D", ""))
+        # the two refusals were asked for: they are no page errors (Chromium logs each twice)
+        expected = [e for e in visitor.errors if "/error-reports/AAAAA-BBBBB" in e
+                    or "/error-reports/K7RFM" in e or re.fullmatch(
+                        r"console: Failed to load resource: the server responded with a status "
+                        r"of 40[04] \(.*\)", e)]
+        assert len(expected) == 4, visitor.errors
+        visitor.errors[:] = [e for e in visitor.errors if e not in expected]
         # … and the visitor looks the report up by its ticket
         page.fill("#lookup-ticket", ticket.lower())
         page.click("#lookup-check")

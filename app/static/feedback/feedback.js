@@ -17,6 +17,12 @@ const STRINGS = {
     status: "Стан", answer: "Відповідь", filed: "Подано", about: "Об'єкт",
     tooMany: "Забагато звернень з вашої адреси. Спробуйте пізніше.",
     failed: "Не вдалося:", chars: "символів",
+    noTicket: "звернення з таким номером не знайдено.",
+    badTicket: "номер звернення має вигляд K7RFM-3XR2D (10 латинських літер і цифр).",
+    gone: "цього об'єкта вже немає в реєстрі.", rejected: "звернення не прийнято",
+    serverSays: "пояснення сервера англійською",
+    unavailable: "сервіс тимчасово недоступний. Спробуйте пізніше.",
+    network: "немає з'єднання з сервером.",
   },
   en: {
     link: "Report a mistake", title: "Report a mistake",
@@ -30,6 +36,12 @@ const STRINGS = {
     status: "Status", answer: "Answer", filed: "Filed", about: "Object",
     tooMany: "Too many reports from your address. Please try later.",
     failed: "Failed:", chars: "characters",
+    noTicket: "no report has this ticket.",
+    badTicket: "a ticket looks like K7RFM-3XR2D (10 letters and digits).",
+    gone: "this object is no longer in the registry.", rejected: "the report was not accepted",
+    serverSays: "the server says",
+    unavailable: "the service is unavailable for a moment. Please try later.",
+    network: "no connection to the server.",
   },
 };
 const MAX_COMMENT = 2000;
@@ -38,6 +50,24 @@ const MAX_CONTACT = 200;
 const lang = () => (document.documentElement.lang === "en" ? "en" : "uk");
 const s = (key) => STRINGS[lang()][key] ?? STRINGS.uk[key] ?? key;
 const tr = (titles) => (titles && typeof titles === "object" ? titles[lang()] ?? titles.uk : titles ?? "");
+
+// A refused request as a resident reads it: a sentence in the page's language (``words``:
+// the status → the key of this request's own sentences). Only where the server's English words
+// say what to correct (a refused report) do they follow, marked as English.
+function refusal(err, words) {
+  if (err.status === undefined) return [`${s("failed")} ${s("network")}`];
+  const key = err.status === 429 ? "tooMany" : err.status >= 500 ? "unavailable"
+    : words[err.status] ?? "rejected";
+  if (key === "tooMany") return [s("tooMany")];
+  if (key !== "rejected" || !err.detail) return [`${s("failed")} ${s(key)}`];
+  return [`${s("failed")} ${s(key)} (${s("serverSays")}: `, el("span", { lang: "en", text: err.detail }), ")."];
+}
+
+// a response that is not OK, as an error ``refusal`` reads: its status and the server's detail
+function refused(response, doc) {
+  return Object.assign(new Error(doc.detail ?? `HTTP ${response.status}`),
+    { status: response.status, detail: doc.detail });
+}
 
 function el(tag, attrs = {}, ...children) {
   const node = document.createElement(tag);
@@ -117,12 +147,11 @@ function open(map, collection, feature) {
       const r = await fetch("/error-reports", { method: "POST", credentials: "same-origin",
         headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify(body) });
       const doc = await r.json().catch(() => ({}));
-      if (r.status === 429) throw new Error(s("tooMany"));
-      if (!r.ok) throw new Error(doc.detail ?? `HTTP ${r.status}`);
+      if (!r.ok) throw refused(r, doc);
       state.ticket = doc.ticket;
       showSent(doc.ticket);
     } catch (err) {
-      error.textContent = `${s("failed")} ${err.message}`;
+      error.replaceChildren(...refusal(err, { 404: "gone" }));
       send.disabled = false;
       send.textContent = s("send");
     }
@@ -158,7 +187,7 @@ function lookupForm(ticket = "") {
       const r = await fetch(`/error-reports/${encodeURIComponent(input.value.trim())}`,
         { headers: { Accept: "application/json" }, cache: "no-store" });
       const doc = await r.json().catch(() => ({}));
-      if (!r.ok) throw new Error(doc.detail ?? `HTTP ${r.status}`);
+      if (!r.ok) throw refused(r, doc);
       state.lookup = doc;
       result.replaceChildren(el("dl", {},
         el("dt", { text: s("status") }), el("dd", { id: "lookup-status", "data-status": doc.status, text: tr(doc.status_title) }),
@@ -168,7 +197,8 @@ function lookupForm(ticket = "") {
         doc.answer ? el("dt", { text: s("answer") }) : null,
         doc.answer ? el("dd", { id: "lookup-answer", text: doc.answer }) : null));
     } catch (err) {
-      result.replaceChildren(el("p", { class: "error", text: `${s("failed")} ${err.message}` }));
+      result.replaceChildren(el("p", { class: "error" },
+        ...refusal(err, { 404: "noTicket", 400: "badTicket" })));
     }
   });
   return form;
