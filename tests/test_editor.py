@@ -406,12 +406,17 @@ def test_refusals_are_shown_at_the_field_and_on_the_map(planner: Session,
     planner.page.click("#editor-save")
     error = planner.page.locator("[data-field=cadastral_number] .error")
     assert "має відповідати формату" in error.inner_text()
+    assert error.get_attribute("lang") is None  # the page's own words: the page's language
     # refused by the database (unique): shown at the field too
     planner.page.fill("[name=cadastral_number]", taken)
     planner.page.click("#editor-save")
     planner.page.wait_for_function(
         "(n) => document.querySelector('[data-field=cadastral_number] .error').textContent"
         ".includes(n)", arg=taken, timeout=WAIT_MS)
+    # the server's English, on a Ukrainian page, is marked as English (for a screen reader);
+    # the editor's own words are not
+    assert error.get_attribute("lang") == "en"
+    assert planner.page.get_attribute("#editor-message", "lang") == "en"
     planner.page.click("#editor-cancel")
     # a vertex dragged into the neighbour: the overlap rule's sentence on the map
     with psycopg.connect(url) as conn:
@@ -429,6 +434,7 @@ def test_refusals_are_shown_at_the_field_and_on_the_map(planner: Session,
     popup = planner.page.locator(".editor-problem")
     popup.wait_for(timeout=WAIT_MS)
     assert "overlaps" in popup.inner_text()
+    assert popup.locator("p[lang=en]").count() == 1
     planner.page.screenshot(path=str(ARTIFACTS / "editor-overlap.png"))
     with psycopg.connect(url) as conn:  # nothing written
         assert conn.execute("SELECT changed_by IS DISTINCT FROM 'olena' FROM "

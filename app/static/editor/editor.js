@@ -143,9 +143,11 @@ class Editor {
     this.panel.dataset.state = st;
   }
 
-  say(text, kind = "") {
+  // ``lang``: the language of ``text`` when it is not the page's (the server's English)
+  say(text, kind = "", lang = null) {
     this.message.textContent = text ?? "";
     this.message.className = kind;
+    if (lang) this.message.lang = lang; else this.message.removeAttribute("lang");
   }
 
   fail(err) {
@@ -364,8 +366,8 @@ class Editor {
     if (err.status === 401) { this.say(s("signedOut"), "error"); return; }
     const { field, detail } = err.body;
     const text = detail ?? err.message;
-    this.say(text, "error");
-    if (field && field !== "geometry" && this.current?.form?.showError(field, text)) return;
+    this.say(text, "error", "en");  // the API's words are English: marked for a screen reader
+    if (field && field !== "geometry" && this.current?.form?.showError(field, text, "en")) return;
     if (field && this.extra.querySelector(`[name="${CSS.escape(field)}"]`)) {
       const input = this.extra.querySelector(`[name="${CSS.escape(field)}"]`);
       input.closest("label")?.classList.add("invalid");
@@ -374,14 +376,16 @@ class Editor {
     if (field === "geometry" || field === "line" || field === "with" || !field) this.onMap(text);
   }
 
-  onMap(text) {
+  onMap(text) {  // the server's (English) sentence, at the place it names
     const at = text.match(/POINT\(([-\d.]+) ([-\d.]+)\)/);
     const geometry = this.drawn() ?? this.current?.loadedGeometry;
     const where = at ? [Number(at[1]), Number(at[2])] : geometry ? centroid(geometry) : null;
     if (!where) return;
     this.popup?.remove();
     this.popup = new maplibregl.Popup({ className: "editor-problem", maxWidth: "320px" })
-      .setLngLat(where).setText(text).addTo(this.map);
+      .setLngLat(where)
+      .setDOMContent(Object.assign(document.createElement("p"), { textContent: text, lang: "en" }))
+      .addTo(this.map);
   }
 
   async conflict() {

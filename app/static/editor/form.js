@@ -117,11 +117,13 @@ export class AttributeForm {
 
   has(name) { return this.inputs.has(name); }
 
-  showError(name, message) {
+  showError(name, message, lang = null) {
     const row = this.element.querySelector(`[data-field="${CSS.escape(name)}"]`);
     if (!row) return false;
     row.classList.add("invalid");
-    row.querySelector(".error").textContent = message;
+    const error = row.querySelector(".error");
+    error.textContent = message;
+    if (lang) error.lang = lang; else error.removeAttribute("lang");
     row.scrollIntoView({ block: "nearest" });
     return true;
   }
@@ -129,7 +131,10 @@ export class AttributeForm {
   clearError(name) {
     const row = this.element.querySelector(`[data-field="${CSS.escape(name)}"]`);
     row?.classList.remove("invalid");
-    if (row) row.querySelector(".error").textContent = "";
+    if (row) {
+      row.querySelector(".error").textContent = "";
+      row.querySelector(".error").removeAttribute("lang");
+    }
   }
 
   set(values) { this.loaded = { ...values }; this.render(values); }
