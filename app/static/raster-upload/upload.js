@@ -70,11 +70,13 @@ document.getElementById("form").addEventListener("submit", async (e) => {
       const line = document.createElement("span");
       line.className = "note";
       line.textContent = STRINGS[lang][note.code] ? STRINGS[lang][note.code](note) : note.message;
+      if (!STRINGS[lang][note.code]) line.lang = "en";  // not worded here: the server's English
       done.append(document.createElement("br"), line);
     }
     done.hidden = false;
   } catch (err) {
     error.textContent = err.message;  // the server's own words (English), as from the CLI
+    error.lang = err.lang || lang;
     error.hidden = false;
   } finally {
     document.getElementById("send").disabled = false;

@@ -83,14 +83,16 @@ async function api(url, { method = "GET", body } = {}) {
     body: body ? JSON.stringify(body) : undefined });
   const text = await r.text();
   const doc = text ? JSON.parse(text) : null;
-  if (!r.ok) throw new Error(doc?.detail ?? `HTTP ${r.status}`);
+  if (!r.ok) throw Object.assign(new Error(doc?.detail ?? `HTTP ${r.status}`), { lang: "en" });
   return doc;
 }
 
-function say(text, kind = "") {
+// ``lang``: the language of ``text`` when it is not the page's (the server's English)
+function say(text, kind = "", lang = null) {
   const box = document.getElementById("message");
   box.textContent = text;
   box.className = `message ${kind}`;
+  if (lang) box.lang = lang; else box.removeAttribute("lang");
 }
 
 function strings() {
@@ -143,7 +145,8 @@ async function render() {
     else if (state.tab === "quality") await renderQuality(pane);
     else await renderReports(pane);
   } catch (err) {
-    pane.replaceChildren(el("p", { class: "error", text: `${s("failed")}: ${err.message}` }));
+    pane.replaceChildren(el("p", { class: "error" }, `${s("failed")}: `,
+      el("span", { lang: err.lang ?? lang, text: err.message })));
   }
 }
 
@@ -199,7 +202,7 @@ async function renderQueue(pane) {
 
 function button(text, id, onClick) {
   const b = el("button", { type: "button", id, text });
-  b.addEventListener("click", () => onClick().catch((err) => say(err.message, "error")));
+  b.addEventListener("click", () => onClick().catch((err) => say(err.message, "error", err.lang)));
   return b;
 }
 
@@ -296,7 +299,7 @@ async function renderQuality(pane) {
       el("h3", {}, el("span", { text: tr(c.title) }), el("span", { class: `count${c.count ? " some" : ""}`, text: ` ${c.count}` })),
       c.items.length ? el("ul", {}, ...c.items.map((i) => el("li", {},
         el("a", { href: `/#obj=${encodeURIComponent(r.collection)}/${i.id}`, target: "_blank", text: i.label }),
-        el("span", { text: ` — ${i.message}` })))) : null)),
+        " — ", el("span", { lang: "en", text: i.message })))) : null)),
     r.numberOfFindings ? null : el("p", { text: s("noFindings") }));
 }
 
@@ -319,7 +322,7 @@ async function renderReports(pane) {
           body: { status: select.value, answer: answer.value } });
         say(s("saved"), "ok");
         await render();
-      } catch (err) { say(err.message, "error"); }
+      } catch (err) { say(err.message, "error", err.lang); }
     });
     parts.push(el("article", { class: "report", "data-ticket": r.ticket },
       el("h3", {}, el("span", { text: `${s("ticket")} ${r.ticket} · ` }),
