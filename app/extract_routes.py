@@ -33,6 +33,7 @@ from extracts.issue import ExtractRequest, Issued, issue_extract
 from gis.auth import Principal
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import InvalidParameter, TooManyRequests
+from gis.negotiation import prefers_html
 from gis.settings import ExtractSettings, Settings
 from registries.catalog import Catalog
 
@@ -132,7 +133,7 @@ async def check_handler(svc: ExtractService, request: Request) -> Response:
         raise InvalidParameter("f must be json or html", parameter="f")
     doc = await run_in_threadpool(svc.check, request.path_params["number"],
                                   who.sees_personal_data, request.query_params.get("hash"))
-    if f == "html" or (f is None and "text/html" in request.headers.get("accept", "")):
+    if f == "html" or (f is None and prefers_html(request.headers.get("accept"))):
         reg = svc.catalog.get(doc["collection"]) if doc.get("collection") in \
             svc.catalog.ids else None
         return HTMLResponse(TEMPLATES.get_template("extract_check.html").render(

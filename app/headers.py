@@ -228,10 +228,15 @@ class ResponseHeaders:
         if is_shared(path):
             return headers
         vary = [v.decode("latin-1") for k, v in headers if k.lower() == b"vary"]
-        # "/" is the geoportal for browsers and the OGC landing for API clients
-        varies = ("Accept", "Authorization", "Cookie") if path == "/" else ("Authorization",
-                                                                             "Cookie")
-        wanted = [v for v in varies if v.lower() not in ",".join(vary).lower()]
+        # "/" is the geoportal for browsers and the OGC landing for API clients; a gzipped
+        # body (pygeoapi's own gzip says nothing) differs by Accept-Encoding
+        zipped = any(k.lower() == b"content-encoding" and v.lower() == b"gzip"
+                     for k, v in headers)
+        varies = (*(["Accept"] if path == "/" else []),
+                  *(["Accept-Encoding"] if zipped else []), "Authorization", "Cookie")
+        # by name, not by substring: "Accept" is not in "Accept-Encoding"
+        named = {name.strip().lower() for v in vary for name in v.split(",")}
+        wanted = [v for v in varies if v.lower() not in named]
         if wanted:
             headers = [(k, v) for k, v in headers if k.lower() != b"vary"]
             headers.append((b"vary", ", ".join([*vary, *wanted]).encode("latin-1")))

@@ -23,6 +23,7 @@ from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
 from gis.crs import ucs2000_proj4
+from gis.negotiation import prefers_html
 from gis.settings import Settings
 from registries.catalog import Catalog
 from registries.declaration import DATE_RANGE_STATUSES
@@ -177,7 +178,7 @@ class LandingSwitch:
         fmt = request.query_params.get("f")
         accept = request.headers.get("accept", "")
         # browsers send text/html; API clients send JSON types, */* or nothing
-        if fmt == "html" or (fmt is None and "text/html" in accept):
+        if fmt == "html" or (fmt is None and prefers_html(accept)):
             await self.page(scope, receive, send)
         else:
             await self.ogc_app(scope, receive, send)

@@ -17,6 +17,7 @@ from starlette.types import Send
 
 from gis.db import database_errors
 from gis.errors import GisError, InvalidParameter, MethodNotAllowed, NotFound, problem
+from gis.negotiation import prefers_html
 
 log = logging.getLogger("hromada.http")
 
@@ -71,7 +72,7 @@ def wants_page(request: Request) -> bool:
     f = request.query_params.get("f")
     if f:
         return f.lower() == "html"
-    return "text/html" in request.headers.get("accept", "")
+    return prefers_html(request.headers.get("accept"))
 
 
 def problem_page(doc: dict[str, Any], request: Request) -> str:

@@ -29,6 +29,7 @@ from app.security import token_authenticator
 from gis.auth import Principal
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import InvalidParameter, NotFound
+from gis.negotiation import prefers_html
 from gis.settings import Settings
 from ogc.params import parse_pending
 from registries import changes, place, report, search
@@ -160,7 +161,7 @@ def wants_html(request: Request) -> bool:
         if f not in ("json", "html"):
             raise InvalidParameter("f must be json or html", parameter="f")
         return f == "html"
-    return "text/html" in request.headers.get("accept", "")
+    return prefers_html(request.headers.get("accept"))
 
 
 # -- handlers ------------------------------------------------------------------------------

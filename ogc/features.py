@@ -36,6 +36,7 @@ from gis.crs import CRS84, crs_uri, output_crs_uris
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import InvalidParameter, MethodNotAllowed, NotFound, PreconditionFailed
 from gis.json_input import parse_json
+from gis.negotiation import preferred
 from ogc.params import ItemsQuery, parse_crs, parse_items_query, parse_pending
 from ogc.streaming import ClosingStream
 from registries import writes
@@ -185,7 +186,8 @@ def items(svc: FeatureService, request: Request) -> Response:
                 cursor.close()
             give_back(svc.pool, conn)
 
-    headers = {"Content-Crs": content_crs(q.crs), "Vary": "Accept-Encoding"}
+    # the format follows Accept (without f); the body, Accept-Encoding
+    headers = {"Content-Crs": content_crs(q.crs), "Vary": "Accept, Accept-Encoding"}
     tail = json.dumps({
         "numberMatched": matched, "numberReturned": returned,
         "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
@@ -248,7 +250,8 @@ def csv_items(svc: FeatureService, request: Request, reg: Registry, q: ItemsQuer
             give_back(svc.pool, conn)
 
     returned = max(0, min(q.limit, matched - q.offset))
-    headers = {"Content-Crs": content_crs(q.crs), "Vary": "Accept-Encoding"}
+    # the format follows Accept (without f); the body, Accept-Encoding
+    headers = {"Content-Crs": content_crs(q.crs), "Vary": "Accept, Accept-Encoding"}
     links = ", ".join(f'<{lk["href"]}>; rel="{lk["rel"]}"; type="{lk["type"]}"'
                       for lk in page_links(svc, request, reg, q, returned, matched, "csv")
                       if lk["rel"] in ("next", "prev"))
@@ -275,9 +278,24 @@ def copied(conn: psycopg.Connection[Any], query: sql.Composed, bind: dict[str, A
     yield bytes(piece)
 
 
-def asked_format(request: Request) -> str:
-    """Return the format an items request asked by ``f`` (lower case), or ``""``."""
-    return (request.query_params.get("f") or "").lower()
+# the types an items page is answered in, in the server's order of preference, and the
+# format (``f``) each is; a single item has no CSV
+ITEMS_TYPES = {GEOJSON: "json", "application/json": "json", "text/html": "html",
+               "application/ld+json": "jsonld", "text/csv": "csv"}
+ITEM_TYPES = {k: v for k, v in ITEMS_TYPES.items() if v != "csv"}
+
+
+def asked_format(request: Request, types: dict[str, str] = ITEMS_TYPES) -> str:
+    """Return the format a request asked: its ``f`` (lower case), else the one of ``types``
+    its ``Accept`` prefers (``json`` when it names none of them: GeoJSON is the default).
+
+    ``geojson`` is ``json``: both name the GeoJSON this module writes.
+    """
+    f = (request.query_params.get("f") or "").lower()
+    if f:
+        return "json" if f == "geojson" else f
+    kind = preferred(request.headers.get("accept"), list(types))
+    return types[kind] if kind else "json"
 
 
 class RawText(Loader):
@@ -336,7 +354,7 @@ def item(svc: FeatureService, request: Request) -> Response:
     etag = item_etag(row[0], int(row[1]), who.sees_personal_data)
     # staff's views of one object differ (published or with pending changes): never cached
     # for another reader
-    vary = {"Vary": "Authorization, Cookie"} if who.sees_personal_data else {}
+    vary = {"Vary": "Accept, Authorization, Cookie" if who.sees_personal_data else "Accept"}
     if etag in if_none_match(request):
         return Response(status_code=304, headers={"ETag": etag, **vary})
     return Response(json.dumps(feature, ensure_ascii=False), media_type=GEOJSON,
@@ -454,8 +472,9 @@ class FeatureRouter:
                 if m:
                     scope = {**scope, "path": path, "path_params": m.groupdict()}
                     request = Request(scope, receive)
-                    ours = wants_geojson(request) or (handler == self.items
-                                                       and asked_format(request) == "csv")
+                    fmt = asked_format(request,
+                                       ITEMS_TYPES if handler == self.items else ITEM_TYPES)
+                    ours = fmt == "json" or (handler == self.items and fmt == "csv")
                     if method in READ_METHODS and not ours:
                         check_rendered_size(request, self.svc.max_rendered)  # before rendering
                         if handler == self.items:  # the same 400s as GeoJSON, in our words
@@ -661,14 +680,6 @@ def feature_schema_links(base_url: str, catalog: Catalog, path: str) -> list[dic
     return [{"rel": "describedBy", "type": "application/schema+json",
              "title": "JSON Schema of a feature (GeoJSON)",
              "href": f"{base_url}/collections/{cid}/feature-schema"}]
-
-
-def wants_geojson(request: Request) -> bool:
-    """Return True unless the client asked for HTML or another format pygeoapi renders."""
-    f = request.query_params.get("f")
-    if f:
-        return f.lower() in ("json", "geojson")
-    return "text/html" not in request.headers.get("accept", "")
 
 
 # the formats pygeoapi renders an items page in, beside our GeoJSON and CSV

@@ -24,6 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from gis.errors import EnvironmentProblem, GisError, InvalidParameter, NotFound
+from gis.negotiation import prefers_html
 from ogc.html import prepare as prepare_pages
 from ogc.provider import serve_requests_to_providers
 from registries.catalog import default_catalog
@@ -312,7 +313,7 @@ def ukrainian_first(scope: Scope) -> Scope:
     switch (``?lang=en``), whatever language the browser happens to prefer."""
     query = scope.get("query_string", b"")
     wants_html = b"f=html" in query or any(
-        k == b"accept" and b"text/html" in v for k, v in scope.get("headers", []))
+        k == b"accept" and prefers_html(v.decode("latin-1")) for k, v in scope.get("headers", []))
     if not wants_html or b"lang=" in query:
         return scope
     return {**scope, "headers": [(k, v) for k, v in scope.get("headers", [])

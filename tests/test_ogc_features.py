@@ -512,3 +512,51 @@ def test_the_openapi_describes_our_public_routes_as_they_answer(server: str,
         assert r.status_code in (200, 204), (path, r.status_code, r.text[:200])
         media = r.headers.get("content-type", "").split(";")[0]
         assert r.status_code == 204 or media in op["responses"]["200"]["content"], (path, media)
+
+
+BROWSER = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+
+
+@pytest.mark.parametrize(("accept", "answered"), [
+    # HTML only if nothing else: a substring test of "text/html" answered HTML
+    ("text/html;q=0.1, application/geo+json", "application/geo+json"),
+    ("application/json, text/html;q=0.9", "application/geo+json"),
+    (BROWSER, "text/html"),
+    ("text/csv", "text/csv"),
+    ("application/ld+json", "application/ld+json"),
+    ("text/csv;q=0.5, application/ld+json;q=0.2", "text/csv"),
+    ("*/*", "application/geo+json"),
+    ("application/xml", "application/geo+json"),  # none offered: the default
+])
+def test_an_items_page_follows_accept_by_quality(server: str, accept: str,
+                                                 answered: str) -> None:
+    """Without ``f`` the format is the one ``Accept`` ranks highest (RFC 9110 12.5.1), and
+    the answer says it varies by ``Accept``."""
+    r = httpx.get(f"{server}/collections/land_parcels/items", params={"limit": 2},
+                  headers={"Accept": accept}, timeout=60)
+    assert r.status_code == 200, r.text
+    assert r.headers["content-type"].split(";")[0] == answered
+    if answered in ("application/geo+json", "text/csv"):  # ours
+        assert "accept" in [v.strip().lower() for v in r.headers["vary"].split(",")]
+
+
+def test_a_negotiated_page_says_it_varies_by_accept(server: str) -> None:
+    """``/`` is the geoportal for a browser and the OGC landing page for a program; its Vary
+    lacked Accept whenever it was gzipped (``Accept`` was found inside ``Accept-Encoding``)."""
+    for accept in (BROWSER, "application/json"):
+        r = httpx.get(f"{server}/", headers={"Accept": accept, "Accept-Encoding": "gzip"},
+                      timeout=60)
+        assert r.status_code == 200
+        names = [v.strip().lower() for v in r.headers["vary"].split(",")]
+        assert "accept" in names, r.headers["vary"]
+        if r.headers.get("content-encoding") == "gzip":
+            assert "accept-encoding" in names, r.headers["vary"]
+
+
+def test_an_error_follows_accept_by_quality(server: str) -> None:
+    """A program preferring JSON gets the problem document, a browser the page."""
+    for accept, answered in (("application/json, text/html;q=0.5", "application/problem+json"),
+                             (BROWSER, "text/html")):
+        r = httpx.get(f"{server}/collections/nowhere", headers={"Accept": accept}, timeout=60)
+        assert r.status_code == 404
+        assert r.headers["content-type"].split(";")[0] == answered

@@ -1,0 +1,87 @@
+"""Content negotiation by ``Accept`` (RFC 9110, 12.5.1): which of the types a resource
+offers its client prefers — by quality value, then by the most specific range that names the
+type — read one way by every route that answers in more than one format.
+
+Reading ``"text/html" in accept`` instead sent a client asking
+``text/html;q=0.1, application/geo+json`` (GeoJSON, HTML only if nothing else) an HTML page.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+HTML = "text/html"
+JSON_TYPES = ("application/json", "application/geo+json", "application/problem+json")
+
+
+def accept_ranges(accept: str) -> list[tuple[str, float]]:
+    """Return the media ranges of an ``Accept`` header with their quality values, lower case;
+    a range whose ``q`` is not a number from 0 to 1 is left out.
+
+    >>> accept_ranges("text/html, application/xml;q=0.9, */*;q=0.8, image/*;q=x")
+    [('text/html', 1.0), ('application/xml', 0.9), ('*/*', 0.8)]
+    """
+    ranges: list[tuple[str, float]] = []
+    for part in accept.split(","):
+        kind, *params = (p.strip() for p in part.split(";"))
+        if "/" not in kind:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, value = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(value.strip())
+                except ValueError:
+                    q = -1.0
+        if 0.0 <= q <= 1.0:
+            ranges.append((kind.lower(), q))
+    return ranges
+
+
+def preferred(accept: str | None, offered: Sequence[str]) -> str | None:
+    """Return the type of ``offered`` that ``accept`` ranks highest (a tie: the first
+    offered, the server's own preference), or None when it accepts none of them. Without an
+    ``Accept`` header (or an empty one) the first offered.
+
+    >>> browser = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8"
+    >>> preferred(browser, ["application/geo+json", "text/html"])
+    'text/html'
+    >>> preferred("text/html;q=0.1, application/geo+json", ["application/geo+json", "text/html"])
+    'application/geo+json'
+    >>> preferred("*/*", ["application/json", "text/html"])
+    'application/json'
+    >>> preferred("text/*;q=0.5, text/html;q=0", ["text/html", "text/csv"])
+    'text/csv'
+    >>> preferred("application/xml", ["application/json", "text/html"]) is None
+    True
+    >>> preferred(None, ["application/json", "text/html"])
+    'application/json'
+    """
+    ranges = accept_ranges(accept or "")
+    if not ranges:
+        return offered[0] if offered else None
+    best: tuple[float, str] | None = None
+    for kind in offered:
+        major = kind.split("/")[0]
+        # the most specific range naming the type sets its quality
+        q = next((q for r, q in ranges if r == kind), None)
+        if q is None:
+            q = next((q for r, q in ranges if r == f"{major}/*"), None)
+        if q is None:
+            q = next((q for r, q in ranges if r == "*/*"), 0.0)
+        if q > 0 and (best is None or q > best[0]):
+            best = (q, kind)
+    return best[1] if best else None
+
+
+def prefers_html(accept: str | None) -> bool:
+    """Return True when ``accept`` ranks an HTML page above JSON: a browser's navigation,
+    not a program (which sends JSON types, ``*/*`` or nothing).
+
+    >>> prefers_html("text/html,application/xhtml+xml,*/*;q=0.8"), prefers_html("*/*")
+    (True, False)
+    >>> prefers_html("application/json, text/html;q=0.9"), prefers_html(None)
+    (False, False)
+    """
+    return preferred(accept, [*JSON_TYPES, HTML]) == HTML
