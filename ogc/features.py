@@ -116,13 +116,16 @@ def page_links(svc: FeatureService, request: Request, reg: Registry, q: ItemsQue
         p["f"] = f
         return f"{base}?{urlencode(p)}"
 
-    links = [
-        {"rel": "self", "type": kind, "title": f"This page as {name}", "href": href(q.offset)},
-        {"rel": "alternate", "type": "text/html", "title": "This page as HTML",
-         "href": href(q.offset, "html")},
-        {"rel": "collection", "type": "application/json", "title": reg.title["en"],
-         "href": f"{svc.base_url}/collections/{reg.id}?f=json"},
-    ]
+    links = [{"rel": "self", "type": kind, "title": f"This page as {name}",
+              "href": href(q.offset)}]
+    # the same page in the other formats; pygeoapi renders a page of at most max_rendered
+    others = [("json", GEOJSON, "GeoJSON"), ("csv", "text/csv", "CSV")]
+    if q.limit <= svc.max_rendered:
+        others += [("html", "text/html", "HTML"), ("jsonld", "application/ld+json", "JSON-LD")]
+    links += [{"rel": "alternate", "type": t, "title": f"This page as {title}",
+               "href": href(q.offset, f)} for f, t, title in others if f != fmt]
+    links.append({"rel": "collection", "type": "application/json", "title": reg.title["en"],
+                  "href": f"{svc.base_url}/collections/{reg.id}?f=json"})
     if q.offset + returned < matched:
         links.append({"rel": "next", "type": kind, "title": "Next page",
                       "href": href(q.offset + q.limit)})

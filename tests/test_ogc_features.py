@@ -560,3 +560,19 @@ def test_an_error_follows_accept_by_quality(server: str) -> None:
         r = httpx.get(f"{server}/collections/nowhere", headers={"Accept": accept}, timeout=60)
         assert r.status_code == 404
         assert r.headers["content-type"].split(";")[0] == answered
+
+
+@pytest.mark.parametrize("limit", [5, 2000])
+def test_an_items_page_links_itself_in_every_format_it_is_served_in(server: str,
+                                                                    limit: int) -> None:
+    """The page linked only its HTML twin (even past the 1,000 features a rendered page holds:
+    a link to a 400), not its CSV or JSON-LD; each alternate now answers in its type."""
+    doc = get(server, "/collections/land_parcels/items", limit=limit, offset=3).json()
+    alternates = {lk["type"]: lk["href"] for lk in doc["links"] if lk["rel"] == "alternate"}
+    wanted = {"text/csv"} | ({"text/html", "application/ld+json"} if limit <= 1000 else set())
+    assert set(alternates) == wanted, alternates
+    for kind, href in alternates.items():
+        r = httpx.get(href, timeout=60)
+        assert r.status_code == 200, (href, r.text[:300])
+        assert r.headers["content-type"].split(";")[0] == kind
+        assert "offset=3" in href and f"limit={limit}" in href
