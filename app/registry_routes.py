@@ -29,7 +29,7 @@ from app.security import token_authenticator
 from gis.auth import Principal
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import InvalidParameter, NotFound
-from gis.negotiation import prefers_html
+from gis.negotiation import json_only, prefers_html
 from gis.settings import Settings
 from ogc.params import parse_pending
 from registries import changes, place, report, search
@@ -350,6 +350,8 @@ def registry_routes(settings: Settings, pool: ConnectionPool, catalog: Catalog,
 
     def bind(handler: Callable[[RegistryService, Request], Any]) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
+            if handler is not parcel_report_handler:  # the one served as a page too
+                json_only(request.query_params.get("f"))
             return await handler(svc, request)  # type: ignore[no-any-return]
         return endpoint
 

@@ -10,6 +10,8 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
+from gis.errors import InvalidParameter
+
 HTML = "text/html"
 JSON_TYPES = ("application/json", "application/geo+json", "application/problem+json")
 
@@ -85,3 +87,18 @@ def prefers_html(accept: str | None) -> bool:
     (False, False)
     """
     return preferred(accept, [*JSON_TYPES, HTML]) == HTML
+
+
+def json_only(f: str | None) -> None:
+    """Refuse (400) a format other than JSON asked (``f``) of a resource served as JSON only;
+    without ``f`` (or ``f=json``) nothing is wrong.
+
+    >>> json_only(None), json_only("JSON"), json_only("")
+    (None, None, None)
+    >>> json_only("html")
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: f='html' is not served here: this resource is JSON only (f=json)
+    """
+    if f and f.lower() != "json":
+        raise InvalidParameter(f"f={f[:40]!r} is not served here: this resource is JSON only "
+                               "(f=json)", parameter="f")

@@ -204,3 +204,24 @@ def test_every_link_of_the_api_documents_answers(server: str) -> None:
     assert not any("/processes" in href or "/TileMatrixSets" in href for href in seen)
     listing = httpx.get(f"{server}/TileMatrixSets", timeout=30).json()
     assert listing == httpx.get(f"{server}/tileMatrixSets", timeout=30).json()
+
+
+@pytest.mark.parametrize(("path", "params"), [
+    ("/search", {"q": "Шевченка"}), ("/search/place", {"lon": "26.97", "lat": "49.42"}),
+    ("/tileMatrixSets", {}), ("/collections/land_parcels/tiles", {}), ("/tiles", {}),
+    ("/maps", {}),
+])
+def test_a_json_only_resource_refuses_another_format(server: str, path: str,
+                                                     params: dict[str, str]) -> None:
+    """``f=html`` or ``f=xml`` of a resource served as JSON only was answered JSON with 200,
+    where every other resource refuses a format it does not serve."""
+    for f in ("html", "xml"):
+        r = httpx.get(f"{server}{path}", params={**params, "f": f}, timeout=60)
+        assert r.status_code == 400, r.text
+        if f == "html":  # asked as a page, the refusal is the error page
+            assert r.headers["content-type"].startswith("text/html")
+            assert "f=&#39;html&#39;" in r.text
+        else:
+            assert r.json()["parameter"] == "f" and f"f='{f}'" in r.json()["detail"]
+    r = httpx.get(f"{server}{path}", params={**params, "f": "json"}, timeout=60)
+    assert r.status_code == 200, r.text

@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from gis.compression import accepts_gzip
 from gis.errors import InvalidParameter, NotFound
+from gis.negotiation import json_only
 from gis.tms import WEB_MERCATOR_QUAD, tms_document, tms_listing
 from tiles import documents
 from tiles.cache import etag_of, pack, unpack
@@ -105,6 +106,15 @@ def _city_layers(svc: TileService, request: Request) -> list[str]:
     return wanted
 
 
+def json_document(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
+    """Return ``handler`` refusing a format other than JSON (``f``): the tile matrix sets,
+    tilesets, TileJSON and styles are JSON only (the tiles themselves are MVT)."""
+    async def endpoint(request: Request) -> Any:
+        json_only(request.query_params.get("f"))
+        return await handler(request)
+    return endpoint
+
+
 def tile_routes(svc: TileService) -> list[Route]:
     """Return the Starlette routes of the tiles (mount before the OGC API catch-all)."""
 
@@ -168,21 +178,21 @@ def tile_routes(svc: TileService) -> list[Route]:
         return await tile_response(svc, request, [source.id], p["z"], p["x"], p["y"])
 
     return [
-        Route("/tileMatrixSets", matrix_sets),
-        Route("/tileMatrixSets/{tms}", matrix_set),
+        Route("/tileMatrixSets", json_document(matrix_sets)),
+        Route("/tileMatrixSets/{tms}", json_document(matrix_set)),
         # pygeoapi's spelling: its own list named grids no tile here is cut in (WorldCRS84Quad)
         # and not the city's UCS-2000 one
-        Route("/TileMatrixSets", matrix_sets),
-        Route("/TileMatrixSets/{tms}", matrix_set),
-        Route("/tiles", city_tilesets),
-        Route("/tiles/{tms}", city_tileset),
+        Route("/TileMatrixSets", json_document(matrix_sets)),
+        Route("/TileMatrixSets/{tms}", json_document(matrix_set)),
+        Route("/tiles", json_document(city_tilesets)),
+        Route("/tiles/{tms}", json_document(city_tileset)),
         Route("/tiles/{tms}/{z}/{y}/{x}", city_tile),
-        Route("/collections/{cid}/tiles", collection_tilesets),
-        Route("/collections/{cid}/tiles/{tms}", collection_tileset),
+        Route("/collections/{cid}/tiles", json_document(collection_tilesets)),
+        Route("/collections/{cid}/tiles/{tms}", json_document(collection_tileset)),
         Route("/collections/{cid}/tiles/{tms}/{z}/{y}/{x}", collection_tile),
-        Route("/maps", maps),
-        Route("/maps/{map}/tilejson.json", tilejson),
-        Route("/maps/{map}/style.json", style),
+        Route("/maps", json_document(maps)),
+        Route("/maps/{map}/tilejson.json", json_document(tilejson)),
+        Route("/maps/{map}/style.json", json_document(style)),
         Route("/maps/{map}/{z}/{x}/{y}.mvt", xyz),
         Route("/fonts/{fontstack}/{range}.pbf", glyph_range),
     ]
