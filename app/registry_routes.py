@@ -348,9 +348,10 @@ def registry_routes(settings: Settings, pool: ConnectionPool, catalog: Catalog,
     svc = RegistryService(settings, pool, catalog, token_authenticator(settings.auth.tokens),
                           audit)
 
-    def bind(handler: Callable[[RegistryService, Request], Any]) -> Callable[[Request], Any]:
+    def bind(handler: Callable[[RegistryService, Request], Any], *,
+             only_json: bool = True) -> Callable[[Request], Any]:
         async def endpoint(request: Request) -> Response:
-            if handler is not parcel_report_handler:  # the one served as a page too
+            if only_json:  # a route served as a page too checks its own f
                 json_only(request.query_params.get("f"))
             return await handler(svc, request)  # type: ignore[no-any-return]
         return endpoint
@@ -359,8 +360,9 @@ def registry_routes(settings: Settings, pool: ConnectionPool, catalog: Catalog,
         Route("/search", bind(search_handler)),
         Route("/search/reverse", bind(reverse_handler)),
         Route("/search/place", bind(place_handler)),
-        Route("/reports/parcels", bind(parcel_report_handler)),
-        Route("/reports/parcels/{cadastral_number}", bind(parcel_report_handler)),
+        Route("/reports/parcels", bind(parcel_report_handler, only_json=False)),
+        Route("/reports/parcels/{cadastral_number}", bind(parcel_report_handler,
+                                                          only_json=False)),
         Route("/registries/{collection_id}/problems", bind(problems_handler)),
         Route("/registries/{collection_id}/dismantling", bind(dismantling_handler)),
         Route("/registries/{collection_id}/as-of", bind(as_of_handler)),
