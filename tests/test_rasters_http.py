@@ -574,3 +574,22 @@ def test_a_raster_added_or_removed_elsewhere_is_served_or_gone_within_a_second(
         while httpx.get(url, timeout=30).status_code != 404:
             assert time.monotonic() - removed < 1.0, "the removed raster is still served"
             time.sleep(0.05)
+
+
+def test_raster_documents_refuse_a_format_they_do_not_serve(http: httpx.Client) -> None:
+    """The rasters' JSON documents answered ``f=xml`` or ``f=html`` with JSON and 200, where
+    the vector tiles' documents and every other resource refuse a format they do not serve."""
+    paths = ["/rasters", "/rasters/plan-wgs/tilejson.json", "/collections/plan-wgs",
+             "/collections/plan-wgs/schema", "/collections/plan-wgs/map/tiles",
+             f"/collections/plan-wgs/map/tiles/{UCS}"]
+    for path in paths:
+        for f in ("xml", "html"):
+            r = http.get(path, params={"f": f})
+            assert r.status_code == 400, (path, f, r.text)
+            if f == "xml":
+                assert r.json()["parameter"] == "f" and "JSON only" in r.json()["detail"], path
+            else:  # asked as a page, the refusal is the error page
+                assert r.headers["content-type"].startswith("text/html"), path
+        assert http.get(path, params={"f": "json"}).status_code == 200, path
+    # a staff-only raster stays absent to the public whatever format is asked
+    assert http.get("/collections/secret-plan", params={"f": "xml"}).status_code == 404

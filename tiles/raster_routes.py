@@ -32,6 +32,7 @@ from starlette.types import Receive, Scope, Send
 
 from gis.crs import CRS84, crs_uri, is_northing_first, output_crs_uris, srid_from_uri
 from gis.errors import InvalidParameter, NotFound
+from gis.negotiation import json_only
 from gis.rasters import RasterRecord
 from gis.tms import (
     WEB_MERCATOR_QUAD,
@@ -56,6 +57,7 @@ from tiles.raster_documents import (
     tilesets,
     wmts_capabilities,
 )
+from tiles.routes import json_document
 
 ASGIApp = Callable[..., Any]
 # what the raster routes add to /conformance (each has a test in tests/test_rasters_http.py)
@@ -229,12 +231,12 @@ def raster_routes(svc: RasterService) -> list[Route]:
         return Response(cov.data, media_type=GEOTIFF, headers=headers)
 
     return [
-        Route("/rasters", listing),
+        Route("/rasters", json_document(listing)),
         Route("/rasters/wmts", wmts),
-        Route("/rasters/{name}/tilejson.json", tilejson_doc),
+        Route("/rasters/{name}/tilejson.json", json_document(tilejson_doc)),
         Route("/rasters/{name}/{z:int}/{x:int}/{y:int}.{fmt}", xyz),
-        Route("/collections/{name}/map/tiles", map_tilesets),
-        Route("/collections/{name}/map/tiles/{tms}", map_tileset),
+        Route("/collections/{name}/map/tiles", json_document(map_tilesets)),
+        Route("/collections/{name}/map/tiles/{tms}", json_document(map_tileset)),
         Route("/collections/{name}/map/tiles/{tms}/{z}/{y}/{x}", map_tile),
         Route("/collections/{name}/coverage", coverage_data),
     ]
@@ -263,6 +265,7 @@ class RasterCollections:
         if len(parts) in (1, 2) and (len(parts) == 1 or parts[1] == "schema"):
             rec = await run_in_threadpool(self._visible, parts[0], self.svc.staff(request))
             if rec is not None:
+                json_only(request.query_params.get("f"))  # a raster has no page of its own
                 doc = collection(self.svc, rec) if len(parts) == 1 else \
                     schema(rec, self.svc.base_url)
                 media = "application/json" if len(parts) == 1 else "application/schema+json"
