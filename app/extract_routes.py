@@ -32,8 +32,8 @@ from extracts import register
 from extracts.issue import ExtractRequest, Issued, issue_extract
 from gis.auth import Principal
 from gis.db import database_errors, set_statement_timeout
-from gis.errors import InvalidParameter, TooManyRequests
-from gis.negotiation import prefers_html
+from gis.errors import TooManyRequests
+from gis.negotiation import page_or_json
 from gis.settings import ExtractSettings, Settings
 from registries.catalog import Catalog
 
@@ -128,12 +128,10 @@ async def issue_handler(svc: ExtractService, request: Request) -> Response:
 async def check_handler(svc: ExtractService, request: Request) -> Response:
     """GET /extracts/{number}[?hash=…][&f=html]: the register's word on a printed sheet."""
     who = svc.authenticate(request)
-    f = request.query_params.get("f")
-    if f not in (None, "json", "html"):
-        raise InvalidParameter("f must be json or html", parameter="f")
+    page = page_or_json(request.query_params.get("f"), request.headers.get("accept"))
     doc = await run_in_threadpool(svc.check, request.path_params["number"],
                                   who.sees_personal_data, request.query_params.get("hash"))
-    if f == "html" or (f is None and prefers_html(request.headers.get("accept"))):
+    if page:
         reg = svc.catalog.get(doc["collection"]) if doc.get("collection") in \
             svc.catalog.ids else None
         return HTMLResponse(TEMPLATES.get_template("extract_check.html").render(

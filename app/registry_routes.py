@@ -29,7 +29,7 @@ from app.security import token_authenticator
 from gis.auth import Principal
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import InvalidParameter, NotFound
-from gis.negotiation import json_only, prefers_html
+from gis.negotiation import json_only, page_or_json
 from gis.settings import Settings
 from ogc.params import parse_pending
 from registries import changes, place, report, search
@@ -156,12 +156,8 @@ def parse_instant(text: str, time_zone: str) -> datetime:
 
 
 def wants_html(request: Request) -> bool:
-    f = request.query_params.get("f")
-    if f:
-        if f not in ("json", "html"):
-            raise InvalidParameter("f must be json or html", parameter="f")
-        return f == "html"
-    return prefers_html(request.headers.get("accept"))
+    """Return True when a resource served as a page and as JSON is asked as the page."""
+    return page_or_json(request.query_params.get("f"), request.headers.get("accept"))
 
 
 # -- handlers ------------------------------------------------------------------------------

@@ -44,7 +44,7 @@ from gis.auth import Principal
 from gis.db import database_errors
 from gis.errors import Forbidden, InvalidParameter, NotFound, Unauthorized
 from gis.json_input import parse_json
-from gis.negotiation import prefers_html
+from gis.negotiation import page_or_json
 from gis.settings import Settings
 from registries import error_reports, quality, verification
 from registries.catalog import Catalog
@@ -220,9 +220,7 @@ def verification_routes(settings: Settings, pool: ConnectionPool, catalog: Catal
         limit = _int(request.query_params, "limit", 100, 1, 100_000)
         report = await run_in_threadpool(svc.read, quality.quality_report, catalog, reg,
                                          limit=limit)
-        if request.query_params.get("f") == "html" or (
-                request.query_params.get("f") is None
-                and prefers_html(request.headers.get("accept"))):
+        if page_or_json(request.query_params.get("f"), request.headers.get("accept")):
             return HTMLResponse(TEMPLATES.get_template("quality.html").render(
                 r=report.as_dict(), reg=reg, city=settings.city.name_uk), headers=NO_STORE)
         return JSONResponse(report.as_dict(settings.base_url), headers=NO_STORE)

@@ -89,6 +89,27 @@ def prefers_html(accept: str | None) -> bool:
     return preferred(accept, [*JSON_TYPES, HTML]) == HTML
 
 
+def page_or_json(f: str | None, accept: str | None) -> bool:
+    """Return True when a resource served both as an HTML page and as JSON is asked as the
+    page: by ``f`` (json or html, any case) when given, else by ``Accept``
+    (:func:`prefers_html`). Another ``f`` is refused (400) naming it.
+
+    >>> page_or_json("HTML", None), page_or_json("json", "text/html"), page_or_json(None, "*/*")
+    (True, False, False)
+    >>> page_or_json("", "text/html,application/xhtml+xml")
+    True
+    >>> page_or_json("xml", None)
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: f='xml' is not served here: a page or JSON only (f=html, f=json)
+    """
+    if f:
+        if f.lower() not in ("json", "html"):
+            raise InvalidParameter(f"f={f[:40]!r} is not served here: a page or JSON only "
+                                   "(f=html, f=json)", parameter="f")
+        return f.lower() == "html"
+    return prefers_html(accept)
+
+
 def json_only(f: str | None) -> None:
     """Refuse (400) a format other than JSON asked (``f``) of a resource served as JSON only;
     without ``f`` (or ``f=json``) nothing is wrong.

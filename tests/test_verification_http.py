@@ -321,6 +321,11 @@ def test_the_holders_pages_are_for_staff(city: dict[str, Any]) -> None:
     assert html.status_code == 200 and "Якість даних: Земельні ділянки" in html.text
     report = httpx.get(f"{server}/registries/land_parcels/quality", headers=TARAS).json()
     assert report["collection"] == "land_parcels" and report["objects"] > 0
+    # a format it does not serve is refused, as everywhere (was: the JSON with 200)
+    refused = httpx.get(f"{server}/registries/land_parcels/quality?f=xml", headers=TARAS)
+    assert refused.status_code == 400 and refused.json()["parameter"] == "f", refused.text[:300]
+    assert httpx.get(f"{server}/registries/land_parcels/quality?f=JSON",
+                     headers=TARAS).json()["collection"] == "land_parcels"
     assert all(i["href"].startswith(server) for c in report["checks"] for i in c["items"])
 
 
