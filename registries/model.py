@@ -257,6 +257,8 @@ class Rule:
     6810100000:01:001:0001"), and one per key of ``params`` (SQL literals, or SQL itself when
     a psycopg ``Composable``; regular expressions with braces stay out of the template). ``on``
     lists the columns whose change re-checks an object on UPDATE; empty: every update does.
+    ``description`` says in English what the rule checks (the error's detail, docs/rules.md),
+    ``description_uk`` in Ukrainian (the staff's quality report titles its findings by it).
     """
 
     id: str
@@ -265,10 +267,13 @@ class Rule:
     violations: str
     on: tuple[str, ...] = ()
     params: tuple[tuple[str, object], ...] = ()
+    description_uk: str = ""
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", self.id):
             raise ValueError(f"rule id {self.id!r} is not a lower-case identifier")
+        if not self.description_uk:  # the staff's Ukrainian pages title findings by it
+            raise ValueError(f"rule {self.id!r} has no Ukrainian description (description_uk)")
 
 
 @dataclass(frozen=True)

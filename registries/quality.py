@@ -227,7 +227,7 @@ def quality_report(conn: psycopg.Connection, catalog: Catalog, reg: Registry, *,
         rows = _rule_rows(conn, reg, rule)
         if rows:
             checks.append(_check(f"rule:{rule.id}", rows, limit,
-                                 {"uk": rule.description, "en": rule.description}))
+                                 {"uk": rule.description_uk, "en": rule.description}))
     return QualityReport(reg.id, int(objects), checks)
 
 

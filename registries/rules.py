@@ -48,7 +48,8 @@ def field_rules(reg: Registry) -> list[Rule]:
             "SELECT n.id, format('%s: %s %L does not match the format %s', {name}, {title}, "
             "n.{column}, {pattern}) FROM {rows} AS n WHERE n.{column} !~ {pattern}",
             on=(f.column,), params=(("pattern", f.pattern), ("column", sql.Identifier(f.column)),
-                                    ("title", f.title.get("en", f.name).lower()))))
+                                    ("title", f.title.get("en", f.name).lower())),
+            description_uk=f"{f.title.get('uk', f.name)} відповідає шаблону {f.pattern}"))
     return out
 
 
@@ -62,7 +63,8 @@ def geometry_rule() -> Rule:
         "(d).location, ST_SRID(n.geom)), 4326)), '') END) "
         "FROM {rows} AS n, LATERAL (SELECT ST_IsValidDetail(n.geom) AS d) AS v "
         "WHERE ST_IsEmpty(n.geom) OR NOT (d).valid",
-        on=("geom",))
+        on=("geom",),
+        description_uk="геометрія правильна (без самоперетинів, контури замкнені)")
 
 
 def inside_community(tolerance: float) -> Rule:
@@ -77,7 +79,8 @@ def inside_community(tolerance: float) -> Rule:
         "WHERE EXISTS (SELECT 1 FROM registry.community_boundary) AND CASE WHEN EXISTS ("
         "SELECT 1 FROM registry.community_boundary AS b WHERE ST_Covers(b.geom, n.geom)) "
         "THEN FALSE ELSE registry.outside_community(n.geom) > {tolerance} END",
-        on=("geom",), params=(("tolerance", tolerance),))
+        on=("geom",), params=(("tolerance", tolerance),),
+        description_uk=f"лежить у межах громади (допуск {tolerance})")
 
 
 def no_overlap(tolerance_m2: float, severity: Severity = Severity.ERROR) -> Rule:
@@ -91,12 +94,14 @@ def no_overlap(tolerance_m2: float, severity: Severity = Severity.ERROR) -> Rule
         "AND ST_Relate(n.geom, o.geom, '2********') "
         "CROSS JOIN LATERAL (SELECT ST_Area(ST_Intersection(n.geom, o.geom)) AS area) AS x "
         "WHERE x.area > {tolerance}",
-        on=("geom",), params=(("tolerance", tolerance_m2),))
+        on=("geom",), params=(("tolerance", tolerance_m2),),
+        description_uk=f"об'єкти не накладаються більш як на {tolerance_m2} м²")
 
 
 def dates_ordered(first: str, then: str, *, strict: bool = True) -> Rule:
     """Return the rule that date ``first`` comes before (or on, unless ``strict``) ``then``."""
     op, word = ("<", "before") if strict else ("<=", "on or before")
+    word_uk = "раніше за" if strict else "не пізніше за"
     return Rule(
         f"{first}_{'before' if strict else 'not_after'}_{then}", f"{first} {word} {then}",
         Severity.ERROR,
@@ -104,7 +109,8 @@ def dates_ordered(first: str, then: str, *, strict: bool = True) -> Rule:
         "{word}, {then_name}, n.{then}) FROM {rows} AS n WHERE NOT (n.{first} {op} n.{then})",
         on=(first, then), params=(
             ("first", sql.Identifier(first)), ("then", sql.Identifier(then)),
-            ("first_name", first), ("then_name", then), ("word", word), ("op", sql.SQL(op))))
+            ("first_name", first), ("then_name", then), ("word", word), ("op", sql.SQL(op))),
+        description_uk=f"{first} {word_uk} {then}")
 
 
 def all_rules(reg: Registry) -> tuple[Rule, ...]:

@@ -70,19 +70,23 @@ def term_rules(max_years: int | None) -> tuple[Rule, ...]:
             "SELECT n.id, format('%s: the term %s – %s is longer than %s years', {name}, "
             "n.valid_from, n.valid_until, {years}) FROM {rows} AS n "
             "WHERE n.valid_until > n.valid_from + make_interval(years => {years})",
-            on=("valid_from", "valid_until"), params=(("years", max_years),)))
+            on=("valid_from", "valid_until"), params=(("years", max_years),),
+            description_uk=f"строк не довший за {max_years} р."))
     return tuple(rules)
 
 
-def expired_in_place(what: str) -> Rule:
-    """Return the WARNING that a structure still stands after its term ended."""
+def expired_in_place(what: str, what_uk: str) -> Rule:
+    """Return the WARNING that a structure still stands after its term ended (``what`` names
+    the document whose term it is; ``what_uk`` in Ukrainian, genitive: "дозволу на …")."""
     return Rule(
         "expired_in_place", f"an expired {what} is dismantled or has its dismantling ordered",
         Severity.WARNING,
         "SELECT n.id, format('%s expired on %s (%s days ago) and is not dismantled: order its "
         "dismantling', {name}, n.valid_until, {today} - n.valid_until) FROM {rows} AS n "
         "WHERE {status} = 'expired'",
-        on=("valid_until",), params=(("status", status_of("n")),))
+        on=("valid_until",), params=(("status", status_of("n")),),
+        description_uk=f"після закінчення строку {what_uk} конструкцію демонтовано або "
+                       "демонтаж наказано")
 
 
 def dismantling_overdue(days: int) -> Rule:
@@ -93,7 +97,8 @@ def dismantling_overdue(days: int) -> Rule:
         "SELECT n.id, format('%s: dismantling ordered on %s is not done after %s days', {name},"
         " n.dismantling_ordered_on, {today} - n.dismantling_ordered_on) FROM {rows} AS n "
         "WHERE {status} = 'dismantling_ordered' AND {today} - n.dismantling_ordered_on > {days}",
-        on=("dismantling_ordered_on",), params=(("days", days), ("status", status_of("n"))))
+        on=("dismantling_ordered_on",), params=(("days", days), ("status", status_of("n"))),
+        description_uk=f"наказаний демонтаж виконано протягом {days} днів")
 
 
 @dataclass(frozen=True)

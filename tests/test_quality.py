@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -30,6 +31,7 @@ from tests.factories import (
 )
 
 CATALOG = default_catalog()
+UKRAINIAN = re.compile("[а-щьюяіїєґ]{3}", re.IGNORECASE)
 
 
 @pytest.fixture(scope="module")
@@ -62,6 +64,10 @@ def test_the_demo_city_holds_exactly_the_defects_it_seeds(
             for check in report.checks:
                 assert check.count == len(check.findings)
                 found |= {(reg.id, check.id, f.id) for f in check.findings}
+                # the staff's Ukrainian page titles every check in Ukrainian (a rule's
+                # finding was titled by its English description on both pages)
+                assert UKRAINIAN.search(check.title["uk"]) and \
+                    check.title["uk"] != check.title["en"], (reg.id, check.id, check.title)
     assert found == seeded
     # every kind of defect the table in app/demo/defects.py promises is there
     kinds = {(c, k) for c, k, _ in seeded}
@@ -69,6 +75,20 @@ def test_the_demo_city_holds_exactly_the_defects_it_seeds(
             ("buildings", "never_verified"), ("land_parcels", "rule:area_matches_geometry"),
             ("advertising_structures", "expired_in_place"),
             ("temporary_structures", "rule:within_scheme_spot")} <= kinds
+
+
+def test_every_rule_says_what_it_checks_in_both_languages() -> None:
+    """The rules of every registry, and those a declaration takes from the vocabulary."""
+    from registries.model import Rule, Severity
+    from registries.rules import all_rules, dates_ordered, inside_community, no_overlap
+
+    rules = [r for reg in CATALOG for r in all_rules(reg)]
+    rules += [dates_ordered("a_on", "b_on"), inside_community(2.0), no_overlap(0.5)]
+    for rule in rules:
+        assert UKRAINIAN.search(rule.description_uk), (rule.id, rule.description_uk)
+        assert rule.description_uk != rule.description, rule.id
+    with pytest.raises(ValueError, match="no Ukrainian description"):
+        Rule("speed_positive", "speed is positive", Severity.ERROR, "SELECT 1")
 
 
 def test_overlaps_gaps_and_objects_outside_a_redrawn_boundary(conn: psycopg.Connection) -> None:

@@ -17,7 +17,9 @@ HOUSE_NUMBER_GRAMMAR = Rule(
     "SELECT n.id, format('%s: house number %L does not follow the grammar 12, 12А, 12-А, 12/1, "
     "12А/3, 12 корп. 2', {name}, n.house_number) FROM {rows} AS n "
     "WHERE NOT registry.is_house_number(n.house_number)",
-    on=("house_number",))
+    on=("house_number",),
+    description_uk="номер будинку відповідає граматиці 12, 12А, 12-А, 12/1, 12А/3, 12 корп. 2 "
+                   "(§4.2)")
 
 UNIQUE_ADDRESS = Rule(
     "address_unique", "a street and house number (with korpus) name one live address",
@@ -28,7 +30,8 @@ UNIQUE_ADDRESS = Rule(
     "AND o.street_id IN (SELECT r.street_id FROM {rows} AS r)) AS k "
     "ON k.street_id = n.street_id AND k.id <> n.id "
     "AND k.hk = registry.house_key(n.house_number, n.korpus) WHERE n.status <> 'annulled'",
-    on=("street_id", "house_number", "korpus", "status"))
+    on=("street_id", "house_number", "korpus", "status"),
+    description_uk="вулиця й номер будинку (з корпусом) називають одну чинну адресу")
 
 POINT_IN_BUILDING = Rule(
     "point_in_building", "the address point lies inside its building's footprint (§4.4)",
@@ -36,14 +39,16 @@ POINT_IN_BUILDING = Rule(
     "SELECT n.id, format('%s: the address point lies %s m outside its building #%s', {name}, "
     "round(ST_Distance(n.geom, b.geom)::numeric, 1), b.id) FROM {rows} AS n "
     "JOIN registry.building AS b ON b.id = n.building_id WHERE NOT ST_Intersects(b.geom, n.geom)",
-    on=("geom", "building_id"))
+    on=("geom", "building_id"),
+    description_uk="точка адреси лежить у контурі її будівлі (§4.4)")
 
 PARCEL_KNOWN = Rule(
     "parcel_known", "the cadastral number names a parcel of the registry", Severity.WARNING,
     "SELECT n.id, format('%s: no parcel %s in the land cadastre', {name}, n.cadastral_number) "
     "FROM {rows} AS n WHERE n.cadastral_number IS NOT NULL AND NOT EXISTS ("
     "SELECT 1 FROM registry.land_parcel AS p WHERE p.cadastral_number = n.cadastral_number)",
-    on=("cadastral_number",))
+    on=("cadastral_number",),
+    description_uk="кадастровий номер належить ділянці реєстру")
 
 FORMER_NAMES_SHAPE = Rule(
     "former_names_shape",
@@ -55,7 +60,8 @@ FORMER_NAMES_SHAPE = Rule(
     "jsonb_typeof(n.former_names) <> 'array' OR EXISTS (SELECT 1 FROM "
     "jsonb_array_elements(n.former_names) AS f(v) WHERE jsonb_typeof(f.v) <> 'object' "
     "OR coalesce(f.v->>'name', '') = '' OR (f.v ? 'until' AND f.v->>'until' !~ {date})))",
-    on=("former_names",), params=(("date", r"^\d{4}-\d{2}-\d{2}$"),))
+    on=("former_names",), params=(("date", r"^\d{4}-\d{2}-\d{2}$"),),
+    description_uk="попередні назви — список {name, street_type, until (РРРР-ММ-ДД), decision}")
 
 ADDRESS_RULES = (HOUSE_NUMBER_GRAMMAR, UNIQUE_ADDRESS, inside_community(0.5), POINT_IN_BUILDING,
                  PARCEL_KNOWN)
@@ -64,5 +70,6 @@ BUILDING_RULES = (
     inside_community(1.0),
     Rule("floors_positive", "a building has at least one floor", Severity.ERROR,
          "SELECT n.id, format('%s: %s floors is not a number of floors', {name}, n.floors) "
-         "FROM {rows} AS n WHERE n.floors < 1", on=("floors",)),
+         "FROM {rows} AS n WHERE n.floors < 1", on=("floors",),
+         description_uk="будівля має щонайменше один поверх"),
 )

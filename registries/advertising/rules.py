@@ -28,7 +28,8 @@ SIZES_POSITIVE = Rule(
     "SELECT n.id, format('%s: the surface %s × %s m with %s side(s) is not a size', {name}, "
     "n.width_m, n.height_m, n.sides) FROM {rows} AS n "
     "WHERE n.width_m <= 0 OR n.height_m <= 0 OR n.sides < 1",
-    on=("width_m", "height_m", "sides"))
+    on=("width_m", "height_m", "sides"),
+    description_uk="ширина, висота й кількість сторін додатні")
 
 COMMUNAL_CONTRACT = Rule(
     "communal_place_contract", "a communal place has a contract number and date (§5.1)",
@@ -36,7 +37,8 @@ COMMUNAL_CONTRACT = Rule(
     "SELECT n.id, format('%s: the place is communal property, so the permit needs the "
     "contract number and date', {name}) FROM {rows} AS n WHERE n.place_owner = 'communal' "
     "AND (coalesce(n.contract_number, '') = '' OR n.contract_date IS NULL)",
-    on=("place_owner", "contract_number", "contract_date"))
+    on=("place_owner", "contract_number", "contract_date"),
+    description_uk="комунальне місце має номер і дату договору (§5.1)")
 
 ONE_PERMIT_PER_PLACE = Rule(
     "one_permit_per_place", f"two live permits do not hold one place ({SAME_PLACE_M} m)",
@@ -47,8 +49,10 @@ ONE_PERMIT_PER_PLACE = Rule(
     "WHERE {status_n} IN ({active}) AND {status_o} IN ({active})",
     on=("geom", *TERM_COLUMNS), params=(
         ("distance", SAME_PLACE_M), ("status_n", status_of("n")), ("status_o", status_of("o")),
-        ("active", statuses(ACTIVE_STATUSES))))
+        ("active", statuses(ACTIVE_STATUSES))),
+    description_uk=f"два чинні дозволи не займають одне місце ({SAME_PLACE_M} м)")
 
 ADVERTISING_RULES = (*term_rules(MAX_TERM_YEARS), SIZES_POSITIVE, inside_community(0.5),
                      COMMUNAL_CONTRACT, ONE_PERMIT_PER_PLACE,
-                     expired_in_place("advertising permit"), dismantling_overdue(30))
+                     expired_in_place("advertising permit", "дозволу на рекламний засіб"),
+                     dismantling_overdue(30))

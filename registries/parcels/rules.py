@@ -27,7 +27,9 @@ CADASTRAL_NUMBER_FORMAT = Rule(
     "SELECT n.id, format('parcel %s: the cadastral number is malformed, expected %s', "
     "n.cadastral_number, {hint}) FROM {rows} AS n WHERE n.cadastral_number !~ {pattern}",
     on=("cadastral_number",), params=(("pattern", CADASTRAL_NUMBER_PATTERN),
-                                      ("hint", FORMAT_HINT)))
+                                      ("hint", FORMAT_HINT)),
+    description_uk="кадастровий номер має вигляд NNNNNNNNNN:ZZ:QQQ:PPPP (10 цифр коду КОАТУУ, "
+                   "2 — зони, 3 — кварталу, 4 — ділянки)")
 
 CADASTRAL_NUMBER_REGION = Rule(
     "cadastral_number_region", "the number opens with one of Ukraine's 27 region codes",
@@ -37,7 +39,8 @@ CADASTRAL_NUMBER_REGION = Rule(
     "WHERE n.cadastral_number ~ {pattern} "
     "AND left(n.cadastral_number, 2) <> ALL(string_to_array({regions}, ','))",
     on=("cadastral_number",), params=(("pattern", CADASTRAL_NUMBER_PATTERN),
-                                      ("regions", ",".join(REGION_CODES))))
+                                      ("regions", ",".join(REGION_CODES))),
+    description_uk="номер починається з коду одного з 27 регіонів України")
 
 CADASTRAL_QUARTER = Rule(
     "cadastral_quarter_matches",
@@ -48,7 +51,8 @@ CADASTRAL_QUARTER = Rule(
     "FROM {rows} AS n JOIN registry.cadastral_quarter AS q ON q.geom && n.geom "
     "AND ST_Contains(q.geom, ST_PointOnSurface(n.geom)) "
     "WHERE q.quarter_number <> left(n.cadastral_number, 17)",
-    on=("cadastral_number", "geom"))
+    on=("cadastral_number", "geom"),
+    description_uk="зона й квартал номера — ті, що в кадастрового кварталу, де лежить ділянка")
 
 KOATUU_PREFIX = Rule(
     "koatuu_prefix_known",
@@ -60,7 +64,8 @@ KOATUU_PREFIX = Rule(
     "SELECT koatuu AS x FROM registry.community_boundary WHERE koatuu IS NOT NULL UNION "
     "SELECT left(quarter_number, 10) FROM registry.cadastral_quarter) AS s) AS p "
     "WHERE p.known IS NOT NULL AND left(n.cadastral_number, 10) <> ALL(p.known)",
-    on=("cadastral_number",))
+    on=("cadastral_number",),
+    description_uk="префікс КОАТУУ номера — один із кодів громади (межа громади, квартали)")
 
 PURPOSE_KNOWN = Rule(
     "purpose_known", "the purpose code is in the land purpose classifier (КВЦПЗ)",
@@ -69,7 +74,8 @@ PURPOSE_KNOWN = Rule(
     "(КВЦПЗ)', n.cadastral_number, n.purpose_code) FROM {rows} AS n "
     # a missing code is the required field's problem, said once (not "purpose  is not …")
     "WHERE n.purpose_code IS NOT NULL AND registry.land_purpose_category(n.purpose_code) IS NULL",
-    on=("purpose_code",))
+    on=("purpose_code",),
+    description_uk="код цільового призначення є в класифікаторі (КВЦПЗ)")
 
 PURPOSE_FITS_CATEGORY = Rule(
     "purpose_fits_category", "the purpose's section belongs to the land category (§1.5)",
@@ -78,7 +84,8 @@ PURPOSE_FITS_CATEGORY = Rule(
     "n.cadastral_number, n.purpose_code, c.category, n.category) FROM {rows} AS n, "
     "LATERAL (SELECT registry.land_purpose_category(n.purpose_code) AS category) AS c "
     "WHERE c.category <> '' AND c.category <> n.category",
-    on=("purpose_code", "category"))
+    on=("purpose_code", "category"),
+    description_uk="розділ цільового призначення належить до категорії земель (§1.5)")
 
 AREA_MATCHES = Rule(
     "area_matches_geometry",
@@ -90,7 +97,9 @@ AREA_MATCHES = Rule(
     "LATERAL (SELECT round((ST_Area(n.geom) / 10000)::numeric, 4) AS ha, "
     "greatest(coalesce(n.area_error_ha, 0), {min_error}) AS allowed) AS c "
     "WHERE abs(n.area_declared_ha - c.ha) > c.allowed",
-    on=("area_declared_ha", "area_error_ha", "geom"), params=(("min_error", MIN_AREA_ERROR_HA),))
+    on=("area_declared_ha", "area_error_ha", "geom"), params=(("min_error", MIN_AREA_ERROR_HA),),
+    description_uk="задекларована площа й площа, обчислена в системі координат зберігання, "
+                   "різняться не більше ніж на вказану похибку (щонайменше 0,0001 га)")
 
 NUMBER_NOT_RETIRED = Rule(
     "cadastral_number_not_retired",
@@ -103,7 +112,9 @@ NUMBER_NOT_RETIRED = Rule(
     "FROM history.lineage AS l JOIN history.land_parcel AS h ON h.id = l.parent_id "
     "AND h.version = l.parent_version WHERE l.collection = 'land_parcels') AS r "
     "ON r.cadastral_number = n.cadastral_number AND r.parent_id <> n.id",
-    on=("cadastral_number",))
+    on=("cadastral_number",),
+    description_uk="номер, погашений під час поділу чи об'єднання, ніколи не надається "
+                   "іншій ділянці (§1.1)")
 
 PARCEL_RULES = (CADASTRAL_NUMBER_FORMAT, NUMBER_NOT_RETIRED, CADASTRAL_NUMBER_REGION, PURPOSE_KNOWN,
                 no_overlap(OVERLAP_TOLERANCE_M2), inside_community(OUTSIDE_TOLERANCE_M2),

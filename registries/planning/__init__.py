@@ -16,7 +16,8 @@ ZONE_RULES = (
          "SELECT n.id, format('%s: max coverage %s %% or max height %s m is out of range', "
          "{name}, n.max_coverage_pct, n.max_height_m) FROM {rows} AS n "
          "WHERE n.max_coverage_pct NOT BETWEEN 0 AND 100 OR n.max_height_m <= 0",
-         on=("max_coverage_pct", "max_height_m")),
+         on=("max_coverage_pct", "max_height_m"),
+         description_uk="максимальна забудованість 0–100 %, максимальна висота додатна"),
 )
 
 PLANNING_ZONES = Registry(

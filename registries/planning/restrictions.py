@@ -52,7 +52,8 @@ RESTRICTION_CODE_KNOWN = Rule(
     "SELECT n.id, format('%s: %s is not a code of the DZK restriction classifier', {name}, "
     "n.dzk_code) FROM {rows} AS n WHERE n.dzk_code IS NOT NULL "
     "AND registry.restriction_name(n.dzk_code) IS NULL",
-    on=("dzk_code",))
+    on=("dzk_code",),
+    description_uk="код ДЗК є в класифікаторі обмежень (§1.8)")
 
 PLANNING_RESTRICTIONS = Registry(
     id="planning_restrictions",

@@ -48,7 +48,8 @@ OUTSIDE_SCHEME = Rule(
     "THEN NOT ST_Within(n.geom, ST_Buffer(s.geom, {tolerance})) "
     "ELSE NOT EXISTS (SELECT 1 FROM registry.ts_scheme_spot AS x WHERE x.geom && n.geom "
     "AND ST_Within(n.geom, ST_Buffer(x.geom, {tolerance}))) END",
-    on=_SCHEME_COLUMNS, params=(("tolerance", SPOT_TOLERANCE_M), ("live", LIVE)))
+    on=_SCHEME_COLUMNS, params=(("tolerance", SPOT_TOLERANCE_M), ("live", LIVE)),
+    description_uk=f"чинна ТС стоїть у межах місця схеми розміщення ({SPOT_TOLERANCE_M} м)")
 
 LARGER_THAN_SPOT = Rule(
     "fits_spot_area", "a structure is no larger than its spot allows", Severity.LEGACY,
@@ -56,7 +57,8 @@ LARGER_THAN_SPOT = Rule(
     "round(ST_Area(n.geom)::numeric, 2), s.spot_number, s.max_area_m2) FROM {rows} AS n "
     "JOIN registry.ts_scheme_spot AS s ON s.id = n.scheme_spot_id "
     "WHERE {live} AND round(ST_Area(n.geom)::numeric, 2) > s.max_area_m2",
-    on=_SCHEME_COLUMNS, params=(("live", LIVE),))
+    on=_SCHEME_COLUMNS, params=(("live", LIVE),),
+    description_uk="ТС не більша, ніж дозволяє її місце схеми")
 
 KIND_OF_SPOT = Rule(
     "fits_spot_kind", "a structure is of the kind and specialisation its spot allows",
@@ -69,7 +71,8 @@ KIND_OF_SPOT = Rule(
     "WHERE {live} AND ((s.allowed_kind IS NOT NULL AND s.allowed_kind <> n.structure_kind) OR "
     "(s.allowed_specialisation IS NOT NULL "
     "AND n.specialisation IS DISTINCT FROM s.allowed_specialisation))",
-    on=_SCHEME_COLUMNS, params=(("live", LIVE),))
+    on=_SCHEME_COLUMNS, params=(("live", LIVE),),
+    description_uk="вид і спеціалізація ТС — ті, що дозволяє її місце схеми")
 
 ONE_PER_SPOT = Rule(
     "one_per_spot", "one live passport per spot of the scheme", Severity.LEGACY,
@@ -78,7 +81,8 @@ ONE_PER_SPOT = Rule(
     "AND o.id <> n.id JOIN registry.ts_scheme_spot AS s ON s.id = n.scheme_spot_id "
     "WHERE {live} AND {status_o} IN ({standing})",
     on=_SCHEME_COLUMNS, params=(("live", LIVE), ("status_o", status_of("o")),
-                                ("standing", statuses((*ACTIVE_STATUSES, "expired")))))
+                                ("standing", statuses((*ACTIVE_STATUSES, "expired")))),
+    description_uk="один чинний паспорт прив'язки на місце схеми")
 
 STATIONARY_AREA = Rule(
     "stationary_at_most_30_m2",
@@ -88,7 +92,8 @@ STATIONARY_AREA = Rule(
     "temporary structure may have', {name}, round(ST_Area(n.geom)::numeric, 2), {limit}) "
     "FROM {rows} AS n WHERE n.structure_kind = 'stationary' "
     "AND round(ST_Area(n.geom)::numeric, 2) > {limit}",
-    on=("geom", "structure_kind"), params=(("limit", STATIONARY_MAX_M2),))
+    on=("geom", "structure_kind"), params=(("limit", STATIONARY_MAX_M2),),
+    description_uk=f"стаціонарна ТС — не більше {STATIONARY_MAX_M2} м² за зовнішнім контуром")
 
 DECLARED_AREA = Rule(
     "area_matches_footprint", "the declared area is the footprint's (±1 m² and 5 %)",
@@ -96,15 +101,18 @@ DECLARED_AREA = Rule(
     "SELECT n.id, format('%s: declared area %s m² differs from the footprint''s %s m²', {name}, "
     "n.area_m2, round(ST_Area(n.geom)::numeric, 2)) FROM {rows} AS n "
     "WHERE abs(n.area_m2 - ST_Area(n.geom)) > greatest(1.0, 0.05 * ST_Area(n.geom))",
-    on=("area_m2", "geom"))
+    on=("area_m2", "geom"),
+    description_uk="задекларована площа дорівнює площі контуру (±1 м² і 5 %)")
 
 TEMPORARY_RULES = (*term_rules(None), inside_community(0.05), OUTSIDE_SCHEME,
                    LARGER_THAN_SPOT, KIND_OF_SPOT, ONE_PER_SPOT, STATIONARY_AREA, DECLARED_AREA,
-                   expired_in_place("temporary structure"), dismantling_overdue(30))
+                   expired_in_place("temporary structure", "паспорта прив'язки ТС"),
+                   dismantling_overdue(30))
 
 SPOT_RULES = (
     no_overlap(0.05), inside_community(0.05),
     Rule("max_area_positive", "a spot allows a positive area", Severity.ERROR,
          "SELECT n.id, format('%s: maximum area %s m² is not an area', {name}, n.max_area_m2) "
-         "FROM {rows} AS n WHERE n.max_area_m2 <= 0", on=("max_area_m2",)),
+         "FROM {rows} AS n WHERE n.max_area_m2 <= 0", on=("max_area_m2",),
+         description_uk="місце дозволяє додатну площу"),
 )
