@@ -221,8 +221,12 @@ def verification_routes(settings: Settings, pool: ConnectionPool, catalog: Catal
         report = await run_in_threadpool(svc.read, quality.quality_report, catalog, reg,
                                          limit=limit)
         if page_or_json(request.query_params.get("f"), request.headers.get("accept")):
+            lang = "en" if request.query_params.get("lang") == "en" else "uk"
+            other = request.url.include_query_params(lang="uk" if lang == "en" else "en")
             return HTMLResponse(TEMPLATES.get_template("quality.html").render(
-                r=report.as_dict(), reg=reg, city=settings.city.name_uk), headers=NO_STORE)
+                r=report.as_dict(), reg=reg, lang=lang, other_href=f"{other.path}?{other.query}",
+                city=settings.city.name_en if lang == "en" else settings.city.name_uk),
+                headers=NO_STORE)
         return JSONResponse(report.as_dict(settings.base_url), headers=NO_STORE)
 
     async def reports(request: Request) -> Response:

@@ -163,7 +163,8 @@ def test_the_staff_pages_meet_wcag_21_aa(browser: Any, city: dict[str, Any]) -> 
         found = {"the geoportal with its editor": violations(page)}
         found |= audit_pages(page, base, ["/verification", "/ingest", "/ingest?lang=en",
                                           "/rasters/upload",
-                                          "/registries/land_parcels/quality?f=html"])
+                                          "/registries/land_parcels/quality?f=html",
+                                          "/registries/land_parcels/quality?f=html&lang=en"])
     finally:
         ctx.close()
     assert found == {k: [] for k in found}

@@ -13,6 +13,7 @@ import io
 import json
 import math
 import os
+import re
 import subprocess
 from collections.abc import Iterator
 from typing import Any
@@ -319,6 +320,18 @@ def test_the_holders_pages_are_for_staff(city: dict[str, Any]) -> None:
     assert not next(r for r in summary["registries"] if r["id"] == "addresses")["verifies"]
     html = httpx.get(f"{server}/registries/land_parcels/quality?f=html", headers=TARAS)
     assert html.status_code == 200 and "Якість даних: Земельні ділянки" in html.text
+    # one language per page (was Ukrainian and English side by side), the rules' English
+    # messages marked as English on the Ukrainian page
+    english = httpx.get(f"{server}/registries/land_parcels/quality?f=html&lang=en",
+                        headers=TARAS)
+    assert english.status_code == 200 and '<html lang="en">' in english.text
+    assert "Data quality: Land parcels" in english.text and "Data quality" not in html.text
+    headings = {lang: re.findall(r"<h[12]>(.*?)</h[12]>", page.text, re.S)
+                for lang, page in (("uk", html), ("en", english))}
+    assert len(headings["uk"]) == len(headings["en"]) > 5
+    assert all(re.search("[а-яіїєґ]{3}", h, re.I) for h in headings["uk"]), headings["uk"]
+    assert not any(re.search("[а-яіїєґ]", h, re.I) for h in headings["en"]), headings["en"]
+    assert '<span lang="en">parcel ' in html.text and "lang=en" in html.text
     report = httpx.get(f"{server}/registries/land_parcels/quality", headers=TARAS).json()
     assert report["collection"] == "land_parcels" and report["objects"] > 0
     # a format it does not serve is refused, as everywhere (was: the JSON with 200)
