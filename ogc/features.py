@@ -16,7 +16,7 @@ import re
 from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Protocol
 from urllib.parse import urlencode
 
 import psycopg
@@ -152,42 +152,30 @@ def items(svc: FeatureService, request: Request) -> Response:
     page = page_sql(reg, flt, out, q.sorts, personal, skips_rows=q.offset > 0,
                     pending=pending)
     bind = {**flt.params, "limit": q.limit, "offset": q.offset}
-    # One connection for the page and the count, and the first batch read before the status
-    # line goes out: a database failure then becomes a clean 503, not a cut-off 200.
-    with database_errors():
-        conn = svc.pool.getconn()
-    cursor: psycopg.ServerCursor[Any] | None = None
-    try:
-        with database_errors():
-            set_statement_timeout(conn, svc.timeout_s)
-            if q.limit <= BATCH:  # the whole page in one round trip, no server-side cursor
-                with conn.cursor() as small:
-                    small.adapters.register_loader("text", RawText)
-                    # never a prepared (maybe generic) plan: a bbox must be planned as the
-                    # constant it is (a generic plan measured 15 ms against 4; style.md §5)
-                    first = small.execute(page, bind, prepare=False).fetchall()
-            else:
-                cursor = conn.cursor(name="items")
-                cursor.adapters.register_loader("text", RawText)
-                cursor.execute(page, bind)
-                first = cursor.fetchmany(BATCH)
-            whole = cursor is None or len(first) < BATCH
-            matched = number_matched(svc, conn, reg, flt, personal, q, first, whole, pending)
-    except BaseException:
-        give_back(svc.pool, conn)
-        raise
-    if whole:  # the whole page is here: give the connection back before sending
-        if cursor is not None:
-            cursor.close()
-        give_back(svc.pool, conn)
-        cursor = None
-    returned = max(0, min(q.limit, matched - q.offset))
 
-    def close() -> None:  # the rest of a long page: its cursor and connection go back
-        if cursor is not None:
-            with contextlib.suppress(psycopg.Error):  # a client gone mid-read: rollback ends it
-                cursor.close()
-            give_back(svc.pool, conn)
+    def read(conn: psycopg.Connection[Any]
+             ) -> tuple[tuple[list[Any], int], psycopg.ServerCursor[Any] | None]:
+        if q.limit <= BATCH:  # the whole page in one round trip, no server-side cursor
+            with conn.cursor() as small:
+                small.adapters.register_loader("text", RawText)
+                # never a prepared (maybe generic) plan: a bbox must be planned as the
+                # constant it is (a generic plan measured 15 ms against 4; style.md §5)
+                rows = small.execute(page, bind, prepare=False).fetchall()
+            return (rows, number_matched(svc, conn, reg, flt, personal, q, rows, True,
+                                         pending)), None
+        cursor = conn.cursor(name="items")
+        cursor.adapters.register_loader("text", RawText)
+        cursor.execute(page, bind)
+        rows = cursor.fetchmany(BATCH)
+        whole = len(rows) < BATCH
+        counted = number_matched(svc, conn, reg, flt, personal, q, rows, whole, pending)
+        if whole:  # the whole page is here: the connection goes back before sending
+            cursor.close()
+            return (rows, counted), None
+        return (rows, counted), cursor
+
+    (first, matched), cursor, close = leased_read(svc, read)
+    returned = max(0, min(q.limit, matched - q.offset))
 
     # the format follows Accept (without f); the body, Accept-Encoding
     headers = {"Content-Crs": content_crs(q.crs), "Vary": "Accept, Accept-Encoding"}
@@ -223,35 +211,21 @@ def csv_items(svc: FeatureService, request: Request, reg: Registry, q: ItemsQuer
         page_sql(reg, flt, out, q.sorts, personal, skips_rows=q.offset > 0, pending=pending,
                  csv=True))
     bind = {**flt.params, "limit": q.limit, "offset": q.offset}
-    with database_errors():
-        conn = svc.pool.getconn()
-    rest: Generator[bytes, None, None] | None = None  # a long page's COPY, still running
-    try:
-        with database_errors():
-            set_statement_timeout(conn, svc.timeout_s)
-            if q.limit <= BATCH:  # a short page: read whole, counted only when it must be
-                with conn.cursor().copy(query, bind) as copy:
-                    lines = [bytes(line) for line in copy]  # COPY hands over one row each
-                matched = number_matched(svc, conn, reg, flt, personal, q, lines[1:], True,
-                                         pending)
-                first = b"".join(lines)
-            else:  # a long one streams; the count first, as COPY holds the connection
-                matched = svc.counts.count(conn, matched_sql(reg, flt, personal, pending),
-                                           flt.params)
-                rest = copied(conn, query, bind)
-                first = next(rest)  # a database failure is a clean 503, not a cut-off 200
-    except BaseException:
-        give_back(svc.pool, conn)
-        raise
-    if rest is None:
-        give_back(svc.pool, conn)
 
-    def close() -> None:  # the rest of a long page: its COPY (cancelled) and connection go back
-        if rest is not None:
-            with contextlib.suppress(psycopg.Error):
-                rest.close()
-            give_back(svc.pool, conn)
+    def read(conn: psycopg.Connection[Any]
+             ) -> tuple[tuple[bytes, int], Generator[bytes, None, None] | None]:
+        if q.limit <= BATCH:  # a short page: read whole, counted only when it must be
+            with conn.cursor().copy(query, bind) as copy:
+                lines = [bytes(line) for line in copy]  # COPY hands over one row each
+            return (b"".join(lines), number_matched(svc, conn, reg, flt, personal, q,
+                                                    lines[1:], True, pending)), None
+        # a long one streams (closing it cancels the COPY); the count first, as COPY holds
+        # the connection
+        counted = svc.counts.count(conn, matched_sql(reg, flt, personal, pending), flt.params)
+        rest = copied(conn, query, bind)
+        return (next(rest), counted), rest
 
+    (first, matched), rest, close = leased_read(svc, read)
     returned = max(0, min(q.limit, matched - q.offset))
     # the format follows Accept (without f); the body, Accept-Encoding
     headers = {"Content-Crs": content_crs(q.crs), "Vary": "Accept, Accept-Encoding"}
@@ -265,6 +239,42 @@ def csv_items(svc: FeatureService, request: Request, reg: Registry, q: ItemsQuer
         chunks = gzipped(chunks)
         headers["Content-Encoding"] = "gzip"
     return ClosingStream(chunks, close, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+class Closable(Protocol):
+    def close(self) -> None: ...
+
+
+def leased_read[T, R: Closable](
+        svc: FeatureService,
+        read: Callable[[psycopg.Connection[Any]], tuple[T, R | None]],
+) -> tuple[T, R | None, Callable[[], None]]:
+    """Run ``read`` on a pooled connection under the items' statement timeout; return what it
+    read first, the rest still to stream (a cursor, a COPY) or None, and the ``close`` that
+    ends that rest and gives the connection back (the response calls it when its stream ends).
+
+    The first part is read before the status line goes out, so a database failure is a clean
+    503, not a cut-off 200. Without a rest the connection goes back at once, before sending.
+    """
+    with database_errors():
+        conn = svc.pool.getconn()
+    try:
+        with database_errors():
+            set_statement_timeout(conn, svc.timeout_s)
+            first, rest = read(conn)
+    except BaseException:
+        give_back(svc.pool, conn)
+        raise
+    if rest is None:
+        give_back(svc.pool, conn)
+
+    def close() -> None:
+        if rest is not None:
+            with contextlib.suppress(psycopg.Error):  # a client gone mid-read: rollback ends it
+                rest.close()
+            give_back(svc.pool, conn)
+
+    return first, rest, close
 
 
 def copied(conn: psycopg.Connection[Any], query: sql.Composed, bind: dict[str, Any]
