@@ -29,6 +29,7 @@ from starlette.types import Receive, Scope, Send
 
 from gis.auth import Principal, Role
 from gis.errors import Forbidden, NotFound, Unauthorized
+from gis.negotiation import json_document
 from registries.catalog import Catalog
 from registries.model import Field, Registry
 
@@ -118,8 +119,8 @@ def editor_routes(catalog: Catalog,
         files = StaticFiles(directory=directory, check_dir=False)
         return StaffOnly(GZipMiddleware(files, minimum_size=1000), authenticate)
 
-    return [Route("/editor/session", session),
-            Route("/registries/{collection_id}/form", form),
+    return [Route("/editor/session", json_document(session)),
+            Route("/registries/{collection_id}/form", json_document(form)),
             *(Mount(f"/static/editor/vendor/{name}", app=guarded(path))
               for name, path in VENDOR.items()),
             Mount("/static/editor", app=guarded(EDITOR))]

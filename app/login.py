@@ -25,6 +25,7 @@ from gis import users
 from gis.db import database_errors
 from gis.errors import Forbidden, InvalidParameter, PayloadTooLarge, TooManyRequests, Unauthorized
 from gis.json_input import parse_json
+from gis.negotiation import json_document
 from gis.settings import Settings
 
 FORM = """<!doctype html>
@@ -182,7 +183,7 @@ def login_routes(settings: Settings, pool: ConnectionPool, auth: Authenticator) 
 
     return [Route("/login", login, methods=["GET", "POST"]),
             Route("/logout", logout, methods=["POST"]),
-            Route("/me", me, methods=["GET"])]
+            Route("/me", json_document(me), methods=["GET"])]
 
 
 def _close(pool: ConnectionPool, session: str) -> None:

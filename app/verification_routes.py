@@ -44,7 +44,7 @@ from gis.auth import Principal
 from gis.db import database_errors
 from gis.errors import Forbidden, InvalidParameter, NotFound, Unauthorized
 from gis.json_input import parse_json
-from gis.negotiation import page_or_json
+from gis.negotiation import json_document, page_or_json
 from gis.settings import Settings
 from registries import error_reports, quality, verification
 from registries.catalog import Catalog
@@ -256,13 +256,13 @@ def verification_routes(settings: Settings, pool: ConnectionPool, catalog: Catal
                                             minimum_size=1000), authenticate)
     return [
         Route("/verification", page),
-        Route("/verification/summary", summary),
-        Route("/verification/pending.geojson", pending_map),
-        Route("/registries/{collection_id}/pending", pending),
-        Route("/registries/{collection_id}/pending/{item_id}", detail),
+        Route("/verification/summary", json_document(summary)),
+        Route("/verification/pending.geojson", json_document(pending_map)),
+        Route("/registries/{collection_id}/pending", json_document(pending)),
+        Route("/registries/{collection_id}/pending/{item_id}", json_document(detail)),
         Route("/registries/{collection_id}/decisions", decide, methods=["POST"]),
         Route("/registries/{collection_id}/quality", quality_report),
-        Route("/registries/{collection_id}/error-reports", reports),
+        Route("/registries/{collection_id}/error-reports", json_document(reports)),
         Route("/error-reports/{ticket}", answer, methods=["PATCH"]),
         Mount("/static/verification", app=staff_static),
     ]

@@ -8,7 +8,8 @@ Reading ``"text/html" in accept`` instead sent a client asking
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, Protocol
 
 from gis.errors import InvalidParameter
 
@@ -123,3 +124,19 @@ def json_only(f: str | None) -> None:
     if f and f.lower() != "json":
         raise InvalidParameter(f"f={f[:40]!r} is not served here: this resource is JSON only "
                                "(f=json)", parameter="f")
+
+
+class _Request(Protocol):  # what json_document reads of a Starlette request (gis has no web)
+    @property
+    def query_params(self) -> Any: ...
+
+
+def json_document[R: _Request, T](handler: Callable[[R], Awaitable[T]]
+                                  ) -> Callable[[R], Awaitable[T]]:
+    """Return the endpoint ``handler`` refusing (:func:`json_only`) a format other than JSON
+    asked by ``f``: for the routes served as JSON only (tile matrix sets, tilesets, TileJSON,
+    styles, the staff's JSON routes); a file's format is in its path and takes no ``f``."""
+    async def endpoint(request: R) -> T:
+        json_only(request.query_params.get("f"))
+        return await handler(request)
+    return endpoint

@@ -335,6 +335,12 @@ def test_the_holders_pages_are_for_staff(city: dict[str, Any]) -> None:
     report = httpx.get(f"{server}/registries/land_parcels/quality", headers=TARAS).json()
     assert report["collection"] == "land_parcels" and report["objects"] > 0
     # a format it does not serve is refused, as everywhere (was: the JSON with 200)
+    for path in ("/verification/summary", "/verification/pending.geojson", "/me",
+                 "/registries/land_parcels/pending", "/registries/land_parcels/error-reports",
+                 "/editor/session"):
+        assert httpx.get(server + path, headers=TARAS).status_code == 200, path
+        refused = httpx.get(server + path, params={"f": "xml"}, headers=TARAS)
+        assert refused.status_code == 400 and refused.json()["parameter"] == "f", path
     refused = httpx.get(f"{server}/registries/land_parcels/quality?f=xml", headers=TARAS)
     assert refused.status_code == 400 and refused.json()["parameter"] == "f", refused.text[:300]
     assert httpx.get(f"{server}/registries/land_parcels/quality?f=JSON",

@@ -32,7 +32,7 @@ from starlette.types import Receive, Scope, Send
 
 from gis.crs import CRS84, crs_uri, is_northing_first, output_crs_uris, srid_from_uri
 from gis.errors import InvalidParameter, NotFound
-from gis.negotiation import json_only
+from gis.negotiation import json_document, json_only
 from gis.rasters import RasterRecord
 from gis.tms import (
     WEB_MERCATOR_QUAD,
@@ -57,7 +57,6 @@ from tiles.raster_documents import (
     tilesets,
     wmts_capabilities,
 )
-from tiles.routes import json_document
 
 ASGIApp = Callable[..., Any]
 # what the raster routes add to /conformance (each has a test in tests/test_rasters_http.py)

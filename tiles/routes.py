@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from gis.compression import accepts_gzip
 from gis.errors import InvalidParameter, NotFound
-from gis.negotiation import json_only
+from gis.negotiation import json_document
 from gis.tms import WEB_MERCATOR_QUAD, tms_document, tms_listing
 from tiles import documents
 from tiles.cache import etag_of, pack, unpack
@@ -105,14 +105,6 @@ def _city_layers(svc: TileService, request: Request) -> list[str]:
         raise InvalidParameter("collections= names no collection", parameter="collections")
     return wanted
 
-
-def json_document(handler: Callable[[Request], Any]) -> Callable[[Request], Any]:
-    """Return ``handler`` refusing a format other than JSON (``f``): the tile matrix sets,
-    tilesets, TileJSON and styles are JSON only (the tiles themselves are MVT)."""
-    async def endpoint(request: Request) -> Any:
-        json_only(request.query_params.get("f"))
-        return await handler(request)
-    return endpoint
 
 
 def tile_routes(svc: TileService) -> list[Route]:
