@@ -116,7 +116,7 @@ def login_routes(settings: Settings, pool: ConnectionPool, auth: Authenticator) 
                             headers={"Cache-Control": "no-store"})
 
     async def login(request: Request) -> Response:
-        if request.method == "GET":
+        if request.method in ("GET", "HEAD"):  # HEAD is GET without its body, never a login
             return form(request)
         if cross_site(request):
             raise Forbidden("a login from another site's page is refused (login CSRF); "

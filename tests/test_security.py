@@ -176,6 +176,19 @@ def test_login_form_redirects_only_to_this_site(secured: dict[str, Any]) -> None
     assert r.status_code == 401 and "Невірне" in r.text
 
 
+def test_head_of_the_login_page_is_the_page_not_a_login(secured: dict[str, Any]) -> None:
+    """HEAD ran the login with the body it carried: a safe method signing in (and setting
+    the session cookie), or counting a failed login; it is GET's page without its body."""
+    server = secured["server"]
+    body = "name=olena&password=" + PASSWORD
+    r = httpx.request("HEAD", f"{server}/login", content=body.encode(),
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+    page = httpx.get(f"{server}/login")
+    assert r.status_code == page.status_code == 200 and not r.content
+    assert r.headers["content-type"] == page.headers["content-type"]
+    assert "gis_session" not in r.headers.get("set-cookie", "")
+
+
 def test_a_login_posted_from_another_site_is_refused(secured: dict[str, Any]) -> None:
     """Login CSRF: a hostile page must not sign the visitor into someone else's account."""
     server = secured["server"]
