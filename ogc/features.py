@@ -17,7 +17,7 @@ from collections.abc import Callable, Generator, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import urlencode
+from urllib.parse import quote, urlencode
 
 import psycopg
 from psycopg import sql
@@ -433,7 +433,7 @@ ITEM = re.compile(r"^/collections/(?P<collection_id>[^/]+)/items/(?P<item_id>[^/
 # what pygeoapi serves for us; its other routes (processes, jobs, STAC, EDR, coverages, maps,
 # admin) are not configured here and answer 404 without reaching it
 PYGEOAPI_PATHS = re.compile(r"^/(openapi|conformance|collections(/[^/]+(/(items(/[^/]+)?|"
-                            r"queryables|schema))?)?|static/.+|TileMatrixSets(/[^/]+)?)?$")
+                            r"queryables|schema))?)?|static/.+)?$")
 COLLECTION_PATH = re.compile(r"^/collections/(?P<collection_id>[^/]+)")
 READ_METHODS = frozenset({"GET", "HEAD"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
@@ -455,6 +455,15 @@ def normal_path(path: str) -> str:
         elif p and p != ".":
             parts.append(p)
     return "/" + "/".join(parts)
+
+
+def respelled(scope: Scope, path: str) -> Response:
+    """Return the permanent redirect (308) of a request to the same resource spelled ``path``,
+    under the app's root path, with its query."""
+    query = scope.get("query_string", b"").decode("latin-1")
+    location = quote(scope.get("root_path", "") + path, safe="/:@!$&'()*+,;=-._~")
+    return Response(status_code=308, headers={
+        "Location": location + (f"?{query}" if query else "")})
 
 
 class FeatureRouter:
@@ -499,7 +508,13 @@ class FeatureRouter:
             if method not in SAFE_METHODS:
                 raise not_allowed("GET, HEAD, OPTIONS")
             if not PYGEOAPI_PATHS.match(path):
-                raise NotFound(f"nothing is served at {path}")
+                if path != scope["path"] and method in READ_METHODS:
+                    # another spelling (/tiles/, //maps) of a path the app's own routes may
+                    # serve: they match one spelling, sent there (a 404 claimed "nothing is
+                    # served at /tiles")
+                    await respelled(scope, path)(scope, receive, send)
+                    return
+                raise NotFound(f"nothing is served at {scope['path']}")
             if (m := COLLECTION_PATH.match(path)) and m["collection_id"] not in self.public:
                 # pygeoapi knows the public registries only (a raster's are answered before)
                 raise NotFound(f"no collection {m['collection_id']!r}",

@@ -225,3 +225,33 @@ def test_a_json_only_resource_refuses_another_format(server: str, path: str,
             assert r.json()["parameter"] == "f" and f"f='{f}'" in r.json()["detail"]
     r = httpx.get(f"{server}{path}", params={**params, "f": "json"}, timeout=60)
     assert r.status_code == 200, r.text
+
+
+@pytest.mark.parametrize(("asked", "canonical"), [
+    ("/tiles/", "/tiles"), ("//maps", "/maps"), ("/search/?q=Шевченка", "/search?q=Шевченка"),
+    ("/collections/land_parcels/tiles/", "/collections/land_parcels/tiles"),
+    ("/TileMatrixSets/UCS2000TM9/", "/TileMatrixSets/UCS2000TM9"),
+    ("/fonts/DejaVu Sans Book/0-255.pbf/", "/fonts/DejaVu Sans Book/0-255.pbf"),
+    ("/nothing/here/", "/nothing/here"),
+])
+def test_another_spelling_of_a_path_is_sent_to_the_one_served(server: str, asked: str,
+                                                              canonical: str) -> None:
+    """A trailing or doubled slash on one of the app's own routes was a 404 claiming "nothing
+    is served at /tiles" (and /TileMatrixSets/…/ got pygeoapi's grids, in its words); the
+    OGC API's paths already answer every spelling. It is a 308 to the one spelling served,
+    with its query, answered as that spelling is."""
+    r = httpx.get(server + asked, timeout=60)
+    assert r.status_code == 308 and not r.content, (asked, r.status_code, r.text[:200])
+    assert httpx.URL(server + r.headers["location"]) == httpx.URL(server + canonical)
+    followed = httpx.get(server + asked, follow_redirects=True, timeout=60)
+    direct = httpx.get(server + canonical, timeout=60)
+    assert followed.status_code == direct.status_code, asked
+    assert followed.headers["content-type"] == direct.headers["content-type"], asked
+    if direct.status_code == 404:  # a path served by nothing is named as asked
+        assert direct.json()["detail"] == f"nothing is served at {canonical}"
+    else:
+        assert followed.content == direct.content, asked
+    # no other method is redirected: OPTIONS names the spelling it was asked
+    options = httpx.options(server + asked.split("?")[0], timeout=60)
+    assert options.status_code == 404
+    assert options.json()["detail"] == f"nothing is served at {asked.split('?')[0]}"
