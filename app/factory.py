@@ -15,8 +15,8 @@ from starlette.exceptions import HTTPException
 from starlette.middleware import Middleware
 from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse
-from starlette.routing import Mount, Route
-from starlette.types import ASGIApp
+from starlette.routing import BaseRoute, Match, Mount, Route
+from starlette.types import ASGIApp, Receive, Scope, Send
 
 from app.editor_routes import editor_routes
 from app.error_report_routes import error_report_routes
@@ -51,7 +51,14 @@ from gis.oidc import OidcVerifier
 from gis.replicas import RoutedPool
 from gis.settings import Settings
 from ogc.config import write_config
-from ogc.features import FeatureRouter, FeatureService, describe_fields, feature_schema_links
+from ogc.features import (
+    FeatureRouter,
+    FeatureService,
+    allowed,
+    describe_fields,
+    feature_schema_links,
+    not_allowed,
+)
 from ogc.mount import OgcDocuments, OpenApiAlias, pygeoapi_app
 from ogc.provider import share_pool
 from ogc.reshape import reshape_routes
@@ -136,30 +143,30 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
         share_pool(None)
         pool.close()
 
+    routes: list[BaseRoute] = [
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+        Route("/", LandingSwitch(ogc, portal_html(
+            settings, catalog, map_style(tiles.service, tiles.service.sources.get(CITY))))),
+        Route("/api", OpenApiAlias(ogc)),
+        *portal_routes(),
+        *editor_routes(catalog, auth),
+        *tiles.routes,
+        *raster_upload_routes(settings, db_url, catalog, auth),  # before /rasters/{name}/…
+        *rasters.routes,
+        *registry_routes(settings, pool, catalog, audit=auth.audit),
+        *extract_routes(settings, pool, catalog, auth, audit=auth.audit),
+        *export_routes(settings, pool, catalog),
+        *ingest_routes(settings, db_url, catalog, auth),
+        *login_routes(settings, pool, auth),
+        *reshape_routes(features),
+        *qgis_routes(settings, db_url, pool, catalog, auth,
+                     lambda: rasters.service.catalogue.visible(False)),
+        *verification_routes(settings, pool, catalog, auth, audit=auth.audit),
+        *error_report_routes(settings, pool, catalog, auth),
+    ]
     app = Starlette(
-        routes=[
-            Route("/healthz", healthz),
-            Route("/readyz", readyz),
-            Route("/", LandingSwitch(ogc, portal_html(
-                settings, catalog, map_style(tiles.service, tiles.service.sources.get(CITY))))),
-            Route("/api", OpenApiAlias(ogc)),
-            *portal_routes(),
-            *editor_routes(catalog, auth),
-            *tiles.routes,
-            *raster_upload_routes(settings, db_url, catalog, auth),  # before /rasters/{name}/…
-            *rasters.routes,
-            *registry_routes(settings, pool, catalog, audit=auth.audit),
-            *extract_routes(settings, pool, catalog, auth, audit=auth.audit),
-            *export_routes(settings, pool, catalog),
-            *ingest_routes(settings, db_url, catalog, auth),
-            *login_routes(settings, pool, auth),
-            *reshape_routes(features),
-            *qgis_routes(settings, db_url, pool, catalog, auth,
-                         lambda: rasters.service.catalogue.visible(False)),
-            *verification_routes(settings, pool, catalog, auth, audit=auth.audit),
-            *error_report_routes(settings, pool, catalog, auth),
-            Mount("/", app=rasters.collections(ogc)),
-        ],
+        routes=[*routes, OtherMethods(routes), Mount("/", app=rasters.collections(ogc))],
         middleware=[*limit_middleware(settings.limits, limiter,
                                       {"/ingest/": settings.ingest.max_upload_mb << 20}),
                     Middleware(AuthMiddleware, auth=auth),
@@ -176,3 +183,42 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
     front = ResponseHeaders(tiles.front(app, Admission(settings.limits, limiter)),
                             policies_for(settings.portal.basemap_tiles))
     return observe(front, settings, pool=pool, tiles=tiles)
+
+
+METHOD_ORDER = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+class OtherMethods(BaseRoute):
+    """The answer to a method none of ``routes`` takes on a path one of them serves: OPTIONS
+    is a 204, any other method a 405, both with the ``Allow`` of the routes there.
+
+    Starlette hands such a request (its routes match it only partly) to the next route that
+    matches it whole: the OGC API's catch-all mount, which said "nothing is served at /tiles"
+    to an OPTIONS and allowed the wrong methods to a PUT.
+    """
+
+    def __init__(self, routes: list[BaseRoute]) -> None:
+        self.routes = [r for r in routes if isinstance(r, Route)]
+
+    def matches(self, scope: Scope) -> tuple[Match, Scope]:
+        if scope["type"] != "http":
+            return Match.NONE, {}
+        methods: set[str] = set()
+        for route in self.routes:
+            match, _ = route.matches(scope)
+            if match is Match.FULL:  # not ours: a route before this one takes it
+                return Match.NONE, {}
+            if match is Match.PARTIAL:
+                methods |= route.methods or set()
+        if not methods:
+            return Match.NONE, {}
+        methods.add("OPTIONS")
+        allow = ", ".join(m for m in METHOD_ORDER if m in methods)
+        return Match.FULL, {"allowed_methods": allow}
+
+    async def handle(self, scope: Scope, receive: Receive, send: Send) -> None:
+        allow = scope["allowed_methods"]
+        if scope["method"] == "OPTIONS":
+            await allowed(allow)(scope, receive, send)
+            return
+        raise not_allowed(allow)

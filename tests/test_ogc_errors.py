@@ -255,3 +255,21 @@ def test_another_spelling_of_a_path_is_sent_to_the_one_served(server: str, asked
     options = httpx.options(server + asked.split("?")[0], timeout=60)
     assert options.status_code == 404
     assert options.json()["detail"] == f"nothing is served at {asked.split('?')[0]}"
+
+
+@pytest.mark.parametrize(("path", "allow"), [
+    ("/tiles", "GET, HEAD, OPTIONS"), ("/search", "GET, HEAD, OPTIONS"),
+    ("/maps/city/style.json", "GET, HEAD, OPTIONS"), ("/login", "GET, HEAD, POST, OPTIONS"),
+    ("/error-reports/AAAAA-AAAAA", "GET, HEAD, PATCH, OPTIONS"),
+    ("/registries/land_parcels/decisions", "POST, OPTIONS"),
+])
+def test_the_methods_of_the_apps_own_routes(server: str, path: str, allow: str) -> None:
+    """OPTIONS of one of the app's own routes was a 404 ("nothing is served at /tiles") and
+    a method it does not take a 405 allowing GET, HEAD, OPTIONS whatever the route took: the
+    OGC API's catch-all answered them. Each says the methods of its own route."""
+    options = httpx.options(server + path, timeout=60)
+    assert options.status_code == 204 and options.headers["allow"] == allow, options.text
+    for method in ("PUT", "DELETE") if "GET" in allow else ("GET", "PUT"):
+        r = httpx.request(method, server + path, timeout=60)
+        assert r.status_code == 405 and r.headers["allow"] == allow, (method, r.text)
+        assert r.json()["code"] == "MethodNotAllowed"
