@@ -106,7 +106,6 @@ def _city_layers(svc: TileService, request: Request) -> list[str]:
     return wanted
 
 
-
 def tile_routes(svc: TileService) -> list[Route]:
     """Return the Starlette routes of the tiles (mount before the OGC API catch-all)."""
 
