@@ -32,6 +32,7 @@ from gis.errors import Forbidden, NotFound, Unauthorized
 from gis.negotiation import json_document
 from registries.catalog import Catalog
 from registries.model import Field, Registry
+from registries.rules import all_rules
 
 STATIC = Path(__file__).with_name("static")
 EDITOR = STATIC / "editor"
@@ -72,7 +73,10 @@ def registry_form(reg: Registry, who: Principal) -> dict[str, Any]:
             "noun": reg.object_noun, "editable": may_edit(who, reg),
             "reshaping": {"clear": list(reshaping.clear),
                           "mergeEqual": list(reshaping.merge_equal)} if reshaping else None,
-            "fields": [field_form(f) for f in reg.fields]}
+            "fields": [field_form(f) for f in reg.fields],
+            # what each rule checks, in both languages: a refusal names its rule
+            "rules": {r.id: {"uk": r.description_uk, "en": r.description}
+                      for r in all_rules(reg)}}
 
 
 class StaffOnly:

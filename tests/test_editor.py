@@ -435,6 +435,12 @@ def test_refusals_are_shown_at_the_field_and_on_the_map(planner: Session,
     popup.wait_for(timeout=WAIT_MS)
     assert "overlaps" in popup.inner_text()
     assert popup.locator("p[lang=en]").count() == 1
+    # which rule, in the page's language (from the declaration), before the API's English
+    assert "Порушено правило: об'єкти не накладаються" in popup.inner_text()
+    message = planner.page.locator("#editor-message")
+    assert message.get_attribute("lang") is None, "the bar speaks the page's language"
+    assert message.inner_text().startswith("Порушено правило: об'єкти не накладаються")
+    assert "overlaps" in message.locator("span[lang=en]").inner_text()
     planner.page.screenshot(path=str(ARTIFACTS / "editor-overlap.png"))
     with psycopg.connect(url) as conn:  # nothing written
         assert conn.execute("SELECT changed_by IS DISTINCT FROM 'olena' FROM "

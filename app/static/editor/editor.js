@@ -364,19 +364,32 @@ class Editor {
   showProblem(err) {
     if (err.status === 412 && this.current && !this.current.isNew) { this.conflict(); return; }
     if (err.status === 401) { this.say(s("signedOut"), "error"); return; }
-    const { field, detail } = err.body;
+    const { field, detail, rule } = err.body;
     const text = detail ?? err.message;
-    this.say(text, "error", "en");  // the API's words are English: marked for a screen reader
+    // a registry rule: which one, in the page's language (its declaration), then the API's
+    // English sentence naming the object, marked for a screen reader
+    const described = rule ? this.current?.schema?.rules?.[rule] : null;
+    if (described) this.sayBroken(tr(described), text);
+    else this.say(text, "error", "en");
     if (field && field !== "geometry" && this.current?.form?.showError(field, text, "en")) return;
     if (field && this.extra.querySelector(`[name="${CSS.escape(field)}"]`)) {
       const input = this.extra.querySelector(`[name="${CSS.escape(field)}"]`);
       input.closest("label")?.classList.add("invalid");
       return;
     }
-    if (field === "geometry" || field === "line" || field === "with" || !field) this.onMap(text);
+    if (field === "geometry" || field === "line" || field === "with" || !field) {
+      this.onMap(text, described ? tr(described) : null);
+    }
   }
 
-  onMap(text) {  // the server's (English) sentence, at the place it names
+  sayBroken(rule, detail) {
+    this.message.className = "error";
+    this.message.removeAttribute("lang");
+    const english = Object.assign(document.createElement("span"), { textContent: detail, lang: "en" });
+    this.message.replaceChildren(`${s("ruleBroken")}: ${rule}. `, english);
+  }
+
+  onMap(text, rule = null) {  // the server's (English) sentence, at the place it names
     const at = text.match(/POINT\(([-\d.]+) ([-\d.]+)\)/);
     const geometry = this.drawn() ?? this.current?.loadedGeometry;
     const where = at ? [Number(at[1]), Number(at[2])] : geometry ? centroid(geometry) : null;
@@ -384,8 +397,17 @@ class Editor {
     this.popup?.remove();
     this.popup = new maplibregl.Popup({ className: "editor-problem", maxWidth: "320px" })
       .setLngLat(where)
-      .setDOMContent(Object.assign(document.createElement("p"), { textContent: text, lang: "en" }))
+      .setDOMContent(this.problemContent(text, rule))
       .addTo(this.map);
+  }
+
+  problemContent(text, rule) {
+    const english = Object.assign(document.createElement("p"), { textContent: text, lang: "en" });
+    if (!rule) return english;
+    const box = document.createElement("div");
+    box.append(Object.assign(document.createElement("p"), { textContent: `${s("ruleBroken")}: ${rule}` }),
+      english);
+    return box;
   }
 
   async conflict() {
