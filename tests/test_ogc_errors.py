@@ -233,6 +233,8 @@ def test_a_json_only_resource_refuses_another_format(server: str, path: str,
     ("/TileMatrixSets/UCS2000TM9/", "/TileMatrixSets/UCS2000TM9"),
     ("/fonts/DejaVu Sans Book/0-255.pbf/", "/fonts/DejaVu Sans Book/0-255.pbf"),
     ("/nothing/here/", "/nothing/here"),
+    ("//evil.example/", "/evil.example"),  # never a redirect to another site
+    ("/\\evil.example/", "/%5Cevil.example"),
 ])
 def test_another_spelling_of_a_path_is_sent_to_the_one_served(server: str, asked: str,
                                                               canonical: str) -> None:
@@ -248,13 +250,16 @@ def test_another_spelling_of_a_path_is_sent_to_the_one_served(server: str, asked
     assert followed.status_code == direct.status_code, asked
     assert followed.headers["content-type"] == direct.headers["content-type"], asked
     if direct.status_code == 404:  # a path served by nothing is named as asked
-        assert direct.json()["detail"] == f"nothing is served at {canonical}"
+        named = canonical.replace("%5C", "\\")
+        assert direct.json()["detail"] == f"nothing is served at {named}"
     else:
         assert followed.content == direct.content, asked
     # no other method is redirected: OPTIONS names the spelling it was asked
     options = httpx.options(server + asked.split("?")[0], timeout=60)
     assert options.status_code == 404
     assert options.json()["detail"] == f"nothing is served at {asked.split('?')[0]}"
+    # a path on this site: never protocol-relative (//host), nor a backslash a browser reads so
+    assert r.headers["location"].startswith("/") and r.headers["location"][1:2] not in "/\\"
 
 
 @pytest.mark.parametrize(("path", "allow"), [
