@@ -49,6 +49,39 @@ class Problem:
                 "severity": self.severity, "message": self.message}
 
 
+# what each of the importer's own checks looks for, in both languages (a registry's rules say
+# it themselves: ``Rule.description`` and ``description_uk``)
+CHECKS: dict[str, dict[str, str]] = {
+    "geometry_readable": {"en": "the geometry can be read",
+                          "uk": "геометрію можна прочитати"},
+    "geometry_transform": {"en": "the geometry can be brought into the storage CRS",
+                           "uk": "геометрію можна перевести в систему координат зберігання"},
+    "geometry_present": {"en": "each row has a geometry", "uk": "кожен рядок має геометрію"},
+    "geometry_type": {"en": "the geometry is of the registry's kind",
+                      "uk": "геометрія того виду, що в реєстрі"},
+    "geometry_near_city": {"en": "the geometry lies near the city (a wrong CRS puts it far)",
+                           "uk": "геометрія лежить біля міста (хибна система координат "
+                                 "відносить її далеко)"},
+    "required": {"en": "the required fields are filled", "uk": "обов'язкові поля заповнені"},
+    "code_list": {"en": "a coded field holds one of its codes or their titles",
+                  "uk": "кодоване поле містить один зі своїх кодів або їхніх назв"},
+    "reference": {"en": "a reference names an object that exists",
+                  "uk": "посилання вказує на наявний об'єкт"},
+    "key": {"en": "each row has the key the mode matches objects by",
+            "uk": "кожен рядок має ключ, за яким режим зіставляє об'єкти"},
+    "id_present": {"en": "each row has an id (--keep-ids)",
+                   "uk": "кожен рядок має id (--keep-ids)"},
+    "id_taken": {"en": "a kept id is no other object's", "uk": "збережений id не належить "
+                                                          "іншому об'єктові"},
+    "cut_by_format": {"en": "no value was cut by the file's format",
+                      "uk": "жодне значення не обрізане форматом файлу"},
+    "personal_data": {"en": "a name comes with the kind of holder that keeps it private",
+                      "uk": "ім'я подано разом із видом власника, що робить його закритим"},
+    "unique": {"en": "a value that must be unique is not repeated",
+               "uk": "значення, що має бути унікальним, не повторюється"},
+}
+
+
 @dataclass
 class Report:
     """What an import did, or (dry run) would do."""
@@ -76,6 +109,8 @@ class Report:
     repaired: int = 0
     problems: list[Problem] = field(default_factory=list)
     problem_counts: dict[str, int] = field(default_factory=dict)
+    # what each check or rule found here looks for: {id: {"uk": …, "en": …}}
+    rule_titles: dict[str, dict[str, str]] = field(default_factory=dict)
     blocking: int = 0  # rows with a problem that refuses them
     written: bool = False
     seconds: float = 0.0

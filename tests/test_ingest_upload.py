@@ -121,17 +121,28 @@ def test_the_page_in_a_browser(upload_server: str, db_url: str, tmp_path: Path) 
             # severity is a Ukrainian word
             cells = page.locator("#problems tbody tr").first.locator("td")
             assert cells.nth(1).inner_text() == "помилка"
-            assert cells.nth(2).get_attribute("lang") == "en"
+            # what the rule checks, in the page's language (the registry's declaration)
+            assert cells.nth(2).inner_text().startswith("кадастровий номер має вигляд")
+            assert cells.nth(2).get_attribute("lang") is None
+            assert cells.nth(3).get_attribute("lang") == "en"
             assert page.locator("#notes li").first.get_attribute("lang") == "en"
             # the counts by rule, as the CLI prints them (the table holds the first 500 only)
-            assert page.inner_text("#counts").startswith("Знахідок: ")
-            assert "cadastral_number_format 1" in page.inner_text("#counts")
+            assert page.inner_text("#counts").startswith("Знахідок: 1: кадастровий номер")
+            assert "(cadastral_number_format) — 1" in page.inner_text("#counts")
+            # the checkbox keeps its explanation (a severity word of the same key replaced it)
+            assert "лише в звіті" in (page.text_content("label:has(#legacy)") or "")
             # the progress bar followed the bytes sent to the end, then went away
             assert page.get_attribute("#progress", "data-sent") == str(archive.stat().st_size)
             assert page.locator("#progress").is_hidden()
             assert count(db_url, "land_parcel") == 0
             page.click("#lang")
             assert page.locator("h1").inner_text() == "Import data into a registry"
+            # the report follows the language switch
+            cells = page.locator("#problems tbody tr").first.locator("td")
+            assert cells.nth(1).inner_text() == "error"
+            assert cells.nth(2).inner_text().startswith("the cadastral number is")
+            assert page.inner_text("#counts").startswith("Findings: 1: the cadastral number")
+            assert "reported, not refused" in (page.text_content("label:has(#legacy)") or "")
             page.click("#confirm")
             page.wait_for_function("() => document.querySelector('#summary').textContent"
                                    ".startsWith('Import done')")  # a function: CSP, no eval
@@ -168,3 +179,21 @@ def test_an_upload_cut_off_mid_way_is_no_server_error(upload_server: str) -> Non
         assert time.monotonic() < deadline, "no 499 counted for the cut-off upload"
         time.sleep(0.2)
     assert 'status="500"' not in metrics
+
+
+def test_every_check_of_the_importer_is_described_in_both_languages() -> None:
+    """The upload page names each finding's check in its language: the importer's own checks
+    (the ids its SQL writes into the problem table) from ``ingest.report.CHECKS``, a
+    registry's rules from their declaration (``tests/test_quality.py`` checks those)."""
+    import re
+
+    from ingest.report import CHECKS
+
+    root = Path(__file__).resolve().parent.parent / "ingest"
+    written = {m.group(1) for source in root.glob("*.py")
+               for m in re.finditer(r"'([a-z_]+)', '(?:error|warning|legacy)'",
+                                    source.read_text(encoding="utf-8"))}
+    assert len(written) >= 10, written  # the scan found the checks
+    assert written - {"geometry_valid"} <= set(CHECKS), written - set(CHECKS)  # a rule's own
+    for check, title in CHECKS.items():
+        assert set(title) == {"uk", "en"} and re.search("[а-яіїєґ]{3}", title["uk"]), check

@@ -12,10 +12,11 @@
         "DXF, CSV, таблиця Excel або LibreOffice (.xlsx, .ods), обмінний файл ДЗК (XML).",
       registry: "Реєстр", mode: "Режим", onError: "Рядки з помилками", more: "Додатково",
       crs: "Система координат (якщо файл її не вказує)", layer: "Шар", encoding: "Кодування",
-      legacy: "Архівні дані (порушення правил категорії «legacy» лише в звіті)",
+      legacyOption: "Архівні дані (порушення правил категорії «legacy» лише в звіті)",
       repair: "Виправити невалідні геометрії (ST_MakeValid)",
       check: "Перевірити (нічого не записується)", report: "Звіт", row: "Рядок",
-      severity: "Рівень", message: "Повідомлення сервера (англійською)", confirm: "Імпортувати",
+      severity: "Рівень", rule: "Що перевіряється", message: "Повідомлення сервера (англійською)",
+      confirm: "Імпортувати",
       error: "помилка", legacy: "архівні дані", warning: "попередження",
       append: "додати всі рядки", upsert: "оновити за ключем, додати нові",
       replace: "замінити реєстр вмістом файлу", abort: "зупинити імпорт (нічого не записати)",
@@ -38,10 +39,10 @@
       registry: "Registry", mode: "Mode", onError: "Rows with errors", more: "More options",
       crs: "Coordinate system (when the file does not say)", layer: "Layer",
       encoding: "Text encoding",
-      legacy: "Legacy data (rows breaking 'legacy' rules are reported, not refused)",
+      legacyOption: "Legacy data (rows breaking 'legacy' rules are reported, not refused)",
       repair: "Repair invalid geometries (ST_MakeValid)",
       check: "Check (writes nothing)", report: "Report", row: "Row", severity: "Severity",
-      message: "Server message", confirm: "Import",
+      rule: "What is checked", message: "Server message", confirm: "Import",
       error: "error", legacy: "legacy data", warning: "warning",
       append: "add every row", upsert: "update by key, add the new ones",
       replace: "replace the registry with the file", abort: "stop the import (write nothing)",
@@ -99,7 +100,10 @@
       working: path.endsWith("check") ? t("serverChecking") : t("serverImporting")}});
   }
 
+  let shown = null;  // the last report, shown again in the other language
+
   function show(rep) {
+    shown = rep;
     $("result").hidden = false;
     const s = $("summary");
     if (rep.refused) {
@@ -119,13 +123,15 @@
       li.lang = "en";  // the server's words are English (marked for a screen reader)
       $("notes").append(li);
     }
-    // how many of each rule, as the CLI prints them: the table holds only the first ones
+    // how many of each rule, as the CLI prints them (the table holds only the first ones),
+    // each said in the page's language from its declaration
+    const titled = (rule) => rep.rule_titles?.[rule]?.[lang] ?? rule;
     const counts = Object.entries(rep.problem_counts || {});
     const total = counts.reduce((sum, [, n]) => sum + n, 0);
     $("counts").hidden = total === 0;
     $("counts").textContent = `${t("findings", total)}` +
       (total > rep.problems.length ? ` (${t("listed", rep.problems.length)})` : "") +
-      (total ? ": " + counts.map(([rule, n]) => `${rule} ${n}`).join(", ") : "");
+      (total ? ": " + counts.map(([rule, n]) => `${titled(rule)} (${rule}) — ${n}`).join("; ") : "");
     const body = $("problems").tBodies[0];
     body.innerHTML = "";
     for (const p of rep.problems) {
@@ -133,6 +139,7 @@
       tr.className = p.severity;
       tr.insertCell().textContent = p.row || "—";
       tr.insertCell().textContent = t(p.severity);
+      tr.insertCell().textContent = titled(p.rule);
       const message = tr.insertCell();
       message.textContent = p.message;
       message.lang = "en";
@@ -161,6 +168,10 @@
   $("form").addEventListener("submit", (e) => { e.preventDefault(); run("/ingest/check", "checking"); });
   $("confirm").addEventListener("click", () => run("/ingest/import", "importing"));
   $("file").addEventListener("change", () => { $("result").hidden = true; });
-  $("lang").addEventListener("click", () => { lang = lang === "uk" ? "en" : "uk"; render(); });
+  $("lang").addEventListener("click", () => {
+    lang = lang === "uk" ? "en" : "uk";
+    render();
+    if (shown) show(shown);
+  });
   render();
 })();
