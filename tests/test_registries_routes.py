@@ -65,6 +65,20 @@ def test_parcel_report_html_is_ukrainian(server: str, parcel: tuple[int, str]) -
         assert text in r.text
 
 
+def test_parcel_report_names_a_finding_in_ukrainian(server: str, demo_url: str) -> None:
+    """A finding on the parcel was the rule's English sentence alone on the Ukrainian page:
+    it is what the rule checks, in Ukrainian, then that sentence, marked as English."""
+    doc = httpx.get(f"{server}/registries/land_parcels/problems", timeout=30).json()
+    found = next(p for p in doc["problems"] if p["rule"] == "area_matches_geometry")
+    number = one(demo_url, "SELECT cadastral_number FROM registry.land_parcel WHERE id = %s",
+                 (found["id"],))[0]
+    page = httpx.get(f"{server}/reports/parcels/{number}", params={"f": "html"}, timeout=30)
+    assert page.status_code == 200
+    assert ("задекларована площа й площа, обчислена в системі координат зберігання"
+            in page.text), page.text[-1500:]
+    assert f'<span lang="en">parcel {number}: declared area' in page.text
+
+
 def test_parcel_report_errors_name_the_problem(server: str) -> None:
     r = httpx.get(f"{server}/reports/parcels/68101-01", timeout=30)
     assert r.status_code == 400 and "is malformed" in r.json()["detail"]
