@@ -18,7 +18,8 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -218,8 +219,12 @@ async def parcel_report_handler(svc: RegistryService, request: Request) -> Respo
 
     doc = await run_in_threadpool(svc.run, build)
     if html:
+        lang = "en" if params.get("lang") == "en" else "uk"
+        other = request.url.include_query_params(lang="uk" if lang == "en" else "en")
         page = TEMPLATES.get_template("parcel_report.html").render(
-            r=doc, city=svc.settings.city.name_uk, statuses=STATUS_TITLES,
+            r=doc, lang=lang, w=REPORT_WORDS[lang], other_href=f"{other.path}?{other.query}",
+            city=svc.settings.city.name_en if lang == "en" else svc.settings.city.name_uk,
+            statuses=STATUS_TITLES,
             code=partial(code_title, svc.catalog), field=partial(field_title, svc.catalog),
             purpose=purpose_title,
             rules={r.id: r.description_uk for r in all_rules(svc.catalog.get("land_parcels"))},
@@ -265,8 +270,80 @@ def date_uk(value: object) -> str:
     return f"{text[8:10]}.{text[5:7]}.{text[:4]}" if len(text) >= 10 and text[4] == "-" else text
 
 
-TEMPLATES.filters["num"] = number_uk
-TEMPLATES.filters["date"] = date_uk
+@pass_context
+def _number(context: Context, value: object, digits: int = 0) -> str:
+    """The ``num`` filter: a number as the page's language writes it."""
+    if context.get("lang") != "en":
+        return number_uk(value, digits)
+    return "—" if value is None else f"{float(str(value)):,.{digits}f}"
+
+
+@pass_context
+def _date(context: Context, value: object) -> str:
+    """The ``date`` filter: dd.mm.yyyy on a Ukrainian page, ISO 8601 on an English one."""
+    return str(value) if context.get("lang") == "en" else date_uk(value)
+
+
+TEMPLATES.filters["num"] = _number
+TEMPLATES.filters["date"] = _date
+
+# the parcel report page's own words (the registries' titles and code lists come from their
+# declarations)
+REPORT_WORDS = {
+    "uk": {
+        "title": "Довідка по земельній ділянці", "portal": "Геопортал м.", "as_of": "станом на",
+        "other": "English", "other_lang": "en",
+        "extract": "Викопіювання з плану зонування (PDF, у масштабі)",
+        "parcel": "Земельна ділянка", "number": "Кадастровий номер",
+        "purpose": "Цільове призначення", "ownership": "Форма власності",
+        "holder": "Власник / користувач", "natural_person": "фізична особа",
+        "declared": "Площа за документами", "computed": "Площа за координатами (УСК-2000)",
+        "ha": "га", "m2": "м²", "m": "м", "perimeter": "периметр",
+        "zones": "Територіальні зони плану зонування", "zone": "Зона", "area_m2": "Площа, м²",
+        "share": "Частка, %", "regulation": "Регламент", "height": "висота до",
+        "coverage": "забудова до", "no_zone": "Ділянка не входить до жодної зони.",
+        "zones_touching": "Торкається межі зон:", "restrictions": "Планувальні обмеження",
+        "restriction": "Обмеження", "dzk": "Код ДЗК",
+        "no_restrictions": "Обмежень, що поширюються на ділянку, не виявлено.",
+        "touching": "Торкається межі:", "red_line": "Найближча червона лінія",
+        "crosses": "перетинає ділянку", "addresses": "Адреси та будівлі",
+        "no_addresses": "Адрес не присвоєно.", "buildings": "Будівель",
+        "footprint": "площа забудови", "neighbours": "Суміжні ділянки",
+        "purpose_short": "Призначення", "shared": "Спільна межа, м",
+        "no_neighbours": "Суміжних ділянок у кадастрі немає.",
+        "nearby": "Рекламні засоби та тимчасові споруди поруч",
+        "ad_permit": "Дозвіл на рекламу", "ts_passport": "Паспорт прив'язки ТС",
+        "problems": "Зауваження до даних", "disclaimer": report.DISCLAIMER,
+    },
+    "en": {
+        "title": "Land parcel report", "portal": "Geoportal of", "as_of": "as of",
+        "other": "Українською", "other_lang": "uk",
+        "extract": "Extract from the zoning plan (PDF, to scale, in Ukrainian)",
+        "parcel": "Land parcel", "number": "Cadastral number", "purpose": "Intended use",
+        "ownership": "Form of ownership", "holder": "Owner or user",
+        "natural_person": "a natural person", "declared": "Area by the documents",
+        "computed": "Area by the coordinates (UCS-2000)", "ha": "ha", "m2": "m²", "m": "m",
+        "perimeter": "perimeter", "zones": "Zones of the zoning plan", "zone": "Zone",
+        "area_m2": "Area, m²", "share": "Share, %", "regulation": "Regulation",
+        "height": "height up to", "coverage": "coverage up to",
+        "no_zone": "The parcel lies in no zone.", "zones_touching": "Touches the zones:",
+        "restrictions": "Planning restrictions", "restriction": "Restriction",
+        "dzk": "State Land Cadastre code",
+        "no_restrictions": "No restriction applies to the parcel.",
+        "touching": "Touches:", "red_line": "The nearest red line",
+        "crosses": "crosses the parcel", "addresses": "Addresses and buildings",
+        "no_addresses": "No address is assigned.", "buildings": "Buildings",
+        "footprint": "built-up area", "neighbours": "Adjoining parcels",
+        "purpose_short": "Use", "shared": "Shared boundary, m",
+        "no_neighbours": "No adjoining parcel in the cadastre.",
+        "nearby": "Advertising and temporary structures nearby",
+        "ad_permit": "Advertising permit", "ts_passport": "Temporary structure passport",
+        "problems": "Remarks on the data",
+        "disclaimer": "An information document: it establishes no rights and replaces neither "
+                      "an extract from the State Land Cadastre nor the urban planning "
+                      "conditions and restrictions.",
+    },
+}
 
 
 def _with(params: dict[str, str], **extra: str) -> str:

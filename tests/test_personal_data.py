@@ -203,6 +203,7 @@ def test_no_personal_value_in_any_anonymous_response(server: str,
                 number = feat["properties"]["cadastral_number"]
                 walk.get(f"/reports/parcels/{quote(number)}")
                 walk.get(f"/reports/parcels/{quote(number)}?f=html")
+                walk.get(f"/reports/parcels/{quote(number)}?f=html&lang=en")
                 # the printable extract (PDF text) and the register's check of it
                 extract = walk.get(f"/extracts/parcels/{quote(number)}")
                 issued = extract.headers.get("x-extract-number")

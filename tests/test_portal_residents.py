@@ -309,6 +309,12 @@ def test_an_address_card_leads_to_its_parcel_and_report(desktop: Watched, server
     report = page.locator("#card .address-parcel .parcel-report")
     assert report.get_attribute("href") == f"/reports/parcels/{quote(number, safe='')}?f=html"
     assert httpx.get(f"{server}{report.get_attribute('href')}").status_code == 200
+    page.locator("#lang-switch").click()  # the report in the portal's language
+    page.evaluate(f"window.portal.identify.show('addresses', {address['id']})")
+    page.wait_for_function(CARD_READY, timeout=WAIT_MS)
+    href = page.locator("#card .address-parcel .parcel-report").get_attribute("href")
+    assert href == f"/reports/parcels/{quote(number, safe='')}?f=html&lang=en"
+    assert '<html lang="en">' in httpx.get(f"{server}{href}").text
     page.locator("#card .open-parcel").click()
     page.wait_for_function("() => window.portal.identify.current?.collection === 'land_parcels'"
                            f" && {CARD}", timeout=WAIT_MS)

@@ -4,6 +4,7 @@ public answers carry no personal field."""
 
 from __future__ import annotations
 
+import re
 from datetime import UTC, datetime
 from typing import Any
 
@@ -63,6 +64,27 @@ def test_parcel_report_html_is_ukrainian(server: str, parcel: tuple[int, str]) -
     for text in (f"Довідка по земельній ділянці {number}", "Територіальні зони",
                  "Суміжні ділянки", "фізична особа", "не є правовстановлювальним"):
         assert text in r.text
+
+
+def test_parcel_report_html_in_english(server: str, parcel: tuple[int, str]) -> None:
+    """The English portal linked its residents to a Ukrainian-only report: it has an English
+    page (``lang=en``), the page's own words and numbers in English, a link between them."""
+    _, number = parcel
+    r = httpx.get(f"{server}/reports/parcels/{number}", params={"f": "html", "lang": "en"},
+                  timeout=30)
+    assert r.status_code == 200 and '<html lang="en">' in r.text
+    for text in (f"Land parcel report {number}", "Zones of the zoning plan",
+                 "Adjoining parcels", "a natural person", "establishes no rights"):
+        assert text in r.text, text
+    for text in ("Довідка по земельній ділянці", "Територіальні зони плану зонування",
+                 "Суміжні ділянки", "фізична особа", "не є правовстановлювальним", " га"):
+        assert text not in r.text, text
+    assert re.search(r"Form of ownership</th>\s*<td>(private|communal|state|—)</td>", r.text)
+    assert re.search(r"\d\.\d{4} ha \([\d,]+\.\d{2} m²\)", r.text)  # 0.1295 ha (1,294.81 m²)
+    uk = httpx.get(f"{server}/reports/parcels/{number}", params={"f": "html"}, timeout=30)
+    assert re.search(r"\d,\d{4} га \([\d\u00a0]+,\d{2} м²\)", uk.text)
+    assert "lang=en" in re.search(r'<a href="([^"]+)" hreflang="en"', uk.text).group(1)
+    assert "lang=uk" in re.search(r'<a href="([^"]+)" hreflang="uk"', r.text).group(1)
 
 
 def test_parcel_report_names_a_finding_in_ukrainian(server: str, demo_url: str) -> None:

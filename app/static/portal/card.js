@@ -150,7 +150,8 @@ export class Card {
 
 export function reportLink(cadastralNumber) {
   const a = el("a", "parcel-report", t("parcelReport"));
-  a.href = `/reports/parcels/${encodeURIComponent(cadastralNumber)}?f=html`;
+  // the report in the portal's language
+  a.href = `/reports/parcels/${encodeURIComponent(cadastralNumber)}?f=html${lang() === "en" ? "&lang=en" : ""}`;
   a.target = "_blank";
   a.rel = "noopener";
   return a;
