@@ -125,6 +125,49 @@ async def issue_handler(svc: ExtractService, request: Request) -> Response:
         "X-Extract-Number": issued.number, "Cache-Control": "no-store"})
 
 
+# the check page's own words (what the sheet printed stays as printed: Ukrainian)
+CHECK_WORDS = {
+    "uk": {
+        "title": "Перевірка витягу №", "portal": "Геопортал м.",
+        "register": "реєстр виданих витягів", "other": "English", "other_lang": "en",
+        "extract": "Витяг (викопіювання) №",
+        "hash_differs": "Номер є в реєстрі, але контрольна сума на аркуші не збігається із "
+                        "записаною: аркуш змінено або суму прочитано з помилкою.",
+        "genuine": "Витяг справжній: його видано геопорталом",
+        "hash_matches": "контрольна сума збігається",
+        "changed": "Відтоді об'єкт змінено в реєстрі", "version": "версія",
+        "removed": "вилучено", "as_issued": "витяг показує стан на день видачі.",
+        "issued": "Видано", "by_staff": "працівником",
+        "by_anonymous": "анонімно, з відкритих даних", "registry": "Реєстр",
+        "object": "Об'єкт", "on_portal": "на геопорталі", "scale_paper": "Масштаб, папір",
+        "portrait": "книжкова", "landscape": "альбомна", "crs": "Система координат",
+        "ucs": "УСК-2000", "frame": "Рамка карти (Y, X, м)", "hash": "Контрольна сума",
+        "printed": "Відомості, надруковані на аркуші", "catalogue": "Каталог координат",
+        "point": "№", "m": "м", "length": "Довжина, м",
+        "withheld": "Частину відомостей приховано: вони містять персональні чи службові дані.",
+    },
+    "en": {
+        "title": "Check of extract no.", "portal": "Geoportal of",
+        "register": "register of issued extracts", "other": "Українською", "other_lang": "uk",
+        "extract": "Extract (map copy) no.",
+        "hash_differs": "The number is in the register, but the checksum on the sheet is not "
+                        "the one recorded: the sheet was changed or the checksum misread.",
+        "genuine": "The extract is genuine: the geoportal issued it on",
+        "hash_matches": "the checksum matches",
+        "changed": "The object has changed in the register since", "version": "version",
+        "removed": "removed", "as_issued": "the extract shows it as it was on the day of issue.",
+        "issued": "Issued", "by_staff": "by staff",
+        "by_anonymous": "anonymously, from the open data", "registry": "Registry",
+        "object": "Object", "on_portal": "on the geoportal", "scale_paper": "Scale, paper",
+        "portrait": "portrait", "landscape": "landscape", "crs": "Coordinate system",
+        "ucs": "UCS-2000", "frame": "Map frame (Y, X, m)", "hash": "Checksum",
+        "printed": "What the sheet printed (in Ukrainian)", "catalogue": "Coordinate catalogue",
+        "point": "No.", "m": "m", "length": "Length, m",
+        "withheld": "Part of the information is withheld: it holds personal or internal data.",
+    },
+}
+
+
 async def check_handler(svc: ExtractService, request: Request) -> Response:
     """GET /extracts/{number}[?hash=…][&f=html]: the register's word on a printed sheet."""
     who = svc.authenticate(request)
@@ -134,9 +177,12 @@ async def check_handler(svc: ExtractService, request: Request) -> Response:
     if page:
         reg = svc.catalog.get(doc["collection"]) if doc.get("collection") in \
             svc.catalog.ids else None
+        lang = "en" if request.query_params.get("lang") == "en" else "uk"
+        other = request.url.include_query_params(lang="uk" if lang == "en" else "en")
         return HTMLResponse(TEMPLATES.get_template("extract_check.html").render(
-            d=doc, city=svc.settings.city.name_uk,
-            registry=reg.title["uk"] if reg else None))
+            d=doc, lang=lang, w=CHECK_WORDS[lang], other_href=f"{other.path}?{other.query}",
+            city=svc.settings.city.name_en if lang == "en" else svc.settings.city.name_uk,
+            registry=reg.title[lang] if reg else None))
     return JSONResponse(doc, headers={"Cache-Control": "no-store"})
 
 

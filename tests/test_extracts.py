@@ -214,6 +214,14 @@ def test_register_records_the_extract_and_its_check_describes_it(srv: str, db: s
         "hash_matches"] is False
     html = get(srv, f"/extracts/{number}", headers={"Accept": "text/html"})
     assert "Витяг справжній" in html.text and NUMBER in html.text
+    # in English too (the sheet's own printed rows stay as printed, marked Ukrainian)
+    english = get(srv, f"/extracts/{number}", params={"f": "html", "lang": "en",
+                                                      "hash": printed_hash.group(1)})
+    assert '<html lang="en">' in english.text and NUMBER in english.text
+    assert "The extract is genuine" in english.text and "the checksum matches" in english.text
+    assert "Coordinate catalogue" in english.text and "Land parcels" in english.text
+    assert "Витяг справжній" not in english.text and "Каталог координат" not in english.text
+    assert '<table lang="uk">' in english.text
     # the object changes: the check says the sheet shows an older state
     with psycopg.connect(db) as conn:
         conn.execute("UPDATE registry.land_parcel SET purpose_text = 'змінено' "

@@ -210,6 +210,8 @@ def test_no_personal_value_in_any_anonymous_response(server: str,
                 assert extract.status_code == 200 and issued, extract.text[:300]
                 walk.get(f"/extracts/{issued}")
                 walk.get(f"/extracts/{issued}?f=html")
+                walk.get(f"/extracts/{issued}?f=html&lang=en")
+                walk.get(f"/extracts/{issued}?f=html")
         elif cid in staff_ids:
             for feat in features[:3]:
                 extract = walk.get(f"/extracts/collections/{cid}/items/{feat['id']}")
