@@ -134,19 +134,20 @@ def _field(spec: Any, where: str) -> Field:
         raise DeclarationError(f"{where}: {exc}") from None
 
 
-RULES: dict[str, Callable[[Any], Rule]] = {
-    "dates_ordered": lambda v: dates_ordered(str(v[0]), str(v[1])),
-    "inside_community": lambda v: inside_community(float(v)),
-    "no_overlap": lambda v: no_overlap(float(v)),
+# each takes the rule's argument and the Ukrainian titles of the registry's fields
+RULES: dict[str, Callable[[Any, dict[str, str]], Rule]] = {
+    "dates_ordered": lambda v, titles: dates_ordered(str(v[0]), str(v[1]), titles_uk=titles),
+    "inside_community": lambda v, _: inside_community(float(v)),
+    "no_overlap": lambda v, _: no_overlap(float(v)),
 }
 
 
-def _rule(spec: Any, where: str) -> Rule:
+def _rule(spec: Any, where: str, titles: dict[str, str]) -> Rule:
     if not isinstance(spec, dict) or len(spec) != 1 or next(iter(spec)) not in RULES:
         raise DeclarationError(f"{where}: a rule is one of {sorted(RULES)} with its argument")
     name, value = next(iter(spec.items()))
     try:
-        return RULES[name](value)
+        return RULES[name](value, titles)
     except (TypeError, ValueError, IndexError) as exc:
         raise DeclarationError(f"{where}: {name}: {exc}") from None
 
@@ -190,18 +191,20 @@ def registry_from_mapping(doc: Any, where: str) -> Registry:
     except ValueError as exc:
         raise DeclarationError(f"{where}: {exc}") from None
     try:
+        fields = tuple(_field(f, f"{where} field") for f in doc["fields"])
+        titles = {f.name: f.title.get("uk", f.name) for f in fields}
         return Registry(
             id=str(doc["id"]), title=_text(doc["title"], f"{where} title"),
             description=_text(doc.get("description", doc["title"]), f"{where} description"),
             table=str(doc["table"]), geometry=geometry,
-            fields=tuple(_field(f, f"{where} field") for f in doc["fields"]),
+            fields=fields,
             group=str(doc.get("group", "other")), edit_roles=roles,
             keywords=tuple(str(k) for k in doc.get("keywords", ())),
             tiles=tuple(TileRule(int(t["min_zoom"]), tuple(t.get("keep", ())))
                         for t in doc.get("tiles", ())),
             label=doc.get("label"), noun=doc.get("noun"), public=bool(doc.get("public", True)),
             key=doc.get("key"),
-            rules=tuple(_rule(r, f"{where} rule") for r in doc.get("rules", ())),
+            rules=tuple(_rule(r, f"{where} rule", titles) for r in doc.get("rules", ())),
             style=_style(doc["style"], f"{where} style") if "style" in doc else None,
             holder=_holder(doc["holder"], f"{where} holder") if "holder" in doc else None)
     except DeclarationError:

@@ -22,6 +22,7 @@ application may do so: a staff database login (``gis.db_logins``) setting it get
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 import psycopg
@@ -31,6 +32,15 @@ from registries.model import FieldType, Registry, Rule, Severity
 
 LEGACY_SETTING = "gis.legacy_import"
 TODAY = sql.SQL("registry.local_today()")  # the city's date (registries.schema installs it)
+
+
+def decimal_uk(value: float) -> str:
+    """Return a number for a Ukrainian sentence: a decimal comma.
+
+    >>> decimal_uk(0.05), decimal_uk(30.0), decimal_uk(2)
+    ('0,05', '30,0', '2')
+    """
+    return str(value).replace(".", ",")
 
 
 def field_rules(reg: Registry) -> list[Rule]:
@@ -80,7 +90,7 @@ def inside_community(tolerance: float) -> Rule:
         "SELECT 1 FROM registry.community_boundary AS b WHERE ST_Covers(b.geom, n.geom)) "
         "THEN FALSE ELSE registry.outside_community(n.geom) > {tolerance} END",
         on=("geom",), params=(("tolerance", tolerance),),
-        description_uk=f"лежить у межах громади (допуск {tolerance})")
+        description_uk=f"лежить у межах громади (допуск {decimal_uk(tolerance)})")
 
 
 def no_overlap(tolerance_m2: float, severity: Severity = Severity.ERROR) -> Rule:
@@ -95,13 +105,22 @@ def no_overlap(tolerance_m2: float, severity: Severity = Severity.ERROR) -> Rule
         "CROSS JOIN LATERAL (SELECT ST_Area(ST_Intersection(n.geom, o.geom)) AS area) AS x "
         "WHERE x.area > {tolerance}",
         on=("geom",), params=(("tolerance", tolerance_m2),),
-        description_uk=f"об'єкти не накладаються більш як на {tolerance_m2} м²")
+        description_uk=f"об'єкти не накладаються більш як на {decimal_uk(tolerance_m2)} м²")
 
 
-def dates_ordered(first: str, then: str, *, strict: bool = True) -> Rule:
-    """Return the rule that date ``first`` comes before (or on, unless ``strict``) ``then``."""
+def dates_ordered(first: str, then: str, *, strict: bool = True,
+                  titles_uk: Mapping[str, str] | None = None) -> Rule:
+    """Return the rule that date ``first`` comes before (or on, unless ``strict``) ``then``;
+    ``titles_uk`` names the two fields in its Ukrainian description (their titles).
+
+    >>> dates_ordered("a_on", "b_on", titles_uk={"a_on": "Видано", "b_on": "Діє з"}
+    ...               ).description_uk
+    '«Видано» раніше за «Діє з»'
+    """
     op, word = ("<", "before") if strict else ("<=", "on or before")
     word_uk = "раніше за" if strict else "не пізніше за"
+    titled = titles_uk or {}
+    first_uk, then_uk = (f"«{titled[n]}»" if n in titled else n for n in (first, then))
     return Rule(
         f"{first}_{'before' if strict else 'not_after'}_{then}", f"{first} {word} {then}",
         Severity.ERROR,
@@ -110,7 +129,7 @@ def dates_ordered(first: str, then: str, *, strict: bool = True) -> Rule:
         on=(first, then), params=(
             ("first", sql.Identifier(first)), ("then", sql.Identifier(then)),
             ("first_name", first), ("then_name", then), ("word", word), ("op", sql.SQL(op))),
-        description_uk=f"{first} {word_uk} {then}")
+        description_uk=f"{first_uk} {word_uk} {then_uk}")
 
 
 def all_rules(reg: Registry) -> tuple[Rule, ...]:

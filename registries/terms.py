@@ -14,7 +14,7 @@ from datetime import date
 import psycopg
 from psycopg import sql
 
-from registries.common import t
+from registries.common import t, term_fields
 from registries.model import Field, Registry, Rule, Severity
 from registries.rules import TODAY, dates_ordered, name_sql
 from registries.status import TERM_COLUMNS, TERM_STATUSES, term_status_sql
@@ -59,10 +59,11 @@ def functions_sql() -> list[sql.Composed]:
 def term_rules(max_years: int | None) -> tuple[Rule, ...]:
     """Return the rules on a term's dates: issued ≤ valid from < valid until (≤ ``max_years``
     later), dismantled on or after the order."""
+    titles = {f.name: f.title["uk"] for f in term_fields()}
     rules = [
-        dates_ordered("issued_on", "valid_from", strict=False),
-        dates_ordered("valid_from", "valid_until"),
-        dates_ordered("dismantling_ordered_on", "dismantled_on", strict=False),
+        dates_ordered("issued_on", "valid_from", strict=False, titles_uk=titles),
+        dates_ordered("valid_from", "valid_until", titles_uk=titles),
+        dates_ordered("dismantling_ordered_on", "dismantled_on", strict=False, titles_uk=titles),
     ]
     if max_years:
         rules.append(Rule(
@@ -71,7 +72,7 @@ def term_rules(max_years: int | None) -> tuple[Rule, ...]:
             "n.valid_from, n.valid_until, {years}) FROM {rows} AS n "
             "WHERE n.valid_until > n.valid_from + make_interval(years => {years})",
             on=("valid_from", "valid_until"), params=(("years", max_years),),
-            description_uk=f"строк не довший за {max_years} р."))
+            description_uk=f"строк дії не довший за {max_years} р."))
     return tuple(rules)
 
 

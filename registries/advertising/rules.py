@@ -9,7 +9,7 @@ the dismantling list.
 from __future__ import annotations
 
 from registries.model import Rule, Severity
-from registries.rules import inside_community
+from registries.rules import decimal_uk, inside_community
 from registries.status import TERM_COLUMNS
 from registries.terms import (
     ACTIVE_STATUSES,
@@ -50,7 +50,7 @@ ONE_PERMIT_PER_PLACE = Rule(
     on=("geom", *TERM_COLUMNS), params=(
         ("distance", SAME_PLACE_M), ("status_n", status_of("n")), ("status_o", status_of("o")),
         ("active", statuses(ACTIVE_STATUSES))),
-    description_uk=f"два чинні дозволи не займають одне місце ({SAME_PLACE_M} м)")
+    description_uk=f"два чинні дозволи не займають одне місце ({decimal_uk(SAME_PLACE_M)} м)")
 
 ADVERTISING_RULES = (*term_rules(MAX_TERM_YEARS), SIZES_POSITIVE, inside_community(0.5),
                      COMMUNAL_CONTRACT, ONE_PERMIT_PER_PLACE,

@@ -13,7 +13,7 @@ from __future__ import annotations
 from psycopg import sql
 
 from registries.model import Rule, Severity
-from registries.rules import inside_community, no_overlap
+from registries.rules import decimal_uk, inside_community, no_overlap
 from registries.status import TERM_COLUMNS
 from registries.terms import (
     ACTIVE_STATUSES,
@@ -49,7 +49,8 @@ OUTSIDE_SCHEME = Rule(
     "ELSE NOT EXISTS (SELECT 1 FROM registry.ts_scheme_spot AS x WHERE x.geom && n.geom "
     "AND ST_Within(n.geom, ST_Buffer(x.geom, {tolerance}))) END",
     on=_SCHEME_COLUMNS, params=(("tolerance", SPOT_TOLERANCE_M), ("live", LIVE)),
-    description_uk=f"чинна ТС стоїть у межах місця схеми розміщення ({SPOT_TOLERANCE_M} м)")
+    description_uk=f"чинна ТС стоїть у межах місця схеми розміщення "
+                   f"({decimal_uk(SPOT_TOLERANCE_M)} м)")
 
 LARGER_THAN_SPOT = Rule(
     "fits_spot_area", "a structure is no larger than its spot allows", Severity.LEGACY,
@@ -93,7 +94,8 @@ STATIONARY_AREA = Rule(
     "FROM {rows} AS n WHERE n.structure_kind = 'stationary' "
     "AND round(ST_Area(n.geom)::numeric, 2) > {limit}",
     on=("geom", "structure_kind"), params=(("limit", STATIONARY_MAX_M2),),
-    description_uk=f"стаціонарна ТС — не більше {STATIONARY_MAX_M2} м² за зовнішнім контуром")
+    description_uk=f"стаціонарна ТС — не більше {decimal_uk(STATIONARY_MAX_M2)} м² за "
+                   "зовнішнім контуром")
 
 DECLARED_AREA = Rule(
     "area_matches_footprint", "the declared area is the footprint's (±1 m² and 5 %)",
