@@ -27,10 +27,11 @@ def _no_constant(name: str) -> Any:
 
 
 def parse_json(raw: bytes | str, what: str, *, max_depth: int = MAX_DEPTH,
-               parameter: str | None = None) -> Any:
+               parameter: str | None = None, too_deep: str | None = None) -> Any:
     r"""Return the JSON value of ``raw``, or raise InvalidParameter saying what is wrong.
 
-    ``what`` names the input in messages ("request body", "filter").
+    ``what`` names the input in messages ("request body", "filter"); ``too_deep`` words the
+    refusal of a value nested deeper than ``max_depth`` in the input's own terms.
 
     >>> parse_json('{"a": [1, 2]}', "request body")
     {'a': [1, 2]}
@@ -42,7 +43,8 @@ def parse_json(raw: bytes | str, what: str, *, max_depth: int = MAX_DEPTH,
     gis.errors.InvalidParameter: body holds a lone UTF-16 surrogate (\udc00): not Unicode text
     """
     where = {"parameter": parameter} if parameter else {}
-    too_deep = InvalidParameter(f"{what} is nested deeper than {max_depth} levels", **where)
+    deep = InvalidParameter(too_deep or f"{what} is nested deeper than {max_depth} levels",
+                            **where)
     if isinstance(raw, bytes | bytearray):
         try:
             raw = bytes(raw).decode("utf-8")
@@ -52,14 +54,14 @@ def parse_json(raw: bytes | str, what: str, *, max_depth: int = MAX_DEPTH,
     try:
         value = json.loads(raw, parse_constant=_no_constant)
     except RecursionError:  # the parser gave up around depth 1000: far beyond ours
-        raise too_deep from None
+        raise deep from None
     except json.JSONDecodeError as exc:
         raise InvalidParameter(f"{what} is not JSON: {exc.msg} at line {exc.lineno} "
                                f"column {exc.colno}", **where) from None
     except ValueError as exc:
         raise InvalidParameter(f"{what} is not JSON: {exc}", **where) from None
     if depth(value) > max_depth:
-        raise too_deep
+        raise deep
     if _SURROGATE_ESCAPE.search(raw):  # pairs are one character; only lone halves remain
         lone = _lone_surrogate(value)
         if lone is not None:

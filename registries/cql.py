@@ -98,7 +98,8 @@ def parse_cql2(text: str, lang: str = "cql2-text") -> Any:
     if lang == "cql2-json":
         # each CQL2 level is an object and its args array
         tree = parse_json(text, "cql2-json filter", max_depth=2 * MAX_NESTING + 8,
-                          parameter="filter")
+                          parameter="filter", too_deep=f"filter nests more than {MAX_NESTING} "
+                          f"levels deep; at most {MAX_NESTING} are allowed")
         if not isinstance(tree, dict | bool):
             raise InvalidParameter("a CQL2 JSON filter is an object", parameter="filter")
         return tree
