@@ -30,7 +30,6 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 import psycopg
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -43,10 +42,11 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
-from app.registry_routes import date_uk, number_uk, wants_html
+from app.pages import TEMPLATES, date_in, number_in, page_language
+from app.registry_routes import wants_html
 from gis.compression import accepts_gzip, gzipped
 from gis.db import database_errors
-from gis.errors import DatabaseUnavailable, InvalidParameter, NotFound
+from gis.errors import DatabaseUnavailable, NotFound
 from gis.settings import Settings
 from ingest.export import (
     FORMATS,
@@ -65,8 +65,6 @@ from registries.model import Registry
 
 MAX_CONCURRENT = 2  # downloads streaming at once (each holds one pooled connection)
 STATES_TTL_S = 60.0  # the open-data page's counts and dates are at most this old
-TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
-                        autoescape=select_autoescape(["html"]))
 FILE_NAMES = {"geojson": "GeoJSON", "csv": "CSV", "xlsx": "Excel (XLSX)",
               "gpkg": "GeoPackage", "shp": "Shapefile (ZIP)"}
 # the open-data page's own words, each in both languages; titles, descriptions and code lists
@@ -88,7 +86,6 @@ PAGE_WORDS = {
     "fields": {"uk": "Поля", "en": "Fields"},
     "codes": {"uk": "кодів — у паспорті", "en": "codes — in the passport"},
 }
-LANGUAGES = ("uk", "en")
 
 
 class Downloads:
@@ -133,9 +130,8 @@ class Downloads:
     async def page(self, request: Request) -> Response:
         """The open-data page: every public data set with its files, passport, size, date
         and what it withholds, in Ukrainian (``?lang=en``: in English)."""
-        lang = request.query_params.get("lang", "uk")
-        if lang not in LANGUAGES:
-            raise InvalidParameter("lang must be uk or en", parameter="lang")
+        language = page_language(request)
+        lang = language.lang
         states = await run_in_threadpool(self._states)
         od = self.settings.open_data
         w = {key: words[lang] for key, words in PAGE_WORDS.items()}
@@ -149,9 +145,8 @@ class Downloads:
             datasets.append({
                 "id": reg.id, "title": reg.title.get(lang, reg.id),
                 "description": reg.description.get(lang, ""),
-                "count": number_uk(state.count) if lang == "uk" else f"{state.count:,}",
-                "changed": (date_uk(changed.date()) if lang == "uk"
-                            else changed.strftime("%-d %b %Y")) if changed else None,
+                "count": number_in(state.count, lang),
+                "changed": date_in(changed.date(), lang) if changed else None,
                 "changed_iso": changed.isoformat() if changed else None,
                 "files": [{"name": FILE_NAMES[fmt], "href": f"/downloads/{file_name(reg, fmt)}"}
                           for fmt in FORMATS],
@@ -164,8 +159,7 @@ class Downloads:
             lang=lang, w=w, datasets=datasets, base=self.settings.base_url,
             publisher=od.publisher if lang == "uk" else od.publisher_en,
             licence=od.licence, licence_url=od.licence_url,
-            other_lang="en" if lang == "uk" else "uk",
-            other_href="/downloads?lang=en" if lang == "uk" else "/downloads")
+            other_lang=language.other, other_href=language.other_href)
         return HTMLResponse(html, headers={"Cache-Control": "no-cache",
                                            "Content-Language": lang})
 

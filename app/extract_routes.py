@@ -16,10 +16,8 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
@@ -28,6 +26,7 @@ from starlette.routing import Route
 
 from app.extract_params import deployment, parse_extract
 from app.limits import RateLimiter
+from app.pages import TEMPLATES, page_language
 from extracts import register
 from extracts.issue import ExtractRequest, Issued, issue_extract
 from gis.auth import Principal
@@ -36,9 +35,6 @@ from gis.errors import TooManyRequests
 from gis.negotiation import page_or_json
 from gis.settings import ExtractSettings, Settings
 from registries.catalog import Catalog
-
-TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
-                        autoescape=select_autoescape(["html"]))
 
 
 @dataclass
@@ -172,15 +168,15 @@ async def check_handler(svc: ExtractService, request: Request) -> Response:
     """GET /extracts/{number}[?hash=…][&f=html]: the register's word on a printed sheet."""
     who = svc.authenticate(request)
     page = page_or_json(request.query_params.get("f"), request.headers.get("accept"))
+    language = page_language(request) if page else None
     doc = await run_in_threadpool(svc.check, request.path_params["number"],
                                   who.sees_personal_data, request.query_params.get("hash"))
-    if page:
+    if language:
         reg = svc.catalog.get(doc["collection"]) if doc.get("collection") in \
             svc.catalog.ids else None
-        lang = "en" if request.query_params.get("lang") == "en" else "uk"
-        other = request.url.include_query_params(lang="uk" if lang == "en" else "en")
+        lang = language.lang
         return HTMLResponse(TEMPLATES.get_template("extract_check.html").render(
-            d=doc, lang=lang, w=CHECK_WORDS[lang], other_href=f"{other.path}?{other.query}",
+            d=doc, lang=lang, w=CHECK_WORDS[lang], other_href=language.other_href,
             city=svc.settings.city.name_en if lang == "en" else svc.settings.city.name_uk,
             registry=reg.title[lang] if reg else None))
     return JSONResponse(doc, headers={"Cache-Control": "no-store"})

@@ -14,7 +14,6 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import quote
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from starlette.middleware.gzip import GZipMiddleware
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
@@ -22,6 +21,7 @@ from starlette.routing import Mount
 from starlette.staticfiles import StaticFiles
 from starlette.types import Receive, Scope, Send
 
+from app.pages import TEMPLATES
 from gis.crs import ucs2000_proj4
 from gis.negotiation import prefers_html
 from gis.settings import Settings
@@ -48,8 +48,6 @@ NODE_MODULES = STATIC / "node_modules"
 MODULES = ("main", "i18n", "map", "layers", "legend", "format", "search", "identify", "card",
            "list", "measure", "permalink", "print", "rasters")
 FIRST_FONTS = ("DejaVu Sans Book",)  # the label font: its Latin and Cyrillic ranges preloaded
-TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
-                        autoescape=select_autoescape(["html"]))
 # the layer panel's groups, in this order; a registry of another group goes to "other"
 GROUPS: dict[str, dict[str, str]] = {
     "basemap": {"uk": "Базова карта", "en": "Base map"},

@@ -5,16 +5,14 @@ from __future__ import annotations
 
 import json
 import logging
-from pathlib import Path
 from typing import Any
-from urllib.parse import urlencode
 
-from jinja2 import Environment, FileSystemLoader
 from starlette.exceptions import HTTPException
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Send
 
+from app.pages import TEMPLATES, page_language
 from gis.db import database_errors
 from gis.errors import GisError, InvalidParameter, MethodNotAllowed, NotFound, problem
 from gis.negotiation import prefers_html
@@ -26,8 +24,6 @@ class ProblemResponse(JSONResponse):
     media_type = "application/problem+json"
 
 
-TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
-                        autoescape=True)
 # the page's words; a status without its own title or sentence gets the default's
 PAGE_WORDS: dict[str, dict[str, Any]] = {
     "uk": {"map": "Карта міста", "collections": "Набори даних", "downloads": "Відкриті дані",
@@ -77,16 +73,16 @@ def wants_page(request: Request) -> bool:
 
 def problem_page(doc: dict[str, Any], request: Request) -> str:
     """Return the HTML page of the problem document ``doc`` answered to ``request``."""
-    lang = "en" if request.query_params.get("lang") == "en" else "uk"
+    language = page_language(request, strict=False)
+    lang = language.lang
     w = PAGE_WORDS[lang]
     status = int(doc["status"])
-    query = {**request.query_params, "lang": w["other_lang"]}
     return TEMPLATES.get_template("problem.html").render(
         lang=lang, w=w, status=status, code=doc["code"], detail=doc["detail"],
         instance=doc["instance"], title=w["titles"].get(status, w["titles"][0]),
         sentence=w["sentences"].get(status, w["sentences"][0]),
         retry_after=doc.get("retry_after"),
-        other_href=f"{request.url.path}?{urlencode(query)}")
+        other_href=language.other_href)
 
 
 def problem_response(doc: dict[str, Any], request: Request,

@@ -24,6 +24,7 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse, PlainTextResponse, Response
 from starlette.routing import Route
 
+from app.pages import page_language
 from app.qgis_access import connection_point
 from app.qgis_project import Access, project_xml
 from gis import db_logins, users
@@ -54,7 +55,7 @@ def qgis_routes(settings: Settings, db_url: str, pool: ConnectionPool, catalog: 
 
     async def project(request: Request) -> Response:
         who = await run_in_threadpool(authenticate, request)
-        lang = "en" if request.query_params.get("lang") == "en" else "uk"
+        lang = page_language(request).lang
         public = request.query_params.get("access") == "public" or not who.sees_personal_data
         pending = parse_pending(dict(request.query_params), not public)
         access = Access(lang=lang) if public else Access(who.roles, point.dbname, lang,

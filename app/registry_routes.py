@@ -14,18 +14,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, date, datetime, time
 from functools import partial
-from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
-from jinja2.runtime import Context
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 
+from app.pages import TEMPLATES, page_language
 from app.security import token_authenticator
 from gis.auth import Principal
 from gis.db import database_errors, set_statement_timeout
@@ -42,8 +40,6 @@ from registries.status import has_term_status
 from registries.styles import STATUS_TITLES
 from registries.terms import dismantling_list
 
-TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
-                        autoescape=select_autoescape(["html"]))
 GEOJSON = "application/geo+json"
 MAX_SEARCH = 50
 
@@ -207,7 +203,7 @@ async def parcel_report_handler(svc: RegistryService, request: Request) -> Respo
     """GET /reports/parcels/{cadastral_number} or /reports/parcels?lon=…&lat=… (JSON, HTML)."""
     params = dict(request.query_params)
     number = request.path_params.get("cadastral_number") or params.get("cadastral_number")
-    html = wants_html(request)
+    language = page_language(request) if wants_html(request) else None
 
     def build(conn: Any) -> dict[str, Any]:
         if number:
@@ -218,11 +214,10 @@ async def parcel_report_handler(svc: RegistryService, request: Request) -> Respo
         return report.parcel_report(conn, svc.catalog, pid)
 
     doc = await run_in_threadpool(svc.run, build)
-    if html:
-        lang = "en" if params.get("lang") == "en" else "uk"
-        other = request.url.include_query_params(lang="uk" if lang == "en" else "en")
+    if language:
+        lang = language.lang
         page = TEMPLATES.get_template("parcel_report.html").render(
-            r=doc, lang=lang, w=REPORT_WORDS[lang], other_href=f"{other.path}?{other.query}",
+            r=doc, lang=lang, w=REPORT_WORDS[lang], other_href=language.other_href,
             city=svc.settings.city.name_en if lang == "en" else svc.settings.city.name_uk,
             statuses=STATUS_TITLES,
             code=partial(code_title, svc.catalog), field=partial(field_title, svc.catalog),
@@ -246,46 +241,6 @@ def field_title(catalog: Catalog, collection: str, field: str, lang: str = "uk")
     """Return a registry field's title, for templates."""
     return catalog.get(collection).field(field).title.get(lang, field)
 
-
-def number_uk(value: object, digits: int = 0) -> str:
-    """Return a number as Ukrainian writes it: (no-break) spaces between thousands, a decimal
-    comma.
-
-    >>> number_uk(12345.678, 2) == "12\u00a0345,68", number_uk(None)
-    (True, '—')
-    """
-    if value is None:
-        return "—"
-    text = f"{float(str(value)):,.{digits}f}"
-    return text.replace(",", "\u00a0").replace(".", ",")
-
-
-def date_uk(value: object) -> str:
-    """Return an ISO date as Ukrainian writes it (dd.mm.yyyy).
-
-    >>> date_uk("2026-05-12")
-    '12.05.2026'
-    """
-    text = str(value)
-    return f"{text[8:10]}.{text[5:7]}.{text[:4]}" if len(text) >= 10 and text[4] == "-" else text
-
-
-@pass_context
-def _number(context: Context, value: object, digits: int = 0) -> str:
-    """The ``num`` filter: a number as the page's language writes it."""
-    if context.get("lang") != "en":
-        return number_uk(value, digits)
-    return "—" if value is None else f"{float(str(value)):,.{digits}f}"
-
-
-@pass_context
-def _date(context: Context, value: object) -> str:
-    """The ``date`` filter: dd.mm.yyyy on a Ukrainian page, ISO 8601 on an English one."""
-    return str(value) if context.get("lang") == "en" else date_uk(value)
-
-
-TEMPLATES.filters["num"] = _number
-TEMPLATES.filters["date"] = _date
 
 # the parcel report page's own words (the registries' titles and code lists come from their
 # declarations)

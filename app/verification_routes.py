@@ -29,7 +29,6 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from jinja2 import Environment, FileSystemLoader, select_autoescape
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.middleware.gzip import GZipMiddleware
@@ -40,6 +39,7 @@ from starlette.staticfiles import StaticFiles
 
 from app.editor_routes import StaffOnly, is_editor
 from app.login import sign_in_first
+from app.pages import TEMPLATES, page_language
 from gis.auth import Principal
 from gis.db import database_errors
 from gis.errors import Forbidden, InvalidParameter, NotFound, Unauthorized
@@ -51,8 +51,6 @@ from registries.catalog import Catalog
 from registries.model import Registry
 
 STATIC = Path(__file__).with_name("static") / "verification"
-TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
-                        autoescape=select_autoescape(["html"]))
 NO_STORE = {"Cache-Control": "no-store"}
 
 
@@ -145,7 +143,7 @@ def verification_routes(settings: Settings, pool: ConnectionPool, catalog: Catal
         who = await run_in_threadpool(authenticate, request)
         if not is_editor(who):
             return sign_in_first(request)
-        lang = "en" if request.query_params.get("lang") == "en" else "uk"
+        lang = page_language(request).lang
         return HTMLResponse(TEMPLATES.get_template("verification.html").render(
             city=settings.city.name_uk if lang == "uk" else settings.city.name_en,
             lang=lang, user=who.name), headers=NO_STORE)
@@ -218,13 +216,14 @@ def verification_routes(settings: Settings, pool: ConnectionPool, catalog: Catal
         await run_in_threadpool(svc.staff, request)
         reg = svc.registry(request)
         limit = _int(request.query_params, "limit", 100, 1, 100_000)
+        page = page_or_json(request.query_params.get("f"), request.headers.get("accept"))
+        language = page_language(request) if page else None
         report = await run_in_threadpool(svc.read, quality.quality_report, catalog, reg,
                                          limit=limit)
-        if page_or_json(request.query_params.get("f"), request.headers.get("accept")):
-            lang = "en" if request.query_params.get("lang") == "en" else "uk"
-            other = request.url.include_query_params(lang="uk" if lang == "en" else "en")
+        if language:
+            lang = language.lang
             return HTMLResponse(TEMPLATES.get_template("quality.html").render(
-                r=report.as_dict(), reg=reg, lang=lang, other_href=f"{other.path}?{other.query}",
+                r=report.as_dict(), reg=reg, lang=lang, other_href=language.other_href,
                 city=settings.city.name_en if lang == "en" else settings.city.name_uk),
                 headers=NO_STORE)
         return JSONResponse(report.as_dict(settings.base_url), headers=NO_STORE)

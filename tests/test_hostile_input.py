@@ -595,3 +595,40 @@ def test_hostile_values_in_every_query_parameter_of_every_get_route(target: Targ
         assert client.get("/readyz").status_code == 200
     assert not broken, f"{len(broken)} of {sent} requests broke a promise:\n" + "\n".join(
         broken[:30])
+
+
+# the pages (and the QGIS project) written in Ukrainian or, ``lang=en``, English
+TWO_LANGUAGES = ("/reports/parcels/{number}?f=html", "/downloads?f=html",
+                 "/registries/land_parcels/quality?f=html", "/verification",
+                 "/extracts/2026-000001?f=html", "/qgis/project.qgs")
+
+
+def test_a_page_in_two_languages_refuses_a_third_and_links_the_other(target: Target) -> None:
+    """``lang`` other than uk or en is a 400 naming it on every page that takes it (before any
+    lookup: the extract below does not exist); the link to the other language keeps the rest
+    of the query; the error page alone falls back to Ukrainian, having to render anyway."""
+    import re
+
+    with httpx.Client(base_url=target.base, timeout=60, headers=STAFF_HEADERS) as client:
+        for path in TWO_LANGUAGES:
+            url = path.format(number=target.number)
+            sep = "&" if "?" in url else "?"
+            for bad in ("de", "", "EN", "en-GB"):
+                r = client.get(f"{url}{sep}lang={bad}")
+                assert r.status_code == 400 and "lang must be uk or en" in r.text, (
+                    url, bad, r.status_code, r.text[:200])
+            if "extracts" in url:
+                continue
+            english = client.get(f"{url}{sep}lang=en")
+            assert english.status_code == 200, (url, english.status_code)
+            if "f=html" in url:  # a page with a link to its other language
+                assert '<html lang="en"' in english.text, url
+                link = re.search(r'<a [^>]*hreflang="uk"[^>]*>', english.text)
+                assert link, url
+                href = re.search(r'href="([^"]*)"', link.group(0)).group(1).replace("&amp;", "&")
+                assert href.startswith(url.split("?")[0] + "?"), (url, href)
+                assert "lang=uk" in href and "f=html" in href, (url, href)
+        page = client.get("/collections/no-such-layer?f=html&lang=de&x=1")
+        assert page.status_code == 404 and '<html lang="uk"' in page.text
+        english = client.get("/collections/no-such-layer?f=html&lang=en&x=1")
+        assert '<html lang="en"' in english.text and "x=1&amp;lang=uk" in english.text

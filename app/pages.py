@@ -1,0 +1,114 @@
+"""What the app's HTML pages share: one template environment, the page's language (Ukrainian,
+``?lang=en`` English) with the link to the same page in the other, and numbers and dates as
+that language writes them.
+
+Every page that takes ``lang`` reads it here, so ``?lang=de`` is the same 400 everywhere (the
+OpenAPI document declares ``uk`` and ``en`` only) and the link to the other language keeps the
+rest of the query.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
+from jinja2.runtime import Context
+from starlette.requests import Request
+
+from gis.errors import InvalidParameter
+
+LANGUAGES = ("uk", "en")
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
+                        autoescape=select_autoescape(["html"]))
+
+
+@dataclass(frozen=True)
+class PageLanguage:
+    """A page's language and the address of the same page in the other one.
+
+    >>> PageLanguage("en", "/downloads?lang=uk").other
+    'uk'
+    """
+
+    lang: str
+    other_href: str
+
+    @property
+    def other(self) -> str:
+        """The other language's code."""
+        return "uk" if self.lang == "en" else "en"
+
+
+def page_language(request: Request, *, strict: bool = True) -> PageLanguage:
+    """Return the language ``request`` asks its page in (``lang``; Ukrainian when absent).
+
+    A value other than ``uk`` or ``en`` is an ``InvalidParameter`` — unless ``strict`` is
+    False, for the one page that must render whatever it is given: the error page itself,
+    which falls back to Ukrainian.
+    """
+    asked = request.query_params.get("lang", "uk")
+    if asked not in LANGUAGES:
+        if strict:
+            raise InvalidParameter("lang must be uk or en", parameter="lang")
+        asked = "uk"
+    other = request.url.include_query_params(lang="uk" if asked == "en" else "en")
+    return PageLanguage(asked, f"{other.path}?{other.query}")
+
+
+def number_uk(value: object, digits: int = 0) -> str:
+    """Return a number as Ukrainian writes it: (no-break) spaces between thousands, a decimal
+    comma.
+
+    >>> number_uk(12345.678, 2) == "12\u00a0345,68", number_uk(None)
+    (True, '—')
+    """
+    return number_in(value, "uk", digits)
+
+
+def number_in(value: object, lang: str, digits: int = 0) -> str:
+    """Return a number as the language ``lang`` writes it; a dash for no number.
+
+    >>> number_in(12345.678, "en", 2), number_in(1234, "uk") == "1\u00a0234"
+    ('12,345.68', True)
+    """
+    if value is None:
+        return "—"
+    text = f"{float(str(value)):,.{digits}f}"
+    return text if lang == "en" else text.replace(",", "\u00a0").replace(".", ",")
+
+
+def date_uk(value: object) -> str:
+    """Return an ISO date as Ukrainian writes it (dd.mm.yyyy).
+
+    >>> date_uk("2026-05-12")
+    '12.05.2026'
+    """
+    text = str(value)
+    return f"{text[8:10]}.{text[5:7]}.{text[:4]}" if len(text) >= 10 and text[4] == "-" else text
+
+
+def date_in(value: object, lang: str) -> str:
+    """Return an ISO date as the language ``lang`` writes it: dd.mm.yyyy in Ukrainian, ISO
+    8601 in English (no month names to translate, and unambiguous to every reader).
+
+    >>> date_in("2026-05-12", "uk"), date_in("2026-05-12", "en")
+    ('12.05.2026', '2026-05-12')
+    """
+    return str(value) if lang == "en" else date_uk(value)
+
+
+@pass_context
+def _number(context: Context, value: object, digits: int = 0) -> str:
+    """The ``num`` filter: a number as the page's language writes it."""
+    return number_in(value, context.get("lang", "uk"), digits)
+
+
+@pass_context
+def _date(context: Context, value: object) -> str:
+    """The ``date`` filter: a date as the page's language writes it."""
+    return date_in(value, context.get("lang", "uk"))
+
+
+TEMPLATES.filters["num"] = _number
+TEMPLATES.filters["date"] = _date
