@@ -32,7 +32,7 @@ from gis.errors import Forbidden, NotFound, Unauthorized
 from gis.negotiation import json_document
 from registries.catalog import Catalog
 from registries.model import Field, Registry
-from registries.rules import all_rules
+from registries.rules import rule_titles
 
 STATIC = Path(__file__).with_name("static")
 EDITOR = STATIC / "editor"
@@ -75,8 +75,7 @@ def registry_form(reg: Registry, who: Principal) -> dict[str, Any]:
                           "mergeEqual": list(reshaping.merge_equal)} if reshaping else None,
             "fields": [field_form(f) for f in reg.fields],
             # what each rule checks, in both languages: a refusal names its rule
-            "rules": {r.id: {"uk": r.description_uk, "en": r.description}
-                      for r in all_rules(reg)}}
+            "rules": rule_titles(reg)}
 
 
 class StaffOnly:

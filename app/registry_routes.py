@@ -35,7 +35,7 @@ from registries import changes, place, report, search
 from registries.catalog import Catalog
 from registries.model import Registry, Severity
 from registries.parcels.purposes import purpose_title
-from registries.rules import all_rules, find_problems
+from registries.rules import find_problems, rule_titles
 from registries.status import has_term_status
 from registries.styles import STATUS_TITLES
 from registries.terms import dismantling_list
@@ -222,7 +222,7 @@ async def parcel_report_handler(svc: RegistryService, request: Request) -> Respo
             statuses=STATUS_TITLES,
             code=partial(code_title, svc.catalog), field=partial(field_title, svc.catalog),
             purpose=purpose_title,
-            rules={r.id: r.description_uk for r in all_rules(svc.catalog.get("land_parcels"))},
+            rules=rule_titles(svc.catalog.get("land_parcels")),
             json_href=f"{request.url.path}?{_with(params, f='json')}",
             extracts_url=svc.settings.portal.extracts_url)
         return HTMLResponse(page)

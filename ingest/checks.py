@@ -16,7 +16,7 @@ from ingest.crs import SourceCrs
 from ingest.mapping import FieldMap
 from ingest.report import CHECKS, ImportOptions, Problem, Report
 from registries.model import FieldType, Registry, Rule, Severity
-from registries.rules import all_rules, rule_columns_changed, violations_sql
+from registries.rules import all_rules, rule_columns_changed, rule_titles, violations_sql
 
 
 def blocking_severities(legacy: bool) -> tuple[str, ...]:
@@ -358,7 +358,7 @@ class Checks:
         counts = self.conn.execute(
             "SELECT rule, count(*) FROM ingest_problem GROUP BY rule ORDER BY 2 DESC").fetchall()
         self.report.problem_counts = {r: int(n) for r, n in counts}
-        rules = {r.id: {"uk": r.description_uk, "en": r.description} for r in all_rules(self.reg)}
+        rules = rule_titles(self.reg)
         self.report.rule_titles = {r: rules.get(r) or CHECKS[r] for r, _ in counts
                                    if r in rules or r in CHECKS}
         listed = self.conn.execute(

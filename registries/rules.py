@@ -142,6 +142,18 @@ def all_rules(reg: Registry) -> tuple[Rule, ...]:
     return rules
 
 
+def rule_titles(reg: Registry) -> dict[str, dict[str, str]]:
+    """Return what each rule of ``reg`` checks, in Ukrainian and English, by rule id: the words
+    every page and report names a rule by (a refusal's message is the rule's English sentence
+    about one object; this is the rule itself).
+
+    >>> from registries.catalog import default_catalog
+    >>> rule_titles(default_catalog().get("land_parcels"))["geometry_valid"]["en"]
+    'the geometry is valid (no self-intersections, rings closed)'
+    """
+    return {r.id: {"uk": r.description_uk, "en": r.description} for r in all_rules(reg)}
+
+
 def label_sql(reg: Registry, alias: str) -> sql.Composable:
     """Return SQL naming object ``alias`` by its label (or ``#id``), as text.
 
