@@ -632,3 +632,24 @@ def test_a_page_in_two_languages_refuses_a_third_and_links_the_other(target: Tar
         assert page.status_code == 404 and '<html lang="uk"' in page.text
         english = client.get("/collections/no-such-layer?f=html&lang=en&x=1")
         assert '<html lang="en"' in english.text and "x=1&amp;lang=uk" in english.text
+
+
+def test_options_of_every_get_route_is_a_204_with_its_allow(target: Target) -> None:
+    """docs/security.md: OPTIONS of any route is a 204 whose ``Allow`` names GET and HEAD;
+    a method no route takes is a 405 with the same ``Allow``."""
+    paths = [p.format(parcel=target.first_parcel, number=target.number)
+             for p in (*SAMPLES.values(), *PYGEOAPI)]
+    wrong: list[str] = []
+    with httpx.Client(base_url=target.base, timeout=60) as client:
+        for path in paths:
+            r = client.options(quote(path, safe="/:"))
+            allow = {m.strip() for m in r.headers.get("allow", "").split(",")}
+            if r.status_code != 204 or not {"GET", "HEAD", "OPTIONS"} <= allow:
+                wrong.append(f"OPTIONS {path}: {r.status_code} Allow: {r.headers.get('allow')}")
+                continue
+            r = client.request("PROPFIND", quote(path, safe="/:"))
+            if r.status_code != 405 or {m.strip() for m in r.headers.get(
+                    "allow", "").split(",")} != allow:
+                wrong.append(f"PROPFIND {path}: {r.status_code} Allow: "
+                             f"{r.headers.get('allow')} (OPTIONS said {sorted(allow)})")
+    assert not wrong, "\n".join(wrong)
