@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import contextlib
+import re
 from collections.abc import AsyncIterator
 from pathlib import Path
 
@@ -199,10 +200,18 @@ class OtherMethods(BaseRoute):
 
     def __init__(self, routes: list[BaseRoute]) -> None:
         self.routes = [r for r in routes if isinstance(r, Route)]
+        # every request for the OGC API's catch-all (each items page) passes here: one regex
+        # of all the routes' paths tells in one pass (~2 µs) that none serves it, before
+        # the ~60 routes are asked one by one (~60 µs)
+        self.paths = re.compile("|".join(
+            f"(?:{re.sub(r'[(][?]P<[^>]+>', '(?:', r.path_regex.pattern)})"
+            for r in self.routes))
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
         if scope["type"] != "http":
             return Match.NONE, {}
+        if not scope.get("root_path") and not self.paths.match(scope["path"]):
+            return Match.NONE, {}  # (under a root path the routes match what is below it)
         methods: set[str] = set()
         for route in self.routes:
             match, _ = route.matches(scope)
