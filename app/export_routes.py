@@ -160,8 +160,7 @@ class Downloads:
             publisher=od.publisher if lang == "uk" else od.publisher_en,
             licence=od.licence, licence_url=od.licence_url,
             other_lang=language.other, other_href=language.other_href)
-        return HTMLResponse(html, headers={"Cache-Control": "no-cache",
-                                           "Content-Language": lang})
+        return HTMLResponse(html, headers={"Cache-Control": "no-cache", **language.headers})
 
     def _states(self) -> dict[str, PublicState]:
         """Return each public registry's state, read at most once a minute: the page is

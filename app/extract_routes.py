@@ -168,17 +168,17 @@ async def check_handler(svc: ExtractService, request: Request) -> Response:
     """GET /extracts/{number}[?hash=…][&f=html]: the register's word on a printed sheet."""
     who = svc.authenticate(request)
     page = page_or_json(request.query_params.get("f"), request.headers.get("accept"))
-    language = page_language(request) if page else None
     doc = await run_in_threadpool(svc.check, request.path_params["number"],
                                   who.sees_personal_data, request.query_params.get("hash"))
-    if language:
+    if page:
         reg = svc.catalog.get(doc["collection"]) if doc.get("collection") in \
             svc.catalog.ids else None
+        language = page_language(request)
         lang = language.lang
         return HTMLResponse(TEMPLATES.get_template("extract_check.html").render(
             d=doc, lang=lang, w=CHECK_WORDS[lang], other_href=language.other_href,
             city=svc.settings.city.name_en if lang == "en" else svc.settings.city.name_uk,
-            registry=reg.title[lang] if reg else None))
+            registry=reg.title[lang] if reg else None), headers=language.headers)
     return JSONResponse(doc, headers={"Cache-Control": "no-store"})
 
 

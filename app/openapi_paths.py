@@ -46,7 +46,8 @@ def public_paths(catalog: Catalog) -> dict[str, Any]:
                  {"type": "number", "minimum": -180, "maximum": 180}, required=True)
     lat = _param("lat", "query", "latitude (WGS 84)",
                  {"type": "number", "minimum": -90, "maximum": 90}, required=True)
-    lang = _param("lang", "query", "language of the page: uk (default) or en",
+    lang = _param("lang", "query", "language of the page: uk (default) or en; a language "
+                  "tag by its primary subtag (en-GB is en), any other Ukrainian",
                   {"type": "string", "enum": ["uk", "en"]})
     f = _param("f", "query", "json or html (default: by the Accept header)",
                {"type": "string", "enum": ["json", "html"]})

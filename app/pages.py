@@ -2,9 +2,10 @@
 ``?lang=en`` English) with the link to the same page in the other, and numbers and dates as
 that language writes them.
 
-Every page that takes ``lang`` reads it here, so ``?lang=de`` is the same 400 everywhere (the
-OpenAPI document declares ``uk`` and ``en`` only) and the link to the other language keeps the
-rest of the query.
+Every page that takes ``lang`` reads it here, as the OGC API's pages (pygeoapi) read it: a
+language tag, matched by its primary subtag (``en-GB`` is English), anything else Ukrainian,
+and ``Content-Language`` says which (``gis.negotiation.language``); the link to the other
+language keeps the rest of the query.
 """
 
 from __future__ import annotations
@@ -16,9 +17,8 @@ from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescap
 from jinja2.runtime import Context
 from starlette.requests import Request
 
-from gis.errors import InvalidParameter
+from gis.negotiation import language
 
-LANGUAGES = ("uk", "en")
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).with_name("templates")),
                         autoescape=select_autoescape(["html"]))
 
@@ -39,21 +39,18 @@ class PageLanguage:
         """The other language's code."""
         return "uk" if self.lang == "en" else "en"
 
+    @property
+    def headers(self) -> dict[str, str]:
+        """The response headers that say the page's language."""
+        return {"Content-Language": self.lang}
 
-def page_language(request: Request, *, strict: bool = True) -> PageLanguage:
-    """Return the language ``request`` asks its page in (``lang``; Ukrainian when absent).
 
-    A value other than ``uk`` or ``en`` is an ``InvalidParameter`` — unless ``strict`` is
-    False, for the one page that must render whatever it is given: the error page itself,
-    which falls back to Ukrainian.
-    """
-    asked = request.query_params.get("lang", "uk")
-    if asked not in LANGUAGES:
-        if strict:
-            raise InvalidParameter("lang must be uk or en", parameter="lang")
-        asked = "uk"
-    other = request.url.include_query_params(lang="uk" if asked == "en" else "en")
-    return PageLanguage(asked, f"{other.path}?{other.query}")
+def page_language(request: Request) -> PageLanguage:
+    """Return the language ``request`` asks its page in (``lang``; Ukrainian when absent or
+    not one of ours) and the link to the page in the other language."""
+    lang = language(request.query_params.get("lang"))
+    other = request.url.include_query_params(lang="uk" if lang == "en" else "en")
+    return PageLanguage(lang, f"{other.path}?{other.query}")
 
 
 def number_uk(value: object, digits: int = 0) -> str:

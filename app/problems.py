@@ -71,26 +71,27 @@ def wants_page(request: Request) -> bool:
     return prefers_html(request.headers.get("accept"))
 
 
-def problem_page(doc: dict[str, Any], request: Request) -> str:
-    """Return the HTML page of the problem document ``doc`` answered to ``request``."""
-    language = page_language(request, strict=False)
-    lang = language.lang
-    w = PAGE_WORDS[lang]
+def problem_page(doc: dict[str, Any], request: Request) -> HTMLResponse:
+    """Return the HTML page of the problem document ``doc`` answered to ``request``, in the
+    language it asks (``lang``) and saying so (``Content-Language``)."""
+    language = page_language(request)
+    w = PAGE_WORDS[language.lang]
     status = int(doc["status"])
-    return TEMPLATES.get_template("problem.html").render(
-        lang=lang, w=w, status=status, code=doc["code"], detail=doc["detail"],
+    return HTMLResponse(TEMPLATES.get_template("problem.html").render(
+        lang=language.lang, w=w, status=status, code=doc["code"], detail=doc["detail"],
         instance=doc["instance"], title=w["titles"].get(status, w["titles"][0]),
         sentence=w["sentences"].get(status, w["sentences"][0]),
         retry_after=doc.get("retry_after"),
-        other_href=language.other_href)
+        other_href=language.other_href), status_code=status, headers=language.headers)
 
 
 def problem_response(doc: dict[str, Any], request: Request,
                      headers: dict[str, str] | None = None) -> Response:
     """Return ``doc`` as ``application/problem+json``, or as a page to a browser."""
     if wants_page(request):
-        return HTMLResponse(problem_page(doc, request), status_code=doc["status"],
-                            headers=headers)
+        page = problem_page(doc, request)
+        page.headers.update(headers or {})
+        return page
     return ProblemResponse(doc, status_code=doc["status"], headers=headers)
 
 

@@ -55,7 +55,8 @@ def qgis_routes(settings: Settings, db_url: str, pool: ConnectionPool, catalog: 
 
     async def project(request: Request) -> Response:
         who = await run_in_threadpool(authenticate, request)
-        lang = page_language(request).lang
+        language = page_language(request)
+        lang = language.lang
         public = request.query_params.get("access") == "public" or not who.sees_personal_data
         pending = parse_pending(dict(request.query_params), not public)
         access = Access(lang=lang) if public else Access(who.roles, point.dbname, lang,
@@ -65,7 +66,7 @@ def qgis_routes(settings: Settings, db_url: str, pool: ConnectionPool, catalog: 
         name = f"hromada-{'public' if public else 'staff'}.qgs"
         return Response(body, media_type=QGS, headers={
             "Content-Disposition": f'attachment; filename="{name}"',
-            "Cache-Control": "no-store" if not public else "max-age=300"})
+            "Cache-Control": "no-store" if not public else "max-age=300", **language.headers})
 
     async def service_entry(request: Request) -> Response:
         who = _staff(await run_in_threadpool(authenticate, request))

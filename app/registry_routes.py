@@ -203,7 +203,7 @@ async def parcel_report_handler(svc: RegistryService, request: Request) -> Respo
     """GET /reports/parcels/{cadastral_number} or /reports/parcels?lon=…&lat=… (JSON, HTML)."""
     params = dict(request.query_params)
     number = request.path_params.get("cadastral_number") or params.get("cadastral_number")
-    language = page_language(request) if wants_html(request) else None
+    html = wants_html(request)
 
     def build(conn: Any) -> dict[str, Any]:
         if number:
@@ -214,7 +214,8 @@ async def parcel_report_handler(svc: RegistryService, request: Request) -> Respo
         return report.parcel_report(conn, svc.catalog, pid)
 
     doc = await run_in_threadpool(svc.run, build)
-    if language:
+    if html:
+        language = page_language(request)
         lang = language.lang
         page = TEMPLATES.get_template("parcel_report.html").render(
             r=doc, lang=lang, w=REPORT_WORDS[lang], other_href=language.other_href,
@@ -225,7 +226,7 @@ async def parcel_report_handler(svc: RegistryService, request: Request) -> Respo
             rules=rule_titles(svc.catalog.get("land_parcels")),
             json_href=f"{request.url.path}?{_with(params, f='json')}",
             extracts_url=svc.settings.portal.extracts_url)
-        return HTMLResponse(page)
+        return HTMLResponse(page, headers=language.headers)
     return Response(report.report_json(doc), media_type="application/json")
 
 

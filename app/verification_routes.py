@@ -143,10 +143,11 @@ def verification_routes(settings: Settings, pool: ConnectionPool, catalog: Catal
         who = await run_in_threadpool(authenticate, request)
         if not is_editor(who):
             return sign_in_first(request)
-        lang = page_language(request).lang
+        language = page_language(request)
+        lang = language.lang
         return HTMLResponse(TEMPLATES.get_template("verification.html").render(
             city=settings.city.name_uk if lang == "uk" else settings.city.name_en,
-            lang=lang, user=who.name), headers=NO_STORE)
+            lang=lang, user=who.name), headers={**NO_STORE, **language.headers})
 
     async def summary(request: Request) -> Response:
         who = await run_in_threadpool(svc.staff, request)
@@ -217,15 +218,15 @@ def verification_routes(settings: Settings, pool: ConnectionPool, catalog: Catal
         reg = svc.registry(request)
         limit = _int(request.query_params, "limit", 100, 1, 100_000)
         page = page_or_json(request.query_params.get("f"), request.headers.get("accept"))
-        language = page_language(request) if page else None
         report = await run_in_threadpool(svc.read, quality.quality_report, catalog, reg,
                                          limit=limit)
-        if language:
+        if page:
+            language = page_language(request)
             lang = language.lang
             return HTMLResponse(TEMPLATES.get_template("quality.html").render(
                 r=report.as_dict(), reg=reg, lang=lang, other_href=language.other_href,
                 city=settings.city.name_en if lang == "en" else settings.city.name_uk),
-                headers=NO_STORE)
+                headers={**NO_STORE, **language.headers})
         return JSONResponse(report.as_dict(settings.base_url), headers=NO_STORE)
 
     async def reports(request: Request) -> Response:

@@ -1,6 +1,7 @@
 """Content negotiation by ``Accept`` (RFC 9110, 12.5.1): which of the types a resource
 offers its client prefers — by quality value, then by the most specific range that names the
-type — read one way by every route that answers in more than one format.
+type — read one way by every route that answers in more than one format; and the language a
+``lang`` parameter asks (``language``).
 
 Reading ``"text/html" in accept`` instead sent a client asking
 ``text/html;q=0.1, application/geo+json`` (GeoJSON, HTML only if nothing else) an HTML page.
@@ -88,6 +89,24 @@ def prefers_html(accept: str | None) -> bool:
     (False, False)
     """
     return preferred(accept, [*JSON_TYPES, HTML]) == HTML
+
+
+LANGUAGES = ("uk", "en")  # Ukrainian first: the default
+
+
+def language(asked: str | None) -> str:
+    """Return the language of ours a ``lang`` value asks: a language tag's primary subtag in
+    any case (``en-GB`` and ``EN`` are English); Ukrainian for anything else or nothing.
+
+    ``lang`` states a preference, as pygeoapi reads it on the OGC API's pages: a language we
+    do not write gets the page in Ukrainian (its ``Content-Language`` says so), the same
+    answer on every page of the server, never an error.
+
+    >>> language("en-GB"), language("EN"), language("uk-UA"), language("de"), language(None)
+    ('en', 'en', 'uk', 'uk', 'uk')
+    """
+    primary = (asked or "").split("-", 1)[0].strip().lower()
+    return primary if primary in LANGUAGES else LANGUAGES[0]
 
 
 def page_or_json(f: str | None, accept: str | None) -> bool:

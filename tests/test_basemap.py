@@ -140,7 +140,12 @@ def test_style_draws_a_labelled_city_map_in_both_languages(server: str) -> None:
     english = httpx.get(f"{server}/maps/city/style.json", params={"lang": "en"}).json()
     en = {layer["id"]: layer for layer in english["layers"]}
     assert en["streets-label"]["layout"]["text-field"] == texts["en"]
-    assert httpx.get(f"{server}/maps/city/style.json", params={"lang": "fr"}).status_code == 400
+    # a language tag, as the OGC API's pages read it: en-GB is English, French is Ukrainian
+    british = httpx.get(f"{server}/maps/city/style.json", params={"lang": "en-GB"})
+    assert british.headers["content-language"] == "en" and british.json() == english
+    french = httpx.get(f"{server}/maps/city/style.json", params={"lang": "fr"})
+    assert french.status_code == 200 and french.headers["content-language"] == "uk"
+    assert french.json() == style
     for layer in style["layers"]:  # planning layers wait until chosen
         hidden = layer.get("layout", {}).get("visibility") == "none"
         assert hidden == (layer.get("metadata", {}).get("hromada:collection") in OFF_AT_FIRST)

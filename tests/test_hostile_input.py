@@ -597,41 +597,48 @@ def test_hostile_values_in_every_query_parameter_of_every_get_route(target: Targ
         broken[:30])
 
 
-# the pages (and the QGIS project) written in Ukrainian or, ``lang=en``, English
+# the pages (and the QGIS project and the map style) written in Ukrainian or, ``lang=en``,
+# English; pygeoapi's pages for comparison
 TWO_LANGUAGES = ("/reports/parcels/{number}?f=html", "/downloads?f=html",
                  "/registries/land_parcels/quality?f=html", "/verification",
-                 "/extracts/2026-000001?f=html", "/qgis/project.qgs")
+                 "/qgis/project.qgs", "/maps/city/style.json", "/collections?f=html",
+                 "/collections/no-such-layer?f=html")
 
 
-def test_a_page_in_two_languages_refuses_a_third_and_links_the_other(target: Target) -> None:
-    """``lang`` other than uk or en is a 400 naming it on every page that takes it (before any
-    lookup: the extract below does not exist); the link to the other language keeps the rest
-    of the query; the error page alone falls back to Ukrainian, having to render anyway."""
+def test_every_page_reads_lang_as_a_language_tag_and_says_which(target: Target) -> None:
+    """Our pages read ``lang`` as pygeoapi's do: a language tag matched by its primary subtag
+    (``en-GB``, ``EN``), anything else Ukrainian — never an error on one page and a
+    fallback on the next (``lang=de`` was a 400 on two and Ukrainian on the rest; ``en-GB``
+    was English on pygeoapi's pages only) — and ``Content-Language`` says which; the link to
+    the other language keeps the rest of the query."""
     import re
+
+    def said(r: httpx.Response) -> str:
+        return r.headers.get("content-language", "")[:2]
 
     with httpx.Client(base_url=target.base, timeout=60, headers=STAFF_HEADERS) as client:
         for path in TWO_LANGUAGES:
             url = path.format(number=target.number)
             sep = "&" if "?" in url else "?"
-            for bad in ("de", "", "EN", "en-GB"):
-                r = client.get(f"{url}{sep}lang={bad}")
-                assert r.status_code == 400 and "lang must be uk or en" in r.text, (
-                    url, bad, r.status_code, r.text[:200])
-            if "extracts" in url:
+            expected = 404 if "no-such" in url else 200
+            for asked, lang in (("en", "en"), ("en-GB", "en"), ("EN", "en"), ("uk", "uk"),
+                                ("de", "uk"), ("", "uk"), ("\x00", "uk"), ("x" * 3000, "uk")):
+                r = client.get(f"{url}{sep}lang={quote(asked)}")
+                assert r.status_code == expected and said(r) == lang, (
+                    url, asked, r.status_code, said(r), r.text[:200])
+                if "text/html" in r.headers["content-type"]:
+                    assert f'<html lang="{lang}"' in r.text, (url, asked)
+            if "f=html" not in url:
                 continue
-            english = client.get(f"{url}{sep}lang=en")
-            assert english.status_code == 200, (url, english.status_code)
-            if "f=html" in url:  # a page with a link to its other language
-                assert '<html lang="en"' in english.text, url
-                link = re.search(r'<a [^>]*hreflang="uk"[^>]*>', english.text)
-                assert link, url
-                href = re.search(r'href="([^"]*)"', link.group(0)).group(1).replace("&amp;", "&")
-                assert href.startswith(url.split("?")[0] + "?"), (url, href)
-                assert "lang=uk" in href and "f=html" in href, (url, href)
-        page = client.get("/collections/no-such-layer?f=html&lang=de&x=1")
-        assert page.status_code == 404 and '<html lang="uk"' in page.text
-        english = client.get("/collections/no-such-layer?f=html&lang=en&x=1")
-        assert '<html lang="en"' in english.text and "x=1&amp;lang=uk" in english.text
+            english = client.get(f"{url}{sep}lang=en&x=1")
+            link = re.search(r'<a [^>]*hreflang="uk"[^>]*>', english.text)
+            assert link, url  # a page with a link to its other language
+            href = re.search(r'href="([^"]*)"', link.group(0)).group(1).replace("&amp;", "&")
+            href = href.removeprefix(target.base)  # pygeoapi's pages: absolute links
+            assert href.startswith(url.split("?")[0] + "?"), (url, href)
+            assert "lang=uk" in href and "f=html" in href, (url, href)
+            if "collections" not in url:  # ours keep the rest of the query
+                assert "x=1" in href, (url, href)
 
 
 def test_options_of_every_get_route_is_a_204_with_its_allow(target: Target) -> None:

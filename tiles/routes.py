@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from gis.compression import accepts_gzip
 from gis.errors import InvalidParameter, NotFound
-from gis.negotiation import json_document
+from gis.negotiation import json_document, language
 from gis.tms import WEB_MERCATOR_QUAD, tms_document, tms_listing
 from tiles import documents
 from tiles.cache import etag_of, pack, unpack
@@ -153,12 +153,11 @@ def tile_routes(svc: TileService) -> list[Route]:
                             headers={"Access-Control-Allow-Origin": "*"})
 
     async def style(request: Request) -> Response:
-        lang = request.query_params.get("lang", "uk")
-        if lang not in ("uk", "en"):
-            raise InvalidParameter("lang must be uk or en", parameter="lang")
+        lang = language(request.query_params.get("lang"))
         return JSONResponse(documents.style(svc, svc.sources.get(request.path_params["map"]),
                                             lang),
-                            headers={"Access-Control-Allow-Origin": "*"})
+                            headers={"Access-Control-Allow-Origin": "*",
+                                     "Content-Language": lang})
 
     async def glyph_range(request: Request) -> Response:
         return await glyph_response(svc, request)
