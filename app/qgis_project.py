@@ -358,9 +358,8 @@ def project_xml(settings: Settings, catalog: Catalog, access: Access,
     links = [r for r in relations(catalog) if r.parent in by_reg and r.child in by_reg
              and _has_key(by_reg[r.parent], r.parent_field)
              and (r.child_prefix or _has_key(by_reg[r.child], r.child_field))]
-    root = ET.Element("qgis", version=QGIS_VERSION,
-                      projectname=f"Hromada GIS — {settings.city.name_uk}")
     city = settings.city.name_uk if access.lang == "uk" else settings.city.name_en
+    root = ET.Element("qgis", version=QGIS_VERSION, projectname=f"Hromada GIS — {city}")
     _sub(root, "title", f"{'Геопортал' if access.lang == 'uk' else 'Geoportal'} {city}")
     _sub(root, "autotransaction", active="0")  # a rule lock held while editing blocks others
     _sub(root, "evaluateDefaultValues", active="0")

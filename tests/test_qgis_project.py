@@ -182,3 +182,36 @@ def test_staff_project_shows_pending_changes_on_request(qgis_city: dict[str, Any
     assert 'name="verification"' in pending and 'name="verification"' not in published
     assert httpx.get(f"{server}/qgis/project.qgs?pending=true").status_code == 401
 
+
+
+def test_the_english_project_is_english_but_for_stored_values(qgis_city: dict[str, Any]
+                                                               ) -> None:
+    """``lang=en`` names the project, its layers, fields and legend in English (the project's
+    name stayed Ukrainian); what stays Cyrillic is data: the codes a value map stores (its
+    labels are English) and the patterns of field constraints."""
+    import re
+    import xml.etree.ElementTree as ET
+
+    cyrillic = re.compile("[А-Яа-яЇїІіЄєҐґ]")
+    staff = {"Authorization": f"Bearer {qgis_city['token']}"}
+    for headers in ({}, staff):
+        r = httpx.get(f"{qgis_city['server']}/qgis/project.qgs", params={"lang": "en-GB"},
+                      headers=headers)
+        assert r.status_code == 200 and r.headers["content-language"] == "en"
+        root = ET.fromstring(r.content)
+        assert root.get("projectname") == "Hromada GIS — Khmelnytskyi"
+        assert root.findtext("title") == "Geoportal Khmelnytskyi"
+        stored = 0
+        for element in root.iter():
+            for name, value in [*element.attrib.items(), ("text", element.text or "")]:
+                if not cyrillic.search(value):
+                    continue
+                if element.tag == "Option" and name == "value" and element.get("name"):
+                    assert not cyrillic.search(element.get("name", "")), element.attrib
+                    stored += 1  # a value map's stored code; its label is the name
+                    continue
+                assert "regexp_match" in value or value.startswith("must match "), (
+                    element.tag, name, value[:200])
+        assert stored > 0  # the street types are stored as Ukrainian words
+    ukrainian = ET.fromstring(httpx.get(f"{qgis_city['server']}/qgis/project.qgs").content)
+    assert ukrainian.get("projectname") == "Hromada GIS — Хмельницький"
