@@ -8,7 +8,6 @@ back in ``X-CSRF-Token`` on every change; the server compares it with the sessio
 
 from __future__ import annotations
 
-import html
 from datetime import timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
@@ -20,6 +19,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from app.login_limits import LoginThrottle
+from app.pages import TEMPLATES, page_language
 from app.security import CSRF_COOKIE, SESSION_COOKIE, Authenticator
 from gis import users
 from gis.db import database_errors
@@ -28,23 +28,27 @@ from gis.json_input import parse_json
 from gis.negotiation import json_document
 from gis.settings import Settings
 
-FORM = """<!doctype html>
-<html lang="uk"><head><meta charset="utf-8"><title>Вхід — Hromada GIS</title>
-<meta name="viewport" content="width=device-width, initial-scale=1"></head>
-<body><main><h1>Вхід для працівників</h1>{error}
-<form method="post" action="/login">
-<input type="hidden" name="next" value="{next}">
-<p><label>Ім'я користувача <input name="name" autocomplete="username" required></label></p>
-<p><label>Пароль <input name="password" type="password" autocomplete="current-password"
- required></label></p>
-<p><button type="submit">Увійти</button></p>
-</form></main></body></html>"""
+# the form's words; what the server says to a program stays English
+LOGIN_WORDS = {
+    "uk": {"title": "Вхід", "heading": "Вхід для працівників", "name": "Ім'я користувача",
+           "password": "Пароль", "submit": "Увійти", "other": "English",
+           "wrong": "Невірне ім'я користувача або пароль",
+           "wait": "Забагато невдалих спроб входу; спробуйте через {n} с"},
+    "en": {"title": "Sign in", "heading": "Staff sign-in", "name": "User name",
+           "password": "Password", "submit": "Sign in", "other": "Українська",
+           "wrong": "Wrong user name or password",
+           "wait": "Too many failed sign-ins; try again in {n} s"},
+}
 
 
 def sign_in_first(request: Request) -> Response:
-    """Return what a staff page answers a visitor who has not signed in: the login form, which
-    comes back to the page afterwards (one answer for every staff page)."""
-    return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303,
+    """Return what a staff page answers a visitor who has not signed in: the login form in the
+    page's language, which comes back to the page (with its query) afterwards (one answer for
+    every staff page)."""
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    lang = page_language(request).lang
+    return RedirectResponse(f"/login?next={quote(target, safe='/')}"
+                            f"{'&lang=en' if lang == 'en' else ''}", status_code=303,
                             headers={"Cache-Control": "no-store"})
 
 
@@ -109,11 +113,17 @@ def login_routes(settings: Settings, pool: ConnectionPool, auth: Authenticator) 
     secure = settings.auth.cookie_secure
     throttle = LoginThrottle.from_settings(settings.limits)
 
-    def form(request: Request, error: str = "", status: int = 200) -> HTMLResponse:
-        nxt = html.escape(safe_next(request.query_params.get("next")))
-        err = f'<p role="alert">{html.escape(error)}</p>' if error else ""
-        return HTMLResponse(FORM.format(error=err, next=nxt), status_code=status,
-                            headers={"Cache-Control": "no-store"})
+    def form(request: Request, error: str = "", status: int = 200, nxt: str | None = None,
+             **words: object) -> HTMLResponse:
+        """The form in the page's language, going on to ``nxt`` (the login's, or the
+        ``next`` of the page's address); ``error`` names one of its words."""
+        language = page_language(request)
+        w = LOGIN_WORDS[language.lang]
+        return HTMLResponse(TEMPLATES.get_template("login.html").render(
+            lang=language.lang, other=language.other, other_href=language.other_href, w=w,
+            next=safe_next(nxt or request.query_params.get("next")),
+            error=w[error].format(**words) if error else ""), status_code=status,
+            headers={"Cache-Control": "no-store", **language.headers})
 
     async def login(request: Request) -> Response:
         if request.method in ("GET", "HEAD"):  # HEAD is GET without its body, never a login
@@ -130,7 +140,7 @@ def login_routes(settings: Settings, pool: ConnectionPool, auth: Authenticator) 
             if wants_json:
                 raise TooManyRequests(f"too many failed logins for {account!r} from {client}; "
                                       f"retry in {wait} s", retry_after=wait)
-            page = form(request, f"Забагато невдалих спроб входу; спробуйте через {wait} с", 429)
+            page = form(request, "wait", 429, nxt, n=wait)
             page.headers["Retry-After"] = str(wait)
             return page
 
@@ -147,7 +157,7 @@ def login_routes(settings: Settings, pool: ConnectionPool, auth: Authenticator) 
             throttle.failed(account, client)
             if wants_json:
                 raise Unauthorized("wrong user name or password")
-            return form(request, "Невірне ім'я користувача або пароль", 401)
+            return form(request, "wrong", 401, nxt)
         throttle.succeeded(account, client)
         user, session, csrf = found
         response: Response

@@ -139,7 +139,7 @@ def test_the_other_public_pages_meet_wcag_21_aa(browser: Any, city: dict[str, An
     ctx = context(browser, city["server"], DESKTOP)
     try:
         found = audit_pages(ctx.new_page(), city["server"], [
-            "/login", f"/reports/parcels/{number}?f=html",
+            "/login", "/login?lang=en", f"/reports/parcels/{number}?f=html",
             f"/reports/parcels/{number}?f=html&lang=en", "/collections?f=html",
             "/collections/land_parcels?f=html", "/collections/land_parcels/items?f=html&limit=20",
             f"/collections/land_parcels/items/{city['parcel'][0]}?f=html",

@@ -176,6 +176,39 @@ def test_login_form_redirects_only_to_this_site(secured: dict[str, Any]) -> None
     assert r.status_code == 401 and "Невірне" in r.text
 
 
+def test_the_login_page_in_english_comes_back_to_the_page_with_its_query(
+        secured: dict[str, Any]) -> None:
+    """The login form was Ukrainian only, and a staff page asked in English sent its visitor
+    to it; the page it came back to lost its query (``?registry=…&lang=en``), and a wrong
+    password lost the way back altogether."""
+    import re
+
+    server = secured["server"]
+    r = httpx.get(f"{server}/verification", params={"registry": "land_parcels", "lang": "en"})
+    assert r.status_code == 303
+    assert r.headers["location"] == ("/login?next=/verification%3Fregistry%3Dland_parcels"
+                                     "%26lang%3Den&lang=en")
+    page = httpx.get(f"{server}{r.headers['location']}")
+    assert page.headers["content-language"] == "en" and '<html lang="en">' in page.text
+    assert "<h1>Staff sign-in</h1>" in page.text and 'action="/login?lang=en"' in page.text
+    assert not re.search("[А-Яа-яЇїІіЄєҐґ]", page.text.replace("Українська", ""))
+    kept = 'value="/verification?registry=land_parcels&amp;lang=en"'
+    assert kept in page.text
+    other = re.search(r'<a href="([^"]+)" lang="uk"', page.text).group(1)
+    assert "lang=uk" in other and "next=" in other
+    wrong = httpx.post(f"{server}/login?lang=en", data={
+        "name": "olena", "password": "x", "next": "/verification?registry=land_parcels&lang=en"})
+    assert wrong.status_code == 401 and "Wrong user name or password" in wrong.text
+    assert kept in wrong.text  # the way back survives a mistyped password
+    right = httpx.post(f"{server}/login?lang=en", data={
+        "name": "olena", "password": PASSWORD,
+        "next": "/verification?registry=land_parcels&lang=en"})
+    assert right.status_code == 303
+    assert right.headers["location"] == "/verification?registry=land_parcels&lang=en"
+    ukrainian = httpx.get(f"{server}/login")
+    assert '<html lang="uk">' in ukrainian.text and "Вхід для працівників" in ukrainian.text
+
+
 def test_head_of_the_login_page_is_the_page_not_a_login(secured: dict[str, Any]) -> None:
     """HEAD ran the login with the body it carried: a safe method signing in (and setting
     the session cookie), or counting a failed login; it is GET's page without its body."""
