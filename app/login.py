@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit
+from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
 
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
@@ -61,6 +61,20 @@ def safe_next(target: str | None) -> str:
     if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
         return "/"
     return target
+
+
+def in_language(target: str, lang: str) -> str:
+    """Return the path to go to after an English login: in English, unless it names its
+    language itself (a page reached by a link without ``lang`` would be Ukrainian).
+
+    >>> in_language("/ingest", "en"), in_language("/v?lang=uk", "en"), in_language("/", "uk")
+    ('/ingest?lang=en', '/v?lang=uk', '/')
+    """
+    parts = urlsplit(target)
+    if lang == "uk" or "lang" in parse_qs(parts.query, keep_blank_values=True):
+        return target
+    query = f"{parts.query}&lang={lang}" if parts.query else f"lang={lang}"
+    return urlunsplit(parts._replace(query=query))
 
 
 MAX_LOGIN_BODY = 8192  # a name, a password and a path; anything bigger is not a login
@@ -165,7 +179,9 @@ def login_routes(settings: Settings, pool: ConnectionPool, auth: Authenticator) 
             response = JSONResponse({"name": user.name, "roles": sorted(user.roles),
                                      "csrf_token": csrf})
         else:
-            response = RedirectResponse(safe_next(nxt), status_code=303)
+            response = RedirectResponse(in_language(safe_next(nxt),
+                                                    page_language(request).lang),
+                                        status_code=303)
         max_age = int(lifetime.total_seconds())
         response.set_cookie(SESSION_COOKIE, session, max_age=max_age, httponly=True,
                             secure=secure, samesite="lax", path="/")

@@ -147,6 +147,7 @@ def verification_routes(settings: Settings, pool: ConnectionPool, catalog: Catal
         lang = language.lang
         return HTMLResponse(TEMPLATES.get_template("verification.html").render(
             city=settings.city.name_uk if lang == "uk" else settings.city.name_en,
+            city_uk=settings.city.name_uk, city_en=settings.city.name_en,
             lang=lang, user=who.name), headers={**NO_STORE, **language.headers})
 
     async def summary(request: Request) -> Response:

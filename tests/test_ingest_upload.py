@@ -197,3 +197,58 @@ def test_every_check_of_the_importer_is_described_in_both_languages() -> None:
     assert written - {"geometry_valid"} <= set(CHECKS), written - set(CHECKS)  # a rule's own
     for check, title in CHECKS.items():
         assert set(title) == {"uk", "en"} and re.search("[а-яіїєґ]{3}", title["uk"]), check
+
+
+def test_the_language_goes_with_a_staff_member_from_page_to_page(upload_server: str) -> None:
+    """Each page chose its first language its own way — the import page by ``?lang=en``
+    alone, the raster page by a stored key of its own, the verification page by the server's
+    ``?lang``, the geoportal by its permalink or its stored key — and the import, raster and
+    verification pages kept a Ukrainian tab title after switching to English. One rule now
+    (``static/portal/language.js``): the address's ``lang`` (a language tag), else the
+    language the last page was shown in, else Ukrainian; the titles follow the switch."""
+    playwright_api = pytest.importorskip("playwright.sync_api")
+    from tests.test_portal import ARGS, CHROMIUM
+
+    with playwright_api.sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path=CHROMIUM, args=ARGS, headless=True)
+        try:
+            page = browser.new_context(locale="uk-UA").new_page()
+            errors: list[str] = []
+            page.on("pageerror", lambda e: errors.append(str(e)))
+            page.goto(f"{upload_server}/ingest?lang=en-GB")  # the login form, in English
+            assert page.locator("h1").inner_text() == "Staff sign-in"
+            page.fill("input[name=name]", "olena")
+            page.fill("input[name=password]", PASSWORD)
+            page.click("button[type=submit]")
+            page.wait_for_url(f"{upload_server}/ingest?lang=en-GB")
+            assert page.locator("h1").inner_text() == "Import data into a registry"
+            assert page.title() == "Data import — Hromada GIS"
+            page.goto(f"{upload_server}/rasters/upload")  # no lang: the last page's
+            assert page.locator("h1").inner_text().startswith("Publish a raster")
+            assert page.title() == "Publishing a raster — Hromada GIS"
+            page.click("#lang")
+            assert page.title() == "Публікація растра — Hromada GIS"
+            page.goto(f"{upload_server}/verification")  # the choice made on the last page
+            page.wait_for_function("() => document.getElementById('lang-switch')"
+                                   ".textContent === 'English'")
+            assert page.evaluate("document.documentElement.lang") == "uk"
+            assert page.title().startswith("Перевірка даних — м. ")
+            page.click("#lang-switch")
+            assert page.title().startswith("Data verification — ")
+            assert page.get_attribute("#to-portal", "href") == "/#lang=en"
+            page.goto(f"{upload_server}/ingest")
+            assert page.locator("h1").inner_text() == "Import data into a registry"
+            page.goto(f"{upload_server}/ingest?lang=de")  # a language we do not write
+            assert page.locator("h1").inner_text() == "Імпорт даних у реєстр"
+            assert not errors, errors
+        finally:
+            browser.close()
+
+
+def test_an_english_login_goes_on_in_english(upload_server: str) -> None:
+    r = httpx.post(f"{upload_server}/login?lang=en",
+                   data={"name": "olena", "password": PASSWORD, "next": "/ingest"})
+    assert (r.status_code, r.headers["location"]) == (303, "/ingest?lang=en")
+    r = httpx.post(f"{upload_server}/login",
+                   data={"name": "olena", "password": PASSWORD, "next": "/ingest"})
+    assert (r.status_code, r.headers["location"]) == (303, "/ingest")

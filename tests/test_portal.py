@@ -187,7 +187,7 @@ def test_browsers_get_the_geoportal_api_clients_the_ogc_landing(server: str) -> 
     assert httpx.get(f"{server}/static/portal/nothing.js").status_code == 404
     for name in ("main", "map", "layers", "search", "identify", "measure", "permalink",
                  "print", "i18n", "format", "card", "legend", "list", "ogc-map",
-                 "swagger-init", "rasters"):  # no external URL in the page's own code
+                 "swagger-init", "rasters", "language"):  # no external URL in the page's own code
         body = httpx.get(f"{server}/static/portal/{name}.js").text
         assert "http://" not in body and "https://" not in body, name
 
@@ -437,6 +437,27 @@ def test_english_switch_is_remembered(desktop: Watched) -> None:
     desktop.idle()
     assert page.evaluate("document.documentElement.lang") == "en"
     page.screenshot(path=ARTIFACTS / "portal-english.png")
+
+
+def test_the_geoportal_takes_lang_from_its_address_as_every_page(desktop: Watched,
+                                                                  server: str) -> None:
+    """``/?lang=en`` — how every other page is asked in English — opened the geoportal in
+    Ukrainian (it read only its permalink's ``#lang``); the English open-data page's link to
+    the geoportal opened it in Ukrainian too."""
+    page = desktop.open("?lang=en-GB")
+    assert page.evaluate("document.documentElement.lang") == "en"
+    assert page.title() == "Khmelnytskyi geoportal"
+    page.locator("#lang-switch").click()  # the switch outvotes the address from now on
+    assert page.evaluate("document.documentElement.lang") == "uk"
+    assert "lang=" not in page.url, page.url
+    page.reload()
+    desktop.idle()
+    assert page.evaluate("document.documentElement.lang") == "uk"
+    downloads = httpx.get(f"{server}/downloads", params={"f": "html", "lang": "en"}).text
+    assert '<a href="/#lang=en">Geoportal</a>' in downloads, downloads[:1500]
+    page.goto("about:blank")  # a new load: the same page with another fragment is none
+    page = desktop.open("#lang=en")
+    assert page.evaluate("document.documentElement.lang") == "en"
 
 
 def test_phone_sized_screen(phone: Watched, permit: dict[str, Any]) -> None:

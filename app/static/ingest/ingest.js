@@ -6,6 +6,7 @@
   const config = JSON.parse(document.getElementById("ingest-config").textContent);
   const WORDS = {
     uk: {
+      pageTitle: "Імпорт даних — Hromada GIS",
       title: "Імпорт даних у реєстр", signedIn: "Ви увійшли як", file: "Файл",
       fileHint: "Shapefile — одним zip-архівом (.shp, .shx, .dbf, .prj, .cpg); MapInfo — " +
         "одним zip-архівом (.tab, .dat, .map, .id або .mif, .mid); GeoPackage, GeoJSON, KML, " +
@@ -32,6 +33,7 @@
       listed: "у таблиці — перші {n}",
     },
     en: {
+      pageTitle: "Data import — Hromada GIS",
       title: "Import data into a registry", signedIn: "Signed in as", file: "File",
       fileHint: "A Shapefile as one zip (.shp, .shx, .dbf, .prj, .cpg); a MapInfo table as one " +
         "zip (.tab, .dat, .map, .id or .mif, .mid); GeoPackage, GeoJSON, KML, DXF, CSV, an " +
@@ -59,12 +61,13 @@
       listed: "the table lists the first {n}",
     },
   };
-  let lang = new URLSearchParams(location.search).get("lang") === "en" ? "en" : "uk";
+  let lang = hromadaLanguage.initial();
   const $ = (id) => document.getElementById(id);
   const t = (k, n) => (WORDS[lang][k] || k).replace("{n}", n);
 
   function render() {
     document.documentElement.lang = lang;
+    document.title = t("pageTitle");
     document.querySelectorAll("[data-i18n]").forEach((el) => { el.textContent = t(el.dataset.i18n); });
     $("lang").textContent = lang === "uk" ? "English" : "Українська";  // the other language
     $("lang").lang = lang === "uk" ? "en" : "uk";
@@ -170,6 +173,7 @@
   $("file").addEventListener("change", () => { $("result").hidden = true; });
   $("lang").addEventListener("click", () => {
     lang = lang === "uk" ? "en" : "uk";
+    hromadaLanguage.remember(lang);
     render();
     if (shown) show(shown);
   });

@@ -1,5 +1,5 @@
-// UI language: Ukrainian first, English through the switch; remembered in localStorage and
-// in the permalink (#…&lang=en). Only the page's own words live here: registry titles, field
+// UI language: Ukrainian first, English through the switch; remembered on this browser and
+// in the permalink (#…&lang=en); where a page starts: language.js. Only the page's own words live here: registry titles, field
 // titles and code lists come from the server (the portal config, declared in registries/).
 const STRINGS = {
   uk: {
@@ -119,13 +119,11 @@ const STRINGS = {
 };
 
 const LOCALES = { uk: "uk-UA", en: "en-GB" };
-const KEY = "hromada.lang";
 let current = "uk";
 
+// the page's first language: one rule for every page (language.js, loaded before the modules)
 export function initialLang() {
-  const fromHash = new URLSearchParams(location.hash.slice(1)).get("lang");
-  const stored = (() => { try { return localStorage.getItem(KEY); } catch { return null; } })();
-  const lang = fromHash || stored || "uk";
+  const lang = globalThis.hromadaLanguage?.initial() ?? "uk";
   current = lang in STRINGS ? lang : "uk";
   return current;
 }
@@ -135,7 +133,7 @@ export function locale() { return LOCALES[current]; }
 
 export function setLang(value) {
   current = value in STRINGS ? value : "uk";
-  try { localStorage.setItem(KEY, current); } catch { /* private mode: the URL keeps it */ }
+  globalThis.hromadaLanguage?.remember(current);
   applyStrings(document);
   document.dispatchEvent(new CustomEvent("langchange", { detail: current }));
 }

@@ -35,7 +35,12 @@ export class Permalink {
     if (layers) parts.push(`layers=${layers.map(encodeURIComponent).join(",")}`);
     if (object) parts.push(`obj=${encodeURIComponent(object.collection)}/${encodeURIComponent(object.id)}`);
     if (lang && lang !== "uk") parts.push(`lang=${lang}`);
-    return `${location.origin}${location.pathname}${location.search}#${parts.join("&")}`;
+    // the language lives in the fragment: a ?lang= the page was opened with would
+    // otherwise outvote the switch on the next reload
+    const query = new URLSearchParams(location.search);
+    query.delete("lang");
+    const search = query.size ? `?${query}` : "";
+    return `${location.origin}${location.pathname}${search}#${parts.join("&")}`;
   }
 
   update() { history.replaceState(null, "", this.url()); }

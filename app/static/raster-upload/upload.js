@@ -3,7 +3,8 @@
 "use strict";
 const config = JSON.parse(document.getElementById("upload-config").textContent);
 const STRINGS = {
-  uk: { title: "Публікація растра (скан плану, ортофото)", signedIn: "Ви увійшли як",
+  uk: { pageTitle: "Публікація растра — Hromada GIS",
+    title: "Публікація растра (скан плану, ортофото)", signedIn: "Ви увійшли як",
     file: "Файл", fileHint: "GeoTIFF або інший прив'язаний растр, 8 біт (RGB, відтінки сірого або палітра).",
     name: "Ідентифікатор (латиницею)", rtitle: "Назва", rtitleEn: "Назва англійською",
     document: "Документ-джерело",
@@ -14,7 +15,8 @@ const STRINGS = {
     tooBig: "Файл більший за", failed: "З'єднання з сервером перервано", mb: "МБ", lang: "English",
     far: (n) => `Увага: растр лежить за ${n.km} км від території громади; якщо він має її покривати, його система координат, мабуть, хибна (видаліть його й опублікуйте знову з правильною).`,
     datum: (n) => `Увага: систему координат растра (${n.crs}) PROJ переводить в УСК-2000 лише наближено (нульовим або приблизним перетворенням): растр може лягти на метри осторонь від реєстрів; для точного накладання перепроєктуйте його з ключами перерахунку області.` },
-  en: { title: "Publish a raster (a scanned plan, an orthophoto)", signedIn: "Signed in as",
+  en: { pageTitle: "Publishing a raster — Hromada GIS",
+    title: "Publish a raster (a scanned plan, an orthophoto)", signedIn: "Signed in as",
     file: "File", fileHint: "A georeferenced GeoTIFF or other raster, 8-bit (RGB, grey or paletted).",
     name: "Id (Latin letters)", rtitle: "Title", rtitleEn: "Title in English",
     document: "Source document", date: "Date",
@@ -27,10 +29,11 @@ const STRINGS = {
     far: (n) => `Note: the raster lies ${n.km} km from the community's area; if it should cover it, its coordinate system is probably wrong (remove it and publish it again with the right one).`,
     datum: (n) => `Note: PROJ moves the raster's coordinate system (${n.crs}) to UCS-2000 only approximately (a null or ballpark transformation): it may lie metres off the registries; for an exact overlay reproject it with the region's keys.` },
 };
-let lang = localStorage.getItem("hromada-lang") === "en" ? "en" : "uk";
+let lang = hromadaLanguage.initial();
 
 function apply() {
   document.documentElement.lang = lang;
+  document.title = STRINGS[lang].pageTitle;
   for (const el of document.querySelectorAll("[data-i18n]")) el.textContent = STRINGS[lang][el.dataset.i18n];
   document.getElementById("lang").textContent = STRINGS[lang].lang;  // the other language
   document.getElementById("lang").lang = lang === "uk" ? "en" : "uk";
@@ -39,7 +42,7 @@ function apply() {
 document.getElementById("who").textContent = config.user;
 document.getElementById("lang").addEventListener("click", () => {
   lang = lang === "uk" ? "en" : "uk";
-  localStorage.setItem("hromada-lang", lang);
+  hromadaLanguage.remember(lang);
   apply();
 });
 document.getElementById("form").addEventListener("submit", async (e) => {

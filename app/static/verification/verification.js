@@ -48,7 +48,8 @@ const STRINGS = {
   },
 };
 
-let lang = document.body.dataset.lang === "en" ? "en" : "uk";
+// the server wrote the page in its ?lang=; a choice made on another page counts too
+let lang = globalThis.hromadaLanguage?.initial() ?? (document.body.dataset.lang === "en" ? "en" : "uk");
 const s = (key) => STRINGS[lang][key] ?? key;
 const tr = (text) => (text && typeof text === "object" ? text[lang] ?? text.uk : text ?? "");
 const state = { tab: "queue", registry: null, summary: null, detail: null, map: null };
@@ -98,6 +99,10 @@ function say(text, kind = "", lang = null) {
 function strings() {
   for (const node of document.querySelectorAll("[data-s]")) node.textContent = s(node.dataset.s);
   document.documentElement.lang = lang;
+  const { cityUk, cityEn } = document.body.dataset;
+  document.title = `${s("title")} — ${lang === "en" ? cityEn : `м. ${cityUk}`}`;
+  // the geoportal opens in this page's language
+  document.getElementById("to-portal").href = `/#lang=${lang}`;
   // the other language, named in that language (its accessible name is what it shows)
   document.getElementById("lang-switch").textContent = lang === "uk" ? "English" : "Українська";
   document.getElementById("lang-switch").lang = lang === "uk" ? "en" : "uk";
@@ -343,6 +348,7 @@ function start() {
   }
   document.getElementById("lang-switch").addEventListener("click", () => {
     lang = lang === "uk" ? "en" : "uk";
+    globalThis.hromadaLanguage?.remember(lang);
     strings();
     render();
   });
