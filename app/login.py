@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qs, quote, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit, urlunsplit
 
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
@@ -19,7 +19,7 @@ from starlette.responses import HTMLResponse, JSONResponse, RedirectResponse, Re
 from starlette.routing import Route
 
 from app.login_limits import LoginThrottle
-from app.pages import TEMPLATES, page_language
+from app.pages import TEMPLATES, login_href, page_language
 from app.security import CSRF_COOKIE, SESSION_COOKIE, Authenticator
 from gis import users
 from gis.db import database_errors
@@ -45,10 +45,7 @@ def sign_in_first(request: Request) -> Response:
     """Return what a staff page answers a visitor who has not signed in: the login form in the
     page's language, which comes back to the page (with its query) afterwards (one answer for
     every staff page)."""
-    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-    lang = page_language(request).lang
-    return RedirectResponse(f"/login?next={quote(target, safe='/')}"
-                            f"{'&lang=en' if lang == 'en' else ''}", status_code=303,
+    return RedirectResponse(login_href(request), status_code=303,
                             headers={"Cache-Control": "no-store"})
 
 

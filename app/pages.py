@@ -12,6 +12,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import Path
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
@@ -51,6 +52,19 @@ def page_language(request: Request) -> PageLanguage:
     lang = language(request.query_params.get("lang"))
     other = request.url.include_query_params(lang="uk" if lang == "en" else "en")
     return PageLanguage(lang, f"{other.path}?{other.query}")
+
+
+def login_href(request: Request) -> str:
+    """Return the login form's address for ``request``'s page: in its language, coming back
+    to the page with its query (what every staff page sends a visitor who has not signed in
+    to, and what a 401 page links).
+
+    A query of ``?lang=en`` stays in the page's address (``next``) and asks the form in
+    English; any other language is Ukrainian, the form's default.
+    """
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    english = language(request.query_params.get("lang")) == "en"
+    return f"/login?next={quote(target, safe='/')}{'&lang=en' if english else ''}"
 
 
 def number_uk(value: object, digits: int = 0) -> str:

@@ -12,7 +12,7 @@ from starlette.requests import Request
 from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Send
 
-from app.pages import TEMPLATES, page_language
+from app.pages import TEMPLATES, login_href, page_language
 from gis.db import database_errors
 from gis.errors import GisError, InvalidParameter, MethodNotAllowed, NotFound, problem
 from gis.negotiation import prefers_html
@@ -29,6 +29,7 @@ PAGE_WORDS: dict[str, dict[str, Any]] = {
     "uk": {"map": "Карта міста", "collections": "Набори даних", "downloads": "Відкриті дані",
            "other": "English", "other_lang": "en", "detail": "Пояснення сервера (англійською)",
            "status": "Код відповіді", "retry": "Спробуйте ще раз за {n} с.",
+           "sign_in": "Увійти",
            "titles": {400: "У запиті помилка", 401: "Потрібно увійти",
                       403: "Доступ заборонено", 404: "Не знайдено",
                       405: "Такий запит тут не приймають", 409: "Конфлікт змін",
@@ -39,13 +40,14 @@ PAGE_WORDS: dict[str, dict[str, Any]] = {
            "sentences": {400: "Один із параметрів запиту має хибне значення: перевірте адресу.",
                          404: "За цією адресою нічого немає: можливо, посилання застаріло або "
                               "в ньому помилка.",
+                         401: "Ця сторінка — для працівників: увійдіть, і вона відкриється.",
                          429: "З вашої адреси надійшло забагато запитів: зачекайте трохи.",
                          500: "Під час виконання запиту сталася помилка; її записано в журнал.",
                          503: "Сервіс зараз перевантажений або його база даних недоступна.",
                          0: "Сервер не зміг виконати цей запит."}},
     "en": {"map": "City map", "collections": "Collections", "downloads": "Open data",
            "other": "Українська", "other_lang": "uk", "detail": "The server's explanation",
-           "status": "Status", "retry": "Try again in {n} s.",
+           "status": "Status", "retry": "Try again in {n} s.", "sign_in": "Sign in",
            "titles": {400: "The request has a mistake", 401: "Sign-in required",
                       403: "Access denied", 404: "Not found",
                       405: "This request is not accepted here", 409: "Conflicting change",
@@ -56,6 +58,7 @@ PAGE_WORDS: dict[str, dict[str, Any]] = {
            "sentences": {400: "One of the request's parameters has a wrong value: check the "
                               "address.",
                          404: "Nothing is here: the link may be out of date or mistyped.",
+                         401: "This page is for staff: sign in, and it will open.",
                          429: "Too many requests came from your address: wait a little.",
                          500: "The request failed on the server; the error has been logged.",
                          503: "The service is overloaded or its database is unavailable.",
@@ -82,7 +85,9 @@ def problem_page(doc: dict[str, Any], request: Request) -> HTMLResponse:
         instance=doc["instance"], title=w["titles"].get(status, w["titles"][0]),
         sentence=w["sentences"].get(status, w["sentences"][0]),
         retry_after=doc.get("retry_after"),
-        other_href=language.other_href), status_code=status, headers=language.headers)
+        other_href=language.other_href,
+        login_href=login_href(request) if status == 401 else None),
+        status_code=status, headers=language.headers)
 
 
 def problem_response(doc: dict[str, Any], request: Request,

@@ -137,6 +137,24 @@ def test_a_browser_gets_the_problem_as_a_page_in_its_language(server: str, path:
     assert r.headers["content-type"] == "application/problem+json"
 
 
+def test_a_staff_page_asked_without_a_sign_in_links_the_login(server: str) -> None:
+    """The 401 page said only "The server could not serve this request": it says the page is
+    for staff and links the login form in its language, which comes back to the page."""
+    path = "/registries/land_parcels/quality"
+    for lang, sign_in in (("uk", "Увійти"), ("en", "Sign in")):
+        r = get(server, path, HTML, f="html", lang=lang)
+        assert r.status_code == 401 and f'<html lang="{lang}"' in r.text
+        link = re.search(r'<a class="sign-in" href="([^"]+)">([^<]+)</a>', r.text)
+        assert link and link.group(2) == sign_in, r.text
+        href = link.group(1).replace("&amp;", "&")
+        assert href.startswith("/login?next=/registries/land_parcels/quality%3Ff%3Dhtml")
+        assert href.endswith("&lang=en") == (lang == "en"), href
+        assert ("for staff" in r.text) == (lang == "en")
+        login = httpx.get(f"{server}{href}", headers=HTML, timeout=60)
+        assert login.status_code == 200 and f'<html lang="{lang}">' in login.text
+    assert "sign-in" not in get(server, "/collections/nowhere", HTML, f="html").text
+
+
 def test_a_bbox_across_the_antimeridian_is_its_two_halves(server: str,
                                                           demo_url: str) -> None:
     """OGC API Features Part 1, 7.15.3: a box over 180° has its west-most edge first (minx >
