@@ -141,8 +141,10 @@ def verification_routes(settings: Settings, pool: ConnectionPool, catalog: Catal
 
     async def page(request: Request) -> Response:
         who = await run_in_threadpool(authenticate, request)
-        if not is_editor(who):
+        if not who.authenticated:
             return sign_in_first(request)
+        if not is_editor(who):  # signed in, without a staff role: not the login form again
+            raise Forbidden(f"user {who.name} has no staff role")
         language = page_language(request)
         lang = language.lang
         return HTMLResponse(TEMPLATES.get_template("verification.html").render(

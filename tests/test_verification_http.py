@@ -34,7 +34,7 @@ from tests.conftest import DEMO_TODAY, GIS, clone, serving
 DB = "verify_http"
 PASSWORD = "planner's own secret"
 TOKENS = {"tok-olena": "olena:planner", "tok-taras": "taras:planner",
-          "tok-ivan": "ivan:registrar"}
+          "tok-ivan": "ivan:registrar", "tok-pavlo": "pavlo:public"}
 OLENA = {"Authorization": "Bearer tok-olena"}
 TARAS = {"Authorization": "Bearer tok-taras"}
 IVAN = {"Authorization": "Bearer tok-ivan"}
@@ -310,6 +310,9 @@ def test_the_holders_pages_are_for_staff(city: dict[str, Any]) -> None:
     server = city["server"]
     page = httpx.get(f"{server}/verification")
     assert page.status_code == 303 and page.headers["location"] == "/login?next=/verification"
+    # signed in without a staff role: refused, not sent to the login form it came through
+    page = httpx.get(f"{server}/verification", headers={"Authorization": "Bearer tok-pavlo"})
+    assert page.status_code == 403 and "has no staff role" in page.text
     for path in ("/verification/summary", "/verification/pending.geojson",
                  "/registries/land_parcels/pending", "/registries/land_parcels/quality",
                  "/registries/land_parcels/error-reports", "/static/verification/verification.js"):
