@@ -69,6 +69,8 @@ def field_config(f: Field) -> dict[str, Any]:
                            "type": str(f.type)}
     if f.code_titles:
         out["codes"] = f.code_titles
+    if f.personal_if and f.personal_if.mask:  # the stand-in the public view shows
+        out["mask"] = dict(f.personal_if.mask)
     if f.type is FieldType.NUMBER and f.scale is not None:
         out["scale"] = f.scale
     if f.references:

@@ -118,7 +118,7 @@ def ckan_package(reg: Registry, *, base_url: str, publisher: dict[str, str], koa
         "author": publisher["name"],
         "maintainer": publisher["contact_name"],
         "maintainer_email": publisher["contact_email"],
-        "tags": [{"name": k} for k in reg.keywords],
+        "tags": [{"name": k} for k in reg.keywords.get("uk", ())],  # a Ukrainian portal
         "extras": [{"key": k, "value": v} for k, v in (
             ("Ідентифікатор", f"{koatuu}-{reg.id}"),
             ("Відповідальна особа", publisher["contact_name"]),
@@ -195,7 +195,8 @@ def dcat_dataset(reg: Registry, *, base_url: str, publisher: dict[str, str], koa
         "@id": f"{base_url}/collections/{reg.id}", "@type": "dcat:Dataset",
         "dct:identifier": f"{koatuu}-{reg.id}",
         "dct:title": _texts(reg.title), "dct:description": _texts(texts),
-        "dcat:keyword": list(reg.keywords),
+        "dcat:keyword": [{"@value": k, "@language": lang}
+                         for lang, words in reg.keywords.items() for k in words],
         "dct:publisher": {"@id": f"{base_url}/#publisher"},
         "dcat:contactPoint": {"@type": "vcard:Organization", "vcard:fn": publisher["contact_name"],
                               "vcard:hasEmail": {"@id": f"mailto:{publisher['contact_email']}"}},

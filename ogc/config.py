@@ -90,7 +90,9 @@ def collection_resource(reg: Registry, city: CitySettings) -> dict[str, Any]:
         "type": "collection",
         "title": dict(reg.title),
         "description": dict(reg.description),
-        "keywords": list(reg.keywords) or [reg.id],
+        # each language's own words (pygeoapi shows the page's); none declared: the title
+        "keywords": {lang: list(reg.keywords.get(lang) or [reg.title[lang]])
+                     for lang in ("uk", "en")},
         "links": [],
         "extents": {"spatial": {"bbox": bbox, "crs": CRS84}},
         "providers": [{

@@ -63,6 +63,8 @@ def field_tables(catalog: Catalog) -> dict[str, dict[str, Any]]:
                                      "type": str(f.type)}
             if f.code_titles:
                 entry["codes"] = f.code_titles
+            if f.personal_if and f.personal_if.mask:  # the stand-in the public view shows
+                entry["mask"] = dict(f.personal_if.mask)
             if f.type is FieldType.NUMBER and f.scale is not None:
                 entry["scale"] = f.scale
             fields[f.name] = entry

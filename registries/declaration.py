@@ -24,6 +24,7 @@ import yaml
 from psycopg import sql
 
 from gis.auth import Role
+from registries.common import NATURAL_PERSON_MASK
 from registries.holders import DEPARTMENTS, Holder, department
 from registries.model import (
     CodeList,
@@ -63,6 +64,19 @@ def _text(value: Any, where: str) -> dict[str, str]:
     if isinstance(value, dict) and all(isinstance(v, str) for v in value.values()):
         return {str(k): v for k, v in value.items()}
     raise DeclarationError(f"{where}: expected a text or {{uk: ..., en: ...}}")
+
+
+def _keywords(value: Any, where: str) -> dict[str, tuple[str, ...]]:
+    """Return a registry's keywords by language: ``{uk: [...], en: [...]}``.
+
+    >>> _keywords({"uk": ["дороги"], "en": ["roads"]}, "x")
+    {'uk': ('дороги',), 'en': ('roads',)}
+    """
+    if isinstance(value, dict) and all(isinstance(v, list) for v in value.values()) \
+            and set(value) <= {"uk", "en"}:
+        return {str(k): tuple(str(w) for w in v) for k, v in value.items()}
+    raise DeclarationError(f"{where}: expected {{uk: [...], en: [...]}} (a catalogue shows "
+                           "each language's own words)")
 
 
 def _choices(value: Any, where: str) -> tuple[str, ...]:
@@ -119,7 +133,8 @@ def _field(spec: Any, where: str) -> Field:
         p = spec["personal_if"]
         if not isinstance(p, dict) or {"field", "equals"} - set(p):
             raise DeclarationError(f"{where}: personal_if needs field and equals")
-        mask = p.get("mask", "фізична особа")  # mask: null hides the value without a stand-in
+        # mask: null hides the value without a stand-in; none given: «фізична особа»
+        mask = p.get("mask", NATURAL_PERSON_MASK)
         args["personal_if"] = PersonalIf(str(p["field"]), str(p["equals"]),
                                          None if mask is None else _text(mask, where))
     if "derived" in spec:
@@ -199,7 +214,7 @@ def registry_from_mapping(doc: Any, where: str) -> Registry:
             table=str(doc["table"]), geometry=geometry,
             fields=fields,
             group=str(doc.get("group", "other")), edit_roles=roles,
-            keywords=tuple(str(k) for k in doc.get("keywords", ())),
+            keywords=_keywords(doc.get("keywords", {}), f"{where} keywords"),
             tiles=tuple(TileRule(int(t["min_zoom"]), tuple(t.get("keep", ())))
                         for t in doc.get("tiles", ())),
             label=doc.get("label"), noun=doc.get("noun"), public=bool(doc.get("public", True)),

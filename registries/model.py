@@ -298,7 +298,8 @@ class Registry:
     fields: tuple[Field, ...]
     group: str  # geoportal group: cadastre, addresses, advertising, temporary, planning …
     edit_roles: frozenset[Role] = frozenset({Role.ADMIN})
-    keywords: tuple[str, ...] = ()
+    # the words a catalogue finds it by, in each language: {"uk": (…), "en": (…)}
+    keywords: dict[str, tuple[str, ...]] = field(default_factory=dict)
     tiles: tuple[TileRule, ...] = ()
     label: str | None = None  # the field that names an object in lists and messages
     schema: str = REGISTRY_SCHEMA

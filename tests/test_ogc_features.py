@@ -373,6 +373,35 @@ def test_schema_and_queryables_pages_speak_one_language(server: str, page: str) 
         assert not re.search(rf"\b{english}\b", uk), english
 
 
+def test_the_pages_say_our_own_words_in_their_language(server: str) -> None:
+    """A collection's page listed the keywords of both languages ("cadastre, кадастр, земельні
+    ділянки") on each, and the English items page showed the public's stand-in for a natural
+    person's name in Ukrainian («фізична особа»), as did a YAML registry's default stand-in."""
+    from registries.declaration import registry_from_mapping
+
+    reg = default_catalog().get("land_parcels")
+    for lang, other in (("uk", "en"), ("en", "uk")):
+        page = httpx.get(f"{server}/collections/land_parcels?f=html&lang={lang}").text
+        listed = re.search(r'<p class="keywords">(.*?)</p>', page, re.S)
+        assert listed, page[:2000]
+        assert all(word in listed.group(1) for word in reg.keywords[lang])
+        assert not [w for w in reg.keywords[other] if w not in reg.keywords[lang]
+                    and w in listed.group(1)], listed.group(1)
+    natural = {"holder_kind": "natural", "limit": "5"}
+    uk = httpx.get(f"{server}/collections/land_parcels/items", params={**natural, "f": "html"})
+    en = httpx.get(f"{server}/collections/land_parcels/items",
+                   params={**natural, "f": "html", "lang": "en"})
+    assert "фізична особа" in uk.text and "фізична особа" not in en.text
+    assert en.text.count("private person") >= 2 * 5  # the kind and the stand-in, each row
+    field = registry_from_mapping({
+        "id": "inspections", "title": {"uk": "Обстеження", "en": "Inspections"},
+        "table": "inspection", "geometry": "Point", "group": "other",
+        "fields": [{"name": "inspector_kind"}, {"name": "inspector_name", "personal_if": {
+            "field": "inspector_kind", "equals": "natural"}}]}, "test").field("inspector_name")
+    assert field.personal_if and field.personal_if.mask == {"uk": "фізична особа",
+                                                            "en": "private person"}
+
+
 def test_conformance_and_openapi_declare_what_is_served(server: str) -> None:
     classes = set(get(server, "/conformance").json()["conformsTo"])
     for suffix in ("ogcapi-features-1/1.0/conf/core", "ogcapi-features-2/1.0/conf/crs",

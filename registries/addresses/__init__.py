@@ -95,7 +95,7 @@ STREETS = Registry(
     ),
     edit_roles=frozenset({Role.REGISTRAR}),
     holder=ARCHITECTURE,
-    keywords=("streets", "вулиці"),
+    keywords={"uk": ("вулиці",), "en": ("streets",)},
     rules=STREET_RULES,
     tiles=(TileRule(12, ("name", "street_type", "name_en", "length_m"), simplify_px=0.5),
            TileRule(15, ("name", "street_type", "name_en", "length_m"))),
@@ -151,7 +151,7 @@ ADDRESSES = Registry(
     ),
     edit_roles=frozenset({Role.REGISTRAR}),
     holder=ARCHITECTURE,
-    keywords=("addresses", "адреси"),
+    keywords={"uk": ("адреси",), "en": ("addresses",)},
     rules=ADDRESS_RULES,
     tiles=(TileRule(16, ("house_number", "korpus")),),
 )

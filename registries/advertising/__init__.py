@@ -106,7 +106,7 @@ ADVERTISING_STRUCTURES = Registry(
     ),
     edit_roles=frozenset({Role.REGISTRAR}),
     holder=ARCHITECTURE,
-    keywords=("advertising", "реклама", "дозволи"),
+    keywords={"uk": ("реклама", "дозволи"), "en": ("advertising", "permits")},
     rules=ADVERTISING_RULES,
     # status colours from z12; below z15 the permits of one 32-px cell merge into one point
     tiles=(TileRule(12, ("status",), cluster_px=32), TileRule(15, ("status", "structure_type")),

@@ -87,7 +87,7 @@ LAND_PARCELS = Registry(
     ),
     edit_roles=frozenset({Role.PLANNER}),
     holder=LAND_RESOURCES,
-    keywords=("cadastre", "кадастр", "земельні ділянки"),
+    keywords={"uk": ("кадастр", "земельні ділянки"), "en": ("cadastre", "land parcels")},
     tiles=(TileRule(14, ("cadastral_number",)), TileRule(16, ("cadastral_number", "purpose_code"))),
     rules=PARCEL_RULES,
     # division and merger (поділ, об'єднання): new parcels with new numbers and their own
@@ -116,7 +116,8 @@ CADASTRAL_QUARTERS = Registry(
     ),
     edit_roles=frozenset({Role.PLANNER}),
     holder=LAND_RESOURCES,
-    keywords=("cadastre", "кадастровий квартал"),
+    keywords={"uk": ("кадастр", "кадастрові квартали"),
+              "en": ("cadastre", "cadastral quarters")},
     tiles=(TileRule(12, ("quarter_number",)),),
     rules=(no_overlap(1.0),),
 )

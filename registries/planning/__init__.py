@@ -42,7 +42,7 @@ PLANNING_ZONES = Registry(
     ),
     edit_roles=frozenset({Role.PLANNER}),
     holder=ARCHITECTURE,
-    keywords=("zoning", "план зонування"),
+    keywords={"uk": ("план зонування", "зонування"), "en": ("zoning", "zoning plan")},
     rules=ZONE_RULES,
     tiles=(TileRule(10, ("zone_code",), simplify_px=0.5), TileRule(14, ("zone_code",))),
 )

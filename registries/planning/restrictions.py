@@ -78,7 +78,8 @@ PLANNING_RESTRICTIONS = Registry(
     ),
     edit_roles=frozenset({Role.PLANNER}),
     holder=ARCHITECTURE,
-    keywords=("restrictions", "обмеження", "охоронні зони"),
+    keywords={"uk": ("обмеження", "охоронні зони"),
+              "en": ("restrictions", "protection zones")},
     tiles=(TileRule(12, ("kind", "dzk_code")), TileRule(15, ("kind", "dzk_code", "name"))),
     rules=(RESTRICTION_CODE_KNOWN,),
 )
@@ -102,6 +103,6 @@ RED_LINES = Registry(
     ),
     edit_roles=frozenset({Role.PLANNER}),
     holder=ARCHITECTURE,
-    keywords=("red lines", "червоні лінії"),
+    keywords={"uk": ("червоні лінії",), "en": ("red lines",)},
     tiles=(TileRule(13, ("kind",)),),
 )

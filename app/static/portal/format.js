@@ -35,6 +35,7 @@ export class Fields {
   text(layerId, name, value) {
     if (value === null || value === undefined || value === "") return null;
     const f = this.field(layerId, name);
+    if (f?.mask && value === f.mask.uk) return tr(f.mask);  // «фізична особа», our stand-in
     const coded = this.codeTitle(layerId, name, value);
     if (coded) return coded;
     if (name === "purpose_code") return this.purpose(value);
