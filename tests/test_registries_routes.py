@@ -85,6 +85,11 @@ def test_parcel_report_html_in_english(server: str, parcel: tuple[int, str]) -> 
     assert re.search(r"\d,\d{4} га \([\d\u00a0]+,\d{2} м²\)", uk.text)
     assert "lang=en" in re.search(r'<a href="([^"]+)" hreflang="en"', uk.text).group(1)
     assert "lang=uk" in re.search(r'<a href="([^"]+)" hreflang="uk"', r.text).group(1)
+    # the registries' own Ukrainian text (zone and restriction names, the classifier's names,
+    # addresses) is marked as Ukrainian on the English page; nothing else is Cyrillic
+    words = re.sub(r'<(\w+)[^>]*lang="uk"[^>]*>.*?</\1>', " ", r.text, flags=re.S)
+    assert not re.findall(r"[А-Яа-яЇїІіЄєҐґ]+", re.sub(r"<[^>]+>", " ", words))
+    assert '<span lang="uk">' in r.text and '<span lang="uk">' not in uk.text
 
 
 def test_parcel_report_names_a_finding_in_ukrainian(server: str, demo_url: str) -> None:
