@@ -335,6 +335,9 @@ def test_the_holders_pages_are_for_staff(city: dict[str, Any]) -> None:
     assert all(re.search("[а-яіїєґ]{3}", h, re.I) for h in headings["uk"]), headings["uk"]
     assert not any(re.search("[а-яіїєґ]", h, re.I) for h in headings["en"]), headings["en"]
     assert '<span lang="en">parcel ' in html.text and "lang=en" in html.text
+    # an object's label is the registry's own text: marked Ukrainian on the English page
+    assert re.search(r'<a href="/#obj=land_parcels/\d+&amp;lang=en" lang="uk">', english.text)
+    assert not re.search(r'<a href="/#obj=[^"]*" lang="uk">', html.text)
     report = httpx.get(f"{server}/registries/land_parcels/quality", headers=TARAS).json()
     assert report["collection"] == "land_parcels" and report["objects"] > 0
     # a format it does not serve is refused, as everywhere (was: the JSON with 200)
