@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit, urlunsplit
+from urllib.parse import parse_qs, urlsplit
 
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
@@ -50,28 +50,37 @@ def sign_in_first(request: Request) -> Response:
 
 
 def safe_next(target: str | None) -> str:
-    """Return a same-site path to go to after login (never another host).
+    r"""Return a same-site path to go to after login (never another host).
+
+    A browser drops tabs and line breaks from an address (as does ``urllib.parse``), so
+    ``/\t/evil.example`` would read ``//evil.example``: any control character or space makes
+    it ``/`` too (a real page's address reaches here percent-encoded).
 
     >>> safe_next("//evil.example/x"), safe_next("/collections?f=html"), safe_next(None)
     ('/', '/collections?f=html', '/')
+    >>> safe_next("/\t/evil.example"), safe_next("/\\evil.example")
+    ('/', '/')
     """
-    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target:
+    if not target or not target.startswith("/") or target.startswith("//") or "\\" in target \
+            or any(ord(c) <= 0x20 or ord(c) == 0x7F for c in target):
         return "/"
     return target
 
 
 def in_language(target: str, lang: str) -> str:
-    """Return the path to go to after an English login: in English, unless it names its
-    language itself (a page reached by a link without ``lang`` would be Ukrainian).
+    """Return the path ``target`` to go to after an English login: in English, unless it names
+    its language itself (a page reached by a link without ``lang`` would be Ukrainian).
 
     >>> in_language("/ingest", "en"), in_language("/v?lang=uk", "en"), in_language("/", "uk")
     ('/ingest?lang=en', '/v?lang=uk', '/')
+    >>> in_language("/x?a=1#f", "en")
+    '/x?a=1&lang=en#f'
     """
-    parts = urlsplit(target)
-    if lang == "uk" or "lang" in parse_qs(parts.query, keep_blank_values=True):
+    address, hash_mark, fragment = target.partition("#")
+    path, _, query = address.partition("?")
+    if lang == "uk" or "lang" in parse_qs(query, keep_blank_values=True):
         return target
-    query = f"{parts.query}&lang={lang}" if parts.query else f"lang={lang}"
-    return urlunsplit(parts._replace(query=query))
+    return f"{path}?{query + '&' if query else ''}lang={lang}{hash_mark}{fragment}"
 
 
 MAX_LOGIN_BODY = 8192  # a name, a password and a path; anything bigger is not a login

@@ -172,6 +172,17 @@ def test_login_form_redirects_only_to_this_site(secured: dict[str, Any]) -> None
     r = httpx.post(f"{secured['server']}/login",
                    data={"name": "olena", "password": PASSWORD, "next": "//evil.example/"})
     assert r.status_code == 303 and r.headers["location"] == "/"
+    # a browser drops tabs and line breaks from an address: "/\t/evil.example" would be
+    # "//evil.example" (and was, after an English login, whose path is rebuilt)
+    for lang in ("", "?lang=en"):
+        for hostile in ("/\t/evil.example", "/\n/evil.example", "/\r\n/evil.example",
+                        "/\\evil.example", "/ /evil.example", "/\x0b/evil.example",
+                        "https://evil.example", "\t//evil.example"):
+            r = httpx.post(f"{secured['server']}/login{lang}",
+                           data={"name": "olena", "password": PASSWORD, "next": hostile})
+            where = r.headers["location"]
+            assert r.status_code == 303 and where.startswith("/") and not where.startswith(
+                "//") and "evil" not in where, (lang, hostile, where)
     r = httpx.post(f"{secured['server']}/login", data={"name": "olena", "password": "x"})
     assert r.status_code == 401 and "Невірне" in r.text
 
