@@ -40,7 +40,7 @@ def server_section() -> dict[str, Any]:
         "mimetype": "application/json; charset=UTF-8",
         "encoding": "utf-8",
         "gzip": True,
-        "languages": ["uk-UA", "en-US"],
+        "languages": ["uk", "en"],  # Content-Language as our own pages say it
         "pretty_print": False,
         "limits": {"default_items": 10, "max_items": MAX_ITEMS, "on_exceed": "error"},
         # our templates (ogc/html.py) draw the city's own map: nothing loads from elsewhere
