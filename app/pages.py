@@ -67,21 +67,15 @@ def login_href(request: Request) -> str:
     return f"/login?next={quote(target, safe='/')}{'&lang=en' if english else ''}"
 
 
-def number_uk(value: object, digits: int = 0) -> str:
-    """Return a number as Ukrainian writes it: (no-break) spaces between thousands, a decimal
-    comma.
-
-    >>> number_uk(12345.678, 2) == "12\u00a0345,68", number_uk(None)
-    (True, '—')
-    """
-    return number_in(value, "uk", digits)
-
-
 def number_in(value: object, lang: str, digits: int = 0) -> str:
     """Return a number as the language ``lang`` writes it; a dash for no number.
 
-    >>> number_in(12345.678, "en", 2), number_in(1234, "uk") == "1\u00a0234"
+    Ukrainian: (no-break) spaces between thousands, a decimal comma.
+
+    >>> number_in(12345.678, "en", 2), number_in(12345.678, "uk", 2) == "12\u00a0345,68"
     ('12,345.68', True)
+    >>> number_in(None, "uk")
+    '—'
     """
     if value is None:
         return "—"
