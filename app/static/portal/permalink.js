@@ -39,7 +39,8 @@ export class Permalink {
     // otherwise outvote the switch on the next reload
     const query = new URLSearchParams(location.search);
     query.delete("lang");
-    const search = query.size ? `?${query}` : "";
+    const rest = query.toString();  // (URLSearchParams.size is too new for older browsers)
+    const search = rest ? `?${rest}` : "";
     return `${location.origin}${location.pathname}${search}#${parts.join("&")}`;
   }
 
