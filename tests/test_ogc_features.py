@@ -402,6 +402,33 @@ def test_the_pages_say_our_own_words_in_their_language(server: str) -> None:
                                                             "en": "private person"}
 
 
+def test_the_registries_own_words_are_marked_ukrainian_on_english_pages(server: str) -> None:
+    """An English items page showed names, addresses and documents' wording (Ukrainian data)
+    unmarked, so a screen reader voiced them in English (WCAG 3.1.2): every cell or title
+    holding Cyrillic carries lang="uk"; a Ukrainian page marks nothing; codes and numbers
+    stay unmarked."""
+    cyrillic = re.compile(r"[А-Яа-яЇїІіЄєҐґ]")
+    for reg in default_catalog():
+        if not reg.public:
+            continue
+        for path in (f"/collections/{reg.id}/items", f"/collections/{reg.id}/items/1"):
+            en = httpx.get(f"{server}{path}", params={"f": "html", "lang": "en", "limit": 50},
+                           timeout=60)
+            if en.status_code == 404:
+                continue
+            # (the tab's title, "Проскурівська — Streets", is one string: left so)
+            body = re.sub(r"<(script|style|title)[^>]*>.*?</\1>", " ", en.text, flags=re.S)
+            body = re.sub(r'<(\w+)[^>]*lang="uk"[^>]*>.*?</\1>', " ", body, flags=re.S)
+            left = cyrillic.findall(re.sub(r"<[^>]+>", " ", body))
+            assert not left, (path, re.findall(r"\S*[А-Яа-яЇїІіЄєҐґ]\S*",
+                                               re.sub(r"<[^>]+>", " ", body))[:5])
+            uk = httpx.get(f"{server}{path}", params={"f": "html", "limit": 50}, timeout=60)
+            assert not re.search(r'<(td|a|h1)[^>]* lang="uk"', uk.text), path
+    numbers = httpx.get(f"{server}/collections/land_parcels/items",
+                        params={"f": "html", "lang": "en", "limit": 5}).text
+    assert not re.search(r'<td lang="uk">\d', numbers)  # a code or a number is not marked
+
+
 def test_conformance_and_openapi_declare_what_is_served(server: str) -> None:
     classes = set(get(server, "/conformance").json()["conformsTo"])
     for suffix in ("ogcapi-features-1/1.0/conf/core", "ogcapi-features-2/1.0/conf/crs",
