@@ -10,6 +10,14 @@ const SHOWN_APART = new Set(["status", "valid_from", "valid_until", "dismantling
   "dismantled_on", "annulled_on", "closed_from", "closed_until", "full_address", "katottg",
   "koatuu"]);
 const linkMakers = [];
+const CYRILLIC = /[\u0400-\u04FF]/;
+
+// the registry's own words (a name, an address: Ukrainian) on the English page are marked so,
+// for a screen reader's voice (WCAG 3.1.2); our words are in the page's language already
+function marked(node) {
+  if (lang() === "en" && CYRILLIC.test(node.textContent)) node.lang = "uk";
+  return node;
+}
 
 export function registerCardLink(fn) { linkMakers.push(fn); }
 
@@ -61,7 +69,7 @@ export class Card {
     const p = feature.properties ?? {};
     const layer = this.fields.layer(collection);
     const parts = [el("h2", "card-title", layer ? tr(layer.title) : collection),
-      el("p", "card-key", objectName(this.fields, collection, p))];
+      marked(el("p", "card-key", objectName(this.fields, collection, p)))];
     const status = this.statusBlock(collection, p);
     if (status) parts.push(status);
     const dl = document.createElement("dl");
@@ -70,7 +78,7 @@ export class Card {
       if (SHOWN_APART.has(f.name) || f.references || f.name === key) continue;
       const text = this.fields.text(collection, f.name, p[f.name]);
       if (text === null || this.fields.repeats(collection, f.name, p)) continue;
-      dl.append(el("dt", null, tr(f.title)), el("dd", `f-${f.name}`, text));
+      dl.append(el("dt", null, tr(f.title)), marked(el("dd", `f-${f.name}`, text)));
     }
     if (dl.children.length) parts.push(dl);
     if (extra.below) parts.push(...extra.below);
