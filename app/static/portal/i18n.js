@@ -123,7 +123,7 @@ let current = "uk";
 
 // the page's first language: one rule for every page (language.js, loaded before the modules)
 export function initialLang() {
-  const lang = globalThis.hromadaLanguage?.initial() ?? "uk";
+  const lang = hromadaLanguage.initial();
   current = lang in STRINGS ? lang : "uk";
   return current;
 }
@@ -133,7 +133,7 @@ export function locale() { return LOCALES[current]; }
 
 export function setLang(value) {
   current = value in STRINGS ? value : "uk";
-  globalThis.hromadaLanguage?.remember(current);
+  hromadaLanguage.remember(current);
   applyStrings(document);
   document.dispatchEvent(new CustomEvent("langchange", { detail: current }));
 }

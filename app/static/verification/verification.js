@@ -49,7 +49,8 @@ const STRINGS = {
 };
 
 // the server wrote the page in its ?lang=; a choice made on another page counts too
-let lang = globalThis.hromadaLanguage?.initial() ?? (document.body.dataset.lang === "en" ? "en" : "uk");
+// (language.js, loaded before this module, is the one rule for every page)
+let lang = hromadaLanguage.initial();
 const s = (key) => STRINGS[lang][key] ?? key;
 const tr = (text) => (text && typeof text === "object" ? text[lang] ?? text.uk : text ?? "");
 const state = { tab: "queue", registry: null, summary: null, detail: null, map: null };
@@ -348,7 +349,7 @@ function start() {
   }
   document.getElementById("lang-switch").addEventListener("click", () => {
     lang = lang === "uk" ? "en" : "uk";
-    globalThis.hromadaLanguage?.remember(lang);
+    hromadaLanguage.remember(lang);
     strings();
     render();
   });
