@@ -18,6 +18,7 @@ from typing import Any
 import yaml
 
 from gis.crs import CRS84, crs_uri, output_crs_uris
+from gis.negotiation import LANGUAGES
 from gis.settings import CitySettings, OpenDataSettings
 from registries.catalog import Catalog
 from registries.model import PUBLIC_SCHEMA, Registry
@@ -40,7 +41,7 @@ def server_section() -> dict[str, Any]:
         "mimetype": "application/json; charset=UTF-8",
         "encoding": "utf-8",
         "gzip": True,
-        "languages": ["uk", "en"],  # Content-Language as our own pages say it
+        "languages": list(LANGUAGES),  # Content-Language as our own pages say it
         "pretty_print": False,
         "limits": {"default_items": 10, "max_items": MAX_ITEMS, "on_exceed": "error"},
         # our templates (ogc/html.py) draw the city's own map: nothing loads from elsewhere
@@ -92,7 +93,7 @@ def collection_resource(reg: Registry, city: CitySettings) -> dict[str, Any]:
         "description": dict(reg.description),
         # each language's own words (pygeoapi shows the page's); none declared: the title
         "keywords": {lang: list(reg.keywords.get(lang) or [reg.title[lang]])
-                     for lang in ("uk", "en")},
+                     for lang in LANGUAGES},
         "links": [],
         "extents": {"spatial": {"bbox": bbox, "crs": CRS84}},
         "providers": [{
