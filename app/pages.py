@@ -83,24 +83,30 @@ def number_in(value: object, lang: str, digits: int = 0) -> str:
     return text if lang == "en" else text.replace(",", "\u00a0").replace(".", ",")
 
 
-def date_uk(value: object) -> str:
-    """Return an ISO date as Ukrainian writes it (dd.mm.yyyy).
-
-    >>> date_uk("2026-05-12")
-    '12.05.2026'
-    """
-    text = str(value)
-    return f"{text[8:10]}.{text[5:7]}.{text[:4]}" if len(text) >= 10 and text[4] == "-" else text
+# the geoportal's cards (Intl, "en-GB") and pygeoapi's pages (ogc/templates/hromada) write an
+# English date as "12 May 2026": so do our own pages
+ENGLISH_MONTHS = ("January", "February", "March", "April", "May", "June", "July", "August",
+                  "September", "October", "November", "December")
 
 
 def date_in(value: object, lang: str) -> str:
-    """Return an ISO date as the language ``lang`` writes it: dd.mm.yyyy in Ukrainian, ISO
-    8601 in English (no month names to translate, and unambiguous to every reader).
+    """Return an ISO date as the language ``lang`` writes it: dd.mm.yyyy in Ukrainian, the
+    day, the month's name and the year in English (as the geoportal and pygeoapi's pages do);
+    anything not an ISO date as it is.
 
     >>> date_in("2026-05-12", "uk"), date_in("2026-05-12", "en")
-    ('12.05.2026', '2026-05-12')
+    ('12.05.2026', '12 May 2026')
+    >>> date_in("2026-05-12T10:00:00+03:00", "en"), date_in("soon", "en")
+    ('12 May 2026', 'soon')
     """
-    return str(value) if lang == "en" else date_uk(value)
+    text = str(value)
+    if not (len(text) >= 10 and text[4] == "-" and text[7] == "-"
+            and text[:4].isdigit() and text[5:7].isdigit() and text[8:10].isdigit()
+            and 1 <= int(text[5:7]) <= 12):
+        return text
+    if lang == "en":
+        return f"{int(text[8:10])} {ENGLISH_MONTHS[int(text[5:7]) - 1]} {text[:4]}"
+    return f"{text[8:10]}.{text[5:7]}.{text[:4]}"
 
 
 @pass_context

@@ -272,9 +272,10 @@ def test_the_open_data_page_lists_every_file_in_either_language(server: str) -> 
 
     public = [reg for reg in default_catalog() if reg.public]
     html = {"Accept": "text/html,application/xhtml+xml"}
-    pages = {}
+    pages, sources = {}, {}
     for lang, query in (("uk", ""), ("en", "?lang=en")):
         r = httpx.get(f"{server}/downloads{query}", headers=html, timeout=60)
+        sources[lang] = r.text
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
         assert f'<html lang="{lang}">' in r.text and r.headers["content-language"] == lang
         page = Page()
@@ -290,6 +291,17 @@ def test_the_open_data_page_lists_every_file_in_either_language(server: str) -> 
     assert not re.search("[А-Яа-яЇїІіЄєҐґ]", text.replace("Українська", "")), re.findall(
         r"\S*[А-Яа-яЇїІіЄєҐґ]\S*", text)[:10]
     assert "Не оприлюднюються" in " ".join(pages["uk"].text)
+    # the date each data set changed, as each language writes it: the English as the
+    # geoportal's cards and pygeoapi's pages do (6 December 2026)
+    months = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")
+    for lang, written in (("uk", "{d:02d}.{m:02d}.{y}"), ("en", "{d} {month} {y}")):
+        stamps = re.findall(r'<time datetime="(\d{4})-(\d\d)-(\d\d)[^"]*">([^<]+)</time>',
+                            sources[lang])
+        assert len(stamps) >= len(public) // 2, lang  # the demo's data sets have changed
+        for y, m, d, shown in stamps:
+            assert shown == written.format(d=int(d), m=int(m), y=y,
+                                           month=months[int(m) - 1]), (lang, shown)
     for link in {link for link in pages["uk"].links if link.startswith("/downloads/")}:
         head = httpx.head(f"{server}{link}", timeout=120)  # a link on the page is no 404
         assert head.status_code == 200, (link, head.status_code)

@@ -80,6 +80,9 @@ def test_parcel_report_html_in_english(server: str, parcel: tuple[int, str]) -> 
                  "Суміжні ділянки", "фізична особа", "не є правовстановлювальним", " га"):
         assert text not in r.text, text
     assert re.search(r"Form of ownership</th>\s*<td>(private|communal|state|—)</td>", r.text)
+    # a date as the geoportal's cards and pygeoapi's pages write it in English: 6 December 2026
+    assert re.search(r"as of \d{1,2} (January|February|March|April|May|June|July|August"
+                     r"|September|October|November|December) \d{4} ·", r.text)
     assert re.search(r"\d\.\d{4} ha \([\d,]+\.\d{2} m²\)", r.text)  # 0.1295 ha (1,294.81 m²)
     uk = httpx.get(f"{server}/reports/parcels/{number}", params={"f": "html"}, timeout=30)
     assert re.search(r"\d,\d{4} га \([\d\u00a0]+,\d{2} м²\)", uk.text)
