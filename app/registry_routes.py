@@ -222,6 +222,7 @@ async def parcel_report_handler(svc: RegistryService, request: Request) -> Respo
             city=svc.settings.city.name_en if lang == "en" else svc.settings.city.name_uk,
             statuses=STATUS_TITLES,
             code=partial(code_title, svc.catalog), field=partial(field_title, svc.catalog),
+            stand_in=partial(stand_in, svc.catalog),
             purpose=purpose_title,
             rules=rule_titles(svc.catalog.get("land_parcels")),
             json_href=f"{request.url.path}?{_with(params, f='json')}",
@@ -243,16 +244,21 @@ def field_title(catalog: Catalog, collection: str, field: str, lang: str = "uk")
     return catalog.get(collection).field(field).title.get(lang, field)
 
 
-# the parcel report page's own words (the registries' titles and code lists come from their
-# declarations)
+def stand_in(catalog: Catalog, collection: str, field: str, value: object,
+             lang: str = "uk") -> str | None:
+    """Return the declared stand-in for a personal value in ``lang`` (None if ``value`` is
+    not it), for templates."""
+    return catalog.get(collection).field(field).stand_in(value, lang)
+
+
+# the parcel report page's own words (the registries' field titles, code lists and stand-ins
+# for personal values come from their declarations)
 REPORT_WORDS = {
     "uk": {
         "title": "Довідка по земельній ділянці", "portal": "Геопортал м.", "as_of": "станом на",
         "other": "English", "other_lang": "en",
         "extract": "Викопіювання з плану зонування (PDF, у масштабі)",
-        "parcel": "Земельна ділянка", "number": "Кадастровий номер",
-        "purpose": "Цільове призначення", "ownership": "Форма власності",
-        "holder": "Власник / користувач", "natural_person": "фізична особа",
+        "parcel": "Земельна ділянка", "purpose": "Цільове призначення",
         "declared": "Площа за документами", "computed": "Площа за координатами (УСК-2000)",
         "ha": "га", "m2": "м²", "m": "м", "perimeter": "периметр",
         "zones": "Територіальні зони плану зонування", "zone": "Зона", "area_m2": "Площа, м²",
@@ -275,9 +281,7 @@ REPORT_WORDS = {
         "title": "Land parcel report", "portal": "Geoportal of", "as_of": "as of",
         "other": "Українською", "other_lang": "uk",
         "extract": "Extract from the zoning plan (PDF, to scale, in Ukrainian)",
-        "parcel": "Land parcel", "number": "Cadastral number", "purpose": "Intended use",
-        "ownership": "Form of ownership", "holder": "Owner or user",
-        "natural_person": "a natural person", "declared": "Area by the documents",
+        "parcel": "Land parcel", "purpose": "Intended use", "declared": "Area by the documents",
         "computed": "Area by the coordinates (UCS-2000)", "ha": "ha", "m2": "m²", "m": "m",
         "perimeter": "perimeter", "zones": "Zones of the zoning plan", "zone": "Zone",
         "area_m2": "Area, m²", "share": "Share, %", "regulation": "Regulation",

@@ -196,6 +196,20 @@ class Field:
             return self.choices.title(code, lang)
         return code
 
+    def stand_in(self, value: object, lang: str = "uk") -> str | None:
+        """Return the public's stand-in for this field's personal value, in ``lang``, when
+        ``value`` is it (the public views hold the Ukrainian one); None for any other value.
+
+        >>> holder = Field("holder_name", personal_if=PersonalIf(
+        ...     "holder_kind", "natural", {"uk": "фізична особа", "en": "private person"}))
+        >>> holder.stand_in("фізична особа", "en"), holder.stand_in("ТОВ «Арка»", "en")
+        ('private person', None)
+        """
+        mask = self.personal_if.mask if self.personal_if else None
+        if mask is None or value != mask.get("uk"):
+            return None
+        return mask.get(lang, mask["uk"])
+
     @property
     def code_titles(self) -> dict[str, Text] | None:
         """Return ``{code: {"uk", "en"}}`` of the field's code list, or None without one."""

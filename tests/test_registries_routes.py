@@ -74,12 +74,12 @@ def test_parcel_report_html_in_english(server: str, parcel: tuple[int, str]) -> 
                   timeout=30)
     assert r.status_code == 200 and '<html lang="en">' in r.text
     for text in (f"Land parcel report {number}", "Zones of the zoning plan",
-                 "Adjoining parcels", "a natural person", "establishes no rights"):
+                 "Adjoining parcels", "establishes no rights"):
         assert text in r.text, text
     for text in ("Довідка по земельній ділянці", "Територіальні зони плану зонування",
                  "Суміжні ділянки", "фізична особа", "не є правовстановлювальним", " га"):
         assert text not in r.text, text
-    assert re.search(r"Form of ownership</th>\s*<td>(private|communal|state|—)</td>", r.text)
+    assert re.search(r"Ownership form</th>\s*<td>(private|communal|state|—)</td>", r.text)
     # a date as the geoportal's cards and pygeoapi's pages write it in English: 6 December 2026
     assert re.search(r"as of \d{1,2} (January|February|March|April|May|June|July|August"
                      r"|September|October|November|December) \d{4} ·", r.text)
@@ -93,6 +93,29 @@ def test_parcel_report_html_in_english(server: str, parcel: tuple[int, str]) -> 
     words = re.sub(r'<(\w+)[^>]*lang="uk"[^>]*>.*?</\1>', " ", r.text, flags=re.S)
     assert not re.findall(r"[А-Яа-яЇїІіЄєҐґ]+", re.sub(r"<[^>]+>", " ", words))
     assert '<span lang="uk">' in r.text and '<span lang="uk">' not in uk.text
+
+
+def test_parcel_report_words_a_field_as_its_registry_declares_it(
+        server: str, parcel: tuple[int, str]) -> None:
+    """The report named the cadastral number, the ownership form and the holder in words of
+    its own ("Owner or user", "Form of ownership"), and a natural person's holder "a natural
+    person" in English where every other page says the declared stand-in: the field titles
+    and the stand-in are the land-parcel registry's, in both languages."""
+    from registries.catalog import default_catalog
+
+    _, number = parcel
+    parcels = default_catalog().get("land_parcels")
+    holder = parcels.field("holder_name")
+    assert holder.personal_if and holder.personal_if.mask
+    for lang in ("uk", "en"):
+        r = httpx.get(f"{server}/reports/parcels/{number}", params={"f": "html", "lang": lang},
+                      timeout=30)
+        assert r.status_code == 200
+        parcel_table = r.text[r.text.index("<table>"):r.text.index("</table>")]
+        cells = dict(re.findall(r"<tr><th>([^<]+)</th>\s*<td>([^<]*)</td>", parcel_table))
+        assert cells[parcels.field("cadastral_number").title[lang]] == number, cells
+        assert parcels.field("ownership_form").title[lang] in cells, cells
+        assert cells[holder.title[lang]] == holder.personal_if.mask[lang], cells
 
 
 def test_parcel_report_names_a_finding_in_ukrainian(server: str, demo_url: str) -> None:
