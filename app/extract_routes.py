@@ -16,7 +16,9 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
@@ -26,7 +28,7 @@ from starlette.routing import Route
 
 from app.extract_params import deployment, parse_extract
 from app.limits import RateLimiter
-from app.pages import TEMPLATES, page_language
+from app.pages import TEMPLATES, date_in, moment_in, page_language
 from extracts import register
 from extracts.issue import ExtractRequest, Issued, issue_extract
 from gis.auth import Principal
@@ -175,8 +177,13 @@ async def check_handler(svc: ExtractService, request: Request) -> Response:
             svc.catalog.ids else None
         language = page_language(request)
         lang = language.lang
+        # the sheet states when it was issued by the city's clock: so does its check
+        issued = datetime.fromisoformat(doc["issued_at"]).astimezone(
+            ZoneInfo(svc.settings.city.time_zone))
         return HTMLResponse(TEMPLATES.get_template("extract_check.html").render(
             d=doc, lang=lang, w=CHECK_WORDS[lang], other_href=language.other_href,
+            issued_on=date_in(issued.date().isoformat(), lang),
+            issued_at=moment_in(issued, lang, svc.settings.city.time_zone),
             city=svc.settings.city.name_en if lang == "en" else svc.settings.city.name_uk,
             registry=reg.title[lang] if reg else None), headers=language.headers)
     return JSONResponse(doc, headers={"Cache-Control": "no-store"})

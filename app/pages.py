@@ -11,8 +11,10 @@ language keeps the rest of the query.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from urllib.parse import quote
+from zoneinfo import ZoneInfo
 
 from jinja2 import Environment, FileSystemLoader, pass_context, select_autoescape
 from jinja2.runtime import Context
@@ -107,6 +109,21 @@ def date_in(value: object, lang: str) -> str:
     if lang == "en":
         return f"{int(text[8:10])} {ENGLISH_MONTHS[int(text[5:7]) - 1]} {text[:4]}"
     return f"{text[8:10]}.{text[5:7]}.{text[:4]}"
+
+
+def moment_in(value: datetime | str, lang: str, time_zone: str) -> str:
+    """Return an instant as the city's clock showed it, as the language ``lang`` writes it —
+    the way a printed extract states when it was issued.
+
+    >>> moment_in("2026-12-06T16:17:56.265+00:00", "uk", "Europe/Kyiv")
+    '06.12.2026 18:17'
+    >>> moment_in("2026-12-06T22:30:00+00:00", "en", "Europe/Kyiv")
+    '7 December 2026, 00:30'
+    """
+    at = datetime.fromisoformat(value) if isinstance(value, str) else value
+    local = at.astimezone(ZoneInfo(time_zone))
+    joiner = ", " if lang == "en" else " "
+    return f"{date_in(local.date().isoformat(), lang)}{joiner}{local:%H:%M}"
 
 
 @pass_context

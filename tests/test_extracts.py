@@ -214,6 +214,13 @@ def test_register_records_the_extract_and_its_check_describes_it(srv: str, db: s
         "hash_matches"] is False
     html = get(srv, f"/extracts/{number}", headers={"Accept": "text/html"})
     assert "Витяг справжній" in html.text and NUMBER in html.text
+    # the page states when the sheet was issued as the sheet prints it (the city's clock, not
+    # the register's UTC instant with microseconds), in each language as its pages write dates
+    printed = re.search(r"Видано: (\d\d)\.(\d\d)\.(\d{4}) (\d\d:\d\d)", text)
+    assert printed
+    day, month, year, clock = printed.groups()
+    assert f">{day}.{month}.{year} {clock}</time>" in html.text
+    assert check["issued_at"] not in re.sub(r'datetime="[^"]*"', "", html.text)
     # in English too (the sheet's own printed rows stay as printed, marked Ukrainian)
     english = get(srv, f"/extracts/{number}", params={"f": "html", "lang": "en",
                                                       "hash": printed_hash.group(1)})
@@ -222,6 +229,9 @@ def test_register_records_the_extract_and_its_check_describes_it(srv: str, db: s
     assert "Coordinate catalogue" in english.text and "Land parcels" in english.text
     assert "Витяг справжній" not in english.text and "Каталог координат" not in english.text
     assert '<table lang="uk">' in english.text
+    months = ("January", "February", "March", "April", "May", "June", "July", "August",
+              "September", "October", "November", "December")
+    assert f">{int(day)} {months[int(month) - 1]} {year}, {clock}</time>" in english.text
     # the object changes: the check says the sheet shows an older state
     with psycopg.connect(db) as conn:
         conn.execute("UPDATE registry.land_parcel SET purpose_text = 'змінено' "
