@@ -240,3 +240,65 @@ def test_staff_switch_the_geoportal_to_pending_changes(browser: Any,
         assert planner.errors == []
     finally:
         ctx.close()
+
+
+def test_a_moment_reads_in_the_page_language_whatever_the_browsers_own(
+        browser: Any, city: dict[str, Any]) -> None:
+    """When a change was made and a report filed were written in the browser's own locale
+    (``toLocaleString()``): an American browser's Ukrainian verification page said
+    "12/6/2026, 6:17:56 PM", a Ukrainian browser's English one "06.12.2026, 18:17:56". They
+    read as the page's language writes them, as the server's pages do: 06.12.2026 18:17 /
+    6 December 2026, 18:17 (by the computer's clock, here the city's)."""
+    from datetime import datetime
+    from zoneinfo import ZoneInfo
+
+    server = city["server"]
+    pid, _ = a_parcel(city, 9)
+    item = httpx.get(f"{server}/collections/land_parcels/items/{pid}?f=json&pending=true",
+                     headers={"Authorization": "Bearer tok-olena"})
+    r = httpx.patch(f"{server}/collections/land_parcels/items/{pid}",
+                    json={"properties": {"purpose_text": "для дати"}},
+                    headers={"Authorization": "Bearer tok-olena",
+                             "If-Match": item.headers["etag"]})
+    assert r.status_code == 204, r.text
+    filed = httpx.post(f"{server}/error-reports", json={
+        "collection": "land_parcels", "id": pid, "comment": "Межа не там"})
+    assert filed.status_code == 201, filed.text
+    ticket = filed.json()["ticket"]
+    pending = httpx.get(f"{server}/registries/land_parcels/pending",
+                        headers={"Authorization": "Bearer tok-taras"}).json()
+    changed = next(c["changed_at"] for c in pending["changes"] if c["id"] == pid)
+    created = httpx.get(f"{server}/error-reports/{ticket}").json()["created_at"]
+
+    def written(iso: str, lang: str) -> str:
+        at = datetime.fromisoformat(iso).astimezone(ZoneInfo("Europe/Kyiv"))
+        if lang == "en":
+            return f"{at.day} {at:%B} {at.year}, {at:%H:%M}"
+        return f"{at:%d.%m.%Y %H:%M}"
+
+    for locale, lang in (("en-US", "uk"), ("uk-UA", "en")):
+        ctx = browser.new_context(locale=locale, timezone_id="Europe/Kyiv",
+                                  viewport={"width": 1400, "height": 900})
+        try:
+            assert ctx.request.post(f"{server}/login", data={
+                "name": "taras", "password": PASSWORD}).ok
+            staff = Watched(ctx.new_page(), server)
+            page = staff.page
+            page.goto(f"{server}/verification?registry=land_parcels&lang={lang}",
+                      wait_until="load")
+            page.wait_for_function("() => document.body.dataset.ready === 'true'",
+                                   timeout=WAIT_MS)
+            row = page.locator(f"table.changes tr[data-id='{pid}']")
+            row.wait_for(timeout=WAIT_MS)
+            assert row.locator("td").last.inner_text() == written(changed, lang), lang
+            visitor = Watched(ctx.new_page(), server)
+            page = visitor.open(f"#obj=land_parcels/{pid}&lang={lang}")
+            page.locator("#card-body .report-link").click()
+            page.locator("#report-dialog[open]").wait_for(timeout=WAIT_MS)
+            page.fill("#lookup-ticket", ticket)
+            page.click("#lookup-check")
+            page.locator("#lookup-filed").wait_for(timeout=WAIT_MS)
+            assert page.locator("#lookup-filed").inner_text() == written(created, lang), lang
+            assert staff.errors == [] and visitor.errors == []
+        finally:
+            ctx.close()

@@ -5,7 +5,7 @@
 // Every save goes through OGC API Part 4 (or the split and merge routes) with If-Match: a
 // rule the database refuses is shown at its field or on the map, a save someone else beat is
 // shown side by side with theirs. `window.portal.editor` exposes the state for tests.
-import { formatNumber, tr } from "/static/portal/i18n.js";
+import { formatNumber, lang, tr } from "/static/portal/i18n.js";
 import { toast } from "/static/portal/identify.js";
 import { Problem, getItem, getJson, neighbours, send } from "./api.js";
 import { AttributeForm } from "./form.js";
@@ -435,7 +435,7 @@ class Editor {
     rows.push(el("tr", { "data-field": "geometry" }, el("th", { text: s("geometry") }),
       el("td", { class: "yours", text: geomRow(mineGeometry && !sameGeometry(mineGeometry, cur.loadedGeometry)) }),
       el("td", { class: "theirs", text: geomRow(!sameGeometry(theirGeometry, cur.loadedGeometry)) })));
-    const who = last ? `${s("changedBy")}: ${last.by ?? "?"}, ${new Date(last.at).toLocaleString()}` : "";
+    const who = last ? `${s("changedBy")}: ${last.by ?? "?"}, ${hromadaLanguage.moment(last.at, lang())}` : "";
     const reload = el("button", { type: "button", id: "editor-reload", class: "primary", text: s("reload") });
     const close = el("button", { type: "button", id: "editor-conflict-close", text: s("close") });
     this.conflictDialog.replaceChildren(

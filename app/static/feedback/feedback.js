@@ -192,7 +192,7 @@ function lookupForm(ticket = "") {
       result.replaceChildren(el("dl", {},
         el("dt", { text: s("status") }), el("dd", { id: "lookup-status", "data-status": doc.status, text: tr(doc.status_title) }),
         el("dt", { text: s("about") }), el("dd", { text: doc.label ?? `#${doc.id}` }),
-        el("dt", { text: s("filed") }), el("dd", { text: new Date(doc.created_at).toLocaleString() }),
+        el("dt", { text: s("filed") }), el("dd", { id: "lookup-filed", text: hromadaLanguage.moment(doc.created_at, lang()) }),
         el("dt", { text: s("comment") }), el("dd", { text: doc.comment }),
         doc.answer ? el("dt", { text: s("answer") }) : null,
         doc.answer ? el("dd", { id: "lookup-answer", text: doc.answer }) : null));

@@ -5,6 +5,10 @@
 // in on this browser, else Ukrainian. An address's language is remembered: the next page,
 // reached by a link without one, goes on in it. A classic script, so the pages that are not
 // modules read it too.
+//
+// ``moment(iso, lang)``: an instant (a change, a filed report) as the page's language writes
+// it, by this computer's clock — never in the browser's own locale, which may be neither of
+// the page's: 06.12.2026 18:17 / 6 December 2026, 18:17 (as the server's pages write them).
 (() => {
   const KEY = "hromada.lang";
   const ours = (value) => {
@@ -30,5 +34,19 @@
     return ours(stored) ?? "uk";
   }
 
-  globalThis.hromadaLanguage = Object.freeze({ initial, remember });
+  const CLOCK = new Intl.DateTimeFormat("en-GB", { year: "numeric", month: "2-digit",
+    day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  const MONTH = new Intl.DateTimeFormat("en-GB", { month: "long", timeZone: "UTC" });
+
+  function moment(iso, lang) {
+    const at = new Date(iso);
+    if (iso == null || Number.isNaN(at.getTime())) return String(iso ?? "");
+    const p = Object.fromEntries(CLOCK.formatToParts(at).map((part) => [part.type, part.value]));
+    const time = `${p.hour}:${p.minute}`;
+    if (lang !== "en") return `${p.day}.${p.month}.${p.year} ${time}`;
+    const month = MONTH.format(new Date(Date.UTC(2000, Number(p.month) - 1, 15)));
+    return `${Number(p.day)} ${month} ${p.year}, ${time}`;
+  }
+
+  globalThis.hromadaLanguage = Object.freeze({ initial, remember, moment });
 })();

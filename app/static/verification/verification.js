@@ -53,6 +53,7 @@ const STRINGS = {
 let lang = hromadaLanguage.initial();
 const s = (key) => STRINGS[lang][key] ?? key;
 const tr = (text) => (text && typeof text === "object" ? text[lang] ?? text.uk : text ?? "");
+const when = (iso) => hromadaLanguage.moment(iso, lang);
 const state = { tab: "queue", registry: null, summary: null, detail: null, map: null };
 window.holders = state;
 
@@ -172,7 +173,7 @@ async function renderQueue(pane) {
   parts.push(el("h3", { text: s("batches") }));
   parts.push(el("ul", { class: "batches" }, ...doc.batches.map((b) => {
     const li = el("li", { "data-batch": b.batch },
-      el("span", { text: `${s("batch")} ${new Date(b.changed_at).toLocaleString()} · ${b.changed_by ?? ""}`
+      el("span", { text: `${s("batch")} ${when(b.changed_at)} · ${b.changed_by ?? ""}`
         + ` · ${[["create", b.create], ["update", b.update], ["delete", b.delete]]
           .filter(([, n]) => n).map(([k, n]) => `${s(k)}: ${n}`).join(", ")}`
         + `${b.note ? ` · ${b.note}` : ""}` }));
@@ -188,7 +189,7 @@ async function renderQueue(pane) {
     open.addEventListener("click", () => showChange(c.id));
     return el("tr", { "data-id": c.id, "data-operation": c.operation },
       el("td", {}, check), el("td", {}, open), el("td", { text: s(c.operation) }),
-      el("td", { text: c.changed_by ?? "" }), el("td", { text: new Date(c.changed_at).toLocaleString() }));
+      el("td", { text: c.changed_by ?? "" }), el("td", { text: when(c.changed_at) }));
   });
   parts.push(el("h3", { text: s("changes") }),
     el("table", { class: "changes" }, el("thead", {}, el("tr", {}, el("th"),
@@ -248,7 +249,7 @@ async function showChange(id) {
     button(s("reject"), "reject", () => decide("reject", { items: [{ id: d.id, version: d.version }] }))) : null;
   fill(box,
     el("h3", { text: title }),
-    el("p", { class: "meta", text: `${d.changed_by ?? ""} · ${new Date(d.changed_at).toLocaleString()}` }),
+    el("p", { class: "meta", text: `${d.changed_by ?? ""} · ${when(d.changed_at)}` }),
     d.together.length ? el("p", { class: "together", text: `${s("together")}: ${d.together.map((i) => `#${i}`).join(", ")}` }) : null,
     el("div", { class: "legend" }, el("span", { class: "swatch before" }), el("span", { text: s("before") }),
       el("span", { class: "swatch after" }), el("span", { text: s("after") })),
@@ -333,7 +334,7 @@ async function renderReports(pane) {
     parts.push(el("article", { class: "report", "data-ticket": r.ticket },
       el("h3", {}, el("span", { text: `${s("ticket")} ${r.ticket} · ` }),
         el("a", { href: `/#obj=${encodeURIComponent(state.registry)}/${r.id}`, target: "_blank", text: r.label ?? `#${r.id}` })),
-      el("p", { class: "meta", text: `${new Date(r.created_at).toLocaleString()} · ${tr(statuses[r.status])}` }),
+      el("p", { class: "meta", text: `${when(r.created_at)} · ${tr(statuses[r.status])}` }),
       el("p", { class: "comment", text: r.comment }),
       r.contact ? el("p", { class: "contact", text: `${s("contact")}: ${r.contact}` }) : null,
       info.verifies ? el("div", { class: "answer" }, el("label", {}, el("span", { text: s("status") }), select),
