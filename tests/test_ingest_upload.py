@@ -3,6 +3,7 @@ over real HTTP (httpx) and clicked through in headless Chromium."""
 
 from __future__ import annotations
 
+import re
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -113,6 +114,11 @@ def test_the_page_in_a_browser(upload_server: str, db_url: str, tmp_path: Path) 
             assert page.locator("h1").inner_text() == "Імпорт даних у реєстр"
             page.set_input_files("#file", str(archive))
             page.select_option("#on_error", "skip")
+            # every line the progress bar says, as it says it
+            page.evaluate("""() => { window.said = []; const s = document.querySelector(
+                '#progress [role=status]'); new MutationObserver(() => window.said.push(
+                s.textContent)).observe(s, {childList: true, characterData: true,
+                subtree: true}); }""")
             page.click("#check")
             page.wait_for_selector("#result:not([hidden])")
             assert "Перевірка: нічого не записано" in page.inner_text("#summary")
@@ -134,6 +140,9 @@ def test_the_page_in_a_browser(upload_server: str, db_url: str, tmp_path: Path) 
             # the progress bar followed the bytes sent to the end, then went away
             assert page.get_attribute("#progress", "data-sent") == str(archive.stat().st_size)
             assert page.locator("#progress").is_hidden()
+            # the sizes sent as the page's language writes a number: 0,0 МБ, not 0.0 МБ
+            sizes = [line for line in page.evaluate("window.said") if "МБ" in line]
+            assert sizes and all(re.search(r"\d+,\d / \d+,\d МБ$", line) for line in sizes), sizes
             assert count(db_url, "land_parcel") == 0
             page.click("#lang")
             assert page.locator("h1").inner_text() == "Import data into a registry"
@@ -143,9 +152,12 @@ def test_the_page_in_a_browser(upload_server: str, db_url: str, tmp_path: Path) 
             assert cells.nth(2).inner_text().startswith("the cadastral number is")
             assert page.inner_text("#counts").startswith("Findings: 1: the cadastral number")
             assert "reported, not refused" in (page.text_content("label:has(#legacy)") or "")
+            page.evaluate("window.said.length = 0")
             page.click("#confirm")
             page.wait_for_function("() => document.querySelector('#summary').textContent"
                                    ".startsWith('Import done')")  # a function: CSP, no eval
+            sizes = [line for line in page.evaluate("window.said") if "MB" in line]
+            assert sizes and all(re.search(r"\d+\.\d / \d+\.\d MB$", line) for line in sizes), sizes
             assert "added 3" in page.inner_text("#summary")
             assert "rejected 1" in page.inner_text("#summary")
             assert "updated 0" in page.inner_text("#summary")  # done: not "to update"

@@ -6,10 +6,13 @@
 window.hromadaUpload = function upload(url, file, { progress, words }) {
   const bar = progress.querySelector("progress");
   const status = progress.querySelector("[role=status]");
-  const mb = (n) => (n / 1048576).toFixed(1);
+  // megabytes as the page's language writes a number (1,5 МБ / 1.5 MB)
+  const locale = document.documentElement.lang === "en" ? "en-GB" : "uk-UA";
+  const mb = (n) => (n / 1048576).toLocaleString(locale,
+    { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   bar.max = file.size || 1;
   bar.value = 0;
-  status.textContent = `${words.sending}: 0 / ${mb(file.size)} ${words.mb}`;
+  status.textContent = `${words.sending}: ${mb(0)} / ${mb(file.size)} ${words.mb}`;
   progress.dataset.sent = "0";
   progress.hidden = false;
   return new Promise((resolve, reject) => {
