@@ -319,7 +319,9 @@ def test_cursor_coordinates_and_measuring(desktop: Watched, permit: dict[str, An
     east, north = transformer("OGC:CRS84", 6383).transform(*cursor)
     assert float(ucs.get_attribute("data-x")) == pytest.approx(north, abs=1.0)
     assert float(ucs.get_attribute("data-y")) == pytest.approx(east, abs=1.0)
-    assert "WGS 84" in page.locator("#coords .wgs84").inner_text()
+    # the hemispheres in the page's language (never a Latin N and E on the Ukrainian page)
+    assert re.fullmatch(r"WGS 84: \d+\.\d{6}° пн\. ш\., \d+\.\d{6}° сх\. д\.",
+                        page.locator("#coords .wgs84").inner_text())
 
     page.locator("#measure-distance").click()
     a, b = (lon - 0.004, lat), (lon + 0.004, lat + 0.002)

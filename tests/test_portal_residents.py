@@ -148,6 +148,9 @@ def test_empty_ground_tells_what_is_there(screen: Watched, demo_url: str) -> Non
     place = page.locator("#card[data-kind=place] .place-parcel")
     place.wait_for(timeout=WAIT_MS)
     assert number in place.inner_text()
+    # where it is, the hemispheres in the page's language
+    assert re.search(r"\d+\.\d{6}° пн\. ш\., \d+\.\d{6}° сх\. д\.",
+                     page.locator("#card").inner_text())
     assert page.locator("#card .place-address button").count() == 1  # the nearest address
     assert page.locator("#card .place-planning_zones").count() == 1  # the zone it lies in
     page.locator("#card .place-parcel button").click()

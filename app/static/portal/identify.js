@@ -221,7 +221,7 @@ export class Identify {
       const layer = this.fields.layer(collection);
       row(title ? t(title) : tr(layer?.title), nodes, `place-${collection}`);
     }
-    row(t("coordinates"), [document.createTextNode(`${lat.toFixed(6)}° N, ${lng.toFixed(6)}° E`)]);
+    row(t("coordinates"), [document.createTextNode(t("latLon", { lat: lat.toFixed(6), lon: lng.toFixed(6) }))]);
     this.body.replaceChildren(el("h2", "card-title", t("place")), dl);
     if (!keepView) ensureVisible(this.map, { type: "Point", coordinates: [lng, lat] }, this.box);
     this.onSelect?.(null);

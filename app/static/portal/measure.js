@@ -30,7 +30,8 @@ export class Coordinates {
     this.box.replaceChildren();
     const wgs = document.createElement("span");
     wgs.className = "wgs84";
-    wgs.textContent = `WGS 84: ${lngLat.lat.toFixed(6)}° N, ${lngLat.lng.toFixed(6)}° E`;
+    // degrees with a point, as GIS tools take them when pasted; the hemispheres in words
+    wgs.textContent = `WGS 84: ${t("latLon", { lat: lngLat.lat.toFixed(6), lon: lngLat.lng.toFixed(6) })}`;
     const ucs = document.createElement("span");
     ucs.className = "ucs2000";
     ucs.dataset.x = north.toFixed(2);
