@@ -68,19 +68,28 @@ def safe_next(target: str | None) -> str:
 
 
 def in_language(target: str, lang: str) -> str:
-    """Return the path ``target`` to go to after an English login: in English, unless it names
-    its language itself (a page reached by a link without ``lang`` would be Ukrainian).
+    """Return the path ``target`` to go to after a login in ``lang``: in that language — the
+    visitor's last choice, made on the form or on the page that sent them to it. A ``lang``
+    in ``target`` takes the form's; without one, an English login adds it (a page without
+    ``lang`` is Ukrainian). Only the query's ``lang`` pieces are touched, as written: the
+    path is not parsed again (``safe_next`` checked it as it is).
 
     >>> in_language("/ingest", "en"), in_language("/v?lang=uk", "en"), in_language("/", "uk")
-    ('/ingest?lang=en', '/v?lang=uk', '/')
-    >>> in_language("/x?a=1#f", "en")
-    '/x?a=1&lang=en#f'
+    ('/ingest?lang=en', '/v?lang=en', '/')
+    >>> in_language("/x?a=1#f", "en"), in_language("/x?lang=en&a=1&lang=de#f", "uk")
+    ('/x?a=1&lang=en#f', '/x?lang=uk&a=1&lang=uk#f')
     """
     address, hash_mark, fragment = target.partition("#")
     path, _, query = address.partition("?")
-    if lang == "uk" or "lang" in parse_qs(query, keep_blank_values=True):
+    pieces = query.split("&") if query else []
+    named = [p.partition("=")[0] == "lang" for p in pieces]
+    if any(named):
+        pieces = [f"lang={lang}" if n else p for p, n in zip(pieces, named, strict=True)]
+    elif lang == "en":
+        pieces.append(f"lang={lang}")
+    else:
         return target
-    return f"{path}?{query + '&' if query else ''}lang={lang}{hash_mark}{fragment}"
+    return f"{path}?{'&'.join(pieces)}{hash_mark}{fragment}"
 
 
 MAX_LOGIN_BODY = 8192  # a name, a password and a path; anything bigger is not a login

@@ -216,6 +216,15 @@ def test_the_login_page_in_english_comes_back_to_the_page_with_its_query(
         "next": "/verification?registry=land_parcels&lang=en"})
     assert right.status_code == 303
     assert right.headers["location"] == "/verification?registry=land_parcels&lang=en"
+    # the visitor switched the form to Ukrainian (its link keeps next): the page after the
+    # login is Ukrainian too, the last choice made
+    switched = httpx.get(f"{server}{other.replace('&amp;', '&')}")
+    assert '<html lang="uk">' in switched.text and kept in switched.text
+    right = httpx.post(f"{server}/login", data={
+        "name": "olena", "password": PASSWORD,
+        "next": "/verification?registry=land_parcels&lang=en"})
+    assert right.status_code == 303
+    assert right.headers["location"] == "/verification?registry=land_parcels&lang=uk"
     ukrainian = httpx.get(f"{server}/login")
     assert '<html lang="uk">' in ukrainian.text and "Вхід для працівників" in ukrainian.text
 
