@@ -126,7 +126,7 @@ async def issue_handler(svc: ExtractService, request: Request) -> Response:
 # the check page's own words (what the sheet printed stays as printed: Ukrainian)
 CHECK_WORDS = {
     "uk": {
-        "title": "Перевірка витягу №", "portal": "Геопортал м.",
+        "title": "Перевірка витягу №",
         "register": "реєстр виданих витягів", "other": "English", "other_lang": "en",
         "extract": "Витяг (викопіювання) №",
         "hash_differs": "Номер є в реєстрі, але контрольна сума на аркуші не збігається із "
@@ -145,7 +145,7 @@ CHECK_WORDS = {
         "withheld": "Частину відомостей приховано: вони містять персональні чи службові дані.",
     },
     "en": {
-        "title": "Check of extract no.", "portal": "Geoportal of",
+        "title": "Check of extract no.",
         "register": "register of issued extracts", "other": "Українською", "other_lang": "uk",
         "extract": "Extract (map copy) no.",
         "hash_differs": "The number is in the register, but the checksum on the sheet is not "
@@ -184,7 +184,7 @@ async def check_handler(svc: ExtractService, request: Request) -> Response:
             d=doc, lang=lang, w=CHECK_WORDS[lang], other_href=language.other_href,
             issued_on=date_in(issued.date().isoformat(), lang),
             issued_at=moment_in(issued, lang, svc.settings.city.time_zone),
-            city=svc.settings.city.name_en if lang == "en" else svc.settings.city.name_uk,
+            portal=svc.settings.city.portal_name(lang),
             registry=reg.title[lang] if reg else None), headers=language.headers)
     return JSONResponse(doc, headers={"Cache-Control": "no-store"})
 

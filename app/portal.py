@@ -23,7 +23,7 @@ from starlette.types import Receive, Scope, Send
 
 from app.pages import TEMPLATES
 from gis.crs import ucs2000_proj4
-from gis.negotiation import prefers_html
+from gis.negotiation import LANGUAGES, prefers_html
 from gis.settings import Settings
 from registries.catalog import Catalog
 from registries.declaration import DATE_RANGE_STATUSES
@@ -110,7 +110,7 @@ def portal_config(settings: Settings, catalog: Catalog,
     layers = [layer_config(reg) for reg in catalog if reg.public]
     portal = settings.portal
     return {
-        "city": {"uk": settings.city.name_uk, "en": settings.city.name_en},
+        "portalName": {lang: settings.city.portal_name(lang) for lang in LANGUAGES},
         "timeZone": settings.city.time_zone,
         "styleUrl": "/maps/city/style.json",
         "bounds": [round(v, 6) for v in settings.city.lonlat_extent],
@@ -137,8 +137,8 @@ def portal_html(settings: Settings, catalog: Catalog,
                         separators=(",", ":"))
     # "</" must not end the inline <script> early
     return TEMPLATES.get_template("portal.html").render(
-        city=settings.city.name_uk, config=config.replace("</", "<\\/"),
-        city_en=settings.city.name_en, modules=MODULES,
+        portal_name=settings.city.portal_name("uk"), config=config.replace("</", "<\\/"),
+        modules=MODULES,
         glyphs=[f"/fonts/{quote(style_font)}/{start}-{start + 255}.pbf"
                 for style_font in FIRST_FONTS for start in (0, 1024)],
         vendor_ready=(NODE_MODULES / "maplibre-gl" / "dist" / "maplibre-gl.js").is_file())

@@ -360,7 +360,7 @@ def project_xml(settings: Settings, catalog: Catalog, access: Access,
              and (r.child_prefix or _has_key(by_reg[r.child], r.child_field))]
     city = settings.city.name_uk if access.lang == "uk" else settings.city.name_en
     root = ET.Element("qgis", version=QGIS_VERSION, projectname=f"Hromada GIS — {city}")
-    _sub(root, "title", f"{'Геопортал' if access.lang == 'uk' else 'Geoportal'} {city}")
+    _sub(root, "title", settings.city.portal_name(access.lang))
     _sub(root, "autotransaction", active="0")  # a rule lock held while editing blocks others
     _sub(root, "evaluateDefaultValues", active="0")
     _crs(_sub(root, "projectCrs"), settings.city.storage_srid)

@@ -219,7 +219,7 @@ async def parcel_report_handler(svc: RegistryService, request: Request) -> Respo
         lang = language.lang
         page = TEMPLATES.get_template("parcel_report.html").render(
             r=doc, lang=lang, w=REPORT_WORDS[lang], other_href=language.other_href,
-            city=svc.settings.city.name_en if lang == "en" else svc.settings.city.name_uk,
+            portal=svc.settings.city.portal_name(lang),
             statuses=STATUS_TITLES,
             code=partial(code_title, svc.catalog), field=partial(field_title, svc.catalog),
             stand_in=partial(stand_in, svc.catalog),
@@ -255,7 +255,7 @@ def stand_in(catalog: Catalog, collection: str, field: str, value: object,
 # for personal values come from their declarations)
 REPORT_WORDS = {
     "uk": {
-        "title": "Довідка по земельній ділянці", "portal": "Геопортал м.", "as_of": "станом на",
+        "title": "Довідка по земельній ділянці", "as_of": "станом на",
         "other": "English", "other_lang": "en",
         "extract": "Викопіювання з плану зонування (PDF, у масштабі)",
         "parcel": "Земельна ділянка", "purpose": "Цільове призначення",
@@ -278,7 +278,7 @@ REPORT_WORDS = {
         "problems": "Зауваження до даних", "disclaimer": report.DISCLAIMER,
     },
     "en": {
-        "title": "Land parcel report", "portal": "Geoportal of", "as_of": "as of",
+        "title": "Land parcel report", "as_of": "as of",
         "other": "Українською", "other_lang": "uk",
         "extract": "Extract from the zoning plan (PDF, to scale, in Ukrainian)",
         "parcel": "Land parcel", "purpose": "Intended use", "declared": "Area by the documents",

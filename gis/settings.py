@@ -34,6 +34,15 @@ class CitySettings(BaseModel):
     extent: tuple[float, float, float, float] = (289_000.0, 5_469_000.0, 309_000.0, 5_484_000.0)
     time_zone: str = "Europe/Kyiv"  # the local date that date-driven statuses are computed for
 
+    def portal_name(self, lang: str) -> str:
+        """Return the geoportal's name in ``lang``, as its page, the server's pages and the
+        QGIS project title it.
+
+        >>> CitySettings().portal_name("uk"), CitySettings().portal_name("en")
+        ('Геопортал м. Хмельницький', 'Khmelnytskyi geoportal')
+        """
+        return f"{self.name_en} geoportal" if lang == "en" else f"Геопортал м. {self.name_uk}"
+
     @property
     def lonlat_extent(self) -> tuple[float, float, float, float]:
         """Return :attr:`extent` in OGC:CRS84 (west, south, east, north; edges densified):

@@ -200,7 +200,7 @@ def test_the_english_project_is_english_but_for_stored_values(qgis_city: dict[st
         assert r.status_code == 200 and r.headers["content-language"] == "en"
         root = ET.fromstring(r.content)
         assert root.get("projectname") == "Hromada GIS — Khmelnytskyi"
-        assert root.findtext("title") == "Geoportal Khmelnytskyi"
+        assert root.findtext("title") == "Khmelnytskyi geoportal"  # as the geoportal titles it
         stored = 0
         for element in root.iter():
             for name, value in [*element.attrib.items(), ("text", element.text or "")]:
@@ -215,3 +215,4 @@ def test_the_english_project_is_english_but_for_stored_values(qgis_city: dict[st
         assert stored > 0  # the street types are stored as Ukrainian words
     ukrainian = ET.fromstring(httpx.get(f"{qgis_city['server']}/qgis/project.qgs").content)
     assert ukrainian.get("projectname") == "Hromada GIS — Хмельницький"
+    assert ukrainian.findtext("title") == "Геопортал м. Хмельницький"

@@ -118,6 +118,32 @@ def test_parcel_report_words_a_field_as_its_registry_declares_it(
         assert cells[holder.title[lang]] == holder.personal_if.mask[lang], cells
 
 
+def test_every_page_names_the_geoportal_alike(server: str, parcel: tuple[int, str]) -> None:
+    """The geoportal called itself «Геопортал м. Хмельницький» / "Khmelnytskyi geoportal",
+    the parcel report and the extract check "Geoportal of Khmelnytskyi", the QGIS project
+    "Geoportal Khmelnytskyi": one name in each language (``CitySettings.portal_name``)."""
+    import json
+
+    from gis.settings import CitySettings
+
+    names = {lang: CitySettings().portal_name(lang) for lang in ("uk", "en")}
+    page = httpx.get(f"{server}/", headers={"Accept": "text/html"}, timeout=30).text
+    assert f"<title>{names['uk']}</title>" in page and f">{names['uk']}</h1>" in page
+    config = json.loads(re.search(r'<script id="portal-config" type="application/json">'
+                                  r"(.*?)</script>", page, re.S).group(1).replace("<\\/", "</"))
+    assert config["portalName"] == names  # the English page's title and heading
+    _, number = parcel
+    extract = httpx.get(f"{server}/extracts/parcels/{number}", timeout=120)
+    assert extract.status_code == 200, extract.text
+    for lang, name in names.items():
+        for path in (f"/reports/parcels/{number}",
+                     f"/extracts/{extract.headers['x-extract-number']}"):
+            r = httpx.get(f"{server}{path}", params={"f": "html", "lang": lang}, timeout=30)
+            assert f'<p class="muted">{name} ·' in r.text, (path, lang)
+        project = httpx.get(f"{server}/qgis/project.qgs", params={"lang": lang}, timeout=60)
+        assert f"<title>{name}</title>" in project.text, lang
+
+
 def test_parcel_report_names_a_finding_in_ukrainian(server: str, demo_url: str) -> None:
     """A finding on the parcel was the rule's English sentence alone on the Ukrainian page:
     it is what the rule checks, in Ukrainian, then that sentence, marked as English."""

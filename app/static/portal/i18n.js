@@ -3,7 +3,6 @@
 // titles and code lists come from the server (the portal config, declared in registries/).
 const STRINGS = {
   uk: {
-    pageTitle: "Геопортал м. {city}", geoportal: "Геопортал", cityPrefix: "м. ",
     layers: "Шари", legend: "Легенда", legendStatus: "Статус дозволу / паспорта",
     legendRange: "Перекриття руху", legendFilterHint: "Натисніть статус, щоб показати лише його",
     showAll: "Показати всі",
@@ -61,7 +60,6 @@ const STRINGS = {
     ucs2000: "УСК-2000", mapLabel: "Карта", formerName: "колишня назва: {name}",
   },
   en: {
-    pageTitle: "{city} geoportal", geoportal: "Geoportal", cityPrefix: "",
     layers: "Layers", legend: "Legend", legendStatus: "Permit / passport status",
     legendRange: "Road closures", legendFilterHint: "Tap a status to show only that one",
     showAll: "Show all",

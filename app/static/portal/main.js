@@ -93,9 +93,8 @@ async function start() {
 
 // the page's title and heading in the page's language
 function describePage() {
-  const city = tr(config.city);
-  document.title = t("pageTitle", { city });
-  document.getElementById("page-heading").textContent = t("pageTitle", { city });
+  document.title = tr(config.portalName);  // the server's name for it (CitySettings.portal_name)
+  document.getElementById("page-heading").textContent = tr(config.portalName);
   document.getElementById("map").setAttribute("aria-label", t("mapLabel"));
 }
 
