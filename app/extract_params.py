@@ -98,7 +98,7 @@ def deployment(settings: Settings) -> Deployment:
     """Return what every sheet of this deployment says about itself."""
     city = settings.city.name_uk
     return Deployment(srid=settings.city.storage_srid, city=city,
-                      issuer=settings.extracts.issuer or f"Геопортал м. {city}",
+                      issuer=settings.extracts.issuer or settings.city.portal_name("uk"),
                       base_url=settings.base_url, time_zone=settings.city.time_zone,
                       font_dir=settings.extracts.font_dir,
                       max_features=settings.extracts.max_features,

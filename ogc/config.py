@@ -59,7 +59,7 @@ def metadata_section(city: CitySettings, publisher: OpenDataSettings) -> dict[st
     home = publisher.landing_page or "${GIS_PUBLIC_URL:-http://127.0.0.1:8000}/downloads"
     return {
         "identification": {
-            "title": {"uk": f"Геопортал м. {city.name_uk}", "en": f"{city.name_en} geoportal"},
+            "title": {lang: city.portal_name(lang) for lang in LANGUAGES},
             "description": {
                 "uk": "Реєстри міста: адреси, земельні ділянки, реклама, тимчасові споруди, "
                       "містобудівне зонування",
