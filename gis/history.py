@@ -34,12 +34,16 @@ RESTORE_SETTING = "gis.restore"  # 'on': an INSERT gives an old object back its 
 
 
 def trigger_sql(schema: str, table: str, columns: Sequence[str],
-                name: sql.Composable | None = None) -> list[sql.Composed]:
+                name: sql.Composable | None = None,
+                login_row: sql.Composable | None = None) -> list[sql.Composed]:
     """Return the DDL of the history trigger of ``schema.table`` (function, then trigger).
 
     ``columns`` are the table's own columns besides id, version, sys_period and changed_by;
     history rows keep them by name, so adding a column never shifts the copy. ``name`` is SQL
     naming the row ``old`` in messages ("parcel 6810100000:01:001:0001"; default: its id).
+    ``login_row`` is PL/pgSQL run on ``NEW`` of a staff login's INSERT or UPDATE, before
+    anything else: what the application does to a row in Python before it writes (the
+    application's own connection never pays for it).
     """
     fn = sql.Identifier(HISTORY_SCHEMA, f"keep_{table}")
     hist_cols = sql.SQL(", ").join(
@@ -59,6 +63,9 @@ DECLARE
     who text := coalesce(editor, nullif(current_setting('gis.user', true), ''), session_user);
     src text := nullif(current_setting('gis.source', true), '');
 BEGIN
+    IF editor IS NOT NULL AND TG_OP <> 'DELETE' THEN
+        {login_row}
+    END IF;
     IF TG_OP = 'INSERT' THEN
         NEW.version := 1;
         IF coalesce(current_setting({restore}, true), '') = 'on' THEN
@@ -111,7 +118,7 @@ BEGIN
 END
 $fn$"""
     ).format(fn=fn, hist=sql.Identifier(HISTORY_SCHEMA, table), hist_cols=hist_cols,
-             old_vals=old_vals,
+             old_vals=old_vals, login_row=login_row if login_row is not None else sql.SQL("NULL;"),
              name=name if name is not None else sql.SQL("('#' || OLD.id)"),
              restore=sql.Literal(RESTORE_SETTING))
     trigger = sql.SQL(

@@ -58,10 +58,18 @@ def composed(text: str) -> str:
     return text if unicodedata.is_normalized("NFC", text) else unicodedata.normalize("NFC", text)
 
 
+# what str.strip() strips (Unicode White_Space and the ASCII separators), spelled out for SQL:
+# a staff database login's texts are stripped of the same (registries.schema.clean_login_row)
+WHITESPACE = ("\t\n\x0b\x0c\r\x1c\x1d\x1e\x1f \x85\xa0\u1680\u2000\u2001\u2002\u2003\u2004"
+              "\u2005\u2006\u2007\u2008\u2009\u200a\u2028\u2029\u202f\u205f\u3000")
+
+
 def clean_text(text: str) -> str:
     """Return ``text`` as a registry stores it: stripped and ``composed``.
 
     >>> clean_text(" Героі\u0308в ") == "Героїв"
+    True
+    >>> WHITESPACE == "".join(c for c in map(chr, range(0x110000)) if c.isspace())
     True
     """
     return composed(text.strip())

@@ -57,6 +57,7 @@ from registries.model import (
     PUBLISHED_SCHEMA,
     REGISTRY_SCHEMA,
     STAFF_SCHEMA,
+    WHITESPACE,
     Field,
     FieldType,
     Registry,
@@ -288,6 +289,18 @@ def data_columns(reg: Registry) -> list[str]:
     return [*(f.column for f in reg.stored_fields), "geom"]
 
 
+def clean_login_row(reg: Registry) -> sql.Composed:
+    """Return the PL/pgSQL that stores a staff database login's texts as the API and imports
+    store theirs (``registries.model.clean_text``, then an empty text as none): stripped,
+    composed (NFC) — a name pasted into QGIS from a PDF (й as и + U+0306) or with a trailing
+    space is then found by a search and compared by a uniqueness rule as typed on a keyboard."""
+    texts = [f.column for f in reg.stored_fields if f.type == FieldType.TEXT]
+    return sql.SQL(" ").join(
+        sql.SQL("NEW.{c} := nullif(btrim(normalize(NEW.{c}, NFC), {ws}), '');").format(
+            c=sql.Identifier(c), ws=sql.Literal(WHITESPACE))
+        for c in texts) if texts else sql.Composed([sql.SQL("NULL;")])
+
+
 def sync_derived(conn: psycopg.Connection, catalog: Catalog,
                  time_zone: str = DEFAULT_TIME_ZONE) -> None:
     """Refresh the derived objects (history and publication triggers, rule checks, public,
@@ -298,7 +311,8 @@ def sync_derived(conn: psycopg.Connection, catalog: Catalog,
         conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
     install_functions(conn, catalog, time_zone)
     for reg in catalog:
-        for ddl in trigger_sql(reg.schema, reg.table, data_columns(reg), name_sql(reg, "old")):
+        for ddl in trigger_sql(reg.schema, reg.table, data_columns(reg), name_sql(reg, "old"),
+                               login_row=clean_login_row(reg)):
             conn.execute(ddl)
         # the tiles show what is published: the change feed follows the published table, so a
         # pending write drops no tile and an approval drops exactly the tiles it touches

@@ -177,6 +177,29 @@ def test_overlap_and_bad_input_are_refused_with_the_rules_sentence(
                             "cadastral_number = %s", (free,)).fetchone() == (0,)
 
 
+def test_a_logins_texts_are_stored_as_the_api_stores_them(logins: dict[str, Any]) -> None:
+    """The API and imports store a text stripped and composed (NFC), an empty one as none; a
+    staff login stored it as typed: a name pasted into QGIS from a PDF (ї as і + U+0308) with
+    a no-break space after it was never found by a search typed on a keyboard, and a cleared
+    field was a blank where the API stores none."""
+    from registries.model import clean_text
+
+    pasted = " ТОВ «Героі\u0308в»\u00a0"
+    with connect(logins, "olena") as conn:
+        pid = conn.execute("SELECT id FROM registry.land_parcel WHERE holder_kind = 'legal' "
+                           "ORDER BY id OFFSET 3 LIMIT 1").fetchone()[0]
+        conn.execute("UPDATE registry.land_parcel SET holder_name = %s, purpose_text = %s, "
+                     "version = -version WHERE id = %s", (pasted, " \t ", pid))
+    with psycopg.connect(logins["url"]) as conn:
+        stored = conn.execute("SELECT holder_name, purpose_text FROM registry.land_parcel "
+                              "WHERE id = %s", (pid,)).fetchone()
+        assert stored == (clean_text(pasted), None) == ("ТОВ «Героїв»", None)
+        approve_all(conn)
+    found = httpx.get(f"{logins['server']}/collections/land_parcels/items",
+                      params={"q": "Героїв", "f": "json"}, timeout=30).json()
+    assert pid in [f["id"] for f in found["features"]]
+
+
 def test_each_login_writes_only_its_registries_and_never_history_or_auth(
         logins: dict[str, Any]) -> None:
     with connect(logins, "olena") as planner:
