@@ -80,19 +80,24 @@ def a_parcel(env: dict[str, Any], offset: int) -> tuple[int, str]:
     return int(row[0]), str(row[1])
 
 
+def planner_changes(server: str, pid: int, properties: dict[str, Any]) -> None:
+    """Olena (a planner) changes a parcel over the API: a change waiting for its verifier."""
+    item = httpx.get(f"{server}/collections/land_parcels/items/{pid}?f=json&pending=true",
+                     headers={"Authorization": "Bearer tok-olena"})
+    r = httpx.patch(f"{server}/collections/land_parcels/items/{pid}",
+                    json={"properties": properties},
+                    headers={"Authorization": "Bearer tok-olena",
+                             "If-Match": item.headers["etag"]})
+    assert r.status_code == 204, r.text
+
+
 def test_a_verifier_approves_a_change_and_the_public_map_shows_it(
         browser: Any, city: dict[str, Any]) -> None:
     server = city["server"]
     pid, number = a_parcel(city, 2)
     new = number[:-4] + "8801"
-    item = httpx.get(f"{server}/collections/land_parcels/items/{pid}?f=json&pending=true",
-                     headers={"Authorization": "Bearer tok-olena"})
-    r = httpx.patch(f"{server}/collections/land_parcels/items/{pid}",
-                    json={"properties": {"cadastral_number": new, "purpose_text":
-                                         "під сквер (рішення 12/3)"}},
-                    headers={"Authorization": "Bearer tok-olena",
-                             "If-Match": item.headers["etag"]})
-    assert r.status_code == 204, r.text
+    planner_changes(server, pid, {"cadastral_number": new,
+                                  "purpose_text": "під сквер (рішення 12/3)"})
 
     ctx, staff = context(browser, server, "taras")
     try:
@@ -215,13 +220,7 @@ def test_staff_switch_the_geoportal_to_pending_changes(browser: Any,
                                                        city: dict[str, Any]) -> None:
     server = city["server"]
     pid, number = a_parcel(city, 7)
-    item = httpx.get(f"{server}/collections/land_parcels/items/{pid}?f=json&pending=true",
-                     headers={"Authorization": "Bearer tok-olena"})
-    r = httpx.patch(f"{server}/collections/land_parcels/items/{pid}",
-                    json={"properties": {"purpose_text": "на перевірці"}},
-                    headers={"Authorization": "Bearer tok-olena",
-                             "If-Match": item.headers["etag"]})
-    assert r.status_code == 204, r.text
+    planner_changes(server, pid, {"purpose_text": "на перевірці"})
     ctx, planner = context(browser, server, "olena")
     try:
         page = planner.open(f"#obj=land_parcels/{pid}")
@@ -254,13 +253,7 @@ def test_a_moment_reads_in_the_page_language_whatever_the_browsers_own(
 
     server = city["server"]
     pid, _ = a_parcel(city, 9)
-    item = httpx.get(f"{server}/collections/land_parcels/items/{pid}?f=json&pending=true",
-                     headers={"Authorization": "Bearer tok-olena"})
-    r = httpx.patch(f"{server}/collections/land_parcels/items/{pid}",
-                    json={"properties": {"purpose_text": "для дати"}},
-                    headers={"Authorization": "Bearer tok-olena",
-                             "If-Match": item.headers["etag"]})
-    assert r.status_code == 204, r.text
+    planner_changes(server, pid, {"purpose_text": "для дати"})
     filed = httpx.post(f"{server}/error-reports", json={
         "collection": "land_parcels", "id": pid, "comment": "Межа не там"})
     assert filed.status_code == 201, filed.text
