@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 from typing import Any
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, unquote_plus, urlsplit
 
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
@@ -26,6 +26,7 @@ from gis.db import database_errors
 from gis.errors import Forbidden, InvalidParameter, PayloadTooLarge, TooManyRequests, Unauthorized
 from gis.json_input import parse_json
 from gis.negotiation import json_document
+from gis.negotiation import language as language_of
 from gis.settings import Settings
 
 # the form's words; what the server says to a program stays English
@@ -70,21 +71,26 @@ def safe_next(target: str | None) -> str:
 def in_language(target: str, lang: str) -> str:
     """Return the path ``target`` to go to after a login in ``lang``: in that language — the
     visitor's last choice, made on the form or on the page that sent them to it. A ``lang``
-    in ``target`` takes the form's; without one, an English login adds it (a page without
-    ``lang`` is Ukrainian). Only the query's ``lang`` pieces are touched, as written: the
-    path is not parsed again (``safe_next`` checked it as it is).
+    in ``target`` asking another language takes the form's (one asking the form's, ``en-GB``
+    too, stays as written); without one, an English login adds it (a page without ``lang``
+    is Ukrainian). Only the query's ``lang`` pieces are touched: the path is not parsed again
+    (``safe_next`` checked it as it is).
 
     >>> in_language("/ingest", "en"), in_language("/v?lang=uk", "en"), in_language("/", "uk")
     ('/ingest?lang=en', '/v?lang=en', '/')
     >>> in_language("/x?a=1#f", "en"), in_language("/x?lang=en&a=1&lang=de#f", "uk")
-    ('/x?a=1&lang=en#f', '/x?lang=uk&a=1&lang=uk#f')
+    ('/x?a=1&lang=en#f', '/x?lang=uk&a=1&lang=de#f')
+    >>> in_language("/ingest?lang=en-GB", "en"), in_language("/ingest?lang=en-GB", "uk")
+    ('/ingest?lang=en-GB', '/ingest?lang=uk')
     """
     address, hash_mark, fragment = target.partition("#")
     path, _, query = address.partition("?")
     pieces = query.split("&") if query else []
-    named = [p.partition("=")[0] == "lang" for p in pieces]
-    if any(named):
-        pieces = [f"lang={lang}" if n else p for p, n in zip(pieces, named, strict=True)]
+    asked = [(key == "lang", unquote_plus(value))
+             for key, _, value in (p.partition("=") for p in pieces)]
+    if any(named for named, _ in asked):
+        pieces = [f"lang={lang}" if named and language_of(value) != lang else p
+                  for p, (named, value) in zip(pieces, asked, strict=True)]
     elif lang == "en":
         pieces.append(f"lang={lang}")
     else:
