@@ -65,14 +65,7 @@ NUMBER_TYPES = (FieldType.INTEGER, FieldType.NUMBER)
 
 def field_config(f: Field) -> dict[str, Any]:
     """Return what a card needs to show one field: title, type, code titles, decimals."""
-    out: dict[str, Any] = {"name": f.name, "title": f.title or {"uk": f.name, "en": f.name},
-                           "type": str(f.type)}
-    if f.code_titles:
-        out["codes"] = f.code_titles
-    if f.personal_if and f.personal_if.mask:  # the stand-in the public view shows
-        out["mask"] = dict(f.personal_if.mask)
-    if f.type is FieldType.NUMBER and f.scale is not None:
-        out["scale"] = f.scale
+    out: dict[str, Any] = {"name": f.name, **f.display}
     if f.references:
         out["references"] = f.references
     return out

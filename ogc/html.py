@@ -24,7 +24,6 @@ from pathlib import Path
 from typing import Any
 
 from registries.catalog import Catalog
-from registries.model import FieldType
 
 TEMPLATES = Path(__file__).with_name("templates")
 # pygeoapi's own template strings (the pages we keep) in Ukrainian
@@ -59,15 +58,7 @@ def field_tables(catalog: Catalog) -> dict[str, dict[str, Any]]:
             continue
         fields: dict[str, Any] = {}
         for f in reg.public_fields:
-            entry: dict[str, Any] = {"title": f.title or {"uk": f.name, "en": f.name},
-                                     "type": str(f.type)}
-            if f.code_titles:
-                entry["codes"] = f.code_titles
-            if f.personal_if and f.personal_if.mask:  # the stand-in the public view shows
-                entry["mask"] = dict(f.personal_if.mask)
-            if f.type is FieldType.NUMBER and f.scale is not None:
-                entry["scale"] = f.scale
-            fields[f.name] = entry
+            fields[f.name] = f.display
         out[reg.id] = {"title": reg.title, "label": reg.label or "",
                        "order": [f.name for f in reg.public_fields], "fields": fields}
     return out

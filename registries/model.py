@@ -12,7 +12,7 @@ import unicodedata
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from psycopg import sql
 
@@ -204,6 +204,31 @@ class Field:
             return self.choices.title(code, lang)
         return code
 
+    @property
+    def mask(self) -> Text | None:
+        """Return the public's stand-in for this field's personal value by language (the
+        public views show it instead of a natural person's name), or None without one."""
+        return self.personal_if.mask if self.personal_if else None
+
+    @property
+    def display(self) -> dict[str, Any]:
+        """Return what a page needs to show this field's values — its title, type, code titles,
+        the public's stand-in, decimals: the geoportal's cards (``app.portal``) and pygeoapi's
+        pages (``ogc.html``) read the same.
+
+        >>> Field("area", FieldType.NUMBER, {"uk": "Площа", "en": "Area"}, scale=2).display
+        {'title': {'uk': 'Площа', 'en': 'Area'}, 'type': 'number', 'scale': 2}
+        """
+        out: dict[str, Any] = {"title": self.title or {"uk": self.name, "en": self.name},
+                               "type": str(self.type)}
+        if self.code_titles:
+            out["codes"] = self.code_titles
+        if self.mask:
+            out["mask"] = dict(self.mask)
+        if self.type is FieldType.NUMBER and self.scale is not None:
+            out["scale"] = self.scale
+        return out
+
     def stand_in(self, value: object, lang: str = "uk") -> str | None:
         """Return the public's stand-in for this field's personal value, in ``lang``, when
         ``value`` is it (the public views hold the Ukrainian one); None for any other value.
@@ -213,7 +238,7 @@ class Field:
         >>> holder.stand_in("фізична особа", "en"), holder.stand_in("ТОВ «Арка»", "en")
         ('private person', None)
         """
-        mask = self.personal_if.mask if self.personal_if else None
+        mask = self.mask
         if mask is None or value != mask.get("uk"):
             return None
         return mask.get(lang, mask["uk"])
