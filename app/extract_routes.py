@@ -182,7 +182,7 @@ async def check_handler(svc: ExtractService, request: Request) -> Response:
             ZoneInfo(svc.settings.city.time_zone))
         return HTMLResponse(TEMPLATES.get_template("extract_check.html").render(
             d=doc, lang=lang, w=CHECK_WORDS[lang], other_href=language.other_href,
-            issued_on=date_in(issued.date().isoformat(), lang),
+            issued_on=date_in(issued.date(), lang),
             issued_at=moment_in(issued, lang, svc.settings.city.time_zone),
             portal=svc.settings.city.portal_name(lang),
             registry=reg.title[lang] if reg else None), headers=language.headers)

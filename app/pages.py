@@ -11,7 +11,7 @@ language keeps the rest of the query.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from urllib.parse import quote
 from zoneinfo import ZoneInfo
@@ -102,13 +102,13 @@ def date_in(value: object, lang: str) -> str:
     ('12 May 2026', 'soon')
     """
     text = str(value)
-    if not (len(text) >= 10 and text[4] == "-" and text[7] == "-"
-            and text[:4].isdigit() and text[5:7].isdigit() and text[8:10].isdigit()
-            and 1 <= int(text[5:7]) <= 12):
+    try:
+        day = date.fromisoformat(text[:10])
+    except ValueError:
         return text
     if lang == "en":
-        return f"{int(text[8:10])} {ENGLISH_MONTHS[int(text[5:7]) - 1]} {text[:4]}"
-    return f"{text[8:10]}.{text[5:7]}.{text[:4]}"
+        return f"{day.day} {ENGLISH_MONTHS[day.month - 1]} {day.year}"
+    return f"{day:%d.%m.%Y}"
 
 
 def moment_in(value: datetime | str, lang: str, time_zone: str) -> str:
@@ -123,7 +123,7 @@ def moment_in(value: datetime | str, lang: str, time_zone: str) -> str:
     at = datetime.fromisoformat(value) if isinstance(value, str) else value
     local = at.astimezone(ZoneInfo(time_zone))
     joiner = ", " if lang == "en" else " "
-    return f"{date_in(local.date().isoformat(), lang)}{joiner}{local:%H:%M}"
+    return f"{date_in(local.date(), lang)}{joiner}{local:%H:%M}"
 
 
 @pass_context
