@@ -7,7 +7,7 @@ window.hromadaUpload = function upload(url, file, { progress, words }) {
   const bar = progress.querySelector("progress");
   const status = progress.querySelector("[role=status]");
   // megabytes as the page's language writes a number (1,5 МБ / 1.5 MB)
-  const locale = document.documentElement.lang === "en" ? "en-GB" : "uk-UA";
+  const locale = hromadaLanguage.locale(document.documentElement.lang);
   const mb = (n) => (n / 1048576).toLocaleString(locale,
     { minimumFractionDigits: 1, maximumFractionDigits: 1 });
   bar.max = file.size || 1;

@@ -118,7 +118,6 @@ const STRINGS = {
   },
 };
 
-const LOCALES = { uk: "uk-UA", en: "en-GB" };
 let current = "uk";
 
 // the page's first language: one rule for every page (language.js, loaded before the modules)
@@ -129,7 +128,7 @@ export function initialLang() {
 }
 
 export function lang() { return current; }
-export function locale() { return LOCALES[current]; }
+export function locale() { return hromadaLanguage.locale(current); }
 
 export function setLang(value) {
   current = value in STRINGS ? value : "uk";

@@ -6,11 +6,14 @@
 // reached by a link without one, goes on in it. A classic script, so the pages that are not
 // modules read it too.
 //
+// ``locale(lang)``: the locale our pages write numbers and dates in (uk-UA, en-GB).
 // ``moment(iso, lang)``: an instant (a change, a filed report) as the page's language writes
 // it, by this computer's clock — never in the browser's own locale, which may be neither of
 // the page's: 06.12.2026 18:17 / 6 December 2026, 18:17 (as the server's pages write them).
 (() => {
   const KEY = "hromada.lang";
+  const LOCALES = { uk: "uk-UA", en: "en-GB" };
+  const locale = (lang) => LOCALES[lang] ?? LOCALES.uk;
   const ours = (value) => {
     const primary = String(value ?? "").split("-")[0].trim().toLowerCase();
     return primary === "uk" || primary === "en" ? primary : null;
@@ -48,5 +51,5 @@
     return `${Number(p.day)} ${month} ${p.year}, ${time}`;
   }
 
-  globalThis.hromadaLanguage = Object.freeze({ initial, remember, moment });
+  globalThis.hromadaLanguage = Object.freeze({ initial, remember, locale, moment });
 })();
