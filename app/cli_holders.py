@@ -96,10 +96,16 @@ def verify_list(registry: str | None, batch: int | None, as_json: bool) -> None:
     catalog = _catalog()
     with _connection() as conn:
         if registry is None:
-            for collection, n in sorted(pending_counts(conn, catalog).items()):
+            counts = pending_counts(conn, catalog)
+            if not counts:
+                click.echo("no changes wait for verification", err=True)
+            for collection, n in sorted(counts.items()):
                 click.echo(f"{collection}\t{n}")
             return
         reg = catalog.get(registry)
+        if not pending_counts(conn, catalog).get(reg.id):
+            click.echo(f"no changes of {reg.id} wait for verification", err=True)
+            return
         if as_json:
             for c in pending_changes(conn, reg, batch=batch, limit=100_000):
                 click.echo(json.dumps(c.as_dict(), ensure_ascii=False))

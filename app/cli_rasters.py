@@ -86,6 +86,9 @@ def raster_list() -> None:
 
     with _connection() as (settings, conn):
         found = list_rasters(conn, staff=True)
+        if not found:
+            click.echo("no rasters yet: publish one with gis raster add FILE --name NAME",
+                       err=True)
         for r in found:
             missing = "" if (settings.raster_dir / r.file).is_file() else "\tFILE MISSING"
             click.echo(f"{r.name}\t{'public' if r.public else 'staff-only'}\t"

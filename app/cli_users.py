@@ -114,7 +114,10 @@ def users_list() -> None:
 
     with _connection(read_only=True) as conn:
         rights = all_rights(conn)
-        for u in list_users(conn):
+        found = list_users(conn)
+        if not found:  # an empty stdout alone does not tell a new install's admin it worked
+            click.echo("no users yet: add one with gis users add NAME --role ROLE", err=True)
+        for u in found:
             login = login_of(conn, u.name)
             r = rights.get(u.name)
             click.echo(f"{u.name}\t{','.join(sorted(u.roles))}\t"
@@ -195,7 +198,11 @@ def tokens_issue(name: str, label: str) -> None:
 def tokens_list(name: str | None) -> None:
     """List tokens: id, owner, label, created, last used, revoked."""
     with _connection(read_only=True) as conn:
-        for t in list_tokens(conn, name):
+        found = list_tokens(conn, name)
+        if not found:
+            click.echo(f"no tokens{f' of {name}' if name else ''}: issue one with "
+                       f"gis tokens issue {name or 'NAME'}", err=True)
+        for t in found:
             click.echo(f"{t.id}\t{t.owner}\t{t.label or '-'}\t{_when(t.created_at)}\t"
                        f"{_when(t.last_used_at)}\t"
                        f"{'revoked ' + _when(t.revoked_at) if t.revoked_at else 'active'}")
