@@ -15,7 +15,9 @@ from typing import Any, Protocol
 from gis.errors import InvalidParameter
 
 HTML = "text/html"
-JSON_TYPES = ("application/json", "application/geo+json", "application/problem+json")
+# what programs ask: a client preferring any of these to HTML is not a browser's navigation
+JSON_TYPES = ("application/json", "application/geo+json", "application/problem+json",
+              "application/ld+json", "application/schema+json")
 
 
 def accept_ranges(accept: str) -> list[tuple[str, float]]:
@@ -41,6 +43,35 @@ def accept_ranges(accept: str) -> list[tuple[str, float]]:
         if 0.0 <= q <= 1.0:
             ranges.append((kind.lower(), q))
     return ranges
+
+
+def acceptable(header: str) -> str:
+    """Return a preference header (``Accept``, ``Accept-Language``, a ``lang`` value) with
+    only its choices of a quality above 0 and at most 1, each as ``value;q=N``: a choice of
+    ``q=0`` is a refusal, and pygeoapi 0.24 ranks choices by ``1 / q`` (a division by zero,
+    a 500, for ``en;q=0``). Choices with other parameters are kept as written.
+
+    >>> acceptable("application/geo+json;q=0, text/html;q=0.5, */*")
+    'text/html;q=0.5, */*'
+    >>> acceptable("en;q=0"), acceptable("uk, en;q=x, de;q=2")
+    ('', 'uk')
+    """
+    kept: list[str] = []
+    for part in header.split(","):
+        value, *params = (p.strip() for p in part.split(";"))
+        if not value:
+            continue
+        q = 1.0
+        for param in params:
+            name, _, number = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(number.strip())
+                except ValueError:
+                    q = -1.0
+        if 0.0 < q <= 1.0:
+            kept.append(";".join([value, *params]))
+    return ", ".join(kept)
 
 
 def preferred(accept: str | None, offered: Sequence[str]) -> str | None:
@@ -87,6 +118,8 @@ def prefers_html(accept: str | None) -> bool:
     (True, False)
     >>> prefers_html("application/json, text/html;q=0.9"), prefers_html(None)
     (False, False)
+    >>> prefers_html("application/ld+json;q=0.9, text/html;q=0.3")
+    False
     """
     return preferred(accept, [*JSON_TYPES, HTML]) == HTML
 

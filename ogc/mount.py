@@ -24,7 +24,7 @@ from starlette.concurrency import run_in_threadpool
 from starlette.types import Receive, Scope, Send
 
 from gis.errors import EnvironmentProblem, GisError, InvalidParameter, NotFound
-from gis.negotiation import prefers_html
+from gis.negotiation import acceptable, preferred
 from ogc.html import prepare as prepare_pages
 from ogc.provider import serve_requests_to_providers
 from registries.catalog import default_catalog
@@ -206,11 +206,12 @@ class OgcDocuments:
             SCHEMA_DOCUMENT.match(path) is not None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] == "http":
-            scope = ukrainian_first(scope)
-        if scope["type"] != "http" or scope["method"] != "GET" or \
-                not self._completed(scope["path"]):
-            items_page = scope["type"] == "http" and scope["path"].rstrip("/").endswith("/items")
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        scope, send = pygeoapi_scope(scope), varied(send)
+        if scope["method"] != "GET" or not self._completed(scope["path"]):
+            items_page = scope["path"].rstrip("/").endswith("/items")
             await self.app(scope, receive, honest_gzip(titled(send) if items_page else send))
             return
         start: dict[str, Any] = {}
@@ -307,17 +308,66 @@ class OpenApiAlias:
         await self.app({**scope, "path": "/openapi", "raw_path": b"/openapi"}, receive, send)
 
 
-def ukrainian_first(scope: Scope) -> Scope:
-    """Return ``scope`` without ``Accept-Language`` when an HTML page is asked for without
-    ``lang``: the pages are Ukrainian first, as the geoportal is, and English through their
-    switch (``?lang=en``), whatever language the browser happens to prefer."""
-    query = scope.get("query_string", b"")
-    wants_html = b"f=html" in query or any(
-        k == b"accept" and prefers_html(v.decode("latin-1")) for k, v in scope.get("headers", []))
-    if not wants_html or b"lang=" in query:
-        return scope
-    return {**scope, "headers": [(k, v) for k, v in scope.get("headers", [])
-                                 if k != b"accept-language"]}
+# the types pygeoapi writes its documents in, and the ``f`` that asks each (schema+json: the
+# queryables and schemas; geo+json: items, whose GeoJSON is ours but asked alike)
+PYGEOAPI_TYPES = {"application/json": "json", "application/geo+json": "json",
+                  "application/schema+json": "json", "text/html": "html",
+                  "application/ld+json": "jsonld"}
+
+
+def pygeoapi_scope(scope: Scope) -> Scope:
+    """Return the request ``scope`` as pygeoapi is to read it.
+
+    - Its format named by ``f``: negotiated from ``Accept`` as on every route of ours
+      (:func:`gis.negotiation.preferred`; JSON when ``Accept`` names none of
+      :data:`PYGEOAPI_TYPES`). pygeoapi 0.24's own reading ranks choices by ``1 / q`` (a 500
+      for ``application/json;q=0``), took ``text/*`` for JSON and labelled the JSON it
+      answered to ``Accept: image/png`` as a PNG.
+    - ``lang`` and ``Accept-Language`` without the choices it would divide by zero
+      (:func:`gis.negotiation.acceptable`; ``lang=en;q=0`` was a 500).
+    - No ``Accept-Language`` when an HTML page is asked for without ``lang``: the pages are
+      Ukrainian first, as the geoportal is, and English through their switch (``?lang=en``),
+      whatever language the browser happens to prefer.
+
+    >>> s = pygeoapi_scope({"query_string": b"lang=en%3Bq%3D0",
+    ...                     "headers": [(b"accept", b"application/json;q=0, text/*;q=0.5")]})
+    >>> s["query_string"]
+    b'f=html'
+    """
+    pairs = parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)
+    headers = list(scope.get("headers", []))
+    if not any(k == "f" and v.strip() for k, v in pairs):
+        accept = next((v.decode("latin-1") for k, v in headers if k == b"accept"), None)
+        kind = preferred(accept, list(PYGEOAPI_TYPES))
+        pairs = [(k, v) for k, v in pairs if k != "f"]
+        pairs.append(("f", PYGEOAPI_TYPES[kind] if kind else "json"))
+    pairs = [(k, acceptable(v) if k == "lang" else v) for k, v in pairs]
+    pairs = [(k, v) for k, v in pairs if k != "lang" or v]
+    page = next(v for k, v in reversed(pairs) if k == "f").lower() == "html"
+    languages = [(k, acceptable(v.decode("latin-1")).encode("latin-1")) for k, v in headers
+                 if k == b"accept-language" and not (page and not any(k == "lang"
+                                                                      for k, _ in pairs))]
+    headers = [(k, v) for k, v in headers if k != b"accept-language"]
+    headers += [(k, v) for k, v in languages if v]
+    return {**scope, "headers": headers, "query_string": urlencode(pairs).encode("latin-1")}
+
+
+def varied(send: Callable[..., Any]) -> Callable[..., Any]:
+    """Return ``send`` that names ``Accept`` and ``Accept-Language`` in pygeoapi's answers'
+    ``Vary``: its documents are chosen by both (:func:`pygeoapi_scope`), and a cache keying
+    them by the URL alone handed a browser's HTML page to a JSON client."""
+    async def wrapped(message: dict[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"vary"]
+            named = [v.decode("latin-1") for k, v in message.get("headers", [])
+                     if k.lower() == b"vary"]
+            names = {n.strip().lower() for v in named for n in v.split(",")}
+            named += [n for n in ("Accept", "Accept-Language") if n.lower() not in names]
+            message = {**message, "headers": [*headers,
+                                              (b"vary", ", ".join(named).encode("latin-1"))]}
+        await send(message)
+
+    return wrapped
 
 
 def honest_gzip(send: Callable[..., Any]) -> Callable[..., Any]:

@@ -592,8 +592,59 @@ def test_an_items_page_follows_accept_by_quality(server: str, accept: str,
                   headers={"Accept": accept}, timeout=60)
     assert r.status_code == 200, r.text
     assert r.headers["content-type"].split(";")[0] == answered
-    if answered in ("application/geo+json", "text/csv"):  # ours
-        assert "accept" in [v.strip().lower() for v in r.headers["vary"].split(",")]
+    assert "accept" in [v.strip().lower() for v in r.headers["vary"].split(",")]
+
+
+DOCUMENTS = ["/", "/collections", "/conformance", "/collections/land_parcels",
+             "/collections/land_parcels/items/1", "/collections/land_parcels/queryables",
+             "/openapi"]
+
+
+@pytest.mark.parametrize(("accept", "answered"), [
+    # a refusal (q=0) beside another choice: pygeoapi ranked choices by 1/q, a 500
+    ("application/geo+json;q=0, application/json;q=0, text/html;q=0.5", "html"),
+    ("application/json;q=0", "json"),  # nothing acceptable offered: the default
+    ("text/*", "html"),  # pygeoapi took it for JSON (and an items page's crs for applied)
+    ("image/png", "json"),  # pygeoapi labelled its JSON answer image/png
+    ("application/ld+json;q=0.9, text/html;q=0.3", "jsonld"),
+])
+def test_every_document_follows_accept_by_quality(server: str, accept: str,
+                                                  answered: str) -> None:
+    """pygeoapi's documents are negotiated as ours are (``gis.negotiation``), whatever
+    ``Accept`` says, and say they vary by it; a document not offered in JSON-LD (the OpenAPI
+    document, the queryables) answers in its own JSON type."""
+    types = {"html": ("text/html",), "json": ("application/json", "application/geo+json",
+                                              "application/schema+json",
+                                              "application/vnd.oai.openapi+json"),
+             "jsonld": ("application/ld+json",)}
+    for path in DOCUMENTS:
+        r = httpx.get(f"{server}{path}", headers={"Accept": accept}, timeout=60)
+        assert r.status_code == 200, (path, r.status_code, r.text[:200])
+        media = r.headers["content-type"].split(";")[0]
+        wanted = types[answered] if answered != "jsonld" or path not in (
+            "/openapi", "/collections/land_parcels/queryables") else types["json"]
+        assert media in wanted, (path, accept, media)
+        if media != "text/html":
+            r.json()  # the body is what the type says
+        names = [v.strip().lower() for v in r.headers["vary"].split(",")]
+        assert "accept" in names, (path, r.headers["vary"])
+
+
+@pytest.mark.parametrize("refusal", ["en;q=0", "uk, en;q=0", "en;q=x"])
+def test_a_language_refused_by_q_0_is_no_server_error(server: str, refusal: str) -> None:
+    """``lang`` and ``Accept-Language`` are read as preferences: a choice of ``q=0`` (a
+    refusal) or no number is left out, never divided by (pygeoapi answered 500)."""
+    for path in DOCUMENTS:
+        for f in ("json", "html"):
+            by_lang = httpx.get(f"{server}{path}", params={"f": f, "lang": refusal},
+                                timeout=60)
+            by_header = httpx.get(f"{server}{path}", params={"f": f},
+                                  headers={"Accept-Language": refusal}, timeout=60)
+            for r in (by_lang, by_header):
+                assert r.status_code == 200, (path, f, r.status_code, r.text[:200])
+                # English was refused: Ukrainian (the geoportal's page and our GeoJSON
+                # name no language)
+                assert r.headers.get("content-language", "uk") == "uk", (path, f)
 
 
 def test_a_negotiated_page_says_it_varies_by_accept(server: str) -> None:
