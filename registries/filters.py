@@ -181,20 +181,14 @@ class Filter:
     def geometry(self, geojson: Any, crs: int | str) -> sql.Composable:
         """Return SQL of a GeoJSON geometry given in ``crs``, cut to the query domain and moved
         to the storage CRS; coordinates that are no place on Earth are a 400."""
-        try:
-            shape = shapely.geometry.shape(geojson)
-            bounds = shape.bounds
-        except Exception as exc:  # noqa: BLE001 - shapely raises many types for bad input
-            raise InvalidParameter(f"not a GeoJSON geometry: {exc}", parameter="filter") \
-                from None
-        if not bounds or not all(math.isfinite(v) for v in bounds):
-            raise InvalidParameter("the filter geometry is empty or has coordinates that are "
-                                   "not numbers", parameter="filter")
-        a, b, c, d = bounds
+        shape = filter_shape(geojson)
+        a, b, c, d = shape.bounds
         box = (b, a, d, c) if is_northing_first(crs) else (a, b, c, d)
         _check_reach(box, crs)
-        g: sql.Composable = sql.SQL("ST_SetSRID(ST_GeomFromGeoJSON({}), {})").format(
-            self.bind(json.dumps(geojson)), sql.Literal(_srid_number(crs)))
+        # the shape as read (a ring left open is closed): PostGIS takes an open ring from
+        # GeoJSON as it is, and GEOS then failed on it (a 500)
+        g: sql.Composable = sql.SQL("ST_GeomFromWKB({}, {})").format(
+            self.bind(shapely.to_wkb(shape)), sql.Literal(_srid_number(crs)))
         if is_northing_first(crs):
             g = sql.SQL("ST_FlipCoordinates({})").format(g)
         x0, y0, x1, y1 = domain_in(crs, self.storage_srid)
@@ -229,9 +223,17 @@ class Filter:
             return sql.SQL("ST_SetSRID('POLYGON EMPTY'::geometry, {})").format(
                 sql.Literal(self.storage_srid))
         minx, miny, maxx, maxy = clipped
-        env = sql.SQL("ST_MakeEnvelope({}, {}, {}, {}, {})").format(
-            self.bind(minx), self.bind(miny), self.bind(maxx), self.bind(maxy),
-            sql.Literal(_srid_number(crs)))
+        lo, hi = (self.bind(minx), self.bind(miny)), (self.bind(maxx), self.bind(maxy))
+        srid = sql.Literal(_srid_number(crs))
+        if (minx, miny) == (maxx, maxy):
+            # a box of no area (a clicked point, a line) is that point or line: as a polygon
+            # its ring collapses, which GEOS refused (a 500) or which intersected nothing
+            env = sql.SQL("ST_SetSRID(ST_MakePoint({}, {}), {})").format(*lo, srid)
+        elif minx == maxx or miny == maxy:
+            env = sql.SQL("ST_SetSRID(ST_MakeLine(ST_MakePoint({}, {}), ST_MakePoint({}, {})), "
+                          "{})").format(*lo, *hi, srid)
+        else:
+            env = sql.SQL("ST_MakeEnvelope({}, {}, {}, {}, {})").format(*lo, *hi, srid)
         if _srid_number(crs) == self.storage_srid:
             return env
         # densify so that a geographic box's edges bend like the real ones in the TM plane;
@@ -313,6 +315,47 @@ class Filter:
         if not self.parts:
             return sql.SQL("TRUE")
         return sql.SQL(" AND ").join(sql.SQL("({})").format(p) for p in self.parts)
+
+
+# GEOS's words for a geometry too short to be one, and ours
+_TOO_FEW = {"point array must contain 0 or >1 elements": "a line needs at least 2 points",
+            "A linearring requires at least 4 coordinates.":
+                "a polygon's ring needs at least 3 corners"}
+
+
+def filter_shape(geojson: Any) -> shapely.Geometry:
+    """Return a filter's geometry (GeoJSON, read from CQL2 text or JSON) as a shape, or raise
+    InvalidParameter saying what is wrong with it and where: a line of one point, a ring of
+    two corners, no coordinates, coordinates that are not numbers, or a self-intersecting
+    polygon (which would select by the accident of how GEOS repairs it). A ring left open is
+    closed, as the CQL2 text a person types often leaves it.
+
+    >>> filter_shape({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1]]]}).wkt
+    'POLYGON ((0 0, 1 0, 1 1, 0 0))'
+    >>> filter_shape({"type": "LineString", "coordinates": [[1, 2]]})
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: the filter's LineString: a line needs at least 2 points
+    >>> filter_shape({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1]]]})
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: the filter's Polygon is not valid: self-intersection at (0.5, 0.5)
+    """
+    kind = str(geojson.get("type", "geometry")) if isinstance(geojson, dict) else "geometry"
+    try:
+        shape = shapely.geometry.shape(geojson)
+        bounds = shape.bounds
+    except Exception as exc:  # noqa: BLE001 - shapely raises many types for bad input
+        text = str(exc).strip().removeprefix("IllegalArgumentException: ")
+        raise InvalidParameter(f"the filter's {kind[:40]}: "
+                               f"{_TOO_FEW.get(text, text)[:200]}", parameter="filter") from None
+    if not bounds or not all(math.isfinite(v) for v in bounds):
+        raise InvalidParameter("the filter geometry is empty or has coordinates that are "
+                               "not numbers", parameter="filter")
+    if not shape.is_valid:
+        reason, _, where = shapely.is_valid_reason(shape).partition("[")
+        at = f" at ({', '.join(where.rstrip(']').split())})" if where else ""
+        raise InvalidParameter(f"the filter's {kind[:40]} is not valid: "
+                               f"{reason.lower()}{at}", parameter="filter")
+    return shape
 
 
 def _check_reach(box: tuple[float, float, float, float], crs: int | str) -> None:

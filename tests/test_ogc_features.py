@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import json
 import re
 from typing import Any
@@ -199,6 +200,55 @@ def test_bbox_in_ucs2000_is_northing_first(server: str, demo_url: str) -> None:
     expected = sql_ids(demo_url, "SELECT id FROM registry.address WHERE ST_Intersects(geom, "
                        "ST_MakeEnvelope(299000, 5475500, 300500, 5477000, 6383)) ORDER BY id")
     assert expected and ids(doc) == expected
+
+
+@pytest.mark.parametrize("f", ["json", "csv", "html"])
+def test_a_box_of_no_area_is_the_point_or_line_it_is(server: str, demo_url: str,
+                                                      f: str) -> None:
+    """A box of one point (a click) or of one line: as a polygon its ring collapsed, a 500 in
+    CRS84 (GEOS refused the transformed ring) and nothing found in the storage CRS."""
+    with psycopg.connect(demo_url) as conn:
+        fid, e, n, lon, lat, lon2 = conn.execute(
+            "SELECT id, ST_X(p), ST_Y(p), ST_X(ST_Transform(p, 4326)), "
+            "ST_Y(ST_Transform(p, 4326)), ST_X(ST_Transform(p, 4326)) + 0.0001 FROM "
+            "(SELECT id, ST_PointOnSurface(geom) p FROM registry.land_parcel ORDER BY id "
+            "LIMIT 1) s").fetchone()
+    boxes = [{"bbox": f"{lon},{lat},{lon},{lat}"},  # a point
+             {"bbox": f"{lon},{lat},{lon2},{lat}"},  # a line
+             {"bbox": f"{n},{e},{n},{e}", "bbox-crs": EPSG + "6383"},
+             {"filter": f"S_INTERSECTS(geometry, BBOX({lon},{lat},{lon},{lat}))"}]
+    for box in boxes:
+        r = get(server, "/collections/land_parcels/items", limit=100, f=f, **box)
+        assert r.status_code == 200, (box, r.text[:300])
+        if f == "json":
+            assert fid in ids(r.json()), box
+        elif f == "csv":
+            assert any(line.startswith(f"{fid},") for line in r.text.splitlines()[1:]), box
+
+
+def test_a_filter_polygon_left_open_is_closed_and_a_broken_one_named(server: str,
+                                                                     demo_url: str) -> None:
+    """CQL2 text typed by a person often leaves a ring open: it was sent to PostGIS as it
+    was, and GEOS failed on it (a 500); a geometry too short or crossing itself is a 400
+    saying so, in our words, not GEOS's ("point array must contain 0 or >1 elements")."""
+    ring = "26.985 49.415, 27.0 49.415, 27.0 49.425, 26.985 49.425"
+    open_ring = get(server, "/collections/land_parcels/items", limit=10000,
+                    filter=f"S_INTERSECTS(geometry, POLYGON(({ring})))")
+    closed = get(server, "/collections/land_parcels/items", limit=10000,
+                 filter=f"S_INTERSECTS(geometry, POLYGON(({ring}, 26.985 49.415)))")
+    assert open_ring.status_code == closed.status_code == 200, open_ring.text[:300]
+    assert ids(open_ring.json()) == ids(closed.json()) and ids(closed.json())
+    for geometry, said in (
+            ("LINESTRING(26.97 49.42)", "the filter's LineString: a line needs at least 2"),
+            ("POLYGON((26.97 49.42, 26.98 49.42))", "a polygon's ring needs at least 3 corners"),
+            ("POLYGON((26.97 49.42, 26.98 49.43, 26.98 49.42, 26.97 49.43, 26.97 49.42))",
+             "the filter's Polygon is not valid: self-intersection at (26.975, 49.425)")):
+        for f in ("json", "html"):
+            r = get(server, "/collections/land_parcels/items", f=f,
+                    filter=f"S_WITHIN(geometry, {geometry})")
+            assert r.status_code == 400, (geometry, f, r.status_code)
+            text = html.unescape(r.text)
+            assert said in text and "Exception" not in text, (geometry, text[:300])
 
 
 # -- Part 2: CRS -----------------------------------------------------------------------------
