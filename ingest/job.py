@@ -65,16 +65,21 @@ def import_file(conn: psycopg.Connection, reg: Registry, path: Path, files: File
         target = files.rejects or rejects_path(source, path)
         if opts.on_error == "skip" and not opts.dry_run:
             _check_writable(target)  # before the import, not after its work
-        report = run_import(conn, reg, source, mapping, crs, opts, progress)
-        if crs.note:
-            report.notes.insert(0, crs.note)
-        if report.rejected_rows and not opts.dry_run and report.written:
-            try:
-                write_rejects(source, report.rejected_rows, target)
-            except OSError as exc:  # the caller does not commit: nothing is imported
-                raise InvalidParameter(f"cannot write the reject file {target}: "
-                                       f"{exc.strerror or exc}; nothing was imported") from None
-            report.notes.append(f"{report.rejected} refused row(s) written to {target}")
+        # one transaction holds the write and the reject file: on a connection with none
+        # open, the import's own transaction committed before the rejects were written, and
+        # a reject file that failed left the valid rows imported and the refused ones lost
+        with conn.transaction():
+            report = run_import(conn, reg, source, mapping, crs, opts, progress)
+            if crs.note:
+                report.notes.insert(0, crs.note)
+            if report.rejected_rows and not opts.dry_run and report.written:
+                try:
+                    write_rejects(source, report.rejected_rows, target)
+                except Exception as exc:  # noqa: BLE001 - GDAL and the OS fail many ways
+                    why = getattr(exc, "strerror", None) or exc
+                    raise InvalidParameter(f"cannot write the reject file {target}: {why}; "
+                                           "nothing was imported") from None
+                report.notes.append(f"{report.rejected} refused row(s) written to {target}")
     return report
 
 

@@ -57,8 +57,10 @@ def _write_fiona(source: Source, rows: dict[int, str], target: Path, driver: str
         for suffix in parts:
             target.with_suffix(suffix).unlink(missing_ok=True)
         target.unlink(missing_ok=True)
+        # in the input's own encoding: a Shapefile's column name holds 10 bytes, and ten
+        # Cyrillic letters in UTF-8 are twenty (GDAL cut one in half, unreadable)
         with fiona.open(str(target), "w", driver=driver, schema=schema, crs=src.crs,
-                        encoding="utf-8") as out:
+                        encoding=source.encoding or "utf-8") as out:
             for row, feat in enumerate(src, 1):
                 reason = rows.get(row)
                 if reason is None:

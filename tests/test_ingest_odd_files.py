@@ -10,7 +10,10 @@ import json
 import shutil
 import zipfile
 from pathlib import Path
+from typing import Any
 
+import fiona
+import psycopg
 import pyogrio
 import pytest
 
@@ -230,6 +233,55 @@ def test_a_reject_file_that_cannot_be_written_stops_the_import_before_it_starts(
     report = run(db_url, path, "land_parcels", on_error="skip")
     assert (report.inserted, report.rejected) == (2, 1), report.problems
     assert (tmp_path / "p.rejected.shp").exists()
+
+
+CYRILLIC_SCHEMA = {"geometry": "Polygon", "properties": {
+    "KADNUM": "str:30", "КАТЕГОРІЯ": "str:60", "ПРИЗНАЧЕНН": "str:10", "ВЛАСНИК": "str:80",
+    "ВИД_ОСОБИ": "str:20"}}
+
+
+def cyrillic(i: int, **props: str) -> dict[str, Any]:
+    values = {"KADNUM": f"6810100000:02:099:{i:04d}", "КАТЕГОРІЯ": "200",
+              "ПРИЗНАЧЕНН": "02.01", "ВЛАСНИК": f"Ковальчук Олена Петрівна {i}",
+              "ВИД_ОСОБИ": "фізична особа", **props}
+    return {**parcel(i), "properties": values}
+
+
+def test_rejects_of_a_cp1251_shapefile_keep_its_cyrillic_column_names(db_url: str,
+                                                                      tmp_path: Path) -> None:
+    """Ten Cyrillic letters fill a cp1251 column name; in UTF-8 they are twenty bytes, and the
+    reject file written in UTF-8 had GDAL cut a letter in half: reading it back failed, after
+    the valid rows had been committed, and the refused rows were lost."""
+    path = write(tmp_path / "ділянки.shp", [cyrillic(1), cyrillic(2, КАТЕГОРІЯ="999"),
+                                             cyrillic(3)], CYRILLIC_SCHEMA, encoding="cp1251")
+    path.with_suffix(".cpg").unlink(missing_ok=True)  # as most Ukrainian files come
+    mapping = FileOptions(overrides={"fields": {"category": "КАТЕГОРІЯ",
+                                                "purpose_code": "ПРИЗНАЧЕНН",
+                                                "holder_name": "ВЛАСНИК",
+                                                "holder_kind": "ВИД_ОСОБИ"}})
+    report = run(db_url, path, "land_parcels", on_error="skip", files=mapping)
+    assert (report.inserted, report.rejected) == (2, 1), report.problems
+    with fiona.open(str(tmp_path / "ділянки.rejected.shp")) as c:
+        names = list(c.schema["properties"])
+        rows = [dict(f.properties) for f in c]
+    assert names == [*CYRILLIC_SCHEMA["properties"], "reason"]
+    assert [(r["KADNUM"], r["КАТЕГОРІЯ"], r["ВЛАСНИК"]) for r in rows] == [
+        ("6810100000:02:099:0002", "999", "Ковальчук Олена Петрівна 2")]
+
+
+def test_a_reject_file_failing_mid_write_leaves_nothing_imported(db_url: str,
+                                                                 tmp_path: Path) -> None:
+    """The import's own transaction committed before the reject file was written: a reject
+    file that then failed left the valid rows imported and the refused rows nowhere."""
+    path = write(tmp_path / "p.shp", [parcel(1), parcel(2, CATEG="999"), parcel(3)],
+                 PARCEL_SCHEMA)
+    (tmp_path / "p.rejected.shx").mkdir()  # the Shapefile's index cannot be written
+    with pytest.raises(InvalidParameter, match=r"cannot write the reject file .*p.rejected.shp"
+                                               r": .*; nothing was imported"):
+        run(db_url, path, "land_parcels", on_error="skip")
+    assert count(db_url, "land_parcel") == 0
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT count(*) FROM history.land_parcel").fetchone() == (0,)
 
 
 def test_a_table_without_geometries_is_one_message(db_url: str, tmp_path: Path) -> None:
