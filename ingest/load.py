@@ -22,7 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
-from typing import Any, Literal
+from typing import TYPE_CHECKING, Any, Literal
 
 import psycopg
 from psycopg import errors as pgerrors
@@ -36,7 +36,10 @@ from ingest.readers import DBF_TEXT_BYTES, Batch, Source
 from ingest.report import MODES, ON_ERROR, ImportOptions, Problem, Report
 from registries.model import FieldType, Registry, Rule
 from registries.publication import note_changes
-from registries.rules import LEGACY_SETTING
+from registries.rules import LEGACY_SETTING, label_sql
+
+if TYPE_CHECKING:
+    from registries.catalog import Catalog
 
 __all__ = ["MODES", "ON_ERROR", "ImportOptions", "Problem", "Report", "run_import"]
 # a geometry within 5 mm of the stored one is unchanged: half the 0.01 m coordinate catalogues
@@ -436,10 +439,41 @@ class _Job(Checks):
             by_key=by_key, table=sql.Identifier(target.schema, target.table), col=col,
             raw=sql.Identifier(f"_raw_{f.column}"))
 
-    def _catalog_get(self, registry_id: str) -> Registry:
+    def check(self) -> None:
+        self._referred_to()
+        super().check()
+
+    def _referred_to(self) -> None:
+        """Find the objects a replace would delete that other registries refer to (a street
+        its addresses name): each is a problem of the file as a whole, in the dry run as in
+        the import, where the database's foreign key refused it in its own words."""
+        if self.opts.mode != "replace":
+            return
+        table = sql.Identifier(self.reg.schema, self.reg.table)
+        for other in self._catalog():
+            for f in other.fields:
+                if f.type is not FieldType.REFERENCE or f.references != self.reg.id:
+                    continue
+                self.conn.execute(sql.SQL(
+                    "INSERT INTO ingest_problem (row, field, rule, severity, message) "
+                    "SELECT 0, NULL, 'referred_to', 'error', format('%s %s is not in the file, "
+                    "but %s object(s) of {other} refer to it by {field}: a replace cannot "
+                    "delete it (keep it in the file, or change them first)', {reg}, {label}, "
+                    "n.n) FROM {table} AS t CROSS JOIN LATERAL (SELECT count(*) AS n FROM "
+                    "{other_table} AS o WHERE o.{column} = t.id) AS n "
+                    "WHERE n.n > 0 AND {deleted} ORDER BY t.id").format(
+                    other=sql.SQL(other.id), field=sql.SQL(f.name),
+                    reg=sql.Literal(self.reg.id), label=label_sql(self.reg, "t"), table=table,
+                    other_table=sql.Identifier(other.schema, other.table),
+                    column=sql.Identifier(f.column), deleted=self._deleted_where()))
+
+    def _catalog(self) -> Catalog:
         from registries.catalog import default_catalog
 
-        return default_catalog().get(registry_id)
+        return default_catalog()
+
+    def _catalog_get(self, registry_id: str) -> Registry:
+        return self._catalog().get(registry_id)
 
     # -- 4. plan and write -------------------------------------------------------------------
     def _ok(self, alias: str = "r") -> sql.Composable:
@@ -516,10 +550,10 @@ class _Job(Checks):
         except (pgerrors.UniqueViolation, pgerrors.NotNullViolation) as exc:
             raise RuleViolation(f"{reg.id}: {exc.diag.message_primary} (the database refused "
                                 "the import; nothing was written)", collection=reg.id) from None
-        except pgerrors.ForeignKeyViolation as exc:
-            raise RuleViolation(f"{reg.id}: {exc.diag.message_primary}; {exc.diag.message_detail}"
-                                " (objects other registries refer to cannot be deleted; nothing "
-                                "was written)", collection=reg.id) from None
+        except pgerrors.ForeignKeyViolation:  # _referred_to names them; this is a race
+            raise RuleViolation(f"{reg.id}: an object the import deletes is referred to by "
+                                "another registry's objects, now: nothing was written",
+                                collection=reg.id) from None
         except pgerrors.LockNotAvailable as exc:
             raise RuleViolation(f"{reg.id}: {exc.diag.message_primary}", collection=reg.id) \
                 from None

@@ -23,7 +23,7 @@ from ingest.job import FileOptions
 from registries.catalog import default_catalog
 from registries.model import MAX_TEXT_CHARS
 from registries.writes import coerce
-from tests.ingest_files import PARCEL_SCHEMA, count, parcel, run, to_wgs84, write
+from tests.ingest_files import PARCEL_SCHEMA, SRID, count, parcel, run, to_wgs84, write
 
 DATED = {"geometry": "Polygon", "properties": {**PARCEL_SCHEMA["properties"],
                                                "registered": "date"}}
@@ -326,3 +326,38 @@ def test_decomposed_letters_are_stored_as_a_keyboard_types_them(db_url: str,
     assert count(db_url, "land_parcel", "holder_kind = 'legal' AND category = '200' AND "
                  "cadastral_number LIKE '6810100000:02:099:%'") == 3
     assert count(db_url, "land_parcel", "holder_name IS NOT NFC NORMALIZED") == 0
+
+
+def test_a_replace_names_the_objects_other_registries_refer_to(db_url: str,
+                                                              tmp_path: Path) -> None:
+    """A replace of the streets by a file without one that addresses name: the dry run said
+    it would delete it, and the import then failed on the database's foreign key, in its own
+    words ('update or delete on table "street" violates foreign key constraint …'). Both name
+    the street and how many addresses refer to it, and nothing is written."""
+    from app.demo.load import load_demo
+    from tests.conftest import DEMO_TODAY
+
+    with psycopg.connect(db_url) as conn:
+        load_demo(conn, scale=0.01, seed=68, today=DEMO_TODAY, srid=SRID)
+        conn.commit()
+        street, name, named_by = conn.execute(
+            "SELECT s.id, s.name, count(*) FROM registry.street AS s JOIN registry.address AS a "
+            "ON a.street_id = s.id GROUP BY s.id ORDER BY count(*) DESC, s.id LIMIT 1").fetchone()
+        collection = conn.execute(
+            "SELECT json_build_object('type', 'FeatureCollection', 'features', json_agg("
+            "ST_AsGeoJSON(s.*, 'geom')::json ORDER BY s.id)) FROM (SELECT id, street_type, name, "
+            "ST_Transform(geom, 4326) AS geom FROM registry.street WHERE id <> %s) AS s",
+            (street,)).fetchone()[0]
+        before = conn.execute("SELECT count(*), max(version) FROM registry.street").fetchone()
+    path = tmp_path / "streets.geojson"
+    path.write_text(json.dumps(collection, ensure_ascii=False), encoding="utf-8")
+    said = (f"streets {name} is not in the file, but {named_by} object(s) of addresses refer "
+            "to it by street_id: a replace cannot delete it")
+    for dry_run in (True, False):
+        report = run(db_url, path, "streets", mode="replace", keep_ids=True, dry_run=dry_run)
+        assert report.refused and not report.written, report.problems
+        found = [p for p in report.problems if p.rule == "referred_to"]
+        assert [p.row for p in found] == [0] and said in found[0].message, report.problems
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT count(*), max(version) FROM registry.street"
+                            ).fetchone() == before
