@@ -112,7 +112,40 @@ def load_overrides(path: Path | None) -> dict[str, Any]:
     if not isinstance(doc, dict) or set(doc) - {"fields", "values", "set"}:
         raise InvalidFile(f"{path.name}: a mapping file has the sections fields, values and "
                           "set (see docs/ingest.md)", file=path.name)
+    for section, shape in SECTION_SHAPES.items():
+        if not _shaped(doc.get(section), section):
+            raise InvalidFile(f"{path.name}: the section {section} must be {shape} (see "
+                              "docs/ingest.md)", file=path.name)
     return doc
+
+
+SECTION_SHAPES = {"fields": "pairs of field: column (a column's name, or null)",
+                  "set": "pairs of field: value",
+                  "values": "a field: followed by pairs of value in the file: code"}
+
+
+def _shaped(part: Any, section: str) -> bool:
+    """Return True when ``part`` (a mapping file's section, or None) has its section's shape:
+    a dict of names to a column name (fields), a plain value (set) or a dict of plain values
+    (values).
+
+    >>> _shaped({"cadastral_number": "KADNUM", "area_ha": None}, "fields"), _shaped(None, "set")
+    (True, True)
+    >>> _shaped("KADNUM", "fields"), _shaped({"ownership_form": [1, 2]}, "values")
+    (False, False)
+    """
+    if part is None:
+        return True
+    if not isinstance(part, dict) or not all(isinstance(k, str) for k in part):
+        return False
+    plain = (str, int, float, bool, date, type(None))
+    if section == "fields":
+        return all(isinstance(v, str | None) for v in part.values())
+    if section == "set":
+        return all(isinstance(v, plain) for v in part.values())
+    return all(v is None or (isinstance(v, dict) and all(
+        isinstance(a, plain) and isinstance(b, plain) for a, b in v.items()))
+        for v in part.values())
 
 
 def build_mapping(reg: Registry, columns: list[str], overrides: dict[str, Any], *,

@@ -361,3 +361,21 @@ def test_a_replace_names_the_objects_other_registries_refer_to(db_url: str,
     with psycopg.connect(db_url) as conn:
         assert conn.execute("SELECT count(*), max(version) FROM registry.street"
                             ).fetchone() == before
+
+
+@pytest.mark.parametrize(("text", "section"), [
+    ("fields: KADNUM\n", "fields"),  # a column without its field
+    ("fields:\n  - cadastral_number\n  - KADNUM\n", "fields"),
+    ("values:\n  ownership_form: [1, 2]\n", "values"),
+    ("values: 5\n", "values"),
+    ("set:\n  category: [200]\n", "set"),
+])
+def test_a_mapping_file_of_the_wrong_shape_says_which_section(db_url: str, tmp_path: Path,
+                                                              text: str, section: str) -> None:
+    """A section of another shape than its own was a Python error ("unexpected ValueError:
+    dictionary update sequence element #0 has length 1; 2 is required")."""
+    path = write(tmp_path / "p.shp", [parcel(1)], PARCEL_SCHEMA)
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_text(text, encoding="utf-8")
+    with pytest.raises(InvalidFile, match=rf"mapping.yml: the section {section} must be "):
+        run(db_url, path, "land_parcels", dry_run=True, files=FileOptions(mapping=mapping))
