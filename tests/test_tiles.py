@@ -204,6 +204,18 @@ def test_etag_revalidation_and_collections_parameter(
     assert again.status_code == 304 and again.headers["x-tile-cache"] == "hit"
     two = httpx.get(url, params={"collections": "land_parcels,buildings"})
     assert set(decode(two.content)) == {"land_parcels", "buildings"}
+    # a collection named twice is one layer: layer names are unique in a tile (MVT 2.1, 4.1)
+    twice = httpx.get(url, params={"collections": "land_parcels,buildings,land_parcels"})
+    assert layer_names(twice.content) == ["land_parcels", "buildings"]
+
+
+def layer_names(data: bytes) -> list[str]:
+    """Return a tile's layer names as it holds them (decode() keys them: one per name)."""
+    from mapbox_vector_tile.Mapbox import vector_tile_pb2
+
+    tile = vector_tile_pb2.tile()
+    tile.ParseFromString(data)
+    return [layer.name for layer in tile.layers]
 
 
 def test_cached_tiles_skip_the_rate_limit_but_misses_and_bad_tokens_do_not(

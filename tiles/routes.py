@@ -98,7 +98,9 @@ def _city_layers(svc: TileService, request: Request) -> list[str]:
     raw = request.query_params.get("collections")
     if not raw:
         return [CITY]
-    wanted = [c.strip() for c in raw.split(",") if c.strip()]
+    # each once, in the order asked: a vector tile's layer names must be unique (MVT 2.1,
+    # 4.1), and "a,a" was a tile of two layers "a" (and a second cache entry)
+    wanted = list(dict.fromkeys(c.strip() for c in raw.split(",") if c.strip()))
     for c in wanted:
         svc.sources.collection(c)
     if not wanted:
