@@ -108,6 +108,8 @@ async def gis_error_handler(request: Request, exc: Exception) -> Response:
         headers = {"Retry-After": str(exc.where.get("retry_after", 1))}
     elif exc.status == 405:
         headers = {"Allow": str(exc.where.get("allow", "GET, HEAD, OPTIONS"))}
+    elif exc.status == 401:  # RFC 9110 11.6.1: a 401 names the scheme that would do
+        headers = {"WWW-Authenticate": 'Bearer realm="hromada-gis"'}
     return problem_response(problem(exc, request.url.path), request, headers)
 
 

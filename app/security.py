@@ -13,13 +13,13 @@ from typing import Any
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse
 from starlette.types import Receive, Scope, Send
 
+from app.problems import gis_error_handler
 from gis import users
 from gis.auth import ANONYMOUS, Principal, Role
 from gis.db import database_errors
-from gis.errors import EnvironmentProblem, Forbidden, GisError, Unauthorized, problem
+from gis.errors import EnvironmentProblem, Forbidden, GisError, Unauthorized
 from gis.oidc import OidcVerifier, looks_like_jwt
 
 _PRINCIPAL = "hromada.principal"  # the scope key one request's principal is kept under
@@ -173,11 +173,8 @@ class AuthMiddleware:
             if has_credentials(request.headers, request.headers.get("cookie", "")):
                 try:
                     await run_in_threadpool(self.auth, request)
-                except GisError as exc:
-                    response = JSONResponse(problem(exc, request.url.path), status_code=exc.status,
-                                            media_type="application/problem+json",
-                                            headers={"WWW-Authenticate": "Bearer"}
-                                            if exc.status == 401 else None)
+                except GisError as exc:  # rendered as every error is (app.problems)
+                    response = await gis_error_handler(request, exc)
                     await response(scope, receive, send)
                     return
         await self.app(scope, receive, send)

@@ -191,6 +191,8 @@ def test_writes_need_the_right_role(writable: tuple[str, str], headers: dict[str
                    json=parcel("6810100000:09:001:0003"), headers=headers)
     assert r.status_code == status
     assert r.headers["content-type"].startswith("application/problem+json")
+    # a 401 names the scheme that would do (RFC 9110 11.6.1): an anonymous one named none
+    assert (r.headers.get("www-authenticate") == 'Bearer realm="hromada-gis"') == (status == 401)
 
 
 BAD_FEATURES = [
