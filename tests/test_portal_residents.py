@@ -283,6 +283,26 @@ def test_the_english_page_is_english_throughout(desktop: Watched, permit: dict[s
     assert ukrainian == [], f"Ukrainian UI strings on the English page: {ukrainian[:10]}"
 
 
+def test_the_map_controls_speak_the_pages_language(desktop: Watched) -> None:
+    """MapLibre's own strings: the canvas's name for screen readers ("Map"), the attribution
+    button ("Toggle attribution") and the scale bar's unit ("500 m") were English on the
+    Ukrainian page, and stayed what they were after a switch of language."""
+    page = desktop.open()
+    controls = """(() => ({
+        map: document.querySelector('#map canvas').getAttribute('aria-label'),
+        attribution: document.querySelector('.maplibregl-ctrl-attrib-button')
+          .getAttribute('title'),
+        scale: document.querySelector('.maplibregl-ctrl-scale').textContent}))()"""
+    found = page.evaluate(controls)
+    assert found["map"] == "Карта" and found["attribution"] == "Показати або сховати джерела даних"
+    assert re.fullmatch(r"\d+ к?м", found["scale"].replace("\xa0", " ")), found["scale"]
+    page.locator("#lang-switch").click()
+    page.wait_for_function("() => document.documentElement.lang === 'en'", timeout=WAIT_MS)
+    found = page.evaluate(controls)
+    assert found["map"] == "Map" and found["attribution"] == "Show or hide data sources"
+    assert re.fullmatch(r"\d+ k?m", found["scale"].replace("\xa0", " ")), found["scale"]
+
+
 # -- a phone ----------------------------------------------------------------------------------
 
 def test_phone_keeps_the_choice_in_sight_and_fits(phone: Watched, demo_url: str) -> None:

@@ -29,7 +29,8 @@ export async function createMap(config, view) {
   });
   map.touchZoomRotate.disableRotation();
   map.addControl(new maplibregl.NavigationControl({ showCompass: false }), "top-right");
-  map.addControl(new maplibregl.ScaleControl({ unit: "metric" }), "bottom-left");
+  map.scaleBar = new maplibregl.ScaleControl({ unit: "metric" });
+  map.addControl(map.scaleBar, "bottom-left");
   const metrics = {};
   map.once("render", () => { metrics.firstRenderMs = performance.now(); });
   map.once("load", () => { metrics.loadMs = performance.now(); addHighlightLayers(map); });
@@ -49,10 +50,29 @@ export async function createMap(config, view) {
   return { map, style, metrics, loaded };
 }
 
+// every string of MapLibre's that a control of ours shows, in the page's language
 function mapLocale() {
   return { "NavigationControl.ZoomIn": t("zoomIn"), "NavigationControl.ZoomOut": t("zoomOut"),
     "GeolocateControl.FindMyLocation": t("myLocation"),
-    "GeolocateControl.LocationNotAvailable": t("locationFailed") };
+    "GeolocateControl.LocationNotAvailable": t("locationFailed"),
+    "Map.Title": t("mapTitle"), "AttributionControl.ToggleAttribution": t("attribution"),
+    "ScaleControl.Meters": t("metres"), "ScaleControl.Kilometers": t("kilometres") };
+}
+
+// MapLibre reads its strings when a control is drawn, from the locale the map was made with
+// (it has no setter): a switch of language updates that locale, the labels drawn already and
+// draws the scale bar again
+function relabelControls(map) {
+  Object.assign(map._locale, mapLocale());
+  const canvas = map.getCanvas();
+  canvas.setAttribute("aria-label", t("mapTitle"));
+  const attrib = map.getContainer().querySelector(".maplibregl-ctrl-attrib-button");
+  if (attrib) { attrib.title = t("attribution"); attrib.setAttribute("aria-label", t("attribution")); }
+  if (map.scaleBar) {
+    map.removeControl(map.scaleBar);
+    map.scaleBar = new maplibregl.ScaleControl({ unit: "metric" });
+    map.addControl(map.scaleBar, "bottom-left");
+  }
 }
 
 // labels follow the page's language: each label layer carries both text fields
@@ -61,6 +81,7 @@ export function setLabelLanguage(map, style) {
     const texts = layer.metadata?.["hromada:text"];
     if (texts && map.getLayer(layer.id)) map.setLayoutProperty(layer.id, "text-field", texts[lang()]);
   }
+  relabelControls(map);
   const buttons = map.getContainer().querySelectorAll(".maplibregl-ctrl button");
   const titles = { "maplibregl-ctrl-zoom-in": t("zoomIn"), "maplibregl-ctrl-zoom-out": t("zoomOut"),
     "maplibregl-ctrl-geolocate": t("myLocation") };
