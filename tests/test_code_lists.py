@@ -54,3 +54,18 @@ def test_yaml_code_lists_carry_titles() -> None:
 def test_bad_yaml_code_lists_are_named(choices: object) -> None:
     with pytest.raises(DeclarationError, match="wells.yml.*state"):
         registry_from_mapping(_declared(choices), "wells.yml")
+
+
+def test_the_purpose_classifier_keeps_its_names_punctuation() -> None:
+    """The classifier's names had lost their commas (an unquoted CSV): the demo city's parcels,
+    which store the purpose as the documents write it, then differed from the classifier's
+    name of the same code, and the card and the parcel report showed both texts, one after
+    the other. A stored text is its code's name, or that name continued (a longer form)."""
+    from app.demo.parcels import PURPOSE_TEXT
+    from registries.parcels.purposes import purposes
+
+    names = purposes()
+    for code, text in PURPOSE_TEXT.items():
+        assert text.startswith(names[code].name), (code, names[code].name, text)
+    assert names["02.01"].name == ("Для будівництва і обслуговування житлового будинку, "
+                                   "господарських будівель і споруд (присадибна ділянка)")
