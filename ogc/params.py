@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date
 from typing import Any
 
 from gis.crs import srid_from_uri
 from gis.errors import InvalidParameter, Unauthorized
+from registries.filters import parse_date
 from registries.model import Field, Registry
 from registries.queries import Sort
 
@@ -107,12 +108,10 @@ def parse_datetime(raw: str | None) -> tuple[date | None, date | None] | None:
     def one(text: str) -> date | None:
         if text in ("..", ""):
             return None
-        try:
-            return datetime.fromisoformat(text.replace("Z", "+00:00")).date() if "T" in text \
-                else date.fromisoformat(text)
-        except ValueError:
-            raise InvalidParameter(f"datetime {text!r} is not an RFC 3339 date or date-time",
-                                   parameter="datetime") from None
+        # a date-time is its UTC date, as CQL2's TIMESTAMP is (the local date as written
+        # chose another day than the same instant in a filter)
+        return parse_date(text, InvalidParameter(
+            f"datetime {text[:40]!r} is not an RFC 3339 date or date-time", parameter="datetime"))
 
     start = one(parts[0])
     end = one(parts[1]) if len(parts) == 2 else start

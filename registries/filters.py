@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal, InvalidOperation
@@ -107,23 +108,35 @@ def typed_value(value: Any, kind: str, name: str) -> Any:
     raise problem
 
 
-def parse_date(text: str, problem: Exception | None = None) -> date:
-    """Return the date of ``YYYY-MM-DD`` or of an RFC 3339 timestamp (its UTC date).
+# RFC 3339's full-date and date-time (a space for the T, as its section 5.6 allows; an
+# offset left out is UTC); Python's fromisoformat also took "20260101" and "2026-W01"
+RFC3339_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+RFC3339_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?")
 
-    >>> parse_date("2026-01-01T23:30:00-02:00")
-    datetime.date(2026, 1, 2)
+
+def parse_date(text: str, problem: Exception | None = None) -> date:
+    """Return the date of ``YYYY-MM-DD`` or of an RFC 3339 timestamp (its UTC date): the one
+    reading of a day for ``datetime`` and CQL2's ``DATE``/``TIMESTAMP`` alike.
+
+    >>> parse_date("2026-01-01T23:30:00-02:00"), parse_date("2006-08-07T01:00:00+03:00")
+    (datetime.date(2026, 1, 2), datetime.date(2006, 8, 6))
+    >>> parse_date("2026-W01")
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: '2026-W01' is not a date (YYYY-MM-DD) or an RFC 3339 timestamp
     """
     from datetime import UTC, datetime
 
     text = text.strip()
     try:
-        if len(text) == 10:
+        if RFC3339_DATE.fullmatch(text):
             return date.fromisoformat(text)
-        stamp = datetime.fromisoformat(text.replace("Z", "+00:00"))
-        return (stamp.astimezone(UTC) if stamp.tzinfo else stamp).date()
+        if RFC3339_TIME.fullmatch(text):
+            stamp = datetime.fromisoformat(text.upper().replace("Z", "+00:00"))
+            return (stamp.astimezone(UTC) if stamp.tzinfo else stamp).date()
     except ValueError:
-        raise problem or InvalidParameter(f"{text!r} is not a date (YYYY-MM-DD) or an RFC 3339 "
-                                          "timestamp", parameter="filter") from None
+        pass
+    raise problem or InvalidParameter(f"{text[:40]!r} is not a date (YYYY-MM-DD) or an RFC 3339 "
+                                      "timestamp", parameter="filter")
 
 
 def _article(kind: str) -> str:

@@ -183,6 +183,35 @@ def test_datetime_selects_permits_valid_in_the_interval(server: str, demo_url: s
     assert expected and ids(doc) == expected
 
 
+def test_datetime_and_a_cql2_timestamp_read_one_instant_as_one_day(server: str,
+                                                                    demo_url: str) -> None:
+    """An instant is its UTC date in both: ``datetime`` took the date as written
+    (2006-08-07T01:00+03:00 → 7 August) where CQL2's TIMESTAMP took its UTC date (6 August),
+    and the same moment selected other parcels in each."""
+    from datetime import timedelta
+
+    with psycopg.connect(demo_url) as conn:
+        registered = conn.execute("SELECT registered_on FROM registry.land_parcel WHERE "
+                                  "registered_on IS NOT NULL ORDER BY id LIMIT 1").fetchone()[0]
+    stamp = f"{(registered + timedelta(days=1)).isoformat()}T01:00:00+03:00"  # UTC: the day
+    expected = sql_ids(demo_url, "SELECT id FROM registry.land_parcel WHERE registered_on = %s "
+                                 "ORDER BY id", registered)
+    by_parameter = get(server, "/collections/land_parcels/items", limit=10000, datetime=stamp)
+    by_filter = get(server, "/collections/land_parcels/items", limit=10000,
+                    filter=f"T_INTERSECTS(registered_on, TIMESTAMP('{stamp}'))")
+    assert expected and ids(by_parameter.json()) == ids(by_filter.json()) == expected
+
+
+@pytest.mark.parametrize("written", ["20060807", "2026-W01", "2006W321", "2006-08-07T01:00"])
+def test_a_date_is_rfc_3339_or_refused(server: str, written: str) -> None:
+    """Python's fromisoformat also reads basic and week dates; the messages say RFC 3339."""
+    for params in ({"datetime": written}, {"registered_on": written},
+                   {"filter": f"registered_on = DATE('{written}')"}):
+        r = get(server, "/collections/land_parcels/items", **params)
+        assert r.status_code == 400, (params, r.status_code)
+        assert written in r.json()["detail"], r.json()
+
+
 def test_bbox_in_crs84_matches_postgis(server: str, demo_url: str) -> None:
     bbox = (26.985, 49.415, 27.0, 49.425)
     doc = get(server, "/collections/land_parcels/items", limit=10000,
