@@ -32,7 +32,7 @@ from starlette.types import Receive, Scope, Send
 
 from gis.auth import Principal
 from gis.compression import accepts_gzip, gzipped
-from gis.crs import CRS84, crs_uri, output_crs_uris
+from gis.crs import CRS84, crs_uri, output_crs_uris, srid_from_uri
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import InvalidParameter, MethodNotAllowed, NotFound, PreconditionFailed
 from gis.json_input import parse_json
@@ -110,7 +110,8 @@ def page_links(svc: FeatureService, request: Request, reg: Registry, q: ItemsQue
     kind, name = (GEOJSON, "GeoJSON") if fmt == "json" else ("text/csv", "CSV")
 
     def href(offset: int | None = None, f: str = fmt) -> str:
-        p = dict(params)
+        # a page and JSON-LD are written in CRS84 only (rendered_crs84_only)
+        p = {k: v for k, v in params.items() if k != "crs" or f in ("json", "csv")}
         if offset is not None:
             p["offset"] = str(offset)
         p["f"] = f
@@ -439,6 +440,22 @@ READ_METHODS = frozenset({"GET", "HEAD"})
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
+def rendered_crs84_only(request: Request, fmt: str) -> None:
+    """Refuse (400) a ``crs`` other than CRS84 for a format pygeoapi renders (a page, JSON-LD):
+    it writes them in CRS84 whatever was asked, and said ``Content-Crs`` of the CRS asked."""
+    raw = request.query_params.get("crs")
+    if not raw:
+        return
+    try:
+        crs = srid_from_uri(raw)
+    except ValueError:
+        crs = None
+    if crs != "OGC:CRS84":
+        raise InvalidParameter(f"crs {raw[:80]!r}: f={fmt} is written in CRS84 (WGS 84 "
+                               "longitude, latitude) only; other CRSs are served as GeoJSON "
+                               "and CSV (f=json, f=csv)", parameter="crs")
+
+
 def normal_path(path: str) -> str:
     """Return ``path`` as the routes spell it: no empty or dot segments, no trailing slash.
 
@@ -498,6 +515,7 @@ class FeatureRouter:
                                        ITEMS_TYPES if handler == self.items else ITEM_TYPES)
                     ours = fmt == "json" or (handler == self.items and fmt == "csv")
                     if method in READ_METHODS and not ours:
+                        rendered_crs84_only(request, fmt)
                         check_rendered_size(request, self.svc.max_rendered)  # before rendering
                         if handler == self.items:  # the same 400s as GeoJSON, in our words
                             await run_in_threadpool(check_items_query, self.svc, request)

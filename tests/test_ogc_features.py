@@ -302,6 +302,28 @@ def test_crs_output_matches_postgis_transform_to_the_millimetre(server: str, dem
             assert abs(first - exp[0]) <= 0.0005 and abs(second - exp[1]) <= 0.0005
 
 
+def test_a_page_and_json_ld_are_crs84_and_say_so(server: str) -> None:
+    """pygeoapi writes pages and JSON-LD in CRS84 whatever ``crs`` asked, and answered
+    ``Content-Crs`` of the CRS asked (an EPSG:6383 header over lon/lat coordinates). Another
+    CRS is refused there, and a GeoJSON page in EPSG:6383 links its HTML and JSON-LD twins
+    without it."""
+    ucs = f"{EPSG}6383"
+    for path in ("/collections/land_parcels/items", "/collections/land_parcels/items/1"):
+        for f in ("jsonld", "html"):
+            refused = get(server, path, f=f, crs=ucs, limit=2)
+            assert refused.status_code == 400, (path, f, refused.status_code)
+            assert f"crs '{ucs}': f={f} is written in CRS84" in html.unescape(refused.text)
+            plain = get(server, path, f=f, crs=CRS84, limit=2)
+            assert plain.status_code == 200 and plain.headers["content-crs"] == f"<{CRS84}>"
+    page = get(server, "/collections/land_parcels/items", crs=ucs, limit=2).json()
+    for link in page["links"]:
+        if link["type"] in ("text/html", "application/ld+json"):
+            assert "crs=" not in link["href"], link
+            assert httpx.get(link["href"], timeout=60).status_code == 200, link
+        elif link["rel"] in ("self", "next") or link["type"] == "text/csv":
+            assert "crs=" in link["href"], link
+
+
 def test_default_output_is_crs84_lon_lat(server: str, demo_url: str) -> None:
     r = get(server, "/collections/addresses/items", limit=5)
     assert r.headers["content-crs"] == f"<{CRS84}>"
