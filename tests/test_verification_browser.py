@@ -295,3 +295,32 @@ def test_a_moment_reads_in_the_page_language_whatever_the_browsers_own(
             assert staff.errors == [] and visitor.errors == []
         finally:
             ctx.close()
+
+
+@pytest.mark.parametrize(("path", "button", "lang"), [
+    ("/verification?lang=en", "#sign-out", "en"),
+    ("/ingest", "#sign-out", "uk"),
+    ("/rasters/upload?lang=en", "#sign-out", "en"),
+    ("/#lang=uk", "#editor-sign-out", "uk"),
+])
+def test_staff_sign_out_from_every_page_they_work_on(browser: Any, city: dict[str, Any],
+                                                      path: str, button: str,
+                                                      lang: str) -> None:
+    """No staff page could end its session: on a council's shared computer the next person
+    at it was still signed in until the cookie expired. Each page has a button that ends it on
+    the server and opens the login form in the page's language."""
+    server = city["server"]
+    ctx, staff = context(browser, server, "taras")
+    try:
+        page = staff.page
+        page.goto(f"{server}{path}", wait_until="load")
+        found = page.locator(button)
+        found.wait_for(timeout=WAIT_MS)
+        assert found.inner_text() == {"uk": "Вийти", "en": "Sign out"}[lang]
+        found.click()
+        page.wait_for_url(re.compile(rf"/login\?lang={lang}"), timeout=WAIT_MS)
+        assert ctx.request.get(f"{server}/me").json()["name"] == "anonymous"
+        assert not any(c["name"] == "gis_session" for c in ctx.cookies())
+        assert staff.errors == [], staff.errors
+    finally:
+        ctx.close()

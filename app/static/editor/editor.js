@@ -107,7 +107,10 @@ class Editor {
       this.formBox, this.extra);
     const heading = el("h2", { "data-s": "editing", text: s("editing") });
     this.panel = el("aside", { id: "editor", class: "editor", "aria-label": s("editing") },
-      el("header", {}, heading, el("span", { class: "who", text: this.session.name })),
+      el("header", {}, heading, el("span", { class: "who", text: this.session.name }),
+        // app/static/portal/session.js ends the session on a click
+        el("button", { type: "button", id: "editor-sign-out", "data-sign-out": true,
+          "data-s": "signOut", text: s("signOut") })),
       el("div", { class: "editor-new", hidden: editable.length === 0 }, this.layerSelect,
         button("new", "create", async () => this.startNew())),
       this.objectBox, this.message);

@@ -7,7 +7,7 @@
   const WORDS = {
     uk: {
       pageTitle: "Імпорт даних — Hromada GIS",
-      title: "Імпорт даних у реєстр", signedIn: "Ви увійшли як", file: "Файл",
+      title: "Імпорт даних у реєстр", signedIn: "Ви увійшли як", signOut: "Вийти", file: "Файл",
       fileHint: "Shapefile — одним zip-архівом (.shp, .shx, .dbf, .prj, .cpg); MapInfo — " +
         "одним zip-архівом (.tab, .dat, .map, .id або .mif, .mid); GeoPackage, GeoJSON, KML, " +
         "DXF, CSV, таблиця Excel або LibreOffice (.xlsx, .ods), обмінний файл ДЗК (XML).",
@@ -34,7 +34,7 @@
     },
     en: {
       pageTitle: "Data import — Hromada GIS",
-      title: "Import data into a registry", signedIn: "Signed in as", file: "File",
+      title: "Import data into a registry", signedIn: "Signed in as", signOut: "Sign out", file: "File",
       fileHint: "A Shapefile as one zip (.shp, .shx, .dbf, .prj, .cpg); a MapInfo table as one " +
         "zip (.tab, .dat, .map, .id or .mif, .mid); GeoPackage, GeoJSON, KML, DXF, CSV, an " +
         "Excel or LibreOffice workbook (.xlsx, .ods), the State Land Cadastre exchange file (XML).",

@@ -4,7 +4,7 @@
 const config = JSON.parse(document.getElementById("upload-config").textContent);
 const STRINGS = {
   uk: { pageTitle: "Публікація растра — Hromada GIS",
-    title: "Публікація растра (скан плану, ортофото)", signedIn: "Ви увійшли як",
+    title: "Публікація растра (скан плану, ортофото)", signedIn: "Ви увійшли як", signOut: "Вийти",
     file: "Файл", fileHint: "GeoTIFF або інший прив'язаний растр, 8 біт (RGB, відтінки сірого або палітра).",
     name: "Ідентифікатор (латиницею)", rtitle: "Назва", rtitleEn: "Назва англійською",
     document: "Документ-джерело",
@@ -16,7 +16,7 @@ const STRINGS = {
     far: (n) => `Увага: растр лежить за ${n.km} км від території громади; якщо він має її покривати, його система координат, мабуть, хибна (видаліть його й опублікуйте знову з правильною).`,
     datum: (n) => `Увага: систему координат растра (${n.crs}) PROJ переводить в УСК-2000 лише наближено (нульовим або приблизним перетворенням): растр може лягти на метри осторонь від реєстрів; для точного накладання перепроєктуйте його з ключами перерахунку області.` },
   en: { pageTitle: "Publishing a raster — Hromada GIS",
-    title: "Publish a raster (a scanned plan, an orthophoto)", signedIn: "Signed in as",
+    title: "Publish a raster (a scanned plan, an orthophoto)", signedIn: "Signed in as", signOut: "Sign out",
     file: "File", fileHint: "A georeferenced GeoTIFF or other raster, 8-bit (RGB, grey or paletted).",
     name: "Id (Latin letters)", rtitle: "Title", rtitleEn: "Title in English",
     document: "Source document", date: "Date",

@@ -8,7 +8,7 @@
 const STRINGS = {
   uk: {
     title: "Перевірка даних", queue: "Черга перевірки", quality: "Якість даних",
-    reports: "Повідомлення про помилки", portal: "До геопорталу", registries: "Реєстри",
+    reports: "Повідомлення про помилки", portal: "До геопорталу", signOut: "Вийти", registries: "Реєстри",
     youVerify: "ви перевіряєте", pending: "на перевірці", openReports: "звернень",
     nothingPending: "Змін, що чекають на перевірку, немає.", batches: "Пакети змін",
     batch: "Пакет", changes: "Зміни", object: "Об'єкт", operation: "Дія", author: "Автор",
@@ -28,7 +28,7 @@ const STRINGS = {
   },
   en: {
     title: "Data verification", queue: "Verification queue", quality: "Data quality",
-    reports: "Error reports", portal: "To the geoportal", registries: "Registries",
+    reports: "Error reports", portal: "To the geoportal", signOut: "Sign out", registries: "Registries",
     youVerify: "you verify", pending: "pending", openReports: "reports",
     nothingPending: "No changes wait for verification.", batches: "Batches",
     batch: "Batch", changes: "Changes", object: "Object", operation: "Action",
