@@ -238,7 +238,8 @@ def change_detail(conn: psycopg.Connection, reg: Registry, obj_id: int) -> dict[
     partners = sorted(_with_partners(conn, reg, {obj_id}) - {obj_id})
     return {
         **change.as_dict(),
-        "fields": [{"name": f.name, "title": f.title or {"uk": f.name, "en": f.name},
+        # how a page shows each field's values: the cards' description (Field.display)
+        "fields": [{"name": f.name, **f.display,
                     "personal": f.personal or f.personal_if is not None} for f in fields],
         "before": None if before is None else {"version": before[2], "properties": before[0],
                                                "geometry": before[1]},

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterator
+from datetime import date
 from typing import Any
 
 import httpx
@@ -22,6 +23,7 @@ from gis.auth import Role
 from gis.cluster import EmbeddedCluster
 from gis.staff_rights import grant_verifier, set_department
 from gis.users import add_user
+from registries.catalog import default_catalog
 from tests.conftest import DEMO_TODAY, clone, serving
 from tests.test_portal import ARTIFACTS, CHROMIUM, WAIT_MS, Watched
 
@@ -116,6 +118,21 @@ def test_a_verifier_approves_a_change_and_the_public_map_shows_it(
         assert diff.locator(".after").inner_text() == new
         assert "changed" in (diff.get_attribute("class") or "")
         assert page.locator("table.diff tr[data-field=category]").get_attribute("class") == ""
+        # values read as the cards write them: codes by their titles, dates and numbers in
+        # the page's language (the diff showed "200", "natural", "2019-01-07", "0.0913")
+        stored = httpx.get(f"{server}/collections/land_parcels/items/{pid}",
+                           params={"f": "json"}, headers={"Authorization": "Bearer tok-taras"}
+                           ).json()["properties"]
+        parcels = default_catalog().get("land_parcels")
+        cell = lambda name: page.locator(  # noqa: E731
+            f"table.diff tr[data-field={name}] .after").inner_text()
+        assert cell("category") == parcels.field("category").choice_title(
+            stored["category"], "uk")
+        assert cell("holder_kind") == parcels.field("holder_kind").choice_title(
+            stored["holder_kind"], "uk")
+        day = date.fromisoformat(stored["registered_on"])
+        assert cell("registered_on") == f"{day:%d.%m.%Y}"
+        assert cell("area_declared_ha") == f"{stored['area_declared_ha']:.4f}".replace(".", ",")
         # the geometry before and after on a small map
         page.wait_for_function(
             "() => document.getElementById('change-map')?.dataset.ready === 'true'",

@@ -134,9 +134,15 @@ export function initialLang() {
 export function lang() { return current; }
 export function locale() { return hromadaLanguage.locale(current); }
 
-export function setLang(value) {
+// the language values are written in (format.js), without touching the page: for another
+// page that shows values as the cards do (the verification page's diff)
+export function useLang(value) {
   current = value in STRINGS ? value : "uk";
   hromadaLanguage.remember(current);
+}
+
+export function setLang(value) {
+  useLang(value);
   applyStrings(document);
   document.dispatchEvent(new CustomEvent("langchange", { detail: current }));
 }

@@ -3,7 +3,15 @@
 // or reject one by one, a selection or a whole batch; the registry's quality report; the
 // public's error reports with their answers. Everything it shows comes from the server's JSON
 // (titles of registries, fields, checks and statuses from the declarations); `window.holders`
-// exposes the state for tests.
+// exposes the state for tests. A value reads as the geoportal's cards write it (format.js:
+// codes by their titles, dates and numbers in the page's language), from the same field
+// descriptions (``Field.display``).
+import { Fields } from "../portal/format.js";
+import { useLang } from "../portal/i18n.js";
+
+// the classifiers' names are the geoportal's (its config): here a purpose reads as its code,
+// beside the purpose's own text
+const NO_CLASSIFIERS = { purposes: {}, purposeSections: {}, restrictions: {} };
 
 const STRINGS = {
   uk: {
@@ -234,13 +242,16 @@ async function showChange(id) {
   const d = await api(`/registries/${encodeURIComponent(state.registry)}/pending/${id}`);
   state.detail = d;
   const info = registryInfo();
+  const fields = new Fields({ layers: [{ id: state.registry, fields: d.fields }],
+    classifiers: NO_CLASSIFIERS });
+  const show = (name, value) => fields.text(state.registry, name, value) ?? "—";
   const rows = d.fields.map((f) => {
     const before = d.before?.properties?.[f.name] ?? null;
     const after = d.after?.properties?.[f.name] ?? null;
     const changed = JSON.stringify(before) !== JSON.stringify(after);
     return el("tr", { "data-field": f.name, class: changed ? "changed" : "" },
-      el("th", { text: tr(f.title) }), el("td", { class: "before", text: show(before) }),
-      el("td", { class: "after", text: show(after) }));
+      el("th", { text: tr(f.title) }), el("td", { class: "before", text: show(f.name, before) }),
+      el("td", { class: "after", text: show(f.name, after) }));
   });
   const title = `${d.label} ${d.operation === "delete" ? s("deleted") : d.operation === "create" ? s("new") : ""}`;
   const map = el("div", { id: "change-map", class: "change-map" });
@@ -259,12 +270,6 @@ async function showChange(id) {
       el("th", { text: s("before") }), el("th", { text: s("after") }))), el("tbody", {}, ...rows)),
     actions);
   drawMap(map, d);
-}
-
-function show(value) {
-  if (value === null || value === undefined || value === "") return "—";
-  if (typeof value === "object") return JSON.stringify(value);
-  return String(value);
 }
 
 function drawMap(container, d) {
@@ -344,13 +349,14 @@ async function renderReports(pane) {
 }
 
 function start() {
+  useLang(lang);  // the cards' formatting (format.js) follows this page's language
   strings();
   for (const b of document.querySelectorAll("[data-tab]")) {
     b.addEventListener("click", () => { state.tab = b.dataset.tab; render(); });
   }
   document.getElementById("lang-switch").addEventListener("click", () => {
     lang = lang === "uk" ? "en" : "uk";
-    hromadaLanguage.remember(lang);
+    useLang(lang);  // remembered there, as on every page
     strings();
     render();
   });
