@@ -305,6 +305,32 @@ def test_the_map_controls_speak_the_pages_language(desktop: Watched) -> None:
 
 # -- a phone ----------------------------------------------------------------------------------
 
+def test_phone_search_lands_at_the_address_above_the_card(phone: Watched, server: str) -> None:
+    """On a phone the card covers the map's lower half: keeping the chosen address in sight
+    eased the map while the search's flight was still under way, which cut the flight short
+    at whatever zoom it had reached (13.5, 13.7, 16.75 … from 13). The flight ends where it
+    aims; the address then lies above the card."""
+    address = httpx.get(f"{server}/collections/addresses/items",
+                        params={"f": "json", "limit": 1}).json()["features"][0]
+    label = address["properties"]["full_address"]
+    page = phone.open()
+    page.locator("#search-input").press_sequentially(label, delay=15)
+    hit = page.locator(f"#search-results li[data-collection=addresses][data-id='{address['id']}']")
+    hit.wait_for(timeout=WAIT_MS)
+    hit.tap()
+    page.wait_for_function(
+        "() => window.portal.identify.current?.feature && !window.portal.map.isMoving()",
+        timeout=WAIT_MS)
+    phone.idle()
+    assert page.evaluate("window.portal.map.getZoom()") >= 17.5 - 1e-6
+    lon, lat = address["geometry"]["coordinates"]
+    x, y = page.evaluate(f"(() => {{ const p = window.portal.map.project([{lon}, {lat}]);"
+                         " return [p.x, p.y]; })()")
+    canvas = page.locator("#map canvas").bounding_box()
+    card = page.locator("#card").bounding_box()
+    assert 0 < x < canvas["width"] and 0 < canvas["y"] + y < card["y"], (x, y, card)
+
+
 def test_phone_keeps_the_choice_in_sight_and_fits(phone: Watched, demo_url: str) -> None:
     with psycopg.connect(demo_url) as conn:
         pid, _, lon, lat = parcel_point(conn)

@@ -172,6 +172,9 @@ export function flyToGeometry(map, geometry, { card = null } = {}) {
 // keep a chosen object in sight: when the card covers its middle, move the map (not the zoom)
 export function ensureVisible(map, geometry, card) {
   if (!geometry) return;
+  // a flight under way (a search's) is not cut short at the zoom it has reached: the view
+  // is checked where it ends
+  if (map.isMoving()) { map.once("moveend", () => ensureVisible(map, geometry, card)); return; }
   const [w, s, e, n] = bounds(geometry);
   const p = map.project([(w + e) / 2, (s + n) / 2]);
   const pad = cardPadding(map, card);
