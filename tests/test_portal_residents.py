@@ -305,6 +305,31 @@ def test_the_map_controls_speak_the_pages_language(desktop: Watched) -> None:
 
 # -- a phone ----------------------------------------------------------------------------------
 
+def test_a_keyboard_user_reads_the_chosen_card_and_escapes_it(desktop: Watched,
+                                                               server: str) -> None:
+    """After Enter on a search hit the keyboard was on the page's body (the box blurred
+    itself), and the card's close button some ninety tabs away; Escape left the card open.
+    The keyboard goes to the card's title, and Escape closes the card and returns it to the
+    search box."""
+    address = httpx.get(f"{server}/collections/addresses/items",
+                        params={"f": "json", "limit": 1}).json()["features"][0]
+    page = desktop.open()
+    box = page.locator("#search-input")
+    box.focus()
+    page.keyboard.type(address["properties"]["full_address"], delay=15)
+    page.locator(f"#search-results li[data-id='{address['id']}']").wait_for(timeout=WAIT_MS)
+    page.keyboard.press("ArrowDown")
+    page.keyboard.press("Enter")
+    page.wait_for_function(CARD_READY, timeout=WAIT_MS)
+    page.wait_for_function("() => document.getElementById('card').contains("
+                           "document.activeElement)", timeout=WAIT_MS)
+    assert page.evaluate("document.activeElement.textContent") == page.locator(
+        "#card h2").first.inner_text()
+    page.keyboard.press("Escape")
+    assert page.locator("#card").is_hidden()
+    assert page.evaluate("document.activeElement.id") == "search-input"
+
+
 def test_phone_search_lands_at_the_address_above_the_card(phone: Watched, server: str) -> None:
     """On a phone the card covers the map's lower half: keeping the chosen address in sight
     eased the map while the search's flight was still under way, which cut the flight short

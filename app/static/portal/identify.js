@@ -34,7 +34,16 @@ export class Identify {
     this.current = null;  // {collection, id, feature} or {place: lngLat}
     this.box = document.getElementById("card");
     this.body = document.getElementById("card-body");
+    this.returnFocus = null;  // where the keyboard goes back to when the card closes
     document.getElementById("card-close").addEventListener("click", () => this.close());
+    // Escape closes the card when the keyboard is in it or nowhere (not in a dialog or a
+    // field, whose own Escape it is)
+    document.addEventListener("keydown", (e) => {
+      const at = document.activeElement;
+      if (e.key !== "Escape" || this.box.hidden || document.querySelector("dialog[open]")) return;
+      if (!this.box.contains(at) && at !== document.body && at !== map.getCanvas()) return;
+      this.close();
+    });
     map.on("click", (e) => { if (this.enabled) this.pick(e.point, e.lngLat); });
     map.on("mousemove", (e) => {
       if (!this.enabled) return;
@@ -232,12 +241,25 @@ export class Identify {
     document.body.classList.add("card-open");
   }
 
+  // the keyboard to the card (its title), as after choosing a search hit: it was left on
+  // the page's body, and the card's close button lay some ninety tabs away; ``from`` gets it
+  // back when the card closes
+  focusCard(from = null) {
+    const title = this.body.querySelector("h2") ?? document.getElementById("card-close");
+    title.setAttribute("tabindex", "-1");
+    title.focus({ preventScroll: true });
+    this.returnFocus = from;
+  }
+
   // closing the card keeps the object highlighted on the map until another is chosen
   close() {
+    const back = this.box.contains(document.activeElement) ? this.returnFocus : null;
     this.current = null;
+    this.returnFocus = null;
     this.box.hidden = true;
     document.body.classList.remove("card-open");
     this.onSelect?.(null);
+    back?.focus();
   }
 
   clear() {

@@ -64,6 +64,7 @@ async function start() {
   const search = new SearchBox(config, async (hit) => {
     flyToGeometry(map, hit.geometry, { card });
     const feature = await identify.show(hit.collection, hit.id);
+    if (feature) identify.focusCard(document.getElementById("search-input"));
     if (feature?.geometry && feature.geometry.type !== "Point") flyToGeometry(map, feature.geometry, { card });
   });
 
