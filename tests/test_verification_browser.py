@@ -341,3 +341,24 @@ def test_staff_sign_out_from_every_page_they_work_on(browser: Any, city: dict[st
         assert staff.errors == [], staff.errors
     finally:
         ctx.close()
+
+
+def test_the_report_dialog_names_the_object_as_its_card_does(browser: Any,
+                                                             city: dict[str, Any]) -> None:
+    """The dialog named an object by its first text value: an address by its house number
+    ("Об'єкт: 22"). It names it as the card's title does: the full address."""
+    server = city["server"]
+    address = httpx.get(f"{server}/collections/addresses/items",
+                        params={"f": "json", "limit": 1}).json()["features"][0]
+    ctx, visitor = context(browser, server)
+    try:
+        page = visitor.open(f"#obj=addresses/{address['id']}")
+        link = page.locator("#card-body .report-link")
+        link.wait_for(timeout=WAIT_MS)
+        link.click()
+        page.locator("#report-dialog[open]").wait_for(timeout=WAIT_MS)
+        named = page.locator("#report-form p strong + span").inner_text()
+        assert named == address["properties"]["full_address"]
+        assert visitor.errors == []
+    finally:
+        ctx.close()

@@ -80,11 +80,12 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
-// the card's link: a button that opens the dialog for this object
-export function reportLink(map, collection, feature) {
+// the card's link: a button that opens the dialog for this object; ``name()`` names it as
+// the card does (an address by its full address, not its house number), in the page's language
+export function reportLink(map, collection, feature, name) {
   ensureStyle();
   const link = el("button", { type: "button", class: "report-link link-button", text: s("link") });
-  link.addEventListener("click", () => open(map, collection, feature));
+  link.addEventListener("click", () => open(map, collection, feature, name()));
   return link;
 }
 
@@ -106,7 +107,7 @@ function ensureDialog() {
   return dialog;
 }
 
-function open(map, collection, feature) {
+function open(map, collection, feature, key) {
   const d = ensureDialog();
   state.map = map;
   state.point = null;
@@ -125,7 +126,6 @@ function open(map, collection, feature) {
   const send = el("button", { type: "submit", id: "report-send", class: "primary", text: s("send") });
   const close = el("button", { type: "button", id: "report-close", text: s("cancel") });
   close.addEventListener("click", () => { d.close(); clearMarker(); });
-  const key = feature?.properties ? Object.values(feature.properties).find((v) => typeof v === "string") : null;
   const form = el("form", { method: "dialog", id: "report-form" },
     el("h2", { id: "report-title", text: s("title") }),
     el("p", { class: "hint", text: s("intro") }),

@@ -14,7 +14,7 @@ import { Coordinates, Measure, Ucs2000 } from "./measure.js";
 import { Permalink, readPermalink } from "./permalink.js";
 import { PrintDialog } from "./print.js";
 import { RasterLayers } from "./rasters.js";
-import { registerCardLink } from "./card.js";
+import { objectName, registerCardLink } from "./card.js";
 
 const config = JSON.parse(document.getElementById("portal-config").textContent);
 const portal = { config, ready: false, metrics: {}, errors: [], hooks: [] };
@@ -58,7 +58,8 @@ async function start() {
   new PrintDialog(map, config);
   // "Повідомити про помилку" on every card: the report dialog is its own module
   import("/static/feedback/feedback.js")
-    .then((m) => registerCardLink((collection, feature) => m.reportLink(map, collection, feature)))
+    .then((m) => registerCardLink((collection, feature) => m.reportLink(map, collection, feature,
+      () => objectName(fields, collection, feature.properties))))
     .catch((err) => console.warn("feedback:", err.message));
   const card = document.getElementById("card");
   const search = new SearchBox(config, async (hit) => {
