@@ -287,7 +287,7 @@ def _open(path: Path, display: str, layer: str | None, encoding: str | None,
     if suffix == ".kml":
         from ingest.formats.kml import KmlSource
 
-        return KmlSource.open(path, display)
+        return KmlSource.open(path, display, layer)
     if suffix == ".dxf":
         from ingest.formats.dxf import DxfSource
 

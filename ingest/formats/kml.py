@@ -60,24 +60,33 @@ def _geometry(el: Any) -> Any:
 
 @dataclass
 class KmlSource(Source):
-    """The placemarks of a KML file (every folder)."""
+    """The placemarks of a KML file: every folder's, or (``layer``) those of one folder, its
+    subfolders included — Google Earth's and most web maps' way of keeping layers apart."""
 
     @classmethod
-    def open(cls, path: Path, display: str) -> KmlSource:
+    def open(cls, path: Path, display: str, layer: str | None = None) -> KmlSource:
         fields: list[str] = ["name", "description"]
-        try:
-            for placemark in _placemarks(path):
+        folders: set[str] = set()
+        for placemark in _placemarks(path, display=display):
+            inside = _folders(placemark)
+            folders.update(inside)
+            if layer is None or layer in inside:
                 for key in _extended(placemark):
                     if key not in fields:
                         fields.append(key)
-                placemark.clear()
-        except InvalidFile:
-            raise
-        return cls(path=path, display=display, format="KML", layer=None,
+            placemark.clear()
+        if layer is not None and layer not in folders:
+            # a --layer the file does not have was read as the whole file
+            named = ", ".join(sorted(folders)) or "none: every placemark is at its top level"
+            raise InvalidFile(f"{display}: no folder {layer!r} holds placemarks; its folders: "
+                              f"{named}", file=display)
+        return cls(path=path, display=display, format="KML", layer=layer,
                    crs=CRS.from_epsg(4326), fields=fields)
 
     def records(self) -> Iterator[Record]:
-        for row, placemark in enumerate(_placemarks(self.path, display=self.display), 1):
+        placemarks = (p for p in _placemarks(self.path, display=self.display)
+                      if self.layer is None or self.layer in _folders(p))
+        for row, placemark in enumerate(placemarks, 1):
             values: dict[str, Any] = {"name": None, "description": None}
             for child in placemark:
                 if _local(child.tag) in ("name", "description"):
@@ -107,11 +116,25 @@ def _placemarks(path: Path, display: str | None = None) -> Iterator[Any]:
                 # memory cannot afford
                 el.clear()
                 parent = el.getparent()
-                while parent is not None and el.getprevious() is not None:
-                    del parent[0]
+                if parent is not None:  # a folder's <name> stays: it names the next ones too
+                    for before in list(el.itersiblings(preceding=True)):
+                        if _local(before.tag) != "name":
+                            parent.remove(before)
     except etree.XMLSyntaxError as exc:
         raise InvalidFile(f"{display or path.name}: not well-formed KML at line {exc.lineno}: "
                           f"{exc.msg}", file=display or path.name, row=exc.lineno or 0) from None
+
+
+def _folders(placemark: Any) -> list[str]:
+    """Return the names of the folders (and the document) ``placemark`` lies in, innermost
+    first; a folder's name comes before its placemarks, so it is read by then."""
+    names = []
+    for parent in placemark.iterancestors():
+        if _local(parent.tag) in ("Folder", "Document"):
+            name = next((c.text for c in parent if _local(c.tag) == "name"), None)
+            if name and name.strip():
+                names.append(name.strip())
+    return names
 
 
 def _extended(placemark: Any) -> dict[str, Any]:
