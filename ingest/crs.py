@@ -10,6 +10,7 @@ UCS-2000 only by a "ballpark" operation (a datum it knows no transformation for)
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from pyproj import CRS, Transformer
@@ -101,8 +102,15 @@ def epsg_of(crs: CRS) -> int | None:
 
 def resolve(file_crs: CRS | None, given: CRS | None, storage_srid: int, display: str,
             transforms: dict[str, str], sample: tuple[float, float] | None = None,
-            hint: str = "") -> SourceCrs:
-    """Return how to bring the file's coordinates into the storage CRS, or raise."""
+            hint: str = "", in_postgis: Callable[[int], bool] = lambda code: True
+            ) -> SourceCrs:
+    """Return how to bring the file's coordinates into the storage CRS, or raise.
+
+    ``in_postgis(code)`` says whether PostGIS's ``spatial_ref_sys`` holds an EPSG code; one
+    it lacks is moved by PROJ (pyproj) instead: PostGIS 3.3's table predates the regions'
+    UCS-2000 / LCS-NN (МСК-NN, EPSG 9821–9865), and every local-system file failed with
+    PostGIS's "Cannot find SRID".
+    """
     crs = given or file_crs
     if crs is None:
         why = "; ".join(w for w in (hint, describe_coordinates(*sample) if sample else "") if w)
@@ -137,7 +145,7 @@ def resolve(file_crs: CRS | None, given: CRS | None, storage_srid: int, display:
             f"pipeline in GIS_INGEST__TRANSFORMS='{{\"{label}\": \"+proj=pipeline …\"}}'",
             file=display)
     note = "" if given is not None else lookalike_note(crs, storage)
-    if code is not None:
+    if code is not None and in_postgis(code):
         return SourceCrs(crs, code, None, label, note)
     return SourceCrs(crs, None, Transformer.from_crs(crs, storage, always_xy=True), label, note)
 

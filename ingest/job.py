@@ -58,7 +58,9 @@ def import_file(conn: psycopg.Connection, reg: Registry, path: Path, files: File
         given = parse_crs(files.crs) if files.crs else None
         sample = _first_xy(source) if given is None and source.crs is None else None
         crs = resolve(source.crs, given, opts.storage_srid, source.display, transforms or {},
-                      sample, source.crs_hint)
+                      sample, source.crs_hint, in_postgis=lambda code: conn.execute(
+                          "SELECT EXISTS (SELECT 1 FROM spatial_ref_sys WHERE srid = %s)",
+                          (code,)).fetchone() == (True,))
         columns = [c for c in source.fields if c not in source.geometry_columns]
         mapping = build_mapping(reg, columns, overrides,
                                 drawing=source.format == "DXF", keep_ids=opts.keep_ids)

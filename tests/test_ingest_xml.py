@@ -3,6 +3,7 @@ people's data) → PostGIS → XML, every vertex to the millimetre, areas as dec
 
 from __future__ import annotations
 
+import math
 import re
 from datetime import date
 from pathlib import Path
@@ -258,3 +259,29 @@ def test_a_boundary_that_does_not_come_back_is_closed_and_reported(db_url: str,
     assert notes and {p.severity for p in notes} == {"warning"}, after.problems
     assert "ends at point UIDP 4, not at UIDP 1" in notes[0].message
     assert after.rows == 1 and not after.refused  # the same parcel: a warning, not a refusal
+
+
+def test_a_file_in_a_regions_local_system_is_moved_by_proj(db_url: str, tmp_path: Path) -> None:
+    """UCS-2000 / LCS-NN (МСК-NN, EPSG 9821–9865) are not in PostGIS 3.3's spatial_ref_sys:
+    every local-system file failed with PostGIS's "Cannot find SRID (9861)". PROJ moves them:
+    a parcel measured in МСК-71 lands on its UCS-2000 / Ukraine TM zone 9 place within the
+    catalogue's centimetre (the file writes the local coordinates to 0.01 m)."""
+    from pyproj import Transformer
+
+    to_local = Transformer.from_crs(6383, 9861)  # both northing (X) first
+    local = {k: to_local.transform(x, y) for k, (x, y) in rectangle().items()}
+    source = fill(TEMPLATES[4], local, parcel_id="0043", area_ha="0.1000").replace(
+        "<USC2000/>", "<Local>МСК-71</Local>")
+    path = tmp_path / "local.xml"
+    path.write_text(source, encoding="utf-8")
+    report = run(db_url, path, "land_parcels")
+    assert report.written and report.crs == "EPSG:9861", report.problems
+    with psycopg.connect(db_url) as conn:
+        stored = conn.execute(
+            "SELECT ST_AsText(ST_SnapToGrid(geom, 0.001)) FROM registry.land_parcel "
+            "WHERE cadastral_number = '6810100000:02:099:0043'").fetchone()[0]
+    expected = [(y, x) for x, y in rectangle().values()]  # x = Y, y = X
+    got = {tuple(float(v) for v in pair.split())
+           for pair in stored.removeprefix("MULTIPOLYGON(((").rstrip(")").split(",")}
+    assert len(got) == 4 and all(min(math.dist(g, e) for e in expected) < 0.006 for g in got), \
+        (got, expected)
