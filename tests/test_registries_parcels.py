@@ -149,6 +149,20 @@ def test_declared_area_mismatch_is_reported_not_refused(conn: psycopg.Connection
     assert {p.severity for p in found} == {Severity.WARNING}
 
 
+def test_a_negative_declared_area_is_refused(conn: psycopg.Connection) -> None:
+    """A planner typed -5 into the declared area and the editor saved it: only the area
+    warning would have said anything, and nobody saw it."""
+    with pytest.raises(RuleViolation, match=r"parcel 6810100000:01:001:0001: the declared area "
+                                            r"-5\.0000 ha is negative"):
+        make_parcel(conn, "6810100000:01:001:0001", area_declared_ha="-5")
+    with pytest.raises(psycopg.errors.CheckViolation, match="the area error -0.0010 ha is "
+                                                           "negative"):
+        conn.execute("INSERT INTO registry.land_parcel (cadastral_number, category, "
+                     "purpose_code, area_declared_ha, area_error_ha, geom) VALUES "
+                     "('6810100000:01:001:0002', '200', '02.01', 0.04, -0.001, ST_Multi("
+                     "ST_MakeEnvelope(299865, 5476633, 299885, 5476653, 6383)))")
+
+
 def test_unknown_koatuu_prefix_is_a_warning(conn: psycopg.Connection) -> None:
     make_boundary(conn)
     make_parcel(conn, "6810200000:01:001:0001")

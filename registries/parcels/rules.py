@@ -101,6 +101,17 @@ AREA_MATCHES = Rule(
     description_uk="задекларована площа й площа, обчислена в системі координат зберігання, "
                    "різняться не більше ніж на вказану похибку (щонайменше 0,0001 га)")
 
+AREA_NOT_NEGATIVE = Rule(
+    "area_not_negative",
+    "a declared area and its error are not negative", Severity.ERROR,
+    "SELECT n.id, format('parcel %s: %s', n.cadastral_number, concat_ws('; ', CASE WHEN "
+    "n.area_declared_ha < 0 THEN format('the declared area %s ha is negative', "
+    "n.area_declared_ha) END, CASE WHEN n.area_error_ha < 0 THEN format('the area error %s ha "
+    "is negative', n.area_error_ha) END)) FROM {rows} AS n "
+    "WHERE n.area_declared_ha < 0 OR n.area_error_ha < 0",
+    on=("area_declared_ha", "area_error_ha"),
+    description_uk="задекларована площа та її похибка не від'ємні")
+
 NUMBER_NOT_RETIRED = Rule(
     "cadastral_number_not_retired",
     "a number retired by a division or merger is never given to another parcel (§1.1)",
@@ -118,4 +129,5 @@ NUMBER_NOT_RETIRED = Rule(
 
 PARCEL_RULES = (CADASTRAL_NUMBER_FORMAT, NUMBER_NOT_RETIRED, CADASTRAL_NUMBER_REGION, PURPOSE_KNOWN,
                 no_overlap(OVERLAP_TOLERANCE_M2), inside_community(OUTSIDE_TOLERANCE_M2),
-                PURPOSE_FITS_CATEGORY, CADASTRAL_QUARTER, KOATUU_PREFIX, AREA_MATCHES)
+                PURPOSE_FITS_CATEGORY, CADASTRAL_QUARTER, KOATUU_PREFIX, AREA_NOT_NEGATIVE,
+                AREA_MATCHES)
