@@ -356,6 +356,23 @@ def test_phone_search_lands_at_the_address_above_the_card(phone: Watched, server
     assert 0 < x < canvas["width"] and 0 < canvas["y"] + y < card["y"], (x, y, card)
 
 
+@pytest.mark.parametrize("lang", ["uk", "en"])
+def test_the_parcel_report_fits_a_phone(phone: Watched, demo_url: str, lang: str) -> None:
+    """The neighbours' and restrictions' tables were wider than a phone's screen: the report
+    laid out 569 px wide on a 390 px phone and showed zoomed out, in small print."""
+    with psycopg.connect(demo_url) as conn:
+        number = conn.execute(
+            "SELECT p.cadastral_number FROM registry.land_parcel AS p WHERE EXISTS (SELECT 1 "
+            "FROM registry.land_parcel AS n WHERE n.id <> p.id AND ST_Intersects(n.geom, "
+            "p.geom)) ORDER BY p.id LIMIT 1").fetchone()[0]
+    page = phone.page
+    page.goto(f"{phone.base}/reports/parcels/{quote(number, safe='')}?f=html&lang={lang}",
+              wait_until="load")
+    assert page.locator("table").count() >= 2  # the parcel's and its neighbours'
+    width = page.evaluate("document.documentElement.scrollWidth")
+    assert width <= page.viewport_size["width"], width
+
+
 def test_phone_keeps_the_choice_in_sight_and_fits(phone: Watched, demo_url: str) -> None:
     with psycopg.connect(demo_url) as conn:
         pid, _, lon, lat = parcel_point(conn)
