@@ -413,6 +413,38 @@ def cpg_encoding(cpg: Path) -> str:
     return "utf-8"
 
 
+def check_cpg(dbf: Path, declared: str, display: str) -> None:
+    """Refuse a Shapefile whose ``.cpg`` names another encoding than its text is in (a
+    cp1251 file beside a ``.cpg`` saying UTF-8, as tools write it by default), saying what the
+    text reads as and how to import it; the decoder's error named no file, column or cure.
+
+    A single-byte code page decodes anything: a ``.cpg`` naming one over text that is valid
+    UTF-8 (and not plain ASCII) is taken as the same mistake the other way.
+    """
+    with dbf.open("rb") as f:
+        header_len = _dbf_header_length(f) or 32
+        f.seek(32)
+        names = f.read(max(header_len - 32, 0))
+        found = guess_encoding(f.read(2 << 20))
+    descriptors = []
+    for i in range(0, len(names) - 31, 32):
+        if names[i] == 0x0D:  # the descriptors' end
+            break
+        descriptors.append(names[i:i + 11].split(b"\0", 1)[0])
+    try:
+        b"\n".join(descriptors).decode(declared)
+        names_ok = True
+    except UnicodeDecodeError:
+        names_ok = False
+    wrong = not names_ok or (found is not None and found != declared and (
+        declared == "utf-8" or found == "utf-8"))
+    if wrong:
+        reads = found if found and found != declared else "cp1251"
+        raise _fail(display, f"its .cpg says the text is {declared}, but the "
+                    f"{'column names are' if not names_ok else 'text is'} not: it reads as "
+                    f"{reads}; import it with --encoding {reads} (or correct the .cpg)")
+
+
 def _sidecar(path: Path, suffix: str) -> Path | None:
     for candidate in (path.with_suffix(suffix), path.with_suffix(suffix.upper())):
         if candidate.exists():
@@ -506,12 +538,14 @@ class GdalSource(Source):
         notes: list[str] = []
         if suffix == ".shp":
             check_shapefile(path, display)
-            if encoding is None and _sidecar(path, ".cpg") is None:
-                dbf = _sidecar(path, ".dbf")
-                assert dbf is not None
+            dbf, cpg = _sidecar(path, ".dbf"), _sidecar(path, ".cpg")
+            assert dbf is not None
+            if encoding is None and cpg is None:
                 encoding = dbf_encoding(dbf)
                 if encoding:
                     notes.append(f"no .cpg beside the Shapefile: its text reads as {encoding}")
+            elif encoding is None and cpg is not None:
+                check_cpg(dbf, cpg_encoding(cpg), display)
         try:
             layers = [str(name) for name, _ in pyogrio.list_layers(str(path))]
             chosen = choose_layer(layers, layer, display)

@@ -404,3 +404,23 @@ def test_a_kml_folder_is_a_layer(db_url: str, tmp_path: Path) -> None:
                                           r"its folders: Інше, Вкладена, Доступність, Центр"):
         run(db_url, path, "accessibility_objects", dry_run=True,
             files=FileOptions(layer="Парки"))
+
+
+@pytest.mark.parametrize("schema", [PARCEL_SCHEMA, CYRILLIC_SCHEMA])
+def test_a_cpg_naming_the_wrong_encoding_says_what_the_text_is(db_url: str, tmp_path: Path,
+                                                               schema: dict[str, Any]) -> None:
+    """A cp1251 Shapefile beside a .cpg saying UTF-8 (many tools write one by default) was
+    Python's decoder error: "'utf-8' codec can't decode byte 0xc4 in position 0", naming no
+    cure. It says what the text reads as and how to import it, and that works."""
+    records = [cyrillic(1), cyrillic(2)] if schema is CYRILLIC_SCHEMA else [parcel(1),
+                                                                             parcel(2)]
+    path = write(tmp_path / "p.shp", records, schema, encoding="cp1251")
+    path.with_suffix(".cpg").write_text("UTF-8")
+    where = "column names are" if schema is CYRILLIC_SCHEMA else "text is"
+    with pytest.raises(InvalidFile, match=rf"p.shp: its .cpg says the text is utf-8, but the "
+                                          rf"{where} not: it reads as cp1251; import it with "
+                                          r"--encoding cp1251"):
+        run(db_url, path, "land_parcels", dry_run=True)
+    report = run(db_url, path, "land_parcels", dry_run=True,
+                 files=FileOptions(encoding="cp1251"))
+    assert report.rows == 2 and report.encoding == "cp1251"
