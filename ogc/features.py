@@ -755,9 +755,16 @@ def check_rendered_size(request: Request, most: int) -> None:
     except ValueError:
         return  # a malformed limit: the provider names it
     if limit > most:
-        raise InvalidParameter(f"a page rendered as HTML or JSON-LD holds at most {most} "
-                               "features (GIS_LIMITS__MAX_RENDERED_ITEMS); page through with "
-                               "offset, or ask f=json", parameter="limit")
+        raise too_many_to_render(most)
+
+
+def too_many_to_render(most: int, as_json: int | None = None) -> InvalidParameter:
+    """Return the 400 of a page to render (HTML, JSON-LD) over ``most`` features: the public
+    reads it, so it names the cure, not the setting (an operator's concern, docs)."""
+    more = f" for up to {as_json}" if as_json else ""
+    return InvalidParameter(f"a page rendered as HTML or JSON-LD holds at most {most} features;"
+                            f" page through with offset, or ask f=json{more}",
+                            parameter="limit")
 
 
 def request_crs(svc: FeatureService, request: Request) -> int | str:

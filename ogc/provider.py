@@ -34,7 +34,7 @@ from pygeoapi.provider.base import (
 from gis.crs import output_crs_uris, srid_from_uri
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import GisError, InvalidParameter
-from ogc.features import JSON_TYPES, build_filter
+from ogc.features import JSON_TYPES, build_filter, too_many_to_render
 from ogc.params import parse_items_query
 from registries.catalog import default_catalog
 from registries.queries import Output, item_sql, matched_sql, page_sql
@@ -174,10 +174,7 @@ class RegistryProvider(BaseProvider):  # type: ignore[misc]
             q = parse_items_query(params, self.reg, fields, output_crs_uris(self.storage_srid),
                                   _shared.max_limit, _shared.default_limit)
             if q.limit > _shared.max_rendered:  # a page pygeoapi renders (HTML, JSON-LD)
-                raise InvalidParameter(
-                    f"a page rendered as HTML or JSON-LD holds at most {_shared.max_rendered} "
-                    f"features (GIS_LIMITS__MAX_RENDERED_ITEMS); page through with offset, or "
-                    f"ask f=json for up to {_shared.max_limit}", parameter="limit")
+                raise too_many_to_render(_shared.max_rendered, _shared.max_limit)
             flt = build_filter(self.reg, self.storage_srid, q)
             out = Output(fields=q.fields, skip_geometry=q.skip_geometry)
             with database_errors(), self._connect() as conn, conn.transaction():

@@ -784,3 +784,14 @@ def test_an_items_page_links_itself_in_every_format_it_is_served_in(server: str,
         assert r.status_code == 200, (href, r.text[:300])
         assert r.headers["content-type"].split(";")[0] == kind
         assert "offset=3" in href and f"limit={limit}" in href
+
+
+def test_a_page_too_long_to_render_names_the_cure_not_the_setting(server: str) -> None:
+    """The public read the operator's setting's name (GIS_LIMITS__MAX_RENDERED_ITEMS) in the
+    400; it says how many a page holds and what to do instead."""
+    for f in ("html", "jsonld"):
+        r = get(server, "/collections/land_parcels/items", f=f, limit=2000)
+        assert r.status_code == 400
+        text = html.unescape(r.text)
+        assert "holds at most 1000 features; page through with offset, or ask f=json" in text
+        assert "GIS_" not in text
