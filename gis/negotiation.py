@@ -20,6 +20,29 @@ JSON_TYPES = ("application/json", "application/geo+json", "application/problem+j
               "application/ld+json", "application/schema+json")
 
 
+def choices(header: str) -> list[tuple[str, list[str], float]]:
+    """Return the choices of a preference header (``Accept``, ``Accept-Language``): each
+    value, its parameters as written and its quality (``q``; -1 when it is not a number).
+
+    >>> choices("text/html;level=1, en;q=0.5, x;q=y")
+    [('text/html', ['level=1'], 1.0), ('en', ['q=0.5'], 0.5), ('x', ['q=y'], -1.0)]
+    """
+    out: list[tuple[str, list[str], float]] = []
+    for part in header.split(","):
+        value, *params = (p.strip() for p in part.split(";"))
+        q = 1.0
+        for param in params:
+            name, _, number = param.partition("=")
+            if name.strip().lower() == "q":
+                try:
+                    q = float(number.strip())
+                except ValueError:
+                    q = -1.0
+        if value:
+            out.append((value, params, q))
+    return out
+
+
 def accept_ranges(accept: str) -> list[tuple[str, float]]:
     """Return the media ranges of an ``Accept`` header with their quality values, lower case;
     a range whose ``q`` is not a number from 0 to 1 is left out.
@@ -27,22 +50,8 @@ def accept_ranges(accept: str) -> list[tuple[str, float]]:
     >>> accept_ranges("text/html, application/xml;q=0.9, */*;q=0.8, image/*;q=x")
     [('text/html', 1.0), ('application/xml', 0.9), ('*/*', 0.8)]
     """
-    ranges: list[tuple[str, float]] = []
-    for part in accept.split(","):
-        kind, *params = (p.strip() for p in part.split(";"))
-        if "/" not in kind:
-            continue
-        q = 1.0
-        for param in params:
-            name, _, value = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(value.strip())
-                except ValueError:
-                    q = -1.0
-        if 0.0 <= q <= 1.0:
-            ranges.append((kind.lower(), q))
-    return ranges
+    return [(kind.lower(), q) for kind, _, q in choices(accept)
+            if "/" in kind and 0.0 <= q <= 1.0]
 
 
 def acceptable(header: str) -> str:
@@ -56,22 +65,8 @@ def acceptable(header: str) -> str:
     >>> acceptable("en;q=0"), acceptable("uk, en;q=x, de;q=2")
     ('', 'uk')
     """
-    kept: list[str] = []
-    for part in header.split(","):
-        value, *params = (p.strip() for p in part.split(";"))
-        if not value:
-            continue
-        q = 1.0
-        for param in params:
-            name, _, number = param.partition("=")
-            if name.strip().lower() == "q":
-                try:
-                    q = float(number.strip())
-                except ValueError:
-                    q = -1.0
-        if 0.0 < q <= 1.0:
-            kept.append(";".join([value, *params]))
-    return ", ".join(kept)
+    return ", ".join(";".join([value, *params]) for value, params, q in choices(header)
+                     if 0.0 < q <= 1.0)
 
 
 def preferred(accept: str | None, offered: Sequence[str]) -> str | None:
