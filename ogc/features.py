@@ -515,10 +515,10 @@ class FeatureRouter:
                                        ITEMS_TYPES if handler == self.items else ITEM_TYPES)
                     ours = fmt == "json" or (handler == self.items and fmt == "csv")
                     if method in READ_METHODS and not ours:
-                        rendered_crs84_only(request, fmt)
                         check_rendered_size(request, self.svc.max_rendered)  # before rendering
                         if handler == self.items:  # the same 400s as GeoJSON, in our words
                             await run_in_threadpool(check_items_query, self.svc, request)
+                        rendered_crs84_only(request, fmt)  # a crs GeoJSON would take
                         break  # HTML and other formats: pygeoapi (its provider filters alike)
                     response = await handler(request)
                     await response(scope, receive, send)
