@@ -379,15 +379,26 @@ def dbf_text_widths(dbf: Path, encoding: str | None) -> dict[str, int]:
     """
     widths: dict[str, int] = {}
     with dbf.open("rb") as f:
-        header_len = _dbf_header_length(f)
-        while header_len is not None and f.tell() + 32 <= header_len:
-            desc = f.read(32)
-            if len(desc) < 32 or desc[0] == 0x0D:
-                break
+        for desc in _dbf_descriptors(f):
             name = desc[:11].split(b"\0", 1)[0].decode(encoding or "utf-8", errors="replace")
             if desc[11:12] == b"C":
                 widths[name.strip()] = desc[16]
     return widths
+
+
+def _dbf_descriptors(f: BinaryIO) -> list[bytes]:
+    """Return the 32-byte field descriptors of the DBF ``f`` starts with (name in the first
+    11 bytes, type in the 12th, width in the 17th), leaving ``f`` where its records begin."""
+    header_len = _dbf_header_length(f)
+    found: list[bytes] = []
+    while header_len is not None and f.tell() + 32 <= header_len:
+        desc = f.read(32)
+        if len(desc) < 32 or desc[0] == 0x0D:
+            break
+        found.append(desc)
+    if header_len is not None:
+        f.seek(header_len)
+    return found
 
 
 def cpg_encoding(cpg: Path) -> str:
@@ -422,17 +433,10 @@ def check_cpg(dbf: Path, declared: str, display: str) -> None:
     UTF-8 (and not plain ASCII) is taken as the same mistake the other way.
     """
     with dbf.open("rb") as f:
-        header_len = _dbf_header_length(f) or 32
-        f.seek(32)
-        names = f.read(max(header_len - 32, 0))
+        names = [desc[:11].split(b"\0", 1)[0] for desc in _dbf_descriptors(f)]
         found = guess_encoding(f.read(2 << 20))
-    descriptors = []
-    for i in range(0, len(names) - 31, 32):
-        if names[i] == 0x0D:  # the descriptors' end
-            break
-        descriptors.append(names[i:i + 11].split(b"\0", 1)[0])
     try:
-        b"\n".join(descriptors).decode(declared)
+        b"\n".join(names).decode(declared)
         names_ok = True
     except UnicodeDecodeError:
         names_ok = False
