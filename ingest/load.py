@@ -34,7 +34,7 @@ from ingest.crs import SourceCrs
 from ingest.mapping import FieldMap, Mapping, ValueProblem, column_converter, convert
 from ingest.readers import DBF_TEXT_BYTES, Batch, Source
 from ingest.report import MODES, ON_ERROR, ImportOptions, Problem, Report
-from registries.model import FieldType, Registry, Rule
+from registries.model import Field, FieldType, Registry, Rule
 from registries.publication import note_changes
 from registries.rules import LEGACY_SETTING, label_sql
 
@@ -441,7 +441,54 @@ class _Job(Checks):
 
     def check(self) -> None:
         self._referred_to()
+        self._persons_changed()
         super().check()
+
+    def _person_changes(self) -> list[tuple[str, dict[str, sql.Composable], list[Field]]]:
+        """Return each person (a holder, a distributor) whose identity the file carries, with
+        the SQL, per field that says who the person is, that tells whether row ``r`` names
+        another person than object ``t`` holds (a stored name or code the file replaces by
+        another), and the person's fields the file does not fill: those an update clears
+        instead of leaving the previous person's codes and personal data on the object. A
+        field that says whose a name is (the kind a mask depends on) is never cleared: without
+        it a natural person's name would be public."""
+        if self.opts.mode == "append":
+            return []
+        mapped = {m.field.name: m for m in self.fields}
+        guards = {f.personal_if.field for f in self.reg.fields if f.personal_if is not None}
+        changes: list[tuple[str, dict[str, sql.Composable], list[Field]]] = []
+        for person in dict.fromkeys(f.person for f in self.reg.fields if f.person):
+            group = [f for f in self.reg.fields if f.person == person]
+            named = [mapped[f.name] for f in group if f.identifies and f.name in mapped]
+            cleared = [f for f in group if f.name not in mapped and f.name not in guards
+                       and f.derived is None]
+            if not named or not cleared:
+                continue
+            differs: dict[str, sql.Composable] = {m.field.name: sql.SQL(
+                "(t.{col} IS NOT NULL AND {new} IS NOT NULL AND t.{col} <> {new})").format(
+                col=sql.Identifier(m.field.column), new=self._new(m)) for m in named}
+            changes.append((person, differs, cleared))
+        return changes
+
+    def _persons_changed(self) -> None:
+        """Warn of each object whose person the file changes, naming the fields cleared."""
+        table = sql.Identifier(self.reg.schema, self.reg.table)
+        for person, differs, cleared in self._person_changes():
+            filled = sql.SQL(" OR ").join(sql.SQL("t.{} IS NOT NULL").format(
+                sql.Identifier(f.column)) for f in cleared)
+            which = sql.SQL("concat_ws(', ', {})").format(sql.SQL(", ").join(
+                sql.SQL("CASE WHEN {} THEN {} END").format(d, sql.Literal(name))
+                for name, d in differs.items()))
+            self.conn.execute(sql.SQL(
+                "INSERT INTO ingest_problem (row, field, rule, severity, message) "
+                "SELECT r._row, NULL, 'person_changed', 'warning', format('row %s: the {person} "
+                "is not the one %s holds (%s differs): {fields}, which the file does not fill, "
+                "are cleared, not kept from the previous {person}', r._row, {label}, {which}) "
+                "FROM ingest_rows AS r JOIN {table} AS t ON t.id = r._key_id "
+                "WHERE ({other}) AND ({filled})").format(
+                person=sql.SQL(person), fields=sql.SQL(", ".join(f.name for f in cleared)),
+                label=label_sql(self.reg, "t"), which=which, table=table,
+                other=sql.SQL(" OR ").join(differs.values()), filled=filled))
 
     def _referred_to(self) -> None:
         """Find the objects a replace would delete that other registries refer to (a street
@@ -568,13 +615,19 @@ class _Job(Checks):
                 table, self._deleted_where()))
         self.progress("write", 1, 3)
         if self.opts.mode != "append":
-            updated = sql.SQL(", ").join([*(self._new(m) for m in self.fields),
-                                          sql.SQL("r.geom")])
+            updated = [*(self._new(m) for m in self.fields), sql.SQL("r.geom")]
+            set_names: list[sql.Composable] = [names]
+            for _, differs, cleared in self._person_changes():
+                other = sql.SQL(" OR ").join(differs.values())
+                for f in cleared:
+                    set_names.append(sql.Identifier(f.column))
+                    updated.append(sql.SQL("CASE WHEN {} THEN NULL ELSE t.{} END").format(
+                        other, sql.Identifier(f.column)))
             self.conn.execute(sql.SQL(
                 "UPDATE {table} AS t SET ({names}) = ROW({values}) FROM ingest_rows AS r "
                 "WHERE t.id = r._key_id AND {ok} AND {differs}").format(
-                table=table, names=names, values=updated, ok=self._ok(),
-                differs=self._differs()))
+                table=table, names=sql.SQL(", ").join(set_names),
+                values=sql.SQL(", ").join(updated), ok=self._ok(), differs=self._differs()))
         self.progress("write", 2, 3)
         new = sql.SQL("TRUE") if self.opts.mode == "append" and not self.opts.keep_ids \
             else sql.SQL("r._key_id IS NULL")

@@ -79,6 +79,10 @@ CHECKS: dict[str, dict[str, str]] = {
                       "uk": "ім'я подано разом із видом власника, що робить його закритим"},
     "unique": {"en": "a value that must be unique is not repeated",
                "uk": "значення, що має бути унікальним, не повторюється"},
+    "person_changed": {"en": "a holder the file changes keeps none of the previous one's "
+                             "codes and personal data",
+                       "uk": "новий власник, якого подає файл, не успадковує кодів і "
+                             "персональних даних попереднього"},
     "referred_to": {"en": "a replace deletes no object other registries refer to",
                     "uk": "заміна не вилучає об'єктів, на які посилаються інші реєстри"},
 }

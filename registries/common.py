@@ -53,15 +53,18 @@ def party_fields(role: str, title_uk: str, title_en: str) -> tuple[Field, ...]:
     """
     kind = f"{role}_kind"
     return (
-        Field(kind, title=t(f"{title_uk}: вид особи", f"{title_en}: kind"), choices=PARTY_KINDS),
+        Field(kind, title=t(f"{title_uk}: вид особи", f"{title_en}: kind"), choices=PARTY_KINDS,
+              person=role),
         Field(f"{role}_name", title=t(title_uk, title_en), searchable=True,
-              personal_if=PersonalIf(kind, "natural", NATURAL_PERSON_MASK)),
+              personal_if=PersonalIf(kind, "natural", NATURAL_PERSON_MASK), person=role,
+              identifies=True),
         Field(f"{role}_edrpou", title=t(f"{title_uk}: код ЄДРПОУ", f"{title_en}: EDRPOU"),
-              pattern=EDRPOU_PATTERN),
+              pattern=EDRPOU_PATTERN, person=role, identifies=True),
         Field(f"{role}_rnokpp", title=t(f"{title_uk}: РНОКПП", f"{title_en}: RNOKPP"),
-              pattern=RNOKPP_PATTERN, personal=True),
+              pattern=RNOKPP_PATTERN, personal=True, person=role, identifies=True),
         Field(f"{role}_home_address", title=t(f"{title_uk}: адреса проживання",
-                                              f"{title_en}: home address"), personal=True),
+                                              f"{title_en}: home address"), personal=True,
+              person=role),
     )
 
 

@@ -46,7 +46,7 @@ REGISTRY_KEYS = {"id", "title", "description", "table", "geometry", "group", "no
                  "holder"}
 FIELD_KEYS = {"name", "type", "title", "required", "expected", "personal", "personal_if",
               "searchable", "temporal", "unique", "pattern", "choices", "scale", "references",
-              "description", "derived"}
+              "description", "derived", "person", "identifies"}
 DATE_RANGE_STATUSES = CodeList([
     ("planned", "заплановано", "planned"),
     ("active", "діє", "active"),
@@ -126,9 +126,15 @@ def _field(spec: Any, where: str) -> Field:
                                f"{[t.value for t in FieldType]}") from None
     args: dict[str, Any] = {k: spec[k] for k in ("required", "expected", "personal", "searchable",
                                                   "temporal", "unique", "pattern", "scale",
-                                                  "references") if k in spec}
+                                                  "references", "person", "identifies")
+                            if k in spec}
     if "choices" in spec:
         args["choices"] = _choices(spec["choices"], f"{where} choices")
+    if not isinstance(spec.get("person", ""), str) or not isinstance(
+            spec.get("identifies", False), bool) or (spec.get("identifies") and
+                                                     "person" not in spec):
+        raise DeclarationError(f"{where}: person is the name of the person the field is about "
+                               "(holder, contact …); identifies: true needs it")
     if "personal_if" in spec:
         p = spec["personal_if"]
         if not isinstance(p, dict) or {"field", "equals"} - set(p):

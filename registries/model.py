@@ -186,6 +186,11 @@ class Field:
     # what the public sees), when ``derived`` needs a per-row subquery that a join answers.
     derived_join: Callable[[str, str], tuple[sql.Composable, sql.Composable]] | None = None
     indexed: bool = False  # a B-tree index: the field joins objects of two registries
+    # the person the field is about (a holder's kind, name, codes and home address are one
+    # person's): an import that names another person keeps none of the previous one's codes
+    # and personal data on the object (``ingest.load``)
+    person: str | None = None
+    identifies: bool = False  # the field says who ``person`` is (a name, an EDRPOU, an RNOKPP)
 
     def __post_init__(self) -> None:
         if not re.fullmatch(r"[a-z][a-z0-9_]{0,62}", self.name):

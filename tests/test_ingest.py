@@ -543,3 +543,35 @@ def test_keep_ids_reads_geojson_features_own_ids_never_gdals_numbers(db_url: str
     # without --keep-ids the members are not read at all (no second pass over the file)
     plain = run(db_url, collection([20, 21, 22]), "land_parcels", dry_run=True)
     assert "id" not in plain.ignored_columns and not any("GeoJSON" in n for n in plain.notes)
+
+
+def test_an_upsert_naming_another_holder_keeps_none_of_the_previous_ones_personal_data(
+        db_url: str, tmp_path: Path) -> None:
+    """A file with the holder's name but not the RNOKPP and home address: the stored ones
+    belong to the previous holder, so a new name clears them (with a warning in the dry run);
+    the same name, or the public mask «фізична особа», keeps them."""
+    schema = {"geometry": "Polygon", "properties": {
+        **PARCEL_SCHEMA["properties"], "holder_rnokpp": "str:10",
+        "holder_home_address": "str:80"}}
+    full = [parcel(i, holder_rnokpp=f"312345678{i}", holder_home_address=f"вул. Зарічна, {i}")
+            for i in (1, 2, 3)]
+    assert run(db_url, write(tmp_path / "v1.gpkg", full, schema, driver="GPKG"),
+               "land_parcels").inserted == 3
+    names = [parcel(1, OWNER="Бондар Іван Михайлович"), parcel(2),
+             parcel(3, OWNER="фізична особа")]
+    second = write(tmp_path / "v2.gpkg", names, PARCEL_SCHEMA, driver="GPKG")
+    dry = run(db_url, second, "land_parcels", mode="upsert", dry_run=True)
+    warned = [p for p in dry.problems if p.rule == "person_changed"]
+    assert [(p.row, p.severity) for p in warned] == [(1, "warning")], dry.problems
+    assert "6810100000:02:099:0001" in warned[0].message and "holder_name differs" in \
+        warned[0].message and "holder_rnokpp, holder_home_address" in warned[0].message
+    assert "Ковальчук" not in warned[0].message and "Бондар" not in warned[0].message
+    report = run(db_url, second, "land_parcels", mode="upsert")
+    assert report.written and (report.updated, report.unchanged) == (1, 2)
+    with psycopg.connect(db_url) as conn:
+        rows = conn.execute(
+            "SELECT holder_name, holder_kind, holder_rnokpp, holder_home_address FROM "
+            "registry.land_parcel ORDER BY cadastral_number").fetchall()
+    assert rows == [("Бондар Іван Михайлович", "natural", None, None),
+                    ("Ковальчук Олена Петрівна 2", "natural", "3123456782", "вул. Зарічна, 2"),
+                    ("Ковальчук Олена Петрівна 3", "natural", "3123456783", "вул. Зарічна, 3")]

@@ -87,6 +87,10 @@ def test_a_bad_declaration_names_the_file_and_the_key(tmp_path: Path) -> None:
                     "rules: [{no_such_rule: 1}]\n", encoding="utf-8")
     with pytest.raises(DeclarationError, match="bad.yml rule: a rule is one of"):
         load_registry(path)
+    path.write_text("id: bad\ntitle: Bad\ntable: bad\ngeometry: Point\nfields:\n"
+                    "  - {name: x, identifies: true}\n", encoding="utf-8")
+    with pytest.raises(DeclarationError, match="bad.yml field 'x': person is the name"):
+        load_registry(path)
 
 
 def test_a_new_declaration_gets_its_table_through_a_generated_migration(
