@@ -47,6 +47,7 @@ from app.registry_routes import wants_html
 from gis.compression import accepts_gzip, gzipped
 from gis.db import database_errors
 from gis.errors import DatabaseUnavailable, NotFound
+from gis.negotiation import not_modified
 from gis.settings import Settings
 from ingest.export import (
     FORMATS,
@@ -58,7 +59,6 @@ from ingest.export import (
     write_vector,
 )
 from ingest.metadata import ckan_package, dcat_catalog, dcat_dataset, withheld
-from ogc.features import if_none_match
 from ogc.streaming import ClosingStream
 from registries.catalog import Catalog
 from registries.model import Registry
@@ -206,7 +206,8 @@ class Downloads:
         if state.changed is not None:
             headers["Last-Modified"] = format_datetime(state.changed.astimezone(UTC),
                                                        usegmt=True)
-        if etag in if_none_match(request):  # a harvester's daily check costs no export
+        # a harvester's daily check costs no export
+        if not_modified(request.headers.get("if-none-match"), etag):
             return Response(status_code=304, headers={
                 k: v for k, v in headers.items() if k in ("ETag", "Cache-Control",
                                                           "Last-Modified", "Vary")})
@@ -309,7 +310,7 @@ def tagged_json(request: Request, document: dict[str, Any],
     body = json.dumps(document, ensure_ascii=False, separators=(",", ":")).encode()
     etag = '"m-' + hashlib.sha256(body).hexdigest()[:32] + '"'
     headers = {"ETag": etag, "Cache-Control": "no-cache"}
-    if etag in if_none_match(request):
+    if not_modified(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     return Response(body, media_type=media_type, headers=headers)
 

@@ -1,7 +1,8 @@
 """Content negotiation by ``Accept`` (RFC 9110, 12.5.1): which of the types a resource
 offers its client prefers — by quality value, then by the most specific range that names the
 type — read one way by every route that answers in more than one format; and the language a
-``lang`` parameter asks (``language``).
+``lang`` parameter asks (``language``); and whether a client already holds a representation
+(``not_modified``: ``If-None-Match``).
 
 Reading ``"text/html" in accept`` instead sent a client asking
 ``text/html;q=0.1, application/geo+json`` (GeoJSON, HTML only if nothing else) an HTML page.
@@ -41,6 +42,22 @@ def choices(header: str) -> list[tuple[str, list[str], float]]:
         if value:
             out.append((value, params, q))
     return out
+
+
+def not_modified(if_none_match: str | None, etag: str) -> bool:
+    """Return whether an ``If-None-Match`` header names ``etag`` (RFC 9110, 13.1.2): by weak
+    comparison — ``W/"a"`` matches ``"a"`` —, in a list with or without spaces, and ``*``
+    (any representation the resource has) matches every one.
+
+    >>> not_modified('W/"a",  "b"', '"a"'), not_modified('*', '"c"'), not_modified('"a"', '"b"')
+    (True, True, False)
+    >>> not_modified(None, '"a"'), not_modified('"a", W/"b"', 'W/"b"')
+    (False, True)
+    """
+    if not if_none_match:
+        return False
+    tags = {t.strip().removeprefix("W/") for t in if_none_match.split(",")}
+    return "*" in tags or etag.removeprefix("W/") in tags
 
 
 def accept_ranges(accept: str) -> list[tuple[str, float]]:

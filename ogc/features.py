@@ -36,7 +36,7 @@ from gis.crs import CRS84, crs_uri, output_crs_uris, srid_from_uri
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import InvalidParameter, MethodNotAllowed, NotFound, PreconditionFailed
 from gis.json_input import parse_json
-from gis.negotiation import preferred
+from gis.negotiation import not_modified, preferred
 from ogc.params import ItemsQuery, parse_crs, parse_items_query, parse_pending
 from ogc.streaming import ClosingStream
 from registries import writes
@@ -369,7 +369,7 @@ def item(svc: FeatureService, request: Request) -> Response:
     # staff's views of one object differ (published or with pending changes): never cached
     # for another reader
     vary = {"Vary": "Accept, Authorization, Cookie" if who.sees_personal_data else "Accept"}
-    if etag in if_none_match(request):
+    if not_modified(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers={"ETag": etag, **vary})
     return Response(json.dumps(feature, ensure_ascii=False), media_type=GEOJSON,
                     headers={"ETag": etag, "Content-Crs": content_crs(crs), **vary})
@@ -389,12 +389,6 @@ def item_etag(feature: str, version: int, personal: bool) -> str:
     if personal:
         return f'"{version}"'
     return '"p-' + hashlib.sha256(feature.encode()).hexdigest()[:24] + '"'
-
-
-def if_none_match(request: Request) -> set[str]:
-    """Return the ETags an ``If-None-Match`` header lists (weak ones compared as strong)."""
-    raw = request.headers.get("if-none-match", "")
-    return {t.strip().removeprefix("W/") for t in raw.split(",") if t.strip()}
 
 
 def parse_id(reg: Registry, raw: str) -> int:

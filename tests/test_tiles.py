@@ -202,6 +202,12 @@ def test_etag_revalidation_and_collections_parameter(
     first = httpx.get(url)
     again = httpx.get(url, headers={"If-None-Match": first.headers["etag"]})
     assert again.status_code == 304 and again.headers["x-tile-cache"] == "hit"
+    # If-None-Match compares weakly, in a list written with or without spaces, and * is any
+    # tile the URL has (RFC 9110, 13.1.2): a cache that weakened the ETag still revalidates
+    tag = first.headers["etag"]
+    for header in (f"W/{tag}", f'"other",{tag}', f'W/"other" ,  W/{tag}', "*"):
+        assert httpx.get(url, headers={"If-None-Match": header}).status_code == 304, header
+    assert httpx.get(url, headers={"If-None-Match": '"other", W/"x"'}).status_code == 200
     two = httpx.get(url, params={"collections": "land_parcels,buildings"})
     assert set(decode(two.content)) == {"land_parcels", "buildings"}
     # a collection named twice is one layer: layer names are unique in a tile (MVT 2.1, 4.1)

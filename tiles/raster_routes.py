@@ -32,7 +32,7 @@ from starlette.types import Receive, Scope, Send
 
 from gis.crs import CRS84, crs_uri, is_northing_first, output_crs_uris, srid_from_uri
 from gis.errors import InvalidParameter, NotFound
-from gis.negotiation import json_document, json_only
+from gis.negotiation import json_document, json_only, not_modified
 from gis.rasters import RasterRecord
 from gis.tms import (
     WEB_MERCATOR_QUAD,
@@ -148,7 +148,7 @@ async def tile_answer(svc: RasterService, request: Request, rec: RasterRecord,
     key = f"{rec.version}.{RENDER_VERSION}.{tms_id}.{zi}.{xi}.{yi}.{fmt}"
     etag = f'"{key}"'
     headers = cache_headers(svc, rec, etag)
-    if etag in (request.headers.get("if-none-match") or "").split(", "):
+    if not_modified(request.headers.get("if-none-match"), etag):
         return Response(status_code=304, headers=headers)
     data = svc.memory.get(key)
     headers["x-tile-cache"] = "hit" if data is not None else "miss"

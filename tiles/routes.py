@@ -24,7 +24,7 @@ from starlette.types import Receive, Scope, Send
 
 from gis.compression import accepts_gzip
 from gis.errors import InvalidParameter, NotFound
-from gis.negotiation import json_document, language
+from gis.negotiation import json_document, language, not_modified
 from gis.tms import WEB_MERCATOR_QUAD, tms_document, tms_listing
 from tiles import documents
 from tiles.cache import etag_of, pack, unpack
@@ -53,7 +53,7 @@ def tile_answer(svc: TileService, data: bytes, etag: str, cached: bool,
     """
     headers = {"etag": etag, "cache-control": cache_control(svc), "vary": "Accept-Encoding",
                "x-tile-cache": "hit" if cached else "miss", "access-control-allow-origin": "*"}
-    if etag in if_none_match.split(", "):
+    if not_modified(if_none_match, etag):
         return 304, headers, b""
     if not data:
         return 204, headers, b""
@@ -209,7 +209,7 @@ async def glyph_response(svc: TileService, request: Request) -> Response:
     etag = etag_of(data)
     headers = {"etag": etag, "cache-control": "public, max-age=86400", "vary": "Accept-Encoding",
                "access-control-allow-origin": "*"}
-    if etag in (request.headers.get("if-none-match") or "").split(", "):
+    if not_modified(request.headers.get("if-none-match"), etag):
         return Response(b"", status_code=304, headers=headers)
     if accepts_gzip(request.headers.get("accept-encoding", "")):
         data = await run_in_threadpool(glyphs.packed, stack, start)  # type: ignore[union-attr]
