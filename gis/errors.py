@@ -98,6 +98,9 @@ def problem(exc: GisError, instance: str) -> dict[str, Any]:
 class PayloadTooLarge(GisError, status=413, code="PayloadTooLarge"): ...
 
 
+class UnsupportedMediaType(GisError, status=415, code="UnsupportedMediaType"): ...
+
+
 class TooManyRequests(GisError, status=429, code="TooManyRequests"):
     """A client went over its request rate; ``retry_after`` seconds until it may go on."""
 

@@ -34,7 +34,13 @@ from gis.auth import Principal
 from gis.compression import accepts_gzip, gzipped
 from gis.crs import CRS84, crs_uri, output_crs_uris, srid_from_uri
 from gis.db import database_errors, set_statement_timeout
-from gis.errors import InvalidParameter, MethodNotAllowed, NotFound, PreconditionFailed
+from gis.errors import (
+    InvalidParameter,
+    MethodNotAllowed,
+    NotFound,
+    PreconditionFailed,
+    UnsupportedMediaType,
+)
 from gis.json_input import parse_json
 from gis.negotiation import not_modified, preferred
 from ogc.params import ItemsQuery, parse_crs, parse_items_query, parse_pending
@@ -414,11 +420,38 @@ def if_match(request: Request) -> int | None:
             from None
 
 
-async def read_feature(request: Request) -> dict[str, Any]:
-    """Return the GeoJSON Feature of a write's body (read only after its author may write)."""
+# what a write's body may be labelled: GeoJSON, JSON, a JSON merge patch (RFC 7396) or any
+# other ``+json`` type; a body without a Content-Type is read as JSON
+JSON_BODY = re.compile(r"^application/([a-z0-9.+-]+\+)?json$")
+GEOMETRY_TYPES = ("Point", "MultiPoint", "LineString", "MultiLineString", "Polygon",
+                  "MultiPolygon", "GeometryCollection")
+
+
+async def read_body(request: Request) -> dict[str, Any]:
+    """Return the JSON object of a write's body (read only after its author may write)."""
+    media = request.headers.get("content-type", "").split(";")[0].strip().lower()
+    if media and not JSON_BODY.match(media):
+        raise UnsupportedMediaType(f"request body is {media[:80]}: a write takes GeoJSON "
+                                   "(application/geo+json or application/json)")
     body = parse_json(await request.body(), "request body")
     if not isinstance(body, dict):
-        raise InvalidParameter("request body must be a GeoJSON Feature object")
+        raise InvalidParameter("request body must be a JSON object")
+    return body
+
+
+async def read_feature(request: Request) -> dict[str, Any]:
+    """Return the GeoJSON Feature of a write's body: a ``type`` other than Feature (a
+    FeatureCollection of several objects, a bare geometry) is refused, saying what it is."""
+    body = await read_body(request)
+    kind = body.get("type", "Feature")
+    if kind != "Feature":
+        shown = kind[:40] if isinstance(kind, str) else json.dumps(kind)[:40]
+        hint = ("; write one object per request, or import a file (gis ingest, /ingest)"
+                if kind == "FeatureCollection" else
+                "; put a geometry in a Feature's geometry member" if kind in GEOMETRY_TYPES
+                else "")
+        raise InvalidParameter(f"request body is a GeoJSON {shown!r}: a write takes one "
+                               f"Feature{hint}")
     return body
 
 

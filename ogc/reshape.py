@@ -23,7 +23,7 @@ from starlette.routing import Route
 
 from gis.db import database_errors
 from gis.errors import InvalidParameter
-from ogc.features import GEOJSON, FeatureService, if_match, parse_id, read_feature, request_crs
+from ogc.features import GEOJSON, FeatureService, if_match, parse_id, read_body, request_crs
 from registries import reshape
 
 
@@ -34,7 +34,7 @@ def reshape_routes(svc: FeatureService) -> list[Route]:
         reg = svc.catalog.get(request.path_params["collection_id"])
         obj_id = parse_id(reg, request.path_params["item_id"])
         who = await run_in_threadpool(svc.authenticate, request)
-        body = await read_feature(request)
+        body = await read_body(request)
         preview = body.get("preview", False)
         if not isinstance(preview, bool):
             raise InvalidParameter("preview must be true or false")
@@ -54,7 +54,7 @@ def reshape_routes(svc: FeatureService) -> list[Route]:
         reg = svc.catalog.get(request.path_params["collection_id"])
         obj_id = parse_id(reg, request.path_params["item_id"])
         who = await run_in_threadpool(svc.authenticate, request)
-        body = await read_feature(request)
+        body = await read_body(request)
         others = body.get("with")
         items = [{"id": obj_id, "version": if_match(request)},
                  *(others if isinstance(others, list) else [others])]

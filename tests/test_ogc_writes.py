@@ -241,3 +241,37 @@ def test_non_json_body_is_a_400(writable: tuple[str, str]) -> None:
     r = httpx.post(f"{server}/collections/land_parcels/items", content=b"not json",
                    headers=PLANNER)
     assert r.status_code == 400
+
+
+def test_a_body_that_is_not_one_feature_says_what_it_is(writable: tuple[str, str]) -> None:
+    """A FeatureCollection, a bare geometry or a form is not a write of one object: each gets
+    its own status and words (it was a 422 "required fields missing"), and nothing is
+    written."""
+    server, url = writable
+    items = f"{server}/collections/land_parcels/items"
+    with psycopg.connect(url) as conn:
+        before = conn.execute("SELECT count(*), sum(version) FROM registry.land_parcel"
+                              ).fetchone()
+    ring = [[26.97, 49.42], [26.9701, 49.42], [26.9701, 49.4201], [26.97, 49.42]]
+    one = {"type": "Feature", "properties": {"cadastral_number": "6810100000:02:099:0999"},
+           "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    r = httpx.post(items, json={"type": "FeatureCollection", "features": [one]},
+                   headers=PLANNER)
+    assert r.status_code == 400, r.text
+    assert "'FeatureCollection': a write takes one Feature" in r.json()["detail"]
+    assert "gis ingest" in r.json()["detail"]
+    r = httpx.post(items, json=one["geometry"], headers=PLANNER)
+    assert r.status_code == 400 and "'Polygon'" in r.json()["detail"], r.text
+    for media in ("text/csv", "multipart/form-data; boundary=x", "application/xml"):
+        r = httpx.post(items, content=json.dumps(one).encode(),
+                       headers={**PLANNER, "Content-Type": media})
+        assert r.status_code == 415, (media, r.text)
+        assert r.json()["code"] == "UnsupportedMediaType"
+        assert media.split(";")[0] in r.json()["detail"] and "application/geo+json" in \
+            r.json()["detail"]
+    r = httpx.put(f"{items}/1", content=b"{}", headers={**PLANNER, "Content-Type": "text/plain"})
+    assert r.status_code == 415, r.text
+    with psycopg.connect(url) as conn:
+        after = conn.execute("SELECT count(*), sum(version) FROM registry.land_parcel"
+                             ).fetchone()
+    assert after == before
