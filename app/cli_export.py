@@ -28,8 +28,8 @@ EXPORT_FORMATS = ("geojson", "csv", "xlsx", "gpkg", "shp", "ua-xml", "metadata")
 @click.option("--format", "fmt", type=click.Choice(EXPORT_FORMATS), default="geojson",
               show_default=True, help="geojson (RFC 7946), csv (UTF-8 with BOM), xlsx (a "
               "spreadsheet for Excel: the CSV's columns, every cell typed), gpkg, shp "
-              "(zipped), ua-xml (cadastral exchange file 0.7), metadata (the data.gov.ua "
-              "passport).")
+              "(zipped; -o NAME.shp: the Shapefile beside its parts), ua-xml (cadastral "
+              "exchange file 0.7), metadata (the data.gov.ua passport).")
 @click.option("-o", "--output", type=click.Path(path_type=Path),
               help="Where to write [REGISTRY.<ext> in the current folder; - for stdout].")
 @click.option("--parcel", help="ua-xml: the cadastral number of one parcel.")
@@ -74,6 +74,7 @@ def export(registry_id: str, fmt: str, output: Path | None, parcel: str | None,
     else:
         default = file_name(reg, fmt)
     target = output or Path(default)
+    sidecars: list[Path] = []
     with database(settings, read_only=True, quiet=True) as url, psycopg.connect(url) as conn, \
             _output(target, default) as path:
         if fmt in STREAMED:
@@ -87,6 +88,8 @@ def export(registry_id: str, fmt: str, output: Path | None, parcel: str | None,
             write_vector(conn, reg, srid, fmt, path, personal=staff, progress=progress,
                          stamp=stamp)
             progress.close()
+            if fmt == "shp" and target.suffix.lower() == ".shp":
+                sidecars = _shapefile_set(path, target)
         elif fmt == "ua-xml":
             from ingest.formats.ua_xml_export import exchange_file
 
@@ -99,7 +102,37 @@ def export(registry_id: str, fmt: str, output: Path | None, parcel: str | None,
             path.write_bytes(json.dumps(package(settings, conn, reg), ensure_ascii=False,
                                         indent=1, default=str).encode())
     if str(target) != "-":
-        click.echo(f"wrote {target}", err=True)
+        beside = f" and {', '.join(p.suffix for p in sidecars)} beside it" if sidecars else ""
+        click.echo(f"wrote {target}{beside}", err=True)
+
+
+def _shapefile_set(zipped: Path, target: Path) -> list[Path]:
+    """Turn the zipped Shapefile at ``zipped`` into the Shapefile ``target`` names: its
+    ``.shx``, ``.dbf``, ``.prj`` and ``.cpg`` are moved beside ``target`` under its name, and
+    ``zipped`` becomes the ``.shp`` (which ``_output`` moves into place last). A GIS user who
+    writes ``-o parcels.shp`` means the file QGIS opens, not a zip under that name."""
+    import shutil
+    import zipfile
+
+    moved: list[Path] = []
+    with zipfile.ZipFile(zipped) as zf:
+        members = zf.namelist()
+        for name in members:  # streamed: a city's DBF is not read whole
+            with zf.open(name) as src, (zipped.parent / Path(name).name).open("wb") as dst:
+                shutil.copyfileobj(src, dst, 1 << 20)
+    zipped.unlink()
+    for name in sorted(members, key=lambda n: Path(n).suffix == ".shp"):
+        part = zipped.parent / Path(name).name
+        if Path(name).suffix.lower() == ".shp":
+            part.replace(zipped)
+            continue
+        beside = target.with_suffix(Path(name).suffix)
+        try:
+            part.replace(beside)
+        except OSError as exc:
+            raise InvalidParameter(f"cannot write {beside}: {exc.strerror or exc}") from None
+        moved.append(beside)
+    return moved
 
 
 @contextlib.contextmanager

@@ -208,7 +208,17 @@ def test_gis_export_writes_every_format_and_its_staff_variant(demo_url: str,
                             "-"], env=env, capture_output=True, timeout=120).stdout
     assert b"holder_rnokpp" in staff.split(b"\n")[0] and b"holder_rnokpp" not in public
     json.loads((tmp_path / "a.metadata").read_text(encoding="utf-8"))
-    with zipfile.ZipFile(tmp_path / "a.shp") as zf:
+    # -o a.shp is the Shapefile QGIS opens, beside its parts; any other name is the zip
+    assert sorted(p.name for p in tmp_path.glob("a.*") if p.stem == "a" and p.suffix in (
+        ".shp", ".shx", ".dbf", ".prj", ".cpg")) == ["a.cpg", "a.dbf", "a.prj", "a.shp", "a.shx"]
+    geojson = json.loads((tmp_path / "a.geojson").read_text(encoding="utf-8"))
+    with fiona.open(tmp_path / "a.shp") as layer:
+        assert len(layer) == len(geojson["features"]) > 100
+        assert layer.crs.to_epsg() == 6383
+    r = subprocess.run([GIS, "export", "addresses", "--format", "shp", "-o",
+                        str(tmp_path / "a.shp.zip")], env=env, capture_output=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    with zipfile.ZipFile(tmp_path / "a.shp.zip") as zf:
         assert {Path(n).suffix for n in zf.namelist()} >= {".shp", ".shx", ".dbf", ".prj"}
 
 
