@@ -29,6 +29,7 @@ from gis.auth import Principal
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import InvalidParameter, NotFound
 from gis.negotiation import json_only, page_or_json
+from gis.params import parse_int
 from gis.settings import Settings
 from ogc.params import parse_pending
 from registries import changes, place, report, search
@@ -101,16 +102,6 @@ class RegistryService:
 
 # -- parameters ---------------------------------------------------------------------------
 
-def _int(params: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
-    try:
-        value = int(params.get(name, default))
-    except ValueError:
-        raise InvalidParameter(f"{name} must be an integer", parameter=name) from None
-    if not lo <= value <= hi:
-        raise InvalidParameter(f"{name} must be within {lo}–{hi}", parameter=name)
-    return value
-
-
 LIMITS = {"lon": 180.0, "lat": 90.0}
 
 
@@ -162,7 +153,7 @@ def wants_html(request: Request) -> bool:
 async def search_handler(svc: RegistryService, request: Request) -> Response:
     """GET /search?q=…[&collections=a,b][&limit=10]: addresses as typed, any registry."""
     params = dict(request.query_params)
-    limit = _int(params, "limit", 10, 1, MAX_SEARCH)
+    limit = parse_int(params, "limit", 10, 1, MAX_SEARCH)
     collections = [c for c in params.get("collections", "").split(",") if c] or None
     for cid in collections or []:  # the public searches what it may read, nothing else
         svc.readable(cid, request)
@@ -179,7 +170,7 @@ async def reverse_handler(svc: RegistryService, request: Request) -> Response:
     """GET /search/reverse?lon=…&lat=…[&radius=250]: the nearest address."""
     params = dict(request.query_params)
     lon, lat = _float(params, "lon"), _float(params, "lat")
-    radius = _int(params, "radius", 250, 1, 5000)
+    radius = parse_int(params, "radius", 250, 1, 5000)
     hit, distance = await run_in_threadpool(
         svc.run_quick, search.nearest_address, lon, lat,
         storage_srid=svc.settings.city.storage_srid, max_distance_m=radius,
@@ -363,8 +354,8 @@ async def as_of_handler(svc: RegistryService, request: Request) -> Response:
     when = parse_instant(params["datetime"], svc.settings.city.time_zone)
     if when > datetime.now(UTC):
         raise InvalidParameter("datetime lies in the future", parameter="datetime")
-    limit = _int(params, "limit", 1000, 1, svc.settings.max_items)
-    offset = _int(params, "offset", 0, 0, 10**9)
+    limit = parse_int(params, "limit", 1000, 1, svc.settings.max_items)
+    offset = parse_int(params, "offset", 0, 0, 10**9)
     personal = await svc.personal(request, reg.id)
     pending = parse_pending(params, personal)  # staff: the working copy's past
     features = await run_in_threadpool(

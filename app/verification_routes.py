@@ -45,6 +45,7 @@ from gis.db import database_errors
 from gis.errors import Forbidden, InvalidParameter, NotFound, Unauthorized
 from gis.json_input import parse_json
 from gis.negotiation import json_document, page_or_json
+from gis.params import parse_int
 from gis.settings import Settings
 from registries import error_reports, quality, verification
 from registries.catalog import Catalog
@@ -80,16 +81,6 @@ class HolderService:
     def write(self, fn: Callable[..., Any], *args: Any, **kwargs: Any) -> Any:
         with database_errors(), self.pool.connection() as conn, conn.transaction():
             return fn(conn, *args, **kwargs)
-
-
-def _int(params: Any, name: str, default: int, lo: int, hi: int) -> int:
-    try:
-        value = int(params.get(name, default))
-    except (TypeError, ValueError):
-        raise InvalidParameter(f"{name} must be an integer", parameter=name) from None
-    if not lo <= value <= hi:
-        raise InvalidParameter(f"{name} must be within {lo}–{hi}", parameter=name)
-    return value
 
 
 def _batch(raw: Any) -> int | None:
@@ -179,8 +170,8 @@ def verification_routes(settings: Settings, pool: ConnectionPool, catalog: Catal
         reg = svc.registry(request)
         params = request.query_params
         batch = _batch(params.get("batch"))
-        limit = _int(params, "limit", 100, 1, 1000)
-        offset = _int(params, "offset", 0, 0, 10**9)
+        limit = parse_int(params, "limit", 100, 1, 1000)
+        offset = parse_int(params, "offset", 0, 0, 10**9)
 
         def build(conn: Any) -> dict[str, Any]:
             changes = verification.pending_changes(conn, reg, batch=batch, limit=limit,
@@ -219,7 +210,7 @@ def verification_routes(settings: Settings, pool: ConnectionPool, catalog: Catal
     async def quality_report(request: Request) -> Response:
         await run_in_threadpool(svc.staff, request)
         reg = svc.registry(request)
-        limit = _int(request.query_params, "limit", 100, 1, 100_000)
+        limit = parse_int(request.query_params, "limit", 100, 1, 100_000)
         page = page_or_json(request.query_params.get("f"), request.headers.get("accept"))
         report = await run_in_threadpool(svc.read, quality.quality_report, catalog, reg,
                                          limit=limit)

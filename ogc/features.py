@@ -43,6 +43,7 @@ from gis.errors import (
 )
 from gis.json_input import parse_json
 from gis.negotiation import not_modified, preferred
+from gis.params import whole
 from ogc.params import ItemsQuery, parse_crs, parse_items_query, parse_pending
 from ogc.streaming import ClosingStream
 from registries import writes
@@ -778,7 +779,7 @@ def check_items_query(svc: FeatureService, request: Request) -> None:
 def check_rendered_size(request: Request, most: int) -> None:
     """Refuse (400) an items page to render (HTML, JSON-LD) over ``most`` features."""
     try:
-        limit = int(request.query_params.get("limit") or 0)
+        limit = whole(request.query_params.get("limit") or "0")
     except ValueError:
         return  # a malformed limit: the provider names it
     if limit > most:

@@ -9,6 +9,7 @@ from typing import Any
 
 from gis.crs import srid_from_uri
 from gis.errors import InvalidParameter, Unauthorized
+from gis.params import parse_int
 from registries.filters import parse_date
 from registries.model import Field, Registry
 from registries.queries import Sort
@@ -36,25 +37,6 @@ class ItemsQuery:
     skip_geometry: bool
     equals: tuple[tuple[str, str], ...]
     text: str | None = None  # q: free text over the registry's searchable fields
-
-
-def parse_int(params: dict[str, str], name: str, default: int, lo: int, hi: int) -> int:
-    """Return the integer parameter ``name`` within [lo, hi] or raise InvalidParameter.
-
-    >>> parse_int({"limit": "50"}, "limit", 10, 1, 10000)
-    50
-    """
-    raw = params.get(name)
-    if raw is None or raw == "":
-        return default
-    try:
-        value = int(raw)
-    except ValueError:
-        raise InvalidParameter(f"{name} must be an integer, got {raw!r}", parameter=name) from None
-    if value < lo or value > hi:
-        raise InvalidParameter(f"{name} must be between {lo} and {hi}, got {value}",
-                               parameter=name)
-    return value
 
 
 def parse_crs(raw: str | None, name: str, allowed: list[str]) -> int | str:

@@ -24,6 +24,7 @@ from psycopg import sql
 
 from gis.crs import clip_box, domain_in, is_geographic, is_northing_first
 from gis.errors import InvalidParameter
+from gis.params import whole
 from registries.addresses.search_text import contains_regex
 from registries.model import Field, FieldType, Registry, clean_text, composed
 from registries.temporal import OPEN_END, OPEN_START, Period, relation_sql
@@ -78,7 +79,7 @@ def typed_value(value: Any, kind: str, name: str) -> Any:
                 value = int(value)
             if isinstance(value, str):
                 try:
-                    value = int(value.strip())
+                    value = whole(value.strip())
                 except ValueError:
                     raise problem from None
             if not isinstance(value, int) or not -INT64 <= value < INT64:

@@ -81,6 +81,8 @@ def test_a_trailing_slash_names_the_same_resource(server: str, path: str) -> Non
     {"datetime": "2030-01-01/2020-01-01"}, {"filter": "nonexistent = 1"},
     {"sortby": "nonexistent"}, {"properties": "nonexistent"}, {"crs": "EPSG:9999"},
     {"q": ","}, {"skipGeometry": "maybe"},
+    # what Python's int() also reads: limit=1_0 was a page of ten
+    {"limit": "1_0"}, {"limit": "١٠"}, {"offset": " 5"},
 ])
 def test_an_items_page_in_html_is_refused_as_its_geojson_page(server: str,
                                                               params: dict[str, str]) -> None:
@@ -296,3 +298,18 @@ def test_the_methods_of_the_apps_own_routes(server: str, path: str, allow: str) 
         r = httpx.request(method, server + path, timeout=60)
         assert r.status_code == 405 and r.headers["allow"] == allow, (method, r.text)
         assert r.json()["code"] == "MethodNotAllowed"
+
+
+@pytest.mark.parametrize(("path", "params"), [
+    ("/collections/land_parcels/items", {}), ("/search", {"q": "Соборна"}),
+    ("/registries/land_parcels/as-of", {"datetime": "2026-01-01"}),
+])
+def test_a_whole_number_is_ascii_digits_on_every_route(server: str, path: str,
+                                                       params: dict[str, str]) -> None:
+    """One reading of a whole number (gis.params): 1_0, ١٠ and a padded 10 are refused by the
+    items, search and as-of routes alike, naming the parameter."""
+    for written in ("1_0", "١٠", " 10"):
+        r = get(server, path, limit=written, **params)
+        assert r.status_code == 400, (path, written, r.text[:200])
+        assert r.json()["parameter"] == "limit" and "whole number" in r.json()["detail"]
+    assert get(server, path, limit="10", **params).status_code == 200

@@ -1,0 +1,52 @@
+"""Whole numbers written by strangers (query parameters, filter values), read one way.
+
+Python's ``int`` also takes what no client means as a number in a URL — ``1_0`` (10),
+surrounding whitespace, and digits of other scripts (``١٠``, ``१०``) — so ``limit=1_0`` was
+a page of ten. Here a whole number is ASCII digits with an optional sign, nothing else.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+
+from gis.errors import InvalidParameter
+
+WHOLE = re.compile(r"[+-]?[0-9]+")
+
+
+def whole(raw: str) -> int:
+    """Return the whole number ``raw`` writes, or raise ValueError.
+
+    >>> whole("42"), whole("-7")
+    (42, -7)
+    >>> whole("1_0")
+    Traceback (most recent call last):
+    ValueError: '1_0' is not a whole number
+    """
+    if not WHOLE.fullmatch(raw):
+        raise ValueError(f"{raw[:40]!r} is not a whole number")
+    return int(raw)
+
+
+def parse_int(params: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:
+    """Return the whole-number parameter ``name`` within [lo, hi] or raise InvalidParameter.
+
+    >>> parse_int({"limit": "50"}, "limit", 10, 1, 10000), parse_int({}, "limit", 10, 1, 99)
+    (50, 10)
+    >>> parse_int({"limit": "1_0"}, "limit", 10, 1, 10000)
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: limit must be a whole number, got '1_0'
+    """
+    raw = params.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = whole(raw)
+    except ValueError:
+        raise InvalidParameter(f"{name} must be a whole number, got {raw[:40]!r}",
+                               parameter=name) from None
+    if value < lo or value > hi:
+        raise InvalidParameter(f"{name} must be between {lo} and {hi}, got {value}",
+                               parameter=name)
+    return value
