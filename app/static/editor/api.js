@@ -8,11 +8,6 @@ export class Problem extends Error {
   }
 }
 
-function csrf() {
-  const m = document.cookie.match(/(?:^|;\s*)gis_csrf=([^;]+)/);
-  return m ? decodeURIComponent(m[1]) : "";
-}
-
 async function problem(r) {
   let body = null;
   try { body = await r.json(); } catch { /* not JSON */ }
@@ -44,7 +39,7 @@ export async function neighbours(collection, bbox, crsUri) {
 }
 
 export async function send(method, url, { body, etag, crsUri } = {}) {
-  const headers = { Accept: "application/json", "X-CSRF-Token": csrf() };
+  const headers = { Accept: "application/json", "X-CSRF-Token": hromadaSession.csrf() };
   if (body !== undefined) headers["Content-Type"] = "application/json";
   if (etag) headers["If-Match"] = etag;
   if (crsUri) headers["Content-Crs"] = `<${crsUri}>`;

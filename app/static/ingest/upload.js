@@ -19,7 +19,7 @@ window.hromadaUpload = function upload(url, file, { progress, words }) {
     const xhr = new XMLHttpRequest();
     xhr.open("POST", url);
     xhr.withCredentials = true;
-    xhr.setRequestHeader("X-CSRF-Token", csrfToken());
+    xhr.setRequestHeader("X-CSRF-Token", hromadaSession.csrf());
     xhr.setRequestHeader("Content-Type", "application/octet-stream");
     xhr.upload.addEventListener("progress", (e) => {
       bar.value = e.loaded;
@@ -45,8 +45,3 @@ window.hromadaUpload = function upload(url, file, { progress, words }) {
     xhr.send(file);
   });
 };
-
-function csrfToken() {
-  const m = document.cookie.match(/(?:^|; )gis_csrf=([^;]+)/);
-  return m ? decodeURIComponent(m[1]) : "";
-}

@@ -1,6 +1,7 @@
-// Signing out, one way on every staff page (the editor inside the geoportal, verification,
-// import, raster upload): a button marked data-sign-out ends the session on the server
-// (POST /logout with the session's CSRF token, app/login.py) and opens the login form in the
+// The staff pages' session (the editor inside the geoportal, verification, import, raster
+// upload): ``csrf()``, the one reading of the gis_csrf cookie that every staff script sends
+// with its writes, and signing out: a button marked data-sign-out ends the session on the
+// server (POST /logout with the CSRF token, app/login.py) and opens the login form in the
 // page's language. On a council's shared computer a session must end when its user leaves,
 // not when the cookie expires. A classic script: the pages that are not modules read it too.
 (() => {
@@ -26,5 +27,5 @@
     signOut().catch((err) => { button.disabled = false; console.warn("sign out:", err.message); });
   });
 
-  window.hromadaSession = { signOut };
+  globalThis.hromadaSession = Object.freeze({ csrf, signOut });
 })();

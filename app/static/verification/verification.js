@@ -81,16 +81,11 @@ function fill(node, ...children) {
   node.replaceChildren(...children.filter((c) => c !== null && c !== undefined));
 }
 
-function csrf() {
-  const m = document.cookie.match(/(?:^|;\s*)gis_csrf=([^;]+)/);
-  return m ? decodeURIComponent(m[1]) : "";
-}
-
 async function api(url, { method = "GET", body } = {}) {
   const r = await fetch(url, {
     method, credentials: "same-origin", cache: "no-store",
     headers: { Accept: "application/json", ...(body ? { "Content-Type": "application/json",
-      "X-CSRF-Token": csrf() } : {}) },
+      "X-CSRF-Token": hromadaSession.csrf() } : {}) },
     body: body ? JSON.stringify(body) : undefined });
   const text = await r.text();
   const doc = text ? JSON.parse(text) : null;
