@@ -55,19 +55,26 @@ function mapLocale() {
   return { "NavigationControl.ZoomIn": t("zoomIn"), "NavigationControl.ZoomOut": t("zoomOut"),
     "GeolocateControl.FindMyLocation": t("myLocation"),
     "GeolocateControl.LocationNotAvailable": t("locationFailed"),
-    "Map.Title": t("mapTitle"), "AttributionControl.ToggleAttribution": t("attribution"),
+    "Map.Title": t("mapLabel"), "AttributionControl.ToggleAttribution": t("attribution"),
     "ScaleControl.Meters": t("metres"), "ScaleControl.Kilometers": t("kilometres") };
 }
+
+// the controls MapLibre has drawn already, by class, and the string each is titled with
+const BUTTON_TITLES = { "maplibregl-ctrl-zoom-in": "zoomIn", "maplibregl-ctrl-zoom-out": "zoomOut",
+  "maplibregl-ctrl-geolocate": "myLocation", "maplibregl-ctrl-attrib-button": "attribution" };
 
 // MapLibre reads its strings when a control is drawn, from the locale the map was made with
 // (it has no setter): a switch of language updates that locale, the labels drawn already and
 // draws the scale bar again
 function relabelControls(map) {
   Object.assign(map._locale, mapLocale());
-  const canvas = map.getCanvas();
-  canvas.setAttribute("aria-label", t("mapTitle"));
-  const attrib = map.getContainer().querySelector(".maplibregl-ctrl-attrib-button");
-  if (attrib) { attrib.title = t("attribution"); attrib.setAttribute("aria-label", t("attribution")); }
+  map.getCanvas().setAttribute("aria-label", t("mapLabel"));
+  for (const [cls, key] of Object.entries(BUTTON_TITLES)) {
+    for (const b of map.getContainer().querySelectorAll(`.${cls}`)) {  // attribution: a <summary>
+      b.title = t(key);
+      b.setAttribute("aria-label", t(key));
+    }
+  }
   if (map.scaleBar) {
     map.removeControl(map.scaleBar);
     map.scaleBar = new maplibregl.ScaleControl({ unit: "metric" });
@@ -82,14 +89,6 @@ export function setLabelLanguage(map, style) {
     if (texts && map.getLayer(layer.id)) map.setLayoutProperty(layer.id, "text-field", texts[lang()]);
   }
   relabelControls(map);
-  const buttons = map.getContainer().querySelectorAll(".maplibregl-ctrl button");
-  const titles = { "maplibregl-ctrl-zoom-in": t("zoomIn"), "maplibregl-ctrl-zoom-out": t("zoomOut"),
-    "maplibregl-ctrl-geolocate": t("myLocation") };
-  for (const b of buttons) {
-    for (const [cls, title] of Object.entries(titles)) {
-      if (b.classList.contains(cls)) { b.title = title; b.setAttribute("aria-label", title); }
-    }
-  }
 }
 
 async function getJson(url) {
