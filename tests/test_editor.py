@@ -269,6 +269,24 @@ def test_anonymous_visitors_get_no_editor_and_none_of_its_code(
         assert b"TerraDraw" not in r.content and b"class Editor" not in r.content
 
 
+def test_an_object_opened_from_a_permalink_can_be_edited_at_once(
+        planner: Session, city: dict[str, Any]) -> None:
+    """A planner sent a link to a parcel: its card opens before the editor has loaded, and the
+    editor took no notice of it — Edit stayed hidden until the parcel was chosen again."""
+    pid = parcel_ids(city["url"], 1)[0]
+    planner.page.goto("about:blank")  # a new page load, not a change of the fragment
+    page = planner.open(f"#obj=land_parcels/{pid}")
+    page.wait_for_function(EDITOR_READY, timeout=WAIT_MS)
+    page.wait_for_function("(id) => window.portal.editor.selected?.id == id", arg=pid,
+                           timeout=WAIT_MS)
+    assert page.locator("#editor-edit").is_visible()
+    planner.edit()
+    assert planner.js("window.portal.editor.current?.id") == pid
+    page.click("#editor-cancel")
+    page.wait_for_function("() => document.getElementById('editor').dataset.state === 'idle'",
+                           timeout=WAIT_MS)
+
+
 def inside_near(url: str, obj_id: int, other: int, metres: float = 6.0) -> tuple[float, float]:
     """Return a lon/lat inside ``obj_id`` within ``metres`` of ``other``."""
     with psycopg.connect(url) as conn:

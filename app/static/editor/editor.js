@@ -227,11 +227,14 @@ class Editor {
     const identify = this.portal.identify;
     const previous = identify.onSelect;
     identify.onSelect = (sel) => { previous?.(sel); this.onIdentify(sel); };
+    // an object open before the editor loaded (a permalink's) is the one selected
+    if (identify.current?.collection && identify.current.feature) this.onIdentify(identify.current);
   }
 
   onIdentify(sel) {
     if (this.state !== "idle") return;
-    this.selected = sel ? { collection: sel.collection, id: sel.id,
+    // the feature's own id: a permalink's is the text of the address
+    this.selected = sel ? { collection: sel.collection, id: sel.feature?.id ?? sel.id,
       properties: sel.feature?.properties ?? {} } : null;
     this.showTitle();
     this.say(this.selected && !this.editable(this.selected.collection) ? s("readOnly") : "");
