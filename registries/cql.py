@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
 import cql2
@@ -45,6 +46,7 @@ SPATIAL_OPS = {"s_intersects": "ST_Intersects", "s_disjoint": "ST_Disjoint",
 NUMERIC = frozenset({"integer", "number"})
 TOKEN = re.compile(r"""'(?:[^']|'')*'?|"(?:[^"]|"")*"?|[A-Za-z_][A-Za-z0-9_:.]*"""
                    r"""|[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?|\S""")
+NUMBER_WITH_EXPONENT = re.compile(r"[0-9]*\.?[0-9]+[eE][+-]?[0-9]+")
 PREFIX_WORDS = frozenset({"NOT"})
 BEFORE_SIGN = frozenset({"(", ",", "=", "<", ">", "!", "*", "/", "+", "-", "^", "%", "AND", "OR",
                          "NOT", "LIKE", "BETWEEN", "IN", "IS", "DIV"})
@@ -110,8 +112,39 @@ def parse_cql2(text: str, lang: str = "cql2-text") -> Any:
     try:
         return cql2.parse_text(text).to_json()
     except Exception as exc:  # noqa: BLE001 - cql2 raises its own exception types
+        plain = plain_numbers(text)
+        if plain != text:  # the parser's WKT takes no exponent, which CQL2's numbers allow
+            try:
+                return cql2.parse_text(plain).to_json()
+            except Exception:  # noqa: BLE001, S110 - the error of the text as written
+                pass
         raise InvalidParameter(f"invalid {lang} filter{_where(str(exc))}",
                                parameter="filter") from None
+
+
+# beyond this a double is infinite or zero: such a number is left as written, for the
+# comparison's typing to refuse it (a million digits written out is no number to read)
+MAX_EXPONENT = 330
+
+
+def plain_numbers(text: str) -> str:
+    """Return ``text`` with each number written with an exponent written out in full (outside
+    quoted strings): CQL2 numbers may carry one (OGC 21-065, ``approximateNumericLiteral``), the
+    ``cql2`` parser's WKT coordinates take none.
+
+    >>> plain_numbers("S_INTERSECTS(geometry, POINT(2.697e1 4.942E+1)) AND name = '1e2'")
+    "S_INTERSECTS(geometry, POINT(26.97 49.42)) AND name = '1e2'"
+    """
+    def written(match: re.Match[str]) -> str:
+        token = match.group(0)
+        if not NUMBER_WITH_EXPONENT.fullmatch(token):
+            return token
+        number = Decimal(token)
+        if abs(number.adjusted()) > MAX_EXPONENT:
+            return token
+        return format(number, "f")
+
+    return TOKEN.sub(written, text)
 
 
 def _where(message: str) -> str:

@@ -397,6 +397,11 @@ def test_cql2_with_filter_crs_in_ucs2000(server: str, demo_url: str) -> None:
                                  "ST_SetSRID(ST_MakePoint(299865, 5476633), 6383), 400) "
                                  "ORDER BY id")
     assert expected and ids(doc) == expected
+    # CQL2's numbers may carry an exponent (approximateNumericLiteral), a WKT's coordinates too
+    written = "S_DWITHIN(geometry, POINT(5.476633E6 2.99865e+5), 4e2, meters)"
+    doc = get(server, "/collections/addresses/items", limit=10000, filter=written,
+              **{"filter-crs": EPSG + "6383"}).json()
+    assert ids(doc) == expected
 
 
 # -- bad requests: 400/404 with an OGC exception naming the problem ---------------------------
