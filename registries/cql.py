@@ -44,6 +44,7 @@ SPATIAL_OPS = {"s_intersects": "ST_Intersects", "s_disjoint": "ST_Disjoint",
                "s_contains": "ST_Contains", "s_within": "ST_Within", "s_touches": "ST_Touches",
                "s_crosses": "ST_Crosses", "s_overlaps": "ST_Overlaps", "s_equals": "ST_Equals"}
 NUMERIC = frozenset({"integer", "number"})
+ARITHMETIC = frozenset({"+", "-", "*", "/", "%", "^", "div"})  # a class /conformance omits
 TOKEN = re.compile(r"""'(?:[^']|'')*'?|"(?:[^"]|"")*"?|[A-Za-z_][A-Za-z0-9_:.]*"""
                    r"""|[0-9]*\.?[0-9]+(?:[eE][+-]?[0-9]+)?|\S""")
 NUMBER_WITH_EXPONENT = re.compile(r"[0-9]*\.?[0-9]+[eE][+-]?[0-9]+")
@@ -279,6 +280,17 @@ class CqlToSql:
             day = parse_date(str(raw), _bad(f"{raw!r} is not a date or timestamp"))
             return Operand(sql.SQL("{}::date").format(self.f.bind(day)), "date", str(raw))
         if isinstance(n, dict) and "op" in n:
+            op = str(n["op"]).lower()
+            args = n.get("args") if isinstance(n.get("args"), list) else []
+            if op == "*" and len(args) == 2 and args[0] == -1 and isinstance(args[1], dict) \
+                    and "property" in args[1]:  # how the parser reads a minus sign
+                name = str(args[1]["property"])[:80]
+                raise _bad(f"-{name}: a minus sign before a property is arithmetic, which "
+                           f"filters do not support; compare {name} itself (-{name} < -4 is "
+                           f"{name} > 4)")
+            if op in ARITHMETIC:
+                raise _bad(f"arithmetic ({str(n['op'])[:10]}) is not supported in filters; "
+                           "compare a property with a value")
             raise _bad(f"unsupported CQL2 function or operator {n['op']!r} in a comparison")
         if isinstance(n, bool | int | float | str):
             return Operand(None, None, repr(n), n)
