@@ -59,6 +59,8 @@ def field_form(f: Field) -> dict[str, Any]:
                                                                         "en": f.name},
             "description": f.description or None, "required": f.required,
             "unique": f.unique, "pattern": f.pattern, "scale": f.scale,
+            "format": {"uk": f.pattern_words("uk"), "en": f.pattern_words("en")}
+            if f.pattern else None,
             "personal": f.personal or f.personal_if is not None, "readOnly": not f.is_stored,
             "references": f.references,
             "choices": [{"code": c, "title": {"uk": f.choice_title(c, "uk"),

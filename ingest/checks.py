@@ -148,10 +148,11 @@ class Checks:
             if f.pattern and f.type is FieldType.TEXT:
                 self._problem(sql.SQL(
                     "SELECT r._row, {name}, {rule}, 'error', format('row %s, field {name_raw}: %L "
-                    "does not match the format %s', r._row, r.{col}, {pattern}::text) FROM "
+                    "does not match the format %s', r._row, r.{col}, {shape}::text) FROM "
                     "ingest_rows AS r WHERE r.{col} !~ {pattern}").format(
                     name=sql.Literal(f.name), name_raw=sql.SQL(f.name), col=col,
-                    rule=sql.Literal(f"{f.name}_format"), pattern=sql.Literal(f.pattern)))
+                    rule=sql.Literal(f"{f.name}_format"), pattern=sql.Literal(f.pattern),
+                    shape=sql.Literal(f.pattern_words())))
             if f.type is FieldType.REFERENCE:
                 raw = sql.Identifier(f"_raw_{f.column}")
                 self._problem(sql.SQL(

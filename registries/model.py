@@ -156,6 +156,11 @@ class PersonalIf:
     mask: Text | None = None
 
 
+# a pattern's parts that a template shows: \d (with {n}), an escaped or a plain fixed character;
+# anything else (a class, a group, a range of counts) is the last alternative
+PATTERN_PART = re.compile(r"(\\d)(?:\{(\d+)\})?|\\([^dDwWsSbB])|([A-Za-z0-9:./ _-])|.")
+
+
 @dataclass(frozen=True)
 class Field:
     """One attribute of a registry object."""
@@ -201,6 +206,46 @@ class Field:
     @property
     def column(self) -> str:
         return self.name
+
+    @property
+    def pattern_shape(self) -> str | None:
+        r"""Return the field's pattern as people read it — a template in which 0 stands for a
+        digit — or the pattern itself when it is more than digits and fixed characters (None
+        without a pattern): a planner told "must match ^\d{10}:\d{2}:\d{3}:\d{4}$" is told
+        nothing.
+
+        >>> Field("n", pattern=r"^\d{10}:\d{2}:\d{3}:\d{4}$").pattern_shape
+        '0000000000:00:000:0000'
+        >>> Field("k", pattern=r"^UA\d{3}$").pattern_shape
+        'UA000'
+        >>> Field("z", pattern=r"^[А-Я]{1,3}-\d$").pattern_shape
+        '^[А-Я]{1,3}-\\d$'
+        """
+        if self.pattern is None:
+            return None
+        shape = []
+        for m in PATTERN_PART.finditer(self.pattern.removeprefix("^").removesuffix("$")):
+            digits, times, escaped, plain = m.groups()
+            if digits:
+                shape.append("0" * int(times or 1))
+            elif escaped or plain:
+                shape.append(escaped or plain)
+            else:
+                return self.pattern
+        return "".join(shape)
+
+    def pattern_words(self, lang: str = "en") -> str:
+        """Return the field's format as a message says it (``pattern_shape`` with what its 0s
+        are), in ``lang`` (en, uk).
+
+        >>> code = Field("n", pattern=r"^\\d{8}$")
+        >>> code.pattern_words(), code.pattern_words("uk")
+        ('00000000 (0 stands for a digit)', '00000000 (0 — будь-яка цифра)')
+        """
+        shape = self.pattern_shape or ""
+        if shape == self.pattern or "0" not in shape:
+            return shape
+        return shape + (" (0 — будь-яка цифра)" if lang == "uk" else " (0 stands for a digit)")
 
     def choice_title(self, code: str, lang: str = "uk") -> str:
         """Return how people read ``code`` of this field's code list (the code itself when the

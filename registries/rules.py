@@ -54,12 +54,14 @@ def field_rules(reg: Registry) -> list[Rule]:
         if f.pattern is None or f.type is not FieldType.TEXT or f"{f.name}_format" in own:
             continue
         out.append(Rule(
-            f"{f.name}_format", f"{f.name} matches {f.pattern}", Severity.ERROR,
+            f"{f.name}_format", f"{f.name} matches {f.pattern_words()}", Severity.ERROR,
             "SELECT n.id, format('%s: %s %L does not match the format %s', {name}, {title}, "
-            "n.{column}, {pattern}) FROM {rows} AS n WHERE n.{column} !~ {pattern}",
-            on=(f.column,), params=(("pattern", f.pattern), ("column", sql.Identifier(f.column)),
+            "n.{column}, {shape}) FROM {rows} AS n WHERE n.{column} !~ {pattern}",
+            on=(f.column,), params=(("pattern", f.pattern), ("shape", f.pattern_words()),
+                                    ("column", sql.Identifier(f.column)),
                                     ("title", f.title.get("en", f.name).lower())),
-            description_uk=f"{f.title.get('uk', f.name)} відповідає шаблону {f.pattern}"))
+            description_uk=f"{f.title.get('uk', f.name)} відповідає шаблону "
+                           f"{f.pattern_words('uk')}"))
     return out
 
 

@@ -71,7 +71,7 @@ def coerce(reg: Registry, f: Field, value: Any) -> Any:
                                         f"{', '.join(f.choices)}", field=f.name)
                 if f.pattern and not re.fullmatch(f.pattern, text):
                     raise RuleViolation(f"{reg.id}.{f.name}: {text!r} does not match the format "
-                                        f"{f.pattern}", field=f.name)
+                                        f"{f.pattern_words()}", field=f.name)
                 return text
             case FieldType.INTEGER | FieldType.REFERENCE:
                 if isinstance(value, bool) or (isinstance(value, float) and not value.is_integer()):

@@ -423,7 +423,9 @@ def test_refusals_are_shown_at_the_field_and_on_the_map(planner: Session,
     planner.page.fill("[name=cadastral_number]", "68101:1")
     planner.page.click("#editor-save")
     error = planner.page.locator("[data-field=cadastral_number] .error")
-    assert "має відповідати формату" in error.inner_text()
+    # the format as a template people read, not the regular expression
+    assert "має відповідати формату 0000000000:00:000:0000 (0 — будь-яка цифра)" in \
+        error.inner_text(), error.inner_text()
     assert error.get_attribute("lang") is None  # the page's own words: the page's language
     # refused by the database (unique): shown at the field too
     planner.page.fill("[name=cadastral_number]", taken)

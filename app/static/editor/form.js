@@ -109,7 +109,7 @@ export class AttributeForm {
       if (f.required && (value === null || value === undefined || value === "")) {
         this.showError(f.name, s("required")); ok = false;
       } else if (f.pattern && typeof value === "string" && value && !matches(f.pattern, value)) {
-        this.showError(f.name, `${s("pattern")} ${f.pattern}`); ok = false;
+        this.showError(f.name, `${s("pattern")} ${tr(f.format)}`); ok = false;
       }
     }
     return ok;
