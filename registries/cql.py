@@ -281,10 +281,12 @@ class CqlToSql:
             return Operand(sql.SQL("{}::date").format(self.f.bind(day)), "date", str(raw))
         if isinstance(n, dict) and "op" in n:
             op = str(n["op"]).lower()
-            args = n.get("args") if isinstance(n.get("args"), list) else []
-            if op == "*" and len(args) == 2 and args[0] == -1 and isinstance(args[1], dict) \
-                    and "property" in args[1]:  # how the parser reads a minus sign
-                name = str(args[1]["property"])[:80]
+            given = n.get("args")
+            operands: list[Any] = given if isinstance(given, list) else []
+            if op == "*" and len(operands) == 2 and operands[0] == -1 and \
+                    isinstance(operands[1], dict) and "property" in operands[1]:
+                # how the parser reads a minus sign
+                name = str(operands[1]["property"])[:80]
                 raise _bad(f"-{name}: a minus sign before a property is arithmetic, which "
                            f"filters do not support; compare {name} itself (-{name} < -4 is "
                            f"{name} > 4)")
