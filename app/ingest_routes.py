@@ -29,7 +29,7 @@ from starlette.staticfiles import StaticFiles
 
 from app.login import sign_in_first
 from gis.auth import Principal
-from gis.errors import Conflict, InvalidParameter, PayloadTooLarge, Unauthorized
+from gis.errors import Conflict, GisError, InvalidParameter, PayloadTooLarge, Unauthorized
 from gis.settings import Settings
 from ingest.job import FileOptions, import_file
 from ingest.load import MODES, ON_ERROR, ImportOptions
@@ -40,6 +40,23 @@ from registries.writes import check_can_edit
 STATIC = Path(__file__).with_name("static") / "ingest"
 TEMPLATE = Path(__file__).with_name("templates") / "ingest.html"
 SAFE_NAME = re.compile(r"[^\w.\-]+")
+# the options an import's messages name as `gis ingest` flags, as the upload form's English
+# page names its fields (the server's messages are English on either page); flags the form
+# has not (--keep-ids, --rejects) stay: they name the command that has them
+FORM_FIELDS = {"--crs": "Coordinate system", "--layer": "Layer", "--encoding": "Text encoding",
+               "--mode": "Mode", "--on-error": "Rows with errors",
+               "--repair": "Repair invalid geometries"}
+FLAG = re.compile(r"--[a-z][a-z-]*")
+
+
+def for_the_form(text: str) -> str:
+    """Return an import's message as the upload page's reader meets it: its form's fields for
+    the command line's flags.
+
+    >>> for_the_form("no CRS in the file; give --crs (e.g. EPSG:6383), or use --keep-ids")
+    'no CRS in the file; give "Coordinate system" (e.g. EPSG:6383), or use --keep-ids'
+    """
+    return FLAG.sub(lambda m: f'"{FORM_FIELDS[m[0]]}"' if m[0] in FORM_FIELDS else m[0], text)
 
 
 def editable(catalog: Catalog, who: Principal) -> list[Registry]:
@@ -95,6 +112,15 @@ class Uploads:
             raise InvalidParameter("?filename= must name the uploaded file with its extension "
                                    "(parcels.zip, parcels.gpkg …)", parameter="filename")
         flags = {k: q.get(k, "") in ("1", "true", "on") for k in ("legacy", "repair")}
+        try:
+            return await self._upload(request, reg, name, flags, dry_run=dry_run, who=who)
+        except GisError as exc:
+            exc.detail = for_the_form(exc.detail)
+            raise
+
+    async def _upload(self, request: Request, reg: Registry, name: str,
+                      flags: dict[str, bool], *, dry_run: bool, who: Principal) -> Response:
+        q = request.query_params
         opts = ImportOptions(mode=q.get("mode", "append"), on_error=q.get("on_error", "abort"),
                              dry_run=dry_run, user=who.name, source_name=f"{name} (upload)",
                              storage_srid=self.settings.city.storage_srid,
@@ -116,6 +142,9 @@ class Uploads:
         finally:
             shutil.rmtree(work, ignore_errors=True)
         body = report.as_dict()
+        body["notes"] = [for_the_form(n) for n in body["notes"]]
+        for p in body["problems"]:
+            p["message"] = for_the_form(p["message"])
         body["rejected_rows"] = {str(k): v for k, v in list(report.rejected_rows.items())[:500]}
         return JSONResponse(body, headers={"Cache-Control": "no-store"})
 

@@ -3,6 +3,8 @@ over real HTTP (httpx) and clicked through in headless Chromium."""
 
 from __future__ import annotations
 
+import io
+import json
 import re
 import zipfile
 from collections.abc import Iterator
@@ -92,6 +94,26 @@ def _as_planner(olena: httpx.Client, csrf: str, query: str, body: bytes, db_url:
     broken = olena.post("/ingest/check?registry=land_parcels&filename=broken.zip",
                         content=body[:300], headers={"X-CSRF-Token": csrf})
     assert broken.status_code == 422 and "not a readable zip" in broken.json()["detail"]
+    # the page has no command line: messages name its fields, not gis ingest's flags
+    bad_mode = olena.post("/ingest/check?registry=land_parcels&filename=parcels.zip&mode=merge",
+                          content=body, headers={"X-CSRF-Token": csrf})
+    assert bad_mode.status_code == 400 and bad_mode.json()["detail"].startswith('"Mode" '), \
+        bad_mode.text
+    no_prj = olena.post(
+        "/ingest/check?registry=land_parcels&filename=parcels.zip&mode=upsert",
+        content=without_prj(body), headers={"X-CSRF-Token": csrf})
+    said = json.dumps(no_prj.json(), ensure_ascii=False)
+    assert '\\"Coordinate system\\"' in said and "--crs" not in said, said
+
+
+def without_prj(zipped: bytes) -> bytes:
+    """Return the zipped Shapefile without its .prj: a file that does not say its CRS."""
+    out = io.BytesIO()
+    with zipfile.ZipFile(io.BytesIO(zipped)) as src, zipfile.ZipFile(out, "w") as dst:
+        for name in src.namelist():
+            if not name.endswith(".prj"):
+                dst.writestr(name, src.read(name))
+    return out.getvalue()
 
 
 def test_the_page_in_a_browser(upload_server: str, db_url: str, tmp_path: Path) -> None:
