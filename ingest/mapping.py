@@ -46,7 +46,7 @@ ALIASES: dict[str, tuple[str, ...]] = {
                          "cadastral", "кадастровий_номер", "кад_номер", "кадномер", "kad_nomer"),
     "category": ("kategoria", "kategoriya", "cat", "categ", "категорія", "kateg"),
     "purpose_code": ("purpose", "cilpr", "kvcpz", "code_purpose", "цільове_призначення",
-                     "кодцп", "kod_cp", "kvcpz_code"),
+                     "кодцп", "kod_cp", "kvcpz_code", "квцпз", "код_квцпз"),
     "purpose_text": ("use", "purpose_txt", "призначення", "використання"),
     "ownership_form": ("ownership", "vlasnist", "vlasn", "forma_vl", "форма_власності",
                        "власність"),

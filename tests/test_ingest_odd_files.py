@@ -89,6 +89,18 @@ def test_column_names_a_shapefile_cut_to_ten_characters_still_map(db_url: str,
                    for p in report.problems), report.problems
 
 
+def test_a_column_named_by_the_classifiers_abbreviation_maps(db_url: str,
+                                                             tmp_path: Path) -> None:
+    """КВЦПЗ (the land purpose classifier) heads the purpose column of many councils' files."""
+    schema = {"geometry": "Polygon", "properties": {"КАДНОМЕР": "str:30", "КВЦПЗ": "str:10"}}
+    records = [{"geometry": parcel(i)["geometry"], "properties": {
+        "КАДНОМЕР": f"6810100000:02:099:{i:04d}", "КВЦПЗ": "02.01"}} for i in (1, 2)]
+    path = write(tmp_path / "kvcpz.gpkg", records, schema, driver="GPKG")
+    report = run(db_url, path, "land_parcels", dry_run=True)
+    how = {m["field"]: (m["column"], m["how"]) for m in report.mapping}
+    assert how["purpose_code"] == ("КВЦПЗ", "alias"), report.mapping
+
+
 def _zip(path: Path, members: dict[str, bytes | Path]) -> Path:
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         for name, data in members.items():
