@@ -320,10 +320,11 @@ class _Job(Checks):
         self._unreadable_geometries(src, srid)
         try:
             self.conn.execute(query)
-        except psycopg.errors.InternalError as exc:  # PROJ: a point outside the CRS's domain
-            raise InvalidFile(f"{self.source.display}: coordinates cannot be transformed from "
-                              f"{self.crs.label} to EPSG:{srid}: {exc.diag.message_primary}; "
-                              "is --crs right?", file=self.source.display) from None
+        except psycopg.errors.InternalError:  # PROJ: a point outside the CRS's domain
+            raise InvalidFile(f"{self.source.display}: coordinates cannot be moved from "
+                              f"{self.crs.label} to EPSG:{srid}: they lie outside what "
+                              f"{self.crs.label} describes; is --crs right?",
+                              file=self.source.display) from None
         self._indexes()
 
     def _unreadable_geometries(self, src: int, srid: int) -> None:
@@ -332,9 +333,10 @@ class _Job(Checks):
         subtransaction per row, so only a file that has one pays for it."""
         self.conn.execute(
             "CREATE FUNCTION pg_temp.ingest_wkb_problem(w bytea, src int, dst int) RETURNS "
-            "text LANGUAGE plpgsql AS $$ BEGIN PERFORM ST_GeomFromWKB(w); BEGIN IF src <> dst "
-            "THEN PERFORM ST_Transform(ST_Force2D(ST_GeomFromWKB(w, src)), dst); END IF; "
-            "EXCEPTION WHEN OTHERS THEN RETURN 'transform ' || SQLERRM; END; RETURN NULL; "
+            "text LANGUAGE plpgsql AS $$ DECLARE g geometry; BEGIN g := ST_GeomFromWKB(w); "
+            "BEGIN IF src <> dst THEN PERFORM ST_Transform(ST_Force2D(ST_SetSRID(g, src)), dst);"
+            " END IF; EXCEPTION WHEN OTHERS THEN RETURN format('transform x %s…%s, y %s…%s', "
+            "ST_XMin(g), ST_XMax(g), ST_YMin(g), ST_YMax(g)); END; RETURN NULL; "
             "EXCEPTION WHEN OTHERS THEN RETURN SQLERRM; END $$")
         self.conn.execute(
             "CREATE TEMP TABLE ingest_bad_wkb ON COMMIT DROP AS SELECT _row, "
@@ -345,9 +347,11 @@ class _Job(Checks):
             "cannot be read: %s', _row, reason) FROM ingest_bad_wkb WHERE reason IS NOT NULL "
             "AND reason NOT LIKE 'transform %'"))
         self._problem(sql.SQL(
+            # PROJ says only "Invalid coordinate (2049)": the row's extent says where
             "SELECT _row, NULL, 'geometry_transform', 'error', format('row %s: the "
-            "coordinates cannot be transformed from %s to EPSG:%s (%s); is the CRS right?', "
-            "_row, {label}, {srid}, substr(reason, 11)) FROM ingest_bad_wkb "
+            "coordinates (%s) cannot be moved from %s to EPSG:%s: they lie outside what %s "
+            "describes; is the CRS right?', _row, substr(reason, 11), {label}, {srid}, {label})"
+            " FROM ingest_bad_wkb "
             "WHERE reason LIKE 'transform %'").format(
             label=sql.Literal(self.crs.label), srid=sql.Literal(srid)))
         self.conn.execute("UPDATE ingest_stage AS s SET _wkb = NULL FROM ingest_bad_wkb AS b "

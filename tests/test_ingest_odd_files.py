@@ -67,6 +67,9 @@ def test_an_impossible_date_and_numbers_in_geojson_are_problems_of_their_rows(
     assert "NaN" in values[4] and "not a number" in values[4]
     moved = _problems(report, "geometry_transform")
     assert list(moved) == [5] and "EPSG:4326" in moved[5] and "is the CRS right?" in moved[5]
+    # where, in our words: PROJ says only "transform: Invalid coordinate (2049)"
+    assert "1e+300" in moved[5] and "outside what EPSG:4326 describes" in moved[5], moved[5]
+    assert "Invalid coordinate" not in moved[5] and "transform:" not in moved[5]
     assert 1 not in {p.row for p in report.problems if p.severity == "error"}
 
 
