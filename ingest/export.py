@@ -3,7 +3,7 @@
 Every public export reads the registry's public view (``open_data``): personal fields are
 removed, and names of natural persons masked, at the query, exactly as in every other public
 output (domain §9.4); staff exports (``personal=True``, the CLI's ``--staff``) read the staff
-view. GeoJSON (RFC 7946, lon/lat, 7 decimals) and CSV are produced by PostgreSQL and streamed
+view. GeoJSON (RFC 7946, lon/lat, 8 decimals: ≈1 mm) and CSV are produced by PostgreSQL and streamed
 in chunks; GeoPackage and Shapefile (in the storage CRS) are written by GDAL (pyogrio,
 in batches of columns) from a server-side cursor into a temporary file.
 
@@ -37,7 +37,7 @@ from psycopg import sql
 from gis.errors import InvalidParameter
 from ingest.formats.xlsx import MAX_CELL, Kind, TooManyRows, write_sheet
 from registries.model import Field, FieldType, Registry
-from registries.queries import Output, feature_sql, readable_fields, source
+from registries.queries import GEOGRAPHIC_DECIMALS, Output, feature_sql, readable_fields, source
 
 # GeoPackage 1.2, not the 1.4 GDAL 3.12 writes: the GDAL 3.6 of Debian 12's QGIS 3.22 warns
 # that a 1.4 file "may only be partially supported"; nothing of 1.3/1.4 is used
@@ -195,10 +195,12 @@ def table_columns(reg: Registry, storage_srid: int, personal: bool, *,
             wkt, sql.Literal(wkt_limit))
     cols += [
         ("wkt", "text", wkt),
-        ("lon", "number", sql.SQL("round(ST_X(ST_Transform({p}, 4326))::numeric, 7)").format(
-            p=point)),
-        ("lat", "number", sql.SQL("round(ST_Y(ST_Transform({p}, 4326))::numeric, 7)").format(
-            p=point)),
+        # 8 decimals (≈1 mm): a point read back from lon/lat alone is within the 5 mm an
+        # import calls unchanged (7 were up to 5.5 mm off)
+        ("lon", "number", sql.SQL("round(ST_X(ST_Transform({p}, 4326))::numeric, {d})").format(
+            p=point, d=sql.Literal(GEOGRAPHIC_DECIMALS))),
+        ("lat", "number", sql.SQL("round(ST_Y(ST_Transform({p}, 4326))::numeric, {d})").format(
+            p=point, d=sql.Literal(GEOGRAPHIC_DECIMALS))),
         ("x_ucs2000", "number", sql.SQL("round(ST_Y({p})::numeric, 3)").format(p=point)),
         ("y_ucs2000", "number", sql.SQL("round(ST_X({p})::numeric, 3)").format(p=point)),
         ("crs", "text", sql.Literal(f"EPSG:{storage_srid}")),
