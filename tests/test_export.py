@@ -515,7 +515,8 @@ def test_gis_export_writes_the_downloads_bytes(server: str, demo_url: str, tmp_p
                                                fmt: str) -> None:
     """The CLI and the download endpoint are one export: the same file, byte for byte."""
     env = {"GIS_DATABASE_URL": demo_url, "PATH": "/usr/bin:/bin"}
-    target = tmp_path / f"streets.{fmt}"
+    # the download's own name: a .shp alone is the Shapefile itself, beside its parts
+    target = tmp_path / f"streets.{'shp.zip' if fmt == 'shp' else fmt}"
     r = subprocess.run([GIS, "export", "streets", "--format", fmt, "-o", str(target)], env=env,
                        capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
