@@ -255,12 +255,29 @@ def find_objects(conn: psycopg.Connection, reg: Registry, text: str, *, limit: i
     if not searchable_fields(reg, personal):
         return []
     if reg.id == "land_parcels" and looks_like_cadastral_number(text):
-        text = normalise_cadastral_number(text)
+        return _numbered(conn, reg, normalise_cadastral_number(text), limit, personal)
     rows = conn.execute(objects_sql(reg, personal),
                         {"q": text, "pattern": contains_regex(text), "limit": limit}).fetchall()
     return [Hit(reg.id, int(r[0]), str(r[1]), float(r[2]), float(r[3]), float(r[4]),
                 matched=r[5][0] if r[5] else None, matched_text=r[5][1] if r[5] else None)
             for r in rows]
+
+
+def _numbered(conn: psycopg.Connection, reg: Registry, start: str, limit: int,
+              personal: bool) -> list[Hit]:
+    """Return the parcels whose cadastral number begins with ``start`` (digits and colons), in
+    number order: someone typing a number's beginning reads down the numbers that follow it,
+    which a similarity score shuffles. Numbers have one width per group, so the column's own
+    order (its B-tree, read from ``start`` on) is the number order."""
+    rows = conn.execute(sql.SQL(
+        "SELECT t.id, {label}, 1.0, ST_X(p.geom), ST_Y(p.geom) FROM {table} AS t "
+        "CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(t.geom), 4326) AS geom) "
+        "AS p WHERE t.cadastral_number LIKE %(start)s AND t.cadastral_number >= %(from)s "
+        "ORDER BY t.cadastral_number, t.id LIMIT %(limit)s").format(
+        label=label_sql(reg, "t"), table=source(reg, personal)),
+        {"start": start + "%", "from": start, "limit": limit}).fetchall()
+    return [Hit(reg.id, int(r[0]), str(r[1]), float(r[2]), float(r[3]), float(r[4]),
+                matched="cadastral_number", matched_text=str(r[1])) for r in rows]
 
 
 def search(conn: psycopg.Connection, catalog: Catalog, text: str, *, limit: int = 10,

@@ -179,6 +179,27 @@ def test_a_cadastral_number_is_found_however_it_was_copied(conn: psycopg.Connect
         assert parcel_id_by_number(conn, typed) == pid  # /reports/parcels/…, extracts
 
 
+def test_the_beginning_of_a_cadastral_number_lists_the_numbers_in_order(
+        conn: psycopg.Connection) -> None:
+    """Typing a number's beginning reads down the numbers that follow it: a similarity score
+    put 02:003:0003 before 02:001:0002."""
+    from tests.factories import make_parcel
+
+    numbers = ["6810100000:02:003:0003", "6810100000:02:001:0100", "6810100000:02:001:0002",
+               "6810100000:02:010:0001", "6810100000:02:001:0010", "6810100000:03:001:0001",
+               "6810100000:02:001:0001", "6810100000:02:004:0004"]
+    for k, number in enumerate(numbers):
+        make_parcel(conn, number, multipolygon(ring(E0 + 30 * k, N0, 20)))
+    hits = search(conn, default_catalog(), "6810100000:02:00", limit=5)
+    assert [h.label for h in hits] == ["6810100000:02:001:0001", "6810100000:02:001:0002",
+                                       "6810100000:02:001:0010", "6810100000:02:001:0100",
+                                       "6810100000:02:003:0003"]
+    assert [h.label for h in search(conn, default_catalog(), "6810100000 02 001")] == [
+        "6810100000:02:001:0001", "6810100000:02:001:0002", "6810100000:02:001:0010",
+        "6810100000:02:001:0100"]
+    assert {h.matched for h in hits} == {"cadastral_number"}
+
+
 def test_hits_from_other_registries_say_why_they_matched(conn: psycopg.Connection) -> None:
     from tests.factories import make_boundary, make_permit
 
