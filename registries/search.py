@@ -267,15 +267,15 @@ def _numbered(conn: psycopg.Connection, reg: Registry, start: str, limit: int,
               personal: bool) -> list[Hit]:
     """Return the parcels whose cadastral number begins with ``start`` (digits and colons), in
     number order: someone typing a number's beginning reads down the numbers that follow it,
-    which a similarity score shuffles. Numbers have one width per group, so the column's own
-    order (its B-tree, read from ``start`` on) is the number order."""
+    which a similarity score shuffles. Numbers have one width per group, so their text order
+    is their number order; the trigram index finds them (LIKE), as it did for the score."""
     rows = conn.execute(sql.SQL(
         "SELECT t.id, {label}, 1.0, ST_X(p.geom), ST_Y(p.geom) FROM {table} AS t "
         "CROSS JOIN LATERAL (SELECT ST_Transform(ST_PointOnSurface(t.geom), 4326) AS geom) "
-        "AS p WHERE t.cadastral_number LIKE %(start)s AND t.cadastral_number >= %(from)s "
+        "AS p WHERE t.cadastral_number LIKE %(start)s "
         "ORDER BY t.cadastral_number, t.id LIMIT %(limit)s").format(
         label=label_sql(reg, "t"), table=source(reg, personal)),
-        {"start": start + "%", "from": start, "limit": limit}).fetchall()
+        {"start": start + "%", "limit": limit}).fetchall()
     return [Hit(reg.id, int(r[0]), str(r[1]), float(r[2]), float(r[3]), float(r[4]),
                 matched="cadastral_number", matched_text=str(r[1])) for r in rows]
 
