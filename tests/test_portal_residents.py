@@ -392,6 +392,8 @@ def test_phone_keeps_the_choice_in_sight_and_fits(phone: Watched, demo_url: str)
     assert highlighted["geometry"]["type"] in ("Polygon", "MultiPolygon")  # still marked
     page.locator("#more-tools").tap()
     page.locator("#measure-distance").tap()
+    menu_open = "document.getElementById('tools').classList.contains('open')"
+    assert not page.evaluate(menu_open)  # a tool chosen closes the menu it was in
     for d in (0.0, 0.001):
         tap(phone, lon + d, lat)
     result = page.locator("#measure-result").bounding_box()
@@ -400,6 +402,14 @@ def test_phone_keeps_the_choice_in_sight_and_fits(phone: Watched, demo_url: str)
     legend = page.locator("#legend-box")
     assert legend.is_visible() and legend.bounding_box()["width"] <= page.viewport_size["width"]
     assert page.locator("#legend button[data-status=expired]").is_visible()
+    # the print dialog opens above the map, not under the menu it was chosen from
+    page.locator("#legend-toggle").tap()
+    page.locator("#more-tools").tap()
+    assert page.evaluate(menu_open)
+    page.locator("#print").tap()
+    page.locator("#print-dialog").wait_for()
+    assert not page.evaluate(menu_open)
+    assert page.locator("#more-tools").get_attribute("aria-expanded") == "false"
 
 
 def test_an_address_card_leads_to_its_parcel_and_report(desktop: Watched, server: str) -> None:

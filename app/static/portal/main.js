@@ -143,11 +143,21 @@ function setupSidePanel() {
   narrow.addEventListener("change", placeLegend);
   legendButton.addEventListener("click", () => showLegend(!legendBox.classList.contains("open")));
   document.getElementById("legend-close").addEventListener("click", () => showLegend(false));
-  document.getElementById("more-tools").addEventListener("click", (e) => {
-    const tools = document.querySelector(".tools");
-    const open = !tools.classList.contains("open");
+  // the phone's menu of tools: a tool chosen from it closes it (the print dialog opened under
+  // it), and so do Escape and a tap elsewhere
+  const moreTools = document.getElementById("more-tools");
+  const tools = document.getElementById("tools");
+  const showTools = (open) => {
     tools.classList.toggle("open", open);
-    e.currentTarget.setAttribute("aria-expanded", String(open));
+    moreTools.setAttribute("aria-expanded", String(open));
+  };
+  moreTools.addEventListener("click", () => showTools(!tools.classList.contains("open")));
+  tools.addEventListener("click", (e) => { if (e.target.closest("button")) showTools(false); });
+  document.addEventListener("pointerdown", (e) => {
+    if (tools.classList.contains("open") && !tools.contains(e.target) && !moreTools.contains(e.target)) showTools(false);
+  });
+  document.addEventListener("keydown", (e) => {
+    if (e.key === "Escape" && tools.classList.contains("open")) { showTools(false); moreTools.focus(); }
   });
   portal.openSide = (name = "layers") => { tab(name); set(true); };
   return state;
