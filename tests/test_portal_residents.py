@@ -449,9 +449,22 @@ def test_the_legend_filters_by_status(desktop: Watched, server: str) -> None:
     assert page.evaluate(shown) == ["expired"]
     assert page.locator("#legend button[data-status=expired]").get_attribute(
         "aria-pressed") == "true"
+    # the filter is part of the view a link shares: opened again, the link shows it
+    assert "status=expired" in page.url
+    link = page.url
+    page.goto("about:blank")
+    page = desktop.open(link.split("/", 3)[3])
+    assert page.evaluate(shown) == ["expired"]
+    assert page.locator("#legend button[data-status=expired]").get_attribute(
+        "aria-pressed") == "true"
     page.locator("#legend .legend-all").first.click()
     desktop.idle()
     assert len(page.evaluate(shown)) > 1
+    assert "status=" not in page.url
+    # a status the legend has not (a link written by hand) is left out, not an empty map
+    page.goto("about:blank")
+    page = desktop.open(f"#map=14/{lat}/{lon}&status=nonsense,expired")
+    assert page.evaluate(shown) == ["expired"]
 
 
 def test_the_list_shows_a_registry_in_view_by_status(desktop: Watched, server: str) -> None:

@@ -70,11 +70,16 @@ export class Legend {
     this.apply(kind);
   }
 
-  // show only `statuses` of this kind (empty: all of them)
+  // show only `statuses` of this kind (empty: all of them); codes the legend has not (a
+  // permalink written by hand) are left out
   showOnly(kind, statuses) {
-    this.shown[kind] = new Set(statuses);
+    const known = (kind === "term" ? this.config.statuses : this.config.rangeStatuses) ?? {};
+    this.shown[kind] = new Set(statuses.filter((s) => Object.hasOwn(known, s)));
     this.apply(kind);
   }
+
+  // the statuses shown, by kind, for the permalink (empty lists: every status)
+  state() { return { term: [...this.shown.term], range: [...this.shown.range] }; }
 
   apply(kind) {
     const layers = kind === "term" ? this.byStatusLayers : this.rangeLayers;

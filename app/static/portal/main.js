@@ -45,8 +45,9 @@ async function start() {
   const legend = new Legend(map, style, config);
   const ucs = new Ucs2000(config);
   let selected = null;
+  for (const [kind, statuses] of Object.entries(link.statuses ?? {})) legend.showOnly(kind, statuses);
   const permalink = new Permalink(map, () => ({ object: selected, lang: lang(),
-    layers: layers.visibleCollections() }));
+    layers: layers.visibleCollections(), statuses: legend.state() }));
   const identify = new Identify(map, layers, config, fields, (sel) => {
     selected = sel?.collection ? { collection: sel.collection, id: sel.id } : null;
     permalink.update();
