@@ -807,3 +807,16 @@ def test_a_page_too_long_to_render_names_the_cure_not_the_setting(server: str) -
         text = html.unescape(r.text)
         assert "holds at most 1000 features; page through with offset, or ask f=json" in text
         assert "GIS_" not in text
+
+
+@pytest.mark.parametrize(("lang", "fragment"), [("uk", "obj=land_parcels/{id}"),
+                                                ("en", "lang=en&obj=land_parcels/{id}")])
+def test_an_item_page_opens_its_object_on_the_map(server: str, lang: str, fragment: str) -> None:
+    """The item page's link to the geoportal: its fragment names the object (the English one
+    was written "lang=en&amp;amp;obj=…", which a browser reads as a parameter "amp;obj")."""
+    doc = get(server, "/collections/land_parcels/items", limit=1).json()
+    pid = doc["features"][0]["id"]
+    page = httpx.get(f"{server}/collections/land_parcels/items/{pid}",
+                     params={"f": "html", "lang": lang}).text
+    hrefs = [html.unescape(h) for h in re.findall(r'href="([^"]*obj=[^"]*)"', page)]
+    assert hrefs and all(h.endswith("/?f=html#" + fragment.format(id=pid)) for h in hrefs), hrefs
