@@ -23,6 +23,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from ogc.features import GEOMETRY_FORMATS
 from registries.catalog import Catalog
 
 TEMPLATES = Path(__file__).with_name("templates")
@@ -59,8 +60,10 @@ def field_tables(catalog: Catalog) -> dict[str, dict[str, Any]]:
         fields: dict[str, Any] = {}
         for f in reg.public_fields:
             fields[f.name] = f.display
+        # the geometry's own format: pygeoapi's queryables call every geometry geometry-any
         out[reg.id] = {"title": reg.title, "label": reg.label or "",
-                       "order": [f.name for f in reg.public_fields], "fields": fields}
+                       "order": [f.name for f in reg.public_fields], "fields": fields,
+                       "geometry": GEOMETRY_FORMATS[reg.geometry]}
     return out
 
 

@@ -612,6 +612,10 @@ def test_schema_and_queryables_describe_fields_from_the_declarations(server: str
                 if f.choices:
                     assert props[f.name]["enum"] == list(f.choices), (reg.id, f.name)
             assert {n for n in props if n != "geometry"} == {f.name for f in reg.public_fields}
+            # the page says it too (pygeoapi's page data calls every geometry geometry-any)
+            page = httpx.get(f"{server}/collections/{reg.id}/{kind}",
+                             params={"lang": lang, "f": "html"}, timeout=60).text
+            assert GEOMETRY_FORMATS[reg.geometry] in page and "geometry-any" not in page, reg.id
 
 
 def test_a_text_with_decomposed_letters_finds_what_a_keyboard_typed(server: str,
