@@ -152,6 +152,14 @@ def parse_items_query(params: dict[str, Any], reg: Registry, readable: tuple[Fie
     if hidden & params.keys():  # a personal field: as unknown as a misspelt one, but said so
         raise InvalidParameter(f"{sorted(hidden & params.keys())[0]} is not a queryable of "
                                f"{reg.id}", parameter="properties")
+    known = RESERVED | readable_names
+    by_case = {k.lower(): k for k in known}
+    for k in params:
+        # a WFS habit (BBOX=, LIMIT=) was ignored without a word: every object came back
+        if k not in known and k.lower() in by_case:
+            raise InvalidParameter(f"unknown parameter {k!r}: parameter names are "
+                                   f"case-sensitive; did you mean {by_case[k.lower()]!r}?",
+                                   parameter=k)
     equals = tuple((k, v) for k, v in params.items() if k not in RESERVED and k in readable_names)
     return ItemsQuery(
         limit=parse_int(params, "limit", default_limit, 1, max_limit),

@@ -422,6 +422,10 @@ BAD = [
      "(-area_declared_ha < -4 is area_declared_ha > 4)"),
     ("/collections/land_parcels/items", {"filter": "area_declared_ha + 1 > 2"}, 400,
      "arithmetic (+) is not supported"),
+    # parameter names are case-sensitive: a WFS user's BBOX= returned every parcel
+    ("/collections/land_parcels/items", {"BBOX": "26.9,49.3,27.1,49.5"}, 400,
+     "did you mean 'bbox'?"),
+    ("/collections/land_parcels/items", {"Category": "100"}, 400, "did you mean 'category'?"),
     ("/collections/land_parcels/items", {"filter": "owner_password = 'x'"}, 400,
      "owner_password"),
     ("/collections/land_parcels/items", {"filter": "holder_rnokpp = '1'"}, 400, "holder_rnokpp"),
