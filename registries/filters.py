@@ -267,6 +267,11 @@ class Filter:
         if f is not None and f.type == FieldType.JSON:  # jsonb has no "= text"
             raise InvalidParameter(f"{name} holds a list or object; it cannot be filtered by "
                                    "equality", parameter=name)
+        if f is not None and f.choices and value not in f.choices:
+            # a code list is closed: a value outside it (a typo, a title) found nothing, silently
+            codes = ", ".join(f.choices[:15]) + (" …" if len(f.choices) > 15 else "")
+            raise InvalidParameter(f"{name}: {_shown(value)} is not one of its codes ({codes})",
+                                   parameter=name)
         self.parts.append(sql.SQL("{} = {}").format(
             self.column(name), self.typed(value, kind_of(f), name)))
 

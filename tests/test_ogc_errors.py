@@ -82,7 +82,7 @@ def test_a_trailing_slash_names_the_same_resource(server: str, path: str) -> Non
     {"sortby": "nonexistent"}, {"properties": "nonexistent"}, {"crs": "EPSG:9999"},
     {"q": ","}, {"skipGeometry": "maybe"},
     # what Python's int() also reads: limit=1_0 was a page of ten
-    {"limit": "1_0"}, {"limit": "١٠"}, {"offset": " 5"}, {"LIMIT": "5"},
+    {"limit": "1_0"}, {"limit": "١٠"}, {"offset": " 5"}, {"LIMIT": "5"}, {"category": "2OO"},
 ])
 def test_an_items_page_in_html_is_refused_as_its_geojson_page(server: str,
                                                               params: dict[str, str]) -> None:

@@ -426,6 +426,11 @@ BAD = [
     ("/collections/land_parcels/items", {"BBOX": "26.9,49.3,27.1,49.5"}, 400,
      "did you mean 'bbox'?"),
     ("/collections/land_parcels/items", {"Category": "100"}, 400, "did you mean 'category'?"),
+    # a value outside a closed code list (a typo, a title) found nothing, silently
+    ("/collections/land_parcels/items", {"category": "2OO"}, 400,
+     "category: '2OO' is not one of its codes (100, 200, 300"),
+    ("/collections/advertising_structures/items", {"status": "expird"}, 400,
+     "status: 'expird' is not one of its codes"),
     ("/collections/land_parcels/items", {"filter": "owner_password = 'x'"}, 400,
      "owner_password"),
     ("/collections/land_parcels/items", {"filter": "holder_rnokpp = '1'"}, 400, "holder_rnokpp"),
