@@ -65,9 +65,11 @@ def browser() -> Iterator[Any]:
 class Session(Watched):
     """A browser page with a signed-in user (or anonymous), its errors recorded."""
 
-    def __init__(self, browser: Any, base: str, user: str | None) -> None:
+    def __init__(self, browser: Any, base: str, user: str | None,
+                 viewport: tuple[int, int] = (1600, 900)) -> None:
         self.context = browser.new_context(locale="uk-UA", timezone_id="Europe/Kyiv",
-                                           viewport={"width": 1600, "height": 900})
+                                           viewport={"width": viewport[0],
+                                                     "height": viewport[1]})
         super().__init__(self.context.new_page(), base)
         self.requests: list[str] = []
         self.page.on("request", lambda r: self.requests.append(r.url))
@@ -285,6 +287,41 @@ def test_an_object_opened_from_a_permalink_can_be_edited_at_once(
     page.click("#editor-cancel")
     page.wait_for_function("() => document.getElementById('editor').dataset.state === 'idle'",
                            timeout=WAIT_MS)
+
+
+def test_a_chosen_parcel_is_kept_clear_of_the_editors_panel(browser: Any,
+                                                           city: dict[str, Any]) -> None:
+    """On a 1366 px laptop the editor's panel (top left) and the card (right) leave a third of
+    the map free: a parcel chosen from the list or a search was moved clear of the card only,
+    and could stay under the panel."""
+    laptop = Session(browser, city["server"], "olena", viewport=(1366, 768))
+    try:
+        pid = parcel_ids(city["url"], 1)[0]
+        page = laptop.page
+        centre = page.evaluate(
+            "async (id) => { const r = await fetch(`/collections/land_parcels/items/${id}?f=json`);"
+            " const g = (await r.json()).geometry; const ring = g.type === 'MultiPolygon' ?"
+            " g.coordinates[0][0] : g.coordinates[0]; let x = 0, y = 0;"
+            " for (const p of ring.slice(1)) { x += p[0]; y += p[1]; }"
+            " return [x / (ring.length - 1), y / (ring.length - 1)]; }", pid)
+        panel = page.locator("#editor").bounding_box()
+        canvas = page.locator("#map canvas").bounding_box()
+        # the parcel's middle under the panel, then chosen (as the list and a search choose)
+        page.evaluate("([c, x, y]) => { const m = window.portal.map; m.jumpTo({zoom: 17});"
+                      " const p = m.project(c); m.panBy([p.x - x, p.y - y], {duration: 0}); }",
+                      [centre, panel["x"] + panel["width"] / 2 - canvas["x"],
+                       panel["y"] + 100 - canvas["y"]])
+        laptop.idle()
+        page.evaluate("(id) => window.portal.identify.show('land_parcels', id)", pid)
+        page.wait_for_function("(id) => window.portal.editor.selected?.id == id", arg=pid,
+                               timeout=WAIT_MS)
+        laptop.idle()
+        x, _ = page.evaluate("(c) => { const p = window.portal.map.project(c);"
+                             " return [p.x, p.y]; }", centre)
+        card = page.locator("#card").bounding_box()
+        assert panel["x"] + panel["width"] < canvas["x"] + x < card["x"], (x, panel, card)
+    finally:
+        laptop.close()
 
 
 def inside_near(url: str, obj_id: int, other: int, metres: float = 6.0) -> tuple[float, float]:

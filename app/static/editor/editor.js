@@ -106,7 +106,9 @@ class Editor {
         button("delete", "remove", async () => this.askDelete())),
       this.formBox, this.extra);
     const heading = el("h2", { "data-s": "editing", text: s("editing") });
-    this.panel = el("aside", { id: "editor", class: "editor", "aria-label": s("editing") },
+    // over the map's top left: a chosen object is kept in sight beside it (map.js cardPadding)
+    this.panel = el("aside", { id: "editor", class: "editor", "aria-label": s("editing"),
+      "data-covers-map": true },
       el("header", {}, heading, el("span", { class: "who", text: this.session.name }),
         // app/static/portal/session.js ends the session on a click
         el("button", { type: "button", id: "editor-sign-out", "data-sign-out": true,

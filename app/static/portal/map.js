@@ -148,11 +148,17 @@ export function bounds(geometry) {
 // the right on a wide screen
 export function cardPadding(map, card) {
   const pad = { top: 40, bottom: 40, left: 40, right: 40 };
-  if (!card || card.hidden) return pad;
   const m = map.getContainer().getBoundingClientRect();
-  const c = card.getBoundingClientRect();
-  if (c.width >= m.width * 0.9) pad.bottom = Math.max(40, m.bottom - c.top + 16);
-  else pad.right = Math.max(40, m.right - c.left + 16);
+  // the card, and any panel that says it lies over the map (the editor's, top left)
+  const over = new Set([card, ...document.querySelectorAll("[data-covers-map]")]);
+  for (const el of over) {
+    if (!el || el.hidden) continue;
+    const c = el.getBoundingClientRect();
+    if (!c.width || !c.height) continue;
+    if (c.width >= m.width * 0.9) pad.bottom = Math.max(pad.bottom, m.bottom - c.top + 16);
+    else if (c.left + c.width / 2 < m.left + m.width / 2) pad.left = Math.max(pad.left, c.right - m.left + 16);
+    else pad.right = Math.max(pad.right, m.right - c.left + 16);
+  }
   return pad;
 }
 
