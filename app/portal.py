@@ -131,6 +131,7 @@ def portal_html(settings: Settings, catalog: Catalog,
     # "</" must not end the inline <script> early
     return TEMPLATES.get_template("portal.html").render(
         portal_name=settings.city.portal_name("uk"), config=config.replace("</", "<\\/"),
+        time_zone=settings.city.time_zone,
         modules=MODULES,
         glyphs=[f"/fonts/{quote(style_font)}/{start}-{start + 255}.pbf"
                 for style_font in FIRST_FONTS for start in (0, 1024)],

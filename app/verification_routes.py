@@ -141,7 +141,8 @@ def verification_routes(settings: Settings, pool: ConnectionPool, catalog: Catal
         return HTMLResponse(TEMPLATES.get_template("verification.html").render(
             city=settings.city.name_uk if lang == "uk" else settings.city.name_en,
             city_uk=settings.city.name_uk, city_en=settings.city.name_en,
-            lang=lang, user=who.name), headers={**NO_STORE, **language.headers})
+            lang=lang, user=who.name, time_zone=settings.city.time_zone),
+            headers={**NO_STORE, **language.headers})
 
     async def summary(request: Request) -> Response:
         who = await run_in_threadpool(svc.staff, request)

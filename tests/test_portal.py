@@ -489,3 +489,20 @@ def test_screenshots_stay_out_of_the_checkout() -> None:
         pytest.skip("screenshots asked for in HROMADA_TEST_ARTIFACTS")
     assert ARTIFACTS.is_relative_to(hygiene.session_root())
     assert not ARTIFACTS.is_relative_to(Path(__file__).resolve().parent.parent)
+
+
+def test_moments_are_written_by_the_citys_clock_on_any_computer(browser: Any,
+                                                                server: str) -> None:
+    """A change's or a report's moment reads as the server's pages and extracts write it (the
+    city's time zone), also in a browser set to another zone: it showed that zone's hour."""
+    context = browser.new_context(locale="en-US", timezone_id="America/New_York")
+    try:
+        watched = Watched(context.new_page(), server)
+        page = watched.open()
+        assert page.evaluate("document.documentElement.dataset.timeZone") == "Europe/Kyiv"
+        written = page.evaluate("[hromadaLanguage.moment('2026-12-06T16:17:56Z', 'uk'),"
+                                " hromadaLanguage.moment('2026-07-01T21:30:00Z', 'en')]")
+        assert written == ["06.12.2026 18:17", "2 July 2026, 00:30"]  # EET, then EEST
+        assert watched.errors == []
+    finally:
+        context.close()

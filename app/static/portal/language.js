@@ -8,8 +8,10 @@
 //
 // ``locale(lang)``: the locale our pages write numbers and dates in (uk-UA, en-GB).
 // ``moment(iso, lang)``: an instant (a change, a filed report) as the page's language writes
-// it, by this computer's clock — never in the browser's own locale, which may be neither of
-// the page's: 06.12.2026 18:17 / 6 December 2026, 18:17 (as the server's pages write them).
+// it, by the city's clock (the page's ``<html data-time-zone>``, as the server's pages and
+// extracts write them; a browser abroad or set to UTC showed another hour) — never in the
+// browser's own locale, which may be neither of the page's: 06.12.2026 18:17 /
+// 6 December 2026, 18:17.
 (() => {
   const KEY = "hromada.lang";
   const LOCALES = { uk: "uk-UA", en: "en-GB" };
@@ -37,14 +39,25 @@
     return ours(stored) ?? "uk";
   }
 
-  const CLOCK = new Intl.DateTimeFormat("en-GB", { year: "numeric", month: "2-digit",
-    day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23" });
+  let clock = null;  // made on first use: the page's <html> is parsed by then
+  const format = (timeZone) => new Intl.DateTimeFormat("en-GB", { year: "numeric",
+    month: "2-digit", day: "2-digit", hour: "2-digit", minute: "2-digit", hourCycle: "h23",
+    timeZone });
+  const CLOCK = () => {
+    if (clock) return clock;
+    try {
+      clock = format(document.documentElement.dataset.timeZone || undefined);
+    } catch {  // a zone this browser does not know: its own clock rather than nothing
+      clock = format(undefined);
+    }
+    return clock;
+  };
   const MONTH = new Intl.DateTimeFormat("en-GB", { month: "long", timeZone: "UTC" });
 
   function moment(iso, lang) {
     const at = new Date(iso);
     if (iso == null || Number.isNaN(at.getTime())) return String(iso ?? "");
-    const p = Object.fromEntries(CLOCK.formatToParts(at).map((part) => [part.type, part.value]));
+    const p = Object.fromEntries(CLOCK().formatToParts(at).map((part) => [part.type, part.value]));
     const time = `${p.hour}:${p.minute}`;
     if (lang !== "en") return `${p.day}.${p.month}.${p.year} ${time}`;
     const month = MONTH.format(new Date(Date.UTC(2000, Number(p.month) - 1, 15)));
