@@ -833,3 +833,16 @@ def test_an_item_page_opens_its_object_on_the_map(server: str, lang: str, fragme
                      params={"f": "html", "lang": lang}).text
     hrefs = [html.unescape(h) for h in re.findall(r'href="([^"]*obj=[^"]*)"', page)]
     assert hrefs and all(h.endswith("/?f=html#" + fragment.format(id=pid)) for h in hrefs), hrefs
+
+
+@pytest.mark.parametrize(("lang", "separator"), [("uk", "\u00a0"), ("en", ",")])
+def test_an_items_page_groups_thousands_as_the_cards_do(server: str, lang: str,
+                                                        separator: str) -> None:
+    """The count of an items page read "5365" where the geoportal's cards write 5 365 (uk) or
+    5,365 (en), as toLocaleString does."""
+    matched = get(server, "/collections/addresses/items", limit=1).json()["numberMatched"]
+    assert matched >= 1000
+    page = httpx.get(f"{server}/collections/addresses/items",
+                     params={"f": "html", "lang": lang, "limit": 1}).text
+    grouped = f"{matched:,}".replace(",", separator)
+    assert grouped in page and str(matched) not in page.replace(grouped, ""), grouped
