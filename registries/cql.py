@@ -25,7 +25,7 @@ import cql2
 
 from gis.errors import InvalidParameter
 from gis.json_input import parse_json
-from registries.filters import kind_of, parse_date
+from registries.filters import code_problem, kind_of, parse_date
 from registries.model import FieldType
 from registries.temporal import OPEN_END, OPEN_START, RELATIONS, Period, relation_sql
 
@@ -203,6 +203,9 @@ class CqlToSql:
             return sql.SQL("NOT ({})").format(self.node(self._one(args, op), depth + 1))
         if op in COMPARE:
             a, b = self._two(args, op)
+            if op in ("=", "<>"):
+                self.coded(a, [b])
+                self.coded(b, [a])
             left, right = self.pair(a, b, op, depth)
             return sql.SQL("{} {} {}").format(left, sql.SQL(COMPARE[op]), right)
         if op == "like":
@@ -218,6 +221,7 @@ class CqlToSql:
             a, items = self._two(args, op)
             if not isinstance(items, list) or not items:
                 raise _bad("IN needs a non-empty list")
+            self.coded(a, items)
             tested = self.operand(a, depth)
             values = [self.operand(i, depth) for i in items]
             return sql.SQL("{} IN ({})").format(
@@ -236,6 +240,16 @@ class CqlToSql:
             a, b = self._two(args, op)
             return relation_sql(op, self.period(a), self.period(b))
         raise _bad(f"unsupported CQL2 operator {n['op']!r}")
+
+    def coded(self, prop: Any, literals: list[Any]) -> None:
+        """Refuse a text compared for equality with a coded property that is none of its codes
+        (as the property filter does, ``registries.filters.code_problem``)."""
+        if isinstance(prop, dict) and "property" in prop:
+            f = self.f.queryable(str(prop["property"]))
+            for value in literals:
+                why = code_problem(f, value)
+                if why:
+                    raise _bad(why)
 
     @staticmethod
     def _one(args: list[Any], op: str) -> Any:

@@ -115,6 +115,20 @@ RFC3339_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
 RFC3339_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[Tt ]\d{2}:\d{2}:\d{2}(\.\d+)?([Zz]|[+-]\d{2}:\d{2})?")
 
 
+def code_problem(f: Field | None, value: Any) -> str | None:
+    """Return why ``value`` cannot equal field ``f``'s value — a text outside its closed code
+    list (a typo, a title), which found nothing, silently — or None.
+
+    >>> from registries.catalog import default_catalog
+    >>> code_problem(default_catalog().get("land_parcels").field("category"), "2OO")[:40]
+    "category: '2OO' is not one of its codes "
+    """
+    if f is None or not f.choices or not isinstance(value, str) or value in f.choices:
+        return None
+    codes = ", ".join(f.choices[:15]) + (" …" if len(f.choices) > 15 else "")
+    return f"{f.name}: {_shown(value)} is not one of its codes ({codes})"
+
+
 def parse_date(text: str, problem: Exception | None = None) -> date:
     """Return the date of ``YYYY-MM-DD`` or of an RFC 3339 timestamp (its UTC date): the one
     reading of a day for ``datetime`` and CQL2's ``DATE``/``TIMESTAMP`` alike.
@@ -267,11 +281,9 @@ class Filter:
         if f is not None and f.type == FieldType.JSON:  # jsonb has no "= text"
             raise InvalidParameter(f"{name} holds a list or object; it cannot be filtered by "
                                    "equality", parameter=name)
-        if f is not None and f.choices and value not in f.choices:
-            # a code list is closed: a value outside it (a typo, a title) found nothing, silently
-            codes = ", ".join(f.choices[:15]) + (" …" if len(f.choices) > 15 else "")
-            raise InvalidParameter(f"{name}: {_shown(value)} is not one of its codes ({codes})",
-                                   parameter=name)
+        outside = code_problem(f, value)
+        if outside:
+            raise InvalidParameter(outside, parameter=name)
         self.parts.append(sql.SQL("{} = {}").format(
             self.column(name), self.typed(value, kind_of(f), name)))
 
