@@ -22,6 +22,7 @@ import time
 from collections import Counter
 from collections.abc import Callable, Iterator
 from decimal import Decimal, InvalidOperation
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, Literal
 
 import psycopg
@@ -448,6 +449,7 @@ class _Job(Checks):
         self._persons_changed()
         super().check()
 
+    @cached_property
     def _person_changes(self) -> list[tuple[str, dict[str, sql.Composable], list[Field]]]:
         """Return each person (a holder, a distributor) whose identity the file carries, with
         the SQL, per field that says who the person is, that tells whether row ``r`` names
@@ -455,7 +457,8 @@ class _Job(Checks):
         another), and the person's fields the file does not fill: those an update clears
         instead of leaving the previous person's codes and personal data on the object. A
         field that says whose a name is (the kind a mask depends on) is never cleared: without
-        it a natural person's name would be public."""
+        it a natural person's name would be public. Built once: the check and the write
+        share it."""
         if self.opts.mode == "append":
             return []
         mapped = {m.field.name: m for m in self.fields}
@@ -477,7 +480,7 @@ class _Job(Checks):
     def _persons_changed(self) -> None:
         """Warn of each object whose person the file changes, naming the fields cleared."""
         table = sql.Identifier(self.reg.schema, self.reg.table)
-        for person, differs, cleared in self._person_changes():
+        for person, differs, cleared in self._person_changes:
             filled = sql.SQL(" OR ").join(sql.SQL("t.{} IS NOT NULL").format(
                 sql.Identifier(f.column)) for f in cleared)
             which = sql.SQL("concat_ws(', ', {})").format(sql.SQL(", ").join(
@@ -621,7 +624,7 @@ class _Job(Checks):
         if self.opts.mode != "append":
             updated = [*(self._new(m) for m in self.fields), sql.SQL("r.geom")]
             set_names: list[sql.Composable] = [names]
-            for _, differs, cleared in self._person_changes():
+            for _, differs, cleared in self._person_changes:
                 other = sql.SQL(" OR ").join(differs.values())
                 for f in cleared:
                     set_names.append(sql.Identifier(f.column))
