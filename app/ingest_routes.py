@@ -11,6 +11,7 @@ per server process, on its own connection (not the request pool).
 
 from __future__ import annotations
 
+import html
 import json
 import re
 import shutil
@@ -40,12 +41,21 @@ from registries.writes import check_can_edit
 STATIC = Path(__file__).with_name("static") / "ingest"
 TEMPLATE = Path(__file__).with_name("templates") / "ingest.html"
 SAFE_NAME = re.compile(r"[^\w.\-]+")
-# the options an import's messages name as `gis ingest` flags, as the upload form's English
-# page names its fields (the server's messages are English on either page); flags the form
-# has not (--keep-ids, --rejects) stay: they name the command that has them
-FORM_FIELDS = {"--crs": "Coordinate system", "--layer": "Layer", "--encoding": "Text encoding",
-               "--mode": "Mode", "--on-error": "Rows with errors",
-               "--repair": "Repair invalid geometries"}
+# the upload form's fields that are `gis ingest` flags, as the page names them: its labels are
+# these (the page's first paint, and its configuration for the language switch), and an
+# import's messages name them for the command line's flags, in English on either page (the
+# server's messages are English). Flags the form has not (--keep-ids, --rejects) stay: they
+# name the command that has them.
+FORM_FIELDS: dict[str, tuple[str, dict[str, str]]] = {
+    "mode": ("--mode", {"uk": "Режим", "en": "Mode"}),
+    "onError": ("--on-error", {"uk": "Рядки з помилками", "en": "Rows with errors"}),
+    "crs": ("--crs", {"uk": "Система координат", "en": "Coordinate system"}),
+    "layer": ("--layer", {"uk": "Шар", "en": "Layer"}),
+    "encoding": ("--encoding", {"uk": "Кодування", "en": "Text encoding"}),
+    "repair": ("--repair", {"uk": "Виправити невалідні геометрії",
+                            "en": "Repair invalid geometries"}),
+}
+FLAGS = {flag: words["en"] for flag, words in FORM_FIELDS.values()}
 FLAG = re.compile(r"--[a-z][a-z-]*")
 
 
@@ -56,7 +66,7 @@ def for_the_form(text: str) -> str:
     >>> for_the_form("no CRS in the file; give --crs (e.g. EPSG:6383), or use --keep-ids")
     'no CRS in the file; give "Coordinate system" (e.g. EPSG:6383), or use --keep-ids'
     """
-    return FLAG.sub(lambda m: f'"{FORM_FIELDS[m[0]]}"' if m[0] in FORM_FIELDS else m[0], text)
+    return FLAG.sub(lambda m: f'"{FLAGS[m[0]]}"' if m[0] in FLAGS else m[0], text)
 
 
 def editable(catalog: Catalog, who: Principal) -> list[Registry]:
@@ -92,7 +102,11 @@ class Uploads:
                   "registries": [{"id": r.id, "title": r.title,
                                   "key": r.import_key.name if r.import_key else None}
                                  for r in registries]}
-        text = TEMPLATE.read_text(encoding="utf-8").replace(
+        config["fields"] = {k: words for k, (_, words) in FORM_FIELDS.items()}
+        text = TEMPLATE.read_text(encoding="utf-8")
+        for k, (_, words) in FORM_FIELDS.items():
+            text = text.replace(f"{{{{field:{k}}}}}", html.escape(words["uk"]))
+        text = text.replace(
             "{{config}}", json.dumps(config, ensure_ascii=False).replace("</", "<\\/"))
         return HTMLResponse(text, headers={"Cache-Control": "no-store"})
 

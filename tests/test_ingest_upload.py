@@ -106,6 +106,11 @@ def _as_planner(olena: httpx.Client, csrf: str, query: str, body: bytes, db_url:
     assert '\\"Coordinate system\\"' in said and "--crs" not in said, said
 
 
+def label(page: Any, control: str) -> str:
+    """Return the words of the label holding ``control``, its spaces as a reader sees them."""
+    return " ".join((page.text_content(f"label:has({control})") or "").split())
+
+
 def without_prj(zipped: bytes) -> bytes:
     """Return the zipped Shapefile without its .prj: a file that does not say its CRS."""
     out = io.BytesIO()
@@ -134,6 +139,11 @@ def test_the_page_in_a_browser(upload_server: str, db_url: str, tmp_path: Path) 
             page.click("button[type=submit]")
             page.wait_for_url(f"{upload_server}/ingest")
             assert page.locator("h1").inner_text() == "Імпорт даних у реєстр"
+            # the fields a message may name are labelled by the server, the names its
+            # messages give them (app/ingest_routes.FORM_FIELDS), and their hints by the page
+            assert "{{" not in page.content()
+            assert label(page, "#crs") == "Система координат (якщо файл її не вказує)"
+            assert label(page, "#repair") == "Виправити невалідні геометрії (ST_MakeValid)"
             page.set_input_files("#file", str(archive))
             page.select_option("#on_error", "skip")
             # every line the progress bar says, as it says it
@@ -168,6 +178,8 @@ def test_the_page_in_a_browser(upload_server: str, db_url: str, tmp_path: Path) 
             assert count(db_url, "land_parcel") == 0
             page.click("#lang")
             assert page.locator("h1").inner_text() == "Import data into a registry"
+            assert label(page, "#crs") == "Coordinate system (when the file does not say)"
+            assert label(page, "#repair") == "Repair invalid geometries (ST_MakeValid)"
             # the report follows the language switch
             cells = page.locator("#problems tbody tr").first.locator("td")
             assert cells.nth(1).inner_text() == "error"
@@ -256,6 +268,8 @@ def test_the_language_goes_with_a_staff_member_from_page_to_page(upload_server: 
             page.click("button[type=submit]")
             page.wait_for_url(f"{upload_server}/ingest?lang=en-GB")
             assert page.locator("h1").inner_text() == "Import data into a registry"
+            assert label(page, "#crs") == "Coordinate system (when the file does not say)"
+            assert label(page, "#repair") == "Repair invalid geometries (ST_MakeValid)"
             assert page.title() == "Data import — Hromada GIS"
             page.goto(f"{upload_server}/rasters/upload")  # no lang: the last page's
             assert page.locator("h1").inner_text().startswith("Publish a raster")
@@ -272,6 +286,8 @@ def test_the_language_goes_with_a_staff_member_from_page_to_page(upload_server: 
             assert page.get_attribute("#to-portal", "href") == "/#lang=en"
             page.goto(f"{upload_server}/ingest")
             assert page.locator("h1").inner_text() == "Import data into a registry"
+            assert label(page, "#crs") == "Coordinate system (when the file does not say)"
+            assert label(page, "#repair") == "Repair invalid geometries (ST_MakeValid)"
             page.goto(f"{upload_server}/ingest?lang=de")  # a language we do not write
             assert page.locator("h1").inner_text() == "Імпорт даних у реєстр"
             assert not errors, errors

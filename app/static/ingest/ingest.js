@@ -11,10 +11,9 @@
       fileHint: "Shapefile — одним zip-архівом (.shp, .shx, .dbf, .prj, .cpg); MapInfo — " +
         "одним zip-архівом (.tab, .dat, .map, .id або .mif, .mid); GeoPackage, GeoJSON, KML, " +
         "DXF, CSV, таблиця Excel або LibreOffice (.xlsx, .ods), обмінний файл ДЗК (XML).",
-      registry: "Реєстр", mode: "Режим", onError: "Рядки з помилками", more: "Додатково",
-      crs: "Система координат (якщо файл її не вказує)", layer: "Шар", encoding: "Кодування",
+      registry: "Реєстр", more: "Додатково", crsHint: "(якщо файл її не вказує)",
       legacyOption: "Архівні дані (порушення правил категорії «legacy» лише в звіті)",
-      repair: "Виправити невалідні геометрії (ST_MakeValid)",
+      repairHint: "(ST_MakeValid)",
       check: "Перевірити (нічого не записується)", report: "Звіт", row: "Рядок",
       severity: "Рівень", rule: "Що перевіряється", message: "Повідомлення сервера (англійською)",
       confirm: "Імпортувати",
@@ -38,11 +37,9 @@
       fileHint: "A Shapefile as one zip (.shp, .shx, .dbf, .prj, .cpg); a MapInfo table as one " +
         "zip (.tab, .dat, .map, .id or .mif, .mid); GeoPackage, GeoJSON, KML, DXF, CSV, an " +
         "Excel or LibreOffice workbook (.xlsx, .ods), the State Land Cadastre exchange file (XML).",
-      registry: "Registry", mode: "Mode", onError: "Rows with errors", more: "More options",
-      crs: "Coordinate system (when the file does not say)", layer: "Layer",
-      encoding: "Text encoding",
+      registry: "Registry", more: "More options", crsHint: "(when the file does not say)",
       legacyOption: "Legacy data (rows breaking 'legacy' rules are reported, not refused)",
-      repair: "Repair invalid geometries (ST_MakeValid)",
+      repairHint: "(ST_MakeValid)",
       check: "Check (writes nothing)", report: "Report", row: "Row", severity: "Severity",
       rule: "What is checked", message: "Server message", confirm: "Import",
       error: "error", legacy: "legacy data", warning: "warning",
@@ -61,6 +58,11 @@
       listed: "the table lists the first {n}",
     },
   };
+  // the form's fields that are `gis ingest` flags are named by the server, which names them
+  // so in its messages too (app/ingest_routes.FORM_FIELDS)
+  for (const [key, words] of Object.entries(config.fields)) {
+    for (const l of Object.keys(WORDS)) WORDS[l][key] = words[l];
+  }
   let lang = hromadaLanguage.initial();
   const $ = (id) => document.getElementById(id);
   const t = (k, n) => (WORDS[lang][k] || k).replace("{n}", n);
