@@ -42,13 +42,14 @@ from starlette.responses import (
 )
 from starlette.routing import Route
 
-from app.pages import TEMPLATES, date_in, number_in, page_language
+from app.pages import TEMPLATES, page_language
 from app.registry_routes import wants_html
 from gis.compression import accepts_gzip, gzipped
 from gis.db import database_errors
 from gis.errors import DatabaseUnavailable, NotFound
 from gis.negotiation import not_modified
 from gis.settings import Settings
+from gis.writing import date_in, number_in
 from ingest.export import (
     FORMATS,
     STREAMED,

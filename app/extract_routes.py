@@ -28,7 +28,7 @@ from starlette.routing import Route
 
 from app.extract_params import deployment, parse_extract
 from app.limits import RateLimiter
-from app.pages import TEMPLATES, date_in, moment_in, page_language
+from app.pages import TEMPLATES, page_language
 from extracts import register
 from extracts.issue import ExtractRequest, Issued, issue_extract
 from gis.auth import Principal
@@ -36,6 +36,7 @@ from gis.db import database_errors, set_statement_timeout
 from gis.errors import TooManyRequests
 from gis.negotiation import page_or_json
 from gis.settings import ExtractSettings, Settings
+from gis.writing import date_in, moment_in
 from registries.catalog import Catalog
 
 

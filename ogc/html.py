@@ -23,6 +23,7 @@ import shutil
 from pathlib import Path
 from typing import Any
 
+from gis.writing import DECIMAL, ENGLISH_MONTHS, THOUSANDS
 from ogc.features import GEOMETRY_FORMATS
 from registries.catalog import Catalog
 
@@ -103,6 +104,11 @@ def prepare(work_dir: Path, catalog: Catalog) -> tuple[Path, Path]:
     for cid, table in field_tables(catalog).items():
         (fields / f"{cid}.html").write_text(
             "{% set table = " + jinja_literal(table) + " %}\n", encoding="utf-8")
+    # numbers and dates as the server's own pages write them (one source: gis.writing)
+    (templates / "hromada" / "writing.html").write_text(
+        "".join(f"{{% set {name} = {jinja_literal(value)} %}}\n" for name, value in (
+            ("thousands", THOUSANDS), ("decimal", DECIMAL), ("months", ENGLISH_MONTHS))),
+        encoding="utf-8")
     locales = work_dir / "locale"
     compile_messages(locales, "uk", UK_MESSAGES)
     compile_messages(locales, "en", EN_MESSAGES)
