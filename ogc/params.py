@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import difflib
 import math
 from dataclasses import dataclass
 from datetime import date
@@ -17,6 +18,45 @@ from registries.queries import Sort
 RESERVED = {"f", "lang", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter",
             "filter-lang", "filter-crs", "sortby", "properties", "skipGeometry", "resulttype",
             "token", "q", "pending"}
+
+# other APIs' names for what a parameter here does (WFS 2.0, GeoServer's CQL): a URL carried over
+# from a WFS client had them ignored, and every object came back
+OTHER_APIS = {"maxfeatures": "limit", "count": "limit", "startindex": "offset",
+              "srsname": "crs", "outputformat": "f", "propertyname": "properties",
+              "cql_filter": "filter", "typename": None, "typenames": None}
+
+
+def unknown_parameter(name: str, known: set[str]) -> str | None:
+    """Return why ``name``, which is not one of the ``known`` parameters, is refused: another
+    case of a known one, another API's name for one, or a near miss of one (``limt``) — or
+    None for a name unlike all, which is ignored (a link shared on a social network carries
+    ``fbclid``, ``utm_source``: a page must still open).
+
+    >>> known = {"limit", "bbox", "category"}
+    >>> unknown_parameter("BBOX", known)
+    "unknown parameter 'BBOX': parameter names are case-sensitive; did you mean 'bbox'?"
+    >>> unknown_parameter("maxFeatures", known)
+    "unknown parameter 'maxFeatures' (WFS): this API's is 'limit'"
+    >>> unknown_parameter("categroy", known)
+    "unknown parameter 'categroy': did you mean 'category'?"
+    >>> unknown_parameter("fbclid", known) is None
+    True
+    """
+    by_case = {k.lower(): k for k in known}
+    if name.lower() in by_case:
+        return (f"unknown parameter {name!r}: parameter names are case-sensitive; did you "
+                f"mean {by_case[name.lower()]!r}?")
+    if name.lower() in OTHER_APIS:
+        ours = OTHER_APIS[name.lower()]
+        origin = "GeoServer" if name.lower() == "cql_filter" else "WFS"
+        if ours is None:
+            return (f"unknown parameter {name!r} ({origin}): this API names the collection "
+                    "in the path, /collections/{collectionId}/items")
+        return f"unknown parameter {name!r} ({origin}): this API's is {ours!r}"
+    near = difflib.get_close_matches(name.lower(), list(by_case), n=1, cutoff=0.8)
+    if near and len(name) >= 4:
+        return f"unknown parameter {name!r}: did you mean {by_case[near[0]]!r}?"
+    return None
 
 
 @dataclass(frozen=True)
@@ -153,13 +193,12 @@ def parse_items_query(params: dict[str, Any], reg: Registry, readable: tuple[Fie
         raise InvalidParameter(f"{sorted(hidden & params.keys())[0]} is not a queryable of "
                                f"{reg.id}", parameter="properties")
     known = RESERVED | readable_names
-    by_case = {k.lower(): k for k in known}
     for k in params:
-        # a WFS habit (BBOX=, LIMIT=) was ignored without a word: every object came back
-        if k not in known and k.lower() in by_case:
-            raise InvalidParameter(f"unknown parameter {k!r}: parameter names are "
-                                   f"case-sensitive; did you mean {by_case[k.lower()]!r}?",
-                                   parameter=k)
+        # a WFS habit (BBOX=, maxFeatures=) or a typo was ignored without a word: every
+        # object came back
+        problem = None if k in known else unknown_parameter(k, known)
+        if problem:
+            raise InvalidParameter(problem, parameter=k)
     equals = tuple((k, v) for k, v in params.items() if k not in RESERVED and k in readable_names)
     return ItemsQuery(
         limit=parse_int(params, "limit", default_limit, 1, max_limit),

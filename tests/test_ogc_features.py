@@ -426,6 +426,17 @@ BAD = [
     ("/collections/land_parcels/items", {"BBOX": "26.9,49.3,27.1,49.5"}, 400,
      "did you mean 'bbox'?"),
     ("/collections/land_parcels/items", {"Category": "100"}, 400, "did you mean 'category'?"),
+    # a WFS URL's names, and near misses, were ignored the same way
+    ("/collections/land_parcels/items", {"maxFeatures": "5"}, 400, "this API's is 'limit'"),
+    ("/collections/land_parcels/items", {"srsName": "EPSG:6383"}, 400, "this API's is 'crs'"),
+    ("/collections/land_parcels/items", {"typeNames": "land_parcels"}, 400,
+     "names the collection in the path"),
+    ("/collections/land_parcels/items", {"CQL_FILTER": "category = '100'"}, 400,
+     "(GeoServer): this API's is 'filter'"),
+    ("/collections/land_parcels/items", {"limt": "5"}, 400, "did you mean 'limit'?"),
+    ("/collections/land_parcels/items", {"categroy": "100"}, 400, "did you mean 'category'?"),
+    ("/collections/land_parcels/items", {"sort": "area_declared_ha"}, 400,
+     "did you mean 'sortby'?"),
     # a value outside a closed code list (a typo, a title) found nothing, silently
     ("/collections/land_parcels/items", {"category": "2OO"}, 400,
      "category: '2OO' is not one of its codes (100, 200, 300"),
@@ -850,3 +861,19 @@ def test_an_items_page_groups_thousands_as_the_cards_do(server: str, lang: str,
                      params={"f": "html", "lang": lang, "limit": 1}).text
     grouped = f"{matched:,}".replace(",", separator)
     assert grouped in page and str(matched) not in page.replace(grouped, ""), grouped
+
+
+@pytest.mark.parametrize("f", ["json", "html"])
+def test_a_shared_links_tracking_parameters_are_ignored(server: str, f: str) -> None:
+    """OGC API Features asks a 400 for a parameter the API does not define, but a link shared
+    on a social network or from a newsletter carries its tracking (``fbclid``, ``utm_…``) and
+    a script its cache-buster (``_``): those must still open the page, with every filter it
+    asked for. Only a known name's other case, another API's name or a near miss is refused."""
+    plain = httpx.get(f"{server}/collections/land_parcels/items",
+                      params={"f": f, "limit": 2, "sortby": "-area_declared_ha"}, timeout=60)
+    tracked = httpx.get(f"{server}/collections/land_parcels/items", params={
+        "f": f, "limit": 2, "sortby": "-area_declared_ha", "fbclid": "IwAR0x", "utm_source": "facebook",
+        "utm_medium": "social", "gclid": "Cj0K", "_": "1733530000000"}, timeout=60)
+    assert (plain.status_code, tracked.status_code) == (200, 200), tracked.text
+    if f == "json":
+        assert ids(tracked.json()) == ids(plain.json()) and len(ids(plain.json())) == 2
