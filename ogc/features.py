@@ -44,7 +44,7 @@ from gis.errors import (
 from gis.json_input import parse_json
 from gis.negotiation import not_modified, preferred
 from gis.params import whole
-from ogc.params import ItemsQuery, parse_crs, parse_items_query, parse_pending
+from ogc.params import ItemsQuery, given_once, parse_crs, parse_items_query, parse_pending
 from ogc.streaming import ClosingStream
 from registries import writes
 from registries.catalog import Catalog
@@ -148,7 +148,7 @@ def items(svc: FeatureService, request: Request) -> Response:
     reg = svc.catalog.get(request.path_params["collection_id"])
     who = svc.authenticate(request)
     personal = who.sees_personal_data
-    params = dict(request.query_params)
+    params = given_once(request.query_params.multi_items(), reg)
     q = parse_items_query(params, reg, readable_fields(reg, personal), svc.crs_uris,
                           svc.max_limit, svc.default_limit)
     pending = parse_pending(params, personal)
@@ -770,8 +770,9 @@ def check_items_query(svc: FeatureService, request: Request) -> None:
         raise InvalidParameter(f"f={f[:40]!r} is not a format of items; ask f=json, f=html, "
                                "f=jsonld or f=csv", parameter="f")
     readable = readable_fields(reg, False)  # pygeoapi's pages show the public fields only
-    q = parse_items_query(dict(request.query_params), reg, readable, svc.crs_uris,
-                          svc.max_limit, svc.default_limit)
+    params = given_once(request.query_params.multi_items(), reg)
+    q = parse_items_query(params, reg, readable, svc.crs_uris, svc.max_limit,
+                          svc.default_limit)
     build_filter(reg, svc.storage_srid, q)
     order_sql(reg, q.sorts, readable)
 

@@ -877,3 +877,29 @@ def test_a_shared_links_tracking_parameters_are_ignored(server: str, f: str) -> 
     assert (plain.status_code, tracked.status_code) == (200, 200), tracked.text
     if f == "json":
         assert ids(tracked.json()) == ids(plain.json()) and len(ids(plain.json())) == 2
+
+
+@pytest.mark.parametrize("f", ["json", "html", "csv"])
+def test_a_parameter_given_twice_with_two_values_is_refused(server: str, f: str) -> None:
+    """The last value won: ``category=100&category=200``, a reader's "either", found category
+    200 only, and ``limit=5&limit=500`` was a page of 500. The same value twice is one."""
+    items = f"{server}/collections/land_parcels/items"
+    either = httpx.get(items, params=[("f", f), ("category", "100"), ("category", "200")],
+                       timeout=60)
+    assert either.status_code == 400, either.text
+    said = description(either)
+    assert said == ("category is given 2 times ('100', '200'): give it once; for any of "
+                    "several values, filter=category IN ('100', '200')"), said
+    limits = httpx.get(items, params=[("f", f), ("limit", "5"), ("limit", "500")], timeout=60)
+    assert limits.status_code == 400
+    assert description(limits) == "limit is given 2 times ('5', '500'): give it once"
+    same = httpx.get(items, params=[("f", f), ("limit", "2"), ("limit", "2")], timeout=60)
+    assert same.status_code == 200, same.text
+
+
+def description(response: httpx.Response) -> str:
+    """Return an OGC exception's description, from its JSON or from the HTML page it makes."""
+    if "html" in response.headers["content-type"]:
+        found = re.search(r"(\w+ is given .*?give it once[^<]*)", html.unescape(response.text))
+        return found[1].strip() if found else response.text
+    return str(response.json()["description"])
