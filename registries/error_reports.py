@@ -102,9 +102,15 @@ def parse_report(body: Any, catalog: Catalog, *, max_comment: int = 2000,
     if unknown:
         raise InvalidParameter(f"unknown fields {unknown}; a report has {sorted(known)}")
     collection = body.get("collection")
-    if not isinstance(collection, str) or collection not in catalog.ids \
-            or not catalog.get(collection).public:
-        raise InvalidParameter(f"no public collection {collection!r}", parameter="collection")
+    if collection is None:  # said as Python's None before: "no public collection None"
+        raise InvalidParameter("collection is required: the id of the object's collection "
+                               "(e.g. land_parcels)", parameter="collection")
+    if not isinstance(collection, str):
+        raise InvalidParameter("collection must be the id of a collection, as text (e.g. "
+                               "land_parcels)", parameter="collection")
+    if collection not in catalog.ids or not catalog.get(collection).public:
+        raise InvalidParameter(f"no public collection {collection[:40]!r}",
+                               parameter="collection")
     obj_id = body.get("id")
     if isinstance(obj_id, bool) or not isinstance(obj_id, int | str) \
             or not str(obj_id).isdigit() or len(str(obj_id)) > 18:

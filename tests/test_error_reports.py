@@ -73,6 +73,8 @@ def test_bad_reports_are_refused_naming_the_field_and_store_nothing(
              ({"point": [30.5, 50.45]}, 400, "mark the place of the mistake within 2 km"),
              ({"id": 999_999_999}, 404, "land_parcels has no object 999999999"),
              ({"collection": "nope"}, 400, "no public collection 'nope'"),
+             ({"collection": None}, 400, "collection is required"),  # not "… None"
+             ({"collection": ["land_parcels"]}, 400, "collection must be the id of a"),
              ({"shoe_size": 42}, 400, "unknown fields ['shoe_size']")]
     for extra, status, needle in cases:
         r = report(city, **extra)
