@@ -187,6 +187,9 @@ def test_a_client_finds_the_tiles_by_following_links(
     ("/maps/no_such/tilejson.json", 404),
     ("/maps/no_such/1/0/0.mvt", 404),
     ("/maps/city/99999/0/0.mvt", 404),
+    # a format vector tiles do not come in was answered with the vector tile
+    ("/tiles/WebMercatorQuad/14/9372/5631?f=png", 400),
+    ("/collections/addresses/tiles/WebMercatorQuad/14/9372/5631?f=json", 400),
 ])
 def test_bad_tile_requests_are_problems_not_500(server: str, path: str, status: int) -> None:
     r = httpx.get(f"{server}{path}")

@@ -64,8 +64,24 @@ def tile_answer(svc: TileService, data: bytes, etag: str, cached: bool,
     return 200, {**headers, "content-type": MVT, "content-length": str(len(data))}, data
 
 
+def check_tile_format(raw: str | None) -> None:
+    """Refuse (400) a vector tile asked in another format than MVT (as a raster tile's ``f``
+    is): ``f=png`` or ``f=json`` was answered with the vector tile.
+
+    >>> check_tile_format(None), check_tile_format("mvt")
+    (None, None)
+    >>> check_tile_format("png")
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: f='png': vector tiles come as Mapbox Vector Tiles (f=mvt)
+    """
+    if raw and raw.lower() not in ("mvt", MVT):
+        raise InvalidParameter(f"f={raw[:40]!r}: vector tiles come as Mapbox Vector Tiles "
+                               "(f=mvt)", parameter="f")
+
+
 async def tile_response(svc: TileService, request: Request, sources: list[str], z: str, x: str,
                         y: str, grid: Grid | None = None) -> Response:
+    check_tile_format(request.query_params.get("f"))
     failed = request.scope.get(FAST_PATH_ERROR)
     if failed is not None:  # the fast path's render of this very tile failed: answer that
         raise failed
