@@ -15,6 +15,7 @@ from gis.db_logins import login_of
 from gis.errors import InvalidParameter, NotFound
 from gis.users import (
     add_user,
+    check_user_name,
     issue_token,
     list_tokens,
     list_users,
@@ -86,6 +87,7 @@ def users_add(name: str, roles: tuple[str, ...], display_name: str, password_std
     The user also gets a PostgreSQL login with exactly the rights of its roles and the same
     password, for QGIS straight on PostGIS (gis users service-entry NAME).
     """
+    check_user_name(name)  # before the password is typed twice
     parsed = parse_roles(roles)
     if db_login and no_db_login:
         raise InvalidParameter("--db-login and --no-db-login exclude each other")

@@ -11,6 +11,7 @@ verifier), disabling the user disables the login.
 from __future__ import annotations
 
 import hashlib
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -95,6 +96,19 @@ def _user(row: tuple[Any, ...]) -> User:
 USER_COLUMNS = "id, name, display_name, roles, active, created_at"
 
 
+def check_user_name(name: str) -> None:
+    """Refuse a name a user may not have (before anyone is asked for its password).
+
+    >>> check_user_name("olena.k")
+    >>> check_user_name("Olena")
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: user name 'Olena' must be lower-case letters, digits, ...
+    """
+    if not re.fullmatch(NAME_PATTERN, name):
+        raise InvalidParameter(f"user name {name[:70]!r} must be lower-case letters, digits, "
+                               "'.', '_' or '-', starting with a letter")
+
+
 def add_user(conn: psycopg.Connection[Any], name: str, roles: frozenset[Role], *,
              password: str | None, display_name: str = "", db_login: str | None = None,
              with_db_login: bool = True) -> User:
@@ -104,11 +118,7 @@ def add_user(conn: psycopg.Connection[Any], name: str, roles: frozenset[Role], *
     ``db_login`` is mapped to the user; a database user that may not create roles skips it
     unless ``db_login`` asks for one.
     """
-    import re
-
-    if not re.fullmatch(NAME_PATTERN, name):
-        raise InvalidParameter(f"user name {name!r} must be lower-case letters, digits, '.', "
-                               "'_' or '-', starting with a letter")
+    check_user_name(name)
     if password is not None and len(password) < 8:
         raise InvalidParameter("the password must have at least 8 characters")
     pw_hash = _hasher.hash(password) if password is not None else None

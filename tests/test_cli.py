@@ -64,6 +64,20 @@ def test_unreachable_database_url_is_one_clear_line_without_the_password() -> No
     assert "s3cret" not in line
 
 
+@pytest.mark.parametrize(("args", "needle"), [
+    (["Olena", "--role", "planner"], "user name 'Olena' must be lower-case"),
+    (["olena", "--role", "planer"], "unknown role 'planer'"),
+])
+def test_a_user_that_cannot_be_added_is_refused_before_the_password_is_asked(
+        args: list[str], needle: str) -> None:
+    """A misspelt name or role was refused only after its password had been typed twice."""
+    port = free_port()  # no database is reached: nothing is asked of one
+    result = run_gis("users", "add", *args,
+                     env={"GIS_DATABASE_URL": f"postgresql://gis:x@127.0.0.1:{port}/city"})
+    assert "Password" not in result.stdout + result.stderr
+    assert_one_error_line(result, needle)
+
+
 def test_data_folder_owned_by_someone_else_is_one_clear_line() -> None:
     root = shared_tmp("hromada-owned-")
     try:
