@@ -12,7 +12,7 @@ import psycopg
 import pytest
 from lxml import etree
 
-from gis.errors import InvalidFile
+from gis.errors import InvalidFile, InvalidParameter
 from ingest.formats.ua_xml import schema
 from ingest.formats.ua_xml_export import Publisher, exchange_file
 from ingest.job import FileOptions
@@ -171,6 +171,15 @@ def test_a_quarter_exports_shared_edges_once_and_lists_the_neighbours(db_url: st
     assert report.written, report.problems
     out = export(db_url, quarter="6810100000:02:099")
     assert schema().validate(etree.fromstring(out)), schema().error_log
+    # a quarter as documents write it is the same quarter; a malformed one is said so, where
+    # it was "land_parcels has no cadastral quarter 123"
+    dashed = etree.fromstring(export(db_url, quarter="6810100000-02-099"))
+    assert len(dashed.findall(".//ParcelInfo")) == 3
+    with pytest.raises(InvalidParameter, match=r"--quarter '123' is malformed: expected "
+                                               r"NNNNNNNNNN:ZZ:QQQ"):
+        export(db_url, quarter="123")
+    with pytest.raises(InvalidParameter, match=r"--parcel: '6810100000:02:099' is malformed"):
+        export(db_url, parcel="6810100000:02:099")
     doc = etree.fromstring(out)
     assert len(doc.findall(".//ParcelInfo")) == 3
     assert len(doc.findall(".//PointInfo/Point")) == 6 + 3  # two shared corners kept once

@@ -17,6 +17,7 @@ the ``AdditionalPart`` names the publisher (``GIS_OPEN_DATA__…``), not a surve
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -29,6 +30,11 @@ from gis.crs import UCS2000_TM_ZONES
 from gis.errors import InvalidParameter, NotFound
 from ingest.crs import REGION_LCS
 from registries.model import Registry
+from registries.parcels.cadastral_number import (
+    QUARTER_NUMBER_PATTERN,
+    cadastral_number_problem,
+    normalise_cadastral_number,
+)
 
 FORMAT_VERSION = "0.7"
 SOFTWARE = ("Hromada GIS", "0.1")
@@ -129,12 +135,23 @@ def exchange_file(conn: psycopg.Connection, reg: Registry, *, storage_srid: int,
     if (parcel is None) == (quarter is None):
         raise InvalidParameter("name one parcel (--parcel NUMBER) or one quarter "
                                "(--quarter NNNNNNNNNN:ZZ:QQQ)")
+    # a number as people write it (6810100000-01-001), and a malformed one said so, not
+    # "has no cadastral quarter 123"
     if parcel is not None:
+        problem = cadastral_number_problem(parcel)
+        if problem:
+            raise InvalidParameter(f"--parcel: {problem}", parameter="parcel")
+        parcel = normalise_cadastral_number(parcel)
         parcels = _parcels(conn, reg, sql.SQL("t.cadastral_number = %s"), parcel)
         what = f"parcel {parcel}"
     else:
-        parcels = _parcels(conn, reg, sql.SQL("left(t.cadastral_number, 17) = %s"), quarter or "")
-        what = f"cadastral quarter {quarter}"
+        number = normalise_cadastral_number(quarter or "")
+        if not re.fullmatch(QUARTER_NUMBER_PATTERN, number):
+            raise InvalidParameter(f"--quarter {(quarter or '')[:40]!r} is malformed: expected "
+                                   "NNNNNNNNNN:ZZ:QQQ (10-digit KOATUU code, 2-digit zone, "
+                                   "3-digit quarter)", parameter="quarter")
+        parcels = _parcels(conn, reg, sql.SQL("left(t.cadastral_number, 17) = %s"), number)
+        what = f"cadastral quarter {number}"
     if not parcels:
         raise NotFound(f"{reg.id} has no {what}", collection=reg.id)
     neighbours = _neighbours(conn, reg, [p["id"] for p in parcels])
