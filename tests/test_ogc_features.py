@@ -872,8 +872,9 @@ def test_a_shared_links_tracking_parameters_are_ignored(server: str, f: str) -> 
     plain = httpx.get(f"{server}/collections/land_parcels/items",
                       params={"f": f, "limit": 2, "sortby": "-area_declared_ha"}, timeout=60)
     tracked = httpx.get(f"{server}/collections/land_parcels/items", params={
-        "f": f, "limit": 2, "sortby": "-area_declared_ha", "fbclid": "IwAR0x", "utm_source": "facebook",
-        "utm_medium": "social", "gclid": "Cj0K", "_": "1733530000000"}, timeout=60)
+        "f": f, "limit": 2, "sortby": "-area_declared_ha", "fbclid": "IwAR0x",
+        "utm_source": "facebook", "utm_medium": "social", "gclid": "Cj0K",
+        "_": "1733530000000"}, timeout=60)
     assert (plain.status_code, tracked.status_code) == (200, 200), tracked.text
     if f == "json":
         assert ids(tracked.json()) == ids(plain.json()) and len(ids(plain.json())) == 2
