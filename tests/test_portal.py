@@ -307,6 +307,19 @@ def test_permalink_restores_view_and_object(desktop: Watched, permit: dict[str, 
     assert f"obj=advertising_structures/{permit['id']}" in page.url
 
 
+@pytest.mark.parametrize("view", ["99/999/999", "14/91/27", "-3/49.42/26.98", "abc"])
+def test_a_permalink_with_an_impossible_view_opens_the_city(desktop: Watched, view: str) -> None:
+    """``#map=99/999/999`` (a link cut or typed wrong) threw in MapLibre's constructor: the
+    geoportal never started. Now it opens at the city's own view, and the fragment follows
+    the map again."""
+    page = desktop.open(f"#map={view}")
+    assert page.evaluate("window.portal.map.getZoom()") == pytest.approx(13, abs=1)
+    page.mouse.move(640, 400)
+    page.mouse.wheel(0, -300)
+    page.wait_for_function("() => /^#map=\\d+\\.\\d\\d\\/49\\./.test(location.hash)",
+                           timeout=WAIT_MS)
+
+
 def test_cursor_coordinates_and_measuring(desktop: Watched, permit: dict[str, Any]) -> None:
     lon, lat = permit["geometry"]["coordinates"]
     page = desktop.open(f"#map=16/{lat}/{lon}")

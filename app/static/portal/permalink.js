@@ -12,7 +12,10 @@ export function readPermalink() {
   const params = new URLSearchParams(location.hash.slice(1));
   const out = {};
   const [zoom, lat, lon] = (params.get("map") ?? "").split("/").map(Number);
-  if ([zoom, lat, lon].every(Number.isFinite) && params.get("map")) out.view = { zoom, center: [lon, lat] };
+  // a view MapLibre can show, or none (the city's): #map=99/999/999 threw in the map's
+  // constructor, and the geoportal never started
+  if ([zoom, lat, lon].every(Number.isFinite) && params.get("map") && zoom >= 0 && zoom <= 24
+      && Math.abs(lat) <= 85 && Math.abs(lon) <= 180) out.view = { zoom, center: [lon, lat] };
   const obj = params.get("obj");
   if (obj && obj.includes("/")) {
     const [collection, id] = obj.split("/");
