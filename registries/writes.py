@@ -137,6 +137,32 @@ def validate_properties(reg: Registry, props: dict[str, Any], *, partial: bool) 
     return values
 
 
+def ring_problem(geojson: dict[str, Any]) -> str | None:
+    """Return why a GeoJSON polygon's ring is no ring (RFC 7946 §3.1.6: closed, at least four
+    positions), or None. Shapely closes an open ring by itself; PostGIS refuses it in GEOS's
+    words ("IllegalArgumentException: Points of LinearRing do not form a closed linestring").
+
+    >>> ring_problem({"type": "Polygon", "coordinates": [[[0, 0], [1, 0], [1, 1], [0, 0]]]})
+    >>> ring_problem({"type": "MultiPolygon", "coordinates": [[[[0, 0], [1, 0], [1, 1], [0, 1]]]]})
+    'ring 1 of polygon 1 is not closed: it ends at (0, 1), not at its first position (0, 0)'
+    >>> ring_problem({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [0, 0]]]})
+    'ring 1 of polygon 1 has 3 positions: a closed ring needs at least 4'
+    """
+    kind = geojson.get("type")
+    polygons = [geojson.get("coordinates")] if kind == "Polygon" else \
+        geojson.get("coordinates") if kind == "MultiPolygon" else []
+    for p, rings in enumerate(polygons or [], 1):
+        for r, ring in enumerate(rings or [], 1):
+            where = f"ring {r} of polygon {p}"
+            if len(ring) < 4:
+                return f"{where} has {len(ring)} positions: a closed ring needs at least 4"
+            first, last = list(ring[0][:2]), list(ring[-1][:2])
+            if first != last:
+                return (f"{where} is not closed: it ends at ({last[0]}, {last[1]}), not at "
+                        f"its first position ({first[0]}, {first[1]})")
+    return None
+
+
 def geometry_sql(geojson: Any, crs: int | str, storage_srid: int) -> tuple[sql.Composable, str]:
     """Return SQL turning a bound GeoJSON geometry in ``crs`` into the storage CRS."""
     if not isinstance(geojson, dict) or "type" not in geojson:
@@ -148,6 +174,9 @@ def geometry_sql(geojson: Any, crs: int | str, storage_srid: int) -> tuple[sql.C
     if not bounds or not all(math.isfinite(v) for v in bounds):
         raise RuleViolation("feature geometry is empty or has coordinates that are not "
                             "numbers")
+    problem = ring_problem(geojson)
+    if problem:
+        raise RuleViolation(f"feature geometry: {problem}")
     source = 4326 if crs == "OGC:CRS84" else crs
     # heights (a GNSS survey's, a QGIS layer's Z) are dropped: the registries are plans, and
     # an import stores the same geometry 2D (ingest.load)

@@ -208,6 +208,15 @@ BAD_FEATURES = [
                                                          "coordinates": [27.05, 49.46]}},
      "MultiPolygon"),
     (parcel("6810100000:09:001:0008", area_declared_ha="lots"), "area_declared_ha"),
+    # an open ring was refused in GEOS's words ("IllegalArgumentException: Points of
+    # LinearRing do not form a closed linestring")
+    ({**parcel("6810100000:09:001:0009"), "geometry": {"type": "Polygon", "coordinates": [[
+        [27.05, 49.46], [27.051, 49.46], [27.051, 49.461], [27.05, 49.461]]]}},
+     "ring 1 of polygon 1 is not closed: it ends at (27.05, 49.461), not at its first "
+     "position (27.05, 49.46)"),
+    ({**parcel("6810100000:09:001:0010"), "geometry": {"type": "MultiPolygon", "coordinates": [
+        [[[27.05, 49.46], [27.051, 49.46], [27.05, 49.46]]]]}},
+     "ring 1 of polygon 1 has 3 positions: a closed ring needs at least 4"),
 ]
 
 
