@@ -12,6 +12,7 @@ an :class:`~gis.errors.InvalidParameter` naming what was being read.
 from __future__ import annotations
 
 import json
+import math
 import re
 from typing import Any
 
@@ -26,6 +27,24 @@ def _no_constant(name: str) -> Any:
     raise ValueError(f"{name} is not a JSON number")
 
 
+class _TooLarge(ValueError):
+    """A JSON number beyond what a double holds (1e309, 400 digits): valid JSON that no
+    field can store, said so, not as ``inf`` or by repeating its digits."""
+
+
+def _float(text: str) -> float:
+    value = float(text)
+    if math.isinf(value):
+        raise _TooLarge(text)
+    return value
+
+
+def _int(text: str) -> int:
+    if len(text.lstrip("-")) > 308:  # beyond a double's range; also Python's 4300-digit limit
+        raise _TooLarge(text)
+    return int(text)
+
+
 def parse_json(raw: bytes | str, what: str, *, max_depth: int = MAX_DEPTH,
                parameter: str | None = None, too_deep: str | None = None) -> Any:
     r"""Return the JSON value of ``raw``, or raise InvalidParameter saying what is wrong.
@@ -38,6 +57,9 @@ def parse_json(raw: bytes | str, what: str, *, max_depth: int = MAX_DEPTH,
     >>> parse_json("[" * 100 + "]" * 100, "request body")
     Traceback (most recent call last):
     gis.errors.InvalidParameter: request body is nested deeper than 64 levels
+    >>> parse_json('{"area": 1e309}', "request body")
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: request body holds a number too large to store: 1e309
     >>> parse_json('{"comment": "a\\udc00"}', "body")
     Traceback (most recent call last):
     gis.errors.InvalidParameter: body holds a lone UTF-16 surrogate (\udc00): not Unicode text
@@ -52,9 +74,15 @@ def parse_json(raw: bytes | str, what: str, *, max_depth: int = MAX_DEPTH,
             raise InvalidParameter(f"{what} is not UTF-8 text (byte {exc.start})",
                                    **where) from None
     try:
-        value = json.loads(raw, parse_constant=_no_constant)
+        value = json.loads(raw, parse_constant=_no_constant, parse_float=_float,
+                           parse_int=_int)
     except RecursionError:  # the parser gave up around depth 1000: far beyond ours
         raise deep from None
+    except _TooLarge as exc:
+        number = str(exc)
+        shown = number if len(number) <= 24 else f"{number[:12]}…({len(number)} characters)"
+        raise InvalidParameter(f"{what} holds a number too large to store: {shown}",
+                               **where) from None
     except json.JSONDecodeError as exc:
         raise InvalidParameter(f"{what} is not JSON: {exc.msg} at line {exc.lineno} "
                                f"column {exc.colno}", **where) from None

@@ -250,6 +250,14 @@ def test_non_json_body_is_a_400(writable: tuple[str, str]) -> None:
     r = httpx.post(f"{server}/collections/land_parcels/items", content=b"not json",
                    headers=PLANNER)
     assert r.status_code == 400
+    # a number no field can hold was read as infinity ("inf is not a valid number"), or
+    # echoed with its 400 digits
+    body = json.dumps(parcel("6810100000:09:001:0011", area_declared_ha=123.456))
+    for number, shown in (("1e309", "1e309"), ("1" + "0" * 400, "100000000000…(401 characters)")):
+        r = httpx.post(f"{server}/collections/land_parcels/items", headers=PLANNER,
+                       content=body.replace("123.456", number))
+        assert r.status_code == 400, r.text
+        assert r.json()["detail"] == f"request body holds a number too large to store: {shown}"
 
 
 def test_a_body_that_is_not_one_feature_says_what_it_is(writable: tuple[str, str]) -> None:
