@@ -110,8 +110,22 @@ def coerce(reg: Registry, f: Field, value: Any) -> Any:
         raise
     except (TypeError, ValueError, InvalidOperation):
         pass
-    raise RuleViolation(f"{reg.id}.{f.name}: {value!r} is not a valid {f.type.value}",
+    raise RuleViolation(f"{reg.id}.{f.name}: {as_json(value)} is not a valid {f.type.value}",
                         field=f.name)
+
+
+def as_json(value: Any, most: int = 60) -> str:
+    """Return a written value as its writer wrote it, in JSON (``true``, ``"lots"``, ``[1]``;
+    Python's ``True`` and ``'lots'`` were not), cut to ``most`` characters.
+
+    >>> as_json(True), as_json("lots"), as_json([1, 2]), as_json("я" * 100)[-5:]
+    ('true', '"lots"', '[1, 2]', 'яяя…"')
+    """
+    try:
+        text = json.dumps(value, ensure_ascii=False, default=str)
+    except (TypeError, ValueError):
+        text = repr(value)
+    return text if len(text) <= most else f"{text[:most - 2]}…{text[-1]}"
 
 
 def validate_properties(reg: Registry, props: dict[str, Any], *, partial: bool) -> dict[str, Any]:

@@ -207,7 +207,10 @@ BAD_FEATURES = [
     ({**parcel("6810100000:09:001:0007"), "geometry": {"type": "Point",
                                                          "coordinates": [27.05, 49.46]}},
      "MultiPolygon"),
-    (parcel("6810100000:09:001:0008", area_declared_ha="lots"), "area_declared_ha"),
+    (parcel("6810100000:09:001:0008", area_declared_ha="lots"),
+     'land_parcels.area_declared_ha: "lots" is not a valid number'),
+    (parcel("6810100000:09:001:0012", area_declared_ha=True),  # Python's True, before
+     "land_parcels.area_declared_ha: true is not a valid number"),
     # an open ring was refused in GEOS's words ("IllegalArgumentException: Points of
     # LinearRing do not form a closed linestring")
     ({**parcel("6810100000:09:001:0009"), "geometry": {"type": "Polygon", "coordinates": [[
