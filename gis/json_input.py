@@ -39,6 +39,22 @@ def _float(text: str) -> float:
     return value
 
 
+class _Twice(ValueError):
+    """A name given twice in one JSON object: ``json`` keeps the last value silently, so
+    ``{"category": "100", "category": "200"}`` wrote 200 (RFC 8259 §4: names should be unique)."""
+
+
+def _object(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out = dict(pairs)
+    if len(out) < len(pairs):
+        seen: set[str] = set()
+        for name, _ in pairs:
+            if name in seen:
+                raise _Twice(name)
+            seen.add(name)
+    return out
+
+
 def _int(text: str) -> int:
     if len(text.lstrip("-")) > 308:  # beyond a double's range; also Python's 4300-digit limit
         raise _TooLarge(text)
@@ -57,6 +73,9 @@ def parse_json(raw: bytes | str, what: str, *, max_depth: int = MAX_DEPTH,
     >>> parse_json("[" * 100 + "]" * 100, "request body")
     Traceback (most recent call last):
     gis.errors.InvalidParameter: request body is nested deeper than 64 levels
+    >>> parse_json('{"category": "100", "category": "200"}', "request body")
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: request body names 'category' twice in one object: give it once
     >>> parse_json('{"area": 1e309}', "request body")
     Traceback (most recent call last):
     gis.errors.InvalidParameter: request body holds a number too large to store: 1e309
@@ -75,9 +94,12 @@ def parse_json(raw: bytes | str, what: str, *, max_depth: int = MAX_DEPTH,
                                    **where) from None
     try:
         value = json.loads(raw, parse_constant=_no_constant, parse_float=_float,
-                           parse_int=_int)
+                           parse_int=_int, object_pairs_hook=_object)
     except RecursionError:  # the parser gave up around depth 1000: far beyond ours
         raise deep from None
+    except _Twice as exc:
+        raise InvalidParameter(f"{what} names {str(exc)[:40]!r} twice in one object: give it "
+                               "once", **where) from None
     except _TooLarge as exc:
         number = str(exc)
         shown = number if len(number) <= 24 else f"{number[:12]}…({len(number)} characters)"

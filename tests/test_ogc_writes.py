@@ -261,6 +261,12 @@ def test_non_json_body_is_a_400(writable: tuple[str, str]) -> None:
                        content=body.replace("123.456", number))
         assert r.status_code == 400, r.text
         assert r.json()["detail"] == f"request body holds a number too large to store: {shown}"
+    # a name given twice in one object: the last value was written, silently
+    twice = body.replace('"category": "200"', '"category": "100", "category": "200"')
+    r = httpx.post(f"{server}/collections/land_parcels/items", headers=PLANNER, content=twice)
+    assert r.status_code == 400, r.text
+    assert r.json()["detail"] == ("request body names 'category' twice in one object: give it "
+                                  "once")
 
 
 def test_a_body_that_is_not_one_feature_says_what_it_is(writable: tuple[str, str]) -> None:
