@@ -35,6 +35,7 @@ from gis.auth import Principal
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import TooManyRequests
 from gis.negotiation import page_or_json
+from gis.params import given_once
 from gis.settings import ExtractSettings, Settings
 from gis.writing import date_in, moment_in
 from registries.catalog import Catalog
@@ -112,7 +113,8 @@ async def issue_handler(svc: ExtractService, request: Request) -> Response:
     """GET /extracts?… (and the path forms): the PDF of one extract."""
     who = svc.authenticate(request)
     # a malformed request is refused before it costs the client an extract
-    req = parse_extract(dict(request.query_params), svc.settings.city.storage_srid,
+    req = parse_extract(given_once(request.query_params.multi_items()),
+                        svc.settings.city.storage_srid,
                         {k: str(v) for k, v in request.path_params.items()})
     client = request.client.host if request.client else "unknown"
     svc.admission.admit(client, who)

@@ -31,6 +31,7 @@ from gis import db_logins, users
 from gis.auth import Principal, Role
 from gis.db import database_errors
 from gis.errors import Conflict, Forbidden, NotFound, Unauthorized
+from gis.params import given_once
 from gis.rasters import RasterRecord
 from gis.settings import Settings
 from ogc.params import parse_pending
@@ -58,7 +59,7 @@ def qgis_routes(settings: Settings, db_url: str, pool: ConnectionPool, catalog: 
         language = page_language(request)
         lang = language.lang
         public = request.query_params.get("access") == "public" or not who.sees_personal_data
-        pending = parse_pending(dict(request.query_params), not public)
+        pending = parse_pending(given_once(request.query_params.multi_items()), not public)
         access = Access(lang=lang) if public else Access(who.roles, point.dbname, lang,
                                                          pending)
         shown = await run_in_threadpool(rasters) if rasters is not None else []

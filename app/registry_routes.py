@@ -29,7 +29,7 @@ from gis.auth import Principal
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import InvalidParameter, NotFound
 from gis.negotiation import json_only, page_or_json
-from gis.params import parse_int
+from gis.params import given_once, parse_int
 from gis.settings import Settings
 from ogc.params import parse_pending
 from registries import changes, place, report, search
@@ -152,7 +152,7 @@ def wants_html(request: Request) -> bool:
 
 async def search_handler(svc: RegistryService, request: Request) -> Response:
     """GET /search?q=…[&collections=a,b][&limit=10]: addresses as typed, any registry."""
-    params = dict(request.query_params)
+    params = given_once(request.query_params.multi_items())
     limit = parse_int(params, "limit", 10, 1, MAX_SEARCH)
     collections = [c for c in params.get("collections", "").split(",") if c] or None
     for cid in collections or []:  # the public searches what it may read, nothing else
@@ -168,7 +168,7 @@ async def search_handler(svc: RegistryService, request: Request) -> Response:
 
 async def reverse_handler(svc: RegistryService, request: Request) -> Response:
     """GET /search/reverse?lon=…&lat=…[&radius=250]: the nearest address."""
-    params = dict(request.query_params)
+    params = given_once(request.query_params.multi_items())
     lon, lat = _float(params, "lon"), _float(params, "lat")
     radius = parse_int(params, "radius", 250, 1, 5000)
     hit, distance = await run_in_threadpool(
@@ -180,7 +180,7 @@ async def reverse_handler(svc: RegistryService, request: Request) -> Response:
 
 async def place_handler(svc: RegistryService, request: Request) -> Response:
     """GET /search/place?lon=…&lat=…: what is there (nearest address, parcel, zones …)."""
-    params = dict(request.query_params)
+    params = given_once(request.query_params.multi_items())
     lon, lat = _float(params, "lon"), _float(params, "lat")
     if not (-180 <= lon <= 180 and -90 <= lat <= 90):
         raise InvalidParameter("lon must be within ±180 and lat within ±90", parameter="lon")
@@ -192,7 +192,7 @@ async def place_handler(svc: RegistryService, request: Request) -> Response:
 
 async def parcel_report_handler(svc: RegistryService, request: Request) -> Response:
     """GET /reports/parcels/{cadastral_number} or /reports/parcels?lon=…&lat=… (JSON, HTML)."""
-    params = dict(request.query_params)
+    params = given_once(request.query_params.multi_items())
     number = request.path_params.get("cadastral_number") or params.get("cadastral_number")
     html = wants_html(request)
 
@@ -306,7 +306,7 @@ def _with(params: dict[str, str], **extra: str) -> str:
 async def problems_handler(svc: RegistryService, request: Request) -> Response:
     """GET /registries/{id}/problems[?severity=warning]: every rule finding, named."""
     reg = svc.registry(request)
-    params = dict(request.query_params)
+    params = given_once(request.query_params.multi_items())
     try:
         severity = Severity(params["severity"]) if "severity" in params else None
     except ValueError:
@@ -347,7 +347,7 @@ async def as_of_handler(svc: RegistryService, request: Request) -> Response:
     """GET /registries/{id}/as-of?datetime=…[&limit&offset][&pending=true]: the registry as
     it was then (published; staff may ask for the working copy's past)."""
     reg = svc.registry(request)
-    params = dict(request.query_params)
+    params = given_once(request.query_params.multi_items())
     if "datetime" not in params:
         raise InvalidParameter("datetime is required (e.g. 2026-01-01 or "
                                "2026-01-01T12:00:00+02:00)", parameter="datetime")

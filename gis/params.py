@@ -1,4 +1,8 @@
-"""Whole numbers written by strangers (query parameters, filter values), read one way.
+"""Query parameters written by strangers, read one way: each name once, and whole numbers
+(query parameters, filter values) as a client means them.
+
+A name given twice with two values was read by its last (``dict(request.query_params)``):
+``limit=5&limit=500`` was a page of 500, ``category=100&category=200`` found 200 only.
 
 Python's ``int`` also takes what no client means as a number in a URL — ``1_0`` (10),
 surrounding whitespace, and digits of other scripts (``١٠``, ``१०``) — so ``limit=1_0`` was
@@ -8,7 +12,7 @@ a page of ten. Here a whole number is ASCII digits with an optional sign, nothin
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Iterable, Mapping
 
 from gis.errors import InvalidParameter
 
@@ -50,3 +54,27 @@ def parse_int(params: Mapping[str, str], name: str, default: int, lo: int, hi: i
         raise InvalidParameter(f"{name} must be between {lo} and {hi}, got {value}",
                                parameter=name)
     return value
+
+
+def given_once(pairs: Iterable[tuple[str, str]],
+               hint: Callable[[str, list[str]], str] | None = None) -> dict[str, str]:
+    """Return a query's parameters by name, refusing a name given twice with two values;
+    ``hint(name, values)`` may add how to ask what the two meant together. The same value
+    twice is one.
+
+    >>> given_once([("limit", "5"), ("f", "json"), ("f", "json")])
+    {'limit': '5', 'f': 'json'}
+    >>> given_once([("limit", "5"), ("limit", "50")])
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: limit is given 2 times ('5', '50'): give it once
+    """
+    values: dict[str, list[str]] = {}
+    for name, value in pairs:
+        values.setdefault(name, []).append(value)
+    for name, given in values.items():
+        if len(set(given)) > 1:
+            shown = ", ".join(repr(v[:40]) for v in given[:5])
+            raise InvalidParameter(f"{name[:40]} is given {len(given)} times ({shown}): give "
+                                   f"it once{hint(name, given) if hint else ''}",
+                                   parameter=name)
+    return {name: given[-1] for name, given in values.items()}

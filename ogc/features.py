@@ -43,8 +43,8 @@ from gis.errors import (
 )
 from gis.json_input import parse_json
 from gis.negotiation import not_modified, preferred
-from gis.params import whole
-from ogc.params import ItemsQuery, given_once, parse_crs, parse_items_query, parse_pending
+from gis.params import given_once, whole
+from ogc.params import ItemsQuery, items_params, parse_crs, parse_items_query, parse_pending
 from ogc.streaming import ClosingStream
 from registries import writes
 from registries.catalog import Catalog
@@ -148,7 +148,7 @@ def items(svc: FeatureService, request: Request) -> Response:
     reg = svc.catalog.get(request.path_params["collection_id"])
     who = svc.authenticate(request)
     personal = who.sees_personal_data
-    params = given_once(request.query_params.multi_items(), reg)
+    params = items_params(request.query_params.multi_items(), reg)
     q = parse_items_query(params, reg, readable_fields(reg, personal), svc.crs_uris,
                           svc.max_limit, svc.default_limit)
     pending = parse_pending(params, personal)
@@ -357,7 +357,7 @@ def item(svc: FeatureService, request: Request) -> Response:
     obj_id = parse_id(reg, request.path_params["item_id"])
     who = svc.authenticate(request)
     crs = parse_crs(request.query_params.get("crs"), "crs", svc.crs_uris)
-    pending = parse_pending(dict(request.query_params), who.sees_personal_data)
+    pending = parse_pending(given_once(request.query_params.multi_items()), who.sees_personal_data)
     with database_errors(), svc.pool.connection() as conn, conn.transaction():
         set_statement_timeout(conn, svc.timeout_s)
         row = conn.execute(item_sql(reg, Output(crs=crs), svc.storage_srid,
@@ -770,7 +770,7 @@ def check_items_query(svc: FeatureService, request: Request) -> None:
         raise InvalidParameter(f"f={f[:40]!r} is not a format of items; ask f=json, f=html, "
                                "f=jsonld or f=csv", parameter="f")
     readable = readable_fields(reg, False)  # pygeoapi's pages show the public fields only
-    params = given_once(request.query_params.multi_items(), reg)
+    params = items_params(request.query_params.multi_items(), reg)
     q = parse_items_query(params, reg, readable, svc.crs_uris, svc.max_limit,
                           svc.default_limit)
     build_filter(reg, svc.storage_srid, q)

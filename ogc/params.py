@@ -11,7 +11,7 @@ from typing import Any
 
 from gis.crs import srid_from_uri
 from gis.errors import InvalidParameter, Unauthorized
-from gis.params import parse_int
+from gis.params import given_once, parse_int
 from registries.filters import parse_date
 from registries.model import Field, FieldType, Registry
 from registries.queries import Sort
@@ -60,32 +60,19 @@ def unknown_parameter(name: str, known: set[str]) -> str | None:
     return None
 
 
-def given_once(pairs: Iterable[tuple[str, str]], reg: Registry | None) -> dict[str, str]:
-    """Return an items request's parameters by name, refusing a name given twice with two
-    values: the last one won, and ``category=100&category=200`` — a reader's "either" — found
-    category 200 only.
-
-    >>> given_once([("limit", "5"), ("f", "json"), ("f", "json")], None)
-    {'limit': '5', 'f': 'json'}
-    >>> given_once([("limit", "5"), ("limit", "50")], None)
-    Traceback (most recent call last):
-    gis.errors.InvalidParameter: limit is given 2 times ('5', '50'): give it once
-    """
-    values: dict[str, list[str]] = {}
-    for name, value in pairs:
-        values.setdefault(name, []).append(value)
-    for name, given in values.items():
-        if len(set(given)) > 1:
-            shown = ", ".join(repr(v[:40]) for v in given[:5])
-            field = next((f for f in reg.public_fields if f.name == name), None) if reg else None
-            hint = ""
-            if field is not None and field.type in (FieldType.TEXT, FieldType.INTEGER,
-                                                    FieldType.NUMBER):
-                listed = shown if field.type is FieldType.TEXT else ", ".join(given[:5])
-                hint = f"; for any of several values, filter={name} IN ({listed})"
-            raise InvalidParameter(f"{name[:40]} is given {len(given)} times ({shown}): "
-                                   f"give it once{hint}", parameter=name)
-    return {name: given[-1] for name, given in values.items()}
+def items_params(pairs: Iterable[tuple[str, str]], reg: Registry) -> dict[str, str]:
+    """Return an items request's parameters by name (``gis.params.given_once``): a property
+    given twice — ``category=100&category=200``, a reader's "either" — is refused with the
+    CQL2 that means either."""
+    def either(name: str, given: list[str]) -> str:
+        field = next((f for f in reg.public_fields if f.name == name), None)
+        if field is None or field.type not in (FieldType.TEXT, FieldType.INTEGER,
+                                               FieldType.NUMBER):
+            return ""
+        listed = ", ".join(repr(v[:40]) if field.type is FieldType.TEXT else v[:40]
+                           for v in given[:5])
+        return f"; for any of several values, filter={name} IN ({listed})"
+    return given_once(pairs, either)
 
 
 @dataclass(frozen=True)

@@ -257,6 +257,10 @@ def test_bad_requests_name_what_is_wrong(srv: str, db: str) -> None:
         r = get(srv, f"/extracts/parcels/{NUMBER}", params=params)
         assert r.status_code == 400 and r.json()["parameter"] == word, r.text
     assert get(srv, "/extracts").status_code == 400
+    # two scales: the last one was printed
+    r = get(srv, f"/extracts/parcels/{NUMBER}", params=[("scale", "1000"), ("scale", "2000")])
+    assert r.status_code == 400 and r.json()["detail"] == (
+        "scale is given 2 times ('1000', '2000'): give it once"), r.text
     assert get(srv, "/extracts", params={"center": "27.0,49.42"}).status_code == 400  # scale?
     assert get(srv, "/extracts/collections/nope/items/1").status_code == 404
     assert get(srv, "/extracts/collections/buildings/items/999999").status_code == 404

@@ -178,6 +178,12 @@ def test_search_and_reverse(server: str, demo_url: str) -> None:
                      timeout=30).json()
     assert near["id"] == aid and near["distance_m"] == 0
     assert httpx.get(f"{server}/search", params={"q": " "}, timeout=30).status_code == 400
+    # a parameter given twice with two values: the last one was read
+    for path, twice in (("/search", [("q", "Соборна"), ("q", "Шевченка")]),
+                        ("/search/reverse", [("lon", str(lon)), ("lat", str(lat)),
+                                             ("lat", "49.0")])):
+        r = httpx.get(f"{server}{path}", params=twice, timeout=30)
+        assert r.status_code == 400 and "is given 2 times" in r.json()["detail"], r.text
 
 
 def test_problems_list_the_kiosks_outside_the_scheme(server: str) -> None:
