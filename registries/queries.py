@@ -51,14 +51,15 @@ def readable_fields(reg: Registry, personal: bool) -> tuple[Field, ...]:
     return reg.fields if personal else reg.public_fields
 
 
-def output_geometry(out: Output, storage_srid: int) -> tuple[sql.Composable, int]:
-    """Return SQL of ``t.geom`` in the output CRS and its axis order, and the decimals it is
-    written with (1 mm)."""
+def output_geometry(out: Output, storage_srid: int, crs_axis_order: bool = True
+                    ) -> tuple[sql.Composable, int]:
+    """Return SQL of ``t.geom`` in the output CRS — in its axis order, or easting (longitude)
+    first when not ``crs_axis_order`` — and the decimals it is written with (1 mm)."""
     target = 4326 if out.crs == "OGC:CRS84" else out.crs
     g: sql.Composable = sql.SQL("t.geom")
     if target != storage_srid:
         g = sql.SQL("ST_Transform({}, {})").format(g, sql.Literal(target))
-    if out.crs != "OGC:CRS84" and is_northing_first(out.crs):
+    if crs_axis_order and out.crs != "OGC:CRS84" and is_northing_first(out.crs):
         g = sql.SQL("ST_FlipCoordinates({})").format(g)
     decimals = GEOGRAPHIC_DECIMALS if target in (4326, 4258, 5561, 4284) else PROJECTED_DECIMALS
     return g, decimals
@@ -75,15 +76,17 @@ def geometry_sql(out: Output, storage_srid: int) -> sql.Composable:
 def csv_row_sql(fields: tuple[Field, ...], out: Output, storage_srid: int) -> sql.Composable:
     """Return the select list of one row ``t`` as a CSV line of the items page: ``id``, the
     ``fields`` with the values the GeoJSON feature holds (a boolean as true/false, JSON as its
-    text, a number as float8), and the geometry as WKT (``wkt``) in the same CRS, axis order
-    and decimals."""
+    text, a number as float8), and the geometry as WKT (``wkt``) in the same CRS and decimals,
+    easting (longitude) first: GDAL takes WKT's first number as x whatever the CRS's axis
+    order, and a northing-first WKT under ``crs=EPSG:6383`` landed transposed, 5,000 km
+    away."""
     columns: list[sql.Composable] = [sql.SQL("t.id AS id")]
     for f in fields:
         value = sql.SQL("{}::text").format(_value(f)) if f.type in (
             FieldType.BOOLEAN, FieldType.JSON) else _value(f)
         columns.append(sql.SQL("{} AS {}").format(value, sql.Identifier(f.name)))
     if not out.skip_geometry:
-        g, decimals = output_geometry(out, storage_srid)
+        g, decimals = output_geometry(out, storage_srid, crs_axis_order=False)
         columns.append(sql.SQL("ST_AsText({}, {}) AS wkt").format(g, sql.Literal(decimals)))
     return sql.SQL(", ").join(columns)
 

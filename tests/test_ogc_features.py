@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import html
+import io
 import json
 import re
 from typing import Any
@@ -303,6 +305,25 @@ def test_crs_output_matches_postgis_transform_to_the_millimetre(server: str, dem
             assert abs(first - exp[0]) < 1e-8 and abs(second - exp[1]) < 1e-8  # < 1.1 mm
         else:
             assert abs(first - exp[0]) <= 0.0005 and abs(second - exp[1]) <= 0.0005
+
+
+@pytest.mark.parametrize("srid", [6383, 4326])
+def test_a_csv_writes_its_wkt_easting_first_in_any_crs(server: str, demo_url: str,
+                                                       srid: int) -> None:
+    """The CSV's WKT followed the CRS's axis order, northing first under EPSG:6383 and
+    EPSG:4326: GDAL reads WKT's first number as x (tests/test_clients.py), and put every
+    object 5,000 km away (or lat for lon). GeoJSON keeps the CRS's order."""
+    r = get(server, "/collections/addresses/items", limit=5, f="csv", crs=f"{EPSG}{srid}")
+    rows = list(csv.DictReader(io.StringIO(r.text.lstrip("\ufeff"))))
+    with psycopg.connect(demo_url) as conn:
+        for row in rows:
+            x, y = conn.execute("SELECT ST_X(g), ST_Y(g) FROM (SELECT ST_Transform(geom, %s) g "
+                                "FROM registry.address WHERE id = %s) s",
+                                (srid, int(row["id"]))).fetchone()
+            first, second = map(float, row["wkt"].removeprefix("POINT(").rstrip(")").split())
+            near = 1e-7 if srid == 4326 else 1e-3  # 1 cm either way
+            assert (first, second) == (pytest.approx(x, abs=near), pytest.approx(y, abs=near))
+    assert len(rows) == 5
 
 
 def test_a_page_and_json_ld_are_crs84_and_say_so(server: str) -> None:
