@@ -44,19 +44,22 @@ def unknown_parameter(name: str, known: set[str]) -> str | None:
     True
     """
     by_case = {k.lower(): k for k in known}
+    shown = repr(name[:40])
     if name.lower() in by_case:
-        return (f"unknown parameter {name!r}: parameter names are case-sensitive; did you "
+        return (f"unknown parameter {shown}: parameter names are case-sensitive; did you "
                 f"mean {by_case[name.lower()]!r}?")
     if name.lower() in OTHER_APIS:
         ours = OTHER_APIS[name.lower()]
         origin = "GeoServer" if name.lower() == "cql_filter" else "WFS"
         if ours is None:
-            return (f"unknown parameter {name!r} ({origin}): this API names the collection "
+            return (f"unknown parameter {shown} ({origin}): this API names the collection "
                     "in the path, /collections/{collectionId}/items")
-        return f"unknown parameter {name!r} ({origin}): this API's is {ours!r}"
+        return f"unknown parameter {shown} ({origin}): this API's is {ours!r}"
+    if not 4 <= len(name) <= 64:  # too short to tell a typo (``_``); too long to be one
+        return None
     near = difflib.get_close_matches(name.lower(), list(by_case), n=1, cutoff=0.8)
-    if near and len(name) >= 4:
-        return f"unknown parameter {name!r}: did you mean {by_case[near[0]]!r}?"
+    if near:
+        return f"unknown parameter {shown}: did you mean {by_case[near[0]]!r}?"
     return None
 
 
