@@ -8,6 +8,7 @@ import io
 import json
 import re
 from typing import Any
+from urllib.parse import parse_qsl, urlsplit
 
 import httpx
 import psycopg
@@ -925,3 +926,21 @@ def description(response: httpx.Response) -> str:
         found = re.search(r"(\w+ is given .*?give it once[^<]*)", html.unescape(response.text))
         return found[1].strip() if found else response.text
     return str(response.json()["description"])
+
+
+def test_the_language_switch_of_a_filtered_items_page_keeps_its_filter(server: str) -> None:
+    """The switch to the other language went to the collection's first page, unfiltered: an
+    English reader of the active addresses got every address, in Ukrainian."""
+    page = httpx.get(f"{server}/collections/addresses/items", timeout=60, params={
+        "f": "html", "lang": "en", "status": "active", "limit": 5}).text
+    found = re.search(r'<a class="lang"[^>]*href="([^"]+)"', page)
+    assert found, page[:500]
+    switch = urlsplit(html.unescape(found[1]))
+    assert switch.path == "/collections/addresses/items"
+    assert sorted(parse_qsl(switch.query)) == [("f", "html"), ("lang", "uk"), ("limit", "5"),
+                                               ("status", "active")], switch
+    other = httpx.get(html.unescape(found[1]), timeout=60)
+    assert other.status_code == 200 and '<html lang="uk"' in other.text
+    back = re.search(r'<a class="lang"[^>]*href="([^"]+)"', other.text)
+    assert back and sorted(parse_qsl(urlsplit(html.unescape(back[1])).query)) == [
+        ("f", "html"), ("lang", "en"), ("limit", "5"), ("status", "active")]
