@@ -56,7 +56,7 @@ def typed_value(value: Any, kind: str, name: str) -> Any:
     Traceback (most recent call last):
     gis.errors.InvalidParameter: area_declared_ha is a number; 'abc' is not a number
     """
-    problem = InvalidParameter(f"{name} is {_article(kind)} {kind}; {_shown(value)} is not "
+    problem = InvalidParameter(f"{name} is {_article(kind)} {kind}; {shown(value)} is not "
                                f"{_article(kind)} {kind}" + _hint(kind), parameter=name)
     if isinstance(value, dict) and ("date" in value or "timestamp" in value):
         if kind != "date":
@@ -126,7 +126,7 @@ def code_problem(f: Field | None, value: Any) -> str | None:
     if f is None or not f.choices or not isinstance(value, str) or value in f.choices:
         return None
     codes = ", ".join(f.choices[:15]) + (" …" if len(f.choices) > 15 else "")
-    return f"{f.name}: {_shown(value)} is not one of its codes ({codes})"
+    return f"{f.name}: {shown(value)} is not one of its codes ({codes})"
 
 
 def parse_date(text: str, problem: Exception | None = None) -> date:
@@ -158,8 +158,16 @@ def _article(kind: str) -> str:
     return "an" if kind[0] in "aeiou" else "a"
 
 
-def _shown(value: Any) -> str:
-    text = json.dumps(value, ensure_ascii=False) if not isinstance(value, str) else repr(value)
+def shown(value: Any, *, json_strings: bool = False) -> str:
+    """Return a value a stranger gave, as a message quotes it: JSON (``true``, ``[1, 2]``),
+    a text in Python's quotes (``'2OO'``, a query parameter's) or, with ``json_strings``, in
+    JSON's (``"lots"``, a JSON body's); cut at 60 characters.
+
+    >>> shown(True), shown("2OO"), shown("lots", json_strings=True), len(shown("я" * 100))
+    ('true', "'2OO'", '"lots"', 60)
+    """
+    text = repr(value) if isinstance(value, str) and not json_strings else json.dumps(
+        value, ensure_ascii=False, default=str)
     return text if len(text) <= 60 else text[:57] + "..."
 
 

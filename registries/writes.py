@@ -30,6 +30,7 @@ from gis.errors import (
     RuleViolation,
     Unauthorized,
 )
+from registries.filters import shown
 from registries.model import MAX_TEXT_CHARS, Field, FieldType, Registry, clean_text, text_problem
 from registries.rules import all_rules, name_sql
 
@@ -110,22 +111,8 @@ def coerce(reg: Registry, f: Field, value: Any) -> Any:
         raise
     except (TypeError, ValueError, InvalidOperation):
         pass
-    raise RuleViolation(f"{reg.id}.{f.name}: {as_json(value)} is not a valid {f.type.value}",
-                        field=f.name)
-
-
-def as_json(value: Any, most: int = 60) -> str:
-    """Return a written value as its writer wrote it, in JSON (``true``, ``"lots"``, ``[1]``;
-    Python's ``True`` and ``'lots'`` were not), cut to ``most`` characters.
-
-    >>> as_json(True), as_json("lots"), as_json([1, 2]), as_json("я" * 100)[-5:]
-    ('true', '"lots"', '[1, 2]', 'яяя…"')
-    """
-    try:
-        text = json.dumps(value, ensure_ascii=False, default=str)
-    except (TypeError, ValueError):
-        text = repr(value)
-    return text if len(text) <= most else f"{text[:most - 2]}…{text[-1]}"
+    raise RuleViolation(f"{reg.id}.{f.name}: {shown(value, json_strings=True)} is not a valid "
+                        f"{f.type.value}", field=f.name)
 
 
 def validate_properties(reg: Registry, props: dict[str, Any], *, partial: bool) -> dict[str, Any]:
