@@ -17,7 +17,6 @@ the ``AdditionalPart`` names the publisher (``GIS_OPEN_DATA__…``), not a surve
 
 from __future__ import annotations
 
-import re
 import uuid
 from dataclasses import dataclass, field
 from datetime import date
@@ -31,9 +30,9 @@ from gis.errors import InvalidParameter, NotFound
 from ingest.crs import REGION_LCS
 from registries.model import Registry
 from registries.parcels.cadastral_number import (
-    QUARTER_NUMBER_PATTERN,
     cadastral_number_problem,
     normalise_cadastral_number,
+    quarter_number_problem,
 )
 
 FORMAT_VERSION = "0.7"
@@ -145,11 +144,10 @@ def exchange_file(conn: psycopg.Connection, reg: Registry, *, storage_srid: int,
         parcels = _parcels(conn, reg, sql.SQL("t.cadastral_number = %s"), parcel)
         what = f"parcel {parcel}"
     else:
+        problem = quarter_number_problem(quarter or "")
+        if problem:
+            raise InvalidParameter(f"--quarter {problem}", parameter="quarter")
         number = normalise_cadastral_number(quarter or "")
-        if not re.fullmatch(QUARTER_NUMBER_PATTERN, number):
-            raise InvalidParameter(f"--quarter {(quarter or '')[:40]!r} is malformed: expected "
-                                   "NNNNNNNNNN:ZZ:QQQ (10-digit KOATUU code, 2-digit zone, "
-                                   "3-digit quarter)", parameter="quarter")
         parcels = _parcels(conn, reg, sql.SQL("left(t.cadastral_number, 17) = %s"), number)
         what = f"cadastral quarter {number}"
     if not parcels:

@@ -18,6 +18,7 @@ REGION_CODES = ("01", "05", "07", "12", "14", "18", "21", "23", "26", "32", "35"
                 "85")
 FORMAT_HINT = ("NNNNNNNNNN:ZZ:QQQ:PPPP (10-digit KOATUU code, 2-digit zone, 3-digit quarter, "
                "4-digit parcel)")
+QUARTER_HINT = "NNNNNNNNNN:ZZ:QQQ (10-digit KOATUU code, 2-digit zone, 3-digit quarter)"
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,19 @@ def cadastral_number_problem(text: str) -> str | None:
     if number[:2] not in REGION_CODES:
         return f"{number!r}: region code {number[:2]} is not one of Ukraine's 27 region codes"
     return None
+
+
+def quarter_number_problem(text: str) -> str | None:
+    """Return why ``text`` is not a cadastral quarter's number (after normalising), or None.
+
+    >>> quarter_number_problem("6810100000-02-099") is None
+    True
+    >>> quarter_number_problem("123")  # doctest: +ELLIPSIS
+    "'123' is malformed: expected NNNNNNNNNN:ZZ:QQQ (10-digit KOATUU code, 2-digit zone, ..."
+    """
+    if re.fullmatch(QUARTER_NUMBER_PATTERN, normalise_cadastral_number(text)):
+        return None
+    return f"{text[:40]!r} is malformed: expected {QUARTER_HINT}"
 
 
 def parse_cadastral_number(text: str) -> CadastralNumber:
