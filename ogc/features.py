@@ -13,7 +13,7 @@ import hashlib
 import itertools
 import json
 import re
-from collections.abc import Callable, Generator, Iterator
+from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
@@ -44,7 +44,14 @@ from gis.errors import (
 from gis.json_input import parse_json
 from gis.negotiation import not_modified, preferred
 from gis.params import given_once, whole
-from ogc.params import ItemsQuery, items_params, parse_crs, parse_items_query, parse_pending
+from ogc.params import (
+    ItemsQuery,
+    items_params,
+    parse_crs,
+    parse_items_query,
+    parse_pending,
+    refuse_unknown,
+)
 from ogc.streaming import ClosingStream
 from registries import writes
 from registries.catalog import Catalog
@@ -356,6 +363,7 @@ def item(svc: FeatureService, request: Request) -> Response:
     reg = svc.catalog.get(request.path_params["collection_id"])
     obj_id = parse_id(reg, request.path_params["item_id"])
     who = svc.authenticate(request)
+    check_resource_params(request.scope["path"], request.query_params.keys())
     crs = parse_crs(request.query_params.get("crs"), "crs", svc.crs_uris)
     pending = parse_pending(given_once(request.query_params.multi_items()), who.sees_personal_data)
     with database_errors(), svc.pool.connection() as conn, conn.transaction():
@@ -396,6 +404,25 @@ def item_etag(feature: str, version: int, personal: bool) -> str:
     if personal:
         return f'"{version}"'
     return '"p-' + hashlib.sha256(feature.encode()).hexdigest()[:24] + '"'
+
+
+def check_resource_params(path: str, names: Iterable[str]) -> None:
+    """Refuse (400) a parameter that the OGC API resource at ``path`` (spelled as
+    :func:`normal_path` spells it) does not take; a path of none of
+    :data:`RESOURCE_PARAMS` (items, static files) is not checked here.
+
+    >>> check_resource_params("/collections/land_parcels", ["f", "lang", "fbclid"])
+    >>> check_resource_params("/conformance", ["ooga"])
+    Traceback (most recent call last):
+    ...
+    gis.errors.InvalidParameter: unknown parameter 'ooga': this resource takes f and lang
+    """
+    for pattern, takes in RESOURCE_PARAMS:
+        if pattern.match(path):
+            known = {"f", "lang"} | takes
+            refuse_unknown(names, known, "this resource takes " + " and ".join(
+                (", ".join(sorted(known)[:-1]), sorted(known)[-1])))
+            return
 
 
 def parse_id(reg: Registry, raw: str) -> int:
@@ -465,6 +492,15 @@ PYGEOAPI_PATHS = re.compile(r"^/(openapi|conformance|collections(/[^/]+(/(items(
                             r"queryables|schema))?)?|static/.+)?$")
 COLLECTION_PATH = re.compile(r"^/collections/(?P<collection_id>[^/]+)")
 READ_METHODS = frozenset({"GET", "HEAD"})
+# the parameters each resource takes beside ``f`` and ``lang`` (an items page: its own and
+# its queryables, ogc.params.parse_items_query); any other is a 400, Part 1's
+# /req/core/query-param-unknown
+RESOURCE_PARAMS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
+    (ITEM, frozenset({"crs", "pending"})),
+    (re.compile(r"^/collections/[^/]+/queryables$"), frozenset({"profile", "properties"})),
+    (re.compile(r"^/openapi$"), frozenset({"ui"})),
+    (re.compile(r"^/(conformance|collections(/[^/]+(/schema)?)?)?$"), frozenset()),
+)
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
@@ -568,6 +604,8 @@ class FeatureRouter:
             if method == "OPTIONS":  # pygeoapi's routes know GET only: a bare 405 there
                 await allowed("GET, HEAD, OPTIONS")(scope, receive, send)
                 return
+            if method in READ_METHODS:
+                check_resource_params(path, Request(scope).query_params.keys())
             # pygeoapi routes the path as given: a trailing slash made the collection's id
             # "land_parcels/" there (404); it gets the spelling our routes matched
             scope = {**scope, "path": path}

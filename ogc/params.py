@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Iterable
+from collections.abc import Iterable, Set
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -26,12 +26,20 @@ OTHER_APIS = {"maxfeatures": "limit", "count": "limit", "startindex": "offset",
               "srsname": "crs", "outputformat": "f", "propertyname": "properties",
               "cql_filter": "filter", "typename": None, "typenames": None}
 
+# what a link picks up on its way to a reader, not a parameter of this API: a social
+# network's or a newsletter's tracking (fbclid, utm_source), an analytics cookie's echo and
+# a script's cache-buster (``_``). Ignored, so that a shared link still opens; every other
+# unknown name is a 400 (Part 1 /req/core/query-param-unknown)
+LINK_TRACKING = frozenset({
+    "_", "_ga", "_gl", "dclid", "fbclid", "gbraid", "gclid", "igshid", "mc_cid", "mc_eid",
+    "msclkid", "utm_campaign", "utm_content", "utm_id", "utm_medium", "utm_source",
+    "utm_term", "wbraid", "yclid"})
 
-def unknown_parameter(name: str, known: set[str]) -> str | None:
-    """Return why ``name``, which is not one of the ``known`` parameters, is refused: another
-    case of a known one, another API's name for one, or a near miss of one (``limt``) — or
-    None for a name unlike all, which is ignored (a link shared on a social network carries
-    ``fbclid``, ``utm_source``: a page must still open).
+
+def unknown_parameter(name: str, known: Set[str]) -> str | None:
+    """Return the name meant by ``name``, which is not one of the ``known`` parameters, as a
+    sentence: another case of a known one, another API's name for one, or a near miss of one
+    (``limt``) — or None when no known name is like it.
 
     >>> known = {"limit", "bbox", "category"}
     >>> unknown_parameter("BBOX", known)
@@ -40,7 +48,7 @@ def unknown_parameter(name: str, known: set[str]) -> str | None:
     "unknown parameter 'maxFeatures' (WFS): this API's is 'limit'"
     >>> unknown_parameter("categroy", known)
     "unknown parameter 'categroy': did you mean 'category'?"
-    >>> unknown_parameter("fbclid", known) is None
+    >>> unknown_parameter("ooga", known) is None
     True
     """
     by_case = {k.lower(): k for k in known}
@@ -55,12 +63,34 @@ def unknown_parameter(name: str, known: set[str]) -> str | None:
             return (f"unknown parameter {shown} ({origin}): this API names the collection "
                     "in the path, /collections/{collectionId}/items")
         return f"unknown parameter {shown} ({origin}): this API's is {ours!r}"
-    if not 4 <= len(name) <= 64:  # too short to tell a typo (``_``); too long to be one
+    if not 4 <= len(name) <= 64:  # too short to tell a typo (``x``); too long to be one
         return None
     near = difflib.get_close_matches(name.lower(), list(by_case), n=1, cutoff=0.8)
     if near:
         return f"unknown parameter {shown}: did you mean {by_case[near[0]]!r}?"
     return None
+
+
+def refuse_unknown(names: Iterable[str], known: Set[str], takes: str) -> None:
+    """Refuse (400) the first of ``names`` that is neither a ``known`` parameter of the
+    resource asked nor link tracking (:data:`LINK_TRACKING`), naming the parameter meant when
+    one is like it, else saying what the resource ``takes``.
+
+    Part 1's /req/core/query-param-unknown: an ignored name (a WFS client's ``maxFeatures``,
+    a typo, another server's extension) answered every object, as if it had been applied.
+
+    >>> refuse_unknown(["limit", "fbclid", "utm_source"], {"limit"}, "limit only")
+    >>> refuse_unknown(["ooga"], {"f", "lang"}, "this resource takes f and lang")
+    Traceback (most recent call last):
+    ...
+    gis.errors.InvalidParameter: unknown parameter 'ooga': this resource takes f and lang
+    """
+    for name in names:
+        if name in known or name in LINK_TRACKING:
+            continue
+        raise InvalidParameter(
+            unknown_parameter(name, known) or f"unknown parameter {name[:40]!r}: {takes}",
+            parameter=name[:64])
 
 
 def items_params(pairs: Iterable[tuple[str, str]], reg: Registry) -> dict[str, str]:
@@ -211,13 +241,9 @@ def parse_items_query(params: dict[str, Any], reg: Registry, readable: tuple[Fie
     if hidden & params.keys():  # a personal field: as unknown as a misspelt one, but said so
         raise InvalidParameter(f"{sorted(hidden & params.keys())[0]} is not a queryable of "
                                f"{reg.id}", parameter="properties")
-    known = RESERVED | readable_names
-    for k in params:
-        # a WFS habit (BBOX=, maxFeatures=) or a typo was ignored without a word: every
-        # object came back
-        problem = None if k in known else unknown_parameter(k, known)
-        if problem:
-            raise InvalidParameter(problem, parameter=k)
+    refuse_unknown(params, RESERVED | readable_names,
+                   f"not a parameter of items (/api) nor a queryable of {reg.id} "
+                   f"(/collections/{reg.id}/queryables)")
     equals = tuple((k, v) for k, v in params.items() if k not in RESERVED and k in readable_names)
     return ItemsQuery(
         limit=parse_int(params, "limit", default_limit, 1, max_limit),
