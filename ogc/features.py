@@ -45,6 +45,7 @@ from gis.json_input import parse_json
 from gis.negotiation import not_modified, preferred
 from gis.params import given_once, whole
 from ogc.params import (
+    LINK_TRACKING,
     ItemsQuery,
     items_params,
     parse_crs,
@@ -120,7 +121,10 @@ def page_links(svc: FeatureService, request: Request, reg: Registry, q: ItemsQue
     """Return self/alternate/collection links, and next/prev when there are such pages; the
     page's own links (self, next, prev) in its format ``fmt`` (``json`` or ``csv``)."""
     base = f"{svc.base_url}/collections/{reg.id}/items"
-    params = {k: v for k, v in request.query_params.items() if k not in ("offset", "f")}
+    # the limit served (one over the maximum is the maximum); a shared link's tracking not
+    # carried on to the next page
+    params = {k: str(q.limit) if k == "limit" else v for k, v in request.query_params.items()
+              if k not in ("offset", "f") and k not in LINK_TRACKING}
     kind, name = (GEOJSON, "GeoJSON") if fmt == "json" else ("text/csv", "CSV")
 
     def href(offset: int | None = None, f: str = fmt) -> str:

@@ -11,7 +11,7 @@ from typing import Any
 
 from gis.crs import srid_from_uri
 from gis.errors import InvalidParameter, Unauthorized
-from gis.params import given_once, parse_int
+from gis.params import given_once, parse_int, whole
 from registries.filters import parse_date
 from registries.model import Field, FieldType, Registry
 from registries.queries import Sort
@@ -91,6 +91,26 @@ def refuse_unknown(names: Iterable[str], known: Set[str], takes: str) -> None:
         raise InvalidParameter(
             unknown_parameter(name, known) or f"unknown parameter {name[:40]!r}: {takes}",
             parameter=name[:64])
+
+
+def parse_limit(params: dict[str, Any], default: int, most: int) -> int:
+    """Return an items request's ``limit``, a whole number from 1: one over ``most`` is
+    ``most``, as Part 1 asks (/req/core/fc-limit-response-1 C: a limit larger than the
+    maximum "SHALL NOT result in an error"). It was a 400, and a client asking ``limit=100000``
+    to get everything, page by page, got nothing.
+
+    >>> parse_limit({"limit": "20000"}, 10, 10000), parse_limit({}, 10, 10000)
+    (10000, 10)
+    >>> parse_limit({"limit": "0"}, 10, 10000)
+    Traceback (most recent call last):
+    ...
+    gis.errors.InvalidParameter: limit must be between 1 and 10000, got 0
+    """
+    try:
+        over = whole(params.get("limit") or "0") > most
+    except ValueError:  # not a number (or of over 4,300 digits): parse_int names it
+        over = False
+    return most if over else parse_int(params, "limit", default, 1, most)
 
 
 def items_params(pairs: Iterable[tuple[str, str]], reg: Registry) -> dict[str, str]:
@@ -246,7 +266,7 @@ def parse_items_query(params: dict[str, Any], reg: Registry, readable: tuple[Fie
                    f"(/collections/{reg.id}/queryables)")
     equals = tuple((k, v) for k, v in params.items() if k not in RESERVED and k in readable_names)
     return ItemsQuery(
-        limit=parse_int(params, "limit", default_limit, 1, max_limit),
+        limit=parse_limit(params, default_limit, max_limit),
         offset=parse_int(params, "offset", 0, 0, 2**31 - 1),
         bbox=parse_bbox(params.get("bbox")),
         bbox_crs=parse_crs(params.get("bbox-crs"), "bbox-crs", crs_uris),
