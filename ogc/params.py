@@ -56,6 +56,10 @@ def unknown_parameter(name: str, known: Set[str]) -> str | None:
     if name.lower() in by_case:
         return (f"unknown parameter {shown}: parameter names are case-sensitive; did you "
                 f"mean {by_case[name.lower()]!r}?")
+    if name.lower() in ("service", "request"):  # a WMS or WFS client's first question
+        return (f"unknown parameter {shown}: this server is an OGC API (Features, Tiles), "
+                "not a WMS or WFS; add its address as an OGC API - Features connection "
+                "(in QGIS: WFS / OGC API - Features)")
     if name.lower() in OTHER_APIS:
         ours = OTHER_APIS[name.lower()]
         origin = "GeoServer" if name.lower() == "cql_filter" else "WFS"

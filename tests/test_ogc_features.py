@@ -971,6 +971,18 @@ def test_a_parameter_no_resource_takes_is_refused(server: str, path: str, f: str
     assert known.status_code == 200, (known.status_code, known.text[:300])
 
 
+@pytest.mark.parametrize("path", ["/", "/collections", "/collections/land_parcels/items"])
+def test_a_wms_or_wfs_request_is_told_what_this_server_is(server: str, path: str) -> None:
+    """A GIS user who adds the address as a WMS or WFS connection sends ``SERVICE=…&
+    REQUEST=GetCapabilities``; the landing page answered its JSON as if asked. The 400 says
+    what the server is, and how to connect."""
+    r = httpx.get(f"{server}{path}", params={"SERVICE": "WMS", "REQUEST": "GetCapabilities"},
+                  headers={"Accept": "application/json"}, timeout=60)
+    assert r.status_code == 400, r.text[:300]
+    assert "not a WMS or WFS; add its address as an OGC API - Features connection" in \
+        r.json()["description"]
+
+
 @pytest.mark.parametrize("f", ["json", "html", "csv"])
 def test_a_parameter_given_twice_with_two_values_is_refused(server: str, f: str) -> None:
     """The last value won: ``category=100&category=200``, a reader's "either", found category
