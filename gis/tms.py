@@ -107,8 +107,10 @@ def parse_tile(z: str, x: str, y: str, max_zoom: int) -> tuple[int, int, int]:
         raise NotFound(f"zoom {zi} is outside 0–{max_zoom}", tileMatrix=zi)
     n = 1 << zi
     if not (0 <= xi < n and 0 <= yi < n):
-        raise NotFound(f"tile {zi}/{xi}/{yi} is outside the tile matrix (0–{n - 1})",
-                       tileMatrix=zi, tileRow=yi, tileCol=xi)
+        # named, not z/x/y: the OGC paths write the row first (/{z}/{row}/{col}), the map's
+        # XYZ path the column; "tile 14/0/999999" answered /14/999999/0
+        raise NotFound(f"tile {zi} row {yi}, column {xi} is outside the tile matrix (rows "
+                       f"and columns 0–{n - 1})", tileMatrix=zi, tileRow=yi, tileCol=xi)
     return zi, xi, yi
 
 
@@ -282,7 +284,7 @@ def parse_grid_tile(tms: morecantile.TileMatrixSet, z: str, x: str,
                        tileMatrix=zi)
     m = tms.matrix(zi)
     if not (0 <= xi < m.matrixWidth and 0 <= yi < m.matrixHeight):
-        raise NotFound(f"tile {zi}/{yi}/{xi} is outside the tile matrix of {tms.id} "
+        raise NotFound(f"tile {zi} row {yi}, column {xi} is outside the tile matrix of {tms.id} "
                        f"(rows 0–{m.matrixHeight - 1}, columns 0–{m.matrixWidth - 1})",
                        tileMatrix=zi, tileRow=yi, tileCol=xi)
     return zi, xi, yi

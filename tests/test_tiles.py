@@ -198,6 +198,19 @@ def test_bad_tile_requests_are_problems_not_500(server: str, path: str, status: 
     assert r.json()["status"] == status
 
 
+@pytest.mark.parametrize(("path", "said"), [
+    ("/tiles/WebMercatorQuad/3/8/0", "tile 3 row 8, column 0 is outside"),  # /{z}/{row}/{col}
+    ("/collections/addresses/tiles/WebMercatorQuad/3/0/8", "tile 3 row 0, column 8 is outside"),
+    ("/maps/city/3/8/0.mvt", "tile 3 row 0, column 8 is outside"),  # XYZ: /{z}/{x}/{y}
+])
+def test_a_tile_outside_the_matrix_names_its_row_and_column(server: str, path: str,
+                                                            said: str) -> None:
+    """"tile 3/0/8 is outside" answered /tiles/WebMercatorQuad/3/8/0: the numbers in z/x/y
+    order under a path that writes the row first. The row and the column are named."""
+    r = httpx.get(f"{server}{path}")
+    assert r.status_code == 404 and said in r.json()["detail"], r.text
+
+
 def test_etag_revalidation_and_collections_parameter(
         server: str, dense: dict[str, tuple[float, float]]) -> None:
     x, y = tile_of(*dense["land_parcel"], 15)
