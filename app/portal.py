@@ -24,6 +24,7 @@ from starlette.types import Receive, Scope, Send
 from app.pages import TEMPLATES
 from gis.crs import ucs2000_proj4
 from gis.negotiation import LANGUAGES, prefers_html
+from gis.params import given_once
 from gis.settings import Settings
 from registries.catalog import Catalog
 from registries.declaration import DATE_RANGE_STATUSES
@@ -169,7 +170,9 @@ class LandingSwitch:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         request = Request(scope)
-        fmt = request.query_params.get("f")
+        # f twice with two values is refused, as on every OGC API resource
+        fmt = given_once((k, v) for k, v in request.query_params.multi_items()
+                         if k == "f").get("f")
         accept = request.headers.get("accept", "")
         # browsers send text/html; API clients send JSON types, */* or nothing
         if fmt == "html" or (fmt is None and prefers_html(accept)):

@@ -73,7 +73,8 @@ def given_once(pairs: Iterable[tuple[str, str]],
         values.setdefault(name, []).append(value)
     for name, given in values.items():
         if len(set(given)) > 1:
-            shown = ", ".join(repr(v[:40]) for v in given[:5])
+            # whole up to 80 characters: two CRS URIs differ only past the 40th
+            shown = ", ".join(repr(v if len(v) <= 80 else v[:77] + "...") for v in given[:5])
             raise InvalidParameter(f"{name[:40]} is given {len(given)} times ({shown}): give "
                                    f"it once{hint(name, given) if hint else ''}",
                                    parameter=name)

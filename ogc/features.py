@@ -367,7 +367,7 @@ def item(svc: FeatureService, request: Request) -> Response:
     reg = svc.catalog.get(request.path_params["collection_id"])
     obj_id = parse_id(reg, request.path_params["item_id"])
     who = svc.authenticate(request)
-    check_resource_params(request.scope["path"], request.query_params.keys())
+    check_resource_params(request.scope["path"], request.query_params.multi_items())
     crs = parse_crs(request.query_params.get("crs"), "crs", svc.crs_uris)
     pending = parse_pending(given_once(request.query_params.multi_items()), who.sees_personal_data)
     with database_errors(), svc.pool.connection() as conn, conn.transaction():
@@ -410,20 +410,26 @@ def item_etag(feature: str, version: int, personal: bool) -> str:
     return '"p-' + hashlib.sha256(feature.encode()).hexdigest()[:24] + '"'
 
 
-def check_resource_params(path: str, names: Iterable[str]) -> None:
+def check_resource_params(path: str, pairs: Iterable[tuple[str, str]]) -> None:
     """Refuse (400) a parameter that the OGC API resource at ``path`` (spelled as
-    :func:`normal_path` spells it) does not take; a path of none of
-    :data:`RESOURCE_PARAMS` (items, static files) is not checked here.
+    :func:`normal_path` spells it) does not take, or one given twice with two values (as
+    items do: pygeoapi read the last); a path of none of :data:`RESOURCE_PARAMS` (items,
+    static files) is not checked here.
 
-    >>> check_resource_params("/collections/land_parcels", ["f", "lang", "fbclid"])
-    >>> check_resource_params("/conformance", ["ooga"])
+    >>> check_resource_params("/collections/land_parcels", [("f", "json"), ("fbclid", "x")])
+    >>> check_resource_params("/conformance", [("ooga", "booga")])
     Traceback (most recent call last):
     ...
     gis.errors.InvalidParameter: unknown parameter 'ooga': this resource takes f and lang
+    >>> check_resource_params("/conformance", [("f", "html"), ("f", "json")])
+    Traceback (most recent call last):
+    ...
+    gis.errors.InvalidParameter: f is given 2 times ('html', 'json'): give it once
     """
     for pattern, takes in RESOURCE_PARAMS:
         if pattern.match(path):
             known = {"f", "lang"} | takes
+            names = given_once(pairs)
             refuse_unknown(names, known, "this resource takes " + " and ".join(
                 (", ".join(sorted(known)[:-1]), sorted(known)[-1])))
             return
@@ -609,7 +615,7 @@ class FeatureRouter:
                 await allowed("GET, HEAD, OPTIONS")(scope, receive, send)
                 return
             if method in READ_METHODS:
-                check_resource_params(path, Request(scope).query_params.keys())
+                check_resource_params(path, Request(scope).query_params.multi_items())
             # pygeoapi routes the path as given: a trailing slash made the collection's id
             # "land_parcels/" there (404); it gets the spelling our routes matched
             scope = {**scope, "path": path}

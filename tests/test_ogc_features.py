@@ -1001,6 +1001,25 @@ def test_a_parameter_given_twice_with_two_values_is_refused(server: str, f: str)
     assert same.status_code == 200, same.text
 
 
+@pytest.mark.parametrize("path", ["/", "/conformance", "/collections",
+                                  "/collections/land_parcels",
+                                  "/collections/land_parcels/queryables",
+                                  "/collections/land_parcels/items/1"])
+def test_every_resource_refuses_a_parameter_given_twice(server: str, path: str) -> None:
+    """Items refused ``f=html&f=json``; the other resources answered the last (pygeoapi's
+    reading), the collections list as HTML to a client that asked JSON too. Two CRS URIs are
+    quoted whole: cut at 40 characters, both read 'http://www.opengis.net/def/crs/…'."""
+    r = httpx.get(f"{server}{path}", params=[("f", "json"), ("f", "html")], timeout=60)
+    assert r.status_code == 400, (r.status_code, r.text[:200])
+    assert description(r) == "f is given 2 times ('json', 'html'): give it once"
+    same = httpx.get(f"{server}{path}", params=[("f", "json"), ("f", "json")], timeout=60)
+    assert same.status_code == 200, same.text[:200]
+    ucs, crs84 = f"{EPSG}6383", CRS84
+    two = httpx.get(f"{server}/collections/land_parcels/items/1",
+                    params=[("crs", ucs), ("crs", crs84)], timeout=60)
+    assert two.status_code == 400 and f"('{ucs}', '{crs84}')" in two.json()["description"]
+
+
 def description(response: httpx.Response) -> str:
     """Return an OGC exception's description, from its JSON or from the HTML page it makes."""
     if "html" in response.headers["content-type"]:
