@@ -378,12 +378,7 @@ def item(svc: FeatureService, request: Request) -> Response:
         raise NotFound(f"{reg.id} has no object {obj_id}", collection=reg.id)
     svc.audit_personal_read(who, reg.id, request, [obj_id])
     feature = json.loads(row[0])
-    feature["links"] = [
-        {"rel": "self", "type": GEOJSON, "href": f"{svc.base_url}/collections/{reg.id}/items/"
-                                                 f"{obj_id}?f=json"},
-        {"rel": "collection", "type": "application/json",
-         "href": f"{svc.base_url}/collections/{reg.id}?f=json"},
-    ]
+    feature["links"] = item_links(svc.base_url, reg, obj_id, request.query_params.multi_items())
     etag = item_etag(row[0], int(row[1]), who.sees_personal_data)
     # staff's views of one object differ (published or with pending changes): never cached
     # for another reader
@@ -392,6 +387,34 @@ def item(svc: FeatureService, request: Request) -> Response:
         return Response(status_code=304, headers={"ETag": etag, **vary})
     return Response(json.dumps(feature, ensure_ascii=False), media_type=GEOJSON,
                     headers={"ETag": etag, "Content-Crs": content_crs(crs), **vary})
+
+
+def item_links(base_url: str, reg: Registry, obj_id: int,
+               query: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
+    """Return a feature's links: itself (with its ``crs``, ``pending``), the same feature in
+    every other format served — Part 1's /req/core/f-links asks an ``alternate`` for each;
+    HTML and JSON-LD are written in CRS84 only, so they are asked without ``crs`` — and its
+    collection.
+
+    >>> from registries.catalog import default_catalog
+    >>> streets = default_catalog().get("streets")
+    >>> query = [("crs", "EPSG:6383"), ("fbclid", "a")]
+    >>> [lk["href"].removeprefix("https://x/collections/streets")
+    ...  for lk in item_links("https://x", streets, 7, query)]
+    ['/items/7?crs=EPSG%3A6383&f=json', '/items/7?f=html', '/items/7?f=jsonld', '?f=json']
+    """
+    kept = [(k, v) for k, v in query if k != "f" and k not in LINK_TRACKING]
+    here = f"{base_url}/collections/{reg.id}/items/{obj_id}"
+    return [
+        {"rel": "self", "type": GEOJSON, "title": "This object as GeoJSON",
+         "href": f"{here}?{urlencode([*kept, ('f', 'json')])}"},
+        {"rel": "alternate", "type": "text/html", "title": "This object as HTML",
+         "href": f"{here}?f=html"},
+        {"rel": "alternate", "type": "application/ld+json", "title": "This object as JSON-LD",
+         "href": f"{here}?f=jsonld"},
+        {"rel": "collection", "type": "application/json", "title": reg.title["en"],
+         "href": f"{base_url}/collections/{reg.id}?f=json"},
+    ]
 
 
 def item_etag(feature: str, version: int, personal: bool) -> str:

@@ -1020,6 +1020,24 @@ def test_every_resource_refuses_a_parameter_given_twice(server: str, path: str) 
     assert two.status_code == 400 and f"('{ucs}', '{crs84}')" in two.json()["description"]
 
 
+def test_a_feature_links_itself_in_every_format_served(server: str) -> None:
+    """Part 1's /req/core/f-links (and the OGC test suite's Feature test) asks a feature to link
+    itself in every other format the server serves (``alternate``): it linked only itself as
+    GeoJSON and its collection, and the HTML conformance class went unlinked."""
+    ucs = f"{EPSG}6383"
+    doc = get(server, "/collections/land_parcels/items/1", f="json", crs=ucs).json()
+    links = {(lk["rel"], lk["type"]): lk["href"] for lk in doc["links"]}
+    assert set(links) == {("self", "application/geo+json"), ("alternate", "text/html"),
+                          ("alternate", "application/ld+json"),
+                          ("collection", "application/json")}, links
+    assert "crs=" in links["self", "application/geo+json"]
+    for (rel, kind), href in links.items():
+        r = httpx.get(href, timeout=60)
+        assert r.status_code == 200 and r.headers["content-type"].startswith(kind), (href, r)
+        if rel == "alternate":  # written in CRS84 only: asked without crs
+            assert "crs=" not in href
+
+
 def description(response: httpx.Response) -> str:
     """Return an OGC exception's description, from its JSON or from the HTML page it makes."""
     if "html" in response.headers["content-type"]:
