@@ -11,8 +11,10 @@ a page of ten. Here a whole number is ASCII digits with an optional sign, nothin
 
 from __future__ import annotations
 
+import json
 import re
 from collections.abc import Callable, Iterable, Mapping
+from typing import Any
 
 from gis.errors import InvalidParameter
 
@@ -73,9 +75,22 @@ def given_once(pairs: Iterable[tuple[str, str]],
         values.setdefault(name, []).append(value)
     for name, given in values.items():
         if len(set(given)) > 1:
-            # whole up to 80 characters: two CRS URIs differ only past the 40th
-            shown = ", ".join(repr(v if len(v) <= 80 else v[:77] + "...") for v in given[:5])
-            raise InvalidParameter(f"{name[:40]} is given {len(given)} times ({shown}): give "
+            # whole up to 60 characters: two CRS URIs differ only past the 40th
+            listed = ", ".join(shown(v) for v in given[:5])
+            raise InvalidParameter(f"{name[:40]} is given {len(given)} times ({listed}): give "
                                    f"it once{hint(name, given) if hint else ''}",
                                    parameter=name)
     return {name: given[-1] for name, given in values.items()}
+
+
+def shown(value: Any, *, json_strings: bool = False) -> str:
+    """Return a value a stranger gave, as a message quotes it: JSON (``true``, ``[1, 2]``),
+    a text in Python's quotes (``'2OO'``, a query parameter's) or, with ``json_strings``, in
+    JSON's (``"lots"``, a JSON body's); cut at 60 characters.
+
+    >>> shown(True), shown("2OO"), shown("lots", json_strings=True), len(shown("я" * 100))
+    ('true', "'2OO'", '"lots"', 60)
+    """
+    text = repr(value) if isinstance(value, str) and not json_strings else json.dumps(
+        value, ensure_ascii=False, default=str)
+    return text if len(text) <= 60 else text[:57] + "..."

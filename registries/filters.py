@@ -11,7 +11,6 @@ elsewhere (page size, statement timeout, the per-client budget; docs/security.md
 
 from __future__ import annotations
 
-import json
 import math
 import re
 from dataclasses import dataclass, field
@@ -24,7 +23,7 @@ from psycopg import sql
 
 from gis.crs import clip_box, domain_in, is_geographic, is_northing_first
 from gis.errors import InvalidParameter
-from gis.params import whole
+from gis.params import shown, whole
 from registries.addresses.search_text import contains_regex
 from registries.model import Field, FieldType, Registry, clean_text, composed
 from registries.temporal import OPEN_END, OPEN_START, Period, relation_sql
@@ -156,19 +155,6 @@ def parse_date(text: str, problem: Exception | None = None) -> date:
 
 def _article(kind: str) -> str:
     return "an" if kind[0] in "aeiou" else "a"
-
-
-def shown(value: Any, *, json_strings: bool = False) -> str:
-    """Return a value a stranger gave, as a message quotes it: JSON (``true``, ``[1, 2]``),
-    a text in Python's quotes (``'2OO'``, a query parameter's) or, with ``json_strings``, in
-    JSON's (``"lots"``, a JSON body's); cut at 60 characters.
-
-    >>> shown(True), shown("2OO"), shown("lots", json_strings=True), len(shown("я" * 100))
-    ('true', "'2OO'", '"lots"', 60)
-    """
-    text = repr(value) if isinstance(value, str) and not json_strings else json.dumps(
-        value, ensure_ascii=False, default=str)
-    return text if len(text) <= 60 else text[:57] + "..."
 
 
 def _hint(kind: str) -> str:

@@ -30,7 +30,7 @@ from gis.errors import (
     RuleViolation,
     Unauthorized,
 )
-from registries.filters import shown
+from gis.params import shown
 from registries.model import MAX_TEXT_CHARS, Field, FieldType, Registry, clean_text, text_problem
 from registries.rules import all_rules, name_sql
 
