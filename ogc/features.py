@@ -367,9 +367,9 @@ def item(svc: FeatureService, request: Request) -> Response:
     reg = svc.catalog.get(request.path_params["collection_id"])
     obj_id = parse_id(reg, request.path_params["item_id"])
     who = svc.authenticate(request)
-    check_resource_params(request.scope["path"], request.query_params.multi_items())
-    crs = parse_crs(request.query_params.get("crs"), "crs", svc.crs_uris)
-    pending = parse_pending(given_once(request.query_params.multi_items()), who.sees_personal_data)
+    params = check_resource_params(request.scope["path"], request.query_params.multi_items())
+    crs = parse_crs(params.get("crs"), "crs", svc.crs_uris)
+    pending = parse_pending(params, who.sees_personal_data)
     with database_errors(), svc.pool.connection() as conn, conn.transaction():
         set_statement_timeout(conn, svc.timeout_s)
         row = conn.execute(item_sql(reg, Output(crs=crs), svc.storage_srid,
@@ -433,13 +433,14 @@ def item_etag(feature: str, version: int, personal: bool) -> str:
     return '"p-' + hashlib.sha256(feature.encode()).hexdigest()[:24] + '"'
 
 
-def check_resource_params(path: str, pairs: Iterable[tuple[str, str]]) -> None:
-    """Refuse (400) a parameter that the OGC API resource at ``path`` (spelled as
-    :func:`normal_path` spells it) does not take, or one given twice with two values (as
-    items do: pygeoapi read the last); a path of none of :data:`RESOURCE_PARAMS` (items,
-    static files) is not checked here.
+def check_resource_params(path: str, pairs: Iterable[tuple[str, str]]) -> dict[str, str]:
+    """Return the query ``pairs`` by name, refusing (400) one given twice with two values (as
+    items do: pygeoapi read the last) and a parameter that the OGC API resource at ``path``
+    (spelled as :func:`normal_path` spells it) does not take; a path of none of
+    :data:`RESOURCE_PARAMS` (items, static files) takes any name here.
 
     >>> check_resource_params("/collections/land_parcels", [("f", "json"), ("fbclid", "x")])
+    {'f': 'json', 'fbclid': 'x'}
     >>> check_resource_params("/conformance", [("ooga", "booga")])
     Traceback (most recent call last):
     ...
@@ -449,13 +450,14 @@ def check_resource_params(path: str, pairs: Iterable[tuple[str, str]]) -> None:
     ...
     gis.errors.InvalidParameter: f is given 2 times ('html', 'json'): give it once
     """
+    params = given_once(pairs)
     for pattern, takes in RESOURCE_PARAMS:
         if pattern.match(path):
-            known = {"f", "lang"} | takes
-            names = given_once(pairs)
-            refuse_unknown(names, known, "this resource takes " + " and ".join(
-                (", ".join(sorted(known)[:-1]), sorted(known)[-1])))
-            return
+            *known, last = sorted({"f", "lang"} | takes)
+            refuse_unknown(params, {*known, last},
+                           f"this resource takes {', '.join(known)} and {last}")
+            break
+    return params
 
 
 def parse_id(reg: Registry, raw: str) -> int:
