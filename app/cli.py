@@ -254,8 +254,8 @@ def config_pygeoapi() -> None:
     from registries.catalog import default_catalog
 
     settings = load_settings()
-    click.echo(render(pygeoapi_config(default_catalog(), settings.city, settings.open_data)),
-               nl=False)
+    click.echo(render(pygeoapi_config(default_catalog(), settings.city, settings.open_data,
+                                      settings.max_items)), nl=False)
 
 
 @main.group()

@@ -108,7 +108,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
     served = TILES_CONFORMANCE + RASTER_CONFORMANCE  # classes our own routes add
     # generated for this city at every start: its zone, extent and name (ogc.config)
     pygeoapi_config = write_config(work_dir / "pygeoapi-config.yml", catalog, settings.city,
-                                   settings.open_data)
+                                   settings.open_data, settings.max_items)
     pygeoapi = OgcDocuments(pygeoapi_app(db_url, settings.base_url, work_dir, handlers,
                                          config_file=pygeoapi_config,
                                          conformance=served,

@@ -19,7 +19,7 @@ import yaml
 
 from gis.crs import CRS84, crs_uri, output_crs_uris
 from gis.negotiation import LANGUAGES
-from gis.settings import CitySettings, OpenDataSettings
+from gis.settings import CitySettings, OpenDataSettings, Settings
 from registries.catalog import Catalog
 from registries.model import PUBLIC_SCHEMA, Registry
 
@@ -31,10 +31,11 @@ CONNECTION = {
     "password": "${GIS_PG_PASSWORD}",
     "search_path": [PUBLIC_SCHEMA, "public"],
 }
-MAX_ITEMS = 10_000
+# the largest page a client may ask for: GIS_MAX_ITEMS, its default in the committed file
+MAX_ITEMS: int = Settings.model_fields["max_items"].default
 
 
-def server_section() -> dict[str, Any]:
+def server_section(max_items: int = MAX_ITEMS) -> dict[str, Any]:
     return {
         "bind": {"host": "${GIS_HOST:-127.0.0.1}", "port": "${GIS_PORT:-8000}"},
         "url": "${GIS_PUBLIC_URL:-http://127.0.0.1:8000}",
@@ -43,7 +44,9 @@ def server_section() -> dict[str, Any]:
         "gzip": True,
         "languages": list(LANGUAGES),  # Content-Language as our own pages say it
         "pretty_print": False,
-        "limits": {"default_items": 10, "max_items": MAX_ITEMS, "on_exceed": "error"},
+        # the API definition's limit maximum: the page the items handler serves at most
+        # (ogc.params.parse_limit), so that the two never disagree
+        "limits": {"default_items": 10, "max_items": max_items, "on_exceed": "error"},
         # our templates (ogc/html.py) draw the city's own map: nothing loads from elsewhere
         "map": {"url": "${GIS_PUBLIC_URL:-http://127.0.0.1:8000}/maps/city/style.json",
                 "attribution": "© Hromada GIS, CC BY 4.0"},
@@ -113,10 +116,11 @@ def collection_resource(reg: Registry, city: CitySettings) -> dict[str, Any]:
 
 
 def pygeoapi_config(catalog: Catalog, city: CitySettings,
-                    publisher: OpenDataSettings | None = None) -> dict[str, Any]:
+                    publisher: OpenDataSettings | None = None,
+                    max_items: int = MAX_ITEMS) -> dict[str, Any]:
     """Return the whole pygeoapi configuration for the public registries of ``catalog``."""
     return {
-        "server": server_section(),
+        "server": server_section(max_items),
         "logging": {"level": "ERROR"},
         "metadata": metadata_section(city, publisher or OpenDataSettings()),
         "resources": {reg.id: collection_resource(reg, city) for reg in catalog if reg.public},
@@ -124,11 +128,12 @@ def pygeoapi_config(catalog: Catalog, city: CitySettings,
 
 
 def write_config(path: Path, catalog: Catalog, city: CitySettings,
-                 publisher: OpenDataSettings | None = None) -> Path:
+                 publisher: OpenDataSettings | None = None, max_items: int = MAX_ITEMS) -> Path:
     """Write the pygeoapi configuration of ``city`` to ``path`` (atomically); return ``path``."""
     path.parent.mkdir(parents=True, exist_ok=True)
     tmp = path.with_name(f".{path.name}.{os.getpid()}")
-    tmp.write_text(render(pygeoapi_config(catalog, city, publisher)), encoding="utf-8")
+    tmp.write_text(render(pygeoapi_config(catalog, city, publisher, max_items)),
+                   encoding="utf-8")
     os.replace(tmp, path)
     return path
 

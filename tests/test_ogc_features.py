@@ -15,6 +15,7 @@ import psycopg
 import pytest
 
 from registries.catalog import default_catalog
+from tests.conftest import served
 
 EPSG = "http://www.opengis.net/def/crs/EPSG/0/"
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
@@ -934,6 +935,20 @@ def test_a_limit_over_the_maximum_is_served_at_the_maximum(server: str, f: str,
         bad = httpx.get(f"{server}/collections/addresses/items",
                         params={"f": f, "limit": refused}, timeout=60)
         assert bad.status_code == 400, (refused, bad.status_code)
+
+
+def test_the_api_definition_gives_the_maximum_the_server_serves(demo_url: str) -> None:
+    """``GIS_MAX_ITEMS`` set the largest page served, but the API definition's ``maximum``
+    came from a constant of its own (10,000): a client reading it asked pages the server
+    then cut. Both now come from the one setting."""
+    with served({"GIS_DATABASE_URL": demo_url, "GIS_MAX_ITEMS": "50"}) as base:
+        api = httpx.get(f"{base}/api", params={"f": "json"}, timeout=60).json()
+        limit = next(p for p in api["paths"]["/collections/addresses/items"]["get"]
+                     ["parameters"] if p.get("name") == "limit")
+        assert limit["schema"]["maximum"] == 50
+        page = httpx.get(f"{base}/collections/addresses/items", params={"limit": 51},
+                         timeout=60).json()
+        assert page["numberReturned"] == 50 < page["numberMatched"]
 
 
 UNKNOWN_PARAMETER_CASES = [
