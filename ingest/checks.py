@@ -58,6 +58,18 @@ class Checks:
     def _geometry_checks(self) -> None:
         reg = self.reg
         kind = reg.geometry.value
+        # a NaN or infinite coordinate (a CSV's "nan", a number past 1e308) parses, but no
+        # later step can use it, and PROJ refuses to move it into a message's lon/lat: set
+        # such geometries aside first (only invalid rows pay for the reason)
+        self._problem(sql.SQL(
+            "SELECT _row, NULL, 'geometry_readable', 'error', format('row %s: the geometry "
+            "cannot be read: a coordinate is not a finite number (%s); fix it in the source', "
+            "_row, substring(reason FROM '\\[(.*)\\]')) FROM (SELECT _row, "
+            "ST_IsValidReason(geom) AS reason FROM ingest_rows WHERE geom IS NOT NULL AND "
+            "NOT _valid) AS i WHERE reason LIKE 'Invalid Coordinate%'"))
+        self.conn.execute(
+            "UPDATE ingest_rows AS r SET geom = NULL, _gtype = NULL FROM ingest_problem AS p "
+            "WHERE p.row = r._row AND p.rule = 'geometry_readable' AND r.geom IS NOT NULL")
         self._problem(sql.SQL(
             "SELECT r._row, NULL, 'geometry_present', 'error', format('row %s: no geometry', "
             "r._row) FROM ingest_rows AS r JOIN ingest_stage AS s ON s._row = r._row "

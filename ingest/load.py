@@ -336,7 +336,10 @@ class _Job(Checks):
             "CREATE FUNCTION pg_temp.ingest_wkb_problem(w bytea, src int, dst int) RETURNS "
             "text LANGUAGE plpgsql AS $$ DECLARE g geometry; BEGIN g := ST_GeomFromWKB(w); "
             "BEGIN IF src <> dst THEN PERFORM ST_Transform(ST_Force2D(ST_SetSRID(g, src)), dst);"
-            " END IF; EXCEPTION WHEN OTHERS THEN RETURN format('transform x %s…%s, y %s…%s', "
+            " END IF; EXCEPTION WHEN OTHERS THEN IF ST_IsValidReason(g) LIKE 'Invalid Coordinate%' "
+            "THEN RETURN format('a coordinate is not a finite number (%s); fix it in the source'"
+            ", substring(ST_IsValidReason(g) FROM '\\[(.*)\\]')); END IF; "
+            "RETURN format('transform x %s…%s, y %s…%s', "
             "ST_XMin(g), ST_XMax(g), ST_YMin(g), ST_YMax(g)); END; RETURN NULL; "
             "EXCEPTION WHEN OTHERS THEN RETURN SQLERRM; END $$")
         self.conn.execute(

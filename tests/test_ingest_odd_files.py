@@ -73,6 +73,49 @@ def test_an_impossible_date_and_numbers_in_geojson_are_problems_of_their_rows(
     assert 1 not in {p.row for p in report.problems if p.severity == "error"}
 
 
+def test_a_coordinate_that_is_no_finite_number_is_a_problem_of_its_row(db_url: str,
+                                                                        tmp_path: Path) -> None:
+    """"nan", "inf" or a number past 1e308 parses as a coordinate; the import names the row
+    (and the column of a CSV's X/Y) instead of failing on it deep in PostGIS or PROJ."""
+    def wkt(ring: list[tuple[float, float]]) -> str:
+        return "POLYGON((" + ",".join(f"{x} {y}" for x, y in ring) + "))"
+
+    ring = parcel(2)["geometry"]["coordinates"][0]
+    # in the storage CRS: no transformation, the checks meet the NaN
+    rows = [wkt(parcel(1)["geometry"]["coordinates"][0]),
+            wkt([ring[0], ring[1], (float("nan"), ring[2][1]), ring[3], ring[0]]),
+            wkt([ring[0], (float("inf"), ring[1][1]), *ring[2:]])]
+    table = tmp_path / "wkt.csv"
+    table.write_text("wkt,KADNUM\n" + "".join(
+        f'"{g}",6810100000:02:099:{i:04d}\n' for i, g in enumerate(rows, 1)))
+    report = run(db_url, table, "land_parcels", dry_run=True,
+                 files=FileOptions(crs="EPSG:6383"))
+    bad = _problems(report, "geometry_readable")
+    assert list(bad) == [2, 3], report.problems
+    assert "a coordinate is not a finite number (nan " in bad[2], bad[2]
+    assert "(inf " in bad[3], bad[3]
+    assert not _problems(report, "geometry_valid"), report.problems  # said once, not twice
+    # X/Y columns: the column is named, in our words
+    points = tmp_path / "xy.csv"
+    points.write_text("x,y\n5476000,1364000\nabc,1364000\n5476000,1e400\nnan,1364000\n")
+    report = run(db_url, points, "advertising_structures", dry_run=True,
+                 files=FileOptions(crs="EPSG:6383"))
+    bad = _problems(report, "geometry_readable")
+    assert list(bad) == [2, 3, 4], report.problems
+    assert bad[2].endswith("column x: 'abc' is not a number"), bad[2]
+    assert bad[3].endswith("column y: '1e400' is not a finite number"), bad[3]
+    assert bad[4].endswith("column x: 'nan' is not a finite number"), bad[4]
+    # in WGS 84: the transformation meets the NaN
+    features = [{"type": "Feature", **r} for r in to_wgs84([parcel(1), parcel(2)])]
+    features[1]["geometry"]["coordinates"][0][1] = [float("nan"), 49.42]
+    path = tmp_path / "nan.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": features}))
+    report = run(db_url, path, "land_parcels", dry_run=True)
+    bad = _problems(report, "geometry_readable")
+    assert list(bad) == [2] and "not a finite number (nan 49.42)" in bad[2], report.problems
+    assert not _problems(report, "geometry_transform"), report.problems
+
+
 def test_column_names_a_shapefile_cut_to_ten_characters_still_map(db_url: str,
                                                                   tmp_path: Path) -> None:
     schema = {"geometry": "Polygon", "properties": {

@@ -13,15 +13,18 @@ from __future__ import annotations
 
 import csv
 import io
+import math
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+import numpy as np
 from pyproj import CRS
 
 from gis.errors import InvalidFile
+from gis.params import shown
 from ingest.readers import Record, Source, guess_encoding
 
 WKT_NAMES = ("wkt", "geometry", "geom", "the_geom", "shape", "геометрія")
@@ -43,13 +46,24 @@ def number(text: str | float) -> float:
 
     >>> number("49,4216"), number(" 5 476 633.12 "), number(27)
     (49.4216, 5476633.12, 27.0)
+    >>> number("1e400")
+    Traceback (most recent call last):
+    ...
+    ValueError: '1e400' is not a finite number
     """
     if isinstance(text, int | float) and not isinstance(text, bool):
-        return float(text)
-    t = str(text).strip().replace("\u00a0", "").replace(" ", "")
-    if "," in t and "." not in t:
-        t = t.replace(",", ".")
-    return float(t)
+        value = float(text)
+    else:
+        t = str(text).strip().replace("\u00a0", "").replace(" ", "")
+        if "," in t and "." not in t:
+            t = t.replace(",", ".")
+        try:
+            value = float(t)
+        except ValueError:
+            raise ValueError(f"{shown(text)} is not a number") from None
+    if not math.isfinite(value):  # "nan", "inf", or past 1e308: no coordinate
+        raise ValueError(f"{shown(text)} is not a finite number")
+    return value
 
 
 @dataclass
@@ -110,20 +124,42 @@ class TableSource(Source):
             if self.kind == "wkt":
                 text = str(values.get(self.geometry_columns[0]) or "").strip()
                 text = re.sub(r"^\s*SRID=\d+;", "", text)
-                geometry = shapely_wkt.loads(text).wkb if text else None
+                with np.errstate(invalid="ignore"):  # "nan": the import's checks name it
+                    geometry = shapely_wkt.loads(text).wkb if text else None
             elif self.kind in ("xy", "lonlat"):
                 a, b = (values.get(c) for c in self.geometry_columns)
                 a, b = ("" if v is None else v for v in (a, b))
                 if str(a).strip() and str(b).strip():
-                    xv, yv = number(a), number(b)
+                    xv, yv = (_coordinate(v, c) for v, c in zip((a, b), self.geometry_columns,
+                                                                  strict=True))
                     if self.swap_xy:
                         xv, yv = yv, xv
                     geometry = Point(xv, yv).wkb
+        except CoordinateProblem as exc:
+            values["__geometry_error__"] = str(exc)
         except Exception as exc:
             values["__geometry_error__"] = (
                 f"column {'/'.join(self.geometry_columns)}: "
                 f"{str(exc).splitlines()[0][:200]}")
         return Record(row, values, geometry)
+
+
+class CoordinateProblem(ValueError):
+    """A coordinate column's value that is no number (the message names the column)."""
+
+
+def _coordinate(value: Any, column: str) -> float:
+    """Return ``value`` of coordinate ``column`` as a number, or say which column is wrong.
+
+    >>> _coordinate("abc", "x")
+    Traceback (most recent call last):
+    ...
+    ingest.formats.csv.CoordinateProblem: column x: 'abc' is not a number
+    """
+    try:
+        return number(value)
+    except ValueError as exc:
+        raise CoordinateProblem(f"column {column}: {exc}") from None
 
 
 @dataclass
