@@ -140,6 +140,7 @@ def _output(target: Path, name: str) -> Iterator[Path]:
     """Yield where to write the export: a temporary file that becomes ``target`` only when
     complete (an export cut short leaves the old file, or none, never half of one), or is
     copied to standard output for ``-``. A target that cannot be written is one message."""
+    import errno
     import shutil
     import sys
     import tempfile
@@ -155,8 +156,14 @@ def _output(target: Path, name: str) -> Iterator[Path]:
     # beside a regular target, so that the finished file is renamed into place; a device or
     # a pipe (/dev/stdout, /dev/full) is written by copying, from the temporary folder
     regular = not stdout and (not target.exists() or target.is_file())
-    work = Path(tempfile.mkdtemp(prefix=".hromada-export-",
-                                 dir=target.parent if regular else None))
+    try:
+        work = Path(tempfile.mkdtemp(prefix=".hromada-export-",
+                                     dir=target.parent if regular else None))
+    except OSError as exc:  # a folder nobody may write in (read-only, /proc …)
+        # ENOENT here is /proc's way of saying no: "No such file" would mislead
+        why = "" if exc.errno == errno.ENOENT else f" ({exc.strerror or exc})"
+        raise InvalidParameter(f"cannot write {target}: the folder {target.parent} refuses "
+                               f"new files{why}") from None
     try:
         part = work / name
         yield part

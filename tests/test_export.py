@@ -235,6 +235,12 @@ def test_gis_export_refuses_targets_it_cannot_write_and_never_leaves_half_a_file
     assert b"does not exist" in missing.stderr and b"Traceback" not in missing.stderr
     folder = export("--format", "gpkg", "-o", str(tmp_path))
     assert folder.returncode == 2 and b"is a folder; name the file" in folder.stderr
+    # a folder that takes no new file (as root no permission stops us: /proc does)
+    closed = export("--format", "gpkg", "-o", "/proc/water.gpkg")
+    assert closed.returncode == 2, closed.stderr
+    assert b"cannot write /proc/water.gpkg: the folder /proc refuses new files" \
+        in closed.stderr and b"unexpected" not in closed.stderr
+    assert folder.returncode == 2 and b"is a folder; name the file" in folder.stderr
     wrong = export("--format", "csv", "--parcel", "6810100000:02:001:0001")
     assert wrong.returncode == 2 and b"use them with --format ua-xml" in wrong.stderr
     full = export("--format", "gpkg", "-o", "/dev/full")  # a device: copied, never replaced
