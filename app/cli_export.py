@@ -76,7 +76,7 @@ def export(registry_id: str, fmt: str, output: Path | None, parcel: str | None,
     target = output or Path(default)
     sidecars: list[Path] = []
     with database(settings, read_only=True, quiet=True) as url, psycopg.connect(url) as conn, \
-            _output(target, default) as path:
+            written(target, default) as path:
         if fmt in STREAMED:
             with path.open("wb") as out:
                 for chunk in text_chunks(conn, reg, srid, fmt, personal=staff):
@@ -109,7 +109,7 @@ def export(registry_id: str, fmt: str, output: Path | None, parcel: str | None,
 def _shapefile_set(zipped: Path, target: Path) -> list[Path]:
     """Turn the zipped Shapefile at ``zipped`` into the Shapefile ``target`` names: its
     ``.shx``, ``.dbf``, ``.prj`` and ``.cpg`` are moved beside ``target`` under its name, and
-    ``zipped`` becomes the ``.shp`` (which ``_output`` moves into place last). A GIS user who
+    ``zipped`` becomes the ``.shp`` (which ``written`` moves into place last). A GIS user who
     writes ``-o parcels.shp`` means the file QGIS opens, not a zip under that name."""
     import shutil
     import zipfile
@@ -136,7 +136,7 @@ def _shapefile_set(zipped: Path, target: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
-def _output(target: Path, name: str) -> Iterator[Path]:
+def written(target: Path, name: str) -> Iterator[Path]:
     """Yield where to write the export: a temporary file that becomes ``target`` only when
     complete (an export cut short leaves the old file, or none, never half of one), or is
     copied to standard output for ``-``. A target that cannot be written is one message."""

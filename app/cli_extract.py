@@ -24,7 +24,8 @@ SHEET_OPTIONS = [
     click.option("--personal", is_flag=True,
                  help="Print personal data (staff use; recorded in the register as cli:USER)."),
     click.option("-o", "--output", type=click.Path(dir_okay=False, path_type=Path),
-                 help="PDF file to write [default: extract-<number>.pdf here]."),
+                 help="PDF file to write [default: extract-<number>.pdf here; - for standard "
+                      "output]."),
 ]
 
 
@@ -38,6 +39,7 @@ def _issue(params: dict[str, str], personal: bool, output: Path | None) -> None:
     import psycopg
 
     from app.cli import load_settings
+    from app.cli_export import written
     from app.extract_params import deployment, parse_extract
     from app.runtime import database
     from extracts.issue import issue_extract
@@ -51,12 +53,16 @@ def _issue(params: dict[str, str], personal: bool, output: Path | None) -> None:
         with conn.transaction():
             conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
             issued = issue_extract(conn, default_catalog(), req, who, deployment(settings))
-    path = output or Path(issued.filename)
-    path.write_bytes(issued.pdf)
+            path = output or Path(issued.filename)
+            # written inside the transaction: a PDF that cannot be written is no extract, and
+            # the register does not keep its number (a file is complete or not there)
+            with written(path, path.name or issued.filename) as part:
+                part.write_bytes(issued.pdf)
     entry = issued.entry
     click.echo(f"extract {issued.number}: 1:{entry.scale} {entry.paper} {entry.orientation}, "
                f"{len(issued.pdf) / 1000:.0f} kB → {path}", err=True)
-    click.echo(issued.number)
+    if str(path) != "-":  # standard output holds the PDF then; the number is said above
+        click.echo(issued.number)
 
 
 def _params(scale: str, paper: str, orientation: str, layers: str,

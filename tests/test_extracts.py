@@ -370,6 +370,25 @@ def test_cli_prints_and_checks_an_extract(db: str) -> None:
         bad = subprocess.run([GIS, "extract", "parcel", "6810100000:03:002:0999"], env=env,
                              capture_output=True, text=True, timeout=120)
         assert bad.returncode == 1 and "6810100000:03:002:0999" in bad.stderr
+        # a PDF that cannot be written is one message, and the register keeps no number
+        with psycopg.connect(db) as conn:
+            issued = conn.execute("SELECT count(*) FROM extracts.register").fetchone()[0]
+        for target, says in (("/dev/full", "cannot write /dev/full: No space left"),
+                             ("/proc/x.pdf", "the folder /proc refuses new files"),
+                             (str(out / "no" / "x.pdf"), "does not exist")):
+            failed = subprocess.run([GIS, "extract", "parcel", NUMBER, "-o", target], env=env,
+                                    capture_output=True, text=True, timeout=120)
+            assert failed.returncode == 2 and says in failed.stderr, failed.stderr
+            assert "unexpected" not in failed.stderr
+        with psycopg.connect(db) as conn:
+            assert conn.execute("SELECT count(*) FROM extracts.register").fetchone()[0] \
+                == issued
+        # to standard output: the PDF alone there, its number on standard error
+        piped = subprocess.run([GIS, "extract", "parcel", NUMBER, "-o", "-"], env=env,
+                               capture_output=True, timeout=120)
+        assert piped.returncode == 0 and piped.stdout.startswith(b"%PDF-"), piped.stderr
+        assert piped.stdout.rstrip().endswith(b"%%EOF") and b"extract 20" in piped.stderr
+        assert sorted(p.name for p in out.iterdir()) == ["x.pdf"]
     finally:
         import shutil
 
