@@ -81,10 +81,43 @@ def test_collection_tile_has_one_layer_and_zoom_rules_apply(
     layers = decode(r.content)
     assert list(layers) == ["land_parcels"]
     assert set(layers["land_parcels"]["features"][0]["properties"]) == {"cadastral_number"}
-    # parcels start at z14: a z13 tile of the collection is empty
+    # parcels start at z14: z13 is outside the collection's tileset (its limits list no 13),
+    # which an OGC API path answers 404 (/req/core/tc-error A); the city's tile there is drawn
     r13 = httpx.get(f"{server}/collections/land_parcels/tiles/WebMercatorQuad/13/{y // 2}/"
                     f"{x // 2}")
-    assert r13.status_code == 204
+    assert r13.status_code == 404, r13.text
+    assert "tile matrix 13 is outside this tileset's limits: its tile matrices are 14–" \
+        in r13.json()["detail"]
+    tileset = httpx.get(f"{server}/collections/land_parcels/tiles/WebMercatorQuad").json()
+    assert min(int(m["tileMatrix"]) for m in tileset["tileMatrixSetLimits"]) == 14
+    assert httpx.get(f"{server}/tiles/WebMercatorQuad/13/{y // 2}/{x // 2}").status_code == 200
+
+
+def test_a_tile_outside_its_tilesets_limits_is_404_on_the_ogc_paths(server: str) -> None:
+    """/req/core/tc-error A: a tile outside the tile matrix set *or the tileset's limits* is a
+    404 or 400. The official test suite asks the row past the last one a tileset lists; the
+    map's XYZ path still serves it (MapLibre asks only inside the TileJSON's bounds)."""
+    for path in ("/tiles/WebMercatorQuad", "/collections/streets/tiles/WebMercatorQuad"):
+        limits = {m["tileMatrix"]: m for m in httpx.get(server + path).json()[
+            "tileMatrixSetLimits"]}
+        m = limits["14"]
+        inside = httpx.get(f"{server}{path}/14/{m['maxTileRow']}/{m['maxTileCol']}")
+        assert inside.status_code in (200, 204), inside.text
+        for row, col in ((m["maxTileRow"] + 1, m["minTileCol"]),
+                         (m["minTileRow"], m["minTileCol"] - 1)):
+            for query in ("", "?f=mvt"):  # the fast path and the routes alike
+                r = httpx.get(f"{server}{path}/14/{row}/{col}{query}")
+                assert r.status_code == 404, (path, row, col, r.text)
+                assert r.json()["detail"] == (
+                    f"tile 14 row {row}, column {col} is outside this tileset's limits, the "
+                    f"city's extent: at tile matrix 14, rows {m['minTileRow']}–"
+                    f"{m['maxTileRow']} and columns {m['minTileCol']}–{m['maxTileCol']} "
+                    f"(see {path})")
+        below = min(int(z) for z in limits) - 1
+        if below >= 0:
+            assert httpx.get(f"{server}{path}/{below}/0/0").status_code == 404
+    xyz = httpx.get(f"{server}/maps/city/14/{m['minTileCol'] - 1}/{m['minTileRow']}.mvt")
+    assert xyz.status_code in (200, 204)
 
 
 def test_advertising_carries_the_derived_status_and_clusters_at_low_zoom(

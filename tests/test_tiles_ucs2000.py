@@ -123,8 +123,14 @@ def test_ucs_tiles_are_cached_and_bad_addresses_are_problems(server: str, parcel
     assert httpx.get(f"{server}/tiles/{UCS}/9/0/99999").status_code == 404
     assert httpx.get(f"{server}/tiles/{UCS}/9/a/0").status_code == 400
     assert httpx.get(f"{server}/tiles/NoSuchGrid/1/0/0").status_code == 404
-    # matrices where the collection draws nothing answer 204, never 500
-    assert httpx.get(f"{server}/collections/land_parcels/tiles/{UCS}/0/0/0").status_code == 204
+    # a matrix where the collection draws nothing is outside its tileset's limits: 404 (the
+    # OGC API's /req/core/tc-error A), never 500; so is a tile of a drawn matrix off the city
+    none = httpx.get(f"{server}/collections/land_parcels/tiles/{UCS}/0/0/0")
+    assert none.status_code == 404 and "its tile matrices are" in none.json()["detail"]
+    off = httpx.get(f"{server}/tiles/{UCS}/9/0/0")
+    assert off.status_code == 404, off.text
+    assert "outside this tileset's limits, the city's extent: at tile matrix 9, rows" \
+        in off.json()["detail"]
 
 
 # -- invalidation -------------------------------------------------------------------------------

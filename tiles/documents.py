@@ -12,9 +12,8 @@ from registries.status import has_term_status
 from registries.styles import BASEMAP, OFF_AT_FIRST, STATUS_COLOURS, draw_order, style_of
 from registries.tiling import POINT_COUNT, min_zoom, rules
 from tiles import basemap
-from tiles.grids import Grid
 from tiles.mvt import CITY, MVT, Source
-from tiles.service import TileService
+from tiles.service import TileService, layer_matrices
 
 TMS_URI = WEB_MERCATOR_URI
 REL = "http://www.opengis.net/def/rel/ogc/1.0/"
@@ -67,28 +66,15 @@ def tilejson(svc: TileService, source: Source) -> dict[str, Any]:
     }
 
 
-def _layer_matrices(grid: Grid, reg: Registry) -> list[int]:
-    """Return the tile matrices of ``grid`` at which ``reg`` is drawn."""
-    first = min_zoom(reg)
-    return [] if first is None else [z for z in grid.zooms if grid.rule_zoom[z] >= first]
-
-
 def tileset(svc: TileService, source: Source, tms_id: str = WEB_MERCATOR_QUAD) -> dict[str, Any]:
     """Return the OGC API Tiles tileset metadata of ``source`` (vector) in ``tms_id``, with
     the limits of the city's extent at every tile matrix the source draws something at."""
     grid = svc.grid(tms_id)
-    box = svc.grid_bounds(grid)
-    drawn = sorted({z for reg in source.layers for z in _layer_matrices(grid, reg)})
-    limits = []
-    for z in drawn:
-        found = grid.tile_range(box, z)
-        if found is not None:
-            x0, y0, x1, y1 = found
-            limits.append({"tileMatrix": str(z), "minTileRow": y0, "maxTileRow": y1,
-                           "minTileCol": x0, "maxTileCol": x1})
+    limits = [{"tileMatrix": str(z), "minTileRow": y0, "maxTileRow": y1, "minTileCol": x0,
+               "maxTileCol": x1} for z, (x0, y0, x1, y1) in svc.limits(source, grid).items()]
     layers = []
     for reg in source.layers:
-        matrices = _layer_matrices(grid, reg)
+        matrices = layer_matrices(grid, reg)
         if not matrices:
             continue
         layers.append({"id": reg.id, "title": reg.title["uk"], "dataType": "vector",

@@ -6,7 +6,8 @@
     /maps, /maps/{map}/tilejson.json, /maps/{map}/style.json, /maps/{map}/{z}/{x}/{y}.mvt
 
 Tiles answer 200 (MVT), 204 (nothing there) or 304 (ETag matches); bad addresses are problem
-documents (400 for non-integers, 404 for unknown sets, layers or tiles outside the matrix).
+documents (400 for non-integers, 404 for unknown sets, layers or tiles outside the matrix, and
+on the OGC API paths for tiles outside the tileset's limits, ``/req/core/tc-error`` A).
 """
 
 from __future__ import annotations
@@ -30,7 +31,7 @@ from tiles import documents
 from tiles.cache import etag_of, pack, unpack
 from tiles.grids import Grid
 from tiles.invalidate import Invalidator
-from tiles.mvt import CITY, MVT
+from tiles.mvt import CITY, MVT, Source
 from tiles.service import TileService
 
 log = logging.getLogger("hromada.tiles")
@@ -80,13 +81,18 @@ def check_tile_format(raw: str | None) -> None:
 
 
 async def tile_response(svc: TileService, request: Request, sources: list[str], z: str, x: str,
-                        y: str, grid: Grid | None = None) -> Response:
+                        y: str, grid: Grid | None = None,
+                        tileset: Source | None = None) -> Response:
+    """Answer a tile of ``sources`` joined; an OGC API path names its ``tileset``, whose
+    limits the tile must lie in (404 outside)."""
     check_tile_format(request.query_params.get("f"))
     failed = request.scope.get(FAST_PATH_ERROR)
     if failed is not None:  # the fast path's render of this very tile failed: answer that
         raise failed
     grid = grid or svc.grid(WEB_MERCATOR_QUAD)
     zi, xi, yi = grid.parse(z, x, y)
+    if tileset is not None:
+        svc.check_limits(tileset, grid, zi, xi, yi)
     parts, hits = [], 0
     for source_id in sources:
         data, cached = await svc.tile(source_id, zi, xi, yi, grid.id)
@@ -146,7 +152,7 @@ def tile_routes(svc: TileService) -> list[Route]:
         grid = _grid(svc, request)
         p = request.path_params
         return await tile_response(svc, request, _city_layers(svc, request), p["z"], p["x"],
-                                   p["y"], grid)
+                                   p["y"], grid, svc.sources.get(CITY))
 
     async def collection_tilesets(request: Request) -> Response:
         source = svc.sources.collection(request.path_params["cid"])
@@ -161,7 +167,8 @@ def tile_routes(svc: TileService) -> list[Route]:
         p = request.path_params
         source = svc.sources.collection(p["cid"])
         grid = _grid(svc, request)
-        return await tile_response(svc, request, [source.id], p["z"], p["x"], p["y"], grid)
+        return await tile_response(svc, request, [source.id], p["z"], p["x"], p["y"], grid,
+                                   source)
 
     async def maps(request: Request) -> Response:
         return JSONResponse(documents.maps(svc))
@@ -282,6 +289,11 @@ class TileFastPath:
             z, x, y = int(g[zi]), int(g[xi]), int(g[yi])
             if not grid.contains(z, x, y):
                 return None
+            if not path.startswith("/maps/"):  # an OGC API tile: the route says why not
+                try:
+                    self.svc.check_limits(self.svc.sources.get(source), grid, z, x, y)
+                except NotFound:
+                    return None
             return source, z, x, y, grid.id
         return None
 

@@ -11,12 +11,21 @@ from psycopg_pool import AsyncConnectionPool
 from starlette.concurrency import run_in_threadpool
 
 from gis.crs import transform_bbox
+from gis.errors import NotFound
 from gis.tms import WEB_MERCATOR_QUAD
+from registries.model import Registry
+from registries.tiling import min_zoom
 from tiles.cache import MemoryFront, NoCache, TileCache, etag_of, pack
 from tiles.glyphs import Glyphs
 from tiles.grids import Grid, cache_key, grid_of
 from tiles.invalidate import Invalidator
-from tiles.mvt import Sources, TileQueries
+from tiles.mvt import CITY, Source, Sources, TileQueries
+
+
+def layer_matrices(grid: Grid, reg: Registry) -> list[int]:
+    """Return the tile matrices of ``grid`` at which ``reg`` is drawn."""
+    first = min_zoom(reg)
+    return [] if first is None else [z for z in grid.zooms if grid.rule_zoom[z] >= first]
 
 
 @dataclass
@@ -24,7 +33,9 @@ class TileService:
     """Everything the tile routes need, built by the app factory.
 
     ``extent`` is the city's box in the storage CRS (``storage_srid``): TileJSON bounds and the
-    tile matrix set limits are derived from it; tiles outside it are still served.
+    tile matrix set limits are derived from it. The OGC API paths refuse a tile outside a
+    tileset's limits (404, as ``/req/core/tc-error`` A asks); the XYZ path of the maps serves
+    it (MapLibre asks only inside the TileJSON's bounds and zooms anyway).
     """
 
     sources: Sources
@@ -41,6 +52,8 @@ class TileService:
     glyphs: Glyphs | None = None  # the label fonts (/fonts/…); None: styles without labels
     lonlat_bounds: tuple[float, float, float, float] = field(init=False)
     mercator_bounds: tuple[float, float, float, float] = field(init=False)
+    _limits: dict[tuple[str, str], dict[int, tuple[int, int, int, int]]] = field(
+        default_factory=dict, init=False)
     renders: int = field(default=0, init=False)  # tiles rendered by PostGIS (for /metrics)
     render_seconds: float = field(default=0.0, init=False)
 
@@ -62,6 +75,39 @@ class TileService:
         if grid.mercator:
             return self.mercator_bounds
         return transform_bbox(self.extent, self.storage_srid, grid.srid)
+
+    def limits(self, source: Source, grid: Grid) -> dict[int, tuple[int, int, int, int]]:
+        """Return the tileset's limits: per tile matrix that draws a layer of ``source``, the
+        first and last column and row (x0, y0, x1, y1) covering the city's extent."""
+        key = (source.id, grid.id)
+        found = self._limits.get(key)
+        if found is None:
+            box = self.grid_bounds(grid)
+            found = {}
+            for z in sorted({z for reg in source.layers for z in layer_matrices(grid, reg)}):
+                tiles = grid.tile_range(box, z)
+                if tiles is not None:
+                    found[z] = tiles
+            self._limits[key] = found
+        return found
+
+    def check_limits(self, source: Source, grid: Grid, z: int, x: int, y: int) -> None:
+        """Raise NotFound for tile z/x/y outside the limits of ``source``'s tileset in
+        ``grid``, saying what the limits are."""
+        limits = self.limits(source, grid)
+        span = limits.get(z)
+        if span is not None and span[0] <= x <= span[2] and span[1] <= y <= span[3]:
+            return
+        where = ("/tiles" if source.id == CITY else f"/collections/{source.id}/tiles") + (
+            f"/{grid.id}")
+        if span is None:
+            drawn = f"{min(limits)}–{max(limits)}" if limits else "none"
+            raise NotFound(f"tile matrix {z} is outside this tileset's limits: its tile "
+                           f"matrices are {drawn} (see {where})", tileMatrix=z)
+        x0, y0, x1, y1 = span
+        raise NotFound(f"tile {z} row {y}, column {x} is outside this tileset's limits, the "
+                       f"city's extent: at tile matrix {z}, rows {y0}–{y1} and columns "
+                       f"{x0}–{x1} (see {where})", tileMatrix=z, tileRow=y, tileCol=x)
 
     @property
     def caching(self) -> bool:
