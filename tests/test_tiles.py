@@ -120,6 +120,38 @@ def test_a_tile_outside_its_tilesets_limits_is_404_on_the_ogc_paths(server: str)
     assert xyz.status_code in (200, 204)
 
 
+def test_the_official_suites_walk_of_every_tilesets_list_passes(server: str) -> None:
+    """ets-ogcapi-tiles10's Tile tests, step by step: from the landing page's tilesets-vector
+    link and every collection's, each list entry's grid id, first limits and tile template;
+    the tile at (first matrix, last row, first column) is 200 or 204, the row after is 404.
+    Before, each entry had no id, limits or template, and the suite stopped on them."""
+    landing = httpx.get(f"{server}/", headers={"Accept": "application/json"}).json()
+    lists = [next(link["href"] for link in landing["links"]
+                  if link["rel"].endswith("/tilesets-vector"))]
+    for c in httpx.get(f"{server}/collections?f=json").json()["collections"]:
+        lists += [link["href"] for link in c["links"] if link["rel"].endswith("/tilesets-vector")]
+    assert len(lists) > 10
+    walked = 0
+    for href in lists:
+        for entry in httpx.get(href, headers={"Accept": "application/json"}).json()["tilesets"]:
+            assert entry["tileMatrixSetId"] in ("WebMercatorQuad", "UCS2000TM9"), entry
+            first = entry["tileMatrixSetLimits"][0]
+            template = next(link["href"] for link in entry["links"]
+                            if "{tileMatrix}" in link["href"] and "{tileRow}" in link["href"]
+                            and "{tileCol}" in link["href"])
+            assert f"/{entry['tileMatrixSetId']}/" in template
+
+            def tile(row: int, first: dict = first, template: str = template) -> int:
+                return httpx.get(template.replace("{tileMatrix}", first["tileMatrix"]).replace(
+                    "{tileRow}", str(row)).replace("{tileCol}", str(first["minTileCol"]))
+                ).status_code
+
+            assert tile(first["maxTileRow"]) in (200, 204), (href, entry)
+            assert tile(first["maxTileRow"] + 1) in (400, 404), (href, entry)
+            walked += 1
+    assert walked == 2 * len(lists)
+
+
 def test_advertising_carries_the_derived_status_and_clusters_at_low_zoom(
         server: str, demo_url: str, dense: dict[str, tuple[float, float]]) -> None:
     x, y = tile_of(*dense["advertising_structure"], 16)
@@ -262,6 +294,40 @@ def test_etag_revalidation_and_collections_parameter(
     # a collection named twice is one layer: layer names are unique in a tile (MVT 2.1, 4.1)
     twice = httpx.get(url, params={"collections": "land_parcels,buildings,land_parcels"})
     assert layer_names(twice.content) == ["land_parcels", "buildings"]
+
+
+def test_collections_selects_the_layers_of_the_tileset_too_by_id_or_by_url(
+        server: str, dense: dict[str, tuple[float, float]]) -> None:
+    """/req/collections-selection: ``collections`` applies to the dataset's tileset as to its
+    tiles (B; the tileset listed every layer whatever was asked), and names a collection by
+    id or by URL (C; a URL was an unknown collection)."""
+    url = f"{server}/collections/buildings"
+    doc = httpx.get(f"{server}/tiles/WebMercatorQuad",
+                    params={"collections": f"streets,{url}"}).json()
+    assert [layer["id"] for layer in doc["layers"]] == ["streets", "buildings"]
+    first = min(int(m["tileMatrix"]) for m in doc["tileMatrixSetLimits"])
+    streets = httpx.get(f"{server}/collections/streets/tiles/WebMercatorQuad").json()
+    assert first == min(int(m["tileMatrix"]) for m in streets["tileMatrixSetLimits"])
+    whole = httpx.get(f"{server}/tiles/WebMercatorQuad").json()
+    assert len(whole["layers"]) > 2 and "?" not in whole["links"][0]["href"]
+    # its links ask the same layers (no TileJSON or style: those describe whole maps)
+    hrefs = {link["rel"]: link["href"] for link in doc["links"]}
+    assert hrefs["self"].endswith("/tiles/WebMercatorQuad?collections=streets,buildings")
+    assert hrefs["item"].endswith("{tileCol}?collections=streets,buildings")
+    assert "describedby" not in hrefs
+    x, y = tile_of(*dense["land_parcel"], 16)
+    tile = httpx.get(hrefs["item"].replace("{tileMatrix}", "16").replace("{tileRow}", str(y))
+                     .replace("{tileCol}", str(x)))
+    assert layer_names(tile.content) == ["streets", "buildings"], tile.status_code
+    # below the layers' first matrix the narrowed tileset has no limits: 404 naming it
+    below = httpx.get(f"{server}/tiles/WebMercatorQuad/{first - 1}/0/0",
+                      params={"collections": "streets"})
+    assert below.status_code == 404
+    assert "(see /tiles/WebMercatorQuad?collections=streets)" in below.json()["detail"]
+    for bad, status in (("http://x.example/streets", 400), ("no_such", 404),
+                        (f"{server}/collections/no_such", 404)):
+        r = httpx.get(f"{server}/tiles/WebMercatorQuad", params={"collections": bad})
+        assert r.status_code == status, (bad, r.text)
 
 
 def layer_names(data: bytes) -> list[str]:

@@ -66,9 +66,12 @@ def tilejson(svc: TileService, source: Source) -> dict[str, Any]:
     }
 
 
-def tileset(svc: TileService, source: Source, tms_id: str = WEB_MERCATOR_QUAD) -> dict[str, Any]:
+def tileset(svc: TileService, source: Source, tms_id: str = WEB_MERCATOR_QUAD,
+            query: str = "") -> dict[str, Any]:
     """Return the OGC API Tiles tileset metadata of ``source`` (vector) in ``tms_id``, with
-    the limits of the city's extent at every tile matrix the source draws something at."""
+    the limits of the city's extent at every tile matrix the source draws something at;
+    ``query`` (``collections=a,b``: the city map of those layers) goes on its links."""
+    tail = f"?{query}" if query else ""
     grid = svc.grid(tms_id)
     limits = [{"tileMatrix": str(z), "minTileRow": y0, "maxTileRow": y1, "minTileCol": x0,
                "maxTileCol": x1} for z, (x0, y0, x1, y1) in svc.limits(source, grid).items()]
@@ -85,13 +88,13 @@ def tileset(svc: TileService, source: Source, tms_id: str = WEB_MERCATOR_QUAD) -
                            for k, v in _fields(reg).items()}}})
     links: list[dict[str, Any]] = [
         {"rel": "self", "type": "application/json",
-         "href": ogc_tile_template(svc, source, tms_id).split("/{tileMatrix}")[0]},
+         "href": ogc_tile_template(svc, source, tms_id).split("/{tileMatrix}")[0] + tail},
         {"rel": f"{REL}tiling-scheme", "type": "application/json",
          "href": f"{svc.base_url}/tileMatrixSets/{tms_id}"},
         {"rel": "item", "type": MVT, "templated": True,
-         "href": ogc_tile_template(svc, source, tms_id)},
+         "href": ogc_tile_template(svc, source, tms_id) + tail},
     ]
-    if grid.mercator:  # TileJSON and MapLibre styles are Web-Mercator documents
+    if grid.mercator and not query:  # TileJSON and styles: Web-Mercator documents of a map
         links += [
             {"rel": "describedby", "type": "application/json", "title": "TileJSON",
              "href": f"{svc.base_url}/maps/{source.id}/tilejson.json"},
@@ -111,13 +114,20 @@ def tileset(svc: TileService, source: Source, tms_id: str = WEB_MERCATOR_QUAD) -
 
 def tilesets(svc: TileService, source: Source) -> dict[str, Any]:
     """Return the list of tilesets of a source: one per tile matrix set (WebMercatorQuad and
-    the UCS-2000 print grid of the storage CRS's zone)."""
+    the UCS-2000 print grid of the storage CRS's zone).
+
+    Beyond what ``/req/tilesets-list`` asks of an entry, each names its grid
+    (``tileMatrixSetId``) and carries its limits and tile template: a client picks a tileset
+    and asks its tiles without reading each tileset first, and the official test suite
+    (ets-ogcapi-tiles10) reads them there."""
     out = []
     for tms_id, grid in svc.grids.items():
         doc = tileset(svc, source, tms_id)
         out.append({"title": f"{doc['title']} ({tms_id})", "dataType": "vector",
                     "crs": doc["crs"], **({"tileMatrixSetURI": TMS_URI} if grid.mercator else {}),
-                    "links": doc["links"][:2]})
+                    "tileMatrixSetId": tms_id,
+                    "tileMatrixSetLimits": doc["tileMatrixSetLimits"],
+                    "links": doc["links"][:3]})
     return {"tilesets": out}
 
 

@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from gis.compression import accepts_gzip
 from gis.errors import InvalidParameter, NotFound
 from gis.negotiation import json_document, language, not_modified
+from gis.params import shown
 from gis.tms import WEB_MERCATOR_QUAD, tms_document, tms_listing
 from tiles import documents
 from tiles.cache import etag_of, pack, unpack
@@ -81,10 +82,10 @@ def check_tile_format(raw: str | None) -> None:
 
 
 async def tile_response(svc: TileService, request: Request, sources: list[str], z: str, x: str,
-                        y: str, grid: Grid | None = None,
-                        tileset: Source | None = None) -> Response:
-    """Answer a tile of ``sources`` joined; an OGC API path names its ``tileset``, whose
-    limits the tile must lie in (404 outside)."""
+                        y: str, grid: Grid | None = None, tileset: Source | None = None,
+                        query: str = "") -> Response:
+    """Answer a tile of ``sources`` joined; an OGC API path names its ``tileset`` (and the
+    ``query`` that narrows it), whose limits the tile must lie in (404 outside)."""
     check_tile_format(request.query_params.get("f"))
     failed = request.scope.get(FAST_PATH_ERROR)
     if failed is not None:  # the fast path's render of this very tile failed: answer that
@@ -92,7 +93,7 @@ async def tile_response(svc: TileService, request: Request, sources: list[str], 
     grid = grid or svc.grid(WEB_MERCATOR_QUAD)
     zi, xi, yi = grid.parse(z, x, y)
     if tileset is not None:
-        svc.check_limits(tileset, grid, zi, xi, yi)
+        svc.check_limits(tileset, grid, zi, xi, yi, query)
     parts, hits = [], 0
     for source_id in sources:
         data, cached = await svc.tile(source_id, zi, xi, yi, grid.id)
@@ -115,19 +116,45 @@ def _grid(svc: TileService, request: Request) -> Grid:
     return svc.grid(request.path_params["tms"])  # NotFound for a set not offered
 
 
-def _city_layers(svc: TileService, request: Request) -> list[str]:
-    """Return the sources a dataset tile concatenates: the city, or ``collections=a,b``."""
-    raw = request.query_params.get("collections")
-    if not raw:
-        return [CITY]
-    # each once, in the order asked: a vector tile's layer names must be unique (MVT 2.1,
-    # 4.1), and "a,a" was a tile of two layers "a" (and a second cache entry)
-    wanted = list(dict.fromkeys(c.strip() for c in raw.split(",") if c.strip()))
-    for c in wanted:
-        svc.sources.collection(c)
+COLLECTION_URL = re.compile(r"https?://[^/?#]+(?:/[^?#]*)?/collections/([^/?#]+)/?")
+
+
+def collection_ids(raw: str) -> list[str]:
+    """Return the collections ``collections=`` names, by id or by URL
+    (``/req/collections-selection/query-collections`` C), each once, in the order given: a
+    vector tile's layer names must be unique (MVT 2.1, 4.1).
+
+    >>> collection_ids("streets, https://gis.example.ua/collections/buildings,streets")
+    ['streets', 'buildings']
+    """
+    wanted = []
+    for c in (c.strip() for c in raw.split(",")):
+        if c.startswith(("http://", "https://")):
+            m = COLLECTION_URL.fullmatch(c)
+            if m is None:
+                raise InvalidParameter(f"collections={shown(c)}: a URL names a collection as "
+                                       "…/collections/{collectionId}", parameter="collections")
+            c = m.group(1)
+        if c:
+            wanted.append(c)
     if not wanted:
         raise InvalidParameter("collections= names no collection", parameter="collections")
-    return wanted
+    return list(dict.fromkeys(wanted))
+
+
+def _city_selection(svc: TileService, request: Request) -> tuple[Source, str]:
+    """Return the city map, or the map of the layers ``collections=a,b`` names (404 for one
+    it does not serve), and the query naming them on the tileset's links ("" for all)."""
+    city = svc.sources.get(CITY)
+    raw = request.query_params.get("collections")
+    if not raw:
+        return city, ""
+    wanted = collection_ids(raw)
+    layers = {reg.id: reg for reg in city.layers}
+    for c in wanted:
+        svc.sources.collection(c)  # NotFound, naming it
+    return Source(CITY, city.title, tuple(layers[c] for c in wanted)), \
+        "collections=" + ",".join(wanted)
 
 
 def tile_routes(svc: TileService) -> list[Route]:
@@ -145,14 +172,17 @@ def tile_routes(svc: TileService) -> list[Route]:
 
     async def city_tileset(request: Request) -> Response:
         grid = _grid(svc, request)
-        return JSONResponse(documents.tileset(svc, svc.sources.get(CITY), grid.id),
-                            headers=CORS)
+        source, query = _city_selection(svc, request)
+        return JSONResponse(documents.tileset(svc, source, grid.id, query), headers=CORS)
 
     async def city_tile(request: Request) -> Response:
         grid = _grid(svc, request)
         p = request.path_params
-        return await tile_response(svc, request, _city_layers(svc, request), p["z"], p["x"],
-                                   p["y"], grid, svc.sources.get(CITY))
+        source, query = _city_selection(svc, request)
+        # the whole map is one source (one query); some layers are joined one by one
+        layers = [reg.id for reg in source.layers] if query else [CITY]
+        return await tile_response(svc, request, layers, p["z"], p["x"], p["y"], grid, source,
+                                   query)
 
     async def collection_tilesets(request: Request) -> Response:
         source = svc.sources.collection(request.path_params["cid"])

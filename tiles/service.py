@@ -79,7 +79,7 @@ class TileService:
     def limits(self, source: Source, grid: Grid) -> dict[int, tuple[int, int, int, int]]:
         """Return the tileset's limits: per tile matrix that draws a layer of ``source``, the
         first and last column and row (x0, y0, x1, y1) covering the city's extent."""
-        key = (source.id, grid.id)
+        key = (",".join(r.id for r in source.layers), grid.id)  # a city map of some layers too
         found = self._limits.get(key)
         if found is None:
             box = self.grid_bounds(grid)
@@ -91,15 +91,16 @@ class TileService:
             self._limits[key] = found
         return found
 
-    def check_limits(self, source: Source, grid: Grid, z: int, x: int, y: int) -> None:
+    def check_limits(self, source: Source, grid: Grid, z: int, x: int, y: int,
+                     query: str = "") -> None:
         """Raise NotFound for tile z/x/y outside the limits of ``source``'s tileset in
-        ``grid``, saying what the limits are."""
+        ``grid`` (``query``: the tileset's, e.g. ``collections=a,b``), saying what they are."""
         limits = self.limits(source, grid)
         span = limits.get(z)
         if span is not None and span[0] <= x <= span[2] and span[1] <= y <= span[3]:
             return
         where = ("/tiles" if source.id == CITY else f"/collections/{source.id}/tiles") + (
-            f"/{grid.id}")
+            f"/{grid.id}") + (f"?{query}" if query else "")
         if span is None:
             drawn = f"{min(limits)}–{max(limits)}" if limits else "none"
             raise NotFound(f"tile matrix {z} is outside this tileset's limits: its tile "
