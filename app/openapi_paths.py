@@ -27,16 +27,20 @@ def _param(name: str, where: str, description: str, schema: dict[str, Any],
 
 
 def _get(summary: str, parameters: list[dict[str, Any]], media: dict[str, str],
-         description: str = "") -> dict[str, Any]:
-    """Return a GET operation answering ``media`` (type → what it is), 400 and 404."""
+         description: str = "", operation: str = "") -> dict[str, Any]:
+    """Return a GET operation answering ``media`` (type → what it is), 400 and 404;
+    ``operation`` is its operationId (OGC API – Tiles names its resources by the suffix,
+    ``/req/oas30/operation-id``: ``….dataset.vector.getTile``)."""
     ok = {"description": "OK", "content": {m: {"schema": {}} for m in media}}
     if len(media) > 1:
         ok["description"] = "; ".join(f"{m}: {what}" for m, what in media.items())
     problem = {"description": "a problem document (RFC 9457) naming what is wrong",
                "content": {"application/problem+json": {"schema": {"type": "object"}}}}
-    return {"get": {"tags": [TAG["name"]], "summary": summary, "description": description,
-                    "parameters": parameters,
-                    "responses": {"200": ok, "400": problem, "404": problem}}}
+    get = {"tags": [TAG["name"]], "summary": summary, "description": description,
+           "parameters": parameters, "responses": {"200": ok, "400": problem, "404": problem}}
+    if operation:
+        get["operationId"] = f"hromada.{operation}"
+    return {"get": get}
 
 
 def public_paths(catalog: Catalog) -> dict[str, Any]:
@@ -58,7 +62,10 @@ def public_paths(catalog: Catalog) -> dict[str, Any]:
     col = _param("tileCol", "path", "column (from the left)", {"type": "integer", "minimum": 0})
     layers = _param("collections", "query", "comma-separated collections to include "
                     "(default: every layer of the map)", {"type": "string"})
-    tile = {TILE_TYPE: "Mapbox Vector Tile; 204 where the tile holds nothing"}
+    tile = {TILE_TYPE: "Mapbox Vector Tile; 204 where the tile holds nothing, 404 outside the "
+                       "tileset's limits"}
+    collection = _param("collectionId", "path", "the collection", {"type": "string",
+                                                                   "enum": public})
     return {
         "/search": _get("Find an address, a cadastral number, a permit, a name", [
             _param("q", "query", "the text as a resident types it (any apostrophe, Latin "
@@ -90,15 +97,28 @@ def public_paths(catalog: Catalog) -> dict[str, Any]:
             {media.split(";")[0]: fmt for fmt, (media, _) in FORMATS.items()},
             "personal data of natural persons stripped as in every public output; byte ranges "
             "and ETags"),
-        "/tileMatrixSets": _get("The tile grids", [], {"application/json": "the list"}),
+        "/tileMatrixSets": _get("The tile grids", [], {"application/json": "the list"},
+                                operation="getTileMatrixSetsList"),
         "/tileMatrixSets/{tileMatrixSetId}": _get("One tile grid", [tms],
-                                                  {"application/json": "its definition"}),
-        "/tiles": _get("The city map's tilesets", [], {"application/json": "the list"}),
+                                                  {"application/json": "its definition"},
+                                                  operation="getTileMatrixSet"),
+        "/tiles": _get("The city map's tilesets", [], {"application/json": "the list"},
+                       operation="dataset.vector.getTileSetsList"),
+        "/tiles/{tileMatrixSetId}": _get(
+            "The city map's tileset in one grid", [tms, layers],
+            {"application/json": "its layers, limits and tile template"},
+            operation="dataset.vector.getTileSet"),
         "/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}": _get(
-            "A vector tile of the city map", [tms, z, row, col, layers], tile),
+            "A vector tile of the city map", [tms, z, row, col, layers], tile,
+            operation="dataset.vector.getTile"),
+        "/collections/{collectionId}/tiles": _get(
+            "One collection's tilesets", [collection], {"application/json": "the list"},
+            operation="collection.vector.getTileSetsList"),
+        "/collections/{collectionId}/tiles/{tileMatrixSetId}": _get(
+            "One collection's tileset in one grid", [collection, tms],
+            {"application/json": "its layer, limits and tile template"},
+            operation="collection.vector.getTileSet"),
         "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}":
-            _get("A vector tile of one collection", [
-                _param("collectionId", "path", "the collection", {"type": "string",
-                                                                  "enum": public}),
-                tms, z, row, col], tile),
+            _get("A vector tile of one collection", [collection, tms, z, row, col], tile,
+                 operation="collection.vector.getTile"),
     }

@@ -330,6 +330,31 @@ def test_collections_selects_the_layers_of_the_tileset_too_by_id_or_by_url(
         assert r.status_code == status, (bad, r.text)
 
 
+def test_the_api_definition_names_every_tiles_resource_by_its_operation_id(
+        server: str) -> None:
+    """OGC API – Tiles names its resources in the OpenAPI document by operationId suffixes
+    (/req/oas30/operation-id); the official suite looks for a ``.getTile``. Every tiles path
+    is described, each operationId once."""
+    doc = httpx.get(f"{server}/openapi", params={"f": "json"}).json()
+    ids = {path: op["operationId"] for path, item in doc["paths"].items()
+           for method, op in item.items() if method == "get" and "operationId" in op}
+    expected = {
+        "/tileMatrixSets": ".getTileMatrixSetsList",
+        "/tileMatrixSets/{tileMatrixSetId}": ".getTileMatrixSet",
+        "/tiles": ".dataset.vector.getTileSetsList",
+        "/tiles/{tileMatrixSetId}": ".dataset.vector.getTileSet",
+        "/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}": ".dataset.vector.getTile",
+        "/collections/{collectionId}/tiles": ".collection.vector.getTileSetsList",
+        "/collections/{collectionId}/tiles/{tileMatrixSetId}": ".collection.vector.getTileSet",
+        "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}":
+            ".collection.vector.getTile"}
+    for path, suffix in expected.items():
+        assert ids.get(path, "").endswith(suffix), (path, ids.get(path))
+    every = [op["operationId"] for item in doc["paths"].values() for op in item.values()
+             if isinstance(op, dict) and "operationId" in op]
+    assert len(every) == len(set(every))
+
+
 def layer_names(data: bytes) -> list[str]:
     """Return a tile's layer names as it holds them (decode() keys them: one per name)."""
     from mapbox_vector_tile.Mapbox import vector_tile_pb2
