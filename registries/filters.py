@@ -298,13 +298,19 @@ class Filter:
 
     def add_datetime(self, start: date | None, end: date | None) -> None:
         """Keep objects whose temporal property (or validity period, when the registry
-        declares two) intersects [start, end] — CQL2's T_INTERSECTS, open ends included."""
+        declares two) intersects [start, end] — CQL2's T_INTERSECTS, open ends included —
+        and every object with no date at all: OGC API – Features Part 1 has ``datetime``
+        match the features "not associated with a temporal geometry, too"
+        (``/req/core/fc-time-response`` C), in a registry with no temporal property every
+        object (before, a 400: the official suite's datetime tests failed on it)."""
         temporal = [f for f in self.reg.public_fields if f.temporal]
         if not temporal:
-            raise InvalidParameter(f"collection {self.reg.id} has no temporal property",
-                                   parameter="datetime")
+            return
         own = self.property_period(temporal[0], temporal[1] if len(temporal) > 1 else None)
-        self.parts.append(relation_sql("t_intersects", own, self.period(start, end)))
+        dated = relation_sql("t_intersects", own, self.period(start, end))
+        if len(temporal) == 1:  # an instant: NULL is no date (an interval's NULLs are open)
+            dated = sql.SQL("({} IS NULL OR {})").format(self.column(temporal[0].name), dated)
+        self.parts.append(dated)
 
     def add_text(self, raw: str) -> None:
         """Add ``q``: objects whose searchable text contains any of the comma-separated terms
