@@ -81,6 +81,7 @@ def pygeoapi_app(db_url: str, public_url: str, work_dir: Path,
     with config_file.open(encoding="utf-8") as fh:
         config = yaml_load(fh)
     document = get_oas(config)
+    describe_items_parameters(document)
     document["paths"].update((openapi or {}).get("paths", {}))
     document.setdefault("tags", []).extend((openapi or {}).get("tags", []))
     openapi_file = work_dir / "openapi.yml"
@@ -171,6 +172,41 @@ WITHDRAWN_CONFORMANCE = [
 ]
 
 
+def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
+    return {"name": name, "in": "query", "required": False, "description": description,
+            "schema": schema, "style": "form", "explode": False}
+
+
+# what every collection's items take beside what pygeoapi describes: Part 1's datetime
+# (/req/core/fc-time-definition; pygeoapi lists it only for a provider's time_field), Part 3's
+# filter, and q
+ITEMS_PARAMETERS = [
+    _query("datetime", "an instant or an interval (2026-01-01, 2026-01-01/.., ../2026-12-31): "
+           "objects whose date or validity period intersects it, and those with no date",
+           {"type": "string"}),
+    _query("filter", "a CQL2 filter (cql2-text or cql2-json) over the queryables",
+           {"type": "string"}),
+    _query("filter-lang", "the filter's language", {"type": "string", "enum": [
+        "cql2-text", "cql2-json"], "default": "cql2-text"}),
+    _query("filter-crs", "the CRS of the filter's geometries (default CRS84)",
+           {"type": "string", "format": "uri"}),
+    _query("q", "comma-separated search terms: objects whose text contains any of them",
+           {"type": "string"}),
+]
+
+
+def describe_items_parameters(document: dict[str, Any]) -> None:
+    """Add :data:`ITEMS_PARAMETERS` to every ``/collections/{id}/items`` GET of pygeoapi's
+    OpenAPI document (the official suite looks for ``datetime`` there)."""
+    for path, item in document.get("paths", {}).items():
+        get = item.get("get")
+        if get is None or not ITEMS_PATH.fullmatch(path):
+            continue
+        named = {p.get("name") for p in get.setdefault("parameters", [])}
+        get["parameters"] += [p for p in ITEMS_PARAMETERS if p["name"] not in named]
+
+
+ITEMS_PATH = re.compile(r"/collections/[^/]+/items")
 SCHEMA_DOCUMENT = re.compile(r"^/collections/(?P<collection_id>[^/]+)/(schema|queryables)$")
 
 

@@ -79,7 +79,7 @@ def openapi(server: str, demo_url: str) -> None:
               for e in jsonschema.Draft4Validator(schema_v30).iter_errors(doc)]
     assert not errors, errors[:5]
     params = json.dumps(doc["paths"][ITEMS]["get"]["parameters"])
-    for name in ("bbox", "limit", "offset", "crs"):
+    for name in ("bbox", "limit", "offset", "crs", "datetime", "filter", "filter-lang", "q"):
         assert name in params
 
 
