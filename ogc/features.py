@@ -17,7 +17,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
@@ -48,6 +48,7 @@ from ogc.params import (
     LINK_TRACKING,
     ItemsQuery,
     items_params,
+    link_query,
     parse_crs,
     parse_items_query,
     parse_pending,
@@ -133,7 +134,7 @@ def page_links(svc: FeatureService, request: Request, reg: Registry, q: ItemsQue
         if offset is not None:
             p["offset"] = str(offset)
         p["f"] = f
-        return f"{base}?{urlencode(p)}"
+        return f"{base}?{link_query(p)}"
 
     links = [{"rel": "self", "type": kind, "title": f"This page as {name}",
               "href": href(q.offset)}]
@@ -401,13 +402,13 @@ def item_links(base_url: str, reg: Registry, obj_id: int,
     >>> query = [("crs", "EPSG:6383"), ("fbclid", "a")]
     >>> [lk["href"].removeprefix("https://x/collections/streets")
     ...  for lk in item_links("https://x", streets, 7, query)]
-    ['/items/7?crs=EPSG%3A6383&f=json', '/items/7?f=html', '/items/7?f=jsonld', '?f=json']
+    ['/items/7?crs=EPSG:6383&f=json', '/items/7?f=html', '/items/7?f=jsonld', '?f=json']
     """
     kept = [(k, v) for k, v in query if k != "f" and k not in LINK_TRACKING]
     here = f"{base_url}/collections/{reg.id}/items/{obj_id}"
     return [
         {"rel": "self", "type": GEOJSON, "title": "This object as GeoJSON",
-         "href": f"{here}?{urlencode([*kept, ('f', 'json')])}"},
+         "href": f"{here}?{link_query([*kept, ('f', 'json')])}"},
         {"rel": "alternate", "type": "text/html", "title": "This object as HTML",
          "href": f"{here}?f=html"},
         {"rel": "alternate", "type": "application/ld+json", "title": "This object as JSON-LD",

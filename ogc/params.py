@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import difflib
 import math
-from collections.abc import Iterable, Set
+from collections.abc import Iterable, Mapping, Sequence, Set
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
+from urllib.parse import urlencode
 
 from gis.crs import srid_from_uri
 from gis.errors import InvalidParameter, Unauthorized
@@ -34,6 +35,18 @@ LINK_TRACKING = frozenset({
     "_", "_ga", "_gl", "dclid", "fbclid", "gbraid", "gclid", "igshid", "mc_cid", "mc_eid",
     "msclkid", "utm_campaign", "utm_content", "utm_id", "utm_medium", "utm_source",
     "utm_term", "wbraid", "yclid"})
+
+
+def link_query(pairs: Mapping[str, str] | Sequence[tuple[str, str]]) -> str:
+    """Return the query string of a link the server writes: commas, colons and slashes as
+    they are (RFC 3986 allows them in a query). A client that encodes a link's values again
+    before sending them (the official test suite, through RestAssured) read ``%2C`` as
+    ``%252C``: its next page's bbox was no bbox.
+
+    >>> link_query({"bbox": "26.8,49.3,27.1,49.5", "crs": "EPSG:6383", "q": "вул. Шевченка"})
+    'bbox=26.8,49.3,27.1,49.5&crs=EPSG:6383&q=%D0%B2%D1%83%D0%BB.+%D0%A8%D0%B5%D0%B2%D1%87%D0%B5%D0%BD%D0%BA%D0%B0'
+    """
+    return urlencode(pairs, safe=",:/")
 
 
 def unknown_parameter(name: str, known: Set[str]) -> str | None:

@@ -181,6 +181,24 @@ def test_a_property_asked_twice_is_written_once(server: str) -> None:
     assert header == "\ufeffid,purpose_code,cadastral_number,wkt"
 
 
+def test_a_next_link_survives_a_client_that_encodes_its_values_again(server: str) -> None:
+    """The official suite pages through a bbox query (FeaturesBBox, numberMatched) by taking
+    the next link's query apart and encoding each raw value again: ``%2C`` became ``%252C``
+    and the bbox was refused. The link writes commas, colons and slashes as they are."""
+    extent = get(server, "/collections/streets", f="json").json()["extent"]["spatial"]["bbox"][0]
+    bbox = ",".join(f"{v:.7f}" for v in extent)
+    first = get(server, "/collections/streets/items", f="json", bbox=bbox, limit=10,
+                crs="http://www.opengis.net/def/crs/EPSG/0/6383").json()
+    assert first["numberMatched"] > 10
+    nxt = next(link["href"] for link in first["links"] if link["rel"] == "next")
+    url, query = nxt.split("?")
+    raw = dict(pair.split("=", 1) for pair in query.split("&"))  # as written, not decoded
+    assert raw["bbox"] == bbox and raw["crs"] == "http://www.opengis.net/def/crs/EPSG/0/6383"
+    again = httpx.get(url, params={**raw, "limit": "10000"}, timeout=60)  # httpx encodes them
+    assert again.status_code == 200, again.text
+    assert again.json()["numberReturned"] == first["numberMatched"] - 10
+
+
 def test_datetime_selects_permits_valid_in_the_interval(server: str, demo_url: str) -> None:
     doc = get(server, "/collections/advertising_structures/items", limit=10000,
               datetime="2026-01-01/2026-03-31").json()
