@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from decimal import Decimal
 from typing import TYPE_CHECKING, Any
 
@@ -25,7 +26,7 @@ import cql2
 
 from gis.errors import InvalidParameter
 from gis.json_input import parse_json
-from registries.filters import code_problem, kind_of, parse_date
+from registries.filters import RFC3339_TIME, code_problem, kind_of, parse_date
 from registries.model import FieldType
 from registries.temporal import OPEN_END, OPEN_START, RELATIONS, Period, relation_sql
 
@@ -181,6 +182,7 @@ class CqlToSql:
 
     f: Filter
     crs: int | str
+    exact: bool = False  # timestamps as instants (two literals compared), not as their days
 
     def node(self, n: Any, depth: int = 0) -> sql.Composable:
         """Return SQL of a boolean CQL2 expression."""
@@ -203,6 +205,12 @@ class CqlToSql:
             return sql.SQL("NOT ({})").format(self.node(self._one(args, op), depth + 1))
         if op in COMPARE:
             a, b = self._two(args, op)
+            stamps = [_stamp(a), _stamp(b)]
+            if stamps[0] is not None and stamps[1] is not None:
+                # two TIMESTAMPs: instants; a date property meets a timestamp on its UTC day,
+                # but 00:00 and 12:00 of one day were equal
+                return sql.SQL("{}::timestamptz {} {}::timestamptz").format(
+                    self.f.bind(stamps[0]), sql.SQL(COMPARE[op]), self.f.bind(stamps[1]))
             if op in ("=", "<>"):
                 self.coded(a, [b])
                 self.coded(b, [a])
@@ -228,17 +236,26 @@ class CqlToSql:
                 self.bound(tested, values[0]), sql.SQL(", ").join(
                     self.bound(v, tested) for v in values))
         if op == "isnull":
-            operand = self.operand(self._one(args, op), depth)
+            tested = self._one(args, op)
+            if _is_property(tested) and tested["property"] == "geometry":  # a queryable too
+                return sql.SQL("{} IS NULL").format(self.f.column("geom"))
+            operand = self.operand(tested, depth)
             return sql.SQL("{} IS NULL").format(self.bound(operand, operand))
         if op in SPATIAL_OPS:
             a, b = self._two(args, op)
-            return sql.SQL("{}({}, {})").format(sql.SQL(SPATIAL_OPS[op]), self.spatial(a),
-                                                self.spatial(b))
+            # two literals meet where they are given, whole: cut to the storage CRS's region
+            # (what a property's comparison needs), POINT(0 0) did not even meet itself
+            whole = not (_is_property(a) or _is_property(b))
+            return sql.SQL("{}({}, {})").format(sql.SQL(SPATIAL_OPS[op]),
+                                                self.spatial(a, whole), self.spatial(b, whole))
         if op == "s_dwithin":
             return self.dwithin(args)
         if op in RELATIONS:
             a, b = self._two(args, op)
-            return relation_sql(op, self.period(a), self.period(b))
+            # literals alone, timestamps only: their instants meet (as in a comparison)
+            exact = CqlToSql(self.f, self.crs, exact=True) if all(
+                _stamp(e) is not None or e == ".." for x in (a, b) for e in _ends(x)) else self
+            return relation_sql(op, exact.period(a), exact.period(b))
         raise _bad(f"unsupported CQL2 operator {n['op']!r}")
 
     def coded(self, prop: Any, literals: list[Any]) -> None:
@@ -344,7 +361,9 @@ class CqlToSql:
                                                              Operand(None, "text", "LIKE")))
 
     # -- spatial --------------------------------------------------------------------------
-    def spatial(self, n: Any) -> sql.Composable:
+    def spatial(self, n: Any, as_given: bool = False) -> sql.Composable:
+        """Return SQL of a geometry property or literal (in the storage CRS; ``as_given``: a
+        literal as written, in the filter's CRS)."""
         if isinstance(n, dict) and "property" in n:
             if n["property"] not in ("geom", "geometry"):
                 raise _bad(f"{n['property']!r} is not a geometry property; use 'geometry'")
@@ -354,9 +373,9 @@ class CqlToSql:
             if not isinstance(box, list) or not all(isinstance(v, int | float)
                                                     and not isinstance(v, bool) for v in box):
                 raise _bad("BBOX needs 4 or 6 numbers")
-            return self.f.envelope(tuple(float(v) for v in box), self.crs)
+            return self.f.envelope(tuple(float(v) for v in box), self.crs, as_given)
         if isinstance(n, dict) and "type" in n:
-            return self.f.geometry(n, self.crs)
+            return self.f.geometry(n, self.crs, as_given)
         raise _bad("a geometry was expected in a spatial predicate")
 
     def dwithin(self, args: list[Any]) -> sql.Composable:
@@ -391,6 +410,10 @@ class CqlToSql:
             col = self.date_property(str(n["property"]))
             return Period(col, col)
         if isinstance(n, dict) and ("date" in n or "timestamp" in n) or isinstance(n, str):
+            stamp = _stamp(n) if self.exact else None
+            if stamp is not None:
+                at = sql.SQL("{}::timestamptz").format(self.f.bind(stamp))
+                return Period(at, at)
             raw = n if isinstance(n, str) else (n.get("date") or n.get("timestamp"))
             instant = sql.SQL("{}::date").format(self.f.bind(
                 parse_date(str(raw), _bad(f"{raw!r} is not a date or timestamp"))))
@@ -406,6 +429,9 @@ class CqlToSql:
         if isinstance(e, dict) and "property" in e:
             return sql.SQL("coalesce({}, {})").format(self.date_property(str(e["property"])),
                                                       open_end)
+        stamp = _stamp(e) if self.exact else None
+        if stamp is not None:
+            return sql.SQL("{}::timestamptz").format(self.f.bind(stamp))
         raw = e.get("date") or e.get("timestamp") if isinstance(e, dict) else e
         if not isinstance(raw, str):
             raise _bad(f"an INTERVAL end must be a date, a timestamp, '..' or a date property, "
@@ -418,6 +444,35 @@ class CqlToSql:
         if f is None or f.type != FieldType.DATE:
             raise _bad(f"{name!r} is not a date property")
         return self.f.column(f.name)
+
+
+def _is_property(n: Any) -> bool:
+    return isinstance(n, dict) and "property" in n
+
+
+def _stamp(n: Any) -> datetime | None:
+    """Return the instant of a TIMESTAMP literal (UTC), else None (dates, properties, …).
+
+    >>> _stamp({"timestamp": "2020-01-01T12:00:00+02:00"})
+    datetime.datetime(2020, 1, 1, 10, 0, tzinfo=datetime.timezone.utc)
+    >>> _stamp({"date": "2020-01-01"}), _stamp({"property": "valid_from"})
+    (None, None)
+    """
+    raw = n.get("timestamp") if isinstance(n, dict) else n
+    if not isinstance(raw, str) or not RFC3339_TIME.fullmatch(raw.strip()):
+        return None
+    try:
+        stamp = datetime.fromisoformat(raw.strip().upper().replace("Z", "+00:00"))
+    except ValueError:
+        return None
+    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).astimezone(UTC)
+
+
+def _ends(n: Any) -> list[Any]:
+    """Return the literal instants of a temporal operand: its own, or its INTERVAL's ends
+    (a property: itself, which no literal test takes)."""
+    return n["interval"] if isinstance(n, dict) and isinstance(n.get("interval"), list) \
+        else [n]
 
 
 def _literal_date(e: Any) -> Any:

@@ -200,9 +200,10 @@ class Filter:
             f"unknown property {name!r} for collection {self.reg.id}; see its /queryables",
             collection=self.reg.id, parameter=name)
 
-    def geometry(self, geojson: Any, crs: int | str) -> sql.Composable:
+    def geometry(self, geojson: Any, crs: int | str, as_given: bool = False) -> sql.Composable:
         """Return SQL of a GeoJSON geometry given in ``crs``, cut to the query domain and moved
-        to the storage CRS; coordinates that are no place on Earth are a 400."""
+        to the storage CRS (``as_given``: left in ``crs``, whole, to meet another literal);
+        coordinates that are no place on Earth are a 400."""
         shape = filter_shape(geojson)
         a, b, c, d = shape.bounds
         box = (b, a, d, c) if is_northing_first(crs) else (a, b, c, d)
@@ -213,6 +214,8 @@ class Filter:
             self.bind(shapely.to_wkb(shape)), sql.Literal(_srid_number(crs)))
         if is_northing_first(crs):
             g = sql.SQL("ST_FlipCoordinates({})").format(g)
+        if as_given:  # in east, north order, as an envelope as_given is
+            return g
         x0, y0, x1, y1 = domain_in(crs, self.storage_srid)
         if not (x0 <= box[0] and y0 <= box[1] and box[2] <= x1 and box[3] <= y1):
             # beyond the region the storage CRS expresses: no stored object is there, and
@@ -221,8 +224,10 @@ class Filter:
                 g, *(sql.Literal(v) for v in (x0, y0, x1, y1)), sql.Literal(_srid_number(crs)))
         return sql.SQL("ST_Transform({}, {})").format(g, sql.Literal(self.storage_srid))
 
-    def envelope(self, bbox: tuple[float, ...], crs: int | str) -> sql.Composable:
-        """Return SQL of ``bbox`` (in ``crs``'s axis order) as a polygon in the storage CRS."""
+    def envelope(self, bbox: tuple[float, ...], crs: int | str,
+                 as_given: bool = False) -> sql.Composable:
+        """Return SQL of ``bbox`` (in ``crs``'s axis order) as a polygon in the storage CRS
+        (``as_given``: left in ``crs``, whole, to meet another literal)."""
         if len(bbox) == 6:  # 3D box: drop the heights
             bbox = (bbox[0], bbox[1], bbox[3], bbox[4])
         if len(bbox) != 4 or not all(math.isfinite(v) for v in bbox):
@@ -236,15 +241,17 @@ class Filter:
             # Part 1, 7.15.3): the box is its two halves on either side of 180°
             halves = [(minx, miny, 180.0, maxy), (-180.0, miny, maxx, maxy)]
             return sql.SQL("ST_Collect({}, {})").format(*(
-                self.envelope((h[1], h[0], h[3], h[2]) if flip else h, crs) for h in halves))
+                self.envelope((h[1], h[0], h[3], h[2]) if flip else h, crs, as_given)
+                for h in halves))
         if minx > maxx or miny > maxy:
             raise InvalidParameter(f"bbox {list(bbox)} has its lower corner above its upper one",
                                    parameter="bbox")
-        clipped = clip_box((minx, miny, maxx, maxy), crs, self.storage_srid)
-        if clipped is None:  # nowhere near the city's CRS: nothing stored lies there
-            return sql.SQL("ST_SetSRID('POLYGON EMPTY'::geometry, {})").format(
-                sql.Literal(self.storage_srid))
-        minx, miny, maxx, maxy = clipped
+        if not as_given:
+            clipped = clip_box((minx, miny, maxx, maxy), crs, self.storage_srid)
+            if clipped is None:  # nowhere near the city's CRS: nothing stored lies there
+                return sql.SQL("ST_SetSRID('POLYGON EMPTY'::geometry, {})").format(
+                    sql.Literal(self.storage_srid))
+            minx, miny, maxx, maxy = clipped
         lo, hi = (self.bind(minx), self.bind(miny)), (self.bind(maxx), self.bind(maxy))
         srid = sql.Literal(_srid_number(crs))
         if (minx, miny) == (maxx, maxy):
@@ -256,7 +263,7 @@ class Filter:
                           "{})").format(*lo, *hi, srid)
         else:
             env = sql.SQL("ST_MakeEnvelope({}, {}, {}, {}, {})").format(*lo, *hi, srid)
-        if _srid_number(crs) == self.storage_srid:
+        if as_given or _srid_number(crs) == self.storage_srid:
             return env
         # densify so that a geographic box's edges bend like the real ones in the TM plane;
         # at most ~500 vertices an edge, whatever the box's size

@@ -162,6 +162,41 @@ def test_property_against_property_and_json_form(
         if d["valid_from"] < date(2026, 3, 1) and d["valid_until"] == date(2026, 6, 1)}
 
 
+# timestamps within one day, in seconds of the day: compared as instants when no property
+# takes part (a date property meets a timestamp on its UTC day, as above)
+SAME_DAY: dict[str, tuple[str, Period]] = {
+    "06:00": ("TIMESTAMP('2010-01-01T06:00:00Z')", (6 * 3600, 6 * 3600)),
+    "12:00": ("TIMESTAMP('2010-01-01T14:00:00+02:00')", (12 * 3600, 12 * 3600)),
+    "06–13": ("INTERVAL('2010-01-01T06:00:00Z', '2010-01-01T13:00:00Z')",
+              (6 * 3600, 13 * 3600)),
+    "12–..": ("INTERVAL('2010-01-01T12:00:00Z', '..')", (12 * 3600, math.inf)),
+}
+COMPARED = {"<": lambda a, b: a < b, "=": lambda a, b: a == b, ">=": lambda a, b: a >= b,
+            "<>": lambda a, b: a != b}
+
+
+def test_two_timestamp_literals_meet_as_instants_not_as_their_days(
+        permits: tuple[psycopg.Connection, dict[int, Dates]]) -> None:
+    """CQL2's own test predicates compare literals with literals: 00:00 and 12:00 of one day
+    were equal, T_AFTER of 12:00 and 06:00 false. Every function and comparison, every pair of
+    same-day literals, against the reference: all permits or none."""
+    conn, dates = permits
+    among = set(dates)
+    wrong = []
+    for fn, holds in REFERENCE.items():
+        for (a_text, a), (b_text, b) in itertools.product(SAME_DAY.values(), repeat=2):
+            cql = f"{fn}({a_text}, {b_text})"
+            if matched(conn, cql, among) != (among if holds(a, b) else set()):
+                wrong.append(cql)
+    instants = [v for v in SAME_DAY.values() if v[1][0] == v[1][1]]
+    for op, holds in COMPARED.items():
+        for (a_text, a), (b_text, b) in itertools.product(instants, repeat=2):
+            cql = f"{a_text} {op} {b_text}"
+            if matched(conn, cql, among) != (among if holds(a[0], b[0]) else set()):
+                wrong.append(cql)
+    assert not wrong, wrong[:10]
+
+
 @pytest.mark.parametrize("cql", [
     "T_AFTER(valid_from, INTERVAL('2026-05-01', '2026-01-01'))",  # ends before it starts
     "T_AFTER(permit_number, DATE('2026-01-01'))",  # not a date

@@ -199,6 +199,56 @@ def test_a_next_link_survives_a_client_that_encodes_its_values_again(server: str
     assert again.json()["numberReturned"] == first["numberMatched"] - 10
 
 
+LITERAL_SHAPES = [
+    # CQL2's own test predicates (clause7_16 and the abstract tests) meet literal with literal,
+    # anywhere on Earth: these were cut to the city's CRS region first, and met nothing
+    "S_INTERSECTS(POINT(0 0), POINT(0 0))",
+    "S_INTERSECTS(POINT(0 0), POINT(1 1))",
+    "S_WITHIN(POINT(0 0), BBOX(-1,-1,1,1))",
+    "S_INTERSECTS(BBOX(-1,-1,1,1), BBOX(-2,-2,0.5,0.5))",
+    "S_DISJOINT(BBOX(-1,-1,1,1), POINT(5 5))",
+    "S_CROSSES(LINESTRING(43.72992 -79.2998, 43.73005 -79.2991, 43.73006 -79.2984), "
+    "POLYGON((43.7286 -79.2986, 43.7311 -79.2996, 43.7319 -79.2964, 43.7286 -79.2986)))",
+    "S_TOUCHES(BBOX(170,10,180,20), BBOX(-180,10,-170,20))",
+    "S_INTERSECTS(BBOX(170,10,-170,20), POINT(179.5 15))",  # across the antimeridian
+]
+
+
+@pytest.mark.parametrize("cql", LITERAL_SHAPES)
+def test_two_geometry_literals_meet_where_they_are(server: str, cql: str) -> None:
+    import shapely
+    from shapely import wkt
+
+    def shape(text: str) -> shapely.Geometry:
+        if text.startswith("BBOX"):
+            w, s_, e, n = (float(v) for v in text[5:-1].split(","))
+            if w > e:
+                return shapely.union(shapely.box(w, s_, 180, n), shapely.box(-180, s_, e, n))
+            return shapely.box(w, s_, e, n)
+        return wkt.loads(text)
+
+    fn, args = cql.split("(", 1)
+    first, second = re.split(r"(?<=\)), ", args[:-1], maxsplit=1)
+    holds = getattr(shape(first), fn.removeprefix("S_").lower())(shape(second))
+    everything = get(server, "/collections/streets/items", f="json").json()["numberMatched"]
+    r = get(server, "/collections/streets/items", f="json", filter=cql)
+    assert r.status_code == 200, r.text
+    assert r.json()["numberMatched"] == (everything if holds else 0), holds
+
+
+def test_the_geometry_queryable_takes_is_null(server: str) -> None:
+    """geometry is a queryable (/queryables lists it); IS NULL refused it as unknown."""
+    everything = get(server, "/collections/streets/items", f="json").json()["numberMatched"]
+    for cql, lang, count in (
+            ("geometry IS NOT NULL", "cql2-text", everything),
+            ("geometry IS NULL", "cql2-text", 0),
+            ('{"op": "not", "args": [{"op": "isNull", "args": [{"property": "geometry"}]}]}',
+             "cql2-json", everything)):
+        r = get(server, "/collections/streets/items", f="json", filter=cql,
+                **{"filter-lang": lang})
+        assert r.status_code == 200 and r.json()["numberMatched"] == count, (cql, r.text)
+
+
 def test_datetime_selects_permits_valid_in_the_interval(server: str, demo_url: str) -> None:
     doc = get(server, "/collections/advertising_structures/items", limit=10000,
               datetime="2026-01-01/2026-03-31").json()
