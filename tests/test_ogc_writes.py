@@ -269,6 +269,27 @@ def test_non_json_body_is_a_400(writable: tuple[str, str]) -> None:
                                   "once")
 
 
+def test_the_api_definition_describes_the_writes_this_server_does(
+        writable: tuple[str, str]) -> None:
+    """pygeoapi's document said a POST to items searches with CQL2 ("Get … items with CQL2 or
+    add item") and had no PATCH; the writes are Part 4's, for staff, with their statuses."""
+    server, _ = writable
+    doc = httpx.get(f"{server}/openapi", params={"f": "json"}).json()
+    post = doc["paths"]["/collections/land_parcels/items"]["post"]
+    assert post["summary"].startswith("Add an object") and "CQL2" not in json.dumps(post)
+    assert {"application/geo+json", "application/json"} == set(post["requestBody"]["content"])
+    assert {"201", "400", "401", "403", "422"} <= set(post["responses"])
+    one = doc["paths"]["/collections/land_parcels/items/{featureId}"]
+    assert {"get", "put", "patch", "delete"} <= set(one)
+    assert "application/merge-patch+json" in one["patch"]["requestBody"]["content"]
+    for method in ("put", "patch", "delete"):
+        assert {"412", "404"} <= set(one[method]["responses"]), method
+        assert "If-Match" in [p["name"] for p in one[method]["parameters"]]
+    # what it says is what happens: a write without credentials is a 401
+    assert httpx.post(f"{server}/collections/land_parcels/items",
+                      json={"type": "Feature"}).status_code == 401
+
+
 def test_a_body_that_is_not_one_feature_says_what_it_is(writable: tuple[str, str]) -> None:
     """A FeatureCollection, a bare geometry or a form is not a write of one object: each gets
     its own status and words (it was a 422 "required fields missing"), and nothing is
