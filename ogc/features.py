@@ -507,6 +507,10 @@ async def read_feature(request: Request) -> dict[str, Any]:
     """Return the GeoJSON Feature of a write's body: a ``type`` other than Feature (a
     FeatureCollection of several objects, a bare geometry) is refused, saying what it is."""
     body = await read_body(request)
+    if "type" not in body and {"op", "args"} <= body.keys():  # what pygeoapi's POST takes
+        raise InvalidParameter("request body is a CQL2 expression, not a Feature: a POST to "
+                               "items adds an object; to filter, GET the items with "
+                               "filter=<the expression>&filter-lang=cql2-json")
     kind = body.get("type", "Feature")
     if kind != "Feature":
         shown = kind[:40] if isinstance(kind, str) else json.dumps(kind)[:40]

@@ -309,6 +309,10 @@ def test_a_body_that_is_not_one_feature_says_what_it_is(writable: tuple[str, str
     assert "gis ingest" in r.json()["detail"]
     r = httpx.post(items, json=one["geometry"], headers=PLANNER)
     assert r.status_code == 400 and "'Polygon'" in r.json()["detail"], r.text
+    # a CQL2 search POSTed as pygeoapi's own OpenAPI described it (was: 422, required fields)
+    r = httpx.post(items, json={"op": "=", "args": [{"property": "category"}, "100"]},
+                   headers=PLANNER)
+    assert r.status_code == 400 and "is a CQL2 expression, not a Feature" in r.json()["detail"]
     for media in ("text/csv", "multipart/form-data; boundary=x", "application/xml"):
         r = httpx.post(items, content=json.dumps(one).encode(),
                        headers={**PLANNER, "Content-Type": media})
