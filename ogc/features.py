@@ -17,7 +17,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote
 
 import psycopg
 from psycopg import sql
@@ -619,7 +619,8 @@ class FeatureRouter:
                                        ITEMS_TYPES if handler == self.items else ITEM_TYPES)
                     ours = fmt == "json" or (handler == self.items and fmt == "csv")
                     if method in READ_METHODS and not ours:
-                        check_rendered_size(request, self.svc.max_rendered)  # before rendering
+                        scope = cap_rendered_limit(scope, self.svc.max_rendered)
+                        request = Request(scope, receive)
                         if handler == self.items:  # the same 400s as GeoJSON, in our words
                             await run_in_threadpool(check_items_query, self.svc, request)
                         rendered_crs84_only(request, fmt)  # a crs GeoJSON would take
@@ -855,14 +856,26 @@ def check_items_query(svc: FeatureService, request: Request) -> None:
     order_sql(reg, q.sorts, readable)
 
 
-def check_rendered_size(request: Request, most: int) -> None:
-    """Refuse (400) an items page to render (HTML, JSON-LD) over ``most`` features."""
-    try:
-        limit = whole(request.query_params.get("limit") or "0")
-    except ValueError:
-        return  # a malformed limit: the provider names it
-    if limit > most:
-        raise too_many_to_render(most)
+def cap_rendered_limit(scope: Scope, most: int) -> Scope:
+    """Return ``scope`` asking at most ``most`` features of an items page to render (HTML,
+    JSON-LD). Part 1 answers a limit over what is served with the most that is served, not an
+    error (``/req/core/fc-limit-response-1`` C): ``limit=5000&f=html`` was a 400; the page
+    holds 1,000 and its links ask 1,000 (pygeoapi writes them from the query).
+
+    >>> cap_rendered_limit({"query_string": b"f=html&limit=5000&q=%D0%B2"}, 1000)
+    {'query_string': b'f=html&limit=1000&q=%D0%B2'}
+    """
+    pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    capped = False
+    for i, (name, value) in enumerate(pairs):
+        try:
+            if name == "limit" and whole(value) > most:
+                pairs[i], capped = (name, str(most)), True
+        except ValueError:
+            pass  # a malformed limit: the provider names it
+    if not capped:
+        return scope
+    return {**scope, "query_string": link_query(pairs).encode("latin-1")}
 
 
 def too_many_to_render(most: int, as_json: int | None = None) -> InvalidParameter:

@@ -955,15 +955,29 @@ def test_an_items_page_links_itself_in_every_format_it_is_served_in(server: str,
         assert "offset=3" in href and f"limit={limit}" in href
 
 
-def test_a_page_too_long_to_render_names_the_cure_not_the_setting(server: str) -> None:
-    """The public read the operator's setting's name (GIS_LIMITS__MAX_RENDERED_ITEMS) in the
-    400; it says how many a page holds and what to do instead."""
-    for f in ("html", "jsonld"):
-        r = get(server, "/collections/land_parcels/items", f=f, limit=2000)
-        assert r.status_code == 400
-        text = html.unescape(r.text)
-        assert "holds at most 1000 features; page through with offset, or ask f=json" in text
-        assert "GIS_" not in text
+def test_a_page_too_long_to_render_holds_what_a_rendered_page_holds(demo_url: str) -> None:
+    """Part 1 (/req/core/fc-limit-response-1 C): a limit over what is served is answered with
+    the most that is served, not an error. A rendered page (HTML, JSON-LD) holds at most
+    GIS_LIMITS__MAX_RENDERED_ITEMS features (1,000; 100 here): over it was a 400; it is the
+    first page of that size, and its links ask that size."""
+    with served({"GIS_DATABASE_URL": demo_url, "GIS_LIMITS__MAX_RENDERED_ITEMS": "100"}) as base:
+        first = get(base, "/collections/land_parcels/items", f="json", limit=100).json()
+        assert first["numberMatched"] > 100
+        doc = get(base, "/collections/land_parcels/items", f="jsonld", limit=250)
+        assert doc.status_code == 200, doc.text[:300]
+        graph = json.loads(doc.text)
+        items = graph.get("features") or graph.get("@graph") or []
+        assert len(items) == 100
+        page = get(base, "/collections/land_parcels/items", f="html", limit=250, offset=100)
+        assert page.status_code == 200
+        text = html.unescape(page.text)
+        assert "limit=100" in text and "limit=250" not in text  # its links ask what it holds
+        shown = set(re.findall(r"/items/(\d+)\?", text))
+        assert shown and str(first["features"][-1]["id"]) not in shown
+        # the cap keeps the rest of the query as it was
+        q = get(base, "/collections/addresses/items", f="html", limit=5000, q="Соборна")
+        assert q.status_code == 200
+        assert "q=%D0%A1%D0%BE%D0%B1%D0%BE%D1%80%D0%BD%D0%B0" in html.unescape(q.text)
 
 
 @pytest.mark.parametrize(("lang", "fragment"), [("uk", "obj=land_parcels/{id}"),
