@@ -80,9 +80,11 @@ def srid_from_uri(uri: str) -> int | str:
     6383
     >>> srid_from_uri("http://www.opengis.net/def/crs/OGC/1.3/CRS84")
     'OGC:CRS84'
+    >>> srid_from_uri("https://www.opengis.net/def/crs/OGC/1.3/CRS84")  # OGC's newer spelling
+    'OGC:CRS84'
     """
     text = uri.strip()
-    if text in (CRS84, "OGC:CRS84", "CRS84", "[OGC:CRS84]"):
+    if text in (CRS84, "OGC:CRS84", "CRS84", "[OGC:CRS84]", "https" + CRS84.removeprefix("http")):
         return "OGC:CRS84"
     for prefix in ("http://www.opengis.net/def/crs/EPSG/0/", "https://www.opengis.net/def/crs/EPSG/0/",
                    "EPSG:", "urn:ogc:def:crs:EPSG::", "[EPSG:"):

@@ -460,6 +460,13 @@ def test_a_page_and_json_ld_are_crs84_and_say_so(server: str) -> None:
 def test_default_output_is_crs84_lon_lat(server: str, demo_url: str) -> None:
     r = get(server, "/collections/addresses/items", limit=5)
     assert r.headers["content-crs"] == f"<{CRS84}>"
+    # OGC's newer https spelling of CRS84 names the same CRS (it was a 400, as EPSG's was not)
+    https = CRS84.replace("http://", "https://")
+    same = get(server, "/collections/addresses/items", limit=5, crs=https,
+               **{"bbox-crs": https, "bbox": "20,44,41,53"})
+    assert same.status_code == 200, same.text
+    assert same.headers["content-crs"] == f"<{CRS84}>"
+    assert same.json()["features"] == r.json()["features"]
     f = r.json()["features"][0]
     lon, lat = f["geometry"]["coordinates"]
     with psycopg.connect(demo_url) as conn:

@@ -299,6 +299,37 @@ def test_coverage_subset_has_the_bounds_and_crs_asked_for(http: httpx.Client) ->
         assert http.get("/collections/ortho-ucs/coverage", params=bad).status_code == 400, bad
 
 
+def test_coverage_boxes_and_crss_a_client_gets_wrong_are_400_never_500(
+        http: httpx.Client) -> None:
+    """What the coverages review found: an EPSG code PROJ does not know, or a CRS of heights,
+    as bbox-crs was a 500; a CRS84 box beyond ±90° a 500 (a NaN), a UCS-2000 box sent without
+    its bbox-crs a 500 too; a box reaching 1,000° east cut the raster at its west edge."""
+    url = "/collections/ortho-ucs/coverage"
+    for params, says in (
+            ({"bbox": "1,2,3,4", "bbox-crs": "EPSG:999999"}, "EPSG:999999 is no CRS"),
+            ({"bbox": "1,2,3,4", "bbox-crs": "EPSG:0"}, "EPSG:0 is no CRS"),
+            ({"bbox": "1,2,3,4", "bbox-crs": "EPSG:5703"}, "not a two-dimensional map CRS"),
+            ({"bbox": "1,2,3,4", "bbox-crs": "EPSG:4978"}, "not a two-dimensional map CRS"),
+            ({"crs": "EPSG:999999"}, "EPSG:999999 is no CRS"),
+            ({"bbox": "0,91,1,92"}, "beyond longitude ±180° or latitude ±90°"),
+            ({"bbox": "5476100,299100,5476400,299500"}, "needs its bbox-crs"),
+            ({"bbox": "26.9,49.4,1000,49.5"}, "beyond longitude"),
+            ({"bbox": "26.9,49.4,27.0,1e300"}, "beyond longitude")):
+        r = http.get(url, params=params)
+        assert r.status_code == 400 and says in r.json()["detail"], (params, r.text)
+    # a box around the world at the city's latitudes is the whole raster, not a folded third
+    r = http.get(url, params={"bbox": "-180,49.3,180,49.5"})
+    assert r.status_code == 200, r.text
+    with MemoryFile(r.content) as mem, mem.open() as ds:
+        assert ds.crs.to_epsg() == 6383
+        assert tuple(ds.bounds) == pytest.approx(UCS_BOUNDS, abs=1)
+    # OGC's https spelling of CRS84 is CRS84
+    for name in ("crs", "bbox-crs"):
+        r = http.get(url, params={name: "https://www.opengis.net/def/crs/OGC/1.3/CRS84",
+                                  "bbox": "26.99,49.418,26.995,49.42"})
+        assert r.status_code == 200, (name, r.text)
+
+
 def test_large_coverage_is_downsampled_or_refused_when_strict(
         published: dict[str, str]) -> None:
     with served({**published, "GIS_RASTERS__MAX_COVERAGE_CELLS": "10000"}) as base:
@@ -321,9 +352,24 @@ def test_collections_and_conformance_describe_the_coverages(http: httpx.Client) 
     coll = http.get("/collections/ortho-ucs").json()
     assert coll["storageCrs"] == "http://www.opengis.net/def/crs/EPSG/0/6383"
     assert coll["extent"]["spatial"]["storageCrsBbox"] == [[5476000, 299000, 5477000, 300000]]
-    rels = {link["rel"] for link in coll["links"]}
+    # the grid in the storage CRS's axis order too: rows (northing) first
+    cells = [g["cellsCount"] for g in coll["extent"]["spatial"]["grid"]]
+    with MemoryFile(http.get("/collections/ortho-ucs/coverage").content) as mem, \
+            mem.open() as ds:
+        assert cells == [ds.height, ds.width]
+    rels = {link["rel"]: link["href"] for link in coll["links"]}
     assert "http://www.opengis.net/def/rel/ogc/1.0/coverage" in rels
     assert "http://www.opengis.net/def/rel/ogc/1.0/tilesets-map" in rels
+    # the official suite's two links (CoverageCollections, CoverageDescription), each answered
+    for rel in ("coverage-domainset", "coverage-rangetype"):
+        href = rels[f"http://www.opengis.net/def/rel/ogc/1.0/{rel}"]
+        assert http.get(href).status_code == 200
+    # EPSG:4326 is latitude first in storageCrsBbox, as in its coverage's Content-Bbox
+    wgs = http.get("/collections/ortho-wgs").json()["extent"]["spatial"]["storageCrsBbox"][0]
+    w, s, e, n = WGS_BOUNDS
+    assert wgs == pytest.approx([s, w, n, e])
+    bbox = http.get("/collections/ortho-wgs/coverage").headers["content-bbox"]
+    assert [float(v) for v in bbox.split(",")] == pytest.approx(wgs, abs=1e-6)
     schema = http.get("/collections/plan-ucs/schema").json()
     assert list(schema["properties"]) == ["class"]
     # a registry collection is still pygeoapi's

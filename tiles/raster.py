@@ -32,7 +32,7 @@ from rasterio.windows import Window, from_bounds
 from rio_tiler.errors import TileOutsideBounds
 from rio_tiler.io import Reader
 
-from gis.crs import transform_bbox
+from gis.crs import clip_box, transform_bbox
 from gis.errors import EnvironmentProblem, NotFound
 from gis.rasters import RasterRecord, RasterTooLarge
 from gis.tms import Box, grid_tile_range
@@ -231,7 +231,15 @@ def _cut(src: Any, ds: Any, rec: RasterRecord, req: CoverageRequest, out_crs: CR
     window = Window(0, 0, ds.width, ds.height)
     if req.box is not None:
         target = out_crs.to_epsg() or out_crs.to_wkt()
-        box = req.box if req.box_crs == target else transform_bbox(req.box, req.box_crs, target)
+        box = req.box
+        if req.box_crs != target:
+            # cut to where the target CRS holds: a box across the world folds in a TM zone
+            # (-180…180° gave a third of the raster's rows)
+            clipped = clip_box(box, req.box_crs, target) if isinstance(target, int) else box
+            if clipped is None:
+                raise NotFound(f"the box {tuple(round(v, 6) for v in req.box)} does not touch "
+                               f"raster {rec.name!r}", collection=rec.name)
+            box = transform_bbox(clipped, req.box_crs, target)
         asked = from_bounds(*box, transform=ds.transform)
         col0, row0 = math.floor(asked.col_off + 1e-9), math.floor(asked.row_off + 1e-9)
         col1 = math.ceil(asked.col_off + asked.width - 1e-9)

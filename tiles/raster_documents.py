@@ -145,12 +145,15 @@ def collection(svc: RasterService, rec: RasterRecord) -> dict[str, Any]:
     storage = crs_uri(rec.srid) if rec.srid else rec.crs
     w, s, e, n = rec.lonlat_bounds
     x0, y0, x1, y1 = rec.bounds
-    flip = rec.srid is not None and is_northing_first(rec.srid) and rec.srid != 4326
+    # storageCrsBbox and grid in the storage CRS's axis order, as its coverage's Content-Bbox
+    # (EPSG:4326 too: it was longitude first here and latitude first there)
+    flip = rec.srid is not None and is_northing_first(rec.srid)
+    columns = {"cellsCount": rec.width, "resolution": rec.res_x}
+    rows = {"cellsCount": rec.height, "resolution": rec.res_y}
     spatial: dict[str, Any] = {
         "bbox": [[round(v, 7) for v in (w, s, e, n)]], "crs": CRS84, "storageCrsBbox": [
             [y0, x0, y1, x1] if flip else [x0, y0, x1, y1]],
-        "grid": [{"cellsCount": rec.width, "resolution": rec.res_x},
-                 {"cellsCount": rec.height, "resolution": rec.res_y}]}
+        "grid": [rows, columns] if flip else [columns, rows]}
     extent: dict[str, Any] = {"spatial": spatial}
     if rec.dated:
         extent["temporal"] = {"interval": [[f"{rec.dated}T00:00:00Z", f"{rec.dated}T00:00:00Z"]]}
@@ -167,6 +170,12 @@ def collection(svc: RasterService, rec: RasterRecord) -> dict[str, Any]:
              "href": f"{base}/coverage"},
             {"rel": f"{REL}schema", "type": "application/schema+json",
              "href": f"{base}/schema"},
+            # the domain (extent, grid) and range type (bands) are in this description and
+            # its schema; the official suite asks for the links by these names
+            {"rel": f"{REL}coverage-domainset", "type": "application/json",
+             "title": "Domain: this description's extent and grid", "href": base},
+            {"rel": f"{REL}coverage-rangetype", "type": "application/schema+json",
+             "title": "Range type: the bands", "href": f"{base}/schema"},
             {"rel": f"{REL}tilesets-map", "type": "application/json",
              "title": "Map tiles", "href": f"{base}/map/tiles"},
             {"rel": "describedby", "type": "application/json", "title": "TileJSON",
