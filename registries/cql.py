@@ -254,7 +254,8 @@ class CqlToSql:
             a, b = self._two(args, op)
             # literals alone, timestamps only: their instants meet (as in a comparison)
             exact = CqlToSql(self.f, self.crs, exact=True) if all(
-                _stamp(e) is not None or e == ".." for x in (a, b) for e in _ends(x)) else self
+                _stamp(e, bare=True) is not None or e == ".." for x in (a, b)
+                for e in _ends(x)) else self
             return relation_sql(op, exact.period(a), exact.period(b))
         raise _bad(f"unsupported CQL2 operator {n['op']!r}")
 
@@ -410,7 +411,7 @@ class CqlToSql:
             col = self.date_property(str(n["property"]))
             return Period(col, col)
         if isinstance(n, dict) and ("date" in n or "timestamp" in n) or isinstance(n, str):
-            stamp = _stamp(n) if self.exact else None
+            stamp = _stamp(n, bare=True) if self.exact else None
             if stamp is not None:
                 at = sql.SQL("{}::timestamptz").format(self.f.bind(stamp))
                 return Period(at, at)
@@ -429,7 +430,7 @@ class CqlToSql:
         if isinstance(e, dict) and "property" in e:
             return sql.SQL("coalesce({}, {})").format(self.date_property(str(e["property"])),
                                                       open_end)
-        stamp = _stamp(e) if self.exact else None
+        stamp = _stamp(e, bare=True) if self.exact else None
         if stamp is not None:
             return sql.SQL("{}::timestamptz").format(self.f.bind(stamp))
         raw = e.get("date") or e.get("timestamp") if isinstance(e, dict) else e
@@ -450,15 +451,16 @@ def _is_property(n: Any) -> bool:
     return isinstance(n, dict) and "property" in n
 
 
-def _stamp(n: Any) -> datetime | None:
-    """Return the instant of a TIMESTAMP literal (UTC), else None (dates, properties, …).
+def _stamp(n: Any, bare: bool = False) -> datetime | None:
+    """Return the instant of a TIMESTAMP literal (UTC), else None (dates, properties, …);
+    ``bare``: a string is one too, as an INTERVAL's ends are written (elsewhere it is text).
 
     >>> _stamp({"timestamp": "2020-01-01T12:00:00+02:00"})
     datetime.datetime(2020, 1, 1, 10, 0, tzinfo=datetime.timezone.utc)
-    >>> _stamp({"date": "2020-01-01"}), _stamp({"property": "valid_from"})
+    >>> _stamp({"date": "2020-01-01"}), _stamp("2020-01-01T12:00:00Z")
     (None, None)
     """
-    raw = n.get("timestamp") if isinstance(n, dict) else n
+    raw = n.get("timestamp") if isinstance(n, dict) else n if bare else None
     if not isinstance(raw, str) or not RFC3339_TIME.fullmatch(raw.strip()):
         return None
     try:
