@@ -79,8 +79,11 @@ class TileService:
     def limits(self, source: Source, grid: Grid) -> dict[int, tuple[int, int, int, int]]:
         """Return the tileset's limits: per tile matrix that draws a layer of ``source``, the
         first and last column and row (x0, y0, x1, y1) covering the city's extent."""
-        key = (",".join(r.id for r in source.layers), grid.id)  # a city map of some layers too
-        found = self._limits.get(key)
+        # kept for the sources served (the fast path asks per tile); a map of some layers
+        # (collections=a,b) is worked out each time: a cache of every selection a stranger
+        # may send would grow without end
+        served = self.sources.by_id.get(source.id) is source
+        found = self._limits.get((source.id, grid.id)) if served else None
         if found is None:
             box = self.grid_bounds(grid)
             found = {}
@@ -88,7 +91,8 @@ class TileService:
                 tiles = grid.tile_range(box, z)
                 if tiles is not None:
                     found[z] = tiles
-            self._limits[key] = found
+            if served:
+                self._limits[(source.id, grid.id)] = found
         return found
 
     def check_limits(self, source: Source, grid: Grid, z: int, x: int, y: int,
