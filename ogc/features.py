@@ -17,7 +17,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import parse_qsl, quote
+from urllib.parse import quote
 
 import psycopg
 from psycopg import sql
@@ -865,17 +865,18 @@ def cap_rendered_limit(scope: Scope, most: int) -> Scope:
     >>> cap_rendered_limit({"query_string": b"f=html&limit=5000&q=%D0%B2"}, 1000)
     {'query_string': b'f=html&limit=1000&q=%D0%B2'}
     """
-    pairs = parse_qsl(scope["query_string"].decode("latin-1"), keep_blank_values=True)
+    parts = scope["query_string"].split(b"&")  # the rest of the query stays byte for byte
     capped = False
-    for i, (name, value) in enumerate(pairs):
+    for i, part in enumerate(parts):
+        name, _, value = part.partition(b"=")
         try:
-            if name == "limit" and whole(value) > most:
-                pairs[i], capped = (name, str(most)), True
-        except ValueError:
+            if name == b"limit" and whole(value.decode("ascii")) > most:
+                parts[i], capped = b"limit=%d" % most, True
+        except (ValueError, UnicodeDecodeError):
             pass  # a malformed limit: the provider names it
     if not capped:
         return scope
-    return {**scope, "query_string": link_query(pairs).encode("latin-1")}
+    return {**scope, "query_string": b"&".join(parts)}
 
 
 def too_many_to_render(most: int, as_json: int | None = None) -> InvalidParameter:
