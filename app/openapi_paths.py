@@ -66,6 +66,9 @@ def public_paths(catalog: Catalog) -> dict[str, Any]:
                        "tileset's limits"}
     collection = _param("collectionId", "path", "the collection", {"type": "string",
                                                                    "enum": public})
+    # rasters come and go while the server runs (gis raster add): any name; /rasters lists them
+    raster = _param("rasterId", "path", "the raster's collection id (see /rasters)",
+                    {"type": "string"})
     return {
         "/search": _get("Find an address, a cadastral number, a permit, a name", [
             _param("q", "query", "the text as a resident types it (any apostrophe, Latin "
@@ -121,4 +124,38 @@ def public_paths(catalog: Catalog) -> dict[str, Any]:
         "/collections/{collectionId}/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}":
             _get("A vector tile of one collection", [collection, tms, z, row, col], tile,
                  operation="collection.vector.getTile"),
+        # the published rasters (scanned plans, orthophotos): coverages and map tiles
+        "/rasters": _get("The published rasters", [], {"application/json": "the list, with "
+                                                       "each one's TileJSON and tiles"}),
+        "/collections/{rasterId}/coverage": _get(
+            "A raster as a GeoTIFF, or the part of it in a box", [
+                raster,
+                _param("bbox", "query", "the box to cut: 4 numbers in bbox-crs's axis order",
+                       {"type": "string"}),
+                _param("bbox-crs", "query", "the CRS of bbox (default CRS84)",
+                       {"type": "string"}),
+                _param("crs", "query", "the GeoTIFF's CRS: one of the collection's crs list "
+                       "(default the raster's own)", {"type": "string"}),
+                _param("f", "query", "geotiff (the default)", {"type": "string",
+                                                               "enum": ["geotiff"]})],
+            {"image/tiff; application=geotiff": "the coverage; Content-Crs and Content-Bbox "
+                                                "say where it lies"},
+            "OGC API – Coverages (core, geotiff, crs); over the server's cell limit it is "
+            "downsampled, or refused (413) with Prefer: handling=strict",
+            operation="collection.coverage.getCoverage"),
+        "/collections/{rasterId}/map/tiles": _get(
+            "A raster's map tilesets", [raster], {"application/json": "the list"},
+            operation="collection.map.getTileSetsList"),
+        "/collections/{rasterId}/map/tiles/{tileMatrixSetId}": _get(
+            "A raster's map tileset in one grid", [raster, tms],
+            {"application/json": "its limits and tile template"},
+            operation="collection.map.getTileSet"),
+        "/collections/{rasterId}/map/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}":
+            _get("A map tile of a raster", [raster, tms, z, row, col,
+                                            _param("f", "query", "png (the default) or webp",
+                                                   {"type": "string",
+                                                    "enum": ["png", "webp"]})],
+                 {"image/png": "the tile; 204 where the raster has no pixel, 404 outside its "
+                               "limits", "image/webp": "the same tile as WebP"},
+                 operation="collection.map.getTile"),
     }

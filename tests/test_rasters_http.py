@@ -378,6 +378,22 @@ def test_collections_and_conformance_describe_the_coverages(http: httpx.Client) 
     assert "http://www.opengis.net/spec/ogcapi-coverages-1/1.0/conf/geotiff" in conf
 
 
+def test_the_api_definition_describes_the_raster_routes(http: httpx.Client) -> None:
+    """The raster collections' coverage and map tiles were served but missing from /openapi
+    (Common's oas30: every operation described)."""
+    paths = http.get("/openapi", params={"f": "json"}).json()["paths"]
+    coverage = paths["/collections/{rasterId}/coverage"]["get"]
+    assert {p["name"] for p in coverage["parameters"]} >= {"rasterId", "bbox", "bbox-crs",
+                                                           "crs"}
+    assert "image/tiff; application=geotiff" in coverage["responses"]["200"]["content"]
+    tile = "/collections/{rasterId}/map/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"
+    assert paths[tile]["get"]["operationId"].endswith(".collection.map.getTile")
+    assert "/rasters" in paths
+    # and what it describes answers so
+    r = http.get("/collections/ortho-ucs/coverage", params={"bbox": "26.99,49.418,26.995,49.42"})
+    assert r.headers["content-type"] in coverage["responses"]["200"]["content"]
+
+
 def test_staff_only_raster_does_not_exist_for_the_public(http: httpx.Client) -> None:
     name = "secret-plan"
     lon, lat = point_of(name, "nw")
