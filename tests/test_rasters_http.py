@@ -15,6 +15,7 @@ import subprocess
 import time
 import warnings
 from collections.abc import Callable, Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -52,7 +53,7 @@ RASTERS: dict[str, dict[str, Any]] = {
                  "public": True, "title_en": "Test plan (UCS-2000)"},
     "ortho-wgs": {"make": make_rgb, "crs": "EPSG:4326", "bounds": WGS_BOUNDS, "public": True},
     "plan-wgs": {"make": make_paletted, "crs": "EPSG:4326", "bounds": WGS_BOUNDS,
-                 "public": True},
+                 "public": True, "dated": date(2024, 5, 1)},
     "secret-plan": {"make": make_paletted, "crs": "EPSG:6383", "bounds": UCS_BOUNDS,
                     "public": False},
     "holed-plan": {"make": make_paletted, "crs": "EPSG:6383", "bounds": UCS_BOUNDS,
@@ -77,7 +78,7 @@ def published(cluster: EmbeddedCluster, template_url: str) -> Iterator[dict[str,
                                    bounds=spec["bounds"], **extra)
                 publish(conn, src, name=raster, raster_dir=root / "rasters",
                         title=f"Test {raster}", title_en=spec.get("title_en", ""),
-                        source_document="рішення № 1",
+                        source_document="рішення № 1", dated=spec.get("dated"),
                         public=spec["public"])
                 src.unlink()
         yield env
@@ -370,6 +371,10 @@ def test_collections_and_conformance_describe_the_coverages(http: httpx.Client) 
     assert wgs == pytest.approx([s, w, n, e])
     bbox = http.get("/collections/ortho-wgs/coverage").headers["content-bbox"]
     assert [float(v) for v in bbox.split(",")] == pytest.approx(wgs, abs=1e-6)
+    # a dated raster's coverage says its one time slice (Coverages core: Content-Datetime)
+    dated = http.get("/collections/plan-wgs").json()["extent"]["temporal"]["interval"][0]
+    assert http.get("/collections/plan-wgs/coverage").headers["content-datetime"] == dated[0]
+    assert "content-datetime" not in http.get("/collections/ortho-wgs/coverage").headers
     schema = http.get("/collections/plan-ucs/schema").json()
     assert list(schema["properties"]) == ["class"]
     # a registry collection is still pygeoapi's

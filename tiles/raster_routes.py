@@ -261,6 +261,8 @@ def raster_routes(svc: RasterService) -> list[Route]:
                    "cache-control": "public, no-cache" if rec.public else "private, no-cache"}
         if cov.downsampled:
             headers["content-interpolation"] = "[ogc-interpolation:average]"
+        if rec.dated:  # its one temporal slice, as the collection's temporal extent says
+            headers["content-datetime"] = f"{rec.dated.isoformat()}T00:00:00Z"
         return Response(cov.data, media_type=GEOTIFF, headers=headers)
 
     return [
