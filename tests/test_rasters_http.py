@@ -237,6 +237,20 @@ def test_tileset_limits_tilejson_and_tile_matrix_sets(http: httpx.Client) -> Non
     sets = http.get("/collections/ortho-ucs/map/tiles").json()["tilesets"]
     assert [s["crs"] for s in sets] == ["http://www.opengis.net/def/crs/EPSG/0/3857",
                                         "http://www.opengis.net/def/crs/EPSG/0/6383"]
+    # each entry as the official suite reads a tilesets list: grid, first limits, template;
+    # the tile at the last row is drawn, the row after it is outside (404)
+    for entry in sets:
+        first = entry["tileMatrixSetLimits"][0]
+        template = next(lk["href"] for lk in entry["links"] if "{tileRow}" in lk["href"])
+        assert f"/{entry['tileMatrixSetId']}/" in template
+
+        def tile(row: int, first: dict = first, template: str = template) -> int:
+            return http.get(template.replace("{tileMatrix}", first["tileMatrix"]).replace(
+                "{tileRow}", str(row)).replace("{tileCol}", str(first["minTileCol"]))
+            ).status_code
+
+        assert tile(first["maxTileRow"]) in (200, 204)
+        assert tile(first["maxTileRow"] + 1) == 404
     ts = http.get(f"/collections/ortho-ucs/map/tiles/{UCS}").json()
     assert ts["dataType"] == "map"
     limits = {int(m["tileMatrix"]): m for m in ts["tileMatrixSetLimits"]}

@@ -119,14 +119,18 @@ def tileset(svc: RasterService, rec: RasterRecord, tms_id: str) -> dict[str, Any
 
 
 def tilesets(svc: RasterService, rec: RasterRecord) -> dict[str, Any]:
-    """Return the list of map tilesets of a raster (one per tile matrix set)."""
+    """Return the list of map tilesets of a raster (one per tile matrix set); each entry
+    names its grid and carries its limits and tile templates, as the vector tiles' lists do
+    (``tiles.documents.tilesets``)."""
     out = []
     for tms_id in matrix_sets(svc.storage_srid):
         doc = tileset(svc, rec, tms_id)
         out.append({"title": f"{rec.title} ({tms_id})", "dataType": "map", "crs": doc["crs"],
                     **({"tileMatrixSetURI": doc["tileMatrixSetURI"]}
                        if "tileMatrixSetURI" in doc else {}),
-                    "links": doc["links"][:2]})
+                    "tileMatrixSetId": tms_id,
+                    "tileMatrixSetLimits": doc["tileMatrixSetLimits"],
+                    "links": doc["links"]})
     return {"tilesets": out}
 
 
