@@ -838,6 +838,8 @@ def test_the_openapi_describes_our_public_routes_as_they_answer(server: str,
     query = {"q": number, "lon": str(lon), "lat": str(lat)}
     assert len(ours) >= 11
     for path, op in ours.items():
+        if "{rasterId}" in path:  # this server has no raster: tests/test_rasters_http.py
+            continue
         url = path.format(**values)
         params = {p["name"]: query[p["name"]] for p in op["parameters"]
                   if p["in"] == "query" and p["required"]}

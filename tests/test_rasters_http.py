@@ -408,9 +408,23 @@ def test_the_api_definition_describes_the_raster_routes(http: httpx.Client) -> N
     tile = "/collections/{rasterId}/map/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"
     assert paths[tile]["get"]["operationId"].endswith(".collection.map.getTile")
     assert "/rasters" in paths
-    # and what it describes answers so
-    r = http.get("/collections/ortho-ucs/coverage", params={"bbox": "26.99,49.418,26.995,49.42"})
-    assert r.headers["content-type"] in coverage["responses"]["200"]["content"]
+    # and what it describes answers so, each raster path filled with a real raster's values
+    first = http.get(f"/collections/ortho-ucs/map/tiles/{WMQ}").json()[
+        "tileMatrixSetLimits"][-1]
+    values = {"rasterId": "ortho-ucs", "tileMatrixSetId": WMQ,
+              "tileMatrix": first["tileMatrix"], "tileRow": str(first["minTileRow"]),
+              "tileCol": str(first["minTileCol"])}
+    walked = 0
+    for path, item in paths.items():
+        if "{rasterId}" not in path:
+            continue
+        r = http.get(path.format(**values))
+        assert r.status_code in (200, 204), (path, r.status_code, r.text[:200])
+        media = r.headers.get("content-type", "").split(";")[0]
+        described = {m.split(";")[0] for m in item["get"]["responses"]["200"]["content"]}
+        assert r.status_code == 204 or media in described, (path, media)
+        walked += 1
+    assert walked == 4
 
 
 def test_staff_only_raster_does_not_exist_for_the_public(http: httpx.Client) -> None:
