@@ -13,7 +13,13 @@ import math
 
 from extracts.issue import Deployment, ExtractRequest, Target
 from extracts.layout import parse_scale
-from gis.crs import is_geographic, is_northing_first, srid_from_uri, transform_bbox, transformer
+from gis.crs import (
+    crs_param,
+    is_northing_first,
+    refuse_beyond_degrees,
+    transform_bbox,
+    transformer,
+)
 from gis.errors import InvalidParameter
 from gis.settings import Settings
 
@@ -32,20 +38,16 @@ def _numbers(raw: str, name: str, count: int) -> tuple[float, ...]:
 def storage_bbox(raw: str, crs_raw: str | None, storage_srid: int
                  ) -> tuple[float, float, float, float]:
     """Return ``bbox`` (in ``bbox-crs``'s axis order) as easting/northing in the storage CRS."""
-    try:
-        crs = srid_from_uri(crs_raw) if crs_raw else "OGC:CRS84"
-    except ValueError as exc:
-        raise InvalidParameter(str(exc), parameter="bbox-crs") from None
+    # the coverages' reading of bbox-crs and of a box in degrees (gis.crs): an EPSG code PROJ
+    # does not know was a 500 here too
+    crs = crs_param(crs_raw, "bbox-crs") if crs_raw else "OGC:CRS84"
     a, b, c, d = _numbers(raw, "bbox", 4)
     minx, miny, maxx, maxy = (b, a, d, c) if crs != "OGC:CRS84" and is_northing_first(crs) \
         else (a, b, c, d)
     if minx >= maxx or miny >= maxy:
         raise InvalidParameter(f"bbox {raw!r}: the lower corner must come first",
                                parameter="bbox")
-    if is_geographic(crs) and not (-180 <= minx and maxx <= 180 and -90 <= miny
-                                   and maxy <= 90):
-        raise InvalidParameter(f"bbox {raw!r} must be in degrees: longitude from -180 to 180, "
-                               "latitude from -90 to 90", parameter="bbox")
+    refuse_beyond_degrees((minx, miny, maxx, maxy), crs, raw)
     if crs == storage_srid:
         return (minx, miny, maxx, maxy)
     try:

@@ -95,6 +95,62 @@ def srid_from_uri(uri: str) -> int | str:
     raise ValueError(f"unknown CRS {uri!r}")
 
 
+def crs_param(raw: str, name: str) -> int | str:
+    """Return the CRS a request names in parameter ``name`` (an OGC URI, a safe CURIE or
+    ``EPSG:n``), or raise InvalidParameter: not a CRS name, a code PROJ does not know (a 500
+    deeper down), or no flat map (heights, geocentric: a box there means nothing).
+
+    >>> crs_param("[EPSG:6383]", "bbox-crs"), crs_param(CRS84, "crs")
+    (6383, 'OGC:CRS84')
+    >>> crs_param("EPSG:5703", "bbox-crs")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: bbox-crs: EPSG:5703 (NAVD88 height) is not a two-dimensional...
+    """
+    from pyproj.exceptions import CRSError
+
+    from gis.errors import InvalidParameter
+
+    try:
+        found = srid_from_uri(raw)
+    except ValueError:
+        raise InvalidParameter(f"{name}={raw[:80]!r} is not a CRS URI or safe CURIE such as "
+                               f"{crs_uri(6383)} or [EPSG:6383]", parameter=name) from None
+    if isinstance(found, int):
+        try:
+            crs = CRS.from_epsg(found)
+        except CRSError:
+            raise InvalidParameter(f"{name}: EPSG:{found} is no CRS this server knows",
+                                   parameter=name) from None
+        if not (crs.is_projected or crs.is_geographic) or len(crs.axis_info) != 2:
+            raise InvalidParameter(f"{name}: EPSG:{found} ({crs.name}) is not a two-"
+                                   "dimensional map CRS", parameter=name)
+    return found
+
+
+def refuse_beyond_degrees(box: tuple[float, float, float, float], crs: int | str,
+                          raw: str) -> None:
+    """Refuse a box (lon/lat first) of a geographic ``crs`` beyond ±180° or ±90°: a box in
+    metres sent without its bbox-crs, a typo. PROJ made a NaN of it (a 500) or folded it.
+
+    >>> refuse_beyond_degrees((26.9, 49.4, 27.0, 49.5), "OGC:CRS84", "…")
+    >>> refuse_beyond_degrees((299100, 5476100, 299500, 5476400), "OGC:CRS84", "…")
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: bbox='…' lies beyond longitude ±180° or latitude ±90° of CRS84...
+    """
+    from gis.errors import InvalidParameter
+
+    if not is_geographic(crs):
+        return
+    w, s, e, n = box
+    if not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s <= 90 and -90 <= n <= 90):
+        raise InvalidParameter(
+            f"bbox={raw[:80]!r} lies beyond longitude ±180° or latitude ±90° of "
+            f"{'CRS84' if crs == 'OGC:CRS84' else f'EPSG:{crs}'} (a box there is in degrees); "
+            f"a box in metres needs its bbox-crs (e.g. bbox-crs={crs_uri(6383)})",
+            parameter="bbox")
+
+
 # UCS-2000 → WGS 84 as PROJ chooses it (EPSG "UCS-2000 to WGS 84 (2)", a 3-parameter shift)
 UCS2000_TOWGS84 = "24,-121,-76"
 

@@ -277,7 +277,11 @@ def test_bad_requests_name_what_is_wrong(srv: str, db: str) -> None:
             ({"bbox": "29.0,49.4,29.01,49.41"}, "bbox", "km from the city's area"),
             ({"bbox": "0,0,1e300,1e300"}, "bbox", "in degrees"),
             ({"bbox": "-inf,-inf,inf,inf"}, "bbox", "4 comma-separated numbers"),
-            ({"bbox": "1,1,2,2", "bbox-crs": "EPSG:6383"}, "bbox", "km from the city's area")):
+            ({"bbox": "1,1,2,2", "bbox-crs": "EPSG:6383"}, "bbox", "km from the city's area"),
+            # the coverages' reading of bbox-crs: an unknown code was a 500 here too
+            ({"bbox": "1,2,3,4", "bbox-crs": "EPSG:999999"}, "bbox-crs", "is no CRS"),
+            ({"bbox": "1,2,3,4", "bbox-crs": "EPSG:5703"}, "bbox-crs",
+             "not a two-dimensional map CRS")):
         r = get(srv, "/extracts", params=params)
         assert r.status_code == 400, (params, r.status_code)
         assert r.json()["parameter"] == word and says in r.json()["detail"], (params, r.text)

@@ -24,8 +24,6 @@ import math
 from collections.abc import Callable
 from typing import Any
 
-from pyproj import CRS
-from pyproj.exceptions import CRSError
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
 from starlette.responses import JSONResponse, Response
@@ -34,11 +32,11 @@ from starlette.types import Receive, Scope, Send
 
 from gis.crs import (
     CRS84,
+    crs_param,
     crs_uri,
-    is_geographic,
     is_northing_first,
     output_crs_uris,
-    srid_from_uri,
+    refuse_beyond_degrees,
 )
 from gis.errors import InvalidParameter, NotFound
 from gis.negotiation import json_document, json_only, not_modified
@@ -90,37 +88,7 @@ def tile_format(request: Request) -> str:
 def _crs_param(request: Request, name: str, default: str | int | None,
                ) -> str | int | None:
     raw = request.query_params.get(name)
-    if not raw:
-        return default
-    try:
-        found = srid_from_uri(raw)
-    except ValueError:
-        raise InvalidParameter(f"{name}={raw[:80]!r} is not a CRS URI or safe CURIE such as "
-                               f"{crs_uri(6383)} or [EPSG:6383]", parameter=name) from None
-    if isinstance(found, int):
-        try:  # a code PROJ does not know, or no flat map (heights, geocentric): the 500s
-            crs = CRS.from_epsg(found)
-        except CRSError:
-            raise InvalidParameter(f"{name}: EPSG:{found} is no CRS this server knows",
-                                   parameter=name) from None
-        if not (crs.is_projected or crs.is_geographic) or len(crs.axis_info) != 2:
-            raise InvalidParameter(f"{name}: EPSG:{found} ({crs.name}) is not a two-"
-                                   "dimensional map CRS", parameter=name)
-    return found
-
-
-def _box_in_range(box: tuple[float, float, float, float], crs: str | int,
-                  raw: str) -> None:
-    """Refuse a geographic box beyond ±180° or ±90°: a UCS-2000 box sent without its
-    bbox-crs, a typo. PROJ gave a NaN (a 500) or a folded box (the wrong pixels)."""
-    if not is_geographic(crs):
-        return
-    w, s, e, n = box
-    if not (-180 <= w <= 180 and -180 <= e <= 180 and -90 <= s <= 90 and -90 <= n <= 90):
-        raise InvalidParameter(
-            f"bbox={raw[:80]!r} lies beyond longitude ±180° or latitude ±90° of "
-            f"{'CRS84' if crs == 'OGC:CRS84' else f'EPSG:{crs}'}; a box in metres needs its "
-            f"bbox-crs (e.g. bbox-crs={crs_uri(6383)})", parameter="bbox")
+    return crs_param(raw, name) if raw else default
 
 
 def coverage_request(request: Request, rec: RasterRecord,
@@ -158,7 +126,7 @@ def coverage_request(request: Request, rec: RasterRecord,
             raise InvalidParameter(f"bbox={q['bbox']!r}: the lower corner must come first",
                                    parameter="bbox")
         box = (a, b, c, d)
-        _box_in_range(box, box_crs or "OGC:CRS84", q["bbox"])
+        refuse_beyond_degrees(box, box_crs or "OGC:CRS84", q["bbox"])
     strict = "handling=strict" in request.headers.get("prefer", "").replace(" ", "")
     return CoverageRequest(box=box, box_crs=box_crs or "OGC:CRS84", crs=out_crs, strict=strict)
 
