@@ -879,15 +879,6 @@ def cap_rendered_limit(scope: Scope, most: int) -> Scope:
     return {**scope, "query_string": b"&".join(parts)}
 
 
-def too_many_to_render(most: int, as_json: int | None = None) -> InvalidParameter:
-    """Return the 400 of a page to render (HTML, JSON-LD) over ``most`` features: the public
-    reads it, so it names the cure, not the setting (an operator's concern, docs)."""
-    more = f" for up to {as_json}" if as_json else ""
-    return InvalidParameter(f"a page rendered as HTML or JSON-LD holds at most {most} features;"
-                            f" page through with offset, or ask f=json{more}",
-                            parameter="limit")
-
-
 def request_crs(svc: FeatureService, request: Request) -> int | str:
     """Return the CRS of a written feature, from its ``Content-Crs`` header (default CRS84)."""
     raw = request.headers.get("content-crs", "").strip().strip("<>")

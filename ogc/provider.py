@@ -34,7 +34,7 @@ from pygeoapi.provider.base import (
 from gis.crs import output_crs_uris, srid_from_uri
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import GisError, InvalidParameter
-from ogc.features import JSON_TYPES, build_filter, too_many_to_render
+from ogc.features import JSON_TYPES, build_filter
 from ogc.params import parse_items_query
 from registries.catalog import default_catalog
 from registries.queries import Output, item_sql, matched_sql, page_sql
@@ -50,7 +50,6 @@ class Shared:
     timeout_s: float = 15.0  # statement timeout of one items request (GIS_TIMEOUTS__ITEMS_S)
     max_limit: int = 10_000
     default_limit: int = 10
-    max_rendered: int = 1000  # features on one page pygeoapi renders (max_rendered_items)
 
 
 _shared = Shared()
@@ -58,10 +57,11 @@ _request = threading.local()  # the query parameters of the request this thread 
 
 
 def share_pool(pool: ConnectionPool | None, timeout_s: float = 15.0, max_limit: int = 10_000,
-               default_limit: int = 10, max_rendered: int = 1000) -> None:
-    """Let providers use the app's pool, its items timeout and page limits."""
+               default_limit: int = 10) -> None:
+    """Let providers use the app's pool, its items timeout and page limits (a rendered page's
+    size is capped before pygeoapi sees the request: ogc.features.cap_rendered_limit)."""
     global _shared
-    _shared = Shared(pool, timeout_s, max_limit, default_limit, max_rendered)
+    _shared = Shared(pool, timeout_s, max_limit, default_limit)
 
 
 def with_request(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -173,8 +173,6 @@ class RegistryProvider(BaseProvider):  # type: ignore[misc]
             refuse_pending(params)
             q = parse_items_query(params, self.reg, fields, output_crs_uris(self.storage_srid),
                                   _shared.max_limit, _shared.default_limit)
-            if q.limit > _shared.max_rendered:  # a page pygeoapi renders (HTML, JSON-LD)
-                raise too_many_to_render(_shared.max_rendered, _shared.max_limit)
             flt = build_filter(self.reg, self.storage_srid, q)
             out = Output(fields=q.fields, skip_geometry=q.skip_geometry)
             with database_errors(), self._connect() as conn, conn.transaction():
