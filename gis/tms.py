@@ -71,6 +71,30 @@ def tms_listing(base_url: str, srid: int) -> dict[str, Any]:
     return {"tileMatrixSets": out}
 
 
+ENTRY_LINKS = ("self", "http://www.opengis.net/def/rel/ogc/1.0/tiling-scheme", "item")
+
+
+def tileset_entry(doc: dict[str, Any], tms_id: str) -> dict[str, Any]:
+    """Return the entry of a tilesets list for the tileset ``doc`` in ``tms_id``.
+
+    Beyond what ``/req/tilesets-list`` asks of an entry, it names its grid
+    (``tileMatrixSetId``) and carries its limits and tile templates: a client picks a tileset
+    and asks its tiles without reading each tileset first, and the official test suite
+    (ets-ogcapi-tiles10) reads them there. Vector and map tilesets alike.
+
+    >>> doc = {"title": "Мапа", "dataType": "vector", "crs": "c", "tileMatrixSetLimits": [],
+    ...        "links": [{"rel": "self"}, {"rel": "describedby"}, {"rel": "item"}]}
+    >>> e = tileset_entry(doc, "UCS2000TM9"); e["title"], [lk["rel"] for lk in e["links"]]
+    ('Мапа (UCS2000TM9)', ['self', 'item'])
+    """
+    return {"title": f"{doc['title']} ({tms_id})", "dataType": doc["dataType"],
+            "crs": doc["crs"],
+            **({"tileMatrixSetURI": doc["tileMatrixSetURI"]} if "tileMatrixSetURI" in doc
+               else {}),
+            "tileMatrixSetId": tms_id, "tileMatrixSetLimits": doc["tileMatrixSetLimits"],
+            "links": [lk for lk in doc["links"] if lk.get("rel") in ENTRY_LINKS]}
+
+
 def tile_size_m(z: int) -> float:
     """Return the side of a Web-Mercator tile at zoom ``z`` in EPSG:3857 metres.
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from gis.crs import crs_uri
-from gis.tms import WEB_MERCATOR_QUAD, WEB_MERCATOR_URI
+from gis.tms import WEB_MERCATOR_QUAD, WEB_MERCATOR_URI, tileset_entry
 from registries.declaration import DATE_RANGE_STATUSES
 from registries.model import FieldType, GeometryKind, Registry
 from registries.status import has_term_status
@@ -114,21 +114,10 @@ def tileset(svc: TileService, source: Source, tms_id: str = WEB_MERCATOR_QUAD,
 
 def tilesets(svc: TileService, source: Source) -> dict[str, Any]:
     """Return the list of tilesets of a source: one per tile matrix set (WebMercatorQuad and
-    the UCS-2000 print grid of the storage CRS's zone).
-
-    Beyond what ``/req/tilesets-list`` asks of an entry, each names its grid
-    (``tileMatrixSetId``) and carries its limits and tile template: a client picks a tileset
-    and asks its tiles without reading each tileset first, and the official test suite
-    (ets-ogcapi-tiles10) reads them there."""
-    out = []
-    for tms_id, grid in svc.grids.items():
-        doc = tileset(svc, source, tms_id)
-        out.append({"title": f"{doc['title']} ({tms_id})", "dataType": "vector",
-                    "crs": doc["crs"], **({"tileMatrixSetURI": TMS_URI} if grid.mercator else {}),
-                    "tileMatrixSetId": tms_id,
-                    "tileMatrixSetLimits": doc["tileMatrixSetLimits"],
-                    "links": doc["links"][:3]})
-    return {"tilesets": out}
+    the UCS-2000 print grid of the storage CRS's zone), entries as ``gis.tms.tileset_entry``
+    writes them."""
+    return {"tilesets": [tileset_entry(tileset(svc, source, tms_id), tms_id)
+                         for tms_id in svc.grids]}
 
 
 def _dimension(reg: Registry) -> int:

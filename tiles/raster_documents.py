@@ -19,7 +19,13 @@ from starlette.requests import Request
 from gis.auth import Principal
 from gis.crs import CRS84, crs_uri, is_northing_first, output_crs_uris
 from gis.rasters import RasterRecord
-from gis.tms import WEB_MERCATOR_QUAD, WEB_MERCATOR_URI, matrix_sets, tile_matrix_set
+from gis.tms import (
+    WEB_MERCATOR_QUAD,
+    WEB_MERCATOR_URI,
+    matrix_sets,
+    tile_matrix_set,
+    tileset_entry,
+)
 from tiles.raster import FORMATS, GEOTIFF, CatalogueSnapshot, Readers, TileMemory, tile_limits
 
 REL = "http://www.opengis.net/def/rel/ogc/1.0/"
@@ -119,19 +125,10 @@ def tileset(svc: RasterService, rec: RasterRecord, tms_id: str) -> dict[str, Any
 
 
 def tilesets(svc: RasterService, rec: RasterRecord) -> dict[str, Any]:
-    """Return the list of map tilesets of a raster (one per tile matrix set); each entry
-    names its grid and carries its limits and tile templates, as the vector tiles' lists do
-    (``tiles.documents.tilesets``)."""
-    out = []
-    for tms_id in matrix_sets(svc.storage_srid):
-        doc = tileset(svc, rec, tms_id)
-        out.append({"title": f"{rec.title} ({tms_id})", "dataType": "map", "crs": doc["crs"],
-                    **({"tileMatrixSetURI": doc["tileMatrixSetURI"]}
-                       if "tileMatrixSetURI" in doc else {}),
-                    "tileMatrixSetId": tms_id,
-                    "tileMatrixSetLimits": doc["tileMatrixSetLimits"],
-                    "links": doc["links"]})
-    return {"tilesets": out}
+    """Return the list of map tilesets of a raster (one per tile matrix set), entries as
+    ``gis.tms.tileset_entry`` writes them for the vector tilesets too."""
+    return {"tilesets": [tileset_entry(tileset(svc, rec, tms_id), tms_id)
+                         for tms_id in matrix_sets(svc.storage_srid)]}
 
 
 def _fields(rec: RasterRecord) -> dict[str, dict[str, Any]]:
