@@ -18,6 +18,11 @@ from ingest.report import CHECKS, ImportOptions, Problem, Report
 from registries.model import FieldType, Registry, Rule, Severity
 from registries.rules import all_rules, rule_columns_changed, rule_titles, violations_sql
 
+# what a NaN or infinite coordinate is told, from the ``reason`` of ST_IsValidReason
+# ("Invalid Coordinate[nan 1]"): read here and when such a geometry cannot be transformed
+NOT_FINITE = ("format('a coordinate is not a finite number (%s); fix it in the source', "
+              "substring({} FROM '\\[(.*)\\]'))")
+
 
 def blocking_severities(legacy: bool) -> tuple[str, ...]:
     return ("error",) if legacy else ("error", "legacy")
@@ -63,10 +68,10 @@ class Checks:
         # such geometries aside first (only invalid rows pay for the reason)
         self._problem(sql.SQL(
             "SELECT _row, NULL, 'geometry_readable', 'error', format('row %s: the geometry "
-            "cannot be read: a coordinate is not a finite number (%s); fix it in the source', "
-            "_row, substring(reason FROM '\\[(.*)\\]')) FROM (SELECT _row, "
-            "ST_IsValidReason(geom) AS reason FROM ingest_rows WHERE geom IS NOT NULL AND "
-            "NOT _valid) AS i WHERE reason LIKE 'Invalid Coordinate%'"))
+            "cannot be read: %s', _row, {says}) FROM (SELECT _row, ST_IsValidReason(geom) AS "
+            "reason FROM ingest_rows WHERE geom IS NOT NULL AND NOT _valid) AS i "
+            "WHERE reason LIKE 'Invalid Coordinate%'").format(
+            says=sql.SQL(NOT_FINITE.format("reason"))))
         self.conn.execute(
             "UPDATE ingest_rows AS r SET geom = NULL, _gtype = NULL FROM ingest_problem AS p "
             "WHERE p.row = r._row AND p.rule = 'geometry_readable' AND r.geom IS NOT NULL")

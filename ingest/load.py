@@ -30,7 +30,7 @@ from psycopg import errors as pgerrors
 from psycopg import sql
 
 from gis.errors import InvalidFile, InvalidParameter, RuleViolation
-from ingest.checks import Checks
+from ingest.checks import NOT_FINITE, Checks
 from ingest.crs import SourceCrs
 from ingest.mapping import FieldMap, Mapping, ValueProblem, column_converter, convert
 from ingest.readers import DBF_TEXT_BYTES, Batch, Source
@@ -337,8 +337,7 @@ class _Job(Checks):
             "text LANGUAGE plpgsql AS $$ DECLARE g geometry; BEGIN g := ST_GeomFromWKB(w); "
             "BEGIN IF src <> dst THEN PERFORM ST_Transform(ST_Force2D(ST_SetSRID(g, src)), dst);"
             " END IF; EXCEPTION WHEN OTHERS THEN IF ST_IsValidReason(g) LIKE 'Invalid Coordinate%' "
-            "THEN RETURN format('a coordinate is not a finite number (%s); fix it in the source'"
-            ", substring(ST_IsValidReason(g) FROM '\\[(.*)\\]')); END IF; "
+            "THEN RETURN " + NOT_FINITE.format("ST_IsValidReason(g)") + "; END IF; "
             "RETURN format('transform x %s…%s, y %s…%s', "
             "ST_XMin(g), ST_XMax(g), ST_YMin(g), ST_YMax(g)); END; RETURN NULL; "
             "EXCEPTION WHEN OTHERS THEN RETURN SQLERRM; END $$")
