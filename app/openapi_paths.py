@@ -13,17 +13,12 @@ from __future__ import annotations
 from typing import Any
 
 from ingest.export import FORMATS
+from ogc.openapi import param
 from registries.catalog import Catalog
 
 TAG = {"name": "hromada", "description": "Search, parcel reports, open-data files and vector "
                                          "tiles of the city's registries"}
 TILE_TYPE = "application/vnd.mapbox-vector-tile"
-
-
-def _param(name: str, where: str, description: str, schema: dict[str, Any],
-           required: bool = False) -> dict[str, Any]:
-    return {"name": name, "in": where, "description": description,
-            "required": required or where == "path", "schema": schema}
 
 
 def _get(summary: str, parameters: list[dict[str, Any]], media: dict[str, str],
@@ -46,47 +41,47 @@ def _get(summary: str, parameters: list[dict[str, Any]], media: dict[str, str],
 def public_paths(catalog: Catalog) -> dict[str, Any]:
     """Return the OpenAPI ``paths`` of our public read routes."""
     public = sorted(r.id for r in catalog if r.public)
-    lon = _param("lon", "query", "longitude (WGS 84)",
+    lon = param("lon", "query", "longitude (WGS 84)",
                  {"type": "number", "minimum": -180, "maximum": 180}, required=True)
-    lat = _param("lat", "query", "latitude (WGS 84)",
+    lat = param("lat", "query", "latitude (WGS 84)",
                  {"type": "number", "minimum": -90, "maximum": 90}, required=True)
-    lang = _param("lang", "query", "language of the page: uk (default) or en; a language "
+    lang = param("lang", "query", "language of the page: uk (default) or en; a language "
                   "tag by its primary subtag (en-GB is en), any other Ukrainian",
                   {"type": "string", "enum": ["uk", "en"]})
-    f = _param("f", "query", "json or html (default: by the Accept header)",
+    f = param("f", "query", "json or html (default: by the Accept header)",
                {"type": "string", "enum": ["json", "html"]})
-    tms = _param("tileMatrixSetId", "path", "the tile grid: WebMercatorQuad or the city's "
+    tms = param("tileMatrixSetId", "path", "the tile grid: WebMercatorQuad or the city's "
                  "UCS-2000 grid (see /tileMatrixSets)", {"type": "string"})
-    z = _param("tileMatrix", "path", "zoom level", {"type": "integer", "minimum": 0})
-    row = _param("tileRow", "path", "row (from the top)", {"type": "integer", "minimum": 0})
-    col = _param("tileCol", "path", "column (from the left)", {"type": "integer", "minimum": 0})
-    layers = _param("collections", "query", "comma-separated collections to include "
+    z = param("tileMatrix", "path", "zoom level", {"type": "integer", "minimum": 0})
+    row = param("tileRow", "path", "row (from the top)", {"type": "integer", "minimum": 0})
+    col = param("tileCol", "path", "column (from the left)", {"type": "integer", "minimum": 0})
+    layers = param("collections", "query", "comma-separated collections to include "
                     "(default: every layer of the map)", {"type": "string"})
     tile = {TILE_TYPE: "Mapbox Vector Tile; 204 where the tile holds nothing, 404 outside the "
                        "tileset's limits"}
-    collection = _param("collectionId", "path", "the collection", {"type": "string",
+    collection = param("collectionId", "path", "the collection", {"type": "string",
                                                                    "enum": public})
     # rasters come and go while the server runs (gis raster add): any name; /rasters lists them
-    raster = _param("rasterId", "path", "the raster's collection id (see /rasters)",
+    raster = param("rasterId", "path", "the raster's collection id (see /rasters)",
                     {"type": "string"})
     return {
         "/search": _get("Find an address, a cadastral number, a permit, a name", [
-            _param("q", "query", "the text as a resident types it (any apostrophe, Latin "
+            param("q", "query", "the text as a resident types it (any apostrophe, Latin "
                    "transliteration, former street names)", {"type": "string"}, required=True),
-            _param("collections", "query", f"comma-separated collections to search: "
+            param("collections", "query", f"comma-separated collections to search: "
                    f"{', '.join(public)}", {"type": "string"}),
-            _param("limit", "query", "results, 1–50", {"type": "integer", "minimum": 1,
+            param("limit", "query", "results, 1–50", {"type": "integer", "minimum": 1,
                                                        "maximum": 50, "default": 10}),
         ], {"application/json": "results with their label, collection, id and geometry"}),
         "/search/reverse": _get("The nearest address to a point", [
-            lon, lat, _param("radius", "query", "search radius in metres, 1–5000",
+            lon, lat, param("radius", "query", "search radius in metres, 1–5000",
                              {"type": "integer", "minimum": 1, "maximum": 5000,
                               "default": 250})],
             {"application/json": "the address with its distance in metres"}),
         "/search/place": _get("What is at a point: address, parcel, zones, restrictions",
                               [lon, lat], {"application/json": "the objects at the point"}),
         "/reports/parcels/{cadastralNumber}": _get("A land parcel's report", [
-            _param("cadastralNumber", "path", "NNNNNNNNNN:ZZ:QQQ:PPPP",
+            param("cadastralNumber", "path", "NNNNNNNNNN:ZZ:QQQ:PPPP",
                    {"type": "string", "pattern": r"^\d{10}:\d{2}:\d{3}:\d{4}$"}), f, lang],
             {"application/json": "the report", "text/html": "the printable page"},
             "category, purpose, ownership, area (declared and computed), zones, restrictions "
@@ -94,7 +89,7 @@ def public_paths(catalog: Catalog) -> dict[str, Any]:
         "/downloads": _get("The open-data sets and their files", [f, lang],
                            {"application/json": "the list", "text/html": "the page"}),
         "/downloads/{file}": _get("One registry as a file", [
-            _param("file", "path", "the collection's file: "
+            param("file", "path", "the collection's file: "
                    + ", ".join(f"{{collection}}{suffix}" for _, suffix in FORMATS.values()),
                    {"type": "string"})],
             {media.split(";")[0]: fmt for fmt, (media, _) in FORMATS.items()},
@@ -130,13 +125,13 @@ def public_paths(catalog: Catalog) -> dict[str, Any]:
         "/collections/{rasterId}/coverage": _get(
             "A raster as a GeoTIFF, or the part of it in a box", [
                 raster,
-                _param("bbox", "query", "the box to cut: 4 numbers in bbox-crs's axis order",
+                param("bbox", "query", "the box to cut: 4 numbers in bbox-crs's axis order",
                        {"type": "string"}),
-                _param("bbox-crs", "query", "the CRS of bbox (default CRS84)",
+                param("bbox-crs", "query", "the CRS of bbox (default CRS84)",
                        {"type": "string"}),
-                _param("crs", "query", "the GeoTIFF's CRS: one of the collection's crs list "
+                param("crs", "query", "the GeoTIFF's CRS: one of the collection's crs list "
                        "(default the raster's own)", {"type": "string"}),
-                _param("f", "query", "geotiff (the default)", {"type": "string",
+                param("f", "query", "geotiff (the default)", {"type": "string",
                                                                "enum": ["geotiff"]})],
             {"image/tiff; application=geotiff": "the coverage; Content-Crs and Content-Bbox "
                                                 "say where it lies"},
@@ -152,7 +147,7 @@ def public_paths(catalog: Catalog) -> dict[str, Any]:
             operation="collection.map.getTileSet"),
         "/collections/{rasterId}/map/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}":
             _get("A map tile of a raster", [raster, tms, z, row, col,
-                                            _param("f", "query", "png (the default) or webp",
+                                            param("f", "query", "png (the default) or webp",
                                                    {"type": "string",
                                                     "enum": ["png", "webp"]})],
                  {"image/png": "the tile; 204 where the raster has no pixel, 404 outside its "

@@ -26,6 +26,7 @@ from starlette.types import Receive, Scope, Send
 from gis.errors import EnvironmentProblem, GisError, InvalidParameter, NotFound
 from gis.negotiation import acceptable, preferred
 from ogc.html import prepare as prepare_pages
+from ogc.openapi import describe_items
 from ogc.provider import serve_requests_to_providers
 from registries.catalog import default_catalog
 
@@ -81,7 +82,7 @@ def pygeoapi_app(db_url: str, public_url: str, work_dir: Path,
     with config_file.open(encoding="utf-8") as fh:
         config = yaml_load(fh)
     document = get_oas(config)
-    describe_items_parameters(document)
+    describe_items(document)
     document["paths"].update((openapi or {}).get("paths", {}))
     document.setdefault("tags", []).extend((openapi or {}).get("tags", []))
     openapi_file = work_dir / "openapi.yml"
@@ -172,118 +173,6 @@ WITHDRAWN_CONFORMANCE = [
 ]
 
 
-def _query(name: str, description: str, schema: dict[str, Any]) -> dict[str, Any]:
-    return {"name": name, "in": "query", "required": False, "description": description,
-            "schema": schema, "style": "form", "explode": False}
-
-
-# what every collection's items take beside what pygeoapi describes: Part 1's datetime
-# (/req/core/fc-time-definition; pygeoapi lists it only for a provider's time_field), Part 3's
-# filter, and q
-ITEMS_PARAMETERS = [
-    _query("datetime", "an instant or an interval (2026-01-01, 2026-01-01/.., ../2026-12-31): "
-           "objects whose date or validity period intersects it, and those with no date",
-           {"type": "string"}),
-    _query("filter", "a CQL2 filter (cql2-text or cql2-json) over the queryables",
-           {"type": "string"}),
-    _query("filter-lang", "the filter's language", {"type": "string", "enum": [
-        "cql2-text", "cql2-json"], "default": "cql2-text"}),
-    _query("filter-crs", "the CRS of the filter's geometries (default CRS84)",
-           {"type": "string", "format": "uri"}),
-    _query("q", "comma-separated search terms: objects whose text contains any of them",
-           {"type": "string"}),
-]
-
-
-def _problems(*codes: str) -> dict[str, Any]:
-    problem = {"content": {"application/problem+json": {"schema": {"type": "object"}}}}
-    return {code: {"description": WRITE_PROBLEMS[code], **problem} for code in codes}
-
-
-WRITE_PROBLEMS = {
-    "400": "the body or a parameter is wrong (what and where is said)",
-    "401": "not signed in: writes are for staff (a session or a bearer token)",
-    "403": "signed in, without a role that may edit this collection",
-    "404": "no such object",
-    "412": "If-Match names another version: someone changed the object meanwhile",
-    "413": "the body is larger than the server takes",
-    "415": "the body is not GeoJSON (application/geo+json or application/json; merge "
-           "patches application/merge-patch+json)",
-    "422": "the object breaks a rule of the registry (the rule and the field are named)",
-}
-FEATURE_BODY = {"description": "one GeoJSON Feature; its fields: /collections/{collectionId}/"
-                               "schema", "required": True,
-                "content": {m: {"schema": {"type": "object"}}
-                            for m in ("application/geo+json", "application/json")}}
-IF_MATCH = {"name": "If-Match", "in": "header", "required": False, "schema": {"type": "string"},
-            "description": "the version read (its ETag): the write is refused (412) if the "
-                           "object changed since"}
-ETAG = {"ETag": {"description": "the object's new version", "schema": {"type": "string"}}}
-
-
-def _writes(collection: str) -> tuple[dict[str, Any], dict[str, Any]]:
-    """Return what OGC API – Features Part 4 does here: POST on the items, PUT, PATCH and
-    DELETE on one item (pygeoapi described POST as a CQL2 search, and no PATCH)."""
-    tags = [collection]
-    one = {"name": "featureId", "in": "path", "required": True, "schema": {"type": "string"},
-           "description": "the object's id"}
-    name = collection.title().replace("_", "")
-    post = {"tags": tags, "summary": f"Add an object to {collection}",
-            "operationId": f"add{name}Feature",
-            "description": "Part 4 create; staff only. A planner's object waits for "
-                           "verification before the public sees it.",
-            "requestBody": FEATURE_BODY,
-            "responses": {"201": {"description": "created", "headers": {
-                "Location": {"description": "the new object", "schema": {"type": "string"}},
-                **ETAG}}, **_problems("400", "401", "403", "413", "415", "422")}}
-    done = {"204": {"description": "written", "headers": ETAG}}
-    item = {
-        "put": {"tags": tags, "summary": f"Replace an object of {collection}",
-                "operationId": f"replace{name}Feature",
-                "parameters": [one, IF_MATCH], "requestBody": FEATURE_BODY,
-                "responses": {**done, **_problems("400", "401", "403", "404", "412", "413",
-                                                  "415", "422")}},
-        "patch": {"tags": tags, "summary": f"Change fields of an object of {collection}",
-                  "operationId": f"update{name}Feature",
-                  "parameters": [one, IF_MATCH],
-                  "requestBody": {"description": "a JSON merge patch (RFC 7396) of the Feature",
-                                  "required": True, "content": {
-                                      m: {"schema": {"type": "object"}} for m in (
-                                          "application/merge-patch+json", "application/json",
-                                          "application/geo+json")}},
-                  "responses": {**done, **_problems("400", "401", "403", "404", "412", "413",
-                                                    "415", "422")}},
-        "delete": {"tags": tags, "summary": f"Remove an object of {collection}",
-                   "operationId": f"delete{name}Feature",
-                   "parameters": [one, IF_MATCH],
-                   "responses": {"204": {"description": "removed"},
-                                 **_problems("401", "403", "404", "412")}},
-    }
-    return post, item
-
-
-def describe_items_parameters(document: dict[str, Any]) -> None:
-    """Complete pygeoapi's OpenAPI document for every collection: :data:`ITEMS_PARAMETERS`
-    on its items GET (the official suite looks for ``datetime`` there), and the writes this
-    server does (Part 4) in place of what pygeoapi says of them."""
-    paths = document.get("paths", {})
-    for path, item in paths.items():
-        m = ITEMS_PATH.fullmatch(path)
-        get = item.get("get")
-        if get is None or m is None:
-            continue
-        named = {p.get("name") for p in get.setdefault("parameters", [])}
-        get["parameters"] += [p for p in ITEMS_PARAMETERS if p["name"] not in named]
-        collection = m.group(1)
-        post, writes = _writes(collection)
-        if "post" in item:
-            item["post"] = post
-        one = paths.get(f"{path}/{{featureId}}")
-        if one is not None and ("put" in one or "delete" in one):
-            one.update(writes)
-
-
-ITEMS_PATH = re.compile(r"/collections/([^/]+)/items")
 SCHEMA_DOCUMENT = re.compile(r"^/collections/(?P<collection_id>[^/]+)/(schema|queryables)$")
 
 
