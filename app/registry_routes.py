@@ -298,9 +298,9 @@ REPORT_WORDS = {
 
 
 def _with(params: dict[str, str], **extra: str) -> str:
-    from urllib.parse import urlencode
+    from ogc.params import link_query
 
-    return urlencode({**{k: v for k, v in params.items() if k != "f"}, **extra})
+    return link_query({**{k: v for k, v in params.items() if k != "f"}, **extra})
 
 
 async def problems_handler(svc: RegistryService, request: Request) -> Response:

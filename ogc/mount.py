@@ -27,6 +27,7 @@ from gis.errors import EnvironmentProblem, GisError, InvalidParameter, NotFound
 from gis.negotiation import acceptable, preferred
 from ogc.html import prepare as prepare_pages
 from ogc.openapi import describe_items
+from ogc.params import link_query
 from ogc.provider import serve_requests_to_providers
 from registries.catalog import default_catalog
 
@@ -295,7 +296,7 @@ def plain_items_links(links: list[Any]) -> None:
         if isinstance(link, dict) and link.get("rel") == "items" and \
                 link.get("type") == "application/geo+json" and "?" in str(link.get("href")):
             parts = urlsplit(str(link["href"]))
-            query = urlencode([(k, v) for k, v in parse_qsl(parts.query) if k != "f"])
+            query = link_query([(k, v) for k, v in parse_qsl(parts.query) if k != "f"])
             link["href"] = urlunsplit(parts._replace(query=query))
 
 
