@@ -6,6 +6,7 @@ separators and month names into pygeoapi's templates) write them as the geoporta
 
 from __future__ import annotations
 
+import math
 from datetime import date, datetime
 from zoneinfo import ZoneInfo
 
@@ -31,6 +32,21 @@ def number_in(value: object, lang: str, digits: int = 0) -> str:
     text = f"{float(str(value)):,.{digits}f}"
     return text.translate(str.maketrans(",.", THOUSANDS[lang] + DECIMAL[lang]))
 
+
+
+def measure_in(value: float, lang: str, significant: int = 3) -> str:
+    """Return a measured size (a pixel's side) as ``lang`` writes it, to ``significant``
+    digits without trailing zeros: what was measured, not the float's noise.
+
+    >>> measure_in(0.0001, "uk"), measure_in(0.49999999, "uk"), measure_in(1250.0, "en")
+    ('0,0001', '0,5', '1,250')
+    """
+    if value == 0 or not math.isfinite(value):
+        return number_in(value, lang)
+    digits = max(0, significant - 1 - math.floor(math.log10(abs(value))))
+    text = number_in(round(value, digits), lang, digits)
+    decimal = DECIMAL["en" if lang == "en" else "uk"]
+    return text.rstrip("0").rstrip(decimal) if decimal in text else text
 
 # the geoportal's cards (Intl, "en-GB") write an English date as "12 May 2026": so do the
 # server's pages and pygeoapi's (ogc/html.prepare writes these words into their templates)
