@@ -13,6 +13,7 @@ from gis.auth import Principal
 from gis.db import database_errors
 from gis.rasters import RasterRecord, list_rasters
 from gis.settings import Settings
+from ogc.html import render_page
 from tiles.raster import CatalogueSnapshot, Readers, TileMemory
 from tiles.raster_documents import RasterService, public_entry
 from tiles.raster_routes import RasterCollections, raster_routes
@@ -40,7 +41,7 @@ class RasterServer:
 
     def collections(self, app: ASGIApp) -> ASGIApp:
         """Return the OGC API ``app`` with the raster collections beside the registries'."""
-        return RasterCollections(app, self.service)
+        return RasterCollections(app, self.service, render_page)
 
     def public_layers(self) -> list[dict[str, object]]:
         """Return the public rasters with their TileJSON and XYZ URLs (for the geoportal,

@@ -113,3 +113,22 @@ def prepare(work_dir: Path, catalog: Catalog) -> tuple[Path, Path]:
     compile_messages(locales, "uk", UK_MESSAGES)
     compile_messages(locales, "en", EN_MESSAGES)
     return templates, locales
+
+
+def render_page(template: str, data: dict[str, Any], lang: str) -> str:
+    """Return ``template`` (a path under ``ogc/templates/``) rendered with ``data`` in
+    ``lang``, in the frame and with the words of the pages pygeoapi renders.
+
+    For the documents served beside pygeoapi's (the raster collections, the collections list
+    that holds them): one frame, one language switch, one set of strings. ``data`` is the
+    page's document; its links give the frame its canonical address and the JSON link, as
+    pygeoapi's own documents do. Needs the mounted OGC API (:func:`ogc.mount.pygeoapi_app`).
+    """
+    import sys
+
+    from pygeoapi.l10n import str2locale
+    from pygeoapi.util import render_j2_template
+
+    api = sys.modules["pygeoapi.starlette_app"].api_
+    return str(render_j2_template(api.tpl_config, api.config["server"]["templates"], template,
+                                  data, str2locale(lang)))

@@ -621,7 +621,8 @@ def test_hostile_values_in_every_query_parameter_of_every_get_route(target: Targ
 TWO_LANGUAGES = ("/reports/parcels/{number}?f=html", "/downloads?f=html",
                  "/registries/land_parcels/quality?f=html", "/verification",
                  "/qgis/project.qgs", "/maps/city/style.json", "/collections?f=html",
-                 "/collections/no-such-layer?f=html")
+                 "/collections/no-such-layer?f=html", "/collections/{raster}?f=html",
+                 "/collections/{raster}/schema?f=html")
 
 
 def test_every_page_reads_lang_as_a_language_tag_and_says_which(target: Target) -> None:
@@ -637,7 +638,7 @@ def test_every_page_reads_lang_as_a_language_tag_and_says_which(target: Target) 
 
     with httpx.Client(base_url=target.base, timeout=60, headers=STAFF_HEADERS) as client:
         for path in TWO_LANGUAGES:
-            url = path.format(number=target.number)
+            url = path.format(number=target.number, raster=RASTER)
             sep = "&" if "?" in url else "?"
             expected = 404 if "no-such" in url else 200
             for asked, lang in (("en", "en"), ("en-GB", "en"), ("EN", "en"), ("uk", "uk"),

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import subprocess
 import time
@@ -446,9 +447,16 @@ def test_staff_only_raster_does_not_exist_for_the_public(http: httpx.Client) -> 
         assert public.headers["content-type"] == absent.headers["content-type"], path
         staff = http.get(path, headers=STAFF)
         assert staff.status_code == 200, (path, staff.text)
-    for path in ("/rasters", "/rasters/wmts", "/collections?f=json"):
+    for path in ("/rasters", "/rasters/wmts", "/collections?f=json", "/collections?f=html"):
         assert name not in http.get(path).text, path
         assert name in http.get(path, headers=STAFF).text, path
+    # its page: the public's is the error page of a raster never added, the staff's says so
+    page = http.get(f"/collections/{name}", params={"f": "html"})
+    absent = http.get("/collections/never-added1", params={"f": "html"})
+    assert page.status_code == absent.status_code == 404
+    assert page.text == absent.text.replace("never-added1", name)
+    staff_page = http.get(f"/collections/{name}", params={"f": "html"}, headers=STAFF)
+    assert staff_page.status_code == 200 and "Лише для працівників" in staff_page.text
     staff_tile = http.get(f"/collections/{name}/map/tiles/{UCS}/8/{y}/{x}", headers=STAFF)
     assert staff_tile.headers["cache-control"].startswith("private")
 
@@ -674,8 +682,7 @@ def test_a_raster_added_or_removed_elsewhere_is_served_or_gone_within_a_second(
 def test_raster_documents_refuse_a_format_they_do_not_serve(http: httpx.Client) -> None:
     """The rasters' JSON documents answered ``f=xml`` or ``f=html`` with JSON and 200, where
     the vector tiles' documents and every other resource refuse a format they do not serve."""
-    paths = ["/rasters", "/rasters/plan-wgs/tilejson.json", "/collections/plan-wgs",
-             "/collections/plan-wgs/schema", "/collections/plan-wgs/map/tiles",
+    paths = ["/rasters", "/rasters/plan-wgs/tilejson.json", "/collections/plan-wgs/map/tiles",
              f"/collections/plan-wgs/map/tiles/{UCS}"]
     for path in paths:
         for f in ("xml", "html"):
@@ -686,5 +693,114 @@ def test_raster_documents_refuse_a_format_they_do_not_serve(http: httpx.Client) 
             else:  # asked as a page, the refusal is the error page
                 assert r.headers["content-type"].startswith("text/html"), path
         assert http.get(path, params={"f": "json"}).status_code == 200, path
+    # a raster's collection and schema are JSON or a page (their own test), nothing else
+    for path in ("/collections/plan-wgs", "/collections/plan-wgs/schema"):
+        for f in ("xml", "jsonld"):
+            r = http.get(path, params={"f": f})
+            assert r.status_code == 400 and r.json()["parameter"] == "f", (path, f, r.text)
     # a staff-only raster stays absent to the public whatever format is asked
     assert http.get("/collections/secret-plan", params={"f": "xml"}).status_code == 404
+
+
+def page_links(html: str, base: str) -> list[str]:
+    """Return the server's own addresses a page links (href), unescaped."""
+    return [h.replace("&amp;", "&") for h in re.findall(r'href="([^"#]+)"', html)
+            if h.startswith(base)]
+
+
+def test_a_raster_has_its_own_page_in_both_languages(http: httpx.Client,
+                                                     raster_server: str) -> None:
+    """A raster collection had no HTML page (a 400; OGC API – Common's HTML class asks every
+    resource in HTML) and the collections page listed the registries only. Now its page says
+    what it is in the page's language, and every link of it answers."""
+    uk = http.get("/collections/plan-ucs", headers={"Accept": "text/html"})
+    en = http.get("/collections/plan-ucs", params={"f": "html", "lang": "en"})
+    for r, lang in ((uk, "uk"), (en, "en")):
+        assert r.status_code == 200 and r.headers["content-type"].startswith("text/html")
+        assert r.headers["content-language"] == lang
+        assert f'<html lang="{lang}"' in r.text
+    assert "<h1>Test plan-ucs</h1>" in uk.text and "<h1>Test plan (UCS-2000)</h1>" in en.text
+    for words, page in (
+            (["Растр: зображення з палітрою", "рішення № 1", "1\u00a0000 × 1\u00a0000",
+              "1 м × 1 м", "EPSG:6383", "номер кольору палітри", "увесь растр"], uk.text),
+            (["Raster: paletted image", "1,000 × 1,000", "1 m × 1 m",
+              "palette colour number", "the whole raster"], en.text)):
+        assert all(w in page for w in words), [w for w in words if w not in page]
+    # English complete: none of the Ukrainian page's own words (the source document is data)
+    assert not any(w in en.text for w in ("Растр", "Завантажити", "Канали", "Схема", "Набори"))
+    dated = http.get("/collections/plan-wgs", params={"f": "html"}).text
+    assert "01.05.2024" in dated and "0,000013° × 0,000009°" in dated  # not float noise
+    assert "1 May 2024" in http.get("/collections/plan-wgs",
+                                    params={"f": "html", "lang": "en"}).text
+    for page in (uk.text, en.text):
+        links = page_links(page, raster_server)
+        assert any(link.endswith("/collections/plan-ucs/coverage") for link in links)
+        for link in links:
+            r = http.get(link)
+            assert r.status_code == 200, (link, r.status_code)
+    schema = http.get("/collections/plan-ucs/schema", params={"f": "html", "lang": "en"})
+    assert schema.status_code == 200 and "palette colour number" in schema.text
+    assert "<code>class</code>" in schema.text and "0–255" in schema.text
+    # the JSON names the title for the language asked, as the registries' do
+    assert http.get("/collections/plan-ucs", params={"lang": "en"}).json()["title"] == \
+        "Test plan (UCS-2000)"
+    assert http.get("/collections/plan-ucs").json()["title"] == "Test plan-ucs"
+    # one f, as on every other resource
+    for path in ("/collections/plan-ucs", "/collections/plan-ucs/schema", "/collections"):
+        r = http.get(path, params=[("f", "json"), ("f", "html")])
+        assert r.status_code == 400 and "f is given 2 times" in r.text, (path, r.text)
+
+
+def test_the_collections_page_lists_what_the_json_lists(http: httpx.Client,
+                                                        raster_server: str) -> None:
+    listed = {c["id"]: c["title"] for c in http.get(
+        "/collections", params={"f": "json", "lang": "en"}).json()["collections"]}
+    assert "plan-ucs" in listed and "land_parcels" in listed
+    for lang in ("uk", "en"):
+        page = http.get("/collections", params={"f": "html", "lang": lang})
+        assert page.status_code == 200 and page.headers["content-language"] == lang
+        ids = {link.rsplit("/", 1)[1] for link in page_links(page.text, raster_server)
+               if re.fullmatch(rf"{re.escape(raster_server)}/collections/[\w-]+", link)}
+        assert ids == set(listed), ids ^ set(listed)
+    english = http.get("/collections", params={"f": "html", "lang": "en"}).text
+    assert "Test plan (UCS-2000)" in english and "Data collections in this service" in english
+    assert "Набори даних цього сервісу" in http.get("/collections", params={"f": "html"}).text
+    assert listed["plan-ucs"] == "Test plan (UCS-2000)"
+    # the page in the language asked, whatever the browser prefers
+    page = http.get("/collections", headers={"Accept": "text/html", "Accept-Language": "en"})
+    assert page.headers["content-language"] == "uk" and "Test plan-ucs" in page.text
+    # the other formats are pygeoapi's, the rasters in the JSON
+    assert http.get("/collections", params={"f": "jsonld"}).headers[
+        "content-type"].startswith("application/ld+json")
+    assert http.get("/collections", params={"f": "xml"}).status_code == 400
+
+
+def test_the_raster_page_draws_its_tiles_in_chromium(raster_server: str) -> None:
+    """The page's map asks the raster's tiles under the page's own CSP; the page meets
+    WCAG 2.1 AA as the registries' pages do."""
+    from playwright.sync_api import sync_playwright
+
+    from tests.test_accessibility import violations
+
+    with sync_playwright() as pw:
+        browser = pw.chromium.launch(executable_path="/usr/bin/chromium", headless=True,
+                                     args=["--no-sandbox", "--disable-gpu"])
+        try:
+            page = browser.new_page()
+            problems: list[str] = []
+            page.on("pageerror", lambda exc: problems.append(str(exc)))
+            page.on("console", lambda m: problems.append(m.text) if m.type == "error" else None)
+            tiles: list[int] = []
+            page.on("response", lambda r: tiles.append(r.status)
+                    if "/rasters/ortho-ucs/" in r.url and r.url.endswith(".png") else None)
+            page.goto(f"{raster_server}/collections/ortho-ucs?f=html", wait_until="networkidle")
+            page.wait_for_function("() => document.querySelector('.maplibregl-canvas')")
+            assert tiles and set(tiles) <= {200, 204}, tiles
+            assert 200 in tiles and problems == [], problems
+            audit = browser.new_context(bypass_csp=True).new_page()  # axe is injected inline
+            for path in ("/collections/ortho-ucs?f=html", "/collections/ortho-ucs?f=html&lang=en",
+                         "/collections/plan-ucs/schema?f=html", "/collections?f=html&lang=en"):
+                audit.goto(raster_server + path, wait_until="networkidle")
+                assert violations(audit) == [], path
+        finally:
+            browser.close()

@@ -26,6 +26,7 @@ from gis.tms import (
     tile_matrix_set,
     tileset_entry,
 )
+from gis.writing import date_in, measure_in, number_in
 from tiles.raster import FORMATS, GEOTIFF, CatalogueSnapshot, Readers, TileMemory, tile_limits
 
 REL = "http://www.opengis.net/def/rel/ogc/1.0/"
@@ -140,8 +141,9 @@ def _fields(rec: RasterRecord) -> dict[str, dict[str, Any]]:
                 else "continuous"} for i, n in enumerate(names)}
 
 
-def collection(svc: RasterService, rec: RasterRecord) -> dict[str, Any]:
-    """Return the OGC API collection description of a raster (a coverage with map tiles)."""
+def collection(svc: RasterService, rec: RasterRecord, lang: str = "uk") -> dict[str, Any]:
+    """Return the OGC API collection description of a raster (a coverage with map tiles),
+    titled for readers of ``lang`` (``RasterRecord.title_in``) as the registries' are."""
     base = f"{svc.base_url}/collections/{rec.name}"
     storage = crs_uri(rec.srid) if rec.srid else rec.crs
     w, s, e, n = rec.lonlat_bounds
@@ -162,7 +164,7 @@ def collection(svc: RasterService, rec: RasterRecord) -> dict[str, Any]:
     if storage not in crss:
         crss = [storage, *crss]
     return {
-        "id": rec.name, "title": rec.title, "description": rec.source_document,
+        "id": rec.name, "title": rec.title_in(lang), "description": rec.source_document,
         "dataType": "coverage", "itemType": "coverage", "storageCrs": storage, "crs": crss,
         "extent": extent,
         "links": [
@@ -184,11 +186,57 @@ def collection(svc: RasterService, rec: RasterRecord) -> dict[str, Any]:
         ]}
 
 
-def schema(rec: RasterRecord, base_url: str) -> dict[str, Any]:
+def schema(rec: RasterRecord, base_url: str, lang: str = "uk") -> dict[str, Any]:
     """Return the logical schema (JSON Schema) of a raster's fields: its bands."""
     return {"$schema": "https://json-schema.org/draft/2020-12/schema",
-            "$id": f"{base_url}/collections/{rec.name}/schema", "title": rec.title,
+            "$id": f"{base_url}/collections/{rec.name}/schema", "title": rec.title_in(lang),
             "type": "object", "properties": _fields(rec)}
+
+
+def as_page(doc: dict[str, Any], href: str) -> dict[str, Any]:
+    """Return the JSON document ``doc`` (a collection, a schema, the collections list) as the
+    data of its HTML page at ``href``: the page is ``self``, the JSON its ``alternate`` (what
+    the pages' frame links as JSON and as canonical, as in pygeoapi's own pages).
+
+    >>> as_page({"links": [{"rel": "self", "type": "application/json", "href": "/c/o"}]},
+    ...         "/c/o")["links"]  # doctest: +NORMALIZE_WHITESPACE
+    [{'rel': 'self', 'type': 'text/html', 'href': '/c/o?f=html'},
+     {'rel': 'alternate', 'type': 'application/json', 'href': '/c/o'}]
+    """
+    links = [lk for lk in doc.get("links", []) if lk.get("type") != "text/html"]
+    json_link = next((lk for lk in links if lk.get("rel") == "self"), None)
+    rest = [lk for lk in links if lk is not json_link]
+    alternate = [{**json_link, "rel": "alternate"}] if json_link else [
+        {"rel": "alternate", "type": "application/json", "href": f"{href}?f=json"}]
+    return {**doc, "links": [{"rel": "self", "type": "text/html", "href": f"{href}?f=html"},
+                             *alternate, *rest]}
+
+
+def collection_page(svc: RasterService, rec: RasterRecord, lang: str) -> dict[str, Any]:
+    """Return the data of a raster collection's HTML page (``collections/raster.html``): its
+    collection document, and under ``hromada`` what the page shows beside it, numbers and
+    dates written as ``lang`` writes them (``gis.writing``)."""
+    base = f"{svc.base_url}/collections/{rec.name}"
+    doc = as_page(collection(svc, rec, lang), base)
+    crs = ProjCRS.from_epsg(rec.srid) if rec.srid is not None else \
+        ProjCRS.from_user_input(rec.crs)
+    cells = rec.width * rec.height
+    doc["hromada"] = {
+        "kind": rec.kind, "bands": list(_fields(rec)), "public": rec.public,
+        "dated": date_in(rec.dated.isoformat(), lang) if rec.dated else "",
+        "crs": f"EPSG:{rec.srid} ({crs.name})" if rec.srid is not None else crs.name,
+        "size": f"{number_in(rec.width, lang)} × {number_in(rec.height, lang)}",
+        # the page words metres and degrees; another unit (a plan in feet) by PROJ's name
+        "resolution": [measure_in(rec.res_x, lang), measure_in(rec.res_y, lang)],
+        "unit": "degree" if crs.is_geographic else crs.axis_info[0].unit_name
+        if crs.axis_info else "",
+        # a coverage over the server's cell limit comes back averaged down to it
+        "whole": cells <= svc.max_coverage_cells, "max_cells": number_in(
+            svc.max_coverage_cells, lang),
+        "tilejson": f"{svc.base_url}/rasters/{rec.name}/tilejson.json",
+        "coverage": f"{base}/coverage", "tilesets": f"{base}/map/tiles",
+        "schema": f"{base}/schema"}
+    return doc
 
 
 def raster_list(svc: RasterService, staff: bool) -> dict[str, Any]:

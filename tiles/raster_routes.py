@@ -21,12 +21,13 @@ from __future__ import annotations
 import gzip
 import json
 import math
-from collections.abc import Callable
+from collections.abc import Callable, MutableMapping
 from typing import Any
+from urllib.parse import urlencode
 
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
 
@@ -39,7 +40,17 @@ from gis.crs import (
     refuse_beyond_degrees,
 )
 from gis.errors import InvalidParameter, NotFound
-from gis.negotiation import json_document, json_only, not_modified
+from gis.negotiation import (
+    LANGUAGES,
+    acceptable,
+    choices,
+    json_document,
+    language,
+    not_modified,
+    page_or_json,
+    prefers_html,
+)
+from gis.params import given_once
 from gis.rasters import RasterRecord
 from gis.tms import (
     WEB_MERCATOR_QUAD,
@@ -56,7 +67,9 @@ from tiles.raster import (
 )
 from tiles.raster_documents import (
     RasterService,
+    as_page,
     collection,
+    collection_page,
     raster_list,
     schema,
     tilejson,
@@ -245,17 +258,24 @@ def raster_routes(svc: RasterService) -> list[Route]:
     ]
 
 
+# renders an OGC API page: (template, its data, language) → HTML (ogc.html.render_page)
+PageRenderer = Callable[[str, dict[str, Any], str], str]
+
+
 class RasterCollections:
     """ASGI wrapper of the OGC API: raster collections beside the registries' ones.
 
-    ``/collections`` (JSON) gets the rasters the caller may see appended;
-    ``/collections/{name}`` and ``/collections/{name}/schema`` of a raster are answered here
-    (JSON only); everything else, and every registry collection, passes through untouched.
+    ``/collections`` gets the rasters the caller may see appended, in JSON and on its HTML page
+    (rendered by ``page`` from the JSON list, so that both list the same collections);
+    ``/collections/{name}`` and ``/collections/{name}/schema`` of a raster are answered here,
+    as JSON or as a page in the frame of the registries' pages. Everything else, and every
+    registry collection, passes through untouched.
     """
 
-    def __init__(self, app: ASGIApp, svc: RasterService) -> None:
+    def __init__(self, app: ASGIApp, svc: RasterService, page: PageRenderer) -> None:
         self.app = app
         self.svc = svc
+        self.page = page
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "").rstrip("/") if scope["type"] == "http" else ""
@@ -268,16 +288,36 @@ class RasterCollections:
         if len(parts) in (1, 2) and (len(parts) == 1 or parts[1] == "schema"):
             rec = await run_in_threadpool(self._visible, parts[0], self.svc.staff(request))
             if rec is not None:
-                json_only(request.query_params.get("f"))  # a raster has no page of its own
-                doc = collection(self.svc, rec) if len(parts) == 1 else \
-                    schema(rec, self.svc.base_url)
-                media = "application/json" if len(parts) == 1 else "application/schema+json"
-                await JSONResponse(doc, media_type=media)(scope, receive, send)
+                # a page is rendered and its CRS looked up in PROJ: off the event loop
+                answer = await run_in_threadpool(self._raster, request, rec, len(parts) == 1)
+                await answer(scope, receive, send)
                 return
-        if parts:  # a staff-only raster falls through too: the OGC API's own 404, as if absent
+        if parts:  # a staff-only raster falls through too: the OGC API's 404, as if absent
             await self.app(scope, receive, send)
             return
+        f = given_once(request.query_params.multi_items()).get("f")  # f=json&f=html: a 400
+        if (f.lower() == "html") if f else prefers_html(request.headers.get("accept")):
+            await self._listing_page(scope, send, request)
+            return
         await self._listing(scope, receive, send, self.svc.staff(request))
+
+    def _raster(self, request: Request, rec: RasterRecord, described: bool) -> Response:
+        """Return a raster's collection (``described``) or schema, as JSON or its page."""
+        page = page_or_json(given_once(request.query_params.multi_items()).get("f"),
+                            request.headers.get("accept"))
+        lang = asked_language(request, page)
+        base = f"{self.svc.base_url}/collections/{rec.name}"
+        headers = {"content-language": lang, "vary": "Accept, Accept-Language"}
+        if page:
+            data = collection_page(self.svc, rec, lang) if described else \
+                as_page(schema(rec, self.svc.base_url, lang), f"{base}/schema")
+            html = self.page("collections/raster.html" if described
+                             else "collections/raster_schema.html", data, lang)
+            return HTMLResponse(html, headers=headers)
+        if described:
+            return JSONResponse(collection(self.svc, rec, lang), headers=headers)
+        return JSONResponse(schema(rec, self.svc.base_url, lang), headers=headers,
+                            media_type="application/schema+json")
 
     def _visible(self, name: str, staff: bool) -> RasterRecord | None:
         try:
@@ -285,8 +325,8 @@ class RasterCollections:
         except NotFound:
             return None
 
-    async def _listing(self, scope: Scope, receive: Receive, send: Send,
-                       staff: bool) -> None:
+    async def _answer(self, scope: Scope, receive: Receive) -> tuple[dict[str, Any], bytes]:
+        """Return the wrapped app's answer to ``scope``: its start message and its body."""
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
 
@@ -297,26 +337,89 @@ class RasterCollections:
                 chunks.append(message.get("body", b""))
 
         await self.app(scope, receive, capture)
-        body = b"".join(chunks)
+        return start, b"".join(chunks)
+
+    async def _listing_document(self, start: dict[str, Any], body: bytes, staff: bool
+                                ) -> dict[str, Any] | None:
+        """Return the JSON collections list the wrapped app answered (``start``, ``body``)
+        with the rasters ``staff`` (or the public) may see appended, in its language; None
+        for any other answer (an error, a JSON-LD list)."""
         headers = {k.lower(): v for k, v in start.get("headers", [])}
-        if start.get("status") == 200 and \
-                headers.get(b"content-type", b"").startswith(b"application/json"):
-            rasters = await run_in_threadpool(self.svc.catalogue.visible, staff)
-            body = self._append(body, headers.get(b"content-encoding") == b"gzip", rasters)
-        out = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
-        out.append((b"content-length", str(len(body)).encode()))
-        await send({**start, "headers": out})
+        if start.get("status") != 200 or \
+                not headers.get(b"content-type", b"").startswith(b"application/json"):
+            return None
+        try:
+            doc = json.loads(gzip.decompress(body) if headers.get(b"content-encoding") == b"gzip"
+                             else body)
+        except (OSError, ValueError):
+            return None
+        if not isinstance(doc, dict) or not isinstance(doc.get("collections"), list):
+            return None
+        lang = language(headers.get(b"content-language", b"").decode("latin-1"))
+        rasters = await run_in_threadpool(self.svc.catalogue.visible, staff)
+        doc["collections"].extend(collection(self.svc, r, lang) for r in rasters)
+        return doc
+
+    async def _listing(self, scope: Scope, receive: Receive, send: Send,
+                       staff: bool) -> None:
+        start, body = await self._answer(scope, receive)
+        doc = await self._listing_document(start, body, staff)
+        headers = [(k, v) for k, v in start.get("headers", []) if k.lower() != b"content-length"]
+        if doc is not None:  # zipped again when it came zipped (pygeoapi's gzip)
+            out = json.dumps(doc, ensure_ascii=False).encode()
+            body = gzip.compress(out) if body.startswith(b"\x1f\x8b") else out
+        headers.append((b"content-length", str(len(body)).encode()))
+        await send({**start, "headers": headers})
         await send({"type": "http.response.body", "body": body})
 
-    def _append(self, body: bytes, zipped: bool, rasters: list[RasterRecord]) -> bytes:
-        if not rasters:
-            return body
-        try:
-            doc = json.loads(gzip.decompress(body) if zipped else body)
-        except (OSError, ValueError):
-            return body
-        if not isinstance(doc.get("collections"), list):
-            return body
-        doc["collections"].extend(collection(self.svc, r) for r in rasters)
-        out = json.dumps(doc, ensure_ascii=False).encode()
-        return gzip.compress(out) if zipped else out
+    async def _listing_page(self, scope: Scope, send: Send, request: Request) -> None:
+        """Answer the HTML page of ``/collections``: the JSON list (the registries' and the
+        rasters'), rendered, so that the page and the JSON list the same collections. An
+        error of the JSON list is answered as the page's own."""
+        lang = language(request.query_params.get("lang"))
+        # the list as JSON in the page's language, whatever the browser's Accept-Language
+        # says; each f and lang kept in its place, so that one given twice is refused as such
+        query = [(k, "json" if k == "f" else lang if k == "lang" else v)
+                 for k, v in request.query_params.multi_items()]
+        query += [(k, v) for k, v in (("f", "json"), ("lang", lang))
+                  if k not in request.query_params]
+        asked = {**scope, "method": "GET", "query_string": urlencode(query).encode()}
+        start, body = await self._answer(asked, no_body)
+        doc = await self._listing_document(start, body, self.svc.staff(request))
+        if doc is None:
+            await self.app({**scope, "method": "GET"}, no_body, send)
+            return
+        href = f"{self.svc.base_url}/collections"
+        data = {**as_page(doc, href), "base_url": self.svc.base_url, "collections_path": href}
+        html = await run_in_threadpool(self.page, "collections/index.html", data, lang)
+        keep = [(k, v) for k, v in start.get("headers", []) if k.lower() not in (
+            b"content-type", b"content-length", b"content-encoding", b"content-language")]
+        await HTMLResponse(html, headers={"content-language": lang})(
+            scope, no_body, _with_headers(send, keep))
+
+async def no_body() -> dict[str, Any]:
+    """The ``receive`` of a GET asked on a request's behalf: no body."""
+    return {"type": "http.request", "body": b"", "more_body": False}
+
+
+def _with_headers(send: Send, extra: list[tuple[bytes, bytes]]) -> Send:
+    async def wrapped(message: MutableMapping[str, Any]) -> None:
+        if message["type"] == "http.response.start":
+            message = {**message, "headers": [*message.get("headers", []), *extra]}
+        await send(message)
+
+    return wrapped
+
+
+def asked_language(request: Request, page: bool) -> str:
+    """Return the language a raster's document is asked in: ``lang``; for JSON without it,
+    the first of ours ``Accept-Language`` names (as pygeoapi reads it for the registries'
+    documents); a page without ``lang`` is Ukrainian, as every page is (its switch says
+    ``?lang=en``)."""
+    asked = request.query_params.get("lang")
+    if not asked and not page:
+        ranked = sorted(choices(acceptable(request.headers.get("accept-language", ""))),
+                        key=lambda c: -c[2])
+        asked = next((tag for tag, _, _ in ranked
+                      if tag.split("-", 1)[0].lower() in LANGUAGES), None)
+    return language(asked)

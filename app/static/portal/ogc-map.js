@@ -1,6 +1,6 @@
 // The map on the OGC API's HTML pages (ogc/templates/): the city's own style as background and
-// the page's objects (a JSON block) highlighted over it, or the collection's extent. No
-// inline script: the page says what to draw in data- attributes.
+// the page's objects (a JSON block) highlighted over it, or the collection's extent (a raster's
+// with its tiles, data-raster). No inline script: the page says what to draw in data- attributes.
 (function () {
   const HIGHLIGHT = "#ff6f00";
   for (const box of document.querySelectorAll(".ogc-map")) {
@@ -18,6 +18,12 @@
     }
     if (!bounds.isEmpty()) map.fitBounds(bounds, { padding: 30, maxZoom: 17, duration: 0 });
     map.on("load", () => {
+      if (box.dataset.raster) {
+        // a published raster (its TileJSON) under the city's labels
+        const labels = map.getStyle().layers.find((l) => l.type === "symbol");
+        map.addSource("raster", { type: "raster", url: box.dataset.raster, tileSize: 256 });
+        map.addLayer({ id: "raster", type: "raster", source: "raster" }, labels ? labels.id : undefined);
+      }
       if (!data) return;
       map.addSource("items", { type: "geojson", data });
       map.addLayer({ id: "items-fill", type: "fill", source: "items", filter: ["==", ["geometry-type"], "Polygon"],
