@@ -560,7 +560,9 @@ RASTER = "sweep-ortho"
 PYGEOAPI = ("/collections", "/collections/land_parcels", "/collections/land_parcels/items",
             "/collections/land_parcels/items/{parcel}", "/collections/land_parcels/queryables",
             "/collections/land_parcels/schema", "/collections/land_parcels/feature-schema",
-            "/conformance", "/openapi")
+            "/conformance", "/openapi",
+            # a raster's collection and schema, answered beside pygeoapi's (JSON or a page)
+            "/collections/{raster}", "/collections/{raster}/schema")
 PARAMETERS = ("f", "lang", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "at",
               "q", "lon", "lat", "radius", "collections", "filter", "properties", "sortby",
               "scale", "paper", "access", "pending", "number", "status", "subset", "width",

@@ -39,7 +39,7 @@ from gis.crs import (
     output_crs_uris,
     refuse_beyond_degrees,
 )
-from gis.errors import InvalidParameter, NotFound
+from gis.errors import InvalidParameter, MethodNotAllowed, NotFound
 from gis.negotiation import (
     LANGUAGES,
     acceptable,
@@ -258,6 +258,7 @@ def raster_routes(svc: RasterService) -> list[Route]:
     ]
 
 
+READ_ONLY = "GET, HEAD, OPTIONS"  # what a raster's collection and schema answer
 # renders an OGC API page: (template, its data, language) → HTML (ogc.html.render_page)
 PageRenderer = Callable[[str, dict[str, Any], str], str]
 
@@ -279,20 +280,27 @@ class RasterCollections:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         path = scope.get("path", "").rstrip("/") if scope["type"] == "http" else ""
-        if scope["type"] != "http" or scope["method"] not in ("GET", "HEAD") or \
-                not path.startswith("/collections"):
+        if scope["type"] != "http" or not path.startswith("/collections"):
             await self.app(scope, receive, send)
             return
         parts = path.split("/")[2:]
         request = Request(scope)
+        reading = scope["method"] in ("GET", "HEAD")
         if len(parts) in (1, 2) and (len(parts) == 1 or parts[1] == "schema"):
             rec = await run_in_threadpool(self._visible, parts[0], self.svc.staff(request))
+            if rec is not None and not reading:  # the OGC API's 404 told OPTIONS it was absent
+                if scope["method"] != "OPTIONS":
+                    raise MethodNotAllowed(f"this resource answers {READ_ONLY} only",
+                                           allow=READ_ONLY)
+                await Response(status_code=204, headers={"allow": READ_ONLY})(
+                    scope, receive, send)
+                return
             if rec is not None:
                 # a page is rendered and its CRS looked up in PROJ: off the event loop
                 answer = await run_in_threadpool(self._raster, request, rec, len(parts) == 1)
                 await answer(scope, receive, send)
                 return
-        if parts:  # a staff-only raster falls through too: the OGC API's 404, as if absent
+        if parts or not reading:  # a staff-only raster too: the OGC API's 404, as if absent
             await self.app(scope, receive, send)
             return
         f = given_once(request.query_params.multi_items()).get("f")  # f=json&f=html: a 400
