@@ -759,9 +759,20 @@ def test_the_collections_page_lists_what_the_json_lists(http: httpx.Client,
     for lang in ("uk", "en"):
         page = http.get("/collections", params={"f": "html", "lang": lang})
         assert page.status_code == 200 and page.headers["content-language"] == lang
-        ids = {link.rsplit("/", 1)[1] for link in page_links(page.text, raster_server)
-               if re.fullmatch(rf"{re.escape(raster_server)}/collections/[\w-]+", link)}
-        assert ids == set(listed), ids ^ set(listed)
+        found = {m[1]: m[0] for m in (re.fullmatch(
+            rf"{re.escape(raster_server)}/collections/([\w-]+)\?f=html&lang=(\w+)", link)
+            for link in page_links(page.text, raster_server)) if m}
+        assert set(found) == set(listed), set(found) ^ set(listed)
+        # each leads to its page in the list's language (pygeoapi's list lost it: the
+        # English list led to Ukrainian pages)
+        for cid in ("land_parcels", "plan-ucs"):
+            assert f"lang={lang}" in found[cid]
+            assert http.get(found[cid]).headers["content-language"] == lang, cid
+    counts = {c["id"]: c["numberMatched"] for c in http.get(
+        "/collections", params={"f": "json"}).json()["collections"] if "numberMatched" in c}
+    row = re.search(r'land_parcels\?f=html&amp;lang=en">Land parcels</a></td>(.*?)</tr>',
+                    http.get("/collections", params={"f": "html", "lang": "en"}).text, re.S)
+    assert row and f"<td>{counts['land_parcels']:,}</td>" in row.group(1), row
     english = http.get("/collections", params={"f": "html", "lang": "en"}).text
     assert "Test plan (UCS-2000)" in english and "Data collections in this service" in english
     assert "Набори даних цього сервісу" in http.get("/collections", params={"f": "html"}).text
