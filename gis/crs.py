@@ -6,6 +6,9 @@ import math
 from functools import lru_cache
 
 from pyproj import CRS, Transformer
+from pyproj.exceptions import CRSError
+
+from gis.errors import InvalidParameter
 
 CRS84 = "http://www.opengis.net/def/crs/OGC/1.3/CRS84"
 UCS2000_GEOGRAPHIC = 5561
@@ -106,10 +109,6 @@ def crs_param(raw: str, name: str) -> int | str:
     Traceback (most recent call last):
     gis.errors.InvalidParameter: bbox-crs: EPSG:5703 (NAVD88 height) is not a two-dimensional...
     """
-    from pyproj.exceptions import CRSError
-
-    from gis.errors import InvalidParameter
-
     try:
         found = srid_from_uri(raw)
     except ValueError:
@@ -138,8 +137,6 @@ def refuse_beyond_degrees(box: tuple[float, float, float, float], crs: int | str
     Traceback (most recent call last):
     gis.errors.InvalidParameter: bbox='…' lies beyond longitude ±180° or latitude ±90° of CRS84...
     """
-    from gis.errors import InvalidParameter
-
     if not is_geographic(crs):
         return
     w, s, e, n = box
