@@ -209,6 +209,17 @@ class Coverage:
     headers: dict[str, str] = field(default_factory=dict)
 
 
+def over_cell_limit(width: int, height: int, max_cells: int) -> bool:
+    """Return True when a coverage of ``width`` × ``height`` cells is over the server's limit:
+    averaged down to it, or refused under ``Prefer: handling=strict`` (and a raster's page
+    says so of its whole coverage).
+
+    >>> over_cell_limit(4096, 4096, 4096 ** 2), over_cell_limit(4097, 4096, 4096 ** 2)
+    (False, True)
+    """
+    return width * height > max_cells
+
+
 def coverage(path: Path, rec: RasterRecord, req: CoverageRequest, max_cells: int) -> Coverage:
     """Return the GeoTIFF of the raster within ``req.box`` (all of it without a box)."""
     if not path.is_file():
@@ -252,7 +263,7 @@ def _cut(src: Any, ds: Any, rec: RasterRecord, req: CoverageRequest, out_crs: CR
         window = Window(col0, row0, col1 - col0, row1 - row0)
     width, height = int(window.width), int(window.height)
     factor = 1
-    if width * height > max_cells:
+    if over_cell_limit(width, height, max_cells):
         if req.strict:
             raise RasterTooLarge(
                 f"the subset is {width} × {height} cells, over this server's limit of "

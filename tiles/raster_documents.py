@@ -27,7 +27,15 @@ from gis.tms import (
     tileset_entry,
 )
 from gis.writing import date_in, measure_in, number_in
-from tiles.raster import FORMATS, GEOTIFF, CatalogueSnapshot, Readers, TileMemory, tile_limits
+from tiles.raster import (
+    FORMATS,
+    GEOTIFF,
+    CatalogueSnapshot,
+    Readers,
+    TileMemory,
+    over_cell_limit,
+    tile_limits,
+)
 
 REL = "http://www.opengis.net/def/rel/ogc/1.0/"
 WEBMERCATOR_MAX_Z = 24
@@ -218,25 +226,40 @@ def collection_page(svc: RasterService, rec: RasterRecord, lang: str) -> dict[st
     dates written as ``lang`` writes them (``gis.writing``)."""
     base = f"{svc.base_url}/collections/{rec.name}"
     doc = as_page(collection(svc, rec, lang), base)
-    crs = ProjCRS.from_epsg(rec.srid) if rec.srid is not None else \
-        ProjCRS.from_user_input(rec.crs)
-    cells = rec.width * rec.height
+    crs_name, unit = crs_reading(rec.srid if rec.srid is not None else rec.crs)
     doc["hromada"] = {
         "kind": rec.kind, "bands": list(_fields(rec)), "public": rec.public,
         "dated": date_in(rec.dated.isoformat(), lang) if rec.dated else "",
-        "crs": f"EPSG:{rec.srid} ({crs.name})" if rec.srid is not None else crs.name,
+        "crs": crs_name,
         "size": f"{number_in(rec.width, lang)} × {number_in(rec.height, lang)}",
-        # the page words metres and degrees; another unit (a plan in feet) by PROJ's name
         "resolution": [measure_in(rec.res_x, lang), measure_in(rec.res_y, lang)],
-        "unit": "degree" if crs.is_geographic else crs.axis_info[0].unit_name
-        if crs.axis_info else "",
-        # a coverage over the server's cell limit comes back averaged down to it
-        "whole": cells <= svc.max_coverage_cells, "max_cells": number_in(
+        "unit": unit,
+        # the whole coverage (its own CRS, its own grid) as tiles.raster.coverage cuts it
+        "whole": not over_cell_limit(rec.width, rec.height, svc.max_coverage_cells),
+        "max_cells": number_in(
             svc.max_coverage_cells, lang),
         "tilejson": f"{svc.base_url}/rasters/{rec.name}/tilejson.json",
         "coverage": f"{base}/coverage", "tilesets": f"{base}/map/tiles",
         "schema": f"{base}/schema"}
     return doc
+
+
+@lru_cache(maxsize=64)
+def crs_reading(crs: int | str) -> tuple[str, str]:
+    """Return how a raster's page names its CRS (an EPSG code, or WKT) and the unit of its
+    pixel size: "degree", "metre", or PROJ's name of another unit (a plan in feet). Kept:
+    a raster's CRS does not change, and PROJ's lookup costs milliseconds a page.
+
+    >>> crs_reading(6383)
+    ('EPSG:6383 (UCS-2000 / Ukraine TM zone 9)', 'metre')
+    >>> crs_reading(4326)
+    ('EPSG:4326 (WGS 84)', 'degree')
+    """
+    found = ProjCRS.from_epsg(crs) if isinstance(crs, int) else ProjCRS.from_user_input(crs)
+    name = f"EPSG:{crs} ({found.name})" if isinstance(crs, int) else found.name
+    if found.is_geographic:
+        return name, "degree"
+    return name, found.axis_info[0].unit_name if found.axis_info else ""
 
 
 def raster_list(svc: RasterService, staff: bool) -> dict[str, Any]:
