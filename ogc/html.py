@@ -3,17 +3,18 @@
 pygeoapi 0.24's own templates load Leaflet, Bootstrap and Swagger UI from unpkg.com and a
 background from tile.openstreetmap.org, speak English inside a Ukrainian page and show raw field
 names and codes. Ours (``ogc/templates/``, pygeoapi's ``server.templates.path``) replace the
-pages a visitor reaches: the frame (Ukrainian first, an English switch), the collection, items
-and item pages (a MapLibre map on the city's own tiles, field titles and code titles from the
-registry declarations), the schema and queryables pages (the same titles and code lists) and
-the OpenAPI viewer (Swagger UI from npm). No page has an inline
+pages a visitor reaches: the frame (Ukrainian first, an English switch), the collections list
+(registries and rasters, rendered by :func:`render_page`), the collection, items and item pages
+(a MapLibre map on the city's own tiles, field titles and code titles from the registry
+declarations), a raster's page, the schema and queryables pages (the same titles and code
+lists) and the OpenAPI viewer (Swagger UI from npm). No page has an inline
 script: data travels in JSON blocks read by ``/static/portal/ogc-*.js``.
 
 At startup :func:`prepare` copies the templates into the work folder and adds, derived from the
 catalog, one Jinja file per collection with its field titles and code lists
 (``hromada/fields/{id}.html``), and compiles the Ukrainian catalogue of pygeoapi's own
 template strings (``locale/uk/LC_MESSAGES/messages.mo``), so the pages we keep from pygeoapi
-(collections list, conformance) read in Ukrainian too.
+(the conformance page) read in Ukrainian too.
 """
 
 from __future__ import annotations
@@ -31,8 +32,6 @@ TEMPLATES = Path(__file__).with_name("templates")
 # pygeoapi's own template strings (the pages we keep) in Ukrainian
 UK_MESSAGES: dict[str, str] = {
     "text_direction": "ltr", "Home": "Головна", "Collections": "Набори даних",
-    "Data collections in this service": "Набори даних цього сервісу",
-    "Record collections in this service": "Каталоги записів цього сервісу",
     "Name": "Назва", "Title": "Заголовок", "Description": "Опис", "Browse": "Переглянути",
     "Browse Items": "Переглянути об'єкти", "Browse through the items of": "Об'єкти набору",
     "Queryables": "Поля для запитів", "Display Queryables": "Показати поля для запитів",
