@@ -745,6 +745,13 @@ def test_a_raster_has_its_own_page_in_both_languages(http: httpx.Client,
     assert http.get("/collections/plan-ucs", params={"lang": "en"}).json()["title"] == \
         "Test plan (UCS-2000)"
     assert http.get("/collections/plan-ucs").json()["title"] == "Test plan-ucs"
+    # and, without lang, by Accept-Language as pygeoapi reads it for a registry (docs/rasters.md)
+    for header, title in (("de, en;q=0.5", "Test plan (UCS-2000)"),
+                          ("en;q=0, uk", "Test plan-ucs")):
+        said = {"Accept-Language": header}
+        assert http.get("/collections/plan-ucs", headers=said).json()["title"] == title, header
+        parcels = http.get("/collections/land_parcels", headers=said).json()["title"]
+        assert parcels == ("Land parcels" if "UCS" in title else "Земельні ділянки"), header
     # one f, as on every other resource
     for path in ("/collections/plan-ucs", "/collections/plan-ucs/schema", "/collections"):
         r = http.get(path, params=[("f", "json"), ("f", "html")])
