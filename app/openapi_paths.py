@@ -122,6 +122,13 @@ def public_paths(catalog: Catalog) -> dict[str, Any]:
         # the published rasters (scanned plans, orthophotos): coverages and map tiles
         "/rasters": _get("The published rasters", [], {"application/json": "the list, with "
                                                        "each one's TileJSON and tiles"}),
+        "/collections/{rasterId}": _get(
+            "A raster's collection: extent, CRS, bands, links", [raster, f, lang],
+            {"application/json": "the collection", "text/html": "its page, with a map"},
+            "a staff-only raster is, for the public, the 404 of a name never added"),
+        "/collections/{rasterId}/schema": _get(
+            "A raster's bands", [raster, f, lang],
+            {"application/schema+json": "the bands as a JSON Schema", "text/html": "the page"}),
         "/collections/{rasterId}/coverage": _get(
             "A raster as a GeoTIFF, or the part of it in a box", [
                 raster,

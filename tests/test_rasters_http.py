@@ -409,6 +409,11 @@ def test_the_api_definition_describes_the_raster_routes(http: httpx.Client) -> N
     tile = "/collections/{rasterId}/map/tiles/{tileMatrixSetId}/{tileMatrix}/{tileRow}/{tileCol}"
     assert paths[tile]["get"]["operationId"].endswith(".collection.map.getTile")
     assert "/rasters" in paths
+    # its collection and schema too, JSON and page (they were served but not described)
+    for path in ("/collections/{rasterId}", "/collections/{rasterId}/schema"):
+        described = paths[path]["get"]
+        assert "text/html" in described["responses"]["200"]["content"], path
+        assert {p["name"] for p in described["parameters"]} == {"rasterId", "f", "lang"}
     # and what it describes answers so, each raster path filled with a real raster's values
     first = http.get(f"/collections/ortho-ucs/map/tiles/{WMQ}").json()[
         "tileMatrixSetLimits"][-1]
@@ -424,8 +429,12 @@ def test_the_api_definition_describes_the_raster_routes(http: httpx.Client) -> N
         media = r.headers.get("content-type", "").split(";")[0]
         described = {m.split(";")[0] for m in item["get"]["responses"]["200"]["content"]}
         assert r.status_code == 204 or media in described, (path, media)
+        if "f" in {p["name"] for p in item["get"]["parameters"]} and "text/html" in described:
+            page = http.get(path.format(**values), params={"f": "html"})
+            assert page.status_code == 200, (path, page.text[:200])
+            assert page.headers["content-type"].startswith("text/html"), path
         walked += 1
-    assert walked == 4
+    assert walked == 6
 
 
 def test_staff_only_raster_does_not_exist_for_the_public(http: httpx.Client) -> None:
