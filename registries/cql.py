@@ -465,9 +465,9 @@ def _stamp(n: Any, bare: bool = False) -> datetime | None:
         return None
     try:
         stamp = datetime.fromisoformat(raw.strip().upper().replace("Z", "+00:00"))
-    except ValueError:
+        return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).astimezone(UTC)
+    except (ValueError, OverflowError):  # overflow: its UTC day is before 0001 or after 9999
         return None
-    return (stamp if stamp.tzinfo else stamp.replace(tzinfo=UTC)).astimezone(UTC)
 
 
 def _ends(n: Any) -> list[Any]:

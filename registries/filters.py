@@ -22,7 +22,7 @@ import shapely
 from psycopg import sql
 
 from gis.crs import clip_box, domain_in, is_geographic, is_northing_first
-from gis.errors import InvalidParameter
+from gis.errors import GisError, InvalidParameter
 from gis.params import shown, whole
 from registries.addresses.search_text import contains_regex
 from registries.model import Field, FieldType, Registry, clean_text, composed
@@ -137,6 +137,9 @@ def parse_date(text: str, problem: Exception | None = None) -> date:
     >>> parse_date("2026-W01")
     Traceback (most recent call last):
     gis.errors.InvalidParameter: '2026-W01' is not a date (YYYY-MM-DD) or an RFC 3339 timestamp
+    >>> parse_date("9999-12-31T23:00:00-05:00")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: '9999-12-31T23:00:00-05:00' lies outside the years 0001–9999 ...
     """
     from datetime import UTC, datetime
 
@@ -149,6 +152,10 @@ def parse_date(text: str, problem: Exception | None = None) -> date:
             return (stamp.astimezone(UTC) if stamp.tzinfo else stamp).date()
     except ValueError:
         pass
+    except OverflowError:  # a legal stamp whose UTC day falls before year 1 or after 9999
+        where = problem.where if isinstance(problem, GisError) else {"parameter": "filter"}
+        raise InvalidParameter(f"{text[:40]!r} lies outside the years 0001–9999 once in UTC",
+                               **where) from None
     raise problem or InvalidParameter(f"{text[:40]!r} is not a date (YYYY-MM-DD) or an RFC 3339 "
                                       "timestamp", parameter="filter")
 

@@ -12,6 +12,7 @@ is unknown (no function holds).
 from __future__ import annotations
 
 import itertools
+import json
 import math
 from collections.abc import Callable, Iterator
 from datetime import date, timedelta
@@ -213,3 +214,22 @@ def test_bad_temporal_arguments_are_named(cql: str) -> None:
 
     with pytest.raises(InvalidParameter):
         Filter(REG, SRID).add_cql2(cql)
+
+
+@pytest.mark.parametrize("stamp", ["9999-12-31T23:59:59-12:00", "0001-01-01T00:30:00+01:00"])
+@pytest.mark.parametrize("form", ["text", "json", "interval"])
+def test_a_stamp_whose_utc_day_leaves_the_calendar_is_named(stamp: str, form: str) -> None:
+    """A legal RFC 3339 stamp whose UTC day is before 0001-01-01 or after 9999-12-31 was an
+    OverflowError: a 500 on every items request, anonymous too."""
+    from gis.errors import InvalidParameter
+
+    cql: str | dict[str, object] = {
+        "text": f"valid_from > TIMESTAMP('{stamp}')",
+        "json": {"op": "t_after", "args": [{"property": "valid_from"}, {"timestamp": stamp}]},
+        "interval": f"T_DURING(valid_from, INTERVAL('2020-01-01', '{stamp}'))"}[form]
+    with pytest.raises(InvalidParameter, match="0001–9999|not a date") as refused:
+        if isinstance(cql, dict):
+            Filter(REG, SRID).add_cql2(json.dumps(cql), "cql2-json")
+        else:
+            Filter(REG, SRID).add_cql2(cql)
+    assert refused.value.where == {"parameter": "filter"}

@@ -381,11 +381,17 @@ def test_numeric_extremes_in_every_numeric_parameter_and_format(probe: Probe,
         probe.get(f"/registries/land_parcels/items/{value or 0}/history")
         probe.get("/maps/city/14/9420/5594.mvt" if not value else f"/maps/city/{value}/0/0.mvt")
     for when in ("0001-01-01", "9999-12-31", "10000-01-01", "-0001-01-01", "2026-02-30",
-                 "0001-01-01/9999-12-31", "../..", "2026-01-01T25:00:00Z", "/", "//"):
+                 "0001-01-01/9999-12-31", "../..", "2026-01-01T25:00:00Z", "/", "//",
+                 # legal stamps whose UTC day is past the calendar's ends (were 500s)
+                 "9999-12-31T23:59:59-12:00", "0001-01-01T00:00:00+01:00",
+                 "2020-01-01/9999-12-31T23:00:00-05:00"):
         probe.get(ITEMS, {"datetime": when, "limit": "1"})
         probe.get("/collections/advertising_structures/items", {"datetime": when, "f": "html"})
         probe.get("/registries/land_parcels/as-of", {"datetime": when})
         probe.get(ITEMS, {"filter": f"T_AFTER(registered_on, DATE('{when}'))"})
+        probe.get(ITEMS, {"filter": f"registered_on > TIMESTAMP('{when}')"})
+        probe.get(ITEMS, {"filter-lang": "cql2-json", "filter": json.dumps(
+            {"op": "t_after", "args": [{"property": "registered_on"}, {"timestamp": when}]})})
 
 
 # -- generated: every spelling of a path × every method ---------------------------------------
