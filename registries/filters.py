@@ -23,6 +23,7 @@ from psycopg import sql
 
 from gis.crs import clip_box, domain_in, is_geographic, is_northing_first
 from gis.errors import GisError, InvalidParameter
+from gis.geojson import geometry_problem, shape_refused
 from gis.params import shown, whole
 from registries.addresses.search_text import contains_regex
 from registries.model import Field, FieldType, Registry, clean_text, composed
@@ -362,12 +363,6 @@ class Filter:
         return sql.SQL(" AND ").join(sql.SQL("({})").format(p) for p in self.parts)
 
 
-# GEOS's words for a geometry too short to be one, and ours
-_TOO_FEW = {"point array must contain 0 or >1 elements": "a line needs at least 2 points",
-            "A linearring requires at least 4 coordinates.":
-                "a polygon's ring needs at least 3 corners"}
-
-
 def filter_shape(geojson: Any) -> shapely.Geometry:
     """Return a filter's geometry (GeoJSON, read from CQL2 text or JSON) as a shape, or raise
     InvalidParameter saying what is wrong with it and where: a line of one point, a ring of
@@ -380,18 +375,23 @@ def filter_shape(geojson: Any) -> shapely.Geometry:
     >>> filter_shape({"type": "LineString", "coordinates": [[1, 2]]})
     Traceback (most recent call last):
     gis.errors.InvalidParameter: the filter's LineString: a line needs at least 2 points
+    >>> filter_shape({"type": "LineString", "coordinates": [[1, 2], [3]]})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: the filter geometry: position 2 of the LineString is [3]: a ...
     >>> filter_shape({"type": "Polygon", "coordinates": [[[0, 0], [1, 1], [1, 0], [0, 1]]]})
     Traceback (most recent call last):
     gis.errors.InvalidParameter: the filter's Polygon is not valid: self-intersection at (0.5, 0.5)
     """
     kind = str(geojson.get("type", "geometry")) if isinstance(geojson, dict) else "geometry"
+    problem = geometry_problem(geojson)
+    if problem:  # said here: shapely's (numpy's) words for it name neither what nor where
+        raise InvalidParameter(f"the filter geometry: {problem}", parameter="filter")
     try:
         shape = shapely.geometry.shape(geojson)
         bounds = shape.bounds
     except Exception as exc:  # noqa: BLE001 - shapely raises many types for bad input
-        text = str(exc).strip().removeprefix("IllegalArgumentException: ")
-        raise InvalidParameter(f"the filter's {kind[:40]}: "
-                               f"{_TOO_FEW.get(text, text)[:200]}", parameter="filter") from None
+        raise InvalidParameter(f"the filter's {kind[:40]}: {shape_refused(exc, kind)}",
+                               parameter="filter") from None
     if not bounds or not all(math.isfinite(v) for v in bounds):
         raise InvalidParameter("the filter geometry is empty or has coordinates that are "
                                "not numbers", parameter="filter")

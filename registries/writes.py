@@ -30,6 +30,7 @@ from gis.errors import (
     RuleViolation,
     Unauthorized,
 )
+from gis.geojson import geometry_problem, shape_refused
 from gis.params import shown
 from registries.model import MAX_TEXT_CHARS, Field, FieldType, Registry, clean_text, text_problem
 from registries.rules import all_rules, name_sql
@@ -168,10 +169,14 @@ def geometry_sql(geojson: Any, crs: int | str, storage_srid: int) -> tuple[sql.C
     """Return SQL turning a bound GeoJSON geometry in ``crs`` into the storage CRS."""
     if not isinstance(geojson, dict) or "type" not in geojson:
         raise RuleViolation("feature geometry must be a GeoJSON geometry object")
+    problem = geometry_problem(geojson)
+    if problem:  # said here: shapely's (numpy's) words for it name neither what nor where
+        raise RuleViolation(f"feature geometry: {problem}")
     try:
         bounds = shapely.geometry.shape(geojson).bounds
     except Exception as exc:  # noqa: BLE001 - shapely raises many types for bad input
-        raise RuleViolation(f"feature geometry is not valid GeoJSON: {exc}") from None
+        raise RuleViolation(f"feature geometry: {shape_refused(exc, geojson['type'])}"
+                            ) from None
     if not bounds or not all(math.isfinite(v) for v in bounds):
         raise RuleViolation("feature geometry is empty or has coordinates that are not "
                             "numbers")

@@ -393,6 +393,35 @@ def test_a_filter_polygon_left_open_is_closed_and_a_broken_one_named(server: str
             assert said in text and "Exception" not in text, (geometry, text[:300])
 
 
+@pytest.mark.parametrize(("geometry", "said"), [
+    ({"type": "Point", "coordinates": [26.97]},
+     "the Point is [26.97]: a position is 2 or 3 numbers"),
+    ({"type": "Point", "coordinates": ["a", "b"]}, "the Point is ['a', 'b']"),
+    ({"type": "Point", "coordinates": {"a": 1}}, "the Point is {'a': 1}"),
+    ({"type": "LineString", "coordinates": [[26.97, 49.42], [3]]},
+     "position 2 of the LineString is [3]"),
+    ({"type": "Polygon", "coordinates": [[1, 2]]}, "ring 1, position 1 of the Polygon is 1"),
+    ({"type": "MultiPolygon", "coordinates": [[[[26.9, 49.4], [27, 49.4], [27, True],
+                                                [26.9, 49.4]]]]},
+     "polygon 1, ring 1, position 3 of the MultiPolygon is [27, True]"),
+    ({"type": "Circle", "coordinates": [26.97, 49.42]}, "'Circle' is not a GeoJSON geometry"),
+])
+def test_a_malformed_cql2_json_geometry_is_named_where(server: str, geometry: dict[str, Any],
+                                                        said: str) -> None:
+    """A CQL2-JSON geometry nested wrongly was refused in numpy's words ("Input operand 0
+    does not have enough dimensions (has 0, gufunc core …)", "'int' object is not iterable"):
+    now which position of which ring is not a position, in every format."""
+    cql = {"op": "s_intersects", "args": [{"property": "geometry"}, geometry]}
+    for f in ("json", "html", "jsonld"):
+        r = get(server, "/collections/land_parcels/items", f=f, limit=1,
+                **{"filter-lang": "cql2-json", "filter": json.dumps(cql)})
+        assert r.status_code == 400, (geometry, f, r.status_code)
+        text = html.unescape(r.text)
+        assert said in text, (f, text[:400])
+        assert not any(w in text for w in ("operand", "iterable", "np.", "ndarray", "array")), \
+            text[:400]
+
+
 # -- Part 2: CRS -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("srid", [6383, 6384, 3857, 4326, 5561])

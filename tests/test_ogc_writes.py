@@ -220,6 +220,15 @@ BAD_FEATURES = [
     ({**parcel("6810100000:09:001:0010"), "geometry": {"type": "MultiPolygon", "coordinates": [
         [[[27.05, 49.46], [27.051, 49.46], [27.05, 49.46]]]]}},
      "ring 1 of polygon 1 has 3 positions: a closed ring needs at least 4"),
+    # nested wrongly: refused in numpy's words ("iteration over a 0-d array", "setting an
+    # array element with a sequence. The requested array has an inhomogeneous shape …")
+    ({**parcel("6810100000:09:001:0013"), "geometry": {"type": "Polygon", "coordinates": [[
+        [27.05, 49.46], [27.051], [27.051, 49.461], [27.05, 49.46]]]}},
+     "feature geometry: ring 1, position 2 of the Polygon is [27.051]: a position is 2 or 3 "
+     "numbers (x, y[, z])"),
+    ({**parcel("6810100000:09:001:0014"), "geometry": {"type": "MultiPolygon",
+                                                         "coordinates": {"a": 1}}},
+     "feature geometry: the MultiPolygon is not a list"),
 ]
 
 
