@@ -160,10 +160,15 @@ async def client_gone_handler(request: Request, exc: Exception) -> Response:
 
 
 async def unexpected_error_handler(request: Request, exc: Exception) -> Response:
-    """Log the traceback; answer 500 with no internals in the body."""
+    """Log the traceback; answer 500 with no internals in the body.
+
+    The answer says ``Connection: close``: Starlette raises the error again once this answer
+    is sent, and uvicorn then closes the connection; a client told nothing would send its
+    next request down the closed connection and read "connection reset by peer".
+    """
     log.exception("unhandled error on %s %s", request.method, request.url.path)
     return problem_response(problem(GisError("internal error; it has been logged"),
-                                    request.url.path), request)
+                                    request.url.path), request, {"Connection": "close"})
 
 
 async def send_problem(send: Send, exc: GisError, path: str,
