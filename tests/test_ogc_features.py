@@ -486,6 +486,30 @@ def test_a_page_and_json_ld_are_crs84_and_say_so(server: str) -> None:
             assert "crs=" in link["href"], link
 
 
+def test_a_json_ld_page_is_json_and_holds_what_the_geojson_page_holds(server: str) -> None:
+    """pygeoapi's JSON-LD items template wrote each object's @id and @type only, and an empty
+    page (a filter matching nothing, an offset past the end) ended in a trailing comma: not
+    JSON. Each object now carries its properties as the GeoJSON page's, and the page its count
+    and links."""
+    items = "/collections/land_parcels/items"
+    for empty in ({"filter": "id = -5"}, {"offset": "100000"}):
+        r = get(server, items, f="jsonld", **empty)
+        assert r.status_code == 200 and r.headers["content-type"].startswith(
+            "application/ld+json"), r.text[:200]
+        doc = json.loads(r.text)
+        assert doc["features"] == [] and doc["type"] == "FeatureCollection", empty
+    asked = {"limit": 3, "sortby": "cadastral_number"}
+    ld = json.loads(get(server, items, f="jsonld", **asked).text)
+    geo = get(server, items, f="json", **asked).json()
+    assert ld["numberMatched"] == geo["numberMatched"] and ld["numberReturned"] == 3
+    for place, feature in zip(ld["features"], geo["features"], strict=True):
+        assert place["@id"] == f"{server}{items}/{feature['id']}"
+        for name, value in feature["properties"].items():
+            assert place[name] == value, (name, place.get(name), value)
+        assert place["geometry"]["type"] == feature["geometry"]["type"]
+    assert {"next"} <= {link["rel"] for link in ld["links"]}
+
+
 def test_default_output_is_crs84_lon_lat(server: str, demo_url: str) -> None:
     r = get(server, "/collections/addresses/items", limit=5)
     assert r.headers["content-crs"] == f"<{CRS84}>"
