@@ -21,6 +21,7 @@ from gis.crs import (
     transformer,
 )
 from gis.errors import InvalidParameter
+from gis.params import object_id
 from gis.settings import Settings
 
 
@@ -73,10 +74,11 @@ def parse_extract(params: dict[str, str], storage_srid: int,
     if number:
         target = Target(cadastral_number=number.strip())
     elif collection:
-        if raw_id is None or not raw_id.strip().isdigit():
+        obj_id = None if raw_id is None else object_id(raw_id)
+        if obj_id is None:
             raise InvalidParameter(f"id of the {collection} object must be a whole number, "
-                                   f"got {raw_id!r}", parameter="id")
-        target = Target(collection=collection, object_id=int(raw_id))
+                                   f"got {str(raw_id)[:40]!r}", parameter="id")
+        target = Target(collection=collection, object_id=obj_id)
     elif params.get("bbox"):
         target = Target(bbox=storage_bbox(params["bbox"], params.get("bbox-crs"), storage_srid))
     elif params.get("center"):

@@ -29,7 +29,7 @@ from gis.auth import Principal
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import InvalidParameter, NotFound
 from gis.negotiation import json_only, page_or_json
-from gis.params import given_once, parse_int
+from gis.params import given_once, object_id, parse_int
 from gis.settings import Settings
 from ogc.params import parse_pending
 from registries import changes, place, report, search
@@ -332,11 +332,10 @@ async def dismantling_handler(svc: RegistryService, request: Request) -> Respons
 async def history_handler(svc: RegistryService, request: Request) -> Response:
     """GET /registries/{id}/items/{item}/history: the object's change log."""
     reg = svc.registry(request)
-    try:
-        obj_id = int(request.path_params["item_id"])
-    except ValueError:
-        raise NotFound(f"{reg.id} has no object {request.path_params['item_id']!r}",
-                       collection=reg.id) from None
+    obj_id = object_id(request.path_params["item_id"])
+    if obj_id is None:
+        raise NotFound(f"{reg.id} has no object {request.path_params['item_id'][:80]!r}",
+                       collection=reg.id)
     personal = await svc.personal(request, reg.id)
     log = await run_in_threadpool(svc.run, changes.change_log, reg, obj_id, personal=personal)
     return Response(json.dumps({"collection": reg.id, "id": obj_id, "versions": log},

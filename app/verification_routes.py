@@ -45,7 +45,7 @@ from gis.db import database_errors
 from gis.errors import Forbidden, InvalidParameter, NotFound, Unauthorized
 from gis.json_input import parse_json
 from gis.negotiation import json_document, page_or_json
-from gis.params import parse_int
+from gis.params import object_id, parse_int
 from gis.settings import Settings
 from registries import error_reports, quality, verification
 from registries.catalog import Catalog
@@ -186,11 +186,10 @@ def verification_routes(settings: Settings, pool: ConnectionPool, catalog: Catal
     async def detail(request: Request) -> Response:
         who = await run_in_threadpool(svc.staff, request)
         reg = svc.registry(request)
-        try:
-            obj_id = int(request.path_params["item_id"])
-        except ValueError:
-            raise NotFound(f"{reg.id} has no object {request.path_params['item_id']!r}",
-                           collection=reg.id) from None
+        obj_id = object_id(request.path_params["item_id"])
+        if obj_id is None:
+            raise NotFound(f"{reg.id} has no object {request.path_params['item_id'][:80]!r}",
+                           collection=reg.id)
         doc = await run_in_threadpool(svc.read, verification.change_detail, reg, obj_id)
         if audit is not None:
             await run_in_threadpool(audit, who, reg.id, request)

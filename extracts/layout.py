@@ -131,7 +131,7 @@ def parse_scale(text: str | None) -> int | None:
     if text is None or text.strip().lower() in ("", "fit", "auto"):
         return None
     raw = text.strip().removeprefix("1:").replace(" ", "")
-    if not raw.isdigit() or int(raw) not in SCALES:
+    if not (raw.isascii() and raw.isdigit()) or int(raw) not in SCALES:  # "²".isdigit()
         raise InvalidParameter(
             f"scale must be one of {', '.join(f'1:{s}' for s in SCALES)} or fit, got {text!r}",
             parameter="scale")

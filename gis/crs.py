@@ -93,7 +93,7 @@ def srid_from_uri(uri: str) -> int | str:
                    "EPSG:", "urn:ogc:def:crs:EPSG::", "[EPSG:"):
         if text.startswith(prefix):
             code = text[len(prefix):].rstrip("]")
-            if code.isdigit():
+            if code.isascii() and code.isdigit():
                 return int(code)
     raise ValueError(f"unknown CRS {uri!r}")
 

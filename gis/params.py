@@ -19,6 +19,8 @@ from typing import Any
 from gis.errors import InvalidParameter
 
 WHOLE = re.compile(r"[+-]?[0-9]+")
+# an object's id in a path: one spelling per object, within PostgreSQL's bigint
+OBJECT_ID = re.compile(r"0|[1-9][0-9]{0,18}")
 
 
 def whole(raw: str) -> int:
@@ -33,6 +35,22 @@ def whole(raw: str) -> int:
     if not WHOLE.fullmatch(raw):
         raise ValueError(f"{raw[:40]!r} is not a whole number")
     return int(raw)
+
+
+def object_id(raw: str) -> int | None:
+    """Return the object id ``raw`` spells — ASCII digits, no sign, no leading zero, within
+    a bigint — or None: an object has one address (``int`` also read ``1_0``, ``+1``, ``01``,
+    ``٣`` and ``３`` as ids, and ``²`` was a ValueError past a ``str.isdigit`` check: a 500).
+
+    >>> object_id("42"), object_id("0"), object_id("9223372036854775807")
+    (42, 0, 9223372036854775807)
+    >>> [object_id(s) for s in ("1_0", "+1", "01", "٣", "３", "²", " 7", "9223372036854775808")]
+    [None, None, None, None, None, None, None, None]
+    """
+    if not OBJECT_ID.fullmatch(raw):
+        return None
+    value = int(raw)
+    return value if value < 2**63 else None
 
 
 def parse_int(params: Mapping[str, str], name: str, default: int, lo: int, hi: int) -> int:

@@ -64,7 +64,7 @@ def parse_crs(text: str) -> CRS:
     (6383, 4326)
     """
     t = text.strip()
-    if t.isdigit():
+    if t.isascii() and t.isdigit():
         t = f"EPSG:{t}"
     if t.lower().replace(" ", "").replace("-", "") in ("wgs84", "crs84"):
         t = "EPSG:4326"

@@ -43,7 +43,7 @@ from gis.errors import (
 )
 from gis.json_input import parse_json
 from gis.negotiation import not_modified, preferred
-from gis.params import given_once, whole
+from gis.params import given_once, object_id, whole
 from ogc.params import (
     LINK_TRACKING,
     ItemsQuery,
@@ -462,10 +462,11 @@ def check_resource_params(path: str, pairs: Iterable[tuple[str, str]]) -> dict[s
 
 
 def parse_id(reg: Registry, raw: str) -> int:
-    try:
-        return int(raw)
-    except ValueError:
-        raise NotFound(f"{reg.id} has no object {raw!r}", collection=reg.id) from None
+    """Return the id of an object's path, or raise the 404 of an object never stored."""
+    obj_id = object_id(raw)
+    if obj_id is None:
+        raise NotFound(f"{reg.id} has no object {raw[:80]!r}", collection=reg.id)
+    return obj_id
 
 
 def if_match(request: Request) -> int | None:

@@ -34,6 +34,7 @@ from pygeoapi.provider.base import (
 from gis.crs import output_crs_uris, srid_from_uri
 from gis.db import database_errors, set_statement_timeout
 from gis.errors import GisError, InvalidParameter
+from gis.params import object_id
 from ogc.features import JSON_TYPES, build_filter
 from ogc.params import parse_items_query
 from registries.catalog import default_catalog
@@ -189,12 +190,9 @@ class RegistryProvider(BaseProvider):  # type: ignore[misc]
                 "numberMatched": matched, "numberReturned": len(features)}
 
     def get(self, identifier: Any, **kwargs: Any) -> dict[str, Any]:
-        try:
-            obj_id = int(identifier)
-        except (TypeError, ValueError):
-            raise not_found(f"{self.reg.id} has no object {str(identifier)[:80]!r}") from None
-        if not -2**63 <= obj_id < 2**63:
-            raise not_found(f"{self.reg.id} has no object {obj_id}")
+        obj_id = object_id(str(identifier))
+        if obj_id is None:
+            raise not_found(f"{self.reg.id} has no object {str(identifier)[:80]!r}")
         try:
             refuse_pending(getattr(_request, "params", None) or {})
             with database_errors(), self._connect() as conn, conn.transaction():

@@ -113,7 +113,8 @@ def parse_report(body: Any, catalog: Catalog, *, max_comment: int = 2000,
                                parameter="collection")
     obj_id = body.get("id")
     if isinstance(obj_id, bool) or not isinstance(obj_id, int | str) \
-            or not str(obj_id).isdigit() or len(str(obj_id)) > 18:
+            or not str(obj_id).isascii() or not str(obj_id).isdigit() \
+            or len(str(obj_id)) > 18:  # "²" is a digit to isdigit, and no number to int
         raise InvalidParameter("id must be the object's number", parameter="id")
     comment = _text(body, "comment", max_comment, required=True)
     assert comment is not None

@@ -75,7 +75,9 @@ def test_bad_reports_are_refused_naming_the_field_and_store_nothing(
              ({"collection": "nope"}, 400, "no public collection 'nope'"),
              ({"collection": None}, 400, "collection is required"),  # not "… None"
              ({"collection": ["land_parcels"]}, 400, "collection must be the id of a"),
-             ({"shoe_size": 42}, 400, "unknown fields ['shoe_size']")]
+             ({"shoe_size": 42}, 400, "unknown fields ['shoe_size']"),
+             # a digit to str.isdigit, no number to int: was a 500
+             ({"id": "\u00b2"}, 400, "id must be the object's number")]
     for extra, status, needle in cases:
         r = report(city, **extra)
         assert r.status_code == status, (extra, r.text)

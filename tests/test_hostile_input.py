@@ -353,6 +353,29 @@ EXTREMES = ("-1", "0", "1", "-0", "1e308", "-1e308", "1e-308", "NaN", "nan", "in
             "1e999999")
 
 
+# what Python's int and str.isdigit read as numbers and no client means as an object's id:
+# "1_0" was object 10, "٣" and "３" object 3; "²" passed isdigit and failed int (a 500)
+ID_SPELLINGS = ("1_0", "+1", "01", "\u0663", "\uff13", "\u00b2", " 1", "1 ", "1.0")
+
+
+def test_an_object_has_one_id_spelling_on_every_route(target: Target) -> None:
+    with httpx.Client(base_url=target.base, timeout=60) as client:
+        assert client.get("/collections/land_parcels/items/1").status_code == 200
+        for raw in ID_SPELLINGS:
+            for path, params in (
+                    (f"/collections/land_parcels/items/{raw}", {}),
+                    (f"/collections/land_parcels/items/{raw}", {"f": "html"}),
+                    (f"/collections/land_parcels/items/{raw}", {"f": "jsonld"}),
+                    (f"/registries/land_parcels/items/{raw}/history", {}),
+                    (f"/extracts/collections/land_parcels/items/{raw}", {})):
+                r = client.get(quote(path, safe="/"), params=params)
+                assert r.status_code in (400, 404), (path, params, r.status_code)
+            r = client.get("/extracts", params={"collection": "land_parcels", "id": raw})
+            assert r.status_code == 400 and "must be a whole number" in r.text, (raw, r.text)
+            r = client.get("/extracts", params={"parcel": target.number, "scale": raw})
+            assert r.status_code == 400 and "scale must be one of" in r.text, (raw, r.text)
+
+
 def test_numeric_extremes_in_every_numeric_parameter_and_format(probe: Probe,
                                                                 target: Target) -> None:
     for fmt in ("json", "html", "jsonld"):
