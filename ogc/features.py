@@ -450,6 +450,10 @@ def check_resource_params(path: str, pairs: Iterable[tuple[str, str]]) -> dict[s
     Traceback (most recent call last):
     ...
     gis.errors.InvalidParameter: f is given 2 times ('html', 'json'): give it once
+    >>> check_resource_params("/collections/land_parcels/queryables", [("f", "jsonld")])
+    Traceback (most recent call last):
+    ...
+    gis.errors.InvalidParameter: f='jsonld' is not a format served here; ask f=json or f=html
     """
     params = given_once(pairs)
     for pattern, takes in RESOURCE_PARAMS:
@@ -458,6 +462,12 @@ def check_resource_params(path: str, pairs: Iterable[tuple[str, str]]) -> dict[s
             refuse_unknown(params, {*known, last},
                            f"this resource takes {', '.join(known)} and {last}")
             break
+    asked = params.get("f", "").lower()
+    for pattern, formats in RESOURCE_FORMATS:
+        if asked and pattern.match(path) and asked not in formats:
+            *others, last = [f"f={f}" for f in formats]
+            raise InvalidParameter(f"f={params['f'][:40]!r} is not a format served here; ask "
+                                   f"{', '.join(others)} or {last}", parameter="f")
     return params
 
 
@@ -541,6 +551,14 @@ RESOURCE_PARAMS: tuple[tuple[re.Pattern[str], frozenset[str]], ...] = (
     (re.compile(r"^/collections/[^/]+/queryables$"), frozenset({"profile", "properties"})),
     (re.compile(r"^/openapi$"), frozenset({"ui"})),
     (re.compile(r"^/(conformance|collections(/[^/]+(/schema)?)?)?$"), frozenset()),
+)
+# the formats (``f``) of the resources pygeoapi writes: a schema, the queryables and the API
+# definition are JSON or a page; the rest JSON-LD too. pygeoapi took any format it knows
+# (f=mvt answered JSON labelled a vector tile) and served JSON for one a resource lacks
+RESOURCE_FORMATS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
+    (re.compile(r"^/(openapi|collections/[^/]+/(queryables|schema))$"), ("json", "html")),
+    (re.compile(r"^/(conformance|collections(/[^/]+(/items/[^/]+)?)?)?$"),
+     ("json", "html", "jsonld")),
 )
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 

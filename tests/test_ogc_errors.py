@@ -31,6 +31,15 @@ def get(server: str, path: str, headers: dict[str, str] | None = None,
     ("/collections/land_parcels/items", {"f": "gpkg"}, 400, "f='gpkg'"),
     ("/collections/land_parcels/items/999999999", {"f": "jsonld"}, 404,
      "land_parcels has no object 999999999"),  # as the GeoJSON item says it
+    # a format pygeoapi knows but the resource has not: JSON was answered, labelled a vector
+    # tile (f=mvt) or JSON-LD
+    ("/", {"f": "mvt"}, 400, "f='mvt'"),
+    ("/collections", {"f": "MVT"}, 400, "f='MVT'"),
+    ("/collections/land_parcels", {"f": "mvt"}, 400, "ask f=json, f=html or f=jsonld"),
+    ("/collections/land_parcels/items/1", {"f": "mvt"}, 400, "f='mvt'"),
+    ("/collections/land_parcels/queryables", {"f": "jsonld"}, 400, "ask f=json or f=html"),
+    ("/collections/land_parcels/schema", {"f": "mvt"}, 400, "ask f=json or f=html"),
+    ("/openapi", {"f": "jsonld"}, 400, "ask f=json or f=html"),
 ])
 def test_pygeoapi_resources_answer_our_problem_documents(server: str, path: str,
                                                          params: dict[str, str], status: int,
