@@ -60,6 +60,7 @@ from ogc.features import (
     feature_schema_links,
     not_allowed,
 )
+from ogc.html import render_jsonld, render_page
 from ogc.mount import OgcDocuments, OpenApiAlias, pygeoapi_app
 from ogc.provider import share_pool
 from ogc.reshape import reshape_routes
@@ -128,7 +129,8 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
                               authenticate=auth, audit=auth.audit,
                               max_limit=settings.max_items,
                               max_rendered=settings.limits.max_rendered_items,
-                              timeout_s=settings.timeouts.items_s)
+                              timeout_s=settings.timeouts.items_s,
+                              render_page=render_page, render_jsonld=render_jsonld)
     ogc = FeatureRouter(features, pygeoapi)
     rasters = RasterServer(settings, pool, auth)
     limiter = rate_limiter(settings.limits)  # one set of buckets: the app's and the tiles'

@@ -9,6 +9,7 @@ the page is streamed from a server-side cursor so memory stays flat for 10,000-f
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import hashlib
 import itertools
 import json
@@ -27,7 +28,7 @@ from psycopg.pq import TransactionStatus
 from psycopg_pool import ConnectionPool
 from starlette.concurrency import run_in_threadpool
 from starlette.requests import Request
-from starlette.responses import JSONResponse, Response
+from starlette.responses import HTMLResponse, JSONResponse, Response
 from starlette.types import Receive, Scope, Send
 
 from gis.auth import Principal
@@ -42,8 +43,8 @@ from gis.errors import (
     UnsupportedMediaType,
 )
 from gis.json_input import parse_json
-from gis.negotiation import not_modified, preferred
-from gis.params import given_once, object_id, whole
+from gis.negotiation import language, not_modified, preferred
+from gis.params import given_once, object_id
 from ogc.params import (
     LINK_TRACKING,
     ItemsQuery,
@@ -52,6 +53,7 @@ from ogc.params import (
     parse_crs,
     parse_items_query,
     parse_pending,
+    refuse_pending,
     refuse_unknown,
 )
 from ogc.streaming import ClosingStream
@@ -60,9 +62,14 @@ from registries.catalog import Catalog
 from registries.counts import MatchedCounts
 from registries.filters import Filter
 from registries.model import FieldType, GeometryKind, Registry
-from registries.queries import Output, item_sql, matched_sql, order_sql, page_sql, readable_fields
+from registries.queries import Output, item_sql, matched_sql, page_sql, readable_fields
 
 GEOJSON = "application/geo+json"
+# the formats of an items page: media type and name, as its links say them
+LINK_FORMATS = {"json": (GEOJSON, "GeoJSON"), "csv": ("text/csv", "CSV"),
+                "html": ("text/html", "HTML"), "jsonld": ("application/ld+json", "JSON-LD")}
+# the formats rendered from the page's document (ogc.html): a page of at most max_rendered
+RENDERED_FORMATS = ("html", "jsonld")
 BATCH = 500
 CHUNK = 64 * 1024  # bytes of CSV sent at a time
 ASGIApp = Callable[..., Any]
@@ -84,6 +91,10 @@ class FeatureService:
     counts: MatchedCounts = field(default_factory=MatchedCounts)  # numberMatched per snapshot
     # called once per request that reads personal data (staff): who, collection, request, ids
     audit: Callable[[Principal, str, Request, list[int] | None], None] | None = None
+    # an items page written as HTML (template, document, language) and as JSON-LD (document,
+    # collection): pygeoapi's renderers over our templates (ogc.html), passed in by the app
+    render_page: Callable[[str, dict[str, Any], str], str] | None = None
+    render_jsonld: Callable[[dict[str, Any], str], str] | None = None
 
     def audit_personal_read(self, who: Principal, collection: str, request: Request,
                             object_ids: list[int] | None = None) -> None:
@@ -120,33 +131,33 @@ def build_filter(reg: Registry, storage_srid: int, q: ItemsQuery) -> Filter:
 def page_links(svc: FeatureService, request: Request, reg: Registry, q: ItemsQuery,
                returned: int, matched: int, fmt: str = "json") -> list[dict[str, str]]:
     """Return self/alternate/collection links, and next/prev when there are such pages; the
-    page's own links (self, next, prev) in its format ``fmt`` (``json`` or ``csv``)."""
+    page's own links (self, next, prev) in its format ``fmt`` (a key of
+    :data:`LINK_FORMATS`)."""
     base = f"{svc.base_url}/collections/{reg.id}/items"
     # the limit served (one over the maximum is the maximum); a shared link's tracking not
     # carried on to the next page
     params = {k: str(q.limit) if k == "limit" else v for k, v in request.query_params.items()
               if k not in ("offset", "f") and k not in LINK_TRACKING}
-    kind, name = (GEOJSON, "GeoJSON") if fmt == "json" else ("text/csv", "CSV")
+    kind, name = LINK_FORMATS[fmt]
 
     def href(offset: int | None = None, f: str = fmt) -> str:
         # a page and JSON-LD are written in CRS84 only (rendered_crs84_only)
         p = {k: v for k, v in params.items() if k != "crs" or f in ("json", "csv")}
-        if offset is not None:
+        if offset:  # the first page is the page without one
             p["offset"] = str(offset)
         p["f"] = f
         return f"{base}?{link_query(p)}"
 
     links = [{"rel": "self", "type": kind, "title": f"This page as {name}",
               "href": href(q.offset)}]
-    # the same page in the other formats; pygeoapi renders a page of at most max_rendered
-    others = [("json", GEOJSON, "GeoJSON"), ("csv", "text/csv", "CSV")]
-    if q.limit <= svc.max_rendered:
-        others += [("html", "text/html", "HTML"), ("jsonld", "application/ld+json", "JSON-LD")]
+    # the same page in the other formats; a rendered one (a page, JSON-LD) holds at most
+    # max_rendered objects
     links += [{"rel": "alternate", "type": t, "title": f"This page as {title}",
-               "href": href(q.offset, f)} for f, t, title in others if f != fmt]
+               "href": href(q.offset, f)} for f, (t, title) in LINK_FORMATS.items()
+              if f != fmt and (f not in RENDERED_FORMATS or q.limit <= svc.max_rendered)]
     links.append({"rel": "collection", "type": "application/json", "title": reg.title["en"],
                   "href": f"{svc.base_url}/collections/{reg.id}?f=json"})
-    if q.offset + returned < matched:
+    if not q.hits and q.offset + returned < matched:
         links.append({"rel": "next", "type": kind, "title": "Next page",
                       "href": href(q.offset + q.limit)})
     if q.offset > 0:
@@ -171,11 +182,11 @@ def items(svc: FeatureService, request: Request) -> Response:
         return csv_items(svc, request, reg, q, flt, out, personal, pending)
     page = page_sql(reg, flt, out, q.sorts, personal, skips_rows=q.offset > 0,
                     pending=pending)
-    bind = {**flt.params, "limit": q.limit, "offset": q.offset}
+    bind = {**flt.params, "limit": q.rows, "offset": q.offset}
 
     def read(conn: psycopg.Connection[Any]
              ) -> tuple[tuple[list[Any], int], psycopg.ServerCursor[Any] | None]:
-        if q.limit <= BATCH:  # the whole page in one round trip, no server-side cursor
+        if q.rows <= BATCH:  # the whole page in one round trip, no server-side cursor
             with conn.cursor() as small:
                 small.adapters.register_loader("text", RawText)
                 # never a prepared (maybe generic) plan: a bbox must be planned as the
@@ -195,7 +206,7 @@ def items(svc: FeatureService, request: Request) -> Response:
         return (rows, counted), cursor
 
     (first, matched), cursor, close = leased_read(svc, read)
-    returned = max(0, min(q.limit, matched - q.offset))
+    returned = max(0, min(q.rows, matched - q.offset))
 
     # the format follows Accept (without f); the body, Accept-Encoding
     headers = {"Content-Crs": content_crs(q.crs), "Vary": "Accept, Accept-Encoding"}
@@ -230,11 +241,11 @@ def csv_items(svc: FeatureService, request: Request, reg: Registry, q: ItemsQuer
     query = sql.SQL("COPY ({}) TO STDOUT (FORMAT csv, HEADER, ENCODING 'UTF8')").format(
         page_sql(reg, flt, out, q.sorts, personal, skips_rows=q.offset > 0, pending=pending,
                  csv=True))
-    bind = {**flt.params, "limit": q.limit, "offset": q.offset}
+    bind = {**flt.params, "limit": q.rows, "offset": q.offset}
 
     def read(conn: psycopg.Connection[Any]
              ) -> tuple[tuple[bytes, int], Generator[bytes, None, None] | None]:
-        if q.limit <= BATCH:  # a short page: read whole, counted only when it must be
+        if q.rows <= BATCH:  # a short page: read whole, counted only when it must be
             with conn.cursor().copy(query, bind) as copy:
                 lines = [bytes(line) for line in copy]  # COPY hands over one row each
             return (b"".join(lines), number_matched(svc, conn, reg, flt, personal, q,
@@ -246,7 +257,7 @@ def csv_items(svc: FeatureService, request: Request, reg: Registry, q: ItemsQuer
         return (next(rest), counted), rest
 
     (first, matched), rest, close = leased_read(svc, read)
-    returned = max(0, min(q.limit, matched - q.offset))
+    returned = max(0, min(q.rows, matched - q.offset))
     # the format follows Accept (without f); the body, Accept-Encoding
     headers = {"Content-Crs": content_crs(q.crs), "Vary": "Accept, Accept-Encoding"}
     links = ", ".join(f'<{lk["href"]}>; rel="{lk["rel"]}"; type="{lk["type"]}"'
@@ -259,6 +270,52 @@ def csv_items(svc: FeatureService, request: Request, reg: Registry, q: ItemsQuer
         chunks = gzipped(chunks)
         headers["Content-Encoding"] = "gzip"
     return ClosingStream(chunks, close, media_type="text/csv; charset=utf-8", headers=headers)
+
+
+def rendered_items(svc: FeatureService, request: Request, fmt: str) -> Response:
+    """Return the items page as HTML or JSON-LD (``fmt``): the GeoJSON page's query, filter,
+    order and SQL — one pipeline, so every format takes and refuses the same parameters in
+    the same words — over the public fields (as pygeoapi's pages showed: staff read personal
+    data as GeoJSON), at most ``max_rendered`` objects (a larger ``limit`` is served at it,
+    Part 1's ``/req/core/fc-limit-response-1``), in CRS84.
+
+    pygeoapi's own handler parsed the parameters again with checks of its own: ``sortby=id``,
+    ``limit=05``, an empty ``bbox`` and a short ``bbox-crs`` (``EPSG:4326``) were 400s as a
+    page and answered as GeoJSON, ``resulttype=hits`` meant a count as a page and nothing as
+    GeoJSON, and its next link called an HTML page GeoJSON."""
+    reg = svc.catalog.get(request.path_params["collection_id"])
+    params = items_params(request.query_params.multi_items(), reg)
+    q = parse_items_query(params, reg, readable_fields(reg, False), svc.crs_uris,
+                          svc.max_limit, svc.default_limit)  # refused in GeoJSON's words
+    refuse_pending(params)
+    rendered_crs84_only(request, fmt)
+    q = dataclasses.replace(q, limit=min(q.limit, svc.max_rendered))
+    flt = build_filter(reg, svc.storage_srid, q)
+    page = page_sql(reg, flt, Output(fields=q.fields, skip_geometry=q.skip_geometry), q.sorts,
+                    False, skips_rows=q.offset > 0)
+    with database_errors(), svc.pool.connection() as conn, conn.transaction():
+        set_statement_timeout(conn, svc.timeout_s)
+        rows = conn.execute(page, {**flt.params, "limit": q.rows, "offset": q.offset},
+                            prepare=False).fetchall()
+        matched = number_matched(svc, conn, reg, flt, False, q, rows, True)
+    features = [json.loads(r[0]) for r in rows]
+    doc: dict[str, Any] = {
+        "type": "FeatureCollection", "features": features, "numberMatched": matched,
+        "numberReturned": len(features),
+        "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "links": page_links(svc, request, reg, q, len(features), matched, fmt)}
+    headers = {"Content-Crs": content_crs("OGC:CRS84"), "Vary": "Accept, Accept-Language"}
+    if fmt == "jsonld":
+        assert svc.render_jsonld is not None, "the app passes the renderers"
+        return Response(svc.render_jsonld(doc, reg.id), media_type="application/ld+json",
+                        headers=headers)
+    assert svc.render_page is not None, "the app passes the renderers"
+    lang = language(params.get("lang"))  # a page without lang is Ukrainian, as every page
+    items_path = f"{svc.base_url}/collections/{reg.id}/items"
+    html = svc.render_page("collections/items/index.html", {
+        **doc, "items_path": items_path, "dataset_path": items_path.removesuffix("/items")},
+        lang)
+    return HTMLResponse(html, headers={**headers, "Content-Language": lang})
 
 
 class Closable(Protocol):
@@ -347,7 +404,7 @@ def number_matched(svc: FeatureService, conn: psycopg.Connection[Any], reg: Regi
     page, or an empty one past the end, needs the count (cached per snapshot, see
     registries.counts).
     """
-    if whole and (0 < len(first) < q.limit or (not first and q.offset == 0)):
+    if whole and not q.hits and (0 < len(first) < q.limit or (not first and q.offset == 0)):
         return q.offset + len(first)
     return svc.counts.count(conn, matched_sql(reg, flt, personal, pending), flt.params)
 
@@ -563,9 +620,11 @@ RESOURCE_FORMATS: tuple[tuple[re.Pattern[str], tuple[str, ...]], ...] = (
 SAFE_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
 
 
-def rendered_crs84_only(request: Request, fmt: str) -> None:
-    """Refuse (400) a ``crs`` other than CRS84 for a format pygeoapi renders (a page, JSON-LD):
-    it writes them in CRS84 whatever was asked, and said ``Content-Crs`` of the CRS asked."""
+def rendered_crs84_only(request: Request, fmt: str, served: str = "GeoJSON and CSV (f=json, "
+                        "f=csv)") -> None:
+    """Refuse (400) a ``crs`` other than CRS84 for a rendered format (a page, JSON-LD): they
+    are written in CRS84 (pygeoapi wrote them so whatever was asked, and said ``Content-Crs``
+    of the CRS asked); the message names the formats ``served`` in other CRSs."""
     raw = request.query_params.get("crs")
     if not raw:
         return
@@ -575,8 +634,8 @@ def rendered_crs84_only(request: Request, fmt: str) -> None:
         crs = None
     if crs != "OGC:CRS84":
         raise InvalidParameter(f"crs {raw[:80]!r}: f={fmt} is written in CRS84 (WGS 84 "
-                               "longitude, latitude) only; other CRSs are served as GeoJSON "
-                               "and CSV (f=json, f=csv)", parameter="crs")
+                               f"longitude, latitude) only; other CRSs are served as {served}",
+                               parameter="crs")
 
 
 def normal_path(path: str) -> str:
@@ -636,14 +695,12 @@ class FeatureRouter:
                     request = Request(scope, receive)
                     fmt = asked_format(request,
                                        ITEMS_TYPES if handler == self.items else ITEM_TYPES)
-                    ours = fmt == "json" or (handler == self.items and fmt == "csv")
-                    if method in READ_METHODS and not ours:
-                        scope = cap_rendered_limit(scope, self.svc.max_rendered)
-                        request = Request(scope, receive)
-                        if handler == self.items:  # the same 400s as GeoJSON, in our words
-                            await run_in_threadpool(check_items_query, self.svc, request)
-                        rendered_crs84_only(request, fmt)  # a crs GeoJSON would take
-                        break  # HTML and other formats: pygeoapi (its provider filters alike)
+                    if method in READ_METHODS and handler == self.item and fmt != "json":
+                        # a format first (f=csv with a crs was refused for its crs), then
+                        # a crs GeoJSON would take
+                        check_resource_params(path, request.query_params.multi_items())
+                        rendered_crs84_only(request, fmt, "GeoJSON (f=json)")
+                        break  # one object's page and JSON-LD: pygeoapi's (provider.get)
                     response = await handler(request)
                     await response(scope, receive, send)
                     return
@@ -678,6 +735,12 @@ class FeatureRouter:
             return allowed("GET, HEAD, POST, OPTIONS")
         if request.method not in READ_METHODS:
             raise not_allowed("GET, HEAD, POST, OPTIONS")
+        fmt = asked_format(request)
+        if fmt not in LINK_FORMATS:
+            raise InvalidParameter(f"f={fmt[:40]!r} is not a format of items; ask f=json, "
+                                   "f=html, f=jsonld or f=csv", parameter="f")
+        if fmt in RENDERED_FORMATS:
+            return await run_in_threadpool(rendered_items, self.svc, request, fmt)
         return await run_in_threadpool(items, self.svc, request)
 
     async def feature_schema(self, request: Request) -> Response:
@@ -852,50 +915,6 @@ def feature_schema_links(base_url: str, catalog: Catalog, path: str) -> list[dic
     return [{"rel": "describedBy", "type": "application/schema+json",
              "title": "JSON Schema of a feature (GeoJSON)",
              "href": f"{base_url}/collections/{cid}/feature-schema"}]
-
-
-# the formats pygeoapi renders an items page in, beside our GeoJSON and CSV
-RENDERED_FORMATS = ("html", "jsonld")
-
-
-def check_items_query(svc: FeatureService, request: Request) -> None:
-    """Refuse (400) an items page asked in another format than GeoJSON for what its GeoJSON
-    page would be refused for — the same parameters, the same words — before pygeoapi, whose
-    own checks say it otherwise (and in English on a Ukrainian page)."""
-    reg = svc.catalog.get(request.path_params["collection_id"])
-    f = (request.query_params.get("f") or "").lower()
-    if f and f not in RENDERED_FORMATS:
-        raise InvalidParameter(f"f={f[:40]!r} is not a format of items; ask f=json, f=html, "
-                               "f=jsonld or f=csv", parameter="f")
-    readable = readable_fields(reg, False)  # pygeoapi's pages show the public fields only
-    params = items_params(request.query_params.multi_items(), reg)
-    q = parse_items_query(params, reg, readable, svc.crs_uris, svc.max_limit,
-                          svc.default_limit)
-    build_filter(reg, svc.storage_srid, q)
-    order_sql(reg, q.sorts, readable)
-
-
-def cap_rendered_limit(scope: Scope, most: int) -> Scope:
-    """Return ``scope`` asking at most ``most`` features of an items page to render (HTML,
-    JSON-LD). Part 1 answers a limit over what is served with the most that is served, not an
-    error (``/req/core/fc-limit-response-1`` C): ``limit=5000&f=html`` was a 400; the page
-    holds 1,000 and its links ask 1,000 (pygeoapi writes them from the query).
-
-    >>> cap_rendered_limit({"query_string": b"f=html&limit=5000&q=%D0%B2"}, 1000)
-    {'query_string': b'f=html&limit=1000&q=%D0%B2'}
-    """
-    parts = scope["query_string"].split(b"&")  # the rest of the query stays byte for byte
-    capped = False
-    for i, part in enumerate(parts):
-        name, _, value = part.partition(b"=")
-        try:
-            if name == b"limit" and whole(value.decode("ascii")) > most:
-                parts[i], capped = b"limit=%d" % most, True
-        except (ValueError, UnicodeDecodeError):
-            pass  # a malformed limit: the provider names it
-    if not capped:
-        return scope
-    return {**scope, "query_string": b"&".join(parts)}
 
 
 def request_crs(svc: FeatureService, request: Request) -> int | str:

@@ -214,8 +214,7 @@ class OgcDocuments:
             return
         scope, send = pygeoapi_scope(scope), varied(send)
         if scope["method"] != "GET" or not self._completed(scope["path"]):
-            items_page = scope["path"].rstrip("/").endswith("/items")
-            await self.app(scope, receive, honest_gzip(titled(send) if items_page else send))
+            await self.app(scope, receive, honest_gzip(send))
             return
         start: dict[str, Any] = {}
         chunks: list[bytes] = []
@@ -401,57 +400,3 @@ def honest_gzip(send: Callable[..., Any]) -> Callable[..., Any]:
         await send(message)
 
     return wrapped
-
-
-EMPTY_TITLE = re.compile(rb"<title>\s*</title>")
-HEADING = re.compile(rb"<h1>\s*(.*?)\s*</h1>", re.S)
-
-
-def titled(send: Callable[..., Any]) -> Callable[..., Any]:
-    """Return ``send`` that fills the empty ``<title>`` of pygeoapi 0.24's items pages.
-
-    Its items template titles the page with a value the handler never sets, so a browser tab
-    showed nothing; the page's own heading (the collection's title, in the page's language)
-    is used instead. Only a whole HTML body in one message is touched (gzip or plain).
-    """
-    held: dict[str, Any] = {}
-
-    async def wrapped(message: dict[str, Any]) -> None:
-        if message["type"] == "http.response.start":
-            headers = {k.lower(): v for k, v in message.get("headers", [])}
-            if headers.get(b"content-type", b"").startswith(b"text/html"):
-                held["start"] = message
-                held["gzip"] = headers.get(b"content-encoding") == b"gzip"
-                return
-            await send(message)
-            return
-        start = held.pop("start", None)
-        if start is None:
-            await send(message)
-            return
-        # a big page takes a while to unzip and zip: not on the event loop, which serves all
-        fixed = None if message.get("more_body") else await run_in_threadpool(
-            _titled, message.get("body", b""), held["gzip"])
-        if fixed is not None:
-            start = {**start, "headers": [
-                (k, str(len(fixed)).encode() if k.lower() == b"content-length" else v)
-                for k, v in start["headers"]]}
-            message = {**message, "body": fixed}
-        await send(start)
-        await send(message)
-
-    return wrapped
-
-
-def _titled(body: bytes, zipped: bool) -> bytes | None:
-    """Return ``body`` with its empty title filled from its heading, or None to leave it."""
-    try:
-        html = gzip.decompress(body) if zipped else body
-    except (OSError, EOFError):  # labelled gzip but plain (see honest_gzip): leave it
-        return None
-    heading = HEADING.search(html)
-    if heading is None or not EMPTY_TITLE.search(html):
-        return None
-    title = re.sub(rb"<[^>]+>", b"", heading.group(1)).strip()
-    html = EMPTY_TITLE.sub(lambda _: b"<title>" + title + b"</title>", html, count=1)
-    return gzip.compress(html, compresslevel=5) if zipped else html

@@ -163,6 +163,12 @@ class ItemsQuery:
     skip_geometry: bool
     equals: tuple[tuple[str, str], ...]
     text: str | None = None  # q: free text over the registry's searchable fields
+    hits: bool = False  # resulttype=hits: the count without the objects
+
+    @property
+    def rows(self) -> int:
+        """Return how many objects the page holds at most: none for ``resulttype=hits``."""
+        return 0 if self.hits else self.limit
 
 
 def parse_crs(raw: str | None, name: str, allowed: list[str]) -> int | str:
@@ -270,6 +276,10 @@ def parse_items_query(params: dict[str, Any], reg: Registry, readable: tuple[Fie
     if lang not in ("cql2-text", "cql2-json"):
         raise InvalidParameter(f"filter-lang {lang!r} is not supported; use cql2-text or "
                                "cql2-json", parameter="filter-lang")
+    result = (params.get("resulttype") or "results").lower()
+    if result not in ("results", "hits"):
+        raise InvalidParameter(f"resulttype must be results or hits, got {result[:40]!r}",
+                               parameter="resulttype")
     skip = (params.get("skipGeometry") or "false").lower()
     if skip not in ("true", "false"):
         raise InvalidParameter("skipGeometry must be true or false", parameter="skipGeometry")
@@ -297,6 +307,7 @@ def parse_items_query(params: dict[str, Any], reg: Registry, readable: tuple[Fie
         skip_geometry=skip == "true",
         equals=equals,
         text=params.get("q") or None,
+        hits=result == "hits",
     )
 
 
@@ -317,3 +328,19 @@ def parse_pending(params: dict[str, Any], staff: bool) -> bool:
         raise Unauthorized("pending changes are shown to signed-in staff only: the public "
                            "sees the verified versions")
     return value in ("true", "1")
+
+
+def refuse_pending(params: dict[str, Any]) -> None:
+    """Refuse ``pending`` on the pages pygeoapi renders: they show published versions to
+    everyone, and a staff member who asked for the working copy must be told, not shown the
+    published one as if it were.
+
+    >>> refuse_pending({"f": "html"})
+    >>> refuse_pending({"pending": "true"})  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: pending=… is answered as GeoJSON (f=json) to signed-in staff; ...
+    """
+    if "pending" in params:
+        raise InvalidParameter("pending=… is answered as GeoJSON (f=json) to signed-in staff; "
+                               "the HTML and JSON-LD pages show the published versions",
+                               parameter="pending")

@@ -1,12 +1,13 @@
-"""pygeoapi feature provider over the registries (pygeoapi's HTML pages, schema, queryables).
+"""pygeoapi feature provider over the registries (one object's page and JSON-LD, the schema
+and queryables pygeoapi writes).
 
-GeoJSON reads and writes take the faster path in ``ogc.features``; this provider answers what
-pygeoapi itself renders (HTML, JSON-LD), with the same SQL (``registries.queries``), the same
-public view and the same filter: it reads the request's own query parameters (pygeoapi's
-handlers are wrapped by :func:`serve_requests_to_providers` to hand them over) and builds
-the filter with :func:`ogc.features.build_filter`, so ``datetime``, ``q``, properties, CQL2,
-``bbox`` and ``sortby`` select exactly what the GeoJSON page selects. pygeoapi's own CQL2
-parser (pygeofilter) is switched off for items: ours parses, once, with its depth guard.
+Every items page, in every format (GeoJSON, CSV, HTML, JSON-LD), is read by ``ogc.features``:
+one query parser, one filter, one SQL. pygeoapi's items handler is never reached, and
+:meth:`RegistryProvider.query` refuses. One object's page and JSON-LD are pygeoapi's,
+read here with the same SQL (``registries.queries.item_sql``) on the public view; the
+request's own parameters reach :meth:`RegistryProvider.get` through
+:func:`serve_requests_to_providers` (a staff member's ``pending`` is refused there, as on the
+items pages). pygeoapi's own CQL2 parser (pygeofilter) is switched off.
 
 pygeoapi's edit handlers never reach this provider: ``ogc.features.FeatureRouter`` answers
 every write itself; the write methods below refuse anyway, and say so in the log.
@@ -31,14 +32,14 @@ from pygeoapi.provider.base import (
     ProviderQueryError,
 )
 
-from gis.crs import output_crs_uris, srid_from_uri
+from gis.crs import srid_from_uri
 from gis.db import database_errors, set_statement_timeout
-from gis.errors import GisError, InvalidParameter
+from gis.errors import GisError
 from gis.params import object_id
-from ogc.features import JSON_TYPES, build_filter
-from ogc.params import parse_items_query
+from ogc.features import JSON_TYPES
+from ogc.params import refuse_pending
 from registries.catalog import default_catalog
-from registries.queries import Output, item_sql, matched_sql, page_sql
+from registries.queries import Output, item_sql
 
 log = logging.getLogger("hromada.ogc")
 
@@ -88,22 +89,6 @@ def _defer(text: Any, *args: Any, **kwargs: Any) -> DeferredFilter:
 
 def _unchanged(filter_: Any, **kwargs: Any) -> Any:
     return filter_
-
-
-def refuse_pending(params: dict[str, Any]) -> None:
-    """Refuse ``pending`` on the pages pygeoapi renders: they show published versions to
-    everyone, and a staff member who asked for the working copy must be told, not shown the
-    published one as if it were.
-
-    >>> refuse_pending({"f": "html"})
-    >>> refuse_pending({"pending": "true"})  # doctest: +ELLIPSIS
-    Traceback (most recent call last):
-    gis.errors.InvalidParameter: pending=… is answered as GeoJSON (f=json) to signed-in staff; ...
-    """
-    if "pending" in params:
-        raise InvalidParameter("pending=… is answered as GeoJSON (f=json) to signed-in staff; "
-                               "the HTML and JSON-LD pages show the published versions",
-                               parameter="pending")
 
 
 def serve_requests_to_providers(itemtypes: Any) -> None:
@@ -163,31 +148,10 @@ class RegistryProvider(BaseProvider):  # type: ignore[misc]
 
     def query(self, offset: int = 0, limit: int = 10, resulttype: str = "results",
               **kwargs: Any) -> dict[str, Any]:
-        """Return one page as pygeoapi renders it, filtered by the request's own parameters
-        exactly as ``ogc.features.items`` filters GeoJSON (pygeoapi's parsed copies of them
-        in ``kwargs`` are not used)."""
-        params = getattr(_request, "params", None)
-        if params is None:
-            raise ProviderQueryError("items are read through the OGC API routes only")
-        fields = self.reg.public_fields
-        try:
-            refuse_pending(params)
-            q = parse_items_query(params, self.reg, fields, output_crs_uris(self.storage_srid),
-                                  _shared.max_limit, _shared.default_limit)
-            flt = build_filter(self.reg, self.storage_srid, q)
-            out = Output(fields=q.fields, skip_geometry=q.skip_geometry)
-            with database_errors(), self._connect() as conn, conn.transaction():
-                set_statement_timeout(conn, _shared.timeout_s)
-                matched = int(conn.execute(matched_sql(self.reg, flt, False),
-                                           flt.params).fetchone()[0])
-                rows = [] if resulttype == "hits" else conn.execute(
-                    page_sql(self.reg, flt, out, q.sorts, False, skips_rows=q.offset > 0),
-                    {**flt.params, "limit": q.limit, "offset": q.offset}).fetchall()
-        except GisError as exc:
-            raise provider_error(exc) from None
-        features = [json.loads(r[0]) for r in rows]
-        return {"type": "FeatureCollection", "features": features,
-                "numberMatched": matched, "numberReturned": len(features)}
+        """Never answered here: every items page, in every format, is read by
+        ``ogc.features`` (one query, one filter, one SQL); pygeoapi's items handler is not
+        reached (``ogc.features.FeatureRouter``)."""
+        raise ProviderQueryError("items are read through the OGC API routes only")
 
     def get(self, identifier: Any, **kwargs: Any) -> dict[str, Any]:
         obj_id = object_id(str(identifier))

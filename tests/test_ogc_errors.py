@@ -5,6 +5,7 @@ problem as a page in the page's language — Ukrainian, or English with no Ukrai
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -106,6 +107,54 @@ def test_an_items_page_in_html_is_refused_as_its_geojson_page(server: str,
             assert detail.replace("'", "&#39;") in r.text, r.text
         else:
             assert r.json()["detail"] == detail
+
+
+@pytest.mark.parametrize("params", [
+    {"sortby": "id"}, {"sortby": "-id"}, {"sortby": "-area_declared_ha,id"}, {"limit": "05"},
+    {"limit": ""}, {"offset": ""}, {"properties": ""}, {"bbox": ""},
+    {"filter-lang": "CQL2-TEXT", "filter": "category = '200'"},
+    {"bbox": "49.40,26.95,49.45,27.00", "bbox-crs": "EPSG:4326"},
+    {"bbox-crs": "http://www.opengis.net/def/crs/OGC/1.3/CRS84"},
+    {"datetime": "2000-01-01/..", "q": "0001"}, {"resulttype": "hits"},
+])
+def test_an_items_page_in_every_format_takes_what_its_geojson_page_takes(
+        server: str, params: dict[str, str]) -> None:
+    """One pipeline for every format: pygeoapi parsed a page's parameters again, and
+    refused as HTML and JSON-LD what GeoJSON answered (``sortby=id``, ``limit=05``, an empty
+    ``bbox``, ``bbox-crs=EPSG:4326``: "bad sortby property", "limit value should be an
+    integer"), and read ``resulttype=hits`` as a count where GeoJSON sent the objects. Each
+    format now holds the same objects in the same order, and the same count."""
+    items = "/collections/land_parcels/items"
+    geo = get(server, items, f="json", **{"limit": "7", **params})
+    assert geo.status_code == 200, geo.text[:300]
+    ids = [str(f["id"]) for f in geo.json()["features"]]
+    assert bool(ids) != (params.get("resulttype") == "hits"), ids
+    ld = get(server, items, f="jsonld", **{"limit": "7", **params})
+    assert ld.status_code == 200, ld.text[:300]
+    doc = json.loads(ld.text)
+    assert [p["@id"].rsplit("/", 1)[1] for p in doc["features"]] == ids
+    assert doc["numberMatched"] == geo.json()["numberMatched"]
+    page = get(server, items, f="html", **{"limit": "7", **params})
+    assert page.status_code == 200, page.text[:300]
+    shown = re.findall(r'<td><a href="[^"]*/items/(\d+)\?f=html', page.text)
+    assert shown == ids
+    csv_page = get(server, items, f="csv", **{"limit": "7", **params})
+    assert csv_page.status_code == 200, csv_page.text[:300]
+    assert [row.split(",", 1)[0] for row in csv_page.text.lstrip("\ufeff").splitlines()[1:]] \
+        == ids
+
+
+def test_a_rendered_page_links_its_pages_in_its_own_format(server: str) -> None:
+    """pygeoapi's page linked its next HTML page as GeoJSON (``type="application/geo+json"``)."""
+    for fmt, kind in (("html", "text/html"), ("jsonld", "application/ld+json")):
+        r = get(server, "/collections/land_parcels/items", f=fmt, limit="3", offset="3")
+        links = re.findall(r'<link rel="(next|prev)" type="([^"]+)"', r.text) if fmt == "html" \
+            else [(lk["rel"], lk["type"]) for lk in json.loads(r.text)["links"]
+                  if lk["rel"] in ("next", "prev")]
+        assert sorted(links) == [("next", kind), ("prev", kind)], (fmt, links)
+    r = get(server, "/collections/land_parcels/items", f="json", resulttype="hits")
+    assert r.json()["features"] == [] and r.json()["numberMatched"] > 0
+    assert "next" not in {lk["rel"] for lk in r.json()["links"]}
 
 
 def page_text(html: str) -> str:
