@@ -212,8 +212,8 @@ class OgcDocuments:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        scope, send = pygeoapi_scope(scope), varied(send)
-        if scope["method"] != "GET" or not self._completed(scope["path"]):
+        scope, send = pygeoapi_scope(scope), answer_headers(send)
+        if scope["method"] not in ("GET", "HEAD") or not self._completed(scope["path"]):
             await self.app(scope, receive, honest_gzip(send))
             return
         start: dict[str, Any] = {}
@@ -354,13 +354,20 @@ def pygeoapi_scope(scope: Scope) -> Scope:
     return {**scope, "headers": headers, "query_string": urlencode(pairs).encode("latin-1")}
 
 
-def varied(send: Callable[..., Any]) -> Callable[..., Any]:
-    """Return ``send`` that names ``Accept`` and ``Accept-Language`` in pygeoapi's answers'
-    ``Vary``: its documents are chosen by both (:func:`pygeoapi_scope`), and a cache keying
-    them by the URL alone handed a browser's HTML page to a JSON client."""
+def answer_headers(send: Callable[..., Any]) -> Callable[..., Any]:
+    """Return ``send`` that mends the headers of pygeoapi's answers:
+
+    - ``Vary`` names ``Accept`` and ``Accept-Language``: its documents are chosen by both
+      (:func:`pygeoapi_scope`), and a cache keying them by the URL alone handed a browser's
+      HTML page to a JSON client;
+    - a page says its charset (``text/html; charset=utf-8``): pygeoapi wrote a bare
+      ``text/html``, and only a gzipped page got the charset on its way.
+    """
     async def wrapped(message: dict[str, Any]) -> None:
         if message["type"] == "http.response.start":
-            headers = [(k, v) for k, v in message.get("headers", []) if k.lower() != b"vary"]
+            headers = [(k, b"text/html; charset=utf-8" if k.lower() == b"content-type"
+                        and v.strip().lower() == b"text/html" else v)
+                       for k, v in message.get("headers", []) if k.lower() != b"vary"]
             named = [v.decode("latin-1") for k, v in message.get("headers", [])
                      if k.lower() == b"vary"]
             names = {n.strip().lower() for v in named for n in v.split(",")}

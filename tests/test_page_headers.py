@@ -89,6 +89,27 @@ def test_every_html_page_sends_the_security_headers(server: str, demo_url: str) 
         assert "content-security-policy" not in r.headers, path
 
 
+def test_every_page_says_its_charset_and_head_says_what_get_sends(server: str,
+                                                                    demo_url: str) -> None:
+    """pygeoapi's pages said a bare ``text/html`` unless gzipped on the way, and HEAD of the
+    documents we complete (the landing page, collections, conformance, queryables) gave the
+    length of pygeoapi's document before it was completed (2,293 bytes against 1,692 sent)."""
+    plain = {"Accept-Encoding": "identity"}
+    for kind, (path, headers) in html_pages(server, demo_url).items():
+        r = httpx.get(f"{server}{path}", headers={**headers, **plain}, timeout=60)
+        assert r.headers["content-type"].replace(" ", "").lower() == \
+            "text/html;charset=utf-8", (kind, r.headers["content-type"])
+    for path in ("/", "/conformance", "/collections", "/collections/land_parcels",
+                 "/collections/land_parcels/queryables", "/collections/land_parcels/schema",
+                 "/collections/land_parcels/queryables?lang=en", "/conformance?f=html",
+                 "/collections/land_parcels/items?f=html&limit=3"):
+        got = httpx.get(f"{server}{path}", headers=plain, timeout=60)
+        head = httpx.head(f"{server}{path}", headers=plain, timeout=60)
+        assert head.status_code == got.status_code == 200, path
+        assert int(head.headers["content-length"]) == len(got.content), path
+        assert head.headers["content-type"] == got.headers["content-type"], path
+
+
 def test_the_login_form_cannot_be_framed_and_loads_nothing(server: str) -> None:
     r = httpx.get(f"{server}/login")
     policy = directives(r.headers["content-security-policy"])
