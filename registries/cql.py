@@ -176,6 +176,16 @@ def _bad(message: str) -> InvalidParameter:
     return InvalidParameter(message, parameter="filter")
 
 
+def _ends_in_escape(pattern: str) -> bool:
+    r"""Return True when a LIKE pattern ends in its escape character (``\``) escaping
+    nothing: an odd run of backslashes at its end.
+
+    >>> _ends_in_escape("%\\"), _ends_in_escape("a\\\\"), _ends_in_escape("50\\%")
+    (True, False, False)
+    """
+    return (len(pattern) - len(pattern.rstrip("\\"))) % 2 == 1
+
+
 @dataclass
 class CqlToSql:
     """Translate a CQL2 JSON tree into SQL over a :class:`~registries.filters.Filter`."""
@@ -357,6 +367,9 @@ class CqlToSql:
         left, pattern = self.operand(a, depth), self.operand(b, depth)
         if pattern.sql is None and not isinstance(pattern.value, str):
             raise _bad(f"LIKE needs a text pattern, got {pattern.name}")
+        if pattern.sql is None and _ends_in_escape(pattern.value):  # PostgreSQL's error else
+            raise _bad("the LIKE pattern ends in the escape character \\, which escapes "
+                       "nothing there: write \\\\ for a backslash itself")
         text = sql.SQL("{}::text").format(self.bound(left, Operand(None, "text", left.name)))
         return sql.SQL("{} LIKE {}").format(text, self.bound(pattern,
                                                              Operand(None, "text", "LIKE")))

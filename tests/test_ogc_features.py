@@ -422,6 +422,19 @@ def test_a_malformed_cql2_json_geometry_is_named_where(server: str, geometry: di
             text[:400]
 
 
+def test_a_like_pattern_ending_in_its_escape_character_is_named(server: str) -> None:
+    """PostgreSQL refuses such a pattern; its error was answered as "a value in the request
+    does not fit where it is used (a NUL character, a number or date out of range)"."""
+    for pattern in ("\\", "%\\", "%\\\\\\"):
+        r = get(server, "/collections/land_parcels/items", filter=f"cadastral_number LIKE "
+                f"'{pattern}'")
+        assert r.status_code == 400 and "ends in the escape character" in r.json()["detail"], \
+            (pattern, r.text[:300])
+    escaped = get(server, "/collections/land_parcels/items", filter="cadastral_number LIKE "
+                  "'%\\\\'")
+    assert escaped.status_code == 200 and escaped.json()["numberMatched"] == 0
+
+
 # -- Part 2: CRS -----------------------------------------------------------------------------
 
 @pytest.mark.parametrize("srid", [6383, 6384, 3857, 4326, 5561])
