@@ -482,3 +482,26 @@ def test_a_cpg_naming_the_wrong_encoding_says_what_the_text_is(db_url: str, tmp_
     report = run(db_url, path, "land_parcels", dry_run=True,
                  files=FileOptions(encoding="cp1251"))
     assert report.rows == 2 and report.encoding == "cp1251"
+
+
+def test_a_csv_row_with_more_cells_than_the_header_is_a_problem_of_its_row(
+        db_url: str, tmp_path: Path) -> None:
+    """An unquoted delimiter in a value ("вул. Тиха; 5") made a seventh cell, which was cut
+    off silently: the address was stored as "вул. Тиха". A short row is no problem: its
+    missing cells are empty values (tools leave trailing empty cells out)."""
+    path = tmp_path / "long.csv"
+    path.write_text("name;kind;condition;lon;lat;address_text\n"
+                    "X;ramp;usable;27,0;49,42;вул. Тиха; 5\n"
+                    "Y;ramp;usable;27,0;49,42\n"
+                    "Z;ramp;usable;27,0;49,42;вул. Тиха, 5;\n", encoding="utf-8")
+    report = run(db_url, path, "accessibility_objects", dry_run=True)
+    bad = {p.row: p.message for p in report.problems if p.severity == "error"}
+    assert list(bad) == [1], report.problems
+    assert bad[1] == ("row 1: has 7 cells; the header names 6: the extra cell ' 5' would be "
+                      "lost (a value holding the delimiter ';' needs quotes)"), bad[1]
+    report = run(db_url, path, "accessibility_objects")
+    assert report.refused and count(db_url, "accessibility_object") == 0
+    report = run(db_url, path, "accessibility_objects", on_error="skip")
+    assert (report.inserted, report.rejected) == (2, 1), report.problems
+    assert count(db_url, "accessibility_object", "address_text LIKE 'вул. Тиха%'") == 1
+    assert count(db_url, "accessibility_object", "name = 'Y' AND address_text IS NULL") == 1

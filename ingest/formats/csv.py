@@ -234,7 +234,13 @@ class CsvSource(TableSource):
                 for row, cells in enumerate(reader, 1):
                     if not any(c.strip() for c in cells):
                         continue
-                    yield self._record(row, dict(zip(self.fields, cells, strict=False)))
+                    values: dict[str, Any] = dict(zip(self.fields, cells, strict=False))
+                    # a short row's missing cells are empty values (tools drop trailing empty
+                    # cells); a long row's extra ones would be lost, and they usually mean a
+                    # delimiter inside an unquoted value ("вул. Тиха; 5")
+                    if any(c.strip() for c in cells[len(self.fields):]):
+                        values["__problems__"] = [(None, self._long_row(cells))]
+                    yield self._record(row, values)
             except UnicodeError as exc:
                 reason = exc.reason if isinstance(exc, UnicodeDecodeError) else str(exc)
                 raise InvalidFile(f"{self.display}: line {reader.line_num + 1} is not "
@@ -243,6 +249,20 @@ class CsvSource(TableSource):
             except csv.Error as exc:
                 raise InvalidFile(f"{self.display}: line {reader.line_num}: {exc}",
                                   file=self.display, row=reader.line_num) from None
+
+    def _long_row(self, cells: list[str]) -> str:
+        """Return the problem of a row with more cells than the header names.
+
+        >>> source = CsvSource(Path("x.csv"), "x.csv", "CSV", None, None, ["a", "b"],
+        ...                    delimiter=";")
+        >>> source._long_row(["1", "вул. Тиха", " 5"])  # doctest: +ELLIPSIS
+        "has 3 cells; the header names 2: the extra cell ' 5' would be lost (a value ...)"
+        """
+        extra = cells[len(self.fields):]
+        quoted = ", ".join(shown(c) for c in extra[:3]) + (" …" if len(extra) > 3 else "")
+        return (f"has {len(cells)} cells; the header names {len(self.fields)}: the extra "
+                f"cell{'s' if len(extra) > 1 else ''} {quoted} would be lost (a value holding "
+                f"the delimiter {self.delimiter!r} needs quotes)")
 
 
 def _crs_value(text: str) -> CRS | None:
