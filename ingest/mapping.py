@@ -30,6 +30,7 @@ from typing import Any
 import yaml
 
 from gis.errors import InvalidFile, InvalidParameter
+from gis.params import shown
 from registries.model import (
     MAX_TEXT_CHARS,
     CodeList,
@@ -292,6 +293,11 @@ def convert(f: Field, value: Any, explicit: dict[str, str] | None = None) -> Any
         value = value.strip()
         if value == "":
             return None
+    if hasattr(value, "tolist") and not isinstance(value, str):  # a numpy array (or scalar)
+        value = value.tolist()
+    if isinstance(value, list | tuple | dict) and f.type is not FieldType.JSON:
+        what = "an object" if isinstance(value, dict) else "a list"
+        raise ValueProblem(f"{shown(value, json_strings=True)} is {what}, not one value")
     match f.type:
         case FieldType.TEXT:
             if isinstance(value, float) and value.is_integer():
@@ -408,7 +414,13 @@ def column_converter(f: Field, explicit: dict[str, str] | None = None
 
     def slow(value: Any) -> tuple[Any, str | None]:
         key = (type(value), value)
-        found = cache.get(key)
+        try:
+            found = cache.get(key)
+        except TypeError:  # a list or an object (a GeoJSON property's): no key of a dict
+            try:
+                return convert(f, value, explicit), None
+            except ValueProblem as exc:
+                return None, str(exc)
         if found is None:
             try:
                 found = (convert(f, value, explicit), None)

@@ -513,6 +513,28 @@ def column(values: Any) -> list[Any]:
     return list(values.tolist() if isinstance(values, np.ndarray) else values)
 
 
+def structured(value: Any) -> Any:
+    """Return a GeoJSON property's array or object, which GDAL hands over as JSON text (or a
+    list type's numpy array), as a Python list or dict; any other value as it is.
+
+    >>> import numpy as np
+    >>> structured('[ "ramp" ]'), structured('{ "a": 1 }'), structured(np.array([1, 2]))
+    (['ramp'], {'a': 1}, [1, 2])
+    >>> structured("ramp"), structured("[not json"), structured(None)
+    ('ramp', '[not json', None)
+    """
+    import json
+
+    if isinstance(value, str):
+        if value[:1] in ("{", "["):
+            try:
+                return json.loads(value)
+            except ValueError:  # a text of its own that only begins like JSON
+                return value
+        return value
+    return value.tolist() if hasattr(value, "tolist") else value
+
+
 @dataclass
 class GdalSource(Source):
     """A layer read through GDAL in batches of columns (pyogrio): Shapefile, GeoPackage,
@@ -532,6 +554,12 @@ class GdalSource(Source):
     # (--keep-ids): our exports and OGC API pages carry the objects' ids there. GDAL reads
     # them as FIDs, and numbers a feature without one, or with a repeated one, itself
     own_ids: list[Any] | None = None
+    # GeoJSON properties holding arrays or objects, which GDAL hands over as JSON text (with
+    # ARRAY_AS_STRING: else it makes a one-item list of each plain value in an array's column,
+    # and "ramp" could not be told from ["ramp"]); they are given as Python lists and dicts, so
+    # the mapping can say that such a value is no value of a text field, or keep it for a JSON one
+    structured: list[str] = field(default_factory=list)
+    open_options: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def open(cls, path: Path, display: str, layer: str | None,
@@ -550,10 +578,11 @@ class GdalSource(Source):
                     notes.append(f"no .cpg beside the Shapefile: its text reads as {encoding}")
             elif encoding is None and cpg is not None:
                 check_cpg(dbf, cpg_encoding(cpg), display)
+        options = {"ARRAY_AS_STRING": "YES"} if suffix in (".geojson", ".json") else {}
         try:
             layers = [str(name) for name, _ in pyogrio.list_layers(str(path))]
             chosen = choose_layer(layers, layer, display)
-            info = pyogrio.read_info(str(path), layer=chosen, encoding=encoding)
+            info = pyogrio.read_info(str(path), layer=chosen, encoding=encoding, **options)
         except InvalidFile:
             raise
         except Exception as exc:
@@ -587,11 +616,16 @@ class GdalSource(Source):
                 notes.append('the features\' own ids (GeoJSON "id") are read as the column id')
         dates = [str(f) for f, t in zip(info["fields"], info["dtypes"], strict=True)
                  if str(t).startswith("datetime64")]
+        subtypes = info.get("ogr_subtypes") or [""] * len(info["fields"])
+        structured = [str(f) for f, t, sub in zip(info["fields"], info["dtypes"], subtypes,
+                                                  strict=True)
+                      if str(t).startswith("list(") or sub == "OFSTJSON"]
         return cls(path=path, display=display, format=FORMAT_NAMES[suffix], layer=chosen,
                    crs=crs_of(info.get("crs")), fields=fields, own_ids=own_ids,
                    encoding=encoding, notes=notes, driver=str(info.get("driver") or ""),
                    total=count if count >= 0 else None, date_fields=dates,
-                   text_widths=widths, width_encoding=width_encoding)
+                   text_widths=widths, width_encoding=width_encoding, structured=structured,
+                   open_options=options)
 
     def count(self) -> int | None:
         return self.total
@@ -630,7 +664,7 @@ class GdalSource(Source):
             try:
                 meta, _, geometry, values = raw.read(
                     str(self.path), encoding=self.encoding, skip_features=done,
-                    max_features=size, **self._layer_or_sql())
+                    max_features=size, **self._layer_or_sql(), **self.open_options)
             except Exception as exc:
                 if self.date_fields and not self.dates_as_text and _quotable(self):
                     self.dates_as_text = True  # and read this batch again
@@ -642,6 +676,9 @@ class GdalSource(Source):
                 return
             names = [str(f) for f in meta["fields"]]
             columns = {name: column(v) for name, v in zip(names, values, strict=True)}
+            for name in self.structured:
+                if name in columns:
+                    columns[name] = [structured(v) for v in columns[name]]
             if self.own_ids is not None:
                 columns["id"] = self.own_ids[done:done + n]
             yield Batch(list(range(done + 1, done + n + 1)), columns,

@@ -33,7 +33,9 @@ def write_rejects(source: Source, rows: dict[int, str], target: Path) -> Path:
     driver = getattr(source, "driver", "")
     if driver in KEEPS_FORMAT and getattr(source, "dates_as_text", False):
         _write_gdal_as_text(source, rows, target, driver)
-    elif driver in KEEPS_FORMAT:
+    elif driver in KEEPS_FORMAT and not getattr(source, "structured", None):
+        # (fiona cannot read back a GeoJSON column GDAL calls JSON when it also holds plain
+        # text: such rejects are written from the records, arrays and objects kept)
         _write_fiona(source, rows, target, driver)
     elif source.format == "CSV":
         _write_csv(source, rows, target)

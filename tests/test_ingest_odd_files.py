@@ -505,3 +505,35 @@ def test_a_csv_row_with_more_cells_than_the_header_is_a_problem_of_its_row(
     assert (report.inserted, report.rejected) == (2, 1), report.problems
     assert count(db_url, "accessibility_object", "address_text LIKE 'вул. Тиха%'") == 1
     assert count(db_url, "accessibility_object", "name = 'Y' AND address_text IS NULL") == 1
+
+
+def test_an_array_or_object_in_a_geojson_property_is_a_problem_of_its_row(
+        db_url: str, tmp_path: Path) -> None:
+    """An array mapped to a field crashed the import ("unexpected TypeError: unhashable type:
+    'numpy.ndarray'"), and an object in a text field was stored as its JSON text. Neither is
+    one value of a registry's field: each is a problem naming its row, field and value; a
+    plain value in the same column stays one (GDAL made it a one-item list)."""
+    def feature(**props: Any) -> dict[str, Any]:
+        return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [27, 49.42]},
+                "properties": {"name": "x", "kind": "ramp", "condition": "usable", **props}}
+
+    path = tmp_path / "f.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        feature(kind=["ramp"], address_text={"street": "Тиха", "house": 5}),
+        feature(address_text="вул. Тиха, 5"),
+        feature(address_text=["вул. Тиха", "5"])]}, ensure_ascii=False), encoding="utf-8")
+    report = run(db_url, path, "accessibility_objects", dry_run=True)
+    bad = sorted((p.row, p.message) for p in report.problems if p.severity == "error")
+    assert bad == [
+        (1, 'row 1, field address_text (column address_text): {"street": "Тиха", "house": 5} '
+            "is an object, not one value"),
+        (1, 'row 1, field kind (column kind): ["ramp"] is a list, not one value'),
+        (3, 'row 3, field address_text (column address_text): ["вул. Тиха", "5"] is a list, '
+            "not one value")], report.problems
+    report = run(db_url, path, "accessibility_objects", on_error="skip")
+    assert (report.inserted, report.rejected) == (1, 2), report.problems
+    assert count(db_url, "accessibility_object",
+                 "kind = 'ramp' AND address_text = 'вул. Тиха, 5'") == 1
+    rejected = json.loads((tmp_path / "f.rejected.geojson").read_text(encoding="utf-8"))
+    assert [f["properties"]["address_text"] for f in rejected["features"]] == [
+        {"street": "Тиха", "house": 5}, ["вул. Тиха", "5"]]  # kept to be corrected
