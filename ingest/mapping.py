@@ -107,6 +107,11 @@ def load_overrides(path: Path | None) -> dict[str, Any]:
         return {}
     try:
         doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except UnicodeDecodeError as exc:  # (the decoder's own text names no file and no cure)
+        line = exc.object[:exc.start].count(b"\n") + 1
+        raise InvalidFile(f"{path.name}: line {line} of the mapping file is not UTF-8 text; "
+                          "save it as UTF-8 (in Notepad: Save as, Encoding UTF-8)",
+                          file=path.name, row=line) from None
     except (OSError, yaml.YAMLError) as exc:
         raise InvalidFile(f"{path.name}: not a readable YAML mapping: {exc}",
                           file=path.name) from None

@@ -586,6 +586,8 @@ class GdalSource(Source):
         except InvalidFile:
             raise
         except Exception as exc:
+            if isinstance(exc, UnicodeDecodeError) and suffix in (".geojson", ".json"):
+                raise _not_utf8(path, display, encoding) from None  # (a property's name)
             raise _fail(display, f"cannot be read as {FORMAT_NAMES[suffix]}: "
                         f"{_gdal_reason(exc, path=path)}") from None
         if info.get("geometry_type") is None:  # e.g. an attribute table in a GeoPackage
@@ -666,6 +668,8 @@ class GdalSource(Source):
                     str(self.path), encoding=self.encoding, skip_features=done,
                     max_features=size, **self._layer_or_sql(), **self.open_options)
             except Exception as exc:
+                if isinstance(exc, UnicodeDecodeError) and self.format == "GeoJSON":
+                    raise _not_utf8(self.path, self.display, self.encoding) from None
                 if self.date_fields and not self.dates_as_text and _quotable(self):
                     self.dates_as_text = True  # and read this batch again
                     continue
@@ -805,9 +809,42 @@ def _rows_or_fail(features: Any, source: Source) -> Iterator[tuple[int, Any]]:
         except StopIteration:
             return
         except Exception as exc:
+            if isinstance(exc, UnicodeDecodeError) and source.format == "GeoJSON":
+                raise _not_utf8(source.path, source.display, source.encoding) from None
             raise _fail(source.display, f"row {row} cannot be read: "
                         f"{_gdal_reason(exc, source)}", row=row) from None
         yield row, feat
+
+
+def _not_utf8(path: Path, display: str, encoding: str | None) -> InvalidFile:
+    """Return the error of a GeoJSON file whose text is not UTF-8 (or not ``encoding``),
+    naming its first line that is not and what it reads as: Python's decoder names neither,
+    and GDAL's reader said only that the rows after row 0 cannot be read."""
+    import codecs
+
+    decoder = codecs.getincrementaldecoder(encoding or "utf-8")()
+    line, sample = 1, b""
+    with path.open("rb") as f:
+        while chunk := f.read(1 << 20):
+            try:
+                decoder.decode(chunk)
+            except UnicodeDecodeError as exc:
+                # the position counts from the bytes the decoder carried over from the last chunk
+                start = max(exc.start - (len(exc.object) - len(chunk)), 0)
+                line += chunk[:start].count(b"\n")
+                sample = chunk[start:start + 4096]
+                break
+            line += chunk.count(b"\n")
+    reads = guess_encoding(sample) if sample else None
+    if reads == (encoding or "utf-8"):
+        reads = None
+    if encoding is not None:
+        return _fail(display, f"line {line} is not {encoding} text"
+                     + (f"; it reads as {reads}" if reads else ""), row=line)
+    return _fail(display, f"line {line} is not UTF-8 text, which a GeoJSON file must be "
+                 "(RFC 8259, RFC 7946)" + (f"; it reads as {reads}" if reads else "")
+                 + ": save it as UTF-8" + (f", or import it with --encoding {reads}"
+                                           if reads else ""), row=line)
 
 
 def _quotable(source: GdalSource) -> bool:

@@ -537,3 +537,44 @@ def test_an_array_or_object_in_a_geojson_property_is_a_problem_of_its_row(
     rejected = json.loads((tmp_path / "f.rejected.geojson").read_text(encoding="utf-8"))
     assert [f["properties"]["address_text"] for f in rejected["features"]] == [
         {"street": "Тиха", "house": 5}, ["вул. Тиха", "5"]]  # kept to be corrected
+
+
+def test_a_mapping_file_or_geojson_not_in_utf8_says_so(db_url: str, tmp_path: Path) -> None:
+    """A cp1251 mapping file was "unexpected UnicodeDecodeError: 'utf-8' codec can't decode
+    byte 0xcf …", and a cp1251 GeoJSON "the rows after row 0 cannot be read: 'utf-8' codec
+    …": each names the file, the line and the cure, not the decoder."""
+    path = write(tmp_path / "p.shp", [parcel(1)], PARCEL_SCHEMA)
+    mapping = tmp_path / "mapping.yml"
+    mapping.write_bytes("fields:\n  holder_name: null\nset:\n  purpose_text: Присадибна\n"
+                        .encode("cp1251"))
+    with pytest.raises(InvalidFile) as caught:
+        run(db_url, path, "land_parcels", dry_run=True, files=FileOptions(mapping=mapping))
+    assert str(caught.value) == ("mapping.yml: line 4 of the mapping file is not UTF-8 text; "
+                                 "save it as UTF-8 (in Notepad: Save as, Encoding UTF-8)")
+    geojson = tmp_path / "cp1251.geojson"
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [27, 49.42]},
+               "properties": {"name": "Пандус біля школи", "kind": "ramp",
+                              "condition": "usable"}}
+    geojson.write_bytes(json.dumps({"type": "FeatureCollection", "features": [feature]},
+                                   ensure_ascii=False, indent=1).encode("cp1251"))
+    with pytest.raises(InvalidFile) as caught:
+        run(db_url, geojson, "accessibility_objects", dry_run=True)
+    message = str(caught.value)
+    assert message == ("cp1251.geojson: line 14 is not UTF-8 text, which a GeoJSON file must be "
+                       "(RFC 8259, RFC 7946); it reads as cp1251: save it as UTF-8, or import "
+                       "it with --encoding cp1251"), message
+    report = run(db_url, geojson, "accessibility_objects", dry_run=True,
+                 files=FileOptions(encoding="cp1251"))
+    assert report.rows == 1 and not report.refused, report.problems
+
+
+def test_a_csv_without_geometry_columns_says_so_not_that_its_crs_is_unknown(
+        db_url: str, tmp_path: Path) -> None:
+    path = tmp_path / "plain.csv"
+    path.write_text("name;kind;condition\nПандус;ramp;usable\n", encoding="utf-8")
+    message = ("plain.csv: no geometry column: a WKT column (wkt, geometry), or lon/lat (or "
+               "x/y) columns; its columns: name, kind, condition")
+    for crs in (None, "EPSG:4326"):
+        with pytest.raises(InvalidFile) as caught:
+            run(db_url, path, "accessibility_objects", dry_run=True, files=FileOptions(crs=crs))
+        assert str(caught.value) == message

@@ -106,9 +106,15 @@ class TableSource(Source):
         elif lon and lat:
             self.kind, self.geometry_columns = "lonlat", (lon, lat)
             self.crs = declared or CRS.from_epsg(4326)
-        else:
+        elif not _readable(self.fields):  # a wrong --encoding: reading the rows says so
             self.notes.append("no coordinate or WKT columns: rows have no geometry")
             return
+        else:  # every registry's objects have a geometry: no CRS could help
+            raise InvalidFile(
+                f"{self.display}: no geometry column: a WKT column (wkt, geometry), or lon/lat "
+                f"(or x/y) columns; its columns: {', '.join(self.fields[:30])}"
+                + (f" … ({len(self.fields)} in all)" if len(self.fields) > 30 else ""),
+                file=self.display)
         self.notes.append("the geometry is read from column" + (
             f" {self.geometry_columns[0]} (WKT)" if self.kind == "wkt" else
             f"s {'/'.join(self.geometry_columns)}"))
@@ -263,6 +269,18 @@ class CsvSource(TableSource):
         return (f"has {len(cells)} cells; the header names {len(self.fields)}: the extra "
                 f"cell{'s' if len(extra) > 1 else ''} {quoted} would be lost (a value holding "
                 f"the delimiter {self.delimiter!r} needs quotes)")
+
+
+def _readable(names: list[str]) -> bool:
+    """Return whether column names read as a council's would: Latin or Cyrillic letters,
+    digits and punctuation, not what text in another encoding than the one read gives.
+
+    >>> _readable(["Назва", "площа, га"]), _readable(["鷐냐럐닐"]), _readable(["a\ufffd"])
+    (True, False, False)
+    """
+    text = "".join(names)
+    return "\ufffd" not in text and all(
+        ord(c) < 0x250 or 0x400 <= ord(c) < 0x530 or 0x2000 <= ord(c) < 0x2200 for c in text)
 
 
 def _crs_value(text: str) -> CRS | None:
