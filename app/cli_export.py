@@ -168,8 +168,12 @@ def written(target: Path, name: str) -> Iterator[Path]:
         part = work / name
         yield part
         if stdout:
-            with part.open("rb") as src:
-                shutil.copyfileobj(src, sys.stdout.buffer, 1 << 20)
+            try:
+                with part.open("rb") as src:
+                    shutil.copyfileobj(src, sys.stdout.buffer, 1 << 20)
+                sys.stdout.flush()
+            except BrokenPipeError:  # the reader is gone (`| head`): no error of ours
+                _reader_left()
         elif not regular:
             with part.open("rb") as src, target.open("wb") as out:
                 shutil.copyfileobj(src, out, 1 << 20)
@@ -179,6 +183,24 @@ def written(target: Path, name: str) -> Iterator[Path]:
         raise InvalidParameter(f"cannot write {target}: {exc.strerror or exc}") from None
     finally:
         shutil.rmtree(work, ignore_errors=True)
+
+
+# how a shell reports a program that SIGPIPE ended (128 + 13), as `cat` in `cat f | head`
+EXIT_READER_LEFT = 141
+
+
+def _reader_left() -> None:
+    """End quietly because standard output's reader has closed the pipe, as a Unix tool
+    does: no message, and the status of one SIGPIPE ended (after our own clean-up, which
+    dying of the signal would skip)."""
+    import os
+    import sys
+
+    # whatever Python still holds for stdout would fail again when it flushes at exit
+    devnull = os.open(os.devnull, os.O_WRONLY)
+    os.dup2(devnull, sys.stdout.fileno())
+    os.close(devnull)
+    raise SystemExit(EXIT_READER_LEFT)
 
 
 def publisher(settings: Settings) -> Publisher:

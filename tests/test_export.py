@@ -668,3 +668,21 @@ def test_a_registry_past_a_worksheets_rows_is_refused_not_cut(
             InvalidParameter, match=r"^streets has more than 3 rows: a worksheet holds no more; "
                                     r"take the CSV or the GeoPackage$"):
         write_vector(conn, default_catalog().get("streets"), SRID, "xlsx", tmp_path / "s.xlsx")
+
+
+@pytest.mark.parametrize("fmt", ["csv", "geojson", "gpkg", "metadata"])
+def test_gis_export_to_a_pipe_its_reader_closed_ends_quietly(db_url: str, fmt: str) -> None:
+    """`gis export land_parcels --format csv -o - | head` (the docs' example) printed "error:
+    cannot write -: Broken pipe" and exited 2. A reader that leaves is no error: no message,
+    and the status of a tool SIGPIPE ended (141), as `cat` would give."""
+    env = {"GIS_DATABASE_URL": db_url, "PATH": "/usr/bin:/bin"}
+    proc = subprocess.Popen([GIS, "export", "land_parcels", "--format", fmt, "-o", "-"],
+                            env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert proc.stdout is not None and proc.stderr is not None
+    proc.stdout.close()  # the reader is gone before the first byte
+    stderr = proc.stderr.read()
+    proc.stderr.close()
+    assert proc.wait(timeout=120) == 141, stderr
+    # (a GeoPackage's progress lines are there as always)
+    assert b"error" not in stderr.lower() and b"pipe" not in stderr.lower(), stderr
+    assert b"Exception" not in stderr and b"Traceback" not in stderr, stderr
