@@ -578,3 +578,16 @@ def test_a_csv_without_geometry_columns_says_so_not_that_its_crs_is_unknown(
         with pytest.raises(InvalidFile) as caught:
             run(db_url, path, "accessibility_objects", dry_run=True, files=FileOptions(crs=crs))
         assert str(caught.value) == message
+
+
+def test_an_old_mac_csv_with_semicolons_and_decimal_commas_finds_its_delimiter(
+        db_url: str, tmp_path: Path) -> None:
+    """Lines ended by a lone \\r (old Mac Excel) were one line to the delimiter's sniffer, which
+    then chose the decimal commas: "the file does not say its coordinate system", and with
+    --crs the header was one column."""
+    path = tmp_path / "cr2.csv"
+    path.write_bytes("name;kind;condition;lon;lat\rПандус;ramp;usable;27,0;49,42\r"
+                     "Ліфт;lift;usable;27,01;49,43\r".encode())
+    report = run(db_url, path, "accessibility_objects", dry_run=True)
+    assert report.rows == 2 and not report.refused, report.problems
+    assert report.crs == "EPSG:4326" and not report.ignored_columns, report

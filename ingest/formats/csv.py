@@ -195,14 +195,17 @@ class CsvSource(TableSource):
         directive = re.match(r"\ufeff?sep=([^\r\n])[ \t]*(?:\r\n|\n|\r)", text, re.I)
         if directive:
             text = text[directive.end():]
+        # the sniffer splits lines at \n only: an old Mac's lone \r made the sample one line,
+        # and the decimal commas of "27,0;49,42" outnumbered its semicolons
+        sample = re.sub(r"\r\n?", "\n", text[:65536])
         try:
             if directive:
                 delimiter = directive.group(1)
             else:
-                delimiter = csv.Sniffer().sniff(text[:65536], delimiters=",;\t|").delimiter
+                delimiter = csv.Sniffer().sniff(sample, delimiters=",;\t|").delimiter
         except csv.Error:
-            delimiter = ";" if text.split("\n", 1)[0].count(";") > text.split("\n", 1)[0].count(
-                ",") else ","
+            first = sample.split("\n", 1)[0]
+            delimiter = ";" if first.count(";") > first.count(",") else ","
         try:  # newline="": csv itself reads \r\n, \n and a lone \r (old Mac Excel)
             header = next(csv.reader(io.StringIO(text, newline=""), delimiter=delimiter), None)
         except csv.Error as exc:
