@@ -434,7 +434,8 @@ def check_cpg(dbf: Path, declared: str, display: str) -> None:
     """
     with dbf.open("rb") as f:
         names = [desc[:11].split(b"\0", 1)[0] for desc in _dbf_descriptors(f)]
-        found = guess_encoding(f.read(2 << 20))
+        sample = f.read(2 << 20)
+        found = guess_encoding(sample)
     try:
         b"\n".join(names).decode(declared)
         names_ok = True
@@ -447,6 +448,47 @@ def check_cpg(dbf: Path, declared: str, display: str) -> None:
         raise _fail(display, f"its .cpg says the text is {declared}, but the "
                     f"{'column names are' if not names_ok else 'text is'} not: it reads as "
                     f"{reads}; import it with --encoding {reads} (or correct the .cpg)")
+    cyrillic = cyrillic_mojibake(sample, declared)
+    if cyrillic is not None:
+        reads, word = cyrillic
+        seen, meant = word.decode(declared, "replace"), word.decode(reads, "replace")
+        raise _fail(display, f"its .cpg says the text is {declared}, a Western code page, but "
+                    f"the text is Cyrillic in {reads} ({seen!r} is {meant!r}); import it with "
+                    f"--encoding {reads} (or correct the .cpg)")
+
+
+# single-byte code pages of Latin script that a .cpg names (ArcGIS on a Western PC writes
+# "ANSI 1252"): Cyrillic text read in one of them is mojibake ("Ïàíäóñ" for "Пандус")
+LATIN_CODE_PAGES = frozenset({"cp1252", "cp1250", "cp1254", "cp1257", "cp437", "cp850",
+                              "cp852", "cp858", "iso8859-1", "iso8859-2", "iso8859-15",
+                              "latin-1", "mac-roman"})
+
+
+def cyrillic_mojibake(sample: bytes, declared: str) -> tuple[str, bytes] | None:
+    """Return the Cyrillic code page ``sample`` (text a ``.cpg`` says is in ``declared``)
+    really is in, and its first word that shows it, when the signal is strong; else None.
+
+    Strong: most of the letters are not ASCII (a French or German text has a few accented
+    letters among many plain ones, which read as Cyrillic letters too), and in the Cyrillic
+    code page the text reads as lower-case words.
+
+    >>> text = "Пандус біля школи №5".encode("cp1251")
+    >>> cyrillic_mojibake(text, "cp1252")
+    ('cp1251', b'\\xcf\\xe0\\xed\\xe4\\xf3\\xf1')
+    >>> cyrillic_mojibake("Hélène Müller, Bürgerstraße, Café".encode("cp1252"), "cp1252")
+    >>> cyrillic_mojibake("Ελληνικά γράμματα".encode("cp1253"), "cp1253")  # not Latin
+    """
+    if declared not in LATIN_CODE_PAGES or sample.isascii():
+        return None
+    letters = [c for c in sample.decode(declared, errors="replace") if c.isalpha()]
+    high = sum(ord(c) > 127 for c in letters)
+    if high < 8 or high < 0.5 * len(letters):
+        return None
+    reads = guess_encoding(sample)
+    if reads not in ("cp1251", "cp866") or cyrillic_score(sample.decode(reads, "replace")) < 0.7:
+        return None
+    word = next(w for w in sample.replace(b"\0", b" ").split() if not w.isascii())
+    return reads, word[:30]
 
 
 def _sidecar(path: Path, suffix: str) -> Path | None:

@@ -591,3 +591,39 @@ def test_an_old_mac_csv_with_semicolons_and_decimal_commas_finds_its_delimiter(
     report = run(db_url, path, "accessibility_objects", dry_run=True)
     assert report.rows == 2 and not report.refused, report.problems
     assert report.crs == "EPSG:4326" and not report.ignored_columns, report
+
+
+POINT_SCHEMA = {"geometry": "Point", "properties": {"name": "str:80", "kind": "str:20",
+                                                    "condition": "str:20"}}
+
+
+def _points(*names: str) -> list[dict[str, Any]]:
+    return [{"geometry": {"type": "Point", "coordinates": (299_865.0 + 10 * i, 5_476_633.0)},
+             "properties": {"name": name, "kind": "ramp", "condition": "usable"}}
+            for i, name in enumerate(names)]
+
+
+def test_a_western_cpg_over_cyrillic_text_says_what_the_text_is(db_url: str,
+                                                                tmp_path: Path) -> None:
+    """ArcGIS on a Western PC writes a .cpg saying "ANSI 1252" beside a council's cp1251
+    file: the names were imported as "Ïàíäóñ á³ëÿ øêîëè ¹5" without a word. Genuine Western
+    text under the same .cpg (a few accented letters among plain ones) is imported as it is."""
+    path = write(tmp_path / "p.shp", _points("Пандус біля школи №5", "Ліфт у поліклініці"),
+                 POINT_SCHEMA, encoding="cp1251")
+    path.with_suffix(".cpg").write_text("ANSI 1252")
+    with pytest.raises(InvalidFile) as caught:
+        run(db_url, path, "accessibility_objects", dry_run=True)
+    assert str(caught.value) == (
+        "p.shp: its .cpg says the text is cp1252, a Western code page, but the text is "
+        "Cyrillic in cp1251 ('Ïàíäóñ' is 'Пандус'); import it with --encoding cp1251 (or "
+        "correct the .cpg)")
+    report = run(db_url, path, "accessibility_objects", files=FileOptions(encoding="cp1251"))
+    assert report.inserted == 2, report.problems
+    assert count(db_url, "accessibility_object", "name = 'Пандус біля школи №5'") == 1
+    western = write(tmp_path / "w.shp", _points("Rampe Hélène-Müller-Straße", "Café Ørsted",
+                                                "Aufzug Bürgerhaus Köln", "Élévateur à l'Hôtel"),
+                    POINT_SCHEMA, encoding="cp1252")
+    western.with_suffix(".cpg").write_text("ANSI 1252")
+    report = run(db_url, western, "accessibility_objects")
+    assert report.inserted == 4, report.problems
+    assert count(db_url, "accessibility_object", "name = 'Rampe Hélène-Müller-Straße'") == 1
