@@ -100,7 +100,7 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             raise DatabaseUnavailable("not ready: the database is unreachable")
         return JSONResponse({"status": "ready"})
 
-    share_pool(pool, settings.timeouts.items_s, settings.max_items)
+    share_pool(pool, settings.timeouts.items_s)
     handlers = {GisError: gis_error_handler, psycopg.OperationalError: database_error_handler,
                 PoolTimeout: database_error_handler, ClientDisconnect: client_gone_handler,
                 HTTPException: http_error_handler}

@@ -50,20 +50,16 @@ class Shared:
 
     pool: ConnectionPool | None = None
     timeout_s: float = 15.0  # statement timeout of one items request (GIS_TIMEOUTS__ITEMS_S)
-    max_limit: int = 10_000
-    default_limit: int = 10
 
 
 _shared = Shared()
 _request = threading.local()  # the query parameters of the request this thread serves
 
 
-def share_pool(pool: ConnectionPool | None, timeout_s: float = 15.0, max_limit: int = 10_000,
-               default_limit: int = 10) -> None:
-    """Let providers use the app's pool, its items timeout and page limits (a rendered page's
-    size is capped before pygeoapi sees the request: ogc.features.cap_rendered_limit)."""
+def share_pool(pool: ConnectionPool | None, timeout_s: float = 15.0) -> None:
+    """Let providers use the app's pool and its items timeout."""
     global _shared
-    _shared = Shared(pool, timeout_s, max_limit, default_limit)
+    _shared = Shared(pool, timeout_s)
 
 
 def with_request(handler: Callable[..., Any]) -> Callable[..., Any]:
@@ -92,9 +88,10 @@ def _unchanged(filter_: Any, **kwargs: Any) -> Any:
 
 
 def serve_requests_to_providers(itemtypes: Any) -> None:
-    """Wrap pygeoapi's items handlers (module ``pygeoapi.api.itemtypes``) so that this
-    provider sees each request, and leave CQL2 parsing to us. Idempotent."""
-    for name in ("get_collection_items", "get_collection_item"):
+    """Wrap pygeoapi's item handler (module ``pygeoapi.api.itemtypes``) so that this
+    provider sees each request, and leave CQL2 parsing to us (its items handler is never
+    reached: ``ogc.features`` answers every items page). Idempotent."""
+    for name in ("get_collection_item",):
         handler = getattr(itemtypes, name)
         if not getattr(handler, "__wrapped__", None):
             setattr(itemtypes, name, with_request(handler))
