@@ -1271,3 +1271,9 @@ def test_the_language_switch_of_a_filtered_items_page_keeps_its_filter(server: s
     back = re.search(r'<a class="lang"[^>]*href="([^"]+)"', other.text)
     assert back and sorted(parse_qsl(urlsplit(html.unescape(back[1])).query)) == [
         ("f", "html"), ("lang", "en"), ("limit", "5"), ("status", "active")]
+    # and its page: the switch of the second page opened the first (pygeoapi's self link
+    # left the offset out)
+    second = httpx.get(f"{server}/collections/addresses/items", timeout=60, params={
+        "f": "html", "lang": "en", "status": "active", "limit": 5, "offset": 5}).text
+    found = re.search(r'<a class="lang"[^>]*href="([^"]+)"', second)
+    assert found and ("offset", "5") in parse_qsl(urlsplit(html.unescape(found[1])).query)
