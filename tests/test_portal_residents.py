@@ -305,6 +305,37 @@ def test_the_map_controls_speak_the_pages_language(desktop: Watched) -> None:
 
 # -- a phone ----------------------------------------------------------------------------------
 
+def test_enter_opens_the_best_hit_of_the_text_as_typed(desktop: Watched, server: str) -> None:
+    """Enter right after a keystroke opened the highlighted hit of the text before it (typed
+    «Проскурівська 10», opened «вул. Проскурівська, 1» and wrote it into the box), and Enter
+    before the first suggestions did nothing. Enter waits for the answer to the text as typed
+    and opens its best hit."""
+    def best(q: str) -> dict[str, Any]:
+        hits = httpx.get(f"{server}/search", params={"q": q, "limit": 8}).json()["results"]
+        return next(h for h in hits if h.get("geometry"))
+
+    older, typed = best("Проскурівська 1"), best("Проскурівська 10")
+    assert (older["collection"], older["id"]) != (typed["collection"], typed["id"])
+    page = desktop.open()
+    box = page.locator("#search-input")
+    box.press_sequentially("Проскурівська 1", delay=15)
+    page.locator("#search-results li[role=option]:not(.empty)").first.wait_for(timeout=WAIT_MS)
+    page.keyboard.type("0")
+    page.keyboard.press("Enter")  # at once: the answer for «…10» is not there yet
+    page.wait_for_function(CARD_READY, timeout=WAIT_MS)
+    current = page.evaluate("[window.portal.identify.current.collection,"
+                            " String(window.portal.identify.current.id)]")
+    assert current == [typed["collection"], str(typed["id"])]
+    assert box.input_value() == typed["label"]
+    # Enter before any suggestion came: the best hit of what was typed
+    page.locator("#card-close").click()
+    box.fill("")
+    box.press_sequentially("Проскурівська 10", delay=5)
+    page.keyboard.press("Enter")
+    page.wait_for_function(f"() => {CARD} && window.portal.identify.current.id == "
+                           f"{typed['id']}", timeout=WAIT_MS)
+
+
 def test_a_keyboard_user_reads_the_chosen_card_and_escapes_it(desktop: Watched,
                                                                server: str) -> None:
     """After Enter on a search hit the keyboard was on the page's body (the box blurred

@@ -1,6 +1,8 @@
 // The search box: addresses as typed (Cyrillic or Latin) and cadastral numbers, and any
 // registry's searchable text (the registries' /search), with suggestions while typing; a hit
-// from another registry says why it matched. Choosing one calls onChoose(hit).
+// from another registry says why it matched. Choosing one calls onChoose(hit). Enter opens
+// the highlighted hit of the text as typed: typed on since the last answer (or before the
+// first), it waits for that text's answer and opens its best hit — never one of an older text.
 import { t, tr } from "./i18n.js";
 import { Fields } from "./format.js";
 
@@ -14,7 +16,9 @@ export class SearchBox {
     this.input = document.getElementById("search-input");
     this.list = document.getElementById("search-results");
     this.hits = [];
+    this.hitsFor = null;  // the text this.hits answer
     this.active = -1;
+    this.enterPending = false;  // Enter pressed before the answer for the text as typed
     this.timer = null;
     this.controller = null;
     this.input.addEventListener("input", () => this.schedule());
@@ -28,8 +32,9 @@ export class SearchBox {
 
   schedule() {
     clearTimeout(this.timer);
+    this.enterPending = false;  // typed on after Enter: the Enter was for another text
     const q = this.input.value.trim();
-    if (q.length < 2) { this.hits = []; this.renderList(); return; }
+    if (q.length < 2) { this.hits = []; this.hitsFor = null; this.renderList(); return; }
     this.timer = setTimeout(() => this.query(q), DELAY_MS);
   }
 
@@ -50,9 +55,17 @@ export class SearchBox {
       this.hits = [];
       this.error = true;
     }
+    this.hitsFor = q;
     this.active = this.hits.length ? 0 : -1;
     this.renderList();
+    if (this.enterPending) {
+      this.enterPending = false;
+      if (this.active >= 0) this.choose(this.active);
+    }
   }
+
+  // the hits shown answer the text as typed
+  current() { return this.hitsFor !== null && this.hitsFor === this.input.value.trim(); }
 
   layerTitle(collection) {
     const layer = this.config.layers.find((l) => l.id === collection);
@@ -120,7 +133,16 @@ export class SearchBox {
       this.renderList();
     } else if (e.key === "Enter") {
       e.preventDefault();
-      if (this.active >= 0) this.choose(this.active);
+      if (this.current()) {
+        if (this.active >= 0) this.choose(this.active);
+        return;
+      }
+      const q = this.input.value.trim();
+      if (q.length < 2) return;
+      // the answer for this text is not here yet: ask now, open its best hit when it comes
+      clearTimeout(this.timer);
+      this.enterPending = true;
+      this.query(q);
     } else if (e.key === "Escape") {
       this.show(false);
     }
