@@ -31,6 +31,7 @@ from registries.declaration import DATE_RANGE_STATUSES
 from registries.model import Field, FieldType, GeometryKind, Registry
 from registries.parcels.purposes import SECTIONS, purposes
 from registries.planning.restriction_codes import restriction_codes
+from registries.search import MAX_QUERY
 from registries.status import has_term_status
 from registries.styles import (
     BASEMAP,
@@ -132,7 +133,7 @@ def portal_html(settings: Settings, catalog: Catalog,
     # "</" must not end the inline <script> early
     return TEMPLATES.get_template("portal.html").render(
         portal_name=settings.city.portal_name("uk"), config=config.replace("</", "<\\/"),
-        time_zone=settings.city.time_zone,
+        time_zone=settings.city.time_zone, search_max=MAX_QUERY,
         modules=MODULES,
         glyphs=[f"/fonts/{quote(style_font)}/{start}-{start + 255}.pbf"
                 for style_font in FIRST_FONTS for start in (0, 1024)],

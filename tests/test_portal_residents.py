@@ -18,6 +18,7 @@ import pytest
 
 from registries.catalog import default_catalog
 from registries.model import FieldType
+from registries.search import MAX_QUERY
 from tests import test_portal
 from tests.test_portal import WAIT_MS, Watched, click_lnglat
 
@@ -334,6 +335,26 @@ def test_enter_opens_the_best_hit_of_the_text_as_typed(desktop: Watched, server:
     page.keyboard.press("Enter")
     page.wait_for_function(f"() => {CARD} && window.portal.identify.current.id == "
                            f"{typed['id']}", timeout=WAIT_MS)
+
+
+@pytest.mark.parametrize("lang", ["uk", "en"])
+def test_a_search_text_over_the_limit_is_too_long_not_an_outage(desktop: Watched,
+                                                                 lang: str) -> None:
+    """A text over the server's 200 characters was sent, refused with 400, and the page said
+    «Пошук недоступний» / "Search is unavailable". The box takes no more than the server
+    does, and a longer text (set by a script) is named too long, in the page's language."""
+    page = desktop.open("#lang=en" if lang == "en" else "")
+    box = page.locator("#search-input")
+    assert box.get_attribute("maxlength") == str(MAX_QUERY)
+    box.press_sequentially("вулиця " * 40, delay=0)
+    assert len(box.input_value()) == MAX_QUERY
+    page.evaluate("""(n) => { const box = document.getElementById('search-input');
+        box.value = 'а'.repeat(n); box.dispatchEvent(new Event('input')); }""", MAX_QUERY + 1)
+    note = page.locator("#search-results li.empty")
+    note.wait_for(timeout=WAIT_MS)
+    want = {"uk": f"не більше {MAX_QUERY} символів", "en": f"{MAX_QUERY} characters at most"}
+    assert want[lang] in note.inner_text(), note.inner_text()
+    # (no request was refused: the page's watcher fails the test on any 400)
 
 
 def test_a_keyboard_user_reads_the_chosen_card_and_escapes_it(desktop: Watched,

@@ -42,9 +42,13 @@ export class SearchBox {
     this.controller?.abort();
     this.controller = new AbortController();
     try {
+      // the server's limit (the box's maxlength): a longer text pasted or set by a script is
+      // refused with 400, which is no outage
+      if (this.input.maxLength > 0 && q.length > this.input.maxLength) throw new TooLong();
       const url = `/search?${new URLSearchParams({ q, limit: "8" })}`;
       const r = await fetch(url, { signal: this.controller.signal,
         headers: { Accept: "application/json" } });
+      if (r.status === 400) throw new TooLong();
       if (!r.ok) throw new Error(String(r.status));
       const body = await r.json();
       if (this.input.value.trim() !== q) return;  // typed on meanwhile
@@ -53,7 +57,7 @@ export class SearchBox {
     } catch (err) {
       if (err.name === "AbortError") return;
       this.hits = [];
-      this.error = true;
+      this.error = err instanceof TooLong ? "tooLong" : "failed";
     }
     this.hitsFor = q;
     this.active = this.hits.length ? 0 : -1;
@@ -95,7 +99,8 @@ export class SearchBox {
       li.className = "empty";
       li.role = "option";  // a listbox holds options only: this one cannot be chosen
       li.setAttribute("aria-disabled", "true");
-      li.textContent = this.error ? t("searchFailed") : t("noResults");
+      li.textContent = this.error === "tooLong" ? t("searchTooLong", { n: this.input.maxLength })
+        : this.error ? t("searchFailed") : t("noResults");
       this.list.append(li);
     }
     // the screen reader follows the highlighted hit while the focus stays in the box
@@ -157,3 +162,5 @@ export class SearchBox {
     this.onChoose(hit);
   }
 }
+
+class TooLong extends Error {}
