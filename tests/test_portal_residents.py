@@ -304,6 +304,49 @@ def test_the_map_controls_speak_the_pages_language(desktop: Watched) -> None:
     assert re.fullmatch(r"\d+ k?m", found["scale"].replace("\xa0", " ")), found["scale"]
 
 
+# the texts under ``root`` with Cyrillic in them that no lang="uk" marks (on an English page)
+UNMARKED = """(root) => {
+    const out = [], walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (walk.nextNode()) {
+      const node = walk.currentNode;
+      if (/[\\u0400-\\u04ff]/.test(node.textContent) && !node.parentElement.closest('[lang="uk"]'))
+        out.push(node.textContent);
+    }
+    return out;
+  }"""
+
+
+def test_ukrainian_words_on_english_pages_are_marked(desktop: Watched, server: str,
+                                                     demo_url: str) -> None:
+    """Cards marked the registry's own words lang="uk" on the English page, as the README
+    says; search hits («вул. Проскурівська, 1»), the list's rows («ХМ-2018-0004», «вул.
+    Проскурівська, 33 · until …») and the parcel report ("Advertising permit ХМ-2023-0010")
+    did not, and a screen reader read them with an English voice."""
+    page = desktop.open("#map=16/49.4195/26.9969&lang=en")
+    page.locator("#search-input").press_sequentially("Проскурівська 1", delay=15)
+    hits = page.locator("#search-results li[role=option]:not(.empty)")
+    hits.first.wait_for(timeout=WAIT_MS)
+    assert CYRILLIC.search(hits.first.inner_text())
+    assert page.locator("#search-results").evaluate(UNMARKED) == []
+    page.keyboard.press("Escape")
+    page.locator("[role=tab][data-tab=list]").click()
+    page.locator("#list-registry").select_option("advertising_structures")
+    rows = page.locator("#list-results .list-row")
+    rows.first.wait_for(timeout=WAIT_MS)
+    assert any(CYRILLIC.search(t) for t in rows.all_inner_texts())
+    assert page.locator("#list-results").evaluate(UNMARKED) == []
+    assert "until" in page.locator("#list-results .detail").first.inner_text()
+    with psycopg.connect(demo_url) as conn:
+        number = one(conn, (
+            "SELECT p.cadastral_number FROM registry.land_parcel AS p WHERE EXISTS (SELECT 1"
+            " FROM registry.advertising_structure AS a WHERE ST_DWithin(a.geom, p.geom, 20))"
+            " ORDER BY p.id LIMIT 1"))[0]
+    page.goto(f"{server}/reports/parcels/{quote(number, safe='')}?f=html&lang=en",
+              wait_until="load")
+    assert "Advertising permit" in page.locator("body").inner_text()
+    assert page.locator("body").evaluate(UNMARKED) == []
+
+
 # -- a phone ----------------------------------------------------------------------------------
 
 def test_enter_opens_the_best_hit_of_the_text_as_typed(desktop: Watched, server: str) -> None:

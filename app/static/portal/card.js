@@ -13,8 +13,9 @@ const linkMakers = [];
 const CYRILLIC = /[\u0400-\u04FF]/;
 
 // the registry's own words (a name, an address: Ukrainian) on the English page are marked so,
-// for a screen reader's voice (WCAG 3.1.2); our words are in the page's language already
-function marked(node) {
+// for a screen reader's voice (WCAG 3.1.2); our words are in the page's language already.
+// The search box's hits and the list's rows mark theirs the same way.
+export function marked(node) {
   if (lang() === "en" && CYRILLIC.test(node.textContent)) node.lang = "uk";
   return node;
 }

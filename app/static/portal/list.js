@@ -2,7 +2,7 @@
 // (all expiring permits in this district), permits soonest to expire first; a row opens the
 // object's card and shows it on the map. It follows the map while it is open.
 import { formatDate, t, tn, tr } from "./i18n.js";
-import { el, objectName } from "./card.js";
+import { el, marked, objectName } from "./card.js";
 import { flyToGeometry } from "./map.js";
 
 const LIMIT = 100;
@@ -125,7 +125,8 @@ export class ObjectList {
     const button = el("button", "list-row");
     button.type = "button";
     button.dataset.id = String(feature.id);
-    button.append(el("span", "name", objectName(this.fields, collection, p)));
+    // the registry's own words (a number, an address: Ukrainian) marked so on the English page
+    button.append(marked(el("span", "name", objectName(this.fields, collection, p))));
     const layer = this.fields.layer(collection);
     const statuses = layer?.byStatus ? this.config.statuses : layer?.byRange ? this.config.rangeStatuses : null;
     const meta = el("span", "meta");
@@ -137,9 +138,14 @@ export class ObjectList {
       meta.append(badge);
     }
     const until = p.valid_until ?? p.closed_until;
-    const detail = [p.location_text ?? p.address_text, until ? `${t("until")} ${formatDate(until)}` : null]
-      .filter(Boolean).join(" · ");
-    if (detail) meta.append(el("span", "detail", detail));
+    const where = p.location_text ?? p.address_text;
+    if (where || until) {
+      const detail = el("span", "detail");
+      if (where) detail.append(marked(el("span", null, where)));
+      if (where && until) detail.append(" · ");
+      if (until) detail.append(`${t("until")} ${formatDate(until)}`);
+      meta.append(detail);
+    }
     button.append(meta);
     button.addEventListener("click", async () => {
       if (feature.geometry) flyToGeometry(this.map, feature.geometry, { card: document.getElementById("card") });

@@ -5,6 +5,7 @@
 // first), it waits for that text's answer and opens its best hit — never one of an older text.
 import { t, tr } from "./i18n.js";
 import { Fields } from "./format.js";
+import { el, marked } from "./card.js";
 
 const DELAY_MS = 150;
 
@@ -85,12 +86,11 @@ export class SearchBox {
       li.dataset.collection = hit.collection;
       li.dataset.id = hit.id;
       li.setAttribute("aria-selected", String(i === this.active));
-      const label = document.createElement("span");
-      label.className = "label";
-      label.textContent = hit.label;
-      const kind = document.createElement("small");
-      kind.textContent = [this.layerTitle(hit.collection), this.why(hit)].filter(Boolean).join(" · ");
-      li.append(label, kind);
+      // the hit's own words (an address, a name: Ukrainian) marked so on the English page
+      const kind = el("small", null, this.layerTitle(hit.collection));
+      const why = this.why(hit);
+      if (why) kind.append(" · ", why.prefix, marked(el("span", null, why.text)), why.rest ?? "");
+      li.append(marked(el("span", "label", hit.label)), kind);
       li.addEventListener("mousedown", (e) => { e.preventDefault(); this.choose(i); });
       this.list.append(li);
     });
@@ -115,12 +115,16 @@ export class SearchBox {
   searched() { return this.controller !== null; }
 
   // why a hit came up when its label does not say it: a former street name, the field matched
+  // as {prefix, text, rest}: our words around the registry's text; or null
   why(hit) {
-    if (hit.former) return t("formerName", { name: hit.former });
-    if (hit.matched && hit.matched_text && hit.matched_text !== hit.label) {
-      return `${this.fields.title(hit.collection, hit.matched)}: ${hit.matched_text}`;
+    if (hit.former) {
+      const [prefix, rest = ""] = t("formerName", { name: "\u0000" }).split("\u0000");  // around {name}
+      return { prefix, text: hit.former, rest };
     }
-    return "";
+    if (hit.matched && hit.matched_text && hit.matched_text !== hit.label) {
+      return { prefix: `${this.fields.title(hit.collection, hit.matched)}: `, text: hit.matched_text };
+    }
+    return null;
   }
 
   show(open) {
