@@ -70,6 +70,8 @@ def field_config(f: Field) -> dict[str, Any]:
     out: dict[str, Any] = {"name": f.name, **f.display}
     if f.references:
         out["references"] = f.references
+    if f.personal_if:  # the kind of person the stand-in stands for: shown on its own row
+        out["maskedBy"] = f.personal_if.field
     return out
 
 

@@ -201,7 +201,9 @@ def test_every_registry_card_speaks_plain_words(desktop: Watched, server: str,
             assert bad not in text, f"{reg.id}: {bad!r} on the card"
         titles = {f.title[lang] for f in reg.public_fields}
         other = {f.title["en" if lang == "uk" else "uk"] for f in reg.public_fields} - titles
-        for dt in card.locator("dt").all_inner_texts():
+        labels = card.locator("dt").all_inner_texts()
+        assert len(labels) == len(set(labels)), f"{reg.id}: two rows under one label {labels}"
+        for dt in labels:
             assert dt in titles, f"{reg.id}: label {dt!r} is not a {lang} field title"
             assert dt not in other and "_" not in dt, f"{reg.id}: {dt!r}"
             if lang == "en":
@@ -234,7 +236,8 @@ def test_every_registry_card_speaks_plain_words(desktop: Watched, server: str,
                 reg.field("status").choice_title(status, lang)
         checked.append(reg.id)
     assert len(checked) == len([r for r in catalog if r.public]) >= 12
-    # a natural person's parcel: the stand-in for the name in the page's language
+    # a natural person's parcel: the person's kind in the page's language, once (the
+    # stand-in for the name would only say it again)
     natural = httpx.get(f"{server}/collections/land_parcels/items", params={
         "f": "json", "limit": 1, "holder_kind": "natural"}, timeout=60).json()["features"][0]
     page.evaluate(f"window.portal.identify.show('land_parcels', {natural['id']})")
@@ -242,7 +245,39 @@ def test_every_registry_card_speaks_plain_words(desktop: Watched, server: str,
                            f"{natural['id']}", timeout=WAIT_MS)
     holder = catalog.get("land_parcels").field("holder_name")
     assert holder.personal_if and holder.personal_if.mask
-    assert page.locator("#card dd.f-holder_name").inner_text() == holder.personal_if.mask[lang]
+    assert page.locator("#card dd.f-holder_kind").inner_text() == holder.personal_if.mask[lang]
+    assert page.locator("#card dd.f-holder_name").count() == 0
+
+
+@pytest.mark.parametrize("lang", ["uk", "en"])
+def test_an_inspector_is_one_row_under_its_own_label(desktop: Watched, server: str,
+                                                     lang: str) -> None:
+    """An accessibility object inspected by a natural person showed «Хто обстежив: фізична
+    особа» twice (the kind, and the stand-in for the name); in English "Inspected by (kind)"
+    and "Inspected by". The public sees the kind only, once; a legal entity's kind and name
+    are two rows under two labels, the declaration's."""
+    reg = default_catalog().get("accessibility_objects")
+    page = desktop.open("#lang=en" if lang == "en" else "")
+    for kind in ("natural", "legal"):
+        found = httpx.get(f"{server}/collections/accessibility_objects/items", params={
+            "f": "json", "limit": 1, "inspector_kind": kind}, timeout=60).json()["features"]
+        assert found, kind
+        feature = found[0]
+        page.evaluate(f"window.portal.identify.show('accessibility_objects', {feature['id']})")
+        page.wait_for_function(f"() => {CARD} && window.portal.identify.current.id == "
+                               f"{feature['id']}", timeout=WAIT_MS)
+        labels = page.locator("#card dt").all_inner_texts()
+        assert len(labels) == len(set(labels)), labels
+        assert page.locator("#card dd.f-inspector_kind").inner_text() == \
+            reg.field("inspector_kind").choice_title(kind, lang)
+        name = page.locator("#card dd.f-inspector_name")
+        if kind == "natural":
+            assert name.count() == 0
+        else:
+            assert name.inner_text() == feature["properties"]["inspector_name"]
+        for f in ("inspector_kind", "inspector_name"):
+            if page.locator(f"#card dd.f-{f}").count():
+                assert reg.field(f).title[lang] in labels
 
 
 def test_the_english_page_is_english_throughout(desktop: Watched, permit: dict[str, Any]) -> None:

@@ -43,8 +43,13 @@ export class Fields {
     return plain(value, f, this);
   }
 
-  // a text field that only repeats what another shows (the purpose's classifier name)
+  // a text field that only repeats what another shows: the purpose's classifier name; the
+  // stand-in for a natural person's name («фізична особа») beside the row of the person's
+  // kind, which says the same (the public sees the kind only)
   repeats(layerId, name, p) {
+    const f = this.field(layerId, name);
+    if (f?.mask && p[name] === f.mask.uk && f.maskedBy && this.field(layerId, f.maskedBy)
+        && this.text(layerId, f.maskedBy, p[f.maskedBy]) !== null) return true;
     return name === "purpose_text" && lang() === "uk" && p.purpose_text
       && this.config.classifiers.purposes[p.purpose_code] === p.purpose_text;
   }
