@@ -616,6 +616,30 @@ def test_the_list_shows_a_registry_in_view_by_status(desktop: Watched, server: s
     assert page.locator("#list-note").inner_text()
 
 
+def test_a_row_chosen_with_the_keyboard_leaves_it_on_the_card(desktop: Watched) -> None:
+    """Enter on a list row opened the card, and the keyboard stayed on the row; the list is
+    drawn anew when the map stops moving, and the keyboard dropped to the page's body. It
+    goes to the card's title, as after a search, and Escape brings it back to the row."""
+    page = desktop.open("#map=16/49.4195/26.9969&lang=en")
+    page.locator("[role=tab][data-tab=list]").click()
+    rows = page.locator("#list-results .list-row")
+    rows.first.wait_for(timeout=WAIT_MS)
+    row = rows.nth(min(3, rows.count() - 1))
+    chosen = row.get_attribute("data-id")
+    row.evaluate("(el) => { window.chosenRow = el; }")
+    row.focus()
+    page.keyboard.press("Enter")
+    page.wait_for_function(CARD_READY, timeout=WAIT_MS)
+    # the list drawn anew after the map moved to the object
+    page.wait_for_function("() => !window.chosenRow.isConnected", timeout=WAIT_MS)
+    desktop.idle()
+    focused = page.evaluate("[document.activeElement.tagName, document.activeElement.textContent]")
+    assert focused == ["H2", page.locator("#card h2").first.inner_text()]
+    page.keyboard.press("Escape")
+    assert page.locator("#card").is_hidden()
+    assert page.evaluate("document.activeElement.dataset.id") == chosen
+
+
 def test_my_location_centres_the_map(browser: Any, server: str) -> None:
     context = browser.new_context(viewport={"width": 390, "height": 844}, is_mobile=True,
                                   has_touch=True, locale="uk-UA", permissions=["geolocation"],

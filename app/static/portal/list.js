@@ -114,9 +114,17 @@ export class ObjectList {
     this.note.textContent = !features.length ? t("listEmpty")
       : matched > features.length ? tn("listMore", matched, { shown: features.length })
         : tn("listCount", matched);
+    // the rows are drawn anew: the keyboard on a row (or coming back to one from the card)
+    // stays with the same object's new row instead of dropping to the page's body
+    const focused = this.results.contains(document.activeElement) ? document.activeElement.dataset.id : null;
+    const back = this.identify.returnFocus;
+    const backId = back && this.results.contains(back) ? back.dataset.id : null;
     this.results.replaceChildren(...features.map((f) => this.row(collection, f)));
     this.results.dataset.collection = collection;
     this.results.dataset.key = key;
+    const rowOf = (id) => (id ? this.results.querySelector(`.list-row[data-id="${CSS.escape(id)}"]`) : null);
+    rowOf(focused)?.focus({ preventScroll: true });
+    if (backId) this.identify.returnFocus = rowOf(backId) ?? this.registry;
   }
 
   row(collection, feature) {
@@ -149,7 +157,8 @@ export class ObjectList {
     button.append(meta);
     button.addEventListener("click", async () => {
       if (feature.geometry) flyToGeometry(this.map, feature.geometry, { card: document.getElementById("card") });
-      await this.identify.show(collection, feature.id);
+      // the keyboard to the card's title, as after a search; Escape brings it back to the row
+      if (await this.identify.show(collection, feature.id)) this.identify.focusCard(button);
     });
     li.append(button);
     return li;
