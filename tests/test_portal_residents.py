@@ -280,6 +280,25 @@ def test_an_inspector_is_one_row_under_its_own_label(desktop: Watched, server: s
                 assert reg.field(f).title[lang] in labels
 
 
+def test_a_permalink_changed_in_the_address_bar_is_followed(desktop: Watched,
+                                                             permit: dict[str, Any]) -> None:
+    """With the page open, a permalink typed into the address bar changes only the fragment:
+    no reload, and the page did nothing until one. It follows the fragment's object, view
+    and language."""
+    page = desktop.open()
+    page.evaluate(f"location.hash = '#obj=advertising_structures/{permit['id']}'")
+    page.wait_for_function(f"() => {CARD} && window.portal.identify.current.collection === "
+                           f"'advertising_structures' && window.portal.identify.current.id == "
+                           f"{permit['id']}", timeout=WAIT_MS)
+    assert page.locator("#card .card-key").inner_text() == permit["properties"]["permit_number"]
+    lon, lat = permit["geometry"]["coordinates"]
+    page.evaluate(f"location.hash = '#map=15/{lat:.5f}/{lon:.5f}&lang=en'")
+    page.wait_for_function("() => document.documentElement.lang === 'en'", timeout=WAIT_MS)
+    desktop.idle()
+    assert round(page.evaluate("window.portal.map.getZoom()"), 2) == 15
+    assert "&lang=en" in page.url  # the page's own link says what it shows
+
+
 def test_the_english_page_is_english_throughout(desktop: Watched, permit: dict[str, Any]) -> None:
     lon, lat = permit["geometry"]["coordinates"]
     page = desktop.open(f"#map=17/{lat}/{lon}&lang=en")

@@ -81,6 +81,22 @@ async function start() {
     const feature = await identify.show(link.object.collection, link.object.id);
     if (feature?.geometry && !link.view) flyToGeometry(map, feature.geometry, { card });
   }
+  // a permalink changed in the address bar (only the fragment: no reload) or a link within
+  // the page: the view, layers, language and object it names (the page's own updates replace
+  // the history entry, which fires no hashchange)
+  window.addEventListener("hashchange", async () => {
+    const next = readPermalink();
+    if (next.lang && next.lang !== lang()) setLang(next.lang);
+    if (next.layers) layers.showOnly(next.layers);
+    if (next.view) map.jumpTo({ center: next.view.center, zoom: next.view.zoom });
+    const same = next.object && selected && selected.collection === next.object.collection
+      && String(selected.id) === String(next.object.id);
+    if (next.object && !same) {
+      const feature = await identify.show(next.object.collection, next.object.id);
+      if (feature?.geometry && !next.view) flyToGeometry(map, feature.geometry, { card });
+    }
+    permalink.update();
+  });
   const rasters = new RasterLayers(map);  // published plans and orthophotos under the vectors
   await rasters.load().catch((err) => console.warn("rasters:", err.message));
   Object.assign(portal, { layers, legend, identify, list, measure, search, permalink, ucs,
