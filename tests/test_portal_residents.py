@@ -561,6 +561,42 @@ def test_phone_keeps_the_choice_in_sight_and_fits(phone: Watched, demo_url: str)
     assert page.locator("#more-tools").get_attribute("aria-expanded") == "false"
 
 
+@pytest.mark.parametrize("lang", ["uk", "en"])
+def test_the_print_dialog_fits_a_page_zoomed_to_200_percent(browser: Any, server: str,
+                                                            lang: str) -> None:
+    """At 200 % zoom on a 1366×900 screen (a 683×450 CSS viewport) the print dialog was
+    taller than the window, and its buttons lay below it with no hint that it scrolls. The
+    dialog fits, and its buttons stay in sight while its fields scroll."""
+    context = browser.new_context(viewport={"width": 683, "height": 450}, device_scale_factor=2,
+                                  locale="uk-UA", timezone_id="Europe/Kyiv")
+    watched = Watched(context.new_page(), server)
+    page = watched.open("#lang=en" if lang == "en" else "")
+    if page.locator("#more-tools").is_visible():
+        page.locator("#more-tools").click()
+    page.locator("#print").click()
+    dialog = page.locator("#print-dialog")
+    dialog.wait_for()
+    height = page.viewport_size["height"]
+
+    def in_sight(selector: str) -> bool:
+        return bool(page.evaluate("""(sel) => {
+            const el = document.querySelector(sel), r = el.getBoundingClientRect();
+            const hit = document.elementFromPoint(r.x + r.width / 2, r.y + r.height / 2);
+            return r.top >= 0 && r.bottom <= innerHeight && (hit === el || el.contains(hit));
+          }""", selector))
+
+    box = dialog.bounding_box()
+    assert box["y"] >= 0 and box["y"] + box["height"] <= height, box
+    for button in ("#print-download", "#print-dialog button[value=cancel]"):
+        assert in_sight(button), button
+    dialog.evaluate("(d) => { d.scrollTop = d.scrollHeight; }")
+    assert in_sight("#print-download") and in_sight("#print-paper")
+    dialog.evaluate("(d) => { d.scrollTop = 0; }")
+    assert in_sight("#print-download") and in_sight("#print-title")
+    context.close()
+    assert watched.errors == []
+
+
 def test_an_address_card_leads_to_its_parcel_and_report(desktop: Watched, server: str) -> None:
     doc = httpx.get(f"{server}/collections/addresses/items",
                     params={"f": "json", "limit": 50}).json()
