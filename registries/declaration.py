@@ -47,10 +47,10 @@ REGISTRY_KEYS = {"id", "title", "description", "table", "geometry", "group", "no
 FIELD_KEYS = {"name", "type", "title", "required", "expected", "personal", "personal_if",
               "searchable", "temporal", "unique", "pattern", "choices", "scale", "references",
               "description", "derived", "person", "identifies"}
-DATE_RANGE_STATUSES = CodeList([
-    ("planned", "заплановано", "planned"),
-    ("active", "діє", "active"),
-    ("ended", "завершено", "ended"),
+DATE_RANGE_STATUSES = CodeList([  # capitalised as a permit's (registries.status), shown alike
+    ("planned", "Заплановано", "Planned"),
+    ("active", "Діє", "Active"),
+    ("ended", "Завершено", "Ended"),
 ])
 
 

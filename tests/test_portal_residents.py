@@ -299,6 +299,25 @@ def test_a_permalink_changed_in_the_address_bar_is_followed(desktop: Watched,
     assert "&lang=en" in page.url  # the page's own link says what it shows
 
 
+@pytest.mark.parametrize("lang", ["uk", "en"])
+def test_a_road_closure_status_reads_as_a_permits(desktop: Watched, server: str,
+                                                  lang: str) -> None:
+    """A road closure's card said «Статус: завершено» / "Status: ended" where a permit's says
+    "Status: Valid": both kinds of status are written alike, in the legend too."""
+    closure = sample(server, "road_closures")
+    page = desktop.open("#lang=en" if lang == "en" else "")
+    page.evaluate(f"window.portal.identify.show('road_closures', {closure['id']})")
+    page.wait_for_function(f"() => {CARD} && window.portal.identify.current.collection"
+                           " === 'road_closures'", timeout=WAIT_MS)
+    badge = page.locator("#card .status-badge").inner_text()
+    assert badge == default_catalog().get("road_closures").field("status").choice_title(
+        closure["properties"]["status"], lang)
+    shown = [badge, *page.locator("#legend button[data-status]").all_text_contents()]
+    for text in shown:
+        first = text.strip()[:1]
+        assert first and first == first.upper(), f"{text!r} is not written as a permit's status"
+
+
 def test_the_english_page_is_english_throughout(desktop: Watched, permit: dict[str, Any]) -> None:
     lon, lat = permit["geometry"]["coordinates"]
     page = desktop.open(f"#map=17/{lat}/{lon}&lang=en")
