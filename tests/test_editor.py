@@ -504,6 +504,28 @@ def test_refusals_are_shown_at_the_field_and_on_the_map(planner: Session,
                             "registry.land_parcel WHERE id = %s", (a,)).fetchone() == (True,)
 
 
+def test_two_wrong_fields_are_named_in_the_plural(planner: Session,
+                                                 city: dict[str, Any]) -> None:
+    """Two fields wrong, and the editor said «Перевірте поле» / "Check the field", as for
+    one: the message counts them, by the language's plural rules."""
+    pid = parcel_ids(city["url"])[16]
+    planner.show("land_parcels", pid)
+    planner.edit()
+    page = planner.page
+    message = page.locator("#editor-message")
+    page.fill("[name=cadastral_number]", "68101:1")
+    page.click("#editor-save")
+    assert message.inner_text() == "Перевірте поле"
+    page.fill("[name=purpose_code]", "")
+    page.click("#editor-save")
+    assert page.locator("[data-field].invalid").count() == 2
+    assert message.inner_text() == "Перевірте 2 поля"
+    page.click("#lang-switch")
+    page.click("#editor-save")
+    assert message.inner_text() == "Check the 2 fields"
+    page.click("#editor-cancel")
+
+
 def test_registrar_draws_a_new_advertising_structure_with_its_form(
         browser: Any, city: dict[str, Any]) -> None:
     url = city["url"]

@@ -11,7 +11,7 @@ import { Problem, getItem, getJson, neighbours, send } from "./api.js";
 import { AttributeForm } from "./form.js";
 import { MODE_OF, Projection, centroid, positions, sameGeometry, single } from "./geometry.js";
 import { Snapper } from "./snapping.js";
-import { s } from "./strings.js";
+import { s, sn } from "./strings.js";
 
 const VENDOR = "/static/editor/vendor";
 const NEAR_M = 60;  // how far around an object its neighbours are loaded for snapping
@@ -303,7 +303,8 @@ class Editor {
   async save() {
     const cur = this.current;
     const values = cur.form.values();
-    if (!cur.form.check(values)) { this.say(s("invalid"), "error"); return; }
+    const wrong = cur.form.check(values);
+    if (wrong) { this.say(sn("invalid", wrong), "error"); return; }
     const props = cur.isNew ? values : cur.form.changes();
     const geometry = cur.drawId ? this.drawn() : null;
     const moved = geometry && !sameGeometry(geometry, cur.loadedGeometry);

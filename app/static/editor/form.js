@@ -100,19 +100,20 @@ export class AttributeForm {
     return out;
   }
 
-  // client-side checks of what the declaration says (the server checks again)
+  // client-side checks of what the declaration says (the server checks again): how many
+  // fields are wrong (0: none), each marked at its row
   check(values) {
-    let ok = true;
+    let wrong = 0;
     for (const f of this.schema.fields) {
       if (f.readOnly) continue;
       const value = values[f.name];
       if (f.required && (value === null || value === undefined || value === "")) {
-        this.showError(f.name, s("required")); ok = false;
+        this.showError(f.name, s("required")); wrong += 1;
       } else if (f.pattern && typeof value === "string" && value && !matches(f.pattern, value)) {
-        this.showError(f.name, `${s("pattern")} ${tr(f.format)}`); ok = false;
+        this.showError(f.name, `${s("pattern")} ${tr(f.format)}`); wrong += 1;
       }
     }
-    return ok;
+    return wrong;
   }
 
   has(name) { return this.inputs.has(name); }

@@ -1,6 +1,6 @@
 // The editor's own words (uk first, en complete). Field titles and code lists never live here:
 // they come from the registry declarations (GET /registries/{id}/form).
-import { lang } from "/static/portal/i18n.js";
+import { formatNumber, lang, locale } from "/static/portal/i18n.js";
 
 const STRINGS = {
   uk: {
@@ -19,7 +19,8 @@ const STRINGS = {
     theirs: "Збережене", changedBy: "Змінив", reload: "Перезавантажити", close: "Закрити",
     geometry: "Геометрія", geometryChanged: "змінено", unchanged: "без змін",
     personal: "персональні дані", required: "обов'язкове поле",
-    pattern: "має відповідати формату", invalid: "Перевірте поле", saving: "Збереження…",
+    pattern: "має відповідати формату", invalid: { one: "Перевірте поле", few: "Перевірте {n} поля", many: "Перевірте {n} полів", other: "Перевірте {n} поля" },
+    saving: "Збереження…",
     multipart: "Багатоконтурний об'єкт: змініть його геометрію в QGIS",
     nothingChanged: "Змін немає", failed: "Не вдалося зберегти", signedOut: "Сеанс завершився: увійдіть знову", signOut: "Вийти",
     ruleBroken: "Порушено правило",
@@ -42,7 +43,7 @@ const STRINGS = {
     theirs: "Saved", changedBy: "Changed by", reload: "Reload", close: "Close",
     geometry: "Geometry", geometryChanged: "changed", unchanged: "unchanged",
     personal: "personal data", required: "required",
-    pattern: "must match the format", invalid: "Check the field", saving: "Saving…",
+    pattern: "must match the format", invalid: { one: "Check the field", other: "Check the {n} fields" }, saving: "Saving…",
     multipart: "An object of several parts: change its geometry in QGIS",
     nothingChanged: "Nothing changed", failed: "Could not save", signedOut: "The session ended: sign in again", signOut: "Sign out",
     ruleBroken: "Rule broken",
@@ -52,3 +53,10 @@ const STRINGS = {
 };
 
 export function s(key) { return STRINGS[lang()]?.[key] ?? STRINGS.uk[key] ?? key; }
+
+// a string with a number: the plural form by the language's rules, {n} filled in
+export function sn(key, n) {
+  const forms = s(key);
+  const text = forms[new Intl.PluralRules(locale()).select(n)] ?? forms.other;
+  return text.replace("{n}", formatNumber(n));
+}
