@@ -58,10 +58,12 @@ class Finding:
     label: str
     message: str
     other: int | None = None  # the neighbour a gap or overlap is with
+    fields: tuple[str, ...] = ()  # the fields left empty (required_missing), for a page to title
 
     def as_dict(self, collection: str, base_url: str = "") -> dict[str, Any]:
         return {"id": self.id, "label": self.label, "message": self.message,
                 **({"other": self.other} if self.other is not None else {}),
+                **({"fields": list(self.fields)} if self.fields else {}),
                 "href": f"{base_url}/collections/{collection}/items/{self.id}"}
 
 
@@ -106,16 +108,17 @@ def _rows(conn: psycopg.Connection, query: sql.Composed,
 
 def _check(check_id: str, rows: list[tuple[Any, ...]], limit: int,
            title: dict[str, str] | None = None) -> Check:
-    """Return a check from (id, label, message[, other]) rows, ordered by id."""
+    """Return a check from (id, label, message[, other[, fields]]) rows, ordered by id."""
     rows = sorted(rows, key=lambda r: (r[0], r[3] if len(r) > 3 and r[3] is not None else 0))
     findings = [Finding(int(r[0]), str(r[1]), str(r[2]), int(r[3]) if len(r) > 3
-                        and r[3] is not None else None) for r in rows[:limit]]
+                        and r[3] is not None else None,
+                        tuple(r[4]) if len(r) > 4 and r[4] else ()) for r in rows[:limit]]
     return Check(check_id, title or TITLES[check_id], len(rows), findings)
 
 
 def required_missing_sql(reg: Registry) -> sql.Composed | None:
-    """Return SQL of (id, label, message) for objects whose required or expected fields are
-    empty; None when the registry names no such field."""
+    """Return SQL of (id, label, message, NULL, fields) for objects whose required or
+    expected fields are empty (fields: their names); None when the registry names none."""
     fields = [f for f in reg.stored_fields if f.required or f.expected]
     if not fields:
         return None
@@ -125,9 +128,10 @@ def required_missing_sql(reg: Registry) -> sql.Composed | None:
             sql.Identifier(f.column)),
         name=sql.Literal(f.name)) for f in fields]
     return sql.SQL(
-        "SELECT id, label, format('%s: missing %s', name, array_to_string(missing, ', ')) "
-        "FROM (SELECT t.id, {label} AS label, {name} AS name, array_remove(ARRAY[{empty}], "
-        "NULL) AS missing FROM {table} AS t) AS m WHERE cardinality(missing) > 0").format(
+        "SELECT id, label, format('%s: missing %s', name, array_to_string(missing, ', ')), "
+        "NULL::integer, missing FROM (SELECT t.id, {label} AS label, {name} AS name, "
+        "array_remove(ARRAY[{empty}], NULL) AS missing FROM {table} AS t) AS m "
+        "WHERE cardinality(missing) > 0").format(
         label=label_sql(reg, "t"), name=name_sql(reg, "t"), empty=sql.SQL(", ").join(empty),
         table=sql.Identifier(reg.schema, reg.table))
 

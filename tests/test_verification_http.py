@@ -29,6 +29,8 @@ from gis.auth import Role
 from gis.cluster import EmbeddedCluster
 from gis.staff_rights import grant_verifier, set_department
 from gis.users import add_user
+from gis.writing import number_in
+from registries.catalog import default_catalog
 from tests.conftest import DEMO_TODAY, GIS, clone, serving
 
 DB = "verify_http"
@@ -304,6 +306,38 @@ def test_the_queue_and_the_quality_report_from_the_command_line(city: dict[str, 
                      ).json()["properties"]["area_declared_ha"] is None
     assert not any(line.startswith(f"{obj_id}\t")
                    for line in gis("verify", "list", "land_parcels").stdout.splitlines())
+
+
+def test_the_quality_page_names_fields_and_writes_numbers_in_its_language(
+        city: dict[str, Any]) -> None:
+    """The English quality page said "missing ownership_form" (a column's name) and "2888
+    objects" (where cards write 2,979). Empty fields are named by their declared titles, and
+    counts are written as the page's language writes numbers."""
+    server = city["server"]
+    obj_id, _, _ = parcel(city, 13)
+    edit(city, obj_id, {"ownership_form": None, "area_declared_ha": None})
+    reg = default_catalog().get("land_parcels")
+    titles = {lang: "; ".join(reg.field(n).title[lang]
+                              for n in ("ownership_form", "area_declared_ha"))
+              for lang in ("uk", "en")}
+    for lang, missing in (("en", "missing"), ("uk", "не заповнено")):
+        page = httpx.get(f"{server}/registries/land_parcels/quality",
+                         params={"f": "html", "lang": lang}, headers=TARAS).text
+        item = re.search(rf'/#obj=land_parcels/{obj_id}[^>]*>[^<]*</a> — ([^<]*)</li>', page)
+        assert item and item.group(1) == f"{missing}: {titles[lang]}", item and item.group(1)
+        assert "ownership_form" not in page
+    # the registry with the most objects: past a thousand, written with its separator
+    reports = [httpx.get(f"{server}/registries/{r}/quality", headers=TARAS).json()
+               for r in ("addresses", "buildings", "land_parcels")]
+    report = max(reports, key=lambda r: r["objects"])
+    assert report["objects"] >= 1000, report["objects"]
+    for lang in ("en", "uk"):
+        page = httpx.get(f"{server}/registries/{report['collection']}/quality",
+                         params={"f": "html", "lang": lang}, headers=TARAS).text
+        objects = re.search(r"(?:Objects|Об'єктів): ([^ ·]+(?: \d{3})*) ·", page.replace(
+            "\u00a0", " "))
+        assert objects and objects.group(1) == number_in(report["objects"], lang).replace(
+            "\u00a0", " "), objects and objects.group(1)
 
 
 def test_the_holders_pages_are_for_staff(city: dict[str, Any]) -> None:
