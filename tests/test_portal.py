@@ -420,28 +420,29 @@ def test_printing_a_view_far_from_the_city_says_why_in_the_pages_language(
 
 
 @pytest.mark.parametrize("lang", ["uk", "en"])
-def test_a_sheet_with_too_many_objects_asks_for_a_smaller_area(desktop: Watched,
+def test_a_sheet_with_too_many_objects_asks_for_a_smaller_area(browser: Any, demo_url: str,
                                                                lang: str) -> None:
-    """The server refuses a sheet with too many objects (parameter scale, no scale it fits
-    at); the Ukrainian page asked for «дрібніший район» (a finer-grained district) where it
-    means a smaller one, as the English says."""
-    page = desktop.open("#lang=en" if lang == "en" else "")
-    # the refusal as the server words it (extracts.render.check_size), for any sheet
-    page.route("**/extracts?*", lambda route: route.fulfill(
-        status=400, content_type="application/problem+json",
-        body='{"status": 400, "code": "InvalidParameterValue", "parameter": "scale", "detail":'
-             ' "the map frame at 1:10000 covers 2.8 × 1.9 km holding more than 20,000'
-             ' features; choose a more detailed scale or a smaller area"}'))
-    page.locator("#print").click()
-    page.locator("#print-dialog").wait_for()
-    page.locator("#print-download").click()
-    want = {"uk": "виберіть менший район або детальніший масштаб",
-            "en": "choose a smaller area or a more detailed scale"}[lang]
-    page.locator("#print-note").filter(has_text=want).wait_for(timeout=WAIT_MS)
-    # the refusal was the answer asked for; any other error still fails the page's check
-    desktop.errors[:] = [e for e in desktop.errors
-                         if not (e.startswith("HTTP 400: ") and "/extracts?" in e
-                                 or "status of 400" in e)]
+    """A server whose sheets hold at most one object refuses every sheet of the city; the
+    Ukrainian page asked for «дрібніший район» (a finer-grained district) where it means a
+    smaller one, as the English says."""
+    from tests.conftest import served
+
+    with served({"GIS_DATABASE_URL": demo_url, "GIS_EXTRACTS__MAX_FEATURES": "1",
+                 "GIS_TILES__CACHE": "none"}) as base:
+        pages = _page(browser, base, viewport={"width": 1280, "height": 800})
+        watched = next(pages)
+        page = watched.open("#lang=en" if lang == "en" else "")
+        page.locator("#print").click()
+        page.locator("#print-dialog").wait_for()
+        page.locator("#print-download").click()
+        want = {"uk": "виберіть менший район або детальніший масштаб",
+                "en": "choose a smaller area or a more detailed scale"}[lang]
+        page.locator("#print-note").filter(has_text=want).wait_for(timeout=WAIT_MS)
+        # the refusal was the answer asked for; any other error still fails the page's check
+        watched.errors[:] = [e for e in watched.errors
+                             if not (e.startswith("HTTP 400: ") and "/extracts?" in e
+                                     or "status of 400" in e)]
+        next(pages, None)  # closes the context and checks the errors
 
 
 def test_the_selected_object_prints_fitted(desktop: Watched, permit: dict[str, Any]) -> None:
