@@ -62,7 +62,6 @@ from ogc.features import (
 )
 from ogc.html import render_jsonld, render_page
 from ogc.mount import OgcDocuments, OpenApiAlias, pygeoapi_app
-from ogc.provider import share_pool
 from ogc.reshape import reshape_routes
 from registries.catalog import Catalog
 from registries.queries import feature_counts
@@ -100,7 +99,6 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
             raise DatabaseUnavailable("not ready: the database is unreachable")
         return JSONResponse({"status": "ready"})
 
-    share_pool(pool, settings.timeouts.items_s)
     handlers = {GisError: gis_error_handler, psycopg.OperationalError: database_error_handler,
                 PoolTimeout: database_error_handler, ClientDisconnect: client_gone_handler,
                 HTTPException: http_error_handler}
@@ -142,7 +140,6 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
         await tiles.open()
         yield
         await tiles.close()
-        share_pool(None)
         pool.close()
 
     routes: list[BaseRoute] = [

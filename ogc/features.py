@@ -94,7 +94,7 @@ class FeatureService:
     # an items page written as HTML (template, document, language) and as JSON-LD (document,
     # collection): pygeoapi's renderers over our templates (ogc.html), passed in by the app
     render_page: Callable[[str, dict[str, Any], str], str] | None = None
-    render_jsonld: Callable[[dict[str, Any], str], str] | None = None
+    render_jsonld: Callable[[dict[str, Any], str, str | None], str] | None = None
 
     def audit_personal_read(self, who: Principal, collection: str, request: Request,
                             object_ids: list[int] | None = None) -> None:
@@ -307,7 +307,7 @@ def rendered_items(svc: FeatureService, request: Request, fmt: str) -> Response:
     headers = {"Content-Crs": content_crs("OGC:CRS84"), "Vary": "Accept, Accept-Language"}
     if fmt == "jsonld":
         assert svc.render_jsonld is not None, "the app passes the renderers"
-        return Response(svc.render_jsonld(doc, reg.id), media_type="application/ld+json",
+        return Response(svc.render_jsonld(doc, reg.id, None), media_type="application/ld+json",
                         headers=headers)
     assert svc.render_page is not None, "the app passes the renderers"
     lang = language(params.get("lang"))  # a page without lang is Ukrainian, as every page
@@ -447,12 +447,42 @@ def item(svc: FeatureService, request: Request) -> Response:
                     headers={"ETag": etag, "Content-Crs": content_crs(crs), **vary})
 
 
+def rendered_item(svc: FeatureService, request: Request, fmt: str) -> Response:
+    """Return one object as HTML or JSON-LD (``fmt``): read as its GeoJSON is (the same id
+    rule, SQL and 404), from the public view (as the items pages: staff read personal data
+    and pending changes as GeoJSON), in CRS84, rendered with our templates."""
+    reg = svc.catalog.get(request.path_params["collection_id"])
+    obj_id = parse_id(reg, request.path_params["item_id"])
+    params = check_resource_params(request.scope["path"], request.query_params.multi_items())
+    refuse_pending(params)
+    rendered_crs84_only(request, fmt, "GeoJSON (f=json)")
+    with database_errors(), svc.pool.connection() as conn, conn.transaction():
+        set_statement_timeout(conn, svc.timeout_s)
+        row = conn.execute(item_sql(reg, Output(), svc.storage_srid, False),
+                           {"id": obj_id}).fetchone()
+    if row is None:
+        raise NotFound(f"{reg.id} has no object {obj_id}", collection=reg.id)
+    feature = json.loads(row[0])
+    feature["links"] = item_links(svc.base_url, reg, obj_id, request.query_params.multi_items(),
+                                  fmt)
+    headers = {"Content-Crs": content_crs("OGC:CRS84"), "Vary": "Accept, Accept-Language"}
+    if fmt == "jsonld":
+        assert svc.render_jsonld is not None, "the app passes the renderers"
+        here = f"{svc.base_url}/collections/{reg.id}/items/{obj_id}"
+        return Response(svc.render_jsonld(feature, reg.id, here),
+                        media_type="application/ld+json", headers=headers)
+    assert svc.render_page is not None, "the app passes the renderers"
+    lang = language(params.get("lang"))
+    return HTMLResponse(svc.render_page("collections/items/item.html", feature, lang),
+                        headers={**headers, "Content-Language": lang})
+
+
 def item_links(base_url: str, reg: Registry, obj_id: int,
-               query: Iterable[tuple[str, str]]) -> list[dict[str, str]]:
-    """Return a feature's links: itself (with its ``crs``, ``pending``), the same feature in
-    every other format served — Part 1's /req/core/f-links asks an ``alternate`` for each;
-    HTML and JSON-LD are written in CRS84 only, so they are asked without ``crs`` — and its
-    collection.
+               query: Iterable[tuple[str, str]], fmt: str = "json") -> list[dict[str, str]]:
+    """Return a feature's links: itself in its format ``fmt`` (with its query: ``crs``,
+    ``pending``, ``lang``), the same feature in every other format served — Part 1's
+    /req/core/f-links asks an ``alternate`` for each; HTML and JSON-LD are written in CRS84
+    only, so they are asked without ``crs`` — and its collection.
 
     >>> from registries.catalog import default_catalog
     >>> streets = default_catalog().get("streets")
@@ -460,19 +490,21 @@ def item_links(base_url: str, reg: Registry, obj_id: int,
     >>> [lk["href"].removeprefix("https://x/collections/streets")
     ...  for lk in item_links("https://x", streets, 7, query)]
     ['/items/7?crs=EPSG:6383&f=json', '/items/7?f=html', '/items/7?f=jsonld', '?f=json']
+    >>> [lk["href"].removeprefix("https://x/collections/streets")
+    ...  for lk in item_links("https://x", streets, 7, [("lang", "en")], "html")][:2]
+    ['/items/7?lang=en&f=html', '/items/7?f=json']
     """
     kept = [(k, v) for k, v in query if k != "f" and k not in LINK_TRACKING]
     here = f"{base_url}/collections/{reg.id}/items/{obj_id}"
-    return [
-        {"rel": "self", "type": GEOJSON, "title": "This object as GeoJSON",
-         "href": f"{here}?{link_query([*kept, ('f', 'json')])}"},
-        {"rel": "alternate", "type": "text/html", "title": "This object as HTML",
-         "href": f"{here}?f=html"},
-        {"rel": "alternate", "type": "application/ld+json", "title": "This object as JSON-LD",
-         "href": f"{here}?f=jsonld"},
-        {"rel": "collection", "type": "application/json", "title": reg.title["en"],
-         "href": f"{base_url}/collections/{reg.id}?f=json"},
-    ]
+    links = [{"rel": "self", "type": LINK_FORMATS[fmt][0],
+              "title": f"This object as {LINK_FORMATS[fmt][1]}",
+              "href": f"{here}?{link_query([*kept, ('f', fmt)])}"}]
+    links += [{"rel": "alternate", "type": kind, "title": f"This object as {name}",
+               "href": f"{here}?f={f}"} for f, (kind, name) in LINK_FORMATS.items()
+              if f not in (fmt, "csv")]
+    links.append({"rel": "collection", "type": "application/json", "title": reg.title["en"],
+                  "href": f"{base_url}/collections/{reg.id}?f=json"})
+    return links
 
 
 def item_etag(feature: str, version: int, personal: bool) -> str:
@@ -692,16 +724,7 @@ class FeatureRouter:
                 m = pattern.match(path)
                 if m:
                     scope = {**scope, "path": path, "path_params": m.groupdict()}
-                    request = Request(scope, receive)
-                    fmt = asked_format(request,
-                                       ITEMS_TYPES if handler == self.items else ITEM_TYPES)
-                    if method in READ_METHODS and handler == self.item and fmt != "json":
-                        # a format first (f=csv with a crs was refused for its crs), then
-                        # a crs GeoJSON would take
-                        check_resource_params(path, request.query_params.multi_items())
-                        rendered_crs84_only(request, fmt, "GeoJSON (f=json)")
-                        break  # one object's page and JSON-LD: pygeoapi's (provider.get)
-                    response = await handler(request)
+                    response = await handler(Request(scope, receive))
                     await response(scope, receive, send)
                     return
             if method not in SAFE_METHODS:
@@ -762,6 +785,9 @@ class FeatureRouter:
             return allowed("GET, HEAD, PUT, PATCH, DELETE, OPTIONS")
         if request.method not in READ_METHODS:
             raise not_allowed("GET, HEAD, PUT, PATCH, DELETE, OPTIONS")
+        fmt = asked_format(request, ITEM_TYPES)
+        if fmt in RENDERED_FORMATS:
+            return await run_in_threadpool(rendered_item, self.svc, request, fmt)
         return await run_in_threadpool(item, self.svc, request)
 
     async def author(self, request: Request) -> tuple[Registry, Principal]:

@@ -133,14 +133,15 @@ def render_page(template: str, data: dict[str, Any], lang: str) -> str:
                                   data, str2locale(lang)))
 
 
-def render_jsonld(data: dict[str, Any], collection: str) -> str:
-    """Return an items page ``data`` (GeoJSON) as JSON-LD: pygeoapi's linked-data document
-    (each object a ``schema:Place`` with its properties, geometry encodings and ``@id``; the
-    collection's ``linked-data`` context from the configuration) written by our template
-    (``collections/items/index.jsonld``). Needs the mounted OGC API."""
+def render_jsonld(data: dict[str, Any], collection: str, identifier: str | None) -> str:
+    """Return an items page ``data`` (GeoJSON), or one object's (its URL ``identifier``), as
+    JSON-LD: pygeoapi's linked-data document (each object a ``schema:Place`` with its
+    properties, geometry encodings and ``@id``; the collection's ``linked-data`` context from
+    the configuration) written by our templates (``collections/items/index.jsonld`` and
+    ``item.jsonld``). Needs the mounted OGC API."""
     import sys
 
     from pygeoapi.linked_data import geojson2jsonld
 
     api = sys.modules["pygeoapi.starlette_app"].api_
-    return str(geojson2jsonld(api, data, collection, id_field="id"))
+    return str(geojson2jsonld(api, data, collection, identifier=identifier, id_field="id"))

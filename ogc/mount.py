@@ -28,7 +28,6 @@ from gis.negotiation import acceptable, preferred
 from ogc.html import prepare as prepare_pages
 from ogc.openapi import describe_items
 from ogc.params import link_query
-from ogc.provider import serve_requests_to_providers
 from registries.catalog import default_catalog
 
 ASGIApp = Callable[..., Any]
@@ -93,7 +92,6 @@ def pygeoapi_app(db_url: str, public_url: str, work_dir: Path,
     raise_our_errors(importlib.import_module("pygeoapi.api").API)
     module = importlib.import_module("pygeoapi.starlette_app")
     itemtypes = importlib.import_module("pygeoapi.api.itemtypes")
-    serve_requests_to_providers(itemtypes)
     itemtypes.CONFORMANCE_CLASSES_FEATURES = sorted(  # type: ignore[attr-defined]
         (set(itemtypes.CONFORMANCE_CLASSES_FEATURES) | set(EXTRA_CONFORMANCE)
          | set(conformance or [])) - set(WITHDRAWN_CONFORMANCE))
@@ -142,8 +140,8 @@ def pygeoapi_error(status: int, description: str) -> Exception:
     (with the exception being handled, if any) and answered without its text.
     """
     if status == 404:
-        # its words: a missing collection is refused before pygeoapi (``FeatureRouter``), a
-        # missing object in ours (``ogc.provider.not_found``)
+        # its words: a missing collection or object is refused before pygeoapi
+        # (``FeatureRouter``)
         return NotFound(description)
     if 400 <= status < 500:  # pygeoapi 0.24 answers a request's own fault with 400 or 404
         return InvalidParameter(description)
