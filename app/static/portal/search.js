@@ -49,9 +49,10 @@ export class SearchBox {
       const url = `/search?${new URLSearchParams({ q, limit: "8" })}`;
       const r = await fetch(url, { signal: this.controller.signal,
         headers: { Accept: "application/json" } });
-      if (r.status === 400) throw new TooLong();
-      if (!r.ok) throw new Error(String(r.status));
-      const body = await r.json();
+      // a 400 is the text's own fault, no outage (too long is said above): a text nothing
+      // can match, such as a control character pasted, finds nothing
+      if (!r.ok && r.status !== 400) throw new Error(String(r.status));
+      const body = r.ok ? await r.json() : { results: [] };
       if (this.input.value.trim() !== q) return;  // typed on meanwhile
       this.hits = body.results.filter((h) => h.geometry);
       this.error = false;
