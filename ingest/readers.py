@@ -518,14 +518,36 @@ def _fiona() -> Any:
     return fiona
 
 
-def choose_layer(layers: list[str], wanted: str | None, display: str) -> str | None:
-    """Return the layer to read: ``wanted``, the only one, or raise naming the choices."""
+def choose_layer(layers: list[str], wanted: str | None, display: str,
+                 spatial: list[str] | None = None) -> str | None:
+    """Return the layer to read: ``wanted``, the only one, the only one of ``spatial`` (the
+    layers that have a geometry column, when known), or raise naming the choices.
+
+    A GeoPackage often holds a layer and attribute tables beside it (a code list, QGIS's
+    styles): no registry's objects come from a table without geometries, so they are no choice.
+
+    >>> choose_layer(["parcels", "categories"], None, "x.gpkg", spatial=["parcels"])
+    'parcels'
+    >>> choose_layer(["parcels", "categories"], "categories", "x.gpkg", spatial=["parcels"])
+    'categories'
+    >>> choose_layer(["a", "b", "t"], None, "x.gpkg", spatial=["a", "b"])
+    Traceback (most recent call last):
+    ...
+    gis.errors.InvalidFile: x.gpkg: holds 2 layers with geometries (a, b) and 1 table ...
+    """
     if wanted is not None:
         if wanted not in layers:
             raise _fail(display, f"has no layer {wanted!r}; its layers: {', '.join(layers)}")
         return wanted
     if len(layers) <= 1:
         return layers[0] if layers else None
+    if spatial is not None and len(spatial) == 1:
+        return spatial[0]
+    if spatial and len(spatial) < len(layers):
+        tables = len(layers) - len(spatial)
+        raise _fail(display, f"holds {len(spatial)} layers with geometries "
+                    f"({', '.join(spatial)}) and {tables} table{'s' if tables > 1 else ''} "
+                    "without; choose one with --layer NAME")
     raise _fail(display, f"holds {len(layers)} layers ({', '.join(layers)}); choose one with "
                 "--layer NAME")
 
@@ -622,8 +644,14 @@ class GdalSource(Source):
                 check_cpg(dbf, cpg_encoding(cpg), display)
         options = {"ARRAY_AS_STRING": "YES"} if suffix in (".geojson", ".json") else {}
         try:
-            layers = [str(name) for name, _ in pyogrio.list_layers(str(path))]
-            chosen = choose_layer(layers, layer, display)
+            listed = [(str(name), kind) for name, kind in pyogrio.list_layers(str(path))]
+            layers = [name for name, _ in listed]
+            spatial = [name for name, kind in listed if kind is not None]
+            chosen = choose_layer(layers, layer, display, spatial)
+            if layer is None and len(layers) > 1:
+                others = [name for name in layers if name != chosen]
+                notes.append(f"layer {chosen} read: the only one with geometries; the "
+                             f"tables without ({', '.join(others)}) are left out")
             info = pyogrio.read_info(str(path), layer=chosen, encoding=encoding, **options)
         except InvalidFile:
             raise

@@ -350,6 +350,30 @@ def test_a_table_without_geometries_is_one_message(db_url: str, tmp_path: Path) 
         run(db_url, path, "land_parcels", dry_run=True)
 
 
+def test_a_geopackage_of_one_layer_and_attribute_tables_reads_the_layer(
+        db_url: str, tmp_path: Path) -> None:
+    """A GeoPackage holding one layer and a code list beside it (a table without geometries)
+    asked for --layer; the layer is the only choice, and several layers still ask."""
+    path = write(tmp_path / "p.gpkg", [parcel(1), parcel(2)], PARCEL_SCHEMA, driver="GPKG",
+                 layer="ділянки")
+    table = {"geometry": "None", "properties": {"code": "str:10", "title": "str:80"}}
+    write(path, [{"geometry": None, "properties": {"code": "200", "title": "Сільгосп"}}],
+          table, driver="GPKG", layer="категорії")
+    report = run(db_url, path, "land_parcels", dry_run=True)
+    assert report.rows == 2 and not report.refused, report.problems
+    assert ("layer ділянки read: the only one with geometries; the tables without "
+            "(категорії) are left out") in report.notes, report.notes
+    with pytest.raises(InvalidFile, match="p.gpkg: layer категорії has no geometry column"):
+        run(db_url, path, "land_parcels", dry_run=True, files=FileOptions(layer="категорії"))
+    write(path, [parcel(3)], PARCEL_SCHEMA, driver="GPKG", layer="нові")
+    with pytest.raises(InvalidFile) as caught:
+        run(db_url, path, "land_parcels", dry_run=True)
+    assert str(caught.value) == ("p.gpkg: holds 2 layers with geometries (ділянки, нові) and "
+                                 "1 table without; choose one with --layer NAME")
+    report = run(db_url, path, "land_parcels", dry_run=True, files=FileOptions(layer="нові"))
+    assert report.rows == 1 and not report.refused, report.problems
+
+
 def test_a_kml_is_read_without_keeping_the_placemarks_read(tmp_path: Path) -> None:
     from ingest.formats.kml import _placemarks
 
