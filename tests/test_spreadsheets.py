@@ -126,6 +126,33 @@ def test_a_workbook_in_a_zip_libreoffices_and_workbooks_that_are_not_tables(db_u
     assert count(db_url, "accessibility_object") == 2
 
 
+def test_a_text_only_sheet_after_the_first_keeps_its_header(db_url: str,
+                                                             tmp_path: Path) -> None:
+    """GDAL 3.12 takes the open option HEADERS=FORCE on a workbook's first sheet only: a
+    second sheet of text cells (WKT, names, codes) lost its header ("row 1 names 0 of its 4
+    columns"). Row 1 of every sheet names its columns, and GDAL's config is as it was after."""
+    import pyogrio
+
+    text = {"name": ["Пандус"], "kind": ["ramp"], "condition": ["usable"],
+            "wkt": ["POINT (27 49.42)"]}
+    book = _workbook(tmp_path / "t2.xlsx", text, sheet="first")
+    raw.write(str(book), None, [np.array(v, dtype=object) for v in text.values()], list(text),
+              driver="XLSX", geometry_type=None, layer="second", append=True)
+    for sheet in ("first", "second"):
+        report = run(db_url, book, "accessibility_objects", dry_run=True,
+                     files=FileOptions(crs="EPSG:4326", layer=sheet))
+        assert (report.rows, report.refused) == (1, False), (sheet, report.problems)
+    assert pyogrio.get_gdal_config_option("OGR_XLSX_HEADERS") is None
+    # reads overlapping in two threads: the first to end leaves it to the other
+    from ingest.formats.xlsx import headers_forced
+
+    with headers_forced():
+        with headers_forced():
+            pass
+        assert pyogrio.get_gdal_config_option("OGR_XLSX_HEADERS") == "FORCE"
+    assert pyogrio.get_gdal_config_option("OGR_XLSX_HEADERS") is None
+
+
 def test_a_csv_reject_file_holds_the_refused_rows_after_an_empty_line(db_url: str,
                                                                       tmp_path: Path) -> None:
     """An empty line counted for the import's row numbers but not for the reject file's: every

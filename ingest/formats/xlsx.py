@@ -22,8 +22,10 @@ GDAL reads the cells, typed as Excel typed them.
 
 from __future__ import annotations
 
+import contextlib
 import math
 import re
+import threading
 import zipfile
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
@@ -97,6 +99,47 @@ WIDTHS = {"text": 24, "number": 14, "integer": 10, "date": 12, "boolean": 8, "au
 MAX_UNPACKED_BYTES = 1 << 30
 # what GDAL calls a column whose header cell is empty
 _UNNAMED = re.compile(r"Field\d+")
+
+
+class _ForcedHeaders:
+    """GDAL's ``OGR_XLSX_HEADERS=FORCE`` while a workbook is read: row 1 of every sheet names
+    its columns, even in a sheet of text cells only.
+
+    The open option ``HEADERS=FORCE`` (GDAL 3.12, through pyogrio) takes effect on a
+    workbook's first sheet only: another sheet of text cells was read with its header as data
+    (columns ``Field1`` …). The config option holds for every sheet, but GDAL's config options
+    belong to the process (pyogrio sets no thread-local ones), and the server imports uploads
+    in threads: each read takes it on entering and the last one leaving puts back what was
+    there before, so one thread's end never takes it from a read still under way in another.
+    Nothing else here reads a workbook through GDAL, and every read of one wants the header.
+    """
+
+    KEY = "OGR_XLSX_HEADERS"
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._readers = 0
+        self._before: Any = None
+
+    @contextlib.contextmanager
+    def __call__(self) -> Iterator[None]:
+        import pyogrio
+
+        with self._lock:
+            if self._readers == 0:
+                self._before = pyogrio.get_gdal_config_option(self.KEY)
+                pyogrio.set_gdal_config_options({self.KEY: "FORCE"})
+            self._readers += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._readers -= 1
+                if self._readers == 0:
+                    pyogrio.set_gdal_config_options({self.KEY: self._before})
+
+
+headers_forced = _ForcedHeaders()
 
 
 class TooManyRows(ValueError):
@@ -283,9 +326,6 @@ class SheetSource(TableSource):
 
     @classmethod
     def open(cls, path: Path, display: str, layer: str | None) -> SheetSource:
-        import pyogrio
-        from pyogrio import raw
-
         kind = "ODS" if path.suffix.lower() == ".ods" else "XLSX"
         name = ("a LibreOffice workbook (.ods)" if kind == "ODS"
                 else "an Excel workbook (.xlsx)")
@@ -302,24 +342,8 @@ class SheetSource(TableSource):
                               "memory); save the sheet as CSV, which is read row by row",
                               file=display)
         try:
-            # Excel's new workbook has three sheets; the empty ones are no choice to make
-            sheets = [str(sheet) for sheet, _ in pyogrio.list_layers(str(path))]
-            filled = [sheet for sheet in sheets if len(pyogrio.read_info(
-                str(path), layer=sheet, HEADERS="FORCE")["fields"])]
-            if layer is not None and layer not in sheets:
-                raise InvalidFile(f"{display}: has no sheet {layer!r}; its sheets: "
-                                  + ", ".join(sheets), file=display)
-            if layer is None and len(filled) > 1:
-                raise InvalidFile(f"{display}: {len(filled)} of the workbook's sheets hold data "
-                                  f"({', '.join(filled)}); choose one with --layer SHEET",
-                                  file=display)
-            chosen = layer or (filled[0] if filled else None)
-            if chosen is None:
-                raise InvalidFile(f"{display}: the workbook has no sheet with data",
-                                  file=display)
-            # dates as ISO text: pyogrio's conversion of an empty date cell warns (NumPy)
-            meta, _, _, values = raw.read(str(path), layer=chosen, HEADERS="FORCE",
-                                          datetime_as_string=True)
+            with headers_forced():
+                meta, values, chosen = cls._read(path, display, layer)
         except InvalidFile:
             raise
         except Exception as exc:
@@ -348,6 +372,31 @@ class SheetSource(TableSource):
         first = next((r.values for r in source._rows()), {})
         source._find_geometry(first)
         return source
+
+    @staticmethod
+    def _read(path: Path, display: str, layer: str | None) -> tuple[Any, Any, str]:
+        """Return the chosen sheet's columns (pyogrio's meta and values) and its name."""
+        import pyogrio
+        from pyogrio import raw
+
+        # Excel's new workbook has three sheets; the empty ones are no choice to make
+        sheets = [str(sheet) for sheet, _ in pyogrio.list_layers(str(path))]
+        filled = [sheet for sheet in sheets if len(pyogrio.read_info(
+            str(path), layer=sheet, HEADERS="FORCE")["fields"])]
+        if layer is not None and layer not in sheets:
+            raise InvalidFile(f"{display}: has no sheet {layer!r}; its sheets: "
+                              + ", ".join(sheets), file=display)
+        if layer is None and len(filled) > 1:
+            raise InvalidFile(f"{display}: {len(filled)} of the workbook's sheets hold data "
+                              f"({', '.join(filled)}); choose one with --layer SHEET",
+                              file=display)
+        chosen = layer or (filled[0] if filled else None)
+        if chosen is None:
+            raise InvalidFile(f"{display}: the workbook has no sheet with data", file=display)
+        # dates as ISO text: pyogrio's conversion of an empty date cell warns (NumPy)
+        meta, _, _, values = raw.read(str(path), layer=chosen, HEADERS="FORCE",
+                                      datetime_as_string=True)
+        return meta, values, chosen
 
     def _rows(self) -> Iterator[Record]:
         for i in range(self.total):
