@@ -63,7 +63,8 @@ def import_file(conn: psycopg.Connection, reg: Registry, path: Path, files: File
                           (code,)).fetchone() == (True,))
         columns = [c for c in source.fields if c not in source.geometry_columns]
         mapping = build_mapping(reg, columns, overrides,
-                                drawing=source.format == "DXF", keep_ids=opts.keep_ids)
+                                drawing=source.format == "DXF", keep_ids=opts.keep_ids,
+                                display=source.display)
         target = files.rejects or rejects_path(source, path)
         if opts.on_error == "skip" and not opts.dry_run:
             _check_writable(target)  # before the import, not after its work

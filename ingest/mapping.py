@@ -155,8 +155,9 @@ def _shaped(part: Any, section: str) -> bool:
 
 
 def build_mapping(reg: Registry, columns: list[str], overrides: dict[str, Any], *,
-                  drawing: bool = False, keep_ids: bool = False) -> Mapping:
-    """Return how ``columns`` of a file fill ``reg``'s stored fields."""
+                  drawing: bool = False, keep_ids: bool = False, display: str = "") -> Mapping:
+    """Return how ``columns`` of a file (``display`` in messages) fill ``reg``'s stored
+    fields."""
     stored = {f.name: f for f in reg.stored_fields}
     explicit: dict[str, Any] = dict(overrides.get("fields") or {})
     constants: dict[str, Any] = dict(overrides.get("set") or {})
@@ -166,6 +167,16 @@ def build_mapping(reg: Registry, columns: list[str], overrides: dict[str, Any], 
         if name not in stored:
             raise InvalidParameter(f"the mapping names {name!r}, which {reg.id} does not have "
                                    f"(its fields: {', '.join(stored)})")
+    for name in values:  # else the pairs would be ignored without a word
+        if not (stored[name].type is FieldType.TEXT and stored[name].choices):
+            raise InvalidParameter(f"the mapping's values: gives codes for {name}, which has no "
+                                   f"code list in {reg.id}: its values are taken as the file "
+                                   "has them; remove the field from values:")
+    for name in explicit:
+        if name in constants:  # set: would win and the column be read for nothing
+            raise InvalidParameter(f"the mapping gives {name} both under fields: (column "
+                                   f"{explicit[name]!r}) and under set: (value "
+                                   f"{constants[name]!r}); keep one of them")
     for name, column in explicit.items():
         if column is not None and column not in columns:
             raise InvalidParameter(f"the mapping takes {name} from column {column!r}, which the "
@@ -179,11 +190,13 @@ def build_mapping(reg: Registry, columns: list[str], overrides: dict[str, Any], 
             continue
         if name in explicit:
             if explicit[name] is not None:
+                _check_one_column(explicit[name], columns, name, display)
                 out.append(FieldMap(f, explicit[name], "yaml", values=values.get(name, {})))
                 taken.add(explicit[name])
             continue
-        found = _auto_column(f, columns, taken, exported.get(name))
+        found = _auto_column(f, columns, taken, exported.get(name), display)
         if found is not None:
+            _check_one_column(found[0], columns, name, display)
             out.append(FieldMap(f, found[0], found[1], values=values.get(name, {})))
             taken.add(found[0])
     key = reg.import_key
@@ -226,23 +239,54 @@ def export_short_names(reg: Registry, columns: list[str]) -> dict[str, str]:
     return {}
 
 
+def _where(display: str) -> str:
+    return f"{display}: " if display else ""
+
+
+def _check_one_column(column: str, columns: list[str], name: str, display: str) -> None:
+    """Refuse a column the file's header names twice: a row's values are read by column name,
+    so only the last of them would be read, whatever a mapping file says."""
+    if columns.count(column) > 1:
+        raise InvalidFile(f"{_where(display)}the header names the column {column!r} "
+                          f"{columns.count(column)} times, which would fill the "
+                          f"field {name} with the last one's values only; rename the others in "
+                          "the file", file=display, field=name)
+
+
 def _auto_column(f: Field, columns: list[str], taken: set[str],
-                 exported: str | None = None) -> tuple[str, str] | None:
+                 exported: str | None = None, display: str = "") -> tuple[str, str] | None:
+    """Return the column that fills ``f`` and how it was found, or None; raise InvalidFile
+    when several columns match it alike (``name`` and ``NAME``): the last one won unseen."""
     free = [c for c in columns if c not in taken]
-    by_norm = {normalise(c): c for c in free}
+    by_norm: dict[str, list[str]] = {}
+    for c in free:
+        found = by_norm.setdefault(normalise(c), [])
+        if c not in found:
+            found.append(c)
+
+    def hit(candidate: str) -> str | None:
+        alike = by_norm.get(normalise(candidate))
+        if not alike:
+            return None
+        if len(alike) > 1:
+            both = " and ".join(repr(c) for c in alike)
+            raise InvalidFile(f"{_where(display)}the columns {both} would both fill the field "
+                              f"{f.name}; choose one in a mapping file (--mapping) under "
+                              f"fields:, e.g. fields: {{{f.name}: {alike[0]}}}",
+                              file=display, field=f.name)
+        return alike[0]
+
     tries: list[tuple[str, str]] = [(f.name, "name")]
     tries += [(t, "title") for t in (f.title.get("uk", ""), f.title.get("en", "")) if t]
     tries += [(a, "alias") for a in ALIASES.get(f.name, ())]
-    for candidate, how in tries:
-        hit = by_norm.get(normalise(candidate))
-        if hit is not None:
-            return hit, how
-    if exported is not None and normalise(exported) in by_norm:
-        return by_norm[normalise(exported)], "short name"
+    if exported is not None:
+        tries.append((exported, "short name"))
     if len(f.name) > 10:  # a Shapefile keeps 10 characters of a column name
-        hit = by_norm.get(normalise(f.name[:10]))  # "structure_kind" → "structure_"
-        if hit is not None:
-            return hit, "short name"
+        tries.append((f.name[:10], "short name"))  # "structure_kind" → "structure_"
+    for candidate, how in tries:
+        column = hit(candidate)
+        if column is not None:
+            return column, how
     return None
 
 

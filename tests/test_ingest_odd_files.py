@@ -617,6 +617,50 @@ def test_an_old_mac_csv_with_semicolons_and_decimal_commas_finds_its_delimiter(
     assert report.crs == "EPSG:4326" and not report.ignored_columns, report
 
 
+def test_two_columns_for_one_field_or_a_mapping_said_twice_are_refused(
+        db_url: str, tmp_path: Path) -> None:
+    """A GeoJSON with both name and NAME, or a CSV naming a column twice, filled the field with
+    the last column's values without a word; a mapping file's values: for a field without a
+    code list, or a field under both fields: and set:, was ignored without one."""
+    feature = {"type": "Feature", "geometry": {"type": "Point", "coordinates": [27, 49.42]},
+               "properties": {"name": "Пандус", "NAME": "ПАНДУС", "kind": "ramp",
+                              "condition": "usable"}}
+    path = tmp_path / "two.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [feature]},
+                               ensure_ascii=False), encoding="utf-8")
+    with pytest.raises(InvalidFile) as caught:
+        run(db_url, path, "accessibility_objects", dry_run=True)
+    assert str(caught.value) == ("two.geojson: the columns 'name' and 'NAME' would both fill "
+                                 "the field name; choose one in a mapping file (--mapping) "
+                                 "under fields:, e.g. fields: {name: name}")
+    chosen = FileOptions(overrides={"fields": {"name": "NAME"}})
+    report = run(db_url, path, "accessibility_objects", files=chosen)
+    assert report.inserted == 1 and report.ignored_columns == ["name"], report
+    assert count(db_url, "accessibility_object", "name = 'ПАНДУС'") == 1
+    csv = tmp_path / "twice.csv"
+    csv.write_text("name;kind;condition;lon;lat;name\nПандус;ramp;usable;27;49.42;Ліфт\n",
+                   encoding="utf-8")
+    for files in (FileOptions(), FileOptions(overrides={"fields": {"name": "name"}})):
+        with pytest.raises(InvalidFile) as caught:
+            run(db_url, csv, "accessibility_objects", dry_run=True, files=files)
+        assert str(caught.value) == (
+            "twice.csv: the header names the column 'name' 2 times, which would "
+            "fill the field name with the last one's values only; rename the others in the "
+            "file")
+    for overrides, message in (
+            ({"values": {"name": {"ПАНДУС": "Пандус"}}},
+             "the mapping's values: gives codes for name, which has no code list in "
+             "accessibility_objects: its values are taken as the file has them; remove the "
+             "field from values:"),
+            ({"fields": {"name": "NAME"}, "set": {"name": "Пандус"}},
+             "the mapping gives name both under fields: (column 'NAME') and under set: "
+             "(value 'Пандус'); keep one of them")):
+        with pytest.raises(InvalidParameter) as caught_parameter:
+            run(db_url, path, "accessibility_objects", dry_run=True,
+                files=FileOptions(overrides=overrides))
+        assert str(caught_parameter.value) == message
+
+
 POINT_SCHEMA = {"geometry": "Point", "properties": {"name": "str:80", "kind": "str:20",
                                                     "condition": "str:20"}}
 
