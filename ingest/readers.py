@@ -624,6 +624,9 @@ class GdalSource(Source):
     # the mapping can say that such a value is no value of a text field, or keep it for a JSON one
     structured: list[str] = field(default_factory=list)
     open_options: dict[str, str] = field(default_factory=dict)
+    # a GeoJSON file's texts holding a NUL, by row and property, as the file has them: GDAL
+    # cuts them there, and they are given in place of what it read (see geojson_nul_texts)
+    nul_texts: dict[int, dict[str, str]] = field(default_factory=dict)
 
     @classmethod
     def open(cls, path: Path, display: str, layer: str | None,
@@ -686,6 +689,7 @@ class GdalSource(Source):
                                 "object's id among its properties as a column id")
                 fields.append("id")
                 notes.append('the features\' own ids (GeoJSON "id") are read as the column id')
+        nul_texts = (geojson_nul_texts(path) or {}) if suffix in (".geojson", ".json") else {}
         dates = [str(f) for f, t in zip(info["fields"], info["dtypes"], strict=True)
                  if str(t).startswith("datetime64")]
         subtypes = info.get("ogr_subtypes") or [""] * len(info["fields"])
@@ -697,7 +701,7 @@ class GdalSource(Source):
                    encoding=encoding, notes=notes, driver=str(info.get("driver") or ""),
                    total=count if count >= 0 else None, date_fields=dates,
                    text_widths=widths, width_encoding=width_encoding, structured=structured,
-                   open_options=options)
+                   open_options=options, nul_texts=nul_texts)
 
     def count(self) -> int | None:
         return self.total
@@ -724,7 +728,13 @@ class GdalSource(Source):
                 values = dict(feat.properties)
                 if self.own_ids is not None:
                     values["id"] = self.own_ids[row - 1]
+                values.update(self._nul_texts(row, values))
                 yield Record(row, values, geometry)
+
+    def _nul_texts(self, row: int, columns: Any) -> dict[str, str]:
+        """Return the texts of ``row`` holding a NUL, as the file has them, for the columns
+        GDAL read (a NUL in a column name: GDAL's column is another)."""
+        return {k: v for k, v in self.nul_texts.get(row, {}).items() if k in columns}
 
     def _fast(self, size: int) -> Iterator[Batch]:
         from pyogrio import raw
@@ -755,6 +765,9 @@ class GdalSource(Source):
                     columns[name] = [structured(v) for v in columns[name]]
             if self.own_ids is not None:
                 columns["id"] = self.own_ids[done:done + n]
+            for row in (r for r in self.nul_texts if done < r <= done + n):
+                for name, text in self._nul_texts(row, columns).items():
+                    columns[name][row - done - 1] = text
             yield Batch(list(range(done + 1, done + n + 1)), columns,
                         [bytes(g) if g is not None else None for g in geometry])
             done += n
@@ -798,10 +811,66 @@ def geojson_feature_ids(path: Path, chunk: int = 1 << 20) -> list[Any] | None:
     ([5, None, 'a'], [5, None, 'a'])
     >>> f.unlink(); f.parent.rmdir()
     """
+    try:
+        return [feature.get("id") if isinstance(feature, dict) else None
+                for feature in geojson_features(path, chunk)]
+    except ValueError:  # JSONDecodeError is a ValueError
+        return None
+
+
+# the JSON escape of a NUL character, as a file's bytes hold it (JSON has no "\\U", and its
+# hex digits have no case: no other spelling)
+_NUL_ESCAPE = b"\\u0000"
+
+
+def geojson_nul_texts(path: Path, chunk: int = 1 << 20) -> dict[int, dict[str, str]] | None:
+    """Return the properties holding a NUL character (JSON ``\\u0000``) of a GeoJSON file's
+    features, by row (1-based, in file order), as the file has them; an empty dict when its
+    bytes hold no such escape, which is what a file costs that has none: one pass over its
+    bytes. None when the file cannot be read one feature at a time (GDAL then says why).
+
+    GDAL cuts a text at its NUL ("a\\u0000b" becomes "a"), so the import, given GDAL's values,
+    stored the cut text without a word; given these, it says what it says of a CSV's.
+
+    >>> import tempfile
+    >>> f = Path(tempfile.mkdtemp()) / "x.geojson"
+    >>> _ = f.write_text('{"type": "FeatureCollection", "features": [{"properties": '
+    ...                  '{"a": "x"}}, {"properties": {"a": "x\\\\u0000y", "b": 1}}]}')
+    >>> geojson_nul_texts(f, chunk=5)
+    {2: {'a': 'x\\x00y'}}
+    >>> _ = f.write_text('{"type": "FeatureCollection", "features": [{"properties": '
+    ...                  '{"a": "x\\\\\\\\u0000"}}]}')  # an escaped backslash, then "u0000"
+    >>> geojson_nul_texts(f)
+    {}
+    >>> f.unlink(); f.parent.rmdir()
+    """
+    with path.open("rb") as f:
+        tail = b""
+        while piece := f.read(chunk):
+            if _NUL_ESCAPE in tail + piece:
+                break
+            tail = piece[-(len(_NUL_ESCAPE) - 1):]
+        else:
+            return {}
+    found: dict[int, dict[str, str]] = {}
+    try:
+        for row, feature in enumerate(geojson_features(path, chunk), 1):
+            props = feature.get("properties") if isinstance(feature, dict) else None
+            texts = {str(k): v for k, v in (props or {}).items()
+                     if isinstance(v, str) and "\x00" in v}
+            if texts:
+                found[row] = texts
+    except ValueError:
+        return None
+    return found
+
+
+def geojson_features(path: Path, chunk: int = 1 << 20) -> Iterator[Any]:
+    """Yield the features of a GeoJSON FeatureCollection in file order, reading one at a time
+    (a file larger than memory streams); raise ValueError when the file is not one."""
     import json
 
     decoder = json.JSONDecoder()
-    ids: list[Any] = []
     with path.open(encoding="utf-8-sig", errors="replace") as f:
         buf, pos, eof = "", 0, False
 
@@ -855,16 +924,15 @@ def geojson_feature_ids(path: Path, chunk: int = 1 << 20) -> list[Any] | None:
                 else:
                     take("[")
                     while skip() != "]":
-                        feature = value()
-                        ids.append(feature.get("id") if isinstance(feature, dict) else None)
+                        yield value()
                         if skip() == ",":
                             pos += 1
-                    return ids
+                    return
                 if skip() == ",":
                     pos += 1
-        except (ValueError, IndexError):  # JSONDecodeError is a ValueError
-            return None
-    return None
+        except IndexError:
+            raise ValueError("not a FeatureCollection") from None
+    raise ValueError("no features")
 
 
 def _rows_or_fail(features: Any, source: Source) -> Iterator[tuple[int, Any]]:

@@ -563,6 +563,34 @@ def test_an_array_or_object_in_a_geojson_property_is_a_problem_of_its_row(
         {"street": "Тиха", "house": 5}, ["вул. Тиха", "5"]]  # kept to be corrected
 
 
+def test_a_nul_in_a_geojson_text_is_a_problem_of_its_row_as_in_a_csv(
+        db_url: str, tmp_path: Path) -> None:
+    """GDAL cuts a GeoJSON text at a NUL: "a\\u0000b" was stored as "a" without a word, where
+    the same value in a CSV is a problem of its row; now it is the same problem, whichever
+    way the file is read (in batches, or streamed past fast_read_max)."""
+    def feature(name: str) -> dict[str, Any]:
+        return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [27, 49.42]},
+                "properties": {"name": name, "kind": "ramp", "condition": "usable"}}
+
+    path = tmp_path / "nul.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        feature("Пандус"), feature("Ліфт\x00 у школі"), feature("Сходи")]}), encoding="utf-8")
+    assert b"\\u0000" in path.read_bytes()
+    csv = tmp_path / "nul.csv"
+    csv.write_text("name;kind;condition;lon;lat\nПандус;ramp;usable;27;49.42\n"
+                   "Ліфт\x00 у школі;ramp;usable;27;49.42\nСходи;ramp;usable;27;49.42\n",
+                   encoding="utf-8")
+    expected = [(2, "row 2, field name (column name): the text holds a NUL character (at 5)")]
+    for file, files in ((csv, FileOptions()), (path, FileOptions()),
+                        (path, FileOptions(fast_read_max=0))):
+        report = run(db_url, file, "accessibility_objects", dry_run=True, files=files)
+        bad = [(p.row, p.message) for p in report.problems if p.severity == "error"]
+        assert bad == expected, (file.name, files, report.problems)
+    report = run(db_url, path, "accessibility_objects", on_error="skip")
+    assert (report.inserted, report.rejected) == (2, 1), report.problems
+    assert count(db_url, "accessibility_object", "name = 'Ліфт'") == 0
+
+
 def test_a_mapping_file_or_geojson_not_in_utf8_says_so(db_url: str, tmp_path: Path) -> None:
     """A cp1251 mapping file was "unexpected UnicodeDecodeError: 'utf-8' codec can't decode
     byte 0xcf …", and a cp1251 GeoJSON "the rows after row 0 cannot be read: 'utf-8' codec
