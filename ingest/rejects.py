@@ -17,6 +17,76 @@ from ingest.readers import Source, _fiona
 
 REASON = "reason"
 KEEPS_FORMAT = {"ESRI Shapefile": ".shp", "GPKG": ".gpkg", "GeoJSON": ".geojson"}
+# the bytes a DBF text column holds at most: a Shapefile's reason is cut to fit them
+DBF_REASON_BYTES = 254
+# plain stand-ins for characters of our messages that a code page may lack (cp1251 has no
+# "²", cp866 no "…"); NFKC gives most others ("²" → "2", "…" → "...")
+PLAIN = {"—": "-", "–": "-", "≤": "<=", "≥": ">=", "×": "x", "°": " deg", "«": '"',
+         "»": '"', "“": '"', "”": '"', "‘": "'", "’": "'", "→": "->", "←": "<-", "≈": "~"}
+
+
+def dbf_reason(reason: str, encoding: str, limit: int = DBF_REASON_BYTES) -> str:
+    """Return ``reason`` as a Shapefile's reject file can hold it: every character in
+    ``encoding`` (the input's, which the reject file keeps for its column names), those it
+    lacks written plainly, and at most ``limit`` bytes in it — the first problems whole
+    where they fit, the rest counted.
+
+    GDAL dropped a character the encoding lacks ("450.0 m²" became "450.0 m") and cut a
+    longer reason at the column's width, mid-word, without saying more was there.
+
+    >>> dbf_reason("area 450.0 m² (now 0.0 m²)", "cp1251")
+    'area 450.0 m2 (now 0.0 m2)'
+    >>> dbf_reason("row 3: a…; row 3, field x: b; row 3, field y: c", "cp866", limit=30)
+    'row 3: a...; ...(2 more)'
+    >>> cut = dbf_reason("ї" * 300, "utf-8"); len(cut.encode()), cut[-2:]
+    (253, 'ї…')
+    """
+    problems = [_encodable(p, encoding) for p in reason.split("; ")]
+    ellipsis = _encodable("…", encoding)
+
+    def size(text: str) -> int:
+        return len(text.encode(encoding))
+
+    kept: list[str] = []
+    for i, problem in enumerate(problems):
+        rest = len(problems) - i - 1
+        tail = f"; {ellipsis}({rest} more)" if rest else ""
+        if size("; ".join([*kept, problem]) + tail) <= limit:
+            kept.append(problem)
+            continue
+        more = f"{ellipsis}({len(problems) - i} more)"
+        if kept and size("; ".join([*kept, more])) <= limit:
+            return "; ".join([*kept, more])
+        # the first problem alone is too long (or the count does not fit after the others):
+        # cut the text where it must, at a character, and count the problems not shown
+        head = "; ".join([*kept, problem])[:limit]  # a character takes a byte at least
+        more = f"{ellipsis}({len(problems) - i - 1} more)" if rest else ellipsis
+        while head and size(head + more) > limit:
+            head = head[:-1]
+        return head + more
+    return "; ".join(kept)
+
+
+def _encodable(text: str, encoding: str) -> str:
+    """Return ``text`` with each character ``encoding`` lacks written plainly (else "?")."""
+    import unicodedata
+
+    try:
+        text.encode(encoding)
+        return text
+    except UnicodeEncodeError:
+        pass
+    out = []
+    for char in text:
+        for candidate in (char, PLAIN.get(char, ""), unicodedata.normalize("NFKC", char), "?"):
+            try:
+                if candidate:
+                    candidate.encode(encoding)
+                    out.append(candidate)
+                    break
+            except UnicodeEncodeError:
+                continue
+    return "".join(out)
 
 
 def rejects_path(source: Source, original: Path) -> Path:
@@ -68,7 +138,8 @@ def _write_fiona(source: Source, rows: dict[int, str], target: Path, driver: str
                 if reason is None:
                     continue
                 props = dict(feat.properties)
-                props[REASON] = reason[:254] if driver == "ESRI Shapefile" else reason
+                props[REASON] = (dbf_reason(reason, source.encoding or "utf-8")
+                                 if driver == "ESRI Shapefile" else reason)
                 out.write(fiona.Feature(geometry=feat.geometry,
                                         properties=fiona.Properties.from_dict(props)))
 
@@ -92,7 +163,8 @@ def _write_gdal_as_text(source: Source, rows: dict[int, str], target: Path,
             for values, name in zip(columns, source.fields, strict=False):
                 value = batch.columns[name][i]
                 values.append(None if value is None else str(value))
-            columns[-1].append(reason[:254] if driver == "ESRI Shapefile" else reason)
+            columns[-1].append(dbf_reason(reason, "utf-8") if driver == "ESRI Shapefile"
+                               else reason)
             geometries.append(batch.geometries[i])
     info = pyogrio.read_info(str(source.path), layer=source.layer)
     for suffix in (".shp", ".shx", ".dbf", ".prj", ".cpg") if driver == "ESRI Shapefile" else ():

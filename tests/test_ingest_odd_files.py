@@ -23,7 +23,18 @@ from ingest.job import FileOptions
 from registries.catalog import default_catalog
 from registries.model import MAX_TEXT_CHARS
 from registries.writes import coerce
-from tests.ingest_files import PARCEL_SCHEMA, SRID, count, parcel, run, to_wgs84, write
+from tests.ingest_files import (
+    E0,
+    N0,
+    PARCEL_SCHEMA,
+    SRID,
+    bow_tie,
+    count,
+    parcel,
+    run,
+    to_wgs84,
+    write,
+)
 
 DATED = {"geometry": "Polygon", "properties": {**PARCEL_SCHEMA["properties"],
                                                "registered": "date"}}
@@ -325,6 +336,29 @@ def test_rejects_of_a_cp1251_shapefile_keep_its_cyrillic_column_names(db_url: st
     assert names == [*CYRILLIC_SCHEMA["properties"], "reason"]
     assert [(r["KADNUM"], r["КАТЕГОРІЯ"], r["ВЛАСНИК"]) for r in rows] == [
         ("6810100000:02:099:0002", "999", "Ковальчук Олена Петрівна 2")]
+
+
+def test_a_shapefiles_reject_reason_keeps_its_characters_and_says_what_it_left_out(
+        db_url: str, tmp_path: Path) -> None:
+    """A cp1251 Shapefile's reject file is written in cp1251, which has no "²": the reason
+    read "… 2 part(s) of 400.0 m (now 0.0 m)"; and the 254 bytes of a DBF column cut a
+    longer reason mid-word without a sign that more was there."""
+    records = [parcel(1), parcel(2, ring=bow_tie(E0 + 30, N0)),
+               parcel(3, ring=bow_tie(E0 + 60, N0), CATEG="999", CILPR="99.99",
+                      VLASN="невідома", KIND="ніхто", PLOSHCHA=-1.0)]
+    path = write(tmp_path / "parc.shp", records, PARCEL_SCHEMA, encoding="cp1251")
+    path.with_suffix(".cpg").unlink(missing_ok=True)  # as most Ukrainian files come
+    report = run(db_url, path, "land_parcels", on_error="skip")
+    assert (report.inserted, report.rejected) == (1, 2), report.problems
+    full = report.rejected_rows
+    assert "m²" in full[2] and len(full[3].encode("cp1251", "replace")) > 254, full
+    with fiona.open(str(tmp_path / "parc.rejected.shp"), encoding="cp1251") as c:
+        reasons = {int(f.properties["KADNUM"][-4:]): f.properties["reason"] for f in c}
+    assert reasons[2] == full[2].replace("m²", "m2"), reasons[2]
+    assert len(reasons[3].encode("cp1251")) <= 254, reasons[3]
+    shown, more = reasons[3].rsplit("; …(", 1)
+    assert full[3].replace("m²", "m2").startswith(shown + "; "), (shown, full[3])
+    assert more == f"{full[3].count('; ') + 1 - (shown.count('; ') + 1)} more)", reasons[3]
 
 
 def test_a_reject_file_failing_mid_write_leaves_nothing_imported(db_url: str,
