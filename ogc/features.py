@@ -304,18 +304,27 @@ def rendered_items(svc: FeatureService, request: Request, fmt: str) -> Response:
         "numberReturned": len(features),
         "timeStamp": datetime.now(UTC).strftime("%Y-%m-%dT%H:%M:%SZ"),
         "links": page_links(svc, request, reg, q, len(features), matched, fmt)}
+    items_path = f"{svc.base_url}/collections/{reg.id}/items"
+    return rendered(svc, reg, fmt, params.get("lang"), doc, "collections/items/index.html",
+                    {"items_path": items_path,
+                     "dataset_path": items_path.removesuffix("/items")})
+
+
+def rendered(svc: FeatureService, reg: Registry, fmt: str, lang: str | None,
+             doc: dict[str, Any], template: str, page: dict[str, Any],
+             identifier: str | None = None) -> Response:
+    """Return ``doc`` (an items page, or the object at URL ``identifier``) as JSON-LD or as
+    the page ``template`` (with ``page``'s extra values) in ``lang`` (none: Ukrainian, as
+    every page), in CRS84."""
     headers = {"Content-Crs": content_crs("OGC:CRS84"), "Vary": "Accept, Accept-Language"}
     if fmt == "jsonld":
         assert svc.render_jsonld is not None, "the app passes the renderers"
-        return Response(svc.render_jsonld(doc, reg.id, None), media_type="application/ld+json",
-                        headers=headers)
+        return Response(svc.render_jsonld(doc, reg.id, identifier),
+                        media_type="application/ld+json", headers=headers)
     assert svc.render_page is not None, "the app passes the renderers"
-    lang = language(params.get("lang"))  # a page without lang is Ukrainian, as every page
-    items_path = f"{svc.base_url}/collections/{reg.id}/items"
-    html = svc.render_page("collections/items/index.html", {
-        **doc, "items_path": items_path, "dataset_path": items_path.removesuffix("/items")},
-        lang)
-    return HTMLResponse(html, headers={**headers, "Content-Language": lang})
+    chosen = language(lang)
+    return HTMLResponse(svc.render_page(template, {**doc, **page}, chosen),
+                        headers={**headers, "Content-Language": chosen})
 
 
 class Closable(Protocol):
@@ -420,6 +429,19 @@ def give_back(pool: ConnectionPool, conn: psycopg.Connection[Any]) -> None:
     pool.putconn(conn)
 
 
+def read_object(svc: FeatureService, reg: Registry, obj_id: int, out: Output, personal: bool,
+                pending: bool) -> tuple[str, int]:
+    """Return one object's GeoJSON text and version (``registries.queries.item_sql``), or
+    raise the 404 of an object never stored."""
+    with database_errors(), svc.pool.connection() as conn, conn.transaction():
+        set_statement_timeout(conn, svc.timeout_s)
+        row = conn.execute(item_sql(reg, out, svc.storage_srid, personal, pending),
+                           {"id": obj_id}).fetchone()
+    if row is None:
+        raise NotFound(f"{reg.id} has no object {obj_id}", collection=reg.id)
+    return str(row[0]), int(row[1])
+
+
 def item(svc: FeatureService, request: Request) -> Response:
     """GET /collections/{id}/items/{fid} as GeoJSON with its ETag."""
     reg = svc.catalog.get(request.path_params["collection_id"])
@@ -428,12 +450,7 @@ def item(svc: FeatureService, request: Request) -> Response:
     params = check_resource_params(request.scope["path"], request.query_params.multi_items())
     crs = parse_crs(params.get("crs"), "crs", svc.crs_uris)
     pending = parse_pending(params, who.sees_personal_data)
-    with database_errors(), svc.pool.connection() as conn, conn.transaction():
-        set_statement_timeout(conn, svc.timeout_s)
-        row = conn.execute(item_sql(reg, Output(crs=crs), svc.storage_srid,
-                                    who.sees_personal_data, pending), {"id": obj_id}).fetchone()
-    if row is None:
-        raise NotFound(f"{reg.id} has no object {obj_id}", collection=reg.id)
+    row = read_object(svc, reg, obj_id, Output(crs=crs), who.sees_personal_data, pending)
     svc.audit_personal_read(who, reg.id, request, [obj_id])
     feature = json.loads(row[0])
     feature["links"] = item_links(svc.base_url, reg, obj_id, request.query_params.multi_items())
@@ -456,25 +473,11 @@ def rendered_item(svc: FeatureService, request: Request, fmt: str) -> Response:
     params = check_resource_params(request.scope["path"], request.query_params.multi_items())
     refuse_pending(params)
     rendered_crs84_only(request, fmt, "GeoJSON (f=json)")
-    with database_errors(), svc.pool.connection() as conn, conn.transaction():
-        set_statement_timeout(conn, svc.timeout_s)
-        row = conn.execute(item_sql(reg, Output(), svc.storage_srid, False),
-                           {"id": obj_id}).fetchone()
-    if row is None:
-        raise NotFound(f"{reg.id} has no object {obj_id}", collection=reg.id)
-    feature = json.loads(row[0])
+    feature = json.loads(read_object(svc, reg, obj_id, Output(), False, False)[0])
     feature["links"] = item_links(svc.base_url, reg, obj_id, request.query_params.multi_items(),
                                   fmt)
-    headers = {"Content-Crs": content_crs("OGC:CRS84"), "Vary": "Accept, Accept-Language"}
-    if fmt == "jsonld":
-        assert svc.render_jsonld is not None, "the app passes the renderers"
-        here = f"{svc.base_url}/collections/{reg.id}/items/{obj_id}"
-        return Response(svc.render_jsonld(feature, reg.id, here),
-                        media_type="application/ld+json", headers=headers)
-    assert svc.render_page is not None, "the app passes the renderers"
-    lang = language(params.get("lang"))
-    return HTMLResponse(svc.render_page("collections/items/item.html", feature, lang),
-                        headers={**headers, "Content-Language": lang})
+    return rendered(svc, reg, fmt, params.get("lang"), feature, "collections/items/item.html",
+                    {}, f"{svc.base_url}/collections/{reg.id}/items/{obj_id}")
 
 
 def item_links(base_url: str, reg: Registry, obj_id: int,
