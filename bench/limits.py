@@ -1,8 +1,9 @@
 """Limits: one client's 20 parallel heavy HTML pages, and everyone else's latency.
 
 Client A (127.0.0.51) asks for ``--pages`` land-parcel pages of ``--limit`` features as HTML
-(pygeoapi renders them: the heaviest anonymous request there is; 1,000 features is the most a
-rendered page holds, a 10,000-feature HTML page is served at 1,000) all at once; client B
+(the items pipeline renders them with its page template: the heaviest anonymous request there
+is; 1,000 features is the most a rendered page holds, a 10,000-feature HTML page is served at
+1,000) all at once; client B
 (127.0.0.52) meanwhile reads small pages one after another, as a resident's browser would.
 The same flood runs twice on the same server binary and database: with the anonymous work
 limits at their defaults, and with them off (``GIS_LIMITS__ANON_CONCURRENCY=0``,
@@ -142,15 +143,21 @@ def main() -> None:
     parser.add_argument("--limit", type=int, default=1000)
     args = parser.parse_args()
     say = lambda line: print(line, file=sys.stderr, flush=True)  # noqa: E731
+    load_before = os.getloadavg()[0]
     with sigterm_as_interrupt(), demo_database(args.scale, say) as url:
         limited = run(url, {}, args.pages, args.limit, say)
         unlimited = run(url, LIMITS_OFF, args.pages, args.limit, say)
         refused = run(url, {}, args.pages, 10_000, say, resident_s=3)
+    load_after = os.getloadavg()[0]
+    # other work is told by the load average: above the cores' count, processes waited for one
+    busy = ("shared with other work while this ran" if max(load_before, load_after) > 1.5
+            else "otherwise quiet while this ran")
     body = "\n".join([
-        f"Machine: {machine()}, shared with other work while this ran. Commit {git_commit()}"
+        f"Machine: {machine()}, {busy} (1-minute load average {load_before:.1f} at the "
+        f"start, {load_after:.1f} at the end). Commit {git_commit()}"
         f"{uncommitted()}. Demo city at scale {args.scale}. "
         f"Client A sends {args.pages} requests for `land_parcels/items?f=html&limit="
-        f"{args.limit}` at once (pygeoapi's HTML page); client B reads small pages (10 "
+        f"{args.limit}` at once (the HTML items page); client B reads small pages (10 "
         "addresses, one street, the collections list) one after another, 10 s alone first. "
         "Both from other loopback addresses than the exempt 127.0.0.1; server, PostgreSQL "
         "and both clients share the 2 cores.",
