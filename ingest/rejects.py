@@ -189,9 +189,13 @@ def _write_csv(source: Source, rows: dict[int, str], target: Path) -> None:
         writer.writerow([*header, REASON])
         # numbered as CsvSource.records numbers them: an empty line counts (it once did not
         # here, and every reject after one was another row, or none)
+        # the reason stands in its own column: a short row is padded to the header's width,
+        # and a long row's extra cells (its problem) follow the reason, kept to be fixed
+        width = len(header)
         for row, cells in enumerate(reader, 1):
             if row in rows and any(c.strip() for c in cells):
-                writer.writerow([*cells, rows[row]])
+                padded = [*cells[:width], *[""] * (width - len(cells))]
+                writer.writerow([*padded, rows[row], *cells[width:]])
 
 
 def _write_xlsx(source: Source, rows: dict[int, str], target: Path) -> None:

@@ -249,3 +249,25 @@ def test_excels_sep_line_names_the_delimiter_and_is_no_header(db_url: str,
     assert [p.row for p in report.problems if p.severity == "error"] == [2]
     lines = (tmp_path / "objects.rejected.csv").read_text(encoding="utf-8-sig").splitlines()
     assert lines[0] == "Назва;Вид;Стан;lon;lat;;;reason" and lines[1].startswith("Сходи;"), lines
+
+
+def test_a_csv_reject_file_keeps_its_reason_under_the_reason_column(db_url: str,
+                                                                    tmp_path: Path) -> None:
+    """A short row's reason was written right after its last cell (under `lat`, or `Стан`),
+    and a long row's after its extra cells: the reject file's `reason` column was empty for
+    both. The reason stands in its column; a long row's extra cells follow it, kept to be
+    fixed."""
+    import csv
+
+    path = tmp_path / "objects.csv"
+    path.write_text("Назва;Вид;Стан;lon;lat\r\nПандус;ramp;usable;26,9965;49,4216\r\n"
+                    "Сходи;ramp;usable\r\n"
+                    "Ліфт;lift;usable;26,9975;49,4224;зайве\r\n", encoding="utf-8-sig")
+    report = run(db_url, path, "accessibility_objects", on_error="skip")
+    assert (report.inserted, report.rejected) == (1, 2), report.problems
+    with (tmp_path / "objects.rejected.csv").open(encoding="utf-8-sig", newline="") as f:
+        rows = list(csv.DictReader(f, delimiter=";", restkey="extra"))
+    assert [r["Назва"] for r in rows] == ["Сходи", "Ліфт"], rows
+    assert all(r["reason"] for r in rows), rows
+    assert "geometry" in rows[0]["reason"] and rows[0]["lat"] == "", rows
+    assert rows[1]["lat"] == "49,4224" and rows[1]["extra"] == ["зайве"], rows
