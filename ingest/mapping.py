@@ -298,13 +298,19 @@ class ValueProblem(Exception):
 
 def code_for(choices: tuple[str, ...], value: str, explicit: dict[str, str]) -> str:
     """Return the code a file's value stands for: the code itself, an explicit mapping, a
-    title (Ukrainian or English, any case), or a title it starts with; else the value.
+    title (Ukrainian or English, any case), or a title its words start with; else the value.
 
     >>> from registries.parcels import OWNERSHIP_FORMS, CATEGORIES
     >>> code_for(OWNERSHIP_FORMS, "Комунальна власність", {}), code_for(OWNERSHIP_FORMS, "300", {})
     ('300', '300')
     >>> code_for(CATEGORIES, "землі житлової та громадської забудови", {})
     '200'
+    >>> from registries.common import PARTY_KINDS
+    >>> code_for(PARTY_KINDS, "Фізична особа-підприємець Іваненко", {})
+    'sole_proprietor'
+    >>> ramps = CodeList([("ramp", "пандус", "ramp")])
+    >>> code_for(ramps, "Пандус біля входу", {}), code_for(ramps, "Пандусище", {})
+    ('ramp', 'Пандусище')
     """
     text = value.strip()
     if text in choices:
@@ -321,9 +327,15 @@ def code_for(choices: tuple[str, ...], value: str, explicit: dict[str, str]) -> 
         exact = [c for c, ts in titles.items() if low in ts]
         if len(exact) == 1:
             return exact[0]
-        near = [c for c, ts in titles.items() if any(low.startswith(t) for t in ts)]
-        if len(near) == 1:
-            return near[0]
+        # a title followed by more words ("Комунальна власність" for "Комунальна"), never
+        # by more letters of a word: "пандусище" is not a "пандус" (ramp); of two titles the
+        # text starts with, the longer says more ("фізична особа-підприємець Іваненко")
+        near = {(len(t), c) for c, ts in titles.items() for t in ts
+                if low.startswith(t) and not low[len(t):len(t) + 1].isalnum()}
+        if near:
+            longest = [c for n, c in near if n == max(near)[0]]
+            if len(longest) == 1:
+                return longest[0]
     return text
 
 
