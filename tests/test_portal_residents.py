@@ -297,6 +297,18 @@ def test_a_permalink_changed_in_the_address_bar_is_followed(desktop: Watched,
     desktop.idle()
     assert round(page.evaluate("window.portal.map.getZoom()"), 2) == 15
     assert "&lang=en" in page.url  # the page's own link says what it shows
+    # the legend's status filter too (it was applied on a reload only); a view without one
+    # shows every status again, as the link the page writes would say
+    page.evaluate(f"location.hash = '#map=15/{lat:.5f}/{lon:.5f}&status=expired&lang=en'")
+    page.wait_for_function("() => document.querySelector("
+                           "'#legend button[data-status=expired]')"
+                           ".getAttribute('aria-pressed') === 'true'", timeout=WAIT_MS)
+    assert page.evaluate("window.portal.legend.state().term") == ["expired"]
+    assert "status=expired" in page.url
+    page.evaluate(f"location.hash = '#map=16/{lat:.5f}/{lon:.5f}&lang=en'")
+    page.wait_for_function("() => window.portal.legend.state().term.length === 0",
+                           timeout=WAIT_MS)
+    assert "status=" not in page.url
 
 
 @pytest.mark.parametrize("lang", ["uk", "en"])

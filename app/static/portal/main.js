@@ -82,12 +82,17 @@ async function start() {
     if (feature?.geometry && !link.view) flyToGeometry(map, feature.geometry, { card });
   }
   // a permalink changed in the address bar (only the fragment: no reload) or a link within
-  // the page: the view, layers, language and object it names (the page's own updates replace
-  // the history entry, which fires no hashchange)
+  // the page: the view, layers, status filters, language and object it names (the page's own
+  // updates replace the history entry, which fires no hashchange)
   window.addEventListener("hashchange", async () => {
     const next = readPermalink();
     if (next.lang && next.lang !== lang()) setLang(next.lang);
     if (next.layers) layers.showOnly(next.layers);
+    // the legend's status filters: a link naming a view says them all (none: every status,
+    // as the page writes its own links); a link naming only an object leaves them be
+    if (next.view || next.statuses) {
+      for (const kind of ["term", "range"]) legend.showOnly(kind, next.statuses?.[kind] ?? []);
+    }
     if (next.view) map.jumpTo({ center: next.view.center, zoom: next.view.zoom });
     const same = next.object && selected && selected.collection === next.object.collection
       && String(selected.id) === String(next.object.id);
