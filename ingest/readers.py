@@ -202,10 +202,38 @@ def zip_members(names: list[str]) -> list[str]:
                   key=lambda n: (DATA_SUFFIXES.index(Path(n).suffix.lower()), n))
 
 
+# the zip format's flag saying a member's name is UTF-8; without it, zipfile reads the name as
+# cp437 (the format's default)
+ZIP_UTF8_FLAG = 0x800
+
+
+def member_name(info: zipfile.ZipInfo) -> str:
+    """Return a zip member's name as its writer meant it.
+
+    A name without the UTF-8 flag is in the writing machine's OEM code page: on a Ukrainian or
+    Russian Windows (Explorer's "Send to → Compressed folder", old Info-ZIP) that is cp866,
+    which :mod:`zipfile` reads as cp437 (``Київ`` as ``è¿⌡ó``). Such a name is read as UTF-8
+    when it is valid UTF-8 (some tools write it without the flag), else as cp866.
+
+    >>> info = zipfile.ZipInfo("Київ.shp".encode("cp866").decode("cp437"))
+    >>> member_name(info), member_name(zipfile.ZipInfo("plain.shp"))
+    ('Київ.shp', 'plain.shp')
+    """
+    name = info.filename
+    if info.flag_bits & ZIP_UTF8_FLAG or name.isascii():
+        return name
+    raw = name.encode("cp437")
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return raw.decode("cp866")
+
+
 def _unzip(path: Path, display: str, work: Path, layer: str | None) -> tuple[str, str | None]:
     try:
         with zipfile.ZipFile(path) as zf:
-            names = [n for n in zf.namelist() if not n.endswith("/")]
+            infos = {member_name(i): i for i in zf.infolist() if not i.filename.endswith("/")}
+            names = list(infos)
             data = zip_members(names)
             if not data:
                 raise _fail(display, "the zip holds no file this importer reads ("
@@ -225,10 +253,10 @@ def _unzip(path: Path, display: str, work: Path, layer: str | None) -> tuple[str
                                 + (f"; {layer!r} is none of them" if wanted else ""))
                 chosen, layer = hits[0], None
             stem = chosen[: -len(Path(chosen).suffix)]
-            members = [zf.getinfo(n) for n in names if n == chosen or n.startswith(stem + ".")]
-            _check_room(display, work, members)
-            for info in members:
-                _extract(zf, info, work / Path(info.filename).name, display)
+            members = [n for n in names if n == chosen or n.startswith(stem + ".")]
+            _check_room(display, work, [infos[n] for n in members])
+            for name in members:
+                _extract(zf, infos[name], work / Path(name).name, display)
             return chosen, layer
     except zipfile.BadZipFile as exc:
         raise _fail(display, f"not a readable zip archive ({exc}); the download or copy may "
@@ -261,7 +289,7 @@ def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, display: 
         while chunk := src.read(1 << 20):
             written += len(chunk)
             if written > info.file_size:
-                raise _fail(display, f"{info.filename} unpacks to more than the "
+                raise _fail(display, f"{member_name(info)} unpacks to more than the "
                             f"{info.file_size} bytes its zip header declares; refused")
             out.write(chunk)
 

@@ -188,6 +188,31 @@ def test_a_zip_of_several_layers_asks_which_and_arcgis_metadata_is_no_layer(
     assert shp.exists()
 
 
+def test_a_zip_from_windows_explorer_names_its_cyrillic_members_as_written(
+        db_url: str, tmp_path: Path) -> None:
+    """Windows Explorer and Info-ZIP store a Cyrillic member name in the OEM code page (cp866)
+    without the zip's UTF-8 flag; read as the zip format's default, cp437, «Київ_земля» was
+    «è¿⌡ó_ºÑ¼½∩»: garbled in every message and unreachable by --layer."""
+    write(tmp_path / "QQQQQQQQQQ.shp", [parcel(i) for i in range(1, 4)], PARCEL_SCHEMA)
+    geojson = tmp_path / "other.geojson"
+    geojson.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", **r} for r in to_wgs84([parcel(9)])]}))
+    archive = _zip(tmp_path / "explorer.zip", {
+        **{f"QQQQQQQQQQ{p.suffix}": p for p in sorted(tmp_path.glob("QQQQQQQQQQ.*"))},
+        "other.geojson": geojson})
+    # the names as Explorer writes them: cp866 bytes, no UTF-8 flag (ASCII names are written
+    # without one, so the placeholder's bytes are swapped in place, header and directory alike)
+    raw = archive.read_bytes()
+    assert raw.count(b"QQQQQQQQQQ") == 2 * 5  # .shp .shx .dbf .prj .cpg
+    archive.write_bytes(raw.replace(b"QQQQQQQQQQ", "Київ_земля".encode("cp866")))
+    with pytest.raises(InvalidFile, match=r"explorer.zip: the zip holds 2 files this importer "
+                                          r"reads: Київ_земля.shp, other.geojson;"):
+        run(db_url, archive, "land_parcels", dry_run=True)
+    chosen = run(db_url, archive, "land_parcels", dry_run=True,
+                 files=FileOptions(layer="київ_земля"))
+    assert chosen.rows == 3 and chosen.file == "explorer.zip!Київ_земля.shp", chosen.file
+
+
 def test_a_zip_that_would_not_fit_on_the_disk_is_refused_before_unpacking(
         db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path / "p.shp", [parcel(1)], PARCEL_SCHEMA)
