@@ -1,5 +1,5 @@
-"""GeoTIFFs the raster tests make with rasterio: an orthophoto-like RGB and a scan-like
-paletted plan, each with four quadrants of known colours, in UCS-2000 or in WGS 84."""
+"""GeoTIFFs the raster tests make with rasterio: an orthophoto-like RGB, a scan-like paletted
+plan and a grey scan, each with four quadrants of known colours, in UCS-2000 or in WGS 84."""
 
 from __future__ import annotations
 
@@ -56,6 +56,24 @@ def make_rgb(path: Path, crs: str = "EPSG:6383",
     return path
 
 
+GREY = {"nw": 40, "ne": 100, "sw": 160, "se": 220}
+
+
+def make_grey(path: Path, crs: str = "EPSG:6383",
+              bounds: tuple[float, float, float, float] = UCS_BOUNDS, size: int = 1000,
+              **profile: Any) -> Path:
+    """Write a grey scan (one band, no palette, no nodata): four quadrants of known greys."""
+    data = np.zeros((1, size, size), np.uint8)
+    for q, (rows, cols) in _quadrants(size, size).items():
+        data[0, rows, cols] = GREY[q]
+    base = {"driver": "GTiff", "width": size, "height": size, "count": 1, "dtype": "uint8",
+            "crs": crs, "transform": from_bounds(*bounds, size, size)}
+    with rasterio.open(path, "w", **{**base, **profile}) as dst:
+        dst.write(data)
+        dst.colorinterp = [ColorInterp.gray]
+    return path
+
+
 def make_paletted(path: Path, crs: str = "EPSG:6383",
                   bounds: tuple[float, float, float, float] = UCS_BOUNDS, size: int = 1000,
                   blank: str | None = None, **profile: Any) -> Path:
@@ -82,3 +100,4 @@ def make_plain(path: Path, size: int = 200) -> Path:
                            dtype="uint8") as dst:
             dst.write(np.full((3, size, size), 128, np.uint8))
     return path
+

@@ -35,11 +35,13 @@ from gis.tms import grid_tile_bounds, grid_tile_range, ucs2000_tms
 from ingest.cog import publish, unpublish
 from tests.conftest import clone, drop, served, shared_tmp, start_server
 from tests.raster_files import (
+    GREY,
     PALETTE,
     PALETTE_QUADRANTS,
     RGB,
     UCS_BOUNDS,
     WGS_BOUNDS,
+    make_grey,
     make_paletted,
     make_rgb,
     quadrant_point,
@@ -59,6 +61,8 @@ RASTERS: dict[str, dict[str, Any]] = {
                     "public": False},
     "holed-plan": {"make": make_paletted, "crs": "EPSG:6383", "bounds": UCS_BOUNDS,
                    "public": False, "blank": "nw"},
+    "grey-scan": {"make": make_grey, "crs": "EPSG:6383", "bounds": UCS_BOUNDS,
+                  "public": False},
 }
 
 
@@ -177,6 +181,25 @@ def test_tile_pixels_have_the_colours_of_the_place(http: httpx.Client, raster: s
         assert tuple(int(v) for v in px[:3]) == pytest.approx(expected_colour(raster, quadrant),
                                                               abs=30), (quadrant, px)
         assert px[3] == 255
+
+
+@pytest.mark.parametrize("grid", [WMQ, UCS])
+def test_grey_scan_tiles_are_grey_where_no_pixel_is_transparent(http: httpx.Client,
+                                                                 grid: str) -> None:
+    # a tile wholly inside a grey scan has no transparent pixel: it was a 500
+    for quadrant in ("nw", "ne", "sw", "se"):
+        lon, lat = point_of("grey-scan", quadrant)
+        z = 8 if grid == UCS else 17
+        x, y, col, row = (pixel_in_ucs_tile(lon, lat, z) if grid == UCS
+                          else pixel_in_mercator_tile(lon, lat, z))
+        for f in ("png", "webp"):
+            r = http.get(f"/collections/grey-scan/map/tiles/{grid}/{z}/{y}/{x}",
+                         params={"f": f}, headers=STAFF)
+            assert r.status_code == 200, r.text
+            px = decode(r.content)
+            assert (px[3] == 255).all()  # nothing transparent in it
+            assert tuple(int(v) for v in px[:3, row, col]) == pytest.approx(
+                (GREY[quadrant],) * 3, abs=2), (quadrant, f)
 
 
 def test_xyz_and_webp_give_the_same_picture(http: httpx.Client) -> None:

@@ -183,7 +183,11 @@ def render_tile(readers: Readers, path: Path, rec: RasterRecord,
     driver = FORMATS[fmt][0]
     options: dict[str, Any] = {"lossless": True} if fmt == "webp" else {}
     if img.count == 1 and colormap is None:  # grey: render as RGB so every client agrees
-        img.array = np.ma.concatenate([img.array] * 3)
+        # the mask repeated explicitly: np.ma.concatenate drops an all-valid mask (nomask),
+        # and rio-tiler cannot encode a tile without one (a tile wholly inside was a 500)
+        grey = img.array
+        img.array = np.ma.MaskedArray(np.repeat(grey.data, 3, axis=0),
+                                      mask=np.repeat(np.ma.getmaskarray(grey), 3, axis=0))
     return img.render(img_format=driver, colormap=colormap, **options)
 
 
