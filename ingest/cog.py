@@ -35,6 +35,7 @@ import rasterio.shutil
 from pyproj import CRS as ProjCRS
 from pyproj import Transformer
 from pyproj.exceptions import CRSError as ProjCRSError
+from rasterio._err import CPLE_BaseError
 from rasterio.crs import CRS
 from rasterio.enums import ColorInterp, MaskFlags, Resampling
 from rasterio.errors import CRSError, NotGeoreferencedWarning, RasterioError, RasterioIOError
@@ -213,8 +214,15 @@ def inspect_source(path: Path, crs: str | None = None,
                 "in (QGIS Georeferencer)", file=str(path))
         warp = by_gcps or (t.b != 0 or t.d != 0) or t.e > 0
         if warp:
-            with _warped(src, chosen, by_gcps) as vrt:
-                transform, width, height = vrt.transform, vrt.width, vrt.height
+            try:
+                with _warped(src, chosen, by_gcps) as vrt:
+                    transform, width, height = vrt.transform, vrt.width, vrt.height
+            except (RasterioError, CPLE_BaseError) as exc:  # GCPs GDAL cannot fit
+                what = "its ground control points" if by_gcps else "its rotated geotransform"
+                raise RasterInputError(
+                    f"{path}: {what} do not place it on a grid ({_reason(exc)}); "
+                    "georeference it again (QGIS Georeferencer: at least 3 points, not on one "
+                    "line)", file=str(path)) from None
         else:
             transform, width, height = t, src.width, src.height
         masked = (src.nodata is None and kind not in ("rgba", "gray-alpha")

@@ -9,6 +9,7 @@ from typing import Any
 
 import numpy as np
 import rasterio
+from rasterio.control import GroundControlPoint
 from rasterio.enums import ColorInterp
 from rasterio.errors import NotGeoreferencedWarning
 from rasterio.transform import from_bounds
@@ -101,3 +102,12 @@ def make_plain(path: Path, size: int = 200) -> Path:
             dst.write(np.full((3, size, size), 128, np.uint8))
     return path
 
+
+def gcps_on_one_point(path: Path) -> Path:
+    """Write an RGB scan whose ground control points all name one spot: GDAL cannot fit a
+    placement to them (publishing it was a 500)."""
+    points = [GroundControlPoint(row, row, 299000, 5477000) for row in range(3)]
+    with rasterio.open(path, "w", driver="GTiff", width=50, height=50, count=3, dtype="uint8",
+                       gcps=points, crs="EPSG:6383") as ds:
+        ds.write(np.full((3, 50, 50), 90, np.uint8))
+    return path
