@@ -33,7 +33,7 @@ from starlette.staticfiles import StaticFiles
 from app.ingest_routes import receive_upload
 from app.login import sign_in_first
 from gis.auth import Principal, Role
-from gis.errors import Conflict, Forbidden, InvalidParameter, Unauthorized
+from gis.errors import Conflict, Forbidden, GisError, InvalidParameter, Unauthorized
 from gis.settings import CitySettings, Settings
 from ingest.cog import publish
 from registries.catalog import Catalog
@@ -77,6 +77,16 @@ def placement_notes(crs: str, lonlat_bounds: tuple[float, float, float, float],
             "transformation: it may lie metres off the registries; reproject it with the "
             "region's keys first (gdalwarp -ct '+proj=pipeline …') for an exact overlay")})
     return notes
+
+
+def as_uploaded(exc: GisError, path: Path, filename: str) -> GisError:
+    """Return ``exc`` naming the file as the uploader sent it, not the server's temporary
+    copy (a folder under /tmp is the server's business, not the answer's)."""
+    def named(value: Any) -> Any:
+        return value.replace(str(path), filename) if isinstance(value, str) else value
+    out = type(exc)(named(exc.detail), **{k: named(v) for k, v in exc.where.items()})
+    out.__dict__.update({k: v for k, v in exc.__dict__.items() if k not in ("detail", "where")})
+    return out
 
 
 def check_uploader(who: Principal) -> None:
@@ -127,6 +137,8 @@ class RasterUploads:
                                "it is done")
             try:
                 rec = await run_in_threadpool(self._publish, path, who, options)
+            except GisError as exc:
+                raise as_uploaded(exc, path, filename) from None
             finally:
                 self.busy.release()
         finally:

@@ -3,6 +3,7 @@ never for the public, transactional, with the CLI's messages; over real HTTP and
 
 from __future__ import annotations
 
+import tempfile
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +14,7 @@ import pytest
 from gis.auth import Role
 from gis.users import add_user
 from tests.conftest import served, shared_tmp
-from tests.raster_files import make_paletted
+from tests.raster_files import gcps_on_one_point, make_paletted
 
 PASSWORD = "correct horse battery 17"
 
@@ -76,7 +77,16 @@ def test_staff_upload_publishes_like_the_cli_and_refuses_the_rest(
     truncated = olena.post("/rasters/upload", params=query, content=scan[: len(scan) // 2],
                            headers={"X-CSRF-Token": csrf})
     assert 400 <= truncated.status_code < 500, truncated.text
-    assert "plan.tif" in truncated.json()["detail"]
+    # named as the uploader sent it, never by the server's temporary copy of it
+    assert truncated.json()["detail"].startswith("plan.tif: ")
+    assert truncated.json()["file"] == "plan.tif"
+    assert str(tempfile.gettempdir()) not in truncated.text
+    unsolvable = olena.post("/rasters/upload", params={**query, "filename": "gcps.tif"},
+                            content=gcps_on_one_point(tmp_path / "gcps.tif").read_bytes(),
+                            headers={"X-CSRF-Token": csrf})
+    assert unsolvable.status_code == 422, unsolvable.text  # GDAL's refusal was a 500
+    assert unsolvable.json()["detail"].startswith(
+        "gcps.tif: its ground control points do not place it on a grid")
     bad_crs = olena.post("/rasters/upload", params={**query, "crs": "EPSG:999999"},
                          content=scan, headers={"X-CSRF-Token": csrf})
     assert bad_crs.status_code in (400, 422)
