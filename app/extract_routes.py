@@ -33,9 +33,10 @@ from extracts import register
 from extracts.issue import ExtractRequest, Issued, issue_extract
 from gis.auth import Principal
 from gis.db import database_errors, set_statement_timeout
-from gis.errors import TooManyRequests
+from gis.errors import NotFound, TooManyRequests
 from gis.negotiation import page_or_json
 from gis.params import given_once
+from gis.rasters import get_raster
 from gis.settings import ExtractSettings, Settings
 from gis.writing import date_in, moment_in
 from registries.catalog import Catalog
@@ -105,8 +106,22 @@ class ExtractService:
                    if entry.collection in self.catalog.ids else None)
             now = (register.current_version(conn, reg.schema, reg.table, entry.object_id)
                    if reg is not None and entry.object_id is not None else None)
+            # an anonymous sheet only ever prints a public raster; a staff sheet may not
+            underlay = entry.content.get("underlay") or {}
+            public_underlay = (staff or not underlay or entry.issued_by is None
+                               or raster_is_public(conn, underlay.get("raster")))
         return register.describe(entry, staff=staff, public_registry=reg is None or reg.public,
-                                 given_hash=given_hash, version_now=now)
+                                 given_hash=given_hash, version_now=now,
+                                 public_underlay=public_underlay)
+
+
+def raster_is_public(conn: Any, name: Any) -> bool:
+    """Return whether raster ``name`` is published for the public (False: staff-only or gone)."""
+    try:
+        get_raster(conn, str(name), staff=False)
+    except NotFound:
+        return False
+    return True
 
 
 async def issue_handler(svc: ExtractService, request: Request) -> Response:

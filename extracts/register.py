@@ -142,12 +142,14 @@ def hash_matches(entry: Entry, given: str | None) -> bool | None:
 
 
 def describe(entry: Entry, *, staff: bool, public_registry: bool, given_hash: str | None,
-             version_now: int | None) -> dict[str, Any]:
+             version_now: int | None, public_underlay: bool = True) -> dict[str, Any]:
     """Return what the check of ``entry`` says to its reader.
 
     The public learns that the sheet is genuine and what it showed, but never personal data:
     the values of a sheet printed for staff (``personal``) are withheld, the whole content of
     a sheet of a registry the public cannot read, and the name of the staff member always.
+    A staff-only raster under a staff sheet's map (``public_underlay`` False) does not exist
+    for the public here either: its name and hash are left out.
     """
     out: dict[str, Any] = {
         "number": entry.number, "genuine": True,
@@ -167,10 +169,12 @@ def describe(entry: Entry, *, staff: bool, public_registry: bool, given_hash: st
         out["object_version_printed"] = entry.object_version
         out["object_version_now"] = version_now
         out["object_changed_since"] = version_now != entry.object_version
+    content = entry.content if staff or public_underlay else {
+        k: v for k, v in entry.content.items() if k != "underlay"}
     if staff or (public_registry and not entry.personal):
-        out["content"] = entry.content
+        out["content"] = content
     elif public_registry:
-        out["content"] = {k: v for k, v in entry.content.items() if k != "attributes"}
+        out["content"] = {k: v for k, v in content.items() if k != "attributes"}
         out["withheld"] = ("the sheet was printed for staff with personal data: its "
                            "attribute values are shown to staff only")
     else:

@@ -199,3 +199,30 @@ def test_an_extract_prints_the_configured_raster_under_the_vectors(extract_serve
     entry = httpx.get(f"{extract_server}/extracts/{r.headers['x-extract-number']}",
                       params={"f": "json"}, timeout=60).json()
     assert "plan-ucs" in json.dumps(entry, ensure_ascii=False)
+
+
+def test_the_check_of_a_staff_sheet_keeps_a_staff_only_raster_from_the_public(
+        published: dict[str, str]) -> None:  # noqa: F811
+    """A staff-only raster under a staff member's extract is named to staff only: the public
+    check (JSON and page) says nothing of it, as for a raster never added."""
+    from tests.conftest import served
+    from tests.raster_files import UCS_BOUNDS
+    from tests.test_rasters_http import STAFF, STAFF_TOKEN
+
+    env = {**published, "GIS_EXTRACTS__BASE_RASTER": "secret-plan",
+           "GIS_AUTH__TOKENS": f'{{"{STAFF_TOKEN}": "olena:planner"}}'}
+    with served(env) as base:
+        centre = ((UCS_BOUNDS[0] + UCS_BOUNDS[2]) / 2, (UCS_BOUNDS[1] + UCS_BOUNDS[3]) / 2)
+        lon, lat = Transformer.from_crs(6383, "OGC:CRS84", always_xy=True).transform(*centre)
+        r = httpx.get(f"{base}/extracts", params={"center": f"{lon},{lat}", "scale": "5000"},
+                      headers=STAFF, timeout=120)
+        assert r.status_code == 200, r.text
+        check = f"{base}/extracts/{r.headers['x-extract-number']}"
+        staff = httpx.get(check, headers=STAFF, timeout=60).json()
+        assert staff["content"]["underlay"]["raster"] == "secret-plan"
+        public = httpx.get(check, timeout=60)
+        page = httpx.get(check, params={"f": "html"}, timeout=60)
+        assert public.status_code == page.status_code == 200
+        for text in (public.text, page.text):
+            assert "secret-plan" not in text
+            assert staff["content"]["underlay"]["sha256"] not in text
