@@ -134,6 +134,13 @@ def _subject(conn: psycopg.Connection, catalog: Catalog, target: Target, persona
     return Subject(reg, object_id, props, int(row[1]), geom, label)
 
 
+def _other_sheets(sh: Sheet) -> list[Sheet]:
+    """Return the sheets worth suggesting instead of ``sh``: its other orientation, then A3."""
+    flip = "landscape" if sh.orientation == "portrait" else "portrait"
+    asks = [(sh.paper, flip), ("A3", sh.orientation), ("A3", flip)]
+    return [sheet(p, o) for p, o in dict.fromkeys(asks) if (p, o) != (sh.paper, sh.orientation)]
+
+
 def choose_scale(asked: int | None, extent: Box, sh: Sheet, what: str) -> int:
     """Return the scale: ``asked`` if ``extent`` fits the frame at it, else 400 naming one
     that would; the most detailed fitting nominal scale when nothing is asked."""
@@ -141,10 +148,14 @@ def choose_scale(asked: int | None, extent: Box, sh: Sheet, what: str) -> int:
     if asked is None:
         fitted = fitted_scale(extent, frame)
         if fitted is None:
+            # another sheet only where it helps: a box of the whole region fits none
+            other = next(((s.name, at) for s in _other_sheets(sh)
+                          if (at := fitted_scale(extent, s.map)) is not None), None)
+            hint = (f"print a part of it (bbox), or use {other[0]}: it fits at 1:{other[1]}"
+                    if other else "print a part of it (bbox)")
             raise InvalidParameter(
                 f"{what} measures {extent.width:,.0f} × {extent.height:,.0f} m: too large for "
-                f"one {sh.name} sheet even at 1:25000; print a part of it (bbox) or use A3",
-                parameter="scale")
+                f"one {sh.name} sheet even at 1:25000; {hint}", parameter="scale")
         return fitted
     if fits(extent, frame, asked):
         return asked

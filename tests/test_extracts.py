@@ -257,6 +257,16 @@ def test_bad_requests_name_what_is_wrong(srv: str, db: str) -> None:
         r = get(srv, f"/extracts/parcels/{NUMBER}", params=params)
         assert r.status_code == 400 and r.json()["parameter"] == word, r.text
     assert get(srv, "/extracts").status_code == 400
+    # too large for the sheet at 1:25000: another sheet is suggested only where it fits (a box
+    # of 15 × 22 km was told "use A3" on A3 itself)
+    for (dn, de), params, says in (
+            ((1900, 2400), {}, "print a part of it (bbox), or use A3 portrait: it fits at "
+                               "1:25000"),
+            ((11000, 7500), {"paper": "A3", "orientation": "landscape"},
+             "too large for one A3 landscape sheet even at 1:25000; print a part of it (bbox)")):
+        box = f"{f.N0 - dn},{f.E0 - de},{f.N0 + dn},{f.E0 + de}"
+        r = get(srv, "/extracts", params={"bbox": box, "bbox-crs": "EPSG:6383", **params})
+        assert r.status_code == 400 and r.json()["detail"].endswith(says), r.text
     # two scales: the last one was printed
     r = get(srv, f"/extracts/parcels/{NUMBER}", params=[("scale", "1000"), ("scale", "2000")])
     assert r.status_code == 400 and r.json()["detail"] == (
