@@ -74,7 +74,10 @@ def parse_extract(params: dict[str, str], storage_srid: int,
     if number:
         target = Target(cadastral_number=number.strip())
     elif collection:
-        obj_id = None if raw_id is None else object_id(raw_id)
+        if raw_id is None:
+            raise InvalidParameter(f"say which {collection} object to print: "
+                                   f"collection={collection}&id=<n>", parameter="id")
+        obj_id = object_id(raw_id)
         if obj_id is None:
             raise InvalidParameter(f"id of the {collection} object must be a whole number, "
                                    f"got {str(raw_id)[:40]!r}", parameter="id")

@@ -257,6 +257,9 @@ def test_bad_requests_name_what_is_wrong(srv: str, db: str) -> None:
         r = get(srv, f"/extracts/parcels/{NUMBER}", params=params)
         assert r.status_code == 400 and r.json()["parameter"] == word, r.text
     assert get(srv, "/extracts").status_code == 400
+    r = get(srv, "/extracts", params={"collection": "buildings"})  # which one? (was "got None")
+    assert r.status_code == 400 and r.json()["parameter"] == "id"
+    assert r.json()["detail"] == "say which buildings object to print: collection=buildings&id=<n>"
     # too large for the sheet at 1:25000: another sheet is suggested only where it fits (a box
     # of 15 × 22 km was told "use A3" on A3 itself)
     for (dn, de), params, says in (
