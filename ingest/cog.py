@@ -118,10 +118,20 @@ def _parse_crs(text: str) -> CRS:
     try:
         crs = CRS.from_user_input(text)
     except (CRSError, ValueError):
-        raise RasterInputError(f"unknown CRS {text!r}; give an EPSG code such as EPSG:6383 "
+        shown = text if len(text) <= 80 else text[:80] + "…"
+        raise RasterInputError(f"unknown CRS {shown!r}; give an EPSG code such as EPSG:6383 "
                                "(UCS-2000 / Ukraine TM zone 9) or EPSG:4326",
                                parameter="crs") from None
     return crs
+
+
+def _crs_name(proj: ProjCRS) -> str:
+    """Return the CRS's name, or what it is when it has none (a bare PROJ string's "unknown")."""
+    if proj.name and proj.name != "unknown":
+        return str(proj.name)
+    kind = "geographic " if proj.is_geographic else "projected " if proj.is_projected else ""
+    datum = f" ({proj.datum.name})" if proj.datum is not None else ""
+    return f"an unnamed {kind}CRS{datum}"
 
 
 def _check_earth(path: Path, crs: CRS, bounds: tuple[float, float, float, float],
@@ -133,6 +143,10 @@ def _check_earth(path: Path, crs: CRS, bounds: tuple[float, float, float, float]
     except ProjCRSError:
         raise RasterInputError(f"{path}: its CRS is not one PROJ understands: "
                                f"{crs.to_string()[:120]}", file=str(path)) from None
+    if proj.is_vertical:
+        raise RasterInputError(f"{path}: its CRS {proj.name!r} is a height system, not a map's; "
+                               "give the map's coordinate system with --crs, e.g. EPSG:6383",
+                               file=str(path))
     if proj.is_engineering or proj.geodetic_crs is None:
         raise RasterInputError(f"{path}: its CRS {proj.name!r} is a local (engineering) system "
                                "with no link to the Earth; give the real one with --crs",
@@ -146,7 +160,7 @@ def _check_earth(path: Path, crs: CRS, bounds: tuple[float, float, float, float]
     if not all(map(math.isfinite, lonlat)) or not (-180 <= w < e <= 180 and -90 <= s < n <= 90):
         raise RasterInputError(
             f"{path}: its extent {tuple(round(v, 3) for v in bounds)} does not lie on the Earth "
-            f"in {proj.name} — is the CRS right? (pass --crs with the one it was drawn in)",
+            f"in {_crs_name(proj)} — is the CRS right? (pass --crs with the one it was drawn in)",
             file=str(path))
     return (w, s, e, n)
 

@@ -200,6 +200,14 @@ BAD_FILES = {
                     "unknown CRS 'EPSG:999999'"),
     "wrong CRS": (lambda f: make_rgb(f / "a.tif"), ["--crs", "EPSG:4326"],
                   "does not lie on the Earth in WGS 84 — is the CRS right?"),
+    # was "a local (engineering) system", and "on the Earth in unknown"
+    "height CRS": (lambda f: make_rgb(f / "a.tif"), ["--crs", "EPSG:5703"],
+                   "its CRS 'NAVD88 height' is a height system, not a map's"),
+    "nameless CRS": (lambda f: make_rgb(f / "a.tif"), ["--crs", "+proj=longlat +ellps=WGS84"],
+                     "does not lie on the Earth in an unnamed geographic CRS (Unknown based on "
+                     "WGS 84 ellipsoid) — is the CRS right?"),
+    "long unknown CRS": (lambda f: make_rgb(f / "a.tif"), ["--crs", "x" * 5000],
+                         f"unknown CRS '{'x' * 80}…'; give an EPSG code"),
     "not a raster": (lambda f: (f / "notes.tif").write_text("hello") and f / "notes.tif", [],
                      "not a raster that can be read"),
     "corrupt": (lambda f: (f / "c.tif").write_bytes(b"II*\x00" + bytes(200)) and f / "c.tif",
