@@ -265,19 +265,12 @@ def tiles() -> None:
 
 def _tile_box(bbox: str | None, settings: Settings) -> tuple[float, float, float, float]:
     """Return the EPSG:3857 box of ``--bbox`` (lon/lat) or of the city's extent."""
+    from app.tile_grids import lonlat_box
     from gis.crs import transform_bbox
-    from gis.errors import InvalidParameter
 
     if not bbox:
         return transform_bbox(settings.city.extent, settings.city.storage_srid, 3857)
-    try:
-        w, s, e, n = (float(v) for v in bbox.split(","))
-    except ValueError:
-        raise InvalidParameter(f"--bbox {bbox!r} must be four numbers: "
-                               "min_lon,min_lat,max_lon,max_lat") from None
-    if w >= e or s >= n:
-        raise InvalidParameter(f"--bbox {bbox!r}: the lower corner must come first")
-    return transform_bbox((w, s, e, n), "OGC:CRS84", 3857)
+    return transform_bbox(lonlat_box(bbox), "OGC:CRS84", 3857)
 
 
 def _zooms(min_zoom: int, max_zoom: int, settings: Settings) -> None:
@@ -292,8 +285,10 @@ TILE_OPTIONS = [
     click.option("--source", "source_id", default="city", show_default=True,
                  help="A map ('city': every public layer) or a collection id."),
     click.option("--bbox", help="min_lon,min_lat,max_lon,max_lat [default: the city extent]."),
-    click.option("--min-zoom", type=int, default=12, show_default=True),
-    click.option("--max-zoom", type=int, default=16, show_default=True),
+    click.option("--min-zoom", type=int,
+                 help="[default: 12; in a UCS-2000 grid its tile matrix 2, 1:100 000]"),
+    click.option("--max-zoom", type=int,
+                 help="[default: 16; in a UCS-2000 grid its tile matrix 6, 1:5 000]"),
     click.option("--tms", "tms_id", default="WebMercatorQuad", show_default=True,
                  help="Tile matrix set: WebMercatorQuad or the UCS-2000 grid (e.g. UCS2000TM9, "
                       "zooms are its tile matrices 0–9)."),
@@ -310,8 +305,8 @@ def _tile_options(fn: Any) -> Any:
 @_tile_options
 @click.option("--workers", type=int, default=2, show_default=True,
               help="Tiles rendered at once (database connections).")
-def tiles_seed(source_id: str, bbox: str | None, min_zoom: int, max_zoom: int, tms_id: str,
-               workers: int) -> None:
+def tiles_seed(source_id: str, bbox: str | None, min_zoom: int | None, max_zoom: int | None,
+               tms_id: str, workers: int) -> None:
     """Render the tiles of a box and zoom range into the tile cache.
 
     Resumable: tiles already cached are skipped, so an interrupted run continues where it
@@ -321,12 +316,13 @@ def tiles_seed(source_id: str, bbox: str | None, min_zoom: int, max_zoom: int, t
 
     from app.progress import Progress
     from app.runtime import database
-    from app.tile_grids import seed_grid
+    from app.tile_grids import default_zooms, seed_grid
     from app.tile_server import tile_parts
     from registries.catalog import default_catalog
     from tiles.seed import seed
 
     settings = load_settings()
+    min_zoom, max_zoom = default_zooms(tms_id, min_zoom, max_zoom)
     grid, box = seed_grid(settings, tms_id, bbox, min_zoom, max_zoom)
     if grid is None:
         _zooms(min_zoom, max_zoom, settings)
@@ -356,8 +352,9 @@ def tiles_seed(source_id: str, bbox: str | None, min_zoom: int, max_zoom: int, t
               help="Write a PMTiles v3 archive here.")
 @click.option("--mbtiles", "mbtiles_path", type=click.Path(dir_okay=False),
               help="Write an MBTiles 1.3 file here.")
-def tiles_export(source_id: str, bbox: str | None, min_zoom: int, max_zoom: int, tms_id: str,
-                 pmtiles_path: str | None, mbtiles_path: str | None) -> None:
+def tiles_export(source_id: str, bbox: str | None, min_zoom: int | None,
+                 max_zoom: int | None, tms_id: str, pmtiles_path: str | None,
+                 mbtiles_path: str | None) -> None:
     """Export the tiles of a box and zoom range as PMTiles and/or MBTiles for offline use.
 
     Cached tiles are reused, missing ones rendered; empty tiles are left out.
@@ -368,7 +365,7 @@ def tiles_export(source_id: str, bbox: str | None, min_zoom: int, max_zoom: int,
 
     from app.progress import Progress
     from app.runtime import database
-    from app.tile_grids import export_grid
+    from app.tile_grids import default_zooms, export_grid
     from app.tile_server import tile_parts
     from gis.crs import transform_bbox
     from gis.errors import InvalidParameter
@@ -380,6 +377,7 @@ def tiles_export(source_id: str, bbox: str | None, min_zoom: int, max_zoom: int,
     if not pmtiles_path and not mbtiles_path:
         raise InvalidParameter("name an output: --pmtiles FILE and/or --mbtiles FILE")
     export_grid(tms_id)
+    min_zoom, max_zoom = default_zooms(tms_id, min_zoom, max_zoom)
     settings = load_settings()
     _zooms(min_zoom, max_zoom, settings)
     box = _tile_box(bbox, settings)

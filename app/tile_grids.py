@@ -2,11 +2,40 @@
 
 from __future__ import annotations
 
+import math
+
 from gis.crs import transform_bbox
 from gis.errors import InvalidParameter
 from gis.settings import Settings
 from gis.tms import WEB_MERCATOR_QUAD
 from tiles.grids import Box, Grid, grid_of
+
+# the zooms seeded when none are given: z12–z16 in WebMercatorQuad; in a UCS-2000 grid the
+# tile matrices of the same print scales, 1:100 000 … 1:5 000 (tiles.grids.equivalent_zoom)
+DEFAULT_ZOOMS = {"mercator": (12, 16), "ucs2000": (2, 6)}
+
+
+def default_zooms(tms_id: str, min_zoom: int | None, max_zoom: int | None) -> tuple[int, int]:
+    """Return ``--min-zoom``/``--max-zoom``, each defaulting to the grid's own."""
+    low, high = DEFAULT_ZOOMS["mercator" if tms_id == WEB_MERCATOR_QUAD else "ucs2000"]
+    return (low if min_zoom is None else min_zoom, high if max_zoom is None else max_zoom)
+
+
+def lonlat_box(bbox: str) -> Box:
+    """Return ``--bbox`` (min_lon,min_lat,max_lon,max_lat) or raise naming what is wrong."""
+    try:
+        w, s, e, n = (float(v) for v in bbox.split(","))
+    except ValueError:
+        raise InvalidParameter(f"--bbox {bbox!r} must be four numbers: "
+                               "min_lon,min_lat,max_lon,max_lat", parameter="bbox") from None
+    if not all(math.isfinite(v) for v in (w, s, e, n)) or not (
+            -180 <= w <= 180 and -180 <= e <= 180 and -90 <= s <= 90 and -90 <= n <= 90):
+        raise InvalidParameter(f"--bbox {bbox!r} must be longitudes within ±180 and latitudes "
+                               "within ±90 (degrees, CRS84)", parameter="bbox")
+    if w >= e or s >= n:
+        raise InvalidParameter(f"--bbox {bbox!r}: the lower corner must come first",
+                               parameter="bbox")
+    return (w, s, e, n)
 
 
 def city_latitude(settings: Settings) -> float:
@@ -34,14 +63,7 @@ def seed_grid(settings: Settings, tms_id: str, bbox: str | None, min_zoom: int,
                                parameter="zoom")
     if not bbox:
         return grid, transform_bbox(settings.city.extent, settings.city.storage_srid, grid.srid)
-    try:
-        w, s, e, n = (float(v) for v in bbox.split(","))
-    except ValueError:
-        raise InvalidParameter(f"--bbox {bbox!r} must be four numbers: "
-                               "min_lon,min_lat,max_lon,max_lat") from None
-    if w >= e or s >= n:
-        raise InvalidParameter(f"--bbox {bbox!r}: the lower corner must come first")
-    return grid, transform_bbox((w, s, e, n), "OGC:CRS84", grid.srid)
+    return grid, transform_bbox(lonlat_box(bbox), "OGC:CRS84", grid.srid)
 
 
 def export_grid(tms_id: str) -> None:

@@ -441,6 +441,17 @@ def test_cli_seeds_the_ucs2000_grid_and_refuses_to_export_it(demo_url: str,
         bad = subprocess.run([*args[:-4], "--min-zoom", "4", "--max-zoom", "12"], env=env,
                              capture_output=True, text=True, timeout=60)
         assert bad.returncode == 2 and "0–9 of UCS2000TM9" in bad.stderr, bad.stderr
+        # no zooms given: the grid's own tile matrices 2–6 (WebMercatorQuad's 12–16 were
+        # refused as outside 0–9)
+        own = subprocess.run([*args[:-4], "--bbox", "26.99,49.41,27.0,49.42"], env=env,
+                             capture_output=True, text=True, timeout=300)
+        assert own.returncode == 0 and "seeded land_parcels" in own.stderr, own.stderr
+        assert any(f.parts[-3] == "6" for f in cache.rglob("*.mvt"))
+        for box in ("nan,49.41,27.0,49.42", "-181,49.41,27.0,49.42"):  # NaN seeded nothing
+            for grid in (UCS, "WebMercatorQuad"):
+                out = subprocess.run([GIS, "tiles", "seed", "--tms", grid, "--bbox", box],
+                                     env=env, capture_output=True, text=True, timeout=60)
+                assert out.returncode == 2 and "within ±180" in out.stderr, out.stderr
         out = subprocess.run([GIS, "tiles", "export", "--tms", UCS, "--pmtiles",
                               str(tmp_path / "x.pmtiles")], env=env, capture_output=True,
                              text=True, timeout=60)
