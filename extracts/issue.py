@@ -243,6 +243,8 @@ def issue_extract(conn: psycopg.Connection, catalog: Catalog, req: ExtractReques
         extent = Box(*t.bbox)
         what = "the area"
         centre = extent.centre
+        # far away first: a large box there was told it is too large (and to use A3)
+        _check_near_city(extent, dep.extent, what, "bbox")
     elif t.centre is not None:
         if req.scale is None:
             raise InvalidParameter("a map view (center) needs a scale, e.g. scale=2000",

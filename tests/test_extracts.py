@@ -288,6 +288,7 @@ def test_bad_requests_name_what_is_wrong(srv: str, db: str) -> None:
             ({"center": "117,0", "scale": "500"}, "center", "cannot be transformed"),
             ({"center": "inf,49.42", "scale": "500"}, "center", "2 comma-separated numbers"),
             ({"bbox": "29.0,49.4,29.01,49.41"}, "bbox", "km from the city's area"),
+            ({"bbox": "30.0,46.0,30.1,46.1"}, "bbox", "km from the city's area"),  # not "large"
             ({"bbox": "0,0,1e300,1e300"}, "bbox", "in degrees"),
             ({"bbox": "-inf,-inf,inf,inf"}, "bbox", "4 comma-separated numbers"),
             ({"bbox": "1,1,2,2", "bbox-crs": "EPSG:6383"}, "bbox", "km from the city's area"),
