@@ -107,6 +107,14 @@ def extract_area(bbox: str | None, bbox_crs: str | None, center: str | None, sca
                  paper: str, orientation: str, layers: str, personal: bool,
                  output: Path | None) -> None:
     """Print an area: a box (fitted, or at --scale) or a centre at --scale."""
+    from gis.errors import InvalidParameter
+
+    # said in the command's own options (the shared parser speaks of query parameters)
+    if not bbox and not center:
+        raise InvalidParameter("say what to print: --bbox min_lon,min_lat,max_lon,max_lat "
+                               "or --center lon,lat with --scale", parameter="bbox")
+    if not bbox and scale.strip().lower() == "fit":
+        raise InvalidParameter("--center needs a --scale, e.g. --scale 2000", parameter="scale")
     target = {"bbox": bbox, "bbox-crs": bbox_crs, "center": center}
     _issue(_params(scale, paper, orientation, layers, **target), personal, output)
 

@@ -388,6 +388,13 @@ def test_cli_prints_and_checks_an_extract(db: str) -> None:
         bad = subprocess.run([GIS, "extract", "parcel", "6810100000:03:002:0999"], env=env,
                              capture_output=True, text=True, timeout=120)
         assert bad.returncode == 1 and "6810100000:03:002:0999" in bad.stderr
+        # in the command's options, not the HTTP query's ("parcel=…", "scale=2000")
+        for args, says in (([], "error: say what to print: --bbox min_lon,min_lat,max_lon,"
+                                "max_lat or --center lon,lat with --scale"),
+                           (["--center", "27.0,49.42"], "error: --center needs a --scale")):
+            bad = subprocess.run([GIS, "extract", "area", *args], env=env,
+                                 capture_output=True, text=True, timeout=120)
+            assert bad.returncode == 2 and bad.stderr.startswith(says), bad.stderr
         # a PDF that cannot be written is one message, and the register keeps no number
         with psycopg.connect(db) as conn:
             issued = conn.execute("SELECT count(*) FROM extracts.register").fetchone()[0]
