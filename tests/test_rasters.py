@@ -367,3 +367,25 @@ def test_a_missing_file_is_a_clear_server_problem(db_url: str, folder: Path) -> 
     with pytest.raises(EnvironmentProblem, match="missing from the rasters folder"):
         render_tile(Readers(), folder / "r" / rec.file, rec, ucs2000_tms(6383), 5, 277, 590,
                     "png")
+
+
+def test_a_box_outside_the_asked_crs_is_named_so_not_as_missing_the_raster(
+        db_url: str, folder: Path) -> None:
+    """A world map asked for in EPSG:6383 over the Pacific: the box touches the raster, but
+    the crs asked for does not reach there (it said "does not touch raster")."""
+    from gis.errors import NotFound
+    from tiles.raster import CoverageRequest, coverage
+
+    world = make_rgb(folder / "world.tif", crs="EPSG:4326", bounds=(-180, -90, 180, 90),
+                     size=360)
+    with psycopg.connect(db_url, autocommit=True) as conn:
+        rec = publish(conn, world, name="world", raster_dir=folder / "r")
+    path = folder / "r" / rec.file
+    with pytest.raises(NotFound) as caught:
+        coverage(path, rec, CoverageRequest((170.0, -10.0, 180.0, 10.0), "OGC:CRS84", 6383),
+                 4096 * 4096)
+    assert "lies outside the region EPSG:6383 describes" in caught.value.detail
+    assert "does not touch" not in caught.value.detail
+    # in the raster's own crs the same box is there
+    assert coverage(path, rec, CoverageRequest((170.0, -10.0, 180.0, 10.0), "OGC:CRS84", None),
+                    4096 * 4096).width > 0

@@ -251,9 +251,11 @@ def _cut(src: Any, ds: Any, rec: RasterRecord, req: CoverageRequest, out_crs: CR
             # cut to where the target CRS holds: a box across the world folds in a TM zone
             # (-180…180° gave a third of the raster's rows)
             clipped = clip_box(box, req.box_crs, target) if isinstance(target, int) else box
-            if clipped is None:
-                raise NotFound(f"the box {tuple(round(v, 6) for v in req.box)} does not touch "
-                               f"raster {rec.name!r}", collection=rec.name)
+            if clipped is None:  # the raster may well cover it: the crs asked for does not
+                raise NotFound(f"the box {tuple(round(v, 6) for v in req.box)} lies outside "
+                               f"the region EPSG:{target} describes (the crs asked for); ask "
+                               f"for raster {rec.name!r} there in another crs",
+                               collection=rec.name)
             box = transform_bbox(clipped, req.box_crs, target)
         asked = from_bounds(*box, transform=ds.transform)
         col0, row0 = math.floor(asked.col_off + 1e-9), math.floor(asked.row_off + 1e-9)
