@@ -334,10 +334,10 @@ def decide(conn: psycopg.Connection, catalog: Catalog, reg: Registry, who: Princ
     if together:
         selected |= _selected(conn, reg, [(i, None) for i in sorted(together)], None)
     if not self_approval:
-        own = sorted(i for i, (_, _, by) in selected.items() if by == who.name)
+        own = _own_changes(conn, reg, selected, who.name)
         if own:
             raise Forbidden(f"{reg.id}: {', '.join(f'#{i}' for i in own[:10])} "
-                            f"{'is' if len(own) == 1 else 'are'} your own change: another "
+                            f"{'holds' if len(own) == 1 else 'hold'} your own change: another "
                             f"verifier of {reg.holder_department.title_in('en')} decides it",
                             collection=reg.id)
     ids = sorted(selected)
@@ -372,6 +372,25 @@ def decide(conn: psycopg.Connection, catalog: Catalog, reg: Registry, who: Princ
         raise RuleViolation(f"{reg.id}: cannot {decision} {', '.join(f'#{i}' for i in ids[:10])}"
                             f": {message}", collection=reg.id) from None
     return Decided(reg.id, label, ids, sorted(together))
+
+
+def _own_changes(conn: psycopg.Connection, reg: Registry,
+                 selected: dict[int, tuple[str, int | None, str | None]], name: str) -> list[int]:
+    """Return the objects of ``selected`` whose pending change holds a version ``name`` made:
+    the latest (the queue's author) or any earlier one since the published version — a
+    colleague's small edit on top of a verifier's own change does not make it theirs to
+    approve. A deletion publishes nothing of the versions before it: only its author counts."""
+    own = {i for i, (_, _, by) in selected.items() if by == name}
+    changed = sorted(i for i, (op, _, _) in selected.items() if op != "delete")
+    if changed:
+        rows = conn.execute(sql.SQL(
+            "SELECT DISTINCT h.id FROM {history} AS h JOIN {pending} AS x "
+            "ON x.collection = %(c)s AND x.object_id = h.id WHERE h.id = ANY(%(ids)s) "
+            "AND h.version > coalesce(x.published_version, 0) AND h.changed_by = %(who)s"
+        ).format(history=sql.Identifier(*reg.history_table), pending=sql.Identifier(*PENDING)),
+            {"c": reg.id, "ids": changed, "who": name}).fetchall()
+        own |= {int(r[0]) for r in rows}
+    return sorted(own)
 
 
 def _log(conn: psycopg.Connection, reg: Registry, ids: list[int], decision: str,

@@ -171,6 +171,20 @@ def test_a_verifier_does_not_approve_their_own_change(land: psycopg.Connection) 
     assert public(land) == ("02.03", 2)
 
 
+def test_a_colleagues_edit_on_top_does_not_make_a_verifiers_change_theirs_to_approve(
+        land: psycopg.Connection) -> None:
+    pid = parcel_id(land)
+    edit(land, pid, VERIFIER, purpose_code="02.03")  # the verifier's own change …
+    edit(land, pid, PLANNER, area_declared_ha="0.5")  # … and a colleague's small one on top
+    with pytest.raises(Forbidden, match=f"#{pid} holds your own change"):
+        run(land, decide, CATALOG, PARCELS, VERIFIER, "approve", items=[(pid, 3)])
+    assert public(land) == ("02.01", 1)
+    # a deletion publishes nothing of the versions before it: only its author counts
+    run(land, writes.delete, PARCELS, pid, PLANNER)
+    run(land, decide, CATALOG, PARCELS, VERIFIER, "approve", items=[(pid, None)])
+    assert public(land) is None
+
+
 def test_a_decision_names_the_version_it_saw(land: psycopg.Connection) -> None:
     pid = parcel_id(land)
     edit(land, pid, purpose_code="02.03")
