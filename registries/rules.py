@@ -81,16 +81,21 @@ def geometry_rule() -> Rule:
 
 def inside_community(tolerance: float) -> Rule:
     """Return the rule that an object lies inside the community boundary (when one is loaded):
-    at most ``tolerance`` m² (areas) or m (lines, points) may fall outside it."""
+    at most ``tolerance`` m² (areas) or m (lines, points) may fall outside it. An area or a
+    line with no part inside is refused whatever its size: a parcel written in the wrong CRS
+    (lon/lat read as metres) shrinks to a speck far away, well under any area tolerance."""
     return Rule(
         "inside_community", f"lies inside the community boundary (tolerance {tolerance})",
         Severity.ERROR,
-        "SELECT n.id, format('%s lies outside the community boundary by %s %s', {name}, "
+        "SELECT n.id, format('%s lies outside the community boundary by %s %s%s', {name}, "
         "round(registry.outside_community(n.geom)::numeric, 1), "
-        "CASE ST_Dimension(n.geom) WHEN 2 THEN 'm²' ELSE 'm' END) FROM {rows} AS n "
+        "CASE ST_Dimension(n.geom) WHEN 2 THEN 'm²' ELSE 'm' END, "
+        "CASE WHEN x.apart THEN ': no part of it is inside' ELSE '' END) FROM {rows} AS n "
+        "CROSS JOIN LATERAL (SELECT ST_Dimension(n.geom) > 0 AND NOT EXISTS (SELECT 1 FROM "
+        "registry.community_boundary AS b WHERE ST_Intersects(b.geom, n.geom)) AS apart) AS x "
         "WHERE EXISTS (SELECT 1 FROM registry.community_boundary) AND CASE WHEN EXISTS ("
         "SELECT 1 FROM registry.community_boundary AS b WHERE ST_Covers(b.geom, n.geom)) "
-        "THEN FALSE ELSE registry.outside_community(n.geom) > {tolerance} END",
+        "THEN FALSE ELSE x.apart OR registry.outside_community(n.geom) > {tolerance} END",
         on=("geom",), params=(("tolerance", tolerance),),
         description_uk=f"лежить у межах громади (допуск {decimal_uk(tolerance)})")
 

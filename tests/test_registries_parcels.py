@@ -87,6 +87,18 @@ def test_parcel_outside_the_community_is_refused(conn: psycopg.Connection) -> No
                     multipolygon(ring(E0 + 990, N0, 20, 20)))
 
 
+def test_a_speck_far_outside_the_community_is_refused_whatever_its_area(
+        conn: psycopg.Connection) -> None:
+    """Lon/lat sent as the storage CRS's metres: a parcel of a few mm² some 5,000 km away,
+    under the rule's 1 m² tolerance, was accepted."""
+    make_boundary(conn, size=2000)
+    speck = multipolygon(ring(26.97, 49.42, 0.001))  # easting 26.97 m, northing 49.42 m
+    with pytest.raises(RuleViolation, match="parcel 6810100000:01:001:0002 lies outside the "
+                                            r"community boundary by 0\.0 m²: no part of it "
+                                            "is inside"):
+        make_parcel(conn, "6810100000:01:001:0002", speck)
+
+
 def test_invalid_geometry_by_sql_names_the_reason_and_place(conn: psycopg.Connection) -> None:
     with pytest.raises(psycopg.errors.CheckViolation,
                        match=r"parcel 6810100000:01:001:0001: invalid geometry: "
