@@ -24,6 +24,7 @@ verifier right on the registry (a member of its holder department whose roles ed
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -100,11 +101,25 @@ async def _body(request: Request) -> dict[str, Any]:
     return body
 
 
+def _whole(value: Any) -> int | None:
+    """Return the integer ``value`` spells (a JSON integer, or one in a string), else None:
+    ``3.7`` was read as object 3 and ``true`` as object 1."""
+    if isinstance(value, int) and not isinstance(value, bool):
+        return value
+    if isinstance(value, str) and re.fullmatch(r"-?[0-9]{1,20}", value):
+        return int(value)
+    return None
+
+
 def parse_items(raw: Any) -> list[tuple[int, int | None]]:
     """Return (id, version seen) pairs of a decision's ``items``.
 
     >>> parse_items([{"id": 7, "version": 3}, {"id": "8"}])
     [(7, 3), (8, None)]
+    >>> parse_items([{"id": 3.7}])
+    Traceback (most recent call last):
+    ...
+    gis.errors.InvalidParameter: item ids and versions are integers: 3.7 is not
     """
     if raw is None:
         return []
@@ -114,12 +129,13 @@ def parse_items(raw: Any) -> list[tuple[int, int | None]]:
     for item in raw:
         if not isinstance(item, dict) or "id" not in item:
             raise InvalidParameter("each item is {id, version}", parameter="items")
-        try:
-            version = item.get("version")
-            out.append((int(item["id"]), None if version is None else int(version)))
-        except (TypeError, ValueError):
-            raise InvalidParameter("item ids and versions are integers",
-                                   parameter="items") from None
+        version = item.get("version")
+        obj_id, seen = _whole(item["id"]), None if version is None else _whole(version)
+        if obj_id is None or (version is not None and seen is None):
+            wrong = item["id"] if obj_id is None else version
+            raise InvalidParameter("item ids and versions are integers: "
+                                   f"{json.dumps(wrong)[:40]} is not", parameter="items")
+        out.append((obj_id, seen))
     return out
 
 

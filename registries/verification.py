@@ -164,6 +164,7 @@ def pending_changes(conn: psycopg.Connection, reg: Registry, *, batch: int | Non
                     ids: list[int] | None = None, limit: int = 100,
                     offset: int = 0) -> list[PendingChange]:
     """Return ``reg``'s pending changes, oldest first (one batch, or some objects, if asked)."""
+    check_named([(i, None) for i in ids or ()], batch)
     label = sql.SQL(
         "coalesce((SELECT {w} FROM {work} AS w {wj} WHERE w.id = x.object_id), "
         "(SELECT {p} FROM {pub} AS p {pj} WHERE p.id = x.object_id), '#' || x.object_id)"
@@ -276,11 +277,34 @@ def _with_partners(conn: psycopg.Connection, reg: Registry, ids: set[int]) -> se
         found |= more
 
 
+def check_named(items: list[tuple[int, int | None]], batch: int | None) -> None:
+    """Refuse (400) an object id, a version or a batch no object of the queue can have:
+    ids and batches are bigints, versions integers (the database's "bigint out of range"
+    reached the CLI as its own text).
+
+    >>> check_named([(7, 3)], None)
+    >>> check_named([(2**63, None)], None)
+    Traceback (most recent call last):
+    ...
+    gis.errors.InvalidParameter: item 9223372036854775808 is no object id of the queue
+    """
+    for obj_id, version in items:
+        if not 0 <= obj_id < 2**63:
+            raise InvalidParameter(f"item {obj_id} is no object id of the queue",
+                                   parameter="items")
+        if version is not None and not -2**31 <= version < 2**31:
+            raise InvalidParameter(f"item {obj_id}: version {version} is no version of an "
+                                   "object", parameter="items")
+    if batch is not None and not -2**63 <= batch < 2**63:
+        raise InvalidParameter(f"batch {batch} is no batch of the queue", parameter="batch")
+
+
 def _selected(conn: psycopg.Connection, reg: Registry, items: list[tuple[int, int | None]],
               batch: int | None) -> dict[int, tuple[str, int | None, str | None]]:
     """Lock and return the pending rows decided: id → (operation, version, changed_by)."""
     if batch is None and not items:
         raise InvalidParameter("name the changes to decide: items or a batch")
+    check_named(items, batch)
     if len(items) > MAX_ITEMS:
         raise InvalidParameter(f"at most {MAX_ITEMS} objects per decision; decide an import "
                                "by its batch")

@@ -308,6 +308,33 @@ def test_the_queue_and_the_quality_report_from_the_command_line(city: dict[str, 
                    for line in gis("verify", "list", "land_parcels").stdout.splitlines())
 
 
+def test_a_decision_naming_no_possible_object_is_refused_and_decides_nothing(
+        city: dict[str, Any]) -> None:
+    """``{"id": 3.7}`` approved object 3 and ``true`` object 1; an id past a bigint reached
+    the command line as PostgreSQL's "bigint out of range"."""
+    obj_id, _, _ = parcel(city, 8)
+    edit(city, obj_id, {"purpose_text": "перевірка чисел"})
+    for wrong in (obj_id + 0.7, True, "7 ", 2**63):
+        r = decide(city, TARAS, "approve", [{"id": wrong}])
+        assert r.status_code == 400, (wrong, r.text)
+        assert r.json()["parameter"] == "items"
+    r = decide(city, TARAS, "approve", [{"id": obj_id, "version": 2**40}])
+    assert r.status_code == 400 and "version 1099511627776" in r.json()["detail"]
+    env = {**os.environ, "GIS_DATABASE_URL": city["url"]}
+    for args in (("--item", str(2**70)), ("--item", f"{obj_id}:{2**40}"), ("--batch", str(2**70))):
+        done = subprocess.run([GIS, "verify", "approve", "land_parcels", *args, "--as", "taras"],
+                              capture_output=True, text=True, timeout=300, env=env)
+        assert done.returncode != 0
+        assert done.stderr.startswith("error: ") and "out of range" not in done.stderr, \
+            done.stderr
+    listed = subprocess.run([GIS, "verify", "list", "land_parcels", "--batch", str(2**70)],
+                            capture_output=True, text=True, timeout=300, env=env)
+    assert listed.returncode != 0 and "batch 1180591620717411303424 is no batch" in listed.stderr
+    pending = httpx.get(f"{city['server']}/collections/land_parcels/items/{obj_id}?f=json&"
+                        "pending=true", headers=OLENA).json()
+    assert pending["verification"]["state"] == "changed"  # nothing was decided
+
+
 def test_the_quality_page_names_fields_and_writes_numbers_in_its_language(
         city: dict[str, Any]) -> None:
     """The English quality page said "missing ownership_form" (a column's name) and "2888
