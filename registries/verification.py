@@ -44,6 +44,7 @@ from registries.publication import DECISIONS, PENDING, upsert_sql
 from registries.rules import all_rules, label_sql, violations_sql
 from registries.schema import data_columns
 from registries.views import readable
+from registries.writes import refusal
 
 MAX_REASON = 1000
 MAX_ITEMS = 5000  # objects one decision may name (a bigger import is decided by its batch)
@@ -393,6 +394,9 @@ def decide(conn: psycopg.Connection, catalog: Catalog, reg: Registry, who: Princ
         if isinstance(exc, pgerrors.ForeignKeyViolation):
             message = ("other objects still refer to it in the working copy; reject or "
                        "change those first")
+        elif isinstance(exc, pgerrors.IntegrityError):  # in the registry's words, by field:
+            # a constraint's own text named it ("duplicate key value violates unique …")
+            message = refusal(reg, exc, {}).detail.removeprefix(f"{reg.id}: ")
         raise RuleViolation(f"{reg.id}: cannot {decision} {', '.join(f'#{i}' for i in ids[:10])}"
                             f": {message}", collection=reg.id) from None
     return Decided(reg.id, label, ids, sorted(together))
@@ -487,6 +491,20 @@ def _check_published(conn: psycopg.Connection, reg: Registry, ids: list[int]) ->
     error rules are run over the published versions of the approved objects."""
     if not ids:
         return
+    for f in reg.stored_fields:  # the working copy's unique constraints, over the published
+        if not f.unique:
+            continue
+        twice = conn.execute(sql.SQL(
+            "SELECT n.id, o.id, n.{col} FROM {pub} AS n JOIN {pub} AS o ON o.{col} = n.{col} "
+            "AND o.id <> n.id WHERE n.id = ANY(%s) ORDER BY n.id, o.id LIMIT 1").format(
+            col=sql.Identifier(f.column), pub=sql.Identifier(*reg.published_table)),
+            (ids,)).fetchone()
+        if twice:
+            shown = f" {twice[2]!r}" if f.is_public and not f.personal_if else ""
+            raise Conflict(f"approving #{twice[0]} would publish {reg.id}.{f.name}{shown} "
+                           f"twice: the published {reg.object_noun} #{twice[1]} still has it; "
+                           f"decide #{twice[1]}'s pending change first, or with it",
+                           collection=reg.id, field=f.name)
     published = replace(reg, schema=PUBLISHED_SCHEMA)  # {table}: the published table
     rows = sql.SQL("(SELECT * FROM {} WHERE id = ANY({}::bigint[]))").format(
         sql.Identifier(*reg.published_table), sql.Literal(ids))

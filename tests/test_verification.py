@@ -14,7 +14,7 @@ import psycopg
 import pytest
 
 from gis.auth import Principal, Role
-from gis.errors import Conflict, Forbidden, InvalidParameter
+from gis.errors import Conflict, Forbidden, InvalidParameter, RuleViolation
 from gis.staff_rights import grant_verifier, set_department
 from gis.users import add_user
 from registries import writes
@@ -183,6 +183,29 @@ def test_a_colleagues_edit_on_top_does_not_make_a_verifiers_change_theirs_to_app
     run(land, writes.delete, PARCELS, pid, PLANNER)
     run(land, decide, CATALOG, PARCELS, VERIFIER, "approve", items=[(pid, None)])
     assert public(land) is None
+
+
+def test_an_approval_never_publishes_a_unique_number_twice(land: psycopg.Connection) -> None:
+    """Parcel B gives its number up and parcel A takes it; approving A alone published two
+    parcels with one cadastral number, and rejecting B's change then answered PostgreSQL's
+    "duplicate key value violates unique constraint"."""
+    a = parcel_id(land)
+    with land.transaction():
+        make_parcel(land, "6810100000:01:001:0002", multipolygon(ring(E0 + 100, N0, 20)))
+    b = parcel_id(land, "6810100000:01:001:0002")
+    edit(land, b, cadastral_number="6810100000:01:001:0003")
+    edit(land, a, cadastral_number="6810100000:01:001:0002")
+    with pytest.raises(Conflict, match=f"approving #{a} would publish land_parcels."
+                                       "cadastral_number '6810100000:01:001:0002' twice: the "
+                                       f"published parcel #{b} still has it"):
+        run(land, decide, CATALOG, PARCELS, VERIFIER, "approve", items=[(a, 2)])
+    assert public(land, "6810100000:01:001:0002") == ("02.01", 1)  # still only B's
+    with pytest.raises(RuleViolation, match=f"cannot reject #{b}: land_parcels.cadastral_number"
+                                            ": this value is already used by another parcel"):
+        run(land, decide, CATALOG, PARCELS, VERIFIER, "reject", items=[(b, 2)], reason="no")
+    run(land, decide, CATALOG, PARCELS, VERIFIER, "approve", items=[(a, 2), (b, 2)])
+    assert public(land, "6810100000:01:001:0002") == ("02.01", 2)
+    assert public(land, "6810100000:01:001:0003") == ("02.01", 2)
 
 
 def test_a_decision_names_the_version_it_saw(land: psycopg.Connection) -> None:
