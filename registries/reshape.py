@@ -83,9 +83,12 @@ def _blade(conn: psycopg.Connection, reg: Registry, original: Original, line: An
         row = conn.execute(sql.SQL(
             "SELECT ST_IsValid(l), ST_NPoints(l), ST_Length(l), ST_NumGeometries(l) FROM "
             "(SELECT ST_LineMerge({}) AS l) s").format(g), {"geometry": geojson}).fetchone()
-    except psycopg.Error as exc:
-        raise RuleViolation(f"{original.name}: the split line is not valid GeoJSON: "
-                            f"{str(exc).splitlines()[0]}", collection=reg.id) from None
+    except psycopg.Error:
+        # geometry_sql checked the GeoJSON's shape; what is left is a place the storage CRS
+        # cannot express (as writes._checked_geometry says of an object's geometry)
+        raise RuleViolation(f"{original.name}: the split line cannot be placed in the city's "
+                            "coordinate system; check its CRS (Content-Crs) and coordinates",
+                            collection=reg.id, field="line") from None
     assert row is not None
     if not row[0] or row[1] < 2 or not row[2]:
         raise RuleViolation(f"{original.name}: the split line must have two distinct points "

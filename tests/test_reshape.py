@@ -143,6 +143,9 @@ BAD_SPLITS = [
     ("twice", "two parts cannot share the cadastral number"),
     ("point", "the split line must be a GeoJSON LineString"),
     ("sliver", "leaves a sliver of"),
+    # PostGIS's "transform: Invalid coordinate (2049)" was the answer
+    ("far", "the split line cannot be placed in the city's coordinate system; check its CRS "
+            "(Content-Crs) and coordinates"),
 ]
 
 
@@ -173,6 +176,9 @@ def test_a_bad_split_is_refused_naming_the_parcel_and_writes_nothing(
         parts[1] = parts[0]
     elif case == "point":
         line = {"type": "Point", "coordinates": line["coordinates"][0]}
+    elif case == "far":
+        x = line["coordinates"][0][0]
+        line = {"type": "LineString", "coordinates": [[x, 1e308], [x, -1e308]]}
     r = httpx.post(f"{server}/collections/land_parcels/items/{obj_id}/split",
                    json={"line": line, "parts": parts}, headers=headers)
     assert r.status_code == 422, r.text
