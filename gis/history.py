@@ -68,8 +68,10 @@ BEGIN
     END IF;
     IF TG_OP = 'INSERT' THEN
         NEW.version := 1;
-        IF coalesce(current_setting({restore}, true), '') = 'on' THEN
-            -- an object given back its place (a rejected deletion) continues its versions
+        IF editor IS NOT NULL OR coalesce(current_setting({restore}, true), '') = 'on' THEN
+            -- an object given back its place (a rejected deletion, or a login's INSERT
+            -- naming the id of an object it deleted) continues its versions: a version
+            -- number never names two contents of one object
             NEW.version := coalesce((SELECT max(h.version) + 1 FROM {hist} AS h
                                      WHERE h.id = NEW.id), 1);
         END IF;

@@ -255,6 +255,27 @@ def test_personal_fields_are_for_staff_logins_only(logins: dict[str, Any]) -> No
             public.execute("DELETE FROM open_data.land_parcel")
 
 
+def test_a_login_giving_a_deleted_objects_id_to_a_new_row_continues_its_versions(
+        logins: dict[str, Any]) -> None:
+    """DELETE, then INSERT with the old id (a QGIS user undoing by hand): the new row was
+    version 1 again, the published version's number — the pending view called the change
+    "published", and an editor holding the old version 1 would overwrite it unnoticed."""
+    with connect(logins, "olena") as conn:
+        obj_id, number, ewkt, before = conn.execute(
+            "SELECT id, cadastral_number, ST_AsEWKT(geom), version FROM pending_data.land_parcel "
+            "WHERE verification = 'published' ORDER BY id OFFSET 12 LIMIT 1").fetchone()
+        conn.execute("DELETE FROM registry.land_parcel WHERE id = %s", (obj_id,))
+        conn.commit()
+        conn.execute("INSERT INTO registry.land_parcel (id, cadastral_number, category, "
+                     "purpose_code, geom) VALUES (%s, %s, '200', '02.01', %s)",
+                     (obj_id, number[:-4] + "7771", ewkt))
+        conn.commit()
+        version, state, published = conn.execute(
+            "SELECT version, verification, published_version FROM pending_data.land_parcel "
+            "WHERE id = %s", (obj_id,)).fetchone()
+    assert (version, state, published) == (before + 1, "changed", before)
+
+
 def test_an_update_of_a_version_that_moved_on_is_refused(logins: dict[str, Any]) -> None:
     with connect(logins, "olena") as first, connect(logins, "olena") as second:
         obj_id, version = first.execute("SELECT id, version FROM registry.land_parcel "
