@@ -447,6 +447,24 @@ def test_two_planners_edit_one_parcel_and_the_second_save_is_a_conflict(
         second.close()
 
 
+def test_a_double_click_on_save_saves_once(planner: Session, city: dict[str, Any]) -> None:
+    """The second click of a double click sent the same PATCH again: its 412 opened the
+    conflict dialog against the planner's own save (and a new object was created twice)."""
+    pid = parcel_ids(city["url"])[9]
+    version = stored_version(city["url"], pid)
+    planner.show("land_parcels", pid)
+    planner.edit()
+    planner.page.fill("[name=purpose_text]", "збережено один раз")
+    sent: list[str] = []
+    planner.page.on("request", lambda r: sent.append(r.method) if r.method == "PATCH" else None)
+    planner.page.dblclick("#editor-save")
+    planner.saved("Збережено")
+    planner.page.wait_for_timeout(500)
+    assert sent == ["PATCH"]
+    assert planner.page.locator("#editor-conflict[open]").count() == 0
+    assert stored_version(city["url"], pid) == version + 1
+
+
 def test_refusals_are_shown_at_the_field_and_on_the_map(planner: Session,
                                                          city: dict[str, Any]) -> None:
     server, url = city["server"], city["url"]

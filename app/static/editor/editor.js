@@ -87,7 +87,13 @@ class Editor {
     this.buttons = {};
     const button = (id, key, onClick) => {
       const b = el("button", { type: "button", id: `editor-${id}`, "data-s": key, text: s(key) });
-      b.addEventListener("click", () => onClick().catch((err) => this.fail(err)));
+      // a click while the button's own action is still running is dropped: a double click
+      // on «Зберегти» sent the save twice (a 412 against itself, or two new objects)
+      b.addEventListener("click", () => {
+        if (b.getAttribute("aria-busy") === "true") return;
+        b.setAttribute("aria-busy", "true");
+        onClick().catch((err) => this.fail(err)).finally(() => b.removeAttribute("aria-busy"));
+      });
       this.buttons[id] = b;
       return b;
     };
