@@ -169,6 +169,35 @@ def test_a_verifier_approves_a_change_and_the_public_map_shows_it(
         ctx.close()
 
 
+def test_a_double_click_on_approve_decides_once(browser: Any, city: dict[str, Any]) -> None:
+    """The second click sent the decision again: its 409 ("no pending change … already
+    decided") replaced the page's «Затверджено: 1»."""
+    server = city["server"]
+    pid, _ = a_parcel(city, 4)
+    planner_changes(server, pid, {"purpose_text": "затверджено один раз"})
+    ctx, staff = context(browser, server, "taras")
+    sent: list[str] = []
+    try:
+        page = staff.page
+        page.on("request", lambda r: sent.append(r.url) if r.method == "POST" else None)
+        page.goto(f"{server}/verification?registry=land_parcels", wait_until="load")
+        page.wait_for_function("() => document.body.dataset.ready === 'true'", timeout=WAIT_MS)
+        row = page.locator(f"table.changes tr[data-id='{pid}']")
+        row.wait_for(timeout=WAIT_MS)
+        row.locator("button[data-open]").click()
+        page.locator("#approve").wait_for(timeout=WAIT_MS)
+        page.dblclick("#approve")
+        page.wait_for_function("() => document.getElementById('message').textContent"
+                               ".startsWith('Затверджено: 1')", timeout=WAIT_MS)
+        page.wait_for_timeout(500)
+        assert page.locator("#message").inner_text().startswith("Затверджено: 1")
+        assert [u for u in sent if u.endswith("/decisions")] == [
+            f"{server}/registries/land_parcels/decisions"]
+        assert staff.errors == []
+    finally:
+        ctx.close()
+
+
 def test_a_visitor_reports_a_mistake_and_looks_it_up_by_ticket(
         browser: Any, city: dict[str, Any]) -> None:
     server = city["server"]

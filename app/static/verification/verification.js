@@ -212,7 +212,14 @@ async function renderQueue(pane) {
 
 function button(text, id, onClick) {
   const b = el("button", { type: "button", id, text });
-  b.addEventListener("click", () => onClick().catch((err) => say(err.message, "error", err.lang)));
+  // a click while the button's own action runs is dropped: a double click on «Затвердити»
+  // sent the decision twice (the second answered "already decided")
+  b.addEventListener("click", () => {
+    if (b.getAttribute("aria-busy") === "true") return;
+    b.setAttribute("aria-busy", "true");
+    onClick().catch((err) => say(err.message, "error", err.lang))
+      .finally(() => b.removeAttribute("aria-busy"));
+  });
   return b;
 }
 
