@@ -87,9 +87,24 @@ def _text(body: dict[str, Any], name: str, limit: int, *, required: bool) -> str
     if len(text) > limit:
         raise InvalidParameter(f"{name} is longer than {limit} characters ({len(text)})",
                                parameter=name)
-    if any(ord(c) < 32 and c not in "\n\t" for c in text):
-        raise InvalidParameter(f"{name} holds control characters", parameter=name)
+    _no_control(text, name)
     return text
+
+
+def _no_control(text: str, name: str) -> None:
+    r"""Refuse a text holding a control character (but line breaks and tabs), naming it and
+    its position.
+
+    >>> _no_control("ok\tfine\n", "answer")
+    >>> _no_control("a\x00b", "answer")
+    Traceback (most recent call last):
+    ...
+    gis.errors.InvalidParameter: answer holds a control character (U+0000) at 2
+    """
+    at = next((i for i, c in enumerate(text, 1) if ord(c) < 32 and c not in "\n\t"), None)
+    if at is not None:
+        raise InvalidParameter(f"{name} holds a control character (U+{ord(text[at - 1]):04X}) "
+                               f"at {at}", parameter=name)
 
 
 def parse_report(body: Any, catalog: Catalog, *, max_comment: int = 2000,
@@ -251,6 +266,8 @@ def answer(conn: psycopg.Connection, ticket: str, status: str, text: str | None,
     if text and len(text) > MAX_ANSWER:
         raise InvalidParameter(f"the answer is longer than {MAX_ANSWER} characters",
                                parameter="answer")
+    if text:  # shown to the visitor who looks the ticket up: no NUL (a database error) nor
+        _no_control(text.replace("\r\n", "\n"), "answer")  # a bell or an escape stored
     if status in ("fixed", "rejected") and not text:
         raise InvalidParameter("say what was done: a fixed or rejected report needs an answer "
                                "for the visitor", parameter="answer")

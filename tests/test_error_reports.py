@@ -104,6 +104,15 @@ def test_a_report_is_answered_by_its_holder_and_looked_up_by_ticket(
     queue = httpx.get(f"{city['server']}/registries/land_parcels/error-reports",
                       headers={"Authorization": "Bearer tok-taras"}).json()["reports"]
     assert [q["contact"] for q in queue if q["ticket"] == ticket] == ["+380501112233"]
+    for wrong, at in (("Виправлено\x00", 11), ("\x1b[31mВиправлено", 1)):  # was a 500-like
+        r = httpx.patch(f"{city['server']}/error-reports/{ticket}",  # database refusal, and
+                        json={"status": "fixed", "answer": wrong},  # an escape was stored
+                        headers={"Authorization": "Bearer tok-taras"})
+        assert r.status_code == 400, r.text
+        assert r.json()["parameter"] == "answer"
+        assert f"answer holds a control character (U+{ord(wrong[at - 1]):04X}) at {at}" \
+            in r.json()["detail"]
+    assert httpx.get(f"{city['server']}/error-reports/{ticket}").json()["status"] == "new"
     r = httpx.patch(f"{city['server']}/error-reports/{ticket}", json=answer,
                     headers={"Authorization": "Bearer tok-taras"})
     assert r.status_code == 200, r.text
