@@ -384,7 +384,15 @@ def _update(conn: psycopg.Connection, reg: Registry, obj_id: int, values: dict[s
     if ewkb is not None:
         sets.append(sql.SQL("geom = {}").format(_as_declared(reg)))
     if not sets:
-        sets.append(sql.SQL("id = id"))
+        # a PATCH that names nothing to change (no properties, or only read-only ones such
+        # as a derived area) changes nothing: it made a version, a history entry and a
+        # change for the holder to verify with nothing in it. Its If-Match is still checked.
+        row = conn.execute(sql.SQL("SELECT version FROM {} WHERE id = %(_id)s {}").format(
+            sql.Identifier(reg.schema, reg.table), _version_guard(if_match)),
+            {"_id": obj_id, "_version": if_match}).fetchone()
+        if row is None:
+            _missing_or_stale(conn, reg, obj_id, if_match)
+        return int(row[0])
     query = sql.SQL("UPDATE {} SET {} WHERE id = %(_id)s {} RETURNING version").format(
         sql.Identifier(reg.schema, reg.table), sql.SQL(", ").join(sets), _version_guard(if_match))
     row = _run(conn, reg, query, {**values, "geom": ewkb, "_id": obj_id, "_version": if_match})

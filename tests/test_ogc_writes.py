@@ -120,6 +120,27 @@ def test_create_read_update_delete_with_etags_and_history(writable: tuple[str, s
     assert r.status_code == 201, r.text
 
 
+def test_a_patch_that_changes_nothing_writes_nothing(writable: tuple[str, str]) -> None:
+    """``{"type": "Feature"}`` (or only a derived field) made a new version, a history entry
+    and a change for the holder to verify with nothing in it."""
+    server, url = writable
+    with psycopg.connect(url) as conn:
+        obj_id, version = conn.execute("SELECT id, version FROM registry.land_parcel "
+                                       "ORDER BY id OFFSET 20 LIMIT 1").fetchone()
+    location = f"{server}/collections/land_parcels/items/{obj_id}"
+    for body in ({"type": "Feature"}, {"properties": {"area_computed_ha": 5}}):
+        r = httpx.patch(location, json=body, headers={**PLANNER, "If-Match": f'"{version}"'})
+        assert r.status_code == 204, r.text
+        assert r.headers["etag"] == f'"{version}"'
+    stale = httpx.patch(location, json={}, headers={**PLANNER, "If-Match": f'"{version + 7}"'})
+    assert stale.status_code == 412  # the precondition is still the precondition
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT version FROM registry.land_parcel WHERE id = %s",
+                            (obj_id,)).fetchone() == (version,)
+        assert conn.execute("SELECT count(*) FROM verification.pending WHERE collection = "
+                            "'land_parcels' AND object_id = %s", (obj_id,)).fetchone() == (0,)
+
+
 def test_geometry_in_ucs2000_via_content_crs(writable: tuple[str, str]) -> None:
     server, url = writable
     with psycopg.connect(url) as conn:
