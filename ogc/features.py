@@ -626,6 +626,27 @@ async def read_feature(request: Request) -> dict[str, Any]:
     return body
 
 
+def check_same_object(feature: dict[str, Any], obj_id: int) -> None:
+    """Refuse (400) a PUT or PATCH whose Feature names another object than its path: an id
+    a client echoes must be the path's (a careless client writing "id": 5 to item 3 changed
+    3 silently, believing it changed 5).
+
+    >>> check_same_object({"id": "7", "properties": {"id": 7}}, 7)
+    >>> check_same_object({"id": 5}, 3)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    ...
+    gis.errors.InvalidParameter: the Feature's id 5 is not the object of the path (3): ...
+    """
+    props = feature.get("properties")
+    for where, given in (("id", feature.get("id")),
+                         ("properties.id", props.get("id") if isinstance(props, dict) else None)):
+        if given is not None and str(given) != str(obj_id):
+            shown = json.dumps(given, ensure_ascii=False)[:40]
+            raise InvalidParameter(f"the Feature's {where} {shown} is not the object of the path "
+                                   f"({obj_id}): write each object at its own path",
+                                   parameter=where)
+
+
 ITEMS = re.compile(r"^/collections/(?P<collection_id>[^/]+)/items$")
 FEATURE_SCHEMA = re.compile(r"^/collections/(?P<collection_id>[^/]+)/feature-schema$")
 ITEM = re.compile(r"^/collections/(?P<collection_id>[^/]+)/items/(?P<item_id>[^/]+)$")
@@ -829,6 +850,7 @@ class FeatureRouter:
             await run_in_threadpool(drop)
             return Response(status_code=204)
         feature = await read_feature(request)
+        check_same_object(feature, obj_id)
         crs = request_crs(svc, request)
         action = writes.replace if request.method == "PUT" else writes.update
 

@@ -141,6 +141,33 @@ def test_a_patch_that_changes_nothing_writes_nothing(writable: tuple[str, str]) 
                             "'land_parcels' AND object_id = %s", (obj_id,)).fetchone() == (0,)
 
 
+def test_a_feature_naming_another_object_than_its_path_is_refused(
+        writable: tuple[str, str]) -> None:
+    """``PATCH …/items/3`` with ``"id": 5`` changed object 3 while its client meant 5."""
+    server, url = writable
+    with psycopg.connect(url) as conn:
+        first, other = (r[0] for r in conn.execute(
+            "SELECT id FROM registry.land_parcel ORDER BY id OFFSET 21 LIMIT 2"))
+        before = conn.execute("SELECT version FROM registry.land_parcel WHERE id = %s",
+                              (first,)).fetchone()
+    location = f"{server}/collections/land_parcels/items/{first}"
+    for body, where in (({"type": "Feature", "id": other, "properties": {"purpose_text": "x"}},
+                         "id"),
+                        ({"properties": {"id": other, "purpose_text": "x"}}, "properties.id")):
+        for method in ("PATCH", "PUT"):
+            r = httpx.request(method, location, json=body, headers=PLANNER)
+            assert r.status_code == 400, r.text
+            assert r.json()["detail"].startswith(f"the Feature's {where} {other} is not the "
+                                                 f"object of the path ({first})")
+    with psycopg.connect(url) as conn:
+        assert conn.execute("SELECT version FROM registry.land_parcel WHERE id = %s",
+                            (first,)).fetchone() == before
+    # an id that is the path's own (as QGIS echoes it) is welcome
+    r = httpx.patch(location, json={"type": "Feature", "id": str(first), "properties": {
+        "id": first, "purpose_text": "своя ділянка"}}, headers=PLANNER)
+    assert r.status_code == 204, r.text
+
+
 def test_geometry_in_ucs2000_via_content_crs(writable: tuple[str, str]) -> None:
     server, url = writable
     with psycopg.connect(url) as conn:
