@@ -12,6 +12,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Iterator
+from decimal import Decimal
 from typing import Any
 
 import httpx
@@ -463,6 +464,32 @@ def test_a_double_click_on_save_saves_once(planner: Session, city: dict[str, Any
     assert sent == ["PATCH"]
     assert planner.page.locator("#editor-conflict[open]").count() == 0
     assert stored_version(city["url"], pid) == version + 1
+
+
+def test_a_decimal_comma_is_a_decimal_and_a_non_number_is_named(
+        planner: Session, city: dict[str, Any]) -> None:
+    """The area field was a number input: «0,5» typed on a Ukrainian keyboard became 5 ha (the
+    comma dropped), and «1e» read as empty cleared the declared area."""
+    pid = parcel_ids(city["url"])[11]
+    planner.show("land_parcels", pid)
+    planner.edit()
+    area = planner.page.locator("[name=area_declared_ha]")
+    area.fill("")
+    area.type("0,5")
+    assert planner.js("window.portal.editor.current.form.changes()")["area_declared_ha"] == 0.5
+    area.fill("1e")
+    planner.page.click("#editor-save")
+    row = planner.page.locator("[data-field=area_declared_ha]")
+    planner.page.wait_for_function(
+        "() => document.querySelector('[data-field=area_declared_ha]')"
+        ".classList.contains('invalid')", timeout=WAIT_MS)
+    assert row.locator(".error").inner_text() == "має бути числом (наприклад, 0,25)"
+    area.fill("0,5")
+    planner.page.click("#editor-save")
+    planner.saved("Збережено")
+    with psycopg.connect(city["url"]) as conn:
+        assert conn.execute("SELECT area_declared_ha FROM registry.land_parcel WHERE id = %s",
+                            (pid,)).fetchone() == (Decimal("0.5000"),)
 
 
 def test_refusals_are_shown_at_the_field_and_on_the_map(planner: Session,

@@ -65,10 +65,11 @@ export class AttributeForm {
       input.value = value == null ? "" : JSON.stringify(value);
     } else {
       input = document.createElement("input");
-      input.type = { date: "date", integer: "number", number: "number", reference: "number" }[f.type]
-        ?? "text";
-      if (f.type === "number") input.step = String(10 ** -(f.scale ?? 2));
-      if (f.type === "integer" || f.type === "reference") input.step = "1";
+      // numbers are typed as text: a number input dropped the decimal comma a Ukrainian
+      // keyboard types («0,5» became 5) and read what it could not parse («1e») as empty,
+      // clearing the field; read() takes either separator and check() names a non-number
+      input.type = f.type === "date" ? "date" : "text";
+      if (NUMERIC.has(f.type)) input.inputMode = f.type === "number" ? "decimal" : "numeric";
       if (f.pattern) input.dataset.pattern = f.pattern;
       input.value = value ?? "";
     }
@@ -109,6 +110,8 @@ export class AttributeForm {
       const value = values[f.name];
       if (f.required && (value === null || value === undefined || value === "")) {
         this.showError(f.name, s("required")); wrong += 1;
+      } else if (NUMERIC.has(f.type) && Number.isNaN(value)) {
+        this.showError(f.name, s(f.type === "number" ? "notNumber" : "notWhole")); wrong += 1;
       } else if (f.pattern && typeof value === "string" && value && !matches(f.pattern, value)) {
         this.showError(f.name, `${s("pattern")} ${tr(f.format)}`); wrong += 1;
       }
@@ -141,12 +144,18 @@ export class AttributeForm {
   set(values) { this.loaded = { ...values }; this.render(values); }
 }
 
+const NUMERIC = new Set(["integer", "number", "reference"]);
+
 function read(f, input) {
   if (f.type === "boolean") return input.checked;
   const raw = input.value.trim();
   if (raw === "") return null;
-  if (f.type === "integer" || f.type === "reference") return Number.parseInt(raw, 10);
-  if (f.type === "number") return Number(raw);
+  // a whole number, or a decimal with a point or a comma; anything else is NaN (check())
+  if (f.type === "integer" || f.type === "reference") return /^[-+]?\d+$/.test(raw) ? Number(raw) : NaN;
+  if (f.type === "number") {
+    const text = raw.replace(/\s/g, "").replace(",", ".");
+    return /^[-+]?(\d+\.?\d*|\.\d+)$/.test(text) ? Number(text) : NaN;
+  }
   if (f.type === "json") { try { return JSON.parse(raw); } catch { return raw; } }
   return raw;
 }
