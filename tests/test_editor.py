@@ -466,6 +466,23 @@ def test_a_double_click_on_save_saves_once(planner: Session, city: dict[str, Any
     assert stored_version(city["url"], pid) == version + 1
 
 
+def test_a_double_click_on_the_delete_confirmation_deletes_once(
+        planner: Session, city: dict[str, Any]) -> None:
+    """The second click sent a second DELETE, which failed (404) after the first."""
+    pid = parcel_ids(city["url"])[12]
+    planner.show("land_parcels", pid)
+    sent: list[str] = []
+    planner.page.on("request", lambda r: sent.append(r.url) if r.method == "DELETE" else None)
+    planner.edit()
+    planner.page.click("#editor-delete")
+    with planner.page.expect_response(lambda r: r.request.method == "DELETE") as answer:
+        planner.page.dblclick("#editor-delete-confirm")
+    assert answer.value.status == 204
+    planner.page.wait_for_timeout(1000)
+    assert len(sent) == 1 and sent[0].endswith(f"/collections/land_parcels/items/{pid}")
+    assert "error" not in (planner.page.locator("#editor-message").get_attribute("class") or "")
+
+
 def test_a_decimal_comma_is_a_decimal_and_a_non_number_is_named(
         planner: Session, city: dict[str, Any]) -> None:
     """The area field was a number input: «0,5» typed on a Ukrainian keyboard became 5 ha (the

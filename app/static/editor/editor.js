@@ -58,6 +58,17 @@ function el(tag, attrs = {}, ...children) {
   return node;
 }
 
+// run a button's action on a click, dropping the clicks that come while it still runs: a
+// double click on «Зберегти» sent the save twice (a 412 against itself, or two new objects),
+// on «Так, видалити» or a split's confirmation a second request that failed after the first
+function onceAtATime(button, action, fail) {
+  button.addEventListener("click", () => {
+    if (button.getAttribute("aria-busy") === "true") return;
+    button.setAttribute("aria-busy", "true");
+    action().catch(fail).finally(() => button.removeAttribute("aria-busy"));
+  });
+}
+
 function version(etag) { return Number(String(etag ?? "").replace(/^W\//, "").replaceAll('"', "")); }
 
 class Editor {
@@ -87,13 +98,7 @@ class Editor {
     this.buttons = {};
     const button = (id, key, onClick) => {
       const b = el("button", { type: "button", id: `editor-${id}`, "data-s": key, text: s(key) });
-      // a click while the button's own action is still running is dropped: a double click
-      // on «Зберегти» sent the save twice (a 412 against itself, or two new objects)
-      b.addEventListener("click", () => {
-        if (b.getAttribute("aria-busy") === "true") return;
-        b.setAttribute("aria-busy", "true");
-        onClick().catch((err) => this.fail(err)).finally(() => b.removeAttribute("aria-busy"));
-      });
+      onceAtATime(b, onClick, (err) => this.fail(err));
       this.buttons[id] = b;
       return b;
     };
@@ -537,8 +542,8 @@ class Editor {
         input, el("small", { class: "error" }));
     });
     const go = el("button", { type: "button", id: "editor-split-confirm", class: "primary", text: s("doSplit") });
-    go.addEventListener("click", () => this.confirmSplit(line, inputs.map((row) =>
-      row.querySelector("input").value.trim())).catch((err) => this.fail(err)));
+    onceAtATime(go, () => this.confirmSplit(line, inputs.map((row) =>
+      row.querySelector("input").value.trim())), (err) => this.fail(err));
     this.formBox.hidden = true;  // the parts are what matters now
     this.extra.replaceChildren(el("h4", { text: s("parts") }), ...inputs, go);
     this.say("");
@@ -590,8 +595,8 @@ class Editor {
     const input = el("input", { type: "text", name: label?.name ?? "label", required: true,
       pattern: label?.pattern ?? false, id: "editor-merge-number" });
     const go = el("button", { type: "button", id: "editor-merge-confirm", class: "primary", text: s("doMerge") });
-    go.addEventListener("click", () => this.confirmMerge(otherId, version(etag), input.value.trim())
-      .catch((err) => this.fail(err)));
+    onceAtATime(go, () => this.confirmMerge(otherId, version(etag), input.value.trim()),
+      (err) => this.fail(err));
     const name = label ? other.properties[label.name] : `#${otherId}`;
     this.formBox.hidden = true;
     this.extra.replaceChildren(
@@ -613,7 +618,7 @@ class Editor {
   // -- delete --------------------------------------------------------------------------------
   askDelete() {
     const yes = el("button", { type: "button", id: "editor-delete-confirm", class: "danger", text: s("yesRemove") });
-    yes.addEventListener("click", () => this.remove().catch((err) => this.fail(err)));
+    onceAtATime(yes, () => this.remove(), (err) => this.fail(err));
     this.extra.replaceChildren(el("p", { text: s("confirmRemove") }), yes);
   }
 
