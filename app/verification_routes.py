@@ -17,7 +17,8 @@ verifier right on the registry (a member of its holder department whose roles ed
   [{"id": 7, "version": 3}], "batch": "…", "reason": "…"}``;
 - ``GET /registries/{id}/quality[?limit=100]`` — the quality report (JSON, or HTML);
 - ``GET /registries/{id}/error-reports[?status=new]`` — the public's reports, contacts
-  included (a personal-data read, logged);
+  included for the holder department's staff and administrators (a personal-data read,
+  logged), without them for other staff;
 - ``PATCH /error-reports/{ticket}`` — ``{"status": "fixed", "answer": "…"}``.
 """
 
@@ -41,13 +42,14 @@ from starlette.staticfiles import StaticFiles
 from app.editor_routes import StaffOnly, is_editor
 from app.login import sign_in_first
 from app.pages import TEMPLATES, page_language
-from gis.auth import Principal
+from gis.auth import Principal, Role
 from gis.db import database_errors
 from gis.errors import Forbidden, InvalidParameter, NotFound, Unauthorized
 from gis.json_input import parse_json
 from gis.negotiation import json_document, page_or_json
 from gis.params import object_id, parse_int
 from gis.settings import Settings
+from gis.staff_rights import rights_of
 from registries import error_reports, quality, verification
 from registries.catalog import Catalog
 from registries.model import Registry
@@ -243,8 +245,16 @@ def verification_routes(settings: Settings, pool: ConnectionPool, catalog: Catal
         who = await run_in_threadpool(svc.staff, request)
         reg = svc.registry(request)
         status = request.query_params.get("status") or None
-        found = await run_in_threadpool(svc.read, error_reports.reports, reg, status=status)
-        if audit is not None:
+
+        def read(conn: Any) -> tuple[list[dict[str, Any]], bool]:
+            # a visitor's contact is personal data for the registry's holder department (and
+            # administrators): other staff see the reports without it (docs/verification.md)
+            holder = who.has(Role.ADMIN) or \
+                rights_of(conn, who.name).department == reg.holder_department.code
+            return error_reports.reports(conn, reg, status=status, contacts=holder), holder
+
+        found, holder = await run_in_threadpool(svc.read, read)
+        if audit is not None and holder:
             await run_in_threadpool(audit, who, reg.id, request)
         return JSONResponse({"collection": reg.id, "reports": found}, headers=NO_STORE)
 

@@ -215,9 +215,9 @@ def lookup(conn: psycopg.Connection, ticket: str) -> dict[str, Any]:
 
 
 def reports(conn: psycopg.Connection, reg: Registry, *, status: str | None = None,
-            limit: int = 200) -> list[dict[str, Any]]:
-    """Return the reports about ``reg``'s objects for its holder's staff (contacts
-    included), the open ones (new, in work) first, oldest first."""
+            limit: int = 200, contacts: bool = True) -> list[dict[str, Any]]:
+    """Return the reports about ``reg``'s objects, the open ones (new, in work) first, oldest
+    first; with the visitors' contacts for its holder's staff only (``contacts``)."""
     if status is not None and status not in STATUSES:
         raise InvalidParameter(f"status must be one of {', '.join(STATUSES)}",
                                parameter="status")
@@ -235,6 +235,8 @@ def reports(conn: psycopg.Connection, reg: Registry, *, status: str | None = Non
         for k in ("created_at", "answered_at"):
             if isinstance(item[k], datetime):
                 item[k] = item[k].isoformat()
+        if not contacts:
+            del item["contact"]
         out.append(item)
     return out
 
