@@ -23,6 +23,7 @@ import morecantile
 
 from gis.crs import UCS2000_TM_ZONES, crs_uri
 from gis.errors import InvalidParameter, NotFound
+from gis.params import object_id, shown
 
 Box = tuple[float, float, float, float]
 
@@ -115,18 +116,42 @@ def tile_bounds(z: int, x: int, y: int) -> tuple[float, float, float, float]:
             ORIGIN - y * size)
 
 
+def tile_address(z: str, x: str, y: str) -> tuple[int, int, int]:
+    """Return the three integers of a tile address, each spelled one way: ASCII digits, no
+    leading zero, no sign but a minus (``int`` also read ``٢٣٥``, ``+1``, `` 1``, ``1_0`` and
+    ``01``: one tile at endless addresses, each a cache entry of its own); raise
+    InvalidParameter.
+
+    >>> tile_address("14", "9420", "0"), tile_address("3", "0", "-1")
+    ((14, 9420, 0), (3, 0, -1))
+    >>> tile_address("14", "٢٣٥", "01")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: a tile's zoom '14', column '٢٣٥' and row '01' must be whole ...
+    """
+    zi, xi, yi = (_whole(v) for v in (z, x, y))
+    if zi is None or xi is None or yi is None:
+        raise InvalidParameter(f"a tile's zoom {shown(z)}, column {shown(x)} and row {shown(y)} "
+                               "must be whole numbers in the digits 0–9, without a plus sign or "
+                               "a leading zero", parameter="tileMatrix")
+    return zi, xi, yi
+
+
+def _whole(raw: str) -> int | None:
+    """Return the integer ``raw`` spells, a negative one too (a row of -1 is outside the
+    matrix: a 404, as OGC API - Tiles asks), or None for any other spelling."""
+    if raw.startswith("-") and raw != "-0":
+        value = object_id(raw[1:])
+        return None if value is None else -value
+    return object_id(raw)
+
+
 def parse_tile(z: str, x: str, y: str, max_zoom: int) -> tuple[int, int, int]:
     """Return the integers of a tile address, raising InvalidParameter or NotFound.
 
     >>> parse_tile("14", "9420", "5594", 20)
     (14, 9420, 5594)
     """
-    try:
-        zi, xi, yi = int(z), int(x), int(y)
-    except ValueError:
-        raise InvalidParameter(f"a tile's zoom {z!r}, column {x!r} and row {y!r} must be "
-                               "integers",
-                               parameter="tileMatrix") from None
+    zi, xi, yi = tile_address(z, x, y)
     if not 0 <= zi <= max_zoom:
         raise NotFound(f"zoom {zi} is outside 0–{max_zoom}", tileMatrix=zi)
     n = 1 << zi
@@ -297,12 +322,7 @@ def parse_grid_tile(tms: morecantile.TileMatrixSet, z: str, x: str,
     >>> parse_grid_tile(ucs2000_tms(6383), "9", "5580", "11494")
     (9, 5580, 11494)
     """
-    try:
-        zi, xi, yi = int(z), int(x), int(y)
-    except ValueError:
-        raise InvalidParameter(f"a tile's zoom {z!r}, column {x!r} and row {y!r} must be "
-                               "integers",
-                               parameter="tileMatrix") from None
+    zi, xi, yi = tile_address(z, x, y)
     if not tms.minzoom <= zi <= tms.maxzoom:
         raise NotFound(f"tile matrix {zi} is not in {tms.id} ({tms.minzoom}–{tms.maxzoom})",
                        tileMatrix=zi)

@@ -591,7 +591,7 @@ SAMPLES = {
     "/qgis/service-entry": "/qgis/service-entry", "/rasters": "/rasters",
     "/rasters/upload": "/rasters/upload", "/rasters/wmts": "/rasters/wmts",
     "/rasters/{name}/tilejson.json": "/rasters/{raster}/tilejson.json",
-    "/rasters/{name}/{z:int}/{x:int}/{y:int}.{fmt}": "/rasters/{raster}/14/9420/5594.png",
+    "/rasters/{name}/{z}/{x}/{y}.{fmt}": "/rasters/{raster}/14/9420/5594.png",
     "/registries/{collection_id}/as-of": "/registries/land_parcels/as-of",
     "/registries/{collection_id}/dismantling": "/registries/advertising_structures/dismantling",
     "/registries/{collection_id}/error-reports": "/registries/land_parcels/error-reports",

@@ -228,6 +228,8 @@ def test_tiles_outside_the_raster_are_404_and_bad_addresses_never_500(
         r = http.get(f"/collections/ortho-ucs/map/tiles/{path}")
         assert r.status_code in (400, 404), (path, r.status_code)
     assert http.get("/rasters/ortho-ucs/1/0/0.png").status_code == 404
+    # one tile, one address (the map's XYZ path took 017 for 17)
+    assert http.get("/rasters/ortho-ucs/017/0/0.png").status_code == 400
     assert http.get("/collections/ortho-ucs/map/tiles/WebMercatorQuad/17/0/0?f=gif"
                     ).status_code == 400
 

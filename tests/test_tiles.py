@@ -244,6 +244,13 @@ def test_a_client_finds_the_tiles_by_following_links(
     ("/tiles/WebMercatorQuad/3/0/-1", 404),
     ("/tiles/WebMercatorQuad/x/0/0", 400),
     ("/tiles/WebMercatorQuad/1.5/0/0", 400),
+    # one tile, one address: other spellings of its numbers were served as the tile
+    ("/tiles/WebMercatorQuad/03/0/0", 400),
+    ("/tiles/WebMercatorQuad/3/%D9%A2/0", 400),  # Arabic-Indic ٢
+    ("/tiles/WebMercatorQuad/3/+1/0", 400),
+    ("/tiles/WebMercatorQuad/3/1_0/0", 400),
+    ("/tiles/UCS2000TM9/4/0%20/0", 400),
+    ("/tiles/UCS2000TM9/-0/0/0", 400),
     ("/tiles/UTM31WGS84Quad/1/0/0", 404),  # a set we do not serve
     ("/tileMatrixSets/NoSuchSet", 404),
     ("/collections/no_such/tiles/WebMercatorQuad/1/0/0", 404),

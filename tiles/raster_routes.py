@@ -250,7 +250,7 @@ def raster_routes(svc: RasterService) -> list[Route]:
         Route("/rasters", json_document(listing)),
         Route("/rasters/wmts", wmts),
         Route("/rasters/{name}/tilejson.json", json_document(tilejson_doc)),
-        Route("/rasters/{name}/{z:int}/{x:int}/{y:int}.{fmt}", xyz),
+        Route("/rasters/{name}/{z}/{x}/{y}.{fmt}", xyz),
         Route("/collections/{name}/map/tiles", json_document(map_tilesets)),
         Route("/collections/{name}/map/tiles/{tms}", json_document(map_tileset)),
         Route("/collections/{name}/map/tiles/{tms}/{z}/{y}/{x}", map_tile),
