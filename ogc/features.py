@@ -44,7 +44,7 @@ from gis.errors import (
 )
 from gis.json_input import parse_json
 from gis.negotiation import language, not_modified, preferred
-from gis.params import given_once, object_id
+from gis.params import given_once, object_id, shown
 from ogc.params import (
     LINK_TRACKING,
     ItemsQuery,
@@ -580,11 +580,13 @@ def if_match(request: Request) -> int | None:
     if text.startswith("p-"):
         raise PreconditionFailed("If-Match carries the ETag of the public copy; a write needs "
                                  "the version staff read (GET the item signed in)")
-    try:
-        return int(text)
-    except ValueError:
-        raise PreconditionFailed(f"If-Match {raw!r} is not an ETag of this server") \
-            from None
+    if "," in raw:  # (a list is HTTP's; an edit is of the one version it read)
+        raise PreconditionFailed(f"If-Match {shown(raw)} names several ETags; send the one "
+                                 "the object was read with")
+    version = object_id(text)
+    if version is None:  # (int() also read "٣", "1_0" and " 7")
+        raise PreconditionFailed(f"If-Match {shown(raw)} is not an ETag of this server")
+    return version
 
 
 # what a write's body may be labelled: GeoJSON, JSON, a JSON merge patch (RFC 7396) or any

@@ -134,6 +134,16 @@ def test_a_patch_that_changes_nothing_writes_nothing(writable: tuple[str, str]) 
         assert r.headers["etag"] == f'"{version}"'
     stale = httpx.patch(location, json={}, headers={**PLANNER, "If-Match": f'"{version + 7}"'})
     assert stale.status_code == 412  # the precondition is still the precondition
+    # an ETag has one spelling: int() read " 3", "3_0" and Arabic-Indic digits as versions; a
+    # list was "not an ETag"; a 5,000-character header came back whole in the message
+    arabic = "".join(chr(0x660 + int(d)) for d in str(version))
+    for odd in (f'"{arabic}"', f'"0{version}"', f'"+{version}"', f'"{version}", "{version}"',
+                '"' + "9" * 5000 + '"'):
+        r = httpx.patch(location, json={}, headers={**PLANNER, "If-Match": odd.encode()})
+        assert r.status_code == 412, (odd[:40], r.text)
+        assert len(r.json()["detail"]) < 200, r.json()["detail"][:300]
+    several = httpx.patch(location, json={}, headers={**PLANNER, "If-Match": f'"1", "{version}"'})
+    assert "several ETags" in several.json()["detail"]
     with psycopg.connect(url) as conn:
         assert conn.execute("SELECT version FROM registry.land_parcel WHERE id = %s",
                             (obj_id,)).fetchone() == (version,)
