@@ -263,14 +263,18 @@ class Checks:
         f = self.reg.field(name)
         if not f.unique:
             return
+        # a row that updates its object may keep that object's value; in --mode append every
+        # row is a new object (its key matching one already there is no update: a taken value)
+        other = sql.SQL("TRUE") if self.opts.mode == "append" and not self.opts.keep_ids \
+            else sql.SQL("t.id IS DISTINCT FROM r._key_id")
         self._problem(sql.SQL(
             "SELECT r._row, {name}, 'unique', 'error', format('row %s: {name_raw} %s belongs to "
             "%s #%s already in {reg}', r._row, r.{col}, {noun}::text, t.id) FROM ingest_rows "
             "AS r "
-            "JOIN {table} AS t ON t.{col} = r.{col} AND t.id IS DISTINCT FROM r._key_id "
+            "JOIN {table} AS t ON t.{col} = r.{col} AND {other} "
             "WHERE NOT ({replace} AND NOT EXISTS (SELECT 1 FROM ingest_rows AS k "
             "WHERE k._key_id = t.id))").format(
-            name=sql.Literal(name), name_raw=sql.SQL(name), col=col,
+            name=sql.Literal(name), name_raw=sql.SQL(name), col=col, other=other,
             noun=sql.Literal(self.reg.object_noun), reg=sql.SQL(self.reg.id),
             table=sql.Identifier(self.reg.schema, self.reg.table),
             replace=sql.Literal(self.opts.mode == "replace" and self.key is not None)))

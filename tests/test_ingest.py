@@ -576,3 +576,19 @@ def test_an_upsert_naming_another_holder_keeps_none_of_the_previous_ones_persona
     assert rows == [("Бондар Іван Михайлович", "natural", None, None),
                     ("Ковальчук Олена Петрівна 2", "natural", "3123456782", "вул. Зарічна, 2"),
                     ("Ковальчук Олена Петрівна 3", "natural", "3123456783", "вул. Зарічна, 3")]
+
+
+def test_an_append_of_objects_already_there_is_refused_by_the_dry_run_by_row(
+        db_url: str, tmp_path: Path) -> None:
+    """In ``--mode append`` a row whose key (a parcel's cadastral number) is already in the
+    registry is a new object with a taken number: the dry run names each such row (it said
+    «would insert 2» and the import then failed with the database's unique-constraint text)."""
+    path = write(tmp_path / "p.gpkg", [parcel(i) for i in (1, 2)], PARCEL_SCHEMA, driver="GPKG")
+    assert run(db_url, path, "land_parcels").inserted == 2
+    again = run(db_url, path, "land_parcels", dry_run=True)
+    taken = sorted((p.row, p.rule) for p in again.problems if p.field == "cadastral_number")
+    assert taken == [(1, "unique"), (2, "unique")] and again.refused, again.problems
+    assert "already in land_parcels" in again.problems[0].message
+    real = run(db_url, path, "land_parcels")
+    assert real.refused and not real.written and count(db_url, "land_parcel") == 2
+    assert all("constraint" not in p.message for p in real.problems)
