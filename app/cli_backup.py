@@ -111,7 +111,7 @@ def restore(file: str, force: bool) -> None:
     """
     from app.cli import load_settings
     from app.progress import Progress
-    from gis.backup import inspect
+    from gis.backup import check_archive
     from gis.backup import restore as restore_archive
     from gis.db_logins import restore_logins
     from registries.migrate import upgrade
@@ -119,7 +119,9 @@ def restore(file: str, force: bool) -> None:
     settings = load_settings()
     source = Path(file)
     bin_dir = _bin_dir(settings)
-    info = inspect(source, bin_dir)  # a bad file is refused before anything is touched
+    # a bad file is refused before anything is touched; one that replaces a database (--force
+    # drops it first) is read to its end
+    info = check_archive(source, bin_dir, whole=force)
     with _target(settings, force) as url:
         progress = Progress("restore")
         restore_archive(url, source, bin_dir, progress)

@@ -221,14 +221,31 @@ def user_relations(conn: psycopg.Connection, limit: int = 5) -> list[str]:
     return [str(r[0]) for r in rows]
 
 
-def restore(url: str, source: Path, bin_dir: Path, progress: Progress | None = None,
-            ) -> ArchiveInfo:
-    """Restore the archive ``source`` into the empty database at ``url`` (one transaction)."""
+def check_archive(source: Path, bin_dir: Path, *, whole: bool = False) -> ArchiveInfo:
+    """Return what the archive ``source`` holds; refuse a file that is no archive, an archive
+    of another database, and with ``whole`` one whose rows cannot be read to the end (cut
+    short, damaged): ``pg_restore --list`` reads only the table of contents, so a restore
+    that replaces a database (``--force``) reads the whole archive first, writing nothing."""
     info = inspect(source, bin_dir)
     if not info.is_hromada:
         raise InvalidParameter(f"{source} is an archive of database '{info.database}', which "
                                "is not a Hromada GIS database (no registry schema)",
                                file=str(source))
+    if whole:
+        read = subprocess.run([str(bin_dir / "pg_restore"), "--file=/dev/null", str(source)],
+                              capture_output=True, text=True)
+        if read.returncode != 0:
+            reason = _last_error(read.stderr.splitlines(), "pg_restore")
+            raise InvalidParameter(f"{source} cannot be read to its end ({reason}): it is "
+                                   "damaged or cut short; nothing was changed",
+                                   file=str(source))
+    return info
+
+
+def restore(url: str, source: Path, bin_dir: Path, progress: Progress | None = None,
+            ) -> ArchiveInfo:
+    """Restore the archive ``source`` into the empty database at ``url`` (one transaction)."""
+    info = check_archive(source, bin_dir)
     pg_restore = check_client(bin_dir, "pg_restore", url)
     with psycopg.connect(url) as conn:
         found = user_relations(conn)

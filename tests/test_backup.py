@@ -260,6 +260,38 @@ def test_bad_archives_are_refused_and_a_broken_one_leaves_nothing(
         shutil.rmtree(work, ignore_errors=True)
 
 
+def test_a_forced_restore_of_a_damaged_archive_keeps_the_database_it_would_replace(
+        archive: Path, source: dict[str, Any], cluster: EmbeddedCluster) -> None:
+    """``--force`` drops the target before restoring: an archive whose rows cannot be read
+    (cut short, or damaged past its table of contents) is refused before that, and the
+    database it would have replaced is still there, whole (it was dropped and left empty)."""
+    work = shared_tmp("hromada-forcebroken-")
+    with psycopg.connect(cluster.url("postgres"), autocommit=True) as conn:
+        conn.execute("CREATE DATABASE restore_kept")
+    try:
+        env = {"GIS_DATABASE_URL": cluster.url("restore_kept")}
+        assert run_gis("restore", str(archive), env=env).returncode == 0
+        before = fingerprint(cluster.url("restore_kept"))
+        damaged = damage_data(archive, work / "damaged.dump")
+        refused = run_gis("restore", "--force", str(damaged), env=env)
+        assert refused.returncode == 2, refused.stderr
+        lines = refused.stderr.strip().splitlines()
+        assert len(lines) == 1 and "cannot be read to its end" in lines[0], lines
+        assert "nothing was changed" in lines[0]
+        assert fingerprint(cluster.url("restore_kept")) == before
+        # an archive of another database is refused before the drop too
+        other = work / "other.dump"
+        subprocess.run(["pg_dump", "--format=custom", f"--file={other}",
+                        f"--dbname={cluster.url('postgres')}"], check=True)
+        foreign = run_gis("restore", "--force", str(other), env=env)
+        assert foreign.returncode == 2 and "not a Hromada GIS database" in foreign.stderr
+        assert fingerprint(cluster.url("restore_kept")) == before
+    finally:
+        drop(cluster, "restore_kept")
+        drop_login(cluster, "restore_kept")
+        shutil.rmtree(work, ignore_errors=True)
+
+
 def damage_data(archive: Path, damaged: Path) -> Path:
     """Write a copy of ``archive`` with a few bytes of one table's compressed rows changed:
     its table of contents still reads (``pg_restore --list``), its rows do not."""
