@@ -196,7 +196,8 @@ def inspect(path: Path, bin_dir: Path) -> ArchiveInfo:
 
 def _archive_info(listing: str) -> ArchiveInfo:
     def header(name: str) -> str:
-        found = re.search(rf"^;\s+{name}:\s*(.*)$", listing, re.MULTILINE)
+        # «;     dbname: hromada», but «; Archive created at 2026-12-07 18:57:24 UTC»
+        found = re.search(rf"^;\s+{name}:?\s+(.*)$", listing, re.MULTILINE)
         return found.group(1).strip() if found else "?"
 
     entries = [ln for ln in listing.splitlines() if ln and not ln.startswith(";")]

@@ -6,6 +6,7 @@ anything is touched, and a broken one leaves the target empty (one transaction).
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import subprocess
 from collections.abc import Iterator
@@ -290,6 +291,17 @@ def test_a_forced_restore_of_a_damaged_archive_keeps_the_database_it_would_repla
         drop(cluster, "restore_kept")
         drop_login(cluster, "restore_kept")
         shutil.rmtree(work, ignore_errors=True)
+
+
+def test_a_restore_says_when_the_archive_was_made(archive: Path) -> None:
+    """pg_restore lists «Archive created at 2026-12-07 18:57:24 UTC», with no colon after
+    «at»: the restore's last line said «dumped ?»."""
+    from gis.backup import inspect
+    from gis.cluster import find_pg_bin_dir
+
+    info = inspect(archive, find_pg_bin_dir())
+    assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d:\d\d \S+", info.dumped_at), info
+    assert info.database == "backup_source" and info.server_version.startswith("1")
 
 
 def damage_data(archive: Path, damaged: Path) -> Path:
