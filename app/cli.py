@@ -72,15 +72,21 @@ def main(ctx: click.Context, debug: bool) -> None:
 
 
 def load_settings() -> Settings:
+    import os
+
+    from gis.settings import settings_problem
+
     try:
         return Settings()
-    except Exception as exc:  # pydantic's validation error names the variable
-        raise EnvironmentProblem(f"invalid settings: {exc}".replace("\n", "; ")) from None
+    except Exception as exc:  # a validation error: named by the variables, not pydantic's text
+        raise EnvironmentProblem(f"invalid settings: {settings_problem(exc, dict(os.environ))}"
+                                 ) from None
 
 
 @main.command()
 @click.option("--host", help="Address to listen on [GIS_HOST, default 127.0.0.1].")
-@click.option("--port", type=int, help="Port to listen on [GIS_PORT, default 8000].")
+@click.option("--port", type=click.IntRange(1, 65535),
+              help="Port to listen on [GIS_PORT, default 8000].")
 @click.option("--demo", is_flag=True,
               help="Load the demo city first if the registries are empty.")
 @click.option("--scale", type=float, default=1.0, show_default=True,

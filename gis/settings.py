@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import BaseModel, Field, SecretStr
+from pydantic import BaseModel, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -26,13 +26,35 @@ def default_data_dir() -> Path:
 class CitySettings(BaseModel):
     """The deployment's city: storage CRS and the codes the registries check against."""
 
-    storage_srid: int = 6383  # UCS-2000 / Ukraine TM zone 9 (27°E), Khmelnytskyi
+    # UCS-2000 / Ukraine TM zone 9 (27°E), Khmelnytskyi; the zones are EPSG:6381–6387
+    storage_srid: int = Field(default=6383, ge=6381, le=6387)
     koatuu: str = "6810100000"
     name_uk: str = "Хмельницький"
     name_en: str = "Khmelnytskyi"
     # the territory's box in the storage CRS (easting, northing): collection extents, sanity checks
     extent: tuple[float, float, float, float] = (289_000.0, 5_469_000.0, 309_000.0, 5_484_000.0)
     time_zone: str = "Europe/Kyiv"  # the local date that date-driven statuses are computed for
+
+    @field_validator("extent")
+    @classmethod
+    def _box(cls, v: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        import math
+
+        if not all(math.isfinite(c) for c in v) or v[0] >= v[2] or v[1] >= v[3]:
+            raise ValueError("must be [min_easting, min_northing, max_easting, max_northing] "
+                             "in metres, each minimum below its maximum")
+        return v
+
+    @field_validator("time_zone")
+    @classmethod
+    def _zone(cls, v: str) -> str:
+        from zoneinfo import ZoneInfo
+
+        try:
+            ZoneInfo(v)
+        except (KeyError, ValueError, OSError):  # ZoneInfoNotFoundError is a KeyError
+            raise ValueError(f"{v!r} is no IANA time zone (e.g. Europe/Kyiv)") from None
+        return v
 
     def portal_name(self, lang: str) -> str:
         """Return the geoportal's name in ``lang``, as its page, the server's pages and the
@@ -61,9 +83,10 @@ class PoolSettings(BaseModel):
 
     # no connections kept open by force: after an outage the next request reconnects at once
     # instead of waiting for the pool's exponential reconnect backoff
-    min_size: int = 0
-    max_size: int = 8
-    timeout_s: float = 1.0  # a connect attempt; a database that does not answer: 503 at once
+    min_size: int = Field(default=0, ge=0)
+    max_size: int = Field(default=8, ge=1)
+    # a connect attempt; a database that does not answer: 503 at once
+    timeout_s: float = Field(default=1.0, gt=0)
     # busy is not unreachable: a request waits in line for a connection up to queue_s, and is
     # refused (503 ServerBusy + Retry-After) at once only when the work ahead of it would take
     # longer than that (gis/queueing.py); a database that is down fails the line at once
@@ -89,10 +112,10 @@ class DatabaseSettings(BaseModel):
 class TimeoutSettings(BaseModel):
     """Statement timeouts per request class, in seconds (a request over it gets a 503)."""
 
-    items_s: float = 15.0
-    tiles_s: float = 10.0
-    search_s: float = 3.0
-    reports_s: float = 20.0
+    items_s: float = Field(default=15.0, gt=0)
+    tiles_s: float = Field(default=10.0, gt=0)
+    search_s: float = Field(default=3.0, gt=0)
+    reports_s: float = Field(default=20.0, gt=0)
 
 
 class OidcSettings(BaseModel):
@@ -123,7 +146,24 @@ class AuthSettings(BaseModel):
     """
 
     tokens: dict[str, str] = {}
-    session_hours: float = 12.0  # lifetime of a web-editor login
+
+    @field_validator("tokens")
+    @classmethod
+    def _owners(cls, v: dict[str, str]) -> dict[str, str]:
+        from gis.auth import Role
+
+        roles = {r.value for r in Role}
+        for spec in v.values():
+            name, _, given = spec.partition(":")
+            wanted = [r.strip() for r in given.split(",") if r.strip()]
+            if not name or not wanted:
+                raise ValueError(f"{spec!r} must look like 'name:role[,role]'")
+            unknown = [r for r in wanted if r not in roles]
+            if unknown:
+                raise ValueError(f"unknown role {unknown[0]!r} in {spec!r}; roles are "
+                                 + ", ".join(r.value for r in Role))
+        return v
+    session_hours: float = Field(default=12.0, gt=0)  # lifetime of a web-editor login
     cookie_secure: bool = True  # False only for plain-HTTP development (GIS_AUTH__COOKIE_SECURE)
     oidc: OidcSettings = OidcSettings()
 
@@ -131,12 +171,13 @@ class AuthSettings(BaseModel):
 class LimitSettings(BaseModel):
     """Request limits (``GIS_LIMITS__ANON_RATE_PER_S=5``); see docs/security.md."""
 
-    max_body_bytes: int = 10_000_000  # larger request bodies get 413
+    max_body_bytes: int = Field(default=10_000_000, ge=1)  # larger request bodies get 413
     # features on one page pygeoapi renders (HTML, JSON-LD): rendering is Python work on the
     # server's cores, ~1,000 rows is all a reader can use; GeoJSON pages go to GIS_MAX_ITEMS
     max_rendered_items: int = Field(default=1000, ge=1)
-    anon_rate_per_s: float = 20.0  # anonymous requests per client IP, sustained (0: no limit)
-    anon_burst: int = 200  # … and in a burst
+    # anonymous requests per client IP, sustained (0: no limit)
+    anon_rate_per_s: float = Field(default=20.0, ge=0)
+    anon_burst: int = Field(default=200, ge=0)  # … and in a burst
     # the work of one anonymous client (app.limits.WorkLimiter): requests served at once (more
     # wait in line, up to queue_s, then 429) and seconds of server time, sustained and in a
     # burst (spent: 429 until earned back); 0 switches each off
@@ -171,9 +212,11 @@ class TileSettings(BaseModel):
     # the server's in-memory front of the cache (most used tiles with their ETags); 0: off
     memory_mb: int = Field(default=64, ge=0)
     max_zoom: int = Field(default=20, ge=0, le=24)  # deepest zoom served; clients overzoom
-    max_age_s: int = 0  # Cache-Control max-age for clients and CDNs; 0: revalidate with ETag
-    pool_size: int = 8  # tile-rendering connections
-    retention_days: int = 7  # how long the change queue keeps rows for caches that were offline
+    # Cache-Control max-age for clients and CDNs; 0: revalidate with ETag
+    max_age_s: int = Field(default=0, ge=0)
+    pool_size: int = Field(default=8, ge=1)  # tile-rendering connections
+    # how long the change queue keeps rows for caches that were offline
+    retention_days: int = Field(default=7, ge=0)
 
 
 class RasterSettings(BaseModel):
@@ -219,7 +262,7 @@ class ExtractSettings(BaseModel):
     anon_burst: int = Field(default=4, ge=1)
     # anonymous extracts of all clients together per minute (0: no limit)
     anon_total_per_minute: float = Field(default=120.0, ge=0)
-    timeout_s: float = 20.0  # statement timeout of one extract's reads
+    timeout_s: float = Field(default=20.0, gt=0)  # statement timeout of one extract's reads
     # a published raster (`gis raster add` name) drawn under the vectors of every extract,
     # e.g. an orthophoto; "" (default): none. A staff-only raster only under staff extracts.
     base_raster: str = ""
@@ -233,7 +276,7 @@ class DbLoginSettings(BaseModel):
     """
 
     host: str | None = None
-    port: int | None = None
+    port: int | None = Field(default=None, ge=1, le=65535)
     sslmode: str | None = None  # libpq sslmode the generated service entry asks for
     temporary_hours: float = Field(default=12.0, gt=0)  # OpenID Connect users' passwords
 
@@ -253,6 +296,18 @@ class MetricsSettings(BaseModel):
 
     enabled: bool = True
     allow: list[str] = ["127.0.0.0/8", "::1/128"]  # client networks served without a token
+
+    @field_validator("allow")
+    @classmethod
+    def _networks(cls, v: list[str]) -> list[str]:
+        import ipaddress
+
+        for net in v:
+            try:
+                ipaddress.ip_network(net, strict=False)
+            except ValueError:
+                raise ValueError(f"{net!r} is no network (e.g. 10.0.0.0/8, ::1/128)") from None
+        return v
     token: SecretStr | None = None  # GIS_METRICS__TOKEN: scrapers elsewhere send it as Bearer
 
 
@@ -319,7 +374,7 @@ class Settings(BaseSettings):
     database: DatabaseSettings = DatabaseSettings()  # GIS_DATABASE__REPLICA_URLS='["…"]'
     data_dir: Path = Field(default_factory=default_data_dir)
     host: str = "127.0.0.1"
-    port: int = 8000
+    port: int = Field(default=8000, ge=1, le=65535)
     public_url: str | None = None  # as seen by clients behind a proxy; default http://host:port
     city: CitySettings = CitySettings()
     pool: PoolSettings = PoolSettings()
@@ -337,14 +392,14 @@ class Settings(BaseSettings):
     rasters: RasterSettings = RasterSettings()  # GIS_RASTERS__DIR=/srv/rasters
     verification: VerificationSettings = VerificationSettings()
     error_reports: ErrorReportSettings = ErrorReportSettings()  # GIS_ERROR_REPORTS__PER_DAY=…
-    max_items: int = 10_000  # the largest page a client may ask for
+    max_items: int = Field(default=10_000, ge=1)  # the largest page a client may ask for
     # idle keep-alive connections are closed after this; longer than a busy client's pause, so
     # a close does not race the client's next request (uvicorn's default is 5 s)
-    keep_alive_s: int = 30
+    keep_alive_s: int = Field(default=30, ge=1)
     pg_bin_dir: Path | None = None  # default: newest /usr/lib/postgresql/*/bin
     # the embedded cluster's port; unset: the port of its last start (kept in the data folder,
     # so QGIS connections stay valid), else a free one
-    pg_port: int | None = None
+    pg_port: int | None = Field(default=None, ge=1, le=65535)
 
     @property
     def raster_dir(self) -> Path:
@@ -372,3 +427,57 @@ class Settings(BaseSettings):
     def base_url(self) -> str:
         """Return the URL clients use to reach the server, without a trailing slash."""
         return (self.public_url or f"http://{self.host}:{self.port}").rstrip("/")
+
+
+def settings_problem(exc: Exception, environ: dict[str, str]) -> str:
+    """Return what is wrong with the settings in the words of their variables, for a
+    validation error of :class:`Settings` (pydantic's own text names a field path, its error
+    types and a web page, and never the variable): ``GIS_POOL__MAX_SIZE: Input should be
+    greater than or equal to 1``. Values are not repeated (a token or password may be one).
+
+    >>> from pydantic import ValidationError
+    >>> try:
+    ...     Settings(pool={"max_size": 0}, city={"extent": [1, 2, 3]})
+    ... except ValidationError as e:
+    ...     print(settings_problem(e, {}))
+    GIS_CITY__EXTENT: too few values; GIS_POOL__MAX_SIZE: Input should be greater than or equal to 1
+    """
+    import json
+
+    from pydantic import ValidationError
+    from pydantic_settings import SettingsError
+
+    if isinstance(exc, ValidationError):
+        said = []
+        for err in exc.errors():
+            model: type[BaseModel] | None = Settings
+            names = []
+            for part in err["loc"]:  # stop at a list index or a dict key (a token …)
+                if model is None or not isinstance(part, str) or part not in model.model_fields:
+                    break
+                names.append(part)
+                kind = model.model_fields[part].annotation
+                model = kind if isinstance(kind, type) and issubclass(kind, BaseModel) else None
+            name = "GIS_" + "__".join(names).upper() if names else "the settings"
+            cut = len(names) < len(err["loc"]) and isinstance(err["loc"][len(names)], int)
+            msg = err["msg"].removeprefix("Value error, ")
+            if cut and err["type"] == "missing":  # a tuple's item: [1, 2, 3] for a box
+                msg = "too few values"
+            line = f"{name}: {msg}"
+            if line not in said:
+                said.append(line)
+        return "; ".join(sorted(said))
+    if isinstance(exc, SettingsError):  # a value that must be JSON and is not
+        for key, value in sorted(environ.items()):
+            if not key.upper().startswith("GIS_") or not value.lstrip().startswith(("{", "[")):
+                continue
+            try:
+                json.loads(value)
+            except ValueError as bad:
+                like = EXAMPLES.get(key.upper(), "[…] or {…}")
+                return f"{key.upper()} is not valid JSON ({bad}), e.g. {like}"
+    return str(exc).replace("\n", "; ")
+
+
+EXAMPLES = {"GIS_AUTH__TOKENS": '{"secret": "olena:planner"}',
+            "GIS_CITY__EXTENT": "[221941, 5471595, 241941, 5486595]"}

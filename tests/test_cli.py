@@ -56,6 +56,35 @@ def test_port_in_use_is_one_clear_line() -> None:
     assert_one_error_line(result, f"port {port}", "in use", "GIS_PORT")
 
 
+@pytest.mark.parametrize(("env", "needle"), [
+    ({"GIS_POOL__MAX_SIZE": "0"}, "GIS_POOL__MAX_SIZE: Input should be greater than or equal to 1"),
+    ({"GIS_TILES__POOL_SIZE": "-1"}, "GIS_TILES__POOL_SIZE"),
+    ({"GIS_TIMEOUTS__ITEMS_S": "-5"}, "GIS_TIMEOUTS__ITEMS_S: Input should be greater than 0"),
+    ({"GIS_PORT": "70000"}, "GIS_PORT"),
+    ({"GIS_PORT": "abc"}, "GIS_PORT: Input should be a valid integer"),
+    ({"GIS_MAX_ITEMS": "0"}, "GIS_MAX_ITEMS"),
+    ({"GIS_LIMITS__MAX_BODY_BYTES": "-1"}, "GIS_LIMITS__MAX_BODY_BYTES"),
+    ({"GIS_CITY__TIME_ZONE": "Mars/Base"}, "GIS_CITY__TIME_ZONE: 'Mars/Base' is no IANA time zone"),
+    ({"GIS_CITY__STORAGE_SRID": "99999"}, "GIS_CITY__STORAGE_SRID"),
+    ({"GIS_CITY__EXTENT": "[1, 2, 3]"}, "GIS_CITY__EXTENT: too few values"),
+    ({"GIS_CITY__EXTENT": "[3, 2, 1, 4]"}, "GIS_CITY__EXTENT: must be [min_easting"),
+    ({"GIS_METRICS__ALLOW": '["intranet"]'}, "GIS_METRICS__ALLOW: 'intranet' is no network"),
+    ({"GIS_AUTH__TOKENS": "{bad"}, "GIS_AUTH__TOKENS is not valid JSON"),
+    ({"GIS_AUTH__TOKENS": '{"t": "vira:viewer"}'}, "GIS_AUTH__TOKENS: unknown role 'viewer'"),
+    ({"GIS_LOG__FORMAT": "xml"}, "GIS_LOG__FORMAT: Input should be 'json' or 'logfmt'"),
+])
+def test_a_malformed_setting_is_refused_at_start_by_its_variable(
+        env: dict[str, str], needle: str, tmp_path: Path) -> None:
+    """Before anything starts (no cluster, no demo city), in the variable's name and without
+    pydantic's own text: a pool of 0 or a time zone of Mars were Python's errors once the
+    server was starting, a negative timeout or body limit was taken."""
+    result = run_gis("serve", env={**env, "GIS_DATA_DIR": str(tmp_path / "data")}, timeout=60)
+    line = assert_one_error_line(result, "invalid settings", needle)
+    assert result.returncode == 3
+    assert "pydantic" not in line and "type=" not in line and "Settings" not in line
+    assert not (tmp_path / "data" / "pg").exists()
+
+
 def test_unreachable_database_url_is_one_clear_line_without_the_password() -> None:
     port = free_port()
     result = run_gis("serve", "--port", str(free_port()),
