@@ -37,9 +37,9 @@ def _source(settings: Settings) -> Iterator[str]:
         check_connection(url)
         yield url
         return
-    from app.runtime import database  # the embedded cluster (beside a running server: #17)
+    from app.runtime import database  # the embedded cluster, or a running server's
 
-    with database(settings, quiet=True) as url:
+    with database(settings, quiet=True, as_is=True) as url:
         yield url
 
 

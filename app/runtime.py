@@ -78,20 +78,21 @@ def _check_schema(url: str, settings: Settings, whose: str) -> None:
 
 @contextlib.contextmanager
 def database(settings: Settings, *, migrate: bool = True, read_only: bool = False,
-             quiet: bool = False) -> Iterator[str]:
+             quiet: bool = False, as_is: bool = False) -> Iterator[str]:
     """Yield the URL of a ready database; start (and later stop) the embedded one if needed.
 
     ``read_only`` (or ``migrate=False``): never change the schema, refuse a database behind
     it. Otherwise a database this command owns is migrated; the database of a server running
-    beside it only checked.
+    beside it only checked. ``as_is``: neither (a backup is what is taken *before* an
+    upgrade, of whatever version the database is).
     """
-    change_schema = migrate and not read_only
+    change_schema = migrate and not read_only and not as_is
     if settings.database_url is not None:
         url = settings.database_url.get_secret_value()
         check_connection(url)
         if change_schema:
             upgrade(url, settings.city.storage_srid, say=None if quiet else _say)
-        else:
+        elif not as_is:
             _check_schema(url, settings, "the database")
         yield url
         return
@@ -99,7 +100,8 @@ def database(settings: Settings, *, migrate: bool = True, read_only: bool = Fals
     if beside is not None:
         url = beside.url()
         check_connection(url)
-        _check_schema(url, settings, "the running server's database")
+        if not as_is:
+            _check_schema(url, settings, "the running server's database")
         yield url
         return
     with running_cluster(settings.data_dir, bin_dir=settings.pg_bin_dir, quiet=quiet,
@@ -107,7 +109,7 @@ def database(settings: Settings, *, migrate: bool = True, read_only: bool = Fals
         url = cluster.ensure_database()
         if change_schema:
             upgrade(url, settings.city.storage_srid)
-        else:
+        elif not as_is:
             _check_schema(url, settings, "the database")
         yield url
 

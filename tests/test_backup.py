@@ -304,6 +304,34 @@ def test_a_restore_says_when_the_archive_was_made(archive: Path) -> None:
     assert info.database == "backup_source" and info.server_version.startswith("1")
 
 
+def test_a_database_of_a_newer_version_is_backed_up_as_it_is_and_named_by_the_rest() -> None:
+    """The embedded database is backed up as it is, never migrated first (a backup is what is
+    taken before an upgrade, or after going back to an older commit); every other command
+    says the database belongs to a newer version (it was Alembic's «Can't locate revision»
+    as an unexpected CommandError, and «behind the newest schema» from the read-only ones)."""
+    root = shared_tmp("hromada-newer-")
+    env = {"GIS_DATA_DIR": str(root / "data")}
+    try:
+        assert run_gis("db", "upgrade", env=env).returncode == 0
+        with running_cluster(root / "data", quiet=True) as embedded, \
+                psycopg.connect(embedded.ensure_database()) as conn:
+            conn.execute("UPDATE alembic_version SET version_num = '9999_future'")
+        taken = run_gis("backup", str(root / "newer.dump"), env=env)
+        assert taken.returncode == 0 and "Traceback" not in taken.stderr, taken.stderr
+        with running_cluster(root / "data", quiet=True) as embedded, \
+                psycopg.connect(embedded.ensure_database()) as conn:
+            assert conn.execute("SELECT version_num FROM alembic_version").fetchone() == (
+                "9999_future",)
+        for args in (["users", "list"], ["db", "upgrade"]):
+            refused = run_gis(*args, env=env)
+            lines = refused.stderr.strip().splitlines()
+            assert refused.returncode == 3 and len(lines) == 1, refused.stderr
+            assert "newer version of Hromada GIS" in lines[0] and "9999_future" in lines[0]
+            assert "unexpected" not in lines[0]
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def damage_data(archive: Path, damaged: Path) -> Path:
     """Write a copy of ``archive`` with a few bytes of one table's compressed rows changed:
     its table of contents still reads (``pg_restore --list``), its rows do not."""
