@@ -369,6 +369,7 @@ def tiles_export(source_id: str, bbox: str | None, min_zoom: int | None,
 
     import psycopg
 
+    from app.cli_export import written
     from app.progress import Progress
     from app.runtime import database
     from app.tile_grids import default_zooms, export_grid
@@ -387,7 +388,15 @@ def tiles_export(source_id: str, bbox: str | None, min_zoom: int | None,
     settings = load_settings()
     _zooms(min_zoom, max_zoom, settings)
     box = _tile_box(bbox, settings)
-    with stop_on_signals(), database(settings, read_only=True) as url:
+    with stop_on_signals(), contextlib.ExitStack() as outputs, \
+            database(settings, read_only=True) as url:
+        # each archive is written to a temporary file renamed into place when complete (a
+        # device or a pipe is copied to; - is standard output): an export cut short leaves
+        # no half of one, and a target that cannot be written is refused before the work
+        pmtiles = pmtiles_path and outputs.enter_context(
+            written(Path(pmtiles_path), f"{source_id}.pmtiles", "--pmtiles"))
+        mbtiles = mbtiles_path and outputs.enter_context(
+            written(Path(mbtiles_path), f"{source_id}.mbtiles", "--mbtiles"))
         sources, queries, cache, invalidator = tile_parts(settings, default_catalog(), url)
         source = sources.get(source_id)
         if invalidator is not None:
@@ -403,13 +412,13 @@ def tiles_export(source_id: str, bbox: str | None, min_zoom: int | None,
         meta = {"name": source.title["uk"], "description": source.title["en"],
                 "attribution": "© Hromada GIS, CC BY 4.0",
                 "vector_layers": documents.vector_layers(svc, source)}
-        if pmtiles_path:
-            write_pmtiles(Path(pmtiles_path), found, lonlat, meta)
-        if mbtiles_path:
-            write_mbtiles(Path(mbtiles_path), found, lonlat, meta)
-        size = sum(len(v) for v in found.values())
-        click.echo(f"exported {len(found)} tiles of {source_id} ({size / 1e6:.1f} MB gzip) to "
-                   + " and ".join(p for p in (pmtiles_path, mbtiles_path) if p), err=True)
+        if pmtiles:
+            write_pmtiles(pmtiles, found, lonlat, meta)
+        if mbtiles:
+            write_mbtiles(mbtiles, found, lonlat, meta)
+    size = sum(len(v) for v in found.values())
+    click.echo(f"exported {len(found)} tiles of {source_id} ({size / 1e6:.1f} MB gzip) to "
+               + " and ".join(p for p in (pmtiles_path, mbtiles_path) if p), err=True)
 
 
 def _add_user_commands() -> None:

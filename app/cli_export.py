@@ -136,7 +136,7 @@ def _shapefile_set(zipped: Path, target: Path) -> list[Path]:
 
 
 @contextlib.contextmanager
-def written(target: Path, name: str) -> Iterator[Path]:
+def written(target: Path, name: str, option: str = "--output") -> Iterator[Path]:
     """Yield where to write the export: a temporary file that becomes ``target`` only when
     complete (an export cut short leaves the old file, or none, never half of one), or is
     copied to standard output for ``-``. A target that cannot be written is one message."""
@@ -148,10 +148,10 @@ def written(target: Path, name: str) -> Iterator[Path]:
     stdout = str(target) == "-"
     if not stdout:
         if target.is_dir():
-            raise InvalidParameter(f"--output {target} is a folder; name the file, e.g. "
+            raise InvalidParameter(f"{option} {target} is a folder; name the file, e.g. "
                                    f"{target / name}")
         if not target.parent.is_dir():
-            raise InvalidParameter(f"--output {target}: the folder {target.parent} does not "
+            raise InvalidParameter(f"{option} {target}: the folder {target.parent} does not "
                                    "exist")
     # beside a regular target, so that the finished file is renamed into place; a device or
     # a pipe (/dev/stdout, /dev/full) is written by copying, from the temporary folder

@@ -268,6 +268,34 @@ def test_cli_seed_resumes_and_exports_pmtiles_and_mbtiles(db_url: str, tmp_path:
     bad = subprocess.run([GIS, "tiles", "seed", "--min-zoom", "9", "--max-zoom", "30"], env=env,
                          capture_output=True, text=True, timeout=60)
     assert bad.returncode == 2 and bad.stderr.startswith("error: zooms 9–30")
+    # a device or a pipe is written to, never replaced: the MBTiles writer unlinked its
+    # target first (as root, --mbtiles /dev/full deleted the device node); a missing folder
+    # or a full disk is one line, not Python's OperationalError / FileNotFoundError
+    import threading
+
+    fifo = tmp_path / "pipe.mbtiles"
+    os.mkfifo(fifo)
+    got: list[bytes] = []
+    reader_thread = threading.Thread(target=lambda: got.append(fifo.read_bytes()), daemon=True)
+    reader_thread.start()
+    piped = subprocess.run([GIS, "tiles", "export", "--min-zoom", "12", "--max-zoom", "12",
+                            "--mbtiles", str(fifo)], env=env, capture_output=True, text=True,
+                           timeout=300)
+    if reader_thread.is_alive():  # the export never opened the pipe: end the reader
+        with fifo.open("wb"):
+            pass
+    reader_thread.join(10)
+    assert piped.returncode == 0, piped.stderr
+    assert fifo.is_fifo() and got and got[0].startswith(b"SQLite format 3"), got[:1]
+    for flag, target in (("--mbtiles", tmp_path / "none" / "a.mbtiles"),
+                         ("--pmtiles", tmp_path / "none" / "a.pmtiles")):
+        missing = subprocess.run([GIS, "tiles", "export", "--max-zoom", "12", flag,
+                                  str(target)], env=env, capture_output=True, text=True,
+                                 timeout=300)
+        assert missing.returncode == 2, missing.stderr
+        assert missing.stderr.strip() == (f"error: {flag} {target}: the folder "
+                                          f"{target.parent} does not exist"), missing.stderr
+    assert not list(tmp_path.glob(".hromada-export-*"))
     import shutil
 
     shutil.rmtree(cache, ignore_errors=True)
