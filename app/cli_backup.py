@@ -65,7 +65,7 @@ def _backup_name(dbname: str) -> str:
 @click.argument("file", required=False, type=click.Path(dir_okay=False))
 @click.option("--dir", "folder", type=click.Path(file_okay=False),
               help="Write hromada-<db>-<UTC time>.dump into this folder instead of FILE.")
-@click.option("--keep", type=int,
+@click.option("--keep", type=click.IntRange(min=1),
               help="With --dir: then delete all but the newest KEEP backups there.")
 def backup(file: str | None, folder: str | None, keep: int | None) -> None:
     """Back up the whole database into FILE (pg_dump custom format).
@@ -82,6 +82,9 @@ def backup(file: str | None, folder: str | None, keep: int | None) -> None:
     settings = load_settings()
     if keep is not None and not folder:
         raise InvalidParameter("--keep works with --dir only")
+    if file == "-":  # it made a file named "-": an archive is checked and renamed when complete
+        raise InvalidParameter("a backup is written to a file, not to standard output: name "
+                               "the FILE (or --dir)")
     with _source(settings) as url:
         dbname = psycopg.conninfo.conninfo_to_dict(url).get("dbname") or "db"
         target = _target_file(file, folder, str(dbname))

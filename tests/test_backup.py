@@ -363,5 +363,15 @@ def test_backups_in_a_folder_keep_the_newest(source: dict[str, Any]) -> None:
         assert len(left) == 2 and left[0] == old[2].name  # the new one and the newest old one
         assert unrelated.exists()
         assert prune(work, 1) == [work / old[2].name]
+        # refused before a backup is taken: a --keep below 1 (0 kept everything, -1 failed
+        # after writing one), and "-" (it wrote a file named "-")
+        before = sorted(work.iterdir())
+        env = {"GIS_DATABASE_URL": source["url"], "GIS_DATA_DIR": str(work / "data")}
+        for args in (["--dir", str(work), "--keep", "0"], ["--dir", str(work), "--keep", "-1"],
+                     ["-"]):
+            refused = run_gis("backup", *args, env=env)
+            assert refused.returncode == 2 and "Traceback" not in refused.stderr, refused.stderr
+        assert "not to standard output" in refused.stderr
+        assert sorted(work.iterdir()) == before and not Path("-").exists()
     finally:
         shutil.rmtree(work, ignore_errors=True)
