@@ -46,8 +46,11 @@ def qgis_project(name: str | None, lang: str, pending: bool, output: Path | None
     text = project_xml(settings, default_catalog(), access, _public_rasters(settings))
     if output is None:
         click.echo(text, nl=False)
-    else:
-        output.write_text(text, encoding="utf-8")
+    else:  # renamed into place when complete; a missing folder or a full disk: one line
+        from app.cli_export import written
+
+        with written(output, "project.qgs") as part:
+            part.write_text(text, encoding="utf-8")
         click.echo(f"wrote {output}", err=True)
 
 

@@ -203,3 +203,19 @@ def test_serve_embedded_lists_demo_counts_and_ctrl_c_stops_everything() -> None:
         for pid in postmasters(data):
             os.kill(int(pid), signal.SIGKILL)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_qgis_project_that_cannot_be_written_is_one_line_and_no_half_file(
+        db_url: str, tmp_path: Path) -> None:
+    """A missing folder was Python's FileNotFoundError and a full disk its OSError; the project
+    is written to a temporary file renamed into place when complete."""
+    env = {"GIS_DATABASE_URL": db_url}
+    missing = tmp_path / "none" / "city.qgs"
+    result = run_gis("qgis-project", "-o", str(missing), env=env)
+    assert_one_error_line(result, f"the folder {missing.parent} does not exist")
+    assert result.returncode == 2
+    target = tmp_path / "проєкт міста.qgs"
+    written = run_gis("qgis-project", "-o", str(target), env=env)
+    assert written.returncode == 0, written.stderr
+    assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE qgis")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
