@@ -7,6 +7,7 @@ or a wrong 404. :func:`database_errors` turns the driver's and the pool's failur
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from urllib.parse import urlsplit
@@ -42,7 +43,10 @@ def check_connection(url: str, timeout_s: int = 5) -> None:
         with psycopg.connect(url, connect_timeout=timeout_s) as conn:
             conn.execute("SELECT 1")
     except psycopg.Error as exc:
-        reason = str(exc).strip().splitlines()[-1] if str(exc).strip() else type(exc).__name__
+        # libpq's first line says why («… port 5432 failed: Connection refused»), its last
+        # only a hint («Is the server running on that host …»)
+        first = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+        reason = re.sub(r"^.*failed: ", "", first).strip() or first
         raise DatabaseUnavailable(
             f"cannot connect to the database at {describe_url(url)}: {reason}"
         ) from None

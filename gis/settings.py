@@ -23,6 +23,29 @@ def default_data_dir() -> Path:
     return Path(base) / "hromada-gis"
 
 
+def check_database_url(url: SecretStr) -> SecretStr:
+    """Refuse a value that is no PostgreSQL URL, without repeating it (it may hold a
+    password: libpq's own message quoted the whole string when the scheme was missing).
+
+    >>> check_database_url(SecretStr("postgresql://gis:s3cret@db:5432/hromada"))
+    SecretStr('**********')
+    >>> check_database_url(SecretStr("gis:s3cret@db/hromada"))
+    Traceback (most recent call last):
+    ValueError: must be a URL like postgresql://user:password@host:5432/database
+    """
+    from urllib.parse import urlsplit
+
+    try:
+        parts = urlsplit(url.get_secret_value())
+        parts.port  # noqa: B018 (raises ValueError for a port out of range)
+        ok = parts.scheme == "postgresql"  # SQLAlchemy (the migrations) knows no postgres://
+    except ValueError:  # a port out of range, an unclosed [IPv6 bracket
+        ok = False
+    if not ok:
+        raise ValueError("must be a URL like postgresql://user:password@host:5432/database")
+    return url
+
+
 class CitySettings(BaseModel):
     """The deployment's city: storage CRS and the codes the registries check against."""
 
@@ -106,6 +129,11 @@ class DatabaseSettings(BaseModel):
     """
 
     replica_urls: list[SecretStr] = []
+
+    @field_validator("replica_urls")
+    @classmethod
+    def _urls(cls, v: list[SecretStr]) -> list[SecretStr]:
+        return [check_database_url(u) for u in v]
     replica_check_s: float = Field(default=0.2, gt=0)  # how often replay positions are sampled
 
 
@@ -371,6 +399,11 @@ class Settings(BaseSettings):
     )
 
     database_url: SecretStr | None = None
+
+    @field_validator("database_url")
+    @classmethod
+    def _url(cls, v: SecretStr | None) -> SecretStr | None:
+        return None if v is None else check_database_url(v)
     database: DatabaseSettings = DatabaseSettings()  # GIS_DATABASE__REPLICA_URLS='["…"]'
     data_dir: Path = Field(default_factory=default_data_dir)
     host: str = "127.0.0.1"

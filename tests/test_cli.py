@@ -72,6 +72,11 @@ def test_port_in_use_is_one_clear_line() -> None:
     ({"GIS_AUTH__TOKENS": "{bad"}, "GIS_AUTH__TOKENS is not valid JSON"),
     ({"GIS_AUTH__TOKENS": '{"t": "vira:viewer"}'}, "GIS_AUTH__TOKENS: unknown role 'viewer'"),
     ({"GIS_LOG__FORMAT": "xml"}, "GIS_LOG__FORMAT: Input should be 'json' or 'logfmt'"),
+    # libpq quoted a URL without its scheme whole, password included
+    ({"GIS_DATABASE_URL": "gis:s3cret@127.0.0.1/city"}, "GIS_DATABASE_URL: must be a URL like"),
+    ({"GIS_DATABASE_URL": "postgresql://gis:s3cret@127.0.0.1:99999/city"}, "GIS_DATABASE_URL"),
+    ({"GIS_DATABASE__REPLICA_URLS": '["gis:s3cret@replica/city"]'},
+     "GIS_DATABASE__REPLICA_URLS: must be a URL"),
 ])
 def test_a_malformed_setting_is_refused_at_start_by_its_variable(
         env: dict[str, str], needle: str, tmp_path: Path) -> None:
@@ -82,6 +87,7 @@ def test_a_malformed_setting_is_refused_at_start_by_its_variable(
     line = assert_one_error_line(result, "invalid settings", needle)
     assert result.returncode == 3
     assert "pydantic" not in line and "type=" not in line and "Settings" not in line
+    assert "s3cret" not in line
     assert not (tmp_path / "data" / "pg").exists()
 
 
@@ -91,6 +97,7 @@ def test_unreachable_database_url_is_one_clear_line_without_the_password() -> No
                      env={"GIS_DATABASE_URL": f"postgresql://gis:s3cret@127.0.0.1:{port}/city"})
     line = assert_one_error_line(result, "cannot connect to the database", f"127.0.0.1:{port}/city")
     assert "s3cret" not in line
+    assert line.endswith("Connection refused"), line  # why, not libpq's hint after it
 
 
 @pytest.mark.parametrize(("args", "needle"), [
