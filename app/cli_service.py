@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import re
+import shutil
+import subprocess
 import sys
 from collections.abc import Callable
 from pathlib import Path
@@ -27,8 +30,44 @@ def _plan(settings_data_dir: Path, **given: object) -> Plan:
     for name, path in (("--data-dir", data_dir), ("--backup-dir", backup_dir), ("--gis", gis)):
         if not path.is_absolute():
             raise click.BadParameter(f"{path} must be an absolute path", param_hint=name)
+    _check_words(given)
     return Plan(root=root.absolute(), data_dir=data_dir, backup_dir=backup_dir, gis=gis,
                 **given)  # type: ignore[arg-type]
+
+
+# what a unit, a command and a settings file may be named; a user as useradd takes one
+UNIT_NAME = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,63}")
+USER_NAME = re.compile(r"[a-z_][a-z0-9_-]{0,31}")
+
+
+def _check_words(given: dict[str, object]) -> None:
+    """Refuse, before anything is written, a value that would land somewhere else or break
+    the files it goes into: a --name with a slash wrote units outside /etc/systemd/system
+    (``../../etc/evil``), a line break in a value is a line of its own in a unit or the
+    settings file, and a --backup-at systemd cannot read left a timer that never fires."""
+    name, user = str(given.get("name")), str(given.get("user"))
+    if not UNIT_NAME.fullmatch(name):
+        raise click.BadParameter(f"{name!r} must be letters, digits, '_', '.' or '-' (it names "
+                                 "units, a folder and a command)", param_hint="--name")
+    if not USER_NAME.fullmatch(user):
+        raise click.BadParameter(f"{user!r} must be lower-case letters, digits, '_' or '-', "
+                                 "starting with a letter", param_hint="--user")
+    for option in ("host", "public_url", "backup_at"):
+        value = given.get(option)
+        if isinstance(value, str) and any(c < " " or c == "\x7f" for c in value):
+            raise click.BadParameter(f"{value!r} holds a control character (a line break …)",
+                                     param_hint=f"--{option.replace('_', '-')}")
+    url = given.get("public_url")
+    if isinstance(url, str) and not re.fullmatch(r"https?://[^/\s]+(/\S*)?", url):
+        raise click.BadParameter(f"{url!r} must be an http(s) URL, e.g. "
+                                 "https://gis.city.gov.ua", param_hint="--public-url")
+    when = given.get("backup_at")
+    analyze = shutil.which("systemd-analyze")
+    if isinstance(when, str) and analyze:
+        checked = subprocess.run([analyze, "calendar", when], capture_output=True, text=True)
+        if checked.returncode != 0:
+            raise click.BadParameter(f"{when!r} is no systemd calendar time (OnCalendar), "
+                                     "e.g. '*-*-* 02:30:00'", param_hint="--backup-at")
 
 
 COMMON = [
@@ -59,7 +98,8 @@ def _common[F: Callable[..., Any]](fn: F) -> F:
 @click.option("--gis", type=click.Path(path_type=Path),
               help="The gis command the units run [this installation's].")
 @click.option("--host", default=None, help="GIS_HOST for a new settings file [current].")
-@click.option("--port", type=int, default=None, help="GIS_PORT for a new settings file.")
+@click.option("--port", type=click.IntRange(1, 65535), default=None,
+              help="GIS_PORT for a new settings file.")
 @click.option("--public-url", default=None, help="GIS_PUBLIC_URL for a new settings file.")
 @click.option("--backup-at", default="*-*-* 02:30:00", show_default=True,
               help="When the backup timer fires (systemd OnCalendar).")

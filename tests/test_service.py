@@ -182,6 +182,26 @@ def test_install_refuses_while_a_server_uses_the_data_folder(root: Path) -> None
     assert data.stat().st_uid == 0
 
 
+@pytest.mark.parametrize(("args", "needle"), [
+    (["--name", "../../etc/evil"], "--name"),  # wrote /etc/evil.service and /usr/etc/evil
+    (["--user", "bad name"], "--user"),  # useradd's own text, after the checks
+    (["--port", "99999"], "--port"),
+    (["--public-url", "not a url"], "--public-url"),
+    (["--backup-at", "garbage"], "--backup-at"),  # a timer that never fires
+    (["--backup-at", "daily\nExecStartPre=/bin/sh -c id"], "--backup-at"),  # a line of its own
+])
+def test_install_refuses_odd_options_before_anything_is_written(
+        root: Path, args: list[str], needle: str) -> None:
+    passwd = (root / "etc" / "passwd").read_text()
+    result = run_gis("service", "install", "--root", str(root), "--data-dir", str(DATA), *args)
+    assert result.returncode == 2, result.stderr
+    assert needle in result.stderr and "Traceback" not in result.stderr
+    assert sorted(p.name for p in root.iterdir()) == ["etc", "var"]
+    assert sorted(p.name for p in (root / "etc").iterdir()) == [
+        "group", "gshadow", "passwd", "shadow"]
+    assert (root / "etc" / "passwd").read_text() == passwd  # no user made
+
+
 def test_unreachable_folders_are_named(tmp_path: Path) -> None:
     base = shared_tmp("hromada-reach-")
     try:
