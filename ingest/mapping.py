@@ -112,8 +112,16 @@ def load_overrides(path: Path | None) -> dict[str, Any]:
         raise InvalidFile(f"{path.name}: line {line} of the mapping file is not UTF-8 text; "
                           "save it as UTF-8 (in Notepad: Save as, Encoding UTF-8)",
                           file=path.name, row=line) from None
+    except yaml.MarkedYAMLError as exc:  # one line: what, and where (YAML's own text is a
+        # few lines quoting the file with a caret under the place)
+        mark = exc.problem_mark or exc.context_mark
+        where = f"line {mark.line + 1}, column {mark.column + 1}: " if mark else ""
+        what = exc.problem or exc.context or "not YAML"
+        raise InvalidFile(f"{path.name}: not a readable YAML mapping: {where}{what}",
+                          file=path.name, row=mark.line + 1 if mark else None) from None
     except (OSError, yaml.YAMLError) as exc:
-        raise InvalidFile(f"{path.name}: not a readable YAML mapping: {exc}",
+        reason = getattr(exc, "strerror", None) or str(exc).splitlines()[0]
+        raise InvalidFile(f"{path.name}: not a readable YAML mapping: {reason}",
                           file=path.name) from None
     if not isinstance(doc, dict) or set(doc) - {"fields", "values", "set"}:
         raise InvalidFile(f"{path.name}: a mapping file has the sections fields, values and "

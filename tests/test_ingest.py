@@ -592,3 +592,18 @@ def test_an_append_of_objects_already_there_is_refused_by_the_dry_run_by_row(
     real = run(db_url, path, "land_parcels")
     assert real.refused and not real.written and count(db_url, "land_parcel") == 2
     assert all("constraint" not in p.message for p in real.problems)
+
+
+def test_a_mapping_file_that_is_not_yaml_is_one_line_naming_where(tmp_path: Path) -> None:
+    """YAML's own message is several lines quoting the file with a caret under the place;
+    the refusal is one line with the line and column."""
+    from ingest.mapping import load_overrides
+
+    bad = tmp_path / "mapping.yml"
+    bad.write_text("fields:\n  cadastral_number: KADNUM\n\tarea: S\n", encoding="utf-8")
+    with pytest.raises(InvalidFile) as caught:
+        load_overrides(bad)
+    text = caught.value.detail
+    assert "\n" not in text, text
+    assert text.startswith("mapping.yml: not a readable YAML mapping: line 3, column 1: ")
+    assert "'\\t'" in text and caught.value.where["row"] == 3
