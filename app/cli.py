@@ -151,11 +151,14 @@ class _Stop(Exception):
 
 
 @contextlib.contextmanager
-def stop_on_signals() -> Iterator[None]:
+def stop_on_signals(work: bool = False) -> Iterator[None]:
     """Turn the first SIGINT/SIGTERM into a clean unwind (pool closed, cluster stopped).
 
     Later signals are ignored so that a second Ctrl-C cannot interrupt the database's
-    shutdown halfway and leave a postgres process behind.
+    shutdown halfway and leave a postgres process behind. For ``work`` (a seed, an export:
+    not the server, for which a signal is the normal end) the unwound command then says it
+    was interrupted and exits as the signal would (130, 143): it ended with status 0 and no
+    word, as if the work were done.
     """
     def handler(signum: int, frame: object) -> None:
         for s in (signal.SIGINT, signal.SIGTERM):
@@ -165,8 +168,10 @@ def stop_on_signals() -> Iterator[None]:
     previous = {s: signal.signal(s, handler) for s in (signal.SIGINT, signal.SIGTERM)}
     try:
         yield
-    except _Stop:
-        pass
+    except _Stop as stop:
+        if work:
+            click.echo("interrupted", err=True)
+            sys.exit(128 + int(stop.args[0]))
     finally:
         for s, h in previous.items():
             signal.signal(s, h)
@@ -335,7 +340,7 @@ def tiles_seed(source_id: str, bbox: str | None, min_zoom: int | None, max_zoom:
         box = _tile_box(bbox, settings)
     if settings.tiles.cache == "none":
         raise EnvironmentProblem("GIS_TILES__CACHE=none: there is no cache to seed")
-    with stop_on_signals(), database(settings, read_only=True) as url:
+    with stop_on_signals(work=True), database(settings, read_only=True) as url:
         sources, queries, cache, invalidator = tile_parts(settings, default_catalog(), url)
         sources.get(source_id)
         progress = Progress("seed")
@@ -388,7 +393,7 @@ def tiles_export(source_id: str, bbox: str | None, min_zoom: int | None,
     settings = load_settings()
     _zooms(min_zoom, max_zoom, settings)
     box = _tile_box(bbox, settings)
-    with stop_on_signals(), contextlib.ExitStack() as outputs, \
+    with stop_on_signals(work=True), contextlib.ExitStack() as outputs, \
             database(settings, read_only=True) as url:
         # each archive is written to a temporary file renamed into place when complete (a
         # device or a pipe is copied to; - is standard output): an export cut short leaves

@@ -10,6 +10,9 @@ still be served from the cache.
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -337,3 +340,25 @@ def test_postgres_cache_and_invalidator_without_a_server(db_url: str) -> None:
     cache.clear()
     assert cache.read_state() is None and cache.get("city", 16, *far) is None
     inv.stop()
+
+
+@pytest.mark.parametrize(("command", "sig"), [("seed", signal.SIGTERM), ("export", signal.SIGINT)])
+def test_an_interrupted_seed_or_export_says_so_and_fails(db_url: str, tmp_path: Path,
+                                                         command: str, sig: int) -> None:
+    """Ctrl-C or SIGTERM ended `gis tiles seed|export` with status 0 and no word, as if the
+    work were done (a script or a systemd job took it for a complete seed); an export
+    leaves no file."""
+    from tests.conftest import GIS
+
+    env = {**os.environ, "GIS_DATABASE_URL": db_url, "GIS_TILES__CACHE_DIR": str(tmp_path / "c")}
+    out = ["--pmtiles", str(tmp_path / "city.pmtiles")] if command == "export" else []
+    proc = subprocess.Popen([GIS, "tiles", command, "--min-zoom", "18", "--max-zoom", "18", *out],
+                            env=env, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    time.sleep(6)  # past the start-up, into the tiles (30,704 of them at z18)
+    assert proc.poll() is None, "finished before the signal"
+    os.killpg(proc.pid, sig)
+    _, err = proc.communicate(timeout=60)
+    assert proc.returncode == 128 + sig, err
+    assert err.strip().splitlines()[-1] == "interrupted" and "Traceback" not in err
+    assert not (tmp_path / "city.pmtiles").exists()
+    assert not list(tmp_path.glob(".hromada-export-*"))
