@@ -226,3 +226,16 @@ def test_a_qgis_project_that_cannot_be_written_is_one_line_and_no_half_file(
     assert written.returncode == 0, written.stderr
     assert target.read_text(encoding="utf-8").startswith("<!DOCTYPE qgis")
     assert sorted(p.name for p in tmp_path.iterdir()) == [target.name]
+
+
+@pytest.mark.parametrize("scale", ["-1", "0", "nan", "inf", "1e9"])
+@pytest.mark.parametrize("command", ["demo", "serve"])
+def test_a_demo_scale_out_of_range_is_refused_before_anything_starts(
+        command: str, scale: str, tmp_path: Path) -> None:
+    """-1 and 0 were the generator's ValueError, nan its «min() iterable argument is empty»
+    after the cluster started, and 1e9 generated until the machine gave out."""
+    result = run_gis(command, f"--scale={scale}", env={"GIS_DATA_DIR": str(tmp_path / "d")},
+                     timeout=60)
+    assert result.returncode == 2, result.stderr
+    assert f"Invalid value for '--scale': '{scale}' must be above 0" in result.stderr
+    assert "Traceback" not in result.stderr and not (tmp_path / "d").exists()
