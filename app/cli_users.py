@@ -171,6 +171,9 @@ def users_service_entry(name: str) -> None:
 
     with _connection_and_url() as (conn, url):
         login = login_of(conn, name)
+        known = any(u.name == name for u in list_users(conn))
+    if not known:  # "has no database login (gis users password … makes one)" misled
+        raise NotFound(f"no user {name!r}", user=name)
     if login is None:
         raise NotFound(f"user {name!r} has no database login (gis users password {name} "
                        "makes one)", user=name)

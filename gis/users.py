@@ -104,6 +104,9 @@ def check_user_name(name: str) -> None:
     Traceback (most recent call last):
     gis.errors.InvalidParameter: user name 'Olena' must be lower-case letters, digits, ...
     """
+    if len(name) > 63:  # the pattern's bound: it said the characters were wrong
+        raise InvalidParameter(f"user name {name[:70]!r}… is {len(name)} characters long; "
+                               "a user name has at most 63")
     if not re.fullmatch(NAME_PATTERN, name):
         raise InvalidParameter(f"user name {name[:70]!r} must be lower-case letters, digits, "
                                "'.', '_' or '-', starting with a letter")

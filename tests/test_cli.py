@@ -103,6 +103,7 @@ def test_unreachable_database_url_is_one_clear_line_without_the_password() -> No
 @pytest.mark.parametrize(("args", "needle"), [
     (["Olena", "--role", "planner"], "user name 'Olena' must be lower-case"),
     (["olena", "--role", "planer"], "unknown role 'planer'"),
+    (["o" * 70, "--role", "planner"], "is 70 characters long; a user name has at most 63"),
 ])
 def test_a_user_that_cannot_be_added_is_refused_before_the_password_is_asked(
         args: list[str], needle: str) -> None:
@@ -239,3 +240,10 @@ def test_a_demo_scale_out_of_range_is_refused_before_anything_starts(
     assert result.returncode == 2, result.stderr
     assert f"Invalid value for '--scale': '{scale}' must be above 0" in result.stderr
     assert "Traceback" not in result.stderr and not (tmp_path / "d").exists()
+
+
+def test_the_service_entry_of_a_user_that_does_not_exist_says_so(db_url: str) -> None:
+    """It said the user «has no database login (gis users password nosuch makes one)»."""
+    result = run_gis("users", "service-entry", "nosuch", env={"GIS_DATABASE_URL": db_url})
+    line = assert_one_error_line(result, "no user 'nosuch'")
+    assert "password" not in line
