@@ -13,6 +13,7 @@ import json
 import os
 import signal
 import subprocess
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -362,3 +363,38 @@ def test_an_interrupted_seed_or_export_says_so_and_fails(db_url: str, tmp_path: 
     assert err.strip().splitlines()[-1] == "interrupted" and "Traceback" not in err
     assert not (tmp_path / "city.pmtiles").exists()
     assert not list(tmp_path.glob(".hromada-export-*"))
+
+
+def test_an_outage_is_logged_once_and_the_return_once(db_url: str,
+                                                      caplog: pytest.LogCaptureFixture) -> None:
+    """The invalidator retries every second while the database is down: it logged a warning
+    with a traceback at every try (a 10-minute outage: 600 tracebacks in the journal)."""
+    import logging
+
+    from tiles.cache import NoCache
+    from tiles.invalidate import Invalidator
+
+    down = [True]
+
+    def connect() -> psycopg.Connection:
+        if down[0]:
+            raise psycopg.OperationalError("connection refused")
+        return psycopg.connect(db_url)
+
+    inv = Invalidator(connect, NoCache(), QUERIES.sources, 18, "Europe/Kyiv")
+    inv.healthy = True  # as a server that was following the feed when the database went
+    with caplog.at_level(logging.DEBUG, logger="hromada.tiles"):
+        inv._thread = threading.Thread(target=inv._run, daemon=True)
+        inv._thread.start()
+        time.sleep(3.5)  # four tries
+        down[0] = False
+        deadline = time.monotonic() + 10
+        while not inv.healthy and time.monotonic() < deadline:
+            time.sleep(0.1)
+        inv.stop()
+    warned = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert inv.healthy and warned == [
+        "tile invalidation lost the database; tiles bypass the cache",
+        "tile invalidation follows the database again; tiles use the cache"], warned
+    tries = [r for r in caplog.records if "lost the database" in r.getMessage()]
+    assert len(tries) >= 3  # the retries are still there, at debug level

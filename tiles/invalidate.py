@@ -257,6 +257,8 @@ class Invalidator:
                     listener.execute(sql.SQL("LISTEN {}").format(sql.Identifier(CHANNEL)))
                     if not self.healthy:  # reconnected: apply what happened meanwhile
                         self.catch_up()
+                        log.warning("tile invalidation follows the database again; tiles use "
+                                    "the cache")
                     last = time.monotonic()
                     while not self._stop.is_set():
                         told = False
@@ -270,12 +272,15 @@ class Invalidator:
             except Exception:  # the database went away: bypass the cache until it is back
                 if self._stop.is_set():
                     break
-                self.healthy = False
+                lost, self.healthy = self.healthy, False
                 with self.lock:
                     if self._conn is not None:
                         self._conn.close()
-                log.warning("tile invalidation lost the database; tiles bypass the cache",
-                            exc_info=True)
+                # once per outage: retried every second, it wrote a traceback a second to the
+                # journal for as long as the database was down
+                log.log(logging.WARNING if lost else logging.DEBUG,
+                        "tile invalidation lost the database; tiles bypass the cache",
+                        exc_info=True)
                 self._stop.wait(1.0)
 
     def _periodic(self) -> None:
