@@ -16,6 +16,7 @@ from gis.errors import InvalidParameter, NotFound
 from gis.users import (
     add_user,
     check_user_name,
+    check_words,
     issue_token,
     list_tokens,
     list_users,
@@ -88,6 +89,7 @@ def users_add(name: str, roles: tuple[str, ...], display_name: str, password_std
     password, for QGIS straight on PostGIS (gis users service-entry NAME).
     """
     check_user_name(name)  # before the password is typed twice
+    check_words(display_name or "", "--display-name")
     parsed = parse_roles(roles)
     if db_login and no_db_login:
         raise InvalidParameter("--db-login and --no-db-login exclude each other")

@@ -112,6 +112,24 @@ def check_user_name(name: str) -> None:
                                "'.', '_' or '-', starting with a letter")
 
 
+def check_words(value: str, what: str, limit: int = 200) -> None:
+    r"""Refuse a display name or a token label with a control character or too long: a tab
+    or a line break in one wrote rows of its own into the tab-separated `gis users list` and
+    `gis tokens list` (a "user" with the admin role that does not exist).
+
+    >>> check_words("Олена Петрівна", "--display-name")
+    >>> check_words("Олена\nfake\tadmin", "--display-name")
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: --display-name holds a control character (a tab, a line break …)
+    """
+    if any(ord(c) < 32 or 127 <= ord(c) < 160 for c in value):
+        raise InvalidParameter(f"{what} holds a control character (a tab, a line break …)",
+                               parameter=what)
+    if len(value) > limit:
+        raise InvalidParameter(f"{what} is {len(value)} characters long; at most {limit}",
+                               parameter=what)
+
+
 def add_user(conn: psycopg.Connection[Any], name: str, roles: frozenset[Role], *,
              password: str | None, display_name: str = "", db_login: str | None = None,
              with_db_login: bool = True) -> User:
@@ -122,6 +140,7 @@ def add_user(conn: psycopg.Connection[Any], name: str, roles: frozenset[Role], *
     unless ``db_login`` asks for one.
     """
     check_user_name(name)
+    check_words(display_name, "--display-name")
     if password is not None and len(password) < 8:
         raise InvalidParameter("the password must have at least 8 characters")
     pw_hash = _hasher.hash(password) if password is not None else None
@@ -195,6 +214,7 @@ def check_password(conn: psycopg.Connection[Any], name: str, password: str) -> U
 
 def issue_token(conn: psycopg.Connection[Any], name: str, label: str = "") -> tuple[int, str]:
     """Return (id, secret) of a new token of user ``name``; the secret is not kept."""
+    check_words(label, "--label")
     user = conn.execute("SELECT id FROM auth.users WHERE name = %s", (name,)).fetchone()
     if user is None:
         raise NotFound(f"no user {name!r}", user=name)

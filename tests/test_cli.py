@@ -104,6 +104,9 @@ def test_unreachable_database_url_is_one_clear_line_without_the_password() -> No
     (["Olena", "--role", "planner"], "user name 'Olena' must be lower-case"),
     (["olena", "--role", "planer"], "unknown role 'planer'"),
     (["o" * 70, "--role", "planner"], "is 70 characters long; a user name has at most 63"),
+    # a tab and a line break wrote a row of its own into `gis users list`: a fake admin
+    (["olena", "--role", "planner", "--display-name", "Олена\nfake\tadmin"],
+     "--display-name holds a control character"),
 ])
 def test_a_user_that_cannot_be_added_is_refused_before_the_password_is_asked(
         args: list[str], needle: str) -> None:
@@ -247,3 +250,10 @@ def test_the_service_entry_of_a_user_that_does_not_exist_says_so(db_url: str) ->
     result = run_gis("users", "service-entry", "nosuch", env={"GIS_DATABASE_URL": db_url})
     line = assert_one_error_line(result, "no user 'nosuch'")
     assert "password" not in line
+
+
+def test_a_token_label_with_a_line_break_is_refused(db_url: str) -> None:
+    """Its tab and line break made rows of their own in the tab-separated `gis tokens list`."""
+    result = run_gis("tokens", "issue", "nosuch", "--label", "QGIS\n99\tboss\tfake",
+                     env={"GIS_DATABASE_URL": db_url})
+    assert_one_error_line(result, "--label holds a control character")
