@@ -166,8 +166,11 @@ def create_app(settings: Settings, db_url: str, pool: ConnectionPool, catalog: C
     ]
     app = Starlette(
         routes=[*routes, OtherMethods(routes), Mount("/", app=rasters.collections(ogc))],
+        # both staff uploads take files up to GIS_INGEST__MAX_UPLOAD_MB (the raster upload
+        # was held to GIS_LIMITS__MAX_BODY_BYTES, 10 MB, though its page offered 200)
         middleware=[*limit_middleware(settings.limits, limiter,
-                                      {"/ingest/": settings.ingest.max_upload_mb << 20}),
+                                      {"/ingest/": settings.ingest.max_upload_mb << 20,
+                                       "/rasters/upload": settings.ingest.max_upload_mb << 20}),
                     Middleware(AuthMiddleware, auth=auth),
                     *([Middleware(ReadRouting, pool=pool)] if isinstance(pool, RoutedPool)
                       else []),

@@ -109,10 +109,13 @@ class RequestLimits:
                    for k, v in scope.get("headers", [])}
         max_body = next((n for prefix, n in self.larger_bodies.items()
                          if path.startswith(prefix)), self.default_max_body)
+        too_large = PayloadTooLarge(
+            f"uploads are limited to {max_body >> 20} MB (GIS_INGEST__MAX_UPLOAD_MB)"
+            if max_body != self.default_max_body else
+            f"request bodies are limited to {max_body} bytes (GIS_LIMITS__MAX_BODY_BYTES)")
         declared = headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > max_body:
-            await send_problem(send, PayloadTooLarge(
-                f"request bodies are limited to {max_body} bytes"), path)
+            await send_problem(send, too_large, path)
             return
         client = (scope.get("client") or ("unknown", 0))[0]
         limiter = None if client in self.exempt or path in EXEMPT_PATHS else self.limiter
@@ -150,8 +153,7 @@ class RequestLimits:
         except _TooLarge:
             if started:
                 raise
-            await send_problem(send, PayloadTooLarge(
-                f"request bodies are limited to {max_body} bytes"), path)
+            await send_problem(send, too_large, path)
 
 
 @dataclass

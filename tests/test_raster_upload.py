@@ -229,3 +229,39 @@ def test_placement_notes_name_what_to_check_and_never_fail_an_upload() -> None:
     far = placement_notes("EPSG:6383", kyiv, city)
     assert [n["code"] for n in far] == ["far"] and 200 < far[0]["km"] < 300
     assert placement_notes("not a CRS at all", here, city) == []
+
+
+def test_the_raster_upload_takes_files_up_to_the_upload_limit_not_the_body_limit(
+        db_url: str, tmp_path: Path) -> None:
+    """The page offers GIS_INGEST__MAX_UPLOAD_MB (200 MB), but the server held its POST to
+    GIS_LIMITS__MAX_BODY_BYTES (10 MB): a scan of 11 MB was «request bodies are limited to
+    10000000 bytes». A body over a limit names its setting."""
+    import os
+
+    blob = tmp_path / "scan.tif"
+    blob.write_bytes(os.urandom(2 << 20))  # 2 MB: over the body limit, under the upload's
+    data = shared_tmp("hromada-raster-limit-")
+    try:
+        with served({"GIS_DATABASE_URL": db_url, "GIS_DATA_DIR": str(data),
+                     "GIS_AUTH__TOKENS": '{"tok-p": "olena:planner"}',
+                     "GIS_LIMITS__MAX_BODY_BYTES": "1000000", "GIS_INGEST__MAX_UPLOAD_MB": "3",
+                     "GIS_TILES__CACHE": "none"}) as base, \
+                httpx.Client(base_url=base, timeout=120,
+                             headers={"Authorization": "Bearer tok-p"}) as client:
+            taken = client.post("/rasters/upload", params={"filename": "scan.tif",
+                                                          "name": "scan"},
+                                content=blob.read_bytes())
+            assert taken.status_code == 422, taken.text  # read, and found to be no raster
+            big = client.post("/rasters/upload", params={"filename": "scan.tif",
+                                                        "name": "scan"},
+                              content=os.urandom(4 << 20))
+            assert big.status_code == 413
+            assert "GIS_INGEST__MAX_UPLOAD_MB" in big.json()["detail"], big.text
+            other = client.post("/collections/streets/items", content=b"x" * 1_100_000,
+                                headers={"Content-Type": "application/geo+json"})
+            assert other.status_code == 413
+            assert "GIS_LIMITS__MAX_BODY_BYTES" in other.json()["detail"], other.text
+    finally:
+        import shutil
+
+        shutil.rmtree(data, ignore_errors=True)
