@@ -47,6 +47,16 @@ def test_every_command_explains_itself(args: list[str]) -> None:
     assert len(result.stdout.splitlines()) > 4
 
 
+@pytest.mark.parametrize("args", [["ingest"], ["no-such-command"], ["export", "--nope"]])
+def test_a_mistyped_command_gets_its_usage_and_exit_2(args: list[str]) -> None:
+    """The README's words for a usage mistake: the usage line, a hint, ``Error: ...``, 2."""
+    result = run_gis(*args)
+    assert result.returncode == 2, result
+    lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
+    assert lines[0].startswith("Usage: gis") and lines[-1].startswith("Error: "), lines
+    assert "Traceback" not in result.stderr
+
+
 def test_port_in_use_is_one_clear_line() -> None:
     with socket.socket() as busy:
         busy.bind(("127.0.0.1", 0))
