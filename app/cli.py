@@ -336,8 +336,8 @@ def _tile_options(fn: Any) -> Any:
 
 @tiles.command("seed")
 @_tile_options
-@click.option("--workers", type=int, default=2, show_default=True,
-              help="Tiles rendered at once (database connections).")
+@click.option("--workers", type=click.IntRange(1, 16), default=2, show_default=True,
+              help="Tiles rendered at once (database connections), 1–16.")
 def tiles_seed(source_id: str, bbox: str | None, min_zoom: int | None, max_zoom: int | None,
                tms_id: str, workers: int) -> None:
     """Render the tiles of a box and zoom range into the tile cache.

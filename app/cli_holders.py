@@ -173,7 +173,8 @@ def verify_reject(registry: str, items: tuple[str, ...], batch: int | None, user
 
 @click.command("quality")
 @click.argument("registry", required=False)
-@click.option("--limit", default=20, show_default=True, help="Objects listed per check.")
+@click.option("--limit", type=click.IntRange(0, 10_000), default=20, show_default=True,
+              help="Objects listed per check (0–10,000).")
 @click.option("--json", "as_json", is_flag=True, help="The report as JSON.")
 def quality(registry: str | None, limit: int, as_json: bool) -> None:
     """Print the quality report of REGISTRY (of every registry without it)."""

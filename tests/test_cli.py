@@ -47,7 +47,12 @@ def test_every_command_explains_itself(args: list[str]) -> None:
     assert len(result.stdout.splitlines()) > 4
 
 
-@pytest.mark.parametrize("args", [["ingest"], ["no-such-command"], ["export", "--nope"]])
+@pytest.mark.parametrize("args", [["ingest"], ["no-such-command"], ["export", "--nope"],
+                                  # a range's ends (0 workers seeded nothing, 1,000 opened a
+                                  # connection each; a limit of -1 listed nothing)
+                                  ["tiles", "seed", "--workers", "0"],
+                                  ["tiles", "seed", "--workers", "1000"],
+                                  ["quality", "--limit", "-1"]])
 def test_a_mistyped_command_gets_its_usage_and_exit_2(args: list[str]) -> None:
     """The README's words for a usage mistake: the usage line, a hint, ``Error: ...``, 2."""
     result = run_gis(*args)
