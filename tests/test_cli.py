@@ -53,9 +53,10 @@ def test_every_command_explains_itself(args: list[str]) -> None:
                                   ["tiles", "seed", "--workers", "0"],
                                   ["tiles", "seed", "--workers", "1000"],
                                   ["quality", "--limit", "-1"]])
-def test_a_mistyped_command_gets_its_usage_and_exit_2(args: list[str]) -> None:
+def test_a_mistyped_command_gets_its_usage_and_exit_2(args: list[str], tmp_path: Path) -> None:
     """The README's words for a usage mistake: the usage line, a hint, ``Error: ...``, 2."""
-    result = run_gis(*args)
+    # (a data folder of the test's own: a command that did start would start its cluster there)
+    result = run_gis(*args, env={"GIS_DATA_DIR": str(tmp_path / "data")})
     assert result.returncode == 2, result
     lines = [ln for ln in result.stderr.splitlines() if ln.strip()]
     assert lines[0].startswith("Usage: gis") and lines[-1].startswith("Error: "), lines
