@@ -230,6 +230,11 @@ def test_tiles_outside_the_raster_are_404_and_bad_addresses_never_500(
     assert http.get("/rasters/ortho-ucs/1/0/0.png").status_code == 404
     # one tile, one address (the map's XYZ path took 017 for 17)
     assert http.get("/rasters/ortho-ucs/017/0/0.png").status_code == 400
+    # a parameter given twice with two values (the last one won)
+    twice = http.get(f"/collections/ortho-ucs/map/tiles/{UCS}/8/{y0}/{x0}?f=webp&f=png")
+    assert twice.status_code == 400 and "given 2 times" in twice.json()["detail"], twice.text
+    assert http.get("/collections/ortho-ucs/coverage?crs=EPSG:6383&crs=EPSG:4326"
+                    ).status_code == 400
     assert http.get("/collections/ortho-ucs/map/tiles/WebMercatorQuad/17/0/0?f=gif"
                     ).status_code == 400
 

@@ -251,6 +251,9 @@ def test_a_client_finds_the_tiles_by_following_links(
     ("/tiles/WebMercatorQuad/3/1_0/0", 400),
     ("/tiles/UCS2000TM9/4/0%20/0", 400),
     ("/tiles/UCS2000TM9/-0/0/0", 400),
+    # a parameter given twice with two values, as on the items paths (the last one won)
+    ("/tiles/WebMercatorQuad/14/9372/5631?f=mvt&f=png", 400),
+    ("/tiles/WebMercatorQuad/14/9372/5631?collections=addresses&collections=streets", 400),
     ("/tiles/UTM31WGS84Quad/1/0/0", 404),  # a set we do not serve
     ("/tileMatrixSets/NoSuchSet", 404),
     ("/collections/no_such/tiles/WebMercatorQuad/1/0/0", 404),

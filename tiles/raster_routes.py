@@ -91,7 +91,9 @@ CONFORMANCE = [
 # -- request parsing --------------------------------------------------------------------------
 def tile_format(request: Request) -> str:
     """Return png or webp from ``f=`` (default png)."""
-    f = (request.query_params.get("f") or "png").lower().removeprefix("image/")
+    # (a parameter given twice with two values is a 400, as on the items paths)
+    f = (given_once(request.query_params.multi_items()).get("f") or "png").lower() \
+        .removeprefix("image/")
     if f not in FORMATS:
         raise InvalidParameter(f"f={f!r}: raster tiles come as {' or '.join(FORMATS)}",
                                parameter="f")
@@ -100,14 +102,14 @@ def tile_format(request: Request) -> str:
 
 def _crs_param(request: Request, name: str, default: str | int | None,
                ) -> str | int | None:
-    raw = request.query_params.get(name)
+    raw = given_once(request.query_params.multi_items()).get(name)
     return crs_param(raw, name) if raw else default
 
 
 def coverage_request(request: Request, rec: RasterRecord,
                      storage_srid: int) -> CoverageRequest:
     """Parse ``bbox``, ``bbox-crs``, ``crs`` and ``Prefer: handling`` of a coverage request."""
-    q = request.query_params
+    q = given_once(request.query_params.multi_items())
     for unsupported in ("subset", "scale-factor", "scale-size", "width", "height",
                         "properties", "datetime"):
         if unsupported in q:

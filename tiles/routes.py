@@ -26,7 +26,7 @@ from starlette.types import Receive, Scope, Send
 from gis.compression import accepts_gzip
 from gis.errors import InvalidParameter, NotFound
 from gis.negotiation import json_document, language, not_modified
-from gis.params import shown
+from gis.params import given_once, shown
 from gis.tms import WEB_MERCATOR_QUAD, tms_document, tms_listing
 from tiles import documents
 from tiles.cache import etag_of, pack, unpack
@@ -86,7 +86,9 @@ async def tile_response(svc: TileService, request: Request, sources: list[str], 
                         query: str = "") -> Response:
     """Answer a tile of ``sources`` joined; an OGC API path names its ``tileset`` (and the
     ``query`` that narrows it), whose limits the tile must lie in (404 outside)."""
-    check_tile_format(request.query_params.get("f"))
+    # a parameter given twice with two values is a 400, as on the items paths (f=mvt&f=png
+    # was answered by its last value)
+    check_tile_format(given_once(request.query_params.multi_items()).get("f"))
     failed = request.scope.get(FAST_PATH_ERROR)
     if failed is not None:  # the fast path's render of this very tile failed: answer that
         raise failed
@@ -146,7 +148,7 @@ def _city_selection(svc: TileService, request: Request) -> tuple[Source, str]:
     """Return the city map, or the map of the layers ``collections=a,b`` names (404 for one
     it does not serve), and the query naming them on the tileset's links ("" for all)."""
     city = svc.sources.get(CITY)
-    raw = request.query_params.get("collections")
+    raw = given_once(request.query_params.multi_items()).get("collections")
     if not raw:
         return city, ""
     wanted = collection_ids(raw)
