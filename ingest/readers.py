@@ -294,6 +294,46 @@ def _extract(zf: zipfile.ZipFile, info: zipfile.ZipInfo, target: Path, display: 
             out.write(chunk)
 
 
+def _sniffed(path: Path, suffix: str) -> str:
+    """Return the GDAL driver a GeoPackage's or GeoJSON's first bytes say it is ("" when
+    they do not tell): a GeoPackage is an SQLite database, a GeoJSON a JSON object."""
+    if suffix not in (".gpkg", ".geojson", ".json"):
+        return ""
+    with path.open("rb") as f:
+        head = f.read(64)
+    if head.startswith(b"SQLite format 3\x00"):
+        return "GPKG"
+    if head.removeprefix(b"\xef\xbb\xbf").lstrip().startswith(b"{"):
+        return "GeoJSON"
+    return ""
+
+
+# the formats GDAL may find a file to be, by content, and the names such a file has
+CONTENT_SUFFIXES = {"GPKG": (".gpkg",), "GeoJSON": (".geojson", ".json"),
+                    "ESRI Shapefile": (".shp",), "MapInfo File": (".tab", ".mif"),
+                    "DXF": (".dxf",)}
+
+
+def _check_content(display: str, suffix: str, driver: str) -> None:
+    """Refuse a file GDAL read as another of our formats than its name says (a GeoJSON named
+    .gpkg): each format has checks of its own (a GeoJSON's NUL texts and own ids, a
+    Shapefile's code page), chosen by the name, and the report would name the wrong format.
+
+    >>> _check_content("a.gpkg", ".gpkg", "GPKG")
+    >>> _check_content("a.gpkg", ".gpkg", "GeoJSON")
+    Traceback (most recent call last):
+    gis.errors.InvalidFile: a.gpkg: is a GeoJSON file, not a GeoPackage; rename it a.geojson
+    """
+    names = CONTENT_SUFFIXES.get(driver)
+    if names is None or suffix in names:
+        return  # (a format of GDAL's we do not name, e.g. TopoJSON in a .json: as before)
+    real = FORMAT_NAMES[names[0]]
+    stem = display.rsplit("!", 1)[-1]
+    stem = stem[: -len(suffix)] if stem.lower().endswith(suffix) else stem
+    raise _fail(display, f"is a {real} file, not a {FORMAT_NAMES[suffix]}; rename it "
+                f"{Path(stem).name}{names[0]}")
+
+
 def _open(path: Path, display: str, layer: str | None, encoding: str | None,
           feature_ids: bool = False) -> Source:
     suffix = path.suffix.lower()
@@ -674,6 +714,7 @@ class GdalSource(Source):
             elif encoding is None and cpg is not None:
                 check_cpg(dbf, cpg_encoding(cpg), display)
         options = {"ARRAY_AS_STRING": "YES"} if suffix in (".geojson", ".json") else {}
+        _check_content(display, suffix, _sniffed(path, suffix))  # (before GDAL's warnings)
         try:
             listed = [(str(name), kind) for name, kind in pyogrio.list_layers(str(path))]
             layers = [name for name, _ in listed]
@@ -691,6 +732,7 @@ class GdalSource(Source):
                 raise _not_utf8(path, display, encoding) from None  # (a property's name)
             raise _fail(display, f"cannot be read as {FORMAT_NAMES[suffix]}: "
                         f"{_gdal_reason(exc, path=path)}") from None
+        _check_content(display, suffix, str(info.get("driver") or ""))
         if info.get("geometry_type") is None:  # e.g. an attribute table in a GeoPackage
             raise _fail(display, f"layer {chosen} has no geometry column: a registry's "
                         "objects need their geometry (a CSV may give coordinates or WKT)")

@@ -213,6 +213,23 @@ def test_a_zip_from_windows_explorer_names_its_cyrillic_members_as_written(
     assert chosen.rows == 3 and chosen.file == "explorer.zip!Київ_земля.shp", chosen.file
 
 
+def test_a_file_that_is_not_what_its_name_says_is_named_as_what_it_is(
+        db_url: str, tmp_path: Path) -> None:
+    """GDAL opens a file by its content: a GeoJSON named .gpkg was imported and reported as a
+    GeoPackage, past the checks a GeoJSON gets (a NUL in a text, the features' own ids)."""
+    geojson = tmp_path / "parcels.gpkg"
+    geojson.write_text(json.dumps({"type": "FeatureCollection", "features": [
+        {"type": "Feature", **r} for r in to_wgs84([parcel(1)])]}))
+    with pytest.raises(InvalidFile, match=r"parcels.gpkg: is a GeoJSON file, not a GeoPackage; "
+                                          r"rename it parcels.geojson"):
+        run(db_url, geojson, "land_parcels", dry_run=True)
+    gpkg = write(tmp_path / "real.gpkg", [parcel(2)], PARCEL_SCHEMA, driver="GPKG")
+    named = gpkg.rename(tmp_path / "real.geojson")
+    with pytest.raises(InvalidFile, match=r"real.geojson: is a GeoPackage file, not a GeoJSON; "
+                                          r"rename it real.gpkg"):
+        run(db_url, named, "land_parcels", dry_run=True)
+
+
 def test_a_zip_that_would_not_fit_on_the_disk_is_refused_before_unpacking(
         db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     write(tmp_path / "p.shp", [parcel(1)], PARCEL_SCHEMA)
