@@ -13,6 +13,7 @@ import psycopg
 
 from gis.auth import Principal
 from gis.errors import InvalidParameter, NotFound
+from gis.text import printable
 
 
 @contextmanager
@@ -110,12 +111,16 @@ def verify_list(registry: str | None, batch: int | None, as_json: bool) -> None:
             for c in pending_changes(conn, reg, batch=batch, limit=100_000):
                 click.echo(json.dumps(c.as_dict(), ensure_ascii=False))
             return
+        # a note (an import's file name, a database login's gis.change_note) and a label are
+        # free text: printed escaped, one row each, so none writes rows of its own
         for b in batches(conn, reg):
-            click.echo(f"# batch {b['batch']}\t{b['changed_at']}\t{b['changed_by']}\t"
-                       f"{b['count']} changes\t{b['note'] or ''}")
+            who = printable(b["changed_by"] or "-")
+            click.echo(f"# batch {b['batch']}\t{b['changed_at']}\t{who}\t{b['count']} changes"
+                       f"\t{printable(b['note'] or '')}")
         for c in pending_changes(conn, reg, batch=batch, limit=100_000):
-            click.echo(f"{c.id}\t{c.operation}\tv{c.version or '-'}\t{c.changed_by or '-'}\t"
-                       f"{c.changed_at:%Y-%m-%d %H:%M}\t{c.batch}\t{c.label}")
+            click.echo(f"{c.id}\t{c.operation}\tv{c.version or '-'}\t"
+                       f"{printable(c.changed_by or '-')}\t{c.changed_at:%Y-%m-%d %H:%M}\t"
+                       f"{c.batch}\t{printable(c.label)}")
 
 
 def _decide(decision: str, registry: str, items: tuple[str, ...], batch: int | None,
@@ -192,4 +197,4 @@ def quality(registry: str | None, limit: int, as_json: bool) -> None:
             for c in report.checks:
                 click.echo(f"  {c.id}\t{c.count}\t{c.title['en']}")
                 for f in c.findings:
-                    click.echo(f"    #{f.id}\t{f.message}")
+                    click.echo(f"    #{f.id}\t{printable(f.message)}")

@@ -13,6 +13,7 @@ from typing import Any
 
 import click
 
+from gis.text import printable
 from ingest.load import MODES, ON_ERROR, Report
 
 
@@ -36,8 +37,8 @@ def render_report(report: Report) -> str:
         lines.append("  fields the file does not fill: " + ", ".join(report.missing_fields))
     if report.repaired:
         lines.append(f"  repaired geometries (ST_MakeValid): {report.repaired}")
-    for p in report.problems:
-        lines.append(f"  {p.severity:7} {p.rule:24} {p.message}")
+    for p in report.problems:  # a message may quote the file's own text: one line each
+        lines.append(f"  {p.severity:7} {p.rule:24} {printable(p.message)}")
     shown = len(report.problems)
     total = sum(report.problem_counts.values())
     if total > shown:

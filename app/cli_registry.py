@@ -29,6 +29,7 @@ def registry_problems(collection: str, severity: str | None) -> None:
 
     from app.cli import load_settings
     from app.runtime import database
+    from gis.text import printable
     from registries.catalog import default_catalog
     from registries.model import Severity
     from registries.rules import find_problems
@@ -37,7 +38,8 @@ def registry_problems(collection: str, severity: str | None) -> None:
     with database(load_settings(), read_only=True) as url, psycopg.connect(url) as conn:
         found = find_problems(conn, reg, severity=Severity(severity) if severity else None)
     for p in found:
-        click.echo(f"{p.severity.value:8} {p.rule:28} #{p.id:<8} {p.message}")
+        # a message quotes the object's label and values (free text): one row each, escaped
+        click.echo(f"{p.severity.value:8} {p.rule:28} #{p.id:<8} {printable(p.message)}")
     click.echo(f"{len(found)} finding(s) in {reg.id}", err=True)
 
 

@@ -11,7 +11,6 @@ gets ``NotFound`` exactly as for a name that was never added.
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any
@@ -20,6 +19,7 @@ import psycopg
 from psycopg.rows import dict_row
 
 from gis.errors import Conflict, GisError, InvalidParameter, NotFound
+from gis.text import BIDI_CONTROLS, unsafe
 
 Box = tuple[float, float, float, float]
 NAME = re.compile(r"^[a-z][a-z0-9_-]{0,62}$")
@@ -96,9 +96,6 @@ def check_name(name: str) -> str:
     return name
 
 
-# right-to-left/left-to-right embeddings, overrides and isolates: they can make a title read
-# differently from what it holds (a spoofed file name or document number)
-BIDI_CONTROLS = frozenset("\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 MAX_TEXT = 300  # a title or a source document is one line on a map's layer list
 
 
@@ -115,7 +112,7 @@ def check_text(value: str, field: str, *, max_len: int = MAX_TEXT) -> str:
     """
     text = value.strip()
     for i, ch in enumerate(text, start=1):
-        if unicodedata.category(ch) == "Cc" or ch in BIDI_CONTROLS:
+        if unsafe(ch):
             kind = "a control character" if ch not in BIDI_CONTROLS else "a text-direction control"
             raise InvalidParameter(f"{field} has {kind} (U+{ord(ch):04X}) at position {i}; it "
                                    "must be one line of text", parameter=field)

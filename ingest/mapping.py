@@ -31,6 +31,7 @@ import yaml
 
 from gis.errors import InvalidFile, InvalidParameter
 from gis.params import shown
+from gis.text import UNSAFE
 from registries.model import (
     MAX_TEXT_CHARS,
     CodeList,
@@ -504,11 +505,13 @@ def column_converter(f: Field, explicit: dict[str, str] | None = None
         if plain_text:  # the common column: text as GDAL read it, one pass in C loops
             if all(v.__class__ is str or v is None for v in values):
                 texts = [v for v in values if v is not None]
-                # composed (NFC) as a whole: a line break composes with nothing, so the
-                # column is NFC exactly when every value is (else each goes via clean_text)
+                # checked as a whole: a space composes with nothing, so the column is NFC
+                # exactly when every value is; a control character (a line break inside a
+                # value …) sends the column the slow way, where each value is stripped first
+                joined = " ".join(texts)
                 if not texts or max(map(len, texts)) <= MAX_TEXT_CHARS and \
-                        "\x00" not in "".join(texts) and \
-                        unicodedata.is_normalized("NFC", "\n".join(texts)):
+                        "\x00" not in joined and UNSAFE.search(joined) is None and \
+                        unicodedata.is_normalized("NFC", joined):
                     return [v.strip() or None if v is not None else None for v in values], []
         elif all(v.__class__ is str or v is None for v in values):
             # codes, dates, numbers as text: each distinct value converted once

@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any
 from psycopg import sql
 
 from gis.auth import Role
+from gis.text import first_unsafe
 
 if TYPE_CHECKING:
     from registries.holders import Holder
@@ -76,14 +77,21 @@ def clean_text(text: str) -> str:
 
 
 def text_problem(text: str) -> str | None:
-    """Return why ``text`` cannot be a registry value (a NUL PostgreSQL cannot store, or
-    over ``MAX_TEXT_CHARS``), or None: the one check of the API, imports and the editor.
+    """Return why ``text`` cannot be a registry value (a NUL PostgreSQL cannot store, a control
+    or text-direction character in what is one line, or over ``MAX_TEXT_CHARS``), or None: the
+    one check of the API, imports and the editor (the database's ``text_one_line`` rule holds
+    the other write paths to the same).
 
     >>> text_problem("вул. Шевченка, 1") is None, text_problem("a" + chr(0) + "b")
     (True, 'the text holds a NUL character (at 2)')
+    >>> text_problem("ХМ-0001" + chr(10) + "999")
+    'the text holds a control character (U+000A) at position 8; it must be one line of text'
     """
     if "\x00" in text:
         return f"the text holds a NUL character (at {text.index(chr(0)) + 1})"
+    unsafe = first_unsafe(text)
+    if unsafe:
+        return f"the text holds {unsafe}; it must be one line of text"
     if len(text) > MAX_TEXT_CHARS:
         return f"the text is {len(text):,} characters long; at most {MAX_TEXT_CHARS:,}"
     return None

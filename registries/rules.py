@@ -28,6 +28,7 @@ from dataclasses import dataclass
 import psycopg
 from psycopg import sql
 
+from gis.text import UNSAFE_PATTERN
 from registries.model import FieldType, Registry, Rule, Severity
 
 LEGACY_SETTING = "gis.legacy_import"
@@ -63,6 +64,36 @@ def field_rules(reg: Registry) -> list[Rule]:
             description_uk=f"{f.title.get('uk', f.name)} відповідає шаблону "
                            f"{f.pattern_words('uk')}"))
     return out
+
+
+def text_rule(reg: Registry) -> Rule | None:
+    """Return the rule that ``reg``'s free text values are one line of visible text: no
+    control character (a tab, a line break …) and no text-direction control (``gis.text``),
+    or None when it has no such field. Fields with a pattern or a code list are left to their
+    own rule. The message names the field and the position, never the value (it may be a
+    person's name).
+    """
+    fields = [f for f in reg.stored_fields
+              if f.type is FieldType.TEXT and f.pattern is None and f.choices is None]
+    if not fields:
+        return None
+    values = sql.SQL(", ").join(
+        sql.SQL("({}, n.{})").format(sql.Literal(f.title.get("en", f.name).lower()),
+                                     sql.Identifier(f.column)) for f in fields)
+    return Rule(
+        "text_one_line", "text values hold no control characters (tabs, line breaks) and no "
+        "text-direction controls", Severity.ERROR,
+        "SELECT n.id, format('%s: %s holds %s (U+%s) at position %s; it must be one line of "
+        "text', {name}, t.title, CASE WHEN ascii(t.ch) BETWEEN 8234 AND 8297 "
+        "THEN 'a text-direction control' ELSE 'a control character' END, "
+        "lpad(upper(to_hex(ascii(t.ch))), 4, '0'), t.at) FROM {rows} AS n "
+        "CROSS JOIN LATERAL (SELECT v.title, regexp_instr(v.value, {unsafe}) AS at, "
+        "substring(v.value FROM {unsafe}) AS ch FROM (VALUES {values}) AS v(title, value) "
+        "WHERE v.value ~ {unsafe} LIMIT 1) AS t",
+        on=tuple(f.column for f in fields),
+        params=(("unsafe", UNSAFE_PATTERN), ("values", values)),
+        description_uk="текстові значення — один рядок: без керівних символів (табуляції, "
+                       "розриву рядка) і без знаків напрямку тексту")
 
 
 def geometry_rule() -> Rule:
@@ -140,8 +171,10 @@ def dates_ordered(first: str, then: str, *, strict: bool = True,
 
 
 def all_rules(reg: Registry) -> tuple[Rule, ...]:
-    """Return every rule of ``reg``: field formats, geometry validity, its own rules."""
-    rules = (*field_rules(reg), geometry_rule(), *reg.rules)
+    """Return every rule of ``reg``: field formats, one-line texts, geometry validity, its own
+    rules."""
+    text = text_rule(reg)
+    rules = (*field_rules(reg), *([text] if text else []), geometry_rule(), *reg.rules)
     ids = [r.id for r in rules]
     twice = sorted({i for i in ids if ids.count(i) > 1})
     if twice:

@@ -667,6 +667,40 @@ def test_a_nul_in_a_geojson_text_is_a_problem_of_its_row_as_in_a_csv(
     assert count(db_url, "accessibility_object", "name = 'Ліфт'") == 0
 
 
+def test_a_line_break_inside_a_text_is_a_problem_of_its_row_and_one_around_it_is_trimmed(
+        db_url: str, tmp_path: Path) -> None:
+    """A value is one line (the editor's input, a row of a listing): "Ліфт\\nу школі" and a
+    text-direction control were stored as they came; now each is a problem naming its row,
+    field and position, read in batches or streamed, from a GeoJSON or a CSV. A line break
+    around a value (a spreadsheet cell's trailing Enter) is trimmed as before."""
+    def feature(name: str) -> dict[str, Any]:
+        return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [27, 49.42]},
+                "properties": {"name": name, "kind": "ramp", "condition": "usable"}}
+
+    names = ["Пандус\r\n", "Ліфт\nу школі", "Сходи \u202eвниз", "Вхід\tбоковий"]
+    path = tmp_path / "lines.geojson"
+    path.write_text(json.dumps({"type": "FeatureCollection",
+                                "features": [feature(n) for n in names]}), encoding="utf-8")
+    csv = tmp_path / "lines.csv"
+    csv.write_text("name;kind;condition;lon;lat\n" + "".join(
+        '"' + n + '";ramp;usable;27;49.42\n' for n in names), encoding="utf-8", newline="")
+    expected = [
+        (2, "row 2, field name (column name): the text holds a control character (U+000A) at "
+            "position 5; it must be one line of text"),
+        (3, "row 3, field name (column name): the text holds a text-direction control (U+202E) "
+            "at position 7; it must be one line of text"),
+        (4, "row 4, field name (column name): the text holds a control character (U+0009) at "
+            "position 5; it must be one line of text")]
+    for file, files in ((csv, FileOptions()), (path, FileOptions()),
+                        (path, FileOptions(fast_read_max=0))):
+        report = run(db_url, file, "accessibility_objects", dry_run=True, files=files)
+        bad = [(p.row, p.message) for p in report.problems if p.severity == "error"]
+        assert bad == expected, (file.name, files, report.problems)
+    report = run(db_url, path, "accessibility_objects", on_error="skip")
+    assert (report.inserted, report.rejected) == (1, 3), report.problems
+    assert count(db_url, "accessibility_object", "name = 'Пандус'") == 1
+
+
 def test_a_mapping_file_or_geojson_not_in_utf8_says_so(db_url: str, tmp_path: Path) -> None:
     """A cp1251 mapping file was "unexpected UnicodeDecodeError: 'utf-8' codec can't decode
     byte 0xcf …", and a cp1251 GeoJSON "the rows after row 0 cannot be read: 'utf-8' codec

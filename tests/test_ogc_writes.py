@@ -267,6 +267,13 @@ BAD_FEATURES = [
      "MultiPolygon"),
     (parcel("6810100000:09:001:0008", area_declared_ha="lots"),
      'land_parcels.area_declared_ha: "lots" is not a valid number'),
+    # a line break or a text-direction control in a one-line text was stored as it came
+    (parcel("6810100000:09:001:0015", purpose_text="Для городу\n9999\tdelete"),
+     "land_parcels.purpose_text: the text holds a control character (U+000A) at position "
+     "11; it must be one line of text"),
+    (parcel("6810100000:09:001:0016", holder_name="Іван \u202eенко"),
+     "land_parcels.holder_name: the text holds a text-direction control (U+202E) at "
+     "position 6; it must be one line of text"),
     (parcel("6810100000:09:001:0012", area_declared_ha=True),  # Python's True, before
      "land_parcels.area_declared_ha: true is not a valid number"),
     # an open ring was refused in GEOS's words ("IllegalArgumentException: Points of

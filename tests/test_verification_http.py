@@ -308,6 +308,42 @@ def test_the_queue_and_the_quality_report_from_the_command_line(city: dict[str, 
                    for line in gis("verify", "list", "land_parcels").stdout.splitlines())
 
 
+def test_a_line_break_in_a_text_or_a_note_writes_no_row_of_its_own_in_the_queue(
+        city: dict[str, Any]) -> None:
+    """A planner's database login stored ``purpose_text`` with a line break and a tab, so
+    ``gis verify list`` printed a forged row ("9999 delete v1 adm") under it; a change note
+    (``gis.change_note``, free text) could do the same. The database now refuses the value,
+    naming the field and the position; the note is printed escaped, on its own row."""
+    obj_id, number, _ = parcel(city, 15)
+    forged = "\n9999\tdelete\tv1\tadm\t2026-01-01 00:00\t1\t6810100000:01:001:0001"
+    login = (f"postgresql://{DB}_olena:{quote(PASSWORD, safe='')}@127.0.0.1:{city['port']}/"
+             f"{DB}")
+    with psycopg.connect(login) as conn:
+        for text in ("змішана" + forged, "напрямок \u202e1000"):
+            with pytest.raises(psycopg.errors.CheckViolation) as refused:
+                conn.execute("UPDATE registry.land_parcel SET purpose_text = %s, "
+                             "version = -version WHERE id = %s", (text, obj_id))
+            message = refused.value.diag.message_primary or ""
+            assert f"parcel {number}: purpose holds a " in message, message
+            assert re.search(r"\(U\+(000A|202E)\) at position (8|10);", message), message
+            assert text not in message  # the value may be a person's name: never repeated
+            conn.rollback()
+        conn.execute("SELECT set_config('gis.change_note', %s, false)", ("note" + forged,))
+        conn.execute("UPDATE registry.land_parcel SET purpose_text = 'один рядок', "
+                     "version = -version WHERE id = %s", (obj_id,))
+        conn.commit()
+    listed = subprocess.run([GIS, "verify", "list", "land_parcels"], capture_output=True,
+                            text=True, timeout=300,
+                            env={**os.environ, "GIS_DATABASE_URL": city["url"]})
+    assert listed.returncode == 0, listed.stderr
+    lines = listed.stdout.splitlines()
+    assert not any(line.startswith("9999") for line in lines), listed.stdout
+    assert any(line.startswith("# batch ") and line.endswith(
+        "\tnote\\n9999\\tdelete\\tv1\\tadm\\t2026-01-01 00:00\\t1\\t6810100000:01:001:0001")
+        for line in lines), listed.stdout
+    assert any(line.startswith(f"{obj_id}\tupdate\t") for line in lines)
+
+
 def test_a_decision_naming_no_possible_object_is_refused_and_decides_nothing(
         city: dict[str, Any]) -> None:
     """``{"id": 3.7}`` approved object 3 and ``true`` object 1; an id past a bigint reached
