@@ -294,3 +294,22 @@ def test_a_file_in_a_regions_local_system_is_moved_by_proj(db_url: str, tmp_path
            for pair in stored.removeprefix("MULTIPOLYGON(((").rstrip(")").split(",")}
     assert len(got) == 4 and all(min(math.dist(g, e) for e in expected) < 0.006 for g in got), \
         (got, expected)
+
+
+@pytest.mark.parametrize("system", ["<USC2000/>", "<SC42/>"])
+def test_a_point_at_nan_or_inf_is_a_problem_of_its_parcel(db_url: str, tmp_path: Path,
+                                                          system: str) -> None:
+    """The schema's xsd:double takes NaN and INF: a NaN X was GEOS's «Points of LinearRing do
+    not form a closed linestring», a NaN or INF first Y in an SK-42 file «cannot convert float
+    NaN to integer» (a 500 on the upload page). It is the parcel's problem, naming the point."""
+    text = fill(TEMPLATES[4], rectangle(), parcel_id="0042", area_ha="0.1000").replace(
+        "<USC2000/>", system)
+    for bad in ("NaN", "INF", "-INF"):
+        path = tmp_path / f"{bad}.xml"
+        path.write_text(text.replace(f"<X>{X0 + 0.37:.2f}</X>", f"<X>{bad}</X>", 1).replace(
+            f"<Y>{Y0 + 0.11:.2f}</Y>", f"<Y>{bad}</Y>", 1), encoding="utf-8")
+        report = run(db_url, path, "land_parcels", files=FileOptions(crs="EPSG:6383"),
+                     dry_run=True)
+        assert report.refused, report.problems
+        assert any("point UIDP 1 (X " in p.message and "not a finite number" in p.message
+                   for p in report.problems), report.problems

@@ -13,6 +13,7 @@ go only into the registry's personal fields.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -205,6 +206,11 @@ def assemble_ring(boundary: Any, metric: Metric,
     if missing:
         raise RingProblem(f"line {boundary.sourceline}: point UIDP {missing[0]} is not in the "
                           "file")
+    for u in chain:  # the schema's xsd:double takes NaN and INF
+        if not all(math.isfinite(v) for v in metric.points[u]):
+            x, y = metric.points[u]
+            raise RingProblem(f"line {boundary.sourceline}: point UIDP {u} (X {x}, Y {y}): a "
+                              "coordinate is not a finite number")
     return [(metric.points[u][1], metric.points[u][0]) for u in chain]  # x = Y, y = X
 
 
@@ -235,8 +241,8 @@ def exchange_crs(doc: Any, display: str) -> tuple[CRS | None, str]:
     tag = system[0].tag if system is not None and len(system) else ""
     zone = _text(root, "InfoPart/CadastralZoneInfo/CadastralZoneNumber") or ""
     region = zone[:2]
-    ys = [float(y.text) for y in root.iterfind("InfoPart/MetricInfo/PointInfo/Point/Y")
-          if y.text and y.text.strip()][:1]
+    ys = [v for v in (float(y.text) for y in root.iterfind("InfoPart/MetricInfo/PointInfo/Point/Y")
+                      if y.text and y.text.strip()) if math.isfinite(v)][:1]
     if tag == "USC2000":
         srid = region_tm_zone(region)
         if srid is None:
