@@ -313,3 +313,32 @@ def test_a_point_at_nan_or_inf_is_a_problem_of_its_parcel(db_url: str, tmp_path:
         assert report.refused, report.problems
         assert any("point UIDP 1 (X " in p.message and "not a finite number" in p.message
                    for p in report.problems), report.problems
+
+
+def test_a_point_or_polyline_numbered_twice_apart_is_refused_naming_both_lines(
+        db_url: str, tmp_path: Path) -> None:
+    """A UIDP (or ULID) given twice with other coordinates (points) silently took the last:
+    the parcel was another shape than the surveyor's, or overlapped its neighbour, without a
+    word about why. The templates' repeated UIDP -1 at 0, 0 stays a template's problem."""
+    text = fill(TEMPLATES[4], rectangle(), parcel_id="0042", area_ha="0.1000")
+    again = (f"<Point><UIDP>2</UIDP><PN>2</PN><DeterminationMethod><Survey/>"
+             f"</DeterminationMethod><X>{X0 + 5.37:.2f}</X><Y>{Y0 + 25.11:.2f}</Y></Point>")
+    points = tmp_path / "points.xml"
+    points.write_text(text.replace("</PointInfo>", again + "</PointInfo>", 1), encoding="utf-8")
+    with pytest.raises(InvalidFile, match=r"points.xml: line \d+: point UIDP 2 is given again "
+                                          r"with other coordinates than at line \d+"):
+        run(db_url, points, "land_parcels", dry_run=True)
+    line = "<PL><ULID>2</ULID><Points><P>2</P><P>4</P></Points><Length>0</Length></PL>"
+    lines = tmp_path / "lines.xml"
+    lines.write_text(text.replace("</Polyline>", line + "</Polyline>", 1), encoding="utf-8")
+    with pytest.raises(InvalidFile, match=r"lines.xml: line \d+: polyline ULID 2 is given "
+                                          r"again with other points than at line \d+"):
+        run(db_url, lines, "land_parcels", dry_run=True)
+    same = tmp_path / "same.xml"  # the same point twice is no ambiguity
+    first = re.search(r"<Point>\s*<UIDP>1</UIDP>.*?</Point>", text, flags=re.S)
+    assert first is not None
+    same.write_text(text.replace("</PointInfo>", first[0] + "</PointInfo>", 1),
+                    encoding="utf-8")
+    report = run(db_url, same, "land_parcels", dry_run=True)
+    assert report.rows == 1 and not report.refused, report.problems
+    assert count(db_url, "land_parcel") == 0

@@ -141,23 +141,39 @@ class Metric:
 
 
 def read_metric(doc: Any, display: str) -> Metric:
+    """Return the file's points and polylines; a number given twice with other coordinates or
+    points is refused (which of the two the surveyor meant is not ours to guess)."""
     root = doc.getroot()
     points: dict[int, tuple[float, float]] = {}
+    seen: dict[tuple[str, int], int] = {}  # (UIDP or ULID, number) → line of its first
     for p in root.iterfind("InfoPart/MetricInfo/PointInfo/Point"):
         try:
             uid = int(_text(p, "UIDP") or "")
-            points[uid] = (float(_text(p, "X") or ""), float(_text(p, "Y") or ""))
+            xy = (float(_text(p, "X") or ""), float(_text(p, "Y") or ""))
         except ValueError:
             raise InvalidFile(f"{display}: line {p.sourceline}: a point without a number "
                               "UIDP or numeric X/Y", file=display, row=p.sourceline) from None
+        _once(display, seen, "point UIDP", uid, p.sourceline, points.setdefault(uid, xy) != xy)
     lines: dict[int, list[int]] = {}
     for pl in root.iterfind("InfoPart/MetricInfo/Polyline/PL"):
         try:
-            lines[int(_text(pl, "ULID") or "")] = [int(x.text) for x in pl.iterfind("Points/P")]
+            ulid, seq = int(_text(pl, "ULID") or ""), [int(x.text) for x in pl.iterfind("Points/P")]
         except (ValueError, TypeError):
             raise InvalidFile(f"{display}: line {pl.sourceline}: a polyline without a number "
                               "ULID or point numbers", file=display, row=pl.sourceline) from None
+        _once(display, seen, "polyline ULID", ulid, pl.sourceline,
+              lines.setdefault(ulid, seq) != seq)
     return Metric(points, lines)
+
+
+def _once(display: str, seen: dict[tuple[str, int], int], what: str, number: int, line: int,
+          differs: bool) -> None:
+    first = seen.setdefault((what, number), line)
+    if differs:
+        kind = "coordinates" if what.startswith("point") else "points"
+        raise InvalidFile(f"{display}: line {line}: {what} {number} is given again with other "
+                          f"{kind} than at line {first}; number them apart", file=display,
+                          row=line)
 
 
 class RingProblem(Exception):
