@@ -833,3 +833,22 @@ def test_a_western_cpg_over_cyrillic_text_says_what_the_text_is(db_url: str,
     report = run(db_url, western, "accessibility_objects")
     assert report.inserted == 4, report.problems
     assert count(db_url, "accessibility_object", "name = 'Rampe Hélène-Müller-Straße'") == 1
+
+
+@pytest.mark.parametrize(("header", "declares", "named"), [
+    ("name,kind,condition,wkt", '"SRID=999999;POINT({e} {n})"', "column wkt names SRID=999999"),
+    ("name,kind,condition,wkt,crs", "POINT({e} {n}),EPSG:abc", "column crs names 'EPSG:abc'")])
+def test_a_csv_naming_a_crs_proj_does_not_know_says_which(db_url: str, tmp_path: Path,
+                                                           header: str, declares: str,
+                                                           named: str) -> None:
+    """An EWKT SRID PROJ does not know was «unexpected CRSError» (a 500 on the upload page);
+    a crs column's unknown value was ignored, and the file said to name no CRS at all."""
+    path = tmp_path / "declared.csv"
+    path.write_text(f"{header}\nПандус,ramp,usable,{declares.format(e=E0, n=N0)}\n",
+                    encoding="utf-8")
+    with pytest.raises(InvalidFile, match=f"declared.csv: the file does not say its coordinate "
+                                          f"system \\(its {named}, no CRS PROJ knows"):
+        run(db_url, path, "accessibility_objects", dry_run=True)
+    report = run(db_url, path, "accessibility_objects", files=FileOptions(crs="EPSG:6383"),
+                 dry_run=True)
+    assert report.rows == 1 and not report.refused, report.problems

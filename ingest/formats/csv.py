@@ -87,10 +87,15 @@ class TableSource(Source):
         if isinstance(code, float) and code.is_integer():  # a spreadsheet's number cell
             code = int(code)
         declared = _crs_value(str(code or "")) if code else None
+        if code and declared is None:  # --crs overrides it; without, the refusal names it
+            self.crs_hint = f"its column {crs_col} names {str(code)[:40]!r}, no CRS PROJ knows"
         if wkt:
             self.kind, self.geometry_columns = "wkt", (wkt,)
             ewkt = re.match(r"\s*SRID=(\d+);", str(first.get(wkt) or "") if first else "")
-            self.crs = CRS.from_epsg(int(ewkt.group(1))) if ewkt else declared
+            self.crs = _crs_value(ewkt.group(1)) if ewkt else declared
+            if ewkt and self.crs is None:
+                self.crs_hint = (f"its column {wkt} names SRID={ewkt.group(1)[:20]}, no CRS "
+                                 "PROJ knows")
         elif x and y and (declared is not None or not (lon and lat)):
             self.kind, self.geometry_columns = "xy", (x, y)
             self.crs = declared
