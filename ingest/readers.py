@@ -181,8 +181,8 @@ def _unzipped(path: Path, display: str,
     name in messages and the layer to read in it."""
     work = Path(tempfile.mkdtemp(prefix="hromada-ingest-"))
     try:
-        chosen, layer = _unzip(path, display, work, layer)
-        yield work / Path(chosen).name, f"{display}!{chosen}", layer
+        chosen, layer, unpacked = _unzip(path, display, work, layer)
+        yield unpacked, f"{display}!{chosen}", layer
     finally:
         shutil.rmtree(work, ignore_errors=True)
 
@@ -229,7 +229,8 @@ def member_name(info: zipfile.ZipInfo) -> str:
         return raw.decode("cp866")
 
 
-def _unzip(path: Path, display: str, work: Path, layer: str | None) -> tuple[str, str | None]:
+def _unzip(path: Path, display: str, work: Path,
+           layer: str | None) -> tuple[str, str | None, Path]:
     try:
         with zipfile.ZipFile(path) as zf:
             infos = {member_name(i): i for i in zf.infolist() if not i.filename.endswith("/")}
@@ -255,14 +256,32 @@ def _unzip(path: Path, display: str, work: Path, layer: str | None) -> tuple[str
             stem = chosen[: -len(Path(chosen).suffix)]
             members = [n for n in names if n == chosen or n.startswith(stem + ".")]
             _check_room(display, work, [infos[n] for n in members])
-            for name in members:
-                _extract(zf, infos[name], work / Path(name).name, display)
-            return chosen, layer
+            base = Path(stem).name
+            short = disk_stem(base)
+            for name in members:  # the sidecars keep their suffixes after the stem
+                _extract(zf, infos[name], work / (short + Path(name).name[len(base):]),
+                         display)
+            return chosen, layer, work / (short + Path(chosen).name[len(base):])
     except zipfile.BadZipFile as exc:
         raise _fail(display, f"not a readable zip archive ({exc}); the download or copy may "
                     "have been cut short: make the zip again") from None
     except (OSError, EOFError, zipfile.LargeZipFile) as exc:
-        raise _fail(display, f"the zip archive is damaged ({exc}); make the zip again") from None
+        # an OSError's text would name the server's temporary folder
+        why = exc.strerror if isinstance(exc, OSError) and exc.strerror else exc
+        raise _fail(display, f"the zip archive is damaged ({why}); make the zip again") from None
+
+
+def disk_stem(name: str, limit: int = 160) -> str:
+    """Return ``name`` cut to ``limit`` bytes (UTF-8): a Windows name of 255 characters,
+    Cyrillic ones taking two bytes each, is more than a Linux disk holds (255 bytes) once
+    unpacked; its suffixes go after it.
+
+    >>> disk_stem("Схема"), len(disk_stem("Схема розміщення " * 20).encode())
+    ('Схема', 160)
+    """
+    while len(name.encode("utf-8", "surrogatepass")) > limit:
+        name = name[:-1]
+    return name
 
 
 # room the unpacked files must leave on the temporary folder's disk

@@ -852,3 +852,20 @@ def test_a_csv_naming_a_crs_proj_does_not_know_says_which(db_url: str, tmp_path:
     report = run(db_url, path, "accessibility_objects", files=FileOptions(crs="EPSG:6383"),
                  dry_run=True)
     assert report.rows == 1 and not report.refused, report.problems
+
+
+def test_a_zip_member_whose_name_is_longer_than_a_linux_disk_holds_is_read(
+        db_url: str, tmp_path: Path) -> None:
+    """Windows keeps names of 255 characters, a Cyrillic one twice as many bytes, more than a
+    Linux disk's 255: unpacking it was «the zip archive is damaged ([Errno 36] File name too
+    long: '/tmp/hromada-ingest-…/…')», naming the server's folder, of a zip that is not."""
+    long = ("Земельні ділянки Хмельницької міської територіальної громади станом на перше "
+            "грудня дві тисячі двадцять шостого року за даними відділу ГІС")
+    assert len(long.encode()) > 255 > len(long)
+    shp = write(tmp_path / "d.shp", [parcel(i) for i in range(1, 4)], PARCEL_SCHEMA)
+    parts = {f"{long}{p.suffix}": p for p in sorted(tmp_path.glob("d.*"))}
+    zipped = _zip(tmp_path / "long.zip", parts)
+    report = run(db_url, zipped, "land_parcels", dry_run=True)
+    assert report.rows == 3 and not report.refused, report.problems
+    assert report.file == f"long.zip!{long}.shp" and report.crs == "EPSG:6383"
+    assert shp.exists()
