@@ -102,12 +102,23 @@ class Mapping:
                  **({"value": m.constant} if m.column is None else {})} for m in self.fields]
 
 
+class _Loader(yaml.SafeLoader):
+    """YAML's safe loader without its timestamps: a date stays the text written, which the
+    import reads and checks as every file's dates (``2024-02-30`` would be Python's
+    ValueError from inside YAML, not a line of the mapping)."""
+
+
+_Loader.yaml_implicit_resolvers = {
+    first: [(tag, regexp) for tag, regexp in resolvers if tag != "tag:yaml.org,2002:timestamp"]
+    for first, resolvers in yaml.SafeLoader.yaml_implicit_resolvers.items()}
+
+
 def load_overrides(path: Path | None) -> dict[str, Any]:
     """Return the YAML mapping file's content, checked for its three sections."""
     if path is None:
         return {}
     try:
-        doc = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+        doc = yaml.load(path.read_text(encoding="utf-8"), Loader=_Loader) or {}
     except UnicodeDecodeError as exc:  # (the decoder's own text names no file and no cure)
         line = exc.object[:exc.start].count(b"\n") + 1
         raise InvalidFile(f"{path.name}: line {line} of the mapping file is not UTF-8 text; "

@@ -607,3 +607,21 @@ def test_a_mapping_file_that_is_not_yaml_is_one_line_naming_where(tmp_path: Path
     assert "\n" not in text, text
     assert text.startswith("mapping.yml: not a readable YAML mapping: line 3, column 1: ")
     assert "'\\t'" in text and caught.value.where["row"] == 3
+
+
+def test_a_mapping_setting_a_date_that_is_no_date_names_it(db_url: str, tmp_path: Path) -> None:
+    """YAML reads 2024-02-30 as a date and fails in Python: «unexpected ValueError: day is out
+    of range for month» (exit 1). The mapping's dates are read and checked as a file's are."""
+    path = write(tmp_path / "p.gpkg", [parcel(1)], PARCEL_SCHEMA, driver="GPKG")
+    for bad in ("2024-02-30", "30.02.2024"):
+        mapping = tmp_path / "mapping.yml"
+        mapping.write_text(f"set:\n  registered_on: {bad}\n", encoding="utf-8")
+        with pytest.raises(InvalidParameter, match=f"the mapping sets registered_on to '{bad}'"
+                                                   f": '{bad}' is not a date"):
+            run(db_url, path, "land_parcels", files=FileOptions(mapping=mapping),
+                dry_run=True)
+    mapping.write_text("set:\n  registered_on: 2024-02-03\n", encoding="utf-8")
+    run(db_url, path, "land_parcels", files=FileOptions(mapping=mapping))
+    with psycopg.connect(db_url) as conn:
+        row = conn.execute("SELECT registered_on::text FROM registry.land_parcel").fetchone()
+    assert row == ("2024-02-03",)
