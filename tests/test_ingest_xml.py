@@ -342,3 +342,26 @@ def test_a_point_or_polyline_numbered_twice_apart_is_refused_naming_both_lines(
     report = run(db_url, same, "land_parcels", dry_run=True)
     assert report.rows == 1 and not report.refused, report.problems
     assert count(db_url, "land_parcel") == 0
+
+
+def test_a_line_cut_by_fp_or_tp_off_its_polyline_is_a_problem_of_its_parcel(
+        db_url: str, tmp_path: Path) -> None:
+    """FP/TP take a part of a shared polyline; one naming a point the polyline has not was
+    ignored and the whole polyline taken: another boundary, without a word. FP/TP 0 (the
+    schema's default) still mean none given."""
+    text = fill(TEMPLATES[4], rectangle(), parcel_id="0042", area_ha="0.1000")
+    start = text.index("<ParcelMetricInfo>")  # the parcel's boundary, not the quarter's
+    line = re.compile(r"<Line>\s*<ULID>(\d+)</ULID>\s*</Line>").search(text, start)
+    assert line is not None
+    for cut, named in (("<FP>1</FP><TP>77</TP>", "TP 77"), ("<FP>88</FP>", "FP 88"),
+                       ("<FP>0</FP><TP>0</TP>", None)):
+        path = tmp_path / "cut.xml"
+        path.write_text(text[:line.start()] + f"<Line><ULID>{line[1]}</ULID>{cut}</Line>"
+                        + text[line.end():], encoding="utf-8")
+        report = run(db_url, path, "land_parcels", dry_run=True)
+        found = [p.message for p in report.problems if "not on polyline" in p.message]
+        if named is None:
+            assert not found and not report.refused, report.problems
+        else:
+            assert report.refused and len(found) == 1, report.problems
+            assert f"{named} not on polyline ULID {line[1]}, whose points are" in found[0]

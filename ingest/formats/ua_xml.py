@@ -197,6 +197,11 @@ def assemble_ring(boundary: Any, metric: Metric,
     chain: list[int] = []
     for i, (ulid, fp, tp, where) in enumerate(refs):
         seq = list(metric.lines[ulid])
+        stray = [f"{tag} {n}" for tag, n in (("FP", fp), ("TP", tp)) if n and n not in seq]
+        if stray:  # (0 is the schema's default: none given) the whole polyline instead of
+            # its part from FP to TP would be another boundary, silently
+            raise RingProblem(f"line {where}: {' and '.join(stray)} not on polyline ULID "
+                              f"{ulid}, whose points are {', '.join(map(str, seq[:20]))}")
         if fp is not None and tp is not None and fp in seq and tp in seq:
             a, b = seq.index(fp), seq.index(tp)
             seq = seq[a:b + 1] if a <= b else list(reversed(seq[b:a + 1]))
