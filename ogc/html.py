@@ -68,12 +68,22 @@ def field_tables(catalog: Catalog) -> dict[str, dict[str, Any]]:
 
 
 def jinja_literal(value: Any) -> str:
-    """Return ``value`` (JSON data without nulls) as a Jinja literal.
+    """Return ``value`` (JSON data) as a Jinja literal: a null is ``none``, and a text is
+    written as it is, whatever it holds (replacing "null" in the whole JSON renamed the
+    field ``annulled_on`` and the code ``annulled``: the pages lost the column and showed
+    the code instead of its title).
 
-    >>> jinja_literal({"a": [True, 1, "x"]})
-    '{"a": [true, 1, "x"]}'
+    >>> jinja_literal({"a": [True, 1, "x", None], "annulled": "Annulled on"})
+    '{"a": [true, 1, "x", none], "annulled": "Annulled on"}'
     """
-    return json.dumps(value, ensure_ascii=False).replace("null", "none")
+    if value is None:
+        return "none"
+    if isinstance(value, dict):
+        return "{" + ", ".join(f"{json.dumps(str(k), ensure_ascii=False)}: {jinja_literal(v)}"
+                               for k, v in value.items()) + "}"
+    if isinstance(value, list | tuple):
+        return "[" + ", ".join(jinja_literal(v) for v in value) + "]"
+    return json.dumps(value, ensure_ascii=False)
 
 
 def compile_messages(folder: Path, lang: str, messages: dict[str, str]) -> None:
