@@ -19,13 +19,17 @@ from registries.queries import Sort
 
 RESERVED = {"f", "lang", "limit", "offset", "bbox", "bbox-crs", "crs", "datetime", "filter",
             "filter-lang", "filter-crs", "sortby", "properties", "skipGeometry", "resulttype",
-            "token", "q", "pending"}
+            "q", "pending"}
 
 # other APIs' names for what a parameter here does (WFS 2.0, GeoServer's CQL): a URL carried over
 # from a WFS client had them ignored, and every object came back
 OTHER_APIS = {"maxfeatures": "limit", "count": "limit", "startindex": "offset",
               "srsname": "crs", "outputformat": "f", "propertyname": "properties",
               "cql_filter": "filter", "typename": None, "typenames": None}
+
+# what other APIs take a credential as: in a query it would be written into logs and
+# histories; here a token is only read from the Authorization header
+CREDENTIALS = frozenset({"token", "access_token", "api_key", "apikey", "key", "password"})
 
 # what a link picks up on its way to a reader, not a parameter of this API: a social
 # network's or a newsletter's tracking (fbclid, utm_source), an analytics cookie's echo and
@@ -61,6 +65,8 @@ def unknown_parameter(name: str, known: Set[str]) -> str | None:
     "unknown parameter 'maxFeatures' (WFS): this API's is 'limit'"
     >>> unknown_parameter("categroy", known)
     "unknown parameter 'categroy': did you mean 'category'?"
+    >>> unknown_parameter("token", known)[:63]
+    "unknown parameter 'token': a token is sent in the Authorization"
     >>> unknown_parameter("ooga", known) is None
     True
     """
@@ -73,6 +79,10 @@ def unknown_parameter(name: str, known: Set[str]) -> str | None:
         return (f"unknown parameter {shown}: this server is an OGC API (Features, Tiles), "
                 "not a WMS or WFS; add its address as an OGC API - Features connection "
                 "(in QGIS: WFS / OGC API - Features)")
+    if name.lower() in CREDENTIALS:  # (an ArcGIS habit; ignored, it answered the public copy)
+        return (f"unknown parameter {shown}: a token is sent in the Authorization header "
+                "(Authorization: Bearer <token>), never in the address, which logs and "
+                "browser histories keep")
     if name.lower() in OTHER_APIS:
         ours = OTHER_APIS[name.lower()]
         origin = "GeoServer" if name.lower() == "cql_filter" else "WFS"

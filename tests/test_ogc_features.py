@@ -1180,6 +1180,22 @@ def test_a_parameter_no_resource_takes_is_refused(server: str, path: str, f: str
     assert known.status_code == 200, (known.status_code, known.text[:300])
 
 
+@pytest.mark.parametrize(("path", "f"), [
+    ("/collections/land_parcels/items", "json"), ("/collections/land_parcels/items", "csv"),
+    ("/collections/land_parcels/items", "html"), ("/collections/land_parcels/items/1", "json"),
+    ("/collections/land_parcels", "json")])
+@pytest.mark.parametrize("name", ["token", "access_token", "api_key"])
+def test_a_token_in_the_address_is_refused_naming_the_header(server: str, path: str, f: str,
+                                                             name: str) -> None:
+    """``token`` was a parameter of items that nothing read: ``items?token=<a staff token>``
+    (an ArcGIS habit) answered the public copy as if signed in, while an item refused it as
+    unknown. Every resource refuses a credential in the address and says where it goes."""
+    r = httpx.get(f"{server}{path}", params={"f": f, name: "hgt_x"}, timeout=60)
+    assert r.status_code == 400, (r.status_code, r.text[:300])
+    said = html.unescape(r.text) if f == "html" else r.text
+    assert f"unknown parameter '{name}': a token is sent in the Authorization header" in said
+
+
 @pytest.mark.parametrize("path", ["/", "/collections", "/collections/land_parcels/items"])
 def test_a_wms_or_wfs_request_is_told_what_this_server_is(server: str, path: str) -> None:
     """A GIS user who adds the address as a WMS or WFS connection sends ``SERVICE=…&
