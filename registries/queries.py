@@ -112,16 +112,24 @@ def _value(f: Field) -> sql.Composable:
     return sql.SQL("{}::float8").format(col) if f.type == FieldType.NUMBER else col
 
 
+# the order of Ukrainian texts (ICU's, in every PostgreSQL built with ICU, as Debian's is): the
+# database's C.UTF-8 sorts by code point, Є, І and Ї before А and Ґ after Я
+UKRAINIAN = sql.Identifier("pg_catalog", "uk-x-icu")
+
+
 def order_sql(reg: Registry, sorts: tuple[Sort, ...], fields: tuple[Field, ...]) -> sql.Composable:
-    """Return ORDER BY items for ``sorts`` (public fields or id), always ending with ``t.id``."""
-    names = {f.name for f in fields}
+    """Return ORDER BY items for ``sorts`` (public fields or id), always ending with ``t.id``;
+    texts in the Ukrainian alphabet's order."""
+    by_name = {f.name: f for f in fields}
     items: list[sql.Composable] = []
     for s in sorts:
-        if s.field != "id" and s.field not in names:
+        if s.field != "id" and s.field not in by_name:
             raise InvalidParameter(f"cannot sort {reg.id} by unknown property {s.field!r}",
                                    parameter="sortby")
-        items.append(sql.SQL("t.{} {}").format(sql.Identifier(s.field),
-                                               sql.SQL("DESC" if s.descending else "ASC")))
+        key: sql.Composable = sql.SQL("t.{}").format(sql.Identifier(s.field))
+        if s.field != "id" and by_name[s.field].type is FieldType.TEXT:
+            key = sql.SQL("{} COLLATE {}").format(key, UKRAINIAN)
+        items.append(sql.SQL("{} {}").format(key, sql.SQL("DESC" if s.descending else "ASC")))
     if not any(s.field == "id" for s in sorts):
         items.append(sql.SQL("t.id"))
     return sql.SQL(", ").join(items)

@@ -1329,3 +1329,29 @@ def test_an_items_page_shows_every_public_field_and_its_codes_titles(server: str
                 cells = " | " + " | ".join(html.unescape(c).strip() for c in re.findall(
                     r"<td[^>]*>([^<]*)</td>", page))  # (a long title is cut at 60 characters)
                 assert f"| {f.code_titles[code]['uk'][:40]}" in cells, (reg.id, f.name, code)
+
+
+UKRAINIAN_ALPHABET = "абвгґдеєжзиіїйклмнопрстуфхцчшщьюя"
+
+
+@pytest.mark.parametrize("f", ["json", "csv", "html"])
+def test_a_text_is_sorted_in_the_ukrainian_alphabets_order(server: str, f: str) -> None:
+    """``sortby=name`` sorted by code point (the database's C.UTF-8): «Європейська» and
+    «Івана Франка» came before «Анатолія …», «Січова» after «Степана Бандери». Every format
+    (one items pipeline) lists the names in the alphabet's order, either way."""
+    for sign in ("", "-"):
+        r = httpx.get(f"{server}/collections/streets/items", timeout=60, params={
+            "f": f, "sortby": f"{sign}name", "limit": 1000, "properties": "name"})
+        assert r.status_code == 200, r.text[:300]
+        if f == "json":
+            names = [ft["properties"]["name"] for ft in r.json()["features"]]
+        elif f == "csv":
+            names = [row["name"] for row in csv.DictReader(io.StringIO(r.text.lstrip("\ufeff")))]
+        else:
+            names = [html.unescape(n) for n in re.findall(
+                r'<td><a href="[^"]*/items/\d+\?f=html[^"]*"[^>]*>([^<]*)</a>', r.text)]
+        # (a number first, «1-й Роський», as every collation puts digits before letters)
+        keys = [[-1] if n[0].isdigit() else [UKRAINIAN_ALPHABET.index(c) for c in n.lower()[:2]
+                                             if c in UKRAINIAN_ALPHABET] for n in names]
+        assert len(names) > 20 and any(n[0] in "ЄІЇҐ" for n in names), names
+        assert keys == sorted(keys, reverse=sign == "-"), (f, sign, names)
