@@ -741,6 +741,18 @@ def test_the_pages_say_our_own_words_in_their_language(server: str) -> None:
                                                             "en": "private person"}
 
 
+def test_the_pages_name_the_product_in_each_language(server: str) -> None:
+    """The Ukrainian pages' footer named the product «Хромада ГІС», a back-transliteration of
+    "Hromada" (the word is громада)."""
+    for lang, name in (("uk", "Громада ГІС на основі pygeoapi"),
+                       ("en", "Hromada GIS on pygeoapi")):
+        for path in ("/collections", "/collections/land_parcels/items",
+                     "/collections/land_parcels/items/1"):
+            page = httpx.get(f"{server}{path}", params={"f": "html", "lang": lang}, timeout=60)
+            foot = re.search(r'<footer class="ogc-foot">([^<]*)</footer>', page.text)
+            assert foot and foot.group(1).startswith(name), (path, lang, foot)
+
+
 def test_the_registries_own_words_are_marked_ukrainian_on_english_pages(server: str) -> None:
     """An English items page showed names, addresses and documents' wording (Ukrainian data)
     unmarked, so a screen reader voiced them in English (WCAG 3.1.2): every cell or title
