@@ -92,6 +92,13 @@ def parse_cql2(text: str, lang: str = "cql2-text") -> Any:
 
     >>> parse_cql2("T_AFTER(valid_until, DATE('2026-01-01'))")
     {'op': 't_after', 'args': [{'property': 'valid_until'}, {'date': '2026-01-01'}]}
+    >>> parse_cql2('{"op": "=", "args": [{"property": "category"}, "200"]}')
+    ... # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: the filter is CQL2 JSON (...), read as CQL2 text: add filter-...
+    >>> parse_cql2("category = '200'", "cql2-json")  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: filter-lang=cql2-json, but the filter is no JSON (it begins ...
     >>> parse_cql2("(" * 1600 + "1=1" + ")" * 1600)  # doctest: +ELLIPSIS
     Traceback (most recent call last):
     gis.errors.InvalidParameter: filter nests 1600 levels deep; at most 100 are allowed
@@ -100,13 +107,25 @@ def parse_cql2(text: str, lang: str = "cql2-text") -> Any:
         raise InvalidParameter(f"filter is longer than {MAX_FILTER_CHARS} characters",
                                parameter="filter")
     if lang == "cql2-json":
-        # each CQL2 level is an object and its args array
-        tree = parse_json(text, "cql2-json filter", max_depth=2 * MAX_NESTING + 8,
-                          parameter="filter", too_deep=f"filter nests more than {MAX_NESTING} "
-                          f"levels deep; at most {MAX_NESTING} are allowed")
+        try:
+            # each CQL2 level is an object and its args array
+            tree = parse_json(text, "cql2-json filter", max_depth=2 * MAX_NESTING + 8,
+                              parameter="filter", too_deep=f"filter nests more than "
+                              f"{MAX_NESTING} levels deep; at most {MAX_NESTING} are allowed")
+        except InvalidParameter:
+            if text.lstrip()[:1] in ("{", "["):
+                raise
+            # (JSON's words for CQL2 text: "Expecting value at line 1 column 1")
+            raise InvalidParameter("filter-lang=cql2-json, but the filter is no JSON (it "
+                                   f"begins with {text.lstrip()[:20]!r}): for CQL2 text leave "
+                                   "out filter-lang or give filter-lang=cql2-text",
+                                   parameter="filter") from None
         if not isinstance(tree, dict | bool):
             raise InvalidParameter("a CQL2 JSON filter is an object", parameter="filter")
         return tree
+    if text.lstrip().startswith("{"):  # (the parser's words: "expected Expr" at column 1)
+        raise InvalidParameter("the filter is CQL2 JSON (it begins with '{'), read as CQL2 "
+                               "text: add filter-lang=cql2-json", parameter="filter")
     depth = nesting(text)
     if depth > MAX_NESTING:  # the native parser would crash the process (see module doc)
         raise InvalidParameter(f"filter nests {depth} levels deep; at most {MAX_NESTING} are "

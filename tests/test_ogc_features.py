@@ -591,6 +591,33 @@ def test_cql2_json(server: str, demo_url: str) -> None:
     assert expected and ids(doc) == expected
 
 
+@pytest.mark.parametrize(("filter_", "lang", "said"), [
+    ('{"op": "=", "args": [{"property": "category"}, "200"]}', None,
+     "the filter is CQL2 JSON (it begins with '{'), read as CQL2 text: add "
+     "filter-lang=cql2-json"),
+    (' {"op": "isNull", "args": [{"property": "area_error_ha"}]}', "cql2-text",
+     "add filter-lang=cql2-json"),
+    ("category = '200'", "cql2-json", "filter-lang=cql2-json, but the filter is no JSON (it "
+     "begins with \"category = '200'\"): for CQL2 text leave out filter-lang"),
+    ("T_AFTER(registered_on, DATE('2020-01-01'))", "CQL2-JSON", "for CQL2 text leave out"),
+])
+@pytest.mark.parametrize("f", ["json", "csv", "html"])
+def test_a_filter_in_the_other_cql2_encoding_is_named(server: str, filter_: str,
+                                                      lang: str | None, said: str,
+                                                      f: str) -> None:
+    """A CQL2 JSON filter sent without filter-lang was "invalid cql2-text filter at line 1,
+    column 1: expected Expr", and CQL2 text sent as cql2-json "cql2-json filter is not JSON:
+    Expecting value at line 1 column 1": neither said that the encoding was the mistake."""
+    params = {"f": f, "filter": filter_, **({"filter-lang": lang} if lang else {})}
+    r = httpx.get(f"{server}/collections/land_parcels/items", params=params, timeout=60)
+    assert r.status_code == 400, r.text[:300]
+    text = html.unescape(r.text) if f == "html" else r.json()["detail"]
+    assert said in text, text[:500]
+    fixed = {**params, "filter-lang": "cql2-text" if filter_[0] not in " {" else "cql2-json"}
+    assert httpx.get(f"{server}/collections/land_parcels/items", params=fixed,
+                     timeout=60).status_code == 200
+
+
 def test_cql2_with_filter_crs_in_ucs2000(server: str, demo_url: str) -> None:
     # northing-first coordinates in EPSG:6383
     cql = "S_DWITHIN(geometry, POINT(5476633 299865), 400, meters)"
