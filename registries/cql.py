@@ -355,6 +355,8 @@ class CqlToSql:
                 raise _bad(f"arithmetic ({str(n['op'])[:10]}) is not supported in filters; "
                            "compare a property with a value")
             raise _bad(f"unsupported CQL2 function or operator {n['op']!r} in a comparison")
+        if isinstance(n, float) and n.is_integer() and abs(n) < 2**63:
+            n = int(n)  # the text parser reads every number as a float: 200 is 200, not 200.0
         if isinstance(n, bool | int | float | str):
             return Operand(None, None, repr(n), n)
         raise _bad(f"unsupported CQL2 value {json.dumps(n)[:80]}")

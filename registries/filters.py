@@ -55,6 +55,9 @@ def typed_value(value: Any, kind: str, name: str) -> Any:
     >>> typed_value("abc", "number", "area_declared_ha")
     Traceback (most recent call last):
     gis.errors.InvalidParameter: area_declared_ha is a number; 'abc' is not a number
+    >>> typed_value(200, "text", "category")
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: category is a text; 200 is a number: write it in quotes, '200'
     """
     problem = InvalidParameter(f"{name} is {_article(kind)} {kind}; {shown(value)} is not "
                                f"{_article(kind)} {kind}" + _hint(kind), parameter=name)
@@ -64,6 +67,10 @@ def typed_value(value: Any, kind: str, name: str) -> Any:
         value = value.get("date") or value.get("timestamp")
     match kind:
         case "text":
+            if isinstance(value, int | float) and not isinstance(value, bool):
+                # (category = 200: a code written as a number)
+                raise InvalidParameter(f"{name} is a text; {shown(value)} is a number: write "
+                                       f"it in quotes, '{value}'", parameter=name)
             if not isinstance(value, str):
                 raise problem
             if "\x00" in value:  # PostgreSQL text cannot hold it

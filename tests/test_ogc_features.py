@@ -618,6 +618,27 @@ def test_a_filter_in_the_other_cql2_encoding_is_named(server: str, filter_: str,
                      timeout=60).status_code == 200
 
 
+@pytest.mark.parametrize(("filter_", "lang", "said"), [
+    ("category = 200", None, "category is a text; 200 is a number: write it in quotes, '200'"),
+    ("category IN ('100', 200)", None, "200 is a number: write it in quotes, '200'"),
+    ("purpose_code = 2.01", None, "purpose_code is a text; 2.01 is a number: write it in "
+     "quotes, '2.01'"),
+    ('{"op": "=", "args": [{"property": "cadastral_number"}, 6810100000]}', "cql2-json",
+     "cadastral_number is a text; 6810100000 is a number: write it in quotes"),
+    ("registered_on = 2020", None, "registered_on is a date; 2020 is not a date"),
+    ("area_declared_ha = 'x'", None, "area_declared_ha is a number; 'x' is not a number"),
+])
+def test_a_number_compared_with_a_text_is_named_as_written(server: str, filter_: str,
+                                                           lang: str | None, said: str) -> None:
+    """CQL2 text reads every number as a float: ``category = 200`` (a code written without
+    quotes, the commonest slip) was "category is a text; 200.0 is not a text" — a number the
+    reader never wrote, and no word of the quotes that were missing."""
+    params = {"filter": filter_, **({"filter-lang": lang} if lang else {})}
+    r = get(server, "/collections/land_parcels/items", **params)
+    assert r.status_code == 400, r.text[:300]
+    assert said in r.json()["detail"] and ".0 " not in r.json()["detail"], r.json()["detail"]
+
+
 def test_cql2_with_filter_crs_in_ucs2000(server: str, demo_url: str) -> None:
     # northing-first coordinates in EPSG:6383
     cql = "S_DWITHIN(geometry, POINT(5476633 299865), 400, meters)"
