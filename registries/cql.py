@@ -411,7 +411,16 @@ class CqlToSql:
             return self.f.envelope(tuple(float(v) for v in box), self.crs, as_given)
         if isinstance(n, dict) and "type" in n:
             return self.f.geometry(n, self.crs, as_given)
-        raise _bad("a geometry was expected in a spatial predicate")
+        if isinstance(n, dict) and "op" in n:  # ENVELOPE (ECQL's, not CQL2's), BUFFER …
+            name = str(n["op"]).upper()[:20]
+            hint = (": a box is BBOX(minx, miny, maxx, maxy)" if name == "ENVELOPE" else
+                    "; for a distance use S_DWITHIN(geometry, <geometry>, <distance>, meters)"
+                    if name == "BUFFER" else "")
+            raise _bad(f"{name}(…) is no geometry of CQL2, where a spatial predicate takes "
+                       "the geometry property or a POINT, LINESTRING, POLYGON, MULTIPOINT, "
+                       f"MULTILINESTRING, MULTIPOLYGON, GEOMETRYCOLLECTION or BBOX{hint}")
+        raise _bad("a spatial predicate takes the geometry property or a geometry (POINT, "
+                   f"POLYGON …, BBOX), got {json.dumps(n, ensure_ascii=False)[:60]}")
 
     def dwithin(self, args: list[Any]) -> sql.Composable:
         if len(args) not in (3, 4):

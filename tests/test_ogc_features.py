@@ -639,6 +639,28 @@ def test_a_number_compared_with_a_text_is_named_as_written(server: str, filter_:
     assert said in r.json()["detail"] and ".0 " not in r.json()["detail"], r.json()["detail"]
 
 
+@pytest.mark.parametrize(("filter_", "said"), [
+    ("S_INTERSECTS(geometry, ENVELOPE(26.95, 49.40, 27.0, 49.43))",
+     "ENVELOPE(…) is no geometry of CQL2, where a spatial predicate takes the geometry "
+     "property or a POINT"),
+    ("S_INTERSECTS(geometry, ENVELOPE(26.95, 49.40, 27.0, 49.43))",
+     "a box is BBOX(minx, miny, maxx, maxy)"),
+    ("S_WITHIN(geometry, BUFFER(POINT(26.99 49.42), 100))",
+     "for a distance use S_DWITHIN(geometry, <geometry>, <distance>, meters)"),
+    ("S_INTERSECTS(geometry, 'POINT(26.99 49.42)')",
+     'a spatial predicate takes the geometry property or a geometry (POINT, POLYGON …, BBOX), '
+     'got "POINT(26.99 49.42)"'),
+])
+def test_a_spatial_predicate_names_what_is_no_geometry(server: str, filter_: str,
+                                                       said: str) -> None:
+    """ECQL's ENVELOPE (CQL2's is BBOX), a BUFFER or a quoted WKT in a spatial predicate was
+    "a geometry was expected in a spatial predicate": it named neither what was given nor
+    what is taken."""
+    r = get(server, "/collections/land_parcels/items", filter=filter_)
+    assert r.status_code == 400, r.text[:300]
+    assert said in r.json()["detail"], r.json()["detail"]
+
+
 def test_cql2_with_filter_crs_in_ucs2000(server: str, demo_url: str) -> None:
     # northing-first coordinates in EPSG:6383
     cql = "S_DWITHIN(geometry, POINT(5476633 299865), 400, meters)"
