@@ -55,6 +55,9 @@ def typed_value(value: Any, kind: str, name: str) -> Any:
     >>> typed_value("abc", "number", "area_declared_ha")
     Traceback (most recent call last):
     gis.errors.InvalidParameter: area_declared_ha is a number; 'abc' is not a number
+    >>> typed_value("٣", "number", "width_m")
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: width_m is a number; '٣' is not a number
     >>> typed_value(200, "text", "category")
     Traceback (most recent call last):
     gis.errors.InvalidParameter: category is a text; 200 is a number: write it in quotes, '200'
@@ -95,8 +98,11 @@ def typed_value(value: Any, kind: str, name: str) -> Any:
         case "number":
             if isinstance(value, bool) or not isinstance(value, int | float | str):
                 raise problem
+            text = str(value).strip()
+            if isinstance(value, str) and not DECIMAL.fullmatch(text):
+                raise problem  # (Decimal also read "٣" and "1_000", which integers refuse)
             try:
-                number = Decimal(str(value).strip())
+                number = Decimal(text)
             except InvalidOperation:
                 raise problem from None
             # numeric holds 131,072 digits before the point; keep far inside it
@@ -116,6 +122,8 @@ def typed_value(value: Any, kind: str, name: str) -> Any:
     raise problem
 
 
+# a number as a filter's value writes it: ASCII digits, a point, an exponent
+DECIMAL = re.compile(r"[+-]?([0-9]+(\.[0-9]*)?|\.[0-9]+)([eE][+-]?[0-9]+)?")
 # RFC 3339's full-date and date-time (a space for the T, as its section 5.6 allows; an
 # offset left out is UTC); Python's fromisoformat also took "20260101" and "2026-W01"
 RFC3339_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")

@@ -661,6 +661,21 @@ def test_a_spatial_predicate_names_what_is_no_geometry(server: str, filter_: str
     assert said in r.json()["detail"], r.json()["detail"]
 
 
+@pytest.mark.parametrize("written", ["٣", "３", "1_0", "0x3", "3,0"])
+@pytest.mark.parametrize(("field", "kind"), [("width_m", "a number"), ("sides", "an integer")])
+def test_a_number_is_written_in_ascii_digits_for_every_numeric_field(
+        server: str, written: str, field: str, kind: str) -> None:
+    """A number field took what Python's Decimal reads — «٣» (an Arabic-Indic 3), a
+    full-width «３», «1_0» — and found the structures 3 or 10 m wide, while an integer field
+    refused the same values: one spelling of a number, as the object ids and If-Match have."""
+    for params in ({field: written}, {"filter": f"{field} = '{written}'"}):
+        r = get(server, "/collections/advertising_structures/items", **params)
+        assert r.status_code == 400, (params, r.text[:300])
+        assert f"{field} is {kind}; {written!r} is not {kind}" in r.json()["detail"]
+    assert get(server, "/collections/advertising_structures/items",
+               **{field: "3"}).status_code == 200
+
+
 def test_cql2_with_filter_crs_in_ucs2000(server: str, demo_url: str) -> None:
     # northing-first coordinates in EPSG:6383
     cql = "S_DWITHIN(geometry, POINT(5476633 299865), 400, meters)"
