@@ -109,14 +109,21 @@ def _writes(collection: str) -> tuple[dict[str, Any], dict[str, Any]]:
 def describe_items(document: dict[str, Any]) -> None:
     """Complete pygeoapi's OpenAPI document for every collection: :data:`ITEMS_PARAMETERS`
     on its items GET (the official suite looks for ``datetime`` there), and the writes this
-    server does (Part 4) in place of what pygeoapi says of them."""
+    server does (Part 4) in place of what pygeoapi says of them.
+
+    pygeoapi's "free-form parameters that are not explicitly defined" are left out: the
+    items refuse a parameter they do not define (Part 1's /req/core/query-param-unknown,
+    ``ogc.params.refuse_unknown``), and a client built from the document sent them.
+    """
     paths = document.get("paths", {})
     for path, item in paths.items():
         m = ITEMS_PATH.fullmatch(path)
         get = item.get("get")
         if get is None or m is None:
             continue
-        named = {p.get("name") for p in get.setdefault("parameters", [])}
+        get["parameters"] = [p for p in get.get("parameters", []) if not str(
+            p.get("$ref", "")).endswith("/vendorSpecificParameters")]
+        named = {p.get("name") for p in get["parameters"]}
         get["parameters"] += [p for p in ITEMS_PARAMETERS if p["name"] not in named]
         collection = m.group(1)
         post, writes = _writes(collection)
