@@ -8,6 +8,8 @@ the ids still in progress) names the state a count was taken in. While a later s
 the very same snapshot, nothing has committed since and the count is still exact; any commit
 anywhere in the cluster changes the snapshot and the next request counts again. A transaction
 that has written itself (its own changes do not show in the snapshot) always counts afresh.
+A count is also of its local date (``registry.local_today()``): a permit's status is computed
+from it, so at midnight ``status = 'valid'`` matches other objects without any commit.
 """
 
 from __future__ import annotations
@@ -19,8 +21,9 @@ from typing import Any
 import psycopg
 from psycopg import sql
 
-SNAPSHOT = sql.SQL("SELECT pg_current_snapshot()::text, "
-                   "pg_current_xact_id_if_assigned() IS NOT NULL")
+# the state a count is of: the snapshot and the city's date (derived statuses turn at midnight)
+STATE = sql.SQL("pg_current_snapshot()::text || ' ' || registry.local_today()::text")
+SNAPSHOT = sql.SQL("SELECT {}, pg_current_xact_id_if_assigned() IS NOT NULL").format(STATE)
 
 
 class MatchedCounts:
@@ -53,7 +56,7 @@ class MatchedCounts:
                     self._entries.move_to_end(key)
                     return cached[1]
         # custom plans only: a generic plan of a bbox filter is several times slower (style §5)
-        counted = conn.execute(sql.SQL("SELECT pg_current_snapshot()::text, ({})").format(query),
+        counted = conn.execute(sql.SQL("SELECT {}, ({})").format(STATE, query),
                                params, prepare=False).fetchone()
         assert counted is not None
         n = int(counted[1])

@@ -67,6 +67,25 @@ def test_own_uncommitted_writes_are_counted(counted: str) -> None:
         assert counts.count(conn, COUNT, {}) == 1
 
 
+def test_a_count_is_taken_again_when_the_local_date_turns(counted: str) -> None:
+    """A permit's status is computed from the city's date: at midnight ``status = 'valid'``
+    matches other objects without any commit, and the count of the evening (same snapshot)
+    was still given as numberMatched. The date is read here from a setting the test turns
+    (``registry.local_date`` as the clock), as midnight turns it, without a commit."""
+    with psycopg.connect(counted, autocommit=True) as c:
+        c.execute("CREATE OR REPLACE FUNCTION registry.local_date(timestamptz) RETURNS date "
+                  "LANGUAGE sql STABLE AS $$ SELECT coalesce(nullif(current_setting("
+                  "'test.today', true), '')::date, ($1 AT TIME ZONE 'UTC')::date) $$")
+    query = sql.SQL("SELECT count(*) FROM counted WHERE registry.local_today() = "
+                    "DATE '2100-01-02' AND nextval('count_runs') > 0")
+    counts = MatchedCounts()
+    with psycopg.connect(counted, autocommit=True) as reader:
+        reader.execute("SET test.today = '2100-01-01'")
+        assert counts.count(reader, query, {}) == 0
+        reader.execute("SET test.today = '2100-01-02'")  # midnight: no transaction commits
+        assert counts.count(reader, query, {}) == 1
+
+
 def test_parameters_are_part_of_the_key(counted: str) -> None:
     counts = MatchedCounts(size=1)
     query = sql.SQL("SELECT count(*) FROM counted WHERE x >= %(lo)s")
