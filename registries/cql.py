@@ -26,7 +26,7 @@ import cql2
 
 from gis.errors import InvalidParameter
 from gis.json_input import parse_json
-from registries.filters import RFC3339_TIME, code_problem, kind_of, parse_date
+from registries.filters import RFC3339_TIME, UKRAINIAN, code_problem, kind_of, parse_date
 from registries.model import FieldType
 from registries.temporal import OPEN_END, OPEN_START, RELATIONS, Period, relation_sql
 
@@ -244,6 +244,8 @@ class CqlToSql:
                 self.coded(a, [b])
                 self.coded(b, [a])
             left, right = self.pair(a, b, op, depth)
+            if op not in ("=", "<>") and self.is_text(a, b):
+                left = sql.SQL("{} COLLATE {}").format(left, UKRAINIAN)  # А < Є < І < Я
             return sql.SQL("{} {} {}").format(left, sql.SQL(COMPARE[op]), right)
         if op == "like":
             return self.like(args, depth)
@@ -252,8 +254,11 @@ class CqlToSql:
                 raise _bad("BETWEEN needs 3 arguments")
             a = self.operand(args[0], depth)
             lo, hi = (self.operand(x, depth) for x in args[1:])
+            between: sql.Composable = self.bound(a, lo)
+            if self.is_text(*args):
+                between = sql.SQL("{} COLLATE {}").format(between, UKRAINIAN)
             return sql.SQL("{} BETWEEN {} AND {}").format(
-                self.bound(a, lo), self.bound(lo, a), self.bound(hi, a))
+                between, self.bound(lo, a), self.bound(hi, a))
         if op == "in":
             a, items = self._two(args, op)
             if not isinstance(items, list) or not items:
@@ -287,6 +292,19 @@ class CqlToSql:
                 for e in _ends(x)) else self
             return relation_sql(op, exact.period(a), exact.period(b))
         raise _bad(f"unsupported CQL2 operator {n['op']!r}")
+
+    def is_text(self, *args: Any) -> bool:
+        """Return True when texts are compared: a text property, CASEI/ACCENTI, or only text
+        literals (ordered then in the Ukrainian alphabet's order, as ``sortby`` orders)."""
+        def kind(x: Any) -> str | None:
+            if _is_property(x):
+                return kind_of(self.f.queryable(str(x["property"])))
+            if isinstance(x, dict) and str(x.get("op", "")).lower() in ("casei", "accenti"):
+                return "text"
+            return None if isinstance(x, str) else "other"
+
+        kinds = {kind(x) for x in args}
+        return "text" in kinds or kinds == {None}
 
     def coded(self, prop: Any, literals: list[Any]) -> None:
         """Refuse a text compared for equality with a coded property that is none of its codes

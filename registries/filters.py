@@ -39,6 +39,9 @@ INT64 = 2**63
 MAX_TERMS = 20  # comma-separated terms of ``q``
 MAX_TERM = 200  # characters of one term
 MAX_COORDINATE_M = 1e9  # projected coordinates beyond this are no place on Earth
+# the order of Ukrainian texts (ICU's, in every PostgreSQL built with ICU, as Debian's is): the
+# database's C.UTF-8 orders by code point, Є, І and Ї before А and Ґ after Я
+UKRAINIAN = sql.Identifier("pg_catalog", "uk-x-icu")
 
 
 def kind_of(f: Field | None) -> str:

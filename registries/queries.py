@@ -16,7 +16,7 @@ from psycopg import sql
 from gis.crs import is_northing_first
 from gis.errors import InvalidParameter
 from registries.catalog import Catalog
-from registries.filters import Filter
+from registries.filters import UKRAINIAN, Filter
 from registries.model import Field, FieldType, Registry
 
 GEOGRAPHIC_DECIMALS = 8  # ≈ 1 mm: coordinates survive a round trip to UCS-2000 to the mm
@@ -110,11 +110,6 @@ def _value(f: Field) -> sql.Composable:
     col = sql.SQL("t.{}").format(sql.Identifier(f.column))
     # numeric → JSON number, not a string; dates stay ISO text
     return sql.SQL("{}::float8").format(col) if f.type == FieldType.NUMBER else col
-
-
-# the order of Ukrainian texts (ICU's, in every PostgreSQL built with ICU, as Debian's is): the
-# database's C.UTF-8 sorts by code point, Є, І and Ї before А and Ґ after Я
-UKRAINIAN = sql.Identifier("pg_catalog", "uk-x-icu")
 
 
 def order_sql(reg: Registry, sorts: tuple[Sort, ...], fields: tuple[Field, ...]) -> sql.Composable:

@@ -1474,3 +1474,25 @@ def test_a_text_is_sorted_in_the_ukrainian_alphabets_order(server: str, f: str) 
                                              if c in UKRAINIAN_ALPHABET] for n in names]
         assert len(names) > 20 and any(n[0] in "ЄІЇҐ" for n in names), names
         assert keys == sorted(keys, reverse=sign == "-"), (f, sign, names)
+
+
+@pytest.mark.parametrize(("filter_", "first_letters"), [
+    ("name < 'Б'", "0123456789а"),
+    ("name >= 'В' AND name < 'Д'", "вгґ"),
+    ("name BETWEEN 'Е' AND 'Ж'", "еє"),
+    ("CASEI(name) <= 'ї'", "0123456789абвгґдеєжзиії"),
+    ("name > 'Ю'", "юя"),
+])
+def test_a_text_comparison_follows_the_ukrainian_alphabet(server: str, filter_: str,
+                                                          first_letters: str) -> None:
+    """``name < 'Б'`` compared code points (the database's C.UTF-8): it held «Європейська» and
+    «Івана …», whose Є and І come before А there, and ``name > 'Ю'`` would hold Ґ. Texts are
+    compared as ``sortby`` orders them."""
+    every = get(server, "/collections/streets/items", limit=1000, properties="name").json()
+    names = [ft["properties"]["name"] for ft in every["features"]]
+    assert any(n[0] in "ЄІ" for n in names)
+    expected = sorted(n for n in names if n[0].lower() in first_letters)
+    r = get(server, "/collections/streets/items", limit=1000, properties="name",
+            filter=filter_)
+    assert r.status_code == 200, r.text[:300]
+    assert sorted(ft["properties"]["name"] for ft in r.json()["features"]) == expected
