@@ -18,7 +18,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Protocol
-from urllib.parse import quote
+from urllib.parse import parse_qsl, quote, urlencode
 
 import psycopg
 from psycopg import sql
@@ -53,6 +53,7 @@ from ogc.params import (
     parse_crs,
     parse_items_query,
     parse_pending,
+    queryables_properties,
     refuse_pending,
     refuse_unknown,
 )
@@ -657,6 +658,7 @@ ITEM = re.compile(r"^/collections/(?P<collection_id>[^/]+)/items/(?P<item_id>[^/
 PYGEOAPI_PATHS = re.compile(r"^/(openapi|conformance|collections(/[^/]+(/(items(/[^/]+)?|"
                             r"queryables|schema))?)?|static/.+)?$")
 COLLECTION_PATH = re.compile(r"^/collections/(?P<collection_id>[^/]+)")
+QUERYABLES = re.compile(r"^/collections/(?P<collection_id>[^/]+)/queryables$")
 READ_METHODS = frozenset({"GET", "HEAD"})
 # the parameters each resource takes beside ``f`` and ``lang`` (an items page: its own and
 # its queryables, ogc.params.parse_items_query); any other is a 400, Part 1's
@@ -694,6 +696,17 @@ def rendered_crs84_only(request: Request, fmt: str, served: str = "GeoJSON and C
         raise InvalidParameter(f"crs {raw[:80]!r}: f={fmt} is written in CRS84 (WGS 84 "
                                f"longitude, latitude) only; other CRSs are served as {served}",
                                parameter="crs")
+
+
+def with_query(scope: Scope, name: str, value: str) -> Scope:
+    """Return ``scope`` with the query parameter ``name`` (given once) set to ``value``.
+
+    >>> with_query({"query_string": b"f=json&properties=a%2C+b"}, "properties", "a,b")
+    {'query_string': b'f=json&properties=a%2Cb'}
+    """
+    pairs = [(k, value if k == name else v) for k, v in
+             parse_qsl(scope.get("query_string", b"").decode("latin-1"), keep_blank_values=True)]
+    return {**scope, "query_string": urlencode(pairs).encode("latin-1")}
 
 
 def normal_path(path: str) -> str:
@@ -771,7 +784,10 @@ class FeatureRouter:
                 await allowed("GET, HEAD, OPTIONS")(scope, receive, send)
                 return
             if method in READ_METHODS:
-                check_resource_params(path, Request(scope).query_params.multi_items())
+                params = check_resource_params(path, Request(scope).query_params.multi_items())
+                if (m := QUERYABLES.match(path)) and "properties" in params:
+                    scope = with_query(scope, "properties", queryables_properties(
+                        params["properties"], self.svc.catalog.get(m["collection_id"])))
             # pygeoapi routes the path as given: a trailing slash made the collection's id
             # "land_parcels/" there (404); it gets the spelling our routes matched
             scope = {**scope, "path": path}

@@ -278,6 +278,35 @@ def parse_properties(raw: str | None, readable: tuple[Field, ...], reg: Registry
     return tuple(by_name[n] for n in names)
 
 
+def queryables_properties(raw: str, reg: Registry) -> str:
+    """Return the ``properties`` of a queryables request as pygeoapi is to read them (names
+    without spaces, and without ``geometry``, which every queryables document holds), or
+    raise InvalidParameter naming the names that are no queryable of ``reg``. pygeoapi said
+    "unknown properties specified" for a name it did not know, for ``geometry`` (which its
+    own document lists) and for a name after ", ".
+
+    >>> from registries.catalog import default_catalog
+    >>> parcels = default_catalog().get("land_parcels")
+    >>> queryables_properties("category, geometry,registered_on", parcels)
+    'category,registered_on'
+    >>> queryables_properties("category,nope,holder_rnokpp", parcels)  # doctest: +ELLIPSIS
+    Traceback (most recent call last):
+    gis.errors.InvalidParameter: unknown properties ['nope', 'holder_rnokpp'] for collection ...
+    """
+    names = list(dict.fromkeys(n.strip() for n in raw.split(",") if n.strip()))
+    known = {f.name for f in reg.public_fields}
+    unknown = [n[:40] for n in names if n not in known and n != "geometry"]
+    if unknown:
+        raise InvalidParameter(f"unknown properties {unknown[:5]} for collection {reg.id}; its "
+                               f"queryables are geometry, {', '.join(sorted(known))}",
+                               parameter="properties")
+    if names == ["geometry"]:
+        raise InvalidParameter("properties=geometry: the geometry is in every queryables "
+                               "document; name the properties wanted beside it, or leave "
+                               "properties out for all", parameter="properties")
+    return ",".join(n for n in names if n != "geometry")
+
+
 def parse_items_query(params: dict[str, Any], reg: Registry, readable: tuple[Field, ...],
                       crs_uris: list[str], max_limit: int, default_limit: int) -> ItemsQuery:
     """Return the validated items request for ``reg`` from its query parameters."""

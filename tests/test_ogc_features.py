@@ -1496,3 +1496,25 @@ def test_a_text_comparison_follows_the_ukrainian_alphabet(server: str, filter_: 
             filter=filter_)
     assert r.status_code == 200, r.text[:300]
     assert sorted(ft["properties"]["name"] for ft in r.json()["features"]) == expected
+
+
+@pytest.mark.parametrize("f", ["json", "html"])
+def test_the_queryables_properties_are_named_as_the_items_name_them(server: str,
+                                                                     f: str) -> None:
+    """pygeoapi answered ``queryables?properties=…`` with "unknown properties specified" for a
+    name it did not know (naming none), for ``geometry`` (which its document lists) and for a
+    name after ", ". The unknown names are named; geometry and spaces are taken."""
+    path = f"{server}/collections/land_parcels/queryables"
+    r = httpx.get(path, params={"f": f, "properties": "category, nope,holder_rnokpp"},
+                  timeout=60)
+    assert r.status_code == 400, r.text[:300]
+    said = html.unescape(r.text)
+    assert "unknown properties ['nope', 'holder_rnokpp'] for collection land_parcels" in said
+    r = httpx.get(path, params={"f": f, "properties": "category, geometry, registered_on"},
+                  timeout=60)
+    assert r.status_code == 200, r.text[:300]
+    if f == "json":
+        assert set(r.json()["properties"]) == {"geometry", "category", "registered_on"}
+    alone = httpx.get(path, params={"f": f, "properties": "geometry"}, timeout=60)
+    assert alone.status_code == 400
+    assert "the geometry is in every queryables document" in html.unescape(alone.text)
