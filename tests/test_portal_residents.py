@@ -311,6 +311,40 @@ def test_a_permalink_changed_in_the_address_bar_is_followed(desktop: Watched,
     assert "status=" not in page.url
 
 
+@pytest.mark.parametrize(("fragment", "asks"), [
+    ("land_parcels/..", None),        # the browser made it /collections/land_parcels/?f=json
+    ("land_parcels/.", None),         # … /collections/land_parcels/items/?f=json, a page
+    ("../..", None),                  # … /?f=json, the landing page
+    ("nope/1", None),
+    ("land_parcels/abc", None),
+    ("land_parcels/999999999", "/collections/land_parcels/items/999999999"),  # gone since
+])
+def test_a_permalink_to_no_object_says_there_is_none(desktop: Watched, fragment: str,
+                                                     asks: str | None) -> None:
+    """A permalink naming no object of the map's registries opened a card of whatever its
+    address reached («obj=land_parcels/..»: the collection's description as a parcel, with a
+    report form and a PDF link), or said «Не вдалося завантажити дані об'єкта» as if the
+    server were down. It says there is no such object, in the page's language, and the
+    page's own link no longer names it."""
+    for lang in ("uk", "en"):
+        page = desktop.open(f"#obj={fragment}&lang={lang}")
+        page.wait_for_function("() => !document.getElementById('card').hidden && document"
+                               ".querySelector('#card-body .error')", timeout=WAIT_MS)
+        text = page.locator("#card-body").inner_text()
+        assert text == ("Такого об'єкта в реєстрі немає: можливо, його вилучено або посилання"
+                        " помилкове" if lang == "uk" else "There is no such object in the"
+                        " registry: it may have been removed, or the link is mistyped")
+        assert page.locator("#card .card-links, #card .report-link").count() == 0
+        assert page.evaluate("window.portal.identify.current.feature") is None
+        page.evaluate("window.portal.permalink.update()")
+        assert "obj=" not in page.url
+    # the one request a missing object costs is the answer expected; nothing else failed
+    expected = [e for e in desktop.errors if asks and (e.endswith(f"{asks}?f=json")
+                                                      or "status of 404" in e)]
+    assert len(expected) == (4 if asks else 0), desktop.errors
+    desktop.errors[:] = [e for e in desktop.errors if e not in expected]
+
+
 @pytest.mark.parametrize("lang", ["uk", "en"])
 def test_a_road_closure_status_reads_as_a_permits(desktop: Watched, server: str,
                                                   lang: str) -> None:

@@ -112,6 +112,13 @@ export class Identify {
     this.open();
     this.box.dataset.kind = "object";
     this.body.replaceChildren(el("p", "muted", t("loading")));
+    // an object of one of the map's registries, by its number: a link naming another (a
+    // mistyped or stale permalink, «obj=land_parcels/..» whose dots the browser resolved into
+    // the collection's own address) names nothing here
+    if (!this.fields.layer(collection) || !/^[1-9]\d{0,18}$/.test(String(id))) {
+      this.body.replaceChildren(el("p", "error", t("noSuchObject")));
+      return null;
+    }
     try {
       const feature = await getJson(`/collections/${encodeURIComponent(collection)}/items/${encodeURIComponent(id)}?f=json`);
       if (this.current?.collection !== collection || String(this.current?.id) !== String(id)) return null;
@@ -122,7 +129,7 @@ export class Identify {
       this.onSelect?.(this.current);
       return feature;
     } catch (err) {
-      this.body.replaceChildren(el("p", "error", t("loadFailed")));
+      this.body.replaceChildren(el("p", "error", t(err.status === 404 ? "noSuchObject" : "loadFailed")));
       return null;
     }
   }
@@ -270,7 +277,7 @@ export class Identify {
 
 async function getJson(url) {
   const r = await fetch(url, { headers: { Accept: "application/json" } });
-  if (!r.ok) throw new Error(`${url}: ${r.status}`);
+  if (!r.ok) throw Object.assign(new Error(`${url}: ${r.status}`), { status: r.status });
   return r.json();
 }
 
