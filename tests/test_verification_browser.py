@@ -233,8 +233,12 @@ def test_a_visitor_reports_a_mistake_and_looks_it_up_by_ticket(
                         json={"status": "in_work", "answer": "Виїдемо на обмір до 15 грудня"})
         assert r.status_code == 200, r.text
         # a mistyped ticket is said in the page's language, not in the server's English
+        # (nothing typed, or only a dash, asked /error-reports itself: «звернення не
+        # прийнято (пояснення сервера англійською: this resource answers POST, OPTIONS only)»)
         for typed, said in (("AAAAA-BBBBB", "звернення з таким номером не знайдено."),
-                            ("K7RFM", "номер звернення має вигляд K7RFM-3XR2D")):
+                            ("K7RFM", "номер звернення має вигляд K7RFM-3XR2D"),
+                            ("", "номер звернення має вигляд K7RFM-3XR2D"),
+                            (" - ", "номер звернення має вигляд K7RFM-3XR2D")):
             page.fill("#lookup-ticket", typed)
             page.click("#lookup-check")
             refusal = page.locator("#lookup-result .error")

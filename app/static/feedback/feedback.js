@@ -183,8 +183,16 @@ function lookupForm(ticket = "") {
   form.addEventListener("submit", async (e) => {
     e.preventDefault();
     result.replaceChildren();
+    // what the server reads of a ticket (registries.error_reports.normalise_ticket): its
+    // letters and digits, the dash kept. Nothing typed asked /error-reports itself (405:
+    // «not accepted … answers POST»), and a slash or dots asked another address
+    const ticket = input.value.replace(/[^\p{L}\p{N}-]/gu, "");
+    if (!/[\p{L}\p{N}]/u.test(ticket)) {
+      result.replaceChildren(el("p", { class: "error" }, ...refusal({ status: 400 }, { 400: "badTicket" })));
+      return;
+    }
     try {
-      const r = await fetch(`/error-reports/${encodeURIComponent(input.value.trim())}`,
+      const r = await fetch(`/error-reports/${encodeURIComponent(ticket)}`,
         { headers: { Accept: "application/json" }, cache: "no-store" });
       const doc = await r.json().catch(() => ({}));
       if (!r.ok) throw refused(r, doc);
