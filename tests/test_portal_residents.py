@@ -466,6 +466,55 @@ def test_ukrainian_words_on_english_pages_are_marked(desktop: Watched, server: s
     assert page.locator("body").evaluate(UNMARKED) == []
 
 
+def test_the_place_the_chooser_and_also_here_mark_ukrainian_words(desktop: Watched,
+                                                                 demo_url: str) -> None:
+    """On the English page the place card («Nearest address: вул. …», «Г-1 — …»), the
+    chooser's names («ПП-2023-0001»), a card's «Also here: Zoning-plan zones: Г-1» and the
+    report dialog's «Object: …» were unmarked, read with an English voice. The registry's
+    words are marked lang="uk" as the card's own rows are; ours around them stay English."""
+    with psycopg.connect(demo_url) as conn:
+        pid, number, lon, lat = parcel_point(conn)
+        kiosk, klon, klat = one(conn, (
+            "SELECT t.id, ST_X(w), ST_Y(w) FROM registry.temporary_structure AS t"
+            " JOIN registry.ts_scheme_spot AS s ON ST_Contains(s.geom, ST_PointOnSurface(t.geom))"
+            " CROSS JOIN LATERAL ST_Transform(ST_PointOnSurface(t.geom), 4326) AS w"
+            " WHERE NOT EXISTS (SELECT 1 FROM registry.advertising_structure AS a WHERE"
+            " ST_DWithin(a.geom, t.geom, 8)) AND NOT EXISTS (SELECT 1 FROM registry.address AS a"
+            " WHERE ST_DWithin(a.geom, t.geom, 8)) ORDER BY t.id LIMIT 1"))
+    page = desktop.open(f"#map=17/{lat}/{lon}&lang=en")
+    page.evaluate("window.portal.layers.setVisible('planning_zones', true)")
+    desktop.idle()
+    click_lnglat(desktop, lon, lat)
+    page.wait_for_function(f"() => {CARD} && window.portal.identify.current.id === {pid}",
+                           timeout=WAIT_MS)
+    also = page.locator("#card .also-here button")
+    assert any(CYRILLIC.search(text) and text.startswith("Zoning-plan zones: ")
+               for text in also.all_inner_texts())
+    assert page.locator("#card .also-here button[lang]").count() == 0  # "Zoning-plan zones"
+    assert page.locator("#card").evaluate(UNMARKED) == []
+    page.evaluate(f"window.portal.identify.showPlace({{lng: {lon}, lat: {lat}}})")
+    address = page.locator("#card[data-kind=place] .place-address button")
+    address.wait_for(timeout=WAIT_MS)
+    assert CYRILLIC.search(address.inner_text())
+    assert page.locator("#card").evaluate(UNMARKED) == []
+    page.evaluate(f"window.portal.map.jumpTo({{center: [{klon}, {klat}], zoom: 19}});"
+                  " window.portal.layers.setVisible('ts_scheme_spots', true)")
+    desktop.idle()
+    click_lnglat(desktop, klon, klat)
+    names = page.locator("#card .chooser-item .name")
+    names.first.wait_for(timeout=WAIT_MS)
+    assert any(CYRILLIC.search(text) for text in names.all_inner_texts())
+    assert page.locator("#card").evaluate(UNMARKED) == []
+    page.locator(f"#card .chooser-item[data-collection=temporary_structures][data-id='{kiosk}']"
+                 ).click()
+    page.wait_for_function(f"() => {CARD} && window.portal.identify.current.id === {kiosk}",
+                           timeout=WAIT_MS)
+    page.locator("#card .report-link").click()
+    page.locator("#report-dialog[open]").wait_for(timeout=WAIT_MS)
+    assert CYRILLIC.search(page.locator("#report-form").inner_text())  # «Object: ПП-…»
+    assert page.locator("#report-form").evaluate(UNMARKED) == []
+
+
 # -- a phone ----------------------------------------------------------------------------------
 
 def test_enter_opens_the_best_hit_of_the_text_as_typed(desktop: Watched, server: str) -> None:

@@ -49,6 +49,9 @@ const MAX_CONTACT = 200;
 
 const lang = () => (document.documentElement.lang === "en" ? "en" : "uk");
 const s = (key) => STRINGS[lang()][key] ?? STRINGS.uk[key] ?? key;
+// the registry's own words (a number, an address: Ukrainian) marked so on the English page,
+// as the cards mark them (portal/card.js: marked)
+const uk = (text) => (lang() === "en" && /[\u0400-\u04FF]/.test(String(text)) ? "uk" : undefined);
 const tr = (titles) => (titles && typeof titles === "object" ? titles[lang()] ?? titles.uk : titles ?? "");
 
 // A refused request as a resident reads it: a sentence in the page's language (``words``:
@@ -129,7 +132,7 @@ function open(map, collection, feature, key) {
   const form = el("form", { method: "dialog", id: "report-form" },
     el("h2", { id: "report-title", text: s("title") }),
     el("p", { class: "hint", text: s("intro") }),
-    key ? el("p", {}, el("strong", { text: `${s("about")}: ` }), el("span", { text: String(key) })) : null,
+    key ? el("p", {}, el("strong", { text: `${s("about")}: ` }), el("span", { text: String(key), lang: uk(key) })) : null,
     el("label", { for: "report-comment", text: s("comment") }), comment, counter,
     el("div", {}, pick, " ", pointState),
     el("label", { for: "report-contact", text: s("contact") }), contact,
@@ -199,7 +202,7 @@ function lookupForm(ticket = "") {
       state.lookup = doc;
       result.replaceChildren(el("dl", {},
         el("dt", { text: s("status") }), el("dd", { id: "lookup-status", "data-status": doc.status, text: tr(doc.status_title) }),
-        el("dt", { text: s("about") }), el("dd", { text: doc.label ?? `#${doc.id}` }),
+        el("dt", { text: s("about") }), el("dd", { text: doc.label ?? `#${doc.id}`, lang: uk(doc.label ?? "") }),
         el("dt", { text: s("filed") }), el("dd", { id: "lookup-filed", text: hromadaLanguage.moment(doc.created_at, lang()) }),
         el("dt", { text: s("comment") }), el("dd", { text: doc.comment }),
         doc.answer ? el("dt", { text: s("answer") }) : null,

@@ -4,7 +4,7 @@
 // is there (the nearest address, the parcel, the zones). The card shows only what the public
 // API returns (the server leaves personal data out for anonymous users).
 import { formatNumber, t, tr } from "./i18n.js";
-import { Card, el, objectName, reportLink } from "./card.js";
+import { Card, el, marked, objectName, reportLink } from "./card.js";
 import { highlight, ensureVisible } from "./map.js";
 
 // how specific a hit is: lower wins; equal ranks at the top make a chooser
@@ -95,8 +95,9 @@ export class Identify {
       button.dataset.collection = c.collection;
       button.dataset.id = String(c.id);
       const layer = this.fields.layer(c.collection);
+      // the object's own words (a number, a name: Ukrainian) marked so on the English page
       button.append(el("span", "kind", layer ? tr(layer.title) : c.collection),
-        el("span", "name", objectName(this.fields, c.collection, c.feature.properties)));
+        marked(el("span", "name", objectName(this.fields, c.collection, c.feature.properties))));
       button.addEventListener("click", () => this.show(c.collection, c.id,
         { also: candidates.filter((o) => o !== c) }));
       li.append(button);
@@ -155,8 +156,9 @@ export class Identify {
     const list = el("ul");
     for (const c of others) {
       const layer = this.fields.layer(c.collection);
-      const a = el("button", "link-button", `${layer ? tr(layer.title) : c.collection}: ${
-        objectName(this.fields, c.collection, c.feature?.properties ?? c.properties)}`);
+      const a = el("button", "link-button", `${layer ? tr(layer.title) : c.collection}: `);
+      a.append(marked(el("span", null,
+        objectName(this.fields, c.collection, c.feature?.properties ?? c.properties))));
       a.type = "button";
       a.dataset.collection = c.collection;
       a.addEventListener("click", () => this.show(c.collection, c.id));
@@ -203,7 +205,7 @@ export class Identify {
       dl.append(el("dt", null, title), dd);
     };
     const button = (text, collection, id) => {
-      const b = el("button", "link-button", text);
+      const b = marked(el("button", "link-button", text));  // an address, a zone's name
       b.type = "button";
       b.dataset.collection = collection;
       b.addEventListener("click", () => this.show(collection, id));
