@@ -240,6 +240,31 @@ def test_any_apostrophe_finds_the_text_of_other_registries(conn: psycopg.Connect
     assert [r[0] for r in found] == ["ХМ-2026-0008", "ХМ-2026-0009"], typed
 
 
+@pytest.mark.parametrize("typed", ["XM-2026-0012", "xm-2026-0012", "ХМ-2026-0012", "Xм-2026"])
+def test_latin_look_alikes_find_a_permit_number(conn: psycopg.Connection, typed: str) -> None:
+    """A permit number copied from paper on a Latin keyboard («XM-2026-0012»: Latin X and M)
+    found nothing; the registry's is Cyrillic. Letters that look alike match either way, in
+    the search and in OGC ``q``."""
+    from psycopg import sql
+
+    from registries.filters import Filter
+    from tests.factories import make_boundary, make_permit
+
+    make_boundary(conn)
+    make_permit(conn, "ХМ-2026-0012")
+    make_permit(conn, "ХМ-2026-0013", at=(E0 + 50, N0))
+    catalog = default_catalog()
+    hits = search(conn, catalog, typed, collections=["advertising_structures"])
+    wanted = ["ХМ-2026-0012"] if typed.endswith("12") else ["ХМ-2026-0012", "ХМ-2026-0013"]
+    assert sorted(h.label for h in hits) == wanted
+    where = Filter(catalog.get("advertising_structures"), SRID)
+    where.add_text(typed)
+    found = conn.execute(sql.SQL("SELECT permit_number FROM registry.advertising_structure AS t "
+                                 "WHERE {} ORDER BY 1").format(where.where()),
+                         where.params).fetchall()
+    assert [r[0] for r in found] == wanted
+
+
 def test_street_names_in_latin_follow_the_official_rules(conn: psycopg.Connection) -> None:
     from app.demo import names
 

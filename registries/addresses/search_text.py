@@ -63,18 +63,29 @@ def fold_apostrophes(text: str) -> str:
     return text.translate(str.maketrans(APOSTROPHES, "'" * len(APOSTROPHES)))
 
 
+# Latin and Cyrillic capitals that look alike: a permit number copied from paper on a Latin
+# keyboard («XM-2022-0001», «TC-…») is the registry's «ХМ-2022-0001», and a Cyrillic query
+# finds a number some clerk typed with Latin letters. ``~*`` compares without case, so one
+# class per pair covers both cases.
+LOOKALIKES = ("ABCEHIKMOPTXY", "АВСЕНІКМОРТХУ")
+_LOOKALIKE_CLASS = {ch: f"[{latin}{cyrillic}]" for latin, cyrillic in zip(*LOOKALIKES, strict=True)
+                    for ch in (latin, cyrillic, latin.lower(), cyrillic.lower())}
+
+
 def contains_regex(text: str) -> str:
     r"""Return a PostgreSQL regular expression (for ``~*``, which the trigram indexes answer like
-    ILIKE) matching ``text`` anywhere, literally, with any apostrophe variant where it has one:
-    a phone types ``Кам’янецька``, a registry may hold ``Кам'янецька``.
+    ILIKE) matching ``text`` anywhere, literally, with any apostrophe variant where it has one
+    (a phone types ``Кам’янецька``, a registry may hold ``Кам'янецька``) and either of a Latin
+    and a Cyrillic letter that look alike (``XM`` and ``ХМ``).
 
-    >>> print(contains_regex("Кам’ян"), contains_regex("a.b*(c)%_"))
-    Кам['ʼ’`‘′´]ян a\.b\*\(c\)%_
+    >>> print(contains_regex("Кам’ян"), contains_regex("d.g*(f)%_"), contains_regex("XM-2"))
+    [KК][AА][MМ]['ʼ’`‘′´]я[HН] d\.g\*\(f\)%_ [XХ][MМ]\-2
     """
     # re.escape puts a backslash before non-alphanumerics only; in PostgreSQL's AREs that is
     # the character itself, inside and outside brackets
     variants = "[" + APOSTROPHES + "]"
-    return "".join(variants if ch in APOSTROPHES else re.escape(ch) for ch in text)
+    return "".join(variants if ch in APOSTROPHES else _LOOKALIKE_CLASS.get(ch, re.escape(ch))
+                   for ch in text)
 
 
 def transliterate(text: str) -> str:
