@@ -44,8 +44,14 @@ class CadastralNumber:
 
 
 # what people put between the groups when they do not type colons: copied from documents and
-# spreadsheets (6810100000-01-001-0001, 6810100000.01.001.0001, a full-width colon, spaces)
-_SEPARATOR = r"\s*[:\-./：]\s*|\s+"
+# spreadsheets (6810100000-01-001-0001, 6810100000.01.001.0001, a full-width colon, spaces),
+# or typed: a semicolon, and «Ж», the colon's key with the Ukrainian keyboard layout on
+_SEPARATOR = r"\s*[:\-./：;Жж]\s*|\s+"
+# a letter O (Cyrillic or Latin) for a zero, typed or read from a scan, in what is otherwise
+# digits and separators
+_ZEROS = "OoОо"
+_NUMBER_CHARS = r"[\d" + _ZEROS + r"\s:\-./：;Жж]"
+_WITH_ZEROS = re.compile(rf"{_NUMBER_CHARS}*\d{_NUMBER_CHARS}*")
 _NUMBER_IN_TEXT = re.compile(r"(?<!\d)(\d{10}(?:%s)\d{2}(?:%s)\d{3}(?:%s)\d{4}|\d{19})(?!\d)"
                              % ((_SEPARATOR,) * 3))
 
@@ -61,8 +67,13 @@ def normalise_cadastral_number(text: str) -> str:
     ('6810100000:01:001:0001', '68101')
     >>> normalise_cadastral_number("6810100000 : 01.001/0001")
     '6810100000:01:001:0001'
+    >>> normalise_cadastral_number("681О1ООООО;О1Ж001ж0001")  # Cyrillic О for 0, Ж for :
+    '6810100000:01:001:0001'
     """
-    colons = re.sub(_SEPARATOR, ":", text.strip())
+    text = text.strip()
+    if _WITH_ZEROS.fullmatch(text):
+        text = text.translate(str.maketrans(_ZEROS, "0" * len(_ZEROS)))
+    colons = re.sub(_SEPARATOR, ":", text)
     if re.fullmatch(r"\d{19}", colons):
         return f"{colons[:10]}:{colons[10:12]}:{colons[12:15]}:{colons[15:]}"
     if re.fullmatch(r"[\d:]+", colons):
