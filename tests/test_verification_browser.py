@@ -266,6 +266,39 @@ def test_a_visitor_reports_a_mistake_and_looks_it_up_by_ticket(
         ctx.close()
 
 
+def test_signed_in_staff_report_a_mistake_from_the_geoportal(browser: Any,
+                                                            city: dict[str, Any]) -> None:
+    """A planner signed in (the editor's session) who reported a mistake from a card got «Не
+    вдалося: звернення не прийнято (… needs the X-CSRF-Token header …)»: the report's POST
+    carried the session's cookie without its token. It is filed like anyone's."""
+    server = city["server"]
+    pid, number = a_parcel(city, 6)
+    ctx, planner = context(browser, server, "olena")
+    try:
+        page = planner.open(f"#obj=land_parcels/{pid}")
+        page.wait_for_function("() => document.body.dataset.editor === 'ready'",
+                               timeout=WAIT_MS)
+        link = page.locator("#card-body .report-link")
+        link.wait_for(timeout=WAIT_MS)
+        link.click()
+        page.locator("#report-dialog[open]").wait_for(timeout=WAIT_MS)
+        page.fill("#report-comment", "Межа з сусідньою ділянкою зсунута на 1 м")
+        page.click("#report-send")
+        page.locator("#report-ticket, #report-form .error:not(:empty)").first.wait_for(
+            timeout=WAIT_MS)
+        assert page.locator("#report-form .error").count() == 0, page.locator(
+            "#report-form .error").inner_text()
+        ticket = page.locator("#report-ticket").inner_text()
+        with psycopg.connect(city["url"]) as conn:
+            row = conn.execute("SELECT collection, object_id, comment FROM "
+                               "verification.error_reports WHERE ticket = %s",
+                               (ticket,)).fetchone()
+        assert row == ("land_parcels", pid, "Межа з сусідньою ділянкою зсунута на 1 м")
+        assert planner.errors == []
+    finally:
+        ctx.close()
+
+
 def test_staff_switch_the_geoportal_to_pending_changes(browser: Any,
                                                        city: dict[str, Any]) -> None:
     server = city["server"]

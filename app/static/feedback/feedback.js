@@ -147,8 +147,12 @@ function open(map, collection, feature, key) {
       const body = { collection, id: feature.id, comment: comment.value, lang: lang() };
       if (contact.value.trim()) body.contact = contact.value.trim();
       if (state.point) body.point = state.point;
+      // a signed-in member of staff reports too: a POST with the session's cookie carries its
+      // CSRF token (session.js), or the server refuses it as a forged write (403)
+      const token = globalThis.hromadaSession?.csrf();
       const r = await fetch("/error-reports", { method: "POST", credentials: "same-origin",
-        headers: { "Content-Type": "application/json", Accept: "application/json" }, body: JSON.stringify(body) });
+        headers: { "Content-Type": "application/json", Accept: "application/json",
+          ...(token ? { "X-CSRF-Token": token } : {}) }, body: JSON.stringify(body) });
       const doc = await r.json().catch(() => ({}));
       if (!r.ok) throw refused(r, doc);
       state.ticket = doc.ticket;
