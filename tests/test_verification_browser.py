@@ -169,6 +169,53 @@ def test_a_verifier_approves_a_change_and_the_public_map_shows_it(
         ctx.close()
 
 
+# the texts under ``root`` with Cyrillic in them that no lang="uk" marks (on an English page)
+UNMARKED = """(root) => {
+    const out = [], walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
+    while (walk.nextNode()) {
+      const node = walk.currentNode;
+      if (/[\\u0400-\\u04ff]/.test(node.textContent) && !node.parentElement.closest('[lang="uk"]'))
+        out.push(node.textContent);
+    }
+    return out;
+  }"""
+
+
+def test_the_english_queue_marks_the_registrys_words(browser: Any,
+                                                     city: dict[str, Any]) -> None:
+    """The English holders' page left the registry's words and the public's unmarked — a
+    value in the diff («під сквер …»), a report's comment, its contact beside "Contact:" —
+    so a screen reader read them with an English voice. They are marked lang="uk", as the
+    geoportal's cards mark theirs; the page's own words stay English."""
+    server = city["server"]
+    pid, number = a_parcel(city, 8)
+    planner_changes(server, pid, {"purpose_text": "під сквер (рішення 14/2)"})
+    r = httpx.post(f"{server}/error-reports", json={
+        "collection": "land_parcels", "id": pid, "comment": "Огорожа стоїть не там",
+        "contact": "Остап, ostap@example.ua"})
+    assert r.status_code == 201, r.text
+    ctx, staff = context(browser, server, "taras")
+    try:
+        page = staff.page
+        page.goto(f"{server}/verification?registry=land_parcels&lang=en", wait_until="load")
+        page.wait_for_function("() => document.body.dataset.ready === 'true'", timeout=WAIT_MS)
+        page.locator(f"table.changes tr[data-id='{pid}'] button[data-open]").click()
+        after = page.locator("table.diff tr[data-field=purpose_text] .after")
+        after.wait_for(timeout=WAIT_MS)
+        assert after.inner_text() == "під сквер (рішення 14/2)"
+        assert page.locator("#pane").evaluate(UNMARKED) == []
+        page.click("#tab-reports")
+        comment = page.locator("#pane .comment", has_text="Огорожа стоїть не там")
+        comment.wait_for(timeout=WAIT_MS)
+        contact = page.locator("#pane .contact", has_text="Остап")
+        assert contact.inner_text().startswith("Contact: ")
+        assert contact.get_attribute("lang") is None  # "Contact" is the page's English
+        assert page.locator("#pane").evaluate(UNMARKED) == []
+        assert staff.errors == []
+    finally:
+        ctx.close()
+
+
 def test_a_double_click_on_approve_decides_once(browser: Any, city: dict[str, Any]) -> None:
     """The second click sent the decision again: its 409 ("no pending change … already
     decided") replaced the page's «Затверджено: 1»."""

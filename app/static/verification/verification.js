@@ -62,6 +62,9 @@ let lang = hromadaLanguage.initial();
 const s = (key) => STRINGS[lang][key] ?? key;
 const tr = (text) => (text && typeof text === "object" ? text[lang] ?? text.uk : text ?? "");
 const when = (iso) => hromadaLanguage.moment(iso, lang);
+// the registry's own words and the public's (a number, a value, a report: Ukrainian) marked so
+// on the English page for a screen reader's voice, as the geoportal's cards mark them
+const uk = (text) => (lang === "en" && /[\u0400-\u04FF]/.test(String(text ?? "")) ? "uk" : undefined);
 const state = { tab: "queue", registry: null, summary: null, detail: null, map: null };
 window.holders = state;
 
@@ -188,7 +191,8 @@ async function renderQueue(pane) {
   })));
   const rows = doc.changes.map((c) => {
     const check = el("input", { type: "checkbox", "data-id": c.id, "aria-label": c.label });
-    const open = el("button", { type: "button", class: "link", "data-open": c.id, text: c.label });
+    const open = el("button", { type: "button", class: "link", "data-open": c.id, text: c.label,
+      lang: uk(c.label) });
     open.addEventListener("click", () => showChange(c.id));
     return el("tr", { "data-id": c.id, "data-operation": c.operation },
       el("td", {}, check), el("td", {}, open), el("td", { text: s(c.operation) }),
@@ -252,16 +256,17 @@ async function showChange(id) {
     const after = d.after?.properties?.[f.name] ?? null;
     const changed = JSON.stringify(before) !== JSON.stringify(after);
     return el("tr", { "data-field": f.name, class: changed ? "changed" : "" },
-      el("th", { text: tr(f.title) }), el("td", { class: "before", text: show(f.name, before) }),
-      el("td", { class: "after", text: show(f.name, after) }));
+      el("th", { text: tr(f.title) }),
+      el("td", { class: "before", text: show(f.name, before), lang: uk(show(f.name, before)) }),
+      el("td", { class: "after", text: show(f.name, after), lang: uk(show(f.name, after)) }));
   });
-  const title = `${d.label} ${d.operation === "delete" ? s("deleted") : d.operation === "create" ? s("new") : ""}`;
+  const operation = d.operation === "delete" ? s("deleted") : d.operation === "create" ? s("new") : "";
   const map = el("div", { id: "change-map", class: "change-map" });
   const actions = info.verifies ? el("div", { class: "actions" },
     button(s("approve"), "approve", () => decide("approve", { items: [{ id: d.id, version: d.version }] })),
     button(s("reject"), "reject", () => decide("reject", { items: [{ id: d.id, version: d.version }] }))) : null;
   fill(box,
-    el("h3", { text: title }),
+    el("h3", {}, el("span", { text: d.label, lang: uk(d.label) }), operation ? ` ${operation}` : null),
     el("p", { class: "meta", text: `${d.changed_by ?? ""} · ${when(d.changed_at)}` }),
     d.together.length ? el("p", { class: "together", text: `${s("together")}: ${d.together.map((i) => `#${i}`).join(", ")}` }) : null,
     el("div", { class: "legend" }, el("span", { class: "swatch before" }), el("span", { text: s("before") }),
@@ -312,7 +317,8 @@ async function renderQuality(pane) {
     ...r.checks.map((c) => el("section", { class: "check", "data-check": c.id },
       el("h3", {}, el("span", { text: tr(c.title) }), el("span", { class: `count${c.count ? " some" : ""}`, text: ` ${c.count}` })),
       c.items.length ? el("ul", {}, ...c.items.map((i) => el("li", {},
-        el("a", { href: `/#obj=${encodeURIComponent(r.collection)}/${i.id}`, target: "_blank", text: i.label }),
+        el("a", { href: `/#obj=${encodeURIComponent(r.collection)}/${i.id}`, target: "_blank", text: i.label,
+          lang: uk(i.label) }),
         " — ", el("span", { lang: "en", text: i.message })))) : null)),
     r.numberOfFindings ? null : el("p", { text: s("noFindings") }));
 }
@@ -340,10 +346,12 @@ async function renderReports(pane) {
     });
     parts.push(el("article", { class: "report", "data-ticket": r.ticket },
       el("h3", {}, el("span", { text: `${s("ticket")} ${r.ticket} · ` }),
-        el("a", { href: `/#obj=${encodeURIComponent(state.registry)}/${r.id}`, target: "_blank", text: r.label ?? `#${r.id}` })),
+        el("a", { href: `/#obj=${encodeURIComponent(state.registry)}/${r.id}`, target: "_blank",
+          text: r.label ?? `#${r.id}`, lang: uk(r.label) })),
       el("p", { class: "meta", text: `${when(r.created_at)} · ${tr(statuses[r.status])}` }),
-      el("p", { class: "comment", text: r.comment }),
-      r.contact ? el("p", { class: "contact", text: `${s("contact")}: ${r.contact}` }) : null,
+      el("p", { class: "comment", text: r.comment, lang: uk(r.comment) }),
+      r.contact ? el("p", { class: "contact" }, `${s("contact")}: `,
+        el("span", { text: r.contact, lang: uk(r.contact) })) : null,
       info.verifies ? el("div", { class: "answer" }, el("label", {}, el("span", { text: s("status") }), select),
         el("label", {}, el("span", { text: s("answer") }), answer), save) : null));
   }
