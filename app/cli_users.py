@@ -94,7 +94,9 @@ def users_add(name: str, roles: tuple[str, ...], display_name: str, password_std
     if db_login and no_db_login:
         raise InvalidParameter("--db-login and --no-db-login exclude each other")
     password = None if no_password else _password(password_stdin)
-    with _connection() as conn:
+    # one transaction: a department or verifier right refused leaves no user behind (add_user
+    # committed the user and its login on its own, and the refusal came after)
+    with _connection() as conn, conn.transaction():
         user = add_user(conn, name, parsed, password=password, display_name=display_name,
                         db_login=db_login, with_db_login=not no_db_login)
         login = login_of(conn, name)

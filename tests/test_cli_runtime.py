@@ -4,6 +4,7 @@ commands that never change the schema, and an import killed with SIGKILL mid-way
 from __future__ import annotations
 
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -56,6 +57,27 @@ def test_commands_work_beside_a_running_server(tmp_path: Path) -> None:
         for pid in postmasters(data):
             os.kill(int(pid), signal.SIGKILL)
         shutil.rmtree(root, ignore_errors=True)
+
+
+def test_a_user_refused_a_verifier_right_is_not_added(db_url: str, tmp_path: Path) -> None:
+    """«gis users add zoya --role planner --department architecture --verifies
+    advertising_structures» said the planner may not verify it (registrars edit it) and still
+    added zoya, with her database login and no department. Nothing is added; the command
+    corrected adds her."""
+    env = {"GIS_DATABASE_URL": db_url, "GIS_DATA_DIR": str(tmp_path / "data")}
+    args = ["users", "add", "zoya", "--role", "planner", "--no-password",
+            "--department", "architecture"]
+    refused = run_gis(*args, "--verifies", "advertising_structures", env=env)
+    assert_one_error_line(refused, "zoya may not verify advertising_structures")
+    assert "zoya" not in run_gis("users", "list", env=env).stdout
+    with psycopg.connect(db_url) as conn:
+        assert conn.execute("SELECT count(*) FROM pg_roles WHERE rolname LIKE %s",
+                            ("%_zoya",)).fetchone() == (0,)
+    added = run_gis(*args, "--verifies", "planning_zones", env=env)
+    assert added.returncode == 0, added.stderr
+    listed = run_gis("users", "list", env=env).stdout
+    assert re.search(r"^zoya\tplanner\tactive\t.*\tarchitecture\tplanning_zones$", listed,
+                     re.MULTILINE), listed
 
 
 def test_read_only_commands_never_migrate(cluster: EmbeddedCluster, template_url: str) -> None:
