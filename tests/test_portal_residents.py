@@ -466,6 +466,22 @@ def test_ukrainian_words_on_english_pages_are_marked(desktop: Watched, server: s
     assert page.locator("body").evaluate(UNMARKED) == []
 
 
+def test_the_panels_pages_open_in_the_pages_language(desktop: Watched) -> None:
+    """The English geoportal's «Data (OGC API)» and «API description» opened the collections
+    and the OpenAPI viewer in Ukrainian (only «Open data» carried lang=en)."""
+    page = desktop.open("#lang=en")
+    links = page.locator(".api-links a")
+    hrefs = [links.nth(i).get_attribute("href") for i in range(links.count())]
+    assert hrefs == ["/downloads?lang=en", "/collections?lang=en", "/openapi?f=html&lang=en"]
+    for href in hrefs:
+        r = httpx.get(f"{desktop.base}{href}", headers={"Accept": "text/html"}, timeout=60)
+        assert r.status_code == 200 and r.headers["content-language"] == "en", href
+    page.locator("#lang-switch").click()
+    page.wait_for_function("() => document.documentElement.lang === 'uk'", timeout=WAIT_MS)
+    assert [links.nth(i).get_attribute("href") for i in range(links.count())] == [
+        "/downloads", "/collections", "/openapi?f=html"]
+
+
 def test_the_place_the_chooser_and_also_here_mark_ukrainian_words(desktop: Watched,
                                                                  demo_url: str) -> None:
     """On the English page the place card («Nearest address: вул. …», «Г-1 — …»), the

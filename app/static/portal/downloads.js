@@ -47,14 +47,20 @@ function decorate(root) {
   }
 }
 
-// the open-data page (every format, the passports) in the page's language
-function pageLink() {
-  const page = document.querySelector("a.open-data");
-  if (page) page.href = lang() === "en" ? "/downloads?lang=en" : "/downloads";
+// the panel's pages — the open-data page (every format, the passports), the OGC API's
+// collections and its description — in the page's language (the last two opened in Ukrainian
+// from the English geoportal)
+function pageLinks() {
+  for (const page of document.querySelectorAll(".api-links a")) {
+    const url = new URL(page.getAttribute("href"), location.origin);
+    if (lang() === "en") url.searchParams.set("lang", "en");
+    else url.searchParams.delete("lang");
+    page.setAttribute("href", `${url.pathname}${url.search}`);
+  }
 }
 
-pageLink();
-new MutationObserver(pageLink)
+pageLinks();
+new MutationObserver(pageLinks)
   .observe(document.documentElement, {attributes: true, attributeFilter: ["lang"]});
 
 const root = document.getElementById("layer-groups");
