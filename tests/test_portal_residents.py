@@ -476,6 +476,9 @@ def test_the_panels_pages_open_in_the_pages_language(desktop: Watched) -> None:
     for href in hrefs:
         r = httpx.get(f"{desktop.base}{href}", headers={"Accept": "text/html"}, timeout=60)
         assert r.status_code == 200 and r.headers["content-language"] == "en", href
+    # the English open-data page's own link to the OGC API too
+    downloads = httpx.get(f"{desktop.base}/downloads?f=html&lang=en", timeout=60).text
+    assert '<a href="/collections?lang=en">OGC API</a>' in downloads
     page.locator("#lang-switch").click()
     page.wait_for_function("() => document.documentElement.lang === 'uk'", timeout=WAIT_MS)
     assert [links.nth(i).get_attribute("href") for i in range(links.count())] == [
