@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from collections.abc import Iterator
 from datetime import date
 from typing import Any
@@ -472,6 +473,31 @@ def test_the_report_dialog_names_the_object_as_its_card_does(browser: Any,
         page.locator("#report-dialog[open]").wait_for(timeout=WAIT_MS)
         named = page.locator("#report-form p strong + span").inner_text()
         assert named == address["properties"]["full_address"]
+        assert visitor.errors == []
+    finally:
+        ctx.close()
+
+
+def test_a_permalinks_card_offers_the_report_on_a_slow_network(browser: Any,
+                                                               city: dict[str, Any]) -> None:
+    """The report dialog's module is loaded beside the page's; when it came after a
+    permalink's card was drawn (a slow network), that card had no «Повідомити про помилку»
+    until another was opened. The card is drawn again with the link."""
+    server = city["server"]
+    pid, number = a_parcel(city, 10)
+    ctx, visitor = context(browser, server)
+    try:
+        page = visitor.page
+        page.route("**/static/feedback/feedback.js",
+                   lambda route: (time.sleep(2), route.continue_()))
+        page.goto(f"{server}/#obj=land_parcels/{pid}", wait_until="load")
+        page.wait_for_function("() => window.portal && window.portal.identify && window.portal"
+                               ".identify.current && window.portal.identify.current.feature",
+                               timeout=WAIT_MS)
+        link = page.locator("#card-body .report-link")
+        link.wait_for(timeout=WAIT_MS)
+        assert link.inner_text() == "Повідомити про помилку"
+        assert page.locator("#card-body .card-key").inner_text() == number
         assert visitor.errors == []
     finally:
         ctx.close()

@@ -57,10 +57,14 @@ async function start() {
   const measure = new Measure(map, ucs, identify);
   measure.addLayers();
   new PrintDialog(map, config);
-  // "Повідомити про помилку" on every card: the report dialog is its own module
+  // "Повідомити про помилку" on every card: the report dialog is its own module; a card
+  // drawn before it came (a permalink's, on a slow network) is drawn again with the link
   import("/static/feedback/feedback.js")
-    .then((m) => registerCardLink((collection, feature) => m.reportLink(map, collection, feature,
-      () => objectName(fields, collection, feature.properties))))
+    .then((m) => {
+      registerCardLink((collection, feature) => m.reportLink(map, collection, feature,
+        () => objectName(fields, collection, feature.properties)));
+      identify.rerender();
+    })
     .catch((err) => console.warn("feedback:", err.message));
   const card = document.getElementById("card");
   const search = new SearchBox(config, async (hit) => {
