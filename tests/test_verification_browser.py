@@ -478,6 +478,37 @@ def test_the_report_dialog_names_the_object_as_its_card_does(browser: Any,
         ctx.close()
 
 
+@pytest.mark.parametrize("lang", ["uk", "en"])
+def test_marking_the_place_says_what_to_do_over_the_map(browser: Any, city: dict[str, Any],
+                                                        lang: str) -> None:
+    """«Позначити місце на мапі» closed the dialog and wrote «Клацніть на мапі…» into it, where
+    nobody could read it: a phone showed the map alone. The hint is said over the map."""
+    server = city["server"]
+    pid, number = a_parcel(city, 9)
+    ctx = browser.new_context(locale="uk-UA", timezone_id="Europe/Kyiv", is_mobile=True,
+                              has_touch=True, viewport={"width": 390, "height": 844})
+    visitor = Watched(ctx.new_page(), server)
+    try:
+        page = visitor.open(f"#obj=land_parcels/{pid}&lang={lang}")
+        link = page.locator("#card-body .report-link")
+        link.wait_for(timeout=WAIT_MS)
+        link.tap()
+        page.locator("#report-dialog[open]").wait_for(timeout=WAIT_MS)
+        page.locator("#report-point").tap()
+        page.locator("#report-dialog").wait_for(state="hidden", timeout=WAIT_MS)
+        # (the toast's own text: it hides itself after a moment, which is no matter here)
+        hint = page.locator("#toast").text_content()
+        assert hint == {"uk": "Клацніть на мапі…", "en": "Click on the map…"}[lang]
+        box = page.locator("#map canvas").bounding_box()
+        page.touchscreen.tap(box["x"] + box["width"] / 2, box["y"] + box["height"] / 3)
+        page.locator("#report-dialog[open]").wait_for(timeout=WAIT_MS)
+        assert page.locator("#report-point-state").inner_text().startswith(
+            {"uk": "Місце позначено", "en": "Place marked"}[lang])
+        assert visitor.errors == []
+    finally:
+        ctx.close()
+
+
 def test_a_permalinks_card_offers_the_report_on_a_slow_network(browser: Any,
                                                                city: dict[str, Any]) -> None:
     """The report dialog's module is loaded beside the page's; when it came after a

@@ -4,6 +4,8 @@
 // The card (identify.js) adds the link; everything else lives here. Contact details go to the
 // holder only: the lookup never shows them. `window.portal.feedback` exposes the state for tests.
 
+import { toast } from "../portal/identify.js";
+
 const STRINGS = {
   uk: {
     link: "Повідомити про помилку", title: "Повідомлення про помилку",
@@ -222,6 +224,9 @@ function lookupForm(ticket = "") {
 function pickPoint(map, label) {
   dialog.close();
   label.textContent = s("pointHint");
+  // said over the map too: the dialog that holds the label is closed while the place is
+  // chosen, and the map alone (no cursor on a phone) told nobody what to do
+  toast(s("pointHint"));
   const canvas = map.getCanvas();
   canvas.style.cursor = "crosshair";
   // this click belongs to the report, not to identify (which would open another card)
