@@ -639,29 +639,39 @@ def test_an_array_or_object_in_a_geojson_property_is_a_problem_of_its_row(
         {"street": "Тиха", "house": 5}, ["вул. Тиха", "5"]]  # kept to be corrected
 
 
-def test_a_nul_in_a_geojson_text_is_a_problem_of_its_row_as_in_a_csv(
-        db_url: str, tmp_path: Path) -> None:
-    """GDAL cuts a GeoJSON text at a NUL: "a\\u0000b" was stored as "a" without a word, where
-    the same value in a CSV is a problem of its row; now it is the same problem, whichever
-    way the file is read (in batches, or streamed past fast_read_max)."""
-    def feature(name: str) -> dict[str, Any]:
-        return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [27, 49.42]},
-                "properties": {"name": name, "kind": "ramp", "condition": "usable"}}
-
-    path = tmp_path / "nul.geojson"
+def _ramps(tmp_path: Path, stem: str, names: list[str]) -> tuple[Path, Path]:
+    """Write one ramp per name at one point, as a GeoJSON and as a CSV (each value quoted)."""
+    path = tmp_path / f"{stem}.geojson"
     path.write_text(json.dumps({"type": "FeatureCollection", "features": [
-        feature("Пандус"), feature("Ліфт\x00 у школі"), feature("Сходи")]}), encoding="utf-8")
-    assert b"\\u0000" in path.read_bytes()
-    csv = tmp_path / "nul.csv"
-    csv.write_text("name;kind;condition;lon;lat\nПандус;ramp;usable;27;49.42\n"
-                   "Ліфт\x00 у школі;ramp;usable;27;49.42\nСходи;ramp;usable;27;49.42\n",
-                   encoding="utf-8")
-    expected = [(2, "row 2, field name (column name): the text holds a NUL character (at 5)")]
+        {"type": "Feature", "geometry": {"type": "Point", "coordinates": [27, 49.42]},
+         "properties": {"name": name, "kind": "ramp", "condition": "usable"}}
+        for name in names]}), encoding="utf-8")
+    csv = tmp_path / f"{stem}.csv"
+    csv.write_text("name;kind;condition;lon;lat\n" + "".join(
+        f'"{name}";ramp;usable;27;49.42\n' for name in names), encoding="utf-8", newline="")
+    return path, csv
+
+
+def _errors_read_every_way(db_url: str, path: Path, csv: Path,
+                           expected: list[tuple[int, str]]) -> None:
+    """Assert the dry run's errors of the CSV, and of the GeoJSON read in batches and streamed
+    (past fast_read_max), are ``expected`` (row, message)."""
     for file, files in ((csv, FileOptions()), (path, FileOptions()),
                         (path, FileOptions(fast_read_max=0))):
         report = run(db_url, file, "accessibility_objects", dry_run=True, files=files)
         bad = [(p.row, p.message) for p in report.problems if p.severity == "error"]
         assert bad == expected, (file.name, files, report.problems)
+
+
+def test_a_nul_in_a_geojson_text_is_a_problem_of_its_row_as_in_a_csv(
+        db_url: str, tmp_path: Path) -> None:
+    """GDAL cuts a GeoJSON text at a NUL: "a\\u0000b" was stored as "a" without a word, where
+    the same value in a CSV is a problem of its row; now it is the same problem, whichever
+    way the file is read (in batches, or streamed past fast_read_max)."""
+    path, csv = _ramps(tmp_path, "nul", ["Пандус", "Ліфт\x00 у школі", "Сходи"])
+    assert b"\\u0000" in path.read_bytes()
+    _errors_read_every_way(db_url, path, csv, [
+        (2, "row 2, field name (column name): the text holds a NUL character (at 5)")])
     report = run(db_url, path, "accessibility_objects", on_error="skip")
     assert (report.inserted, report.rejected) == (2, 1), report.problems
     assert count(db_url, "accessibility_object", "name = 'Ліфт'") == 0
@@ -673,29 +683,15 @@ def test_a_line_break_inside_a_text_is_a_problem_of_its_row_and_one_around_it_is
     text-direction control were stored as they came; now each is a problem naming its row,
     field and position, read in batches or streamed, from a GeoJSON or a CSV. A line break
     around a value (a spreadsheet cell's trailing Enter) is trimmed as before."""
-    def feature(name: str) -> dict[str, Any]:
-        return {"type": "Feature", "geometry": {"type": "Point", "coordinates": [27, 49.42]},
-                "properties": {"name": name, "kind": "ramp", "condition": "usable"}}
-
-    names = ["Пандус\r\n", "Ліфт\nу школі", "Сходи \u202eвниз", "Вхід\tбоковий"]
-    path = tmp_path / "lines.geojson"
-    path.write_text(json.dumps({"type": "FeatureCollection",
-                                "features": [feature(n) for n in names]}), encoding="utf-8")
-    csv = tmp_path / "lines.csv"
-    csv.write_text("name;kind;condition;lon;lat\n" + "".join(
-        '"' + n + '";ramp;usable;27;49.42\n' for n in names), encoding="utf-8", newline="")
-    expected = [
+    path, csv = _ramps(tmp_path, "lines", ["Пандус\r\n", "Ліфт\nу школі", "Сходи \u202eвниз",
+                                           "Вхід\tбоковий"])
+    _errors_read_every_way(db_url, path, csv, [
         (2, "row 2, field name (column name): the text holds a control character (U+000A) at "
             "position 5; it must be one line of text"),
         (3, "row 3, field name (column name): the text holds a text-direction control (U+202E) "
             "at position 7; it must be one line of text"),
         (4, "row 4, field name (column name): the text holds a control character (U+0009) at "
-            "position 5; it must be one line of text")]
-    for file, files in ((csv, FileOptions()), (path, FileOptions()),
-                        (path, FileOptions(fast_read_max=0))):
-        report = run(db_url, file, "accessibility_objects", dry_run=True, files=files)
-        bad = [(p.row, p.message) for p in report.problems if p.severity == "error"]
-        assert bad == expected, (file.name, files, report.problems)
+            "position 5; it must be one line of text")])
     report = run(db_url, path, "accessibility_objects", on_error="skip")
     assert (report.inserted, report.rejected) == (1, 3), report.problems
     assert count(db_url, "accessibility_object", "name = 'Пандус'") == 1

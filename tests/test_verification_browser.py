@@ -27,6 +27,7 @@ from gis.users import add_user
 from registries.catalog import default_catalog
 from tests.conftest import DEMO_TODAY, clone, serving
 from tests.test_portal import ARTIFACTS, CHROMIUM, WAIT_MS, Watched
+from tests.test_portal_residents import UNMARKED
 
 playwright_api = pytest.importorskip("playwright.sync_api")
 ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
@@ -168,18 +169,6 @@ def test_a_verifier_approves_a_change_and_the_public_map_shows_it(
         assert visitor.errors == []
     finally:
         ctx.close()
-
-
-# the texts under ``root`` with Cyrillic in them that no lang="uk" marks (on an English page)
-UNMARKED = """(root) => {
-    const out = [], walk = document.createTreeWalker(root, NodeFilter.SHOW_TEXT);
-    while (walk.nextNode()) {
-      const node = walk.currentNode;
-      if (/[\\u0400-\\u04ff]/.test(node.textContent) && !node.parentElement.closest('[lang="uk"]'))
-        out.push(node.textContent);
-    }
-    return out;
-  }"""
 
 
 def test_the_english_queue_marks_the_registrys_words(browser: Any,
