@@ -83,7 +83,9 @@ def over_http(url: str, numbers: list[str], params: dict[str, str]) -> tuple[lis
     port, folder = free_port(), shared_tmp("hromada-bench-extracts-")
     gis = str(Path(sys.executable).parent / "gis")
     server = Service("hromada", [gis, "serve", "--port", str(port)],
-                     {**os.environ, "GIS_DATABASE_URL": url, "GIS_TILES__CACHE": "none"},
+                     # its own data folder: the default is the machine's real one
+                     {**os.environ, "GIS_DATABASE_URL": url, "GIS_TILES__CACHE": "none",
+                      "GIS_DATA_DIR": str(folder / "data")},
                      f"http://127.0.0.1:{port}/healthz", folder / "serve.log", ROOT)
     times: list[float] = []
     size = 0
